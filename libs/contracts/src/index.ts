@@ -1,0 +1,25 @@
+export { Topics, TOPIC_SPECS, deadLetterTopic, valueSubject } from './topics';
+export type { TopicKey, TopicName, TopicSpec } from './topics';
+export { readAvroSchema, schemasDirectory } from './schema-files';
+export type {
+  Alert,
+  Channel,
+  DeploymentEventKind,
+  DriftEvent,
+  DriftSeverity,
+  DriftVerdict,
+  FeatureDrift,
+  Label,
+  LabelSource,
+  ModelDeployment,
+  ModelStage,
+  Reason,
+  RetrainRequest,
+  RetrainSeverity,
+  RetrainTrigger,
+  Score,
+  ScoreRole,
+  Severity,
+  TopicMessages,
+  Transaction,
+} from './messages.types';

@@ -1,0 +1,159 @@
+/*
+ * TypeScript shapes of the Avro records in schemas/. Timestamps are UTC epoch milliseconds (Avro long,
+ * logicalType timestamp-millis, decoded as numbers). contracts.spec.ts checks these against the .avsc files.
+ */
+
+export type Channel = 'CARD_PRESENT' | 'CARD_NOT_PRESENT';
+
+export interface Transaction {
+  transaction_id: string;
+  card_id: string;
+  terminal_id: string;
+  amount: number;
+  currency: string;
+  channel: Channel;
+  event_time: number;
+  ingest_time: number;
+}
+
+export type ScoreRole = 'CHAMPION' | 'CHALLENGER';
+
+export interface Score {
+  transaction_id: string;
+  card_id: string;
+  terminal_id: string;
+  amount: number;
+  event_time: number;
+  ingest_time: number;
+  scored_at: number;
+  score: number;
+  threshold: number;
+  is_alert: boolean;
+  model_version: string;
+  role: ScoreRole;
+  feature_set_version: string;
+  features: number[];
+}
+
+export type Severity = 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+
+export interface Reason {
+  feature: string;
+  value: number;
+  contribution: number;
+}
+
+export interface Alert {
+  alert_id: string;
+  transaction_id: string;
+  card_id: string;
+  terminal_id: string;
+  amount: number;
+  event_time: number;
+  score: number;
+  threshold: number;
+  model_version: string;
+  severity: Severity;
+  reasons: Reason[];
+}
+
+export type LabelSource = 'CHARGEBACK' | 'ANALYST';
+
+export interface Label {
+  transaction_id: string;
+  card_id: string;
+  terminal_id: string;
+  is_fraud: boolean;
+  source: LabelSource;
+  transaction_time: number;
+  event_time: number;
+}
+
+export type DriftVerdict =
+  | 'INSUFFICIENT_DATA'
+  | 'NO_DRIFT'
+  | 'COVARIATE_DRIFT'
+  | 'PREDICTION_DRIFT'
+  | 'LABEL_DRIFT'
+  | 'PERFORMANCE_DRIFT';
+
+export type DriftSeverity = 'NONE' | 'LOW' | 'MEDIUM' | 'HIGH';
+
+export interface FeatureDrift {
+  feature: string;
+  psi: number;
+  ks_statistic: number;
+  ks_p_value: number;
+  js_distance: number;
+  wasserstein: number;
+  p_value_adjusted: number;
+  drifted: boolean;
+}
+
+export interface DriftEvent {
+  event_id: string;
+  model_version: string;
+  window_start: number;
+  window_end: number;
+  row_count: number;
+  verdict: DriftVerdict;
+  severity: DriftSeverity;
+  features: FeatureDrift[];
+  prediction: FeatureDrift;
+  fraud_rate_reference: number;
+  fraud_rate_live: number | null;
+  fraud_rate_p_value: number | null;
+  mature_labels: number;
+  average_precision: number | null;
+  roc_auc: number | null;
+  recall_at_threshold: number | null;
+  card_precision_at_k: number | null;
+  reference_average_precision: number;
+  retrain_recommended: boolean;
+  reasons: string[];
+}
+
+export type RetrainTrigger = 'PERFORMANCE_DRIFT' | 'FEATURE_DRIFT' | 'LABEL_DRIFT' | 'SCHEDULED' | 'MANUAL';
+export type RetrainSeverity = 'LOW' | 'MEDIUM' | 'HIGH';
+
+export interface RetrainRequest {
+  request_id: string;
+  model_version: string;
+  trigger: RetrainTrigger;
+  reason: string;
+  severity: RetrainSeverity;
+  drift_event_id: string | null;
+  window_start: number;
+  window_end: number;
+  event_time: number;
+}
+
+export type DeploymentEventKind = 'STAGE_CHANGE' | 'LOAD_REFUSED' | 'JOB_FAILED';
+export type ModelStage = 'CANDIDATE' | 'SHADOW' | 'PRODUCTION' | 'RETIRED' | 'REJECTED';
+
+export interface ModelDeployment {
+  deployment_id: string;
+  kind: DeploymentEventKind;
+  model_version: string;
+  stage: ModelStage;
+  previous_version: string | null;
+  parent_version: string | null;
+  artifact_uri: string;
+  sha256: string;
+  request_id: string | null;
+  reason: string;
+  metrics: Record<string, number>;
+  instance_id: string | null;
+  event_time: number;
+}
+
+/** The record type each topic carries. */
+export interface TopicMessages {
+  'tx.transactions.v1': Transaction;
+  'tx.scores.v1': Score;
+  'fraud.alerts.v1': Alert;
+  'fraud.labels.v1': Label;
+  'ml.drift-events.v1': DriftEvent;
+  'ml.retrain-requests.v1': RetrainRequest;
+  'ml.model-deployments.v1': ModelDeployment;
+}

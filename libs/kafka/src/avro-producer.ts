@@ -1,0 +1,64 @@
+import type { TopicMessages } from '@fraudstream/contracts';
+import type { IHeaders, Kafka, Producer } from 'kafkajs';
+import type { AvroSerde } from './avro-serde.adapter';
+
+export interface OutgoingRecord<V> {
+  readonly key: string | null;
+  readonly value: V;
+  readonly headers?: IHeaders;
+}
+
+/** An idempotent producer: acks from all in-sync replicas, no duplicates from its own retries. */
+export function createIdempotentProducer(kafka: Kafka): Producer {
+  // kafkajs's idempotence requires a single in-flight request per broker connection.
+  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+}
+
+/**
+ * Encodes values with their topic's registered Avro schema and sends them, resolving only once the
+ * broker acknowledged every record (so callers may commit their input offsets afterwards).
+ */
+export class AvroProducer {
+  private readonly schemaIds = new Map<string, number>();
+
+  constructor(
+    readonly producer: Producer,
+    private readonly serde: AvroSerde,
+  ) {}
+
+  async send<K extends keyof TopicMessages>(
+    topic: K,
+    records: readonly OutgoingRecord<TopicMessages[K]>[],
+  ): Promise<void> {
+    await this.sendMany([{ topic, records }]);
+  }
+
+  /** Several topics in one produce request per broker. */
+  async sendMany(
+    batches: readonly { topic: string; records: readonly OutgoingRecord<unknown>[] }[],
+  ): Promise<void> {
+    const topicMessages = [];
+    for (const { topic, records } of batches) {
+      if (records.length === 0) continue;
+      const id = await this.schemaId(topic);
+      const messages = await Promise.all(
+        records.map(async (r) => ({
+          key: r.key,
+          value: await this.serde.encodeWithId(id, r.value),
+          ...(r.headers ? { headers: r.headers } : {}),
+        })),
+      );
+      topicMessages.push({ topic, messages });
+    }
+    if (topicMessages.length > 0) await this.producer.sendBatch({ acks: -1, topicMessages });
+  }
+
+  private async schemaId(topic: string): Promise<number> {
+    let id = this.schemaIds.get(topic);
+    if (id === undefined) {
+      id = await this.serde.valueSchemaId(topic);
+      this.schemaIds.set(topic, id);
+    }
+    return id;
+  }
+}

@@ -1,0 +1,49 @@
+import { Logger } from '@nestjs/common';
+import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { KafkaConfig } from './kafka.config';
+
+export type { Admin, Consumer, Kafka, Producer, IHeaders, Message } from 'kafkajs';
+
+const kafkaJsLogger = new Logger('kafkajs');
+
+function logCreator() {
+  return ({ level, log }: LogEntry) => {
+    const { message, ...fields } = log;
+    if (level === logLevel.ERROR) kafkaJsLogger.error({ msg: message, ...fields });
+    else if (level === logLevel.WARN) kafkaJsLogger.warn({ msg: message, ...fields });
+    else kafkaJsLogger.debug?.({ msg: message, ...fields });
+  };
+}
+
+function sasl(config: KafkaConfig): SASLOptions | undefined {
+  const username = config.KAFKA_SASL_USERNAME ?? '';
+  const password = config.KAFKA_SASL_PASSWORD ?? '';
+  switch (config.KAFKA_SASL_MECHANISM) {
+    case 'none':
+      return undefined;
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
+  }
+}
+
+/**
+ * The one place that builds a Kafka client. kafkajs is unmaintained; its API is the one
+ * @confluentinc/kafka-javascript keeps under `KafkaJS`, so swapping the client changes this file.
+ */
+export function createKafkaClient(config: KafkaConfig, clientIdSuffix?: string): Kafka {
+  const options: KafkaJsConfig = {
+    clientId: clientIdSuffix ? `${config.KAFKA_CLIENT_ID}-${clientIdSuffix}` : config.KAFKA_CLIENT_ID,
+    brokers: config.KAFKA_BROKERS,
+    ssl: config.KAFKA_SSL,
+    connectionTimeout: config.KAFKA_CONNECTION_TIMEOUT_MS,
+    logLevel: logLevel.WARN,
+    logCreator,
+  };
+  const mechanism = sasl(config);
+  if (mechanism) options.sasl = mechanism;
+  return new Kafka(options);
+}

@@ -1,0 +1,35 @@
+import type { MetricsRegistry } from '@fraudstream/observability';
+
+/** Transport metrics shared by every consumer built with StreamConsumer. */
+export function kafkaMetrics(metrics: MetricsRegistry) {
+  return {
+    consumed: metrics.counter({
+      name: 'fraudstream_kafka_messages_consumed_total',
+      help: 'Messages fetched from Kafka by the stream consumers.',
+      labelNames: ['topic'] as const,
+    }),
+    deadLettered: metrics.counter({
+      name: 'fraudstream_kafka_dead_letters_total',
+      help: 'Messages sent to a dead-letter topic, by reason.',
+      labelNames: ['topic', 'reason'] as const,
+    }),
+    retries: metrics.counter({
+      name: 'fraudstream_kafka_handler_retries_total',
+      help: 'Batch handler attempts retried after a retriable error.',
+      labelNames: ['topic'] as const,
+    }),
+    batchDuration: metrics.histogram({
+      name: 'fraudstream_kafka_batch_duration_seconds',
+      help: 'Time to decode, handle, dead-letter and commit one fetched batch.',
+      labelNames: ['topic'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    }),
+    lag: metrics.gauge({
+      name: 'fraudstream_kafka_consumer_lag_messages',
+      help: 'Messages between the last fetched offset and the high watermark, per topic (summed over partitions).',
+      labelNames: ['topic', 'group'] as const,
+    }),
+  };
+}
+
+export type KafkaMetrics = ReturnType<typeof kafkaMetrics>;

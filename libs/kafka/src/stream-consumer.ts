@@ -1,0 +1,283 @@
+import { Logger } from '@nestjs/common';
+import type { MetricsRegistry } from '@fraudstream/observability';
+import type { Batch, Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from 'kafkajs';
+import type { AvroSerde } from './avro-serde.adapter';
+import { DeadLetterPublisher, type DeadLetter } from './dead-letter.publisher';
+import { PoisonMessageError, RetriableError, describeError, type PoisonKind } from './kafka.errors';
+import { kafkaMetrics, type KafkaMetrics } from './kafka.metrics';
+
+/** A fetched message whose value decoded and validated. */
+export interface ConsumedMessage<T> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: T;
+  readonly headers: IHeaders | undefined;
+  /** Broker timestamp (ms, as a string), not event time. */
+  readonly timestamp: string;
+  readonly raw: Buffer | null;
+}
+
+export interface BatchContext {
+  readonly topic: string;
+  readonly partition: number;
+  heartbeat(): Promise<void>;
+  isRunning(): boolean;
+}
+
+/** A message the handler decided it cannot process: it is dead-lettered with the reason. */
+export interface Rejection<T> {
+  readonly message: ConsumedMessage<T>;
+  readonly reason: string;
+}
+
+export interface BatchOutcome<T> {
+  readonly rejected?: readonly Rejection<T>[];
+}
+
+/**
+ * Handles one batch of one partition. When it resolves, its outputs must be acknowledged: the
+ * transport then commits the batch. Throw RetriableError for transient failures; any other throw
+ * makes the transport retry the messages one by one and dead-letter those that still fail.
+ */
+export type BatchHandler<T> = (
+  messages: readonly ConsumedMessage<T>[],
+  context: BatchContext,
+) => Promise<BatchOutcome<T> | void>;
+
+export interface StreamConsumerOptions<T> {
+  readonly kafka: Kafka;
+  /** Producer for dead letters (share the app's idempotent producer). */
+  readonly producer: Producer;
+  /** Decodes Confluent-framed Avro; null hands the raw bytes to `validate`. */
+  readonly serde: AvroSerde | null;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly fromBeginning?: boolean;
+  /** Checks a decoded value against the contract; throw ValidationError for a bad one. */
+  readonly validate: (value: unknown) => T;
+  readonly handle: BatchHandler<T>;
+  readonly metrics?: MetricsRegistry;
+  readonly maxRetries?: number;
+  readonly retryBackoffMs?: number;
+  readonly partitionsConsumedConcurrently?: number;
+  readonly sessionTimeoutMs?: number;
+  readonly maxWaitTimeInMs?: number;
+  readonly maxBytesPerPartition?: number;
+}
+
+function isRetriable(error: unknown): boolean {
+  if (error instanceof RetriableError) return true;
+  // kafkajs marks transient broker errors (leader moved, timeouts, disconnects) as retriable.
+  return !!error && typeof error === 'object' && 'retriable' in error && error.retriable === true;
+}
+
+function nextOffset(offset: string): string {
+  return (BigInt(offset) + 1n).toString();
+}
+
+/**
+ * The transport every consumer uses: it owns decode, validation, retry with backoff, the dead-letter
+ * topic, offset commits and metrics; handlers only return outcomes. Offsets are committed after the
+ * handler's outputs and the dead letters are acknowledged (at-least-once), and a poison message
+ * never stalls its partition.
+ */
+export class StreamConsumer<T> {
+  private readonly logger: Logger;
+  private readonly consumer: Consumer;
+  private readonly deadLetters: DeadLetterPublisher;
+  private readonly metrics: KafkaMetrics | undefined;
+  private readonly lagByPartition = new Map<string, number>();
+  private connected = false;
+  private running = false;
+
+  constructor(private readonly options: StreamConsumerOptions<T>) {
+    this.logger = new Logger(`StreamConsumer:${options.groupId}`);
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+      allowAutoTopicCreation: false,
+    });
+    this.deadLetters = new DeadLetterPublisher(options.producer);
+    this.metrics = options.metrics ? kafkaMetrics(options.metrics) : undefined;
+    this.consumer.on(this.consumer.events.CONNECT, () => (this.connected = true));
+    this.consumer.on(this.consumer.events.DISCONNECT, () => (this.connected = false));
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      this.logger.error({
+        msg: 'consumer crashed',
+        error: describeError(event.payload.error),
+        restart: event.payload.restart,
+      });
+    });
+  }
+
+  /** Whether the consumer is connected to the group and fetching. */
+  get healthy(): boolean {
+    return this.connected && this.running;
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: [...this.options.topics],
+      fromBeginning: this.options.fromBeginning ?? false,
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.running = true;
+    this.logger.log({ msg: 'consuming', topics: this.options.topics, groupId: this.options.groupId });
+  }
+
+  /** Stops fetching, lets the in-flight batch finish and commit, then leaves the group. */
+  async stop(): Promise<void> {
+    if (!this.running) {
+      await this.consumer.disconnect();
+      return;
+    }
+    this.running = false;
+    await this.consumer.stop();
+    await this.consumer.disconnect();
+    this.logger.log({ msg: 'stopped', groupId: this.options.groupId });
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
+    const endTimer = this.metrics?.batchDuration.startTimer({ topic: batch.topic });
+    this.metrics?.consumed.inc({ topic: batch.topic }, batch.messages.length);
+
+    const { good, letters } = await this.decodeBatch(batch);
+    const context: BatchContext = {
+      topic: batch.topic,
+      partition: batch.partition,
+      heartbeat: () => payload.heartbeat(),
+      isRunning: () => payload.isRunning(),
+    };
+    if (good.length > 0) letters.push(...(await this.handleWithRecovery(good, context)));
+    await this.deadLetters.publish(letters);
+    for (const letter of letters)
+      this.metrics?.deadLettered.inc({ topic: letter.topic, reason: letter.reason });
+
+    const last = batch.lastOffset();
+    payload.resolveOffset(last);
+    await this.consumer.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: nextOffset(last) },
+    ]);
+    this.recordLag(batch);
+    endTimer?.();
+  }
+
+  private async decodeBatch(batch: Batch): Promise<{ good: ConsumedMessage<T>[]; letters: DeadLetter[] }> {
+    const good: ConsumedMessage<T>[] = [];
+    const letters: DeadLetter[] = [];
+    for (const message of batch.messages) {
+      const base = {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: message.offset,
+        key: message.key,
+        headers: message.headers,
+        timestamp: message.timestamp,
+        raw: message.value,
+      };
+      try {
+        const decoded = this.options.serde ? await this.decodeWithRetry(message.value) : message.value;
+        good.push({ ...base, value: this.options.validate(decoded) });
+      } catch (error) {
+        if (!(error instanceof PoisonMessageError)) throw error;
+        letters.push(this.letter(base, error.kind, error));
+      }
+    }
+    return { good, letters };
+  }
+
+  private async decodeWithRetry(bytes: Buffer | null): Promise<unknown> {
+    const serde = this.options.serde;
+    if (!serde) return bytes;
+    return this.withRetries(() => serde.decode(bytes), this.options.topics.join(','));
+  }
+
+  /** Runs the handler; on a non-retriable failure, isolates the failing messages one by one. */
+  private async handleWithRecovery(
+    messages: ConsumedMessage<T>[],
+    context: BatchContext,
+  ): Promise<DeadLetter[]> {
+    try {
+      const outcome = await this.withRetries(() => this.options.handle(messages, context), context.topic);
+      return (outcome?.rejected ?? []).map((r) => this.letter(r.message, 'rejected', r.reason));
+    } catch (error) {
+      if (isRetriable(error)) throw error; // retries exhausted: kafkajs restarts from the last commit
+      this.logger.warn({
+        msg: 'batch handler failed; retrying its messages one by one',
+        topic: context.topic,
+        partition: context.partition,
+        error: describeError(error),
+      });
+    }
+    const letters: DeadLetter[] = [];
+    for (const message of messages) {
+      try {
+        const outcome = await this.withRetries(() => this.options.handle([message], context), context.topic);
+        letters.push(...(outcome?.rejected ?? []).map((r) => this.letter(r.message, 'rejected', r.reason)));
+      } catch (error) {
+        if (isRetriable(error)) throw error;
+        letters.push(this.letter(message, 'handler', error));
+      }
+    }
+    return letters;
+  }
+
+  private async withRetries<R>(fn: () => Promise<R>, topic: string): Promise<R> {
+    const maxRetries = this.options.maxRetries ?? 5;
+    const backoff = this.options.retryBackoffMs ?? 200;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!isRetriable(error) || attempt >= maxRetries) throw error;
+        this.metrics?.retries.inc({ topic });
+        const delay = Math.min(backoff * 2 ** attempt, 10_000);
+        this.logger.warn({
+          msg: 'retriable failure; backing off',
+          topic,
+          attempt: attempt + 1,
+          delayMs: delay,
+          error: describeError(error),
+        });
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private letter(
+    message: Pick<ConsumedMessage<unknown>, 'topic' | 'partition' | 'offset' | 'key' | 'headers' | 'raw'>,
+    reason: PoisonKind,
+    error: unknown,
+  ): DeadLetter {
+    return {
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset,
+      key: message.key,
+      value: message.raw,
+      headers: message.headers,
+      reason,
+      error: typeof error === 'string' ? error : describeError(error),
+    };
+  }
+
+  private recordLag(batch: Batch): void {
+    if (!this.metrics) return;
+    this.lagByPartition.set(`${batch.topic}:${batch.partition}`, Number(batch.offsetLag()));
+    let total = 0;
+    for (const [key, lag] of this.lagByPartition) if (key.startsWith(`${batch.topic}:`)) total += lag;
+    this.metrics.lag.set({ topic: batch.topic, group: this.options.groupId }, total);
+  }
+}

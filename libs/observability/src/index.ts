@@ -1,0 +1,5 @@
+export { MetricsRegistry } from './metrics-registry';
+export { HealthRegistry } from './health-registry';
+export type { ComponentHealth, HealthCheck, HealthReport } from './health-registry';
+export { ObservabilityModule } from './observability.module';
+export { bootstrapApp, createAppLogger, redactConfig } from './app-bootstrap';

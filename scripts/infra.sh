@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Local infrastructure for fraudstream: a single-node Apache Kafka 4.x broker in KRaft mode, an
+# Apicurio Registry 3.x serving the Confluent schema-registry API (schemas stored in Kafka), and
+# Redis where Debian's redis-server is installed (feature state for many scorer replicas).
+#
+#   scripts/infra.sh up       start what is not already answering, create topics, register schemas
+#   scripts/infra.sh down     stop what `up` started
+#   scripts/infra.sh status   print KAFKA_BROKERS=/SCHEMA_REGISTRY_URL=/REDIS_URL= lines; exit 0 only
+#                             when Kafka and the registry answer
+#
+# KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL point everything at existing services instead:
+# when they answer, nothing is started. Jars are resolved by Maven from Maven Central once and cached
+# under .cache/ (git-ignored); data and logs live under var/.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="$ROOT/.cache"
+VAR="${FRAUDSTREAM_VAR_DIR:-$ROOT/var}"
+KAFKA_VERSION="4.1.1"
+APICURIO_VERSION="3.0.9"
+KAFKA_PORT=9092
+CONTROLLER_PORT=9093
+REGISTRY_PORT=8081
+REDIS_PORT=6379
+
+DEFAULT_BROKERS="127.0.0.1:$KAFKA_PORT"
+DEFAULT_REGISTRY="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
+DEFAULT_REDIS="redis://127.0.0.1:$REDIS_PORT"
+KAFKA_BROKERS="${KAFKA_BROKERS:-$DEFAULT_BROKERS}"
+SCHEMA_REGISTRY_URL="${SCHEMA_REGISTRY_URL:-$DEFAULT_REGISTRY}"
+REDIS_URL="${REDIS_URL:-$DEFAULT_REDIS}"
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
+
+# host:port answers a TCP connect (first broker of a comma-separated list).
+tcp_answers() {
+  local first="${1%%,*}" host port
+  first="${first#*://}"
+  host="${first%:*}"
+  port="${first##*:}"
+  (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
+}
+registry_answers() { curl -sf --max-time 3 "$SCHEMA_REGISTRY_URL/subjects" >/dev/null 2>&1; }
+redis_answers() {
+  local hp="${REDIS_URL#redis://}"
+  tcp_answers "${hp%%/*}"
+}
+
+require_java() {
+  command -v java >/dev/null 2>&1 || die "Java 17+ is required to run Kafka and the schema registry (apt-get install openjdk-17-jre-headless)."
+  local major
+  major="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')"
+  [ "${major%%.*}" -ge 17 ] 2>/dev/null || die "Java 17+ is required; found specification version '$major'."
+}
+require_maven() {
+  command -v mvn >/dev/null 2>&1 || die "Maven is required to fetch the Kafka and registry jars from Maven Central (apt-get install maven)."
+}
+
+mvn_quiet() { mvn -B -q -Dmaven.repo.local="$CACHE/m2" "$@"; }
+
+kafka_libs() {
+  local dir="$CACHE/kafka-$KAFKA_VERSION/libs"
+  if [ ! -f "$dir/.complete" ]; then
+    require_maven
+    log "resolving Kafka $KAFKA_VERSION from Maven Central into $dir"
+    rm -rf "$dir"
+    mvn_quiet -f "$ROOT/scripts/infra/kafka-pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir" >&2 \
+      || die "Maven could not resolve Kafka $KAFKA_VERSION"
+    touch "$dir/.complete"
+  fi
+  echo "$dir"
+}
+
+apicurio_dir() {
+  local dir="$CACHE/apicurio-$APICURIO_VERSION"
+  if [ ! -f "$dir/.complete" ]; then
+    require_maven
+    log "resolving Apicurio Registry $APICURIO_VERSION from Maven Central into $dir"
+    rm -rf "$dir" "$CACHE/apicurio-dl"
+    mvn_quiet dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
+      -DoutputDirectory="$CACHE/apicurio-dl" >&2 || die "Maven could not resolve Apicurio Registry $APICURIO_VERSION"
+    mkdir -p "$dir"
+    tar xzf "$CACHE/apicurio-dl/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz" -C "$dir"
+    rm -rf "$CACHE/apicurio-dl"
+    touch "$dir/.complete"
+  fi
+  echo "$dir"
+}
+
+# Starts a detached process that outlives this script; its pid goes to var/<name>.pid.
+spawn() {
+  local name="$1" logfile="$2"
+  shift 2
+  mkdir -p "$VAR"
+  setsid nohup "$@" >"$logfile" 2>&1 </dev/null &
+  echo $! >"$VAR/$name.pid"
+}
+
+wait_for() {
+  local what="$1" seconds="$2" check="$3" logfile="$4" pidfile="$5"
+  local i
+  for ((i = 0; i < seconds * 2; i++)); do
+    if $check; then return 0; fi
+    if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      tail -n 30 "$logfile" >&2 || true
+      die "$what exited during start-up; its log is $logfile"
+    fi
+    sleep 0.5
+  done
+  tail -n 30 "$logfile" >&2 || true
+  die "$what did not answer within ${seconds}s; its log is $logfile"
+}
+
+kafka_check() { tcp_answers "$KAFKA_BROKERS"; }
+
+start_kafka() {
+  if kafka_check; then
+    log "Kafka answers at $KAFKA_BROKERS"
+    return
+  fi
+  [ "$KAFKA_BROKERS" = "$DEFAULT_BROKERS" ] || die "KAFKA_BROKERS=$KAFKA_BROKERS does not answer (nothing is started for a non-default cluster)"
+  require_java
+  local libs data conf
+  libs="$(kafka_libs)"
+  data="$VAR/kafka/data"
+  conf="$VAR/kafka/server.properties"
+  mkdir -p "$data"
+  sed -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$CONTROLLER_PORT#g" -e "s#@DATA_DIR@#$data#g" \
+    "$ROOT/scripts/infra/server.properties.tmpl" >"$conf"
+  if [ ! -f "$data/meta.properties" ]; then
+    local cluster_id
+    cluster_id="$(java -cp "$libs/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
+    java -cp "$libs/*" -Dlog4j2.configurationFile="$ROOT/scripts/infra/log4j2.properties" \
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" >&2 || die "formatting the KRaft storage in $data failed"
+  fi
+  log "starting Kafka $KAFKA_VERSION (KRaft) on $DEFAULT_BROKERS"
+  spawn kafka "$VAR/kafka/kafka.log" java -Xms256m -Xmx768m -XX:+UseG1GC \
+    -Dlog4j2.configurationFile="$ROOT/scripts/infra/log4j2.properties" -cp "$libs/*" kafka.Kafka "$conf"
+  wait_for "Kafka" 90 kafka_check "$VAR/kafka/kafka.log" "$VAR/kafka.pid"
+}
+
+start_registry() {
+  if registry_answers; then
+    log "schema registry answers at $SCHEMA_REGISTRY_URL"
+    return
+  fi
+  [ "$SCHEMA_REGISTRY_URL" = "$DEFAULT_REGISTRY" ] || die "SCHEMA_REGISTRY_URL=$SCHEMA_REGISTRY_URL does not answer"
+  require_java
+  local dir
+  dir="$(apicurio_dir)"
+  mkdir -p "$VAR/registry"
+  log "starting Apicurio Registry $APICURIO_VERSION (kafkasql storage) on $DEFAULT_REGISTRY"
+  spawn registry "$VAR/registry/registry.log" java -Xms128m -Xmx512m \
+    -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
+    -Dapicurio.storage.kind=kafkasql -Dapicurio.kafkasql.bootstrap.servers="$KAFKA_BROKERS" \
+    -Dapicurio.kafkasql.topic=fraudstream.schemas \
+    -Dquarkus.log.level=WARN -Dquarkus.log.category.\"io.apicurio\".level=INFO \
+    -jar "$dir/apicurio-registry-app-$APICURIO_VERSION-runner.jar"
+  wait_for "Schema registry" 120 registry_answers "$VAR/registry/registry.log" "$VAR/registry.pid"
+}
+
+start_redis() {
+  if redis_answers; then
+    log "Redis answers at $REDIS_URL"
+    return
+  fi
+  [ "$REDIS_URL" = "$DEFAULT_REDIS" ] || die "REDIS_URL=$REDIS_URL does not answer"
+  if ! command -v redis-server >/dev/null 2>&1; then
+    log "redis-server is not installed: Redis-backed feature state is unavailable (apt-get install redis-server)"
+    return
+  fi
+  mkdir -p "$VAR/redis"
+  log "starting Redis on $DEFAULT_REDIS"
+  spawn redis "$VAR/redis/redis.log" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$VAR/redis" \
+    --save "" --appendonly no --protected-mode yes
+  wait_for "Redis" 20 redis_answers "$VAR/redis/redis.log" "$VAR/redis.pid"
+}
+
+stop_one() {
+  local name="$1" pidfile="$VAR/$1.pid" pid i
+  [ -f "$pidfile" ] || return 0
+  pid="$(cat "$pidfile")"
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 60; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+print_status() {
+  echo "KAFKA_BROKERS=$KAFKA_BROKERS"
+  echo "SCHEMA_REGISTRY_URL=$SCHEMA_REGISTRY_URL"
+  if redis_answers; then echo "REDIS_URL=$REDIS_URL"; fi
+}
+
+case "${1:-}" in
+  up)
+    start_kafka
+    start_registry
+    start_redis
+    export KAFKA_BROKERS SCHEMA_REGISTRY_URL
+    log "creating topics and registering schemas"
+    (cd "$ROOT" && npm run -s topics:create) || die "topics:create failed"
+    print_status
+    ;;
+  down)
+    stop_one registry
+    stop_one redis
+    stop_one kafka
+    ;;
+  status)
+    ok=0
+    kafka_check || { log "Kafka does not answer at $KAFKA_BROKERS"; ok=1; }
+    registry_answers || { log "schema registry does not answer at $SCHEMA_REGISTRY_URL"; ok=1; }
+    print_status
+    exit "$ok"
+    ;;
+  *)
+    echo "usage: $0 up|down|status" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `npm test`: unit, integration and end-to-end tests against a real Kafka broker and schema registry.
+# Starts the local infrastructure when none answers, and stops what it started on exit.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+started=0
+cleanup() {
+  if [ "$started" = 1 ]; then bash scripts/infra.sh down; fi
+}
+trap cleanup EXIT
+
+if ! bash scripts/infra.sh status >/dev/null 2>&1; then
+  echo "[test] no Kafka/registry answering: starting the local infrastructure" >&2
+  started=1
+  bash scripts/infra.sh up >/dev/null
+fi
+# Export what the tests connect to (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, REDIS_URL when Redis runs).
+set -a
+eval "$(bash scripts/infra.sh status 2>/dev/null)"
+set +a
+
+vitest run "$@"

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '@fraudstream/config';
+import { readAvroSchema, valueSubject, type TopicSpec } from '@fraudstream/contracts';
+import {
+  AvroSerde,
+  createKafkaClient,
+  ensureTopics,
+  kafkaConfigSchema,
+  type Kafka,
+  type KafkaConfig,
+} from '@fraudstream/kafka';
+
+/** The broker and registry the integration tests use: the local ones `npm test` started, or KAFKA_BROKERS/SCHEMA_REGISTRY_URL. */
+export function testKafkaConfig(): KafkaConfig {
+  return loadConfig(kafkaConfigSchema);
+}
+
+/** A unique name per test, so tests never share topics or consumer groups. */
+export function uniqueName(prefix: string): string {
+  return `test.${prefix}.${randomUUID().slice(0, 8)}`;
+}
+
+export interface TestTopic {
+  readonly name: string;
+  readonly dlq: string;
+}
+
+/**
+ * Creates a fresh topic (and its .dlq) and registers `schemaFile` (from schemas/) as its value schema,
+ * so a test exercises the real contract on its own topic.
+ */
+export async function createTestTopic(
+  kafka: Kafka,
+  serde: AvroSerde,
+  prefix: string,
+  schemaFile: string | null,
+  partitions = 1,
+): Promise<TestTopic> {
+  const name = uniqueName(prefix);
+  const base = { partitions, retentionMs: 3_600_000, cleanupPolicy: 'delete' as const };
+  const specs: TopicSpec[] = [
+    { name, schemaFile, ...base },
+    { name: `${name}.dlq`, schemaFile: null, ...base, partitions: 1 },
+  ];
+  await ensureTopics(kafka, specs);
+  if (schemaFile) await serde.register(valueSubject(name), readAvroSchema(schemaFile));
+  return { name, dlq: `${name}.dlq` };
+}
+
+export function testClients(): { config: KafkaConfig; kafka: Kafka; serde: AvroSerde } {
+  const config = testKafkaConfig();
+  return {
+    config,
+    kafka: createKafkaClient(config, 'test'),
+    serde: AvroSerde.connect(config.SCHEMA_REGISTRY_URL),
+  };
+}

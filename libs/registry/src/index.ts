@@ -1,0 +1,7 @@
+export type {
+  EvaluationMetrics,
+  FeatureProfile,
+  ModelManifest,
+  ReferenceProfile,
+  TrainingLineage,
+} from './manifest.types';

@@ -1,0 +1,95 @@
+/*
+ * The model manifest: everything a scorer, the drift monitor and an auditor need to know about one
+ * model version, stored as manifest.json beside model.onnx in the registry. Shared contract of the
+ * trainer (writes it), the scorer (threshold, feature order, reason baselines) and the drift monitor
+ * (reference profile, validation metrics).
+ */
+
+/** Summary of one numeric feature (or of the score) over the model's training data. */
+export interface FeatureProfile {
+  readonly name: string;
+  /**
+   * Inner cut points of the reference's quantile bins (e.g. the 10 %, 20 %, ... 90 % quantiles,
+   * de-duplicated). Bin i holds values in (edges[i-1], edges[i]]; the first and last bins are open.
+   */
+  readonly quantile_edges: readonly number[];
+  /** Fraction of the reference rows in each bin: quantile_edges.length + 1 entries summing to 1. */
+  readonly bin_fractions: readonly number[];
+  readonly mean: number;
+  readonly std: number;
+  readonly min: number;
+  readonly max: number;
+  readonly median: number;
+  /** A uniform sample of the reference values (at most a few thousand), sorted, for KS and Wasserstein. */
+  readonly sample: readonly number[];
+}
+
+/** The reference the drift monitor compares live windows with. */
+export interface ReferenceProfile {
+  readonly row_count: number;
+  readonly fraud_rate: number;
+  readonly features: readonly FeatureProfile[];
+  readonly score: FeatureProfile;
+}
+
+/** Ranking quality of a model on one labelled data set. */
+export interface EvaluationMetrics {
+  readonly rows: number;
+  readonly positives: number;
+  readonly average_precision: number;
+  readonly roc_auc: number;
+  readonly recall_at_threshold: number;
+  readonly precision_at_threshold: number;
+  /** Mean over days of the share of compromised cards among the k highest-scored cards of the day. */
+  readonly card_precision_at_k: number;
+  readonly k: number;
+}
+
+export interface TrainingLineage {
+  /** Event-time window of the training data, UTC epoch ms [start, end). */
+  readonly window_start: number;
+  readonly window_end: number;
+  readonly rows: number;
+  readonly positives: number;
+  /** Rows of older data replayed against forgetting. */
+  readonly replay_rows: number;
+  readonly validation_rows: number;
+  readonly request_id: string | null;
+  readonly drift_event_id: string | null;
+  readonly seed: number;
+  readonly epochs: number;
+  readonly warm_start: boolean;
+  readonly frozen_layers: number;
+}
+
+export interface ModelManifest {
+  readonly version: string;
+  readonly parent_version: string | null;
+  /** Wall-clock creation time (ISO 8601), for auditors. */
+  readonly created_at: string;
+  /** Event time of the loop when the model was made (UTC epoch ms). */
+  readonly created_event_time: number;
+  readonly code_revision: string;
+  readonly feature_set_version: string;
+  /** Input order of the ONNX graph's feature vector. */
+  readonly feature_names: readonly string[];
+  readonly onnx: {
+    readonly file: string;
+    readonly sha256: string;
+    readonly input_name: string;
+    readonly output_name: string;
+    readonly opset: number;
+  };
+  /** Standardisation constants (also baked into the ONNX graph as its first nodes). */
+  readonly preprocessing: { readonly mean: readonly number[]; readonly std: readonly number[] };
+  readonly architecture: { readonly hidden_units: readonly number[]; readonly activation: 'relu' };
+  readonly threshold: number;
+  readonly threshold_policy: { readonly kind: 'daily-capacity' | 'target-precision'; readonly value: number };
+  readonly training: TrainingLineage;
+  readonly metrics: {
+    readonly validation: EvaluationMetrics;
+    /** The champion's metrics on the same held-out data, for a fine-tuned challenger. */
+    readonly champion?: EvaluationMetrics;
+  };
+  readonly reference: ReferenceProfile;
+}

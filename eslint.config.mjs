@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'var/**', '.cache/**', '.tools/**', '.gpu/**', '.gl/**', 'reports/**', 'eslint.config.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'var/**', '.cache/**', '.tools/**', '.gpu/**', '.gl/**', 'reports/**', 'eslint.config.mjs', 'vitest.config.mts'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

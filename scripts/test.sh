@@ -21,4 +21,5 @@ set -a
 eval "$(bash scripts/infra.sh status 2>/dev/null)"
 set +a
 
+npm run -s build
 vitest run "$@"

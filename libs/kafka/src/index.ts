@@ -21,3 +21,4 @@ export type {
 export { ensureTopics, registerTopicSchemas } from './topics-admin';
 export { kafkaMetrics } from './kafka.metrics';
 export type { KafkaMetrics } from './kafka.metrics';
+export { KAFKA_CLIENT, KafkaModule } from './kafka.module';

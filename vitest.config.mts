@@ -1,15 +1,32 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
-import tsconfig from './tsconfig.json';
+
+const root = import.meta.dirname;
+const tsconfig = JSON.parse(readFileSync(resolve(root, 'tsconfig.json'), 'utf8')) as {
+  compilerOptions: { paths: Record<string, string[]> };
+};
 
 // Path aliases come from tsconfig.json so the two never disagree.
 const alias = Object.fromEntries(
-  Object.entries(tsconfig.compilerOptions.paths).map(([name, targets]) => [name, resolve(__dirname, targets[0] ?? '')]),
+  Object.entries(tsconfig.compilerOptions.paths).map(([name, targets]) => [name, resolve(root, targets[0] ?? '')]),
 );
 
 // SWC (not esbuild) so decorator metadata, which NestJS's dependency injection reads, is emitted.
-const plugins = [swc.vite({ module: { type: 'es6' } })];
+// .swcrc excludes specs from the build, so the test transform is configured here instead.
+const plugins = [
+  swc.vite({
+    swcrc: false,
+    module: { type: 'es6' },
+    jsc: {
+      target: 'es2023',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+      keepClassNames: true,
+    },
+  }),
+];
 
 export default defineConfig({
   plugins,

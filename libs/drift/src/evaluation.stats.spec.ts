@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import {
+  averagePrecision,
+  cardPrecisionAtK,
+  evaluateModel,
+  eventDay,
+  precisionAtThreshold,
+  recallAtThreshold,
+  rocAuc,
+  type EvaluationRow,
+} from './evaluation.stats';
+
+// scikit-learn's documentation example: average_precision_score -> 0.8333, roc_auc_score -> 0.75.
+const labels = [0, 0, 1, 1];
+const scores = [0.1, 0.4, 0.35, 0.8];
+
+describe(averagePrecision.name, () => {
+  it('sums (R_n - R_{n-1}) P_n over thresholds (scikit-learn example: 0.5*1 + 0.5*2/3)', () => {
+    expect(averagePrecision(scores, labels)).toBeCloseTo(0.5 + 1 / 3, 12);
+  });
+
+  it('lets tied scores cross the threshold together', () => {
+    // threshold 0.5: P=1/2, R=1/2; threshold 0.2: P=2/3, R=1 -> 0.5*0.5 + 0.5*2/3
+    expect(averagePrecision([0.5, 0.5, 0.2], [true, false, true])).toBeCloseTo(0.25 + 1 / 3, 12);
+  });
+
+  it('is 1 for a perfect ranking and 0 without positives', () => {
+    expect(averagePrecision([0.9, 0.8, 0.1], [1, 1, 0])).toBe(1);
+    expect(averagePrecision([0.9, 0.8], [0, 0])).toBe(0);
+  });
+
+  it('refuses arrays of different lengths', () => {
+    expect(() => averagePrecision([0.1], [1, 0])).toThrow(RangeError);
+  });
+});
+
+describe(rocAuc.name, () => {
+  it('is the Mann-Whitney probability (scikit-learn example: 3 of 4 pairs ordered)', () => {
+    expect(rocAuc(scores, labels)).toBeCloseTo(0.75, 12);
+  });
+
+  it('counts a tie between a positive and a negative as one half', () => {
+    // pairs: (0.5,0.5)=1/2, (0.5,0.1)=1, (0.2,0.5)=0, (0.2,0.1)=1 -> 2.5/4
+    expect(rocAuc([0.5, 0.5, 0.2, 0.1], [1, 0, 1, 0])).toBeCloseTo(0.625, 12);
+  });
+
+  it('is NaN when a class is missing', () => {
+    expect(rocAuc([0.1, 0.2], [0, 0])).toBeNaN();
+  });
+});
+
+describe(recallAtThreshold.name, () => {
+  it('counts a score equal to the threshold as an alert', () => {
+    expect(recallAtThreshold(scores, labels, 0.35)).toBe(1);
+    expect(recallAtThreshold(scores, labels, 0.4)).toBe(0.5);
+    expect(recallAtThreshold(scores, [0, 0, 0, 0], 0.4)).toBe(0);
+  });
+});
+
+describe(precisionAtThreshold.name, () => {
+  it('is the positive share of the alerts, 0 without alerts', () => {
+    expect(precisionAtThreshold(scores, labels, 0.35)).toBeCloseTo(2 / 3, 12);
+    expect(precisionAtThreshold(scores, labels, 0.4)).toBe(0.5);
+    expect(precisionAtThreshold(scores, labels, 0.99)).toBe(0);
+  });
+});
+
+describe(cardPrecisionAtK.name, () => {
+  const rows: EvaluationRow[] = [
+    // day 1: A max 0.9 (its fraud scored 0.2), B 0.8 legit, C 0.7 fraud -> top 2 = {A, B}: 1/2
+    { cardId: 'A', day: 1, score: 0.9, isFraud: false },
+    { cardId: 'A', day: 1, score: 0.2, isFraud: true },
+    { cardId: 'B', day: 1, score: 0.8, isFraud: false },
+    { cardId: 'C', day: 1, score: 0.7, isFraud: true },
+    // day 2: D and E both fraud -> 2/2
+    { cardId: 'D', day: 2, score: 0.5, isFraud: true },
+    { cardId: 'E', day: 2, score: 0.6, isFraud: true },
+  ];
+
+  it("ranks cards by their day's max score and averages the daily shares", () => {
+    expect(cardPrecisionAtK(rows, 2)).toBeCloseTo((0.5 + 1) / 2, 12);
+  });
+
+  it('divides by k even on a day with fewer cards', () => {
+    // day 1 top 3 = {A, B, C}: 2/3; day 2 only two cards: 2/3
+    expect(cardPrecisionAtK(rows, 3)).toBeCloseTo(2 / 3, 12);
+  });
+
+  it('refuses a non-positive k', () => {
+    expect(() => cardPrecisionAtK(rows, 0)).toThrow(RangeError);
+  });
+});
+
+describe(evaluateModel.name, () => {
+  it('fills every field of EvaluationMetrics', () => {
+    const rows: EvaluationRow[] = scores.map((score, i) => ({
+      cardId: `c${i}`,
+      day: eventDay(Date.UTC(2026, 0, 1, 12)),
+      score,
+      isFraud: labels[i] === 1,
+    }));
+    expect(evaluateModel(rows, { threshold: 0.35, k: 2 })).toEqual({
+      rows: 4,
+      positives: 2,
+      average_precision: expect.closeTo(0.8333333, 6) as unknown,
+      roc_auc: expect.closeTo(0.75, 9) as unknown,
+      recall_at_threshold: 1,
+      precision_at_threshold: expect.closeTo(2 / 3, 9) as unknown,
+      // top 2 cards: 0.8 (fraud) and 0.4 (legit)
+      card_precision_at_k: 0.5,
+      k: 2,
+    });
+  });
+});

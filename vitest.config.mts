@@ -15,6 +15,8 @@ const alias = Object.fromEntries(
 
 // SWC (not esbuild) so decorator metadata, which NestJS's dependency injection reads, is emitted.
 // .swcrc excludes specs from the build, so the test transform is configured here instead.
+const setupFiles = [resolve(root, 'tests/support/vitest-setup.ts')];
+
 const plugins = [
   swc.vite({
     swcrc: false,
@@ -38,6 +40,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'unit',
+          setupFiles,
           include: ['apps/**/*.spec.ts', 'libs/**/*.spec.ts', 'scripts/**/*.spec.ts'],
           testTimeout: 20_000,
         },
@@ -47,6 +50,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'integration',
+          setupFiles,
           include: ['tests/integration/**/*.int-spec.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -59,6 +63,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'e2e',
+          setupFiles,
           include: ['tests/e2e/**/*.e2e-spec.ts'],
           testTimeout: 600_000,
           hookTimeout: 300_000,

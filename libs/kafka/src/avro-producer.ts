@@ -1,5 +1,5 @@
 import type { TopicMessages } from '@fraudstream/contracts';
-import type { IHeaders, Kafka, Producer } from 'kafkajs';
+import { Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
 import type { AvroSerde } from './avro-serde.adapter';
 
 export interface OutgoingRecord<V> {
@@ -10,8 +10,14 @@ export interface OutgoingRecord<V> {
 
 /** An idempotent producer: acks from all in-sync replicas, no duplicates from its own retries. */
 export function createIdempotentProducer(kafka: Kafka): Producer {
-  // kafkajs's idempotence requires a single in-flight request per broker connection.
-  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // kafkajs's idempotence requires a single in-flight request per broker connection. The default
+  // partitioner hashes keys like the Java client (murmur2), so other clients agree on a card's partition.
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
 }
 
 /**

@@ -80,8 +80,10 @@ export class AvroSerde {
     try {
       await this.registry.getSchema(schemaId);
     } catch (error) {
+      // Only "not found" means the id can never resolve; the client reports a refused connection as
+      // a 400, so every other failure is treated as the registry being unreachable.
       const status = httpStatus(error);
-      if (status !== undefined && status >= 400 && status < 500) {
+      if (status === 404) {
         throw new PoisonMessageError(
           'unknown-schema',
           `schema id ${schemaId} is unknown to the registry (HTTP ${status})`,

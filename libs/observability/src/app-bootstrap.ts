@@ -33,19 +33,53 @@ export function redactConfig(config: Record<string, unknown>): Record<string, un
 
 /**
  * Boots a NestJS app: structured logger, config logged once (secrets masked), SIGTERM/SIGINT run the
- * modules' shutdown hooks (consumers stop fetching, finish their batch, commit, disconnect), then
- * HTTP (/health, /metrics) listens.
+ * modules' shutdown hooks (consumers stop fetching, finish their batch, commit, disconnect) and
+ * exit, then HTTP (/health, /metrics) listens.
  */
 export async function bootstrapApp(
   appName: string,
   rootModule: Type<unknown> | DynamicModule,
   config: AppConfig & Record<string, unknown>,
+  shutdownTimeoutMs = 30_000,
 ): Promise<INestApplication> {
   const logger = createAppLogger(appName, config);
   const app = await NestFactory.create(rootModule, { logger, bufferLogs: true });
-  app.enableShutdownHooks();
-  new Logger(appName).log({ msg: 'configuration', config: redactConfig(config) });
+  const log = new Logger(appName);
+  exitGracefullyOnSignals(app, log, shutdownTimeoutMs);
+  log.log({ msg: 'configuration', config: redactConfig(config) });
   await app.listen(config.HTTP_PORT, config.HTTP_HOST);
-  new Logger(appName).log({ msg: 'listening', url: await app.getUrl() });
+  log.log({ msg: 'listening', url: await app.getUrl() });
   return app;
+}
+
+/**
+ * SIGTERM/SIGINT close the app (every module's shutdown hooks: consumers stop fetching, finish their
+ * batch and commit, producers flush and disconnect), then exit 0; exit 1 if closing fails or takes
+ * longer than the timeout. Nest's own enableShutdownHooks re-raises the signal instead, which hides
+ * from the orchestrator whether the shutdown was clean.
+ */
+function exitGracefullyOnSignals(app: INestApplication, log: Logger, timeoutMs: number): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (closing) return;
+    closing = true;
+    log.log({ msg: 'shutting down', signal });
+    const timer = setTimeout(() => {
+      log.error({ msg: 'shutdown timed out', timeoutMs });
+      process.exit(1);
+    }, timeoutMs);
+    app.close().then(
+      () => {
+        clearTimeout(timer);
+        log.log({ msg: 'shut down cleanly' });
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error({ msg: 'shutdown failed', error: error instanceof Error ? error.message : String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
 }

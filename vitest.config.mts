@@ -10,12 +10,16 @@ const tsconfig = JSON.parse(readFileSync(resolve(root, 'tsconfig.json'), 'utf8')
 
 // Path aliases come from tsconfig.json so the two never disagree.
 const alias = Object.fromEntries(
-  Object.entries(tsconfig.compilerOptions.paths).map(([name, targets]) => [name, resolve(root, targets[0] ?? '')]),
+  Object.entries(tsconfig.compilerOptions.paths).map(([name, targets]) => [
+    name,
+    resolve(root, targets[0] ?? ''),
+  ]),
 );
 
 // SWC (not esbuild) so decorator metadata, which NestJS's dependency injection reads, is emitted.
 // .swcrc excludes specs from the build, so the test transform is configured here instead.
 const setupFiles = [resolve(root, 'tests/support/vitest-setup.ts')];
+const globalSetup = [resolve(root, 'tests/support/global-setup.ts')];
 
 const plugins = [
   swc.vite({
@@ -51,6 +55,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           setupFiles,
+          globalSetup,
           include: ['tests/integration/**/*.int-spec.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -64,6 +69,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           setupFiles,
+          globalSetup,
           include: ['tests/e2e/**/*.e2e-spec.ts'],
           testTimeout: 600_000,
           hookTimeout: 300_000,

@@ -11,6 +11,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+if [ "${FRAUDSTREAM_TESTCONTAINERS:-false}" = "true" ]; then
+  # Kafka and the registry start in containers (tests/support/global-setup.ts).
+  docker info >/dev/null 2>&1 || { echo "[test] FRAUDSTREAM_TESTCONTAINERS=true needs a Docker engine" >&2; exit 1; }
+  npm run -s build
+  exec vitest run "$@"
+fi
+
 if ! bash scripts/infra.sh status >/dev/null 2>&1; then
   echo "[test] no Kafka/registry answering: starting the local infrastructure" >&2
   started=1

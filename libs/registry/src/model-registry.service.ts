@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import type { ModelStage } from '@fraudstream/contracts';
+import { compareVersions } from './artifact-checks';
+import type { ModelManifest } from './manifest.types';
+import { StageTransitionError } from './registry.errors';
+import type { AuditEntry, ModelStore, VerifiedArtifact } from './registry.types';
+
+/** Stages a model may move to from each stage. PRODUCTION → RETIRED happens when another takes over. */
+const ALLOWED: Readonly<Record<ModelStage, readonly ModelStage[]>> = {
+  CANDIDATE: ['SHADOW', 'PRODUCTION', 'REJECTED'],
+  SHADOW: ['PRODUCTION', 'REJECTED'],
+  PRODUCTION: ['RETIRED', 'REJECTED'],
+  // A retired model comes back on a rollback.
+  RETIRED: ['PRODUCTION'],
+  REJECTED: [],
+};
+
+/** A version with its current stage (from the audit log) and manifest. */
+export interface RegisteredModel {
+  readonly version: string;
+  readonly stage: ModelStage;
+  readonly manifest: ModelManifest;
+}
+
+/** Who decided a change, why, and the event time it was decided at. */
+export interface ChangeContext {
+  readonly actor: string;
+  readonly reason: string;
+  readonly eventTime: number;
+  readonly requestId?: string | null;
+  readonly deploymentId?: string | null;
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+/** One stage change applied by {@link ModelRegistry.transition}. */
+export interface StageChange {
+  readonly version: string;
+  readonly from: ModelStage;
+  readonly to: ModelStage;
+}
+
+/**
+ * The lifecycle over a {@link ModelStore}: registration, stage changes validated against the allowed
+ * transitions, and the current stages, all derived from the append-only audit log (a version's stage
+ * is the `to_stage` of its last stage entry). Manifests never change after registration.
+ */
+export class ModelRegistry {
+  constructor(
+    readonly store: ModelStore,
+    private readonly wallClock: () => Date = () => new Date(),
+  ) {}
+
+  /** Stores a new version as CANDIDATE and records who registered it. Returns the artifact URI. */
+  async register(onnxBytes: Uint8Array, manifest: ModelManifest, context: ChangeContext): Promise<string> {
+    const uri = await this.store.putVersion(onnxBytes, manifest);
+    await this.store.appendAudit(
+      this.entry('REGISTERED', manifest.version, null, 'CANDIDATE', {
+        ...context,
+        requestId: context.requestId ?? manifest.training.request_id,
+      }),
+    );
+    return uri;
+  }
+
+  /**
+   * Moves `version` to `to`. Promoting to PRODUCTION retires the current production model (returned
+   * first in the list of changes) so exactly one version serves.
+   */
+  async transition(version: string, to: ModelStage, context: ChangeContext): Promise<StageChange[]> {
+    const stages = await this.stages();
+    const from = stages.get(version);
+    if (from === undefined) throw new StageTransitionError(`model version ${version} is not registered`);
+    if (!ALLOWED[from].includes(to))
+      throw new StageTransitionError(`model version ${version} cannot move from ${from} to ${to}`);
+    const changes: StageChange[] = [];
+    if (to === 'PRODUCTION') {
+      for (const [other, stage] of stages) {
+        if (other !== version && stage === 'PRODUCTION') {
+          await this.store.appendAudit(
+            this.entry('STAGE_CHANGE', other, 'PRODUCTION', 'RETIRED', {
+              ...context,
+              reason: `replaced by ${version}: ${context.reason}`,
+            }),
+          );
+          changes.push({ version: other, from: 'PRODUCTION', to: 'RETIRED' });
+        }
+      }
+    }
+    await this.store.appendAudit(this.entry('STAGE_CHANGE', version, from, to, context));
+    changes.push({ version, from, to });
+    return changes;
+  }
+
+  /** Records a training job that ended without a model (the version is the champion it started from). */
+  async recordJobFailure(version: string, context: ChangeContext): Promise<void> {
+    await this.store.appendAudit(this.entry('JOB_FAILED', version, null, null, context));
+  }
+
+  /** Current stage of every registered version. */
+  async stages(): Promise<Map<string, ModelStage>> {
+    const stages = new Map<string, ModelStage>();
+    for (const entry of await this.store.readAudit())
+      if (entry.to_stage !== null && entry.action !== 'JOB_FAILED') stages.set(entry.version, entry.to_stage);
+    return stages;
+  }
+
+  async stageOf(version: string): Promise<ModelStage | undefined> {
+    return (await this.stages()).get(version);
+  }
+
+  /** The version in PRODUCTION, or null before the first promotion. */
+  async productionVersion(): Promise<string | null> {
+    for (const [version, stage] of await this.stages()) if (stage === 'PRODUCTION') return version;
+    return null;
+  }
+
+  /**
+   * The version that served before the current production one: the last version, other than the
+   * current one, that an audit entry moved to PRODUCTION and that has not been rejected since.
+   */
+  async previousProductionVersion(): Promise<string | null> {
+    const current = await this.productionVersion();
+    const stages = await this.stages();
+    const audit = await this.store.readAudit();
+    for (let i = audit.length - 1; i >= 0; i--) {
+      const entry = audit[i];
+      if (!entry || entry.to_stage !== 'PRODUCTION' || entry.version === current) continue;
+      if (stages.get(entry.version) === 'RETIRED') return entry.version;
+    }
+    return null;
+  }
+
+  /** Every version in natural order, with its stage and manifest. */
+  async list(): Promise<RegisteredModel[]> {
+    const stages = await this.stages();
+    const versions = await this.store.listVersions();
+    const models: RegisteredModel[] = [];
+    for (const version of versions.sort(compareVersions))
+      models.push({
+        version,
+        stage: stages.get(version) ?? 'CANDIDATE',
+        manifest: await this.store.readManifest(version),
+      });
+    return models;
+  }
+
+  /** The audit entries that name a retrain request (to make request handling idempotent). */
+  async entriesForRequest(requestId: string): Promise<AuditEntry[]> {
+    return (await this.store.readAudit()).filter((e) => e.request_id === requestId);
+  }
+
+  /** The next free version name `v<n>`, one past the highest numbered `v` version. */
+  async nextVersion(): Promise<string> {
+    let highest = 0;
+    for (const version of await this.store.listVersions()) {
+      const match = /^v(\d+)$/.exec(version);
+      if (match?.[1]) highest = Math.max(highest, Number(match[1]));
+    }
+    return `v${highest + 1}`;
+  }
+
+  readVerified(version: string): Promise<VerifiedArtifact> {
+    return this.store.readVerified(version);
+  }
+
+  readManifest(version: string): Promise<ModelManifest> {
+    return this.store.readManifest(version);
+  }
+
+  artifactUri(version: string): string {
+    return this.store.artifactUri(version);
+  }
+
+  private entry(
+    action: AuditEntry['action'],
+    version: string,
+    from: ModelStage | null,
+    to: ModelStage | null,
+    context: ChangeContext,
+  ): AuditEntry {
+    return {
+      at: this.wallClock().toISOString(),
+      event_time: context.eventTime,
+      action,
+      version,
+      from_stage: from,
+      to_stage: to,
+      actor: context.actor,
+      reason: context.reason,
+      request_id: context.requestId ?? null,
+      deployment_id: context.deploymentId ?? null,
+      metrics: context.metrics ?? {},
+    };
+  }
+}
+
+/** A fresh id for a deployment event. */
+export function newDeploymentId(): string {
+  return randomUUID();
+}

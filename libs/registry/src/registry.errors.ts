@@ -1,0 +1,47 @@
+/** A version directory/prefix already exists: versions are immutable, a new model needs a new version. */
+export class VersionExistsError extends Error {
+  constructor(readonly version: string) {
+    super(`model version ${version} already exists; versions are immutable`);
+    this.name = 'VersionExistsError';
+  }
+}
+
+/** The requested version (or one of its files) is not in the store. */
+export class ArtifactNotFoundError extends Error {
+  constructor(
+    readonly version: string,
+    message?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message ?? `model version ${version} is not in the registry`, options);
+    this.name = 'ArtifactNotFoundError';
+  }
+}
+
+/** The ONNX bytes do not hash to the sha256 the manifest records: the artifact must not be used. */
+export class ChecksumMismatchError extends Error {
+  constructor(
+    readonly version: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`model version ${version}: sha256 ${actual} does not match the manifest's ${expected}`);
+    this.name = 'ChecksumMismatchError';
+  }
+}
+
+/** A manifest that does not describe the artifact it is stored with, or is not a manifest at all. */
+export class ManifestError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ManifestError';
+  }
+}
+
+/** A stage change the lifecycle does not allow (e.g. promoting a rejected model). */
+export class StageTransitionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StageTransitionError';
+  }
+}

@@ -1,0 +1,23 @@
+/** Where onnxruntime runs a model: the bundled CPU or WebGPU (Vulkan on Linux) execution provider. */
+export type ExecutionProvider = 'cpu' | 'webgpu';
+
+export interface SessionOptions {
+  readonly executionProvider: ExecutionProvider;
+  /** Threads one operator may use (ORT intra-op pool). */
+  readonly intraOpThreads: number;
+  /** Threads for independent graph branches (ORT inter-op pool). */
+  readonly interOpThreads: number;
+}
+
+/**
+ * The ONNX runtime behind one small interface, so the scoring logic is tested with a fake and the
+ * real sessions live off the event loop (OnnxWorkerPool).
+ */
+export interface InferenceRuntime {
+  /** Creates a session for `key` from ONNX bytes (replacing one with the same key). */
+  load(key: string, bytes: Uint8Array, options: SessionOptions): Promise<void>;
+  /** Scores `rows` rows of `width` float32 features (row-major); one score per row. */
+  run(key: string, input: Float32Array, rows: number, width: number): Promise<Float32Array>;
+  unload(key: string): Promise<void>;
+  close(): Promise<void>;
+}

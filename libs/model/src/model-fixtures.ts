@@ -1,0 +1,131 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { EvaluationMetrics, FeatureProfile, ModelManifest } from '@fraudstream/registry';
+import { MLP_ONNX_OPSET, buildMlpOnnx, type MlpSpec } from './mlp-onnx.builder';
+import { sha256Hex } from './model-loader';
+
+/** A deterministic pseudo-random MLP (mulberry32), for tests and benchmarks. */
+export function randomMlpSpec(width: number, hidden: readonly number[], seed = 1): MlpSpec {
+  let state = seed >>> 0;
+  const random = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const sizes = [width, ...hidden, 1];
+  const layers = sizes.slice(1).map((out, i) => {
+    const inputs = sizes[i] ?? width;
+    const scale = Math.sqrt(2 / inputs);
+    const weights = Float32Array.from({ length: inputs * out }, () => (random() * 2 - 1) * scale);
+    return { weights, bias: Array.from({ length: out }, () => 0) };
+  });
+  return {
+    mean: Array.from({ length: width }, () => 0),
+    std: Array.from({ length: width }, () => 1),
+    layers,
+  };
+}
+
+const NO_METRICS: EvaluationMetrics = {
+  rows: 0,
+  positives: 0,
+  average_precision: 0,
+  roc_auc: 0,
+  recall_at_threshold: 0,
+  precision_at_threshold: 0,
+  card_precision_at_k: 0,
+  k: 0,
+};
+
+function flatProfile(name: string, median: number): FeatureProfile {
+  return {
+    name,
+    quantile_edges: [],
+    bin_fractions: [1],
+    mean: median,
+    std: 0,
+    min: median,
+    max: median,
+    median,
+    sample: [median],
+  };
+}
+
+export interface ModelFixtureOptions {
+  readonly version: string;
+  readonly featureNames: readonly string[];
+  readonly featureSetVersion?: string;
+  readonly spec: MlpSpec;
+  readonly threshold?: number;
+  /** Reference medians by feature (default: the spec's means). */
+  readonly medians?: readonly number[];
+  /** Write these bytes as model.onnx instead of the built model (corrupt artifacts in tests). */
+  readonly overrideBytes?: Uint8Array;
+}
+
+export interface ModelFixture {
+  readonly directory: string;
+  readonly artifactUri: string;
+  readonly sha256: string;
+  readonly manifest: ModelManifest;
+}
+
+/**
+ * Writes model.onnx + manifest.json into `directory/<version>` the way the registry lays them out,
+ * for tests, benchmarks and a bootstrap model. The manifest's training fields are placeholders.
+ */
+export function writeModelFixture(root: string, options: ModelFixtureOptions): ModelFixture {
+  const directory = join(root, options.version);
+  mkdirSync(directory, { recursive: true });
+  const built = buildMlpOnnx(options.spec);
+  const bytes = options.overrideBytes ?? built;
+  const sha256 = sha256Hex(bytes);
+  const medians = options.medians ?? Array.from(options.spec.mean);
+  const hidden = options.spec.layers.slice(0, -1).map((l) => l.bias.length);
+  const manifest: ModelManifest = {
+    version: options.version,
+    parent_version: null,
+    created_at: new Date(0).toISOString(),
+    created_event_time: 0,
+    code_revision: 'fixture',
+    feature_set_version: options.featureSetVersion ?? 'fixture',
+    feature_names: [...options.featureNames],
+    onnx: { file: 'model.onnx', sha256, input_name: 'features', output_name: 'score', opset: MLP_ONNX_OPSET },
+    preprocessing: { mean: Array.from(options.spec.mean), std: Array.from(options.spec.std) },
+    architecture: { hidden_units: hidden, activation: 'relu' },
+    threshold: options.threshold ?? 0.5,
+    threshold_policy: { kind: 'target-precision', value: 0.5 },
+    training: {
+      window_start: 0,
+      window_end: 0,
+      rows: 0,
+      positives: 0,
+      replay_rows: 0,
+      validation_rows: 0,
+      request_id: null,
+      drift_event_id: null,
+      seed: 0,
+      epochs: 0,
+      warm_start: false,
+      frozen_layers: 0,
+    },
+    metrics: { validation: NO_METRICS },
+    reference: {
+      row_count: 0,
+      fraud_rate: 0,
+      features: options.featureNames.map((name, j) => flatProfile(name, medians[j] ?? 0)),
+      score: flatProfile('score', 0),
+    },
+  };
+  writeFileSync(join(directory, 'model.onnx'), bytes);
+  writeFileSync(join(directory, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return {
+    directory,
+    artifactUri: pathToFileURL(join(directory, 'model.onnx')).toString(),
+    sha256,
+    manifest,
+  };
+}

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import type { ModelManifest } from '@fraudstream/registry';
+import { ModelFormatError, ModelRefusedError } from './model.errors';
+import { manifestUriOf, type ModelArtifactStore } from './model-artifact.store';
+import { ONNX_FLOAT, readOnnxSignature } from './onnx-signature';
+
+/** An artifact whose bytes, manifest and graph signature passed every check. */
+export interface VerifiedModel {
+  readonly version: string;
+  readonly bytes: Uint8Array;
+  readonly sha256: string;
+  readonly manifest: ModelManifest;
+  readonly artifactUri: string;
+}
+
+export interface ModelLocation {
+  readonly artifactUri: string;
+  /** Expected hex sha256 of the ONNX bytes; null trusts the manifest's (bootstrap models). */
+  readonly sha256: string | null;
+  /** Expected version (from the deployment event); null accepts the manifest's. */
+  readonly version: string | null;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function parseManifest(bytes: Uint8Array): ModelManifest {
+  const parsed: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  if (!parsed || typeof parsed !== 'object') throw new Error('manifest is not a JSON object');
+  const m = parsed as Partial<ModelManifest>;
+  if (typeof m.version !== 'string' || m.version.length === 0) throw new Error('manifest has no version');
+  if (!Array.isArray(m.feature_names) || !m.feature_names.every((n) => typeof n === 'string'))
+    throw new Error('manifest has no feature_names');
+  if (typeof m.threshold !== 'number' || !(m.threshold >= 0 && m.threshold <= 1))
+    throw new Error('manifest threshold is not in [0, 1]');
+  if (!m.onnx || typeof m.onnx.sha256 !== 'string') throw new Error('manifest has no onnx.sha256');
+  return m as ModelManifest;
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, i) => name === b[i]);
+}
+
+/**
+ * Fetches an ONNX artifact and its manifest and checks them before anything is loaded: the sha256 of
+ * the bytes (against the deployment event and the manifest), the manifest's feature list (it must be
+ * the scorer's, in order) and the graph's signature (one float input [N, F] with F = the feature
+ * count, one float output [N, 1]). Any failure throws ModelRefusedError naming the check.
+ */
+export async function loadVerifiedModel(
+  store: ModelArtifactStore,
+  location: ModelLocation,
+  featureNames: readonly string[],
+): Promise<VerifiedModel> {
+  const { artifactUri } = location;
+  let bytes: Uint8Array;
+  let manifestBytes: Uint8Array;
+  try {
+    [bytes, manifestBytes] = await Promise.all([
+      store.read(artifactUri),
+      store.read(manifestUriOf(artifactUri)),
+    ]);
+  } catch (error) {
+    throw new ModelRefusedError('fetch', `cannot read ${artifactUri} or its manifest`, { cause: error });
+  }
+  let manifest: ModelManifest;
+  try {
+    manifest = parseManifest(manifestBytes);
+  } catch (error) {
+    throw new ModelRefusedError('manifest', `invalid manifest beside ${artifactUri}`, { cause: error });
+  }
+  const actual = sha256Hex(bytes);
+  const expected = (location.sha256 ?? manifest.onnx.sha256).toLowerCase();
+  if (actual !== expected)
+    throw new ModelRefusedError('checksum', `sha256 of ${artifactUri} is ${actual}, expected ${expected}`);
+  if (manifest.onnx.sha256.toLowerCase() !== actual)
+    throw new ModelRefusedError(
+      'checksum',
+      `manifest sha256 ${manifest.onnx.sha256} does not match the bytes`,
+    );
+  if (location.version !== null && manifest.version !== location.version)
+    throw new ModelRefusedError(
+      'manifest',
+      `manifest version ${manifest.version}, event ${location.version}`,
+    );
+  if (!sameNames(manifest.feature_names, featureNames))
+    throw new ModelRefusedError(
+      'signature',
+      `model features [${manifest.feature_names.join(', ')}] are not the scorer's [${featureNames.join(', ')}]`,
+    );
+  checkSignature(bytes, featureNames.length);
+  return { version: manifest.version, bytes, sha256: actual, manifest, artifactUri };
+}
+
+function checkSignature(bytes: Uint8Array, width: number): void {
+  let signature;
+  try {
+    signature = readOnnxSignature(bytes);
+  } catch (error) {
+    const why = error instanceof ModelFormatError ? error.message : 'unreadable ONNX';
+    throw new ModelRefusedError('signature', why, { cause: error });
+  }
+  const [input, ...moreInputs] = signature.inputs;
+  const [output] = signature.outputs;
+  if (!input || moreInputs.length > 0)
+    throw new ModelRefusedError('signature', `model has ${signature.inputs.length} inputs, expected 1`);
+  if (input.elemType !== ONNX_FLOAT || input.dims.length !== 2 || input.dims[1] !== width)
+    throw new ModelRefusedError(
+      'signature',
+      `input ${input.name} is [${input.dims.map((d) => d ?? '?').join(', ')}], expected float [N, ${width}]`,
+    );
+  if (!output || output.elemType !== ONNX_FLOAT || (output.dims.length === 2 && output.dims[1] !== 1))
+    throw new ModelRefusedError('signature', 'output is not a float [N, 1] score');
+}

@@ -2,7 +2,20 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'var/**', '.cache/**', '.tools/**', '.gpu/**', '.gl/**', 'reports/**', 'eslint.config.mjs', 'vitest.config.mts'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'var/**',
+      '.cache/**',
+      '.tools/**',
+      '.gpu/**',
+      '.gl/**',
+      'reports/**',
+      'eslint.config.mjs',
+      'vitest.config.mts',
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
@@ -21,14 +34,23 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@fraudstream/*/*'], message: 'Import a lib through its public entry, @fraudstream/<name>.' },
-            { group: ['**/libs/*/src/**', '../../libs/**', '../../../libs/**'], message: 'Import other libs as @fraudstream/<name>.' },
+            {
+              group: ['@fraudstream/*/*'],
+              message: 'Import a lib through its public entry, @fraudstream/<name>.',
+            },
+            {
+              group: ['**/libs/*/src/**', '../../libs/**', '../../../libs/**'],
+              message: 'Import other libs as @fraudstream/<name>.',
+            },
           ],
         },
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Read env only through @fraudstream/config.' },
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'Read env only through @fraudstream/config.',
+        },
       ],
     },
   },

@@ -36,12 +36,15 @@ describe('Avro contracts', () => {
     },
   );
 
-  it.each(primary.map((s) => [s.name, s.schemaFile ?? ''] as const))('%s: every field is documented', (_topic, file) => {
-    const schema = readAvroSchema(file);
-    expect(typeof schema.doc).toBe('string');
-    const undocumented = fieldsOf(schema).filter((f) => !f.doc || f.doc.length < 10);
-    expect(undocumented.map((f) => f.name)).toEqual([]);
-  });
+  it.each(primary.map((s) => [s.name, s.schemaFile ?? ''] as const))(
+    '%s: every field is documented',
+    (_topic, file) => {
+      const schema = readAvroSchema(file);
+      expect(typeof schema.doc).toBe('string');
+      const undocumented = fieldsOf(schema).filter((f) => !f.doc || f.doc.length < 10);
+      expect(undocumented.map((f) => f.name)).toEqual([]);
+    },
+  );
 
   it('rejects a record that breaks the contract (negative amount is a validation concern, a missing field is a schema one)', () => {
     const type = Type.forSchema(readAvroSchema('tx.transactions.v1.avsc') as Schema);

@@ -1,0 +1,69 @@
+import type { Transaction } from '@fraudstream/contracts';
+import { FEATURE_COUNT, isNight, isWeekend } from './feature-set';
+
+/** Window aggregates of one card before a transaction: counts and amount sums in cents. */
+export interface CardAggregates {
+  count1d: number;
+  cents1d: number;
+  count7d: number;
+  cents7d: number;
+  count30d: number;
+  cents30d: number;
+}
+
+/** Window aggregates of one terminal before a transaction: counts and known frauds. */
+export interface TerminalAggregates {
+  count1d: number;
+  frauds1d: number;
+  count7d: number;
+  frauds7d: number;
+  count30d: number;
+  frauds30d: number;
+}
+
+function mean(cents: number, count: number): number {
+  return count > 0 ? cents / count / 100 : 0;
+}
+
+function ratio(amount: number, meanAmount: number): number {
+  return meanAmount > 0 ? amount / meanAmount : 1;
+}
+
+function rate(frauds: number, count: number): number {
+  return count > 0 ? frauds / count : 0;
+}
+
+/**
+ * The vector of FEATURE_NAMES, in order, from a transaction and its card's and terminal's window
+ * aggregates. Empty windows give a mean of 0, an amount ratio of 1 and a fraud rate of 0.
+ */
+export function assembleFeatureVector(
+  tx: Transaction,
+  card: CardAggregates,
+  terminal: TerminalAggregates,
+): number[] {
+  const mean1d = mean(card.cents1d, card.count1d);
+  const mean7d = mean(card.cents7d, card.count7d);
+  const mean30d = mean(card.cents30d, card.count30d);
+  const vector = new Array<number>(FEATURE_COUNT);
+  vector[0] = tx.amount;
+  vector[1] = Math.log1p(Math.max(0, tx.amount));
+  vector[2] = isNight(tx.event_time) ? 1 : 0;
+  vector[3] = isWeekend(tx.event_time) ? 1 : 0;
+  vector[4] = tx.channel === 'CARD_NOT_PRESENT' ? 1 : 0;
+  vector[5] = card.count1d;
+  vector[6] = mean1d;
+  vector[7] = card.count7d;
+  vector[8] = mean7d;
+  vector[9] = card.count30d;
+  vector[10] = mean30d;
+  vector[11] = ratio(tx.amount, mean7d);
+  vector[12] = ratio(tx.amount, mean30d);
+  vector[13] = terminal.count1d;
+  vector[14] = rate(terminal.frauds1d, terminal.count1d);
+  vector[15] = terminal.count7d;
+  vector[16] = rate(terminal.frauds7d, terminal.count7d);
+  vector[17] = terminal.count30d;
+  vector[18] = rate(terminal.frauds30d, terminal.count30d);
+  return vector;
+}

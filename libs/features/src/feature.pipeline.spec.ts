@@ -1,0 +1,187 @@
+import type { Label, Transaction } from '@fraudstream/contracts';
+import { describe, expect, it } from 'vitest';
+import { DAY_MS, FEATURE_COUNT, FEATURE_NAMES, HOUR_MS, featureIndex, type FeatureName } from './feature-set';
+import { FeaturePipeline } from './feature.pipeline';
+import { MemoryFeatureStore } from './memory-feature.store';
+import { computeFeaturesOffline } from './offline-features';
+
+// 2026-01-05 is a Monday.
+const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
+
+function tx(id: string, card: string, terminal: string, amount: number, time: number): Transaction {
+  return {
+    transaction_id: id,
+    card_id: card,
+    terminal_id: terminal,
+    amount,
+    currency: 'EUR',
+    channel: 'CARD_PRESENT',
+    event_time: time,
+    ingest_time: time,
+  };
+}
+
+function fraudLabel(t: Transaction, knownAt: number): Label {
+  return {
+    transaction_id: t.transaction_id,
+    card_id: t.card_id,
+    terminal_id: t.terminal_id,
+    is_fraud: true,
+    source: 'CHARGEBACK',
+    transaction_time: t.event_time,
+    event_time: knownAt,
+  };
+}
+
+const f = (vector: number[] | undefined, name: FeatureName): number | undefined =>
+  vector?.[featureIndex(name)];
+
+/** A small deterministic stream: 40 cards, 15 terminals, 20 days, labels 1-5 days late. */
+function randomStream(): { transactions: Transaction[]; labels: Label[] } {
+  let s = 12345;
+  const rand = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+  const transactions: Transaction[] = [];
+  let time = T0;
+  for (let i = 0; i < 3000; i++) {
+    time += Math.floor(rand() * 10 * 60_000);
+    transactions.push(
+      tx(
+        `t${i}`,
+        `c${Math.floor(rand() * 40)}`,
+        `m${Math.floor(rand() * 15)}`,
+        Math.round(rand() * 20000) / 100,
+        time,
+      ),
+    );
+  }
+  const labels = transactions
+    .filter(() => rand() < 0.05)
+    .flatMap((t) => {
+      const l = fraudLabel(t, t.event_time + Math.floor((1 + rand() * 4) * DAY_MS));
+      // Some get a second (analyst) label earlier: counted once.
+      return rand() < 0.3
+        ? [l, { ...l, source: 'ANALYST' as const, event_time: t.event_time + 2 * HOUR_MS }]
+        : [l];
+    });
+  return { transactions, labels };
+}
+
+/** Feeds transactions and labels to a pipeline as one event-time-ordered stream, in batches. */
+async function runOnline(
+  pipeline: FeaturePipeline,
+  transactions: readonly Transaction[],
+  labels: readonly Label[],
+  batchSize: number,
+): Promise<number[][]> {
+  const sortedLabels = [...labels].sort((a, b) => a.event_time - b.event_time);
+  const out: number[][] = [];
+  let li = 0;
+  for (let i = 0; i < transactions.length; i += batchSize) {
+    const batch = transactions.slice(i, i + batchSize);
+    const last = batch[batch.length - 1]?.event_time ?? 0;
+    const known: Label[] = [];
+    while (li < sortedLabels.length && (sortedLabels[li]?.event_time ?? Infinity) <= last) {
+      const l = sortedLabels[li++];
+      if (l) known.push(l);
+    }
+    // Labels may arrive early (before the batch's event time): the pipeline must hold them back.
+    const early = sortedLabels.slice(li, li + 3);
+    li += early.length;
+    await pipeline.applyLabels([...known, ...early]);
+    out.push(...(await pipeline.computeBatch(batch)));
+  }
+  return out;
+}
+
+describe(FeaturePipeline.name, () => {
+  it('computes card windows, amount ratios and time flags from the state before each transaction', async () => {
+    const pipeline = new FeaturePipeline();
+    const a = tx('a', 'c1', 'm1', 10, T0);
+    const b = tx('b', 'c1', 'm1', 30, T0 + 2 * HOUR_MS);
+    const c = tx('c', 'c1', 'm2', 100, T0 + 2 * DAY_MS); // Wednesday 12:00
+    const d = tx('d', 'c1', 'm2', 7.5, Date.UTC(2026, 0, 10, 3, 0, 0)); // Saturday 03:00
+    const [va, vb, vc, vd] = await pipeline.computeBatch([a, b, c, d]);
+    expect(va).toHaveLength(FEATURE_COUNT);
+    expect(f(va, 'card_tx_count_30d')).toBe(0);
+    expect(f(va, 'amount_to_card_mean_30d')).toBe(1);
+    expect(f(vb, 'card_tx_count_1d')).toBe(1);
+    expect(f(vb, 'card_mean_amount_1d')).toBe(10);
+    expect(f(vb, 'amount_to_card_mean_7d')).toBe(3);
+    expect(f(vb, 'terminal_tx_count_1d')).toBe(1);
+    // Two days later the 1-day window is empty, the 7-day window holds both (mean 20).
+    expect(f(vc, 'card_tx_count_1d')).toBe(0);
+    expect(f(vc, 'card_tx_count_7d')).toBe(2);
+    expect(f(vc, 'card_mean_amount_7d')).toBe(20);
+    expect(f(vc, 'amount_to_card_mean_7d')).toBe(5);
+    expect(f(vc, 'terminal_tx_count_30d')).toBe(0);
+    expect(f(vc, 'is_night')).toBe(0);
+    expect(f(vc, 'is_weekend')).toBe(0);
+    expect(f(vd, 'is_night')).toBe(1);
+    expect(f(vd, 'is_weekend')).toBe(1);
+    expect(f(vd, 'card_mean_amount_30d')).toBeCloseTo(140 / 3, 12);
+    expect(f(vd, 'log_amount')).toBeCloseTo(Math.log(8.5), 12);
+    expect(FEATURE_NAMES[0]).toBe('amount');
+  });
+
+  it('uses a fraud label only from its event time on (no leakage of late labels)', async () => {
+    const pipeline = new FeaturePipeline();
+    const first = tx('x1', 'c1', 'm1', 50, T0);
+    await pipeline.computeBatch([first]);
+    // The chargeback is known three days later; it arrives (wall-clock) right away.
+    await pipeline.applyLabels([fraudLabel(first, T0 + 3 * DAY_MS)]);
+    const [before] = await pipeline.computeBatch([tx('x2', 'c2', 'm1', 5, T0 + 2 * DAY_MS)]);
+    expect(f(before, 'terminal_tx_count_7d')).toBe(1);
+    expect(f(before, 'terminal_fraud_rate_7d')).toBe(0);
+    expect(pipeline.pendingLabelCount).toBe(1);
+    const [after] = await pipeline.computeBatch([tx('x3', 'c3', 'm1', 5, T0 + 3 * DAY_MS)]);
+    // 1 known fraud among the 2 earlier transactions of the terminal in 7 days.
+    expect(f(after, 'terminal_fraud_rate_7d')).toBe(0.5);
+    expect(f(after, 'terminal_fraud_rate_1d')).toBe(0);
+    expect(pipeline.pendingLabelCount).toBe(0);
+  });
+
+  it('counts a transaction once when it gets both an analyst verdict and a chargeback', async () => {
+    const pipeline = new FeaturePipeline();
+    const first = tx('y1', 'c1', 'm1', 50, T0);
+    await pipeline.computeBatch([first]);
+    const chargeback = fraudLabel(first, T0 + 2 * HOUR_MS);
+    await pipeline.applyLabels([chargeback, { ...chargeback, source: 'ANALYST' }]);
+    const [v] = await pipeline.computeBatch([tx('y2', 'c2', 'm1', 5, T0 + 3 * HOUR_MS)]);
+    expect(f(v, 'terminal_fraud_rate_1d')).toBe(1);
+  });
+
+  it('computes the same vectors online, in any batch size, as offline from the full stream', async () => {
+    const { transactions, labels } = randomStream();
+    const offline = computeFeaturesOffline(transactions, labels);
+    for (const batchSize of [1, 7, 500]) {
+      const online = await runOnline(new FeaturePipeline(), transactions, labels, batchSize);
+      expect(online).toEqual(offline);
+    }
+    // The stream is rich enough for the comparison to mean something.
+    expect(offline.some((v) => (f(v, 'terminal_fraud_rate_30d') ?? 0) > 0)).toBe(true);
+    expect(offline.some((v) => (f(v, 'card_tx_count_1d') ?? 0) >= 2)).toBe(true);
+  });
+
+  it('restores a snapshot into a fresh pipeline that continues exactly like the original', async () => {
+    const { transactions, labels } = randomStream();
+    const half = Math.floor(transactions.length / 2);
+    const original = new FeaturePipeline();
+    await runOnline(original, transactions.slice(0, half), labels.slice(0, 40), 100);
+    const restored = new FeaturePipeline(new MemoryFeatureStore());
+    restored.restore(original.snapshot());
+    expect(restored.pendingLabelCount).toBe(original.pendingLabelCount);
+    const rest = transactions.slice(half);
+    expect(await restored.computeBatch(rest)).toEqual(await original.computeBatch(rest));
+  });
+
+  it('orders an out-of-order batch by event time and returns vectors in input order', async () => {
+    const a = tx('o1', 'c1', 'm1', 10, T0);
+    const b = tx('o2', 'c1', 'm1', 20, T0 + HOUR_MS);
+    const [vb, va] = await new FeaturePipeline().computeBatch([b, a]);
+    expect(f(va, 'card_tx_count_1d')).toBe(0);
+    expect(f(vb, 'card_tx_count_1d')).toBe(1);
+  });
+});

@@ -1,0 +1,202 @@
+import type { Label, Transaction } from '@fraudstream/contracts';
+import { amountCents } from './feature-set';
+import type { FeatureStore } from './feature-store.types';
+import { assembleFeatureVector, type CardAggregates, type TerminalAggregates } from './feature-vector';
+import { MemoryFeatureStore } from './memory-feature.store';
+import type { WindowCounters, WindowSums } from './window-counters';
+
+const PIPELINE_SNAPSHOT_MAGIC = 'fraudstream-feature-pipeline';
+
+function byEventTime(a: Label, b: Label): number {
+  return a.event_time - b.event_time;
+}
+
+/**
+ * The online feature pipeline, the one implementation used at scoring time (and, through the logged
+ * vectors, at training time). Per batch it loads the touched cards and terminals from its store,
+ * and for each transaction in event-time order: applies the labels known by then, computes the
+ * vector from the state BEFORE the transaction, then counts the transaction.
+ *
+ * Labels are queued by applyLabels() and take effect only once a transaction's event time reaches
+ * the label's event_time (label.event_time <= tx.event_time), whatever order they arrive in: the
+ * terminal fraud rates never see a label the bank did not have when the payment happened.
+ */
+export class FeaturePipeline {
+  private pending: Label[] = [];
+  private pendingSorted = true;
+  private readonly sums: WindowSums = { a: 0, b: 0 };
+  private readonly cardAgg: CardAggregates = {
+    count1d: 0,
+    cents1d: 0,
+    count7d: 0,
+    cents7d: 0,
+    count30d: 0,
+    cents30d: 0,
+  };
+  private readonly terminalAgg: TerminalAggregates = {
+    count1d: 0,
+    frauds1d: 0,
+    count7d: 0,
+    frauds7d: 0,
+    count30d: 0,
+    frauds30d: 0,
+  };
+
+  constructor(readonly store: FeatureStore = new MemoryFeatureStore()) {}
+
+  /** Labels waiting for the event time to reach them. */
+  get pendingLabelCount(): number {
+    return this.pending.length;
+  }
+
+  /**
+   * Queues labels for the terminal fraud rates. Only fraud labels count (a verdict of "legitimate"
+   * changes no feature); each transaction counts once however many labels it gets.
+   */
+  applyLabels(labels: readonly Label[]): Promise<void> {
+    for (const label of labels) {
+      if (!label.is_fraud) continue;
+      const last = this.pending[this.pending.length - 1];
+      if (last && last.event_time > label.event_time) this.pendingSorted = false;
+      this.pending.push(label);
+    }
+    return Promise.resolve();
+  }
+
+  /**
+   * Feature vectors (FEATURE_NAMES order) of a batch, in input order, each computed from the state
+   * before that transaction; the state then includes the batch. A batch not in event-time order is
+   * processed in event-time order (stable), so its result does not depend on how it was cut.
+   */
+  async computeBatch(transactions: readonly Transaction[]): Promise<number[][]> {
+    const n = transactions.length;
+    if (n === 0) return [];
+    const order = eventTimeOrder(transactions);
+    const maxTime = transactions[order[n - 1] ?? 0]?.event_time ?? 0;
+    const labels = this.takeLabelsUpTo(maxTime);
+
+    const cardIds = new Set<string>();
+    const terminalIds = new Set<string>();
+    for (const tx of transactions) {
+      cardIds.add(tx.card_id);
+      terminalIds.add(tx.terminal_id);
+    }
+    const fraudLabels = new Map<string, number>();
+    for (const label of labels) {
+      terminalIds.add(label.terminal_id);
+      fraudLabels.set(label.transaction_id, label.transaction_time);
+    }
+    const session = await this.store.begin({ cardIds, terminalIds, fraudLabels });
+
+    const out = new Array<number[]>(n);
+    let next = 0;
+    for (let k = 0; k < n; k++) {
+      const i = order[k] ?? k;
+      const tx = transactions[i];
+      if (!tx) continue;
+      const t = tx.event_time;
+      for (; next < labels.length; next++) {
+        const label = labels[next];
+        if (!label || label.event_time > t) break;
+        session.addTerminalFraud(label.transaction_id, label.terminal_id, label.transaction_time);
+      }
+      this.readCard(session.card(tx.card_id), t);
+      this.readTerminal(session.terminal(tx.terminal_id), t);
+      out[i] = assembleFeatureVector(tx, this.cardAgg, this.terminalAgg);
+      session.addCardTransaction(tx.card_id, t, amountCents(tx.amount));
+      session.addTerminalTransaction(tx.terminal_id, t);
+    }
+    await session.commit();
+    return out;
+  }
+
+  /** Pending labels and, for the in-memory store, the whole state, as bytes (scorer restarts warm). */
+  snapshot(): Buffer {
+    if (!(this.store instanceof MemoryFeatureStore)) {
+      throw new Error(
+        `a ${this.store.kind} feature store keeps its own state; only memory state is snapshotted`,
+      );
+    }
+    const head = Buffer.from(
+      `${JSON.stringify({ magic: PIPELINE_SNAPSHOT_MAGIC, pending: this.pending })}\n`,
+      'utf8',
+    );
+    return Buffer.concat([head, this.store.snapshot()]);
+  }
+
+  /** Restores a snapshot() into this pipeline (its store must be in memory). */
+  restore(bytes: Buffer): void {
+    if (!(this.store instanceof MemoryFeatureStore)) {
+      throw new Error(`cannot restore a snapshot into a ${this.store.kind} feature store`);
+    }
+    const newline = bytes.indexOf(0x0a);
+    const head = JSON.parse(bytes.subarray(0, Math.max(0, newline)).toString('utf8')) as {
+      magic?: string;
+      pending?: Label[];
+    };
+    if (newline < 0 || head.magic !== PIPELINE_SNAPSHOT_MAGIC || !Array.isArray(head.pending)) {
+      throw new Error('not a feature pipeline snapshot');
+    }
+    this.store.restore(bytes.subarray(newline + 1));
+    this.pending = head.pending;
+    this.pendingSorted = false;
+  }
+
+  private takeLabelsUpTo(time: number): Label[] {
+    if (this.pending.length === 0) return [];
+    if (!this.pendingSorted) {
+      this.pending.sort(byEventTime); // stable: equal times keep arrival order
+      this.pendingSorted = true;
+    }
+    let count = 0;
+    while (count < this.pending.length && (this.pending[count]?.event_time ?? Infinity) <= time) count++;
+    if (count === 0) return [];
+    const taken = this.pending.slice(0, count);
+    this.pending = this.pending.slice(count);
+    return taken;
+  }
+
+  private readCard(counters: WindowCounters, t: number): void {
+    const agg = this.cardAgg;
+    const s = this.sums;
+    counters.lastDayByHour(t, s);
+    agg.count1d = s.a;
+    agg.cents1d = s.b;
+    counters.lastDays(t, 7, s);
+    agg.count7d = s.a;
+    agg.cents7d = s.b;
+    counters.lastDays(t, 30, s);
+    agg.count30d = s.a;
+    agg.cents30d = s.b;
+  }
+
+  private readTerminal(counters: WindowCounters, t: number): void {
+    const agg = this.terminalAgg;
+    const s = this.sums;
+    counters.lastDayByHour(t, s);
+    agg.count1d = s.a;
+    agg.frauds1d = s.b;
+    counters.lastDays(t, 7, s);
+    agg.count7d = s.a;
+    agg.frauds7d = s.b;
+    counters.lastDays(t, 30, s);
+    agg.count30d = s.a;
+    agg.frauds30d = s.b;
+  }
+}
+
+/** Indices of the transactions in stable event-time order (the identity when already ordered). */
+function eventTimeOrder(transactions: readonly Transaction[]): number[] {
+  const order = Array.from({ length: transactions.length }, (_, i) => i);
+  let sorted = true;
+  for (let i = 1; i < transactions.length; i++) {
+    if ((transactions[i]?.event_time ?? 0) < (transactions[i - 1]?.event_time ?? 0)) {
+      sorted = false;
+      break;
+    }
+  }
+  if (!sorted) {
+    order.sort((a, b) => (transactions[a]?.event_time ?? 0) - (transactions[b]?.event_time ?? 0) || a - b);
+  }
+  return order;
+}

@@ -1,0 +1,98 @@
+import type { Label, Transaction } from '@fraudstream/contracts';
+import { amountCents, DAY_MS, HOUR_MS } from './feature-set';
+import { assembleFeatureVector, type CardAggregates, type TerminalAggregates } from './feature-vector';
+
+interface Seen {
+  readonly hour: number;
+  readonly day: number;
+  readonly cents: number;
+}
+
+interface KnownFraud {
+  readonly transactionId: string;
+  readonly hour: number;
+  readonly day: number;
+  readonly knownAt: number;
+}
+
+/**
+ * Recomputes the feature vectors of a whole stream from scratch, straight from the definitions
+ * (no incremental state): for each transaction, the card's and terminal's earlier transactions in
+ * the 24 hourly / 7 and 30 daily buckets ending with its own, and the frauds among the terminal's
+ * transactions whose label was known at its event time (label.event_time <= tx.event_time).
+ * Transactions are taken in stable event-time order, as FeaturePipeline takes them; vectors come
+ * back in input order. Quadratic in a card's 30-day history: for tests and audits, not for serving.
+ */
+export function computeFeaturesOffline(
+  transactions: readonly Transaction[],
+  labels: readonly Label[],
+): number[][] {
+  const order = transactions
+    .map((tx, i) => ({ tx, i }))
+    .sort((a, b) => a.tx.event_time - b.tx.event_time || a.i - b.i);
+  const cardHistory = new Map<string, Seen[]>();
+  const terminalHistory = new Map<string, Seen[]>();
+  const frauds = new Map<string, KnownFraud[]>();
+  for (const label of labels) {
+    if (!label.is_fraud) continue;
+    const list = frauds.get(label.terminal_id) ?? [];
+    list.push({
+      transactionId: label.transaction_id,
+      hour: Math.floor(label.transaction_time / HOUR_MS),
+      day: Math.floor(label.transaction_time / DAY_MS),
+      knownAt: label.event_time,
+    });
+    frauds.set(label.terminal_id, list);
+  }
+
+  const out = new Array<number[]>(transactions.length);
+  for (const { tx, i } of order) {
+    const hour = Math.floor(tx.event_time / HOUR_MS);
+    const day = Math.floor(tx.event_time / DAY_MS);
+    const inHours = (s: { hour: number }) => s.hour > hour - 24 && s.hour <= hour;
+    const inDays = (s: { day: number }, days: number) => s.day > day - days && s.day <= day;
+
+    const cards = cardHistory.get(tx.card_id) ?? [];
+    const card: CardAggregates = { count1d: 0, cents1d: 0, count7d: 0, cents7d: 0, count30d: 0, cents30d: 0 };
+    for (const s of cards) {
+      if (inHours(s)) {
+        card.count1d += 1;
+        card.cents1d += s.cents;
+      }
+      if (inDays(s, 7)) {
+        card.count7d += 1;
+        card.cents7d += s.cents;
+      }
+      if (inDays(s, 30)) {
+        card.count30d += 1;
+        card.cents30d += s.cents;
+      }
+    }
+
+    const terminals = terminalHistory.get(tx.terminal_id) ?? [];
+    const terminal: TerminalAggregates = {
+      count1d: terminals.filter(inHours).length,
+      frauds1d: 0,
+      count7d: terminals.filter((s) => inDays(s, 7)).length,
+      frauds7d: 0,
+      count30d: terminals.filter((s) => inDays(s, 30)).length,
+      frauds30d: 0,
+    };
+    const counted = new Set<string>();
+    for (const f of frauds.get(tx.terminal_id) ?? []) {
+      if (f.knownAt > tx.event_time || counted.has(f.transactionId)) continue;
+      counted.add(f.transactionId);
+      if (inHours(f)) terminal.frauds1d += 1;
+      if (inDays(f, 7)) terminal.frauds7d += 1;
+      if (inDays(f, 30)) terminal.frauds30d += 1;
+    }
+
+    out[i] = assembleFeatureVector(tx, card, terminal);
+    const seen: Seen = { hour, day, cents: amountCents(tx.amount) };
+    cards.push(seen);
+    cardHistory.set(tx.card_id, cards);
+    terminals.push(seen);
+    terminalHistory.set(tx.terminal_id, terminals);
+  }
+  return out;
+}

@@ -1,0 +1,104 @@
+import type { Alert, Label } from '@fraudstream/contracts';
+import { streamRng, uniform } from './random';
+import type { GroundTruth } from './simulation.types';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+export interface AnalystDeskOptions {
+  readonly seed: number;
+  /** Alerts the analysts can review per event-time day; the rest get no verdict. */
+  readonly capacityPerDay: number;
+  /** Verdict delay after the alert's event time, uniform in [min, max) hours. Default [1, 6). */
+  readonly delayHours?: readonly [number, number];
+}
+
+/**
+ * Analysts reviewing alerts: each reviewed alert gets the TRUE verdict (from the simulator's ground
+ * truth) some hours after the alerted transaction, up to a daily capacity taken first come, first
+ * served. A verdict's delay depends only on the seed and the transaction id, so it is reproducible
+ * whatever order alerts arrive in.
+ */
+export class AnalystDesk {
+  private readonly reviewedPerDay = new Map<number, number>();
+  private readonly reviewed = new Set<string>();
+  private readonly delay: readonly [number, number];
+
+  constructor(private readonly options: AnalystDeskOptions) {
+    this.delay = options.delayHours ?? [1, 6];
+  }
+
+  /** Verdict labels for the alerts within capacity; alerts with unknown truth or already reviewed are skipped. */
+  review(alerts: readonly Alert[], truthOf: (transactionId: string) => GroundTruth | undefined): Label[] {
+    const labels: Label[] = [];
+    for (const alert of alerts) {
+      if (this.reviewed.has(alert.transaction_id)) continue;
+      const truth = truthOf(alert.transaction_id);
+      if (!truth) continue;
+      const day = Math.floor(alert.event_time / DAY_MS);
+      const used = this.reviewedPerDay.get(day) ?? 0;
+      if (used >= this.options.capacityPerDay) continue;
+      this.reviewedPerDay.set(day, used + 1);
+      this.reviewed.add(alert.transaction_id);
+      const rng = streamRng(this.options.seed, 'analyst', alert.transaction_id);
+      labels.push({
+        transaction_id: alert.transaction_id,
+        card_id: alert.card_id,
+        terminal_id: alert.terminal_id,
+        is_fraud: truth.is_fraud,
+        source: 'ANALYST',
+        transaction_time: alert.event_time,
+        event_time: alert.event_time + Math.round(uniform(rng, this.delay[0], this.delay[1]) * HOUR_MS),
+      });
+    }
+    this.forgetBefore(alerts);
+    return labels;
+  }
+
+  /** Keeps the per-day counters bounded: days more than a week older than the newest alert go. */
+  private forgetBefore(alerts: readonly Alert[]): void {
+    let newest = -Infinity;
+    for (const a of alerts) newest = Math.max(newest, Math.floor(a.event_time / DAY_MS));
+    for (const day of this.reviewedPerDay.keys()) if (day < newest - 7) this.reviewedPerDay.delete(day);
+    if (this.reviewed.size > 1_000_000) this.reviewed.clear();
+  }
+}
+
+/**
+ * Ground truth of recent transactions by id, for the analyst desk: the simulator records each
+ * transaction; days older than `retainDays` behind the newest are forgotten (bounded memory).
+ */
+export class TruthLedger {
+  private readonly byDay = new Map<number, Map<string, GroundTruth>>();
+  private newestDay = -Infinity;
+
+  constructor(private readonly retainDays = 3) {}
+
+  record(truth: GroundTruth, eventTime: number): void {
+    const day = Math.floor(eventTime / DAY_MS);
+    let map = this.byDay.get(day);
+    if (!map) {
+      map = new Map();
+      this.byDay.set(day, map);
+    }
+    map.set(truth.transaction_id, truth);
+    if (day > this.newestDay) {
+      this.newestDay = day;
+      for (const d of this.byDay.keys()) if (d < day - this.retainDays) this.byDay.delete(d);
+    }
+  }
+
+  get(transactionId: string): GroundTruth | undefined {
+    for (const map of this.byDay.values()) {
+      const truth = map.get(transactionId);
+      if (truth) return truth;
+    }
+    return undefined;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const map of this.byDay.values()) n += map.size;
+    return n;
+  }
+}

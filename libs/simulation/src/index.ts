@@ -1,0 +1,33 @@
+export { DRIFT_SCENARIOS, FRAUD_SCENARIOS, isDriftScenario } from './simulation.types';
+export type {
+  DriftScenario,
+  FraudScenario,
+  GroundTruth,
+  ResolvedSimulationOptions,
+  SimulatedDataset,
+  SimulatedTransaction,
+  SimulationEvent,
+  SimulationOptions,
+} from './simulation.types';
+export {
+  DEFAULT_START_TIME,
+  DRIFT_EFFECTS,
+  TransactionSimulator,
+  generateDataset,
+  resolveSimulationOptions,
+} from './transaction.simulator';
+export { GRID_SIZE, Population, cardId, defaultRadius, terminalId } from './population';
+export type { Customer, PopulationOptions, Terminal } from './population';
+export { AnalystDesk, TruthLedger } from './analyst-desk';
+export type { AnalystDeskOptions } from './analyst-desk';
+export {
+  mixSeed,
+  mulberry32,
+  normal,
+  poisson,
+  stochasticRound,
+  streamRng,
+  uniform,
+  uniformInt,
+} from './random';
+export type { Rng } from './random';

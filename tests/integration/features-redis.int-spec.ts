@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '@fraudstream/config';
+import type { Label, Transaction } from '@fraudstream/contracts';
+import {
+  FeaturePipeline,
+  MemoryFeatureStore,
+  RedisFeatureStore,
+  featuresConfigFragment,
+  computeFeaturesOffline,
+} from '@fraudstream/features';
+import { generateDataset } from '@fraudstream/simulation';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BATCH = 250;
+
+/** Feeds a simulated stream in event-time order: labels are handed over once the batch's time passes them. */
+async function feed(
+  pipeline: FeaturePipeline,
+  transactions: Transaction[],
+  labels: Label[],
+): Promise<number[][]> {
+  const out: number[][] = [];
+  let li = 0;
+  for (let i = 0; i < transactions.length; i += BATCH) {
+    const batch = transactions.slice(i, i + BATCH);
+    const last = batch[batch.length - 1]?.event_time ?? 0;
+    const due: Label[] = [];
+    while (li < labels.length && (labels[li]?.event_time ?? Infinity) <= last) {
+      const label = labels[li++];
+      if (label) due.push(label);
+    }
+    await pipeline.applyLabels(due);
+    out.push(...(await pipeline.computeBatch(batch)));
+  }
+  return out;
+}
+
+describe(RedisFeatureStore.name, () => {
+  const config = loadConfig(featuresConfigFragment);
+  const store = RedisFeatureStore.connect(config.REDIS_URL, {
+    keyPrefix: `test:${randomUUID().slice(0, 8)}`,
+  });
+
+  afterAll(async () => {
+    await store.clear();
+    await store.close();
+  });
+
+  it('gives the same features as the in-memory store and as the offline recomputation', async () => {
+    // 40 days: the 30-day rings wrap, so stale Redis buckets must be dropped exactly like memory ones.
+    const { transactions, labels } = generateDataset({
+      seed: 11,
+      days: 40,
+      customers: 150,
+      terminals: 300,
+      scenario: 'stable',
+    });
+    expect(transactions.length).toBeGreaterThan(10_000);
+    const memory = await feed(new FeaturePipeline(new MemoryFeatureStore()), transactions, labels);
+    const redis = await feed(new FeaturePipeline(store), transactions, labels);
+    expect(redis).toEqual(memory);
+    expect(memory).toEqual(computeFeaturesOffline(transactions, labels));
+    // The labels reached the terminal features.
+    expect(memory.some((v) => (v[16] ?? 0) > 0)).toBe(true);
+    // Stale buckets are deleted: no hash keeps more than its 24 + 30 buckets of two channels.
+    const key = store.terminalKey(transactions[0]?.terminal_id ?? '');
+    expect(await store.redis.hlen(key)).toBeLessThanOrEqual(108);
+  });
+});

@@ -15,4 +15,21 @@ export {
   buildFeatureProfile,
   quantileSorted,
 } from './feature-profile';
+export {
+  PSI_EPSILON,
+  benjaminiHochberg,
+  chiSquareGoodnessOfFit,
+  jensenShannonDistance,
+  kolmogorovSmirnov,
+  populationStabilityIndex,
+  twoProportionZTest,
+  wasserstein1,
+} from './distribution.stats';
+export type { ChiSquareResult, KsResult, TwoProportionResult } from './distribution.stats';
 export { chiSquareSurvival, kolmogorovSurvival, normalCdf } from './special-functions';
+export { defaultDriftSettings, driftConfigFragment, driftSettingsFromConfig } from './drift.config';
+export type { DriftConfig, DriftSettings } from './drift.config';
+export { DriftDetector } from './drift-detector';
+export type { DriftDetectorSnapshot, DriftOutputs, DriftSkipCounts, DriftStatus } from './drift-detector';
+export { ReferenceMismatchError, prepareReference } from './reference-model';
+export type { PreparedReference, ReferenceManifest } from './reference-model';

@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import type { DriftEvent, RetrainRequest } from '@fraudstream/contracts';
+import { defaultDriftSettings, type DriftSettings } from './drift.config';
+import { DriftDetector, type DriftDetectorSnapshot } from './drift-detector';
+import {
+  DAY,
+  T0,
+  fraudLabelOf,
+  referenceManifestOf,
+  scoreOf,
+  syntheticDay,
+  type DayOptions,
+  type SyntheticTx,
+} from './drift-test.fixtures';
+
+const settings: DriftSettings = defaultDriftSettings({
+  windowMs: DAY,
+  allowedLatenessMs: 0,
+  minWindowCount: 500,
+  reservoirSize: 5000,
+  chargebackWindowMs: 3 * DAY,
+  analystDailyCapacity: 20,
+  minMatureLabels: 500,
+  minMaturePositives: 10,
+  cooldownMs: 2 * DAY,
+  requestTimeoutMs: 10 * DAY,
+  trainingWindowMs: 7 * DAY,
+});
+
+const reference = referenceManifestOf(
+  'm1',
+  [0, 1, 2, 3].flatMap((d) => syntheticDay(-10 + d, 1000, 100 + d)),
+  settings.analystDailyCapacity,
+);
+
+function live(days: number, options: (day: number) => DayOptions = () => ({})): SyntheticTx[][] {
+  return Array.from({ length: days }, (_, d) => syntheticDay(d, 1000, 1000 + d, options(d)));
+}
+
+interface Run {
+  events: DriftEvent[];
+  requests: RetrainRequest[];
+}
+
+/** Feeds day by day: that day's scores, then the previous day's fraud labels (a one-day chargeback delay). */
+function feed(detector: DriftDetector, days: readonly SyntheticTx[][], from = 0, to = days.length): Run {
+  const run: Run = { events: [], requests: [] };
+  for (let d = from; d < to; d++) {
+    for (const tx of days[d] ?? []) detector.observeScore(scoreOf(tx, 'm1'));
+    for (const tx of days[d - 1] ?? []) if (tx.fraud) detector.observeLabel(fraudLabelOf(tx));
+    const out = detector.drain();
+    run.events.push(...out.driftEvents);
+    run.requests.push(...out.retrainRequests);
+  }
+  return run;
+}
+
+function detectorWith(overrides: Partial<DriftSettings> = {}): DriftDetector {
+  const detector = new DriftDetector({ ...settings, ...overrides });
+  detector.setReference(reference);
+  return detector;
+}
+
+describe(DriftDetector.name, () => {
+  it('finds no drift and requests nothing on stable data, and evaluates performance once labels mature', () => {
+    const run = feed(detectorWith(), live(10));
+    const closes = run.events.filter((e) => !e.event_id.endsWith(':mature'));
+    const matured = run.events.filter((e) => e.event_id.endsWith(':mature'));
+    // Day d closes when day d+1 starts (9 closes), and matures 3 days after its end (6 of them).
+    expect(closes.map((e) => e.window_start)).toEqual(Array.from({ length: 9 }, (_, d) => T0 + d * DAY));
+    expect(closes.every((e) => e.verdict === 'NO_DRIFT')).toBe(true);
+    expect(matured).toHaveLength(6);
+    for (const e of matured) {
+      expect(e.verdict).toBe('NO_DRIFT');
+      expect(e.mature_labels).toBe(1000);
+      expect(e.average_precision).toBeGreaterThan(0.5);
+      expect(e.roc_auc).toBeGreaterThan(0.9);
+      expect(e.card_precision_at_k).not.toBeNull();
+    }
+    expect(run.requests).toEqual([]);
+  });
+
+  it('flags a covariate shift but does not retrain while the model still ranks well', () => {
+    const run = feed(
+      detectorWith(),
+      live(10, (d) => (d >= 4 ? { shift: 1.5 } : {})),
+    );
+    const closes = run.events.filter((e) => !e.event_id.endsWith(':mature'));
+    const shifted = closes.filter((e) => e.window_start >= T0 + 4 * DAY);
+    expect(shifted.length).toBeGreaterThan(0);
+    for (const e of shifted) {
+      expect(e.verdict).toBe('COVARIATE_DRIFT');
+      expect(e.features.find((f) => f.feature === 'f0')?.drifted).toBe(true);
+      expect(e.features.find((f) => f.feature === 'f1')?.drifted).toBe(false);
+      expect(e.retrain_recommended).toBe(false);
+    }
+    expect(run.requests).toEqual([]);
+  });
+
+  it('retrains on a covariate shift alone when configured to, once k features drift m windows running', () => {
+    const run = feed(
+      detectorWith({ retrainOnCovariateShift: true, featuresK: 1, consecutiveWindowsM: 2 }),
+      live(8, (d) => (d >= 4 ? { shift: 1.5 } : {})),
+    );
+    expect(run.requests).toHaveLength(1);
+    expect(run.requests[0]).toMatchObject({
+      request_id: `retrain:m1:${T0 + 5 * DAY}`,
+      trigger: 'FEATURE_DRIFT',
+      window_start: T0 + 6 * DAY - 7 * DAY,
+      window_end: T0 + 6 * DAY,
+    });
+  });
+
+  it('requests one retrain when mature labels show the performance drop of a new fraud pattern', () => {
+    const run = feed(
+      detectorWith(),
+      live(14, (d) => (d >= 4 ? { hiddenFraud: true } : {})),
+    );
+    const matured = run.events.filter((e) => e.event_id.endsWith(':mature'));
+    const degraded = matured.filter((e) => e.window_start >= T0 + 4 * DAY);
+    expect(degraded.length).toBeGreaterThan(0);
+    expect(degraded.every((e) => e.verdict === 'PERFORMANCE_DRIFT')).toBe(true);
+    expect(degraded[0]?.average_precision).toBeLessThan(0.3);
+    // Windows 4.. mature from day 8 on; one request, then the open request suppresses the rest.
+    expect(run.requests).toHaveLength(1);
+    expect(run.requests[0]).toMatchObject({
+      request_id: `retrain:m1:${T0 + 4 * DAY}:mature`,
+      model_version: 'm1',
+      trigger: 'PERFORMANCE_DRIFT',
+      severity: 'HIGH',
+      drift_event_id: `m1:${T0 + 4 * DAY}:mature`,
+      event_time: T0 + 8 * DAY,
+    });
+    expect(degraded.slice(1).every((e) => e.reasons.some((r) => r.includes('still open')))).toBe(true);
+  });
+
+  it('requests again after the open request is answered and the cooldown has passed', () => {
+    const detector = detectorWith();
+    const days = live(14, (d) => (d >= 4 ? { hiddenFraud: true } : {}));
+    const first = feed(detector, days, 0, 10);
+    expect(first.requests).toHaveLength(1);
+    detector.observeDeployment(
+      {
+        deployment_id: 'x',
+        kind: 'JOB_FAILED',
+        model_version: 'm1',
+        stage: 'PRODUCTION',
+        previous_version: null,
+        parent_version: null,
+        artifact_uri: '',
+        sha256: '',
+        request_id: first.requests[0]?.request_id ?? null,
+        reason: 'failed',
+        metrics: {},
+        instance_id: null,
+        event_time: T0 + 9 * DAY,
+      },
+      null,
+    );
+    const second = feed(detector, days, 10, 14);
+    // Request at day 8; cooldown 2 days: the window maturing at day 10 may request again.
+    expect(second.requests.map((r) => r.event_time)).toEqual([T0 + 10 * DAY]);
+  });
+
+  it('gives INSUFFICIENT_DATA below the minimum count', () => {
+    const run = feed(detectorWith({ minWindowCount: 5000 }), live(3));
+    expect(run.events.map((e) => e.verdict)).toEqual(['INSUFFICIENT_DATA', 'INSUFFICIENT_DATA']);
+  });
+
+  it('ignores challenger scores and scores of another model', () => {
+    const detector = detectorWith();
+    const [day] = live(1);
+    for (const tx of day ?? []) {
+      detector.observeScore(scoreOf(tx, 'm1', 'CHALLENGER'));
+      detector.observeScore(scoreOf(tx, 'm0'));
+    }
+    expect(detector.status().skipped).toMatchObject({ challenger: 1000, otherModel: 1000 });
+    expect(detector.status().openWindows).toBe(0);
+  });
+
+  it('applies a label that arrives before its score', () => {
+    const detector = detectorWith({ minMaturePositives: 1 });
+    const days = live(6);
+    const frauds = (days[0] ?? []).filter((t) => t.fraud);
+    for (const tx of frauds) detector.observeLabel(fraudLabelOf(tx));
+    expect(detector.status().pendingLabels).toBe(frauds.length);
+    for (const day of days) for (const tx of day) detector.observeScore(scoreOf(tx, 'm1'));
+    const matured = detector.drain().driftEvents.find((e) => e.event_id === `m1:${T0}:mature`);
+    expect(matured?.fraud_rate_live).toBeCloseTo(frauds.length / 1000, 12);
+  });
+
+  it('resumes from a snapshot mid-window with the same verdicts as an uninterrupted run', () => {
+    const days = live(12, (d) => (d >= 4 ? { hiddenFraud: true, shift: d >= 6 ? 1 : 0 } : {}));
+    const straight = feed(detectorWith(), days);
+
+    const first = detectorWith();
+    const before = feed(first, days, 0, 5);
+    // Half of day 5, then a restart from the JSON checkpoint.
+    const half = (days[5] ?? []).slice(0, 500);
+    for (const tx of half) first.observeScore(scoreOf(tx, 'm1'));
+    const beforeCheckpoint = first.drain();
+    const checkpoint = JSON.parse(JSON.stringify(first.snapshot())) as DriftDetectorSnapshot;
+    const resumed = DriftDetector.restore(settings, checkpoint);
+    for (const tx of (days[5] ?? []).slice(500)) resumed.observeScore(scoreOf(tx, 'm1'));
+    for (const tx of days[4] ?? []) if (tx.fraud) resumed.observeLabel(fraudLabelOf(tx));
+    const mid = resumed.drain();
+    const after = feed(resumed, days, 6);
+
+    expect([...before.events, ...beforeCheckpoint.driftEvents, ...mid.driftEvents, ...after.events]).toEqual(
+      straight.events,
+    );
+    expect([
+      ...before.requests,
+      ...beforeCheckpoint.retrainRequests,
+      ...mid.retrainRequests,
+      ...after.requests,
+    ]).toEqual(straight.requests);
+    expect(straight.requests.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,646 @@
+import type {
+  DriftEvent,
+  DriftSeverity,
+  DriftVerdict,
+  Label,
+  ModelDeployment,
+  RetrainRequest,
+  RetrainSeverity,
+  RetrainTrigger,
+  Score,
+} from '@fraudstream/contracts';
+import type { DriftSettings } from './drift.config';
+import { DriftWindow, type WindowDistributionStats, type WindowSnapshot } from './drift-window';
+import { twoProportionZTest } from './distribution.stats';
+import { averagePrecision, recallAtThreshold, rocAuc } from './evaluation.stats';
+import { prepareReference, type PreparedReference, type ReferenceManifest } from './reference-model';
+import { LABEL_FRAUD, LABEL_UNKNOWN, RowReservoir, hashPriority } from './row-reservoir';
+
+/** What the detector decided since the last drain: produce these, then checkpoint. */
+export interface DriftOutputs {
+  readonly driftEvents: DriftEvent[];
+  readonly retrainRequests: RetrainRequest[];
+}
+
+/** Counters of inputs the detector did not aggregate, by reason (bounded set). */
+export interface DriftSkipCounts {
+  challenger: number;
+  otherModel: number;
+  noReference: number;
+  badShape: number;
+  late: number;
+  labelTooOld: number;
+  labelUnsampled: number;
+}
+
+export interface DriftStatus {
+  readonly modelVersion: string | null;
+  readonly watermark: number | null;
+  readonly openWindows: number;
+  readonly windowsAwaitingMaturity: number;
+  /** Sampled transactions of closed windows with no label and not yet mature. */
+  readonly labelBacklog: number;
+  /** Share of sampled transactions of closed windows that are labelled or mature. */
+  readonly labelMaturity: number;
+  readonly pendingLabels: number;
+  readonly openRequestId: string | null;
+  readonly skipped: Readonly<DriftSkipCounts>;
+}
+
+export interface DriftDetectorSnapshot {
+  readonly format: 1;
+  readonly references: ReferenceManifest[];
+  readonly currentVersion: string | null;
+  readonly maxEventTime: number | null;
+  readonly windows: WindowSnapshot[];
+  readonly pendingLabels: [string, boolean][];
+  readonly policy: PolicyState;
+  readonly skipped: DriftSkipCounts;
+}
+
+interface PolicyState {
+  consecutiveDriftWindows: number;
+  lastRequestTime: number | null;
+  openRequest: { id: string; eventTime: number } | null;
+  /** Start of the current run of feature-drifted windows, or null. */
+  driftStreakStart: number | null;
+  /**
+   * Whether the latest matured window of the current model (within the current drift streak, if
+   * any) kept its performance; null when unknown.
+   */
+  performanceHolds: boolean | null;
+}
+
+interface Performance {
+  readonly matureLabels: number;
+  readonly positives: number;
+  readonly fraudRate: number | null;
+  readonly fraudRatePValue: number | null;
+  readonly averagePrecision: number | null;
+  readonly rocAuc: number | null;
+  readonly recall: number | null;
+  readonly cardPrecision: number | null;
+}
+
+const VERDICT_RANK: Record<DriftVerdict, number> = {
+  INSUFFICIENT_DATA: 0,
+  NO_DRIFT: 1,
+  COVARIATE_DRIFT: 2,
+  PREDICTION_DRIFT: 3,
+  LABEL_DRIFT: 4,
+  PERFORMANCE_DRIFT: 5,
+};
+
+function round(x: number, digits = 4): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : String(x);
+}
+
+function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+/**
+ * The drift monitor's core, free of I/O: it aggregates champion scores into event-time windows,
+ * applies labels, closes a window when the watermark (newest score event time minus the allowed
+ * lateness) passes its end, evaluates it again once its labels are mature (chargeback window after
+ * its end), and applies the retraining policy. Each window yields two drift events: at close
+ * (`<model>:<start>`, feature and prediction drift) and at maturity (`<model>:<start>:mature`,
+ * adding label and performance drift). The state snapshots to JSON and restores exactly.
+ */
+export class DriftDetector {
+  private readonly references = new Map<string, PreparedReference>();
+  private current: PreparedReference | null = null;
+  private maxEventTime: number | null = null;
+  private readonly windows = new Map<string, DriftWindow>();
+  private lastWindow: DriftWindow | null = null;
+  /** Earliest event time at which some window closes or matures (skips the scan on most events). */
+  private nextBoundary = Number.POSITIVE_INFINITY;
+  private readonly pendingLabels = new Map<string, boolean>();
+  private policy: PolicyState = {
+    consecutiveDriftWindows: 0,
+    lastRequestTime: null,
+    openRequest: null,
+    driftStreakStart: null,
+    performanceHolds: null,
+  };
+  private skipped: DriftSkipCounts = {
+    challenger: 0,
+    otherModel: 0,
+    noReference: 0,
+    badShape: 0,
+    late: 0,
+    labelTooOld: 0,
+    labelUnsampled: 0,
+  };
+  private driftEvents: DriftEvent[] = [];
+  private retrainRequests: RetrainRequest[] = [];
+
+  constructor(readonly settings: DriftSettings) {}
+
+  get modelVersion(): string | null {
+    return this.current?.version ?? null;
+  }
+
+  /** The event-time watermark: newest champion score time minus the allowed lateness. */
+  get watermark(): number | null {
+    return this.maxEventTime === null ? null : this.maxEventTime - this.settings.allowedLatenessMs;
+  }
+
+  /** Makes `manifest` the reference (a new production model); its windows start fresh, the old ones finish. */
+  setReference(manifest: ReferenceManifest): void {
+    if (this.current?.version === manifest.version) return;
+    const prepared = prepareReference(manifest);
+    this.references.set(prepared.version, prepared);
+    this.current = prepared;
+    this.policy.consecutiveDriftWindows = 0;
+    this.policy.driftStreakStart = null;
+    this.policy.performanceHolds = null;
+    this.lastWindow = null;
+  }
+
+  /** Applies a lifecycle event: closes the open request it answers, switches to a new production model. */
+  observeDeployment(event: ModelDeployment, manifest: ReferenceManifest | null): void {
+    const open = this.policy.openRequest;
+    const answers =
+      event.kind === 'JOB_FAILED' ||
+      (event.kind === 'STAGE_CHANGE' && ['PRODUCTION', 'REJECTED', 'RETIRED'].includes(event.stage));
+    if (open && event.request_id === open.id && answers) this.policy.openRequest = null;
+    if (event.kind === 'STAGE_CHANGE' && event.stage === 'PRODUCTION' && manifest)
+      this.setReference(manifest);
+  }
+
+  /** The hot path: one score. Challenger rows and rows of another model than the reference are skipped. */
+  observeScore(s: Score): void {
+    if (s.role !== 'CHAMPION') {
+      this.skipped.challenger++;
+      return;
+    }
+    const ref = this.current;
+    if (!ref) {
+      this.skipped.noReference++;
+      return;
+    }
+    if (s.model_version !== ref.version) {
+      this.skipped.otherModel++;
+      return;
+    }
+    if (s.features.length !== ref.featureNames.length) {
+      this.skipped.badShape++;
+      return;
+    }
+    const t = s.event_time;
+    if (this.maxEventTime === null || t > this.maxEventTime) this.maxEventTime = t;
+    const watermark = this.maxEventTime - this.settings.allowedLatenessMs;
+    let window = this.lastWindow;
+    if (!window || t < window.start || t >= window.end || window.reference !== ref) {
+      const start = Math.floor(t / this.settings.windowMs) * this.settings.windowMs;
+      if (start + this.settings.windowMs <= watermark) {
+        this.skipped.late++;
+        return;
+      }
+      window = this.window(ref, start);
+      this.lastWindow = window;
+    }
+    const priority = hashPriority(s.transaction_id, this.settings.sampleSeed);
+    window.add(priority, s.transaction_id, s.card_id, t, s.score, s.features);
+    if (this.pendingLabels.size > 0) {
+      const fraud = this.pendingLabels.get(s.transaction_id);
+      if (fraud !== undefined) {
+        this.pendingLabels.delete(s.transaction_id);
+        window.reservoir.label(s.transaction_id, fraud);
+        if (fraud) window.addFraudCard(t, s.card_id);
+      }
+    }
+    if (watermark >= this.nextBoundary) this.advance(watermark);
+  }
+
+  /** One label: confirms fraud (or legitimacy) of a sampled transaction, and marks its card for card precision@k. */
+  observeLabel(label: Label): void {
+    const start = Math.floor(label.transaction_time / this.settings.windowMs) * this.settings.windowMs;
+    const priority = hashPriority(label.transaction_id, this.settings.sampleSeed);
+    let applied = false;
+    let windowSeen = false;
+    let mayArrive = false;
+    for (const w of this.windows.values()) {
+      if (w.start !== start) continue;
+      windowSeen = true;
+      if (label.is_fraud) w.addFraudCard(label.transaction_time, label.card_id);
+      if (w.reservoir.label(label.transaction_id, label.is_fraud)) applied = true;
+      else if (!w.closed && w.reservoir.admits(priority)) mayArrive = true;
+    }
+    if (applied) return;
+    const watermark = this.watermark;
+    const tooOld = watermark !== null && start + this.settings.windowMs <= watermark;
+    if (tooOld && !windowSeen) {
+      this.skipped.labelTooOld++;
+      return;
+    }
+    if (windowSeen && !mayArrive) {
+      this.skipped.labelUnsampled++;
+      return;
+    }
+    // The score has not arrived yet (topics are consumed independently): keep the label for it.
+    if (this.settings.maxPendingLabels === 0) return;
+    const previous = this.pendingLabels.get(label.transaction_id);
+    this.pendingLabels.set(label.transaction_id, previous === true || label.is_fraud);
+    if (this.pendingLabels.size > this.settings.maxPendingLabels) {
+      const oldest = this.pendingLabels.keys().next().value;
+      if (oldest !== undefined) this.pendingLabels.delete(oldest);
+    }
+  }
+
+  /** The drift events and retrain requests decided since the last call. */
+  drain(): DriftOutputs {
+    const out = { driftEvents: this.driftEvents, retrainRequests: this.retrainRequests };
+    this.driftEvents = [];
+    this.retrainRequests = [];
+    return out;
+  }
+
+  status(): DriftStatus {
+    const watermark = this.watermark;
+    let open = 0;
+    let awaiting = 0;
+    let backlog = 0;
+    let sampled = 0;
+    for (const w of this.windows.values()) {
+      if (!w.closed) {
+        open++;
+        continue;
+      }
+      awaiting++;
+      for (const row of w.reservoir.rows()) {
+        sampled++;
+        const mature = watermark !== null && row.time + this.settings.chargebackWindowMs <= watermark;
+        if (row.label === LABEL_UNKNOWN && !mature) backlog++;
+      }
+    }
+    return {
+      modelVersion: this.modelVersion,
+      watermark,
+      openWindows: open,
+      windowsAwaitingMaturity: awaiting,
+      labelBacklog: backlog,
+      labelMaturity: sampled === 0 ? 1 : (sampled - backlog) / sampled,
+      pendingLabels: this.pendingLabels.size,
+      openRequestId: this.policy.openRequest?.id ?? null,
+      skipped: { ...this.skipped },
+    };
+  }
+
+  snapshot(): DriftDetectorSnapshot {
+    const live = new Set<string>([...this.windows.values()].map((w) => w.version));
+    if (this.current) live.add(this.current.version);
+    return {
+      format: 1,
+      references: [...live].flatMap((v) => {
+        const r = this.references.get(v);
+        return r ? [r.manifest] : [];
+      }),
+      currentVersion: this.current?.version ?? null,
+      maxEventTime: this.maxEventTime,
+      windows: [...this.windows.values()].map((w) => w.snapshot()),
+      pendingLabels: [...this.pendingLabels.entries()],
+      policy: { ...this.policy },
+      skipped: { ...this.skipped },
+    };
+  }
+
+  static restore(settings: DriftSettings, s: DriftDetectorSnapshot): DriftDetector {
+    const d = new DriftDetector(settings);
+    for (const m of s.references) d.references.set(m.version, prepareReference(m));
+    d.current = s.currentVersion === null ? null : (d.references.get(s.currentVersion) ?? null);
+    d.maxEventTime = s.maxEventTime;
+    for (const ws of s.windows) {
+      const ref = d.references.get(ws.version);
+      if (!ref) continue;
+      const w = DriftWindow.restore(ws, ref, settings.analystDailyCapacity, settings.maxFraudCardsPerDay);
+      d.windows.set(`${w.version}|${w.start}`, w);
+    }
+    for (const [id, fraud] of s.pendingLabels) d.pendingLabels.set(id, fraud);
+    d.policy = { ...s.policy };
+    d.skipped = { ...s.skipped };
+    d.recomputeBoundary();
+    return d;
+  }
+
+  private window(ref: PreparedReference, start: number): DriftWindow {
+    const key = `${ref.version}|${start}`;
+    let w = this.windows.get(key);
+    if (!w) {
+      const reservoir = new RowReservoir(this.settings.reservoirSize, ref.featureNames.length);
+      w = new DriftWindow(
+        ref,
+        start,
+        start + this.settings.windowMs,
+        reservoir,
+        this.settings.analystDailyCapacity,
+        this.settings.maxFraudCardsPerDay,
+      );
+      this.windows.set(key, w);
+      this.nextBoundary = Math.min(this.nextBoundary, w.end);
+    }
+    return w;
+  }
+
+  private recomputeBoundary(): void {
+    let next = Number.POSITIVE_INFINITY;
+    for (const w of this.windows.values()) {
+      next = Math.min(next, w.closed ? w.end + this.settings.chargebackWindowMs : w.end);
+    }
+    this.nextBoundary = next;
+  }
+
+  /** Closes and matures every window the watermark has passed, oldest first. */
+  private advance(watermark: number): void {
+    const open = this.policy.openRequest;
+    if (open && open.eventTime + this.settings.requestTimeoutMs <= watermark) this.policy.openRequest = null;
+    const due = [...this.windows.values()].sort(
+      (a, b) => a.start - b.start || (a.version < b.version ? -1 : 1),
+    );
+    for (const w of due) {
+      if (!w.closed && w.end <= watermark) this.closeWindow(w);
+      if (w.closed && w.end + this.settings.chargebackWindowMs <= watermark) {
+        this.matureWindow(w);
+        this.windows.delete(`${w.version}|${w.start}`);
+        if (this.lastWindow === w) this.lastWindow = null;
+      }
+    }
+    // Labels for transactions of windows that matured can no longer count.
+    if (this.pendingLabels.size > 0 && this.windows.size === 0) this.pendingLabels.clear();
+    this.recomputeBoundary();
+  }
+
+  private isCurrent(w: DriftWindow): boolean {
+    return this.current !== null && w.reference === this.current;
+  }
+
+  private closeWindow(w: DriftWindow): void {
+    const s = this.settings;
+    const enough = w.rowCount >= s.minWindowCount;
+    const stats = w.close(s.fdr, s.psiThreshold, enough);
+    const reasons: string[] = [];
+    let verdict: DriftVerdict = 'NO_DRIFT';
+    let severity: DriftSeverity = 'NONE';
+    let recommend = false;
+    if (!enough) {
+      verdict = 'INSUFFICIENT_DATA';
+      reasons.push(`${w.rowCount} scores in the window, fewer than the ${s.minWindowCount} required`);
+    } else {
+      ({ verdict, severity } = this.distributionVerdict(stats, reasons));
+      if (this.isCurrent(w)) recommend = this.applyFeatureRule(w, stats, severity, reasons);
+    }
+    const labelled = w.reservoir.rows();
+    let mature = 0;
+    const horizon = (this.watermark ?? 0) - s.chargebackWindowMs;
+    for (const row of labelled) if (row.label !== LABEL_UNKNOWN || row.time <= horizon) mature++;
+    this.emit(w, '', stats, verdict, severity, recommend, reasons, {
+      matureLabels: mature,
+      positives: 0,
+      fraudRate: null,
+      fraudRatePValue: null,
+      averagePrecision: null,
+      rocAuc: null,
+      recall: null,
+      cardPrecision: null,
+    });
+  }
+
+  private distributionVerdict(
+    stats: WindowDistributionStats,
+    reasons: string[],
+  ): { verdict: DriftVerdict; severity: DriftSeverity } {
+    const s = this.settings;
+    const drifted = stats.features.filter((f) => f.drifted);
+    if (drifted.length > 0) {
+      reasons.push(
+        `${drifted.length} feature(s) drifted: ${drifted
+          .map((f) => `${f.feature} (PSI ${round(f.psi)}, adjusted p ${f.p_value_adjusted.toExponential(2)})`)
+          .join(', ')}`,
+      );
+    }
+    if (stats.prediction.drifted) {
+      reasons.push(
+        `score distribution drifted (PSI ${round(stats.prediction.psi)}, KS ${round(stats.prediction.ks_statistic)})`,
+      );
+    }
+    const verdict: DriftVerdict = stats.prediction.drifted
+      ? 'PREDICTION_DRIFT'
+      : drifted.length > 0
+        ? 'COVARIATE_DRIFT'
+        : 'NO_DRIFT';
+    if (verdict === 'NO_DRIFT') return { verdict, severity: 'NONE' };
+    const major = stats.maxPsi >= s.psiMajor || drifted.length >= s.featuresK;
+    return { verdict, severity: major ? 'MEDIUM' : 'LOW' };
+  }
+
+  /** k features drifted for m consecutive windows: retrain only when configured and performance is not known to hold. */
+  private applyFeatureRule(
+    w: DriftWindow,
+    stats: WindowDistributionStats,
+    severity: DriftSeverity,
+    reasons: string[],
+  ): boolean {
+    const s = this.settings;
+    if (stats.driftedFeatures >= s.featuresK) {
+      // Performance measured before the shift says nothing about the shifted data.
+      if (this.policy.consecutiveDriftWindows === 0) {
+        this.policy.driftStreakStart = w.start;
+        this.policy.performanceHolds = null;
+      }
+      this.policy.consecutiveDriftWindows++;
+    } else {
+      this.policy.consecutiveDriftWindows = 0;
+      this.policy.driftStreakStart = null;
+    }
+    if (this.policy.consecutiveDriftWindows < s.consecutiveWindowsM) return false;
+    const rule = `${s.featuresK}+ features drifted for ${this.policy.consecutiveDriftWindows} consecutive windows`;
+    if (!s.retrainOnCovariateShift) {
+      reasons.push(`${rule}: reported only (retraining on covariate shift is off)`);
+      return false;
+    }
+    if (this.policy.performanceHolds === true) {
+      reasons.push(`${rule}: not retraining, performance on mature labels holds`);
+      return false;
+    }
+    reasons.push(rule);
+    this.requestRetrain(w, '', 'FEATURE_DRIFT', severity, rule, reasons);
+    return true;
+  }
+
+  private performance(w: DriftWindow): Performance {
+    const s = this.settings;
+    // At maturity every sampled transaction is labelled: confirmed fraud, or (confirmed or mature) legitimate.
+    const rows = w.reservoir.rows();
+    const scores = Float64Array.from(rows, (r) => r.score);
+    const labels = rows.map((r) => r.label === LABEL_FRAUD);
+    let positives = 0;
+    for (const l of labels) if (l) positives++;
+    const ref = w.reference.manifest;
+    const enoughRate = rows.length >= s.minMatureLabels;
+    const enough = enoughRate && positives >= s.minMaturePositives;
+    const rate = rows.length > 0 ? positives / rows.length : null;
+    const refRows = ref.reference.row_count;
+    const test = enoughRate
+      ? twoProportionZTest(positives, rows.length, Math.round(ref.reference.fraud_rate * refRows), refRows)
+      : null;
+    return {
+      matureLabels: rows.length,
+      positives,
+      fraudRate: enoughRate ? rate : null,
+      fraudRatePValue: test ? test.pValue : null,
+      averagePrecision: enough ? averagePrecision(scores, labels) : null,
+      rocAuc: enough ? finiteOrNull(rocAuc(scores, labels)) : null,
+      recall: enough ? recallAtThreshold(scores, labels, ref.threshold) : null,
+      cardPrecision: enough && w.rowCount >= s.minWindowCount ? w.cardPrecisionAtK() : null,
+    };
+  }
+
+  private matureWindow(w: DriftWindow): void {
+    const s = this.settings;
+    const stats = w.closed;
+    if (!stats) return;
+    const perf = this.performance(w);
+    const reasons: string[] = [];
+    const enough = w.rowCount >= s.minWindowCount;
+    let { verdict, severity } = enough
+      ? this.distributionVerdict(stats, reasons)
+      : { verdict: 'INSUFFICIENT_DATA' as DriftVerdict, severity: 'NONE' as DriftSeverity };
+    if (!enough)
+      reasons.push(`${w.rowCount} scores in the window, fewer than the ${s.minWindowCount} required`);
+    let recommend = false;
+    const validation = w.reference.manifest.metrics.validation;
+    const current = this.isCurrent(w);
+
+    if (perf.averagePrecision !== null && perf.rocAuc !== null) {
+      const apDrop =
+        validation.average_precision > 0
+          ? (validation.average_precision - perf.averagePrecision) / validation.average_precision
+          : 0;
+      const aucDrop = validation.roc_auc - perf.rocAuc;
+      const degraded = apDrop > s.apTolerance || aucDrop > s.aucTolerance;
+      const summary =
+        `AP ${round(perf.averagePrecision)} vs validation ${round(validation.average_precision)} ` +
+        `(drop ${round(apDrop * 100, 1)} %, tolerance ${round(s.apTolerance * 100, 1)} %), ` +
+        `ROC-AUC ${round(perf.rocAuc)} vs ${round(validation.roc_auc)} on ${perf.matureLabels} mature labels ` +
+        `(${perf.positives} frauds)`;
+      const streak = this.policy.driftStreakStart;
+      if (current && (streak === null || w.start >= streak)) this.policy.performanceHolds = !degraded;
+      if (degraded) {
+        verdict = 'PERFORMANCE_DRIFT';
+        severity = apDrop > 2 * s.apTolerance || aucDrop > 2 * s.aucTolerance ? 'HIGH' : 'MEDIUM';
+        reasons.push(`performance dropped: ${summary}`);
+        if (current) {
+          recommend = true;
+          this.requestRetrain(
+            w,
+            ':mature',
+            'PERFORMANCE_DRIFT',
+            severity,
+            `performance dropped: ${summary}`,
+            reasons,
+          );
+        }
+      } else {
+        reasons.push(`performance holds: ${summary}`);
+      }
+    } else {
+      reasons.push(
+        `performance not evaluated: ${perf.matureLabels} mature labels and ${perf.positives} frauds ` +
+          `(need ${s.minMatureLabels} and ${s.minMaturePositives})`,
+      );
+    }
+
+    if (perf.fraudRatePValue !== null && perf.fraudRate !== null && perf.fraudRatePValue < s.labelAlpha) {
+      const refRate = w.reference.manifest.reference.fraud_rate;
+      const text = `fraud rate ${round(perf.fraudRate, 5)} vs reference ${round(refRate, 5)} (p ${perf.fraudRatePValue.toExponential(2)})`;
+      reasons.push(`label drift: ${text}`);
+      if (VERDICT_RANK[verdict] < VERDICT_RANK.LABEL_DRIFT) {
+        verdict = 'LABEL_DRIFT';
+        severity = 'MEDIUM';
+      }
+      if (current && s.retrainOnLabelDrift && !recommend) {
+        recommend = true;
+        this.requestRetrain(w, ':mature', 'LABEL_DRIFT', 'MEDIUM', `label drift: ${text}`, reasons);
+      }
+    }
+    this.emit(w, ':mature', stats, verdict, severity, recommend, reasons, perf);
+  }
+
+  private requestRetrain(
+    w: DriftWindow,
+    phase: string,
+    trigger: RetrainTrigger,
+    severity: DriftSeverity,
+    reason: string,
+    reasons: string[],
+  ): void {
+    const s = this.settings;
+    // Decisions are stamped with the boundary the watermark crossed, so a replay stamps them identically.
+    const eventTime = phase === '' ? w.end : w.end + s.chargebackWindowMs;
+    const open = this.policy.openRequest;
+    if (open) {
+      reasons.push(`retrain request suppressed: request ${open.id} is still open`);
+      return;
+    }
+    const last = this.policy.lastRequestTime;
+    if (last !== null && eventTime - last < s.cooldownMs) {
+      reasons.push(
+        `retrain request suppressed: cooldown until ${new Date(last + s.cooldownMs).toISOString()}`,
+      );
+      return;
+    }
+    const id = `retrain:${w.version}:${w.start}${phase}`;
+    const retrainSeverity: RetrainSeverity =
+      severity === 'HIGH' ? 'HIGH' : severity === 'MEDIUM' ? 'MEDIUM' : 'LOW';
+    this.retrainRequests.push({
+      request_id: id,
+      model_version: w.version,
+      trigger,
+      reason,
+      severity: retrainSeverity,
+      drift_event_id: `${w.version}:${w.start}${phase}`,
+      window_start: w.end - s.trainingWindowMs,
+      window_end: w.end,
+      event_time: eventTime,
+    });
+    this.policy.openRequest = { id, eventTime };
+    this.policy.lastRequestTime = eventTime;
+    reasons.push(`retrain requested: ${id}`);
+  }
+
+  private emit(
+    w: DriftWindow,
+    phase: string,
+    stats: WindowDistributionStats,
+    verdict: DriftVerdict,
+    severity: DriftSeverity,
+    recommend: boolean,
+    reasons: string[],
+    perf: Performance,
+  ): void {
+    const ref = w.reference.manifest;
+    this.driftEvents.push({
+      event_id: `${w.version}:${w.start}${phase}`,
+      model_version: w.version,
+      window_start: w.start,
+      window_end: w.end,
+      row_count: w.rowCount,
+      verdict,
+      severity,
+      features: stats.features,
+      prediction: stats.prediction,
+      fraud_rate_reference: ref.reference.fraud_rate,
+      fraud_rate_live: perf.fraudRate,
+      fraud_rate_p_value: perf.fraudRatePValue,
+      mature_labels: perf.matureLabels,
+      average_precision: perf.averagePrecision,
+      roc_auc: perf.rocAuc,
+      recall_at_threshold: perf.recall,
+      card_precision_at_k: perf.cardPrecision,
+      reference_average_precision: ref.metrics.validation.average_precision,
+      retrain_recommended: recommend,
+      reasons,
+    });
+  }
+}

@@ -1,0 +1,214 @@
+import type { FeatureDrift } from '@fraudstream/contracts';
+import {
+  benjaminiHochberg,
+  chiSquareGoodnessOfFit,
+  jensenShannonDistance,
+  kolmogorovSmirnov,
+  populationStabilityIndex,
+  wasserstein1,
+} from './distribution.stats';
+import { binIndex } from './feature-profile';
+import type { PreparedReference } from './reference-model';
+import { RowReservoir, type ReservoirSnapshot } from './row-reservoir';
+import { TopCardsTracker } from './top-cards';
+
+/** Distribution statistics of a window, computed when it closes and kept until it matures. */
+export interface WindowDistributionStats {
+  readonly features: FeatureDrift[];
+  readonly prediction: FeatureDrift;
+  readonly driftedFeatures: number;
+  readonly maxPsi: number;
+}
+
+export interface WindowSnapshot {
+  readonly version: string;
+  readonly start: number;
+  readonly end: number;
+  readonly rowCount: number;
+  readonly bins: number[][];
+  readonly reservoir: ReservoirSnapshot;
+  readonly days: { day: number; top: [string, number][]; fraud: string[] }[];
+  readonly closed: WindowDistributionStats | null;
+}
+
+interface DayCards {
+  readonly top: TopCardsTracker;
+  readonly fraud: Set<string>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * One tumbling event-time window of one model's champion scores. Memory is bounded by the
+ * reference's bins, the reservoir's capacity, k cards per day and the fraudulent cards per day;
+ * never by the window's traffic.
+ */
+export class DriftWindow {
+  rowCount = 0;
+  closed: WindowDistributionStats | null = null;
+  private readonly bins: Float64Array[];
+  private readonly days = new Map<number, DayCards>();
+
+  constructor(
+    readonly reference: PreparedReference,
+    readonly start: number,
+    readonly end: number,
+    readonly reservoir: RowReservoir,
+    private readonly k: number,
+    private readonly maxFraudCardsPerDay: number,
+  ) {
+    this.bins = reference.edges.map((e) => new Float64Array(e.length + 1));
+  }
+
+  get version(): string {
+    return this.reference.version;
+  }
+
+  /** The hot path: bins every feature and the score, offers the row to the sample and the day's top cards. */
+  add(
+    priority: number,
+    id: string,
+    card: string,
+    time: number,
+    score: number,
+    features: readonly number[],
+  ): boolean {
+    this.rowCount++;
+    const edges = this.reference.edges;
+    const f = features.length;
+    for (let i = 0; i < f; i++) {
+      const counts = this.bins[i];
+      if (counts) {
+        const j = binIndex(edges[i] ?? [], features[i] ?? 0);
+        counts[j] = (counts[j] ?? 0) + 1;
+      }
+    }
+    const scoreBins = this.bins[f];
+    if (scoreBins) {
+      const j = binIndex(edges[f] ?? [], score);
+      scoreBins[j] = (scoreBins[j] ?? 0) + 1;
+    }
+    this.day(Math.floor(time / DAY_MS)).top.offer(card, score);
+    return this.reservoir.offer(priority, id, card, time, score, features);
+  }
+
+  /** Remembers a card with a fraudulent transaction on a day, for card precision@k. */
+  addFraudCard(time: number, card: string): void {
+    const day = this.day(Math.floor(time / DAY_MS));
+    if (day.fraud.size < this.maxFraudCardsPerDay) day.fraud.add(card);
+  }
+
+  /** Card precision@k over the window's days: the share of each day's k top cards that had fraud. */
+  cardPrecisionAtK(): number | null {
+    if (this.days.size === 0) return null;
+    let sum = 0;
+    for (const day of this.days.values()) {
+      let hits = 0;
+      for (const card of day.top.cards()) if (day.fraud.has(card)) hits++;
+      sum += hits / this.k;
+    }
+    return sum / this.days.size;
+  }
+
+  /**
+   * Computes the distribution statistics against the reference and frees the sampled feature
+   * values. The p-values of the features and the score form one family for Benjamini-Hochberg.
+   */
+  close(fdr: number, psiThreshold: number, enoughRows: boolean): WindowDistributionStats {
+    const ref = this.reference;
+    const names = [...ref.featureNames, 'score'];
+    const raw = names.map((feature, i) => {
+      const counts = this.bins[i] ?? new Float64Array(0);
+      const fractions = ref.fractions[i] ?? [];
+      const live =
+        i < ref.featureNames.length ? this.reservoir.sortedFeature(i) : this.reservoir.sortedScores();
+      const refSample = ref.samples[i] ?? new Float64Array(0);
+      const ks = kolmogorovSmirnov(refSample, live);
+      const pValue = ref.categorical[i] ? chiSquareGoodnessOfFit(fractions, counts).pValue : ks.pValue;
+      return {
+        feature,
+        psi: populationStabilityIndex(fractions, counts),
+        ks_statistic: ks.statistic,
+        ks_p_value: ks.pValue,
+        js_distance: jensenShannonDistance(fractions, counts),
+        wasserstein: wasserstein1(refSample, live),
+        pValue,
+      };
+    });
+    const adjusted = benjaminiHochberg(raw.map((r) => r.pValue));
+    const all: FeatureDrift[] = raw.map(({ pValue: _p, ...r }, i) => {
+      const p = adjusted[i] ?? 1;
+      return { ...r, p_value_adjusted: p, drifted: enoughRows && p <= fdr && r.psi >= psiThreshold };
+    });
+    const features = all.slice(0, -1);
+    const prediction = all[all.length - 1] ?? emptyDrift('score');
+    let drifted = 0;
+    let maxPsi = 0;
+    for (const d of features) {
+      if (d.drifted) drifted++;
+      maxPsi = Math.max(maxPsi, d.psi);
+    }
+    this.closed = {
+      features,
+      prediction,
+      driftedFeatures: drifted,
+      maxPsi: Math.max(maxPsi, prediction.psi),
+    };
+    this.reservoir.dropFeatures();
+    return this.closed;
+  }
+
+  snapshot(): WindowSnapshot {
+    return {
+      version: this.version,
+      start: this.start,
+      end: this.end,
+      rowCount: this.rowCount,
+      bins: this.bins.map((b) => Array.from(b)),
+      reservoir: this.reservoir.snapshot(),
+      days: [...this.days.entries()].map(([day, d]) => ({ day, top: d.top.snapshot(), fraud: [...d.fraud] })),
+      closed: this.closed,
+    };
+  }
+
+  static restore(
+    s: WindowSnapshot,
+    reference: PreparedReference,
+    k: number,
+    maxFraudCardsPerDay: number,
+  ): DriftWindow {
+    const w = new DriftWindow(
+      reference,
+      s.start,
+      s.end,
+      RowReservoir.restore(s.reservoir),
+      k,
+      maxFraudCardsPerDay,
+    );
+    w.rowCount = s.rowCount;
+    s.bins.forEach((b, i) => w.bins[i]?.set(b));
+    for (const d of s.days)
+      w.days.set(d.day, { top: TopCardsTracker.restore(k, d.top), fraud: new Set(d.fraud) });
+    w.closed = s.closed;
+    return w;
+  }
+
+  private day(day: number): DayCards {
+    let d = this.days.get(day);
+    if (!d) this.days.set(day, (d = { top: new TopCardsTracker(this.k), fraud: new Set() }));
+    return d;
+  }
+}
+
+export function emptyDrift(feature: string): FeatureDrift {
+  return {
+    feature,
+    psi: 0,
+    ks_statistic: 0,
+    ks_p_value: 1,
+    js_distance: 0,
+    wasserstein: 0,
+    p_value_adjusted: 1,
+    drifted: false,
+  };
+}

@@ -1,0 +1,115 @@
+import { boolVar, intVar, numberVar } from '@fraudstream/config';
+import { z } from 'zod';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Env fragment of the drift monitor's windows, statistics and retraining policy (durations are event time). */
+export const driftConfigFragment = z.object({
+  DRIFT_WINDOW_MS: intVar(DAY_MS, 1000),
+  DRIFT_ALLOWED_LATENESS_MS: intVar(10 * 60 * 1000, 0),
+  DRIFT_MIN_WINDOW_COUNT: intVar(500, 1),
+  DRIFT_RESERVOIR_SIZE: intVar(10_000, 100, 1_000_000),
+  DRIFT_SAMPLE_SEED: intVar(20_240_601, 0, 0xffffffff),
+  DRIFT_CHARGEBACK_WINDOW_MS: intVar(7 * DAY_MS, 0),
+  DRIFT_ANALYST_DAILY_CAPACITY: intVar(100, 1),
+  DRIFT_MIN_MATURE_LABELS: intVar(1000, 1),
+  DRIFT_MIN_MATURE_POSITIVES: intVar(20, 1),
+  DRIFT_FDR: numberVar(0.05, 1e-9, 1),
+  DRIFT_PSI_THRESHOLD: numberVar(0.1, 0),
+  DRIFT_PSI_MAJOR: numberVar(0.25, 0),
+  DRIFT_FEATURES_K: intVar(2, 1),
+  DRIFT_CONSECUTIVE_WINDOWS_M: intVar(2, 1),
+  DRIFT_AP_TOLERANCE: numberVar(0.2, 0, 1),
+  DRIFT_AUC_TOLERANCE: numberVar(0.05, 0, 1),
+  DRIFT_LABEL_ALPHA: numberVar(0.01, 1e-12, 1),
+  DRIFT_RETRAIN_ON_COVARIATE_SHIFT: boolVar(false),
+  DRIFT_RETRAIN_ON_LABEL_DRIFT: boolVar(false),
+  DRIFT_COOLDOWN_MS: intVar(3 * DAY_MS, 0),
+  DRIFT_REQUEST_TIMEOUT_MS: intVar(2 * DAY_MS, 1),
+  DRIFT_TRAINING_WINDOW_MS: intVar(14 * DAY_MS, 1),
+  DRIFT_MAX_PENDING_LABELS: intVar(100_000, 0),
+  DRIFT_MAX_FRAUD_CARDS_PER_DAY: intVar(50_000, 0),
+});
+
+export type DriftConfig = z.infer<typeof driftConfigFragment>;
+
+/** The drift monitor's settings, in the units the detector works in (event-time ms). */
+export interface DriftSettings {
+  /** Tumbling window length. */
+  readonly windowMs: number;
+  /** How far behind the newest event time the watermark trails; a window closes when the watermark passes its end. */
+  readonly allowedLatenessMs: number;
+  /** Scores a window needs before any verdict other than INSUFFICIENT_DATA. */
+  readonly minWindowCount: number;
+  /** Transactions sampled per window for KS, Wasserstein and the performance metrics. */
+  readonly reservoirSize: number;
+  readonly sampleSeed: number;
+  /** An unlabelled transaction counts as a mature negative this long after its event time. */
+  readonly chargebackWindowMs: number;
+  /** k of card precision@k: the analysts' daily capacity, in cards. */
+  readonly analystDailyCapacity: number;
+  readonly minMatureLabels: number;
+  readonly minMaturePositives: number;
+  /** Benjamini-Hochberg false discovery rate over the features and the score of a window. */
+  readonly fdr: number;
+  /** A significant feature counts as drifted only with at least this PSI (effect size). */
+  readonly psiThreshold: number;
+  /** PSI from which a drift is MEDIUM rather than LOW. */
+  readonly psiMajor: number;
+  /** k of the feature rule: this many features drifted ... */
+  readonly featuresK: number;
+  /** ... in this many consecutive windows. */
+  readonly consecutiveWindowsM: number;
+  /** Relative drop of live average precision below the validation AP that counts as performance drift. */
+  readonly apTolerance: number;
+  /** Absolute drop of live ROC-AUC below the validation AUC that counts as performance drift. */
+  readonly aucTolerance: number;
+  /** Significance of the fraud-rate shift test. */
+  readonly labelAlpha: number;
+  /** Retrain on a covariate shift alone (unless mature labels show performance holds); off: report only. */
+  readonly retrainOnCovariateShift: boolean;
+  readonly retrainOnLabelDrift: boolean;
+  /** Event time between two retrain requests. */
+  readonly cooldownMs: number;
+  /** An open request with no deployment or failure event after this long is considered closed. */
+  readonly requestTimeoutMs: number;
+  /** Length of the suggested training window, ending at the triggering window's end. */
+  readonly trainingWindowMs: number;
+  /** Labels that arrived before their score, kept until the score comes (oldest dropped beyond this). */
+  readonly maxPendingLabels: number;
+  readonly maxFraudCardsPerDay: number;
+}
+
+export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
+  return {
+    windowMs: c.DRIFT_WINDOW_MS,
+    allowedLatenessMs: c.DRIFT_ALLOWED_LATENESS_MS,
+    minWindowCount: c.DRIFT_MIN_WINDOW_COUNT,
+    reservoirSize: c.DRIFT_RESERVOIR_SIZE,
+    sampleSeed: c.DRIFT_SAMPLE_SEED,
+    chargebackWindowMs: c.DRIFT_CHARGEBACK_WINDOW_MS,
+    analystDailyCapacity: c.DRIFT_ANALYST_DAILY_CAPACITY,
+    minMatureLabels: c.DRIFT_MIN_MATURE_LABELS,
+    minMaturePositives: c.DRIFT_MIN_MATURE_POSITIVES,
+    fdr: c.DRIFT_FDR,
+    psiThreshold: c.DRIFT_PSI_THRESHOLD,
+    psiMajor: c.DRIFT_PSI_MAJOR,
+    featuresK: c.DRIFT_FEATURES_K,
+    consecutiveWindowsM: c.DRIFT_CONSECUTIVE_WINDOWS_M,
+    apTolerance: c.DRIFT_AP_TOLERANCE,
+    aucTolerance: c.DRIFT_AUC_TOLERANCE,
+    labelAlpha: c.DRIFT_LABEL_ALPHA,
+    retrainOnCovariateShift: c.DRIFT_RETRAIN_ON_COVARIATE_SHIFT,
+    retrainOnLabelDrift: c.DRIFT_RETRAIN_ON_LABEL_DRIFT,
+    cooldownMs: c.DRIFT_COOLDOWN_MS,
+    requestTimeoutMs: c.DRIFT_REQUEST_TIMEOUT_MS,
+    trainingWindowMs: c.DRIFT_TRAINING_WINDOW_MS,
+    maxPendingLabels: c.DRIFT_MAX_PENDING_LABELS,
+    maxFraudCardsPerDay: c.DRIFT_MAX_FRAUD_CARDS_PER_DAY,
+  };
+}
+
+/** The defaults of the env fragment, as settings (tests and the benchmark override fields). */
+export function defaultDriftSettings(overrides: Partial<DriftSettings> = {}): DriftSettings {
+  return { ...driftSettingsFromConfig(driftConfigFragment.parse({})), ...overrides };
+}

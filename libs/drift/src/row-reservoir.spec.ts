@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { LABEL_FRAUD, LABEL_LEGIT, RowReservoir, hashPriority } from './row-reservoir';
+
+describe(RowReservoir.name, () => {
+  const ids = Array.from({ length: 500 }, (_, i) => `tx-${i}`);
+  const fill = (order: readonly string[]) => {
+    const r = new RowReservoir(50, 1);
+    for (const id of order) r.offer(hashPriority(id, 7), id, 'c', 0, 0.5, [1]);
+    return r;
+  };
+
+  it('keeps the rows of the lowest hash priorities, whatever the arrival order', () => {
+    const expected = [...ids].sort((a, b) => hashPriority(a, 7) - hashPriority(b, 7)).slice(0, 50);
+    const forward = fill(ids);
+    const backward = fill([...ids].reverse());
+    expect(forward.size).toBe(50);
+    expect(new Set(forward.rows().map((r) => r.id))).toEqual(new Set(expected));
+    expect(new Set(backward.rows().map((r) => r.id))).toEqual(new Set(expected));
+    const outside = ids.find((id) => !expected.includes(id)) ?? '';
+    expect(forward.admits(hashPriority(outside, 7))).toBe(false);
+  });
+
+  it('lets a fraud label win over a legitimate one and survives a snapshot', () => {
+    const r = fill(ids);
+    const [a, b] = r.rows().map((row) => row.id);
+    r.label(a ?? '', false);
+    r.label(a ?? '', true);
+    r.label(b ?? '', false);
+    r.label(b ?? '', false);
+    const restored = RowReservoir.restore(
+      JSON.parse(JSON.stringify(r.snapshot())) as ReturnType<typeof r.snapshot>,
+    );
+    const labels = new Map(restored.rows().map((row) => [row.id, row.label]));
+    expect(labels.get(a ?? '')).toBe(LABEL_FRAUD);
+    expect(labels.get(b ?? '')).toBe(LABEL_LEGIT);
+    // the restored heap still evicts the highest priority first
+    const again = [...ids, ...Array.from({ length: 500 }, (_, i) => `more-${i}`)];
+    for (const id of again.slice(500)) restored.offer(hashPriority(id, 7), id, 'c', 0, 0.5, [1]);
+    const expected = [...again].sort((x, y) => hashPriority(x, 7) - hashPriority(y, 7)).slice(0, 50);
+    expect(new Set(restored.rows().map((row) => row.id))).toEqual(new Set(expected));
+  });
+
+  it('does not add a transaction twice', () => {
+    const r = new RowReservoir(10, 0);
+    r.offer(1, 'a', 'c', 0, 0.1, []);
+    r.offer(1, 'a', 'c', 0, 0.1, []);
+    expect(r.size).toBe(1);
+  });
+});

@@ -1,0 +1,75 @@
+import type { Alert } from '@fraudstream/contracts';
+import { describe, expect, it } from 'vitest';
+import { AnalystDesk, TruthLedger } from './analyst-desk';
+import type { GroundTruth } from './simulation.types';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const T0 = Date.UTC(2026, 0, 5);
+
+function alert(id: string, time: number): Alert {
+  return {
+    alert_id: `a-${id}`,
+    transaction_id: id,
+    card_id: 'card-1',
+    terminal_id: 'term-1',
+    amount: 10,
+    event_time: time,
+    score: 0.9,
+    threshold: 0.5,
+    model_version: 'm1',
+    severity: 'HIGH',
+    reasons: [],
+  };
+}
+
+describe(AnalystDesk.name, () => {
+  const truth = new Map<string, GroundTruth>(
+    ['t1', 't2', 't3', 't4'].map((id, i) => [
+      id,
+      { transaction_id: id, is_fraud: i % 2 === 0, scenario: 'none' },
+    ]),
+  );
+
+  it('gives true verdicts hours after the alert, up to its daily capacity', () => {
+    const desk = new AnalystDesk({ seed: 1, capacityPerDay: 2, delayHours: [1, 6] });
+    const labels = desk.review(
+      [alert('t1', T0), alert('t2', T0 + HOUR_MS), alert('t3', T0 + 2 * HOUR_MS), alert('t4', T0 + DAY_MS)],
+      (id) => truth.get(id),
+    );
+    expect(labels.map((l) => [l.transaction_id, l.is_fraud, l.source])).toEqual([
+      ['t1', true, 'ANALYST'],
+      ['t2', false, 'ANALYST'],
+      // t3 is over the day's capacity; t4 is the next day's first.
+      ['t4', false, 'ANALYST'],
+    ]);
+    for (const l of labels) {
+      expect(l.event_time - l.transaction_time).toBeGreaterThanOrEqual(HOUR_MS);
+      expect(l.event_time - l.transaction_time).toBeLessThan(6 * HOUR_MS);
+    }
+  });
+
+  it('reviews an alert once and gives the same delay whatever the arrival order', () => {
+    const a = new AnalystDesk({ seed: 1, capacityPerDay: 10 });
+    const b = new AnalystDesk({ seed: 1, capacityPerDay: 10 });
+    const alerts = [alert('t1', T0), alert('t2', T0)];
+    const fromA = a.review(alerts, (id) => truth.get(id));
+    const fromB = b.review([...alerts].reverse(), (id) => truth.get(id));
+    expect(new Set(fromB.map((l) => JSON.stringify(l)))).toEqual(
+      new Set(fromA.map((l) => JSON.stringify(l))),
+    );
+    expect(a.review(alerts, (id) => truth.get(id))).toEqual([]);
+  });
+});
+
+describe(TruthLedger.name, () => {
+  it('remembers recent transactions and forgets days older than it retains', () => {
+    const ledger = new TruthLedger(2);
+    ledger.record({ transaction_id: 'old', is_fraud: true, scenario: 'large-amount' }, T0);
+    ledger.record({ transaction_id: 'new', is_fraud: false, scenario: 'none' }, T0 + 2 * DAY_MS);
+    expect(ledger.get('old')?.is_fraud).toBe(true);
+    ledger.record({ transaction_id: 'newer', is_fraud: false, scenario: 'none' }, T0 + 3 * DAY_MS);
+    expect(ledger.get('old')).toBeUndefined();
+    expect(ledger.size).toBe(2);
+  });
+});

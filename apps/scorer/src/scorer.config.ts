@@ -1,13 +1,69 @@
 import { appConfigFragment, intVar, loadConfig, type Env } from '@fraudstream/config';
+import { Topics } from '@fraudstream/contracts';
+import { featuresConfigFragment } from '@fraudstream/features';
 import { kafkaConfigFragment, requireSaslCredentials } from '@fraudstream/kafka';
+import type { ExecutionProvider } from '@fraudstream/model';
 import { z } from 'zod';
+
+const provider = z.enum(['cpu', 'webgpu']);
+
+/** `v7=webgpu,v8=cpu`: the execution provider of particular model versions. */
+const providerOverrides = z
+  .string()
+  .default('')
+  .transform((s, ctx) => {
+    const map = new Map<string, ExecutionProvider>();
+    for (const entry of s
+      .split(',')
+      .map((e) => e.trim())
+      .filter((e) => e.length > 0)) {
+      const [version, name] = entry.split('=').map((p) => p.trim());
+      const parsed = provider.safeParse(name);
+      if (!version || !parsed.success) {
+        ctx.addIssue({ code: 'custom', message: `expected version=cpu|webgpu, got "${entry}"` });
+        return z.NEVER;
+      }
+      map.set(version, parsed.data);
+    }
+    return map;
+  });
 
 /** Environment of the scorer app: composed of the lib fragments it uses. */
 export const scorerConfigSchema = z
   .object({
     ...appConfigFragment.shape,
     ...kafkaConfigFragment.shape,
+    ...featuresConfigFragment.shape,
     HTTP_PORT: intVar(3001, 0, 65535),
+    TRANSACTIONS_TOPIC: z.string().min(1).default(Topics.transactions),
+    SCORES_TOPIC: z.string().min(1).default(Topics.scores),
+    ALERTS_TOPIC: z.string().min(1).default(Topics.alerts),
+    LABELS_TOPIC: z.string().min(1).default(Topics.labels),
+    DEPLOYMENTS_TOPIC: z.string().min(1).default(Topics.modelDeployments),
+    /** Consumer group of the transactions (shared by all replicas: partitions are split between them). */
+    SCORER_GROUP_ID: z.string().min(1).default('scorer'),
+    /**
+     * Consumer group of the labels. With the Redis feature store all replicas share it; with the
+     * in-memory store each replica needs every label, so give each its own group.
+     */
+    SCORER_LABELS_GROUP_ID: z.string().min(1).default('scorer-labels'),
+    /** Prefix of the per-instance deployments group (every instance reads every deployment). */
+    SCORER_DEPLOYMENTS_GROUP_PREFIX: z.string().min(1).default('scorer-deployments'),
+    /** ONNX file (file:// URI or path) served when no deployment event names a champion; manifest.json beside it. */
+    MODEL_PATH: z.string().min(1).optional(),
+    /** How long start-up waits to replay ml.model-deployments.v1 before serving what it has. */
+    SCORER_DEPLOYMENTS_REPLAY_TIMEOUT_MS: intVar(15_000, 0, 600_000),
+    SCORER_MAX_BATCH_SIZE: intVar(512, 1, 65_536),
+    SCORER_MAX_WAIT_MS: intVar(2, 0, 1000),
+    SCORER_WORKERS: intVar(1, 1, 64),
+    ORT_INTRA_OP_THREADS: intVar(1, 1, 256),
+    ORT_INTER_OP_THREADS: intVar(1, 1, 256),
+    SCORER_EXECUTION_PROVIDER: provider.default('cpu'),
+    SCORER_EXECUTION_PROVIDER_OVERRIDES: providerOverrides,
+    SCORER_PARTITIONS_CONCURRENTLY: intVar(3, 1, 64),
+    SCORER_MAX_BYTES_PER_PARTITION: intVar(1_048_576, 1024),
+    SCORER_FETCH_MAX_WAIT_MS: intVar(20, 0, 10_000),
+    SCORER_MAX_REASONS: intVar(3, 0, 64),
   })
   .superRefine(requireSaslCredentials);
 

@@ -1,6 +1,33 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type OnApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import {
+  FEATURE_NAMES,
+  FEATURE_SET_VERSION,
+  FeaturePipeline,
+  createFeatureStore,
+} from '@fraudstream/features';
+import { KafkaModule } from '@fraudstream/kafka';
+import { OnnxWorkerPool, SerialFeatureExtractor } from '@fraudstream/model';
 import { ObservabilityModule } from '@fraudstream/observability';
+import { DeploymentEventsPublisher } from './deployment-events.publisher';
+import { DeploymentsConsumer } from './deployments.consumer';
+import { LabelsConsumer } from './labels.consumer';
+import { modelManagerProvider, transactionScorerProvider } from './model-manager.provider';
 import { APP_CONFIG, type ScorerConfig } from './scorer.config';
+import { ScorerLifecycle } from './scorer.lifecycle';
+import { FEATURE_EXTRACTOR, INFERENCE_RUNTIME } from './scorer.tokens';
+import { TransactionsConsumer } from './transactions.consumer';
+
+const FEATURE_PIPELINE = Symbol('FeaturePipeline');
+
+/** Closes the feature store (a Redis connection) after everything else stopped. */
+@Injectable()
+class FeatureStoreLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(FEATURE_PIPELINE) private readonly pipeline: FeaturePipeline) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pipeline.store.close();
+  }
+}
 
 /** Composition root of the scorer app. */
 @Module({})
@@ -8,8 +35,26 @@ export class ScorerModule {
   static forRoot(config: ScorerConfig): DynamicModule {
     return {
       module: ScorerModule,
-      imports: [ObservabilityModule],
-      providers: [{ provide: APP_CONFIG, useValue: config }],
+      imports: [ObservabilityModule, KafkaModule.forRoot(config, 'scorer')],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: INFERENCE_RUNTIME, useFactory: () => new OnnxWorkerPool(config.SCORER_WORKERS) },
+        { provide: FEATURE_PIPELINE, useFactory: () => new FeaturePipeline(createFeatureStore(config)) },
+        {
+          provide: FEATURE_EXTRACTOR,
+          inject: [FEATURE_PIPELINE],
+          useFactory: (pipeline: FeaturePipeline) =>
+            new SerialFeatureExtractor(pipeline, FEATURE_NAMES, FEATURE_SET_VERSION),
+        },
+        FeatureStoreLifecycle,
+        DeploymentEventsPublisher,
+        modelManagerProvider,
+        transactionScorerProvider,
+        DeploymentsConsumer,
+        TransactionsConsumer,
+        LabelsConsumer,
+        ScorerLifecycle,
+      ],
     };
   }
 }

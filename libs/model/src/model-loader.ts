@@ -19,6 +19,8 @@ export interface ModelLocation {
   readonly sha256: string | null;
   /** Expected version (from the deployment event); null accepts the manifest's. */
   readonly version: string | null;
+  /** Event time of the deployment asking for it (null for the bootstrap model). */
+  readonly eventTime?: number | null;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {

@@ -29,6 +29,8 @@ export interface ModelRefusal {
   readonly sha256: string;
   readonly reason: RefusalReason;
   readonly error: string;
+  /** Event time of the refused deployment (null for the bootstrap model). */
+  readonly eventTime: number | null;
 }
 
 /** The models one batch scores with; release it when the batch's outputs are built. */
@@ -291,6 +293,7 @@ export class ModelManager {
         sha256: location.sha256 ?? '',
         reason,
         error: describeError(error),
+        eventTime: location.eventTime ?? null,
       });
     } catch (reportError) {
       this.logger.error({ msg: 'could not report the refusal', error: describeError(reportError) });
@@ -299,5 +302,10 @@ export class ModelManager {
 }
 
 function locationOf(event: ModelDeployment): ModelLocation {
-  return { artifactUri: event.artifact_uri, sha256: event.sha256, version: event.model_version };
+  return {
+    artifactUri: event.artifact_uri,
+    sha256: event.sha256,
+    version: event.model_version,
+    eventTime: event.event_time,
+  };
 }

@@ -1,0 +1,131 @@
+import { rmSync } from 'node:fs';
+import type { INestApplicationContext } from '@nestjs/common';
+import type { Alert, Score } from '@fraudstream/contracts';
+import { DeadLetterHeaders, createIdempotentProducer, type AvroSerde, type Kafka } from '@fraudstream/kafka';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testClients, uniqueName } from '../support/kafka-env';
+import { waitFor } from '../support/wait-for';
+import { TransactionsConsumer } from '../../apps/scorer/src/transactions.consumer';
+import {
+  connectedProducer,
+  createScorerTopics,
+  featureModel,
+  modelRoot,
+  readTopic,
+  stageChange,
+  startScorer,
+  transaction,
+} from './scorer.harness';
+
+describe(TransactionsConsumer.name, () => {
+  let kafka: Kafka;
+  let serde: AvroSerde;
+  let root: string;
+  const apps: INestApplicationContext[] = [];
+
+  beforeAll(() => {
+    ({ kafka, serde } = testClients());
+    root = modelRoot();
+  });
+
+  afterAll(async () => {
+    for (const app of apps) await app.close().catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('scores every transaction exactly once across a restart and dead-letters poison messages', async () => {
+    const topics = await createScorerTopics(kafka, serde, 2);
+    const v1 = featureModel(root, 'v1', 11, 0.6);
+    const producer = await connectedProducer(kafka, serde);
+    await producer.sendMany([
+      { topic: topics.deployments, records: [{ key: 'v1', value: stageChange(v1, 'PRODUCTION') }] },
+    ]);
+
+    const total = 600;
+    const sent = Array.from({ length: total }, (_, i) => transaction(i));
+    /** Poison: bytes that are not Confluent Avro, a negative amount and a missing card id. */
+    const sendPoison = async (): Promise<void> => {
+      const raw = createIdempotentProducer(kafka);
+      await raw.connect();
+      await raw.send({
+        topic: topics.transactions,
+        messages: [{ key: 'x', value: Buffer.from('not avro at all') }],
+      });
+      await raw.disconnect();
+      await producer.sendMany([
+        {
+          topic: topics.transactions,
+          records: [
+            { key: 'card-bad', value: { ...transaction(10_001, 'bad'), amount: -5 } },
+            { key: 'card-bad', value: { ...transaction(10_002, 'bad'), card_id: '' } },
+          ],
+        },
+      ]);
+    };
+
+    const scores = await readTopic<Score>(kafka, serde, topics.scores);
+    const alerts = await readTopic<Alert>(kafka, serde, topics.alerts);
+    const dlq = await readTopic<Buffer>(kafka, serde, topics.transactionsDlq, true);
+    const env = { SCORER_GROUP_ID: uniqueName('scorer') };
+    const first = await startScorer(topics, env);
+    apps.push(first);
+    // Transactions keep arriving, 10 every 20 ms, while the scorer is stopped and restarted.
+    const producing = (async () => {
+      for (let i = 0; i < total; i += 10) {
+        const chunk = sent.slice(i, i + 10);
+        await producer.sendMany([
+          { topic: topics.transactions, records: chunk.map((t) => ({ key: t.card_id, value: t })) },
+        ]);
+        if (i === 300) await sendPoison();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    await waitFor(() => scores.records.length >= 100, 60_000, 'the scorer to be mid-stream');
+    await first.close();
+    const beforeRestart = scores.records.length;
+    expect(beforeRestart).toBeLessThan(total);
+
+    const second = await startScorer(topics, env);
+    apps.push(second);
+    await producing;
+    await producer.producer.disconnect();
+    await waitFor(
+      () => new Set(scores.records.map((r) => r.value.transaction_id)).size >= total,
+      90_000,
+      'all scores',
+    );
+    await waitFor(() => dlq.records.length >= 3, 30_000, 'three dead letters');
+    await second.close();
+
+    const ids = scores.records.map((r) => r.value.transaction_id);
+    expect(ids.length).toBe(total);
+    expect(new Set(ids)).toEqual(new Set(sent.map((t) => t.transaction_id)));
+    for (const r of scores.records) {
+      expect(r.value.model_version).toBe('v1');
+      expect(r.value.role).toBe('CHAMPION');
+      expect(r.value.features).toHaveLength(19);
+      expect(r.value.is_alert).toBe(r.value.score >= 0.6);
+    }
+    // Every alert matches an alerting score, and every alerting score has its alert.
+    await waitFor(
+      () => alerts.records.length === scores.records.filter((r) => r.value.is_alert).length,
+      10_000,
+      'one alert per alerting score',
+    );
+    const alerted = new Set(
+      scores.records.filter((r) => r.value.is_alert).map((r) => r.value.transaction_id),
+    );
+    expect(new Set(alerts.records.map((a) => a.value.transaction_id))).toEqual(alerted);
+    for (const a of alerts.records) {
+      expect(a.value.alert_id).toBe(`${a.value.transaction_id}:v1`);
+      expect(a.value.reasons.length).toBeGreaterThan(0);
+      expect(a.value.reasons.length).toBeLessThanOrEqual(3);
+    }
+
+    const reasons = dlq.records.map((r) => r.headers[DeadLetterHeaders.reason]).sort();
+    expect(reasons).toEqual(['decode', 'validation', 'validation']);
+    expect(dlq.records.map((r) => r.headers[DeadLetterHeaders.error]).join(' ')).toMatch(/negative amount/);
+    expect(dlq.records.map((r) => r.headers[DeadLetterHeaders.error]).join(' ')).toMatch(/missing card_id/);
+    await Promise.all([scores.stop(), alerts.stop(), dlq.stop()]);
+  });
+});

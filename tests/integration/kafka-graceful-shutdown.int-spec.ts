@@ -34,7 +34,7 @@ describe('graceful shutdown on SIGTERM', () => {
   it('stops fetching, finishes the in-flight batch and commits: a restart loses and repeats nothing', async () => {
     const source = await createTestTopic(kafka, serde, 'sigterm-src', 'tx.transactions.v1.avsc', 2);
     const sink = await createTestTopic(kafka, serde, 'sigterm-sink', 'tx.transactions.v1.avsc');
-    const total = 400;
+    const total = 600;
     const producer = new AvroProducer(createIdempotentProducer(kafka), serde);
     await producer.producer.connect();
     const sent: Transaction[] = Array.from({ length: total }, (_, i) => ({
@@ -61,9 +61,8 @@ describe('graceful shutdown on SIGTERM', () => {
       RELAY_SOURCE: source.name,
       RELAY_SINK: sink.name,
       RELAY_GROUP: uniqueName('sigterm-relay'),
-      RELAY_BATCH_DELAY_MS: '40',
-      // ~20 transactions per fetch, so the stream is still flowing when the signal arrives.
-      RELAY_MAX_BYTES_PER_PARTITION: '2048',
+      RELAY_CHUNK: '20',
+      RELAY_CHUNK_DELAY_MS: '50',
     };
     const first = startRelay(env);
     await waitFor(() => relayed.length >= 60, 60_000, 'the relay to be mid-stream');
@@ -71,7 +70,10 @@ describe('graceful shutdown on SIGTERM', () => {
     first.kill('SIGTERM');
     const [code] = (await exited) as [number | null];
     expect(code).toBe(0);
-    const relayedBeforeRestart = relayed.length;
+    // The signal came while one partition's batch was half relayed: that batch was finished and
+    // committed, the other partition's was not started.
+    const relayedBeforeRestart = await waitFor(() => relayed.length, 10_000, 'the last relayed chunk');
+    expect(relayedBeforeRestart).toBeGreaterThan(60);
     expect(relayedBeforeRestart).toBeLessThan(total);
 
     const second = startRelay(env);

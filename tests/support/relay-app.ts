@@ -1,6 +1,6 @@
 /*
  * A minimal app built like the real ones (bootstrapApp, KafkaModule, StreamConsumer): it relays
- * transactions from RELAY_SOURCE to RELAY_SINK, slowly, so a test can SIGTERM it mid-stream and
+ * transactions from RELAY_SOURCE to RELAY_SINK, slowly, in chunks, so a test can SIGTERM it mid-stream and
  * check that the transport's graceful shutdown loses and duplicates nothing.
  */
 import 'reflect-metadata';
@@ -33,8 +33,8 @@ const relayConfigSchema = z.object({
   RELAY_SOURCE: z.string().min(1),
   RELAY_SINK: z.string().min(1),
   RELAY_GROUP: z.string().min(1),
-  RELAY_BATCH_DELAY_MS: intVar(0, 0, 10_000),
-  RELAY_MAX_BYTES_PER_PARTITION: intVar(1_048_576, 1024),
+  RELAY_CHUNK: intVar(20, 1),
+  RELAY_CHUNK_DELAY_MS: intVar(0, 0, 10_000),
 });
 type RelayConfig = z.infer<typeof relayConfigSchema>;
 const RELAY_CONFIG = Symbol('RELAY_CONFIG');
@@ -58,16 +58,19 @@ class RelayConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown
       groupId: config.RELAY_GROUP,
       topics: [config.RELAY_SOURCE],
       fromBeginning: true,
-      maxBytesPerPartition: config.RELAY_MAX_BYTES_PER_PARTITION,
       validate: (value) => value as Transaction,
+      // Slow, chunked work: a signal arrives while a batch is half relayed.
       handle: async (messages) => {
-        await new Promise((resolve) => setTimeout(resolve, config.RELAY_BATCH_DELAY_MS));
-        await producer.sendMany([
-          {
-            topic: config.RELAY_SINK,
-            records: messages.map((m) => ({ key: m.value.card_id, value: m.value })),
-          },
-        ]);
+        for (let i = 0; i < messages.length; i += config.RELAY_CHUNK) {
+          const chunk = messages.slice(i, i + config.RELAY_CHUNK);
+          await producer.sendMany([
+            {
+              topic: config.RELAY_SINK,
+              records: chunk.map((m) => ({ key: m.value.card_id, value: m.value })),
+            },
+          ]);
+          await new Promise((resolve) => setTimeout(resolve, config.RELAY_CHUNK_DELAY_MS));
+        }
         return {};
       },
     });

@@ -1,0 +1,209 @@
+import { parseArgs } from 'node:util';
+import { Logger } from '@nestjs/common';
+import { Topics } from '@fraudstream/contracts';
+import { AvroProducer, AvroSerde, createIdempotentProducer, createKafkaClient } from '@fraudstream/kafka';
+import {
+  AnalystDesk,
+  DRIFT_SCENARIOS,
+  TransactionSimulator,
+  TruthLedger,
+  isDriftScenario,
+  type SimulationOptions,
+} from '@fraudstream/simulation';
+import { AnalystAlertsConsumer } from '../analyst-alerts.consumer';
+import { runSimulation, type DayProgress, type Pacing, type RunSummary } from '../simulation.runner';
+import { KafkaSimulationSink, NdjsonSimulationSink, type SimulationSink } from '../simulation.sink';
+import { loadSimulatorConfig } from '../simulator.config';
+
+export const SIMULATE_USAGE = `npm run simulate -- [options]
+  --seed N              seed (default 7); the same seed and options give the same records
+  --days N              simulated days (default 1)
+  --scenario NAME       ${DRIFT_SCENARIOS.join(' | ')} (default stable)
+  --drift-day N         first day (0-based) of the drift scenario (default 7)
+  --customers N         customers (default 5000)      --terminals N   terminals (default 10000)
+  --start ISO           event time of day 0 (default 2026-01-05T00:00:00Z)
+  --out DIR             write NDJSON files (transactions, labels, truth) instead of Kafka
+  --rate N              at most N transactions per second (Kafka)
+  --day-seconds S       one simulated day per S wall seconds (Kafka); default: as fast as the broker takes it
+  --analysts N          also review alerts from fraud.alerts.v1: N verdicts per simulated day
+  --linger S            keep reviewing alerts S seconds after the last day (default 10 with --analysts)
+  --transactions-topic T, --labels-topic T, --alerts-topic T   topic overrides (tests)
+  --batch-size N        events per produce request (default 2000)
+  --quiet               no progress lines`;
+
+export interface SimulateCommand {
+  readonly simulation: SimulationOptions;
+  readonly out: string | null;
+  readonly pacing: Pacing;
+  readonly analysts: number | null;
+  readonly lingerSeconds: number;
+  readonly batchSize: number;
+  readonly topics: { readonly transactions: string; readonly labels: string; readonly alerts: string };
+  readonly quiet: boolean;
+}
+
+function intArg(name: string, value: string | undefined, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`--${name} must be an integer >= ${min}, got "${value}"`);
+  return n;
+}
+
+function numberArg(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${value}"`);
+  return n;
+}
+
+/** Parses the simulate CLI's arguments; throws with a readable message on a bad one. */
+export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    options: {
+      seed: { type: 'string' },
+      days: { type: 'string' },
+      scenario: { type: 'string' },
+      'drift-day': { type: 'string' },
+      customers: { type: 'string' },
+      terminals: { type: 'string' },
+      start: { type: 'string' },
+      out: { type: 'string' },
+      rate: { type: 'string' },
+      'day-seconds': { type: 'string' },
+      analysts: { type: 'string' },
+      linger: { type: 'string' },
+      'transactions-topic': { type: 'string' },
+      'labels-topic': { type: 'string' },
+      'alerts-topic': { type: 'string' },
+      'batch-size': { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+  });
+  const scenario = values.scenario ?? 'stable';
+  if (!isDriftScenario(scenario)) {
+    throw new Error(`--scenario must be one of ${DRIFT_SCENARIOS.join(', ')}, got "${scenario}"`);
+  }
+  let startTime: number | undefined;
+  if (values.start !== undefined) {
+    startTime = Date.parse(values.start);
+    if (!Number.isFinite(startTime) || startTime % 86_400_000 !== 0) {
+      throw new Error(`--start must be an ISO date at UTC midnight, got "${values.start}"`);
+    }
+  }
+  const rate = numberArg('rate', values.rate);
+  const daySeconds = numberArg('day-seconds', values['day-seconds']);
+  if (rate !== undefined && daySeconds !== undefined)
+    throw new Error('give --rate or --day-seconds, not both');
+  const out = values.out ?? null;
+  const analysts = values.analysts === undefined ? null : intArg('analysts', values.analysts, 0);
+  if (out && (rate !== undefined || daySeconds !== undefined || analysts !== null)) {
+    throw new Error('--rate, --day-seconds and --analysts apply to Kafka output, not to --out');
+  }
+  const pacing: Pacing =
+    rate !== undefined
+      ? { kind: 'rate', transactionsPerSecond: rate }
+      : daySeconds !== undefined
+        ? { kind: 'day-seconds', secondsPerDay: daySeconds }
+        : { kind: 'max' };
+  return {
+    simulation: {
+      seed: intArg('seed', values.seed, 7),
+      days: intArg('days', values.days, 1),
+      scenario,
+      driftDay: intArg('drift-day', values['drift-day'], 7),
+      ...(values.customers !== undefined ? { customers: intArg('customers', values.customers, 0, 1) } : {}),
+      ...(values.terminals !== undefined ? { terminals: intArg('terminals', values.terminals, 0, 1) } : {}),
+      ...(startTime !== undefined ? { startTime } : {}),
+    },
+    out,
+    pacing,
+    analysts,
+    lingerSeconds: intArg('linger', values.linger, analysts === null ? 0 : 10),
+    batchSize: intArg('batch-size', values['batch-size'], 2000, 1),
+    topics: {
+      transactions: values['transactions-topic'] ?? Topics.transactions,
+      labels: values['labels-topic'] ?? Topics.labels,
+      alerts: values['alerts-topic'] ?? Topics.alerts,
+    },
+    quiet: values.quiet ?? false,
+  };
+}
+
+function progressLine(p: DayProgress): string {
+  const rate = p.elapsedMs > 0 ? Math.round((p.totalTransactions / p.elapsedMs) * 1000) : 0;
+  const fraud = p.transactions > 0 ? ((100 * p.frauds) / p.transactions).toFixed(2) : '0.00';
+  return (
+    `day ${p.day + 1}/${p.days}  ${p.transactions.toLocaleString('en-US')} tx  ${fraud} % fraud  ` +
+    `${p.labels.toLocaleString('en-US')} chargebacks  | ${rate.toLocaleString('en-US')} tx/s`
+  );
+}
+
+/** Runs `npm run simulate`: to NDJSON files with --out, else to Kafka (optionally with the analyst desk). */
+export async function runSimulateCommand(
+  command: SimulateCommand,
+  print: (line: string) => void = () => undefined,
+  stopped: () => boolean = () => false,
+): Promise<RunSummary> {
+  const simulator = new TransactionSimulator(command.simulation);
+  const onDay = command.quiet ? undefined : (p: DayProgress) => print(progressLine(p));
+  if (command.out) {
+    const sink = new NdjsonSimulationSink(command.out);
+    try {
+      return await runSimulation(simulator, sink, {
+        pacing: command.pacing,
+        batchSize: command.batchSize,
+        onDay,
+        stopped,
+      });
+    } finally {
+      await sink.close();
+    }
+  }
+
+  const config = loadSimulatorConfig();
+  const kafka = createKafkaClient(config, 'simulator');
+  const serde = AvroSerde.connect(config.SCHEMA_REGISTRY_URL);
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  const avroProducer = new AvroProducer(producer, serde);
+  const ledger = new TruthLedger();
+  let analysts: AnalystAlertsConsumer | null = null;
+  const sink: SimulationSink = new KafkaSimulationSink(avroProducer, command.topics);
+  try {
+    if (command.analysts !== null) {
+      analysts = new AnalystAlertsConsumer({
+        kafka,
+        serde,
+        producer,
+        avroProducer,
+        desk: new AnalystDesk({ seed: command.simulation.seed, capacityPerDay: command.analysts }),
+        ledger,
+        alertsTopic: command.topics.alerts,
+        labelsTopic: command.topics.labels,
+        groupId: `fraudstream-simulator-analysts-${command.simulation.seed}`,
+      });
+      await analysts.start();
+    }
+    const summary = await runSimulation(simulator, sink, {
+      pacing: command.pacing,
+      batchSize: command.batchSize,
+      onDay,
+      stopped,
+      ledger,
+    });
+    if (analysts && command.lingerSeconds > 0 && !stopped()) {
+      print(`reviewing alerts for ${command.lingerSeconds} s more`);
+      await new Promise((resolve) => setTimeout(resolve, command.lingerSeconds * 1000));
+    }
+    if (analysts) print(`analysts gave ${analysts.verdicts.toLocaleString('en-US')} verdicts`);
+    return summary;
+  } finally {
+    await analysts?.stop();
+    await sink.close();
+    await producer.disconnect();
+    new Logger('simulate').debug({ msg: 'disconnected' });
+  }
+}

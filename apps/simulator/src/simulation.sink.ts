@@ -1,0 +1,117 @@
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { Topics, type Label, type Transaction } from '@fraudstream/contracts';
+import type { AvroProducer, OutgoingRecord } from '@fraudstream/kafka';
+import type { GroundTruth, SimulationEvent } from '@fraudstream/simulation';
+
+/** Where simulated events go: Kafka or NDJSON files. */
+export interface SimulationSink {
+  write(events: readonly SimulationEvent[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface KafkaSinkTopics {
+  readonly transactions: string;
+  readonly labels: string;
+}
+
+/** The wall clock, behind an adapter so tests and pacing control it. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/**
+ * Publishes to Kafka as Confluent-framed Avro: transactions keyed by card id (per-card order),
+ * labels keyed by transaction id, both in one produce request per batch. ingest_time is stamped
+ * with the wall clock at publication (the only non-deterministic field, by its definition).
+ */
+export class KafkaSimulationSink implements SimulationSink {
+  constructor(
+    private readonly producer: AvroProducer,
+    private readonly topics: KafkaSinkTopics = { transactions: Topics.transactions, labels: Topics.labels },
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  async write(events: readonly SimulationEvent[]): Promise<void> {
+    const now = this.clock.now();
+    const transactions: OutgoingRecord<Transaction>[] = [];
+    const labels: OutgoingRecord<Label>[] = [];
+    for (const event of events) {
+      if (event.kind === 'transaction') {
+        transactions.push({
+          key: event.transaction.card_id,
+          value: { ...event.transaction, ingest_time: now },
+        });
+      } else {
+        labels.push({ key: event.label.transaction_id, value: event.label });
+      }
+    }
+    await this.producer.sendMany([
+      { topic: this.topics.transactions, records: transactions },
+      { topic: this.topics.labels, records: labels },
+    ]);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Writes transactions.ndjson, labels.ndjson and truth.ndjson (is_fraud and fraud scenario per
+ * transaction, which no Kafka consumer ever sees) under a directory, one JSON record a line.
+ * ingest_time stays equal to event_time, so the files are byte-identical for the same options.
+ */
+export class NdjsonSimulationSink implements SimulationSink {
+  private readonly transactions: WriteStream;
+  private readonly labels: WriteStream;
+  private readonly truth: WriteStream;
+
+  constructor(readonly directory: string) {
+    mkdirSync(directory, { recursive: true });
+    this.transactions = createWriteStream(join(directory, 'transactions.ndjson'));
+    this.labels = createWriteStream(join(directory, 'labels.ndjson'));
+    this.truth = createWriteStream(join(directory, 'truth.ndjson'));
+  }
+
+  async write(events: readonly SimulationEvent[]): Promise<void> {
+    let tx = '';
+    let labels = '';
+    let truth = '';
+    for (const event of events) {
+      if (event.kind === 'transaction') {
+        tx += `${JSON.stringify(event.transaction)}\n`;
+        const t: GroundTruth & { event_time: number } = {
+          ...event.truth,
+          event_time: event.transaction.event_time,
+        };
+        truth += `${JSON.stringify(t)}\n`;
+      } else {
+        labels += `${JSON.stringify(event.label)}\n`;
+      }
+    }
+    await Promise.all([write(this.transactions, tx), write(this.labels, labels), write(this.truth, truth)]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([end(this.transactions), end(this.labels), end(this.truth)]);
+  }
+}
+
+function write(stream: WriteStream, text: string): Promise<void> {
+  if (text.length === 0 || stream.write(text)) return Promise.resolve();
+  return new Promise((resolve) => stream.once('drain', () => resolve()));
+}
+
+function end(stream: WriteStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.once('error', reject);
+    stream.end(() => resolve());
+  });
+}

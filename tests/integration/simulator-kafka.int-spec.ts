@@ -1,0 +1,166 @@
+import type { Alert, Label, Transaction } from '@fraudstream/contracts';
+import {
+  AvroProducer,
+  type AvroSerde,
+  createIdempotentProducer,
+  type Kafka,
+  type Producer,
+} from '@fraudstream/kafka';
+import { AnalystDesk, TruthLedger, generateDataset } from '@fraudstream/simulation';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnalystAlertsConsumer } from '../../apps/simulator/src/analyst-alerts.consumer';
+import { parseSimulateArgs, runSimulateCommand } from '../../apps/simulator/src/cli/simulate.command';
+import { createTestTopic, testClients, uniqueName } from '../support/kafka-env';
+import { waitFor } from '../support/wait-for';
+
+interface RawRecord {
+  key: string;
+  value: Buffer;
+}
+
+/** Reads a topic from the start until `count` records arrived. */
+async function readRaw(kafka: Kafka, topic: string, count: number): Promise<RawRecord[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('sim-reader'), allowAutoTopicCreation: false });
+  const records: RawRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        if (message.value) records.push({ key: message.key?.toString() ?? '', value: message.value });
+        return Promise.resolve();
+      },
+    });
+    await waitFor(() => records.length >= count, 60_000, `${count} records on ${topic}`);
+    return records;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+describe('npm run simulate (Kafka)', () => {
+  let kafka: Kafka;
+  let serde: AvroSerde;
+
+  beforeAll(() => {
+    ({ kafka, serde } = testClients());
+  });
+
+  it('fills the transactions topic with Confluent-framed Avro, keyed by card, and labels keyed by transaction', async () => {
+    const txTopic = await createTestTopic(kafka, serde, 'sim-tx', 'tx.transactions.v1.avsc', 3);
+    const labelTopic = await createTestTopic(kafka, serde, 'sim-labels', 'fraud.labels.v1.avsc');
+    const args = ['--seed', '7', '--days', '3', '--customers', '60', '--terminals', '120'];
+    const command = parseSimulateArgs([
+      ...args,
+      '--transactions-topic',
+      txTopic.name,
+      '--labels-topic',
+      labelTopic.name,
+      '--batch-size',
+      '500',
+      '--quiet',
+    ]);
+    const summary = await runSimulateCommand(command);
+    const expected = generateDataset(command.simulation);
+    expect(summary.transactions).toBe(expected.transactions.length);
+    expect(expected.labels.length).toBeGreaterThan(0);
+
+    const txRecords = await readRaw(kafka, txTopic.name, expected.transactions.length);
+    const txSchemaId = await serde.valueSchemaId(txTopic.name);
+    for (const r of txRecords) {
+      expect(r.value.readUInt8(0)).toBe(0);
+      expect(r.value.readInt32BE(1)).toBe(txSchemaId);
+    }
+    const decoded = await Promise.all(txRecords.map((r) => serde.decode<Transaction>(r.value)));
+    expect(txRecords.map((r) => r.key)).toEqual(decoded.map((t) => t.card_id));
+    const byId = new Map(decoded.map((t) => [t.transaction_id, t]));
+    expect(byId.size).toBe(expected.transactions.length);
+    for (const tx of expected.transactions) {
+      const got = byId.get(tx.transaction_id);
+      expect({ ...got, ingest_time: 0 }).toEqual({ ...tx, ingest_time: 0 });
+    }
+
+    const labelRecords = await readRaw(kafka, labelTopic.name, expected.labels.length);
+    const labels = await Promise.all(labelRecords.map((r) => serde.decode<Label>(r.value)));
+    expect(labelRecords.map((r) => r.key)).toEqual(labels.map((l) => l.transaction_id));
+    expect(new Set(labels.map((l) => l.transaction_id))).toEqual(
+      new Set(expected.labels.map((l) => l.transaction_id)),
+    );
+  });
+});
+
+describe(AnalystAlertsConsumer.name, () => {
+  let kafka: Kafka;
+  let serde: AvroSerde;
+  let producer: Producer;
+
+  beforeAll(async () => {
+    ({ kafka, serde } = testClients());
+    producer = createIdempotentProducer(kafka);
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    await producer.disconnect();
+  });
+
+  it('publishes the true verdict of alerted transactions, within the daily capacity', async () => {
+    const alertsTopic = await createTestTopic(kafka, serde, 'sim-alerts', 'fraud.alerts.v1.avsc');
+    const labelsTopic = await createTestTopic(kafka, serde, 'sim-verdicts', 'fraud.labels.v1.avsc');
+    // A low large-amount threshold makes sure the day holds frauds.
+    const sim = generateDataset({ seed: 5, days: 1, customers: 40, terminals: 80, largeAmountThreshold: 60 });
+    expect(sim.truth.some((t) => t.is_fraud)).toBe(true);
+    const ledger = new TruthLedger();
+    sim.truth.forEach((t, i) => ledger.record(t, sim.transactions[i]?.event_time ?? 0));
+    const fraudIndex = sim.truth.findIndex((t) => t.is_fraud);
+    const legit = sim.truth.findIndex((t) => !t.is_fraud);
+    const picked = [fraudIndex, legit, legit + 1, legit + 2]
+      .map((i) => sim.transactions[i])
+      .filter((t) => t !== undefined);
+    const alerts: Alert[] = picked.map((t) => ({
+      alert_id: `alert-${t.transaction_id}`,
+      transaction_id: t.transaction_id,
+      card_id: t.card_id,
+      terminal_id: t.terminal_id,
+      amount: t.amount,
+      event_time: t.event_time,
+      score: 0.9,
+      threshold: 0.5,
+      model_version: 'v1',
+      severity: 'HIGH',
+      reasons: [],
+    }));
+    const avroProducer = new AvroProducer(producer, serde);
+    const analysts = new AnalystAlertsConsumer({
+      kafka,
+      serde,
+      producer,
+      avroProducer,
+      desk: new AnalystDesk({ seed: 5, capacityPerDay: 3 }),
+      ledger,
+      alertsTopic: alertsTopic.name,
+      labelsTopic: labelsTopic.name,
+      groupId: uniqueName('sim-analysts'),
+      fromBeginning: true,
+    });
+    await avroProducer.send(
+      alertsTopic.name as 'fraud.alerts.v1',
+      alerts.map((a) => ({ key: a.transaction_id, value: a })),
+    );
+    await analysts.start();
+    try {
+      const records = await readRaw(kafka, labelsTopic.name, 3);
+      const verdicts = await Promise.all(records.map((r) => serde.decode<Label>(r.value)));
+      expect(verdicts.map((l) => l.transaction_id)).toEqual(alerts.slice(0, 3).map((a) => a.transaction_id));
+      const truth = new Map(sim.truth.map((t) => [t.transaction_id, t.is_fraud]));
+      for (const v of verdicts) {
+        expect(v.source).toBe('ANALYST');
+        expect(v.is_fraud).toBe(truth.get(v.transaction_id));
+      }
+      expect(verdicts[0]?.is_fraud).toBe(true);
+      expect(analysts.verdicts).toBe(3);
+    } finally {
+      await analysts.stop();
+    }
+  });
+});

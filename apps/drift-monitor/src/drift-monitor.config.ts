@@ -1,4 +1,6 @@
 import { appConfigFragment, intVar, loadConfig, type Env } from '@fraudstream/config';
+import { Topics } from '@fraudstream/contracts';
+import { driftConfigFragment } from '@fraudstream/drift';
 import { kafkaConfigFragment, requireSaslCredentials } from '@fraudstream/kafka';
 import { z } from 'zod';
 
@@ -7,7 +9,22 @@ export const driftMonitorConfigSchema = z
   .object({
     ...appConfigFragment.shape,
     ...kafkaConfigFragment.shape,
+    ...driftConfigFragment.shape,
     HTTP_PORT: intVar(3002, 0, 65535),
+    SCORES_TOPIC: z.string().min(1).default(Topics.scores),
+    LABELS_TOPIC: z.string().min(1).default(Topics.labels),
+    DEPLOYMENTS_TOPIC: z.string().min(1).default(Topics.modelDeployments),
+    DRIFT_EVENTS_TOPIC: z.string().min(1).default(Topics.driftEvents),
+    RETRAIN_REQUESTS_TOPIC: z.string().min(1).default(Topics.retrainRequests),
+    /** Consumer group of scores and labels. One instance: the state is one process's (see docs/drift.md). */
+    DRIFT_GROUP_ID: z.string().min(1).default('drift-monitor'),
+    /** Prefix of the per-start deployments group (the whole deployment history is replayed at start). */
+    DRIFT_DEPLOYMENTS_GROUP_PREFIX: z.string().min(1).default('drift-monitor-deployments'),
+    DRIFT_DEPLOYMENTS_REPLAY_TIMEOUT_MS: intVar(15_000, 0, 600_000),
+    /** JSON checkpoint of the windows, samples, policy state and input offsets. */
+    DRIFT_CHECKPOINT_PATH: z.string().min(1).default('var/drift-monitor/checkpoint.json'),
+    /** Wall-clock time between checkpoints while no window closes (every emission checkpoints too). */
+    DRIFT_CHECKPOINT_INTERVAL_MS: intVar(10_000, 0),
   })
   .superRefine(requireSaslCredentials);
 

@@ -1,6 +1,17 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ObservabilityModule } from '@fraudstream/observability';
+import {
+  DriftMonitorService,
+  FileCheckpointStore,
+  FileManifestSource,
+  driftSettingsFromConfig,
+} from '@fraudstream/drift';
+import { KafkaModule } from '@fraudstream/kafka';
+import { MetricsRegistry, ObservabilityModule } from '@fraudstream/observability';
+import { DeploymentsConsumer } from './deployments.consumer';
 import { APP_CONFIG, type DriftMonitorConfig } from './drift-monitor.config';
+import { DriftMonitorLifecycle } from './drift-monitor.lifecycle';
+import { DriftOutputsPublisher } from './drift-outputs.publisher';
+import { InputsConsumer } from './inputs.consumer';
 
 /** Composition root of the drift-monitor app. */
 @Module({})
@@ -8,8 +19,27 @@ export class DriftMonitorModule {
   static forRoot(config: DriftMonitorConfig): DynamicModule {
     return {
       module: DriftMonitorModule,
-      imports: [ObservabilityModule],
-      providers: [{ provide: APP_CONFIG, useValue: config }],
+      imports: [ObservabilityModule, KafkaModule.forRoot(config, 'drift-monitor')],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        DriftOutputsPublisher,
+        {
+          provide: DriftMonitorService,
+          inject: [DriftOutputsPublisher, MetricsRegistry],
+          useFactory: (publisher: DriftOutputsPublisher, metrics: MetricsRegistry) =>
+            new DriftMonitorService(
+              driftSettingsFromConfig(config),
+              publisher,
+              new FileCheckpointStore(config.DRIFT_CHECKPOINT_PATH),
+              new FileManifestSource(),
+              { checkpointIntervalMs: config.DRIFT_CHECKPOINT_INTERVAL_MS },
+              metrics,
+            ),
+        },
+        DeploymentsConsumer,
+        InputsConsumer,
+        DriftMonitorLifecycle,
+      ],
     };
   }
 }

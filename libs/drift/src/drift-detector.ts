@@ -13,7 +13,12 @@ import type { DriftSettings } from './drift.config';
 import { DriftWindow, type WindowDistributionStats, type WindowSnapshot } from './drift-window';
 import { twoProportionZTest } from './distribution.stats';
 import { averagePrecision, recallAtThreshold, rocAuc } from './evaluation.stats';
-import { prepareReference, type PreparedReference, type ReferenceManifest } from './reference-model';
+import {
+  ReferenceMismatchError,
+  prepareReference,
+  type PreparedReference,
+  type ReferenceManifest,
+} from './reference-model';
 import { LABEL_FRAUD, LABEL_UNKNOWN, RowReservoir, hashPriority } from './row-reservoir';
 
 /** What the detector decided since the last drain: produce these, then checkpoint. */
@@ -51,6 +56,7 @@ export interface DriftDetectorSnapshot {
   readonly format: 1;
   readonly references: ReferenceManifest[];
   readonly currentVersion: string | null;
+  readonly productionSince: number | null;
   readonly maxEventTime: number | null;
   readonly windows: WindowSnapshot[];
   readonly pendingLabels: [string, boolean][];
@@ -110,6 +116,8 @@ function finiteOrNull(x: number): number | null {
 export class DriftDetector {
   private readonly references = new Map<string, PreparedReference>();
   private current: PreparedReference | null = null;
+  /** Event time of the production stage change applied last; older ones (a replay) are ignored. */
+  private productionSince: number | null = null;
   private maxEventTime: number | null = null;
   private readonly windows = new Map<string, DriftWindow>();
   private lastWindow: DriftWindow | null = null;
@@ -158,15 +166,35 @@ export class DriftDetector {
     this.lastWindow = null;
   }
 
-  /** Applies a lifecycle event: closes the open request it answers, switches to a new production model. */
+  /** Whether `event` makes a model the production reference (a promotion newer than the one applied). */
+  promotes(event: ModelDeployment): boolean {
+    return (
+      event.kind === 'STAGE_CHANGE' &&
+      event.stage === 'PRODUCTION' &&
+      (this.productionSince === null || event.event_time >= this.productionSince)
+    );
+  }
+
+  /**
+   * Applies a lifecycle event: closes the open request it answers (a stage change to production,
+   * rejected or retired, or a failed job, carrying its request id) and, for a promotion newer than
+   * the last one applied, switches the reference to `manifest`.
+   */
   observeDeployment(event: ModelDeployment, manifest: ReferenceManifest | null): void {
     const open = this.policy.openRequest;
     const answers =
       event.kind === 'JOB_FAILED' ||
       (event.kind === 'STAGE_CHANGE' && ['PRODUCTION', 'REJECTED', 'RETIRED'].includes(event.stage));
     if (open && event.request_id === open.id && answers) this.policy.openRequest = null;
-    if (event.kind === 'STAGE_CHANGE' && event.stage === 'PRODUCTION' && manifest)
+    if (this.promotes(event) && manifest) {
+      if (manifest.version !== event.model_version) {
+        throw new ReferenceMismatchError(
+          `deployment of ${event.model_version} came with the manifest of ${manifest.version}`,
+        );
+      }
       this.setReference(manifest);
+      this.productionSince = event.event_time;
+    }
   }
 
   /** The hot path: one score. Challenger rows and rows of another model than the reference are skipped. */
@@ -298,6 +326,7 @@ export class DriftDetector {
         return r ? [r.manifest] : [];
       }),
       currentVersion: this.current?.version ?? null,
+      productionSince: this.productionSince,
       maxEventTime: this.maxEventTime,
       windows: [...this.windows.values()].map((w) => w.snapshot()),
       pendingLabels: [...this.pendingLabels.entries()],
@@ -310,6 +339,7 @@ export class DriftDetector {
     const d = new DriftDetector(settings);
     for (const m of s.references) d.references.set(m.version, prepareReference(m));
     d.current = s.currentVersion === null ? null : (d.references.get(s.currentVersion) ?? null);
+    d.productionSince = s.productionSince;
     d.maxEventTime = s.maxEventTime;
     for (const ws of s.windows) {
       const ref = d.references.get(ws.version);

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { ModelDeployment } from '@fraudstream/contracts';
+import { DriftMonitorService, validateDeployment } from '@fraudstream/drift';
+import { AvroProducer, AvroSerde, KAFKA_CLIENT, StreamConsumer, type Kafka } from '@fraudstream/kafka';
+import { MetricsRegistry } from '@fraudstream/observability';
+import { APP_CONFIG, type DriftMonitorConfig } from './drift-monitor.config';
+
+/**
+ * Replays ml.model-deployments.v1 from the beginning in a group of its own at every start: the
+ * production model (the reference) and the answers to retrain requests come from it. Promotions
+ * older than the one already applied are ignored by the detector, so the replay is idempotent.
+ */
+@Injectable()
+export class DeploymentsConsumer {
+  private readonly consumer: StreamConsumer<ModelDeployment>;
+  private readonly position = new Map<number, bigint>();
+
+  constructor(
+    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
+    @Inject(APP_CONFIG) private readonly config: DriftMonitorConfig,
+    serde: AvroSerde,
+    producer: AvroProducer,
+    metrics: MetricsRegistry,
+    service: DriftMonitorService,
+  ) {
+    this.consumer = new StreamConsumer<ModelDeployment>({
+      kafka,
+      producer: producer.producer,
+      serde,
+      metrics,
+      groupId: `${config.DRIFT_DEPLOYMENTS_GROUP_PREFIX}.${config.INSTANCE_ID}.${randomUUID().slice(0, 8)}`,
+      topics: [config.DEPLOYMENTS_TOPIC],
+      fromBeginning: true,
+      validate: validateDeployment,
+      handle: async (messages) => {
+        await service.handleDeployments(messages.map((m) => m.value));
+        for (const m of messages) this.position.set(m.partition, BigInt(m.offset) + 1n);
+      },
+    });
+  }
+
+  start(): Promise<void> {
+    return this.consumer.start();
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.stop();
+  }
+
+  get healthy(): boolean {
+    return this.consumer.healthy;
+  }
+
+  /** Resolves true once every event on the topic at call time is applied, false after `timeoutMs`. */
+  async replayed(timeoutMs: number): Promise<boolean> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    let ends: { partition: number; high: string }[];
+    try {
+      ends = await admin.fetchTopicOffsets(this.config.DEPLOYMENTS_TOPIC);
+    } finally {
+      await admin.disconnect();
+    }
+    const deadline = Date.now() + timeoutMs;
+    const done = () => ends.every((e) => (this.position.get(e.partition) ?? 0n) >= BigInt(e.high));
+    while (!done()) {
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return true;
+  }
+}

@@ -1,0 +1,101 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Label, Score } from '@fraudstream/contracts';
+import { DriftMonitorService, validateLabel, validateScore } from '@fraudstream/drift';
+import {
+  AvroProducer,
+  AvroSerde,
+  KAFKA_CLIENT,
+  StreamConsumer,
+  ValidationError,
+  type Kafka,
+} from '@fraudstream/kafka';
+import { MetricsRegistry } from '@fraudstream/observability';
+import { APP_CONFIG, type DriftMonitorConfig } from './drift-monitor.config';
+
+/**
+ * Consumes tx.scores.v1 and fraud.labels.v1 in one group and hands each batch to the drift
+ * service, which publishes and checkpoints before the transport commits.
+ */
+@Injectable()
+export class InputsConsumer {
+  private readonly logger = new Logger(InputsConsumer.name);
+  private readonly consumer: StreamConsumer<Score | Label>;
+
+  constructor(
+    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
+    @Inject(APP_CONFIG) private readonly config: DriftMonitorConfig,
+    serde: AvroSerde,
+    producer: AvroProducer,
+    metrics: MetricsRegistry,
+    service: DriftMonitorService,
+  ) {
+    const scores = config.SCORES_TOPIC;
+    this.consumer = new StreamConsumer<Score | Label>({
+      kafka,
+      producer: producer.producer,
+      serde,
+      metrics,
+      groupId: config.DRIFT_GROUP_ID,
+      topics: [scores, config.LABELS_TOPIC],
+      fromBeginning: true,
+      validate: (value) => {
+        if (value && typeof value === 'object' && 'score' in value) return validateScore(value);
+        if (value && typeof value === 'object' && 'is_fraud' in value) return validateLabel(value);
+        throw new ValidationError('neither a score nor a label');
+      },
+      handle: async (messages, context) => {
+        const records = messages.map((m) => ({
+          topic: m.topic,
+          partition: m.partition,
+          offset: m.offset,
+          value: m.value,
+        }));
+        if (context.topic === scores)
+          await service.handleScores(
+            records as { topic: string; partition: number; offset: string; value: Score }[],
+          );
+        else
+          await service.handleLabels(
+            records as { topic: string; partition: number; offset: string; value: Label }[],
+          );
+      },
+    });
+  }
+
+  /**
+   * Rewinds the group to the checkpoint's offsets (the state reflects exactly the records before
+   * them), then starts consuming. The group must have no live member, hence a single instance.
+   */
+  async start(offsets: Readonly<Record<string, string>>): Promise<void> {
+    const byTopic = new Map<string, { partition: number; offset: string }[]>();
+    for (const [key, offset] of Object.entries(offsets)) {
+      const cut = key.lastIndexOf(':');
+      const topic = key.slice(0, cut);
+      if (topic !== this.config.SCORES_TOPIC && topic !== this.config.LABELS_TOPIC) continue;
+      const list = byTopic.get(topic) ?? [];
+      list.push({ partition: Number(key.slice(cut + 1)), offset });
+      byTopic.set(topic, list);
+    }
+    if (byTopic.size > 0) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        for (const [topic, partitions] of byTopic) {
+          await admin.setOffsets({ groupId: this.config.DRIFT_GROUP_ID, topic, partitions });
+        }
+      } finally {
+        await admin.disconnect();
+      }
+      this.logger.log({ msg: 'group rewound to the checkpoint', groupId: this.config.DRIFT_GROUP_ID });
+    }
+    await this.consumer.start();
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.stop();
+  }
+
+  get healthy(): boolean {
+    return this.consumer.healthy;
+  }
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { ModelDeployment } from '@fraudstream/contracts';
+import { RetriableError } from '@fraudstream/kafka';
+import { MemoryCheckpointStore } from './checkpoint-store.adapter';
+import { defaultDriftSettings } from './drift.config';
+import type { DriftOutputs } from './drift-detector';
+import { DriftMonitorService, type DriftOutputSink } from './drift-monitor.service';
+import { DAY, referenceManifestOf, scoreOf, syntheticDay } from './drift-test.fixtures';
+import type { ManifestSource } from './manifest-source.adapter';
+
+const settings = defaultDriftSettings({ windowMs: DAY, allowedLatenessMs: 0, minWindowCount: 100 });
+const manifest = referenceManifestOf('m1', syntheticDay(-5, 2000, 1), settings.analystDailyCapacity);
+const manifests: ManifestSource = { load: () => Promise.resolve(manifest) };
+
+class RecordingSink implements DriftOutputSink {
+  readonly published: DriftOutputs[] = [];
+  failNext = false;
+  publish(outputs: DriftOutputs): Promise<void> {
+    if (this.failNext) {
+      this.failNext = false;
+      return Promise.reject(new Error('broker down'));
+    }
+    this.published.push(outputs);
+    return Promise.resolve();
+  }
+}
+
+const promotion: ModelDeployment = {
+  deployment_id: 'd1',
+  kind: 'STAGE_CHANGE',
+  model_version: 'm1',
+  stage: 'PRODUCTION',
+  previous_version: null,
+  parent_version: null,
+  artifact_uri: 'file:///models/m1/model.onnx',
+  sha256: '',
+  request_id: null,
+  reason: 'bootstrap',
+  metrics: {},
+  instance_id: null,
+  event_time: 0,
+};
+
+function records(day: number, seed: number, firstOffset: number) {
+  return syntheticDay(day, 200, seed).map((tx, i) => ({
+    topic: 'scores',
+    partition: 0,
+    offset: String(firstOffset + i),
+    value: scoreOf(tx, 'm1'),
+  }));
+}
+
+describe(DriftMonitorService.name, () => {
+  it('keeps outputs the sink refused and publishes them on the redelivery, counting no record twice', async () => {
+    const sink = new RecordingSink();
+    const service = new DriftMonitorService(settings, sink, new MemoryCheckpointStore(), manifests, {
+      checkpointIntervalMs: 0,
+    });
+    await service.handleDeployments([promotion]);
+    await service.handleScores(records(0, 1, 0));
+    sink.failNext = true;
+    const day1 = records(1, 2, 200);
+    await expect(service.handleScores(day1)).rejects.toBeInstanceOf(RetriableError);
+    await service.handleScores(day1); // the transport redelivers the batch
+    expect(sink.published).toHaveLength(1);
+    expect(sink.published[0]?.driftEvents.map((e) => [e.window_start, e.row_count])).toEqual([
+      [0 + 0 * DAY + Date.UTC(2026, 0, 1), 200],
+    ]);
+    expect(service.status().openWindows).toBe(1);
+  });
+
+  it('resumes from its checkpoint and skips the records the checkpoint already holds', async () => {
+    const store = new MemoryCheckpointStore();
+    const sink = new RecordingSink();
+    const first = new DriftMonitorService(settings, sink, store, manifests, { checkpointIntervalMs: 0 });
+    await first.handleDeployments([promotion]);
+    const day0 = records(0, 1, 0);
+    await first.handleScores(day0);
+
+    const second = new DriftMonitorService(settings, sink, store, manifests, { checkpointIntervalMs: 0 });
+    expect(await second.restore()).toEqual({ 'scores:0': '200' });
+    await second.handleScores(day0.slice(150)); // redelivered tail: already counted
+    await second.handleScores(records(1, 2, 200));
+    expect(sink.published.flatMap((o) => o.driftEvents).map((e) => e.row_count)).toEqual([200]);
+  });
+});

@@ -1,0 +1,183 @@
+import { Logger } from '@nestjs/common';
+import type { Label, ModelDeployment, Score } from '@fraudstream/contracts';
+import { RetriableError } from '@fraudstream/kafka';
+import type { MetricsRegistry } from '@fraudstream/observability';
+import type { DriftCheckpoint, DriftCheckpointStore } from './checkpoint-store.adapter';
+import type { DriftSettings } from './drift.config';
+import { DriftDetector, type DriftOutputs, type DriftStatus } from './drift-detector';
+import { driftMetrics, recordDriftOutputs, type DriftMetrics } from './drift.metrics';
+import type { ManifestSource } from './manifest-source.adapter';
+
+/** Where drift events and retrain requests go (the app's Kafka producer). Resolves once acknowledged. */
+export interface DriftOutputSink {
+  publish(outputs: DriftOutputs): Promise<void>;
+}
+
+/** One consumed record with its position, as the transport hands it over. */
+export interface PositionedRecord<T> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly value: T;
+}
+
+export interface DriftMonitorOptions {
+  /** Wall-clock time between two checkpoints when nothing was emitted (emissions always checkpoint). */
+  readonly checkpointIntervalMs: number;
+  readonly now?: () => number;
+}
+
+/**
+ * Runs the detector on consumed records: skips records the checkpoint already reflects, feeds the
+ * rest, publishes what the detector decided, then checkpoints (state + next offsets), all before the
+ * transport commits. A restart restores the checkpoint and rewinds the consumer group to its
+ * offsets, so the verdicts are those of an uninterrupted run.
+ */
+export class DriftMonitorService {
+  private readonly logger = new Logger(DriftMonitorService.name);
+  private detector: DriftDetector;
+  private offsets: Record<string, string> = {};
+  private lastSave = 0;
+  private dirty = false;
+  private readonly metrics: DriftMetrics | undefined;
+  private readonly now: () => number;
+  /** Outputs decided but not yet acknowledged by the sink; retried with the next batch (or its redelivery). */
+  private unpublished: DriftOutputs = { driftEvents: [], retrainRequests: [] };
+
+  constructor(
+    readonly settings: DriftSettings,
+    private readonly sink: DriftOutputSink,
+    private readonly store: DriftCheckpointStore,
+    private readonly manifests: ManifestSource,
+    private readonly options: DriftMonitorOptions,
+    metrics?: MetricsRegistry,
+  ) {
+    this.detector = new DriftDetector(settings);
+    this.metrics = metrics ? driftMetrics(metrics) : undefined;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Restores the last checkpoint, if any; returns the offsets the input consumer must resume from. */
+  async restore(): Promise<Readonly<Record<string, string>>> {
+    const checkpoint = await this.store.load();
+    if (checkpoint) {
+      this.detector = DriftDetector.restore(this.settings, checkpoint.detector);
+      this.offsets = { ...checkpoint.offsets };
+      this.logger.log({
+        msg: 'restored checkpoint',
+        modelVersion: this.detector.modelVersion,
+        watermark: this.detector.watermark,
+        partitions: Object.keys(this.offsets).length,
+      });
+    }
+    this.lastSave = this.now();
+    return this.offsets;
+  }
+
+  status(): DriftStatus {
+    return this.detector.status();
+  }
+
+  /** Applies lifecycle events; loads the manifest of a newly promoted model. */
+  async handleDeployments(events: readonly ModelDeployment[]): Promise<void> {
+    for (const event of events) {
+      let manifest = null;
+      if (this.detector.promotes(event)) {
+        try {
+          manifest = await this.manifests.load(event.artifact_uri);
+        } catch (error) {
+          // The scorer refuses such a model too; keep comparing with the serving reference.
+          this.logger.error({
+            msg: 'cannot load the manifest of a promoted model; keeping the current reference',
+            modelVersion: event.model_version,
+            artifactUri: event.artifact_uri,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+      this.detector.observeDeployment(event, manifest);
+      if (manifest) {
+        this.logger.log({ msg: 'reference switched', modelVersion: manifest.version });
+        this.dirty = true;
+      }
+    }
+  }
+
+  async handleScores(records: readonly PositionedRecord<Score>[]): Promise<void> {
+    for (const r of records) if (this.fresh(r)) this.detector.observeScore(r.value);
+    await this.afterBatch(records);
+  }
+
+  async handleLabels(records: readonly PositionedRecord<Label>[]): Promise<void> {
+    for (const r of records) if (this.fresh(r)) this.detector.observeLabel(r.value);
+    await this.afterBatch(records);
+  }
+
+  /** Writes the checkpoint now (shutdown). */
+  async checkpoint(): Promise<void> {
+    const checkpoint: DriftCheckpoint = {
+      format: 1,
+      detector: this.detector.snapshot(),
+      offsets: { ...this.offsets },
+    };
+    await this.store.save(checkpoint);
+    this.lastSave = this.now();
+    this.dirty = false;
+  }
+
+  /** Whether the checkpoint does not already reflect this record (a replay after a restart). */
+  private fresh(r: PositionedRecord<unknown>): boolean {
+    const next = this.offsets[`${r.topic}:${r.partition}`];
+    return next === undefined || BigInt(r.offset) >= BigInt(next);
+  }
+
+  private async afterBatch(records: readonly PositionedRecord<unknown>[]): Promise<void> {
+    for (const r of records) {
+      const key = `${r.topic}:${r.partition}`;
+      const next = (BigInt(r.offset) + 1n).toString();
+      const current = this.offsets[key];
+      if (current === undefined || BigInt(next) > BigInt(current)) this.offsets[key] = next;
+    }
+    const drained = this.detector.drain();
+    const outputs: DriftOutputs = {
+      driftEvents: [...this.unpublished.driftEvents, ...drained.driftEvents],
+      retrainRequests: [...this.unpublished.retrainRequests, ...drained.retrainRequests],
+    };
+    const emitted = outputs.driftEvents.length + outputs.retrainRequests.length > 0;
+    if (emitted) {
+      try {
+        await this.sink.publish(outputs);
+      } catch (error) {
+        // The state already holds these records: keep the outputs and let the transport retry the batch.
+        this.unpublished = outputs;
+        throw new RetriableError('publishing drift outputs failed', { cause: error });
+      }
+      this.unpublished = { driftEvents: [], retrainRequests: [] };
+      for (const e of outputs.driftEvents) {
+        this.logger.log({
+          msg: 'drift event',
+          eventId: e.event_id,
+          verdict: e.verdict,
+          severity: e.severity,
+          rows: e.row_count,
+          retrainRecommended: e.retrain_recommended,
+        });
+      }
+      for (const r of outputs.retrainRequests) {
+        this.logger.warn({
+          msg: 'retrain requested',
+          requestId: r.request_id,
+          trigger: r.trigger,
+          reason: r.reason,
+        });
+      }
+    }
+    if (this.metrics) {
+      recordDriftOutputs(this.metrics, outputs.driftEvents, outputs.retrainRequests, this.detector.status());
+    }
+    this.dirty ||= records.length > 0;
+    if (emitted || (this.dirty && this.now() - this.lastSave >= this.options.checkpointIntervalMs)) {
+      await this.checkpoint();
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import type { DriftEvent, RetrainRequest } from '@fraudstream/contracts';
+import type { MetricsRegistry } from '@fraudstream/observability';
+import type { DriftStatus } from './drift-detector';
+
+/** The drift monitor's metrics. Labels are bounded: feature names come from the model's fixed feature list. */
+export function driftMetrics(metrics: MetricsRegistry) {
+  return {
+    featurePsi: metrics.gauge({
+      name: 'fraudstream_drift_feature_psi',
+      help: 'PSI of each feature (and of the score, feature="score") in the last closed window.',
+      labelNames: ['feature'] as const,
+    }),
+    verdicts: metrics.counter({
+      name: 'fraudstream_drift_verdicts_total',
+      help: 'Drift events emitted, by verdict and phase (close: distribution drift; mature: with labels).',
+      labelNames: ['verdict', 'phase'] as const,
+    }),
+    livePerformance: metrics.gauge({
+      name: 'fraudstream_drift_live_performance',
+      help: 'Performance of the production model on the last window whose labels matured.',
+      labelNames: ['metric'] as const,
+    }),
+    retrainRequests: metrics.counter({
+      name: 'fraudstream_drift_retrain_requests_total',
+      help: 'Retrain requests emitted, by trigger.',
+      labelNames: ['trigger'] as const,
+    }),
+    labelBacklog: metrics.gauge({
+      name: 'fraudstream_drift_label_backlog_transactions',
+      help: 'Sampled transactions of closed windows with no label whose chargeback window is still open.',
+    }),
+    labelMaturity: metrics.gauge({
+      name: 'fraudstream_drift_label_maturity_ratio',
+      help: 'Share of sampled transactions of closed windows that are labelled or mature.',
+    }),
+    pendingLabels: metrics.gauge({
+      name: 'fraudstream_drift_pending_labels',
+      help: 'Labels waiting for their score (they arrived first).',
+    }),
+    skipped: metrics.gauge({
+      name: 'fraudstream_drift_skipped_records',
+      help: 'Records not aggregated since start-up (or the checkpoint), by reason.',
+      labelNames: ['reason'] as const,
+    }),
+    watermark: metrics.gauge({
+      name: 'fraudstream_drift_watermark_seconds',
+      help: 'Event-time watermark of the drift monitor (newest score time minus the allowed lateness).',
+    }),
+  };
+}
+
+export type DriftMetrics = ReturnType<typeof driftMetrics>;
+
+/** Updates the metrics from what the detector emitted and its status. */
+export function recordDriftOutputs(
+  m: DriftMetrics,
+  events: readonly DriftEvent[],
+  requests: readonly RetrainRequest[],
+  status: DriftStatus,
+): void {
+  for (const e of events) {
+    const mature = e.event_id.endsWith(':mature');
+    m.verdicts.inc({ verdict: e.verdict, phase: mature ? 'mature' : 'close' });
+    if (!mature)
+      for (const f of [...e.features, e.prediction]) m.featurePsi.set({ feature: f.feature }, f.psi);
+    const perf = {
+      average_precision: e.average_precision,
+      roc_auc: e.roc_auc,
+      recall_at_threshold: e.recall_at_threshold,
+      card_precision_at_k: e.card_precision_at_k,
+      fraud_rate: e.fraud_rate_live,
+    };
+    for (const [metric, value] of Object.entries(perf))
+      if (value !== null) m.livePerformance.set({ metric }, value);
+  }
+  for (const r of requests) m.retrainRequests.inc({ trigger: r.trigger });
+  m.labelBacklog.set(status.labelBacklog);
+  m.labelMaturity.set(status.labelMaturity);
+  m.pendingLabels.set(status.pendingLabels);
+  for (const [reason, count] of Object.entries(status.skipped)) m.skipped.set({ reason }, count);
+  if (status.watermark !== null) m.watermark.set(status.watermark / 1000);
+}

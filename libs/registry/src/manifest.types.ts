@@ -90,6 +90,8 @@ export interface ModelManifest {
     readonly validation: EvaluationMetrics;
     /** The champion's metrics on the same held-out data, for a fine-tuned challenger. */
     readonly champion?: EvaluationMetrics;
+    /** Every number behind the promotion gate's decision (margins, deltas, both models' metrics). */
+    readonly gate?: Readonly<Record<string, number>>;
   };
   readonly reference: ReferenceProfile;
 }

@@ -1,0 +1,143 @@
+import { evaluateModel, eventDay } from '@fraudstream/drift';
+import type { EvaluationMetrics, ModelManifest } from '@fraudstream/registry';
+import { splitWindow } from './data-split';
+import { MlpNetwork } from './mlp.network';
+import { trainMlp, type TrainResult } from './mlp.trainer';
+import { packageModel, type PackagedModel } from './model-packaging';
+import { buildReferenceProfile } from './reference-profile';
+import { selectThreshold, type ThresholdPolicy } from './threshold';
+import { TrainingJobError } from './training.errors';
+import type { TrainingSettings } from './training.settings';
+import {
+  assertFiniteFeatures,
+  computeStandardisation,
+  countPositives,
+  toTrainingMatrix,
+  type TrainingRow,
+} from './training-rows';
+import { initTfjsWasm } from './tfjs-wasm.backend';
+
+const DAY_MS = 86_400_000;
+
+export interface BaseTrainingInput {
+  /** Joined rows with settled labels (see joinMatureLabels), any order. */
+  readonly rows: readonly TrainingRow[];
+  /** The event time the labels are known at (end of the history). */
+  readonly asOf: number;
+  readonly version: string;
+  readonly featureNames: readonly string[];
+  readonly featureSetVersion: string;
+  readonly thresholdPolicy: ThresholdPolicy;
+  readonly codeRevision: string;
+  readonly settings: TrainingSettings;
+  readonly now?: Date;
+}
+
+export interface BaseTrainingResult extends PackagedModel {
+  readonly train: TrainResult;
+  readonly validation: EvaluationMetrics;
+  readonly trainRows: number;
+  readonly manifest: ModelManifest;
+}
+
+/**
+ * Trains model v1 from scratch: standardisation constants from the training rows (baked into the
+ * ONNX graph), seeded He initialisation, class-weighted Adam with early stopping on half of the
+ * newest mature day's cards; the threshold follows the policy on that day; the other half gives
+ * the validation metrics.
+ */
+export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrainingResult> {
+  const { rows, settings, featureNames } = input;
+  if (rows.length === 0) throw new TrainingJobError('WINDOW_TOO_SMALL', 'no labelled rows to train on');
+  let start = Number.POSITIVE_INFINITY;
+  let end = Number.NEGATIVE_INFINITY;
+  for (const row of rows) {
+    start = Math.min(start, row.eventTime);
+    end = Math.max(end, row.eventTime + 1);
+  }
+  const split = splitWindow(rows, { start, end }, input.asOf - settings.chargebackWindowMs, DAY_MS);
+  const holdout = [...split.validation, ...split.test];
+  assertFiniteFeatures(rows, 'training');
+  const trainPositives = countPositives(split.train);
+  if (split.train.length < settings.minTrainRows || holdout.length < settings.minHoldoutRows)
+    throw new TrainingJobError(
+      'WINDOW_TOO_SMALL',
+      `${split.train.length} training and ${holdout.length} hold-out rows; need ${settings.minTrainRows} and ${settings.minHoldoutRows} (simulate more days?)`,
+    );
+  if (trainPositives === 0 || trainPositives === split.train.length || countPositives(split.test) === 0)
+    throw new TrainingJobError('ONE_CLASS', 'the history holds a single class: nothing to learn or rank');
+
+  await initTfjsWasm();
+  const width = featureNames.length;
+  const trainMatrix = toTrainingMatrix(split.train, width);
+  const { mean, std } = computeStandardisation(trainMatrix);
+  const network = MlpNetwork.create({ mean, std, hiddenUnits: settings.hiddenUnits, seed: settings.seed });
+  try {
+    const train = await trainMlp(network, trainMatrix, toTrainingMatrix(split.validation, width), {
+      epochs: settings.baseEpochs,
+      batchSize: settings.batchSize,
+      learningRate: settings.baseLearningRate,
+      seed: settings.seed,
+      classWeighting: settings.classWeighting,
+      patience: settings.patience,
+      l2: settings.l2,
+    });
+    const holdoutMatrix = toTrainingMatrix(holdout, width);
+    const threshold = selectThreshold(
+      network.predict(holdoutMatrix.x, holdoutMatrix.rows),
+      holdout.map((r) => r.isFraud),
+      holdout.map((r) => r.eventTime),
+      input.thresholdPolicy,
+    );
+    const testMatrix = toTrainingMatrix(split.test, width);
+    const testScores = network.predict(testMatrix.x, testMatrix.rows);
+    const validation = evaluateModel(
+      split.test.map((row, i) => ({
+        cardId: row.cardId,
+        day: eventDay(row.eventTime),
+        score: testScores[i] ?? 0,
+        isFraud: row.isFraud,
+      })),
+      { threshold, k: settings.cardPrecisionK },
+    );
+    // The reference is the settled history the model saw (train + hold-out).
+    const referenceRows = [...split.train.filter((r) => r.eventTime < split.holdoutStart), ...holdout];
+    const referenceMatrix = toTrainingMatrix(referenceRows, width);
+    const reference = buildReferenceProfile(
+      referenceRows,
+      network.predict(referenceMatrix.x, referenceMatrix.rows),
+      featureNames,
+    );
+    const packaged = packageModel({
+      network,
+      version: input.version,
+      parentVersion: null,
+      createdEventTime: input.asOf,
+      codeRevision: input.codeRevision,
+      featureSetVersion: input.featureSetVersion,
+      featureNames,
+      threshold,
+      thresholdPolicy: input.thresholdPolicy,
+      training: {
+        window_start: start,
+        window_end: end,
+        rows: split.train.length,
+        positives: trainPositives,
+        replay_rows: 0,
+        validation_rows: split.validation.length,
+        request_id: null,
+        drift_event_id: null,
+        seed: settings.seed,
+        epochs: train.bestEpoch,
+        warm_start: false,
+        frozen_layers: 0,
+      },
+      validation,
+      reference,
+      now: input.now ?? new Date(),
+    });
+    return { ...packaged, train, validation, trainRows: split.train.length };
+  } finally {
+    network.dispose();
+  }
+}

@@ -1,0 +1,279 @@
+import { Logger } from '@nestjs/common';
+import type { ModelDeployment, ModelStage, Score } from '@fraudstream/contracts';
+import { StageTransitionError, type ModelManifest, type ModelRegistry } from '@fraudstream/registry';
+import { deploymentEvent } from './deployment-events';
+import { decideShadow, type ShadowDecision } from './shadow-check';
+import type { DeploymentPublisher } from './training-io.types';
+import type { TrainingSettings } from './training.settings';
+
+/** Most challenger scores kept per shadowed model (the PSI needs a sample, not every row). */
+const MAX_SHADOW_SCORES = 200_000;
+
+interface ShadowWatch {
+  readonly version: string;
+  readonly since: number;
+  readonly manifest: ModelManifest;
+  readonly scores: number[];
+  challengerRows: number;
+  challengerAlerts: number;
+  championRows: number;
+  championAlerts: number;
+}
+
+/** A decision the lifecycle took, as announced on ml.model-deployments.v1. */
+export interface LifecycleDecision {
+  readonly version: string;
+  readonly stage: ModelStage;
+  readonly reason: string;
+  readonly events: readonly ModelDeployment[];
+}
+
+/** Who decided and when (event time). */
+export interface LifecycleContext {
+  readonly actor: string;
+  readonly reason: string;
+  readonly eventTime: number;
+}
+
+/**
+ * What happens to a model after the gate: shadow → production once the shadow period (event time)
+ * shows a sane score distribution and alert rate, else rejected; rollback to the previous production
+ * model when scorers refuse to load the current one; and the operators' manual promote/rollback.
+ * Every decision is a registry stage change (audit) plus deployment events; nothing edits files.
+ */
+export class DeploymentLifecycle {
+  private readonly logger = new Logger(DeploymentLifecycle.name);
+  private readonly watches = new Map<string, ShadowWatch>();
+  private watermark = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly publisher: DeploymentPublisher,
+    private readonly settings: TrainingSettings,
+    private readonly actor: string,
+  ) {}
+
+  /** Starts watching every version currently in SHADOW (at start-up and after each job). */
+  async refreshShadows(): Promise<string[]> {
+    const stages = await this.registry.stages();
+    const audit = await this.registry.store.readAudit();
+    for (const [version, stage] of stages) {
+      if (stage !== 'SHADOW' || this.watches.has(version)) continue;
+      let since = 0;
+      for (const entry of audit)
+        if (entry.version === version && entry.to_stage === 'SHADOW') since = entry.event_time;
+      this.watches.set(version, {
+        version,
+        since,
+        manifest: await this.registry.readManifest(version),
+        scores: [],
+        challengerRows: 0,
+        challengerAlerts: 0,
+        championRows: 0,
+        championAlerts: 0,
+      });
+    }
+    for (const version of [...this.watches.keys()])
+      if (stages.get(version) !== 'SHADOW') this.watches.delete(version);
+    return [...this.watches.keys()];
+  }
+
+  /** Versions under watch. */
+  get shadowed(): string[] {
+    return [...this.watches.keys()];
+  }
+
+  /**
+   * Feeds tx.scores.v1 rows: CHALLENGER rows of a shadowed version and the CHAMPION rows of the same
+   * period. Once the event-time watermark passes the end of a shadow period, decides promotion.
+   */
+  async observeScores(rows: readonly Score[]): Promise<LifecycleDecision[]> {
+    if (this.watches.size === 0) return [];
+    for (const row of rows) {
+      this.watermark = Math.max(this.watermark, row.event_time);
+      for (const watch of this.watches.values()) {
+        if (row.event_time < watch.since) continue;
+        if (row.role === 'CHALLENGER' && row.model_version === watch.version) {
+          watch.challengerRows++;
+          if (row.score >= watch.manifest.threshold) watch.challengerAlerts++;
+          if (watch.scores.length < MAX_SHADOW_SCORES) watch.scores.push(row.score);
+        } else if (row.role === 'CHAMPION') {
+          watch.championRows++;
+          if (row.is_alert) watch.championAlerts++;
+        }
+      }
+    }
+    const decisions: LifecycleDecision[] = [];
+    const { shadow } = this.settings;
+    for (const watch of [...this.watches.values()]) {
+      if (this.watermark < watch.since + shadow.periodMs) continue;
+      let decision: ShadowDecision;
+      if (watch.challengerRows < shadow.minRows) {
+        // Scorers may not be shadowing it at all: give up after three periods rather than wait forever.
+        if (this.watermark < watch.since + 3 * shadow.periodMs) continue;
+        decision = {
+          passed: false,
+          reason: `only ${watch.challengerRows} shadow rows after ${((this.watermark - watch.since) / 3_600_000).toFixed(1)} h of event time (need ${shadow.minRows})`,
+          metrics: { shadow_rows: watch.challengerRows },
+        };
+      } else {
+        decision = decideShadow(
+          {
+            challengerScores: watch.scores,
+            challengerAlerts: watch.challengerAlerts,
+            championRows: watch.championRows,
+            championAlerts: watch.championAlerts,
+          },
+          watch.manifest.reference.score,
+          shadow,
+        );
+      }
+      this.watches.delete(watch.version);
+      const context = { actor: `${this.actor}/shadow`, reason: decision.reason, eventTime: this.watermark };
+      try {
+        decisions.push(
+          decision.passed
+            ? await this.promote(watch.version, context, decision.metrics)
+            : await this.reject(watch.version, context, decision.metrics),
+        );
+      } catch (error) {
+        // Someone (an operator) moved it meanwhile: their decision stands.
+        if (!(error instanceof StageTransitionError)) throw error;
+        this.logger.warn({
+          msg: 'shadow decision no longer applies',
+          modelVersion: watch.version,
+          error: error.message,
+        });
+      }
+    }
+    return decisions;
+  }
+
+  /**
+   * Reacts to scorers' LOAD_REFUSED reports: a refused production model is rejected and the previous
+   * production model is deployed again; a refused shadow model is rejected.
+   */
+  async onDeploymentEvents(events: readonly ModelDeployment[]): Promise<LifecycleDecision[]> {
+    const decisions: LifecycleDecision[] = [];
+    for (const event of events) {
+      if (event.kind !== 'LOAD_REFUSED') continue;
+      const stage = await this.registry.stageOf(event.model_version);
+      const context = {
+        actor: `${this.actor}/rollback`,
+        reason: `scorer ${event.instance_id ?? '?'} refused ${event.model_version}: ${event.reason}`,
+        eventTime: event.event_time,
+      };
+      if (stage === 'PRODUCTION' && this.settings.rollbackOnLoadRefused) {
+        decisions.push(await this.rollback(context, 'REJECTED'));
+      } else if (stage === 'SHADOW') {
+        this.watches.delete(event.model_version);
+        decisions.push(await this.reject(event.model_version, context, {}));
+      }
+    }
+    return decisions;
+  }
+
+  /** Moves a version to PRODUCTION (retiring the current one) and announces both changes. */
+  async promote(
+    version: string,
+    context: LifecycleContext,
+    metrics: Readonly<Record<string, number>> = {},
+  ): Promise<LifecycleDecision> {
+    const manifest = await this.registry.readManifest(version);
+    const previous = await this.registry.productionVersion();
+    const promoted = this.event(version, manifest, 'PRODUCTION', context, metrics, previous);
+    const changes = await this.registry.transition(version, 'PRODUCTION', {
+      ...context,
+      deploymentId: promoted.deployment_id,
+      metrics,
+    });
+    const events = [promoted];
+    for (const change of changes)
+      if (change.version !== version)
+        events.push(
+          this.event(change.version, await this.registry.readManifest(change.version), 'RETIRED', {
+            ...context,
+            reason: `replaced by ${version}`,
+          }),
+        );
+    await this.publisher.publish(events);
+    this.watches.delete(version);
+    this.logger.log({
+      msg: 'promoted to production',
+      modelVersion: version,
+      previous,
+      reason: context.reason,
+    });
+    return { version, stage: 'PRODUCTION', reason: context.reason, events };
+  }
+
+  async reject(
+    version: string,
+    context: LifecycleContext,
+    metrics: Readonly<Record<string, number>> = {},
+  ): Promise<LifecycleDecision> {
+    const manifest = await this.registry.readManifest(version);
+    const event = this.event(version, manifest, 'REJECTED', context, metrics);
+    await this.registry.transition(version, 'REJECTED', {
+      ...context,
+      deploymentId: event.deployment_id,
+      metrics,
+    });
+    await this.publisher.publish([event]);
+    this.watches.delete(version);
+    this.logger.warn({ msg: 'model rejected', modelVersion: version, reason: context.reason });
+    return { version, stage: 'REJECTED', reason: context.reason, events: [event] };
+  }
+
+  /**
+   * Deploys the previous production model again. The current one becomes `currentTo`: REJECTED when
+   * it failed (it must not come back), RETIRED for an operator's rollback (it may).
+   */
+  async rollback(
+    context: LifecycleContext,
+    currentTo: 'REJECTED' | 'RETIRED' = 'RETIRED',
+  ): Promise<LifecycleDecision> {
+    const current = await this.registry.productionVersion();
+    const previous = await this.registry.previousProductionVersion();
+    if (!current) throw new StageTransitionError('no model is in production');
+    if (!previous) throw new StageTransitionError(`no earlier production model to roll ${current} back to`);
+    const currentManifest = await this.registry.readManifest(current);
+    const previousManifest = await this.registry.readManifest(previous);
+    const restored = this.event(previous, previousManifest, 'PRODUCTION', context, {}, current);
+    const demoted = this.event(current, currentManifest, currentTo, context);
+    if (currentTo === 'REJECTED')
+      await this.registry.transition(current, 'REJECTED', {
+        ...context,
+        deploymentId: demoted.deployment_id,
+      });
+    await this.registry.transition(previous, 'PRODUCTION', {
+      ...context,
+      deploymentId: restored.deployment_id,
+    });
+    await this.publisher.publish([restored, demoted]);
+    this.logger.warn({ msg: 'rolled back', from: current, to: previous, reason: context.reason });
+    return { version: previous, stage: 'PRODUCTION', reason: context.reason, events: [restored, demoted] };
+  }
+
+  private event(
+    version: string,
+    manifest: ModelManifest,
+    stage: ModelStage,
+    context: LifecycleContext,
+    metrics: Readonly<Record<string, number>> = {},
+    previous: string | null = null,
+  ): ModelDeployment {
+    return deploymentEvent({
+      version,
+      stage,
+      previousVersion: previous,
+      parentVersion: manifest.parent_version,
+      artifactUri: this.registry.artifactUri(version),
+      sha256: manifest.onnx.sha256,
+      requestId: manifest.training.request_id,
+      reason: context.reason,
+      metrics,
+      eventTime: context.eventTime,
+    });
+  }
+}

@@ -1,0 +1,463 @@
+import { Logger } from '@nestjs/common';
+import type { ModelStage, RetrainRequest } from '@fraudstream/contracts';
+import { evaluateModel, eventDay, type EvaluationRow } from '@fraudstream/drift';
+import { readMlpOnnx } from '@fraudstream/model';
+import {
+  ArtifactNotFoundError,
+  ChecksumMismatchError,
+  ManifestError,
+  VersionExistsError,
+  type EvaluationMetrics,
+  type ModelRegistry,
+  type VerifiedArtifact,
+} from '@fraudstream/registry';
+import { sampleReplay, splitWindow } from './data-split';
+import { deploymentEvent } from './deployment-events';
+import { joinMatureLabels } from './mature-labels';
+import { MlpNetwork } from './mlp.network';
+import { trainMlp } from './mlp.trainer';
+import { decideGate } from './model-gate';
+import { packageModel } from './model-packaging';
+import { buildReferenceProfile } from './reference-profile';
+import { selectThreshold } from './threshold';
+import type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
+import { TrainingJobError, type TrainingFailureReason } from './training.errors';
+import type { TrainingSettings } from './training.settings';
+import { assertFiniteFeatures, countPositives, toTrainingMatrix, type TrainingRow } from './training-rows';
+import { initTfjsWasm } from './tfjs-wasm.backend';
+
+const DAY_MS = 86_400_000;
+
+export type FineTuneStatus = 'SHADOW' | 'REJECTED' | 'FAILED' | 'DUPLICATE';
+
+export interface FineTuneOutcome {
+  readonly status: FineTuneStatus;
+  readonly requestId: string;
+  /** The challenger's version (null when the job failed before registering one). */
+  readonly version: string | null;
+  readonly parentVersion: string;
+  readonly reason: string;
+  readonly failure: TrainingFailureReason | null;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly timings: { readonly readMs: number; readonly trainMs: number; readonly totalMs: number };
+  readonly trainRows: number;
+}
+
+export interface FineTuneJobDeps {
+  readonly registry: ModelRegistry;
+  readonly source: TrainingDataSource;
+  readonly publisher: DeploymentPublisher;
+  readonly settings: TrainingSettings;
+  /** Recorded as the actor of audit entries, e.g. `trainer:<instance>`. */
+  readonly actor: string;
+  readonly codeRevision: string;
+  readonly featureSetVersion: string;
+  readonly featureNames: readonly string[];
+  readonly wallClock?: () => Date;
+  /** Called between epochs (a consumer heartbeat). */
+  readonly onProgress?: () => Promise<void>;
+}
+
+function toEvaluationRows(rows: readonly TrainingRow[], scores: Float32Array): EvaluationRow[] {
+  return rows.map((row, i) => ({
+    cardId: row.cardId,
+    day: eventDay(row.eventTime),
+    score: scores[i] ?? 0,
+    isFraud: row.isFraud,
+  }));
+}
+
+/**
+ * One incremental fine-tuning job for one retrain request: read the window's logged feature vectors
+ * joined with mature labels, add a replay sample of older rows, warm-start from the parent's ONNX
+ * weights, train with class weights and early stopping on the newest mature day, then gate the
+ * challenger against the champion on held-out rows of that day. A challenger that passes goes to
+ * SHADOW; one that does not is registered and REJECTED (its numbers stay auditable). Bad input fails
+ * the job with a reason, a JOB_FAILED event and an audit entry; nothing is deployed.
+ * Idempotent by request id: a request the registry already knows is not run again.
+ */
+export class FineTuneJob {
+  private readonly logger = new Logger(FineTuneJob.name);
+  private readonly wallClock: () => Date;
+
+  constructor(private readonly deps: FineTuneJobDeps) {
+    this.wallClock = deps.wallClock ?? (() => new Date());
+  }
+
+  async run(request: RetrainRequest): Promise<FineTuneOutcome> {
+    const started = performance.now();
+    const base = { requestId: request.request_id, parentVersion: request.model_version };
+    const previous = await this.deps.registry.entriesForRequest(request.request_id);
+    if (previous.length > 0) {
+      const last = previous[previous.length - 1];
+      this.logger.log({ msg: 'retrain request already handled', requestId: request.request_id });
+      return {
+        ...base,
+        status: 'DUPLICATE',
+        version: last?.action === 'JOB_FAILED' ? null : (last?.version ?? null),
+        reason: `request ${request.request_id} was already handled (${last?.action ?? '?'} ${last?.version ?? ''})`,
+        failure: null,
+        metrics: last?.metrics ?? {},
+        timings: { readMs: 0, trainMs: 0, totalMs: performance.now() - started },
+        trainRows: 0,
+      };
+    }
+    try {
+      return await this.execute(request, started);
+    } catch (error) {
+      if (!(error instanceof TrainingJobError)) throw error;
+      await this.fail(request, error);
+      return {
+        ...base,
+        status: 'FAILED',
+        version: null,
+        reason: error.message,
+        failure: error.reason,
+        metrics: {},
+        timings: { readMs: 0, trainMs: 0, totalMs: performance.now() - started },
+        trainRows: 0,
+      };
+    }
+  }
+
+  private async execute(request: RetrainRequest, started: number): Promise<FineTuneOutcome> {
+    const { settings, registry } = this.deps;
+    if (!(request.window_end > request.window_start))
+      throw new TrainingJobError(
+        'INVALID_REQUEST',
+        `window [${request.window_start}, ${request.window_end}) is empty`,
+      );
+    const parent = await this.readParent(request.model_version, 'parent');
+    if (parent.manifest.feature_set_version !== this.deps.featureSetVersion)
+      throw new TrainingJobError(
+        'FEATURE_SET_MISMATCH',
+        `parent ${parent.version} uses feature set ${parent.manifest.feature_set_version}, the pipeline ${this.deps.featureSetVersion}`,
+      );
+    const productionVersion = await registry.productionVersion();
+    const champion =
+      productionVersion && productionVersion !== parent.version
+        ? await this.readParent(productionVersion, 'champion')
+        : parent;
+
+    const readStarted = performance.now();
+    const from = request.window_start - settings.replayLookbackMs;
+    const [scores, labels] = await Promise.all([
+      this.deps.source.readScores(from, request.window_end),
+      this.deps.source.readLabels(from, request.window_end, request.event_time),
+    ]);
+    const readMs = performance.now() - readStarted;
+    const { rows, stats } = joinMatureLabels(
+      scores,
+      labels,
+      { chargebackWindowMs: settings.chargebackWindowMs, asOf: request.event_time },
+      this.deps.featureSetVersion,
+    );
+    const split = splitWindow(
+      rows,
+      { start: request.window_start, end: request.window_end },
+      request.event_time - settings.chargebackWindowMs,
+      DAY_MS,
+    );
+    const holdout = [...split.validation, ...split.test];
+    this.checkData(split.train, holdout, split.test, stats.scoreRows);
+    const replay = sampleReplay(
+      split.older,
+      Math.round(settings.replayRatio * split.train.length),
+      settings.seed,
+    );
+    assertFiniteFeatures(replay, 'replay');
+
+    const width = this.deps.featureNames.length;
+    const challengerNet = MlpNetwork.fromWeights(readMlpOnnx(parent.onnx));
+    const championNet =
+      champion === parent ? challengerNet.clone() : MlpNetwork.fromWeights(readMlpOnnx(champion.onnx));
+    try {
+      if (challengerNet.inputWidth !== width)
+        throw new TrainingJobError(
+          'FEATURE_SET_MISMATCH',
+          `parent ${parent.version} takes ${challengerNet.inputWidth} features, the pipeline has ${width}`,
+        );
+      await initTfjsWasm();
+      const trainStarted = performance.now();
+      const trainMatrix = toTrainingMatrix([...split.train, ...replay], width);
+      const validationMatrix = toTrainingMatrix(split.validation, width);
+      const result = await trainMlp(challengerNet, trainMatrix, validationMatrix, {
+        epochs: settings.fineTuneEpochs,
+        batchSize: settings.batchSize,
+        learningRate: settings.fineTuneLearningRate,
+        seed: settings.seed,
+        classWeighting: settings.classWeighting,
+        patience: settings.patience,
+        frozenLayers: Math.min(settings.frozenLayers, challengerNet.layerCount - 1),
+        l2: settings.l2,
+        onEpoch: async (epoch) => {
+          this.logger.debug({ msg: 'epoch', requestId: request.request_id, ...epoch });
+          await this.deps.onProgress?.();
+        },
+      });
+      const trainMs = performance.now() - trainStarted;
+
+      const holdoutMatrix = toTrainingMatrix(holdout, width);
+      const challengerHoldout = challengerNet.predict(holdoutMatrix.x, holdoutMatrix.rows);
+      const threshold = selectThreshold(
+        challengerHoldout,
+        holdout.map((r) => r.isFraud),
+        holdout.map((r) => r.eventTime),
+        parent.manifest.threshold_policy,
+      );
+      const testMatrix = toTrainingMatrix(split.test, width);
+      const k = settings.cardPrecisionK;
+      const challengerMetrics = evaluateModel(
+        toEvaluationRows(split.test, challengerNet.predict(testMatrix.x, testMatrix.rows)),
+        { threshold, k },
+      );
+      const championMetrics = evaluateModel(
+        toEvaluationRows(split.test, championNet.predict(testMatrix.x, testMatrix.rows)),
+        { threshold: champion.manifest.threshold, k },
+      );
+      const gate = decideGate(challengerMetrics, championMetrics, settings.gate);
+
+      const windowRows = [...split.train.filter((r) => r.eventTime < split.holdoutStart), ...holdout];
+      const windowMatrix = toTrainingMatrix(windowRows, width);
+      const reference = buildReferenceProfile(
+        windowRows,
+        challengerNet.predict(windowMatrix.x, windowMatrix.rows),
+        this.deps.featureNames,
+      );
+      const metrics: Record<string, number> = {
+        ...gate.metrics,
+        train_rows: split.train.length,
+        train_positives: countPositives(split.train),
+        replay_rows: replay.length,
+        validation_rows: split.validation.length,
+        epochs_run: result.epochsRun,
+        best_epoch: result.bestEpoch,
+        threshold,
+        champion_threshold: champion.manifest.threshold,
+        train_seconds: trainMs / 1000,
+      };
+      const registered = await this.registerChallenger(request, parent, {
+        network: challengerNet,
+        threshold,
+        training: {
+          window_start: request.window_start,
+          window_end: request.window_end,
+          rows: split.train.length + replay.length,
+          positives: countPositives(split.train) + countPositives(replay),
+          replay_rows: replay.length,
+          validation_rows: split.validation.length,
+          request_id: request.request_id,
+          drift_event_id: request.drift_event_id,
+          seed: settings.seed,
+          epochs: result.bestEpoch,
+          warm_start: true,
+          frozen_layers: Math.min(settings.frozenLayers, challengerNet.layerCount - 1),
+        },
+        validation: challengerMetrics,
+        championMetrics,
+        gateMetrics: metrics,
+        reference,
+      });
+      const stage: ModelStage = gate.passed ? 'SHADOW' : 'REJECTED';
+      await this.announce(request, registered, parent.version, stage, gate.reason, metrics);
+      this.logger.log({
+        msg: gate.passed ? 'challenger shadowed' : 'challenger rejected by the gate',
+        requestId: request.request_id,
+        modelVersion: registered.version,
+        reason: gate.reason,
+      });
+      return {
+        status: stage === 'SHADOW' ? 'SHADOW' : 'REJECTED',
+        requestId: request.request_id,
+        version: registered.version,
+        parentVersion: parent.version,
+        reason: gate.reason,
+        failure: null,
+        metrics,
+        timings: { readMs, trainMs, totalMs: performance.now() - started },
+        trainRows: trainMatrix.rows,
+      };
+    } finally {
+      challengerNet.dispose();
+      championNet.dispose();
+    }
+  }
+
+  private checkData(
+    train: readonly TrainingRow[],
+    holdout: readonly TrainingRow[],
+    test: readonly TrainingRow[],
+    scoreRows: number,
+  ): void {
+    const s = this.deps.settings;
+    assertFiniteFeatures(train, 'training');
+    assertFiniteFeatures(holdout, 'hold-out');
+    const trainPositives = countPositives(train);
+    const holdoutPositives = countPositives(holdout);
+    if (train.length < s.minTrainRows)
+      throw new TrainingJobError(
+        'WINDOW_TOO_SMALL',
+        `${train.length} mature training rows in the window (${scoreRows} scored rows read), need ${s.minTrainRows}`,
+      );
+    if (holdout.length < s.minHoldoutRows)
+      throw new TrainingJobError(
+        'WINDOW_TOO_SMALL',
+        `${holdout.length} rows on the newest mature day, need ${s.minHoldoutRows}`,
+      );
+    if (trainPositives === 0 || trainPositives === train.length)
+      throw new TrainingJobError(
+        'ONE_CLASS',
+        `the training rows hold only ${trainPositives === 0 ? 'legitimate' : 'fraud'} transactions (${train.length} rows)`,
+      );
+    if (holdoutPositives === 0 || holdoutPositives === holdout.length || countPositives(test) === 0)
+      throw new TrainingJobError(
+        'ONE_CLASS',
+        `the newest mature day holds ${holdoutPositives} frauds in ${holdout.length} rows: the gate cannot rank`,
+      );
+    if (trainPositives < s.minTrainPositives)
+      throw new TrainingJobError(
+        'WINDOW_TOO_SMALL',
+        `${trainPositives} frauds among the training rows, need ${s.minTrainPositives}`,
+      );
+    if (holdoutPositives < s.minHoldoutPositives)
+      throw new TrainingJobError(
+        'WINDOW_TOO_SMALL',
+        `${holdoutPositives} frauds on the newest mature day, need ${s.minHoldoutPositives}`,
+      );
+  }
+
+  private async readParent(version: string, role: 'parent' | 'champion'): Promise<VerifiedArtifact> {
+    try {
+      return await this.deps.registry.readVerified(version);
+    } catch (error) {
+      if (error instanceof ArtifactNotFoundError)
+        throw new TrainingJobError('PARENT_MISSING', `${role} model ${version} is not in the registry`, {
+          cause: error,
+        });
+      if (error instanceof ChecksumMismatchError || error instanceof ManifestError)
+        throw new TrainingJobError('PARENT_CORRUPT', `${role} model ${version}: ${error.message}`, {
+          cause: error,
+        });
+      throw error;
+    }
+  }
+
+  private async registerChallenger(
+    request: RetrainRequest,
+    parent: VerifiedArtifact,
+    fields: {
+      network: MlpNetwork;
+      threshold: number;
+      training: Parameters<typeof packageModel>[0]['training'];
+      validation: EvaluationMetrics;
+      championMetrics: EvaluationMetrics;
+      gateMetrics: Record<string, number>;
+      reference: Parameters<typeof packageModel>[0]['reference'];
+    },
+  ): Promise<{ version: string; uri: string; sha256: string }> {
+    // Two trainers may pick the same next version: the store refuses the second, which takes the next.
+    for (let attempt = 0; ; attempt++) {
+      const version = await this.deps.registry.nextVersion();
+      const packaged = packageModel({
+        network: fields.network,
+        version,
+        parentVersion: parent.version,
+        createdEventTime: request.event_time,
+        codeRevision: this.deps.codeRevision,
+        featureSetVersion: this.deps.featureSetVersion,
+        featureNames: this.deps.featureNames,
+        threshold: fields.threshold,
+        thresholdPolicy: parent.manifest.threshold_policy,
+        training: fields.training,
+        validation: fields.validation,
+        champion: fields.championMetrics,
+        gate: fields.gateMetrics,
+        reference: fields.reference,
+        now: this.wallClock(),
+      });
+      try {
+        const uri = await this.deps.registry.register(packaged.onnx, packaged.manifest, {
+          actor: this.deps.actor,
+          reason: `fine-tuned from ${parent.version} for request ${request.request_id} (${request.trigger}: ${request.reason})`,
+          eventTime: request.event_time,
+          requestId: request.request_id,
+          metrics: fields.gateMetrics,
+        });
+        return { version, uri, sha256: packaged.manifest.onnx.sha256 };
+      } catch (error) {
+        if (!(error instanceof VersionExistsError) || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  private async announce(
+    request: RetrainRequest,
+    model: { version: string; uri: string; sha256: string },
+    parentVersion: string,
+    stage: ModelStage,
+    reason: string,
+    metrics: Record<string, number>,
+  ): Promise<void> {
+    const event = deploymentEvent({
+      version: model.version,
+      stage,
+      parentVersion,
+      artifactUri: model.uri,
+      sha256: model.sha256,
+      requestId: request.request_id,
+      reason,
+      metrics,
+      eventTime: request.event_time,
+    });
+    await this.deps.registry.transition(model.version, stage, {
+      actor: `${this.deps.actor}/gate`,
+      reason,
+      eventTime: request.event_time,
+      requestId: request.request_id,
+      deploymentId: event.deployment_id,
+      metrics,
+    });
+    await this.deps.publisher.publish([event]);
+  }
+
+  private async fail(request: RetrainRequest, error: TrainingJobError): Promise<void> {
+    this.logger.warn({
+      msg: 'fine-tuning job failed',
+      requestId: request.request_id,
+      failure: error.reason,
+      error: error.message,
+    });
+    const stage = (await this.deps.registry.stageOf(request.model_version)) ?? 'PRODUCTION';
+    let sha256 = '';
+    // The parent may be the missing piece; the event still names it.
+    try {
+      sha256 = (await this.deps.registry.readManifest(request.model_version)).onnx.sha256;
+    } catch {
+      sha256 = '';
+    }
+    let artifactUri = '';
+    try {
+      artifactUri = this.deps.registry.artifactUri(request.model_version);
+    } catch {
+      // A version name the store cannot even address (the request was bad).
+    }
+    const event = deploymentEvent({
+      kind: 'JOB_FAILED',
+      version: request.model_version,
+      stage,
+      artifactUri,
+      sha256,
+      requestId: request.request_id,
+      reason: `${error.reason}: ${error.message}`,
+      eventTime: request.event_time,
+    });
+    await this.deps.registry.recordJobFailure(request.model_version, {
+      actor: this.deps.actor,
+      reason: `${error.reason}: ${error.message}`,
+      eventTime: request.event_time,
+      requestId: request.request_id,
+      deploymentId: event.deployment_id,
+    });
+    await this.deps.publisher.publish([event]);
+  }
+}

@@ -1,0 +1,45 @@
+export { initTfjsWasm } from './tfjs-wasm.backend';
+export { createRandom, hashString } from './seeded-random';
+export { TrainingJobError } from './training.errors';
+export type { TrainingFailureReason } from './training.errors';
+export {
+  assertFiniteFeatures,
+  computeStandardisation,
+  countPositives,
+  toTrainingMatrix,
+} from './training-rows';
+export type { TrainingMatrix, TrainingRow } from './training-rows';
+export { MlpNetwork } from './mlp.network';
+export { classWeights, trainMlp } from './mlp.trainer';
+export type { ClassWeighting, EpochReport, TrainOptions, TrainResult } from './mlp.trainer';
+export { selectThreshold } from './threshold';
+export type { ThresholdPolicy } from './threshold';
+export { joinMatureLabels } from './mature-labels';
+export type { JoinStats, MaturityPolicy, ScoredTransaction } from './mature-labels';
+export { sampleReplay, splitWindow } from './data-split';
+export type { WindowSplit } from './data-split';
+export { decideGate } from './model-gate';
+export type { GateConfig, GateDecision } from './model-gate';
+export { decideShadow, scorePsi } from './shadow-check';
+export type { ShadowBounds, ShadowDecision, ShadowObservation } from './shadow-check';
+export { buildReferenceProfile } from './reference-profile';
+export { packageModel } from './model-packaging';
+export type { PackagedModel } from './model-packaging';
+export { deploymentEvent } from './deployment-events';
+export { trainBaseModel } from './base-training';
+export type { BaseTrainingInput, BaseTrainingResult } from './base-training';
+export { FineTuneJob } from './fine-tune.job';
+export type { FineTuneJobDeps, FineTuneOutcome, FineTuneStatus } from './fine-tune.job';
+export { DeploymentLifecycle } from './deployment-lifecycle.service';
+export type { LifecycleContext, LifecycleDecision } from './deployment-lifecycle.service';
+export type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
+export {
+  DEFAULT_TRAINER_TOPICS,
+  KafkaDeploymentPublisher,
+  KafkaTrainingDataSource,
+  findRetrainRequest,
+  readTopicSnapshot,
+} from './kafka-training.adapters';
+export type { TrainerTopics } from './kafka-training.adapters';
+export { defaultTrainingSettings, trainingConfigFragment, trainingSettingsFrom } from './training.settings';
+export type { TrainingConfig, TrainingSettings } from './training.settings';

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { Topics, type Label, type ModelDeployment, type RetrainRequest } from '@fraudstream/contracts';
+import type { AvroProducer, AvroSerde, Kafka } from '@fraudstream/kafka';
+import type { ScoredTransaction } from './mature-labels';
+import type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
+
+/**
+ * Reads every record of a topic up to the end offsets it had when the read started (a consistent
+ * snapshot), decoding each with the registry serde and keeping what `accept` returns. A throwaway
+ * consumer group that never commits, so the read leaves no trace in the cluster's offsets.
+ */
+export async function readTopicSnapshot<T>(
+  kafka: Kafka,
+  serde: AvroSerde,
+  topic: string,
+  accept: (value: unknown) => T | null,
+  timeoutMs = 300_000,
+): Promise<T[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<number, bigint>;
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    ends = new Map(
+      offsets
+        .filter((o) => BigInt(o.high) > BigInt(o.low))
+        .map((o) => [o.partition, BigInt(o.high)] as const),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+  if (ends.size === 0) return [];
+  const out: T[] = [];
+  const consumer = kafka.consumer({
+    groupId: `fraudstream-trainer-read-${randomUUID()}`,
+    allowAutoTopicCreation: false,
+    maxBytesPerPartition: 10 * 1_048_576,
+    maxWaitTimeInMs: 100,
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`reading ${topic} timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const pending = new Set(ends.keys());
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            const end = ends.get(batch.partition);
+            if (end === undefined || !pending.has(batch.partition)) return;
+            for (const message of batch.messages) {
+              if (BigInt(message.offset) >= end) break;
+              const value = accept(await serde.decode(message.value));
+              if (value !== null) out.push(value);
+            }
+            if (BigInt(batch.lastOffset()) + 1n >= end) pending.delete(batch.partition);
+            if (pending.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch((error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
+
+/** Topic names the trainer reads and writes (tests use their own). */
+export interface TrainerTopics {
+  readonly scores: string;
+  readonly labels: string;
+  readonly retrainRequests: string;
+  readonly modelDeployments: string;
+}
+
+export const DEFAULT_TRAINER_TOPICS: TrainerTopics = {
+  scores: Topics.scores,
+  labels: Topics.labels,
+  retrainRequests: Topics.retrainRequests,
+  modelDeployments: Topics.modelDeployments,
+};
+
+/** The fine-tuning job's data straight from tx.scores.v1 and fraud.labels.v1, replayed by event time. */
+export class KafkaTrainingDataSource implements TrainingDataSource {
+  private readonly logger = new Logger(KafkaTrainingDataSource.name);
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly serde: AvroSerde,
+    private readonly topics: Pick<TrainerTopics, 'scores' | 'labels'> = DEFAULT_TRAINER_TOPICS,
+  ) {}
+
+  async readScores(start: number, end: number): Promise<ScoredTransaction[]> {
+    const rows = await readTopicSnapshot(this.kafka, this.serde, this.topics.scores, (value) => {
+      const score = value as ScoredTransaction;
+      return score.role === 'CHAMPION' && score.event_time >= start && score.event_time < end ? score : null;
+    });
+    this.logger.log({ msg: 'read scores', topic: this.topics.scores, rows: rows.length, start, end });
+    return rows;
+  }
+
+  async readLabels(start: number, end: number, asOf: number): Promise<Label[]> {
+    const labels = await readTopicSnapshot(this.kafka, this.serde, this.topics.labels, (value) => {
+      const label = value as Label;
+      return label.transaction_time >= start && label.transaction_time < end && label.event_time <= asOf
+        ? label
+        : null;
+    });
+    this.logger.log({ msg: 'read labels', topic: this.topics.labels, labels: labels.length, asOf });
+    return labels;
+  }
+}
+
+/** Publishes deployment events keyed by model version (one partition: every scorer sees them in order). */
+export class KafkaDeploymentPublisher implements DeploymentPublisher {
+  constructor(
+    private readonly producer: AvroProducer,
+    private readonly topic: string = Topics.modelDeployments,
+  ) {}
+
+  async publish(events: readonly ModelDeployment[]): Promise<void> {
+    await this.producer.sendMany([
+      { topic: this.topic, records: events.map((event) => ({ key: event.model_version, value: event })) },
+    ]);
+  }
+}
+
+/** Finds one retrain request by id on the requests topic (the one-shot job mode). */
+export async function findRetrainRequest(
+  kafka: Kafka,
+  serde: AvroSerde,
+  requestId: string,
+  topic: string = Topics.retrainRequests,
+): Promise<RetrainRequest | null> {
+  const found = await readTopicSnapshot(kafka, serde, topic, (value) =>
+    (value as RetrainRequest).request_id === requestId ? (value as RetrainRequest) : null,
+  );
+  return found[0] ?? null;
+}

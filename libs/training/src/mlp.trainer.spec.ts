@@ -1,0 +1,86 @@
+import { rocAuc } from '@fraudstream/drift';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MlpNetwork } from './mlp.network';
+import { classWeights, trainMlp } from './mlp.trainer';
+import { createRandom } from './seeded-random';
+import { initTfjsWasm } from './tfjs-wasm.backend';
+import type { TrainingMatrix } from './training-rows';
+
+/** Fraud when a hidden linear score is high; ~5 % positives. */
+function syntheticData(rows: number, seed: number): TrainingMatrix {
+  const random = createRandom(seed);
+  const width = 4;
+  const x = new Float32Array(rows * width);
+  const y = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < width; c++) x[r * width + c] = random() * 2 - 1;
+    const s = 2 * (x[r * width] ?? 0) - 1.5 * (x[r * width + 1] ?? 0) + 0.3 * (random() - 0.5);
+    y[r] = s > 2 ? 1 : 0;
+  }
+  return { x, y, rows, width };
+}
+
+const options = {
+  epochs: 30,
+  batchSize: 128,
+  learningRate: 0.01,
+  seed: 42,
+  classWeighting: 'balanced' as const,
+  patience: 5,
+};
+
+describe(trainMlp.name, () => {
+  beforeAll(() => initTfjsWasm());
+
+  it('learns a separable fraud pattern', async () => {
+    const train = syntheticData(3000, 1);
+    const validation = syntheticData(1000, 2);
+    const network = MlpNetwork.create({ mean: [0, 0, 0, 0], std: [1, 1, 1, 1], hiddenUnits: [8], seed: 3 });
+    const before = rocAuc(network.predict(validation.x, validation.rows), validation.y);
+    const result = await trainMlp(network, train, validation, options);
+    const after = rocAuc(network.predict(validation.x, validation.rows), validation.y);
+    expect(after).toBeGreaterThan(0.97);
+    expect(after).toBeGreaterThan(before);
+    expect(result.bestEpoch).toBeGreaterThan(0);
+    expect(result.history[result.bestEpoch - 1]?.validationLoss).toBe(result.bestValidationLoss);
+    network.dispose();
+  });
+
+  it('is deterministic for a seed', async () => {
+    const train = syntheticData(800, 4);
+    const validation = syntheticData(200, 5);
+    const runs = [];
+    for (let i = 0; i < 2; i++) {
+      const network = MlpNetwork.create({ mean: [0, 0, 0, 0], std: [1, 1, 1, 1], hiddenUnits: [8], seed: 3 });
+      await trainMlp(network, train, validation, { ...options, epochs: 3, patience: 10 });
+      runs.push(network.snapshot());
+      network.dispose();
+    }
+    expect(runs[0]).toEqual(runs[1]);
+  });
+
+  it('keeps frozen lower layers unchanged', async () => {
+    const train = syntheticData(500, 6);
+    const network = MlpNetwork.create({
+      mean: [0, 0, 0, 0],
+      std: [1, 1, 1, 1],
+      hiddenUnits: [8, 4],
+      seed: 3,
+    });
+    const before = network.snapshot();
+    await trainMlp(network, train, train, { ...options, epochs: 2, frozenLayers: 1, patience: 10 });
+    const after = network.snapshot();
+    expect(after[0]).toEqual(before[0]);
+    expect(after[1]).toEqual(before[1]);
+    expect(after[2]).not.toEqual(before[2]);
+    network.dispose();
+  });
+
+  it('weighs classes so each carries half the loss', () => {
+    // 1 positive, 3 negatives: N/2P = 2, N/2Q = 2/3.
+    expect(classWeights(Float32Array.from([1, 0, 0, 0]), 'balanced')).toEqual({
+      positive: 2,
+      negative: 4 / 6,
+    });
+  });
+});

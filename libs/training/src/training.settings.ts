@@ -1,0 +1,118 @@
+import { boolVar, intVar, numberVar } from '@fraudstream/config';
+import { z } from 'zod';
+import type { ClassWeighting } from './mlp.trainer';
+import type { GateConfig } from './model-gate';
+import type { ShadowBounds } from './shadow-check';
+
+const DAY_MS = 86_400_000;
+
+/** Everything a training job, the gate and the shadow check are tuned by. */
+export interface TrainingSettings {
+  readonly seed: number;
+  readonly hiddenUnits: readonly number[];
+  readonly baseEpochs: number;
+  readonly fineTuneEpochs: number;
+  readonly batchSize: number;
+  readonly baseLearningRate: number;
+  readonly fineTuneLearningRate: number;
+  readonly patience: number;
+  readonly frozenLayers: number;
+  readonly l2: number;
+  readonly classWeighting: ClassWeighting;
+  /** Replayed older rows per training row of the window. */
+  readonly replayRatio: number;
+  /** How far before the window the replay pool reaches. */
+  readonly replayLookbackMs: number;
+  readonly chargebackWindowMs: number;
+  readonly minTrainRows: number;
+  readonly minTrainPositives: number;
+  readonly minHoldoutRows: number;
+  readonly minHoldoutPositives: number;
+  /** k of card precision@k (the analysts' daily capacity in cards). */
+  readonly cardPrecisionK: number;
+  readonly gate: GateConfig;
+  readonly shadow: ShadowBounds;
+  /** Roll production back to the previous model when a scorer refuses to load it. */
+  readonly rollbackOnLoadRefused: boolean;
+}
+
+/** Env fragment of the training settings (trainer app, CLIs, benchmark). */
+export const trainingConfigFragment = z.object({
+  TRAINER_SEED: intVar(42),
+  TRAINER_HIDDEN_UNITS: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'comma-separated positive integers')
+    .default('32,16'),
+  TRAINER_BASE_EPOCHS: intVar(30, 1, 1000),
+  TRAINER_FINE_TUNE_EPOCHS: intVar(15, 1, 1000),
+  TRAINER_BATCH_SIZE: intVar(256, 1, 65536),
+  TRAINER_BASE_LEARNING_RATE: numberVar(0.003, 1e-6, 1),
+  TRAINER_FINE_TUNE_LEARNING_RATE: numberVar(0.001, 1e-6, 1),
+  TRAINER_PATIENCE: intVar(3, 1, 100),
+  TRAINER_FROZEN_LAYERS: intVar(0, 0, 16),
+  TRAINER_L2: numberVar(0, 0, 1),
+  TRAINER_CLASS_WEIGHTING: z.enum(['balanced', 'none']).default('balanced'),
+  TRAINER_REPLAY_RATIO: numberVar(0.5, 0, 10),
+  TRAINER_REPLAY_LOOKBACK_MS: intVar(28 * DAY_MS, 0),
+  TRAINER_CHARGEBACK_WINDOW_MS: intVar(7 * DAY_MS, 0),
+  TRAINER_MIN_TRAIN_ROWS: intVar(1000, 1),
+  TRAINER_MIN_TRAIN_POSITIVES: intVar(20, 1),
+  TRAINER_MIN_HOLDOUT_ROWS: intVar(500, 1),
+  TRAINER_MIN_HOLDOUT_POSITIVES: intVar(10, 1),
+  TRAINER_CARD_PRECISION_K: intVar(100, 1),
+  GATE_MIN_AP_GAIN: numberVar(0.01, -1, 1),
+  GATE_MAX_ROC_AUC_DROP: numberVar(0.01, 0, 1),
+  GATE_MAX_CARD_PRECISION_DROP: numberVar(0.02, 0, 1),
+  GATE_MIN_POSITIVES: intVar(5, 0),
+  SHADOW_PERIOD_MS: intVar(DAY_MS, 0),
+  SHADOW_MIN_ROWS: intVar(1000, 1),
+  SHADOW_MAX_SCORE_PSI: numberVar(0.25, 0),
+  SHADOW_MAX_ALERT_RATE: numberVar(0.05, 0, 1),
+  SHADOW_MAX_ALERT_RATE_RATIO: numberVar(3, 1),
+  ROLLBACK_ON_LOAD_REFUSED: boolVar(true),
+});
+
+export type TrainingConfig = z.infer<typeof trainingConfigFragment>;
+
+export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
+  return {
+    seed: c.TRAINER_SEED,
+    hiddenUnits: c.TRAINER_HIDDEN_UNITS.split(',').map(Number),
+    baseEpochs: c.TRAINER_BASE_EPOCHS,
+    fineTuneEpochs: c.TRAINER_FINE_TUNE_EPOCHS,
+    batchSize: c.TRAINER_BATCH_SIZE,
+    baseLearningRate: c.TRAINER_BASE_LEARNING_RATE,
+    fineTuneLearningRate: c.TRAINER_FINE_TUNE_LEARNING_RATE,
+    patience: c.TRAINER_PATIENCE,
+    frozenLayers: c.TRAINER_FROZEN_LAYERS,
+    l2: c.TRAINER_L2,
+    classWeighting: c.TRAINER_CLASS_WEIGHTING,
+    replayRatio: c.TRAINER_REPLAY_RATIO,
+    replayLookbackMs: c.TRAINER_REPLAY_LOOKBACK_MS,
+    chargebackWindowMs: c.TRAINER_CHARGEBACK_WINDOW_MS,
+    minTrainRows: c.TRAINER_MIN_TRAIN_ROWS,
+    minTrainPositives: c.TRAINER_MIN_TRAIN_POSITIVES,
+    minHoldoutRows: c.TRAINER_MIN_HOLDOUT_ROWS,
+    minHoldoutPositives: c.TRAINER_MIN_HOLDOUT_POSITIVES,
+    cardPrecisionK: c.TRAINER_CARD_PRECISION_K,
+    gate: {
+      minAveragePrecisionGain: c.GATE_MIN_AP_GAIN,
+      maxRocAucDrop: c.GATE_MAX_ROC_AUC_DROP,
+      maxCardPrecisionDrop: c.GATE_MAX_CARD_PRECISION_DROP,
+      minPositives: c.GATE_MIN_POSITIVES,
+    },
+    shadow: {
+      periodMs: c.SHADOW_PERIOD_MS,
+      minRows: c.SHADOW_MIN_ROWS,
+      maxScorePsi: c.SHADOW_MAX_SCORE_PSI,
+      maxAlertRate: c.SHADOW_MAX_ALERT_RATE,
+      maxAlertRateRatio: c.SHADOW_MAX_ALERT_RATE_RATIO,
+    },
+    rollbackOnLoadRefused: c.ROLLBACK_ON_LOAD_REFUSED,
+  };
+}
+
+/** The defaults, as settings (tests override what they need). */
+export function defaultTrainingSettings(): TrainingSettings {
+  return trainingSettingsFrom(trainingConfigFragment.parse({}));
+}

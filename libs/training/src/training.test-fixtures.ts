@@ -1,0 +1,116 @@
+import type { Label } from '@fraudstream/contracts';
+import type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
+import type { ScoredTransaction } from './mature-labels';
+import { createRandom } from './seeded-random';
+import { defaultTrainingSettings, type TrainingSettings } from './training.settings';
+import type { ModelDeployment } from '@fraudstream/contracts';
+
+export const DAY = 86_400_000;
+export const T0 = Date.UTC(2026, 0, 5);
+export const TEST_FEATURES = ['f0', 'f1', 'f2', 'f3'] as const;
+export const TEST_FEATURE_SET = 'fs-test';
+
+/** Which hidden rule makes a transaction fraud: the old regime keys on f0, the new one on f1. */
+export type Regime = 'old' | 'new';
+
+/**
+ * A synthetic scored stream: `rowsPerDay` transactions a day over `days` days from day `fromDay`,
+ * ~4 % fraud decided by the regime's rule, each fraud labelled (chargeback) one day later.
+ */
+export function syntheticStream(options: {
+  readonly fromDay: number;
+  readonly days: number;
+  readonly rowsPerDay: number;
+  readonly regime: (day: number) => Regime;
+  readonly seed: number;
+  /** Replace the label of every row with a coin flip of the same rate (a useless training signal). */
+  readonly noiseLabels?: (day: number) => boolean;
+}): { scores: ScoredTransaction[]; labels: Label[] } {
+  const random = createRandom(options.seed);
+  const scores: ScoredTransaction[] = [];
+  const labels: Label[] = [];
+  for (let d = options.fromDay; d < options.fromDay + options.days; d++) {
+    for (let i = 0; i < options.rowsPerDay; i++) {
+      const f = [random() * 2 - 1, random() * 2 - 1, random() * 10, random()];
+      const key = options.regime(d) === 'old' ? (f[0] ?? 0) : (f[1] ?? 0);
+      let fraud = key + 0.15 * (random() - 0.5) > 0.92;
+      if (options.noiseLabels?.(d)) fraud = random() < 0.04;
+      const eventTime = T0 + d * DAY + Math.floor((i / options.rowsPerDay) * DAY);
+      const id = `tx-${options.seed}-${d}-${i}`;
+      const card = `card-${Math.floor(random() * 300)}`;
+      scores.push({
+        transaction_id: id,
+        card_id: card,
+        event_time: eventTime,
+        features: f,
+        feature_set_version: TEST_FEATURE_SET,
+        role: 'CHAMPION',
+        model_version: 'v1',
+      });
+      if (fraud)
+        labels.push({
+          transaction_id: id,
+          card_id: card,
+          terminal_id: 'term',
+          is_fraud: true,
+          source: 'CHARGEBACK',
+          transaction_time: eventTime,
+          event_time: eventTime + DAY,
+        });
+    }
+  }
+  return { scores, labels };
+}
+
+/** An in-memory data source over arrays (the job's adapter seam). */
+export class ArrayDataSource implements TrainingDataSource {
+  constructor(
+    private readonly scores: readonly ScoredTransaction[],
+    private readonly labels: readonly Label[],
+  ) {}
+
+  readScores(start: number, end: number): Promise<ScoredTransaction[]> {
+    return Promise.resolve(this.scores.filter((s) => s.event_time >= start && s.event_time < end));
+  }
+
+  readLabels(start: number, end: number, asOf: number): Promise<Label[]> {
+    return Promise.resolve(
+      this.labels.filter(
+        (l) => l.transaction_time >= start && l.transaction_time < end && l.event_time <= asOf,
+      ),
+    );
+  }
+}
+
+/** Collects published deployment events. */
+export class RecordingPublisher implements DeploymentPublisher {
+  readonly events: ModelDeployment[] = [];
+
+  publish(events: readonly ModelDeployment[]): Promise<void> {
+    this.events.push(...events);
+    return Promise.resolve();
+  }
+}
+
+/** Small, fast settings for tests (seconds on two shared cores). */
+export function testSettings(overrides: Partial<TrainingSettings> = {}): TrainingSettings {
+  const base = defaultTrainingSettings();
+  return {
+    ...base,
+    hiddenUnits: [8],
+    baseEpochs: 15,
+    fineTuneEpochs: 12,
+    batchSize: 128,
+    baseLearningRate: 0.01,
+    fineTuneLearningRate: 0.005,
+    patience: 3,
+    chargebackWindowMs: 2 * DAY,
+    replayLookbackMs: 10 * DAY,
+    minTrainRows: 500,
+    minTrainPositives: 10,
+    minHoldoutRows: 200,
+    minHoldoutPositives: 5,
+    cardPrecisionK: 10,
+    ...overrides,
+  };
+}

@@ -91,6 +91,9 @@ export class StreamConsumer<T> {
   private readonly lagByPartition = new Map<string, number>();
   private connected = false;
   private running = false;
+  private stopping = false;
+  /** Batches being handled now; stop() waits for them before leaving the group. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: StreamConsumerOptions<T>) {
     this.logger = new Logger(`StreamConsumer:${options.groupId}`);
@@ -135,19 +138,37 @@ export class StreamConsumer<T> {
     this.logger.log({ msg: 'consuming', topics: this.options.topics, groupId: this.options.groupId });
   }
 
-  /** Stops fetching, lets the in-flight batch finish and commit, then leaves the group. */
+  /**
+   * Stops taking new batches, lets the in-flight ones finish and commit, then leaves the group.
+   * kafkajs's own stop() can leave the group while a batch handler still runs, whose commit then
+   * fails and whose messages are delivered again; so in-flight batches are awaited here first.
+   */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (!this.running) {
       await this.consumer.disconnect();
       return;
     }
     this.running = false;
+    await Promise.allSettled([...this.inFlight]);
     await this.consumer.stop();
     await this.consumer.disconnect();
     this.logger.log({ msg: 'stopped', groupId: this.options.groupId });
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
+    // After stop() began, fetched batches are left uncommitted for the next owner of the partition.
+    if (this.stopping) return;
+    const work = this.processBatch(payload);
+    this.inFlight.add(work);
+    try {
+      await work;
+    } finally {
+      this.inFlight.delete(work);
+    }
+  }
+
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const endTimer = this.metrics?.batchDuration.startTimer({ topic: batch.topic });

@@ -80,7 +80,7 @@ export class MlpNetwork {
     return tf.tidy(() => {
       let h: tf.Tensor2D = x.sub(tf.tensor1d(this.mean)).div(tf.tensor1d(this.std));
       this.layers.forEach((layer, i) => {
-        const pre = h.matMul(layer.weight as tf.Tensor2D).add<tf.Tensor2D>(layer.bias);
+        const pre = h.matMul(layer.weight).add<tf.Tensor2D>(layer.bias);
         h = i === this.layers.length - 1 ? pre : tf.relu(pre);
       });
       return h;

@@ -29,6 +29,8 @@ function flatten(prefix: string, m: EvaluationMetrics): Record<string, number> {
 }
 
 const fmt = (v: number): string => v.toFixed(4);
+/** Float slack so that 0.8 − 0.7 counts as a drop of 0.1, not 0.10000000000000009. */
+const SLACK = 1e-9;
 
 /**
  * The promotion gate: challenger and champion on the same held-out rows. Average precision is the
@@ -55,15 +57,15 @@ export function decideGate(
   if (challenger.positives < config.minPositives)
     failures.push(`only ${challenger.positives} frauds in the gate rows (< ${config.minPositives})`);
   const apGain = challenger.average_precision - champion.average_precision;
-  if (!(apGain >= config.minAveragePrecisionGain))
+  if (!(apGain >= config.minAveragePrecisionGain - SLACK))
     failures.push(
       `AP ${fmt(challenger.average_precision)} vs champion ${fmt(champion.average_precision)}: gain ${fmt(apGain)} < margin ${fmt(config.minAveragePrecisionGain)}`,
     );
   const aucDrop = champion.roc_auc - challenger.roc_auc;
-  if (aucDrop > config.maxRocAucDrop)
+  if (aucDrop > config.maxRocAucDrop + SLACK)
     failures.push(`ROC-AUC fell by ${fmt(aucDrop)} (> ${fmt(config.maxRocAucDrop)})`);
   const cpDrop = champion.card_precision_at_k - challenger.card_precision_at_k;
-  if (cpDrop > config.maxCardPrecisionDrop)
+  if (cpDrop > config.maxCardPrecisionDrop + SLACK)
     failures.push(
       `card precision@${challenger.k} fell by ${fmt(cpDrop)} (> ${fmt(config.maxCardPrecisionDrop)})`,
     );

@@ -62,7 +62,7 @@ export const trainingConfigFragment = z.object({
   TRAINER_CARD_PRECISION_K: intVar(100, 1),
   GATE_MIN_AP_GAIN: numberVar(0.01, -1, 1),
   GATE_MAX_ROC_AUC_DROP: numberVar(0.01, 0, 1),
-  GATE_MAX_CARD_PRECISION_DROP: numberVar(0.02, 0, 1),
+  GATE_MAX_CARD_PRECISION_DROP: numberVar(0.05, 0, 1),
   GATE_MIN_POSITIVES: intVar(5, 0),
   SHADOW_PERIOD_MS: intVar(DAY_MS, 0),
   SHADOW_MIN_ROWS: intVar(1000, 1),

@@ -1,0 +1,200 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ModelDeployment, Score } from '@fraudstream/contracts';
+import { buildFeatureProfile } from '@fraudstream/drift';
+import { FileSystemModelStore, ModelRegistry, sha256Hex, type ModelManifest } from '@fraudstream/registry';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DeploymentLifecycle } from './deployment-lifecycle.service';
+import { RecordingPublisher, T0, testSettings } from './training.test-fixtures';
+
+const HOUR = 3_600_000;
+const settings = testSettings({
+  shadow: { periodMs: 24 * HOUR, minRows: 100, maxScorePsi: 0.25, maxAlertRate: 0.05, maxAlertRateRatio: 3 },
+});
+
+/** Reference scores uniform on [0, 1): a live sample from the same law has PSI ≈ 0. */
+const referenceScores = Array.from({ length: 1000 }, (_, i) => (i + 0.5) / 1000);
+
+function manifest(version: string, bytes: Uint8Array, parent: string | null): ModelManifest {
+  const score = buildFeatureProfile('score', referenceScores);
+  return {
+    version,
+    parent_version: parent,
+    created_at: '2026-01-01T00:00:00.000Z',
+    created_event_time: T0,
+    code_revision: 'test',
+    feature_set_version: 'fs-test',
+    feature_names: ['a'],
+    onnx: {
+      file: 'model.onnx',
+      sha256: sha256Hex(bytes),
+      input_name: 'features',
+      output_name: 'score',
+      opset: 17,
+    },
+    preprocessing: { mean: [0], std: [1] },
+    architecture: { hidden_units: [2], activation: 'relu' },
+    threshold: 0.98,
+    threshold_policy: { kind: 'daily-capacity', value: 10 },
+    training: {
+      window_start: 0,
+      window_end: 1,
+      rows: 1,
+      positives: 1,
+      replay_rows: 0,
+      validation_rows: 1,
+      request_id: version === 'v2' ? 'req-2' : null,
+      drift_event_id: null,
+      seed: 1,
+      epochs: 1,
+      warm_start: parent !== null,
+      frozen_layers: 0,
+    },
+    metrics: {
+      validation: {
+        rows: 1,
+        positives: 1,
+        average_precision: 1,
+        roc_auc: 1,
+        recall_at_threshold: 1,
+        precision_at_threshold: 1,
+        card_precision_at_k: 1,
+        k: 1,
+      },
+    },
+    reference: { row_count: 1000, fraud_rate: 0.01, features: [], score },
+  };
+}
+
+function scoreRow(
+  role: 'CHAMPION' | 'CHALLENGER',
+  version: string,
+  i: number,
+  score: number,
+  threshold: number,
+): Score {
+  return {
+    transaction_id: `tx-${i}`,
+    card_id: `c-${i % 50}`,
+    terminal_id: 't',
+    amount: 10,
+    event_time: T0 + i * 60_000,
+    ingest_time: 0,
+    scored_at: 0,
+    score,
+    threshold,
+    is_alert: score >= threshold,
+    model_version: version,
+    role,
+    feature_set_version: 'fs-test',
+    features: [0],
+  };
+}
+
+/** A day of shadow traffic (one row a minute), challenger scores from `challengerScore`. */
+function shadowDay(challengerScore: (i: number) => number): Score[] {
+  const rows: Score[] = [];
+  for (let i = 0; i <= 24 * 60; i++) {
+    const u = ((i * 7919) % 1000) / 1000 + 0.0005;
+    rows.push(scoreRow('CHAMPION', 'v1', i, u, 0.98));
+    rows.push(scoreRow('CHALLENGER', 'v2', i, challengerScore(u), 0.98));
+  }
+  return rows;
+}
+
+describe(DeploymentLifecycle.name, () => {
+  let root: string;
+  let registry: ModelRegistry;
+  let publisher: RecordingPublisher;
+  let lifecycle: DeploymentLifecycle;
+  const ctx = (reason: string, eventTime = T0) => ({ actor: 'test', reason, eventTime });
+
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'lifecycle-'));
+    registry = new ModelRegistry(new FileSystemModelStore(root));
+    publisher = new RecordingPublisher();
+    lifecycle = new DeploymentLifecycle(registry, publisher, settings, 'trainer:test');
+    const b1 = new Uint8Array([1]);
+    const b2 = new Uint8Array([2]);
+    await registry.register(b1, manifest('v1', b1, null), ctx('base'));
+    await registry.transition('v1', 'PRODUCTION', ctx('base'));
+    await registry.register(b2, manifest('v2', b2, 'v1'), ctx('fine-tuned'));
+    await registry.transition('v2', 'SHADOW', ctx('gate passed'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('promotes a shadowed challenger whose scores and alert rate stay in bounds once the period passed', async () => {
+    expect(await lifecycle.refreshShadows()).toEqual(['v2']);
+    const rows = shadowDay((u) => u);
+    // Nothing is decided before the shadow period has passed in event time.
+    expect(await lifecycle.observeScores(rows.slice(0, 1000))).toEqual([]);
+    const decisions = await lifecycle.observeScores(rows.slice(1000));
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({ version: 'v2', stage: 'PRODUCTION' });
+    expect(await registry.productionVersion()).toBe('v2');
+    expect(await registry.stageOf('v1')).toBe('RETIRED');
+    expect(publisher.events.map((e) => `${e.model_version}:${e.stage}`)).toEqual([
+      'v2:PRODUCTION',
+      'v1:RETIRED',
+    ]);
+    const promoted = publisher.events[0];
+    expect(promoted?.previous_version).toBe('v1');
+    expect(promoted?.event_time).toBe(T0 + 24 * 60 * 60_000);
+    expect(promoted?.metrics.shadow_score_psi).toBeLessThan(0.05);
+    expect(promoted?.artifact_uri).toBe(registry.artifactUri('v2'));
+  });
+
+  it('rejects a challenger that would flood the analysts with alerts', async () => {
+    await lifecycle.refreshShadows();
+    // Squashed towards 1: ~60 % of the challenger's scores pass its 0.98 threshold.
+    const decisions = await lifecycle.observeScores(shadowDay((u) => 0.97 + 0.03 * u));
+    expect(decisions[0]).toMatchObject({ version: 'v2', stage: 'REJECTED' });
+    expect(decisions[0]?.reason).toMatch(/alert rate/);
+    expect(await registry.productionVersion()).toBe('v1');
+    expect(publisher.events.map((e) => `${e.model_version}:${e.stage}`)).toEqual(['v2:REJECTED']);
+    expect(publisher.events[0]?.metrics.shadow_alert_rate).toBeGreaterThan(0.5);
+  });
+
+  it('rolls production back when a scorer refuses to load it', async () => {
+    await lifecycle.promote('v2', ctx('manual'));
+    publisher.events.length = 0;
+    const refused: ModelDeployment = {
+      deployment_id: 'r-1',
+      kind: 'LOAD_REFUSED',
+      model_version: 'v2',
+      stage: 'PRODUCTION',
+      previous_version: null,
+      parent_version: null,
+      artifact_uri: registry.artifactUri('v2'),
+      sha256: 'x',
+      request_id: null,
+      reason: 'checksum mismatch',
+      metrics: {},
+      instance_id: 'scorer-1',
+      event_time: T0 + 5 * HOUR,
+    };
+    const decisions = await lifecycle.onDeploymentEvents([
+      refused,
+      { ...refused, deployment_id: 'r-2', instance_id: 'scorer-2' },
+    ]);
+    expect(decisions).toHaveLength(1);
+    expect(await registry.productionVersion()).toBe('v1');
+    expect(await registry.stageOf('v2')).toBe('REJECTED');
+    expect(publisher.events.map((e) => `${e.model_version}:${e.stage}:${e.previous_version ?? '-'}`)).toEqual(
+      ['v1:PRODUCTION:v2', 'v2:REJECTED:-'],
+    );
+    expect(publisher.events[0]?.event_time).toBe(T0 + 5 * HOUR);
+    const audit = await registry.store.readAudit();
+    expect(audit[audit.length - 1]?.reason).toContain('scorer-1 refused v2');
+  });
+
+  it("rolls back on an operator's request, keeping the rolled-back model re-promotable", async () => {
+    await lifecycle.promote('v2', ctx('manual'));
+    await lifecycle.rollback(ctx('operator: AP dropped'));
+    expect(await registry.productionVersion()).toBe('v1');
+    expect(await registry.stageOf('v2')).toBe('RETIRED');
+    await lifecycle.promote('v2', ctx('operator: try again'));
+    expect(await registry.productionVersion()).toBe('v2');
+  });
+});

@@ -1,0 +1,261 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RetrainRequest } from '@fraudstream/contracts';
+import { averagePrecision } from '@fraudstream/drift';
+import { readMlpOnnx } from '@fraudstream/model';
+import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { trainBaseModel } from './base-training';
+import { FineTuneJob } from './fine-tune.job';
+import { joinMatureLabels, type ScoredTransaction } from './mature-labels';
+import { MlpNetwork } from './mlp.network';
+import { initTfjsWasm } from './tfjs-wasm.backend';
+import {
+  ArrayDataSource,
+  DAY,
+  RecordingPublisher,
+  T0,
+  TEST_FEATURES,
+  TEST_FEATURE_SET,
+  syntheticStream,
+  testSettings,
+  type Regime,
+} from './training.test-fixtures';
+import { toTrainingMatrix } from './training-rows';
+import type { TrainingSettings } from './training.settings';
+
+const oldUntil10 = (d: number): Regime => (d < 10 ? 'old' : 'new');
+
+/** A registry whose v1 (trained on the old regime, days 0-9) is in production. */
+async function registryWithChampion(root: string, settings: TrainingSettings): Promise<ModelRegistry> {
+  const registry = new ModelRegistry(new FileSystemModelStore(root));
+  const history = syntheticStream({ fromDay: 0, days: 10, rowsPerDay: 600, regime: () => 'old', seed: 1 });
+  const asOf = T0 + 12 * DAY;
+  const { rows } = joinMatureLabels(
+    history.scores,
+    history.labels,
+    { chargebackWindowMs: settings.chargebackWindowMs, asOf },
+    TEST_FEATURE_SET,
+  );
+  const base = await trainBaseModel({
+    rows,
+    asOf,
+    version: 'v1',
+    featureNames: TEST_FEATURES,
+    featureSetVersion: TEST_FEATURE_SET,
+    thresholdPolicy: { kind: 'daily-capacity', value: 30 },
+    codeRevision: 'test',
+    settings,
+  });
+  const ctx = { actor: 'test', reason: 'base', eventTime: asOf };
+  await registry.register(base.onnx, base.manifest, ctx);
+  await registry.transition('v1', 'PRODUCTION', ctx);
+  return registry;
+}
+
+function request(overrides: Partial<RetrainRequest> = {}): RetrainRequest {
+  return {
+    request_id: 'req-1',
+    model_version: 'v1',
+    trigger: 'PERFORMANCE_DRIFT',
+    reason: 'AP fell',
+    severity: 'HIGH',
+    drift_event_id: 'drift-1',
+    window_start: T0 + 10 * DAY,
+    window_end: T0 + 16 * DAY,
+    event_time: T0 + 18 * DAY,
+    ...overrides,
+  };
+}
+
+function apOn(network: MlpNetwork, scores: readonly ScoredTransaction[], labels: Set<string>): number {
+  const rows = scores.map((s) => ({
+    transactionId: s.transaction_id,
+    cardId: s.card_id,
+    eventTime: s.event_time,
+    features: s.features,
+    isFraud: labels.has(s.transaction_id),
+  }));
+  const m = toTrainingMatrix(rows, TEST_FEATURES.length);
+  return averagePrecision(
+    network.predict(m.x, m.rows),
+    rows.map((r) => r.isFraud),
+  );
+}
+
+describe(FineTuneJob.name, () => {
+  let root: string;
+  let registry: ModelRegistry;
+  let publisher: RecordingPublisher;
+  const settings = testSettings();
+  const window = syntheticStream({ fromDay: 0, days: 16, rowsPerDay: 1000, regime: oldUntil10, seed: 2 });
+
+  const job = (source = new ArrayDataSource(window.scores, window.labels), s = settings) =>
+    new FineTuneJob({
+      registry,
+      source,
+      publisher,
+      settings: s,
+      actor: 'trainer:test',
+      codeRevision: 'rev-test',
+      featureSetVersion: TEST_FEATURE_SET,
+      featureNames: TEST_FEATURES,
+    });
+
+  beforeAll(() => initTfjsWasm());
+  beforeEach(async () => {
+    root = mkdtempSync(join(tmpdir(), 'fine-tune-'));
+    registry = await registryWithChampion(root, settings);
+    publisher = new RecordingPublisher();
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('fine-tuned on a drifted window, beats the champion on the new regime and goes to shadow', async () => {
+    const outcome = await job().run(request());
+    expect(outcome.status, outcome.reason).toBe('SHADOW');
+    expect(outcome.version).toBe('v2');
+    expect(await registry.stageOf('v2')).toBe('SHADOW');
+    expect(await registry.productionVersion()).toBe('v1');
+
+    // On fresh data of the new regime (not seen by training or the gate) the challenger ranks better.
+    const fresh = syntheticStream({ fromDay: 16, days: 2, rowsPerDay: 600, regime: () => 'new', seed: 99 });
+    const frauds = new Set(fresh.labels.map((l) => l.transaction_id));
+    const challenger = MlpNetwork.fromWeights(readMlpOnnx((await registry.readVerified('v2')).onnx));
+    const champion = MlpNetwork.fromWeights(readMlpOnnx((await registry.readVerified('v1')).onnx));
+    const challengerAp = apOn(challenger, fresh.scores, frauds);
+    const championAp = apOn(champion, fresh.scores, frauds);
+    expect(challengerAp).toBeGreaterThan(championAp + 0.15);
+    challenger.dispose();
+    champion.dispose();
+
+    const manifest = await registry.readManifest('v2');
+    expect(manifest.parent_version).toBe('v1');
+    expect(manifest.code_revision).toBe('rev-test');
+    expect(manifest.training).toMatchObject({
+      request_id: 'req-1',
+      drift_event_id: 'drift-1',
+      window_start: T0 + 10 * DAY,
+      window_end: T0 + 16 * DAY,
+      warm_start: true,
+    });
+    expect(manifest.training.replay_rows).toBeGreaterThan(0);
+    expect(manifest.metrics.champion?.average_precision).toBeLessThan(
+      manifest.metrics.validation.average_precision,
+    );
+    expect(manifest.metrics.gate?.challenger_average_precision).toBe(
+      manifest.metrics.validation.average_precision,
+    );
+
+    expect(publisher.events).toHaveLength(1);
+    const event = publisher.events[0];
+    expect(event).toMatchObject({
+      kind: 'STAGE_CHANGE',
+      stage: 'SHADOW',
+      model_version: 'v2',
+      parent_version: 'v1',
+      request_id: 'req-1',
+      sha256: manifest.onnx.sha256,
+      artifact_uri: registry.artifactUri('v2'),
+    });
+    expect(event?.metrics.challenger_average_precision).toBe(manifest.metrics.validation.average_precision);
+    expect(event?.metrics.champion_average_precision).toBe(manifest.metrics.champion?.average_precision);
+  });
+
+  it('is deterministic for a seed', async () => {
+    await job().run(request());
+    const root2 = mkdtempSync(join(tmpdir(), 'fine-tune-'));
+    try {
+      registry = await registryWithChampion(root2, settings);
+      await job().run(request());
+      const a = await new FileSystemModelStore(root).readVerified('v2');
+      const b = await registry.readVerified('v2');
+      expect(b.manifest.onnx.sha256).toBe(a.manifest.onnx.sha256);
+    } finally {
+      rmSync(root2, { recursive: true, force: true });
+    }
+  });
+
+  it('does not promote a challenger that is worse than the champion', async () => {
+    // The window's training days carry no signal (labels are coin flips); the hold-out day is clean.
+    const noisy = syntheticStream({
+      fromDay: 0,
+      days: 16,
+      rowsPerDay: 600,
+      regime: () => 'old',
+      seed: 3,
+      noiseLabels: (d) => d >= 10 && d < 15,
+    });
+    const outcome = await job(new ArrayDataSource(noisy.scores, noisy.labels), {
+      ...settings,
+      replayRatio: 0,
+      fineTuneLearningRate: 0.02,
+    }).run(request());
+    expect(outcome.status, outcome.reason).toBe('REJECTED');
+    expect(outcome.metrics.challenger_average_precision).toBeLessThan(
+      outcome.metrics.champion_average_precision ?? 0,
+    );
+    expect(await registry.stageOf('v2')).toBe('REJECTED');
+    expect(await registry.productionVersion()).toBe('v1');
+    expect(publisher.events.map((e) => e.stage)).toEqual(['REJECTED']);
+  });
+
+  it('runs a request id once', async () => {
+    await job().run(request());
+    const again = await job().run(request());
+    expect(again.status).toBe('DUPLICATE');
+    expect(await registry.store.listVersions()).toEqual(['v1', 'v2']);
+    expect(publisher.events).toHaveLength(1);
+  });
+
+  describe('bad input fails the job with a reason, a JOB_FAILED event, and nothing deployed', () => {
+    const expectFailed = async (
+      outcomeReason: string,
+      run: Promise<{ status: string; failure: string | null; reason: string }>,
+    ) => {
+      const outcome = await run;
+      expect(outcome.status).toBe('FAILED');
+      expect(outcome.failure, outcome.reason).toBe(outcomeReason);
+      expect(await registry.store.listVersions()).toEqual(['v1']);
+      expect(await registry.productionVersion()).toBe('v1');
+      expect(publisher.events).toHaveLength(1);
+      expect(publisher.events[0]).toMatchObject({
+        kind: 'JOB_FAILED',
+        model_version: 'v1',
+        request_id: 'req-1',
+      });
+      expect(publisher.events[0]?.reason).toContain(outcomeReason);
+      const audit = await registry.entriesForRequest('req-1');
+      expect(audit.map((e) => e.action)).toEqual(['JOB_FAILED']);
+    };
+
+    it('a too-small window', async () => {
+      await expectFailed(
+        'WINDOW_TOO_SMALL',
+        job().run(request({ window_start: T0 + 15 * DAY + 12 * 3_600_000, window_end: T0 + 16 * DAY })),
+      );
+    });
+
+    it('one-class data', async () => {
+      await expectFailed('ONE_CLASS', job(new ArrayDataSource(window.scores, [])).run(request()));
+    });
+
+    it('NaN features', async () => {
+      const scores = window.scores.map((s, i) =>
+        i === window.scores.length - 100 ? { ...s, features: [Number.NaN, 0, 0, 0] } : s,
+      );
+      await expectFailed(
+        'NON_FINITE_FEATURES',
+        job(new ArrayDataSource(scores, window.labels)).run(request()),
+      );
+    });
+
+    it('a missing parent artifact', async () => {
+      const outcome = await job().run(request({ model_version: 'v7' }));
+      expect(outcome).toMatchObject({ status: 'FAILED', failure: 'PARENT_MISSING' });
+      expect(outcome.reason).toContain('v7');
+      expect(publisher.events.map((e) => [e.kind, e.model_version])).toEqual([['JOB_FAILED', 'v7']]);
+      expect(await registry.store.listVersions()).toEqual(['v1']);
+    });
+  });
+});

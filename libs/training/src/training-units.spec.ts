@@ -1,0 +1,168 @@
+import type { Label } from '@fraudstream/contracts';
+import { describe, expect, it } from 'vitest';
+import { sampleReplay, splitWindow } from './data-split';
+import { joinMatureLabels, type ScoredTransaction } from './mature-labels';
+import { decideGate } from './model-gate';
+import { selectThreshold } from './threshold';
+import type { TrainingRow } from './training-rows';
+
+const DAY = 86_400_000;
+
+describe(selectThreshold.name, () => {
+  const scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05];
+  const labels = [1, 1, 0, 1, 0, 0, 0, 0, 0, 0];
+  const times = [0, DAY / 2, DAY, DAY + 1, 2 * DAY - 1, 0, 0, 0, 0, 2 * DAY];
+
+  it('alerts on about capacity x days rows: 2 a day over 2 days → the 4 highest', () => {
+    const t = selectThreshold(scores, labels, times, { kind: 'daily-capacity', value: 2 });
+    expect(t).toBeCloseTo(0.55, 10); // halfway between the 4th (0.6) and 5th (0.5) scores
+    expect(scores.filter((s) => s >= t)).toHaveLength(4);
+  });
+
+  it('picks the lowest threshold reaching the target precision', () => {
+    // Precision at k = 1..4: 1, 1, 2/3, 3/4; target 0.75 is reached at k = 4 (the largest such k).
+    expect(selectThreshold(scores, labels, times, { kind: 'target-precision', value: 0.75 })).toBeCloseTo(
+      0.55,
+      10,
+    );
+    expect(selectThreshold(scores, labels, times, { kind: 'target-precision', value: 1 })).toBeCloseTo(
+      0.75,
+      10,
+    );
+  });
+});
+
+describe(joinMatureLabels.name, () => {
+  const score = (id: string, t: number, extra: Partial<ScoredTransaction> = {}): ScoredTransaction => ({
+    transaction_id: id,
+    card_id: 'c',
+    event_time: t,
+    features: [1],
+    feature_set_version: 'fs',
+    role: 'CHAMPION',
+    model_version: 'v1',
+    ...extra,
+  });
+  const label = (id: string, fraud: boolean, known: number): Label => ({
+    transaction_id: id,
+    card_id: 'c',
+    terminal_id: 't',
+    is_fraud: fraud,
+    source: 'CHARGEBACK',
+    transaction_time: 0,
+    event_time: known,
+  });
+
+  it('keeps confirmed labels and matured negatives, drops immature, duplicate, shadow and foreign rows', () => {
+    const asOf = 10 * DAY;
+    const { rows, stats } = joinMatureLabels(
+      [
+        score('fraud-known', 9 * DAY),
+        score('fraud-later', 1 * DAY),
+        score('old-unlabelled', 2 * DAY),
+        score('recent-unlabelled', 9 * DAY),
+        score('analyst-genuine', 9 * DAY),
+        score('old-unlabelled', 2 * DAY),
+        score('shadow', 2 * DAY, { role: 'CHALLENGER' }),
+        score('other-fs', 2 * DAY, { feature_set_version: 'fs-0' }),
+      ],
+      [
+        label('fraud-known', true, 9.5 * DAY),
+        label('fraud-later', true, 11 * DAY),
+        label('analyst-genuine', false, 9.2 * DAY),
+      ],
+      { chargebackWindowMs: 7 * DAY, asOf },
+      'fs',
+    );
+    expect(rows.map((r) => [r.transactionId, r.isFraud])).toEqual([
+      ['fraud-known', true],
+      // Its chargeback arrives after asOf; at asOf it is a matured negative, as the bank knew it then.
+      ['fraud-later', false],
+      ['old-unlabelled', false],
+      ['analyst-genuine', false],
+    ]);
+    expect(stats).toEqual({
+      scoreRows: 7,
+      duplicates: 1,
+      otherFeatureSet: 1,
+      immature: 1,
+      positives: 1,
+      negatives: 3,
+    });
+  });
+});
+
+describe(splitWindow.name, () => {
+  it('holds out the newest mature day, split by card, and keeps older rows for replay', () => {
+    const rows: TrainingRow[] = [];
+    for (let d = 0; d < 10; d++)
+      for (let c = 0; c < 20; c++)
+        rows.push({
+          transactionId: `${d}-${c}`,
+          cardId: `card-${c}`,
+          eventTime: d * DAY + 1,
+          features: [0],
+          isFraud: false,
+        });
+    // Window days 3..9, mature until day 8: hold-out is day 7.
+    const split = splitWindow(rows, { start: 3 * DAY, end: 10 * DAY }, 8 * DAY, DAY);
+    expect(split.older).toHaveLength(60);
+    expect(split.validation.length + split.test.length).toBe(20);
+    expect(
+      new Set(split.validation.map((r) => r.cardId)).isDisjointFrom(new Set(split.test.map((r) => r.cardId))),
+    ).toBe(true);
+    expect(split.train.every((r) => r.eventTime < 7 * DAY || r.eventTime >= 8 * DAY)).toBe(true);
+    expect(split.train).toHaveLength(120);
+  });
+});
+
+describe(sampleReplay.name, () => {
+  it('keeps the class ratio and is deterministic', () => {
+    const older = Array.from({ length: 1000 }, (_, i) => ({
+      transactionId: String(i),
+      cardId: 'c',
+      eventTime: i,
+      features: [i],
+      isFraud: i % 10 === 0,
+    }));
+    const a = sampleReplay(older, 200, 7);
+    expect(a).toHaveLength(200);
+    expect(a.filter((r) => r.isFraud)).toHaveLength(20);
+    expect(sampleReplay(older, 200, 7)).toEqual(a);
+    expect(new Set(a.map((r) => r.transactionId)).size).toBe(200);
+  });
+});
+
+describe(decideGate.name, () => {
+  const metrics = (ap: number, auc: number, cp: number) => ({
+    rows: 1000,
+    positives: 40,
+    average_precision: ap,
+    roc_auc: auc,
+    recall_at_threshold: 0.5,
+    precision_at_threshold: 0.5,
+    card_precision_at_k: cp,
+    k: 100,
+  });
+  const config = {
+    minAveragePrecisionGain: 0.02,
+    maxRocAucDrop: 0.01,
+    maxCardPrecisionDrop: 0.05,
+    minPositives: 5,
+  };
+
+  it('promotes only a challenger that wins by the margin without regressing elsewhere', () => {
+    expect(decideGate(metrics(0.62, 0.9, 0.3), metrics(0.6, 0.9, 0.3), config).passed).toBe(true);
+    expect(decideGate(metrics(0.61, 0.9, 0.3), metrics(0.6, 0.9, 0.3), config).passed).toBe(false);
+    expect(decideGate(metrics(0.5, 0.9, 0.3), metrics(0.6, 0.9, 0.3), config).reason).toMatch(/AP 0.5000/);
+    expect(decideGate(metrics(0.7, 0.85, 0.3), metrics(0.6, 0.9, 0.3), config).reason).toMatch(
+      /ROC-AUC fell/,
+    );
+    expect(decideGate(metrics(0.7, 0.9, 0.2), metrics(0.6, 0.9, 0.3), config).reason).toMatch(
+      /card precision/,
+    );
+    const decision = decideGate(metrics(0.7, 0.9, 0.3), metrics(0.6, 0.9, 0.3), config);
+    expect(decision.metrics.average_precision_gain).toBeCloseTo(0.1, 12);
+    expect(decision.metrics.champion_average_precision).toBe(0.6);
+  });
+});

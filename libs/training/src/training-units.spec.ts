@@ -108,9 +108,9 @@ describe(splitWindow.name, () => {
     const split = splitWindow(rows, { start: 3 * DAY, end: 10 * DAY }, 8 * DAY, DAY);
     expect(split.older).toHaveLength(60);
     expect(split.validation.length + split.test.length).toBe(20);
-    expect(
-      new Set(split.validation.map((r) => r.cardId)).isDisjointFrom(new Set(split.test.map((r) => r.cardId))),
-    ).toBe(true);
+    const validationCards = new Set(split.validation.map((r) => r.cardId));
+    expect(split.validation.length).toBeGreaterThan(0);
+    expect(split.test.some((r) => validationCards.has(r.cardId))).toBe(false);
     expect(split.train.every((r) => r.eventTime < 7 * DAY || r.eventTime >= 8 * DAY)).toBe(true);
     expect(split.train).toHaveLength(120);
   });

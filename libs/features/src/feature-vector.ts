@@ -1,5 +1,5 @@
 import type { Transaction } from '@fraudstream/contracts';
-import { FEATURE_COUNT, isNight, isWeekend } from './feature-set';
+import { FEATURE_COUNT } from './feature-set';
 
 /** Window aggregates of one card before a transaction: counts and amount sums in cents. */
 export interface CardAggregates {
@@ -20,6 +20,12 @@ export interface TerminalAggregates {
   count30d: number;
   frauds30d: number;
 }
+
+// Inlined rather than imported (a CommonJS import is a getter call per access, per transaction):
+// the same definitions as isNight/isWeekend in feature-set.ts, which the spec checks against these.
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+const SIZE = FEATURE_COUNT;
 
 function mean(cents: number, count: number): number {
   return count > 0 ? cents / count / 100 : 0;
@@ -45,11 +51,14 @@ export function assembleFeatureVector(
   const mean1d = mean(card.cents1d, card.count1d);
   const mean7d = mean(card.cents7d, card.count7d);
   const mean30d = mean(card.cents30d, card.count30d);
-  const vector = new Array<number>(FEATURE_COUNT);
+  const t = tx.event_time;
+  const hourOfDay = Math.floor(t / HOUR_MS) % 24;
+  const dayOfWeek = (Math.floor(t / DAY_MS) + 4) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
+  const vector = new Array<number>(SIZE);
   vector[0] = tx.amount;
   vector[1] = Math.log1p(Math.max(0, tx.amount));
-  vector[2] = isNight(tx.event_time) ? 1 : 0;
-  vector[3] = isWeekend(tx.event_time) ? 1 : 0;
+  vector[2] = hourOfDay < 6 ? 1 : 0;
+  vector[3] = dayOfWeek === 0 || dayOfWeek === 6 ? 1 : 0;
   vector[4] = tx.channel === 'CARD_NOT_PRESENT' ? 1 : 0;
   vector[5] = card.count1d;
   vector[6] = mean1d;

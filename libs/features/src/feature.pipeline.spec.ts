@@ -1,6 +1,16 @@
 import type { Label, Transaction } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, FEATURE_COUNT, FEATURE_NAMES, HOUR_MS, featureIndex, type FeatureName } from './feature-set';
+import {
+  DAY_MS,
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  HOUR_MS,
+  featureIndex,
+  isNight,
+  isWeekend,
+  type FeatureName,
+} from './feature-set';
+import { assembleFeatureVector } from './feature-vector';
 import { FeaturePipeline } from './feature.pipeline';
 import { MemoryFeatureStore } from './memory-feature.store';
 import { computeFeaturesOffline } from './offline-features';
@@ -124,6 +134,18 @@ describe(FeaturePipeline.name, () => {
     expect(f(vd, 'card_mean_amount_30d')).toBeCloseTo(140 / 3, 12);
     expect(f(vd, 'log_amount')).toBeCloseTo(Math.log(8.5), 12);
     expect(FEATURE_NAMES[0]).toBe('amount');
+  });
+
+  it('sets the night and weekend flags as isNight/isWeekend define them, hour by hour over two weeks', () => {
+    const empty = { count1d: 0, cents1d: 0, count7d: 0, cents7d: 0, count30d: 0, cents30d: 0 };
+    const noFrauds = { count1d: 0, frauds1d: 0, count7d: 0, frauds7d: 0, count30d: 0, frauds30d: 0 };
+    for (let h = 0; h < 14 * 24; h++) {
+      const t = T0 + h * HOUR_MS + 1234;
+      const v = assembleFeatureVector(tx('n', 'c', 'm', 1, t), empty, noFrauds);
+      expect([f(v, 'is_night'), f(v, 'is_weekend')]).toEqual([isNight(t) ? 1 : 0, isWeekend(t) ? 1 : 0]);
+    }
+    expect(isWeekend(Date.UTC(2026, 0, 10))).toBe(true);
+    expect(isWeekend(Date.UTC(2026, 0, 9))).toBe(false);
   });
 
   it('uses a fraud label only from its event time on (no leakage of late labels)', async () => {

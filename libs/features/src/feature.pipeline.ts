@@ -1,9 +1,8 @@
 import type { Label, Transaction } from '@fraudstream/contracts';
-import { amountCents } from './feature-set';
 import type { FeatureStore } from './feature-store.types';
 import { assembleFeatureVector, type CardAggregates, type TerminalAggregates } from './feature-vector';
 import { MemoryFeatureStore } from './memory-feature.store';
-import type { WindowCounters, WindowSums } from './window-counters';
+import type { WindowCounters } from './window-counters';
 
 const PIPELINE_SNAPSHOT_MAGIC = 'fraudstream-feature-pipeline';
 
@@ -24,7 +23,7 @@ function byEventTime(a: Label, b: Label): number {
 export class FeaturePipeline {
   private pending: Label[] = [];
   private pendingSorted = true;
-  private readonly sums: WindowSums = { a: 0, b: 0 };
+  private readonly windows = new Float64Array(6);
   private readonly cardAgg: CardAggregates = {
     count1d: 0,
     cents1d: 0,
@@ -103,7 +102,7 @@ export class FeaturePipeline {
       this.readCard(session.card(tx.card_id), t);
       this.readTerminal(session.terminal(tx.terminal_id), t);
       out[i] = assembleFeatureVector(tx, this.cardAgg, this.terminalAgg);
-      session.addCardTransaction(tx.card_id, t, amountCents(tx.amount));
+      session.addCardTransaction(tx.card_id, t, Math.round(tx.amount * 100)); // amountCents, inlined
       session.addTerminalTransaction(tx.terminal_id, t);
     }
     await session.commit();
@@ -157,31 +156,25 @@ export class FeaturePipeline {
   }
 
   private readCard(counters: WindowCounters, t: number): void {
+    const w = counters.windows(t, this.windows);
     const agg = this.cardAgg;
-    const s = this.sums;
-    counters.lastDayByHour(t, s);
-    agg.count1d = s.a;
-    agg.cents1d = s.b;
-    counters.lastDays(t, 7, s);
-    agg.count7d = s.a;
-    agg.cents7d = s.b;
-    counters.lastDays(t, 30, s);
-    agg.count30d = s.a;
-    agg.cents30d = s.b;
+    agg.count1d = w[0] as number;
+    agg.cents1d = w[1] as number;
+    agg.count7d = w[2] as number;
+    agg.cents7d = w[3] as number;
+    agg.count30d = w[4] as number;
+    agg.cents30d = w[5] as number;
   }
 
   private readTerminal(counters: WindowCounters, t: number): void {
+    const w = counters.windows(t, this.windows);
     const agg = this.terminalAgg;
-    const s = this.sums;
-    counters.lastDayByHour(t, s);
-    agg.count1d = s.a;
-    agg.frauds1d = s.b;
-    counters.lastDays(t, 7, s);
-    agg.count7d = s.a;
-    agg.frauds7d = s.b;
-    counters.lastDays(t, 30, s);
-    agg.count30d = s.a;
-    agg.frauds30d = s.b;
+    agg.count1d = w[0] as number;
+    agg.frauds1d = w[1] as number;
+    agg.count7d = w[2] as number;
+    agg.frauds7d = w[3] as number;
+    agg.count30d = w[4] as number;
+    agg.frauds30d = w[5] as number;
   }
 }
 

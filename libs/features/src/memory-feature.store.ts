@@ -45,21 +45,34 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
     return Promise.resolve();
   }
 
+  // The pipeline reads an entity, then counts the transaction on it: remember the last one of each
+  // kind so that is one map lookup, not two.
+  private lastCardId: string | null = null;
+  private lastCard: WindowCounters | null = null;
+  private lastTerminalId: string | null = null;
+  private lastTerminal: WindowCounters | null = null;
+
   card(id: string): WindowCounters {
+    if (id === this.lastCardId && this.lastCard) return this.lastCard;
     let counters = this.cards.get(id);
     if (!counters) {
       counters = new WindowCounters();
       this.cards.set(id, counters);
     }
+    this.lastCardId = id;
+    this.lastCard = counters;
     return counters;
   }
 
   terminal(id: string): WindowCounters {
+    if (id === this.lastTerminalId && this.lastTerminal) return this.lastTerminal;
     let counters = this.terminals.get(id);
     if (!counters) {
       counters = new WindowCounters();
       this.terminals.set(id, counters);
     }
+    this.lastTerminalId = id;
+    this.lastTerminal = counters;
     return counters;
   }
 
@@ -140,6 +153,10 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
     this.cards.clear();
     this.terminals.clear();
     this.labelled.clear();
+    this.lastCardId = null;
+    this.lastCard = null;
+    this.lastTerminalId = null;
+    this.lastTerminal = null;
     for (const entry of header.cards) this.cards.set(entry.id, read(entry));
     for (const entry of header.terminals) this.terminals.set(entry.id, read(entry));
     this.newestLabelDay = -1;

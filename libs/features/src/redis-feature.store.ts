@@ -5,7 +5,52 @@ import { APPLIED_DAY, APPLIED_HOUR, WindowCounters } from './window-counters';
 
 /** Wall-clock expiry of a day's set of labelled transaction ids (a duplicate label older than that is moot). */
 const LABEL_SET_TTL_SECONDS = 40 * 24 * 3600;
-const FIELD = /^([hd])(\d+)([ab])$/;
+
+/** Returns HGETALL of every key, in one round trip and one command (no per-key client overhead). */
+const LOAD_SCRIPT = `
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
+return out
+`;
+
+/**
+ * Applies a batch to every key it touched in one call. For KEYS[i], ARGV holds: the number of
+ * (field, delta) pairs, the number of stale fields, the pairs, then the stale fields: HINCRBY each
+ * pair, then HDEL the fields that fell out of the rings.
+ */
+const APPLY_SCRIPT = `
+local a = 1
+for _, key in ipairs(KEYS) do
+  local pairs = tonumber(ARGV[a])
+  local stale = tonumber(ARGV[a + 1])
+  a = a + 2
+  for i = 1, pairs do
+    redis.call('HINCRBY', key, ARGV[a], ARGV[a + 1])
+    a = a + 2
+  end
+  if stale > 0 then
+    redis.call('HDEL', key, unpack(ARGV, a, a + stale - 1))
+    a = a + stale
+  end
+end
+return #KEYS
+`;
+
+/** A bucket field, `h<hour>a` / `d<day>b`: kind, absolute index and channel, or null for a foreign field. */
+function parseField(field: string): { hourly: boolean; index: number; channelA: boolean } | null {
+  const kind = field.charCodeAt(0);
+  const channel = field.charCodeAt(field.length - 1);
+  if ((kind !== 104 && kind !== 100) || (channel !== 97 && channel !== 98) || field.length < 3) return null;
+  const index = Number(field.slice(1, -1));
+  if (!Number.isInteger(index)) return null;
+  return { hourly: kind === 104, index, channelA: channel === 97 };
+}
+
+/** The scripts, as commands ioredis defines (EVALSHA, falling back to EVAL once per connection). */
+interface ScriptCommands {
+  featuresLoad(keyCount: number, ...keys: string[]): Promise<string[][]>;
+  featuresApply(keyCount: number, ...keysAndArgs: (string | number)[]): Promise<number>;
+}
 
 export interface RedisFeatureStoreOptions {
   /** Prefix of every key, e.g. one per feature set version or per test. */
@@ -15,9 +60,11 @@ export interface RedisFeatureStoreOptions {
 /**
  * Feature state in Redis, for many scorer replicas. Each card and terminal is a hash whose fields
  * are its non-empty buckets (`h<hour>a|b`, `d<day>a|b`, absolute indices): at most 108 small fields,
- * about 2-3 KB of Redis memory per entity. A batch is one pipelined HGETALL round trip to load and
- * one MULTI of HINCRBYs to persist: increments, not overwrites, so replicas sharing a terminal do
- * not lose each other's counts. Buckets that fell out of the rings are deleted when the entity is
+ * about 400 bytes of Redis memory per card. A batch is two round trips: one script that returns the
+ * HGETALL of every touched key, and one MULTI with a script that applies the increments (HINCRBY,
+ * then HDEL of stale buckets) to every touched key: increments, not overwrites, so replicas sharing
+ * a terminal do not lose each other's counts. The scripts touch many keys, so the store needs one
+ * Redis (or a primary with replicas), not a Redis Cluster. Buckets that fell out of the rings are deleted when the entity is
  * next touched. Labelled transaction ids live in one set per transaction day (expires after 40 days).
  */
 export class RedisFeatureStore implements FeatureStore {
@@ -29,6 +76,11 @@ export class RedisFeatureStore implements FeatureStore {
     options: RedisFeatureStoreOptions = {},
   ) {
     this.prefix = options.keyPrefix ?? 'fs';
+    // EVALSHA, with a fallback to EVAL when the server does not have the script yet.
+    if (!('featuresLoad' in redis)) {
+      redis.defineCommand('featuresLoad', { lua: LOAD_SCRIPT });
+      redis.defineCommand('featuresApply', { lua: APPLY_SCRIPT });
+    }
   }
 
   static connect(url: string, options: RedisFeatureStoreOptions = {}): RedisFeatureStore {
@@ -47,21 +99,21 @@ export class RedisFeatureStore implements FeatureStore {
     return `${this.prefix}:l:${day}`;
   }
 
-  async begin(keys: FeatureBatchKeys): Promise<FeatureStateSession> {
-    const cardIds = [...keys.cardIds];
-    const terminalIds = [...keys.terminalIds];
+  async begin(batch: FeatureBatchKeys): Promise<FeatureStateSession> {
+    const cardIds = [...batch.cardIds];
+    const terminalIds = [...batch.terminalIds];
     const labelDays = new Map<number, string[]>();
-    for (const [id, time] of keys.fraudLabels) {
+    for (const [id, time] of batch.fraudLabels) {
       const day = Math.floor(time / DAY_MS);
       const ids = labelDays.get(day) ?? [];
       ids.push(id);
       labelDays.set(day, ids);
     }
+    const keys = [...cardIds.map((id) => this.cardKey(id)), ...terminalIds.map((id) => this.terminalKey(id))];
     const pipeline = this.redis.pipeline();
-    for (const id of cardIds) pipeline.hgetall(this.cardKey(id));
-    for (const id of terminalIds) pipeline.hgetall(this.terminalKey(id));
+    void (pipeline as unknown as ScriptCommands).featuresLoad(keys.length, ...keys);
     const days = [...labelDays];
-    for (const [day, ids] of days) pipeline.smismember(this.labelKey(day), ...ids);
+    for (const [day, ids] of days) void pipeline.smismember(this.labelKey(day), ...ids);
     const results = (await pipeline.exec()) ?? [];
     const reply = (i: number): unknown => {
       const entry = results[i];
@@ -70,9 +122,9 @@ export class RedisFeatureStore implements FeatureStore {
       return entry[1];
     };
     const session = new RedisStateSession(this);
-    let i = 0;
-    for (const id of cardIds) session.load(this.cardKey(id), reply(i++) as Record<string, string>);
-    for (const id of terminalIds) session.load(this.terminalKey(id), reply(i++) as Record<string, string>);
+    const hashes = reply(0) as string[][];
+    keys.forEach((key, k) => session.load(key, hashes[k] ?? []));
+    let i = 1;
     for (const [, ids] of days) {
       const flags = reply(i++) as number[];
       ids.forEach((id, k) => {
@@ -106,24 +158,27 @@ class RedisStateSession implements FeatureStateSession {
 
   constructor(private readonly store: RedisFeatureStore) {}
 
-  load(key: string, hash: Record<string, string>): void {
-    const parsed: { kind: string; index: number; channel: string; value: number }[] = [];
-    for (const [field, value] of Object.entries(hash)) {
-      const m = FIELD.exec(field);
-      if (!m) continue;
-      parsed.push({ kind: m[1] ?? '', index: Number(m[2]), channel: m[3] ?? '', value: Number(value) });
+  /** Loads an entity from its HGETALL reply, a flat [field, value, field, value, ...] list. */
+  load(key: string, flat: readonly string[]): void {
+    const parsed: { hourly: boolean; index: number; channelA: boolean; value: number }[] = [];
+    const fields: string[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const field = flat[i] ?? '';
+      fields.push(field);
+      const p = parseField(field);
+      if (p) parsed.push({ ...p, value: Number(flat[i + 1]) });
     }
     // Ascending order lets the rings advance as they would have in memory.
     parsed.sort((x, y) => x.index - y.index);
     const counters = new WindowCounters();
     for (const p of parsed) {
-      const a = p.channel === 'a' ? p.value : 0;
-      const b = p.channel === 'b' ? p.value : 0;
-      if (p.kind === 'h') counters.addHour(p.index, a, b);
+      const a = p.channelA ? p.value : 0;
+      const b = p.channelA ? 0 : p.value;
+      if (p.hourly) counters.addHour(p.index, a, b);
       else counters.addDay(p.index, a, b);
     }
     this.counters.set(key, counters);
-    this.fields.set(key, Object.keys(hash));
+    this.fields.set(key, fields);
   }
 
   card(id: string): WindowCounters {
@@ -154,18 +209,24 @@ class RedisStateSession implements FeatureStateSession {
 
   async commit(): Promise<void> {
     if (this.deltas.size === 0 && this.newLabels.size === 0) return;
-    const multi = this.store.redis.multi();
+    const keys: string[] = [];
+    const args: (string | number)[] = [];
     for (const [key, fields] of this.deltas) {
-      for (const [field, delta] of fields) multi.hincrby(key, field, delta);
       const stale = this.staleFields(key);
-      if (stale.length > 0) multi.hdel(key, ...stale);
+      keys.push(key);
+      args.push(fields.size, stale.length);
+      for (const [field, delta] of fields) args.push(field, delta);
+      for (const field of stale) args.push(field);
     }
+    const pipeline = this.store.redis.multi();
+    if (keys.length > 0)
+      void (pipeline as unknown as ScriptCommands).featuresApply(keys.length, ...keys, ...args);
     for (const [day, ids] of this.newLabels) {
       const key = this.store.labelKey(day);
-      multi.sadd(key, ...ids);
-      multi.expire(key, LABEL_SET_TTL_SECONDS);
+      void pipeline.sadd(key, ...ids);
+      void pipeline.expire(key, LABEL_SET_TTL_SECONDS);
     }
-    const results = (await multi.exec()) ?? [];
+    const results = (await pipeline.exec()) ?? [];
     for (const [error] of results) if (error) throw error;
   }
 
@@ -206,12 +267,11 @@ class RedisStateSession implements FeatureStateSession {
     const counters = this.counters.get(key);
     if (!counters) return [];
     return (this.fields.get(key) ?? []).filter((field) => {
-      const m = FIELD.exec(field);
-      if (!m) return false;
-      const index = Number(m[2]);
-      return m[1] === 'h'
-        ? index <= counters.lastHour - HOUR_BUCKETS
-        : index <= counters.lastDay - DAY_BUCKETS;
+      const p = parseField(field);
+      if (!p) return false;
+      return p.hourly
+        ? p.index <= counters.lastHour - HOUR_BUCKETS
+        : p.index <= counters.lastDay - DAY_BUCKETS;
     });
   }
 }

@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, HOUR_MS } from './feature-set';
+import { DAY_BUCKETS, DAY_MS, HOUR_BUCKETS, HOUR_MS } from './feature-set';
 import { APPLIED_DAY, APPLIED_HOUR, WindowCounters } from './window-counters';
 
 describe(WindowCounters.name, () => {
+  it('uses the feature set bucket sizes', () => {
+    expect(WindowCounters.RING_SIZES).toEqual({
+      hourMs: HOUR_MS,
+      dayMs: DAY_MS,
+      hours: HOUR_BUCKETS,
+      days: DAY_BUCKETS,
+    });
+  });
+
   it('sums the 24 hourly and the last N daily buckets ending with the query time', () => {
     const c = new WindowCounters();
     const t = 1000 * DAY_MS + 5 * HOUR_MS;

@@ -1,4 +1,9 @@
-import { DAY_BUCKETS, DAY_MS, HOUR_BUCKETS, HOUR_MS } from './feature-set';
+// Local copies of feature-set's constants: compiled to CommonJS, an imported binding is a getter
+// call on every access, which the per-transaction loops below cannot afford. The spec checks both agree.
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+const HOUR_BUCKETS = 24;
+const DAY_BUCKETS = 30;
 
 /** Bit set by WindowCounters.add when the hourly (1) and the daily (2) ring took the increment. */
 export const APPLIED_HOUR = 1;
@@ -31,6 +36,12 @@ export class WindowCounters {
   constructor(readonly slots: Float64Array = new Float64Array(SLOTS)) {}
 
   static readonly SLOT_COUNT = SLOTS;
+  static readonly RING_SIZES = {
+    hourMs: HOUR_MS,
+    dayMs: DAY_MS,
+    hours: HOUR_BUCKETS,
+    days: DAY_BUCKETS,
+  } as const;
 
   /** Adds (a, b) to the buckets of `eventTime`; returns APPLIED_HOUR | APPLIED_DAY for the rings that took it. */
   add(eventTime: number, a: number, b: number): number {
@@ -106,6 +117,50 @@ export class WindowCounters {
     }
     out.a = a;
     out.b = b;
+    return out;
+  }
+
+  /**
+   * All three windows in one pass: out[0..5] = a and b over 24 hours, a and b over 7 days,
+   * a and b over 30 days, each ending with the bucket of `eventTime`.
+   */
+  windows(eventTime: number, out: Float64Array): Float64Array {
+    const slots = this.slots;
+    const hour = Math.floor(eventTime / HOUR_MS);
+    let a = 0;
+    let b = 0;
+    const lastHour = this.lastHour;
+    for (let h = Math.max(hour, lastHour) - HOUR_BUCKETS + 1, to = Math.min(hour, lastHour); h <= to; h++) {
+      const slot = h % HOUR_BUCKETS;
+      a += slots[HOUR_A + slot] as number;
+      b += slots[HOUR_B + slot] as number;
+    }
+    out[0] = a;
+    out[1] = b;
+    const day = Math.floor(eventTime / DAY_MS);
+    const lastDay = this.lastDay;
+    const to = Math.min(day, lastDay);
+    const from30 = Math.max(day, lastDay) - DAY_BUCKETS + 1;
+    const from7 = Math.max(day - 6, from30);
+    let a30 = 0;
+    let b30 = 0;
+    a = 0;
+    b = 0;
+    for (let d = from30; d <= to; d++) {
+      const slot = d % DAY_BUCKETS;
+      const da = slots[DAY_A + slot] as number;
+      const db = slots[DAY_B + slot] as number;
+      a30 += da;
+      b30 += db;
+      if (d >= from7) {
+        a += da;
+        b += db;
+      }
+    }
+    out[2] = a;
+    out[3] = b;
+    out[4] = a30;
+    out[5] = b30;
     return out;
   }
 

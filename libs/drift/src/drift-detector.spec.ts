@@ -134,6 +134,36 @@ describe(DriftDetector.name, () => {
     expect(degraded.slice(1).every((e) => e.reasons.some((r) => r.includes('still open')))).toBe(true);
   });
 
+  it('flags a provisional performance drop at close from confirmed frauds, and retrains only at maturity', () => {
+    const detector = detectorWith();
+    const days = live(9, (d) => (d >= 4 ? { hiddenFraud: true } : {}));
+    const events: DriftEvent[] = [];
+    const requests: RetrainRequest[] = [];
+    for (const day of days) {
+      for (const tx of day) {
+        detector.observeScore(scoreOf(tx, 'm1'));
+        // Analysts confirm frauds within the hour here, so they are known when the window closes.
+        if (tx.fraud) detector.observeLabel(fraudLabelOf(tx, 60 * 60 * 1000));
+      }
+      const out = detector.drain();
+      events.push(...out.driftEvents);
+      requests.push(...out.retrainRequests);
+    }
+    const closes = events.filter((e) => !e.event_id.endsWith(':mature'));
+    const before = closes.filter((e) => e.window_start < T0 + 4 * DAY);
+    const after = closes.filter((e) => e.window_start >= T0 + 4 * DAY);
+    expect(before.every((e) => e.verdict === 'NO_DRIFT' && (e.roc_auc ?? 0) > 0.9)).toBe(true);
+    expect(after.length).toBeGreaterThan(0);
+    for (const e of after) {
+      expect(e.verdict).toBe('PERFORMANCE_DRIFT');
+      expect(e.retrain_recommended).toBe(false);
+      expect(e.roc_auc).toBeLessThan(0.8);
+      expect(e.reasons.some((r) => r.startsWith('provisional performance drop'))).toBe(true);
+    }
+    // Window 4 matures at day 8 (3-day chargeback window): the first and only request.
+    expect(requests.map((r) => r.request_id)).toEqual([`retrain:m1:${T0 + 4 * DAY}:mature`]);
+  });
+
   it('requests again after the open request is answered and the cooldown has passed', () => {
     const detector = detectorWith();
     const days = live(14, (d) => (d >= 4 ? { hiddenFraud: true } : {}));
@@ -160,6 +190,25 @@ describe(DriftDetector.name, () => {
     const second = feed(detector, days, 10, 14);
     // Request at day 8; cooldown 2 days: the window maturing at day 10 may request again.
     expect(second.requests.map((r) => r.event_time)).toEqual([T0 + 10 * DAY]);
+  });
+
+  it('gives the same verdicts whether labels are read ahead of the scores or behind them', () => {
+    const days = live(12, (d) => (d >= 4 ? { hiddenFraud: true } : {}));
+    const labels = days.flatMap((day) => day.filter((tx) => tx.fraud).map((tx) => fraudLabelOf(tx)));
+    const scores = days.flatMap((day) => day.map((tx) => scoreOf(tx, 'm1')));
+
+    // Windows wait for the labels however far behind they are.
+    const labelsFirst = detectorWith({ maxLabelLagMs: 100 * DAY });
+    for (const l of labels) labelsFirst.observeLabel(l);
+    for (const s of scores) labelsFirst.observeScore(s);
+
+    const labelsLast = detectorWith({ maxLabelLagMs: 100 * DAY });
+    for (const s of scores) labelsLast.observeScore(s);
+    for (const l of labels) labelsLast.observeLabel(l);
+
+    const first = labelsFirst.drain().driftEvents;
+    expect(first.length).toBeGreaterThan(10);
+    expect(labelsLast.drain().driftEvents).toEqual(first);
   });
 
   it('gives INSUFFICIENT_DATA below the minimum count', () => {

@@ -19,7 +19,7 @@ import {
   type PreparedReference,
   type ReferenceManifest,
 } from './reference-model';
-import { LABEL_FRAUD, LABEL_UNKNOWN, RowReservoir, hashPriority } from './row-reservoir';
+import { RowReservoir, fraudBy, hashPriority, labelledBy, type SampledRow } from './row-reservoir';
 
 /** What the detector decided since the last drain: produce these, then checkpoint. */
 export interface DriftOutputs {
@@ -58,10 +58,17 @@ export interface DriftDetectorSnapshot {
   readonly currentVersion: string | null;
   readonly productionSince: number | null;
   readonly maxEventTime: number | null;
+  readonly maxLabelTime: number | null;
   readonly windows: WindowSnapshot[];
-  readonly pendingLabels: [string, boolean][];
+  readonly pendingLabels: [string, PendingLabel][];
   readonly policy: PolicyState;
   readonly skipped: DriftSkipCounts;
+}
+
+/** Labels that arrived before their score: the earliest fraud and legitimate verdict times. */
+interface PendingLabel {
+  fraudAt: number | null;
+  legitAt: number | null;
 }
 
 interface PolicyState {
@@ -87,6 +94,17 @@ interface Performance {
   readonly recall: number | null;
   readonly cardPrecision: number | null;
 }
+
+const NO_PERFORMANCE: Performance = {
+  matureLabels: 0,
+  positives: 0,
+  fraudRate: null,
+  fraudRatePValue: null,
+  averagePrecision: null,
+  rocAuc: null,
+  recall: null,
+  cardPrecision: null,
+};
 
 const VERDICT_RANK: Record<DriftVerdict, number> = {
   INSUFFICIENT_DATA: 0,
@@ -119,11 +137,12 @@ export class DriftDetector {
   /** Event time of the production stage change applied last; older ones (a replay) are ignored. */
   private productionSince: number | null = null;
   private maxEventTime: number | null = null;
+  private maxLabelTime: number | null = null;
   private readonly windows = new Map<string, DriftWindow>();
   private lastWindow: DriftWindow | null = null;
   /** Earliest event time at which some window closes or matures (skips the scan on most events). */
   private nextBoundary = Number.POSITIVE_INFINITY;
-  private readonly pendingLabels = new Map<string, boolean>();
+  private readonly pendingLabels = new Map<string, PendingLabel>();
   private policy: PolicyState = {
     consecutiveDriftWindows: 0,
     lastRequestTime: null,
@@ -143,7 +162,11 @@ export class DriftDetector {
   private driftEvents: DriftEvent[] = [];
   private retrainRequests: RetrainRequest[] = [];
 
-  constructor(readonly settings: DriftSettings) {}
+  private readonly seasonal: ReadonlySet<string>;
+
+  constructor(readonly settings: DriftSettings) {
+    this.seasonal = new Set(settings.seasonalFeatures);
+  }
 
   get modelVersion(): string | null {
     return this.current?.version ?? null;
@@ -152,6 +175,19 @@ export class DriftDetector {
   /** The event-time watermark: newest champion score time minus the allowed lateness. */
   get watermark(): number | null {
     return this.maxEventTime === null ? null : this.maxEventTime - this.settings.allowedLatenessMs;
+  }
+
+  /** The label watermark: newest label event time minus the allowed lateness. */
+  get labelWatermark(): number | null {
+    return this.maxLabelTime === null ? null : this.maxLabelTime - this.settings.allowedLatenessMs;
+  }
+
+  /** Whether event time has passed boundary `b`: the scores have, and the labels have too (or lag too far). */
+  private passed(b: number): boolean {
+    const scores = this.watermark;
+    if (scores === null || scores < b) return false;
+    const labels = this.labelWatermark;
+    return (labels !== null && labels >= b) || scores >= b + this.settings.maxLabelLagMs;
   }
 
   /** Makes `manifest` the reference (a new production model); its windows start fresh, the old ones finish. */
@@ -232,18 +268,27 @@ export class DriftDetector {
     const priority = hashPriority(s.transaction_id, this.settings.sampleSeed);
     window.add(priority, s.transaction_id, s.card_id, t, s.score, s.features);
     if (this.pendingLabels.size > 0) {
-      const fraud = this.pendingLabels.get(s.transaction_id);
-      if (fraud !== undefined) {
+      const pending = this.pendingLabels.get(s.transaction_id);
+      if (pending !== undefined) {
         this.pendingLabels.delete(s.transaction_id);
-        window.reservoir.label(s.transaction_id, fraud);
-        if (fraud) window.addFraudCard(t, s.card_id);
+        if (pending.fraudAt !== null) {
+          window.reservoir.label(s.transaction_id, true, pending.fraudAt);
+          window.addFraudCard(t, s.card_id, pending.fraudAt);
+        }
+        if (pending.legitAt !== null) window.reservoir.label(s.transaction_id, false, pending.legitAt);
       }
     }
-    if (watermark >= this.nextBoundary) this.advance(watermark);
+    if (watermark >= this.nextBoundary) this.advance();
   }
 
-  /** One label: confirms fraud (or legitimacy) of a sampled transaction, and marks its card for card precision@k. */
+  /**
+   * One label, known from its event time: confirms fraud (or legitimacy) of a sampled transaction
+   * and marks its card for card precision@k. Label times are kept, so each evaluation counts exactly
+   * the labels known at its boundary, whatever order the topics are read in.
+   */
   observeLabel(label: Label): void {
+    const at = label.event_time;
+    if (this.maxLabelTime === null || at > this.maxLabelTime) this.maxLabelTime = at;
     const start = Math.floor(label.transaction_time / this.settings.windowMs) * this.settings.windowMs;
     const priority = hashPriority(label.transaction_id, this.settings.sampleSeed);
     let applied = false;
@@ -252,11 +297,16 @@ export class DriftDetector {
     for (const w of this.windows.values()) {
       if (w.start !== start) continue;
       windowSeen = true;
-      if (label.is_fraud) w.addFraudCard(label.transaction_time, label.card_id);
-      if (w.reservoir.label(label.transaction_id, label.is_fraud)) applied = true;
+      if (label.is_fraud) w.addFraudCard(label.transaction_time, label.card_id, at);
+      if (w.reservoir.label(label.transaction_id, label.is_fraud, at)) applied = true;
       else if (!w.closed && w.reservoir.admits(priority)) mayArrive = true;
     }
-    if (applied) return;
+    if (!applied) this.keepPending(label, start, windowSeen, mayArrive);
+    const watermark = this.watermark;
+    if (watermark !== null && watermark >= this.nextBoundary) this.advance();
+  }
+
+  private keepPending(label: Label, start: number, windowSeen: boolean, mayArrive: boolean): void {
     const watermark = this.watermark;
     const tooOld = watermark !== null && start + this.settings.windowMs <= watermark;
     if (tooOld && !windowSeen) {
@@ -269,8 +319,11 @@ export class DriftDetector {
     }
     // The score has not arrived yet (topics are consumed independently): keep the label for it.
     if (this.settings.maxPendingLabels === 0) return;
-    const previous = this.pendingLabels.get(label.transaction_id);
-    this.pendingLabels.set(label.transaction_id, previous === true || label.is_fraud);
+    const pending = this.pendingLabels.get(label.transaction_id) ?? { fraudAt: null, legitAt: null };
+    const at = label.event_time;
+    if (label.is_fraud) pending.fraudAt = pending.fraudAt === null ? at : Math.min(pending.fraudAt, at);
+    else pending.legitAt = pending.legitAt === null ? at : Math.min(pending.legitAt, at);
+    this.pendingLabels.set(label.transaction_id, pending);
     if (this.pendingLabels.size > this.settings.maxPendingLabels) {
       const oldest = this.pendingLabels.keys().next().value;
       if (oldest !== undefined) this.pendingLabels.delete(oldest);
@@ -299,8 +352,9 @@ export class DriftDetector {
       awaiting++;
       for (const row of w.reservoir.rows()) {
         sampled++;
-        const mature = watermark !== null && row.time + this.settings.chargebackWindowMs <= watermark;
-        if (row.label === LABEL_UNKNOWN && !mature) backlog++;
+        if (watermark === null) continue;
+        const mature = row.time + this.settings.chargebackWindowMs <= watermark;
+        if (!mature && !labelledBy(row, watermark)) backlog++;
       }
     }
     return {
@@ -328,8 +382,9 @@ export class DriftDetector {
       currentVersion: this.current?.version ?? null,
       productionSince: this.productionSince,
       maxEventTime: this.maxEventTime,
+      maxLabelTime: this.maxLabelTime,
       windows: [...this.windows.values()].map((w) => w.snapshot()),
-      pendingLabels: [...this.pendingLabels.entries()],
+      pendingLabels: [...this.pendingLabels.entries()].map(([id, p]) => [id, { ...p }]),
       policy: { ...this.policy },
       skipped: { ...this.skipped },
     };
@@ -341,13 +396,14 @@ export class DriftDetector {
     d.current = s.currentVersion === null ? null : (d.references.get(s.currentVersion) ?? null);
     d.productionSince = s.productionSince;
     d.maxEventTime = s.maxEventTime;
+    d.maxLabelTime = s.maxLabelTime;
     for (const ws of s.windows) {
       const ref = d.references.get(ws.version);
       if (!ref) continue;
       const w = DriftWindow.restore(ws, ref, settings.analystDailyCapacity, settings.maxFraudCardsPerDay);
       d.windows.set(`${w.version}|${w.start}`, w);
     }
-    for (const [id, fraud] of s.pendingLabels) d.pendingLabels.set(id, fraud);
+    for (const [id, p] of s.pendingLabels) d.pendingLabels.set(id, { ...p });
     d.policy = { ...s.policy };
     d.skipped = { ...s.skipped };
     d.recomputeBoundary();
@@ -381,22 +437,24 @@ export class DriftDetector {
     this.nextBoundary = next;
   }
 
-  /** Closes and matures every window the watermark has passed, oldest first. */
-  private advance(watermark: number): void {
+  /** Closes and matures every window whose boundary event time has passed, oldest first. */
+  private advance(): void {
+    const watermark = this.watermark;
+    if (watermark === null) return;
     const open = this.policy.openRequest;
     if (open && open.eventTime + this.settings.requestTimeoutMs <= watermark) this.policy.openRequest = null;
     const due = [...this.windows.values()].sort(
       (a, b) => a.start - b.start || (a.version < b.version ? -1 : 1),
     );
     for (const w of due) {
-      if (!w.closed && w.end <= watermark) this.closeWindow(w);
-      if (w.closed && w.end + this.settings.chargebackWindowMs <= watermark) {
+      if (!w.closed && this.passed(w.end)) this.closeWindow(w);
+      if (w.closed && this.passed(w.end + this.settings.chargebackWindowMs)) {
         this.matureWindow(w);
         this.windows.delete(`${w.version}|${w.start}`);
         if (this.lastWindow === w) this.lastWindow = null;
       }
     }
-    // Labels for transactions of windows that matured can no longer count.
+    // Labels waiting for scores of windows that already matured can no longer count.
     if (this.pendingLabels.size > 0 && this.windows.size === 0) this.pendingLabels.clear();
     this.recomputeBoundary();
   }
@@ -407,33 +465,80 @@ export class DriftDetector {
 
   private closeWindow(w: DriftWindow): void {
     const s = this.settings;
+    const boundary = w.end;
     const enough = w.rowCount >= s.minWindowCount;
-    const stats = w.close(s.fdr, s.psiThreshold, enough);
+    const stats = w.close(s.fdr, s.psiThreshold, enough, this.seasonal);
     const reasons: string[] = [];
     let verdict: DriftVerdict = 'NO_DRIFT';
     let severity: DriftSeverity = 'NONE';
     let recommend = false;
+    const rows = w.reservoir.rows();
+    let known = 0;
+    for (const row of rows)
+      if (labelledBy(row, boundary) || row.time + s.chargebackWindowMs <= boundary) known++;
+    let perf: Performance = { ...NO_PERFORMANCE, matureLabels: known };
     if (!enough) {
       verdict = 'INSUFFICIENT_DATA';
       reasons.push(`${w.rowCount} scores in the window, fewer than the ${s.minWindowCount} required`);
     } else {
       ({ verdict, severity } = this.distributionVerdict(stats, reasons));
       if (this.isCurrent(w)) recommend = this.applyFeatureRule(w, stats, severity, reasons);
+      const provisional = this.provisionalPerformance(w, rows, boundary, reasons);
+      if (provisional) {
+        perf = {
+          ...perf,
+          positives: provisional.positives,
+          rocAuc: provisional.auc,
+          recall: provisional.recall,
+        };
+        if (provisional.degraded && VERDICT_RANK[verdict] < VERDICT_RANK.PERFORMANCE_DRIFT) {
+          verdict = 'PERFORMANCE_DRIFT';
+          severity = 'MEDIUM';
+        }
+      }
     }
-    const labelled = w.reservoir.rows();
-    let mature = 0;
-    const horizon = (this.watermark ?? 0) - s.chargebackWindowMs;
-    for (const row of labelled) if (row.label !== LABEL_UNKNOWN || row.time <= horizon) mature++;
-    this.emit(w, '', stats, verdict, severity, recommend, reasons, {
-      matureLabels: mature,
-      positives: 0,
-      fraudRate: null,
-      fraudRatePValue: null,
-      averagePrecision: null,
-      rocAuc: null,
-      recall: null,
-      cardPrecision: null,
-    });
+    this.emit(w, '', stats, verdict, severity, recommend, reasons, perf);
+  }
+
+  /**
+   * An early look at performance when a window closes, before its labels are mature: the frauds
+   * confirmed so far against every other transaction of the window. ROC-AUC and recall barely move
+   * when not-yet-confirmed frauds sit among the negatives (they are ~1 % of them), and recall over
+   * confirmed frauds is unbiased while the chargeback delay does not depend on the score; average
+   * precision would be biased, so it waits for maturity, and so does any retraining.
+   */
+  private provisionalPerformance(
+    w: DriftWindow,
+    rows: readonly SampledRow[],
+    boundary: number,
+    reasons: string[],
+  ): { positives: number; auc: number | null; recall: number; degraded: boolean } | null {
+    const s = this.settings;
+    const labels = rows.map((r) => fraudBy(r, boundary));
+    let positives = 0;
+    for (const l of labels) if (l) positives++;
+    if (positives < s.minMaturePositives) return null;
+    const scores = Float64Array.from(rows, (r) => r.score);
+    const manifest = w.reference.manifest;
+    const validation = manifest.metrics.validation;
+    const auc = finiteOrNull(rocAuc(scores, labels));
+    const recall = recallAtThreshold(scores, labels, manifest.threshold);
+    const aucDrop = auc === null ? 0 : validation.roc_auc - auc;
+    const recallDrop =
+      validation.recall_at_threshold > 0
+        ? (validation.recall_at_threshold - recall) / validation.recall_at_threshold
+        : 0;
+    const degraded = aucDrop > s.aucTolerance || recallDrop > s.recallTolerance;
+    const summary =
+      `ROC-AUC ${auc === null ? 'n/a' : round(auc)} vs validation ${round(validation.roc_auc)}, ` +
+      `recall ${round(recall)} vs ${round(validation.recall_at_threshold)} on ${positives} frauds confirmed so far ` +
+      `(unlabelled transactions counted as legitimate)`;
+    reasons.push(
+      degraded
+        ? `provisional performance drop: ${summary}; retraining waits for mature labels`
+        : `provisional performance holds: ${summary}`,
+    );
+    return { positives, auc, recall, degraded };
   }
 
   private distributionVerdict(
@@ -498,12 +603,12 @@ export class DriftDetector {
     return true;
   }
 
-  private performance(w: DriftWindow): Performance {
+  /** Performance once the window is mature: confirmed frauds are positives, everything else a mature negative. */
+  private performance(w: DriftWindow, boundary: number): Performance {
     const s = this.settings;
-    // At maturity every sampled transaction is labelled: confirmed fraud, or (confirmed or mature) legitimate.
     const rows = w.reservoir.rows();
     const scores = Float64Array.from(rows, (r) => r.score);
-    const labels = rows.map((r) => r.label === LABEL_FRAUD);
+    const labels = rows.map((r) => fraudBy(r, boundary));
     let positives = 0;
     for (const l of labels) if (l) positives++;
     const ref = w.reference.manifest;
@@ -522,7 +627,7 @@ export class DriftDetector {
       averagePrecision: enough ? averagePrecision(scores, labels) : null,
       rocAuc: enough ? finiteOrNull(rocAuc(scores, labels)) : null,
       recall: enough ? recallAtThreshold(scores, labels, ref.threshold) : null,
-      cardPrecision: enough && w.rowCount >= s.minWindowCount ? w.cardPrecisionAtK() : null,
+      cardPrecision: enough && w.rowCount >= s.minWindowCount ? w.cardPrecisionAtK(boundary) : null,
     };
   }
 
@@ -530,7 +635,7 @@ export class DriftDetector {
     const s = this.settings;
     const stats = w.closed;
     if (!stats) return;
-    const perf = this.performance(w);
+    const perf = this.performance(w, w.end + s.chargebackWindowMs);
     const reasons: string[] = [];
     const enough = w.rowCount >= s.minWindowCount;
     let { verdict, severity } = enough

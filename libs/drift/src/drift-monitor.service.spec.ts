@@ -8,7 +8,12 @@ import { DriftMonitorService, type DriftOutputSink } from './drift-monitor.servi
 import { DAY, referenceManifestOf, scoreOf, syntheticDay } from './drift-test.fixtures';
 import type { ManifestSource } from './manifest-source.adapter';
 
-const settings = defaultDriftSettings({ windowMs: DAY, allowedLatenessMs: 0, minWindowCount: 100 });
+const settings = defaultDriftSettings({
+  windowMs: DAY,
+  allowedLatenessMs: 0,
+  minWindowCount: 100,
+  maxLabelLagMs: 0,
+});
 const manifest = referenceManifestOf('m1', syntheticDay(-5, 2000, 1), settings.analystDailyCapacity);
 const manifests: ManifestSource = { load: () => Promise.resolve(manifest) };
 

@@ -27,13 +27,14 @@ export interface WindowSnapshot {
   readonly rowCount: number;
   readonly bins: number[][];
   readonly reservoir: ReservoirSnapshot;
-  readonly days: { day: number; top: [string, number][]; fraud: string[] }[];
+  readonly days: { day: number; top: [string, number][]; fraud: [string, number][] }[];
   readonly closed: WindowDistributionStats | null;
 }
 
 interface DayCards {
   readonly top: TopCardsTracker;
-  readonly fraud: Set<string>;
+  /** Cards with a fraud that day -> event time the first fraud label of the card arrived. */
+  readonly fraud: Map<string, number>;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -92,19 +93,24 @@ export class DriftWindow {
     return this.reservoir.offer(priority, id, card, time, score, features);
   }
 
-  /** Remembers a card with a fraudulent transaction on a day, for card precision@k. */
-  addFraudCard(time: number, card: string): void {
+  /** Remembers a card with a fraudulent transaction on a day (known from event time `at`), for card precision@k. */
+  addFraudCard(time: number, card: string, at: number): void {
     const day = this.day(Math.floor(time / DAY_MS));
-    if (day.fraud.size < this.maxFraudCardsPerDay) day.fraud.add(card);
+    const known = day.fraud.get(card);
+    if (known !== undefined) day.fraud.set(card, Math.min(known, at));
+    else if (day.fraud.size < this.maxFraudCardsPerDay) day.fraud.set(card, at);
   }
 
-  /** Card precision@k over the window's days: the share of each day's k top cards that had fraud. */
-  cardPrecisionAtK(): number | null {
+  /** Card precision@k over the window's days, with the frauds known at event time `t`. */
+  cardPrecisionAtK(t: number): number | null {
     if (this.days.size === 0) return null;
     let sum = 0;
     for (const day of this.days.values()) {
       let hits = 0;
-      for (const card of day.top.cards()) if (day.fraud.has(card)) hits++;
+      for (const card of day.top.cards()) {
+        const at = day.fraud.get(card);
+        if (at !== undefined && at <= t) hits++;
+      }
       sum += hits / this.k;
     }
     return sum / this.days.size;
@@ -112,9 +118,16 @@ export class DriftWindow {
 
   /**
    * Computes the distribution statistics against the reference and frees the sampled feature
-   * values. The p-values of the features and the score form one family for Benjamini-Hochberg.
+   * values. The p-values of the features and the score form one family for Benjamini-Hochberg;
+   * `seasonal` features (calendar features that a window shorter than their period always
+   * "shifts") are reported but left out of the family and never count as drifted.
    */
-  close(fdr: number, psiThreshold: number, enoughRows: boolean): WindowDistributionStats {
+  close(
+    fdr: number,
+    psiThreshold: number,
+    enoughRows: boolean,
+    seasonal: ReadonlySet<string>,
+  ): WindowDistributionStats {
     const ref = this.reference;
     const names = [...ref.featureNames, 'score'];
     const raw = names.map((feature, i) => {
@@ -135,10 +148,14 @@ export class DriftWindow {
         pValue,
       };
     });
-    const adjusted = benjaminiHochberg(raw.map((r) => r.pValue));
+    const family = raw.flatMap((r, i) => (seasonal.has(r.feature) ? [] : [i]));
+    const adjustedInFamily = benjaminiHochberg(family.map((i) => raw[i]?.pValue ?? 1));
+    const adjusted = raw.map((r) => r.pValue);
+    family.forEach((i, j) => (adjusted[i] = adjustedInFamily[j] ?? 1));
     const all: FeatureDrift[] = raw.map(({ pValue: _p, ...r }, i) => {
       const p = adjusted[i] ?? 1;
-      return { ...r, p_value_adjusted: p, drifted: enoughRows && p <= fdr && r.psi >= psiThreshold };
+      const drifted = enoughRows && !seasonal.has(r.feature) && p <= fdr && r.psi >= psiThreshold;
+      return { ...r, p_value_adjusted: p, drifted };
     });
     const features = all.slice(0, -1);
     const prediction = all[all.length - 1] ?? emptyDrift('score');
@@ -146,7 +163,7 @@ export class DriftWindow {
     let maxPsi = 0;
     for (const d of features) {
       if (d.drifted) drifted++;
-      maxPsi = Math.max(maxPsi, d.psi);
+      if (!seasonal.has(d.feature)) maxPsi = Math.max(maxPsi, d.psi);
     }
     this.closed = {
       features,
@@ -166,7 +183,11 @@ export class DriftWindow {
       rowCount: this.rowCount,
       bins: this.bins.map((b) => Array.from(b)),
       reservoir: this.reservoir.snapshot(),
-      days: [...this.days.entries()].map(([day, d]) => ({ day, top: d.top.snapshot(), fraud: [...d.fraud] })),
+      days: [...this.days.entries()].map(([day, d]) => ({
+        day,
+        top: d.top.snapshot(),
+        fraud: [...d.fraud.entries()],
+      })),
       closed: this.closed,
     };
   }
@@ -188,14 +209,14 @@ export class DriftWindow {
     w.rowCount = s.rowCount;
     s.bins.forEach((b, i) => w.bins[i]?.set(b));
     for (const d of s.days)
-      w.days.set(d.day, { top: TopCardsTracker.restore(k, d.top), fraud: new Set(d.fraud) });
+      w.days.set(d.day, { top: TopCardsTracker.restore(k, d.top), fraud: new Map(d.fraud) });
     w.closed = s.closed;
     return w;
   }
 
   private day(day: number): DayCards {
     let d = this.days.get(day);
-    if (!d) this.days.set(day, (d = { top: new TopCardsTracker(this.k), fraud: new Set() }));
+    if (!d) this.days.set(day, (d = { top: new TopCardsTracker(this.k), fraud: new Map<string, number>() }));
     return d;
   }
 }

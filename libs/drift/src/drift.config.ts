@@ -28,6 +28,17 @@ export const driftConfigFragment = z.object({
   DRIFT_REQUEST_TIMEOUT_MS: intVar(2 * DAY_MS, 1),
   DRIFT_TRAINING_WINDOW_MS: intVar(14 * DAY_MS, 1),
   DRIFT_MAX_PENDING_LABELS: intVar(100_000, 0),
+  DRIFT_MAX_LABEL_LAG_MS: intVar(DAY_MS, 0),
+  DRIFT_RECALL_TOLERANCE: numberVar(0.3, 0, 1),
+  DRIFT_SEASONAL_FEATURES: z
+    .string()
+    .default('is_weekend')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((f) => f.trim())
+        .filter((f) => f.length > 0),
+    ),
   DRIFT_MAX_FRAUD_CARDS_PER_DAY: intVar(50_000, 0),
 });
 
@@ -64,6 +75,8 @@ export interface DriftSettings {
   readonly apTolerance: number;
   /** Absolute drop of live ROC-AUC below the validation AUC that counts as performance drift. */
   readonly aucTolerance: number;
+  /** Relative drop of recall at the threshold that counts as (provisional) performance drift. */
+  readonly recallTolerance: number;
   /** Significance of the fraud-rate shift test. */
   readonly labelAlpha: number;
   /** Retrain on a covariate shift alone (unless mature labels show performance holds); off: report only. */
@@ -78,6 +91,14 @@ export interface DriftSettings {
   /** Labels that arrived before their score, kept until the score comes (oldest dropped beyond this). */
   readonly maxPendingLabels: number;
   readonly maxFraudCardsPerDay: number;
+  /**
+   * A window closes (or matures) once both the score and the label watermarks pass its boundary, or
+   * the score watermark passes it by this much (labels stalled): verdicts then do not depend on how
+   * the two topics interleave.
+   */
+  readonly maxLabelLagMs: number;
+  /** Calendar features a window shorter than their period always shifts: reported, never counted as drift. */
+  readonly seasonalFeatures: readonly string[];
 }
 
 export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
@@ -106,6 +127,9 @@ export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
     trainingWindowMs: c.DRIFT_TRAINING_WINDOW_MS,
     maxPendingLabels: c.DRIFT_MAX_PENDING_LABELS,
     maxFraudCardsPerDay: c.DRIFT_MAX_FRAUD_CARDS_PER_DAY,
+    maxLabelLagMs: c.DRIFT_MAX_LABEL_LAG_MS,
+    recallTolerance: c.DRIFT_RECALL_TOLERANCE,
+    seasonalFeatures: c.DRIFT_SEASONAL_FEATURES,
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LABEL_FRAUD, LABEL_LEGIT, RowReservoir, hashPriority } from './row-reservoir';
+import { RowReservoir, fraudBy, hashPriority, labelledBy } from './row-reservoir';
 
 describe(RowReservoir.name, () => {
   const ids = Array.from({ length: 500 }, (_, i) => `tx-${i}`);
@@ -20,19 +20,22 @@ describe(RowReservoir.name, () => {
     expect(forward.admits(hashPriority(outside, 7))).toBe(false);
   });
 
-  it('lets a fraud label win over a legitimate one and survives a snapshot', () => {
+  it('keeps the earliest label time of each kind, lets fraud win, and survives a snapshot', () => {
     const r = fill(ids);
     const [a, b] = r.rows().map((row) => row.id);
-    r.label(a ?? '', false);
-    r.label(a ?? '', true);
-    r.label(b ?? '', false);
-    r.label(b ?? '', false);
+    r.label(a ?? '', false, 10);
+    r.label(a ?? '', true, 30);
+    r.label(a ?? '', true, 20);
+    r.label(b ?? '', false, 15);
     const restored = RowReservoir.restore(
       JSON.parse(JSON.stringify(r.snapshot())) as ReturnType<typeof r.snapshot>,
     );
-    const labels = new Map(restored.rows().map((row) => [row.id, row.label]));
-    expect(labels.get(a ?? '')).toBe(LABEL_FRAUD);
-    expect(labels.get(b ?? '')).toBe(LABEL_LEGIT);
+    const rows = new Map(restored.rows().map((row) => [row.id, row]));
+    const rowA = rows.get(a ?? '');
+    const rowB = rows.get(b ?? '');
+    if (!rowA || !rowB) throw new Error('rows lost');
+    expect([fraudBy(rowA, 19), fraudBy(rowA, 20), labelledBy(rowA, 10)]).toEqual([false, true, true]);
+    expect([fraudBy(rowB, 100), labelledBy(rowB, 14), labelledBy(rowB, 15)]).toEqual([false, false, true]);
     // the restored heap still evicts the highest priority first
     const again = [...ids, ...Array.from({ length: 500 }, (_, i) => `more-${i}`)];
     for (const id of again.slice(500)) restored.offer(hashPriority(id, 7), id, 'c', 0, 0.5, [1]);

@@ -21,9 +21,31 @@ export function hashPriority(id: string, seed: number): number {
   return h >>> 0;
 }
 
-export const LABEL_UNKNOWN = 0;
-export const LABEL_LEGIT = 1;
-export const LABEL_FRAUD = 2;
+/** A sampled transaction as the evaluations read it. Label times are event times (null: no such label). */
+export interface SampledRow {
+  readonly id: string;
+  readonly card: string;
+  readonly time: number;
+  readonly score: number;
+  /** When the first fraud label arrived (a fraud label wins over a legitimate one). */
+  readonly fraudAt: number | null;
+  /** When the first "legitimate" verdict arrived. */
+  readonly legitAt: number | null;
+}
+
+/** Whether the row was known to be fraud at event time `t`. */
+export function fraudBy(row: SampledRow, t: number): boolean {
+  return row.fraudAt !== null && row.fraudAt <= t;
+}
+
+/** Whether the row had any label at event time `t`. */
+export function labelledBy(row: SampledRow, t: number): boolean {
+  return fraudBy(row, t) || (row.legitAt !== null && row.legitAt <= t);
+}
+
+function earliest(current: number | null | undefined, t: number): number {
+  return current === null || current === undefined ? t : Math.min(current, t);
+}
 
 export interface ReservoirSnapshot {
   readonly capacity: number;
@@ -32,7 +54,8 @@ export interface ReservoirSnapshot {
   readonly cards: string[];
   readonly times: number[];
   readonly scores: number[];
-  readonly labels: number[];
+  readonly fraudAt: (number | null)[];
+  readonly legitAt: (number | null)[];
   readonly priorities: number[];
   /** Row-major feature values, or null once the window closed and only performance data is kept. */
   readonly features: number[] | null;
@@ -43,7 +66,8 @@ export class RowReservoir {
   private cards: string[] = [];
   private times: number[] = [];
   private scores: number[] = [];
-  private labels: number[] = [];
+  private fraudAt: (number | null)[] = [];
+  private legitAt: (number | null)[] = [];
   private priorities: number[] = [];
   private features: number[] | null = [];
   /** Max-heap of slots by priority: the root is the row the next better candidate evicts. */
@@ -89,7 +113,8 @@ export class RowReservoir {
       this.cards.push(card);
       this.times.push(time);
       this.scores.push(score);
-      this.labels.push(LABEL_UNKNOWN);
+      this.fraudAt.push(null);
+      this.legitAt.push(null);
       this.priorities.push(priority);
       if (this.features) for (let f = 0; f < this.featureCount; f++) this.features.push(features[f] ?? 0);
       this.heap.push(slot);
@@ -103,7 +128,8 @@ export class RowReservoir {
       this.cards[slot] = card;
       this.times[slot] = time;
       this.scores[slot] = score;
-      this.labels[slot] = LABEL_UNKNOWN;
+      this.fraudAt[slot] = null;
+      this.legitAt[slot] = null;
       this.priorities[slot] = priority;
       if (this.features) {
         const base = slot * this.featureCount;
@@ -115,12 +141,15 @@ export class RowReservoir {
     return true;
   }
 
-  /** Records a label; a fraud label wins over a legitimate one. Returns false when the row is not sampled. */
-  label(id: string, isFraud: boolean): boolean {
+  /**
+   * Records a label known from event time `at`; the earliest of each kind is kept, so the order in
+   * which labels arrive does not matter. Returns false when the row is not sampled.
+   */
+  label(id: string, isFraud: boolean, at: number): boolean {
     const slot = this.index.get(id);
     if (slot === undefined) return false;
-    if (isFraud) this.labels[slot] = LABEL_FRAUD;
-    else if (this.labels[slot] === LABEL_UNKNOWN) this.labels[slot] = LABEL_LEGIT;
+    if (isFraud) this.fraudAt[slot] = earliest(this.fraudAt[slot], at);
+    else this.legitAt[slot] = earliest(this.legitAt[slot], at);
     return true;
   }
 
@@ -142,13 +171,14 @@ export class RowReservoir {
   }
 
   /** Rows for performance evaluation, in slot order. */
-  rows(): { id: string; card: string; time: number; score: number; label: number }[] {
+  rows(): SampledRow[] {
     return this.ids.map((id, i) => ({
       id,
       card: this.cards[i] ?? '',
       time: this.times[i] ?? 0,
       score: this.scores[i] ?? 0,
-      label: this.labels[i] ?? LABEL_UNKNOWN,
+      fraudAt: this.fraudAt[i] ?? null,
+      legitAt: this.legitAt[i] ?? null,
     }));
   }
 
@@ -160,7 +190,8 @@ export class RowReservoir {
       cards: [...this.cards],
       times: [...this.times],
       scores: [...this.scores],
-      labels: [...this.labels],
+      fraudAt: [...this.fraudAt],
+      legitAt: [...this.legitAt],
       priorities: [...this.priorities],
       features: this.features ? [...this.features] : null,
     };
@@ -172,7 +203,8 @@ export class RowReservoir {
     r.cards = [...s.cards];
     r.times = [...s.times];
     r.scores = [...s.scores];
-    r.labels = [...s.labels];
+    r.fraudAt = [...s.fraudAt];
+    r.legitAt = [...s.legitAt];
     r.priorities = [...s.priorities];
     r.features = s.features ? [...s.features] : null;
     r.ids.forEach((id, slot) => r.index.set(id, slot));

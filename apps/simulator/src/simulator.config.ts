@@ -1,13 +1,32 @@
-import { appConfigFragment, intVar, loadConfig, type Env } from '@fraudstream/config';
+import { appConfigFragment, boolVar, intVar, loadConfig, numberVar, type Env } from '@fraudstream/config';
+import { Topics } from '@fraudstream/contracts';
 import { kafkaConfigFragment, requireSaslCredentials } from '@fraudstream/kafka';
+import { DRIFT_SCENARIOS } from '@fraudstream/simulation';
 import { z } from 'zod';
 
-/** Environment of the simulator app: composed of the lib fragments it uses. */
+/**
+ * Environment of the simulator app: composed of the lib fragments it uses, plus the run it starts
+ * at boot when SIMULATOR_AUTOSTART=true (the same knobs as `npm run simulate`).
+ */
 export const simulatorConfigSchema = z
   .object({
     ...appConfigFragment.shape,
     ...kafkaConfigFragment.shape,
     HTTP_PORT: intVar(3004, 0, 65535),
+    SIMULATOR_AUTOSTART: boolVar(false),
+    SIM_SEED: intVar(7),
+    SIM_DAYS: intVar(30, 1, 3650),
+    SIM_SCENARIO: z.enum(DRIFT_SCENARIOS).default('stable'),
+    SIM_DRIFT_DAY: intVar(7, 0, 3650),
+    SIM_CUSTOMERS: intVar(5_000, 1, 10_000_000),
+    SIM_TERMINALS: intVar(10_000, 1, 10_000_000),
+    /** Wall seconds per simulated day; 0 sends as fast as the broker takes it. */
+    SIM_DAY_SECONDS: numberVar(10, 0, 86_400),
+    /** Analyst verdicts per simulated day on fraud.alerts.v1; 0 runs no analyst desk. */
+    SIM_ANALYST_CAPACITY: intVar(100, 0, 1_000_000),
+    SIM_TRANSACTIONS_TOPIC: z.string().min(1).default(Topics.transactions),
+    SIM_LABELS_TOPIC: z.string().min(1).default(Topics.labels),
+    SIM_ALERTS_TOPIC: z.string().min(1).default(Topics.alerts),
   })
   .superRefine(requireSaslCredentials);
 

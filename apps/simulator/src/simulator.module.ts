@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ObservabilityModule } from '@fraudstream/observability';
+import { SimulationService } from './simulation.service';
 import { APP_CONFIG, type SimulatorConfig } from './simulator.config';
 
 /** Composition root of the simulator app. */
@@ -9,7 +10,7 @@ export class SimulatorModule {
     return {
       module: SimulatorModule,
       imports: [ObservabilityModule],
-      providers: [{ provide: APP_CONFIG, useValue: config }],
+      providers: [{ provide: APP_CONFIG, useValue: config }, SimulationService],
     };
   }
 }

@@ -1,19 +1,10 @@
 import { parseArgs } from 'node:util';
-import { Logger } from '@nestjs/common';
 import { Topics } from '@fraudstream/contracts';
-import { AvroProducer, AvroSerde, createIdempotentProducer, createKafkaClient } from '@fraudstream/kafka';
-import {
-  AnalystDesk,
-  DRIFT_SCENARIOS,
-  TransactionSimulator,
-  TruthLedger,
-  isDriftScenario,
-  type SimulationOptions,
-} from '@fraudstream/simulation';
-import { AnalystAlertsConsumer } from '../analyst-alerts.consumer';
-import { runSimulation, type DayProgress, type Pacing, type RunSummary } from '../simulation.runner';
-import { KafkaSimulationSink, NdjsonSimulationSink, type SimulationSink } from '../simulation.sink';
-import { loadSimulatorConfig } from '../simulator.config';
+import { DRIFT_SCENARIOS, isDriftScenario } from '@fraudstream/simulation';
+import { launchSimulation, type SimulateCommand } from '../simulation.launcher';
+import type { DayProgress, Pacing, RunSummary } from '../simulation.runner';
+
+export type { SimulateCommand } from '../simulation.launcher';
 
 export const SIMULATE_USAGE = `npm run simulate -- [options]
   --seed N              seed (default 7); the same seed and options give the same records
@@ -30,17 +21,6 @@ export const SIMULATE_USAGE = `npm run simulate -- [options]
   --transactions-topic T, --labels-topic T, --alerts-topic T   topic overrides (tests)
   --batch-size N        events per produce request (default 2000)
   --quiet               no progress lines`;
-
-export interface SimulateCommand {
-  readonly simulation: SimulationOptions;
-  readonly out: string | null;
-  readonly pacing: Pacing;
-  readonly analysts: number | null;
-  readonly lingerSeconds: number;
-  readonly batchSize: number;
-  readonly topics: { readonly transactions: string; readonly labels: string; readonly alerts: string };
-  readonly quiet: boolean;
-}
 
 function intArg(name: string, value: string | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
@@ -142,68 +122,14 @@ function progressLine(p: DayProgress): string {
 }
 
 /** Runs `npm run simulate`: to NDJSON files with --out, else to Kafka (optionally with the analyst desk). */
-export async function runSimulateCommand(
+export function runSimulateCommand(
   command: SimulateCommand,
   print: (line: string) => void = () => undefined,
   stopped: () => boolean = () => false,
 ): Promise<RunSummary> {
-  const simulator = new TransactionSimulator(command.simulation);
-  const onDay = command.quiet ? undefined : (p: DayProgress) => print(progressLine(p));
-  if (command.out) {
-    const sink = new NdjsonSimulationSink(command.out);
-    try {
-      return await runSimulation(simulator, sink, {
-        pacing: command.pacing,
-        batchSize: command.batchSize,
-        onDay,
-        stopped,
-      });
-    } finally {
-      await sink.close();
-    }
-  }
-
-  const config = loadSimulatorConfig();
-  const kafka = createKafkaClient(config, 'simulator');
-  const serde = AvroSerde.connect(config.SCHEMA_REGISTRY_URL);
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
-  const avroProducer = new AvroProducer(producer, serde);
-  const ledger = new TruthLedger();
-  let analysts: AnalystAlertsConsumer | null = null;
-  const sink: SimulationSink = new KafkaSimulationSink(avroProducer, command.topics);
-  try {
-    if (command.analysts !== null) {
-      analysts = new AnalystAlertsConsumer({
-        kafka,
-        serde,
-        producer,
-        avroProducer,
-        desk: new AnalystDesk({ seed: command.simulation.seed, capacityPerDay: command.analysts }),
-        ledger,
-        alertsTopic: command.topics.alerts,
-        labelsTopic: command.topics.labels,
-        groupId: `fraudstream-simulator-analysts-${command.simulation.seed}`,
-      });
-      await analysts.start();
-    }
-    const summary = await runSimulation(simulator, sink, {
-      pacing: command.pacing,
-      batchSize: command.batchSize,
-      onDay,
-      stopped,
-      ledger,
-    });
-    if (analysts && command.lingerSeconds > 0 && !stopped()) {
-      print(`reviewing alerts for ${command.lingerSeconds} s more`);
-      await new Promise((resolve) => setTimeout(resolve, command.lingerSeconds * 1000));
-    }
-    if (analysts) print(`analysts gave ${analysts.verdicts.toLocaleString('en-US')} verdicts`);
-    return summary;
-  } finally {
-    await analysts?.stop();
-    await sink.close();
-    await producer.disconnect();
-    new Logger('simulate').debug({ msg: 'disconnected' });
-  }
+  return launchSimulation(command, {
+    stopped,
+    log: print,
+    ...(command.quiet ? {} : { onDay: (p: DayProgress) => print(progressLine(p)) }),
+  });
 }

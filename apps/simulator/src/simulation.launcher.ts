@@ -1,0 +1,102 @@
+import { AvroProducer, AvroSerde, createIdempotentProducer, createKafkaClient } from '@fraudstream/kafka';
+import {
+  AnalystDesk,
+  TransactionSimulator,
+  TruthLedger,
+  type SimulationOptions,
+} from '@fraudstream/simulation';
+import { AnalystAlertsConsumer } from './analyst-alerts.consumer';
+import { runSimulation, type DayProgress, type Pacing, type RunSummary } from './simulation.runner';
+import { KafkaSimulationSink, NdjsonSimulationSink, type SimulationSink } from './simulation.sink';
+import { loadSimulatorConfig, type SimulatorConfig } from './simulator.config';
+
+/** What to simulate and where to send it (the CLI's arguments, or the app's env). */
+export interface SimulateCommand {
+  readonly simulation: SimulationOptions;
+  readonly out: string | null;
+  readonly pacing: Pacing;
+  /** Analyst verdicts per simulated day, or null for no analyst desk. */
+  readonly analysts: number | null;
+  readonly lingerSeconds: number;
+  readonly batchSize: number;
+  readonly topics: { readonly transactions: string; readonly labels: string; readonly alerts: string };
+  readonly quiet: boolean;
+}
+
+export interface LaunchHooks {
+  readonly onDay?: (progress: DayProgress) => void;
+  readonly log?: (line: string) => void;
+  readonly stopped?: () => boolean;
+  /** Kafka settings; read from the environment when absent. */
+  readonly config?: SimulatorConfig;
+}
+
+/**
+ * Runs a simulation to NDJSON files (`out`) or to Kafka, optionally with the analyst desk reviewing
+ * alerts from the same process (it needs the simulator's ground truth). Used by the CLI and the app.
+ */
+export async function launchSimulation(
+  command: SimulateCommand,
+  hooks: LaunchHooks = {},
+): Promise<RunSummary> {
+  const print = hooks.log ?? (() => undefined);
+  const stopped = hooks.stopped ?? (() => false);
+  const onDay = hooks.onDay;
+  const simulator = new TransactionSimulator(command.simulation);
+  if (command.out) {
+    const sink = new NdjsonSimulationSink(command.out);
+    try {
+      return await runSimulation(simulator, sink, {
+        pacing: command.pacing,
+        batchSize: command.batchSize,
+        onDay,
+        stopped,
+      });
+    } finally {
+      await sink.close();
+    }
+  }
+
+  const config = hooks.config ?? loadSimulatorConfig();
+  const kafka = createKafkaClient(config, 'simulator');
+  const serde = AvroSerde.connect(config.SCHEMA_REGISTRY_URL);
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  const avroProducer = new AvroProducer(producer, serde);
+  const ledger = new TruthLedger();
+  let analysts: AnalystAlertsConsumer | null = null;
+  const sink: SimulationSink = new KafkaSimulationSink(avroProducer, command.topics);
+  try {
+    if (command.analysts !== null) {
+      analysts = new AnalystAlertsConsumer({
+        kafka,
+        serde,
+        producer,
+        avroProducer,
+        desk: new AnalystDesk({ seed: command.simulation.seed, capacityPerDay: command.analysts }),
+        ledger,
+        alertsTopic: command.topics.alerts,
+        labelsTopic: command.topics.labels,
+        groupId: `fraudstream-simulator-analysts-${command.simulation.seed}`,
+      });
+      await analysts.start();
+    }
+    const summary = await runSimulation(simulator, sink, {
+      pacing: command.pacing,
+      batchSize: command.batchSize,
+      onDay,
+      stopped,
+      ledger,
+    });
+    if (analysts && command.lingerSeconds > 0 && !stopped()) {
+      print(`reviewing alerts for ${command.lingerSeconds} s more`);
+      await new Promise((resolve) => setTimeout(resolve, command.lingerSeconds * 1000));
+    }
+    if (analysts) print(`analysts gave ${analysts.verdicts.toLocaleString('en-US')} verdicts`);
+    return summary;
+  } finally {
+    await analysts?.stop();
+    await sink.close();
+    await producer.disconnect();
+  }
+}

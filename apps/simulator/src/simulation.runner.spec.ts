@@ -1,0 +1,125 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TransactionSimulator, generateDataset, type SimulationEvent } from '@fraudstream/simulation';
+import { describe, expect, it } from 'vitest';
+import { parseSimulateArgs } from './cli/simulate.command';
+import { runSimulation } from './simulation.runner';
+import { NdjsonSimulationSink, type Clock, type SimulationSink } from './simulation.sink';
+
+const OPTIONS = { seed: 9, days: 2, customers: 30, terminals: 60 };
+
+/** A clock that only moves when slept on. */
+function fakeClock(): Clock & { sleeps: number[] } {
+  let now = 1_000_000;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => now,
+    sleep: (ms) => {
+      sleeps.push(ms);
+      now += ms;
+      return Promise.resolve();
+    },
+  };
+}
+
+class MemorySink implements SimulationSink {
+  readonly batches: SimulationEvent[][] = [];
+  write(events: readonly SimulationEvent[]): Promise<void> {
+    this.batches.push([...events]);
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+describe(runSimulation.name, () => {
+  it('sends every event, in batches of at most batchSize, as fast as possible without sleeping', async () => {
+    const clock = fakeClock();
+    const sink = new MemorySink();
+    const summary = await runSimulation(new TransactionSimulator(OPTIONS), sink, {
+      pacing: { kind: 'max' },
+      batchSize: 50,
+      clock,
+    });
+    const expected = generateDataset(OPTIONS);
+    const sent = sink.batches.flat();
+    expect(summary.transactions).toBe(expected.transactions.length);
+    expect(sent.filter((e) => e.kind === 'transaction')).toHaveLength(expected.transactions.length);
+    expect(sink.batches.every((b) => b.length <= 50)).toBe(true);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('runs one simulated day per S wall seconds', async () => {
+    const clock = fakeClock();
+    const start = clock.now();
+    const sim = new TransactionSimulator(OPTIONS);
+    await runSimulation(sim, new MemorySink(), { pacing: { kind: 'day-seconds', secondsPerDay: 10 }, clock });
+    const last = generateDataset(OPTIONS).transactions.at(-1)?.event_time ?? 0;
+    // The clock was advanced to the last event's due time: 10 s per simulated day.
+    expect(clock.now() - start).toBeCloseTo(((last - sim.dayStart(0)) / 86_400_000) * 10_000, -1);
+    expect(clock.now() - start).toBeGreaterThan(10_000);
+  });
+
+  it('holds a rate of N transactions a second', async () => {
+    const clock = fakeClock();
+    const start = clock.now();
+    const summary = await runSimulation(new TransactionSimulator(OPTIONS), new MemorySink(), {
+      pacing: { kind: 'rate', transactionsPerSecond: 100 },
+      clock,
+    });
+    // The last transaction is due at (n - 1) / 100 s.
+    expect(clock.now() - start).toBeCloseTo(((summary.transactions - 1) / 100) * 1000, -1);
+  });
+});
+
+describe(NdjsonSimulationSink.name, () => {
+  it('writes byte-identical files for the same options', async () => {
+    const dirs = [mkdtempSync(join(tmpdir(), 'sim-a-')), mkdtempSync(join(tmpdir(), 'sim-b-'))];
+    try {
+      for (const dir of dirs) {
+        const sink = new NdjsonSimulationSink(dir);
+        await runSimulation(new TransactionSimulator({ ...OPTIONS, days: 9 }), sink, {
+          pacing: { kind: 'max' },
+        });
+        await sink.close();
+      }
+      for (const file of ['transactions.ndjson', 'labels.ndjson', 'truth.ndjson']) {
+        const [a, b] = dirs.map((d) => readFileSync(join(d, file), 'utf8'));
+        expect(a).toBe(b);
+      }
+      const expected = generateDataset({ ...OPTIONS, days: 9 });
+      const lines = readFileSync(join(dirs[0] ?? '', 'labels.ndjson'), 'utf8')
+        .trim()
+        .split('\n');
+      expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual(expected.labels);
+    } finally {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe(parseSimulateArgs.name, () => {
+  it('reads the documented options and refuses bad ones', () => {
+    const c = parseSimulateArgs([
+      '--seed',
+      '7',
+      '--days',
+      '3',
+      '--scenario',
+      'fraud-rate-jump',
+      '--day-seconds',
+      '10',
+    ]);
+    expect(c.simulation).toMatchObject({ seed: 7, days: 3, scenario: 'fraud-rate-jump', driftDay: 7 });
+    expect(c.pacing).toEqual({ kind: 'day-seconds', secondsPerDay: 10 });
+    expect(parseSimulateArgs([]).pacing).toEqual({ kind: 'max' });
+    expect(() => parseSimulateArgs(['--scenario', 'nope'])).toThrow(/--scenario must be one of/);
+    expect(() => parseSimulateArgs(['--rate', '5', '--day-seconds', '1'])).toThrow(/not both/);
+    expect(() => parseSimulateArgs(['--days', '-1'])).toThrow(/--days/);
+    expect(() => parseSimulateArgs(['--out', 'x', '--rate', '5'])).toThrow(/Kafka output/);
+    expect(() => parseSimulateArgs(['--bogus'])).toThrow();
+  });
+});

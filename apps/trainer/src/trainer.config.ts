@@ -1,5 +1,8 @@
 import { appConfigFragment, intVar, loadConfig, type Env } from '@fraudstream/config';
+import { Topics } from '@fraudstream/contracts';
 import { kafkaConfigFragment, requireSaslCredentials } from '@fraudstream/kafka';
+import { registryConfigFragment } from '@fraudstream/registry';
+import { trainingConfigFragment } from '@fraudstream/training';
 import { z } from 'zod';
 
 /** Environment of the trainer app: composed of the lib fragments it uses. */
@@ -7,7 +10,22 @@ export const trainerConfigSchema = z
   .object({
     ...appConfigFragment.shape,
     ...kafkaConfigFragment.shape,
+    ...registryConfigFragment.shape,
+    ...trainingConfigFragment.shape,
     HTTP_PORT: intVar(3003, 0, 65535),
+    SCORES_TOPIC: z.string().min(1).default(Topics.scores),
+    LABELS_TOPIC: z.string().min(1).default(Topics.labels),
+    RETRAIN_REQUESTS_TOPIC: z.string().min(1).default(Topics.retrainRequests),
+    DEPLOYMENTS_TOPIC: z.string().min(1).default(Topics.modelDeployments),
+    /** Group of the retrain-request worker: requests are shared among trainer replicas. */
+    TRAINER_GROUP_ID: z.string().min(1).default('trainer'),
+    /** Group that watches shadow scores and scorers' load refusals (one active trainer decides). */
+    TRAINER_LIFECYCLE_GROUP_ID: z.string().min(1).default('trainer-lifecycle'),
+    /**
+     * Session timeout of the request consumer: a job runs inside the batch handler (heartbeating
+     * between epochs), and reading a long window may take minutes between heartbeats.
+     */
+    TRAINER_SESSION_TIMEOUT_MS: intVar(300_000, 6_000, 1_800_000),
   })
   .superRefine(requireSaslCredentials);
 

@@ -43,8 +43,8 @@ export interface BaseTrainingResult extends PackagedModel {
 /**
  * Trains model v1 from scratch: standardisation constants from the training rows (baked into the
  * ONNX graph), seeded He initialisation, class-weighted Adam with early stopping on half of the
- * newest mature day's cards; the threshold follows the policy on that day; the other half gives
- * the validation metrics.
+ * cards of the newest mature days (`baseHoldoutDays`); the threshold follows the policy on those
+ * days; the other half gives the validation metrics.
  */
 export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrainingResult> {
   const { rows, settings, featureNames } = input;
@@ -55,7 +55,12 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
     start = Math.min(start, row.eventTime);
     end = Math.max(end, row.eventTime + 1);
   }
-  const split = splitWindow(rows, { start, end }, input.asOf - settings.chargebackWindowMs, DAY_MS);
+  const split = splitWindow(
+    rows,
+    { start, end },
+    input.asOf - settings.chargebackWindowMs,
+    settings.baseHoldoutDays * DAY_MS,
+  );
   const holdout = [...split.validation, ...split.test];
   assertFiniteFeatures(rows, 'training');
   const trainPositives = countPositives(split.train);

@@ -11,6 +11,8 @@ export interface TrainingSettings {
   readonly seed: number;
   readonly hiddenUnits: readonly number[];
   readonly baseEpochs: number;
+  /** Newest mature days the base model holds out (a single day has too few frauds to stop on). */
+  readonly baseHoldoutDays: number;
   readonly fineTuneEpochs: number;
   readonly batchSize: number;
   readonly baseLearningRate: number;
@@ -44,11 +46,12 @@ export const trainingConfigFragment = z.object({
     .regex(/^\d+(,\d+)*$/, 'comma-separated positive integers')
     .default('32,16'),
   TRAINER_BASE_EPOCHS: intVar(30, 1, 1000),
+  TRAINER_BASE_HOLDOUT_DAYS: intVar(3, 1, 60),
   TRAINER_FINE_TUNE_EPOCHS: intVar(15, 1, 1000),
   TRAINER_BATCH_SIZE: intVar(256, 1, 65536),
   TRAINER_BASE_LEARNING_RATE: numberVar(0.003, 1e-6, 1),
   TRAINER_FINE_TUNE_LEARNING_RATE: numberVar(0.001, 1e-6, 1),
-  TRAINER_PATIENCE: intVar(3, 1, 100),
+  TRAINER_PATIENCE: intVar(5, 1, 100),
   TRAINER_FROZEN_LAYERS: intVar(0, 0, 16),
   TRAINER_L2: numberVar(0, 0, 1),
   TRAINER_CLASS_WEIGHTING: z.enum(['balanced', 'none']).default('balanced'),
@@ -79,6 +82,7 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
     seed: c.TRAINER_SEED,
     hiddenUnits: c.TRAINER_HIDDEN_UNITS.split(',').map(Number),
     baseEpochs: c.TRAINER_BASE_EPOCHS,
+    baseHoldoutDays: c.TRAINER_BASE_HOLDOUT_DAYS,
     fineTuneEpochs: c.TRAINER_FINE_TUNE_EPOCHS,
     batchSize: c.TRAINER_BATCH_SIZE,
     baseLearningRate: c.TRAINER_BASE_LEARNING_RATE,

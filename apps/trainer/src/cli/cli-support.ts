@@ -1,0 +1,31 @@
+import { Logger } from '@nestjs/common';
+import { createAppLogger } from '@fraudstream/observability';
+import {
+  AvroProducer,
+  AvroSerde,
+  createIdempotentProducer,
+  createKafkaClient,
+  type Kafka,
+} from '@fraudstream/kafka';
+import type { TrainerConfig } from '../trainer.config';
+
+/** Structured logs on stderr-friendly JSON (or text), like the apps. */
+export function useCliLogger(name: string, config: TrainerConfig): void {
+  Logger.overrideLogger(createAppLogger(name, config));
+}
+
+export interface KafkaHandles {
+  readonly kafka: Kafka;
+  readonly serde: AvroSerde;
+  readonly producer: AvroProducer;
+  close(): Promise<void>;
+}
+
+/** A Kafka client, serde and connected idempotent producer for a CLI run. */
+export async function connectKafka(config: TrainerConfig, suffix: string): Promise<KafkaHandles> {
+  const kafka = createKafkaClient(config, suffix);
+  const serde = AvroSerde.connect(config.SCHEMA_REGISTRY_URL);
+  const raw = createIdempotentProducer(kafka);
+  await raw.connect();
+  return { kafka, serde, producer: new AvroProducer(raw, serde), close: () => raw.disconnect() };
+}

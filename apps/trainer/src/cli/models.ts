@@ -1,0 +1,132 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { ModelRegistry, createModelStore } from '@fraudstream/registry';
+import { DeploymentLifecycle, KafkaDeploymentPublisher, trainingSettingsFrom } from '@fraudstream/training';
+import { loadTrainerConfig } from '../trainer.config';
+import { connectKafka, useCliLogger } from './cli-support';
+
+const USAGE = `npm run models -- <command> [options]
+  list                           versions with stage, parent, threshold and validation AP
+  show <version>                 the manifest (without the reference samples) and the version's audit trail
+  promote <version> [--reason R] move to PRODUCTION (retires the current one) and tell the scorers
+  reject <version> [--reason R]  mark a candidate or shadow model REJECTED
+  rollback [--reason R]          put the previous production model back
+options:
+  --root DIR          registry root (default MODEL_STORE_ROOT, var/models)
+  --event-time MS     event time of the decision (default: the newest in the audit log)
+  --who NAME          recorded as the actor (default cli)
+  --json              machine-readable output`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      reason: { type: 'string' },
+      root: { type: 'string' },
+      'event-time': { type: 'string' },
+      who: { type: 'string', default: 'cli' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const [command, version] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 64;
+  }
+  const config = loadTrainerConfig();
+  useCliLogger('models', config);
+  const registry = new ModelRegistry(
+    createModelStore(
+      values.root ? { ...config, MODEL_STORE: 'file', MODEL_STORE_ROOT: values.root } : config,
+    ),
+  );
+
+  if (command === 'list') {
+    const models = await registry.list();
+    const rows = models.map((m) => ({
+      version: m.version,
+      stage: m.stage,
+      parent: m.manifest.parent_version ?? '-',
+      threshold: Number(m.manifest.threshold.toFixed(4)),
+      ap: Number(m.manifest.metrics.validation.average_precision.toFixed(4)),
+      auc: Number(m.manifest.metrics.validation.roc_auc.toFixed(4)),
+      request: m.manifest.training.request_id ?? '-',
+      created: m.manifest.created_at,
+    }));
+    if (values.json) console.log(JSON.stringify(rows, null, 2));
+    else if (rows.length === 0) console.log('no models registered');
+    else console.table(rows);
+    return 0;
+  }
+  if (command === 'show') {
+    if (!version) throw new Error('usage: models show <version>');
+    const manifest = await registry.readManifest(version);
+    const { reference, ...rest } = manifest;
+    const audit = (await registry.store.readAudit()).filter((e) => e.version === version);
+    console.log(
+      JSON.stringify(
+        {
+          stage: (await registry.stageOf(version)) ?? 'CANDIDATE',
+          artifact_uri: registry.artifactUri(version),
+          manifest: {
+            ...rest,
+            reference: {
+              row_count: reference.row_count,
+              fraud_rate: reference.fraud_rate,
+              features: reference.features.length,
+            },
+          },
+          audit,
+        },
+        null,
+        2,
+      ),
+    );
+    return 0;
+  }
+  if (command !== 'promote' && command !== 'rollback' && command !== 'reject') {
+    console.error(`unknown command ${command}\n\n${USAGE}`);
+    return 64;
+  }
+  const audit = await registry.store.readAudit();
+  const eventTime =
+    values['event-time'] !== undefined
+      ? Number(values['event-time'])
+      : audit.reduce((max, e) => Math.max(max, e.event_time), 0);
+  const context = { actor: `cli:${values.who}`, reason: values.reason ?? `manual ${command}`, eventTime };
+  const kafka = await connectKafka(config, 'models-cli');
+  try {
+    const lifecycle = new DeploymentLifecycle(
+      registry,
+      new KafkaDeploymentPublisher(kafka.producer, config.DEPLOYMENTS_TOPIC),
+      trainingSettingsFrom(config),
+      `cli:${values.who}`,
+    );
+    let decision;
+    if (command === 'rollback') decision = await lifecycle.rollback(context);
+    else {
+      if (!version) throw new Error(`usage: models ${command} <version>`);
+      decision =
+        command === 'promote'
+          ? await lifecycle.promote(version, context)
+          : await lifecycle.reject(version, context);
+    }
+    console.log(
+      values.json
+        ? JSON.stringify(decision, null, 2)
+        : `${decision.version} → ${decision.stage}; events: ${decision.events.map((e) => `${e.model_version}:${e.stage}`).join(', ')}`,
+    );
+    return 0;
+  } finally {
+    await kafka.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

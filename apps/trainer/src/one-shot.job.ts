@@ -1,0 +1,48 @@
+import { Logger } from '@nestjs/common';
+import { findRetrainRequest, type FineTuneOutcome } from '@fraudstream/training';
+import { connectKafka } from './cli/cli-support';
+import type { TrainerConfig } from './trainer.config';
+import { createTrainerServices } from './trainer.factory';
+
+/** Exit status of a one-shot job (a Kubernetes Job's podFailurePolicy keys on it). */
+export const JobExit = {
+  /** The job reached a decision: challenger shadowed or rejected by the gate, or the request was already handled. */
+  DONE: 0,
+  /** Infrastructure trouble (broker, registry store): worth retrying. */
+  ERROR: 1,
+  /** Bad input (window too small, one class, NaNs, missing parent): retrying cannot help. */
+  FAILED: 2,
+  /** No retrain request with that id on the topic. */
+  NOT_FOUND: 3,
+} as const;
+
+export function exitCodeOf(outcome: FineTuneOutcome): number {
+  return outcome.status === 'FAILED' ? JobExit.FAILED : JobExit.DONE;
+}
+
+/**
+ * The Kubernetes Job mode: find the request on ml.retrain-requests.v1, run the fine-tuning job
+ * once, print its outcome as one JSON line and exit with a status that says what happened.
+ */
+export async function runOneShotJob(config: TrainerConfig, requestId: string): Promise<number> {
+  const logger = new Logger('TrainerJob');
+  const kafka = await connectKafka(config, 'trainer-job');
+  try {
+    const request = await findRetrainRequest(
+      kafka.kafka,
+      kafka.serde,
+      requestId,
+      config.RETRAIN_REQUESTS_TOPIC,
+    );
+    if (!request) {
+      logger.error({ msg: 'retrain request not found', requestId, topic: config.RETRAIN_REQUESTS_TOPIC });
+      return JobExit.NOT_FOUND;
+    }
+    const { job } = createTrainerServices(config, kafka.kafka, kafka.serde, kafka.producer);
+    const outcome = await job.run(request);
+    process.stdout.write(`${JSON.stringify(outcome)}\n`);
+    return exitCodeOf(outcome);
+  } finally {
+    await kafka.close();
+  }
+}

@@ -1,0 +1,46 @@
+import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
+import type { AvroProducer, AvroSerde, Kafka } from '@fraudstream/kafka';
+import { ModelRegistry, createModelStore, resolveCodeRevision } from '@fraudstream/registry';
+import {
+  DeploymentLifecycle,
+  FineTuneJob,
+  KafkaDeploymentPublisher,
+  KafkaTrainingDataSource,
+  trainingSettingsFrom,
+} from '@fraudstream/training';
+import type { TrainerConfig } from './trainer.config';
+
+/** The trainer's services wired from its config (shared by the worker, the one-shot job and the CLIs). */
+export interface TrainerServices {
+  readonly registry: ModelRegistry;
+  readonly job: FineTuneJob;
+  readonly lifecycle: DeploymentLifecycle;
+}
+
+export function createTrainerServices(
+  config: TrainerConfig,
+  kafka: Kafka,
+  serde: AvroSerde,
+  producer: AvroProducer,
+  onProgress?: () => Promise<void>,
+): TrainerServices {
+  const registry = new ModelRegistry(createModelStore(config));
+  const settings = trainingSettingsFrom(config);
+  const publisher = new KafkaDeploymentPublisher(producer, config.DEPLOYMENTS_TOPIC);
+  const actor = `trainer:${config.INSTANCE_ID}`;
+  const job = new FineTuneJob({
+    registry,
+    source: new KafkaTrainingDataSource(kafka, serde, {
+      scores: config.SCORES_TOPIC,
+      labels: config.LABELS_TOPIC,
+    }),
+    publisher,
+    settings,
+    actor,
+    codeRevision: resolveCodeRevision(config.GIT_SHA),
+    featureSetVersion: FEATURE_SET_VERSION,
+    featureNames: FEATURE_NAMES,
+    ...(onProgress ? { onProgress } : {}),
+  });
+  return { registry, job, lifecycle: new DeploymentLifecycle(registry, publisher, settings, actor) };
+}

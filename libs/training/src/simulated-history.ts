@@ -1,0 +1,48 @@
+import type { Label } from '@fraudstream/contracts';
+import { FEATURE_SET_VERSION, FeaturePipeline } from '@fraudstream/features';
+import { generateDataset, type SimulationOptions } from '@fraudstream/simulation';
+import type { ScoredTransaction } from './mature-labels';
+
+const DAY_MS = 86_400_000;
+/** Transactions per pipeline batch: the scorer's micro-batches are of this order. */
+const BATCH = 2048;
+
+export interface SimulatedHistory {
+  /** One CHAMPION-like row per transaction, with the feature vector the scorer would have logged. */
+  readonly scores: ScoredTransaction[];
+  readonly labels: Label[];
+  /** First and last event time (end exclusive) of the history. */
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Simulated history as the scorer would have logged it: the seeded simulator's transactions, their
+ * feature vectors computed by the online FeaturePipeline in event-time micro-batches (labels take
+ * effect only once known: the pipeline applies each at its event time), and the delayed labels.
+ */
+export async function buildSimulatedHistory(options: SimulationOptions): Promise<SimulatedHistory> {
+  const dataset = generateDataset(options);
+  const pipeline = new FeaturePipeline();
+  await pipeline.applyLabels(dataset.labels);
+  const scores: ScoredTransaction[] = [];
+  const txs = dataset.transactions;
+  for (let i = 0; i < txs.length; i += BATCH) {
+    const batch = txs.slice(i, i + BATCH);
+    const vectors = await pipeline.computeBatch(batch);
+    batch.forEach((tx, j) =>
+      scores.push({
+        transaction_id: tx.transaction_id,
+        card_id: tx.card_id,
+        event_time: tx.event_time,
+        features: vectors[j] ?? [],
+        feature_set_version: FEATURE_SET_VERSION,
+        role: 'CHAMPION',
+        model_version: 'simulated',
+      }),
+    );
+  }
+  const start = txs[0]?.event_time ?? options.startTime ?? 0;
+  const startDay = Math.floor(start / DAY_MS) * DAY_MS;
+  return { scores, labels: dataset.labels, start: startDay, end: startDay + options.days * DAY_MS };
+}

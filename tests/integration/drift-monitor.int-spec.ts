@@ -1,0 +1,156 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplicationContext } from '@nestjs/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DriftScenario } from '@fraudstream/simulation';
+import { AvroProducer, createIdempotentProducer, type Producer } from '@fraudstream/kafka';
+import { DriftMonitorModule } from '../../apps/drift-monitor/src/drift-monitor.module';
+import { testClients, uniqueName } from '../support/kafka-env';
+import { waitFor } from '../support/wait-for';
+import {
+  DriftOutputsCollector,
+  createDriftTopics,
+  produceDay,
+  promotion,
+  simulateScoredDays,
+  standInManifest,
+  startDriftMonitor,
+  writeManifest,
+  type ScoredDay,
+} from './drift.harness';
+
+/*
+ * The drift monitor end to end on the real broker, fed with simulator data. Scores come from a
+ * deterministic stand-in for the model (drift.harness.ts: it knows the classic fraud patterns and
+ * nothing else), whose reference profile is built with buildFeatureProfile on two stable weeks.
+ * Day 0 is a Thursday, so the weekly windows (epoch-aligned) are simulated days 7k .. 7k+6; the
+ * drift starts on day 42, the first day of a window. Days 0-27 only warm up the 30-day features.
+ */
+const DAY = 24 * 60 * 60 * 1000;
+const START = Date.UTC(2026, 0, 1);
+const DRIFT_DAY = 42;
+const window = (day: number) => START + day * DAY;
+
+async function simulate(scenario: DriftScenario, days: number): Promise<ScoredDay[]> {
+  return simulateScoredDays(
+    {
+      seed: 11,
+      days,
+      startTime: START,
+      customers: 400,
+      terminals: 800,
+      maxMeanTxPerDay: 8,
+      scenario,
+      driftDay: DRIFT_DAY,
+    },
+    'standin-1',
+  );
+}
+
+describe(DriftMonitorModule.name, () => {
+  const { kafka, serde } = testClients();
+  let raw: Producer;
+  let producer: AvroProducer;
+  const dir = mkdtempSync(join(tmpdir(), 'drift-monitor-'));
+
+  beforeAll(async () => {
+    raw = createIdempotentProducer(kafka);
+    await raw.connect();
+    producer = new AvroProducer(raw, serde);
+  });
+
+  afterAll(async () => {
+    await raw.disconnect();
+  });
+
+  /** Runs the monitor over simulated days [DRIFT_DAY, lastDay] with the stand-in's reference from days 28-41. */
+  async function run(scenario: DriftScenario, lastDay: number, until: (c: DriftOutputsCollector) => boolean) {
+    const days = await simulate(scenario, lastDay + 1);
+    const manifest = standInManifest('standin-1', days.slice(28, DRIFT_DAY), 20);
+    const topics = await createDriftTopics(kafka, serde);
+    await producer.sendMany([
+      {
+        topic: topics.deployments,
+        records: [
+          { key: 'standin-1', value: promotion('standin-1', writeManifest(dir, manifest), window(27)) },
+        ],
+      },
+    ]);
+    const collector = new DriftOutputsCollector(kafka, serde, topics);
+    await collector.start();
+    let app: INestApplicationContext | null = null;
+    try {
+      app = await startDriftMonitor(topics, {
+        DRIFT_GROUP_ID: uniqueName('drift-monitor'),
+        DRIFT_CHECKPOINT_PATH: join(dir, `${topics.scores}.json`),
+      });
+      for (const day of days.slice(DRIFT_DAY)) await produceDay(producer, topics, day);
+      await waitFor(() => until(collector), 90_000, `${scenario} outputs`);
+    } finally {
+      await app?.close();
+      await collector.stop();
+    }
+    return { collector, manifest };
+  }
+
+  it('requests no retraining over 30 stable days, while its performance checks run', async () => {
+    // Windows of days 42, 49, 56, 63 close; those of 42, 49, 56 also mature (7-day chargeback window).
+    const matured = (c: DriftOutputsCollector) => c.events.filter((e) => e.event_id.endsWith(':mature'));
+    const { collector } = await run('stable', DRIFT_DAY + 29, (c) => matured(c).length >= 3);
+    const closes = collector.events.filter((e) => !e.event_id.endsWith(':mature'));
+    expect(closes.map((e) => e.window_start)).toEqual([42, 49, 56, 63].map(window));
+    for (const e of matured(collector)) {
+      expect(e.average_precision).not.toBeNull();
+      expect(e.mature_labels).toBe(e.row_count);
+    }
+    expect(
+      collector.events.filter((e) => e.verdict === 'PERFORMANCE_DRIFT' || e.retrain_recommended),
+    ).toEqual([]);
+    expect(collector.events.every((e) => e.features.every((f) => !f.drifted))).toBe(true);
+    expect(collector.requests).toEqual([]);
+  });
+
+  it('flags a new fraud pattern within two windows of its onset and retrains once labels confirm it', async () => {
+    const { collector } = await run('new-fraud-pattern', DRIFT_DAY + 14, (c) => c.requests.length > 0);
+    const onset = window(DRIFT_DAY);
+    const flagged = collector.events.filter((e) => e.verdict !== 'NO_DRIFT' && e.window_start >= onset);
+    expect(flagged[0]?.window_start).toBeLessThanOrEqual(onset + 7 * DAY);
+    // Flagged at close from the frauds confirmed so far; not retrained before its labels are mature.
+    expect(flagged[0]).toMatchObject({
+      event_id: `standin-1:${onset}`,
+      verdict: 'PERFORMANCE_DRIFT',
+      retrain_recommended: false,
+    });
+    expect(collector.requests).toHaveLength(1);
+    expect(collector.requests[0]).toMatchObject({
+      request_id: `retrain:standin-1:${onset}:mature`,
+      model_version: 'standin-1',
+      trigger: 'PERFORMANCE_DRIFT',
+      drift_event_id: `standin-1:${onset}:mature`,
+      window_end: onset + 7 * DAY,
+      event_time: onset + 14 * DAY,
+    });
+    const mature = collector.events.find((e) => e.event_id === `standin-1:${onset}:mature`);
+    expect(mature?.verdict).toBe('PERFORMANCE_DRIFT');
+    expect(mature?.retrain_recommended).toBe(true);
+  });
+
+  it('reports covariate-only drift without requesting retraining', async () => {
+    const onset = window(DRIFT_DAY);
+    const { collector } = await run('covariate-only', DRIFT_DAY + 14, (c) =>
+      c.events.some((e) => e.event_id === `standin-1:${onset}:mature`),
+    );
+    const closes = collector.events.filter((e) => !e.event_id.endsWith(':mature'));
+    expect(closes.length).toBeGreaterThanOrEqual(2);
+    for (const e of closes) {
+      expect(e.verdict).toBe('COVARIATE_DRIFT');
+      expect(e.features.filter((f) => f.drifted).length).toBeGreaterThanOrEqual(2);
+    }
+    const mature = collector.events.find((e) => e.event_id === `standin-1:${onset}:mature`);
+    expect(mature?.reasons.some((r) => r.startsWith('performance holds'))).toBe(true);
+    expect(collector.events.every((e) => !e.retrain_recommended)).toBe(true);
+    // The drift events and requests go out in one acknowledged send: none was sent with them.
+    expect(collector.requests).toEqual([]);
+  });
+});

@@ -12,8 +12,8 @@ export function driftMetrics(metrics: MetricsRegistry) {
     }),
     verdicts: metrics.counter({
       name: 'fraudstream_drift_verdicts_total',
-      help: 'Drift events emitted, by verdict and phase (close: distribution drift; mature: with labels).',
-      labelNames: ['verdict', 'phase'] as const,
+      help: 'Drift events emitted, by verdict, severity and phase (close: distribution drift; mature: with labels).',
+      labelNames: ['verdict', 'severity', 'phase'] as const,
     }),
     livePerformance: metrics.gauge({
       name: 'fraudstream_drift_live_performance',
@@ -60,7 +60,7 @@ export function recordDriftOutputs(
 ): void {
   for (const e of events) {
     const mature = e.event_id.endsWith(':mature');
-    m.verdicts.inc({ verdict: e.verdict, phase: mature ? 'mature' : 'close' });
+    m.verdicts.inc({ verdict: e.verdict, severity: e.severity, phase: mature ? 'mature' : 'close' });
     if (!mature)
       for (const f of [...e.features, e.prediction]) m.featurePsi.set({ feature: f.feature }, f.psi);
     const perf = {

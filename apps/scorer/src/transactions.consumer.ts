@@ -1,10 +1,44 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Transaction } from '@fraudstream/contracts';
+import type { Alert, Score, Transaction } from '@fraudstream/contracts';
 import { AvroProducer, AvroSerde, KAFKA_CLIENT, StreamConsumer, type Kafka } from '@fraudstream/kafka';
 import { TransactionScorer, validateTransaction } from '@fraudstream/model';
 import { MetricsRegistry } from '@fraudstream/observability';
 import { APP_CONFIG, type ScorerConfig } from './scorer.config';
 import { scorerMetrics, type ScorerMetrics } from './scorer.metrics';
+
+const WARM_UP_SCORE: Score = {
+  transaction_id: 'warm-up',
+  card_id: 'warm-up',
+  terminal_id: 'warm-up',
+  amount: 0,
+  event_time: 0,
+  ingest_time: 0,
+  scored_at: 0,
+  score: 0,
+  threshold: 0,
+  is_alert: false,
+  model_version: 'warm-up',
+  role: 'CHAMPION',
+  feature_set_version: 'warm-up',
+  features: [],
+};
+
+const WARM_UP_ALERT: Alert = {
+  alert_id: 'warm-up',
+  transaction_id: 'warm-up',
+  card_id: 'warm-up',
+  terminal_id: 'warm-up',
+  amount: 0,
+  event_time: 0,
+  score: 0,
+  threshold: 0,
+  model_version: 'warm-up',
+  severity: 'LOW',
+  reasons: [],
+};
+
+/** Records per produce request: ~250 bytes a score, well under the broker's 1 MiB default. */
+const PRODUCE_SLICE = 500;
 
 /**
  * Transactions in, scores and alerts out: each fetched batch is scored by the TransactionScorer and
@@ -18,7 +52,7 @@ export class TransactionsConsumer {
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     @Inject(APP_CONFIG) private readonly config: ScorerConfig,
-    serde: AvroSerde,
+    private readonly serde: AvroSerde,
     private readonly producer: AvroProducer,
     registry: MetricsRegistry,
     private readonly scorer: TransactionScorer,
@@ -39,10 +73,15 @@ export class TransactionsConsumer {
       handle: async (messages) => {
         const result = await this.scorer.scoreBatch(messages.map((m) => m.value));
         const { SCORES_TOPIC, ALERTS_TOPIC } = this.config;
-        await this.producer.sendMany([
-          { topic: SCORES_TOPIC, records: result.scores.map((s) => ({ key: s.card_id, value: s })) },
-          { topic: ALERTS_TOPIC, records: result.alerts.map((a) => ({ key: a.card_id, value: a })) },
-        ]);
+        const scores = result.scores.map((s) => ({ key: s.card_id, value: s }));
+        const alerts = result.alerts.map((a) => ({ key: a.card_id, value: a }));
+        // A large fetch makes a produce request bigger than the broker's message.max.bytes: send in slices.
+        for (let i = 0; i < Math.max(scores.length, alerts.length); i += PRODUCE_SLICE) {
+          await this.producer.sendMany([
+            { topic: SCORES_TOPIC, records: scores.slice(i, i + PRODUCE_SLICE) },
+            { topic: ALERTS_TOPIC, records: alerts.slice(i, i + PRODUCE_SLICE) },
+          ]);
+        }
         this.metrics.produced.inc({ topic: SCORES_TOPIC }, result.scores.length);
         if (result.alerts.length > 0)
           this.metrics.produced.inc({ topic: ALERTS_TOPIC }, result.alerts.length);
@@ -56,8 +95,20 @@ export class TransactionsConsumer {
     });
   }
 
-  start(): Promise<void> {
-    return this.consumer.start();
+  async start(): Promise<void> {
+    await this.warmSerde();
+    await this.consumer.start();
+  }
+
+  /**
+   * Resolves the output schemas once before the first batch: the registry client caches a schema
+   * only after its first fetch completes, so a first batch encoding thousands of records at once
+   * would otherwise fetch and compile the schema once per record.
+   */
+  private async warmSerde(): Promise<void> {
+    const { SCORES_TOPIC, ALERTS_TOPIC } = this.config;
+    await this.serde.encode(SCORES_TOPIC, WARM_UP_SCORE);
+    await this.serde.encode(ALERTS_TOPIC, WARM_UP_ALERT);
   }
 
   stop(): Promise<void> {

@@ -1,0 +1,394 @@
+/*
+ * Scorer throughput and latency against the real broker, in one run (docs/scorer.md):
+ *   (a) passthrough: bare kafkajs consume -> produce of the raw bytes (no decode, features or scoring),
+ *       the ceiling of this machine;
+ *   (b) naive: eachMessage, decode, features, onnxruntime on the event loop, one produce per message;
+ *   (c) the scorer app: batches, micro-batched ONNX in a worker thread, one produce per batch.
+ * Then the scorer at half its measured rate, for produce-to-score latency (scored_at - ingest_time).
+ *
+ *   npm run bench:scorer -- --json FILE [--count N] [--naive-seconds S] [--latency-seconds S] [--skip a,b]
+ */
+import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from '@nestjs/common';
+import * as ort from 'onnxruntime-node';
+import { loadConfig, processEnv } from '@fraudstream/config';
+import { readAvroSchema, valueSubject, type Score, type Transaction } from '@fraudstream/contracts';
+import { FEATURE_NAMES, FEATURE_SET_VERSION, FeaturePipeline } from '@fraudstream/features';
+import {
+  AvroProducer,
+  AvroSerde,
+  createIdempotentProducer,
+  createKafkaClient,
+  ensureTopics,
+  kafkaConfigSchema,
+  type Kafka,
+} from '@fraudstream/kafka';
+import { buildMlpOnnx, randomMlpSpec, validateTransaction, writeModelFixture } from '@fraudstream/model';
+import { MetricsRegistry } from '@fraudstream/observability';
+import { loadScorerConfig } from '../apps/scorer/src/scorer.config';
+import { ScorerModule } from '../apps/scorer/src/scorer.module';
+import { jsonPathFromArgs, reportBench } from './support/bench-report';
+
+const PARTITIONS = 3;
+const HIDDEN = [32, 16];
+/** Fetch size per partition of the passthrough and the scorer (a full fetch relayed at once must fit a produce request). */
+const FETCH_BYTES = 262_144;
+
+function numberArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+const COUNT = numberArg('--count', 20_000);
+const NAIVE_SECONDS = numberArg('--naive-seconds', 8);
+const LATENCY_SECONDS = numberArg('--latency-seconds', 10);
+
+const T0 = Date.UTC(2026, 0, 5, 0, 0, 0);
+
+function transaction(i: number, ingestTime: number): Transaction {
+  return {
+    transaction_id: `tx-${i}`,
+    card_id: `card-${i % 5000}`,
+    terminal_id: `term-${i % 400}`,
+    amount: 5 + ((i * 7919) % 50_000) / 100,
+    currency: 'EUR',
+    channel: i % 4 === 0 ? 'CARD_NOT_PRESENT' : 'CARD_PRESENT',
+    event_time: T0 + i * 1000,
+    ingest_time: ingestTime,
+  };
+}
+
+async function topic(
+  kafka: Kafka,
+  serde: AvroSerde,
+  prefix: string,
+  schemaFile: string | null,
+  partitions = 1,
+) {
+  const name = `bench.${prefix}.${randomUUID().slice(0, 8)}`;
+  const base = { retentionMs: 3_600_000, cleanupPolicy: 'delete' as const };
+  await ensureTopics(kafka, [
+    { name, schemaFile, partitions, ...base },
+    { name: `${name}.dlq`, schemaFile: null, partitions: 1, ...base },
+  ]);
+  if (schemaFile) await serde.register(valueSubject(name), readAvroSchema(schemaFile));
+  return name;
+}
+
+async function produceBacklog(
+  producer: AvroProducer,
+  name: string,
+  from: number,
+  count: number,
+): Promise<void> {
+  const chunk = 2000;
+  for (let i = from; i < from + count; i += chunk) {
+    const now = Date.now();
+    const records = Array.from({ length: Math.min(chunk, from + count - i) }, (_, k) => {
+      const tx = transaction(i + k, now);
+      return { key: tx.card_id, value: tx };
+    });
+    await producer.sendMany([{ topic: name, records }]);
+  }
+}
+
+/**
+ * Polls until `done()` reaches `target`; the rate is target / (time since `started()` first became
+ * true), `started` marking the first fetched batch, so group joins are not counted.
+ */
+async function rateUntil(
+  started: () => boolean,
+  done: () => number,
+  target: number,
+  timeoutMs: number,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let firstAt = 0;
+  for (;;) {
+    if (firstAt === 0 && started()) firstAt = performance.now();
+    const c = done();
+    if (c >= target) return (c / (performance.now() - firstAt)) * 1000;
+    if (Date.now() > deadline) throw new Error(`timed out at ${c}/${target}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/** (a) Bare consume -> produce of raw bytes, committing after the produce is acknowledged. */
+async function passthrough(kafka: Kafka, source: string, sink: string): Promise<number> {
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  const consumer = kafka.consumer({
+    groupId: `bench.passthrough.${randomUUID()}`,
+    maxWaitTimeInMs: 20,
+    maxBytesPerPartition: FETCH_BYTES,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: source, fromBeginning: true });
+  let relayed = 0;
+  let fetched = false;
+  await consumer.run({
+    autoCommit: false,
+    partitionsConsumedConcurrently: PARTITIONS,
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      fetched = true;
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [
+          { topic: sink, messages: batch.messages.map((m) => ({ key: m.key, value: m.value })) },
+        ],
+      });
+      payload.resolveOffset(batch.lastOffset());
+      await consumer.commitOffsets([
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: (BigInt(batch.lastOffset()) + 1n).toString(),
+        },
+      ]);
+      relayed += batch.messages.length;
+    },
+  });
+  const rate = await rateUntil(
+    () => fetched,
+    () => relayed,
+    COUNT,
+    120_000,
+  );
+  await consumer.disconnect();
+  await producer.disconnect();
+  return rate;
+}
+
+/** (b) One message at a time on the event loop: decode, features, ONNX run, encode, produce. */
+async function naive(kafka: Kafka, serde: AvroSerde, source: string, sink: string, model: Uint8Array) {
+  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const pipeline = new FeaturePipeline();
+  const producer = new AvroProducer(createIdempotentProducer(kafka), serde);
+  await producer.producer.connect();
+  const consumer = kafka.consumer({ groupId: `bench.naive.${randomUUID()}`, maxWaitTimeInMs: 20 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: source, fromBeginning: true });
+  let scored = 0;
+  let firstAt = 0;
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      if (firstAt === 0) firstAt = performance.now();
+      const tx = validateTransaction(await serde.decode(message.value));
+      const [vector = []] = await pipeline.computeBatch([tx]);
+      const input = new ort.Tensor('float32', Float32Array.from(vector), [1, vector.length]);
+      const output = await session.run({ features: input });
+      const score = Number((output.score?.data as Float32Array)[0]);
+      const record: Score = {
+        transaction_id: tx.transaction_id,
+        card_id: tx.card_id,
+        terminal_id: tx.terminal_id,
+        amount: tx.amount,
+        event_time: tx.event_time,
+        ingest_time: tx.ingest_time,
+        scored_at: Date.now(),
+        score,
+        threshold: 0.5,
+        is_alert: score >= 0.5,
+        model_version: 'naive',
+        role: 'CHAMPION',
+        feature_set_version: FEATURE_SET_VERSION,
+        features: vector,
+      };
+      await producer.sendMany([{ topic: sink, records: [{ key: tx.card_id, value: record }] }]);
+      scored++;
+    },
+  });
+  const deadline = Date.now() + NAIVE_SECONDS * 1000;
+  while (Date.now() < deadline && scored < COUNT) await new Promise((resolve) => setTimeout(resolve, 50));
+  const rate = (scored / (performance.now() - firstAt)) * 1000;
+  await consumer.disconnect();
+  await producer.producer.disconnect();
+  await session.release();
+  return rate;
+}
+
+function counterValue(registry: MetricsRegistry, name: string, topicName: string): number {
+  const metric = registry.registry.getSingleMetric(name) as unknown as
+    { hashMap?: Record<string, { value: number; labels: Record<string, string> }> } | undefined;
+  let total = 0;
+  for (const entry of Object.values(metric?.hashMap ?? {}))
+    if (entry.labels.topic === topicName) total += entry.value;
+  return total;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] ?? Number.NaN;
+}
+
+/** Reads every score record of `name` and returns scored_at - ingest_time (ms) of those with index >= from. */
+async function latencies(kafka: Kafka, serde: AvroSerde, name: string, from: number, expected: number) {
+  const consumer = kafka.consumer({ groupId: `bench.latency.${randomUUID()}`, maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: name, fromBeginning: true });
+  const values: number[] = [];
+  let seen = 0;
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      seen++;
+      const score = await serde.decode<Score>(message.value);
+      if (Number(score.transaction_id.slice(3)) >= from) values.push(score.scored_at - score.ingest_time);
+    },
+  });
+  const deadline = Date.now() + 60_000;
+  while (seen < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  await consumer.disconnect();
+  return values.sort((a, b) => a - b);
+}
+
+/** Child process: produces `count` transactions from index `from` at `rate` per second. */
+async function paced(name: string, rate: number, count: number, from: number): Promise<void> {
+  const kafkaConfig = loadConfig(kafkaConfigSchema);
+  const kafka = createKafkaClient(kafkaConfig, 'bench-paced');
+  const producer = new AvroProducer(
+    createIdempotentProducer(kafka),
+    AvroSerde.connect(kafkaConfig.SCHEMA_REGISTRY_URL),
+  );
+  await producer.producer.connect();
+  const started = performance.now();
+  for (let sent = 0; sent < count;) {
+    const due = Math.min(count, Math.round(((performance.now() - started) / 1000) * rate));
+    if (due > sent) {
+      const now = Date.now();
+      const records = Array.from({ length: due - sent }, (_, k) => {
+        const tx = transaction(from + sent + k, now);
+        return { key: tx.card_id, value: tx };
+      });
+      await producer.sendMany([{ topic: name, records }]);
+      sent = due;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await producer.producer.disconnect();
+}
+
+async function main(): Promise<void> {
+  const pacedArg = process.argv.indexOf('--paced');
+  if (pacedArg >= 0) {
+    const [name = '', rate, count, from] = process.argv.slice(pacedArg + 1);
+    return paced(name, Number(rate), Number(count), Number(from));
+  }
+  Logger.overrideLogger(['error', 'warn']);
+  const jsonPath = jsonPathFromArgs(process.argv, 'scorer');
+  const kafkaConfig = loadConfig(kafkaConfigSchema);
+  const kafka = createKafkaClient(kafkaConfig, 'bench-scorer');
+  const serde = AvroSerde.connect(kafkaConfig.SCHEMA_REGISTRY_URL);
+  const root = mkdtempSync(join(tmpdir(), 'bench-scorer-'));
+  const spec = randomMlpSpec(FEATURE_NAMES.length, HIDDEN, 7);
+  const fixture = writeModelFixture(root, {
+    version: 'bench-v1',
+    featureNames: FEATURE_NAMES,
+    featureSetVersion: FEATURE_SET_VERSION,
+    spec,
+    threshold: 0.9,
+  });
+
+  const source = await topic(kafka, serde, 'tx', 'tx.transactions.v1.avsc', PARTITIONS);
+  const rawSink = await topic(kafka, serde, 'passthrough', null, PARTITIONS);
+  const naiveSink = await topic(kafka, serde, 'naive-scores', 'tx.scores.v1.avsc', PARTITIONS);
+  const scores = await topic(kafka, serde, 'scores', 'tx.scores.v1.avsc', PARTITIONS);
+  const alerts = await topic(kafka, serde, 'alerts', 'fraud.alerts.v1.avsc');
+  const labels = await topic(kafka, serde, 'labels', 'fraud.labels.v1.avsc');
+  const deployments = await topic(kafka, serde, 'deployments', 'ml.model-deployments.v1.avsc');
+
+  const producer = new AvroProducer(createIdempotentProducer(kafka), serde);
+  await producer.producer.connect();
+  console.log(`producing ${COUNT} transactions to ${source} (${PARTITIONS} partitions)`);
+  await produceBacklog(producer, source, 0, COUNT);
+
+  // `--skip a,b` leaves phases out (profiling one of them).
+  const skipArg = process.argv.indexOf('--skip');
+  const skip = new Set(skipArg >= 0 ? (process.argv[skipArg + 1] ?? '').split(',') : []);
+  console.log('(a) passthrough');
+  const passthroughRate = skip.has('a') ? Number.NaN : await passthrough(kafka, source, rawSink);
+  console.log(`(b) naive eachMessage scoring (at most ${NAIVE_SECONDS} s)`);
+  const naiveRate = skip.has('b')
+    ? Number.NaN
+    : await naive(kafka, serde, source, naiveSink, buildMlpOnnx(spec));
+
+  console.log('(c) scorer');
+  const config = loadScorerConfig({
+    ...processEnv(),
+    TRANSACTIONS_TOPIC: source,
+    SCORES_TOPIC: scores,
+    ALERTS_TOPIC: alerts,
+    LABELS_TOPIC: labels,
+    DEPLOYMENTS_TOPIC: deployments,
+    SCORER_GROUP_ID: `bench.scorer.${randomUUID()}`,
+    SCORER_LABELS_GROUP_ID: `bench.scorer-labels.${randomUUID()}`,
+    SCORER_DEPLOYMENTS_REPLAY_TIMEOUT_MS: '5000',
+    MODEL_PATH: fixture.artifactUri,
+    SCORER_MAX_BYTES_PER_PARTITION: String(FETCH_BYTES),
+    LOG_LEVEL: 'warn',
+  });
+  const app = await NestFactory.createApplicationContext(ScorerModule.forRoot(config), {
+    logger: ['error', 'warn'],
+  });
+  await app.init();
+  const registry = app.get(MetricsRegistry);
+  const produced = () => counterValue(registry, 'fraudstream_scorer_records_produced_total', scores);
+  // The transport counts a batch as consumed when it is fetched, before it is handled.
+  const consumed = () => counterValue(registry, 'fraudstream_kafka_messages_consumed_total', source) > 0;
+  const scorerRate = await rateUntil(consumed, produced, COUNT, 120_000);
+
+  const halfRate = scorerRate / 2;
+  console.log(`half load: ${halfRate.toFixed(0)} tx/s for ${LATENCY_SECONDS} s`);
+  const halfCount = Math.round(halfRate * LATENCY_SECONDS);
+  // The load comes from a separate process, as producers are in production, not from the scorer's event loop.
+  const child = fork(__filename, ['--paced', source, String(halfRate), String(halfCount), String(COUNT)], {
+    stdio: 'inherit',
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`paced producer exited with ${code}`);
+  const deadline = Date.now() + 60_000;
+  while (produced() < COUNT + halfCount && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await app.close();
+  await producer.producer.disconnect();
+
+  // The first second of the paced phase is left out: it overlaps the end of the backlog.
+  const warm = COUNT + Math.round(halfRate);
+  const lat = await latencies(kafka, serde, scores, warm, COUNT + halfCount);
+  rmSync(root, { recursive: true, force: true });
+
+  const results = {
+    passthrough_tx_per_s: Math.round(passthroughRate),
+    naive_tx_per_s: Math.round(naiveRate),
+    scorer_tx_per_s: Math.round(scorerRate),
+    ratio: Number((scorerRate / passthroughRate).toFixed(3)),
+    p50_ms_half_load: percentile(lat, 50),
+    p99_ms_half_load: percentile(lat, 99),
+    half_load_tx_per_s: Math.round(halfRate),
+    latency_samples: lat.length,
+    transactions: COUNT,
+    partitions: PARTITIONS,
+    model_hidden_units: HIDDEN,
+    max_batch_size: config.SCORER_MAX_BATCH_SIZE,
+    max_wait_ms: config.SCORER_MAX_WAIT_MS,
+    goal_ratio_met: scorerRate / passthroughRate >= 0.6,
+    goal_p99_met: percentile(lat, 99) <= 50,
+  };
+  reportBench('scorer benchmark', jsonPath, results);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  },
+);

@@ -16,8 +16,11 @@ export const JobExit = {
   NOT_FOUND: 3,
 } as const;
 
+/** A request that failed before fails again when re-run (it was not re-run: the same input would fail). */
 export function exitCodeOf(outcome: FineTuneOutcome): number {
-  return outcome.status === 'FAILED' ? JobExit.FAILED : JobExit.DONE;
+  const failed =
+    outcome.status === 'FAILED' || (outcome.status === 'DUPLICATE' && outcome.duplicateOf === 'FAILED');
+  return failed ? JobExit.FAILED : JobExit.DONE;
 }
 
 /**

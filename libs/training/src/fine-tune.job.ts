@@ -38,6 +38,8 @@ export interface FineTuneOutcome {
   readonly parentVersion: string;
   readonly reason: string;
   readonly failure: TrainingFailureReason | null;
+  /** For a DUPLICATE: what the earlier run of the request ended with. */
+  readonly duplicateOf?: Exclude<FineTuneStatus, 'DUPLICATE'>;
   readonly metrics: Readonly<Record<string, number>>;
   readonly timings: { readonly readMs: number; readonly trainMs: number; readonly totalMs: number };
   readonly trainRows: number;
@@ -91,9 +93,12 @@ export class FineTuneJob {
     if (previous.length > 0) {
       const last = previous[previous.length - 1];
       this.logger.log({ msg: 'retrain request already handled', requestId: request.request_id });
+      const stage =
+        last?.action === 'JOB_FAILED' ? null : await this.deps.registry.stageOf(last?.version ?? '');
       return {
         ...base,
         status: 'DUPLICATE',
+        duplicateOf: stage === null ? 'FAILED' : stage === 'REJECTED' ? 'REJECTED' : 'SHADOW',
         version: last?.action === 'JOB_FAILED' ? null : (last?.version ?? null),
         reason: `request ${request.request_id} was already handled (${last?.action ?? '?'} ${last?.version ?? ''})`,
         failure: null,

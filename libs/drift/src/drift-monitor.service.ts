@@ -38,6 +38,7 @@ export class DriftMonitorService {
   private detector: DriftDetector;
   private offsets: Record<string, string> = {};
   private lastSave = 0;
+  private lastMetrics = 0;
   private dirty = false;
   private readonly metrics: DriftMetrics | undefined;
   private readonly now: () => number;
@@ -172,8 +173,10 @@ export class DriftMonitorService {
         });
       }
     }
-    if (this.metrics) {
+    // status() walks the samples of closed windows: refresh the gauges on emissions and once a second.
+    if (this.metrics && (emitted || this.now() - this.lastMetrics >= 1000)) {
       recordDriftOutputs(this.metrics, outputs.driftEvents, outputs.retrainRequests, this.detector.status());
+      this.lastMetrics = this.now();
     }
     this.dirty ||= records.length > 0;
     if (emitted || (this.dirty && this.now() - this.lastSave >= this.options.checkpointIntervalMs)) {

@@ -1,0 +1,45 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { FileCheckpointStore } from './checkpoint-store.adapter';
+import { defaultDriftSettings } from './drift.config';
+import { DriftDetector } from './drift-detector';
+import { referenceManifestOf, syntheticDay } from './drift-test.fixtures';
+import { FileManifestSource, ManifestLoadError } from './manifest-source.adapter';
+
+const manifest = referenceManifestOf('m7', syntheticDay(0, 200, 3), 5);
+
+describe(FileManifestSource.name, () => {
+  it('reads manifest.json beside the artifact of a file:// URI', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'manifest-'));
+    mkdirSync(join(dir, 'm7'));
+    writeFileSync(join(dir, 'm7', 'manifest.json'), JSON.stringify(manifest));
+    const uri = pathToFileURL(join(dir, 'm7', 'model.onnx')).toString();
+    expect(await new FileManifestSource().load(uri)).toEqual(manifest);
+  });
+
+  it('refuses other schemes, missing files and manifests without a reference profile', async () => {
+    const source = new FileManifestSource();
+    await expect(source.load('s3://bucket/m7/model.onnx')).rejects.toBeInstanceOf(ManifestLoadError);
+    await expect(source.load('file:///nonexistent/m7/model.onnx')).rejects.toBeInstanceOf(ManifestLoadError);
+    const dir = mkdtempSync(join(tmpdir(), 'manifest-'));
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, reference: undefined }));
+    await expect(source.load(pathToFileURL(join(dir, 'model.onnx')).toString())).rejects.toThrow(
+      /reference profile missing/,
+    );
+  });
+});
+
+describe(FileCheckpointStore.name, () => {
+  it('round-trips a checkpoint and reports none before the first save', async () => {
+    const store = new FileCheckpointStore(join(mkdtempSync(join(tmpdir(), 'ckpt-')), 'nested', 'c.json'));
+    expect(await store.load()).toBeNull();
+    const detector = new DriftDetector(defaultDriftSettings());
+    detector.setReference(manifest);
+    const checkpoint = { format: 1 as const, detector: detector.snapshot(), offsets: { 'scores:0': '42' } };
+    await store.save(checkpoint);
+    expect(await store.load()).toEqual(checkpoint);
+  });
+});

@@ -33,7 +33,8 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-ARG GIT_SHA=unknown
+# Recorded as the code revision in model manifests (the image has no .git to ask).
+ARG GIT_SHA=
 ENV NODE_ENV=production \
     GIT_SHA=${GIT_SHA} \
     HTTP_HOST=0.0.0.0 \

@@ -66,4 +66,36 @@ describe(RedisFeatureStore.name, () => {
     const key = store.terminalKey(transactions[0]?.terminal_id ?? '');
     expect(await store.redis.hlen(key)).toBeLessThanOrEqual(108);
   });
+
+  it('loses no count when two replicas update the same terminals concurrently', async () => {
+    const prefix = `test:${randomUUID().slice(0, 8)}`;
+    const replicas = [0, 1].map(() => RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix }));
+    try {
+      const { transactions } = generateDataset({ seed: 12, days: 2, customers: 80, terminals: 20 });
+      // Cards split between the replicas (as partitions keyed by card would), terminals shared.
+      const shares = [0, 1].map((r) => transactions.filter((t) => Number(t.card_id.slice(-1)) % 2 === r));
+      const pipelines = replicas.map((s) => new FeaturePipeline(s));
+      for (let i = 0; i < Math.max(...shares.map((s) => s.length)); i += 100) {
+        await Promise.all(pipelines.map((p, r) => p.computeBatch(shares[r]?.slice(i, i + 100) ?? [])));
+      }
+      const counts = new Map<string, number>();
+      for (const t of transactions) counts.set(t.terminal_id, (counts.get(t.terminal_id) ?? 0) + 1);
+      const end = (transactions.at(-1)?.event_time ?? 0) + 1;
+      const reader = replicas[0];
+      if (!reader) throw new Error('no replica');
+      const session = await reader.begin({
+        cardIds: new Set(),
+        terminalIds: new Set(counts.keys()),
+        fraudLabels: new Map(),
+      });
+      for (const [terminal, count] of counts) {
+        // The 30-day window at the end holds every transaction of the two days.
+        expect(session.terminal(terminal).windows(end, new Float64Array(6))[4]).toBe(count);
+      }
+      expect(counts.size).toBeGreaterThan(5);
+    } finally {
+      await replicas[0]?.clear();
+      for (const s of replicas) await s.close();
+    }
+  });
 });

@@ -41,7 +41,24 @@ function periods(sim: SimulatedDataset, driftDay: number, from: number) {
   }));
 }
 
+function withoutIds(sim: SimulatedDataset) {
+  return {
+    transactions: sim.transactions.map((t) => ({ ...t, transaction_id: '' })),
+    truth: sim.truth.map((t) => ({ ...t, transaction_id: '' })),
+  };
+}
+
 describe(TransactionSimulator.name, () => {
+  it('names transactions after the run: a longer run repeats a shorter one, other options get other ids', () => {
+    const short = generateDataset({ ...SMALL, days: 1 });
+    const long = generateDataset({ ...SMALL, days: 2 });
+    expect(long.transactions.slice(0, short.transactions.length)).toEqual(short.transactions);
+    const other = generateDataset({ ...SMALL, days: 1, customers: 201 });
+    const ids = new Set(short.transactions.map((t) => t.transaction_id));
+    expect(other.transactions.some((t) => ids.has(t.transaction_id))).toBe(false);
+    expect(short.transactions[0]?.transaction_id).toMatch(/^tx-3-[0-9a-f]{8}-0-0$/);
+  });
+
   it('gives the same records for the same seed and options, and other records for another seed', () => {
     const a = generateDataset(SMALL);
     const b = generateDataset(SMALL);
@@ -139,12 +156,13 @@ describe(TransactionSimulator.name, () => {
       'covariate-only',
       'fraud-rate-jump',
     ] as const) {
-      const drifted = generateDataset({ ...options, scenario });
-      expect(drifted.transactions.slice(0, cutoff)).toEqual(stable.transactions.slice(0, cutoff));
-      expect(drifted.truth.slice(0, cutoff)).toEqual(stable.truth.slice(0, cutoff));
+      // Ids name the run's options (the scenario among them); everything else must be identical.
+      const drifted = withoutIds(generateDataset({ ...options, scenario }));
+      expect(drifted.transactions.slice(0, cutoff)).toEqual(withoutIds(stable).transactions.slice(0, cutoff));
+      expect(drifted.truth.slice(0, cutoff)).toEqual(withoutIds(stable).truth.slice(0, cutoff));
       expect([drifted.transactions.slice(cutoff), drifted.truth.slice(cutoff)]).not.toEqual([
-        stable.transactions.slice(cutoff),
-        stable.truth.slice(cutoff),
+        withoutIds(stable).transactions.slice(cutoff),
+        withoutIds(stable).truth.slice(cutoff),
       ]);
     }
   });

@@ -1,6 +1,6 @@
 import type { Channel, Label, Transaction } from '@fraudstream/contracts';
 import { Population, defaultRadius } from './population';
-import { normal, poisson, stochasticRound, streamRng, uniform, uniformInt } from './random';
+import { mixSeed, normal, poisson, stochasticRound, streamRng, uniform, uniformInt } from './random';
 import type {
   FraudScenario,
   ResolvedSimulationOptions,
@@ -88,6 +88,12 @@ function cents(x: number): number {
 export class TransactionSimulator {
   readonly options: ResolvedSimulationOptions;
   readonly population: Population;
+  /**
+   * 8 hex digits naming the run's options (all but `days`), part of every transaction id: two runs
+   * with different options never reuse an id for different records, while a longer run with the same
+   * options repeats a shorter one's records, ids included.
+   */
+  readonly runId: string;
   private nextDayIndex = 0;
   private pendingLabels: Label[] = [];
   private readonly terminalCompromises = new Map<number, number[]>();
@@ -100,6 +106,8 @@ export class TransactionSimulator {
       throw new RangeError(`days must be a non-negative integer, got ${o.days}`);
     if (o.customers < 1 || o.terminals < 1)
       throw new RangeError('customers and terminals must be at least 1');
+    const { days: _days, ...named } = o;
+    this.runId = mixSeed(JSON.stringify(named)).toString(16).padStart(8, '0');
     this.population = Population.generate({
       seed: o.seed,
       customers: o.customers,
@@ -269,7 +277,7 @@ export class TransactionSimulator {
     const [minDelay, maxDelay] = o.chargebackDelayDays;
     const out: SimulatedTransaction[] = [];
     drafts.forEach((d, i) => {
-      const transaction_id = `tx-${o.seed}-${day}-${i}`;
+      const transaction_id = `tx-${o.seed}-${this.runId}-${day}-${i}`;
       const eventTime = start + d.ms;
       const transaction: Transaction = {
         transaction_id,

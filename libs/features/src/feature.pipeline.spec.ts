@@ -14,6 +14,7 @@ import { assembleFeatureVector } from './feature-vector';
 import { FeaturePipeline } from './feature.pipeline';
 import { MemoryFeatureStore } from './memory-feature.store';
 import { computeFeaturesOffline } from './offline-features';
+import { replayFeatures } from './replay-features';
 
 // 2026-01-05 is a Monday.
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
@@ -182,6 +183,9 @@ describe(FeaturePipeline.name, () => {
       const online = await runOnline(new FeaturePipeline(), transactions, labels, batchSize);
       expect(online).toEqual(offline);
     }
+    expect(await replayFeatures(transactions, [...labels].reverse(), new FeaturePipeline(), 64)).toEqual(
+      offline,
+    );
     // The stream is rich enough for the comparison to mean something.
     expect(offline.some((v) => (f(v, 'terminal_fraud_rate_30d') ?? 0) > 0)).toBe(true);
     expect(offline.some((v) => (f(v, 'card_tx_count_1d') ?? 0) >= 2)).toBe(true);

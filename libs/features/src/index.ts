@@ -22,6 +22,7 @@ export { FeaturePipeline } from './feature.pipeline';
 export { assembleFeatureVector } from './feature-vector';
 export type { CardAggregates, TerminalAggregates } from './feature-vector';
 export { computeFeaturesOffline } from './offline-features';
+export { replayFeatures } from './replay-features';
 export { toFeatureMatrix } from './feature-matrix';
 export { createFeatureStore, featuresConfigFragment } from './features.config';
 export type { FeaturesConfig } from './features.config';

@@ -5,8 +5,9 @@
  * name exists in the code.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { TOPIC_SPECS, Topics } from '@fraudstream/contracts';
@@ -120,7 +121,7 @@ const rendered = new Map<string, K8sObject[]>();
 function render(dir: string): K8sObject[] {
   const cached = rendered.get(dir);
   if (cached) return cached;
-  const yamlText = execFileSync('kubectl', ['kustomize', join(ROOT, dir)], {
+  const yamlText = execFileSync('kubectl', ['kustomize', resolve(ROOT, dir)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -334,6 +335,47 @@ describe('k8s manifests', () => {
     expect(configMapEnv(objects, container).SCORER_EXECUTION_PROVIDER).toBe('webgpu');
     for (const app of APPS.filter((a) => a !== 'scorer')) {
       expect(appContainer(objects, app).resources?.limits?.['nvidia.com/gpu'], app).toBeUndefined();
+    }
+  });
+
+  it('shares one ReadWriteMany model volume at MODEL_STORE_ROOT with the models-volume component', () => {
+    // An overlay of production plus the component, written outside the tree.
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-models-volume-'));
+    try {
+      writeFileSync(
+        join(dir, 'kustomization.yaml'),
+        [
+          'apiVersion: kustomize.config.k8s.io/v1beta1',
+          'kind: Kustomization',
+          // kustomize takes relative paths only.
+          `resources: [${relative(dir, join(ROOT, 'k8s/overlays/production'))}]`,
+          `components: [${relative(dir, join(ROOT, 'k8s/components/models-volume'))}]`,
+          '',
+        ].join('\n'),
+      );
+      const objects = render(dir);
+      const claim = named<K8sObject & { spec: { accessModes: string[] } }>(
+        objects,
+        'PersistentVolumeClaim',
+        'models',
+      );
+      expect(claim.spec.accessModes).toEqual(['ReadWriteMany']);
+      for (const app of ['scorer', 'drift-monitor', 'trainer'] as const) {
+        const pod = workload(objects, app).spec.template.spec as PodSpec & {
+          volumes?: { name: string; persistentVolumeClaim?: { claimName: string } }[];
+        };
+        const container = appContainer(objects, app) as Container & {
+          volumeMounts?: { name: string; mountPath: string }[];
+        };
+        const volume = pod.volumes?.find((v) => v.persistentVolumeClaim?.claimName === 'models');
+        const env = configMapEnv(objects, container);
+        expect(env.MODEL_STORE, app).toBe('file');
+        expect(container.volumeMounts?.find((m) => m.name === volume?.name)?.mountPath, app).toBe(
+          env.MODEL_STORE_ROOT,
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

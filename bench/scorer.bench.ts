@@ -10,7 +10,7 @@
  */
 import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fork } from 'node:child_process';
@@ -47,7 +47,7 @@ function numberArg(name: string, fallback: number): number {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
-const COUNT = numberArg('--count', 20_000);
+const COUNT = numberArg('--count', 60_000);
 const NAIVE_SECONDS = numberArg('--naive-seconds', 8);
 const LATENCY_SECONDS = numberArg('--latency-seconds', 10);
 
@@ -285,6 +285,8 @@ async function main(): Promise<void> {
   }
   Logger.overrideLogger(['error', 'warn']);
   const jsonPath = jsonPathFromArgs(process.argv, 'scorer');
+  // Other processes on the machine skew every number: the load average goes into the report.
+  const loadStart = loadavg()[0] ?? 0;
   const kafkaConfig = loadConfig(kafkaConfigSchema);
   const kafka = createKafkaClient(kafkaConfig, 'bench-scorer');
   const serde = AvroSerde.connect(kafkaConfig.SCHEMA_REGISTRY_URL);
@@ -315,7 +317,10 @@ async function main(): Promise<void> {
   const skipArg = process.argv.indexOf('--skip');
   const skip = new Set(skipArg >= 0 ? (process.argv[skipArg + 1] ?? '').split(',') : []);
   console.log('(a) passthrough');
-  const passthroughRate = skip.has('a') ? Number.NaN : await passthrough(kafka, source, rawSink);
+  // Twice, keeping the faster: the ceiling is what the machine can do, not what a noisy moment allowed.
+  const passthroughRate = skip.has('a')
+    ? Number.NaN
+    : Math.max(await passthrough(kafka, source, rawSink), await passthrough(kafka, source, rawSink));
   console.log(`(b) naive eachMessage scoring (at most ${NAIVE_SECONDS} s)`);
   const naiveRate = skip.has('b')
     ? Number.NaN
@@ -366,6 +371,8 @@ async function main(): Promise<void> {
   rmSync(root, { recursive: true, force: true });
 
   const results = {
+    load_average_1m_start: Number(loadStart.toFixed(2)),
+    load_average_1m_end: Number((loadavg()[0] ?? 0).toFixed(2)),
     passthrough_tx_per_s: Math.round(passthroughRate),
     naive_tx_per_s: Math.round(naiveRate),
     scorer_tx_per_s: Math.round(scorerRate),

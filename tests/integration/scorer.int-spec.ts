@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Alert, Score } from '@fraudstream/contracts';
 import { DeadLetterHeaders, createIdempotentProducer, type AvroSerde, type Kafka } from '@fraudstream/kafka';
+import { HealthRegistry, MetricsRegistry } from '@fraudstream/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClients, uniqueName } from '../support/kafka-env';
 import { waitFor } from '../support/wait-for';
@@ -95,6 +96,17 @@ describe(TransactionsConsumer.name, () => {
       'all scores',
     );
     await waitFor(() => dlq.records.length >= 3, 30_000, 'three dead letters');
+
+    // /health: broker connections and the loaded model; /metrics: scoring, model and event-loop metrics.
+    const health = await second.get(HealthRegistry).report();
+    expect(health.status).toBe('up');
+    expect(health.components.model).toEqual({ up: true, details: { champion: 'v1', challenger: null } });
+    expect(health.components['transactions-consumer']?.up).toBe(true);
+    const metrics = await second.get(MetricsRegistry).metrics();
+    expect(metrics).toContain('fraudstream_model_info{role="CHAMPION",version="v1",provider="cpu"} 1');
+    expect(metrics).toMatch(/fraudstream_scoring_duration_seconds_bucket\{/);
+    expect(metrics).toMatch(/fraudstream_produce_to_score_latency_seconds_count \d+/);
+    expect(metrics).toContain('nodejs_eventloop_lag_seconds');
     await second.close();
 
     const ids = scores.records.map((r) => r.value.transaction_id);

@@ -12,6 +12,7 @@ import {
 } from './feature-set';
 import { assembleFeatureVector } from './feature-vector';
 import { FeaturePipeline } from './feature.pipeline';
+import type { FeatureStore } from './feature-store.types';
 import { MemoryFeatureStore } from './memory-feature.store';
 import { computeFeaturesOffline } from './offline-features';
 import { replayFeatures } from './replay-features';
@@ -201,6 +202,27 @@ describe(FeaturePipeline.name, () => {
     expect(restored.pendingLabelCount).toBe(original.pendingLabelCount);
     const rest = transactions.slice(half);
     expect(await restored.computeBatch(rest)).toEqual(await original.computeBatch(rest));
+  });
+
+  it('keeps the taken labels when the store fails, so a retried batch still sees them', async () => {
+    const memory = new MemoryFeatureStore();
+    let failNext = false;
+    const flaky: FeatureStore = {
+      kind: 'redis',
+      begin: (keys) => (failNext ? Promise.reject(new Error('store unreachable')) : memory.begin(keys)),
+      close: () => memory.close(),
+    };
+    const pipeline = new FeaturePipeline(flaky);
+    const first = tx('r1', 'c1', 'm1', 50, T0);
+    await pipeline.computeBatch([first]);
+    await pipeline.applyLabels([fraudLabel(first, T0 + HOUR_MS)]);
+    const next = tx('r2', 'c2', 'm1', 5, T0 + 2 * HOUR_MS);
+    failNext = true;
+    await expect(pipeline.computeBatch([next])).rejects.toThrow('store unreachable');
+    expect(pipeline.pendingLabelCount).toBe(1);
+    failNext = false;
+    const [v] = await pipeline.computeBatch([next]);
+    expect(f(v, 'terminal_fraud_rate_1d')).toBe(1);
   });
 
   it('orders an out-of-order batch by event time and returns vectors in input order', async () => {

@@ -1,5 +1,5 @@
 import type { Label, Transaction } from '@fraudstream/contracts';
-import type { FeatureStore } from './feature-store.types';
+import type { FeatureBatchKeys, FeatureStore } from './feature-store.types';
 import { assembleFeatureVector, type CardAggregates, type TerminalAggregates } from './feature-vector';
 import { MemoryFeatureStore } from './memory-feature.store';
 import type { WindowCounters } from './window-counters';
@@ -85,7 +85,24 @@ export class FeaturePipeline {
       terminalIds.add(label.terminal_id);
       fraudLabels.set(label.transaction_id, label.transaction_time);
     }
-    const session = await this.store.begin({ cardIds, terminalIds, fraudLabels });
+    try {
+      return await this.computeInSession(transactions, order, labels, { cardIds, terminalIds, fraudLabels });
+    } catch (error) {
+      // Nothing was persisted (a remote store commits last): keep the labels for the retry.
+      this.pending.push(...labels);
+      this.pendingSorted = false;
+      throw error;
+    }
+  }
+
+  private async computeInSession(
+    transactions: readonly Transaction[],
+    order: readonly number[],
+    labels: readonly Label[],
+    keys: FeatureBatchKeys,
+  ): Promise<number[][]> {
+    const n = transactions.length;
+    const session = await this.store.begin(keys);
 
     const out = new Array<number[]>(n);
     let next = 0;

@@ -164,6 +164,15 @@ describe(DriftDetector.name, () => {
     expect(requests.map((r) => r.request_id)).toEqual([`retrain:m1:${T0 + 4 * DAY}:mature`]);
   });
 
+  it('considers an unanswered request closed after its timeout in event time', () => {
+    const run = feed(
+      detectorWith({ requestTimeoutMs: 2 * DAY, cooldownMs: DAY }),
+      live(12, (d) => (d >= 4 ? { hiddenFraud: true } : {})),
+    );
+    // Windows 4.. mature on days 8, 9, 10, 11: requests at day 8, then at day 10 (8 + 2-day timeout).
+    expect(run.requests.map((r) => r.event_time)).toEqual([T0 + 8 * DAY, T0 + 10 * DAY]);
+  });
+
   it('requests again after the open request is answered and the cooldown has passed', () => {
     const detector = detectorWith();
     const days = live(14, (d) => (d >= 4 ? { hiddenFraud: true } : {}));

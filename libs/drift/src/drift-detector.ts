@@ -142,6 +142,8 @@ export class DriftDetector {
   private lastWindow: DriftWindow | null = null;
   /** Earliest event time at which some window closes or matures (skips the scan on most events). */
   private nextBoundary = Number.POSITIVE_INFINITY;
+  /** The earliest close or maturity boundary of any window (whether or not the labels passed it). */
+  private earliestBoundary = Number.POSITIVE_INFINITY;
   private readonly pendingLabels = new Map<string, PendingLabel>();
   private policy: PolicyState = {
     consecutiveDriftWindows: 0,
@@ -302,8 +304,12 @@ export class DriftDetector {
       else if (!w.closed && w.reservoir.admits(priority)) mayArrive = true;
     }
     if (!applied) this.keepPending(label, start, windowSeen, mayArrive);
-    const watermark = this.watermark;
-    if (watermark !== null && watermark >= this.nextBoundary) this.advance();
+    const labels = this.labelWatermark;
+    if (labels !== null && labels >= this.earliestBoundary) {
+      const scores = this.watermark;
+      if (scores !== null && scores >= this.earliestBoundary) this.advance();
+      else this.nextBoundary = Math.min(this.nextBoundary, this.earliestBoundary);
+    }
   }
 
   private keepPending(label: Label, start: number, windowSeen: boolean, mayArrive: boolean): void {
@@ -424,25 +430,32 @@ export class DriftDetector {
         this.settings.maxFraudCardsPerDay,
       );
       this.windows.set(key, w);
-      this.nextBoundary = Math.min(this.nextBoundary, w.end);
+      this.earliestBoundary = Math.min(this.earliestBoundary, w.end);
+      this.nextBoundary = Math.min(this.nextBoundary, this.trigger(w.end));
     }
     return w;
   }
 
+  /** The score watermark from which boundary `b` may be passed: `b` once the labels passed it, else later. */
+  private trigger(b: number): number {
+    const labels = this.labelWatermark;
+    return labels !== null && labels >= b ? b : b + this.settings.maxLabelLagMs;
+  }
+
   private recomputeBoundary(): void {
+    let earliest = Number.POSITIVE_INFINITY;
     let next = Number.POSITIVE_INFINITY;
     for (const w of this.windows.values()) {
-      next = Math.min(next, w.closed ? w.end + this.settings.chargebackWindowMs : w.end);
+      const b = w.closed ? w.end + this.settings.chargebackWindowMs : w.end;
+      earliest = Math.min(earliest, b);
+      next = Math.min(next, this.trigger(b));
     }
+    this.earliestBoundary = earliest;
     this.nextBoundary = next;
   }
 
   /** Closes and matures every window whose boundary event time has passed, oldest first. */
   private advance(): void {
-    const watermark = this.watermark;
-    if (watermark === null) return;
-    const open = this.policy.openRequest;
-    if (open && open.eventTime + this.settings.requestTimeoutMs <= watermark) this.policy.openRequest = null;
     const due = [...this.windows.values()].sort(
       (a, b) => a.start - b.start || (a.version < b.version ? -1 : 1),
     );
@@ -713,7 +726,9 @@ export class DriftDetector {
     const s = this.settings;
     // Decisions are stamped with the boundary the watermark crossed, so a replay stamps them identically.
     const eventTime = phase === '' ? w.end : w.end + s.chargebackWindowMs;
-    const open = this.policy.openRequest;
+    let open = this.policy.openRequest;
+    // Expiry is judged at the decision's boundary, never at the watermark of the moment, so a replay decides alike.
+    if (open && open.eventTime + s.requestTimeoutMs <= eventTime) open = this.policy.openRequest = null;
     if (open) {
       reasons.push(`retrain request suppressed: request ${open.id} is still open`);
       return;

@@ -200,6 +200,19 @@ describe(FineTuneJob.name, () => {
     expect(publisher.events.map((e) => e.stage)).toEqual(['REJECTED']);
   });
 
+  it('refuses a request for a model that no longer serves', async () => {
+    await job().run(request());
+    await registry.transition('v2', 'PRODUCTION', {
+      actor: 'test',
+      reason: 'promoted',
+      eventTime: T0 + 19 * DAY,
+    });
+    const stale = await job().run(request({ request_id: 'req-old' }));
+    expect(stale).toMatchObject({ status: 'FAILED', failure: 'STALE_REQUEST' });
+    expect(publisher.events.at(-1)).toMatchObject({ kind: 'JOB_FAILED', request_id: 'req-old' });
+    expect(await registry.store.listVersions()).toEqual(['v1', 'v2']);
+  });
+
   it('runs a request id once', async () => {
     await job().run(request());
     const again = await job().run(request());

@@ -132,17 +132,22 @@ export class FineTuneJob {
         'INVALID_REQUEST',
         `window [${request.window_start}, ${request.window_end}) is empty`,
       );
-    const parent = await this.readParent(request.model_version, 'parent');
+    const parent = await this.readParent(request.model_version);
     if (parent.manifest.feature_set_version !== this.deps.featureSetVersion)
       throw new TrainingJobError(
         'FEATURE_SET_MISMATCH',
         `parent ${parent.version} uses feature set ${parent.manifest.feature_set_version}, the pipeline ${this.deps.featureSetVersion}`,
       );
     const productionVersion = await registry.productionVersion();
-    const champion =
-      productionVersion && productionVersion !== parent.version
-        ? await this.readParent(productionVersion, 'champion')
-        : parent;
+    // A request names the production model it saw drift in; once another model serves, the drift
+    // monitor judges that one afresh, and a fine-tuned superseded model would only compete with it.
+    if (productionVersion !== null && productionVersion !== parent.version)
+      throw new TrainingJobError(
+        'STALE_REQUEST',
+        `request names ${parent.version}, but ${productionVersion} is in production now`,
+      );
+    // The parent is the champion the challenger must beat.
+    const champion = parent;
 
     const readStarted = performance.now();
     const from = request.window_start - settings.replayLookbackMs;
@@ -174,8 +179,7 @@ export class FineTuneJob {
 
     const width = this.deps.featureNames.length;
     const challengerNet = MlpNetwork.fromWeights(readMlpOnnx(parent.onnx));
-    const championNet =
-      champion === parent ? challengerNet.clone() : MlpNetwork.fromWeights(readMlpOnnx(champion.onnx));
+    const championNet = challengerNet.clone();
     try {
       if (challengerNet.inputWidth !== width)
         throw new TrainingJobError(
@@ -331,16 +335,16 @@ export class FineTuneJob {
       );
   }
 
-  private async readParent(version: string, role: 'parent' | 'champion'): Promise<VerifiedArtifact> {
+  private async readParent(version: string): Promise<VerifiedArtifact> {
     try {
       return await this.deps.registry.readVerified(version);
     } catch (error) {
       if (error instanceof ArtifactNotFoundError)
-        throw new TrainingJobError('PARENT_MISSING', `${role} model ${version} is not in the registry`, {
+        throw new TrainingJobError('PARENT_MISSING', `parent model ${version} is not in the registry`, {
           cause: error,
         });
       if (error instanceof ChecksumMismatchError || error instanceof ManifestError)
-        throw new TrainingJobError('PARENT_CORRUPT', `${role} model ${version}: ${error.message}`, {
+        throw new TrainingJobError('PARENT_CORRUPT', `parent model ${version}: ${error.message}`, {
           cause: error,
         });
       throw error;
@@ -432,7 +436,8 @@ export class FineTuneJob {
       failure: error.reason,
       error: error.message,
     });
-    const stage = (await this.deps.registry.stageOf(request.model_version)) ?? 'PRODUCTION';
+    // The parent's current stage; CANDIDATE when the registry does not know the version at all.
+    const stage = (await this.deps.registry.stageOf(request.model_version)) ?? 'CANDIDATE';
     let sha256 = '';
     // The parent may be the missing piece; the event still names it.
     try {

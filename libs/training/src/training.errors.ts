@@ -6,6 +6,7 @@ export type TrainingFailureReason =
   | 'FEATURE_SET_MISMATCH'
   | 'PARENT_MISSING'
   | 'PARENT_CORRUPT'
+  | 'STALE_REQUEST'
   | 'INVALID_REQUEST';
 
 /**

@@ -21,7 +21,9 @@ function byEventTime(a: Label, b: Label): number {
  * terminal fraud rates never see a label the bank did not have when the payment happened.
  */
 export class FeaturePipeline {
+  /** Queued labels from index `head` on (taken ones are skipped, not spliced out, until compaction). */
   private pending: Label[] = [];
+  private head = 0;
   private pendingSorted = true;
   private readonly windows = new Float64Array(6);
   private readonly cardAgg: CardAggregates = {
@@ -45,7 +47,7 @@ export class FeaturePipeline {
 
   /** Labels waiting for the event time to reach them. */
   get pendingLabelCount(): number {
-    return this.pending.length;
+    return this.pending.length - this.head;
   }
 
   /**
@@ -55,7 +57,7 @@ export class FeaturePipeline {
   applyLabels(labels: readonly Label[]): Promise<void> {
     for (const label of labels) {
       if (!label.is_fraud) continue;
-      const last = this.pending[this.pending.length - 1];
+      const last = this.pending.length > this.head ? this.pending[this.pending.length - 1] : undefined;
       if (last && last.event_time > label.event_time) this.pendingSorted = false;
       this.pending.push(label);
     }
@@ -134,7 +136,7 @@ export class FeaturePipeline {
       );
     }
     const head = Buffer.from(
-      `${JSON.stringify({ magic: PIPELINE_SNAPSHOT_MAGIC, pending: this.pending })}\n`,
+      `${JSON.stringify({ magic: PIPELINE_SNAPSHOT_MAGIC, pending: this.pending.slice(this.head) })}\n`,
       'utf8',
     );
     return Buffer.concat([head, this.store.snapshot()]);
@@ -155,20 +157,30 @@ export class FeaturePipeline {
     }
     this.store.restore(bytes.subarray(newline + 1));
     this.pending = head.pending;
+    this.head = 0;
     this.pendingSorted = false;
   }
 
   private takeLabelsUpTo(time: number): Label[] {
-    if (this.pending.length === 0) return [];
+    if (this.pending.length === this.head) return [];
     if (!this.pendingSorted) {
+      this.pending = this.pending.slice(this.head);
+      this.head = 0;
       this.pending.sort(byEventTime); // stable: equal times keep arrival order
       this.pendingSorted = true;
     }
-    let count = 0;
-    while (count < this.pending.length && (this.pending[count]?.event_time ?? Infinity) <= time) count++;
-    if (count === 0) return [];
-    const taken = this.pending.slice(0, count);
-    this.pending = this.pending.slice(count);
+    let end = this.head;
+    while (end < this.pending.length && (this.pending[end]?.event_time ?? Infinity) <= time) end++;
+    if (end === this.head) return [];
+    const taken = this.pending.slice(this.head, end);
+    this.head = end;
+    if (this.head === this.pending.length) {
+      this.pending = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.head);
+      this.head = 0;
+    }
     return taken;
   }
 

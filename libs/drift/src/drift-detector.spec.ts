@@ -220,6 +220,39 @@ describe(DriftDetector.name, () => {
     expect(labelsLast.drain().driftEvents).toEqual(first);
   });
 
+  it('switches the reference on a newer promotion, ignores an older one, and frees the open request', () => {
+    const detector = detectorWith();
+    const days = live(10, (d) => (d >= 4 ? { hiddenFraud: true } : {}));
+    expect(feed(detector, days).requests).toHaveLength(1);
+    const promote = (version: string, eventTime: number) => ({
+      deployment_id: `p-${version}`,
+      kind: 'STAGE_CHANGE' as const,
+      model_version: version,
+      stage: 'PRODUCTION' as const,
+      previous_version: null,
+      parent_version: null,
+      artifact_uri: '',
+      sha256: '',
+      request_id: null,
+      reason: 'promoted',
+      metrics: {},
+      instance_id: null,
+      event_time: eventTime,
+    });
+    detector.observeDeployment(promote('m2', T0 + 10 * DAY), { ...reference, version: 'm2' });
+    expect(detector.modelVersion).toBe('m2');
+    expect(detector.status().openRequestId).toBeNull();
+    // A replayed, older promotion of m1 changes nothing.
+    detector.observeDeployment(promote('m1', T0), reference);
+    expect(detector.modelVersion).toBe('m2');
+    // Scores of m1 no longer count; the manifest of another version is refused.
+    const lastTx = days[9]?.[0];
+    if (!lastTx) throw new Error('no transaction');
+    detector.observeScore(scoreOf(lastTx, 'm1'));
+    expect(detector.status().skipped.otherModel).toBe(1);
+    expect(() => detector.observeDeployment(promote('m3', T0 + 11 * DAY), reference)).toThrow(/m3/);
+  });
+
   it('gives INSUFFICIENT_DATA below the minimum count', () => {
     const run = feed(detectorWith({ minWindowCount: 5000 }), live(3));
     expect(run.events.map((e) => e.verdict)).toEqual(['INSUFFICIENT_DATA', 'INSUFFICIENT_DATA']);

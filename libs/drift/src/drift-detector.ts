@@ -216,7 +216,8 @@ export class DriftDetector {
   /**
    * Applies a lifecycle event: closes the open request it answers (a stage change to production,
    * rejected or retired, or a failed job, carrying its request id) and, for a promotion newer than
-   * the last one applied, switches the reference to `manifest`.
+   * the last one applied, switches the reference to `manifest` (which also closes any open request:
+   * it was about the previous model).
    */
   observeDeployment(event: ModelDeployment, manifest: ReferenceManifest | null): void {
     const open = this.policy.openRequest;
@@ -230,6 +231,8 @@ export class DriftDetector {
           `deployment of ${event.model_version} came with the manifest of ${manifest.version}`,
         );
       }
+      // A new production model answers whatever was asked of the previous one.
+      if (this.current?.version !== manifest.version) this.policy.openRequest = null;
       this.setReference(manifest);
       this.productionSince = event.event_time;
     }

@@ -1,0 +1,57 @@
+import type { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildMlpOnnx } from './mlp-onnx.builder';
+import { ScoringError } from './model.errors';
+import { OnnxWorkerPool } from './onnx-worker-pool.adapter';
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+// score = sigmoid(x0 - x1)
+const model = buildMlpOnnx({ mean: [0, 0], std: [1, 1], layers: [{ weights: [[1], [-1]], bias: [0] }] });
+const threads = { executionProvider: 'cpu' as const, intraOpThreads: 1, interOpThreads: 1 };
+
+/** The pool's workers, for a test that kills one as a crash would. */
+function workersOf(pool: OnnxWorkerPool): Worker[] {
+  return (pool as unknown as { slots: { worker: Worker }[] }).slots.map((s) => s.worker);
+}
+
+describe(OnnxWorkerPool.name, () => {
+  let pool: OnnxWorkerPool;
+
+  beforeAll(async () => {
+    pool = new OnnxWorkerPool(2);
+    await pool.load('m', model, threads);
+  });
+
+  afterAll(() => pool.close());
+
+  it('scores in worker threads, spreading concurrent runs', async () => {
+    const runs = await Promise.all(
+      [0, 1, 2, 3].map((k) => pool.run('m', Float32Array.from([k, 0, 0, k]), 2, 2)),
+    );
+    runs.forEach((scores, k) => {
+      expect(scores[0]).toBeCloseTo(sigmoid(k), 6);
+      expect(scores[1]).toBeCloseTo(sigmoid(-k), 6);
+    });
+  });
+
+  it('fails a run on an unknown model with ScoringError', async () => {
+    await expect(pool.run('nope', new Float32Array(2), 1, 2)).rejects.toBeInstanceOf(ScoringError);
+  });
+
+  it('replaces a crashed worker with the models reloaded', async () => {
+    const [first] = workersOf(pool);
+    await first?.terminate();
+    // Whichever worker a run lands on, scoring works again once the replacement has loaded.
+    const deadline = Date.now() + 10_000;
+    let ok = 0;
+    while (ok < 4 && Date.now() < deadline) {
+      const scores = await pool.run('m', Float32Array.from([2, 0]), 1, 2).catch(() => null);
+      if (scores) {
+        expect(scores[0]).toBeCloseTo(sigmoid(2), 6);
+        ok++;
+      }
+    }
+    expect(ok).toBe(4);
+    expect(workersOf(pool)).not.toContain(first);
+  });
+});

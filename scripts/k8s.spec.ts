@@ -5,9 +5,8 @@
  * name exists in the code.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { TOPIC_SPECS, Topics } from '@fraudstream/contracts';
@@ -175,6 +174,16 @@ function matches(selector: Record<string, string>, labels: Record<string, string
   return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 }
 
+/** Where a pod mounts the PersistentVolumeClaim `models`. */
+function modelsMountPath(pod: PodSpec): string | undefined {
+  const spec = pod as PodSpec & {
+    volumes?: { name: string; persistentVolumeClaim?: { claimName: string } }[];
+    containers: (Container & { volumeMounts?: { name: string; mountPath: string }[] })[];
+  };
+  const volume = spec.volumes?.find((v) => v.persistentVolumeClaim?.claimName === 'models');
+  return spec.containers[0]?.volumeMounts?.find((m) => m.name === volume?.name)?.mountPath;
+}
+
 /** Every `fraudstream_*` metric declared in a `*.metrics.ts` file of the libs and apps. */
 function declaredMetrics(): Set<string> {
   const names = new Set<string>();
@@ -338,44 +347,21 @@ describe('k8s manifests', () => {
     }
   });
 
-  it('shares one ReadWriteMany model volume at MODEL_STORE_ROOT with the models-volume component', () => {
-    // An overlay of production plus the component, written outside the tree.
-    const dir = mkdtempSync(join(tmpdir(), 'k8s-models-volume-'));
-    try {
-      writeFileSync(
-        join(dir, 'kustomization.yaml'),
-        [
-          'apiVersion: kustomize.config.k8s.io/v1beta1',
-          'kind: Kustomization',
-          // kustomize takes relative paths only.
-          `resources: [${relative(dir, join(ROOT, 'k8s/overlays/production'))}]`,
-          `components: [${relative(dir, join(ROOT, 'k8s/components/models-volume'))}]`,
-          '',
-        ].join('\n'),
-      );
-      const objects = render(dir);
-      const claim = named<K8sObject & { spec: { accessModes: string[] } }>(
-        objects,
-        'PersistentVolumeClaim',
-        'models',
-      );
-      expect(claim.spec.accessModes).toEqual(['ReadWriteMany']);
-      for (const app of ['scorer', 'drift-monitor', 'trainer'] as const) {
-        const pod = workload(objects, app).spec.template.spec as PodSpec & {
-          volumes?: { name: string; persistentVolumeClaim?: { claimName: string } }[];
-        };
-        const container = appContainer(objects, app) as Container & {
-          volumeMounts?: { name: string; mountPath: string }[];
-        };
-        const volume = pod.volumes?.find((v) => v.persistentVolumeClaim?.claimName === 'models');
-        const env = configMapEnv(objects, container);
-        expect(env.MODEL_STORE, app).toBe('file');
-        expect(container.volumeMounts?.find((m) => m.name === volume?.name)?.mountPath, app).toBe(
-          env.MODEL_STORE_ROOT,
-        );
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+  it.each([
+    ['production', 'ReadWriteMany'],
+    ['local', 'ReadWriteOnce'],
+  ])('shares one model volume at MODEL_STORE_ROOT in the %s overlay (%s)', (overlay, accessMode) => {
+    const objects = render(`k8s/overlays/${overlay}`);
+    const claim = named<K8sObject & { spec: { accessModes: string[] } }>(
+      objects,
+      'PersistentVolumeClaim',
+      'models',
+    );
+    expect(claim.spec.accessModes).toEqual([accessMode]);
+    for (const app of ['scorer', 'drift-monitor', 'trainer'] as const) {
+      const env = configMapEnv(objects, appContainer(objects, app));
+      expect(env.MODEL_STORE, app).toBe('file');
+      expect(modelsMountPath(workload(objects, app).spec.template.spec), app).toBe(env.MODEL_STORE_ROOT);
     }
   });
 
@@ -409,15 +395,30 @@ describe('k8s manifests', () => {
     expect(undeclared, 'metrics no *.metrics.ts declares').toEqual([]);
   });
 
-  it.each(['topics-create', 'trainer-finetune'])('renders the %s Job running a real entry point', (name) => {
-    const [job, ...rest] = ofKind<Job>(render(`k8s/jobs/${name}`), 'Job');
-    expect(rest).toEqual([]);
-    const container = job?.spec.template.spec.containers[0];
-    expect(container?.command?.[0]).toBe('node');
-    expect(existsSync(sourceOf(container?.command ?? [])), 'the source behind the command').toBe(true);
-    expect(container?.resources?.limits?.memory).toBeDefined();
-    expect(container?.securityContext?.readOnlyRootFilesystem).toBe(true);
-  });
+  it.each(['topics-create', 'train-base', 'trainer-finetune'])(
+    'renders the %s Job running a real entry point',
+    (name) => {
+      const [job, ...rest] = ofKind<Job>(render(`k8s/jobs/${name}`), 'Job');
+      expect(rest).toEqual([]);
+      const container = job?.spec.template.spec.containers[0];
+      expect(container?.command?.[0]).toBe('node');
+      expect(existsSync(sourceOf(container?.command ?? [])), 'the source behind the command').toBe(true);
+      expect(container?.resources?.limits?.memory).toBeDefined();
+      expect(container?.securityContext?.readOnlyRootFilesystem).toBe(true);
+    },
+  );
+
+  it.each(['train-base', 'trainer-finetune'])(
+    'mounts the model volume where the overlays keep models in %s',
+    (name) => {
+      const [job] = ofKind<Job>(render(`k8s/jobs/${name}`), 'Job');
+      const root = configMapEnv(
+        render('k8s/overlays/production'),
+        appContainer(render('k8s/overlays/production'), 'trainer'),
+      ).MODEL_STORE_ROOT;
+      expect(job && modelsMountPath(job.spec.template.spec)).toBe(root);
+    },
+  );
 
   it('runs one fine-tuning request per trainer Job (--request-id)', () => {
     const [job] = ofKind<Job>(render('k8s/jobs/trainer-finetune'), 'Job');

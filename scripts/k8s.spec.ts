@@ -325,8 +325,44 @@ describe('k8s manifests', () => {
     expect(workload(objects, 'scorer').spec.replicas).toBeUndefined();
     const spread = workload(objects, 'scorer').spec.template.spec;
     expect(spread.topologySpreadConstraints?.map((c) => c.topologyKey)).toContain('kubernetes.io/hostname');
-    // The drift monitor's windows live in memory: exactly one.
-    expect(workload(objects, 'drift-monitor').spec.replicas).toBe(1);
+    // The drift monitor's windows are one process's state: exactly one pod, never two, with its
+    // checkpoint on a persistent volume.
+    const drift = workload(objects, 'drift-monitor') as Workload & {
+      spec: { volumeClaimTemplates?: { metadata: { name: string } }[] };
+    };
+    expect(drift.kind).toBe('StatefulSet');
+    expect(drift.spec.replicas).toBe(1);
+    const container = appContainer(objects, 'drift-monitor') as Container & {
+      volumeMounts?: { name: string; mountPath: string }[];
+    };
+    const claimNames = (drift.spec.volumeClaimTemplates ?? []).map((t) => t.metadata.name);
+    const stateDirs = (container.volumeMounts ?? [])
+      .filter((m) => claimNames.includes(m.name))
+      .map((m) => `${m.mountPath}/`);
+    const checkpoint = configMapEnv(objects, container).DRIFT_CHECKPOINT_PATH ?? '';
+    expect(
+      stateDirs.some((dir) => checkpoint.startsWith(dir)),
+      checkpoint,
+    ).toBe(true);
+  });
+
+  it('scrapes every app through the ServiceMonitor', () => {
+    const objects = render('k8s/overlays/production');
+    const monitor = named<
+      K8sObject & {
+        spec: {
+          selector: { matchLabels: Record<string, string> };
+          endpoints: { port: string; path: string }[];
+        };
+      }
+    >(objects, 'ServiceMonitor', 'fraudstream');
+    expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics' })]);
+    const scraped = ofKind<K8sObject & { spec: { ports: { name: string }[] } }>(objects, 'Service').filter(
+      (svc) =>
+        matches(monitor.spec.selector.matchLabels, svc.metadata.labels) &&
+        svc.spec.ports.some((p) => p.name === 'http'),
+    );
+    expect(scraped.map((svc) => svc.metadata.name).sort()).toEqual([...APPS].sort());
   });
 
   it('gives the GPU overlay scorer a GPU, GPU nodes, the Vulkan ICD and the webgpu provider', () => {

@@ -106,6 +106,8 @@ describe(TrainerModule.name, () => {
     }));
     for (let i = 0; i < scoreRecords.length; i += 5000)
       await producer.sendMany([{ topic: topics.scores, records: scoreRecords.slice(i, i + 5000) }]);
+    // A record no schema can decode: the live consumers dead-letter it, a job's replay must skip it.
+    await raw.send({ topic: topics.scores, messages: [{ key: 'x', value: Buffer.from('not avro') }] });
     await producer.sendMany([
       {
         topic: topics.labels,

@@ -189,6 +189,28 @@ describe(DeploymentLifecycle.name, () => {
     expect(audit[audit.length - 1]?.reason).toContain('scorer-1 refused v2');
   });
 
+  it('starts watching a challenger another process shadowed when its SHADOW event arrives', async () => {
+    expect(lifecycle.shadowed).toEqual([]);
+    await lifecycle.onDeploymentEvents([
+      {
+        deployment_id: 'd-1',
+        kind: 'STAGE_CHANGE',
+        model_version: 'v2',
+        stage: 'SHADOW',
+        previous_version: null,
+        parent_version: 'v1',
+        artifact_uri: registry.artifactUri('v2'),
+        sha256: 'x',
+        request_id: 'req-2',
+        reason: 'gate passed',
+        metrics: {},
+        instance_id: null,
+        event_time: T0,
+      },
+    ]);
+    expect(lifecycle.shadowed).toEqual(['v2']);
+  });
+
   it("rolls back on an operator's request, keeping the rolled-back model re-promotable", async () => {
     await lifecycle.promote('v2', ctx('manual'));
     await lifecycle.rollback(ctx('operator: AP dropped'));

@@ -151,10 +151,13 @@ export class DeploymentLifecycle {
 
   /**
    * Reacts to scorers' LOAD_REFUSED reports: a refused production model is rejected and the previous
-   * production model is deployed again; a refused shadow model is rejected.
+   * production model is deployed again; a refused shadow model is rejected. SHADOW events start a
+   * watch for challengers shadowed elsewhere.
    */
   async onDeploymentEvents(events: readonly ModelDeployment[]): Promise<LifecycleDecision[]> {
     const decisions: LifecycleDecision[] = [];
+    // A challenger shadowed by another process (a one-shot Job, an operator) is watched from now on.
+    if (events.some((e) => e.kind === 'STAGE_CHANGE' && e.stage === 'SHADOW')) await this.refreshShadows();
     for (const event of events) {
       if (event.kind !== 'LOAD_REFUSED') continue;
       const stage = await this.registry.stageOf(event.model_version);

@@ -31,6 +31,8 @@ export async function readTopicSnapshot<T>(
     await admin.disconnect();
   }
   if (ends.size === 0) return [];
+  const logger = new Logger('TopicSnapshot');
+  let undecodable = 0;
   const out: T[] = [];
   const consumer = kafka.consumer({
     groupId: `fraudstream-trainer-read-${randomUUID()}`,
@@ -55,7 +57,22 @@ export async function readTopicSnapshot<T>(
             if (end === undefined || !pending.has(batch.partition)) return;
             for (const message of batch.messages) {
               if (BigInt(message.offset) >= end) break;
-              const value = accept(await serde.decode(message.value));
+              let decoded: unknown;
+              try {
+                decoded = await serde.decode(message.value);
+              } catch (error) {
+                // The live consumers dead-letter such records; a replay skips them rather than fail every job.
+                undecodable++;
+                logger.warn({
+                  msg: 'skipping an undecodable record',
+                  topic,
+                  partition: batch.partition,
+                  offset: message.offset,
+                  error: error instanceof Error ? error.message : String(error),
+                });
+                continue;
+              }
+              const value = accept(decoded);
               if (value !== null) out.push(value);
             }
             if (BigInt(batch.lastOffset()) + 1n >= end) pending.delete(batch.partition);
@@ -73,6 +90,7 @@ export async function readTopicSnapshot<T>(
   } finally {
     await consumer.disconnect();
   }
+  if (undecodable > 0) logger.warn({ msg: 'records skipped', topic, undecodable, kept: out.length });
   return out;
 }
 

@@ -24,6 +24,7 @@ const USAGE = `npm run train:base -- [options]
   --seed N                   simulator and training seed (default TRAINER_SEED, 42)
   --days N                   simulated days (default 21)
   --customers N              simulated customers/cards (default 1000)
+  --terminals N              simulated terminals (default 10000)
   --scenario NAME            simulator drift scenario (default stable)
   --out DIR                  registry root (default MODEL_STORE_ROOT, var/models)
   --version V                version name (default: the next v<n>)
@@ -41,6 +42,7 @@ async function main(): Promise<number> {
       seed: { type: 'string' },
       days: { type: 'string', default: '21' },
       customers: { type: 'string', default: '1000' },
+      terminals: { type: 'string' },
       scenario: { type: 'string', default: 'stable' },
       out: { type: 'string' },
       version: { type: 'string' },
@@ -79,6 +81,7 @@ async function main(): Promise<number> {
       seed,
       days: Number(values.days),
       customers: Number(values.customers),
+      ...(values.terminals !== undefined ? { terminals: Number(values.terminals) } : {}),
       scenario,
     });
     ({ scores, labels } = history);

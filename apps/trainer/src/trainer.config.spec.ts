@@ -1,0 +1,60 @@
+import { ConfigError } from '@fraudstream/config';
+import { trainingSettingsFrom } from '@fraudstream/training';
+import { describe, expect, it } from 'vitest';
+import { JobExit, exitCodeOf } from './one-shot.job';
+import { loadTrainerConfig } from './trainer.config';
+
+describe(loadTrainerConfig.name, () => {
+  it('defaults to the file registry under var/models and the documented gate', () => {
+    const config = loadTrainerConfig({});
+    expect(config.MODEL_STORE).toBe('file');
+    expect(config.MODEL_STORE_ROOT).toBe('var/models');
+    const settings = trainingSettingsFrom(config);
+    expect(settings.hiddenUnits).toEqual([32, 16]);
+    expect(settings.gate).toEqual({
+      minAveragePrecisionGain: 0.01,
+      maxRocAucDrop: 0.01,
+      maxCardPrecisionDrop: 0.05,
+      minPositives: 5,
+    });
+    expect(settings.chargebackWindowMs).toBe(7 * 86_400_000);
+  });
+
+  it('lists every bad field at once', () => {
+    let error: unknown;
+    try {
+      loadTrainerConfig({ TRAINER_HIDDEN_UNITS: '32,,16', GATE_MAX_ROC_AUC_DROP: '2', MODEL_STORE: 'ftp' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    for (const field of ['TRAINER_HIDDEN_UNITS', 'GATE_MAX_ROC_AUC_DROP', 'MODEL_STORE'])
+      expect(message).toContain(field);
+  });
+});
+
+describe(exitCodeOf.name, () => {
+  const outcome = {
+    requestId: 'r',
+    version: null,
+    parentVersion: 'v1',
+    reason: '',
+    failure: null,
+    metrics: {},
+    trainRows: 0,
+  };
+  const timings = { readMs: 0, trainMs: 0, totalMs: 0 };
+
+  it('fails only for bad input, including a re-run of a request that failed before', () => {
+    expect(exitCodeOf({ ...outcome, timings, status: 'SHADOW' })).toBe(JobExit.DONE);
+    expect(exitCodeOf({ ...outcome, timings, status: 'REJECTED' })).toBe(JobExit.DONE);
+    expect(exitCodeOf({ ...outcome, timings, status: 'FAILED', failure: 'ONE_CLASS' })).toBe(JobExit.FAILED);
+    expect(exitCodeOf({ ...outcome, timings, status: 'DUPLICATE', duplicateOf: 'SHADOW' })).toBe(
+      JobExit.DONE,
+    );
+    expect(exitCodeOf({ ...outcome, timings, status: 'DUPLICATE', duplicateOf: 'FAILED' })).toBe(
+      JobExit.FAILED,
+    );
+  });
+});

@@ -34,6 +34,14 @@ describe(loadTrainerConfig.name, () => {
   });
 });
 
+describe('trainer config with MODEL_STORE=s3', () => {
+  it('requires the bucket, endpoint and credentials', () => {
+    expect(() => loadTrainerConfig({ MODEL_STORE: 's3', MODEL_STORE_S3_BUCKET: 'models' })).toThrow(
+      /MODEL_STORE_S3_ENDPOINT[\s\S]*MODEL_STORE_S3_ACCESS_KEY_ID[\s\S]*MODEL_STORE_S3_SECRET_ACCESS_KEY/,
+    );
+  });
+});
+
 describe(exitCodeOf.name, () => {
   const outcome = {
     requestId: 'r',

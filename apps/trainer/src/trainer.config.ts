@@ -1,7 +1,7 @@
 import { appConfigFragment, intVar, loadConfig, type Env } from '@fraudstream/config';
 import { Topics } from '@fraudstream/contracts';
 import { kafkaConfigFragment, requireSaslCredentials } from '@fraudstream/kafka';
-import { registryConfigFragment } from '@fraudstream/registry';
+import { registryConfigFragment, requireS3Settings } from '@fraudstream/registry';
 import { trainingConfigFragment } from '@fraudstream/training';
 import { z } from 'zod';
 
@@ -27,7 +27,10 @@ export const trainerConfigSchema = z
      */
     TRAINER_SESSION_TIMEOUT_MS: intVar(300_000, 6_000, 1_800_000),
   })
-  .superRefine(requireSaslCredentials);
+  .superRefine((config, ctx) => {
+    requireSaslCredentials(config, ctx);
+    requireS3Settings(config, ctx);
+  });
 
 export type TrainerConfig = z.infer<typeof trainerConfigSchema>;
 

@@ -19,17 +19,28 @@ export const registryConfigFragment = z.object({
 
 export type RegistryConfig = z.infer<typeof registryConfigFragment>;
 
+const S3_REQUIRED = [
+  'MODEL_STORE_S3_ENDPOINT',
+  'MODEL_STORE_S3_BUCKET',
+  'MODEL_STORE_S3_ACCESS_KEY_ID',
+  'MODEL_STORE_S3_SECRET_ACCESS_KEY',
+] as const;
+
+/**
+ * Cross-field rule for a schema containing the registry fragment: the S3 settings are required
+ * once MODEL_STORE=s3. Apply with `.superRefine(...)` after composing, so boot lists them all.
+ */
+export function requireS3Settings(config: RegistryConfig, ctx: z.RefinementCtx): void {
+  if (config.MODEL_STORE !== 's3') return;
+  for (const field of S3_REQUIRED)
+    if (!config[field])
+      ctx.addIssue({ code: 'custom', path: [field], message: 'required when MODEL_STORE=s3' });
+}
+
 /** The store the config names (file system by default). */
 export function createModelStore(config: RegistryConfig): ModelStore {
   if (config.MODEL_STORE === 'file') return new FileSystemModelStore(config.MODEL_STORE_ROOT);
-  const missing = (
-    [
-      'MODEL_STORE_S3_ENDPOINT',
-      'MODEL_STORE_S3_BUCKET',
-      'MODEL_STORE_S3_ACCESS_KEY_ID',
-      'MODEL_STORE_S3_SECRET_ACCESS_KEY',
-    ] as const
-  ).filter((k) => !config[k]);
+  const missing = S3_REQUIRED.filter((k) => !config[k]);
   if (missing.length > 0) throw new Error(`MODEL_STORE=s3 needs ${missing.join(', ')}`);
   return new S3ModelStore({
     endpoint: config.MODEL_STORE_S3_ENDPOINT ?? '',

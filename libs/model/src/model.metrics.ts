@@ -32,6 +32,10 @@ export function modelMetrics(metrics: MetricsRegistry) {
       help: 'Alerts raised by the champion, by severity.',
       labelNames: ['severity'] as const,
     }),
+    shadowFailures: metrics.counter({
+      name: 'fraudstream_shadow_scoring_failures_total',
+      help: 'Batches whose challenger run failed (scored by the champion only).',
+    }),
     modelInfo: metrics.gauge({
       name: 'fraudstream_model_info',
       help: 'The model serving each role (value 1); the version label is bounded to the two loaded models.',

@@ -1,5 +1,6 @@
 import type { Alert, Score, ScoreRole, Transaction } from '@fraudstream/contracts';
-import { RetriableError } from '@fraudstream/kafka';
+import { Logger } from '@nestjs/common';
+import { RetriableError, describeError } from '@fraudstream/kafka';
 import { counterfactualRows, severityOf, topReasons } from './alert-reasons';
 import type { FeatureExtractor } from './feature-extractor.types';
 import type { LoadedModel } from './loaded-model';
@@ -37,6 +38,7 @@ export interface TransactionScorerOptions {
  * with reasons for champion scores at or above the model's threshold. Holds no I/O of its own.
  */
 export class TransactionScorer {
+  private readonly logger = new Logger(TransactionScorer.name);
   private readonly clock: Clock;
 
   constructor(
@@ -52,7 +54,7 @@ export class TransactionScorer {
     // Retriable: the transport backs off and retries rather than dead-lettering good transactions.
     if (!lease) throw new RetriableError('no model loaded yet');
     try {
-      const vectors = await this.features.computeBatch(transactions);
+      const vectors = await this.computeFeatures(transactions);
       const width = this.features.names.length;
       const rejected: ScoredBatch['rejected'] = [];
       const kept: number[] = [];
@@ -69,7 +71,7 @@ export class TransactionScorer {
       const { champion, challenger } = lease;
       const [championScores, challengerScores] = await Promise.all([
         this.run(champion, rows, kept.length),
-        challenger ? this.run(challenger, rows, kept.length) : Promise.resolve(null),
+        challenger ? this.shadowRun(challenger, rows, kept.length) : Promise.resolve(null),
       ]);
       const scoredAt = this.clock.now();
       const scores: Score[] = [];
@@ -93,17 +95,51 @@ export class TransactionScorer {
       }
       const alerts = await this.alerts(champion, rows, alerting, kept, transactions, championScores);
       this.options.metrics?.scores.inc({ role: 'CHAMPION' }, kept.length);
-      if (challenger) this.options.metrics?.scores.inc({ role: 'CHALLENGER' }, kept.length);
+      if (challengerScores) this.options.metrics?.scores.inc({ role: 'CHALLENGER' }, kept.length);
       for (const alert of alerts) this.options.metrics?.alerts.inc({ severity: alert.severity });
       return {
         scores,
         alerts,
         rejected,
         championVersion: champion.version,
-        challengerVersion: challenger?.version ?? null,
+        challengerVersion: challengerScores ? (challenger?.version ?? null) : null,
       };
     } finally {
       lease.release();
+    }
+  }
+
+  /**
+   * Validated transactions do not make the pipeline throw; a failure is its store (Redis) being
+   * unreachable, so it is retried rather than dead-lettering good transactions.
+   */
+  private async computeFeatures(
+    transactions: readonly Transaction[],
+  ): Promise<readonly (readonly number[])[]> {
+    try {
+      return await this.features.computeBatch(transactions);
+    } catch (error) {
+      if (error instanceof RetriableError) throw error;
+      throw new RetriableError('feature computation failed', { cause: error });
+    }
+  }
+
+  /** The challenger never holds up the champion: a failed shadow run drops that batch's challenger scores. */
+  private async shadowRun(
+    model: LoadedModel,
+    rows: Float32Array,
+    count: number,
+  ): Promise<Float32Array | null> {
+    try {
+      return await model.score(rows, count);
+    } catch (error) {
+      this.logger.warn({
+        msg: 'challenger scoring failed; batch scored by the champion only',
+        modelVersion: model.version,
+        error: describeError(error),
+      });
+      this.options.metrics?.shadowFailures.inc();
+      return null;
     }
   }
 

@@ -6,6 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import type { Label, ModelDeployment, RetrainRequest, Score } from '@fraudstream/contracts';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { AvroProducer, createIdempotentProducer, type Producer } from '@fraudstream/kafka';
+import { FileArtifactStore, loadVerifiedModel } from '@fraudstream/model';
 import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
 import {
   DeploymentLifecycle,
@@ -198,6 +199,13 @@ describe(TrainerModule.name, () => {
     expect(manifest.training.replay_rows).toBeGreaterThan(0);
     expect(manifest.parent_version).toBe('v1');
     expect(manifest.reference.features.map((f) => f.name)).toEqual([...FEATURE_NAMES]);
+    // The scorer's loader accepts what the event points at: checksum, manifest and graph signature.
+    const loaded = await loadVerifiedModel(
+      new FileArtifactStore(),
+      { artifactUri: event?.artifact_uri ?? '', sha256: event?.sha256 ?? null, version: 'v2' },
+      FEATURE_NAMES,
+    );
+    expect(loaded.manifest.version).toBe('v2');
   });
 
   it('runs each request id once and fails bad requests with JOB_FAILED, deploying nothing', async () => {

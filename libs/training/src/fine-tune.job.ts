@@ -178,6 +178,9 @@ export class FineTuneJob {
     assertFiniteFeatures(replay, 'replay');
 
     const width = this.deps.featureNames.length;
+    // The networks' variables are tensors: the backend must be up before they are made (a fresh
+    // worker process has not trained anything yet).
+    await initTfjsWasm();
     const challengerNet = MlpNetwork.fromWeights(readMlpOnnx(parent.onnx));
     const championNet = challengerNet.clone();
     try {
@@ -186,7 +189,6 @@ export class FineTuneJob {
           'FEATURE_SET_MISMATCH',
           `parent ${parent.version} takes ${challengerNet.inputWidth} features, the pipeline has ${width}`,
         );
-      await initTfjsWasm();
       const trainStarted = performance.now();
       const trainMatrix = toTrainingMatrix([...split.train, ...replay], width);
       const validationMatrix = toTrainingMatrix(split.validation, width);

@@ -26,6 +26,7 @@ const USAGE = `npm run train:base -- [options]
   --customers N              simulated customers/cards (default 1000)
   --terminals N              simulated terminals (default 10000)
   --scenario NAME            simulator drift scenario (default stable)
+  --start ISO                event time of the first simulated day, a UTC midnight (default 2026-01-05)
   --out DIR                  registry root (default MODEL_STORE_ROOT, var/models)
   --version V                version name (default: the next v<n>)
   --capacity N               threshold: analysts' alerts per day (default 100)
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
       days: { type: 'string', default: '21' },
       customers: { type: 'string', default: '1000' },
       terminals: { type: 'string' },
+      start: { type: 'string' },
       scenario: { type: 'string', default: 'stable' },
       out: { type: 'string' },
       version: { type: 'string' },
@@ -82,6 +84,7 @@ async function main(): Promise<number> {
       days: Number(values.days),
       customers: Number(values.customers),
       ...(values.terminals !== undefined ? { terminals: Number(values.terminals) } : {}),
+      ...(values.start !== undefined ? { startTime: Date.parse(values.start) } : {}),
       scenario,
     });
     ({ scores, labels } = history);

@@ -6,7 +6,7 @@
  *   (c) the scorer app: batches, micro-batched ONNX in a worker thread, one produce per batch.
  * Then the scorer at half its measured rate, for produce-to-score latency (scored_at - ingest_time).
  *
- *   npm run bench:scorer -- --json FILE [--count N] [--naive-seconds S] [--latency-seconds S] [--rounds R] [--skip a,b]
+ *   npm run bench:scorer -- --json FILE [--count N] [--naive-seconds S] [--latency-seconds S] [--rounds R] [--skip a,b] [--half-rate R]
  */
 import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -365,7 +365,8 @@ async function main(): Promise<void> {
   }
   if (!app || !config) throw new Error('no scorer round ran');
 
-  const halfRate = scorerRate / 2;
+  // `--half-rate R` fixes the paced rate (comparing builds at the same load).
+  const halfRate = numberArg('--half-rate', scorerRate / 2);
   console.log(`half load: ${halfRate.toFixed(0)} tx/s for ${LATENCY_SECONDS} s`);
   const halfCount = Math.round(halfRate * LATENCY_SECONDS);
   // The load comes from a separate process, as producers are in production, not from the scorer's event loop.

@@ -10,6 +10,7 @@ import { OnnxWorkerPool, SerialFeatureExtractor } from '@fraudstream/model';
 import { ObservabilityModule } from '@fraudstream/observability';
 import { DeploymentEventsPublisher } from './deployment-events.publisher';
 import { DeploymentsConsumer } from './deployments.consumer';
+import { OutputRecordsPublisher } from './output-records.publisher';
 import { LabelsConsumer } from './labels.consumer';
 import { modelManagerProvider, transactionScorerProvider } from './model-manager.provider';
 import { APP_CONFIG, type ScorerConfig } from './scorer.config';
@@ -48,6 +49,7 @@ export class ScorerModule {
         },
         FeatureStoreLifecycle,
         DeploymentEventsPublisher,
+        OutputRecordsPublisher,
         modelManagerProvider,
         transactionScorerProvider,
         DeploymentsConsumer,

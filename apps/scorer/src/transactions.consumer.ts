@@ -4,6 +4,7 @@ import { AvroProducer, AvroSerde, KAFKA_CLIENT, StreamConsumer, type Kafka } fro
 import { TransactionScorer, validateTransaction } from '@fraudstream/model';
 import { MetricsRegistry } from '@fraudstream/observability';
 import { APP_CONFIG, type ScorerConfig } from './scorer.config';
+import { OutputRecordsPublisher } from './output-records.publisher';
 import { scorerMetrics, type ScorerMetrics } from './scorer.metrics';
 
 const WARM_UP_SCORE: Score = {
@@ -37,9 +38,6 @@ const WARM_UP_ALERT: Alert = {
   reasons: [],
 };
 
-/** Records per produce request: ~250 bytes a score, well under the broker's 1 MiB default. */
-const PRODUCE_SLICE = 500;
-
 /**
  * Transactions in, scores and alerts out: each fetched batch is scored by the TransactionScorer and
  * its records sent in one produce request; the transport commits the batch once they are acknowledged.
@@ -53,7 +51,8 @@ export class TransactionsConsumer {
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     @Inject(APP_CONFIG) private readonly config: ScorerConfig,
     private readonly serde: AvroSerde,
-    private readonly producer: AvroProducer,
+    producer: AvroProducer,
+    private readonly publisher: OutputRecordsPublisher,
     registry: MetricsRegistry,
     private readonly scorer: TransactionScorer,
   ) {
@@ -73,15 +72,10 @@ export class TransactionsConsumer {
       handle: async (messages) => {
         const result = await this.scorer.scoreBatch(messages.map((m) => m.value));
         const { SCORES_TOPIC, ALERTS_TOPIC } = this.config;
-        const scores = result.scores.map((s) => ({ key: s.card_id, value: s }));
-        const alerts = result.alerts.map((a) => ({ key: a.card_id, value: a }));
-        // A large fetch makes a produce request bigger than the broker's message.max.bytes: send in slices.
-        for (let i = 0; i < Math.max(scores.length, alerts.length); i += PRODUCE_SLICE) {
-          await this.producer.sendMany([
-            { topic: SCORES_TOPIC, records: scores.slice(i, i + PRODUCE_SLICE) },
-            { topic: ALERTS_TOPIC, records: alerts.slice(i, i + PRODUCE_SLICE) },
-          ]);
-        }
+        await this.publisher.publish([
+          { topic: SCORES_TOPIC, records: result.scores.map((s) => ({ key: s.card_id, value: s })) },
+          { topic: ALERTS_TOPIC, records: result.alerts.map((a) => ({ key: a.card_id, value: a })) },
+        ]);
         this.metrics.produced.inc({ topic: SCORES_TOPIC }, result.scores.length);
         if (result.alerts.length > 0)
           this.metrics.produced.inc({ topic: ALERTS_TOPIC }, result.alerts.length);

@@ -44,13 +44,17 @@ describe(TransactionsConsumer.name, () => {
 
     const total = 600;
     const sent = Array.from({ length: total }, (_, i) => transaction(i));
-    /** Poison: bytes that are not Confluent Avro, a negative amount and a missing card id. */
+    /** Poison: bytes that are not Confluent Avro, an unknown schema id, a negative amount and a missing card id. */
     const sendPoison = async (): Promise<void> => {
       const raw = createIdempotentProducer(kafka);
       await raw.connect();
       await raw.send({
         topic: topics.transactions,
-        messages: [{ key: 'x', value: Buffer.from('not avro at all') }],
+        messages: [
+          { key: 'x', value: Buffer.from('not avro at all') },
+          // Confluent framing with a schema id the registry has never issued.
+          { key: 'y', value: Buffer.from([0, 0x7f, 0xff, 0xff, 0x00, 2, 4, 6]) },
+        ],
       });
       await raw.disconnect();
       await producer.sendMany([
@@ -95,7 +99,7 @@ describe(TransactionsConsumer.name, () => {
       90_000,
       'all scores',
     );
-    await waitFor(() => dlq.records.length >= 3, 30_000, 'three dead letters');
+    await waitFor(() => dlq.records.length >= 4, 30_000, 'four dead letters');
 
     // /health: broker connections and the loaded model; /metrics: scoring, model and event-loop metrics.
     const health = await second.get(HealthRegistry).report();
@@ -135,7 +139,7 @@ describe(TransactionsConsumer.name, () => {
     }
 
     const reasons = dlq.records.map((r) => r.headers[DeadLetterHeaders.reason]).sort();
-    expect(reasons).toEqual(['decode', 'validation', 'validation']);
+    expect(reasons).toEqual(['decode', 'unknown-schema', 'validation', 'validation']);
     expect(dlq.records.map((r) => r.headers[DeadLetterHeaders.error]).join(' ')).toMatch(/negative amount/);
     expect(dlq.records.map((r) => r.headers[DeadLetterHeaders.error]).join(' ')).toMatch(/missing card_id/);
     await Promise.all([scores.stop(), alerts.stop(), dlq.stop()]);

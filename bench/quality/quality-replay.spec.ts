@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import type { Label, Transaction } from '@fraudstream/contracts';
+import { defaultDriftSettings } from '@fraudstream/drift';
+import type { ScoredTransaction } from '@fraudstream/training';
+import { renderApChart } from './ap-chart';
+import { dayRecords, periodicRequest } from './policy-replay';
+import { meanFrom, qualityGoals } from './quality-goals';
+import type { StreamDay } from './quality-stream';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 2, 2);
+
+function row(id: string, at: number): ScoredTransaction {
+  return {
+    transaction_id: id,
+    card_id: `card-${id}`,
+    event_time: at,
+    features: [1, 2],
+    feature_set_version: 'fs-test',
+    role: 'CHAMPION',
+    model_version: 'logged',
+  };
+}
+
+function label(id: string, at: number): Label {
+  return {
+    transaction_id: id,
+    card_id: `card-${id}`,
+    terminal_id: 'term-1',
+    is_fraud: true,
+    source: 'CHARGEBACK',
+    transaction_time: at - DAY,
+    event_time: at,
+  };
+}
+
+describe(periodicRequest.name, () => {
+  it('asks for the training window ending one chargeback window before the day, as a triggered request does', () => {
+    const drift = defaultDriftSettings({ chargebackWindowMs: 7 * DAY, trainingWindowMs: 14 * DAY });
+    const request = periodicRequest(T0 + 30 * DAY, 'v3', drift);
+    expect(request.window_end).toBe(T0 + 23 * DAY);
+    expect(request.window_start).toBe(T0 + 9 * DAY);
+    expect(request.event_time).toBe(T0 + 30 * DAY);
+    expect(request.model_version).toBe('v3');
+    expect(request.trigger).toBe('SCHEDULED');
+    expect(periodicRequest(T0 + 31 * DAY, 'v3', drift).request_id).not.toBe(request.request_id);
+  });
+});
+
+describe(dayRecords.name, () => {
+  const rows = [row('a', T0 + 100), row('b', T0 + 200), row('c', T0 + 300)];
+  const day: StreamDay = {
+    index: 0,
+    start: T0,
+    rows,
+    isFraud: [false, true, false],
+    transactions: rows.map((r) => ({ terminal_id: `t-${r.transaction_id}`, amount: 5 }) as Transaction),
+    labels: [label('x', T0 + 50), label('y', T0 + 200), label('z', T0 + 400)],
+  };
+
+  it('interleaves scores and labels in event-time order, a label first when times tie', () => {
+    const records = dayRecords(day, Float32Array.from([0.1, 0.9, 0.4]), { version: 'v2', threshold: 0.5 });
+    expect(
+      records.map((r) => (r.kind === 'score' ? r.score.transaction_id : `label:${r.label.transaction_id}`)),
+    ).toEqual(['label:x', 'a', 'label:y', 'b', 'c', 'label:z']);
+  });
+
+  it('stamps each score with the serving model, its threshold and the alert decision', () => {
+    const scores = dayRecords(day, Float32Array.from([0.1, 0.9, 0.5]), {
+      version: 'v2',
+      threshold: 0.5,
+    }).flatMap((r) => (r.kind === 'score' ? [r.score] : []));
+    expect(scores.map((s) => s.is_alert)).toEqual([false, true, true]);
+    expect(
+      scores.every((s) => s.model_version === 'v2' && s.role === 'CHAMPION' && s.threshold === 0.5),
+    ).toBe(true);
+    expect(scores[1]?.terminal_id).toBe('t-b');
+    expect(scores[1]?.score).toBeCloseTo(0.9, 6);
+  });
+});
+
+describe(qualityGoals.name, () => {
+  const flat = (v: number, n = 6) => Array.from({ length: n }, () => v);
+
+  it('averages AP from the onset day on', () => {
+    expect(meanFrom([0.9, 0.9, 0.5, 0.7], 2)).toBeCloseTo(0.6, 12);
+    expect(meanFrom([0.9], 3)).toBeNaN();
+  });
+
+  it('passes when triggered keeps 95 % of periodic AP after the drift with a third of its retrains', () => {
+    // After day 2: static 0.5, triggered (0.76 + 0.76 + 0.8 + 0.8) / 4 = 0.78, periodic 0.8 -> ratio 0.975.
+    const goals = qualityGoals(
+      {
+        static: { apByDay: flat(0.5), retrains: 0 },
+        triggered: { apByDay: [0.9, 0.9, 0.76, 0.76, 0.8, 0.8], retrains: 2 },
+        periodic: { apByDay: flat(0.8), retrains: 6 },
+        stable: { apByDay: flat(0.9), retrains: 0 },
+      },
+      2,
+    );
+    expect(goals).toEqual({
+      triggered_ap_at_least_95pct_of_periodic: true,
+      triggered_retrains_at_most_third_of_periodic: true,
+      triggered_ap_above_static: true,
+      stable_zero_retrains: true,
+    });
+  });
+
+  it('fails each goal on its own boundary', () => {
+    // triggered 0.75 < 0.95 x 0.8 = 0.76; 3 retrains x 3 = 9 > 8; equal to static is not above; one stable retrain.
+    const goals = qualityGoals(
+      {
+        static: { apByDay: flat(0.75), retrains: 0 },
+        triggered: { apByDay: flat(0.75), retrains: 3 },
+        periodic: { apByDay: flat(0.8), retrains: 8 },
+        stable: { apByDay: flat(0.9), retrains: 1 },
+      },
+      0,
+    );
+    expect(Object.values(goals)).toEqual([false, false, false, false]);
+  });
+});
+
+describe(renderApChart.name, () => {
+  it('draws one line per policy, a dot per deployment and escapes names', () => {
+    const html = renderApChart({
+      title: 'AP <by> day',
+      subtitle: 's',
+      driftOnsetDay: 1,
+      series: [
+        { name: 'static', color: '#999', values: [0.5, 0.4, 0.4] },
+        { name: 'a&b', color: '#f00', values: [0.5, 0.4, 0.8], deployments: [2] },
+      ],
+    });
+    expect(html.match(/<polyline/g)).toHaveLength(2);
+    // One deployment dot plus the legend's dot.
+    expect(html.match(/<circle/g)).toHaveLength(2);
+    expect(html).toContain('a&amp;b');
+    expect(html).toContain('AP &lt;by&gt; day');
+    expect(html).not.toContain('NaN');
+  });
+});

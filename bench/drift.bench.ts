@@ -16,6 +16,7 @@ import {
   eventDay,
   type ReferenceManifest,
 } from '@fraudstream/drift';
+import { mulberry32 } from '@fraudstream/simulation';
 import { jsonPathFromArgs, reportBench } from './support/bench-report';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -29,20 +30,8 @@ function intOption(argv: readonly string[], name: string, fallback: number): num
   return value;
 }
 
-/** mulberry32: deterministic data. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function scores(n: number, start: number, seed: number): { scores: Score[]; fraud: boolean[] } {
-  const rnd = random(seed);
+  const rnd = mulberry32(seed);
   const out: Score[] = [];
   const fraud: boolean[] = [];
   for (let i = 0; i < n; i++) {

@@ -1,19 +1,13 @@
 import type { Label, Score } from '@fraudstream/contracts';
 import type { ModelManifest } from '@fraudstream/registry';
+import { mulberry32 } from '@fraudstream/simulation';
 import { evaluateModel, eventDay } from './evaluation.stats';
 import { buildFeatureProfile } from './feature-profile';
 import type { ReferenceManifest } from './reference-model';
 
-/** Deterministic uniform [0, 1) generator (mulberry32) for test data. */
+/** Deterministic uniform [0, 1) generator (the project's mulberry32) for test data. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 function gaussian(random: () => number): number {

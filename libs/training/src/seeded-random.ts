@@ -1,13 +1,8 @@
-/** A small, fast, seedable PRNG (mulberry32): training runs with the same seed draw the same numbers. */
+import { mulberry32 } from '@fraudstream/simulation';
+
+/** The project's seedable PRNG (mulberry32): training runs with the same seed draw the same numbers. */
 export function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  return mulberry32(seed);
 }
 
 /** Fisher-Yates shuffle in place with the given PRNG. */

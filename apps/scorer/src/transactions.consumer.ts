@@ -1,42 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Alert, Score, Transaction } from '@fraudstream/contracts';
+import type { Transaction } from '@fraudstream/contracts';
 import { AvroProducer, AvroSerde, KAFKA_CLIENT, StreamConsumer, type Kafka } from '@fraudstream/kafka';
 import { TransactionScorer, validateTransaction } from '@fraudstream/model';
 import { MetricsRegistry } from '@fraudstream/observability';
 import { APP_CONFIG, type ScorerConfig } from './scorer.config';
 import { OutputRecordsPublisher } from './output-records.publisher';
 import { scorerMetrics, type ScorerMetrics } from './scorer.metrics';
-
-const WARM_UP_SCORE: Score = {
-  transaction_id: 'warm-up',
-  card_id: 'warm-up',
-  terminal_id: 'warm-up',
-  amount: 0,
-  event_time: 0,
-  ingest_time: 0,
-  scored_at: 0,
-  score: 0,
-  threshold: 0,
-  is_alert: false,
-  model_version: 'warm-up',
-  role: 'CHAMPION',
-  feature_set_version: 'warm-up',
-  features: [],
-};
-
-const WARM_UP_ALERT: Alert = {
-  alert_id: 'warm-up',
-  transaction_id: 'warm-up',
-  card_id: 'warm-up',
-  terminal_id: 'warm-up',
-  amount: 0,
-  event_time: 0,
-  score: 0,
-  threshold: 0,
-  model_version: 'warm-up',
-  severity: 'LOW',
-  reasons: [],
-};
 
 /**
  * Transactions in, scores and alerts out: each fetched batch is scored by the TransactionScorer and
@@ -50,7 +19,7 @@ export class TransactionsConsumer {
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     @Inject(APP_CONFIG) private readonly config: ScorerConfig,
-    private readonly serde: AvroSerde,
+    serde: AvroSerde,
     producer: AvroProducer,
     private readonly publisher: OutputRecordsPublisher,
     registry: MetricsRegistry,
@@ -90,19 +59,7 @@ export class TransactionsConsumer {
   }
 
   async start(): Promise<void> {
-    await this.warmSerde();
     await this.consumer.start();
-  }
-
-  /**
-   * Resolves the output schemas once before the first batch: the registry client caches a schema
-   * only after its first fetch completes, so a first batch encoding thousands of records at once
-   * would otherwise fetch and compile the schema once per record.
-   */
-  private async warmSerde(): Promise<void> {
-    const { SCORES_TOPIC, ALERTS_TOPIC } = this.config;
-    await this.serde.encode(SCORES_TOPIC, WARM_UP_SCORE);
-    await this.serde.encode(ALERTS_TOPIC, WARM_UP_ALERT);
   }
 
   stop(): Promise<void> {

@@ -18,6 +18,12 @@ function httpStatus(error: unknown): number | undefined {
  */
 export class AvroSerde {
   private readonly subjectIds = new Map<string, Promise<number>>();
+  /**
+   * One fetch per schema id, shared by concurrent callers: the registry client caches a schema only
+   * once its first fetch completes, so a first batch of thousands of records would otherwise fetch
+   * and compile the same schema once per record.
+   */
+  private readonly schemaFetches = new Map<number, Promise<unknown>>();
 
   constructor(private readonly registry: SchemaRegistry) {}
 
@@ -70,8 +76,19 @@ export class AvroSerde {
   }
 
   /** Encodes with a known schema id (hot paths resolve the id once). */
-  encodeWithId(schemaId: number, value: unknown): Promise<Buffer> {
+  async encodeWithId(schemaId: number, value: unknown): Promise<Buffer> {
+    await this.schemaById(schemaId);
     return this.registry.encode(schemaId, value);
+  }
+
+  private schemaById(schemaId: number): Promise<unknown> {
+    let fetch = this.schemaFetches.get(schemaId);
+    if (!fetch) {
+      fetch = this.registry.getSchema(schemaId);
+      this.schemaFetches.set(schemaId, fetch);
+      fetch.catch(() => this.schemaFetches.delete(schemaId));
+    }
+    return fetch;
   }
 
   /**
@@ -94,7 +111,7 @@ export class AvroSerde {
     }
     const schemaId = bytes.readInt32BE(1);
     try {
-      await this.registry.getSchema(schemaId);
+      await this.schemaById(schemaId);
     } catch (error) {
       // Only "not found" means the id can never resolve; the client reports a refused connection as
       // a 400, so every other failure is treated as the registry being unreachable.

@@ -51,6 +51,12 @@ export const scorerConfigSchema = z
     SCORER_DEPLOYMENTS_GROUP_PREFIX: z.string().min(1).default('scorer-deployments'),
     /** ONNX file (file:// URI or path) served when no deployment event names a champion; manifest.json beside it. */
     MODEL_PATH: z.string().min(1).optional(),
+    /**
+     * With the in-memory feature store: file the feature state is written to at shutdown (after the
+     * last commit, so it matches the committed offsets) and restored from at start, so a restarted
+     * scorer is not cold. Unset: state starts empty.
+     */
+    SCORER_FEATURE_SNAPSHOT_PATH: z.string().min(1).optional(),
     /** How long start-up waits to replay ml.model-deployments.v1 before serving what it has. */
     SCORER_DEPLOYMENTS_REPLAY_TIMEOUT_MS: intVar(15_000, 0, 600_000),
     SCORER_MAX_BATCH_SIZE: intVar(512, 1, 65_536),

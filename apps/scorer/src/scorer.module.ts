@@ -1,4 +1,4 @@
-import { Module, type DynamicModule, type OnApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import {
   FEATURE_NAMES,
   FEATURE_SET_VERSION,
@@ -13,22 +13,13 @@ import { DeploymentsConsumer } from './deployments.consumer';
 import { OutputRecordsPublisher } from './output-records.publisher';
 import { LabelsConsumer } from './labels.consumer';
 import { modelManagerProvider, transactionScorerProvider } from './model-manager.provider';
+import { FeatureStateLifecycle } from './feature-state.lifecycle';
 import { APP_CONFIG, type ScorerConfig } from './scorer.config';
 import { ScorerLifecycle } from './scorer.lifecycle';
 import { FEATURE_EXTRACTOR, INFERENCE_RUNTIME } from './scorer.tokens';
 import { TransactionsConsumer } from './transactions.consumer';
 
 const FEATURE_PIPELINE = Symbol('FeaturePipeline');
-
-/** Closes the feature store (a Redis connection) after everything else stopped. */
-@Injectable()
-class FeatureStoreLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(FEATURE_PIPELINE) private readonly pipeline: FeaturePipeline) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.pipeline.store.close();
-  }
-}
 
 /** Composition root of the scorer app. */
 @Module({})
@@ -47,7 +38,12 @@ export class ScorerModule {
           useFactory: (pipeline: FeaturePipeline) =>
             new SerialFeatureExtractor(pipeline, FEATURE_NAMES, FEATURE_SET_VERSION),
         },
-        FeatureStoreLifecycle,
+        {
+          provide: FeatureStateLifecycle,
+          inject: [FEATURE_PIPELINE],
+          useFactory: (pipeline: FeaturePipeline) =>
+            new FeatureStateLifecycle(pipeline, config.SCORER_FEATURE_SNAPSHOT_PATH),
+        },
         DeploymentEventsPublisher,
         OutputRecordsPublisher,
         modelManagerProvider,

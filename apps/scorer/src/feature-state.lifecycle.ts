@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { FeaturePipeline } from '@fraudstream/features';
+
+/**
+ * Owns the feature state's life: restores the in-memory state from a snapshot before any consumer
+ * starts, and at shutdown (after the consumers finished, committed and stopped) writes it back and
+ * closes the store. The snapshot therefore matches the committed offsets of a graceful stop; after a
+ * crash the state is that of the last graceful stop.
+ */
+export class FeatureStateLifecycle implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(FeatureStateLifecycle.name);
+
+  constructor(
+    private readonly pipeline: FeaturePipeline,
+    private readonly snapshotPath: string | undefined,
+  ) {}
+
+  private get snapshots(): boolean {
+    return this.snapshotPath !== undefined && this.pipeline.store.kind === 'memory';
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.snapshots || !this.snapshotPath || !existsSync(this.snapshotPath)) return;
+    this.pipeline.restore(await readFile(this.snapshotPath));
+    this.logger.log({ msg: 'feature state restored', path: this.snapshotPath });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.snapshots && this.snapshotPath) {
+      const bytes = this.pipeline.snapshot();
+      await mkdir(dirname(this.snapshotPath), { recursive: true });
+      // Write then rename: a crash mid-write never leaves a torn snapshot behind.
+      const partial = `${this.snapshotPath}.partial`;
+      await writeFile(partial, bytes);
+      await rename(partial, this.snapshotPath);
+      this.logger.log({ msg: 'feature state saved', path: this.snapshotPath, bytes: bytes.length });
+    }
+    await this.pipeline.store.close();
+  }
+}

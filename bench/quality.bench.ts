@@ -241,8 +241,8 @@ async function main(): Promise<void> {
         `triggered ${meanFrom(triggered.apByDay, driftDay).toFixed(3)} (${triggered.retrains.length} retrains), ` +
         `periodic ${meanFrom(periodic.apByDay, driftDay).toFixed(3)} (${periodic.retrains.length} retrains).`,
       driftOnsetDay: driftDay,
+      // Static last and dashed: triggered repeats it exactly until its first deployment.
       series: [
-        { name: 'static', color: '#9e9e9e', values: staticRun.apByDay },
         {
           name: 'triggered',
           color: '#d62728',
@@ -255,6 +255,7 @@ async function main(): Promise<void> {
           values: periodic.apByDay,
           deployments: deploymentDays(periodic),
         },
+        { name: 'static', color: '#555555', values: staticRun.apByDay, dashed: true },
       ],
     }),
   );

@@ -3,6 +3,8 @@ export interface ChartSeries {
   readonly name: string;
   readonly color: string;
   readonly values: readonly number[];
+  /** Drawn dashed (a line that others overlap, e.g. the static baseline, stays visible). */
+  readonly dashed?: boolean;
   /** Days on which this policy deployed a new model (drawn as dots). */
   readonly deployments?: readonly number[];
 }
@@ -17,7 +19,7 @@ function escapeXml(s: string): string {
 
 /**
  * A self-contained HTML page with an inline SVG line chart of AP by day (no script, no dependency):
- * one line per policy, the drift onset as a dashed vertical line, deployments as dots.
+ * one line per policy (drawn in the given order), the drift onset as a dashed vertical line, deployments as dots.
  */
 export function renderApChart(options: {
   readonly title: string;
@@ -54,7 +56,8 @@ export function renderApChart(options: {
       .map((v, d) => (Number.isFinite(v) ? `${x(d).toFixed(1)},${y(v).toFixed(1)}` : null))
       .filter((p): p is string => p !== null)
       .join(' ');
-    parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${points}"/>`);
+    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
+    parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${points}"/>`);
     for (const d of s.deployments ?? []) {
       const v = s.values[d];
       if (v !== undefined && Number.isFinite(v))
@@ -62,7 +65,7 @@ export function renderApChart(options: {
     }
     const ly = PAD.top + 14 + i * 20;
     parts.push(
-      `<line x1="${PAD.left + plotW + 14}" x2="${PAD.left + plotW + 36}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"/>`,
+      `<line x1="${PAD.left + plotW + 14}" x2="${PAD.left + plotW + 36}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${dash}/>`,
       `<text x="${PAD.left + plotW + 42}" y="${ly + 4}" font-size="12">${escapeXml(s.name)}</text>`,
     );
   });

@@ -164,7 +164,10 @@ class Demo {
 
     this.phase = 'training the base model';
     const base = await this.trainBase(trainerEnv, startTime);
-    if (!base) return 1;
+    if (!base) {
+      await this.cleanUpTopics(kafka, local, specs);
+      return this.interrupted ? 130 : 1;
+    }
 
     const producer = createIdempotentProducer(kafka);
     await producer.connect();
@@ -200,17 +203,29 @@ class Demo {
     this.printSummary(report, observation);
     console.log(`report: ${o.reportPath}`);
 
-    if ((local && !o.keepTopics) || o.deleteTopics) {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        await admin.deleteTopics({ topics: specs.map((s) => s.name) });
-        console.log(`deleted the run's ${specs.length} topics (keep them with --keep-topics)`);
-      } finally {
-        await admin.disconnect();
-      }
-    } else console.log(`the run's topics are kept: demo.${o.runId}.*`);
+    await this.cleanUpTopics(kafka, local, specs);
     return this.interrupted ? 130 : exitCode;
+  }
+
+  /** Deletes the run's own topics on the local stack (or with --delete-topics), unless --keep-topics. */
+  private async cleanUpTopics(
+    kafka: ReturnType<typeof createKafkaClient>,
+    local: boolean,
+    specs: readonly { name: string }[],
+  ): Promise<void> {
+    const o = this.options;
+    if (!((local && !o.keepTopics) || o.deleteTopics)) {
+      console.log(`the run's topics are kept: demo.${o.runId}.*`);
+      return;
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.deleteTopics({ topics: specs.map((s) => s.name) });
+      console.log(`deleted the run's ${specs.length} topics (keep them with --keep-topics)`);
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   private ensureLocalInfrastructure(): void {

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 /*
  * The whole loop as a user runs it: `npm run demo -- --headless` with the four apps as separate
  * processes on the real broker and registry, at the demo's default size (1,000 cards, about 9,900
- * transactions a simulated day, 5 s a day, 28 days: about 4 minutes on 2 cores). The new fraud
+ * transactions a simulated day, 5 s a day, 28 days: about 3 minutes on 2 cores). The new fraud
  * pattern starts after the warm-up; the report must show no lost and no duplicated transaction,
  * drift detected after the onset, and a retrained model deployed.
  */

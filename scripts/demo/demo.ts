@@ -191,11 +191,11 @@ class Demo {
       const codes = await this.stopApps();
       await observer.stop();
       await producer.disconnect();
+      this.lastLines = 0;
       for (const [name, code] of codes)
         if (code !== 0 && code !== null) this.say(`${name} exited with status ${code} (log: ${this.logDir})`);
     }
 
-    this.lastLines = 0;
     this.say('computing the oracle (a model fitted with hindsight on the new regime) and the report');
     const report = await this.report(observation, truth, base);
     mkdirSync(dirname(o.reportPath), { recursive: true });

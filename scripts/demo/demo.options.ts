@@ -6,8 +6,8 @@ import { DRIFT_SCENARIOS, isDriftScenario, type DriftScenario } from '@fraudstre
 export const DEMO_USAGE = `npm run demo -- [options]
   --scenario NAME      drift scenario: ${DRIFT_SCENARIOS.join(' | ')} (default new-fraud-pattern)
   --days N             simulated days streamed through the loop (default 28)
-  --warmup-days N      days the scorer's online features fill before the drift monitor starts watching (default 7)
-  --drift-day N        first day (0-based) of the drift scenario, at least --warmup-days (default 9)
+  --warmup-days N      days the scorer's online features fill before the drift monitor starts watching (default 9)
+  --drift-day N        first day (0-based) of the drift scenario, at least --warmup-days (default 11)
   --customers N        simulated customers, one card each (default 1000: about 10,000 transactions a day)
   --terminals N        simulated terminals (default 2000)
   --history-days N     simulated days the base model is trained on (default 40)
@@ -86,8 +86,8 @@ export function parseDemoArgs(
   if (!isDriftScenario(scenario))
     throw new Error(`--scenario must be one of ${DRIFT_SCENARIOS.join(', ')}, got "${scenario}"`);
   const days = int('days', values.days, 28, 1);
-  const driftDay = int('drift-day', values['drift-day'], 9, 0);
-  const warmupDays = int('warmup-days', values['warmup-days'], 7, 0);
+  const driftDay = int('drift-day', values['drift-day'], 11, 0);
+  const warmupDays = int('warmup-days', values['warmup-days'], 9, 0);
   if (driftDay >= days) throw new Error(`--drift-day (${driftDay}) must be below --days (${days})`);
   if (warmupDays > driftDay)
     throw new Error(`--warmup-days (${warmupDays}) must not exceed --drift-day (${driftDay})`);

@@ -331,6 +331,10 @@ class Demo {
         // At the demo's size (about 90 frauds a day) a day's ROC-AUC moves by a few points from
         // day to day: the default 0.05 would retrain on that noise before the drift begins.
         DRIFT_AUC_TOLERANCE: this.env.DRIFT_AUC_TOLERANCE ?? '0.08',
+        // The reference AP (about 0.93) is the base model's validation on steady-state history; the
+        // stream never reaches that state (it is younger than the 30-day windows) and runs at AP
+        // 0.75-0.9 without drift. The default relative drop of 0.2 would retrain on that gap.
+        DRIFT_AP_TOLERANCE: this.env.DRIFT_AP_TOLERANCE ?? '0.3',
         // A week of training data keeps a fine-tuning job within a couple of simulated days.
         DRIFT_TRAINING_WINDOW_MS: this.env.DRIFT_TRAINING_WINDOW_MS ?? String(7 * DAY_MS),
       });

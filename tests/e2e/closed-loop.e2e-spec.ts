@@ -18,6 +18,7 @@ const DEMO = join(ROOT, 'dist', 'scripts', 'demo', 'demo.js');
 interface DemoReport {
   drift_onset_day: number;
   first_drift_event_day: number | null;
+  first_retrain_recommended_day: number | null;
   deployments: { version: string; event_day: number; stage: string; kind: string }[];
   ap_by_day: (number | null)[];
   oracle_ap_by_day: (number | null)[];
@@ -49,6 +50,8 @@ describe('closed loop (npm run demo)', () => {
     expect(r.duplicates).toBe(0);
     expect(r.first_drift_event_day).not.toBeNull();
     expect(r.first_drift_event_day).toBeGreaterThanOrEqual(r.drift_onset_day);
+    expect(r.first_retrain_recommended_day).not.toBeNull();
+    expect(r.first_retrain_recommended_day).toBeGreaterThanOrEqual(r.drift_onset_day);
     const retrained = r.deployments.filter(
       (d) => d.kind === 'STAGE_CHANGE' && d.version !== 'v1' && ['SHADOW', 'PRODUCTION'].includes(d.stage),
     );

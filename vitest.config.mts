@@ -45,7 +45,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           setupFiles,
-          include: ['apps/**/*.spec.ts', 'libs/**/*.spec.ts', 'scripts/**/*.spec.ts'],
+          include: ['apps/**/*.spec.ts', 'libs/**/*.spec.ts', 'scripts/**/*.spec.ts', 'bench/**/*.spec.ts'],
           testTimeout: 20_000,
         },
       },

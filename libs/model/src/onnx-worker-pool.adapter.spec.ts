@@ -55,3 +55,15 @@ describe(OnnxWorkerPool.name, () => {
     expect(workersOf(pool)).not.toContain(first);
   });
 });
+
+describe(`${OnnxWorkerPool.name} close`, () => {
+  it('releases the sessions and ends every worker, without replacing them', async () => {
+    const pool = new OnnxWorkerPool(2);
+    await pool.load('m', model, threads);
+    const exits = workersOf(pool).map((w) => new Promise<number>((resolve) => w.once('exit', resolve)));
+    await pool.close();
+    expect(await Promise.all(exits)).toHaveLength(2);
+    expect(workersOf(pool).every((w) => w.threadId === -1)).toBe(true);
+    await expect(pool.run('m', new Float32Array(2), 1, 2)).rejects.toBeInstanceOf(ScoringError);
+  });
+});

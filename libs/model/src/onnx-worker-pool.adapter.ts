@@ -76,9 +76,20 @@ export class OnnxWorkerPool implements InferenceRuntime {
     );
   }
 
+  /** Releases every session in every worker (bounded wait), then ends the workers. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        if (slot.alive) {
+          let timer: NodeJS.Timeout | undefined;
+          const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)));
+          await Promise.race([this.call(slot, { op: 'close' }, 0).catch(() => undefined), timeout]);
+          clearTimeout(timer);
+        }
+        await slot.worker.terminate();
+      }),
+    );
   }
 
   private leastLoaded(): WorkerSlot {

@@ -5,7 +5,7 @@
  * The main thread passes the resolved path of onnxruntime-node in workerData.
  *
  * Messages in:  { op: 'load', id, key, bytes, options } | { op: 'run', id, key, data, rows, width }
- *               | { op: 'unload', id, key }
+ *               | { op: 'unload', id, key } | { op: 'close', id } (release every session)
  * Messages out: { id, ok: true, ... } | { id, ok: false, error }
  */
 export const ONNX_WORKER_SOURCE = `
@@ -56,6 +56,12 @@ parentPort.on('message', (message) => {
     const entry = sessions.get(message.key);
     sessions.delete(message.key);
     work = entry ? entry.session.release().then(() => ({})) : Promise.resolve({});
+  } else if (op === 'close') {
+    // Release sessions before the thread is terminated: tearing down a thread that still holds
+    // native sessions can abort the whole process from onnxruntime's finalizers.
+    const entries = [...sessions.values()];
+    sessions.clear();
+    work = Promise.allSettled(entries.map((entry) => entry.session.release())).then(() => ({}));
   } else work = Promise.reject(new Error('unknown op ' + op));
   work.then(
     (result) => {

@@ -21,7 +21,7 @@ describe(SimulatorModule.name, () => {
   });
 
   async function boot(env: Record<string, string>): Promise<string> {
-    const config = loadSimulatorConfig({ HTTP_PORT: '0', LOG_LEVEL: 'warn', ...env });
+    const config = loadSimulatorConfig({ ...process.env, HTTP_PORT: '0', LOG_LEVEL: 'warn', ...env });
     app = await bootstrapApp('simulator', SimulatorModule.forRoot(config), config);
     return app.getUrl();
   }

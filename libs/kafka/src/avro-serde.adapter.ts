@@ -46,27 +46,11 @@ export class AvroSerde {
     const subject = valueSubject(topic);
     let id = this.subjectIds.get(subject);
     if (!id) {
-      id = this.latestIdWithRetry(subject);
+      id = this.registry.getLatestSchemaId(subject);
       this.subjectIds.set(subject, id);
       id.catch(() => this.subjectIds.delete(subject));
     }
     return id;
-  }
-
-  /**
-   * The registry's kafkasql storage applies writes through a Kafka journal, so a subject registered
-   * a moment ago (topics:create just before an app starts) can briefly read as missing: a few
-   * retries bridge that instead of failing the app's start.
-   */
-  private async latestIdWithRetry(subject: string, attempts = 6): Promise<number> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.registry.getLatestSchemaId(subject);
-      } catch (error) {
-        if (attempt >= attempts || httpStatus(error) !== 404) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
-      }
-    }
   }
 
   /** Encodes a value for `topic` with its latest registered value schema. Throws when the value does not fit it. */

@@ -14,11 +14,10 @@ import { APP_CONFIG, type DriftMonitorConfig } from './drift-monitor.config';
 @Injectable()
 export class DeploymentsConsumer {
   private readonly consumer: StreamConsumer<ModelDeployment>;
-  private readonly position = new Map<number, bigint>();
 
   constructor(
-    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
-    @Inject(APP_CONFIG) private readonly config: DriftMonitorConfig,
+    @Inject(KAFKA_CLIENT) kafka: Kafka,
+    @Inject(APP_CONFIG) config: DriftMonitorConfig,
     serde: AvroSerde,
     producer: AvroProducer,
     metrics: MetricsRegistry,
@@ -35,7 +34,6 @@ export class DeploymentsConsumer {
       validate: validateDeployment,
       handle: async (messages) => {
         await service.handleDeployments(messages.map((m) => m.value));
-        for (const m of messages) this.position.set(m.partition, BigInt(m.offset) + 1n);
       },
     });
   }
@@ -53,21 +51,7 @@ export class DeploymentsConsumer {
   }
 
   /** Resolves true once every event on the topic at call time is applied, false after `timeoutMs`. */
-  async replayed(timeoutMs: number): Promise<boolean> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    let ends: { partition: number; high: string }[];
-    try {
-      ends = await admin.fetchTopicOffsets(this.config.DEPLOYMENTS_TOPIC);
-    } finally {
-      await admin.disconnect();
-    }
-    const deadline = Date.now() + timeoutMs;
-    const done = () => ends.every((e) => (this.position.get(e.partition) ?? 0n) >= BigInt(e.high));
-    while (!done()) {
-      if (Date.now() > deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    return true;
+  replayed(timeoutMs: number): Promise<boolean> {
+    return this.consumer.caughtUp(timeoutMs);
   }
 }

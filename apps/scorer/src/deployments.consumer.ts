@@ -13,13 +13,11 @@ import { APP_CONFIG, type ScorerConfig } from './scorer.config';
 @Injectable()
 export class DeploymentsConsumer {
   private readonly consumer: StreamConsumer<ModelDeployment>;
-  /** Next offset to process, per partition. */
-  private readonly position = new Map<number, bigint>();
   private listener: () => void = () => undefined;
 
   constructor(
-    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
-    @Inject(APP_CONFIG) private readonly config: ScorerConfig,
+    @Inject(KAFKA_CLIENT) kafka: Kafka,
+    @Inject(APP_CONFIG) config: ScorerConfig,
     serde: AvroSerde,
     producer: AvroProducer,
     metrics: MetricsRegistry,
@@ -36,7 +34,6 @@ export class DeploymentsConsumer {
       validate: validateDeployment,
       handle: async (messages) => {
         await this.models.applyDeployments(messages.map((m) => m.value));
-        for (const m of messages) this.position.set(m.partition, BigInt(m.offset) + 1n);
         this.listener();
       },
     });
@@ -63,21 +60,7 @@ export class DeploymentsConsumer {
    * Resolves once every event that was on the topic when called has been applied (true), or after
    * `timeoutMs` (false): start-up serves the current champion rather than the first one.
    */
-  async replayed(timeoutMs: number): Promise<boolean> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    let ends: { partition: number; high: string }[];
-    try {
-      ends = await admin.fetchTopicOffsets(this.config.DEPLOYMENTS_TOPIC);
-    } finally {
-      await admin.disconnect();
-    }
-    const deadline = Date.now() + timeoutMs;
-    const done = (): boolean => ends.every((e) => (this.position.get(e.partition) ?? 0n) >= BigInt(e.high));
-    while (!done()) {
-      if (Date.now() > deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    return true;
+  replayed(timeoutMs: number): Promise<boolean> {
+    return this.consumer.caughtUp(timeoutMs);
   }
 }

@@ -92,6 +92,8 @@ export class StreamConsumer<T> {
   private connected = false;
   private running = false;
   private stopping = false;
+  /** Next offset to handle, per `topic:partition`, once a batch is committed. */
+  private readonly positions = new Map<string, bigint>();
   /** Batches being handled now; stop() waits for them before leaving the group. */
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -156,6 +158,32 @@ export class StreamConsumer<T> {
     this.logger.log({ msg: 'stopped', groupId: this.options.groupId });
   }
 
+  /**
+   * Resolves true once every message that was on the subscribed topics when called has been handled
+   * and committed by this consumer, or false after `timeoutMs`. For consumers that replay a topic from
+   * the start (deployment history) before serving.
+   */
+  async caughtUp(timeoutMs: number): Promise<boolean> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    const ends: { key: string; high: bigint }[] = [];
+    try {
+      for (const topic of this.options.topics) {
+        for (const p of await admin.fetchTopicOffsets(topic))
+          ends.push({ key: `${topic}:${p.partition}`, high: BigInt(p.high) });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    const deadline = Date.now() + timeoutMs;
+    const done = (): boolean => ends.every((e) => (this.positions.get(e.key) ?? 0n) >= e.high);
+    while (!done()) {
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return true;
+  }
+
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     // After stop() began, fetched batches are left uncommitted for the next owner of the partition.
     if (this.stopping) return;
@@ -191,6 +219,7 @@ export class StreamConsumer<T> {
     await this.consumer.commitOffsets([
       { topic: batch.topic, partition: batch.partition, offset: nextOffset(last) },
     ]);
+    this.positions.set(`${batch.topic}:${batch.partition}`, BigInt(last) + 1n);
     this.recordLag(batch);
     endTimer?.();
   }

@@ -10,7 +10,7 @@ export { MicroBatcher } from './micro-batcher';
 export type { BatchRunner, MicroBatcherOptions } from './micro-batcher';
 export { FileArtifactStore, manifestUriOf } from './model-artifact.store';
 export type { ModelArtifactStore } from './model-artifact.store';
-export { loadVerifiedModel, sha256Hex } from './model-loader';
+export { loadVerifiedModel } from './model-loader';
 export type { ModelLocation, VerifiedModel } from './model-loader';
 export { LoadedModel } from './loaded-model';
 export { ModelManager } from './model-manager.service';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { EvaluationMetrics, FeatureProfile, ModelManifest } from '@fraudstream/registry';
 import { MLP_ONNX_OPSET, buildMlpOnnx, type MlpSpec } from './mlp-onnx.builder';
-import { sha256Hex } from './model-loader';
+import { sha256Hex } from '@fraudstream/registry';
 
 /** A deterministic pseudo-random MLP (mulberry32), for tests and benchmarks. */
 export function randomMlpSpec(width: number, hidden: readonly number[], seed = 1): MlpSpec {

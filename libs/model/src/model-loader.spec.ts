@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileArtifactStore, manifestUriOf } from './model-artifact.store';
 import { ModelRefusedError } from './model.errors';
 import { writeModelFixture } from './model-fixtures';
-import { loadVerifiedModel, sha256Hex } from './model-loader';
+import { sha256Hex } from '@fraudstream/registry';
+import { loadVerifiedModel } from './model-loader';
 
 const NAMES = ['a', 'b'];
 const spec = { mean: [0, 0], std: [1, 1], layers: [{ weights: [[1], [1]], bias: [0] }] };

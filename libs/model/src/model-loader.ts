@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { ModelManifest } from '@fraudstream/registry';
+import { sha256Hex, type ModelManifest } from '@fraudstream/registry';
 import { ModelFormatError, ModelRefusedError } from './model.errors';
 import { manifestUriOf, type ModelArtifactStore } from './model-artifact.store';
 import { ONNX_FLOAT, readOnnxSignature } from './onnx-signature';
@@ -21,10 +20,6 @@ export interface ModelLocation {
   readonly version: string | null;
   /** Event time of the deployment asking for it (null for the bootstrap model). */
   readonly eventTime?: number | null;
-}
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function parseManifest(bytes: Uint8Array): ModelManifest {

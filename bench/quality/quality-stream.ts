@@ -1,11 +1,9 @@
 import type { Label, Transaction } from '@fraudstream/contracts';
-import { FEATURE_SET_VERSION, FeaturePipeline } from '@fraudstream/features';
+import { FeaturePipeline } from '@fraudstream/features';
 import { TransactionSimulator, type DriftScenario } from '@fraudstream/simulation';
-import type { ScoredTransaction } from '@fraudstream/training';
+import { logFeatureRows, type ScoredTransaction } from '@fraudstream/training';
 
 const DAY_MS = 86_400_000;
-/** Transactions per pipeline batch, the order of the scorer's micro-batches. */
-const BATCH = 2048;
 
 export interface QualityStreamOptions {
   readonly seed: number;
@@ -90,22 +88,7 @@ export async function buildQualityStream(options: QualityStreamOptions): Promise
     // A day's labels are known no earlier than their event time; the pipeline holds each until then.
     await pipeline.applyLabels(dayLabels);
     labels.push(...dayLabels.filter((l) => l.transaction_time >= loggedFrom));
-    const dayRows: ScoredTransaction[] = [];
-    for (let i = 0; i < dayTx.length; i += BATCH) {
-      const batch = dayTx.slice(i, i + BATCH);
-      const vectors = await pipeline.computeBatch(batch);
-      batch.forEach((tx, j) =>
-        dayRows.push({
-          transaction_id: tx.transaction_id,
-          card_id: tx.card_id,
-          event_time: tx.event_time,
-          features: vectors[j] ?? [],
-          feature_set_version: FEATURE_SET_VERSION,
-          role: 'CHAMPION',
-          model_version: 'logged',
-        }),
-      );
-    }
+    const dayRows = await logFeatureRows(pipeline, dayTx, 'logged');
     if (d >= warmupDays) rows.push(...dayRows);
     if (d >= firstStreamDay) {
       days.push({

@@ -44,5 +44,5 @@ export type { TrainerTopics } from './kafka-training.adapters';
 export { defaultTrainingSettings, trainingConfigFragment, trainingSettingsFrom } from './training.settings';
 export type { TrainingConfig, TrainingSettings } from './training.settings';
 export { validateRetrainRequest } from './retrain-request.validation';
-export { buildSimulatedHistory } from './simulated-history';
+export { buildSimulatedHistory, logFeatureRows } from './simulated-history';
 export type { SimulatedHistory } from './simulated-history';

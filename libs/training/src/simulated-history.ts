@@ -1,4 +1,4 @@
-import type { Label } from '@fraudstream/contracts';
+import type { Label, Transaction } from '@fraudstream/contracts';
 import { FEATURE_SET_VERSION, FeaturePipeline } from '@fraudstream/features';
 import { generateDataset, type SimulationOptions } from '@fraudstream/simulation';
 import type { ScoredTransaction } from './mature-labels';
@@ -17,6 +17,34 @@ export interface SimulatedHistory {
 }
 
 /**
+ * The rows the scorer would log for `transactions` (in event-time order): their feature vectors
+ * computed by `pipeline` in micro-batches, as CHAMPION rows of `modelVersion`.
+ */
+export async function logFeatureRows(
+  pipeline: FeaturePipeline,
+  transactions: readonly Transaction[],
+  modelVersion: string,
+): Promise<ScoredTransaction[]> {
+  const rows: ScoredTransaction[] = [];
+  for (let i = 0; i < transactions.length; i += BATCH) {
+    const batch = transactions.slice(i, i + BATCH);
+    const vectors = await pipeline.computeBatch(batch);
+    batch.forEach((tx, j) =>
+      rows.push({
+        transaction_id: tx.transaction_id,
+        card_id: tx.card_id,
+        event_time: tx.event_time,
+        features: vectors[j] ?? [],
+        feature_set_version: FEATURE_SET_VERSION,
+        role: 'CHAMPION',
+        model_version: modelVersion,
+      }),
+    );
+  }
+  return rows;
+}
+
+/**
  * Simulated history as the scorer would have logged it: the seeded simulator's transactions, their
  * feature vectors computed by the online FeaturePipeline in event-time micro-batches (labels take
  * effect only once known: the pipeline applies each at its event time), and the delayed labels.
@@ -25,23 +53,8 @@ export async function buildSimulatedHistory(options: SimulationOptions): Promise
   const dataset = generateDataset(options);
   const pipeline = new FeaturePipeline();
   await pipeline.applyLabels(dataset.labels);
-  const scores: ScoredTransaction[] = [];
   const txs = dataset.transactions;
-  for (let i = 0; i < txs.length; i += BATCH) {
-    const batch = txs.slice(i, i + BATCH);
-    const vectors = await pipeline.computeBatch(batch);
-    batch.forEach((tx, j) =>
-      scores.push({
-        transaction_id: tx.transaction_id,
-        card_id: tx.card_id,
-        event_time: tx.event_time,
-        features: vectors[j] ?? [],
-        feature_set_version: FEATURE_SET_VERSION,
-        role: 'CHAMPION',
-        model_version: 'simulated',
-      }),
-    );
-  }
+  const scores = await logFeatureRows(pipeline, txs, 'simulated');
   const start = txs[0]?.event_time ?? options.startTime ?? 0;
   const startDay = Math.floor(start / DAY_MS) * DAY_MS;
   return { scores, labels: dataset.labels, start: startDay, end: startDay + options.days * DAY_MS };

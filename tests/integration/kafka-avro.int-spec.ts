@@ -4,7 +4,7 @@ import { AvroProducer, AvroSerde, createIdempotentProducer, type Kafka } from '@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTopic, testClients, uniqueName } from '../support/kafka-env';
 import { SAMPLE_RECORDS } from '../support/sample-records';
-import { waitFor } from '../support/wait-for';
+import { readTopic } from '../support/read-topic';
 
 describe('Avro on the real broker and registry', () => {
   let kafka: Kafka;
@@ -22,22 +22,14 @@ describe('Avro on the real broker and registry', () => {
     await producer.sendMany([{ topic: topic.name, records: [{ key: sample.card_id, value: sample }] }]);
     await producer.producer.disconnect();
 
-    const received: { key: Buffer | null; value: Buffer | null }[] = [];
-    const consumer = kafka.consumer({ groupId: uniqueName('avro-group') });
-    await consumer.connect();
-    await consumer.subscribe({ topic: topic.name, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => void received.push({ key: message.key, value: message.value }),
-    });
-    await waitFor(() => received.length === 1, 30_000, 'the produced message');
-    await consumer.disconnect();
+    const received = await readTopic(kafka, topic.name, 1, 30_000);
 
     const bytes = received[0]?.value;
     expect(bytes).toBeInstanceOf(Buffer);
     if (!bytes) return;
     expect(bytes.readUInt8(0)).toBe(0);
     expect(bytes.readInt32BE(1)).toBe(await serde.valueSchemaId(topic.name));
-    expect(received[0]?.key?.toString()).toBe(sample.card_id);
+    expect(received[0]?.key).toBe(sample.card_id);
     expect(await serde.decode<Transaction>(bytes)).toEqual(sample);
     // A fresh serde (cold cache) decodes the same bytes by fetching the schema by id.
     expect(await AvroSerde.connect(testClients().config.SCHEMA_REGISTRY_URL).decode(bytes)).toEqual(sample);

@@ -5,28 +5,19 @@ import {
   StreamConsumer,
   ValidationError,
   createIdempotentProducer,
-  type IHeaders,
   type Kafka,
   type Producer,
 } from '@fraudstream/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTopic, testClients, uniqueName } from '../support/kafka-env';
 import { SAMPLE_RECORDS } from '../support/sample-records';
+import { readTopic } from '../support/read-topic';
 import { waitFor } from '../support/wait-for';
 
 function validateTransaction(value: unknown): Transaction {
   const tx = value as Transaction;
   if (!(tx.amount >= 0)) throw new ValidationError(`amount must be >= 0, got ${tx.amount}`);
   return tx;
-}
-
-interface Captured {
-  value: Buffer | null;
-  headers: Record<string, string>;
-}
-
-function headerStrings(headers: IHeaders | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
 describe(StreamConsumer.name, () => {
@@ -43,20 +34,6 @@ describe(StreamConsumer.name, () => {
   afterAll(async () => {
     await producer.disconnect();
   });
-
-  async function readDeadLetters(topic: string, count: number): Promise<Captured[]> {
-    const captured: Captured[] = [];
-    const consumer = kafka.consumer({ groupId: uniqueName('dlq-reader') });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) =>
-        void captured.push({ value: message.value, headers: headerStrings(message.headers) }),
-    });
-    await waitFor(() => captured.length >= count, 30_000, `${count} dead letters on ${topic}`);
-    await consumer.disconnect();
-    return captured;
-  }
 
   it('dead-letters undecodable, unknown-schema and invalid messages with their provenance while the partition moves on', async () => {
     const topic = await createTestTopic(kafka, serde, 'dlq', 'tx.transactions.v1.avsc');
@@ -95,7 +72,7 @@ describe(StreamConsumer.name, () => {
     await consumer.start();
     await waitFor(() => handled.length >= 2, 30_000, 'the two good transactions');
 
-    const letters = await readDeadLetters(topic.dlq, 3);
+    const letters = await readTopic(kafka, topic.dlq, 3);
     await waitFor(
       async () => {
         const admin = kafka.admin();
@@ -158,7 +135,7 @@ describe(StreamConsumer.name, () => {
       },
     });
     await consumer.start();
-    const letters = await readDeadLetters(topic.dlq, 1);
+    const letters = await readTopic(kafka, topic.dlq, 1);
     await waitFor(() => handled.length >= 2, 30_000, 'the other two messages');
     await consumer.stop();
     expect(handled).toEqual(['ok-1', 'ok-2']);

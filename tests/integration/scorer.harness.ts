@@ -9,17 +9,12 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { ModelDeployment, Transaction } from '@fraudstream/contracts';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
-import {
-  AvroProducer,
-  createIdempotentProducer,
-  type AvroSerde,
-  type IHeaders,
-  type Kafka,
-} from '@fraudstream/kafka';
+import { AvroProducer, createIdempotentProducer, type AvroSerde, type Kafka } from '@fraudstream/kafka';
 import { randomMlpSpec, writeModelFixture, type ModelFixture } from '@fraudstream/model';
 import { loadScorerConfig } from '../../apps/scorer/src/scorer.config';
 import { ScorerModule } from '../../apps/scorer/src/scorer.module';
 import { createTestTopic, uniqueName } from '../support/kafka-env';
+import { headerStrings } from '../support/read-topic';
 
 export interface ScorerTopics {
   readonly transactions: string;
@@ -165,8 +160,4 @@ export async function readTopic<T>(
     },
   });
   return { records, stop: () => consumer.disconnect() };
-}
-
-function headerStrings(headers: IHeaders | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, String(v)]));
 }

@@ -11,32 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalystAlertsConsumer } from '../../apps/simulator/src/analyst-alerts.consumer';
 import { parseSimulateArgs, runSimulateCommand } from '../../apps/simulator/src/cli/simulate.command';
 import { createTestTopic, testClients, uniqueName } from '../support/kafka-env';
-import { waitFor } from '../support/wait-for';
-
-interface RawRecord {
-  key: string;
-  value: Buffer;
-}
-
-/** Reads a topic from the start until `count` records arrived. */
-async function readRaw(kafka: Kafka, topic: string, count: number): Promise<RawRecord[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName('sim-reader'), allowAutoTopicCreation: false });
-  const records: RawRecord[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        if (message.value) records.push({ key: message.key?.toString() ?? '', value: message.value });
-        return Promise.resolve();
-      },
-    });
-    await waitFor(() => records.length >= count, 60_000, `${count} records on ${topic}`);
-    return records;
-  } finally {
-    await consumer.disconnect();
-  }
-}
+import { readTopic } from '../support/read-topic';
 
 describe('npm run simulate (Kafka)', () => {
   let kafka: Kafka;
@@ -65,7 +40,7 @@ describe('npm run simulate (Kafka)', () => {
     expect(summary.transactions).toBe(expected.transactions.length);
     expect(expected.labels.length).toBeGreaterThan(0);
 
-    const txRecords = await readRaw(kafka, txTopic.name, expected.transactions.length);
+    const txRecords = await readTopic(kafka, txTopic.name, expected.transactions.length);
     const txSchemaId = await serde.valueSchemaId(txTopic.name);
     for (const r of txRecords) {
       expect(r.value.readUInt8(0)).toBe(0);
@@ -80,7 +55,7 @@ describe('npm run simulate (Kafka)', () => {
       expect({ ...got, ingest_time: 0 }).toEqual({ ...tx, ingest_time: 0 });
     }
 
-    const labelRecords = await readRaw(kafka, labelTopic.name, expected.labels.length);
+    const labelRecords = await readTopic(kafka, labelTopic.name, expected.labels.length);
     const labels = await Promise.all(labelRecords.map((r) => serde.decode<Label>(r.value)));
     expect(labelRecords.map((r) => r.key)).toEqual(labels.map((l) => l.transaction_id));
     expect(new Set(labels.map((l) => l.transaction_id))).toEqual(
@@ -149,7 +124,7 @@ describe(AnalystAlertsConsumer.name, () => {
     );
     await analysts.start();
     try {
-      const records = await readRaw(kafka, labelsTopic.name, 3);
+      const records = await readTopic(kafka, labelsTopic.name, 3);
       const verdicts = await Promise.all(records.map((r) => serde.decode<Label>(r.value)));
       expect(verdicts.map((l) => l.transaction_id)).toEqual(alerts.slice(0, 3).map((a) => a.transaction_id));
       const truth = new Map(sim.truth.map((t) => [t.transaction_id, t.is_fraud]));

@@ -27,7 +27,7 @@ export class InputsConsumer {
     serde: AvroSerde,
     producer: AvroProducer,
     metrics: MetricsRegistry,
-    service: DriftMonitorService,
+    private readonly service: DriftMonitorService,
   ) {
     const scores = config.SCORES_TOPIC;
     this.consumer = new StreamConsumer<Score | Label>({
@@ -50,13 +50,16 @@ export class InputsConsumer {
           offset: m.offset,
           value: m.value,
         }));
+        const progress = { caughtUp: context.caughtUp };
         if (context.topic === scores)
           await service.handleScores(
             records as { topic: string; partition: number; offset: string; value: Score }[],
+            progress,
           );
         else
           await service.handleLabels(
             records as { topic: string; partition: number; offset: string; value: Label }[],
+            progress,
           );
       },
     });
@@ -88,6 +91,16 @@ export class InputsConsumer {
       }
       this.logger.log({ msg: 'group rewound to the checkpoint', groupId: this.config.DRIFT_GROUP_ID });
     }
+    // Partitions with a backlog hold the watermarks until read to their end, so a catch-up decides
+    // as an in-order run would, whichever partition kafkajs happens to read first.
+    const backlog = await this.consumer.backlog();
+    const isScores = (source: string) => source.startsWith(`${this.config.SCORES_TOPIC}:`);
+    this.service.holdBacklog('scores', backlog.filter(isScores));
+    this.service.holdBacklog(
+      'labels',
+      backlog.filter((s) => !isScores(s)),
+    );
+    if (backlog.length > 0) this.logger.log({ msg: 'catching up', partitionsBehind: backlog });
     await this.consumer.start();
   }
 

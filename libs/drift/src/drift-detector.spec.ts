@@ -220,6 +220,46 @@ describe(DriftDetector.name, () => {
     expect(labelsLast.drain().driftEvents).toEqual(first);
   });
 
+  it('waits for every backlogged partition before closing a window, so an uneven catch-up decides as an in-order run', () => {
+    const days = live(8, (d) => (d >= 4 ? { hiddenFraud: true } : {}));
+    const labels = days.flatMap((day) => day.filter((tx) => tx.fraud).map((tx) => fraudLabelOf(tx)));
+    // Two score partitions, split by card; each day of a partition is one batch.
+    const partitions = [0, 1].map((p) =>
+      days.map((day) => day.filter((_, i) => i % 2 === p).map((tx) => scoreOf(tx, 'm1'))),
+    );
+
+    const inOrder = detectorWith({ maxLabelLagMs: 100 * DAY });
+    for (const day of days) for (const tx of day) inOrder.observeScore(scoreOf(tx, 'm1'));
+    for (const l of labels) inOrder.observeLabel(l);
+    const expected = inOrder.drain().driftEvents;
+    expect(expected.length).toBeGreaterThan(10);
+    expect(inOrder.status().skipped.late).toBe(0);
+
+    // A catch-up that reads all of partition 0 before partition 1: without holds, partition 1's
+    // first seven days arrive behind the watermark and are dropped as late.
+    const unheld = detectorWith({ maxLabelLagMs: 100 * DAY });
+    for (const batches of partitions)
+      for (const batch of batches) for (const s of batch) unheld.observeScore(s);
+    for (const l of labels) unheld.observeLabel(l);
+    expect(unheld.status().skipped.late).toBeGreaterThan(3000);
+    expect(unheld.drain().driftEvents).not.toEqual(expected);
+
+    // The same order with both partitions held until read to their end.
+    const held = detectorWith({ maxLabelLagMs: 100 * DAY });
+    held.holdWatermark('scores', 'p0', null);
+    held.holdWatermark('scores', 'p1', null);
+    partitions.forEach((batches, p) => {
+      batches.forEach((batch, d) => {
+        for (const s of batch) held.observeScore(s);
+        if (d === batches.length - 1) held.releaseWatermark('scores', `p${p}`);
+        else held.holdWatermark('scores', `p${p}`, Math.max(...batch.map((s) => s.event_time)));
+      });
+    });
+    for (const l of labels) held.observeLabel(l);
+    expect(held.status().skipped.late).toBe(0);
+    expect(held.drain().driftEvents).toEqual(expected);
+  });
+
   it('switches the reference on a newer promotion, ignores an older one, and frees the open request', () => {
     const detector = detectorWith();
     const days = live(10, (d) => (d >= 4 ? { hiddenFraud: true } : {}));

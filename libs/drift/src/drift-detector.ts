@@ -22,6 +22,9 @@ import {
 import { RowReservoir, fraudBy, hashPriority, labelledBy, type SampledRow } from './row-reservoir';
 
 /** What the detector decided since the last drain: produce these, then checkpoint. */
+/** The two inputs whose partitions hold the watermarks: champion scores and labels. */
+export type WatermarkInput = 'scores' | 'labels';
+
 export interface DriftOutputs {
   readonly driftEvents: DriftEvent[];
   readonly retrainRequests: RetrainRequest[];
@@ -138,6 +141,15 @@ export class DriftDetector {
   private productionSince: number | null = null;
   private maxEventTime: number | null = null;
   private maxLabelTime: number | null = null;
+  /**
+   * Per input partition with a backlog, the newest event time read from it (-Infinity before its
+   * first record): the watermarks wait for the slowest of them, so a catch-up that reads one
+   * partition ahead of another closes no window the other still holds records of.
+   */
+  private readonly holds: Record<WatermarkInput, Map<string, number>> = {
+    scores: new Map(),
+    labels: new Map(),
+  };
   private readonly windows = new Map<string, DriftWindow>();
   private lastWindow: DriftWindow | null = null;
   /** Earliest event time at which some window closes or matures (skips the scan on most events). */
@@ -174,14 +186,45 @@ export class DriftDetector {
     return this.current?.version ?? null;
   }
 
-  /** The event-time watermark: newest champion score time minus the allowed lateness. */
+  /**
+   * The event-time watermark: newest champion score time (or the slowest held partition's, if older)
+   * minus the allowed lateness.
+   */
   get watermark(): number | null {
-    return this.maxEventTime === null ? null : this.maxEventTime - this.settings.allowedLatenessMs;
+    return this.heldWatermark(this.maxEventTime, this.holds.scores);
   }
 
-  /** The label watermark: newest label event time minus the allowed lateness. */
+  /** The label watermark: newest label event time (or the slowest held partition's) minus the allowed lateness. */
   get labelWatermark(): number | null {
-    return this.maxLabelTime === null ? null : this.maxLabelTime - this.settings.allowedLatenessMs;
+    return this.heldWatermark(this.maxLabelTime, this.holds.labels);
+  }
+
+  private heldWatermark(newest: number | null, holds: ReadonlyMap<string, number>): number | null {
+    if (newest === null) return null;
+    let t = newest;
+    for (const held of holds.values()) t = Math.min(t, held);
+    return t - this.settings.allowedLatenessMs;
+  }
+
+  /**
+   * Marks input partition `source` as behind its end (a backlog to read): the watermark of `input`
+   * waits at `newestEventTime`, the newest event time read from it so far (null: nothing read yet).
+   * Call it before a backlogged partition's first batch and after each of its batches.
+   */
+  holdWatermark(input: WatermarkInput, source: string, newestEventTime: number | null): void {
+    this.holds[input].set(source, newestEventTime ?? Number.NEGATIVE_INFINITY);
+    this.catchUp();
+  }
+
+  /** `source` has reached its end: it no longer holds the watermark back. */
+  releaseWatermark(input: WatermarkInput, source: string): void {
+    if (this.holds[input].delete(source)) this.catchUp();
+  }
+
+  /** Closes and matures the windows a released (or advanced) hold lets the watermarks pass. */
+  private catchUp(): void {
+    const scores = this.watermark;
+    if (scores !== null && scores >= this.earliestBoundary) this.advance();
   }
 
   /** Whether event time has passed boundary `b`: the scores have, and the labels have too (or lag too far). */
@@ -259,7 +302,7 @@ export class DriftDetector {
     }
     const t = s.event_time;
     if (this.maxEventTime === null || t > this.maxEventTime) this.maxEventTime = t;
-    const watermark = this.maxEventTime - this.settings.allowedLatenessMs;
+    const watermark = this.watermark ?? t;
     let window = this.lastWindow;
     if (!window || t < window.start || t >= window.end || window.reference !== ref) {
       const start = Math.floor(t / this.settings.windowMs) * this.settings.windowMs;

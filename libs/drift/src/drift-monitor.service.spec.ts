@@ -46,10 +46,10 @@ const promotion: ModelDeployment = {
   event_time: 0,
 };
 
-function records(day: number, seed: number, firstOffset: number) {
+function records(day: number, seed: number, firstOffset: number, partition = 0) {
   return syntheticDay(day, 200, seed).map((tx, i) => ({
     topic: 'scores',
-    partition: 0,
+    partition,
     offset: String(firstOffset + i),
     value: scoreOf(tx, 'm1'),
   }));
@@ -87,5 +87,23 @@ describe(DriftMonitorService.name, () => {
     await second.handleScores(day0.slice(150)); // redelivered tail: already counted
     await second.handleScores(records(1, 2, 200));
     expect(sink.published.flatMap((o) => o.driftEvents).map((e) => e.row_count)).toEqual([200]);
+  });
+
+  it('holds the watermark for partitions behind their end, so a catch-up drops nothing as late', async () => {
+    const sink = new RecordingSink();
+    const service = new DriftMonitorService(settings, sink, new MemoryCheckpointStore(), manifests, {
+      checkpointIntervalMs: 0,
+    });
+    await service.handleDeployments([promotion]);
+    service.holdBacklog('scores', ['scores:0', 'scores:1']);
+    // Partition 0 is read to its end (days 0-2) before partition 1's first batch.
+    await service.handleScores(records(0, 1, 0), { caughtUp: false });
+    await service.handleScores(records(1, 2, 200), { caughtUp: false });
+    await service.handleScores(records(2, 3, 400), { caughtUp: true });
+    expect(sink.published).toHaveLength(0); // partition 1 has not been read: no window may close
+    await service.handleScores(records(0, 4, 0, 1), { caughtUp: false });
+    await service.handleScores(records(1, 5, 200, 1), { caughtUp: true });
+    expect(service.status().skipped.late).toBe(0);
+    expect(sink.published.flatMap((o) => o.driftEvents).map((e) => e.row_count)).toEqual([400, 400]);
   });
 });

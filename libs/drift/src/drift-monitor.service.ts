@@ -4,7 +4,7 @@ import { RetriableError } from '@fraudstream/kafka';
 import type { MetricsRegistry } from '@fraudstream/observability';
 import type { DriftCheckpoint, DriftCheckpointStore } from './checkpoint-store.adapter';
 import type { DriftSettings } from './drift.config';
-import { DriftDetector, type DriftOutputs, type DriftStatus } from './drift-detector';
+import { DriftDetector, type DriftOutputs, type DriftStatus, type WatermarkInput } from './drift-detector';
 import { driftMetrics, recordDriftOutputs, type DriftMetrics } from './drift.metrics';
 import type { ManifestSource } from './manifest-source.adapter';
 
@@ -19,6 +19,11 @@ export interface PositionedRecord<T> {
   readonly partition: number;
   readonly offset: string;
   readonly value: T;
+}
+
+/** Where a batch left its partition: at the end of what the broker held when fetched, or behind it. */
+export interface BatchProgress {
+  readonly caughtUp: boolean;
 }
 
 export interface DriftMonitorOptions {
@@ -104,14 +109,52 @@ export class DriftMonitorService {
     }
   }
 
-  async handleScores(records: readonly PositionedRecord<Score>[]): Promise<void> {
+  /**
+   * Feeds one partition's batch of scores. With `progress`, a partition still behind its end holds
+   * the score watermark at its newest event time until it catches up (see `holdBacklog`).
+   */
+  async handleScores(records: readonly PositionedRecord<Score>[], progress?: BatchProgress): Promise<void> {
     for (const r of records) if (this.fresh(r)) this.detector.observeScore(r.value);
+    if (progress) this.track('scores', records, progress);
     await this.afterBatch(records);
   }
 
-  async handleLabels(records: readonly PositionedRecord<Label>[]): Promise<void> {
+  /** Feeds one partition's batch of labels; `progress` as for scores, for the label watermark. */
+  async handleLabels(records: readonly PositionedRecord<Label>[], progress?: BatchProgress): Promise<void> {
     for (const r of records) if (this.fresh(r)) this.detector.observeLabel(r.value);
+    if (progress) this.track('labels', records, progress);
     await this.afterBatch(records);
+  }
+
+  /**
+   * Input partitions (`topic:partition`) that start with a backlog hold their watermark until read
+   * up to their end: a catch-up (a restart, a lagging monitor) then closes each window only once
+   * every partition has passed it, so its verdicts are those of an in-order run whatever the order
+   * in which the partitions' batches arrive. Call before consuming.
+   */
+  holdBacklog(input: WatermarkInput, sources: readonly string[]): void {
+    for (const source of sources) this.detector.holdWatermark(input, source, null);
+  }
+
+  private readonly newestBySource = new Map<string, number>();
+
+  private track(
+    input: WatermarkInput,
+    records: readonly PositionedRecord<Score | Label>[],
+    progress: BatchProgress,
+  ): void {
+    const first = records[0];
+    if (!first) return;
+    const source = `${first.topic}:${first.partition}`;
+    if (progress.caughtUp) {
+      this.newestBySource.delete(source);
+      this.detector.releaseWatermark(input, source);
+      return;
+    }
+    let newest = this.newestBySource.get(source) ?? Number.NEGATIVE_INFINITY;
+    for (const r of records) newest = Math.max(newest, r.value.event_time);
+    this.newestBySource.set(source, newest);
+    this.detector.holdWatermark(input, source, newest);
   }
 
   /** Writes the checkpoint now (shutdown). */

@@ -30,7 +30,13 @@ export { chiSquareSurvival, kolmogorovSurvival, normalCdf } from './special-func
 export { defaultDriftSettings, driftConfigFragment, driftSettingsFromConfig } from './drift.config';
 export type { DriftConfig, DriftSettings } from './drift.config';
 export { DriftDetector } from './drift-detector';
-export type { DriftDetectorSnapshot, DriftOutputs, DriftSkipCounts, DriftStatus } from './drift-detector';
+export type {
+  DriftDetectorSnapshot,
+  DriftOutputs,
+  DriftSkipCounts,
+  DriftStatus,
+  WatermarkInput,
+} from './drift-detector';
 export { ReferenceMismatchError, prepareReference } from './reference-model';
 export type { PreparedReference, ReferenceManifest } from './reference-model';
 export { driftMetrics, recordDriftOutputs } from './drift.metrics';

@@ -22,6 +22,8 @@ export interface ConsumedMessage<T> {
 export interface BatchContext {
   readonly topic: string;
   readonly partition: number;
+  /** Whether the batch reaches the partition's end (its high watermark when fetched): no backlog behind it. */
+  readonly caughtUp: boolean;
   heartbeat(): Promise<void>;
   isRunning(): boolean;
 }
@@ -159,6 +161,32 @@ export class StreamConsumer<T> {
   }
 
   /**
+   * The partitions (`topic:partition`) of the subscribed topics on which this group, when it starts,
+   * has records to read: its committed offset (or, with none, where `fromBeginning` puts it) is below
+   * the partition's end. Ask before start().
+   */
+  async backlog(): Promise<string[]> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    try {
+      const behind: string[] = [];
+      for (const topic of this.options.topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [group] = await admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
+        const committed = new Map((group?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+        for (const end of ends) {
+          const mine = committed.get(end.partition) ?? -1n;
+          const start = mine >= 0n ? mine : this.options.fromBeginning ? BigInt(end.low) : BigInt(end.high);
+          if (start < BigInt(end.high)) behind.push(`${topic}:${end.partition}`);
+        }
+      }
+      return behind;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /**
    * Resolves true once every message that was on the subscribed topics when called has been handled
    * and committed by this consumer, or false after `timeoutMs`. For consumers that replay a topic from
    * the start (deployment history) before serving.
@@ -206,6 +234,7 @@ export class StreamConsumer<T> {
     const context: BatchContext = {
       topic: batch.topic,
       partition: batch.partition,
+      caughtUp: BigInt(batch.lastOffset()) + 1n >= BigInt(batch.highWatermark),
       heartbeat: () => payload.heartbeat(),
       isRunning: () => payload.isRunning(),
     };

@@ -19,6 +19,7 @@ export function commandFromConfig(config: SimulatorConfig): SimulateCommand {
       days: config.SIM_DAYS,
       scenario: config.SIM_SCENARIO,
       driftDay: config.SIM_DRIFT_DAY,
+      driftIntensity: config.SIM_DRIFT_INTENSITY,
       customers: config.SIM_CUSTOMERS,
       terminals: config.SIM_TERMINALS,
     },

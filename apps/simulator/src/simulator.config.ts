@@ -18,6 +18,7 @@ export const simulatorConfigSchema = z
     SIM_DAYS: intVar(30, 1, 3650),
     SIM_SCENARIO: z.enum(DRIFT_SCENARIOS).default('stable'),
     SIM_DRIFT_DAY: intVar(7, 0, 3650),
+    SIM_DRIFT_INTENSITY: numberVar(1, 0, 100),
     SIM_CUSTOMERS: intVar(5_000, 1, 10_000_000),
     SIM_TERMINALS: intVar(10_000, 1, 10_000_000),
     /** Wall seconds per simulated day; 0 sends as fast as the broker takes it. */

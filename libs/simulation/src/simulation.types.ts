@@ -61,6 +61,11 @@ export interface SimulationOptions {
   readonly scenario?: DriftScenario;
   /** First event-time day (0-based) of the drift scenario. Default 7. */
   readonly driftDay?: number;
+  /**
+   * Effect size of the drift scenario: its multipliers become 1 + (m − 1) × intensity, its shifts
+   * and the new pattern's cards a day scale by it (docs/simulator.md). Default 1; 0 is no drift.
+   */
+  readonly driftIntensity?: number;
   /** Fraud scenario (a): a transaction whose ordinary amount exceeds this is fraud. Default 220. */
   readonly largeAmountThreshold?: number;
   /** Fraud scenario (b): compromised terminals a day per 10,000 terminals. Default 2. */

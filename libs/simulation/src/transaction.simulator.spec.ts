@@ -224,5 +224,28 @@ describe(TransactionSimulator.name, () => {
       if (!before || !after) throw new Error('no periods');
       expect(after.fraudRate).toBeGreaterThan(before.fraudRate);
     });
+
+    it('scales the effect by driftIntensity: none at 0, about three times the new-pattern fraud at 3', () => {
+      const newPattern = (driftIntensity: number) =>
+        generateDataset({ ...base, days: 21, scenario: 'new-fraud-pattern', driftIntensity }).truth.filter(
+          (t) => t.scenario === 'new-pattern',
+        ).length;
+      expect(newPattern(0)).toBe(0);
+      const ratio = newPattern(3) / newPattern(1);
+      expect(ratio).toBeGreaterThan(2.2);
+      expect(ratio).toBeLessThan(3.8);
+
+      const jump = (driftIntensity: number) => {
+        const [before, after] = periods(
+          generateDataset({ ...base, days: 21, scenario: 'fraud-rate-jump', driftIntensity }),
+          7,
+          14,
+        );
+        if (!before || !after) throw new Error('no periods');
+        return after.fraudRate / before.fraudRate;
+      };
+      expect(jump(0)).toBeCloseTo(1, 0);
+      expect(jump(2)).toBeGreaterThan(jump(1));
+    });
   });
 });

@@ -50,6 +50,7 @@ export function resolveSimulationOptions(options: SimulationOptions): ResolvedSi
     radius: options.radius ?? defaultRadius(terminals),
     scenario: options.scenario ?? 'stable',
     driftDay: options.driftDay ?? 7,
+    driftIntensity: options.driftIntensity ?? 1,
     largeAmountThreshold: options.largeAmountThreshold ?? 220,
     compromisedTerminalsPer10k: options.compromisedTerminalsPer10k ?? 2,
     compromisedTerminalDays: options.compromisedTerminalDays ?? 28,
@@ -168,8 +169,13 @@ export class TransactionSimulator {
 
   private compromiseMultiplier(day: number): number {
     return this.driftActive(day) && this.options.scenario === 'fraud-rate-jump'
-      ? DRIFT_EFFECTS.fraudRateJump.compromiseMultiplier
+      ? this.scaled(DRIFT_EFFECTS.fraudRateJump.compromiseMultiplier)
       : 1;
+  }
+
+  /** A drift multiplier at the run's intensity: 1 + (m − 1) × intensity. */
+  private scaled(multiplier: number): number {
+    return 1 + (multiplier - 1) * this.options.driftIntensity;
   }
 
   /** Terminals compromised on `day` (deterministic; days before 0 warm the process up to its steady state). */
@@ -217,14 +223,16 @@ export class TransactionSimulator {
     let todMean = BASE_TIME_OF_DAY_MEAN;
     let todStd = BASE_TIME_OF_DAY_STD;
     let cnpShift = 0;
+    const intensity = o.driftIntensity;
     if (drift === 'spending-shift') {
-      countMultiplier = DRIFT_EFFECTS.spendingShift.countMultiplier;
-      amountMultiplier = DRIFT_EFFECTS.spendingShift.amountMultiplier;
+      countMultiplier = this.scaled(DRIFT_EFFECTS.spendingShift.countMultiplier);
+      amountMultiplier = this.scaled(DRIFT_EFFECTS.spendingShift.amountMultiplier);
     } else if (drift === 'covariate-only') {
-      countMultiplier = DRIFT_EFFECTS.covariateOnly.countMultiplier;
-      todMean = DRIFT_EFFECTS.covariateOnly.timeOfDayMeanSeconds;
-      todStd = DRIFT_EFFECTS.covariateOnly.timeOfDayStdSeconds;
-      cnpShift = DRIFT_EFFECTS.covariateOnly.cnpShift;
+      const p = DRIFT_EFFECTS.covariateOnly;
+      countMultiplier = this.scaled(p.countMultiplier);
+      todMean += (p.timeOfDayMeanSeconds - BASE_TIME_OF_DAY_MEAN) * intensity;
+      todStd += (p.timeOfDayStdSeconds - BASE_TIME_OF_DAY_STD) * intensity;
+      cnpShift = Math.min(1, p.cnpShift * intensity);
     }
 
     const drafts: Draft[] = [];
@@ -316,7 +324,7 @@ export class TransactionSimulator {
     const o = this.options;
     const p = DRIFT_EFFECTS.newFraudPattern;
     const rng = streamRng(o.seed, 'new-pattern', day);
-    const cards = stochasticRound(rng, (p.cardsPer5k * o.customers) / 5_000);
+    const cards = stochasticRound(rng, (p.cardsPer5k * o.driftIntensity * o.customers) / 5_000);
     const fresh = Math.max(1, Math.ceil(cards / p.cardsPerFreshTerminal));
     for (let k = 0; k < cards; k++) {
       const customer = uniformInt(rng, o.customers);

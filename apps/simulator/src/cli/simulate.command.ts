@@ -11,6 +11,7 @@ export const SIMULATE_USAGE = `npm run simulate -- [options]
   --days N              simulated days (default 1)
   --scenario NAME       ${DRIFT_SCENARIOS.join(' | ')} (default stable)
   --drift-day N         first day (0-based) of the drift scenario (default 7)
+  --drift-intensity X   effect size of the drift scenario (default 1; 0 = none)
   --customers N         customers (default 5000)      --terminals N   terminals (default 10000)
   --start ISO           event time of day 0 (default 2026-01-05T00:00:00Z)
   --out DIR             write NDJSON files (transactions, labels, truth) instead of Kafka
@@ -47,6 +48,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
       days: { type: 'string' },
       scenario: { type: 'string' },
       'drift-day': { type: 'string' },
+      'drift-intensity': { type: 'string' },
       customers: { type: 'string' },
       terminals: { type: 'string' },
       start: { type: 'string' },
@@ -82,6 +84,9 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
   if (out && (rate !== undefined || daySeconds !== undefined || analysts !== null)) {
     throw new Error('--rate, --day-seconds and --analysts apply to Kafka output, not to --out');
   }
+  const intensity = values['drift-intensity'] === undefined ? 1 : Number(values['drift-intensity']);
+  if (!Number.isFinite(intensity) || intensity < 0)
+    throw new Error(`--drift-intensity must be a number >= 0, got "${values['drift-intensity']}"`);
   const pacing: Pacing =
     rate !== undefined
       ? { kind: 'rate', transactionsPerSecond: rate }
@@ -94,6 +99,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
       days: intArg('days', values.days, 1),
       scenario,
       driftDay: intArg('drift-day', values['drift-day'], 7),
+      driftIntensity: intensity,
       ...(values.customers !== undefined ? { customers: intArg('customers', values.customers, 0, 1) } : {}),
       ...(values.terminals !== undefined ? { terminals: intArg('terminals', values.terminals, 0, 1) } : {}),
       ...(startTime !== undefined ? { startTime } : {}),

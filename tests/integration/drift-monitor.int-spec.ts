@@ -128,7 +128,7 @@ describe(DriftMonitorModule.name, () => {
       model_version: 'standin-1',
       trigger: 'PERFORMANCE_DRIFT',
       drift_event_id: `standin-1:${onset}:mature`,
-      window_end: onset + 7 * DAY,
+      window_end: onset + 14 * DAY,
       event_time: onset + 14 * DAY,
     });
     const mature = collector.events.find((e) => e.event_id === `standin-1:${onset}:mature`);

@@ -796,8 +796,11 @@ export class DriftDetector {
       reason,
       severity: retrainSeverity,
       drift_event_id: `${w.version}:${w.start}${phase}`,
-      window_start: w.end - s.trainingWindowMs,
-      window_end: w.end,
+      // The data known at the decision: the drifted window (fully labelled, the trainer's hold-out)
+      // and, for a mature decision, the frauds confirmed on the days since, the freshest signal of
+      // the new regime. Ending at the window would train on the days before the drift only.
+      window_start: eventTime - s.trainingWindowMs,
+      window_end: eventTime,
       event_time: eventTime,
     });
     this.policy.openRequest = { id, eventTime };

@@ -86,7 +86,11 @@ export interface DriftSettings {
   readonly cooldownMs: number;
   /** An open request with no deployment or failure event after this long is considered closed. */
   readonly requestTimeoutMs: number;
-  /** Length of the suggested training window, ending at the triggering window's end. */
+  /**
+   * Length of the suggested training window, ending at the decision's boundary (the window's end,
+   * or end + chargeback window for a mature decision); longer than the chargeback window, so the
+   * drifted window's fully labelled day is inside it.
+   */
   readonly trainingWindowMs: number;
   /** Labels that arrived before their score, kept until the score comes (oldest dropped beyond this). */
   readonly maxPendingLabels: number;

@@ -8,6 +8,7 @@ export const DEMO_USAGE = `npm run demo -- [options]
   --days N             simulated days streamed through the loop (default 28)
   --warmup-days N      days the scorer's online features fill before the drift monitor starts watching (default 9)
   --drift-day N        first day (0-based) of the drift scenario, at least --warmup-days (default 11)
+  --drift-intensity X  effect size of the drift scenario, 1 = the simulator's default (default 3)
   --customers N        simulated customers, one card each (default 1000: about 10,000 transactions a day)
   --terminals N        simulated terminals (default 2000)
   --history-days N     simulated days the base model is trained on (default 40)
@@ -29,6 +30,8 @@ export interface DemoOptions {
   readonly scenario: DriftScenario;
   readonly days: number;
   readonly driftDay: number;
+  /** Effect size of the scenario (the simulator's `driftIntensity`). */
+  readonly driftIntensity: number;
   /** Day from which the drift monitor watches (the scorer's feature state is cold before). */
   readonly warmupDays: number;
   readonly customers: number;
@@ -69,6 +72,7 @@ export function parseDemoArgs(
       scenario: { type: 'string' },
       days: { type: 'string' },
       'drift-day': { type: 'string' },
+      'drift-intensity': { type: 'string' },
       'warmup-days': { type: 'string' },
       customers: { type: 'string' },
       terminals: { type: 'string' },
@@ -91,6 +95,12 @@ export function parseDemoArgs(
   if (driftDay >= days) throw new Error(`--drift-day (${driftDay}) must be below --days (${days})`);
   if (warmupDays > driftDay)
     throw new Error(`--warmup-days (${warmupDays}) must not exceed --drift-day (${driftDay})`);
+  // Three times the simulator's default: at one card in 500 a day the new pattern moves a day's AP
+  // by less than the day-to-day noise of a 1,000-card stream, and the loop would only react, if at
+  // all, near the end of the run.
+  const driftIntensity = values['drift-intensity'] === undefined ? 3 : Number(values['drift-intensity']);
+  if (!Number.isFinite(driftIntensity) || driftIntensity < 0)
+    throw new Error(`--drift-intensity must be a number >= 0, got "${values['drift-intensity']}"`);
   const daySeconds = values['day-seconds'] === undefined ? 5 : Number(values['day-seconds']);
   if (!Number.isFinite(daySeconds) || daySeconds < 0)
     throw new Error(`--day-seconds must be a number >= 0, got "${values['day-seconds']}"`);
@@ -102,6 +112,7 @@ export function parseDemoArgs(
     scenario,
     days,
     driftDay,
+    driftIntensity,
     warmupDays,
     customers: int('customers', values.customers, 1000, 1),
     terminals: int('terminals', values.terminals, 2_000, 1),

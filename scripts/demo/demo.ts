@@ -120,6 +120,7 @@ class Demo {
       days: o.days,
       scenario: o.scenario,
       driftDay: o.driftDay,
+      driftIntensity: o.driftIntensity,
       customers: o.customers,
       terminals: o.terminals,
     };
@@ -131,7 +132,7 @@ class Demo {
     this.say(
       `simulated stream: ${o.days} days from ${new Date(startTime).toISOString().slice(0, 10)}, ` +
         `${n(expected)} transactions (about ${n(Math.round(expected / o.days))} a day), ` +
-        `scenario ${o.scenario} from day ${o.driftDay}, ${o.daySeconds} s per day`,
+        `scenario ${o.scenario} (intensity ${o.driftIntensity}) from day ${o.driftDay}, ${o.daySeconds} s per day`,
     );
 
     const common: Env = {
@@ -150,8 +151,10 @@ class Demo {
       MODEL_STORE_ROOT: modelsRoot,
       // The stream is younger than the 30-day feature windows, so features and scores keep shifting
       // through the run (the covariate drift the monitor reports daily): a challenger validated on
-      // last week's rows meets shifted scores. The alert-rate bounds still guard the analysts.
-      SHADOW_MAX_SCORE_PSI: this.env.SHADOW_MAX_SCORE_PSI ?? '1',
+      // last week's rows meets shifted scores, and a challenger that learned the new pattern scores
+      // it higher than its pre-drift reference days did (score PSI 0.4-2.2 against its own reference
+      // in the runs, on near-zero quantile bins). The alert-rate bounds still guard the analysts.
+      SHADOW_MAX_SCORE_PSI: this.env.SHADOW_MAX_SCORE_PSI ?? '3',
       // A job must finish within a few simulated days of wall time (seconds each): larger batches.
       TRAINER_BATCH_SIZE: this.env.TRAINER_BATCH_SIZE ?? '1024',
       SCORES_TOPIC: topics.scores,
@@ -333,10 +336,9 @@ class Demo {
         DRIFT_AUC_TOLERANCE: this.env.DRIFT_AUC_TOLERANCE ?? '0.08',
         // The reference AP (about 0.93) is the base model's validation on steady-state history; the
         // stream never reaches that state (it is younger than the 30-day windows) and runs at AP
-        // 0.75-0.9 without drift. The default relative drop of 0.2 would retrain on that gap.
-        DRIFT_AP_TOLERANCE: this.env.DRIFT_AP_TOLERANCE ?? '0.3',
-        // A week of training data keeps a fine-tuning job within a couple of simulated days.
-        DRIFT_TRAINING_WINDOW_MS: this.env.DRIFT_TRAINING_WINDOW_MS ?? String(7 * DAY_MS),
+        // 0.64-0.87 a day without drift (day 9, the first watched, is 0.64: a 31 % drop). The
+        // default relative drop of 0.2 would retrain on that gap; 0.4 retrains below AP 0.56.
+        DRIFT_AP_TOLERANCE: this.env.DRIFT_AP_TOLERANCE ?? '0.4',
       });
     trainer.start(trainerEnv);
     await Promise.all([scorer, trainer].map((a) => a.waitHealthy(120_000)));
@@ -351,6 +353,7 @@ class Demo {
       SIM_DAYS: String(o.days),
       SIM_SCENARIO: o.scenario,
       SIM_DRIFT_DAY: String(o.driftDay),
+      SIM_DRIFT_INTENSITY: String(o.driftIntensity),
       SIM_CUSTOMERS: String(o.customers),
       SIM_TERMINALS: String(o.terminals),
       SIM_DAY_SECONDS: String(o.daySeconds),
@@ -363,8 +366,10 @@ class Demo {
 
   /**
    * The drift monitor watches from the end of the warm-up: its group starts at the first score and
-   * label of that day (a new group would otherwise read from the beginning). Partitions that have
-   * not reached that day yet start at their end.
+   * label of that day (a new group would otherwise read from the beginning). The run's partitions
+   * cross the day within moments of one another, so it waits (up to 5 s) for every partition's cut:
+   * a partition started at its end instead would skip whatever was produced on it since the observer
+   * last read it. Partitions that still have not reached the day start at their end.
    */
   private async presetDriftOffsets(
     kafka: ReturnType<typeof createKafkaClient>,
@@ -376,6 +381,12 @@ class Demo {
     const admin = kafka.admin();
     await admin.connect();
     try {
+      const partitions = new Map<string, number>();
+      for (const topic of [topics.scores, topics.labels])
+        partitions.set(topic, (await admin.fetchTopicOffsets(topic)).length);
+      const allCut = () =>
+        [...partitions].every(([topic, n]) => (observation.cutOffsets.get(topic)?.size ?? 0) >= n);
+      for (const waitUntil = Date.now() + 5000; !allCut() && Date.now() < waitUntil;) await delay(50);
       for (const topic of [topics.scores, topics.labels]) {
         const cuts = observation.cutOffsets.get(topic) ?? new Map<number, string>();
         const ends = await admin.fetchTopicOffsets(topic);
@@ -523,6 +534,7 @@ class Demo {
     return {
       run_id: o.runId,
       scenario: o.scenario,
+      drift_intensity: o.driftIntensity,
       seed: o.seed,
       history_seed: o.seed + 1,
       days: o.days,

@@ -20,6 +20,15 @@ interface DemoReport {
   first_drift_event_day: number | null;
   first_retrain_recommended_day: number | null;
   deployments: { version: string; event_day: number; stage: string; kind: string }[];
+  drift_events: {
+    day: number;
+    phase: string;
+    model_version: string;
+    verdict: string;
+    average_precision: number | null;
+    roc_auc: number | null;
+    retrain_recommended: boolean;
+  }[];
   ap_by_day: (number | null)[];
   oracle_ap_by_day: (number | null)[];
   ap_recovery_ratio: number | null;
@@ -45,17 +54,28 @@ describe('closed loop (npm run demo)', () => {
     expect(code).toBe(0);
 
     const r = JSON.parse(readFileSync(report, 'utf8')) as DemoReport;
+    // What the monitor decided, day by day, for the failure message of any assertion below.
+    const decisions = r.drift_events
+      .filter((e) => e.phase === 'mature')
+      .map(
+        (e) =>
+          `day ${e.day} ${e.model_version} ${e.verdict} AP ${e.average_precision} AUC ${e.roc_auc}` +
+          (e.retrain_recommended ? ' retrain' : ''),
+      )
+      .join('; ');
+    const deployed = r.deployments.map((d) => `${d.version}->${d.stage}@${d.event_day}`).join(', ');
+    const context = `onset day ${r.drift_onset_day}; mature verdicts: ${decisions}; deployments: ${deployed}`;
     expect(r.produced).toBe(r.expected_transactions);
     expect(r.lost).toBe(0);
     expect(r.duplicates).toBe(0);
-    expect(r.first_drift_event_day).not.toBeNull();
-    expect(r.first_drift_event_day).toBeGreaterThanOrEqual(r.drift_onset_day);
-    expect(r.first_retrain_recommended_day).not.toBeNull();
-    expect(r.first_retrain_recommended_day).toBeGreaterThanOrEqual(r.drift_onset_day);
+    expect(r.first_drift_event_day, context).not.toBeNull();
+    expect(r.first_drift_event_day, context).toBeGreaterThanOrEqual(r.drift_onset_day);
+    expect(r.first_retrain_recommended_day, context).not.toBeNull();
+    expect(r.first_retrain_recommended_day, context).toBeGreaterThanOrEqual(r.drift_onset_day);
     const retrained = r.deployments.filter(
       (d) => d.kind === 'STAGE_CHANGE' && d.version !== 'v1' && ['SHADOW', 'PRODUCTION'].includes(d.stage),
     );
-    expect(retrained.length).toBeGreaterThanOrEqual(1);
+    expect(retrained.length, context).toBeGreaterThanOrEqual(1);
     expect(r.ap_by_day).toHaveLength(28);
     expect(r.oracle_ap_by_day.slice(r.drift_onset_day).some((ap) => ap !== null)).toBe(true);
   });

@@ -96,6 +96,9 @@ export class StreamConsumer<T> {
   private stopping = false;
   /** Next offset to handle, per `topic:partition`, once a batch is committed. */
   private readonly positions = new Map<string, bigint>();
+  /** Handled batches' next offsets waiting for the commit in flight, per `topic:partition`. */
+  private readonly pendingCommits = new Map<string, { topic: string; partition: number; offset: string }>();
+  private committing: Promise<void> | null = null;
   /** Batches being handled now; stop() waits for them before leaving the group. */
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -155,6 +158,7 @@ export class StreamConsumer<T> {
     }
     this.running = false;
     await Promise.allSettled([...this.inFlight]);
+    while (this.committing) await this.committing;
     await this.consumer.stop();
     await this.consumer.disconnect();
     this.logger.log({ msg: 'stopped', groupId: this.options.groupId });
@@ -245,12 +249,36 @@ export class StreamConsumer<T> {
 
     const last = batch.lastOffset();
     payload.resolveOffset(last);
-    await this.consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: nextOffset(last) },
-    ]);
-    this.positions.set(`${batch.topic}:${batch.partition}`, BigInt(last) + 1n);
+    this.commitSoon({ topic: batch.topic, partition: batch.partition, offset: nextOffset(last) });
     this.recordLag(batch);
     endTimer?.();
+  }
+
+  /**
+   * Queues a commit of a handled batch (its outputs are acknowledged) without holding the next fetch
+   * back for the round trip. One commit request is in flight at a time; offsets queued meanwhile are
+   * merged into the next, newest offset per partition, so commits never go backwards. A failed
+   * commit is logged and left to the partition's next batch (at-least-once: after a rebalance the
+   * new owner re-reads from the last committed offset; scores are keyed for de-duplication).
+   * stop() waits for the queue to drain.
+   */
+  private commitSoon(offset: { topic: string; partition: number; offset: string }): void {
+    this.pendingCommits.set(`${offset.topic}:${offset.partition}`, offset);
+    this.committing ??= this.flushCommits().finally(() => (this.committing = null));
+  }
+
+  private async flushCommits(): Promise<void> {
+    while (this.pendingCommits.size > 0) {
+      const offsets = [...this.pendingCommits.values()];
+      this.pendingCommits.clear();
+      try {
+        await this.consumer.commitOffsets(offsets);
+        for (const o of offsets) this.positions.set(`${o.topic}:${o.partition}`, BigInt(o.offset));
+      } catch (error) {
+        this.logger.warn({ msg: 'offset commit failed', offsets, error: describeError(error) });
+        return;
+      }
+    }
   }
 
   private async decodeBatch(batch: Batch): Promise<{ good: ConsumedMessage<T>[]; letters: DeadLetter[] }> {

@@ -2,6 +2,7 @@ import { appConfigFragment, intVar, loadConfig, type Env } from '@fraudstream/co
 import { Topics } from '@fraudstream/contracts';
 import { driftConfigFragment } from '@fraudstream/drift';
 import { kafkaConfigFragment, requireSaslCredentials } from '@fraudstream/kafka';
+import { registryConfigFragment, requireS3Settings } from '@fraudstream/registry';
 import { z } from 'zod';
 
 /** Environment of the drift-monitor app: composed of the lib fragments it uses. */
@@ -9,6 +10,8 @@ export const driftMonitorConfigSchema = z
   .object({
     ...appConfigFragment.shape,
     ...kafkaConfigFragment.shape,
+    /** Where deployed artifacts are read from: the file system, or S3 for s3:// URIs (MODEL_STORE=s3). */
+    ...registryConfigFragment.shape,
     ...driftConfigFragment.shape,
     HTTP_PORT: intVar(3002, 0, 65535),
     SCORES_TOPIC: z.string().min(1).default(Topics.scores),
@@ -26,7 +29,10 @@ export const driftMonitorConfigSchema = z
     /** Wall-clock time between checkpoints while no window closes (every emission checkpoints too). */
     DRIFT_CHECKPOINT_INTERVAL_MS: intVar(10_000, 0),
   })
-  .superRefine(requireSaslCredentials);
+  .superRefine((config, ctx) => {
+    requireSaslCredentials(config, ctx);
+    requireS3Settings(config, ctx);
+  });
 
 export type DriftMonitorConfig = z.infer<typeof driftMonitorConfigSchema>;
 

@@ -2,11 +2,12 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import {
   DriftMonitorService,
   FileCheckpointStore,
-  FileManifestSource,
+  ArtifactManifestSource,
   driftSettingsFromConfig,
 } from '@fraudstream/drift';
 import { KafkaModule } from '@fraudstream/kafka';
 import { MetricsRegistry, ObservabilityModule } from '@fraudstream/observability';
+import { createArtifactReader } from '@fraudstream/registry';
 import { DeploymentsConsumer } from './deployments.consumer';
 import { APP_CONFIG, type DriftMonitorConfig } from './drift-monitor.config';
 import { DriftMonitorLifecycle } from './drift-monitor.lifecycle';
@@ -31,7 +32,7 @@ export class DriftMonitorModule {
               driftSettingsFromConfig(config),
               publisher,
               new FileCheckpointStore(config.DRIFT_CHECKPOINT_PATH),
-              new FileManifestSource(),
+              new ArtifactManifestSource(createArtifactReader(config)),
               { checkpointIntervalMs: config.DRIFT_CHECKPOINT_INTERVAL_MS },
               metrics,
             ),

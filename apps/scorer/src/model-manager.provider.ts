@@ -1,7 +1,6 @@
 import { Logger, type Provider } from '@nestjs/common';
 import { MetricsRegistry } from '@fraudstream/observability';
 import {
-  FileArtifactStore,
   ModelManager,
   TransactionScorer,
   modelMetrics,
@@ -9,13 +8,14 @@ import {
   type InferenceRuntime,
 } from '@fraudstream/model';
 import { describeError } from '@fraudstream/kafka';
+import { createArtifactReader } from '@fraudstream/registry';
 import { DeploymentEventsPublisher } from './deployment-events.publisher';
 import { APP_CONFIG, type ScorerConfig } from './scorer.config';
 import { FEATURE_EXTRACTOR, INFERENCE_RUNTIME } from './scorer.tokens';
 
 const logger = new Logger('ModelManagerProvider');
 
-/** The model manager: sessions in the worker pool, artifacts from the file system, refusals published. */
+/** The model manager: sessions in the worker pool, artifacts from the file system or S3, refusals published. */
 export const modelManagerProvider: Provider = {
   provide: ModelManager,
   inject: [INFERENCE_RUNTIME, FEATURE_EXTRACTOR, APP_CONFIG, MetricsRegistry, DeploymentEventsPublisher],
@@ -26,7 +26,7 @@ export const modelManagerProvider: Provider = {
     metrics: MetricsRegistry,
     publisher: DeploymentEventsPublisher,
   ) =>
-    new ModelManager(runtime, new FileArtifactStore(), {
+    new ModelManager(runtime, createArtifactReader(config), {
       featureNames: features.names,
       threads: { intraOpThreads: config.ORT_INTRA_OP_THREADS, interOpThreads: config.ORT_INTER_OP_THREADS },
       defaultProvider: config.SCORER_EXECUTION_PROVIDER,

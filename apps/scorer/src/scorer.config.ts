@@ -2,6 +2,7 @@ import { appConfigFragment, intVar, loadConfig, type Env } from '@fraudstream/co
 import { Topics } from '@fraudstream/contracts';
 import { featuresConfigFragment } from '@fraudstream/features';
 import { kafkaConfigFragment, requireSaslCredentials } from '@fraudstream/kafka';
+import { registryConfigFragment, requireS3Settings } from '@fraudstream/registry';
 import type { ExecutionProvider } from '@fraudstream/model';
 import { z } from 'zod';
 
@@ -33,6 +34,8 @@ export const scorerConfigSchema = z
   .object({
     ...appConfigFragment.shape,
     ...kafkaConfigFragment.shape,
+    /** Where deployed artifacts are read from: the file system, or S3 for s3:// URIs (MODEL_STORE=s3). */
+    ...registryConfigFragment.shape,
     ...featuresConfigFragment.shape,
     HTTP_PORT: intVar(3001, 0, 65535),
     TRANSACTIONS_TOPIC: z.string().min(1).default(Topics.transactions),
@@ -71,7 +74,10 @@ export const scorerConfigSchema = z
     SCORER_FETCH_MAX_WAIT_MS: intVar(20, 0, 10_000),
     SCORER_MAX_REASONS: intVar(3, 0, 64),
   })
-  .superRefine(requireSaslCredentials);
+  .superRefine((config, ctx) => {
+    requireSaslCredentials(config, ctx);
+    requireS3Settings(config, ctx);
+  });
 
 export type ScorerConfig = z.infer<typeof scorerConfigSchema>;
 

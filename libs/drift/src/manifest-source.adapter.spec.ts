@@ -7,21 +7,33 @@ import { FileCheckpointStore } from './checkpoint-store.adapter';
 import { defaultDriftSettings } from './drift.config';
 import { DriftDetector } from './drift-detector';
 import { referenceManifestOf, syntheticDay } from './drift-test.fixtures';
-import { FileManifestSource, ManifestLoadError } from './manifest-source.adapter';
+import { ArtifactManifestSource, ManifestLoadError } from './manifest-source.adapter';
 
 const manifest = referenceManifestOf('m7', syntheticDay(0, 200, 3), 5);
 
-describe(FileManifestSource.name, () => {
+describe(ArtifactManifestSource.name, () => {
   it('reads manifest.json beside the artifact of a file:// URI', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'manifest-'));
     mkdirSync(join(dir, 'm7'));
     writeFileSync(join(dir, 'm7', 'manifest.json'), JSON.stringify(manifest));
     const uri = pathToFileURL(join(dir, 'm7', 'model.onnx')).toString();
-    expect(await new FileManifestSource().load(uri)).toEqual(manifest);
+    expect(await new ArtifactManifestSource().load(uri)).toEqual(manifest);
   });
 
-  it('refuses other schemes, missing files and manifests without a reference profile', async () => {
-    const source = new FileManifestSource();
+  it('reads through the given reader for other schemes (the registry reader: s3://)', async () => {
+    const asked: string[] = [];
+    const source = new ArtifactManifestSource({
+      read: (uri) => {
+        asked.push(uri);
+        return Promise.resolve(new TextEncoder().encode(JSON.stringify(manifest)));
+      },
+    });
+    expect(await source.load('s3://models/registry/m7/model.onnx')).toEqual(manifest);
+    expect(asked).toEqual(['s3://models/registry/m7/manifest.json']);
+  });
+
+  it('refuses other schemes without a reader, missing files and manifests without a reference profile', async () => {
+    const source = new ArtifactManifestSource();
     await expect(source.load('s3://bucket/m7/model.onnx')).rejects.toBeInstanceOf(ManifestLoadError);
     await expect(source.load('file:///nonexistent/m7/model.onnx')).rejects.toBeInstanceOf(ManifestLoadError);
     const dir = mkdtempSync(join(tmpdir(), 'manifest-'));

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReferenceManifest } from './reference-model';
 
@@ -49,19 +48,40 @@ export function parseReferenceManifest(text: string, where: string): ReferenceMa
   return m as ReferenceManifest;
 }
 
-/** Reads `manifest.json` from the directory of a file:// artifact URI (the file-system registry's layout). */
-export class FileManifestSource implements ManifestSource {
+/** Reads the bytes behind a URI (the registry's artifact reader: file system, S3). */
+export interface UriReader {
+  read(uri: string): Promise<Uint8Array>;
+}
+
+const fileReader: UriReader = {
+  async read(uri) {
+    if (!uri.startsWith('file://'))
+      throw new Error(`only file:// URIs can be read without a registry reader`);
+    return new Uint8Array(await readFile(fileURLToPath(uri)));
+  },
+};
+
+/**
+ * Reads `manifest.json` beside a deployed artifact (the registry's layout: `<version>/model.onnx`,
+ * `<version>/manifest.json`), through `reader`: the file system by default, the registry's reader
+ * (file:// and s3://) in the app.
+ */
+export class ArtifactManifestSource implements ManifestSource {
+  constructor(private readonly reader: UriReader = fileReader) {}
+
   async load(artifactUri: string): Promise<ReferenceManifest> {
-    if (!artifactUri.startsWith('file://')) {
-      throw new ManifestLoadError(`only file:// artifacts are supported by this source (got ${artifactUri})`);
+    let where: string;
+    try {
+      where = new URL('manifest.json', artifactUri).toString();
+    } catch (error) {
+      throw new ManifestLoadError(`${artifactUri} is not an artifact URI`, { cause: error });
     }
-    const path = join(dirname(fileURLToPath(artifactUri)), 'manifest.json');
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = Buffer.from(await this.reader.read(where)).toString('utf8');
     } catch (error) {
-      throw new ManifestLoadError(`cannot read ${path}`, { cause: error });
+      throw new ManifestLoadError(`cannot read ${where}`, { cause: error });
     }
-    return parseReferenceManifest(text, path);
+    return parseReferenceManifest(text, where);
   }
 }

@@ -1,27 +1,13 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasMoto, startMoto, type MotoServer } from '../../../tests/support/moto-server';
+import { UriArtifactReader } from './artifact-reader';
 import { ChecksumMismatchError, VersionExistsError } from './registry.errors';
 import { manifestFor } from './registry.test-fixtures';
 import { S3ModelStore } from './s3-model.store';
 
 // A real S3-compatible server (moto) when the machine has one; S3 semantics are not faked.
-const hasMoto = spawnSync('sh', ['-c', 'command -v moto_server'], { stdio: 'ignore' }).status === 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
 describe.skipIf(!hasMoto)(S3ModelStore.name, () => {
-  let server: ChildProcess;
+  let server: MotoServer;
   let endpoint: string;
   const options = () => ({
     endpoint,
@@ -33,21 +19,11 @@ describe.skipIf(!hasMoto)(S3ModelStore.name, () => {
   });
 
   beforeAll(async () => {
-    const port = await freePort();
-    endpoint = `http://127.0.0.1:${port}`;
-    server = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      try {
-        if ((await fetch(`${endpoint}/models`, { method: 'PUT' })).ok) break;
-      } catch {
-        if (Date.now() > deadline) throw new Error('moto_server did not start');
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+    server = await startMoto('models');
+    endpoint = server.endpoint;
   }, 20_000);
   afterAll(() => {
-    server.kill('SIGTERM');
+    server.stop();
   });
 
   it('stores, lists and verifies versions with signed requests', async () => {
@@ -60,6 +36,22 @@ describe.skipIf(!hasMoto)(S3ModelStore.name, () => {
     const artifact = await store.readVerified('v2');
     expect(artifact.onnx).toEqual(bytes);
     expect(artifact.manifest.parent_version).toBe('v1');
+  });
+
+  it('reads an artifact and its manifest by s3:// URI, as the scorer and the drift monitor do', async () => {
+    const store = new S3ModelStore({ ...options(), prefix: 'by-uri' });
+    const bytes = new Uint8Array([7, 8, 9]);
+    const uri = await store.putVersion(bytes, manifestFor('v3', bytes));
+    const reader = new UriArtifactReader(store);
+    expect(await reader.read(uri)).toEqual(bytes);
+    const manifest = JSON.parse(
+      Buffer.from(await reader.read(uri.replace(/model\.onnx$/, 'manifest.json'))).toString(),
+    ) as { version: string };
+    expect(manifest.version).toBe('v3');
+    await expect(reader.read('s3://other-bucket/by-uri/v3/model.onnx')).rejects.toThrow(
+      /outside the configured bucket/,
+    );
+    await expect(reader.read('s3://models/by-uri/v404/model.onnx')).rejects.toThrow(/404/);
   });
 
   it('refuses to overwrite a version', async () => {

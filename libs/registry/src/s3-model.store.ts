@@ -100,6 +100,21 @@ export class S3ModelStore implements ModelStore {
     return [...versions].sort(compareVersions);
   }
 
+  /**
+   * The bytes of an `s3://<bucket>/<key>` URI of this store's bucket (a deployment's artifact or the
+   * manifest beside it), for readers that hold a URI rather than a version.
+   */
+  async readUri(uri: string): Promise<Uint8Array> {
+    const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+    if (!match) throw new S3RequestError(400, `not an s3://<bucket>/<key> URI: ${uri}`);
+    const [, bucket, key] = match;
+    if (bucket !== this.options.bucket)
+      throw new S3RequestError(403, `${uri} is outside the configured bucket ${this.options.bucket}`);
+    const response = await this.request('GET', key ?? '');
+    if (!response.ok) throw new S3RequestError(response.status, `GET ${uri}: ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
   async readManifest(version: string): Promise<ModelManifest> {
     const bytes = await this.getObject(version, 'manifest.json');
     return parseManifest(Buffer.from(bytes).toString('utf8'), version);

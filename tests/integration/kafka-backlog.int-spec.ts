@@ -90,4 +90,48 @@ describe('StreamConsumer backlog and batch progress', () => {
     await send(topic.name, 600, 1); // one record: one partition behind
     expect(await consumer(true).backlog()).toHaveLength(1);
   });
+
+  it('deletes an ephemeral group when it stops, and keeps a shared one', async () => {
+    const topic = await createTestTopic(kafka, serde, 'ephemeral', 'tx.transactions.v1.avsc');
+    await send(topic.name, 0, 5);
+    const groups = async () => (await withAdmin((admin) => admin.listGroups())).groups.map((g) => g.groupId);
+    const run = async (groupId: string, ephemeralGroup: boolean) => {
+      let handled = 0;
+      const consumer = new StreamConsumer<Transaction>({
+        kafka,
+        producer,
+        serde,
+        groupId,
+        topics: [topic.name],
+        fromBeginning: true,
+        ephemeralGroup,
+        validate: (v) => v as Transaction,
+        handle: (messages) => {
+          handled += messages.length;
+          return Promise.resolve();
+        },
+      });
+      await consumer.start();
+      await waitFor(() => handled >= 5, 30_000, `${groupId} handled`);
+      expect(await groups()).toContain(groupId);
+      await consumer.stop();
+    };
+    const ephemeral = uniqueName('ephemeral');
+    const shared = uniqueName('shared');
+    await run(ephemeral, true);
+    await run(shared, false);
+    const left = await groups();
+    expect(left).not.toContain(ephemeral);
+    expect(left).toContain(shared);
+  });
+
+  async function withAdmin<T>(work: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return await work(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
 });

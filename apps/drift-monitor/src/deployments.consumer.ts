@@ -31,6 +31,7 @@ export class DeploymentsConsumer {
       groupId: `${config.DRIFT_DEPLOYMENTS_GROUP_PREFIX}.${config.INSTANCE_ID}.${randomUUID().slice(0, 8)}`,
       topics: [config.DEPLOYMENTS_TOPIC],
       fromBeginning: true,
+      ephemeralGroup: true,
       validate: validateDeployment,
       handle: async (messages) => {
         await service.handleDeployments(messages.map((m) => m.value));

@@ -67,6 +67,12 @@ export interface StreamConsumerOptions<T> {
   readonly sessionTimeoutMs?: number;
   readonly maxWaitTimeInMs?: number;
   readonly maxBytesPerPartition?: number;
+  /**
+   * The group exists for this process only (a per-start group that replays a topic from the start):
+   * stop() deletes it, so restarts do not leave one group each behind until the broker's offsets
+   * retention (7 days by default) expires them.
+   */
+  readonly ephemeralGroup?: boolean;
 }
 
 function isRetriable(error: unknown): boolean {
@@ -161,7 +167,25 @@ export class StreamConsumer<T> {
     while (this.committing) await this.committing;
     await this.consumer.stop();
     await this.consumer.disconnect();
+    if (this.options.ephemeralGroup) await this.deleteGroup();
     this.logger.log({ msg: 'stopped', groupId: this.options.groupId });
+  }
+
+  private async deleteGroup(): Promise<void> {
+    const admin = this.options.kafka.admin();
+    try {
+      await admin.connect();
+      await admin.deleteGroups([this.options.groupId]);
+    } catch (error) {
+      // Left to the broker's offsets retention: nothing is lost, the group just lingers.
+      this.logger.warn({
+        msg: 'ephemeral group not deleted',
+        groupId: this.options.groupId,
+        error: describeError(error),
+      });
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /**

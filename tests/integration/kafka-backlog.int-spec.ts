@@ -2,14 +2,13 @@ import type { Transaction } from '@fraudstream/contracts';
 import {
   AvroProducer,
   StreamConsumer,
-  createIdempotentProducer,
   type AvroSerde,
   type BatchContext,
   type Kafka,
   type Producer,
 } from '@fraudstream/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestTopic, testClients, uniqueName } from '../support/kafka-env';
+import { createTestTopic, testClientsWithProducer, uniqueName } from '../support/kafka-env';
 import { SAMPLE_RECORDS } from '../support/sample-records';
 import { waitFor } from '../support/wait-for';
 
@@ -25,14 +24,9 @@ describe('StreamConsumer backlog and batch progress', () => {
   let producer: Producer;
 
   beforeAll(async () => {
-    ({ kafka, serde } = testClients());
-    producer = createIdempotentProducer(kafka);
-    await producer.connect();
+    ({ kafka, serde, producer } = await testClientsWithProducer());
   });
-
-  afterAll(async () => {
-    await producer.disconnect();
-  });
+  afterAll(() => producer.disconnect());
 
   async function send(topic: string, from: number, count: number): Promise<void> {
     const records = Array.from({ length: count }, (_, i) => {

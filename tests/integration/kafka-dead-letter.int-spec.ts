@@ -4,12 +4,11 @@ import {
   DeadLetterHeaders,
   StreamConsumer,
   ValidationError,
-  createIdempotentProducer,
   type Kafka,
   type Producer,
 } from '@fraudstream/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestTopic, testClients, uniqueName } from '../support/kafka-env';
+import { createTestTopic, testClientsWithProducer, uniqueName } from '../support/kafka-env';
 import { SAMPLE_RECORDS } from '../support/sample-records';
 import { readTopic } from '../support/read-topic';
 import { waitFor } from '../support/wait-for';
@@ -26,14 +25,9 @@ describe(StreamConsumer.name, () => {
   let producer: Producer;
 
   beforeAll(async () => {
-    ({ kafka, serde } = testClients());
-    producer = createIdempotentProducer(kafka);
-    await producer.connect();
+    ({ kafka, serde, producer } = await testClientsWithProducer());
   });
-
-  afterAll(async () => {
-    await producer.disconnect();
-  });
+  afterAll(() => producer.disconnect());
 
   it('dead-letters undecodable, unknown-schema and invalid messages with their provenance while the partition moves on', async () => {
     const topic = await createTestTopic(kafka, serde, 'dlq', 'tx.transactions.v1.avsc');

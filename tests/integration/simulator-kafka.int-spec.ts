@@ -1,16 +1,10 @@
 import type { Alert, Label, Transaction } from '@fraudstream/contracts';
-import {
-  AvroProducer,
-  type AvroSerde,
-  createIdempotentProducer,
-  type Kafka,
-  type Producer,
-} from '@fraudstream/kafka';
+import { AvroProducer, type AvroSerde, type Kafka, type Producer } from '@fraudstream/kafka';
 import { AnalystDesk, TruthLedger, generateDataset } from '@fraudstream/simulation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalystAlertsConsumer } from '../../apps/simulator/src/analyst-alerts.consumer';
 import { parseSimulateArgs, runSimulateCommand } from '../../apps/simulator/src/cli/simulate.command';
-import { createTestTopic, testClients, uniqueName } from '../support/kafka-env';
+import { createTestTopic, testClients, testClientsWithProducer, uniqueName } from '../support/kafka-env';
 import { readTopic } from '../support/read-topic';
 
 describe('npm run simulate (Kafka)', () => {
@@ -70,14 +64,9 @@ describe(AnalystAlertsConsumer.name, () => {
   let producer: Producer;
 
   beforeAll(async () => {
-    ({ kafka, serde } = testClients());
-    producer = createIdempotentProducer(kafka);
-    await producer.connect();
+    ({ kafka, serde, producer } = await testClientsWithProducer());
   });
-
-  afterAll(async () => {
-    await producer.disconnect();
-  });
+  afterAll(() => producer.disconnect());
 
   it('publishes the true verdict of alerted transactions, within the daily capacity', async () => {
     const alertsTopic = await createTestTopic(kafka, serde, 'sim-alerts', 'fraud.alerts.v1.avsc');

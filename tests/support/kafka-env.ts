@@ -3,11 +3,13 @@ import { loadConfig } from '@fraudstream/config';
 import { readAvroSchema, valueSubject, type TopicSpec } from '@fraudstream/contracts';
 import {
   AvroSerde,
+  createIdempotentProducer,
   createKafkaClient,
   ensureTopics,
   kafkaConfigSchema,
   type Kafka,
   type KafkaConfig,
+  type Producer,
 } from '@fraudstream/kafka';
 
 /** The broker and registry the integration tests use: the local ones `npm test` started, or KAFKA_BROKERS/SCHEMA_REGISTRY_URL. */
@@ -54,4 +56,16 @@ export function testClients(): { config: KafkaConfig; kafka: Kafka; serde: AvroS
     kafka: createKafkaClient(config, 'test'),
     serde: AvroSerde.connect(config.SCHEMA_REGISTRY_URL),
   };
+}
+
+/** The test clients and a connected idempotent producer (disconnect it when the suite ends). */
+export async function testClientsWithProducer(): Promise<{
+  kafka: Kafka;
+  serde: AvroSerde;
+  producer: Producer;
+}> {
+  const { kafka, serde } = testClients();
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  return { kafka, serde, producer };
 }

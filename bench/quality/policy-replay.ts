@@ -104,16 +104,16 @@ class CollectingPublisher implements DeploymentPublisher {
 
 /**
  * The periodic schedule's request at the start of a day, on the same data rules as the drift
- * monitor's: the training window is the `trainingWindowMs` ending at the newest fully mature day
- * (a triggered request's window ends at the window whose maturity tipped the policy, i.e. one
- * chargeback window before the request), and the trainer keeps only labels known at the request.
+ * monitor's: the training window is the `trainingWindowMs` ending at the request (a triggered
+ * request's window ends at its decision too), and the trainer keeps only mature labels and the
+ * frauds confirmed by the request's time, holding out the newest fully mature day.
  */
 export function periodicRequest(
   dayStart: number,
   modelVersion: string,
   drift: DriftSettings,
 ): RetrainRequest {
-  const windowEnd = dayStart - drift.chargebackWindowMs;
+  const windowEnd = dayStart;
   return {
     request_id: `periodic:${modelVersion}:${dayStart}`,
     model_version: modelVersion,

@@ -35,11 +35,11 @@ function label(id: string, at: number): Label {
 }
 
 describe(periodicRequest.name, () => {
-  it('asks for the training window ending one chargeback window before the day, as a triggered request does', () => {
+  it('asks for the training window ending at the day it runs, as a triggered request ends at its decision', () => {
     const drift = defaultDriftSettings({ chargebackWindowMs: 7 * DAY, trainingWindowMs: 14 * DAY });
     const request = periodicRequest(T0 + 30 * DAY, 'v3', drift);
-    expect(request.window_end).toBe(T0 + 23 * DAY);
-    expect(request.window_start).toBe(T0 + 9 * DAY);
+    expect(request.window_end).toBe(T0 + 30 * DAY);
+    expect(request.window_start).toBe(T0 + 16 * DAY);
     expect(request.event_time).toBe(T0 + 30 * DAY);
     expect(request.model_version).toBe('v3');
     expect(request.trigger).toBe('SCHEDULED');

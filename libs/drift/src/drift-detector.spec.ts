@@ -201,6 +201,35 @@ describe(DriftDetector.name, () => {
     expect(second.requests.map((r) => r.event_time)).toEqual([T0 + 10 * DAY]);
   });
 
+  it('after a rejected challenger, requests again a retry delay after the answer rather than a whole cooldown', () => {
+    const rejection = (requestId: string | null, at: number) => ({
+      deployment_id: 'r',
+      kind: 'STAGE_CHANGE' as const,
+      model_version: 'm2',
+      stage: 'REJECTED' as const,
+      previous_version: null,
+      parent_version: 'm1',
+      artifact_uri: '',
+      sha256: '',
+      request_id: requestId,
+      reason: 'gate failed',
+      metrics: {},
+      instance_id: null,
+      event_time: at,
+    });
+    const days = live(14, (d) => (d >= 4 ? { hiddenFraud: true } : {}));
+    const runWith = (retryAfterRejectionMs: number) => {
+      const detector = detectorWith({ cooldownMs: 5 * DAY, retryAfterRejectionMs });
+      const first = feed(detector, days, 0, 9);
+      expect(first.requests.map((r) => r.event_time)).toEqual([T0 + 8 * DAY]);
+      // The trainer stamps its answer with the request's event time.
+      detector.observeDeployment(rejection(first.requests[0]?.request_id ?? null, T0 + 8 * DAY), null);
+      return feed(detector, days, 9, 14).requests.map((r) => r.event_time);
+    };
+    expect(runWith(DAY)).toEqual([T0 + 9 * DAY]);
+    expect(runWith(5 * DAY)).toEqual([T0 + 13 * DAY]);
+  });
+
   it('gives the same verdicts whether labels are read ahead of the scores or behind them', () => {
     const days = live(12, (d) => (d >= 4 ? { hiddenFraud: true } : {}));
     const labels = days.flatMap((day) => day.filter((tx) => tx.fraud).map((tx) => fraudLabelOf(tx)));

@@ -264,10 +264,18 @@ export class DriftDetector {
    */
   observeDeployment(event: ModelDeployment, manifest: ReferenceManifest | null): void {
     const open = this.policy.openRequest;
+    const refused =
+      event.kind === 'JOB_FAILED' || (event.kind === 'STAGE_CHANGE' && event.stage === 'REJECTED');
     const answers =
-      event.kind === 'JOB_FAILED' ||
-      (event.kind === 'STAGE_CHANGE' && ['PRODUCTION', 'REJECTED', 'RETIRED'].includes(event.stage));
-    if (open && event.request_id === open.id && answers) this.policy.openRequest = null;
+      refused || (event.kind === 'STAGE_CHANGE' && ['PRODUCTION', 'RETIRED'].includes(event.stage));
+    if (open && event.request_id === open.id && answers) {
+      this.policy.openRequest = null;
+      // A refused challenger leaves the drift in place: the next request need not wait the whole
+      // cooldown, only the retry delay after this answer (kept as an earlier last-request time).
+      const last = this.policy.lastRequestTime;
+      const retryFrom = event.event_time + this.settings.retryAfterRejectionMs - this.settings.cooldownMs;
+      if (refused && last !== null && retryFrom < last) this.policy.lastRequestTime = retryFrom;
+    }
     if (this.promotes(event) && manifest) {
       if (manifest.version !== event.model_version) {
         throw new ReferenceMismatchError(

@@ -25,6 +25,7 @@ export const driftConfigFragment = z.object({
   DRIFT_RETRAIN_ON_COVARIATE_SHIFT: boolVar(false),
   DRIFT_RETRAIN_ON_LABEL_DRIFT: boolVar(false),
   DRIFT_COOLDOWN_MS: intVar(3 * DAY_MS, 0),
+  DRIFT_RETRY_AFTER_REJECTION_MS: intVar(DAY_MS, 0),
   DRIFT_REQUEST_TIMEOUT_MS: intVar(2 * DAY_MS, 1),
   DRIFT_TRAINING_WINDOW_MS: intVar(14 * DAY_MS, 1),
   DRIFT_MAX_PENDING_LABELS: intVar(100_000, 0),
@@ -84,6 +85,12 @@ export interface DriftSettings {
   readonly retrainOnLabelDrift: boolean;
   /** Event time between two retrain requests. */
   readonly cooldownMs: number;
+  /**
+   * After the open request is answered by a rejected challenger or a failed job, the next request
+   * may come this long after the answer (shortening the cooldown): the drift persists and a day
+   * more of matured data is what the next attempt needs.
+   */
+  readonly retryAfterRejectionMs: number;
   /** An open request with no deployment or failure event after this long is considered closed. */
   readonly requestTimeoutMs: number;
   /**
@@ -127,6 +134,7 @@ export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
     retrainOnCovariateShift: c.DRIFT_RETRAIN_ON_COVARIATE_SHIFT,
     retrainOnLabelDrift: c.DRIFT_RETRAIN_ON_LABEL_DRIFT,
     cooldownMs: c.DRIFT_COOLDOWN_MS,
+    retryAfterRejectionMs: c.DRIFT_RETRY_AFTER_REJECTION_MS,
     requestTimeoutMs: c.DRIFT_REQUEST_TIMEOUT_MS,
     trainingWindowMs: c.DRIFT_TRAINING_WINDOW_MS,
     maxPendingLabels: c.DRIFT_MAX_PENDING_LABELS,

@@ -145,6 +145,27 @@ describe(DeploymentLifecycle.name, () => {
     expect(promoted?.artifact_uri).toBe(registry.artifactUri('v2'));
   });
 
+  it('times the shadow period from the first challenger score, not from the stage change', async () => {
+    await lifecycle.refreshShadows();
+    // The scorers start shadowing 20 h after the SHADOW event (the job's time, in a fast replay).
+    const late = 20 * 60;
+    const rows: Score[] = [];
+    for (let i = 0; i <= late + 24 * 60; i++) {
+      const u = ((i * 7919) % 1000) / 1000 + 0.0005;
+      if (i >= late) rows.push(scoreRow('CHALLENGER', 'v2', i, u, 0.98));
+      rows.push(scoreRow('CHAMPION', 'v1', i, u, 0.98));
+    }
+    const dayAfterStageChange = rows.findIndex((r) => r.event_time >= T0 + 24 * HOUR);
+    expect(await lifecycle.observeScores(rows.slice(0, dayAfterStageChange + 1))).toEqual([]);
+    const decisions = await lifecycle.observeScores(rows.slice(dayAfterStageChange + 1));
+    expect(decisions[0]).toMatchObject({ version: 'v2', stage: 'PRODUCTION' });
+    const promoted = publisher.events[0];
+    expect(promoted?.event_time).toBe(T0 + (late + 24 * 60) * 60_000);
+    // Both alert rates over the same stretch: a day of shadow rows, a day of champion rows.
+    expect(promoted?.metrics.shadow_rows).toBe(24 * 60 + 1);
+    expect(promoted?.metrics.shadow_champion_rows).toBe(24 * 60 + 1);
+  });
+
   it('rejects a challenger that would flood the analysts with alerts', async () => {
     await lifecycle.refreshShadows();
     // Squashed towards 1: ~60 % of the challenger's scores pass its 0.98 threshold.

@@ -11,7 +11,14 @@ const MAX_SHADOW_SCORES = 200_000;
 
 interface ShadowWatch {
   readonly version: string;
+  /** Event time of the SHADOW stage change. */
   readonly since: number;
+  /**
+   * Event time of the first CHALLENGER score: the shadow period runs from here, since scorers load
+   * the challenger only after the job that shadowed it (in an accelerated replay that is most of a
+   * simulated day). Null until the first one arrives.
+   */
+  firstShadowRow: number | null;
   readonly manifest: ModelManifest;
   readonly scores: number[];
   challengerRows: number;
@@ -65,6 +72,7 @@ export class DeploymentLifecycle {
       this.watches.set(version, {
         version,
         since,
+        firstShadowRow: null,
         manifest: await this.registry.readManifest(version),
         scores: [],
         challengerRows: 0,
@@ -94,10 +102,12 @@ export class DeploymentLifecycle {
       for (const watch of this.watches.values()) {
         if (row.event_time < watch.since) continue;
         if (row.role === 'CHALLENGER' && row.model_version === watch.version) {
+          watch.firstShadowRow ??= row.event_time;
           watch.challengerRows++;
           if (row.score >= watch.manifest.threshold) watch.challengerAlerts++;
           if (watch.scores.length < MAX_SHADOW_SCORES) watch.scores.push(row.score);
-        } else if (row.role === 'CHAMPION') {
+        } else if (row.role === 'CHAMPION' && watch.firstShadowRow !== null) {
+          // The champion's alert rate over the same stretch as the challenger's.
           watch.championRows++;
           if (row.is_alert) watch.championAlerts++;
         }
@@ -106,7 +116,8 @@ export class DeploymentLifecycle {
     const decisions: LifecycleDecision[] = [];
     const { shadow } = this.settings;
     for (const watch of [...this.watches.values()]) {
-      if (this.watermark < watch.since + shadow.periodMs) continue;
+      const start = watch.firstShadowRow ?? watch.since;
+      if (this.watermark < start + shadow.periodMs) continue;
       let decision: ShadowDecision;
       if (watch.challengerRows < shadow.minRows) {
         // Scorers may not be shadowing it at all: give up after three periods rather than wait forever.

@@ -339,6 +339,10 @@ class Demo {
         // 0.64-0.87 a day without drift (day 9, the first watched, is 0.64: a 31 % drop). The
         // default relative drop of 0.2 would retrain on that gap; 0.4 retrains below AP 0.56.
         DRIFT_AP_TOLERANCE: this.env.DRIFT_AP_TOLERANCE ?? '0.4',
+        // A request is answered after the job (about a simulated day at this pace), the scorers'
+        // load and a day of shadow scores: about 3 days. The default 2-day timeout let a second
+        // request train a second challenger while the first was still in shadow.
+        DRIFT_REQUEST_TIMEOUT_MS: this.env.DRIFT_REQUEST_TIMEOUT_MS ?? String(4 * DAY_MS),
       });
     trainer.start(trainerEnv);
     await Promise.all([scorer, trainer].map((a) => a.waitHealthy(120_000)));

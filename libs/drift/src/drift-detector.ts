@@ -21,10 +21,10 @@ import {
 } from './reference-model';
 import { RowReservoir, fraudBy, hashPriority, labelledBy, type SampledRow } from './row-reservoir';
 
-/** What the detector decided since the last drain: produce these, then checkpoint. */
 /** The two inputs whose partitions hold the watermarks: champion scores and labels. */
 export type WatermarkInput = 'scores' | 'labels';
 
+/** What the detector decided since the last drain: produce these, then checkpoint. */
 export interface DriftOutputs {
   readonly driftEvents: DriftEvent[];
   readonly retrainRequests: RetrainRequest[];

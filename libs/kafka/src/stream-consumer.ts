@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { MetricsRegistry } from '@fraudstream/observability';
-import type { Batch, Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from 'kafkajs';
+import type { Admin, Batch, Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from 'kafkajs';
 import type { AvroSerde } from './avro-serde.adapter';
 import { DeadLetterPublisher, type DeadLetter } from './dead-letter.publisher';
 import { PoisonMessageError, RetriableError, describeError, type PoisonKind } from './kafka.errors';
@@ -172,10 +172,8 @@ export class StreamConsumer<T> {
   }
 
   private async deleteGroup(): Promise<void> {
-    const admin = this.options.kafka.admin();
     try {
-      await admin.connect();
-      await admin.deleteGroups([this.options.groupId]);
+      await this.withAdmin((admin) => admin.deleteGroups([this.options.groupId]));
     } catch (error) {
       // Left to the broker's offsets retention: nothing is lost, the group just lingers.
       this.logger.warn({
@@ -183,6 +181,14 @@ export class StreamConsumer<T> {
         groupId: this.options.groupId,
         error: describeError(error),
       });
+    }
+  }
+
+  private async withAdmin<R>(work: (admin: Admin) => Promise<R>): Promise<R> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    try {
+      return await work(admin);
     } finally {
       await admin.disconnect();
     }
@@ -193,10 +199,8 @@ export class StreamConsumer<T> {
    * has records to read: its committed offset (or, with none, where `fromBeginning` puts it) is below
    * the partition's end. Ask before start().
    */
-  async backlog(): Promise<string[]> {
-    const admin = this.options.kafka.admin();
-    await admin.connect();
-    try {
+  backlog(): Promise<string[]> {
+    return this.withAdmin(async (admin) => {
       const behind: string[] = [];
       for (const topic of this.options.topics) {
         const ends = await admin.fetchTopicOffsets(topic);
@@ -209,9 +213,7 @@ export class StreamConsumer<T> {
         }
       }
       return behind;
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 
   /**
@@ -220,17 +222,13 @@ export class StreamConsumer<T> {
    * the start (deployment history) before serving.
    */
   async caughtUp(timeoutMs: number): Promise<boolean> {
-    const admin = this.options.kafka.admin();
-    await admin.connect();
     const ends: { key: string; high: bigint }[] = [];
-    try {
+    await this.withAdmin(async (admin) => {
       for (const topic of this.options.topics) {
         for (const p of await admin.fetchTopicOffsets(topic))
           ends.push({ key: `${topic}:${p.partition}`, high: BigInt(p.high) });
       }
-    } finally {
-      await admin.disconnect();
-    }
+    });
     const deadline = Date.now() + timeoutMs;
     const done = (): boolean => ends.every((e) => (this.positions.get(e.key) ?? 0n) >= e.high);
     while (!done()) {
@@ -299,8 +297,9 @@ export class StreamConsumer<T> {
         await this.consumer.commitOffsets(offsets);
         for (const o of offsets) this.positions.set(`${o.topic}:${o.partition}`, BigInt(o.offset));
       } catch (error) {
+        // Offsets queued meanwhile are newer: the loop goes on with them; otherwise the partition's
+        // next batch commits past these.
         this.logger.warn({ msg: 'offset commit failed', offsets, error: describeError(error) });
-        return;
       }
     }
   }

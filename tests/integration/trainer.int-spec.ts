@@ -6,8 +6,8 @@ import { NestFactory } from '@nestjs/core';
 import type { Label, ModelDeployment, RetrainRequest, Score } from '@fraudstream/contracts';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { AvroProducer, createIdempotentProducer, type Producer } from '@fraudstream/kafka';
-import { FileArtifactStore, loadVerifiedModel } from '@fraudstream/model';
-import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
+import { loadVerifiedModel } from '@fraudstream/model';
+import { FileSystemModelStore, ModelRegistry, UriArtifactReader } from '@fraudstream/registry';
 import {
   DeploymentLifecycle,
   KafkaDeploymentPublisher,
@@ -201,7 +201,7 @@ describe(TrainerModule.name, () => {
     expect(manifest.reference.features.map((f) => f.name)).toEqual([...FEATURE_NAMES]);
     // The scorer's loader accepts what the event points at: checksum, manifest and graph signature.
     const loaded = await loadVerifiedModel(
-      new FileArtifactStore(),
+      new UriArtifactReader(null),
       { artifactUri: event?.artifact_uri ?? '', sha256: event?.sha256 ?? null, version: 'v2' },
       FEATURE_NAMES,
     );

@@ -44,7 +44,7 @@ export type { DriftMetrics } from './drift.metrics';
 export { CheckpointError, FileCheckpointStore, MemoryCheckpointStore } from './checkpoint-store.adapter';
 export type { DriftCheckpoint, DriftCheckpointStore } from './checkpoint-store.adapter';
 export { ArtifactManifestSource, ManifestLoadError, parseReferenceManifest } from './manifest-source.adapter';
-export type { ManifestSource, UriReader } from './manifest-source.adapter';
+export type { ManifestSource } from './manifest-source.adapter';
 export { validateDeployment, validateLabel, validateScore } from './record-validation';
 export { DriftMonitorService } from './drift-monitor.service';
 export type { DriftMonitorOptions, DriftOutputSink, PositionedRecord } from './drift-monitor.service';

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { UriArtifactReader } from '@fraudstream/registry';
 import { describe, expect, it } from 'vitest';
 import { FileCheckpointStore } from './checkpoint-store.adapter';
 import { defaultDriftSettings } from './drift.config';
@@ -17,7 +18,7 @@ describe(ArtifactManifestSource.name, () => {
     mkdirSync(join(dir, 'm7'));
     writeFileSync(join(dir, 'm7', 'manifest.json'), JSON.stringify(manifest));
     const uri = pathToFileURL(join(dir, 'm7', 'model.onnx')).toString();
-    expect(await new ArtifactManifestSource().load(uri)).toEqual(manifest);
+    expect(await new ArtifactManifestSource(new UriArtifactReader(null)).load(uri)).toEqual(manifest);
   });
 
   it('reads through the given reader for other schemes (the registry reader: s3://)', async () => {
@@ -32,8 +33,8 @@ describe(ArtifactManifestSource.name, () => {
     expect(asked).toEqual(['s3://models/registry/m7/manifest.json']);
   });
 
-  it('refuses other schemes without a reader, missing files and manifests without a reference profile', async () => {
-    const source = new ArtifactManifestSource();
+  it('refuses s3:// without S3 settings, missing files and manifests without a reference profile', async () => {
+    const source = new ArtifactManifestSource(new UriArtifactReader(null));
     await expect(source.load('s3://bucket/m7/model.onnx')).rejects.toBeInstanceOf(ManifestLoadError);
     await expect(source.load('file:///nonexistent/m7/model.onnx')).rejects.toBeInstanceOf(ManifestLoadError);
     const dir = mkdtempSync(join(tmpdir(), 'manifest-'));

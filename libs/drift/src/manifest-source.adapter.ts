@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { manifestUriOf, type ArtifactReader } from '@fraudstream/registry';
 import type { ReferenceManifest } from './reference-model';
 
 export class ManifestLoadError extends Error {
@@ -48,34 +47,15 @@ export function parseReferenceManifest(text: string, where: string): ReferenceMa
   return m as ReferenceManifest;
 }
 
-/** Reads the bytes behind a URI (the registry's artifact reader: file system, S3). */
-export interface UriReader {
-  read(uri: string): Promise<Uint8Array>;
-}
-
-const fileReader: UriReader = {
-  async read(uri) {
-    if (!uri.startsWith('file://'))
-      throw new Error(`only file:// URIs can be read without a registry reader`);
-    return new Uint8Array(await readFile(fileURLToPath(uri)));
-  },
-};
-
 /**
  * Reads `manifest.json` beside a deployed artifact (the registry's layout: `<version>/model.onnx`,
- * `<version>/manifest.json`), through `reader`: the file system by default, the registry's reader
- * (file:// and s3://) in the app.
+ * `<version>/manifest.json`) through the registry's artifact reader (file:// URIs and paths, s3://).
  */
 export class ArtifactManifestSource implements ManifestSource {
-  constructor(private readonly reader: UriReader = fileReader) {}
+  constructor(private readonly reader: ArtifactReader) {}
 
   async load(artifactUri: string): Promise<ReferenceManifest> {
-    let where: string;
-    try {
-      where = new URL('manifest.json', artifactUri).toString();
-    } catch (error) {
-      throw new ManifestLoadError(`${artifactUri} is not an artifact URI`, { cause: error });
-    }
+    const where = manifestUriOf(artifactUri);
     let text: string;
     try {
       text = Buffer.from(await this.reader.read(where)).toString('utf8');

@@ -8,8 +8,6 @@ export type { ExecutionProvider, InferenceRuntime, SessionOptions } from './infe
 export { OnnxWorkerPool } from './onnx-worker-pool.adapter';
 export { MicroBatcher } from './micro-batcher';
 export type { BatchRunner, MicroBatcherOptions } from './micro-batcher';
-export { FileArtifactStore, manifestUriOf } from './model-artifact.store';
-export type { ModelArtifactStore } from './model-artifact.store';
 export { loadVerifiedModel } from './model-loader';
 export type { ModelLocation, VerifiedModel } from './model-loader';
 export { LoadedModel } from './loaded-model';

@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileArtifactStore, manifestUriOf } from './model-artifact.store';
 import { ModelRefusedError } from './model.errors';
 import { writeModelFixture } from './model-fixtures';
-import { sha256Hex } from '@fraudstream/registry';
+import { UriArtifactReader, sha256Hex } from '@fraudstream/registry';
 import { loadVerifiedModel } from './model-loader';
 
 const NAMES = ['a', 'b'];
@@ -21,7 +20,7 @@ async function refusal(promise: Promise<unknown>): Promise<ModelRefusedError> {
 }
 
 describe(loadVerifiedModel.name, () => {
-  const store = new FileArtifactStore();
+  const store = new UriArtifactReader(null);
   let root: string;
 
   beforeAll(() => {
@@ -87,12 +86,5 @@ describe(loadVerifiedModel.name, () => {
       ),
     );
     expect(error.reason).toBe('manifest');
-  });
-});
-
-describe(manifestUriOf.name, () => {
-  it('names manifest.json beside the ONNX file', () => {
-    expect(manifestUriOf('file:///var/models/v2/model.onnx')).toBe('file:///var/models/v2/manifest.json');
-    expect(manifestUriOf('/var/models/v2/model.onnx')).toBe('/var/models/v2/manifest.json');
   });
 });

@@ -1,6 +1,5 @@
-import { sha256Hex, type ModelManifest } from '@fraudstream/registry';
+import { manifestUriOf, sha256Hex, type ArtifactReader, type ModelManifest } from '@fraudstream/registry';
 import { ModelFormatError, ModelRefusedError } from './model.errors';
-import { manifestUriOf, type ModelArtifactStore } from './model-artifact.store';
 import { ONNX_FLOAT, readOnnxSignature } from './onnx-signature';
 
 /** An artifact whose bytes, manifest and graph signature passed every check. */
@@ -46,7 +45,7 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
  * count, one float output [N, 1]). Any failure throws ModelRefusedError naming the check.
  */
 export async function loadVerifiedModel(
-  store: ModelArtifactStore,
+  store: ArtifactReader,
   location: ModelLocation,
   featureNames: readonly string[],
 ): Promise<VerifiedModel> {

@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
 import type { ModelDeployment, ScoreRole } from '@fraudstream/contracts';
 import { describeError } from '@fraudstream/kafka';
+import type { ArtifactReader } from '@fraudstream/registry';
 import type { ExecutionProvider, InferenceRuntime, SessionOptions } from './inference-runtime.types';
 import { LoadedModel } from './loaded-model';
 import type { MicroBatcherOptions } from './micro-batcher';
 import { ModelRefusedError, type RefusalReason } from './model.errors';
-import type { ModelArtifactStore } from './model-artifact.store';
 import { loadVerifiedModel, type ModelLocation } from './model-loader';
 import type { ModelMetrics } from './model.metrics';
 
@@ -63,7 +63,7 @@ export class ModelManager {
 
   constructor(
     private readonly runtime: InferenceRuntime,
-    private readonly store: ModelArtifactStore,
+    private readonly store: ArtifactReader,
     private readonly options: ModelManagerOptions,
   ) {}
 

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import type { ModelDeployment, Transaction } from '@fraudstream/contracts';
 import { RetriableError } from '@fraudstream/kafka';
 import { MetricsRegistry } from '@fraudstream/observability';
+import { UriArtifactReader } from '@fraudstream/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeatureExtractor } from './feature-extractor.types';
 import type { InferenceRuntime } from './inference-runtime.types';
-import { FileArtifactStore } from './model-artifact.store';
 import { writeModelFixture, type ModelFixture } from './model-fixtures';
 import { ModelManager } from './model-manager.service';
 import { modelMetrics } from './model.metrics';
@@ -79,7 +79,7 @@ describe(TransactionScorer.name, () => {
     const registry = new MetricsRegistry();
     const metrics = modelMetrics(registry);
     const runtime = new FakeRuntime();
-    const models = new ModelManager(runtime, new FileArtifactStore(), {
+    const models = new ModelManager(runtime, new UriArtifactReader(null), {
       featureNames: NAMES,
       threads: { intraOpThreads: 1, interOpThreads: 1 },
       defaultProvider: 'cpu',

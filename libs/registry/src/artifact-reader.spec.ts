@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { UriArtifactReader, createArtifactReader } from './artifact-reader';
+import { UriArtifactReader, createArtifactReader, manifestUriOf } from './artifact-reader';
 import { registryConfigFragment } from './registry.config';
 
 describe(UriArtifactReader.name, () => {
@@ -26,5 +26,13 @@ describe(UriArtifactReader.name, () => {
     await expect(reader.read('https://example.org/v1/model.onnx')).rejects.toThrow(
       /only file:\/\/ and s3:\/\/ artifact URIs/,
     );
+  });
+});
+
+describe(manifestUriOf.name, () => {
+  it('names manifest.json beside the ONNX file', () => {
+    expect(manifestUriOf('file:///var/models/v2/model.onnx')).toBe('file:///var/models/v2/manifest.json');
+    expect(manifestUriOf('s3://models/registry/v2/model.onnx')).toBe('s3://models/registry/v2/manifest.json');
+    expect(manifestUriOf('/var/models/v2/model.onnx')).toBe('/var/models/v2/manifest.json');
   });
 });

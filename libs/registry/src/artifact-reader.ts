@@ -30,6 +30,13 @@ export class UriArtifactReader implements ArtifactReader {
   }
 }
 
+/** The manifest's URI: `manifest.json` beside the ONNX file (the registry's `<version>/` layout). */
+export function manifestUriOf(artifactUri: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(artifactUri)) return new URL('manifest.json', artifactUri).toString();
+  const slash = artifactUri.lastIndexOf('/');
+  return `${slash >= 0 ? artifactUri.slice(0, slash + 1) : ''}manifest.json`;
+}
+
 /** The reader for a service's registry settings: S3 when MODEL_STORE=s3, the file system always. */
 export function createArtifactReader(config: RegistryConfig): ArtifactReader {
   const store = config.MODEL_STORE === 's3' ? createModelStore(config) : null;

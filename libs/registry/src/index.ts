@@ -20,7 +20,7 @@ export type { S3StoreOptions } from './s3-model.store';
 export { ModelRegistry, newDeploymentId } from './model-registry.service';
 export type { ChangeContext, RegisteredModel, StageChange } from './model-registry.service';
 export { resolveCodeRevision } from './code-revision';
-export { UriArtifactReader, createArtifactReader } from './artifact-reader';
+export { UriArtifactReader, createArtifactReader, manifestUriOf } from './artifact-reader';
 export type { ArtifactReader } from './artifact-reader';
 export { createModelStore, registryConfigFragment, requireS3Settings } from './registry.config';
 export type { RegistryConfig } from './registry.config';

@@ -208,11 +208,12 @@ export class DriftDetector {
 
   /**
    * Marks input partition `source` as behind its end (a backlog to read): the watermark of `input`
-   * waits at `newestEventTime`, the newest event time read from it so far (null: nothing read yet).
+   * waits at the newest event time read from it, raised to `eventTime` (null: nothing read yet).
    * Call it before a backlogged partition's first batch and after each of its batches.
    */
-  holdWatermark(input: WatermarkInput, source: string, newestEventTime: number | null): void {
-    this.holds[input].set(source, newestEventTime ?? Number.NEGATIVE_INFINITY);
+  holdWatermark(input: WatermarkInput, source: string, eventTime: number | null): void {
+    const held = this.holds[input].get(source) ?? Number.NEGATIVE_INFINITY;
+    this.holds[input].set(source, Math.max(held, eventTime ?? Number.NEGATIVE_INFINITY));
     this.catchUp();
   }
 

@@ -136,8 +136,6 @@ export class DriftMonitorService {
     for (const source of sources) this.detector.holdWatermark(input, source, null);
   }
 
-  private readonly newestBySource = new Map<string, number>();
-
   private track(
     input: WatermarkInput,
     records: readonly PositionedRecord<Score | Label>[],
@@ -147,13 +145,11 @@ export class DriftMonitorService {
     if (!first) return;
     const source = `${first.topic}:${first.partition}`;
     if (progress.caughtUp) {
-      this.newestBySource.delete(source);
       this.detector.releaseWatermark(input, source);
       return;
     }
-    let newest = this.newestBySource.get(source) ?? Number.NEGATIVE_INFINITY;
+    let newest = Number.NEGATIVE_INFINITY;
     for (const r of records) newest = Math.max(newest, r.value.event_time);
-    this.newestBySource.set(source, newest);
     this.detector.holdWatermark(input, source, newest);
   }
 

@@ -1,15 +1,20 @@
 /*
  * `npm run bench:quality`: drift-recovery quality, in process and deterministic (no Kafka).
- * One seeded simulated stream (history, then `--days` stream days with the drift scenario switched
- * on at stream day `--drift-day`) replayed through the libraries the apps use, under four policies:
+ * For each seed and scenario, one seeded simulated stream (history, then `--days` stream days with
+ * the scenario switched on at stream day `--drift-day`) replayed through the libraries the apps use,
+ * under these policies, each with its own analysts (capacity 100 reviews a day per 1,000 cards):
  *   static     the base model throughout;
  *   triggered  the drift monitor's detector (DRIFT_* settings) on the scored stream and the labels as
- *              they become known; each retrain request runs the trainer's FineTuneJob;
- *   periodic   the same FineTuneJob at the start of every day, on the same data rules;
- *   stable     triggered, on the `stable` scenario (same seed, no drift).
- * Per day AP and card precision@k (k = DRIFT_ANALYST_DAILY_CAPACITY) against the simulator's truth.
- * Options: --days N (28), --history-days N (21), --warmup-days N (30), --drift-day N (7), --customers N (1000), --seed N (7),
- * --scenario NAME (new-fraud-pattern), --json FILE (the chart goes beside it, .html).
+ *              they become known, its investigations answered by the analysts; each retrain request
+ *              runs the trainer's FineTuneJob;
+ *   periodic   the same FineTuneJob at the end of every day, on the same data rules;
+ *   oracle     the prequential instant-label oracle: the same job every day on the TRUE labels of
+ *              everything before that day, no delay, no gate.
+ * Drifted scenarios run all four; stable and covariate-only run triggered only (their goal is
+ * silence). Per day AP and card precision@k (k = the analysts' capacity) against the simulator's truth.
+ * Options: --seeds 7,11 (7), --scenarios a,b (new-fraud-pattern,stable), --days N (28),
+ * --history-days N (21), --warmup-days N (30), --drift-day N (7), --customers N (1000),
+ * --policies static,triggered,periodic,oracle (all that apply), --json FILE (a chart per run beside it).
  * Training and policy settings come from the TRAINER_*, GATE_* and DRIFT_* environment variables.
  */
 import 'reflect-metadata';
@@ -25,20 +30,18 @@ import {
   trainBaseModel,
   trainingConfigFragment,
   trainingSettingsFrom,
+  type TrainingSettings,
 } from '@fraudstream/training';
 import { renderApChart } from './quality/ap-chart';
-import { replayPolicy, type ReplayInput, type ReplayResult } from './quality/policy-replay';
-import { meanFrom, qualityGoals } from './quality/quality-goals';
+import { replayPolicy, type ReplayInput, type ReplayResult, type RetrainPolicy } from './quality/policy-replay';
+import { meanFrom, qualityGoals, type PolicySummary } from './quality/quality-goals';
 import { buildQualityStream, type QualityStream } from './quality/quality-stream';
 import { jsonPathFromArgs, reportBench, type BenchValue } from './support/bench-report';
 
-/**
- * Settings this benchmark runs with unless the environment sets them. The drift monitor's default
- * ROC-AUC tolerance (0.05) is tighter than the day-to-day AUC spread of the stable stream at this
- * size (docs/quality.md): a daily window of ~1,000 customers holds ~90 frauds clustered on a few
- * compromised terminals, and the base model's validation AUC comes from ~90 frauds too.
- */
-const BENCH_ENV_DEFAULTS: Readonly<Record<string, string>> = { DRIFT_AUC_TOLERANCE: '0.1' };
+const DAY_MS = 86_400_000;
+/** Analysts' reviews a day per 1,000 cards (the issue's capacity; card precision@k uses it as k). */
+const REVIEWS_PER_1000_CARDS = 100;
+const QUIET_SCENARIOS: readonly DriftScenario[] = ['stable', 'covariate-only'];
 
 function option(argv: readonly string[], name: string): string | undefined {
   const i = argv.indexOf(`--${name}`);
@@ -50,6 +53,13 @@ function intOption(argv: readonly string[], name: string, fallback: number, min 
   const value = raw === undefined ? fallback : Number(raw);
   if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer >= ${min}`);
   return value;
+}
+
+function listOption(argv: readonly string[], name: string, fallback: string): string[] {
+  return (option(argv, name) ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 const round = (x: number, digits = 4): number => (Number.isFinite(x) ? Number(x.toFixed(digits)) : x);
@@ -71,26 +81,48 @@ function describeStream(stream: QualityStream): Record<string, BenchValue> {
   };
 }
 
-function summarise(run: ReplayResult, driftOnsetDay: number): Record<string, BenchValue> {
+function policySummary(run: ReplayResult, onset: number): PolicySummary {
   const deployed = run.retrains.filter((r) => r.status === 'SHADOW');
   return {
+    apByDay: run.apByDay,
+    retrains: run.retrains.length,
+    firstRequestDay: run.retrains[0]?.day ?? null,
+    // A promoted model serves from the day after its request.
+    firstRedeploymentDay: deployed[0] ? deployed[0].day + 1 : null,
+    falseAlarmsBeforeOnset: run.recommendationDays.filter((d) => d < onset).length,
+    recommendations: run.recommendationDays.length,
+  };
+}
+
+function summarise(run: ReplayResult, onset: number): Record<string, BenchValue> {
+  const s = policySummary(run, onset);
+  const deployed = run.retrains.filter((r) => r.status === 'SHADOW');
+  const out: Record<string, BenchValue> = {
     ap_by_day: run.apByDay.map((v) => round(v)),
-    ap_mean_after_drift: round(meanFrom(run.apByDay, driftOnsetDay)),
-    ap_mean_before_drift: round(meanFrom(run.apByDay.slice(0, driftOnsetDay), 0)),
+    ap_mean_after_drift: round(meanFrom(run.apByDay, onset)),
+    ap_mean_before_drift: round(meanFrom(run.apByDay.slice(0, onset), 0)),
     card_precision_at_k_by_day: run.cardPrecisionByDay.map((v) => round(v)),
-    card_precision_at_k_mean_after_drift: round(meanFrom(run.cardPrecisionByDay, driftOnsetDay)),
+    card_precision_at_k_mean_after_drift: round(meanFrom(run.cardPrecisionByDay, onset)),
     retrains: run.retrains.length,
     deployments: deployed.length,
-    // A promoted model serves from the day after its request.
     deployment_days: deployed.map((r) => r.day + 1),
+    first_retrain_request_day: s.firstRequestDay,
+    first_redeployment_day: s.firstRedeploymentDay,
+    false_alarms_before_onset: s.falseAlarmsBeforeOnset,
+    retrain_recommending_verdicts: s.recommendations,
     retrain_log: run.retrains.map(
       (r) =>
         `day ${r.day} ${r.trigger} ${r.status}` +
         (r.averagePrecisionGain === null ? '' : ` AP gain ${r.averagePrecisionGain.toFixed(3)}`),
     ),
-    mature_verdicts: Object.fromEntries(Object.entries(run.matureVerdicts).sort()),
-    seconds: 0,
+    analyst_score_reviews: run.scoreReviews,
+    investigations: run.investigations,
+    investigation_frauds: run.investigationHits,
+    investigation_days: run.investigationDays,
   };
+  if (run.policy === 'triggered') out.verdicts = Object.fromEntries(Object.entries(run.verdicts).sort());
+  if (run.policy === 'oracle') out.oracle_kind = 'prequential-instant-labels';
+  return out;
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
@@ -99,167 +131,250 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: numb
   return { value, seconds: round((performance.now() - started) / 1000, 1) };
 }
 
+interface RunOptions {
+  readonly seed: number;
+  readonly scenario: DriftScenario;
+  readonly customers: number;
+  readonly warmupDays: number;
+  readonly historyDays: number;
+  readonly streamDays: number;
+  readonly driftDay: number;
+  readonly policies: readonly RetrainPolicy[];
+}
+
+async function trainBase(stream: QualityStream, training: TrainingSettings, k: number) {
+  const history = stream.rows.filter((r) => r.event_time < stream.streamStart);
+  const { rows } = joinMatureLabels(
+    history,
+    stream.labels,
+    { chargebackWindowMs: training.chargebackWindowMs, asOf: stream.streamStart },
+    FEATURE_SET_VERSION,
+  );
+  return trainBaseModel({
+    rows,
+    asOf: stream.streamStart,
+    version: 'v1',
+    featureNames: FEATURE_NAMES,
+    featureSetVersion: FEATURE_SET_VERSION,
+    thresholdPolicy: { kind: 'daily-capacity', value: k },
+    codeRevision: 'bench',
+    settings: training,
+  });
+}
+
+async function runScenario(
+  o: RunOptions,
+  training: TrainingSettings,
+  drift: ReplayInput['drift'],
+  capacity: number,
+  chartPath: string,
+): Promise<Record<string, BenchValue>> {
+  const started = performance.now();
+  log(`seed ${o.seed}, ${o.scenario}: simulating ${o.warmupDays} + ${o.historyDays} + ${o.streamDays} days of ${o.customers} customers`);
+  const stream = await buildQualityStream({
+    seed: o.seed,
+    customers: o.customers,
+    scenario: o.scenario,
+    warmupDays: o.warmupDays,
+    historyDays: o.historyDays,
+    streamDays: o.streamDays,
+    driftDay: o.driftDay,
+  });
+  const base = await timed(() => trainBase(stream, training, capacity));
+  log(
+    `seed ${o.seed}, ${o.scenario}: base model AP ${base.value.validation.average_precision.toFixed(3)}, ${base.value.train.epochsRun} epochs in ${base.seconds} s`,
+  );
+  const input: ReplayInput = {
+    stream,
+    base: base.value,
+    training,
+    drift,
+    k: capacity,
+    analystCapacity: capacity,
+    seed: o.seed,
+    onDay: (line) => log(`seed ${o.seed}, ${o.scenario}: ${line}`),
+  };
+  const runs: Partial<Record<RetrainPolicy, ReplayResult>> = {};
+  const seconds: Partial<Record<RetrainPolicy, number>> = {};
+  for (const policy of o.policies) {
+    const run = await timed(() => replayPolicy(policy, input));
+    runs[policy] = run.value;
+    seconds[policy] = run.seconds;
+  }
+  const triggered = runs.triggered;
+  if (!triggered) throw new Error('the triggered policy must run');
+  const summary = (p: RetrainPolicy) => {
+    const r = runs[p];
+    return r ? policySummary(r, o.driftDay) : undefined;
+  };
+  const goals = qualityGoals(
+    o.scenario,
+    {
+      static: summary('static'),
+      triggered: policySummary(triggered, o.driftDay),
+      periodic: summary('periodic'),
+      oracle: summary('oracle'),
+    },
+    o.driftDay,
+  );
+  const policies: Record<string, BenchValue> = {};
+  for (const p of o.policies) {
+    const r = runs[p];
+    if (r) policies[p] = { ...summarise(r, o.driftDay), seconds: seconds[p] ?? 0 };
+  }
+  const after = (p: RetrainPolicy) => {
+    const r = runs[p];
+    return r ? meanFrom(r.apByDay, o.driftDay) : Number.NaN;
+  };
+  writeFileSync(
+    chartPath,
+    renderApChart({
+      title: `AP by day: ${o.scenario}, seed ${o.seed}, ${o.customers} customers`,
+      subtitle:
+        `Drift from stream day ${o.driftDay}. Mean AP from the onset: ` +
+        o.policies.map((p) => `${p} ${after(p).toFixed(3)} (${runs[p]?.retrains.length ?? 0} retrains)`).join(', ') +
+        '.',
+      driftOnsetDay: o.driftDay,
+      series: (
+        [
+          ['triggered', '#d62728', false],
+          ['periodic', '#1f77b4', false],
+          ['oracle', '#2ca02c', true],
+          ['static', '#555555', true],
+        ] as const
+      ).flatMap(([name, color, dashed]) => {
+        const r = runs[name];
+        return r
+          ? [
+              {
+                name,
+                color,
+                values: r.apByDay,
+                dashed,
+                deployments: r.retrains.filter((x) => x.status === 'SHADOW').map((x) => x.day + 1),
+              },
+            ]
+          : [];
+      }),
+    }),
+  );
+  return {
+    seed: o.seed,
+    scenario: o.scenario,
+    drift_onset_day: o.driftDay,
+    ...describeStream(stream),
+    base_model: {
+      validation_average_precision: round(base.value.validation.average_precision),
+      validation_roc_auc: round(base.value.validation.roc_auc),
+      train_rows: base.value.trainRows,
+      seconds: base.seconds,
+    },
+    ...policies,
+    ...(runs.oracle ? { oracle_ap_by_day: runs.oracle.apByDay.map((v) => round(v)), oracle_kind: 'prequential-instant-labels' } : {}),
+    triggered_to_periodic_ap_ratio: round(after('triggered') / after('periodic')),
+    triggered_to_oracle_ap_ratio: round(after('triggered') / after('oracle')),
+    goals,
+    chart: chartPath,
+    seconds: round((performance.now() - started) / 1000, 1),
+  };
+}
+
+function table(runs: readonly Record<string, BenchValue>[]): string {
+  const lines = [
+    '| seed | scenario | static | triggered | periodic | oracle | trig/periodic | trig/oracle | retrains (trig/periodic) | first request / serving (onset) | false alarms | goals met |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of runs) {
+    const p = (name: string) => r[name] as Record<string, BenchValue> | undefined;
+    const ap = (name: string) => {
+      const v = p(name)?.ap_mean_after_drift;
+      return typeof v === 'number' ? v.toFixed(3) : '-';
+    };
+    const t = p('triggered');
+    const goals = (r.goals ?? {}) as Record<string, BenchValue>;
+    const met = Object.values(goals).filter((g) => g === true).length;
+    const failed = Object.entries(goals)
+      .filter(([, g]) => g !== true)
+      .map(([name]) => name);
+    lines.push(
+      `| ${String(r.seed)} | ${String(r.scenario)} | ${ap('static')} | ${ap('triggered')} | ${ap('periodic')} | ${ap('oracle')} | ` +
+        `${String(r.triggered_to_periodic_ap_ratio ?? '-')} | ${String(r.triggered_to_oracle_ap_ratio ?? '-')} | ` +
+        `${String(t?.retrains ?? '-')} / ${String(p('periodic')?.retrains ?? '-')} | ` +
+        `${String(t?.first_retrain_request_day ?? '-')} / ${String(t?.first_redeployment_day ?? '-')} (${String(r.drift_onset_day)}) | ` +
+        `${String(t?.false_alarms_before_onset ?? '-')} | ${met}/${Object.keys(goals).length}${failed.length > 0 ? ` (missed: ${failed.join(', ')})` : ''} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const started = performance.now();
-  const seed = intOption(argv, 'seed', 7, 0);
+  const seeds = listOption(argv, 'seeds', option(argv, 'seed') ?? '7').map(Number);
+  if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('--seeds must be non-negative integers');
+  const scenarios = listOption(argv, 'scenarios', option(argv, 'scenario') ?? 'new-fraud-pattern,stable');
+  for (const s of scenarios) if (!isDriftScenario(s)) throw new Error(`unknown scenario ${s}`);
+  const requested = option(argv, 'policies')?.split(',') as RetrainPolicy[] | undefined;
   const customers = intOption(argv, 'customers', 1000);
   const streamDays = intOption(argv, 'days', 28);
   const historyDays = intOption(argv, 'history-days', 21);
   const warmupDays = intOption(argv, 'warmup-days', 30, 0);
   const driftDay = intOption(argv, 'drift-day', 7, 0);
-  const scenario = option(argv, 'scenario') ?? 'new-fraud-pattern';
-  if (!isDriftScenario(scenario)) throw new Error(`unknown --scenario ${scenario}`);
   if (driftDay >= streamDays) throw new Error('--drift-day must fall inside the stream (< --days)');
   const jsonPath = jsonPathFromArgs(argv, 'quality');
   Logger.overrideLogger(['error']);
 
-  const env = { ...BENCH_ENV_DEFAULTS, ...processEnv() };
+  const capacity = Math.max(1, Math.round((REVIEWS_PER_1000_CARDS * customers) / 1000));
+  const env = {
+    DRIFT_ANALYST_DAILY_CAPACITY: String(capacity),
+    TRAINER_CARD_PRECISION_K: String(capacity),
+    ...processEnv(),
+  };
   const training = trainingSettingsFrom(loadConfig(trainingConfigFragment, env));
   const drift = driftSettingsFromConfig(loadConfig(driftConfigFragment, env));
-  const k = drift.analystDailyCapacity;
-  const streamOptions = (s: DriftScenario) => ({
-    seed,
-    customers,
-    scenario: s,
-    warmupDays,
-    historyDays,
-    streamDays,
-    driftDay,
-  });
 
-  log(
-    `simulating ${warmupDays} + ${historyDays} + ${streamDays} days of ${customers} customers (${scenario})`,
-  );
-  const built = await timed(() => buildQualityStream(streamOptions(scenario)));
-  const stream = built.value;
-  log(`${stream.rows.length} transactions in ${built.seconds} s`);
-
-  // Base model v1: the history's settled labels at the start of the stream, as `npm run train:base` does.
-  const baseRun = await timed(async () => {
-    const history = stream.rows.filter((r) => r.event_time < stream.streamStart);
-    const { rows } = joinMatureLabels(
-      history,
-      stream.labels,
-      { chargebackWindowMs: training.chargebackWindowMs, asOf: stream.streamStart },
-      FEATURE_SET_VERSION,
-    );
-    return trainBaseModel({
-      rows,
-      asOf: stream.streamStart,
-      version: 'v1',
-      featureNames: FEATURE_NAMES,
-      featureSetVersion: FEATURE_SET_VERSION,
-      thresholdPolicy: { kind: 'daily-capacity', value: k },
-      codeRevision: 'bench',
-      settings: training,
-    });
-  });
-  const base = baseRun.value;
-  log(
-    `base model: AP ${base.validation.average_precision.toFixed(3)}, ${base.train.epochsRun} epochs in ${baseRun.seconds} s`,
-  );
-
-  const input: ReplayInput = { stream, base, training, drift, k, onDay: log };
-  const runs: Partial<Record<'static' | 'triggered' | 'periodic' | 'stable', ReplayResult>> = {};
-  const seconds: Record<string, number> = {};
-  for (const policy of ['static', 'triggered', 'periodic'] as const) {
-    const run = await timed(() => replayPolicy(policy, input));
-    runs[policy] = run.value;
-    seconds[policy] = run.seconds;
+  const results: Record<string, BenchValue>[] = [];
+  for (const seed of seeds) {
+    for (const scenario of scenarios as DriftScenario[]) {
+      const quiet = QUIET_SCENARIOS.includes(scenario);
+      const policies = (requested ?? (quiet ? ['triggered'] : ['static', 'triggered', 'periodic', 'oracle'])).filter(
+        (p): p is RetrainPolicy => ['static', 'triggered', 'periodic', 'oracle'].includes(p),
+      );
+      if (!policies.includes('triggered')) policies.unshift('triggered');
+      const chart = `${jsonPath.replace(/\.json$/, '')}.${seed}.${scenario}.html`;
+      results.push(
+        await runScenario(
+          { seed, scenario, customers, warmupDays, historyDays, streamDays, driftDay, policies },
+          training,
+          drift,
+          capacity,
+          chart,
+        ),
+      );
+      log(`seed ${seed}, ${scenario}: done\n${table(results.slice(-1))}`);
+    }
   }
-  // The stable stream repeats the drifted one's history exactly (a scenario changes nothing before
-  // its day), so the same base model starts it.
-  const stableBuilt = await timed(() => buildQualityStream(streamOptions('stable')));
-  const stable = await timed(() => replayPolicy('triggered', { ...input, stream: stableBuilt.value }));
-  runs.stable = stable.value;
-  seconds.stable = stable.seconds + stableBuilt.seconds;
-
-  const { static: staticRun, triggered, periodic } = runs;
-  if (!staticRun || !triggered || !periodic) throw new Error('a replay did not run');
-  const summaries = {
-    static: summarise(staticRun, driftDay),
-    triggered: summarise(triggered, driftDay),
-    periodic: summarise(periodic, driftDay),
-    stable: summarise(stable.value, driftDay),
-  };
-  for (const [name, s] of Object.entries(summaries)) s.seconds = seconds[name] ?? 0;
-  const goals = qualityGoals(
-    {
-      static: { apByDay: staticRun.apByDay, retrains: staticRun.retrains.length },
-      triggered: { apByDay: triggered.apByDay, retrains: triggered.retrains.length },
-      periodic: { apByDay: periodic.apByDay, retrains: periodic.retrains.length },
-      stable: { apByDay: stable.value.apByDay, retrains: stable.value.retrains.length },
-    },
-    driftDay,
-  );
-  const results: Record<string, BenchValue> = {
+  reportBench('drift recovery: AP by day under each retraining policy', jsonPath, {
     cpus: cpus().length,
-    seed,
     customers,
-    scenario,
+    analyst_capacity_per_day: capacity,
     warmup_days: warmupDays,
     history_days: historyDays,
     stream_days: streamDays,
-    drift_onset_day: driftDay,
-    k,
     settings: {
       drift_ap_tolerance: drift.apTolerance,
       drift_auc_tolerance: drift.aucTolerance,
-      drift_cooldown_days: drift.cooldownMs / 86_400_000,
-      chargeback_window_days: drift.chargebackWindowMs / 86_400_000,
-      training_window_days: drift.trainingWindowMs / 86_400_000,
+      drift_cooldown_days: drift.cooldownMs / DAY_MS,
+      chargeback_window_days: drift.chargebackWindowMs / DAY_MS,
+      training_window_days: drift.trainingWindowMs / DAY_MS,
+      investigation_share: drift.evidence.investigationShare,
       fine_tune_epochs: training.fineTuneEpochs,
       gate_min_ap_gain: training.gate.minAveragePrecisionGain,
     },
-    ...describeStream(stream),
-    base_model: {
-      validation_average_precision: round(base.validation.average_precision),
-      validation_roc_auc: round(base.validation.roc_auc),
-      train_rows: base.trainRows,
-      epochs: base.train.epochsRun,
-      seconds: baseRun.seconds,
-    },
-    ...summaries,
-    triggered_to_periodic_ap_ratio: round(
-      meanFrom(triggered.apByDay, driftDay) / meanFrom(periodic.apByDay, driftDay),
-    ),
-    goals: { ...goals },
+    runs: results,
     seconds: round((performance.now() - started) / 1000, 1),
-  };
-  reportBench('drift recovery: AP by day under each retraining policy', jsonPath, results);
-
-  const chartPath = `${jsonPath.replace(/\.json$/, '')}.html`;
-  const deploymentDays = (run: ReplayResult) =>
-    run.retrains.filter((r) => r.status === 'SHADOW').map((r) => r.day + 1);
-  writeFileSync(
-    chartPath,
-    renderApChart({
-      title: `AP by day: ${scenario}, seed ${seed}, ${customers} customers`,
-      subtitle:
-        `Drift from stream day ${driftDay}. Mean AP from the onset: static ${meanFrom(staticRun.apByDay, driftDay).toFixed(3)}, ` +
-        `triggered ${meanFrom(triggered.apByDay, driftDay).toFixed(3)} (${triggered.retrains.length} retrains), ` +
-        `periodic ${meanFrom(periodic.apByDay, driftDay).toFixed(3)} (${periodic.retrains.length} retrains).`,
-      driftOnsetDay: driftDay,
-      // Static last and dashed: triggered repeats it exactly until its first deployment.
-      series: [
-        {
-          name: 'triggered',
-          color: '#d62728',
-          values: triggered.apByDay,
-          deployments: deploymentDays(triggered),
-        },
-        {
-          name: 'periodic',
-          color: '#1f77b4',
-          values: periodic.apByDay,
-          deployments: deploymentDays(periodic),
-        },
-        { name: 'static', color: '#555555', values: staticRun.apByDay, dashed: true },
-      ],
-    }),
-  );
-  console.log(`chart written to ${chartPath}`);
+  });
+  console.log(`\n${table(results)}`);
 }
 
 main().catch((error: unknown) => {

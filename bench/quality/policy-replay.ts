@@ -1,16 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Label, ModelDeployment, RetrainRequest, Score } from '@fraudstream/contracts';
+import type { Alert, DriftEvent, Label, ModelDeployment, RetrainRequest, Score } from '@fraudstream/contracts';
 import {
   DriftDetector,
   averagePrecision,
   cardPrecisionAtK,
   eventDay,
   type DriftSettings,
+  type Investigation,
 } from '@fraudstream/drift';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { FileSystemModelStore, ModelRegistry, type ModelManifest } from '@fraudstream/registry';
+import { AnalystDesk, type GroundTruth } from '@fraudstream/simulation';
 import {
   FineTuneJob,
   deploymentEvent,
@@ -24,9 +26,13 @@ import { OnnxDayScorer } from './onnx-day.scorer';
 import type { QualityStream, StreamDay } from './quality-stream';
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
-/** How the replayed loop decides to retrain. */
-export type RetrainPolicy = 'static' | 'triggered' | 'periodic';
+/**
+ * How the replayed loop decides to retrain. `oracle` is the prequential instant-label oracle: every
+ * day the same model family retrained on everything before it with the TRUE labels, no delay.
+ */
+export type RetrainPolicy = 'static' | 'triggered' | 'periodic' | 'oracle';
 
 export interface ReplayInput {
   readonly stream: QualityStream;
@@ -37,6 +43,9 @@ export interface ReplayInput {
   readonly drift: DriftSettings;
   /** k of card precision@k: the analysts' daily capacity in cards. */
   readonly k: number;
+  /** Analysts' reviews a day (score alerts and, for `triggered`, investigations within its share). */
+  readonly analystCapacity: number;
+  readonly seed: number;
   readonly onDay?: (line: string) => void;
 }
 
@@ -63,8 +72,16 @@ export interface ReplayResult {
   /** Version that served each day. */
   readonly modelByDay: string[];
   readonly retrains: RetrainRecord[];
-  /** Drift verdicts of the monitor's mature evaluations (triggered only), by verdict. */
-  readonly matureVerdicts: Record<string, number>;
+  /** Drift verdicts of the monitor (triggered only), by phase and verdict, e.g. `mature PERFORMANCE_DRIFT`. */
+  readonly verdicts: Record<string, number>;
+  /** Stream days of the monitor's retrain-recommending events (triggered only), by the day of their decision. */
+  readonly recommendationDays: number[];
+  /** Analysts' verdicts on score alerts, and on investigations (with how many were fraud). */
+  scoreReviews: number;
+  investigations: number;
+  investigationHits: number;
+  /** Days on which investigations were raised. */
+  readonly investigationDays: number[];
 }
 
 /** The trainer's reads, over the replayed run's arrays: nothing later than what was asked is returned. */
@@ -103,27 +120,22 @@ class CollectingPublisher implements DeploymentPublisher {
 }
 
 /**
- * The periodic schedule's request at the start of a day, on the same data rules as the drift
- * monitor's: the training window is the `trainingWindowMs` ending at the request (a triggered
- * request's window ends at its decision too), and the trainer keeps only mature labels and the
- * frauds confirmed by the request's time, holding out the newest fully mature day.
+ * The periodic schedule's request at the end of a day, on the same data rules as the drift
+ * monitor's: the training window is the `trainingWindowMs` ending at the request, and the trainer
+ * keeps only mature labels and the frauds confirmed by then, holding out the newest fully mature
+ * day. Its model serves the next day, as a triggered request made during the day does.
  */
-export function periodicRequest(
-  dayStart: number,
-  modelVersion: string,
-  drift: DriftSettings,
-): RetrainRequest {
-  const windowEnd = dayStart;
+export function periodicRequest(dayEnd: number, modelVersion: string, drift: DriftSettings): RetrainRequest {
   return {
-    request_id: `periodic:${modelVersion}:${dayStart}`,
+    request_id: `periodic:${modelVersion}:${dayEnd}`,
     model_version: modelVersion,
     trigger: 'SCHEDULED',
     reason: 'daily schedule',
     severity: 'LOW',
     drift_event_id: null,
-    window_start: windowEnd - drift.trainingWindowMs,
-    window_end: windowEnd,
-    event_time: dayStart,
+    window_start: dayEnd - drift.trainingWindowMs,
+    window_end: dayEnd,
+    event_time: dayEnd,
   };
 }
 
@@ -133,53 +145,133 @@ export function dayRecords(
   scores: Float32Array,
   model: { readonly version: string; readonly threshold: number },
 ): ({ readonly kind: 'score'; readonly score: Score } | { readonly kind: 'label'; readonly label: Label })[] {
+  return mergeRecords(
+    day.labels,
+    day.rows.map((row, i) => scoreRecord(day, i, row, scores[i] ?? 0, model)),
+  );
+}
+
+function scoreRecord(
+  day: StreamDay,
+  i: number,
+  row: ScoredTransaction,
+  score: number,
+  model: { readonly version: string; readonly threshold: number },
+): Score {
+  const tx = day.transactions[i];
+  return {
+    transaction_id: row.transaction_id,
+    card_id: row.card_id,
+    terminal_id: tx?.terminal_id ?? '',
+    amount: tx?.amount ?? 0,
+    event_time: row.event_time,
+    ingest_time: row.event_time,
+    scored_at: row.event_time,
+    score,
+    threshold: model.threshold,
+    is_alert: score >= model.threshold,
+    model_version: model.version,
+    role: 'CHAMPION',
+    feature_set_version: row.feature_set_version,
+    features: row.features,
+  };
+}
+
+function mergeRecords(
+  labels: readonly Label[],
+  scores: readonly Score[],
+): ({ readonly kind: 'score'; readonly score: Score } | { readonly kind: 'label'; readonly label: Label })[] {
   const out: ({ kind: 'score'; score: Score } | { kind: 'label'; label: Label })[] = [];
   let li = 0;
-  day.rows.forEach((row, i) => {
-    while (li < day.labels.length && (day.labels[li]?.event_time ?? Infinity) <= row.event_time) {
-      const label = day.labels[li++];
+  for (const score of scores) {
+    while (li < labels.length && (labels[li]?.event_time ?? Infinity) <= score.event_time) {
+      const label = labels[li++];
       if (label) out.push({ kind: 'label', label });
     }
-    const tx = day.transactions[i];
-    const score = scores[i] ?? 0;
-    out.push({
-      kind: 'score',
-      score: {
-        transaction_id: row.transaction_id,
-        card_id: row.card_id,
-        terminal_id: tx?.terminal_id ?? '',
-        amount: tx?.amount ?? 0,
-        event_time: row.event_time,
-        ingest_time: row.event_time,
-        scored_at: row.event_time,
-        score,
-        threshold: model.threshold,
-        is_alert: score >= model.threshold,
-        model_version: model.version,
-        role: 'CHAMPION',
-        feature_set_version: row.feature_set_version,
-        features: row.features,
-      },
-    });
-  });
-  for (; li < day.labels.length; li++) {
-    const label = day.labels[li];
+    out.push({ kind: 'score', score });
+  }
+  for (; li < labels.length; li++) {
+    const label = labels[li];
     if (label) out.push({ kind: 'label', label });
   }
   return out;
 }
 
+/** Labels not yet due, kept in event-time order. */
+class LabelQueue {
+  private items: Label[] = [];
+
+  push(labels: readonly Label[]): void {
+    if (labels.length === 0) return;
+    this.items.push(...labels);
+    this.items.sort((a, b) => a.event_time - b.event_time || (a.transaction_id < b.transaction_id ? -1 : 1));
+  }
+
+  /** Removes and returns the labels with event time before `t`. */
+  takeBefore(t: number): Label[] {
+    let i = 0;
+    while (i < this.items.length && (this.items[i]?.event_time ?? Infinity) < t) i++;
+    const out = this.items.slice(0, i);
+    this.items = this.items.slice(i);
+    return out;
+  }
+}
+
+function investigationAlert(inv: Investigation, version: string, threshold: number): Alert {
+  return {
+    alert_id: `investigate:${inv.transactionId}`,
+    kind: 'INVESTIGATE',
+    raised_at: inv.raisedAt,
+    note: `new pattern: like confirmed missed fraud ${inv.seedTransactionId}`,
+    transaction_id: inv.transactionId,
+    card_id: inv.cardId,
+    terminal_id: inv.terminalId,
+    amount: inv.amount,
+    event_time: inv.eventTime,
+    score: inv.score,
+    threshold,
+    model_version: version,
+    severity: 'LOW',
+    reasons: inv.reasons.map((r) => ({ feature: r.feature, value: r.value, contribution: r.gap })),
+  };
+}
+
+/** The oracle's labels: every logged row's truth, known at the transaction's own event time. */
+function instantLabels(stream: QualityStream, truthOf: (id: string) => GroundTruth | undefined): Label[] {
+  return stream.rows.map((row) => ({
+    transaction_id: row.transaction_id,
+    card_id: row.card_id,
+    terminal_id: '',
+    is_fraud: truthOf(row.transaction_id)?.is_fraud ?? false,
+    source: 'ANALYST' as const,
+    transaction_time: row.event_time,
+    event_time: row.event_time,
+  }));
+}
+
+/** The oracle trains on everything with no delay, and always deploys. */
+function oracleSettings(training: TrainingSettings): TrainingSettings {
+  return {
+    ...training,
+    chargebackWindowMs: 0,
+    gate: { minAveragePrecisionGain: -1, maxRocAucDrop: 1, maxCardPrecisionDrop: 1, minPositives: 0 },
+  };
+}
+
 /**
  * Replays the stream day by day under one retraining policy. Each day is scored by the model in
- * production at its start (the registered ONNX artifact, with onnxruntime). `triggered`: the drift
- * monitor's detector reads the day's champion scores and the labels as they become known (event
- * time), and each retrain request it makes runs the trainer's FineTuneJob (warm start, mature labels
- * of the requested window, replay, gate). `periodic`: one such job at the start of every day.
- * A challenger the gate passes is promoted and serves from the next day; a rejected one leaves the
- * champion in place. The shadow period is left out: the gate is the quality decision.
+ * production at its start (the registered ONNX artifact, with onnxruntime). The policy's analysts
+ * review its score alerts (first come, first served, up to their daily capacity) and answer hours
+ * later; their verdicts are labels like the chargebacks. `triggered`: the drift monitor's detector
+ * reads the champion's scores and the labels in event-time order, hour by hour; its investigations
+ * go to the analysts within their share of the capacity, and each retrain request it makes runs the
+ * trainer's FineTuneJob (warm start, labels known at the request, replay, gate). `periodic`: one
+ * such job at the end of every day. `oracle`: the same job every day on the true labels, no delay,
+ * no gate. A challenger the gate passes serves from the next day.
  */
 export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): Promise<ReplayResult> {
-  const { stream, base, training, drift, k } = input;
+  const { stream, base, drift, k } = input;
+  const training = policy === 'oracle' ? oracleSettings(input.training) : input.training;
   const root = mkdtempSync(join(tmpdir(), `bench-quality-${policy}-`));
   try {
     const registry = new ModelRegistry(new FileSystemModelStore(root));
@@ -202,10 +294,29 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
       }),
       base.manifest,
     );
+    const truth = new Map<string, GroundTruth>();
+    for (const day of stream.days)
+      day.rows.forEach((row, i) =>
+        truth.set(row.transaction_id, {
+          transaction_id: row.transaction_id,
+          is_fraud: day.isFraud[i] ?? false,
+          scenario: 'none',
+        }),
+      );
+    const desk = new AnalystDesk({
+      seed: input.seed,
+      capacityPerDay: input.analystCapacity,
+      investigationShare: policy === 'triggered' && drift.evidence.enabled ? drift.evidence.investigationShare : 0,
+    });
+    const trainerLabels: Label[] =
+      policy === 'oracle'
+        ? instantLabels(stream, (id) => truth.get(id))
+        : stream.labels.filter((l) => l.event_time < stream.streamStart);
+    const pending = new LabelQueue();
     const publisher = new CollectingPublisher();
     const job = new FineTuneJob({
       registry,
-      source: new ReplaySource(stream.rows, stream.labels),
+      source: new ReplaySource(stream.rows, trainerLabels),
       publisher,
       settings: training,
       actor: 'bench:quality',
@@ -220,8 +331,31 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
       cardPrecisionByDay: [],
       modelByDay: [],
       retrains: [],
-      matureVerdicts: {},
+      verdicts: {},
+      recommendationDays: [],
+      scoreReviews: 0,
+      investigations: 0,
+      investigationHits: 0,
+      investigationDays: [],
     };
+    const dayOf = (t: number) => Math.floor((t - stream.streamStart) / DAY_MS);
+    const noteEvents = (events: readonly DriftEvent[]) => {
+      for (const e of events) {
+        const phase = e.event_id.includes(':evidence:') ? 'evidence' : e.event_id.endsWith(':mature') ? 'mature' : 'close';
+        const key = `${phase} ${e.verdict}`;
+        result.verdicts[key] = (result.verdicts[key] ?? 0) + 1;
+        if (e.retrain_recommended) {
+          const decided =
+            phase === 'evidence'
+              ? Number(e.event_id.split(':evidence:')[1])
+              : phase === 'mature'
+                ? e.window_end + drift.chargebackWindowMs
+                : e.window_end;
+          result.recommendationDays.push(dayOf(decided - 1));
+        }
+      }
+    };
+
     for (const day of stream.days) {
       const scores = await scorer.score(day.rows);
       result.apByDay.push(averagePrecision(scores, day.isFraud));
@@ -237,22 +371,64 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
         ),
       );
       result.modelByDay.push(scorer.version);
+      const model = { version: scorer.version, threshold: manifest.threshold };
+      const scoreRecords = day.rows.map((row, i) => scoreRecord(day, i, row, scores[i] ?? 0, model));
+
+      // The analysts review the day's score alerts as they come, within their capacity.
+      if (policy !== 'oracle') {
+        const alerts: Alert[] = scoreRecords
+          .filter((s) => s.is_alert)
+          .map((s) => ({
+            alert_id: `${s.transaction_id}:${s.model_version}`,
+            kind: 'SCORE',
+            raised_at: null,
+            note: '',
+            transaction_id: s.transaction_id,
+            card_id: s.card_id,
+            terminal_id: s.terminal_id,
+            amount: s.amount,
+            event_time: s.event_time,
+            score: s.score,
+            threshold: s.threshold,
+            model_version: s.model_version,
+            severity: 'LOW',
+            reasons: [],
+          }));
+        const verdicts = desk.review(alerts, (id) => truth.get(id));
+        result.scoreReviews += verdicts.length;
+        pending.push(verdicts);
+      }
 
       const requests: RetrainRequest[] = [];
-      if (detector) {
-        for (const record of dayRecords(day, scores, {
-          version: scorer.version,
-          threshold: manifest.threshold,
-        }))
+      const dayEnd = day.start + DAY_MS;
+      // Hour by hour: the monitor's investigations are answered hours later, within the same day.
+      for (let h = day.start; h < dayEnd; h += HOUR_MS) {
+        const deskLabels = policy === 'oracle' ? [] : pending.takeBefore(h + HOUR_MS);
+        const chargebacks = day.labels.filter((l) => l.event_time >= h && l.event_time < h + HOUR_MS);
+        const hourLabels = [...chargebacks, ...deskLabels].sort(
+          (a, b) => a.event_time - b.event_time || (a.transaction_id < b.transaction_id ? -1 : 1),
+        );
+        if (policy !== 'oracle') trainerLabels.push(...hourLabels);
+        if (!detector) continue;
+        const hourScores = scoreRecords.filter((s) => s.event_time >= h && s.event_time < h + HOUR_MS);
+        for (const record of mergeRecords(hourLabels, hourScores))
           if (record.kind === 'score') detector.observeScore(record.score);
           else detector.observeLabel(record.label);
         const outputs = detector.drain();
-        for (const event of outputs.driftEvents)
-          if (event.event_id.endsWith(':mature'))
-            result.matureVerdicts[event.verdict] = (result.matureVerdicts[event.verdict] ?? 0) + 1;
+        noteEvents(outputs.driftEvents);
         requests.push(...outputs.retrainRequests);
+        if (outputs.investigations.length > 0) {
+          const answers = desk.review(
+            outputs.investigations.map((inv) => investigationAlert(inv, model.version, model.threshold)),
+            (id) => truth.get(id),
+          );
+          result.investigations += outputs.investigations.length;
+          result.investigationHits += answers.filter((l) => l.is_fraud).length;
+          if (!result.investigationDays.includes(day.index)) result.investigationDays.push(day.index);
+          pending.push(answers);
+        }
       }
-      if (policy === 'periodic') requests.push(periodicRequest(day.start, scorer.version, drift));
+      if (policy === 'periodic' || policy === 'oracle') requests.push(periodicRequest(dayEnd, scorer.version, drift));
 
       let promoted: { version: string; onnx: Uint8Array; manifest: ModelManifest } | null = null;
       for (const request of requests) {
@@ -270,12 +446,11 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
           averagePrecisionGain: outcome.metrics.average_precision_gain ?? null,
           seconds: (performance.now() - started) / 1000,
         });
-        const nextDay = day.start + DAY_MS;
         if (outcome.status === 'SHADOW' && outcome.version) {
           const changeContext = {
             actor: 'bench:quality',
             reason: `gate passed for ${request.request_id}`,
-            eventTime: nextDay,
+            eventTime: dayEnd,
             requestId: request.request_id,
           };
           await registry.transition(outcome.version, 'PRODUCTION', changeContext);
@@ -291,7 +466,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
               sha256: artifact.manifest.onnx.sha256,
               requestId: request.request_id,
               reason: changeContext.reason,
-              eventTime: nextDay,
+              eventTime: dayEnd,
             }),
           );
         }
@@ -300,6 +475,8 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
             event,
             promoted && event.model_version === promoted.version ? promoted.manifest : null,
           );
+        // One model a day: after a promotion, later requests of the day name a retired parent.
+        if (promoted) break;
       }
       if (promoted) {
         await scorer.release();
@@ -307,13 +484,13 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
         manifest = promoted.manifest;
       }
       if (policy === 'triggered' && requests.length > 0)
-        for (const r of result.retrains.slice(-requests.length))
+        for (const r of result.retrains.filter((x) => x.day === day.index))
           input.onDay?.(`  ${r.requestId}: ${r.requestReason}`);
+      const todays = result.retrains.filter((x) => x.day === day.index);
       input.onDay?.(
         `${policy} day ${day.index}: AP ${result.apByDay[day.index]?.toFixed(3)} model ${result.modelByDay[day.index]}` +
-          (requests.length > 0
-            ? ` retrain ${result.retrains
-                .slice(-requests.length)
+          (todays.length > 0
+            ? ` retrain ${todays
                 .map(
                   (r) =>
                     `${r.status}${r.averagePrecisionGain === null ? '' : ` (AP gain ${r.averagePrecisionGain.toFixed(3)})`} ${r.seconds.toFixed(0)} s`,

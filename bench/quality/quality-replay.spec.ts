@@ -4,7 +4,7 @@ import { defaultDriftSettings } from '@fraudstream/drift';
 import type { ScoredTransaction } from '@fraudstream/training';
 import { renderApChart } from './ap-chart';
 import { dayRecords, periodicRequest } from './policy-replay';
-import { meanFrom, qualityGoals } from './quality-goals';
+import { meanFrom, qualityGoals, type PolicySummary } from './quality-goals';
 import type { StreamDay } from './quality-stream';
 
 const DAY = 86_400_000;
@@ -35,7 +35,7 @@ function label(id: string, at: number): Label {
 }
 
 describe(periodicRequest.name, () => {
-  it('asks for the training window ending at the day it runs, as a triggered request ends at its decision', () => {
+  it('asks at the end of a day for the training window ending then, as a triggered request ends at its decision', () => {
     const drift = defaultDriftSettings({ chargebackWindowMs: 7 * DAY, trainingWindowMs: 14 * DAY });
     const request = periodicRequest(T0 + 30 * DAY, 'v3', drift);
     expect(request.window_end).toBe(T0 + 30 * DAY);
@@ -87,37 +87,60 @@ describe(qualityGoals.name, () => {
     expect(meanFrom([0.9], 3)).toBeNaN();
   });
 
-  it('passes when triggered keeps 95 % of periodic AP after the drift with a third of its retrains', () => {
-    // After day 2: static 0.5, triggered (0.76 + 0.76 + 0.8 + 0.8) / 4 = 0.78, periodic 0.8 -> ratio 0.975.
+  const summary = (apByDay: number[], retrains: number, over: Partial<PolicySummary> = {}): PolicySummary => ({
+    apByDay,
+    retrains,
+    firstRequestDay: null,
+    firstRedeploymentDay: null,
+    falseAlarmsBeforeOnset: 0,
+    recommendations: 0,
+    ...over,
+  });
+
+  it('passes new-fraud-pattern when triggered is early, keeps 95 % of periodic and oracle AP, with a third of the retrains', () => {
+    // After day 2: triggered (0.76 + 0.76 + 0.8 + 0.8) / 4 = 0.78; periodic 0.8 -> 0.975; oracle 0.82 -> 0.951.
     const goals = qualityGoals(
+      'new-fraud-pattern',
       {
-        static: { apByDay: flat(0.5), retrains: 0 },
-        triggered: { apByDay: [0.9, 0.9, 0.76, 0.76, 0.8, 0.8], retrains: 2 },
-        periodic: { apByDay: flat(0.8), retrains: 6 },
-        stable: { apByDay: flat(0.9), retrains: 0 },
+        static: summary(flat(0.5), 0),
+        triggered: summary([0.9, 0.9, 0.76, 0.76, 0.8, 0.8], 2, { firstRequestDay: 4, firstRedeploymentDay: 5 }),
+        periodic: summary(flat(0.8), 6),
+        oracle: summary(flat(0.82), 6),
       },
       2,
     );
     expect(goals).toEqual({
+      no_false_alarm_before_onset: true,
       triggered_ap_at_least_95pct_of_periodic: true,
       triggered_retrains_at_most_third_of_periodic: true,
-      triggered_ap_above_static: true,
-      stable_zero_retrains: true,
+      first_request_within_2_days: true,
+      serving_within_3_days: true,
+      triggered_ap_at_least_95pct_of_oracle: true,
     });
   });
 
   it('fails each goal on its own boundary', () => {
-    // triggered 0.75 < 0.95 x 0.8 = 0.76; 3 retrains x 3 = 9 > 8; equal to static is not above; one stable retrain.
+    // 0.75 < 0.95 x 0.8 = 0.76; 3 x 3 = 9 > 8; request 3 days and serving 4 days after onset 0; 0.75 < 0.95 x 0.8.
     const goals = qualityGoals(
+      'new-fraud-pattern',
       {
-        static: { apByDay: flat(0.75), retrains: 0 },
-        triggered: { apByDay: flat(0.75), retrains: 3 },
-        periodic: { apByDay: flat(0.8), retrains: 8 },
-        stable: { apByDay: flat(0.9), retrains: 1 },
+        triggered: summary(flat(0.75), 3, { firstRequestDay: 3, firstRedeploymentDay: 4, falseAlarmsBeforeOnset: 1 }),
+        periodic: summary(flat(0.8), 8),
+        oracle: summary(flat(0.8), 8),
       },
       0,
     );
-    expect(Object.values(goals)).toEqual([false, false, false, false]);
+    expect(Object.values(goals)).toEqual([false, false, false, false, false, false]);
+  });
+
+  it('asks silence of the stable and covariate-only streams', () => {
+    expect(qualityGoals('stable', { triggered: summary(flat(0.9), 0) }, 3)).toEqual({
+      no_false_alarm_before_onset: true,
+      zero_retrains: true,
+      zero_retrain_recommending_verdicts: true,
+    });
+    const noisy = qualityGoals('covariate-only', { triggered: summary(flat(0.9), 0, { recommendations: 1 }) }, 3);
+    expect(noisy.zero_retrain_recommending_verdicts).toBe(false);
   });
 });
 

@@ -83,6 +83,9 @@ describe(AnalystAlertsConsumer.name, () => {
       .filter((t) => t !== undefined);
     const alerts: Alert[] = picked.map((t) => ({
       alert_id: `alert-${t.transaction_id}`,
+      kind: 'SCORE',
+      raised_at: null,
+      note: '',
       transaction_id: t.transaction_id,
       card_id: t.card_id,
       terminal_id: t.terminal_id,

@@ -32,6 +32,9 @@ export const SAMPLE_RECORDS: { readonly [K in keyof TopicMessages]: TopicMessage
   },
   'fraud.alerts.v1': {
     alert_id: 'tx-1:v1',
+    kind: 'SCORE',
+    raised_at: null,
+    note: '',
     transaction_id: 'tx-1',
     card_id: 'card-1',
     terminal_id: 'term-1',
@@ -54,6 +57,7 @@ export const SAMPLE_RECORDS: { readonly [K in keyof TopicMessages]: TopicMessage
   },
   'ml.drift-events.v1': {
     event_id: 'v1:1767571200000',
+    phase: 'CLOSE',
     model_version: 'v1',
     window_start: T0,
     window_end: T0 + 86_400_000,
@@ -93,6 +97,7 @@ export const SAMPLE_RECORDS: { readonly [K in keyof TopicMessages]: TopicMessage
     reference_average_precision: 0.7,
     retrain_recommended: false,
     reasons: ['amount drifted (PSI 0.30)'],
+    evidence: null,
   },
   'ml.retrain-requests.v1': {
     request_id: 'v1:1767571200000',

@@ -3,11 +3,15 @@ export type { TopicKey, TopicName, TopicSpec } from './topics';
 export { readAvroSchema, schemasDirectory } from './schema-files';
 export type {
   Alert,
+  AlertKind,
   Channel,
   DeploymentEventKind,
   DriftEvent,
+  DriftPhase,
   DriftSeverity,
   DriftVerdict,
+  EarlyEvidenceKind,
+  EarlyEvidenceSummary,
   FeatureDrift,
   Label,
   LabelSource,

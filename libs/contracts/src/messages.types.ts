@@ -43,8 +43,20 @@ export interface Reason {
   contribution: number;
 }
 
+/**
+ * SCORE: the model scored the transaction at or above its threshold. INVESTIGATE: the drift monitor
+ * asks the analysts to look at a transaction the model did not alert on, because it resembles
+ * frauds the model missed and no fraud it learnt from (investigation sampling, docs/drift.md).
+ */
+export type AlertKind = 'SCORE' | 'INVESTIGATE';
+
 export interface Alert {
   alert_id: string;
+  kind: AlertKind;
+  /** Event time at which the alert was raised when later than the transaction (INVESTIGATE), else null. */
+  raised_at: number | null;
+  /** Why, in words, beyond the reasons (e.g. "new pattern: like confirmed missed fraud tx-..."). */
+  note: string;
   transaction_id: string;
   card_id: string;
   terminal_id: string;
@@ -90,8 +102,34 @@ export interface FeatureDrift {
   drifted: boolean;
 }
 
+/** CLOSE: a window's end passed; MATURE: its labels matured; EVIDENCE: early evidence raised an alarm. */
+export type DriftPhase = 'CLOSE' | 'MATURE' | 'EVIDENCE';
+
+export type EarlyEvidenceKind = 'NONE' | 'NEW_PATTERN' | 'MISSED_FRAUDS';
+
+/** The drift monitor's early-evidence statistics for the serving model, at the event's decision. */
+export interface EarlyEvidenceSummary {
+  /** The alarm this event raises (EVIDENCE events), or NONE. */
+  kind: EarlyEvidenceKind;
+  /** Frauds of the model's reference the novelty test compares with (0: the test is off). */
+  reference_frauds: number;
+  chargebacks: number;
+  /** Chargebacks the model had scored below its threshold. */
+  missed_chargebacks: number;
+  /** Confirmed missed frauds unlike every reference fraud (investigation seeds). */
+  novel_missed_frauds: number;
+  investigations: number;
+  investigation_verdicts: number;
+  investigation_frauds: number;
+  /** The investigations' hit-rate SPRT log-likelihood ratio, and the missed-fraud CUSUM. */
+  sprt_llr: number;
+  missed_cusum: number;
+  median_chargeback_delay_hours: number | null;
+}
+
 export interface DriftEvent {
   event_id: string;
+  phase: DriftPhase;
   model_version: string;
   window_start: number;
   window_end: number;
@@ -111,9 +149,17 @@ export interface DriftEvent {
   reference_average_precision: number;
   retrain_recommended: boolean;
   reasons: string[];
+  evidence: EarlyEvidenceSummary | null;
 }
 
-export type RetrainTrigger = 'PERFORMANCE_DRIFT' | 'FEATURE_DRIFT' | 'LABEL_DRIFT' | 'SCHEDULED' | 'MANUAL';
+export type RetrainTrigger =
+  | 'PERFORMANCE_DRIFT'
+  | 'FEATURE_DRIFT'
+  | 'LABEL_DRIFT'
+  | 'SCHEDULED'
+  | 'MANUAL'
+  | 'NEW_PATTERN'
+  | 'MISSED_FRAUDS';
 export type RetrainSeverity = 'LOW' | 'MEDIUM' | 'HIGH';
 
 export interface RetrainRequest {

@@ -13,7 +13,10 @@ import {
   type SyntheticTx,
 } from './drift-test.fixtures';
 
+const defaults = defaultDriftSettings();
+/** The window rules and the mature-label policy (the early evidence has its own spec). */
 const settings: DriftSettings = defaultDriftSettings({
+  evidence: { ...defaults.evidence, enabled: false },
   windowMs: DAY,
   allowedLatenessMs: 0,
   minWindowCount: 500,

@@ -1,6 +1,7 @@
 import type {
   DriftEvent,
   DriftSeverity,
+  EarlyEvidenceSummary,
   DriftVerdict,
   Label,
   ModelDeployment,
@@ -20,6 +21,12 @@ import {
   type ReferenceManifest,
 } from './reference-model';
 import { RowReservoir, fraudBy, hashPriority, labelledBy, type SampledRow } from './row-reservoir';
+import {
+  EarlyEvidenceMonitor,
+  type EarlyAlarm,
+  type EarlyEvidenceSnapshot,
+  type Investigation,
+} from './early-evidence.monitor';
 
 /** The two inputs whose partitions hold the watermarks: champion scores and labels. */
 export type WatermarkInput = 'scores' | 'labels';
@@ -28,6 +35,8 @@ export type WatermarkInput = 'scores' | 'labels';
 export interface DriftOutputs {
   readonly driftEvents: DriftEvent[];
   readonly retrainRequests: RetrainRequest[];
+  /** Transactions the analysts are asked to investigate (INVESTIGATE alerts). */
+  readonly investigations: Investigation[];
 }
 
 /** Counters of inputs the detector did not aggregate, by reason (bounded set). */
@@ -66,6 +75,7 @@ export interface DriftDetectorSnapshot {
   readonly pendingLabels: [string, PendingLabel][];
   readonly policy: PolicyState;
   readonly skipped: DriftSkipCounts;
+  readonly evidence?: EarlyEvidenceSnapshot;
 }
 
 /** Labels that arrived before their score: the earliest fraud and legitimate verdict times. */
@@ -107,6 +117,18 @@ const NO_PERFORMANCE: Performance = {
   rocAuc: null,
   recall: null,
   cardPrecision: null,
+};
+
+/** EVIDENCE events carry no distribution statistics: a neutral placeholder for the score's. */
+const EMPTY_PREDICTION = {
+  feature: 'score',
+  psi: 0,
+  ks_statistic: 0,
+  ks_p_value: 1,
+  js_distance: 0,
+  wasserstein: 0,
+  p_value_adjusted: 1,
+  drifted: false,
 };
 
 const VERDICT_RANK: Record<DriftVerdict, number> = {
@@ -175,11 +197,14 @@ export class DriftDetector {
   };
   private driftEvents: DriftEvent[] = [];
   private retrainRequests: RetrainRequest[] = [];
+  private investigations: Investigation[] = [];
+  private readonly evidence: EarlyEvidenceMonitor;
 
   private readonly seasonal: ReadonlySet<string>;
 
   constructor(readonly settings: DriftSettings) {
     this.seasonal = new Set(settings.seasonalFeatures);
+    this.evidence = new EarlyEvidenceMonitor(settings.evidence);
   }
 
   get modelVersion(): string | null {
@@ -242,6 +267,13 @@ export class DriftDetector {
     const prepared = prepareReference(manifest);
     this.references.set(prepared.version, prepared);
     this.current = prepared;
+    this.evidence.setReference({
+      version: manifest.version,
+      threshold: manifest.threshold,
+      missShare: 1 - manifest.metrics.validation.recall_at_threshold,
+      novelty: manifest.reference.novelty ?? null,
+      featureNames: manifest.feature_names,
+    });
     this.policy.consecutiveDriftWindows = 0;
     this.policy.driftStreakStart = null;
     this.policy.performanceHolds = null;
@@ -324,6 +356,16 @@ export class DriftDetector {
     }
     const priority = hashPriority(s.transaction_id, this.settings.sampleSeed);
     window.add(priority, s.transaction_id, s.card_id, t, s.score, s.features);
+    this.evidence.observeScore({
+      id: s.transaction_id,
+      card: s.card_id,
+      terminal: s.terminal_id,
+      amount: s.amount,
+      time: t,
+      score: s.score,
+      version: s.model_version,
+      features: s.features,
+    });
     if (this.pendingLabels.size > 0) {
       const pending = this.pendingLabels.get(s.transaction_id);
       if (pending !== undefined) {
@@ -345,6 +387,13 @@ export class DriftDetector {
    */
   observeLabel(label: Label): void {
     const at = label.event_time;
+    this.evidence.observeLabel({
+      transactionId: label.transaction_id,
+      isFraud: label.is_fraud,
+      source: label.source,
+      transactionTime: label.transaction_time,
+      eventTime: at,
+    });
     if (this.maxLabelTime === null || at > this.maxLabelTime) this.maxLabelTime = at;
     const start = Math.floor(label.transaction_time / this.settings.windowMs) * this.settings.windowMs;
     const priority = hashPriority(label.transaction_id, this.settings.sampleSeed);
@@ -393,9 +442,14 @@ export class DriftDetector {
 
   /** The drift events and retrain requests decided since the last call. */
   drain(): DriftOutputs {
-    const out = { driftEvents: this.driftEvents, retrainRequests: this.retrainRequests };
+    const out = {
+      driftEvents: this.driftEvents,
+      retrainRequests: this.retrainRequests,
+      investigations: this.investigations,
+    };
     this.driftEvents = [];
     this.retrainRequests = [];
+    this.investigations = [];
     return out;
   }
 
@@ -448,6 +502,7 @@ export class DriftDetector {
       pendingLabels: [...this.pendingLabels.entries()].map(([id, p]) => [id, { ...p }]),
       policy: { ...this.policy },
       skipped: { ...this.skipped },
+      evidence: this.evidence.snapshot(),
     };
   }
 
@@ -467,6 +522,16 @@ export class DriftDetector {
     for (const [id, p] of s.pendingLabels) d.pendingLabels.set(id, { ...p });
     d.policy = { ...s.policy };
     d.skipped = { ...s.skipped };
+    if (d.current) {
+      d.evidence.setReference({
+        version: d.current.version,
+        threshold: d.current.manifest.threshold,
+        missShare: 1 - d.current.manifest.metrics.validation.recall_at_threshold,
+        novelty: d.current.manifest.reference.novelty ?? null,
+        featureNames: d.current.manifest.feature_names,
+      });
+      if (s.evidence) d.evidence.restoreState(s.evidence);
+    }
     d.recomputeBoundary();
     return d;
   }
@@ -505,12 +570,18 @@ export class DriftDetector {
       earliest = Math.min(earliest, b);
       next = Math.min(next, this.trigger(b));
     }
+    const due = this.evidence.dueBoundary;
+    if (due !== null) {
+      earliest = Math.min(earliest, due);
+      next = Math.min(next, this.trigger(due));
+    }
     this.earliestBoundary = earliest;
     this.nextBoundary = next;
   }
 
   /** Closes and matures every window whose boundary event time has passed, oldest first. */
   private advance(): void {
+    this.advanceEvidence();
     const due = [...this.windows.values()].sort(
       (a, b) => a.start - b.start || (a.version < b.version ? -1 : 1),
     );
@@ -525,6 +596,81 @@ export class DriftDetector {
     // Labels waiting for scores of windows that already matured can no longer count.
     if (this.pendingLabels.size > 0 && this.windows.size === 0) this.pendingLabels.clear();
     this.recomputeBoundary();
+  }
+
+  /** The latest event time both watermarks have passed (the labels' lag fallback included). */
+  private passedUntil(): number | null {
+    const scores = this.watermark;
+    if (scores === null) return null;
+    const labels = this.labelWatermark;
+    return Math.min(scores, Math.max(labels ?? Number.NEGATIVE_INFINITY, scores - this.settings.maxLabelLagMs));
+  }
+
+  /** Runs the early-evidence checks the watermarks have passed and turns their alarms into events and requests. */
+  private advanceEvidence(): void {
+    const until = this.passedUntil();
+    if (until === null) return;
+    this.evidence.advanceTo(until);
+    const { investigations, alarms } = this.evidence.drain();
+    this.investigations.push(...investigations);
+    for (const alarm of alarms) this.raiseEarlyAlarm(alarm);
+  }
+
+  /** An early-evidence alarm: a drift event of phase EVIDENCE and, by the policy, a retrain request. */
+  private raiseEarlyAlarm(alarm: EarlyAlarm): void {
+    const ref = this.current;
+    if (!ref) return;
+    const s = this.settings;
+    const start = Math.floor((alarm.at - 1) / s.windowMs) * s.windowMs;
+    const w = this.windows.get(`${ref.version}|${start}`) ?? this.window(ref, start);
+    const reasons = [`early evidence (${alarm.kind}): ${alarm.summary}`];
+    const trigger: RetrainTrigger = alarm.kind === 'NEW_PATTERN' ? 'NEW_PATTERN' : 'MISSED_FRAUDS';
+    this.requestRetrainAt(w, `:evidence:${alarm.at}`, alarm.at, trigger, 'HIGH', alarm.summary, reasons);
+    this.driftEvents.push({
+      event_id: `${w.version}:${w.start}:evidence:${alarm.at}`,
+      phase: 'EVIDENCE',
+      model_version: w.version,
+      window_start: w.start,
+      window_end: w.end,
+      // How many of the window's scores have arrived depends on how the topics interleave.
+      row_count: 0,
+      verdict: 'PERFORMANCE_DRIFT',
+      severity: 'HIGH',
+      features: [],
+      prediction: EMPTY_PREDICTION,
+      fraud_rate_reference: ref.manifest.reference.fraud_rate,
+      fraud_rate_live: null,
+      fraud_rate_p_value: null,
+      mature_labels: 0,
+      average_precision: null,
+      roc_auc: null,
+      recall_at_threshold: null,
+      card_precision_at_k: null,
+      reference_average_precision: ref.manifest.metrics.validation.average_precision,
+      retrain_recommended: true,
+      reasons,
+      evidence: this.evidenceSummary(alarm.kind),
+    });
+  }
+
+  /** The early evidence's counters for a drift event (null when the novelty test is off). */
+  private evidenceSummary(kind: EarlyEvidenceSummary['kind']): EarlyEvidenceSummary | null {
+    if (!this.evidence.active) return null;
+    const e = this.evidence.stats();
+    return {
+      kind,
+      reference_frauds: e.referenceFrauds,
+      chargebacks: e.chargebacksObserved,
+      missed_chargebacks: e.missedChargebacks,
+      novel_missed_frauds: e.seeds,
+      investigations: e.investigations,
+      investigation_verdicts: e.investigationVerdicts,
+      investigation_frauds: e.investigationHits,
+      sprt_llr: e.sprtLlr,
+      missed_cusum: e.missedCusum,
+      median_chargeback_delay_hours:
+        e.medianChargebackDelayMs === null ? null : e.medianChargebackDelayMs / 3_600_000,
+    };
   }
 
   private isCurrent(w: DriftWindow): boolean {
@@ -778,9 +924,21 @@ export class DriftDetector {
     reason: string,
     reasons: string[],
   ): void {
-    const s = this.settings;
     // Decisions are stamped with the boundary the watermark crossed, so a replay stamps them identically.
-    const eventTime = phase === '' ? w.end : w.end + s.chargebackWindowMs;
+    const eventTime = phase === '' ? w.end : w.end + this.settings.chargebackWindowMs;
+    this.requestRetrainAt(w, phase, eventTime, trigger, severity, reason, reasons);
+  }
+
+  private requestRetrainAt(
+    w: DriftWindow,
+    phase: string,
+    eventTime: number,
+    trigger: RetrainTrigger,
+    severity: DriftSeverity,
+    reason: string,
+    reasons: string[],
+  ): void {
+    const s = this.settings;
     let open = this.policy.openRequest;
     // Expiry is judged at the decision's boundary, never at the watermark of the moment, so a replay decides alike.
     if (open && open.eventTime + s.requestTimeoutMs <= eventTime) open = this.policy.openRequest = null;
@@ -830,6 +988,7 @@ export class DriftDetector {
     const ref = w.reference.manifest;
     this.driftEvents.push({
       event_id: `${w.version}:${w.start}${phase}`,
+      phase: phase === '' ? 'CLOSE' : 'MATURE',
       model_version: w.version,
       window_start: w.start,
       window_end: w.end,
@@ -849,6 +1008,7 @@ export class DriftDetector {
       reference_average_precision: ref.metrics.validation.average_precision,
       retrain_recommended: recommend,
       reasons,
+      evidence: this.isCurrent(w) ? this.evidenceSummary('NONE') : null,
     });
   }
 }

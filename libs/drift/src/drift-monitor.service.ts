@@ -48,7 +48,7 @@ export class DriftMonitorService {
   private readonly metrics: DriftMetrics | undefined;
   private readonly now: () => number;
   /** Outputs decided but not yet acknowledged by the sink; retried with the next batch (or its redelivery). */
-  private unpublished: DriftOutputs = { driftEvents: [], retrainRequests: [] };
+  private unpublished: DriftOutputs = { driftEvents: [], retrainRequests: [], investigations: [] };
 
   constructor(
     readonly settings: DriftSettings,
@@ -182,8 +182,10 @@ export class DriftMonitorService {
     const outputs: DriftOutputs = {
       driftEvents: [...this.unpublished.driftEvents, ...drained.driftEvents],
       retrainRequests: [...this.unpublished.retrainRequests, ...drained.retrainRequests],
+      investigations: [...this.unpublished.investigations, ...drained.investigations],
     };
-    const emitted = outputs.driftEvents.length + outputs.retrainRequests.length > 0;
+    const emitted =
+      outputs.driftEvents.length + outputs.retrainRequests.length + outputs.investigations.length > 0;
     if (emitted) {
       try {
         await this.sink.publish(outputs);
@@ -192,7 +194,7 @@ export class DriftMonitorService {
         this.unpublished = outputs;
         throw new RetriableError('publishing drift outputs failed', { cause: error });
       }
-      this.unpublished = { driftEvents: [], retrainRequests: [] };
+      this.unpublished = { driftEvents: [], retrainRequests: [], investigations: [] };
       for (const e of outputs.driftEvents) {
         this.logger.log({
           msg: 'drift event',

@@ -1,7 +1,9 @@
 import { boolVar, intVar, numberVar } from '@fraudstream/config';
 import { z } from 'zod';
+import type { EarlyEvidenceSettings } from './early-evidence.monitor';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
 
 /** Env fragment of the drift monitor's windows, statistics and retraining policy (durations are event time). */
 export const driftConfigFragment = z.object({
@@ -41,6 +43,21 @@ export const driftConfigFragment = z.object({
         .filter((f) => f.length > 0),
     ),
   DRIFT_MAX_FRAUD_CARDS_PER_DAY: intVar(50_000, 0),
+  DRIFT_EVIDENCE_ENABLED: boolVar(true),
+  DRIFT_EVIDENCE_CHECK_INTERVAL_MS: intVar(HOUR_MS, 60_000),
+  DRIFT_EVIDENCE_SEED_ALPHA: numberVar(0.01, 0, 1),
+  DRIFT_EVIDENCE_CANDIDATE_ALPHA: numberVar(0.05, 0, 1),
+  DRIFT_INVESTIGATION_SHARE: numberVar(0.2, 0, 1),
+  DRIFT_INVESTIGATION_LOOKBACK_MS: intVar(2 * DAY_MS, HOUR_MS),
+  DRIFT_INVESTIGATIONS_PER_SEED: intVar(10, 1),
+  DRIFT_INVESTIGATION_HIT_RATE_P0: numberVar(0.05, 1e-6, 1),
+  DRIFT_INVESTIGATION_HIT_RATE_P1: numberVar(0.3, 1e-6, 1),
+  DRIFT_INVESTIGATION_ALPHA: numberVar(0.001, 1e-9, 0.5),
+  DRIFT_INVESTIGATION_BETA: numberVar(0.05, 1e-9, 0.5),
+  DRIFT_MISSED_FRAUD_ODDS_RATIO: numberVar(3, 1.01, 1000),
+  DRIFT_MISSED_FRAUD_CUSUM_H: numberVar(10, 0.1, 1000),
+  DRIFT_MISSED_FRAUD_BURN_IN: intVar(300, 1),
+  DRIFT_EVIDENCE_MAX_ROWS: intVar(200_000, 1000),
 });
 
 export type DriftConfig = z.infer<typeof driftConfigFragment>;
@@ -110,6 +127,8 @@ export interface DriftSettings {
   readonly maxLabelLagMs: number;
   /** Calendar features a window shorter than their period always shifts: reported, never counted as drift. */
   readonly seasonalFeatures: readonly string[];
+  /** Early evidence of a new pattern: missed-fraud CUSUM, novel-fraud seeds, investigations (docs/drift.md). */
+  readonly evidence: EarlyEvidenceSettings;
 }
 
 export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
@@ -142,6 +161,27 @@ export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
     maxLabelLagMs: c.DRIFT_MAX_LABEL_LAG_MS,
     recallTolerance: c.DRIFT_RECALL_TOLERANCE,
     seasonalFeatures: c.DRIFT_SEASONAL_FEATURES,
+    evidence: {
+      enabled: c.DRIFT_EVIDENCE_ENABLED,
+      checkIntervalMs: c.DRIFT_EVIDENCE_CHECK_INTERVAL_MS,
+      seedAlpha: c.DRIFT_EVIDENCE_SEED_ALPHA,
+      candidateAlpha: c.DRIFT_EVIDENCE_CANDIDATE_ALPHA,
+      investigationShare: c.DRIFT_INVESTIGATION_SHARE,
+      analystDailyCapacity: c.DRIFT_ANALYST_DAILY_CAPACITY,
+      lookbackMs: c.DRIFT_INVESTIGATION_LOOKBACK_MS,
+      maxInvestigationsPerSeed: c.DRIFT_INVESTIGATIONS_PER_SEED,
+      sprt: {
+        p0: c.DRIFT_INVESTIGATION_HIT_RATE_P0,
+        p1: c.DRIFT_INVESTIGATION_HIT_RATE_P1,
+        alpha: c.DRIFT_INVESTIGATION_ALPHA,
+        beta: c.DRIFT_INVESTIGATION_BETA,
+      },
+      missedOddsRatio: c.DRIFT_MISSED_FRAUD_ODDS_RATIO,
+      missedCusumH: c.DRIFT_MISSED_FRAUD_CUSUM_H,
+      missedBurnIn: c.DRIFT_MISSED_FRAUD_BURN_IN,
+      maxRecentRows: c.DRIFT_EVIDENCE_MAX_ROWS,
+      chargebackWindowMs: c.DRIFT_CHARGEBACK_WINDOW_MS,
+    },
   };
 }
 

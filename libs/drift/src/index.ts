@@ -30,6 +30,19 @@ export { chiSquareSurvival, kolmogorovSurvival, normalCdf } from './special-func
 export { defaultDriftSettings, driftConfigFragment, driftSettingsFromConfig } from './drift.config';
 export type { DriftConfig, DriftSettings } from './drift.config';
 export { DriftDetector } from './drift-detector';
+export { FraudNoveltyIndex, MIN_REFERENCE_FRAUDS, robustScaling } from './fraud-novelty';
+export type { FraudNoveltyReference, FraudNoveltySettings } from './fraud-novelty';
+export { EarlyEvidenceMonitor } from './early-evidence.monitor';
+export type {
+  EarlyAlarm,
+  EarlyAlarmKind,
+  EarlyEvidenceSettings,
+  EarlyEvidenceStats,
+  Investigation,
+} from './early-evidence.monitor';
+export { BernoulliCusum, Sprt } from './sequential-tests';
+export type { CusumSettings, SprtDecision, SprtSettings } from './sequential-tests';
+export { LabelDelayModel } from './label-delay.model';
 export type {
   DriftDetectorSnapshot,
   DriftOutputs,

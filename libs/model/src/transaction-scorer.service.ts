@@ -207,6 +207,9 @@ export class TransactionScorer {
       return [
         {
           alert_id: `${tx.transaction_id}:${model.version}`,
+          kind: 'SCORE' as const,
+          raised_at: null,
+          note: '',
           transaction_id: tx.transaction_id,
           card_id: tx.card_id,
           terminal_id: tx.terminal_id,

@@ -2,6 +2,7 @@ export type {
   EvaluationMetrics,
   FeatureProfile,
   ModelManifest,
+  NoveltyReference,
   ReferenceProfile,
   TrainingLineage,
 } from './manifest.types';

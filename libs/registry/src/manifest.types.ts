@@ -24,12 +24,28 @@ export interface FeatureProfile {
   readonly sample: readonly number[];
 }
 
+/**
+ * The frauds of the training window, for the drift monitor's novelty test (is a fraud confirmed now
+ * unlike every fraud the model learnt from?), in a robust space: log1p of each compared feature,
+ * centred on the window's median and scaled by its inter-quartile range.
+ */
+export interface NoveltyReference {
+  /** Indices (into feature_names) of the compared features. */
+  readonly features: readonly number[];
+  readonly centre: readonly number[];
+  readonly scale: readonly number[];
+  /** Feature vectors (full, in feature_names order) of the training window's frauds, at most a few thousand. */
+  readonly frauds: readonly (readonly number[])[];
+}
+
 /** The reference the drift monitor compares live windows with. */
 export interface ReferenceProfile {
   readonly row_count: number;
   readonly fraud_rate: number;
   readonly features: readonly FeatureProfile[];
   readonly score: FeatureProfile;
+  /** Absent in manifests written before the novelty test existed (the test then stays off). */
+  readonly novelty?: NoveltyReference;
 }
 
 /** Ranking quality of a model on one labelled data set. */

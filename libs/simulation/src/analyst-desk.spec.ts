@@ -10,6 +10,9 @@ const T0 = Date.UTC(2026, 0, 5);
 function alert(id: string, time: number): Alert {
   return {
     alert_id: `a-${id}`,
+    kind: 'SCORE',
+    raised_at: null,
+    note: '',
     transaction_id: id,
     card_id: 'card-1',
     terminal_id: 'term-1',

@@ -11,16 +11,23 @@ export interface AnalystDeskOptions {
   readonly capacityPerDay: number;
   /** Verdict delay after the alert's event time, uniform in [min, max) hours. Default [1, 6). */
   readonly delayHours?: readonly [number, number];
+  /**
+   * Share of the daily capacity kept for INVESTIGATE alerts (the drift monitor's investigation
+   * share): score alerts get the rest. Default 0 (every review may go to score alerts).
+   */
+  readonly investigationShare?: number;
 }
 
 /**
  * Analysts reviewing alerts: each reviewed alert gets the TRUE verdict (from the simulator's ground
- * truth) some hours after the alerted transaction, up to a daily capacity taken first come, first
- * served. A verdict's delay depends only on the seed and the transaction id, so it is reproducible
- * whatever order alerts arrive in.
+ * truth) some hours after the alert was raised (the transaction's time for a score alert, the
+ * drift monitor's for an INVESTIGATE alert), up to a daily capacity taken first come, first
+ * served; score alerts leave the investigation share of it free. A verdict's delay depends only on
+ * the seed and the transaction id, so it is reproducible whatever order alerts arrive in.
  */
 export class AnalystDesk {
   private readonly reviewedPerDay = new Map<number, number>();
+  private readonly scoreReviewsPerDay = new Map<number, number>();
   private readonly reviewed = new Set<string>();
   private readonly delay: readonly [number, number];
 
@@ -35,9 +42,16 @@ export class AnalystDesk {
       if (this.reviewed.has(alert.transaction_id)) continue;
       const truth = truthOf(alert.transaction_id);
       if (!truth) continue;
-      const day = Math.floor(alert.event_time / DAY_MS);
+      const raised = Math.max(alert.event_time, alert.raised_at ?? alert.event_time);
+      const day = Math.floor(raised / DAY_MS);
       const used = this.reviewedPerDay.get(day) ?? 0;
       if (used >= this.options.capacityPerDay) continue;
+      if (alert.kind === 'SCORE') {
+        const scoreUsed = this.scoreReviewsPerDay.get(day) ?? 0;
+        const share = this.options.investigationShare ?? 0;
+        if (scoreUsed >= Math.floor(this.options.capacityPerDay * (1 - share))) continue;
+        this.scoreReviewsPerDay.set(day, scoreUsed + 1);
+      }
       this.reviewedPerDay.set(day, used + 1);
       this.reviewed.add(alert.transaction_id);
       const rng = streamRng(this.options.seed, 'analyst', alert.transaction_id);
@@ -48,7 +62,7 @@ export class AnalystDesk {
         is_fraud: truth.is_fraud,
         source: 'ANALYST',
         transaction_time: alert.event_time,
-        event_time: alert.event_time + Math.round(uniform(rng, this.delay[0], this.delay[1]) * HOUR_MS),
+        event_time: raised + Math.round(uniform(rng, this.delay[0], this.delay[1]) * HOUR_MS),
       });
     }
     this.forgetBefore(alerts);
@@ -60,6 +74,7 @@ export class AnalystDesk {
     let newest = -Infinity;
     for (const a of alerts) newest = Math.max(newest, Math.floor(a.event_time / DAY_MS));
     for (const day of this.reviewedPerDay.keys()) if (day < newest - 7) this.reviewedPerDay.delete(day);
+    for (const day of this.scoreReviewsPerDay.keys()) if (day < newest - 7) this.scoreReviewsPerDay.delete(day);
     if (this.reviewed.size > 1_000_000) this.reviewed.clear();
   }
 }

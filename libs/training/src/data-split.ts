@@ -8,6 +8,12 @@ export interface WindowSplit {
   readonly validation: TrainingRow[];
   /** The other half: the gate, champion and challenger on the same rows. */
   readonly test: TrainingRow[];
+  /**
+   * The new regime's evidence for the gate: rows after the hold-out day whose label is already
+   * settled (confirmed frauds, analysts' verdicts) of the test half's cards. The drifted days are
+   * not mature yet when a request comes early; these let the gate see the new regime anyway.
+   */
+  readonly recentTest: TrainingRow[];
   /** Older rows (before the window), the pool the replay sample is drawn from. */
   readonly older: TrainingRow[];
   readonly holdoutStart: number;
@@ -19,7 +25,9 @@ export interface WindowSplit {
  * [min(windowEnd, asOf − chargeback window) − 1 day, that end): every transaction in it has its
  * final label, so its fraud rate is not inflated by early-confirmed frauds. Its cards are split in
  * two by a hash of the card id (a card's transactions stay together, so card-level features cannot
- * leak between the halves): one half stops training early, the other judges it.
+ * leak between the halves): one half stops training early, the other judges it. After the hold-out
+ * day, the settled rows of the judging half's cards go to the gate too (`recentTest`), the others
+ * to training.
  */
 export function splitWindow(
   rows: readonly TrainingRow[],
@@ -29,13 +37,23 @@ export function splitWindow(
 ): WindowSplit {
   const holdoutEnd = Math.min(window.end, matureUntil);
   const holdoutStart = holdoutEnd - dayMs;
-  const split: WindowSplit = { train: [], validation: [], test: [], older: [], holdoutStart, holdoutEnd };
+  const split: WindowSplit = {
+    train: [],
+    validation: [],
+    test: [],
+    recentTest: [],
+    older: [],
+    holdoutStart,
+    holdoutEnd,
+  };
   for (const row of rows) {
+    const testCard = hashString(row.cardId) % 2 !== 0;
     if (row.eventTime < window.start) split.older.push(row);
     else if (row.eventTime >= window.end) continue;
     else if (row.eventTime >= holdoutStart && row.eventTime < holdoutEnd) {
-      (hashString(row.cardId) % 2 === 0 ? split.validation : split.test).push(row);
-    } else split.train.push(row);
+      (testCard ? split.test : split.validation).push(row);
+    } else if (row.eventTime >= holdoutEnd && testCard) split.recentTest.push(row);
+    else split.train.push(row);
   }
   return split;
 }

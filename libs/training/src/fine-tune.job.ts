@@ -216,24 +216,33 @@ export class FineTuneJob {
         holdout.map((r) => r.eventTime),
         parent.manifest.threshold_policy,
       );
-      const testMatrix = toTrainingMatrix(split.test, width);
+      // The gate judges both models on the hold-out day's judging half and on the new regime's
+      // settled rows of the same cards since (confirmed frauds and analysts' verdicts).
+      const gateRows = [...split.test, ...split.recentTest];
+      const testMatrix = toTrainingMatrix(gateRows, width);
       const k = settings.cardPrecisionK;
       const challengerMetrics = evaluateModel(
-        toEvaluationRows(split.test, challengerNet.predict(testMatrix.x, testMatrix.rows)),
+        toEvaluationRows(gateRows, challengerNet.predict(testMatrix.x, testMatrix.rows)),
         { threshold, k },
       );
       const championMetrics = evaluateModel(
-        toEvaluationRows(split.test, championNet.predict(testMatrix.x, testMatrix.rows)),
+        toEvaluationRows(gateRows, championNet.predict(testMatrix.x, testMatrix.rows)),
         { threshold: champion.manifest.threshold, k },
       );
       const gate = decideGate(challengerMetrics, championMetrics, settings.gate);
 
       const windowRows = [...split.train.filter((r) => r.eventTime < split.holdoutStart), ...holdout];
       const windowMatrix = toTrainingMatrix(windowRows, width);
+      // The novelty test's frauds are every fraud the challenger learnt from or was judged on,
+      // the early-confirmed ones of the new regime included: they are no longer new to it.
+      const recentFrauds = [...split.train, ...split.recentTest].filter(
+        (r) => r.isFraud && r.eventTime >= split.holdoutEnd,
+      );
       const reference = buildReferenceProfile(
         windowRows,
         challengerNet.predict(windowMatrix.x, windowMatrix.rows),
         this.deps.featureNames,
+        recentFrauds,
       );
       const metrics: Record<string, number> = {
         ...gate.metrics,
@@ -241,6 +250,8 @@ export class FineTuneJob {
         train_positives: countPositives(split.train),
         replay_rows: replay.length,
         validation_rows: split.validation.length,
+        gate_recent_rows: split.recentTest.length,
+        gate_recent_positives: countPositives(split.recentTest),
         epochs_run: result.epochsRun,
         best_epoch: result.bestEpoch,
         threshold,

@@ -1,16 +1,56 @@
-import { buildFeatureProfile } from '@fraudstream/drift';
-import type { ReferenceProfile } from '@fraudstream/registry';
+import { buildFeatureProfile, robustScaling } from '@fraudstream/drift';
+import type { NoveltyReference, ReferenceProfile } from '@fraudstream/registry';
+import { hashString } from './seeded-random';
 import type { TrainingRow } from './training-rows';
 
 /**
+ * Features the novelty test leaves out: a calendar feature that a day is all one value of, and the
+ * raw amount (log_amount carries it; both would weigh the amount twice in a log space).
+ */
+const NOVELTY_EXCLUDED_FEATURES: ReadonlySet<string> = new Set(['is_weekend', 'amount']);
+/** At most this many frauds in the manifest (the monitor compares every confirmed fraud with each). */
+const NOVELTY_MAX_FRAUDS = 2_000;
+
+/**
+ * The frauds of the reference rows for the drift monitor's novelty test, with the robust scaling of
+ * all reference rows. Frauds beyond the cap are thinned by a hash of their id (deterministic).
+ */
+export function buildNoveltyReference(
+  rows: readonly TrainingRow[],
+  featureNames: readonly string[],
+  extraFrauds: readonly TrainingRow[] = [],
+): NoveltyReference {
+  const features = featureNames.flatMap((name, i) => (NOVELTY_EXCLUDED_FEATURES.has(name) ? [] : [i]));
+  const { centre, scale } = robustScaling(
+    rows.map((r) => r.features),
+    features,
+  );
+  let frauds = [...rows.filter((r) => r.isFraud), ...extraFrauds.filter((r) => r.isFraud)];
+  if (frauds.length > NOVELTY_MAX_FRAUDS)
+    frauds = [...frauds]
+      .sort((a, b) => hashString(a.transactionId) - hashString(b.transactionId))
+      .slice(0, NOVELTY_MAX_FRAUDS);
+  const round = (v: number) => Number(v.toPrecision(6));
+  return {
+    features,
+    centre: centre.map(round),
+    scale: scale.map(round),
+    frauds: frauds.map((r) => r.features.map(round)),
+  };
+}
+
+/**
  * The drift monitor's reference: a profile per feature (in the model's input order), the profile of
- * the model's own scores, and the fraud rate, over the rows that describe the regime the model was
- * fitted for (the training window's mature rows, without the replayed history).
+ * the model's own scores and the fraud rate, over the rows that describe the regime the model was
+ * fitted for (the training window's mature rows, without the replayed history), and the frauds for
+ * the novelty test (those rows' and `extraFrauds`).
  */
 export function buildReferenceProfile(
   rows: readonly TrainingRow[],
   scores: ArrayLike<number>,
   featureNames: readonly string[],
+  /** Frauds the model learnt from outside `rows` (confirmed early): known to the novelty test. */
+  extraFrauds: readonly TrainingRow[] = [],
 ): ReferenceProfile {
   const column = new Float64Array(rows.length);
   const features = featureNames.map((name, c) => {
@@ -24,5 +64,6 @@ export function buildReferenceProfile(
     fraud_rate: rows.length > 0 ? positives / rows.length : 0,
     features,
     score: buildFeatureProfile('score', scores),
+    novelty: buildNoveltyReference(rows, featureNames, extraFrauds),
   };
 }

@@ -1,0 +1,548 @@
+/*
+ * Early evidence of a new fraud pattern, before the drifted days' labels mature.
+ *
+ * Two label sources are fast (Dal Pozzolo et al. 2018): analysts' verdicts (hours) and the first
+ * chargebacks of missed frauds (from a day). The monitor keeps the serving model's recent
+ * transactions (bounded) and, at every check boundary of event time:
+ *
+ * 1. Missed frauds, sequentially: each chargeback on a known transaction is one Bernoulli
+ *    observation "the model scored it below its threshold". A one-sided CUSUM against the reference
+ *    miss share (1 - validation recall) raises MISSED_FRAUDS. Chargebacks only: analysts confirm the
+ *    alerted frauds first, so counting their verdicts would bias the share towards "caught".
+ * 2. Novel missed frauds localise the change: a confirmed fraud the model missed that lies further
+ *    from every reference fraud than 99 % of the reference frauds lie from each other
+ *    (FraudNoveltyIndex, a held-out domain classifier on the fraud class) seeds an investigation.
+ * 3. Investigation sampling: up to a share of the analysts' daily capacity goes to the recent
+ *    unalerted, unlabelled transactions of OTHER cards nearest to a seed and themselves novel, as
+ *    INVESTIGATE alerts. Their verdicts come back as labels within hours.
+ * 4. The hit rate of investigations, sequentially: Wald's SPRT of "fraud share among investigated
+ *    transactions" p0 against p1 raises NEW_PATTERN at H1. Several unrelated cards sharing a
+ *    pattern no reference fraud has is what a new pattern is; one odd card is not (its own card
+ *    is excluded from its investigations).
+ *
+ * Everything is decided at check boundaries (multiples of the interval) from label and score event
+ * times at or before them, so a replay, or another interleaving of the two topics, decides alike.
+ */
+import { FraudNoveltyIndex, squaredDistance, type FraudNoveltyReference } from './fraud-novelty';
+import { LabelDelayModel, type LabelDelaySnapshot } from './label-delay.model';
+import {
+  BernoulliCusum,
+  Sprt,
+  type CusumState,
+  type SprtSettings,
+  type SprtState,
+} from './sequential-tests';
+
+export interface EarlyEvidenceSettings {
+  readonly enabled: boolean;
+  /** Check boundaries every this much event time (aligned on the epoch). */
+  readonly checkIntervalMs: number;
+  /** A confirmed missed fraud with a novelty p-value at or below this seeds an investigation. */
+  readonly seedAlpha: number;
+  /** A transaction is investigated only if its own novelty p-value is at or below this. */
+  readonly candidateAlpha: number;
+  /** Share of the analysts' daily capacity that investigations may take. */
+  readonly investigationShare: number;
+  /** The analysts' daily capacity (reviews a day). */
+  readonly analystDailyCapacity: number;
+  /** Investigated transactions are at most this old at the check. */
+  readonly lookbackMs: number;
+  readonly maxInvestigationsPerSeed: number;
+  /** Investigation hit rate: in control, and the one to detect; alpha/beta of the SPRT. */
+  readonly sprt: SprtSettings;
+  /** CUSUM on the missed share of chargebacks: odds ratio to detect, and the alarm threshold. */
+  readonly missedOddsRatio: number;
+  readonly missedCusumH: number;
+  /**
+   * Chargebacks of the serving model observed before the CUSUM starts: its in-control miss share
+   * is measured on them (the validation day's recall is an optimistic estimate, picked with the
+   * threshold on the same rows).
+   */
+  readonly missedBurnIn: number;
+  /** Transactions kept for seeds and candidates (oldest dropped beyond it). */
+  readonly maxRecentRows: number;
+  /** Chargeback window: labels older than this after their transaction are not expected. */
+  readonly chargebackWindowMs: number;
+}
+
+/** One recent transaction of the serving model. */
+interface RecentRow {
+  readonly id: string;
+  readonly card: string;
+  readonly terminal: string;
+  readonly amount: number;
+  readonly time: number;
+  readonly score: number;
+  readonly alerted: boolean;
+  /** Feature vector (unalerted rows only: alerted ones are neither seeds nor candidates). */
+  readonly features: Float32Array | null;
+  fraudAt: number | null;
+  /** Time of the first chargeback (the CUSUM's observation). */
+  chargebackAt: number | null;
+  legitAt: number | null;
+  investigatedAt: number | null;
+  seeded: boolean;
+}
+
+export type EarlyAlarmKind = 'NEW_PATTERN' | 'MISSED_FRAUDS';
+
+export interface EarlyAlarm {
+  readonly kind: EarlyAlarmKind;
+  /** The check boundary at which the test crossed. */
+  readonly at: number;
+  readonly summary: string;
+}
+
+/** An investigation the analysts are asked for: an INVESTIGATE alert. */
+export interface Investigation {
+  readonly transactionId: string;
+  readonly cardId: string;
+  readonly terminalId: string;
+  readonly amount: number;
+  readonly eventTime: number;
+  /** The check boundary that raised it (the alert's raised_at). */
+  readonly raisedAt: number;
+  readonly score: number;
+  /** The confirmed missed fraud it resembles. */
+  readonly seedTransactionId: string;
+  readonly noveltyPValue: number;
+  /** Features that set it apart from the nearest reference fraud (value, gap in robust units). */
+  readonly reasons: readonly { readonly feature: string; readonly value: number; readonly gap: number }[];
+}
+
+/** Counters for the drift events and the metrics. */
+export interface EarlyEvidenceStats {
+  readonly referenceFrauds: number;
+  readonly chargebacksObserved: number;
+  readonly missedChargebacks: number;
+  readonly seeds: number;
+  readonly investigations: number;
+  readonly investigationVerdicts: number;
+  readonly investigationHits: number;
+  readonly sprtLlr: number;
+  readonly missedCusum: number;
+  /** Median chargeback delay learnt from the labels, ms (null before any). */
+  readonly medianChargebackDelayMs: number | null;
+}
+
+export interface EarlyEvidenceSnapshot {
+  readonly format: 1;
+  readonly lastCheck: number | null;
+  readonly rows: {
+    id: string;
+    card: string;
+    terminal: string;
+    amount: number;
+    time: number;
+    score: number;
+    alerted: boolean;
+    features: number[] | null;
+    fraudAt: number | null;
+    chargebackAt: number | null;
+    legitAt: number | null;
+    investigatedAt: number | null;
+    seeded: boolean;
+  }[];
+  readonly pendingSeeds: string[];
+  readonly budgetDay: number | null;
+  readonly budgetUsed: number;
+  readonly sprt: SprtState;
+  readonly cusum: (CusumState & { p0: number; p1: number }) | null;
+  readonly burnIn: { chargebacks: number; missed: number };
+  readonly delay: LabelDelaySnapshot;
+  readonly counters: { chargebacks: number; missed: number; seeds: number; investigations: number; verdicts: number; hits: number };
+}
+
+interface PendingLabel {
+  fraudAt: number | null;
+  chargebackAt: number | null;
+  legitAt: number | null;
+}
+
+/** The serving model's side of the monitor: its threshold, miss share and reference frauds. */
+export interface EvidenceReference {
+  readonly version: string;
+  readonly threshold: number;
+  /** 1 - validation recall at the threshold: the share of frauds the model misses in control. */
+  readonly missShare: number;
+  readonly novelty: FraudNoveltyReference | null;
+  readonly featureNames: readonly string[];
+}
+
+const MAX_PENDING_LABELS = 100_000;
+const DAY_MS = 86_400_000;
+
+export class EarlyEvidenceMonitor {
+  private reference: EvidenceReference | null = null;
+  private index: FraudNoveltyIndex | null = null;
+  private cusum: BernoulliCusum | null = null;
+  private readonly sprt: Sprt;
+  private delay: LabelDelayModel;
+  private readonly rows = new Map<string, RecentRow>();
+  private readonly pending = new Map<string, PendingLabel>();
+  private pendingSeeds: string[] = [];
+  private lastCheck: number | null = null;
+  private budgetDay: number | null = null;
+  private budgetUsed = 0;
+  private counters = { chargebacks: 0, missed: 0, seeds: 0, investigations: 0, verdicts: 0, hits: 0 };
+  /** Chargebacks counted towards the CUSUM's in-control miss share, until the burn-in is complete. */
+  private burnIn = { chargebacks: 0, missed: 0 };
+  private investigations: Investigation[] = [];
+  private alarms: EarlyAlarm[] = [];
+
+  constructor(readonly settings: EarlyEvidenceSettings) {
+    this.sprt = new Sprt(settings.sprt);
+    this.delay = new LabelDelayModel(settings.chargebackWindowMs);
+  }
+
+  /** Whether the serving model's reference lets the novelty tests run. */
+  get active(): boolean {
+    return this.settings.enabled && this.reference !== null;
+  }
+
+  get referenceVersion(): string | null {
+    return this.reference?.version ?? null;
+  }
+
+  /** A new serving model: its rows start afresh (the old model's misses say nothing of the new one). */
+  setReference(reference: EvidenceReference): void {
+    if (this.reference?.version === reference.version) return;
+    this.reference = reference;
+    this.index =
+      reference.novelty && reference.novelty.frauds.length > 0
+        ? new FraudNoveltyIndex(reference.novelty)
+        : null;
+    this.cusum = null;
+    this.burnIn = { chargebacks: 0, missed: 0 };
+    this.counters = { chargebacks: 0, missed: 0, seeds: 0, investigations: 0, verdicts: 0, hits: 0 };
+    this.rows.clear();
+    this.pendingSeeds = [];
+    this.sprt.reset();
+  }
+
+  /** The next check boundary after `t`. */
+  nextBoundaryAfter(t: number): number {
+    const i = this.settings.checkIntervalMs;
+    return (Math.floor(t / i) + 1) * i;
+  }
+
+  /** The earliest boundary not yet checked, or null before any record. */
+  get dueBoundary(): number | null {
+    if (!this.active || this.lastCheck === null) return null;
+    return this.lastCheck + this.settings.checkIntervalMs;
+  }
+
+  observeScore(s: {
+    id: string;
+    card: string;
+    terminal: string;
+    amount: number;
+    time: number;
+    score: number;
+    version: string;
+    features: readonly number[];
+  }): void {
+    const ref = this.reference;
+    if (!this.active || !ref || s.version !== ref.version || this.rows.has(s.id)) return;
+    if (this.lastCheck === null) this.lastCheck = Math.floor(s.time / this.settings.checkIntervalMs) * this.settings.checkIntervalMs;
+    const alerted = s.score >= ref.threshold;
+    const row: RecentRow = {
+      id: s.id,
+      card: s.card,
+      terminal: s.terminal,
+      amount: s.amount,
+      time: s.time,
+      score: s.score,
+      alerted,
+      features: alerted ? null : Float32Array.from(s.features),
+      fraudAt: null,
+      chargebackAt: null,
+      legitAt: null,
+      investigatedAt: null,
+      seeded: false,
+    };
+    const p = this.pending.get(s.id);
+    if (p) {
+      this.pending.delete(s.id);
+      row.fraudAt = p.fraudAt;
+      row.chargebackAt = p.chargebackAt;
+      row.legitAt = p.legitAt;
+    }
+    this.rows.set(s.id, row);
+    if (this.rows.size > this.settings.maxRecentRows) {
+      const oldest = this.rows.keys().next().value;
+      if (oldest !== undefined) this.rows.delete(oldest);
+    }
+  }
+
+  observeLabel(l: {
+    transactionId: string;
+    isFraud: boolean;
+    source: 'CHARGEBACK' | 'ANALYST';
+    transactionTime: number;
+    eventTime: number;
+  }): void {
+    if (!this.active) return;
+    if (l.isFraud && l.source === 'CHARGEBACK') this.delay.observe(l.eventTime - l.transactionTime);
+    const row = this.rows.get(l.transactionId);
+    const target: PendingLabel | RecentRow | undefined = row ?? this.pendingFor(l.transactionId, l.transactionTime);
+    if (!target) return;
+    const at = l.eventTime;
+    if (l.isFraud) {
+      target.fraudAt = target.fraudAt === null ? at : Math.min(target.fraudAt, at);
+      if (l.source === 'CHARGEBACK')
+        target.chargebackAt = target.chargebackAt === null ? at : Math.min(target.chargebackAt, at);
+    } else target.legitAt = target.legitAt === null ? at : Math.min(target.legitAt, at);
+  }
+
+  private pendingFor(id: string, transactionTime: number): PendingLabel | undefined {
+    // A label for a transaction older than anything kept can never meet its score.
+    if (this.lastCheck !== null && transactionTime < this.lastCheck - this.settings.chargebackWindowMs) return undefined;
+    let p = this.pending.get(id);
+    if (!p) {
+      p = { fraudAt: null, chargebackAt: null, legitAt: null };
+      this.pending.set(id, p);
+      if (this.pending.size > MAX_PENDING_LABELS) {
+        const oldest = this.pending.keys().next().value;
+        if (oldest !== undefined) this.pending.delete(oldest);
+      }
+    }
+    return p;
+  }
+
+  /**
+   * Runs every check boundary up to and including `until` (a time both watermarks have passed).
+   * Returns nothing; drain() hands out the investigations and alarms.
+   */
+  advanceTo(until: number): void {
+    while (this.active && this.lastCheck !== null && this.lastCheck + this.settings.checkIntervalMs <= until) {
+      const b = this.lastCheck + this.settings.checkIntervalMs;
+      this.check(this.lastCheck, b);
+      this.lastCheck = b;
+    }
+  }
+
+  drain(): { investigations: Investigation[]; alarms: EarlyAlarm[] } {
+    const out = { investigations: this.investigations, alarms: this.alarms };
+    this.investigations = [];
+    this.alarms = [];
+    return out;
+  }
+
+  private check(from: number, b: number): void {
+    const ref = this.reference;
+    if (!ref) return;
+    const inRange = (t: number | null): t is number => t !== null && t > from && t <= b;
+
+    // 1. Chargebacks since the last check, in event-time order: the missed-share CUSUM.
+    const chargebacks = [...this.rows.values()]
+      .filter((r) => inRange(r.chargebackAt))
+      .sort((x, y) => (x.chargebackAt ?? 0) - (y.chargebackAt ?? 0) || (x.id < y.id ? -1 : 1));
+    for (const r of chargebacks) {
+      this.counters.chargebacks++;
+      if (!r.alerted) this.counters.missed++;
+      if (!this.cusum) {
+        this.burnIn.chargebacks++;
+        if (!r.alerted) this.burnIn.missed++;
+        if (this.burnIn.chargebacks >= this.settings.missedBurnIn) this.cusum = this.startCusum(ref);
+        continue;
+      }
+      if (this.cusum.observe(!r.alerted)) {
+        this.alarms.push({
+          kind: 'MISSED_FRAUDS',
+          at: b,
+          summary:
+            `missed-fraud CUSUM crossed ${this.settings.missedCusumH}: ${this.counters.missed} of ` +
+            `${this.counters.chargebacks} chargebacks since ${ref.version} served were scored below its ` +
+            `threshold (in-control miss share ${round(this.cusum.settings.p0)}, measured on its first ` +
+            `${this.settings.missedBurnIn} chargebacks; validation ${round(ref.missShare)})`,
+        });
+      }
+    }
+
+    // 2. Investigation verdicts since the last check: the hit-rate SPRT.
+    const verdicts = [...this.rows.values()]
+      .filter((r) => r.investigatedAt !== null && inRange(verdictTime(r)))
+      .sort((x, y) => (verdictTime(x) ?? 0) - (verdictTime(y) ?? 0) || (x.id < y.id ? -1 : 1));
+    for (const r of verdicts) {
+      const hit = r.fraudAt !== null && r.fraudAt <= b;
+      this.counters.verdicts++;
+      if (hit) this.counters.hits++;
+      const before = this.sprt.state;
+      const decision = this.sprt.observe(hit);
+      if (decision === 'H1') {
+        this.alarms.push({
+          kind: 'NEW_PATTERN',
+          at: b,
+          summary:
+            `investigations of transactions like confirmed novel missed frauds: ${before.successes + 1} ` +
+            `frauds in ${before.trials + 1} verdicts (SPRT of hit rate ${this.settings.sprt.p0} against ` +
+            `${this.settings.sprt.p1}, alpha ${this.settings.sprt.alpha}); novel frauds of several cards ` +
+            `that the serving model ${ref.version} scored below its threshold`,
+        });
+      }
+    }
+
+    // 3. Seeds: missed frauds confirmed since the last check that no reference fraud resembles.
+    const index = this.index;
+    if (index) {
+      const confirmed = [...this.rows.values()]
+        .filter((r) => !r.alerted && !r.seeded && r.features !== null && inRange(r.fraudAt))
+        .sort((x, y) => (x.fraudAt ?? 0) - (y.fraudAt ?? 0) || (x.id < y.id ? -1 : 1));
+      for (const r of confirmed) {
+        r.seeded = true;
+        if (!r.features) continue;
+        const { pValue } = index.novelty(Array.from(r.features));
+        if (pValue <= this.settings.seedAlpha) {
+          this.counters.seeds++;
+          this.pendingSeeds.push(r.id);
+        }
+      }
+      this.investigate(index, b);
+    }
+  }
+
+  /**
+   * The CUSUM in control at the larger of the validation miss share and the burn-in's (its upper
+   * 95 % Wilson bound, so an unlucky burn-in does not make ordinary days look like a change).
+   */
+  private startCusum(ref: EvidenceReference): BernoulliCusum {
+    const n = this.burnIn.chargebacks;
+    const p = n > 0 ? this.burnIn.missed / n : 0;
+    const z = 1.96;
+    const upper = (p + (z * z) / (2 * n) + z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
+    const p0 = Math.min(0.95, Math.max(0.01, ref.missShare, upper));
+    const odds = (p0 / (1 - p0)) * this.settings.missedOddsRatio;
+    return new BernoulliCusum({ p0, p1: odds / (1 + odds), h: this.settings.missedCusumH });
+  }
+
+  /** Spends the day's investigation budget on the pending seeds, oldest first. */
+  private investigate(index: FraudNoveltyIndex, b: number): void {
+    const s = this.settings;
+    const ref = this.reference;
+    if (!ref) return;
+    const day = Math.floor(b / DAY_MS);
+    if (this.budgetDay !== day) {
+      this.budgetDay = day;
+      this.budgetUsed = 0;
+    }
+    const budget = Math.floor(s.investigationShare * s.analystDailyCapacity);
+    const fresh: string[] = [];
+    for (const seedId of this.pendingSeeds) {
+      const seed = this.rows.get(seedId);
+      if (!seed?.features || seed.time < b - s.lookbackMs - DAY_MS) continue;
+      if (this.budgetUsed >= budget) {
+        fresh.push(seedId);
+        continue;
+      }
+      const point = index.project(Array.from(seed.features));
+      const candidates: { row: RecentRow; d: number }[] = [];
+      for (const r of this.rows.values()) {
+        if (r.alerted || !r.features || r.card === seed.card || r.investigatedAt !== null) continue;
+        if (r.time > b || r.time < b - s.lookbackMs) continue;
+        if ((r.fraudAt !== null && r.fraudAt <= b) || (r.legitAt !== null && r.legitAt <= b)) continue;
+        candidates.push({ row: r, d: squaredDistance(point, index.project(Array.from(r.features))) });
+      }
+      candidates.sort((x, y) => x.d - y.d || (x.row.id < y.row.id ? -1 : 1));
+      let taken = 0;
+      // Only the nearest few are worth a novelty check: the rest are further from the seed anyway.
+      for (const { row } of candidates.slice(0, 20 * s.maxInvestigationsPerSeed)) {
+        if (taken >= s.maxInvestigationsPerSeed || this.budgetUsed >= budget) break;
+        const features = Array.from(row.features ?? []);
+        const { pValue } = index.novelty(features);
+        if (pValue > s.candidateAlpha) continue;
+        row.investigatedAt = b;
+        taken++;
+        this.budgetUsed++;
+        this.counters.investigations++;
+        this.investigations.push({
+          transactionId: row.id,
+          cardId: row.card,
+          terminalId: row.terminal,
+          amount: row.amount,
+          eventTime: row.time,
+          raisedAt: b,
+          score: row.score,
+          seedTransactionId: seed.id,
+          noveltyPValue: pValue,
+          reasons: index.distinguishingFeatures(features, ref.featureNames),
+        });
+      }
+      // A seed whose neighbourhood ran dry is spent; one cut short by the budget waits for tomorrow.
+      if (this.budgetUsed >= budget && taken < s.maxInvestigationsPerSeed) fresh.push(seedId);
+    }
+    this.pendingSeeds = fresh;
+    this.forget(b);
+  }
+
+  /** Drops rows older than the chargeback window before `b` (no label is expected for them). */
+  private forget(b: number): void {
+    const horizon = b - this.settings.chargebackWindowMs - DAY_MS;
+    for (const [id, r] of this.rows) {
+      if (r.time >= horizon) break;
+      this.rows.delete(id);
+    }
+  }
+
+  stats(): EarlyEvidenceStats {
+    return {
+      referenceFrauds: this.index?.referenceFrauds ?? 0,
+      chargebacksObserved: this.counters.chargebacks,
+      missedChargebacks: this.counters.missed,
+      seeds: this.counters.seeds,
+      investigations: this.counters.investigations,
+      investigationVerdicts: this.counters.verdicts,
+      investigationHits: this.counters.hits,
+      sprtLlr: this.sprt.state.llr,
+      missedCusum: this.cusum?.state.statistic ?? 0,
+      medianChargebackDelayMs: this.delay.quantile(0.5),
+    };
+  }
+
+  snapshot(): EarlyEvidenceSnapshot {
+    return {
+      format: 1,
+      lastCheck: this.lastCheck,
+      rows: [...this.rows.values()].map((r) => ({
+        ...r,
+        features: r.features ? Array.from(r.features) : null,
+      })),
+      pendingSeeds: [...this.pendingSeeds],
+      budgetDay: this.budgetDay,
+      budgetUsed: this.budgetUsed,
+      sprt: this.sprt.state,
+      cusum: this.cusum ? { ...this.cusum.state, p0: this.cusum.settings.p0, p1: this.cusum.settings.p1 } : null,
+      burnIn: { ...this.burnIn },
+      delay: this.delay.snapshot(),
+      counters: { ...this.counters },
+    };
+  }
+
+  /** Restores state saved by snapshot(); call setReference() with the same reference first. */
+  restoreState(s: EarlyEvidenceSnapshot): void {
+    this.lastCheck = s.lastCheck;
+    this.rows.clear();
+    for (const r of s.rows)
+      this.rows.set(r.id, { ...r, features: r.features ? Float32Array.from(r.features) : null });
+    this.pendingSeeds = [...s.pendingSeeds];
+    this.budgetDay = s.budgetDay;
+    this.budgetUsed = s.budgetUsed;
+    this.sprt.restore(s.sprt);
+    this.burnIn = { ...s.burnIn };
+    this.cusum = s.cusum
+      ? new BernoulliCusum({ p0: s.cusum.p0, p1: s.cusum.p1, h: this.settings.missedCusumH })
+      : null;
+    this.cusum?.restore(s.cusum ?? { statistic: 0, observations: 0 });
+    this.delay = LabelDelayModel.restore(this.settings.chargebackWindowMs, s.delay);
+    this.counters = { ...s.counters };
+  }
+}
+
+function verdictTime(r: RecentRow): number | null {
+  const times = [r.fraudAt, r.legitAt].filter((t): t is number => t !== null && t >= (r.investigatedAt ?? 0));
+  return times.length > 0 ? Math.min(...times) : null;
+}
+
+function round(x: number): string {
+  return x.toFixed(3);
+}

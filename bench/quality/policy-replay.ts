@@ -217,7 +217,7 @@ class LabelQueue {
   }
 }
 
-function investigationAlert(inv: Investigation, version: string, threshold: number): Alert {
+function investigationAlert(inv: Investigation): Alert {
   return {
     alert_id: `investigate:${inv.transactionId}`,
     kind: 'INVESTIGATE',
@@ -229,8 +229,8 @@ function investigationAlert(inv: Investigation, version: string, threshold: numb
     amount: inv.amount,
     event_time: inv.eventTime,
     score: inv.score,
-    threshold,
-    model_version: version,
+    threshold: inv.threshold,
+    model_version: inv.modelVersion,
     severity: 'LOW',
     reasons: inv.reasons.map((r) => ({ feature: r.feature, value: r.value, contribution: r.gap })),
   };
@@ -419,7 +419,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
         requests.push(...outputs.retrainRequests);
         if (outputs.investigations.length > 0) {
           const answers = desk.review(
-            outputs.investigations.map((inv) => investigationAlert(inv, model.version, model.threshold)),
+            outputs.investigations.map(investigationAlert),
             (id) => truth.get(id),
           );
           result.investigations += outputs.investigations.length;

@@ -102,7 +102,10 @@ export interface Investigation {
   readonly eventTime: number;
   /** The check boundary that raised it (the alert's raised_at). */
   readonly raisedAt: number;
+  /** The serving model's score and threshold (the transaction was below it). */
   readonly score: number;
+  readonly threshold: number;
+  readonly modelVersion: string;
   /** The confirmed missed fraud it resembles. */
   readonly seedTransactionId: string;
   readonly noveltyPValue: number;
@@ -463,6 +466,8 @@ export class EarlyEvidenceMonitor {
           eventTime: row.time,
           raisedAt: b,
           score: row.score,
+          threshold: ref.threshold,
+          modelVersion: ref.version,
           seedTransactionId: seed.id,
           noveltyPValue: pValue,
           reasons: index.distinguishingFeatures(features, ref.featureNames),

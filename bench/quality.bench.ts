@@ -33,7 +33,12 @@ import {
   type TrainingSettings,
 } from '@fraudstream/training';
 import { renderApChart } from './quality/ap-chart';
-import { replayPolicy, type ReplayInput, type ReplayResult, type RetrainPolicy } from './quality/policy-replay';
+import {
+  replayPolicy,
+  type ReplayInput,
+  type ReplayResult,
+  type RetrainPolicy,
+} from './quality/policy-replay';
 import { meanFrom, qualityGoals, type PolicySummary } from './quality/quality-goals';
 import { buildQualityStream, type QualityStream } from './quality/quality-stream';
 import { jsonPathFromArgs, reportBench, type BenchValue } from './support/bench-report';
@@ -170,7 +175,9 @@ async function runScenario(
   chartPath: string,
 ): Promise<Record<string, BenchValue>> {
   const started = performance.now();
-  log(`seed ${o.seed}, ${o.scenario}: simulating ${o.warmupDays} + ${o.historyDays} + ${o.streamDays} days of ${o.customers} customers`);
+  log(
+    `seed ${o.seed}, ${o.scenario}: simulating ${o.warmupDays} + ${o.historyDays} + ${o.streamDays} days of ${o.customers} customers`,
+  );
   const stream = await buildQualityStream({
     seed: o.seed,
     customers: o.customers,
@@ -232,7 +239,9 @@ async function runScenario(
       title: `AP by day: ${o.scenario}, seed ${o.seed}, ${o.customers} customers`,
       subtitle:
         `Drift from stream day ${o.driftDay}. Mean AP from the onset: ` +
-        o.policies.map((p) => `${p} ${after(p).toFixed(3)} (${runs[p]?.retrains.length ?? 0} retrains)`).join(', ') +
+        o.policies
+          .map((p) => `${p} ${after(p).toFixed(3)} (${runs[p]?.retrains.length ?? 0} retrains)`)
+          .join(', ') +
         '.',
       driftOnsetDay: o.driftDay,
       series: (
@@ -270,13 +279,25 @@ async function runScenario(
       seconds: base.seconds,
     },
     ...policies,
-    ...(runs.oracle ? { oracle_ap_by_day: runs.oracle.apByDay.map((v) => round(v)), oracle_kind: 'prequential-instant-labels' } : {}),
+    ...(runs.oracle
+      ? {
+          oracle_ap_by_day: runs.oracle.apByDay.map((v) => round(v)),
+          oracle_kind: 'prequential-instant-labels',
+        }
+      : {}),
     triggered_to_periodic_ap_ratio: round(after('triggered') / after('periodic')),
     triggered_to_oracle_ap_ratio: round(after('triggered') / after('oracle')),
     goals,
     chart: chartPath,
     seconds: round((performance.now() - started) / 1000, 1),
   };
+}
+
+/** A scalar result as table text ('-' when absent). */
+function cell(v: BenchValue | undefined): string {
+  if (v === undefined || v === null) return '-';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(3);
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 function table(runs: readonly Record<string, BenchValue>[]): string {
@@ -286,10 +307,6 @@ function table(runs: readonly Record<string, BenchValue>[]): string {
   ];
   for (const r of runs) {
     const p = (name: string) => r[name] as Record<string, BenchValue> | undefined;
-    const ap = (name: string) => {
-      const v = p(name)?.ap_mean_after_drift;
-      return typeof v === 'number' ? v.toFixed(3) : '-';
-    };
     const t = p('triggered');
     const goals = (r.goals ?? {}) as Record<string, BenchValue>;
     const met = Object.values(goals).filter((g) => g === true).length;
@@ -297,11 +314,12 @@ function table(runs: readonly Record<string, BenchValue>[]): string {
       .filter(([, g]) => g !== true)
       .map(([name]) => name);
     lines.push(
-      `| ${String(r.seed)} | ${String(r.scenario)} | ${ap('static')} | ${ap('triggered')} | ${ap('periodic')} | ${ap('oracle')} | ` +
-        `${String(r.triggered_to_periodic_ap_ratio ?? '-')} | ${String(r.triggered_to_oracle_ap_ratio ?? '-')} | ` +
-        `${String(t?.retrains ?? '-')} / ${String(p('periodic')?.retrains ?? '-')} | ` +
-        `${String(t?.first_retrain_request_day ?? '-')} / ${String(t?.first_redeployment_day ?? '-')} (${String(r.drift_onset_day)}) | ` +
-        `${String(t?.false_alarms_before_onset ?? '-')} | ${met}/${Object.keys(goals).length}${failed.length > 0 ? ` (missed: ${failed.join(', ')})` : ''} |`,
+      `| ${cell(r.seed)} | ${cell(r.scenario)} | ${cell(p('static')?.ap_mean_after_drift)} | ` +
+        `${cell(t?.ap_mean_after_drift)} | ${cell(p('periodic')?.ap_mean_after_drift)} | ${cell(p('oracle')?.ap_mean_after_drift)} | ` +
+        `${cell(r.triggered_to_periodic_ap_ratio)} | ${cell(r.triggered_to_oracle_ap_ratio)} | ` +
+        `${cell(t?.retrains)} / ${cell(p('periodic')?.retrains)} | ` +
+        `${cell(t?.first_retrain_request_day)} / ${cell(t?.first_redeployment_day)} (${cell(r.drift_onset_day)}) | ` +
+        `${cell(t?.false_alarms_before_onset)} | ${met}/${Object.keys(goals).length}${failed.length > 0 ? ` (missed: ${failed.join(', ')})` : ''} |`,
     );
   }
   return lines.join('\n');
@@ -311,7 +329,8 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const started = performance.now();
   const seeds = listOption(argv, 'seeds', option(argv, 'seed') ?? '7').map(Number);
-  if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('--seeds must be non-negative integers');
+  if (seeds.some((s) => !Number.isInteger(s) || s < 0))
+    throw new Error('--seeds must be non-negative integers');
   const scenarios = listOption(argv, 'scenarios', option(argv, 'scenario') ?? 'new-fraud-pattern,stable');
   for (const s of scenarios) if (!isDriftScenario(s)) throw new Error(`unknown scenario ${s}`);
   const requested = option(argv, 'policies')?.split(',') as RetrainPolicy[] | undefined;
@@ -337,9 +356,9 @@ async function main(): Promise<void> {
   for (const seed of seeds) {
     for (const scenario of scenarios as DriftScenario[]) {
       const quiet = QUIET_SCENARIOS.includes(scenario);
-      const policies = (requested ?? (quiet ? ['triggered'] : ['static', 'triggered', 'periodic', 'oracle'])).filter(
-        (p): p is RetrainPolicy => ['static', 'triggered', 'periodic', 'oracle'].includes(p),
-      );
+      const policies = (
+        requested ?? (quiet ? ['triggered'] : ['static', 'triggered', 'periodic', 'oracle'])
+      ).filter((p): p is RetrainPolicy => ['static', 'triggered', 'periodic', 'oracle'].includes(p));
       if (!policies.includes('triggered')) policies.unshift('triggered');
       const chart = `${jsonPath.replace(/\.json$/, '')}.${seed}.${scenario}.html`;
       results.push(

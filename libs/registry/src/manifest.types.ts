@@ -76,6 +76,14 @@ export interface TrainingLineage {
   readonly epochs: number;
   readonly warm_start: boolean;
   readonly frozen_layers: number;
+  /** `mixed` (absent in older manifests) or `aggregate` of a feedback and a delayed model. */
+  readonly strategy?: 'mixed' | 'aggregate';
+  /** For an aggregate: the two models' hidden widths (feedback first) and the feedback logit's weight. */
+  readonly components?: {
+    readonly feedback: readonly number[];
+    readonly delayed: readonly number[];
+    readonly feedbackWeight: number;
+  };
 }
 
 export interface ModelManifest {

@@ -74,7 +74,8 @@ export class AnalystDesk {
     let newest = -Infinity;
     for (const a of alerts) newest = Math.max(newest, Math.floor(a.event_time / DAY_MS));
     for (const day of this.reviewedPerDay.keys()) if (day < newest - 7) this.reviewedPerDay.delete(day);
-    for (const day of this.scoreReviewsPerDay.keys()) if (day < newest - 7) this.scoreReviewsPerDay.delete(day);
+    for (const day of this.scoreReviewsPerDay.keys())
+      if (day < newest - 7) this.scoreReviewsPerDay.delete(day);
     if (this.reviewed.size > 1_000_000) this.reviewed.clear();
   }
 }

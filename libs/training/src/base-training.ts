@@ -55,12 +55,16 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
     start = Math.min(start, row.eventTime);
     end = Math.max(end, row.eventTime + 1);
   }
-  const split = splitWindow(
+  const windowSplit = splitWindow(
     rows,
     { start, end },
     input.asOf - settings.chargebackWindowMs,
     settings.baseHoldoutDays * DAY_MS,
   );
+  // No gate judges a base model: the settled rows after the hold-out train it, whatever their card.
+  // (In the rows' own order, so the seeded shuffle sees what it always saw.)
+  const trained = new Set([...windowSplit.train, ...windowSplit.recentTest]);
+  const split = { ...windowSplit, train: rows.filter((r) => trained.has(r)) };
   const holdout = [...split.validation, ...split.test];
   assertFiniteFeatures(rows, 'training');
   const trainPositives = countPositives(split.train);

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import type { ModelStage, RetrainRequest } from '@fraudstream/contracts';
-import { evaluateModel, eventDay, type EvaluationRow } from '@fraudstream/drift';
 import { readMlpOnnx } from '@fraudstream/model';
 import {
   ArtifactNotFoundError,
@@ -11,22 +10,21 @@ import {
   type ModelRegistry,
   type VerifiedArtifact,
 } from '@fraudstream/registry';
-import { sampleReplay, splitWindow } from './data-split';
 import { deploymentEvent } from './deployment-events';
-import { joinMatureLabels } from './mature-labels';
+import {
+  challengerReference,
+  checkTrainingRows,
+  judgeChallenger,
+  selectTrainingRows,
+  trainChallenger,
+} from './fine-tune.steps';
 import { MlpNetwork } from './mlp.network';
-import { trainMlp } from './mlp.trainer';
-import { decideGate } from './model-gate';
 import { packageModel } from './model-packaging';
-import { buildReferenceProfile } from './reference-profile';
-import { selectThreshold } from './threshold';
 import type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
 import { TrainingJobError, type TrainingFailureReason } from './training.errors';
 import type { TrainingSettings } from './training.settings';
-import { assertFiniteFeatures, countPositives, toTrainingMatrix, type TrainingRow } from './training-rows';
+import { countPositives } from './training-rows';
 import { initTfjsWasm } from './tfjs-wasm.backend';
-
-const DAY_MS = 86_400_000;
 
 export type FineTuneStatus = 'SHADOW' | 'REJECTED' | 'FAILED' | 'DUPLICATE';
 
@@ -58,15 +56,6 @@ export interface FineTuneJobDeps {
   readonly wallClock?: () => Date;
   /** Called between epochs (a consumer heartbeat). */
   readonly onProgress?: () => Promise<void>;
-}
-
-function toEvaluationRows(rows: readonly TrainingRow[], scores: Float32Array): EvaluationRow[] {
-  return rows.map((row, i) => ({
-    cardId: row.cardId,
-    day: eventDay(row.eventTime),
-    score: scores[i] ?? 0,
-    isFraud: row.isFraud,
-  }));
 }
 
 /**
@@ -146,9 +135,6 @@ export class FineTuneJob {
         'STALE_REQUEST',
         `request names ${parent.version}, but ${productionVersion} is in production now`,
       );
-    // The parent is the champion the challenger must beat.
-    const champion = parent;
-
     const readStarted = performance.now();
     const from = request.window_start - settings.replayLookbackMs;
     const [scores, labels] = await Promise.all([
@@ -156,94 +142,44 @@ export class FineTuneJob {
       this.deps.source.readLabels(from, request.window_end, request.event_time),
     ]);
     const readMs = performance.now() - readStarted;
-    const { rows, stats } = joinMatureLabels(
-      scores,
-      labels,
-      { chargebackWindowMs: settings.chargebackWindowMs, asOf: request.event_time },
-      this.deps.featureSetVersion,
-    );
-    const split = splitWindow(
-      rows,
-      { start: request.window_start, end: request.window_end },
-      request.event_time - settings.chargebackWindowMs,
-      DAY_MS,
-    );
-    const holdout = [...split.validation, ...split.test];
-    this.checkData(split.train, holdout, split.test, stats.scoreRows);
-    const replay = sampleReplay(
-      split.older,
-      Math.round(settings.replayRatio * split.train.length),
-      settings.seed,
-    );
-    assertFiniteFeatures(replay, 'replay');
+    const selected = selectTrainingRows(scores, labels, request, settings, this.deps.featureSetVersion);
+    checkTrainingRows(selected, settings);
+    const { split, replay } = selected;
 
     const width = this.deps.featureNames.length;
     // The networks' variables are tensors: the backend must be up before they are made (a fresh
     // worker process has not trained anything yet).
     await initTfjsWasm();
-    const challengerNet = MlpNetwork.fromWeights(readMlpOnnx(parent.onnx));
-    const championNet = challengerNet.clone();
+    // The parent is the champion the challenger must beat.
+    const championNet = MlpNetwork.fromWeights(readMlpOnnx(parent.onnx));
+    let challengerNet: MlpNetwork | null = null;
     try {
-      if (challengerNet.inputWidth !== width)
+      if (championNet.inputWidth !== width)
         throw new TrainingJobError(
           'FEATURE_SET_MISMATCH',
-          `parent ${parent.version} takes ${challengerNet.inputWidth} features, the pipeline has ${width}`,
+          `parent ${parent.version} takes ${championNet.inputWidth} features, the pipeline has ${width}`,
         );
       const trainStarted = performance.now();
-      const trainMatrix = toTrainingMatrix([...split.train, ...replay], width);
-      const validationMatrix = toTrainingMatrix(split.validation, width);
-      const result = await trainMlp(challengerNet, trainMatrix, validationMatrix, {
-        epochs: settings.fineTuneEpochs,
-        batchSize: settings.batchSize,
-        learningRate: settings.fineTuneLearningRate,
-        seed: settings.seed,
-        classWeighting: settings.classWeighting,
-        patience: settings.patience,
-        frozenLayers: Math.min(settings.frozenLayers, challengerNet.layerCount - 1),
-        l2: settings.l2,
+      const trained = await trainChallenger({
+        parent: championNet,
+        parentComponents: parent.manifest.training.components ?? null,
+        selected,
+        settings,
         onEpoch: async (epoch) => {
           this.logger.debug({ msg: 'epoch', requestId: request.request_id, ...epoch });
           await this.deps.onProgress?.();
         },
       });
+      challengerNet = trained.network;
       const trainMs = performance.now() - trainStarted;
-
-      const holdoutMatrix = toTrainingMatrix(holdout, width);
-      const challengerHoldout = challengerNet.predict(holdoutMatrix.x, holdoutMatrix.rows);
-      const threshold = selectThreshold(
-        challengerHoldout,
-        holdout.map((r) => r.isFraud),
-        holdout.map((r) => r.eventTime),
-        parent.manifest.threshold_policy,
+      const judgement = judgeChallenger(
+        challengerNet,
+        { network: championNet, manifest: parent.manifest },
+        split,
+        settings,
       );
-      // The gate judges both models on the hold-out day's judging half and on the new regime's
-      // settled rows of the same cards since (confirmed frauds and analysts' verdicts).
-      const gateRows = [...split.test, ...split.recentTest];
-      const testMatrix = toTrainingMatrix(gateRows, width);
-      const k = settings.cardPrecisionK;
-      const challengerMetrics = evaluateModel(
-        toEvaluationRows(gateRows, challengerNet.predict(testMatrix.x, testMatrix.rows)),
-        { threshold, k },
-      );
-      const championMetrics = evaluateModel(
-        toEvaluationRows(gateRows, championNet.predict(testMatrix.x, testMatrix.rows)),
-        { threshold: champion.manifest.threshold, k },
-      );
-      const gate = decideGate(challengerMetrics, championMetrics, settings.gate);
-
-      const windowRows = [...split.train.filter((r) => r.eventTime < split.holdoutStart), ...holdout];
-      const windowMatrix = toTrainingMatrix(windowRows, width);
-      // The novelty test's frauds are every fraud the challenger learnt from or was judged on,
-      // the early-confirmed ones of the new regime included: they are no longer new to it.
-      const recentFrauds = [...split.train, ...split.recentTest].filter(
-        (r) => r.isFraud && r.eventTime >= split.holdoutEnd,
-      );
-      const reference = buildReferenceProfile(
-        windowRows,
-        challengerNet.predict(windowMatrix.x, windowMatrix.rows),
-        this.deps.featureNames,
-        recentFrauds,
-      );
+      const { gate, threshold } = judgement;
+      const reference = challengerReference(challengerNet, split, this.deps.featureNames);
       const metrics: Record<string, number> = {
         ...gate.metrics,
         train_rows: split.train.length,
@@ -252,10 +188,10 @@ export class FineTuneJob {
         validation_rows: split.validation.length,
         gate_recent_rows: split.recentTest.length,
         gate_recent_positives: countPositives(split.recentTest),
-        epochs_run: result.epochsRun,
-        best_epoch: result.bestEpoch,
+        epochs_run: trained.epochsRun,
+        best_epoch: trained.bestEpoch,
         threshold,
-        champion_threshold: champion.manifest.threshold,
+        champion_threshold: parent.manifest.threshold,
         train_seconds: trainMs / 1000,
       };
       const registered = await this.registerChallenger(request, parent, {
@@ -264,19 +200,21 @@ export class FineTuneJob {
         training: {
           window_start: request.window_start,
           window_end: request.window_end,
-          rows: split.train.length + replay.length,
-          positives: countPositives(split.train) + countPositives(replay),
+          rows: trained.rows,
+          positives: trained.positives,
           replay_rows: replay.length,
           validation_rows: split.validation.length,
           request_id: request.request_id,
           drift_event_id: request.drift_event_id,
           seed: settings.seed,
-          epochs: result.bestEpoch,
+          epochs: trained.bestEpoch,
           warm_start: true,
-          frozen_layers: Math.min(settings.frozenLayers, challengerNet.layerCount - 1),
+          frozen_layers: Math.min(settings.frozenLayers, championNet.layerCount - 1),
+          strategy: trained.strategy,
+          ...(trained.components ? { components: trained.components } : {}),
         },
-        validation: challengerMetrics,
-        championMetrics,
+        validation: judgement.challenger,
+        championMetrics: judgement.champion,
         gateMetrics: metrics,
         reference,
       });
@@ -297,55 +235,12 @@ export class FineTuneJob {
         failure: null,
         metrics,
         timings: { readMs, trainMs, totalMs: performance.now() - started },
-        trainRows: trainMatrix.rows,
+        trainRows: trained.rows,
       };
     } finally {
-      challengerNet.dispose();
+      challengerNet?.dispose();
       championNet.dispose();
     }
-  }
-
-  private checkData(
-    train: readonly TrainingRow[],
-    holdout: readonly TrainingRow[],
-    test: readonly TrainingRow[],
-    scoreRows: number,
-  ): void {
-    const s = this.deps.settings;
-    assertFiniteFeatures(train, 'training');
-    assertFiniteFeatures(holdout, 'hold-out');
-    const trainPositives = countPositives(train);
-    const holdoutPositives = countPositives(holdout);
-    if (train.length < s.minTrainRows)
-      throw new TrainingJobError(
-        'WINDOW_TOO_SMALL',
-        `${train.length} mature training rows in the window (${scoreRows} scored rows read), need ${s.minTrainRows}`,
-      );
-    if (holdout.length < s.minHoldoutRows)
-      throw new TrainingJobError(
-        'WINDOW_TOO_SMALL',
-        `${holdout.length} rows on the newest mature day, need ${s.minHoldoutRows}`,
-      );
-    if (trainPositives === 0 || trainPositives === train.length)
-      throw new TrainingJobError(
-        'ONE_CLASS',
-        `the training rows hold only ${trainPositives === 0 ? 'legitimate' : 'fraud'} transactions (${train.length} rows)`,
-      );
-    if (holdoutPositives === 0 || holdoutPositives === holdout.length || countPositives(test) === 0)
-      throw new TrainingJobError(
-        'ONE_CLASS',
-        `the newest mature day holds ${holdoutPositives} frauds in ${holdout.length} rows: the gate cannot rank`,
-      );
-    if (trainPositives < s.minTrainPositives)
-      throw new TrainingJobError(
-        'WINDOW_TOO_SMALL',
-        `${trainPositives} frauds among the training rows, need ${s.minTrainPositives}`,
-      );
-    if (holdoutPositives < s.minHoldoutPositives)
-      throw new TrainingJobError(
-        'WINDOW_TOO_SMALL',
-        `${holdoutPositives} frauds on the newest mature day, need ${s.minHoldoutPositives}`,
-      );
   }
 
   private async readParent(version: string): Promise<VerifiedArtifact> {

@@ -52,4 +52,55 @@ describe(MlpNetwork.name, () => {
     network.dispose();
     copy.dispose();
   });
+
+  it('combines two networks into one whose logit is the weighted average of theirs, and splits it back', () => {
+    const mean = [1, 20, 300];
+    const std = [2, 30, 50];
+    const a = MlpNetwork.create({ mean, std, hiddenUnits: [8, 4], seed: 1 });
+    const b = MlpNetwork.create({ mean, std, hiddenUnits: [6, 3], seed: 2 });
+    const x = randomMatrix(200, mean, 5);
+    const logit = (p: number) => Math.log(p / (1 - p));
+    const pa = a.predict(x, 200);
+    const pb = b.predict(x, 200);
+    const combined = MlpNetwork.combine(a, b, 0.3);
+    expect(combined.hiddenUnits).toEqual([14, 7]);
+    const pc = combined.predict(x, 200);
+    let maxDiff = 0;
+    for (let i = 0; i < 200; i++)
+      maxDiff = Math.max(
+        maxDiff,
+        Math.abs(logit(pc[i] ?? 0.5) - (0.3 * logit(pa[i] ?? 0.5) + 0.7 * logit(pb[i] ?? 0.5))),
+      );
+    expect(maxDiff).toBeLessThan(1e-3);
+    // Each half's hidden layers and output weights come back exactly (the output bias is shared).
+    const flat = (n: MlpNetwork) =>
+      n
+        .toSpec()
+        .layers.map((l) => ({ weights: Array.from(l.weights as Float32Array), bias: Array.from(l.bias) }));
+    const backA = flat(combined.component([8, 4], [0, 0], 0.3));
+    const backB = flat(combined.component([6, 3], [8, 4], 0.7));
+    const specA = flat(a);
+    const specB = flat(b);
+    for (const [back, spec] of [
+      [backA, specA],
+      [backB, specB],
+    ] as const) {
+      back.slice(0, -1).forEach((layer, i) => {
+        expect(layer.weights).toEqual(spec[i]?.weights);
+        expect(layer.bias).toEqual(spec[i]?.bias);
+      });
+      const out = back[2]?.weights ?? [];
+      const expected = spec[2]?.weights ?? [];
+      out.forEach((w, i) => expect(w).toBeCloseTo(expected[i] ?? 0, 5));
+    }
+    for (const n of [a, b, combined]) n.dispose();
+  });
+
+  it('refuses to combine networks of different depth or standardisation', () => {
+    const a = MlpNetwork.create({ mean: [0, 0], std: [1, 1], hiddenUnits: [4], seed: 1 });
+    const b = MlpNetwork.create({ mean: [0, 0], std: [1, 1], hiddenUnits: [4, 2], seed: 1 });
+    const c = MlpNetwork.create({ mean: [1, 0], std: [1, 1], hiddenUnits: [4], seed: 1 });
+    expect(() => MlpNetwork.combine(a, b, 0.5)).toThrow(RangeError);
+    expect(() => MlpNetwork.combine(a, c, 0.5)).toThrow(RangeError);
+  });
 });

@@ -139,6 +139,117 @@ export class MlpNetwork {
     );
   }
 
+  /**
+   * One network computing w·logit_a + (1 − w)·logit_b: the two side by side in block-diagonal hidden
+   * layers, the output layer weighting their last hidden layers. Exactly the average of the two
+   * logits, so the scorer serves an aggregate as it serves any MLP. Both must share depth and
+   * standardisation (both fine-tuned from the same parent).
+   */
+  static combine(a: MlpNetwork, b: MlpNetwork, weightA: number): MlpNetwork {
+    if (a.layers.length !== b.layers.length || a.inputWidth !== b.inputWidth)
+      throw new RangeError('networks of different shapes cannot be combined');
+    for (let i = 0; i < a.inputWidth; i++)
+      if (a.mean[i] !== b.mean[i] || a.std[i] !== b.std[i])
+        throw new RangeError('networks with different standardisation cannot be combined');
+    const sa = a.flatLayers();
+    const sb = b.flatLayers();
+    const last = sa.length - 1;
+    const layers = sa.map((la, i) => {
+      const lb = sb[i];
+      if (!lb) throw new RangeError('layer mismatch');
+      const outA = la.bias.length;
+      const outB = lb.bias.length;
+      const inA = la.weights.length / outA;
+      const inB = lb.weights.length / outB;
+      if (i === last) {
+        // Output: the concatenated hidden units feed one logit, weighted.
+        const weights = new Float32Array(inA + inB);
+        for (let r = 0; r < inA; r++) weights[r] = weightA * (la.weights[r] ?? 0);
+        for (let r = 0; r < inB; r++) weights[inA + r] = (1 - weightA) * (lb.weights[r] ?? 0);
+        const bias = Float32Array.of(weightA * (la.bias[0] ?? 0) + (1 - weightA) * (lb.bias[0] ?? 0));
+        return { weights, bias, inputs: inA + inB, outputs: 1 };
+      }
+      // The first layer reads the same inputs; deeper ones are block-diagonal.
+      const inputs = i === 0 ? inA : inA + inB;
+      const outputs = outA + outB;
+      const weights = new Float32Array(inputs * outputs);
+      for (let r = 0; r < inA; r++)
+        for (let c = 0; c < outA; c++) weights[r * outputs + c] = la.weights[r * outA + c] ?? 0;
+      const rowOffset = i === 0 ? 0 : inA;
+      for (let r = 0; r < inB; r++)
+        for (let c = 0; c < outB; c++)
+          weights[(rowOffset + r) * outputs + outA + c] = lb.weights[r * outB + c] ?? 0;
+      const bias = new Float32Array(outputs);
+      bias.set(la.bias, 0);
+      bias.set(lb.bias, outA);
+      return { weights, bias, inputs, outputs };
+    });
+    return MlpNetwork.fromFlat(a.mean, a.std, layers);
+  }
+
+  /**
+   * The component of a combined network whose hidden widths are `widths`, starting at unit `offset`
+   * of each hidden layer (0 for the first component): the inverse of {@link combine}, up to the
+   * output weighting, which is divided back out.
+   */
+  component(widths: readonly number[], offsets: readonly number[], outputWeight: number): MlpNetwork {
+    const flat = this.flatLayers();
+    if (widths.length !== flat.length - 1 || offsets.length !== widths.length)
+      throw new RangeError('component widths do not match the network depth');
+    const layers = flat.map((l, i) => {
+      const outputs = l.bias.length;
+      const inputs = l.weights.length / outputs;
+      const rowFrom = i === 0 ? 0 : (offsets[i - 1] ?? 0);
+      const rowCount = i === 0 ? inputs : (widths[i - 1] ?? 0);
+      if (i === flat.length - 1) {
+        const weights = new Float32Array(rowCount);
+        for (let r = 0; r < rowCount; r++) weights[r] = (l.weights[rowFrom + r] ?? 0) / outputWeight;
+        // The two output biases were summed: each component starts from the sum (training moves it).
+        return { weights, bias: Float32Array.of(l.bias[0] ?? 0), inputs: rowCount, outputs: 1 };
+      }
+      const colFrom = offsets[i] ?? 0;
+      const colCount = widths[i] ?? 0;
+      const weights = new Float32Array(rowCount * colCount);
+      for (let r = 0; r < rowCount; r++)
+        for (let c = 0; c < colCount; c++)
+          weights[r * colCount + c] = l.weights[(rowFrom + r) * outputs + colFrom + c] ?? 0;
+      return {
+        weights,
+        bias: l.bias.slice(colFrom, colFrom + colCount),
+        inputs: rowCount,
+        outputs: colCount,
+      };
+    });
+    return MlpNetwork.fromFlat(this.mean, this.std, layers);
+  }
+
+  private flatLayers(): { weights: Float32Array; bias: Float32Array; inputs: number; outputs: number }[] {
+    return this.layers.map((l) => {
+      const [inputs = 0, outputs = 0] = l.weight.shape;
+      return {
+        weights: Float32Array.from(l.weight.dataSync()),
+        bias: Float32Array.from(l.bias.dataSync()),
+        inputs,
+        outputs,
+      };
+    });
+  }
+
+  private static fromFlat(
+    mean: Float32Array,
+    std: Float32Array,
+    layers: readonly { weights: Float32Array; bias: Float32Array; inputs: number; outputs: number }[],
+  ): MlpNetwork {
+    return new MlpNetwork(
+      mean.slice(),
+      std.slice(),
+      layers.map((l, i) => ({
+        weight: tf.variable(tf.tensor2d(l.weights, [l.inputs, l.outputs]), true, `w${i}_${uid()}`),
+        bias: tf.variable(tf.tensor1d(l.bias), true, `b${i}_${uid()}`),
+      })),
+    );
+  }
+
   dispose(): void {
     for (const l of this.layers) {
       l.weight.dispose();

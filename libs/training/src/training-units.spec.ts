@@ -93,7 +93,7 @@ describe(joinMatureLabels.name, () => {
 });
 
 describe(splitWindow.name, () => {
-  it('holds out the newest mature day, split by card, and keeps older rows for replay', () => {
+  it("holds out the newest mature day split by card, sends the judging cards' later rows to the gate, and keeps older rows for replay", () => {
     const rows: TrainingRow[] = [];
     for (let d = 0; d < 10; d++)
       for (let c = 0; c < 20; c++)
@@ -112,7 +112,14 @@ describe(splitWindow.name, () => {
     expect(split.validation.length).toBeGreaterThan(0);
     expect(split.test.some((r) => validationCards.has(r.cardId))).toBe(false);
     expect(split.train.every((r) => r.eventTime < 7 * DAY || r.eventTime >= 8 * DAY)).toBe(true);
-    expect(split.train).toHaveLength(120);
+    // Days 3-6 train whole (80 rows); of days 8-9 (40 rows) the judging half's cards go to the gate.
+    const testCards = new Set(split.test.map((r) => r.cardId));
+    expect(split.recentTest.length).toBe(2 * testCards.size);
+    expect(split.recentTest.every((r) => testCards.has(r.cardId) && r.eventTime >= 8 * DAY)).toBe(true);
+    expect(split.train.filter((r) => r.eventTime >= 8 * DAY).every((r) => !testCards.has(r.cardId))).toBe(
+      true,
+    );
+    expect(split.train).toHaveLength(80 + 40 - split.recentTest.length);
   });
 });
 

@@ -1,5 +1,6 @@
 import { boolVar, intVar, numberVar } from '@fraudstream/config';
 import { z } from 'zod';
+import type { TrainingStrategy } from './fine-tune.steps';
 import type { ClassWeighting } from './mlp.trainer';
 import type { GateConfig } from './model-gate';
 import type { ShadowBounds } from './shadow-check';
@@ -36,6 +37,10 @@ export interface TrainingSettings {
   readonly shadow: ShadowBounds;
   /** Roll production back to the previous model when a scorer refuses to load it. */
   readonly rollbackOnLoadRefused: boolean;
+  /** One model on mixed delayed and feedback labels, or the aggregate of a delayed and a feedback model. */
+  readonly strategy: TrainingStrategy;
+  /** The feedback model's weight in an aggregate (Dal Pozzolo et al. use 0.5). */
+  readonly aggregateFeedbackWeight: number;
 }
 
 /** Env fragment of the training settings (trainer app, CLIs, benchmark). */
@@ -73,6 +78,8 @@ export const trainingConfigFragment = z.object({
   SHADOW_MAX_ALERT_RATE: numberVar(0.05, 0, 1),
   SHADOW_MAX_ALERT_RATE_RATIO: numberVar(3, 1),
   ROLLBACK_ON_LOAD_REFUSED: boolVar(true),
+  TRAINER_STRATEGY: z.enum(['mixed', 'aggregate']).default('mixed'),
+  TRAINER_AGGREGATE_FEEDBACK_WEIGHT: numberVar(0.5, 0.01, 0.99),
 });
 
 export type TrainingConfig = z.infer<typeof trainingConfigFragment>;
@@ -113,6 +120,8 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
       maxAlertRateRatio: c.SHADOW_MAX_ALERT_RATE_RATIO,
     },
     rollbackOnLoadRefused: c.ROLLBACK_ON_LOAD_REFUSED,
+    strategy: c.TRAINER_STRATEGY,
+    aggregateFeedbackWeight: c.TRAINER_AGGREGATE_FEEDBACK_WEIGHT,
   };
 }
 

@@ -1,0 +1,223 @@
+import { describe, expect, it } from 'vitest';
+import { defaultDriftSettings } from './drift.config';
+import { seededRandom } from './drift-test.fixtures';
+import {
+  EarlyEvidenceMonitor,
+  type EarlyEvidenceSettings,
+  type EarlyEvidenceSnapshot,
+  type EvidenceReference,
+} from './early-evidence.monitor';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const T0 = Date.UTC(2026, 0, 5);
+
+const settings: EarlyEvidenceSettings = {
+  ...defaultDriftSettings().evidence,
+  analystDailyCapacity: 50,
+  investigationShare: 0.2,
+  maxInvestigationsPerSeed: 5,
+  missedBurnIn: 20,
+};
+
+const random = seededRandom(3);
+/** Reference frauds: large amounts on busy cards (feature 0 amount, feature 1 the card's daily count). */
+const referenceFrauds = Array.from({ length: 200 }, () => [200 + random() * 100, 5 + random() * 5]);
+
+const reference: EvidenceReference = {
+  version: 'm1',
+  threshold: 0.5,
+  missShare: 0.2,
+  featureNames: ['amount', 'card_tx_count_1d'],
+  novelty: { features: [0, 1], centre: [4, 2], scale: [1, 1], frauds: referenceFrauds },
+};
+
+interface Tx {
+  id: string;
+  card: string;
+  time: number;
+  score: number;
+  features: number[];
+  fraud: boolean;
+}
+
+/** A day of ordinary payments, plus (from `newFrom`) a burst of tiny payments on several cards. */
+function day(d: number, newFrom = Number.POSITIVE_INFINITY): Tx[] {
+  const r = seededRandom(100 + d);
+  const out: Tx[] = [];
+  for (let i = 0; i < 300; i++) {
+    const fraud = r() < 0.02;
+    out.push({
+      id: `t${d}-${i}`,
+      card: `c${i % 60}`,
+      time: T0 + d * DAY + Math.floor((i / 300) * DAY),
+      score: fraud ? 0.7 + r() * 0.3 : r() * 0.4,
+      features: fraud ? [200 + r() * 100, 5 + r() * 5] : [20 + r() * 60, 1 + r() * 10],
+      fraud,
+    });
+  }
+  if (d >= newFrom)
+    for (let i = 0; i < 24; i++)
+      out.push({
+        id: `n${d}-${i}`,
+        card: `new${d}-${i % 4}`,
+        time: T0 + d * DAY + 2 * HOUR + i * 60_000,
+        score: 0.1,
+        features: [1 + (i % 3), 60 + i],
+        fraud: true,
+      });
+  return out.sort((a, b) => a.time - b.time);
+}
+
+function monitor(overrides: Partial<EarlyEvidenceSettings> = {}): EarlyEvidenceMonitor {
+  const m = new EarlyEvidenceMonitor({ ...settings, ...overrides });
+  m.setReference(reference);
+  return m;
+}
+
+function observe(m: EarlyEvidenceMonitor, tx: Tx): void {
+  m.observeScore({
+    id: tx.id,
+    card: tx.card,
+    terminal: 'term',
+    amount: tx.features[0] ?? 0,
+    time: tx.time,
+    score: tx.score,
+    version: 'm1',
+    features: tx.features,
+  });
+}
+
+function chargeback(m: EarlyEvidenceMonitor, tx: Tx, at: number): void {
+  m.observeLabel({
+    transactionId: tx.id,
+    isFraud: true,
+    source: 'CHARGEBACK',
+    transactionTime: tx.time,
+    eventTime: at,
+  });
+}
+
+describe(EarlyEvidenceMonitor.name, () => {
+  it('investigates transactions of other cards like a confirmed novel missed fraud, within the day budget', () => {
+    const m = monitor();
+    const txs = [...day(0), ...day(1, 1)];
+    for (const tx of txs) observe(m, tx);
+    const seed = txs.find((t) => t.id === 'n1-0');
+    if (!seed) throw new Error('no seed');
+    chargeback(m, seed, seed.time + 6 * HOUR);
+    m.advanceTo(seed.time + 7 * HOUR);
+    const { investigations, alarms } = m.drain();
+    expect(alarms).toEqual([]);
+    // 5 per seed, budget 0.2 x 50 = 10 a day; the seed's card (new1-0) is never investigated.
+    expect(investigations).toHaveLength(5);
+    expect(investigations.every((i) => i.cardId !== 'new1-0')).toBe(true);
+    expect(investigations.every((i) => i.transactionId.startsWith('n1-'))).toBe(true);
+    expect(investigations[0]).toMatchObject({
+      seedTransactionId: 'n1-0',
+      modelVersion: 'm1',
+      threshold: 0.5,
+    });
+    expect(investigations[0]?.raisedAt).toBe(Math.ceil((seed.time + 6 * HOUR) / HOUR) * HOUR);
+  });
+
+  it('does not seed on a missed fraud that resembles the reference frauds, nor on an alerted one', () => {
+    const m = monitor();
+    const txs = day(0);
+    for (const tx of txs) observe(m, tx);
+    const familiar = { ...txs[10], id: 'familiar', score: 0.1, features: [250, 7] } as Tx;
+    observe(m, familiar);
+    const alerted = txs.find((t) => t.fraud && t.score >= 0.5);
+    if (!alerted) throw new Error('no alerted fraud');
+    chargeback(m, familiar, familiar.time + HOUR);
+    chargeback(m, alerted, alerted.time + HOUR);
+    m.advanceTo(T0 + 2 * DAY);
+    expect(m.drain().investigations).toEqual([]);
+    expect(m.stats().seeds).toBe(0);
+  });
+
+  it('raises NEW_PATTERN once investigations keep finding frauds, and not when they find legitimate payments', () => {
+    const run = (verdict: boolean) => {
+      const m = monitor();
+      const txs = [...day(0), ...day(1, 1)];
+      for (const tx of txs) observe(m, tx);
+      const seed = txs.find((t) => t.id === 'n1-0');
+      if (!seed) throw new Error('no seed');
+      chargeback(m, seed, seed.time + 6 * HOUR);
+      m.advanceTo(seed.time + 7 * HOUR);
+      const asked = m.drain().investigations;
+      for (const inv of asked)
+        m.observeLabel({
+          transactionId: inv.transactionId,
+          isFraud: verdict,
+          source: 'ANALYST',
+          transactionTime: inv.eventTime,
+          eventTime: inv.raisedAt + 2 * HOUR,
+        });
+      m.advanceTo(seed.time + 12 * HOUR);
+      return m.drain().alarms;
+    };
+    const alarms = run(true);
+    // Four hits pass Wald's bound (4 ln 6 > ln(0.95 / 0.001)).
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]?.kind).toBe('NEW_PATTERN');
+    expect(run(false)).toEqual([]);
+  });
+
+  it('starts the missed-fraud CUSUM after its burn-in and alarms when chargebacks are mostly missed', () => {
+    const m = monitor({ missedBurnIn: 20, missedCusumH: 4 });
+    const txs = [...day(0), ...day(1), ...day(2)];
+    for (const tx of txs) observe(m, tx);
+    // Burn-in: 20 chargebacks of alerted frauds (miss share 0), so the in-control share is the
+    // larger of the validation's 0.2 and the burn-in's Wilson bound.
+    const alerted = txs.filter((t) => t.fraud && t.score >= 0.5);
+    alerted.slice(0, 20).forEach((t, i) => chargeback(m, t, T0 + 2 * DAY + i * 60_000));
+    m.advanceTo(T0 + 2 * DAY + 2 * HOUR);
+    expect(m.drain().alarms).toEqual([]);
+    // Then only missed ones.
+    txs
+      .filter((t) => !t.fraud)
+      .slice(0, 30)
+      .forEach((t, i) => chargeback(m, t, T0 + 2 * DAY + 3 * HOUR + i * 60_000));
+    m.advanceTo(T0 + 3 * DAY);
+    const alarms = m.drain().alarms;
+    expect(alarms.map((a) => a.kind)).toContain('MISSED_FRAUDS');
+  });
+
+  it('decides alike after a snapshot and restore mid-way', () => {
+    const txs = [...day(0), ...day(1, 1), ...day(2, 1)];
+    const seeds = txs.filter((t) => t.id.startsWith('n1-') && Number(t.id.split('-')[1]) % 4 === 0);
+    const script = (m: EarlyEvidenceMonitor, from: number, to: number) => {
+      const out: unknown[] = [];
+      for (let h = from; h < to; h++) {
+        const end = T0 + h * HOUR;
+        for (const tx of txs) if (tx.time >= end - HOUR && tx.time < end) observe(m, tx);
+        for (const s of seeds)
+          if (s.time + 20 * HOUR >= end - HOUR && s.time + 20 * HOUR < end)
+            chargeback(m, s, s.time + 20 * HOUR);
+        m.advanceTo(end);
+        const drained = m.drain();
+        out.push(drained);
+        for (const inv of drained.investigations)
+          m.observeLabel({
+            transactionId: inv.transactionId,
+            isFraud: true,
+            source: 'ANALYST',
+            transactionTime: inv.eventTime,
+            eventTime: inv.raisedAt + 2 * HOUR,
+          });
+      }
+      return out;
+    };
+    const whole = monitor();
+    const expected = script(whole, 1, 72);
+    const first = monitor();
+    const part1 = script(first, 1, 40);
+    const restored = monitor();
+    restored.restoreState(JSON.parse(JSON.stringify(first.snapshot())) as EarlyEvidenceSnapshot);
+    // The labels on investigations answered before the snapshot arrive again after it only if not yet applied.
+    const part2 = script(restored, 40, 72);
+    expect([...part1, ...part2]).toEqual(expected);
+    expect(expected.some((o) => (o as { alarms: unknown[] }).alarms.length > 0)).toBe(true);
+  });
+});

@@ -1,0 +1,131 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Label, RetrainRequest } from '@fraudstream/contracts';
+import { checkTrainingRows, judgeChallenger, selectTrainingRows, trainChallenger } from './fine-tune.steps';
+import { MlpNetwork } from './mlp.network';
+import { initTfjsWasm } from './tfjs-wasm.backend';
+import { DAY, T0, TEST_FEATURE_SET, syntheticStream, testSettings } from './training.test-fixtures';
+import { TrainingJobError } from './training.errors';
+
+/** Days 0-14, the new regime from day 11; the request at the end of day 14. */
+const generated = syntheticStream({
+  fromDay: 0,
+  days: 15,
+  rowsPerDay: 400,
+  regime: (d) => (d >= 11 ? 'new' : 'old'),
+  seed: 3,
+});
+const fraudIds = new Set(generated.labels.map((l) => l.transaction_id));
+/** Analysts' "legitimate" verdicts on a tenth of the payments from day 12 on: the feedback's negatives. */
+const verdicts: Label[] = generated.scores
+  .filter((s) => s.event_time >= T0 + 12 * DAY && !fraudIds.has(s.transaction_id))
+  .filter((_, i) => i % 10 === 0)
+  .map((s) => ({
+    transaction_id: s.transaction_id,
+    card_id: s.card_id,
+    terminal_id: 't',
+    is_fraud: false,
+    source: 'ANALYST',
+    transaction_time: s.event_time,
+    event_time: s.event_time + 3_600_000,
+  }));
+const stream = { scores: generated.scores, labels: [...generated.labels, ...verdicts] };
+const request: RetrainRequest = {
+  request_id: 'r1',
+  model_version: 'v1',
+  trigger: 'NEW_PATTERN',
+  reason: 'test',
+  severity: 'HIGH',
+  drift_event_id: null,
+  window_start: T0 + DAY,
+  window_end: T0 + 15 * DAY,
+  event_time: T0 + 15 * DAY,
+};
+
+describe(selectTrainingRows.name, () => {
+  it("holds out the newest fully mature day and gives the gate the judging cards' settled rows since", () => {
+    const settings = testSettings({ chargebackWindowMs: 3 * DAY });
+    const { split } = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
+    // Mature until day 12: the hold-out is day 11.
+    expect(split.holdoutStart).toBe(T0 + 11 * DAY);
+    expect(split.recentTest.length).toBeGreaterThan(0);
+    expect(split.recentTest.every((r) => r.eventTime >= T0 + 12 * DAY)).toBe(true);
+    // After the hold-out only settled rows remain: confirmed frauds (labels a day later) and verdicts.
+    const settled = new Set([...stream.labels].map((l) => l.transaction_id));
+    expect(split.recentTest.every((r) => settled.has(r.transactionId) || r.eventTime <= T0 + 12 * DAY)).toBe(
+      true,
+    );
+    expect(split.recentTest.some((r) => r.isFraud) && split.recentTest.some((r) => !r.isFraud)).toBe(true);
+    const validationCards = new Set(split.validation.map((r) => r.cardId));
+    expect(split.recentTest.some((r) => validationCards.has(r.cardId))).toBe(false);
+  });
+});
+
+describe(checkTrainingRows.name, () => {
+  it('refuses a window whose hold-out day has too few frauds to rank', () => {
+    const settings = testSettings({ chargebackWindowMs: 3 * DAY, minHoldoutPositives: 10_000 });
+    const selected = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
+    expect(() => checkTrainingRows(selected, settings)).toThrow(TrainingJobError);
+  });
+});
+
+describe(trainChallenger.name, () => {
+  beforeAll(() => initTfjsWasm());
+
+  it('aggregates a delayed and a feedback model into one network, and warm-starts each half from it next time', async () => {
+    const settings = testSettings({ chargebackWindowMs: 3 * DAY, strategy: 'aggregate', fineTuneEpochs: 2 });
+    const selected = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
+    const parent = MlpNetwork.create({
+      mean: [0, 0, 5, 0.5],
+      std: [0.6, 0.6, 3, 0.3],
+      hiddenUnits: [8, 4],
+      seed: 1,
+    });
+    const first = await trainChallenger({ parent, parentComponents: null, selected, settings });
+    expect(first.strategy).toBe('aggregate');
+    expect(first.network.hiddenUnits).toEqual([16, 8]);
+    expect(first.components).toEqual({ feedback: [8, 4], delayed: [8, 4], feedbackWeight: 0.5 });
+    const second = await trainChallenger({
+      parent: first.network,
+      parentComponents: first.components,
+      selected,
+      settings,
+    });
+    // The halves are retrained, not doubled again.
+    expect(second.network.hiddenUnits).toEqual([16, 8]);
+    const mixed = await trainChallenger({
+      parent,
+      parentComponents: null,
+      selected,
+      settings: { ...settings, strategy: 'mixed' },
+    });
+    expect(mixed.network.hiddenUnits).toEqual([8, 4]);
+    expect(mixed.components).toBeNull();
+    for (const n of [parent, first.network, second.network, mixed.network]) n.dispose();
+  });
+});
+
+describe(judgeChallenger.name, () => {
+  beforeAll(() => initTfjsWasm());
+
+  it("judges both models on the hold-out day and the new regime's settled rows of the same cards", () => {
+    const settings = testSettings({ chargebackWindowMs: 3 * DAY });
+    const { split } = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
+    const network = MlpNetwork.create({
+      mean: [0, 0, 5, 0.5],
+      std: [0.6, 0.6, 3, 0.3],
+      hiddenUnits: [8],
+      seed: 2,
+    });
+    const judgement = judgeChallenger(
+      network,
+      { network, manifest: { threshold: 0.5, threshold_policy: { kind: 'daily-capacity', value: 20 } } },
+      split,
+      settings,
+    );
+    expect(judgement.gate.metrics.gate_rows).toBe(split.test.length + split.recentTest.length);
+    // The same network on both sides: no gain, so the gate (margin 0.01) refuses it.
+    expect(judgement.gate.metrics.average_precision_gain).toBeCloseTo(0, 12);
+    expect(judgement.gate.passed).toBe(false);
+    network.dispose();
+  });
+});

@@ -1,0 +1,292 @@
+/*
+ * The steps of a fine-tuning job, each a function of its inputs (FineTuneJob wires them to the
+ * registry, the data source and the publisher): select the rows, check them, train the challenger,
+ * judge it against the champion, and describe its reference.
+ */
+import type { Label, RetrainRequest } from '@fraudstream/contracts';
+import { evaluateModel, eventDay, type EvaluationRow } from '@fraudstream/drift';
+import type { EvaluationMetrics, ModelManifest, ReferenceProfile } from '@fraudstream/registry';
+import { sampleReplay, splitWindow, type WindowSplit } from './data-split';
+import { joinMatureLabels, type JoinStats, type ScoredTransaction } from './mature-labels';
+import { MlpNetwork } from './mlp.network';
+import { trainMlp, type EpochReport } from './mlp.trainer';
+import { decideGate, type GateDecision } from './model-gate';
+import { buildReferenceProfile } from './reference-profile';
+import { selectThreshold } from './threshold';
+import { TrainingJobError } from './training.errors';
+import type { TrainingSettings } from './training.settings';
+import { assertFiniteFeatures, countPositives, toTrainingMatrix, type TrainingRow } from './training-rows';
+
+const DAY_MS = 86_400_000;
+
+/** The rows a job trains and is judged on. */
+export interface SelectedRows {
+  readonly split: WindowSplit;
+  /** Older rows replayed against forgetting. */
+  readonly replay: TrainingRow[];
+  readonly stats: JoinStats;
+}
+
+/**
+ * Step 1: join the logged vectors with the labels known at the request (mature labels and confirmed
+ * frauds; an unlabelled recent transaction is left out, never taken as legitimate), split the window
+ * (hold-out day, the new regime's settled rows for the gate, training rows), and sample the replay.
+ */
+export function selectTrainingRows(
+  scores: readonly ScoredTransaction[],
+  labels: readonly Label[],
+  request: RetrainRequest,
+  settings: TrainingSettings,
+  featureSetVersion: string,
+): SelectedRows {
+  const { rows, stats } = joinMatureLabels(
+    scores,
+    labels,
+    { chargebackWindowMs: settings.chargebackWindowMs, asOf: request.event_time },
+    featureSetVersion,
+  );
+  const split = splitWindow(
+    rows,
+    { start: request.window_start, end: request.window_end },
+    request.event_time - settings.chargebackWindowMs,
+    DAY_MS,
+  );
+  const replay = sampleReplay(
+    split.older,
+    Math.round(settings.replayRatio * split.train.length),
+    settings.seed,
+  );
+  return { split, replay, stats };
+}
+
+/** Step 2: refuse data no model should be trained or judged on (TrainingJobError with the reason). */
+export function checkTrainingRows({ split, replay, stats }: SelectedRows, s: TrainingSettings): void {
+  const holdout = [...split.validation, ...split.test];
+  assertFiniteFeatures(split.train, 'training');
+  assertFiniteFeatures(holdout, 'hold-out');
+  assertFiniteFeatures(replay, 'replay');
+  const trainPositives = countPositives(split.train);
+  const holdoutPositives = countPositives(holdout);
+  if (split.train.length < s.minTrainRows)
+    throw new TrainingJobError(
+      'WINDOW_TOO_SMALL',
+      `${split.train.length} mature training rows in the window (${stats.scoreRows} scored rows read), need ${s.minTrainRows}`,
+    );
+  if (holdout.length < s.minHoldoutRows)
+    throw new TrainingJobError(
+      'WINDOW_TOO_SMALL',
+      `${holdout.length} rows on the newest mature day, need ${s.minHoldoutRows}`,
+    );
+  if (trainPositives === 0 || trainPositives === split.train.length)
+    throw new TrainingJobError(
+      'ONE_CLASS',
+      `the training rows hold only ${trainPositives === 0 ? 'legitimate' : 'fraud'} transactions (${split.train.length} rows)`,
+    );
+  if (holdoutPositives === 0 || holdoutPositives === holdout.length || countPositives(split.test) === 0)
+    throw new TrainingJobError(
+      'ONE_CLASS',
+      `the newest mature day holds ${holdoutPositives} frauds in ${holdout.length} rows: the gate cannot rank`,
+    );
+  if (trainPositives < s.minTrainPositives)
+    throw new TrainingJobError(
+      'WINDOW_TOO_SMALL',
+      `${trainPositives} frauds among the training rows, need ${s.minTrainPositives}`,
+    );
+  if (holdoutPositives < s.minHoldoutPositives)
+    throw new TrainingJobError(
+      'WINDOW_TOO_SMALL',
+      `${holdoutPositives} frauds on the newest mature day, need ${s.minHoldoutPositives}`,
+    );
+}
+
+/** How a challenger learns from delayed and feedback labels (docs/trainer.md). */
+export type TrainingStrategy = 'mixed' | 'aggregate';
+
+/** The hidden widths of an aggregate's two models, for the next job's warm start. */
+export interface AggregateComponents {
+  readonly feedback: readonly number[];
+  readonly delayed: readonly number[];
+  /** Weight of the feedback model's logit. */
+  readonly feedbackWeight: number;
+}
+
+export interface TrainedChallenger {
+  readonly network: MlpNetwork;
+  readonly strategy: TrainingStrategy;
+  readonly components: AggregateComponents | null;
+  readonly epochsRun: number;
+  readonly bestEpoch: number;
+  /** Rows and positives the challenger trained on (replay included). */
+  readonly rows: number;
+  readonly positives: number;
+}
+
+/**
+ * Step 3: train the challenger from the parent's weights.
+ * - `mixed`: one model on every settled row of the window (mature rows, early-confirmed frauds and
+ *   analysts' verdicts) plus the replay.
+ * - `aggregate` (Dal Pozzolo et al. 2018): a delayed model on the mature rows plus the replay, a
+ *   feedback model on the settled rows after the hold-out day (confirmed frauds and verdicts), and
+ *   their logits averaged with `feedbackWeight` in one block-diagonal network. An aggregate parent
+ *   warm-starts each model from its own half.
+ * Early stopping on the hold-out day's validation half in both.
+ */
+export async function trainChallenger(input: {
+  readonly parent: MlpNetwork;
+  readonly parentComponents: AggregateComponents | null;
+  readonly selected: SelectedRows;
+  readonly settings: TrainingSettings;
+  readonly onEpoch?: (epoch: EpochReport) => Promise<void>;
+}): Promise<TrainedChallenger> {
+  const { parent, parentComponents, selected, settings } = input;
+  const { split, replay } = selected;
+  const width = parent.inputWidth;
+  const validation = toTrainingMatrix(split.validation, width);
+  const fit = async (network: MlpNetwork, rows: readonly TrainingRow[]) =>
+    trainMlp(network, toTrainingMatrix(rows, width), validation, {
+      epochs: settings.fineTuneEpochs,
+      batchSize: settings.batchSize,
+      learningRate: settings.fineTuneLearningRate,
+      seed: settings.seed,
+      classWeighting: settings.classWeighting,
+      patience: settings.patience,
+      frozenLayers: Math.min(settings.frozenLayers, network.layerCount - 1),
+      l2: settings.l2,
+      onEpoch: input.onEpoch,
+    });
+
+  const feedbackRows = split.train.filter((r) => r.eventTime >= split.holdoutEnd);
+  const feedbackPositives = countPositives(feedbackRows);
+  const aggregate =
+    settings.strategy === 'aggregate' && feedbackPositives > 0 && feedbackPositives < feedbackRows.length;
+  if (!aggregate) {
+    const network = parent.clone();
+    const rows = [...split.train, ...replay];
+    const result = await fit(network, rows);
+    return {
+      network,
+      strategy: 'mixed',
+      components: null,
+      epochsRun: result.epochsRun,
+      bestEpoch: result.bestEpoch,
+      rows: rows.length,
+      positives: countPositives(rows),
+    };
+  }
+  const delayedRows = [...split.train.filter((r) => r.eventTime < split.holdoutStart), ...replay];
+  const delayed = parentComponents ? halfOf(parent, parentComponents, 'delayed') : parent.clone();
+  const feedback = parentComponents ? halfOf(parent, parentComponents, 'feedback') : parent.clone();
+  try {
+    const d = await fit(delayed, delayedRows);
+    const f = await fit(feedback, feedbackRows);
+    const w = settings.aggregateFeedbackWeight;
+    return {
+      network: MlpNetwork.combine(feedback, delayed, w),
+      strategy: 'aggregate',
+      components: { feedback: feedback.hiddenUnits, delayed: delayed.hiddenUnits, feedbackWeight: w },
+      epochsRun: d.epochsRun + f.epochsRun,
+      bestEpoch: d.bestEpoch,
+      rows: delayedRows.length + feedbackRows.length,
+      positives: countPositives(delayedRows) + feedbackPositives,
+    };
+  } finally {
+    delayed.dispose();
+    feedback.dispose();
+  }
+}
+
+/** One half of an aggregate network (see {@link trainChallenger}). */
+function halfOf(network: MlpNetwork, c: AggregateComponents, which: 'feedback' | 'delayed'): MlpNetwork {
+  if (which === 'feedback')
+    return network.component(
+      c.feedback,
+      c.feedback.map(() => 0),
+      c.feedbackWeight,
+    );
+  return network.component(c.delayed, c.feedback, 1 - c.feedbackWeight);
+}
+
+function toEvaluationRows(rows: readonly TrainingRow[], scores: Float32Array): EvaluationRow[] {
+  return rows.map((row, i) => ({
+    cardId: row.cardId,
+    day: eventDay(row.eventTime),
+    score: scores[i] ?? 0,
+    isFraud: row.isFraud,
+  }));
+}
+
+export interface Judgement {
+  readonly threshold: number;
+  readonly challenger: EvaluationMetrics;
+  readonly champion: EvaluationMetrics;
+  readonly gate: GateDecision;
+}
+
+/**
+ * Step 4: the challenger's threshold (the parent's policy, on the hold-out day) and the gate: both
+ * models on the hold-out day's judging half and on the new regime's settled rows of the same cards
+ * (`recentTest`: the early-confirmed frauds and verdicts the drifted days have so far).
+ */
+export function judgeChallenger(
+  challenger: MlpNetwork,
+  champion: {
+    readonly network: MlpNetwork;
+    readonly manifest: Pick<ModelManifest, 'threshold' | 'threshold_policy'>;
+  },
+  split: WindowSplit,
+  settings: TrainingSettings,
+): Judgement {
+  const width = challenger.inputWidth;
+  const holdout = [...split.validation, ...split.test];
+  const holdoutMatrix = toTrainingMatrix(holdout, width);
+  const threshold = selectThreshold(
+    challenger.predict(holdoutMatrix.x, holdoutMatrix.rows),
+    holdout.map((r) => r.isFraud),
+    holdout.map((r) => r.eventTime),
+    champion.manifest.threshold_policy,
+  );
+  const gateRows = [...split.test, ...split.recentTest];
+  const gateMatrix = toTrainingMatrix(gateRows, width);
+  const k = settings.cardPrecisionK;
+  const challengerMetrics = evaluateModel(
+    toEvaluationRows(gateRows, challenger.predict(gateMatrix.x, gateMatrix.rows)),
+    { threshold, k },
+  );
+  const championMetrics = evaluateModel(
+    toEvaluationRows(gateRows, champion.network.predict(gateMatrix.x, gateMatrix.rows)),
+    { threshold: champion.manifest.threshold, k },
+  );
+  return {
+    threshold,
+    challenger: challengerMetrics,
+    champion: championMetrics,
+    gate: decideGate(challengerMetrics, championMetrics, settings.gate),
+  };
+}
+
+/**
+ * Step 5: the challenger's reference for the drift monitor: the window's mature rows (train before
+ * the hold-out day, and the hold-out day), and for the novelty test every fraud it learnt from or
+ * was judged on, the new regime's early-confirmed ones included (no longer new to it).
+ */
+export function challengerReference(
+  network: MlpNetwork,
+  split: WindowSplit,
+  featureNames: readonly string[],
+): ReferenceProfile {
+  const windowRows = [
+    ...split.train.filter((r) => r.eventTime < split.holdoutStart),
+    ...split.validation,
+    ...split.test,
+  ];
+  const matrix = toTrainingMatrix(windowRows, network.inputWidth);
+  const recentFrauds = [...split.train, ...split.recentTest].filter(
+    (r) => r.isFraud && r.eventTime >= split.holdoutEnd,
+  );
+  return buildReferenceProfile(
+    windowRows,
+    network.predict(matrix.x, matrix.rows),
+    featureNames,
+    recentFrauds,
+  );
+}

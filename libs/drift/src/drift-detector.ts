@@ -1,35 +1,44 @@
 import type {
   DriftEvent,
   DriftSeverity,
-  EarlyEvidenceSummary,
   DriftVerdict,
+  EarlyEvidenceSummary,
   Label,
   ModelDeployment,
   RetrainRequest,
-  RetrainSeverity,
   RetrainTrigger,
   Score,
 } from '@fraudstream/contracts';
 import type { DriftSettings } from './drift.config';
 import { DriftWindow, type WindowDistributionStats, type WindowSnapshot } from './drift-window';
-import { twoProportionZTest } from './distribution.stats';
-import { averagePrecision, recallAtThreshold, rocAuc } from './evaluation.stats';
+import {
+  EarlyEvidenceMonitor,
+  type EarlyAlarm,
+  type EarlyEvidenceSnapshot,
+  type EvidenceReference,
+  type Investigation,
+} from './early-evidence.monitor';
+import { EventTimeClock, type WatermarkInput } from './event-time.clock';
 import {
   ReferenceMismatchError,
   prepareReference,
   type PreparedReference,
   type ReferenceManifest,
 } from './reference-model';
-import { RowReservoir, fraudBy, hashPriority, labelledBy, type SampledRow } from './row-reservoir';
+import { RetrainPolicy, phaseSuffix, type DecisionPhase, type PolicyState } from './retrain.policy';
+import { RowReservoir, hashPriority, labelledBy } from './row-reservoir';
 import {
-  EarlyEvidenceMonitor,
-  type EarlyAlarm,
-  type EarlyEvidenceSnapshot,
-  type Investigation,
-} from './early-evidence.monitor';
+  NO_PERFORMANCE,
+  VERDICT_RANK,
+  distributionVerdict,
+  judgePerformance,
+  labelDrift,
+  maturePerformance,
+  provisionalPerformance,
+  type Performance,
+} from './window-verdicts';
 
-/** The two inputs whose partitions hold the watermarks: champion scores and labels. */
-export type WatermarkInput = 'scores' | 'labels';
+export type { WatermarkInput } from './event-time.clock';
 
 /** What the detector decided since the last drain: produce these, then checkpoint. */
 export interface DriftOutputs {
@@ -75,6 +84,7 @@ export interface DriftDetectorSnapshot {
   readonly pendingLabels: [string, PendingLabel][];
   readonly policy: PolicyState;
   readonly skipped: DriftSkipCounts;
+  /** Absent in checkpoints written before the early evidence existed. */
   readonly evidence?: EarlyEvidenceSnapshot;
 }
 
@@ -83,41 +93,6 @@ interface PendingLabel {
   fraudAt: number | null;
   legitAt: number | null;
 }
-
-interface PolicyState {
-  consecutiveDriftWindows: number;
-  lastRequestTime: number | null;
-  openRequest: { id: string; eventTime: number } | null;
-  /** Start of the current run of feature-drifted windows, or null. */
-  driftStreakStart: number | null;
-  /**
-   * Whether the latest matured window of the current model (within the current drift streak, if
-   * any) kept its performance; null when unknown.
-   */
-  performanceHolds: boolean | null;
-}
-
-interface Performance {
-  readonly matureLabels: number;
-  readonly positives: number;
-  readonly fraudRate: number | null;
-  readonly fraudRatePValue: number | null;
-  readonly averagePrecision: number | null;
-  readonly rocAuc: number | null;
-  readonly recall: number | null;
-  readonly cardPrecision: number | null;
-}
-
-const NO_PERFORMANCE: Performance = {
-  matureLabels: 0,
-  positives: 0,
-  fraudRate: null,
-  fraudRatePValue: null,
-  averagePrecision: null,
-  rocAuc: null,
-  recall: null,
-  cardPrecision: null,
-};
 
 /** EVIDENCE events carry no distribution statistics: a neutral placeholder for the score's. */
 const EMPTY_PREDICTION = {
@@ -131,47 +106,34 @@ const EMPTY_PREDICTION = {
   drifted: false,
 };
 
-const VERDICT_RANK: Record<DriftVerdict, number> = {
-  INSUFFICIENT_DATA: 0,
-  NO_DRIFT: 1,
-  COVARIATE_DRIFT: 2,
-  PREDICTION_DRIFT: 3,
-  LABEL_DRIFT: 4,
-  PERFORMANCE_DRIFT: 5,
-};
+const HOUR_MS = 3_600_000;
 
-function round(x: number, digits = 4): string {
-  return Number.isFinite(x) ? x.toFixed(digits) : String(x);
-}
-
-function finiteOrNull(x: number): number | null {
-  return Number.isFinite(x) ? x : null;
+function evidenceReferenceOf(manifest: ReferenceManifest): EvidenceReference {
+  return {
+    version: manifest.version,
+    threshold: manifest.threshold,
+    missShare: 1 - manifest.metrics.validation.recall_at_threshold,
+    novelty: manifest.reference.novelty ?? null,
+    featureNames: manifest.feature_names,
+  };
 }
 
 /**
- * The drift monitor's core, free of I/O: it aggregates champion scores into event-time windows,
- * applies labels, closes a window when the watermark (newest score event time minus the allowed
- * lateness) passes its end, evaluates it again once its labels are mature (chargeback window after
- * its end), and applies the retraining policy. Each window yields two drift events: at close
- * (`<model>:<start>`, feature and prediction drift) and at maturity (`<model>:<start>:mature`,
- * adding label and performance drift). The state snapshots to JSON and restores exactly.
+ * The drift monitor's core, free of I/O, as an orchestrator of parts with one job each: the
+ * event-time clock (watermarks, partition holds), the windows (aggregates, samples, labels), the
+ * verdict functions, the retraining policy and the early-evidence monitor. A window closes when the
+ * clock passes its end and matures a chargeback window later; each yields a drift event
+ * (`<model>:<start>` at close, `<model>:<start>:mature` at maturity), early evidence yields
+ * `<model>:<start>:evidence:<boundary>`. The state snapshots to JSON and restores exactly.
  */
 export class DriftDetector {
   private readonly references = new Map<string, PreparedReference>();
   private current: PreparedReference | null = null;
   /** Event time of the production stage change applied last; older ones (a replay) are ignored. */
   private productionSince: number | null = null;
-  private maxEventTime: number | null = null;
-  private maxLabelTime: number | null = null;
-  /**
-   * Per input partition with a backlog, the newest event time read from it (-Infinity before its
-   * first record): the watermarks wait for the slowest of them, so a catch-up that reads one
-   * partition ahead of another closes no window the other still holds records of.
-   */
-  private readonly holds: Record<WatermarkInput, Map<string, number>> = {
-    scores: new Map(),
-    labels: new Map(),
-  };
+  private readonly clock: EventTimeClock;
+  private readonly policy: RetrainPolicy;
+  private readonly evidence: EarlyEvidenceMonitor;
   private readonly windows = new Map<string, DriftWindow>();
   private lastWindow: DriftWindow | null = null;
   /** Earliest event time at which some window closes or matures (skips the scan on most events). */
@@ -179,13 +141,6 @@ export class DriftDetector {
   /** The earliest close or maturity boundary of any window (whether or not the labels passed it). */
   private earliestBoundary = Number.POSITIVE_INFINITY;
   private readonly pendingLabels = new Map<string, PendingLabel>();
-  private policy: PolicyState = {
-    consecutiveDriftWindows: 0,
-    lastRequestTime: null,
-    openRequest: null,
-    driftStreakStart: null,
-    performanceHolds: null,
-  };
   private skipped: DriftSkipCounts = {
     challenger: 0,
     otherModel: 0,
@@ -198,12 +153,12 @@ export class DriftDetector {
   private driftEvents: DriftEvent[] = [];
   private retrainRequests: RetrainRequest[] = [];
   private investigations: Investigation[] = [];
-  private readonly evidence: EarlyEvidenceMonitor;
-
   private readonly seasonal: ReadonlySet<string>;
 
   constructor(readonly settings: DriftSettings) {
     this.seasonal = new Set(settings.seasonalFeatures);
+    this.clock = new EventTimeClock(settings.allowedLatenessMs, settings.maxLabelLagMs);
+    this.policy = new RetrainPolicy(settings);
     this.evidence = new EarlyEvidenceMonitor(settings.evidence);
   }
 
@@ -211,24 +166,14 @@ export class DriftDetector {
     return this.current?.version ?? null;
   }
 
-  /**
-   * The event-time watermark: newest champion score time (or the slowest held partition's, if older)
-   * minus the allowed lateness.
-   */
+  /** The score watermark (see EventTimeClock). */
   get watermark(): number | null {
-    return this.heldWatermark(this.maxEventTime, this.holds.scores);
+    return this.clock.watermark;
   }
 
-  /** The label watermark: newest label event time (or the slowest held partition's) minus the allowed lateness. */
+  /** The label watermark (see EventTimeClock). */
   get labelWatermark(): number | null {
-    return this.heldWatermark(this.maxLabelTime, this.holds.labels);
-  }
-
-  private heldWatermark(newest: number | null, holds: ReadonlyMap<string, number>): number | null {
-    if (newest === null) return null;
-    let t = newest;
-    for (const held of holds.values()) t = Math.min(t, held);
-    return t - this.settings.allowedLatenessMs;
+    return this.clock.labelWatermark;
   }
 
   /**
@@ -237,28 +182,19 @@ export class DriftDetector {
    * Call it before a backlogged partition's first batch and after each of its batches.
    */
   holdWatermark(input: WatermarkInput, source: string, eventTime: number | null): void {
-    const held = this.holds[input].get(source) ?? Number.NEGATIVE_INFINITY;
-    this.holds[input].set(source, Math.max(held, eventTime ?? Number.NEGATIVE_INFINITY));
+    this.clock.hold(input, source, eventTime);
     this.catchUp();
   }
 
   /** `source` has reached its end: it no longer holds the watermark back. */
   releaseWatermark(input: WatermarkInput, source: string): void {
-    if (this.holds[input].delete(source)) this.catchUp();
+    if (this.clock.release(input, source)) this.catchUp();
   }
 
   /** Closes and matures the windows a released (or advanced) hold lets the watermarks pass. */
   private catchUp(): void {
-    const scores = this.watermark;
+    const scores = this.clock.watermark;
     if (scores !== null && scores >= this.earliestBoundary) this.advance();
-  }
-
-  /** Whether event time has passed boundary `b`: the scores have, and the labels have too (or lag too far). */
-  private passed(b: number): boolean {
-    const scores = this.watermark;
-    if (scores === null || scores < b) return false;
-    const labels = this.labelWatermark;
-    return (labels !== null && labels >= b) || scores >= b + this.settings.maxLabelLagMs;
   }
 
   /** Makes `manifest` the reference (a new production model); its windows start fresh, the old ones finish. */
@@ -267,16 +203,8 @@ export class DriftDetector {
     const prepared = prepareReference(manifest);
     this.references.set(prepared.version, prepared);
     this.current = prepared;
-    this.evidence.setReference({
-      version: manifest.version,
-      threshold: manifest.threshold,
-      missShare: 1 - manifest.metrics.validation.recall_at_threshold,
-      novelty: manifest.reference.novelty ?? null,
-      featureNames: manifest.feature_names,
-    });
-    this.policy.consecutiveDriftWindows = 0;
-    this.policy.driftStreakStart = null;
-    this.policy.performanceHolds = null;
+    this.evidence.setReference(evidenceReferenceOf(manifest));
+    this.policy.startOver();
     this.lastWindow = null;
   }
 
@@ -290,33 +218,19 @@ export class DriftDetector {
   }
 
   /**
-   * Applies a lifecycle event: closes the open request it answers (a stage change to production,
-   * rejected or retired, or a failed job, carrying its request id) and, for a promotion newer than
+   * Applies a lifecycle event: closes the open request it answers and, for a promotion newer than
    * the last one applied, switches the reference to `manifest` (which also closes any open request:
    * it was about the previous model).
    */
   observeDeployment(event: ModelDeployment, manifest: ReferenceManifest | null): void {
-    const open = this.policy.openRequest;
-    const refused =
-      event.kind === 'JOB_FAILED' || (event.kind === 'STAGE_CHANGE' && event.stage === 'REJECTED');
-    const answers =
-      refused || (event.kind === 'STAGE_CHANGE' && ['PRODUCTION', 'RETIRED'].includes(event.stage));
-    if (open && event.request_id === open.id && answers) {
-      this.policy.openRequest = null;
-      // A refused challenger leaves the drift in place: the next request need not wait the whole
-      // cooldown, only the retry delay after this answer (kept as an earlier last-request time).
-      const last = this.policy.lastRequestTime;
-      const retryFrom = event.event_time + this.settings.retryAfterRejectionMs - this.settings.cooldownMs;
-      if (refused && last !== null && retryFrom < last) this.policy.lastRequestTime = retryFrom;
-    }
+    this.policy.observeDeployment(event);
     if (this.promotes(event) && manifest) {
       if (manifest.version !== event.model_version) {
         throw new ReferenceMismatchError(
           `deployment of ${event.model_version} came with the manifest of ${manifest.version}`,
         );
       }
-      // A new production model answers whatever was asked of the previous one.
-      if (this.current?.version !== manifest.version) this.policy.openRequest = null;
+      if (this.current?.version !== manifest.version) this.policy.closeOpenRequest();
       this.setReference(manifest);
       this.productionSince = event.event_time;
     }
@@ -342,8 +256,8 @@ export class DriftDetector {
       return;
     }
     const t = s.event_time;
-    if (this.maxEventTime === null || t > this.maxEventTime) this.maxEventTime = t;
-    const watermark = this.watermark ?? t;
+    this.clock.observeScoreTime(t);
+    const watermark = this.clock.watermark ?? t;
     let window = this.lastWindow;
     if (!window || t < window.start || t >= window.end || window.reference !== ref) {
       const start = Math.floor(t / this.settings.windowMs) * this.settings.windowMs;
@@ -394,7 +308,7 @@ export class DriftDetector {
       transactionTime: label.transaction_time,
       eventTime: at,
     });
-    if (this.maxLabelTime === null || at > this.maxLabelTime) this.maxLabelTime = at;
+    this.clock.observeLabelTime(at);
     const start = Math.floor(label.transaction_time / this.settings.windowMs) * this.settings.windowMs;
     const priority = hashPriority(label.transaction_id, this.settings.sampleSeed);
     let applied = false;
@@ -408,16 +322,16 @@ export class DriftDetector {
       else if (!w.closed && w.reservoir.admits(priority)) mayArrive = true;
     }
     if (!applied) this.keepPending(label, start, windowSeen, mayArrive);
-    const labels = this.labelWatermark;
+    const labels = this.clock.labelWatermark;
     if (labels !== null && labels >= this.earliestBoundary) {
-      const scores = this.watermark;
+      const scores = this.clock.watermark;
       if (scores !== null && scores >= this.earliestBoundary) this.advance();
       else this.nextBoundary = Math.min(this.nextBoundary, this.earliestBoundary);
     }
   }
 
   private keepPending(label: Label, start: number, windowSeen: boolean, mayArrive: boolean): void {
-    const watermark = this.watermark;
+    const watermark = this.clock.watermark;
     const tooOld = watermark !== null && start + this.settings.windowMs <= watermark;
     if (tooOld && !windowSeen) {
       this.skipped.labelTooOld++;
@@ -440,7 +354,7 @@ export class DriftDetector {
     }
   }
 
-  /** The drift events and retrain requests decided since the last call. */
+  /** What was decided since the last call: drift events, retrain requests and investigations. */
   drain(): DriftOutputs {
     const out = {
       driftEvents: this.driftEvents,
@@ -454,7 +368,7 @@ export class DriftDetector {
   }
 
   status(): DriftStatus {
-    const watermark = this.watermark;
+    const watermark = this.clock.watermark;
     let open = 0;
     let awaiting = 0;
     let backlog = 0;
@@ -480,7 +394,7 @@ export class DriftDetector {
       labelBacklog: backlog,
       labelMaturity: sampled === 0 ? 1 : (sampled - backlog) / sampled,
       pendingLabels: this.pendingLabels.size,
-      openRequestId: this.policy.openRequest?.id ?? null,
+      openRequestId: this.policy.openRequestId,
       skipped: { ...this.skipped },
     };
   }
@@ -496,11 +410,10 @@ export class DriftDetector {
       }),
       currentVersion: this.current?.version ?? null,
       productionSince: this.productionSince,
-      maxEventTime: this.maxEventTime,
-      maxLabelTime: this.maxLabelTime,
+      ...this.clock.snapshot(),
       windows: [...this.windows.values()].map((w) => w.snapshot()),
       pendingLabels: [...this.pendingLabels.entries()].map(([id, p]) => [id, { ...p }]),
-      policy: { ...this.policy },
+      policy: this.policy.state,
       skipped: { ...this.skipped },
       evidence: this.evidence.snapshot(),
     };
@@ -511,8 +424,7 @@ export class DriftDetector {
     for (const m of s.references) d.references.set(m.version, prepareReference(m));
     d.current = s.currentVersion === null ? null : (d.references.get(s.currentVersion) ?? null);
     d.productionSince = s.productionSince;
-    d.maxEventTime = s.maxEventTime;
-    d.maxLabelTime = s.maxLabelTime;
+    d.clock.restore(s);
     for (const ws of s.windows) {
       const ref = d.references.get(ws.version);
       if (!ref) continue;
@@ -520,16 +432,10 @@ export class DriftDetector {
       d.windows.set(`${w.version}|${w.start}`, w);
     }
     for (const [id, p] of s.pendingLabels) d.pendingLabels.set(id, { ...p });
-    d.policy = { ...s.policy };
+    d.policy.restore(s.policy);
     d.skipped = { ...s.skipped };
     if (d.current) {
-      d.evidence.setReference({
-        version: d.current.version,
-        threshold: d.current.manifest.threshold,
-        missShare: 1 - d.current.manifest.metrics.validation.recall_at_threshold,
-        novelty: d.current.manifest.reference.novelty ?? null,
-        featureNames: d.current.manifest.feature_names,
-      });
+      d.evidence.setReference(evidenceReferenceOf(d.current.manifest));
       if (s.evidence) d.evidence.restoreState(s.evidence);
     }
     d.recomputeBoundary();
@@ -551,15 +457,9 @@ export class DriftDetector {
       );
       this.windows.set(key, w);
       this.earliestBoundary = Math.min(this.earliestBoundary, w.end);
-      this.nextBoundary = Math.min(this.nextBoundary, this.trigger(w.end));
+      this.nextBoundary = Math.min(this.nextBoundary, this.clock.trigger(w.end));
     }
     return w;
-  }
-
-  /** The score watermark from which boundary `b` may be passed: `b` once the labels passed it, else later. */
-  private trigger(b: number): number {
-    const labels = this.labelWatermark;
-    return labels !== null && labels >= b ? b : b + this.settings.maxLabelLagMs;
   }
 
   private recomputeBoundary(): void {
@@ -568,26 +468,26 @@ export class DriftDetector {
     for (const w of this.windows.values()) {
       const b = w.closed ? w.end + this.settings.chargebackWindowMs : w.end;
       earliest = Math.min(earliest, b);
-      next = Math.min(next, this.trigger(b));
+      next = Math.min(next, this.clock.trigger(b));
     }
     const due = this.evidence.dueBoundary;
     if (due !== null) {
       earliest = Math.min(earliest, due);
-      next = Math.min(next, this.trigger(due));
+      next = Math.min(next, this.clock.trigger(due));
     }
     this.earliestBoundary = earliest;
     this.nextBoundary = next;
   }
 
-  /** Closes and matures every window whose boundary event time has passed, oldest first. */
+  /** Runs the early-evidence checks, then closes and matures every window whose boundary has passed, oldest first. */
   private advance(): void {
     this.advanceEvidence();
     const due = [...this.windows.values()].sort(
       (a, b) => a.start - b.start || (a.version < b.version ? -1 : 1),
     );
     for (const w of due) {
-      if (!w.closed && this.passed(w.end)) this.closeWindow(w);
-      if (w.closed && this.passed(w.end + this.settings.chargebackWindowMs)) {
+      if (!w.closed && this.clock.passed(w.end)) this.closeWindow(w);
+      if (w.closed && this.clock.passed(w.end + this.settings.chargebackWindowMs)) {
         this.matureWindow(w);
         this.windows.delete(`${w.version}|${w.start}`);
         if (this.lastWindow === w) this.lastWindow = null;
@@ -598,20 +498,9 @@ export class DriftDetector {
     this.recomputeBoundary();
   }
 
-  /** The latest event time both watermarks have passed (the labels' lag fallback included). */
-  private passedUntil(): number | null {
-    const scores = this.watermark;
-    if (scores === null) return null;
-    const labels = this.labelWatermark;
-    return Math.min(
-      scores,
-      Math.max(labels ?? Number.NEGATIVE_INFINITY, scores - this.settings.maxLabelLagMs),
-    );
-  }
-
-  /** Runs the early-evidence checks the watermarks have passed and turns their alarms into events and requests. */
+  /** Runs the early-evidence checks the clock has passed and turns their alarms into events and requests. */
   private advanceEvidence(): void {
-    const until = this.passedUntil();
+    const until = this.clock.passedUntil();
     if (until === null) return;
     this.evidence.advanceTo(until);
     const { investigations, alarms } = this.evidence.drain();
@@ -619,18 +508,118 @@ export class DriftDetector {
     for (const alarm of alarms) this.raiseEarlyAlarm(alarm);
   }
 
+  private isCurrent(w: DriftWindow): boolean {
+    return this.current !== null && w.reference === this.current;
+  }
+
+  private closeWindow(w: DriftWindow): void {
+    const s = this.settings;
+    const boundary = w.end;
+    const enough = w.rowCount >= s.minWindowCount;
+    const stats = w.close(s.fdr, s.psiThreshold, enough, this.seasonal);
+    const reasons: string[] = [];
+    let verdict: DriftVerdict = 'NO_DRIFT';
+    let severity: DriftSeverity = 'NONE';
+    let recommend = false;
+    const rows = w.reservoir.rows();
+    let known = 0;
+    for (const row of rows)
+      if (labelledBy(row, boundary) || row.time + s.chargebackWindowMs <= boundary) known++;
+    let perf: Performance = { ...NO_PERFORMANCE, matureLabels: known };
+    if (!enough) {
+      verdict = 'INSUFFICIENT_DATA';
+      reasons.push(`${w.rowCount} scores in the window, fewer than the ${s.minWindowCount} required`);
+    } else {
+      const distribution = distributionVerdict(stats, s);
+      ({ verdict, severity } = distribution);
+      reasons.push(...distribution.reasons);
+      if (this.isCurrent(w)) {
+        const rule = this.policy.featureRule(w.start, stats.driftedFeatures, reasons);
+        if (rule !== null)
+          recommend = this.request(w, 'close', boundary, 'FEATURE_DRIFT', severity, rule, reasons);
+      }
+      const provisional = provisionalPerformance(rows, boundary, w.reference.manifest, s);
+      if (provisional) {
+        reasons.push(provisional.reason);
+        perf = {
+          ...perf,
+          positives: provisional.positives,
+          rocAuc: provisional.auc,
+          recall: provisional.recall,
+        };
+        if (provisional.degraded && VERDICT_RANK[verdict] < VERDICT_RANK.PERFORMANCE_DRIFT) {
+          verdict = 'PERFORMANCE_DRIFT';
+          severity = 'MEDIUM';
+        }
+      }
+    }
+    this.emit(w, 'close', boundary, stats, verdict, severity, recommend, reasons, perf);
+  }
+
+  private matureWindow(w: DriftWindow): void {
+    const s = this.settings;
+    const stats = w.closed;
+    if (!stats) return;
+    const boundary = w.end + s.chargebackWindowMs;
+    const perf = maturePerformance(w, boundary, s);
+    const reasons: string[] = [];
+    const enough = w.rowCount >= s.minWindowCount;
+    let verdict: DriftVerdict = 'INSUFFICIENT_DATA';
+    let severity: DriftSeverity = 'NONE';
+    if (enough) {
+      const distribution = distributionVerdict(stats, s);
+      ({ verdict, severity } = distribution);
+      reasons.push(...distribution.reasons);
+    } else reasons.push(`${w.rowCount} scores in the window, fewer than the ${s.minWindowCount} required`);
+    let recommend = false;
+    const current = this.isCurrent(w);
+
+    const judgement = judgePerformance(perf, w.reference.manifest.metrics.validation, s);
+    if (judgement) {
+      if (current) this.policy.notePerformance(w.start, !judgement.degraded);
+      if (judgement.degraded) {
+        verdict = 'PERFORMANCE_DRIFT';
+        severity = judgement.severity;
+        const reason = `performance dropped: ${judgement.summary}`;
+        reasons.push(reason);
+        if (current) {
+          recommend = true;
+          this.request(w, 'mature', boundary, 'PERFORMANCE_DRIFT', severity, reason, reasons);
+        }
+      } else reasons.push(`performance holds: ${judgement.summary}`);
+    } else {
+      reasons.push(
+        `performance not evaluated: ${perf.matureLabels} mature labels and ${perf.positives} frauds ` +
+          `(need ${s.minMatureLabels} and ${s.minMaturePositives})`,
+      );
+    }
+
+    const labelFinding = labelDrift(perf, w.reference.manifest.reference.fraud_rate, s);
+    if (labelFinding !== null) {
+      reasons.push(`label drift: ${labelFinding}`);
+      if (VERDICT_RANK[verdict] < VERDICT_RANK.LABEL_DRIFT) {
+        verdict = 'LABEL_DRIFT';
+        severity = 'MEDIUM';
+      }
+      if (current && s.retrainOnLabelDrift && !recommend) {
+        recommend = true;
+        this.request(w, 'mature', boundary, 'LABEL_DRIFT', 'MEDIUM', `label drift: ${labelFinding}`, reasons);
+      }
+    }
+    this.emit(w, 'mature', boundary, stats, verdict, severity, recommend, reasons, perf);
+  }
+
   /** An early-evidence alarm: a drift event of phase EVIDENCE and, by the policy, a retrain request. */
   private raiseEarlyAlarm(alarm: EarlyAlarm): void {
     const ref = this.current;
     if (!ref) return;
-    const s = this.settings;
-    const start = Math.floor((alarm.at - 1) / s.windowMs) * s.windowMs;
+    const start = Math.floor((alarm.at - 1) / this.settings.windowMs) * this.settings.windowMs;
     const w = this.windows.get(`${ref.version}|${start}`) ?? this.window(ref, start);
     const reasons = [`early evidence (${alarm.kind}): ${alarm.summary}`];
     const trigger: RetrainTrigger = alarm.kind === 'NEW_PATTERN' ? 'NEW_PATTERN' : 'MISSED_FRAUDS';
-    this.requestRetrainAt(w, `:evidence:${alarm.at}`, alarm.at, trigger, 'HIGH', alarm.summary, reasons);
+    this.request(w, 'evidence', alarm.at, trigger, 'HIGH', alarm.summary, reasons);
     this.driftEvents.push({
-      event_id: `${w.version}:${w.start}:evidence:${alarm.at}`,
+      event_id: `${w.version}:${w.start}${phaseSuffix('evidence', alarm.at)}`,
       phase: 'EVIDENCE',
       model_version: w.version,
       window_start: w.start,
@@ -656,6 +645,24 @@ export class DriftDetector {
     });
   }
 
+  /** Asks the policy for a request; true when it was made (the decision recommends either way). */
+  private request(
+    w: DriftWindow,
+    phase: DecisionPhase,
+    eventTime: number,
+    trigger: RetrainTrigger,
+    severity: DriftSeverity,
+    reason: string,
+    reasons: string[],
+  ): boolean {
+    const request = this.policy.request(
+      { modelVersion: w.version, windowStart: w.start, phase, eventTime, trigger, severity, reason },
+      reasons,
+    );
+    if (request) this.retrainRequests.push(request);
+    return true;
+  }
+
   /** The early evidence's counters for a drift event (null when the novelty test is off). */
   private evidenceSummary(kind: EarlyEvidenceSummary['kind']): EarlyEvidenceSummary | null {
     if (!this.evidence.active) return null;
@@ -672,315 +679,14 @@ export class DriftDetector {
       sprt_llr: e.sprtLlr,
       missed_cusum: e.missedCusum,
       median_chargeback_delay_hours:
-        e.medianChargebackDelayMs === null ? null : e.medianChargebackDelayMs / 3_600_000,
+        e.medianChargebackDelayMs === null ? null : e.medianChargebackDelayMs / HOUR_MS,
     };
-  }
-
-  private isCurrent(w: DriftWindow): boolean {
-    return this.current !== null && w.reference === this.current;
-  }
-
-  private closeWindow(w: DriftWindow): void {
-    const s = this.settings;
-    const boundary = w.end;
-    const enough = w.rowCount >= s.minWindowCount;
-    const stats = w.close(s.fdr, s.psiThreshold, enough, this.seasonal);
-    const reasons: string[] = [];
-    let verdict: DriftVerdict = 'NO_DRIFT';
-    let severity: DriftSeverity = 'NONE';
-    let recommend = false;
-    const rows = w.reservoir.rows();
-    let known = 0;
-    for (const row of rows)
-      if (labelledBy(row, boundary) || row.time + s.chargebackWindowMs <= boundary) known++;
-    let perf: Performance = { ...NO_PERFORMANCE, matureLabels: known };
-    if (!enough) {
-      verdict = 'INSUFFICIENT_DATA';
-      reasons.push(`${w.rowCount} scores in the window, fewer than the ${s.minWindowCount} required`);
-    } else {
-      ({ verdict, severity } = this.distributionVerdict(stats, reasons));
-      if (this.isCurrent(w)) recommend = this.applyFeatureRule(w, stats, severity, reasons);
-      const provisional = this.provisionalPerformance(w, rows, boundary, reasons);
-      if (provisional) {
-        perf = {
-          ...perf,
-          positives: provisional.positives,
-          rocAuc: provisional.auc,
-          recall: provisional.recall,
-        };
-        if (provisional.degraded && VERDICT_RANK[verdict] < VERDICT_RANK.PERFORMANCE_DRIFT) {
-          verdict = 'PERFORMANCE_DRIFT';
-          severity = 'MEDIUM';
-        }
-      }
-    }
-    this.emit(w, '', stats, verdict, severity, recommend, reasons, perf);
-  }
-
-  /**
-   * An early look at performance when a window closes, before its labels are mature: the frauds
-   * confirmed so far against every other transaction of the window. ROC-AUC and recall barely move
-   * when not-yet-confirmed frauds sit among the negatives (they are ~1 % of them), and recall over
-   * confirmed frauds is unbiased while the chargeback delay does not depend on the score; average
-   * precision would be biased, so it waits for maturity, and so does any retraining.
-   */
-  private provisionalPerformance(
-    w: DriftWindow,
-    rows: readonly SampledRow[],
-    boundary: number,
-    reasons: string[],
-  ): { positives: number; auc: number | null; recall: number; degraded: boolean } | null {
-    const s = this.settings;
-    const labels = rows.map((r) => fraudBy(r, boundary));
-    let positives = 0;
-    for (const l of labels) if (l) positives++;
-    if (positives < s.minMaturePositives) return null;
-    const scores = Float64Array.from(rows, (r) => r.score);
-    const manifest = w.reference.manifest;
-    const validation = manifest.metrics.validation;
-    const auc = finiteOrNull(rocAuc(scores, labels));
-    const recall = recallAtThreshold(scores, labels, manifest.threshold);
-    const aucDrop = auc === null ? 0 : validation.roc_auc - auc;
-    const recallDrop =
-      validation.recall_at_threshold > 0
-        ? (validation.recall_at_threshold - recall) / validation.recall_at_threshold
-        : 0;
-    const degraded = aucDrop > s.aucTolerance || recallDrop > s.recallTolerance;
-    const summary =
-      `ROC-AUC ${auc === null ? 'n/a' : round(auc)} vs validation ${round(validation.roc_auc)}, ` +
-      `recall ${round(recall)} vs ${round(validation.recall_at_threshold)} on ${positives} frauds confirmed so far ` +
-      `(unlabelled transactions counted as legitimate)`;
-    reasons.push(
-      degraded
-        ? `provisional performance drop: ${summary}; retraining waits for mature labels`
-        : `provisional performance holds: ${summary}`,
-    );
-    return { positives, auc, recall, degraded };
-  }
-
-  private distributionVerdict(
-    stats: WindowDistributionStats,
-    reasons: string[],
-  ): { verdict: DriftVerdict; severity: DriftSeverity } {
-    const s = this.settings;
-    const drifted = stats.features.filter((f) => f.drifted);
-    if (drifted.length > 0) {
-      reasons.push(
-        `${drifted.length} feature(s) drifted: ${drifted
-          .map((f) => `${f.feature} (PSI ${round(f.psi)}, adjusted p ${f.p_value_adjusted.toExponential(2)})`)
-          .join(', ')}`,
-      );
-    }
-    if (stats.prediction.drifted) {
-      reasons.push(
-        `score distribution drifted (PSI ${round(stats.prediction.psi)}, KS ${round(stats.prediction.ks_statistic)})`,
-      );
-    }
-    const verdict: DriftVerdict = stats.prediction.drifted
-      ? 'PREDICTION_DRIFT'
-      : drifted.length > 0
-        ? 'COVARIATE_DRIFT'
-        : 'NO_DRIFT';
-    if (verdict === 'NO_DRIFT') return { verdict, severity: 'NONE' };
-    const major = stats.maxPsi >= s.psiMajor || drifted.length >= s.featuresK;
-    return { verdict, severity: major ? 'MEDIUM' : 'LOW' };
-  }
-
-  /** k features drifted for m consecutive windows: retrain only when configured and performance is not known to hold. */
-  private applyFeatureRule(
-    w: DriftWindow,
-    stats: WindowDistributionStats,
-    severity: DriftSeverity,
-    reasons: string[],
-  ): boolean {
-    const s = this.settings;
-    if (stats.driftedFeatures >= s.featuresK) {
-      // Performance measured before the shift says nothing about the shifted data.
-      if (this.policy.consecutiveDriftWindows === 0) {
-        this.policy.driftStreakStart = w.start;
-        this.policy.performanceHolds = null;
-      }
-      this.policy.consecutiveDriftWindows++;
-    } else {
-      this.policy.consecutiveDriftWindows = 0;
-      this.policy.driftStreakStart = null;
-    }
-    if (this.policy.consecutiveDriftWindows < s.consecutiveWindowsM) return false;
-    const rule = `${s.featuresK}+ features drifted for ${this.policy.consecutiveDriftWindows} consecutive windows`;
-    if (!s.retrainOnCovariateShift) {
-      reasons.push(`${rule}: reported only (retraining on covariate shift is off)`);
-      return false;
-    }
-    if (this.policy.performanceHolds === true) {
-      reasons.push(`${rule}: not retraining, performance on mature labels holds`);
-      return false;
-    }
-    reasons.push(rule);
-    this.requestRetrain(w, '', 'FEATURE_DRIFT', severity, rule, reasons);
-    return true;
-  }
-
-  /** Performance once the window is mature: confirmed frauds are positives, everything else a mature negative. */
-  private performance(w: DriftWindow, boundary: number): Performance {
-    const s = this.settings;
-    const rows = w.reservoir.rows();
-    const scores = Float64Array.from(rows, (r) => r.score);
-    const labels = rows.map((r) => fraudBy(r, boundary));
-    let positives = 0;
-    for (const l of labels) if (l) positives++;
-    const ref = w.reference.manifest;
-    const enoughRate = rows.length >= s.minMatureLabels;
-    const enough = enoughRate && positives >= s.minMaturePositives;
-    const rate = rows.length > 0 ? positives / rows.length : null;
-    const refRows = ref.reference.row_count;
-    const test = enoughRate
-      ? twoProportionZTest(positives, rows.length, Math.round(ref.reference.fraud_rate * refRows), refRows)
-      : null;
-    return {
-      matureLabels: rows.length,
-      positives,
-      fraudRate: enoughRate ? rate : null,
-      fraudRatePValue: test ? test.pValue : null,
-      averagePrecision: enough ? averagePrecision(scores, labels) : null,
-      rocAuc: enough ? finiteOrNull(rocAuc(scores, labels)) : null,
-      recall: enough ? recallAtThreshold(scores, labels, ref.threshold) : null,
-      cardPrecision: enough && w.rowCount >= s.minWindowCount ? w.cardPrecisionAtK(boundary) : null,
-    };
-  }
-
-  private matureWindow(w: DriftWindow): void {
-    const s = this.settings;
-    const stats = w.closed;
-    if (!stats) return;
-    const perf = this.performance(w, w.end + s.chargebackWindowMs);
-    const reasons: string[] = [];
-    const enough = w.rowCount >= s.minWindowCount;
-    let { verdict, severity } = enough
-      ? this.distributionVerdict(stats, reasons)
-      : { verdict: 'INSUFFICIENT_DATA' as DriftVerdict, severity: 'NONE' as DriftSeverity };
-    if (!enough)
-      reasons.push(`${w.rowCount} scores in the window, fewer than the ${s.minWindowCount} required`);
-    let recommend = false;
-    const validation = w.reference.manifest.metrics.validation;
-    const current = this.isCurrent(w);
-
-    if (perf.averagePrecision !== null && perf.rocAuc !== null) {
-      const apDrop =
-        validation.average_precision > 0
-          ? (validation.average_precision - perf.averagePrecision) / validation.average_precision
-          : 0;
-      const aucDrop = validation.roc_auc - perf.rocAuc;
-      const degraded = apDrop > s.apTolerance || aucDrop > s.aucTolerance;
-      const summary =
-        `AP ${round(perf.averagePrecision)} vs validation ${round(validation.average_precision)} ` +
-        `(drop ${round(apDrop * 100, 1)} %, tolerance ${round(s.apTolerance * 100, 1)} %), ` +
-        `ROC-AUC ${round(perf.rocAuc)} vs ${round(validation.roc_auc)} on ${perf.matureLabels} mature labels ` +
-        `(${perf.positives} frauds)`;
-      const streak = this.policy.driftStreakStart;
-      if (current && (streak === null || w.start >= streak)) this.policy.performanceHolds = !degraded;
-      if (degraded) {
-        verdict = 'PERFORMANCE_DRIFT';
-        severity = apDrop > 2 * s.apTolerance || aucDrop > 2 * s.aucTolerance ? 'HIGH' : 'MEDIUM';
-        reasons.push(`performance dropped: ${summary}`);
-        if (current) {
-          recommend = true;
-          this.requestRetrain(
-            w,
-            ':mature',
-            'PERFORMANCE_DRIFT',
-            severity,
-            `performance dropped: ${summary}`,
-            reasons,
-          );
-        }
-      } else {
-        reasons.push(`performance holds: ${summary}`);
-      }
-    } else {
-      reasons.push(
-        `performance not evaluated: ${perf.matureLabels} mature labels and ${perf.positives} frauds ` +
-          `(need ${s.minMatureLabels} and ${s.minMaturePositives})`,
-      );
-    }
-
-    if (perf.fraudRatePValue !== null && perf.fraudRate !== null && perf.fraudRatePValue < s.labelAlpha) {
-      const refRate = w.reference.manifest.reference.fraud_rate;
-      const text = `fraud rate ${round(perf.fraudRate, 5)} vs reference ${round(refRate, 5)} (p ${perf.fraudRatePValue.toExponential(2)})`;
-      reasons.push(`label drift: ${text}`);
-      if (VERDICT_RANK[verdict] < VERDICT_RANK.LABEL_DRIFT) {
-        verdict = 'LABEL_DRIFT';
-        severity = 'MEDIUM';
-      }
-      if (current && s.retrainOnLabelDrift && !recommend) {
-        recommend = true;
-        this.requestRetrain(w, ':mature', 'LABEL_DRIFT', 'MEDIUM', `label drift: ${text}`, reasons);
-      }
-    }
-    this.emit(w, ':mature', stats, verdict, severity, recommend, reasons, perf);
-  }
-
-  private requestRetrain(
-    w: DriftWindow,
-    phase: string,
-    trigger: RetrainTrigger,
-    severity: DriftSeverity,
-    reason: string,
-    reasons: string[],
-  ): void {
-    // Decisions are stamped with the boundary the watermark crossed, so a replay stamps them identically.
-    const eventTime = phase === '' ? w.end : w.end + this.settings.chargebackWindowMs;
-    this.requestRetrainAt(w, phase, eventTime, trigger, severity, reason, reasons);
-  }
-
-  private requestRetrainAt(
-    w: DriftWindow,
-    phase: string,
-    eventTime: number,
-    trigger: RetrainTrigger,
-    severity: DriftSeverity,
-    reason: string,
-    reasons: string[],
-  ): void {
-    const s = this.settings;
-    let open = this.policy.openRequest;
-    // Expiry is judged at the decision's boundary, never at the watermark of the moment, so a replay decides alike.
-    if (open && open.eventTime + s.requestTimeoutMs <= eventTime) open = this.policy.openRequest = null;
-    if (open) {
-      reasons.push(`retrain request suppressed: request ${open.id} is still open`);
-      return;
-    }
-    const last = this.policy.lastRequestTime;
-    if (last !== null && eventTime - last < s.cooldownMs) {
-      reasons.push(
-        `retrain request suppressed: cooldown until ${new Date(last + s.cooldownMs).toISOString()}`,
-      );
-      return;
-    }
-    const id = `retrain:${w.version}:${w.start}${phase}`;
-    const retrainSeverity: RetrainSeverity =
-      severity === 'HIGH' ? 'HIGH' : severity === 'MEDIUM' ? 'MEDIUM' : 'LOW';
-    this.retrainRequests.push({
-      request_id: id,
-      model_version: w.version,
-      trigger,
-      reason,
-      severity: retrainSeverity,
-      drift_event_id: `${w.version}:${w.start}${phase}`,
-      // The data known at the decision: the drifted window (fully labelled, the trainer's hold-out)
-      // and, for a mature decision, the frauds confirmed on the days since, the freshest signal of
-      // the new regime. Ending at the window would train on the days before the drift only.
-      window_start: eventTime - s.trainingWindowMs,
-      window_end: eventTime,
-      event_time: eventTime,
-    });
-    this.policy.openRequest = { id, eventTime };
-    this.policy.lastRequestTime = eventTime;
-    reasons.push(`retrain requested: ${id}`);
   }
 
   private emit(
     w: DriftWindow,
-    phase: string,
+    phase: 'close' | 'mature',
+    boundary: number,
     stats: WindowDistributionStats,
     verdict: DriftVerdict,
     severity: DriftSeverity,
@@ -990,8 +696,8 @@ export class DriftDetector {
   ): void {
     const ref = w.reference.manifest;
     this.driftEvents.push({
-      event_id: `${w.version}:${w.start}${phase}`,
-      phase: phase === '' ? 'CLOSE' : 'MATURE',
+      event_id: `${w.version}:${w.start}${phaseSuffix(phase, boundary)}`,
+      phase: phase === 'close' ? 'CLOSE' : 'MATURE',
       model_version: w.version,
       window_start: w.start,
       window_end: w.end,

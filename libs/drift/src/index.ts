@@ -30,6 +30,9 @@ export { chiSquareSurvival, kolmogorovSurvival, normalCdf } from './special-func
 export { defaultDriftSettings, driftConfigFragment, driftSettingsFromConfig } from './drift.config';
 export type { DriftConfig, DriftSettings } from './drift.config';
 export { DriftDetector } from './drift-detector';
+export { EventTimeClock } from './event-time.clock';
+export { RetrainPolicy } from './retrain.policy';
+export type { DecisionPhase, PolicyState, RetrainDecision } from './retrain.policy';
 export { FraudNoveltyIndex, MIN_REFERENCE_FRAUDS, robustScaling } from './fraud-novelty';
 export type { FraudNoveltyReference, FraudNoveltySettings } from './fraud-novelty';
 export { EarlyEvidenceMonitor } from './early-evidence.monitor';

@@ -1,0 +1,184 @@
+import type {
+  DriftSeverity,
+  ModelDeployment,
+  RetrainRequest,
+  RetrainSeverity,
+  RetrainTrigger,
+} from '@fraudstream/contracts';
+import type { DriftSettings } from './drift.config';
+
+/** When a decision is taken: at a window's close, at its maturity, or on early evidence. */
+export type DecisionPhase = 'close' | 'mature' | 'evidence';
+
+/** The policy's state, as it is checkpointed. */
+export interface PolicyState {
+  consecutiveDriftWindows: number;
+  lastRequestTime: number | null;
+  openRequest: { id: string; eventTime: number } | null;
+  /** Start of the current run of feature-drifted windows, or null. */
+  driftStreakStart: number | null;
+  /**
+   * Whether the latest matured window of the current model (within the current drift streak, if
+   * any) kept its performance; null when unknown.
+   */
+  performanceHolds: boolean | null;
+}
+
+/** A decision the policy is asked to turn into a request. */
+export interface RetrainDecision {
+  readonly modelVersion: string;
+  readonly windowStart: number;
+  readonly phase: DecisionPhase;
+  /** The boundary the decision was taken at (window end, end + chargeback window, or a check). */
+  readonly eventTime: number;
+  readonly trigger: RetrainTrigger;
+  readonly severity: DriftSeverity;
+  readonly reason: string;
+}
+
+function retrainSeverity(severity: DriftSeverity): RetrainSeverity {
+  return severity === 'HIGH' ? 'HIGH' : severity === 'MEDIUM' ? 'MEDIUM' : 'LOW';
+}
+
+/** The id suffix of a decision's phase ('' at close), shared by the drift event and the request. */
+export function phaseSuffix(phase: DecisionPhase, eventTime: number): string {
+  return phase === 'close' ? '' : phase === 'mature' ? ':mature' : `:evidence:${eventTime}`;
+}
+
+/**
+ * The retraining policy: which drifts ask for a retrain, at most one open request, the cooldown
+ * between requests (shortened to a retry delay after a refused challenger), and the covariate-shift
+ * rule's streak. It owns its state; the detector asks and records.
+ */
+export class RetrainPolicy {
+  private s: PolicyState = {
+    consecutiveDriftWindows: 0,
+    lastRequestTime: null,
+    openRequest: null,
+    driftStreakStart: null,
+    performanceHolds: null,
+  };
+
+  constructor(private readonly settings: DriftSettings) {}
+
+  get state(): PolicyState {
+    return { ...this.s, openRequest: this.s.openRequest ? { ...this.s.openRequest } : null };
+  }
+
+  restore(state: PolicyState): void {
+    this.s = { ...state, openRequest: state.openRequest ? { ...state.openRequest } : null };
+  }
+
+  get openRequestId(): string | null {
+    return this.s.openRequest?.id ?? null;
+  }
+
+  /** A new production model: the streak starts over (what was measured was about the old one). */
+  startOver(): void {
+    this.s.consecutiveDriftWindows = 0;
+    this.s.driftStreakStart = null;
+    this.s.performanceHolds = null;
+  }
+
+  /**
+   * A lifecycle event: closes the open request it answers (a stage change to production, rejected
+   * or retired, or a failed job carrying its id). A refused challenger leaves the drift in place:
+   * the next request may come the retry delay after the answer instead of a whole cooldown.
+   */
+  observeDeployment(event: ModelDeployment): void {
+    const open = this.s.openRequest;
+    const refused =
+      event.kind === 'JOB_FAILED' || (event.kind === 'STAGE_CHANGE' && event.stage === 'REJECTED');
+    const answers =
+      refused || (event.kind === 'STAGE_CHANGE' && ['PRODUCTION', 'RETIRED'].includes(event.stage));
+    if (!open || event.request_id !== open.id || !answers) return;
+    this.s.openRequest = null;
+    // Kept as an earlier last-request time, so the checkpointed state keeps its shape.
+    const last = this.s.lastRequestTime;
+    const retryFrom = event.event_time + this.settings.retryAfterRejectionMs - this.settings.cooldownMs;
+    if (refused && last !== null && retryFrom < last) this.s.lastRequestTime = retryFrom;
+  }
+
+  /** Another model now serves: whatever was asked of the previous one is answered. */
+  closeOpenRequest(): void {
+    this.s.openRequest = null;
+  }
+
+  /**
+   * The covariate rule, at a window's close: k features drifted in m consecutive windows. Returns
+   * the rule's text when it asks for a retrain, else null, with what it reports in `reasons`.
+   */
+  featureRule(windowStart: number, driftedFeatures: number, reasons: string[]): string | null {
+    const s = this.settings;
+    if (driftedFeatures >= s.featuresK) {
+      // Performance measured before the shift says nothing about the shifted data.
+      if (this.s.consecutiveDriftWindows === 0) {
+        this.s.driftStreakStart = windowStart;
+        this.s.performanceHolds = null;
+      }
+      this.s.consecutiveDriftWindows++;
+    } else {
+      this.s.consecutiveDriftWindows = 0;
+      this.s.driftStreakStart = null;
+    }
+    if (this.s.consecutiveDriftWindows < s.consecutiveWindowsM) return null;
+    const rule = `${s.featuresK}+ features drifted for ${this.s.consecutiveDriftWindows} consecutive windows`;
+    if (!s.retrainOnCovariateShift) {
+      reasons.push(`${rule}: reported only (retraining on covariate shift is off)`);
+      return null;
+    }
+    if (this.s.performanceHolds === true) {
+      reasons.push(`${rule}: not retraining, performance on mature labels holds`);
+      return null;
+    }
+    reasons.push(rule);
+    return rule;
+  }
+
+  /** A matured window of the current model: does its performance hold (within the drift streak)? */
+  notePerformance(windowStart: number, holds: boolean): void {
+    const streak = this.s.driftStreakStart;
+    if (streak === null || windowStart >= streak) this.s.performanceHolds = holds;
+  }
+
+  /**
+   * A retrain request for `d`, unless one is open (expired after the timeout, judged at the
+   * decision's boundary so a replay decides alike) or the cooldown has not passed. The outcome is
+   * said in `reasons` either way.
+   */
+  request(d: RetrainDecision, reasons: string[]): RetrainRequest | null {
+    const s = this.settings;
+    let open = this.s.openRequest;
+    if (open && open.eventTime + s.requestTimeoutMs <= d.eventTime) open = this.s.openRequest = null;
+    if (open) {
+      reasons.push(`retrain request suppressed: request ${open.id} is still open`);
+      return null;
+    }
+    const last = this.s.lastRequestTime;
+    if (last !== null && d.eventTime - last < s.cooldownMs) {
+      reasons.push(
+        `retrain request suppressed: cooldown until ${new Date(last + s.cooldownMs).toISOString()}`,
+      );
+      return null;
+    }
+    const suffix = phaseSuffix(d.phase, d.eventTime);
+    const id = `retrain:${d.modelVersion}:${d.windowStart}${suffix}`;
+    this.s.openRequest = { id, eventTime: d.eventTime };
+    this.s.lastRequestTime = d.eventTime;
+    reasons.push(`retrain requested: ${id}`);
+    return {
+      request_id: id,
+      model_version: d.modelVersion,
+      trigger: d.trigger,
+      reason: d.reason,
+      severity: retrainSeverity(d.severity),
+      drift_event_id: `${d.modelVersion}:${d.windowStart}${suffix}`,
+      // The data known at the decision: the drifted window (fully labelled, the trainer's hold-out)
+      // and, for a mature decision, the frauds confirmed on the days since, the freshest signal of
+      // the new regime. Ending at the window would train on the days before the drift only.
+      window_start: d.eventTime - s.trainingWindowMs,
+      window_end: d.eventTime,
+      event_time: d.eventTime,
+    };
+  }
+}

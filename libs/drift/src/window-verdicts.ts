@@ -1,0 +1,210 @@
+/*
+ * The verdicts of a window, as pure functions of its statistics, its sampled rows and the settings:
+ * distribution drift at close, provisional performance at close, mature performance and label drift
+ * at maturity. Each returns what it found with its reasons; the detector assembles the event and
+ * asks the policy.
+ */
+import type { DriftSeverity, DriftVerdict } from '@fraudstream/contracts';
+import type { EvaluationMetrics } from '@fraudstream/registry';
+import { twoProportionZTest } from './distribution.stats';
+import type { DriftSettings } from './drift.config';
+import type { DriftWindow, WindowDistributionStats } from './drift-window';
+import { averagePrecision, recallAtThreshold, rocAuc } from './evaluation.stats';
+import type { ReferenceManifest } from './reference-model';
+import { fraudBy, type SampledRow } from './row-reservoir';
+
+/** What a window's labels say about the model, as its drift event reports it. */
+export interface Performance {
+  readonly matureLabels: number;
+  readonly positives: number;
+  readonly fraudRate: number | null;
+  readonly fraudRatePValue: number | null;
+  readonly averagePrecision: number | null;
+  readonly rocAuc: number | null;
+  readonly recall: number | null;
+  readonly cardPrecision: number | null;
+}
+
+export const NO_PERFORMANCE: Performance = {
+  matureLabels: 0,
+  positives: 0,
+  fraudRate: null,
+  fraudRatePValue: null,
+  averagePrecision: null,
+  rocAuc: null,
+  recall: null,
+  cardPrecision: null,
+};
+
+/** A verdict, its severity and the reasons behind it. */
+export interface Verdict {
+  readonly verdict: DriftVerdict;
+  readonly severity: DriftSeverity;
+  readonly reasons: readonly string[];
+}
+
+/** Verdicts by seriousness: a later finding replaces an earlier one only if more serious. */
+export const VERDICT_RANK: Readonly<Record<DriftVerdict, number>> = {
+  INSUFFICIENT_DATA: 0,
+  NO_DRIFT: 1,
+  COVARIATE_DRIFT: 2,
+  PREDICTION_DRIFT: 3,
+  LABEL_DRIFT: 4,
+  PERFORMANCE_DRIFT: 5,
+};
+
+function round(x: number, digits = 4): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : String(x);
+}
+
+function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+/** Feature and score drift of a closed window (drifted: significant after BH and PSI above the floor). */
+export function distributionVerdict(stats: WindowDistributionStats, settings: DriftSettings): Verdict {
+  const reasons: string[] = [];
+  const drifted = stats.features.filter((f) => f.drifted);
+  if (drifted.length > 0) {
+    reasons.push(
+      `${drifted.length} feature(s) drifted: ${drifted
+        .map((f) => `${f.feature} (PSI ${round(f.psi)}, adjusted p ${f.p_value_adjusted.toExponential(2)})`)
+        .join(', ')}`,
+    );
+  }
+  if (stats.prediction.drifted) {
+    reasons.push(
+      `score distribution drifted (PSI ${round(stats.prediction.psi)}, KS ${round(stats.prediction.ks_statistic)})`,
+    );
+  }
+  const verdict: DriftVerdict = stats.prediction.drifted
+    ? 'PREDICTION_DRIFT'
+    : drifted.length > 0
+      ? 'COVARIATE_DRIFT'
+      : 'NO_DRIFT';
+  if (verdict === 'NO_DRIFT') return { verdict, severity: 'NONE', reasons };
+  const major = stats.maxPsi >= settings.psiMajor || drifted.length >= settings.featuresK;
+  return { verdict, severity: major ? 'MEDIUM' : 'LOW', reasons };
+}
+
+/** The provisional look at a closed window. */
+export interface ProvisionalPerformance {
+  readonly positives: number;
+  readonly auc: number | null;
+  readonly recall: number;
+  readonly degraded: boolean;
+  readonly reason: string;
+}
+
+/**
+ * An early look at performance when a window closes, before its labels are mature: the frauds
+ * confirmed so far against every other transaction of the window. ROC-AUC and recall barely move
+ * when not-yet-confirmed frauds sit among the negatives (they are ~1 % of them), and recall over
+ * confirmed frauds is unbiased while the chargeback delay does not depend on the score; average
+ * precision would be biased, so it waits for maturity, and so does any retraining on it.
+ * Null with too few confirmed frauds.
+ */
+export function provisionalPerformance(
+  rows: readonly SampledRow[],
+  boundary: number,
+  manifest: ReferenceManifest,
+  settings: DriftSettings,
+): ProvisionalPerformance | null {
+  const labels = rows.map((r) => fraudBy(r, boundary));
+  let positives = 0;
+  for (const l of labels) if (l) positives++;
+  if (positives < settings.minMaturePositives) return null;
+  const scores = Float64Array.from(rows, (r) => r.score);
+  const validation = manifest.metrics.validation;
+  const auc = finiteOrNull(rocAuc(scores, labels));
+  const recall = recallAtThreshold(scores, labels, manifest.threshold);
+  const aucDrop = auc === null ? 0 : validation.roc_auc - auc;
+  const recallDrop =
+    validation.recall_at_threshold > 0
+      ? (validation.recall_at_threshold - recall) / validation.recall_at_threshold
+      : 0;
+  const degraded = aucDrop > settings.aucTolerance || recallDrop > settings.recallTolerance;
+  const summary =
+    `ROC-AUC ${auc === null ? 'n/a' : round(auc)} vs validation ${round(validation.roc_auc)}, ` +
+    `recall ${round(recall)} vs ${round(validation.recall_at_threshold)} on ${positives} frauds confirmed so far ` +
+    `(unlabelled transactions counted as legitimate)`;
+  return {
+    positives,
+    auc,
+    recall,
+    degraded,
+    reason: degraded
+      ? `provisional performance drop: ${summary}; retraining waits for mature labels`
+      : `provisional performance holds: ${summary}`,
+  };
+}
+
+/** Performance once the window is mature: confirmed frauds are positives, everything else a mature negative. */
+export function maturePerformance(w: DriftWindow, boundary: number, settings: DriftSettings): Performance {
+  const rows = w.reservoir.rows();
+  const scores = Float64Array.from(rows, (r) => r.score);
+  const labels = rows.map((r) => fraudBy(r, boundary));
+  let positives = 0;
+  for (const l of labels) if (l) positives++;
+  const ref = w.reference.manifest;
+  const enoughRate = rows.length >= settings.minMatureLabels;
+  const enough = enoughRate && positives >= settings.minMaturePositives;
+  const rate = rows.length > 0 ? positives / rows.length : null;
+  const refRows = ref.reference.row_count;
+  const test = enoughRate
+    ? twoProportionZTest(positives, rows.length, Math.round(ref.reference.fraud_rate * refRows), refRows)
+    : null;
+  return {
+    matureLabels: rows.length,
+    positives,
+    fraudRate: enoughRate ? rate : null,
+    fraudRatePValue: test ? test.pValue : null,
+    averagePrecision: enough ? averagePrecision(scores, labels) : null,
+    rocAuc: enough ? finiteOrNull(rocAuc(scores, labels)) : null,
+    recall: enough ? recallAtThreshold(scores, labels, ref.threshold) : null,
+    cardPrecision: enough && w.rowCount >= settings.minWindowCount ? w.cardPrecisionAtK(boundary) : null,
+  };
+}
+
+/** Whether mature performance dropped below the validation's beyond the tolerances. */
+export interface PerformanceJudgement {
+  readonly degraded: boolean;
+  /** HIGH beyond twice a tolerance, else MEDIUM (meaningful when degraded). */
+  readonly severity: DriftSeverity;
+  readonly summary: string;
+}
+
+/** Null when the window has too few mature labels to judge. */
+export function judgePerformance(
+  perf: Performance,
+  validation: EvaluationMetrics,
+  settings: DriftSettings,
+): PerformanceJudgement | null {
+  if (perf.averagePrecision === null || perf.rocAuc === null) return null;
+  const apDrop =
+    validation.average_precision > 0
+      ? (validation.average_precision - perf.averagePrecision) / validation.average_precision
+      : 0;
+  const aucDrop = validation.roc_auc - perf.rocAuc;
+  const degraded = apDrop > settings.apTolerance || aucDrop > settings.aucTolerance;
+  return {
+    degraded,
+    severity: apDrop > 2 * settings.apTolerance || aucDrop > 2 * settings.aucTolerance ? 'HIGH' : 'MEDIUM',
+    summary:
+      `AP ${round(perf.averagePrecision)} vs validation ${round(validation.average_precision)} ` +
+      `(drop ${round(apDrop * 100, 1)} %, tolerance ${round(settings.apTolerance * 100, 1)} %), ` +
+      `ROC-AUC ${round(perf.rocAuc)} vs ${round(validation.roc_auc)} on ${perf.matureLabels} mature labels ` +
+      `(${perf.positives} frauds)`,
+  };
+}
+
+/** The label-drift finding of a mature window, or null when its fraud rate is not significantly off. */
+export function labelDrift(
+  perf: Performance,
+  referenceFraudRate: number,
+  settings: DriftSettings,
+): string | null {
+  if (perf.fraudRatePValue === null || perf.fraudRate === null || perf.fraudRatePValue >= settings.labelAlpha)
+    return null;
+  return `fraud rate ${round(perf.fraudRate, 5)} vs reference ${round(referenceFraudRate, 5)} (p ${perf.fraudRatePValue.toExponential(2)})`;
+}

@@ -17,6 +17,8 @@ const defaults = defaultDriftSettings();
 /** The window rules and the mature-label policy (the early evidence has its own spec). */
 const settings: DriftSettings = defaultDriftSettings({
   evidence: { ...defaults.evidence, enabled: false },
+  // One dropped window asks here; the persistence rule has its own test.
+  performanceConsecutiveWindows: 1,
   windowMs: DAY,
   allowedLatenessMs: 0,
   minWindowCount: 500,
@@ -135,6 +137,23 @@ describe(DriftDetector.name, () => {
       event_time: T0 + 8 * DAY,
     });
     expect(degraded.slice(1).every((e) => e.reasons.some((r) => r.includes('still open')))).toBe(true);
+  });
+
+  it('asks only once the performance drop persists over the set number of mature windows', () => {
+    const run = feed(
+      detectorWith({ performanceConsecutiveWindows: 2 }),
+      live(14, (d) => (d >= 4 ? { hiddenFraud: true } : {})),
+    );
+    // Window 4 matures on day 8 (first drop: reported, no request), window 5 on day 9 (second: asks).
+    const first = run.events.find((e) => e.event_id === `m1:${T0 + 4 * DAY}:mature`);
+    expect(first?.verdict).toBe('PERFORMANCE_DRIFT');
+    expect(first?.retrain_recommended).toBe(false);
+    expect(first?.reasons.some((r) => r.includes('1 of 2 mature windows running dropped'))).toBe(true);
+    expect(run.requests).toHaveLength(1);
+    expect(run.requests[0]).toMatchObject({
+      request_id: `retrain:m1:${T0 + 5 * DAY}:mature`,
+      event_time: T0 + 9 * DAY,
+    });
   });
 
   it('flags a provisional performance drop at close from confirmed frauds, and retrains only at maturity', () => {

@@ -576,16 +576,28 @@ export class DriftDetector {
 
     const judgement = judgePerformance(perf, w.reference.manifest.metrics.validation, s);
     if (judgement) {
-      if (current) this.policy.notePerformance(w.start, !judgement.degraded);
+      const drops = current ? this.policy.notePerformance(w.start, !judgement.degraded) : 0;
       if (judgement.degraded) {
         verdict = 'PERFORMANCE_DRIFT';
         severity = judgement.severity;
         const reason = `performance dropped: ${judgement.summary}`;
         reasons.push(reason);
-        if (current) {
+        // One day's AP on a small population moves by ±0.1: a drop must persist to ask for a retrain.
+        if (current && drops >= s.performanceConsecutiveWindows) {
           recommend = true;
-          this.request(w, 'mature', boundary, 'PERFORMANCE_DRIFT', severity, reason, reasons);
-        }
+          this.request(
+            w,
+            'mature',
+            boundary,
+            'PERFORMANCE_DRIFT',
+            severity,
+            `${reason} (${drops} mature windows running)`,
+            reasons,
+          );
+        } else if (current)
+          reasons.push(
+            `${drops} of ${s.performanceConsecutiveWindows} mature windows running dropped: not retraining yet`,
+          );
       } else reasons.push(`performance holds: ${judgement.summary}`);
     } else {
       reasons.push(

@@ -22,6 +22,7 @@ export const driftConfigFragment = z.object({
   DRIFT_FEATURES_K: intVar(2, 1),
   DRIFT_CONSECUTIVE_WINDOWS_M: intVar(2, 1),
   DRIFT_AP_TOLERANCE: numberVar(0.2, 0, 1),
+  DRIFT_PERFORMANCE_CONSECUTIVE_WINDOWS: intVar(2, 1, 30),
   DRIFT_AUC_TOLERANCE: numberVar(0.05, 0, 1),
   DRIFT_LABEL_ALPHA: numberVar(0.01, 1e-12, 1),
   DRIFT_RETRAIN_ON_COVARIATE_SHIFT: boolVar(false),
@@ -93,6 +94,8 @@ export interface DriftSettings {
   readonly apTolerance: number;
   /** Absolute drop of live ROC-AUC below the validation AUC that counts as performance drift. */
   readonly aucTolerance: number;
+  /** Mature windows in a row that must show a performance drop before it asks for a retrain. */
+  readonly performanceConsecutiveWindows: number;
   /** Relative drop of recall at the threshold that counts as (provisional) performance drift. */
   readonly recallTolerance: number;
   /** Significance of the fraud-rate shift test. */
@@ -149,6 +152,7 @@ export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
     consecutiveWindowsM: c.DRIFT_CONSECUTIVE_WINDOWS_M,
     apTolerance: c.DRIFT_AP_TOLERANCE,
     aucTolerance: c.DRIFT_AUC_TOLERANCE,
+    performanceConsecutiveWindows: c.DRIFT_PERFORMANCE_CONSECUTIVE_WINDOWS,
     labelAlpha: c.DRIFT_LABEL_ALPHA,
     retrainOnCovariateShift: c.DRIFT_RETRAIN_ON_COVARIATE_SHIFT,
     retrainOnLabelDrift: c.DRIFT_RETRAIN_ON_LABEL_DRIFT,

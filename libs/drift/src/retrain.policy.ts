@@ -22,6 +22,8 @@ export interface PolicyState {
    * any) kept its performance; null when unknown.
    */
   performanceHolds: boolean | null;
+  /** Mature windows of the current model in a row whose performance dropped (absent in older checkpoints). */
+  performanceDrops?: number;
 }
 
 /** A decision the policy is asked to turn into a request. */
@@ -78,6 +80,7 @@ export class RetrainPolicy {
     this.s.consecutiveDriftWindows = 0;
     this.s.driftStreakStart = null;
     this.s.performanceHolds = null;
+    this.s.performanceDrops = 0;
   }
 
   /**
@@ -135,10 +138,15 @@ export class RetrainPolicy {
     return rule;
   }
 
-  /** A matured window of the current model: does its performance hold (within the drift streak)? */
-  notePerformance(windowStart: number, holds: boolean): void {
+  /**
+   * A matured window of the current model: does its performance hold (within the drift streak)?
+   * Returns how many mature windows in a row have now dropped.
+   */
+  notePerformance(windowStart: number, holds: boolean): number {
     const streak = this.s.driftStreakStart;
     if (streak === null || windowStart >= streak) this.s.performanceHolds = holds;
+    this.s.performanceDrops = holds ? 0 : (this.s.performanceDrops ?? 0) + 1;
+    return this.s.performanceDrops;
   }
 
   /**

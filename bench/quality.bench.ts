@@ -26,6 +26,7 @@ import {
   trainingConfigFragment,
   trainingSettingsFrom,
 } from '@fraudstream/training';
+import { DAY_MS } from '@fraudstream/contracts';
 import { renderApChart } from './quality/ap-chart';
 import { replayPolicy, type ReplayInput, type ReplayResult } from './quality/policy-replay';
 import { meanFrom, qualityGoals } from './quality/quality-goals';
@@ -206,9 +207,9 @@ async function main(): Promise<void> {
     settings: {
       drift_ap_tolerance: drift.apTolerance,
       drift_auc_tolerance: drift.aucTolerance,
-      drift_cooldown_days: drift.cooldownMs / 86_400_000,
-      chargeback_window_days: drift.chargebackWindowMs / 86_400_000,
-      training_window_days: drift.trainingWindowMs / 86_400_000,
+      drift_cooldown_days: drift.cooldownMs / DAY_MS,
+      chargeback_window_days: drift.chargebackWindowMs / DAY_MS,
+      training_window_days: drift.trainingWindowMs / DAY_MS,
       fine_tune_epochs: training.fineTuneEpochs,
       gate_min_ap_gain: training.gate.minAveragePrecisionGain,
     },

@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Label, ModelDeployment, RetrainRequest, Score } from '@fraudstream/contracts';
 import {
-  DriftDetector,
-  averagePrecision,
-  cardPrecisionAtK,
-  eventDay,
-  type DriftSettings,
-} from '@fraudstream/drift';
+  DAY_MS,
+  type Label,
+  type ModelDeployment,
+  type RetrainRequest,
+  type Score,
+} from '@fraudstream/contracts';
+import { DriftDetector, type DriftSettings } from '@fraudstream/drift';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { FileSystemModelStore, ModelRegistry, type ModelManifest } from '@fraudstream/registry';
 import {
@@ -20,10 +20,9 @@ import {
   type TrainingDataSource,
   type TrainingSettings,
 } from '@fraudstream/training';
+import { averagePrecision, cardPrecisionAtK, eventDay } from '@fraudstream/stats';
 import { OnnxDayScorer } from './onnx-day.scorer';
 import type { QualityStream, StreamDay } from './quality-stream';
-
-const DAY_MS = 86_400_000;
 
 /** How the replayed loop decides to retrain. */
 export type RetrainPolicy = 'static' | 'triggered' | 'periodic';

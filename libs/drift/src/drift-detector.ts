@@ -11,8 +11,7 @@ import type {
 } from '@fraudstream/contracts';
 import type { DriftSettings } from './drift.config';
 import { DriftWindow, type WindowDistributionStats, type WindowSnapshot } from './drift-window';
-import { twoProportionZTest } from './distribution.stats';
-import { averagePrecision, recallAtThreshold, rocAuc } from './evaluation.stats';
+import { averagePrecision, recallAtThreshold, rocAuc, twoProportionZTest } from '@fraudstream/stats';
 import {
   ReferenceMismatchError,
   prepareReference,

@@ -1,7 +1,6 @@
 import { boolVar, intVar, numberVar } from '@fraudstream/config';
+import { DAY_MS } from '@fraudstream/contracts';
 import { z } from 'zod';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Env fragment of the drift monitor's windows, statistics and retraining policy (durations are event time). */
 export const driftConfigFragment = z.object({

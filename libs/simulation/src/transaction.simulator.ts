@@ -1,6 +1,14 @@
-import type { Channel, Label, Transaction } from '@fraudstream/contracts';
+import { HOUR_MS, DAY_MS, type Channel, type Label, type Transaction } from '@fraudstream/contracts';
+import {
+  mixSeed,
+  normal,
+  poisson,
+  stochasticRound,
+  streamRng,
+  uniform,
+  uniformInt,
+} from '@fraudstream/stats';
 import { Population, defaultRadius } from './population';
-import { mixSeed, normal, poisson, stochasticRound, streamRng, uniform, uniformInt } from './random';
 import type {
   FraudScenario,
   ResolvedSimulationOptions,
@@ -10,7 +18,6 @@ import type {
   SimulationOptions,
 } from './simulation.types';
 
-export const DAY_MS = 86_400_000;
 const DAY_SECONDS = 86_400;
 /** 2026-01-05T00:00:00Z, a Monday. */
 export const DEFAULT_START_TIME = Date.UTC(2026, 0, 5);
@@ -330,7 +337,7 @@ export class TransactionSimulator {
       const customer = uniformInt(rng, o.customers);
       const terminalId = `term-new-${day}-${uniformInt(rng, fresh)}`;
       const burst = p.burstMin + uniformInt(rng, p.burstMax - p.burstMin + 1);
-      let ms = Math.floor(uniform(rng, 0, p.nightHours * 3_600_000));
+      let ms = Math.floor(uniform(rng, 0, p.nightHours * HOUR_MS));
       for (let j = 0; j < burst; j++) {
         ms += 30_000 + uniformInt(rng, 300_000);
         const amount = cents(uniform(rng, 1, p.maxAmount));

@@ -1,5 +1,6 @@
-import { evaluateModel, eventDay } from '@fraudstream/drift';
+import { evaluateModel, eventDay } from '@fraudstream/stats';
 import type { EvaluationMetrics, ModelManifest } from '@fraudstream/registry';
+import { DAY_MS } from '@fraudstream/contracts';
 import { splitWindow } from './data-split';
 import { MlpNetwork } from './mlp.network';
 import { trainMlp, type TrainResult } from './mlp.trainer';
@@ -16,8 +17,6 @@ import {
   type TrainingRow,
 } from './training-rows';
 import { initTfjsWasm } from './tfjs-wasm.backend';
-
-const DAY_MS = 86_400_000;
 
 export interface BaseTrainingInput {
   /** Joined rows with settled labels (see joinMatureLabels), any order. */

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { ModelStage, RetrainRequest } from '@fraudstream/contracts';
-import { evaluateModel, eventDay, type EvaluationRow } from '@fraudstream/drift';
+import { DAY_MS, type ModelStage, type RetrainRequest } from '@fraudstream/contracts';
+import { evaluateModel, type EvaluationRow, eventDay } from '@fraudstream/stats';
 import { readMlpOnnx } from '@fraudstream/model';
 import {
   ArtifactNotFoundError,
@@ -25,8 +25,6 @@ import { TrainingJobError, type TrainingFailureReason } from './training.errors'
 import type { TrainingSettings } from './training.settings';
 import { assertFiniteFeatures, countPositives, toTrainingMatrix, type TrainingRow } from './training-rows';
 import { initTfjsWasm } from './tfjs-wasm.backend';
-
-const DAY_MS = 86_400_000;
 
 export type FineTuneStatus = 'SHADOW' | 'REJECTED' | 'FAILED' | 'DUPLICATE';
 

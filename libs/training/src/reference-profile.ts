@@ -1,4 +1,4 @@
-import { buildFeatureProfile } from '@fraudstream/drift';
+import { buildFeatureProfile } from '@fraudstream/stats';
 import type { ReferenceProfile } from '@fraudstream/registry';
 import type { TrainingRow } from './training-rows';
 

@@ -1,3 +1,4 @@
+import { DAY_MS } from '@fraudstream/contracts';
 import type { EvaluationMetrics } from '@fraudstream/registry';
 
 /*
@@ -6,8 +7,6 @@ import type { EvaluationMetrics } from '@fraudstream/registry';
  * score thresholds (no interpolation), ROC-AUC is the Mann-Whitney U statistic with ties counted
  * as one half, and a score at or above the threshold is an alert (the scorer's rule).
  */
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The UTC day index of an event time (epoch ms): the `day` of card precision@k. */
 export function eventDay(eventTime: number): number {

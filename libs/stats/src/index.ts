@@ -1,0 +1,42 @@
+export {
+  averagePrecision,
+  cardPrecisionAtK,
+  evaluateModel,
+  eventDay,
+  precisionAtThreshold,
+  recallAtThreshold,
+  rocAuc,
+} from './evaluation.stats';
+export type { EvaluationRow } from './evaluation.stats';
+export {
+  DEFAULT_PROFILE_SAMPLE_SIZE,
+  binCounts,
+  binIndex,
+  buildFeatureProfile,
+  quantileSorted,
+} from './feature-profile';
+export {
+  PSI_EPSILON,
+  benjaminiHochberg,
+  chiSquareGoodnessOfFit,
+  jensenShannonDistance,
+  kolmogorovSmirnov,
+  populationStabilityIndex,
+  twoProportionZTest,
+  wasserstein1,
+} from './distribution.stats';
+export type { ChiSquareResult, KsResult, TwoProportionResult } from './distribution.stats';
+export { chiSquareSurvival, kolmogorovSurvival, normalCdf } from './special-functions';
+export {
+  hashString,
+  mixSeed,
+  mulberry32,
+  normal,
+  poisson,
+  shuffleInPlace,
+  stochasticRound,
+  streamRng,
+  uniform,
+  uniformInt,
+} from './seeded-random';
+export type { Rng } from './seeded-random';

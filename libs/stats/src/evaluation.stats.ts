@@ -5,7 +5,12 @@ import type { EvaluationMetrics } from '@fraudstream/registry';
  * Ranking-quality metrics of a fraud model, as pure functions. Definitions follow scikit-learn so
  * numbers are comparable with notebooks: average precision is Σ (R_n − R_{n−1}) P_n over distinct
  * score thresholds (no interpolation), ROC-AUC is the Mann-Whitney U statistic with ties counted
- * as one half, and a score at or above the threshold is an alert (the scorer's rule).
+ * as one half, and a score at or above the threshold is an alert (the scorer's rule). Card
+ * precision@k follows the Fraud Detection Handbook (Le Borgne et al.).
+ *
+ * Scores must be finite and labels boolean or 0/1: anything else throws a RangeError naming the
+ * row, as scikit-learn raises ValueError ("Input contains NaN"). A NaN score has no rank, and
+ * silently ranking it first or last would change every metric; it is a broken model, not data.
  */
 
 /** The UTC day index of an event time (epoch ms): the `day` of card precision@k. */
@@ -13,23 +18,41 @@ export function eventDay(eventTime: number): number {
   return Math.floor(eventTime / DAY_MS);
 }
 
-function checkLengths(scores: ArrayLike<number>, labels: ArrayLike<boolean | number>): void {
-  if (scores.length !== labels.length) {
-    throw new RangeError(`scores (${scores.length}) and labels (${labels.length}) differ in length`);
-  }
-}
-
 function isPositive(label: boolean | number | undefined): boolean {
   return label === true || label === 1;
+}
+
+/** Throws unless scores and labels pair up, every score is finite and every label is boolean or 0/1. */
+function checkScoresAndLabels(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<boolean | number>,
+  metric: string,
+  allowEmpty: boolean,
+): void {
+  if (scores.length !== labels.length) {
+    throw new RangeError(
+      `${metric}: scores (${scores.length}) and labels (${labels.length}) differ in length`,
+    );
+  }
+  if (scores.length === 0 && !allowEmpty) throw new RangeError(`${metric}: no rows to evaluate`);
+  for (let i = 0; i < scores.length; i++) {
+    const score = scores[i] ?? Number.NaN;
+    if (!Number.isFinite(score))
+      throw new RangeError(`${metric}: score of row ${i} is ${score}, not a finite number`);
+    const label = labels[i];
+    if (label !== true && label !== false && label !== 0 && label !== 1) {
+      throw new RangeError(`${metric}: label of row ${i} is ${String(label)}, not a boolean or 0/1`);
+    }
+  }
 }
 
 /**
  * Average precision, scikit-learn's `average_precision_score`: rows are ranked by score, all rows
  * sharing a score enter together (one threshold), and AP = Σ_n (R_n − R_{n−1}) · P_n. With no
- * positive label it is 0 (scikit-learn warns and returns 0 as well).
+ * positive label it is 0 (scikit-learn warns and returns 0 as well); no rows throw.
  */
 export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<boolean | number>): number {
-  checkLengths(scores, labels);
+  checkScoresAndLabels(scores, labels, 'averagePrecision', false);
   const n = scores.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0));
   let positives = 0;
@@ -55,12 +78,12 @@ export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<bo
 }
 
 /**
- * ROC-AUC as the Mann-Whitney statistic: the probability that a random positive outscores a random
- * negative, ties counting one half (average ranks). NaN when either class is absent (undefined;
- * scikit-learn raises).
+ * ROC-AUC as the Mann-Whitney statistic (scikit-learn's `roc_auc_score`): the probability that a
+ * random positive outscores a random negative, ties counting one half (average ranks). NaN when
+ * either class is absent (undefined; scikit-learn warns and returns NaN as well); no rows throw.
  */
 export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<boolean | number>): number {
-  checkLengths(scores, labels);
+  checkScoresAndLabels(scores, labels, 'rocAuc', false);
   const n = scores.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[a] ?? 0) - (scores[b] ?? 0));
   let positives = 0;
@@ -87,8 +110,10 @@ function confusionAtThreshold(
   scores: ArrayLike<number>,
   labels: ArrayLike<boolean | number>,
   threshold: number,
+  metric: string,
 ): { tp: number; fp: number; positives: number } {
-  checkLengths(scores, labels);
+  checkScoresAndLabels(scores, labels, metric, true);
+  if (Number.isNaN(threshold)) throw new RangeError(`${metric}: the threshold is NaN`);
   let tp = 0;
   let fp = 0;
   let positives = 0;
@@ -108,7 +133,7 @@ export function recallAtThreshold(
   labels: ArrayLike<boolean | number>,
   threshold: number,
 ): number {
-  const { tp, positives } = confusionAtThreshold(scores, labels, threshold);
+  const { tp, positives } = confusionAtThreshold(scores, labels, threshold, 'recallAtThreshold');
   return positives === 0 ? 0 : tp / positives;
 }
 
@@ -118,30 +143,67 @@ export function precisionAtThreshold(
   labels: ArrayLike<boolean | number>,
   threshold: number,
 ): number {
-  const { tp, fp } = confusionAtThreshold(scores, labels, threshold);
+  const { tp, fp } = confusionAtThreshold(scores, labels, threshold, 'precisionAtThreshold');
   return tp + fp === 0 ? 0 : tp / (tp + fp);
 }
 
 /** One scored, labelled transaction for the card-level and full evaluations. */
 export interface EvaluationRow {
   readonly cardId: string;
-  /** Any day key, e.g. `eventDay(event_time)`. */
-  readonly day: number | string;
+  /** The row's day, e.g. `eventDay(event_time)`: days are taken in ascending order. */
+  readonly day: number;
   readonly score: number;
   readonly isFraud: boolean;
 }
 
+/** Card precision@k day by day, as the Fraud Detection Handbook's `card_precision_top_k` returns it. */
+export interface CardPrecisionTopK {
+  /** The days of the rows, ascending. */
+  readonly days: number[];
+  /** Card precision@k of each day. */
+  readonly precisionByDay: number[];
+  /** Compromised cards of each day still in play (not removed as detected on an earlier day). */
+  readonly compromisedCardsByDay: number[];
+  /** Cards detected (with a fraud, among a day's top k) on these days or given as already detected. */
+  readonly detectedCards: ReadonlySet<string>;
+  /** The mean of `precisionByDay`; NaN without rows (the handbook's mean of an empty list). */
+  readonly mean: number;
+}
+
+export interface CardPrecisionOptions {
+  /**
+   * Leave out, from each day on, the cards detected on an earlier day (the handbook's
+   * `remove_detected_compromised_cards`, default true): a card the analysts already blocked cannot
+   * be detected again, and counting it again would credit a model for finding the same fraud
+   * every day. False gives the per-day variant (`dailyCardPrecisionAtK`).
+   */
+  readonly removeDetectedCards?: boolean;
+  /** Cards detected before these rows (e.g. on the previous days of a replay), left out from the first day. */
+  readonly alreadyDetected?: Iterable<string>;
+}
+
 /**
- * Card precision@k (Le Borgne et al., "Reproducible Machine Learning for Credit Card Fraud
- * Detection"): per day, each card counts once with its highest score; of the k highest-scored
- * cards, the share that had any fraud that day; the mean over days. The divisor is k even on a day
- * with fewer cards, as in the reference implementation, so it reads as "useful share of the
- * analysts' daily capacity". Ties are broken by card id for determinism.
+ * Card precision@k (Le Borgne et al., Fraud Detection Handbook, `card_precision_top_k`): day by day
+ * in ascending order, each card counts once with its highest score and is compromised when any of
+ * its transactions that day is a fraud; of the k highest-scored cards, the share that are
+ * compromised. Cards detected on an earlier day (compromised and in that day's top k) are left
+ * out of the later days. The divisor is k even on a day with fewer cards, as in the handbook, so
+ * it reads as "useful share of the analysts' daily capacity". Ties are broken by card id, for
+ * determinism (the handbook's sort leaves their order unspecified).
  */
-export function cardPrecisionAtK(rows: readonly EvaluationRow[], k: number): number {
+export function cardPrecisionTopK(
+  rows: readonly EvaluationRow[],
+  k: number,
+  options: CardPrecisionOptions = {},
+): CardPrecisionTopK {
   if (!Number.isInteger(k) || k <= 0) throw new RangeError(`k must be a positive integer (got ${k})`);
-  const days = new Map<number | string, Map<string, { score: number; fraud: boolean }>>();
-  for (const row of rows) {
+  const removeDetected = options.removeDetectedCards ?? true;
+  const days = new Map<number, Map<string, { score: number; fraud: boolean }>>();
+  rows.forEach((row, i) => {
+    if (!Number.isFinite(row.score)) {
+      throw new RangeError(`cardPrecisionTopK: score of row ${i} is ${row.score}, not a finite number`);
+    }
+    if (!Number.isFinite(row.day)) throw new RangeError(`cardPrecisionTopK: day of row ${i} is ${row.day}`);
     let cards = days.get(row.day);
     if (!cards) days.set(row.day, (cards = new Map<string, { score: number; fraud: boolean }>()));
     const card = cards.get(row.cardId);
@@ -150,23 +212,52 @@ export function cardPrecisionAtK(rows: readonly EvaluationRow[], k: number): num
       card.score = Math.max(card.score, row.score);
       card.fraud ||= row.isFraud;
     }
+  });
+  const detected = new Set<string>(options.alreadyDetected ?? []);
+  const orderedDays = [...days.keys()].sort((a, b) => a - b);
+  const precisionByDay: number[] = [];
+  const compromisedCardsByDay: number[] = [];
+  for (const day of orderedDays) {
+    const cards = [
+      ...(days.get(day) ?? new Map<string, { score: number; fraud: boolean }>()).entries(),
+    ].filter(([cardId]) => !detected.has(cardId));
+    compromisedCardsByDay.push(cards.reduce((n, [, card]) => n + (card.fraud ? 1 : 0), 0));
+    const top = cards.sort((a, b) => b[1].score - a[1].score || (a[0] < b[0] ? -1 : 1)).slice(0, k);
+    const found = top.filter(([, card]) => card.fraud).map(([cardId]) => cardId);
+    precisionByDay.push(found.length / k);
+    if (removeDetected) for (const cardId of found) detected.add(cardId);
   }
-  if (days.size === 0) return 0;
-  let sum = 0;
-  for (const cards of days.values()) {
-    const ranked = [...cards.entries()].sort((a, b) => b[1].score - a[1].score || (a[0] < b[0] ? -1 : 1));
-    let hits = 0;
-    for (const [, card] of ranked.slice(0, k)) if (card.fraud) hits++;
-    sum += hits / k;
-  }
-  return sum / days.size;
+  const mean =
+    precisionByDay.length === 0
+      ? Number.NaN
+      : precisionByDay.reduce((a, b) => a + b, 0) / precisionByDay.length;
+  return { days: orderedDays, precisionByDay, compromisedCardsByDay, detectedCards: detected, mean };
 }
 
-/** Every metric of the model manifest's `EvaluationMetrics` on one labelled data set. */
+/** Card precision@k as the handbook defines it: `cardPrecisionTopK(rows, k).mean` (cards detected on earlier days removed). */
+export function cardPrecisionAtK(rows: readonly EvaluationRow[], k: number): number {
+  return cardPrecisionTopK(rows, k).mean;
+}
+
+/**
+ * The per-day variant: every day's top k judged on its own, a card detected yesterday counting
+ * again today. Reads higher than `cardPrecisionAtK` when compromised cards stay compromised over
+ * several days; equal on a single day.
+ */
+export function dailyCardPrecisionAtK(rows: readonly EvaluationRow[], k: number): number {
+  return cardPrecisionTopK(rows, k, { removeDetectedCards: false }).mean;
+}
+
+/**
+ * Every metric of the model manifest's `EvaluationMetrics` on one labelled data set; card
+ * precision@k is the handbook's (`cardPrecisionAtK`). Throws a RangeError for no rows or a
+ * non-finite score.
+ */
 export function evaluateModel(
   rows: readonly EvaluationRow[],
   options: { readonly threshold: number; readonly k: number },
 ): EvaluationMetrics {
+  if (rows.length === 0) throw new RangeError('evaluateModel: no rows to evaluate');
   const scores = Float64Array.from(rows, (r) => r.score);
   const labels = rows.map((r) => r.isFraud);
   let positives = 0;

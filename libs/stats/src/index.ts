@@ -1,13 +1,15 @@
 export {
   averagePrecision,
   cardPrecisionAtK,
+  cardPrecisionTopK,
+  dailyCardPrecisionAtK,
   evaluateModel,
   eventDay,
   precisionAtThreshold,
   recallAtThreshold,
   rocAuc,
 } from './evaluation.stats';
-export type { EvaluationRow } from './evaluation.stats';
+export type { CardPrecisionOptions, CardPrecisionTopK, EvaluationRow } from './evaluation.stats';
 export {
   DEFAULT_PROFILE_SAMPLE_SIZE,
   binCounts,
@@ -26,7 +28,8 @@ export {
   wasserstein1,
 } from './distribution.stats';
 export type { ChiSquareResult, KsResult, TwoProportionResult } from './distribution.stats';
-export { chiSquareSurvival, kolmogorovSurvival, normalCdf } from './special-functions';
+export { chiSquareSurvival, erfc, normalCdf, normalSurvival } from './special-functions';
+export { ksTwoSidedSurvival, smirnovSurvival } from './kolmogorov-distribution';
 export {
   hashString,
   mixSeed,

@@ -1,9 +1,10 @@
-import { evaluateModel, eventDay } from '@fraudstream/stats';
-import type { EvaluationMetrics, ModelManifest } from '@fraudstream/registry';
 import { DAY_MS } from '@fraudstream/contracts';
+import type { EvaluationMetrics, ModelManifest } from '@fraudstream/registry';
+import { eventDay } from '@fraudstream/stats';
 import { splitWindow } from './data-split';
 import { MlpNetwork } from './mlp.network';
 import { trainMlp, type TrainResult } from './mlp.trainer';
+import { evaluateModel } from './model-evaluation';
 import { packageModel, type PackagedModel } from './model-packaging';
 import { buildReferenceProfile } from './reference-profile';
 import { selectThreshold, type ThresholdPolicy } from './threshold';

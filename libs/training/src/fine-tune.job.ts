@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { DAY_MS, type ModelStage, type RetrainRequest } from '@fraudstream/contracts';
-import { evaluateModel, type EvaluationRow, eventDay } from '@fraudstream/stats';
+import { type EvaluationRow, eventDay } from '@fraudstream/stats';
 import { readMlpOnnx } from '@fraudstream/model';
 import {
   ArtifactNotFoundError,
@@ -16,6 +16,7 @@ import { deploymentEvent } from './deployment-events';
 import { joinMatureLabels } from './mature-labels';
 import { MlpNetwork } from './mlp.network';
 import { trainMlp } from './mlp.trainer';
+import { evaluateModel } from './model-evaluation';
 import { decideGate } from './model-gate';
 import { packageModel } from './model-packaging';
 import { buildReferenceProfile } from './reference-profile';

@@ -2,8 +2,10 @@ import { DAY_MS, type Label } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
 import { sampleReplay, splitWindow } from './data-split';
 import { joinMatureLabels, type ScoredTransaction } from './mature-labels';
+import { evaluateModel } from './model-evaluation';
 import { decideGate } from './model-gate';
 import { selectThreshold } from './threshold';
+import { TrainingJobError } from './training.errors';
 import type { TrainingRow } from './training-rows';
 
 describe(selectThreshold.name, () => {
@@ -162,5 +164,22 @@ describe(decideGate.name, () => {
     const decision = decideGate(metrics(0.7, 0.9, 0.3), metrics(0.6, 0.9, 0.3), config);
     expect(decision.metrics.average_precision_gain).toBeCloseTo(0.1, 12);
     expect(decision.metrics.champion_average_precision).toBe(0.6);
+  });
+});
+
+describe(evaluateModel.name, () => {
+  const rows = [
+    { cardId: 'a', day: 1, score: 0.9, isFraud: true },
+    { cardId: 'b', day: 1, score: 0.1, isFraud: false },
+  ];
+
+  it("gives the stats lib's metrics for finite scores", () => {
+    expect(evaluateModel(rows, { threshold: 0.5, k: 1 })).toMatchObject({ average_precision: 1, roc_auc: 1 });
+  });
+
+  it('fails the job as NON_FINITE_SCORES when the network scored NaN (it diverged)', () => {
+    const diverged = rows.map((r) => ({ ...r, score: Number.NaN }));
+    expect(() => evaluateModel(diverged, { threshold: 0.5, k: 1 })).toThrow(TrainingJobError);
+    expect(() => evaluateModel(diverged, { threshold: 0.5, k: 1 })).toThrow(/2 of 2 evaluation rows/);
   });
 });

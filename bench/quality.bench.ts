@@ -80,6 +80,7 @@ function summarise(run: ReplayResult, driftOnsetDay: number): Record<string, Ben
     ap_mean_before_drift: round(meanFrom(run.apByDay.slice(0, driftOnsetDay), 0)),
     card_precision_at_k_by_day: run.cardPrecisionByDay.map((v) => round(v)),
     card_precision_at_k_mean_after_drift: round(meanFrom(run.cardPrecisionByDay, driftOnsetDay)),
+    daily_card_precision_at_k_mean_after_drift: round(meanFrom(run.dailyCardPrecisionByDay, driftOnsetDay)),
     retrains: run.retrains.length,
     deployments: deployed.length,
     // A promoted model serves from the day after its request.

@@ -1,4 +1,11 @@
-import { HOUR_MS, DAY_MS, type Channel, type Label, type Transaction } from '@fraudstream/contracts';
+import {
+  DAY_MS,
+  HOUR_MS,
+  SECOND_MS,
+  type Channel,
+  type Label,
+  type Transaction,
+} from '@fraudstream/contracts';
 import {
   mixSeed,
   normal,
@@ -18,7 +25,7 @@ import type {
   SimulationOptions,
 } from './simulation.types';
 
-const DAY_SECONDS = 86_400;
+const DAY_SECONDS = DAY_MS / SECOND_MS;
 /** 2026-01-05T00:00:00Z, a Monday. */
 export const DEFAULT_START_TIME = Date.UTC(2026, 0, 5);
 
@@ -27,7 +34,7 @@ export const DRIFT_EFFECTS = {
   spendingShift: { countMultiplier: 1.3, amountMultiplier: 1.4 },
   covariateOnly: {
     countMultiplier: 1.5,
-    timeOfDayMeanSeconds: 10 * 3600,
+    timeOfDayMeanSeconds: (10 * HOUR_MS) / SECOND_MS,
     timeOfDayStdSeconds: 28_000,
     cnpShift: 0.15,
   },

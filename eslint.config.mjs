@@ -1,6 +1,38 @@
 // Typed ESLint flat config. Zero warnings in CI (`npm run lint` passes --max-warnings 0).
 import tseslint from 'typescript-eslint';
 
+const LIB_BOUNDARY_PATTERNS = [
+  {
+    group: ['@fraudstream/*/*'],
+    message: 'Import a lib through its public entry, @fraudstream/<name>.',
+  },
+  {
+    group: ['**/libs/*/src/**', '../../libs/**', '../../../libs/**'],
+    message: 'Import other libs as @fraudstream/<name>.',
+  },
+];
+
+/** Libs a lib must not depend on (the lib graph stays layered; see docs/statistics.md). */
+const FORBIDDEN_LIB_DEPENDENCIES = {
+  // Statistics are general: they know the manifest's types, not the loop's apps or transport.
+  stats: ['drift', 'training', 'simulation', 'features', 'model', 'kafka', 'observability', 'config'],
+  // Training gets its statistics from stats and its data from the caller, never from the simulator.
+  training: ['drift', 'simulation'],
+  // Contracts are the root of the graph.
+  contracts: [
+    'config',
+    'kafka',
+    'observability',
+    'stats',
+    'features',
+    'model',
+    'drift',
+    'training',
+    'registry',
+    'simulation',
+  ],
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -30,21 +62,7 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['@fraudstream/*/*'],
-              message: 'Import a lib through its public entry, @fraudstream/<name>.',
-            },
-            {
-              group: ['**/libs/*/src/**', '../../libs/**', '../../../libs/**'],
-              message: 'Import other libs as @fraudstream/<name>.',
-            },
-          ],
-        },
-      ],
+      'no-restricted-imports': ['error', { patterns: LIB_BOUNDARY_PATTERNS }],
       'no-restricted-syntax': [
         'error',
         {
@@ -54,6 +72,23 @@ export default tseslint.config(
       ],
     },
   },
+  ...Object.entries(FORBIDDEN_LIB_DEPENDENCIES).map(([lib, forbidden]) => ({
+    files: [`libs/${lib}/src/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...LIB_BOUNDARY_PATTERNS,
+            {
+              group: forbidden.map((name) => `@fraudstream/${name}`),
+              message: `libs/${lib} must not depend on this lib.`,
+            },
+          ],
+        },
+      ],
+    },
+  })),
   {
     // Entry points and CLIs may print to the terminal.
     files: ['apps/*/src/main.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'apps/*/src/cli/**/*.ts'],

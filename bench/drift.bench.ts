@@ -7,19 +7,11 @@
  * (default 2,000,000), --reservoir N (default 10,000), --json FILE.
  */
 import { cpus } from 'node:os';
-import type { Label, Score } from '@fraudstream/contracts';
-import {
-  DriftDetector,
-  buildFeatureProfile,
-  defaultDriftSettings,
-  evaluateModel,
-  eventDay,
-  type ReferenceManifest,
-} from '@fraudstream/drift';
-import { mulberry32 } from '@fraudstream/simulation';
+import { DAY_MS, type Label, type Score } from '@fraudstream/contracts';
+import { DriftDetector, defaultDriftSettings, type ReferenceManifest } from '@fraudstream/drift';
+import { buildFeatureProfile, evaluateModel, eventDay, mulberry32 } from '@fraudstream/stats';
 import { jsonPathFromArgs, reportBench } from './support/bench-report';
 
-const DAY = 24 * 60 * 60 * 1000;
 const FEATURES = 19;
 const PER_DAY = 50_000;
 
@@ -40,7 +32,7 @@ function scores(n: number, start: number, seed: number): { scores: Score[]; frau
       f % 5 === 2 ? (rnd() < 0.2 ? 1 : 0) : -Math.log(1 - rnd()) * (f + 1) + (isFraud ? 2 : 0),
     );
     const score = Math.min(1, Math.max(0, (isFraud ? 0.5 : 0.05) + (rnd() - 0.5) * 0.4));
-    const t = start + Math.floor((i / PER_DAY) * DAY);
+    const t = start + Math.floor((i / PER_DAY) * DAY_MS);
     out.push({
       transaction_id: `tx-${seed}-${i}`,
       card_id: `card-${Math.floor(rnd() * 5000)}`,
@@ -68,7 +60,7 @@ function main(): void {
   const reservoir = intOption(argv, 'reservoir', 10_000);
   const start = Date.UTC(2026, 0, 1);
 
-  const ref = scores(100_000, start - 30 * DAY, 1);
+  const ref = scores(100_000, start - 30 * DAY_MS, 1);
   const validation = evaluateModel(
     ref.scores.map((s, i) => ({
       cardId: s.card_id,
@@ -110,14 +102,14 @@ function main(): void {
             is_fraud: true,
             source: 'CHARGEBACK' as const,
             transaction_time: s.event_time,
-            event_time: s.event_time + 2 * DAY,
+            event_time: s.event_time + 2 * DAY_MS,
           },
         ]
       : [],
   );
   const settings = defaultDriftSettings({
     reservoirSize: reservoir,
-    chargebackWindowMs: 3 * DAY,
+    chargebackWindowMs: 3 * DAY_MS,
     allowedLatenessMs: 0,
     maxLabelLagMs: 0,
   });
@@ -137,14 +129,14 @@ function main(): void {
     if (!measured) continue;
 
     // Labels for transactions of live windows (3 days, within the chargeback window): applied to samples.
-    const labelled = new DriftDetector({ ...settings, chargebackWindowMs: 30 * DAY });
+    const labelled = new DriftDetector({ ...settings, chargebackWindowMs: 30 * DAY_MS });
     labelled.setReference(manifest);
     const span = Math.min(events, 3 * PER_DAY);
     for (let i = 0; i < span; i++) {
       const s = live.scores[i];
       if (s) labelled.observeScore(s);
     }
-    const dayLabels = labels.filter((l) => l.transaction_time < start + 3 * DAY);
+    const dayLabels = labels.filter((l) => l.transaction_time < start + 3 * DAY_MS);
     for (const s of live.scores.slice(0, span)) {
       if (dayLabels.length >= 50_000) break;
       dayLabels.push({
@@ -154,7 +146,7 @@ function main(): void {
         is_fraud: false,
         source: 'ANALYST',
         transaction_time: s.event_time,
-        event_time: s.event_time + DAY,
+        event_time: s.event_time + DAY_MS,
       });
     }
     const labelT0 = process.hrtime.bigint();

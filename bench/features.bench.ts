@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadConfig } from '@fraudstream/config';
-import type { Label, Transaction } from '@fraudstream/contracts';
+import { DAY_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import {
   FEATURE_COUNT,
   FEATURE_SET_VERSION,
@@ -121,9 +121,10 @@ async function main(): Promise<void> {
       keyPrefix: `bench:${randomUUID().slice(0, 8)}`,
     });
     try {
-      const dayMs = 86_400_000;
       const end =
-        (transactions[0]?.event_time ?? 0) - ((transactions[0]?.event_time ?? 0) % dayMs) + redisDays * dayMs;
+        (transactions[0]?.event_time ?? 0) -
+        ((transactions[0]?.event_time ?? 0) % DAY_MS) +
+        redisDays * DAY_MS;
       const slice = transactions.filter((t) => t.event_time < end);
       const sliceLabels = labels.filter((l) => l.event_time < end);
       const seconds = await run(new FeaturePipeline(redis), slice, sliceLabels, batch);

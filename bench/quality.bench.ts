@@ -32,6 +32,7 @@ import {
   trainingSettingsFrom,
   type TrainingSettings,
 } from '@fraudstream/training';
+import { DAY_MS } from '@fraudstream/contracts';
 import { renderApChart } from './quality/ap-chart';
 import {
   replayPolicy,
@@ -43,7 +44,6 @@ import { meanFrom, qualityGoals, type PolicySummary } from './quality/quality-go
 import { buildQualityStream, type QualityStream } from './quality/quality-stream';
 import { jsonPathFromArgs, reportBench, type BenchValue } from './support/bench-report';
 
-const DAY_MS = 86_400_000;
 /** Analysts' reviews a day per 1,000 cards (the issue's capacity; card precision@k uses it as k). */
 const REVIEWS_PER_1000_CARDS = 100;
 const QUIET_SCENARIOS: readonly DriftScenario[] = ['stable', 'covariate-only'];
@@ -108,6 +108,7 @@ function summarise(run: ReplayResult, onset: number): Record<string, BenchValue>
     ap_mean_before_drift: round(meanFrom(run.apByDay.slice(0, onset), 0)),
     card_precision_at_k_by_day: run.cardPrecisionByDay.map((v) => round(v)),
     card_precision_at_k_mean_after_drift: round(meanFrom(run.cardPrecisionByDay, onset)),
+    daily_card_precision_at_k_mean_after_drift: round(meanFrom(run.dailyCardPrecisionByDay, onset)),
     retrains: run.retrains.length,
     deployments: deployed.length,
     deployment_days: deployed.map((r) => r.day + 1),

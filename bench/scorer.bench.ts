@@ -20,7 +20,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import * as ort from 'onnxruntime-node';
 import { loadConfig, processEnv } from '@fraudstream/config';
-import { readAvroSchema, valueSubject, type Score, type Transaction } from '@fraudstream/contracts';
+import { HOUR_MS, readAvroSchema, valueSubject, type Score, type Transaction } from '@fraudstream/contracts';
 import { FEATURE_NAMES, FEATURE_SET_VERSION, FeaturePipeline } from '@fraudstream/features';
 import {
   AvroProducer,
@@ -76,7 +76,7 @@ async function topic(
   partitions = 1,
 ) {
   const name = `bench.${prefix}.${randomUUID().slice(0, 8)}`;
-  const base = { retentionMs: 3_600_000, cleanupPolicy: 'delete' as const };
+  const base = { retentionMs: HOUR_MS, cleanupPolicy: 'delete' as const };
   await ensureTopics(kafka, [
     { name, schemaFile, partitions, ...base },
     { name: `${name}.dlq`, schemaFile: null, partitions: 1, ...base },

@@ -14,13 +14,18 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { processEnv } from '@fraudstream/config';
-import type { Label, ModelDeployment, RetrainRequest, Score } from '@fraudstream/contracts';
+import {
+  DAY_MS,
+  type Label,
+  type ModelDeployment,
+  type RetrainRequest,
+  type Score,
+} from '@fraudstream/contracts';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { AvroProducer, createIdempotentProducer } from '@fraudstream/kafka';
 import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
 import {
   FineTuneJob,
-  buildSimulatedHistory,
   joinMatureLabels,
   readTopicSnapshot,
   trainBaseModel,
@@ -30,13 +35,13 @@ import {
   type TrainingDataSource,
 } from '@fraudstream/training';
 import { loadTrainerConfig } from '../apps/trainer/src/trainer.config';
+import { buildSimulatedHistory } from '../apps/trainer/src/cli/simulated-history';
 import { TrainerModule } from '../apps/trainer/src/trainer.module';
 import { createTestTopic, testClients, uniqueName } from '../tests/support/kafka-env';
 import { jsonPathFromArgs, reportBench, type BenchValue } from './support/bench-report';
 
-const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 1);
-const day = (d: number) => START + d * DAY;
+const day = (d: number) => START + d * DAY_MS;
 
 function intOption(argv: readonly string[], name: string, fallback: number): number {
   const i = argv.indexOf(`--${name}`);
@@ -78,7 +83,7 @@ async function main(): Promise<void> {
   Logger.overrideLogger(['error', 'warn']);
   const results: Record<string, BenchValue> = { cpus: cpus().length, customers, seed };
 
-  const env = { ...processEnv(), TRAINER_CHARGEBACK_WINDOW_MS: String(3 * DAY) };
+  const env = { ...processEnv(), TRAINER_CHARGEBACK_WINDOW_MS: String(3 * DAY_MS) };
   const config = loadTrainerConfig(env);
   const settings = trainingSettingsFrom(config);
   const simStarted = performance.now();

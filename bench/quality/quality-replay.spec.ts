@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Label, Transaction } from '@fraudstream/contracts';
+import { DAY_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import { defaultDriftSettings } from '@fraudstream/drift';
 import type { ScoredTransaction } from '@fraudstream/training';
 import { renderApChart } from './ap-chart';
@@ -7,7 +7,6 @@ import { dayRecords, periodicRequest } from './policy-replay';
 import { meanFrom, qualityGoals, type PolicySummary } from './quality-goals';
 import type { StreamDay } from './quality-stream';
 
-const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 2, 2);
 
 function row(id: string, at: number): ScoredTransaction {
@@ -29,21 +28,21 @@ function label(id: string, at: number): Label {
     terminal_id: 'term-1',
     is_fraud: true,
     source: 'CHARGEBACK',
-    transaction_time: at - DAY,
+    transaction_time: at - DAY_MS,
     event_time: at,
   };
 }
 
 describe(periodicRequest.name, () => {
   it('asks at the end of a day for the training window ending then, as a triggered request ends at its decision', () => {
-    const drift = defaultDriftSettings({ chargebackWindowMs: 7 * DAY, trainingWindowMs: 14 * DAY });
-    const request = periodicRequest(T0 + 30 * DAY, 'v3', drift);
-    expect(request.window_end).toBe(T0 + 30 * DAY);
-    expect(request.window_start).toBe(T0 + 16 * DAY);
-    expect(request.event_time).toBe(T0 + 30 * DAY);
+    const drift = defaultDriftSettings({ chargebackWindowMs: 7 * DAY_MS, trainingWindowMs: 14 * DAY_MS });
+    const request = periodicRequest(T0 + 30 * DAY_MS, 'v3', drift);
+    expect(request.window_end).toBe(T0 + 30 * DAY_MS);
+    expect(request.window_start).toBe(T0 + 16 * DAY_MS);
+    expect(request.event_time).toBe(T0 + 30 * DAY_MS);
     expect(request.model_version).toBe('v3');
     expect(request.trigger).toBe('SCHEDULED');
-    expect(periodicRequest(T0 + 31 * DAY, 'v3', drift).request_id).not.toBe(request.request_id);
+    expect(periodicRequest(T0 + 31 * DAY_MS, 'v3', drift).request_id).not.toBe(request.request_id);
   });
 });
 

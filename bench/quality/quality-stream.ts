@@ -1,9 +1,7 @@
-import type { Label, Transaction } from '@fraudstream/contracts';
+import { DAY_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import { FeaturePipeline } from '@fraudstream/features';
 import { TransactionSimulator, type DriftScenario } from '@fraudstream/simulation';
 import { logFeatureRows, type ScoredTransaction } from '@fraudstream/training';
-
-const DAY_MS = 86_400_000;
 
 export interface QualityStreamOptions {
   readonly seed: number;

@@ -1,4 +1,4 @@
-import type { DriftEvent, ModelDeployment } from '@fraudstream/contracts';
+import { DAY_MS, type DriftEvent, type ModelDeployment } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
 import {
   apByDay,
@@ -12,7 +12,6 @@ import { LoopObservation } from './loop-observer';
 import { parseDemoArgs } from './demo.options';
 import { runTopicSpecs, runTopics } from './demo-topics';
 
-const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 5);
 
 const row = (day: number, score: number): ChampionScore => ({
@@ -36,12 +35,12 @@ function deployment(version: string, stage: ModelDeployment['stage'], day: numbe
     reason: '',
     metrics: {},
     instance_id: null,
-    event_time: START + day * DAY + 3600_000,
+    event_time: START + day * DAY_MS + 3600_000,
   };
 }
 
 function driftEvent(day: number, verdict: DriftEvent['verdict']): DriftEvent {
-  return { window_start: START + day * DAY, verdict } as DriftEvent;
+  return { window_start: START + day * DAY_MS, verdict } as DriftEvent;
 }
 
 describe('demo report', () => {
@@ -161,6 +160,6 @@ describe('demo options and topics', () => {
     const specs = runTopicSpecs('r1');
     expect(specs.every((s) => s.name.startsWith('demo.r1.'))).toBe(true);
     expect(specs.map((s) => s.name)).toContain('demo.r1.tx.scores.v1.dlq');
-    expect(specs.every((s) => s.retentionMs <= DAY)).toBe(true);
+    expect(specs.every((s) => s.retentionMs <= DAY_MS)).toBe(true);
   });
 });

@@ -1,8 +1,6 @@
-import type { DriftEvent, ModelDeployment } from '@fraudstream/contracts';
-import { averagePrecision } from '@fraudstream/drift';
+import { DAY_MS, type DriftEvent, type ModelDeployment } from '@fraudstream/contracts';
+import { averagePrecision } from '@fraudstream/stats';
 import type { ChampionScore } from './loop-observer';
-
-const DAY_MS = 86_400_000;
 
 /** Verdicts that are not drift. */
 const QUIET = new Set(['NO_DRIFT', 'INSUFFICIENT_DATA']);

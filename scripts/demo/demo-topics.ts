@@ -1,9 +1,7 @@
-import { TOPIC_SPECS, Topics, type TopicKey, type TopicSpec } from '@fraudstream/contracts';
+import { HOUR_MS, TOPIC_SPECS, Topics, type TopicKey, type TopicSpec } from '@fraudstream/contracts';
 
 /** The loop's topics of one run: `demo.<run>.<canonical name>`, dead-letter topics included. */
 export type RunTopics = Readonly<Record<TopicKey, string>>;
-
-const HOUR_MS = 3_600_000;
 
 export function runTopicPrefix(runId: string): string {
   return `demo.${runId}.`;

@@ -20,6 +20,7 @@ import {
   registerTopicSchemas,
 } from '@fraudstream/kafka';
 import { TransactionSimulator, generateDataset } from '@fraudstream/simulation';
+import { DAY_MS } from '@fraudstream/contracts';
 import { z } from 'zod';
 import { AppProcess, freePort, runCli } from './app-process';
 import { DEMO_USAGE, parseDemoArgs, type DemoOptions } from './demo.options';
@@ -48,7 +49,6 @@ const targetSchema = z.object({
   SCHEMA_REGISTRY_URL: z.string().optional(),
 });
 
-const DAY_MS = 86_400_000;
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const n = (v: number) => v.toLocaleString('en-US');
 const fmt = (v: number | null | undefined) => (typeof v === 'number' ? v.toFixed(3) : '  -  ');

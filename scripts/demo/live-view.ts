@@ -1,6 +1,5 @@
+import { DAY_MS } from '@fraudstream/contracts';
 import type { LoopObservation } from './loop-observer';
-
-const DAY_MS = 86_400_000;
 
 /** What the demo knows besides the topics: its phase, sizes and throughput. */
 export interface LiveStatus {

@@ -1,11 +1,12 @@
-import type {
-  Alert,
-  DriftEvent,
-  Label,
-  ModelDeployment,
-  RetrainRequest,
-  Score,
-  Transaction,
+import {
+  DAY_MS,
+  type Alert,
+  type DriftEvent,
+  type Label,
+  type ModelDeployment,
+  type RetrainRequest,
+  type Score,
+  type Transaction,
 } from '@fraudstream/contracts';
 import { validateDeployment, validateLabel, validateScore } from '@fraudstream/drift';
 import { validateTransaction } from '@fraudstream/model';
@@ -18,8 +19,6 @@ import {
 } from '@fraudstream/kafka';
 import { validateRetrainRequest } from '@fraudstream/training';
 import type { RunTopics } from './demo-topics';
-
-const DAY_MS = 86_400_000;
 
 /** The champion's score of one transaction, as the report needs it. */
 export interface ChampionScore {

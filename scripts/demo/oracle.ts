@@ -1,4 +1,4 @@
-import { averagePrecision } from '@fraudstream/drift';
+import { averagePrecision } from '@fraudstream/stats';
 import {
   MlpNetwork,
   computeStandardisation,

@@ -5,6 +5,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriftScenario } from '@fraudstream/simulation';
 import { AvroProducer, createIdempotentProducer, type Producer } from '@fraudstream/kafka';
+import { DAY_MS } from '@fraudstream/contracts';
 import { DriftMonitorModule } from '../../apps/drift-monitor/src/drift-monitor.module';
 import { testClients, uniqueName } from '../support/kafka-env';
 import { waitFor } from '../support/wait-for';
@@ -27,10 +28,9 @@ import {
  * Day 0 is a Thursday, so the weekly windows (epoch-aligned) are simulated days 7k .. 7k+6; the
  * drift starts on day 42, the first day of a window. Days 0-27 only warm up the 30-day features.
  */
-const DAY = 24 * 60 * 60 * 1000;
 const START = Date.UTC(2026, 0, 1);
 const DRIFT_DAY = 42;
-const window = (day: number) => START + day * DAY;
+const window = (day: number) => START + day * DAY_MS;
 
 async function simulate(scenario: DriftScenario, days: number): Promise<ScoredDay[]> {
   return simulateScoredDays(
@@ -115,7 +115,7 @@ describe(DriftMonitorModule.name, () => {
     const { collector } = await run('new-fraud-pattern', DRIFT_DAY + 14, (c) => c.requests.length > 0);
     const onset = window(DRIFT_DAY);
     const flagged = collector.events.filter((e) => e.verdict !== 'NO_DRIFT' && e.window_start >= onset);
-    expect(flagged[0]?.window_start).toBeLessThanOrEqual(onset + 7 * DAY);
+    expect(flagged[0]?.window_start).toBeLessThanOrEqual(onset + 7 * DAY_MS);
     // Flagged at close from the frauds confirmed so far; not retrained before its labels are mature.
     expect(flagged[0]).toMatchObject({
       event_id: `standin-1:${onset}`,
@@ -128,8 +128,8 @@ describe(DriftMonitorModule.name, () => {
       model_version: 'standin-1',
       trigger: 'PERFORMANCE_DRIFT',
       drift_event_id: `standin-1:${onset}:mature`,
-      window_end: onset + 14 * DAY,
-      event_time: onset + 14 * DAY,
+      window_end: onset + 14 * DAY_MS,
+      event_time: onset + 14 * DAY_MS,
     });
     const mature = collector.events.find((e) => e.event_id === `standin-1:${onset}:mature`);
     expect(mature?.verdict).toBe('PERFORMANCE_DRIFT');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DriftEvent, RetrainRequest } from '@fraudstream/contracts';
+import { DAY_MS, type DriftEvent, type RetrainRequest } from '@fraudstream/contracts';
 import { DriftDetector, DriftMonitorService, driftSettingsFromConfig } from '@fraudstream/drift';
 import { AvroProducer, createIdempotentProducer, type Producer } from '@fraudstream/kafka';
 import { loadDriftMonitorConfig } from '../../apps/drift-monitor/src/drift-monitor.config';
@@ -27,7 +27,6 @@ import {
  * emits on the same records (no verdict lost, changed or duplicated). Scores come from the
  * deterministic stand-in model of drift.harness.ts; see drift-monitor.int-spec.ts for the layout.
  */
-const DAY = 24 * 60 * 60 * 1000;
 const START = Date.UTC(2026, 0, 1);
 const DRIFT_DAY = 42;
 
@@ -74,9 +73,9 @@ describe(`${DriftMonitorService.name} restart`, () => {
     }
     const expected = reference.drain();
     expect(expected.driftEvents.map((e) => e.event_id)).toEqual([
-      `standin-1:${START + 42 * DAY}`,
-      `standin-1:${START + 42 * DAY}:mature`,
-      `standin-1:${START + 49 * DAY}`,
+      `standin-1:${START + 42 * DAY_MS}`,
+      `standin-1:${START + 42 * DAY_MS}:mature`,
+      `standin-1:${START + 49 * DAY_MS}`,
     ]);
     expect(expected.retrainRequests).toHaveLength(1);
 
@@ -112,7 +111,7 @@ describe(`${DriftMonitorService.name} restart`, () => {
       const service = app.get(DriftMonitorService);
       // Everything produced was consumed: the last score's day is in the watermark.
       await waitFor(
-        () => (service.status().watermark ?? 0) >= START + (DRIFT_DAY + 16) * DAY,
+        () => (service.status().watermark ?? 0) >= START + (DRIFT_DAY + 16) * DAY_MS,
         30_000,
         'caught up',
       );

@@ -4,11 +4,19 @@ import { pathToFileURL } from 'node:url';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { processEnv } from '@fraudstream/config';
-import type { DriftEvent, Label, ModelDeployment, RetrainRequest, Score } from '@fraudstream/contracts';
-import { buildFeatureProfile, evaluateModel, eventDay, type ReferenceManifest } from '@fraudstream/drift';
-import { DAY_MS, FEATURE_NAMES, FEATURE_SET_VERSION, FeaturePipeline } from '@fraudstream/features';
+import {
+  DAY_MS,
+  type DriftEvent,
+  type Label,
+  type ModelDeployment,
+  type RetrainRequest,
+  type Score,
+} from '@fraudstream/contracts';
+import type { ReferenceManifest } from '@fraudstream/drift';
+import { FEATURE_NAMES, FEATURE_SET_VERSION, FeaturePipeline } from '@fraudstream/features';
 import type { AvroProducer, AvroSerde, Consumer, Kafka } from '@fraudstream/kafka';
 import { TransactionSimulator, type SimulationOptions } from '@fraudstream/simulation';
+import { buildFeatureProfile, evaluateModel, eventDay } from '@fraudstream/stats';
 import { loadDriftMonitorConfig } from '../../apps/drift-monitor/src/drift-monitor.config';
 import { DriftMonitorModule } from '../../apps/drift-monitor/src/drift-monitor.module';
 import { createTestTopic, uniqueName } from '../support/kafka-env';

@@ -1,7 +1,6 @@
 import { TransactionSimulator, type FraudScenario } from '@fraudstream/simulation';
+import { DAY_MS } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
-
-const DAY_MS = 86_400_000;
 
 /** Standard normal CDF (Abramowitz-Stegun 7.1.26, |error| < 1.5e-7). */
 function phi(z: number): number {

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { Label, ModelDeployment, RetrainRequest, Score } from '@fraudstream/contracts';
+import {
+  HOUR_MS,
+  DAY_MS,
+  type Label,
+  type ModelDeployment,
+  type RetrainRequest,
+  type Score,
+} from '@fraudstream/contracts';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { AvroProducer, createIdempotentProducer, type Producer } from '@fraudstream/kafka';
 import { loadVerifiedModel } from '@fraudstream/model';
@@ -11,14 +18,13 @@ import { FileSystemModelStore, ModelRegistry, UriArtifactReader } from '@fraudst
 import {
   DeploymentLifecycle,
   KafkaDeploymentPublisher,
-  buildSimulatedHistory,
   joinMatureLabels,
   readTopicSnapshot,
   trainBaseModel,
   trainingSettingsFrom,
-  type SimulatedHistory,
 } from '@fraudstream/training';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSimulatedHistory, type SimulatedHistory } from '../../apps/trainer/src/cli/simulated-history';
 import { JobExit, runOneShotJob } from '../../apps/trainer/src/one-shot.job';
 import { loadTrainerConfig, type TrainerConfig } from '../../apps/trainer/src/trainer.config';
 import { TrainerModule } from '../../apps/trainer/src/trainer.module';
@@ -31,9 +37,8 @@ import { waitFor } from '../support/wait-for';
  * v1 trained on the old regime in production; then retrain requests to the running worker, the
  * one-shot job mode, the shadow period and a rollback, all observed on the deployments topic.
  */
-const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 1);
-const day = (d: number) => START + d * DAY;
+const day = (d: number) => START + d * DAY_MS;
 
 describe(TrainerModule.name, () => {
   const { kafka, serde } = testClients();
@@ -126,8 +131,8 @@ describe(TrainerModule.name, () => {
       DEPLOYMENTS_TOPIC: topics.deployments,
       TRAINER_GROUP_ID: uniqueName('trainer'),
       TRAINER_LIFECYCLE_GROUP_ID: uniqueName('trainer-lifecycle'),
-      TRAINER_CHARGEBACK_WINDOW_MS: String(3 * DAY),
-      SHADOW_PERIOD_MS: String(DAY),
+      TRAINER_CHARGEBACK_WINDOW_MS: String(3 * DAY_MS),
+      SHADOW_PERIOD_MS: String(DAY_MS),
       SHADOW_MIN_ROWS: '500',
     });
     registry = new ModelRegistry(new FileSystemModelStore(root));
@@ -210,7 +215,7 @@ describe(TrainerModule.name, () => {
 
   it('runs each request id once and fails bad requests with JOB_FAILED, deploying nothing', async () => {
     await sendRequest(request('req-drift'));
-    await sendRequest(request('req-small', { window_start: day(14) + DAY / 2, window_end: day(15) }));
+    await sendRequest(request('req-small', { window_start: day(14) + DAY_MS / 2, window_end: day(15) }));
     const events = await waitFor(
       async () => {
         const all = await deployments();
@@ -253,7 +258,7 @@ describe(TrainerModule.name, () => {
     const rows: { key: string; value: Score }[] = [];
     const n = 1200;
     for (let i = 0; i < n; i++) {
-      const t = day(18) + Math.floor((i / n) * 1.05 * DAY);
+      const t = day(18) + Math.floor((i / n) * 1.05 * DAY_MS);
       const base = {
         transaction_id: `shadow-${i}`,
         card_id: `c-${i % 97}`,
@@ -306,13 +311,13 @@ describe(TrainerModule.name, () => {
       reason: 'checksum mismatch',
       instance_id: 'scorer-a',
       metrics: {},
-      event_time: day(19) + 3_600_000,
+      event_time: day(19) + HOUR_MS,
     };
     await producer.sendMany([{ topic: topics.deployments, records: [{ key: 'v2', value: refused }] }]);
     await waitFor(async () => (await registry.productionVersion()) === 'v1', 30_000, 'rollback to v1', 250);
     events = await deployments();
     const restored = events.filter((e) => e.model_version === 'v1' && e.stage === 'PRODUCTION').at(-1);
-    expect(restored).toMatchObject({ previous_version: 'v2', event_time: day(19) + 3_600_000 });
+    expect(restored).toMatchObject({ previous_version: 'v2', event_time: day(19) + HOUR_MS });
     expect(await registry.stageOf('v2')).toBe('REJECTED');
     const audit = await registry.store.readAudit();
     expect(audit.at(-1)?.reason).toContain('scorer-a refused v2');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@fraudstream/config';
-import { readAvroSchema, valueSubject, type TopicSpec } from '@fraudstream/contracts';
+import { HOUR_MS, readAvroSchema, valueSubject, type TopicSpec } from '@fraudstream/contracts';
 import {
   AvroSerde,
   createIdempotentProducer,
@@ -39,7 +39,7 @@ export async function createTestTopic(
   partitions = 1,
 ): Promise<TestTopic> {
   const name = uniqueName(prefix);
-  const base = { partitions, retentionMs: 3_600_000, cleanupPolicy: 'delete' as const };
+  const base = { partitions, retentionMs: HOUR_MS, cleanupPolicy: 'delete' as const };
   const specs: TopicSpec[] = [
     { name, schemaFile, ...base },
     { name: `${name}.dlq`, schemaFile: null, ...base, partitions: 1 },

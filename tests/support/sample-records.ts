@@ -1,4 +1,4 @@
-import type { TopicMessages } from '@fraudstream/contracts';
+import { DAY_MS, type TopicMessages } from '@fraudstream/contracts';
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 
@@ -53,14 +53,14 @@ export const SAMPLE_RECORDS: { readonly [K in keyof TopicMessages]: TopicMessage
     is_fraud: true,
     source: 'CHARGEBACK',
     transaction_time: T0,
-    event_time: T0 + 3 * 86_400_000,
+    event_time: T0 + 3 * DAY_MS,
   },
   'ml.drift-events.v1': {
     event_id: 'v1:1767571200000',
     phase: 'CLOSE',
     model_version: 'v1',
     window_start: T0,
-    window_end: T0 + 86_400_000,
+    window_end: T0 + DAY_MS,
     row_count: 1000,
     verdict: 'COVARIATE_DRIFT',
     severity: 'LOW',
@@ -106,7 +106,7 @@ export const SAMPLE_RECORDS: { readonly [K in keyof TopicMessages]: TopicMessage
     reason: 'AP fell from 0.70 to 0.41',
     severity: 'HIGH',
     drift_event_id: 'v1:1767571200000',
-    window_start: T0 - 14 * 86_400_000,
+    window_start: T0 - 14 * DAY_MS,
     window_end: T0,
     event_time: T0,
   },

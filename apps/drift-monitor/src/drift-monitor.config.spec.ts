@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@fraudstream/config';
 import { driftSettingsFromConfig } from '@fraudstream/drift';
+import { DAY_MS } from '@fraudstream/contracts';
 import { loadDriftMonitorConfig } from './drift-monitor.config';
 
 describe(loadDriftMonitorConfig.name, () => {
   it('defaults to daily windows, a 7-day chargeback window and the real topics', () => {
     const config = loadDriftMonitorConfig({});
     const settings = driftSettingsFromConfig(config);
-    expect(settings.windowMs).toBe(86_400_000);
-    expect(settings.chargebackWindowMs).toBe(7 * 86_400_000);
+    expect(settings.windowMs).toBe(DAY_MS);
+    expect(settings.chargebackWindowMs).toBe(7 * DAY_MS);
     expect(settings.seasonalFeatures).toEqual(['is_weekend']);
     expect(settings.retrainOnCovariateShift).toBe(false);
     expect(config.SCORES_TOPIC).toBe('tx.scores.v1');

@@ -1,12 +1,11 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Label, Transaction } from '@fraudstream/contracts';
+import { HOUR_MS, DAY_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import { FeaturePipeline, MemoryFeatureStore } from '@fraudstream/features';
 import { describe, expect, it } from 'vitest';
 import { FeatureStateLifecycle } from './feature-state.lifecycle';
 
-const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 2, 2, 10, 0, 0);
 
 function tx(id: string, card: string, terminal: string, amount: number, t: number): Transaction {
@@ -24,9 +23,9 @@ function tx(id: string, card: string, terminal: string, amount: number, t: numbe
 
 const history = [
   tx('a', 'c1', 't1', 20, T0),
-  tx('b', 'c1', 't2', 35, T0 + 3_600_000),
-  tx('c', 'c2', 't1', 400, T0 + DAY),
-  tx('d', 'c1', 't1', 12, T0 + 2 * DAY),
+  tx('b', 'c1', 't2', 35, T0 + HOUR_MS),
+  tx('c', 'c2', 't1', 400, T0 + DAY_MS),
+  tx('d', 'c1', 't1', 12, T0 + 2 * DAY_MS),
 ];
 const fraudOnT1: Label = {
   transaction_id: 'c',
@@ -34,10 +33,10 @@ const fraudOnT1: Label = {
   terminal_id: 't1',
   is_fraud: true,
   source: 'CHARGEBACK',
-  transaction_time: T0 + DAY,
-  event_time: T0 + 2 * DAY + 60_000,
+  transaction_time: T0 + DAY_MS,
+  event_time: T0 + 2 * DAY_MS + 60_000,
 };
-const next = tx('e', 'c1', 't1', 50, T0 + 3 * DAY);
+const next = tx('e', 'c1', 't1', 50, T0 + 3 * DAY_MS);
 
 describe(FeatureStateLifecycle.name, () => {
   it('restarts warm: a scorer restored from the shutdown snapshot computes what the uninterrupted one computes', async () => {

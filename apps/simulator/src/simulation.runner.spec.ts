@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TransactionSimulator, generateDataset, type SimulationEvent } from '@fraudstream/simulation';
 import { describe, expect, it } from 'vitest';
+import { DAY_MS } from '@fraudstream/contracts';
 import { parseSimulateArgs } from './cli/simulate.command';
 import { runSimulation } from './simulation.runner';
 import { NdjsonSimulationSink, type Clock, type SimulationSink } from './simulation.sink';
@@ -59,7 +60,7 @@ describe(runSimulation.name, () => {
     await runSimulation(sim, new MemorySink(), { pacing: { kind: 'day-seconds', secondsPerDay: 10 }, clock });
     const last = generateDataset(OPTIONS).transactions.at(-1)?.event_time ?? 0;
     // The clock was advanced to the last event's due time: 10 s per simulated day.
-    expect(clock.now() - start).toBeCloseTo(((last - sim.dayStart(0)) / 86_400_000) * 10_000, -1);
+    expect(clock.now() - start).toBeCloseTo(((last - sim.dayStart(0)) / DAY_MS) * 10_000, -1);
     expect(clock.now() - start).toBeGreaterThan(10_000);
   });
 

@@ -1,7 +1,6 @@
 import type { SimulationEvent, TransactionSimulator, TruthLedger } from '@fraudstream/simulation';
+import { DAY_MS } from '@fraudstream/contracts';
 import { systemClock, type Clock, type SimulationSink } from './simulation.sink';
-
-const DAY_MS = 86_400_000;
 
 /** How fast events go out: as fast as the sink takes them, N transactions a second, or one day per S seconds. */
 export type Pacing =

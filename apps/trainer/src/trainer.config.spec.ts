@@ -1,6 +1,7 @@
 import { ConfigError } from '@fraudstream/config';
 import { trainingSettingsFrom } from '@fraudstream/training';
 import { describe, expect, it } from 'vitest';
+import { DAY_MS } from '@fraudstream/contracts';
 import { JobExit, exitCodeOf } from './one-shot.job';
 import { loadTrainerConfig } from './trainer.config';
 
@@ -17,7 +18,7 @@ describe(loadTrainerConfig.name, () => {
       maxCardPrecisionDrop: 0.05,
       minPositives: 5,
     });
-    expect(settings.chargebackWindowMs).toBe(7 * 86_400_000);
+    expect(settings.chargebackWindowMs).toBe(7 * DAY_MS);
   });
 
   it('lists every bad field at once', () => {

@@ -27,3 +27,4 @@ export type {
   TopicMessages,
   Transaction,
 } from './messages.types';
+export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from './time';

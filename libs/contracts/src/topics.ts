@@ -1,3 +1,5 @@
+import { DAY_MS } from './time';
+
 /** Every topic of the loop, in one place. Names carry a version suffix; a breaking change is a new topic. */
 export const Topics = {
   transactions: 'tx.transactions.v1',
@@ -31,8 +33,6 @@ export interface TopicSpec {
   /** Avro schema file in schemas/, or null for a topic of raw bytes (dead-letter topics). */
   readonly schemaFile: string | null;
 }
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Partitions bound the scorer's parallelism (KEDA never scales replicas past them); retention is

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DriftEvent, RetrainRequest } from '@fraudstream/contracts';
+import { DAY_MS, type DriftEvent, type RetrainRequest } from '@fraudstream/contracts';
 import { defaultDriftSettings, type DriftSettings } from './drift.config';
 import { DriftDetector, type DriftDetectorSnapshot } from './drift-detector';
 import {
-  DAY,
   T0,
   fraudLabelOf,
   referenceManifestOf,
@@ -19,17 +18,17 @@ const settings: DriftSettings = defaultDriftSettings({
   evidence: { ...defaults.evidence, enabled: false },
   // One dropped window asks here; the persistence rule has its own test.
   performanceConsecutiveWindows: 1,
-  windowMs: DAY,
+  windowMs: DAY_MS,
   allowedLatenessMs: 0,
   minWindowCount: 500,
   reservoirSize: 5000,
-  chargebackWindowMs: 3 * DAY,
+  chargebackWindowMs: 3 * DAY_MS,
   analystDailyCapacity: 20,
   minMatureLabels: 500,
   minMaturePositives: 10,
-  cooldownMs: 2 * DAY,
-  requestTimeoutMs: 10 * DAY,
-  trainingWindowMs: 7 * DAY,
+  cooldownMs: 2 * DAY_MS,
+  requestTimeoutMs: 10 * DAY_MS,
+  trainingWindowMs: 7 * DAY_MS,
 });
 
 const reference = referenceManifestOf(
@@ -72,7 +71,7 @@ describe(DriftDetector.name, () => {
     const closes = run.events.filter((e) => !e.event_id.endsWith(':mature'));
     const matured = run.events.filter((e) => e.event_id.endsWith(':mature'));
     // Day d closes when day d+1 starts (9 closes), and matures 3 days after its end (6 of them).
-    expect(closes.map((e) => e.window_start)).toEqual(Array.from({ length: 9 }, (_, d) => T0 + d * DAY));
+    expect(closes.map((e) => e.window_start)).toEqual(Array.from({ length: 9 }, (_, d) => T0 + d * DAY_MS));
     expect(closes.every((e) => e.verdict === 'NO_DRIFT')).toBe(true);
     expect(matured).toHaveLength(6);
     for (const e of matured) {
@@ -91,7 +90,7 @@ describe(DriftDetector.name, () => {
       live(10, (d) => (d >= 4 ? { shift: 1.5 } : {})),
     );
     const closes = run.events.filter((e) => !e.event_id.endsWith(':mature'));
-    const shifted = closes.filter((e) => e.window_start >= T0 + 4 * DAY);
+    const shifted = closes.filter((e) => e.window_start >= T0 + 4 * DAY_MS);
     expect(shifted.length).toBeGreaterThan(0);
     for (const e of shifted) {
       expect(e.verdict).toBe('COVARIATE_DRIFT');
@@ -109,10 +108,10 @@ describe(DriftDetector.name, () => {
     );
     expect(run.requests).toHaveLength(1);
     expect(run.requests[0]).toMatchObject({
-      request_id: `retrain:m1:${T0 + 5 * DAY}`,
+      request_id: `retrain:m1:${T0 + 5 * DAY_MS}`,
       trigger: 'FEATURE_DRIFT',
-      window_start: T0 + 6 * DAY - 7 * DAY,
-      window_end: T0 + 6 * DAY,
+      window_start: T0 + 6 * DAY_MS - 7 * DAY_MS,
+      window_end: T0 + 6 * DAY_MS,
     });
   });
 
@@ -122,19 +121,19 @@ describe(DriftDetector.name, () => {
       live(14, (d) => (d >= 4 ? { hiddenFraud: true } : {})),
     );
     const matured = run.events.filter((e) => e.event_id.endsWith(':mature'));
-    const degraded = matured.filter((e) => e.window_start >= T0 + 4 * DAY);
+    const degraded = matured.filter((e) => e.window_start >= T0 + 4 * DAY_MS);
     expect(degraded.length).toBeGreaterThan(0);
     expect(degraded.every((e) => e.verdict === 'PERFORMANCE_DRIFT')).toBe(true);
     expect(degraded[0]?.average_precision).toBeLessThan(0.3);
     // Windows 4.. mature from day 8 on; one request, then the open request suppresses the rest.
     expect(run.requests).toHaveLength(1);
     expect(run.requests[0]).toMatchObject({
-      request_id: `retrain:m1:${T0 + 4 * DAY}:mature`,
+      request_id: `retrain:m1:${T0 + 4 * DAY_MS}:mature`,
       model_version: 'm1',
       trigger: 'PERFORMANCE_DRIFT',
       severity: 'HIGH',
-      drift_event_id: `m1:${T0 + 4 * DAY}:mature`,
-      event_time: T0 + 8 * DAY,
+      drift_event_id: `m1:${T0 + 4 * DAY_MS}:mature`,
+      event_time: T0 + 8 * DAY_MS,
     });
     expect(degraded.slice(1).every((e) => e.reasons.some((r) => r.includes('still open')))).toBe(true);
   });
@@ -145,14 +144,14 @@ describe(DriftDetector.name, () => {
       live(14, (d) => (d >= 4 ? { hiddenFraud: true } : {})),
     );
     // Window 4 matures on day 8 (first drop: reported, no request), window 5 on day 9 (second: asks).
-    const first = run.events.find((e) => e.event_id === `m1:${T0 + 4 * DAY}:mature`);
+    const first = run.events.find((e) => e.event_id === `m1:${T0 + 4 * DAY_MS}:mature`);
     expect(first?.verdict).toBe('PERFORMANCE_DRIFT');
     expect(first?.retrain_recommended).toBe(false);
     expect(first?.reasons.some((r) => r.includes('1 of 2 mature windows running dropped'))).toBe(true);
     expect(run.requests).toHaveLength(1);
     expect(run.requests[0]).toMatchObject({
-      request_id: `retrain:m1:${T0 + 5 * DAY}:mature`,
-      event_time: T0 + 9 * DAY,
+      request_id: `retrain:m1:${T0 + 5 * DAY_MS}:mature`,
+      event_time: T0 + 9 * DAY_MS,
     });
   });
 
@@ -172,8 +171,8 @@ describe(DriftDetector.name, () => {
       requests.push(...out.retrainRequests);
     }
     const closes = events.filter((e) => !e.event_id.endsWith(':mature'));
-    const before = closes.filter((e) => e.window_start < T0 + 4 * DAY);
-    const after = closes.filter((e) => e.window_start >= T0 + 4 * DAY);
+    const before = closes.filter((e) => e.window_start < T0 + 4 * DAY_MS);
+    const after = closes.filter((e) => e.window_start >= T0 + 4 * DAY_MS);
     expect(before.every((e) => e.verdict === 'NO_DRIFT' && (e.roc_auc ?? 0) > 0.9)).toBe(true);
     expect(after.length).toBeGreaterThan(0);
     for (const e of after) {
@@ -183,16 +182,16 @@ describe(DriftDetector.name, () => {
       expect(e.reasons.some((r) => r.startsWith('provisional performance drop'))).toBe(true);
     }
     // Window 4 matures at day 8 (3-day chargeback window): the first and only request.
-    expect(requests.map((r) => r.request_id)).toEqual([`retrain:m1:${T0 + 4 * DAY}:mature`]);
+    expect(requests.map((r) => r.request_id)).toEqual([`retrain:m1:${T0 + 4 * DAY_MS}:mature`]);
   });
 
   it('considers an unanswered request closed after its timeout in event time', () => {
     const run = feed(
-      detectorWith({ requestTimeoutMs: 2 * DAY, cooldownMs: DAY }),
+      detectorWith({ requestTimeoutMs: 2 * DAY_MS, cooldownMs: DAY_MS }),
       live(12, (d) => (d >= 4 ? { hiddenFraud: true } : {})),
     );
     // Windows 4.. mature on days 8, 9, 10, 11: requests at day 8, then at day 10 (8 + 2-day timeout).
-    expect(run.requests.map((r) => r.event_time)).toEqual([T0 + 8 * DAY, T0 + 10 * DAY]);
+    expect(run.requests.map((r) => r.event_time)).toEqual([T0 + 8 * DAY_MS, T0 + 10 * DAY_MS]);
   });
 
   it('requests again after the open request is answered and the cooldown has passed', () => {
@@ -214,13 +213,13 @@ describe(DriftDetector.name, () => {
         reason: 'failed',
         metrics: {},
         instance_id: null,
-        event_time: T0 + 9 * DAY,
+        event_time: T0 + 9 * DAY_MS,
       },
       null,
     );
     const second = feed(detector, days, 10, 14);
     // Request at day 8; cooldown 2 days: the window maturing at day 10 may request again.
-    expect(second.requests.map((r) => r.event_time)).toEqual([T0 + 10 * DAY]);
+    expect(second.requests.map((r) => r.event_time)).toEqual([T0 + 10 * DAY_MS]);
   });
 
   it('after a rejected challenger, requests again a retry delay after the answer rather than a whole cooldown', () => {
@@ -241,15 +240,15 @@ describe(DriftDetector.name, () => {
     });
     const days = live(14, (d) => (d >= 4 ? { hiddenFraud: true } : {}));
     const runWith = (retryAfterRejectionMs: number) => {
-      const detector = detectorWith({ cooldownMs: 5 * DAY, retryAfterRejectionMs });
+      const detector = detectorWith({ cooldownMs: 5 * DAY_MS, retryAfterRejectionMs });
       const first = feed(detector, days, 0, 9);
-      expect(first.requests.map((r) => r.event_time)).toEqual([T0 + 8 * DAY]);
+      expect(first.requests.map((r) => r.event_time)).toEqual([T0 + 8 * DAY_MS]);
       // The trainer stamps its answer with the request's event time.
-      detector.observeDeployment(rejection(first.requests[0]?.request_id ?? null, T0 + 8 * DAY), null);
+      detector.observeDeployment(rejection(first.requests[0]?.request_id ?? null, T0 + 8 * DAY_MS), null);
       return feed(detector, days, 9, 14).requests.map((r) => r.event_time);
     };
-    expect(runWith(DAY)).toEqual([T0 + 9 * DAY]);
-    expect(runWith(5 * DAY)).toEqual([T0 + 13 * DAY]);
+    expect(runWith(DAY_MS)).toEqual([T0 + 9 * DAY_MS]);
+    expect(runWith(5 * DAY_MS)).toEqual([T0 + 13 * DAY_MS]);
   });
 
   it('gives the same verdicts whether labels are read ahead of the scores or behind them', () => {
@@ -258,11 +257,11 @@ describe(DriftDetector.name, () => {
     const scores = days.flatMap((day) => day.map((tx) => scoreOf(tx, 'm1')));
 
     // Windows wait for the labels however far behind they are.
-    const labelsFirst = detectorWith({ maxLabelLagMs: 100 * DAY });
+    const labelsFirst = detectorWith({ maxLabelLagMs: 100 * DAY_MS });
     for (const l of labels) labelsFirst.observeLabel(l);
     for (const s of scores) labelsFirst.observeScore(s);
 
-    const labelsLast = detectorWith({ maxLabelLagMs: 100 * DAY });
+    const labelsLast = detectorWith({ maxLabelLagMs: 100 * DAY_MS });
     for (const s of scores) labelsLast.observeScore(s);
     for (const l of labels) labelsLast.observeLabel(l);
 
@@ -279,7 +278,7 @@ describe(DriftDetector.name, () => {
       days.map((day) => day.filter((_, i) => i % 2 === p).map((tx) => scoreOf(tx, 'm1'))),
     );
 
-    const inOrder = detectorWith({ maxLabelLagMs: 100 * DAY });
+    const inOrder = detectorWith({ maxLabelLagMs: 100 * DAY_MS });
     for (const day of days) for (const tx of day) inOrder.observeScore(scoreOf(tx, 'm1'));
     for (const l of labels) inOrder.observeLabel(l);
     const expected = inOrder.drain().driftEvents;
@@ -288,7 +287,7 @@ describe(DriftDetector.name, () => {
 
     // A catch-up that reads all of partition 0 before partition 1: without holds, partition 1's
     // first seven days arrive behind the watermark and are dropped as late.
-    const unheld = detectorWith({ maxLabelLagMs: 100 * DAY });
+    const unheld = detectorWith({ maxLabelLagMs: 100 * DAY_MS });
     for (const batches of partitions)
       for (const batch of batches) for (const s of batch) unheld.observeScore(s);
     for (const l of labels) unheld.observeLabel(l);
@@ -296,7 +295,7 @@ describe(DriftDetector.name, () => {
     expect(unheld.drain().driftEvents).not.toEqual(expected);
 
     // The same order with both partitions held until read to their end.
-    const held = detectorWith({ maxLabelLagMs: 100 * DAY });
+    const held = detectorWith({ maxLabelLagMs: 100 * DAY_MS });
     held.holdWatermark('scores', 'p0', null);
     held.holdWatermark('scores', 'p1', null);
     partitions.forEach((batches, p) => {
@@ -330,7 +329,7 @@ describe(DriftDetector.name, () => {
       instance_id: null,
       event_time: eventTime,
     });
-    detector.observeDeployment(promote('m2', T0 + 10 * DAY), { ...reference, version: 'm2' });
+    detector.observeDeployment(promote('m2', T0 + 10 * DAY_MS), { ...reference, version: 'm2' });
     expect(detector.modelVersion).toBe('m2');
     expect(detector.status().openRequestId).toBeNull();
     // A replayed, older promotion of m1 changes nothing.
@@ -341,7 +340,7 @@ describe(DriftDetector.name, () => {
     if (!lastTx) throw new Error('no transaction');
     detector.observeScore(scoreOf(lastTx, 'm1'));
     expect(detector.status().skipped.otherModel).toBe(1);
-    expect(() => detector.observeDeployment(promote('m3', T0 + 11 * DAY), reference)).toThrow(/m3/);
+    expect(() => detector.observeDeployment(promote('m3', T0 + 11 * DAY_MS), reference)).toThrow(/m3/);
   });
 
   it('gives INSUFFICIENT_DATA below the minimum count', () => {

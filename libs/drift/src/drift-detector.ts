@@ -1,13 +1,14 @@
-import type {
-  DriftEvent,
-  DriftSeverity,
-  DriftVerdict,
-  EarlyEvidenceSummary,
-  Label,
-  ModelDeployment,
-  RetrainRequest,
-  RetrainTrigger,
-  Score,
+import {
+  HOUR_MS,
+  type DriftEvent,
+  type DriftSeverity,
+  type DriftVerdict,
+  type EarlyEvidenceSummary,
+  type Label,
+  type ModelDeployment,
+  type RetrainRequest,
+  type RetrainTrigger,
+  type Score,
 } from '@fraudstream/contracts';
 import type { DriftSettings } from './drift.config';
 import { DriftWindow, type WindowDistributionStats, type WindowSnapshot } from './drift-window';
@@ -105,8 +106,6 @@ const EMPTY_PREDICTION = {
   p_value_adjusted: 1,
   drifted: false,
 };
-
-const HOUR_MS = 3_600_000;
 
 function evidenceReferenceOf(manifest: ReferenceManifest): EvidenceReference {
   return {

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelDeployment } from '@fraudstream/contracts';
+import { DAY_MS, type ModelDeployment } from '@fraudstream/contracts';
 import { RetriableError } from '@fraudstream/kafka';
 import { MemoryCheckpointStore } from './checkpoint-store.adapter';
 import { defaultDriftSettings } from './drift.config';
 import type { DriftOutputs } from './drift-detector';
 import { DriftMonitorService, type DriftOutputSink } from './drift-monitor.service';
-import { DAY, referenceManifestOf, scoreOf, syntheticDay } from './drift-test.fixtures';
+import { referenceManifestOf, scoreOf, syntheticDay } from './drift-test.fixtures';
 import type { ManifestSource } from './manifest-source.adapter';
 
 const settings = defaultDriftSettings({
-  windowMs: DAY,
+  windowMs: DAY_MS,
   allowedLatenessMs: 0,
   minWindowCount: 100,
   maxLabelLagMs: 0,
@@ -69,7 +69,7 @@ describe(DriftMonitorService.name, () => {
     await service.handleScores(day1); // the transport redelivers the batch
     expect(sink.published).toHaveLength(1);
     expect(sink.published[0]?.driftEvents.map((e) => [e.window_start, e.row_count])).toEqual([
-      [0 + 0 * DAY + Date.UTC(2026, 0, 1), 200],
+      [0 + 0 * DAY_MS + Date.UTC(2026, 0, 1), 200],
     ]);
     expect(service.status().openWindows).toBe(1);
   });

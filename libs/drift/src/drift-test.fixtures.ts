@@ -1,8 +1,6 @@
-import type { Label, Score } from '@fraudstream/contracts';
+import { DAY_MS, type Label, type Score } from '@fraudstream/contracts';
 import type { ModelManifest } from '@fraudstream/registry';
-import { mulberry32 } from '@fraudstream/simulation';
-import { evaluateModel, eventDay } from './evaluation.stats';
-import { buildFeatureProfile } from './feature-profile';
+import { buildFeatureProfile, evaluateModel, eventDay, mulberry32 } from '@fraudstream/stats';
 import type { ReferenceManifest } from './reference-model';
 
 /** Deterministic uniform [0, 1) generator (the project's mulberry32) for test data. */
@@ -14,7 +12,6 @@ function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
-export const DAY = 24 * 60 * 60 * 1000;
 export const T0 = Date.UTC(2026, 0, 1);
 
 export interface SyntheticTx {
@@ -50,7 +47,7 @@ export function syntheticDay(day: number, n: number, seed: number, options: DayO
     return {
       id: `d${day}-t${i}`,
       card: `c${i % Math.max(1, Math.floor(n / 4))}`,
-      time: T0 + day * DAY + Math.floor((i / n) * DAY),
+      time: T0 + day * DAY_MS + Math.floor((i / n) * DAY_MS),
       features: [f0, f1],
       fraud,
       score,
@@ -77,7 +74,7 @@ export function scoreOf(tx: SyntheticTx, version: string, role: Score['role'] = 
   };
 }
 
-export function fraudLabelOf(tx: SyntheticTx, delayMs = DAY): Label {
+export function fraudLabelOf(tx: SyntheticTx, delayMs = DAY_MS): Label {
   return {
     transaction_id: tx.id,
     card_id: tx.card,

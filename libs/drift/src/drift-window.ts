@@ -1,13 +1,13 @@
-import type { FeatureDrift } from '@fraudstream/contracts';
+import { DAY_MS, type FeatureDrift } from '@fraudstream/contracts';
 import {
   benjaminiHochberg,
+  binIndex,
   chiSquareGoodnessOfFit,
   jensenShannonDistance,
   kolmogorovSmirnov,
   populationStabilityIndex,
   wasserstein1,
-} from './distribution.stats';
-import { binIndex } from './feature-profile';
+} from '@fraudstream/stats';
 import type { PreparedReference } from './reference-model';
 import { RowReservoir, type ReservoirSnapshot } from './row-reservoir';
 import { TopCardsTracker } from './top-cards';
@@ -36,8 +36,6 @@ interface DayCards {
   /** Cards with a fraud that day -> event time the first fraud label of the card arrived. */
   readonly fraud: Map<string, number>;
 }
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * One tumbling event-time window of one model's champion scores. Memory is bounded by the

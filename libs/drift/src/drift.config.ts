@@ -1,9 +1,7 @@
 import { boolVar, intVar, numberVar } from '@fraudstream/config';
+import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
 import { z } from 'zod';
 import type { EarlyEvidenceSettings } from './early-evidence.monitor';
-
-const HOUR_MS = 60 * 60 * 1000;
-const DAY_MS = 24 * HOUR_MS;
 
 /** Env fragment of the drift monitor's windows, statistics and retraining policy (durations are event time). */
 export const driftConfigFragment = z.object({

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { MetricsRegistry } from '@fraudstream/observability';
+import { DAY_MS } from '@fraudstream/contracts';
 import { defaultDriftSettings } from './drift.config';
 import { DriftDetector } from './drift-detector';
-import { DAY, referenceManifestOf, scoreOf, syntheticDay } from './drift-test.fixtures';
+import { referenceManifestOf, scoreOf, syntheticDay } from './drift-test.fixtures';
 import { driftMetrics, recordDriftOutputs } from './drift.metrics';
 
 describe(recordDriftOutputs.name, () => {
   it('exposes per-feature PSI, verdict counts and the label backlog', async () => {
     const settings = defaultDriftSettings({
-      windowMs: DAY,
+      windowMs: DAY_MS,
       allowedLatenessMs: 0,
       minWindowCount: 100,
       maxLabelLagMs: 0,

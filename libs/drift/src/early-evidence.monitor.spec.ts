@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
 import { defaultDriftSettings } from './drift.config';
 import { seededRandom } from './drift-test.fixtures';
 import {
@@ -8,8 +9,6 @@ import {
   type EvidenceReference,
 } from './early-evidence.monitor';
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const T0 = Date.UTC(2026, 0, 5);
 
 const settings: EarlyEvidenceSettings = {
@@ -50,7 +49,7 @@ function day(d: number, newFrom = Number.POSITIVE_INFINITY): Tx[] {
     out.push({
       id: `t${d}-${i}`,
       card: `c${i % 60}`,
-      time: T0 + d * DAY + Math.floor((i / 300) * DAY),
+      time: T0 + d * DAY_MS + Math.floor((i / 300) * DAY_MS),
       score: fraud ? 0.7 + r() * 0.3 : r() * 0.4,
       features: fraud ? [200 + r() * 100, 5 + r() * 5] : [20 + r() * 60, 1 + r() * 10],
       fraud,
@@ -61,7 +60,7 @@ function day(d: number, newFrom = Number.POSITIVE_INFINITY): Tx[] {
       out.push({
         id: `n${d}-${i}`,
         card: `new${d}-${i % 4}`,
-        time: T0 + d * DAY + 2 * HOUR + i * 60_000,
+        time: T0 + d * DAY_MS + 2 * HOUR_MS + i * 60_000,
         score: 0.1,
         features: [1 + (i % 3), 60 + i],
         fraud: true,
@@ -105,8 +104,8 @@ describe(EarlyEvidenceMonitor.name, () => {
     for (const tx of txs) observe(m, tx);
     const seed = txs.find((t) => t.id === 'n1-0');
     if (!seed) throw new Error('no seed');
-    chargeback(m, seed, seed.time + 6 * HOUR);
-    m.advanceTo(seed.time + 7 * HOUR);
+    chargeback(m, seed, seed.time + 6 * HOUR_MS);
+    m.advanceTo(seed.time + 7 * HOUR_MS);
     const { investigations, alarms } = m.drain();
     expect(alarms).toEqual([]);
     // 5 per seed, budget 0.2 x 50 = 10 a day; the seed's card (new1-0) is never investigated.
@@ -118,7 +117,7 @@ describe(EarlyEvidenceMonitor.name, () => {
       modelVersion: 'm1',
       threshold: 0.5,
     });
-    expect(investigations[0]?.raisedAt).toBe(Math.ceil((seed.time + 6 * HOUR) / HOUR) * HOUR);
+    expect(investigations[0]?.raisedAt).toBe(Math.ceil((seed.time + 6 * HOUR_MS) / HOUR_MS) * HOUR_MS);
   });
 
   it('does not seed on a missed fraud that resembles the reference frauds, nor on an alerted one', () => {
@@ -129,9 +128,9 @@ describe(EarlyEvidenceMonitor.name, () => {
     observe(m, familiar);
     const alerted = txs.find((t) => t.fraud && t.score >= 0.5);
     if (!alerted) throw new Error('no alerted fraud');
-    chargeback(m, familiar, familiar.time + HOUR);
-    chargeback(m, alerted, alerted.time + HOUR);
-    m.advanceTo(T0 + 2 * DAY);
+    chargeback(m, familiar, familiar.time + HOUR_MS);
+    chargeback(m, alerted, alerted.time + HOUR_MS);
+    m.advanceTo(T0 + 2 * DAY_MS);
     expect(m.drain().investigations).toEqual([]);
     expect(m.stats().seeds).toBe(0);
   });
@@ -143,8 +142,8 @@ describe(EarlyEvidenceMonitor.name, () => {
       for (const tx of txs) observe(m, tx);
       const seed = txs.find((t) => t.id === 'n1-0');
       if (!seed) throw new Error('no seed');
-      chargeback(m, seed, seed.time + 6 * HOUR);
-      m.advanceTo(seed.time + 7 * HOUR);
+      chargeback(m, seed, seed.time + 6 * HOUR_MS);
+      m.advanceTo(seed.time + 7 * HOUR_MS);
       const asked = m.drain().investigations;
       for (const inv of asked)
         m.observeLabel({
@@ -152,9 +151,9 @@ describe(EarlyEvidenceMonitor.name, () => {
           isFraud: verdict,
           source: 'ANALYST',
           transactionTime: inv.eventTime,
-          eventTime: inv.raisedAt + 2 * HOUR,
+          eventTime: inv.raisedAt + 2 * HOUR_MS,
         });
-      m.advanceTo(seed.time + 12 * HOUR);
+      m.advanceTo(seed.time + 12 * HOUR_MS);
       return m.drain().alarms;
     };
     const alarms = run(true);
@@ -171,15 +170,15 @@ describe(EarlyEvidenceMonitor.name, () => {
     // Burn-in: 20 chargebacks of alerted frauds (miss share 0), so the in-control share is the
     // larger of the validation's 0.2 and the burn-in's Wilson bound.
     const alerted = txs.filter((t) => t.fraud && t.score >= 0.5);
-    alerted.slice(0, 20).forEach((t, i) => chargeback(m, t, T0 + 2 * DAY + i * 60_000));
-    m.advanceTo(T0 + 2 * DAY + 2 * HOUR);
+    alerted.slice(0, 20).forEach((t, i) => chargeback(m, t, T0 + 2 * DAY_MS + i * 60_000));
+    m.advanceTo(T0 + 2 * DAY_MS + 2 * HOUR_MS);
     expect(m.drain().alarms).toEqual([]);
     // Then only missed ones.
     txs
       .filter((t) => !t.fraud)
       .slice(0, 30)
-      .forEach((t, i) => chargeback(m, t, T0 + 2 * DAY + 3 * HOUR + i * 60_000));
-    m.advanceTo(T0 + 3 * DAY);
+      .forEach((t, i) => chargeback(m, t, T0 + 2 * DAY_MS + 3 * HOUR_MS + i * 60_000));
+    m.advanceTo(T0 + 3 * DAY_MS);
     const alarms = m.drain().alarms;
     expect(alarms.map((a) => a.kind)).toContain('MISSED_FRAUDS');
   });
@@ -190,11 +189,11 @@ describe(EarlyEvidenceMonitor.name, () => {
     const script = (m: EarlyEvidenceMonitor, from: number, to: number) => {
       const out: unknown[] = [];
       for (let h = from; h < to; h++) {
-        const end = T0 + h * HOUR;
-        for (const tx of txs) if (tx.time >= end - HOUR && tx.time < end) observe(m, tx);
+        const end = T0 + h * HOUR_MS;
+        for (const tx of txs) if (tx.time >= end - HOUR_MS && tx.time < end) observe(m, tx);
         for (const s of seeds)
-          if (s.time + 20 * HOUR >= end - HOUR && s.time + 20 * HOUR < end)
-            chargeback(m, s, s.time + 20 * HOUR);
+          if (s.time + 20 * HOUR_MS >= end - HOUR_MS && s.time + 20 * HOUR_MS < end)
+            chargeback(m, s, s.time + 20 * HOUR_MS);
         m.advanceTo(end);
         const drained = m.drain();
         out.push(drained);
@@ -204,7 +203,7 @@ describe(EarlyEvidenceMonitor.name, () => {
             isFraud: true,
             source: 'ANALYST',
             transactionTime: inv.eventTime,
-            eventTime: inv.raisedAt + 2 * HOUR,
+            eventTime: inv.raisedAt + 2 * HOUR_MS,
           });
       }
       return out;

@@ -23,6 +23,7 @@
  * Everything is decided at check boundaries (multiples of the interval) from label and score event
  * times at or before them, so a replay, or another interleaving of the two topics, decides alike.
  */
+import { DAY_MS } from '@fraudstream/contracts';
 import { FraudNoveltyIndex, squaredDistance, type FraudNoveltyReference } from './fraud-novelty';
 import { LabelDelayModel, type LabelDelaySnapshot } from './label-delay.model';
 import { BernoulliCusum, Sprt, type CusumState, type SprtSettings, type SprtState } from './sequential-tests';
@@ -174,7 +175,6 @@ export interface EvidenceReference {
 }
 
 const MAX_PENDING_LABELS = 100_000;
-const DAY_MS = 86_400_000;
 
 export class EarlyEvidenceMonitor {
   private reference: EvidenceReference | null = null;

@@ -1,39 +1,10 @@
-export {
-  averagePrecision,
-  cardPrecisionAtK,
-  evaluateModel,
-  eventDay,
-  precisionAtThreshold,
-  recallAtThreshold,
-  rocAuc,
-} from './evaluation.stats';
-export type { EvaluationRow } from './evaluation.stats';
-export {
-  DEFAULT_PROFILE_SAMPLE_SIZE,
-  binCounts,
-  binIndex,
-  buildFeatureProfile,
-  quantileSorted,
-} from './feature-profile';
-export {
-  PSI_EPSILON,
-  benjaminiHochberg,
-  chiSquareGoodnessOfFit,
-  jensenShannonDistance,
-  kolmogorovSmirnov,
-  populationStabilityIndex,
-  twoProportionZTest,
-  wasserstein1,
-} from './distribution.stats';
-export type { ChiSquareResult, KsResult, TwoProportionResult } from './distribution.stats';
-export { chiSquareSurvival, kolmogorovSurvival, normalCdf } from './special-functions';
 export { defaultDriftSettings, driftConfigFragment, driftSettingsFromConfig } from './drift.config';
 export type { DriftConfig, DriftSettings } from './drift.config';
 export { DriftDetector } from './drift-detector';
 export { EventTimeClock } from './event-time.clock';
 export { RetrainPolicy } from './retrain.policy';
 export type { DecisionPhase, PolicyState, RetrainDecision } from './retrain.policy';
-export { FraudNoveltyIndex, MIN_REFERENCE_FRAUDS, robustScaling } from './fraud-novelty';
+export { FraudNoveltyIndex, MIN_REFERENCE_FRAUDS } from './fraud-novelty';
 export type { FraudNoveltyReference, FraudNoveltySettings } from './fraud-novelty';
 export { EarlyEvidenceMonitor } from './early-evidence.monitor';
 export type {

@@ -5,8 +5,7 @@
  * eventual chargebacks already in at a given age. Hour buckets up to the chargeback window; a delay
  * beyond it counts in the last bucket (the window is a policy, the bank's real tail may be longer).
  */
-
-const HOUR_MS = 3_600_000;
+import { HOUR_MS } from '@fraudstream/contracts';
 
 export interface LabelDelaySnapshot {
   readonly bucketMs: number;

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { DAY_MS } from '@fraudstream/contracts';
 import type { ModelDeployment } from '@fraudstream/contracts';
 import { defaultDriftSettings } from './drift.config';
 import { RetrainPolicy, type RetrainDecision } from './retrain.policy';
 
-const DAY = 86_400_000;
 const settings = defaultDriftSettings({
-  cooldownMs: 3 * DAY,
-  retryAfterRejectionMs: DAY,
-  requestTimeoutMs: 2 * DAY,
-  trainingWindowMs: 14 * DAY,
+  cooldownMs: 3 * DAY_MS,
+  retryAfterRejectionMs: DAY_MS,
+  requestTimeoutMs: 2 * DAY_MS,
+  trainingWindowMs: 14 * DAY_MS,
   featuresK: 2,
   consecutiveWindowsM: 2,
   retrainOnCovariateShift: true,
@@ -17,7 +17,7 @@ const settings = defaultDriftSettings({
 function decision(eventTime: number, over: Partial<RetrainDecision> = {}): RetrainDecision {
   return {
     modelVersion: 'v1',
-    windowStart: eventTime - DAY,
+    windowStart: eventTime - DAY_MS,
     phase: 'mature',
     eventTime,
     trigger: 'PERFORMANCE_DRIFT',
@@ -49,12 +49,12 @@ describe(RetrainPolicy.name, () => {
   it('asks for the training window ending at the decision, with ids that name the window and phase', () => {
     const policy = new RetrainPolicy(settings);
     const reasons: string[] = [];
-    const r = policy.request(decision(20 * DAY, { phase: 'evidence', windowStart: 19 * DAY }), reasons);
+    const r = policy.request(decision(20 * DAY_MS, { phase: 'evidence', windowStart: 19 * DAY_MS }), reasons);
     expect(r).toMatchObject({
-      request_id: `retrain:v1:${19 * DAY}:evidence:${20 * DAY}`,
-      drift_event_id: `v1:${19 * DAY}:evidence:${20 * DAY}`,
-      window_start: 6 * DAY,
-      window_end: 20 * DAY,
+      request_id: `retrain:v1:${19 * DAY_MS}:evidence:${20 * DAY_MS}`,
+      drift_event_id: `v1:${19 * DAY_MS}:evidence:${20 * DAY_MS}`,
+      window_start: 6 * DAY_MS,
+      window_end: 20 * DAY_MS,
       severity: 'HIGH',
     });
     expect(reasons).toEqual([`retrain requested: ${r?.request_id}`]);
@@ -62,34 +62,34 @@ describe(RetrainPolicy.name, () => {
 
   it('keeps one request open until it is answered or times out, then waits the cooldown', () => {
     const policy = new RetrainPolicy(settings);
-    const first = policy.request(decision(10 * DAY), []);
+    const first = policy.request(decision(10 * DAY_MS), []);
     const reasons: string[] = [];
-    expect(policy.request(decision(11 * DAY), reasons)).toBeNull();
+    expect(policy.request(decision(11 * DAY_MS), reasons)).toBeNull();
     expect(reasons[0]).toContain('still open');
     // Timed out at 12 days, but the cooldown runs until 13.
-    expect(policy.request(decision(12 * DAY), [])).toBeNull();
-    expect(policy.request(decision(13 * DAY), [])).not.toBeNull();
+    expect(policy.request(decision(12 * DAY_MS), [])).toBeNull();
+    expect(policy.request(decision(13 * DAY_MS), [])).not.toBeNull();
     expect(first).not.toBeNull();
   });
 
   it('retries a day after a rejected challenger instead of a whole cooldown', () => {
     const policy = new RetrainPolicy(settings);
-    const r = policy.request(decision(10 * DAY), []);
-    policy.observeDeployment(answer(r?.request_id ?? '', 'REJECTED', 10.5 * DAY));
+    const r = policy.request(decision(10 * DAY_MS), []);
+    policy.observeDeployment(answer(r?.request_id ?? '', 'REJECTED', 10.5 * DAY_MS));
     expect(policy.openRequestId).toBeNull();
-    expect(policy.request(decision(11.4 * DAY), [])).toBeNull();
-    expect(policy.request(decision(11.5 * DAY), [])).not.toBeNull();
+    expect(policy.request(decision(11.4 * DAY_MS), [])).toBeNull();
+    expect(policy.request(decision(11.5 * DAY_MS), [])).not.toBeNull();
   });
 
   it('asks on a covariate shift only after k features drift m windows running, unless performance holds', () => {
     const policy = new RetrainPolicy(settings);
     expect(policy.featureRule(0, 3, [])).toBeNull();
-    expect(policy.featureRule(DAY, 3, [])).toContain('2 consecutive windows');
-    expect(policy.featureRule(2 * DAY, 1, [])).toBeNull();
-    policy.featureRule(3 * DAY, 2, []);
-    policy.notePerformance(3 * DAY, true);
+    expect(policy.featureRule(DAY_MS, 3, [])).toContain('2 consecutive windows');
+    expect(policy.featureRule(2 * DAY_MS, 1, [])).toBeNull();
+    policy.featureRule(3 * DAY_MS, 2, []);
+    policy.notePerformance(3 * DAY_MS, true);
     const reasons: string[] = [];
-    expect(policy.featureRule(4 * DAY, 2, reasons)).toBeNull();
+    expect(policy.featureRule(4 * DAY_MS, 2, reasons)).toBeNull();
     expect(reasons[0]).toContain('performance on mature labels holds');
   });
 });

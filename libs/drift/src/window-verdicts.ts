@@ -6,10 +6,9 @@
  */
 import type { DriftSeverity, DriftVerdict } from '@fraudstream/contracts';
 import type { EvaluationMetrics } from '@fraudstream/registry';
-import { twoProportionZTest } from './distribution.stats';
+import { averagePrecision, recallAtThreshold, rocAuc, twoProportionZTest } from '@fraudstream/stats';
 import type { DriftSettings } from './drift.config';
 import type { DriftWindow, WindowDistributionStats } from './drift-window';
-import { averagePrecision, recallAtThreshold, rocAuc } from './evaluation.stats';
 import type { ReferenceManifest } from './reference-model';
 import { fraudBy, type SampledRow } from './row-reservoir';
 

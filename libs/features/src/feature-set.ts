@@ -1,3 +1,5 @@
+import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
+
 /**
  * The one ordered, versioned feature list every model uses. The scorer logs vectors in this order
  * with FEATURE_SET_VERSION; the trainer trains on the logged vectors; a model manifest names both.
@@ -36,8 +38,6 @@ export function featureIndex(name: FeatureName): number {
   return FEATURE_NAMES.indexOf(name);
 }
 
-export const HOUR_MS = 3_600_000;
-export const DAY_MS = 86_400_000;
 /** Hourly buckets kept per entity: the 1-day window is the current hour and the 23 before it. */
 export const HOUR_BUCKETS = 24;
 /** Daily buckets kept per entity: the 30-day window is the current day and the 29 before it. */

@@ -1,4 +1,4 @@
-import type { Transaction } from '@fraudstream/contracts';
+import { DAY_MS, HOUR_MS, type Transaction } from '@fraudstream/contracts';
 import { FEATURE_COUNT } from './feature-set';
 
 /** Window aggregates of one card before a transaction: counts and amount sums in cents. */
@@ -23,9 +23,9 @@ export interface TerminalAggregates {
 
 // Inlined rather than imported (a CommonJS import is a getter call per access, per transaction):
 // the same definitions as isNight/isWeekend in feature-set.ts, which the spec checks against these.
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 const SIZE = FEATURE_COUNT;
+const HOUR = HOUR_MS;
+const DAY = DAY_MS;
 
 function mean(cents: number, count: number): number {
   return count > 0 ? cents / count / 100 : 0;
@@ -52,8 +52,8 @@ export function assembleFeatureVector(
   const mean7d = mean(card.cents7d, card.count7d);
   const mean30d = mean(card.cents30d, card.count30d);
   const t = tx.event_time;
-  const hourOfDay = Math.floor(t / HOUR_MS) % 24;
-  const dayOfWeek = (Math.floor(t / DAY_MS) + 4) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
+  const hourOfDay = Math.floor(t / HOUR) % 24;
+  const dayOfWeek = (Math.floor(t / DAY) + 4) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
   const vector = new Array<number>(SIZE);
   vector[0] = tx.amount;
   vector[1] = Math.log1p(Math.max(0, tx.amount));

@@ -1,10 +1,8 @@
-import type { Label, Transaction } from '@fraudstream/contracts';
+import { DAY_MS, HOUR_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
 import {
-  DAY_MS,
   FEATURE_COUNT,
   FEATURE_NAMES,
-  HOUR_MS,
   featureIndex,
   isNight,
   isWeekend,

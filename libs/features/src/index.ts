@@ -1,11 +1,9 @@
 export {
   DAY_BUCKETS,
-  DAY_MS,
   FEATURE_COUNT,
   FEATURE_NAMES,
   FEATURE_SET_VERSION,
   HOUR_BUCKETS,
-  HOUR_MS,
   amountCents,
   featureIndex,
   isNight,

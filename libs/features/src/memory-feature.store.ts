@@ -1,4 +1,5 @@
-import { DAY_BUCKETS, DAY_MS, FEATURE_SET_VERSION } from './feature-set';
+import { DAY_MS } from '@fraudstream/contracts';
+import { DAY_BUCKETS, FEATURE_SET_VERSION } from './feature-set';
 import type { FeatureBatchKeys, FeatureStateSession, FeatureStore } from './feature-store.types';
 import { WindowCounters } from './window-counters';
 

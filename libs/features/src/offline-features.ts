@@ -1,5 +1,5 @@
-import type { Label, Transaction } from '@fraudstream/contracts';
-import { amountCents, DAY_MS, HOUR_MS } from './feature-set';
+import { DAY_MS, HOUR_MS, type Label, type Transaction } from '@fraudstream/contracts';
+import { amountCents } from './feature-set';
 import { assembleFeatureVector, type CardAggregates, type TerminalAggregates } from './feature-vector';
 
 interface Seen {

@@ -1,5 +1,6 @@
+import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
-import { DAY_BUCKETS, DAY_MS, HOUR_BUCKETS, HOUR_MS } from './feature-set';
+import { DAY_BUCKETS, HOUR_BUCKETS } from './feature-set';
 import { APPLIED_DAY, APPLIED_HOUR, WindowCounters } from './window-counters';
 
 describe(WindowCounters.name, () => {

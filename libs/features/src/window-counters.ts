@@ -1,7 +1,10 @@
-// Local copies of feature-set's constants: compiled to CommonJS, an imported binding is a getter
-// call on every access, which the per-transaction loops below cannot afford. The spec checks both agree.
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
+import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
+
+// Local copies of imported constants (the time units, and feature-set's ring sizes): compiled to
+// CommonJS, an imported binding is a getter call on every access, which the per-transaction loops
+// below cannot afford. The spec checks the ring sizes agree with feature-set's.
+const HOUR = HOUR_MS;
+const DAY = DAY_MS;
 const HOUR_BUCKETS = 24;
 const DAY_BUCKETS = 30;
 
@@ -37,17 +40,15 @@ export class WindowCounters {
 
   static readonly SLOT_COUNT = SLOTS;
   static readonly RING_SIZES = {
-    hourMs: HOUR_MS,
-    dayMs: DAY_MS,
+    hourMs: HOUR,
+    dayMs: DAY,
     hours: HOUR_BUCKETS,
     days: DAY_BUCKETS,
   } as const;
 
   /** Adds (a, b) to the buckets of `eventTime`; returns APPLIED_HOUR | APPLIED_DAY for the rings that took it. */
   add(eventTime: number, a: number, b: number): number {
-    return (
-      this.addHour(Math.floor(eventTime / HOUR_MS), a, b) | this.addDay(Math.floor(eventTime / DAY_MS), a, b)
-    );
+    return this.addHour(Math.floor(eventTime / HOUR), a, b) | this.addDay(Math.floor(eventTime / DAY), a, b);
   }
 
   addHour(hour: number, a: number, b: number): number {
@@ -88,7 +89,7 @@ export class WindowCounters {
 
   /** Sums over the 24 hourly buckets ending with the hour of `eventTime`. */
   lastDayByHour(eventTime: number, out: WindowSums): WindowSums {
-    const hour = Math.floor(eventTime / HOUR_MS);
+    const hour = Math.floor(eventTime / HOUR);
     const from = Math.max(hour - HOUR_BUCKETS + 1, this.lastHour - HOUR_BUCKETS + 1);
     const to = Math.min(hour, this.lastHour);
     let a = 0;
@@ -105,7 +106,7 @@ export class WindowCounters {
 
   /** Sums over the `days` daily buckets ending with the day of `eventTime` (days <= 30). */
   lastDays(eventTime: number, days: number, out: WindowSums): WindowSums {
-    const day = Math.floor(eventTime / DAY_MS);
+    const day = Math.floor(eventTime / DAY);
     const from = Math.max(day - days + 1, this.lastDay - DAY_BUCKETS + 1);
     const to = Math.min(day, this.lastDay);
     let a = 0;
@@ -126,7 +127,7 @@ export class WindowCounters {
    */
   windows(eventTime: number, out: Float64Array): Float64Array {
     const slots = this.slots;
-    const hour = Math.floor(eventTime / HOUR_MS);
+    const hour = Math.floor(eventTime / HOUR);
     let a = 0;
     let b = 0;
     const lastHour = this.lastHour;
@@ -137,7 +138,7 @@ export class WindowCounters {
     }
     out[0] = a;
     out[1] = b;
-    const day = Math.floor(eventTime / DAY_MS);
+    const day = Math.floor(eventTime / DAY);
     const lastDay = this.lastDay;
     const to = Math.min(day, lastDay);
     const from30 = Math.max(day, lastDay) - DAY_BUCKETS + 1;

@@ -1,20 +1,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { EvaluationMetrics, FeatureProfile, ModelManifest } from '@fraudstream/registry';
+import {
+  sha256Hex,
+  type EvaluationMetrics,
+  type FeatureProfile,
+  type ModelManifest,
+} from '@fraudstream/registry';
+import { mulberry32 } from '@fraudstream/stats';
 import { MLP_ONNX_OPSET, buildMlpOnnx, type MlpSpec } from './mlp-onnx.builder';
-import { sha256Hex } from '@fraudstream/registry';
 
 /** A deterministic pseudo-random MLP (mulberry32), for tests and benchmarks. */
 export function randomMlpSpec(width: number, hidden: readonly number[], seed = 1): MlpSpec {
-  let state = seed >>> 0;
-  const random = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = mulberry32(seed);
   const sizes = [width, ...hidden, 1];
   const layers = sizes.slice(1).map((out, i) => {
     const inputs = sizes[i] ?? width;

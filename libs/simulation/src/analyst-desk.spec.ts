@@ -1,10 +1,8 @@
-import type { Alert } from '@fraudstream/contracts';
+import { DAY_MS, HOUR_MS, type Alert } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
 import { AnalystDesk, TruthLedger } from './analyst-desk';
 import type { GroundTruth } from './simulation.types';
 
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5);
 
 function alert(id: string, time: number): Alert {

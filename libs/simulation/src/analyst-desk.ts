@@ -1,9 +1,6 @@
-import type { Alert, Label } from '@fraudstream/contracts';
-import { streamRng, uniform } from './random';
+import { DAY_MS, HOUR_MS, type Alert, type Label } from '@fraudstream/contracts';
+import { streamRng, uniform } from '@fraudstream/stats';
 import type { GroundTruth } from './simulation.types';
-
-const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 
 export interface AnalystDeskOptions {
   readonly seed: number;

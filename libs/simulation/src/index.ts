@@ -20,14 +20,3 @@ export { GRID_SIZE, Population, cardId, defaultRadius, terminalId } from './popu
 export type { Customer, PopulationOptions, Terminal } from './population';
 export { AnalystDesk, TruthLedger } from './analyst-desk';
 export type { AnalystDeskOptions } from './analyst-desk';
-export {
-  mixSeed,
-  mulberry32,
-  normal,
-  poisson,
-  stochasticRound,
-  streamRng,
-  uniform,
-  uniformInt,
-} from './random';
-export type { Rng } from './random';

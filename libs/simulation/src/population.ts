@@ -1,4 +1,4 @@
-import { streamRng, uniform } from './random';
+import { streamRng, uniform } from '@fraudstream/stats';
 
 export const GRID_SIZE = 100;
 

@@ -1,8 +1,8 @@
+import { HOUR_MS, DAY_MS } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
 import type { SimulatedDataset, SimulationOptions } from './simulation.types';
 import { DRIFT_EFFECTS, TransactionSimulator, generateDataset } from './transaction.simulator';
 
-const DAY_MS = 86_400_000;
 const SMALL: SimulationOptions = { seed: 3, days: 4, customers: 200, terminals: 400 };
 
 function dayOf(sim: SimulatedDataset, i: number): number {
@@ -31,7 +31,7 @@ function periods(sim: SimulatedDataset, driftDay: number, from: number) {
       s.legit += 1;
       s.legitAmount += tx.amount;
     }
-    if (Math.floor((tx.event_time % DAY_MS) / 3_600_000) < 6) s.night += 1;
+    if (Math.floor((tx.event_time % DAY_MS) / HOUR_MS) < 6) s.night += 1;
   });
   return stats.map((s) => ({
     perDay: s.n / s.days.size,
@@ -218,7 +218,7 @@ describe(TransactionSimulator.name, () => {
         expect(known.has(tx.terminal_id)).toBe(false);
         expect(tx.amount).toBeLessThanOrEqual(15);
         expect(tx.channel).toBe('CARD_NOT_PRESENT');
-        expect(Math.floor((tx.event_time % DAY_MS) / 3_600_000)).toBeLessThan(6);
+        expect(Math.floor((tx.event_time % DAY_MS) / HOUR_MS)).toBeLessThan(6);
       }
       const [before, after] = periods(sim, 7, 7);
       if (!before || !after) throw new Error('no periods');

@@ -1,6 +1,21 @@
-import type { Channel, Label, Transaction } from '@fraudstream/contracts';
+import {
+  DAY_MS,
+  HOUR_MS,
+  SECOND_MS,
+  type Channel,
+  type Label,
+  type Transaction,
+} from '@fraudstream/contracts';
+import {
+  mixSeed,
+  normal,
+  poisson,
+  stochasticRound,
+  streamRng,
+  uniform,
+  uniformInt,
+} from '@fraudstream/stats';
 import { Population, defaultRadius } from './population';
-import { mixSeed, normal, poisson, stochasticRound, streamRng, uniform, uniformInt } from './random';
 import type {
   FraudScenario,
   ResolvedSimulationOptions,
@@ -10,8 +25,7 @@ import type {
   SimulationOptions,
 } from './simulation.types';
 
-export const DAY_MS = 86_400_000;
-const DAY_SECONDS = 86_400;
+const DAY_SECONDS = DAY_MS / SECOND_MS;
 /** 2026-01-05T00:00:00Z, a Monday. */
 export const DEFAULT_START_TIME = Date.UTC(2026, 0, 5);
 
@@ -20,7 +34,7 @@ export const DRIFT_EFFECTS = {
   spendingShift: { countMultiplier: 1.3, amountMultiplier: 1.4 },
   covariateOnly: {
     countMultiplier: 1.5,
-    timeOfDayMeanSeconds: 10 * 3600,
+    timeOfDayMeanSeconds: (10 * HOUR_MS) / SECOND_MS,
     timeOfDayStdSeconds: 28_000,
     cnpShift: 0.15,
   },
@@ -330,7 +344,7 @@ export class TransactionSimulator {
       const customer = uniformInt(rng, o.customers);
       const terminalId = `term-new-${day}-${uniformInt(rng, fresh)}`;
       const burst = p.burstMin + uniformInt(rng, p.burstMax - p.burstMin + 1);
-      let ms = Math.floor(uniform(rng, 0, p.nightHours * 3_600_000));
+      let ms = Math.floor(uniform(rng, 0, p.nightHours * HOUR_MS));
       for (let j = 0; j < burst; j++) {
         ms += 30_000 + uniformInt(rng, 300_000);
         const amount = cents(uniform(rng, 1, p.maxAmount));

@@ -1,8 +1,10 @@
-import { evaluateModel, eventDay } from '@fraudstream/drift';
+import { DAY_MS } from '@fraudstream/contracts';
 import type { EvaluationMetrics, ModelManifest } from '@fraudstream/registry';
+import { eventDay } from '@fraudstream/stats';
 import { splitWindow } from './data-split';
 import { MlpNetwork } from './mlp.network';
 import { trainMlp, type TrainResult } from './mlp.trainer';
+import { evaluateModel } from './model-evaluation';
 import { packageModel, type PackagedModel } from './model-packaging';
 import { buildReferenceProfile } from './reference-profile';
 import { selectThreshold, type ThresholdPolicy } from './threshold';
@@ -16,8 +18,6 @@ import {
   type TrainingRow,
 } from './training-rows';
 import { initTfjsWasm } from './tfjs-wasm.backend';
-
-const DAY_MS = 86_400_000;
 
 export interface BaseTrainingInput {
   /** Joined rows with settled labels (see joinMatureLabels), any order. */

@@ -1,4 +1,4 @@
-import { createRandom, hashString, shuffleInPlace } from './seeded-random';
+import { hashString, mulberry32, shuffleInPlace } from '@fraudstream/stats';
 import type { TrainingRow } from './training-rows';
 
 export interface WindowSplit {
@@ -65,7 +65,7 @@ export function splitWindow(
 export function sampleReplay(older: readonly TrainingRow[], count: number, seed: number): TrainingRow[] {
   if (count <= 0 || older.length === 0) return [];
   if (count >= older.length) return [...older];
-  const random = createRandom(seed ^ 0x2545f491);
+  const random = mulberry32(seed ^ 0x2545f491);
   const positives = older.filter((r) => r.isFraud);
   const negatives = older.filter((r) => !r.isFraud);
   const takePositives = Math.round((count * positives.length) / older.length);

@@ -1,16 +1,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ModelDeployment, Score } from '@fraudstream/contracts';
-import { buildFeatureProfile } from '@fraudstream/drift';
+import { DAY_MS, HOUR_MS, type ModelDeployment, type Score } from '@fraudstream/contracts';
+import { buildFeatureProfile } from '@fraudstream/stats';
 import { FileSystemModelStore, ModelRegistry, sha256Hex, type ModelManifest } from '@fraudstream/registry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeploymentLifecycle } from './deployment-lifecycle.service';
 import { RecordingPublisher, T0, testSettings } from './training.test-fixtures';
 
-const HOUR = 3_600_000;
 const settings = testSettings({
-  shadow: { periodMs: 24 * HOUR, minRows: 100, maxScorePsi: 0.25, maxAlertRate: 0.05, maxAlertRateRatio: 3 },
+  shadow: {
+    periodMs: 24 * HOUR_MS,
+    minRows: 100,
+    maxScorePsi: 0.25,
+    maxAlertRate: 0.05,
+    maxAlertRateRatio: 3,
+  },
 });
 
 /** Reference scores uniform on [0, 1): a live sample from the same law has PSI ≈ 0. */
@@ -140,7 +145,7 @@ describe(DeploymentLifecycle.name, () => {
     ]);
     const promoted = publisher.events[0];
     expect(promoted?.previous_version).toBe('v1');
-    expect(promoted?.event_time).toBe(T0 + 24 * 60 * 60_000);
+    expect(promoted?.event_time).toBe(T0 + DAY_MS);
     expect(promoted?.metrics.shadow_score_psi).toBeLessThan(0.05);
     expect(promoted?.artifact_uri).toBe(registry.artifactUri('v2'));
   });
@@ -155,7 +160,7 @@ describe(DeploymentLifecycle.name, () => {
       if (i >= late) rows.push(scoreRow('CHALLENGER', 'v2', i, u, 0.98));
       rows.push(scoreRow('CHAMPION', 'v1', i, u, 0.98));
     }
-    const dayAfterStageChange = rows.findIndex((r) => r.event_time >= T0 + 24 * HOUR);
+    const dayAfterStageChange = rows.findIndex((r) => r.event_time >= T0 + 24 * HOUR_MS);
     expect(await lifecycle.observeScores(rows.slice(0, dayAfterStageChange + 1))).toEqual([]);
     const decisions = await lifecycle.observeScores(rows.slice(dayAfterStageChange + 1));
     expect(decisions[0]).toMatchObject({ version: 'v2', stage: 'PRODUCTION' });
@@ -193,7 +198,7 @@ describe(DeploymentLifecycle.name, () => {
       reason: 'checksum mismatch',
       metrics: {},
       instance_id: 'scorer-1',
-      event_time: T0 + 5 * HOUR,
+      event_time: T0 + 5 * HOUR_MS,
     };
     const decisions = await lifecycle.onDeploymentEvents([
       refused,
@@ -205,7 +210,7 @@ describe(DeploymentLifecycle.name, () => {
     expect(publisher.events.map((e) => `${e.model_version}:${e.stage}:${e.previous_version ?? '-'}`)).toEqual(
       ['v1:PRODUCTION:v2', 'v2:REJECTED:-'],
     );
-    expect(publisher.events[0]?.event_time).toBe(T0 + 5 * HOUR);
+    expect(publisher.events[0]?.event_time).toBe(T0 + 5 * HOUR_MS);
     const audit = await registry.store.readAudit();
     expect(audit[audit.length - 1]?.reason).toContain('scorer-1 refused v2');
   });

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { ModelDeployment, ModelStage, Score } from '@fraudstream/contracts';
+import { HOUR_MS, type ModelDeployment, type ModelStage, type Score } from '@fraudstream/contracts';
 import { StageTransitionError, type ModelManifest, type ModelRegistry } from '@fraudstream/registry';
 import { deploymentEvent } from './deployment-events';
 import { decideShadow, type ShadowDecision } from './shadow-check';
@@ -124,7 +124,7 @@ export class DeploymentLifecycle {
         if (this.watermark < watch.since + 3 * shadow.periodMs) continue;
         decision = {
           passed: false,
-          reason: `only ${watch.challengerRows} shadow rows after ${((this.watermark - watch.since) / 3_600_000).toFixed(1)} h of event time (need ${shadow.minRows})`,
+          reason: `only ${watch.challengerRows} shadow rows after ${((this.watermark - watch.since) / HOUR_MS).toFixed(1)} h of event time (need ${shadow.minRows})`,
           metrics: { shadow_rows: watch.challengerRows },
         };
       } else {

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RetrainRequest } from '@fraudstream/contracts';
-import { averagePrecision } from '@fraudstream/drift';
+import { HOUR_MS, DAY_MS, type RetrainRequest } from '@fraudstream/contracts';
+import { averagePrecision } from '@fraudstream/stats';
 import { readMlpOnnx } from '@fraudstream/model';
 import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,7 +13,6 @@ import { MlpNetwork } from './mlp.network';
 import { initTfjsWasm } from './tfjs-wasm.backend';
 import {
   ArrayDataSource,
-  DAY,
   RecordingPublisher,
   T0,
   TEST_FEATURES,
@@ -31,7 +30,7 @@ const oldUntil10 = (d: number): Regime => (d < 10 ? 'old' : 'new');
 async function registryWithChampion(root: string, settings: TrainingSettings): Promise<ModelRegistry> {
   const registry = new ModelRegistry(new FileSystemModelStore(root));
   const history = syntheticStream({ fromDay: 0, days: 10, rowsPerDay: 600, regime: () => 'old', seed: 1 });
-  const asOf = T0 + 12 * DAY;
+  const asOf = T0 + 12 * DAY_MS;
   const { rows } = joinMatureLabels(
     history.scores,
     history.labels,
@@ -62,9 +61,9 @@ function request(overrides: Partial<RetrainRequest> = {}): RetrainRequest {
     reason: 'AP fell',
     severity: 'HIGH',
     drift_event_id: 'drift-1',
-    window_start: T0 + 10 * DAY,
-    window_end: T0 + 16 * DAY,
-    event_time: T0 + 18 * DAY,
+    window_start: T0 + 10 * DAY_MS,
+    window_end: T0 + 16 * DAY_MS,
+    event_time: T0 + 18 * DAY_MS,
     ...overrides,
   };
 }
@@ -135,8 +134,8 @@ describe(FineTuneJob.name, () => {
     expect(manifest.training).toMatchObject({
       request_id: 'req-1',
       drift_event_id: 'drift-1',
-      window_start: T0 + 10 * DAY,
-      window_end: T0 + 16 * DAY,
+      window_start: T0 + 10 * DAY_MS,
+      window_end: T0 + 16 * DAY_MS,
       warm_start: true,
     });
     expect(manifest.training.replay_rows).toBeGreaterThan(0);
@@ -205,7 +204,7 @@ describe(FineTuneJob.name, () => {
     await registry.transition('v2', 'PRODUCTION', {
       actor: 'test',
       reason: 'promoted',
-      eventTime: T0 + 19 * DAY,
+      eventTime: T0 + 19 * DAY_MS,
     });
     const stale = await job().run(request({ request_id: 'req-old' }));
     expect(stale).toMatchObject({ status: 'FAILED', failure: 'STALE_REQUEST' });
@@ -245,7 +244,7 @@ describe(FineTuneJob.name, () => {
     it('a too-small window', async () => {
       await expectFailed(
         'WINDOW_TOO_SMALL',
-        job().run(request({ window_start: T0 + 15 * DAY + 12 * 3_600_000, window_end: T0 + 16 * DAY })),
+        job().run(request({ window_start: T0 + 15 * DAY_MS + 12 * HOUR_MS, window_end: T0 + 16 * DAY_MS })),
       );
     });
 

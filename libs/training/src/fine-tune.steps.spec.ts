@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Label, RetrainRequest } from '@fraudstream/contracts';
+import { DAY_MS, type Label, type RetrainRequest } from '@fraudstream/contracts';
 import { checkTrainingRows, judgeChallenger, selectTrainingRows, trainChallenger } from './fine-tune.steps';
 import { MlpNetwork } from './mlp.network';
 import { initTfjsWasm } from './tfjs-wasm.backend';
-import { DAY, T0, TEST_FEATURE_SET, syntheticStream, testSettings } from './training.test-fixtures';
+import { T0, TEST_FEATURE_SET, syntheticStream, testSettings } from './training.test-fixtures';
 import { TrainingJobError } from './training.errors';
 
 /** Days 0-14, the new regime from day 11; the request at the end of day 14. */
@@ -17,7 +17,7 @@ const generated = syntheticStream({
 const fraudIds = new Set(generated.labels.map((l) => l.transaction_id));
 /** Analysts' "legitimate" verdicts on a tenth of the payments from day 12 on: the feedback's negatives. */
 const verdicts: Label[] = generated.scores
-  .filter((s) => s.event_time >= T0 + 12 * DAY && !fraudIds.has(s.transaction_id))
+  .filter((s) => s.event_time >= T0 + 12 * DAY_MS && !fraudIds.has(s.transaction_id))
   .filter((_, i) => i % 10 === 0)
   .map((s) => ({
     transaction_id: s.transaction_id,
@@ -36,24 +36,24 @@ const request: RetrainRequest = {
   reason: 'test',
   severity: 'HIGH',
   drift_event_id: null,
-  window_start: T0 + DAY,
-  window_end: T0 + 15 * DAY,
-  event_time: T0 + 15 * DAY,
+  window_start: T0 + DAY_MS,
+  window_end: T0 + 15 * DAY_MS,
+  event_time: T0 + 15 * DAY_MS,
 };
 
 describe(selectTrainingRows.name, () => {
   it("holds out the newest fully mature day and gives the gate the judging cards' settled rows since", () => {
-    const settings = testSettings({ chargebackWindowMs: 3 * DAY });
+    const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS });
     const { split } = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
     // Mature until day 12: the hold-out is day 11.
-    expect(split.holdoutStart).toBe(T0 + 11 * DAY);
+    expect(split.holdoutStart).toBe(T0 + 11 * DAY_MS);
     expect(split.recentTest.length).toBeGreaterThan(0);
-    expect(split.recentTest.every((r) => r.eventTime >= T0 + 12 * DAY)).toBe(true);
+    expect(split.recentTest.every((r) => r.eventTime >= T0 + 12 * DAY_MS)).toBe(true);
     // After the hold-out only settled rows remain: confirmed frauds (labels a day later) and verdicts.
     const settled = new Set([...stream.labels].map((l) => l.transaction_id));
-    expect(split.recentTest.every((r) => settled.has(r.transactionId) || r.eventTime <= T0 + 12 * DAY)).toBe(
-      true,
-    );
+    expect(
+      split.recentTest.every((r) => settled.has(r.transactionId) || r.eventTime <= T0 + 12 * DAY_MS),
+    ).toBe(true);
     expect(split.recentTest.some((r) => r.isFraud) && split.recentTest.some((r) => !r.isFraud)).toBe(true);
     const validationCards = new Set(split.validation.map((r) => r.cardId));
     expect(split.recentTest.some((r) => validationCards.has(r.cardId))).toBe(false);
@@ -62,7 +62,7 @@ describe(selectTrainingRows.name, () => {
 
 describe(checkTrainingRows.name, () => {
   it('refuses a window whose hold-out day has too few frauds to rank', () => {
-    const settings = testSettings({ chargebackWindowMs: 3 * DAY, minHoldoutPositives: 10_000 });
+    const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS, minHoldoutPositives: 10_000 });
     const selected = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
     expect(() => checkTrainingRows(selected, settings)).toThrow(TrainingJobError);
   });
@@ -72,7 +72,11 @@ describe(trainChallenger.name, () => {
   beforeAll(() => initTfjsWasm());
 
   it('aggregates a delayed and a feedback model into one network, and warm-starts each half from it next time', async () => {
-    const settings = testSettings({ chargebackWindowMs: 3 * DAY, strategy: 'aggregate', fineTuneEpochs: 2 });
+    const settings = testSettings({
+      chargebackWindowMs: 3 * DAY_MS,
+      strategy: 'aggregate',
+      fineTuneEpochs: 2,
+    });
     const selected = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
     const parent = MlpNetwork.create({
       mean: [0, 0, 5, 0.5],
@@ -108,7 +112,7 @@ describe(judgeChallenger.name, () => {
   beforeAll(() => initTfjsWasm());
 
   it("judges both models on the hold-out day and the new regime's settled rows of the same cards", () => {
-    const settings = testSettings({ chargebackWindowMs: 3 * DAY });
+    const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS });
     const { split } = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
     const network = MlpNetwork.create({
       mean: [0, 0, 5, 0.5],

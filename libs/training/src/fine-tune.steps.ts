@@ -3,21 +3,20 @@
  * registry, the data source and the publisher): select the rows, check them, train the challenger,
  * judge it against the champion, and describe its reference.
  */
-import type { Label, RetrainRequest } from '@fraudstream/contracts';
-import { evaluateModel, eventDay, type EvaluationRow } from '@fraudstream/drift';
+import { DAY_MS, type Label, type RetrainRequest } from '@fraudstream/contracts';
 import type { EvaluationMetrics, ModelManifest, ReferenceProfile } from '@fraudstream/registry';
+import { eventDay, type EvaluationRow } from '@fraudstream/stats';
 import { sampleReplay, splitWindow, type WindowSplit } from './data-split';
 import { joinMatureLabels, type JoinStats, type ScoredTransaction } from './mature-labels';
 import { MlpNetwork } from './mlp.network';
 import { trainMlp, type EpochReport } from './mlp.trainer';
+import { evaluateModel } from './model-evaluation';
 import { decideGate, type GateDecision } from './model-gate';
 import { buildReferenceProfile } from './reference-profile';
 import { selectThreshold } from './threshold';
 import { TrainingJobError } from './training.errors';
 import type { TrainingSettings } from './training.settings';
 import { assertFiniteFeatures, countPositives, toTrainingMatrix, type TrainingRow } from './training-rows';
-
-const DAY_MS = 86_400_000;
 
 /** The rows a job trains and is judged on. */
 export interface SelectedRows {

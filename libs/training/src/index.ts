@@ -1,5 +1,4 @@
 export { initTfjsWasm } from './tfjs-wasm.backend';
-export { createRandom, hashString } from './seeded-random';
 export { TrainingJobError } from './training.errors';
 export type { TrainingFailureReason } from './training.errors';
 export {
@@ -44,5 +43,4 @@ export type { TrainerTopics } from './kafka-training.adapters';
 export { defaultTrainingSettings, trainingConfigFragment, trainingSettingsFrom } from './training.settings';
 export type { TrainingConfig, TrainingSettings } from './training.settings';
 export { validateRetrainRequest } from './retrain-request.validation';
-export { buildSimulatedHistory, logFeatureRows } from './simulated-history';
-export type { SimulatedHistory } from './simulated-history';
+export { logFeatureRows } from './logged-feature-rows';

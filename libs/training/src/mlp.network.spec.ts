@@ -1,13 +1,13 @@
 import { buildMlpOnnx, readMlpOnnx } from '@fraudstream/model';
+import { mulberry32 } from '@fraudstream/stats';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MlpNetwork } from './mlp.network';
-import { createRandom } from './seeded-random';
 import { initTfjsWasm } from './tfjs-wasm.backend';
 
 /** Raw, unstandardised values around each feature's mean (amounts in the hundreds, counts, rates). */
 function randomMatrix(rows: number, mean: readonly number[], seed: number): Float32Array {
-  const random = createRandom(seed);
+  const random = mulberry32(seed);
   const width = mean.length;
   return Float32Array.from(
     { length: rows * width },

@@ -1,5 +1,5 @@
 import type { MlpSpec, MlpWeights } from '@fraudstream/model';
-import { createRandom } from './seeded-random';
+import { mulberry32 } from '@fraudstream/stats';
 import { tf } from './tfjs-wasm.backend';
 
 interface DenseLayer {
@@ -26,7 +26,7 @@ export class MlpNetwork {
     readonly hiddenUnits: readonly number[];
     readonly seed: number;
   }): MlpNetwork {
-    const random = createRandom(options.seed);
+    const random = mulberry32(options.seed);
     const sizes = [options.mean.length, ...options.hiddenUnits, 1];
     const layers: DenseLayer[] = [];
     for (let i = 0; i + 1 < sizes.length; i++) {

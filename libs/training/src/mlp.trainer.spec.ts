@@ -1,14 +1,13 @@
-import { rocAuc } from '@fraudstream/drift';
+import { mulberry32, rocAuc } from '@fraudstream/stats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MlpNetwork } from './mlp.network';
 import { classWeights, trainMlp } from './mlp.trainer';
-import { createRandom } from './seeded-random';
 import { initTfjsWasm } from './tfjs-wasm.backend';
 import type { TrainingMatrix } from './training-rows';
 
 /** Fraud when a hidden linear score is high; ~5 % positives. */
 function syntheticData(rows: number, seed: number): TrainingMatrix {
-  const random = createRandom(seed);
+  const random = mulberry32(seed);
   const width = 4;
   const x = new Float32Array(rows * width);
   const y = new Float32Array(rows);

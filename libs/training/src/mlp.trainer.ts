@@ -1,5 +1,5 @@
+import { mulberry32, shuffleInPlace } from '@fraudstream/stats';
 import type { MlpNetwork } from './mlp.network';
-import { createRandom, shuffleInPlace } from './seeded-random';
 import { tf } from './tfjs-wasm.backend';
 import type { TrainingMatrix } from './training-rows';
 
@@ -107,7 +107,7 @@ export async function trainMlp(
   options: TrainOptions,
 ): Promise<TrainResult> {
   const weights = classWeights(train.y, options.classWeighting);
-  const random = createRandom(options.seed ^ 0x5bd1e995);
+  const random = mulberry32(options.seed ^ 0x5bd1e995);
   const optimizer = tf.train.adam(options.learningRate);
   const variables = network.trainableVariables(options.frozenLayers ?? 0);
   const l2 = options.l2 ?? 0;

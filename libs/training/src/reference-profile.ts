@@ -1,6 +1,5 @@
-import { buildFeatureProfile, robustScaling } from '@fraudstream/drift';
 import type { NoveltyReference, ReferenceProfile } from '@fraudstream/registry';
-import { hashString } from './seeded-random';
+import { buildFeatureProfile, hashString, robustScaling } from '@fraudstream/stats';
 import type { TrainingRow } from './training-rows';
 
 /**

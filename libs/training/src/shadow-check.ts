@@ -1,4 +1,4 @@
-import { binCounts } from '@fraudstream/drift';
+import { binCounts } from '@fraudstream/stats';
 import type { FeatureProfile } from '@fraudstream/registry';
 
 export interface ShadowBounds {

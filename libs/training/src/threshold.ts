@@ -1,4 +1,4 @@
-import { DAY_MS } from '@fraudstream/features';
+import { DAY_MS } from '@fraudstream/contracts';
 
 /** How the decision threshold is chosen: analysts' alerts per day, or a precision to reach. */
 export type ThresholdPolicy =

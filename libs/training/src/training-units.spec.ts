@@ -1,17 +1,17 @@
-import type { Label } from '@fraudstream/contracts';
+import { DAY_MS, type Label } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
 import { sampleReplay, splitWindow } from './data-split';
 import { joinMatureLabels, type ScoredTransaction } from './mature-labels';
+import { evaluateModel } from './model-evaluation';
 import { decideGate } from './model-gate';
 import { selectThreshold } from './threshold';
+import { TrainingJobError } from './training.errors';
 import type { TrainingRow } from './training-rows';
-
-const DAY = 86_400_000;
 
 describe(selectThreshold.name, () => {
   const scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05];
   const labels = [1, 1, 0, 1, 0, 0, 0, 0, 0, 0];
-  const times = [0, DAY / 2, DAY, DAY + 1, 2 * DAY - 1, 0, 0, 0, 0, 2 * DAY];
+  const times = [0, DAY_MS / 2, DAY_MS, DAY_MS + 1, 2 * DAY_MS - 1, 0, 0, 0, 0, 2 * DAY_MS];
 
   it('alerts on about capacity x days rows: 2 a day over 2 days → the 4 highest', () => {
     const t = selectThreshold(scores, labels, times, { kind: 'daily-capacity', value: 2 });
@@ -54,24 +54,24 @@ describe(joinMatureLabels.name, () => {
   });
 
   it('keeps confirmed labels and matured negatives, drops immature, duplicate, shadow and foreign rows', () => {
-    const asOf = 10 * DAY;
+    const asOf = 10 * DAY_MS;
     const { rows, stats } = joinMatureLabels(
       [
-        score('fraud-known', 9 * DAY),
-        score('fraud-later', 1 * DAY),
-        score('old-unlabelled', 2 * DAY),
-        score('recent-unlabelled', 9 * DAY),
-        score('analyst-genuine', 9 * DAY),
-        score('old-unlabelled', 2 * DAY),
-        score('shadow', 2 * DAY, { role: 'CHALLENGER' }),
-        score('other-fs', 2 * DAY, { feature_set_version: 'fs-0' }),
+        score('fraud-known', 9 * DAY_MS),
+        score('fraud-later', 1 * DAY_MS),
+        score('old-unlabelled', 2 * DAY_MS),
+        score('recent-unlabelled', 9 * DAY_MS),
+        score('analyst-genuine', 9 * DAY_MS),
+        score('old-unlabelled', 2 * DAY_MS),
+        score('shadow', 2 * DAY_MS, { role: 'CHALLENGER' }),
+        score('other-fs', 2 * DAY_MS, { feature_set_version: 'fs-0' }),
       ],
       [
-        label('fraud-known', true, 9.5 * DAY),
-        label('fraud-later', true, 11 * DAY),
-        label('analyst-genuine', false, 9.2 * DAY),
+        label('fraud-known', true, 9.5 * DAY_MS),
+        label('fraud-later', true, 11 * DAY_MS),
+        label('analyst-genuine', false, 9.2 * DAY_MS),
       ],
-      { chargebackWindowMs: 7 * DAY, asOf },
+      { chargebackWindowMs: 7 * DAY_MS, asOf },
       'fs',
     );
     expect(rows.map((r) => [r.transactionId, r.isFraud])).toEqual([
@@ -100,23 +100,23 @@ describe(splitWindow.name, () => {
         rows.push({
           transactionId: `${d}-${c}`,
           cardId: `card-${c}`,
-          eventTime: d * DAY + 1,
+          eventTime: d * DAY_MS + 1,
           features: [0],
           isFraud: false,
         });
     // Window days 3..9, mature until day 8: hold-out is day 7.
-    const split = splitWindow(rows, { start: 3 * DAY, end: 10 * DAY }, 8 * DAY, DAY);
+    const split = splitWindow(rows, { start: 3 * DAY_MS, end: 10 * DAY_MS }, 8 * DAY_MS, DAY_MS);
     expect(split.older).toHaveLength(60);
     expect(split.validation.length + split.test.length).toBe(20);
     const validationCards = new Set(split.validation.map((r) => r.cardId));
     expect(split.validation.length).toBeGreaterThan(0);
     expect(split.test.some((r) => validationCards.has(r.cardId))).toBe(false);
-    expect(split.train.every((r) => r.eventTime < 7 * DAY || r.eventTime >= 8 * DAY)).toBe(true);
+    expect(split.train.every((r) => r.eventTime < 7 * DAY_MS || r.eventTime >= 8 * DAY_MS)).toBe(true);
     // Days 3-6 train whole (80 rows); of days 8-9 (40 rows) the judging half's cards go to the gate.
     const testCards = new Set(split.test.map((r) => r.cardId));
     expect(split.recentTest.length).toBe(2 * testCards.size);
-    expect(split.recentTest.every((r) => testCards.has(r.cardId) && r.eventTime >= 8 * DAY)).toBe(true);
-    expect(split.train.filter((r) => r.eventTime >= 8 * DAY).every((r) => !testCards.has(r.cardId))).toBe(
+    expect(split.recentTest.every((r) => testCards.has(r.cardId) && r.eventTime >= 8 * DAY_MS)).toBe(true);
+    expect(split.train.filter((r) => r.eventTime >= 8 * DAY_MS).every((r) => !testCards.has(r.cardId))).toBe(
       true,
     );
     expect(split.train).toHaveLength(80 + 40 - split.recentTest.length);
@@ -171,5 +171,22 @@ describe(decideGate.name, () => {
     const decision = decideGate(metrics(0.7, 0.9, 0.3), metrics(0.6, 0.9, 0.3), config);
     expect(decision.metrics.average_precision_gain).toBeCloseTo(0.1, 12);
     expect(decision.metrics.champion_average_precision).toBe(0.6);
+  });
+});
+
+describe(evaluateModel.name, () => {
+  const rows = [
+    { cardId: 'a', day: 1, score: 0.9, isFraud: true },
+    { cardId: 'b', day: 1, score: 0.1, isFraud: false },
+  ];
+
+  it("gives the stats lib's metrics for finite scores", () => {
+    expect(evaluateModel(rows, { threshold: 0.5, k: 1 })).toMatchObject({ average_precision: 1, roc_auc: 1 });
+  });
+
+  it('fails the job as NON_FINITE_SCORES when the network scored NaN (it diverged)', () => {
+    const diverged = rows.map((r) => ({ ...r, score: Number.NaN }));
+    expect(() => evaluateModel(diverged, { threshold: 0.5, k: 1 })).toThrow(TrainingJobError);
+    expect(() => evaluateModel(diverged, { threshold: 0.5, k: 1 })).toThrow(/2 of 2 evaluation rows/);
   });
 });

@@ -3,6 +3,7 @@ export type TrainingFailureReason =
   | 'WINDOW_TOO_SMALL'
   | 'ONE_CLASS'
   | 'NON_FINITE_FEATURES'
+  | 'NON_FINITE_SCORES'
   | 'FEATURE_SET_MISMATCH'
   | 'PARENT_MISSING'
   | 'PARENT_CORRUPT'

@@ -1,11 +1,10 @@
 import { boolVar, intVar, numberVar } from '@fraudstream/config';
+import { DAY_MS } from '@fraudstream/contracts';
 import { z } from 'zod';
 import type { TrainingStrategy } from './fine-tune.steps';
 import type { ClassWeighting } from './mlp.trainer';
 import type { GateConfig } from './model-gate';
 import type { ShadowBounds } from './shadow-check';
-
-const DAY_MS = 86_400_000;
 
 /** Everything a training job, the gate and the shadow check are tuned by. */
 export interface TrainingSettings {

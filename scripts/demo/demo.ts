@@ -109,8 +109,8 @@ class Demo {
     const target = loadConfig(targetSchema, this.env);
     const local = target.KAFKA_BROKERS === undefined && target.SCHEMA_REGISTRY_URL === undefined;
     this.say(`fraudstream demo: run ${o.runId} (files under ${o.runDir})`);
-    if (local) this.infra.ensure((line) => console.log(line));
-    const kafkaConfig = loadConfig(kafkaConfigSchema, this.env);
+    const endpoints = local ? this.infra.ensure((line) => console.log(line)) : {};
+    const kafkaConfig = loadConfig(kafkaConfigSchema, { ...this.env, ...endpoints });
     const kafka = createKafkaClient(kafkaConfig, 'demo');
     const serde = AvroSerde.connect(kafkaConfig.SCHEMA_REGISTRY_URL);
     const topics = runTopics(o.runId);

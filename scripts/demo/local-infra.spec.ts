@@ -5,16 +5,22 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalInfrastructure } from './local-infra';
 
 /*
- * Against a stand-in scripts/infra.sh that records its calls: `status` exits with the code in
- * ./status, `up` prints what it started (as the real one does) and exits with the code in ./up.
+ * Against a stand-in scripts/infra.sh that records its calls and prints endpoints off the default
+ * ports, as the real one does under FRAUDSTREAM_*_PORT: `status` exits with the code in ./status,
+ * `up` also prints what it started and exits with the code in ./up.
  */
 const STAND_IN = `#!/usr/bin/env bash
 here="$(dirname "$0")"
 echo "$*" >>"$here/calls"
 case "$1" in
-  status) exit "$(cat "$here/status")" ;;
+  status)
+    echo "KAFKA_BROKERS=127.0.0.1:19092"
+    echo "SCHEMA_REGISTRY_URL=http://127.0.0.1:18081/apis/ccompat/v7"
+    exit "$(cat "$here/status")"
+    ;;
   up)
-    echo "KAFKA_BROKERS=127.0.0.1:9092"
+    echo "KAFKA_BROKERS=127.0.0.1:19092"
+    echo "SCHEMA_REGISTRY_URL=http://127.0.0.1:18081/apis/ccompat/v7"
     echo 'INFRA_STARTED="kafka registry redis"'
     exit "$(cat "$here/up")"
     ;;
@@ -43,10 +49,16 @@ describe(LocalInfrastructure.name, () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
+  // Where FRAUDSTREAM_*_PORT moved the stack, as scripts/infra.sh prints it.
+  const endpoints = {
+    KAFKA_BROKERS: '127.0.0.1:19092',
+    SCHEMA_REGISTRY_URL: 'http://127.0.0.1:18081/apis/ccompat/v7',
+  };
+
   it('stops at the end exactly what it started, and says so', () => {
     stub(1);
     const infra = new LocalInfrastructure(root);
-    infra.ensure(say);
+    expect(infra.ensure(say)).toEqual(endpoints);
     expect(said).toEqual([
       'no Kafka / schema registry answering: starting the local infrastructure (npm run infra:up)',
     ]);
@@ -72,7 +84,7 @@ describe(LocalInfrastructure.name, () => {
   it('leaves a stack that was running before the demo as it was', () => {
     stub(0);
     const infra = new LocalInfrastructure(root);
-    infra.ensure(say);
+    expect(infra.ensure(say)).toEqual(endpoints);
     expect(said).toEqual([]);
     expect(infra.release(false)).toBe(
       'the local Kafka and schema registry were running before the demo: left running',

@@ -13,6 +13,22 @@ const SERVICE_NAMES: Readonly<Record<string, string>> = {
   redis: 'Redis',
 };
 
+/** The endpoints scripts/infra.sh prints (`KAFKA_BROKERS=...` lines), for the demo's clients and apps. */
+export interface LocalEndpoints {
+  readonly KAFKA_BROKERS?: string;
+  readonly SCHEMA_REGISTRY_URL?: string;
+}
+
+function endpointsIn(output: string): LocalEndpoints {
+  const value = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(output)?.[1];
+  const brokers = value('KAFKA_BROKERS');
+  const registry = value('SCHEMA_REGISTRY_URL');
+  return {
+    ...(brokers ? { KAFKA_BROKERS: brokers } : {}),
+    ...(registry ? { SCHEMA_REGISTRY_URL: registry } : {}),
+  };
+}
+
 /** "Kafka, schema registry and Redis". */
 function listed(services: readonly string[]): string {
   const names = services.map((s) => SERVICE_NAMES[s] ?? s);
@@ -30,12 +46,19 @@ export class LocalInfrastructure {
     this.script = join(root, 'scripts', 'infra.sh');
   }
 
-  /** Starts what does not answer; throws when that fails, having noted what it did start. */
-  ensure(say: (line: string) => void): void {
-    const status = spawnSync('bash', [this.script, 'status'], { cwd: this.root, stdio: 'ignore' });
+  /**
+   * Starts what does not answer and returns where the stack is (FRAUDSTREAM_*_PORT may have moved it
+   * off the default ports); throws when starting fails, having noted what it did start.
+   */
+  ensure(say: (line: string) => void): LocalEndpoints {
+    const status = spawnSync('bash', [this.script, 'status'], {
+      cwd: this.root,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      encoding: 'utf8',
+    });
     if (status.status === 0) {
       this.wasRunning = true;
-      return;
+      return endpointsIn(status.stdout);
     }
     say('no Kafka / schema registry answering: starting the local infrastructure (npm run infra:up)');
     const up = spawnSync('bash', [this.script, 'up'], {
@@ -45,6 +68,7 @@ export class LocalInfrastructure {
     });
     this.started = /^INFRA_STARTED="([^"]*)"$/m.exec(up.stdout)?.[1]?.split(' ').filter(Boolean) ?? [];
     if (up.status !== 0) throw new Error('scripts/infra.sh up failed');
+    return endpointsIn(up.stdout);
   }
 
   /**

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Local infrastructure for fraudstream: a single-node Apache Kafka 4.x broker in KRaft mode, an
 # Apicurio Registry 3.x serving the Confluent schema-registry API (schemas stored in Kafka), and
-# Redis where Debian's redis-server is installed (feature state for many scorer replicas).
+# Redis (feature state for many scorer replicas; the machine's redis-server, or the one
+# scripts/tools.sh brings from PyPI).
 #
-#   scripts/infra.sh up       start what is not already answering, create topics, register schemas
-#   scripts/infra.sh down     stop what `up` started
-#   scripts/infra.sh status   print KAFKA_BROKERS=/SCHEMA_REGISTRY_URL=/REDIS_URL= lines; exit 0 only
-#                             when Kafka and the registry answer
+#   scripts/infra.sh up            start what is not already answering, create topics, register
+#                                  schemas; print the status lines and INFRA_STARTED="<what it started>"
+#   scripts/infra.sh down [NAME]   stop what `up` started (kafka, registry, redis; default all)
+#   scripts/infra.sh status        print KAFKA_BROKERS=/SCHEMA_REGISTRY_URL=/REDIS_URL= lines; exit 0
+#                                  only when Kafka and the registry answer
 #
 # KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL point everything at existing services instead:
 # when they answer, nothing is started. Jars are resolved by Maven from Maven Central once and cached
-# under .cache/ (git-ignored); data and logs live under var/.
+# under .cache/ (git-ignored); data and logs live under var/. A port that another program holds is
+# reported with the FRAUDSTREAM_*_PORT variable that moves ours.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,31 +37,62 @@ REDIS_URL="${REDIS_URL:-$DEFAULT_REDIS}"
 log() { printf '[infra] %s\n' "$*" >&2; }
 die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
 
-# host:port answers a TCP connect (first broker of a comma-separated list).
-tcp_answers() {
-  local first="${1%%,*}" host port
+# host:port of the first endpoint of a comma-separated list or of a URL.
+endpoint() {
+  local first="${1%%,*}"
   first="${first#*://}"
-  host="${first%:*}"
-  port="${first##*:}"
-  (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null
+  first="${first%%/*}"
+  printf '%s\n' "${first##*@}"
+}
+
+# host:port answers a TCP connect.
+tcp_answers() {
+  local hp
+  hp="$(endpoint "$1")"
+  (exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}") 2>/dev/null
+}
+
+# Sends $2 (printf format) to host:port $1 and prints the first $3 bytes of the reply as hex.
+tcp_exchange() (
+  hp="$(endpoint "$1")"
+  exec 3<>"/dev/tcp/${hp%:*}/${hp##*:}" || exit 1
+  # shellcheck disable=SC2059 # the request is a printf format of escapes
+  printf "$2" >&3
+  timeout 3 head -c "$3" <&3 | od -An -tx1 | tr -d ' \n'
+) 2>/dev/null
+
+# A Kafka broker answers an ApiVersions request (v0: size 10, api key 18, correlation id 7, no
+# client id) with its correlation id, where any other program answers otherwise or not at all.
+kafka_answers() {
+  local reply
+  reply="$(tcp_exchange "$1" '\x00\x00\x00\x0a\x00\x12\x00\x00\x00\x00\x00\x07\xff\xff' 8)" || return 1
+  [ "${reply:8:8}" = "00000007" ]
 }
 registry_answers() { curl -sf --max-time 3 "$SCHEMA_REGISTRY_URL/subjects" >/dev/null 2>&1; }
-redis_answers() {
-  local hp="${REDIS_URL#redis://}"
-  tcp_answers "${hp%%/*}"
+# "+PONG" in hex.
+redis_answers() { [ "$(tcp_exchange "$REDIS_URL" 'PING\r\n' 5)" = "2b504f4e47" ]; }
+
+# The message for a port of ours that answers, but not as the service we would start there.
+port_taken() {
+  local port="$1" what="$2" variable="$3"
+  printf 'port %s (%s) is in use by another program: stop it, or move ours with %s=<free port> (npm test and npm run demo follow it)' \
+    "$port" "$what" "$variable"
 }
 
 require_java() {
-  command -v java >/dev/null 2>&1 || die "Java 17+ is required to run Kafka and the schema registry (apt-get install openjdk-17-jre-headless)."
+  command -v java >/dev/null 2>&1 || die "Java 17+ is required to run Kafka and the schema registry, and java is not on the PATH (Debian: apt-get install openjdk-17-jre-headless)."
   local major
   major="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')"
-  [ "${major%%.*}" -ge 17 ] 2>/dev/null || die "Java 17+ is required; found specification version '$major'."
+  [ "${major%%.*}" -ge 17 ] 2>/dev/null || die "Java 17+ is required to run Kafka and the schema registry; the java on the PATH is version '$major' ($(command -v java))."
 }
 require_maven() {
-  command -v mvn >/dev/null 2>&1 || die "Maven is required to fetch the Kafka and registry jars from Maven Central (apt-get install maven)."
+  command -v mvn >/dev/null 2>&1 || die "Maven is required to fetch the Kafka and registry jars from Maven Central, and mvn is not on the PATH (Debian: apt-get install maven)."
 }
 
 mvn_quiet() { mvn -B -q -Dmaven.repo.local="$CACHE/m2" "$@"; }
+maven_failed() {
+  die "Maven could not resolve $1 from Maven Central (Maven's message above); check that Maven reaches Maven Central (a mirror or proxy belongs in ~/.m2/settings.xml)"
+}
 
 kafka_libs() {
   local dir="$CACHE/kafka-$KAFKA_VERSION/libs"
@@ -68,7 +102,7 @@ kafka_libs() {
     rm -rf "$dir"
     mvn_quiet -f "$ROOT/scripts/infra/kafka-pom.xml" -Dkafka.version="$KAFKA_VERSION" \
       dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir" >&2 \
-      || die "Maven could not resolve Kafka $KAFKA_VERSION"
+      || maven_failed "Kafka $KAFKA_VERSION"
     touch "$dir/.complete"
   fi
   echo "$dir"
@@ -81,7 +115,7 @@ apicurio_dir() {
     log "resolving Apicurio Registry $APICURIO_VERSION from Maven Central into $dir"
     rm -rf "$dir" "$CACHE/apicurio-dl"
     mvn_quiet dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
-      -DoutputDirectory="$CACHE/apicurio-dl" >&2 || die "Maven could not resolve Apicurio Registry $APICURIO_VERSION"
+      -DoutputDirectory="$CACHE/apicurio-dl" >&2 || maven_failed "Apicurio Registry $APICURIO_VERSION"
     mkdir -p "$dir"
     tar xzf "$CACHE/apicurio-dl/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz" -C "$dir"
     rm -rf "$CACHE/apicurio-dl"
@@ -106,6 +140,7 @@ wait_for() {
     if $check; then return 0; fi
     if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
       tail -n 30 "$logfile" >&2 || true
+      bind_hint "$logfile"
       die "$what exited during start-up; its log is $logfile"
     fi
     sleep 0.5
@@ -114,7 +149,16 @@ wait_for() {
   die "$what did not answer within ${seconds}s; its log is $logfile"
 }
 
-kafka_check() { tcp_answers "$KAFKA_BROKERS"; }
+# A port taken between our check and the bind (or one we do not check) shows only in the log.
+bind_hint() {
+  grep -qiE 'address already in use|BindException' "$1" 2>/dev/null || return 0
+  log "a port it needs is in use by another program: move ours with FRAUDSTREAM_KAFKA_PORT, FRAUDSTREAM_CONTROLLER_PORT, FRAUDSTREAM_REGISTRY_PORT or FRAUDSTREAM_REDIS_PORT"
+}
+
+kafka_check() { kafka_answers "$KAFKA_BROKERS"; }
+
+# Names of the services this invocation started, for INFRA_STARTED.
+started=()
 
 start_kafka() {
   if kafka_check; then
@@ -122,6 +166,9 @@ start_kafka() {
     return
   fi
   [ "$KAFKA_BROKERS" = "$DEFAULT_BROKERS" ] || die "KAFKA_BROKERS=$KAFKA_BROKERS does not answer (nothing is started for a non-default cluster)"
+  tcp_answers "$DEFAULT_BROKERS" && die "$(port_taken "$KAFKA_PORT" "Kafka" FRAUDSTREAM_KAFKA_PORT)"
+  tcp_answers "127.0.0.1:$CONTROLLER_PORT" \
+    && die "$(port_taken "$CONTROLLER_PORT" "Kafka's controller" FRAUDSTREAM_CONTROLLER_PORT)"
   require_java
   local libs data conf
   libs="$(kafka_libs)"
@@ -139,6 +186,7 @@ start_kafka() {
   log "starting Kafka $KAFKA_VERSION (KRaft) on $DEFAULT_BROKERS"
   spawn kafka "$VAR/kafka/kafka.log" java -Xms256m -Xmx768m -XX:+UseG1GC \
     -Dlog4j2.configurationFile="$ROOT/scripts/infra/log4j2.properties" -cp "$libs/*" kafka.Kafka "$conf"
+  started+=(kafka)
   wait_for "Kafka" 90 kafka_check "$VAR/kafka/kafka.log" "$VAR/kafka.pid"
 }
 
@@ -148,6 +196,7 @@ start_registry() {
     return
   fi
   [ "$SCHEMA_REGISTRY_URL" = "$DEFAULT_REGISTRY" ] || die "SCHEMA_REGISTRY_URL=$SCHEMA_REGISTRY_URL does not answer"
+  tcp_answers "$DEFAULT_REGISTRY" && die "$(port_taken "$REGISTRY_PORT" "schema registry" FRAUDSTREAM_REGISTRY_PORT)"
   require_java
   local dir
   dir="$(apicurio_dir)"
@@ -159,6 +208,7 @@ start_registry() {
     -Dapicurio.kafkasql.topic=fraudstream.schemas \
     -Dquarkus.log.level=WARN -Dquarkus.log.category.\"io.apicurio\".level=INFO \
     -jar "$dir/apicurio-registry-app-$APICURIO_VERSION-runner.jar"
+  started+=(registry)
   wait_for "Schema registry" 120 registry_answers "$VAR/registry/registry.log" "$VAR/registry.pid"
 }
 
@@ -168,14 +218,21 @@ start_redis() {
     return
   fi
   [ "$REDIS_URL" = "$DEFAULT_REDIS" ] || die "REDIS_URL=$REDIS_URL does not answer"
-  if ! command -v redis-server >/dev/null 2>&1; then
-    log "redis-server is not installed: Redis-backed feature state is unavailable (apt-get install redis-server)"
+  # Only the scorer's shared feature state (FEATURE_STORE=redis) needs Redis: without it the rest
+  # runs, so a missing Redis is a warning here and a failure in the tests that need it.
+  if tcp_answers "$DEFAULT_REDIS"; then
+    log "warning: Redis not started: $(port_taken "$REDIS_PORT" "Redis" FRAUDSTREAM_REDIS_PORT)"
+    return
+  fi
+  if ! bash "$ROOT/scripts/tools.sh" redis-server; then
+    log "warning: Redis not started: no redis-server (see above); Redis-backed feature state is unavailable"
     return
   fi
   mkdir -p "$VAR/redis"
   log "starting Redis on $DEFAULT_REDIS"
-  spawn redis "$VAR/redis/redis.log" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$VAR/redis" \
-    --save "" --appendonly no --protected-mode yes
+  spawn redis "$VAR/redis/redis.log" "$CACHE/bin/redis-server" --bind 127.0.0.1 --port "$REDIS_PORT" \
+    --dir "$VAR/redis" --save "" --appendonly no --protected-mode yes
+  started+=(redis)
   wait_for "Redis" 20 redis_answers "$VAR/redis/redis.log" "$VAR/redis.pid"
 }
 
@@ -203,6 +260,8 @@ print_status() {
 
 case "${1:-}" in
   up)
+    # Printed even when a later step fails, so the caller can stop what was started.
+    trap 'echo "INFRA_STARTED=\"${started[*]}\""' EXIT
     start_kafka
     start_registry
     start_redis
@@ -212,9 +271,13 @@ case "${1:-}" in
     print_status
     ;;
   down)
-    stop_one registry
-    stop_one redis
-    stop_one kafka
+    shift
+    names=("$@")
+    [ "${#names[@]}" -gt 0 ] || names=(registry redis kafka)
+    # The registry keeps its schemas in Kafka: it stops first.
+    for name in registry redis kafka; do
+      case " ${names[*]} " in *" $name "*) stop_one "$name" ;; esac
+    done
     ;;
   status)
     ok=0
@@ -224,7 +287,7 @@ case "${1:-}" in
     exit "$ok"
     ;;
   *)
-    echo "usage: $0 up|down|status" >&2
+    echo "usage: $0 up | down [kafka|registry|redis ...] | status" >&2
     exit 2
     ;;
 esac

@@ -10,10 +10,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 out="${1:-}"
 
-if ! command -v kubectl >/dev/null 2>&1; then
-  echo "k8s-check: kubectl not found (it bundles kustomize v5)" >&2
-  exit 1
-fi
+# kubectl bundles kustomize v5; scripts/tools.sh links the machine's or brings one.
+bash scripts/tools.sh kubectl || { echo "k8s-check: no kubectl (see above)" >&2; exit 1; }
+kubectl="$ROOT/.cache/bin/kubectl"
 [ -z "$out" ] || mkdir -p "$out"
 validate=""
 if command -v kubernetes-validate >/dev/null 2>&1; then validate=kubernetes-validate; fi
@@ -25,7 +24,7 @@ trap 'rm -f "$errors"' EXIT
 for dir in "${dirs[@]}"; do
   [ -f "$dir/kustomization.yaml" ] || continue
   name="$(echo "${dir#k8s/}" | tr '/' '-')"
-  if rendered="$(kubectl kustomize "$dir" 2>"$errors")"; then
+  if rendered="$("$kubectl" kustomize "$dir" 2>"$errors")"; then
     count="$(grep -c '^kind: ' <<<"$rendered" || true) objects"
     if [ -n "$validate" ]; then
       if ! report="$($validate --strict --quiet --no-warn -k "${K8S_VERSION:-1.32.0}" - <<<"$rendered" 2>&1)"; then

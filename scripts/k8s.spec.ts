@@ -14,6 +14,7 @@ import { driftMonitorConfigSchema } from '../apps/drift-monitor/src/drift-monito
 import { scorerConfigSchema } from '../apps/scorer/src/scorer.config';
 import { simulatorConfigSchema } from '../apps/simulator/src/simulator.config';
 import { trainerConfigSchema } from '../apps/trainer/src/trainer.config';
+import { requireTool } from '../tests/support/project-tools';
 
 const ROOT = resolve(__dirname, '..');
 const APPS = ['scorer', 'drift-monitor', 'trainer', 'simulator'] as const;
@@ -120,7 +121,7 @@ const rendered = new Map<string, K8sObject[]>();
 function render(dir: string): K8sObject[] {
   const cached = rendered.get(dir);
   if (cached) return cached;
-  const yamlText = execFileSync('kubectl', ['kustomize', resolve(ROOT, dir)], {
+  const yamlText = execFileSync(requireTool('kubectl'), ['kustomize', resolve(ROOT, dir)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -146,7 +146,9 @@ describe('demo options and topics', () => {
       headless: true,
       runDir: '/repo/var/demo/r1',
       reportPath: '/repo/var/demo/r1/report.json',
+      keepInfra: false,
     });
+    expect(parseDemoArgs(['--keep-infra'], { cwd: '/', isTty: false }).keepInfra).toBe(true);
     expect(options.driftDay).toBeGreaterThanOrEqual(options.warmupDays);
     expect(() =>
       parseDemoArgs(['--drift-day', '3', '--warmup-days', '5'], { cwd: '/', isTty: false }),

@@ -19,6 +19,8 @@ export const DEMO_USAGE = `npm run demo -- [options]
   --timeout S          give up waiting for the stream after S wall seconds (default 900)
   --keep-topics        keep the run's topics (default: deleted at the end on the local infrastructure)
   --delete-topics      delete the run's topics at the end on a cluster given by KAFKA_BROKERS too
+  --keep-infra         leave the local Kafka, registry and Redis running at the end when the demo
+                       started them (default: stopped at the end and on Ctrl-C)
 Every run uses its own topics (demo.<run>.<topic>), consumer groups, model registry and drift
 checkpoint under var/demo/<run>/, so runs never mix.`;
 
@@ -44,6 +46,8 @@ export interface DemoOptions {
   readonly timeoutSeconds: number;
   readonly keepTopics: boolean;
   readonly deleteTopics: boolean;
+  /** Leave the local infrastructure the demo started running at the end. */
+  readonly keepInfra: boolean;
 }
 
 function int(name: string, value: string | undefined, fallback: number, min: number): number {
@@ -84,6 +88,7 @@ export function parseDemoArgs(
       timeout: { type: 'string' },
       'keep-topics': { type: 'boolean' },
       'delete-topics': { type: 'boolean' },
+      'keep-infra': { type: 'boolean' },
     },
   });
   const scenario = values.scenario ?? 'new-fraud-pattern';
@@ -124,5 +129,6 @@ export function parseDemoArgs(
     timeoutSeconds: int('timeout', values.timeout, 900, 10),
     keepTopics: values['keep-topics'] ?? false,
     deleteTopics: values['delete-topics'] ?? false,
+    keepInfra: values['keep-infra'] ?? false,
   };
 }

@@ -6,7 +6,6 @@
  * `npm run demo -- --help` lists the options; docs/demo.md explains the view and the report.
  */
 import 'reflect-metadata';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -35,6 +34,7 @@ import {
 } from './demo-report';
 import { runTopicSpecs, runTopics, type RunTopics } from './demo-topics';
 import { renderLiveView } from './live-view';
+import { LocalInfrastructure } from './local-infra';
 import { LoopObservation, LoopObserver } from './loop-observer';
 import { oracleApByDay } from './oracle';
 
@@ -77,6 +77,7 @@ class Demo {
   private printedNotices = 0;
   private printedDay = -1;
   private readonly started = Date.now();
+  private readonly infra = new LocalInfrastructure(ROOT);
 
   constructor(
     private readonly options: DemoOptions,
@@ -93,6 +94,11 @@ class Demo {
     for (const app of this.apps) app.killNow();
   }
 
+  /** Stops the local infrastructure the demo started, unless --keep-infra; the line says which it did. */
+  releaseInfrastructure(): string | null {
+    return this.infra.release(this.options.keepInfra);
+  }
+
   private say(line: string): void {
     if (this.options.headless || this.lastLines === 0) console.log(line);
   }
@@ -103,8 +109,8 @@ class Demo {
     const target = loadConfig(targetSchema, this.env);
     const local = target.KAFKA_BROKERS === undefined && target.SCHEMA_REGISTRY_URL === undefined;
     this.say(`fraudstream demo: run ${o.runId} (files under ${o.runDir})`);
-    if (local) this.ensureLocalInfrastructure();
-    const kafkaConfig = loadConfig(kafkaConfigSchema, this.env);
+    const endpoints = local ? this.infra.ensure((line) => console.log(line)) : {};
+    const kafkaConfig = loadConfig(kafkaConfigSchema, { ...this.env, ...endpoints });
     const kafka = createKafkaClient(kafkaConfig, 'demo');
     const serde = AvroSerde.connect(kafkaConfig.SCHEMA_REGISTRY_URL);
     const topics = runTopics(o.runId);
@@ -229,17 +235,6 @@ class Demo {
     } finally {
       await admin.disconnect();
     }
-  }
-
-  private ensureLocalInfrastructure(): void {
-    const status = spawnSync('bash', [join(ROOT, 'scripts', 'infra.sh'), 'status'], {
-      cwd: ROOT,
-      stdio: 'ignore',
-    });
-    if (status.status === 0) return;
-    console.log('no Kafka / schema registry answering: starting the local infrastructure (npm run infra:up)');
-    const up = spawnSync('bash', [join(ROOT, 'scripts', 'infra.sh'), 'up'], { cwd: ROOT, stdio: 'inherit' });
-    if (up.status !== 0) throw new Error('scripts/infra.sh up failed');
   }
 
   private async trainBase(trainerEnv: Env, streamStart: number): Promise<BaseModel | null> {
@@ -659,7 +654,12 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  process.on('exit', () => demo.killAll());
+  // Every way out (the end, Ctrl-C, a second Ctrl-C, an error) passes here.
+  process.on('exit', () => {
+    demo.killAll();
+    const infra = demo.releaseInfrastructure();
+    if (infra) console.log(infra);
+  });
   return demo.run();
 }
 

@@ -9,7 +9,7 @@ import {
   computeFeaturesOffline,
 } from '@fraudstream/features';
 import { generateDataset } from '@fraudstream/simulation';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BATCH = 250;
 
@@ -39,6 +39,16 @@ describe(RedisFeatureStore.name, () => {
   const config = loadConfig(featuresConfigFragment);
   const store = RedisFeatureStore.connect(config.REDIS_URL, {
     keyPrefix: `test:${randomUUID().slice(0, 8)}`,
+  });
+
+  beforeAll(async () => {
+    // Say why at once rather than as a timeout in each test.
+    await store.redis.ping().catch((error: unknown) => {
+      throw new Error(
+        `Redis does not answer at ${config.REDIS_URL}: npm test starts one (scripts/infra.sh up; its messages say why it could not)`,
+        { cause: error },
+      );
+    });
   });
 
   afterAll(async () => {

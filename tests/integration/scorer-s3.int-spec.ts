@@ -6,7 +6,7 @@ import type { AvroSerde, Kafka } from '@fraudstream/kafka';
 import { S3ModelStore } from '@fraudstream/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClients, uniqueName } from '../support/kafka-env';
-import { hasMoto, startMoto, type MotoServer } from '../support/moto-server';
+import { startMoto, type MotoServer } from '../support/moto-server';
 import { waitFor } from '../support/wait-for';
 import {
   connectedProducer,
@@ -23,7 +23,7 @@ import {
  * With the registry on S3-compatible storage the trainer's deployment events carry s3:// URIs: the
  * scorer must fetch the artifact and its manifest from the bucket (moto here, a real S3 server).
  */
-describe.skipIf(!hasMoto)('scorer with the registry on S3', () => {
+describe('scorer with the registry on S3', () => {
   let kafka: Kafka;
   let serde: AvroSerde;
   let moto: MotoServer;
@@ -32,13 +32,13 @@ describe.skipIf(!hasMoto)('scorer with the registry on S3', () => {
 
   beforeAll(async () => {
     ({ kafka, serde } = testClients());
-    moto = await startMoto('models');
     root = modelRoot();
+    moto = await startMoto('models');
   }, 20_000);
 
   afterAll(async () => {
     await app?.close().catch(() => undefined);
-    moto.stop();
+    moto?.stop();
     rmSync(root, { recursive: true, force: true });
   });
 

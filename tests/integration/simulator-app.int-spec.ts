@@ -32,7 +32,7 @@ describe(SimulatorModule.name, () => {
     expect(health.status).toBe('up');
     expect(health.components.simulation?.details.transactions).toBe(0);
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).toContain('fraudstream_simulator_simulated_days');
+    expect(metrics).toContain('fraudstream_simulator_simulated_seconds');
   });
 
   it('runs the configured simulation at boot and reports it on /health and /metrics', async () => {
@@ -63,7 +63,8 @@ describe(SimulatorModule.name, () => {
     expect(health.status).toBe('up');
     expect(health.components.simulation?.details.transactions).toBe(expected);
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).toMatch(/fraudstream_simulator_simulated_days 2/);
+    // Two simulated days, in seconds.
+    expect(metrics).toMatch(/^fraudstream_simulator_simulated_seconds 172800$/m);
     const admin = kafka.admin();
     await admin.connect();
     try {

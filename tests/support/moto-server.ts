@@ -1,8 +1,6 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-
-/** Whether this machine has moto's S3-compatible server (CI installs it; S3 semantics are never faked). */
-export const hasMoto = spawnSync('sh', ['-c', 'command -v moto_server'], { stdio: 'ignore' }).status === 0;
+import { requireTool } from './project-tools';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -21,11 +19,15 @@ export interface MotoServer {
   stop(): void;
 }
 
-/** Starts moto_server on a free port and creates `bucket` in it; resolves once it answers. */
+/**
+ * Starts moto's S3-compatible server (brought by scripts/tools.sh; S3 semantics are never faked) on a
+ * free port and creates `bucket` in it; resolves once it answers.
+ */
 export async function startMoto(bucket: string): Promise<MotoServer> {
+  const motoServer = requireTool('moto_server');
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  const child: ChildProcess = spawn(motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: 'ignore',
   });
   const deadline = Date.now() + 15_000;

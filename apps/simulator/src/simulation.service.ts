@@ -9,7 +9,7 @@ import { HealthRegistry, MetricsRegistry } from '@fraudstream/observability';
 import { launchSimulation, type SimulateCommand } from './simulation.launcher';
 import type { DayProgress } from './simulation.runner';
 import { APP_CONFIG, type SimulatorConfig } from './simulator.config';
-import { simulatorMetrics } from './simulator.metrics';
+import { SIMULATED_DAY_SECONDS, simulatorMetrics } from './simulator.metrics';
 
 /** The run SIMULATOR_AUTOSTART starts, from the app's env. */
 export function commandFromConfig(config: SimulatorConfig): SimulateCommand {
@@ -86,7 +86,7 @@ export class SimulationService implements OnApplicationBootstrap, OnApplicationS
         this.metrics.transactions.inc({ truth: 'fraud' }, p.frauds);
         this.metrics.transactions.inc({ truth: 'legitimate' }, p.transactions - p.frauds);
         this.metrics.chargebacks.inc(p.labels);
-        this.metrics.simulatedDays.set(p.day + 1);
+        this.metrics.simulatedSeconds.set((p.day + 1) * SIMULATED_DAY_SECONDS);
         this.logger.log({ msg: 'simulated day', day: p.day + 1, days: p.days, transactions: p.transactions });
       },
     }).then(

@@ -1,5 +1,8 @@
 import type { MetricsRegistry } from '@fraudstream/observability';
 
+/** A simulated day in seconds: Prometheus names time in its base unit, so the progress gauge counts seconds. */
+export const SIMULATED_DAY_SECONDS = 86_400;
+
 /** The simulator app's metrics. */
 export function simulatorMetrics(registry: MetricsRegistry) {
   return {
@@ -12,9 +15,9 @@ export function simulatorMetrics(registry: MetricsRegistry) {
       name: 'fraudstream_simulator_chargebacks_total',
       help: 'Chargeback labels published',
     }),
-    simulatedDays: registry.gauge({
-      name: 'fraudstream_simulator_simulated_days',
-      help: 'Simulated days completed in the current run',
+    simulatedSeconds: registry.gauge({
+      name: 'fraudstream_simulator_simulated_seconds',
+      help: 'Simulated event time covered by the current run: completed days times 86400',
     }),
   };
 }

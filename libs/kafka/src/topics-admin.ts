@@ -1,15 +1,48 @@
 import { Logger } from '@nestjs/common';
 import { readAvroSchema, valueSubject, type TopicSpec } from '@fraudstream/contracts';
-import { ConfigResourceTypes, type Kafka } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
 import type { AvroSerde } from './avro-serde.adapter';
 
 const logger = new Logger('TopicsAdmin');
+const LEADERS_TIMEOUT_MS = 30_000;
+const LEADERS_POLL_MS = 100;
 
 function configEntries(spec: TopicSpec) {
   return [
     { name: 'retention.ms', value: String(spec.retentionMs) },
     { name: 'cleanup.policy', value: spec.cleanupPolicy },
   ];
+}
+
+/** The broker's metadata does not have the topic, or its leader, yet. */
+function notYetKnown(error: unknown): boolean {
+  const type = (error as { type?: unknown } | null)?.type;
+  return type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE';
+}
+
+/**
+ * Waits until every partition of `topics` has a leader. kafkajs's own wait (createTopics'
+ * waitForLeaders) retries only LEADER_NOT_AVAILABLE, but a KRaft broker answers CreateTopics before
+ * its metadata cache has the new topics, and its metadata says UNKNOWN_TOPIC_OR_PARTITION meanwhile:
+ * under load that failed topic creation outright.
+ */
+async function waitForLeaders(admin: Admin, topics: readonly string[]): Promise<void> {
+  const deadline = Date.now() + LEADERS_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const led = (name: string) =>
+        metadata.topics.some(
+          (t) => t.name === name && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+        );
+      if (topics.every(led)) return;
+    } catch (error) {
+      if (!notYetKnown(error)) throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics without a leader after ${LEADERS_TIMEOUT_MS} ms: ${topics.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, LEADERS_POLL_MS));
+  }
 }
 
 /**
@@ -27,7 +60,7 @@ export async function ensureTopics(
     const missing = specs.filter((s) => !existing.has(s.name));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((s) => ({
           topic: s.name,
           numPartitions: s.partitions,
@@ -35,6 +68,10 @@ export async function ensureTopics(
           configEntries: configEntries(s),
         })),
       });
+      await waitForLeaders(
+        admin,
+        missing.map((s) => s.name),
+      );
     }
     const present = specs.filter((s) => existing.has(s.name));
     if (present.length > 0) {

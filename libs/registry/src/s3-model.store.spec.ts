@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasMoto, startMoto, type MotoServer } from '../../../tests/support/moto-server';
+import { startMoto, type MotoServer } from '../../../tests/support/moto-server';
 import { UriArtifactReader } from './artifact-reader';
 import { ChecksumMismatchError, VersionExistsError } from './registry.errors';
 import { manifestFor } from './registry.test-fixtures';
 import { S3ModelStore } from './s3-model.store';
 
-// A real S3-compatible server (moto) when the machine has one; S3 semantics are not faked.
-describe.skipIf(!hasMoto)(S3ModelStore.name, () => {
-  let server: MotoServer;
+// A real S3-compatible server (moto, brought by scripts/tools.sh); S3 semantics are not faked.
+describe(S3ModelStore.name, () => {
+  let server: MotoServer | undefined;
   let endpoint: string;
   const options = () => ({
     endpoint,
@@ -23,7 +23,7 @@ describe.skipIf(!hasMoto)(S3ModelStore.name, () => {
     endpoint = server.endpoint;
   }, 20_000);
   afterAll(() => {
-    server.stop();
+    server?.stop();
   });
 
   it('stores, lists and verifies versions with signed requests', async () => {

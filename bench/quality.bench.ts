@@ -124,6 +124,7 @@ function summarise(run: ReplayResult, onset: number): Record<string, BenchValue>
     analyst_score_reviews: run.scoreReviews,
     investigations: run.investigations,
     investigation_frauds: run.investigationHits,
+    investigation_frauds_by_scenario: run.investigationHitsByScenario,
     investigation_days: run.investigationDays,
   };
   if (run.policy === 'triggered') out.verdicts = Object.fromEntries(Object.entries(run.verdicts).sort());

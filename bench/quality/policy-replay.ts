@@ -89,6 +89,8 @@ export interface ReplayResult {
   investigationHits: number;
   /** Days on which investigations were raised. */
   readonly investigationDays: number[];
+  /** Frauds the investigations found, by the simulator's fraud scenario (diagnostic). */
+  readonly investigationHitsByScenario: Record<string, number>;
 }
 
 /** The trainer's reads, over the replayed run's arrays: nothing later than what was asked is returned. */
@@ -307,7 +309,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
         truth.set(row.transaction_id, {
           transaction_id: row.transaction_id,
           is_fraud: day.isFraud[i] ?? false,
-          scenario: 'none',
+          scenario: day.scenarios[i] ?? 'none',
         }),
       );
     const desk = new AnalystDesk({
@@ -346,6 +348,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
       investigations: 0,
       investigationHits: 0,
       investigationDays: [],
+      investigationHitsByScenario: {},
     };
     const dayOf = (t: number) => Math.floor((t - stream.streamStart) / DAY_MS);
     const noteEvents = (events: readonly DriftEvent[]) => {
@@ -434,7 +437,12 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
         if (outputs.investigations.length > 0) {
           const answers = desk.review(outputs.investigations.map(investigationAlert), (id) => truth.get(id));
           result.investigations += outputs.investigations.length;
-          result.investigationHits += answers.filter((l) => l.is_fraud).length;
+          for (const l of answers.filter((a) => a.is_fraud)) {
+            result.investigationHits++;
+            const scenario = truth.get(l.transaction_id)?.scenario ?? 'none';
+            result.investigationHitsByScenario[scenario] =
+              (result.investigationHitsByScenario[scenario] ?? 0) + 1;
+          }
           if (!result.investigationDays.includes(day.index)) result.investigationDays.push(day.index);
           pending.push(answers);
         }

@@ -53,6 +53,7 @@ describe(dayRecords.name, () => {
     start: T0,
     rows,
     isFraud: [false, true, false],
+    scenarios: ['none', 'compromised-card', 'none'],
     transactions: rows.map((r) => ({ terminal_id: `t-${r.transaction_id}`, amount: 5 }) as Transaction),
     labels: [label('x', T0 + 50), label('y', T0 + 200), label('z', T0 + 400)],
   };

@@ -1,6 +1,6 @@
 import { DAY_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import { FeaturePipeline } from '@fraudstream/features';
-import { TransactionSimulator, type DriftScenario } from '@fraudstream/simulation';
+import { TransactionSimulator, type DriftScenario, type FraudScenario } from '@fraudstream/simulation';
 import { logFeatureRows, type ScoredTransaction } from '@fraudstream/training';
 
 export interface QualityStreamOptions {
@@ -30,6 +30,8 @@ export interface StreamDay {
   readonly rows: readonly ScoredTransaction[];
   /** Ground truth of each row (the simulator's, not the labels: AP and card precision are judged on it). */
   readonly isFraud: readonly boolean[];
+  /** Which fraud scenario each row is ('none' when legitimate), for diagnostics. */
+  readonly scenarios: readonly FraudScenario[];
   /** The day's transactions (terminal and amount, for the score records the drift monitor reads). */
   readonly transactions: readonly Transaction[];
   /** Labels whose event time falls in the day: what the loop learns during it. */
@@ -75,12 +77,14 @@ export async function buildQualityStream(options: QualityStreamOptions): Promise
   for (let d = 0; simulator.hasNextDay; d++) {
     const dayTx: Transaction[] = [];
     const dayTruth: boolean[] = [];
+    const dayScenarios: FraudScenario[] = [];
     const dayLabels: Label[] = [];
     for (const event of simulator.nextDay()) {
       if (event.kind === 'label') dayLabels.push(event.label);
       else {
         dayTx.push(event.transaction);
         dayTruth.push(event.truth.is_fraud);
+        dayScenarios.push(event.truth.scenario);
       }
     }
     // A day's labels are known no earlier than their event time; the pipeline holds each until then.
@@ -94,6 +98,7 @@ export async function buildQualityStream(options: QualityStreamOptions): Promise
         start: simulator.dayStart(d),
         rows: dayRows,
         isFraud: dayTruth,
+        scenarios: dayScenarios,
         transactions: dayTx,
         labels: dayLabels,
       });

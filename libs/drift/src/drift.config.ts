@@ -21,7 +21,7 @@ export const driftConfigFragment = z.object({
   DRIFT_CONSECUTIVE_WINDOWS_M: intVar(2, 1),
   DRIFT_AP_TOLERANCE: numberVar(0.2, 0, 1),
   DRIFT_PERFORMANCE_CONSECUTIVE_WINDOWS: intVar(2, 1, 30),
-  DRIFT_AUC_TOLERANCE: numberVar(0.05, 0, 1),
+  DRIFT_AUC_TOLERANCE: numberVar(0.1, 0, 1),
   DRIFT_LABEL_ALPHA: numberVar(0.01, 1e-12, 1),
   DRIFT_RETRAIN_ON_COVARIATE_SHIFT: boolVar(false),
   DRIFT_RETRAIN_ON_LABEL_DRIFT: boolVar(false),

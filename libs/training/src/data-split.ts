@@ -26,8 +26,8 @@ export interface WindowSplit {
  * final label, so its fraud rate is not inflated by early-confirmed frauds. Its cards are split in
  * two by a hash of the card id (a card's transactions stay together, so card-level features cannot
  * leak between the halves): one half stops training early, the other judges it. After the hold-out
- * day, the settled rows of the judging half's cards go to the gate too (`recentTest`), the others
- * to training.
+ * day, the settled rows of every other card with a confirmed fraud, and of the judging half's other
+ * cards, go to the gate too (`recentTest`); the rest trains.
  */
 export function splitWindow(
   rows: readonly TrainingRow[],
@@ -46,16 +46,39 @@ export function splitWindow(
     holdoutStart,
     holdoutEnd,
   };
+  const recentGate = recentGateCards(rows, holdoutEnd, window.end);
   for (const row of rows) {
-    const testCard = hashString(row.cardId) % 2 !== 0;
     if (row.eventTime < window.start) split.older.push(row);
     else if (row.eventTime >= window.end) continue;
     else if (row.eventTime >= holdoutStart && row.eventTime < holdoutEnd) {
-      (testCard ? split.test : split.validation).push(row);
-    } else if (row.eventTime >= holdoutEnd && testCard) split.recentTest.push(row);
+      (hashString(row.cardId) % 2 !== 0 ? split.test : split.validation).push(row);
+    } else if (row.eventTime >= holdoutEnd && recentGate.has(row.cardId)) split.recentTest.push(row);
     else split.train.push(row);
   }
   return split;
+}
+
+/**
+ * The cards whose settled rows after the hold-out day go to the gate. The cards with a confirmed
+ * fraud there alternate between gate and training in the order of their hash: a new pattern is a
+ * few cards at first, and a split by hash parity can leave the gate none of them (or training none).
+ * The other cards split by hash parity, as the hold-out day's.
+ */
+function recentGateCards(rows: readonly TrainingRow[], from: number, to: number): Set<string> {
+  const fraudCards = new Set<string>();
+  const otherCards = new Set<string>();
+  for (const row of rows) {
+    if (row.eventTime < from || row.eventTime >= to) continue;
+    (row.isFraud ? fraudCards : otherCards).add(row.cardId);
+  }
+  const gate = new Set<string>();
+  [...fraudCards]
+    .sort((a, b) => hashString(a) - hashString(b) || (a < b ? -1 : 1))
+    .forEach((card, i) => {
+      if (i % 2 === 1) gate.add(card);
+    });
+  for (const card of otherCards) if (!fraudCards.has(card) && hashString(card) % 2 !== 0) gate.add(card);
+  return gate;
 }
 
 /**

@@ -411,6 +411,7 @@ export class EarlyEvidenceMonitor {
       }
       this.investigate(index, b);
     }
+    this.forget(b);
   }
 
   /**
@@ -486,7 +487,6 @@ export class EarlyEvidenceMonitor {
       if (this.budgetUsed >= budget && taken < s.maxInvestigationsPerSeed) fresh.push(seedId);
     }
     this.pendingSeeds = fresh;
-    this.forget(b);
   }
 
   /** Drops rows older than the chargeback window before `b` (no label is expected for them). */

@@ -1,14 +1,17 @@
-import type {
-  Alert,
-  DriftEvent,
-  Label,
-  ModelDeployment,
-  RetrainRequest,
-  Score,
-  Transaction,
+import {
+  validateDeployment,
+  validateLabel,
+  validateRetrainRequest,
+  validateScore,
+  validateTransaction,
+  type Alert,
+  type DriftEvent,
+  type Label,
+  type ModelDeployment,
+  type RetrainRequest,
+  type Score,
+  type Transaction,
 } from '@fraudstream/contracts';
-import { validateDeployment, validateLabel, validateScore } from '@fraudstream/drift';
-import { validateTransaction } from '@fraudstream/model';
 import {
   StreamConsumer,
   type AvroSerde,
@@ -16,7 +19,6 @@ import {
   type Kafka,
   type Producer,
 } from '@fraudstream/kafka';
-import { validateRetrainRequest } from '@fraudstream/training';
 import type { RunTopics } from './demo-topics';
 
 const DAY_MS = 86_400_000;

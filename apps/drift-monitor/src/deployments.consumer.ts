@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { ModelDeployment } from '@fraudstream/contracts';
-import { DriftMonitorService, validateDeployment } from '@fraudstream/drift';
+import { validateDeployment, type ModelDeployment } from '@fraudstream/contracts';
+import { DriftMonitorService } from '@fraudstream/drift';
 import { AvroProducer, AvroSerde, KAFKA_CLIENT, StreamConsumer, type Kafka } from '@fraudstream/kafka';
 import { MetricsRegistry } from '@fraudstream/observability';
 import { APP_CONFIG, type DriftMonitorConfig } from './drift-monitor.config';

@@ -1,14 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Label, Score } from '@fraudstream/contracts';
-import { DriftMonitorService, validateLabel, validateScore } from '@fraudstream/drift';
 import {
-  AvroProducer,
-  AvroSerde,
-  KAFKA_CLIENT,
-  StreamConsumer,
   ValidationError,
-  type Kafka,
-} from '@fraudstream/kafka';
+  validateLabel,
+  validateScore,
+  type Label,
+  type Score,
+} from '@fraudstream/contracts';
+import { DriftMonitorService } from '@fraudstream/drift';
+import { AvroProducer, AvroSerde, KAFKA_CLIENT, StreamConsumer, type Kafka } from '@fraudstream/kafka';
 import { MetricsRegistry } from '@fraudstream/observability';
 import { APP_CONFIG, type DriftMonitorConfig } from './drift-monitor.config';
 

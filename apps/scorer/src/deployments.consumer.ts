@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { ModelDeployment } from '@fraudstream/contracts';
+import { validateDeployment, type ModelDeployment } from '@fraudstream/contracts';
 import { AvroProducer, AvroSerde, KAFKA_CLIENT, StreamConsumer, type Kafka } from '@fraudstream/kafka';
-import { ModelManager, validateDeployment } from '@fraudstream/model';
+import { ModelManager } from '@fraudstream/model';
 import { MetricsRegistry } from '@fraudstream/observability';
 import { APP_CONFIG, type ScorerConfig } from './scorer.config';
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Label } from '@fraudstream/contracts';
+import { validateLabel, type Label } from '@fraudstream/contracts';
 import { AvroProducer, AvroSerde, KAFKA_CLIENT, StreamConsumer, type Kafka } from '@fraudstream/kafka';
-import { validateLabel, type FeatureExtractor } from '@fraudstream/model';
+import type { FeatureExtractor } from '@fraudstream/model';
 import { MetricsRegistry } from '@fraudstream/observability';
 import { APP_CONFIG, type ScorerConfig } from './scorer.config';
 import { FEATURE_EXTRACTOR } from './scorer.tokens';

@@ -8,7 +8,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { describeError } from '@fraudstream/kafka';
+import { describeError } from '@fraudstream/contracts';
 import { ModelManager, type InferenceRuntime } from '@fraudstream/model';
 import { HealthRegistry, MetricsRegistry } from '@fraudstream/observability';
 import { DeploymentsConsumer } from './deployments.consumer';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Transaction } from '@fraudstream/contracts';
+import { validateTransaction, type Transaction } from '@fraudstream/contracts';
 import { AvroProducer, AvroSerde, KAFKA_CLIENT, StreamConsumer, type Kafka } from '@fraudstream/kafka';
-import { TransactionScorer, validateTransaction } from '@fraudstream/model';
+import { TransactionScorer } from '@fraudstream/model';
 import { MetricsRegistry } from '@fraudstream/observability';
 import { APP_CONFIG, type ScorerConfig } from './scorer.config';
 import { OutputRecordsPublisher } from './output-records.publisher';

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ModelDeployment, Score } from '@fraudstream/contracts';
-import { validateDeployment, validateScore } from '@fraudstream/drift';
+import { validateDeployment, validateScore, type ModelDeployment, type Score } from '@fraudstream/contracts';
 import { AvroProducer, AvroSerde, KAFKA_CLIENT, StreamConsumer, type Kafka } from '@fraudstream/kafka';
 import { MetricsRegistry } from '@fraudstream/observability';
 import type { DeploymentLifecycle, LifecycleDecision } from '@fraudstream/training';

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { RetrainRequest } from '@fraudstream/contracts';
+import { validateRetrainRequest, type RetrainRequest } from '@fraudstream/contracts';
 import { AvroProducer, AvroSerde, KAFKA_CLIENT, StreamConsumer, type Kafka } from '@fraudstream/kafka';
 import { MetricsRegistry } from '@fraudstream/observability';
-import { validateRetrainRequest, type DeploymentLifecycle, type FineTuneJob } from '@fraudstream/training';
+import type { DeploymentLifecycle, FineTuneJob } from '@fraudstream/training';
 import { JobProgress } from './job-progress';
 import { APP_CONFIG, type TrainerConfig } from './trainer.config';
 import { trainerMetrics, type TrainerMetrics } from './trainer.metrics';

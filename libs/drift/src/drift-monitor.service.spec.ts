@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelDeployment } from '@fraudstream/contracts';
-import { RetriableError } from '@fraudstream/kafka';
+import { type ModelDeployment, RetriableError } from '@fraudstream/contracts';
 import { MemoryCheckpointStore } from './checkpoint-store.adapter';
 import { defaultDriftSettings } from './drift.config';
 import type { DriftOutputs } from './drift-detector';

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Label, ModelDeployment, Score } from '@fraudstream/contracts';
-import { RetriableError } from '@fraudstream/kafka';
+import { type Label, type ModelDeployment, RetriableError, type Score } from '@fraudstream/contracts';
 import type { MetricsRegistry } from '@fraudstream/observability';
 import type { DriftCheckpoint, DriftCheckpointStore } from './checkpoint-store.adapter';
 import type { DriftSettings } from './drift.config';

@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { deadLetterTopic } from '@fraudstream/contracts';
+import { deadLetterTopic, type PoisonKind } from '@fraudstream/contracts';
 import type { IHeaders, Producer } from 'kafkajs';
-import type { PoisonKind } from './kafka.errors';
 
 /** Header names on a dead-lettered message; the value and key are the original bytes. */
 export const DeadLetterHeaders = {

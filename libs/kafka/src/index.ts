@@ -7,8 +7,6 @@ export { AvroProducer, createIdempotentProducer } from './avro-producer';
 export type { OutgoingRecord } from './avro-producer';
 export { DeadLetterHeaders, DeadLetterPublisher } from './dead-letter.publisher';
 export type { DeadLetter } from './dead-letter.publisher';
-export { PoisonMessageError, RetriableError, ValidationError, describeError } from './kafka.errors';
-export type { PoisonKind } from './kafka.errors';
 export { StreamConsumer } from './stream-consumer';
 export type {
   BatchContext,

@@ -3,7 +3,7 @@ import type { MetricsRegistry } from '@fraudstream/observability';
 import type { Admin, Batch, Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from 'kafkajs';
 import type { AvroSerde } from './avro-serde.adapter';
 import { DeadLetterPublisher, type DeadLetter } from './dead-letter.publisher';
-import { PoisonMessageError, RetriableError, describeError, type PoisonKind } from './kafka.errors';
+import { PoisonMessageError, RetriableError, describeError, type PoisonKind } from '@fraudstream/contracts';
 import { kafkaMetrics, type KafkaMetrics } from './kafka.metrics';
 
 /** A fetched message whose value decoded and validated. */

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { ModelDeployment, ScoreRole } from '@fraudstream/contracts';
-import { describeError } from '@fraudstream/kafka';
+import { describeError, type ModelDeployment, type ScoreRole } from '@fraudstream/contracts';
 import type { ArtifactReader } from '@fraudstream/registry';
 import type { ExecutionProvider, InferenceRuntime, SessionOptions } from './inference-runtime.types';
 import { LoadedModel } from './loaded-model';

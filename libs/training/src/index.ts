@@ -43,6 +43,5 @@ export {
 export type { TrainerTopics } from './kafka-training.adapters';
 export { defaultTrainingSettings, trainingConfigFragment, trainingSettingsFrom } from './training.settings';
 export type { TrainingConfig, TrainingSettings } from './training.settings';
-export { validateRetrainRequest } from './retrain-request.validation';
 export { buildSimulatedHistory, logFeatureRows } from './simulated-history';
 export type { SimulatedHistory } from './simulated-history';

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { validateDeployment, type ModelDeployment } from '@fraudstream/contracts';
 import { DriftMonitorService } from '@fraudstream/drift';
-import { AvroProducer, AvroSerde, KAFKA_CLIENT, StreamConsumer, type Kafka } from '@fraudstream/kafka';
-import { MetricsRegistry } from '@fraudstream/observability';
+import { StreamConsumerFactory, type StreamConsumer } from '@fraudstream/kafka';
 import { APP_CONFIG, type DriftMonitorConfig } from './drift-monitor.config';
 
 /**
@@ -16,18 +15,11 @@ export class DeploymentsConsumer {
   private readonly consumer: StreamConsumer<ModelDeployment>;
 
   constructor(
-    @Inject(KAFKA_CLIENT) kafka: Kafka,
+    factory: StreamConsumerFactory,
     @Inject(APP_CONFIG) config: DriftMonitorConfig,
-    serde: AvroSerde,
-    producer: AvroProducer,
-    metrics: MetricsRegistry,
     service: DriftMonitorService,
   ) {
-    this.consumer = new StreamConsumer<ModelDeployment>({
-      kafka,
-      producer: producer.producer,
-      serde,
-      metrics,
+    this.consumer = factory.create<ModelDeployment>({
       groupId: `${config.DRIFT_DEPLOYMENTS_GROUP_PREFIX}.${config.INSTANCE_ID}.${randomUUID().slice(0, 8)}`,
       topics: [config.DEPLOYMENTS_TOPIC],
       fromBeginning: true,

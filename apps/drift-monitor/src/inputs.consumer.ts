@@ -6,9 +6,14 @@ import {
   type Label,
   type Score,
 } from '@fraudstream/contracts';
-import { DriftMonitorService } from '@fraudstream/drift';
-import { AvroProducer, AvroSerde, KAFKA_CLIENT, StreamConsumer, type Kafka } from '@fraudstream/kafka';
-import { MetricsRegistry } from '@fraudstream/observability';
+import { DriftMonitorService, type InputOffset } from '@fraudstream/drift';
+import {
+  KAFKA_CLIENT,
+  StreamConsumerFactory,
+  type Kafka,
+  type StreamConsumer,
+  type TopicPartition,
+} from '@fraudstream/kafka';
 import { APP_CONFIG, type DriftMonitorConfig } from './drift-monitor.config';
 
 /**
@@ -23,17 +28,11 @@ export class InputsConsumer {
   constructor(
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
     @Inject(APP_CONFIG) private readonly config: DriftMonitorConfig,
-    serde: AvroSerde,
-    producer: AvroProducer,
-    metrics: MetricsRegistry,
+    factory: StreamConsumerFactory,
     private readonly service: DriftMonitorService,
   ) {
     const scores = config.SCORES_TOPIC;
-    this.consumer = new StreamConsumer<Score | Label>({
-      kafka,
-      producer: producer.producer,
-      serde,
-      metrics,
+    this.consumer = factory.create<Score | Label>({
       groupId: config.DRIFT_GROUP_ID,
       topics: [scores, config.LABELS_TOPIC],
       fromBeginning: true,
@@ -68,14 +67,12 @@ export class InputsConsumer {
    * Rewinds the group to the checkpoint's offsets (the state reflects exactly the records before
    * them), then starts consuming. The group must have no live member, hence a single instance.
    */
-  async start(offsets: Readonly<Record<string, string>>): Promise<void> {
+  async start(offsets: readonly InputOffset[]): Promise<void> {
     const byTopic = new Map<string, { partition: number; offset: string }[]>();
-    for (const [key, offset] of Object.entries(offsets)) {
-      const cut = key.lastIndexOf(':');
-      const topic = key.slice(0, cut);
+    for (const { topic, partition, offset } of offsets) {
       if (topic !== this.config.SCORES_TOPIC && topic !== this.config.LABELS_TOPIC) continue;
       const list = byTopic.get(topic) ?? [];
-      list.push({ partition: Number(key.slice(cut + 1)), offset });
+      list.push({ partition, offset });
       byTopic.set(topic, list);
     }
     if (byTopic.size > 0) {
@@ -93,7 +90,7 @@ export class InputsConsumer {
     // Partitions with a backlog hold the watermarks until read to their end, so a catch-up decides
     // as an in-order run would, whichever partition kafkajs happens to read first.
     const backlog = await this.consumer.backlog();
-    const isScores = (source: string) => source.startsWith(`${this.config.SCORES_TOPIC}:`);
+    const isScores = (source: TopicPartition) => source.topic === this.config.SCORES_TOPIC;
     this.service.holdBacklog('scores', backlog.filter(isScores));
     this.service.holdBacklog(
       'labels',

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { validateDeployment, validateScore, type ModelDeployment, type Score } from '@fraudstream/contracts';
-import { AvroProducer, AvroSerde, KAFKA_CLIENT, StreamConsumer, type Kafka } from '@fraudstream/kafka';
+import { StreamConsumerFactory, type StreamConsumer } from '@fraudstream/kafka';
 import { MetricsRegistry } from '@fraudstream/observability';
 import type { DeploymentLifecycle, LifecycleDecision } from '@fraudstream/training';
 import { APP_CONFIG, type TrainerConfig } from './trainer.config';
@@ -19,17 +19,13 @@ export class LifecycleConsumer {
   private readonly metrics: TrainerMetrics;
 
   constructor(
-    @Inject(KAFKA_CLIENT) kafka: Kafka,
+    factory: StreamConsumerFactory,
     @Inject(APP_CONFIG) config: TrainerConfig,
     @Inject(DEPLOYMENT_LIFECYCLE) private readonly lifecycle: DeploymentLifecycle,
-    serde: AvroSerde,
-    producer: AvroProducer,
     metrics: MetricsRegistry,
   ) {
     this.metrics = trainerMetrics(metrics);
-    const common = { kafka, producer: producer.producer, serde, metrics };
-    this.scores = new StreamConsumer<Score>({
-      ...common,
+    this.scores = factory.create<Score>({
       groupId: `${config.TRAINER_LIFECYCLE_GROUP_ID}.scores`,
       topics: [config.SCORES_TOPIC],
       validate: validateScore,
@@ -37,8 +33,7 @@ export class LifecycleConsumer {
         this.count(await this.lifecycle.observeScores(messages.map((m) => m.value)));
       },
     });
-    this.deployments = new StreamConsumer<ModelDeployment>({
-      ...common,
+    this.deployments = factory.create<ModelDeployment>({
       groupId: `${config.TRAINER_LIFECYCLE_GROUP_ID}.deployments`,
       topics: [config.DEPLOYMENTS_TOPIC],
       validate: validateDeployment,

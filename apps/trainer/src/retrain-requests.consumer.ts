@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { validateRetrainRequest, type RetrainRequest } from '@fraudstream/contracts';
-import { AvroProducer, AvroSerde, KAFKA_CLIENT, StreamConsumer, type Kafka } from '@fraudstream/kafka';
+import { StreamConsumerFactory, type StreamConsumer } from '@fraudstream/kafka';
 import { MetricsRegistry } from '@fraudstream/observability';
 import type { DeploymentLifecycle, FineTuneJob } from '@fraudstream/training';
 import { JobProgress } from './job-progress';
@@ -20,21 +20,15 @@ export class RetrainRequestsConsumer {
   private readonly metrics: TrainerMetrics;
 
   constructor(
-    @Inject(KAFKA_CLIENT) kafka: Kafka,
+    factory: StreamConsumerFactory,
     @Inject(APP_CONFIG) config: TrainerConfig,
     @Inject(FINE_TUNE_JOB) private readonly job: FineTuneJob,
     @Inject(DEPLOYMENT_LIFECYCLE) private readonly lifecycle: DeploymentLifecycle,
-    serde: AvroSerde,
-    producer: AvroProducer,
     metrics: MetricsRegistry,
     progress: JobProgress,
   ) {
     this.metrics = trainerMetrics(metrics);
-    this.consumer = new StreamConsumer<RetrainRequest>({
-      kafka,
-      producer: producer.producer,
-      serde,
-      metrics,
+    this.consumer = factory.create<RetrainRequest>({
       groupId: config.TRAINER_GROUP_ID,
       topics: [config.RETRAIN_REQUESTS_TOPIC],
       fromBeginning: true,

@@ -42,7 +42,7 @@ const L = CONTRACT_LIMITS;
 
 const id = z
   .string()
-  .min(1, 'is empty')
+  .min(1, { message: 'is empty', abort: true })
   .max(L.idLength, `is longer than ${L.idLength} characters`)
   .regex(/\S/, 'is blank');
 const version = z
@@ -109,16 +109,21 @@ export const alertSchema = z.object({
   ),
 });
 
-export const labelSchema = z.object({
-  transaction_id: id,
-  card_id: id,
-  // The scorer's terminal fraud-rate features need it; every label source knows the terminal.
-  terminal_id: id,
-  is_fraud: z.boolean(),
-  source: z.enum(['CHARGEBACK', 'ANALYST']),
-  transaction_time: time,
-  event_time: time,
-});
+export const labelSchema = z
+  .object({
+    transaction_id: id,
+    card_id: id,
+    // The scorer's terminal fraud-rate features need it; every label source knows the terminal.
+    terminal_id: id,
+    is_fraud: z.boolean(),
+    source: z.enum(['CHARGEBACK', 'ANALYST']),
+    transaction_time: time,
+    event_time: time,
+  })
+  .refine((l) => l.transaction_time <= l.event_time, {
+    message: 'a label cannot be known before its transaction',
+    path: ['event_time'],
+  });
 
 const featureDrift = z.object({
   feature: z.string().min(1).max(L.idLength),

@@ -46,4 +46,9 @@ export type { DriftCheckpoint, DriftCheckpointStore } from './checkpoint-store.a
 export { ArtifactManifestSource, ManifestLoadError, parseReferenceManifest } from './manifest-source.adapter';
 export type { ManifestSource } from './manifest-source.adapter';
 export { DriftMonitorService } from './drift-monitor.service';
-export type { DriftMonitorOptions, DriftOutputSink, PositionedRecord } from './drift-monitor.service';
+export type {
+  DriftMonitorOptions,
+  DriftOutputSink,
+  InputOffset,
+  PositionedRecord,
+} from './drift-monitor.service';

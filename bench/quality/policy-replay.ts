@@ -12,6 +12,7 @@ import {
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { FileSystemModelStore, ModelRegistry, type ModelManifest } from '@fraudstream/registry';
 import {
+  DeploymentAnnouncer,
   FineTuneJob,
   deploymentEvent,
   type DeploymentPublisher,
@@ -206,7 +207,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
     const job = new FineTuneJob({
       registry,
       source: new ReplaySource(stream.rows, stream.labels),
-      publisher,
+      announcer: new DeploymentAnnouncer(registry, publisher),
       settings: training,
       actor: 'bench:quality',
       codeRevision: 'bench',

@@ -1,14 +1,34 @@
-import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { describeError } from '@fraudstream/contracts';
 import { HealthRegistry } from '@fraudstream/observability';
+import type { DeploymentAnnouncer } from '@fraudstream/training';
 import { LifecycleConsumer } from './lifecycle.consumer';
 import { RetrainRequestsConsumer } from './retrain-requests.consumer';
+import { APP_CONFIG, type TrainerConfig } from './trainer.config';
+import { DEPLOYMENT_ANNOUNCER } from './trainer.tokens';
 
-/** Starts the lifecycle watch, then the request worker; stops them in reverse (in-flight batches commit). */
+/**
+ * Reconciles the registry with the deployments topic (events a crash kept from it), starts the
+ * lifecycle watch, then the request worker; stops them in reverse (in-flight batches commit).
+ * The reconciliation runs again every TRAINER_RECONCILE_INTERVAL_MS.
+ */
 @Injectable()
 export class TrainerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(TrainerLifecycle.name);
+  private timer: NodeJS.Timeout | null = null;
+  private reconciling: Promise<void> | null = null;
+
   constructor(
     private readonly requests: RetrainRequestsConsumer,
     private readonly lifecycle: LifecycleConsumer,
+    @Inject(DEPLOYMENT_ANNOUNCER) private readonly announcer: DeploymentAnnouncer,
+    @Inject(APP_CONFIG) private readonly config: TrainerConfig,
     health: HealthRegistry,
   ) {
     health.register('retrain-requests-consumer', () => ({ up: this.requests.healthy }));
@@ -16,12 +36,33 @@ export class TrainerLifecycle implements OnApplicationBootstrap, BeforeApplicati
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.reconcile();
     await this.lifecycle.start();
     await this.requests.start();
+    const interval = this.config.TRAINER_RECONCILE_INTERVAL_MS;
+    if (interval > 0) this.timer = setInterval(() => void this.reconcile(), interval);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.reconciling;
     await this.requests.stop();
     await this.lifecycle.stop();
+  }
+
+  /** One reconciliation at a time; a failure (broker away) is logged and retried at the next tick. */
+  private reconcile(): Promise<void> {
+    this.reconciling ??= this.announcer
+      .reconcile()
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          this.logger.warn({
+            msg: 'reconciliation with the deployments topic failed',
+            error: describeError(error),
+          }),
+      )
+      .finally(() => (this.reconciling = null));
+    return this.reconciling;
   }
 }

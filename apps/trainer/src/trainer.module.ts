@@ -9,7 +9,7 @@ import { RetrainRequestsConsumer } from './retrain-requests.consumer';
 import { APP_CONFIG, type TrainerConfig } from './trainer.config';
 import { createTrainerServices, type TrainerServices } from './trainer.factory';
 import { TrainerLifecycle } from './trainer.lifecycle';
-import { DEPLOYMENT_LIFECYCLE, FINE_TUNE_JOB, MODEL_REGISTRY } from './trainer.tokens';
+import { DEPLOYMENT_ANNOUNCER, DEPLOYMENT_LIFECYCLE, FINE_TUNE_JOB, MODEL_REGISTRY } from './trainer.tokens';
 
 const SERVICES = Symbol('TrainerServices');
 
@@ -42,6 +42,11 @@ export class TrainerModule {
           provide: DEPLOYMENT_LIFECYCLE,
           inject: [SERVICES],
           useFactory: (s: TrainerServices) => s.lifecycle,
+        },
+        {
+          provide: DEPLOYMENT_ANNOUNCER,
+          inject: [SERVICES],
+          useFactory: (s: TrainerServices) => s.announcer,
         },
         JobProgress,
         RetrainRequestsConsumer,

@@ -30,11 +30,20 @@ export { trainBaseModel } from './base-training';
 export type { BaseTrainingInput, BaseTrainingResult } from './base-training';
 export { FineTuneJob } from './fine-tune.job';
 export type { FineTuneJobDeps, FineTuneOutcome, FineTuneStatus } from './fine-tune.job';
+export { DeploymentAnnouncer } from './deployment-announcer.service';
+export type {
+  Announcement,
+  AnnouncementContext,
+  DeploymentHistory,
+  StageAnnouncer,
+  StageChangeSpec,
+} from './deployment-announcer.service';
 export { DeploymentLifecycle } from './deployment-lifecycle.service';
 export type { LifecycleContext, LifecycleDecision } from './deployment-lifecycle.service';
 export type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
 export {
   DEFAULT_TRAINER_TOPICS,
+  KafkaDeploymentHistory,
   KafkaDeploymentPublisher,
   KafkaTrainingDataSource,
   findRetrainRequest,

@@ -7,6 +7,11 @@
 #   scripts/infra.sh down     stop what `up` started
 #   scripts/infra.sh status   print KAFKA_BROKERS=/SCHEMA_REGISTRY_URL=/REDIS_URL= lines; exit 0 only
 #                             when Kafka and the registry answer
+#   scripts/infra.sh stop kafka|registry|redis    stop one service `up` started (SIGTERM, as an
+#                             orchestrator would); the fault tests and `npm run chaos` use it
+#   scripts/infra.sh start kafka|registry|redis   start it again (no topic creation)
+#   scripts/infra.sh owns kafka|registry|redis    exit 0 when the service answering is one this
+#                             script started (its pid file under var/ names a live process)
 #
 # KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL point everything at existing services instead:
 # when they answer, nothing is started. Jars are resolved by Maven from Maven Central once and cached
@@ -216,6 +221,27 @@ case "${1:-}" in
     stop_one redis
     stop_one kafka
     ;;
+  stop)
+    case "${2:-}" in kafka | registry | redis) stop_one "$2" ;; *) die "usage: $0 stop kafka|registry|redis" ;; esac
+    ;;
+  start)
+    case "${2:-}" in
+      kafka) start_kafka ;;
+      registry) start_registry ;;
+      redis) start_redis ;;
+      *) die "usage: $0 start kafka|registry|redis" ;;
+    esac
+    ;;
+  owns)
+    case "${2:-}" in kafka | registry | redis) ;; *) die "usage: $0 owns kafka|registry|redis" ;; esac
+    pidfile="$VAR/$2.pid"
+    [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null || exit 1
+    case "$2" in
+      kafka) [ "$KAFKA_BROKERS" = "$DEFAULT_BROKERS" ] ;;
+      registry) [ "$SCHEMA_REGISTRY_URL" = "$DEFAULT_REGISTRY" ] ;;
+      redis) [ "$REDIS_URL" = "$DEFAULT_REDIS" ] ;;
+    esac
+    ;;
   status)
     ok=0
     kafka_check || { log "Kafka does not answer at $KAFKA_BROKERS"; ok=1; }
@@ -224,7 +250,7 @@ case "${1:-}" in
     exit "$ok"
     ;;
   *)
-    echo "usage: $0 up|down|status" >&2
+    echo "usage: $0 up|down|status|stop <service>|start <service>|owns <service>" >&2
     exit 2
     ;;
 esac

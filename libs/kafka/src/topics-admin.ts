@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { readAvroSchema, valueSubject, type TopicSpec } from '@fraudstream/contracts';
-import { ConfigResourceTypes, type Kafka } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
 import type { AvroSerde } from './avro-serde.adapter';
 
 const logger = new Logger('TopicsAdmin');
@@ -10,6 +10,30 @@ function configEntries(spec: TopicSpec) {
     { name: 'retention.ms', value: String(spec.retentionMs) },
     { name: 'cleanup.policy', value: spec.cleanupPolicy },
   ];
+}
+
+/**
+ * Waits until every partition of new topics has a leader. kafkajs's own wait gives up when the
+ * broker's metadata does not list a topic created a moment ago (UNKNOWN_TOPIC_OR_PARTITION, under
+ * load), so the metadata is polled here until it does.
+ */
+async function waitForLeaders(admin: Admin, specs: readonly TopicSpec[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.name) });
+      const ready = specs.every((s) => {
+        const partitions = topics.find((t) => t.name === s.name)?.partitions ?? [];
+        return partitions.length >= s.partitions && partitions.every((p) => p.leader >= 0);
+      });
+      if (ready) return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics ${specs.map((s) => s.name).join(', ')} have no leaders after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /**
@@ -27,7 +51,7 @@ export async function ensureTopics(
     const missing = specs.filter((s) => !existing.has(s.name));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((s) => ({
           topic: s.name,
           numPartitions: s.partitions,
@@ -35,6 +59,7 @@ export async function ensureTopics(
           configEntries: configEntries(s),
         })),
       });
+      await waitForLeaders(admin, missing);
     }
     const present = specs.filter((s) => existing.has(s.name));
     if (present.length > 0) {

@@ -63,7 +63,9 @@ describe('app start-up failures', () => {
     const { code, output } = await runScorer({ ...scorerEnv(), TRANSACTIONS_TOPIC: missing });
     expect(code).not.toBe(0);
     expect(output).toContain('"configuration"');
-    expect(output).toMatch(new RegExp(`topic check: .*topic ${missing.replaceAll('.', '\\.')} does not exist`));
+    expect(output).toMatch(
+      new RegExp(`topic check: .*topic ${missing.replaceAll('.', '\\.')} does not exist`),
+    );
   });
 
   it('exits non-zero naming the broker address that does not answer', async () => {

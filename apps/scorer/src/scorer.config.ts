@@ -74,14 +74,14 @@ export const scorerConfigSchema = z
     SCORER_FETCH_MAX_WAIT_MS: intVar(20, 0, 10_000),
     SCORER_MAX_REASONS: intVar(3, 0, 64),
     /**
-     * Session timeout of the transactions group: how long a crashed (SIGKILLed) replica's partitions
+     * Session timeout of the transactions and labels groups: how long a crashed (SIGKILLed) replica's partitions
      * wait before the group hands them to the others or to its restarted self. 6 s (the broker's
      * minimum by default) against kafkajs's 30 s: a SIGKILLed scorer consumes again within ~10 s.
      * The price: a replica that cannot heartbeat for 6 s (a stuck batch, a long GC pause) is dropped
      * and its batch scored again by the new owner (duplicates, never losses).
      */
     SCORER_SESSION_TIMEOUT_MS: intVar(6000, 6000, 300_000),
-    /** Heartbeat interval of the transactions group (a third of the session timeout or less). */
+    /** Heartbeat interval of those groups (a third of the session timeout or less). */
     SCORER_HEARTBEAT_INTERVAL_MS: intVar(1000, 100, 100_000),
     /**
      * How far a transaction's event time may lie ahead of its partition's event-time watermark (the

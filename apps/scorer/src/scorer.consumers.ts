@@ -93,6 +93,8 @@ export const scorerConsumersProvider: Provider = {
         groupId: config.SCORER_LABELS_GROUP_ID,
         topics: [config.LABELS_TOPIC],
         fromBeginning: true,
+        sessionTimeoutMs: config.SCORER_SESSION_TIMEOUT_MS,
+        heartbeatIntervalMs: config.SCORER_HEARTBEAT_INTERVAL_MS,
         validate: (value, source) => {
           const label = validateLabel(value);
           labelTimes.check(label.event_time, source);

@@ -21,6 +21,9 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
+    // Short retries inside kafkajs (~3 s): callers retry for as long as an outage lasts, so a send
+    // that outlives it should fail soon and be tried again, not wait out kafkajs's ~20 s schedule.
+    retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 },
   });
 }
 

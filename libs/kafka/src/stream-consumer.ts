@@ -43,7 +43,7 @@ export interface StreamConsumerOptions<T> {
   readonly validate: MessageValidator<T>;
   readonly handle: BatchHandler<T>;
   readonly metrics?: MetricsRegistry;
-  /** Backoff of transient failures (default 200 ms doubling to 10 s); retried for as long as they last. */
+  /** Backoff of transient failures (default 200 ms doubling to 5 s); retried for as long as they last. */
   readonly retry?: Partial<RetrySchedule>;
   readonly partitionsConsumedConcurrently?: number;
   /**
@@ -70,7 +70,7 @@ export interface StreamConsumerOptions<T> {
   readonly maxRestarts?: number;
 }
 
-const DEFAULT_RETRY: RetrySchedule = { initialMs: 200, maxMs: 10_000 };
+const DEFAULT_RETRY: RetrySchedule = { initialMs: 200, maxMs: 5000 };
 
 function nextOffset(offset: string): string {
   return (BigInt(offset) + 1n).toString();
@@ -209,6 +209,16 @@ export class StreamConsumer<T> {
     });
     consumer.on(consumer.events.DISCONNECT, () => {
       if (consumer === this.consumer) this.connected = false;
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      if (consumer !== this.consumer) return;
+      const { duration, memberAssignment } = event.payload;
+      this.logger.log({
+        msg: 'joined the group',
+        groupId: this.options.groupId,
+        durationMs: duration,
+        partitions: Object.values(memberAssignment).reduce((n, p) => n + p.length, 0),
+      });
     });
     consumer.on(consumer.events.CRASH, (event) => {
       if (consumer !== this.consumer) return;

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { DAY_BUCKETS, DAY_MS, HOUR_BUCKETS, HOUR_MS } from './feature-set';
+import { DAY_MS, HOUR_MS } from './feature-set';
 import type { FeatureBatchKeys, FeatureStateSession, FeatureStore } from './feature-store.types';
 import { APPLIED_DAY, APPLIED_HOUR, WindowCounters } from './window-counters';
 

@@ -21,9 +21,10 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
-    // Short retries inside kafkajs (~3 s): callers retry for as long as an outage lasts, so a send
-    // that outlives it should fail soon and be tried again, not wait out kafkajs's ~20 s schedule.
-    retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2000 },
+    // kafkajs retries an idempotent producer's sends without limit; at most 2 s apart (instead of
+    // 30 s) so that a send resumes soon after an outage ends. Errors kafkajs gives up on (a dropped
+    // connection, a lost sequence) reach the callers, which retry (RecoveringProducer re-creates it).
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2000 },
   });
 }
 

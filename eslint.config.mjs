@@ -90,6 +90,36 @@ export default tseslint.config(
     },
   })),
   {
+    // Libs below the apps use the contracts' errors and validators, never the transport; only a lib's
+    // Kafka adapter (I/O behind an injectable interface) may import it.
+    files: ['libs/*/src/**/*.ts'],
+    ignores: ['libs/kafka/src/**', 'libs/*/src/kafka-*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@fraudstream/kafka',
+              message:
+                'Only transport code imports @fraudstream/kafka; errors and validators come from @fraudstream/contracts.',
+            },
+          ],
+          patterns: [
+            {
+              group: ['@fraudstream/*/*'],
+              message: 'Import a lib through its public entry, @fraudstream/<name>.',
+            },
+            {
+              group: ['**/libs/*/src/**', '../../libs/**', '../../../libs/**'],
+              message: 'Import other libs as @fraudstream/<name>.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Entry points and CLIs may print to the terminal.
     files: ['apps/*/src/main.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'apps/*/src/cli/**/*.ts'],
     rules: { 'no-console': 'off' },

@@ -20,7 +20,14 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import * as ort from 'onnxruntime-node';
 import { loadConfig, processEnv } from '@fraudstream/config';
-import { HOUR_MS, readAvroSchema, valueSubject, type Score, type Transaction } from '@fraudstream/contracts';
+import {
+  HOUR_MS,
+  readAvroSchema,
+  validateTransaction,
+  valueSubject,
+  type Score,
+  type Transaction,
+} from '@fraudstream/contracts';
 import { FEATURE_NAMES, FEATURE_SET_VERSION, FeaturePipeline } from '@fraudstream/features';
 import {
   AvroProducer,
@@ -31,7 +38,7 @@ import {
   kafkaConfigSchema,
   type Kafka,
 } from '@fraudstream/kafka';
-import { buildMlpOnnx, randomMlpSpec, validateTransaction, writeModelFixture } from '@fraudstream/model';
+import { buildMlpOnnx, randomMlpSpec, writeModelFixture } from '@fraudstream/model';
 import { MetricsRegistry } from '@fraudstream/observability';
 import { loadScorerConfig, type ScorerConfig } from '../apps/scorer/src/scorer.config';
 import { ScorerModule } from '../apps/scorer/src/scorer.module';

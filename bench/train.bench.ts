@@ -25,6 +25,7 @@ import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { AvroProducer, createIdempotentProducer } from '@fraudstream/kafka';
 import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
 import {
+  DeploymentAnnouncer,
   FineTuneJob,
   joinMatureLabels,
   readTopicSnapshot,
@@ -149,7 +150,7 @@ async function main(): Promise<void> {
   const job = new FineTuneJob({
     registry,
     source: new ArraySource(history.scores, history.labels),
-    publisher,
+    announcer: new DeploymentAnnouncer(registry, publisher),
     settings,
     actor: 'bench',
     codeRevision: 'bench',

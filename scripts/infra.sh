@@ -9,6 +9,11 @@
 #   scripts/infra.sh down [NAME]   stop what `up` started (kafka, registry, redis; default all)
 #   scripts/infra.sh status        print KAFKA_BROKERS=/SCHEMA_REGISTRY_URL=/REDIS_URL= lines; exit 0
 #                                  only when Kafka and the registry answer
+#   scripts/infra.sh stop NAME     stop one service `up` started (SIGTERM, as an orchestrator would);
+#                                  the fault tests and `npm run chaos` use it
+#   scripts/infra.sh start NAME    start it again (no topic creation)
+#   scripts/infra.sh owns NAME     exit 0 when the service answering is one this script started
+#                                  (its pid file under var/ names a live process)
 #
 # KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL point everything at existing services instead:
 # when they answer, nothing is started. Jars are resolved by Maven from Maven Central once and cached
@@ -279,6 +284,27 @@ case "${1:-}" in
       case " ${names[*]} " in *" $name "*) stop_one "$name" ;; esac
     done
     ;;
+  stop)
+    case "${2:-}" in kafka | registry | redis) stop_one "$2" ;; *) die "usage: $0 stop kafka|registry|redis" ;; esac
+    ;;
+  start)
+    case "${2:-}" in
+      kafka) start_kafka ;;
+      registry) start_registry ;;
+      redis) start_redis ;;
+      *) die "usage: $0 start kafka|registry|redis" ;;
+    esac
+    ;;
+  owns)
+    case "${2:-}" in kafka | registry | redis) ;; *) die "usage: $0 owns kafka|registry|redis" ;; esac
+    pidfile="$VAR/$2.pid"
+    [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null || exit 1
+    case "$2" in
+      kafka) [ "$KAFKA_BROKERS" = "$DEFAULT_BROKERS" ] ;;
+      registry) [ "$SCHEMA_REGISTRY_URL" = "$DEFAULT_REGISTRY" ] ;;
+      redis) [ "$REDIS_URL" = "$DEFAULT_REDIS" ] ;;
+    esac
+    ;;
   status)
     ok=0
     kafka_check || { log "Kafka does not answer at $KAFKA_BROKERS"; ok=1; }
@@ -287,7 +313,7 @@ case "${1:-}" in
     exit "$ok"
     ;;
   *)
-    echo "usage: $0 up | down [kafka|registry|redis ...] | status" >&2
+    echo "usage: $0 up | down [kafka|registry|redis ...] | status | stop <service> | start <service> | owns <service>" >&2
     exit 2
     ;;
 esac

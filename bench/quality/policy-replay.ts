@@ -16,6 +16,7 @@ import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { FileSystemModelStore, ModelRegistry, type ModelManifest } from '@fraudstream/registry';
 import { AnalystDesk, type GroundTruth } from '@fraudstream/simulation';
 import {
+  DeploymentAnnouncer,
   FineTuneJob,
   deploymentEvent,
   type DeploymentPublisher,
@@ -327,7 +328,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
     const job = new FineTuneJob({
       registry,
       source: new ReplaySource(stream.rows, trainerLabels),
-      publisher,
+      announcer: new DeploymentAnnouncer(registry, publisher),
       settings: training,
       actor: 'bench:quality',
       codeRevision: 'bench',

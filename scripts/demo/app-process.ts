@@ -43,7 +43,9 @@ export class AppProcess {
     return this.child?.pid;
   }
 
+  /** Starts the process (again, after it exited: a restart keeps the name, port and log file). */
   start(env: Env, args: readonly string[] = []): void {
+    this.exitCode = null;
     const log = openSync(this.logFile, 'a');
     const child = spawn(process.execPath, [this.script, ...args], {
       env: { ...env, HTTP_PORT: String(this.port) },

@@ -1,5 +1,10 @@
 import {
   DAY_MS,
+  validateDeployment,
+  validateLabel,
+  validateRetrainRequest,
+  validateScore,
+  validateTransaction,
   type Alert,
   type DriftEvent,
   type Label,
@@ -8,8 +13,6 @@ import {
   type Score,
   type Transaction,
 } from '@fraudstream/contracts';
-import { validateDeployment, validateLabel, validateScore } from '@fraudstream/drift';
-import { validateTransaction } from '@fraudstream/model';
 import {
   StreamConsumer,
   type AvroSerde,
@@ -17,7 +20,6 @@ import {
   type Kafka,
   type Producer,
 } from '@fraudstream/kafka';
-import { validateRetrainRequest } from '@fraudstream/training';
 import type { RunTopics } from './demo-topics';
 
 /** The champion's score of one transaction, as the report needs it. */

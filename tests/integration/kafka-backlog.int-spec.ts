@@ -63,8 +63,8 @@ describe('StreamConsumer backlog and batch progress', () => {
         },
       });
 
-    const all = [0, 1, 2].map((p) => `${topic.name}:${p}`);
-    expect((await consumer(true).backlog()).sort()).toEqual(all);
+    const all = [0, 1, 2].map((partition) => ({ topic: topic.name, partition }));
+    expect((await consumer(true).backlog()).sort((a, b) => a.partition - b.partition)).toEqual(all);
     // A new group that starts at the end has nothing behind it.
     expect(await consumer(false, uniqueName('backlog-latest')).backlog()).toEqual([]);
 

@@ -1,9 +1,8 @@
-import type { Transaction } from '@fraudstream/contracts';
+import { ValidationError, type Transaction } from '@fraudstream/contracts';
 import {
   type AvroSerde,
   DeadLetterHeaders,
   StreamConsumer,
-  ValidationError,
   type Kafka,
   type Producer,
 } from '@fraudstream/kafka';

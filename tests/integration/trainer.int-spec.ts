@@ -16,6 +16,7 @@ import { AvroProducer, createIdempotentProducer, type Producer } from '@fraudstr
 import { loadVerifiedModel } from '@fraudstream/model';
 import { FileSystemModelStore, ModelRegistry, UriArtifactReader } from '@fraudstream/registry';
 import {
+  DeploymentAnnouncer,
   DeploymentLifecycle,
   KafkaDeploymentPublisher,
   joinMatureLabels,
@@ -326,7 +327,7 @@ describe(TrainerModule.name, () => {
   it('the manual CLI path: an operator rollback needs an earlier production model', async () => {
     const lifecycle = new DeploymentLifecycle(
       registry,
-      new KafkaDeploymentPublisher(producer, topics.deployments),
+      new DeploymentAnnouncer(registry, new KafkaDeploymentPublisher(producer, topics.deployments)),
       trainingSettingsFrom(config),
       'cli:test',
     );

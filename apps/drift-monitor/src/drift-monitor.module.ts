@@ -8,11 +8,10 @@ import {
 import { KafkaModule } from '@fraudstream/kafka';
 import { MetricsRegistry, ObservabilityModule } from '@fraudstream/observability';
 import { createArtifactReader } from '@fraudstream/registry';
-import { DeploymentsConsumer } from './deployments.consumer';
 import { APP_CONFIG, type DriftMonitorConfig } from './drift-monitor.config';
+import { driftConsumersProvider } from './drift-monitor.consumers';
 import { DriftMonitorLifecycle } from './drift-monitor.lifecycle';
 import { DriftOutputsPublisher } from './drift-outputs.publisher';
-import { InputsConsumer } from './inputs.consumer';
 
 /** Composition root of the drift-monitor app. */
 @Module({})
@@ -37,8 +36,7 @@ export class DriftMonitorModule {
               metrics,
             ),
         },
-        DeploymentsConsumer,
-        InputsConsumer,
+        driftConsumersProvider,
         DriftMonitorLifecycle,
       ],
     };

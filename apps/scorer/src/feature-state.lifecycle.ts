@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { describeError } from '@fraudstream/contracts';
 import type { FeaturePipeline } from '@fraudstream/features';
 
 /**
@@ -24,7 +25,17 @@ export class FeatureStateLifecycle implements OnModuleInit, OnApplicationShutdow
 
   async onModuleInit(): Promise<void> {
     if (!this.snapshots || !this.snapshotPath || !existsSync(this.snapshotPath)) return;
-    this.pipeline.restore(await readFile(this.snapshotPath));
+    try {
+      this.pipeline.restore(await readFile(this.snapshotPath));
+    } catch (error) {
+      // Another feature set or snapshot format: features warm up again from the stream, as after a crash.
+      this.logger.warn({
+        msg: 'feature state snapshot not restored; starting cold',
+        path: this.snapshotPath,
+        error: describeError(error),
+      });
+      return;
+    }
     this.logger.log({ msg: 'feature state restored', path: this.snapshotPath });
   }
 

@@ -7,7 +7,7 @@ import {
   type FeatureExtractor,
   type InferenceRuntime,
 } from '@fraudstream/model';
-import { describeError } from '@fraudstream/kafka';
+import { describeError } from '@fraudstream/contracts';
 import { createArtifactReader } from '@fraudstream/registry';
 import { DeploymentEventsPublisher } from './deployment-events.publisher';
 import { APP_CONFIG, type ScorerConfig } from './scorer.config';

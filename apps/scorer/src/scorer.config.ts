@@ -73,6 +73,22 @@ export const scorerConfigSchema = z
     SCORER_MAX_BYTES_PER_PARTITION: intVar(1_048_576, 1024),
     SCORER_FETCH_MAX_WAIT_MS: intVar(20, 0, 10_000),
     SCORER_MAX_REASONS: intVar(3, 0, 64),
+    /**
+     * Session timeout of the transactions and labels groups: how long a crashed (SIGKILLed) replica's partitions
+     * wait before the group hands them to the others or to its restarted self. 6 s (the broker's
+     * minimum by default) against kafkajs's 30 s: a SIGKILLed scorer consumes again within ~10 s.
+     * The price: a replica that cannot heartbeat for 6 s (a stuck batch, a long GC pause) is dropped
+     * and its batch scored again by the new owner (duplicates, never losses).
+     */
+    SCORER_SESSION_TIMEOUT_MS: intVar(6000, 6000, 300_000),
+    /** Heartbeat interval of those groups (a third of the session timeout or less). */
+    SCORER_HEARTBEAT_INTERVAL_MS: intVar(1000, 100, 100_000),
+    /**
+     * How far a transaction's event time may lie ahead of its partition's event-time watermark (the
+     * newest event time seen there, or the wall clock if later). Beyond it the transaction is
+     * dead-lettered with reason validation: one crafted record must not move window buckets ahead.
+     */
+    SCORER_MAX_EVENT_TIME_AHEAD_MS: intVar(86_400_000, 0),
   })
   .superRefine((config, ctx) => {
     requireSaslCredentials(config, ctx);

@@ -8,15 +8,13 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { describeError } from '@fraudstream/kafka';
+import { describeError } from '@fraudstream/contracts';
 import { ModelManager, type InferenceRuntime } from '@fraudstream/model';
-import { HealthRegistry, MetricsRegistry } from '@fraudstream/observability';
-import { DeploymentsConsumer } from './deployments.consumer';
-import { LabelsConsumer } from './labels.consumer';
+import { HealthRegistry, MetricsRegistry, terminateOnFatal } from '@fraudstream/observability';
 import { APP_CONFIG, type ScorerConfig } from './scorer.config';
+import { SCORER_CONSUMERS, type ScorerConsumers } from './scorer.consumers';
 import { scorerMetrics, type ScorerMetrics } from './scorer.metrics';
 import { INFERENCE_RUNTIME } from './scorer.tokens';
-import { TransactionsConsumer } from './transactions.consumer';
 
 /** A MODEL_PATH as a file:// URI (a relative path is taken from the working directory). */
 function modelUri(path: string): string {
@@ -43,15 +41,14 @@ export class ScorerLifecycle
     @Inject(APP_CONFIG) private readonly config: ScorerConfig,
     @Inject(INFERENCE_RUNTIME) private readonly runtime: InferenceRuntime,
     private readonly models: ModelManager,
-    private readonly deployments: DeploymentsConsumer,
-    private readonly transactions: TransactionsConsumer,
-    private readonly labels: LabelsConsumer,
+    @Inject(SCORER_CONSUMERS) private readonly consumers: ScorerConsumers,
     health: HealthRegistry,
     registry: MetricsRegistry,
   ) {
     this.metrics = scorerMetrics(registry);
-    health.register('transactions-consumer', () => ({ up: this.transactions.healthy }));
-    health.register('deployments-consumer', () => ({ up: this.deployments.healthy }));
+    const { transactions, deployments } = consumers;
+    health.register('transactions-consumer', () => ({ up: transactions.healthy }));
+    health.register('deployments-consumer', () => ({ up: deployments.healthy }));
     health.register('model', () => ({
       up: this.models.champion !== null,
       details: {
@@ -62,15 +59,22 @@ export class ScorerLifecycle
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.deployments.onApplied(() => void this.startScoringOnceModelLoaded());
-    await this.deployments.start();
-    const replayed = await this.deployments.replayed(this.config.SCORER_DEPLOYMENTS_REPLAY_TIMEOUT_MS);
+    const { deployments, labels } = this.consumers;
+    // A champion that arrives later (the first PRODUCTION deployment) starts the scoring; a failure
+    // to start then is fatal: the process must not stay up without consuming.
+    this.models.onChampion(() => {
+      this.startScoringOnceModelLoaded().catch((error: unknown) =>
+        terminateOnFatal(this.logger, 'the transactions consumer did not start', error),
+      );
+    });
+    await deployments.start();
+    const replayed = await deployments.caughtUp(this.config.SCORER_DEPLOYMENTS_REPLAY_TIMEOUT_MS);
     if (!replayed)
       this.logger.warn({ msg: 'deployment history not fully replayed in time; serving what is loaded' });
     if (!this.models.champion && this.config.MODEL_PATH) {
       await this.models.loadBootstrap(modelUri(this.config.MODEL_PATH));
     }
-    await this.labels.start();
+    await labels.start();
     if (!this.models.champion)
       this.logger.warn({ msg: 'no model yet: transactions wait for a PRODUCTION deployment' });
     await this.startScoringOnceModelLoaded();
@@ -79,9 +83,9 @@ export class ScorerLifecycle
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     if (this.scoring) await this.scoring.catch(() => undefined);
-    if (this.scoring) await this.transactions.stop();
-    await this.labels.stop();
-    await this.deployments.stop();
+    if (this.scoring) await this.consumers.transactions.stop();
+    await this.consumers.labels.stop();
+    await this.consumers.deployments.stop();
     this.metrics.modelLoaded.set(0);
   }
 
@@ -92,7 +96,7 @@ export class ScorerLifecycle
 
   private startScoringOnceModelLoaded(): Promise<void> {
     if (this.scoring || this.stopping || !this.models.champion) return this.scoring ?? Promise.resolve();
-    this.scoring = this.transactions.start().then(
+    this.scoring = this.consumers.transactions.start().then(
       () => {
         this.metrics.modelLoaded.set(1);
         this.logger.log({ msg: 'scoring', modelVersion: this.models.champion?.version ?? null });

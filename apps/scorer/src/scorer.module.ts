@@ -9,15 +9,13 @@ import { KafkaModule } from '@fraudstream/kafka';
 import { OnnxWorkerPool, SerialFeatureExtractor } from '@fraudstream/model';
 import { ObservabilityModule } from '@fraudstream/observability';
 import { DeploymentEventsPublisher } from './deployment-events.publisher';
-import { DeploymentsConsumer } from './deployments.consumer';
 import { OutputRecordsPublisher } from './output-records.publisher';
-import { LabelsConsumer } from './labels.consumer';
 import { modelManagerProvider, transactionScorerProvider } from './model-manager.provider';
 import { FeatureStateLifecycle } from './feature-state.lifecycle';
 import { APP_CONFIG, type ScorerConfig } from './scorer.config';
+import { scorerConsumersProvider } from './scorer.consumers';
 import { ScorerLifecycle } from './scorer.lifecycle';
 import { FEATURE_EXTRACTOR, INFERENCE_RUNTIME } from './scorer.tokens';
-import { TransactionsConsumer } from './transactions.consumer';
 
 const FEATURE_PIPELINE = Symbol('FeaturePipeline');
 
@@ -48,9 +46,7 @@ export class ScorerModule {
         OutputRecordsPublisher,
         modelManagerProvider,
         transactionScorerProvider,
-        DeploymentsConsumer,
-        TransactionsConsumer,
-        LabelsConsumer,
+        scorerConsumersProvider,
         ScorerLifecycle,
       ],
     };

@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
-import type { Alert } from '@fraudstream/contracts';
+import { ValidationError, type Alert } from '@fraudstream/contracts';
 import {
   type AvroSerde,
   StreamConsumer,
-  ValidationError,
   type AvroProducer,
   type Kafka,
   type Producer,

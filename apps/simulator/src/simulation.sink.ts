@@ -1,7 +1,9 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Topics, type Label, type Transaction } from '@fraudstream/contracts';
-import type { AvroProducer, OutgoingRecord } from '@fraudstream/kafka';
+import { Logger } from '@nestjs/common';
+import { describeError } from '@fraudstream/contracts';
+import { isTransient, type AvroProducer, type OutgoingRecord } from '@fraudstream/kafka';
 import type { GroundTruth, SimulationEvent } from '@fraudstream/simulation';
 
 /** Where simulated events go: Kafka or NDJSON files. */
@@ -26,12 +28,19 @@ export const systemClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/** Longest wait between two attempts of a batch while the broker is away. */
+const MAX_RETRY_WAIT_MS = 5000;
+
 /**
  * Publishes to Kafka as Confluent-framed Avro: transactions keyed by card id (per-card order),
  * labels keyed by transaction id, both in one produce request per batch. ingest_time is stamped
  * with the wall clock at publication (the only non-deterministic field, by its definition).
+ * A broker or registry outage is waited out, the batch sent again (the producer recovers or is
+ * re-created): the simulation pauses, it does not fail.
  */
 export class KafkaSimulationSink implements SimulationSink {
+  private readonly logger = new Logger(KafkaSimulationSink.name);
+
   constructor(
     private readonly producer: AvroProducer,
     private readonly topics: KafkaSinkTopics = { transactions: Topics.transactions, labels: Topics.labels },
@@ -52,10 +61,26 @@ export class KafkaSimulationSink implements SimulationSink {
         labels.push({ key: event.label.transaction_id, value: event.label });
       }
     }
-    await this.producer.sendMany([
+    const batches = [
       { topic: this.topics.transactions, records: transactions },
       { topic: this.topics.labels, records: labels },
-    ]);
+    ];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.producer.sendMany(batches);
+        return;
+      } catch (error) {
+        if (!isTransient(error)) throw error;
+        const delayMs = Math.min(200 * 2 ** Math.min(attempt - 1, 10), MAX_RETRY_WAIT_MS);
+        this.logger.warn({
+          msg: 'publishing failed; retrying',
+          attempt,
+          delayMs,
+          error: describeError(error),
+        });
+        await this.clock.sleep(delayMs);
+      }
+    }
   }
 
   close(): Promise<void> {

@@ -25,7 +25,9 @@ export function exitCodeOf(outcome: FineTuneOutcome): number {
 
 /**
  * The Kubernetes Job mode: find the request on ml.retrain-requests.v1, run the fine-tuning job
- * once, print its outcome as one JSON line and exit with a status that says what happened.
+ * once, print its outcome as one JSON line and exit with a status that says what happened. The
+ * registry and the deployments topic are reconciled before and after, so a Job killed between its
+ * registry write and its event is completed by its retry.
  */
 export async function runOneShotJob(config: TrainerConfig, requestId: string): Promise<number> {
   const logger = new Logger('TrainerJob');
@@ -41,8 +43,13 @@ export async function runOneShotJob(config: TrainerConfig, requestId: string): P
       logger.error({ msg: 'retrain request not found', requestId, topic: config.RETRAIN_REQUESTS_TOPIC });
       return JobExit.NOT_FOUND;
     }
-    const { job } = createTrainerServices(config, kafka.kafka, kafka.serde, kafka.producer);
+    const { job, announcer } = createTrainerServices(config, kafka.kafka, kafka.serde, kafka.producer);
+    // A job killed between its registry write and its event leaves the event to the next reconciliation:
+    // a re-run of the request answers DUPLICATE, so announce what the registry holds first.
+    await announcer.reconcile();
     const outcome = await job.run(request);
+    // And this run's own event, if the broker refused it.
+    await announcer.reconcile();
     process.stdout.write(`${JSON.stringify(outcome)}\n`);
     return exitCodeOf(outcome);
   } finally {

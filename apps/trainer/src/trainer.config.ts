@@ -26,6 +26,12 @@ export const trainerConfigSchema = z
      * between epochs), and reading a long window may take minutes between heartbeats.
      */
     TRAINER_SESSION_TIMEOUT_MS: intVar(300_000, 6_000, 1_800_000),
+    /**
+     * How often the worker republishes registry transitions the deployments topic lacks (a trainer
+     * killed between the registry write and the publish, a broker away at that moment). It also
+     * reconciles at start. 0 reconciles at start only.
+     */
+    TRAINER_RECONCILE_INTERVAL_MS: intVar(60_000, 0, 86_400_000),
   })
   .superRefine((config, ctx) => {
     requireSaslCredentials(config, ctx);

@@ -2,8 +2,10 @@ import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import type { AvroProducer, AvroSerde, Kafka } from '@fraudstream/kafka';
 import { ModelRegistry, createModelStore, resolveCodeRevision } from '@fraudstream/registry';
 import {
+  DeploymentAnnouncer,
   DeploymentLifecycle,
   FineTuneJob,
+  KafkaDeploymentHistory,
   KafkaDeploymentPublisher,
   KafkaTrainingDataSource,
   trainingSettingsFrom,
@@ -15,6 +17,8 @@ export interface TrainerServices {
   readonly registry: ModelRegistry;
   readonly job: FineTuneJob;
   readonly lifecycle: DeploymentLifecycle;
+  /** Registry transition + deployment event, and the reconciler of the two. */
+  readonly announcer: DeploymentAnnouncer;
 }
 
 export function createTrainerServices(
@@ -26,7 +30,11 @@ export function createTrainerServices(
 ): TrainerServices {
   const registry = new ModelRegistry(createModelStore(config));
   const settings = trainingSettingsFrom(config);
-  const publisher = new KafkaDeploymentPublisher(producer, config.DEPLOYMENTS_TOPIC);
+  const announcer = new DeploymentAnnouncer(
+    registry,
+    new KafkaDeploymentPublisher(producer, config.DEPLOYMENTS_TOPIC),
+    new KafkaDeploymentHistory(kafka, serde, config.DEPLOYMENTS_TOPIC),
+  );
   const actor = `trainer:${config.INSTANCE_ID}`;
   const job = new FineTuneJob({
     registry,
@@ -34,7 +42,7 @@ export function createTrainerServices(
       scores: config.SCORES_TOPIC,
       labels: config.LABELS_TOPIC,
     }),
-    publisher,
+    announcer,
     settings,
     actor,
     codeRevision: resolveCodeRevision(config.GIT_SHA),
@@ -42,5 +50,10 @@ export function createTrainerServices(
     featureNames: FEATURE_NAMES,
     ...(onProgress ? { onProgress } : {}),
   });
-  return { registry, job, lifecycle: new DeploymentLifecycle(registry, publisher, settings, actor) };
+  return {
+    registry,
+    job,
+    lifecycle: new DeploymentLifecycle(registry, announcer, settings, actor),
+    announcer,
+  };
 }

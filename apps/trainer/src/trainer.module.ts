@@ -4,12 +4,11 @@ import { ObservabilityModule } from '@fraudstream/observability';
 import type { ModelRegistry } from '@fraudstream/registry';
 import type { FineTuneJob } from '@fraudstream/training';
 import { JobProgress } from './job-progress';
-import { LifecycleConsumer } from './lifecycle.consumer';
-import { RetrainRequestsConsumer } from './retrain-requests.consumer';
 import { APP_CONFIG, type TrainerConfig } from './trainer.config';
+import { trainerConsumersProvider } from './trainer.consumers';
 import { createTrainerServices, type TrainerServices } from './trainer.factory';
 import { TrainerLifecycle } from './trainer.lifecycle';
-import { DEPLOYMENT_LIFECYCLE, FINE_TUNE_JOB, MODEL_REGISTRY } from './trainer.tokens';
+import { DEPLOYMENT_ANNOUNCER, DEPLOYMENT_LIFECYCLE, FINE_TUNE_JOB, MODEL_REGISTRY } from './trainer.tokens';
 
 const SERVICES = Symbol('TrainerServices');
 
@@ -43,9 +42,13 @@ export class TrainerModule {
           inject: [SERVICES],
           useFactory: (s: TrainerServices) => s.lifecycle,
         },
+        {
+          provide: DEPLOYMENT_ANNOUNCER,
+          inject: [SERVICES],
+          useFactory: (s: TrainerServices) => s.announcer,
+        },
         JobProgress,
-        RetrainRequestsConsumer,
-        LifecycleConsumer,
+        trainerConsumersProvider,
         TrainerLifecycle,
       ],
     };

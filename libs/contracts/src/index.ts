@@ -28,3 +28,18 @@ export type {
   Transaction,
 } from './messages.types';
 export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from './time';
+export { PoisonMessageError, RetriableError, ValidationError, describeError } from './contract.errors';
+export type { PoisonKind } from './contract.errors';
+export { CONTRACT_LIMITS } from './message.schemas';
+export {
+  MESSAGE_VALIDATORS,
+  validateAlert,
+  validateDeployment,
+  validateDriftEvent,
+  validateLabel,
+  validateRetrainRequest,
+  validateScore,
+  validateTransaction,
+} from './message.validators';
+export { EventTimeGuard } from './event-time.guard';
+export type { EventTimeGuardOptions, RecordSource } from './event-time.guard';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, type ModelDeployment } from '@fraudstream/contracts';
-import { RetriableError } from '@fraudstream/kafka';
+import { DAY_MS, RetriableError, type ModelDeployment } from '@fraudstream/contracts';
 import { MemoryCheckpointStore } from './checkpoint-store.adapter';
 import { defaultDriftSettings } from './drift.config';
 import type { DriftOutputs } from './drift-detector';
@@ -83,7 +82,7 @@ describe(DriftMonitorService.name, () => {
     await first.handleScores(day0);
 
     const second = new DriftMonitorService(settings, sink, store, manifests, { checkpointIntervalMs: 0 });
-    expect(await second.restore()).toEqual({ 'scores:0': '200' });
+    expect(await second.restore()).toEqual([{ topic: 'scores', partition: 0, offset: '200' }]);
     await second.handleScores(day0.slice(150)); // redelivered tail: already counted
     await second.handleScores(records(1, 2, 200));
     expect(sink.published.flatMap((o) => o.driftEvents).map((e) => e.row_count)).toEqual([200]);
@@ -95,7 +94,10 @@ describe(DriftMonitorService.name, () => {
       checkpointIntervalMs: 0,
     });
     await service.handleDeployments([promotion]);
-    service.holdBacklog('scores', ['scores:0', 'scores:1']);
+    service.holdBacklog('scores', [
+      { topic: 'scores', partition: 0 },
+      { topic: 'scores', partition: 1 },
+    ]);
     // Partition 0 is read to its end (days 0-2) before partition 1's first batch.
     await service.handleScores(records(0, 1, 0), { caughtUp: false });
     await service.handleScores(records(1, 2, 200), { caughtUp: false });

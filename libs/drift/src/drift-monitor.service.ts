@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Label, ModelDeployment, Score } from '@fraudstream/contracts';
-import { RetriableError } from '@fraudstream/kafka';
+import { type Label, type ModelDeployment, RetriableError, type Score } from '@fraudstream/contracts';
 import type { MetricsRegistry } from '@fraudstream/observability';
 import type { DriftCheckpoint, DriftCheckpointStore } from './checkpoint-store.adapter';
 import type { DriftSettings } from './drift.config';
@@ -22,6 +21,13 @@ export interface PositionedRecord<T> {
 }
 
 /** Where a batch left its partition: at the end of what the broker held when fetched, or behind it. */
+/** Where an input partition resumes: the next offset to read. */
+export interface InputOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
 export interface BatchProgress {
   readonly caughtUp: boolean;
 }
@@ -64,7 +70,7 @@ export class DriftMonitorService {
   }
 
   /** Restores the last checkpoint, if any; returns the offsets the input consumer must resume from. */
-  async restore(): Promise<Readonly<Record<string, string>>> {
+  async restore(): Promise<InputOffset[]> {
     const checkpoint = await this.store.load();
     if (checkpoint) {
       this.detector = DriftDetector.restore(this.settings, checkpoint.detector);
@@ -77,7 +83,11 @@ export class DriftMonitorService {
       });
     }
     this.lastSave = this.now();
-    return this.offsets;
+    // The checkpoint keys offsets by `topic:partition` (its on-disk format); callers get them typed.
+    return Object.entries(this.offsets).map(([key, offset]) => {
+      const cut = key.lastIndexOf(':');
+      return { topic: key.slice(0, cut), partition: Number(key.slice(cut + 1)), offset };
+    });
   }
 
   status(): DriftStatus {
@@ -132,8 +142,9 @@ export class DriftMonitorService {
    * every partition has passed it, so its verdicts are those of an in-order run whatever the order
    * in which the partitions' batches arrive. Call before consuming.
    */
-  holdBacklog(input: WatermarkInput, sources: readonly string[]): void {
-    for (const source of sources) this.detector.holdWatermark(input, source, null);
+  holdBacklog(input: WatermarkInput, sources: readonly { topic: string; partition: number }[]): void {
+    for (const source of sources)
+      this.detector.holdWatermark(input, `${source.topic}:${source.partition}`, null);
   }
 
   private track(

@@ -32,6 +32,10 @@ export { CheckpointError, FileCheckpointStore, MemoryCheckpointStore } from './c
 export type { DriftCheckpoint, DriftCheckpointStore } from './checkpoint-store.adapter';
 export { ArtifactManifestSource, ManifestLoadError, parseReferenceManifest } from './manifest-source.adapter';
 export type { ManifestSource } from './manifest-source.adapter';
-export { validateDeployment, validateLabel, validateScore } from './record-validation';
 export { DriftMonitorService } from './drift-monitor.service';
-export type { DriftMonitorOptions, DriftOutputSink, PositionedRecord } from './drift-monitor.service';
+export type {
+  DriftMonitorOptions,
+  DriftOutputSink,
+  InputOffset,
+  PositionedRecord,
+} from './drift-monitor.service';

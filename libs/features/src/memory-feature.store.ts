@@ -3,7 +3,8 @@ import { DAY_BUCKETS, FEATURE_SET_VERSION } from './feature-set';
 import type { FeatureBatchKeys, FeatureStateSession, FeatureStore } from './feature-store.types';
 import { WindowCounters } from './window-counters';
 
-const SNAPSHOT_MAGIC = 'fraudstream-feature-state';
+// v2: each ring slot records its bucket (WindowCounters); a v1 snapshot is refused, the state starts cold.
+const SNAPSHOT_MAGIC = 'fraudstream-feature-state-v2';
 
 interface SnapshotHeader {
   magic: string;

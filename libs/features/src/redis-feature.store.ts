@@ -1,6 +1,5 @@
 import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
 import Redis from 'ioredis';
-import { DAY_BUCKETS, HOUR_BUCKETS } from './feature-set';
 import type { FeatureBatchKeys, FeatureStateSession, FeatureStore } from './feature-store.types';
 import { APPLIED_DAY, APPLIED_HOUR, WindowCounters } from './window-counters';
 
@@ -263,16 +262,14 @@ class RedisStateSession implements FeatureStateSession {
     }
   }
 
-  /** Loaded fields whose bucket fell out of its ring. */
+  /** Loaded fields whose ring slot now holds another bucket. */
   private staleFields(key: string): string[] {
     const counters = this.counters.get(key);
     if (!counters) return [];
     return (this.fields.get(key) ?? []).filter((field) => {
       const p = parseField(field);
       if (!p) return false;
-      return p.hourly
-        ? p.index <= counters.lastHour - HOUR_BUCKETS
-        : p.index <= counters.lastDay - DAY_BUCKETS;
+      return p.hourly ? !counters.holdsHour(p.index) : !counters.holdsDay(p.index);
     });
   }
 }

@@ -32,11 +32,32 @@ describe(WindowCounters.name, () => {
     c.add(40 * DAY_MS, 1, 1);
     const s = { a: 0, b: 0 };
     expect(c.lastDays(40 * DAY_MS, 30, s)).toEqual({ a: 1, b: 1 });
-    // Too old for both rings now: dropped.
-    expect(c.add(DAY_MS, 1, 1)).toBe(0);
+    // Day 40's first hour took hour 0's slot; day 0 lies outside every window ending on day 40.
+    expect(c.holdsHour(0)).toBe(false);
+    // A whole ring behind the bucket its slot holds (hour 24, slot of hour 960): dropped.
+    expect(c.add(DAY_MS, 1, 1) & APPLIED_HOUR).toBe(0);
     expect(c.add(40 * DAY_MS - 3 * HOUR_MS, 0, 1)).toBe(APPLIED_HOUR | APPLIED_DAY);
     expect(c.add(39 * DAY_MS, 0, 1)).toBe(APPLIED_DAY);
-    expect(c.slots.length).toBe(108);
+    expect(c.lastDays(40 * DAY_MS, 30, s)).toEqual({ a: 1, b: 3 });
+    expect(c.slots.length).toBe(162);
+  });
+
+  it('cannot be blinded by one record dated far in the future', () => {
+    const c = new WindowCounters();
+    const t = 1000 * DAY_MS + 12 * HOUR_MS;
+    for (let h = 0; h < 20; h++) c.add(t - h * HOUR_MS, 1, 5);
+    for (let d = 1; d < 10; d++) c.add(t - d * DAY_MS, 1, 5);
+    const before = c.windows(t, new Float64Array(6)).slice();
+    // Year 3000, and a record a whole day ahead: each takes one slot at most, never the others.
+    c.add(Date.UTC(3000, 0, 1), 1, 1);
+    c.add(t + 23 * HOUR_MS, 1, 1);
+    const after = c.windows(t + HOUR_MS, new Float64Array(6));
+    // An hour later: the 24-hour window lost at most the one hourly bucket a future record displaced.
+    expect(after[0]).toBeGreaterThanOrEqual((before[0] ?? 0) - 2);
+    expect(after[4]).toBeGreaterThanOrEqual((before[4] ?? 0) - 1);
+    // And the next real payments are counted as usual.
+    c.add(t + HOUR_MS, 1, 5);
+    expect(c.windows(t + HOUR_MS, new Float64Array(6))[0]).toBe((after[0] ?? 0) + 1);
   });
 
   it('reads a window ending before the newest bucket without counting later buckets', () => {

@@ -12,11 +12,15 @@ const DAY_BUCKETS = 30;
 export const APPLIED_HOUR = 1;
 export const APPLIED_DAY = 2;
 
-const SLOTS = 2 * HOUR_BUCKETS + 2 * DAY_BUCKETS;
+const VALUES = 2 * HOUR_BUCKETS + 2 * DAY_BUCKETS;
+const SLOTS = VALUES + HOUR_BUCKETS + DAY_BUCKETS;
 const HOUR_A = 0;
 const HOUR_B = HOUR_BUCKETS;
 const DAY_A = 2 * HOUR_BUCKETS;
 const DAY_B = 2 * HOUR_BUCKETS + DAY_BUCKETS;
+/** Each ring slot's bucket, as its absolute index + 1 (0: empty slot). */
+const HOUR_TAG = VALUES;
+const DAY_TAG = VALUES + HOUR_BUCKETS;
 
 /** Sums of the two channels over a window. */
 export interface WindowSums {
@@ -27,9 +31,15 @@ export interface WindowSums {
 /**
  * Bounded event-time counters of one card or terminal: two channels (a card counts transactions
  * in `a` and amount cents in `b`; a terminal counts transactions in `a` and known frauds in `b`)
- * in a ring of 24 hourly and a ring of 30 daily buckets. Memory is fixed: 108 float64 slots
- * (864 bytes) plus two integers, whatever the traffic. Increments older than a ring are dropped
- * (they lie outside every window anyway for in-order streams).
+ * in a ring of 24 hourly and a ring of 30 daily buckets. Memory is fixed: 162 float64 slots
+ * (1,296 bytes: the values and, per slot, which bucket it holds) plus two integers, whatever the
+ * traffic.
+ *
+ * Each slot knows its bucket, and an increment only ever replaces the one slot its bucket maps to,
+ * and only when that slot holds an older bucket: one record, however far in the future, cannot
+ * evict the card's other buckets (a ring that moved its head to the newest bucket would drop them
+ * all, and every later payment would see empty windows). A window sums exactly the buckets it
+ * covers. An increment whose slot holds a newer bucket is dropped: it lies a whole ring behind.
  */
 export class WindowCounters {
   /** Absolute hour / day index (epoch ms / bucket) of the newest bucket in each ring; -1 when empty. */
@@ -52,73 +62,82 @@ export class WindowCounters {
   }
 
   addHour(hour: number, a: number, b: number): number {
-    if (hour > this.lastHour) {
-      const from = Math.max(this.lastHour + 1, hour - HOUR_BUCKETS + 1);
-      for (let h = from; h <= hour; h++) {
-        const slot = h % HOUR_BUCKETS;
-        this.slots[HOUR_A + slot] = 0;
-        this.slots[HOUR_B + slot] = 0;
-      }
-      this.lastHour = hour;
-    } else if (hour <= this.lastHour - HOUR_BUCKETS) {
-      return 0;
-    }
-    const slot = hour % HOUR_BUCKETS;
-    this.slots[HOUR_A + slot] = (this.slots[HOUR_A + slot] ?? 0) + a;
-    this.slots[HOUR_B + slot] = (this.slots[HOUR_B + slot] ?? 0) + b;
+    if (!this.take(HOUR_A, HOUR_B, HOUR_TAG, HOUR_BUCKETS, hour, a, b)) return 0;
+    if (hour > this.lastHour) this.lastHour = hour;
     return APPLIED_HOUR;
   }
 
   addDay(day: number, a: number, b: number): number {
-    if (day > this.lastDay) {
-      const from = Math.max(this.lastDay + 1, day - DAY_BUCKETS + 1);
-      for (let d = from; d <= day; d++) {
-        const slot = d % DAY_BUCKETS;
-        this.slots[DAY_A + slot] = 0;
-        this.slots[DAY_B + slot] = 0;
-      }
-      this.lastDay = day;
-    } else if (day <= this.lastDay - DAY_BUCKETS) {
-      return 0;
-    }
-    const slot = day % DAY_BUCKETS;
-    this.slots[DAY_A + slot] = (this.slots[DAY_A + slot] ?? 0) + a;
-    this.slots[DAY_B + slot] = (this.slots[DAY_B + slot] ?? 0) + b;
+    if (!this.take(DAY_A, DAY_B, DAY_TAG, DAY_BUCKETS, day, a, b)) return 0;
+    if (day > this.lastDay) this.lastDay = day;
     return APPLIED_DAY;
+  }
+
+  /** Whether the hourly ring holds the bucket of hour `hour` (its slot was not taken by another). */
+  holdsHour(hour: number): boolean {
+    return this.slots[HOUR_TAG + (hour % HOUR_BUCKETS)] === hour + 1;
+  }
+
+  holdsDay(day: number): boolean {
+    return this.slots[DAY_TAG + (day % DAY_BUCKETS)] === day + 1;
+  }
+
+  private take(
+    offA: number,
+    offB: number,
+    offTag: number,
+    size: number,
+    index: number,
+    a: number,
+    b: number,
+  ): boolean {
+    const slot = index % size;
+    const held = (this.slots[offTag + slot] as number) - 1;
+    if (held > index) return false;
+    if (held < index) {
+      this.slots[offTag + slot] = index + 1;
+      this.slots[offA + slot] = 0;
+      this.slots[offB + slot] = 0;
+    }
+    this.slots[offA + slot] = (this.slots[offA + slot] as number) + a;
+    this.slots[offB + slot] = (this.slots[offB + slot] as number) + b;
+    return true;
+  }
+
+  /** Sums over buckets [from, to] of a ring that it holds. */
+  private sum(
+    offA: number,
+    offB: number,
+    offTag: number,
+    size: number,
+    from: number,
+    to: number,
+    out: WindowSums,
+  ): WindowSums {
+    let a = 0;
+    let b = 0;
+    const slots = this.slots;
+    for (let i = Math.max(from, to - size + 1); i <= to; i++) {
+      const slot = i % size;
+      if (slots[offTag + slot] !== i + 1) continue;
+      a += slots[offA + slot] as number;
+      b += slots[offB + slot] as number;
+    }
+    out.a = a;
+    out.b = b;
+    return out;
   }
 
   /** Sums over the 24 hourly buckets ending with the hour of `eventTime`. */
   lastDayByHour(eventTime: number, out: WindowSums): WindowSums {
     const hour = Math.floor(eventTime / HOUR);
-    const from = Math.max(hour - HOUR_BUCKETS + 1, this.lastHour - HOUR_BUCKETS + 1);
-    const to = Math.min(hour, this.lastHour);
-    let a = 0;
-    let b = 0;
-    for (let h = from; h <= to; h++) {
-      const slot = h % HOUR_BUCKETS;
-      a += this.slots[HOUR_A + slot] ?? 0;
-      b += this.slots[HOUR_B + slot] ?? 0;
-    }
-    out.a = a;
-    out.b = b;
-    return out;
+    return this.sum(HOUR_A, HOUR_B, HOUR_TAG, HOUR_BUCKETS, hour - HOUR_BUCKETS + 1, hour, out);
   }
 
   /** Sums over the `days` daily buckets ending with the day of `eventTime` (days <= 30). */
   lastDays(eventTime: number, days: number, out: WindowSums): WindowSums {
     const day = Math.floor(eventTime / DAY);
-    const from = Math.max(day - days + 1, this.lastDay - DAY_BUCKETS + 1);
-    const to = Math.min(day, this.lastDay);
-    let a = 0;
-    let b = 0;
-    for (let d = from; d <= to; d++) {
-      const slot = d % DAY_BUCKETS;
-      a += this.slots[DAY_A + slot] ?? 0;
-      b += this.slots[DAY_B + slot] ?? 0;
-    }
-    out.a = a;
-    out.b = b;
-    return out;
+    return this.sum(DAY_A, DAY_B, DAY_TAG, DAY_BUCKETS, day - days + 1, day, out);
   }
 
   /**
@@ -130,25 +149,23 @@ export class WindowCounters {
     const hour = Math.floor(eventTime / HOUR);
     let a = 0;
     let b = 0;
-    const lastHour = this.lastHour;
-    for (let h = Math.max(hour, lastHour) - HOUR_BUCKETS + 1, to = Math.min(hour, lastHour); h <= to; h++) {
+    for (let h = hour - HOUR_BUCKETS + 1; h <= hour; h++) {
       const slot = h % HOUR_BUCKETS;
+      if (slots[HOUR_TAG + slot] !== h + 1) continue;
       a += slots[HOUR_A + slot] as number;
       b += slots[HOUR_B + slot] as number;
     }
     out[0] = a;
     out[1] = b;
     const day = Math.floor(eventTime / DAY);
-    const lastDay = this.lastDay;
-    const to = Math.min(day, lastDay);
-    const from30 = Math.max(day, lastDay) - DAY_BUCKETS + 1;
-    const from7 = Math.max(day - 6, from30);
+    const from7 = day - 6;
     let a30 = 0;
     let b30 = 0;
     a = 0;
     b = 0;
-    for (let d = from30; d <= to; d++) {
+    for (let d = day - DAY_BUCKETS + 1; d <= day; d++) {
       const slot = d % DAY_BUCKETS;
+      if (slots[DAY_TAG + slot] !== d + 1) continue;
       const da = slots[DAY_A + slot] as number;
       const db = slots[DAY_B + slot] as number;
       a30 += da;
@@ -167,24 +184,26 @@ export class WindowCounters {
 
   /** The non-zero buckets as (absolute index, a, b), for stores that keep them as fields. */
   hourBuckets(): { index: number; a: number; b: number }[] {
-    const out = [];
-    for (let h = Math.max(0, this.lastHour - HOUR_BUCKETS + 1); h <= this.lastHour; h++) {
-      const slot = h % HOUR_BUCKETS;
-      const a = this.slots[HOUR_A + slot] ?? 0;
-      const b = this.slots[HOUR_B + slot] ?? 0;
-      if (a !== 0 || b !== 0) out.push({ index: h, a, b });
-    }
-    return out;
+    return this.buckets(HOUR_A, HOUR_B, HOUR_TAG, HOUR_BUCKETS);
   }
 
   dayBuckets(): { index: number; a: number; b: number }[] {
+    return this.buckets(DAY_A, DAY_B, DAY_TAG, DAY_BUCKETS);
+  }
+
+  private buckets(
+    offA: number,
+    offB: number,
+    offTag: number,
+    size: number,
+  ): { index: number; a: number; b: number }[] {
     const out = [];
-    for (let d = Math.max(0, this.lastDay - DAY_BUCKETS + 1); d <= this.lastDay; d++) {
-      const slot = d % DAY_BUCKETS;
-      const a = this.slots[DAY_A + slot] ?? 0;
-      const b = this.slots[DAY_B + slot] ?? 0;
-      if (a !== 0 || b !== 0) out.push({ index: d, a, b });
+    for (let slot = 0; slot < size; slot++) {
+      const tag = this.slots[offTag + slot] as number;
+      const a = this.slots[offA + slot] as number;
+      const b = this.slots[offB + slot] as number;
+      if (tag > 0 && (a !== 0 || b !== 0)) out.push({ index: tag - 1, a, b });
     }
-    return out;
+    return out.sort((x, y) => x.index - y.index);
   }
 }

@@ -1,6 +1,7 @@
-import type { TopicMessages } from '@fraudstream/contracts';
-import { Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
+import { RetriableError, type TopicMessages } from '@fraudstream/contracts';
+import { Partitioners, type IHeaders, type Kafka } from 'kafkajs';
 import type { AvroSerde } from './avro-serde.adapter';
+import { recoveringProducer, type Producer } from './recovering-producer.adapter';
 
 export interface OutgoingRecord<V> {
   readonly key: string | null;
@@ -8,15 +9,22 @@ export interface OutgoingRecord<V> {
   readonly headers?: IHeaders;
 }
 
-/** An idempotent producer: acks from all in-sync replicas, no duplicates from its own retries. */
+/**
+ * An idempotent producer (acks from all in-sync replicas, no duplicates from its own retries) that
+ * survives broker restarts: see RecoveringProducer.
+ */
 export function createIdempotentProducer(kafka: Kafka): Producer {
   // kafkajs's idempotence requires a single in-flight request per broker connection. The default
   // partitioner hashes keys like the Java client (murmur2), so other clients agree on a card's partition.
-  return kafka.producer({
+  return recoveringProducer(kafka, {
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
+    // kafkajs retries an idempotent producer's sends without limit; at most 2 s apart (instead of
+    // 30 s) so that a send resumes soon after an outage ends. Errors kafkajs gives up on (a dropped
+    // connection, a lost sequence) reach the callers, which retry (RecoveringProducer re-creates it).
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2000 },
   });
 }
 
@@ -62,7 +70,12 @@ export class AvroProducer {
   private async schemaId(topic: string): Promise<number> {
     let id = this.schemaIds.get(topic);
     if (id === undefined) {
-      id = await this.serde.valueSchemaId(topic);
+      try {
+        id = await this.serde.valueSchemaId(topic);
+      } catch (error) {
+        // The registry away (or the subject not registered yet): retried, never a verdict on the records.
+        throw new RetriableError(`schema id of ${topic} not available from the registry`, { cause: error });
+      }
       this.schemaIds.set(topic, id);
     }
     return id;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AvroSerde } from './avro-serde.adapter';
-import { PoisonMessageError, RetriableError } from './kafka.errors';
+import { PoisonMessageError, RetriableError } from '@fraudstream/contracts';
 
 // Port 9 (discard) on loopback: nothing listens, so every registry call fails to connect.
 const unreachable = () => AvroSerde.connect('http://127.0.0.1:9/apis/ccompat/v7');

@@ -1,6 +1,6 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { valueSubject } from '@fraudstream/contracts';
-import { PoisonMessageError, RetriableError } from './kafka.errors';
+import { PoisonMessageError, RetriableError } from '@fraudstream/contracts';
 
 const MAGIC_BYTE = 0;
 

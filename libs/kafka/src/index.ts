@@ -1,24 +1,30 @@
 export { kafkaConfigFragment, kafkaConfigSchema, requireSaslCredentials } from './kafka.config';
 export type { KafkaConfig } from './kafka.config';
-export { createKafkaClient } from './kafka-client.adapter';
-export type { Admin, Consumer, IHeaders, Kafka, Message, Producer } from './kafka-client.adapter';
+export { brokersOf, createKafkaClient } from './kafka-client.adapter';
+export type { Admin, Consumer, IHeaders, Kafka, Message } from './kafka-client.adapter';
+export { RecoveringProducer } from './recovering-producer.adapter';
+export type { Producer } from './recovering-producer.adapter';
 export { AvroSerde } from './avro-serde.adapter';
 export { AvroProducer, createIdempotentProducer } from './avro-producer';
 export type { OutgoingRecord } from './avro-producer';
 export { DeadLetterHeaders, DeadLetterPublisher } from './dead-letter.publisher';
-export type { DeadLetter } from './dead-letter.publisher';
-export { PoisonMessageError, RetriableError, ValidationError, describeError } from './kafka.errors';
-export type { PoisonKind } from './kafka.errors';
+export type { DeadLetter, DeadLetterLimits } from './dead-letter.publisher';
+export { ProduceError, RecordTooLargeError, StartupError } from './transport.errors';
+export { isTransient } from './failure-kinds';
 export { StreamConsumer } from './stream-consumer';
 export type {
   BatchContext,
   BatchHandler,
   BatchOutcome,
   ConsumedMessage,
+  MessageSource,
+  MessageValidator,
   Rejection,
   StreamConsumerOptions,
 } from './stream-consumer';
+export type { TopicPartition } from './topic-partition';
 export { ensureTopics, registerTopicSchemas } from './topics-admin';
 export { kafkaMetrics } from './kafka.metrics';
 export type { KafkaMetrics } from './kafka.metrics';
-export { KAFKA_CLIENT, KafkaModule } from './kafka.module';
+export { KAFKA_CLIENT, KafkaModule, StreamConsumerFactory } from './kafka.module';
+export type { ConsumerDeclaration } from './kafka.module';

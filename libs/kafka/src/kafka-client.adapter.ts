@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { KafkaConfig } from './kafka.config';
 
-export type { Admin, Consumer, Kafka, Producer, IHeaders, Message } from 'kafkajs';
+export type { Admin, Consumer, Kafka, IHeaders, Message } from 'kafkajs';
 
 const kafkaJsLogger = new Logger('kafkajs');
 
@@ -45,5 +45,14 @@ export function createKafkaClient(config: KafkaConfig, clientIdSuffix?: string):
   };
   const mechanism = sasl(config);
   if (mechanism) options.sasl = mechanism;
-  return new Kafka(options);
+  const kafka = new Kafka(options);
+  brokerLists.set(kafka, [...config.KAFKA_BROKERS]);
+  return kafka;
+}
+
+const brokerLists = new WeakMap<Kafka, readonly string[]>();
+
+/** The bootstrap brokers a client was built with (for error messages that name the address). */
+export function brokersOf(kafka: Kafka): readonly string[] {
+  return brokerLists.get(kafka) ?? [];
 }

@@ -15,8 +15,13 @@ export function kafkaMetrics(metrics: MetricsRegistry) {
     }),
     retries: metrics.counter({
       name: 'fraudstream_kafka_handler_retries_total',
-      help: 'Batch handler attempts retried after a retriable error.',
+      help: 'Attempts retried after a transient failure (broker or registry away), while handling, delivering or dead-lettering a batch.',
       labelNames: ['topic'] as const,
+    }),
+    crashes: metrics.counter({
+      name: 'fraudstream_kafka_consumer_crashes_total',
+      help: 'Run-loop crashes of the stream consumers, by who restarts the loop (kafkajs itself, or the transport with a new consumer).',
+      labelNames: ['restartedBy'] as const,
     }),
     batchDuration: metrics.histogram({
       name: 'fraudstream_kafka_batch_duration_seconds',

@@ -1,70 +1,59 @@
 import { Logger } from '@nestjs/common';
+import { PoisonMessageError, describeError, type PoisonKind } from '@fraudstream/contracts';
 import type { MetricsRegistry } from '@fraudstream/observability';
-import type { Admin, Batch, Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from 'kafkajs';
+import type { Admin, Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { AvroSerde } from './avro-serde.adapter';
+import { BatchRecovery } from './batch-recovery';
 import { DeadLetterPublisher, type DeadLetter } from './dead-letter.publisher';
-import { PoisonMessageError, RetriableError, describeError, type PoisonKind } from './kafka.errors';
+import { brokersOf } from './kafka-client.adapter';
 import { kafkaMetrics, type KafkaMetrics } from './kafka.metrics';
+import { OffsetCommitter } from './offset-committer';
+import type { Producer } from './recovering-producer.adapter';
+import type {
+  BatchContext,
+  BatchHandler,
+  ConsumedMessage,
+  MessageSource,
+  MessageValidator,
+} from './stream-consumer.types';
+import { PartitionMap, type TopicPartition } from './topic-partition';
+import { BatchAbandonedError, backoffDelay, retryTransient, type RetrySchedule } from './transient-retry';
+import { StartupError } from './transport.errors';
 
-/** A fetched message whose value decoded and validated. */
-export interface ConsumedMessage<T> {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: Buffer | null;
-  readonly value: T;
-  readonly headers: IHeaders | undefined;
-  /** Broker timestamp (ms, as a string), not event time. */
-  readonly timestamp: string;
-  readonly raw: Buffer | null;
-}
-
-export interface BatchContext {
-  readonly topic: string;
-  readonly partition: number;
-  /** Whether the batch reaches the partition's end (its high watermark when fetched): no backlog behind it. */
-  readonly caughtUp: boolean;
-  heartbeat(): Promise<void>;
-  isRunning(): boolean;
-}
-
-/** A message the handler decided it cannot process: it is dead-lettered with the reason. */
-export interface Rejection<T> {
-  readonly message: ConsumedMessage<T>;
-  readonly reason: string;
-}
-
-export interface BatchOutcome<T> {
-  readonly rejected?: readonly Rejection<T>[];
-}
-
-/**
- * Handles one batch of one partition. When it resolves, its outputs must be acknowledged: the
- * transport then commits the batch. Throw RetriableError for transient failures; any other throw
- * makes the transport retry the messages one by one and dead-letter those that still fail.
- */
-export type BatchHandler<T> = (
-  messages: readonly ConsumedMessage<T>[],
-  context: BatchContext,
-) => Promise<BatchOutcome<T> | void>;
+export type {
+  BatchContext,
+  BatchHandler,
+  BatchOutcome,
+  ConsumedMessage,
+  MessageSource,
+  MessageValidator,
+  Rejection,
+} from './stream-consumer.types';
 
 export interface StreamConsumerOptions<T> {
   readonly kafka: Kafka;
   /** Producer for dead letters (share the app's idempotent producer). */
-  readonly producer: Producer;
+  readonly producer: Pick<Producer, 'sendBatch'>;
   /** Decodes Confluent-framed Avro; null hands the raw bytes to `validate`. */
   readonly serde: AvroSerde | null;
   readonly groupId: string;
   readonly topics: readonly string[];
   readonly fromBeginning?: boolean;
   /** Checks a decoded value against the contract; throw ValidationError for a bad one. */
-  readonly validate: (value: unknown) => T;
+  readonly validate: MessageValidator<T>;
   readonly handle: BatchHandler<T>;
   readonly metrics?: MetricsRegistry;
-  readonly maxRetries?: number;
-  readonly retryBackoffMs?: number;
+  /** Backoff of transient failures (default 200 ms doubling to 5 s); retried for as long as they last. */
+  readonly retry?: Partial<RetrySchedule>;
   readonly partitionsConsumedConcurrently?: number;
+  /**
+   * How long the group waits for a silent member before giving its partitions to others (default
+   * 30 s). A SIGKILLed member's partitions wait this long: shorter means faster recovery, but a member
+   * that cannot heartbeat for that long (a batch stuck without heartbeats, a long GC pause) is dropped.
+   */
   readonly sessionTimeoutMs?: number;
+  /** Heartbeat interval (default 3 s; keep it a third of the session timeout or less). */
+  readonly heartbeatIntervalMs?: number;
   readonly maxWaitTimeInMs?: number;
   readonly maxBytesPerPartition?: number;
   /**
@@ -73,13 +62,15 @@ export interface StreamConsumerOptions<T> {
    * retention (7 days by default) expires them.
    */
   readonly ephemeralGroup?: boolean;
+  /**
+   * Called when the run loop crashed for good and `maxRestarts` restarts in a row failed: the app
+   * exits so that its orchestrator restarts it. Without it, restarts go on for as long as it takes.
+   */
+  readonly onFatal?: (error: Error) => void;
+  readonly maxRestarts?: number;
 }
 
-function isRetriable(error: unknown): boolean {
-  if (error instanceof RetriableError) return true;
-  // kafkajs marks transient broker errors (leader moved, timeouts, disconnects) as retriable.
-  return !!error && typeof error === 'object' && 'retriable' in error && error.retriable === true;
-}
+const DEFAULT_RETRY: RetrySchedule = { initialMs: 200, maxMs: 5000 };
 
 function nextOffset(offset: string): string {
   return (BigInt(offset) + 1n).toString();
@@ -88,46 +79,38 @@ function nextOffset(offset: string): string {
 /**
  * The transport every consumer uses: it owns decode, validation, retry with backoff, the dead-letter
  * topic, offset commits and metrics; handlers only return outcomes. Offsets are committed after the
- * handler's outputs and the dead letters are acknowledged (at-least-once), and a poison message
- * never stalls its partition.
+ * handler's outputs and the dead letters are acknowledged (at-least-once). A broker or registry
+ * outage of any length is waited out (never a poison verdict); a poison message never stalls its
+ * partition; a run loop that kafkajs gives up on is restarted, or the app told to exit.
  */
 export class StreamConsumer<T> {
   private readonly logger: Logger;
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private readonly deadLetters: DeadLetterPublisher;
   private readonly metrics: KafkaMetrics | undefined;
-  private readonly lagByPartition = new Map<string, number>();
+  private readonly committer: OffsetCommitter;
+  private readonly schedule: RetrySchedule;
+  private readonly lag = new PartitionMap<number>();
   private connected = false;
   private running = false;
   private stopping = false;
-  /** Next offset to handle, per `topic:partition`, once a batch is committed. */
-  private readonly positions = new Map<string, bigint>();
-  /** Handled batches' next offsets waiting for the commit in flight, per `topic:partition`. */
-  private readonly pendingCommits = new Map<string, { topic: string; partition: number; offset: string }>();
-  private committing: Promise<void> | null = null;
+  private restarting: Promise<void> | null = null;
+  private wake: () => void = () => undefined;
+  private readonly stopped: Promise<void>;
   /** Batches being handled now; stop() waits for them before leaving the group. */
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: StreamConsumerOptions<T>) {
     this.logger = new Logger(`StreamConsumer:${options.groupId}`);
-    this.consumer = options.kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
-      maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
-      allowAutoTopicCreation: false,
-    });
+    this.schedule = { ...DEFAULT_RETRY, ...options.retry };
     this.deadLetters = new DeadLetterPublisher(options.producer);
     this.metrics = options.metrics ? kafkaMetrics(options.metrics) : undefined;
-    this.consumer.on(this.consumer.events.CONNECT, () => (this.connected = true));
-    this.consumer.on(this.consumer.events.DISCONNECT, () => (this.connected = false));
-    this.consumer.on(this.consumer.events.CRASH, (event) => {
-      this.logger.error({
-        msg: 'consumer crashed',
-        error: describeError(event.payload.error),
-        restart: event.payload.restart,
-      });
-    });
+    this.committer = new OffsetCommitter(
+      (offsets) => this.consumer.commitOffsets(offsets),
+      `OffsetCommitter:${options.groupId}`,
+    );
+    this.stopped = new Promise((resolve) => (this.wake = resolve));
+    this.consumer = this.createConsumer();
   }
 
   /** Whether the consumer is connected to the group and fetching. */
@@ -135,18 +118,12 @@ export class StreamConsumer<T> {
     return this.connected && this.running;
   }
 
+  /**
+   * Connects, checks that every topic exists, subscribes and starts fetching. A failure throws
+   * StartupError naming the step and the topic or broker addresses.
+   */
   async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({
-      topics: [...this.options.topics],
-      fromBeginning: this.options.fromBeginning ?? false,
-    });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
+    await this.startConsumer(this.consumer);
     this.running = true;
     this.logger.log({ msg: 'consuming', topics: this.options.topics, groupId: this.options.groupId });
   }
@@ -155,20 +132,185 @@ export class StreamConsumer<T> {
    * Stops taking new batches, lets the in-flight ones finish and commit, then leaves the group.
    * kafkajs's own stop() can leave the group while a batch handler still runs, whose commit then
    * fails and whose messages are delivered again; so in-flight batches are awaited here first.
+   * A batch waiting out a broker outage is given up (its next owner reads it again).
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.wake();
+    if (this.restarting) await this.restarting;
     if (!this.running) {
       await this.consumer.disconnect();
       return;
     }
     this.running = false;
     await Promise.allSettled([...this.inFlight]);
-    while (this.committing) await this.committing;
+    await this.committer.drain();
     await this.consumer.stop();
     await this.consumer.disconnect();
     if (this.options.ephemeralGroup) await this.deleteGroup();
     this.logger.log({ msg: 'stopped', groupId: this.options.groupId });
+  }
+
+  /**
+   * The partitions of the subscribed topics on which this group, when it starts, has records to
+   * read: its committed offset (or, with none, where `fromBeginning` puts it) is below the
+   * partition's end. Ask before start().
+   */
+  backlog(): Promise<TopicPartition[]> {
+    return this.withAdmin(async (admin) => {
+      const behind: TopicPartition[] = [];
+      for (const topic of this.options.topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [group] = await admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
+        const committed = new Map((group?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+        for (const end of ends) {
+          const mine = committed.get(end.partition) ?? -1n;
+          const start = mine >= 0n ? mine : this.options.fromBeginning ? BigInt(end.low) : BigInt(end.high);
+          if (start < BigInt(end.high)) behind.push({ topic, partition: end.partition });
+        }
+      }
+      return behind;
+    });
+  }
+
+  /**
+   * Resolves true once every message that was on the subscribed topics when called has been handled
+   * and committed by this consumer, or false after `timeoutMs`. For consumers that replay a topic from
+   * the start (deployment history) before serving.
+   */
+  async caughtUp(timeoutMs: number): Promise<boolean> {
+    const ends = new PartitionMap<bigint>();
+    await this.withAdmin(async (admin) => {
+      for (const topic of this.options.topics)
+        for (const p of await admin.fetchTopicOffsets(topic))
+          ends.set({ topic, partition: p.partition }, BigInt(p.high));
+    });
+    const deadline = Date.now() + timeoutMs;
+    const done = (): boolean =>
+      [...ends.entries()].every(([tp, high]) => (this.committer.committed(tp) ?? 0n) >= high);
+    while (!done()) {
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return true;
+  }
+
+  private createConsumer(): Consumer {
+    const consumer = this.options.kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: this.options.heartbeatIntervalMs ?? 3000,
+      maxWaitTimeInMs: this.options.maxWaitTimeInMs ?? 100,
+      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 1_048_576,
+      allowAutoTopicCreation: false,
+    });
+    consumer.on(consumer.events.CONNECT, () => {
+      if (consumer === this.consumer) this.connected = true;
+    });
+    consumer.on(consumer.events.DISCONNECT, () => {
+      if (consumer === this.consumer) this.connected = false;
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      if (consumer !== this.consumer) return;
+      const { duration, memberAssignment } = event.payload;
+      this.logger.log({
+        msg: 'joined the group',
+        groupId: this.options.groupId,
+        durationMs: duration,
+        partitions: Object.values(memberAssignment).reduce((n, p) => n + p.length, 0),
+      });
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (consumer !== this.consumer) return;
+      const { error, restart } = event.payload;
+      this.logger.error({ msg: 'consumer crashed', error: describeError(error), restart });
+      this.metrics?.crashes.inc({ restartedBy: restart ? 'kafkajs' : 'transport' });
+      // kafkajs restarts the run loop itself after a retriable error; after any other it stops for good.
+      if (!restart && !this.stopping)
+        this.restarting ??= this.restart(error).finally(() => (this.restarting = null));
+    });
+    return consumer;
+  }
+
+  private async startConsumer(consumer: Consumer): Promise<void> {
+    const { groupId, topics } = this.options;
+    const brokers = brokersOf(this.options.kafka).join(',') || 'the configured brokers';
+    await this.step('connect', `consumer group ${groupId} cannot connect to Kafka at ${brokers}`, () =>
+      consumer.connect(),
+    );
+    await this.step('topic check', `consumer group ${groupId} cannot list topics at ${brokers}`, async () => {
+      const existing = new Set(await this.withAdmin((admin) => admin.listTopics()));
+      const missing = topics.filter((t) => !existing.has(t));
+      if (missing.length > 0)
+        throw new StartupError(
+          'topic check',
+          `consumer group ${groupId}: topic ${missing.join(', ')} does not exist at ${brokers} (create the topics with npm run topics:create)`,
+        );
+    });
+    await this.step('subscribe', `consumer group ${groupId} cannot subscribe to ${topics.join(', ')}`, () =>
+      consumer.subscribe({ topics: [...topics], fromBeginning: this.options.fromBeginning ?? false }),
+    );
+    await this.step('run', `consumer group ${groupId} cannot start fetching ${topics.join(', ')}`, () =>
+      consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+        eachBatch: (payload) => this.onBatch(payload),
+      }),
+    );
+  }
+
+  private async step(step: string, message: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      if (error instanceof StartupError) throw error;
+      throw new StartupError(step, message, { cause: error });
+    }
+  }
+
+  /**
+   * Replaces a consumer whose run loop kafkajs stopped for good with a new one, with backoff. After
+   * `maxRestarts` failed attempts in a row the app is told (onFatal) so it exits and is restarted.
+   */
+  private async restart(cause: Error): Promise<void> {
+    this.running = false;
+    const maxRestarts = this.options.maxRestarts ?? 10;
+    for (let attempt = 0; !this.stopping; attempt++) {
+      await this.sleep(backoffDelay({ initialMs: 1000, maxMs: 30_000 }, attempt));
+      if (this.stopping) return;
+      await this.consumer.disconnect().catch(() => undefined);
+      this.consumer = this.createConsumer();
+      try {
+        await this.startConsumer(this.consumer);
+        this.running = true;
+        this.logger.warn({
+          msg: 'consumer restarted after a crash',
+          attempt: attempt + 1,
+          cause: describeError(cause),
+        });
+        return;
+      } catch (error) {
+        this.logger.error({
+          msg: 'consumer restart failed',
+          attempt: attempt + 1,
+          error: describeError(error),
+        });
+        if (this.options.onFatal && attempt + 1 >= maxRestarts) {
+          this.options.onFatal(error instanceof Error ? error : new Error(describeError(error)));
+          return;
+        }
+      }
+    }
+  }
+
+  /** Waits `ms`, or less when stop() is called. */
+  private sleep(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+      this.stopped,
+    ]).finally(() => clearTimeout(timer));
   }
 
   private async deleteGroup(): Promise<void> {
@@ -194,50 +336,6 @@ export class StreamConsumer<T> {
     }
   }
 
-  /**
-   * The partitions (`topic:partition`) of the subscribed topics on which this group, when it starts,
-   * has records to read: its committed offset (or, with none, where `fromBeginning` puts it) is below
-   * the partition's end. Ask before start().
-   */
-  backlog(): Promise<string[]> {
-    return this.withAdmin(async (admin) => {
-      const behind: string[] = [];
-      for (const topic of this.options.topics) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        const [group] = await admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
-        const committed = new Map((group?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-        for (const end of ends) {
-          const mine = committed.get(end.partition) ?? -1n;
-          const start = mine >= 0n ? mine : this.options.fromBeginning ? BigInt(end.low) : BigInt(end.high);
-          if (start < BigInt(end.high)) behind.push(`${topic}:${end.partition}`);
-        }
-      }
-      return behind;
-    });
-  }
-
-  /**
-   * Resolves true once every message that was on the subscribed topics when called has been handled
-   * and committed by this consumer, or false after `timeoutMs`. For consumers that replay a topic from
-   * the start (deployment history) before serving.
-   */
-  async caughtUp(timeoutMs: number): Promise<boolean> {
-    const ends: { key: string; high: bigint }[] = [];
-    await this.withAdmin(async (admin) => {
-      for (const topic of this.options.topics) {
-        for (const p of await admin.fetchTopicOffsets(topic))
-          ends.push({ key: `${topic}:${p.partition}`, high: BigInt(p.high) });
-      }
-    });
-    const deadline = Date.now() + timeoutMs;
-    const done = (): boolean => ends.every((e) => (this.positions.get(e.key) ?? 0n) >= e.high);
-    while (!done()) {
-      if (Date.now() > deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    return true;
-  }
-
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     // After stop() began, fetched batches are left uncommitted for the next owner of the partition.
     if (this.stopping) return;
@@ -255,8 +353,30 @@ export class StreamConsumer<T> {
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const endTimer = this.metrics?.batchDuration.startTimer({ topic: batch.topic });
     this.metrics?.consumed.inc({ topic: batch.topic }, batch.messages.length);
-
-    const { good, letters } = await this.decodeBatch(batch);
+    const retry = <R>(work: () => Promise<R>): Promise<R> =>
+      retryTransient(work, this.schedule, {
+        abandonReason: () =>
+          this.stopping
+            ? 'consumer stopping'
+            : !payload.isRunning()
+              ? 'consumer not running'
+              : payload.isStale()
+                ? 'partition reassigned'
+                : null,
+        beforeWait: () => payload.heartbeat(),
+        onRetry: (attempt, delayMs, error) => {
+          this.metrics?.retries.inc({ topic: batch.topic });
+          this.logger.warn({
+            msg: 'transient failure; backing off',
+            topic: batch.topic,
+            partition: batch.partition,
+            attempt,
+            delayMs,
+            error: describeError(error),
+          });
+        },
+        sleep: (ms) => this.sleep(ms),
+      });
     const context: BatchContext = {
       topic: batch.topic,
       partition: batch.partition,
@@ -264,49 +384,39 @@ export class StreamConsumer<T> {
       heartbeat: () => payload.heartbeat(),
       isRunning: () => payload.isRunning(),
     };
-    if (good.length > 0) letters.push(...(await this.handleWithRecovery(good, context)));
-    await this.deadLetters.publish(letters);
-    for (const letter of letters)
-      this.metrics?.deadLettered.inc({ topic: letter.topic, reason: letter.reason });
-
+    try {
+      const { good, letters } = await this.decodeBatch(batch, retry);
+      if (good.length > 0) {
+        const recovery = new BatchRecovery(
+          this.options.handle,
+          retry,
+          `BatchRecovery:${this.options.groupId}`,
+        );
+        for (const failed of await recovery.process(good, context))
+          letters.push(this.letter(failed.message, failed.kind, failed.error));
+      }
+      await retry(() => this.deadLetters.publish(letters));
+      for (const letter of letters)
+        this.metrics?.deadLettered.inc({ topic: letter.topic, reason: letter.reason });
+    } catch (error) {
+      if (!(error instanceof BatchAbandonedError)) throw error;
+      this.logger.warn({ msg: error.message, topic: batch.topic, partition: batch.partition });
+      return;
+    }
     const last = batch.lastOffset();
     payload.resolveOffset(last);
-    this.commitSoon({ topic: batch.topic, partition: batch.partition, offset: nextOffset(last) });
+    this.committer.queue({ topic: batch.topic, partition: batch.partition, offset: nextOffset(last) });
     this.recordLag(batch);
     endTimer?.();
   }
 
-  /**
-   * Queues a commit of a handled batch (its outputs are acknowledged) without holding the next fetch
-   * back for the round trip. One commit request is in flight at a time; offsets queued meanwhile are
-   * merged into the next, newest offset per partition, so commits never go backwards. A failed
-   * commit is logged and left to the partition's next batch (at-least-once: after a rebalance the
-   * new owner re-reads from the last committed offset; scores are keyed for de-duplication).
-   * stop() waits for the queue to drain.
-   */
-  private commitSoon(offset: { topic: string; partition: number; offset: string }): void {
-    this.pendingCommits.set(`${offset.topic}:${offset.partition}`, offset);
-    this.committing ??= this.flushCommits().finally(() => (this.committing = null));
-  }
-
-  private async flushCommits(): Promise<void> {
-    while (this.pendingCommits.size > 0) {
-      const offsets = [...this.pendingCommits.values()];
-      this.pendingCommits.clear();
-      try {
-        await this.consumer.commitOffsets(offsets);
-        for (const o of offsets) this.positions.set(`${o.topic}:${o.partition}`, BigInt(o.offset));
-      } catch (error) {
-        // Offsets queued meanwhile are newer: the loop goes on with them; otherwise the partition's
-        // next batch commits past these.
-        this.logger.warn({ msg: 'offset commit failed', offsets, error: describeError(error) });
-      }
-    }
-  }
-
-  private async decodeBatch(batch: Batch): Promise<{ good: ConsumedMessage<T>[]; letters: DeadLetter[] }> {
+  private async decodeBatch(
+    batch: Batch,
+    retry: <R>(work: () => Promise<R>) => Promise<R>,
+  ): Promise<{ good: ConsumedMessage<T>[]; letters: DeadLetter[] }> {
     const good: ConsumedMessage<T>[] = [];
     const letters: DeadLetter[] = [];
+    const serde = this.options.serde;
     for (const message of batch.messages) {
       const base = {
         topic: batch.topic,
@@ -317,73 +427,25 @@ export class StreamConsumer<T> {
         timestamp: message.timestamp,
         raw: message.value,
       };
+      let decoded: unknown;
       try {
-        const decoded = this.options.serde ? await this.decodeWithRetry(message.value) : message.value;
-        good.push({ ...base, value: this.options.validate(decoded) });
+        // An unreachable registry is transient: waited out here, never a verdict on the message.
+        decoded = serde ? await retry(() => serde.decode(message.value)) : message.value;
       } catch (error) {
-        if (!(error instanceof PoisonMessageError)) throw error;
-        letters.push(this.letter(base, error.kind, error));
+        if (error instanceof BatchAbandonedError) throw error;
+        letters.push(this.letter(base, error instanceof PoisonMessageError ? error.kind : 'decode', error));
+        continue;
+      }
+      try {
+        const source: MessageSource = base;
+        good.push({ ...base, value: this.options.validate(decoded, source) });
+      } catch (error) {
+        letters.push(
+          this.letter(base, error instanceof PoisonMessageError ? error.kind : 'validation', error),
+        );
       }
     }
     return { good, letters };
-  }
-
-  private async decodeWithRetry(bytes: Buffer | null): Promise<unknown> {
-    const serde = this.options.serde;
-    if (!serde) return bytes;
-    return this.withRetries(() => serde.decode(bytes), this.options.topics.join(','));
-  }
-
-  /** Runs the handler; on a non-retriable failure, isolates the failing messages one by one. */
-  private async handleWithRecovery(
-    messages: ConsumedMessage<T>[],
-    context: BatchContext,
-  ): Promise<DeadLetter[]> {
-    try {
-      const outcome = await this.withRetries(() => this.options.handle(messages, context), context.topic);
-      return (outcome?.rejected ?? []).map((r) => this.letter(r.message, 'rejected', r.reason));
-    } catch (error) {
-      if (isRetriable(error)) throw error; // retries exhausted: kafkajs restarts from the last commit
-      this.logger.warn({
-        msg: 'batch handler failed; retrying its messages one by one',
-        topic: context.topic,
-        partition: context.partition,
-        error: describeError(error),
-      });
-    }
-    const letters: DeadLetter[] = [];
-    for (const message of messages) {
-      try {
-        const outcome = await this.withRetries(() => this.options.handle([message], context), context.topic);
-        letters.push(...(outcome?.rejected ?? []).map((r) => this.letter(r.message, 'rejected', r.reason)));
-      } catch (error) {
-        if (isRetriable(error)) throw error;
-        letters.push(this.letter(message, 'handler', error));
-      }
-    }
-    return letters;
-  }
-
-  private async withRetries<R>(fn: () => Promise<R>, topic: string): Promise<R> {
-    const maxRetries = this.options.maxRetries ?? 5;
-    const backoff = this.options.retryBackoffMs ?? 200;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn();
-      } catch (error) {
-        if (!isRetriable(error) || attempt >= maxRetries) throw error;
-        this.metrics?.retries.inc({ topic });
-        const delay = Math.min(backoff * 2 ** attempt, 10_000);
-        this.logger.warn({
-          msg: 'retriable failure; backing off',
-          topic,
-          attempt: attempt + 1,
-          delayMs: delay,
-          error: describeError(error),
-        });
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
   }
 
   private letter(
@@ -405,9 +467,9 @@ export class StreamConsumer<T> {
 
   private recordLag(batch: Batch): void {
     if (!this.metrics) return;
-    this.lagByPartition.set(`${batch.topic}:${batch.partition}`, Number(batch.offsetLag()));
+    this.lag.set(batch, Number(batch.offsetLag()));
     let total = 0;
-    for (const [key, lag] of this.lagByPartition) if (key.startsWith(`${batch.topic}:`)) total += lag;
+    for (const lag of this.lag.ofTopic(batch.topic).values()) total += lag;
     this.metrics.lag.set({ topic: batch.topic, group: this.options.groupId }, total);
   }
 }

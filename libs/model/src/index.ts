@@ -17,8 +17,6 @@ export { counterfactualRows, severityOf, topReasons } from './alert-reasons';
 export type { FeatureExtractor } from './feature-extractor.types';
 export { SerialFeatureExtractor } from './feature-extractor.adapter';
 export type { FeatureComputation } from './feature-extractor.adapter';
-export { validateTransaction } from './transaction.validator';
-export { validateDeployment, validateLabel } from './message.validators';
 export { TransactionScorer, systemClock } from './transaction-scorer.service';
 export type { Clock, ScoredBatch, TransactionScorerOptions } from './transaction-scorer.service';
 export { modelMetrics } from './model.metrics';

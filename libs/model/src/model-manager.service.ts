@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { ModelDeployment, ScoreRole } from '@fraudstream/contracts';
-import { describeError } from '@fraudstream/kafka';
+import { describeError, type ModelDeployment, type ScoreRole } from '@fraudstream/contracts';
 import type { ArtifactReader } from '@fraudstream/registry';
 import type { ExecutionProvider, InferenceRuntime, SessionOptions } from './inference-runtime.types';
 import { LoadedModel } from './loaded-model';
@@ -8,6 +7,9 @@ import type { MicroBatcherOptions } from './micro-batcher';
 import { ModelRefusedError, type RefusalReason } from './model.errors';
 import { loadVerifiedModel, type ModelLocation } from './model-loader';
 import type { ModelMetrics } from './model.metrics';
+
+/** Production versions remembered as fallbacks. */
+const MAX_FALLBACKS = 20;
 
 export interface ModelManagerOptions {
   /** The scorer's feature list: a model must take exactly these, in this order. */
@@ -60,6 +62,11 @@ export class ModelManager {
   private challengerModel: LoadedModel | null = null;
   private loads = 0;
   private queue: Promise<void> = Promise.resolve();
+  /** PRODUCTION deployments seen, oldest first, one per version (the newest event of each). */
+  private readonly productionHistory: ModelDeployment[] = [];
+  /** Versions a REJECTED event ruled out: never a fallback. */
+  private readonly rejected = new Set<string>();
+  private readonly championListeners: ((version: string) => void)[] = [];
 
   constructor(
     private readonly runtime: InferenceRuntime,
@@ -73,6 +80,11 @@ export class ModelManager {
 
   get challenger(): LoadedModel | null {
     return this.challengerModel;
+  }
+
+  /** Calls `listener` with the version every time a champion starts serving. */
+  onChampion(listener: (version: string) => void): void {
+    this.championListeners.push(listener);
   }
 
   /** Leases the current models for one batch, or null when no champion is loaded yet. */
@@ -103,6 +115,7 @@ export class ModelManager {
     const desired: DesiredState = {};
     for (const event of events) {
       if (event.kind !== 'STAGE_CHANGE') continue;
+      this.remember(event);
       switch (event.stage) {
         case 'PRODUCTION':
           desired.champion = event;
@@ -142,6 +155,35 @@ export class ModelManager {
     this.challengerModel = null;
   }
 
+  private remember(event: ModelDeployment): void {
+    if (event.stage === 'REJECTED') this.rejected.add(event.model_version);
+    if (event.stage !== 'PRODUCTION') return;
+    const known = this.productionHistory.findIndex((e) => e.model_version === event.model_version);
+    if (known >= 0) this.productionHistory.splice(known, 1);
+    this.productionHistory.push(event);
+    if (this.productionHistory.length > MAX_FALLBACKS) this.productionHistory.shift();
+  }
+
+  /**
+   * With no champion serving (a restart whose newest production version does not verify), the
+   * production versions before it, newest first, until one verifies: a restarted scorer serves the
+   * newest version that verifies, never nothing while an older good one exists.
+   */
+  private async fallBack(refused: ModelDeployment): Promise<void> {
+    for (let i = this.productionHistory.length - 1; i >= 0 && !this.championModel; i--) {
+      const event = this.productionHistory[i];
+      if (!event || event.model_version === refused.model_version || this.rejected.has(event.model_version))
+        continue;
+      this.logger.warn({
+        msg: 'falling back to an earlier production version',
+        modelVersion: event.model_version,
+        refusedVersion: refused.model_version,
+      });
+      const model = await this.prepare(locationOf(event), 'CHAMPION');
+      if (model) this.install('CHAMPION', model);
+    }
+  }
+
   private isChallenger(desired: DesiredState, version: string): boolean {
     const pending = desired.challenger;
     if (pending !== undefined) return pending?.model_version === version;
@@ -169,6 +211,7 @@ export class ModelManager {
       } else {
         const model = await this.prepare(locationOf(champion), 'CHAMPION');
         if (model) this.install('CHAMPION', model);
+        else if (!this.championModel) await this.fallBack(champion);
       }
     }
     const challenger = desired.challenger;
@@ -196,6 +239,7 @@ export class ModelManager {
     if (previous && previous !== model) previous.retire();
     this.refreshInfo();
     this.options.metrics?.swaps.inc({ role });
+    if (role === 'CHAMPION') for (const listener of this.championListeners) listener(model.version);
     this.logger.log({
       msg: 'model serving',
       role,

@@ -214,6 +214,24 @@ describe(ModelManager.name, () => {
     await models.close();
   });
 
+  it('comes back after a restart with the newest production version that verifies, skipping rejected ones', async () => {
+    const refusals: ModelRefusal[] = [];
+    const models = manager(refusals);
+    const served: string[] = [];
+    models.onChampion((version) => served.push(version));
+    // A replay in one batch: v3 was rejected after serving, v2's newest event names bytes it does not have.
+    await models.applyDeployments([
+      stageChange(v1, 'PRODUCTION'),
+      stageChange(v3, 'PRODUCTION'),
+      stageChange(v3, 'REJECTED'),
+      stageChange(v2, 'PRODUCTION', 'cd'.repeat(32)),
+    ]);
+    expect(models.champion?.version).toBe('v1');
+    expect(served).toEqual(['v1']);
+    expect(refusals.map((r) => [r.version, r.reason])).toEqual([['v2', 'checksum']]);
+    await models.close();
+  });
+
   it('loads the bootstrap model only when no champion exists', async () => {
     const models = manager();
     expect(await models.loadBootstrap(v3.artifactUri)).toBe(true);

@@ -1,6 +1,12 @@
-import type { Alert, Score, ScoreRole, Transaction } from '@fraudstream/contracts';
+import {
+  type Alert,
+  describeError,
+  RetriableError,
+  type Score,
+  type ScoreRole,
+  type Transaction,
+} from '@fraudstream/contracts';
 import { Logger } from '@nestjs/common';
-import { RetriableError, describeError } from '@fraudstream/kafka';
 import { counterfactualRows, severityOf, topReasons } from './alert-reasons';
 import type { FeatureExtractor } from './feature-extractor.types';
 import type { LoadedModel } from './loaded-model';

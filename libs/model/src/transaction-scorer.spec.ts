@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ModelDeployment, Transaction } from '@fraudstream/contracts';
-import { RetriableError } from '@fraudstream/kafka';
+import { type ModelDeployment, RetriableError, type Transaction } from '@fraudstream/contracts';
 import { MetricsRegistry } from '@fraudstream/observability';
 import { UriArtifactReader } from '@fraudstream/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

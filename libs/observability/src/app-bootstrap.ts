@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AppConfig } from '@fraudstream/config';
+import { describeError } from '@fraudstream/contracts';
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -32,9 +33,11 @@ export function redactConfig(config: Record<string, unknown>): Record<string, un
 }
 
 /**
- * Boots a NestJS app: structured logger, config logged once (secrets masked), SIGTERM/SIGINT run the
- * modules' shutdown hooks (consumers stop fetching, finish their batch, commit, disconnect) and
- * exit, then HTTP (/health, /metrics) listens.
+ * Boots a NestJS app: structured logger, config logged once (secrets masked) before anything can
+ * fail, SIGTERM/SIGINT run the modules' shutdown hooks (consumers stop fetching, finish their batch,
+ * commit, disconnect) and exit, then HTTP (/health, /metrics) listens. Logs are written as they
+ * happen, never buffered: a start-up that fails still leaves its configuration line and the failing
+ * step in the log. A failure is logged and rethrown (main exits non-zero).
  */
 export async function bootstrapApp(
   appName: string,
@@ -43,13 +46,30 @@ export async function bootstrapApp(
   shutdownTimeoutMs = 30_000,
 ): Promise<INestApplication> {
   const logger = createAppLogger(appName, config);
-  const app = await NestFactory.create(rootModule, { logger, bufferLogs: true });
+  Logger.overrideLogger(logger);
   const log = new Logger(appName);
-  exitGracefullyOnSignals(app, log, shutdownTimeoutMs);
   log.log({ msg: 'configuration', config: redactConfig(config) });
-  await app.listen(config.HTTP_PORT, config.HTTP_HOST);
-  log.log({ msg: 'listening', url: await app.getUrl() });
-  return app;
+  try {
+    const app = await NestFactory.create(rootModule, { logger, abortOnError: false });
+    exitGracefullyOnSignals(app, log, shutdownTimeoutMs);
+    await app.listen(config.HTTP_PORT, config.HTTP_HOST);
+    log.log({ msg: 'listening', url: await app.getUrl() });
+    return app;
+  } catch (error) {
+    log.fatal({ msg: 'start-up failed', error: describeError(error) });
+    throw error;
+  }
+}
+
+/**
+ * For a component that cannot go on (a consumer whose run loop cannot be restarted): logs why and
+ * exits non-zero, so the orchestrator restarts the process instead of leaving it alive and idle.
+ */
+export function terminateOnFatal(log: Logger, reason: string, error: unknown): void {
+  log.fatal({ msg: 'fatal: exiting so the process is restarted', reason, error: describeError(error) });
+  process.exitCode = 1;
+  // Let the log line out before exiting; no shutdown hooks: the component is already broken.
+  setTimeout(() => process.exit(1), 100).unref();
 }
 
 /**

@@ -2,4 +2,4 @@ export { MetricsRegistry } from './metrics-registry';
 export { HealthRegistry } from './health-registry';
 export type { ComponentHealth, HealthCheck, HealthReport } from './health-registry';
 export { ObservabilityModule } from './observability.module';
-export { bootstrapApp, createAppLogger, redactConfig } from './app-bootstrap';
+export { bootstrapApp, createAppLogger, redactConfig, terminateOnFatal } from './app-bootstrap';

@@ -10,6 +10,7 @@ export type {
 export type { AuditAction, AuditEntry, ModelStore, VerifiedArtifact } from './registry.types';
 export {
   ArtifactNotFoundError,
+  ArtifactVerificationError,
   ChecksumMismatchError,
   ManifestError,
   StageTransitionError,

@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileSystemModelStore } from './file-system-model.store';
 import { ModelRegistry } from './model-registry.service';
-import { StageTransitionError } from './registry.errors';
+import { ArtifactVerificationError, StageTransitionError } from './registry.errors';
 import { manifestFor } from './registry.test-fixtures';
 
 describe(ModelRegistry.name, () => {
@@ -31,10 +31,14 @@ describe(ModelRegistry.name, () => {
     await registry.transition('v1', 'PRODUCTION', ctx('base model'));
     await registry.register(bytes, manifestFor('v2', bytes, 'v1'), ctx('fine-tuned'));
     await registry.transition('v2', 'SHADOW', ctx('gate passed'));
-    const changes = await registry.transition('v2', 'PRODUCTION', ctx('shadow ok', 2000));
+    const changes = await registry.transition('v2', 'PRODUCTION', {
+      ...ctx('shadow ok', 2000),
+      deploymentId: 'd-v2',
+      retiredDeploymentId: () => 'd-v1-retired',
+    });
     expect(changes).toEqual([
-      { version: 'v1', from: 'PRODUCTION', to: 'RETIRED' },
-      { version: 'v2', from: 'SHADOW', to: 'PRODUCTION' },
+      { version: 'v1', from: 'PRODUCTION', to: 'RETIRED', deploymentId: 'd-v1-retired' },
+      { version: 'v2', from: 'SHADOW', to: 'PRODUCTION', deploymentId: 'd-v2' },
     ]);
     expect(await registry.productionVersion()).toBe('v2');
     expect(await registry.previousProductionVersion()).toBe('v1');
@@ -63,6 +67,22 @@ describe(ModelRegistry.name, () => {
       StageTransitionError,
     );
     await expect(registry.transition('v9', 'SHADOW', ctx('no'))).rejects.toBeInstanceOf(StageTransitionError);
+  });
+
+  it('refuses to deploy a version whose artifact was altered after registration, and records nothing', async () => {
+    await registry.register(bytes, manifestFor('v1', bytes), ctx('base'));
+    await registry.transition('v1', 'PRODUCTION', ctx('base model'));
+    await registry.register(bytes, manifestFor('v2', bytes, 'v1'), ctx('fine-tuned'));
+    writeFileSync(join(root, 'v2', 'model.onnx'), new Uint8Array([6, 6, 6]));
+    const before = await registry.store.readAudit();
+    for (const stage of ['PRODUCTION', 'SHADOW'] as const)
+      await expect(registry.transition('v2', stage, ctx('promote'))).rejects.toBeInstanceOf(
+        ArtifactVerificationError,
+      );
+    expect(await registry.store.readAudit()).toEqual(before);
+    expect(await registry.productionVersion()).toBe('v1');
+    // Rejecting it needs no artifact.
+    await registry.transition('v2', 'REJECTED', ctx('tampered'));
   });
 
   it('finds the audit entries of a retrain request, including failed jobs', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ModelStage } from '@fraudstream/contracts';
 import { compareVersions } from './artifact-checks';
 import type { ModelManifest } from './manifest.types';
-import { StageTransitionError } from './registry.errors';
+import { ArtifactVerificationError, StageTransitionError } from './registry.errors';
 import type { AuditEntry, ModelStore, VerifiedArtifact } from './registry.types';
 
 /** Stages a model may move to from each stage. PRODUCTION → RETIRED happens when another takes over. */
@@ -37,7 +37,12 @@ export interface StageChange {
   readonly version: string;
   readonly from: ModelStage;
   readonly to: ModelStage;
+  /** The deployment event that announces it (recorded in the audit entry), when one is due. */
+  readonly deploymentId: string | null;
 }
+
+/** Stages a version is served in: moving there needs an artifact that verifies. */
+const SERVED: ReadonlySet<ModelStage> = new Set(['SHADOW', 'PRODUCTION']);
 
 /**
  * The lifecycle over a {@link ModelStore}: registration, stage changes validated against the allowed
@@ -64,30 +69,48 @@ export class ModelRegistry {
 
   /**
    * Moves `version` to `to`. Promoting to PRODUCTION retires the current production model (returned
-   * first in the list of changes) so exactly one version serves.
+   * first in the list of changes) so exactly one version serves. A move to SHADOW or PRODUCTION reads
+   * the artifact back first and refuses (ArtifactVerificationError) one whose bytes do not match the
+   * manifest's sha256. A retirement gets a deployment id of its own (`retiredDeploymentId`, or a new
+   * one), so every audit entry names the event that announces it.
    */
-  async transition(version: string, to: ModelStage, context: ChangeContext): Promise<StageChange[]> {
+  async transition(
+    version: string,
+    to: ModelStage,
+    context: ChangeContext & { readonly retiredDeploymentId?: () => string },
+  ): Promise<StageChange[]> {
     const stages = await this.stages();
     const from = stages.get(version);
     if (from === undefined) throw new StageTransitionError(`model version ${version} is not registered`);
     if (!ALLOWED[from].includes(to))
       throw new StageTransitionError(`model version ${version} cannot move from ${from} to ${to}`);
+    if (SERVED.has(to)) {
+      try {
+        await this.store.readVerified(version);
+      } catch (error) {
+        throw new ArtifactVerificationError(version, { cause: error });
+      }
+    }
+    const { retiredDeploymentId, ...change } = context;
     const changes: StageChange[] = [];
     if (to === 'PRODUCTION') {
       for (const [other, stage] of stages) {
         if (other !== version && stage === 'PRODUCTION') {
+          const deploymentId = retiredDeploymentId?.() ?? newDeploymentId();
           await this.store.appendAudit(
             this.entry('STAGE_CHANGE', other, 'PRODUCTION', 'RETIRED', {
-              ...context,
-              reason: `replaced by ${version}: ${context.reason}`,
+              ...change,
+              reason: `replaced by ${version}: ${change.reason}`,
+              deploymentId,
+              metrics: {},
             }),
           );
-          changes.push({ version: other, from: 'PRODUCTION', to: 'RETIRED' });
+          changes.push({ version: other, from: 'PRODUCTION', to: 'RETIRED', deploymentId });
         }
       }
     }
-    await this.store.appendAudit(this.entry('STAGE_CHANGE', version, from, to, context));
-    changes.push({ version, from, to });
+    await this.store.appendAudit(this.entry('STAGE_CHANGE', version, from, to, change));
+    changes.push({ version, from, to, deploymentId: change.deploymentId ?? null });
     return changes;
   }
 

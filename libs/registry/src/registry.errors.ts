@@ -40,8 +40,22 @@ export class ManifestError extends Error {
 
 /** A stage change the lifecycle does not allow (e.g. promoting a rejected model). */
 export class StageTransitionError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'StageTransitionError';
+  }
+}
+
+/**
+ * A version whose artifact does not verify (bytes altered or missing after registration) cannot move
+ * to SHADOW or PRODUCTION: scorers would refuse it, and the registry would say it serves when it does not.
+ */
+export class ArtifactVerificationError extends StageTransitionError {
+  constructor(
+    readonly version: string,
+    options: { cause: unknown },
+  ) {
+    super(`model version ${version} cannot be deployed: its artifact does not verify`, options);
+    this.name = 'ArtifactVerificationError';
   }
 }

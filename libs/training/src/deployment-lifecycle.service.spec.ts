@@ -5,6 +5,7 @@ import { DAY_MS, HOUR_MS, type ModelDeployment, type Score } from '@fraudstream/
 import { buildFeatureProfile } from '@fraudstream/stats';
 import { FileSystemModelStore, ModelRegistry, sha256Hex, type ModelManifest } from '@fraudstream/registry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DeploymentAnnouncer } from './deployment-announcer.service';
 import { DeploymentLifecycle } from './deployment-lifecycle.service';
 import { RecordingPublisher, T0, testSettings } from './training.test-fixtures';
 
@@ -119,7 +120,12 @@ describe(DeploymentLifecycle.name, () => {
     root = mkdtempSync(join(tmpdir(), 'lifecycle-'));
     registry = new ModelRegistry(new FileSystemModelStore(root));
     publisher = new RecordingPublisher();
-    lifecycle = new DeploymentLifecycle(registry, publisher, settings, 'trainer:test');
+    lifecycle = new DeploymentLifecycle(
+      registry,
+      new DeploymentAnnouncer(registry, publisher),
+      settings,
+      'trainer:test',
+    );
     const b1 = new Uint8Array([1]);
     const b2 = new Uint8Array([2]);
     await registry.register(b1, manifest('v1', b1, null), ctx('base'));
@@ -139,11 +145,12 @@ describe(DeploymentLifecycle.name, () => {
     expect(decisions[0]).toMatchObject({ version: 'v2', stage: 'PRODUCTION' });
     expect(await registry.productionVersion()).toBe('v2');
     expect(await registry.stageOf('v1')).toBe('RETIRED');
+    // In the registry's order: the champion retired, then the challenger promoted.
     expect(publisher.events.map((e) => `${e.model_version}:${e.stage}`)).toEqual([
-      'v2:PRODUCTION',
       'v1:RETIRED',
+      'v2:PRODUCTION',
     ]);
-    const promoted = publisher.events[0];
+    const promoted = publisher.events.find((e) => e.stage === 'PRODUCTION');
     expect(promoted?.previous_version).toBe('v1');
     expect(promoted?.event_time).toBe(T0 + DAY_MS);
     expect(promoted?.metrics.shadow_score_psi).toBeLessThan(0.05);
@@ -164,7 +171,7 @@ describe(DeploymentLifecycle.name, () => {
     expect(await lifecycle.observeScores(rows.slice(0, dayAfterStageChange + 1))).toEqual([]);
     const decisions = await lifecycle.observeScores(rows.slice(dayAfterStageChange + 1));
     expect(decisions[0]).toMatchObject({ version: 'v2', stage: 'PRODUCTION' });
-    const promoted = publisher.events[0];
+    const promoted = publisher.events.find((e) => e.stage === 'PRODUCTION');
     expect(promoted?.event_time).toBe(T0 + (late + 24 * 60) * 60_000);
     // Both alert rates over the same stretch: a day of shadow rows, a day of champion rows.
     expect(promoted?.metrics.shadow_rows).toBe(24 * 60 + 1);
@@ -207,10 +214,11 @@ describe(DeploymentLifecycle.name, () => {
     expect(decisions).toHaveLength(1);
     expect(await registry.productionVersion()).toBe('v1');
     expect(await registry.stageOf('v2')).toBe('REJECTED');
+    // In the registry's order: the refused version rejected, then the previous one restored.
     expect(publisher.events.map((e) => `${e.model_version}:${e.stage}:${e.previous_version ?? '-'}`)).toEqual(
-      ['v1:PRODUCTION:v2', 'v2:REJECTED:-'],
+      ['v2:REJECTED:-', 'v1:PRODUCTION:v2'],
     );
-    expect(publisher.events[0]?.event_time).toBe(T0 + 5 * HOUR_MS);
+    expect(publisher.events[1]?.event_time).toBe(T0 + 5 * HOUR_MS);
     const audit = await registry.store.readAudit();
     expect(audit[audit.length - 1]?.reason).toContain('scorer-1 refused v2');
   });

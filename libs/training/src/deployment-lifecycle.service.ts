@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { HOUR_MS, type ModelDeployment, type ModelStage, type Score } from '@fraudstream/contracts';
 import { StageTransitionError, type ModelManifest, type ModelRegistry } from '@fraudstream/registry';
-import { deploymentEvent } from './deployment-events';
+import type { DeploymentAnnouncer, StageChangeSpec } from './deployment-announcer.service';
 import { decideShadow, type ShadowDecision } from './shadow-check';
-import type { DeploymentPublisher } from './training-io.types';
 import type { TrainingSettings } from './training.settings';
 
 /** Most challenger scores kept per shadowed model (the PSI needs a sample, not every row). */
@@ -33,6 +32,8 @@ export interface LifecycleDecision {
   readonly stage: ModelStage;
   readonly reason: string;
   readonly events: readonly ModelDeployment[];
+  /** Whether the events reached the topic; if not, the announcer's reconciler sends them. */
+  readonly published: boolean;
 }
 
 /** Who decided and when (event time). */
@@ -46,7 +47,8 @@ export interface LifecycleContext {
  * What happens to a model after the gate: shadow → production once the shadow period (event time)
  * shows a sane score distribution and alert rate, else rejected; rollback to the previous production
  * model when scorers refuse to load the current one; and the operators' manual promote/rollback.
- * Every decision is a registry stage change (audit) plus deployment events; nothing edits files.
+ * Every decision is a registry stage change (audit) plus its deployment events, both through the
+ * DeploymentAnnouncer (whose reconciler sends events a crash kept from the topic); nothing edits files.
  */
 export class DeploymentLifecycle {
   private readonly logger = new Logger(DeploymentLifecycle.name);
@@ -55,7 +57,7 @@ export class DeploymentLifecycle {
 
   constructor(
     private readonly registry: ModelRegistry,
-    private readonly publisher: DeploymentPublisher,
+    private readonly announcer: DeploymentAnnouncer,
     private readonly settings: TrainingSettings,
     private readonly actor: string,
   ) {}
@@ -193,24 +195,11 @@ export class DeploymentLifecycle {
     context: LifecycleContext,
     metrics: Readonly<Record<string, number>> = {},
   ): Promise<LifecycleDecision> {
-    const manifest = await this.registry.readManifest(version);
     const previous = await this.registry.productionVersion();
-    const promoted = this.event(version, manifest, 'PRODUCTION', context, metrics, previous);
-    const changes = await this.registry.transition(version, 'PRODUCTION', {
+    const { events, published } = await this.announcer.transition(version, 'PRODUCTION', {
       ...context,
-      deploymentId: promoted.deployment_id,
       metrics,
     });
-    const events = [promoted];
-    for (const change of changes)
-      if (change.version !== version)
-        events.push(
-          this.event(change.version, await this.registry.readManifest(change.version), 'RETIRED', {
-            ...context,
-            reason: `replaced by ${version}`,
-          }),
-        );
-    await this.publisher.publish(events);
     this.watches.delete(version);
     this.logger.log({
       msg: 'promoted to production',
@@ -218,7 +207,7 @@ export class DeploymentLifecycle {
       previous,
       reason: context.reason,
     });
-    return { version, stage: 'PRODUCTION', reason: context.reason, events };
+    return { version, stage: 'PRODUCTION', reason: context.reason, events, published };
   }
 
   async reject(
@@ -226,17 +215,13 @@ export class DeploymentLifecycle {
     context: LifecycleContext,
     metrics: Readonly<Record<string, number>> = {},
   ): Promise<LifecycleDecision> {
-    const manifest = await this.registry.readManifest(version);
-    const event = this.event(version, manifest, 'REJECTED', context, metrics);
-    await this.registry.transition(version, 'REJECTED', {
+    const { events, published } = await this.announcer.transition(version, 'REJECTED', {
       ...context,
-      deploymentId: event.deployment_id,
       metrics,
     });
-    await this.publisher.publish([event]);
     this.watches.delete(version);
     this.logger.warn({ msg: 'model rejected', modelVersion: version, reason: context.reason });
-    return { version, stage: 'REJECTED', reason: context.reason, events: [event] };
+    return { version, stage: 'REJECTED', reason: context.reason, events, published };
   }
 
   /**
@@ -251,43 +236,15 @@ export class DeploymentLifecycle {
     const previous = await this.registry.previousProductionVersion();
     if (!current) throw new StageTransitionError('no model is in production');
     if (!previous) throw new StageTransitionError(`no earlier production model to roll ${current} back to`);
-    const currentManifest = await this.registry.readManifest(current);
-    const previousManifest = await this.registry.readManifest(previous);
-    const restored = this.event(previous, previousManifest, 'PRODUCTION', context, {}, current);
-    const demoted = this.event(current, currentManifest, currentTo, context);
-    if (currentTo === 'REJECTED')
-      await this.registry.transition(current, 'REJECTED', {
-        ...context,
-        deploymentId: demoted.deployment_id,
-      });
-    await this.registry.transition(previous, 'PRODUCTION', {
-      ...context,
-      deploymentId: restored.deployment_id,
-    });
-    await this.publisher.publish([restored, demoted]);
+    const changes: StageChangeSpec[] =
+      currentTo === 'REJECTED'
+        ? [
+            { version: current, to: 'REJECTED' },
+            { version: previous, to: 'PRODUCTION' },
+          ]
+        : [{ version: previous, to: 'PRODUCTION' }];
+    const { events, published } = await this.announcer.transitions(changes, context);
     this.logger.warn({ msg: 'rolled back', from: current, to: previous, reason: context.reason });
-    return { version: previous, stage: 'PRODUCTION', reason: context.reason, events: [restored, demoted] };
-  }
-
-  private event(
-    version: string,
-    manifest: ModelManifest,
-    stage: ModelStage,
-    context: LifecycleContext,
-    metrics: Readonly<Record<string, number>> = {},
-    previous: string | null = null,
-  ): ModelDeployment {
-    return deploymentEvent({
-      version,
-      stage,
-      previousVersion: previous,
-      parentVersion: manifest.parent_version,
-      artifactUri: this.registry.artifactUri(version),
-      sha256: manifest.onnx.sha256,
-      requestId: manifest.training.request_id,
-      reason: context.reason,
-      metrics,
-      eventTime: context.eventTime,
-    });
+    return { version: previous, stage: 'PRODUCTION', reason: context.reason, events, published };
   }
 }

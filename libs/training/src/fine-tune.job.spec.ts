@@ -7,6 +7,7 @@ import { readMlpOnnx } from '@fraudstream/model';
 import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { trainBaseModel } from './base-training';
+import { DeploymentAnnouncer } from './deployment-announcer.service';
 import { FineTuneJob } from './fine-tune.job';
 import { joinMatureLabels, type ScoredTransaction } from './mature-labels';
 import { MlpNetwork } from './mlp.network';
@@ -94,7 +95,7 @@ describe(FineTuneJob.name, () => {
     new FineTuneJob({
       registry,
       source,
-      publisher,
+      announcer: new DeploymentAnnouncer(registry, publisher),
       settings: s,
       actor: 'trainer:test',
       codeRevision: 'rev-test',

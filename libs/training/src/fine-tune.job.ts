@@ -10,7 +10,7 @@ import {
   type ModelRegistry,
   type VerifiedArtifact,
 } from '@fraudstream/registry';
-import { deploymentEvent } from './deployment-events';
+import type { StageAnnouncer } from './deployment-announcer.service';
 import {
   challengerReference,
   checkTrainingRows,
@@ -20,7 +20,7 @@ import {
 } from './fine-tune.steps';
 import { MlpNetwork } from './mlp.network';
 import { packageModel } from './model-packaging';
-import type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
+import type { TrainingDataSource } from './training-io.types';
 import { TrainingJobError, type TrainingFailureReason } from './training.errors';
 import type { TrainingSettings } from './training.settings';
 import { countPositives } from './training-rows';
@@ -46,7 +46,8 @@ export interface FineTuneOutcome {
 export interface FineTuneJobDeps {
   readonly registry: ModelRegistry;
   readonly source: TrainingDataSource;
-  readonly publisher: DeploymentPublisher;
+  /** Writes the stage change or job failure to the registry and announces it (DeploymentAnnouncer). */
+  readonly announcer: StageAnnouncer;
   readonly settings: TrainingSettings;
   /** Recorded as the actor of audit entries, e.g. `trainer:<instance>`. */
   readonly actor: string;
@@ -310,31 +311,18 @@ export class FineTuneJob {
   private async announce(
     request: RetrainRequest,
     model: { version: string; uri: string; sha256: string },
-    parentVersion: string,
+    _parentVersion: string,
     stage: ModelStage,
     reason: string,
     metrics: Record<string, number>,
   ): Promise<void> {
-    const event = deploymentEvent({
-      version: model.version,
-      stage,
-      parentVersion,
-      artifactUri: model.uri,
-      sha256: model.sha256,
-      requestId: request.request_id,
-      reason,
-      metrics,
-      eventTime: request.event_time,
-    });
-    await this.deps.registry.transition(model.version, stage, {
+    await this.deps.announcer.transition(model.version, stage, {
       actor: `${this.deps.actor}/gate`,
       reason,
       eventTime: request.event_time,
       requestId: request.request_id,
-      deploymentId: event.deployment_id,
       metrics,
     });
-    await this.deps.publisher.publish([event]);
   }
 
   private async fail(request: RetrainRequest, error: TrainingJobError): Promise<void> {
@@ -344,38 +332,11 @@ export class FineTuneJob {
       failure: error.reason,
       error: error.message,
     });
-    // The parent's current stage; CANDIDATE when the registry does not know the version at all.
-    const stage = (await this.deps.registry.stageOf(request.model_version)) ?? 'CANDIDATE';
-    let sha256 = '';
-    // The parent may be the missing piece; the event still names it.
-    try {
-      sha256 = (await this.deps.registry.readManifest(request.model_version)).onnx.sha256;
-    } catch {
-      sha256 = '';
-    }
-    let artifactUri = '';
-    try {
-      artifactUri = this.deps.registry.artifactUri(request.model_version);
-    } catch {
-      // A version name the store cannot even address (the request was bad).
-    }
-    const event = deploymentEvent({
-      kind: 'JOB_FAILED',
-      version: request.model_version,
-      stage,
-      artifactUri,
-      sha256,
-      requestId: request.request_id,
-      reason: `${error.reason}: ${error.message}`,
-      eventTime: request.event_time,
-    });
-    await this.deps.registry.recordJobFailure(request.model_version, {
+    await this.deps.announcer.jobFailed(request.model_version, {
       actor: this.deps.actor,
       reason: `${error.reason}: ${error.message}`,
       eventTime: request.event_time,
       requestId: request.request_id,
-      deploymentId: event.deployment_id,
     });
-    await this.deps.publisher.publish([event]);
   }
 }

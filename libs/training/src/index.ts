@@ -29,11 +29,20 @@ export { trainBaseModel } from './base-training';
 export type { BaseTrainingInput, BaseTrainingResult } from './base-training';
 export { FineTuneJob } from './fine-tune.job';
 export type { FineTuneJobDeps, FineTuneOutcome, FineTuneStatus } from './fine-tune.job';
+export { DeploymentAnnouncer } from './deployment-announcer.service';
+export type {
+  Announcement,
+  AnnouncementContext,
+  DeploymentHistory,
+  StageAnnouncer,
+  StageChangeSpec,
+} from './deployment-announcer.service';
 export { DeploymentLifecycle } from './deployment-lifecycle.service';
 export type { LifecycleContext, LifecycleDecision } from './deployment-lifecycle.service';
 export type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
 export {
   DEFAULT_TRAINER_TOPICS,
+  KafkaDeploymentHistory,
   KafkaDeploymentPublisher,
   KafkaTrainingDataSource,
   findRetrainRequest,
@@ -42,5 +51,4 @@ export {
 export type { TrainerTopics } from './kafka-training.adapters';
 export { defaultTrainingSettings, trainingConfigFragment, trainingSettingsFrom } from './training.settings';
 export type { TrainingConfig, TrainingSettings } from './training.settings';
-export { validateRetrainRequest } from './retrain-request.validation';
 export { logFeatureRows } from './logged-feature-rows';

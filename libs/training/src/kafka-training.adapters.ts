@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { Topics, type Label, type ModelDeployment, type RetrainRequest } from '@fraudstream/contracts';
 import type { AvroProducer, AvroSerde, Kafka } from '@fraudstream/kafka';
 import type { ScoredTransaction } from './mature-labels';
+import type { DeploymentHistory } from './deployment-announcer.service';
 import type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
 
 /**
@@ -151,6 +152,23 @@ export class KafkaDeploymentPublisher implements DeploymentPublisher {
     await this.producer.sendMany([
       { topic: this.topic, records: events.map((event) => ({ key: event.model_version, value: event })) },
     ]);
+  }
+}
+
+/** The deployments topic as the reconciler sees it: the ids of the events it holds. */
+export class KafkaDeploymentHistory implements DeploymentHistory {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly serde: AvroSerde,
+    private readonly topic: string = Topics.modelDeployments,
+  ) {}
+
+  async announcedIds(): Promise<ReadonlySet<string>> {
+    const ids = await readTopicSnapshot(this.kafka, this.serde, this.topic, (value) => {
+      const id = (value as Partial<ModelDeployment> | null)?.deployment_id;
+      return typeof id === 'string' ? id : null;
+    });
+    return new Set(ids);
   }
 }
 

@@ -1,7 +1,14 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
+import { describeError } from '@fraudstream/contracts';
 import { ModelRegistry, createModelStore } from '@fraudstream/registry';
-import { DeploymentLifecycle, KafkaDeploymentPublisher, trainingSettingsFrom } from '@fraudstream/training';
+import {
+  DeploymentAnnouncer,
+  DeploymentLifecycle,
+  KafkaDeploymentHistory,
+  KafkaDeploymentPublisher,
+  trainingSettingsFrom,
+} from '@fraudstream/training';
 import { loadTrainerConfig } from '../trainer.config';
 import { connectKafka, useCliLogger } from './cli-support';
 
@@ -11,6 +18,7 @@ const USAGE = `npm run models -- <command> [options]
   promote <version> [--reason R] move to PRODUCTION (retires the current one) and tell the scorers
   reject <version> [--reason R]  mark a candidate or shadow model REJECTED
   rollback [--reason R]          put the previous production model back
+  reconcile                      publish the deployment events of registry transitions the topic lacks
 options:
   --root DIR          registry root (default MODEL_STORE_ROOT, var/models)
   --event-time MS     event time of the decision (default: the newest in the audit log)
@@ -85,7 +93,7 @@ async function main(): Promise<number> {
     );
     return 0;
   }
-  if (command !== 'promote' && command !== 'rollback' && command !== 'reject') {
+  if (command !== 'promote' && command !== 'rollback' && command !== 'reject' && command !== 'reconcile') {
     console.error(`unknown command ${command}\n\n${USAGE}`);
     return 64;
   }
@@ -97,9 +105,21 @@ async function main(): Promise<number> {
   const context = { actor: `cli:${values.who}`, reason: values.reason ?? `manual ${command}`, eventTime };
   const kafka = await connectKafka(config, 'models-cli');
   try {
-    const lifecycle = new DeploymentLifecycle(
+    const announcer = new DeploymentAnnouncer(
       registry,
       new KafkaDeploymentPublisher(kafka.producer, config.DEPLOYMENTS_TOPIC),
+      new KafkaDeploymentHistory(kafka.kafka, kafka.serde, config.DEPLOYMENTS_TOPIC),
+    );
+    if (command === 'reconcile') {
+      const sent = await announcer.reconcile();
+      console.log(
+        values.json ? JSON.stringify({ republished: sent }) : `${sent} deployment events republished`,
+      );
+      return 0;
+    }
+    const lifecycle = new DeploymentLifecycle(
+      registry,
+      announcer,
       trainingSettingsFrom(config),
       `cli:${values.who}`,
     );
@@ -117,6 +137,12 @@ async function main(): Promise<number> {
         ? JSON.stringify(decision, null, 2)
         : `${decision.version} → ${decision.stage}; events: ${decision.events.map((e) => `${e.model_version}:${e.stage}`).join(', ')}`,
     );
+    if (!decision.published) {
+      console.error(
+        'the registry changed but its deployment events did not reach Kafka: the trainer reconciles at start and periodically, or run `npm run models -- reconcile`',
+      );
+      return 3;
+    }
     return 0;
   } finally {
     await kafka.close();
@@ -126,7 +152,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
+    console.error(describeError(error));
     process.exit(1);
   },
 );

@@ -4,6 +4,7 @@ import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { ModelRegistry, createModelStore, resolveCodeRevision } from '@fraudstream/registry';
 import { isDriftScenario } from '@fraudstream/simulation';
 import {
+  DeploymentAnnouncer,
   DeploymentLifecycle,
   KafkaDeploymentPublisher,
   KafkaTrainingDataSource,
@@ -128,18 +129,19 @@ async function main(): Promise<number> {
   if (values.deploy) {
     const kafka = await connectKafka(config, 'train-base');
     try {
-      const lifecycle = new DeploymentLifecycle(
+      const announcer = new DeploymentAnnouncer(
         registry,
         new KafkaDeploymentPublisher(kafka.producer, config.DEPLOYMENTS_TOPIC),
-        settings,
-        'cli:train-base',
       );
-      await lifecycle.promote(version, context, {
+      const lifecycle = new DeploymentLifecycle(registry, announcer, settings, 'cli:train-base');
+      const decision = await lifecycle.promote(version, context, {
         validation_average_precision: trained.validation.average_precision,
         validation_roc_auc: trained.validation.roc_auc,
         validation_card_precision_at_k: trained.validation.card_precision_at_k,
       });
-      stage = 'PRODUCTION (event sent)';
+      stage = decision.published
+        ? 'PRODUCTION (event sent)'
+        : 'PRODUCTION (event pending: the trainer, or npm run models -- reconcile, sends it)';
     } finally {
       await kafka.close();
     }

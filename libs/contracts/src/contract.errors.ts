@@ -1,5 +1,11 @@
+/*
+ * The error types of the loop's messages. They belong to the contracts, not to the transport: a
+ * validator, a scorer or a drift service says what is wrong with a message (poison) or with the world
+ * (retriable), and the transport (libs/kafka) maps the verdict to the dead-letter topic or to a retry.
+ */
+
 /** Why a message could not be processed: the reason label of the dead-letter metric and header. */
-export type PoisonKind = 'decode' | 'unknown-schema' | 'validation' | 'handler' | 'rejected';
+export type PoisonKind = 'decode' | 'unknown-schema' | 'validation' | 'oversized' | 'handler' | 'rejected';
 
 /** A message that can never be processed: it goes to the dead-letter topic and the partition moves on. */
 export class PoisonMessageError extends Error {
@@ -13,7 +19,7 @@ export class PoisonMessageError extends Error {
   }
 }
 
-/** A payload that decoded but breaks the contract (negative amount, missing card...). */
+/** A payload that decoded but breaks the contract (negative amount, missing card, a 1 MB id...). */
 export class ValidationError extends PoisonMessageError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('validation', message, options);
@@ -29,7 +35,10 @@ export class RetriableError extends Error {
   }
 }
 
-/** The message of an error and of its causes, for logs and dead-letter headers. */
+/** Longest description describeError returns: it ends up in log lines and dead-letter headers. */
+const MAX_DESCRIPTION = 4096;
+
+/** The message of an error and of its causes, for logs and dead-letter headers (at most 4 KiB). */
 export function describeError(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = error;
@@ -42,5 +51,6 @@ export function describeError(error: unknown): string {
       break;
     }
   }
-  return parts.join(' <- caused by ');
+  const text = parts.join(' <- caused by ');
+  return text.length > MAX_DESCRIPTION ? `${text.slice(0, MAX_DESCRIPTION)}…` : text;
 }

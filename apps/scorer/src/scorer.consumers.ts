@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import type { Provider } from '@nestjs/common';
+import {
+  EventTimeGuard,
+  validateDeployment,
+  validateLabel,
+  validateTransaction,
+  type Label,
+  type ModelDeployment,
+  type Transaction,
+} from '@fraudstream/contracts';
+import { StreamConsumerFactory, type StreamConsumer } from '@fraudstream/kafka';
+import { ModelManager, TransactionScorer, type FeatureExtractor } from '@fraudstream/model';
+import { MetricsRegistry } from '@fraudstream/observability';
+import { OutputRecordsPublisher } from './output-records.publisher';
+import { APP_CONFIG, type ScorerConfig } from './scorer.config';
+import { scorerMetrics } from './scorer.metrics';
+import { FEATURE_EXTRACTOR } from './scorer.tokens';
+
+/** The scorer's three consumers, declared as topic, validator and handler. */
+export interface ScorerConsumers {
+  /** Transactions in, scores and alerts out; the batch commits once its outputs are acknowledged. */
+  readonly transactions: StreamConsumer<Transaction>;
+  /** Labels into the feature pipeline (terminal fraud-rate features). */
+  readonly labels: StreamConsumer<Label>;
+  /** The deployment history from the start, in a group of this process's own: every instance sees every deployment. */
+  readonly deployments: StreamConsumer<ModelDeployment>;
+}
+
+export const SCORER_CONSUMERS = Symbol('ScorerConsumers');
+
+export const scorerConsumersProvider: Provider = {
+  provide: SCORER_CONSUMERS,
+  inject: [
+    StreamConsumerFactory,
+    APP_CONFIG,
+    TransactionScorer,
+    OutputRecordsPublisher,
+    FEATURE_EXTRACTOR,
+    ModelManager,
+    MetricsRegistry,
+  ],
+  useFactory: (
+    factory: StreamConsumerFactory,
+    config: ScorerConfig,
+    scorer: TransactionScorer,
+    publisher: OutputRecordsPublisher,
+    features: FeatureExtractor,
+    models: ModelManager,
+    registry: MetricsRegistry,
+  ): ScorerConsumers => {
+    const metrics = scorerMetrics(registry);
+    const { SCORES_TOPIC, ALERTS_TOPIC } = config;
+    // One record in the far future would move its card's and terminal's window buckets there for good.
+    const transactionTimes = new EventTimeGuard({ maxAheadMs: config.SCORER_MAX_EVENT_TIME_AHEAD_MS });
+    const labelTimes = new EventTimeGuard({ maxAheadMs: config.SCORER_MAX_EVENT_TIME_AHEAD_MS });
+    return {
+      transactions: factory.create<Transaction>({
+        groupId: config.SCORER_GROUP_ID,
+        topics: [config.TRANSACTIONS_TOPIC],
+        fromBeginning: true,
+        validate: (value, source) => {
+          const tx = validateTransaction(value);
+          transactionTimes.check(tx.event_time, source);
+          return tx;
+        },
+        partitionsConsumedConcurrently: config.SCORER_PARTITIONS_CONCURRENTLY,
+        maxBytesPerPartition: config.SCORER_MAX_BYTES_PER_PARTITION,
+        maxWaitTimeInMs: config.SCORER_FETCH_MAX_WAIT_MS,
+        sessionTimeoutMs: config.SCORER_SESSION_TIMEOUT_MS,
+        heartbeatIntervalMs: config.SCORER_HEARTBEAT_INTERVAL_MS,
+        handle: async (messages) => {
+          const result = await scorer.scoreBatch(messages.map((m) => m.value));
+          return {
+            rejected: result.rejected.flatMap((r) => {
+              const message = messages[r.index];
+              return message ? [{ message, reason: r.reason }] : [];
+            }),
+            // Scored once; only the send is retried while the broker is away (the features are not updated twice).
+            deliver: async () => {
+              await publisher.publish([
+                { topic: SCORES_TOPIC, records: result.scores.map((s) => ({ key: s.card_id, value: s })) },
+                { topic: ALERTS_TOPIC, records: result.alerts.map((a) => ({ key: a.card_id, value: a })) },
+              ]);
+              metrics.produced.inc({ topic: SCORES_TOPIC }, result.scores.length);
+              if (result.alerts.length > 0)
+                metrics.produced.inc({ topic: ALERTS_TOPIC }, result.alerts.length);
+            },
+          };
+        },
+      }),
+      labels: factory.create<Label>({
+        groupId: config.SCORER_LABELS_GROUP_ID,
+        topics: [config.LABELS_TOPIC],
+        fromBeginning: true,
+        sessionTimeoutMs: config.SCORER_SESSION_TIMEOUT_MS,
+        heartbeatIntervalMs: config.SCORER_HEARTBEAT_INTERVAL_MS,
+        validate: (value, source) => {
+          const label = validateLabel(value);
+          labelTimes.check(label.event_time, source);
+          return label;
+        },
+        handle: async (messages) => {
+          await features.applyLabels(messages.map((m) => m.value));
+        },
+      }),
+      deployments: factory.create<ModelDeployment>({
+        groupId: `${config.SCORER_DEPLOYMENTS_GROUP_PREFIX}.${config.INSTANCE_ID}.${randomUUID().slice(0, 8)}`,
+        topics: [config.DEPLOYMENTS_TOPIC],
+        fromBeginning: true,
+        ephemeralGroup: true,
+        validate: validateDeployment,
+        handle: async (messages) => {
+          await models.applyDeployments(messages.map((m) => m.value));
+        },
+      }),
+    };
+  },
+};

@@ -1,0 +1,72 @@
+import { Logger } from '@nestjs/common';
+import { describeError } from '@fraudstream/contracts';
+import { PartitionMap, type TopicPartition } from './topic-partition';
+
+/** The next offset to read on a partition, as Kafka commits it (a decimal string). */
+export interface PartitionOffset extends TopicPartition {
+  readonly offset: string;
+}
+
+/** Sends one commit request (the consumer's commitOffsets). */
+export type CommitRequest = (offsets: PartitionOffset[]) => Promise<void>;
+
+/**
+ * Commits handled batches' offsets off the fetch path. One commit request is in flight at a time;
+ * offsets queued meanwhile are merged into the next, newest offset per partition, so a commit never
+ * goes backwards within a queue. A failed commit is logged and left to the partition's next batch
+ * (at-least-once: after a rebalance the new owner re-reads from the last committed offset). `drain()`
+ * waits until the queue is empty (shutdown). `committed()` is what the broker acknowledged.
+ */
+export class OffsetCommitter {
+  private readonly logger: Logger;
+  private readonly pending = new PartitionMap<PartitionOffset>();
+  private readonly acknowledged = new PartitionMap<bigint>();
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly commit: CommitRequest,
+    context = OffsetCommitter.name,
+  ) {
+    this.logger = new Logger(context);
+  }
+
+  /** Queues a partition's next offset and starts a commit unless one is in flight. */
+  queue(offset: PartitionOffset): void {
+    const queued = this.pending.get(offset);
+    if (!queued || BigInt(offset.offset) > BigInt(queued.offset)) this.pending.set(offset, offset);
+    this.flushing ??= this.flush().finally(() => (this.flushing = null));
+  }
+
+  /** Resolves once every queued offset has been sent (committed or given up on). */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  /** The newest offset the broker acknowledged for a partition (null when none yet). */
+  committed(partition: TopicPartition): bigint | null {
+    return this.acknowledged.get(partition) ?? null;
+  }
+
+  /** Forgets acknowledged offsets (a restarted consumer learns them again). */
+  reset(): void {
+    this.acknowledged.clear();
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.size > 0) {
+      const offsets = [...this.pending.values()];
+      this.pending.clear();
+      try {
+        await this.commit(offsets);
+        for (const o of offsets) {
+          const next = BigInt(o.offset);
+          if (next > (this.acknowledged.get(o) ?? -1n)) this.acknowledged.set(o, next);
+        }
+      } catch (error) {
+        // Offsets queued meanwhile are newer: the loop goes on with them; otherwise the partition's
+        // next batch commits past these.
+        this.logger.warn({ msg: 'offset commit failed', offsets, error: describeError(error) });
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import type { IHeaders } from 'kafkajs';
+
+/** Where a fetched message was read. */
+export interface MessageSource {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** A fetched message whose value decoded and validated. */
+export interface ConsumedMessage<T> extends MessageSource {
+  readonly key: Buffer | null;
+  readonly value: T;
+  readonly headers: IHeaders | undefined;
+  /** Broker timestamp (ms, as a string), not event time. */
+  readonly timestamp: string;
+  readonly raw: Buffer | null;
+}
+
+export interface BatchContext {
+  readonly topic: string;
+  readonly partition: number;
+  /** Whether the batch reaches the partition's end (its high watermark when fetched): no backlog behind it. */
+  readonly caughtUp: boolean;
+  heartbeat(): Promise<void>;
+  isRunning(): boolean;
+}
+
+/** A message the handler decided it cannot process: it is dead-lettered with the reason. */
+export interface Rejection<T> {
+  readonly message: ConsumedMessage<T>;
+  readonly reason: string;
+}
+
+export interface BatchOutcome<T> {
+  readonly rejected?: readonly Rejection<T>[];
+  /**
+   * Sends the batch's outputs and resolves once the broker acknowledged them. The transport retries
+   * it alone while the broker is away, without handling the batch again; the offsets commit after it.
+   */
+  readonly deliver?: () => Promise<void>;
+}
+
+/**
+ * Handles one batch of one partition and returns its outcome. Throw RetriableError (or let a broker
+ * error through) for transient failures: the transport retries. A PoisonMessageError or any other
+ * throw makes the transport handle the messages one by one and dead-letter those that still fail.
+ */
+export type BatchHandler<T> = (
+  messages: readonly ConsumedMessage<T>[],
+  context: BatchContext,
+) => Promise<BatchOutcome<T> | void>;
+
+/** Checks a decoded value against the contract; throws ValidationError (a PoisonMessageError) for a bad one. */
+export type MessageValidator<T> = (value: unknown, source: MessageSource) => T;

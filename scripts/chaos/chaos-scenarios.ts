@@ -1,0 +1,464 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Env } from '@fraudstream/config';
+import type { Label, ModelDeployment, RetrainRequest } from '@fraudstream/contracts';
+import type { AvroSerde, Kafka } from '@fraudstream/kafka';
+import { readTopicSnapshot } from '@fraudstream/training';
+import { runCli, type AppProcess } from '../demo/app-process';
+import type { ScenarioResult } from './chaos-report';
+import { ChaosStack, MODELS_CLI } from './chaos-stack';
+import { ownsService, startService, stopService, type LocalService } from './infra-control';
+import { LoadGenerator } from './load-generator';
+import { ScoreObserver } from './score-observer';
+
+/** How hard and how long: the full suite, or the smaller one `npm test` runs. */
+export interface ChaosSettings {
+  readonly quick: boolean;
+  /** Transactions per second of the background load (bounded: at most 1000). */
+  readonly rate: number;
+  /** Scorer replicas in the SIGKILL scenario. */
+  readonly replicas: number;
+  /** SIGKILLs of a scorer in the SIGKILL scenario. */
+  readonly kills: number;
+  /** How long the broker and the registry stay down. */
+  readonly outageSeconds: number;
+  readonly partitions: number;
+  readonly logDir: string;
+  /** The environment the apps start from (broker, registry, log settings). */
+  readonly env: Env;
+}
+
+export interface ChaosContext {
+  readonly kafka: Kafka;
+  readonly serde: AvroSerde;
+  readonly settings: ChaosSettings;
+  readonly log: (line: string) => void;
+}
+
+/** Recovery a SIGKILLed scorer must meet (docs/reliability.md). */
+export const SCORER_RECOVERY_LIMIT_S = 10;
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await delay(200);
+  }
+  return false;
+}
+
+/** What a scenario's fault did, for the result. */
+interface FaultOutcome {
+  readonly fault: string;
+  readonly recoverySeconds: number | null;
+  readonly expectedModel?: string;
+  readonly poisonInjected?: number;
+  readonly expectedLetters?: Readonly<Record<string, number>>;
+  readonly recoveryLimitSeconds?: number;
+  readonly ok?: boolean;
+  readonly notes?: readonly string[];
+}
+
+/** A scenario whose fault runs while transactions stream through the scorers. */
+interface StreamRun {
+  readonly stack: ChaosStack;
+  readonly load: LoadGenerator;
+  readonly observer: ScoreObserver;
+  readonly scorers: AppProcess[];
+}
+
+/**
+ * The frame of every scenario: its own topics and registry, `replicas` scorer processes, a steady
+ * load; after a warm-up the fault runs; the load goes on for a few seconds more, then stops, and
+ * the scenario waits for every acknowledged transaction to be scored (or 90 s) before counting.
+ */
+async function streamScenario(
+  ctx: ChaosContext,
+  name: string,
+  replicas: number,
+  fault: (run: StreamRun) => Promise<FaultOutcome>,
+  options: { readonly eventStepMs?: number; readonly warmupScored?: number } = {},
+): Promise<ScenarioResult> {
+  const started = Date.now();
+  const stack = new ChaosStack(
+    name,
+    ctx.kafka,
+    ctx.serde,
+    ctx.settings.env,
+    ctx.settings.logDir,
+    ctx.settings.partitions,
+  );
+  const observer = new ScoreObserver(ctx.kafka, ctx.serde);
+  try {
+    await stack.prepare();
+    await observer.start(stack.topics.scores, `${stack.topics.transactions}.dlq`);
+    const scorers: AppProcess[] = [];
+    for (let i = 0; i < replicas; i++) scorers.push(await stack.startApp('scorer', `scorer-${i}`));
+    const load = new LoadGenerator(
+      stack.producer,
+      stack.topics.transactions,
+      `chaos-${stack.id}`,
+      ctx.settings.rate,
+      options.eventStepMs,
+    );
+    load.startStreaming();
+    await until(() => observer.scoreCounts.size >= (options.warmupScored ?? ctx.settings.rate * 2), 120_000);
+    ctx.log(`${name}: warmed up (${observer.scoreCounts.size} scored); applying the fault`);
+    const outcome = await fault({ stack, load, observer, scorers });
+    await delay(5000);
+    await load.stop();
+    await until(() => [...load.produced.keys()].every((id) => observer.scoreCounts.has(id)), 90_000);
+    const serving = await stack.servingVersions();
+    const lost = [...load.produced.keys()].filter((id) => !observer.scoreCounts.has(id)).length;
+    const deadLetters = Object.fromEntries(observer.deadLetters);
+    const expectedLetters = outcome.expectedLetters ?? {};
+    const lettersRight =
+      JSON.stringify(Object.entries(deadLetters).sort()) ===
+      JSON.stringify(Object.entries(expectedLetters).sort());
+    const expectedModel = outcome.expectedModel ?? 'v1';
+    const modelRight = serving.length === 1 && serving[0] === expectedModel;
+    const limit = outcome.recoveryLimitSeconds;
+    const recoveredInTime =
+      limit === undefined || (outcome.recoverySeconds !== null && outcome.recoverySeconds <= limit);
+    const notes = [...(outcome.notes ?? [])];
+    if (!lettersRight)
+      notes.push(`dead letters ${JSON.stringify(deadLetters)}, expected ${JSON.stringify(expectedLetters)}`);
+    if (!recoveredInTime) notes.push(`recovery over the ${limit} s limit`);
+    return {
+      scenario: name,
+      fault: outcome.fault,
+      produced: load.produced.size,
+      scoredDistinct: [...load.produced.keys()].filter((id) => observer.scoreCounts.has(id)).length,
+      lost,
+      duplicates: observer.duplicates,
+      deadLetters,
+      poisonInjected: outcome.poisonInjected ?? 0,
+      recoverySeconds: outcome.recoverySeconds,
+      servingModel: { expected: expectedModel, actual: serving, right: modelRight },
+      passed: lost === 0 && lettersRight && modelRight && recoveredInTime && (outcome.ok ?? true),
+      notes,
+      seconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    await observer.stop().catch(() => undefined);
+    await stack.stop().catch(() => undefined);
+  }
+}
+
+/** Waits until scoring of new transactions resumed on every partition after `from`; seconds, or null after 60 s. */
+async function recovery(run: StreamRun, from: number): Promise<number | null> {
+  let seconds: number | null = null;
+  await until(() => (seconds = run.observer.recoverySeconds(from, run.load.produced)) !== null, 60_000);
+  return seconds;
+}
+
+/** SIGKILL of a scorer replica (the next one each time), restarted at once as an orchestrator would. */
+export function scorerSigkill(ctx: ChaosContext): Promise<ScenarioResult> {
+  const { replicas, kills } = ctx.settings;
+  return streamScenario(ctx, 'scorer-sigkill', replicas, async (run) => {
+    const recoveries: number[] = [];
+    for (let k = 0; k < kills; k++) {
+      const victim = run.scorers[k % run.scorers.length];
+      if (!victim) break;
+      const killedAt = Date.now();
+      victim.killNow();
+      await until(() => !victim.running, 10_000);
+      await run.stack.restartApp(victim);
+      const seconds = await recovery(run, killedAt);
+      ctx.log(
+        `scorer-sigkill: kill ${k + 1}/${kills}: scoring resumed on every partition after ${seconds ?? '?'} s`,
+      );
+      if (seconds === null)
+        return { fault: 'SIGKILL', recoverySeconds: null, notes: ['scoring did not resume'] };
+      recoveries.push(seconds);
+      await delay(3000);
+    }
+    return {
+      fault: `SIGKILL of a scorer ${kills}x (${replicas} replicas), restarted at once`,
+      recoverySeconds: Math.max(...recoveries),
+      recoveryLimitSeconds: SCORER_RECOVERY_LIMIT_S,
+      notes: [`recovery per kill: ${recoveries.map((s) => s.toFixed(1)).join(', ')} s`],
+    };
+  });
+}
+
+/** Stops a local service (SIGTERM) for the outage, starts it again; recovery counts from its return. */
+function serviceOutage(ctx: ChaosContext, service: LocalService, name: string): Promise<ScenarioResult> {
+  return streamScenario(ctx, name, 1, async (run) => {
+    if (!(await ownsService(service)))
+      return {
+        fault: `${service} stop/start`,
+        recoverySeconds: null,
+        ok: false,
+        notes: [`skipped: the ${service} answering was not started by scripts/infra.sh here`],
+      };
+    await stopService(service);
+    const downAt = Date.now();
+    await delay(ctx.settings.outageSeconds * 1000);
+    await startService(service);
+    const backAt = Date.now();
+    ctx.log(`${name}: ${service} down for ${((backAt - downAt) / 1000).toFixed(1)} s`);
+    const seconds = await recovery(run, backAt);
+    const firstAck = Math.min(...[...run.load.produced.values()].filter((at) => at > backAt));
+    return {
+      fault: `${service} stopped (SIGTERM) for ${((backAt - downAt) / 1000).toFixed(0)} s mid-stream, then started`,
+      recoverySeconds: seconds,
+      notes: [
+        `recovery counts from the moment ${service} answered again; the load's own producer had its first ack ${((firstAck - backAt) / 1000).toFixed(1)} s after it`,
+      ],
+    };
+  });
+}
+
+export const brokerRestart = (ctx: ChaosContext) => serviceOutage(ctx, 'kafka', 'broker-restart');
+export const registryRestart = (ctx: ChaosContext) => serviceOutage(ctx, 'registry', 'registry-restart');
+
+/** A burst of records that can never be scored, mid-stream: each must be dead-lettered with its reason. */
+export function poisonBurst(ctx: ChaosContext): Promise<ScenarioResult> {
+  return streamScenario(ctx, 'poison-burst', 1, async (run) => {
+    const { stack, load } = run;
+    const topic = stack.topics.transactions;
+    const valid = await stack.serde.encode(topic, load.transaction(1_000_000));
+    const random = Array.from({ length: 20 }, (_, i) =>
+      Buffer.concat([
+        Buffer.from([0xff]),
+        Buffer.from(Array.from({ length: 40 }, (_, j) => (i * 31 + j * 17) % 256)),
+      ]),
+    );
+    const wrongMagic = Array.from({ length: 10 }, () => Buffer.concat([Buffer.from([1]), valid.subarray(1)]));
+    const unknownSchema = Array.from({ length: 10 }, () =>
+      Buffer.concat([Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0]), valid.subarray(5)]),
+    );
+    const base = load.transaction(1_000_001);
+    const outOfRange = await Promise.all(
+      [
+        { ...base, transaction_id: 'neg', amount: -5 },
+        { ...base, transaction_id: 'nan', amount: Number.NaN },
+        { ...base, transaction_id: 'y3000', event_time: Date.UTC(3000, 0, 1) },
+        { ...base, transaction_id: 'y2099', event_time: Date.UTC(2099, 0, 1) },
+        { ...base, transaction_id: 'y1970', event_time: 1000 },
+        { ...base, transaction_id: 'empty-card', card_id: '' },
+        { ...base, transaction_id: 'x'.repeat(500) },
+        { ...base, transaction_id: 'currency', currency: 'euros' },
+        { ...base, transaction_id: 'huge-amount', amount: 1e12 },
+        { ...base, transaction_id: 'blank-terminal', terminal_id: '   ' },
+      ].map((t) => stack.serde.encode(topic, t)),
+    );
+    const huge = await stack.serde.encode(topic, {
+      ...base,
+      transaction_id: 'huge',
+      terminal_id: 't'.repeat(1_000_000),
+    });
+    const poison = [...random, ...wrongMagic, ...unknownSchema, ...outOfRange, huge];
+    await stack.producer.producer.send({
+      topic,
+      messages: poison.map((value, i) => ({ key: `poison-${i}`, value })),
+    });
+    return {
+      fault:
+        'poison burst: 20 random, 10 wrong magic byte, 10 unknown schema id, 10 out-of-range values, one 1 MB record',
+      recoverySeconds: null,
+      poisonInjected: poison.length,
+      expectedLetters: { decode: 30, 'unknown-schema': 10, validation: 11 },
+    };
+  });
+}
+
+/**
+ * A model artifact altered after registration: the registry (through the models CLI) refuses to
+ * promote it; and a scorer restarted after its serving version's artifact was altered comes back
+ * on the previous version that verifies.
+ */
+export function tamperedArtifact(ctx: ChaosContext): Promise<ScenarioResult> {
+  return streamScenario(ctx, 'tampered-artifact', 1, async (run) => {
+    const { stack } = run;
+    const notes: string[] = [];
+    const artifact = join(stack.registryRoot, 'v2', 'model.onnx');
+    const original = readFileSync(artifact);
+    writeFileSync(artifact, Buffer.from('altered after registration'));
+    const cli = await runCli(
+      MODELS_CLI,
+      ['promote', 'v2', '--root', stack.registryRoot],
+      stack.appEnv({ LOG_LEVEL: 'error' }),
+      join(stack.logDir, `${stack.name}-models-cli.log`),
+    );
+    const refused = cli.code === 1 && (await stack.registry.productionVersion()) === 'v1';
+    notes.push(
+      `models promote of the altered v2: exit ${cli.code}, registry production ${await stack.registry.productionVersion()}`,
+    );
+
+    // Deployed intact, altered afterwards: the running scorer keeps the verified bytes it loaded;
+    // a restarted one replays "v2 in production", refuses the bytes and falls back to v1.
+    writeFileSync(artifact, original);
+    await stack.announcer.transition('v2', 'PRODUCTION', {
+      actor: 'chaos',
+      reason: 'promote',
+      eventTime: Date.now(),
+    });
+    await until(async () => (await stack.servingVersions()).join() === 'v2', 30_000);
+    writeFileSync(artifact, Buffer.from('altered after deployment'));
+    const scorer = run.scorers[0];
+    let seconds: number | null = null;
+    if (scorer) {
+      const killedAt = Date.now();
+      scorer.killNow();
+      await until(() => !scorer.running, 10_000);
+      await stack.restartApp(scorer);
+      seconds = await recovery(run, killedAt);
+    }
+    return {
+      fault: 'v2 altered after registration (promote), then after deployment (scorer restart)',
+      recoverySeconds: seconds,
+      expectedModel: 'v1',
+      ok: refused,
+      notes,
+    };
+  });
+}
+
+/** SIGKILL of the drift monitor mid-stream: it restarts from its checkpoint and consumes again. */
+export function driftMonitorSigkill(ctx: ChaosContext): Promise<ScenarioResult> {
+  return streamScenario(ctx, 'drift-monitor-sigkill', 1, async (run) => {
+    const { stack } = run;
+    const drift = await stack.startApp('drift-monitor', 'drift-monitor', {}, 90_000);
+    const groupId = stack.appEnv().DRIFT_GROUP_ID ?? '';
+    const committed = async (): Promise<number> => {
+      const admin = ctx.kafka.admin();
+      await admin.connect();
+      try {
+        const [group] = await admin.fetchOffsets({ groupId, topics: [stack.topics.scores] });
+        return (group?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    await until(async () => (await committed()) > 0, 60_000);
+    const killedAt = Date.now();
+    drift.killNow();
+    await until(() => !drift.running, 10_000);
+    const atKill = await committed();
+    await stack.restartApp(drift, {}, 90_000);
+    const resumed = await until(async () => (await committed()) > atKill, 60_000);
+    const seconds = resumed ? (Date.now() - killedAt) / 1000 : null;
+    ctx.log(`drift-monitor-sigkill: committing again ${seconds ?? '?'} s after the kill`);
+    return {
+      fault: 'SIGKILL of the drift monitor mid-stream, restarted at once',
+      recoverySeconds: seconds,
+      ok: resumed,
+      notes: [
+        'recovery: from the kill until its group committed past the offsets it had (checkpoint restored)',
+      ],
+    };
+  });
+}
+
+/** SIGKILL of the trainer mid-job: the restarted worker answers the request, once, and the topic holds every registry transition. */
+export function trainerSigkill(ctx: ChaosContext): Promise<ScenarioResult> {
+  return streamScenario(
+    ctx,
+    'trainer-sigkill',
+    1,
+    async (run) => {
+      const { stack, load } = run;
+      const trainer = await stack.startApp('trainer', 'trainer', {}, 150_000);
+      // A window whose rows are all mature (its end is more than the 7-day chargeback window before the
+      // request), one in 25 labelled fraud: a real fine-tuning run, long enough to be killed in.
+      const rows = load.produced.size;
+      const labels: Label[] = [];
+      for (let i = 0; i < rows; i += 25) {
+        const t = load.transaction(i);
+        labels.push({
+          transaction_id: t.transaction_id,
+          card_id: t.card_id,
+          terminal_id: t.terminal_id,
+          is_fraud: true,
+          source: 'ANALYST',
+          transaction_time: t.event_time,
+          event_time: t.event_time + 3_600_000,
+        });
+      }
+      await stack.producer.sendMany([
+        { topic: stack.topics.labels, records: labels.map((l) => ({ key: l.transaction_id, value: l })) },
+      ]);
+      const windowEnd = load.transaction(rows).event_time;
+      const request: RetrainRequest = {
+        request_id: `chaos-${stack.id}`,
+        model_version: 'v1',
+        trigger: 'MANUAL',
+        reason: 'chaos',
+        severity: 'LOW',
+        drift_event_id: null,
+        window_start: load.transaction(0).event_time,
+        window_end: windowEnd,
+        event_time: windowEnd + 8 * 86_400_000,
+      };
+      await stack.producer.sendMany([
+        { topic: stack.topics.retrainRequests, records: [{ key: request.request_id, value: request }] },
+      ]);
+      // Mid-job: once the job has read its scores, before it answers.
+      const log = join(stack.logDir, `${stack.name}-trainer.log`);
+      const midJob = await until(
+        () => existsSync(log) && readFileSync(log, 'utf8').includes('read scores'),
+        90_000,
+      );
+      trainer.killNow();
+      await until(() => !trainer.running, 10_000);
+      // The restarted worker waits for its dead member to leave the request group (kafkajs's 60 s
+      // rebalance timeout under the trainer's long session timeout, which long jobs need).
+      const killedAt = Date.now();
+      await stack.restartApp(trainer, {}, 150_000);
+      const answers = async () =>
+        (
+          await readTopicSnapshot(
+            ctx.kafka,
+            ctx.serde,
+            stack.topics.deployments,
+            (v) => v as ModelDeployment,
+            30_000,
+          )
+        ).filter((e) => e.request_id === request.request_id);
+      const answered = await until(async () => (await answers()).length > 0, 180_000);
+      const answeredAt = Date.now();
+      const entries = await stack.registry.entriesForRequest(request.request_id);
+      const ids = new Set((await answers()).map((e) => e.deployment_id));
+      const announced = entries.every((e) => e.deployment_id === null || ids.has(e.deployment_id));
+      const outcomes = entries
+        .filter((e) => e.action !== 'REGISTERED')
+        .map((e) => `${e.action}:${e.to_stage ?? '-'}`);
+      return {
+        fault: `SIGKILL of the trainer ${midJob ? 'after its job read the scores' : 'before the job was seen to start'}, restarted at once`,
+        recoverySeconds: answered ? (answeredAt - killedAt) / 1000 : null,
+        ok: answered && announced && outcomes.length === 1,
+        notes: [
+          `request answered: ${answered}; registry outcomes for it: ${outcomes.join(', ') || 'none'}; every one on the topic: ${announced}`,
+          'recovery: from the kill until the request was answered on the deployments topic',
+        ],
+      };
+    },
+    { eventStepMs: TRAINER_EVENT_STEP_MS, warmupScored: (10 * 86_400_000) / TRAINER_EVENT_STEP_MS },
+  );
+}
+
+/** A minute of event time per transaction: the trainer scenario's window spans ten days. */
+const TRAINER_EVENT_STEP_MS = 60_000;
+
+export const SCENARIOS = {
+  'scorer-sigkill': scorerSigkill,
+  'broker-restart': brokerRestart,
+  'registry-restart': registryRestart,
+  'poison-burst': poisonBurst,
+  'tampered-artifact': tamperedArtifact,
+  'drift-monitor-sigkill': driftMonitorSigkill,
+  'trainer-sigkill': trainerSigkill,
+} as const;
+
+export type ScenarioName = keyof typeof SCENARIOS;
+
+/** The smaller suite of `npm test`: a scorer SIGKILL, the poison burst and the tampered artifact. */
+export const QUICK_SCENARIOS: readonly ScenarioName[] = [
+  'scorer-sigkill',
+  'poison-burst',
+  'tampered-artifact',
+];

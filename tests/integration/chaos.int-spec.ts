@@ -1,0 +1,38 @@
+/*
+ * The smaller chaos suite (`npm run chaos -- --quick`), in `npm test`: a scorer SIGKILLed mid-stream,
+ * a burst of poison records, and a model artifact altered after registration, each against the real
+ * local stack with scorer processes from dist/. The full suite is `npm run chaos` (docs/reliability.md).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runChaos } from '../../scripts/chaos/chaos';
+import { SCORER_RECOVERY_LIMIT_S } from '../../scripts/chaos/chaos-scenarios';
+
+const ROOT = join(__dirname, '..', '..');
+
+describe('chaos suite (quick)', () => {
+  let out: string;
+
+  beforeAll(() => {
+    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    out = mkdtempSync(join(tmpdir(), 'chaos-'));
+  });
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('loses nothing, dead-letters only poison, recovers a SIGKILLed scorer in time and keeps the right model', async () => {
+    const { code, report } = await runChaos(['--quick', '--out', join(out, 'chaos.json')]);
+    const byName = Object.fromEntries((report?.scenarios ?? []).map((s) => [s.scenario, s]));
+    for (const scenario of report?.scenarios ?? []) {
+      expect(scenario.lost, scenario.scenario).toBe(0);
+      expect(scenario.servingModel.right, scenario.scenario).toBe(true);
+    }
+    expect(byName['scorer-sigkill']?.recoverySeconds).toBeLessThanOrEqual(SCORER_RECOVERY_LIMIT_S);
+    expect(byName['scorer-sigkill']?.deadLetters).toEqual({});
+    expect(byName['poison-burst']?.deadLetters).toEqual({ decode: 30, 'unknown-schema': 10, validation: 11 });
+    expect(byName['tampered-artifact']?.servingModel).toMatchObject({ expected: 'v1', actual: ['v1'] });
+    expect(code).toBe(0);
+  }, 600_000);
+});

@@ -1,0 +1,223 @@
+/*
+ * The faults of the scorer's inputs and infrastructure, against the real broker: poison records that
+ * used to stop a partition or blind a card, a tampered newest model at a restart, and a broker
+ * restart mid-stream. Each test runs a scorer app in-process on its own topics.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { INestApplicationContext } from '@nestjs/common';
+import type { Score, Transaction } from '@fraudstream/contracts';
+import { FEATURE_NAMES } from '@fraudstream/features';
+import {
+  DeadLetterHeaders,
+  isTransient,
+  type AvroProducer,
+  type AvroSerde,
+  type Kafka,
+} from '@fraudstream/kafka';
+import { ModelManager } from '@fraudstream/model';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ownsService, startService, stopService } from '../../scripts/chaos/infra-control';
+import { testClients } from '../support/kafka-env';
+import { waitFor } from '../support/wait-for';
+import {
+  connectedProducer,
+  createScorerTopics,
+  featureModel,
+  modelRoot,
+  readTopic,
+  stageChange,
+  startScorer,
+  transaction,
+  type ScorerTopics,
+} from './scorer.harness';
+
+const CARD_COUNT_30D = FEATURE_NAMES.indexOf('card_tx_count_30d');
+
+describe('scorer faults', () => {
+  let kafka: Kafka;
+  let serde: AvroSerde;
+  let root: string;
+  let producer: AvroProducer;
+  const apps: INestApplicationContext[] = [];
+
+  beforeAll(async () => {
+    ({ kafka, serde } = testClients());
+    root = modelRoot();
+    producer = await connectedProducer(kafka, serde);
+  });
+
+  afterAll(async () => {
+    for (const app of apps) await app.close().catch(() => undefined);
+    await producer.producer.disconnect();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  async function scorerOn(topics: ScorerTopics, version: string, env: Record<string, string> = {}) {
+    const model = featureModel(root, version, 7);
+    await producer.sendMany([
+      { topic: topics.deployments, records: [{ key: version, value: stageChange(model, 'PRODUCTION') }] },
+    ]);
+    const app = await startScorer(topics, { SCORER_GROUP_ID: `${topics.transactions}.scorer`, ...env });
+    apps.push(app);
+    return app;
+  }
+
+  async function withAdmin<R>(work: (admin: ReturnType<Kafka['admin']>) => Promise<R>): Promise<R> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return await work(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  function endOffsets(topic: string): Promise<number[]> {
+    return withAdmin(async (admin) => (await admin.fetchTopicOffsets(topic)).map((p) => Number(p.high)));
+  }
+
+  function committedToEnd(groupId: string, topic: string): Promise<boolean> {
+    return withAdmin(async (admin) => {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const [group] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const committed = new Map((group?.partitions ?? []).map((p) => [p.partition, p.offset]));
+      return ends.every((e) => committed.get(e.partition) === e.high);
+    });
+  }
+
+  async function sendTransactions(topic: string, txs: readonly Transaction[]): Promise<void> {
+    await producer.sendMany([{ topic, records: txs.map((t) => ({ key: t.card_id, value: t })) }]);
+  }
+
+  it('dead-letters a 1 MiB transaction with its size and a truncated value, and keeps scoring the partition', async () => {
+    const topics = await createScorerTopics(kafka, serde, 1);
+    await scorerOn(topics, 'v1');
+    const huge: Transaction = { ...transaction(1, 'huge'), terminal_id: 't'.repeat(1_000_000) };
+    await sendTransactions(topics.transactions, [transaction(0, 'ok'), huge, transaction(2, 'ok')]);
+    const scores = await readTopic<Score>(kafka, serde, topics.scores);
+    const dlq = await readTopic<Buffer>(kafka, serde, topics.transactionsDlq, true);
+    await waitFor(
+      () => scores.records.length >= 2 && dlq.records.length >= 1,
+      60_000,
+      'both good ones and the letter',
+    );
+    // The partition kept moving: the transaction after the poison one was scored too.
+    await sendTransactions(topics.transactions, [transaction(3, 'ok')]);
+    await waitFor(() => scores.records.length >= 3, 30_000, 'the transaction sent after the letter');
+    await Promise.all([scores.stop(), dlq.stop()]);
+
+    expect(scores.records.map((r) => r.value.transaction_id)).toEqual(['ok-0', 'ok-2', 'ok-3']);
+    const [letter] = dlq.records;
+    expect(letter?.headers[DeadLetterHeaders.reason]).toBe('validation');
+    expect(letter?.headers[DeadLetterHeaders.error]).toMatch(/terminal_id is longer than 128 characters/);
+    expect(Number(letter?.headers[DeadLetterHeaders.valueBytes])).toBeGreaterThan(1_000_000);
+    expect(letter?.headers[DeadLetterHeaders.truncated]).toBe('true');
+    expect(letter?.value.length).toBe(65_536);
+  });
+
+  it('dead-letters a transaction dated far ahead of the event-time watermark, and the card keeps its windows', async () => {
+    const topics = await createScorerTopics(kafka, serde, 1);
+    await scorerOn(topics, 'v1');
+    const card = (i: number, eventTime?: number): Transaction => ({
+      ...transaction(i, 'card'),
+      card_id: 'card-x',
+      ...(eventTime !== undefined ? { event_time: eventTime } : {}),
+    });
+    const first = card(0);
+    const future = card(1, Date.UTC(2099, 0, 1));
+    const next = card(2);
+    await sendTransactions(topics.transactions, [first, future, next]);
+    const scores = await readTopic<Score>(kafka, serde, topics.scores);
+    const dlq = await readTopic<Buffer>(kafka, serde, topics.transactionsDlq, true);
+    await waitFor(
+      () => scores.records.length >= 2 && dlq.records.length >= 1,
+      60_000,
+      'two scores and one letter',
+    );
+    await Promise.all([scores.stop(), dlq.stop()]);
+
+    expect(dlq.records[0]?.headers[DeadLetterHeaders.reason]).toBe('validation');
+    expect(dlq.records[0]?.headers[DeadLetterHeaders.error]).toMatch(/ahead of the event-time watermark/);
+    const [a, b] = scores.records.map((r) => r.value);
+    expect([a?.transaction_id, b?.transaction_id]).toEqual(['card-0', 'card-2']);
+    // The year-2099 record moved nothing: the next payment sees the first one in its 30-day window.
+    expect(b?.features[CARD_COUNT_30D]).toBe((a?.features[CARD_COUNT_30D] ?? Number.NaN) + 1);
+  });
+
+  it('restarts serving the previous production version when the newest no longer verifies', async () => {
+    const topics = await createScorerTopics(kafka, serde, 1);
+    const first = await scorerOn(topics, 'fb-v1');
+    const v2 = featureModel(root, 'fb-v2', 8);
+    await producer.sendMany([
+      { topic: topics.deployments, records: [{ key: 'fb-v2', value: stageChange(v2, 'PRODUCTION') }] },
+    ]);
+    await waitFor(() => first.get(ModelManager).champion?.version === 'fb-v2', 30_000, 'v2 serving');
+    await first.close();
+    apps.splice(apps.indexOf(first), 1);
+    // The artifact is altered on disk after its deployment: the restart's replay names bytes that no longer exist.
+    writeFileSync(fileURLToPath(v2.artifactUri), Buffer.from('not the deployed model'));
+
+    const restarted = await startScorer(topics, { SCORER_GROUP_ID: `${topics.transactions}.scorer` });
+    apps.push(restarted);
+    expect(restarted.get(ModelManager).champion?.version).toBe('fb-v1');
+    await sendTransactions(topics.transactions, [transaction(0, 'after')]);
+    const scores = await readTopic<Score>(kafka, serde, topics.scores);
+    await waitFor(() => scores.records.length >= 1, 30_000, 'a score after the restart');
+    await scores.stop();
+    expect(scores.records[0]?.value.model_version).toBe('fb-v1');
+  });
+
+  it('loses nothing and dead-letters nothing when the broker is stopped and started mid-stream', async (ctx) => {
+    if (!(await ownsService('kafka'))) ctx.skip(); // only a broker scripts/infra.sh started here may be stopped
+    const topics = await createScorerTopics(kafka, serde, 3);
+    await scorerOn(topics, 'br-v1');
+    const total = 3000;
+    const sent = new Set<string>();
+    let stopAt = Number.POSITIVE_INFINITY;
+    // The load goes on through the outage, as a bank core's would: each batch retried until acknowledged.
+    const streaming = (async () => {
+      for (let i = 0; i < total; i += 50) {
+        const batch = Array.from({ length: Math.min(50, total - i) }, (_, k) => transaction(i + k, 'br'));
+        for (;;) {
+          try {
+            await sendTransactions(topics.transactions, batch);
+            break;
+          } catch (error) {
+            if (!isTransient(error)) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+        }
+        for (const t of batch) sent.add(t.transaction_id);
+        if (i >= 900 && stopAt === Number.POSITIVE_INFINITY) stopAt = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const scores = await readTopic<Score>(kafka, serde, topics.scores);
+    await waitFor(() => Date.now() >= stopAt && scores.records.length > 500, 60_000, 'the stream under way');
+    await stopService('kafka');
+    const downAt = Date.now();
+    await waitFor(() => Date.now() - downAt >= 12_000, 20_000, 'the broker down for 12 s', 500);
+    await startService('kafka');
+    await streaming;
+    await waitFor(
+      () => new Set(scores.records.map((r) => r.value.transaction_id)).size >= total,
+      120_000,
+      'every transaction scored after the restart',
+      500,
+    );
+    // Once the group committed every offset, any letter of any batch would be on the dead-letter topic.
+    await waitFor(
+      () => committedToEnd(`${topics.transactions}.scorer`, topics.transactions),
+      60_000,
+      'the commits',
+    );
+    await scores.stop();
+
+    const scored = new Set(scores.records.map((r) => r.value.transaction_id));
+    expect([...sent].filter((id) => !scored.has(id))).toEqual([]);
+    expect(await endOffsets(topics.transactionsDlq)).toEqual([0]);
+    // Duplicates (at-least-once across the outage) are allowed until the scorer produces in transactions.
+    expect(scores.records.length).toBeGreaterThanOrEqual(total);
+  }, 240_000);
+});

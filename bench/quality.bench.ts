@@ -119,7 +119,10 @@ function summarise(run: ReplayResult, onset: number): Record<string, BenchValue>
     retrain_log: run.retrains.map(
       (r) =>
         `day ${r.day} ${r.trigger} ${r.status}` +
-        (r.averagePrecisionGain === null ? '' : ` AP gain ${r.averagePrecisionGain.toFixed(3)}`),
+        (r.averagePrecisionGain === null ? '' : ` AP gain ${r.averagePrecisionGain.toFixed(3)}`) +
+        (r.gateRecent === null
+          ? ''
+          : ` (gate: ${r.gateRecent.frauds} new-regime frauds in ${r.gateRecent.rows} rows)`),
     ),
     analyst_score_reviews: run.scoreReviews,
     investigations: run.investigations,

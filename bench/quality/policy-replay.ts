@@ -63,6 +63,8 @@ export interface RetrainRecord {
   /** The job's outcome: the gate's decision or the failure. */
   readonly reason: string;
   readonly averagePrecisionGain: number | null;
+  /** The gate's rows from the new regime (settled rows after the hold-out day) and their frauds. */
+  readonly gateRecent: { readonly rows: number; readonly frauds: number } | null;
   readonly seconds: number;
 }
 
@@ -264,7 +266,13 @@ function oracleSettings(training: TrainingSettings): TrainingSettings {
   return {
     ...training,
     chargebackWindowMs: 0,
-    gate: { minAveragePrecisionGain: -1, maxRocAucDrop: 1, maxCardPrecisionDrop: 1, minPositives: 0 },
+    gate: {
+      minAveragePrecisionGain: -1,
+      maxAveragePrecisionDrop: 1,
+      maxRocAucDrop: 1,
+      maxCardPrecisionDrop: 1,
+      minPositives: 0,
+    },
   };
 }
 
@@ -465,6 +473,13 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
           requestReason: request.reason,
           reason: outcome.reason,
           averagePrecisionGain: outcome.metrics.average_precision_gain ?? null,
+          gateRecent:
+            outcome.metrics.gate_recent_rows === undefined
+              ? null
+              : {
+                  rows: outcome.metrics.gate_recent_rows,
+                  frauds: outcome.metrics.gate_recent_positives ?? 0,
+                },
           seconds: (performance.now() - started) / 1000,
         });
         if (outcome.status === 'SHADOW' && outcome.version) {

@@ -222,9 +222,10 @@ export interface Judgement {
 }
 
 /**
- * Step 4: the challenger's threshold (the parent's policy, on the hold-out day) and the gate: both
- * models on the hold-out day's judging half and on the new regime's settled rows of the same cards
- * (`recentTest`: the early-confirmed frauds and verdicts the drifted days have so far).
+ * Step 4: the challenger's threshold (the parent's policy, on the hold-out day) and the gate (see
+ * decideGate): both models on the hold-out day's judging half, and on the new regime's settled rows
+ * of the judging cards (`recentTest`: the early-confirmed frauds and verdicts the drifted days have
+ * so far).
  */
 export function judgeChallenger(
   challenger: MlpNetwork,
@@ -244,22 +245,32 @@ export function judgeChallenger(
     holdout.map((r) => r.eventTime),
     champion.manifest.threshold_policy,
   );
-  const gateRows = [...split.test, ...split.recentTest];
-  const gateMatrix = toTrainingMatrix(gateRows, width);
   const k = settings.cardPrecisionK;
-  const challengerMetrics = evaluateModel(
-    toEvaluationRows(gateRows, challenger.predict(gateMatrix.x, gateMatrix.rows)),
-    { threshold, k },
-  );
-  const championMetrics = evaluateModel(
-    toEvaluationRows(gateRows, champion.network.predict(gateMatrix.x, gateMatrix.rows)),
-    { threshold: champion.manifest.threshold, k },
-  );
+  const compare = (rows: readonly TrainingRow[]) => {
+    const matrix = toTrainingMatrix(rows, width);
+    return {
+      challenger: evaluateModel(toEvaluationRows(rows, challenger.predict(matrix.x, matrix.rows)), {
+        threshold,
+        k,
+      }),
+      champion: evaluateModel(toEvaluationRows(rows, champion.network.predict(matrix.x, matrix.rows)), {
+        threshold: champion.manifest.threshold,
+        k,
+      }),
+    };
+  };
+  const holdoutComparison = compare(split.test);
+  // The new regime's rows alone, when they hold both classes (AP needs a legitimate row to rank against).
+  const recentPositives = countPositives(split.recentTest);
+  const recent =
+    recentPositives > 0 && recentPositives < split.recentTest.length ? compare(split.recentTest) : null;
+  const challengerMetrics = holdoutComparison.challenger;
+  const championMetrics = holdoutComparison.champion;
   return {
     threshold,
     challenger: challengerMetrics,
     champion: championMetrics,
-    gate: decideGate(challengerMetrics, championMetrics, settings.gate),
+    gate: decideGate(holdoutComparison, recent, settings.gate),
   };
 }
 

@@ -1,13 +1,19 @@
 import type { EvaluationMetrics } from '@fraudstream/registry';
 
 export interface GateConfig {
-  /** The challenger's average precision must exceed the champion's by at least this much. */
+  /** The challenger's average precision must exceed the champion's by at least this much (on one set). */
   readonly minAveragePrecisionGain: number;
-  /** ROC-AUC may not fall by more than this. */
+  /**
+   * On the mature hold-out, the challenger's AP may not fall below the champion's by more than this
+   * when its gain is on the new regime's rows (a model that learnt a new pattern need not be better
+   * on the old regime's last mature day, only not worse).
+   */
+  readonly maxAveragePrecisionDrop: number;
+  /** ROC-AUC may not fall by more than this (mature hold-out). */
   readonly maxRocAucDrop: number;
-  /** Card precision@k may not fall by more than this. */
+  /** Card precision@k may not fall by more than this (mature hold-out). */
   readonly maxCardPrecisionDrop: number;
-  /** Fewer frauds than this in the gate's rows make the comparison noise: no promotion. */
+  /** Fewer frauds than this in a set of gate rows make the comparison on it noise. */
   readonly minPositives: number;
 }
 
@@ -16,6 +22,12 @@ export interface GateDecision {
   readonly reason: string;
   /** Every number behind the decision, for the manifest and the deployment event. */
   readonly metrics: Record<string, number>;
+}
+
+/** Both models on one set of rows. */
+export interface GateComparison {
+  readonly challenger: EvaluationMetrics;
+  readonly champion: EvaluationMetrics;
 }
 
 function flatten(prefix: string, m: EvaluationMetrics): Record<string, number> {
@@ -33,15 +45,22 @@ const fmt = (v: number): string => v.toFixed(4);
 const SLACK = 1e-9;
 
 /**
- * The promotion gate: challenger and champion on the same held-out rows. Average precision is the
- * headline (the fraud class is rare, so ROC-AUC saturates) and must improve by the margin; ROC-AUC
- * and card precision@k (what the analysts' queue sees) may not regress beyond their tolerances.
+ * The promotion gate. On the **mature hold-out** (the newest fully labelled day's judging half),
+ * ROC-AUC and card precision@k (what the analysts' queue sees) may not regress beyond their
+ * tolerances. Average precision, the headline (the fraud class is rare, so ROC-AUC saturates; AP is
+ * what a ranked queue feels), must improve by the margin there, or on the **new regime's rows**
+ * (the settled rows since the hold-out day: early-confirmed frauds and analysts' verdicts of the
+ * judging cards) while the hold-out's AP does not fall by more than `maxAveragePrecisionDrop`.
+ * The drifted days are not mature when an early request comes: judged on the hold-out alone, a
+ * model that learnt a new pattern could only tie the champion there; judged on the union, the new
+ * pattern's few frauds drowned among the old regime's.
  */
 export function decideGate(
-  challenger: EvaluationMetrics,
-  champion: EvaluationMetrics,
+  holdout: GateComparison,
+  recent: GateComparison | null,
   config: GateConfig,
 ): GateDecision {
+  const { challenger, champion } = holdout;
   const metrics: Record<string, number> = {
     gate_rows: challenger.rows,
     gate_positives: challenger.positives,
@@ -53,14 +72,41 @@ export function decideGate(
     roc_auc_change: challenger.roc_auc - champion.roc_auc,
     card_precision_change: challenger.card_precision_at_k - champion.card_precision_at_k,
   };
+  const recentUsable = recent !== null && recent.challenger.positives >= config.minPositives;
+  if (recent) {
+    Object.assign(metrics, {
+      gate_recent_judged_rows: recent.challenger.rows,
+      gate_recent_judged_positives: recent.challenger.positives,
+      ...flatten('challenger_recent', recent.challenger),
+      ...flatten('champion_recent', recent.champion),
+      recent_average_precision_gain: recent.challenger.average_precision - recent.champion.average_precision,
+    });
+  }
   const failures: string[] = [];
   if (challenger.positives < config.minPositives)
-    failures.push(`only ${challenger.positives} frauds in the gate rows (< ${config.minPositives})`);
-  const apGain = challenger.average_precision - champion.average_precision;
-  if (!(apGain >= config.minAveragePrecisionGain - SLACK))
     failures.push(
-      `AP ${fmt(challenger.average_precision)} vs champion ${fmt(champion.average_precision)}: gain ${fmt(apGain)} < margin ${fmt(config.minAveragePrecisionGain)}`,
+      `only ${challenger.positives} frauds in the hold-out's gate rows (< ${config.minPositives})`,
     );
+  const apGain = challenger.average_precision - champion.average_precision;
+  const recentGain = recentUsable
+    ? recent.challenger.average_precision - recent.champion.average_precision
+    : null;
+  const holdoutWins = apGain >= config.minAveragePrecisionGain - SLACK;
+  const recentWins =
+    recentGain !== null &&
+    recentGain >= config.minAveragePrecisionGain - SLACK &&
+    apGain >= -config.maxAveragePrecisionDrop - SLACK;
+  if (!holdoutWins && !recentWins) {
+    failures.push(
+      `AP ${fmt(challenger.average_precision)} vs champion ${fmt(champion.average_precision)}: gain ${fmt(apGain)} < margin ${fmt(config.minAveragePrecisionGain)}` +
+        (recentGain === null
+          ? ''
+          : `; on the new regime's rows gain ${fmt(recentGain)}` +
+            (recentGain >= config.minAveragePrecisionGain - SLACK
+              ? ` but the hold-out's AP fell by ${fmt(-apGain)} (> ${fmt(config.maxAveragePrecisionDrop)})`
+              : ` < margin`)),
+    );
+  }
   const aucDrop = champion.roc_auc - challenger.roc_auc;
   if (aucDrop > config.maxRocAucDrop + SLACK)
     failures.push(`ROC-AUC fell by ${fmt(aucDrop)} (> ${fmt(config.maxRocAucDrop)})`);
@@ -71,10 +117,13 @@ export function decideGate(
     );
   const passed = failures.length === 0;
   metrics.gate_passed = passed ? 1 : 0;
+  const win = holdoutWins
+    ? `challenger AP ${fmt(challenger.average_precision)} > champion ${fmt(champion.average_precision)} + margin ${fmt(config.minAveragePrecisionGain)}`
+    : `on the new regime's rows challenger AP ${fmt(recent?.challenger.average_precision ?? 0)} > champion ${fmt(recent?.champion.average_precision ?? 0)} + margin ${fmt(config.minAveragePrecisionGain)}, hold-out AP ${fmt(challenger.average_precision)} vs ${fmt(champion.average_precision)}`;
   return {
     passed,
     reason: passed
-      ? `challenger AP ${fmt(challenger.average_precision)} > champion ${fmt(champion.average_precision)} + margin ${fmt(config.minAveragePrecisionGain)}; ROC-AUC ${fmt(challenger.roc_auc)} vs ${fmt(champion.roc_auc)}; card precision@${challenger.k} ${fmt(challenger.card_precision_at_k)} vs ${fmt(champion.card_precision_at_k)}`
+      ? `${win}; ROC-AUC ${fmt(challenger.roc_auc)} vs ${fmt(champion.roc_auc)}; card precision@${challenger.k} ${fmt(challenger.card_precision_at_k)} vs ${fmt(champion.card_precision_at_k)}`
       : `gate failed: ${failures.join('; ')}`,
     metrics,
   };

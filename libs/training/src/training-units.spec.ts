@@ -153,24 +153,46 @@ describe(decideGate.name, () => {
   });
   const config = {
     minAveragePrecisionGain: 0.02,
+    maxAveragePrecisionDrop: 0.02,
     maxRocAucDrop: 0.01,
     maxCardPrecisionDrop: 0.05,
     minPositives: 5,
   };
+  const vs = (challenger: ReturnType<typeof metrics>, champion: ReturnType<typeof metrics>) => ({
+    challenger,
+    champion,
+  });
 
   it('promotes only a challenger that wins by the margin without regressing elsewhere', () => {
-    expect(decideGate(metrics(0.62, 0.9, 0.3), metrics(0.6, 0.9, 0.3), config).passed).toBe(true);
-    expect(decideGate(metrics(0.61, 0.9, 0.3), metrics(0.6, 0.9, 0.3), config).passed).toBe(false);
-    expect(decideGate(metrics(0.5, 0.9, 0.3), metrics(0.6, 0.9, 0.3), config).reason).toMatch(/AP 0.5000/);
-    expect(decideGate(metrics(0.7, 0.85, 0.3), metrics(0.6, 0.9, 0.3), config).reason).toMatch(
+    expect(decideGate(vs(metrics(0.62, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), null, config).passed).toBe(true);
+    expect(decideGate(vs(metrics(0.61, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), null, config).passed).toBe(false);
+    expect(decideGate(vs(metrics(0.5, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), null, config).reason).toMatch(
+      /AP 0.5000/,
+    );
+    expect(decideGate(vs(metrics(0.7, 0.85, 0.3), metrics(0.6, 0.9, 0.3)), null, config).reason).toMatch(
       /ROC-AUC fell/,
     );
-    expect(decideGate(metrics(0.7, 0.9, 0.2), metrics(0.6, 0.9, 0.3), config).reason).toMatch(
+    expect(decideGate(vs(metrics(0.7, 0.9, 0.2), metrics(0.6, 0.9, 0.3)), null, config).reason).toMatch(
       /card precision/,
     );
-    const decision = decideGate(metrics(0.7, 0.9, 0.3), metrics(0.6, 0.9, 0.3), config);
+    const decision = decideGate(vs(metrics(0.7, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), null, config);
     expect(decision.metrics.average_precision_gain).toBeCloseTo(0.1, 12);
     expect(decision.metrics.champion_average_precision).toBe(0.6);
+  });
+
+  it("promotes on the new regime's rows when the hold-out holds within its tolerance", () => {
+    // Hold-out: 0.59 vs 0.60 (a drop of 0.01 <= 0.02); new regime: 0.50 vs 0.30.
+    const newRegime = vs(metrics(0.5, 0.9, 0.3), metrics(0.3, 0.9, 0.3));
+    expect(decideGate(vs(metrics(0.59, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), newRegime, config).passed).toBe(
+      true,
+    );
+    // The hold-out falls by 0.05: refused, whatever the new regime says.
+    const worse = decideGate(vs(metrics(0.55, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), newRegime, config);
+    expect(worse.passed).toBe(false);
+    expect(worse.reason).toMatch(/hold-out's AP fell by 0.0500/);
+    // Too few new-regime frauds to judge on: the hold-out alone decides (no gain there: refused).
+    const few = vs({ ...metrics(0.9, 0.9, 0.3), positives: 2 }, { ...metrics(0.1, 0.9, 0.3), positives: 2 });
+    expect(decideGate(vs(metrics(0.6, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), few, config).passed).toBe(false);
   });
 });
 

@@ -183,6 +183,8 @@ export const TEST_DRIFT_ENV = {
   DRIFT_MIN_MATURE_POSITIVES: '30',
   DRIFT_AP_TOLERANCE: '0.25',
   DRIFT_AUC_TOLERANCE: '0.1',
+  // A weekly window is already a week of evidence: one dropped window asks (daily ones need two).
+  DRIFT_PERFORMANCE_CONSECUTIVE_WINDOWS: '1',
   DRIFT_RECALL_TOLERANCE: '0.3',
   DRIFT_MAX_LABEL_LAG_MS: String(DAY_MS),
   DRIFT_CHECKPOINT_INTERVAL_MS: '1000',

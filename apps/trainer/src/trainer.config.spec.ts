@@ -14,6 +14,7 @@ describe(loadTrainerConfig.name, () => {
     expect(settings.hiddenUnits).toEqual([32, 16]);
     expect(settings.gate).toEqual({
       minAveragePrecisionGain: 0.01,
+      maxAveragePrecisionDrop: 0.02,
       maxRocAucDrop: 0.01,
       maxCardPrecisionDrop: 0.05,
       minPositives: 5,

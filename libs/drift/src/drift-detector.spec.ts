@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, type DriftEvent, type RetrainRequest } from '@fraudstream/contracts';
 import { defaultDriftSettings, type DriftSettings } from './drift.config';
+import { robustScaling } from '@fraudstream/stats';
 import { DriftDetector, type DriftDetectorSnapshot } from './drift-detector';
 import {
   T0,
@@ -268,6 +269,40 @@ describe(DriftDetector.name, () => {
     const first = labelsFirst.drain().driftEvents;
     expect(first.length).toBeGreaterThan(10);
     expect(labelsLast.drain().driftEvents).toEqual(first);
+  });
+
+  it('with the early evidence on, gives the same events and investigations whatever the interleaving', () => {
+    const days = live(12, (d) => (d >= 4 ? { hiddenFraud: true } : {}));
+    const labels = days.flatMap((day) => day.filter((tx) => tx.fraud).map((tx) => fraudLabelOf(tx)));
+    const scores = days.flatMap((day) => day.map((tx) => scoreOf(tx, 'm1')));
+    const history = [0, 1, 2, 3].flatMap((d) => syntheticDay(-10 + d, 1000, 100 + d));
+    const frauds = history.filter((tx) => tx.fraud).map((tx) => tx.features);
+    const { centre, scale } = robustScaling(
+      history.map((tx) => tx.features),
+      [0, 1],
+    );
+    const withNovelty = {
+      ...reference,
+      reference: { ...reference.reference, novelty: { features: [0, 1], centre, scale, frauds } },
+    };
+    const run = (labelsFirst: boolean) => {
+      const detector = new DriftDetector({
+        ...settings,
+        evidence: defaults.evidence,
+        maxLabelLagMs: 100 * DAY_MS,
+      });
+      detector.setReference(withNovelty);
+      if (labelsFirst) for (const l of labels) detector.observeLabel(l);
+      for (const sc of scores) detector.observeScore(sc);
+      if (!labelsFirst) for (const l of labels) detector.observeLabel(l);
+      return detector.drain();
+    };
+    const first = run(true);
+    expect(first.driftEvents.length).toBeGreaterThan(10);
+    expect(
+      first.driftEvents.every((e) => e.evidence !== null && e.evidence.reference_frauds === frauds.length),
+    ).toBe(true);
+    expect(run(false)).toEqual(first);
   });
 
   it('waits for every backlogged partition before closing a window, so an uneven catch-up decides as an in-order run', () => {

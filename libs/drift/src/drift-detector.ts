@@ -480,27 +480,34 @@ export class DriftDetector {
 
   /** Runs the early-evidence checks, then closes and matures every window whose boundary has passed, oldest first. */
   private advance(): void {
-    this.advanceEvidence();
+    const until = this.clock.passedUntil();
     const due = [...this.windows.values()].sort(
       (a, b) => a.start - b.start || (a.version < b.version ? -1 : 1),
     );
+    // In event-time order: the early-evidence checks up to a window's boundary run before the
+    // window closes or matures, so its event carries the evidence as of its boundary whatever the
+    // batching (a restart that reads bigger batches decides alike).
     for (const w of due) {
-      if (!w.closed && this.clock.passed(w.end)) this.closeWindow(w);
-      if (w.closed && this.clock.passed(w.end + this.settings.chargebackWindowMs)) {
+      if (!w.closed && this.clock.passed(w.end)) {
+        this.advanceEvidence(w.end);
+        this.closeWindow(w);
+      }
+      const matured = w.end + this.settings.chargebackWindowMs;
+      if (w.closed && this.clock.passed(matured)) {
+        this.advanceEvidence(matured);
         this.matureWindow(w);
         this.windows.delete(`${w.version}|${w.start}`);
         if (this.lastWindow === w) this.lastWindow = null;
       }
     }
+    if (until !== null) this.advanceEvidence(until);
     // Labels waiting for scores of windows that already matured can no longer count.
     if (this.pendingLabels.size > 0 && this.windows.size === 0) this.pendingLabels.clear();
     this.recomputeBoundary();
   }
 
-  /** Runs the early-evidence checks the clock has passed and turns their alarms into events and requests. */
-  private advanceEvidence(): void {
-    const until = this.clock.passedUntil();
-    if (until === null) return;
+  /** Runs the early-evidence checks up to `until` and turns their alarms into events and requests. */
+  private advanceEvidence(until: number): void {
     this.evidence.advanceTo(until);
     const { investigations, alarms } = this.evidence.drain();
     this.investigations.push(...investigations);

@@ -7,13 +7,20 @@ import {
 } from '@fraudstream/simulation';
 import { AnalystAlertsConsumer } from './analyst-alerts.consumer';
 import { runSimulation, type DayProgress, type Pacing, type RunSummary } from './simulation.runner';
-import { KafkaSimulationSink, NdjsonSimulationSink, type SimulationSink } from './simulation.sink';
+import {
+  HandbookCsvSimulationSink,
+  KafkaSimulationSink,
+  NdjsonSimulationSink,
+  type SimulationSink,
+} from './simulation.sink';
 import { loadSimulatorConfig, type SimulatorConfig } from './simulator.config';
 
 /** What to simulate and where to send it (the CLI's arguments, or the app's env). */
 export interface SimulateCommand {
   readonly simulation: SimulationOptions;
   readonly out: string | null;
+  /** Write a handbook-format CSV there instead (docs/datasets.md). */
+  readonly handbookCsv?: string | null;
   readonly pacing: Pacing;
   /** Analyst verdicts per simulated day, or null for no analyst desk. */
   readonly analysts: number | null;
@@ -43,8 +50,10 @@ export async function launchSimulation(
   const stopped = hooks.stopped ?? (() => false);
   const onDay = hooks.onDay;
   const simulator = new TransactionSimulator(command.simulation);
-  if (command.out) {
-    const sink = new NdjsonSimulationSink(command.out);
+  if (command.out || command.handbookCsv) {
+    const sink = command.handbookCsv
+      ? new HandbookCsvSimulationSink(command.handbookCsv, simulator)
+      : new NdjsonSimulationSink(command.out ?? '.');
     try {
       return await runSimulation(simulator, sink, {
         pacing: command.pacing,

@@ -36,3 +36,5 @@ export type { DatasetWindow } from './dataset.event-source';
 export { HANDBOOK_COLUMNS, HandbookCsvWriter, handbookDateTime } from './handbook-csv.writer';
 export type { HandbookCsvOptions } from './handbook-csv.writer';
 export { RejectsWriter } from './rejects.writer';
+export { computeDatasetFeatures } from './dataset.features';
+export type { DatasetFeatures } from './dataset.features';

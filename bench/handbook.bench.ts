@@ -21,7 +21,7 @@ import {
   trainingConfigFragment,
   trainingSettingsFrom,
 } from '@fraudstream/training';
-import { HANDBOOK_BASELINES, HANDBOOK_DATASET } from './datasets/handbook-baselines';
+import { BENCH_TRAINING_DEFAULTS, HANDBOOK_BASELINES, HANDBOOK_DATASET } from './datasets/handbook-baselines';
 import {
   cardSplit,
   evaluateIndices,
@@ -101,7 +101,7 @@ async function main(): Promise<number> {
       `test ${test.length.toLocaleString('en-US')} (${testMatrix.y.reduce((a, b) => a + b, 0)} frauds) from day ${window.trainStartDay + probe.trainDays + probe.delayDays}`,
   );
 
-  const env = processEnv();
+  const env = { ...BENCH_TRAINING_DEFAULTS, ...processEnv() };
   const base = trainingSettingsFrom(loadConfig(trainingConfigFragment, env));
   await initTfjsWasm();
   const runs: (FileMetrics & { seed: number; epochs: number; seconds: number })[] = [];
@@ -174,6 +174,8 @@ async function main(): Promise<number> {
       k,
     },
     hidden_units: base.hiddenUnits.join(','),
+    class_weighting: typeof base.classWeighting === 'string' ? base.classWeighting : 'positive-weight',
+    learning_rate: base.baseLearningRate,
     runs: runs.map((r) => ({ ...r })),
     fraudstream: ours,
     handbook: HANDBOOK_BASELINES.map((b) => ({ ...b })),

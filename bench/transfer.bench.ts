@@ -30,6 +30,7 @@ import {
   matrixOf,
   type FileMetrics,
 } from './datasets/file-protocol';
+import { BENCH_TRAINING_DEFAULTS } from './datasets/handbook-baselines';
 import { jsonPathFromArgs, reportBench, type BenchValue } from './support/bench-report';
 
 const USAGE = `npm run bench:transfer -- --transactions FILE [options]
@@ -75,7 +76,7 @@ async function main(): Promise<number> {
   const historyDays = values['history-days'].split(',').map(Number);
   const seeds = values.seeds.split(',').map(Number);
   const chargebackDelay = parseChargebackDelay(values['label-delay']);
-  const env = processEnv();
+  const env = { ...BENCH_TRAINING_DEFAULTS, ...processEnv() };
   const base = trainingSettingsFrom(loadConfig(trainingConfigFragment, env));
 
   const registry = new ModelRegistry(new FileSystemModelStore(values.pretrained));

@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { loadConfig, processEnv, type Env } from '@fraudstream/config';
 import {
@@ -19,10 +19,11 @@ import {
   registerTopicSchemas,
 } from '@fraudstream/kafka';
 import { TransactionSimulator, generateDataset } from '@fraudstream/simulation';
+import { datasetStart, importDataset, parseChargebackDelay } from '@fraudstream/datasets';
 import { DAY_MS } from '@fraudstream/contracts';
 import { z } from 'zod';
 import { AppProcess, freePort, runCli } from './app-process';
-import { DEMO_USAGE, parseDemoArgs, type DemoOptions } from './demo.options';
+import { DEMO_USAGE, parseDemoArgs, type DemoFile, type DemoOptions } from './demo.options';
 import {
   apByDay,
   apRecoveryRatio,
@@ -120,25 +121,15 @@ class Demo {
     await ensureTopics(kafka, specs);
     await registerTopicSchemas(serde, specs);
 
-    // The simulator is deterministic by seed: the same options give the stream's truth here.
-    const simulation = {
-      seed: o.seed,
-      days: o.days,
-      scenario: o.scenario,
-      driftDay: o.driftDay,
-      driftIntensity: o.driftIntensity,
-      customers: o.customers,
-      terminals: o.terminals,
-    };
-    const startTime = new TransactionSimulator(simulation).dayStart(0);
-    const truth = new Map<string, boolean>();
-    for (const t of generateDataset(simulation).truth) truth.set(t.transaction_id, t.is_fraud);
+    const { startTime, truth } = o.file ? await this.fileTruth(o.file) : this.simulatedTruth();
     const expected = truth.size;
     this.truthForView = truth;
     this.say(
-      `simulated stream: ${o.days} days from ${new Date(startTime).toISOString().slice(0, 10)}, ` +
+      `${o.file ? `replayed file ${basename(o.file.transactions)}` : 'simulated stream'}: ${o.days} days from ${new Date(startTime).toISOString().slice(0, 10)}, ` +
         `${n(expected)} transactions (about ${n(Math.round(expected / o.days))} a day), ` +
-        `scenario ${o.scenario} (intensity ${o.driftIntensity}) from day ${o.driftDay}, ${o.daySeconds} s per day`,
+        (o.file
+          ? `chargebacks ${o.file.labelDelay}, ${o.daySeconds} s per day`
+          : `scenario ${o.scenario} (intensity ${o.driftIntensity}) from day ${o.driftDay}, ${o.daySeconds} s per day`),
     );
 
     const common: Env = {
@@ -216,6 +207,47 @@ class Demo {
     return this.interrupted ? 130 : exitCode;
   }
 
+  /** The simulator is deterministic by seed: the same options give the stream's truth here. */
+  private simulatedTruth(): { startTime: number; truth: Map<string, boolean> } {
+    const o = this.options;
+    const simulation = {
+      seed: o.seed,
+      days: o.days,
+      scenario: o.scenario,
+      driftDay: o.driftDay,
+      driftIntensity: o.driftIntensity,
+      customers: o.customers,
+      terminals: o.terminals,
+    };
+    const truth = new Map<string, boolean>();
+    for (const t of generateDataset(simulation).truth) truth.set(t.transaction_id, t.is_fraud);
+    return { startTime: new TransactionSimulator(simulation).dayStart(0), truth };
+  }
+
+  /** A replayed file's truth (its fraud flags or labels) over the streamed days, which follow the history. */
+  private async fileTruth(file: DemoFile): Promise<{ startTime: number; truth: Map<string, boolean> }> {
+    const o = this.options;
+    this.say(`reading ${file.transactions}`);
+    const dataset = await importDataset({
+      transactions: file.transactions,
+      labels: file.labels,
+      format: file.format,
+      chargebackDelay: parseChargebackDelay(file.labelDelay),
+    });
+    const startTime = datasetStart(dataset) + o.historyDays * DAY_MS;
+    const end = startTime + o.days * DAY_MS;
+    const truth = new Map<string, boolean>();
+    dataset.transactions.forEach((tx, i) => {
+      if (tx.event_time >= startTime && tx.event_time < end)
+        truth.set(tx.transaction_id, dataset.isFraud[i] === 1);
+    });
+    if (truth.size === 0)
+      throw new Error(
+        `${file.transactions} has no transactions in days ${o.historyDays}-${o.historyDays + o.days - 1}`,
+      );
+    return { startTime, truth };
+  }
+
   /** Deletes the run's own topics on the local stack (or with --delete-topics), unless --keep-topics. */
   private async cleanUpTopics(
     kafka: ReturnType<typeof createKafkaClient>,
@@ -239,6 +271,7 @@ class Demo {
 
   private async trainBase(trainerEnv: Env, streamStart: number): Promise<BaseModel | null> {
     const o = this.options;
+    if (o.file) return this.trainBaseOnFile(trainerEnv, o.file);
     const historySeed = o.seed + 1;
     // The history ends where the stream begins, so every event of the loop is later than the base
     // model (a promotion older than the current one is ignored as a replay).
@@ -263,6 +296,51 @@ class Demo {
         'stable',
         '--start',
         historyStart,
+        '--deploy',
+      ],
+      { ...trainerEnv, LOG_LEVEL: 'warn' },
+      join(this.logDir, 'train-base.log'),
+    );
+    if (code !== 0) {
+      console.error(`train:base failed (status ${code}); see ${join(this.logDir, 'train-base.log')}`);
+      return null;
+    }
+    const parsed = JSON.parse(stdout) as { version: string; validation?: { average_precision?: number } };
+    const base = {
+      version: parsed.version,
+      validationAp: parsed.validation?.average_precision ?? null,
+      seconds: (Date.now() - began) / 1000,
+    };
+    this.say(
+      `base model ${base.version}: validation AP ${fmt(base.validationAp)} (${base.seconds.toFixed(0)} s), in PRODUCTION`,
+    );
+    return base;
+  }
+
+  /** The base model on the file's days before the stream: the last 21 trained on, the earlier ones warm the features. */
+  private async trainBaseOnFile(trainerEnv: Env, file: DemoFile): Promise<BaseModel | null> {
+    const o = this.options;
+    const trainDays = Math.min(o.historyDays, 21);
+    this.say(
+      `training the base model on days ${o.historyDays - trainDays}-${o.historyDays - 1} of the file (features from day 0) and deploying it to PRODUCTION`,
+    );
+    const began = Date.now();
+    const { code, stdout } = await runCli(
+      TRAIN_BASE,
+      [
+        '--source',
+        'file',
+        '--transactions',
+        file.transactions,
+        ...(file.labels ? ['--labels', file.labels] : []),
+        '--format',
+        file.format,
+        '--label-delay',
+        file.labelDelay,
+        '--from-day',
+        String(o.historyDays - trainDays),
+        '--days',
+        String(trainDays),
         '--deploy',
       ],
       { ...trainerEnv, LOG_LEVEL: 'warn' },
@@ -356,6 +434,15 @@ class Demo {
       SIM_CUSTOMERS: String(o.customers),
       SIM_TERMINALS: String(o.terminals),
       SIM_DAY_SECONDS: String(o.daySeconds),
+      ...(o.file
+        ? {
+            SIM_FILE_TRANSACTIONS: o.file.transactions,
+            ...(o.file.labels ? { SIM_FILE_LABELS: o.file.labels } : {}),
+            SIM_FILE_FORMAT: o.file.format,
+            SIM_FILE_LABEL_DELAY: o.file.labelDelay,
+            SIM_FILE_FROM_DAY: String(o.historyDays),
+          }
+        : {}),
       SIM_TRANSACTIONS_TOPIC: topics.transactions,
       SIM_LABELS_TOPIC: topics.labels,
       SIM_ALERTS_TOPIC: topics.alerts,
@@ -489,7 +576,7 @@ class Demo {
     const finishedDays = Math.max(0, day);
     const lines = renderLiveView(observation, {
       runId: o.runId,
-      scenario: `${o.scenario} from day ${o.driftDay}`,
+      scenario: o.file ? `file ${basename(o.file.transactions)}` : `${o.scenario} from day ${o.driftDay}`,
       driftDay: o.driftDay,
       days: o.days,
       customers: o.customers,
@@ -532,8 +619,8 @@ class Demo {
     );
     return {
       run_id: o.runId,
-      scenario: o.scenario,
-      drift_intensity: o.driftIntensity,
+      scenario: o.file ? `file ${o.file.transactions}` : o.scenario,
+      drift_intensity: o.file ? null : o.driftIntensity,
       seed: o.seed,
       history_seed: o.seed + 1,
       days: o.days,

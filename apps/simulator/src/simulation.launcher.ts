@@ -17,6 +17,8 @@ export interface SimulateCommand {
   readonly pacing: Pacing;
   /** Analyst verdicts per simulated day, or null for no analyst desk. */
   readonly analysts: number | null;
+  /** Share of the alerts the desk leaves to people in the console (default 0: it answers every one it can). */
+  readonly peopleShare?: number;
   readonly lingerSeconds: number;
   readonly batchSize: number;
   readonly topics: { readonly transactions: string; readonly labels: string; readonly alerts: string };
@@ -73,7 +75,11 @@ export async function launchSimulation(
         serde,
         producer,
         avroProducer,
-        desk: new AnalystDesk({ seed: command.simulation.seed, capacityPerDay: command.analysts }),
+        desk: new AnalystDesk({
+          seed: command.simulation.seed,
+          capacityPerDay: command.analysts,
+          peopleShare: command.peopleShare ?? 0,
+        }),
         ledger,
         alertsTopic: command.topics.alerts,
         labelsTopic: command.topics.labels,

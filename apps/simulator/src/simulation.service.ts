@@ -29,6 +29,7 @@ export function commandFromConfig(config: SimulatorConfig): SimulateCommand {
         ? { kind: 'day-seconds', secondsPerDay: config.SIM_DAY_SECONDS }
         : { kind: 'max' },
     analysts: config.SIM_ANALYST_CAPACITY > 0 ? config.SIM_ANALYST_CAPACITY : null,
+    peopleShare: config.SIM_ANALYST_PEOPLE_SHARE,
     lingerSeconds: 0,
     batchSize: 2_000,
     topics: {

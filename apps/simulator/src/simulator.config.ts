@@ -25,6 +25,8 @@ export const simulatorConfigSchema = z
     SIM_DAY_SECONDS: numberVar(10, 0, 86_400),
     /** Analyst verdicts per simulated day on fraud.alerts.v1; 0 runs no analyst desk. */
     SIM_ANALYST_CAPACITY: intVar(100, 0, 1_000_000),
+    /** Share of the alerts the analyst desk leaves to people in the console (the demo's live mode). */
+    SIM_ANALYST_PEOPLE_SHARE: numberVar(0, 0, 1),
     SIM_TRANSACTIONS_TOPIC: z.string().min(1).default(Topics.transactions),
     SIM_LABELS_TOPIC: z.string().min(1).default(Topics.labels),
     SIM_ALERTS_TOPIC: z.string().min(1).default(Topics.alerts),

@@ -1,6 +1,6 @@
 import { DAY_MS, HOUR_MS, type Alert } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
-import { AnalystDesk, TruthLedger } from './analyst-desk';
+import { ANALYST_DESK_NAME, AnalystDesk, TruthLedger } from './analyst-desk';
 import type { GroundTruth } from './simulation.types';
 
 const T0 = Date.UTC(2026, 0, 5);
@@ -45,9 +45,29 @@ describe(AnalystDesk.name, () => {
       ['t4', false, 'ANALYST'],
     ]);
     for (const l of labels) {
+      expect([l.alert_id, l.analyst]).toEqual([`a-${l.transaction_id}`, ANALYST_DESK_NAME]);
       expect(l.event_time - l.transaction_time).toBeGreaterThanOrEqual(HOUR_MS);
       expect(l.event_time - l.transaction_time).toBeLessThan(6 * HOUR_MS);
     }
+  });
+
+  it('leaves the share of alerts kept for people unanswered, the same alerts whatever the order', () => {
+    const ids = Array.from({ length: 400 }, (_, i) => `p${i}`);
+    const all = new Map<string, GroundTruth>(
+      ids.map((id) => [id, { transaction_id: id, is_fraud: false, scenario: 'none' }]),
+    );
+    const alerts = ids.map((id) => alert(id, T0));
+    const desk = new AnalystDesk({ seed: 3, capacityPerDay: 1000, peopleShare: 0.25 });
+    const answered = new Set(desk.review(alerts, (id) => all.get(id)).map((l) => l.transaction_id));
+    const left = ids.filter((id) => !answered.has(id));
+    // 100 expected; a binomial(400, 0.25) lies within 100 ± 4 standard deviations (4 × 8.7).
+    expect(left.length).toBeGreaterThan(65);
+    expect(left.length).toBeLessThan(135);
+    const again = new AnalystDesk({ seed: 3, capacityPerDay: 1000, peopleShare: 0.25 });
+    expect(left.every((id) => again.leftToPeople(alert(id, T0)))).toBe(true);
+    expect(
+      new AnalystDesk({ seed: 3, capacityPerDay: 1000 }).review(alerts, (id) => all.get(id)),
+    ).toHaveLength(400);
   });
 
   it('reviews an alert once and gives the same delay whatever the arrival order', () => {

@@ -39,6 +39,8 @@ export type {
 } from './deployment-announcer.service';
 export { DeploymentLifecycle } from './deployment-lifecycle.service';
 export type { LifecycleContext, LifecycleDecision } from './deployment-lifecycle.service';
+export { ModelOperations } from './model-operations.service';
+export type { OperatorCommand, OperatorRequest } from './model-operations.service';
 export type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
 export {
   DEFAULT_TRAINER_TOPICS,

@@ -139,8 +139,9 @@ export class CaseDesk {
     return this.lockCard(alert, analyst, async (release) => {
       const state = this.book.state(alertId, this.now());
       const label = this.labelFor(alert, analyst, choice);
-      const sending = this.outbox.sendLabel(label);
-      const settled = sending.then(
+      // Whether the label's fate is known: only then may another verdict on the card be tried.
+      let known = true;
+      const settled = this.outbox.sendLabel(label).then(
         async () => {
           this.book.applyLabels([label]);
           this.recordVerdictMetrics(alert, label);
@@ -152,7 +153,13 @@ export class CaseDesk {
             alertId,
             error: describeError(error),
           });
-          await this.topics.caughtUp();
+          try {
+            await this.topics.caughtUp();
+          } catch (readError) {
+            // Not known whether it landed: the card stays locked (a restart replays the topic).
+            known = false;
+            throw new NotAcknowledgedError('the verdict', { cause: readError });
+          }
           const landed = this.book.verdictOf(alertId);
           if (!landed || landed.analyst !== analyst || landed.verdict !== choice)
             throw new NotAcknowledgedError('the verdict', { cause: error });
@@ -163,11 +170,11 @@ export class CaseDesk {
       );
       // The card stays locked until the label's fate is known, however long the broker takes.
       void settled.then(release, (error: unknown) => {
-        release();
+        if (known) release();
         this.logger.warn({
           msg: 'verdict not recorded',
           alertId,
-          recorded: this.book.verdictOf(alertId) !== undefined,
+          cardLocked: !known,
           error: describeError(error),
         });
       });
@@ -247,7 +254,8 @@ export class CaseDesk {
 
   /**
    * Takes the card's lock (or refuses: busy), refuses a closed case and a card claimed by someone
-   * else, then runs `work`, which must call `release` once the outcome of its writes is known.
+   * else, then runs `work`, which owns the lock from there: it calls `release` once the outcome of
+   * its writes is known.
    */
   private async lockCard<T>(
     alert: Alert,
@@ -269,12 +277,11 @@ export class CaseDesk {
         throw new CaseClosedError(alert.alert_id, state.verdict ?? 'CLOSED', state.decidedBy);
       const claim = this.book.claimOnCard(card, this.now());
       if (claim && claim.analyst !== analyst) throw new CaseClaimedError(card, claim.analyst, claim.until);
-      return await work(release);
     } catch (error) {
-      // A verdict's send has settled by the time its error arrives here: nothing is left in flight.
       release();
       throw error;
     }
+    return work(release);
   }
 
   /** Writes a case record and applies it; a send past the acknowledgement timeout is refused, its outcome applied when known. */

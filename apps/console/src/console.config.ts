@@ -33,6 +33,9 @@ export type ConsoleAppConfig = z.infer<typeof consoleAppConfigSchema>;
 
 export const APP_CONFIG = Symbol('ConsoleAppConfig');
 
+/** Largest JSON body the console parses: its requests are small (a comment is at most 2,000 characters). */
+export const CONSOLE_JSON_BODY_LIMIT = '32kb';
+
 export function loadConsoleConfig(env?: Env): ConsoleAppConfig {
   return loadConfig(consoleAppConfigSchema, env);
 }

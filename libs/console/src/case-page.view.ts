@@ -217,8 +217,11 @@ export function renderCasePage(principal: Principal, view: CaseView, canWork: bo
             ${view.terminal.rate === null ? '–' : `${(view.terminal.rate * 100).toFixed(2)} %`}
           </p>
           <p class="muted">
-            confirmed frauds per transaction over the last ${view.terminal.days} days of event time:
-            ${view.terminal.frauds} of ${view.terminal.transactions}
+            ${
+              view.terminal.transactions === 0
+                ? `no scored transaction of this terminal in the last ${view.terminal.days} days of event time`
+                : `confirmed frauds per transaction over the last ${view.terminal.days} days of event time: ${view.terminal.frauds} of ${view.terminal.transactions}`
+            }
           </p>
         </section>
       </div>

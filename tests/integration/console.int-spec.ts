@@ -287,11 +287,12 @@ describe('console (real broker and registry)', () => {
       signal: controller.signal,
     });
     expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
-    const reader = response.body?.getReader();
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
     let received = '';
     const read = async () => {
-      const chunk = await reader?.read();
-      received += new TextDecoder().decode(chunk?.value ?? new Uint8Array());
+      const chunk = await reader.read();
+      if (chunk.value) received += decoder.decode(chunk.value, { stream: true });
       return received;
     };
     await waitFor(async () => (await read()).includes('event: queue'), 10_000, 'the first queue event');

@@ -14,7 +14,10 @@ export const DEMO_USAGE = `npm run demo -- [options]
   --history-days N     simulated days the base model is trained on (default 40)
   --day-seconds S      wall seconds per simulated day (default 5)
   --seed N             seed of the streamed days; the history uses seed N+1 (default 7)
-  --headless           no live view: one line per event, then the summary (the default without a terminal)
+  --headless           no live view: one line per event, then the summary (the default without a terminal);
+                       the simulator's analyst desk answers every alert it can
+  --people-share F     live view only: share of the alerts the desk leaves to people in the console
+                       (default 0.1; the console's URL and sign-in are printed)
   --report FILE        write the report JSON there (default var/demo/<run>/report.json)
   --timeout S          give up waiting for the stream after S wall seconds (default 900)
   --keep-topics        keep the run's topics (default: deleted at the end on the local infrastructure)
@@ -42,6 +45,8 @@ export interface DemoOptions {
   readonly daySeconds: number;
   readonly seed: number;
   readonly headless: boolean;
+  /** Share of the alerts the analyst desk leaves to people in the console (live view only). */
+  readonly peopleShare: number;
   readonly reportPath: string;
   readonly timeoutSeconds: number;
   readonly keepTopics: boolean;
@@ -84,6 +89,7 @@ export function parseDemoArgs(
       'day-seconds': { type: 'string' },
       seed: { type: 'string' },
       headless: { type: 'boolean' },
+      'people-share': { type: 'string' },
       report: { type: 'string' },
       timeout: { type: 'string' },
       'keep-topics': { type: 'boolean' },
@@ -109,6 +115,9 @@ export function parseDemoArgs(
   const daySeconds = values['day-seconds'] === undefined ? 5 : Number(values['day-seconds']);
   if (!Number.isFinite(daySeconds) || daySeconds < 0)
     throw new Error(`--day-seconds must be a number >= 0, got "${values['day-seconds']}"`);
+  const peopleShare = values['people-share'] === undefined ? 0.1 : Number(values['people-share']);
+  if (!Number.isFinite(peopleShare) || peopleShare < 0 || peopleShare > 1)
+    throw new Error(`--people-share must be a number from 0 to 1, got "${values['people-share']}"`);
   const runId = context.runId ?? newRunId();
   const runDir = resolve(context.cwd, 'var', 'demo', runId);
   return {
@@ -125,6 +134,7 @@ export function parseDemoArgs(
     daySeconds,
     seed: int('seed', values.seed, 7, 0),
     headless: values.headless ?? !context.isTty,
+    peopleShare,
     reportPath: values.report ? resolve(context.cwd, values.report) : join(runDir, 'report.json'),
     timeoutSeconds: int('timeout', values.timeout, 900, 10),
     keepTopics: values['keep-topics'] ?? false,

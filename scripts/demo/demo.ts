@@ -22,6 +22,7 @@ import { TransactionSimulator, generateDataset } from '@fraudstream/simulation';
 import { DAY_MS } from '@fraudstream/contracts';
 import { z } from 'zod';
 import { AppProcess, freePort, runCli } from './app-process';
+import { DEMO_CONSOLE_USER, demoConsole } from './demo-console';
 import { DEMO_USAGE, parseDemoArgs, type DemoOptions } from './demo.options';
 import {
   apByDay,
@@ -78,6 +79,8 @@ class Demo {
   private printedDay = -1;
   private readonly started = Date.now();
   private readonly infra = new LocalInfrastructure(ROOT);
+  /** The console's address and credentials, once it started. */
+  private consoleLine: string | null = null;
 
   constructor(
     private readonly options: DemoOptions,
@@ -291,8 +294,13 @@ class Demo {
     group: (name: string) => string,
     o: DemoOptions,
   ): Promise<() => void> {
-    const app = async (name: string) => {
-      const process = new AppProcess(name, APP(name), await freePort(), join(this.logDir, `${name}.log`));
+    const app = async (name: string, port?: number) => {
+      const process = new AppProcess(
+        name,
+        APP(name),
+        port ?? (await freePort()),
+        join(this.logDir, `${name}.log`),
+      );
       this.apps.push(process);
       return process;
     };
@@ -300,6 +308,14 @@ class Demo {
     const drift = await app('drift-monitor');
     const trainer = await app('trainer');
     const simulator = await app('simulator');
+    const consoleSettings = await demoConsole({
+      common,
+      topics,
+      groupPrefix: group('console'),
+      modelsRoot: trainerEnv.MODEL_STORE_ROOT ?? '',
+      freePort,
+    });
+    const consoleApp = await app('console', consoleSettings.port);
     this.phase = 'starting the scorer and the trainer';
     this.say(`starting the scorer and the trainer (logs: ${this.logDir})`);
     scorer.start({
@@ -340,7 +356,10 @@ class Demo {
         DRIFT_REQUEST_TIMEOUT_MS: this.env.DRIFT_REQUEST_TIMEOUT_MS ?? String(4 * DAY_MS),
       });
     trainer.start(trainerEnv);
-    await Promise.all([scorer, trainer].map((a) => a.waitHealthy(120_000)));
+    consoleApp.start(consoleSettings.env);
+    await Promise.all([scorer, trainer, consoleApp].map((a) => a.waitHealthy(120_000)));
+    this.consoleLine = `${consoleSettings.url}  (sign in as ${DEMO_CONSOLE_USER} / ${consoleSettings.password})`;
+    this.say(`console: ${this.consoleLine}`);
 
     this.phase = `streaming, warm-up until day ${o.warmupDays}`;
     this.say(`starting the simulator: ${o.days} days, ${o.daySeconds} s each`);
@@ -359,6 +378,8 @@ class Demo {
       SIM_TRANSACTIONS_TOPIC: topics.transactions,
       SIM_LABELS_TOPIC: topics.labels,
       SIM_ALERTS_TOPIC: topics.alerts,
+      // Live, the desk leaves a share of the alerts to whoever works the console; headless, none.
+      SIM_ANALYST_PEOPLE_SHARE: String(o.headless ? 0 : o.peopleShare),
     });
     return startDrift;
   }
@@ -499,6 +520,7 @@ class Demo {
       expectedTransactions: expected,
       baseVersion: base.version,
       apByDay: this.liveAp(observation, finishedDays),
+      console: this.consoleLine,
     });
     process.stdout.write(`\x1b[H\x1b[2J${lines.join('\n')}\n`);
     this.lastLines = lines.length;

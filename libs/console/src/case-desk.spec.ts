@@ -165,6 +165,25 @@ describe(CaseDesk.name, () => {
     expect(topics.labels.map((l) => l.transaction_id)).toEqual(['tx-1', 'tx-2']);
   });
 
+  it('keeps the card locked when it cannot tell whether a lost label landed', async () => {
+    const blind = new CaseDesk(
+      book,
+      topics,
+      { caughtUp: () => Promise.reject(new Error('broker away')) },
+      { claimTtlMs: MINUTE_MS, ackTimeoutMs: 50 },
+    );
+    blind.markReady();
+    topics.hold = true;
+    const lost = blind.decide(alert.alert_id, 'alice', 'FRAUD');
+    await settle();
+    topics.answer('refused');
+    await expect(lost).rejects.toThrow(NotAcknowledgedError);
+    topics.hold = false;
+    // Another verdict could write a second label if the first one landed after all: refused until a restart replays the topic.
+    await expect(blind.decide(alert.alert_id, 'bob', 'LEGITIMATE')).rejects.toThrow(CaseBusyError);
+    expect(topics.labels).toEqual([]);
+  });
+
   it('refuses, writing nothing: an unknown alert, a case closed by the desk, a card claimed by someone else, before the replay', async () => {
     await expect(desk.decide('nope:v1', 'alice', 'FRAUD')).rejects.toThrow(UnknownCaseError);
     book.applyLabels([testLabel(testAlert('tx-2', { card_id: 'card-2' }))]);

@@ -43,8 +43,9 @@ async function main(): Promise<number> {
       await page.screenshot({ path: join(out, 'case.png'), fullPage: true });
     }
     await page.goto(`${values.url}/models`);
-    const details = page.locator('details').first();
-    if ((await details.count()) > 0) await details.evaluate((d) => d.setAttribute('open', ''));
+    // The newest version's lineage, gate metrics and audit trail, unfolded.
+    const summary = page.locator('details > summary').first();
+    if ((await summary.count()) > 0) await summary.click();
     await page.screenshot({ path: join(out, 'models.png'), fullPage: true });
     await page.goto(`${values.url}/drift`);
     await page.screenshot({ path: join(out, 'drift.png'), fullPage: true });

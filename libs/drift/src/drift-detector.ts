@@ -506,12 +506,27 @@ export class DriftDetector {
     this.recomputeBoundary();
   }
 
-  /** Runs the early-evidence checks up to `until` and turns their alarms into events and requests. */
+  /**
+   * Runs the early-evidence checks up to `until` and turns their alarms into events and requests;
+   * then a follow-up of an early-evidence retrain that fell due, at the check boundary after it.
+   */
   private advanceEvidence(until: number): void {
     this.evidence.advanceTo(until);
     const { investigations, alarms } = this.evidence.drain();
     this.investigations.push(...investigations);
     for (const alarm of alarms) this.raiseEarlyAlarm(alarm);
+    const version = this.current?.version;
+    const interval = this.settings.evidence.checkIntervalMs;
+    const due = version ? this.policy.dueFollowUp(version, Math.floor(until / interval) * interval) : null;
+    if (due) {
+      this.raiseEarlyAlarm({
+        kind: 'NEW_PATTERN',
+        at: Math.ceil(due.at / interval) * interval,
+        summary:
+          `follow-up of the early-evidence retrain that made ${version} serve: the new pattern's labels ` +
+          `confirmed since then, for a model that learnt from more than its first few frauds`,
+      });
+    }
   }
 
   private isCurrent(w: DriftWindow): boolean {

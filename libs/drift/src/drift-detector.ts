@@ -521,6 +521,7 @@ export class DriftDetector {
     if (due) {
       this.raiseEarlyAlarm({
         kind: 'NEW_PATTERN',
+        followUp: true,
         at: Math.ceil(due.at / interval) * interval,
         summary:
           `follow-up of the early-evidence retrain that made ${version} serve: the new pattern's labels ` +
@@ -650,7 +651,7 @@ export class DriftDetector {
     const w = this.windows.get(`${ref.version}|${start}`) ?? this.window(ref, start);
     const reasons = [`early evidence (${alarm.kind}): ${alarm.summary}`];
     const trigger: RetrainTrigger = alarm.kind === 'NEW_PATTERN' ? 'NEW_PATTERN' : 'MISSED_FRAUDS';
-    this.request(w, 'evidence', alarm.at, trigger, 'HIGH', alarm.summary, reasons);
+    this.request(w, 'evidence', alarm.at, trigger, 'HIGH', alarm.summary, reasons, alarm.followUp === true);
     this.driftEvents.push({
       event_id: `${w.version}:${w.start}${phaseSuffix('evidence', alarm.at)}`,
       phase: 'EVIDENCE',
@@ -687,9 +688,19 @@ export class DriftDetector {
     severity: DriftSeverity,
     reason: string,
     reasons: string[],
+    followUp = false,
   ): boolean {
     const request = this.policy.request(
-      { modelVersion: w.version, windowStart: w.start, phase, eventTime, trigger, severity, reason },
+      {
+        modelVersion: w.version,
+        windowStart: w.start,
+        phase,
+        eventTime,
+        trigger,
+        severity,
+        reason,
+        followUp,
+      },
       reasons,
     );
     if (request) this.retrainRequests.push(request);

@@ -34,6 +34,7 @@ const reference: EvidenceReference = {
 interface Tx {
   id: string;
   card: string;
+  terminal: string;
   time: number;
   score: number;
   features: number[];
@@ -49,6 +50,7 @@ function day(d: number, newFrom = Number.POSITIVE_INFINITY): Tx[] {
     out.push({
       id: `t${d}-${i}`,
       card: `c${i % 60}`,
+      terminal: `t${i % 40}`,
       time: T0 + d * DAY_MS + Math.floor((i / 300) * DAY_MS),
       score: fraud ? 0.7 + r() * 0.3 : r() * 0.4,
       features: fraud ? [200 + r() * 100, 5 + r() * 5] : [20 + r() * 60, 1 + r() * 10],
@@ -60,6 +62,8 @@ function day(d: number, newFrom = Number.POSITIVE_INFINITY): Tx[] {
       out.push({
         id: `n${d}-${i}`,
         card: `new${d}-${i % 4}`,
+        // Two new terminals a day, each used by two of the new cards.
+        terminal: `newterm${d}-${i % 2}`,
         time: T0 + d * DAY_MS + 2 * HOUR_MS + i * 60_000,
         score: 0.1,
         features: [1 + (i % 3), 60 + i],
@@ -78,7 +82,7 @@ function observe(m: EarlyEvidenceMonitor, tx: Tx): void {
   m.observeScore({
     id: tx.id,
     card: tx.card,
-    terminal: 'term',
+    terminal: tx.terminal,
     amount: tx.features[0] ?? 0,
     time: tx.time,
     score: tx.score,
@@ -98,7 +102,7 @@ function chargeback(m: EarlyEvidenceMonitor, tx: Tx, at: number): void {
 }
 
 describe(EarlyEvidenceMonitor.name, () => {
-  it('investigates transactions of other cards like a confirmed novel missed fraud, within the day budget', () => {
+  it('investigates transactions of other cards at other terminals like a confirmed novel missed fraud, within the day budget', () => {
     const m = monitor();
     const txs = [...day(0), ...day(1, 1)];
     for (const tx of txs) observe(m, tx);
@@ -110,7 +114,7 @@ describe(EarlyEvidenceMonitor.name, () => {
     expect(alarms).toEqual([]);
     // 5 per seed, budget 0.2 x 50 = 10 a day; the seed's card (new1-0) is never investigated.
     expect(investigations).toHaveLength(5);
-    expect(investigations.every((i) => i.cardId !== 'new1-0')).toBe(true);
+    expect(investigations.every((i) => i.cardId !== 'new1-0' && i.terminalId !== seed.terminal)).toBe(true);
     expect(investigations.every((i) => i.transactionId.startsWith('n1-'))).toBe(true);
     expect(investigations[0]).toMatchObject({
       seedTransactionId: 'n1-0',

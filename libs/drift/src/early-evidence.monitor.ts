@@ -13,12 +13,12 @@
  *    from every reference fraud than 99 % of the reference frauds lie from each other
  *    (FraudNoveltyIndex, a held-out domain classifier on the fraud class) seeds an investigation.
  * 3. Investigation sampling: up to a share of the analysts' daily capacity goes to the recent
- *    unalerted, unlabelled transactions of OTHER cards nearest to a seed and themselves novel, as
- *    INVESTIGATE alerts. Their verdicts come back as labels within hours.
+ *    unalerted, unlabelled transactions of OTHER cards at OTHER terminals nearest to a seed and
+ *    themselves novel, as INVESTIGATE alerts. Their verdicts come back as labels within hours.
  * 4. The hit rate of investigations, sequentially: Wald's SPRT of "fraud share among investigated
  *    transactions" p0 against p1 raises NEW_PATTERN at H1. Several unrelated cards sharing a
- *    pattern no reference fraud has is what a new pattern is; one odd card is not (its own card
- *    is excluded from its investigations).
+ *    pattern no reference fraud has is what a new pattern is; one odd card, or one compromised
+ *    terminal whose every payment is fraud, is not (the seed's card and terminal are excluded).
  *
  * Everything is decided at check boundaries (multiples of the interval) from label and score event
  * times at or before them, so a replay, or another interleaving of the two topics, decides alike.
@@ -83,6 +83,8 @@ export type EarlyAlarmKind = 'NEW_PATTERN' | 'MISSED_FRAUDS';
 
 export interface EarlyAlarm {
   readonly kind: EarlyAlarmKind;
+  /** A follow-up of an earlier early-evidence retrain rather than new evidence. */
+  readonly followUp?: boolean;
   /** The check boundary at which the test crossed. */
   readonly at: number;
   readonly summary: string;
@@ -451,7 +453,10 @@ export class EarlyEvidenceMonitor {
       const point = index.project(Array.from(seed.features));
       const candidates: { row: RecentRow; d: number }[] = [];
       for (const r of this.rows.values()) {
-        if (r.alerted || !r.features || r.card === seed.card || r.investigatedAt !== null) continue;
+        if (r.alerted || !r.features || r.investigatedAt !== null) continue;
+        // Other cards at other terminals: one odd card, or one compromised terminal (whose every
+        // payment is fraud), is not a new pattern.
+        if (r.card === seed.card || r.terminal === seed.terminal) continue;
         if (r.time > b || r.time < b - s.lookbackMs) continue;
         if ((r.fraudAt !== null && r.fraudAt <= b) || (r.legitAt !== null && r.legitAt <= b)) continue;
         candidates.push({ row: r, d: squaredDistance(point, index.project(Array.from(r.features))) });

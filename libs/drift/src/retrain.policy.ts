@@ -24,8 +24,9 @@ export interface PolicyState {
   performanceHolds: boolean | null;
   /** Mature windows of the current model in a row whose performance dropped (absent in older checkpoints). */
   performanceDrops?: number;
-  /** The open request's trigger (absent in older checkpoints). */
+  /** The open request's trigger, and whether it is itself a follow-up (absent in older checkpoints). */
   openTrigger?: RetrainTrigger | null;
+  openIsFollowUp?: boolean;
   /**
    * A follow-up request due for the model an early-evidence request promoted, once more of the new
    * pattern's labels are in (absent in older checkpoints).
@@ -43,6 +44,8 @@ export interface RetrainDecision {
   readonly trigger: RetrainTrigger;
   readonly severity: DriftSeverity;
   readonly reason: string;
+  /** A follow-up of an early-evidence retrain (which gets no follow-up of its own). */
+  readonly followUp?: boolean;
 }
 
 function retrainSeverity(severity: DriftSeverity): RetrainSeverity {
@@ -107,7 +110,7 @@ export class RetrainPolicy {
     // once more when more of them are confirmed (the gate decides whether the follow-up is better).
     const early = this.s.openTrigger === 'NEW_PATTERN' || this.s.openTrigger === 'MISSED_FRAUDS';
     const promoted = event.kind === 'STAGE_CHANGE' && event.stage === 'PRODUCTION';
-    if (early && promoted && this.settings.earlyFollowUpMs > 0)
+    if (early && promoted && !this.s.openIsFollowUp && this.settings.earlyFollowUpMs > 0)
       this.s.followUp = {
         version: event.model_version,
         at: event.event_time + this.settings.earlyFollowUpMs,
@@ -200,6 +203,7 @@ export class RetrainPolicy {
     const id = `retrain:${d.modelVersion}:${d.windowStart}${suffix}`;
     this.s.openRequest = { id, eventTime: d.eventTime };
     this.s.openTrigger = d.trigger;
+    this.s.openIsFollowUp = d.followUp === true;
     this.s.lastRequestTime = d.eventTime;
     reasons.push(`retrain requested: ${id}`);
     return {

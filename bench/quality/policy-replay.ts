@@ -1,14 +1,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Alert, DriftEvent, Label, ModelDeployment, RetrainRequest, Score } from '@fraudstream/contracts';
+import type {
+  Alert,
+  DriftEvent,
+  Label,
+  ModelDeployment,
+  RetrainRequest,
+  Score,
+} from '@fraudstream/contracts';
 import {
   DriftDetector,
   averagePrecision,
   cardPrecisionAtK,
   eventDay,
+  investigationAlert,
   type DriftSettings,
-  type Investigation,
 } from '@fraudstream/drift';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { FileSystemModelStore, ModelRegistry, type ModelManifest } from '@fraudstream/registry';
@@ -217,25 +224,6 @@ class LabelQueue {
   }
 }
 
-function investigationAlert(inv: Investigation): Alert {
-  return {
-    alert_id: `investigate:${inv.transactionId}`,
-    kind: 'INVESTIGATE',
-    raised_at: inv.raisedAt,
-    note: `new pattern: like confirmed missed fraud ${inv.seedTransactionId}`,
-    transaction_id: inv.transactionId,
-    card_id: inv.cardId,
-    terminal_id: inv.terminalId,
-    amount: inv.amount,
-    event_time: inv.eventTime,
-    score: inv.score,
-    threshold: inv.threshold,
-    model_version: inv.modelVersion,
-    severity: 'LOW',
-    reasons: inv.reasons.map((r) => ({ feature: r.feature, value: r.value, contribution: r.gap })),
-  };
-}
-
 /** The oracle's labels: every logged row's truth, known at the transaction's own event time. */
 function instantLabels(stream: QualityStream, truthOf: (id: string) => GroundTruth | undefined): Label[] {
   return stream.rows.map((row) => ({
@@ -306,7 +294,8 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
     const desk = new AnalystDesk({
       seed: input.seed,
       capacityPerDay: input.analystCapacity,
-      investigationShare: policy === 'triggered' && drift.evidence.enabled ? drift.evidence.investigationShare : 0,
+      investigationShare:
+        policy === 'triggered' && drift.evidence.enabled ? drift.evidence.investigationShare : 0,
     });
     const trainerLabels: Label[] =
       policy === 'oracle'
@@ -341,7 +330,11 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
     const dayOf = (t: number) => Math.floor((t - stream.streamStart) / DAY_MS);
     const noteEvents = (events: readonly DriftEvent[]) => {
       for (const e of events) {
-        const phase = e.event_id.includes(':evidence:') ? 'evidence' : e.event_id.endsWith(':mature') ? 'mature' : 'close';
+        const phase = e.event_id.includes(':evidence:')
+          ? 'evidence'
+          : e.event_id.endsWith(':mature')
+            ? 'mature'
+            : 'close';
         const key = `${phase} ${e.verdict}`;
         result.verdicts[key] = (result.verdicts[key] ?? 0) + 1;
         if (e.retrain_recommended) {
@@ -418,17 +411,15 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
         noteEvents(outputs.driftEvents);
         requests.push(...outputs.retrainRequests);
         if (outputs.investigations.length > 0) {
-          const answers = desk.review(
-            outputs.investigations.map(investigationAlert),
-            (id) => truth.get(id),
-          );
+          const answers = desk.review(outputs.investigations.map(investigationAlert), (id) => truth.get(id));
           result.investigations += outputs.investigations.length;
           result.investigationHits += answers.filter((l) => l.is_fraud).length;
           if (!result.investigationDays.includes(day.index)) result.investigationDays.push(day.index);
           pending.push(answers);
         }
       }
-      if (policy === 'periodic' || policy === 'oracle') requests.push(periodicRequest(dayEnd, scorer.version, drift));
+      if (policy === 'periodic' || policy === 'oracle')
+        requests.push(periodicRequest(dayEnd, scorer.version, drift));
 
       let promoted: { version: string; onnx: Uint8Array; manifest: ModelManifest } | null = null;
       for (const request of requests) {

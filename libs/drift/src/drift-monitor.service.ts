@@ -8,7 +8,10 @@ import { DriftDetector, type DriftOutputs, type DriftStatus, type WatermarkInput
 import { driftMetrics, recordDriftOutputs, type DriftMetrics } from './drift.metrics';
 import type { ManifestSource } from './manifest-source.adapter';
 
-/** Where drift events and retrain requests go (the app's Kafka producer). Resolves once acknowledged. */
+/**
+ * Where drift events, retrain requests and investigations (as INVESTIGATE alerts) go (the app's
+ * Kafka producer). Resolves once acknowledged.
+ */
 export interface DriftOutputSink {
   publish(outputs: DriftOutputs): Promise<void>;
 }
@@ -205,6 +208,14 @@ export class DriftMonitorService {
           retrainRecommended: e.retrain_recommended,
         });
       }
+      if (outputs.investigations.length > 0) {
+        this.logger.log({
+          msg: 'investigations raised',
+          count: outputs.investigations.length,
+          seeds: [...new Set(outputs.investigations.map((i) => i.seedTransactionId))].length,
+          raisedAt: outputs.investigations[0]?.raisedAt,
+        });
+      }
       for (const r of outputs.retrainRequests) {
         this.logger.warn({
           msg: 'retrain requested',
@@ -216,7 +227,7 @@ export class DriftMonitorService {
     }
     // status() walks the samples of closed windows: refresh the gauges on emissions and once a second.
     if (this.metrics && (emitted || this.now() - this.lastMetrics >= 1000)) {
-      recordDriftOutputs(this.metrics, outputs.driftEvents, outputs.retrainRequests, this.detector.status());
+      recordDriftOutputs(this.metrics, outputs, this.detector.status());
       this.lastMetrics = this.now();
     }
     this.dirty ||= records.length > 0;

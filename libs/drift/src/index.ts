@@ -33,6 +33,7 @@ export { DriftDetector } from './drift-detector';
 export { FraudNoveltyIndex, MIN_REFERENCE_FRAUDS, robustScaling } from './fraud-novelty';
 export type { FraudNoveltyReference, FraudNoveltySettings } from './fraud-novelty';
 export { EarlyEvidenceMonitor } from './early-evidence.monitor';
+export { investigationAlert } from './investigation-alert';
 export type {
   EarlyAlarm,
   EarlyAlarmKind,

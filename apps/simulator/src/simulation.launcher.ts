@@ -6,6 +6,7 @@ import {
   type SimulationOptions,
 } from '@fraudstream/simulation';
 import { AnalystAlertsConsumer } from './analyst-alerts.consumer';
+import type { SimulationControl } from './simulation.control';
 import { runSimulation, type DayProgress, type Pacing, type RunSummary } from './simulation.runner';
 import { KafkaSimulationSink, NdjsonSimulationSink, type SimulationSink } from './simulation.sink';
 import { loadSimulatorConfig, type SimulatorConfig } from './simulator.config';
@@ -17,6 +18,13 @@ export interface SimulateCommand {
   readonly pacing: Pacing;
   /** Analyst verdicts per simulated day, or null for no analyst desk. */
   readonly analysts: number | null;
+  /**
+   * Share of the analysts' daily capacity kept for the drift monitor's INVESTIGATE alerts (score
+   * alerts get the rest): the monitor's DRIFT_INVESTIGATION_SHARE.
+   */
+  readonly investigationShare: number;
+  /** The first N days go out unpaced (a history that warms the consumers' state). */
+  readonly unpacedDays: number;
   readonly lingerSeconds: number;
   readonly batchSize: number;
   readonly topics: { readonly transactions: string; readonly labels: string; readonly alerts: string };
@@ -29,6 +37,8 @@ export interface LaunchHooks {
   readonly stopped?: () => boolean;
   /** Kafka settings; read from the environment when absent. */
   readonly config?: SimulatorConfig;
+  /** Pauses and resumes the stream (the app's control endpoint). */
+  readonly control?: SimulationControl;
 }
 
 /**
@@ -51,6 +61,7 @@ export async function launchSimulation(
         batchSize: command.batchSize,
         onDay,
         stopped,
+        unpacedDays: command.unpacedDays,
       });
     } finally {
       await sink.close();
@@ -63,7 +74,10 @@ export async function launchSimulation(
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const avroProducer = new AvroProducer(producer, serde);
-  const ledger = new TruthLedger();
+  // The analysts may be asked about a transaction days after it (an INVESTIGATE alert names one up
+  // to the monitor's look-back before its check, and the monitor may lag the stream): the truth of
+  // the chargeback window's days is kept.
+  const ledger = new TruthLedger(7);
   let analysts: AnalystAlertsConsumer | null = null;
   const sink: SimulationSink = new KafkaSimulationSink(avroProducer, command.topics);
   try {
@@ -73,7 +87,11 @@ export async function launchSimulation(
         serde,
         producer,
         avroProducer,
-        desk: new AnalystDesk({ seed: command.simulation.seed, capacityPerDay: command.analysts }),
+        desk: new AnalystDesk({
+          seed: command.simulation.seed,
+          capacityPerDay: command.analysts,
+          investigationShare: command.investigationShare,
+        }),
         ledger,
         alertsTopic: command.topics.alerts,
         labelsTopic: command.topics.labels,
@@ -87,6 +105,8 @@ export async function launchSimulation(
       onDay,
       stopped,
       ledger,
+      unpacedDays: command.unpacedDays,
+      ...(hooks.control ? { control: hooks.control } : {}),
     });
     if (analysts && command.lingerSeconds > 0 && !stopped()) {
       print(`reviewing alerts for ${command.lingerSeconds} s more`);

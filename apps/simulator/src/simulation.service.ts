@@ -6,6 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { HealthRegistry, MetricsRegistry } from '@fraudstream/observability';
+import { SimulationControl } from './simulation.control';
 import { launchSimulation, type SimulateCommand } from './simulation.launcher';
 import type { DayProgress } from './simulation.runner';
 import { APP_CONFIG, type SimulatorConfig } from './simulator.config';
@@ -29,6 +30,8 @@ export function commandFromConfig(config: SimulatorConfig): SimulateCommand {
         ? { kind: 'day-seconds', secondsPerDay: config.SIM_DAY_SECONDS }
         : { kind: 'max' },
     analysts: config.SIM_ANALYST_CAPACITY > 0 ? config.SIM_ANALYST_CAPACITY : null,
+    investigationShare: config.SIM_ANALYST_INVESTIGATION_SHARE,
+    unpacedDays: config.SIM_UNPACED_DAYS,
     lingerSeconds: 0,
     batchSize: 2_000,
     topics: {
@@ -56,6 +59,7 @@ export class SimulationService implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: SimulatorConfig,
+    private readonly control: SimulationControl,
     health: HealthRegistry,
     metrics: MetricsRegistry,
   ) {
@@ -68,6 +72,7 @@ export class SimulationService implements OnApplicationBootstrap, OnApplicationS
         day: this.progress ? this.progress.day + 1 : 0,
         days: this.config.SIM_DAYS,
         transactions: this.progress?.totalTransactions ?? 0,
+        ...this.control.status(),
         ...(this.failure ? { error: this.failure } : {}),
       },
     }));
@@ -79,6 +84,7 @@ export class SimulationService implements OnApplicationBootstrap, OnApplicationS
     this.logger.log({ msg: 'starting simulation', ...command.simulation, pacing: command.pacing });
     this.run = launchSimulation(command, {
       config: this.config,
+      control: this.control,
       stopped: () => this.stopping,
       log: (line) => this.logger.log({ msg: line }),
       onDay: (p) => {
@@ -103,6 +109,8 @@ export class SimulationService implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    // A paused stream wakes to see that it stops.
+    this.control.wake();
     await this.run;
   }
 }

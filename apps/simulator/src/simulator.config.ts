@@ -23,8 +23,18 @@ export const simulatorConfigSchema = z
     SIM_TERMINALS: intVar(10_000, 1, 10_000_000),
     /** Wall seconds per simulated day; 0 sends as fast as the broker takes it. */
     SIM_DAY_SECONDS: numberVar(10, 0, 86_400),
+    /**
+     * The first N simulated days go out as fast as the broker takes them, the rest paced: a history
+     * that fills the scorer's 30-day feature windows before anyone watches (the demo).
+     */
+    SIM_UNPACED_DAYS: intVar(0, 0, 3650),
     /** Analyst verdicts per simulated day on fraud.alerts.v1; 0 runs no analyst desk. */
     SIM_ANALYST_CAPACITY: intVar(100, 0, 1_000_000),
+    /**
+     * Share of that capacity kept for the drift monitor's INVESTIGATE alerts (score alerts get the
+     * rest): the drift monitor's DRIFT_INVESTIGATION_SHARE, 0.2 by default on both sides.
+     */
+    SIM_ANALYST_INVESTIGATION_SHARE: numberVar(0.2, 0, 1),
     SIM_TRANSACTIONS_TOPIC: z.string().min(1).default(Topics.transactions),
     SIM_LABELS_TOPIC: z.string().min(1).default(Topics.labels),
     SIM_ALERTS_TOPIC: z.string().min(1).default(Topics.alerts),

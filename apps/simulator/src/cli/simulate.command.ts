@@ -90,7 +90,9 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
   }
   const share = values['investigation-share'] === undefined ? 0.2 : Number(values['investigation-share']);
   if (!Number.isFinite(share) || share < 0 || share > 1)
-    throw new Error(`--investigation-share must be a number in [0, 1], got "${values['investigation-share']}"`);
+    throw new Error(
+      `--investigation-share must be a number in [0, 1], got "${values['investigation-share']}"`,
+    );
   const intensity = values['drift-intensity'] === undefined ? 1 : Number(values['drift-intensity']);
   if (!Number.isFinite(intensity) || intensity < 0)
     throw new Error(`--drift-intensity must be a number >= 0, got "${values['drift-intensity']}"`);

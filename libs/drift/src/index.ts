@@ -30,6 +30,7 @@ export { chiSquareSurvival, kolmogorovSurvival, normalCdf } from './special-func
 export { defaultDriftSettings, driftConfigFragment, driftSettingsFromConfig } from './drift.config';
 export type { DriftConfig, DriftSettings } from './drift.config';
 export { DriftDetector } from './drift-detector';
+export { driftDecisionTime } from './drift-decision-time';
 export { FraudNoveltyIndex, MIN_REFERENCE_FRAUDS, robustScaling } from './fraud-novelty';
 export type { FraudNoveltyReference, FraudNoveltySettings } from './fraud-novelty';
 export { EarlyEvidenceMonitor } from './early-evidence.monitor';

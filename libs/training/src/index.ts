@@ -30,6 +30,8 @@ export { trainBaseModel } from './base-training';
 export type { BaseTrainingInput, BaseTrainingResult } from './base-training';
 export { FineTuneJob } from './fine-tune.job';
 export type { FineTuneJobDeps, FineTuneOutcome, FineTuneStatus } from './fine-tune.job';
+export { PrequentialOracle } from './prequential-oracle';
+export type { OracleModel, PrequentialOracleInput } from './prequential-oracle';
 export { DeploymentLifecycle } from './deployment-lifecycle.service';
 export type { LifecycleContext, LifecycleDecision } from './deployment-lifecycle.service';
 export type { DeploymentPublisher, TrainingDataSource } from './training-io.types';

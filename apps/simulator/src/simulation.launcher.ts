@@ -25,6 +25,10 @@ export interface SimulateCommand {
   readonly investigationShare: number;
   /** The first N days go out unpaced (a history that warms the consumers' state). */
   readonly unpacedDays: number;
+  /** Then pause until resumed (over the control), so the paced part starts once consumers caught up. */
+  readonly holdAfterUnpaced: boolean;
+  /** The analysts' consumer group (default `fraudstream-simulator-analysts-<seed>`). */
+  readonly analystGroupId?: string;
   readonly lingerSeconds: number;
   readonly batchSize: number;
   readonly topics: { readonly transactions: string; readonly labels: string; readonly alerts: string };
@@ -95,7 +99,7 @@ export async function launchSimulation(
         ledger,
         alertsTopic: command.topics.alerts,
         labelsTopic: command.topics.labels,
-        groupId: `fraudstream-simulator-analysts-${command.simulation.seed}`,
+        groupId: command.analystGroupId ?? `fraudstream-simulator-analysts-${command.simulation.seed}`,
       });
       await analysts.start();
     }
@@ -106,6 +110,7 @@ export async function launchSimulation(
       stopped,
       ledger,
       unpacedDays: command.unpacedDays,
+      holdAfterUnpaced: command.holdAfterUnpaced,
       ...(hooks.control ? { control: hooks.control } : {}),
     });
     if (analysts && command.lingerSeconds > 0 && !stopped()) {

@@ -123,6 +123,43 @@ describe(runSimulation.name, () => {
     expect(clock.now() - start - 3_600_000).toBeCloseTo(((last - sim.dayStart(0)) / 86_400_000) * 10_000, -1);
   });
 
+  it('pauses after the unpaced days until resumed, when asked to', async () => {
+    const clock = fakeClock();
+    const control = new SimulationControl(() => clock.now());
+    const days: number[] = [];
+    const sink: SimulationSink = {
+      write: (events) => {
+        const first = events[0];
+        if (first?.kind === 'transaction')
+          days.push(Math.floor((first.transaction.event_time - start) / 86_400_000));
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    };
+    const sim = new TransactionSimulator(OPTIONS);
+    const start = sim.dayStart(0);
+    let sentAtResume = -1;
+    const waking = setInterval(() => {
+      if (!control.paused) return;
+      sentAtResume = days.length;
+      control.resume();
+      clearInterval(waking);
+    }, 5);
+    await runSimulation(sim, sink, {
+      pacing: { kind: 'day-seconds', secondsPerDay: 10 },
+      unpacedDays: 1,
+      holdAfterUnpaced: true,
+      control,
+      clock,
+    });
+    clearInterval(waking);
+    expect(control.status().pauses).toBe(1);
+    // Everything before the pause was day 0; day 1 came after the resume.
+    expect(days.slice(0, sentAtResume).every((d) => d === 0)).toBe(true);
+    expect(days.slice(sentAtResume).every((d) => d === 1)).toBe(true);
+    expect(days.at(-1)).toBe(1);
+  });
+
   it('holds a rate of N transactions a second', async () => {
     const clock = fakeClock();
     const start = clock.now();

@@ -39,6 +39,11 @@ export interface RunOptions {
   readonly unpacedDays?: number;
   /** Pauses the stream (event time stands still) until resumed; pacing restarts from there. */
   readonly control?: SimulationControl;
+  /**
+   * With `control` and unpaced days: once they are sent, pause until resumed (whoever consumes the
+   * history resumes the stream when it has caught up, so the paced part starts on time).
+   */
+  readonly holdAfterUnpaced?: boolean;
 }
 
 export interface RunSummary {
@@ -98,7 +103,10 @@ export async function runSimulation(
       await sink.write(batch);
       batch = [];
     };
-    if (dayIndex === unpacedDays && unpacedDays > 0) reanchor(simulator.dayStart(dayIndex));
+    if (dayIndex === unpacedDays && unpacedDays > 0) {
+      reanchor(simulator.dayStart(dayIndex));
+      if (options.holdAfterUnpaced) control?.pause(`the first ${unpacedDays} days are sent`);
+    }
     for (const event of events) {
       const eventTime = event.kind === 'transaction' ? event.transaction.event_time : event.label.event_time;
       if (control?.paused) {

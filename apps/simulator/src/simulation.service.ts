@@ -32,6 +32,8 @@ export function commandFromConfig(config: SimulatorConfig): SimulateCommand {
     analysts: config.SIM_ANALYST_CAPACITY > 0 ? config.SIM_ANALYST_CAPACITY : null,
     investigationShare: config.SIM_ANALYST_INVESTIGATION_SHARE,
     unpacedDays: config.SIM_UNPACED_DAYS,
+    holdAfterUnpaced: config.SIM_HOLD_AFTER_UNPACED,
+    ...(config.SIM_ANALYST_GROUP_ID ? { analystGroupId: config.SIM_ANALYST_GROUP_ID } : {}),
     lingerSeconds: 0,
     batchSize: 2_000,
     topics: {

@@ -28,6 +28,11 @@ export const simulatorConfigSchema = z
      * that fills the scorer's 30-day feature windows before anyone watches (the demo).
      */
     SIM_UNPACED_DAYS: intVar(0, 0, 3650),
+    /**
+     * Pause once the unpaced days are sent, until `POST /simulation/resume`: the paced part then
+     * starts when the consumers have caught up with the history, not while they are still at it.
+     */
+    SIM_HOLD_AFTER_UNPACED: boolVar(false),
     /** Analyst verdicts per simulated day on fraud.alerts.v1; 0 runs no analyst desk. */
     SIM_ANALYST_CAPACITY: intVar(100, 0, 1_000_000),
     /**
@@ -35,6 +40,8 @@ export const simulatorConfigSchema = z
      * rest): the drift monitor's DRIFT_INVESTIGATION_SHARE, 0.2 by default on both sides.
      */
     SIM_ANALYST_INVESTIGATION_SHARE: numberVar(0.2, 0, 1),
+    /** The analysts' consumer group; default `fraudstream-simulator-analysts-<SIM_SEED>`. */
+    SIM_ANALYST_GROUP_ID: z.string().min(1).optional(),
     SIM_TRANSACTIONS_TOPIC: z.string().min(1).default(Topics.transactions),
     SIM_LABELS_TOPIC: z.string().min(1).default(Topics.labels),
     SIM_ALERTS_TOPIC: z.string().min(1).default(Topics.alerts),

@@ -118,6 +118,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
     analysts,
     investigationShare: share,
     unpacedDays: intArg('unpaced-days', values['unpaced-days'], 0),
+    holdAfterUnpaced: false,
     lingerSeconds: intArg('linger', values.linger, analysts === null ? 0 : 10),
     batchSize: intArg('batch-size', values['batch-size'], 2000, 1),
     topics: {

@@ -231,7 +231,12 @@ export class DriftMonitorService {
       this.lastMetrics = this.now();
     }
     this.dirty ||= records.length > 0;
-    if (emitted || (this.dirty && this.now() - this.lastSave >= this.options.checkpointIntervalMs)) {
+    // Drift events and requests are checkpointed at once, so a restart does not decide them again.
+    // Investigations are not: a re-raised investigation is the same alert (its id names the
+    // transaction), and the evidence rows make a checkpoint tens of MB, too heavy for every hourly
+    // check that raises some (the monitor fell days behind an accelerated stream).
+    const decided = outputs.driftEvents.length + outputs.retrainRequests.length > 0;
+    if (decided || (this.dirty && this.now() - this.lastSave >= this.options.checkpointIntervalMs)) {
       await this.checkpoint();
     }
   }

@@ -33,7 +33,12 @@ import {
   type TrainingSettings,
 } from '@fraudstream/training';
 import { renderApChart } from './quality/ap-chart';
-import { replayPolicy, type ReplayInput, type ReplayResult, type RetrainPolicy } from './quality/policy-replay';
+import {
+  replayPolicy,
+  type ReplayInput,
+  type ReplayResult,
+  type RetrainPolicy,
+} from './quality/policy-replay';
 import { meanFrom, qualityGoals, type PolicySummary } from './quality/quality-goals';
 import { buildQualityStream, type QualityStream } from './quality/quality-stream';
 import { jsonPathFromArgs, reportBench, type BenchValue } from './support/bench-report';
@@ -170,7 +175,9 @@ async function runScenario(
   chartPath: string,
 ): Promise<Record<string, BenchValue>> {
   const started = performance.now();
-  log(`seed ${o.seed}, ${o.scenario}: simulating ${o.warmupDays} + ${o.historyDays} + ${o.streamDays} days of ${o.customers} customers`);
+  log(
+    `seed ${o.seed}, ${o.scenario}: simulating ${o.warmupDays} + ${o.historyDays} + ${o.streamDays} days of ${o.customers} customers`,
+  );
   const stream = await buildQualityStream({
     seed: o.seed,
     customers: o.customers,
@@ -232,7 +239,9 @@ async function runScenario(
       title: `AP by day: ${o.scenario}, seed ${o.seed}, ${o.customers} customers`,
       subtitle:
         `Drift from stream day ${o.driftDay}. Mean AP from the onset: ` +
-        o.policies.map((p) => `${p} ${after(p).toFixed(3)} (${runs[p]?.retrains.length ?? 0} retrains)`).join(', ') +
+        o.policies
+          .map((p) => `${p} ${after(p).toFixed(3)} (${runs[p]?.retrains.length ?? 0} retrains)`)
+          .join(', ') +
         '.',
       driftOnsetDay: o.driftDay,
       series: (
@@ -270,7 +279,12 @@ async function runScenario(
       seconds: base.seconds,
     },
     ...policies,
-    ...(runs.oracle ? { oracle_ap_by_day: runs.oracle.apByDay.map((v) => round(v)), oracle_kind: 'prequential-instant-labels' } : {}),
+    ...(runs.oracle
+      ? {
+          oracle_ap_by_day: runs.oracle.apByDay.map((v) => round(v)),
+          oracle_kind: 'prequential-instant-labels',
+        }
+      : {}),
     triggered_to_periodic_ap_ratio: round(after('triggered') / after('periodic')),
     triggered_to_oracle_ap_ratio: round(after('triggered') / after('oracle')),
     goals,
@@ -296,12 +310,15 @@ function table(runs: readonly Record<string, BenchValue>[]): string {
     const failed = Object.entries(goals)
       .filter(([, g]) => g !== true)
       .map(([name]) => name);
+    // The cells are scalars (numbers, strings, null); anything else prints as JSON.
+    const cell = (v: BenchValue | undefined): string =>
+      v === undefined || v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v);
     lines.push(
-      `| ${String(r.seed)} | ${String(r.scenario)} | ${ap('static')} | ${ap('triggered')} | ${ap('periodic')} | ${ap('oracle')} | ` +
-        `${String(r.triggered_to_periodic_ap_ratio ?? '-')} | ${String(r.triggered_to_oracle_ap_ratio ?? '-')} | ` +
-        `${String(t?.retrains ?? '-')} / ${String(p('periodic')?.retrains ?? '-')} | ` +
-        `${String(t?.first_retrain_request_day ?? '-')} / ${String(t?.first_redeployment_day ?? '-')} (${String(r.drift_onset_day)}) | ` +
-        `${String(t?.false_alarms_before_onset ?? '-')} | ${met}/${Object.keys(goals).length}${failed.length > 0 ? ` (missed: ${failed.join(', ')})` : ''} |`,
+      `| ${cell(r.seed)} | ${cell(r.scenario)} | ${ap('static')} | ${ap('triggered')} | ${ap('periodic')} | ${ap('oracle')} | ` +
+        `${cell(r.triggered_to_periodic_ap_ratio)} | ${cell(r.triggered_to_oracle_ap_ratio)} | ` +
+        `${cell(t?.retrains)} / ${cell(p('periodic')?.retrains)} | ` +
+        `${cell(t?.first_retrain_request_day)} / ${cell(t?.first_redeployment_day)} (${cell(r.drift_onset_day)}) | ` +
+        `${cell(t?.false_alarms_before_onset)} | ${met}/${Object.keys(goals).length}${failed.length > 0 ? ` (missed: ${failed.join(', ')})` : ''} |`,
     );
   }
   return lines.join('\n');
@@ -311,7 +328,8 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const started = performance.now();
   const seeds = listOption(argv, 'seeds', option(argv, 'seed') ?? '7').map(Number);
-  if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error('--seeds must be non-negative integers');
+  if (seeds.some((s) => !Number.isInteger(s) || s < 0))
+    throw new Error('--seeds must be non-negative integers');
   const scenarios = listOption(argv, 'scenarios', option(argv, 'scenario') ?? 'new-fraud-pattern,stable');
   for (const s of scenarios) if (!isDriftScenario(s)) throw new Error(`unknown scenario ${s}`);
   const requested = option(argv, 'policies')?.split(',') as RetrainPolicy[] | undefined;
@@ -337,9 +355,9 @@ async function main(): Promise<void> {
   for (const seed of seeds) {
     for (const scenario of scenarios as DriftScenario[]) {
       const quiet = QUIET_SCENARIOS.includes(scenario);
-      const policies = (requested ?? (quiet ? ['triggered'] : ['static', 'triggered', 'periodic', 'oracle'])).filter(
-        (p): p is RetrainPolicy => ['static', 'triggered', 'periodic', 'oracle'].includes(p),
-      );
+      const policies = (
+        requested ?? (quiet ? ['triggered'] : ['static', 'triggered', 'periodic', 'oracle'])
+      ).filter((p): p is RetrainPolicy => ['static', 'triggered', 'periodic', 'oracle'].includes(p));
       if (!policies.includes('triggered')) policies.unshift('triggered');
       const chart = `${jsonPath.replace(/\.json$/, '')}.${seed}.${scenario}.html`;
       results.push(

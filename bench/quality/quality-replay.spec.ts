@@ -87,7 +87,11 @@ describe(qualityGoals.name, () => {
     expect(meanFrom([0.9], 3)).toBeNaN();
   });
 
-  const summary = (apByDay: number[], retrains: number, over: Partial<PolicySummary> = {}): PolicySummary => ({
+  const summary = (
+    apByDay: number[],
+    retrains: number,
+    over: Partial<PolicySummary> = {},
+  ): PolicySummary => ({
     apByDay,
     retrains,
     firstRequestDay: null,
@@ -103,7 +107,10 @@ describe(qualityGoals.name, () => {
       'new-fraud-pattern',
       {
         static: summary(flat(0.5), 0),
-        triggered: summary([0.9, 0.9, 0.76, 0.76, 0.8, 0.8], 2, { firstRequestDay: 4, firstRedeploymentDay: 5 }),
+        triggered: summary([0.9, 0.9, 0.76, 0.76, 0.8, 0.8], 2, {
+          firstRequestDay: 4,
+          firstRedeploymentDay: 5,
+        }),
         periodic: summary(flat(0.8), 6),
         oracle: summary(flat(0.82), 6),
       },
@@ -124,7 +131,11 @@ describe(qualityGoals.name, () => {
     const goals = qualityGoals(
       'new-fraud-pattern',
       {
-        triggered: summary(flat(0.75), 3, { firstRequestDay: 3, firstRedeploymentDay: 4, falseAlarmsBeforeOnset: 1 }),
+        triggered: summary(flat(0.75), 3, {
+          firstRequestDay: 3,
+          firstRedeploymentDay: 4,
+          falseAlarmsBeforeOnset: 1,
+        }),
         periodic: summary(flat(0.8), 8),
         oracle: summary(flat(0.8), 8),
       },
@@ -139,7 +150,11 @@ describe(qualityGoals.name, () => {
       zero_retrains: true,
       zero_retrain_recommending_verdicts: true,
     });
-    const noisy = qualityGoals('covariate-only', { triggered: summary(flat(0.9), 0, { recommendations: 1 }) }, 3);
+    const noisy = qualityGoals(
+      'covariate-only',
+      { triggered: summary(flat(0.9), 0, { recommendations: 1 }) },
+      3,
+    );
     expect(noisy.zero_retrain_recommending_verdicts).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import type { Alert, Label, Transaction } from '@fraudstream/contracts';
 import { AvroProducer, createIdempotentProducer } from '@fraudstream/kafka';
 import { bootstrapApp } from '@fraudstream/observability';
 import { generateDataset } from '@fraudstream/simulation';
+import { SAMPLE_RECORDS } from '../support/sample-records';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSimulatorConfig } from '../../apps/simulator/src/simulator.config';
 import { SimulatorModule } from '../../apps/simulator/src/simulator.module';
@@ -12,7 +13,15 @@ import { waitFor } from '../support/wait-for';
 interface Health {
   status: string;
   components: {
-    simulation?: { up: boolean; details: { finished: boolean; transactions: number; paused: boolean } };
+    simulation?: {
+      up: boolean;
+      details: {
+        finished: boolean;
+        transactions: number;
+        paused: boolean;
+        retrainHold?: { holding: boolean; holds: number };
+      };
+    };
   };
 }
 
@@ -197,6 +206,75 @@ describe(SimulatorModule.name, () => {
       );
     } finally {
       await reader.disconnect();
+      await raw.disconnect();
+      await admin.disconnect();
+    }
+  });
+
+  it('holds its clock from a retrain request until the trainer answers it', async () => {
+    const { kafka, serde } = testClients();
+    const tx = await createTestTopic(kafka, serde, 'simapp-tx', 'tx.transactions.v1.avsc');
+    const labels = await createTestTopic(kafka, serde, 'simapp-labels', 'fraud.labels.v1.avsc');
+    const requests = await createTestTopic(kafka, serde, 'simapp-requests', 'ml.retrain-requests.v1.avsc');
+    const deployments = await createTestTopic(
+      kafka,
+      serde,
+      'simapp-deployments',
+      'ml.model-deployments.v1.avsc',
+    );
+    const holdGroup = uniqueName('simapp-hold');
+    const url = await boot({
+      SIMULATOR_AUTOSTART: 'true',
+      SIM_SEED: '5',
+      SIM_DAYS: '3',
+      SIM_CUSTOMERS: '30',
+      SIM_TERMINALS: '60',
+      SIM_DAY_SECONDS: '4',
+      SIM_ANALYST_CAPACITY: '0',
+      SIM_HOLD_WHILE_RETRAINING: 'true',
+      SIM_RETRAIN_REQUESTS_TOPIC: requests.name,
+      SIM_DEPLOYMENTS_TOPIC: deployments.name,
+      SIM_HOLD_GROUP_ID: holdGroup,
+      SIM_TRANSACTIONS_TOPIC: tx.name,
+      SIM_LABELS_TOPIC: labels.name,
+      KAFKA_CLIENT_ID: uniqueName('simapp'),
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    const raw = createIdempotentProducer(kafka);
+    await raw.connect();
+    const producer = new AvroProducer(raw, serde);
+    const simulation = async () =>
+      ((await (await fetch(`${url}/health`)).json()) as Health).components.simulation?.details;
+    try {
+      await waitFor(
+        async () => (await admin.describeGroups([holdGroup])).groups[0]?.state === 'Stable',
+        30_000,
+        'the hold consumer to join',
+      );
+      const request = SAMPLE_RECORDS['ml.retrain-requests.v1'];
+      await producer.sendMany([
+        { topic: requests.name, records: [{ key: request.request_id, value: request }] },
+      ]);
+      const held = await waitFor(
+        async () => ((await simulation())?.paused ? simulation() : null),
+        30_000,
+        'the hold',
+      );
+      expect(held?.retrainHold).toMatchObject({ holding: true, holds: 1 });
+      const answer = SAMPLE_RECORDS['ml.model-deployments.v1'];
+      expect(answer.request_id).toBe(request.request_id);
+      await producer.sendMany([
+        { topic: deployments.name, records: [{ key: answer.model_version, value: answer }] },
+      ]);
+      const released = await waitFor(
+        async () => ((await simulation())?.paused === false ? simulation() : null),
+        30_000,
+        'the release',
+      );
+      expect(released?.retrainHold).toMatchObject({ holding: false, holds: 1 });
+      await waitFor(async () => (await simulation())?.finished, 60_000, 'the rest of the stream');
+    } finally {
       await raw.disconnect();
       await admin.disconnect();
     }

@@ -1,11 +1,19 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { SimulationControl } from './simulation.control';
 
+/** A short printable string from a JSON body's field, or the fallback. */
+function field(body: unknown, name: string, fallback: string): string {
+  if (!body || typeof body !== 'object' || !(name in body)) return fallback;
+  const value = (body as Record<string, unknown>)[name];
+  return typeof value === 'string' && value.length > 0 ? value.slice(0, 200) : fallback;
+}
+
 /**
  * The running simulation's clock over HTTP: `POST /simulation/pause` (optional JSON body
- * `{"reason": "..."}`) holds the stream, event time standing still; `POST /simulation/resume` lets
- * it go on at its pace; `GET /simulation` says which. Idempotent; for an orchestrator (the demo
- * holds the stream while a retrain request is being answered).
+ * `{"key": "...", "reason": "..."}`) holds the stream under `key` (default `http`), event time
+ * standing still; `POST /simulation/resume` (`{"key": "..."}`) releases that hold, and the stream
+ * goes on at its pace once no hold is left (the history hold is `history`); `GET /simulation` says
+ * which holds there are. Idempotent; for an orchestrator (the demo's backpressure).
  */
 @Controller('simulation')
 export class SimulationController {
@@ -19,18 +27,14 @@ export class SimulationController {
   @Post('pause')
   @HttpCode(200)
   pause(@Body() body: unknown): ReturnType<SimulationControl['status']> {
-    const reason =
-      body && typeof body === 'object' && 'reason' in body && typeof body.reason === 'string'
-        ? body.reason.slice(0, 200)
-        : 'paused over HTTP';
-    this.control.pause(reason);
+    this.control.hold(field(body, 'key', 'http'), field(body, 'reason', 'paused over HTTP'));
     return this.control.status();
   }
 
   @Post('resume')
   @HttpCode(200)
-  resume(): ReturnType<SimulationControl['status']> {
-    this.control.resume();
+  resume(@Body() body: unknown): ReturnType<SimulationControl['status']> {
+    this.control.release(field(body, 'key', 'http'));
     return this.control.status();
   }
 }

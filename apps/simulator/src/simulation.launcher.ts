@@ -6,6 +6,7 @@ import {
   type SimulationOptions,
 } from '@fraudstream/simulation';
 import { AnalystAlertsConsumer } from './analyst-alerts.consumer';
+import { RetrainHoldConsumer } from './retrain-hold.consumer';
 import type { SimulationControl } from './simulation.control';
 import { runSimulation, type DayProgress, type Pacing, type RunSummary } from './simulation.runner';
 import { KafkaSimulationSink, NdjsonSimulationSink, type SimulationSink } from './simulation.sink';
@@ -29,6 +30,16 @@ export interface SimulateCommand {
   readonly holdAfterUnpaced: boolean;
   /** The analysts' consumer group (default `fraudstream-simulator-analysts-<seed>`). */
   readonly analystGroupId?: string;
+  /**
+   * Hold the clock while a retrain request is being answered (requests and deployments topics,
+   * the longest hold); null: never.
+   */
+  readonly retrainHold?: {
+    readonly retrainRequestsTopic: string;
+    readonly deploymentsTopic: string;
+    readonly groupId: string;
+    readonly maxHoldMs: number;
+  } | null;
   readonly lingerSeconds: number;
   readonly batchSize: number;
   readonly topics: { readonly transactions: string; readonly labels: string; readonly alerts: string };
@@ -43,6 +54,8 @@ export interface LaunchHooks {
   readonly config?: SimulatorConfig;
   /** Pauses and resumes the stream (the app's control endpoint). */
   readonly control?: SimulationControl;
+  /** Told of the retrain hold when there is one (its status for /health). */
+  readonly onRetrainHold?: (consumer: RetrainHoldConsumer) => void;
 }
 
 /**
@@ -83,6 +96,7 @@ export async function launchSimulation(
   // the chargeback window's days is kept.
   const ledger = new TruthLedger(7);
   let analysts: AnalystAlertsConsumer | null = null;
+  let hold: RetrainHoldConsumer | null = null;
   const sink: SimulationSink = new KafkaSimulationSink(avroProducer, command.topics);
   try {
     if (command.analysts !== null) {
@@ -103,6 +117,17 @@ export async function launchSimulation(
       });
       await analysts.start();
     }
+    if (command.retrainHold && hooks.control) {
+      hold = new RetrainHoldConsumer({
+        kafka,
+        serde,
+        producer,
+        control: hooks.control,
+        ...command.retrainHold,
+      });
+      await hold.start();
+      hooks.onRetrainHold?.(hold);
+    }
     const summary = await runSimulation(simulator, sink, {
       pacing: command.pacing,
       batchSize: command.batchSize,
@@ -120,6 +145,7 @@ export async function launchSimulation(
     if (analysts) print(`analysts gave ${analysts.verdicts.toLocaleString('en-US')} verdicts`);
     return summary;
   } finally {
+    await hold?.stop();
     await analysts?.stop();
     await sink.close();
     await producer.disconnect();

@@ -108,11 +108,11 @@ describe(runSimulation.name, () => {
       control,
       onDay: (p) => {
         if (p.day !== 0) return;
-        control.pause('a retrain request is open');
+        control.hold('retrain', 'a retrain request is open');
         // An hour of wall time passes before the answer comes.
         setTimeout(() => {
           clock.advance(3_600_000);
-          control.resume();
+          control.release('retrain');
         }, 5);
       },
     });
@@ -142,7 +142,7 @@ describe(runSimulation.name, () => {
     const waking = setInterval(() => {
       if (!control.paused) return;
       sentAtResume = days.length;
-      control.resume();
+      control.release('history');
       clearInterval(waking);
     }, 5);
     await runSimulation(sim, sink, {

@@ -105,7 +105,7 @@ export async function runSimulation(
     };
     if (dayIndex === unpacedDays && unpacedDays > 0) {
       reanchor(simulator.dayStart(dayIndex));
-      if (options.holdAfterUnpaced) control?.pause(`the first ${unpacedDays} days are sent`);
+      if (options.holdAfterUnpaced) control?.hold('history', `the first ${unpacedDays} days are sent`);
     }
     for (const event of events) {
       const eventTime = event.kind === 'transaction' ? event.transaction.event_time : event.label.event_time;

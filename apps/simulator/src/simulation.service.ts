@@ -6,6 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { HealthRegistry, MetricsRegistry } from '@fraudstream/observability';
+import type { RetrainHoldConsumer } from './retrain-hold.consumer';
 import { SimulationControl } from './simulation.control';
 import { launchSimulation, type SimulateCommand } from './simulation.launcher';
 import type { DayProgress } from './simulation.runner';
@@ -34,6 +35,14 @@ export function commandFromConfig(config: SimulatorConfig): SimulateCommand {
     unpacedDays: config.SIM_UNPACED_DAYS,
     holdAfterUnpaced: config.SIM_HOLD_AFTER_UNPACED,
     ...(config.SIM_ANALYST_GROUP_ID ? { analystGroupId: config.SIM_ANALYST_GROUP_ID } : {}),
+    retrainHold: config.SIM_HOLD_WHILE_RETRAINING
+      ? {
+          retrainRequestsTopic: config.SIM_RETRAIN_REQUESTS_TOPIC,
+          deploymentsTopic: config.SIM_DEPLOYMENTS_TOPIC,
+          groupId: config.SIM_HOLD_GROUP_ID ?? `fraudstream-simulator-hold-${config.SIM_SEED}`,
+          maxHoldMs: config.SIM_MAX_HOLD_SECONDS * 1000,
+        }
+      : null,
     lingerSeconds: 0,
     batchSize: 2_000,
     topics: {
@@ -58,6 +67,7 @@ export class SimulationService implements OnApplicationBootstrap, OnApplicationS
   private progress: DayProgress | null = null;
   private failure: string | null = null;
   private finished = false;
+  private retrainHold: RetrainHoldConsumer | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: SimulatorConfig,
@@ -75,6 +85,7 @@ export class SimulationService implements OnApplicationBootstrap, OnApplicationS
         days: this.config.SIM_DAYS,
         transactions: this.progress?.totalTransactions ?? 0,
         ...this.control.status(),
+        ...(this.retrainHold ? { retrainHold: this.retrainHold.hold.status() } : {}),
         ...(this.failure ? { error: this.failure } : {}),
       },
     }));
@@ -87,6 +98,7 @@ export class SimulationService implements OnApplicationBootstrap, OnApplicationS
     this.run = launchSimulation(command, {
       config: this.config,
       control: this.control,
+      onRetrainHold: (hold) => (this.retrainHold = hold),
       stopped: () => this.stopping,
       log: (line) => this.logger.log({ msg: line }),
       onDay: (p) => {

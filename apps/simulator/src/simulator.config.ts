@@ -42,6 +42,16 @@ export const simulatorConfigSchema = z
     SIM_ANALYST_INVESTIGATION_SHARE: numberVar(0.2, 0, 1),
     /** The analysts' consumer group; default `fraudstream-simulator-analysts-<SIM_SEED>`. */
     SIM_ANALYST_GROUP_ID: z.string().min(1).optional(),
+    /**
+     * Hold the clock while a retrain request is being answered: from a request on
+     * SIM_RETRAIN_REQUESTS_TOPIC until its SHADOW, REJECTED or JOB_FAILED on SIM_DEPLOYMENTS_TOPIC,
+     * at most SIM_MAX_HOLD_SECONDS. For accelerated runs (the demo), where a job's seconds are days.
+     */
+    SIM_HOLD_WHILE_RETRAINING: boolVar(false),
+    SIM_MAX_HOLD_SECONDS: intVar(300, 1, 86_400),
+    SIM_RETRAIN_REQUESTS_TOPIC: z.string().min(1).default(Topics.retrainRequests),
+    SIM_DEPLOYMENTS_TOPIC: z.string().min(1).default(Topics.modelDeployments),
+    SIM_HOLD_GROUP_ID: z.string().min(1).optional(),
     SIM_TRANSACTIONS_TOPIC: z.string().min(1).default(Topics.transactions),
     SIM_LABELS_TOPIC: z.string().min(1).default(Topics.labels),
     SIM_ALERTS_TOPIC: z.string().min(1).default(Topics.alerts),

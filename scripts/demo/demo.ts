@@ -74,6 +74,16 @@ interface SimulatorClock {
   readonly retrainHold: NonNullable<SimulationDetails['retrainHold']> | null;
 }
 
+/** EVIDENCE events by alarm: how many, on which days (the SPRT restarts after each alarm, so they come in runs). */
+function evidenceSummary(events: readonly { phase: string; verdict: string; decided_day: number }[]): string {
+  const byAlarm = new Map<string, number[]>();
+  for (const e of events)
+    if (e.phase === 'evidence') byAlarm.set(e.verdict, [...(byAlarm.get(e.verdict) ?? []), e.decided_day]);
+  return [...byAlarm]
+    .map(([alarm, days]) => `${alarm} x${days.length} (days ${[...new Set(days)].join(', ')})`)
+    .join(', ');
+}
+
 /** Holds (`pause`) or releases (`resume`) the simulator's clock under `key` (docs/simulator.md). */
 async function simulatorClock(
   baseUrl: string,
@@ -821,12 +831,7 @@ class Demo {
     }
     lines.push(
       '',
-      `early evidence             ${
-        report.drift_events
-          .filter((e) => e.phase === 'evidence')
-          .map((e) => `${e.verdict} day ${e.decided_day}`)
-          .join(', ') || 'none'
-      }; ` +
+      `early evidence             ${evidenceSummary(report.drift_events) || 'none'}; ` +
         `${report.investigations} investigations, ${report.investigation_verdicts} verdicts, ${report.investigation_frauds} frauds found`,
       `false alarms               ${report.false_alarms_before_onset} retrain-recommending verdicts before the onset ` +
         `(${report.drift_events_before_onset} drift verdicts of days before it, from day ${report.history_days})`,

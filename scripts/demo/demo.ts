@@ -212,7 +212,7 @@ class Demo {
       // 1.27 for a challenger with gate AP 0.88 against the champion's 0.71 and 0.96x its alert
       // rate. The alert-rate bounds still guard the analysts' queue.
       SHADOW_MAX_SCORE_PSI: this.env.SHADOW_MAX_SCORE_PSI ?? '3',
-      // The stream's clock waits for a job (the simulator's hold), but the wall time is the demo's: larger
+      // The stream's clock waits for a job (the simulator's hold), the wall clock does not: larger
       // batches make a job (14 days of rows) several times shorter at the same quality.
       TRAINER_BATCH_SIZE: this.env.TRAINER_BATCH_SIZE ?? '1024',
       SCORES_TOPIC: topics.scores,
@@ -415,6 +415,11 @@ class Demo {
         // validation 0.995 (a drop of 0.051, over the default 0.05). The quality bench uses 0.1
         // for the same noise (docs/quality.md); the new pattern's days mature at 0.80-0.89.
         DRIFT_AUC_TOLERANCE: this.env.DRIFT_AUC_TOLERANCE ?? '0.1',
+        // The base model's validation AP (0.856, three held-out days, half the cards) is an
+        // optimistic estimate: the days without drift run at 0.68-0.83, and day 45 matured at
+        // 0.682, a 20.3 % drop, over the default 0.2. At 0.25 the mature AP rule fires below
+        // 0.64; the new pattern is caught earlier anyway, by the early evidence.
+        DRIFT_AP_TOLERANCE: this.env.DRIFT_AP_TOLERANCE ?? '0.25',
       });
       await drift.waitHealthy(120_000);
     };

@@ -52,7 +52,7 @@ export function evidenceLine(e: DriftEvent): string {
   const x = e.evidence;
   const counts = x
     ? `: ${x.investigation_frauds} frauds in ${x.investigation_verdicts} investigation verdicts ` +
-      `(${x.investigations} raised, SPRT LLR ${x.sprt_llr.toFixed(1)}), ${x.novel_missed_frauds} novel ` +
+      `(${x.investigations} raised), ${x.novel_missed_frauds} novel ` +
       `missed frauds, ${x.missed_chargebacks} of ${x.chargebacks} chargebacks missed (CUSUM ${x.missed_cusum.toFixed(1)})`
     : '';
   return `${e.model_version}: ${x?.kind ?? e.verdict}${counts}${e.retrain_recommended ? ', retrain recommended' : ''}`;

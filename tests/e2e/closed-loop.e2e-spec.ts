@@ -63,7 +63,19 @@ describe('closed loop (npm run demo)', () => {
     const report = join(mkdtempSync(join(tmpdir(), 'demo-e2e-')), 'report.json');
     const child = spawn(
       process.execPath,
-      [DEMO, '--headless', '--no-oracle', '--report', report, '--timeout', '1500'],
+      [
+        DEMO,
+        '--headless',
+        '--no-oracle',
+        '--drift-intensity',
+        '3',
+        // npm test points the demo at its broker (KAFKA_BROKERS): the run's topics go at the end.
+        '--delete-topics',
+        '--report',
+        report,
+        '--timeout',
+        '1500',
+      ],
       { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
     );
     const [code] = (await once(child, 'exit')) as [number | null];

@@ -609,7 +609,10 @@ export class DriftDetector {
     const scores = this.watermark;
     if (scores === null) return null;
     const labels = this.labelWatermark;
-    return Math.min(scores, Math.max(labels ?? Number.NEGATIVE_INFINITY, scores - this.settings.maxLabelLagMs));
+    return Math.min(
+      scores,
+      Math.max(labels ?? Number.NEGATIVE_INFINITY, scores - this.settings.maxLabelLagMs),
+    );
   }
 
   /** Runs the early-evidence checks the watermarks have passed and turns their alarms into events and requests. */

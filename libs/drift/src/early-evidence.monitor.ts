@@ -25,13 +25,7 @@
  */
 import { FraudNoveltyIndex, squaredDistance, type FraudNoveltyReference } from './fraud-novelty';
 import { LabelDelayModel, type LabelDelaySnapshot } from './label-delay.model';
-import {
-  BernoulliCusum,
-  Sprt,
-  type CusumState,
-  type SprtSettings,
-  type SprtState,
-} from './sequential-tests';
+import { BernoulliCusum, Sprt, type CusumState, type SprtSettings, type SprtState } from './sequential-tests';
 
 export interface EarlyEvidenceSettings {
   readonly enabled: boolean;
@@ -160,7 +154,14 @@ export interface EarlyEvidenceSnapshot {
   readonly cusum: (CusumState & { p0: number; p1: number }) | null;
   readonly burnIn: { chargebacks: number; missed: number };
   readonly delay: LabelDelaySnapshot;
-  readonly counters: { chargebacks: number; missed: number; seeds: number; investigations: number; verdicts: number; hits: number };
+  readonly counters: {
+    chargebacks: number;
+    missed: number;
+    seeds: number;
+    investigations: number;
+    verdicts: number;
+    hits: number;
+  };
 }
 
 interface PendingLabel {
@@ -254,7 +255,8 @@ export class EarlyEvidenceMonitor {
   }): void {
     const ref = this.reference;
     if (!this.active || !ref || s.version !== ref.version || this.rows.has(s.id)) return;
-    if (this.lastCheck === null) this.lastCheck = Math.floor(s.time / this.settings.checkIntervalMs) * this.settings.checkIntervalMs;
+    if (this.lastCheck === null)
+      this.lastCheck = Math.floor(s.time / this.settings.checkIntervalMs) * this.settings.checkIntervalMs;
     const alerted = s.score >= ref.threshold;
     const row: RecentRow = {
       id: s.id,
@@ -295,7 +297,8 @@ export class EarlyEvidenceMonitor {
     if (!this.active) return;
     if (l.isFraud && l.source === 'CHARGEBACK') this.delay.observe(l.eventTime - l.transactionTime);
     const row = this.rows.get(l.transactionId);
-    const target: PendingLabel | RecentRow | undefined = row ?? this.pendingFor(l.transactionId, l.transactionTime);
+    const target: PendingLabel | RecentRow | undefined =
+      row ?? this.pendingFor(l.transactionId, l.transactionTime);
     if (!target) return;
     const at = l.eventTime;
     if (l.isFraud) {
@@ -307,7 +310,8 @@ export class EarlyEvidenceMonitor {
 
   private pendingFor(id: string, transactionTime: number): PendingLabel | undefined {
     // A label for a transaction older than anything kept can never meet its score.
-    if (this.lastCheck !== null && transactionTime < this.lastCheck - this.settings.chargebackWindowMs) return undefined;
+    if (this.lastCheck !== null && transactionTime < this.lastCheck - this.settings.chargebackWindowMs)
+      return undefined;
     let p = this.pending.get(id);
     if (!p) {
       p = { fraudAt: null, chargebackAt: null, legitAt: null };
@@ -325,7 +329,11 @@ export class EarlyEvidenceMonitor {
    * Returns nothing; drain() hands out the investigations and alarms.
    */
   advanceTo(until: number): void {
-    while (this.active && this.lastCheck !== null && this.lastCheck + this.settings.checkIntervalMs <= until) {
+    while (
+      this.active &&
+      this.lastCheck !== null &&
+      this.lastCheck + this.settings.checkIntervalMs <= until
+    ) {
       const b = this.lastCheck + this.settings.checkIntervalMs;
       this.check(this.lastCheck, b);
       this.lastCheck = b;
@@ -420,7 +428,8 @@ export class EarlyEvidenceMonitor {
     const n = this.burnIn.chargebacks;
     const p = n > 0 ? this.burnIn.missed / n : 0;
     const z = 1.96;
-    const upper = (p + (z * z) / (2 * n) + z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
+    const upper =
+      (p + (z * z) / (2 * n) + z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
     const p0 = Math.min(0.95, Math.max(0.01, ref.missShare, upper));
     const odds = (p0 / (1 - p0)) * this.settings.missedOddsRatio;
     return new BernoulliCusum({ p0, p1: odds / (1 + odds), h: this.settings.missedCusumH });
@@ -524,7 +533,9 @@ export class EarlyEvidenceMonitor {
       budgetDay: this.budgetDay,
       budgetUsed: this.budgetUsed,
       sprt: this.sprt.state,
-      cusum: this.cusum ? { ...this.cusum.state, p0: this.cusum.settings.p0, p1: this.cusum.settings.p1 } : null,
+      cusum: this.cusum
+        ? { ...this.cusum.state, p0: this.cusum.settings.p0, p1: this.cusum.settings.p1 }
+        : null,
       burnIn: { ...this.burnIn },
       delay: this.delay.snapshot(),
       counters: { ...this.counters },

@@ -152,7 +152,11 @@ export class FraudNoveltyIndex {
    * The compared features on which a row stands furthest from its nearest reference fraud, in the
    * robust units, largest first: what sets a new transaction apart.
    */
-  distinguishingFeatures(row: readonly number[], names: readonly string[], top = 3): { feature: string; value: number; gap: number }[] {
+  distinguishingFeatures(
+    row: readonly number[],
+    names: readonly string[],
+    top = 3,
+  ): { feature: string; value: number; gap: number }[] {
     const p = this.project(row);
     let nearest = -1;
     let best = Number.POSITIVE_INFINITY;

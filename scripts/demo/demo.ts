@@ -416,7 +416,7 @@ class Demo {
         // for the same noise (docs/quality.md); the new pattern's days mature at 0.80-0.89.
         DRIFT_AUC_TOLERANCE: this.env.DRIFT_AUC_TOLERANCE ?? '0.1',
         // The base model's validation AP (0.856, three held-out days, half the cards) is an
-        // optimistic estimate: the days without drift run at 0.68-0.83, and day 45 matured at
+        // optimistic estimate: the days without drift run at 0.68-0.82, and day 45 matured at
         // 0.682, a 20.3 % drop, over the default 0.2. At 0.25 the mature AP rule fires below
         // 0.64; the new pattern is caught earlier anyway, by the early evidence.
         DRIFT_AP_TOLERANCE: this.env.DRIFT_AP_TOLERANCE ?? '0.25',

@@ -279,6 +279,12 @@ export class DriftDetector {
       version: s.model_version,
       features: s.features,
     });
+    // The evidence's first check (set by its first score) is a boundary too, before any window's end.
+    const due = this.evidence.dueBoundary;
+    if (due !== null && due < this.earliestBoundary) {
+      this.earliestBoundary = due;
+      this.nextBoundary = Math.min(this.nextBoundary, this.clock.trigger(due));
+    }
     if (this.pendingLabels.size > 0) {
       const pending = this.pendingLabels.get(s.transaction_id);
       if (pending !== undefined) {

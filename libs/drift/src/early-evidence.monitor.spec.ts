@@ -72,6 +72,19 @@ function day(d: number, newFrom = Number.POSITIVE_INFINITY): Tx[] {
   return out.sort((a, b) => a.time - b.time);
 }
 
+const T1 = Date.UTC(2026, 0, 10);
+/** An unalerted transaction's score, for the restart test. */
+const pendingScore = (id: string, time: number) => ({
+  id,
+  card: `card-${id}`,
+  terminal: 't',
+  amount: 10,
+  time,
+  score: 0.1,
+  version: 'm1',
+  features: [1, 1],
+});
+
 function monitor(overrides: Partial<EarlyEvidenceSettings> = {}): EarlyEvidenceMonitor {
   const m = new EarlyEvidenceMonitor({ ...settings, ...overrides });
   m.setReference(reference);
@@ -222,5 +235,24 @@ describe(EarlyEvidenceMonitor.name, () => {
     const part2 = script(restored, 40, 72);
     expect([...part1, ...part2]).toEqual(expected);
     expect(expected.some((o) => (o as { alarms: unknown[] }).alarms.length > 0)).toBe(true);
+  });
+
+  it('keeps a label read before its score across a restart, so the score still meets it', () => {
+    const before = monitor();
+    before.observeScore(pendingScore('first', T1));
+    // The chargeback of a transaction whose score has not been read yet (another partition).
+    before.observeLabel({
+      transactionId: 'late',
+      isFraud: true,
+      source: 'CHARGEBACK',
+      transactionTime: T1 + HOUR_MS / 2,
+      eventTime: T1 + 3 * HOUR_MS,
+    });
+    const after = monitor();
+    after.restoreState(JSON.parse(JSON.stringify(before.snapshot())) as EarlyEvidenceSnapshot);
+    after.observeScore(pendingScore('late', T1 + HOUR_MS / 2));
+    after.observeScore(pendingScore('next', T1 + 5 * HOUR_MS));
+    after.advanceTo(T1 + 4 * HOUR_MS);
+    expect(after.stats()).toMatchObject({ chargebacksObserved: 1, missedChargebacks: 1 });
   });
 });

@@ -144,6 +144,13 @@ export interface EarlyEvidenceSnapshot {
     seeded: boolean;
   }[];
   readonly pendingSeeds: string[];
+  /** Labels that came before their score (absent in snapshots of an earlier version). */
+  readonly pendingLabels?: {
+    id: string;
+    fraudAt: number | null;
+    chargebackAt: number | null;
+    legitAt: number | null;
+  }[];
   readonly budgetDay: number | null;
   readonly budgetUsed: number;
   readonly sprt: SprtState;
@@ -527,6 +534,7 @@ export class EarlyEvidenceMonitor {
         features: r.features ? Array.from(r.features) : null,
       })),
       pendingSeeds: [...this.pendingSeeds],
+      pendingLabels: [...this.pending].map(([id, p]) => ({ id, ...p })),
       budgetDay: this.budgetDay,
       budgetUsed: this.budgetUsed,
       sprt: this.sprt.state,
@@ -546,6 +554,9 @@ export class EarlyEvidenceMonitor {
     for (const r of s.rows)
       this.rows.set(r.id, { ...r, features: r.features ? Float32Array.from(r.features) : null });
     this.pendingSeeds = [...s.pendingSeeds];
+    // A label read before its score must meet it after a restart, as it would have without one.
+    this.pending.clear();
+    for (const { id, ...p } of s.pendingLabels ?? []) this.pending.set(id, p);
     this.budgetDay = s.budgetDay;
     this.budgetUsed = s.budgetUsed;
     this.sprt.restore(s.sprt);

@@ -21,6 +21,7 @@ export const driftConfigFragment = z.object({
   DRIFT_CONSECUTIVE_WINDOWS_M: intVar(2, 1),
   DRIFT_AP_TOLERANCE: numberVar(0.2, 0, 1),
   DRIFT_PERFORMANCE_CONSECUTIVE_WINDOWS: intVar(2, 1, 30),
+  DRIFT_PERFORMANCE_BASELINE_WINDOWS: intVar(3, 0, 60),
   DRIFT_EARLY_FOLLOW_UP_MS: intVar(3 * DAY_MS, 0),
   DRIFT_AUC_TOLERANCE: numberVar(0.1, 0, 1),
   DRIFT_LABEL_ALPHA: numberVar(0.01, 1e-12, 1),
@@ -96,6 +97,11 @@ export interface DriftSettings {
   /** Mature windows in a row that must show a performance drop before it asks for a retrain. */
   readonly performanceConsecutiveWindows: number;
   /**
+   * The production model's first mature windows whose mean AP and ROC-AUC later windows are judged
+   * against (0: the manifest's validation metrics).
+   */
+  readonly performanceBaselineWindows: number;
+  /**
    * After an early-evidence request's model is promoted, one follow-up request this much event time
    * later (0: none): the first model learnt from the new pattern's first few frauds.
    */
@@ -157,6 +163,7 @@ export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
     apTolerance: c.DRIFT_AP_TOLERANCE,
     aucTolerance: c.DRIFT_AUC_TOLERANCE,
     performanceConsecutiveWindows: c.DRIFT_PERFORMANCE_CONSECUTIVE_WINDOWS,
+    performanceBaselineWindows: c.DRIFT_PERFORMANCE_BASELINE_WINDOWS,
     earlyFollowUpMs: c.DRIFT_EARLY_FOLLOW_UP_MS,
     labelAlpha: c.DRIFT_LABEL_ALPHA,
     retrainOnCovariateShift: c.DRIFT_RETRAIN_ON_COVARIATE_SHIFT,

@@ -176,8 +176,10 @@ export interface PerformanceJudgement {
 /** Null when the window has too few mature labels to judge. */
 export function judgePerformance(
   perf: Performance,
-  validation: EvaluationMetrics,
+  validation: Pick<EvaluationMetrics, 'average_precision' | 'roc_auc'>,
   settings: DriftSettings,
+  /** What `validation` is, for the reasons ("validation", or the live baseline). */
+  referenceName = 'validation',
 ): PerformanceJudgement | null {
   if (perf.averagePrecision === null || perf.rocAuc === null) return null;
   const apDrop =
@@ -190,7 +192,7 @@ export function judgePerformance(
     degraded,
     severity: apDrop > 2 * settings.apTolerance || aucDrop > 2 * settings.aucTolerance ? 'HIGH' : 'MEDIUM',
     summary:
-      `AP ${round(perf.averagePrecision)} vs validation ${round(validation.average_precision)} ` +
+      `AP ${round(perf.averagePrecision)} vs ${referenceName} ${round(validation.average_precision)} ` +
       `(drop ${round(apDrop * 100, 1)} %, tolerance ${round(settings.apTolerance * 100, 1)} %), ` +
       `ROC-AUC ${round(perf.rocAuc)} vs ${round(validation.roc_auc)} on ${perf.matureLabels} mature labels ` +
       `(${perf.positives} frauds)`,

@@ -200,6 +200,27 @@ describe(EarlyEvidenceMonitor.name, () => {
     expect(alarms.map((a) => a.kind)).toContain('MISSED_FRAUDS');
   });
 
+  it('counts a chargeback read after the check that covered its time at the next check, once', () => {
+    const m = monitor();
+    const txs = [...day(0), ...day(1)];
+    for (const tx of txs) observe(m, tx);
+    const frauds = txs.filter((t) => t.fraud);
+    chargeback(m, frauds[0]!, T0 + DAY_MS + HOUR_MS);
+    m.advanceTo(T0 + DAY_MS + 4 * HOUR_MS);
+    expect(m.stats().chargebacksObserved).toBe(1);
+    // A label partition read behind the others: its chargeback is older than the last check.
+    chargeback(m, frauds[1]!, T0 + DAY_MS + 2 * HOUR_MS);
+    m.advanceTo(T0 + DAY_MS + 5 * HOUR_MS);
+    expect(m.stats().chargebacksObserved).toBe(2);
+    m.advanceTo(T0 + DAY_MS + 10 * HOUR_MS);
+    expect(m.stats().chargebacksObserved).toBe(2);
+    // And a restart keeps what has been counted.
+    const restored = monitor();
+    restored.restoreState(JSON.parse(JSON.stringify(m.snapshot())) as EarlyEvidenceSnapshot);
+    restored.advanceTo(T0 + DAY_MS + 12 * HOUR_MS);
+    expect(restored.stats().chargebacksObserved).toBe(2);
+  });
+
   it('decides alike after a snapshot and restore mid-way', () => {
     const txs = [...day(0), ...day(1, 1), ...day(2, 1)];
     const seeds = txs.filter((t) => t.id.startsWith('n1-') && Number(t.id.split('-')[1]) % 4 === 0);

@@ -77,6 +77,9 @@ interface RecentRow {
   legitAt: number | null;
   investigatedAt: number | null;
   seeded: boolean;
+  /** Whether a check has counted its chargeback, and its investigation verdict. */
+  chargebackCounted: boolean;
+  verdictCounted: boolean;
 }
 
 export type EarlyAlarmKind = 'NEW_PATTERN' | 'MISSED_FRAUDS';
@@ -142,6 +145,9 @@ export interface EarlyEvidenceSnapshot {
     legitAt: number | null;
     investigatedAt: number | null;
     seeded: boolean;
+    /** Absent in snapshots of an earlier version: then counted when before the last check. */
+    chargebackCounted?: boolean;
+    verdictCounted?: boolean;
   }[];
   readonly pendingSeeds: string[];
   /** Labels that came before their score (absent in snapshots of an earlier version). */
@@ -274,6 +280,8 @@ export class EarlyEvidenceMonitor {
       legitAt: null,
       investigatedAt: null,
       seeded: false,
+      chargebackCounted: false,
+      verdictCounted: false,
     };
     const p = this.pending.get(s.id);
     if (p) {
@@ -337,7 +345,7 @@ export class EarlyEvidenceMonitor {
       this.lastCheck + this.settings.checkIntervalMs <= until
     ) {
       const b = this.lastCheck + this.settings.checkIntervalMs;
-      this.check(this.lastCheck, b);
+      this.check(b);
       this.lastCheck = b;
     }
   }
@@ -349,16 +357,19 @@ export class EarlyEvidenceMonitor {
     return out;
   }
 
-  private check(from: number, b: number): void {
+  private check(b: number): void {
     const ref = this.reference;
     if (!ref) return;
-    const inRange = (t: number | null): t is number => t !== null && t > from && t <= b;
+    // Each check takes the labels up to its boundary that no check has counted: those since the last
+    // one, and any that came late (a label partition read behind the others) rather than losing them.
+    const due = (t: number | null): t is number => t !== null && t <= b;
 
     // 1. Chargebacks since the last check, in event-time order: the missed-share CUSUM.
     const chargebacks = [...this.rows.values()]
-      .filter((r) => inRange(r.chargebackAt))
+      .filter((r) => !r.chargebackCounted && due(r.chargebackAt))
       .sort((x, y) => (x.chargebackAt ?? 0) - (y.chargebackAt ?? 0) || (x.id < y.id ? -1 : 1));
     for (const r of chargebacks) {
+      r.chargebackCounted = true;
       this.counters.chargebacks++;
       if (!r.alerted) this.counters.missed++;
       if (!this.cusum) {
@@ -382,9 +393,10 @@ export class EarlyEvidenceMonitor {
 
     // 2. Investigation verdicts since the last check: the hit-rate SPRT.
     const verdicts = [...this.rows.values()]
-      .filter((r) => r.investigatedAt !== null && inRange(verdictTime(r)))
+      .filter((r) => !r.verdictCounted && r.investigatedAt !== null && due(verdictTime(r)))
       .sort((x, y) => (verdictTime(x) ?? 0) - (verdictTime(y) ?? 0) || (x.id < y.id ? -1 : 1));
     for (const r of verdicts) {
+      r.verdictCounted = true;
       const hit = r.fraudAt !== null && r.fraudAt <= b;
       this.counters.verdicts++;
       if (hit) this.counters.hits++;
@@ -407,7 +419,7 @@ export class EarlyEvidenceMonitor {
     const index = this.index;
     if (index) {
       const confirmed = [...this.rows.values()]
-        .filter((r) => !r.alerted && !r.seeded && r.features !== null && inRange(r.fraudAt))
+        .filter((r) => !r.alerted && !r.seeded && r.features !== null && due(r.fraudAt))
         .sort((x, y) => (x.fraudAt ?? 0) - (y.fraudAt ?? 0) || (x.id < y.id ? -1 : 1));
       for (const r of confirmed) {
         r.seeded = true;
@@ -551,8 +563,14 @@ export class EarlyEvidenceMonitor {
   restoreState(s: EarlyEvidenceSnapshot): void {
     this.lastCheck = s.lastCheck;
     this.rows.clear();
+    const before = (t: number | null): boolean => t !== null && s.lastCheck !== null && t <= s.lastCheck;
     for (const r of s.rows)
-      this.rows.set(r.id, { ...r, features: r.features ? Float32Array.from(r.features) : null });
+      this.rows.set(r.id, {
+        ...r,
+        features: r.features ? Float32Array.from(r.features) : null,
+        chargebackCounted: r.chargebackCounted ?? before(r.chargebackAt),
+        verdictCounted: r.verdictCounted ?? (r.investigatedAt !== null && before(verdictTime(r))),
+      });
     this.pendingSeeds = [...s.pendingSeeds];
     // A label read before its score must meet it after a restart, as it would have without one.
     this.pending.clear();
@@ -570,7 +588,7 @@ export class EarlyEvidenceMonitor {
   }
 }
 
-function verdictTime(r: RecentRow): number | null {
+function verdictTime(r: Pick<RecentRow, 'fraudAt' | 'legitAt' | 'investigatedAt'>): number | null {
   const times = [r.fraudAt, r.legitAt].filter((t): t is number => t !== null && t >= (r.investigatedAt ?? 0));
   return times.length > 0 ? Math.min(...times) : null;
 }

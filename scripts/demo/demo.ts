@@ -42,7 +42,7 @@ import { runTopicSpecs, runTopics, type RunTopics } from './demo-topics';
 import { renderLiveView } from './live-view';
 import { LocalInfrastructure } from './local-infra';
 import { LoopObservation, LoopObserver } from './loop-observer';
-import { ceilingApByDay, prequentialOracleApByDay } from './oracle';
+import { ceilingApByDay, prequentialOracleApByDay, staticApByDay } from './oracle';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const DIST = join(ROOT, 'dist');
@@ -679,14 +679,15 @@ class Demo {
     const ap = apByDay(observation.champion, truth, o.days);
     this.say('computing the ceiling (a model fitted in-sample, with hindsight, on the days after the onset)');
     const ceiling = await ceilingApByDay(observation.champion, truth, o.driftDay, o.days, o.seed);
+    const registry = new ModelRegistry(new FileSystemModelStore(context.modelsRoot));
+    const artifact = await registry.readVerified(base.version);
+    const staticAp = staticApByDay(observation.champion, truth, artifact.onnx, o.driftDay, o.days);
     let oracle: (number | null)[] = Array.from({ length: o.days }, () => null);
     if (o.oracle) {
       this.say(
         `computing the prequential oracle: each day from ${o.driftDay}, the trainer's job on every ` +
           'transaction before it with its true label (no delay, no gate), scored on that day',
       );
-      const registry = new ModelRegistry(new FileSystemModelStore(context.modelsRoot));
-      const artifact = await registry.readVerified(base.version);
       oracle = await prequentialOracleApByDay({
         champion: observation.champion,
         truth,
@@ -784,6 +785,8 @@ class Demo {
       ap_recovery_days: recovery.days,
       ap_before_redeployment: round4(meanAp(ap, beforeDays)),
       ap_after_redeployment: round4(meanAp(ap, recovery.days)),
+      static_ap_by_day: staticAp.map(round4),
+      static_ap_after_redeployment: round4(meanAp(staticAp, recovery.days)),
       alerts: observation.alerts,
       alerts_by_day: Array.from({ length: o.days }, (_, d) => observation.alertsByDay[d] ?? 0),
       produced: delivery.produced,
@@ -838,7 +841,8 @@ class Demo {
       `retrain requests           ${report.retrain_requests.map((r) => `${r.request_id} ${r.trigger} (day ${r.event_day})`).join(', ') || 'none'}`,
       `clock held                 ${report.clock_holds} time(s), ${report.clock_held_seconds} s in all, while requests were answered`,
       `deployments                ${report.deployments.map((d) => `${d.version} ${d.kind === 'STAGE_CHANGE' ? d.stage : d.kind} day ${d.event_day}`).join(', ') || 'none'}`,
-      `AP around the redeployment ${fmt(report.ap_before_redeployment)} from the onset to it, ${fmt(report.ap_after_redeployment)} the 3 days after`,
+      `AP around the redeployment ${fmt(report.ap_before_redeployment)} from the onset to it, ${fmt(report.ap_after_redeployment)} the 3 days after ` +
+        `(the base model on those days: ${fmt(report.static_ap_after_redeployment)})`,
       `AP recovery ratio          ${report.ap_recovery_ratio ?? 'n/a'} (days ${report.ap_recovery_days.join(', ') || '-'} vs the ${report.oracle_kind ?? 'skipped'} oracle)`,
       `delivery                   ${n(report.produced)} produced, ${n(report.scored)} scored, lost ${report.lost}, duplicates ${report.duplicates}`,
     );

@@ -97,6 +97,43 @@ export async function prequentialOracleApByDay(run: PrequentialOracleRun): Promi
 }
 
 /**
+ * The base model's AP on the same transactions (`static_ap_by_day`): what the loop would have scored
+ * had it never retrained, from the logged feature vectors of each day from `fromDay` on. Set beside
+ * the served model's AP on the same days, it takes out the day-to-day difficulty that a comparison
+ * with the days before a redeployment leaves in. Null before `fromDay` and on days without fraud.
+ */
+export function staticApByDay(
+  champion: ReadonlyMap<string, ChampionScore>,
+  truth: ReadonlyMap<string, boolean>,
+  baseOnnx: Uint8Array,
+  fromDay: number,
+  days: number,
+): (number | null)[] {
+  const byDay: { features: Float32Array[]; labels: boolean[] }[] = Array.from({ length: days }, () => ({
+    features: [],
+    labels: [],
+  }));
+  for (const [id, row] of champion) {
+    const isFraud = truth.get(id);
+    if (isFraud === undefined || !row.features || row.day < fromDay || row.day >= days) continue;
+    byDay[row.day]?.features.push(row.features);
+    byDay[row.day]?.labels.push(isFraud);
+  }
+  const network = MlpNetwork.fromWeights(readMlpOnnx(baseOnnx));
+  try {
+    return byDay.map(({ features, labels }) => {
+      if (features.length === 0 || !labels.some(Boolean)) return null;
+      const width = features[0]?.length ?? 0;
+      const x = new Float32Array(features.length * width);
+      features.forEach((f, i) => x.set(f, i * width));
+      return averagePrecision(Array.from(network.predict(x, features.length)), labels);
+    });
+  } finally {
+    network.dispose();
+  }
+}
+
+/**
  * The ceiling of the report (`ceiling_ap_by_day`): the loop's MLP trained from scratch on the new
  * regime with hindsight, i.e. on every post-onset transaction's logged feature vector and TRUE label
  * (no chargeback delay, no analyst capacity), then scored on the same transactions (in-sample: an

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
  * transactions a simulated day; a 44-day history streamed at once, then 5 s a simulated day) with
  * the new fraud pattern three days after the history. The report must show no false alarm before
  * the onset, a retrain request within two days of it, a fine-tuned model in production with AP up
- * after it, and no lost or duplicated transaction.
+ * after it (above the base model's on the same days), and no lost or duplicated transaction.
  *
  * At three times the simulator's default intensity: at the default (the demo's) the request comes
  * two days after the onset and the fine-tuned model serves from the next day, but the AP it gains
@@ -47,6 +47,8 @@ interface DemoReport {
   ap_by_day: (number | null)[];
   ap_before_redeployment: number | null;
   ap_after_redeployment: number | null;
+  static_ap_by_day: (number | null)[];
+  static_ap_after_redeployment: number | null;
   days: number;
   produced: number;
   expected_transactions: number;
@@ -91,7 +93,8 @@ describe('closed loop (npm run demo)', () => {
     const requests = r.retrain_requests.map((q) => `${q.request_id}@${q.event_day}`).join(', ');
     const context =
       `onset day ${r.drift_onset_day}; recommendations: ${decisions}; requests: ${requests}; ` +
-      `deployments: ${deployed}; AP by day from the history's end: ${r.ap_by_day.slice(r.history_days).join(' ')}`;
+      `deployments: ${deployed}; AP by day from the history's end: ${r.ap_by_day.slice(r.history_days).join(' ')}; ` +
+      `the base model's on the same days: ${r.static_ap_by_day.slice(r.history_days).join(' ')}`;
 
     expect(r.produced).toBe(r.expected_transactions);
     expect(r.lost).toBe(0);
@@ -101,8 +104,11 @@ describe('closed loop (npm run demo)', () => {
     expect(r.first_retrain_request_day, context).not.toBeNull();
     expect(r.first_retrain_request_day, context).toBeGreaterThanOrEqual(r.drift_onset_day);
     expect(r.first_retrain_request_day, context).toBeLessThanOrEqual(r.drift_onset_day + 2);
-    // A fine-tuned model (not the base) reached production, and served better than the base had
-    // since the onset: mean AP over the 3 days after it against the days from the onset to it.
+    // A fine-tuned model (not the base) reached production and served better than the base model
+    // would have on the same transactions: mean AP over the 3 days after it, served against the
+    // base's (static_ap_by_day). The days before the redeployment are no baseline: some days are
+    // harder for every model, and a first model learnt from a day of new frauds gains less than
+    // that noise (one run: 0.51 on the days before, 0.48 after, from easier to harder days).
     expect(r.first_redeployment, context).not.toBeNull();
     expect(r.first_redeployment?.version, context).not.toBe(r.base_model.version);
     const promoted = r.deployments.find(
@@ -110,7 +116,7 @@ describe('closed loop (npm run demo)', () => {
     );
     expect(promoted?.kind, context).toBe('STAGE_CHANGE');
     expect(r.ap_after_redeployment, context).not.toBeNull();
-    expect(r.ap_before_redeployment, context).not.toBeNull();
-    expect(r.ap_after_redeployment ?? 0, context).toBeGreaterThan(r.ap_before_redeployment ?? 1);
+    expect(r.static_ap_after_redeployment, context).not.toBeNull();
+    expect(r.ap_after_redeployment ?? 0, context).toBeGreaterThan(r.static_ap_after_redeployment ?? 1);
   }, 1_800_000);
 });

@@ -163,6 +163,8 @@ export interface EarlyEvidenceSnapshot {
   readonly cusum: (CusumState & { p0: number; p1: number }) | null;
   readonly burnIn: { chargebacks: number; missed: number };
   readonly delay: LabelDelaySnapshot;
+  /** Absent in snapshots of an earlier version (which folded each delay as it was read). */
+  readonly unfoldedDelays?: { at: number; delayMs: number }[];
   readonly counters: {
     chargebacks: number;
     missed: number;
@@ -206,6 +208,8 @@ export class EarlyEvidenceMonitor {
   private counters = { chargebacks: 0, missed: 0, seeds: 0, investigations: 0, verdicts: 0, hits: 0 };
   /** Chargebacks counted towards the CUSUM's in-control miss share, until the burn-in is complete. */
   private burnIn = { chargebacks: 0, missed: 0 };
+  /** Chargeback delays read but not yet passed by a check (their event time is after the last one). */
+  private unfoldedDelays: { at: number; delayMs: number }[] = [];
   private investigations: Investigation[] = [];
   private alarms: EarlyAlarm[] = [];
 
@@ -305,7 +309,9 @@ export class EarlyEvidenceMonitor {
     eventTime: number;
   }): void {
     if (!this.active) return;
-    if (l.isFraud && l.source === 'CHARGEBACK') this.delay.observe(l.eventTime - l.transactionTime);
+    // The delay model learns a chargeback at the check that passes its time, as the counts do.
+    if (l.isFraud && l.source === 'CHARGEBACK' && this.unfoldedDelays.length < MAX_PENDING_LABELS)
+      this.unfoldedDelays.push({ at: l.eventTime, delayMs: l.eventTime - l.transactionTime });
     const row = this.rows.get(l.transactionId);
     const target: PendingLabel | RecentRow | undefined =
       row ?? this.pendingFor(l.transactionId, l.transactionTime);
@@ -363,6 +369,12 @@ export class EarlyEvidenceMonitor {
     // Each check takes the labels up to its boundary that no check has counted: those since the last
     // one, and any that came late (a label partition read behind the others) rather than losing them.
     const due = (t: number | null): t is number => t !== null && t <= b;
+    const later: { at: number; delayMs: number }[] = [];
+    for (const d of this.unfoldedDelays) {
+      if (d.at <= b) this.delay.observe(d.delayMs);
+      else later.push(d);
+    }
+    this.unfoldedDelays = later;
 
     // 1. Chargebacks since the last check, in event-time order: the missed-share CUSUM.
     const chargebacks = [...this.rows.values()]
@@ -555,6 +567,7 @@ export class EarlyEvidenceMonitor {
         : null,
       burnIn: { ...this.burnIn },
       delay: this.delay.snapshot(),
+      unfoldedDelays: this.unfoldedDelays.map((d) => ({ ...d })),
       counters: { ...this.counters },
     };
   }
@@ -584,6 +597,7 @@ export class EarlyEvidenceMonitor {
       : null;
     this.cusum?.restore(s.cusum ?? { statistic: 0, observations: 0 });
     this.delay = LabelDelayModel.restore(this.settings.chargebackWindowMs, s.delay);
+    this.unfoldedDelays = (s.unfoldedDelays ?? []).map((d) => ({ ...d }));
     this.counters = { ...s.counters };
   }
 }

@@ -81,6 +81,22 @@ describe(AnalystDesk.name, () => {
     );
     expect(a.review(alerts, (id) => truth.get(id))).toEqual([]);
   });
+
+  it('dates a verdict after the alert reached the analysts when that was later than its raising', () => {
+    const desk = new AnalystDesk({ seed: 1, capacityPerDay: 10 });
+    const raised = { ...alert('t1', T0), kind: 'INVESTIGATE' as const, raised_at: T0 + HOUR_MS };
+    const [late] = desk.review([raised], (id) => truth.get(id), T0 + 9 * HOUR_MS);
+    expect(late?.event_time).toBeGreaterThanOrEqual(T0 + 10 * HOUR_MS);
+    expect(late?.event_time).toBeLessThan(T0 + 15 * HOUR_MS);
+    expect(late?.transaction_time).toBe(T0);
+    // Reached in time: hours after it was raised, as without `now`.
+    const [onTime] = new AnalystDesk({ seed: 1, capacityPerDay: 10 }).review(
+      [raised],
+      (id) => truth.get(id),
+      T0,
+    );
+    expect(onTime?.event_time).toBe((late?.event_time ?? 0) - 8 * HOUR_MS);
+  });
 });
 
 describe(TruthLedger.name, () => {
@@ -92,5 +108,6 @@ describe(TruthLedger.name, () => {
     ledger.record({ transaction_id: 'newer', is_fraud: false, scenario: 'none' }, T0 + 3 * DAY_MS);
     expect(ledger.get('old')).toBeUndefined();
     expect(ledger.size).toBe(2);
+    expect(ledger.newestTime).toBe(T0 + 3 * DAY_MS);
   });
 });

@@ -20,3 +20,5 @@ export { GRID_SIZE, Population, cardId, defaultRadius, terminalId } from './popu
 export type { Customer, PopulationOptions, Terminal } from './population';
 export { ANALYST_DESK_NAME, AnalystDesk, TruthLedger } from './analyst-desk';
 export type { AnalystDeskOptions } from './analyst-desk';
+export { RetrainHold } from './retrain-hold';
+export type { HoldableClock, RetrainHoldOptions } from './retrain-hold';

@@ -123,6 +123,42 @@ describe(DeploymentLifecycle.name, () => {
     expect(promoted?.metrics.shadow_champion_rows).toBe(24 * 60 + 1);
   });
 
+  it('judges a challenger shadowed far behind the stream only after a period of shadow scores', async () => {
+    // The job took 118 h of event time: the stream is that far past the SHADOW event (at T0) when
+    // the lifecycle starts watching, and the scorers load the challenger a few hours after that.
+    const behind = 118 * 60;
+    const champion = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, k) => scoreRow('CHAMPION', 'v1', from + k, 0.5, 0.98));
+    expect(await lifecycle.observeScores(champion(0, behind))).toEqual([]);
+    await lifecycle.refreshShadows();
+    const loaded = behind + 5 * 60;
+    // Hours of champion rows only: the period has not even started, let alone three of them.
+    expect(await lifecycle.observeScores(champion(behind, loaded))).toEqual([]);
+    expect(publisher.events.filter((e) => e.model_version === 'v2' && e.stage !== 'SHADOW')).toEqual([]);
+    const rows: Score[] = [];
+    for (let i = loaded; i <= loaded + 24 * 60; i++) {
+      const u = ((i * 7919) % 1000) / 1000 + 0.0005;
+      rows.push(scoreRow('CHALLENGER', 'v2', i, u, 0.98), scoreRow('CHAMPION', 'v1', i, u, 0.98));
+    }
+    const decisions = await lifecycle.observeScores(rows);
+    expect(decisions[0]).toMatchObject({ version: 'v2', stage: 'PRODUCTION' });
+    const promotion = publisher.events.find((e) => e.model_version === 'v2' && e.stage === 'PRODUCTION');
+    expect(promotion?.metrics.shadow_rows).toBe(24 * 60 + 1);
+    expect(promotion?.event_time).toBe(T0 + (loaded + 24 * 60) * 60_000);
+  });
+
+  it('gives up on a challenger no scorer shadows three periods after the watch began', async () => {
+    const champion = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, k) => scoreRow('CHAMPION', 'v1', from + k, 0.5, 0.98));
+    const behind = 118 * 60;
+    await lifecycle.observeScores(champion(0, behind));
+    await lifecycle.refreshShadows();
+    expect(await lifecycle.observeScores(champion(behind, behind + 72 * 60 - 1))).toEqual([]);
+    const decisions = await lifecycle.observeScores(champion(behind + 72 * 60 - 1, behind + 72 * 60 + 1));
+    expect(decisions[0]).toMatchObject({ version: 'v2', stage: 'REJECTED' });
+    expect(decisions[0]?.reason).toBe('only 0 shadow rows after 72.0 h of event time watched (need 100)');
+  });
+
   it('rejects a challenger that would flood the analysts with alerts', async () => {
     await lifecycle.refreshShadows();
     // Squashed towards 1: ~60 % of the challenger's scores pass its 0.98 threshold.

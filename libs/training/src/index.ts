@@ -37,6 +37,8 @@ export type {
   StageAnnouncer,
   StageChangeSpec,
 } from './deployment-announcer.service';
+export { PrequentialOracle } from './prequential-oracle';
+export type { OracleModel, PrequentialOracleInput } from './prequential-oracle';
 export { DeploymentLifecycle } from './deployment-lifecycle.service';
 export type { LifecycleContext, LifecycleDecision } from './deployment-lifecycle.service';
 export { ModelOperations } from './model-operations.service';

@@ -17,7 +17,9 @@ export const SIMULATE_USAGE = `npm run simulate -- [options]
   --out DIR             write NDJSON files (transactions, labels, truth) instead of Kafka
   --rate N              at most N transactions per second (Kafka)
   --day-seconds S       one simulated day per S wall seconds (Kafka); default: as fast as the broker takes it
+  --unpaced-days N      send the first N days as fast as the broker takes them, then pace (default 0)
   --analysts N          also review alerts from fraud.alerts.v1: N verdicts per simulated day
+  --investigation-share X  share of the analysts' verdicts kept for INVESTIGATE alerts (default 0.2)
   --linger S            keep reviewing alerts S seconds after the last day (default 10 with --analysts)
   --transactions-topic T, --labels-topic T, --alerts-topic T   topic overrides (tests)
   --batch-size N        events per produce request (default 2000)
@@ -55,7 +57,9 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
       out: { type: 'string' },
       rate: { type: 'string' },
       'day-seconds': { type: 'string' },
+      'unpaced-days': { type: 'string' },
       analysts: { type: 'string' },
+      'investigation-share': { type: 'string' },
       linger: { type: 'string' },
       'transactions-topic': { type: 'string' },
       'labels-topic': { type: 'string' },
@@ -84,6 +88,11 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
   if (out && (rate !== undefined || daySeconds !== undefined || analysts !== null)) {
     throw new Error('--rate, --day-seconds and --analysts apply to Kafka output, not to --out');
   }
+  const share = values['investigation-share'] === undefined ? 0.2 : Number(values['investigation-share']);
+  if (!Number.isFinite(share) || share < 0 || share > 1)
+    throw new Error(
+      `--investigation-share must be a number in [0, 1], got "${values['investigation-share']}"`,
+    );
   const intensity = values['drift-intensity'] === undefined ? 1 : Number(values['drift-intensity']);
   if (!Number.isFinite(intensity) || intensity < 0)
     throw new Error(`--drift-intensity must be a number >= 0, got "${values['drift-intensity']}"`);
@@ -107,6 +116,9 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
     out,
     pacing,
     analysts,
+    investigationShare: share,
+    unpacedDays: intArg('unpaced-days', values['unpaced-days'], 0),
+    holdAfterUnpaced: false,
     lingerSeconds: intArg('linger', values.linger, analysts === null ? 0 : 10),
     batchSize: intArg('batch-size', values['batch-size'], 2000, 1),
     topics: {

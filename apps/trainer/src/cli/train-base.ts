@@ -24,6 +24,7 @@ const USAGE = `npm run train:base -- [options]
   --source simulate|topics   training data: the seeded simulator (default) or tx.scores.v1 + fraud.labels.v1
   --seed N                   simulator and training seed (default TRAINER_SEED, 42)
   --days N                   simulated days (default 21)
+  --warmup-days N            first simulated days that only fill the feature windows, not trained on (default 0)
   --customers N              simulated customers/cards (default 1000)
   --terminals N              simulated terminals (default 10000)
   --scenario NAME            simulator drift scenario (default stable)
@@ -43,6 +44,7 @@ async function main(): Promise<number> {
       source: { type: 'string', default: 'simulate' },
       seed: { type: 'string' },
       days: { type: 'string', default: '21' },
+      'warmup-days': { type: 'string', default: '0' },
       customers: { type: 'string', default: '1000' },
       terminals: { type: 'string' },
       start: { type: 'string' },
@@ -80,14 +82,20 @@ async function main(): Promise<number> {
   if (values.source === 'simulate') {
     const scenario = values.scenario ?? 'stable';
     if (!isDriftScenario(scenario)) throw new Error(`unknown scenario ${scenario}`);
-    const history = await buildSimulatedHistory({
-      seed,
-      days: Number(values.days),
-      customers: Number(values.customers),
-      ...(values.terminals !== undefined ? { terminals: Number(values.terminals) } : {}),
-      ...(values.start !== undefined ? { startTime: Date.parse(values.start) } : {}),
-      scenario,
-    });
+    const warmupDays = Number(values['warmup-days']);
+    if (!Number.isInteger(warmupDays) || warmupDays < 0 || warmupDays >= Number(values.days))
+      throw new Error(`--warmup-days must be an integer in [0, --days), got "${values['warmup-days']}"`);
+    const history = await buildSimulatedHistory(
+      {
+        seed,
+        days: Number(values.days),
+        customers: Number(values.customers),
+        ...(values.terminals !== undefined ? { terminals: Number(values.terminals) } : {}),
+        ...(values.start !== undefined ? { startTime: Date.parse(values.start) } : {}),
+        scenario,
+      },
+      { warmupDays },
+    );
     ({ scores, labels } = history);
     asOf = history.end;
   } else if (values.source === 'topics') {

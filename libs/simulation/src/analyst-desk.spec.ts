@@ -70,6 +70,38 @@ describe(AnalystDesk.name, () => {
     ).toHaveLength(400);
   });
 
+  it('answers INVESTIGATE alerts within their share, naming the alert and the desk, and leaves the people share of every kind', () => {
+    const options = { seed: 5, capacityPerDay: 20, investigationShare: 0.25, peopleShare: 0.3 };
+    const scores = Array.from({ length: 40 }, (_, i) => alert(`s${i}`, T0 + i * 60_000));
+    const investigations = Array.from({ length: 10 }, (_, i) => ({
+      ...alert(`i${i}`, T0 - DAY_MS),
+      alert_id: `investigate:i${i}`,
+      kind: 'INVESTIGATE' as const,
+      raised_at: T0 + 2 * HOUR_MS,
+    }));
+    const all = [...scores, ...investigations];
+    const truthOf = (id: string): GroundTruth => ({ transaction_id: id, is_fraud: false, scenario: 'none' });
+    const people = new AnalystDesk(options);
+    const leftScores = scores.filter((a) => people.leftToPeople(a)).length;
+    const leftInvestigations = investigations.filter((a) => people.leftToPeople(a)).length;
+    expect(leftInvestigations).toBeGreaterThan(0);
+    expect(leftInvestigations).toBeLessThan(investigations.length);
+
+    const labels = new AnalystDesk(options).review(all, truthOf);
+    const byId = new Map(all.map((a) => [a.transaction_id, a]));
+    for (const l of labels) {
+      const answered = byId.get(l.transaction_id);
+      expect(answered && people.leftToPeople(answered)).toBe(false);
+      expect([l.alert_id, l.analyst]).toEqual([answered?.alert_id, ANALYST_DESK_NAME]);
+    }
+    // Score alerts, first in line, take at most 75 % of the 20; investigations get what they leave.
+    const scoreLabels = Math.min(15, scores.length - leftScores);
+    expect(labels.filter((l) => l.transaction_id.startsWith('s'))).toHaveLength(scoreLabels);
+    expect(labels.filter((l) => l.transaction_id.startsWith('i'))).toHaveLength(
+      Math.min(20 - scoreLabels, investigations.length - leftInvestigations),
+    );
+  });
+
   it('reviews an alert once and gives the same delay whatever the arrival order', () => {
     const a = new AnalystDesk({ seed: 1, capacityPerDay: 10 });
     const b = new AnalystDesk({ seed: 1, capacityPerDay: 10 });

@@ -19,7 +19,10 @@ export const DEMO_USAGE = `npm run demo -- [options]
   --max-lead H         hours of event time the stream may run ahead of the drift monitor (default 6)
   --seed N             seed of the simulated world and of the base model's training (default 7)
   --no-oracle          skip the prequential oracle (a fine-tuning job per day after the onset)
-  --headless           no live view: one line per event, then the summary (the default without a terminal)
+  --headless           no live view: one line per event, then the summary (the default without a terminal);
+                       the simulator's analyst desk answers every alert it can
+  --people-share F     live view only: share of the alerts the desk leaves to people in the console
+                       (default 0.1; the console's URL and sign-in are printed)
   --report FILE        write the report JSON there (default var/demo/<run>/report.json)
   --timeout S          give up waiting for the stream after S wall seconds (default 1800)
   --keep-topics        keep the run's topics (default: deleted at the end on the local infrastructure)
@@ -56,6 +59,8 @@ export interface DemoOptions {
   readonly seed: number;
   readonly oracle: boolean;
   readonly headless: boolean;
+  /** Share of the alerts the analyst desk leaves to people in the console (live view only). */
+  readonly peopleShare: number;
   readonly reportPath: string;
   readonly timeoutSeconds: number;
   readonly keepTopics: boolean;
@@ -100,6 +105,7 @@ export function parseDemoArgs(
       seed: { type: 'string' },
       'no-oracle': { type: 'boolean' },
       headless: { type: 'boolean' },
+      'people-share': { type: 'string' },
       report: { type: 'string' },
       timeout: { type: 'string' },
       'keep-topics': { type: 'boolean' },
@@ -125,6 +131,9 @@ export function parseDemoArgs(
   const daySeconds = values['day-seconds'] === undefined ? 5 : Number(values['day-seconds']);
   if (!Number.isFinite(daySeconds) || daySeconds < 0)
     throw new Error(`--day-seconds must be a number >= 0, got "${values['day-seconds']}"`);
+  const peopleShare = values['people-share'] === undefined ? 0.1 : Number(values['people-share']);
+  if (!Number.isFinite(peopleShare) || peopleShare < 0 || peopleShare > 1)
+    throw new Error(`--people-share must be a number from 0 to 1, got "${values['people-share']}"`);
   const runId = context.runId ?? newRunId();
   const runDir = resolve(context.cwd, 'var', 'demo', runId);
   return {
@@ -144,6 +153,7 @@ export function parseDemoArgs(
     seed: int('seed', values.seed, 7, 0),
     oracle: !(values['no-oracle'] ?? false),
     headless: values.headless ?? !context.isTty,
+    peopleShare,
     reportPath: values.report ? resolve(context.cwd, values.report) : join(runDir, 'report.json'),
     timeoutSeconds: int('timeout', values.timeout, 1800, 10),
     keepTopics: values['keep-topics'] ?? false,

@@ -25,6 +25,7 @@ import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
 import { trainingConfigFragment, trainingSettingsFrom, type TrainingSettings } from '@fraudstream/training';
 import { z } from 'zod';
 import { AppProcess, freePort, runCli } from './app-process';
+import { DEMO_CONSOLE_USER, demoConsole } from './demo-console';
 import { DEMO_USAGE, parseDemoArgs, type DemoOptions } from './demo.options';
 import {
   apByDay,
@@ -131,6 +132,8 @@ class Demo {
   private clock: SimulatorClock = { paused: false, reason: null, retrainHold: null };
   private readonly started = Date.now();
   private readonly infra = new LocalInfrastructure(ROOT);
+  /** The console's address and credentials, once it started. */
+  private consoleLine: string | null = null;
 
   constructor(
     private readonly options: DemoOptions,
@@ -368,8 +371,13 @@ class Demo {
     group: (name: string) => string,
     o: DemoOptions,
   ): Promise<{ startDrift: () => Promise<void>; simulatorUrl: string }> {
-    const app = async (name: string) => {
-      const process = new AppProcess(name, APP(name), await freePort(), join(this.logDir, `${name}.log`));
+    const app = async (name: string, port?: number) => {
+      const process = new AppProcess(
+        name,
+        APP(name),
+        port ?? (await freePort()),
+        join(this.logDir, `${name}.log`),
+      );
       this.apps.push(process);
       return process;
     };
@@ -377,6 +385,14 @@ class Demo {
     const drift = await app('drift-monitor');
     const trainer = await app('trainer');
     const simulator = await app('simulator');
+    const consoleSettings = await demoConsole({
+      common,
+      topics,
+      groupPrefix: group('console'),
+      modelsRoot: trainerEnv.MODEL_STORE_ROOT ?? '',
+      freePort,
+    });
+    const consoleApp = await app('console', consoleSettings.port);
     this.phase = 'starting the scorer and the trainer';
     this.say(`starting the scorer and the trainer (logs: ${this.logDir})`);
     scorer.start({
@@ -418,7 +434,10 @@ class Demo {
       await drift.waitHealthy(120_000);
     };
     trainer.start(trainerEnv);
-    await Promise.all([scorer, trainer].map((a) => a.waitHealthy(120_000)));
+    consoleApp.start(consoleSettings.env);
+    await Promise.all([scorer, trainer, consoleApp].map((a) => a.waitHealthy(120_000)));
+    this.consoleLine = `${consoleSettings.url}  (sign in as ${DEMO_CONSOLE_USER} / ${consoleSettings.password})`;
+    this.say(`console: ${this.consoleLine}`);
 
     this.phase = `streaming the history (days 0-${o.historyDays - 1}) at once`;
     this.say(
@@ -454,6 +473,8 @@ class Demo {
       SIM_TRANSACTIONS_TOPIC: topics.transactions,
       SIM_LABELS_TOPIC: topics.labels,
       SIM_ALERTS_TOPIC: topics.alerts,
+      // Live, the desk leaves a share of the alerts to whoever works the console; headless, none.
+      SIM_ANALYST_PEOPLE_SHARE: String(o.headless ? 0 : o.peopleShare),
     });
     return { startDrift, simulatorUrl: `http://127.0.0.1:${simulator.port}` };
   }
@@ -646,6 +667,7 @@ class Demo {
       expectedTransactions: expected,
       baseVersion: base.version,
       apByDay: this.liveAp(observation, finishedDays),
+      console: this.consoleLine,
     });
     process.stdout.write(`\x1b[H\x1b[2J${lines.join('\n')}\n`);
     this.lastLines = lines.length;

@@ -19,6 +19,8 @@ export interface LiveStatus {
   readonly baseVersion: string | null;
   /** AP of the champion per finished event day (null: not yet known). */
   readonly apByDay: readonly (number | null)[];
+  /** The console's URL and sign-in, once it runs. */
+  readonly console?: string | null;
 }
 
 const n = (v: number) => v.toLocaleString('en-US');
@@ -67,6 +69,7 @@ export function renderLiveView(o: LoopObservation, s: LiveStatus): string[] {
     `retrains    ${lastRequest ? `${o.retrainRequests.length} requested; last ${lastRequest.request_id} (${lastRequest.trigger})` : 'none requested'}`,
     `deploys     ${o.deployments.length} events; last ${shadow ? `${shadow.model_version} -> ${shadow.stage} on day ${o.dayOf(shadow.event_time)}` : '-'}`,
     `AP by day   ${ap.length > 0 ? ap.slice(-12).join('  ') : '-'}   (champion scores vs the simulator's truth)`,
+    `console     ${s.console ?? 'starting'}   (the desk leaves some alerts to you: open, claim, decide)`,
     '',
     'recent',
     ...o.notices.slice(-10).map((e) => `  [day ${String(e.day).padStart(2)}] ${e.text}`),

@@ -40,6 +40,8 @@ export interface SimulateCommand {
     readonly groupId: string;
     readonly maxHoldMs: number;
   } | null;
+  /** Share of the alerts the desk leaves to people in the console (default 0: it answers every one it can). */
+  readonly peopleShare?: number;
   readonly lingerSeconds: number;
   readonly batchSize: number;
   readonly topics: { readonly transactions: string; readonly labels: string; readonly alerts: string };
@@ -109,6 +111,7 @@ export async function launchSimulation(
           seed: command.simulation.seed,
           capacityPerDay: command.analysts,
           investigationShare: command.investigationShare,
+          peopleShare: command.peopleShare ?? 0,
         }),
         ledger,
         alertsTopic: command.topics.alerts,

@@ -43,6 +43,7 @@ export function commandFromConfig(config: SimulatorConfig): SimulateCommand {
           maxHoldMs: config.SIM_MAX_HOLD_SECONDS * 1000,
         }
       : null,
+    peopleShare: config.SIM_ANALYST_PEOPLE_SHARE,
     lingerSeconds: 0,
     batchSize: 2_000,
     topics: {

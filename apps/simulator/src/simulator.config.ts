@@ -40,6 +40,8 @@ export const simulatorConfigSchema = z
      * rest): the drift monitor's DRIFT_INVESTIGATION_SHARE, 0.2 by default on both sides.
      */
     SIM_ANALYST_INVESTIGATION_SHARE: numberVar(0.2, 0, 1),
+    /** Share of the alerts the analyst desk leaves to people in the console (the demo's live mode). */
+    SIM_ANALYST_PEOPLE_SHARE: numberVar(0, 0, 1),
     /** The analysts' consumer group; default `fraudstream-simulator-analysts-<SIM_SEED>`. */
     SIM_ANALYST_GROUP_ID: z.string().min(1).optional(),
     /**

@@ -13,7 +13,15 @@ export interface AnalystDeskOptions {
    * share): score alerts get the rest. Default 0 (every review may go to score alerts).
    */
   readonly investigationShare?: number;
+  /**
+   * Share of the alerts the desk leaves to people in the console (the demo's live mode), picked by
+   * the seed and the transaction id; they get no verdict from the desk. Default 0.
+   */
+  readonly peopleShare?: number;
 }
+
+/** The `analyst` of the desk's labels. */
+export const ANALYST_DESK_NAME = 'analyst-desk';
 
 /**
  * Analysts reviewing alerts: each reviewed alert gets the TRUE verdict (from the simulator's ground
@@ -48,6 +56,7 @@ export class AnalystDesk {
     const labels: Label[] = [];
     for (const alert of alerts) {
       if (this.reviewed.has(alert.transaction_id)) continue;
+      if (this.leftToPeople(alert)) continue;
       const truth = truthOf(alert.transaction_id);
       if (!truth) continue;
       const raised = Math.max(alert.event_time, alert.raised_at ?? alert.event_time);
@@ -72,10 +81,18 @@ export class AnalystDesk {
         transaction_time: alert.event_time,
         event_time:
           Math.max(raised, now ?? raised) + Math.round(uniform(rng, this.delay[0], this.delay[1]) * HOUR_MS),
+        alert_id: alert.alert_id,
+        analyst: ANALYST_DESK_NAME,
       });
     }
     this.forgetBefore(alerts);
     return labels;
+  }
+
+  /** Whether the alert is one of the share left to people (the same alert always is, or is not). */
+  leftToPeople(alert: Alert): boolean {
+    const share = this.options.peopleShare ?? 0;
+    return share > 0 && uniform(streamRng(this.options.seed, 'people', alert.transaction_id), 0, 1) < share;
   }
 
   /** Keeps the per-day counters bounded: days more than a week older than the newest alert go. */

@@ -2,12 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DAY_MS, HOUR_MS, type ModelDeployment, type Score } from '@fraudstream/contracts';
-import { buildFeatureProfile } from '@fraudstream/stats';
-import { FileSystemModelStore, ModelRegistry, sha256Hex, type ModelManifest } from '@fraudstream/registry';
+import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeploymentAnnouncer } from './deployment-announcer.service';
 import { DeploymentLifecycle } from './deployment-lifecycle.service';
-import { RecordingPublisher, T0, testSettings } from './training.test-fixtures';
+import { RecordingPublisher, T0, testManifest as manifest, testSettings } from './training.test-fixtures';
 
 const settings = testSettings({
   shadow: {
@@ -18,60 +17,6 @@ const settings = testSettings({
     maxAlertRateRatio: 3,
   },
 });
-
-/** Reference scores uniform on [0, 1): a live sample from the same law has PSI ≈ 0. */
-const referenceScores = Array.from({ length: 1000 }, (_, i) => (i + 0.5) / 1000);
-
-function manifest(version: string, bytes: Uint8Array, parent: string | null): ModelManifest {
-  const score = buildFeatureProfile('score', referenceScores);
-  return {
-    version,
-    parent_version: parent,
-    created_at: '2026-01-01T00:00:00.000Z',
-    created_event_time: T0,
-    code_revision: 'test',
-    feature_set_version: 'fs-test',
-    feature_names: ['a'],
-    onnx: {
-      file: 'model.onnx',
-      sha256: sha256Hex(bytes),
-      input_name: 'features',
-      output_name: 'score',
-      opset: 17,
-    },
-    preprocessing: { mean: [0], std: [1] },
-    architecture: { hidden_units: [2], activation: 'relu' },
-    threshold: 0.98,
-    threshold_policy: { kind: 'daily-capacity', value: 10 },
-    training: {
-      window_start: 0,
-      window_end: 1,
-      rows: 1,
-      positives: 1,
-      replay_rows: 0,
-      validation_rows: 1,
-      request_id: version === 'v2' ? 'req-2' : null,
-      drift_event_id: null,
-      seed: 1,
-      epochs: 1,
-      warm_start: parent !== null,
-      frozen_layers: 0,
-    },
-    metrics: {
-      validation: {
-        rows: 1,
-        positives: 1,
-        average_precision: 1,
-        roc_auc: 1,
-        recall_at_threshold: 1,
-        precision_at_threshold: 1,
-        card_precision_at_k: 1,
-        k: 1,
-      },
-    },
-    reference: { row_count: 1000, fraud_rate: 0.01, features: [], score },
-  };
-}
 
 function scoreRow(
   role: 'CHAMPION' | 'CHALLENGER',

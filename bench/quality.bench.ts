@@ -300,7 +300,7 @@ async function runScenario(
 
 /** A scalar result as table text ('-' when absent). */
 function cell(v: BenchValue | undefined): string {
-  if (v === undefined || v === null) return '-';
+  if (v === undefined || v === null || (typeof v === 'number' && Number.isNaN(v))) return '-';
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(3);
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }

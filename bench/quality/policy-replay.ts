@@ -11,13 +11,14 @@ import {
   type RetrainRequest,
   type Score,
 } from '@fraudstream/contracts';
-import { DriftDetector, type DriftSettings, type Investigation } from '@fraudstream/drift';
+import { DriftDetector, driftDecisionTime, investigationAlert, type DriftSettings } from '@fraudstream/drift';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { FileSystemModelStore, ModelRegistry, type ModelManifest } from '@fraudstream/registry';
 import { AnalystDesk, type GroundTruth } from '@fraudstream/simulation';
 import {
   DeploymentAnnouncer,
   FineTuneJob,
+  PrequentialOracle,
   deploymentEvent,
   type DeploymentPublisher,
   type FineTuneStatus,
@@ -229,53 +230,6 @@ class LabelQueue {
   }
 }
 
-function investigationAlert(inv: Investigation): Alert {
-  return {
-    alert_id: `investigate:${inv.transactionId}`,
-    kind: 'INVESTIGATE',
-    raised_at: inv.raisedAt,
-    note: `new pattern: like confirmed missed fraud ${inv.seedTransactionId}`,
-    transaction_id: inv.transactionId,
-    card_id: inv.cardId,
-    terminal_id: inv.terminalId,
-    amount: inv.amount,
-    event_time: inv.eventTime,
-    score: inv.score,
-    threshold: inv.threshold,
-    model_version: inv.modelVersion,
-    severity: 'LOW',
-    reasons: inv.reasons.map((r) => ({ feature: r.feature, value: r.value, contribution: r.gap })),
-  };
-}
-
-/** The oracle's labels: every logged row's truth, known at the transaction's own event time. */
-function instantLabels(stream: QualityStream, truthOf: (id: string) => GroundTruth | undefined): Label[] {
-  return stream.rows.map((row) => ({
-    transaction_id: row.transaction_id,
-    card_id: row.card_id,
-    terminal_id: '',
-    is_fraud: truthOf(row.transaction_id)?.is_fraud ?? false,
-    source: 'ANALYST' as const,
-    transaction_time: row.event_time,
-    event_time: row.event_time,
-  }));
-}
-
-/** The oracle trains on everything with no delay, and always deploys. */
-function oracleSettings(training: TrainingSettings): TrainingSettings {
-  return {
-    ...training,
-    chargebackWindowMs: 0,
-    gate: {
-      minAveragePrecisionGain: -1,
-      maxAveragePrecisionDrop: 1,
-      maxRocAucDrop: 1,
-      maxCardPrecisionDrop: 1,
-      minPositives: 0,
-    },
-  };
-}
-
 /**
  * Replays the stream day by day under one retraining policy. Each day is scored by the model in
  * production at its start (the registered ONNX artifact, with onnxruntime). The policy's analysts
@@ -289,8 +243,9 @@ function oracleSettings(training: TrainingSettings): TrainingSettings {
  */
 export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): Promise<ReplayResult> {
   const { stream, base, drift, k } = input;
-  const training = policy === 'oracle' ? oracleSettings(input.training) : input.training;
+  const training = input.training;
   const root = mkdtempSync(join(tmpdir(), `bench-quality-${policy}-`));
+  let oracle: PrequentialOracle | null = null;
   try {
     const registry = new ModelRegistry(new FileSystemModelStore(root));
     const baseVersion = base.manifest.version;
@@ -327,10 +282,21 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
       investigationShare:
         policy === 'triggered' && drift.evidence.enabled ? drift.evidence.investigationShare : 0,
     });
-    const trainerLabels: Label[] =
+    const trainerLabels: Label[] = stream.labels.filter((l) => l.event_time < stream.streamStart);
+    // The history's frauds (before the stream's truth): every fraud gets its chargeback in the end.
+    const historyFrauds = new Set(stream.labels.filter((l) => l.is_fraud).map((l) => l.transaction_id));
+    oracle =
       policy === 'oracle'
-        ? instantLabels(stream, (id) => truth.get(id))
-        : stream.labels.filter((l) => l.event_time < stream.streamStart);
+        ? await PrequentialOracle.create({
+            base,
+            rows: stream.rows,
+            isFraud: (id) => truth.get(id)?.is_fraud ?? historyFrauds.has(id),
+            settings: input.training,
+            trainingWindowMs: drift.trainingWindowMs,
+            featureNames: FEATURE_NAMES,
+            featureSetVersion: FEATURE_SET_VERSION,
+          })
+        : null;
     const pending = new LabelQueue();
     const publisher = new CollectingPublisher();
     const job = new FineTuneJob({
@@ -369,15 +335,8 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
             : 'close';
         const key = `${phase} ${e.verdict}`;
         result.verdicts[key] = (result.verdicts[key] ?? 0) + 1;
-        if (e.retrain_recommended) {
-          const decided =
-            phase === 'evidence'
-              ? Number(e.event_id.split(':evidence:')[1])
-              : phase === 'mature'
-                ? e.window_end + drift.chargebackWindowMs
-                : e.window_end;
-          result.recommendationDays.push(dayOf(decided - 1));
-        }
+        if (e.retrain_recommended)
+          result.recommendationDays.push(dayOf(driftDecisionTime(e, drift.chargebackWindowMs) - 1));
       }
     };
     let detectedCards: ReadonlySet<string> = new Set<string>();
@@ -456,10 +415,26 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
           pending.push(answers);
         }
       }
-      if (policy === 'periodic' || policy === 'oracle')
-        requests.push(periodicRequest(dayEnd, scorer.version, drift));
+      if (policy === 'periodic') requests.push(periodicRequest(dayEnd, scorer.version, drift));
 
       let promoted: { version: string; onnx: Uint8Array; manifest: ModelManifest } | null = null;
+      if (oracle) {
+        const started = performance.now();
+        const { model, outcome } = await oracle.retrainAt(dayEnd);
+        result.retrains.push({
+          day: day.index,
+          requestId: outcome.requestId,
+          trigger: 'SCHEDULED',
+          status: outcome.status,
+          version: outcome.version,
+          requestReason: 'prequential oracle',
+          reason: outcome.reason,
+          averagePrecisionGain: outcome.metrics.average_precision_gain ?? null,
+          gateRecent: null,
+          seconds: (performance.now() - started) / 1000,
+        });
+        if (outcome.status === 'SHADOW') promoted = model;
+      }
       for (const request of requests) {
         const started = performance.now();
         const outcome = await job.run(request);
@@ -538,6 +513,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
     await scorer.release();
     return result;
   } finally {
+    oracle?.close();
     rmSync(root, { recursive: true, force: true });
   }
 }

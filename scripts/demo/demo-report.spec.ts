@@ -1,11 +1,22 @@
-import { DAY_MS, type DriftEvent, type ModelDeployment } from '@fraudstream/contracts';
+import {
+  DAY_MS,
+  type Alert,
+  type DriftEvent,
+  type Label,
+  type ModelDeployment,
+  type RetrainRequest,
+} from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
 import {
   apByDay,
   apRecoveryRatio,
   deliveryCounts,
+  falseAlarmsBeforeOnset,
   firstDriftEventDay,
   firstRedeployment,
+  firstRetrainRequestDay,
+  meanAp,
+  recommendationDays,
 } from './demo-report';
 import type { ChampionScore } from './loop-observer';
 import { LoopObservation } from './loop-observer';
@@ -18,6 +29,8 @@ const row = (day: number, score: number): ChampionScore => ({
   day,
   score,
   modelVersion: 'v1',
+  cardId: 'c',
+  eventTime: START + day * DAY_MS,
   features: null,
 });
 
@@ -41,6 +54,19 @@ function deployment(version: string, stage: ModelDeployment['stage'], day: numbe
 
 function driftEvent(day: number, verdict: DriftEvent['verdict']): DriftEvent {
   return { window_start: START + day * DAY_MS, verdict } as DriftEvent;
+}
+
+/** A retrain-recommending event of the window of `day`, in `phase` (evidence raised at `at`). */
+function recommending(day: number, phase: DriftEvent['phase'], at = 0): DriftEvent {
+  const start = START + day * DAY_MS;
+  const suffix = phase === 'MATURE' ? ':mature' : phase === 'EVIDENCE' ? `:evidence:${at}` : '';
+  return {
+    event_id: `v1:${start}${suffix}`,
+    phase,
+    window_start: start,
+    window_end: start + DAY_MS,
+    retrain_recommended: true,
+  } as DriftEvent;
 }
 
 describe('demo report', () => {
@@ -69,15 +95,36 @@ describe('demo report', () => {
     expect(ap[2]).toBe(1);
   });
 
-  it('divides the mean AP of the two days after the first redeployment by the oracle mean', () => {
-    const ap = [0.9, 0.5, 0.6, 0.8, 0.7];
-    const oracle = [null, 0.9, 0.9, 0.9, 0.8];
-    // Deployed on day 2: days 3 and 4: (0.8 + 0.7) / 2 / ((0.9 + 0.8) / 2) = 1.5 / 1.7.
+  it('divides the mean AP of the three days after the first redeployment by the oracle mean', () => {
+    const ap = [0.9, 0.5, 0.6, 0.8, 0.7, 0.9];
+    const oracle = [null, 0.9, 0.9, 0.9, 0.8, 1];
+    // Deployed on day 2: days 3, 4 and 5: (0.8 + 0.7 + 0.9) / 3 / ((0.9 + 0.8 + 1) / 3) = 2.4 / 2.7.
     const { ratio, days } = apRecoveryRatio(ap, oracle, 2);
-    expect(days).toEqual([3, 4]);
-    expect(ratio).toBeCloseTo(1.5 / 1.7, 12);
-    expect(apRecoveryRatio(ap, oracle, 3).ratio).toBeNull(); // day 5 was never streamed
+    expect(days).toEqual([3, 4, 5]);
+    expect(ratio).toBeCloseTo(2.4 / 2.7, 12);
+    expect(apRecoveryRatio(ap, oracle, 3).ratio).toBeNull(); // day 6 was never streamed
     expect(apRecoveryRatio(ap, oracle, null)).toEqual({ ratio: null, days: [] });
+    expect(meanAp(ap, [1, 2])).toBeCloseTo(0.55, 12);
+    expect(meanAp([0.5, null], [0, 1])).toBeNull();
+  });
+
+  it('counts retrain recommendations by the day they were decided, false alarms before the onset', () => {
+    const chargebackWindow = 7 * DAY_MS;
+    const events = [
+      recommending(8, 'CLOSE'), // decided at the end of day 8
+      recommending(2, 'MATURE'), // decided at the end of day 2 + 7 = day 9
+      recommending(9, 'EVIDENCE', START + 10 * DAY_MS + 5 * 3_600_000), // raised at 05:00 on day 10
+      { ...recommending(7, 'CLOSE'), retrain_recommended: false },
+    ];
+    expect(recommendationDays(events, START, chargebackWindow)).toEqual([8, 9, 10]);
+    expect(falseAlarmsBeforeOnset(events, START, 10, chargebackWindow)).toBe(2);
+    expect(falseAlarmsBeforeOnset(events, START, 8, chargebackWindow)).toBe(0);
+  });
+
+  it('dates the first retrain request by its event time', () => {
+    const request = (day: number) => ({ event_time: START + day * DAY_MS + 3_600_000 }) as RetrainRequest;
+    expect(firstRetrainRequestDay([request(12), request(10)], START)).toBe(10);
+    expect(firstRetrainRequestDay([], START)).toBeNull();
   });
 
   it('takes the first production model after the base as the redeployment', () => {
@@ -104,7 +151,7 @@ describe('demo report', () => {
   });
 
   it('counts produced transactions never scored as lost and repeated scores as duplicates', () => {
-    const observation = new LoopObservation(START, 0, 0);
+    const observation = new LoopObservation(START, 0);
     const score = (id: string, role: 'CHAMPION' | 'CHALLENGER') => ({
       transaction_id: id,
       card_id: 'c',
@@ -139,20 +186,30 @@ describe('demo report', () => {
 });
 
 describe('demo options and topics', () => {
-  it('defaults to the new fraud pattern after a warm-up and refuses an onset inside it', () => {
+  it('defaults to the new fraud pattern at the default intensity after the history and refuses an onset inside it', () => {
     const options = parseDemoArgs([], { cwd: '/repo', isTty: false, runId: 'r1' });
     expect(options).toMatchObject({
       scenario: 'new-fraud-pattern',
+      driftIntensity: 1,
+      historyDays: 44,
+      featureWarmupDays: 30,
+      driftDay: 47,
+      days: 57,
+      oracle: true,
       headless: true,
       runDir: '/repo/var/demo/r1',
       reportPath: '/repo/var/demo/r1/report.json',
       keepInfra: false,
     });
     expect(parseDemoArgs(['--keep-infra'], { cwd: '/', isTty: false }).keepInfra).toBe(true);
-    expect(options.driftDay).toBeGreaterThanOrEqual(options.warmupDays);
+    expect(parseDemoArgs(['--history-days', '50'], { cwd: '/', isTty: false })).toMatchObject({
+      driftDay: 53,
+      days: 63,
+    });
+    expect(options.driftDay).toBeGreaterThanOrEqual(options.historyDays);
     expect(() =>
-      parseDemoArgs(['--drift-day', '3', '--warmup-days', '5'], { cwd: '/', isTty: false }),
-    ).toThrow(/warmup-days/);
+      parseDemoArgs(['--drift-day', '43', '--history-days', '44'], { cwd: '/', isTty: false }),
+    ).toThrow(/history/);
     expect(() => parseDemoArgs(['--scenario', 'nope'], { cwd: '/', isTty: false })).toThrow(/scenario/);
   });
 
@@ -163,5 +220,33 @@ describe('demo options and topics', () => {
     expect(specs.every((s) => s.name.startsWith('demo.r1.'))).toBe(true);
     expect(specs.map((s) => s.name)).toContain('demo.r1.tx.scores.v1.dlq');
     expect(specs.every((s) => s.retentionMs <= DAY_MS)).toBe(true);
+  });
+});
+
+describe(LoopObservation.name, () => {
+  it('counts investigations once, and the analysts verdicts and frauds among them', () => {
+    const observation = new LoopObservation(START, 0);
+    const alert = (id: string, kind: Alert['kind']) =>
+      ({
+        alert_id: kind === 'SCORE' ? `${id}:v1` : `investigate:${id}`,
+        kind,
+        raised_at: kind === 'SCORE' ? null : START + 5 * 3_600_000,
+        note: 'new pattern: like confirmed missed fraud tx-seed',
+        transaction_id: id,
+        card_id: `card-${id}`,
+        event_time: START,
+      }) as Alert;
+    const verdict = (id: string, isFraud: boolean) =>
+      ({ transaction_id: id, is_fraud: isFraud, source: 'ANALYST', event_time: START }) as Label;
+    observation.addAlerts([alert('a', 'INVESTIGATE'), alert('b', 'INVESTIGATE'), alert('c', 'SCORE')]);
+    // A re-published investigation is the same one; the verdict may be read before its alert.
+    observation.addLabels([verdict('a', true), verdict('c', true), verdict('d', false)]);
+    observation.addAlerts([alert('a', 'INVESTIGATE'), alert('d', 'INVESTIGATE')]);
+    expect(observation.investigationCounts()).toEqual({ raised: 3, verdicts: 2, frauds: 1 });
+    expect(observation.alerts).toBe(1);
+    // One notice per check, however many batches its alerts came in.
+    expect(observation.notices.map((n) => n.text)).toEqual([
+      'investigate 3 transactions of 3 card(s) at 05:00, like confirmed missed fraud tx-seed',
+    ]);
   });
 });

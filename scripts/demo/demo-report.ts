@@ -1,4 +1,5 @@
-import { DAY_MS, type DriftEvent, type ModelDeployment } from '@fraudstream/contracts';
+import { DAY_MS, type DriftEvent, type ModelDeployment, type RetrainRequest } from '@fraudstream/contracts';
+import { driftDecisionTime } from '@fraudstream/drift';
 import { averagePrecision } from '@fraudstream/stats';
 import type { ChampionScore } from './loop-observer';
 
@@ -60,11 +61,51 @@ export function firstDriftEventDay(
   return days.length > 0 ? Math.min(...days) : null;
 }
 
+/** Event day of the first retrain request (null: none). */
+export function firstRetrainRequestDay(
+  requests: readonly RetrainRequest[],
+  startTime: number,
+): number | null {
+  const days = requests.map((r) => Math.floor((r.event_time - startTime) / DAY_MS));
+  return days.length > 0 ? Math.min(...days) : null;
+}
+
+/**
+ * Event day on which each retrain-recommending drift event was decided (a close at its window's
+ * end, a mature verdict a chargeback window later, early evidence at its check): the day whose
+ * data made the monitor ask, whether or not a request followed (an open request or the cooldown
+ * suppresses one).
+ */
+export function recommendationDays(
+  events: readonly DriftEvent[],
+  startTime: number,
+  chargebackWindowMs: number,
+): number[] {
+  return events
+    .filter((e) => e.retrain_recommended)
+    .map((e) => Math.floor((driftDecisionTime(e, chargebackWindowMs) - 1 - startTime) / DAY_MS));
+}
+
+/** Retrain-recommending drift events decided before the onset day: false alarms. */
+export function falseAlarmsBeforeOnset(
+  events: readonly DriftEvent[],
+  startTime: number,
+  onsetDay: number,
+  chargebackWindowMs: number,
+): number {
+  return recommendationDays(events, startTime, chargebackWindowMs).filter((d) => d < onsetDay).length;
+}
+
 function mean(values: readonly (number | null | undefined)[]): number | null {
   const present = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   return present.length === values.length && present.length > 0
     ? present.reduce((a, b) => a + b, 0) / present.length
     : null;
+}
+
+/** Mean of `ap` over `days` (null when a day has no AP). */
+export function meanAp(ap: readonly (number | null)[], days: readonly number[]): number | null {
+  return mean(days.map((d) => ap[d]));
 }
 
 /**
@@ -75,7 +116,7 @@ export function apRecoveryRatio(
   ap: readonly (number | null)[],
   oracleAp: readonly (number | null)[],
   deploymentDay: number | null,
-  span = 2,
+  span = 3,
 ): { ratio: number | null; days: number[] } {
   if (deploymentDay === null) return { ratio: null, days: [] };
   const days = Array.from({ length: span }, (_, i) => deploymentDay + 1 + i);

@@ -1,30 +1,39 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DAY_BUCKETS } from '@fraudstream/features';
 import { isDatasetFormat, parseChargebackDelay, type DatasetFormat } from '@fraudstream/datasets';
 import { DRIFT_SCENARIOS, isDriftScenario, type DriftScenario } from '@fraudstream/simulation';
 
 export const DEMO_USAGE = `npm run demo -- [options]
   --scenario NAME      drift scenario: ${DRIFT_SCENARIOS.join(' | ')} (default new-fraud-pattern)
-  --days N             simulated days streamed through the loop (default 28)
-  --warmup-days N      days the scorer's online features fill before the drift monitor starts watching (default 9)
-  --drift-day N        first day (0-based) of the drift scenario, at least --warmup-days (default 11)
-  --drift-intensity X  effect size of the drift scenario, 1 = the simulator's default (default 3)
+  --history-days N     the stream's first N days, sent at once: the bank's history. The base model is
+                       trained on them after the first ${DAY_BUCKETS} (the feature windows' fill); the
+                       drift monitor watches from day N (default 44)
+  --drift-day N        first day (0-based) of the drift scenario, after the history (default history + 3)
+  --days N             simulated days in all (default drift day + 10)
+  --drift-intensity X  effect size of the drift scenario, 1 = the simulator's default (default 1)
   --customers N        simulated customers, one card each (default 1000: about 10,000 transactions a day)
   --terminals N        simulated terminals (default 2000)
-  --history-days N     simulated days the base model is trained on (default 40)
-  --day-seconds S      wall seconds per simulated day (default 5)
-  --seed N             seed of the streamed days; the history uses seed N+1 (default 7)
-  --headless           no live view: one line per event, then the summary (the default without a terminal)
+  --day-seconds S      wall seconds per simulated day after the history (default 5)
+  --max-hold S         longest wall time the clock waits for one retrain request's answer (default 300)
+  --max-lead H         hours of event time the stream may run ahead of the drift monitor (default 6)
+  --seed N             seed of the simulated world and of the base model's training (default 7)
+  --no-oracle          skip the prequential oracle (a fine-tuning job per day after the onset)
+  --headless           no live view: one line per event, then the summary (the default without a terminal);
+                       the simulator's analyst desk answers every alert it can
+  --people-share F     live view only: share of the alerts the desk leaves to people in the console
+                       (default 0.1; the console's URL and sign-in are printed)
   --report FILE        write the report JSON there (default var/demo/<run>/report.json)
-  --timeout S          give up waiting for the stream after S wall seconds (default 900)
+  --timeout S          give up waiting for the stream after S wall seconds (default 1800)
   --keep-topics        keep the run's topics (default: deleted at the end on the local infrastructure)
   --delete-topics      delete the run's topics at the end on a cluster given by KAFKA_BROKERS too
   --keep-infra         leave the local Kafka, registry and Redis running at the end when the demo
                        started them (default: stopped at the end and on Ctrl-C)
-  --transactions FILE  replay a bank's file instead of simulating (docs/datasets.md): the base model
-                       trains on its first --history-days days, the loop streams the next --days days
-                       in event time at --day-seconds; the report's truth comes from the file
+  --transactions FILE  replay a bank's file instead of simulating (docs/datasets.md): its first --days
+                       days in event time, the first --history-days at once (the base model trains on
+                       them as on the simulator's), then at --day-seconds; the report's truth comes
+                       from the file, and --scenario, --drift-day, --drift-intensity do not apply
   --labels FILE        the file's labels with their own times (optional)
   --format NAME        the file's columns: handbook (default) | fraudstream
   --label-delay MODEL  chargebacks of the file's fraud flags: fixed:<days> | uniform:<min>-<max> (default uniform:1-7)
@@ -51,14 +60,25 @@ export interface DemoOptions {
   readonly driftDay: number;
   /** Effect size of the scenario (the simulator's `driftIntensity`). */
   readonly driftIntensity: number;
-  /** Day from which the drift monitor watches (the scorer's feature state is cold before). */
-  readonly warmupDays: number;
+  /**
+   * Days of history streamed at once before the paced part; the base model learns them after
+   * `featureWarmupDays`, and the drift monitor watches from this day.
+   */
+  readonly historyDays: number;
+  /** The feature windows' length: history days that only fill them (not trained on). */
+  readonly featureWarmupDays: number;
   readonly customers: number;
   readonly terminals: number;
-  readonly historyDays: number;
   readonly daySeconds: number;
+  /** Longest wall time the clock is held for one retrain request. */
+  readonly maxHoldSeconds: number;
+  /** Hours of event time the stream may run ahead of the drift monitor (backpressure). */
+  readonly maxLeadHours: number;
   readonly seed: number;
+  readonly oracle: boolean;
   readonly headless: boolean;
+  /** Share of the alerts the analyst desk leaves to people in the console (live view only). */
+  readonly peopleShare: number;
   readonly reportPath: string;
   readonly timeoutSeconds: number;
   readonly keepTopics: boolean;
@@ -94,13 +114,16 @@ export function parseDemoArgs(
       days: { type: 'string' },
       'drift-day': { type: 'string' },
       'drift-intensity': { type: 'string' },
-      'warmup-days': { type: 'string' },
+      'history-days': { type: 'string' },
       customers: { type: 'string' },
       terminals: { type: 'string' },
-      'history-days': { type: 'string' },
       'day-seconds': { type: 'string' },
+      'max-hold': { type: 'string' },
+      'max-lead': { type: 'string' },
       seed: { type: 'string' },
+      'no-oracle': { type: 'boolean' },
       headless: { type: 'boolean' },
+      'people-share': { type: 'string' },
       report: { type: 'string' },
       timeout: { type: 'string' },
       'keep-topics': { type: 'boolean' },
@@ -127,25 +150,30 @@ export function parseDemoArgs(
     };
   } else if (values.labels || values.format || values['label-delay'])
     throw new Error('--labels, --format and --label-delay go with --transactions FILE');
+  if (file && (values.scenario || values['drift-day'] || values['drift-intensity']))
+    throw new Error('--scenario, --drift-day and --drift-intensity do not apply to --transactions FILE');
   const scenario = values.scenario ?? 'new-fraud-pattern';
   if (!isDriftScenario(scenario))
     throw new Error(`--scenario must be one of ${DRIFT_SCENARIOS.join(', ')}, got "${scenario}"`);
-  const days = int('days', values.days, 28, 1);
-  const warmupDays = int('warmup-days', values['warmup-days'], 9, 0);
+  // The base model needs mature days after the feature windows' fill: 7 for the chargebacks, 3 held out.
+  const historyDays = int('history-days', values['history-days'], 44, DAY_BUCKETS + 11);
   // A file has no scenario switched on: its "onset" is the first watched day (the oracle's start).
-  const driftDay = file ? warmupDays : int('drift-day', values['drift-day'], 11, 0);
+  const driftDay = file ? historyDays : int('drift-day', values['drift-day'], historyDays + 3, 0);
+  if (driftDay < historyDays)
+    throw new Error(
+      `--drift-day (${driftDay}) must not be inside the history (--history-days ${historyDays})`,
+    );
+  const days = int('days', values.days, driftDay + 10, 1);
   if (driftDay >= days) throw new Error(`--drift-day (${driftDay}) must be below --days (${days})`);
-  if (warmupDays > driftDay)
-    throw new Error(`--warmup-days (${warmupDays}) must not exceed --drift-day (${driftDay})`);
-  // Three times the simulator's default: at one card in 500 a day the new pattern moves a day's AP
-  // by less than the day-to-day noise of a 1,000-card stream, and the loop would only react, if at
-  // all, near the end of the run.
-  const driftIntensity = values['drift-intensity'] === undefined ? 3 : Number(values['drift-intensity']);
+  const driftIntensity = values['drift-intensity'] === undefined ? 1 : Number(values['drift-intensity']);
   if (!Number.isFinite(driftIntensity) || driftIntensity < 0)
     throw new Error(`--drift-intensity must be a number >= 0, got "${values['drift-intensity']}"`);
   const daySeconds = values['day-seconds'] === undefined ? 5 : Number(values['day-seconds']);
   if (!Number.isFinite(daySeconds) || daySeconds < 0)
     throw new Error(`--day-seconds must be a number >= 0, got "${values['day-seconds']}"`);
+  const peopleShare = values['people-share'] === undefined ? 0.1 : Number(values['people-share']);
+  if (!Number.isFinite(peopleShare) || peopleShare < 0 || peopleShare > 1)
+    throw new Error(`--people-share must be a number from 0 to 1, got "${values['people-share']}"`);
   const runId = context.runId ?? newRunId();
   const runDir = resolve(context.cwd, 'var', 'demo', runId);
   return {
@@ -156,15 +184,19 @@ export function parseDemoArgs(
     days,
     driftDay,
     driftIntensity,
-    warmupDays,
+    historyDays,
+    featureWarmupDays: DAY_BUCKETS,
     customers: int('customers', values.customers, 1000, 1),
     terminals: int('terminals', values.terminals, 2_000, 1),
-    historyDays: int('history-days', values['history-days'], 40, 4),
     daySeconds,
+    maxHoldSeconds: int('max-hold', values['max-hold'], 300, 1),
+    maxLeadHours: int('max-lead', values['max-lead'], 6, 1),
     seed: int('seed', values.seed, 7, 0),
+    oracle: !(values['no-oracle'] ?? false),
     headless: values.headless ?? !context.isTty,
+    peopleShare,
     reportPath: values.report ? resolve(context.cwd, values.report) : join(runDir, 'report.json'),
-    timeoutSeconds: int('timeout', values.timeout, 900, 10),
+    timeoutSeconds: int('timeout', values.timeout, 1800, 10),
     keepTopics: values['keep-topics'] ?? false,
     deleteTopics: values['delete-topics'] ?? false,
     keepInfra: values['keep-infra'] ?? false,

@@ -13,6 +13,7 @@ import {
   type Score,
   type Transaction,
 } from '@fraudstream/contracts';
+import { driftDecisionTime } from '@fraudstream/drift';
 import {
   StreamConsumer,
   type AvroSerde,
@@ -27,8 +28,18 @@ export interface ChampionScore {
   readonly day: number;
   readonly score: number;
   readonly modelVersion: string;
-  /** The logged feature vector (kept from `keepFeaturesFromDay` on, for the oracle). */
+  /** Card and event time (the oracle's training rows). */
+  readonly cardId: string;
+  readonly eventTime: number;
+  /** The logged feature vector (kept from `keepFeaturesFromDay` on, for the oracles). */
   readonly features: Float32Array | null;
+}
+
+/** The drift monitor's investigations (INVESTIGATE alerts) and the analysts' verdicts on them. */
+export interface InvestigationCounts {
+  readonly raised: number;
+  readonly verdicts: number;
+  readonly frauds: number;
 }
 
 /** Something that happened in the loop, for the headless log and the live view's history. */
@@ -38,26 +49,42 @@ export interface LoopNotice {
   readonly text: string;
 }
 
+/** An EVIDENCE event in a line: the alarm and the counts behind it. */
+export function evidenceLine(e: DriftEvent): string {
+  const x = e.evidence;
+  const counts = x
+    ? `: ${x.investigation_frauds} frauds in ${x.investigation_verdicts} investigation verdicts ` +
+      `(${x.investigations} raised), ${x.novel_missed_frauds} novel ` +
+      `missed frauds, ${x.missed_chargebacks} of ${x.chargebacks} chargebacks missed (CUSUM ${x.missed_cusum.toFixed(1)})`
+    : '';
+  return `${e.model_version}: ${x?.kind ?? e.verdict}${counts}${e.retrain_recommended ? ', retrain recommended' : ''}`;
+}
+
 /** Whatever the loop put on its topics, gathered by a read-only consumer group of the run. */
 export class LoopObservation {
   readonly produced = new Set<string>();
+  /** Newest event time among the produced transactions: where the simulator's stream is. */
+  newestTransactionTime: number | null = null;
   readonly producedByDay: number[] = [];
   readonly champion = new Map<string, ChampionScore>();
+  /** Champion scores per event day. */
+  readonly scoredByDay: number[] = [];
   readonly challengerIds = new Set<string>();
   duplicates = 0;
   alerts = 0;
   readonly alertsByDay: number[] = [];
+  /** INVESTIGATE alerts by transaction id, and the day they were raised. */
+  readonly investigated = new Map<string, number>();
+  /** Per check that raised investigations (raised_at): its alerts, and its notice's index. */
+  private readonly checks = new Map<number, { alerts: Alert[]; notice: number }>();
+  /** Analysts' verdicts (ANALYST labels) by transaction id: is it fraud. */
+  private readonly analystVerdicts = new Map<string, boolean>();
   readonly driftEvents: DriftEvent[] = [];
+  private readonly evidenceIds = new Set<string>();
   readonly retrainRequests: RetrainRequest[] = [];
   readonly deployments: ModelDeployment[] = [];
   readonly notices: LoopNotice[] = [];
   labels = 0;
-  /**
-   * Per topic and partition, the offset of the first record at or after the cut day's start
-   * (scores: event time; labels: the time the label became known): where a consumer that should
-   * see the loop from that day on starts.
-   */
-  readonly cutOffsets = new Map<string, Map<number, string>>();
   /** Newest event time among the scores (the loop's event-time clock), or null before the first. */
   newestScoreTime: number | null = null;
   /** Model version of the newest champion score. */
@@ -67,19 +94,7 @@ export class LoopObservation {
     /** Event time of day 0 (UTC midnight). */
     readonly startTime: number,
     private readonly keepFeaturesFromDay: number,
-    private readonly cutDay: number,
   ) {}
-
-  /** Notes where `topic`'s partition crosses the cut day (records of a partition come in offset order). */
-  markCut<T>(messages: readonly ConsumedMessage<T>[], eventTime: (value: T) => number): void {
-    const cut = this.startTime + this.cutDay * DAY_MS;
-    for (const m of messages) {
-      if (eventTime(m.value) < cut) continue;
-      const partitions = this.cutOffsets.get(m.topic) ?? new Map<number, string>();
-      this.cutOffsets.set(m.topic, partitions);
-      if (!partitions.has(m.partition)) partitions.set(m.partition, m.offset);
-    }
-  }
 
   dayOf(eventTime: number): number {
     return Math.floor((eventTime - this.startTime) / DAY_MS);
@@ -97,6 +112,8 @@ export class LoopObservation {
     for (const tx of txs) {
       if (this.produced.has(tx.transaction_id)) continue;
       this.produced.add(tx.transaction_id);
+      if (this.newestTransactionTime === null || tx.event_time > this.newestTransactionTime)
+        this.newestTransactionTime = tx.event_time;
       const day = this.dayOf(tx.event_time);
       this.producedByDay[day] = (this.producedByDay[day] ?? 0) + 1;
     }
@@ -114,10 +131,13 @@ export class LoopObservation {
         continue;
       }
       const day = this.dayOf(s.event_time);
+      this.scoredByDay[day] = (this.scoredByDay[day] ?? 0) + 1;
       this.champion.set(s.transaction_id, {
         day,
         score: s.score,
         modelVersion: s.model_version,
+        cardId: s.card_id,
+        eventTime: s.event_time,
         features: day >= this.keepFeaturesFromDay ? Float32Array.from(s.features) : null,
       });
       if (this.newestScoreTime === null || s.event_time >= this.newestScoreTime) {
@@ -128,18 +148,74 @@ export class LoopObservation {
   }
 
   addAlerts(alerts: readonly Alert[]): void {
+    const raised = new Map<number, Alert[]>();
     for (const a of alerts) {
+      if (a.kind === 'INVESTIGATE') {
+        // A re-published investigation is the same alert (its id names the transaction).
+        if (this.investigated.has(a.transaction_id)) continue;
+        const at = a.raised_at ?? a.event_time;
+        this.investigated.set(a.transaction_id, this.dayOf(at));
+        raised.set(at, [...(raised.get(at) ?? []), a]);
+        continue;
+      }
       this.alerts++;
       const day = this.dayOf(a.event_time);
       this.alertsByDay[day] = (this.alertsByDay[day] ?? 0) + 1;
     }
+    // A check's investigations come in several batches (one per partition): one notice each.
+    for (const [at, batch] of raised) {
+      const check = this.checks.get(at) ?? { alerts: [], notice: -1 };
+      check.alerts.push(...batch);
+      const all = check.alerts;
+      const seeds = [...new Set(all.map((a) => a.note.split(' ').at(-1) ?? '?'))];
+      const text =
+        `investigate ${all.length} transaction${all.length === 1 ? '' : 's'} of ` +
+        `${new Set(all.map((a) => a.card_id)).size} card(s) at ${new Date(at).toISOString().slice(11, 16)}, ` +
+        `like confirmed missed fraud${seeds.length === 1 ? '' : 's'} ${seeds.join(', ')}`;
+      const previous = this.notices[check.notice];
+      if (previous) this.notices[check.notice] = { ...previous, text };
+      else {
+        this.notice(this.dayOf(at), text);
+        check.notice = this.notices.length - 1;
+      }
+      this.checks.set(at, check);
+    }
+  }
+
+  addLabels(labels: readonly Label[]): void {
+    this.labels += labels.length;
+    for (const l of labels)
+      if (l.source === 'ANALYST')
+        this.analystVerdicts.set(
+          l.transaction_id,
+          (this.analystVerdicts.get(l.transaction_id) ?? false) || l.is_fraud,
+        );
+  }
+
+  /** Investigations raised, how many the analysts answered, and how many of those were fraud. */
+  investigationCounts(): InvestigationCounts {
+    let verdicts = 0;
+    let frauds = 0;
+    for (const id of this.investigated.keys()) {
+      const verdict = this.analystVerdicts.get(id);
+      if (verdict === undefined) continue;
+      verdicts++;
+      if (verdict) frauds++;
+    }
+    return { raised: this.investigated.size, verdicts, frauds };
   }
 
   addDriftEvents(events: readonly DriftEvent[]): void {
     for (const e of events) {
       this.driftEvents.push(e);
-      const phase = e.event_id.endsWith(':mature') ? 'mature' : 'close';
       const day = this.dayOf(e.window_start);
+      if (e.phase === 'EVIDENCE') {
+        // Alarms of one check share an id (and the counts): one line.
+        if (!this.evidenceIds.has(e.event_id))
+          this.notice(this.dayOf(driftDecisionTime(e, 0) - 1), `evidence ${evidenceLine(e)}`);
+        this.evidenceIds.add(e.event_id);
+        continue;
+      }
       const perf =
         e.average_precision !== null
           ? ` AP ${e.average_precision.toFixed(3)} (ref ${e.reference_average_precision.toFixed(3)})`
@@ -148,7 +224,7 @@ export class LoopObservation {
             : '';
       this.notice(
         day,
-        `drift   day ${day} ${phase.padEnd(6)} ${e.model_version}: ${e.verdict}` +
+        `drift   day ${day} ${e.phase.toLowerCase().padEnd(6)} ${e.model_version}: ${e.verdict}` +
           `${e.severity === 'NONE' ? '' : ` (${e.severity})`}${perf}${e.retrain_recommended ? ', retrain recommended' : ''}`,
       );
     }
@@ -157,8 +233,9 @@ export class LoopObservation {
   addRetrainRequests(requests: readonly RetrainRequest[]): void {
     for (const r of requests) {
       this.retrainRequests.push(r);
+      const day = this.dayOf(r.event_time);
       this.notice(
-        this.dayOf(r.event_time),
+        day,
         `retrain ${r.request_id}: ${r.trigger} (${r.severity}), window days ${this.dayOf(r.window_start)}-${this.dayOf(r.window_end) - 1}`,
       );
     }
@@ -167,9 +244,10 @@ export class LoopObservation {
   addDeployments(events: readonly ModelDeployment[]): void {
     for (const d of events) {
       this.deployments.push(d);
+      const day = this.dayOf(d.event_time);
       const what =
         d.kind === 'STAGE_CHANGE' ? `${d.model_version} -> ${d.stage}` : `${d.kind} ${d.model_version}`;
-      this.notice(this.dayOf(d.event_time), `deploy  ${what}${d.reason ? ` (${d.reason})` : ''}`);
+      this.notice(day, `deploy  ${what}${d.reason ? ` (${d.reason})` : ''}`);
     }
   }
 }
@@ -210,19 +288,8 @@ export class LoopObserver {
     };
     const o = observation;
     add(topics.transactions, validateTransaction, (v) => o.addTransactions(v), 3);
-    add(
-      topics.scores,
-      validateScore,
-      (v, m) => {
-        o.markCut(m, (s) => s.event_time);
-        o.addScores(v);
-      },
-      3,
-    );
-    add(topics.labels, validateLabel, (v: Label[], m) => {
-      o.markCut(m, (l) => l.event_time);
-      o.labels += v.length;
-    });
+    add(topics.scores, validateScore, (v) => o.addScores(v), 3);
+    add(topics.labels, validateLabel, (v: Label[]) => o.addLabels(v));
     add(
       topics.alerts,
       (v) => v as Alert,

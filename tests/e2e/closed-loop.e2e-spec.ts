@@ -8,20 +8,33 @@ import { beforeAll, describe, expect, it } from 'vitest';
 /*
  * The whole loop as a user runs it: `npm run demo -- --headless` with the four apps as separate
  * processes on the real broker and registry, at the demo's default size (1,000 cards, about 9,900
- * transactions a simulated day, 5 s a day, 28 days: about 3 minutes on 2 cores). The new fraud
- * pattern starts after the warm-up; the report must show no lost and no duplicated transaction,
- * drift detected after the onset, and a retrained model deployed.
+ * transactions a simulated day; a 44-day history streamed at once, then 5 s a simulated day) with
+ * the new fraud pattern three days after the history. The report must show no false alarm before
+ * the onset, a retrain request within two days of it, a fine-tuned model in production with AP up
+ * after it (above the base model's on the same days), and no lost or duplicated transaction.
+ *
+ * At three times the simulator's default intensity: at the default (the demo's) the request comes
+ * two days after the onset and the fine-tuned model serves from the next day, but the AP it gains
+ * over the 3 days after it (+0.03 and +0.055 in two runs) is within the day-to-day noise, and one
+ * day later a promotion meets days every model finds harder (docs/demo.md), so the comparison the
+ * test makes would pass or fail by timing. The prequential oracle (a fine-tuning job per day) is
+ * left out: the report's arithmetic on it has its unit tests, and it would double the run.
  */
 const ROOT = join(__dirname, '..', '..');
 const DEMO = join(ROOT, 'dist', 'scripts', 'demo', 'demo.js');
 
 interface DemoReport {
   drift_onset_day: number;
-  first_drift_event_day: number | null;
-  first_retrain_recommended_day: number | null;
-  deployments: { version: string; event_day: number; stage: string; kind: string }[];
+  history_days: number;
+  false_alarms_before_onset: number;
+  first_retrain_request_day: number | null;
+  first_redeployment_day: number | null;
+  first_redeployment: { version: string; event_day: number } | null;
+  base_model: { version: string };
+  deployments: { version: string; event_day: number; stage: string; kind: string; reason: string }[];
   drift_events: {
     day: number;
+    decided_day: number;
     phase: string;
     model_version: string;
     verdict: string;
@@ -29,9 +42,14 @@ interface DemoReport {
     roc_auc: number | null;
     retrain_recommended: boolean;
   }[];
+  retrain_requests: { request_id: string; trigger: string; event_day: number }[];
+  investigations: number;
   ap_by_day: (number | null)[];
-  oracle_ap_by_day: (number | null)[];
-  ap_recovery_ratio: number | null;
+  ap_before_redeployment: number | null;
+  ap_after_redeployment: number | null;
+  static_ap_by_day: (number | null)[];
+  static_ap_after_redeployment: number | null;
+  days: number;
   produced: number;
   expected_transactions: number;
   lost: number;
@@ -43,40 +61,62 @@ describe('closed loop (npm run demo)', () => {
     execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
   });
 
-  it('streams a drift scenario through the apps, detects the drift, retrains and redeploys, losing nothing', async () => {
+  it('retrains within two days of a new fraud pattern and serves a better model, with no false alarm and nothing lost', async () => {
     const report = join(mkdtempSync(join(tmpdir(), 'demo-e2e-')), 'report.json');
     const child = spawn(
       process.execPath,
-      [DEMO, '--headless', '--scenario', 'new-fraud-pattern', '--report', report, '--timeout', '400'],
+      [
+        DEMO,
+        '--headless',
+        '--no-oracle',
+        '--drift-intensity',
+        '3',
+        // npm test points the demo at its broker (KAFKA_BROKERS): the run's topics go at the end.
+        '--delete-topics',
+        '--report',
+        report,
+        '--timeout',
+        '1500',
+      ],
       { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
     );
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(0);
 
     const r = JSON.parse(readFileSync(report, 'utf8')) as DemoReport;
-    // What the monitor decided, day by day, for the failure message of any assertion below.
+    // What the monitor decided and what the trainer did, for the failure message of any assertion.
     const decisions = r.drift_events
-      .filter((e) => e.phase === 'mature')
-      .map(
-        (e) =>
-          `day ${e.day} ${e.model_version} ${e.verdict} AP ${e.average_precision} AUC ${e.roc_auc}` +
-          (e.retrain_recommended ? ' retrain' : ''),
-      )
+      .filter((e) => e.retrain_recommended || e.phase === 'evidence')
+      .map((e) => `${e.phase} day ${e.day} (decided ${e.decided_day}) ${e.model_version} ${e.verdict}`)
       .join('; ');
     const deployed = r.deployments.map((d) => `${d.version}->${d.stage}@${d.event_day}`).join(', ');
-    const context = `onset day ${r.drift_onset_day}; mature verdicts: ${decisions}; deployments: ${deployed}`;
+    const requests = r.retrain_requests.map((q) => `${q.request_id}@${q.event_day}`).join(', ');
+    const context =
+      `onset day ${r.drift_onset_day}; recommendations: ${decisions}; requests: ${requests}; ` +
+      `deployments: ${deployed}; AP by day from the history's end: ${r.ap_by_day.slice(r.history_days).join(' ')}; ` +
+      `the base model's on the same days: ${r.static_ap_by_day.slice(r.history_days).join(' ')}`;
+
     expect(r.produced).toBe(r.expected_transactions);
     expect(r.lost).toBe(0);
     expect(r.duplicates).toBe(0);
-    expect(r.first_drift_event_day, context).not.toBeNull();
-    expect(r.first_drift_event_day, context).toBeGreaterThanOrEqual(r.drift_onset_day);
-    expect(r.first_retrain_recommended_day, context).not.toBeNull();
-    expect(r.first_retrain_recommended_day, context).toBeGreaterThanOrEqual(r.drift_onset_day);
-    const retrained = r.deployments.filter(
-      (d) => d.kind === 'STAGE_CHANGE' && d.version !== 'v1' && ['SHADOW', 'PRODUCTION'].includes(d.stage),
+    expect(r.ap_by_day).toHaveLength(r.days);
+    expect(r.false_alarms_before_onset, context).toBe(0);
+    expect(r.first_retrain_request_day, context).not.toBeNull();
+    expect(r.first_retrain_request_day, context).toBeGreaterThanOrEqual(r.drift_onset_day);
+    expect(r.first_retrain_request_day, context).toBeLessThanOrEqual(r.drift_onset_day + 2);
+    // A fine-tuned model (not the base) reached production and served better than the base model
+    // would have on the same transactions: mean AP over the 3 days after it, served against the
+    // base's (static_ap_by_day). The days before the redeployment are no baseline: some days are
+    // harder for every model, and a first model learnt from a day of new frauds gains less than
+    // that noise (one run: 0.51 on the days before, 0.48 after, from easier to harder days).
+    expect(r.first_redeployment, context).not.toBeNull();
+    expect(r.first_redeployment?.version, context).not.toBe(r.base_model.version);
+    const promoted = r.deployments.find(
+      (d) => d.version === r.first_redeployment?.version && d.stage === 'PRODUCTION',
     );
-    expect(retrained.length, context).toBeGreaterThanOrEqual(1);
-    expect(r.ap_by_day).toHaveLength(28);
-    expect(r.oracle_ap_by_day.slice(r.drift_onset_day).some((ap) => ap !== null)).toBe(true);
-  });
+    expect(promoted?.kind, context).toBe('STAGE_CHANGE');
+    expect(r.ap_after_redeployment, context).not.toBeNull();
+    expect(r.static_ap_after_redeployment, context).not.toBeNull();
+    expect(r.ap_after_redeployment ?? 0, context).toBeGreaterThan(r.static_ap_after_redeployment ?? 1);
+  }, 1_800_000);
 });

@@ -32,7 +32,7 @@ const START = Date.UTC(2026, 0, 1);
 const DRIFT_DAY = 42;
 const window = (day: number) => START + day * DAY_MS;
 
-async function simulate(scenario: DriftScenario, days: number): Promise<ScoredDay[]> {
+async function simulate(scenario: DriftScenario, days: number, driftIntensity = 1): Promise<ScoredDay[]> {
   return simulateScoredDays(
     {
       seed: 11,
@@ -43,6 +43,7 @@ async function simulate(scenario: DriftScenario, days: number): Promise<ScoredDa
       maxMeanTxPerDay: 8,
       scenario,
       driftDay: DRIFT_DAY,
+      driftIntensity,
     },
     'standin-1',
   );
@@ -65,9 +66,16 @@ describe(DriftMonitorModule.name, () => {
   });
 
   /** Runs the monitor over simulated days [DRIFT_DAY, lastDay] with the stand-in's reference from days 28-41. */
-  async function run(scenario: DriftScenario, lastDay: number, until: (c: DriftOutputsCollector) => boolean) {
-    const days = await simulate(scenario, lastDay + 1);
-    const manifest = standInManifest('standin-1', days.slice(28, DRIFT_DAY), 20);
+  async function run(
+    scenario: DriftScenario,
+    lastDay: number,
+    until: (c: DriftOutputsCollector) => boolean,
+    options: { readonly novelty?: boolean; readonly driftIntensity?: number } = {},
+  ) {
+    const days = await simulate(scenario, lastDay + 1, options.driftIntensity);
+    const manifest = standInManifest('standin-1', days.slice(28, DRIFT_DAY), 20, {
+      novelty: options.novelty ?? false,
+    });
     const topics = await createDriftTopics(kafka, serde);
     await producer.sendMany([
       {
@@ -91,7 +99,7 @@ describe(DriftMonitorModule.name, () => {
       await app?.close();
       await collector.stop();
     }
-    return { collector, manifest };
+    return { collector, manifest, days };
   }
 
   it('requests no retraining over 30 stable days, while its performance checks run', async () => {
@@ -134,6 +142,52 @@ describe(DriftMonitorModule.name, () => {
     const mature = collector.events.find((e) => e.event_id === `standin-1:${onset}:mature`);
     expect(mature?.verdict).toBe('PERFORMANCE_DRIFT');
     expect(mature?.retrain_recommended).toBe(true);
+  });
+
+  it('asks the analysts to investigate transactions like a confirmed novel missed fraud (INVESTIGATE alerts)', async () => {
+    // The reference carries the stand-in's frauds of days 28-41 (the trainer's novelty reference):
+    // the new pattern's frauds, missed by the stand-in and confirmed by chargebacks, are unlike all
+    // of them and seed investigations of other cards' transactions, within the analysts' share.
+    const { collector, days } = await run('new-fraud-pattern', DRIFT_DAY + 7, (c) => c.alerts.length >= 3, {
+      novelty: true,
+      driftIntensity: 3,
+    });
+    const scores = new Map(days.flatMap((d) => d.scores).map((s) => [s.transaction_id, s]));
+    for (const { key, alert } of collector.alerts) {
+      const scored = scores.get(alert.transaction_id);
+      expect(scored, alert.transaction_id).toBeDefined();
+      expect(key).toBe(alert.card_id);
+      expect(alert).toMatchObject({
+        alert_id: `investigate:${alert.transaction_id}`,
+        kind: 'INVESTIGATE',
+        card_id: scored?.card_id,
+        terminal_id: scored?.terminal_id,
+        event_time: scored?.event_time,
+        score: scored?.score,
+        threshold: 0.5,
+        model_version: 'standin-1',
+        severity: 'LOW',
+      });
+      // Raised at an hourly check after the transaction, on an unalerted one, with why in words.
+      expect(alert.raised_at).toBeGreaterThan(alert.event_time);
+      expect((alert.raised_at ?? 0) % 3_600_000).toBe(0);
+      expect(alert.score).toBeLessThan(alert.threshold);
+      expect(alert.note).toMatch(/^new pattern: like confirmed missed fraud \S+$/);
+      expect(alert.reasons.length).toBeGreaterThan(0);
+      expect(alert.reasons.every((r) => Number.isFinite(r.contribution) && r.contribution >= 0)).toBe(true);
+    }
+    // Never a transaction of the seed's own card, and each transaction investigated once.
+    const seedCard = (a: { note: string }) => scores.get(a.note.split(' ').at(-1) ?? '')?.card_id;
+    expect(collector.alerts.every(({ alert }) => seedCard(alert) !== alert.card_id)).toBe(true);
+    const ids = collector.alerts.map(({ alert }) => alert.alert_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Within the investigation share of the analysts' capacity: 0.2 x 20 = 4 a day.
+    const perDay = new Map<number, number>();
+    for (const { alert } of collector.alerts) {
+      const day = Math.floor((alert.raised_at ?? 0) / DAY_MS);
+      perDay.set(day, (perDay.get(day) ?? 0) + 1);
+    }
+    expect(Math.max(...perDay.values())).toBeLessThanOrEqual(4);
   });
 
   it('reports covariate-only drift without requesting retraining', async () => {

@@ -6,6 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { processEnv } from '@fraudstream/config';
 import {
   DAY_MS,
+  type Alert,
   type DriftEvent,
   type Label,
   type ModelDeployment,
@@ -17,6 +18,7 @@ import { FEATURE_NAMES, FEATURE_SET_VERSION, FeaturePipeline } from '@fraudstrea
 import type { AvroProducer, AvroSerde, Consumer, Kafka } from '@fraudstream/kafka';
 import { TransactionSimulator, type SimulationOptions } from '@fraudstream/simulation';
 import { buildFeatureProfile, evaluateModel, eventDay } from '@fraudstream/stats';
+import { buildReferenceProfile } from '@fraudstream/training';
 import { loadDriftMonitorConfig } from '../../apps/drift-monitor/src/drift-monitor.config';
 import { DriftMonitorModule } from '../../apps/drift-monitor/src/drift-monitor.module';
 import { createTestTopic, uniqueName } from '../support/kafka-env';
@@ -89,8 +91,16 @@ export async function simulateScoredDays(
   return days;
 }
 
-/** The reference manifest (the parts the drift monitor reads) of the stand-in model over `days`. */
-export function standInManifest(version: string, days: readonly ScoredDay[], k: number): ReferenceManifest {
+/**
+ * The reference manifest (the parts the drift monitor reads) of the stand-in model over `days`;
+ * with `novelty`, also the reference frauds of the early-evidence monitor, as the trainer writes them.
+ */
+export function standInManifest(
+  version: string,
+  days: readonly ScoredDay[],
+  k: number,
+  options: { readonly novelty?: boolean } = {},
+): ReferenceManifest {
   const scores = days.flatMap((d) => d.scores);
   const truth = days.flatMap((d) => d.truth);
   const validation = evaluateModel(
@@ -120,6 +130,21 @@ export function standInManifest(version: string, days: readonly ScoredDay[], k: 
         'score',
         scores.map((s) => s.score),
       ),
+      ...(options.novelty
+        ? {
+            novelty: buildReferenceProfile(
+              scores.map((s, i) => ({
+                transactionId: s.transaction_id,
+                cardId: s.card_id,
+                eventTime: s.event_time,
+                features: s.features,
+                isFraud: truth[i] ?? false,
+              })),
+              scores.map((s) => s.score),
+              FEATURE_NAMES,
+            ).novelty,
+          }
+        : {}),
     },
   };
 }
@@ -157,6 +182,7 @@ export interface DriftTopics {
   readonly deployments: string;
   readonly driftEvents: string;
   readonly retrainRequests: string;
+  readonly alerts: string;
 }
 
 export async function createDriftTopics(kafka: Kafka, serde: AvroSerde): Promise<DriftTopics> {
@@ -168,6 +194,7 @@ export async function createDriftTopics(kafka: Kafka, serde: AvroSerde): Promise
     driftEvents: (await createTestTopic(kafka, serde, 'drift-events', 'ml.drift-events.v1.avsc')).name,
     retrainRequests: (await createTestTopic(kafka, serde, 'drift-retrain', 'ml.retrain-requests.v1.avsc'))
       .name,
+    alerts: (await createTestTopic(kafka, serde, 'drift-alerts', 'fraud.alerts.v1.avsc')).name,
   };
 }
 
@@ -185,6 +212,8 @@ export const TEST_DRIFT_ENV = {
   DRIFT_AUC_TOLERANCE: '0.1',
   // A weekly window is already a week of evidence: one dropped window asks (daily ones need two).
   DRIFT_PERFORMANCE_CONSECUTIVE_WINDOWS: '1',
+  // The stand-in's validation metrics are the reference (a live baseline would take three weeks here).
+  DRIFT_PERFORMANCE_BASELINE_WINDOWS: '0',
   DRIFT_RECALL_TOLERANCE: '0.3',
   DRIFT_MAX_LABEL_LAG_MS: String(DAY_MS),
   DRIFT_CHECKPOINT_INTERVAL_MS: '1000',
@@ -203,6 +232,7 @@ export async function startDriftMonitor(
     DEPLOYMENTS_TOPIC: topics.deployments,
     DRIFT_EVENTS_TOPIC: topics.driftEvents,
     RETRAIN_REQUESTS_TOPIC: topics.retrainRequests,
+    ALERTS_TOPIC: topics.alerts,
     DRIFT_DEPLOYMENTS_GROUP_PREFIX: uniqueName('drift-deployments'),
     ...TEST_DRIFT_ENV,
     ...overrides,
@@ -226,10 +256,11 @@ export async function produceDay(producer: AvroProducer, topics: DriftTopics, da
   }
 }
 
-/** Collects the drift events and retrain requests the monitor produces. */
+/** Collects the drift events, retrain requests and INVESTIGATE alerts (with their keys) the monitor produces. */
 export class DriftOutputsCollector {
   readonly events: DriftEvent[] = [];
   readonly requests: RetrainRequest[] = [];
+  readonly alerts: { readonly key: string | null; readonly alert: Alert }[] = [];
   private readonly consumer: Consumer;
 
   constructor(
@@ -243,13 +274,15 @@ export class DriftOutputsCollector {
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({
-      topics: [this.topics.driftEvents, this.topics.retrainRequests],
+      topics: [this.topics.driftEvents, this.topics.retrainRequests, this.topics.alerts],
       fromBeginning: true,
     });
     await this.consumer.run({
       eachMessage: async ({ topic, message }) => {
         const value = await this.serde.decode(message.value);
         if (topic === this.topics.driftEvents) this.events.push(value as DriftEvent);
+        else if (topic === this.topics.alerts)
+          this.alerts.push({ key: message.key?.toString() ?? null, alert: value as Alert });
         else this.requests.push(value as RetrainRequest);
       },
     });

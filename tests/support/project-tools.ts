@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 const TOOLS_BIN = resolve(__dirname, '..', '..', '.cache', 'bin');
 
 /** The programs beyond the README's prerequisites that tests run, as scripts/tools.sh names them. */
-export type ProjectTool = 'redis-server' | 'moto_server' | 'promtool' | 'kubectl';
+export type ProjectTool = 'redis-server' | 'moto_server' | 'promtool' | 'kubectl' | 'chromium';
 
 function executable(path: string): boolean {
   try {

@@ -19,6 +19,8 @@ export const driftMonitorConfigSchema = z
     DEPLOYMENTS_TOPIC: z.string().min(1).default(Topics.modelDeployments),
     DRIFT_EVENTS_TOPIC: z.string().min(1).default(Topics.driftEvents),
     RETRAIN_REQUESTS_TOPIC: z.string().min(1).default(Topics.retrainRequests),
+    /** Where investigations go, as INVESTIGATE alerts for the analysts (the scorer's alerts topic). */
+    ALERTS_TOPIC: z.string().min(1).default(Topics.alerts),
     /** Consumer group of scores and labels. One instance: the state is one process's (see docs/drift.md). */
     DRIFT_GROUP_ID: z.string().min(1).default('drift-monitor'),
     /** Prefix of the per-start deployments group (the whole deployment history is replayed at start). */

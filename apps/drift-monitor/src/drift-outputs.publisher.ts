@@ -1,9 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DriftOutputs, DriftOutputSink } from '@fraudstream/drift';
+import { investigationAlert, type DriftOutputs, type DriftOutputSink } from '@fraudstream/drift';
 import { AvroProducer } from '@fraudstream/kafka';
 import { APP_CONFIG, type DriftMonitorConfig } from './drift-monitor.config';
 
-/** Produces drift events (key: model version) and retrain requests (key: request id) in one acknowledged send. */
+/**
+ * Produces drift events (key: model version), retrain requests (key: request id) and
+ * investigations as INVESTIGATE alerts (key: card id, like the scorer's alerts) in one acknowledged
+ * send; a failed send is retried whole by the service, and an alert's id names its transaction, so
+ * a repeat is recognisable downstream.
+ */
 @Injectable()
 export class DriftOutputsPublisher implements DriftOutputSink {
   constructor(
@@ -20,6 +25,10 @@ export class DriftOutputsPublisher implements DriftOutputSink {
       {
         topic: this.config.RETRAIN_REQUESTS_TOPIC,
         records: outputs.retrainRequests.map((r) => ({ key: r.request_id, value: r })),
+      },
+      {
+        topic: this.config.ALERTS_TOPIC,
+        records: outputs.investigations.map((i) => ({ key: i.cardId, value: investigationAlert(i) })),
       },
     ]);
   }

@@ -62,9 +62,11 @@ export class AnalystAlertsConsumer {
       validate: validateAlert,
       ...(options.metrics ? { metrics: options.metrics } : {}),
       handle: async (messages) => {
+        // The stream's event time now dates the verdicts: never before the alerts reached the desk.
         const labels = this.options.desk.review(
           messages.map((m) => m.value),
           (id) => this.options.ledger.get(id),
+          this.options.ledger.newestTime ?? undefined,
         );
         if (labels.length > 0) {
           await this.options.avroProducer.sendMany([

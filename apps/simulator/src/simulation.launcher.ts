@@ -13,6 +13,8 @@ import {
   type SimulationOptions,
 } from '@fraudstream/simulation';
 import { AnalystAlertsConsumer } from './analyst-alerts.consumer';
+import { RetrainHoldConsumer } from './retrain-hold.consumer';
+import type { SimulationControl } from './simulation.control';
 import { runSimulation, type DayProgress, type Pacing, type RunSummary } from './simulation.runner';
 import {
   HandbookCsvSimulationSink,
@@ -33,6 +35,29 @@ export interface SimulateCommand {
   readonly pacing: Pacing;
   /** Analyst verdicts per simulated day, or null for no analyst desk. */
   readonly analysts: number | null;
+  /**
+   * Share of the analysts' daily capacity kept for the drift monitor's INVESTIGATE alerts (score
+   * alerts get the rest): the monitor's DRIFT_INVESTIGATION_SHARE.
+   */
+  readonly investigationShare: number;
+  /** The first N days go out unpaced (a history that warms the consumers' state). */
+  readonly unpacedDays: number;
+  /** Then pause until resumed (over the control), so the paced part starts once consumers caught up. */
+  readonly holdAfterUnpaced: boolean;
+  /** The analysts' consumer group (default `fraudstream-simulator-analysts-<seed>`). */
+  readonly analystGroupId?: string;
+  /**
+   * Hold the clock while a retrain request is being answered (requests and deployments topics,
+   * the longest hold); null: never.
+   */
+  readonly retrainHold?: {
+    readonly retrainRequestsTopic: string;
+    readonly deploymentsTopic: string;
+    readonly groupId: string;
+    readonly maxHoldMs: number;
+  } | null;
+  /** Share of the alerts the desk leaves to people in the console (default 0: it answers every one it can). */
+  readonly peopleShare?: number;
   readonly lingerSeconds: number;
   readonly batchSize: number;
   readonly topics: { readonly transactions: string; readonly labels: string; readonly alerts: string };
@@ -72,6 +97,10 @@ export interface LaunchHooks {
   readonly stopped?: () => boolean;
   /** Kafka settings; read from the environment when absent. */
   readonly config?: SimulatorConfig;
+  /** Pauses and resumes the stream (the app's control endpoint). */
+  readonly control?: SimulationControl;
+  /** Told of the retrain hold when there is one (its status for /health). */
+  readonly onRetrainHold?: (consumer: RetrainHoldConsumer) => void;
 }
 
 /**
@@ -96,6 +125,7 @@ export async function launchSimulation(
         batchSize: command.batchSize,
         onDay,
         stopped,
+        unpacedDays: command.unpacedDays,
       });
     } finally {
       await sink.close();
@@ -108,8 +138,12 @@ export async function launchSimulation(
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const avroProducer = new AvroProducer(producer, serde);
-  const ledger = new TruthLedger();
+  // The analysts may be asked about a transaction days after it (an INVESTIGATE alert names one up
+  // to the monitor's look-back before its check, and the monitor may lag the stream): the truth of
+  // the chargeback window's days is kept.
+  const ledger = new TruthLedger(7);
   let analysts: AnalystAlertsConsumer | null = null;
+  let hold: RetrainHoldConsumer | null = null;
   const sink: SimulationSink = new KafkaSimulationSink(avroProducer, command.topics);
   try {
     if (command.analysts !== null) {
@@ -118,13 +152,29 @@ export async function launchSimulation(
         serde,
         producer,
         avroProducer,
-        desk: new AnalystDesk({ seed: command.simulation.seed, capacityPerDay: command.analysts }),
+        desk: new AnalystDesk({
+          seed: command.simulation.seed,
+          capacityPerDay: command.analysts,
+          investigationShare: command.investigationShare,
+          peopleShare: command.peopleShare ?? 0,
+        }),
         ledger,
         alertsTopic: command.topics.alerts,
         labelsTopic: command.topics.labels,
-        groupId: `fraudstream-simulator-analysts-${command.simulation.seed}`,
+        groupId: command.analystGroupId ?? `fraudstream-simulator-analysts-${command.simulation.seed}`,
       });
       await analysts.start();
+    }
+    if (command.retrainHold && hooks.control) {
+      hold = new RetrainHoldConsumer({
+        kafka,
+        serde,
+        producer,
+        control: hooks.control,
+        ...command.retrainHold,
+      });
+      await hold.start();
+      hooks.onRetrainHold?.(hold);
     }
     const summary = await runSimulation(simulator, sink, {
       pacing: command.pacing,
@@ -132,6 +182,9 @@ export async function launchSimulation(
       onDay,
       stopped,
       ledger,
+      unpacedDays: command.unpacedDays,
+      holdAfterUnpaced: command.holdAfterUnpaced,
+      ...(hooks.control ? { control: hooks.control } : {}),
     });
     if (analysts && command.lingerSeconds > 0 && !stopped()) {
       print(`reviewing alerts for ${command.lingerSeconds} s more`);
@@ -140,6 +193,7 @@ export async function launchSimulation(
     if (analysts) print(`analysts gave ${analysts.verdicts.toLocaleString('en-US')} verdicts`);
     return summary;
   } finally {
+    await hold?.stop();
     await analysts?.stop();
     await sink.close();
     await producer.disconnect();

@@ -5,17 +5,19 @@ import { TransactionSimulator, generateDataset, type SimulationEvent } from '@fr
 import { describe, expect, it } from 'vitest';
 import { DAY_MS } from '@fraudstream/contracts';
 import { parseSimulateArgs } from './cli/simulate.command';
+import { SimulationControl } from './simulation.control';
 import { runSimulation } from './simulation.runner';
 import { NdjsonSimulationSink, type Clock, type SimulationSink } from './simulation.sink';
 
 const OPTIONS = { seed: 9, days: 2, customers: 30, terminals: 60 };
 
-/** A clock that only moves when slept on. */
-function fakeClock(): Clock & { sleeps: number[] } {
+/** A clock that only moves when slept on (or advanced by hand). */
+function fakeClock(): Clock & { sleeps: number[]; advance: (ms: number) => void } {
   let now = 1_000_000;
   const sleeps: number[] = [];
   return {
     sleeps,
+    advance: (ms) => (now += ms),
     now: () => now,
     sleep: (ms) => {
       sleeps.push(ms);
@@ -62,6 +64,101 @@ describe(runSimulation.name, () => {
     // The clock was advanced to the last event's due time: 10 s per simulated day.
     expect(clock.now() - start).toBeCloseTo(((last - sim.dayStart(0)) / DAY_MS) * 10_000, -1);
     expect(clock.now() - start).toBeGreaterThan(10_000);
+  });
+
+  it('sends the first N days unpaced, then one simulated day per S wall seconds from there', async () => {
+    const clock = fakeClock();
+    const start = clock.now();
+    const options = { ...OPTIONS, days: 3 };
+    const sim = new TransactionSimulator(options);
+    const sink = new MemorySink();
+    const sleptBeforeDay2: number[] = [];
+    await runSimulation(sim, sink, {
+      pacing: { kind: 'day-seconds', secondsPerDay: 10 },
+      unpacedDays: 2,
+      clock,
+      onDay: (p) => {
+        if (p.day === 1) sleptBeforeDay2.push(...clock.sleeps);
+      },
+    });
+    expect(sleptBeforeDay2).toEqual([]);
+    const last = generateDataset(options).transactions.at(-1)?.event_time ?? 0;
+    // Only day 2 is paced, from its own start.
+    expect(clock.now() - start).toBeCloseTo(((last - sim.dayStart(2)) / 86_400_000) * 10_000, -1);
+    expect(sink.batches.flat().filter((e) => e.kind === 'transaction')).toHaveLength(
+      generateDataset(options).transactions.length,
+    );
+  });
+
+  it('holds event time while paused and paces on from where it stopped', async () => {
+    const clock = fakeClock();
+    const start = clock.now();
+    const control = new SimulationControl(() => clock.now());
+    const sim = new TransactionSimulator(OPTIONS);
+    const written: boolean[] = [];
+    const sink: SimulationSink = {
+      write: () => {
+        written.push(control.paused);
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    };
+    await runSimulation(sim, sink, {
+      pacing: { kind: 'day-seconds', secondsPerDay: 10 },
+      clock,
+      control,
+      onDay: (p) => {
+        if (p.day !== 0) return;
+        control.hold('retrain', 'a retrain request is open');
+        // An hour of wall time passes before the answer comes.
+        setTimeout(() => {
+          clock.advance(3_600_000);
+          control.release('retrain');
+        }, 5);
+      },
+    });
+    expect(written.every((paused) => !paused)).toBe(true);
+    expect(control.status()).toMatchObject({ paused: false, pauses: 1, pausedSeconds: 3600 });
+    const last = generateDataset(OPTIONS).transactions.at(-1)?.event_time ?? 0;
+    // Paced as if the hour had not happened: event time stood still while paused.
+    expect(clock.now() - start - 3_600_000).toBeCloseTo(((last - sim.dayStart(0)) / 86_400_000) * 10_000, -1);
+  });
+
+  it('pauses after the unpaced days until resumed, when asked to', async () => {
+    const clock = fakeClock();
+    const control = new SimulationControl(() => clock.now());
+    const days: number[] = [];
+    const sink: SimulationSink = {
+      write: (events) => {
+        const first = events[0];
+        if (first?.kind === 'transaction')
+          days.push(Math.floor((first.transaction.event_time - start) / 86_400_000));
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    };
+    const sim = new TransactionSimulator(OPTIONS);
+    const start = sim.dayStart(0);
+    let sentAtResume = -1;
+    const waking = setInterval(() => {
+      if (!control.paused) return;
+      sentAtResume = days.length;
+      control.release('history');
+      clearInterval(waking);
+    }, 5);
+    await runSimulation(sim, sink, {
+      pacing: { kind: 'day-seconds', secondsPerDay: 10 },
+      unpacedDays: 1,
+      holdAfterUnpaced: true,
+      control,
+      clock,
+    });
+    clearInterval(waking);
+    expect(control.status().pauses).toBe(1);
+    // Everything before the pause was day 0; day 1 came after the resume.
+    expect(days.slice(0, sentAtResume).every((d) => d === 0)).toBe(true);
+    expect(days.slice(sentAtResume).every((d) => d === 1)).toBe(true);
+    expect(days.at(-1)).toBe(1);
   });
 
   it('holds a rate of N transactions a second', async () => {
@@ -116,6 +213,12 @@ describe(parseSimulateArgs.name, () => {
     ]);
     expect(c.simulation).toMatchObject({ seed: 7, days: 3, scenario: 'fraud-rate-jump', driftDay: 7 });
     expect(c.pacing).toEqual({ kind: 'day-seconds', secondsPerDay: 10 });
+    expect(c).toMatchObject({ investigationShare: 0.2, unpacedDays: 0 });
+    expect(parseSimulateArgs(['--unpaced-days', '30', '--investigation-share', '0.3'])).toMatchObject({
+      unpacedDays: 30,
+      investigationShare: 0.3,
+    });
+    expect(() => parseSimulateArgs(['--investigation-share', '2'])).toThrow(/--investigation-share/);
     expect(parseSimulateArgs([]).pacing).toEqual({ kind: 'max' });
     expect(() => parseSimulateArgs(['--scenario', 'nope'])).toThrow(/--scenario must be one of/);
     expect(() => parseSimulateArgs(['--rate', '5', '--day-seconds', '1'])).toThrow(/not both/);

@@ -1,5 +1,6 @@
 import type { DayEventSource, SimulationEvent, TruthLedger } from '@fraudstream/simulation';
 import { DAY_MS } from '@fraudstream/contracts';
+import type { SimulationControl } from './simulation.control';
 import { systemClock, type Clock, type SimulationSink } from './simulation.sink';
 
 /** How fast events go out: as fast as the sink takes them, N transactions a second, or one day per S seconds. */
@@ -29,6 +30,19 @@ export interface RunOptions {
   readonly clock?: Clock;
   /** Stops early when it returns true (shutdown). */
   readonly stopped?: () => boolean;
+  /**
+   * The first N simulated days go out as fast as the sink takes them, whatever the pacing: a
+   * history that fills the consumers' state (the scorer's 30-day feature windows) before the paced
+   * part begins. Pacing starts at day N's first event.
+   */
+  readonly unpacedDays?: number;
+  /** Pauses the stream (event time stands still) until resumed; pacing restarts from there. */
+  readonly control?: SimulationControl;
+  /**
+   * With `control` and unpaced days: once they are sent, pause until resumed (whoever consumes the
+   * history resumes the stream when it has caught up, so the paced part starts on time).
+   */
+  readonly holdAfterUnpaced?: boolean;
 }
 
 export interface RunSummary {
@@ -50,24 +64,36 @@ export async function runSimulation(
 ): Promise<RunSummary> {
   const clock = options.clock ?? systemClock;
   const batchSize = options.batchSize ?? 2_000;
+  const unpacedDays = options.unpacedDays ?? 0;
+  const control = options.control;
   const wallStart = clock.now();
-  const simStart = simulator.dayStart(0);
   const total = { transactions: 0, frauds: 0, labels: 0 };
   let days = 0;
+  // Pacing runs from an anchor (wall time, event time, transactions sent), moved to the present
+  // when the unpaced days end and after every pause, so neither shortens the paced part.
+  const anchor = { wall: wallStart, eventTime: simulator.dayStart(0), sent: 0 };
+  /** Event time of the last event sent: where a paused stream stands. */
+  let streamTime = simulator.dayStart(0);
+  const reanchor = (eventTime: number) => {
+    anchor.wall = clock.now();
+    anchor.eventTime = eventTime;
+    anchor.sent = total.transactions;
+  };
 
   /** Wall time at which an event (the n-th transaction, or one at `eventTime`) is due. */
   const dueAt = (eventTime: number, sentTransactions: number): number => {
     switch (options.pacing.kind) {
       case 'max':
-        return wallStart;
+        return anchor.wall;
       case 'rate':
-        return wallStart + (sentTransactions / options.pacing.transactionsPerSecond) * 1000;
+        return anchor.wall + ((sentTransactions - anchor.sent) / options.pacing.transactionsPerSecond) * 1000;
       case 'day-seconds':
-        return wallStart + ((eventTime - simStart) / DAY_MS) * options.pacing.secondsPerDay * 1000;
+        return anchor.wall + ((eventTime - anchor.eventTime) / DAY_MS) * options.pacing.secondsPerDay * 1000;
     }
   };
 
   while (simulator.hasNextDay && !options.stopped?.()) {
+    const dayIndex = days;
     const events = simulator.nextDay();
     const day = { transactions: 0, frauds: 0, labels: 0 };
     let batch: SimulationEvent[] = [];
@@ -76,9 +102,19 @@ export async function runSimulation(
       await sink.write(batch);
       batch = [];
     };
+    if (dayIndex === unpacedDays && unpacedDays > 0) {
+      reanchor(simulator.dayStart(dayIndex));
+      if (options.holdAfterUnpaced) control?.hold('history', `the first ${unpacedDays} days are sent`);
+    }
     for (const event of events) {
       const eventTime = event.kind === 'transaction' ? event.transaction.event_time : event.label.event_time;
-      const due = dueAt(eventTime, total.transactions);
+      if (control?.paused) {
+        await flush();
+        while (control.paused && !options.stopped?.()) await control.whenRunning();
+        if (options.stopped?.()) break;
+        reanchor(streamTime);
+      }
+      const due = dayIndex < unpacedDays ? clock.now() : dueAt(eventTime, total.transactions);
       if (due > clock.now()) {
         await flush();
         const wait = due - clock.now();
@@ -86,6 +122,7 @@ export async function runSimulation(
         if (options.stopped?.()) break;
       }
       batch.push(event);
+      streamTime = eventTime;
       if (event.kind === 'transaction') {
         day.transactions += 1;
         total.transactions += 1;

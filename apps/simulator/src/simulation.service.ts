@@ -7,6 +7,8 @@ import {
 } from '@nestjs/common';
 import { parseChargebackDelay } from '@fraudstream/datasets';
 import { HealthRegistry, MetricsRegistry } from '@fraudstream/observability';
+import type { RetrainHoldConsumer } from './retrain-hold.consumer';
+import { SimulationControl } from './simulation.control';
 import { launchSimulation, type SimulateCommand } from './simulation.launcher';
 import type { DayProgress } from './simulation.runner';
 import { APP_CONFIG, type SimulatorConfig } from './simulator.config';
@@ -39,6 +41,19 @@ export function commandFromConfig(config: SimulatorConfig): SimulateCommand {
         ? { kind: 'day-seconds', secondsPerDay: config.SIM_DAY_SECONDS }
         : { kind: 'max' },
     analysts: config.SIM_ANALYST_CAPACITY > 0 ? config.SIM_ANALYST_CAPACITY : null,
+    investigationShare: config.SIM_ANALYST_INVESTIGATION_SHARE,
+    unpacedDays: config.SIM_UNPACED_DAYS,
+    holdAfterUnpaced: config.SIM_HOLD_AFTER_UNPACED,
+    ...(config.SIM_ANALYST_GROUP_ID ? { analystGroupId: config.SIM_ANALYST_GROUP_ID } : {}),
+    retrainHold: config.SIM_HOLD_WHILE_RETRAINING
+      ? {
+          retrainRequestsTopic: config.SIM_RETRAIN_REQUESTS_TOPIC,
+          deploymentsTopic: config.SIM_DEPLOYMENTS_TOPIC,
+          groupId: config.SIM_HOLD_GROUP_ID ?? `fraudstream-simulator-hold-${config.SIM_SEED}`,
+          maxHoldMs: config.SIM_MAX_HOLD_SECONDS * 1000,
+        }
+      : null,
+    peopleShare: config.SIM_ANALYST_PEOPLE_SHARE,
     lingerSeconds: 0,
     batchSize: 2_000,
     topics: {
@@ -63,9 +78,11 @@ export class SimulationService implements OnApplicationBootstrap, OnApplicationS
   private progress: DayProgress | null = null;
   private failure: string | null = null;
   private finished = false;
+  private retrainHold: RetrainHoldConsumer | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: SimulatorConfig,
+    private readonly control: SimulationControl,
     health: HealthRegistry,
     metrics: MetricsRegistry,
   ) {
@@ -78,6 +95,8 @@ export class SimulationService implements OnApplicationBootstrap, OnApplicationS
         day: this.progress ? this.progress.day + 1 : 0,
         days: this.config.SIM_DAYS,
         transactions: this.progress?.totalTransactions ?? 0,
+        ...this.control.status(),
+        ...(this.retrainHold ? { retrainHold: this.retrainHold.hold.status() } : {}),
         ...(this.failure ? { error: this.failure } : {}),
       },
     }));
@@ -89,6 +108,8 @@ export class SimulationService implements OnApplicationBootstrap, OnApplicationS
     this.logger.log({ msg: 'starting simulation', ...command.simulation, pacing: command.pacing });
     this.run = launchSimulation(command, {
       config: this.config,
+      control: this.control,
+      onRetrainHold: (hold) => (this.retrainHold = hold),
       stopped: () => this.stopping,
       log: (line) => this.logger.log({ msg: line }),
       onDay: (p) => {
@@ -113,6 +134,8 @@ export class SimulationService implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    // A paused stream wakes to see that it stops.
+    this.control.wake();
     await this.run;
   }
 }

@@ -24,8 +24,37 @@ export const simulatorConfigSchema = z
     SIM_TERMINALS: intVar(10_000, 1, 10_000_000),
     /** Wall seconds per simulated day; 0 sends as fast as the broker takes it. */
     SIM_DAY_SECONDS: numberVar(10, 0, 86_400),
+    /**
+     * The first N simulated days go out as fast as the broker takes them, the rest paced: a history
+     * that fills the scorer's 30-day feature windows before anyone watches (the demo).
+     */
+    SIM_UNPACED_DAYS: intVar(0, 0, 3650),
+    /**
+     * Pause once the unpaced days are sent, until `POST /simulation/resume`: the paced part then
+     * starts when the consumers have caught up with the history, not while they are still at it.
+     */
+    SIM_HOLD_AFTER_UNPACED: boolVar(false),
     /** Analyst verdicts per simulated day on fraud.alerts.v1; 0 runs no analyst desk. */
     SIM_ANALYST_CAPACITY: intVar(100, 0, 1_000_000),
+    /**
+     * Share of that capacity kept for the drift monitor's INVESTIGATE alerts (score alerts get the
+     * rest): the drift monitor's DRIFT_INVESTIGATION_SHARE, 0.2 by default on both sides.
+     */
+    SIM_ANALYST_INVESTIGATION_SHARE: numberVar(0.2, 0, 1),
+    /** Share of the alerts the analyst desk leaves to people in the console (the demo's live mode). */
+    SIM_ANALYST_PEOPLE_SHARE: numberVar(0, 0, 1),
+    /** The analysts' consumer group; default `fraudstream-simulator-analysts-<SIM_SEED>`. */
+    SIM_ANALYST_GROUP_ID: z.string().min(1).optional(),
+    /**
+     * Hold the clock while a retrain request is being answered: from a request on
+     * SIM_RETRAIN_REQUESTS_TOPIC until its SHADOW, REJECTED or JOB_FAILED on SIM_DEPLOYMENTS_TOPIC,
+     * at most SIM_MAX_HOLD_SECONDS. For accelerated runs (the demo), where a job's seconds are days.
+     */
+    SIM_HOLD_WHILE_RETRAINING: boolVar(false),
+    SIM_MAX_HOLD_SECONDS: intVar(300, 1, 86_400),
+    SIM_RETRAIN_REQUESTS_TOPIC: z.string().min(1).default(Topics.retrainRequests),
+    SIM_DEPLOYMENTS_TOPIC: z.string().min(1).default(Topics.modelDeployments),
+    SIM_HOLD_GROUP_ID: z.string().min(1).optional(),
     SIM_TRANSACTIONS_TOPIC: z.string().min(1).default(Topics.transactions),
     SIM_LABELS_TOPIC: z.string().min(1).default(Topics.labels),
     SIM_ALERTS_TOPIC: z.string().min(1).default(Topics.alerts),

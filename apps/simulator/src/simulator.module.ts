@@ -1,5 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ObservabilityModule } from '@fraudstream/observability';
+import { SimulationControl } from './simulation.control';
+import { SimulationController } from './simulation.controller';
 import { SimulationService } from './simulation.service';
 import { APP_CONFIG, type SimulatorConfig } from './simulator.config';
 
@@ -10,7 +12,12 @@ export class SimulatorModule {
     return {
       module: SimulatorModule,
       imports: [ObservabilityModule],
-      providers: [{ provide: APP_CONFIG, useValue: config }, SimulationService],
+      controllers: [SimulationController],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: SimulationControl, useValue: new SimulationControl() },
+        SimulationService,
+      ],
     };
   }
 }

@@ -11,7 +11,7 @@ function fieldsOf(schema: Record<string, unknown>): { name: string; doc?: string
 describe('Avro contracts', () => {
   const primary = TOPIC_SPECS.filter((s) => s.schemaFile !== null);
 
-  it('has a schema for each of the seven topics of the loop, and a dead-letter topic for each consumed one', () => {
+  it('has a schema for each of the eight topics of the loop, and a dead-letter topic for each consumed one', () => {
     expect(primary.map((s) => s.name).sort()).toEqual(Object.values(Topics).sort());
     expect(TOPIC_SPECS.map((s) => s.name)).toContain(deadLetterTopic(Topics.transactions));
     expect(valueSubject(Topics.scores)).toBe('tx.scores.v1-value');

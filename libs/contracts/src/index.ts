@@ -4,6 +4,11 @@ export { readAvroSchema, schemasDirectory } from './schema-files';
 export type {
   Alert,
   AlertKind,
+  CaseAction,
+  CaseNote,
+  CaseRecord,
+  CaseStatus,
+  CaseVerdict,
   Channel,
   DeploymentEventKind,
   DriftEvent,
@@ -34,6 +39,7 @@ export { CONTRACT_LIMITS } from './message.schemas';
 export {
   MESSAGE_VALIDATORS,
   validateAlert,
+  validateCaseRecord,
   validateDeployment,
   validateDriftEvent,
   validateLabel,

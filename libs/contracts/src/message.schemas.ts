@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type {
   Alert,
+  CaseRecord,
   DriftEvent,
   Label,
   ModelDeployment,
@@ -32,6 +33,10 @@ export const CONTRACT_LIMITS = {
   maxMetrics: 64,
   /** Largest amount, in currency units (a transaction above is a data error, not a payment). */
   maxAmount: 1e9,
+  /** Analysts' comments on a case (each step of its history). */
+  commentLength: 2000,
+  /** Steps a case record keeps (the oldest go first). */
+  maxCaseNotes: 50,
   /** Earliest event or ingest time accepted: 2000-01-01T00:00Z. */
   earliestTime: Date.UTC(2000, 0, 1),
   /** Latest event or ingest time accepted by the static check: 2100-01-01T00:00Z. The scorer also checks event time against its watermark. */
@@ -112,6 +117,11 @@ export const alertSchema = z.object({
   ),
 });
 
+const alertId = z
+  .string()
+  .min(1, { message: 'is empty', abort: true })
+  .max(2 * L.idLength + 1, `is longer than ${2 * L.idLength + 1} characters`);
+
 export const labelSchema = z
   .object({
     transaction_id: id,
@@ -122,10 +132,47 @@ export const labelSchema = z
     source: z.enum(['CHARGEBACK', 'ANALYST']),
     transaction_time: time,
     event_time: time,
+    // Absent in records written before the fields existed (the schema's default is null).
+    alert_id: alertId.nullable().optional(),
+    analyst: id.nullable().optional(),
   })
   .refine((l) => l.transaction_time <= l.event_time, {
     message: 'a label cannot be known before its transaction',
     path: ['event_time'],
+  });
+
+const comment = z.string().max(L.commentLength, `is longer than ${L.commentLength} characters`);
+
+export const caseRecordSchema = z
+  .object({
+    alert_id: alertId,
+    transaction_id: id,
+    card_id: id,
+    status: z.enum(['OPEN', 'CLAIMED', 'ESCALATED', 'CLOSED']),
+    claimed_by: id.nullable(),
+    claimed_until: time.nullable(),
+    verdict: z.enum(['FRAUD', 'LEGITIMATE']).nullable(),
+    decided_by: id.nullable(),
+    decided_event_time: time.nullable(),
+    history: z
+      .array(
+        z.object({
+          action: z.enum(['CLAIM', 'RELEASE', 'ESCALATE', 'VERDICT']),
+          analyst: id,
+          at: time,
+          comment,
+        }),
+      )
+      .max(L.maxCaseNotes, `has more than ${L.maxCaseNotes} items`),
+    updated_at: time,
+  })
+  .refine((c) => (c.status === 'CLAIMED') === (c.claimed_by !== null && c.claimed_until !== null), {
+    message: 'a CLAIMED case names its analyst and claim end, and only a CLAIMED case does',
+    path: ['claimed_by'],
+  })
+  .refine((c) => (c.status === 'CLOSED') === (c.verdict !== null && c.decided_by !== null), {
+    message: 'a CLOSED case names its verdict and analyst, and only a CLOSED case does',
+    path: ['verdict'],
   });
 
 const featureDrift = z.object({
@@ -250,7 +297,8 @@ const _agreement: [
   Agrees<typeof scoreSchema, Score>,
   Agrees<typeof alertSchema, Alert>,
   Agrees<typeof labelSchema, Label>,
+  Agrees<typeof caseRecordSchema, CaseRecord>,
   Agrees<typeof driftEventSchema, DriftEvent>,
   Agrees<typeof retrainRequestSchema, RetrainRequest>,
   Agrees<typeof modelDeploymentSchema, ModelDeployment>,
-] = [true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true];

@@ -4,6 +4,7 @@ import { ValidationError } from './contract.errors';
 import { CONTRACT_LIMITS } from './message.schemas';
 import {
   MESSAGE_VALIDATORS,
+  validateCaseRecord,
   validateDeployment,
   validateLabel,
   validateRetrainRequest,
@@ -70,5 +71,36 @@ describe('message validators', () => {
     expect(() => validateRetrainRequest({ ...request, window_end: request.window_start })).toThrow(
       /window_end must be after window_start/,
     );
+  });
+
+  it('accepts a label written before alert_id and analyst existed, and bounds them when present', () => {
+    const { alert_id: _a, analyst: _b, ...older } = SAMPLE_RECORDS['fraud.labels.v1'];
+    expect(validateLabel(older)).toEqual(older);
+    const verdict = { ...older, source: 'ANALYST', alert_id: 'tx-1:v1', analyst: 'alice' };
+    expect(validateLabel(verdict)).toEqual(verdict);
+    expect(() => validateLabel({ ...verdict, analyst: long })).toThrow(/analyst is longer than 128/);
+    expect(() => validateLabel({ ...verdict, alert_id: '' })).toThrow(/alert_id is empty/);
+  });
+
+  it('keeps a case record consistent: a claim names its analyst, a closed case its verdict, comments are bounded', () => {
+    const closed = SAMPLE_RECORDS['fraud.cases.v1'];
+    expect(() => validateCaseRecord({ ...closed, verdict: null })).toThrow(/CLOSED case names its verdict/);
+    expect(() => validateCaseRecord({ ...closed, status: 'CLAIMED' })).toThrow(/CLAIMED case names/);
+    expect(() =>
+      validateCaseRecord({
+        ...closed,
+        history: [{ action: 'VERDICT', analyst: 'alice', at: closed.updated_at, comment: 'x'.repeat(2001) }],
+      }),
+    ).toThrow(/history.0.comment is longer than 2000 characters/);
+    const claimed = {
+      ...closed,
+      status: 'CLAIMED',
+      verdict: null,
+      decided_by: null,
+      decided_event_time: null,
+      claimed_by: 'bob',
+      claimed_until: closed.updated_at + 60_000,
+    };
+    expect(validateCaseRecord(claimed)).toEqual(claimed);
   });
 });

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { ValidationError } from './contract.errors';
 import {
   alertSchema,
+  caseRecordSchema,
   driftEventSchema,
   labelSchema,
   modelDeploymentSchema,
@@ -11,6 +12,7 @@ import {
 } from './message.schemas';
 import type {
   Alert,
+  CaseRecord,
   DriftEvent,
   Label,
   ModelDeployment,
@@ -44,6 +46,7 @@ export const validateTransaction = validator<Transaction>('transaction', transac
 export const validateScore = validator<Score>('score', scoreSchema);
 export const validateAlert = validator<Alert>('alert', alertSchema);
 export const validateLabel = validator<Label>('label', labelSchema);
+export const validateCaseRecord = validator<CaseRecord>('case record', caseRecordSchema);
 export const validateDriftEvent = validator<DriftEvent>('drift event', driftEventSchema);
 export const validateRetrainRequest = validator<RetrainRequest>('retrain request', retrainRequestSchema);
 export const validateDeployment = validator<ModelDeployment>('deployment', modelDeploymentSchema);
@@ -56,6 +59,7 @@ export const MESSAGE_VALIDATORS: {
   'tx.scores.v1': validateScore,
   'fraud.alerts.v1': validateAlert,
   'fraud.labels.v1': validateLabel,
+  'fraud.cases.v1': validateCaseRecord,
   'ml.drift-events.v1': validateDriftEvent,
   'ml.retrain-requests.v1': validateRetrainRequest,
   'ml.model-deployments.v1': validateDeployment,

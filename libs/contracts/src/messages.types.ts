@@ -79,6 +79,50 @@ export interface Label {
   source: LabelSource;
   transaction_time: number;
   event_time: number;
+  /** The alert an analyst's verdict answers (ANALYST labels from the console or the desk), else null. */
+  alert_id?: string | null;
+  /** Who gave the verdict (the console's user name, or the simulator's desk), else null. */
+  analyst?: string | null;
+}
+
+/**
+ * A case's state in fraud operations: OPEN (in the queue), CLAIMED (an analyst works it, until
+ * `claimed_until`), ESCALATED (handed on for a second opinion, still open), CLOSED (a verdict was
+ * given: its label is on fraud.labels.v1).
+ */
+export type CaseStatus = 'OPEN' | 'CLAIMED' | 'ESCALATED' | 'CLOSED';
+
+export type CaseVerdict = 'FRAUD' | 'LEGITIMATE';
+
+export type CaseAction = 'CLAIM' | 'RELEASE' | 'ESCALATE' | 'VERDICT';
+
+/** One step of a case's history: who did what, when, with their comment. */
+export interface CaseNote {
+  action: CaseAction;
+  analyst: string;
+  /** Wall-clock time of the action (UTC epoch ms). */
+  at: number;
+  comment: string;
+}
+
+/** The whole state of one case (compacted topic: the latest record per alert is the case). */
+export interface CaseRecord {
+  alert_id: string;
+  transaction_id: string;
+  card_id: string;
+  status: CaseStatus;
+  /** The analyst holding the claim while CLAIMED, else null. */
+  claimed_by: string | null;
+  /** Wall-clock time the claim lapses (UTC epoch ms) while CLAIMED, else null. */
+  claimed_until: number | null;
+  verdict: CaseVerdict | null;
+  decided_by: string | null;
+  /** Event time of the verdict's label, else null. */
+  decided_event_time: number | null;
+  /** Oldest first, the most recent CONTRACT_LIMITS.maxCaseNotes. */
+  history: CaseNote[];
+  /** Wall-clock time of the last change (UTC epoch ms). */
+  updated_at: number;
 }
 
 export type DriftVerdict =
@@ -199,6 +243,7 @@ export interface TopicMessages {
   'tx.scores.v1': Score;
   'fraud.alerts.v1': Alert;
   'fraud.labels.v1': Label;
+  'fraud.cases.v1': CaseRecord;
   'ml.drift-events.v1': DriftEvent;
   'ml.retrain-requests.v1': RetrainRequest;
   'ml.model-deployments.v1': ModelDeployment;

@@ -6,6 +6,7 @@ export const Topics = {
   scores: 'tx.scores.v1',
   alerts: 'fraud.alerts.v1',
   labels: 'fraud.labels.v1',
+  cases: 'fraud.cases.v1',
   driftEvents: 'ml.drift-events.v1',
   retrainRequests: 'ml.retrain-requests.v1',
   modelDeployments: 'ml.model-deployments.v1',
@@ -67,6 +68,14 @@ const PRIMARY_SPECS: readonly TopicSpec[] = [
     cleanupPolicy: 'delete',
     schemaFile: 'fraud.labels.v1.avsc',
   },
+  // The console's case state, one record per alert: compaction keeps each case's latest state for good.
+  {
+    name: Topics.cases,
+    partitions: 3,
+    retentionMs: -1,
+    cleanupPolicy: 'compact',
+    schemaFile: 'fraud.cases.v1.avsc',
+  },
   {
     name: Topics.driftEvents,
     partitions: 1,
@@ -97,11 +106,13 @@ const DEAD_LETTER_SOURCES: readonly string[] = [
   Topics.scores,
   Topics.labels,
   Topics.alerts,
+  Topics.cases,
+  Topics.driftEvents,
   Topics.retrainRequests,
   Topics.modelDeployments,
 ];
 
-/** All topics `npm run topics:create` makes: the seven of the loop and their dead-letter topics. */
+/** All topics `npm run topics:create` makes: the eight of the loop and their dead-letter topics. */
 export const TOPIC_SPECS: readonly TopicSpec[] = [
   ...PRIMARY_SPECS,
   ...DEAD_LETTER_SOURCES.map((name): TopicSpec => ({

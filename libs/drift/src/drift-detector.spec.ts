@@ -19,6 +19,7 @@ const settings: DriftSettings = defaultDriftSettings({
   evidence: { ...defaults.evidence, enabled: false },
   // One dropped window asks here; the persistence rule has its own test.
   performanceConsecutiveWindows: 1,
+  performanceBaselineWindows: 0,
   windowMs: DAY_MS,
   allowedLatenessMs: 0,
   minWindowCount: 500,
@@ -154,6 +155,38 @@ describe(DriftDetector.name, () => {
       request_id: `retrain:m1:${T0 + 5 * DAY_MS}:mature`,
       event_time: T0 + 9 * DAY_MS,
     });
+  });
+
+  it('judges the production model against its own first mature windows when a live baseline is set', () => {
+    // A model that ranks worse live than on its validation day from the start: no drift against itself.
+    const weaker = live(14, () => ({ hiddenShare: 0.5 }));
+    expect(feed(detectorWith(), weaker).requests).toHaveLength(1);
+    const run = feed(detectorWith({ performanceBaselineWindows: 2 }), weaker);
+    expect(run.requests).toEqual([]);
+    const mature = run.events.filter((e) => e.event_id.endsWith(':mature'));
+    expect(mature[0]?.reasons.some((r) => r.startsWith('performance baseline, window 1 of 2'))).toBe(true);
+    expect(mature[1]?.reasons.some((r) => r.startsWith('performance baseline, window 2 of 2'))).toBe(true);
+    expect(mature.slice(0, 2).every((e) => !e.retrain_recommended && e.verdict !== 'PERFORMANCE_DRIFT')).toBe(
+      true,
+    );
+    expect(
+      mature
+        .slice(2)
+        .every((e) => e.reasons.some((r) => r.includes('vs the mean of its first 2 mature windows'))),
+    ).toBe(true);
+
+    // A drop after a good start is judged against that start, and survives a restart from a checkpoint.
+    const dropping = live(14, (d) => (d >= 4 ? { hiddenFraud: true } : {}));
+    const straight = feed(detectorWith({ performanceBaselineWindows: 2 }), dropping);
+    expect(straight.requests.map((r) => r.request_id)).toEqual([`retrain:m1:${T0 + 4 * DAY_MS}:mature`]);
+    const first = detectorWith({ performanceBaselineWindows: 2 });
+    const before = feed(first, dropping, 0, 7);
+    const checkpoint = JSON.parse(JSON.stringify(first.snapshot())) as DriftDetectorSnapshot;
+    expect(checkpoint.performanceBaseline?.windows).toBe(2);
+    const resumed = DriftDetector.restore({ ...settings, performanceBaselineWindows: 2 }, checkpoint);
+    const after = feed(resumed, dropping, 7);
+    expect([...before.events, ...after.events]).toEqual(straight.events);
+    expect([...before.requests, ...after.requests]).toEqual(straight.requests);
   });
 
   it('flags a provisional performance drop at close from confirmed frauds, and retrains only at maturity', () => {

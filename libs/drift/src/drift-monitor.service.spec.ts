@@ -4,7 +4,7 @@ import { MemoryCheckpointStore } from './checkpoint-store.adapter';
 import { defaultDriftSettings } from './drift.config';
 import type { DriftOutputs } from './drift-detector';
 import { DriftMonitorService, type DriftOutputSink } from './drift-monitor.service';
-import { referenceManifestOf, scoreOf, syntheticDay } from './drift-test.fixtures';
+import { T0, referenceManifestOf, scoreOf, syntheticDay, type SyntheticTx } from './drift-test.fixtures';
 import type { ManifestSource } from './manifest-source.adapter';
 
 const settings = defaultDriftSettings({
@@ -107,5 +107,87 @@ describe(DriftMonitorService.name, () => {
     await service.handleScores(records(1, 5, 200, 1), { caughtUp: true });
     expect(service.status().skipped.late).toBe(0);
     expect(sink.published.flatMap((o) => o.driftEvents).map((e) => e.row_count)).toEqual([400, 400]);
+  });
+
+  it('publishes investigations without writing a checkpoint for them (a re-raised one is the same alert)', async () => {
+    const HOUR = 3_600_000;
+    // 200 reference frauds around (1, 1): a fraud at (50, 50) is unlike all of them.
+    const frauds = Array.from({ length: 200 }, (_, i) => [1 + (i % 5) * 0.1, 1 + (i % 7) * 0.1]);
+    const novel = {
+      ...manifest,
+      reference: {
+        ...manifest.reference,
+        novelty: { features: [0, 1], centre: [0.7, 0.7], scale: [0.2, 0.2], frauds },
+      },
+    };
+    let saves = 0;
+    const store = new MemoryCheckpointStore();
+    const counting = {
+      load: () => store.load(),
+      save: (c: Parameters<typeof store.save>[0]) => (saves++, store.save(c)),
+    };
+    const sink = new RecordingSink();
+    const service = new DriftMonitorService(
+      settings,
+      sink,
+      counting,
+      { load: () => Promise.resolve(novel) },
+      {
+        checkpointIntervalMs: DAY_MS,
+        now: () => 0,
+      },
+    );
+    await service.handleDeployments([promotion]);
+    const tx = (id: string, minute: number, features: number[]): SyntheticTx => ({
+      id,
+      card: `card-${id}`,
+      time: T0 + minute * 60_000,
+      features,
+      fraud: false,
+      score: 0.1,
+    });
+    const rows = [
+      ...Array.from({ length: 100 }, (_, i) => tx(`l${i}`, i % 60, [1, 1])),
+      tx('seed', 30, [50, 50]),
+      ...Array.from({ length: 5 }, (_, i) => tx(`n${i}`, 60 + i, [50, 51])),
+    ];
+    await service.handleScores(
+      rows.map((r, i) => ({
+        topic: 'scores',
+        partition: 0,
+        offset: String(i),
+        // Each at a terminal of its own: investigations leave out the seed's terminal.
+        value: { ...scoreOf(r, 'm1'), terminal_id: `term-${r.id}` },
+      })),
+    );
+    await service.handleLabels([
+      {
+        topic: 'labels',
+        partition: 0,
+        offset: '0',
+        value: {
+          transaction_id: 'seed',
+          card_id: 'card-seed',
+          terminal_id: 'term-seed',
+          is_fraud: true,
+          source: 'CHARGEBACK',
+          transaction_time: T0 + 30 * 60_000,
+          event_time: T0 + 2 * HOUR,
+        },
+      },
+    ]);
+    const before = saves;
+    await service.handleScores([
+      {
+        topic: 'scores',
+        partition: 0,
+        offset: String(rows.length),
+        value: scoreOf(tx('later', 180, [1, 1]), 'm1'),
+      },
+    ]);
+    const investigations = sink.published.flatMap((o) => o.investigations);
+    expect(investigations.map((i) => i.transactionId).sort()).toEqual(['n0', 'n1', 'n2', 'n3', 'n4']);
+    expect(sink.published.flatMap((o) => o.driftEvents)).toEqual([]);
+    expect(saves).toBe(before);
   });
 });

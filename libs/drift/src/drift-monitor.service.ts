@@ -7,7 +7,10 @@ import { DriftDetector, type DriftOutputs, type DriftStatus, type WatermarkInput
 import { driftMetrics, recordDriftOutputs, type DriftMetrics } from './drift.metrics';
 import type { ManifestSource } from './manifest-source.adapter';
 
-/** Where drift events and retrain requests go (the app's Kafka producer). Resolves once acknowledged. */
+/**
+ * Where drift events, retrain requests and investigations (as INVESTIGATE alerts) go (the app's
+ * Kafka producer). Resolves once acknowledged.
+ */
 export interface DriftOutputSink {
   publish(outputs: DriftOutputs): Promise<void>;
 }
@@ -216,6 +219,14 @@ export class DriftMonitorService {
           retrainRecommended: e.retrain_recommended,
         });
       }
+      if (outputs.investigations.length > 0) {
+        this.logger.log({
+          msg: 'investigations raised',
+          count: outputs.investigations.length,
+          seeds: [...new Set(outputs.investigations.map((i) => i.seedTransactionId))].length,
+          raisedAt: outputs.investigations[0]?.raisedAt,
+        });
+      }
       for (const r of outputs.retrainRequests) {
         this.logger.warn({
           msg: 'retrain requested',
@@ -227,11 +238,16 @@ export class DriftMonitorService {
     }
     // status() walks the samples of closed windows: refresh the gauges on emissions and once a second.
     if (this.metrics && (emitted || this.now() - this.lastMetrics >= 1000)) {
-      recordDriftOutputs(this.metrics, outputs.driftEvents, outputs.retrainRequests, this.detector.status());
+      recordDriftOutputs(this.metrics, outputs, this.detector.status());
       this.lastMetrics = this.now();
     }
     this.dirty ||= records.length > 0;
-    if (emitted || (this.dirty && this.now() - this.lastSave >= this.options.checkpointIntervalMs)) {
+    // Drift events and requests are checkpointed at once, so a restart does not decide them again.
+    // Investigations are not: a re-raised investigation is the same alert (its id names the
+    // transaction), and the evidence rows make a checkpoint tens of MB, too heavy for every hourly
+    // check that raises some (the monitor fell days behind an accelerated stream).
+    const decided = outputs.driftEvents.length + outputs.retrainRequests.length > 0;
+    if (decided || (this.dirty && this.now() - this.lastSave >= this.options.checkpointIntervalMs)) {
       await this.checkpoint();
     }
   }

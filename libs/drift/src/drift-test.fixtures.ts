@@ -28,6 +28,8 @@ export interface DayOptions {
   readonly shift?: number;
   /** Frauds that look legitimate to the model (a new fraud pattern). */
   readonly hiddenFraud?: boolean;
+  /** The share of frauds that look legitimate (a model that ranks worse live than on validation). */
+  readonly hiddenShare?: number;
   readonly fraudRate?: number;
 }
 
@@ -41,7 +43,10 @@ export function syntheticDay(day: number, n: number, seed: number, options: DayO
   const rate = options.fraudRate ?? 0.05;
   return Array.from({ length: n }, (_, i) => {
     const fraud = random() < rate;
-    const f0 = gaussian(random) + shift + (fraud && !options.hiddenFraud ? 3 : 0);
+    const hidden =
+      options.hiddenFraud === true ||
+      (fraud && options.hiddenShare !== undefined && random() < options.hiddenShare);
+    const f0 = gaussian(random) + shift + (fraud && !hidden ? 3 : 0);
     const f1 = random() < 0.2 ? 1 : 0;
     const score = 1 / (1 + Math.exp(-(2 * (f0 - shift) - 4)));
     return {

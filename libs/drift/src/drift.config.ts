@@ -21,6 +21,9 @@ export const driftConfigFragment = z.object({
   DRIFT_CONSECUTIVE_WINDOWS_M: intVar(2, 1),
   DRIFT_AP_TOLERANCE: numberVar(0.2, 0, 1),
   DRIFT_PERFORMANCE_CONSECUTIVE_WINDOWS: intVar(2, 1, 30),
+  DRIFT_PERFORMANCE_BASELINE_WINDOWS: intVar(3, 0, 60),
+  DRIFT_PERFORMANCE_CONFIDENCE_Z: numberVar(1.645, 0, 10),
+  DRIFT_EARLY_FOLLOW_UP_MS: intVar(3 * DAY_MS, 0),
   DRIFT_AUC_TOLERANCE: numberVar(0.1, 0, 1),
   DRIFT_LABEL_ALPHA: numberVar(0.01, 1e-12, 1),
   DRIFT_RETRAIN_ON_COVARIATE_SHIFT: boolVar(false),
@@ -94,6 +97,21 @@ export interface DriftSettings {
   readonly aucTolerance: number;
   /** Mature windows in a row that must show a performance drop before it asks for a retrain. */
   readonly performanceConsecutiveWindows: number;
+  /**
+   * The production model's first mature windows whose mean AP and ROC-AUC later windows are judged
+   * against (0: the manifest's validation metrics).
+   */
+  readonly performanceBaselineWindows: number;
+  /**
+   * A mature window's AP and ROC-AUC drop counts when their upper confidence bound at this z (one
+   * side) is below the tolerated level (0: the point estimates).
+   */
+  readonly performanceConfidenceZ: number;
+  /**
+   * After an early-evidence request's model is promoted, one follow-up request this much event time
+   * later (0: none): the first model learnt from the new pattern's first few frauds.
+   */
+  readonly earlyFollowUpMs: number;
   /** Relative drop of recall at the threshold that counts as (provisional) performance drift. */
   readonly recallTolerance: number;
   /** Significance of the fraud-rate shift test. */
@@ -151,6 +169,9 @@ export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
     apTolerance: c.DRIFT_AP_TOLERANCE,
     aucTolerance: c.DRIFT_AUC_TOLERANCE,
     performanceConsecutiveWindows: c.DRIFT_PERFORMANCE_CONSECUTIVE_WINDOWS,
+    performanceBaselineWindows: c.DRIFT_PERFORMANCE_BASELINE_WINDOWS,
+    performanceConfidenceZ: c.DRIFT_PERFORMANCE_CONFIDENCE_Z,
+    earlyFollowUpMs: c.DRIFT_EARLY_FOLLOW_UP_MS,
     labelAlpha: c.DRIFT_LABEL_ALPHA,
     retrainOnCovariateShift: c.DRIFT_RETRAIN_ON_COVARIATE_SHIFT,
     retrainOnLabelDrift: c.DRIFT_RETRAIN_ON_LABEL_DRIFT,

@@ -20,7 +20,7 @@ describe(recordDriftOutputs.name, () => {
       for (const tx of syntheticDay(d, 500, 10 + d, { shift: d })) detector.observeScore(scoreOf(tx, 'm1'));
     const out = detector.drain();
     const registry = new MetricsRegistry();
-    recordDriftOutputs(driftMetrics(registry), out.driftEvents, out.retrainRequests, detector.status());
+    recordDriftOutputs(driftMetrics(registry), out, detector.status());
     const text = await registry.metrics();
     const psi = out.driftEvents[0]?.features[0]?.psi ?? Number.NaN;
     expect(text).toContain(`fraudstream_drift_feature_psi{feature="f0"} ${psi}`);

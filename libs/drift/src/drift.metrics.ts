@@ -1,6 +1,5 @@
-import type { DriftEvent, RetrainRequest } from '@fraudstream/contracts';
 import type { MetricsRegistry } from '@fraudstream/observability';
-import type { DriftStatus } from './drift-detector';
+import type { DriftOutputs, DriftStatus } from './drift-detector';
 
 /** The drift monitor's metrics. Labels are bounded: feature names come from the model's fixed feature list. */
 export function driftMetrics(metrics: MetricsRegistry) {
@@ -12,7 +11,7 @@ export function driftMetrics(metrics: MetricsRegistry) {
     }),
     verdicts: metrics.counter({
       name: 'fraudstream_drift_verdicts_total',
-      help: 'Drift events emitted, by verdict, severity and phase (close: distribution drift; mature: with labels).',
+      help: 'Drift events emitted, by verdict, severity and phase (close: distribution drift; mature: with labels; evidence: early evidence of a new pattern).',
       labelNames: ['verdict', 'severity', 'phase'] as const,
     }),
     livePerformance: metrics.gauge({
@@ -24,6 +23,10 @@ export function driftMetrics(metrics: MetricsRegistry) {
       name: 'fraudstream_drift_retrain_requests_total',
       help: 'Retrain requests emitted, by trigger.',
       labelNames: ['trigger'] as const,
+    }),
+    investigations: metrics.counter({
+      name: 'fraudstream_drift_investigations_total',
+      help: 'Transactions the analysts were asked to investigate (INVESTIGATE alerts).',
     }),
     labelBacklog: metrics.gauge({
       name: 'fraudstream_drift_label_backlog_transactions',
@@ -52,16 +55,10 @@ export function driftMetrics(metrics: MetricsRegistry) {
 export type DriftMetrics = ReturnType<typeof driftMetrics>;
 
 /** Updates the metrics from what the detector emitted and its status. */
-export function recordDriftOutputs(
-  m: DriftMetrics,
-  events: readonly DriftEvent[],
-  requests: readonly RetrainRequest[],
-  status: DriftStatus,
-): void {
-  for (const e of events) {
-    const mature = e.event_id.endsWith(':mature');
-    m.verdicts.inc({ verdict: e.verdict, severity: e.severity, phase: mature ? 'mature' : 'close' });
-    if (!mature)
+export function recordDriftOutputs(m: DriftMetrics, outputs: DriftOutputs, status: DriftStatus): void {
+  for (const e of outputs.driftEvents) {
+    m.verdicts.inc({ verdict: e.verdict, severity: e.severity, phase: e.phase.toLowerCase() });
+    if (e.phase === 'CLOSE')
       for (const f of [...e.features, e.prediction]) m.featurePsi.set({ feature: f.feature }, f.psi);
     const perf = {
       average_precision: e.average_precision,
@@ -73,7 +70,8 @@ export function recordDriftOutputs(
     for (const [metric, value] of Object.entries(perf))
       if (value !== null) m.livePerformance.set({ metric }, value);
   }
-  for (const r of requests) m.retrainRequests.inc({ trigger: r.trigger });
+  for (const r of outputs.retrainRequests) m.retrainRequests.inc({ trigger: r.trigger });
+  if (outputs.investigations.length > 0) m.investigations.inc(outputs.investigations.length);
   m.labelBacklog.set(status.labelBacklog);
   m.labelMaturity.set(status.labelMaturity);
   m.pendingLabels.set(status.pendingLabels);

@@ -34,6 +34,7 @@ const reference: EvidenceReference = {
 interface Tx {
   id: string;
   card: string;
+  terminal: string;
   time: number;
   score: number;
   features: number[];
@@ -49,6 +50,7 @@ function day(d: number, newFrom = Number.POSITIVE_INFINITY): Tx[] {
     out.push({
       id: `t${d}-${i}`,
       card: `c${i % 60}`,
+      terminal: `t${i % 40}`,
       time: T0 + d * DAY_MS + Math.floor((i / 300) * DAY_MS),
       score: fraud ? 0.7 + r() * 0.3 : r() * 0.4,
       features: fraud ? [200 + r() * 100, 5 + r() * 5] : [20 + r() * 60, 1 + r() * 10],
@@ -60,6 +62,8 @@ function day(d: number, newFrom = Number.POSITIVE_INFINITY): Tx[] {
       out.push({
         id: `n${d}-${i}`,
         card: `new${d}-${i % 4}`,
+        // Two new terminals a day, each used by two of the new cards.
+        terminal: `newterm${d}-${i % 2}`,
         time: T0 + d * DAY_MS + 2 * HOUR_MS + i * 60_000,
         score: 0.1,
         features: [1 + (i % 3), 60 + i],
@@ -67,6 +71,19 @@ function day(d: number, newFrom = Number.POSITIVE_INFINITY): Tx[] {
       });
   return out.sort((a, b) => a.time - b.time);
 }
+
+const T1 = Date.UTC(2026, 0, 10);
+/** An unalerted transaction's score, for the restart test. */
+const pendingScore = (id: string, time: number) => ({
+  id,
+  card: `card-${id}`,
+  terminal: 't',
+  amount: 10,
+  time,
+  score: 0.1,
+  version: 'm1',
+  features: [1, 1],
+});
 
 function monitor(overrides: Partial<EarlyEvidenceSettings> = {}): EarlyEvidenceMonitor {
   const m = new EarlyEvidenceMonitor({ ...settings, ...overrides });
@@ -78,7 +95,7 @@ function observe(m: EarlyEvidenceMonitor, tx: Tx): void {
   m.observeScore({
     id: tx.id,
     card: tx.card,
-    terminal: 'term',
+    terminal: tx.terminal,
     amount: tx.features[0] ?? 0,
     time: tx.time,
     score: tx.score,
@@ -98,7 +115,7 @@ function chargeback(m: EarlyEvidenceMonitor, tx: Tx, at: number): void {
 }
 
 describe(EarlyEvidenceMonitor.name, () => {
-  it('investigates transactions of other cards like a confirmed novel missed fraud, within the day budget', () => {
+  it('investigates transactions of other cards at other terminals like a confirmed novel missed fraud, within the day budget', () => {
     const m = monitor();
     const txs = [...day(0), ...day(1, 1)];
     for (const tx of txs) observe(m, tx);
@@ -110,7 +127,7 @@ describe(EarlyEvidenceMonitor.name, () => {
     expect(alarms).toEqual([]);
     // 5 per seed, budget 0.2 x 50 = 10 a day; the seed's card (new1-0) is never investigated.
     expect(investigations).toHaveLength(5);
-    expect(investigations.every((i) => i.cardId !== 'new1-0')).toBe(true);
+    expect(investigations.every((i) => i.cardId !== 'new1-0' && i.terminalId !== seed.terminal)).toBe(true);
     expect(investigations.every((i) => i.transactionId.startsWith('n1-'))).toBe(true);
     expect(investigations[0]).toMatchObject({
       seedTransactionId: 'n1-0',
@@ -183,6 +200,27 @@ describe(EarlyEvidenceMonitor.name, () => {
     expect(alarms.map((a) => a.kind)).toContain('MISSED_FRAUDS');
   });
 
+  it('counts a chargeback read after the check that covered its time at the next check, once', () => {
+    const m = monitor();
+    const txs = [...day(0), ...day(1)];
+    for (const tx of txs) observe(m, tx);
+    const frauds = txs.filter((t) => t.fraud);
+    chargeback(m, frauds[0]!, T0 + DAY_MS + HOUR_MS);
+    m.advanceTo(T0 + DAY_MS + 4 * HOUR_MS);
+    expect(m.stats().chargebacksObserved).toBe(1);
+    // A label partition read behind the others: its chargeback is older than the last check.
+    chargeback(m, frauds[1]!, T0 + DAY_MS + 2 * HOUR_MS);
+    m.advanceTo(T0 + DAY_MS + 5 * HOUR_MS);
+    expect(m.stats().chargebacksObserved).toBe(2);
+    m.advanceTo(T0 + DAY_MS + 10 * HOUR_MS);
+    expect(m.stats().chargebacksObserved).toBe(2);
+    // And a restart keeps what has been counted.
+    const restored = monitor();
+    restored.restoreState(JSON.parse(JSON.stringify(m.snapshot())) as EarlyEvidenceSnapshot);
+    restored.advanceTo(T0 + DAY_MS + 12 * HOUR_MS);
+    expect(restored.stats().chargebacksObserved).toBe(2);
+  });
+
   it('decides alike after a snapshot and restore mid-way', () => {
     const txs = [...day(0), ...day(1, 1), ...day(2, 1)];
     const seeds = txs.filter((t) => t.id.startsWith('n1-') && Number(t.id.split('-')[1]) % 4 === 0);
@@ -218,5 +256,24 @@ describe(EarlyEvidenceMonitor.name, () => {
     const part2 = script(restored, 40, 72);
     expect([...part1, ...part2]).toEqual(expected);
     expect(expected.some((o) => (o as { alarms: unknown[] }).alarms.length > 0)).toBe(true);
+  });
+
+  it('keeps a label read before its score across a restart, so the score still meets it', () => {
+    const before = monitor();
+    before.observeScore(pendingScore('first', T1));
+    // The chargeback of a transaction whose score has not been read yet (another partition).
+    before.observeLabel({
+      transactionId: 'late',
+      isFraud: true,
+      source: 'CHARGEBACK',
+      transactionTime: T1 + HOUR_MS / 2,
+      eventTime: T1 + 3 * HOUR_MS,
+    });
+    const after = monitor();
+    after.restoreState(JSON.parse(JSON.stringify(before.snapshot())) as EarlyEvidenceSnapshot);
+    after.observeScore(pendingScore('late', T1 + HOUR_MS / 2));
+    after.observeScore(pendingScore('next', T1 + 5 * HOUR_MS));
+    after.advanceTo(T1 + 4 * HOUR_MS);
+    expect(after.stats()).toMatchObject({ chargebacksObserved: 1, missedChargebacks: 1 });
   });
 });

@@ -13,12 +13,12 @@
  *    from every reference fraud than 99 % of the reference frauds lie from each other
  *    (FraudNoveltyIndex, a held-out domain classifier on the fraud class) seeds an investigation.
  * 3. Investigation sampling: up to a share of the analysts' daily capacity goes to the recent
- *    unalerted, unlabelled transactions of OTHER cards nearest to a seed and themselves novel, as
- *    INVESTIGATE alerts. Their verdicts come back as labels within hours.
+ *    unalerted, unlabelled transactions of OTHER cards at OTHER terminals nearest to a seed and
+ *    themselves novel, as INVESTIGATE alerts. Their verdicts come back as labels within hours.
  * 4. The hit rate of investigations, sequentially: Wald's SPRT of "fraud share among investigated
  *    transactions" p0 against p1 raises NEW_PATTERN at H1. Several unrelated cards sharing a
- *    pattern no reference fraud has is what a new pattern is; one odd card is not (its own card
- *    is excluded from its investigations).
+ *    pattern no reference fraud has is what a new pattern is; one odd card, or one compromised
+ *    terminal whose every payment is fraud, is not (the seed's card and terminal are excluded).
  *
  * Everything is decided at check boundaries (multiples of the interval) from label and score event
  * times at or before them, so a replay, or another interleaving of the two topics, decides alike.
@@ -77,12 +77,17 @@ interface RecentRow {
   legitAt: number | null;
   investigatedAt: number | null;
   seeded: boolean;
+  /** Whether a check has counted its chargeback, and its investigation verdict. */
+  chargebackCounted: boolean;
+  verdictCounted: boolean;
 }
 
 export type EarlyAlarmKind = 'NEW_PATTERN' | 'MISSED_FRAUDS';
 
 export interface EarlyAlarm {
   readonly kind: EarlyAlarmKind;
+  /** A follow-up of an earlier early-evidence retrain rather than new evidence. */
+  readonly followUp?: boolean;
   /** The check boundary at which the test crossed. */
   readonly at: number;
   readonly summary: string;
@@ -140,14 +145,26 @@ export interface EarlyEvidenceSnapshot {
     legitAt: number | null;
     investigatedAt: number | null;
     seeded: boolean;
+    /** Absent in snapshots of an earlier version: then counted when before the last check. */
+    chargebackCounted?: boolean;
+    verdictCounted?: boolean;
   }[];
   readonly pendingSeeds: string[];
+  /** Labels that came before their score (absent in snapshots of an earlier version). */
+  readonly pendingLabels?: {
+    id: string;
+    fraudAt: number | null;
+    chargebackAt: number | null;
+    legitAt: number | null;
+  }[];
   readonly budgetDay: number | null;
   readonly budgetUsed: number;
   readonly sprt: SprtState;
   readonly cusum: (CusumState & { p0: number; p1: number }) | null;
   readonly burnIn: { chargebacks: number; missed: number };
   readonly delay: LabelDelaySnapshot;
+  /** Absent in snapshots of an earlier version (which folded each delay as it was read). */
+  readonly unfoldedDelays?: { at: number; delayMs: number }[];
   readonly counters: {
     chargebacks: number;
     missed: number;
@@ -191,6 +208,8 @@ export class EarlyEvidenceMonitor {
   private counters = { chargebacks: 0, missed: 0, seeds: 0, investigations: 0, verdicts: 0, hits: 0 };
   /** Chargebacks counted towards the CUSUM's in-control miss share, until the burn-in is complete. */
   private burnIn = { chargebacks: 0, missed: 0 };
+  /** Chargeback delays read but not yet passed by a check (their event time is after the last one). */
+  private unfoldedDelays: { at: number; delayMs: number }[] = [];
   private investigations: Investigation[] = [];
   private alarms: EarlyAlarm[] = [];
 
@@ -265,6 +284,8 @@ export class EarlyEvidenceMonitor {
       legitAt: null,
       investigatedAt: null,
       seeded: false,
+      chargebackCounted: false,
+      verdictCounted: false,
     };
     const p = this.pending.get(s.id);
     if (p) {
@@ -288,7 +309,9 @@ export class EarlyEvidenceMonitor {
     eventTime: number;
   }): void {
     if (!this.active) return;
-    if (l.isFraud && l.source === 'CHARGEBACK') this.delay.observe(l.eventTime - l.transactionTime);
+    // The delay model learns a chargeback at the check that passes its time, as the counts do.
+    if (l.isFraud && l.source === 'CHARGEBACK' && this.unfoldedDelays.length < MAX_PENDING_LABELS)
+      this.unfoldedDelays.push({ at: l.eventTime, delayMs: l.eventTime - l.transactionTime });
     const row = this.rows.get(l.transactionId);
     const target: PendingLabel | RecentRow | undefined =
       row ?? this.pendingFor(l.transactionId, l.transactionTime);
@@ -328,7 +351,7 @@ export class EarlyEvidenceMonitor {
       this.lastCheck + this.settings.checkIntervalMs <= until
     ) {
       const b = this.lastCheck + this.settings.checkIntervalMs;
-      this.check(this.lastCheck, b);
+      this.check(b);
       this.lastCheck = b;
     }
   }
@@ -340,16 +363,25 @@ export class EarlyEvidenceMonitor {
     return out;
   }
 
-  private check(from: number, b: number): void {
+  private check(b: number): void {
     const ref = this.reference;
     if (!ref) return;
-    const inRange = (t: number | null): t is number => t !== null && t > from && t <= b;
+    // Each check takes the labels up to its boundary that no check has counted: those since the last
+    // one, and any that came late (a label partition read behind the others) rather than losing them.
+    const due = (t: number | null): t is number => t !== null && t <= b;
+    const later: { at: number; delayMs: number }[] = [];
+    for (const d of this.unfoldedDelays) {
+      if (d.at <= b) this.delay.observe(d.delayMs);
+      else later.push(d);
+    }
+    this.unfoldedDelays = later;
 
     // 1. Chargebacks since the last check, in event-time order: the missed-share CUSUM.
     const chargebacks = [...this.rows.values()]
-      .filter((r) => inRange(r.chargebackAt))
+      .filter((r) => !r.chargebackCounted && due(r.chargebackAt))
       .sort((x, y) => (x.chargebackAt ?? 0) - (y.chargebackAt ?? 0) || (x.id < y.id ? -1 : 1));
     for (const r of chargebacks) {
+      r.chargebackCounted = true;
       this.counters.chargebacks++;
       if (!r.alerted) this.counters.missed++;
       if (!this.cusum) {
@@ -373,9 +405,10 @@ export class EarlyEvidenceMonitor {
 
     // 2. Investigation verdicts since the last check: the hit-rate SPRT.
     const verdicts = [...this.rows.values()]
-      .filter((r) => r.investigatedAt !== null && inRange(verdictTime(r)))
+      .filter((r) => !r.verdictCounted && r.investigatedAt !== null && due(verdictTime(r)))
       .sort((x, y) => (verdictTime(x) ?? 0) - (verdictTime(y) ?? 0) || (x.id < y.id ? -1 : 1));
     for (const r of verdicts) {
+      r.verdictCounted = true;
       const hit = r.fraudAt !== null && r.fraudAt <= b;
       this.counters.verdicts++;
       if (hit) this.counters.hits++;
@@ -398,7 +431,7 @@ export class EarlyEvidenceMonitor {
     const index = this.index;
     if (index) {
       const confirmed = [...this.rows.values()]
-        .filter((r) => !r.alerted && !r.seeded && r.features !== null && inRange(r.fraudAt))
+        .filter((r) => !r.alerted && !r.seeded && r.features !== null && due(r.fraudAt))
         .sort((x, y) => (x.fraudAt ?? 0) - (y.fraudAt ?? 0) || (x.id < y.id ? -1 : 1));
       for (const r of confirmed) {
         r.seeded = true;
@@ -451,7 +484,10 @@ export class EarlyEvidenceMonitor {
       const point = index.project(Array.from(seed.features));
       const candidates: { row: RecentRow; d: number }[] = [];
       for (const r of this.rows.values()) {
-        if (r.alerted || !r.features || r.card === seed.card || r.investigatedAt !== null) continue;
+        if (r.alerted || !r.features || r.investigatedAt !== null) continue;
+        // Other cards at other terminals: one odd card, or one compromised terminal (whose every
+        // payment is fraud), is not a new pattern.
+        if (r.card === seed.card || r.terminal === seed.terminal) continue;
         if (r.time > b || r.time < b - s.lookbackMs) continue;
         if ((r.fraudAt !== null && r.fraudAt <= b) || (r.legitAt !== null && r.legitAt <= b)) continue;
         candidates.push({ row: r, d: squaredDistance(point, index.project(Array.from(r.features))) });
@@ -522,6 +558,7 @@ export class EarlyEvidenceMonitor {
         features: r.features ? Array.from(r.features) : null,
       })),
       pendingSeeds: [...this.pendingSeeds],
+      pendingLabels: [...this.pending].map(([id, p]) => ({ id, ...p })),
       budgetDay: this.budgetDay,
       budgetUsed: this.budgetUsed,
       sprt: this.sprt.state,
@@ -530,6 +567,7 @@ export class EarlyEvidenceMonitor {
         : null,
       burnIn: { ...this.burnIn },
       delay: this.delay.snapshot(),
+      unfoldedDelays: this.unfoldedDelays.map((d) => ({ ...d })),
       counters: { ...this.counters },
     };
   }
@@ -538,9 +576,18 @@ export class EarlyEvidenceMonitor {
   restoreState(s: EarlyEvidenceSnapshot): void {
     this.lastCheck = s.lastCheck;
     this.rows.clear();
+    const before = (t: number | null): boolean => t !== null && s.lastCheck !== null && t <= s.lastCheck;
     for (const r of s.rows)
-      this.rows.set(r.id, { ...r, features: r.features ? Float32Array.from(r.features) : null });
+      this.rows.set(r.id, {
+        ...r,
+        features: r.features ? Float32Array.from(r.features) : null,
+        chargebackCounted: r.chargebackCounted ?? before(r.chargebackAt),
+        verdictCounted: r.verdictCounted ?? (r.investigatedAt !== null && before(verdictTime(r))),
+      });
     this.pendingSeeds = [...s.pendingSeeds];
+    // A label read before its score must meet it after a restart, as it would have without one.
+    this.pending.clear();
+    for (const { id, ...p } of s.pendingLabels ?? []) this.pending.set(id, p);
     this.budgetDay = s.budgetDay;
     this.budgetUsed = s.budgetUsed;
     this.sprt.restore(s.sprt);
@@ -550,11 +597,12 @@ export class EarlyEvidenceMonitor {
       : null;
     this.cusum?.restore(s.cusum ?? { statistic: 0, observations: 0 });
     this.delay = LabelDelayModel.restore(this.settings.chargebackWindowMs, s.delay);
+    this.unfoldedDelays = (s.unfoldedDelays ?? []).map((d) => ({ ...d }));
     this.counters = { ...s.counters };
   }
 }
 
-function verdictTime(r: RecentRow): number | null {
+function verdictTime(r: Pick<RecentRow, 'fraudAt' | 'legitAt' | 'investigatedAt'>): number | null {
   const times = [r.fraudAt, r.legitAt].filter((t): t is number => t !== null && t >= (r.investigatedAt ?? 0));
   return times.length > 0 ? Math.min(...times) : null;
 }

@@ -92,4 +92,41 @@ describe(RetrainPolicy.name, () => {
     expect(policy.featureRule(4 * DAY_MS, 2, reasons)).toBeNull();
     expect(reasons[0]).toContain('performance on mature labels holds');
   });
+
+  it('asks once more a follow-up delay after an early-evidence request made a model serve', () => {
+    const policy = new RetrainPolicy({ ...settings, earlyFollowUpMs: 3 * DAY_MS });
+    const r = policy.request(decision(8 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN' }), []);
+    policy.observeDeployment({
+      ...answer(r?.request_id ?? '', 'PRODUCTION', 9 * DAY_MS),
+      model_version: 'v2',
+    });
+    expect(policy.dueFollowUp('v2', 11.9 * DAY_MS)).toBeNull();
+    expect(policy.dueFollowUp('v2', 12 * DAY_MS)).toEqual({ at: 12 * DAY_MS });
+    // Once only, and the follow-up's own model gets none.
+    expect(policy.dueFollowUp('v2', 20 * DAY_MS)).toBeNull();
+    const f = policy.request(
+      decision(13 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN', followUp: true }),
+      [],
+    );
+    policy.observeDeployment({
+      ...answer(f?.request_id ?? '', 'PRODUCTION', 14 * DAY_MS),
+      model_version: 'v3',
+    });
+    expect(policy.dueFollowUp('v3', 30 * DAY_MS)).toBeNull();
+    // A mature request's model gets none, and a follow-up of a model no longer serving is dropped.
+    const mature = new RetrainPolicy({ ...settings, earlyFollowUpMs: 3 * DAY_MS });
+    const m = mature.request(decision(8 * DAY_MS), []);
+    mature.observeDeployment({
+      ...answer(m?.request_id ?? '', 'PRODUCTION', 9 * DAY_MS),
+      model_version: 'v2',
+    });
+    expect(mature.dueFollowUp('v2', 20 * DAY_MS)).toBeNull();
+    const replaced = new RetrainPolicy({ ...settings, earlyFollowUpMs: 3 * DAY_MS });
+    const e = replaced.request(decision(8 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN' }), []);
+    replaced.observeDeployment({
+      ...answer(e?.request_id ?? '', 'PRODUCTION', 9 * DAY_MS),
+      model_version: 'v2',
+    });
+    expect(replaced.dueFollowUp('v3', 20 * DAY_MS)).toBeNull();
+  });
 });

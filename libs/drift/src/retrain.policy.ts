@@ -24,6 +24,14 @@ export interface PolicyState {
   performanceHolds: boolean | null;
   /** Mature windows of the current model in a row whose performance dropped (absent in older checkpoints). */
   performanceDrops?: number;
+  /** The open request's trigger, and whether it is itself a follow-up (absent in older checkpoints). */
+  openTrigger?: RetrainTrigger | null;
+  openIsFollowUp?: boolean;
+  /**
+   * A follow-up request due for the model an early-evidence request promoted, once more of the new
+   * pattern's labels are in (absent in older checkpoints).
+   */
+  followUp?: { version: string; at: number } | null;
 }
 
 /** A decision the policy is asked to turn into a request. */
@@ -36,6 +44,8 @@ export interface RetrainDecision {
   readonly trigger: RetrainTrigger;
   readonly severity: DriftSeverity;
   readonly reason: string;
+  /** A follow-up of an early-evidence retrain (which gets no follow-up of its own). */
+  readonly followUp?: boolean;
 }
 
 function retrainSeverity(severity: DriftSeverity): RetrainSeverity {
@@ -96,6 +106,15 @@ export class RetrainPolicy {
       refused || (event.kind === 'STAGE_CHANGE' && ['PRODUCTION', 'RETIRED'].includes(event.stage));
     if (!open || event.request_id !== open.id || !answers) return;
     this.s.openRequest = null;
+    // A model trained on the first days of a new pattern learnt from a handful of its frauds: ask
+    // once more when more of them are confirmed (the gate decides whether the follow-up is better).
+    const early = this.s.openTrigger === 'NEW_PATTERN' || this.s.openTrigger === 'MISSED_FRAUDS';
+    const promoted = event.kind === 'STAGE_CHANGE' && event.stage === 'PRODUCTION';
+    if (early && promoted && !this.s.openIsFollowUp && this.settings.earlyFollowUpMs > 0)
+      this.s.followUp = {
+        version: event.model_version,
+        at: event.event_time + this.settings.earlyFollowUpMs,
+      };
     // Kept as an earlier last-request time, so the checkpointed state keeps its shape.
     const last = this.s.lastRequestTime;
     const retryFrom = event.event_time + this.settings.retryAfterRejectionMs - this.settings.cooldownMs;
@@ -105,6 +124,17 @@ export class RetrainPolicy {
   /** Another model now serves: whatever was asked of the previous one is answered. */
   closeOpenRequest(): void {
     this.s.openRequest = null;
+  }
+
+  /**
+   * The follow-up due for `version` by `until`, once (it is cleared when returned, or when another
+   * model serves by then).
+   */
+  dueFollowUp(version: string, until: number): { at: number } | null {
+    const f = this.s.followUp;
+    if (!f || f.at > until) return null;
+    this.s.followUp = null;
+    return f.version === version ? { at: f.at } : null;
   }
 
   /**
@@ -172,6 +202,8 @@ export class RetrainPolicy {
     const suffix = phaseSuffix(d.phase, d.eventTime);
     const id = `retrain:${d.modelVersion}:${d.windowStart}${suffix}`;
     this.s.openRequest = { id, eventTime: d.eventTime };
+    this.s.openTrigger = d.trigger;
+    this.s.openIsFollowUp = d.followUp === true;
     this.s.lastRequestTime = d.eventTime;
     reasons.push(`retrain requested: ${id}`);
     return {

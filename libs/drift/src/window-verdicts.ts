@@ -6,7 +6,14 @@
  */
 import type { DriftSeverity, DriftVerdict } from '@fraudstream/contracts';
 import type { EvaluationMetrics } from '@fraudstream/registry';
-import { averagePrecision, recallAtThreshold, rocAuc, twoProportionZTest } from '@fraudstream/stats';
+import {
+  averagePrecision,
+  averagePrecisionUpperBound,
+  recallAtThreshold,
+  rocAuc,
+  rocAucStandardError,
+  twoProportionZTest,
+} from '@fraudstream/stats';
 import type { DriftSettings } from './drift.config';
 import type { DriftWindow, WindowDistributionStats } from './drift-window';
 import type { ReferenceManifest } from './reference-model';
@@ -176,8 +183,10 @@ export interface PerformanceJudgement {
 /** Null when the window has too few mature labels to judge. */
 export function judgePerformance(
   perf: Performance,
-  validation: EvaluationMetrics,
+  validation: Pick<EvaluationMetrics, 'average_precision' | 'roc_auc'>,
   settings: DriftSettings,
+  /** What `validation` is, for the reasons ("validation", or the live baseline). */
+  referenceName = 'validation',
 ): PerformanceJudgement | null {
   if (perf.averagePrecision === null || perf.rocAuc === null) return null;
   const apDrop =
@@ -185,15 +194,25 @@ export function judgePerformance(
       ? (validation.average_precision - perf.averagePrecision) / validation.average_precision
       : 0;
   const aucDrop = validation.roc_auc - perf.rocAuc;
-  const degraded = apDrop > settings.apTolerance || aucDrop > settings.aucTolerance;
+  // A drop counts when it is beyond the tolerance with confidence: the window's upper bound (z of
+  // DRIFT_PERFORMANCE_CONFIDENCE_Z) still below the tolerated level. A day of ~60 frauds measures AP
+  // to about +-0.1; a point estimate under the line is as often the sample as the model.
+  const z = settings.performanceConfidenceZ;
+  const apUpper = averagePrecisionUpperBound(perf.averagePrecision, perf.positives, z);
+  const aucSe = rocAucStandardError(perf.rocAuc, perf.positives, perf.matureLabels - perf.positives);
+  const aucUpper = Number.isFinite(aucSe) ? perf.rocAuc + z * aucSe : 1;
+  const apDegraded = apUpper < (1 - settings.apTolerance) * validation.average_precision;
+  const aucDegraded = aucUpper < validation.roc_auc - settings.aucTolerance;
+  const degraded = apDegraded || aucDegraded;
   return {
     degraded,
     severity: apDrop > 2 * settings.apTolerance || aucDrop > 2 * settings.aucTolerance ? 'HIGH' : 'MEDIUM',
     summary:
-      `AP ${round(perf.averagePrecision)} vs validation ${round(validation.average_precision)} ` +
-      `(drop ${round(apDrop * 100, 1)} %, tolerance ${round(settings.apTolerance * 100, 1)} %), ` +
-      `ROC-AUC ${round(perf.rocAuc)} vs ${round(validation.roc_auc)} on ${perf.matureLabels} mature labels ` +
-      `(${perf.positives} frauds)`,
+      `AP ${round(perf.averagePrecision)} (upper bound ${round(apUpper)}) vs ${referenceName} ` +
+      `${round(validation.average_precision)} (drop ${round(apDrop * 100, 1)} %, tolerance ` +
+      `${round(settings.apTolerance * 100, 1)} %), ROC-AUC ${round(perf.rocAuc)} (upper bound ` +
+      `${round(aucUpper)}) vs ${round(validation.roc_auc)} on ${perf.matureLabels} mature labels ` +
+      `(${perf.positives} frauds, z ${z})`,
   };
 }
 

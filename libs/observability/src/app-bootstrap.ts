@@ -7,6 +7,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AppConfig } from '@fraudstream/config';
 import { describeError } from '@fraudstream/contracts';
 
@@ -39,18 +40,32 @@ export function redactConfig(config: Record<string, unknown>): Record<string, un
  * happen, never buffered: a start-up that fails still leaves its configuration line and the failing
  * step in the log. A failure is logged and rethrown (main exits non-zero).
  */
+export interface BootstrapOptions {
+  /**
+   * Size limit of JSON request bodies (e.g. '32kb'); when set, Nest's default parsers (JSON and
+   * urlencoded, 100 KiB) are replaced by a JSON parser with this limit.
+   */
+  readonly jsonBodyLimit?: string;
+}
+
 export async function bootstrapApp(
   appName: string,
   rootModule: Type<unknown> | DynamicModule,
   config: AppConfig & Record<string, unknown>,
   shutdownTimeoutMs = 30_000,
+  options: BootstrapOptions = {},
 ): Promise<INestApplication> {
   const logger = createAppLogger(appName, config);
   Logger.overrideLogger(logger);
   const log = new Logger(appName);
   log.log({ msg: 'configuration', config: redactConfig(config) });
   try {
-    const app = await NestFactory.create(rootModule, { logger, abortOnError: false });
+    const app = await NestFactory.create<NestExpressApplication>(rootModule, {
+      logger,
+      abortOnError: false,
+      bodyParser: options.jsonBodyLimit === undefined,
+    });
+    if (options.jsonBodyLimit !== undefined) app.useBodyParser('json', { limit: options.jsonBodyLimit });
     exitGracefullyOnSignals(app, log, shutdownTimeoutMs);
     await app.listen(config.HTTP_PORT, config.HTTP_HOST);
     log.log({ msg: 'listening', url: await app.getUrl() });

@@ -3,3 +3,4 @@ export { HealthRegistry } from './health-registry';
 export type { ComponentHealth, HealthCheck, HealthReport } from './health-registry';
 export { ObservabilityModule } from './observability.module';
 export { bootstrapApp, createAppLogger, redactConfig, terminateOnFatal } from './app-bootstrap';
+export type { BootstrapOptions } from './app-bootstrap';

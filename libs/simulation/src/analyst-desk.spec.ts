@@ -1,6 +1,6 @@
 import { DAY_MS, HOUR_MS, type Alert } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
-import { AnalystDesk, TruthLedger } from './analyst-desk';
+import { ANALYST_DESK_NAME, AnalystDesk, TruthLedger } from './analyst-desk';
 import type { GroundTruth } from './simulation.types';
 
 const T0 = Date.UTC(2026, 0, 5);
@@ -45,9 +45,61 @@ describe(AnalystDesk.name, () => {
       ['t4', false, 'ANALYST'],
     ]);
     for (const l of labels) {
+      expect([l.alert_id, l.analyst]).toEqual([`a-${l.transaction_id}`, ANALYST_DESK_NAME]);
       expect(l.event_time - l.transaction_time).toBeGreaterThanOrEqual(HOUR_MS);
       expect(l.event_time - l.transaction_time).toBeLessThan(6 * HOUR_MS);
     }
+  });
+
+  it('leaves the share of alerts kept for people unanswered, the same alerts whatever the order', () => {
+    const ids = Array.from({ length: 400 }, (_, i) => `p${i}`);
+    const all = new Map<string, GroundTruth>(
+      ids.map((id) => [id, { transaction_id: id, is_fraud: false, scenario: 'none' }]),
+    );
+    const alerts = ids.map((id) => alert(id, T0));
+    const desk = new AnalystDesk({ seed: 3, capacityPerDay: 1000, peopleShare: 0.25 });
+    const answered = new Set(desk.review(alerts, (id) => all.get(id)).map((l) => l.transaction_id));
+    const left = ids.filter((id) => !answered.has(id));
+    // 100 expected; a binomial(400, 0.25) lies within 100 ± 4 standard deviations (4 × 8.7).
+    expect(left.length).toBeGreaterThan(65);
+    expect(left.length).toBeLessThan(135);
+    const again = new AnalystDesk({ seed: 3, capacityPerDay: 1000, peopleShare: 0.25 });
+    expect(left.every((id) => again.leftToPeople(alert(id, T0)))).toBe(true);
+    expect(
+      new AnalystDesk({ seed: 3, capacityPerDay: 1000 }).review(alerts, (id) => all.get(id)),
+    ).toHaveLength(400);
+  });
+
+  it('answers INVESTIGATE alerts within their share, naming the alert and the desk, and leaves the people share of every kind', () => {
+    const options = { seed: 5, capacityPerDay: 20, investigationShare: 0.25, peopleShare: 0.3 };
+    const scores = Array.from({ length: 40 }, (_, i) => alert(`s${i}`, T0 + i * 60_000));
+    const investigations = Array.from({ length: 10 }, (_, i) => ({
+      ...alert(`i${i}`, T0 - DAY_MS),
+      alert_id: `investigate:i${i}`,
+      kind: 'INVESTIGATE' as const,
+      raised_at: T0 + 2 * HOUR_MS,
+    }));
+    const all = [...scores, ...investigations];
+    const truthOf = (id: string): GroundTruth => ({ transaction_id: id, is_fraud: false, scenario: 'none' });
+    const people = new AnalystDesk(options);
+    const leftScores = scores.filter((a) => people.leftToPeople(a)).length;
+    const leftInvestigations = investigations.filter((a) => people.leftToPeople(a)).length;
+    expect(leftInvestigations).toBeGreaterThan(0);
+    expect(leftInvestigations).toBeLessThan(investigations.length);
+
+    const labels = new AnalystDesk(options).review(all, truthOf);
+    const byId = new Map(all.map((a) => [a.transaction_id, a]));
+    for (const l of labels) {
+      const answered = byId.get(l.transaction_id);
+      expect(answered && people.leftToPeople(answered)).toBe(false);
+      expect([l.alert_id, l.analyst]).toEqual([answered?.alert_id, ANALYST_DESK_NAME]);
+    }
+    // Score alerts, first in line, take at most 75 % of the 20; investigations get what they leave.
+    const scoreLabels = Math.min(15, scores.length - leftScores);
+    expect(labels.filter((l) => l.transaction_id.startsWith('s'))).toHaveLength(scoreLabels);
+    expect(labels.filter((l) => l.transaction_id.startsWith('i'))).toHaveLength(
+      Math.min(20 - scoreLabels, investigations.length - leftInvestigations),
+    );
   });
 
   it('reviews an alert once and gives the same delay whatever the arrival order', () => {
@@ -61,6 +113,22 @@ describe(AnalystDesk.name, () => {
     );
     expect(a.review(alerts, (id) => truth.get(id))).toEqual([]);
   });
+
+  it('dates a verdict after the alert reached the analysts when that was later than its raising', () => {
+    const desk = new AnalystDesk({ seed: 1, capacityPerDay: 10 });
+    const raised = { ...alert('t1', T0), kind: 'INVESTIGATE' as const, raised_at: T0 + HOUR_MS };
+    const [late] = desk.review([raised], (id) => truth.get(id), T0 + 9 * HOUR_MS);
+    expect(late?.event_time).toBeGreaterThanOrEqual(T0 + 10 * HOUR_MS);
+    expect(late?.event_time).toBeLessThan(T0 + 15 * HOUR_MS);
+    expect(late?.transaction_time).toBe(T0);
+    // Reached in time: hours after it was raised, as without `now`.
+    const [onTime] = new AnalystDesk({ seed: 1, capacityPerDay: 10 }).review(
+      [raised],
+      (id) => truth.get(id),
+      T0,
+    );
+    expect(onTime?.event_time).toBe((late?.event_time ?? 0) - 8 * HOUR_MS);
+  });
 });
 
 describe(TruthLedger.name, () => {
@@ -72,5 +140,6 @@ describe(TruthLedger.name, () => {
     ledger.record({ transaction_id: 'newer', is_fraud: false, scenario: 'none' }, T0 + 3 * DAY_MS);
     expect(ledger.get('old')).toBeUndefined();
     expect(ledger.size).toBe(2);
+    expect(ledger.newestTime).toBe(T0 + 3 * DAY_MS);
   });
 });

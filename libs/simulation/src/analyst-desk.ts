@@ -13,14 +13,23 @@ export interface AnalystDeskOptions {
    * share): score alerts get the rest. Default 0 (every review may go to score alerts).
    */
   readonly investigationShare?: number;
+  /**
+   * Share of the alerts the desk leaves to people in the console (the demo's live mode), picked by
+   * the seed and the transaction id; they get no verdict from the desk. Default 0.
+   */
+  readonly peopleShare?: number;
 }
+
+/** The `analyst` of the desk's labels. */
+export const ANALYST_DESK_NAME = 'analyst-desk';
 
 /**
  * Analysts reviewing alerts: each reviewed alert gets the TRUE verdict (from the simulator's ground
  * truth) some hours after the alert was raised (the transaction's time for a score alert, the
- * drift monitor's for an INVESTIGATE alert), up to a daily capacity taken first come, first
- * served; score alerts leave the investigation share of it free. A verdict's delay depends only on
- * the seed and the transaction id, so it is reproducible whatever order alerts arrive in.
+ * drift monitor's for an INVESTIGATE alert), or after it reached them when that was later, up to a
+ * daily capacity taken first come, first served; score alerts leave the investigation share of it
+ * free. A verdict's delay depends only on the seed and the transaction id, so it is reproducible
+ * whatever order alerts arrive in.
  */
 export class AnalystDesk {
   private readonly reviewedPerDay = new Map<number, number>();
@@ -32,11 +41,22 @@ export class AnalystDesk {
     this.delay = options.delayHours ?? [1, 6];
   }
 
-  /** Verdict labels for the alerts within capacity; alerts with unknown truth or already reviewed are skipped. */
-  review(alerts: readonly Alert[], truthOf: (transactionId: string) => GroundTruth | undefined): Label[] {
+  /**
+   * Verdict labels for the alerts within capacity; alerts with unknown truth or already reviewed are
+   * skipped. `now`, the stream's event time when the alerts reached the analysts, dates a verdict
+   * no earlier than that: an accelerated stream runs hours of event time while an alert travels
+   * (a second of wall time is hours at the demo's pace), and a verdict dated before it reached the
+   * analysts would arrive after the drift monitor has moved past its time.
+   */
+  review(
+    alerts: readonly Alert[],
+    truthOf: (transactionId: string) => GroundTruth | undefined,
+    now?: number,
+  ): Label[] {
     const labels: Label[] = [];
     for (const alert of alerts) {
       if (this.reviewed.has(alert.transaction_id)) continue;
+      if (this.leftToPeople(alert)) continue;
       const truth = truthOf(alert.transaction_id);
       if (!truth) continue;
       const raised = Math.max(alert.event_time, alert.raised_at ?? alert.event_time);
@@ -59,11 +79,20 @@ export class AnalystDesk {
         is_fraud: truth.is_fraud,
         source: 'ANALYST',
         transaction_time: alert.event_time,
-        event_time: raised + Math.round(uniform(rng, this.delay[0], this.delay[1]) * HOUR_MS),
+        event_time:
+          Math.max(raised, now ?? raised) + Math.round(uniform(rng, this.delay[0], this.delay[1]) * HOUR_MS),
+        alert_id: alert.alert_id,
+        analyst: ANALYST_DESK_NAME,
       });
     }
     this.forgetBefore(alerts);
     return labels;
+  }
+
+  /** Whether the alert is one of the share left to people (the same alert always is, or is not). */
+  leftToPeople(alert: Alert): boolean {
+    const share = this.options.peopleShare ?? 0;
+    return share > 0 && uniform(streamRng(this.options.seed, 'people', alert.transaction_id), 0, 1) < share;
   }
 
   /** Keeps the per-day counters bounded: days more than a week older than the newest alert go. */
@@ -84,10 +113,12 @@ export class AnalystDesk {
 export class TruthLedger {
   private readonly byDay = new Map<number, Map<string, GroundTruth>>();
   private newestDay = -Infinity;
+  private newest = -Infinity;
 
   constructor(private readonly retainDays = 3) {}
 
   record(truth: GroundTruth, eventTime: number): void {
+    if (eventTime > this.newest) this.newest = eventTime;
     const day = Math.floor(eventTime / DAY_MS);
     let map = this.byDay.get(day);
     if (!map) {
@@ -99,6 +130,11 @@ export class TruthLedger {
       this.newestDay = day;
       for (const d of this.byDay.keys()) if (d < day - this.retainDays) this.byDay.delete(d);
     }
+  }
+
+  /** Event time of the newest transaction recorded: where the stream is (null before any). */
+  get newestTime(): number | null {
+    return this.newest === -Infinity ? null : this.newest;
   }
 
   get(transactionId: string): GroundTruth | undefined {

@@ -20,5 +20,7 @@ export {
 } from './transaction.simulator';
 export { GRID_SIZE, Population, cardId, defaultRadius, terminalId } from './population';
 export type { Customer, PopulationOptions, Terminal } from './population';
-export { AnalystDesk, TruthLedger } from './analyst-desk';
+export { ANALYST_DESK_NAME, AnalystDesk, TruthLedger } from './analyst-desk';
 export type { AnalystDeskOptions } from './analyst-desk';
+export { RetrainHold } from './retrain-hold';
+export type { HoldableClock, RetrainHoldOptions } from './retrain-hold';

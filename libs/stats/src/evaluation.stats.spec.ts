@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   averagePrecision,
+  averagePrecisionUpperBound,
   cardPrecisionAtK,
   cardPrecisionTopK,
   dailyCardPrecisionAtK,
@@ -9,12 +10,34 @@ import {
   precisionAtThreshold,
   recallAtThreshold,
   rocAuc,
+  rocAucStandardError,
   type EvaluationRow,
 } from './evaluation.stats';
 
 // scikit-learn's documentation example: average_precision_score -> 0.8333, roc_auc_score -> 0.75.
 const labels = [0, 0, 1, 1];
 const scores = [0.1, 0.4, 0.35, 0.8];
+
+describe(averagePrecisionUpperBound.name, () => {
+  it("is Boyd et al.'s logit bound: above the point estimate, narrower with more positives", () => {
+    // expit(logit(0.717) + 1.96 / sqrt(63 * 0.717 * 0.283)), computed independently.
+    expect(averagePrecisionUpperBound(0.717, 63, 1.96)).toBeCloseTo(0.8142432801, 9);
+    expect(averagePrecisionUpperBound(0.717, 630, 1.96)).toBeLessThan(0.8142432801);
+    expect(averagePrecisionUpperBound(0.717, 630, 1.96)).toBeGreaterThan(0.717);
+    expect(averagePrecisionUpperBound(0.717, 63, 0)).toBeCloseTo(0.717, 12);
+    expect(averagePrecisionUpperBound(1, 63, 1.96)).toBe(1);
+    expect(averagePrecisionUpperBound(0.5, 0, 1.96)).toBe(1);
+  });
+});
+
+describe(rocAucStandardError.name, () => {
+  it("is Hanley and McNeil's standard error", () => {
+    // A = 0.9 on 50 positives and 50 negatives: Q1 = 0.9/1.1, Q2 = 1.62/1.9 in their equation 2.
+    expect(rocAucStandardError(0.9, 50, 50)).toBeCloseTo(0.0321238632, 9);
+    expect(rocAucStandardError(0.9, 500, 5000)).toBeLessThan(0.01);
+    expect(rocAucStandardError(0.9, 0, 50)).toBeNaN();
+  });
+});
 
 describe(averagePrecision.name, () => {
   it('sums (R_n - R_{n-1}) P_n over thresholds (scikit-learn example: 0.5*1 + 0.5*2/3)', () => {

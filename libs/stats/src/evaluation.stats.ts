@@ -106,6 +106,32 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<boolean | nu
   return u / (positives * negatives);
 }
 
+/**
+ * Upper confidence bound of an average precision measured on `positives` positives: the logit
+ * interval of Boyd, Eng and Page ("Area under the precision-recall curve: point estimates and
+ * confidence intervals", ECML PKDD 2013), expit(logit(AP) + z / sqrt(n AP (1 - AP))). 1 when AP is
+ * 0 or 1 or there is no positive (nothing bounds it).
+ */
+export function averagePrecisionUpperBound(ap: number, positives: number, z: number): number {
+  if (!(ap > 0 && ap < 1) || !(positives > 0)) return 1;
+  const logit = Math.log(ap / (1 - ap)) + z / Math.sqrt(positives * ap * (1 - ap));
+  return 1 / (1 + Math.exp(-logit));
+}
+
+/**
+ * Standard error of a ROC-AUC on `positives` and `negatives` rows (Hanley and McNeil, "The meaning
+ * and use of the area under a ROC curve", Radiology 1982, their equation 2). NaN without both classes.
+ */
+export function rocAucStandardError(auc: number, positives: number, negatives: number): number {
+  if (!(positives > 0 && negatives > 0)) return Number.NaN;
+  const q1 = auc / (2 - auc);
+  const q2 = (2 * auc * auc) / (1 + auc);
+  const variance =
+    (auc * (1 - auc) + (positives - 1) * (q1 - auc * auc) + (negatives - 1) * (q2 - auc * auc)) /
+    (positives * negatives);
+  return Math.sqrt(Math.max(0, variance));
+}
+
 function confusionAtThreshold(
   scores: ArrayLike<number>,
   labels: ArrayLike<boolean | number>,

@@ -1,5 +1,6 @@
 export {
   averagePrecision,
+  averagePrecisionUpperBound,
   cardPrecisionAtK,
   cardPrecisionTopK,
   dailyCardPrecisionAtK,
@@ -8,6 +9,7 @@ export {
   precisionAtThreshold,
   recallAtThreshold,
   rocAuc,
+  rocAucStandardError,
 } from './evaluation.stats';
 export type { CardPrecisionOptions, CardPrecisionTopK, EvaluationRow } from './evaluation.stats';
 export {

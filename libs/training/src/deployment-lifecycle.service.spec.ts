@@ -2,12 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DAY_MS, HOUR_MS, type ModelDeployment, type Score } from '@fraudstream/contracts';
-import { buildFeatureProfile } from '@fraudstream/stats';
-import { FileSystemModelStore, ModelRegistry, sha256Hex, type ModelManifest } from '@fraudstream/registry';
+import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeploymentAnnouncer } from './deployment-announcer.service';
 import { DeploymentLifecycle } from './deployment-lifecycle.service';
-import { RecordingPublisher, T0, testSettings } from './training.test-fixtures';
+import { RecordingPublisher, T0, testManifest as manifest, testSettings } from './training.test-fixtures';
 
 const settings = testSettings({
   shadow: {
@@ -18,60 +17,6 @@ const settings = testSettings({
     maxAlertRateRatio: 3,
   },
 });
-
-/** Reference scores uniform on [0, 1): a live sample from the same law has PSI ≈ 0. */
-const referenceScores = Array.from({ length: 1000 }, (_, i) => (i + 0.5) / 1000);
-
-function manifest(version: string, bytes: Uint8Array, parent: string | null): ModelManifest {
-  const score = buildFeatureProfile('score', referenceScores);
-  return {
-    version,
-    parent_version: parent,
-    created_at: '2026-01-01T00:00:00.000Z',
-    created_event_time: T0,
-    code_revision: 'test',
-    feature_set_version: 'fs-test',
-    feature_names: ['a'],
-    onnx: {
-      file: 'model.onnx',
-      sha256: sha256Hex(bytes),
-      input_name: 'features',
-      output_name: 'score',
-      opset: 17,
-    },
-    preprocessing: { mean: [0], std: [1] },
-    architecture: { hidden_units: [2], activation: 'relu' },
-    threshold: 0.98,
-    threshold_policy: { kind: 'daily-capacity', value: 10 },
-    training: {
-      window_start: 0,
-      window_end: 1,
-      rows: 1,
-      positives: 1,
-      replay_rows: 0,
-      validation_rows: 1,
-      request_id: version === 'v2' ? 'req-2' : null,
-      drift_event_id: null,
-      seed: 1,
-      epochs: 1,
-      warm_start: parent !== null,
-      frozen_layers: 0,
-    },
-    metrics: {
-      validation: {
-        rows: 1,
-        positives: 1,
-        average_precision: 1,
-        roc_auc: 1,
-        recall_at_threshold: 1,
-        precision_at_threshold: 1,
-        card_precision_at_k: 1,
-        k: 1,
-      },
-    },
-    reference: { row_count: 1000, fraud_rate: 0.01, features: [], score },
-  };
-}
 
 function scoreRow(
   role: 'CHAMPION' | 'CHALLENGER',
@@ -176,6 +121,42 @@ describe(DeploymentLifecycle.name, () => {
     // Both alert rates over the same stretch: a day of shadow rows, a day of champion rows.
     expect(promoted?.metrics.shadow_rows).toBe(24 * 60 + 1);
     expect(promoted?.metrics.shadow_champion_rows).toBe(24 * 60 + 1);
+  });
+
+  it('judges a challenger shadowed far behind the stream only after a period of shadow scores', async () => {
+    // The job took 118 h of event time: the stream is that far past the SHADOW event (at T0) when
+    // the lifecycle starts watching, and the scorers load the challenger a few hours after that.
+    const behind = 118 * 60;
+    const champion = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, k) => scoreRow('CHAMPION', 'v1', from + k, 0.5, 0.98));
+    expect(await lifecycle.observeScores(champion(0, behind))).toEqual([]);
+    await lifecycle.refreshShadows();
+    const loaded = behind + 5 * 60;
+    // Hours of champion rows only: the period has not even started, let alone three of them.
+    expect(await lifecycle.observeScores(champion(behind, loaded))).toEqual([]);
+    expect(publisher.events.filter((e) => e.model_version === 'v2' && e.stage !== 'SHADOW')).toEqual([]);
+    const rows: Score[] = [];
+    for (let i = loaded; i <= loaded + 24 * 60; i++) {
+      const u = ((i * 7919) % 1000) / 1000 + 0.0005;
+      rows.push(scoreRow('CHALLENGER', 'v2', i, u, 0.98), scoreRow('CHAMPION', 'v1', i, u, 0.98));
+    }
+    const decisions = await lifecycle.observeScores(rows);
+    expect(decisions[0]).toMatchObject({ version: 'v2', stage: 'PRODUCTION' });
+    const promotion = publisher.events.find((e) => e.model_version === 'v2' && e.stage === 'PRODUCTION');
+    expect(promotion?.metrics.shadow_rows).toBe(24 * 60 + 1);
+    expect(promotion?.event_time).toBe(T0 + (loaded + 24 * 60) * 60_000);
+  });
+
+  it('gives up on a challenger no scorer shadows three periods after the watch began', async () => {
+    const champion = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, k) => scoreRow('CHAMPION', 'v1', from + k, 0.5, 0.98));
+    const behind = 118 * 60;
+    await lifecycle.observeScores(champion(0, behind));
+    await lifecycle.refreshShadows();
+    expect(await lifecycle.observeScores(champion(behind, behind + 72 * 60 - 1))).toEqual([]);
+    const decisions = await lifecycle.observeScores(champion(behind + 72 * 60 - 1, behind + 72 * 60 + 1));
+    expect(decisions[0]).toMatchObject({ version: 'v2', stage: 'REJECTED' });
+    expect(decisions[0]?.reason).toBe('only 0 shadow rows after 72.0 h of event time watched (need 100)');
   });
 
   it('rejects a challenger that would flood the analysts with alerts', async () => {

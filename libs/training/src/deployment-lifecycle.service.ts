@@ -13,6 +13,13 @@ interface ShadowWatch {
   /** Event time of the SHADOW stage change. */
   readonly since: number;
   /**
+   * Event time of the stream when this lifecycle began watching (its score watermark then, or the
+   * first score it reads after): scorers can shadow the challenger only from about then. The job
+   * that shadowed it may have taken days of event time in an accelerated replay, so the SHADOW
+   * event's own time can lie far behind the stream. Null until known.
+   */
+  watchedFrom: number | null;
+  /**
    * Event time of the first CHALLENGER score: the shadow period runs from here, since scorers load
    * the challenger only after the job that shadowed it (in an accelerated replay that is most of a
    * simulated day). Null until the first one arrives.
@@ -74,6 +81,7 @@ export class DeploymentLifecycle {
       this.watches.set(version, {
         version,
         since,
+        watchedFrom: Number.isFinite(this.watermark) ? Math.max(since, this.watermark) : null,
         firstShadowRow: null,
         manifest: await this.registry.readManifest(version),
         scores: [],
@@ -98,11 +106,16 @@ export class DeploymentLifecycle {
    * period. Once the event-time watermark passes the end of a shadow period, decides promotion.
    */
   async observeScores(rows: readonly Score[]): Promise<LifecycleDecision[]> {
-    if (this.watches.size === 0) return [];
+    if (this.watches.size === 0) {
+      // The stream's position still counts: a watch that starts later starts from it.
+      for (const row of rows) this.watermark = Math.max(this.watermark, row.event_time);
+      return [];
+    }
     for (const row of rows) {
       this.watermark = Math.max(this.watermark, row.event_time);
       for (const watch of this.watches.values()) {
         if (row.event_time < watch.since) continue;
+        watch.watchedFrom ??= row.event_time;
         if (row.role === 'CHALLENGER' && row.model_version === watch.version) {
           watch.firstShadowRow ??= row.event_time;
           watch.challengerRows++;
@@ -118,15 +131,19 @@ export class DeploymentLifecycle {
     const decisions: LifecycleDecision[] = [];
     const { shadow } = this.settings;
     for (const watch of [...this.watches.values()]) {
-      const start = watch.firstShadowRow ?? watch.since;
+      // A challenger is judged only once scorers have shadow-scored it for a whole period.
+      const watchedFrom = watch.watchedFrom;
+      if (watchedFrom === null) continue;
+      const start = watch.firstShadowRow ?? watchedFrom;
       if (this.watermark < start + shadow.periodMs) continue;
       let decision: ShadowDecision;
       if (watch.challengerRows < shadow.minRows) {
-        // Scorers may not be shadowing it at all: give up after three periods rather than wait forever.
-        if (this.watermark < watch.since + 3 * shadow.periodMs) continue;
+        // Scorers may not be shadowing it at all: give up after three periods of watching rather
+        // than wait forever (counted from when the watch began, not from the SHADOW event).
+        if (this.watermark < watchedFrom + 3 * shadow.periodMs) continue;
         decision = {
           passed: false,
-          reason: `only ${watch.challengerRows} shadow rows after ${((this.watermark - watch.since) / HOUR_MS).toFixed(1)} h of event time (need ${shadow.minRows})`,
+          reason: `only ${watch.challengerRows} shadow rows after ${((this.watermark - watchedFrom) / HOUR_MS).toFixed(1)} h of event time watched (need ${shadow.minRows})`,
           metrics: { shadow_rows: watch.challengerRows },
         };
       } else {

@@ -37,8 +37,12 @@ export type {
   StageAnnouncer,
   StageChangeSpec,
 } from './deployment-announcer.service';
+export { PrequentialOracle } from './prequential-oracle';
+export type { OracleModel, PrequentialOracleInput } from './prequential-oracle';
 export { DeploymentLifecycle } from './deployment-lifecycle.service';
 export type { LifecycleContext, LifecycleDecision } from './deployment-lifecycle.service';
+export { ModelOperations } from './model-operations.service';
+export type { OperatorCommand, OperatorRequest } from './model-operations.service';
 export type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
 export {
   DEFAULT_TRAINER_TOPICS,

@@ -1,5 +1,6 @@
 import { DAY_MS, type Label, type ModelDeployment } from '@fraudstream/contracts';
-import { mulberry32 } from '@fraudstream/stats';
+import { sha256Hex, type ModelManifest } from '@fraudstream/registry';
+import { buildFeatureProfile, mulberry32 } from '@fraudstream/stats';
 import type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
 import type { ScoredTransaction } from './mature-labels';
 import { defaultTrainingSettings, type TrainingSettings } from './training.settings';
@@ -114,5 +115,60 @@ export function testSettings(overrides: Partial<TrainingSettings> = {}): Trainin
     // One card of the top 10 on one small gate day is 0.1: a tighter tolerance would judge noise.
     gate: { ...base.gate, maxCardPrecisionDrop: 0.1 },
     ...overrides,
+  };
+}
+
+/** Reference scores uniform on [0, 1): a live sample from the same law has PSI ≈ 0. */
+const referenceScores = Array.from({ length: 1000 }, (_, i) => (i + 0.5) / 1000);
+
+/** A registrable manifest over one feature whose reference scores are uniform on [0, 1). */
+export function testManifest(version: string, bytes: Uint8Array, parent: string | null): ModelManifest {
+  const score = buildFeatureProfile('score', referenceScores);
+  return {
+    version,
+    parent_version: parent,
+    created_at: '2026-01-01T00:00:00.000Z',
+    created_event_time: T0,
+    code_revision: 'test',
+    feature_set_version: 'fs-test',
+    feature_names: ['a'],
+    onnx: {
+      file: 'model.onnx',
+      sha256: sha256Hex(bytes),
+      input_name: 'features',
+      output_name: 'score',
+      opset: 17,
+    },
+    preprocessing: { mean: [0], std: [1] },
+    architecture: { hidden_units: [2], activation: 'relu' },
+    threshold: 0.98,
+    threshold_policy: { kind: 'daily-capacity', value: 10 },
+    training: {
+      window_start: 0,
+      window_end: 1,
+      rows: 1,
+      positives: 1,
+      replay_rows: 0,
+      validation_rows: 1,
+      request_id: version === 'v2' ? 'req-2' : null,
+      drift_event_id: null,
+      seed: 1,
+      epochs: 1,
+      warm_start: parent !== null,
+      frozen_layers: 0,
+    },
+    metrics: {
+      validation: {
+        rows: 1,
+        positives: 1,
+        average_precision: 1,
+        roc_auc: 1,
+        recall_at_threshold: 1,
+        precision_at_threshold: 1,
+        card_precision_at_k: 1,
+        k: 1,
+      },
+    },
+    reference: { row_count: 1000, fraud_rate: 0.01, features: [], score },
   };
 }

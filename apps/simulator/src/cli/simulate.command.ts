@@ -21,7 +21,9 @@ export const SIMULATE_USAGE = `npm run simulate -- [options]
                         --terminals, --start, --scenario still apply
   --rate N              at most N transactions per second (Kafka)
   --day-seconds S       one simulated day per S wall seconds (Kafka); default: as fast as the broker takes it
+  --unpaced-days N      send the first N days as fast as the broker takes them, then pace (default 0)
   --analysts N          also review alerts from fraud.alerts.v1: N verdicts per simulated day
+  --investigation-share X  share of the analysts' verdicts kept for INVESTIGATE alerts (default 0.2)
   --linger S            keep reviewing alerts S seconds after the last day (default 10 with --analysts)
   --transactions-topic T, --labels-topic T, --alerts-topic T   topic overrides (tests)
   --batch-size N        events per produce request (default 2000)
@@ -60,7 +62,9 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
       'handbook-csv': { type: 'string' },
       rate: { type: 'string' },
       'day-seconds': { type: 'string' },
+      'unpaced-days': { type: 'string' },
       analysts: { type: 'string' },
+      'investigation-share': { type: 'string' },
       linger: { type: 'string' },
       'transactions-topic': { type: 'string' },
       'labels-topic': { type: 'string' },
@@ -94,6 +98,11 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
     );
   }
   const preset = handbookCsv ? HANDBOOK_SIMULATION : {};
+  const share = values['investigation-share'] === undefined ? 0.2 : Number(values['investigation-share']);
+  if (!Number.isFinite(share) || share < 0 || share > 1)
+    throw new Error(
+      `--investigation-share must be a number in [0, 1], got "${values['investigation-share']}"`,
+    );
   const intensity = values['drift-intensity'] === undefined ? 1 : Number(values['drift-intensity']);
   if (!Number.isFinite(intensity) || intensity < 0)
     throw new Error(`--drift-intensity must be a number >= 0, got "${values['drift-intensity']}"`);
@@ -119,6 +128,9 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
     handbookCsv,
     pacing,
     analysts,
+    investigationShare: share,
+    unpacedDays: intArg('unpaced-days', values['unpaced-days'], 0),
+    holdAfterUnpaced: false,
     lingerSeconds: intArg('linger', values.linger, analysts === null ? 0 : 10),
     batchSize: intArg('batch-size', values['batch-size'], 2000, 1),
     topics: {

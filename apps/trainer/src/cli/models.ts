@@ -3,10 +3,9 @@ import { parseArgs } from 'node:util';
 import { describeError } from '@fraudstream/contracts';
 import { ModelRegistry, createModelStore } from '@fraudstream/registry';
 import {
-  DeploymentAnnouncer,
-  DeploymentLifecycle,
   KafkaDeploymentHistory,
   KafkaDeploymentPublisher,
+  ModelOperations,
   trainingSettingsFrom,
 } from '@fraudstream/training';
 import { loadTrainerConfig } from '../trainer.config';
@@ -97,41 +96,34 @@ async function main(): Promise<number> {
     console.error(`unknown command ${command}\n\n${USAGE}`);
     return 64;
   }
-  const audit = await registry.store.readAudit();
-  const eventTime =
-    values['event-time'] !== undefined
-      ? Number(values['event-time'])
-      : audit.reduce((max, e) => Math.max(max, e.event_time), 0);
-  const context = { actor: `cli:${values.who}`, reason: values.reason ?? `manual ${command}`, eventTime };
+  const request = {
+    actor: `cli:${values.who}`,
+    ...(values.reason !== undefined ? { reason: values.reason } : {}),
+    ...(values['event-time'] !== undefined ? { eventTime: Number(values['event-time']) } : {}),
+  };
   const kafka = await connectKafka(config, 'models-cli');
   try {
-    const announcer = new DeploymentAnnouncer(
+    // The same path as the console's promote and rollback (audit entry with the actor, then the events).
+    const operations = new ModelOperations(
       registry,
       new KafkaDeploymentPublisher(kafka.producer, config.DEPLOYMENTS_TOPIC),
       new KafkaDeploymentHistory(kafka.kafka, kafka.serde, config.DEPLOYMENTS_TOPIC),
+      trainingSettingsFrom(config),
     );
     if (command === 'reconcile') {
-      const sent = await announcer.reconcile();
+      const sent = await operations.reconcile();
       console.log(
         values.json ? JSON.stringify({ republished: sent }) : `${sent} deployment events republished`,
       );
       return 0;
     }
-    const lifecycle = new DeploymentLifecycle(
-      registry,
-      announcer,
-      trainingSettingsFrom(config),
-      `cli:${values.who}`,
-    );
-    let decision;
-    if (command === 'rollback') decision = await lifecycle.rollback(context);
-    else {
-      if (!version) throw new Error(`usage: models ${command} <version>`);
-      decision =
-        command === 'promote'
-          ? await lifecycle.promote(version, context)
-          : await lifecycle.reject(version, context);
-    }
+    if (command !== 'rollback' && !version) throw new Error(`usage: models ${command} <version>`);
+    const decision =
+      command === 'rollback'
+        ? await operations.rollback(request)
+        : command === 'promote'
+          ? await operations.promote(version ?? '', request)
+          : await operations.reject(version ?? '', request);
     console.log(
       values.json
         ? JSON.stringify(decision, null, 2)

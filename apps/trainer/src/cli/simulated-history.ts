@@ -16,14 +16,26 @@ export interface SimulatedHistory {
  * Simulated history as the scorer would have logged it: the seeded simulator's transactions, their
  * feature vectors computed by the online FeaturePipeline in event-time micro-batches (labels take
  * effect only once known: the pipeline applies each at its event time), and the delayed labels.
+ * With `warmupDays`, the first days only fill the feature windows (the 30-day counters start empty,
+ * as a scorer's do): their rows and the labels of their transactions are left out, so a model
+ * trained on the rest learns, and its reference describes, features in their steady state.
  */
-export async function buildSimulatedHistory(options: SimulationOptions): Promise<SimulatedHistory> {
+export async function buildSimulatedHistory(
+  options: SimulationOptions,
+  { warmupDays = 0 }: { readonly warmupDays?: number } = {},
+): Promise<SimulatedHistory> {
   const dataset = generateDataset(options);
   const pipeline = new FeaturePipeline();
   await pipeline.applyLabels(dataset.labels);
   const txs = dataset.transactions;
-  const scores = await logFeatureRows(pipeline, txs, 'simulated');
-  const start = txs[0]?.event_time ?? options.startTime ?? 0;
-  const startDay = Math.floor(start / DAY_MS) * DAY_MS;
-  return { scores, labels: dataset.labels, start: startDay, end: startDay + options.days * DAY_MS };
+  const all = await logFeatureRows(pipeline, txs, 'simulated');
+  const first = txs[0]?.event_time ?? options.startTime ?? 0;
+  const startDay = Math.floor(first / DAY_MS) * DAY_MS;
+  const loggedFrom = startDay + warmupDays * DAY_MS;
+  return {
+    scores: warmupDays > 0 ? all.filter((r) => r.event_time >= loggedFrom) : all,
+    labels: warmupDays > 0 ? dataset.labels.filter((l) => l.transaction_time >= loggedFrom) : dataset.labels,
+    start: loggedFrom,
+    end: startDay + options.days * DAY_MS,
+  };
 }

@@ -38,6 +38,7 @@ const USAGE = `npm run train:base -- [options]
   --standardisation S        with --from-pretrained: data (the bank's rows' constants, default) or pretrained
   --seed N                   simulator and training seed (default TRAINER_SEED, 42)
   --days N                   simulated days (default 21); with --source file, days of the file (default: all)
+  --warmup-days N            first simulated days that only fill the feature windows, not trained on (default 0)
   --customers N              simulated customers/cards (default 1000)
   --terminals N              simulated terminals (default 10000)
   --scenario NAME            simulator drift scenario (default stable)
@@ -57,6 +58,7 @@ async function main(): Promise<number> {
       source: { type: 'string', default: 'simulate' },
       seed: { type: 'string' },
       days: { type: 'string' },
+      'warmup-days': { type: 'string', default: '0' },
       transactions: { type: 'string' },
       labels: { type: 'string' },
       format: { type: 'string', default: 'handbook' },
@@ -104,14 +106,21 @@ async function main(): Promise<number> {
   if (values.source === 'simulate') {
     const scenario = values.scenario ?? 'stable';
     if (!isDriftScenario(scenario)) throw new Error(`unknown scenario ${scenario}`);
-    const history = await buildSimulatedHistory({
-      seed,
-      days: Number(values.days ?? 21),
-      customers: Number(values.customers),
-      ...(values.terminals !== undefined ? { terminals: Number(values.terminals) } : {}),
-      ...(values.start !== undefined ? { startTime: Date.parse(values.start) } : {}),
-      scenario,
-    });
+    const simulatedDays = Number(values.days ?? 21);
+    const warmupDays = Number(values['warmup-days']);
+    if (!Number.isInteger(warmupDays) || warmupDays < 0 || warmupDays >= simulatedDays)
+      throw new Error(`--warmup-days must be an integer in [0, --days), got "${values['warmup-days']}"`);
+    const history = await buildSimulatedHistory(
+      {
+        seed,
+        days: simulatedDays,
+        customers: Number(values.customers),
+        ...(values.terminals !== undefined ? { terminals: Number(values.terminals) } : {}),
+        ...(values.start !== undefined ? { startTime: Date.parse(values.start) } : {}),
+        scenario,
+      },
+      { warmupDays },
+    );
     ({ scores, labels } = history);
     asOf = history.end;
   } else if (values.source === 'topics') {

@@ -1,0 +1,68 @@
+import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import {
+  ModelDesk,
+  modelActionSchema,
+  parseRequest,
+  type ModelDecision,
+  type ModelEntry,
+  type Principal,
+} from '@fraudstream/console';
+import { CurrentPrincipal, Requires } from './session.guard';
+
+/** A version without its reference samples (they are for the drift monitor, and large). */
+function summary(entry: ModelEntry) {
+  const { reference, ...manifest } = entry.manifest;
+  return {
+    version: entry.version,
+    stage: entry.stage,
+    manifest: {
+      ...manifest,
+      reference: { row_count: reference.row_count, fraud_rate: reference.fraud_rate },
+    },
+    audit: entry.audit,
+  };
+}
+
+function answer(decision: ModelDecision) {
+  return {
+    ...decision,
+    message: decision.published
+      ? `${decision.version} is ${decision.stage}; the scorers were told`
+      : `${decision.version} is ${decision.stage} in the registry; its events did not reach Kafka yet (the trainer reconciles them)`,
+  };
+}
+
+/** The registry's versions; promote and roll back (model owners), through the code path of `npm run models`. */
+@Controller('api/models')
+export class ModelsController {
+  constructor(private readonly models: ModelDesk) {}
+
+  @Get()
+  async list() {
+    const catalog = await this.models.catalog();
+    return { ...catalog, models: catalog.models.map(summary) };
+  }
+
+  @Get(':version')
+  async read(@Param('version') version: string) {
+    return summary(await this.models.model(version));
+  }
+
+  @Post('rollback')
+  @Requires('operate-models')
+  async rollback(@Body() body: unknown, @CurrentPrincipal() principal: Principal) {
+    const { reason } = parseRequest(modelActionSchema, body, 'rollback');
+    return answer(await this.models.rollback(principal.user, reason));
+  }
+
+  @Post(':version/promote')
+  @Requires('operate-models')
+  async promote(
+    @Param('version') version: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    const { reason } = parseRequest(modelActionSchema, body, 'promotion');
+    return answer(await this.models.promote(version, principal.user, reason));
+  }
+}

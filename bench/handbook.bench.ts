@@ -9,12 +9,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, processEnv } from '@fraudstream/config';
 import { DAY_MS } from '@fraudstream/contracts';
-import {
-  describeChargebackDelay,
-  isDatasetFormat,
-  parseChargebackDelay,
-  type DatasetFormat,
-} from '@fraudstream/datasets';
+import { describeChargebackDelay, isDatasetFormat, parseChargebackDelay } from '@fraudstream/datasets';
 import {
   fitNetwork,
   initTfjsWasm,
@@ -82,15 +77,14 @@ async function main(): Promise<number> {
     delayDays: Number(values['delay-days']),
     testDays: Number(values['test-days']),
   };
-  let window: ProtocolWindow | null = null;
   const file = await loadLabelledFile({
     path: values.transactions,
-    format: format as DatasetFormat,
+    format,
     chargebackDelay,
     keepDay: () => true,
     log: (line) => console.log(line),
   });
-  window = { trainStartDay: Math.round((trainStart - file.start) / DAY_MS), ...probe };
+  const window: ProtocolWindow = { trainStartDay: Math.round((trainStart - file.start) / DAY_MS), ...probe };
   const { train, test } = handbookTrainTest(file, window);
   const split = cardSplit(file, train);
   const trainMatrix = matrixOf(file, split.fit);

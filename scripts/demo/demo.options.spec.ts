@@ -23,4 +23,25 @@ describe(parseDemoArgs.name, () => {
       /inside the history/,
     );
   });
+
+  it('replays a file from its first day, its history watched from the day after, with no scenario', () => {
+    const o = parseDemoArgs(['--transactions', 'var/data/bank.csv.gz', '--label-delay', 'fixed:7'], context);
+    expect(o.file).toEqual({
+      transactions: '/repo/var/data/bank.csv.gz',
+      labels: null,
+      format: 'handbook',
+      labelDelay: 'fixed:7',
+    });
+    expect([o.historyDays, o.driftDay, o.days]).toEqual([44, 44, 54]);
+    expect(parseDemoArgs([], context).file).toBeNull();
+  });
+
+  it('refuses file options without a file, scenario options with one, and an unknown format', () => {
+    expect(() => parseDemoArgs(['--format', 'fraudstream'], context)).toThrow(/go with --transactions/);
+    expect(() => parseDemoArgs(['--transactions', 'f.csv', '--scenario', 'stable'], context)).toThrow(
+      /do not apply/,
+    );
+    expect(() => parseDemoArgs(['--transactions', 'f.csv', '--format', 'xlsx'], context)).toThrow(/--format/);
+    expect(() => parseDemoArgs(['--transactions', 'f.csv', '--label-delay', 'soon'], context)).toThrow();
+  });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DAY_BUCKETS } from '@fraudstream/features';
+import { isDatasetFormat, parseChargebackDelay, type DatasetFormat } from '@fraudstream/datasets';
 import { DRIFT_SCENARIOS, isDriftScenario, type DriftScenario } from '@fraudstream/simulation';
 
 export const DEMO_USAGE = `npm run demo -- [options]
@@ -29,11 +30,28 @@ export const DEMO_USAGE = `npm run demo -- [options]
   --delete-topics      delete the run's topics at the end on a cluster given by KAFKA_BROKERS too
   --keep-infra         leave the local Kafka, registry and Redis running at the end when the demo
                        started them (default: stopped at the end and on Ctrl-C)
+  --transactions FILE  replay a bank's file instead of simulating (docs/datasets.md): its first --days
+                       days in event time, the first --history-days at once (the base model trains on
+                       them as on the simulator's), then at --day-seconds; the report's truth comes
+                       from the file, and --scenario, --drift-day, --drift-intensity do not apply
+  --labels FILE        the file's labels with their own times (optional)
+  --format NAME        the file's columns: handbook (default) | fraudstream
+  --label-delay MODEL  chargebacks of the file's fraud flags: fixed:<days> | uniform:<min>-<max> (default uniform:1-7)
 Every run uses its own topics (demo.<run>.<topic>), consumer groups, model registry and drift
 checkpoint under var/demo/<run>/, so runs never mix.`;
 
+/** A bank's file the demo replays instead of the simulator. */
+export interface DemoFile {
+  readonly transactions: string;
+  readonly labels: string | null;
+  readonly format: DatasetFormat;
+  readonly labelDelay: string;
+}
+
 /** What one demo run does. */
 export interface DemoOptions {
+  /** Replay this file instead of simulating (then the scenario options do not apply). */
+  readonly file: DemoFile | null;
   readonly runId: string;
   /** var/demo/<run>: registry, checkpoint, app logs, report. Absolute. */
   readonly runDir: string;
@@ -111,14 +129,36 @@ export function parseDemoArgs(
       'keep-topics': { type: 'boolean' },
       'delete-topics': { type: 'boolean' },
       'keep-infra': { type: 'boolean' },
+      transactions: { type: 'string' },
+      labels: { type: 'string' },
+      format: { type: 'string' },
+      'label-delay': { type: 'string' },
     },
   });
+  let file: DemoFile | null = null;
+  if (values.transactions) {
+    const format = values.format ?? 'handbook';
+    if (!isDatasetFormat(format))
+      throw new Error(`--format must be handbook or fraudstream, got "${format}"`);
+    const labelDelay = values['label-delay'] ?? 'uniform:1-7';
+    parseChargebackDelay(labelDelay);
+    file = {
+      transactions: resolve(context.cwd, values.transactions),
+      labels: values.labels ? resolve(context.cwd, values.labels) : null,
+      format,
+      labelDelay,
+    };
+  } else if (values.labels || values.format || values['label-delay'])
+    throw new Error('--labels, --format and --label-delay go with --transactions FILE');
+  if (file && (values.scenario || values['drift-day'] || values['drift-intensity']))
+    throw new Error('--scenario, --drift-day and --drift-intensity do not apply to --transactions FILE');
   const scenario = values.scenario ?? 'new-fraud-pattern';
   if (!isDriftScenario(scenario))
     throw new Error(`--scenario must be one of ${DRIFT_SCENARIOS.join(', ')}, got "${scenario}"`);
   // The base model needs mature days after the feature windows' fill: 7 for the chargebacks, 3 held out.
   const historyDays = int('history-days', values['history-days'], 44, DAY_BUCKETS + 11);
-  const driftDay = int('drift-day', values['drift-day'], historyDays + 3, 0);
+  // A file has no scenario switched on: its "onset" is the first watched day (the oracle's start).
+  const driftDay = file ? historyDays : int('drift-day', values['drift-day'], historyDays + 3, 0);
   if (driftDay < historyDays)
     throw new Error(
       `--drift-day (${driftDay}) must not be inside the history (--history-days ${historyDays})`,
@@ -137,6 +177,7 @@ export function parseDemoArgs(
   const runId = context.runId ?? newRunId();
   const runDir = resolve(context.cwd, 'var', 'demo', runId);
   return {
+    file,
     runId,
     runDir,
     scenario,

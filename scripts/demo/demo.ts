@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { loadConfig, processEnv, type Env } from '@fraudstream/config';
 import {
@@ -21,12 +21,13 @@ import {
 import { driftConfigFragment, driftDecisionTime } from '@fraudstream/drift';
 import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
 import { TransactionSimulator, generateDataset } from '@fraudstream/simulation';
+import { datasetStart, importDataset, parseChargebackDelay } from '@fraudstream/datasets';
 import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
 import { trainingConfigFragment, trainingSettingsFrom, type TrainingSettings } from '@fraudstream/training';
 import { z } from 'zod';
 import { AppProcess, freePort, runCli } from './app-process';
 import { DEMO_CONSOLE_USER, demoConsole } from './demo-console';
-import { DEMO_USAGE, parseDemoArgs, type DemoOptions } from './demo.options';
+import { DEMO_USAGE, parseDemoArgs, type DemoFile, type DemoOptions } from './demo.options';
 import {
   apByDay,
   apRecoveryRatio,
@@ -98,6 +99,13 @@ async function simulatorClock(
     signal: AbortSignal.timeout(30_000),
   });
   if (!response.ok) throw new Error(`POST /simulation/${action}: HTTP ${response.status}`);
+}
+
+/** The stream's start, every transaction's truth, and how many of them the history holds. */
+interface StreamTruth {
+  readonly startTime: number;
+  readonly truth: Map<string, boolean>;
+  readonly historyTransactions: number;
 }
 
 interface BaseModel {
@@ -176,28 +184,17 @@ class Demo {
     await ensureTopics(kafka, specs);
     await registerTopicSchemas(serde, specs);
 
-    // The simulator is deterministic by seed: the same options give the stream's truth here.
-    const simulation = {
-      seed: o.seed,
-      days: o.days,
-      scenario: o.scenario,
-      driftDay: o.driftDay,
-      driftIntensity: o.driftIntensity,
-      customers: o.customers,
-      terminals: o.terminals,
-    };
-    const startTime = new TransactionSimulator(simulation).dayStart(0);
-    const truth = new Map<string, boolean>();
-    const dataset = generateDataset(simulation);
-    for (const t of dataset.truth) truth.set(t.transaction_id, t.is_fraud);
+    const { startTime, truth, historyTransactions } = o.file
+      ? await this.fileTruth(o.file)
+      : this.simulatedTruth();
     const expected = truth.size;
-    const historyEnd = startTime + o.historyDays * DAY_MS;
-    const historyTransactions = dataset.transactions.filter((t) => t.event_time < historyEnd).length;
     this.truthForView = truth;
     this.say(
-      `simulated stream: ${o.days} days from ${new Date(startTime).toISOString().slice(0, 10)}, ` +
+      `${o.file ? `replayed file ${basename(o.file.transactions)}` : 'simulated stream'}: ${o.days} days from ${new Date(startTime).toISOString().slice(0, 10)}, ` +
         `${n(expected)} transactions (about ${n(Math.round(expected / o.days))} a day), ` +
-        `scenario ${o.scenario} (intensity ${o.driftIntensity}) from day ${o.driftDay}, ${o.daySeconds} s per day`,
+        (o.file
+          ? `chargebacks ${o.file.labelDelay}, ${o.daySeconds} s per day`
+          : `scenario ${o.scenario} (intensity ${o.driftIntensity}) from day ${o.driftDay}, ${o.daySeconds} s per day`),
     );
 
     const common: Env = {
@@ -294,6 +291,57 @@ class Demo {
     return this.interrupted ? 130 : exitCode;
   }
 
+  /** The simulator is deterministic by seed: the same options give the stream's truth here. */
+  private simulatedTruth(): StreamTruth {
+    const o = this.options;
+    const simulation = {
+      seed: o.seed,
+      days: o.days,
+      scenario: o.scenario,
+      driftDay: o.driftDay,
+      driftIntensity: o.driftIntensity,
+      customers: o.customers,
+      terminals: o.terminals,
+    };
+    const startTime = new TransactionSimulator(simulation).dayStart(0);
+    const historyEnd = startTime + o.historyDays * DAY_MS;
+    const dataset = generateDataset(simulation);
+    const truth = new Map<string, boolean>();
+    for (const t of dataset.truth) truth.set(t.transaction_id, t.is_fraud);
+    const historyTransactions = dataset.transactions.filter((t) => t.event_time < historyEnd).length;
+    return { startTime, truth, historyTransactions };
+  }
+
+  /**
+   * A replayed file's truth (its fraud flags or labels) over the streamed days: the file's first
+   * `days` days, the first `historyDays` of them sent at once as the history, as for the simulator.
+   */
+  private async fileTruth(file: DemoFile): Promise<StreamTruth> {
+    const o = this.options;
+    this.say(`reading ${file.transactions}`);
+    const dataset = await importDataset({
+      transactions: file.transactions,
+      labels: file.labels,
+      format: file.format,
+      chargebackDelay: parseChargebackDelay(file.labelDelay),
+    });
+    const startTime = datasetStart(dataset);
+    const historyEnd = startTime + o.historyDays * DAY_MS;
+    const end = startTime + o.days * DAY_MS;
+    const truth = new Map<string, boolean>();
+    let historyTransactions = 0;
+    dataset.transactions.forEach((tx, i) => {
+      if (tx.event_time >= end) return;
+      truth.set(tx.transaction_id, dataset.isFraud[i] === 1);
+      if (tx.event_time < historyEnd) historyTransactions++;
+    });
+    if (truth.size === historyTransactions)
+      throw new Error(
+        `${file.transactions} has no transactions after its history (days ${o.historyDays}-${o.days - 1})`,
+      );
+    return { startTime, truth, historyTransactions };
+  }
+
   /** Deletes the run's own topics on the local stack (or with --delete-topics), unless --keep-topics. */
   private async cleanUpTopics(
     kafka: ReturnType<typeof createKafkaClient>,
@@ -317,6 +365,7 @@ class Demo {
 
   private async trainBase(trainerEnv: Env, streamStart: number): Promise<BaseModel | null> {
     const o = this.options;
+    if (o.file) return this.trainBaseOnFile(trainerEnv, o.file);
     // The bank's own history: the stream's first days (the same seed and population; a drift
     // scenario changes nothing before its day), with the features the scorer computes on them
     // (the same pipeline, from empty windows). The first days only fill the 30-day windows, so the
@@ -343,6 +392,54 @@ class Demo {
         'stable',
         '--start',
         new Date(streamStart).toISOString(),
+        '--deploy',
+      ],
+      { ...trainerEnv, LOG_LEVEL: 'warn' },
+      join(this.logDir, 'train-base.log'),
+    );
+    if (code !== 0) {
+      console.error(`train:base failed (status ${code}); see ${join(this.logDir, 'train-base.log')}`);
+      return null;
+    }
+    const parsed = JSON.parse(stdout) as { version: string; validation?: { average_precision?: number } };
+    const base = {
+      version: parsed.version,
+      validationAp: parsed.validation?.average_precision ?? null,
+      seconds: (Date.now() - began) / 1000,
+    };
+    this.say(
+      `base model ${base.version}: validation AP ${fmt(base.validationAp)} (${base.seconds.toFixed(0)} s), in PRODUCTION`,
+    );
+    return base;
+  }
+
+  /**
+   * The base model on the file's history, as on the simulator's: days featureWarmupDays to
+   * historyDays - 1 trained on, the days before only fill the feature windows.
+   */
+  private async trainBaseOnFile(trainerEnv: Env, file: DemoFile): Promise<BaseModel | null> {
+    const o = this.options;
+    this.say(
+      `training the base model on the file's history: days ${o.featureWarmupDays}-${o.historyDays - 1} ` +
+        `(days 0-${o.featureWarmupDays - 1} fill the feature windows), and deploying it to PRODUCTION`,
+    );
+    const began = Date.now();
+    const { code, stdout } = await runCli(
+      TRAIN_BASE,
+      [
+        '--source',
+        'file',
+        '--transactions',
+        file.transactions,
+        ...(file.labels ? ['--labels', file.labels] : []),
+        '--format',
+        file.format,
+        '--label-delay',
+        file.labelDelay,
+        '--from-day',
+        String(o.featureWarmupDays),
+        '--days',
+        String(o.historyDays - o.featureWarmupDays),
         '--deploy',
       ],
       { ...trainerEnv, LOG_LEVEL: 'warn' },
@@ -456,6 +553,15 @@ class Demo {
       SIM_CUSTOMERS: String(o.customers),
       SIM_TERMINALS: String(o.terminals),
       SIM_DAY_SECONDS: String(o.daySeconds),
+      ...(o.file
+        ? {
+            SIM_FILE_TRANSACTIONS: o.file.transactions,
+            ...(o.file.labels ? { SIM_FILE_LABELS: o.file.labels } : {}),
+            SIM_FILE_FORMAT: o.file.format,
+            SIM_FILE_LABEL_DELAY: o.file.labelDelay,
+            SIM_FILE_FROM_DAY: '0',
+          }
+        : {}),
       // The history goes out at once: the scorer's 30-day feature windows fill in a couple of
       // minutes, and the trainer finds the days before the drift on the topics.
       SIM_UNPACED_DAYS: String(o.historyDays),
@@ -654,7 +760,7 @@ class Demo {
     const finishedDays = Math.max(0, day);
     const lines = renderLiveView(observation, {
       runId: o.runId,
-      scenario: `${o.scenario} from day ${o.driftDay}`,
+      scenario: o.file ? `file ${basename(o.file.transactions)}` : `${o.scenario} from day ${o.driftDay}`,
       driftDay: o.driftDay,
       days: o.days,
       customers: o.customers,
@@ -740,8 +846,8 @@ class Demo {
       observation.dayOf(driftDecisionTime(e, context.chargebackWindowMs) - 1);
     return {
       run_id: o.runId,
-      scenario: o.scenario,
-      drift_intensity: o.driftIntensity,
+      scenario: o.file ? `file ${o.file.transactions}` : o.scenario,
+      drift_intensity: o.file ? null : o.driftIntensity,
       seed: o.seed,
       days: o.days,
       customers: o.customers,

@@ -26,6 +26,7 @@ describe(`${TransactionSimulator.name} month statistics`, () => {
       'compromised-terminal': 0,
       'compromised-card': 0,
       'new-pattern': 0,
+      unknown: 0,
     };
     const fraudTime = new Map<string, number>();
     let transactions = 0;

@@ -1,21 +1,37 @@
 import { AvroProducer, AvroSerde, createIdempotentProducer, createKafkaClient } from '@fraudstream/kafka';
 import {
+  DatasetEventSource,
+  importDataset,
+  type ChargebackDelayModel,
+  type DatasetFormat,
+} from '@fraudstream/datasets';
+import {
   AnalystDesk,
   TransactionSimulator,
   TruthLedger,
+  type DayEventSource,
   type SimulationOptions,
 } from '@fraudstream/simulation';
 import { AnalystAlertsConsumer } from './analyst-alerts.consumer';
 import { RetrainHoldConsumer } from './retrain-hold.consumer';
 import type { SimulationControl } from './simulation.control';
 import { runSimulation, type DayProgress, type Pacing, type RunSummary } from './simulation.runner';
-import { KafkaSimulationSink, NdjsonSimulationSink, type SimulationSink } from './simulation.sink';
+import {
+  HandbookCsvSimulationSink,
+  KafkaSimulationSink,
+  NdjsonSimulationSink,
+  type SimulationSink,
+} from './simulation.sink';
 import { loadSimulatorConfig, type SimulatorConfig } from './simulator.config';
 
 /** What to simulate and where to send it (the CLI's arguments, or the app's env). */
 export interface SimulateCommand {
   readonly simulation: SimulationOptions;
   readonly out: string | null;
+  /** Write a handbook-format CSV there instead (docs/datasets.md). */
+  readonly handbookCsv?: string | null;
+  /** Replay a bank's file instead of simulating: `simulation.days` of its days from `fromDay` on. */
+  readonly file?: FileReplay | null;
   readonly pacing: Pacing;
   /** Analyst verdicts per simulated day, or null for no analyst desk. */
   readonly analysts: number | null;
@@ -48,6 +64,33 @@ export interface SimulateCommand {
   readonly quiet: boolean;
 }
 
+/** A bank's file streamed in place of the simulator (the demo's `--transactions FILE`). */
+export interface FileReplay {
+  readonly transactions: string;
+  readonly labels: string | null;
+  readonly format: DatasetFormat;
+  readonly chargebackDelay: ChargebackDelayModel;
+  readonly fromDay: number;
+}
+
+/** The day-by-day event source of a command: the seeded simulator, or the file. */
+async function eventSource(command: SimulateCommand, log: (line: string) => void): Promise<DayEventSource> {
+  const file = command.file;
+  if (!file) return new TransactionSimulator(command.simulation);
+  let rejected = 0;
+  const dataset = await importDataset({
+    transactions: file.transactions,
+    labels: file.labels,
+    format: file.format,
+    chargebackDelay: file.chargebackDelay,
+    onReject: () => rejected++,
+  });
+  log(
+    `replaying ${file.transactions}: ${dataset.stats.transactions} transactions (${rejected} rows rejected), days ${file.fromDay} to ${file.fromDay + command.simulation.days - 1}`,
+  );
+  return new DatasetEventSource(dataset, { fromDay: file.fromDay, days: command.simulation.days });
+}
+
 export interface LaunchHooks {
   readonly onDay?: (progress: DayProgress) => void;
   readonly log?: (line: string) => void;
@@ -71,9 +114,11 @@ export async function launchSimulation(
   const print = hooks.log ?? (() => undefined);
   const stopped = hooks.stopped ?? (() => false);
   const onDay = hooks.onDay;
-  const simulator = new TransactionSimulator(command.simulation);
-  if (command.out) {
-    const sink = new NdjsonSimulationSink(command.out);
+  const simulator = await eventSource(command, print);
+  if (command.out || command.handbookCsv) {
+    const sink = command.handbookCsv
+      ? new HandbookCsvSimulationSink(command.handbookCsv, new TransactionSimulator(command.simulation))
+      : new NdjsonSimulationSink(command.out ?? '.');
     try {
       return await runSimulation(simulator, sink, {
         pacing: command.pacing,

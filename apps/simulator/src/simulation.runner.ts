@@ -1,4 +1,4 @@
-import type { SimulationEvent, TransactionSimulator, TruthLedger } from '@fraudstream/simulation';
+import type { DayEventSource, SimulationEvent, TruthLedger } from '@fraudstream/simulation';
 import { DAY_MS } from '@fraudstream/contracts';
 import type { SimulationControl } from './simulation.control';
 import { systemClock, type Clock, type SimulationSink } from './simulation.sink';
@@ -54,11 +54,11 @@ export interface RunSummary {
 }
 
 /**
- * Drives a simulator into a sink, day by day, pacing the wall clock against event time or a rate.
+ * Drives a simulator (or a replayed file) into a sink, day by day, pacing the wall clock against event time or a rate.
  * Batches are cut at `batchSize` events and, when paced, whenever the next event is not due yet.
  */
 export async function runSimulation(
-  simulator: TransactionSimulator,
+  simulator: DayEventSource,
   sink: SimulationSink,
   options: RunOptions,
 ): Promise<RunSummary> {
@@ -138,7 +138,7 @@ export async function runSimulation(
     total.labels += day.labels;
     options.onDay?.({
       day: days,
-      days: simulator.options.days,
+      days: simulator.days,
       ...day,
       totalTransactions: total.transactions,
       elapsedMs: clock.now() - wallStart,

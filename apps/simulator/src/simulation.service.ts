@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { parseChargebackDelay } from '@fraudstream/datasets';
 import { HealthRegistry, MetricsRegistry } from '@fraudstream/observability';
 import type { RetrainHoldConsumer } from './retrain-hold.consumer';
 import { SimulationControl } from './simulation.control';
@@ -26,6 +27,15 @@ export function commandFromConfig(config: SimulatorConfig): SimulateCommand {
       terminals: config.SIM_TERMINALS,
     },
     out: null,
+    file: config.SIM_FILE_TRANSACTIONS
+      ? {
+          transactions: config.SIM_FILE_TRANSACTIONS,
+          labels: config.SIM_FILE_LABELS ?? null,
+          format: config.SIM_FILE_FORMAT,
+          chargebackDelay: parseChargebackDelay(config.SIM_FILE_LABEL_DELAY),
+          fromDay: config.SIM_FILE_FROM_DAY,
+        }
+      : null,
     pacing:
       config.SIM_DAY_SECONDS > 0
         ? { kind: 'day-seconds', secondsPerDay: config.SIM_DAY_SECONDS }

@@ -4,7 +4,8 @@ import { Topics, type Label, type Transaction } from '@fraudstream/contracts';
 import { Logger } from '@nestjs/common';
 import { describeError } from '@fraudstream/contracts';
 import { isTransient, type AvroProducer, type OutgoingRecord } from '@fraudstream/kafka';
-import type { GroundTruth, SimulationEvent } from '@fraudstream/simulation';
+import { HandbookCsvWriter } from '@fraudstream/datasets';
+import type { GroundTruth, SimulationEvent, TransactionSimulator } from '@fraudstream/simulation';
 
 /** Where simulated events go: Kafka or NDJSON files. */
 export interface SimulationSink {
@@ -126,6 +127,34 @@ export class NdjsonSimulationSink implements SimulationSink {
 
   async close(): Promise<void> {
     await Promise.all([end(this.transactions), end(this.labels), end(this.truth)]);
+  }
+}
+
+/**
+ * Writes the transactions and their truth as a Fraud Detection Handbook CSV (labels are its
+ * TX_FRAUD flag; the chargebacks are left out, the importer's delay model makes them again).
+ * CUSTOMER_ID and TERMINAL_ID are the population's indices, as the handbook numbers them.
+ */
+export class HandbookCsvSimulationSink implements SimulationSink {
+  private readonly writer: HandbookCsvWriter;
+
+  constructor(path: string, simulator: TransactionSimulator) {
+    const customers = new Map(simulator.population.customers.map((c) => [c.id, String(c.index)]));
+    const terminals = new Map(simulator.population.terminals.map((t) => [t.id, String(t.index)]));
+    this.writer = new HandbookCsvWriter(path, {
+      start: simulator.dayStart(0),
+      customerIndex: (id) => customers.get(id) ?? id,
+      terminalIndex: (id) => terminals.get(id) ?? id,
+    });
+  }
+
+  async write(events: readonly SimulationEvent[]): Promise<void> {
+    for (const event of events)
+      if (event.kind === 'transaction') await this.writer.write(event.transaction, event.truth);
+  }
+
+  close(): Promise<void> {
+    return this.writer.close();
   }
 }
 

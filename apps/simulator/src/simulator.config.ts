@@ -1,6 +1,7 @@
 import { appConfigFragment, boolVar, intVar, loadConfig, numberVar, type Env } from '@fraudstream/config';
 import { Topics } from '@fraudstream/contracts';
 import { kafkaConfigFragment, requireSaslCredentials } from '@fraudstream/kafka';
+import { DATASET_FORMATS } from '@fraudstream/datasets';
 import { DRIFT_SCENARIOS } from '@fraudstream/simulation';
 import { z } from 'zod';
 
@@ -57,6 +58,18 @@ export const simulatorConfigSchema = z
     SIM_TRANSACTIONS_TOPIC: z.string().min(1).default(Topics.transactions),
     SIM_LABELS_TOPIC: z.string().min(1).default(Topics.labels),
     SIM_ALERTS_TOPIC: z.string().min(1).default(Topics.alerts),
+    /**
+     * Replay a bank's file instead of simulating (docs/datasets.md): its days from SIM_FILE_FROM_DAY
+     * on, SIM_DAYS of them, with the same pacing, topics and analyst desk (truth from the file).
+     */
+    SIM_FILE_TRANSACTIONS: z.string().min(1).optional(),
+    SIM_FILE_LABELS: z.string().min(1).optional(),
+    SIM_FILE_FORMAT: z.enum(DATASET_FORMATS).default('handbook'),
+    SIM_FILE_LABEL_DELAY: z
+      .string()
+      .regex(/^(fixed:\d+(\.\d+)?|uniform:\d+(\.\d+)?-\d+(\.\d+)?)$/, 'fixed:<days> or uniform:<min>-<max>')
+      .default('uniform:1-7'),
+    SIM_FILE_FROM_DAY: intVar(0, 0, 100_000),
   })
   .superRefine(requireSaslCredentials);
 

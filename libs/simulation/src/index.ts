@@ -1,5 +1,6 @@
 export { DRIFT_SCENARIOS, FRAUD_SCENARIOS, isDriftScenario } from './simulation.types';
 export type {
+  DayEventSource,
   DriftScenario,
   FraudScenario,
   GroundTruth,
@@ -12,6 +13,7 @@ export type {
 export {
   DEFAULT_START_TIME,
   DRIFT_EFFECTS,
+  HANDBOOK_SIMULATION,
   TransactionSimulator,
   generateDataset,
   resolveSimulationOptions,

@@ -15,9 +15,12 @@ export function isDriftScenario(name: string): name is DriftScenario {
   return (DRIFT_SCENARIOS as readonly string[]).includes(name);
 }
 
-/** Why a transaction is fraud ('none' when legitimate). */
+/**
+ * Why a transaction is fraud ('none' when legitimate). `unknown`: a fraud whose mechanism nobody
+ * recorded (a bank's file with a fraud flag or labels only; the simulator never produces it).
+ */
 export type FraudScenario =
-  'none' | 'large-amount' | 'compromised-terminal' | 'compromised-card' | 'new-pattern';
+  'none' | 'large-amount' | 'compromised-terminal' | 'compromised-card' | 'new-pattern' | 'unknown';
 
 export const FRAUD_SCENARIOS: readonly FraudScenario[] = [
   'none',
@@ -25,6 +28,7 @@ export const FRAUD_SCENARIOS: readonly FraudScenario[] = [
   'compromised-terminal',
   'compromised-card',
   'new-pattern',
+  'unknown',
 ];
 
 /** What only the simulator knows about a transaction. */
@@ -82,10 +86,36 @@ export interface SimulationOptions {
   readonly compromisedCardMultiplier?: number;
   /** Chargeback delay, uniform in [min, max) days of event time. Default [1, 7). */
   readonly chargebackDelayDays?: readonly [number, number];
+  /**
+   * First day (0-based, may be negative) on which terminals and cards are compromised. Default:
+   * none, i.e. compromises run from before day 0, so day 0 is already in the steady state. The
+   * Fraud Detection Handbook's generator starts them with the data (a month of ramp-up): -1 here,
+   * since a compromise drawn on day d is abused from day d + 1 (the handbook's from day d).
+   */
+  readonly compromiseStartDay?: number | null;
+  /**
+   * Times of day in whole seconds, truncated toward zero, a time of exactly 00:00:00 dropped (the
+   * handbook's `int(normal(...))` and `0 < t < 86400`). Default false: milliseconds.
+   */
+  readonly wholeSecondTimes?: boolean;
 }
 
 /** The defaults, resolved. */
 export type ResolvedSimulationOptions = Required<SimulationOptions>;
+
+/**
+ * Something that yields a stream's events day by day in event-time order: the simulator, or a
+ * bank's file replayed (the simulator app and `npm run import` publish either).
+ */
+export interface DayEventSource {
+  /** Days the source holds. */
+  readonly days: number;
+  /** Event time of the start of a day (0-based). */
+  dayStart(day: number): number;
+  readonly hasNextDay: boolean;
+  /** The next day's events: its transactions and the labels falling due during it, event-time order. */
+  nextDay(): SimulationEvent[];
+}
 
 /** A whole simulated run in memory (tests, benchmarks, offline training sets). */
 export interface SimulatedDataset {

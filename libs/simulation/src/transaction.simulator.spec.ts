@@ -1,7 +1,12 @@
 import { HOUR_MS, DAY_MS } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
 import type { SimulatedDataset, SimulationOptions } from './simulation.types';
-import { DRIFT_EFFECTS, TransactionSimulator, generateDataset } from './transaction.simulator';
+import {
+  DRIFT_EFFECTS,
+  HANDBOOK_SIMULATION,
+  TransactionSimulator,
+  generateDataset,
+} from './transaction.simulator';
 
 const SMALL: SimulationOptions = { seed: 3, days: 4, customers: 200, terminals: 400 };
 
@@ -142,6 +147,28 @@ describe(TransactionSimulator.name, () => {
     // Warm-up: terminals compromised during the 28 days before day 0 are already being abused.
     const compromised = [...fraudByTerminal.values()].filter((s) => s.fraud > 0);
     expect(compromised.length).toBeGreaterThan(50);
+  });
+
+  it("with the handbook's options, starts compromises with the data and keeps whole-second times", () => {
+    const options = { ...HANDBOOK_SIMULATION, seed: 3, days: 3, customers: 200, terminals: 400 };
+    const ramp = generateDataset({ ...options, compromisedTerminalsPer10k: 500 });
+    const steady = generateDataset({ ...options, compromisedTerminalsPer10k: 500, compromiseStartDay: null });
+    const terminalFrauds = (sim: SimulatedDataset, day: number) =>
+      sim.truth.filter((t, i) => t.scenario === 'compromised-terminal' && dayOf(sim, i) === day).length;
+    // A compromise drawn on day d is abused from day d + 1; the handbook's first compromises (its
+    // day 0, our day -1) are abused from day 0, the steady state has 28 days of them by then.
+    expect(terminalFrauds(ramp, 0)).toBeGreaterThan(0);
+    expect(terminalFrauds(steady, 0)).toBeGreaterThan(5 * terminalFrauds(ramp, 0));
+    expect(terminalFrauds(ramp, 2)).toBeGreaterThan(terminalFrauds(ramp, 0));
+    for (const tx of ramp.transactions) {
+      expect(tx.event_time % 1000).toBe(0);
+      expect(tx.event_time % DAY_MS).toBeGreaterThan(0);
+    }
+    expect(ramp.transactions[0]?.event_time).toBeGreaterThanOrEqual(Date.UTC(2018, 3, 1));
+    // The default (milliseconds, steady state) is what it always was: the ids do not change.
+    expect(new TransactionSimulator(SMALL).runId).toBe(
+      new TransactionSimulator({ ...SMALL, compromiseStartDay: null }).runId,
+    );
   });
 
   it('changes nothing before the drift day, whatever the scenario', () => {

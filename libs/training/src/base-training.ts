@@ -2,21 +2,15 @@ import { DAY_MS } from '@fraudstream/contracts';
 import type { EvaluationMetrics, ModelManifest } from '@fraudstream/registry';
 import { eventDay } from '@fraudstream/stats';
 import { splitWindow } from './data-split';
-import { MlpNetwork } from './mlp.network';
 import { trainMlp, type TrainResult } from './mlp.trainer';
+import { startNetwork, startSchedule, type NetworkStart } from './network-start';
 import { evaluateModel } from './model-evaluation';
 import { packageModel, type PackagedModel } from './model-packaging';
 import { buildReferenceProfile } from './reference-profile';
 import { selectThreshold, type ThresholdPolicy } from './threshold';
 import { TrainingJobError } from './training.errors';
 import type { TrainingSettings } from './training.settings';
-import {
-  assertFiniteFeatures,
-  computeStandardisation,
-  countPositives,
-  toTrainingMatrix,
-  type TrainingRow,
-} from './training-rows';
+import { assertFiniteFeatures, countPositives, toTrainingMatrix, type TrainingRow } from './training-rows';
 import { initTfjsWasm } from './tfjs-wasm.backend';
 
 export interface BaseTrainingInput {
@@ -31,6 +25,12 @@ export interface BaseTrainingInput {
   readonly codeRevision: string;
   readonly settings: TrainingSettings;
   readonly now?: Date;
+  /**
+   * Where training starts: from scratch (default), or fine-tuning a pretrained model on these rows
+   * (`npm run train:base -- --from-pretrained`; its version becomes the parent in the lineage).
+   */
+  readonly start?: NetworkStart;
+  readonly parentVersion?: string | null;
 }
 
 export interface BaseTrainingResult extends PackagedModel {
@@ -44,7 +44,8 @@ export interface BaseTrainingResult extends PackagedModel {
  * Trains model v1 from scratch: standardisation constants from the training rows (baked into the
  * ONNX graph), seeded He initialisation, class-weighted Adam with early stopping on half of the
  * cards of the newest mature days (`baseHoldoutDays`); the threshold follows the policy on those
- * days; the other half gives the validation metrics.
+ * days; the other half gives the validation metrics. With `start` a pretrained model, the same
+ * steps fine-tune it instead (its weights, the fine-tuning learning rate and epochs).
  */
 export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrainingResult> {
   const { rows, settings, featureNames } = input;
@@ -79,16 +80,23 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
   await initTfjsWasm();
   const width = featureNames.length;
   const trainMatrix = toTrainingMatrix(split.train, width);
-  const { mean, std } = computeStandardisation(trainMatrix);
-  const network = MlpNetwork.create({ mean, std, hiddenUnits: settings.hiddenUnits, seed: settings.seed });
+  const from: NetworkStart = input.start ?? { kind: 'scratch' };
+  const network = startNetwork(from, trainMatrix, settings);
+  if (network.inputWidth !== width)
+    throw new TrainingJobError(
+      'FEATURE_SET_MISMATCH',
+      `the pretrained model takes ${network.inputWidth} features, the pipeline has ${width}`,
+    );
+  const schedule = startSchedule(from, settings);
   try {
     const train = await trainMlp(network, trainMatrix, toTrainingMatrix(split.validation, width), {
-      epochs: settings.baseEpochs,
+      epochs: schedule.epochs,
       batchSize: settings.batchSize,
-      learningRate: settings.baseLearningRate,
+      learningRate: schedule.learningRate,
       seed: settings.seed,
       classWeighting: settings.classWeighting,
       patience: settings.patience,
+      frozenLayers: from.kind === 'pretrained' ? Math.min(settings.frozenLayers, network.layerCount - 1) : 0,
       l2: settings.l2,
     });
     const holdoutMatrix = toTrainingMatrix(holdout, width);
@@ -120,7 +128,7 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
     const packaged = packageModel({
       network,
       version: input.version,
-      parentVersion: null,
+      parentVersion: input.parentVersion ?? null,
       createdEventTime: input.asOf,
       codeRevision: input.codeRevision,
       featureSetVersion: input.featureSetVersion,
@@ -138,8 +146,9 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
         drift_event_id: null,
         seed: settings.seed,
         epochs: train.bestEpoch,
-        warm_start: false,
-        frozen_layers: 0,
+        warm_start: from.kind === 'pretrained',
+        frozen_layers:
+          from.kind === 'pretrained' ? Math.min(settings.frozenLayers, network.layerCount - 1) : 0,
       },
       validation,
       reference,

@@ -56,3 +56,5 @@ export type { TrainerTopics } from './kafka-training.adapters';
 export { defaultTrainingSettings, trainingConfigFragment, trainingSettingsFrom } from './training.settings';
 export type { TrainingConfig, TrainingSettings } from './training.settings';
 export { logFeatureRows } from './logged-feature-rows';
+export { fitNetwork, startNetwork, startSchedule } from './network-start';
+export type { FittedNetwork, NetworkStart } from './network-start';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DAY_MS, Topics } from '@fraudstream/contracts';
-import { DRIFT_SCENARIOS, isDriftScenario } from '@fraudstream/simulation';
+import { DRIFT_SCENARIOS, HANDBOOK_SIMULATION, isDriftScenario } from '@fraudstream/simulation';
 import { launchSimulation, type SimulateCommand } from '../simulation.launcher';
 import type { DayProgress, Pacing, RunSummary } from '../simulation.runner';
 
@@ -15,6 +15,10 @@ export const SIMULATE_USAGE = `npm run simulate -- [options]
   --customers N         customers (default 5000)      --terminals N   terminals (default 10000)
   --start ISO           event time of day 0 (default 2026-01-05T00:00:00Z)
   --out DIR             write NDJSON files (transactions, labels, truth) instead of Kafka
+  --handbook-csv FILE   write the Fraud Detection Handbook's dataset as a handbook-format CSV
+                        (.csv.gz compresses): its generator's parameters (5,000 customers, 10,000
+                        terminals, 183 days from 2018-04-01, ...); --seed, --days, --customers,
+                        --terminals, --start, --scenario still apply
   --rate N              at most N transactions per second (Kafka)
   --day-seconds S       one simulated day per S wall seconds (Kafka); default: as fast as the broker takes it
   --unpaced-days N      send the first N days as fast as the broker takes them, then pace (default 0)
@@ -55,6 +59,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
       terminals: { type: 'string' },
       start: { type: 'string' },
       out: { type: 'string' },
+      'handbook-csv': { type: 'string' },
       rate: { type: 'string' },
       'day-seconds': { type: 'string' },
       'unpaced-days': { type: 'string' },
@@ -84,10 +89,15 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
   if (rate !== undefined && daySeconds !== undefined)
     throw new Error('give --rate or --day-seconds, not both');
   const out = values.out ?? null;
+  const handbookCsv = values['handbook-csv'] ?? null;
+  if (out && handbookCsv) throw new Error('give --out or --handbook-csv, not both');
   const analysts = values.analysts === undefined ? null : intArg('analysts', values.analysts, 0);
-  if (out && (rate !== undefined || daySeconds !== undefined || analysts !== null)) {
-    throw new Error('--rate, --day-seconds and --analysts apply to Kafka output, not to --out');
+  if ((out || handbookCsv) && (rate !== undefined || daySeconds !== undefined || analysts !== null)) {
+    throw new Error(
+      '--rate, --day-seconds and --analysts apply to Kafka output, not to --out or --handbook-csv',
+    );
   }
+  const preset = handbookCsv ? HANDBOOK_SIMULATION : {};
   const share = values['investigation-share'] === undefined ? 0.2 : Number(values['investigation-share']);
   if (!Number.isFinite(share) || share < 0 || share > 1)
     throw new Error(
@@ -104,8 +114,9 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
         : { kind: 'max' };
   return {
     simulation: {
+      ...preset,
       seed: intArg('seed', values.seed, 7),
-      days: intArg('days', values.days, 1),
+      days: intArg('days', values.days, handbookCsv ? HANDBOOK_SIMULATION.days : 1),
       scenario,
       driftDay: intArg('drift-day', values['drift-day'], 7),
       driftIntensity: intensity,
@@ -114,6 +125,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
       ...(startTime !== undefined ? { startTime } : {}),
     },
     out,
+    handbookCsv,
     pacing,
     analysts,
     investigationShare: share,

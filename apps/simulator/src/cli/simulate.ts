@@ -29,7 +29,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  const target = command.out ?? `Kafka ${command.topics.transactions} + ${command.topics.labels}`;
+  const target =
+    command.handbookCsv ?? command.out ?? `Kafka ${command.topics.transactions} + ${command.topics.labels}`;
   console.error(
     `simulating ${command.simulation.days} day(s), seed ${command.simulation.seed}, scenario ${command.simulation.scenario ?? 'stable'} -> ${target}`,
   );

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
+import { DEFAULT_CHARGEBACK_DELAY, isDatasetFormat, parseChargebackDelay } from '@fraudstream/datasets';
+import { readMlpOnnx } from '@fraudstream/model';
 import { ModelRegistry, createModelStore, resolveCodeRevision } from '@fraudstream/registry';
 import { isDriftScenario } from '@fraudstream/simulation';
 import {
@@ -12,18 +14,30 @@ import {
   joinMatureLabels,
   trainBaseModel,
   trainingSettingsFrom,
+  type NetworkStart,
   type ScoredTransaction,
   type ThresholdPolicy,
 } from '@fraudstream/training';
 import type { Label } from '@fraudstream/contracts';
 import { loadTrainerConfig } from '../trainer.config';
 import { connectKafka, useCliLogger } from './cli-support';
+import { buildFileHistory } from './file-history';
 import { buildSimulatedHistory } from './simulated-history';
 
 const USAGE = `npm run train:base -- [options]
-  --source simulate|topics   training data: the seeded simulator (default) or tx.scores.v1 + fraud.labels.v1
+  --source simulate|topics|file   training data: the seeded simulator (default), tx.scores.v1 +
+                             fraud.labels.v1, or a bank's file (--transactions)
+  --transactions FILE        the file (--source file): .csv[.gz], .ndjson[.gz], .jsonl, .parquet
+  --labels FILE              labels with their own times (--source file, optional)
+  --format NAME              handbook | fraudstream (--source file; default handbook)
+  --label-delay MODEL        chargeback model of fraud flags: fixed:<days> | uniform:<min>-<max> (default uniform:1-7)
+  --from-day N               first day of the file trained on (earlier days only warm the features; default 0)
+  --from-pretrained          fine-tune the pretrained model (npm run pretrain) instead of training from scratch
+  --pretrained DIR           registry of the pretrained model (default var/pretrained; its PRODUCTION version)
+  --pretrained-version V     that version instead
+  --standardisation S        with --from-pretrained: data (the bank's rows' constants, default) or pretrained
   --seed N                   simulator and training seed (default TRAINER_SEED, 42)
-  --days N                   simulated days (default 21)
+  --days N                   simulated days (default 21); with --source file, days of the file (default: all)
   --warmup-days N            first simulated days that only fill the feature windows, not trained on (default 0)
   --customers N              simulated customers/cards (default 1000)
   --terminals N              simulated terminals (default 10000)
@@ -43,8 +57,17 @@ async function main(): Promise<number> {
     options: {
       source: { type: 'string', default: 'simulate' },
       seed: { type: 'string' },
-      days: { type: 'string', default: '21' },
+      days: { type: 'string' },
       'warmup-days': { type: 'string', default: '0' },
+      transactions: { type: 'string' },
+      labels: { type: 'string' },
+      format: { type: 'string', default: 'handbook' },
+      'label-delay': { type: 'string' },
+      'from-day': { type: 'string', default: '0' },
+      'from-pretrained': { type: 'boolean', default: false },
+      pretrained: { type: 'string', default: 'var/pretrained' },
+      'pretrained-version': { type: 'string' },
+      standardisation: { type: 'string', default: 'data' },
       customers: { type: 'string', default: '1000' },
       terminals: { type: 'string' },
       start: { type: 'string' },
@@ -79,16 +102,18 @@ async function main(): Promise<number> {
   let scores: ScoredTransaction[];
   let labels: Label[];
   let asOf: number;
+  let fileRejected: number | null = null;
   if (values.source === 'simulate') {
     const scenario = values.scenario ?? 'stable';
     if (!isDriftScenario(scenario)) throw new Error(`unknown scenario ${scenario}`);
+    const simulatedDays = Number(values.days ?? 21);
     const warmupDays = Number(values['warmup-days']);
-    if (!Number.isInteger(warmupDays) || warmupDays < 0 || warmupDays >= Number(values.days))
+    if (!Number.isInteger(warmupDays) || warmupDays < 0 || warmupDays >= simulatedDays)
       throw new Error(`--warmup-days must be an integer in [0, --days), got "${values['warmup-days']}"`);
     const history = await buildSimulatedHistory(
       {
         seed,
-        days: Number(values.days),
+        days: simulatedDays,
         customers: Number(values.customers),
         ...(values.terminals !== undefined ? { terminals: Number(values.terminals) } : {}),
         ...(values.start !== undefined ? { startTime: Date.parse(values.start) } : {}),
@@ -111,6 +136,23 @@ async function main(): Promise<number> {
     } finally {
       await kafka.close();
     }
+  } else if (values.source === 'file') {
+    if (!values.transactions)
+      throw new TrainingJobError('WINDOW_TOO_SMALL', '--source file needs --transactions FILE');
+    if (!isDatasetFormat(values.format)) throw new Error(`unknown --format ${values.format}`);
+    const history = await buildFileHistory({
+      transactions: values.transactions,
+      labels: values.labels ?? null,
+      format: values.format,
+      chargebackDelay: values['label-delay']
+        ? parseChargebackDelay(values['label-delay'])
+        : DEFAULT_CHARGEBACK_DELAY,
+      fromDay: Number(values['from-day']),
+      days: values.days === undefined ? null : Number(values.days),
+    });
+    ({ scores, labels } = history);
+    asOf = history.end;
+    fileRejected = history.rejected;
   } else throw new Error(`unknown --source ${values.source}`);
   const dataSeconds = (performance.now() - started) / 1000;
 
@@ -121,7 +163,26 @@ async function main(): Promise<number> {
     FEATURE_SET_VERSION,
   );
   const version = values.version ?? (await registry.nextVersion());
+  let start: NetworkStart = { kind: 'scratch' };
+  let parentVersion: string | null = null;
+  if (values['from-pretrained']) {
+    const standardisation = values.standardisation;
+    if (standardisation !== 'data' && standardisation !== 'pretrained')
+      throw new Error(`--standardisation must be data or pretrained, got ${standardisation}`);
+    const pretrained = new ModelRegistry(
+      createModelStore({ ...config, MODEL_STORE: 'file', MODEL_STORE_ROOT: values.pretrained }),
+    );
+    parentVersion = values['pretrained-version'] ?? (await pretrained.productionVersion());
+    if (parentVersion === null)
+      throw new Error(
+        `no pretrained model in production under ${values.pretrained} (npm run pretrain writes one)`,
+      );
+    const artifact = await pretrained.readVerified(parentVersion);
+    start = { kind: 'pretrained', weights: readMlpOnnx(artifact.onnx), standardisation };
+  }
   const trained = await trainBaseModel({
+    start,
+    parentVersion,
     rows,
     asOf,
     version,
@@ -131,7 +192,11 @@ async function main(): Promise<number> {
     codeRevision: resolveCodeRevision(config.GIT_SHA),
     settings,
   });
-  const context = { actor: 'cli:train-base', reason: `base model (${values.source})`, eventTime: asOf };
+  const context = {
+    actor: 'cli:train-base',
+    reason: `base model (${values.source}${parentVersion ? `, fine-tuned from pretrained ${parentVersion}` : ''})`,
+    eventTime: asOf,
+  };
   const uri = await registry.register(trained.onnx, trained.manifest, context);
   let stage = 'CANDIDATE';
   if (values.deploy) {
@@ -162,6 +227,8 @@ async function main(): Promise<number> {
       {
         version,
         stage,
+        ...(parentVersion ? { fine_tuned_from: `${values.pretrained}:${parentVersion}` } : {}),
+        ...(fileRejected !== null ? { rejected_rows: fileRejected } : {}),
         artifact_uri: uri,
         sha256: trained.manifest.onnx.sha256,
         rows: {

@@ -1,0 +1,92 @@
+import { DAY_MS, type Transaction } from '@fraudstream/contracts';
+import type { ImportedDataset } from '@fraudstream/datasets';
+import { describe, expect, it } from 'vitest';
+import { evaluateIndices, handbookTrainTest, type LabelledFile } from './file-protocol';
+
+const START = Date.UTC(2018, 3, 1);
+
+/** One transaction per (day, card), fraud where listed. */
+function file(rows: readonly [day: number, card: string, fraud: boolean][]): LabelledFile {
+  const transactions: Transaction[] = rows.map(([day, card], i) => ({
+    transaction_id: String(i),
+    card_id: card,
+    terminal_id: 't',
+    amount: 1,
+    currency: 'EUR',
+    channel: 'CARD_PRESENT',
+    event_time: START + day * DAY_MS + i,
+    ingest_time: START + day * DAY_MS + i,
+  }));
+  const dataset: ImportedDataset = {
+    transactions,
+    isFraud: Uint8Array.from(rows.map(([, , f]) => (f ? 1 : 0))),
+    scenarios: rows.map(([, , f]) => (f ? 'unknown' : 'none')),
+    labels: [],
+    stats: {
+      rowsRead: rows.length,
+      transactions: rows.length,
+      rejectedTransactions: 0,
+      labelRowsRead: 0,
+      rejectedLabels: 0,
+      labelsFromFlags: 0,
+      labelsFromFile: 0,
+      frauds: 0,
+      firstEventTime: null,
+      lastEventTime: null,
+      seconds: 0,
+    },
+  };
+  return {
+    dataset,
+    start: START,
+    features: { indices: new Int32Array(0), values: new Float32Array(0), width: 0 },
+    rowOf: new Int32Array(0),
+  };
+}
+
+describe(handbookTrainTest.name, () => {
+  it("removes from test day d the cards with a fraud up to train end + d - 1, as the handbook's get_train_test_set", () => {
+    // Train days 0-1, delay 2 days (2-3), test days 4-5.
+    const f = file([
+      [0, 'a', true], // known from the training days: out of both test days
+      [1, 'x', false],
+      [1, 'b', false],
+      [2, 'b', true], // a fraud on delay day 2 = train end + 1 - 1: known from test day 1 on
+      [3, 'c', true], // delay day 3 = train end + 2 - 1: would be known from test day 2 (none)
+      [4, 'a', false],
+      [4, 'b', false],
+      [4, 'c', false],
+      [5, 'a', true],
+      [5, 'b', false],
+      [5, 'c', true],
+      [5, 'd', false],
+    ]);
+    const { train, test } = handbookTrainTest(f, {
+      trainStartDay: 0,
+      trainDays: 2,
+      delayDays: 2,
+      testDays: 2,
+    });
+    expect(train).toEqual([0, 1, 2]);
+    const cards = test.map(
+      (i) =>
+        `${Math.floor(((f.dataset.transactions[i]?.event_time ?? 0) - START) / DAY_MS)}${f.dataset.transactions[i]?.card_id}`,
+    );
+    expect(cards).toEqual(['4b', '4c', '5c', '5d']);
+  });
+
+  it('evaluates AP, ROC-AUC and card precision@k with cards detected on an earlier day removed', () => {
+    const f = file([
+      [0, 'a', true],
+      [0, 'b', false],
+      [1, 'a', true],
+      [1, 'b', false],
+      [1, 'c', true],
+    ]);
+    const m = evaluateIndices(f, [0, 1, 2, 3, 4], [0.9, 0.1, 0.8, 0.7, 0.2], 1);
+    expect(m.average_precision).toBeCloseTo((1 + 1 + 3 / 4) / 3, 12);
+    expect(m.roc_auc).toBeCloseTo(5 / 6, 12);
+    // Day 0: a (fraud) is the top card; day 1: a is removed, b (0.7) tops c (0.2): precision 0.
+    expect(m.card_precision_at_k).toBe(0.5);
+  });
+});

@@ -1,0 +1,178 @@
+import { DAY_MS } from '@fraudstream/contracts';
+import {
+  computeDatasetFeatures,
+  datasetStart,
+  importDataset,
+  type ChargebackDelayModel,
+  type DatasetFeatures,
+  type DatasetFormat,
+  type ImportedDataset,
+} from '@fraudstream/datasets';
+import { averagePrecision, cardPrecisionTopK, hashString, rocAuc } from '@fraudstream/stats';
+import type { TrainingMatrix } from '@fraudstream/training';
+
+/** A bank's file with the scorer's feature vectors of the days a benchmark uses. */
+export interface LabelledFile {
+  readonly dataset: ImportedDataset;
+  /** Event time of day 0 (UTC midnight of the first transaction). */
+  readonly start: number;
+  readonly features: DatasetFeatures;
+  /** Row of `features` of each transaction index, -1 when not kept. */
+  readonly rowOf: Int32Array;
+}
+
+export function dayOfIndex(file: Pick<LabelledFile, 'dataset' | 'start'>, index: number): number {
+  return Math.floor(((file.dataset.transactions[index]?.event_time ?? 0) - file.start) / DAY_MS);
+}
+
+/**
+ * Imports a file and runs all of it through the FeaturePipeline (labels at the chargeback model's
+ * times), keeping the vectors of the days `keepDay` accepts.
+ */
+export async function loadLabelledFile(options: {
+  readonly path: string;
+  readonly format: DatasetFormat;
+  readonly chargebackDelay: ChargebackDelayModel;
+  readonly keepDay: (day: number) => boolean;
+  readonly log?: (line: string) => void;
+}): Promise<LabelledFile> {
+  const log = options.log ?? (() => undefined);
+  let rejected = 0;
+  const dataset = await importDataset({
+    transactions: options.path,
+    format: options.format,
+    chargebackDelay: options.chargebackDelay,
+    onReject: () => rejected++,
+  });
+  const start = datasetStart(dataset);
+  log(
+    `imported ${dataset.stats.transactions.toLocaleString('en-US')} transactions (${rejected} rejected) in ${dataset.stats.seconds.toFixed(1)} s`,
+  );
+  const began = performance.now();
+  const keep = (i: number) => options.keepDay(dayOfIndex({ dataset, start }, i));
+  const features = await computeDatasetFeatures(dataset, { keep });
+  log(
+    `features of ${features.indices.length.toLocaleString('en-US')} transactions kept, all ${dataset.transactions.length.toLocaleString('en-US')} through the FeaturePipeline in ${((performance.now() - began) / 1000).toFixed(1)} s`,
+  );
+  const rowOf = new Int32Array(dataset.transactions.length).fill(-1);
+  features.indices.forEach((index, row) => {
+    rowOf[index] = row;
+  });
+  return { dataset, start, features, rowOf };
+}
+
+/** Transaction indices whose day is in [from, to). */
+export function indicesOfDays(file: LabelledFile, from: number, to: number): number[] {
+  const out: number[] = [];
+  const { transactions } = file.dataset;
+  const lo = file.start + from * DAY_MS;
+  const hi = file.start + to * DAY_MS;
+  for (let i = 0; i < transactions.length; i++) {
+    const t = transactions[i]?.event_time ?? 0;
+    if (t >= lo && t < hi) out.push(i);
+  }
+  return out;
+}
+
+/** The handbook's train / delay / test windows, in days from day 0. */
+export interface ProtocolWindow {
+  readonly trainStartDay: number;
+  readonly trainDays: number;
+  readonly delayDays: number;
+  readonly testDays: number;
+}
+
+/**
+ * The handbook's `get_train_test_set`: the training days' transactions, and the test days'
+ * transactions minus those of cards already known to be compromised. Known: the cards with a fraud
+ * in the training days, and, for test day d, in the days up to train end + d - 1 (a fraud is known
+ * `delayDays` after it happened, and the test starts `delayDays` after training).
+ */
+export function handbookTrainTest(
+  file: LabelledFile,
+  w: ProtocolWindow,
+): { train: number[]; test: number[] } {
+  const trainEnd = w.trainStartDay + w.trainDays;
+  const testStart = trainEnd + w.delayDays;
+  const train = indicesOfDays(file, w.trainStartDay, trainEnd);
+  const { transactions, isFraud } = file.dataset;
+  const fraudCardsByDay = new Map<number, Set<string>>();
+  for (let i = 0; i < transactions.length; i++) {
+    if (isFraud[i] !== 1) continue;
+    const day = dayOfIndex(file, i);
+    if (day < w.trainStartDay || day >= testStart) continue;
+    let cards = fraudCardsByDay.get(day);
+    if (!cards) fraudCardsByDay.set(day, (cards = new Set()));
+    cards.add(transactions[i]?.card_id ?? '');
+  }
+  const known = new Set<string>();
+  for (let day = w.trainStartDay; day < trainEnd; day++)
+    for (const c of fraudCardsByDay.get(day) ?? []) known.add(c);
+  const test: number[] = [];
+  for (let d = 0; d < w.testDays; d++) {
+    for (const c of fraudCardsByDay.get(trainEnd + d - 1) ?? []) known.add(c);
+    for (const i of indicesOfDays(file, testStart + d, testStart + d + 1))
+      if (!known.has(transactions[i]?.card_id ?? '')) test.push(i);
+  }
+  return { train, test };
+}
+
+/** The rows of `indices` as a training matrix (truth labels). */
+export function matrixOf(file: LabelledFile, indices: readonly number[]): TrainingMatrix {
+  const { width, values } = file.features;
+  const x = new Float32Array(indices.length * width);
+  const y = new Float32Array(indices.length);
+  indices.forEach((index, r) => {
+    const row = file.rowOf[index] ?? -1;
+    if (row < 0) throw new Error(`transaction ${index} has no feature vector (its day was not kept)`);
+    x.set(values.subarray(row * width, (row + 1) * width), r * width);
+    y[r] = file.dataset.isFraud[index] ?? 0;
+  });
+  return { x, y, rows: indices.length, width };
+}
+
+/** Splits indices by a hash of the card id: one card in `parts` validates (early stopping), the rest train. */
+export function cardSplit(
+  file: LabelledFile,
+  indices: readonly number[],
+  parts = 4,
+): { fit: number[]; validation: number[] } {
+  const fit: number[] = [];
+  const validation: number[] = [];
+  for (const i of indices) {
+    const card = file.dataset.transactions[i]?.card_id ?? '';
+    (hashString(`validation:${card}`) % parts === 0 ? validation : fit).push(i);
+  }
+  return { fit, validation };
+}
+
+export interface FileMetrics {
+  readonly roc_auc: number;
+  readonly average_precision: number;
+  readonly card_precision_at_k: number;
+  readonly rows: number;
+  readonly frauds: number;
+}
+
+/** AUC ROC, AP and the handbook's card precision@k (cards detected on earlier days removed) of scores. */
+export function evaluateIndices(
+  file: LabelledFile,
+  indices: readonly number[],
+  scores: ArrayLike<number>,
+  k: number,
+): FileMetrics {
+  const labels = indices.map((i) => file.dataset.isFraud[i] === 1);
+  const rows = indices.map((i, r) => ({
+    cardId: file.dataset.transactions[i]?.card_id ?? '',
+    day: dayOfIndex(file, i),
+    score: scores[r] ?? 0,
+    isFraud: labels[r] ?? false,
+  }));
+  return {
+    roc_auc: rocAuc(scores, labels),
+    average_precision: averagePrecision(scores, labels),
+    card_precision_at_k: cardPrecisionTopK(rows, k).mean,
+    rows: indices.length,
+    frauds: labels.filter(Boolean).length,
+  };
+}

@@ -1,0 +1,195 @@
+/*
+ * `npm run bench:handbook -- --transactions FILE`: the Fraud Detection Handbook's baseline protocol
+ * on a handbook-format file (train week, 7-day delay, test week; card precision@100 as the handbook
+ * defines it, cards already known compromised removed from the test week, cards detected on an
+ * earlier test day removed), with fraudstream's features (the scorer's FeaturePipeline over the
+ * whole file, chargebacks 7 days after each fraud) and model (the trainer's MLP), next to the
+ * handbook's published table. docs/benchmarks.md.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig, processEnv } from '@fraudstream/config';
+import { DAY_MS } from '@fraudstream/contracts';
+import { describeChargebackDelay, isDatasetFormat, parseChargebackDelay } from '@fraudstream/datasets';
+import {
+  fitNetwork,
+  initTfjsWasm,
+  trainingConfigFragment,
+  trainingSettingsFrom,
+} from '@fraudstream/training';
+import { BENCH_TRAINING_DEFAULTS, HANDBOOK_BASELINES, HANDBOOK_DATASET } from './datasets/handbook-baselines';
+import {
+  cardSplit,
+  evaluateIndices,
+  handbookTrainTest,
+  loadLabelledFile,
+  matrixOf,
+  type FileMetrics,
+  type ProtocolWindow,
+} from './datasets/file-protocol';
+import { jsonPathFromArgs, reportBench, type BenchValue } from './support/bench-report';
+
+const USAGE = `npm run bench:handbook -- --transactions FILE [options]
+  --transactions FILE   a handbook-format file (npm run simulate -- --handbook-csv FILE writes one)
+  --format NAME         handbook (default) or fraudstream
+  --label-delay MODEL   chargeback model for the feature pipeline (default fixed:7, the handbook's delay)
+  --train-start DATE    first training day (default 2018-07-25)
+  --train-days N, --delay-days N, --test-days N   (default 7, 7, 7)
+  --seeds LIST          training seeds (default 42,43,44); the table shows each and their mean
+  --k N                 card precision@k (default 100)
+  --json FILE           results (default bench-results/handbook.json)`;
+
+const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / Math.max(values.length, 1);
+const f3 = (v: number) => v.toFixed(3);
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      transactions: { type: 'string' },
+      format: { type: 'string', default: 'handbook' },
+      'label-delay': { type: 'string', default: 'fixed:7' },
+      'train-start': { type: 'string', default: '2018-07-25' },
+      'train-days': { type: 'string', default: '7' },
+      'delay-days': { type: 'string', default: '7' },
+      'test-days': { type: 'string', default: '7' },
+      seeds: { type: 'string', default: '42,43,44' },
+      k: { type: 'string', default: '100' },
+      json: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help || !values.transactions) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const format = values.format;
+  if (!isDatasetFormat(format)) throw new Error(`--format: ${format}`);
+  const chargebackDelay = parseChargebackDelay(values['label-delay']);
+  const k = Number(values.k);
+  const seeds = values.seeds.split(',').map(Number);
+  const began = performance.now();
+
+  // The file's day 0 is its first transaction's day; the protocol's days count from it.
+  const trainStart = Date.parse(`${values['train-start']}T00:00:00Z`);
+  const probe = {
+    trainDays: Number(values['train-days']),
+    delayDays: Number(values['delay-days']),
+    testDays: Number(values['test-days']),
+  };
+  const file = await loadLabelledFile({
+    path: values.transactions,
+    format,
+    chargebackDelay,
+    keepDay: () => true,
+    log: (line) => console.log(line),
+  });
+  const window: ProtocolWindow = { trainStartDay: Math.round((trainStart - file.start) / DAY_MS), ...probe };
+  const { train, test } = handbookTrainTest(file, window);
+  const split = cardSplit(file, train);
+  const trainMatrix = matrixOf(file, split.fit);
+  const validationMatrix = matrixOf(file, split.validation);
+  const testMatrix = matrixOf(file, test);
+  console.log(
+    `protocol: train ${train.length.toLocaleString('en-US')} transactions (${trainMatrix.y.reduce((a, b) => a + b, 0) + validationMatrix.y.reduce((a, b) => a + b, 0)} frauds) from day ${window.trainStartDay}, ` +
+      `test ${test.length.toLocaleString('en-US')} (${testMatrix.y.reduce((a, b) => a + b, 0)} frauds) from day ${window.trainStartDay + probe.trainDays + probe.delayDays}`,
+  );
+
+  const env = { ...BENCH_TRAINING_DEFAULTS, ...processEnv() };
+  const base = trainingSettingsFrom(loadConfig(trainingConfigFragment, env));
+  await initTfjsWasm();
+  const runs: (FileMetrics & { seed: number; epochs: number; seconds: number })[] = [];
+  for (const seed of seeds) {
+    const t0 = performance.now();
+    const fitted = await fitNetwork({
+      start: { kind: 'scratch' },
+      train: trainMatrix,
+      validation: validationMatrix,
+      settings: { ...base, seed },
+      refit: true,
+    });
+    const scores = fitted.network.predict(testMatrix.x, testMatrix.rows);
+    fitted.network.dispose();
+    const metrics = evaluateIndices(file, test, scores, k);
+    runs.push({ ...metrics, seed, epochs: fitted.refitEpochs, seconds: (performance.now() - t0) / 1000 });
+    console.log(
+      `seed ${seed}: AUC ${f3(metrics.roc_auc)}  AP ${f3(metrics.average_precision)}  CP@${k} ${f3(metrics.card_precision_at_k)}  (${fitted.refitEpochs} epochs)`,
+    );
+  }
+  const ours = {
+    roc_auc: mean(runs.map((r) => r.roc_auc)),
+    average_precision: mean(runs.map((r) => r.average_precision)),
+    card_precision_at_k: mean(runs.map((r) => r.card_precision_at_k)),
+  };
+  const spread = (key: 'roc_auc' | 'average_precision' | 'card_precision_at_k') =>
+    `${f3(Math.min(...runs.map((r) => r[key])))}-${f3(Math.max(...runs.map((r) => r[key])))}`;
+
+  const best = HANDBOOK_BASELINES.reduce((a, b) => (b.average_precision > a.average_precision ? b : a));
+  const bestCp = HANDBOOK_BASELINES.reduce((a, b) =>
+    b.card_precision_at_100 > a.card_precision_at_100 ? b : a,
+  );
+  const lines = [
+    '',
+    `model                                         AUC ROC   AP      CP@${k}`,
+    ...HANDBOOK_BASELINES.map(
+      (b) =>
+        `handbook: ${b.model.padEnd(36)} ${f3(b.roc_auc)}     ${f3(b.average_precision)}   ${f3(b.card_precision_at_100)}`,
+    ),
+    `fraudstream MLP (mean of ${runs.length} seeds)${' '.repeat(Math.max(0, 18 - String(runs.length).length))}${f3(ours.roc_auc)}     ${f3(ours.average_precision)}   ${f3(ours.card_precision_at_k)}`,
+    `  seeds ${seeds.join(', ')}: AUC ${spread('roc_auc')}, AP ${spread('average_precision')}, CP@${k} ${spread('card_precision_at_k')}`,
+    '',
+  ];
+  console.log(lines.join('\n'));
+  const d = file.dataset;
+  const scenarioCount = (name: string) => d.scenarios.filter((s) => s === name).length;
+  const results: Record<string, BenchValue> = {
+    file: values.transactions,
+    file_counts: {
+      transactions: d.stats.transactions,
+      frauds: d.stats.frauds,
+      fraud_rate: d.stats.frauds / Math.max(1, d.stats.transactions),
+      large_amount: scenarioCount('large-amount'),
+      compromised_terminal: scenarioCount('compromised-terminal'),
+      compromised_card: scenarioCount('compromised-card'),
+      cards: new Set(d.transactions.map((t) => t.card_id)).size,
+      terminals: new Set(d.transactions.map((t) => t.terminal_id)).size,
+    },
+    published_counts: { ...HANDBOOK_DATASET, by_scenario: { ...HANDBOOK_DATASET.by_scenario } },
+    protocol: {
+      train_start_day: window.trainStartDay,
+      train_days: probe.trainDays,
+      delay_days: probe.delayDays,
+      test_days: probe.testDays,
+      label_delay: describeChargebackDelay(chargebackDelay),
+      train_rows: train.length,
+      validation_rows: split.validation.length,
+      test_rows: test.length,
+      test_frauds: runs[0]?.frauds ?? 0,
+      k,
+    },
+    hidden_units: base.hiddenUnits.join(','),
+    class_weighting: typeof base.classWeighting === 'string' ? base.classWeighting : 'positive-weight',
+    learning_rate: base.baseLearningRate,
+    runs: runs.map((r) => ({ ...r })),
+    fraudstream: ours,
+    handbook: HANDBOOK_BASELINES.map((b) => ({ ...b })),
+    goals: {
+      average_precision_at_least_best_baseline: ours.average_precision >= best.average_precision,
+      best_baseline_average_precision: best.average_precision,
+      average_precision_at_least_xgboost_baseline: ours.average_precision >= 0.639,
+      card_precision_at_least_best_baseline: ours.card_precision_at_k >= bestCp.card_precision_at_100,
+      best_baseline_card_precision: bestCp.card_precision_at_100,
+    },
+    seconds: (performance.now() - began) / 1000,
+  };
+  reportBench('Fraud Detection Handbook baseline protocol', jsonPathFromArgs(argv, 'handbook'), results);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  },
+);

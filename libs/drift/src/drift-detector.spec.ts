@@ -411,6 +411,38 @@ describe(DriftDetector.name, () => {
     expect(() => detector.observeDeployment(promote('m3', T0 + 11 * DAY_MS), reference)).toThrow(/m3/);
   });
 
+  it("lets the old model's last scores after a switch move the clock, so the new model's window closes", () => {
+    const detector = detectorWith();
+    const days = live(3);
+    feed(detector, days, 0, 1);
+    detector.observeDeployment(
+      {
+        deployment_id: 'p-m2',
+        kind: 'STAGE_CHANGE',
+        model_version: 'm2',
+        stage: 'PRODUCTION',
+        previous_version: 'm1',
+        parent_version: 'm1',
+        artifact_uri: '',
+        sha256: '',
+        request_id: null,
+        reason: 'promoted',
+        metrics: {},
+        instance_id: null,
+        event_time: T0 + DAY_MS,
+      },
+      { ...reference, version: 'm2' },
+    );
+    // Day 1 is scored by m2; day 2's scores still come from m1 (the scorers have not switched yet,
+    // and the stream waits for the monitor): m2's day-1 window must close on their event times.
+    for (const tx of days[1] ?? []) detector.observeScore(scoreOf(tx, 'm2'));
+    for (const tx of days[2] ?? []) detector.observeScore(scoreOf(tx, 'm1'));
+    for (const tx of days[1] ?? []) if (tx.fraud) detector.observeLabel(fraudLabelOf(tx));
+    const closed = detector.drain().driftEvents.filter((e) => e.model_version === 'm2');
+    expect(closed.map((e) => e.event_id)).toEqual([`m2:${T0 + DAY_MS}`]);
+    expect(detector.status().skipped.otherModel).toBe((days[2] ?? []).length);
+  });
+
   it('gives INSUFFICIENT_DATA below the minimum count', () => {
     const run = feed(detectorWith({ minWindowCount: 5000 }), live(3));
     expect(run.events.map((e) => e.verdict)).toEqual(['INSUFFICIENT_DATA', 'INSUFFICIENT_DATA']);

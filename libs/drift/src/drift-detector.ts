@@ -253,6 +253,12 @@ export class DriftDetector {
     }
     if (s.model_version !== ref.version) {
       this.skipped.otherModel++;
+      // The stream moved on all the same: after a switch, the old model's last scores (or, before
+      // it, the new one's first) advance the clock, else a stream paused for the monitor to catch up
+      // (the demo's backpressure) would wait on it for ever.
+      this.clock.observeScoreTime(s.event_time);
+      const watermark = this.clock.watermark;
+      if (watermark !== null && watermark >= this.nextBoundary) this.advance();
       return;
     }
     if (s.features.length !== ref.featureNames.length) {

@@ -1,9 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/**
+ * The repository root: the nearest folder above with a package.json. Tests run this file from
+ * tests/support, scripts from its compiled copy in dist/tests/support, one level deeper.
+ */
+function repositoryRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
+    dir = parent;
+  }
+  return dir;
+}
 
 /** Where scripts/tools.sh links the programs it brings (or finds on the PATH). */
-const TOOLS_BIN = resolve(__dirname, '..', '..', '.cache', 'bin');
+const TOOLS_BIN = join(repositoryRoot(), '.cache', 'bin');
 
 /** The programs beyond the README's prerequisites that tests run, as scripts/tools.sh names them. */
 export type ProjectTool = 'redis-server' | 'moto_server' | 'promtool' | 'kubectl' | 'chromium';

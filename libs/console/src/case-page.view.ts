@@ -146,7 +146,7 @@ export function renderCasePage(principal: Principal, view: CaseView, canWork: bo
             }
           </dl>
         </section>
-        <section class="card">
+        <section class="card wide">
           <h2>Why it was raised</h2>
           <table>
             <thead>

@@ -21,7 +21,9 @@ h1 { font-size:22px; margin:8px 0 4px; } h2 { font-size:16px; margin:0 0 8px; } 
 .card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:14px 16px; margin:0 0 16px; }
 .card.narrow { max-width:380px; margin:48px auto; }
 .grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(320px, 1fr)); gap:16px; }
-.grid > .card { margin:0; }
+.grid > .card { margin:0; min-width:0; }
+.grid > .card.wide { grid-column:span 2; }
+@media (max-width: 720px) { .grid > .card.wide { grid-column:auto; } .grid > .card { overflow-x:auto; } }
 .charts { display:flex; flex-wrap:wrap; gap:16px; } figure { margin:0; }
 table { border-collapse:collapse; width:100%; }
 th, td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); vertical-align:top; }

@@ -541,6 +541,7 @@ export class DriftDetector {
       this.raiseEarlyAlarm({
         kind: 'NEW_PATTERN',
         followUp: true,
+        followUpDepth: due.depth,
         at: Math.ceil(due.at / interval) * interval,
         summary:
           `follow-up of the early-evidence retrain that made ${version} serve: the new pattern's labels ` +
@@ -705,7 +706,7 @@ export class DriftDetector {
     const w = this.windows.get(`${ref.version}|${start}`) ?? this.window(ref, start);
     const reasons = [`early evidence (${alarm.kind}): ${alarm.summary}`];
     const trigger: RetrainTrigger = alarm.kind === 'NEW_PATTERN' ? 'NEW_PATTERN' : 'MISSED_FRAUDS';
-    this.request(w, 'evidence', alarm.at, trigger, 'HIGH', alarm.summary, reasons, alarm.followUp === true);
+    this.request(w, 'evidence', alarm.at, trigger, 'HIGH', alarm.summary, reasons, alarm.followUpDepth ?? 0);
     this.driftEvents.push({
       event_id: `${w.version}:${w.start}${phaseSuffix('evidence', alarm.at)}`,
       phase: 'EVIDENCE',
@@ -742,7 +743,8 @@ export class DriftDetector {
     severity: DriftSeverity,
     reason: string,
     reasons: string[],
-    followUp = false,
+    /** 0, or how deep in a chain of follow-ups of an early-evidence retrain. */
+    followUpDepth = 0,
   ): boolean {
     const request = this.policy.request(
       {
@@ -753,7 +755,8 @@ export class DriftDetector {
         trigger,
         severity,
         reason,
-        followUp,
+        followUp: followUpDepth > 0,
+        followUpDepth,
       },
       reasons,
     );

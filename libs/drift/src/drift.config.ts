@@ -24,6 +24,7 @@ export const driftConfigFragment = z.object({
   DRIFT_PERFORMANCE_BASELINE_WINDOWS: intVar(3, 0, 60),
   DRIFT_PERFORMANCE_CONFIDENCE_Z: numberVar(1.645, 0, 10),
   DRIFT_EARLY_FOLLOW_UP_MS: intVar(3 * DAY_MS, 0),
+  DRIFT_EARLY_FOLLOW_UPS: intVar(1, 0, 10),
   DRIFT_AUC_TOLERANCE: numberVar(0.1, 0, 1),
   DRIFT_LABEL_ALPHA: numberVar(0.01, 1e-12, 1),
   DRIFT_RETRAIN_ON_COVARIATE_SHIFT: boolVar(false),
@@ -112,6 +113,11 @@ export interface DriftSettings {
    * later (0: none): the first model learnt from the new pattern's first few frauds.
    */
   readonly earlyFollowUpMs: number;
+  /**
+   * Follow-ups in a chain: a follow-up's promoted model gets one more while fewer than this many
+   * were asked since the early-evidence retrain (0: none).
+   */
+  readonly earlyFollowUps: number;
   /** Relative drop of recall at the threshold that counts as (provisional) performance drift. */
   readonly recallTolerance: number;
   /** Significance of the fraud-rate shift test. */
@@ -172,6 +178,7 @@ export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
     performanceBaselineWindows: c.DRIFT_PERFORMANCE_BASELINE_WINDOWS,
     performanceConfidenceZ: c.DRIFT_PERFORMANCE_CONFIDENCE_Z,
     earlyFollowUpMs: c.DRIFT_EARLY_FOLLOW_UP_MS,
+    earlyFollowUps: c.DRIFT_EARLY_FOLLOW_UPS,
     labelAlpha: c.DRIFT_LABEL_ALPHA,
     retrainOnCovariateShift: c.DRIFT_RETRAIN_ON_COVARIATE_SHIFT,
     retrainOnLabelDrift: c.DRIFT_RETRAIN_ON_LABEL_DRIFT,

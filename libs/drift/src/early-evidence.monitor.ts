@@ -88,6 +88,8 @@ export interface EarlyAlarm {
   readonly kind: EarlyAlarmKind;
   /** A follow-up of an earlier early-evidence retrain rather than new evidence. */
   readonly followUp?: boolean;
+  /** Its depth in the chain of follow-ups (1 for the first). */
+  readonly followUpDepth?: number;
   /** The check boundary at which the test crossed. */
   readonly at: number;
   readonly summary: string;

@@ -101,7 +101,7 @@ describe(RetrainPolicy.name, () => {
       model_version: 'v2',
     });
     expect(policy.dueFollowUp('v2', 11.9 * DAY_MS)).toBeNull();
-    expect(policy.dueFollowUp('v2', 12 * DAY_MS)).toEqual({ at: 12 * DAY_MS });
+    expect(policy.dueFollowUp('v2', 12 * DAY_MS)).toEqual({ at: 12 * DAY_MS, depth: 1 });
     // Once only, and the follow-up's own model gets none.
     expect(policy.dueFollowUp('v2', 20 * DAY_MS)).toBeNull();
     const f = policy.request(
@@ -128,5 +128,35 @@ describe(RetrainPolicy.name, () => {
       model_version: 'v2',
     });
     expect(replaced.dueFollowUp('v3', 20 * DAY_MS)).toBeNull();
+  });
+
+  it('chains follow-ups up to the set number, each a follow-up delay after the previous promotion', () => {
+    const policy = new RetrainPolicy({ ...settings, earlyFollowUpMs: 3 * DAY_MS, earlyFollowUps: 2 });
+    const r = policy.request(decision(8 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN' }), []);
+    policy.observeDeployment({
+      ...answer(r?.request_id ?? '', 'PRODUCTION', 9 * DAY_MS),
+      model_version: 'v2',
+    });
+    const first = policy.dueFollowUp('v2', 12 * DAY_MS);
+    expect(first).toEqual({ at: 12 * DAY_MS, depth: 1 });
+    const f1 = policy.request(
+      decision(12 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN', followUp: true, followUpDepth: 1 }),
+      [],
+    );
+    policy.observeDeployment({
+      ...answer(f1?.request_id ?? '', 'PRODUCTION', 13 * DAY_MS),
+      model_version: 'v3',
+    });
+    expect(policy.dueFollowUp('v3', 16 * DAY_MS)).toEqual({ at: 16 * DAY_MS, depth: 2 });
+    const f2 = policy.request(
+      decision(16 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN', followUp: true, followUpDepth: 2 }),
+      [],
+    );
+    policy.observeDeployment({
+      ...answer(f2?.request_id ?? '', 'PRODUCTION', 17 * DAY_MS),
+      model_version: 'v4',
+    });
+    // The chain ends at two.
+    expect(policy.dueFollowUp('v4', 30 * DAY_MS)).toBeNull();
   });
 });

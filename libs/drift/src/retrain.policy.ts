@@ -27,11 +27,13 @@ export interface PolicyState {
   /** The open request's trigger, and whether it is itself a follow-up (absent in older checkpoints). */
   openTrigger?: RetrainTrigger | null;
   openIsFollowUp?: boolean;
+  /** How many follow-ups deep the open request is (0: none; absent in older checkpoints). */
+  openFollowUpDepth?: number;
   /**
    * A follow-up request due for the model an early-evidence request promoted, once more of the new
-   * pattern's labels are in (absent in older checkpoints).
+   * pattern's labels are in, and its depth in the chain (absent in older checkpoints).
    */
-  followUp?: { version: string; at: number } | null;
+  followUp?: { version: string; at: number; depth?: number } | null;
 }
 
 /** A decision the policy is asked to turn into a request. */
@@ -44,8 +46,9 @@ export interface RetrainDecision {
   readonly trigger: RetrainTrigger;
   readonly severity: DriftSeverity;
   readonly reason: string;
-  /** A follow-up of an early-evidence retrain (which gets no follow-up of its own). */
+  /** A follow-up of an early-evidence retrain, and how deep in the chain (1 for the first). */
   readonly followUp?: boolean;
+  readonly followUpDepth?: number;
 }
 
 function retrainSeverity(severity: DriftSeverity): RetrainSeverity {
@@ -110,10 +113,12 @@ export class RetrainPolicy {
     // once more when more of them are confirmed (the gate decides whether the follow-up is better).
     const early = this.s.openTrigger === 'NEW_PATTERN' || this.s.openTrigger === 'MISSED_FRAUDS';
     const promoted = event.kind === 'STAGE_CHANGE' && event.stage === 'PRODUCTION';
-    if (early && promoted && !this.s.openIsFollowUp && this.settings.earlyFollowUpMs > 0)
+    const depth = this.s.openFollowUpDepth ?? (this.s.openIsFollowUp ? 1 : 0);
+    if (early && promoted && depth < this.settings.earlyFollowUps && this.settings.earlyFollowUpMs > 0)
       this.s.followUp = {
         version: event.model_version,
         at: event.event_time + this.settings.earlyFollowUpMs,
+        depth: depth + 1,
       };
     // Kept as an earlier last-request time, so the checkpointed state keeps its shape.
     const last = this.s.lastRequestTime;
@@ -130,11 +135,11 @@ export class RetrainPolicy {
    * The follow-up due for `version` by `until`, once (it is cleared when returned, or when another
    * model serves by then).
    */
-  dueFollowUp(version: string, until: number): { at: number } | null {
+  dueFollowUp(version: string, until: number): { at: number; depth: number } | null {
     const f = this.s.followUp;
     if (!f || f.at > until) return null;
     this.s.followUp = null;
-    return f.version === version ? { at: f.at } : null;
+    return f.version === version ? { at: f.at, depth: f.depth ?? 1 } : null;
   }
 
   /**
@@ -204,6 +209,7 @@ export class RetrainPolicy {
     this.s.openRequest = { id, eventTime: d.eventTime };
     this.s.openTrigger = d.trigger;
     this.s.openIsFollowUp = d.followUp === true;
+    this.s.openFollowUpDepth = d.followUp === true ? (d.followUpDepth ?? 1) : 0;
     this.s.lastRequestTime = d.eventTime;
     reasons.push(`retrain requested: ${id}`);
     return {

@@ -374,9 +374,7 @@ class Demo {
       `training the base model on the stream's history: days ${o.featureWarmupDays}-${o.historyDays - 1} ` +
         `(days 0-${o.featureWarmupDays - 1} fill the feature windows), and deploying it to PRODUCTION`,
     );
-    const began = Date.now();
-    const { code, stdout } = await runCli(
-      TRAIN_BASE,
+    return this.runTrainBase(
       [
         '--days',
         String(o.historyDays),
@@ -394,23 +392,8 @@ class Demo {
         new Date(streamStart).toISOString(),
         '--deploy',
       ],
-      { ...trainerEnv, LOG_LEVEL: 'warn' },
-      join(this.logDir, 'train-base.log'),
+      trainerEnv,
     );
-    if (code !== 0) {
-      console.error(`train:base failed (status ${code}); see ${join(this.logDir, 'train-base.log')}`);
-      return null;
-    }
-    const parsed = JSON.parse(stdout) as { version: string; validation?: { average_precision?: number } };
-    const base = {
-      version: parsed.version,
-      validationAp: parsed.validation?.average_precision ?? null,
-      seconds: (Date.now() - began) / 1000,
-    };
-    this.say(
-      `base model ${base.version}: validation AP ${fmt(base.validationAp)} (${base.seconds.toFixed(0)} s), in PRODUCTION`,
-    );
-    return base;
   }
 
   /**
@@ -423,9 +406,7 @@ class Demo {
       `training the base model on the file's history: days ${o.featureWarmupDays}-${o.historyDays - 1} ` +
         `(days 0-${o.featureWarmupDays - 1} fill the feature windows), and deploying it to PRODUCTION`,
     );
-    const began = Date.now();
-    const { code, stdout } = await runCli(
-      TRAIN_BASE,
+    return this.runTrainBase(
       [
         '--source',
         'file',
@@ -442,6 +423,16 @@ class Demo {
         String(o.historyDays - o.featureWarmupDays),
         '--deploy',
       ],
+      trainerEnv,
+    );
+  }
+
+  /** Runs `train:base` with `args` (they deploy to PRODUCTION), then reads and says its model. */
+  private async runTrainBase(args: string[], trainerEnv: Env): Promise<BaseModel | null> {
+    const began = Date.now();
+    const { code, stdout } = await runCli(
+      TRAIN_BASE,
+      args,
       { ...trainerEnv, LOG_LEVEL: 'warn' },
       join(this.logDir, 'train-base.log'),
     );

@@ -43,9 +43,9 @@ describe(OffsetCommitter.name, () => {
     expect(committer.committed({ topic: 'u', partition: 1 })).toBeNull();
   });
 
-  it('goes on after a failed commit, and the next offset of the partition commits past it', async () => {
+  it('without retries, goes on after a failed commit, and the next offset of the partition commits past it', async () => {
     const { commit, requests, settle } = gatedCommit();
-    const committer = new OffsetCommitter(commit);
+    const committer = new OffsetCommitter(commit, 'test', { delaysMs: [] });
     committer.queue(at('t', 0, 10));
     await settle('fail');
     expect(committer.committed({ topic: 't', partition: 0 })).toBeNull();
@@ -54,6 +54,33 @@ describe(OffsetCommitter.name, () => {
     await committer.drain();
     expect(requests.map((r) => r.map((o) => o.offset))).toEqual([['10'], ['12']]);
     expect(committer.committed({ topic: 't', partition: 0 })).toBe(12n);
+  });
+
+  it('retries a failed commit after its delays, merged with newer offsets, so an idle partition commits', async () => {
+    const { commit, requests, settle } = gatedCommit();
+    const slept: number[] = [];
+    const committer = new OffsetCommitter(commit, 'test', {
+      delaysMs: [100, 200],
+      sleep: (ms) => {
+        slept.push(ms);
+        return Promise.resolve();
+      },
+    });
+    committer.queue(at('t', 0, 10));
+    committer.queue(at('t', 1, 3));
+    await settle('fail'); // a broker back from a restart: its coordinator still loading
+    committer.queue(at('t', 1, 4)); // newer than the failed one: it replaces it in the retry
+    await settle('fail');
+    await settle();
+    await committer.drain();
+    expect(slept).toEqual([100, 200]);
+    expect(requests.map((r) => r.map((o) => `${o.partition}:${o.offset}`))).toEqual([
+      ['0:10'],
+      ['1:3', '0:10'],
+      ['1:4', '0:10'],
+    ]);
+    expect(committer.committed({ topic: 't', partition: 0 })).toBe(10n);
+    expect(committer.committed({ topic: 't', partition: 1 })).toBe(4n);
   });
 
   it('drain waits for the request in flight and for what was queued behind it', async () => {

@@ -144,6 +144,7 @@ export class StreamConsumer<T> {
     }
     this.running = false;
     await Promise.allSettled([...this.inFlight]);
+    this.committer.stopRetrying();
     await this.committer.drain();
     await this.consumer.stop();
     await this.consumer.disconnect();

@@ -72,6 +72,37 @@ describe(BatchRecovery.name, () => {
     expect(sends).toBe(2);
   });
 
+  it('gives a rebalance back to kafkajs instead of isolating the batch, so a broker restart dead-letters nothing', async () => {
+    // The retry heartbeats between attempts; after a broker restart the group's coordinator moved.
+    const notCoordinator = Object.assign(new Error('This is not the correct coordinator for this group'), {
+      name: 'KafkaJSProtocolError',
+      type: 'NOT_COORDINATOR_FOR_GROUP',
+      retriable: true,
+    });
+    let handled = 0;
+    const recovery = new BatchRecovery<string>(
+      async (messages) => {
+        handled += messages.length;
+        return {
+          deliver: () => Promise.reject(new RetriableError('produce request failed')),
+        };
+      },
+      (work) =>
+        retryTransient(
+          work,
+          { initialMs: 0, maxMs: 0 },
+          {
+            abandonReason: () => null,
+            sleep: () => Promise.resolve(),
+            beforeWait: () => Promise.reject(notCoordinator),
+          },
+        ),
+    );
+    await expect(recovery.process(batch, context)).rejects.toBe(notCoordinator);
+    // Handled once as a batch, never message by message.
+    expect(handled).toBe(3);
+  });
+
   it('isolates the one message a handler cannot process and keeps the rest', async () => {
     const delivered: string[] = [];
     const recovery = new BatchRecovery<string>(async (messages) => {

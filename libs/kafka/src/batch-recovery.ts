@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { PoisonMessageError, describeError, type PoisonKind } from '@fraudstream/contracts';
 import type { BatchContext, BatchHandler, BatchOutcome, ConsumedMessage } from './stream-consumer.types';
+import { isRebalance } from './failure-kinds';
 import { BatchAbandonedError } from './transient-retry';
 
 /** A message the recovery gave up on, with why (the transport dead-letters it). */
@@ -12,6 +13,15 @@ export interface FailedMessage<T> {
 
 /** Runs work with the transport's transient retry (see retryTransient). */
 export type Retry = <R>(work: () => Promise<R>) => Promise<R>;
+
+/**
+ * Errors that are no message's fault and that the batch must give back to kafkajs: the transport
+ * gave up on it, or the group is rebalancing (the retry's heartbeat rethrows it so that kafkajs
+ * rejoins; isolating the batch would dead-letter good messages with it).
+ */
+function mustRethrow(error: unknown): boolean {
+  return error instanceof BatchAbandonedError || isRebalance(error);
+}
 
 function kindOf(error: unknown): PoisonKind {
   return error instanceof PoisonMessageError ? error.kind : 'handler';
@@ -43,7 +53,7 @@ export class BatchRecovery<T> {
     try {
       outcome = await this.retry(() => this.handle(messages, context));
     } catch (error) {
-      if (error instanceof BatchAbandonedError) throw error;
+      if (mustRethrow(error)) throw error;
       this.warn('batch handler failed; handling its messages one by one', context, error);
       return this.isolate(messages, context);
     }
@@ -53,7 +63,7 @@ export class BatchRecovery<T> {
       try {
         await this.retry(deliver);
       } catch (error) {
-        if (error instanceof BatchAbandonedError) throw error;
+        if (mustRethrow(error)) throw error;
         this.warn('delivering the batch outputs failed; handling its messages one by one', context, error);
         const refused = new Set(rejected.map((r) => r.message));
         return [
@@ -80,7 +90,7 @@ export class BatchRecovery<T> {
         const deliver = outcome?.deliver;
         if (deliver) await this.retry(deliver);
       } catch (error) {
-        if (error instanceof BatchAbandonedError) throw error;
+        if (mustRethrow(error)) throw error;
         failed.push({ message, kind: kindOf(error), error });
       }
     }

@@ -20,6 +20,7 @@ import { runSimulation, type DayProgress, type Pacing, type RunSummary } from '.
 import { KafkaSimulationSink, NdjsonSimulationSink, type SimulationSink } from '../simulation.sink';
 import { loadSimulatorConfig, type SimulatorConfig } from '../simulator.config';
 import type { ProgressBar } from './progress-bar';
+import { intArg, positiveArg } from './cli-args';
 
 export const IMPORT_USAGE = `npm run import -- --transactions FILE [--labels FILE] --format handbook|fraudstream [options]
   --transactions FILE   the bank's transactions: .csv, .csv.gz, .ndjson[.gz], .jsonl or .parquet
@@ -59,21 +60,6 @@ export interface ImportCommand {
   readonly json: string | null;
 }
 
-function intArg(name: string, value: string | undefined, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
-    throw new Error(`--${name} must be an integer >= ${min}, got "${value}"`);
-  return n;
-}
-
-function positive(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${value}"`);
-  return n;
-}
-
 /** Parses the import CLI's arguments; throws with a readable message on a bad one. */
 export function parseImportArgs(argv: readonly string[], cwd = process.cwd()): ImportCommand {
   const { values } = parseArgs({
@@ -104,8 +90,8 @@ export function parseImportArgs(argv: readonly string[], cwd = process.cwd()): I
     throw new Error(`--format must be one of ${DATASET_FORMATS.join(', ')}, got "${format}"`);
   const currency = values.currency ?? 'EUR';
   if (!/^[A-Z]{3}$/.test(currency)) throw new Error(`--currency must be an ISO 4217 code, got "${currency}"`);
-  const rate = positive('rate', values.rate);
-  const daySeconds = positive('day-seconds', values['day-seconds']);
+  const rate = positiveArg('rate', values.rate);
+  const daySeconds = positiveArg('day-seconds', values['day-seconds']);
   if (rate !== undefined && daySeconds !== undefined)
     throw new Error('give --rate or --day-seconds, not both');
   if (values.out && values.check) throw new Error('give --out or --check, not both');

@@ -3,6 +3,7 @@ import { DAY_MS, Topics } from '@fraudstream/contracts';
 import { DRIFT_SCENARIOS, HANDBOOK_SIMULATION, isDriftScenario } from '@fraudstream/simulation';
 import { launchSimulation, type SimulateCommand } from '../simulation.launcher';
 import type { DayProgress, Pacing, RunSummary } from '../simulation.runner';
+import { intArg, positiveArg } from './cli-args';
 
 export type { SimulateCommand } from '../simulation.launcher';
 
@@ -28,21 +29,6 @@ export const SIMULATE_USAGE = `npm run simulate -- [options]
   --transactions-topic T, --labels-topic T, --alerts-topic T   topic overrides (tests)
   --batch-size N        events per produce request (default 2000)
   --quiet               no progress lines`;
-
-function intArg(name: string, value: string | undefined, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
-    throw new Error(`--${name} must be an integer >= ${min}, got "${value}"`);
-  return n;
-}
-
-function numberArg(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${value}"`);
-  return n;
-}
 
 /** Parses the simulate CLI's arguments; throws with a readable message on a bad one. */
 export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
@@ -84,8 +70,8 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
       throw new Error(`--start must be an ISO date at UTC midnight, got "${values.start}"`);
     }
   }
-  const rate = numberArg('rate', values.rate);
-  const daySeconds = numberArg('day-seconds', values['day-seconds']);
+  const rate = positiveArg('rate', values.rate);
+  const daySeconds = positiveArg('day-seconds', values['day-seconds']);
   if (rate !== undefined && daySeconds !== undefined)
     throw new Error('give --rate or --day-seconds, not both');
   const out = values.out ?? null;

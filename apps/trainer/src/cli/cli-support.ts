@@ -7,6 +7,7 @@ import {
   createKafkaClient,
   type Kafka,
 } from '@fraudstream/kafka';
+import { TrainingJobError } from '@fraudstream/training';
 import type { TrainerConfig } from '../trainer.config';
 
 /** Structured logs on stderr-friendly JSON (or text), like the apps. */
@@ -28,4 +29,18 @@ export async function connectKafka(config: TrainerConfig, suffix: string): Promi
   const raw = createIdempotentProducer(kafka);
   await raw.connect();
   return { kafka, serde, producer: new AvroProducer(raw, serde), close: () => raw.disconnect() };
+}
+
+/**
+ * Runs a training CLI's main and exits with its code; a failure prints its stack and exits 2 for a
+ * refused training job (bad data, one class), 1 for anything else.
+ */
+export function runTrainingCli(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+      process.exit(error instanceof TrainingJobError ? 2 : 1);
+    },
+  );
 }

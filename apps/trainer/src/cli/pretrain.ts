@@ -10,9 +10,9 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { ModelRegistry, createModelStore, resolveCodeRevision } from '@fraudstream/registry';
-import { TrainingJobError, trainBaseModel, trainingSettingsFrom } from '@fraudstream/training';
+import { trainBaseModel, trainingSettingsFrom } from '@fraudstream/training';
 import { loadTrainerConfig } from '../trainer.config';
-import { useCliLogger } from './cli-support';
+import { runTrainingCli, useCliLogger } from './cli-support';
 import { DEFAULT_CORPUS, buildCorpusRows } from './pretrain-corpus';
 
 const USAGE = `npm run pretrain -- [options]
@@ -112,10 +112,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(error instanceof TrainingJobError ? 2 : 1);
-  },
-);
+runTrainingCli(main);

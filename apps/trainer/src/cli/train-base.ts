@@ -20,7 +20,7 @@ import {
 } from '@fraudstream/training';
 import type { Label } from '@fraudstream/contracts';
 import { loadTrainerConfig } from '../trainer.config';
-import { connectKafka, useCliLogger } from './cli-support';
+import { connectKafka, runTrainingCli, useCliLogger } from './cli-support';
 import { buildFileHistory } from './file-history';
 import { buildSimulatedHistory } from './simulated-history';
 
@@ -249,10 +249,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(error instanceof TrainingJobError ? 2 : 1);
-  },
-);
+runTrainingCli(main);

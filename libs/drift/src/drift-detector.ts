@@ -540,7 +540,6 @@ export class DriftDetector {
     if (due) {
       this.raiseEarlyAlarm({
         kind: 'NEW_PATTERN',
-        followUp: true,
         followUpDepth: due.depth,
         at: Math.ceil(due.at / interval) * interval,
         summary:
@@ -755,7 +754,6 @@ export class DriftDetector {
         trigger,
         severity,
         reason,
-        followUp: followUpDepth > 0,
         followUpDepth,
       },
       reasons,

@@ -86,9 +86,7 @@ export type EarlyAlarmKind = 'NEW_PATTERN' | 'MISSED_FRAUDS';
 
 export interface EarlyAlarm {
   readonly kind: EarlyAlarmKind;
-  /** A follow-up of an earlier early-evidence retrain rather than new evidence. */
-  readonly followUp?: boolean;
-  /** Its depth in the chain of follow-ups (1 for the first). */
+  /** A follow-up of an early-evidence retrain rather than new evidence: its depth in the chain (1 for the first). */
   readonly followUpDepth?: number;
   /** The check boundary at which the test crossed. */
   readonly at: number;

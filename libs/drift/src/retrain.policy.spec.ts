@@ -105,7 +105,7 @@ describe(RetrainPolicy.name, () => {
     // Once only, and the follow-up's own model gets none.
     expect(policy.dueFollowUp('v2', 20 * DAY_MS)).toBeNull();
     const f = policy.request(
-      decision(13 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN', followUp: true }),
+      decision(13 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN', followUpDepth: 1 }),
       [],
     );
     policy.observeDeployment({
@@ -140,7 +140,7 @@ describe(RetrainPolicy.name, () => {
     const first = policy.dueFollowUp('v2', 12 * DAY_MS);
     expect(first).toEqual({ at: 12 * DAY_MS, depth: 1 });
     const f1 = policy.request(
-      decision(12 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN', followUp: true, followUpDepth: 1 }),
+      decision(12 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN', followUpDepth: 1 }),
       [],
     );
     policy.observeDeployment({
@@ -149,7 +149,7 @@ describe(RetrainPolicy.name, () => {
     });
     expect(policy.dueFollowUp('v3', 16 * DAY_MS)).toEqual({ at: 16 * DAY_MS, depth: 2 });
     const f2 = policy.request(
-      decision(16 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN', followUp: true, followUpDepth: 2 }),
+      decision(16 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN', followUpDepth: 2 }),
       [],
     );
     policy.observeDeployment({

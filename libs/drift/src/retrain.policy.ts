@@ -24,8 +24,9 @@ export interface PolicyState {
   performanceHolds: boolean | null;
   /** Mature windows of the current model in a row whose performance dropped (absent in older checkpoints). */
   performanceDrops?: number;
-  /** The open request's trigger, and whether it is itself a follow-up (absent in older checkpoints). */
+  /** The open request's trigger (absent in older checkpoints). */
   openTrigger?: RetrainTrigger | null;
+  /** Read from older checkpoints only: whether the open request was a follow-up (depth 1). */
   openIsFollowUp?: boolean;
   /** How many follow-ups deep the open request is (0: none; absent in older checkpoints). */
   openFollowUpDepth?: number;
@@ -46,8 +47,7 @@ export interface RetrainDecision {
   readonly trigger: RetrainTrigger;
   readonly severity: DriftSeverity;
   readonly reason: string;
-  /** A follow-up of an early-evidence retrain, and how deep in the chain (1 for the first). */
-  readonly followUp?: boolean;
+  /** A follow-up of an early-evidence retrain: how deep in the chain (1 for the first; 0 or absent: none). */
   readonly followUpDepth?: number;
 }
 
@@ -208,8 +208,8 @@ export class RetrainPolicy {
     const id = `retrain:${d.modelVersion}:${d.windowStart}${suffix}`;
     this.s.openRequest = { id, eventTime: d.eventTime };
     this.s.openTrigger = d.trigger;
-    this.s.openIsFollowUp = d.followUp === true;
-    this.s.openFollowUpDepth = d.followUp === true ? (d.followUpDepth ?? 1) : 0;
+    delete this.s.openIsFollowUp;
+    this.s.openFollowUpDepth = d.followUpDepth ?? 0;
     this.s.lastRequestTime = d.eventTime;
     reasons.push(`retrain requested: ${id}`);
     return {

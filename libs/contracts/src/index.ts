@@ -35,7 +35,7 @@ export type {
 export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from './time';
 export { PoisonMessageError, RetriableError, ValidationError, describeError } from './contract.errors';
 export type { PoisonKind } from './contract.errors';
-export { CONTRACT_LIMITS } from './message.schemas';
+export { CONTRACT_LIMITS, retrainTriggerSchema } from './message.schemas';
 export {
   MESSAGE_VALIDATORS,
   validateAlert,

@@ -63,6 +63,38 @@ describe(selectTrainingRows.name, () => {
     expect([...gateCards].some((c) => trainCards.has(c))).toBe(false);
     expect(Math.abs(gateCards.size - trainCards.size)).toBeLessThanOrEqual(1);
   });
+
+  it('trains on the unlabelled recent rows with soft targets only for the triggers set to, never judging on them', () => {
+    const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS, softLabelTriggers: ['ALERT_PRECISION'] });
+    const plain = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
+    expect(plain.softLabelled).toBe(0);
+    expect(plain.split.train.some((r) => r.target !== undefined)).toBe(false);
+    const alarm = { ...request, trigger: 'ALERT_PRECISION' as const };
+    const soft = selectTrainingRows(stream.scores, stream.labels, alarm, settings, TEST_FEATURE_SET);
+    const softRows = soft.split.train.filter((r) => r.target !== undefined);
+    expect(soft.softLabelled).toBe(softRows.length);
+    // Every unlabelled row after the mature horizon (day 12), and nothing else.
+    const labelled = new Set(
+      stream.labels.filter((l) => l.event_time <= request.event_time).map((l) => l.transaction_id),
+    );
+    const expected = stream.scores.filter(
+      (s) => s.role === 'CHAMPION' && s.event_time >= T0 + 12 * DAY_MS && !labelled.has(s.transaction_id),
+    );
+    expect(softRows.map((r) => r.transactionId).sort()).toEqual(expected.map((s) => s.transaction_id).sort());
+    for (const r of softRows) {
+      expect(r.isFraud).toBe(false);
+      expect(r.target).toBeGreaterThanOrEqual(0);
+      expect(r.target).toBeLessThan(0.5);
+    }
+    // The fixture's chargebacks come a day later: a row younger than that may still be a fraud.
+    const young = softRows.filter((r) => r.eventTime > request.event_time - DAY_MS);
+    expect(young.length).toBeGreaterThan(0);
+    expect(young.every((r) => (r.target ?? 0) > 0)).toBe(true);
+    // The gate's rows and the replay are the same as without them.
+    expect(soft.split.recentTest).toEqual(plain.split.recentTest);
+    expect(soft.split.test).toEqual(plain.split.test);
+    expect(soft.replay).toEqual(plain.replay);
+  });
 });
 
 describe(checkTrainingRows.name, () => {

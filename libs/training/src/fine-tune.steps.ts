@@ -13,6 +13,7 @@ import { trainMlp, type EpochReport } from './mlp.trainer';
 import { evaluateModel } from './model-evaluation';
 import { decideGate, type GateDecision } from './model-gate';
 import { buildReferenceProfile } from './reference-profile';
+import { softLabelledRows } from './soft-labels';
 import { selectThreshold } from './threshold';
 import { TrainingJobError } from './training.errors';
 import type { TrainingSettings } from './training.settings';
@@ -24,12 +25,16 @@ export interface SelectedRows {
   /** Older rows replayed against forgetting. */
   readonly replay: TrainingRow[];
   readonly stats: JoinStats;
+  /** Unlabelled recent rows trained on with soft targets (in `split.train`; 0 unless the trigger asks). */
+  readonly softLabelled: number;
 }
 
 /**
  * Step 1: join the logged vectors with the labels known at the request (mature labels and confirmed
  * frauds; an unlabelled recent transaction is left out, never taken as legitimate), split the window
  * (hold-out day, the new regime's settled rows for the gate, training rows), and sample the replay.
+ * For a trigger in `softLabelTriggers`, the unlabelled recent rows train too, each aiming at the
+ * probability that its fraud label is still coming (soft-labels.ts), never as certain negatives.
  */
 export function selectTrainingRows(
   scores: readonly ScoredTransaction[],
@@ -38,24 +43,34 @@ export function selectTrainingRows(
   settings: TrainingSettings,
   featureSetVersion: string,
 ): SelectedRows {
-  const { rows, stats } = joinMatureLabels(
+  const { rows, unsettled, stats } = joinMatureLabels(
     scores,
     labels,
     { chargebackWindowMs: settings.chargebackWindowMs, asOf: request.event_time },
     featureSetVersion,
   );
-  const split = splitWindow(
-    rows,
-    { start: request.window_start, end: request.window_end },
-    request.event_time - settings.chargebackWindowMs,
-    DAY_MS,
-  );
+  const window = { start: request.window_start, end: request.window_end };
+  const matureUntil = request.event_time - settings.chargebackWindowMs;
+  const split = splitWindow(rows, window, matureUntil, DAY_MS);
+  // The soft-labelled rows only train: the gate and early stopping judge on settled labels alone.
+  const soft = settings.softLabelTriggers.includes(request.trigger)
+    ? softLabelledRows({
+        unsettled,
+        settled: rows,
+        labels,
+        window,
+        matureUntil,
+        asOf: request.event_time,
+        chargebackWindowMs: settings.chargebackWindowMs,
+      })
+    : [];
   const replay = sampleReplay(
     split.older,
     Math.round(settings.replayRatio * split.train.length),
     settings.seed,
   );
-  return { split, replay, stats };
+  split.train.push(...soft);
+  return { split, replay, stats, softLabelled: soft.length };
 }
 
 /** Step 2: refuse data no model should be trained or judged on (TrainingJobError with the reason). */

@@ -29,14 +29,15 @@ export interface JoinStats {
  * label and the chargeback window passed → negative; anything else is immature and left out (an
  * unlabelled recent transaction may still turn out to be fraud). One row per transaction id (the
  * first; outputs are at-least-once), CHAMPION rows only (a shadow model's rows repeat the same
- * transactions), and only rows of the model's feature set.
+ * transactions), and only rows of the model's feature set. The immature unlabelled rows come back
+ * apart (`unsettled`, with `isFraud` false), for a job that soft-labels them (soft-labels.ts).
  */
 export function joinMatureLabels(
   scores: readonly ScoredTransaction[],
   labels: readonly Label[],
   policy: MaturityPolicy,
   featureSetVersion: string,
-): { rows: TrainingRow[]; stats: JoinStats } {
+): { rows: TrainingRow[]; unsettled: TrainingRow[]; stats: JoinStats } {
   const verdicts = new Map<string, boolean>();
   for (const label of labels) {
     if (label.event_time > policy.asOf) continue;
@@ -44,6 +45,7 @@ export function joinMatureLabels(
   }
   const seen = new Set<string>();
   const rows: TrainingRow[] = [];
+  const unsettled: TrainingRow[] = [];
   let duplicates = 0;
   let otherFeatureSet = 0;
   let immature = 0;
@@ -67,6 +69,13 @@ export function joinMatureLabels(
     else if (score.event_time + policy.chargebackWindowMs <= policy.asOf) isFraud = false;
     else {
       immature++;
+      unsettled.push({
+        transactionId: score.transaction_id,
+        cardId: score.card_id,
+        eventTime: score.event_time,
+        features: score.features,
+        isFraud: false,
+      });
       continue;
     }
     if (isFraud) positives++;
@@ -80,6 +89,7 @@ export function joinMatureLabels(
   }
   return {
     rows,
+    unsettled,
     stats: {
       scoreRows,
       duplicates,

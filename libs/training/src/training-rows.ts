@@ -7,6 +7,11 @@ export interface TrainingRow {
   readonly eventTime: number;
   readonly features: readonly number[];
   readonly isFraud: boolean;
+  /**
+   * The probability of fraud the loss aims at, for a row whose label is not settled (an unlabelled
+   * transaction younger than the chargeback window); absent, 1 or 0 as `isFraud` says.
+   */
+  readonly target?: number;
 }
 
 /** Rows as the dense arrays training takes: x row-major [rows x width], y 0/1. */
@@ -27,7 +32,7 @@ export function toTrainingMatrix(rows: readonly TrainingRow[], width: number): T
         `row ${row.transactionId} has ${row.features.length} features, the model takes ${width}`,
       );
     x.set(row.features, i * width);
-    y[i] = row.isFraud ? 1 : 0;
+    y[i] = row.target ?? (row.isFraud ? 1 : 0);
   });
   return { x, y, rows: rows.length, width };
 }

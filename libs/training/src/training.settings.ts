@@ -1,5 +1,5 @@
 import { boolVar, intVar, numberVar } from '@fraudstream/config';
-import { DAY_MS } from '@fraudstream/contracts';
+import { DAY_MS, retrainTriggerSchema, type RetrainTrigger } from '@fraudstream/contracts';
 import { z } from 'zod';
 import type { TrainingStrategy } from './fine-tune.steps';
 import type { ClassWeighting } from './mlp.trainer';
@@ -40,6 +40,11 @@ export interface TrainingSettings {
   readonly strategy: TrainingStrategy;
   /** The feedback model's weight in an aggregate (Dal Pozzolo et al. use 0.5). */
   readonly aggregateFeedbackWeight: number;
+  /**
+   * Requests with these triggers also train on the window's unlabelled recent transactions, each
+   * with the probability that a fraud label is still coming as its target (soft-labels.ts).
+   */
+  readonly softLabelTriggers: readonly RetrainTrigger[];
 }
 
 /** Env fragment of the training settings (trainer app, CLIs, benchmark). */
@@ -80,6 +85,11 @@ export const trainingConfigFragment = z.object({
   ROLLBACK_ON_LOAD_REFUSED: boolVar(true),
   TRAINER_STRATEGY: z.enum(['mixed', 'aggregate']).default('mixed'),
   TRAINER_AGGREGATE_FEEDBACK_WEIGHT: numberVar(0.5, 0.01, 0.99),
+  TRAINER_SOFT_LABEL_TRIGGERS: z
+    .string()
+    .default('ALERT_PRECISION')
+    .transform((s) => s.split(',').filter((t) => t !== ''))
+    .pipe(z.array(retrainTriggerSchema)),
 });
 
 export type TrainingConfig = z.infer<typeof trainingConfigFragment>;
@@ -123,6 +133,7 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
     rollbackOnLoadRefused: c.ROLLBACK_ON_LOAD_REFUSED,
     strategy: c.TRAINER_STRATEGY,
     aggregateFeedbackWeight: c.TRAINER_AGGREGATE_FEEDBACK_WEIGHT,
+    softLabelTriggers: c.TRAINER_SOFT_LABEL_TRIGGERS,
   };
 }
 

@@ -1,0 +1,87 @@
+/*
+ * Soft labels for the unlabelled recent transactions of a training window.
+ *
+ * A transaction younger than the chargeback window with no label yet is not known to be legitimate:
+ * its fraud label may still come. Left out (the default), the model never sees the window's newest
+ * legitimate traffic until it matures; that is what an alert-precision alarm says has changed. Taken
+ * in, each such row aims at the probability that it is a fraud whose label is still coming:
+ *
+ *   q(age) = π (1 − F(age)) / (1 − π F(age))
+ *
+ * π the window's fraud rate on its mature rows, F the share of chargebacks in by a transaction's age
+ * (learnt from the chargebacks of transactions old enough that all of theirs are in). By Bayes:
+ * P(fraud | no chargeback by age a) = π (1 − F(a)) / (π (1 − F(a)) + (1 − π)).
+ */
+import type { Label } from '@fraudstream/contracts';
+import type { TrainingRow } from './training-rows';
+
+/** Fewer complete chargebacks than this: F is taken as 0 (every fraud label still to come). */
+const MIN_DELAYS = 30;
+
+/**
+ * The share of chargebacks in by a transaction's age, from the chargebacks known at `asOf` of the
+ * transactions older than the chargeback window (their chargebacks are all in, so the sample is not
+ * cut short towards quick ones).
+ */
+export function chargebackDelayCdf(
+  labels: readonly Label[],
+  asOf: number,
+  chargebackWindowMs: number,
+): (ageMs: number) => number {
+  const delays: number[] = [];
+  for (const l of labels) {
+    if (!l.is_fraud || l.source !== 'CHARGEBACK' || l.event_time > asOf) continue;
+    if (l.transaction_time + chargebackWindowMs > asOf) continue;
+    delays.push(Math.max(0, l.event_time - l.transaction_time));
+  }
+  if (delays.length < MIN_DELAYS) return () => 0;
+  delays.sort((a, b) => a - b);
+  return (age) => upperBound(delays, age) / delays.length;
+}
+
+/** P(fraud | no label yet) for a fraud rate and the share of fraud labels already in. */
+export function pendingFraudProbability(fraudRate: number, labelledShare: number): number {
+  const missing = fraudRate * (1 - labelledShare);
+  return missing / (missing + (1 - fraudRate));
+}
+
+/**
+ * The unsettled rows of [window.start, window.end) with their soft targets, or none when the
+ * window has no mature row to measure its fraud rate on.
+ */
+export function softLabelledRows(input: {
+  readonly unsettled: readonly TrainingRow[];
+  readonly settled: readonly TrainingRow[];
+  readonly labels: readonly Label[];
+  readonly window: { readonly start: number; readonly end: number };
+  readonly matureUntil: number;
+  readonly asOf: number;
+  readonly chargebackWindowMs: number;
+}): TrainingRow[] {
+  const { window } = input;
+  let mature = 0;
+  let frauds = 0;
+  for (const r of input.settled) {
+    if (r.eventTime < window.start || r.eventTime >= Math.min(window.end, input.matureUntil)) continue;
+    mature++;
+    if (r.isFraud) frauds++;
+  }
+  if (mature === 0) return [];
+  const fraudRate = frauds / mature;
+  const cdf = chargebackDelayCdf(input.labels, input.asOf, input.chargebackWindowMs);
+  return input.unsettled
+    .filter((r) => r.eventTime >= window.start && r.eventTime < window.end)
+    .map((r) => ({ ...r, target: pendingFraudProbability(fraudRate, cdf(input.asOf - r.eventTime)) }));
+}
+
+/** How many of the sorted values are at or below x. */
+function upperBound(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] ?? 0) <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

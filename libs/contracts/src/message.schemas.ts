@@ -187,7 +187,7 @@ const featureDrift = z.object({
 });
 
 const earlyEvidence = z.object({
-  kind: z.enum(['NONE', 'NEW_PATTERN', 'MISSED_FRAUDS']),
+  kind: z.enum(['NONE', 'NEW_PATTERN', 'MISSED_FRAUDS', 'ALERT_PRECISION']),
   reference_frauds: count,
   chargebacks: count,
   missed_chargebacks: count,
@@ -197,6 +197,9 @@ const earlyEvidence = z.object({
   investigation_frauds: count,
   sprt_llr: finite,
   missed_cusum: finite,
+  alert_reviews: count,
+  false_alerts: count,
+  false_alert_cusum: finite,
   median_chargeback_delay_hours: finite.nullable(),
 });
 
@@ -235,19 +238,23 @@ export const driftEventSchema = z.object({
   evidence: earlyEvidence.nullable(),
 });
 
+/** What caused a retrain request. */
+export const retrainTriggerSchema = z.enum([
+  'PERFORMANCE_DRIFT',
+  'FEATURE_DRIFT',
+  'LABEL_DRIFT',
+  'SCHEDULED',
+  'MANUAL',
+  'NEW_PATTERN',
+  'MISSED_FRAUDS',
+  'ALERT_PRECISION',
+]);
+
 export const retrainRequestSchema = z
   .object({
     request_id: id,
     model_version: version,
-    trigger: z.enum([
-      'PERFORMANCE_DRIFT',
-      'FEATURE_DRIFT',
-      'LABEL_DRIFT',
-      'SCHEDULED',
-      'MANUAL',
-      'NEW_PATTERN',
-      'MISSED_FRAUDS',
-    ]),
+    trigger: retrainTriggerSchema,
     reason,
     severity: z.enum(['LOW', 'MEDIUM', 'HIGH']),
     drift_event_id: z

@@ -149,7 +149,7 @@ export interface FeatureDrift {
 /** CLOSE: a window's end passed; MATURE: its labels matured; EVIDENCE: early evidence raised an alarm. */
 export type DriftPhase = 'CLOSE' | 'MATURE' | 'EVIDENCE';
 
-export type EarlyEvidenceKind = 'NONE' | 'NEW_PATTERN' | 'MISSED_FRAUDS';
+export type EarlyEvidenceKind = 'NONE' | 'NEW_PATTERN' | 'MISSED_FRAUDS' | 'ALERT_PRECISION';
 
 /** The drift monitor's early-evidence statistics for the serving model, at the event's decision. */
 export interface EarlyEvidenceSummary {
@@ -169,6 +169,10 @@ export interface EarlyEvidenceSummary {
   sprt_llr: number;
   missed_cusum: number;
   median_chargeback_delay_hours: number | null;
+  /** Analysts' verdicts on the model's score alerts, those that found no fraud, and their CUSUM. */
+  alert_reviews: number;
+  false_alerts: number;
+  false_alert_cusum: number;
 }
 
 export interface DriftEvent {
@@ -203,7 +207,8 @@ export type RetrainTrigger =
   | 'SCHEDULED'
   | 'MANUAL'
   | 'NEW_PATTERN'
-  | 'MISSED_FRAUDS';
+  | 'MISSED_FRAUDS'
+  | 'ALERT_PRECISION';
 export type RetrainSeverity = 'LOW' | 'MEDIUM' | 'HIGH';
 
 export interface RetrainRequest {

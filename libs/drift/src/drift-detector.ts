@@ -114,6 +114,7 @@ function evidenceReferenceOf(manifest: ReferenceManifest): EvidenceReference {
     version: manifest.version,
     threshold: manifest.threshold,
     missShare: 1 - manifest.metrics.validation.recall_at_threshold,
+    falseAlertShare: 1 - manifest.metrics.validation.precision_at_threshold,
     novelty: manifest.reference.novelty ?? null,
     featureNames: manifest.feature_names,
   };
@@ -539,12 +540,12 @@ export class DriftDetector {
     const due = version ? this.policy.dueFollowUp(version, Math.floor(until / interval) * interval) : null;
     if (due) {
       this.raiseEarlyAlarm({
-        kind: 'NEW_PATTERN',
+        kind: due.trigger,
         followUpDepth: due.depth,
         at: Math.ceil(due.at / interval) * interval,
         summary:
-          `follow-up of the early-evidence retrain that made ${version} serve: the new pattern's labels ` +
-          `confirmed since then, for a model that learnt from more than its first few frauds`,
+          `follow-up of the early-evidence (${due.trigger}) retrain that made ${version} serve: the labels ` +
+          `confirmed since then, for a model that learns from more than the drift's first days`,
       });
     }
   }
@@ -704,7 +705,7 @@ export class DriftDetector {
     const start = Math.floor((alarm.at - 1) / this.settings.windowMs) * this.settings.windowMs;
     const w = this.windows.get(`${ref.version}|${start}`) ?? this.window(ref, start);
     const reasons = [`early evidence (${alarm.kind}): ${alarm.summary}`];
-    const trigger: RetrainTrigger = alarm.kind === 'NEW_PATTERN' ? 'NEW_PATTERN' : 'MISSED_FRAUDS';
+    const trigger: RetrainTrigger = alarm.kind;
     this.request(w, 'evidence', alarm.at, trigger, 'HIGH', alarm.summary, reasons, alarm.followUpDepth ?? 0);
     this.driftEvents.push({
       event_id: `${w.version}:${w.start}${phaseSuffix('evidence', alarm.at)}`,
@@ -777,6 +778,9 @@ export class DriftDetector {
       investigation_frauds: e.investigationHits,
       sprt_llr: e.sprtLlr,
       missed_cusum: e.missedCusum,
+      alert_reviews: e.alertReviews,
+      false_alerts: e.falseAlerts,
+      false_alert_cusum: e.falseAlertCusum,
       median_chargeback_delay_hours:
         e.medianChargebackDelayMs === null ? null : e.medianChargebackDelayMs / HOUR_MS,
     };

@@ -60,6 +60,9 @@ export const driftConfigFragment = z.object({
   DRIFT_MISSED_FRAUD_ODDS_RATIO: numberVar(3, 1.01, 1000),
   DRIFT_MISSED_FRAUD_CUSUM_H: numberVar(10, 0.1, 1000),
   DRIFT_MISSED_FRAUD_BURN_IN: intVar(300, 1),
+  DRIFT_FALSE_ALERT_ODDS_RATIO: numberVar(3, 1.01, 1000),
+  DRIFT_FALSE_ALERT_CUSUM_H: numberVar(10, 0.1, 1000),
+  DRIFT_FALSE_ALERT_BURN_IN: intVar(300, 1),
   DRIFT_EVIDENCE_MAX_ROWS: intVar(200_000, 1000),
 });
 
@@ -209,6 +212,9 @@ export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
       missedOddsRatio: c.DRIFT_MISSED_FRAUD_ODDS_RATIO,
       missedCusumH: c.DRIFT_MISSED_FRAUD_CUSUM_H,
       missedBurnIn: c.DRIFT_MISSED_FRAUD_BURN_IN,
+      falseAlertOddsRatio: c.DRIFT_FALSE_ALERT_ODDS_RATIO,
+      falseAlertCusumH: c.DRIFT_FALSE_ALERT_CUSUM_H,
+      falseAlertBurnIn: c.DRIFT_FALSE_ALERT_BURN_IN,
       maxRecentRows: c.DRIFT_EVIDENCE_MAX_ROWS,
       chargebackWindowMs: c.DRIFT_CHARGEBACK_WINDOW_MS,
     },

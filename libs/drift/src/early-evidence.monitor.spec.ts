@@ -27,6 +27,7 @@ const reference: EvidenceReference = {
   version: 'm1',
   threshold: 0.5,
   missShare: 0.2,
+  falseAlertShare: 0.3,
   featureNames: ['amount', 'card_tx_count_1d'],
   novelty: { features: [0, 1], centre: [4, 2], scale: [1, 1], frauds: referenceFrauds },
 };
@@ -102,6 +103,33 @@ function observe(m: EarlyEvidenceMonitor, tx: Tx): void {
     version: 'm1',
     features: tx.features,
   });
+}
+
+function review(m: EarlyEvidenceMonitor, tx: Tx, isFraud: boolean, at: number): void {
+  m.observeLabel({
+    transactionId: tx.id,
+    isFraud,
+    source: 'ANALYST',
+    transactionTime: tx.time,
+    eventTime: at,
+  });
+}
+
+/** A day of score alerts (the score above the threshold), each reviewed 2 h later as `fraud(i)` says. */
+function reviewedAlerts(m: EarlyEvidenceMonitor, d: number, n: number, fraud: (i: number) => boolean): void {
+  for (let i = 0; i < n; i++) {
+    const tx: Tx = {
+      id: `a${d}-${i}`,
+      card: `ac${i}`,
+      terminal: `at${i}`,
+      time: T0 + d * DAY_MS + Math.floor((i / n) * (DAY_MS - 3 * HOUR_MS)),
+      score: 0.9,
+      features: [250, 7],
+      fraud: fraud(i),
+    };
+    observe(m, tx);
+    review(m, tx, tx.fraud, tx.time + 2 * HOUR_MS);
+  }
 }
 
 function chargeback(m: EarlyEvidenceMonitor, tx: Tx, at: number): void {
@@ -198,6 +226,55 @@ describe(EarlyEvidenceMonitor.name, () => {
     m.advanceTo(T0 + 3 * DAY_MS);
     const alarms = m.drain().alarms;
     expect(alarms.map((a) => a.kind)).toContain('MISSED_FRAUDS');
+  });
+
+  it('measures the false share of reviewed score alerts on its burn-in, and alarms only when it rises', () => {
+    const m = monitor({ falseAlertBurnIn: 100, falseAlertCusumH: 10 });
+    // Burn-in and four more days at the same precision (40 % false alerts): no alarm.
+    const steady = (i: number) => i % 5 >= 2;
+    for (let d = 0; d < 6; d++) reviewedAlerts(m, d, 80, steady);
+    m.advanceTo(T0 + 6 * DAY_MS);
+    expect(m.drain().alarms).toEqual([]);
+    expect(m.stats()).toMatchObject({ alertReviews: 480, falseAlerts: 192 });
+    // A day on which most alerts are legitimate payments (a spending shift): ALERT_PRECISION.
+    reviewedAlerts(m, 6, 80, (i) => i % 5 === 0);
+    m.advanceTo(T0 + 7 * DAY_MS);
+    const alarms = m.drain().alarms;
+    expect(alarms.map((a) => a.kind)).toEqual(['ALERT_PRECISION']);
+    expect(alarms[0]?.summary).toMatch(/analysts found no fraud in \d+ of the \d+ score alerts/);
+  });
+
+  it('counts neither investigations nor chargebacks as reviews of score alerts', () => {
+    const m = monitor({ falseAlertBurnIn: 10 });
+    const txs = day(0);
+    for (const tx of txs) observe(m, tx);
+    // Unalerted rows with an analyst's verdict (investigations) and alerted ones charged back.
+    txs
+      .filter((t) => t.score < 0.5)
+      .slice(0, 30)
+      .forEach((t) => review(m, t, false, t.time + HOUR_MS));
+    txs.filter((t) => t.score >= 0.5).forEach((t) => chargeback(m, t, t.time + DAY_MS));
+    m.advanceTo(T0 + 3 * DAY_MS);
+    expect(m.stats()).toMatchObject({ alertReviews: 0, falseAlerts: 0, falseAlertCusum: 0 });
+  });
+
+  it('keeps the false-alert CUSUM across a restart', () => {
+    const script = (m: EarlyEvidenceMonitor, from: number, to: number) => {
+      const out: unknown[] = [];
+      for (let d = from; d < to; d++) {
+        reviewedAlerts(m, d, 60, (i) => (d < 4 ? i % 2 === 0 : i % 6 === 0));
+        m.advanceTo(T0 + (d + 1) * DAY_MS);
+        out.push(m.drain().alarms, m.stats().falseAlertCusum);
+      }
+      return out;
+    };
+    const whole = script(monitor({ falseAlertBurnIn: 100 }), 0, 7);
+    const first = monitor({ falseAlertBurnIn: 100 });
+    const part1 = script(first, 0, 5);
+    const restored = monitor({ falseAlertBurnIn: 100 });
+    restored.restoreState(JSON.parse(JSON.stringify(first.snapshot())) as EarlyEvidenceSnapshot);
+    expect([...part1, ...script(restored, 5, 7)]).toEqual(whole);
+    expect(whole.some((o) => Array.isArray(o) && o.length > 0)).toBe(true);
   });
 
   it('counts a chargeback read after the check that covered its time at the next check, once', () => {

@@ -19,6 +19,10 @@
  *    transactions" p0 against p1 raises NEW_PATTERN at H1. Several unrelated cards sharing a
  *    pattern no reference fraud has is what a new pattern is; one odd card, or one compromised
  *    terminal whose every payment is fraud, is not (the seed's card and terminal are excluded).
+ * 5. The precision of the score alerts, sequentially: each analyst's verdict on a score alert is one
+ *    Bernoulli observation "a false alert". A one-sided CUSUM against the share measured on the
+ *    model's first reviews raises ALERT_PRECISION: legitimate traffic that has moved towards the
+ *    frauds (a spending shift) floods the alerts long before a chargeback window has passed.
  *
  * Everything is decided at check boundaries (multiples of the interval) from label and score event
  * times at or before them, so a replay, or another interleaving of the two topics, decides alike.
@@ -54,6 +58,10 @@ export interface EarlyEvidenceSettings {
    * threshold on the same rows).
    */
   readonly missedBurnIn: number;
+  /** CUSUM on the false share of reviewed score alerts: odds ratio to detect, threshold, burn-in. */
+  readonly falseAlertOddsRatio: number;
+  readonly falseAlertCusumH: number;
+  readonly falseAlertBurnIn: number;
   /** Transactions kept for seeds and candidates (oldest dropped beyond it). */
   readonly maxRecentRows: number;
   /** Chargeback window: labels older than this after their transaction are not expected. */
@@ -80,9 +88,13 @@ interface RecentRow {
   /** Whether a check has counted its chargeback, and its investigation verdict. */
   chargebackCounted: boolean;
   verdictCounted: boolean;
+  /** An analyst's first verdict: when, and whether fraud (a score alert's review when alerted). */
+  reviewAt: number | null;
+  reviewFraud: boolean;
+  reviewCounted: boolean;
 }
 
-export type EarlyAlarmKind = 'NEW_PATTERN' | 'MISSED_FRAUDS';
+export type EarlyAlarmKind = 'NEW_PATTERN' | 'MISSED_FRAUDS' | 'ALERT_PRECISION';
 
 export interface EarlyAlarm {
   readonly kind: EarlyAlarmKind;
@@ -124,6 +136,10 @@ export interface EarlyEvidenceStats {
   readonly investigationHits: number;
   readonly sprtLlr: number;
   readonly missedCusum: number;
+  /** Analysts' verdicts on the model's score alerts, and how many of them found no fraud. */
+  readonly alertReviews: number;
+  readonly falseAlerts: number;
+  readonly falseAlertCusum: number;
   /** Median chargeback delay learnt from the labels, ms (null before any). */
   readonly medianChargebackDelayMs: number | null;
 }
@@ -148,6 +164,10 @@ export interface EarlyEvidenceSnapshot {
     /** Absent in snapshots of an earlier version: then counted when before the last check. */
     chargebackCounted?: boolean;
     verdictCounted?: boolean;
+    /** Absent in snapshots of an earlier version (no review counted then). */
+    reviewAt?: number | null;
+    reviewFraud?: boolean;
+    reviewCounted?: boolean;
   }[];
   readonly pendingSeeds: string[];
   /** Labels that came before their score (absent in snapshots of an earlier version). */
@@ -156,12 +176,17 @@ export interface EarlyEvidenceSnapshot {
     fraudAt: number | null;
     chargebackAt: number | null;
     legitAt: number | null;
+    reviewAt?: number | null;
+    reviewFraud?: boolean;
   }[];
   readonly budgetDay: number | null;
   readonly budgetUsed: number;
   readonly sprt: SprtState;
   readonly cusum: (CusumState & { p0: number; p1: number }) | null;
   readonly burnIn: { chargebacks: number; missed: number };
+  /** Absent in snapshots of an earlier version. */
+  readonly falseAlertCusum?: (CusumState & { p0: number; p1: number }) | null;
+  readonly reviewBurnIn?: { reviews: number; falseAlerts: number };
   readonly delay: LabelDelaySnapshot;
   /** Absent in snapshots of an earlier version (which folded each delay as it was read). */
   readonly unfoldedDelays?: { at: number; delayMs: number }[];
@@ -172,6 +197,8 @@ export interface EarlyEvidenceSnapshot {
     investigations: number;
     verdicts: number;
     hits: number;
+    reviews?: number;
+    falseAlerts?: number;
   };
 }
 
@@ -179,6 +206,8 @@ interface PendingLabel {
   fraudAt: number | null;
   chargebackAt: number | null;
   legitAt: number | null;
+  reviewAt: number | null;
+  reviewFraud: boolean;
 }
 
 /** The serving model's side of the monitor: its threshold, miss share and reference frauds. */
@@ -187,6 +216,8 @@ export interface EvidenceReference {
   readonly threshold: number;
   /** 1 - validation recall at the threshold: the share of frauds the model misses in control. */
   readonly missShare: number;
+  /** 1 - validation precision at the threshold: the share of false alerts in control. */
+  readonly falseAlertShare: number;
   readonly novelty: FraudNoveltyReference | null;
   readonly featureNames: readonly string[];
 }
@@ -205,9 +236,12 @@ export class EarlyEvidenceMonitor {
   private lastCheck: number | null = null;
   private budgetDay: number | null = null;
   private budgetUsed = 0;
-  private counters = { chargebacks: 0, missed: 0, seeds: 0, investigations: 0, verdicts: 0, hits: 0 };
+  private counters = emptyCounters();
   /** Chargebacks counted towards the CUSUM's in-control miss share, until the burn-in is complete. */
   private burnIn = { chargebacks: 0, missed: 0 };
+  /** The same for the false-alert CUSUM, on the analysts' verdicts of score alerts. */
+  private falseAlertCusum: BernoulliCusum | null = null;
+  private reviewBurnIn = { reviews: 0, falseAlerts: 0 };
   /** Chargeback delays read but not yet passed by a check (their event time is after the last one). */
   private unfoldedDelays: { at: number; delayMs: number }[] = [];
   private investigations: Investigation[] = [];
@@ -237,7 +271,9 @@ export class EarlyEvidenceMonitor {
         : null;
     this.cusum = null;
     this.burnIn = { chargebacks: 0, missed: 0 };
-    this.counters = { chargebacks: 0, missed: 0, seeds: 0, investigations: 0, verdicts: 0, hits: 0 };
+    this.falseAlertCusum = null;
+    this.reviewBurnIn = { reviews: 0, falseAlerts: 0 };
+    this.counters = emptyCounters();
     this.rows.clear();
     this.pendingSeeds = [];
     this.sprt.reset();
@@ -286,6 +322,9 @@ export class EarlyEvidenceMonitor {
       seeded: false,
       chargebackCounted: false,
       verdictCounted: false,
+      reviewAt: null,
+      reviewFraud: false,
+      reviewCounted: false,
     };
     const p = this.pending.get(s.id);
     if (p) {
@@ -293,6 +332,8 @@ export class EarlyEvidenceMonitor {
       row.fraudAt = p.fraudAt;
       row.chargebackAt = p.chargebackAt;
       row.legitAt = p.legitAt;
+      row.reviewAt = p.reviewAt;
+      row.reviewFraud = p.reviewFraud;
     }
     this.rows.set(s.id, row);
     if (this.rows.size > this.settings.maxRecentRows) {
@@ -322,6 +363,10 @@ export class EarlyEvidenceMonitor {
       if (l.source === 'CHARGEBACK')
         target.chargebackAt = target.chargebackAt === null ? at : Math.min(target.chargebackAt, at);
     } else target.legitAt = target.legitAt === null ? at : Math.min(target.legitAt, at);
+    if (l.source === 'ANALYST' && (target.reviewAt === null || at < target.reviewAt)) {
+      target.reviewAt = at;
+      target.reviewFraud = l.isFraud;
+    }
   }
 
   private pendingFor(id: string, transactionTime: number): PendingLabel | undefined {
@@ -330,7 +375,7 @@ export class EarlyEvidenceMonitor {
       return undefined;
     let p = this.pending.get(id);
     if (!p) {
-      p = { fraudAt: null, chargebackAt: null, legitAt: null };
+      p = { fraudAt: null, chargebackAt: null, legitAt: null, reviewAt: null, reviewFraud: false };
       this.pending.set(id, p);
       if (this.pending.size > MAX_PENDING_LABELS) {
         const oldest = this.pending.keys().next().value;
@@ -387,7 +432,14 @@ export class EarlyEvidenceMonitor {
       if (!this.cusum) {
         this.burnIn.chargebacks++;
         if (!r.alerted) this.burnIn.missed++;
-        if (this.burnIn.chargebacks >= this.settings.missedBurnIn) this.cusum = this.startCusum(ref);
+        if (this.burnIn.chargebacks >= this.settings.missedBurnIn)
+          this.cusum = inControlCusum(
+            this.burnIn.missed,
+            this.burnIn.chargebacks,
+            ref.missShare,
+            this.settings.missedOddsRatio,
+            this.settings.missedCusumH,
+          );
         continue;
       }
       if (this.cusum.observe(!r.alerted)) {
@@ -403,7 +455,42 @@ export class EarlyEvidenceMonitor {
       }
     }
 
-    // 2. Investigation verdicts since the last check: the hit-rate SPRT.
+    // 2. Analysts' verdicts on score alerts since the last check: the false-alert CUSUM.
+    const reviews = [...this.rows.values()]
+      .filter((r) => r.alerted && !r.reviewCounted && due(r.reviewAt))
+      .sort((x, y) => (x.reviewAt ?? 0) - (y.reviewAt ?? 0) || (x.id < y.id ? -1 : 1));
+    for (const r of reviews) {
+      r.reviewCounted = true;
+      const falseAlert = !r.reviewFraud;
+      this.counters.reviews++;
+      if (falseAlert) this.counters.falseAlerts++;
+      if (!this.falseAlertCusum) {
+        this.reviewBurnIn.reviews++;
+        if (falseAlert) this.reviewBurnIn.falseAlerts++;
+        if (this.reviewBurnIn.reviews >= this.settings.falseAlertBurnIn)
+          this.falseAlertCusum = inControlCusum(
+            this.reviewBurnIn.falseAlerts,
+            this.reviewBurnIn.reviews,
+            ref.falseAlertShare,
+            this.settings.falseAlertOddsRatio,
+            this.settings.falseAlertCusumH,
+          );
+        continue;
+      }
+      if (this.falseAlertCusum.observe(falseAlert)) {
+        this.alarms.push({
+          kind: 'ALERT_PRECISION',
+          at: b,
+          summary:
+            `false-alert CUSUM crossed ${this.settings.falseAlertCusumH}: analysts found no fraud in ` +
+            `${this.counters.falseAlerts} of the ${this.counters.reviews} score alerts of ${ref.version} ` +
+            `they reviewed (in-control false share ${round(this.falseAlertCusum.settings.p0)}, measured on ` +
+            `its first ${this.settings.falseAlertBurnIn} reviews; validation ${round(ref.falseAlertShare)})`,
+        });
+      }
+    }
+
+    // 3. Investigation verdicts since the last check: the hit-rate SPRT.
     const verdicts = [...this.rows.values()]
       .filter((r) => !r.verdictCounted && r.investigatedAt !== null && due(verdictTime(r)))
       .sort((x, y) => (verdictTime(x) ?? 0) - (verdictTime(y) ?? 0) || (x.id < y.id ? -1 : 1));
@@ -427,7 +514,7 @@ export class EarlyEvidenceMonitor {
       }
     }
 
-    // 3. Seeds: missed frauds confirmed since the last check that no reference fraud resembles.
+    // 4. Seeds: missed frauds confirmed since the last check that no reference fraud resembles.
     const index = this.index;
     if (index) {
       const confirmed = [...this.rows.values()]
@@ -445,21 +532,6 @@ export class EarlyEvidenceMonitor {
       this.investigate(index, b);
     }
     this.forget(b);
-  }
-
-  /**
-   * The CUSUM in control at the larger of the validation miss share and the burn-in's (its upper
-   * 95 % Wilson bound, so an unlucky burn-in does not make ordinary days look like a change).
-   */
-  private startCusum(ref: EvidenceReference): BernoulliCusum {
-    const n = this.burnIn.chargebacks;
-    const p = n > 0 ? this.burnIn.missed / n : 0;
-    const z = 1.96;
-    const upper =
-      (p + (z * z) / (2 * n) + z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
-    const p0 = Math.min(0.95, Math.max(0.01, ref.missShare, upper));
-    const odds = (p0 / (1 - p0)) * this.settings.missedOddsRatio;
-    return new BernoulliCusum({ p0, p1: odds / (1 + odds), h: this.settings.missedCusumH });
   }
 
   /** Spends the day's investigation budget on the pending seeds, oldest first. */
@@ -545,6 +617,9 @@ export class EarlyEvidenceMonitor {
       investigationHits: this.counters.hits,
       sprtLlr: this.sprt.state.llr,
       missedCusum: this.cusum?.state.statistic ?? 0,
+      alertReviews: this.counters.reviews,
+      falseAlerts: this.counters.falseAlerts,
+      falseAlertCusum: this.falseAlertCusum?.state.statistic ?? 0,
       medianChargebackDelayMs: this.delay.quantile(0.5),
     };
   }
@@ -566,6 +641,14 @@ export class EarlyEvidenceMonitor {
         ? { ...this.cusum.state, p0: this.cusum.settings.p0, p1: this.cusum.settings.p1 }
         : null,
       burnIn: { ...this.burnIn },
+      falseAlertCusum: this.falseAlertCusum
+        ? {
+            ...this.falseAlertCusum.state,
+            p0: this.falseAlertCusum.settings.p0,
+            p1: this.falseAlertCusum.settings.p1,
+          }
+        : null,
+      reviewBurnIn: { ...this.reviewBurnIn },
       delay: this.delay.snapshot(),
       unfoldedDelays: this.unfoldedDelays.map((d) => ({ ...d })),
       counters: { ...this.counters },
@@ -583,11 +666,16 @@ export class EarlyEvidenceMonitor {
         features: r.features ? Float32Array.from(r.features) : null,
         chargebackCounted: r.chargebackCounted ?? before(r.chargebackAt),
         verdictCounted: r.verdictCounted ?? (r.investigatedAt !== null && before(verdictTime(r))),
+        reviewAt: r.reviewAt ?? null,
+        reviewFraud: r.reviewFraud ?? false,
+        // An earlier version counted no review: one before the checkpoint is left out, not counted late.
+        reviewCounted: r.reviewCounted ?? true,
       });
     this.pendingSeeds = [...s.pendingSeeds];
     // A label read before its score must meet it after a restart, as it would have without one.
     this.pending.clear();
-    for (const { id, ...p } of s.pendingLabels ?? []) this.pending.set(id, p);
+    for (const { id, ...p } of s.pendingLabels ?? [])
+      this.pending.set(id, { ...p, reviewAt: p.reviewAt ?? null, reviewFraud: p.reviewFraud ?? false });
     this.budgetDay = s.budgetDay;
     this.budgetUsed = s.budgetUsed;
     this.sprt.restore(s.sprt);
@@ -596,10 +684,50 @@ export class EarlyEvidenceMonitor {
       ? new BernoulliCusum({ p0: s.cusum.p0, p1: s.cusum.p1, h: this.settings.missedCusumH })
       : null;
     this.cusum?.restore(s.cusum ?? { statistic: 0, observations: 0 });
+    const fa = s.falseAlertCusum ?? null;
+    this.falseAlertCusum = fa
+      ? new BernoulliCusum({ p0: fa.p0, p1: fa.p1, h: this.settings.falseAlertCusumH })
+      : null;
+    this.falseAlertCusum?.restore(fa ?? { statistic: 0, observations: 0 });
+    this.reviewBurnIn = { ...(s.reviewBurnIn ?? { reviews: 0, falseAlerts: 0 }) };
     this.delay = LabelDelayModel.restore(this.settings.chargebackWindowMs, s.delay);
     this.unfoldedDelays = (s.unfoldedDelays ?? []).map((d) => ({ ...d }));
-    this.counters = { ...s.counters };
+    this.counters = { ...emptyCounters(), ...s.counters };
   }
+}
+
+/**
+ * A CUSUM in control at the larger of the validation share and the burn-in's (its upper 95 % Wilson
+ * bound, so an unlucky burn-in does not make ordinary days look like a change), detecting the odds
+ * of that share multiplied by `oddsRatio`.
+ */
+function inControlCusum(
+  hits: number,
+  n: number,
+  validationShare: number,
+  oddsRatio: number,
+  h: number,
+): BernoulliCusum {
+  const p = n > 0 ? hits / n : 0;
+  const z = 1.96;
+  const upper =
+    (p + (z * z) / (2 * n) + z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
+  const p0 = Math.min(0.95, Math.max(0.01, validationShare, upper));
+  const odds = (p0 / (1 - p0)) * oddsRatio;
+  return new BernoulliCusum({ p0, p1: odds / (1 + odds), h });
+}
+
+function emptyCounters(): EarlyEvidenceSnapshot['counters'] & { reviews: number; falseAlerts: number } {
+  return {
+    chargebacks: 0,
+    missed: 0,
+    seeds: 0,
+    investigations: 0,
+    verdicts: 0,
+    hits: 0,
+    reviews: 0,
+    falseAlerts: 0,
+  };
 }
 
 function verdictTime(r: Pick<RecentRow, 'fraudAt' | 'legitAt' | 'investigatedAt'>): number | null {

@@ -101,7 +101,11 @@ describe(RetrainPolicy.name, () => {
       model_version: 'v2',
     });
     expect(policy.dueFollowUp('v2', 11.9 * DAY_MS)).toBeNull();
-    expect(policy.dueFollowUp('v2', 12 * DAY_MS)).toEqual({ at: 12 * DAY_MS, depth: 1 });
+    expect(policy.dueFollowUp('v2', 12 * DAY_MS)).toEqual({
+      at: 12 * DAY_MS,
+      depth: 1,
+      trigger: 'NEW_PATTERN',
+    });
     // Once only, and the follow-up's own model gets none.
     expect(policy.dueFollowUp('v2', 20 * DAY_MS)).toBeNull();
     const f = policy.request(
@@ -130,26 +134,30 @@ describe(RetrainPolicy.name, () => {
     expect(replaced.dueFollowUp('v3', 20 * DAY_MS)).toBeNull();
   });
 
-  it('chains follow-ups up to the set number, each a follow-up delay after the previous promotion', () => {
+  it('chains follow-ups up to the set number, each a follow-up delay after the previous promotion, keeping the trigger', () => {
     const policy = new RetrainPolicy({ ...settings, earlyFollowUpMs: 3 * DAY_MS, earlyFollowUps: 2 });
-    const r = policy.request(decision(8 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN' }), []);
+    const r = policy.request(decision(8 * DAY_MS, { phase: 'evidence', trigger: 'ALERT_PRECISION' }), []);
     policy.observeDeployment({
       ...answer(r?.request_id ?? '', 'PRODUCTION', 9 * DAY_MS),
       model_version: 'v2',
     });
     const first = policy.dueFollowUp('v2', 12 * DAY_MS);
-    expect(first).toEqual({ at: 12 * DAY_MS, depth: 1 });
+    expect(first).toEqual({ at: 12 * DAY_MS, depth: 1, trigger: 'ALERT_PRECISION' });
     const f1 = policy.request(
-      decision(12 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN', followUpDepth: 1 }),
+      decision(12 * DAY_MS, { phase: 'evidence', trigger: 'ALERT_PRECISION', followUpDepth: 1 }),
       [],
     );
     policy.observeDeployment({
       ...answer(f1?.request_id ?? '', 'PRODUCTION', 13 * DAY_MS),
       model_version: 'v3',
     });
-    expect(policy.dueFollowUp('v3', 16 * DAY_MS)).toEqual({ at: 16 * DAY_MS, depth: 2 });
+    expect(policy.dueFollowUp('v3', 16 * DAY_MS)).toEqual({
+      at: 16 * DAY_MS,
+      depth: 2,
+      trigger: 'ALERT_PRECISION',
+    });
     const f2 = policy.request(
-      decision(16 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN', followUpDepth: 2 }),
+      decision(16 * DAY_MS, { phase: 'evidence', trigger: 'ALERT_PRECISION', followUpDepth: 2 }),
       [],
     );
     policy.observeDeployment({

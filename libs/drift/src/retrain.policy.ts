@@ -7,6 +7,9 @@ import type {
 } from '@fraudstream/contracts';
 import type { DriftSettings } from './drift.config';
 
+/** The triggers of early-evidence requests, whose promoted models get a follow-up. */
+export type EarlyTrigger = Extract<RetrainTrigger, 'NEW_PATTERN' | 'MISSED_FRAUDS' | 'ALERT_PRECISION'>;
+
 /** When a decision is taken: at a window's close, at its maturity, or on early evidence. */
 export type DecisionPhase = 'close' | 'mature' | 'evidence';
 
@@ -34,7 +37,7 @@ export interface PolicyState {
    * A follow-up request due for the model an early-evidence request promoted, once more of the new
    * pattern's labels are in, and its depth in the chain (absent in older checkpoints).
    */
-  followUp?: { version: string; at: number; depth?: number } | null;
+  followUp?: { version: string; at: number; depth?: number; trigger?: EarlyTrigger } | null;
 }
 
 /** A decision the policy is asked to turn into a request. */
@@ -111,7 +114,8 @@ export class RetrainPolicy {
     this.s.openRequest = null;
     // A model trained on the first days of a new pattern learnt from a handful of its frauds: ask
     // once more when more of them are confirmed (the gate decides whether the follow-up is better).
-    const early = this.s.openTrigger === 'NEW_PATTERN' || this.s.openTrigger === 'MISSED_FRAUDS';
+    const trigger = this.s.openTrigger;
+    const early = trigger === 'NEW_PATTERN' || trigger === 'MISSED_FRAUDS' || trigger === 'ALERT_PRECISION';
     const promoted = event.kind === 'STAGE_CHANGE' && event.stage === 'PRODUCTION';
     const depth = this.s.openFollowUpDepth ?? (this.s.openIsFollowUp ? 1 : 0);
     if (early && promoted && depth < this.settings.earlyFollowUps && this.settings.earlyFollowUpMs > 0)
@@ -119,6 +123,7 @@ export class RetrainPolicy {
         version: event.model_version,
         at: event.event_time + this.settings.earlyFollowUpMs,
         depth: depth + 1,
+        trigger,
       };
     // Kept as an earlier last-request time, so the checkpointed state keeps its shape.
     const last = this.s.lastRequestTime;
@@ -135,11 +140,13 @@ export class RetrainPolicy {
    * The follow-up due for `version` by `until`, once (it is cleared when returned, or when another
    * model serves by then).
    */
-  dueFollowUp(version: string, until: number): { at: number; depth: number } | null {
+  dueFollowUp(version: string, until: number): { at: number; depth: number; trigger: EarlyTrigger } | null {
     const f = this.s.followUp;
     if (!f || f.at > until) return null;
     this.s.followUp = null;
-    return f.version === version ? { at: f.at, depth: f.depth ?? 1 } : null;
+    return f.version === version
+      ? { at: f.at, depth: f.depth ?? 1, trigger: f.trigger ?? 'NEW_PATTERN' }
+      : null;
   }
 
   /**

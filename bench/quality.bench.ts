@@ -130,7 +130,15 @@ function summarise(run: ReplayResult, onset: number): Record<string, BenchValue>
     investigation_frauds_by_scenario: run.investigationHitsByScenario,
     investigation_days: run.investigationDays,
   };
-  if (run.policy === 'triggered') out.verdicts = Object.fromEntries(Object.entries(run.verdicts).sort());
+  if (run.policy === 'triggered') {
+    out.verdicts = Object.fromEntries(Object.entries(run.verdicts).sort());
+    const round2 = (xs: number[]) => xs.map((x) => Math.round(x * 100) / 100);
+    out.evidence_peak_by_day = {
+      false_alert_cusum: round2(run.evidencePeakByDay.falseAlertCusum),
+      missed_cusum: round2(run.evidencePeakByDay.missedCusum),
+      sprt_llr: round2(run.evidencePeakByDay.sprtLlr),
+    };
+  }
   if (run.policy === 'oracle') out.oracle_kind = 'prequential-instant-labels';
   return out;
 }

@@ -11,7 +11,13 @@ import {
   type RetrainRequest,
   type Score,
 } from '@fraudstream/contracts';
-import { DriftDetector, driftDecisionTime, investigationAlert, type DriftSettings } from '@fraudstream/drift';
+import {
+  DriftDetector,
+  driftDecisionTime,
+  investigationAlert,
+  type DriftSettings,
+  type EarlyEvidenceStats,
+} from '@fraudstream/drift';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { FileSystemModelStore, ModelRegistry, type ModelManifest } from '@fraudstream/registry';
 import { AnalystDesk, type GroundTruth } from '@fraudstream/simulation';
@@ -95,6 +101,11 @@ export interface ReplayResult {
   readonly investigationDays: number[];
   /** Frauds the investigations found, by the simulator's fraud scenario (diagnostic). */
   readonly investigationHitsByScenario: Record<string, number>;
+  /**
+   * The highest value each day of the early evidence's sequential statistics (triggered only): how
+   * close a quiet stream came to an alarm (the thresholds are DRIFT_*_CUSUM_H and the SPRT's bound).
+   */
+  readonly evidencePeakByDay: { falseAlertCusum: number[]; missedCusum: number[]; sprtLlr: number[] };
 }
 
 /** The trainer's reads, over the replayed run's arrays: nothing later than what was asked is returned. */
@@ -324,8 +335,19 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
       investigationHits: 0,
       investigationDays: [],
       investigationHitsByScenario: {},
+      evidencePeakByDay: { falseAlertCusum: [], missedCusum: [], sprtLlr: [] },
     };
     const dayOf = (t: number) => Math.floor((t - stream.streamStart) / DAY_MS);
+    const notePeaks = (d: number, e: EarlyEvidenceStats | null) => {
+      const peaks = result.evidencePeakByDay;
+      const note = (list: number[], v: number) => {
+        while (list.length <= d) list.push(0);
+        list[d] = Math.max(list[d] ?? 0, v);
+      };
+      note(peaks.falseAlertCusum, e?.falseAlertCusum ?? 0);
+      note(peaks.missedCusum, e?.missedCusum ?? 0);
+      note(peaks.sprtLlr, e?.sprtLlr ?? 0);
+    };
     const noteEvents = (events: readonly DriftEvent[]) => {
       for (const e of events) {
         const phase = e.event_id.includes(':evidence:')
@@ -400,6 +422,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
           if (record.kind === 'score') detector.observeScore(record.score);
           else detector.observeLabel(record.label);
         const outputs = detector.drain();
+        notePeaks(day.index, detector.evidenceStats);
         noteEvents(outputs.driftEvents);
         requests.push(...outputs.retrainRequests);
         if (outputs.investigations.length > 0) {

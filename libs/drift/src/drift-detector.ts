@@ -16,6 +16,7 @@ import {
   EarlyEvidenceMonitor,
   type EarlyAlarm,
   type EarlyEvidenceSnapshot,
+  type EarlyEvidenceStats,
   type EvidenceReference,
   type Investigation,
 } from './early-evidence.monitor';
@@ -168,6 +169,11 @@ export class DriftDetector {
 
   get modelVersion(): string | null {
     return this.current?.version ?? null;
+  }
+
+  /** The early evidence's counters and statistics for the production model (null when it is off). */
+  get evidenceStats(): EarlyEvidenceStats | null {
+    return this.evidence.active ? this.evidence.stats() : null;
   }
 
   /** The score watermark (see EventTimeClock). */

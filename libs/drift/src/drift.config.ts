@@ -24,7 +24,7 @@ export const driftConfigFragment = z.object({
   DRIFT_PERFORMANCE_BASELINE_WINDOWS: intVar(3, 0, 60),
   DRIFT_PERFORMANCE_CONFIDENCE_Z: numberVar(1.645, 0, 10),
   DRIFT_EARLY_FOLLOW_UP_MS: intVar(3 * DAY_MS, 0),
-  DRIFT_EARLY_FOLLOW_UPS: intVar(1, 0, 10),
+  DRIFT_EARLY_FOLLOW_UPS: intVar(2, 0, 10),
   DRIFT_AUC_TOLERANCE: numberVar(0.1, 0, 1),
   DRIFT_LABEL_ALPHA: numberVar(0.01, 1e-12, 1),
   DRIFT_RETRAIN_ON_COVARIATE_SHIFT: boolVar(false),
@@ -61,7 +61,7 @@ export const driftConfigFragment = z.object({
   DRIFT_MISSED_FRAUD_CUSUM_H: numberVar(10, 0.1, 1000),
   DRIFT_MISSED_FRAUD_BURN_IN: intVar(300, 1),
   DRIFT_FALSE_ALERT_ODDS_RATIO: numberVar(3, 1.01, 1000),
-  DRIFT_FALSE_ALERT_CUSUM_H: numberVar(10, 0.1, 1000),
+  DRIFT_FALSE_ALERT_CUSUM_H: numberVar(14, 0.1, 1000),
   DRIFT_FALSE_ALERT_BURN_IN: intVar(300, 1),
   DRIFT_EVIDENCE_MAX_ROWS: intVar(200_000, 1000),
 });

@@ -94,7 +94,7 @@ describe(RetrainPolicy.name, () => {
   });
 
   it('asks once more a follow-up delay after an early-evidence request made a model serve', () => {
-    const policy = new RetrainPolicy({ ...settings, earlyFollowUpMs: 3 * DAY_MS });
+    const policy = new RetrainPolicy({ ...settings, earlyFollowUpMs: 3 * DAY_MS, earlyFollowUps: 1 });
     const r = policy.request(decision(8 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN' }), []);
     policy.observeDeployment({
       ...answer(r?.request_id ?? '', 'PRODUCTION', 9 * DAY_MS),

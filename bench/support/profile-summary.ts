@@ -112,8 +112,10 @@ function main(): void {
   console.log('\nself time by area (share of busy):');
   for (const a of summary.byArea.slice(0, 15)) console.log(`  ${percent(a.share).padStart(7)}  ${a.area}`);
   console.log('\ntop frames by self time:');
-  for (const f of summary.topFrames) console.log(`  ${percent(f.share).padStart(7)}  ${f.frame}  [${f.area}]`);
-  if (jsonAt >= 0 && rest[jsonAt + 1]) writeFileSync(rest[jsonAt + 1] ?? '', JSON.stringify(summary, null, 2));
+  for (const f of summary.topFrames)
+    console.log(`  ${percent(f.share).padStart(7)}  ${f.frame}  [${f.area}]`);
+  if (jsonAt >= 0 && rest[jsonAt + 1])
+    writeFileSync(rest[jsonAt + 1] ?? '', JSON.stringify(summary, null, 2));
 }
 
 if (require.main === module) main();

@@ -38,6 +38,8 @@ export interface ProducerTransaction {
 export interface TransactionalProducer {
   readonly transactionalId: string;
   readonly connected: boolean;
+  /** Producers created so far (each with its own InitProducerId): a new one may follow another owner's commits. */
+  readonly generations: number;
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   /** Begins a transaction; one at a time per producer. */
@@ -45,7 +47,10 @@ export interface TransactionalProducer {
 }
 
 export interface TransactionalProducerOptions {
-  /** Stable per instance (not per process): a restarted instance with the same id fences its predecessor. */
+  /**
+   * The same for every owner of what the producer commits (an input partition: PartitionTransactions),
+   * so that the owner initialising it fences any earlier one, a restarted or a still-running instance.
+   */
   readonly transactionalId: string;
   /** How long the coordinator lets a transaction stay open before aborting it (default 10 s). */
   readonly transactionTimeoutMs?: number;
@@ -129,7 +134,10 @@ export class RecoveringTransactionalProducer implements TransactionalProducer {
         } catch (error) {
           // The next transaction starts on a new producer, whose InitProducerId aborts this one.
           this.broken = true;
-          this.logger.warn({ msg: 'abort failed; the producer will be re-created', error: describeError(error) });
+          this.logger.warn({
+            msg: 'abort failed; the producer will be re-created',
+            error: describeError(error),
+          });
         }
       },
       isActive: () => txn.isActive(),
@@ -144,7 +152,7 @@ export class RecoveringTransactionalProducer implements TransactionalProducer {
       if (needsNewProducer(error)) this.broken = true;
       if (isFenced(error)) {
         this.fencings++;
-        this.logger.error({
+        this.logger.warn({
           msg: 'transactional producer fenced: another instance started with this transactional id, or the transaction timed out',
           transactionalId: this.transactionalId,
           error: describeError(error),
@@ -157,7 +165,8 @@ export class RecoveringTransactionalProducer implements TransactionalProducer {
   }
 
   private classify(message: string, error: unknown): Error {
-    if (isRecordTooLarge(error)) return new RecordTooLargeError(`${message}: a record or request is too large`, { cause: error });
+    if (isRecordTooLarge(error))
+      return new RecordTooLargeError(`${message}: a record or request is too large`, { cause: error });
     if (isTransient(error) || needsNewProducer(error)) return new ProduceError(message, { cause: error });
     return error instanceof Error ? error : new Error(describeError(error));
   }

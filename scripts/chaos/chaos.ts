@@ -95,6 +95,7 @@ export async function runChaos(
         scoredDistinct: 0,
         lost: 0,
         duplicates: 0,
+        duplicatesReadUncommitted: 0,
         deadLetters: {},
         poisonInjected: 0,
         recoverySeconds: null,

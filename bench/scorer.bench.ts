@@ -446,6 +446,7 @@ async function main(): Promise<void> {
     model_hidden_units: HIDDEN,
     max_batch_size: config.SCORER_MAX_BATCH_SIZE,
     max_wait_ms: config.SCORER_MAX_WAIT_MS,
+    exactly_once: config.SCORER_EXACTLY_ONCE,
     goal_ratio_met: scorerRate / passthroughRate >= 0.6,
     goal_p99_met: percentile(lat, 99) <= 50,
   };

@@ -165,6 +165,18 @@ describe(PartitionTransactions.name, () => {
     expect(broker.visible).toEqual(['a', 'd']);
   });
 
+  it('reads the committed offset again before handling a batch that begins past where it expected (the partition came back)', async () => {
+    const { broker, transactions } = setUp();
+    const start = await transactions.begin(p0);
+    await transactions.commit(p0, start, '10', consumer, send('a'));
+    // Another owner had the partition for a while and committed up to 25.
+    broker.committed.set('tx/0', 25n);
+    expect((await transactions.begin(p0, 25n)).from).toBe(25n);
+    // A batch where it is expected costs no read.
+    broker.committed.set('tx/0', 99n);
+    expect((await transactions.begin(p0, 25n)).from).toBe(25n);
+  });
+
   it('commits across a re-created producer when no one else committed meanwhile (a broker restart)', async () => {
     const { broker, transactions } = setUp();
     const start = await transactions.begin(p0);

@@ -70,11 +70,14 @@ export class PartitionTransactions {
 
   /**
    * Before a batch is handled: initialises the partition's producer (fencing earlier owners) and
-   * returns the offset below which its messages were already committed.
+   * returns the offset below which its messages were already committed. A batch that begins past the
+   * offset this instance expects means the partition went elsewhere and came back (another owner
+   * committed meanwhile): the committed offset is read again before anything is handled.
    */
-  async begin(partition: TopicPartition): Promise<BatchStart> {
+  async begin(partition: TopicPartition, firstOffset?: bigint): Promise<BatchStart> {
     const state = await this.ready(partition);
-    if (state.verified !== state.producer.generations) await this.verify(partition, state);
+    const ahead = firstOffset !== undefined && state.next !== null && firstOffset > state.next;
+    if (ahead || state.verified !== state.producer.generations) await this.verify(partition, state);
     return { from: state.next };
   }
 

@@ -483,7 +483,10 @@ export class StreamConsumer<T> {
     context: BatchContext,
   ): Promise<void> {
     const partition = { topic: batch.topic, partition: batch.partition };
-    const start = await retry(() => transactions.begin(partition));
+    const firstOffset = batch.firstOffset();
+    const start = await retry(() =>
+      transactions.begin(partition, firstOffset === null ? undefined : BigInt(firstOffset)),
+    );
     const from = start.from;
     const fresh = from === null ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= from);
     if (fresh.length === 0) return;

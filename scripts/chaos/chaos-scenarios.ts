@@ -204,6 +204,47 @@ export function scorerSigkill(ctx: ChaosContext): Promise<ScenarioResult> {
   );
 }
 
+/**
+ * A zombie scorer: one replica frozen (SIGSTOP) mid-stream until the group gave its partitions to the
+ * other (the session timeout) and their new owner fenced its transactional producers, then resumed
+ * (SIGCONT) with whatever batch it held. Exactly-once, its late commits must fail: no duplicate.
+ */
+export function scorerZombie(ctx: ChaosContext): Promise<ScenarioResult> {
+  const { kills } = ctx.settings;
+  const replicas = Math.max(2, ctx.settings.replicas);
+  return streamScenario(
+    ctx,
+    'scorer-zombie',
+    replicas,
+    async (run) => {
+      const recoveries: number[] = [];
+      for (let k = 0; k < kills; k++) {
+        const victim = run.scorers[k % run.scorers.length];
+        const pid = victim?.pid;
+        if (!victim || pid === undefined) break;
+        const frozenAt = Date.now();
+        process.kill(pid, 'SIGSTOP');
+        const seconds = await recovery(run, frozenAt);
+        process.kill(pid, 'SIGCONT');
+        ctx.log(
+          `scorer-zombie: freeze ${k + 1}/${kills}: the other replica scored every partition after ${seconds ?? '?'} s; resumed`,
+        );
+        if (seconds === null)
+          return { fault: 'SIGSTOP', recoverySeconds: null, notes: ['scoring did not resume'] };
+        recoveries.push(seconds);
+        await delay(3000);
+      }
+      return {
+        fault: `SIGSTOP of a scorer until its partitions moved, then SIGCONT, ${kills}x (${replicas} replicas)`,
+        recoverySeconds: Math.max(...recoveries),
+        recoveryLimitSeconds: SCORER_RECOVERY_LIMIT_S,
+        notes: [`takeover per freeze: ${recoveries.map((s) => s.toFixed(1)).join(', ')} s`],
+      };
+    },
+    { noDuplicates: true },
+  );
+}
+
 /** Stops a local service (SIGTERM) for the outage, starts it again; recovery counts from its return. */
 function serviceOutage(ctx: ChaosContext, service: LocalService, name: string): Promise<ScenarioResult> {
   return streamScenario(ctx, name, 1, async (run) => {
@@ -466,6 +507,7 @@ const TRAINER_EVENT_STEP_MS = 60_000;
 
 export const SCENARIOS = {
   'scorer-sigkill': scorerSigkill,
+  'scorer-zombie': scorerZombie,
   'broker-restart': brokerRestart,
   'registry-restart': registryRestart,
   'poison-burst': poisonBurst,

@@ -44,6 +44,10 @@ export class ScoreObserver {
   ) {}
 
   async start(scoresTopic: string, deadLetterTopic: string): Promise<void> {
+    // A reader that rejoins after a broker restart may be handed records again: what is on the topic
+    // counts once per offset.
+    const committedSeen = new OffsetsSeen();
+    const uncommittedSeen = new OffsetsSeen();
     const scores = createConsumer(this.kafka, {
       groupId: `chaos-observer-${randomUUID()}`,
       maxWaitTimeInMs: 100,
@@ -53,6 +57,7 @@ export class ScoreObserver {
     await scores.run({
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) {
+          if (!committedSeen.first(batch.partition, message.offset)) continue;
           // The record's create time, set by the scorer's producer: when it was scored, whatever this
           // reader's own delays after an outage (it rejoins its group like any consumer).
           const at = Number(message.timestamp);
@@ -78,7 +83,8 @@ export class ScoreObserver {
     await everything.connect();
     await everything.subscribe({ topics: [scoresTopic], fromBeginning: true });
     await everything.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: async ({ partition, message }) => {
+        if (!uncommittedSeen.first(partition, message.offset)) return;
         const key = scoreKey(await this.serde.decode<Score>(message.value));
         this.uncommittedCounts.set(key, (this.uncommittedCounts.get(key) ?? 0) + 1);
       },
@@ -134,4 +140,17 @@ function beyondFirst(counts: ReadonlyMap<string, number>): number {
   let n = 0;
   for (const count of counts.values()) n += count - 1;
   return n;
+}
+
+/** The newest offset read per partition: a record handed again to a rejoining reader is not counted twice. */
+class OffsetsSeen {
+  private readonly newest = new Map<number, bigint>();
+
+  /** True the first time an offset of the partition is read (offsets arrive in order per partition). */
+  first(partition: number, offset: string): boolean {
+    const at = BigInt(offset);
+    if (at <= (this.newest.get(partition) ?? -1n)) return false;
+    this.newest.set(partition, at);
+    return true;
+  }
 }

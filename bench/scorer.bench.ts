@@ -9,12 +9,13 @@
  *   npm run bench:scorer -- --json FILE [--count N] [--naive-seconds S] [--latency-seconds S] [--rounds R] [--skip a,b] [--half-rate R]
  */
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
@@ -61,6 +62,37 @@ const LATENCY_SECONDS = numberArg('--latency-seconds', 10);
 const ROUNDS = numberArg('--rounds', 2);
 
 const T0 = Date.UTC(2026, 0, 5, 0, 0, 0);
+
+/** `--profile DIR`: V8 CPU profiles of this process during the scorer rounds and the half-load phase only. */
+function profileDir(): string | null {
+  const i = process.argv.indexOf('--profile');
+  return i >= 0 ? (process.argv[i + 1] ?? null) : null;
+}
+
+/** Profiles the main thread between start() and stop(name) (the scorer runs in-process). */
+class PhaseProfiler {
+  private session: Session | null = null;
+
+  constructor(private readonly dir: string | null) {}
+
+  async start(): Promise<void> {
+    if (!this.dir) return;
+    this.session = new Session();
+    this.session.connect();
+    await this.session.post('Profiler.enable');
+    await this.session.post('Profiler.setSamplingInterval', { interval: 500 });
+    await this.session.post('Profiler.start');
+  }
+
+  async stop(name: string): Promise<void> {
+    if (!this.dir || !this.session) return;
+    const { profile } = await this.session.post('Profiler.stop');
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(join(this.dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    this.session.disconnect();
+    this.session = null;
+  }
+}
 
 function transaction(i: number, ingestTime: number): Transaction {
   return {
@@ -338,6 +370,7 @@ async function main(): Promise<void> {
   let app: INestApplicationContext | undefined;
   let config: ScorerConfig | undefined;
   let produced: () => number = () => 0;
+  const profiler = new PhaseProfiler(profileDir());
   for (let round = 1; round <= ROUNDS; round++) {
     if (!skip.has('a')) {
       console.log(`(a) passthrough, round ${round}`);
@@ -368,7 +401,9 @@ async function main(): Promise<void> {
     produced = () => counterValue(registry, 'fraudstream_scorer_records_produced_total', scores);
     // The transport counts a batch as consumed when it is fetched, before it is handled.
     const consumed = () => counterValue(registry, 'fraudstream_kafka_messages_consumed_total', source) > 0;
+    await profiler.start();
     scorerRate = Math.max(scorerRate, await rateUntil(consumed, produced, COUNT, 120_000));
+    await profiler.stop(`scorer-backlog-round-${round}`);
   }
   if (!app || !config) throw new Error('no scorer round ran');
 
@@ -377,6 +412,7 @@ async function main(): Promise<void> {
   console.log(`half load: ${halfRate.toFixed(0)} tx/s for ${LATENCY_SECONDS} s`);
   const halfCount = Math.round(halfRate * LATENCY_SECONDS);
   // The load comes from a separate process, as producers are in production, not from the scorer's event loop.
+  await profiler.start();
   const child = fork(__filename, ['--paced', source, String(halfRate), String(halfCount), String(COUNT)], {
     stdio: 'inherit',
   });
@@ -384,6 +420,7 @@ async function main(): Promise<void> {
   if (code !== 0) throw new Error(`paced producer exited with ${code}`);
   const deadline = Date.now() + 60_000;
   while (produced() < COUNT + halfCount && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await profiler.stop('scorer-half-load');
   await app.close();
   await producer.producer.disconnect();
 
@@ -409,6 +446,7 @@ async function main(): Promise<void> {
     model_hidden_units: HIDDEN,
     max_batch_size: config.SCORER_MAX_BATCH_SIZE,
     max_wait_ms: config.SCORER_MAX_WAIT_MS,
+    exactly_once: config.SCORER_EXACTLY_ONCE,
     goal_ratio_met: scorerRate / passthroughRate >= 0.6,
     goal_p99_met: percentile(lat, 99) <= 50,
   };

@@ -9,8 +9,13 @@ export interface ScenarioResult {
   readonly scoredDistinct: number;
   /** Produced good transactions without a score at the end. */
   readonly lost: number;
-  /** Score records beyond the first per transaction (at-least-once until the scorer produces in transactions). */
+  /**
+   * Score records beyond the first per (transaction id, model version, role), as a read_committed
+   * reader sees them (every reader of the scorer's outputs): 0 when the scorers run exactly-once.
+   */
   readonly duplicates: number;
+  /** The same for a read_uncommitted reader: what aborted transactions (a SIGKILLed scorer's) left on the topic. */
+  readonly duplicatesReadUncommitted: number;
   /** Dead letters of the transactions topic, by reason header. */
   readonly deadLetters: Readonly<Record<string, number>>;
   /** Poison records injected on purpose (they must be the dead letters, nothing else). */
@@ -39,13 +44,25 @@ export interface ChaosReport {
 
 /** One line per scenario, for the terminal. */
 export function formatReport(report: ChaosReport): string {
-  const header = ['scenario', 'produced', 'scored', 'lost', 'dups', 'dlq', 'recovery s', 'model', 'ok'];
+  const header = [
+    'scenario',
+    'produced',
+    'scored',
+    'lost',
+    'dups',
+    'dups (uncommitted)',
+    'dlq',
+    'recovery s',
+    'model',
+    'ok',
+  ];
   const rows = report.scenarios.map((s) => [
     s.scenario,
     String(s.produced),
     String(s.scoredDistinct),
     String(s.lost),
     String(s.duplicates),
+    String(s.duplicatesReadUncommitted),
     Object.entries(s.deadLetters)
       .map(([reason, n]) => `${reason}:${n}`)
       .join(' ') || '0',

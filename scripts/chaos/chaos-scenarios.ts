@@ -79,7 +79,12 @@ async function streamScenario(
   name: string,
   replicas: number,
   fault: (run: StreamRun) => Promise<FaultOutcome>,
-  options: { readonly eventStepMs?: number; readonly warmupScored?: number } = {},
+  options: {
+    readonly eventStepMs?: number;
+    readonly warmupScored?: number;
+    /** The scorers run exactly-once: a read_committed reader must see no duplicate. */
+    readonly noDuplicates?: boolean;
+  } = {},
 ): Promise<ScenarioResult> {
   const started = Date.now();
   const stack = new ChaosStack(
@@ -126,6 +131,8 @@ async function streamScenario(
     if (!lettersRight)
       notes.push(`dead letters ${JSON.stringify(deadLetters)}, expected ${JSON.stringify(expectedLetters)}`);
     if (!recoveredInTime) notes.push(`recovery over the ${limit} s limit`);
+    const duplicatesRight = !options.noDuplicates || observer.duplicates === 0;
+    if (!duplicatesRight) notes.push(`${observer.duplicates} duplicate score records on read_committed`);
     return {
       scenario: name,
       fault: outcome.fault,
@@ -133,11 +140,18 @@ async function streamScenario(
       scoredDistinct: [...load.produced.keys()].filter((id) => observer.scoreCounts.has(id)).length,
       lost,
       duplicates: observer.duplicates,
+      duplicatesReadUncommitted: observer.uncommittedDuplicates,
       deadLetters,
       poisonInjected: outcome.poisonInjected ?? 0,
       recoverySeconds: outcome.recoverySeconds,
       servingModel: { expected: expectedModel, actual: serving, right: modelRight },
-      passed: lost === 0 && lettersRight && modelRight && recoveredInTime && (outcome.ok ?? true),
+      passed:
+        lost === 0 &&
+        lettersRight &&
+        modelRight &&
+        recoveredInTime &&
+        duplicatesRight &&
+        (outcome.ok ?? true),
       notes,
       seconds: (Date.now() - started) / 1000,
     };
@@ -157,31 +171,78 @@ async function recovery(run: StreamRun, from: number): Promise<number | null> {
 /** SIGKILL of a scorer replica (the next one each time), restarted at once as an orchestrator would. */
 export function scorerSigkill(ctx: ChaosContext): Promise<ScenarioResult> {
   const { replicas, kills } = ctx.settings;
-  return streamScenario(ctx, 'scorer-sigkill', replicas, async (run) => {
-    const recoveries: number[] = [];
-    for (let k = 0; k < kills; k++) {
-      const victim = run.scorers[k % run.scorers.length];
-      if (!victim) break;
-      const killedAt = Date.now();
-      victim.killNow();
-      await until(() => !victim.running, 10_000);
-      await run.stack.restartApp(victim);
-      const seconds = await recovery(run, killedAt);
-      ctx.log(
-        `scorer-sigkill: kill ${k + 1}/${kills}: scoring resumed on every partition after ${seconds ?? '?'} s`,
-      );
-      if (seconds === null)
-        return { fault: 'SIGKILL', recoverySeconds: null, notes: ['scoring did not resume'] };
-      recoveries.push(seconds);
-      await delay(3000);
-    }
-    return {
-      fault: `SIGKILL of a scorer ${kills}x (${replicas} replicas), restarted at once`,
-      recoverySeconds: Math.max(...recoveries),
-      recoveryLimitSeconds: SCORER_RECOVERY_LIMIT_S,
-      notes: [`recovery per kill: ${recoveries.map((s) => s.toFixed(1)).join(', ')} s`],
-    };
-  });
+  return streamScenario(
+    ctx,
+    'scorer-sigkill',
+    replicas,
+    async (run) => {
+      const recoveries: number[] = [];
+      for (let k = 0; k < kills; k++) {
+        const victim = run.scorers[k % run.scorers.length];
+        if (!victim) break;
+        const killedAt = Date.now();
+        victim.killNow();
+        await until(() => !victim.running, 10_000);
+        await run.stack.restartApp(victim);
+        const seconds = await recovery(run, killedAt);
+        ctx.log(
+          `scorer-sigkill: kill ${k + 1}/${kills}: scoring resumed on every partition after ${seconds ?? '?'} s`,
+        );
+        if (seconds === null)
+          return { fault: 'SIGKILL', recoverySeconds: null, notes: ['scoring did not resume'] };
+        recoveries.push(seconds);
+        await delay(3000);
+      }
+      return {
+        fault: `SIGKILL of a scorer ${kills}x (${replicas} replicas), restarted at once`,
+        recoverySeconds: Math.max(...recoveries),
+        recoveryLimitSeconds: SCORER_RECOVERY_LIMIT_S,
+        notes: [`recovery per kill: ${recoveries.map((s) => s.toFixed(1)).join(', ')} s`],
+      };
+    },
+    { noDuplicates: true },
+  );
+}
+
+/**
+ * A zombie scorer: one replica frozen (SIGSTOP) mid-stream until the group gave its partitions to the
+ * other (the session timeout) and their new owner fenced its transactional producers, then resumed
+ * (SIGCONT) with whatever batch it held. Exactly-once, its late commits must fail: no duplicate.
+ */
+export function scorerZombie(ctx: ChaosContext): Promise<ScenarioResult> {
+  const { kills } = ctx.settings;
+  const replicas = Math.max(2, ctx.settings.replicas);
+  return streamScenario(
+    ctx,
+    'scorer-zombie',
+    replicas,
+    async (run) => {
+      const recoveries: number[] = [];
+      for (let k = 0; k < kills; k++) {
+        const victim = run.scorers[k % run.scorers.length];
+        const pid = victim?.pid;
+        if (!victim || pid === undefined) break;
+        const frozenAt = Date.now();
+        process.kill(pid, 'SIGSTOP');
+        const seconds = await recovery(run, frozenAt);
+        process.kill(pid, 'SIGCONT');
+        ctx.log(
+          `scorer-zombie: freeze ${k + 1}/${kills}: the other replica scored every partition after ${seconds ?? '?'} s; resumed`,
+        );
+        if (seconds === null)
+          return { fault: 'SIGSTOP', recoverySeconds: null, notes: ['scoring did not resume'] };
+        recoveries.push(seconds);
+        await delay(3000);
+      }
+      return {
+        fault: `SIGSTOP of a scorer until its partitions moved, then SIGCONT, ${kills}x (${replicas} replicas)`,
+        recoverySeconds: Math.max(...recoveries),
+        recoveryLimitSeconds: SCORER_RECOVERY_LIMIT_S,
+        notes: [`takeover per freeze: ${recoveries.map((s) => s.toFixed(1)).join(', ')} s`],
+      };
+    },
+    { noDuplicates: true },
+  );
 }
 
 /** Stops a local service (SIGTERM) for the outage, starts it again; recovery counts from its return. */
@@ -446,6 +507,7 @@ const TRAINER_EVENT_STEP_MS = 60_000;
 
 export const SCENARIOS = {
   'scorer-sigkill': scorerSigkill,
+  'scorer-zombie': scorerZombie,
   'broker-restart': brokerRestart,
   'registry-restart': registryRestart,
   'poison-burst': poisonBurst,

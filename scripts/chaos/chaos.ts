@@ -16,8 +16,8 @@ const USAGE = `npm run chaos -- [options]
   --scenarios a,b     ${Object.keys(SCENARIOS).join(', ')} (default: all)
   --quick             the smaller suite npm test runs: ${QUICK_SCENARIOS.join(', ')}, lower load
   --rate N            transactions per second of the load (default 300, quick 100; at most 1000)
-  --replicas N        scorer replicas in scorer-sigkill (default 2, quick 1)
-  --kills N           SIGKILLs in scorer-sigkill (default 3, quick 1)
+  --replicas N        scorer replicas in scorer-sigkill and scorer-zombie (default 2, quick 1; the zombie at least 2)
+  --kills N           SIGKILLs in scorer-sigkill, freezes in scorer-zombie (default 3, quick 1)
   --outage S          seconds the broker / the registry stay down (default 25)
   --out FILE          JSON report (default reports/chaos.json)
 Exit status: 0 when every scenario met its guarantees, 1 otherwise, 2 for bad options.`;
@@ -95,6 +95,7 @@ export async function runChaos(
         scoredDistinct: 0,
         lost: 0,
         duplicates: 0,
+        duplicatesReadUncommitted: 0,
         deadLetters: {},
         poisonInjected: 0,
         recoverySeconds: null,

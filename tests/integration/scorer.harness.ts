@@ -9,7 +9,13 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { ModelDeployment, Transaction } from '@fraudstream/contracts';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
-import { AvroProducer, createIdempotentProducer, type AvroSerde, type Kafka } from '@fraudstream/kafka';
+import {
+  AvroProducer,
+  createConsumer,
+  createIdempotentProducer,
+  type AvroSerde,
+  type Kafka,
+} from '@fraudstream/kafka';
 import { randomMlpSpec, writeModelFixture, type ModelFixture } from '@fraudstream/model';
 import { loadScorerConfig } from '../../apps/scorer/src/scorer.config';
 import { ScorerModule } from '../../apps/scorer/src/scorer.module';
@@ -137,7 +143,7 @@ export interface Captured<T> {
   readonly headers: Record<string, string>;
 }
 
-/** Reads a topic from the beginning into an array (decoded with the serde unless `raw`). */
+/** Reads a topic from the beginning into an array (decoded with the serde unless `raw`), on read_committed. */
 export async function readTopic<T>(
   kafka: Kafka,
   serde: AvroSerde,
@@ -145,7 +151,7 @@ export async function readTopic<T>(
   raw = false,
 ): Promise<{ records: Captured<T>[]; stop: () => Promise<void> }> {
   const records: Captured<T>[] = [];
-  const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 50 });
+  const consumer = createConsumer(kafka, { groupId: uniqueName('reader'), maxWaitTimeInMs: 50 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({

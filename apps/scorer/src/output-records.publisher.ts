@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AvroProducer, type OutgoingRecord } from '@fraudstream/kafka';
+import { AvroProducer, type OutgoingRecord, type RecordSink } from '@fraudstream/kafka';
 
 export interface TopicRecords {
   readonly topic: string;
@@ -54,8 +54,16 @@ export class OutputRecordsPublisher {
     this.sending = false;
   }
 
+  /** Sends one batch's records through `sink` (a partition's transaction), in the same slices. */
+  publishTo(sink: RecordSink, batches: readonly TopicRecords[]): Promise<void> {
+    return this.send(batches, sink);
+  }
+
   /** Merges by topic and sends in slices, so no request outgrows the broker's message size limit. */
-  private async send(batches: readonly TopicRecords[]): Promise<void> {
+  private async send(
+    batches: readonly TopicRecords[],
+    sink: RecordSink = this.producer.producer,
+  ): Promise<void> {
     const byTopic = new Map<string, OutgoingRecord<unknown>[]>();
     for (const { topic, records } of batches) {
       const list = byTopic.get(topic) ?? [];
@@ -66,6 +74,7 @@ export class OutputRecordsPublisher {
     for (let i = 0; i < longest; i += PRODUCE_SLICE) {
       await this.producer.sendMany(
         [...byTopic].map(([topic, records]) => ({ topic, records: records.slice(i, i + PRODUCE_SLICE) })),
+        sink,
       );
     }
   }

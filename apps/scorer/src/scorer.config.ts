@@ -1,4 +1,4 @@
-import { appConfigFragment, intVar, loadConfig, type Env } from '@fraudstream/config';
+import { appConfigFragment, boolVar, intVar, loadConfig, type Env } from '@fraudstream/config';
 import { Topics } from '@fraudstream/contracts';
 import { featuresConfigFragment } from '@fraudstream/features';
 import { kafkaConfigFragment, requireSaslCredentials } from '@fraudstream/kafka';
@@ -45,6 +45,13 @@ export const scorerConfigSchema = z
     DEPLOYMENTS_TOPIC: z.string().min(1).default(Topics.modelDeployments),
     /** Consumer group of the transactions (shared by all replicas: partitions are split between them). */
     SCORER_GROUP_ID: z.string().min(1).default('scorer'),
+    /**
+     * Scores, alerts, dead letters and the transactions' offsets in one Kafka transaction per batch
+     * (exactly once for read_committed readers). Each partition's transactional producer is
+     * `<SCORER_GROUP_ID>.<topic>.<partition>`, the same in every replica, so a partition's new owner
+     * fences the old one. false: at-least-once (outputs acknowledged, then the offsets committed).
+     */
+    SCORER_EXACTLY_ONCE: boolVar(true),
     /**
      * Consumer group of the labels. With the Redis feature store all replicas share it; with the
      * in-memory store each replica needs every label, so give each its own group.

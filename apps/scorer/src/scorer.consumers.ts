@@ -69,19 +69,26 @@ export const scorerConsumersProvider: Provider = {
         maxWaitTimeInMs: config.SCORER_FETCH_MAX_WAIT_MS,
         sessionTimeoutMs: config.SCORER_SESSION_TIMEOUT_MS,
         heartbeatIntervalMs: config.SCORER_HEARTBEAT_INTERVAL_MS,
+        ...(config.SCORER_EXACTLY_ONCE
+          ? { exactlyOnce: { transactionalIdPrefix: config.SCORER_GROUP_ID } }
+          : {}),
         handle: async (messages) => {
           const result = await scorer.scoreBatch(messages.map((m) => m.value));
+          const outputs = [
+            { topic: SCORES_TOPIC, records: result.scores.map((s) => ({ key: s.card_id, value: s })) },
+            { topic: ALERTS_TOPIC, records: result.alerts.map((a) => ({ key: a.card_id, value: a })) },
+          ];
           return {
             rejected: result.rejected.flatMap((r) => {
               const message = messages[r.index];
               return message ? [{ message, reason: r.reason }] : [];
             }),
-            // Scored once; only the send is retried while the broker is away (the features are not updated twice).
-            deliver: async () => {
-              await publisher.publish([
-                { topic: SCORES_TOPIC, records: result.scores.map((s) => ({ key: s.card_id, value: s })) },
-                { topic: ALERTS_TOPIC, records: result.alerts.map((a) => ({ key: a.card_id, value: a })) },
-              ]);
+            // Scored once; only the send is retried while the broker is away (the features are not updated
+            // twice). Exactly-once, the records go to the partition's transaction (the sink); otherwise
+            // through the shared producer, in requests shared with the partitions handled meanwhile.
+            deliver: async (sink) => {
+              if (config.SCORER_EXACTLY_ONCE) await publisher.publishTo(sink, outputs);
+              else await publisher.publish(outputs);
               metrics.produced.inc({ topic: SCORES_TOPIC }, result.scores.length);
               if (result.alerts.length > 0)
                 metrics.produced.inc({ topic: ALERTS_TOPIC }, result.alerts.length);

@@ -2,6 +2,7 @@ import { RetriableError, type TopicMessages } from '@fraudstream/contracts';
 import { Partitioners, type IHeaders, type Kafka } from 'kafkajs';
 import type { AvroSerde } from './avro-serde.adapter';
 import { recoveringProducer, type Producer } from './recovering-producer.adapter';
+import type { RecordSink } from './stream-consumer.types';
 
 export interface OutgoingRecord<V> {
   readonly key: string | null;
@@ -47,9 +48,10 @@ export class AvroProducer {
     await this.sendMany([{ topic, records }]);
   }
 
-  /** Several topics in one produce request per broker. */
+  /** Several topics in one produce request per broker, through `sink` (default: this producer; or a transaction). */
   async sendMany(
     batches: readonly { topic: string; records: readonly OutgoingRecord<unknown>[] }[],
+    sink: RecordSink = this.producer,
   ): Promise<void> {
     const topicMessages = [];
     for (const { topic, records } of batches) {
@@ -64,7 +66,7 @@ export class AvroProducer {
       );
       topicMessages.push({ topic, messages });
     }
-    if (topicMessages.length > 0) await this.producer.sendBatch({ acks: -1, topicMessages });
+    if (topicMessages.length > 0) await sink.sendBatch({ acks: -1, topicMessages });
   }
 
   private async schemaId(topic: string): Promise<number> {

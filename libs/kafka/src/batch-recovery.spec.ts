@@ -1,6 +1,6 @@
 import { PoisonMessageError, RetriableError } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
-import { BatchRecovery } from './batch-recovery';
+import { BatchRecovery, type Delivery } from './batch-recovery';
 import type { BatchContext, BatchOutcome, ConsumedMessage } from './stream-consumer.types';
 import { RecordTooLargeError } from './transport.errors';
 import { retryTransient } from './transient-retry';
@@ -35,19 +35,26 @@ const retry = <R>(work: () => Promise<R>) =>
     { abandonReason: () => null, sleep: () => Promise.resolve() },
   );
 
+/** At-least-once: each attempt sends through the app's producer (here one that takes everything). */
+const direct: Delivery = (deliver) => deliver({ sendBatch: () => Promise.resolve([]) });
+
 describe(BatchRecovery.name, () => {
   it('retries a delivery that fails while the broker is away without handling the batch again, and dead-letters nothing', async () => {
     let handled = 0;
     let sends = 0;
-    const recovery = new BatchRecovery<string>(async (messages) => {
-      handled += messages.length;
-      return {
-        deliver: async () => {
-          // Three failed produce attempts: a broker restart seen by the producer.
-          if (++sends <= 3) throw new RetriableError('produce request failed');
-        },
-      };
-    }, retry);
+    const recovery = new BatchRecovery<string>(
+      async (messages) => {
+        handled += messages.length;
+        return {
+          deliver: async () => {
+            // Three failed produce attempts: a broker restart seen by the producer.
+            if (++sends <= 3) throw new RetriableError('produce request failed');
+          },
+        };
+      },
+      retry,
+      direct,
+    );
     expect(await recovery.process(batch, context)).toEqual([]);
     expect(handled).toBe(3);
     expect(sends).toBe(4);
@@ -67,6 +74,7 @@ describe(BatchRecovery.name, () => {
         },
       }),
       retry,
+      direct,
     );
     expect(await recovery.process(batch, context)).toEqual([]);
     expect(sends).toBe(2);
@@ -97,6 +105,7 @@ describe(BatchRecovery.name, () => {
             beforeWait: () => Promise.reject(notCoordinator),
           },
         ),
+      direct,
     );
     await expect(recovery.process(batch, context)).rejects.toBe(notCoordinator);
     // Handled once as a batch, never message by message.
@@ -105,10 +114,14 @@ describe(BatchRecovery.name, () => {
 
   it('isolates the one message a handler cannot process and keeps the rest', async () => {
     const delivered: string[] = [];
-    const recovery = new BatchRecovery<string>(async (messages) => {
-      if (messages.some((m) => m.value === 'b')) throw new Error('cannot score b');
-      return { deliver: async () => void delivered.push(...messages.map((m) => m.value)) };
-    }, retry);
+    const recovery = new BatchRecovery<string>(
+      async (messages) => {
+        if (messages.some((m) => m.value === 'b')) throw new Error('cannot score b');
+        return { deliver: async () => void delivered.push(...messages.map((m) => m.value)) };
+      },
+      retry,
+      direct,
+    );
     const failed = await recovery.process(batch, context);
     expect(failed.map((f) => [f.message.value, f.kind])).toEqual([['b', 'handler']]);
     expect(delivered).toEqual(['a', 'c']);
@@ -124,6 +137,7 @@ describe(BatchRecovery.name, () => {
         },
       }),
       retry,
+      direct,
     );
     const failed = await recovery.process(batch, context);
     expect(failed.map((f) => [f.message.value, f.kind])).toEqual([['c', 'oversized']]);
@@ -131,13 +145,17 @@ describe(BatchRecovery.name, () => {
   });
 
   it('keeps the kind of a poison error and passes on the handler rejections', async () => {
-    const recovery = new BatchRecovery<string>(async (messages) => {
-      if (messages.length > 1) throw new PoisonMessageError('validation', 'one of them is bad');
-      const [m] = messages;
-      if (m?.value === 'a') return { rejected: [{ message: m, reason: 'non-finite feature' }] };
-      if (m?.value === 'b') throw new PoisonMessageError('validation', 'b is bad');
-      return {};
-    }, retry);
+    const recovery = new BatchRecovery<string>(
+      async (messages) => {
+        if (messages.length > 1) throw new PoisonMessageError('validation', 'one of them is bad');
+        const [m] = messages;
+        if (m?.value === 'a') return { rejected: [{ message: m, reason: 'non-finite feature' }] };
+        if (m?.value === 'b') throw new PoisonMessageError('validation', 'b is bad');
+        return {};
+      },
+      retry,
+      direct,
+    );
     const failed = await recovery.process(batch, context);
     expect(failed.map((f) => [f.message.value, f.kind])).toEqual([
       ['a', 'rejected'],

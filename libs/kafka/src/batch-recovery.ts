@@ -14,6 +14,9 @@ export interface FailedMessage<T> {
 /** Runs work with the transport's transient retry (see retryTransient). */
 export type Retry = <R>(work: () => Promise<R>) => Promise<R>;
 
+/** Runs one attempt of a handler's delivery with the transport's sink (see BatchOutcome.deliver). */
+export type Delivery = (deliver: NonNullable<BatchOutcome<unknown>['deliver']>) => Promise<void>;
+
 /**
  * Errors that are no message's fault and that the batch must give back to kafkajs: the transport
  * gave up on it, or the group is rebalancing (the retry's heartbeat rethrows it so that kafkajs
@@ -42,6 +45,7 @@ export class BatchRecovery<T> {
   constructor(
     private readonly handle: BatchHandler<T>,
     private readonly retry: Retry,
+    private readonly delivery: Delivery,
     context = BatchRecovery.name,
   ) {
     this.logger = new Logger(context);
@@ -61,7 +65,7 @@ export class BatchRecovery<T> {
     const deliver = outcome?.deliver;
     if (deliver) {
       try {
-        await this.retry(deliver);
+        await this.retry(() => this.delivery(deliver));
       } catch (error) {
         if (mustRethrow(error)) throw error;
         this.warn('delivering the batch outputs failed; handling its messages one by one', context, error);
@@ -88,7 +92,7 @@ export class BatchRecovery<T> {
         const outcome = await this.retry(() => this.handle([message], context));
         failed.push(...rejectionsOf(outcome));
         const deliver = outcome?.deliver;
-        if (deliver) await this.retry(deliver);
+        if (deliver) await this.retry(() => this.delivery(deliver));
       } catch (error) {
         if (mustRethrow(error)) throw error;
         failed.push({ message, kind: kindOf(error), error });

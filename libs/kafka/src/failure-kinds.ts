@@ -30,7 +30,11 @@ const PRODUCER_STATE = new Set([
   'UNKNOWN_PRODUCER_ID',
   'INVALID_PRODUCER_ID_MAPPING',
   'PRODUCER_FENCED',
+  'INVALID_TXN_STATE',
 ]);
+
+/** Broker error types that say a transactional producer's epoch is no longer the current one. */
+const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
 
 /** Group-membership errors kafkajs answers by rejoining the group (rethrow them from a batch). */
 const REBALANCE = new Set([
@@ -62,6 +66,14 @@ export function isRecordTooLarge(error: unknown): boolean {
 /** The producer must be re-created before it can send again. */
 export function needsNewProducer(error: unknown): boolean {
   return hasType(error, PRODUCER_STATE);
+}
+
+/**
+ * The transactional producer was fenced: an instance with the same transactional id initialised
+ * after it, or the coordinator aborted its transaction on timeout (which bumps the epoch too).
+ */
+export function isFenced(error: unknown): boolean {
+  return hasType(error, FENCED);
 }
 
 /** The group is rebalancing or forgot this member: kafkajs rejoins when the batch rethrows it. */

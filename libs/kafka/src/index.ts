@@ -1,6 +1,6 @@
 export { kafkaConfigFragment, kafkaConfigSchema, requireSaslCredentials } from './kafka.config';
 export type { KafkaConfig } from './kafka.config';
-export { brokersOf, createKafkaClient } from './kafka-client.adapter';
+export { brokersOf, createConsumer, createKafkaClient } from './kafka-client.adapter';
 export type { Admin, Consumer, IHeaders, Kafka, Message } from './kafka-client.adapter';
 export { RecoveringProducer } from './recovering-producer.adapter';
 export type { Producer } from './recovering-producer.adapter';
@@ -13,6 +13,8 @@ export { ProduceError, RecordTooLargeError, StartupError } from './transport.err
 export { isTransient } from './failure-kinds';
 export { StreamConsumer } from './stream-consumer';
 export type {
+  ExactlyOnceOptions,
+  RecordSink,
   BatchContext,
   BatchHandler,
   BatchOutcome,

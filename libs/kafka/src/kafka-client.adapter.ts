@@ -1,5 +1,13 @@
 import { Logger } from '@nestjs/common';
-import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  type Consumer,
+  type ConsumerConfig,
+  type KafkaConfig as KafkaJsConfig,
+  type LogEntry,
+  type SASLOptions,
+} from 'kafkajs';
 import type { KafkaConfig } from './kafka.config';
 
 export type { Admin, Consumer, Kafka, IHeaders, Message } from 'kafkajs';
@@ -55,4 +63,24 @@ const brokerLists = new WeakMap<Kafka, readonly string[]>();
 /** The bootstrap brokers a client was built with (for error messages that name the address). */
 export function brokersOf(kafka: Kafka): readonly string[] {
   return brokerLists.get(kafka) ?? [];
+}
+
+const consumerGroups = new WeakMap<Consumer, string>();
+
+/**
+ * Every consumer of the project is built here, reading committed data only (`read_committed`, the
+ * isolation level kafkajs also defaults to, set explicitly so that no reader ever sees the scorer's
+ * aborted or still-open transactions, whichever client is behind this file).
+ */
+export function createConsumer(kafka: Kafka, config: Omit<ConsumerConfig, 'readUncommitted'>): Consumer {
+  const consumer = kafka.consumer({ ...config, readUncommitted: false });
+  consumerGroups.set(consumer, config.groupId);
+  return consumer;
+}
+
+/** The group a consumer built by createConsumer belongs to (for a transaction's sendOffsets). */
+export function consumerGroupOf(consumer: Consumer): string {
+  const group = consumerGroups.get(consumer);
+  if (group === undefined) throw new Error('consumer not built by createConsumer: its group is unknown');
+  return group;
 }

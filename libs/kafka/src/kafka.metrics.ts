@@ -29,6 +29,16 @@ export function kafkaMetrics(metrics: MetricsRegistry) {
       labelNames: ['topic'] as const,
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     }),
+    transactions: metrics.counter({
+      name: 'fraudstream_kafka_transactions_total',
+      help: 'Kafka transactions of the exactly-once consumers (outputs, dead letters and offsets together), by outcome.',
+      labelNames: ['outcome'] as const,
+    }),
+    transactionDuration: metrics.histogram({
+      name: 'fraudstream_kafka_transaction_duration_seconds',
+      help: 'Time from beginning a committed transaction to its commit (produce, offsets, end marker).',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    }),
     lag: metrics.gauge({
       name: 'fraudstream_kafka_consumer_lag_messages',
       help: 'Messages between the last fetched offset and the high watermark, per topic (summed over partitions).',

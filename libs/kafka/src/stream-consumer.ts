@@ -1,13 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { PoisonMessageError, describeError, type PoisonKind } from '@fraudstream/contracts';
 import type { MetricsRegistry } from '@fraudstream/observability';
-import type { Admin, Batch, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { AvroSerde } from './avro-serde.adapter';
-import { BatchRecovery } from './batch-recovery';
+import { BatchRecovery, type Delivery, type Retry } from './batch-recovery';
 import { DeadLetterPublisher, type DeadLetter } from './dead-letter.publisher';
-import { brokersOf } from './kafka-client.adapter';
+import { isRebalance } from './failure-kinds';
+import { brokersOf, createConsumer } from './kafka-client.adapter';
 import { kafkaMetrics, type KafkaMetrics } from './kafka.metrics';
 import { OffsetCommitter } from './offset-committer';
+import { PartitionMovedError, PartitionTransactions, type BatchStart } from './partition-transactions';
 import type { Producer } from './recovering-producer.adapter';
 import type {
   BatchContext,
@@ -17,6 +19,8 @@ import type {
   MessageValidator,
 } from './stream-consumer.types';
 import { PartitionMap, type TopicPartition } from './topic-partition';
+import { TransactionOutputs } from './transaction-outputs';
+import { createTransactionalProducer } from './transactional-producer.adapter';
 import { BatchAbandonedError, backoffDelay, retryTransient, type RetrySchedule } from './transient-retry';
 import { StartupError } from './transport.errors';
 
@@ -28,7 +32,19 @@ export type {
   MessageSource,
   MessageValidator,
   Rejection,
+  RecordSink,
 } from './stream-consumer.types';
+
+/** Consume-process-produce in Kafka transactions (see PartitionTransactions). */
+export interface ExactlyOnceOptions {
+  /**
+   * Stable across instances and restarts of the app (never per process): a partition's producer is
+   * `<prefix>.<topic>.<partition>`, so a partition's new owner fences the old one.
+   */
+  readonly transactionalIdPrefix: string;
+  /** How long the coordinator lets a transaction stay open before aborting it (default 10 s). */
+  readonly transactionTimeoutMs?: number;
+}
 
 export interface StreamConsumerOptions<T> {
   readonly kafka: Kafka;
@@ -68,6 +84,12 @@ export interface StreamConsumerOptions<T> {
    */
   readonly onFatal?: (error: Error) => void;
   readonly maxRestarts?: number;
+  /**
+   * Each batch's outputs (the handler's `deliver` must send through the sink it is given), its dead
+   * letters and its offsets in one Kafka transaction: readers on read_committed see every output
+   * once. Without it, at-least-once: outputs acknowledged, then the offsets committed.
+   */
+  readonly exactlyOnce?: ExactlyOnceOptions;
 }
 
 const DEFAULT_RETRY: RetrySchedule = { initialMs: 200, maxMs: 5000 };
@@ -89,6 +111,7 @@ export class StreamConsumer<T> {
   private readonly deadLetters: DeadLetterPublisher;
   private readonly metrics: KafkaMetrics | undefined;
   private readonly committer: OffsetCommitter;
+  private readonly transactions: PartitionTransactions | null;
   private readonly schedule: RetrySchedule;
   private readonly lag = new PartitionMap<number>();
   private connected = false;
@@ -109,6 +132,7 @@ export class StreamConsumer<T> {
       (offsets) => this.consumer.commitOffsets(offsets),
       `OffsetCommitter:${options.groupId}`,
     );
+    this.transactions = options.exactlyOnce ? this.createTransactions(options.exactlyOnce) : null;
     this.stopped = new Promise((resolve) => (this.wake = resolve));
     this.consumer = this.createConsumer();
   }
@@ -146,6 +170,7 @@ export class StreamConsumer<T> {
     await Promise.allSettled([...this.inFlight]);
     this.committer.stopRetrying();
     await this.committer.drain();
+    await this.transactions?.closeAll();
     await this.consumer.stop();
     await this.consumer.disconnect();
     if (this.options.ephemeralGroup) await this.deleteGroup();
@@ -188,7 +213,9 @@ export class StreamConsumer<T> {
     });
     const deadline = Date.now() + timeoutMs;
     const done = (): boolean =>
-      [...ends.entries()].every(([tp, high]) => (this.committer.committed(tp) ?? 0n) >= high);
+      [...ends.entries()].every(
+        ([tp, high]) => (this.transactions?.committed(tp) ?? this.committer.committed(tp) ?? 0n) >= high,
+      );
     while (!done()) {
       if (Date.now() > deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, 25));
@@ -197,7 +224,7 @@ export class StreamConsumer<T> {
   }
 
   private createConsumer(): Consumer {
-    const consumer = this.options.kafka.consumer({
+    const consumer = createConsumer(this.options.kafka, {
       groupId: this.options.groupId,
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: this.options.heartbeatIntervalMs ?? 3000,
@@ -214,12 +241,24 @@ export class StreamConsumer<T> {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       if (consumer !== this.consumer) return;
       const { duration, memberAssignment } = event.payload;
+      const owned = Object.entries(memberAssignment).flatMap(([topic, partitions]) =>
+        partitions.map((partition) => ({ topic, partition })),
+      );
+      void this.transactions?.retain(owned);
       this.logger.log({
         msg: 'joined the group',
         groupId: this.options.groupId,
         durationMs: duration,
         partitions: Object.values(memberAssignment).reduce((n, p) => n + p.length, 0),
       });
+    });
+    // A fetch of only aborted records or transaction markers never reaches a handler: kafkajs resolves
+    // it, and the commit past it is ours, or a topic that ends with an aborted transaction (a SIGKILLed
+    // producer's) would never look consumed to caughtUp() and would be read again after each restart.
+    consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+      const { topic, partition, batchSize, lastOffset } = event.payload;
+      if (consumer !== this.consumer || batchSize > 0 || this.transactions || this.stopping) return;
+      this.committer.queue({ topic, partition, offset: nextOffset(lastOffset) });
     });
     consumer.on(consumer.events.CRASH, (event) => {
       if (consumer !== this.consumer) return;
@@ -385,40 +424,159 @@ export class StreamConsumer<T> {
       heartbeat: () => payload.heartbeat(),
       isRunning: () => payload.isRunning(),
     };
+    const last = batch.lastOffset();
     try {
-      const { good, letters } = await this.decodeBatch(batch, retry);
-      if (good.length > 0) {
-        const recovery = new BatchRecovery(
-          this.options.handle,
-          retry,
-          `BatchRecovery:${this.options.groupId}`,
-        );
-        for (const failed of await recovery.process(good, context))
-          letters.push(this.letter(failed.message, failed.kind, failed.error));
+      if (this.transactions) await this.handleInTransaction(this.transactions, batch, retry, context);
+      else {
+        const { good, letters } = await this.decode(batch, batch.messages, retry);
+        if (good.length > 0) letters.push(...(await this.recover(good, context, retry, this.direct)));
+        await retry(() => this.deadLetters.publish(letters));
+        this.countLetters(letters);
+        this.committer.queue({ topic: batch.topic, partition: batch.partition, offset: nextOffset(last) });
       }
-      await retry(() => this.deadLetters.publish(letters));
-      for (const letter of letters)
-        this.metrics?.deadLettered.inc({ topic: letter.topic, reason: letter.reason });
     } catch (error) {
       if (!(error instanceof BatchAbandonedError)) throw error;
+      if (error instanceof PartitionMovedError)
+        this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: error.offset });
       this.logger.warn({ msg: error.message, topic: batch.topic, partition: batch.partition });
       return;
     }
-    const last = batch.lastOffset();
     payload.resolveOffset(last);
-    this.committer.queue({ topic: batch.topic, partition: batch.partition, offset: nextOffset(last) });
     this.recordLag(batch);
     endTimer?.();
   }
 
-  private async decodeBatch(
+  /** At-least-once: each delivery attempt sends through the app's producer. */
+  private readonly direct: Delivery = (deliver) => deliver(this.options.producer);
+
+  /** Handles good messages and delivers their outputs; returns the dead letters it leaves. */
+  private async recover(
+    good: readonly ConsumedMessage<T>[],
+    context: BatchContext,
+    retry: Retry,
+    delivery: Delivery,
+  ): Promise<DeadLetter[]> {
+    const recovery = new BatchRecovery(
+      this.options.handle,
+      retry,
+      delivery,
+      `BatchRecovery:${this.options.groupId}`,
+    );
+    return (await recovery.process(good, context)).map((f) => this.letter(f.message, f.kind, f.error));
+  }
+
+  private countLetters(letters: readonly DeadLetter[]): void {
+    for (const letter of letters)
+      this.metrics?.deadLettered.inc({ topic: letter.topic, reason: letter.reason });
+  }
+
+  /**
+   * Exactly-once: what a predecessor already committed is skipped, the rest handled, and its
+   * outputs, dead letters and next offset committed in one transaction, retried (the same records)
+   * while the broker is away. A transaction refused for its records (a request over the broker's
+   * limit) is split: each message commits alone, and one that still cannot is dead-lettered.
+   */
+  private async handleInTransaction(
+    transactions: PartitionTransactions,
     batch: Batch,
-    retry: <R>(work: () => Promise<R>) => Promise<R>,
+    retry: Retry,
+    context: BatchContext,
+  ): Promise<void> {
+    const partition = { topic: batch.topic, partition: batch.partition };
+    const firstOffset = batch.firstOffset();
+    const start = await retry(() =>
+      transactions.begin(partition, firstOffset === null ? undefined : BigInt(firstOffset)),
+    );
+    const from = start.from;
+    const fresh = from === null ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= from);
+    if (fresh.length === 0) return;
+    const first = fresh[0]?.offset;
+    if (from !== null && first !== undefined && BigInt(first) > from)
+      this.logger.warn({
+        msg: 'batch begins after the committed offset',
+        ...partition,
+        from: from.toString(),
+        first,
+      });
+    const { good, letters } = await this.decode(batch, fresh, retry);
+    const outputs = new TransactionOutputs();
+    if (good.length > 0) letters.push(...(await this.recover(good, context, retry, outputs.delivery)));
+    const commit = (
+      at: BatchStart,
+      next: string,
+      out: TransactionOutputs | null,
+      dead: readonly DeadLetter[],
+    ) =>
+      retry(() =>
+        transactions.commit(partition, at, next, this.consumer, async (sink) => {
+          await out?.sendTo(sink);
+          await new DeadLetterPublisher(sink).publish(dead);
+        }),
+      );
+    try {
+      await commit(start, nextOffset(batch.lastOffset()), outputs, letters);
+      this.countLetters(letters);
+      return;
+    } catch (error) {
+      if (error instanceof BatchAbandonedError || isRebalance(error)) throw error;
+      this.logger.warn({
+        msg: 'transaction refused for its records; committing the batch message by message',
+        ...partition,
+        error: describeError(error),
+      });
+    }
+    // One message at a time, in offset order; the dead letters of decoding go with the next commit.
+    let pending = letters.filter((l) => !good.some((m) => m.offset === l.offset));
+    for (const message of good) {
+      const before = pending.filter((l) => BigInt(l.offset) < BigInt(message.offset));
+      pending = pending.filter((l) => BigInt(l.offset) > BigInt(message.offset));
+      const alone = new TransactionOutputs();
+      const own = await this.recover([message], context, retry, alone.delivery);
+      const at = await retry(() => transactions.begin(partition));
+      try {
+        await commit(at, nextOffset(message.offset), alone, [...before, ...own]);
+        this.countLetters([...before, ...own]);
+      } catch (error) {
+        if (error instanceof BatchAbandonedError || isRebalance(error)) throw error;
+        const refused = [...before, this.letter(message, 'oversized', error)];
+        await commit(at, nextOffset(message.offset), null, refused);
+        this.countLetters(refused);
+      }
+    }
+    const at = await retry(() => transactions.begin(partition));
+    await commit(at, nextOffset(batch.lastOffset()), null, pending);
+    this.countLetters(pending);
+  }
+
+  private createTransactions(options: ExactlyOnceOptions): PartitionTransactions {
+    const { groupId } = this.options;
+    return new PartitionTransactions({
+      transactionalId: ({ topic, partition }) => `${options.transactionalIdPrefix}.${topic}.${partition}`,
+      createProducer: (transactionalId) =>
+        createTransactionalProducer(this.options.kafka, {
+          transactionalId,
+          ...(options.transactionTimeoutMs ? { transactionTimeoutMs: options.transactionTimeoutMs } : {}),
+        }),
+      committedOffset: ({ topic, partition }) =>
+        this.withAdmin(async (admin) => {
+          const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+          const found = offsets?.partitions.find((p) => p.partition === partition);
+          return found && BigInt(found.offset) >= 0n ? BigInt(found.offset) : null;
+        }),
+      ...(this.metrics ? { metrics: this.metrics } : {}),
+      context: `PartitionTransactions:${groupId}`,
+    });
+  }
+
+  private async decode(
+    batch: Batch,
+    messages: readonly KafkaMessage[],
+    retry: Retry,
   ): Promise<{ good: ConsumedMessage<T>[]; letters: DeadLetter[] }> {
     const good: ConsumedMessage<T>[] = [];
     const letters: DeadLetter[] = [];
     const serde = this.options.serde;
-    for (const message of batch.messages) {
+    for (const message of messages) {
       const base = {
         topic: batch.topic,
         partition: batch.partition,

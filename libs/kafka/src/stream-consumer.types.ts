@@ -1,4 +1,12 @@
-import type { IHeaders } from 'kafkajs';
+import type { IHeaders, ProducerBatch, RecordMetadata } from 'kafkajs';
+
+/**
+ * Where a batch's outputs are sent: the app's producer (at-least-once), or the partition's Kafka
+ * transaction (exactly-once), which commits them with the batch's offsets.
+ */
+export interface RecordSink {
+  sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]>;
+}
 
 /** Where a fetched message was read. */
 export interface MessageSource {
@@ -35,10 +43,13 @@ export interface Rejection<T> {
 export interface BatchOutcome<T> {
   readonly rejected?: readonly Rejection<T>[];
   /**
-   * Sends the batch's outputs and resolves once the broker acknowledged them. The transport retries
-   * it alone while the broker is away, without handling the batch again; the offsets commit after it.
+   * Sends the batch's outputs through `sink` and resolves once it took them. The transport retries it
+   * alone while the broker is away, without handling the batch again. At-least-once, `sink` is the
+   * app's producer (a handler may send through its own, as long as it resolves once acknowledged) and
+   * the offsets commit after it; exactly-once, `sink` collects the records for the partition's
+   * transaction, which commits them with the offsets (a handler must send through it).
    */
-  readonly deliver?: () => Promise<void>;
+  readonly deliver?: (sink: RecordSink) => Promise<void>;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Topics, type Label, type ModelDeployment, type RetrainRequest } from '@fraudstream/contracts';
-import type { AvroProducer, AvroSerde, Kafka } from '@fraudstream/kafka';
+import { createConsumer, type AvroProducer, type AvroSerde, type Kafka } from '@fraudstream/kafka';
 import type { ScoredTransaction } from './mature-labels';
 import type { DeploymentHistory } from './deployment-announcer.service';
 import type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
@@ -35,7 +35,8 @@ export async function readTopicSnapshot<T>(
   const logger = new Logger('TopicSnapshot');
   let undecodable = 0;
   const out: T[] = [];
-  const consumer = kafka.consumer({
+  // read_committed (createConsumer): the scorer's aborted transactions are never training data.
+  const consumer = createConsumer(kafka, {
     groupId: `fraudstream-trainer-read-${randomUUID()}`,
     allowAutoTopicCreation: false,
     maxBytesPerPartition: 10 * 1_048_576,
@@ -50,6 +51,19 @@ export async function readTopicSnapshot<T>(
         timeoutMs,
       );
       const pending = new Set(ends.keys());
+      const reached = (partition: number, lastOffset: string) => {
+        const end = ends.get(partition);
+        if (end !== undefined && BigInt(lastOffset) + 1n >= end) pending.delete(partition);
+        if (pending.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      // A partition that ends with an aborted transaction (a SIGKILLed scorer's) or a transaction
+      // marker ends in a fetch with no message for eachBatch: kafkajs reports it as an empty batch.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        if (payload.batchSize === 0) reached(payload.partition, payload.lastOffset);
+      });
       consumer
         .run({
           autoCommit: false,
@@ -76,11 +90,7 @@ export async function readTopicSnapshot<T>(
               const value = accept(decoded);
               if (value !== null) out.push(value);
             }
-            if (BigInt(batch.lastOffset()) + 1n >= end) pending.delete(batch.partition);
-            if (pending.size === 0) {
-              clearTimeout(timer);
-              resolve();
-            }
+            reached(batch.partition, batch.lastOffset());
           },
         })
         .catch((error: unknown) => {

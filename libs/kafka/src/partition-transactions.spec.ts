@@ -1,0 +1,190 @@
+import type { Consumer, ProducerBatch } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { PartitionMovedError, PartitionTransactions } from './partition-transactions';
+import type { TopicPartition } from './topic-partition';
+import type { ProducerTransaction, TransactionalProducer } from './transactional-producer.adapter';
+
+/** A broker's view of one group: committed offsets and the records of committed transactions. */
+class FakeBroker {
+  readonly committed = new Map<string, bigint>();
+  readonly visible: string[] = [];
+  readonly producers: FakeProducer[] = [];
+
+  offsetOf({ topic, partition }: TopicPartition): bigint | null {
+    return this.committed.get(`${topic}/${partition}`) ?? null;
+  }
+}
+
+/** A transactional producer against FakeBroker; `recreateOnNextTransaction` models a re-initialisation. */
+class FakeProducer implements TransactionalProducer {
+  connected = false;
+  generations = 1;
+  connects = 0;
+  recreateOnNextTransaction = false;
+  failNextSend: Error | null = null;
+
+  constructor(
+    readonly transactionalId: string,
+    private readonly broker: FakeBroker,
+  ) {}
+
+  connect(): Promise<void> {
+    this.connects++;
+    this.connected = true;
+    return Promise.resolve();
+  }
+
+  disconnect(): Promise<void> {
+    this.connected = false;
+    return Promise.resolve();
+  }
+
+  transaction(): Promise<ProducerTransaction> {
+    if (this.recreateOnNextTransaction) {
+      this.generations++;
+      this.recreateOnNextTransaction = false;
+    }
+    const records: string[] = [];
+    const offsets: [string, bigint][] = [];
+    let active = true;
+    const broker = this.broker;
+    const txn: ProducerTransaction = {
+      sendBatch: (batch: ProducerBatch) => {
+        const failure = this.failNextSend;
+        this.failNextSend = null;
+        if (failure) return Promise.reject(failure);
+        for (const t of batch.topicMessages ?? []) for (const m of t.messages) records.push(String(m.value));
+        return Promise.resolve([]);
+      },
+      sendOffsets: ({ topics }) => {
+        for (const t of topics)
+          for (const p of t.partitions) offsets.push([`${t.topic}/${p.partition}`, BigInt(p.offset)]);
+        return Promise.resolve();
+      },
+      commit: () => {
+        active = false;
+        broker.visible.push(...records);
+        for (const [key, offset] of offsets) broker.committed.set(key, offset);
+        return Promise.resolve();
+      },
+      abort: () => {
+        active = false;
+        return Promise.resolve();
+      },
+      isActive: () => active,
+    };
+    return Promise.resolve(txn);
+  }
+}
+
+const consumer = {} as Consumer;
+const p0: TopicPartition = { topic: 'tx', partition: 0 };
+const p1: TopicPartition = { topic: 'tx', partition: 1 };
+
+function setUp(): { broker: FakeBroker; transactions: PartitionTransactions } {
+  const broker = new FakeBroker();
+  const transactions = new PartitionTransactions({
+    transactionalId: ({ topic, partition }) => `scorer.${topic}.${partition}`,
+    createProducer: (id) => {
+      const producer = new FakeProducer(id, broker);
+      broker.producers.push(producer);
+      return producer;
+    },
+    committedOffset: (partition) => Promise.resolve(broker.offsetOf(partition)),
+  });
+  return { broker, transactions };
+}
+
+const send =
+  (...values: string[]) =>
+  async (sink: { sendBatch(b: ProducerBatch): Promise<unknown> }) => {
+    await sink.sendBatch({
+      topicMessages: [{ topic: 'scores', messages: values.map((value) => ({ value })) }],
+    });
+  };
+
+describe(PartitionTransactions.name, () => {
+  it('commits a batch’s outputs with its next offset, and an aborted transaction leaves neither visible', async () => {
+    const { broker, transactions } = setUp();
+    const start = await transactions.begin(p0);
+    expect(start.from).toBeNull();
+    await transactions.commit(p0, start, '3', consumer, send('a', 'b', 'c'));
+    expect(broker.visible).toEqual(['a', 'b', 'c']);
+    expect(broker.offsetOf(p0)).toBe(3n);
+
+    const producer = broker.producers[0];
+    if (!producer) throw new Error('no producer');
+    producer.failNextSend = new Error('broker away');
+    const next = await transactions.begin(p0);
+    expect(next.from).toBe(3n);
+    await expect(transactions.commit(p0, next, '5', consumer, send('d', 'e'))).rejects.toThrow('broker away');
+    expect(broker.visible).toEqual(['a', 'b', 'c']);
+    expect(broker.offsetOf(p0)).toBe(3n);
+    // The transport retries the same records: committed once.
+    await transactions.commit(p0, next, '5', consumer, send('d', 'e'));
+    expect(broker.visible).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('gives each partition a producer of its own, with the same transactional id in every instance', async () => {
+    const { broker, transactions } = setUp();
+    await transactions.begin(p0);
+    await transactions.begin(p1);
+    await transactions.begin(p0);
+    expect(broker.producers.map((p) => [p.transactionalId, p.connects])).toEqual([
+      ['scorer.tx.0', 1],
+      ['scorer.tx.1', 1],
+    ]);
+    await transactions.retain([p1]);
+    expect(broker.producers.map((p) => p.connected)).toEqual([false, true]);
+  });
+
+  it('starts a partition it takes over at what the previous owner committed', async () => {
+    const { broker, transactions } = setUp();
+    broker.committed.set('tx/0', 40n);
+    expect((await transactions.begin(p0)).from).toBe(40n);
+  });
+
+  it('refuses a batch when a re-created producer finds that another owner committed past its start, sending nothing', async () => {
+    const { broker, transactions } = setUp();
+    const start = await transactions.begin(p0);
+    await transactions.commit(p0, start, '10', consumer, send('a'));
+    const batch = await transactions.begin(p0);
+    // Fenced meanwhile: the new owner committed 10..14; our producer is re-initialised at the next transaction.
+    broker.committed.set('tx/0', 15n);
+    const producer = broker.producers[0];
+    if (!producer) throw new Error('no producer');
+    producer.recreateOnNextTransaction = true;
+    const refused = transactions.commit(p0, batch, '15', consumer, send('b', 'c'));
+    await expect(refused).rejects.toBeInstanceOf(PartitionMovedError);
+    await expect(refused).rejects.toMatchObject({ offset: '15' });
+    expect(broker.visible).toEqual(['a']);
+    // Where the consumer was sent back to, the partition goes on.
+    const after = await transactions.begin(p0);
+    expect(after.from).toBe(15n);
+    await transactions.commit(p0, after, '17', consumer, send('d'));
+    expect(broker.visible).toEqual(['a', 'd']);
+  });
+
+  it('reads the committed offset again before handling a batch that begins past where it expected (the partition came back)', async () => {
+    const { broker, transactions } = setUp();
+    const start = await transactions.begin(p0);
+    await transactions.commit(p0, start, '10', consumer, send('a'));
+    // Another owner had the partition for a while and committed up to 25.
+    broker.committed.set('tx/0', 25n);
+    expect((await transactions.begin(p0, 25n)).from).toBe(25n);
+    // A batch where it is expected costs no read.
+    broker.committed.set('tx/0', 99n);
+    expect((await transactions.begin(p0, 25n)).from).toBe(25n);
+  });
+
+  it('commits across a re-created producer when no one else committed meanwhile (a broker restart)', async () => {
+    const { broker, transactions } = setUp();
+    const start = await transactions.begin(p0);
+    const producer = broker.producers[0];
+    if (!producer) throw new Error('no producer');
+    producer.recreateOnNextTransaction = true;
+    await transactions.commit(p0, start, '4', consumer, send('a'));
+    expect(broker.visible).toEqual(['a']);
+    expect(transactions.committed(p0)).toBe(4n);
+  });
+});

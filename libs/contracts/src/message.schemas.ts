@@ -200,6 +200,9 @@ const earlyEvidence = z.object({
   alert_reviews: count,
   false_alerts: count,
   false_alert_cusum: finite,
+  fraud_domain_auc: finite.nullable(),
+  fraud_domain_p_value: finite.nullable(),
+  fraud_domain_frauds: count,
   median_chargeback_delay_hours: finite.nullable(),
 });
 

@@ -173,6 +173,13 @@ export interface EarlyEvidenceSummary {
   alert_reviews: number;
   false_alerts: number;
   false_alert_cusum: number;
+  /**
+   * The domain classifier on the fraud class: AUC of the recently confirmed frauds against the
+   * model's reference frauds, its one-sided p-value, and how many frauds (null AUC: none yet).
+   */
+  fraud_domain_auc: number | null;
+  fraud_domain_p_value: number | null;
+  fraud_domain_frauds: number;
 }
 
 export interface DriftEvent {

@@ -736,7 +736,7 @@ export class DriftDetector {
       reference_average_precision: ref.manifest.metrics.validation.average_precision,
       retrain_recommended: true,
       reasons,
-      evidence: this.evidenceSummary(alarm.kind),
+      evidence: this.evidenceSummary(alarm.kind, alarm.at),
     });
   }
 
@@ -770,9 +770,10 @@ export class DriftDetector {
   }
 
   /** The early evidence's counters for a drift event (null when the novelty test is off). */
-  private evidenceSummary(kind: EarlyEvidenceSummary['kind']): EarlyEvidenceSummary | null {
+  private evidenceSummary(kind: EarlyEvidenceSummary['kind'], at: number): EarlyEvidenceSummary | null {
     if (!this.evidence.active) return null;
     const e = this.evidence.stats();
+    const domain = this.evidence.fraudDomain(at);
     return {
       kind,
       reference_frauds: e.referenceFrauds,
@@ -787,6 +788,9 @@ export class DriftDetector {
       alert_reviews: e.alertReviews,
       false_alerts: e.falseAlerts,
       false_alert_cusum: e.falseAlertCusum,
+      fraud_domain_auc: domain?.auc ?? null,
+      fraud_domain_p_value: domain?.pValue ?? null,
+      fraud_domain_frauds: domain?.frauds ?? 0,
       median_chargeback_delay_hours:
         e.medianChargebackDelayMs === null ? null : e.medianChargebackDelayMs / HOUR_MS,
     };
@@ -826,7 +830,7 @@ export class DriftDetector {
       reference_average_precision: ref.metrics.validation.average_precision,
       retrain_recommended: recommend,
       reasons,
-      evidence: this.isCurrent(w) ? this.evidenceSummary('NONE') : null,
+      evidence: this.isCurrent(w) ? this.evidenceSummary('NONE', boundary) : null,
     });
   }
 }

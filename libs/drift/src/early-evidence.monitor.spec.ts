@@ -244,6 +244,29 @@ describe(EarlyEvidenceMonitor.name, () => {
     expect(alarms[0]?.summary).toMatch(/analysts found no fraud in \d+ of the \d+ score alerts/);
   });
 
+  it("reports the domain classifier's AUC of the confirmed frauds against the reference frauds", () => {
+    const old = monitor();
+    const txs = [...day(0), ...day(1, 1)];
+    for (const tx of txs) observe(old, tx);
+    expect(old.stats().fraudDomain).toBeNull();
+    // Frauds of the reference's kind, alerted or not: like the reference.
+    const ordinary = txs.filter((t) => t.fraud && t.id.startsWith('t'));
+    ordinary.forEach((t) => chargeback(old, t, t.time + 20 * HOUR_MS));
+    old.advanceTo(T0 + 3 * DAY_MS);
+    const like = old.stats().fraudDomain;
+    expect(like?.frauds).toBe(ordinary.length);
+    expect(like?.auc).toBeLessThan(0.7);
+    expect(like?.pValue).toBeGreaterThan(0.01);
+    // Then the new pattern's frauds are confirmed too: the AUC rises and is significant.
+    const novel = txs.filter((t) => t.id.startsWith('n'));
+    novel.forEach((t) => chargeback(old, t, T0 + 3 * DAY_MS + HOUR_MS));
+    old.advanceTo(T0 + 4 * DAY_MS);
+    const moved = old.stats().fraudDomain;
+    expect(moved?.frauds).toBe(ordinary.length + novel.length);
+    expect(moved?.auc).toBeGreaterThan((like?.auc ?? 1) + 0.1);
+    expect(moved?.pValue).toBeLessThan(1e-3);
+  });
+
   it('counts neither investigations nor chargebacks as reviews of score alerts', () => {
     const m = monitor({ falseAlertBurnIn: 10 });
     const txs = day(0);

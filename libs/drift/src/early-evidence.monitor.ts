@@ -77,8 +77,10 @@ interface RecentRow {
   readonly time: number;
   readonly score: number;
   readonly alerted: boolean;
-  /** Feature vector (unalerted rows only: alerted ones are neither seeds nor candidates). */
+  /** Feature vector (null only in rows restored from an older snapshot, which kept none for alerted rows). */
   readonly features: Float32Array | null;
+  /** A confirmed fraud's distance to the reference frauds (the domain classifier's score), once known. */
+  fraudDistance: number | null;
   fraudAt: number | null;
   /** Time of the first chargeback (the CUSUM's observation). */
   chargebackAt: number | null;
@@ -140,6 +142,11 @@ export interface EarlyEvidenceStats {
   readonly alertReviews: number;
   readonly falseAlerts: number;
   readonly falseAlertCusum: number;
+  /**
+   * The domain classifier on the fraud class over the frauds confirmed among the recent rows: its
+   * AUC against the reference frauds and the one-sided p-value (null without an index or a fraud).
+   */
+  readonly fraudDomain: { readonly auc: number; readonly pValue: number; readonly frauds: number } | null;
   /** Median chargeback delay learnt from the labels, ms (null before any). */
   readonly medianChargebackDelayMs: number | null;
 }
@@ -168,6 +175,8 @@ export interface EarlyEvidenceSnapshot {
     reviewAt?: number | null;
     reviewFraud?: boolean;
     reviewCounted?: boolean;
+    /** Absent in snapshots of an earlier version. */
+    fraudDistance?: number | null;
   }[];
   readonly pendingSeeds: string[];
   /** Labels that came before their score (absent in snapshots of an earlier version). */
@@ -314,7 +323,8 @@ export class EarlyEvidenceMonitor {
       time: s.time,
       score: s.score,
       alerted,
-      features: alerted ? null : Float32Array.from(s.features),
+      features: Float32Array.from(s.features),
+      fraudDistance: null,
       fraudAt: null,
       chargebackAt: null,
       legitAt: null,
@@ -620,8 +630,34 @@ export class EarlyEvidenceMonitor {
       alertReviews: this.counters.reviews,
       falseAlerts: this.counters.falseAlerts,
       falseAlertCusum: this.falseAlertCusum?.state.statistic ?? 0,
+      fraudDomain: this.fraudDomain(),
       medianChargebackDelayMs: this.delay.quantile(0.5),
     };
+  }
+
+  /**
+   * The domain classifier over the frauds confirmed by `at` among the transactions of the chargeback
+   * window before it (by default the last check): a set fixed by that time, whatever order the topics
+   * were read in. Each row's distance is computed once.
+   */
+  fraudDomain(at: number | null = this.lastCheck): EarlyEvidenceStats['fraudDomain'] {
+    const index = this.index;
+    if (!index || at === null) return null;
+    const distances: number[] = [];
+    for (const r of this.rows.values()) {
+      if (
+        r.fraudAt === null ||
+        r.fraudAt > at ||
+        r.time < at - this.settings.chargebackWindowMs ||
+        r.time >= at
+      )
+        continue;
+      if (!r.features) continue;
+      r.fraudDistance ??= index.kthDistance(index.project(Array.from(r.features)));
+      distances.push(r.fraudDistance);
+    }
+    const result = index.domainAuc(distances);
+    return result ? { ...result, frauds: distances.length } : null;
   }
 
   snapshot(): EarlyEvidenceSnapshot {
@@ -670,6 +706,7 @@ export class EarlyEvidenceMonitor {
         reviewFraud: r.reviewFraud ?? false,
         // An earlier version counted no review: one before the checkpoint is left out, not counted late.
         reviewCounted: r.reviewCounted ?? true,
+        fraudDistance: r.fraudDistance ?? null,
       });
     this.pendingSeeds = [...s.pendingSeeds];
     // A label read before its score must meet it after a restart, as it would have without one.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from './drift-test.fixtures';
 import { FraudNoveltyIndex } from './fraud-novelty';
 
 describe(FraudNoveltyIndex.name, () => {
@@ -24,5 +25,31 @@ describe(FraudNoveltyIndex.name, () => {
     expect(reasons[0]).toMatchObject({ feature: 'count' });
     expect(reasons[0]?.gap).toBeCloseTo(3, 6);
     expect(reasons[1]?.gap).toBeCloseTo(0, 6);
+  });
+
+  it("gives the domain classifier's AUC: 0.5 for frauds like the reference, near 1 for new ones", () => {
+    const random = seededRandom(5);
+    const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    // Reference frauds and live frauds from the same cloud in log space, then a cloud moved away.
+    const cloud = (shift: number) => [Math.exp(3 + shift + gaussian()) - 1, Math.exp(3 + gaussian()) - 1];
+    const reference = Array.from({ length: 400 }, () => cloud(0));
+    const knn = new FraudNoveltyIndex({ features: [0, 1], centre: [3, 3], scale: [1, 1], frauds: reference });
+    const distances = (shift: number) =>
+      Array.from({ length: 150 }, () => knn.novelty(cloud(shift)).distance);
+    const same = knn.domainAuc(distances(0));
+    expect(same?.auc).toBeGreaterThan(0.4);
+    expect(same?.auc).toBeLessThan(0.6);
+    expect(same?.pValue).toBeGreaterThan(0.01);
+    const moved = knn.domainAuc(distances(3));
+    expect(moved?.auc).toBeGreaterThan(0.9);
+    expect(moved?.pValue).toBeLessThan(1e-6);
+    expect(knn.domainAuc([])).toBeNull();
+  });
+
+  it('counts a live distance tied with reference ones as one half', () => {
+    // The null is ten distances of 1: a live distance of 1 ties all, 0.5 loses to all, 2 beats all.
+    expect(index.domainAuc([1])?.auc).toBeCloseTo(0.5, 12);
+    expect(index.domainAuc([0.5])?.auc).toBe(0);
+    expect(index.domainAuc([2, 2])?.auc).toBe(1);
   });
 });

@@ -137,6 +137,7 @@ function summarise(run: ReplayResult, onset: number): Record<string, BenchValue>
       false_alert_cusum: round2(run.evidencePeakByDay.falseAlertCusum),
       missed_cusum: round2(run.evidencePeakByDay.missedCusum),
       sprt_llr: round2(run.evidencePeakByDay.sprtLlr),
+      alert_rate_ratio: round2(run.evidencePeakByDay.alertRateRatio),
     };
   }
   if (run.policy === 'oracle') out.oracle_kind = 'prequential-instant-labels';

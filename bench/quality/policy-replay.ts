@@ -105,7 +105,12 @@ export interface ReplayResult {
    * The highest value each day of the early evidence's sequential statistics (triggered only): how
    * close a quiet stream came to an alarm (the thresholds are DRIFT_*_CUSUM_H and the SPRT's bound).
    */
-  readonly evidencePeakByDay: { falseAlertCusum: number[]; missedCusum: number[]; sprtLlr: number[] };
+  readonly evidencePeakByDay: {
+    falseAlertCusum: number[];
+    missedCusum: number[];
+    sprtLlr: number[];
+    alertRateRatio: number[];
+  };
 }
 
 /** The trainer's reads, over the replayed run's arrays: nothing later than what was asked is returned. */
@@ -335,10 +340,10 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
       investigationHits: 0,
       investigationDays: [],
       investigationHitsByScenario: {},
-      evidencePeakByDay: { falseAlertCusum: [], missedCusum: [], sprtLlr: [] },
+      evidencePeakByDay: { falseAlertCusum: [], missedCusum: [], sprtLlr: [], alertRateRatio: [] },
     };
     const dayOf = (t: number) => Math.floor((t - stream.streamStart) / DAY_MS);
-    const notePeaks = (d: number, e: EarlyEvidenceStats | null) => {
+    const notePeaks = (d: number, e: EarlyEvidenceStats | null, alertRate: number | null) => {
       const peaks = result.evidencePeakByDay;
       const note = (list: number[], v: number) => {
         while (list.length <= d) list.push(0);
@@ -347,6 +352,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
       note(peaks.falseAlertCusum, e?.falseAlertCusum ?? 0);
       note(peaks.missedCusum, e?.missedCusum ?? 0);
       note(peaks.sprtLlr, e?.sprtLlr ?? 0);
+      note(peaks.alertRateRatio, alertRate ?? 0);
     };
     const noteEvents = (events: readonly DriftEvent[]) => {
       for (const e of events) {
@@ -422,7 +428,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
           if (record.kind === 'score') detector.observeScore(record.score);
           else detector.observeLabel(record.label);
         const outputs = detector.drain();
-        notePeaks(day.index, detector.evidenceStats);
+        notePeaks(day.index, detector.evidenceStats, detector.alertRateRatio(h + HOUR_MS));
         noteEvents(outputs.driftEvents);
         requests.push(...outputs.retrainRequests);
         if (outputs.investigations.length > 0) {

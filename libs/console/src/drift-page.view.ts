@@ -67,10 +67,10 @@ function evidenceCounters(e: EarlyEvidenceSummary | null): SafeHtml {
   if (!e) return html`–`;
   return html`${e.chargebacks} chargebacks (${e.missed_chargebacks} missed, ${e.novel_missed_frauds} novel) ·
   ${e.investigations} investigations, ${e.investigation_verdicts} verdicts, ${e.investigation_frauds} frauds ·
-  ${e.alert_reviews} alerts reviewed (${e.false_alerts} false) ·
-  frauds' domain AUC ${e.fraud_domain_auc === null ? '–' : formatNumber(e.fraud_domain_auc, 3)}
-  (${e.fraud_domain_frauds} frauds) · SPRT ${formatNumber(e.sprt_llr, 2)}, CUSUM
-  ${formatNumber(e.missed_cusum, 2)} (missed), ${formatNumber(e.false_alert_cusum, 2)} (false alerts)`;
+  ${e.alert_reviews} alerts reviewed (${e.false_alerts} false) · frauds' domain AUC
+  ${e.fraud_domain_auc === null ? '–' : formatNumber(e.fraud_domain_auc, 3)} (${e.fraud_domain_frauds} frauds)
+  · SPRT ${formatNumber(e.sprt_llr, 2)}, CUSUM ${formatNumber(e.missed_cusum, 2)} (missed),
+  ${formatNumber(e.false_alert_cusum, 2)} (false alerts)`;
 }
 
 function requestRow(r: RequestOutcome): SafeHtml {

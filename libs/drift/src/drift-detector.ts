@@ -171,6 +171,11 @@ export class DriftDetector {
     return this.current?.version ?? null;
   }
 
+  /** Alerts per transaction of the production model's last day against the days before (early evidence). */
+  alertRateRatio(at: number): number | null {
+    return this.evidence.active ? this.evidence.alertRateRatio(at) : null;
+  }
+
   /** The early evidence's counters and statistics for the production model (null when it is off). */
   get evidenceStats(): EarlyEvidenceStats | null {
     return this.evidence.active ? this.evidence.stats() : null;

@@ -63,6 +63,8 @@ export const driftConfigFragment = z.object({
   DRIFT_FALSE_ALERT_ODDS_RATIO: numberVar(3, 1.01, 1000),
   DRIFT_FALSE_ALERT_CUSUM_H: numberVar(14, 0.1, 1000),
   DRIFT_FALSE_ALERT_BURN_IN: intVar(300, 1),
+  DRIFT_FALSE_ALERT_BASELINE_MS: intVar(6 * DAY_MS, HOUR_MS),
+  DRIFT_FALSE_ALERT_MIN_RATE_RATIO: numberVar(2, 0, 1000),
   DRIFT_EVIDENCE_MAX_ROWS: intVar(200_000, 1000),
 });
 
@@ -215,6 +217,8 @@ export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
       falseAlertOddsRatio: c.DRIFT_FALSE_ALERT_ODDS_RATIO,
       falseAlertCusumH: c.DRIFT_FALSE_ALERT_CUSUM_H,
       falseAlertBurnIn: c.DRIFT_FALSE_ALERT_BURN_IN,
+      falseAlertBaselineMs: c.DRIFT_FALSE_ALERT_BASELINE_MS,
+      falseAlertMinRateRatio: c.DRIFT_FALSE_ALERT_MIN_RATE_RATIO,
       maxRecentRows: c.DRIFT_EVIDENCE_MAX_ROWS,
       chargebackWindowMs: c.DRIFT_CHARGEBACK_WINDOW_MS,
     },

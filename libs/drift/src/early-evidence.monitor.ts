@@ -58,10 +58,17 @@ export interface EarlyEvidenceSettings {
    * threshold on the same rows).
    */
   readonly missedBurnIn: number;
-  /** CUSUM on the false share of reviewed score alerts: odds ratio to detect, threshold, burn-in. */
+  /**
+   * CUSUM on the false share of reviewed score alerts: odds ratio to detect, threshold, and the
+   * trailing baseline its in-control share is measured on (ending a day before the check; at least
+   * `falseAlertBurnIn` reviews in it, or the test waits).
+   */
   readonly falseAlertOddsRatio: number;
   readonly falseAlertCusumH: number;
   readonly falseAlertBurnIn: number;
+  readonly falseAlertBaselineMs: number;
+  /** ...and only while the last day's alerts per transaction are at least this many times the baseline's. */
+  readonly falseAlertMinRateRatio: number;
   /** Transactions kept for seeds and candidates (oldest dropped beyond it). */
   readonly maxRecentRows: number;
   /** Chargeback window: labels older than this after their transaction are not expected. */
@@ -469,25 +476,41 @@ export class EarlyEvidenceMonitor {
     const reviews = [...this.rows.values()]
       .filter((r) => r.alerted && !r.reviewCounted && due(r.reviewAt))
       .sort((x, y) => (x.reviewAt ?? 0) - (y.reviewAt ?? 0) || (x.id < y.id ? -1 : 1));
+    // In control: the false share of the reviews of the week before the last day (a trailing
+    // baseline: a sudden change shows within a day, a slow one is the mature rule's to judge).
+    if (reviews.length > 0) {
+      const baseline = this.reviewBaseline(b);
+      this.reviewBurnIn = baseline;
+      const state = this.falseAlertCusum?.state ?? { statistic: 0, observations: 0 };
+      this.falseAlertCusum =
+        baseline.reviews >= this.settings.falseAlertBurnIn
+          ? inControlCusum(
+              baseline.falseAlerts,
+              baseline.reviews,
+              ref.falseAlertShare,
+              this.settings.falseAlertOddsRatio,
+              this.settings.falseAlertCusumH,
+            )
+          : null;
+      this.falseAlertCusum?.restore(state);
+    }
     for (const r of reviews) {
       r.reviewCounted = true;
       const falseAlert = !r.reviewFraud;
       this.counters.reviews++;
       if (falseAlert) this.counters.falseAlerts++;
-      if (!this.falseAlertCusum) {
-        this.reviewBurnIn.reviews++;
-        if (falseAlert) this.reviewBurnIn.falseAlerts++;
-        if (this.reviewBurnIn.reviews >= this.settings.falseAlertBurnIn)
-          this.falseAlertCusum = inControlCusum(
-            this.reviewBurnIn.falseAlerts,
-            this.reviewBurnIn.reviews,
-            ref.falseAlertShare,
-            this.settings.falseAlertOddsRatio,
-            this.settings.falseAlertCusumH,
-          );
-        continue;
-      }
-      if (this.falseAlertCusum.observe(falseAlert)) {
+      if (this.falseAlertCusum?.observe(falseAlert)) {
+        // More false alerts in the share without more alerts per transaction is fewer (or less
+        // visible) frauds, not legitimate payments moving into the alerts: held at the threshold,
+        // the test alarms at the next false alert once the alerts have grown too.
+        const rate = this.alertRateRatio(b);
+        if (rate === null || rate < this.settings.falseAlertMinRateRatio) {
+          this.falseAlertCusum.restore({
+            statistic: this.settings.falseAlertCusumH,
+            observations: this.falseAlertCusum.state.observations,
+          });
+          continue;
+        }
         this.alarms.push({
           kind: 'ALERT_PRECISION',
           at: b,
@@ -495,7 +518,9 @@ export class EarlyEvidenceMonitor {
             `false-alert CUSUM crossed ${this.settings.falseAlertCusumH}: analysts found no fraud in ` +
             `${this.counters.falseAlerts} of the ${this.counters.reviews} score alerts of ${ref.version} ` +
             `they reviewed (in-control false share ${round(this.falseAlertCusum.settings.p0)}, measured on ` +
-            `its first ${this.settings.falseAlertBurnIn} reviews; validation ${round(ref.falseAlertShare)})`,
+            `the ${this.reviewBurnIn.reviews} reviews of the week before the last day; validation ` +
+            `${round(ref.falseAlertShare)}), and ${rate.toFixed(2)} times as many alerts per transaction ` +
+            `over the last day as before it`,
         });
       }
     }
@@ -542,6 +567,45 @@ export class EarlyEvidenceMonitor {
       this.investigate(index, b);
     }
     this.forget(b);
+  }
+
+  /**
+   * Alerts per transaction over the day before `b` against the same over the baseline before it
+   * ([b − baseline − 1 day, b − 1 day)); null when either holds no transaction.
+   */
+  alertRateRatio(b: number): number | null {
+    const to = b - DAY_MS;
+    const from = to - this.settings.falseAlertBaselineMs;
+    let rows = 0;
+    let alerts = 0;
+    let baseRows = 0;
+    let baseAlerts = 0;
+    for (const r of this.rows.values()) {
+      if (r.time >= to && r.time < b) {
+        rows++;
+        if (r.alerted) alerts++;
+      } else if (r.time >= from && r.time < to) {
+        baseRows++;
+        if (r.alerted) baseAlerts++;
+      }
+    }
+    if (rows === 0 || baseRows === 0 || baseAlerts === 0) return null;
+    return alerts / rows / (baseAlerts / baseRows);
+  }
+
+  /** The counted reviews of score alerts in [b − baseline − 1 day, b − 1 day). */
+  private reviewBaseline(b: number): { reviews: number; falseAlerts: number } {
+    const to = b - DAY_MS;
+    const from = to - this.settings.falseAlertBaselineMs;
+    let reviews = 0;
+    let falseAlerts = 0;
+    for (const r of this.rows.values()) {
+      if (!r.alerted || !r.reviewCounted || r.reviewAt === null || r.reviewAt < from || r.reviewAt >= to)
+        continue;
+      reviews++;
+      if (!r.reviewFraud) falseAlerts++;
+    }
+    return { reviews, falseAlerts };
   }
 
   /** Spends the day's investigation budget on the pending seeds, oldest first. */

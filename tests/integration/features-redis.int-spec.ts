@@ -193,4 +193,42 @@ describe(RedisFeatureStore.name, () => {
       await Promise.all([zombie.close(), owner.close()]);
     }
   });
+
+  it('applies a backlog of 10,000 labels in one batch', async () => {
+    const prefix = `test:${randomUUID().slice(0, 8)}`;
+    const backlog = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+    try {
+      const t0 = Date.UTC(2026, 0, 5);
+      const history: Transaction[] = Array.from({ length: 10_000 }, (_, i) => ({
+        transaction_id: `b${i}`,
+        card_id: `c${i % 500}`,
+        terminal_id: 'busy',
+        amount: 10,
+        currency: 'EUR',
+        channel: 'CARD_PRESENT',
+        event_time: t0 + i * 1000,
+        ingest_time: t0 + i * 1000,
+      }));
+      const known = t0 + 10_000 * 1000;
+      const pipeline = new FeaturePipeline(backlog);
+      await pipeline.computeBatch(history);
+      await pipeline.applyLabels(
+        history.map((t) => ({
+          transaction_id: t.transaction_id,
+          card_id: t.card_id,
+          terminal_id: t.terminal_id,
+          is_fraud: true,
+          source: 'CHARGEBACK' as const,
+          transaction_time: t.event_time,
+          event_time: known,
+        })),
+      );
+      const next: Transaction = { ...history[0]!, transaction_id: 'after', event_time: known };
+      const [vector] = await pipeline.computeBatch([next]);
+      expect(vector?.[18]).toBe(1); // terminal_fraud_rate_30d: every earlier transaction a known fraud
+    } finally {
+      await backlog.clear();
+      await backlog.close();
+    }
+  });
 });

@@ -65,7 +65,10 @@ for l = 1, labelSets do
   local key = KEYS[k]
   k = k + 1
   local ids = tonumber(ARGV[a])
-  redis.call('SADD', key, unpack(ARGV, a + 1, a + ids))
+  -- In chunks: unpack() refuses a few thousand values at once (a backlog's labels).
+  for from = a + 1, a + ids, 1000 do
+    redis.call('SADD', key, unpack(ARGV, from, math.min(from + 999, a + ids)))
+  end
   redis.call('EXPIRE', key, ttl)
   a = a + 1 + ids
 end

@@ -3,6 +3,7 @@ import { loadConfig } from '@fraudstream/config';
 import type { Label, Transaction } from '@fraudstream/contracts';
 import {
   FeaturePipeline,
+  FeatureStateConflictError,
   MemoryFeatureStore,
   RedisFeatureStore,
   featuresConfigFragment,
@@ -106,6 +107,128 @@ describe(RedisFeatureStore.name, () => {
     } finally {
       await replicas[0]?.clear();
       for (const s of replicas) await s.close();
+    }
+  });
+
+  it('counts a batch handled again after a kill once, and serves its transactions the vectors they first had', async () => {
+    const prefix = `test:${randomUUID().slice(0, 8)}`;
+    const { transactions, labels } = generateDataset({ seed: 13, days: 6, customers: 80, terminals: 60 });
+    const offline = computeFeaturesOffline(transactions, labels);
+    const sizes = [150, 40, 400, 7, 230];
+    const committed: number[][] = [];
+    let pipeline = new FeaturePipeline(RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix }));
+    try {
+      // Labels as the labels consumer hands them (again to each new process): the pipeline holds
+      // each back until the stream's event time reaches it.
+      await pipeline.applyLabels(labels);
+      let at = 0;
+      let kills = 0;
+      for (let step = 1; at < transactions.length; step++) {
+        const batch = transactions.slice(at, at + (sizes[step % sizes.length] ?? 1));
+        const offsets = batch.map((_, k) => at + k);
+        const vectors = await pipeline.computeBatch(batch, { topic: 'tx', partition: 0, offsets });
+        if (step % 3 === 0) {
+          // Killed after the state's update, before the offsets' commit: a new process, a new
+          // connection, the same Redis.
+          kills++;
+          await pipeline.store.close();
+          pipeline = new FeaturePipeline(RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix }));
+          await pipeline.applyLabels(labels);
+          continue;
+        }
+        committed.push(...vectors);
+        at += batch.length;
+      }
+      expect(kills).toBeGreaterThan(3);
+      expect(committed).toEqual(offline);
+      expect(offline.some((v) => (v[16] ?? 0) > 0)).toBe(true);
+    } finally {
+      const last = pipeline.store as RedisFeatureStore;
+      await last.clear();
+      await last.close();
+    }
+  });
+
+  it('refuses a batch whose partition another replica applied since its load, and writes none of it', async () => {
+    const prefix = `test:${randomUUID().slice(0, 8)}`;
+    const zombie = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+    const owner = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+    try {
+      const { transactions } = generateDataset({ seed: 14, days: 1, customers: 20, terminals: 10 });
+      const batch = transactions.slice(0, 50);
+      const source = { topic: 'tx', partition: 2, offsets: batch.map((_, k) => 500 + k) };
+      const keys = {
+        cardIds: new Set(batch.map((t) => t.card_id)),
+        terminalIds: new Set(batch.map((t) => t.terminal_id)),
+        fraudLabels: new Map<string, number>(),
+        partition: { topic: 'tx', partition: 2 },
+      };
+      // The zombie loaded the partition, froze; its new owner applied the same batch.
+      const stale = await zombie.begin(keys);
+      expect(stale.applied).toBeNull();
+      const owned = await new FeaturePipeline(owner).computeBatch(batch, source);
+      for (const t of batch) {
+        stale.addCardTransaction(t.card_id, t.event_time, 100);
+        stale.addTerminalTransaction(t.terminal_id, t.event_time);
+      }
+      stale.recordApplied({ lastOffset: 549, vectors: new Map() });
+      await expect(stale.commit()).rejects.toBeInstanceOf(FeatureStateConflictError);
+
+      // The owner's record stands, and every transaction is counted once.
+      const applied = await owner.appliedBatch({ topic: 'tx', partition: 2 });
+      expect(applied?.lastOffset).toBe(549);
+      expect(applied?.vectors.get(520)).toEqual(owned[20]);
+      const end = (batch.at(-1)?.event_time ?? 0) + 1;
+      const check = await owner.begin({ ...keys, partition: undefined });
+      const perCard = new Map<string, number>();
+      for (const t of batch) perCard.set(t.card_id, (perCard.get(t.card_id) ?? 0) + 1);
+      for (const [card, count] of perCard) {
+        expect(check.card(card).windows(end, new Float64Array(6))[4]).toBe(count);
+      }
+      // Handled again, the zombie's batch is served from the record and writes nothing.
+      expect(await new FeaturePipeline(zombie).computeBatch(batch, source)).toEqual(owned);
+      expect((await owner.appliedBatch({ topic: 'tx', partition: 2 }))?.lastOffset).toBe(549);
+    } finally {
+      await owner.clear();
+      await Promise.all([zombie.close(), owner.close()]);
+    }
+  });
+
+  it('applies a backlog of 10,000 labels in one batch', async () => {
+    const prefix = `test:${randomUUID().slice(0, 8)}`;
+    const backlog = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+    try {
+      const t0 = Date.UTC(2026, 0, 5);
+      const history: Transaction[] = Array.from({ length: 10_000 }, (_, i) => ({
+        transaction_id: `b${i}`,
+        card_id: `c${i % 500}`,
+        terminal_id: 'busy',
+        amount: 10,
+        currency: 'EUR',
+        channel: 'CARD_PRESENT',
+        event_time: t0 + i * 1000,
+        ingest_time: t0 + i * 1000,
+      }));
+      const known = t0 + 10_000 * 1000;
+      const pipeline = new FeaturePipeline(backlog);
+      await pipeline.computeBatch(history);
+      await pipeline.applyLabels(
+        history.map((t) => ({
+          transaction_id: t.transaction_id,
+          card_id: t.card_id,
+          terminal_id: t.terminal_id,
+          is_fraud: true,
+          source: 'CHARGEBACK' as const,
+          transaction_time: t.event_time,
+          event_time: known,
+        })),
+      );
+      const next: Transaction = { ...history[0]!, transaction_id: 'after', event_time: known };
+      const [vector] = await pipeline.computeBatch([next]);
+      expect(vector?.[18]).toBe(1); // terminal_fraud_rate_30d: every earlier transaction a known fraud
+    } finally {
+      await backlog.clear();
+      await backlog.close();
     }
   });
 });

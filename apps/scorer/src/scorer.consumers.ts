@@ -73,7 +73,16 @@ export const scorerConsumersProvider: Provider = {
           ? { exactlyOnce: { transactionalIdPrefix: config.SCORER_GROUP_ID } }
           : {}),
         handle: async (messages) => {
-          const result = await scorer.scoreBatch(messages.map((m) => m.value));
+          // One partition per batch: its offsets tie the feature state to the committed offsets.
+          const first = messages[0];
+          const result = await scorer.scoreBatch(
+            messages.map((m) => m.value),
+            first && {
+              topic: first.topic,
+              partition: first.partition,
+              offsets: messages.map((m) => Number(m.offset)),
+            },
+          );
           const outputs = [
             { topic: SCORES_TOPIC, records: result.scores.map((s) => ({ key: s.card_id, value: s })) },
             { topic: ALERTS_TOPIC, records: result.alerts.map((a) => ({ key: a.card_id, value: a })) },

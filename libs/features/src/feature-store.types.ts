@@ -1,11 +1,40 @@
 import type { WindowCounters } from './window-counters';
 
+/** The input partition a batch was read from. */
+export interface FeatureBatchPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/**
+ * Where a batch's transactions were read: one input partition and each transaction's offset, in
+ * input order. With it, the state remembers what it already counts, and a batch read again (after a
+ * kill, a retry, a rebalance) does not count its transactions twice.
+ */
+export interface FeatureBatchSource extends FeatureBatchPartition {
+  /** Kafka offsets (below 2^53), one per transaction, in input order. */
+  readonly offsets: readonly number[];
+}
+
+/**
+ * What a store keeps of the last batch it applied from one input partition, written in the same
+ * atomic step as that batch's increments.
+ */
+export interface AppliedBatch {
+  /** The highest offset of the partition whose transaction the state counts. */
+  readonly lastOffset: number;
+  /** That batch's vectors by offset: the features each of its transactions was scored with. */
+  readonly vectors: ReadonlyMap<number, readonly number[]>;
+}
+
 /** The entities one batch touches, so a remote store can load them in one round trip. */
 export interface FeatureBatchKeys {
   readonly cardIds: ReadonlySet<string>;
   readonly terminalIds: ReadonlySet<string>;
   /** Fraud labels the batch will apply: transaction id -> transaction (event) time. */
   readonly fraudLabels: ReadonlyMap<string, number>;
+  /** The input partition, when the batch comes from one: its applied batch is loaded too. */
+  readonly partition?: FeatureBatchPartition;
 }
 
 /**
@@ -13,6 +42,8 @@ export interface FeatureBatchKeys {
  * methods so a remote store can record it as an increment; commit() persists the changes.
  */
 export interface FeatureStateSession {
+  /** The last batch applied from `keys.partition`, as loaded by begin() (null: none, or no partition). */
+  readonly applied: AppliedBatch | null;
   /** The counters of a card (empty when never seen). Do not mutate them directly. */
   card(id: string): WindowCounters;
   /** The counters of a terminal (empty when never seen). Do not mutate them directly. */
@@ -26,6 +57,11 @@ export interface FeatureStateSession {
    * transaction id (a chargeback and an analyst verdict on the same payment count once).
    */
   addTerminalFraud(transactionId: string, terminalId: string, transactionTime: number): void;
+  /**
+   * Replaces the partition's applied batch at commit(), in the same atomic step as the increments,
+   * provided it is still the one begin() loaded (else commit() throws FeatureStateConflictError).
+   */
+  recordApplied(batch: AppliedBatch): void;
   /** Persists the batch's changes. */
   commit(): Promise<void>;
 }

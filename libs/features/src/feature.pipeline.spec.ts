@@ -106,6 +106,41 @@ async function runOnline(
   return out;
 }
 
+/**
+ * Feeds one partition's transactions (offset = index) as a scorer would, killed after every
+ * `killEvery`-th batch updated the state but before its offsets committed: the next batch starts
+ * again from the committed offset, cut to another size. Returns what a read_committed reader sees:
+ * the vectors of the committed batches, in offset order.
+ */
+async function runWithKills(
+  pipeline: FeaturePipeline,
+  transactions: readonly Transaction[],
+  sizes: readonly number[],
+  killEvery: number,
+  withOffsets: boolean,
+): Promise<{ committed: number[][]; kills: number }> {
+  const committed: number[][] = [];
+  let at = 0;
+  let step = 0;
+  let kills = 0;
+  while (at < transactions.length) {
+    const batch = transactions.slice(at, at + (sizes[step % sizes.length] ?? 1));
+    const offsets = batch.map((_, k) => at + k);
+    const vectors = await pipeline.computeBatch(
+      batch,
+      withOffsets ? { topic: 'tx', partition: 0, offsets } : undefined,
+    );
+    step++;
+    if (step % killEvery === 0) {
+      kills++;
+      continue;
+    }
+    committed.push(...vectors);
+    at += batch.length;
+  }
+  return { committed, kills };
+}
+
 describe(FeaturePipeline.name, () => {
   it('computes card windows, amount ratios and time flags from the state before each transaction', async () => {
     const pipeline = new FeaturePipeline();
@@ -229,5 +264,97 @@ describe(FeaturePipeline.name, () => {
     const [vb, va] = await new FeaturePipeline().computeBatch([b, a]);
     expect(f(va, 'card_tx_count_1d')).toBe(0);
     expect(f(vb, 'card_tx_count_1d')).toBe(1);
+  });
+
+  describe('a batch handled again (offsets the state already counts)', () => {
+    const sizes = [50, 13, 200, 1, 77, 320, 9];
+
+    it('equals the offline recomputation across kills between the state update and the offset commit', async () => {
+      const { transactions, labels } = randomStream();
+      const offline = computeFeaturesOffline(transactions, labels);
+      const pipeline = new FeaturePipeline();
+      await pipeline.applyLabels(labels);
+      const { committed, kills } = await runWithKills(pipeline, transactions, sizes, 3, true);
+      expect(kills).toBeGreaterThan(10);
+      expect(committed).toEqual(offline);
+      // The state counts each transaction once: the next payment of a card sees its whole history.
+      const last = transactions.at(-1);
+      if (!last) throw new Error('empty stream');
+      const after = tx('next', last.card_id, last.terminal_id, 1, last.event_time + 1);
+      const [expected] = computeFeaturesOffline([...transactions, after], labels).slice(-1);
+      expect(await pipeline.computeBatch([after])).toEqual([expected]);
+    });
+
+    it('counts the replayed transactions twice without offsets (what the offsets prevent)', async () => {
+      const { transactions, labels } = randomStream();
+      const pipeline = new FeaturePipeline();
+      await pipeline.applyLabels(labels);
+      const { committed } = await runWithKills(pipeline, transactions, sizes, 3, false);
+      const offline = computeFeaturesOffline(transactions, labels);
+      const counts = (vectors: number[][]) =>
+        vectors.reduce((sum, v) => sum + (f(v, 'card_tx_count_30d') ?? 0), 0);
+      expect(counts(committed)).toBeGreaterThan(counts(offline));
+    });
+
+    it('serves a replay that covers part of the applied batch, then counts only what is new', async () => {
+      const { transactions } = randomStream();
+      const stream = transactions.slice(0, 60);
+      const source = (from: number, to: number) => ({
+        topic: 'tx',
+        partition: 3,
+        offsets: stream.slice(from, to).map((_, k) => 1000 + from + k),
+      });
+      const clean = new FeaturePipeline();
+      const expected = [
+        ...(await clean.computeBatch(stream.slice(0, 20), source(0, 20))),
+        ...(await clean.computeBatch(stream.slice(20, 60), source(20, 60))),
+      ];
+      const pipeline = new FeaturePipeline();
+      await pipeline.computeBatch(stream.slice(0, 20), source(0, 20));
+      const first = await pipeline.computeBatch(stream.slice(20, 40), source(20, 40));
+      // Killed; handled again as 20-29 (all counted already), then 30-59 (10 counted, 20 new).
+      const again = await pipeline.computeBatch(stream.slice(20, 30), source(20, 30));
+      const rest = await pipeline.computeBatch(stream.slice(30, 60), source(30, 60));
+      expect(again).toEqual(first.slice(0, 10));
+      expect([...expected.slice(0, 20), ...again, ...rest]).toEqual(expected);
+      const store = pipeline.store as MemoryFeatureStore;
+      expect(store.appliedBatch('tx', 3)?.lastOffset).toBe(1059);
+      expect(store.appliedBatch('tx', 3)?.vectors.size).toBe(30);
+      // Another partition's offsets are its own: the same numbers there are new transactions.
+      expect(store.appliedBatch('tx', 4)).toBeNull();
+    });
+
+    it('does not count again a transaction older than the recorded batch (offsets moved back)', async () => {
+      const a = tx('b1', 'c1', 'm1', 10, T0);
+      const b = tx('b2', 'c1', 'm1', 20, T0 + HOUR_MS);
+      const c = tx('b3', 'c1', 'm1', 30, T0 + 2 * HOUR_MS);
+      const pipeline = new FeaturePipeline();
+      const at = (offsets: number[]) => ({ topic: 'tx', partition: 0, offsets });
+      await pipeline.computeBatch([a], at([0]));
+      await pipeline.computeBatch([b], at([1]));
+      // Offset 0 is covered but no longer recorded: computed from today's state, not counted.
+      await pipeline.computeBatch([a], at([0]));
+      const [vc] = await pipeline.computeBatch([c], at([2]));
+      expect(f(vc, 'card_tx_count_1d')).toBe(2);
+    });
+
+    it('carries the applied batches in its snapshot: a restored pipeline serves the replay', async () => {
+      const { transactions, labels } = randomStream();
+      const offline = computeFeaturesOffline(transactions, labels);
+      const at = (from: number, to: number) => ({
+        topic: 'tx',
+        partition: 0,
+        offsets: transactions.slice(from, to).map((_, k) => from + k),
+      });
+      const original = new FeaturePipeline();
+      await original.applyLabels(labels);
+      const head = await original.computeBatch(transactions.slice(0, 1000), at(0, 1000));
+      // The state (and the snapshot) went past the committed offset 1000 by one batch.
+      await original.computeBatch(transactions.slice(1000, 1500), at(1000, 1500));
+      const restored = new FeaturePipeline(new MemoryFeatureStore());
+      restored.restore(original.snapshot());
+      const tail = await restored.computeBatch(transactions.slice(1000), at(1000, transactions.length));
+      expect([...head, ...tail]).toEqual(offline);
+    });
   });
 });

@@ -1,5 +1,5 @@
 import type { Label, Transaction } from '@fraudstream/contracts';
-import type { FeatureBatchKeys, FeatureStore } from './feature-store.types';
+import type { AppliedBatch, FeatureBatchKeys, FeatureBatchSource, FeatureStore } from './feature-store.types';
 import { assembleFeatureVector, type CardAggregates, type TerminalAggregates } from './feature-vector';
 import { MemoryFeatureStore } from './memory-feature.store';
 import type { WindowCounters } from './window-counters';
@@ -68,10 +68,19 @@ export class FeaturePipeline {
    * Feature vectors (FEATURE_NAMES order) of a batch, in input order, each computed from the state
    * before that transaction; the state then includes the batch. A batch not in event-time order is
    * processed in event-time order (stable), so its result does not depend on how it was cut.
+   *
+   * With `source` (the input partition and each transaction's offset), the state records the
+   * partition's last applied offset and the batch's vectors with its increments, atomically. A
+   * transaction whose offset the state already covers (its batch is handled again: after a kill
+   * between the state's commit and the offsets', a retry, a rebalance) is not counted again, and
+   * gets the vector it was first computed with: the one from the state before its own update.
    */
-  async computeBatch(transactions: readonly Transaction[]): Promise<number[][]> {
+  async computeBatch(transactions: readonly Transaction[], source?: FeatureBatchSource): Promise<number[][]> {
     const n = transactions.length;
     if (n === 0) return [];
+    if (source && source.offsets.length !== n) {
+      throw new Error(`${n} transactions but ${source.offsets.length} offsets`);
+    }
     const order = eventTimeOrder(transactions);
     const maxTime = transactions[order[n - 1] ?? 0]?.event_time ?? 0;
     const labels = this.takeLabelsUpTo(maxTime);
@@ -88,7 +97,15 @@ export class FeaturePipeline {
       fraudLabels.set(label.transaction_id, label.transaction_time);
     }
     try {
-      return await this.computeInSession(transactions, order, labels, { cardIds, terminalIds, fraudLabels });
+      const keys: FeatureBatchKeys = source
+        ? {
+            cardIds,
+            terminalIds,
+            fraudLabels,
+            partition: { topic: source.topic, partition: source.partition },
+          }
+        : { cardIds, terminalIds, fraudLabels };
+      return await this.computeInSession(transactions, order, labels, keys, source);
     } catch (error) {
       // Nothing was persisted (a remote store commits last): keep the labels for the retry.
       this.pending.push(...labels);
@@ -102,11 +119,15 @@ export class FeaturePipeline {
     order: readonly number[],
     labels: readonly Label[],
     keys: FeatureBatchKeys,
+    source: FeatureBatchSource | undefined,
   ): Promise<number[][]> {
     const n = transactions.length;
     const session = await this.store.begin(keys);
+    const applied = source ? session.applied : null;
+    const covered = applied?.lastOffset ?? Number.NEGATIVE_INFINITY;
 
     const out = new Array<number[]>(n);
+    let fresh = 0;
     let next = 0;
     for (let k = 0; k < n; k++) {
       const i = order[k] ?? k;
@@ -118,12 +139,30 @@ export class FeaturePipeline {
         if (!label || label.event_time > t) break;
         session.addTerminalFraud(label.transaction_id, label.terminal_id, label.transaction_time);
       }
+      const offset = source?.offsets[i];
+      if (offset !== undefined && offset <= covered) {
+        // Already counted. Its recorded vector is the one it was scored with; a transaction older
+        // than the recorded batch (the group's offsets were moved back) gets today's state, uncounted.
+        const recorded = applied?.vectors.get(offset);
+        if (recorded) {
+          out[i] = [...recorded];
+          continue;
+        }
+        this.readCard(session.card(tx.card_id), t);
+        this.readTerminal(session.terminal(tx.terminal_id), t);
+        out[i] = assembleFeatureVector(tx, this.cardAgg, this.terminalAgg);
+        continue;
+      }
+      fresh++;
       this.readCard(session.card(tx.card_id), t);
       this.readTerminal(session.terminal(tx.terminal_id), t);
       out[i] = assembleFeatureVector(tx, this.cardAgg, this.terminalAgg);
       session.addCardTransaction(tx.card_id, t, Math.round(tx.amount * 100)); // amountCents, inlined
       session.addTerminalTransaction(tx.terminal_id, t);
     }
+    // A batch the state already covers leaves the record as it is: it may hold vectors of offsets
+    // this (shorter) batch did not reach.
+    if (source && fresh > 0) session.recordApplied(appliedBatchOf(source, out, covered));
     await session.commit();
     return out;
   }
@@ -205,6 +244,22 @@ export class FeaturePipeline {
     agg.count30d = w[4] as number;
     agg.frauds30d = w[5] as number;
   }
+}
+
+/** The record of a batch: its highest offset (or the covered one, if higher) and every vector by offset. */
+function appliedBatchOf(
+  source: FeatureBatchSource,
+  vectors: readonly number[][],
+  covered: number,
+): AppliedBatch {
+  const byOffset = new Map<number, readonly number[]>();
+  let last = covered;
+  source.offsets.forEach((offset, i) => {
+    const vector = vectors[i];
+    if (vector) byOffset.set(offset, vector);
+    if (offset > last) last = offset;
+  });
+  return { lastOffset: last, vectors: byOffset };
 }
 
 /** Indices of the transactions in stable event-time order (the identity when already ordered). */

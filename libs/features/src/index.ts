@@ -12,7 +12,15 @@ export {
 export type { FeatureName } from './feature-set';
 export { WindowCounters } from './window-counters';
 export type { WindowSums } from './window-counters';
-export type { FeatureBatchKeys, FeatureStateSession, FeatureStore } from './feature-store.types';
+export type {
+  AppliedBatch,
+  FeatureBatchKeys,
+  FeatureBatchPartition,
+  FeatureBatchSource,
+  FeatureStateSession,
+  FeatureStore,
+} from './feature-store.types';
+export { FeatureStateConflictError } from './features.errors';
 export { MemoryFeatureStore } from './memory-feature.store';
 export { RedisFeatureStore } from './redis-feature.store';
 export type { RedisFeatureStoreOptions } from './redis-feature.store';

@@ -1,6 +1,12 @@
 import { DAY_MS } from '@fraudstream/contracts';
 import { DAY_BUCKETS, FEATURE_SET_VERSION } from './feature-set';
-import type { FeatureBatchKeys, FeatureStateSession, FeatureStore } from './feature-store.types';
+import type {
+  AppliedBatch,
+  FeatureBatchKeys,
+  FeatureBatchPartition,
+  FeatureStateSession,
+  FeatureStore,
+} from './feature-store.types';
 import { WindowCounters } from './window-counters';
 
 // v2: each ring slot records its bucket (WindowCounters); a v1 snapshot is refused, the state starts cold.
@@ -12,12 +18,16 @@ interface SnapshotHeader {
   cards: { id: string; last_hour: number; last_day: number }[];
   terminals: { id: string; last_hour: number; last_day: number }[];
   labelled: { day: number; ids: string[] }[];
+  /** Absent in snapshots written before the state recorded its input offsets. */
+  applied?: { topic: string; partition: number; last_offset: number; vectors: [number, number[]][] }[];
 }
 
 /**
  * The default, in-process feature state. Memory: about 1 KB per card and per terminal (864 bytes
  * of counters, the object and the map entry), plus about 60 bytes per labelled fraud kept for the
  * 31 days a duplicate label could still matter. snapshot()/restore() let a restarted scorer resume warm.
+ * It records each input partition's last applied batch (offset and vectors), so a batch handled
+ * again in the same process, or after a restore, is not counted twice; the snapshot carries them.
  */
 export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
   readonly kind = 'memory' as const;
@@ -26,6 +36,10 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
   /** Ids of transactions already counted as fraud, by the day of their transaction time. */
   private readonly labelled = new Map<number, Set<string>>();
   private newestLabelDay = -1;
+  /** The last applied batch of each input partition: topic -> partition -> batch. */
+  private readonly appliedBatches = new Map<string, Map<number, AppliedBatch>>();
+  private partition: FeatureBatchPartition | null = null;
+  private pendingApplied: AppliedBatch | null = null;
 
   get cardCount(): number {
     return this.cards.size;
@@ -35,11 +49,40 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
     return this.terminals.size;
   }
 
-  begin(_keys: FeatureBatchKeys): Promise<FeatureStateSession> {
+  begin(keys: FeatureBatchKeys): Promise<FeatureStateSession> {
+    // One session at a time: the pipeline's batches are serialised (SerialFeatureExtractor).
+    this.partition = keys.partition ?? null;
+    this.pendingApplied = null;
     return Promise.resolve(this);
   }
 
+  get applied(): AppliedBatch | null {
+    if (!this.partition) return null;
+    return this.appliedBatches.get(this.partition.topic)?.get(this.partition.partition) ?? null;
+  }
+
+  recordApplied(batch: AppliedBatch): void {
+    if (!this.partition) throw new Error('recordApplied() in a batch that named no input partition');
+    this.pendingApplied = batch;
+  }
+
+  /** The last batch applied from a partition (null: none). */
+  appliedBatch(topic: string, partition: number): AppliedBatch | null {
+    return this.appliedBatches.get(topic)?.get(partition) ?? null;
+  }
+
   commit(): Promise<void> {
+    // The counters changed in place as the batch went; its record goes with them.
+    if (this.partition && this.pendingApplied) {
+      const { topic, partition } = this.partition;
+      let byPartition = this.appliedBatches.get(topic);
+      if (!byPartition) {
+        byPartition = new Map();
+        this.appliedBatches.set(topic, byPartition);
+      }
+      byPartition.set(partition, this.pendingApplied);
+    }
+    this.pendingApplied = null;
     return Promise.resolve();
   }
 
@@ -113,6 +156,14 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
       cards: [...this.cards].map(([id, c]) => ({ id, last_hour: c.lastHour, last_day: c.lastDay })),
       terminals: [...this.terminals].map(([id, c]) => ({ id, last_hour: c.lastHour, last_day: c.lastDay })),
       labelled: [...this.labelled].map(([day, ids]) => ({ day, ids: [...ids] })),
+      applied: [...this.appliedBatches].flatMap(([topic, byPartition]) =>
+        [...byPartition].map(([partition, batch]) => ({
+          topic,
+          partition,
+          last_offset: batch.lastOffset,
+          vectors: [...batch.vectors].map(([offset, vector]): [number, number[]] => [offset, [...vector]]),
+        })),
+      ),
     };
     const head = Buffer.from(`${JSON.stringify(header)}\n`, 'utf8');
     // Pad so the float64 body starts 8-byte aligned.
@@ -155,6 +206,7 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
     this.cards.clear();
     this.terminals.clear();
     this.labelled.clear();
+    this.appliedBatches.clear();
     this.lastCardId = null;
     this.lastCard = null;
     this.lastTerminalId = null;
@@ -165,6 +217,14 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
     for (const { day, ids } of header.labelled) {
       this.labelled.set(day, new Set(ids));
       this.newestLabelDay = Math.max(this.newestLabelDay, day);
+    }
+    for (const entry of header.applied ?? []) {
+      let byPartition = this.appliedBatches.get(entry.topic);
+      if (!byPartition) {
+        byPartition = new Map();
+        this.appliedBatches.set(entry.topic, byPartition);
+      }
+      byPartition.set(entry.partition, { lastOffset: entry.last_offset, vectors: new Map(entry.vectors) });
     }
   }
 }

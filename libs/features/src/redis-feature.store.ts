@@ -1,6 +1,13 @@
 import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
 import Redis from 'ioredis';
-import type { FeatureBatchKeys, FeatureStateSession, FeatureStore } from './feature-store.types';
+import type {
+  AppliedBatch,
+  FeatureBatchKeys,
+  FeatureBatchPartition,
+  FeatureStateSession,
+  FeatureStore,
+} from './feature-store.types';
+import { FeatureStateConflictError } from './features.errors';
 import { APPLIED_DAY, APPLIED_HOUR, WindowCounters } from './window-counters';
 
 /** Wall-clock expiry of a day's set of labelled transaction ids (a duplicate label older than that is moot). */
@@ -14,13 +21,34 @@ return out
 `;
 
 /**
- * Applies a batch to every key it touched in one call. For KEYS[i], ARGV holds: the number of
- * (field, delta) pairs, the number of stale fields, the pairs, then the stale fields: HINCRBY each
- * pair, then HDEL the fields that fell out of the rings.
+ * Applies a batch in one atomic call. ARGV[1] is 1 when the batch records its input partition's
+ * applied batch (KEYS[1], a hash: `last` offset, `vectors`), else 0. Recording, ARGV[2] is the `last`
+ * the batch loaded ('' for none), ARGV[3] and ARGV[4] the new `last` and vectors: when `last` moved
+ * meanwhile (another replica applied the partition), nothing is written and the reply is an error.
+ * Then the number of entity keys, of label-set keys and the label sets' TTL; for each entity key,
+ * the number of (field, delta) pairs, of stale fields, the pairs, the stale fields (HINCRBY each
+ * pair, then HDEL the fields that fell out of the rings); for each label-set key, its number of
+ * ids and the ids (SADD, EXPIRE).
  */
 const APPLY_SCRIPT = `
-local a = 1
-for _, key in ipairs(KEYS) do
+local k = 1
+local a = 2
+if ARGV[1] == '1' then
+  local current = redis.call('HGET', KEYS[1], 'last')
+  if (current or '') ~= ARGV[2] then
+    return redis.error_reply('FEATURESTATE ' .. KEYS[1] .. ' moved from "' .. ARGV[2] .. '" to "' .. tostring(current) .. '"')
+  end
+  redis.call('HSET', KEYS[1], 'last', ARGV[3], 'vectors', ARGV[4])
+  k = 2
+  a = 5
+end
+local entities = tonumber(ARGV[a])
+local labelSets = tonumber(ARGV[a + 1])
+local ttl = ARGV[a + 2]
+a = a + 3
+for e = 1, entities do
+  local key = KEYS[k]
+  k = k + 1
   local pairs = tonumber(ARGV[a])
   local stale = tonumber(ARGV[a + 1])
   a = a + 2
@@ -33,8 +61,55 @@ for _, key in ipairs(KEYS) do
     a = a + stale
   end
 end
-return #KEYS
+for l = 1, labelSets do
+  local key = KEYS[k]
+  k = k + 1
+  local ids = tonumber(ARGV[a])
+  -- In chunks: unpack() refuses a few thousand values at once (a backlog's labels).
+  for from = a + 1, a + ids, 1000 do
+    redis.call('SADD', key, unpack(ARGV, from, math.min(from + 999, a + ids)))
+  end
+  redis.call('EXPIRE', key, ttl)
+  a = a + 1 + ids
+end
+return k - 1
 `;
+
+/** An applied batch as bytes: float64s [count, width, then per vector its offset and values]. */
+function encodeApplied(batch: AppliedBatch): Buffer {
+  const entries = [...batch.vectors];
+  const width = entries[0]?.[1].length ?? 0;
+  const out = new Float64Array(2 + entries.length * (1 + width));
+  out[0] = entries.length;
+  out[1] = width;
+  let at = 2;
+  for (const [offset, vector] of entries) {
+    if (vector.length !== width)
+      throw new Error(`vectors of ${vector.length} and ${width} values in one batch`);
+    out[at++] = offset;
+    out.set(vector, at);
+    at += width;
+  }
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+}
+
+function decodeApplied(last: Buffer | null, bytes: Buffer | null): AppliedBatch | null {
+  if (!last) return null;
+  const lastOffset = Number(last.toString('utf8'));
+  const vectors = new Map<number, readonly number[]>();
+  if (bytes && bytes.length >= 16 && bytes.length % 8 === 0) {
+    // Copied: a Buffer from the client need not be 8-byte aligned.
+    const values = new Float64Array(new Uint8Array(bytes).buffer);
+    const count = values[0] ?? 0;
+    const width = values[1] ?? 0;
+    if (values.length === 2 + count * (1 + width)) {
+      for (let i = 0, at = 2; i < count; i++, at += 1 + width) {
+        vectors.set(values[at] ?? Number.NaN, Array.from(values.subarray(at + 1, at + 1 + width)));
+      }
+    }
+  }
+  return { lastOffset, vectors };
+}
 
 /** A bucket field, `h<hour>a` / `d<day>b`: kind, absolute index and channel, or null for a foreign field. */
 function parseField(field: string): { hourly: boolean; index: number; channelA: boolean } | null {
@@ -49,7 +124,7 @@ function parseField(field: string): { hourly: boolean; index: number; channelA: 
 /** The scripts, as commands ioredis defines (EVALSHA, falling back to EVAL once per connection). */
 interface ScriptCommands {
   featuresLoad(keyCount: number, ...keys: string[]): Promise<string[][]>;
-  featuresApply(keyCount: number, ...keysAndArgs: (string | number)[]): Promise<number>;
+  featuresApply(keyCount: number, ...keysAndArgs: (string | number | Buffer)[]): Promise<number>;
 }
 
 export interface RedisFeatureStoreOptions {
@@ -61,9 +136,11 @@ export interface RedisFeatureStoreOptions {
  * Feature state in Redis, for many scorer replicas. Each card and terminal is a hash whose fields
  * are its non-empty buckets (`h<hour>a|b`, `d<day>a|b`, absolute indices): at most 108 small fields,
  * about 400 bytes of Redis memory per card. A batch is two round trips: one script that returns the
- * HGETALL of every touched key, and one MULTI with a script that applies the increments (HINCRBY,
- * then HDEL of stale buckets) to every touched key: increments, not overwrites, so replicas sharing
- * a terminal do not lose each other's counts. The scripts touch many keys, so the store needs one
+ * HGETALL of every touched key (and the batch's input partition's applied batch), and one script
+ * that applies the increments (HINCRBY, then HDEL of stale buckets) to every touched key, the new
+ * label ids and the partition's new applied batch, atomically, and only if that partition's record
+ * is still the one loaded: increments, not overwrites, so replicas sharing a terminal do not lose
+ * each other's counts, and a batch is never counted twice. The scripts touch many keys, so the store needs one
  * Redis (or a primary with replicas), not a Redis Cluster. Buckets that fell out of the rings are deleted when the entity is
  * next touched. Labelled transaction ids live in one set per transaction day (expires after 40 days).
  */
@@ -99,6 +176,17 @@ export class RedisFeatureStore implements FeatureStore {
     return `${this.prefix}:l:${day}`;
   }
 
+  /** The hash of an input partition's last applied batch (`last`, `vectors`). */
+  appliedKey(partition: FeatureBatchPartition): string {
+    return `${this.prefix}:o:${partition.topic}:${partition.partition}`;
+  }
+
+  /** The last batch applied from a partition (null: none). */
+  async appliedBatch(partition: FeatureBatchPartition): Promise<AppliedBatch | null> {
+    const [last, vectors] = await this.redis.hmgetBuffer(this.appliedKey(partition), 'last', 'vectors');
+    return decodeApplied(last ?? null, vectors ?? null);
+  }
+
   async begin(batch: FeatureBatchKeys): Promise<FeatureStateSession> {
     const cardIds = [...batch.cardIds];
     const terminalIds = [...batch.terminalIds];
@@ -114,6 +202,8 @@ export class RedisFeatureStore implements FeatureStore {
     void (pipeline as unknown as ScriptCommands).featuresLoad(keys.length, ...keys);
     const days = [...labelDays];
     for (const [day, ids] of days) void pipeline.smismember(this.labelKey(day), ...ids);
+    const appliedKey = batch.partition ? this.appliedKey(batch.partition) : null;
+    if (appliedKey) void pipeline.hmgetBuffer(appliedKey, 'last', 'vectors');
     const results = (await pipeline.exec()) ?? [];
     const reply = (i: number): unknown => {
       const entry = results[i];
@@ -121,7 +211,14 @@ export class RedisFeatureStore implements FeatureStore {
       if (entry[0]) throw entry[0];
       return entry[1];
     };
-    const session = new RedisStateSession(this);
+    let applied: AppliedBatch | null = null;
+    let loadedLast = '';
+    if (appliedKey) {
+      const [last, vectors] = reply(1 + days.length) as (Buffer | null)[];
+      applied = decodeApplied(last ?? null, vectors ?? null);
+      loadedLast = last ? last.toString('utf8') : '';
+    }
+    const session = new RedisStateSession(this, appliedKey, applied, loadedLast);
     const hashes = reply(0) as string[][];
     keys.forEach((key, k) => session.load(key, hashes[k] ?? []));
     let i = 1;
@@ -155,8 +252,20 @@ class RedisStateSession implements FeatureStateSession {
   private readonly deltas = new Map<string, Map<string, number>>();
   readonly claimed = new Set<string>();
   private readonly newLabels = new Map<number, string[]>();
+  private pendingApplied: AppliedBatch | null = null;
 
-  constructor(private readonly store: RedisFeatureStore) {}
+  constructor(
+    private readonly store: RedisFeatureStore,
+    private readonly appliedKey: string | null,
+    readonly applied: AppliedBatch | null,
+    /** `last` exactly as loaded ('' for none): the commit's condition. */
+    private readonly loadedLast: string,
+  ) {}
+
+  recordApplied(batch: AppliedBatch): void {
+    if (!this.appliedKey) throw new Error('recordApplied() in a batch that named no input partition');
+    this.pendingApplied = batch;
+  }
 
   /** Loads an entity from its HGETALL reply, a flat [field, value, field, value, ...] list. */
   load(key: string, flat: readonly string[]): void {
@@ -208,9 +317,15 @@ class RedisStateSession implements FeatureStateSession {
   }
 
   async commit(): Promise<void> {
-    if (this.deltas.size === 0 && this.newLabels.size === 0) return;
+    const record = this.appliedKey && this.pendingApplied ? this.pendingApplied : null;
+    if (this.deltas.size === 0 && this.newLabels.size === 0 && !record) return;
     const keys: string[] = [];
-    const args: (string | number)[] = [];
+    const args: (string | number | Buffer)[] = [];
+    if (record && this.appliedKey) {
+      keys.push(this.appliedKey);
+      args.push(1, this.loadedLast, String(record.lastOffset), encodeApplied(record));
+    } else args.push(0);
+    args.push(this.deltas.size, this.newLabels.size, LABEL_SET_TTL_SECONDS);
     for (const [key, fields] of this.deltas) {
       const stale = this.staleFields(key);
       keys.push(key);
@@ -218,16 +333,21 @@ class RedisStateSession implements FeatureStateSession {
       for (const [field, delta] of fields) args.push(field, delta);
       for (const field of stale) args.push(field);
     }
-    const pipeline = this.store.redis.multi();
-    if (keys.length > 0)
-      void (pipeline as unknown as ScriptCommands).featuresApply(keys.length, ...keys, ...args);
     for (const [day, ids] of this.newLabels) {
-      const key = this.store.labelKey(day);
-      void pipeline.sadd(key, ...ids);
-      void pipeline.expire(key, LABEL_SET_TTL_SECONDS);
+      keys.push(this.store.labelKey(day));
+      args.push(ids.length, ...ids);
     }
-    const results = (await pipeline.exec()) ?? [];
-    for (const [error] of results) if (error) throw error;
+    try {
+      await (this.store.redis as unknown as ScriptCommands).featuresApply(keys.length, ...keys, ...args);
+    } catch (error) {
+      if (error instanceof Error && error.message.includes('FEATURESTATE')) {
+        throw new FeatureStateConflictError(
+          'the input partition was applied by another replica since this batch loaded it',
+          { cause: error },
+        );
+      }
+      throw error;
+    }
   }
 
   private entity(key: string): WindowCounters {

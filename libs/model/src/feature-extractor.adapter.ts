@@ -1,9 +1,12 @@
 import type { Label, Transaction } from '@fraudstream/contracts';
-import type { FeatureExtractor } from './feature-extractor.types';
+import type { FeatureExtractor, TransactionPositions } from './feature-extractor.types';
 
 /** The part of libs/features' FeaturePipeline the scorer calls. */
 export interface FeatureComputation {
-  computeBatch(transactions: readonly Transaction[]): Promise<readonly (readonly number[])[]>;
+  computeBatch(
+    transactions: readonly Transaction[],
+    positions?: TransactionPositions,
+  ): Promise<readonly (readonly number[])[]>;
   applyLabels(labels: readonly Label[]): Promise<void>;
 }
 
@@ -22,8 +25,11 @@ export class SerialFeatureExtractor implements FeatureExtractor {
     readonly version: string,
   ) {}
 
-  computeBatch(transactions: readonly Transaction[]): Promise<readonly (readonly number[])[]> {
-    return this.serialised(() => this.pipeline.computeBatch(transactions));
+  computeBatch(
+    transactions: readonly Transaction[],
+    positions?: TransactionPositions,
+  ): Promise<readonly (readonly number[])[]> {
+    return this.serialised(() => this.pipeline.computeBatch(transactions, positions));
   }
 
   applyLabels(labels: readonly Label[]): Promise<void> {

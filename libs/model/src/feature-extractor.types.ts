@@ -1,5 +1,12 @@
 import type { Label, Transaction } from '@fraudstream/contracts';
 
+/** The input partition of a batch and each transaction's offset, in input order. */
+export interface TransactionPositions {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offsets: readonly number[];
+}
+
 /**
  * What the scorer needs from the feature pipeline (libs/features): the ordered names, their version
  * and a batch computation that also updates the online state.
@@ -7,8 +14,15 @@ import type { Label, Transaction } from '@fraudstream/contracts';
 export interface FeatureExtractor {
   readonly names: readonly string[];
   readonly version: string;
-  /** One vector per transaction, in `names` order; applies the transactions to the online state. */
-  computeBatch(transactions: readonly Transaction[]): Promise<readonly (readonly number[])[]>;
+  /**
+   * One vector per transaction, in `names` order; applies the transactions to the online state.
+   * With `positions`, a transaction whose offset the state already counts is not counted again and
+   * gets the vector it was first computed with.
+   */
+  computeBatch(
+    transactions: readonly Transaction[],
+    positions?: TransactionPositions,
+  ): Promise<readonly (readonly number[])[]>;
   /** Feeds fraud labels to label-based features (terminal fraud rates). */
   applyLabels(labels: readonly Label[]): Promise<void>;
 }

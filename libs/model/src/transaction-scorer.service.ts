@@ -8,7 +8,7 @@ import {
 } from '@fraudstream/contracts';
 import { Logger } from '@nestjs/common';
 import { counterfactualRows, severityOf, topReasons } from './alert-reasons';
-import type { FeatureExtractor } from './feature-extractor.types';
+import type { FeatureExtractor, TransactionPositions } from './feature-extractor.types';
 import type { LoadedModel } from './loaded-model';
 import { ScoringError } from './model.errors';
 import type { ModelManager } from './model-manager.service';
@@ -55,12 +55,19 @@ export class TransactionScorer {
     this.clock = options.clock ?? systemClock;
   }
 
-  async scoreBatch(transactions: readonly Transaction[]): Promise<ScoredBatch> {
+  /**
+   * `positions` (the input partition and offsets) let the feature state recognise a batch handled
+   * again: its transactions are not counted twice and score with the features they first had.
+   */
+  async scoreBatch(
+    transactions: readonly Transaction[],
+    positions?: TransactionPositions,
+  ): Promise<ScoredBatch> {
     const lease = this.models.lease();
     // Retriable: the transport backs off and retries rather than dead-lettering good transactions.
     if (!lease) throw new RetriableError('no model loaded yet');
     try {
-      const vectors = await this.computeFeatures(transactions);
+      const vectors = await this.computeFeatures(transactions, positions);
       const width = this.features.names.length;
       const rejected: ScoredBatch['rejected'] = [];
       const kept: number[] = [];
@@ -121,9 +128,10 @@ export class TransactionScorer {
    */
   private async computeFeatures(
     transactions: readonly Transaction[],
+    positions: TransactionPositions | undefined,
   ): Promise<readonly (readonly number[])[]> {
     try {
-      return await this.features.computeBatch(transactions);
+      return await this.features.computeBatch(transactions, positions);
     } catch (error) {
       if (error instanceof RetriableError) throw error;
       throw new RetriableError('feature computation failed', { cause: error });

@@ -1,0 +1,13 @@
+import { RetriableError } from '@fraudstream/contracts';
+
+/**
+ * A batch's commit found the partition's applied batch changed since its load: another replica (a
+ * partition's new owner, or a zombie) applied it meanwhile. Nothing of the batch was written; handled
+ * again, it loads the new state and counts only what that state lacks.
+ */
+export class FeatureStateConflictError extends RetriableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FeatureStateConflictError';
+  }
+}

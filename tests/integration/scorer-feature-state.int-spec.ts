@@ -1,0 +1,178 @@
+/*
+ * The feature state across hard kills: a scorer process (from dist/, exactly-once, the Redis feature
+ * store) scores a stream on 3 partitions and is SIGKILLed mid-stream, each time just after a batch's
+ * feature update reached Redis and before its Kafka transaction committed, then restarted at once.
+ * The batch is handled again; a read_committed reader must then find, for every transaction, the
+ * features of the offline recomputation: no transaction counted twice in a card's or a terminal's
+ * windows, and the re-scored ones with the vector from the state before their own update.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Partitioners, type PartitionMetadata } from 'kafkajs';
+import { loadConfig } from '@fraudstream/config';
+import type { Score, Transaction } from '@fraudstream/contracts';
+import { RedisFeatureStore, computeFeaturesOffline, featuresConfigFragment } from '@fraudstream/features';
+import type { AvroSerde, Kafka } from '@fraudstream/kafka';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChaosStack } from '../../scripts/chaos/chaos-stack';
+import { testClients } from '../support/kafka-env';
+import { waitFor } from '../support/wait-for';
+import { readTopic } from './scorer.harness';
+
+const ROOT = join(__dirname, '..', '..');
+const PARTITIONS = 3;
+const TOTAL = 6000;
+const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
+
+/**
+ * A stream whose terminals each stay on one partition (cards are keys; a terminal's cards share a
+ * partition), in event-time order: the online features then do not depend on how the partitions'
+ * batches interleave, and equal the offline recomputation exactly. 20 s apart, 6,000 transactions
+ * span 33 hours: the hourly rings wrap.
+ */
+function partitionLocalStream(topic: string): Transaction[] {
+  const partitionOf = Partitioners.DefaultPartitioner();
+  const partitionMetadata: PartitionMetadata[] = Array.from({ length: PARTITIONS }, (_, id) => ({
+    partitionErrorCode: 0,
+    partitionId: id,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+  }));
+  const cards = Array.from({ length: 60 }, (_, c) => {
+    const id = `card-${c}`;
+    return { id, partition: partitionOf({ topic, partitionMetadata, message: { key: id, value: null } }) };
+  });
+  return Array.from({ length: TOTAL }, (_, i) => {
+    const card = cards[(i * 7 + Math.floor(i / 60)) % cards.length] ?? { id: 'card-0', partition: 0 };
+    return {
+      transaction_id: `fs-${i}`,
+      card_id: card.id,
+      terminal_id: `term-p${card.partition}-${(i * 13) % 5}`,
+      amount: 1 + ((i * 37) % 900) + (i % 7) / 4,
+      currency: 'EUR',
+      channel: i % 3 === 0 ? 'CARD_NOT_PRESENT' : 'CARD_PRESENT',
+      event_time: T0 + i * 20_000,
+      ingest_time: Date.now(),
+    };
+  });
+}
+
+describe('scorer feature state across SIGKILL', () => {
+  let kafka: Kafka;
+  let serde: AvroSerde;
+  let logDir: string;
+
+  beforeAll(() => {
+    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    ({ kafka, serde } = testClients());
+    logDir = mkdtempSync(join(tmpdir(), 'scorer-feature-state-'));
+  });
+  afterAll(() => rmSync(logDir, { recursive: true, force: true }));
+
+  it('gives every transaction the offline features after SIGKILLs between the feature update and the commit (Redis)', async () => {
+    const { REDIS_URL } = loadConfig(featuresConfigFragment);
+    const stack = new ChaosStack('featstate', kafka, serde, process.env, logDir, PARTITIONS);
+    const prefix = `test:featstate:${stack.id}`;
+    const store = RedisFeatureStore.connect(REDIS_URL, { keyPrefix: prefix });
+    const admin = kafka.admin();
+    await admin.connect();
+    let streaming: Promise<void> = Promise.resolve();
+    try {
+      await stack.prepare();
+      const { transactions: topic, scores: scoresTopic } = stack.topics;
+      const groupId = `chaos.${stack.id}.scorer`;
+      const transactions = partitionLocalStream(topic);
+      const env = {
+        FEATURE_STORE: 'redis',
+        REDIS_URL,
+        FEATURE_STORE_KEY_PREFIX: prefix,
+        // Small batches: more of them, so more kills land between a feature update and its commit.
+        SCORER_MAX_BYTES_PER_PARTITION: '4096',
+      };
+      const scorer = await stack.startApp('scorer', 'scorer-1', env);
+
+      streaming = (async () => {
+        for (let i = 0; i < TOTAL; i += 30) {
+          const batch = transactions.slice(i, i + 30);
+          await stack.producer.sendMany([
+            { topic, records: batch.map((t) => ({ key: t.card_id, value: t })) },
+          ]);
+          await new Promise((resolve) => setTimeout(resolve, 150)); // about 200 a second
+        }
+      })();
+      const scores = await readTopic<Score>(kafka, serde, scoresTopic);
+      const scored = () => new Set(scores.records.map((r) => r.value.transaction_id)).size;
+
+      const committed = async (): Promise<number[]> => {
+        const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return Array.from({ length: PARTITIONS }, (_, p) => {
+          const found = offsets?.partitions.find((o) => o.partition === p);
+          return found ? Number(found.offset) : -1;
+        });
+      };
+      const appliedOffsets = () =>
+        Promise.all(
+          Array.from(
+            { length: PARTITIONS },
+            async (_, partition) => (await store.appliedBatch({ topic, partition }))?.lastOffset ?? -1,
+          ),
+        );
+
+      // Each kill waits for a batch's feature update to reach Redis, then kills at once: before its
+      // Kafka transaction commits, if the kill is quick enough (checked once the process is dead).
+      let kills = 0;
+      let landed = 0;
+      for (let attempt = 0; attempt < 8 && landed < 3 && scored() < TOTAL - 600; attempt++) {
+        await waitFor(() => scored() >= 300 * (attempt + 1), 90_000, `scores before kill ${attempt + 1}`);
+        const before = (await appliedOffsets()).join(',');
+        await waitFor(
+          async () => (await appliedOffsets()).join(',') !== before,
+          30_000,
+          'a feature update',
+          1,
+        );
+        scorer.killNow();
+        await waitFor(() => !scorer.running, 10_000, 'the scorer dead');
+        kills++;
+        const [applied, offsets] = [await appliedOffsets(), await committed()];
+        // The state counts an offset the group has not committed: the batch will be handled again.
+        if (applied.some((last, p) => last >= (offsets[p] ?? -1) && last >= 0)) landed++;
+        await stack.restartApp(scorer, env);
+      }
+      await streaming;
+      await waitFor(() => scored() >= TOTAL, 180_000, 'every transaction scored', 500);
+      await scores.stop();
+
+      expect(landed).toBeGreaterThan(0);
+      // One record per offset (a reader handed records again after a rejoin counts them once).
+      const onTopic = new Map(scores.records.map((r) => [`${r.partition}/${r.offset}`, r.value]));
+      const byId = new Map<string, Score>();
+      for (const score of onTopic.values()) {
+        expect(byId.has(score.transaction_id)).toBe(false); // exactly once
+        byId.set(score.transaction_id, score);
+      }
+      const offline = computeFeaturesOffline(transactions, []);
+      const mismatches = transactions.filter((t, i) => {
+        const features = byId.get(t.transaction_id)?.features;
+        return JSON.stringify(features) !== JSON.stringify(offline[i]);
+      });
+      expect({ kills, landed, mismatches: mismatches.map((t) => t.transaction_id).slice(0, 10) }).toEqual({
+        kills,
+        landed,
+        mismatches: [],
+      });
+      expect(transactions.map((t) => byId.get(t.transaction_id)?.features)).toEqual(offline);
+      // The windows held something worth comparing: terminals and cards with history.
+      expect(offline.some((v) => (v[13] ?? 0) >= 5 && (v[5] ?? 0) >= 1)).toBe(true);
+    } finally {
+      await streaming.catch(() => undefined);
+      await stack.stop();
+      await store.clear();
+      await store.close();
+      await admin.disconnect();
+    }
+  }, 600_000);
+});

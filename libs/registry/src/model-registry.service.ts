@@ -86,8 +86,9 @@ export class ModelRegistry {
    * Moves `version` to `to`. Promoting to PRODUCTION retires the current production model (returned
    * first in the list of changes) so exactly one version serves. A move to SHADOW or PRODUCTION reads
    * the artifact back first and refuses (ArtifactVerificationError) one whose bytes do not match the
-   * manifest's sha256 or whose manifest is not signed by a trusted key. A retirement gets a deployment id of its own (`retiredDeploymentId`, or a new
-   * one), so every audit entry names the event that announces it.
+   * manifest's sha256 or whose manifest is not signed by a trusted key. A retirement gets a
+   * deployment id of its own (`retiredDeploymentId`, or a new one), so every audit entry names the
+   * event that announces it.
    */
   async transition(
     version: string,

@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createManifestSigner, createManifestVerifier, registryConfigFragment } from './registry.config';
+import {
+  createManifestSigner,
+  createManifestVerifier,
+  createRegistryKeys,
+  registryConfigFragment,
+} from './registry.config';
 import { manifestFor } from './registry.test-fixtures';
 
 describe(createManifestSigner.name, () => {
@@ -48,5 +53,15 @@ describe(createManifestSigner.name, () => {
     expect(() => createManifestVerifier(config({ MODEL_TRUSTED_KEYS_FILE: empty }))).toThrow(
       /holds no PEM public key/,
     );
+  });
+
+  it('refuses a trainer whose signing key its own trust file does not name', () => {
+    const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const trustFile = join(dir, 'trusted.pem');
+    writeFileSync(trustFile, other);
+    const env = { MODEL_SIGNING_KEY: privatePem, MODEL_TRUSTED_KEYS_FILE: trustFile };
+    expect(() => createRegistryKeys(config(env))).toThrow(/is not among the trusted keys/);
+    writeFileSync(trustFile, other + publicPem);
+    expect(createRegistryKeys(config(env)).signer).not.toBeNull();
   });
 });

@@ -90,7 +90,21 @@ export function createManifestVerifier(config: RegistryConfig): ManifestVerifier
   return new TrustedKeysFile(file);
 }
 
-/** Signer and verifier of the config, for a registry that registers and deploys (the trainer's). */
+/**
+ * Signer and verifier of the config, for a registry that registers and deploys (the trainer's).
+ * Fails at boot when the signing key is not among the trusted keys: every model it signed would be
+ * refused at the gate and by every scorer.
+ */
 export function createRegistryKeys(config: RegistryConfig): RegistryKeys {
-  return { signer: createManifestSigner(config), verifier: createManifestVerifier(config) };
+  const signer = createManifestSigner(config);
+  const verifier = createManifestVerifier(config);
+  const trustFile = config.MODEL_TRUSTED_KEYS_FILE ?? keyRingFiles().trustedKeysFile;
+  const trusted = existsSync(trustFile)
+    ? TrustedKeys.fromPem(readFileSync(trustFile, 'utf8'), trustFile)
+    : null;
+  if (!trusted?.keyIds.includes(signer.keyId))
+    throw new Error(
+      `the signing key ${signer.keyId} is not among the trusted keys of ${trustFile}: add its public key there first`,
+    );
+  return { signer, verifier };
 }

@@ -23,7 +23,7 @@ import {
 } from '@fraudstream/contracts';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { AvroProducer, createIdempotentProducer } from '@fraudstream/kafka';
-import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
+import { FileSystemModelStore, ModelRegistry, localKeyRingKeys } from '@fraudstream/registry';
 import {
   DeploymentAnnouncer,
   FineTuneJob,
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
 
   // v1: the old regime (days 0-13), its labels all known.
   const root = mkdtempSync(join(tmpdir(), 'bench-train-'));
-  const registry = new ModelRegistry(new FileSystemModelStore(root));
+  const registry = new ModelRegistry(new FileSystemModelStore(root), localKeyRingKeys());
   const old = joinMatureLabels(
     history.scores.filter((s) => s.event_time < day(14)),
     history.labels,
@@ -232,7 +232,7 @@ async function requestToDeployed(
     TRAINER_LIFECYCLE_GROUP_ID: uniqueName('bench-lifecycle'),
     LOG_LEVEL: 'warn',
   });
-  const registry = new ModelRegistry(new FileSystemModelStore(root));
+  const registry = new ModelRegistry(new FileSystemModelStore(root), localKeyRingKeys());
   const context = { actor: 'bench', reason: 'base', eventTime: request.window_start };
   await registry.register(base.onnx, base.manifest, context);
   await registry.transition('v1', 'PRODUCTION', context);

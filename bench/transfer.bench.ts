@@ -12,7 +12,7 @@ import { loadConfig, processEnv } from '@fraudstream/config';
 import { DAY_MS } from '@fraudstream/contracts';
 import { isDatasetFormat, parseChargebackDelay, describeChargebackDelay } from '@fraudstream/datasets';
 import { readMlpOnnx } from '@fraudstream/model';
-import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
+import { FileSystemModelStore, ModelRegistry, localKeyRingKeys } from '@fraudstream/registry';
 import {
   MlpNetwork,
   computeStandardisation,
@@ -79,7 +79,7 @@ async function main(): Promise<number> {
   const env = { ...BENCH_TRAINING_DEFAULTS, ...processEnv() };
   const base = trainingSettingsFrom(loadConfig(trainingConfigFragment, env));
 
-  const registry = new ModelRegistry(new FileSystemModelStore(values.pretrained));
+  const registry = new ModelRegistry(new FileSystemModelStore(values.pretrained), localKeyRingKeys());
   const pretrainedVersion = await registry.productionVersion();
   if (pretrainedVersion === null)
     throw new Error(`no pretrained model under ${values.pretrained}: run npm run pretrain first`);

@@ -457,6 +457,44 @@ describe('k8s manifests', () => {
     },
   );
 
+  /** The Secret mounted at the directory of `file` in `pod`, if any. */
+  function secretAt(pod: PodSpec, file: string | undefined): string | undefined {
+    const spec = pod as PodSpec & {
+      volumes?: { name: string; secret?: { secretName: string } }[];
+      containers: (Container & { volumeMounts?: { name: string; mountPath: string }[] })[];
+    };
+    const mount = spec.containers[0]?.volumeMounts?.find((m) => file?.startsWith(`${m.mountPath}/`));
+    return spec.volumes?.find((v) => v.name === mount?.name)?.secret?.secretName;
+  }
+
+  it.each(OVERLAYS)(
+    'mounts the signing key only in the trainer, and the trusted keys wherever models load (%s)',
+    (overlay) => {
+      const objects = render(`k8s/overlays/${overlay}`);
+      const jobs = ['train-base', 'trainer-finetune'].map((name) => ({
+        name,
+        pod: ofKind<Job>(render(`k8s/jobs/${name}`), 'Job')[0]?.spec.template.spec,
+      }));
+      const pods = [
+        ...APPS.map((app) => ({ name: app, pod: workload(objects, app).spec.template.spec })),
+        ...jobs,
+      ];
+      for (const { name, pod } of pods) {
+        if (!pod) throw new Error(`no pod template in ${name}`);
+        const container = pod.containers[0];
+        if (!container) throw new Error(`${name} has no container`);
+        const env = configMapEnv(objects, container);
+        const signs = name === 'trainer' || name === 'train-base' || name === 'trainer-finetune';
+        const loads = signs || name === 'scorer' || name === 'drift-monitor';
+        expect(env.MODEL_SIGNING_KEY_FILE !== undefined, `${name} signs`).toBe(signs);
+        expect(secretAt(pod, env.MODEL_SIGNING_KEY_FILE), name).toBe(signs ? 'model-signing-key' : undefined);
+        expect(secretAt(pod, env.MODEL_TRUSTED_KEYS_FILE), name).toBe(
+          loads ? 'model-trusted-keys' : undefined,
+        );
+      }
+    },
+  );
+
   it('runs one fine-tuning request per trainer Job (--request-id)', () => {
     const [job] = ofKind<Job>(render('k8s/jobs/trainer-finetune'), 'Job');
     expect(job?.spec.template.spec.containers[0]?.command).toContain('--request-id');

@@ -19,7 +19,12 @@ import {
   type EarlyEvidenceStats,
 } from '@fraudstream/drift';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
-import { FileSystemModelStore, ModelRegistry, type ModelManifest } from '@fraudstream/registry';
+import {
+  FileSystemModelStore,
+  ModelRegistry,
+  localKeyRingKeys,
+  type ModelManifest,
+} from '@fraudstream/registry';
 import { AnalystDesk, type GroundTruth } from '@fraudstream/simulation';
 import {
   DeploymentAnnouncer,
@@ -263,7 +268,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
   const root = mkdtempSync(join(tmpdir(), `bench-quality-${policy}-`));
   let oracle: PrequentialOracle | null = null;
   try {
-    const registry = new ModelRegistry(new FileSystemModelStore(root));
+    const registry = new ModelRegistry(new FileSystemModelStore(root), localKeyRingKeys());
     const baseVersion = base.manifest.version;
     const context = { actor: 'bench:quality', reason: 'base model', eventTime: stream.streamStart };
     await registry.register(base.onnx, base.manifest, context);

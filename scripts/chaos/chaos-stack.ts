@@ -14,7 +14,7 @@ import {
   type Kafka,
 } from '@fraudstream/kafka';
 import { randomMlpSpec, writeModelFixture } from '@fraudstream/model';
-import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
+import { FileSystemModelStore, ModelRegistry, localKeyRingKeys } from '@fraudstream/registry';
 import { DeploymentAnnouncer, KafkaDeploymentPublisher } from '@fraudstream/training';
 import { AppProcess, freePort } from '../demo/app-process';
 import { repositoryRoot } from './infra-control';
@@ -77,7 +77,7 @@ export class ChaosStack {
       retrainRequests: topic('retrain-requests'),
     };
     this.registryRoot = mkdtempSync(join(tmpdir(), `chaos-${name}-`));
-    this.registry = new ModelRegistry(new FileSystemModelStore(this.registryRoot));
+    this.registry = new ModelRegistry(new FileSystemModelStore(this.registryRoot), localKeyRingKeys());
     mkdirSync(logDir, { recursive: true });
   }
 

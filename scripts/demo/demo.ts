@@ -19,7 +19,7 @@ import {
   registerTopicSchemas,
 } from '@fraudstream/kafka';
 import { driftConfigFragment, driftDecisionTime } from '@fraudstream/drift';
-import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
+import { FileSystemModelStore, ModelRegistry, localKeyRingKeys } from '@fraudstream/registry';
 import { TransactionSimulator, generateDataset } from '@fraudstream/simulation';
 import { datasetStart, importDataset, parseChargebackDelay } from '@fraudstream/datasets';
 import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
@@ -798,7 +798,7 @@ class Demo {
     const ap = apByDay(observation.champion, truth, o.days);
     this.say('computing the ceiling (a model fitted in-sample, with hindsight, on the days after the onset)');
     const ceiling = await ceilingApByDay(observation.champion, truth, o.driftDay, o.days, o.seed);
-    const registry = new ModelRegistry(new FileSystemModelStore(context.modelsRoot));
+    const registry = new ModelRegistry(new FileSystemModelStore(context.modelsRoot), localKeyRingKeys());
     const artifact = await registry.readVerified(base.version);
     const staticAp = staticApByDay(observation.champion, truth, artifact.onnx, o.driftDay, o.days);
     let oracle: (number | null)[] = Array.from({ length: o.days }, () => null);

@@ -14,7 +14,7 @@ import { NestFactory } from '@nestjs/core';
 import type { ModelDeployment } from '@fraudstream/contracts';
 import type { AvroProducer, AvroSerde, Kafka } from '@fraudstream/kafka';
 import { ModelManager } from '@fraudstream/model';
-import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
+import { FileSystemModelStore, ModelRegistry, localKeyRingKeys } from '@fraudstream/registry';
 import { DeploymentAnnouncer, KafkaDeploymentPublisher, readTopicSnapshot } from '@fraudstream/training';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTrainerConfig } from '../../apps/trainer/src/trainer.config';
@@ -73,7 +73,7 @@ describe(DeploymentAnnouncer.name, () => {
   async function registryWith(prefix: string): Promise<{ root: string; registry: ModelRegistry }> {
     const root = mkdtempSync(join(tmpdir(), `${prefix}-`));
     roots.push(root);
-    const registry = new ModelRegistry(new FileSystemModelStore(root));
+    const registry = new ModelRegistry(new FileSystemModelStore(root), localKeyRingKeys());
     for (const [i, version] of ['v1', 'v2'].entries()) {
       const fixture = featureModel(fixtures, `${prefix}-${version}`, 20 + i);
       const bytes = new Uint8Array(readFileSync(fileURLToPath(fixture.artifactUri)));

@@ -14,6 +14,7 @@ import {
   type Score,
 } from '@fraudstream/contracts';
 import type { ReferenceManifest } from '@fraudstream/drift';
+import { localKeyRingKeys, type ModelManifest } from '@fraudstream/registry';
 import { FEATURE_NAMES, FEATURE_SET_VERSION, FeaturePipeline } from '@fraudstream/features';
 import type { AvroProducer, AvroSerde, Consumer, Kafka } from '@fraudstream/kafka';
 import { TransactionSimulator, type SimulationOptions } from '@fraudstream/simulation';
@@ -149,11 +150,16 @@ export function standInManifest(
   };
 }
 
-/** Writes the manifest where a file-system registry would (`<dir>/<version>/manifest.json`); returns the artifact URI. */
+/**
+ * Writes the manifest where a file-system registry would (`<dir>/<version>/manifest.json`), signed by
+ * the local key ring's key as the trainer signs it (a drift monitor started without
+ * MODEL_TRUSTED_KEYS_FILE trusts it); returns the artifact URI.
+ */
 export function writeManifest(dir: string, manifest: ReferenceManifest): string {
   const versionDir = join(dir, manifest.version);
   mkdirSync(versionDir, { recursive: true });
-  writeFileSync(join(versionDir, 'manifest.json'), JSON.stringify(manifest));
+  const signed = localKeyRingKeys().signer?.sign(manifest as unknown as ModelManifest);
+  writeFileSync(join(versionDir, 'manifest.json'), JSON.stringify(signed));
   return pathToFileURL(join(versionDir, 'model.onnx')).toString();
 }
 

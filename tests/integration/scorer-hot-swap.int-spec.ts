@@ -2,7 +2,8 @@ import { rmSync } from 'node:fs';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Alert, ModelDeployment, Score } from '@fraudstream/contracts';
 import { FEATURE_NAMES } from '@fraudstream/features';
-import { ModelManager, writeModelFixture } from '@fraudstream/model';
+import { ModelManager, randomMlpSpec, writeModelFixture } from '@fraudstream/model';
+import { ephemeralKeys } from '@fraudstream/registry';
 import type { AvroSerde, Kafka } from '@fraudstream/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testClients, uniqueName } from '../support/kafka-env';
@@ -34,7 +35,7 @@ describe(`${ModelManager.name} in the scorer`, () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('refuses corrupted models, hot-swaps at a batch boundary and shadows a challenger, scoring everything', async () => {
+  it('refuses corrupted and unsigned or foreign-signed models, hot-swaps at a batch boundary and shadows a challenger, scoring everything', async () => {
     // One partition: scores follow the transactions' offsets, so the version sequence is observable.
     const topics = await createScorerTopics(kafka, serde, 1);
     const v1 = featureModel(root, 'v1', 21);
@@ -43,13 +44,24 @@ describe(`${ModelManager.name} in the scorer`, () => {
     const wide = writeModelFixture(root, {
       version: 'wide',
       featureNames: FEATURE_NAMES,
-      // A graph taking one input more than the feature list: its manifest lies about its signature.
+      // A graph taking one input more than the feature list: its manifest lies about its inputs.
       spec: {
         mean: new Array<number>(FEATURE_NAMES.length + 1).fill(0),
         std: new Array<number>(FEATURE_NAMES.length + 1).fill(1),
         layers: [{ weights: new Float32Array(FEATURE_NAMES.length + 1).fill(0.1), bias: [0] }],
       },
     });
+    // Sound models the scorer must not trust: no signature, and one by a key it does not know
+    // (it trusts the local key ring's, which featureModel signs with).
+    const untrusted = (version: string, signer: ReturnType<typeof ephemeralKeys>['signer']) =>
+      writeModelFixture(root, {
+        version,
+        featureNames: FEATURE_NAMES,
+        spec: randomMlpSpec(FEATURE_NAMES.length, [8], 24),
+        signer,
+      });
+    const unsigned = untrusted('unsigned', null);
+    const foreign = untrusted('foreign', ephemeralKeys().signer);
     const producer = await connectedProducer(kafka, serde);
     const deploy = (event: ModelDeployment) =>
       producer.sendMany([
@@ -77,14 +89,28 @@ describe(`${ModelManager.name} in the scorer`, () => {
     const champions = () => scores.records.filter((r) => r.value.role === 'CHAMPION');
     await waitFor(() => champions().length >= 50, 30_000, 'v1 scores');
 
-    // A checksum that does not match and a graph of the wrong width: both refused, v1 keeps serving.
-    await deploy(stageChange(v2, 'PRODUCTION', 'ab'.repeat(32)));
-    await deploy(stageChange(wide, 'PRODUCTION'));
+    // A checksum that does not match, a graph of the wrong width, an unsigned and a foreign-signed
+    // model: all refused, v1 keeps serving.
+    // One at a time: events fetched in one batch fold into their end state (only the last loads).
     const refused = () => deployments.records.filter((r) => r.value.kind === 'LOAD_REFUSED');
-    await waitFor(() => refused().length >= 2, 30_000, 'two LOAD_REFUSED events');
-    expect(refused().map((r) => r.value.model_version)).toEqual(['v2', 'wide']);
-    expect(refused()[0]?.value.reason).toMatch(/^checksum/);
-    expect(refused()[1]?.value.reason).toMatch(/^signature/);
+    for (const [i, event] of [
+      stageChange(v2, 'PRODUCTION', 'ab'.repeat(32)),
+      stageChange(wide, 'PRODUCTION'),
+      stageChange(unsigned, 'PRODUCTION'),
+      stageChange(foreign, 'SHADOW'),
+    ].entries()) {
+      await deploy(event);
+      await waitFor(() => refused().length > i, 30_000, `LOAD_REFUSED for ${event.model_version}`);
+    }
+    expect(refused().map((r) => [r.value.model_version, r.value.reason.split(':')[0]])).toEqual([
+      ['v2', 'checksum'],
+      ['wide', 'inputs'],
+      ['unsigned', 'signature'],
+      ['foreign', 'signature'],
+    ]);
+    expect(refused()[2]?.value.reason).toMatch(/not signed/);
+    expect(refused()[3]?.value.reason).toMatch(/not trusted/);
+    expect(refused()[3]?.value.stage).toBe('SHADOW');
     const afterRefusal = champions().length;
     await waitFor(
       () => champions().length >= afterRefusal + 50,

@@ -14,7 +14,12 @@ import {
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { AvroProducer, createIdempotentProducer, type Producer } from '@fraudstream/kafka';
 import { loadVerifiedModel } from '@fraudstream/model';
-import { FileSystemModelStore, ModelRegistry, UriArtifactReader } from '@fraudstream/registry';
+import {
+  FileSystemModelStore,
+  ModelRegistry,
+  UriArtifactReader,
+  localKeyRingKeys,
+} from '@fraudstream/registry';
 import {
   DeploymentAnnouncer,
   DeploymentLifecycle,
@@ -136,7 +141,7 @@ describe(TrainerModule.name, () => {
       SHADOW_PERIOD_MS: String(DAY_MS),
       SHADOW_MIN_ROWS: '500',
     });
-    registry = new ModelRegistry(new FileSystemModelStore(root));
+    registry = new ModelRegistry(new FileSystemModelStore(root), localKeyRingKeys());
     // v1: trained on the old regime (days 0-8), all its labels known.
     const settings = trainingSettingsFrom(config);
     const old = joinMatureLabels(
@@ -205,11 +210,13 @@ describe(TrainerModule.name, () => {
     expect(manifest.training.replay_rows).toBeGreaterThan(0);
     expect(manifest.parent_version).toBe('v1');
     expect(manifest.reference.features.map((f) => f.name)).toEqual([...FEATURE_NAMES]);
-    // The scorer's loader accepts what the event points at: checksum, manifest and graph signature.
+    // The scorer's loader accepts what the event points at: the trainer's signature (the trainer
+    // app signs with the local key ring, as configured here), checksum, manifest and graph.
     const loaded = await loadVerifiedModel(
       new UriArtifactReader(null),
       { artifactUri: event?.artifact_uri ?? '', sha256: event?.sha256 ?? null, version: 'v2' },
       FEATURE_NAMES,
+      localKeyRingKeys().verifier,
     );
     expect(loaded.manifest.version).toBe('v2');
   });

@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import { loadConfig } from '@fraudstream/config';
-import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
+import { FileSystemModelStore, ModelRegistry, localKeyRingKeys } from '@fraudstream/registry';
 import { DeploymentAnnouncer } from '@fraudstream/training';
 import { z } from 'zod';
 
@@ -14,7 +14,7 @@ const config = loadConfig(
 );
 
 async function main(): Promise<void> {
-  const registry = new ModelRegistry(new FileSystemModelStore(config.MODEL_STORE_ROOT));
+  const registry = new ModelRegistry(new FileSystemModelStore(config.MODEL_STORE_ROOT), localKeyRingKeys());
   const announcer = new DeploymentAnnouncer(registry, {
     publish: () => {
       process.kill(process.pid, 'SIGKILL');

@@ -11,7 +11,7 @@ import { hashPassword } from '@fraudstream/console';
 import type { AvroSerde, Kafka } from '@fraudstream/kafka';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { randomMlpSpec, writeModelFixture } from '@fraudstream/model';
-import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
+import { FileSystemModelStore, ModelRegistry, localKeyRingKeys } from '@fraudstream/registry';
 import { CONSOLE_JSON_BODY_LIMIT, loadConsoleConfig } from '../../apps/console/src/console.config';
 import { ConsoleModule } from '../../apps/console/src/console.module';
 import { createTestTopic, uniqueName } from './kafka-env';
@@ -73,7 +73,7 @@ export function consoleUsersEnv(): Promise<string> {
 export async function consoleTestRegistry(): Promise<{ root: string; registry: ModelRegistry }> {
   const root = mkdtempSync(join(tmpdir(), 'console-models-'));
   const scratch = mkdtempSync(join(tmpdir(), 'console-fixtures-'));
-  const registry = new ModelRegistry(new FileSystemModelStore(root));
+  const registry = new ModelRegistry(new FileSystemModelStore(root), localKeyRingKeys());
   const context = { actor: 'test', reason: 'fixture', eventTime: Date.UTC(2026, 0, 5) };
   for (const [version, seed] of [
     ['v1', 1],

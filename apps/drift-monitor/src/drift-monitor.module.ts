@@ -7,7 +7,7 @@ import {
 } from '@fraudstream/drift';
 import { KafkaModule } from '@fraudstream/kafka';
 import { MetricsRegistry, ObservabilityModule } from '@fraudstream/observability';
-import { createArtifactReader } from '@fraudstream/registry';
+import { createArtifactReader, createManifestVerifier } from '@fraudstream/registry';
 import { APP_CONFIG, type DriftMonitorConfig } from './drift-monitor.config';
 import { driftConsumersProvider } from './drift-monitor.consumers';
 import { DriftMonitorLifecycle } from './drift-monitor.lifecycle';
@@ -31,7 +31,7 @@ export class DriftMonitorModule {
               driftSettingsFromConfig(config),
               publisher,
               new FileCheckpointStore(config.DRIFT_CHECKPOINT_PATH),
-              new ArtifactManifestSource(createArtifactReader(config)),
+              new ArtifactManifestSource(createArtifactReader(config), createManifestVerifier(config)),
               { checkpointIntervalMs: config.DRIFT_CHECKPOINT_INTERVAL_MS },
               metrics,
             ),

@@ -8,7 +8,7 @@ import {
   type InferenceRuntime,
 } from '@fraudstream/model';
 import { describeError } from '@fraudstream/contracts';
-import { createArtifactReader } from '@fraudstream/registry';
+import { createArtifactReader, createManifestVerifier } from '@fraudstream/registry';
 import { DeploymentEventsPublisher } from './deployment-events.publisher';
 import { APP_CONFIG, type ScorerConfig } from './scorer.config';
 import { FEATURE_EXTRACTOR, INFERENCE_RUNTIME } from './scorer.tokens';
@@ -28,6 +28,7 @@ export const modelManagerProvider: Provider = {
   ) =>
     new ModelManager(runtime, createArtifactReader(config), {
       featureNames: features.names,
+      verifier: createManifestVerifier(config),
       threads: { intraOpThreads: config.ORT_INTRA_OP_THREADS, interOpThreads: config.ORT_INTER_OP_THREADS },
       defaultProvider: config.SCORER_EXECUTION_PROVIDER,
       providerByVersion: config.SCORER_EXECUTION_PROVIDER_OVERRIDES,

@@ -1,6 +1,11 @@
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import type { AvroProducer, AvroSerde, Kafka } from '@fraudstream/kafka';
-import { ModelRegistry, createModelStore, resolveCodeRevision } from '@fraudstream/registry';
+import {
+  ModelRegistry,
+  createModelStore,
+  createRegistryKeys,
+  resolveCodeRevision,
+} from '@fraudstream/registry';
 import {
   DeploymentAnnouncer,
   DeploymentLifecycle,
@@ -28,7 +33,7 @@ export function createTrainerServices(
   producer: AvroProducer,
   onProgress?: () => Promise<void>,
 ): TrainerServices {
-  const registry = new ModelRegistry(createModelStore(config));
+  const registry = new ModelRegistry(createModelStore(config), createRegistryKeys(config));
   const settings = trainingSettingsFrom(config);
   const announcer = new DeploymentAnnouncer(
     registry,

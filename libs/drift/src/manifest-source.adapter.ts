@@ -1,4 +1,9 @@
-import { manifestUriOf, type ArtifactReader } from '@fraudstream/registry';
+import {
+  manifestUriOf,
+  type ArtifactReader,
+  type ManifestVerifier,
+  type ModelManifest,
+} from '@fraudstream/registry';
 import type { ReferenceManifest } from './reference-model';
 
 export class ManifestLoadError extends Error {
@@ -49,10 +54,16 @@ export function parseReferenceManifest(text: string, where: string): ReferenceMa
 
 /**
  * Reads `manifest.json` beside a deployed artifact (the registry's layout: `<version>/model.onnx`,
- * `<version>/manifest.json`) through the registry's artifact reader (file:// URIs and paths, s3://).
+ * `<version>/manifest.json`) through the registry's artifact reader (file:// URIs and paths, s3://),
+ * and accepts it only signed by a trusted key: a reference profile decides when to retrain, so a
+ * forged one could silence the monitor or make it raise alarms at will.
  */
 export class ArtifactManifestSource implements ManifestSource {
-  constructor(private readonly reader: ArtifactReader) {}
+  constructor(
+    private readonly reader: ArtifactReader,
+    /** The keys the manifest must be signed by (MODEL_TRUSTED_KEYS_FILE), as for the scorers. */
+    private readonly verifier: ManifestVerifier,
+  ) {}
 
   async load(artifactUri: string): Promise<ReferenceManifest> {
     const where = manifestUriOf(artifactUri);
@@ -62,6 +73,12 @@ export class ArtifactManifestSource implements ManifestSource {
     } catch (error) {
       throw new ManifestLoadError(`cannot read ${where}`, { cause: error });
     }
-    return parseReferenceManifest(text, where);
+    const manifest = parseReferenceManifest(text, where);
+    try {
+      await this.verifier.verify(manifest as unknown as ModelManifest);
+    } catch (error) {
+      throw new ManifestLoadError(`${where}: signature refused`, { cause: error });
+    }
+    return manifest;
   }
 }

@@ -2,8 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
+  localKeyRingKeys,
   sha256Hex,
   type EvaluationMetrics,
+  type ManifestSigner,
   type FeatureProfile,
   type ModelManifest,
 } from '@fraudstream/registry';
@@ -62,6 +64,11 @@ export interface ModelFixtureOptions {
   readonly medians?: readonly number[];
   /** Write these bytes as model.onnx instead of the built model (corrupt artifacts in tests). */
   readonly overrideBytes?: Uint8Array;
+  /**
+   * Signs the manifest; default: the local key ring's key (var/keys/local), which scorers started
+   * without MODEL_TRUSTED_KEYS_FILE trust. null writes an unsigned manifest.
+   */
+  readonly signer?: ManifestSigner | null;
 }
 
 export interface ModelFixture {
@@ -73,7 +80,7 @@ export interface ModelFixture {
 
 /**
  * Writes model.onnx + manifest.json into `directory/<version>` the way the registry lays them out,
- * for tests, benchmarks and a bootstrap model. The manifest's training fields are placeholders.
+ * for tests, benchmarks and a bootstrap model, its manifest signed. The training fields are placeholders.
  */
 export function writeModelFixture(root: string, options: ModelFixtureOptions): ModelFixture {
   const directory = join(root, options.version);
@@ -83,7 +90,7 @@ export function writeModelFixture(root: string, options: ModelFixtureOptions): M
   const sha256 = sha256Hex(bytes);
   const medians = options.medians ?? Array.from(options.spec.mean);
   const hidden = options.spec.layers.slice(0, -1).map((l) => l.bias.length);
-  const manifest: ModelManifest = {
+  const unsigned: ModelManifest = {
     version: options.version,
     parent_version: null,
     created_at: new Date(0).toISOString(),
@@ -118,6 +125,8 @@ export function writeModelFixture(root: string, options: ModelFixtureOptions): M
       score: flatProfile('score', 0),
     },
   };
+  const signer = options.signer === undefined ? localKeyRingKeys().signer : options.signer;
+  const manifest = signer ? signer.sign(unsigned) : unsigned;
   writeFileSync(join(directory, 'model.onnx'), bytes);
   writeFileSync(join(directory, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return {

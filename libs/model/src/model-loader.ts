@@ -1,8 +1,14 @@
-import { manifestUriOf, sha256Hex, type ArtifactReader, type ModelManifest } from '@fraudstream/registry';
+import {
+  manifestUriOf,
+  sha256Hex,
+  type ArtifactReader,
+  type ManifestVerifier,
+  type ModelManifest,
+} from '@fraudstream/registry';
 import { ModelFormatError, ModelRefusedError } from './model.errors';
 import { ONNX_FLOAT, readOnnxSignature } from './onnx-signature';
 
-/** An artifact whose bytes, manifest and graph signature passed every check. */
+/** An artifact whose bytes, manifest, signature and graph passed every check. */
 export interface VerifiedModel {
   readonly version: string;
   readonly bytes: Uint8Array;
@@ -39,15 +45,17 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
- * Fetches an ONNX artifact and its manifest and checks them before anything is loaded: the sha256 of
- * the bytes (against the deployment event and the manifest), the manifest's feature list (it must be
- * the scorer's, in order) and the graph's signature (one float input [N, F] with F = the feature
+ * Fetches an ONNX artifact and its manifest and checks them before anything is loaded: the manifest's
+ * signature (a trusted key signed it, so its sha256 is the trainer's), the sha256 of the bytes
+ * (against the deployment event and the manifest), the manifest's feature list (it must be the
+ * scorer's, in order) and the graph's inputs and outputs (one float input [N, F] with F = the feature
  * count, one float output [N, 1]). Any failure throws ModelRefusedError naming the check.
  */
 export async function loadVerifiedModel(
   store: ArtifactReader,
   location: ModelLocation,
   featureNames: readonly string[],
+  verifier: ManifestVerifier,
 ): Promise<VerifiedModel> {
   const { artifactUri } = location;
   let bytes: Uint8Array;
@@ -66,6 +74,11 @@ export async function loadVerifiedModel(
   } catch (error) {
     throw new ModelRefusedError('manifest', `invalid manifest beside ${artifactUri}`, { cause: error });
   }
+  try {
+    await verifier.verify(manifest);
+  } catch (error) {
+    throw new ModelRefusedError('signature', 'the manifest is not signed by a trusted key', { cause: error });
+  }
   const actual = sha256Hex(bytes);
   const expected = (location.sha256 ?? manifest.onnx.sha256).toLowerCase();
   if (actual !== expected)
@@ -82,30 +95,30 @@ export async function loadVerifiedModel(
     );
   if (!sameNames(manifest.feature_names, featureNames))
     throw new ModelRefusedError(
-      'signature',
+      'inputs',
       `model features [${manifest.feature_names.join(', ')}] are not the scorer's [${featureNames.join(', ')}]`,
     );
-  checkSignature(bytes, featureNames.length);
+  checkGraph(bytes, featureNames.length);
   return { version: manifest.version, bytes, sha256: actual, manifest, artifactUri };
 }
 
-function checkSignature(bytes: Uint8Array, width: number): void {
+function checkGraph(bytes: Uint8Array, width: number): void {
   let signature;
   try {
     signature = readOnnxSignature(bytes);
   } catch (error) {
     const why = error instanceof ModelFormatError ? error.message : 'unreadable ONNX';
-    throw new ModelRefusedError('signature', why, { cause: error });
+    throw new ModelRefusedError('inputs', why, { cause: error });
   }
   const [input, ...moreInputs] = signature.inputs;
   const [output] = signature.outputs;
   if (!input || moreInputs.length > 0)
-    throw new ModelRefusedError('signature', `model has ${signature.inputs.length} inputs, expected 1`);
+    throw new ModelRefusedError('inputs', `model has ${signature.inputs.length} inputs, expected 1`);
   if (input.elemType !== ONNX_FLOAT || input.dims.length !== 2 || input.dims[1] !== width)
     throw new ModelRefusedError(
-      'signature',
+      'inputs',
       `input ${input.name} is [${input.dims.map((d) => d ?? '?').join(', ')}], expected float [N, ${width}]`,
     );
   if (!output || output.elemType !== ONNX_FLOAT || (output.dims.length === 2 && output.dims[1] !== 1))
-    throw new ModelRefusedError('signature', 'output is not a float [N, 1] score');
+    throw new ModelRefusedError('inputs', 'output is not a float [N, 1] score');
 }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { describeError, type ModelDeployment, type ScoreRole } from '@fraudstream/contracts';
-import type { ArtifactReader } from '@fraudstream/registry';
+import type { ArtifactReader, ManifestVerifier } from '@fraudstream/registry';
 import type { ExecutionProvider, InferenceRuntime, SessionOptions } from './inference-runtime.types';
 import { LoadedModel } from './loaded-model';
 import type { MicroBatcherOptions } from './micro-batcher';
@@ -14,6 +14,8 @@ const MAX_FALLBACKS = 20;
 export interface ModelManagerOptions {
   /** The scorer's feature list: a model must take exactly these, in this order. */
   readonly featureNames: readonly string[];
+  /** The keys a manifest must be signed by (MODEL_TRUSTED_KEYS_FILE); others are refused (`signature`). */
+  readonly verifier: ManifestVerifier;
   readonly threads: Omit<SessionOptions, 'executionProvider'>;
   readonly defaultProvider: ExecutionProvider;
   /** Execution provider by model version, overriding the default. */
@@ -51,7 +53,7 @@ interface DesiredState {
 
 /**
  * Which model is champion and which challenger, and the hot swap between them. New artifacts are
- * verified (sha256, manifest, signature), loaded in the workers and warmed up before they replace
+ * verified (signature, sha256, manifest, inputs), loaded in the workers and warmed up before they replace
  * the serving model; the swap is one reference assignment, so it lands between batches: a batch
  * leases the models it started with and every score of a batch has the same model version. A
  * refused artifact leaves the serving model in place.
@@ -265,7 +267,12 @@ export class ModelManager {
     const key = `${location.version ?? 'bootstrap'}#${++this.loads}`;
     let loaded = false;
     try {
-      const verified = await loadVerifiedModel(this.store, location, this.options.featureNames);
+      const verified = await loadVerifiedModel(
+        this.store,
+        location,
+        this.options.featureNames,
+        this.options.verifier,
+      );
       const provider = this.options.providerByVersion?.get(verified.version) ?? this.options.defaultProvider;
       try {
         await this.runtime.load(key, verified.bytes, {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelDeployment, Transaction } from '@fraudstream/contracts';
 import { MetricsRegistry } from '@fraudstream/observability';
+import { ephemeralKeys } from '@fraudstream/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeatureExtractor } from './feature-extractor.types';
 import { writeModelFixture, type ModelFixture } from './model-fixtures';
@@ -12,6 +13,8 @@ import { OnnxWorkerPool } from './onnx-worker-pool.adapter';
 import { TransactionScorer } from './transaction-scorer.service';
 
 const NAMES = ['a', 'b', 'c'];
+/** The trainer's key in these tests: the managers trust it, and only it. */
+const keys = ephemeralKeys();
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /** score = sigmoid(wa*a + wc*c + bias): a logistic model whose scores are checked in closed form. */
@@ -22,6 +25,7 @@ function logistic(root: string, version: string, wa: number, wc: number, bias: n
     spec: { mean: [0, 0, 0], std: [1, 1, 1], layers: [{ weights: [[wa], [0], [wc]], bias: [bias] }] },
     threshold,
     medians: [0, 0, 0],
+    signer: keys.signer,
   });
 }
 
@@ -86,6 +90,7 @@ describe(ModelManager.name, () => {
       version: 'wide',
       featureNames: NAMES,
       spec: { mean: [0, 0, 0, 0], std: [1, 1, 1, 1], layers: [{ weights: [[1], [1], [1], [1]], bias: [0] }] },
+      signer: keys.signer,
     });
   });
 
@@ -100,6 +105,7 @@ describe(ModelManager.name, () => {
       { read: (uri) => import('node:fs/promises').then((fs) => fs.readFile(new URL(uri))) },
       {
         featureNames: NAMES,
+        verifier: keys.verifier,
         threads: { intraOpThreads: 1, interOpThreads: 1 },
         defaultProvider: 'cpu',
         batching: { maxBatchSize: 64, maxWaitMs: 1 },
@@ -166,9 +172,42 @@ describe(ModelManager.name, () => {
     expect(models.champion?.version).toBe('v1');
     expect(refusals.map((r) => [r.version, r.reason])).toEqual([
       ['v2', 'checksum'],
-      ['wide', 'signature'],
+      ['wide', 'inputs'],
     ]);
     expect(await registry.metrics()).toContain('fraudstream_model_load_refusals_total{reason="checksum"} 1');
+    await models.close();
+  });
+
+  it('refuses an unsigned or foreign-signed model as champion or challenger (signature) and keeps serving', async () => {
+    const model = (version: string, signer: ReturnType<typeof ephemeralKeys>['signer']) =>
+      writeModelFixture(root, {
+        version,
+        featureNames: NAMES,
+        spec: { mean: [0, 0, 0], std: [1, 1, 1], layers: [{ weights: [[1], [0], [1]], bias: [0] }] },
+        medians: [0, 0, 0],
+        signer,
+      });
+    const unsigned = model('unsigned', null);
+    const foreign = model('foreign', ephemeralKeys().signer);
+    const refusals: ModelRefusal[] = [];
+    const registry = new MetricsRegistry();
+    const models = manager(refusals, registry);
+    await models.applyDeployments([stageChange(v1, 'PRODUCTION')]);
+    await models.applyDeployments([stageChange(unsigned, 'PRODUCTION')]);
+    await models.applyDeployments([stageChange(foreign, 'PRODUCTION')]);
+    await models.applyDeployments([stageChange(foreign, 'SHADOW')]);
+    expect([models.champion?.version, models.challenger]).toEqual(['v1', null]);
+    expect(refusals.map((r) => [r.version, r.role, r.reason])).toEqual([
+      ['unsigned', 'CHAMPION', 'signature'],
+      ['foreign', 'CHAMPION', 'signature'],
+      ['foreign', 'CHALLENGER', 'signature'],
+    ]);
+    expect(refusals[0]?.error).toMatch(/not signed/);
+    expect(refusals[1]?.error).toMatch(/not trusted/);
+    expect(await registry.metrics()).toContain('fraudstream_model_load_refusals_total{reason="signature"} 3');
+    // The old model still scores.
+    const scores = await models.champion?.score(Float32Array.from([1, 0, 0]), 1);
+    expect(scores?.[0]).toBeCloseTo(sigmoid(2 - 1), 6);
     await models.close();
   });
 

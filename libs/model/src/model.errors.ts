@@ -6,10 +6,13 @@ export class ModelFormatError extends Error {
   }
 }
 
-/** Why a model artifact was refused: the serving model stays. */
-export type RefusalReason = 'fetch' | 'checksum' | 'manifest' | 'signature' | 'load' | 'warmup';
+/**
+ * Why a model artifact was refused: the serving model stays. `signature`: the manifest is not signed
+ * by a trusted key; `inputs`: the graph's inputs and outputs are not the scorer's feature vector and score.
+ */
+export type RefusalReason = 'fetch' | 'checksum' | 'manifest' | 'signature' | 'inputs' | 'load' | 'warmup';
 
-/** An artifact that failed verification (checksum, signature, load or warm-up) and must not serve. */
+/** An artifact that failed verification (checksum, signature, inputs, load or warm-up) and must not serve. */
 export class ModelRefusedError extends Error {
   constructor(
     readonly reason: RefusalReason,

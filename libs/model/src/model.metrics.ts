@@ -48,7 +48,7 @@ export function modelMetrics(metrics: MetricsRegistry) {
     }),
     refusals: metrics.counter({
       name: 'fraudstream_model_load_refusals_total',
-      help: 'Model artifacts refused (checksum, manifest, signature, load, warm-up, fetch).',
+      help: 'Model artifacts refused (checksum, manifest, signature, inputs, load, warm-up, fetch).',
       labelNames: ['reason'] as const,
     }),
     swaps: metrics.counter({

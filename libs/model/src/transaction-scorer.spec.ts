@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ModelDeployment, RetriableError, type Transaction } from '@fraudstream/contracts';
 import { MetricsRegistry } from '@fraudstream/observability';
-import { UriArtifactReader } from '@fraudstream/registry';
+import { UriArtifactReader, ephemeralKeys } from '@fraudstream/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeatureExtractor } from './feature-extractor.types';
 import type { InferenceRuntime } from './inference-runtime.types';
@@ -60,6 +60,8 @@ const tx = {
   ingest_time: 0,
 } as Transaction;
 
+const keys = ephemeralKeys();
+
 describe(TransactionScorer.name, () => {
   let root: string;
   let champion: ModelFixture;
@@ -68,8 +70,14 @@ describe(TransactionScorer.name, () => {
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'scorer-'));
     const spec = { mean: [0, 0], std: [1, 1], layers: [{ weights: [[1], [0]], bias: [0] }] };
-    champion = writeModelFixture(root, { version: 'champion', featureNames: NAMES, spec, medians: [0, 0] });
-    broken = writeModelFixture(root, { version: 'broken', featureNames: NAMES, spec });
+    champion = writeModelFixture(root, {
+      version: 'champion',
+      featureNames: NAMES,
+      spec,
+      medians: [0, 0],
+      signer: keys.signer,
+    });
+    broken = writeModelFixture(root, { version: 'broken', featureNames: NAMES, spec, signer: keys.signer });
   });
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -80,6 +88,7 @@ describe(TransactionScorer.name, () => {
     const runtime = new FakeRuntime();
     const models = new ModelManager(runtime, new UriArtifactReader(null), {
       featureNames: NAMES,
+      verifier: keys.verifier,
       threads: { intraOpThreads: 1, interOpThreads: 1 },
       defaultProvider: 'cpu',
       batching: { maxBatchSize: 16, maxWaitMs: 0 },

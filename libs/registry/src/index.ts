@@ -3,6 +3,7 @@ export type {
   FeatureProfile,
   ModelManifest,
   NoveltyReference,
+  ManifestSignature,
   ReferenceProfile,
   SeasonalScoreProfile,
   TrainingLineage,
@@ -13,6 +14,7 @@ export {
   ArtifactVerificationError,
   ChecksumMismatchError,
   ManifestError,
+  SignatureError,
   StageTransitionError,
   VersionExistsError,
 } from './registry.errors';
@@ -20,10 +22,34 @@ export { compareVersions, sha256Hex } from './artifact-checks';
 export { FileSystemModelStore } from './file-system-model.store';
 export { S3ModelStore, S3RequestError } from './s3-model.store';
 export type { S3StoreOptions } from './s3-model.store';
+export type { SignatureFailure } from './registry.errors';
 export { ModelRegistry, newDeploymentId } from './model-registry.service';
-export type { ChangeContext, RegisteredModel, StageChange } from './model-registry.service';
+export type { ChangeContext, RegisteredModel, RegistryKeys, StageChange } from './model-registry.service';
+export {
+  ManifestSigner,
+  TrustedKeys,
+  TrustedKeysFile,
+  canonicalManifestBytes,
+  keyIdOf,
+} from './manifest-signing';
+export type { ManifestVerifier } from './manifest-signing';
+export {
+  LOCAL_KEY_RING_DIR,
+  ensureLocalKeyRing,
+  ephemeralKeys,
+  keyRingFiles,
+  localKeyRingKeys,
+} from './local-key-ring';
+export type { KeyRingFiles } from './local-key-ring';
 export { resolveCodeRevision } from './code-revision';
 export { UriArtifactReader, createArtifactReader, manifestUriOf } from './artifact-reader';
 export type { ArtifactReader } from './artifact-reader';
-export { createModelStore, registryConfigFragment, requireS3Settings } from './registry.config';
+export {
+  createManifestSigner,
+  createRegistryKeys,
+  createManifestVerifier,
+  createModelStore,
+  registryConfigFragment,
+  requireS3Settings,
+} from './registry.config';
 export type { RegistryConfig } from './registry.config';

@@ -103,6 +103,18 @@ export interface TrainingLineage {
   };
 }
 
+/**
+ * The trainer's Ed25519 signature over the manifest's canonical JSON (every field but this one,
+ * `onnx.sha256` included): it proves who made both the manifest and the ONNX bytes.
+ */
+export interface ManifestSignature {
+  readonly algorithm: 'ed25519';
+  /** First 16 hex digits of the sha256 of the signing key's public key (SPKI DER). */
+  readonly key_id: string;
+  /** The signature, base64. */
+  readonly value: string;
+}
+
 export interface ModelManifest {
   readonly version: string;
   readonly parent_version: string | null;
@@ -135,4 +147,6 @@ export interface ModelManifest {
     readonly gate?: Readonly<Record<string, number>>;
   };
   readonly reference: ReferenceProfile;
+  /** Absent only in manifests not yet signed (before registration); verifiers refuse those. */
+  readonly signature?: ManifestSignature;
 }

@@ -1,21 +1,28 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileSystemModelStore } from './file-system-model.store';
-import { ModelRegistry } from './model-registry.service';
-import { ArtifactVerificationError, StageTransitionError } from './registry.errors';
+import { ephemeralKeys } from './local-key-ring';
+import { ModelRegistry, type RegistryKeys } from './model-registry.service';
+import { ArtifactVerificationError, SignatureError, StageTransitionError } from './registry.errors';
 import { manifestFor } from './registry.test-fixtures';
 
 describe(ModelRegistry.name, () => {
   let root: string;
   let registry: ModelRegistry;
+  let keys: RegistryKeys;
   const bytes = new Uint8Array([7, 7, 7]);
   const ctx = (reason: string, eventTime = 1000) => ({ actor: 'test', reason, eventTime });
 
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'registry-'));
-    registry = new ModelRegistry(new FileSystemModelStore(root), () => new Date('2026-01-01T00:00:00Z'));
+    keys = ephemeralKeys();
+    registry = new ModelRegistry(
+      new FileSystemModelStore(root),
+      keys,
+      () => new Date('2026-01-01T00:00:00Z'),
+    );
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
@@ -83,6 +90,41 @@ describe(ModelRegistry.name, () => {
     expect(await registry.productionVersion()).toBe('v1');
     // Rejecting it needs no artifact.
     await registry.transition('v2', 'REJECTED', ctx('tampered'));
+  });
+
+  it('signs what it registers with its signer', async () => {
+    await registry.register(bytes, manifestFor('v1', bytes), ctx('base'));
+    const { manifest } = await registry.readVerified('v1');
+    expect(manifest.signature?.key_id).toBe(keys.signer?.keyId);
+    await expect(keys.verifier.verify(manifest)).resolves.toBeUndefined();
+  });
+
+  it.each([
+    ['unsigned', { signer: null }, 'unsigned'],
+    ['signed by a key it does not trust', { signer: ephemeralKeys().signer }, 'unknown-key'],
+  ] as const)('refuses to deploy a version %s, and records nothing', async (_, signedBy, failure) => {
+    const foreign = new ModelRegistry(registry.store, { ...signedBy, verifier: keys.verifier });
+    await foreign.register(bytes, manifestFor('v1', bytes), ctx('base'));
+    const before = await registry.store.readAudit();
+    const error: unknown = await registry
+      .transition('v1', 'PRODUCTION', ctx('promote'))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ArtifactVerificationError);
+    expect((error as Error).cause).toBeInstanceOf(SignatureError);
+    expect(((error as Error).cause as SignatureError).failure).toBe(failure);
+    expect(await registry.store.readAudit()).toEqual(before);
+    expect(await registry.productionVersion()).toBeNull();
+  });
+
+  it('refuses to deploy a version whose manifest was edited after signing (a lower threshold)', async () => {
+    await registry.register(bytes, manifestFor('v1', bytes), ctx('base'));
+    const path = join(root, 'v1', 'manifest.json');
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as { threshold: number };
+    writeFileSync(path, JSON.stringify({ ...manifest, threshold: 0.01 }));
+    const error: unknown = await registry.transition('v1', 'SHADOW', ctx('promote')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ArtifactVerificationError);
+    expect(((error as Error).cause as SignatureError).failure).toBe('invalid');
+    expect(await registry.stageOf('v1')).toBe('CANDIDATE');
   });
 
   it('finds the audit entries of a retrain request, including failed jobs', async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ModelStage } from '@fraudstream/contracts';
 import { compareVersions } from './artifact-checks';
 import type { ModelManifest } from './manifest.types';
+import type { ManifestSigner, ManifestVerifier } from './manifest-signing';
 import { ArtifactVerificationError, StageTransitionError } from './registry.errors';
 import type { AuditEntry, ModelStore, VerifiedArtifact } from './registry.types';
 
@@ -41,6 +42,15 @@ export interface StageChange {
   readonly deploymentId: string | null;
 }
 
+/**
+ * The keys of a registry: the signer of the manifests it registers (null for a registry that never
+ * registers, like the console's) and the verifier of the versions it moves to SHADOW or PRODUCTION.
+ */
+export interface RegistryKeys {
+  readonly signer: ManifestSigner | null;
+  readonly verifier: ManifestVerifier;
+}
+
 /** Stages a version is served in: moving there needs an artifact that verifies. */
 const SERVED: ReadonlySet<ModelStage> = new Set(['SHADOW', 'PRODUCTION']);
 
@@ -52,12 +62,17 @@ const SERVED: ReadonlySet<ModelStage> = new Set(['SHADOW', 'PRODUCTION']);
 export class ModelRegistry {
   constructor(
     readonly store: ModelStore,
+    private readonly keys: RegistryKeys,
     private readonly wallClock: () => Date = () => new Date(),
   ) {}
 
-  /** Stores a new version as CANDIDATE and records who registered it. Returns the artifact URI. */
+  /**
+   * Stores a new version as CANDIDATE, its manifest signed by the registry's signer (a registry
+   * without one stores the manifest as given), and records who registered it. Returns the artifact URI.
+   */
   async register(onnxBytes: Uint8Array, manifest: ModelManifest, context: ChangeContext): Promise<string> {
-    const uri = await this.store.putVersion(onnxBytes, manifest);
+    const stored = this.keys.signer ? this.keys.signer.sign(manifest) : manifest;
+    const uri = await this.store.putVersion(onnxBytes, stored);
     await this.store.appendAudit(
       this.entry('REGISTERED', manifest.version, null, 'CANDIDATE', {
         ...context,
@@ -71,8 +86,9 @@ export class ModelRegistry {
    * Moves `version` to `to`. Promoting to PRODUCTION retires the current production model (returned
    * first in the list of changes) so exactly one version serves. A move to SHADOW or PRODUCTION reads
    * the artifact back first and refuses (ArtifactVerificationError) one whose bytes do not match the
-   * manifest's sha256. A retirement gets a deployment id of its own (`retiredDeploymentId`, or a new
-   * one), so every audit entry names the event that announces it.
+   * manifest's sha256 or whose manifest is not signed by a trusted key. A retirement gets a
+   * deployment id of its own (`retiredDeploymentId`, or a new one), so every audit entry names the
+   * event that announces it.
    */
   async transition(
     version: string,
@@ -86,7 +102,7 @@ export class ModelRegistry {
       throw new StageTransitionError(`model version ${version} cannot move from ${from} to ${to}`);
     if (SERVED.has(to)) {
       try {
-        await this.store.readVerified(version);
+        await this.readVerified(version);
       } catch (error) {
         throw new ArtifactVerificationError(version, { cause: error });
       }
@@ -182,8 +198,11 @@ export class ModelRegistry {
     return `v${highest + 1}`;
   }
 
-  readVerified(version: string): Promise<VerifiedArtifact> {
-    return this.store.readVerified(version);
+  /** The artifact with its checksum verified and its manifest's signature checked (SignatureError). */
+  async readVerified(version: string): Promise<VerifiedArtifact> {
+    const artifact = await this.store.readVerified(version);
+    await this.keys.verifier.verify(artifact.manifest);
+    return artifact;
   }
 
   readManifest(version: string): Promise<ModelManifest> {

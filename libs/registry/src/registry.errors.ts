@@ -55,7 +55,32 @@ export class ArtifactVerificationError extends StageTransitionError {
     readonly version: string,
     options: { cause: unknown },
   ) {
-    super(`model version ${version} cannot be deployed: its artifact does not verify`, options);
+    super(
+      `model version ${version} cannot be deployed: its artifact does not verify (${describeCause(options.cause)})`,
+      options,
+    );
     this.name = 'ArtifactVerificationError';
   }
+}
+
+/** Why a manifest's signature was not accepted. */
+export type SignatureFailure = 'unsigned' | 'unknown-key' | 'invalid';
+
+/**
+ * A manifest that is not signed, is signed by a key nobody trusts, or whose signature does not
+ * verify (the manifest or the sha256 it records was altered after signing): the model must not serve.
+ */
+export class SignatureError extends Error {
+  constructor(
+    readonly failure: SignatureFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SignatureError';
+  }
+}
+
+function describeCause(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
 }

@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelDeployment } from '@fraudstream/contracts';
-import { FileSystemModelStore, ModelRegistry, sha256Hex, type ModelManifest } from '@fraudstream/registry';
+import {
+  FileSystemModelStore,
+  ModelRegistry,
+  ephemeralKeys,
+  sha256Hex,
+  type ModelManifest,
+} from '@fraudstream/registry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeploymentAnnouncer, type DeploymentHistory } from './deployment-announcer.service';
 import type { DeploymentPublisher } from './training-io.types';
@@ -50,7 +56,7 @@ describe(DeploymentAnnouncer.name, () => {
 
   beforeEach(async () => {
     root = mkdtempSync(join(tmpdir(), 'announcer-'));
-    registry = new ModelRegistry(new FileSystemModelStore(root));
+    registry = new ModelRegistry(new FileSystemModelStore(root), ephemeralKeys());
     topic = new FakeTopic();
     announcer = new DeploymentAnnouncer(registry, topic, topic);
     for (const [i, version] of ['v1', 'v2', 'v3'].entries()) {

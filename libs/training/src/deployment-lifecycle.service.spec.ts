@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DAY_MS, HOUR_MS, type ModelDeployment, type Score } from '@fraudstream/contracts';
-import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
+import { FileSystemModelStore, ModelRegistry, ephemeralKeys } from '@fraudstream/registry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeploymentAnnouncer } from './deployment-announcer.service';
 import { DeploymentLifecycle } from './deployment-lifecycle.service';
@@ -63,7 +63,7 @@ describe(DeploymentLifecycle.name, () => {
 
   beforeEach(async () => {
     root = mkdtempSync(join(tmpdir(), 'lifecycle-'));
-    registry = new ModelRegistry(new FileSystemModelStore(root));
+    registry = new ModelRegistry(new FileSystemModelStore(root), ephemeralKeys());
     publisher = new RecordingPublisher();
     lifecycle = new DeploymentLifecycle(
       registry,

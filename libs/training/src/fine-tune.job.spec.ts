@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { HOUR_MS, DAY_MS, type RetrainRequest } from '@fraudstream/contracts';
 import { averagePrecision } from '@fraudstream/stats';
 import { readMlpOnnx } from '@fraudstream/model';
-import { FileSystemModelStore, ModelRegistry } from '@fraudstream/registry';
+import { FileSystemModelStore, ModelRegistry, ephemeralKeys } from '@fraudstream/registry';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { trainBaseModel } from './base-training';
 import { DeploymentAnnouncer } from './deployment-announcer.service';
@@ -29,7 +29,7 @@ const oldUntil10 = (d: number): Regime => (d < 10 ? 'old' : 'new');
 
 /** A registry whose v1 (trained on the old regime, days 0-9) is in production. */
 async function registryWithChampion(root: string, settings: TrainingSettings): Promise<ModelRegistry> {
-  const registry = new ModelRegistry(new FileSystemModelStore(root));
+  const registry = new ModelRegistry(new FileSystemModelStore(root), ephemeralKeys());
   const history = syntheticStream({ fromDay: 0, days: 10, rowsPerDay: 600, regime: () => 'old', seed: 1 });
   const asOf = T0 + 12 * DAY_MS;
   const { rows } = joinMatureLabels(

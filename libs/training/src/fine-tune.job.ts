@@ -5,6 +5,7 @@ import {
   ArtifactNotFoundError,
   ChecksumMismatchError,
   ManifestError,
+  SignatureError,
   VersionExistsError,
   type EvaluationMetrics,
   type ModelRegistry,
@@ -252,7 +253,11 @@ export class FineTuneJob {
         throw new TrainingJobError('PARENT_MISSING', `parent model ${version} is not in the registry`, {
           cause: error,
         });
-      if (error instanceof ChecksumMismatchError || error instanceof ManifestError)
+      if (
+        error instanceof ChecksumMismatchError ||
+        error instanceof ManifestError ||
+        error instanceof SignatureError
+      )
         throw new TrainingJobError('PARENT_CORRUPT', `parent model ${version}: ${error.message}`, {
           cause: error,
         });

@@ -5,6 +5,7 @@ import {
   ArtifactVerificationError,
   FileSystemModelStore,
   ModelRegistry,
+  ephemeralKeys,
   StageTransitionError,
 } from '@fraudstream/registry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ describe(ModelOperations.name, () => {
 
   beforeEach(async () => {
     root = mkdtempSync(join(tmpdir(), 'operations-'));
-    registry = new ModelRegistry(new FileSystemModelStore(root));
+    registry = new ModelRegistry(new FileSystemModelStore(root), ephemeralKeys());
     publisher = new RecordingPublisher();
     operations = new ModelOperations(registry, publisher, null, testSettings());
     const ctx = { actor: 'test', reason: 'setup', eventTime: T0 };

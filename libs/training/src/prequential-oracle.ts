@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Label, RetrainRequest } from '@fraudstream/contracts';
-import { FileSystemModelStore, ModelRegistry, type ModelManifest } from '@fraudstream/registry';
+import {
+  FileSystemModelStore,
+  ModelRegistry,
+  ephemeralKeys,
+  type ModelManifest,
+} from '@fraudstream/registry';
 import { DeploymentAnnouncer } from './deployment-announcer.service';
 import { FineTuneJob, type FineTuneOutcome } from './fine-tune.job';
 import type { ScoredTransaction } from './mature-labels';
@@ -103,7 +108,7 @@ export class PrequentialOracle {
 
   static async create(input: PrequentialOracleInput): Promise<PrequentialOracle> {
     const root = mkdtempSync(join(tmpdir(), 'prequential-oracle-'));
-    const registry = new ModelRegistry(new FileSystemModelStore(root));
+    const registry = new ModelRegistry(new FileSystemModelStore(root), ephemeralKeys());
     const { manifest } = input.base;
     const context = { actor: 'oracle', reason: 'base model', eventTime: manifest.created_event_time };
     await registry.register(input.base.onnx, manifest, context);

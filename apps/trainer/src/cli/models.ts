@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { describeError } from '@fraudstream/contracts';
-import { ModelRegistry, createModelStore } from '@fraudstream/registry';
+import { ModelRegistry, createManifestVerifier, createModelStore } from '@fraudstream/registry';
 import {
   KafkaDeploymentHistory,
   KafkaDeploymentPublisher,
@@ -47,6 +47,7 @@ async function main(): Promise<number> {
     createModelStore(
       values.root ? { ...config, MODEL_STORE: 'file', MODEL_STORE_ROOT: values.root } : config,
     ),
+    { signer: null, verifier: createManifestVerifier(config) },
   );
 
   if (command === 'list') {

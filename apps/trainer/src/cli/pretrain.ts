@@ -9,7 +9,12 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
-import { ModelRegistry, createModelStore, resolveCodeRevision } from '@fraudstream/registry';
+import {
+  ModelRegistry,
+  createModelStore,
+  createRegistryKeys,
+  resolveCodeRevision,
+} from '@fraudstream/registry';
 import { trainBaseModel, trainingSettingsFrom } from '@fraudstream/training';
 import { loadTrainerConfig } from '../trainer.config';
 import { runTrainingCli, useCliLogger } from './cli-support';
@@ -69,6 +74,7 @@ async function main(): Promise<number> {
   );
   const registry = new ModelRegistry(
     createModelStore({ ...config, MODEL_STORE: 'file', MODEL_STORE_ROOT: values.out }),
+    createRegistryKeys(config),
   );
   const version = values.version ?? (await registry.nextVersion());
   // Truth labels: every row is settled, so the labels are "known" a chargeback window after the end.

@@ -3,7 +3,13 @@ import { parseArgs } from 'node:util';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { DEFAULT_CHARGEBACK_DELAY, isDatasetFormat, parseChargebackDelay } from '@fraudstream/datasets';
 import { readMlpOnnx } from '@fraudstream/model';
-import { ModelRegistry, createModelStore, resolveCodeRevision } from '@fraudstream/registry';
+import {
+  ModelRegistry,
+  createManifestVerifier,
+  createModelStore,
+  createRegistryKeys,
+  resolveCodeRevision,
+} from '@fraudstream/registry';
 import { isDriftScenario } from '@fraudstream/simulation';
 import {
   DeploymentAnnouncer,
@@ -93,6 +99,7 @@ async function main(): Promise<number> {
   const settings = { ...base, seed, ...(values.epochs ? { baseEpochs: Number(values.epochs) } : {}) };
   const registry = new ModelRegistry(
     createModelStore(values.out ? { ...config, MODEL_STORE: 'file', MODEL_STORE_ROOT: values.out } : config),
+    createRegistryKeys(config),
   );
   const policy: ThresholdPolicy = values['target-precision']
     ? { kind: 'target-precision', value: Number(values['target-precision']) }
@@ -171,6 +178,7 @@ async function main(): Promise<number> {
       throw new Error(`--standardisation must be data or pretrained, got ${standardisation}`);
     const pretrained = new ModelRegistry(
       createModelStore({ ...config, MODEL_STORE: 'file', MODEL_STORE_ROOT: values.pretrained }),
+      { signer: null, verifier: createManifestVerifier(config) },
     );
     parentVersion = values['pretrained-version'] ?? (await pretrained.productionVersion());
     if (parentVersion === null)

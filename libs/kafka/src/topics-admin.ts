@@ -106,8 +106,25 @@ export async function registerTopicSchemas(
   for (const spec of specs) {
     if (!spec.schemaFile) continue;
     const subject = valueSubject(spec.name);
-    ids[subject] = await serde.register(subject, readAvroSchema(spec.schemaFile));
+    ids[subject] = await registerCatchingUp(serde, subject, readAvroSchema(spec.schemaFile));
     logger.log({ msg: 'registered schema', subject, id: ids[subject] });
   }
   return ids;
+}
+
+/**
+ * A registry that stores its state in a Kafka topic (Apicurio's kafkasql) answers HTTP before it has
+ * replayed that topic after a restart; registering a schema it has not replayed yet is refused as
+ * "already exists". The replay catches up within seconds: try again for up to ~20 s.
+ */
+async function registerCatchingUp(serde: AvroSerde, subject: string, schema: object): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await serde.register(subject, schema);
+    } catch (error) {
+      if (attempt >= 20 || !/already exists/i.test(String(error))) throw error;
+      logger.warn({ msg: 'schema registry still replaying its state; retrying', subject, attempt });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
 }

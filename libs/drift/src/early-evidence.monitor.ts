@@ -203,6 +203,7 @@ export interface EarlyEvidenceSnapshot {
   /** Absent in snapshots of an earlier version. */
   readonly falseAlertCusum?: (CusumState & { p0: number; p1: number }) | null;
   readonly reviewBurnIn?: { reviews: number; falseAlerts: number };
+  readonly falseAlertRunStart?: number | null;
   readonly delay: LabelDelaySnapshot;
   /** Absent in snapshots of an earlier version (which folded each delay as it was read). */
   readonly unfoldedDelays?: { at: number; delayMs: number }[];
@@ -257,6 +258,8 @@ export class EarlyEvidenceMonitor {
   private burnIn = { chargebacks: 0, missed: 0 };
   /** The same for the false-alert CUSUM, on the analysts' verdicts of score alerts. */
   private falseAlertCusum: BernoulliCusum | null = null;
+  /** Event time of the reviewed alert at which the false-alert CUSUM last stood at 0. */
+  private falseAlertRunStart: number | null = null;
   private reviewBurnIn = { reviews: 0, falseAlerts: 0 };
   /** Chargeback delays read but not yet passed by a check (their event time is after the last one). */
   private unfoldedDelays: { at: number; delayMs: number }[] = [];
@@ -288,6 +291,7 @@ export class EarlyEvidenceMonitor {
     this.cusum = null;
     this.burnIn = { chargebacks: 0, missed: 0 };
     this.falseAlertCusum = null;
+    this.falseAlertRunStart = null;
     this.reviewBurnIn = { reviews: 0, falseAlerts: 0 };
     this.counters = emptyCounters();
     this.rows.clear();
@@ -499,18 +503,15 @@ export class EarlyEvidenceMonitor {
       const falseAlert = !r.reviewFraud;
       this.counters.reviews++;
       if (falseAlert) this.counters.falseAlerts++;
+      // Page's estimate of the change time: the last observation at which the statistic was 0.
+      if (this.falseAlertCusum && this.falseAlertCusum.state.statistic === 0)
+        this.falseAlertRunStart = r.time;
       if (this.falseAlertCusum?.observe(falseAlert)) {
-        // More false alerts in the share without more alerts per transaction is fewer (or less
-        // visible) frauds, not legitimate payments moving into the alerts: held at the threshold,
-        // the test alarms at the next false alert once the alerts have grown too.
-        const rate = this.alertRateRatio(b);
-        if (rate === null || rate < this.settings.falseAlertMinRateRatio) {
-          this.falseAlertCusum.restore({
-            statistic: this.settings.falseAlertCusumH,
-            observations: this.falseAlertCusum.state.observations,
-          });
-          continue;
-        }
+        // More false alerts in the share without more alerts per transaction since the change is
+        // fewer (or less visible) frauds, not legitimate payments moving into the alerts: the
+        // crossing is dismissed (the CUSUM restarted at 0 when it crossed).
+        const rate = this.alertRateRatio(b, this.falseAlertRunStart ?? b - DAY_MS);
+        if (rate === null || rate < this.settings.falseAlertMinRateRatio) continue;
         this.alarms.push({
           kind: 'ALERT_PRECISION',
           at: b,
@@ -520,7 +521,7 @@ export class EarlyEvidenceMonitor {
             `they reviewed (in-control false share ${round(this.falseAlertCusum.settings.p0)}, measured on ` +
             `the ${this.reviewBurnIn.reviews} reviews of the week before the last day; validation ` +
             `${round(ref.falseAlertShare)}), and ${rate.toFixed(2)} times as many alerts per transaction ` +
-            `over the last day as before it`,
+            `since the change began as in the week before it`,
         });
       }
     }
@@ -570,18 +571,18 @@ export class EarlyEvidenceMonitor {
   }
 
   /**
-   * Alerts per transaction over the day before `b` against the same over the baseline before it
-   * ([b − baseline − 1 day, b − 1 day)); null when either holds no transaction.
+   * Alerts per transaction in [since, b) against the same over the baseline before `since`
+   * ([since − baseline, since)); null when either holds no transaction or no alert.
    */
-  alertRateRatio(b: number): number | null {
-    const to = b - DAY_MS;
+  alertRateRatio(b: number, since: number = b - DAY_MS): number | null {
+    const to = since;
     const from = to - this.settings.falseAlertBaselineMs;
     let rows = 0;
     let alerts = 0;
     let baseRows = 0;
     let baseAlerts = 0;
     for (const r of this.rows.values()) {
-      if (r.time >= to && r.time < b) {
+      if (r.time >= to && r.time <= b) {
         rows++;
         if (r.alerted) alerts++;
       } else if (r.time >= from && r.time < to) {
@@ -749,6 +750,7 @@ export class EarlyEvidenceMonitor {
           }
         : null,
       reviewBurnIn: { ...this.reviewBurnIn },
+      falseAlertRunStart: this.falseAlertRunStart,
       delay: this.delay.snapshot(),
       unfoldedDelays: this.unfoldedDelays.map((d) => ({ ...d })),
       counters: { ...this.counters },
@@ -791,6 +793,7 @@ export class EarlyEvidenceMonitor {
       : null;
     this.falseAlertCusum?.restore(fa ?? { statistic: 0, observations: 0 });
     this.reviewBurnIn = { ...(s.reviewBurnIn ?? { reviews: 0, falseAlerts: 0 }) };
+    this.falseAlertRunStart = s.falseAlertRunStart ?? null;
     this.delay = LabelDelayModel.restore(this.settings.chargebackWindowMs, s.delay);
     this.unfoldedDelays = (s.unfoldedDelays ?? []).map((d) => ({ ...d }));
     this.counters = { ...emptyCounters(), ...s.counters };

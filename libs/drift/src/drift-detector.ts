@@ -717,7 +717,22 @@ export class DriftDetector {
     const w = this.windows.get(`${ref.version}|${start}`) ?? this.window(ref, start);
     const reasons = [`early evidence (${alarm.kind}): ${alarm.summary}`];
     const trigger: RetrainTrigger = alarm.kind;
-    this.request(w, 'evidence', alarm.at, trigger, 'HIGH', alarm.summary, reasons, alarm.followUpDepth ?? 0);
+    // DRIFT_RETRAIN_ON_ALERT_PRECISION=false makes a precision drop a warning only: its retrains
+    // recovered most shifted streams but served worse than the base model on some (docs/quality.md).
+    const recommend = alarm.kind !== 'ALERT_PRECISION' || this.settings.retrainOnAlertPrecision;
+    if (recommend)
+      this.request(
+        w,
+        'evidence',
+        alarm.at,
+        trigger,
+        'HIGH',
+        alarm.summary,
+        reasons,
+        alarm.followUpDepth ?? 0,
+      );
+    else
+      reasons.push('ALERT_PRECISION warns only (DRIFT_RETRAIN_ON_ALERT_PRECISION=false): no retrain asked');
     this.driftEvents.push({
       event_id: `${w.version}:${w.start}${phaseSuffix('evidence', alarm.at)}`,
       phase: 'EVIDENCE',
@@ -739,7 +754,7 @@ export class DriftDetector {
       recall_at_threshold: null,
       card_precision_at_k: null,
       reference_average_precision: ref.manifest.metrics.validation.average_precision,
-      retrain_recommended: true,
+      retrain_recommended: recommend,
       reasons,
       evidence: this.evidenceSummary(alarm.kind, alarm.at),
     });

@@ -29,6 +29,7 @@ export const driftConfigFragment = z.object({
   DRIFT_LABEL_ALPHA: numberVar(0.01, 1e-12, 1),
   DRIFT_RETRAIN_ON_COVARIATE_SHIFT: boolVar(false),
   DRIFT_RETRAIN_ON_LABEL_DRIFT: boolVar(false),
+  DRIFT_RETRAIN_ON_ALERT_PRECISION: boolVar(true),
   DRIFT_COOLDOWN_MS: intVar(3 * DAY_MS, 0),
   DRIFT_RETRY_AFTER_REJECTION_MS: intVar(DAY_MS, 0),
   DRIFT_REQUEST_TIMEOUT_MS: intVar(2 * DAY_MS, 1),
@@ -130,6 +131,8 @@ export interface DriftSettings {
   /** Retrain on a covariate shift alone (unless mature labels show performance holds); off: report only. */
   readonly retrainOnCovariateShift: boolean;
   readonly retrainOnLabelDrift: boolean;
+  /** An ALERT_PRECISION alarm asks for a retrain; off: an EVIDENCE event that only warns. */
+  readonly retrainOnAlertPrecision: boolean;
   /** Event time between two retrain requests. */
   readonly cooldownMs: number;
   /**
@@ -187,6 +190,7 @@ export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
     labelAlpha: c.DRIFT_LABEL_ALPHA,
     retrainOnCovariateShift: c.DRIFT_RETRAIN_ON_COVARIATE_SHIFT,
     retrainOnLabelDrift: c.DRIFT_RETRAIN_ON_LABEL_DRIFT,
+    retrainOnAlertPrecision: c.DRIFT_RETRAIN_ON_ALERT_PRECISION,
     cooldownMs: c.DRIFT_COOLDOWN_MS,
     retryAfterRejectionMs: c.DRIFT_RETRY_AFTER_REJECTION_MS,
     requestTimeoutMs: c.DRIFT_REQUEST_TIMEOUT_MS,

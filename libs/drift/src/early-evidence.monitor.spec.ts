@@ -278,12 +278,12 @@ describe(EarlyEvidenceMonitor.name, () => {
     const old = monitor();
     const txs = [...day(0), ...day(1, 1)];
     for (const tx of txs) observe(old, tx);
-    expect(old.stats().fraudDomain).toBeNull();
+    expect(old.fraudDomain()).toBeNull();
     // Frauds of the reference's kind, alerted or not: like the reference.
     const ordinary = txs.filter((t) => t.fraud && t.id.startsWith('t'));
     ordinary.forEach((t) => chargeback(old, t, t.time + 20 * HOUR_MS));
     old.advanceTo(T0 + 3 * DAY_MS);
-    const like = old.stats().fraudDomain;
+    const like = old.fraudDomain();
     expect(like?.frauds).toBe(ordinary.length);
     expect(like?.auc).toBeLessThan(0.7);
     expect(like?.pValue).toBeGreaterThan(0.01);
@@ -291,7 +291,7 @@ describe(EarlyEvidenceMonitor.name, () => {
     const novel = txs.filter((t) => t.id.startsWith('n'));
     novel.forEach((t) => chargeback(old, t, T0 + 3 * DAY_MS + HOUR_MS));
     old.advanceTo(T0 + 4 * DAY_MS);
-    const moved = old.stats().fraudDomain;
+    const moved = old.fraudDomain();
     expect(moved?.frauds).toBe(ordinary.length + novel.length);
     expect(moved?.auc).toBeGreaterThan((like?.auc ?? 1) + 0.1);
     expect(moved?.pValue).toBeLessThan(1e-3);

@@ -149,13 +149,18 @@ export interface EarlyEvidenceStats {
   readonly alertReviews: number;
   readonly falseAlerts: number;
   readonly falseAlertCusum: number;
-  /**
-   * The domain classifier on the fraud class over the frauds confirmed among the recent rows: its
-   * AUC against the reference frauds and the one-sided p-value (null without an index or a fraud).
-   */
-  readonly fraudDomain: { readonly auc: number; readonly pValue: number; readonly frauds: number } | null;
   /** Median chargeback delay learnt from the labels, ms (null before any). */
   readonly medianChargebackDelayMs: number | null;
+}
+
+/**
+ * The domain classifier on the fraud class over recently confirmed frauds: its AUC against the
+ * reference frauds, the one-sided p-value, and how many frauds.
+ */
+export interface FraudDomainStatistic {
+  readonly auc: number;
+  readonly pValue: number;
+  readonly frauds: number;
 }
 
 export interface EarlyEvidenceSnapshot {
@@ -202,7 +207,6 @@ export interface EarlyEvidenceSnapshot {
   readonly burnIn: { chargebacks: number; missed: number };
   /** Absent in snapshots of an earlier version. */
   readonly falseAlertCusum?: (CusumState & { p0: number; p1: number }) | null;
-  readonly reviewBurnIn?: { reviews: number; falseAlerts: number };
   readonly falseAlertRunStart?: number | null;
   readonly delay: LabelDelaySnapshot;
   /** Absent in snapshots of an earlier version (which folded each delay as it was read). */
@@ -260,7 +264,6 @@ export class EarlyEvidenceMonitor {
   private falseAlertCusum: BernoulliCusum | null = null;
   /** Event time of the reviewed alert at which the false-alert CUSUM last stood at 0. */
   private falseAlertRunStart: number | null = null;
-  private reviewBurnIn = { reviews: 0, falseAlerts: 0 };
   /** Chargeback delays read but not yet passed by a check (their event time is after the last one). */
   private unfoldedDelays: { at: number; delayMs: number }[] = [];
   private investigations: Investigation[] = [];
@@ -292,7 +295,6 @@ export class EarlyEvidenceMonitor {
     this.burnIn = { chargebacks: 0, missed: 0 };
     this.falseAlertCusum = null;
     this.falseAlertRunStart = null;
-    this.reviewBurnIn = { reviews: 0, falseAlerts: 0 };
     this.counters = emptyCounters();
     this.rows.clear();
     this.pendingSeeds = [];
@@ -482,9 +484,8 @@ export class EarlyEvidenceMonitor {
       .sort((x, y) => (x.reviewAt ?? 0) - (y.reviewAt ?? 0) || (x.id < y.id ? -1 : 1));
     // In control: the false share of the reviews of the week before the last day (a trailing
     // baseline: a sudden change shows within a day, a slow one is the mature rule's to judge).
+    const baseline = reviews.length > 0 ? this.reviewBaseline(b) : { reviews: 0, falseAlerts: 0 };
     if (reviews.length > 0) {
-      const baseline = this.reviewBaseline(b);
-      this.reviewBurnIn = baseline;
       const state = this.falseAlertCusum?.state ?? { statistic: 0, observations: 0 };
       this.falseAlertCusum =
         baseline.reviews >= this.settings.falseAlertBurnIn
@@ -519,7 +520,7 @@ export class EarlyEvidenceMonitor {
             `false-alert CUSUM crossed ${this.settings.falseAlertCusumH}: analysts found no fraud in ` +
             `${this.counters.falseAlerts} of the ${this.counters.reviews} score alerts of ${ref.version} ` +
             `they reviewed (in-control false share ${round(this.falseAlertCusum.settings.p0)}, measured on ` +
-            `the ${this.reviewBurnIn.reviews} reviews of the week before the last day; validation ` +
+            `the ${baseline.reviews} reviews of the week before the last day; validation ` +
             `${round(ref.falseAlertShare)}), and ${rate.toFixed(2)} times as many alerts per transaction ` +
             `since the change began as in the week before it`,
         });
@@ -695,7 +696,6 @@ export class EarlyEvidenceMonitor {
       alertReviews: this.counters.reviews,
       falseAlerts: this.counters.falseAlerts,
       falseAlertCusum: this.falseAlertCusum?.state.statistic ?? 0,
-      fraudDomain: this.fraudDomain(),
       medianChargebackDelayMs: this.delay.quantile(0.5),
     };
   }
@@ -705,7 +705,7 @@ export class EarlyEvidenceMonitor {
    * window before it (by default the last check): a set fixed by that time, whatever order the topics
    * were read in. Each row's distance is computed once.
    */
-  fraudDomain(at: number | null = this.lastCheck): EarlyEvidenceStats['fraudDomain'] {
+  fraudDomain(at: number | null = this.lastCheck): FraudDomainStatistic | null {
     const index = this.index;
     if (!index || at === null) return null;
     const distances: number[] = [];
@@ -749,7 +749,6 @@ export class EarlyEvidenceMonitor {
             p1: this.falseAlertCusum.settings.p1,
           }
         : null,
-      reviewBurnIn: { ...this.reviewBurnIn },
       falseAlertRunStart: this.falseAlertRunStart,
       delay: this.delay.snapshot(),
       unfoldedDelays: this.unfoldedDelays.map((d) => ({ ...d })),
@@ -792,7 +791,6 @@ export class EarlyEvidenceMonitor {
       ? new BernoulliCusum({ p0: fa.p0, p1: fa.p1, h: this.settings.falseAlertCusumH })
       : null;
     this.falseAlertCusum?.restore(fa ?? { statistic: 0, observations: 0 });
-    this.reviewBurnIn = { ...(s.reviewBurnIn ?? { reviews: 0, falseAlerts: 0 }) };
     this.falseAlertRunStart = s.falseAlertRunStart ?? null;
     this.delay = LabelDelayModel.restore(this.settings.chargebackWindowMs, s.delay);
     this.unfoldedDelays = (s.unfoldedDelays ?? []).map((d) => ({ ...d }));

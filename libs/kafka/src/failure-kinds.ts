@@ -1,4 +1,5 @@
 import { PoisonMessageError, RetriableError } from '@fraudstream/contracts';
+import { ProduceError, RecordTooLargeError } from './transport.errors';
 
 /*
  * How the transport tells a failure of the world (retry it) from a failure of a message (dead-letter
@@ -95,4 +96,19 @@ export function isTransient(error: unknown): boolean {
     if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
   }
   return false;
+}
+
+/**
+ * A failed produce as its caller sees it: a size refusal is the records' fault (RecordTooLargeError),
+ * anything else the broker or the network caused is retriable (ProduceError, never a poison
+ * verdict), and any other error comes back unchanged.
+ */
+export function classifyProduceFailure(
+  error: unknown,
+  message: string,
+  tooLargeMessage = `${message}: a record or request is too large`,
+): unknown {
+  if (isRecordTooLarge(error)) return new RecordTooLargeError(tooLargeMessage, { cause: error });
+  if (isTransient(error) || needsNewProducer(error)) return new ProduceError(message, { cause: error });
+  return error;
 }

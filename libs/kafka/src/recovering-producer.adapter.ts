@@ -7,8 +7,8 @@ import type {
   ProducerRecord,
   RecordMetadata,
 } from 'kafkajs';
-import { isRecordTooLarge, isTransient, needsNewProducer } from './failure-kinds';
-import { ProduceError, RecordTooLargeError } from './transport.errors';
+import { classifyProduceFailure, needsNewProducer } from './failure-kinds';
+import { ProduceError } from './transport.errors';
 
 /** What the loop needs of a producer: the idempotent one of createIdempotentProducer, or a fake in tests. */
 export interface Producer {
@@ -83,13 +83,11 @@ export class RecoveringProducer implements Producer {
     } catch (error) {
       this.failures++;
       if (needsNewProducer(error) || this.failures >= RECREATE_AFTER_FAILURES) this.broken = true;
-      if (isRecordTooLarge(error))
-        throw new RecordTooLargeError('the broker refused a record or request as too large', {
-          cause: error,
-        });
-      if (isTransient(error) || needsNewProducer(error))
-        throw new ProduceError('produce request failed', { cause: error });
-      throw error;
+      throw classifyProduceFailure(
+        error,
+        'produce request failed',
+        'the broker refused a record or request as too large',
+      );
     }
   }
 

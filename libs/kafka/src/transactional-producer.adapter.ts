@@ -9,9 +9,9 @@ import {
   type RecordMetadata,
   type Transaction as KafkaJsTransaction,
 } from 'kafkajs';
-import { isFenced, isRecordTooLarge, isTransient, needsNewProducer } from './failure-kinds';
+import { classifyProduceFailure, isFenced, needsNewProducer } from './failure-kinds';
 import { consumerGroupOf } from './kafka-client.adapter';
-import { ProduceError, RecordTooLargeError } from './transport.errors';
+import { ProduceError } from './transport.errors';
 
 /** Offsets of one topic's partitions, as sendOffsets takes them (next offset to read, decimal string). */
 export interface TopicOffsets {
@@ -165,10 +165,8 @@ export class RecoveringTransactionalProducer implements TransactionalProducer {
   }
 
   private classify(message: string, error: unknown): Error {
-    if (isRecordTooLarge(error))
-      return new RecordTooLargeError(`${message}: a record or request is too large`, { cause: error });
-    if (isTransient(error) || needsNewProducer(error)) return new ProduceError(message, { cause: error });
-    return error instanceof Error ? error : new Error(describeError(error));
+    const classified = classifyProduceFailure(error, message);
+    return classified instanceof Error ? classified : new Error(describeError(classified));
   }
 
   /** InitProducerId now rather than at the first transaction: the predecessor is fenced at start-up. */

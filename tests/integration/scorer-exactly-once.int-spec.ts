@@ -24,47 +24,34 @@ describe('scorer exactly-once across SIGKILL', () => {
   });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it('shows a read_committed reader one score per (transaction, model version, role) after SIGKILLs of one of 2 replicas', async () => {
+  /** Runs one chaos scenario on 2 replicas and expects every transaction scored exactly once. */
+  async function expectExactlyOnce(scenario: string, kills: number, rate: number): Promise<void> {
     const { report } = await runChaos([
       '--scenarios',
-      'scorer-sigkill',
+      scenario,
       '--replicas',
       '2',
       '--kills',
-      '3',
+      String(kills),
       '--rate',
-      '500',
+      String(rate),
       '--out',
-      join(out, 'chaos.json'),
+      join(out, `${scenario}.json`),
     ]);
-    const run = report?.scenarios.find((s) => s.scenario === 'scorer-sigkill');
+    const run = report?.scenarios.find((s) => s.scenario === scenario);
     expect(run).toBeDefined();
     if (!run) return;
     expect(run.produced).toBeGreaterThan(1000);
     expect(run.lost).toBe(0);
     expect(run.duplicates).toBe(0);
     expect(run.deadLetters).toEqual({});
+  }
+
+  it('shows a read_committed reader one score per (transaction, model version, role) after SIGKILLs of one of 2 replicas', async () => {
+    await expectExactlyOnce('scorer-sigkill', 3, 500);
   }, 600_000);
 
   it('fences a replica frozen mid-stream whose partitions moved, when it resumes with its batch (a zombie)', async () => {
-    const { report } = await runChaos([
-      '--scenarios',
-      'scorer-zombie',
-      '--replicas',
-      '2',
-      '--kills',
-      '2',
-      '--rate',
-      '300',
-      '--out',
-      join(out, 'zombie.json'),
-    ]);
-    const run = report?.scenarios.find((s) => s.scenario === 'scorer-zombie');
-    expect(run).toBeDefined();
-    if (!run) return;
-    expect(run.produced).toBeGreaterThan(1000);
-    expect(run.lost).toBe(0);
-    expect(run.duplicates).toBe(0);
-    expect(run.deadLetters).toEqual({});
+    await expectExactlyOnce('scorer-zombie', 2, 300);
   }, 600_000);
 });

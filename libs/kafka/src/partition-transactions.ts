@@ -114,6 +114,9 @@ export class PartitionTransactions {
     } catch (error) {
       await txn.abort();
       this.options.metrics?.transactions.inc({ outcome: 'aborted' });
+      // A commit that failed may still have been applied (the broker stopped after writing it): the
+      // next attempt reads the committed offset first, so a batch already committed is not sent twice.
+      state.verified = null;
       throw error;
     }
     endTimer?.();

@@ -97,7 +97,6 @@ describe(RedisFeatureStore.name, () => {
       const session = await reader.begin({
         cardIds: new Set(),
         terminalIds: new Set(counts.keys()),
-        fraudLabels: new Map(),
       });
       for (const [terminal, count] of counts) {
         // The 30-day window at the end holds every transaction of the two days.
@@ -160,7 +159,6 @@ describe(RedisFeatureStore.name, () => {
       const keys = {
         cardIds: new Set(batch.map((t) => t.card_id)),
         terminalIds: new Set(batch.map((t) => t.terminal_id)),
-        fraudLabels: new Map<string, number>(),
         partition: { topic: 'tx', partition: 2 },
       };
       // The zombie loaded the partition, froze; its new owner applied the same batch.
@@ -191,6 +189,64 @@ describe(RedisFeatureStore.name, () => {
     } finally {
       await owner.clear();
       await Promise.all([zombie.close(), owner.close()]);
+    }
+  });
+
+  it('keeps queued labels across a kill and counts each once, even when two replicas load it', async () => {
+    const prefix = `test:${randomUUID().slice(0, 8)}`;
+    const t0 = Date.UTC(2026, 0, 5, 12);
+    const paid: Transaction = {
+      transaction_id: 'q-paid',
+      card_id: 'c1',
+      terminal_id: 'm1',
+      amount: 40,
+      currency: 'EUR',
+      channel: 'CARD_PRESENT',
+      event_time: t0,
+      ingest_time: t0,
+    };
+    const chargeback: Label = {
+      transaction_id: paid.transaction_id,
+      card_id: paid.card_id,
+      terminal_id: paid.terminal_id,
+      is_fraud: true,
+      source: 'CHARGEBACK',
+      transaction_time: t0,
+      event_time: t0 + 3_600_000,
+    };
+    const first = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+    const replicas = [0, 1].map(() => RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix }));
+    try {
+      const pipeline = new FeaturePipeline(first);
+      await pipeline.computeBatch([paid]);
+      await pipeline.applyLabels([chargeback]);
+      // The process dies with the label queued (its consumer committed it): the store keeps it, and
+      // the labels consumer's replay of it queues nothing more.
+      await first.close();
+      const [a, b] = replicas;
+      if (!a || !b) throw new Error('no replicas');
+      expect(await a.pendingLabelCount()).toBe(1);
+      await new FeaturePipeline(a).applyLabels([chargeback, { ...chargeback, source: 'ANALYST' }]);
+      expect(await a.pendingLabelCount()).toBe(1);
+
+      // Both replicas load the terminal with its queued label before either commits.
+      const keys = { cardIds: new Set<string>(), terminalIds: new Set(['m1']) };
+      const sessions = [await a.begin(keys), await b.begin(keys)];
+      for (const session of sessions) {
+        session.applyDueLabels('m1', t0 + 2 * 3_600_000);
+        expect(session.terminal('m1').windows(t0 + 2 * 3_600_000, new Float64Array(6))[1]).toBe(1);
+      }
+      for (const session of sessions) await session.commit();
+
+      const check = await a.begin(keys);
+      expect(check.terminal('m1').windows(t0 + 2 * 3_600_000, new Float64Array(6))[5]).toBe(1);
+      expect(await a.pendingLabelCount()).toBe(0);
+      // Counted: the replay of a counted label queues nothing.
+      await new FeaturePipeline(b).applyLabels([chargeback]);
+      expect(await b.pendingLabelCount()).toBe(0);
+    } finally {
+      await replicas[0]?.clear();
+      for (const r of replicas) await r.close();
     }
   });
 

@@ -27,12 +27,26 @@ export interface AppliedBatch {
   readonly vectors: ReadonlyMap<number, readonly number[]>;
 }
 
-/** The entities one batch touches, so a remote store can load them in one round trip. */
+/**
+ * A fraud label waiting in the store for its terminal's transactions to reach its event time: what
+ * the terminal fraud rates need of a `Label` with `is_fraud` true.
+ */
+export interface QueuedLabel {
+  readonly transaction_id: string;
+  readonly terminal_id: string;
+  /** Event time of the labelled transaction: the bucket its fraud is counted in. */
+  readonly transaction_time: number;
+  /** When the bank learnt it: it counts for the terminal's transactions from this time on. */
+  readonly event_time: number;
+}
+
+/**
+ * The entities one batch touches, so a remote store can load them in one round trip (with each
+ * terminal's queued labels).
+ */
 export interface FeatureBatchKeys {
   readonly cardIds: ReadonlySet<string>;
   readonly terminalIds: ReadonlySet<string>;
-  /** Fraud labels the batch will apply: transaction id -> transaction (event) time. */
-  readonly fraudLabels: ReadonlyMap<string, number>;
   /** The input partition, when the batch comes from one: its applied batch is loaded too. */
   readonly partition?: FeatureBatchPartition;
 }
@@ -53,10 +67,12 @@ export interface FeatureStateSession {
   /** Counts one transaction on the terminal at `eventTime`. */
   addTerminalTransaction(terminalId: string, eventTime: number): void;
   /**
-   * Counts a confirmed fraud on the terminal in the bucket of the transaction's time, once per
-   * transaction id (a chargeback and an analyst verdict on the same payment count once).
+   * Takes the terminal's queued labels whose event time is at or before `time` off the queue and
+   * counts each as a confirmed fraud in the bucket of its transaction's time. A transaction counts
+   * once however many labels it got; at commit() a label another replica counted meanwhile is not
+   * counted again.
    */
-  addTerminalFraud(transactionId: string, terminalId: string, transactionTime: number): void;
+  applyDueLabels(terminalId: string, time: number): void;
   /**
    * Replaces the partition's applied batch at commit(), in the same atomic step as the increments,
    * provided it is still the one begin() loaded (else commit() throws FeatureStateConflictError).
@@ -69,6 +85,12 @@ export interface FeatureStateSession {
 /** Per-card and per-terminal feature state: in memory (one scorer) or in Redis (many replicas). */
 export interface FeatureStore {
   readonly kind: 'memory' | 'redis';
+  /**
+   * Queues fraud labels with their terminals, durably once the promise resolves (Redis: one atomic
+   * step). Idempotent per transaction id: a label of a transaction already counted is dropped, and
+   * of two labels of one transaction the earlier event time is kept.
+   */
+  enqueueLabels(labels: readonly QueuedLabel[]): Promise<void>;
   begin(keys: FeatureBatchKeys): Promise<FeatureStateSession>;
   close(): Promise<void>;
 }

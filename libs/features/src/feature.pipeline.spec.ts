@@ -184,7 +184,8 @@ describe(FeaturePipeline.name, () => {
   });
 
   it('uses a fraud label only from its event time on (no leakage of late labels)', async () => {
-    const pipeline = new FeaturePipeline();
+    const store = new MemoryFeatureStore();
+    const pipeline = new FeaturePipeline(store);
     const first = tx('x1', 'c1', 'm1', 50, T0);
     await pipeline.computeBatch([first]);
     // The chargeback is known three days later; it arrives (wall-clock) right away.
@@ -192,12 +193,12 @@ describe(FeaturePipeline.name, () => {
     const [before] = await pipeline.computeBatch([tx('x2', 'c2', 'm1', 5, T0 + 2 * DAY_MS)]);
     expect(f(before, 'terminal_tx_count_7d')).toBe(1);
     expect(f(before, 'terminal_fraud_rate_7d')).toBe(0);
-    expect(pipeline.pendingLabelCount).toBe(1);
+    expect(store.pendingLabelCount).toBe(1);
     const [after] = await pipeline.computeBatch([tx('x3', 'c3', 'm1', 5, T0 + 3 * DAY_MS)]);
     // 1 known fraud among the 2 earlier transactions of the terminal in 7 days.
     expect(f(after, 'terminal_fraud_rate_7d')).toBe(0.5);
     expect(f(after, 'terminal_fraud_rate_1d')).toBe(0);
-    expect(pipeline.pendingLabelCount).toBe(0);
+    expect(store.pendingLabelCount).toBe(0);
   });
 
   it('counts a transaction once when it gets both an analyst verdict and a chargeback', async () => {
@@ -208,6 +209,37 @@ describe(FeaturePipeline.name, () => {
     await pipeline.applyLabels([chargeback, { ...chargeback, source: 'ANALYST' }]);
     const [v] = await pipeline.computeBatch([tx('y2', 'c2', 'm1', 5, T0 + 3 * HOUR_MS)]);
     expect(f(v, 'terminal_fraud_rate_1d')).toBe(1);
+  });
+
+  it("applies a label at its own terminal's event time, not at another partition's", async () => {
+    const store = new MemoryFeatureStore();
+    const pipeline = new FeaturePipeline(store);
+    const first = tx('p1', 'c1', 'm1', 50, T0);
+    await pipeline.computeBatch([first]);
+    await pipeline.applyLabels([fraudLabel(first, T0 + 2 * HOUR_MS)]);
+    // Another partition, further in event time, scores another terminal: the label stays queued.
+    await pipeline.computeBatch([tx('p2', 'c2', 'm2', 5, T0 + 5 * HOUR_MS)]);
+    expect(store.pendingLabelCount).toBe(1);
+    // m1's own partition is behind the label's event time: no leak.
+    const [behind] = await pipeline.computeBatch([tx('p3', 'c3', 'm1', 5, T0 + HOUR_MS)]);
+    expect(f(behind, 'terminal_fraud_rate_1d')).toBe(0);
+    const [after] = await pipeline.computeBatch([tx('p4', 'c4', 'm1', 5, T0 + 3 * HOUR_MS)]);
+    expect(f(after, 'terminal_fraud_rate_1d')).toBe(0.5); // 1 fraud among p1 and p3
+    expect(store.pendingLabelCount).toBe(0);
+  });
+
+  it('counts a label handed over again after it took effect once (the labels consumer replays it)', async () => {
+    const store = new MemoryFeatureStore();
+    const pipeline = new FeaturePipeline(store);
+    const first = tx('q1', 'c1', 'm1', 50, T0);
+    await pipeline.computeBatch([first]);
+    const label = fraudLabel(first, T0 + HOUR_MS);
+    await pipeline.applyLabels([label]);
+    await pipeline.computeBatch([tx('q2', 'c2', 'm1', 5, T0 + 2 * HOUR_MS)]);
+    await pipeline.applyLabels([label, { ...label, source: 'ANALYST' }]);
+    expect(store.pendingLabelCount).toBe(0);
+    const [v] = await pipeline.computeBatch([tx('q3', 'c3', 'm1', 5, T0 + 3 * HOUR_MS)]);
+    expect(f(v, 'terminal_fraud_rate_1d')).toBe(0.5); // 1 fraud among q1 and q2, not 2
   });
 
   it('computes the same vectors online, in any batch size, as offline from the full stream', async () => {
@@ -228,20 +260,26 @@ describe(FeaturePipeline.name, () => {
   it('restores a snapshot into a fresh pipeline that continues exactly like the original', async () => {
     const { transactions, labels } = randomStream();
     const half = Math.floor(transactions.length / 2);
-    const original = new FeaturePipeline();
+    const originalStore = new MemoryFeatureStore();
+    const original = new FeaturePipeline(originalStore);
     await runOnline(original, transactions.slice(0, half), labels.slice(0, 40), 100);
-    const restored = new FeaturePipeline(new MemoryFeatureStore());
+    // Labels known early, still queued at the snapshot.
+    await original.applyLabels(labels.slice(40));
+    const restoredStore = new MemoryFeatureStore();
+    const restored = new FeaturePipeline(restoredStore);
     restored.restore(original.snapshot());
-    expect(restored.pendingLabelCount).toBe(original.pendingLabelCount);
+    expect(originalStore.pendingLabelCount).toBeGreaterThan(0);
+    expect(restoredStore.pendingLabelCount).toBe(originalStore.pendingLabelCount);
     const rest = transactions.slice(half);
     expect(await restored.computeBatch(rest)).toEqual(await original.computeBatch(rest));
   });
 
-  it('keeps the taken labels when the store fails, so a retried batch still sees them', async () => {
+  it('keeps the labels queued when the store fails, so a retried batch still sees them', async () => {
     const memory = new MemoryFeatureStore();
     let failNext = false;
     const flaky: FeatureStore = {
       kind: 'redis',
+      enqueueLabels: (labels) => memory.enqueueLabels(labels),
       begin: (keys) => (failNext ? Promise.reject(new Error('store unreachable')) : memory.begin(keys)),
       close: () => memory.close(),
     };
@@ -252,7 +290,7 @@ describe(FeaturePipeline.name, () => {
     const next = tx('r2', 'c2', 'm1', 5, T0 + 2 * HOUR_MS);
     failNext = true;
     await expect(pipeline.computeBatch([next])).rejects.toThrow('store unreachable');
-    expect(pipeline.pendingLabelCount).toBe(1);
+    expect(memory.pendingLabelCount).toBe(1);
     failNext = false;
     const [v] = await pipeline.computeBatch([next]);
     expect(f(v, 'terminal_fraud_rate_1d')).toBe(1);

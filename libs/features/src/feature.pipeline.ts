@@ -1,30 +1,30 @@
 import type { Label, Transaction } from '@fraudstream/contracts';
-import type { AppliedBatch, FeatureBatchKeys, FeatureBatchSource, FeatureStore } from './feature-store.types';
+import type {
+  AppliedBatch,
+  FeatureBatchKeys,
+  FeatureBatchSource,
+  FeatureStore,
+  QueuedLabel,
+} from './feature-store.types';
 import { assembleFeatureVector, type CardAggregates, type TerminalAggregates } from './feature-vector';
 import { MemoryFeatureStore } from './memory-feature.store';
 import type { WindowCounters } from './window-counters';
 
 const PIPELINE_SNAPSHOT_MAGIC = 'fraudstream-feature-pipeline';
 
-function byEventTime(a: Label, b: Label): number {
-  return a.event_time - b.event_time;
-}
-
 /**
  * The online feature pipeline, the one implementation used at scoring time (and, through the logged
  * vectors, at training time). Per batch it loads the touched cards and terminals from its store,
- * and for each transaction in event-time order: applies the labels known by then, computes the
- * vector from the state BEFORE the transaction, then counts the transaction.
+ * and for each transaction in event-time order: applies its terminal's labels known by then,
+ * computes the vector from the state BEFORE the transaction, then counts the transaction.
  *
- * Labels are queued by applyLabels() and take effect only once a transaction's event time reaches
- * the label's event_time (label.event_time <= tx.event_time), whatever order they arrive in: the
- * terminal fraud rates never see a label the bank did not have when the payment happened.
+ * Labels are queued in the store by applyLabels(), with their terminal, and take effect only once a
+ * transaction of that terminal reaches the label's event_time (label.event_time <= tx.event_time),
+ * whatever order they arrive in: the terminal fraud rates never see a label the bank did not have
+ * when the payment happened. Taking a label off the queue and counting it is one step of the
+ * store's batch commit, so a process killed in between loses no label (Redis).
  */
 export class FeaturePipeline {
-  /** Queued labels from index `head` on (taken ones are skipped, not spliced out, until compaction). */
-  private pending: Label[] = [];
-  private head = 0;
-  private pendingSorted = true;
   private readonly windows = new Float64Array(6);
   private readonly cardAgg: CardAggregates = {
     count1d: 0,
@@ -45,23 +45,23 @@ export class FeaturePipeline {
 
   constructor(readonly store: FeatureStore = new MemoryFeatureStore()) {}
 
-  /** Labels waiting for the event time to reach them. */
-  get pendingLabelCount(): number {
-    return this.pending.length - this.head;
-  }
-
   /**
-   * Queues labels for the terminal fraud rates. Only fraud labels count (a verdict of "legitimate"
-   * changes no feature); each transaction counts once however many labels it gets.
+   * Queues labels for the terminal fraud rates, in the store (durably, for Redis, once the promise
+   * resolves). Only fraud labels count (a verdict of "legitimate" changes no feature); each
+   * transaction counts once however many labels it gets, from the earliest one's event time.
    */
-  applyLabels(labels: readonly Label[]): Promise<void> {
+  async applyLabels(labels: readonly Label[]): Promise<void> {
+    const frauds: QueuedLabel[] = [];
     for (const label of labels) {
       if (!label.is_fraud) continue;
-      const last = this.pending.length > this.head ? this.pending[this.pending.length - 1] : undefined;
-      if (last && last.event_time > label.event_time) this.pendingSorted = false;
-      this.pending.push(label);
+      frauds.push({
+        transaction_id: label.transaction_id,
+        terminal_id: label.terminal_id,
+        transaction_time: label.transaction_time,
+        event_time: label.event_time,
+      });
     }
-    return Promise.resolve();
+    if (frauds.length > 0) await this.store.enqueueLabels(frauds);
   }
 
   /**
@@ -82,42 +82,22 @@ export class FeaturePipeline {
       throw new Error(`${n} transactions but ${source.offsets.length} offsets`);
     }
     const order = eventTimeOrder(transactions);
-    const maxTime = transactions[order[n - 1] ?? 0]?.event_time ?? 0;
-    const labels = this.takeLabelsUpTo(maxTime);
-
     const cardIds = new Set<string>();
     const terminalIds = new Set<string>();
     for (const tx of transactions) {
       cardIds.add(tx.card_id);
       terminalIds.add(tx.terminal_id);
     }
-    const fraudLabels = new Map<string, number>();
-    for (const label of labels) {
-      terminalIds.add(label.terminal_id);
-      fraudLabels.set(label.transaction_id, label.transaction_time);
-    }
-    try {
-      const keys: FeatureBatchKeys = source
-        ? {
-            cardIds,
-            terminalIds,
-            fraudLabels,
-            partition: { topic: source.topic, partition: source.partition },
-          }
-        : { cardIds, terminalIds, fraudLabels };
-      return await this.computeInSession(transactions, order, labels, keys, source);
-    } catch (error) {
-      // Nothing was persisted (a remote store commits last): keep the labels for the retry.
-      this.pending.push(...labels);
-      this.pendingSorted = false;
-      throw error;
-    }
+    const keys: FeatureBatchKeys = source
+      ? { cardIds, terminalIds, partition: { topic: source.topic, partition: source.partition } }
+      : { cardIds, terminalIds };
+    // Nothing is persisted before the session's commit: a failed batch leaves its labels queued.
+    return this.computeInSession(transactions, order, keys, source);
   }
 
   private async computeInSession(
     transactions: readonly Transaction[],
     order: readonly number[],
-    labels: readonly Label[],
     keys: FeatureBatchKeys,
     source: FeatureBatchSource | undefined,
   ): Promise<number[][]> {
@@ -128,17 +108,12 @@ export class FeaturePipeline {
 
     const out = new Array<number[]>(n);
     let fresh = 0;
-    let next = 0;
     for (let k = 0; k < n; k++) {
       const i = order[k] ?? k;
       const tx = transactions[i];
       if (!tx) continue;
       const t = tx.event_time;
-      for (; next < labels.length; next++) {
-        const label = labels[next];
-        if (!label || label.event_time > t) break;
-        session.addTerminalFraud(label.transaction_id, label.terminal_id, label.transaction_time);
-      }
+      session.applyDueLabels(tx.terminal_id, t);
       const offset = source?.offsets[i];
       if (offset !== undefined && offset <= covered) {
         // Already counted. Its recorded vector is the one it was scored with; a transaction older
@@ -167,7 +142,7 @@ export class FeaturePipeline {
     return out;
   }
 
-  /** Pending labels and, for the in-memory store, the whole state, as bytes (scorer restarts warm). */
+  /** The in-memory store's whole state and queued labels, as bytes (scorer restarts warm). */
   snapshot(): Buffer {
     if (!(this.store instanceof MemoryFeatureStore)) {
       throw new Error(
@@ -175,7 +150,7 @@ export class FeaturePipeline {
       );
     }
     const head = Buffer.from(
-      `${JSON.stringify({ magic: PIPELINE_SNAPSHOT_MAGIC, pending: this.pending.slice(this.head) })}\n`,
+      `${JSON.stringify({ magic: PIPELINE_SNAPSHOT_MAGIC, pending: this.store.queuedLabels() })}\n`,
       'utf8',
     );
     return Buffer.concat([head, this.store.snapshot()]);
@@ -189,38 +164,14 @@ export class FeaturePipeline {
     const newline = bytes.indexOf(0x0a);
     const head = JSON.parse(bytes.subarray(0, Math.max(0, newline)).toString('utf8')) as {
       magic?: string;
-      pending?: Label[];
+      pending?: QueuedLabel[];
     };
     if (newline < 0 || head.magic !== PIPELINE_SNAPSHOT_MAGIC || !Array.isArray(head.pending)) {
       throw new Error('not a feature pipeline snapshot');
     }
     this.store.restore(bytes.subarray(newline + 1));
-    this.pending = head.pending;
-    this.head = 0;
-    this.pendingSorted = false;
-  }
-
-  private takeLabelsUpTo(time: number): Label[] {
-    if (this.pending.length === this.head) return [];
-    if (!this.pendingSorted) {
-      this.pending = this.pending.slice(this.head);
-      this.head = 0;
-      this.pending.sort(byEventTime); // stable: equal times keep arrival order
-      this.pendingSorted = true;
-    }
-    let end = this.head;
-    while (end < this.pending.length && (this.pending[end]?.event_time ?? Infinity) <= time) end++;
-    if (end === this.head) return [];
-    const taken = this.pending.slice(this.head, end);
-    this.head = end;
-    if (this.head === this.pending.length) {
-      this.pending = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.pending.length) {
-      this.pending = this.pending.slice(this.head);
-      this.head = 0;
-    }
-    return taken;
+    // Synchronous for the memory store: the labels are queued when this returns.
+    void this.store.enqueueLabels(head.pending);
   }
 
   private readCard(counters: WindowCounters, t: number): void {

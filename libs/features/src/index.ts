@@ -19,6 +19,7 @@ export type {
   FeatureBatchSource,
   FeatureStateSession,
   FeatureStore,
+  QueuedLabel,
 } from './feature-store.types';
 export { FeatureStateConflictError } from './features.errors';
 export { MemoryFeatureStore } from './memory-feature.store';

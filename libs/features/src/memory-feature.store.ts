@@ -6,6 +6,7 @@ import type {
   FeatureBatchPartition,
   FeatureStateSession,
   FeatureStore,
+  QueuedLabel,
 } from './feature-store.types';
 import { WindowCounters } from './window-counters';
 
@@ -28,6 +29,7 @@ interface SnapshotHeader {
  * 31 days a duplicate label could still matter. snapshot()/restore() let a restarted scorer resume warm.
  * It records each input partition's last applied batch (offset and vectors), so a batch handled
  * again in the same process, or after a restore, is not counted twice; the snapshot carries them.
+ * Queued labels wait per terminal (the pipeline's snapshot carries them, see queuedLabels()).
  */
 export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
   readonly kind = 'memory' as const;
@@ -36,6 +38,9 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
   /** Ids of transactions already counted as fraud, by the day of their transaction time. */
   private readonly labelled = new Map<number, Set<string>>();
   private newestLabelDay = -1;
+  /** Labels waiting for their terminal's transactions to reach their event time, in event-time order. */
+  private readonly queued = new Map<string, QueuedLabel[]>();
+  private queuedCount = 0;
   /** The last applied batch of each input partition: topic -> partition -> batch. */
   private readonly appliedBatches = new Map<string, Map<number, AppliedBatch>>();
   private partition: FeatureBatchPartition | null = null;
@@ -47,6 +52,46 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
 
   get terminalCount(): number {
     return this.terminals.size;
+  }
+
+  /** Labels queued and not yet counted. */
+  get pendingLabelCount(): number {
+    return this.queuedCount;
+  }
+
+  /** Every queued label (the pipeline's snapshot). */
+  queuedLabels(): QueuedLabel[] {
+    return [...this.queued.values()].flat();
+  }
+
+  enqueueLabels(labels: readonly QueuedLabel[]): Promise<void> {
+    for (const label of labels) {
+      const day = Math.floor(label.transaction_time / DAY_MS);
+      if (this.labelled.get(day)?.has(label.transaction_id)) continue; // counted already
+      if (day <= this.newestLabelDay - DAY_BUCKETS - 1) continue; // outside every window
+      let queue = this.queued.get(label.terminal_id);
+      if (!queue) {
+        queue = [];
+        this.queued.set(label.terminal_id, queue);
+      }
+      const at = queue.findIndex((q) => q.transaction_id === label.transaction_id);
+      if (at >= 0) {
+        if ((queue[at]?.event_time ?? 0) <= label.event_time) continue; // known earlier already
+        queue.splice(at, 1);
+        this.queuedCount--;
+      }
+      // After the last one not later: equal times keep arrival order.
+      let i = queue.length;
+      while (i > 0 && (queue[i - 1]?.event_time ?? 0) > label.event_time) i--;
+      queue.splice(i, 0, {
+        transaction_id: label.transaction_id,
+        terminal_id: label.terminal_id,
+        transaction_time: label.transaction_time,
+        event_time: label.event_time,
+      });
+      this.queuedCount++;
+    }
+    return Promise.resolve();
   }
 
   begin(keys: FeatureBatchKeys): Promise<FeatureStateSession> {
@@ -129,7 +174,20 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
     this.terminal(terminalId).add(eventTime, 1, 0);
   }
 
-  addTerminalFraud(transactionId: string, terminalId: string, transactionTime: number): void {
+  applyDueLabels(terminalId: string, time: number): void {
+    if (this.queuedCount === 0) return;
+    const queue = this.queued.get(terminalId);
+    if (!queue) return;
+    while ((queue[0]?.event_time ?? Infinity) <= time) {
+      const label = queue.shift();
+      if (!label) break;
+      this.queuedCount--;
+      this.countFraud(label.transaction_id, terminalId, label.transaction_time);
+    }
+    if (queue.length === 0) this.queued.delete(terminalId);
+  }
+
+  private countFraud(transactionId: string, terminalId: string, transactionTime: number): void {
     const day = Math.floor(transactionTime / DAY_MS);
     if (day <= this.newestLabelDay - DAY_BUCKETS - 1) return; // outside every window
     let ids = this.labelled.get(day);
@@ -207,6 +265,8 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
     this.terminals.clear();
     this.labelled.clear();
     this.appliedBatches.clear();
+    this.queued.clear();
+    this.queuedCount = 0;
     this.lastCardId = null;
     this.lastCard = null;
     this.lastTerminalId = null;

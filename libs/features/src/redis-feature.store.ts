@@ -6,12 +6,48 @@ import type {
   FeatureBatchPartition,
   FeatureStateSession,
   FeatureStore,
+  QueuedLabel,
 } from './feature-store.types';
 import { FeatureStateConflictError } from './features.errors';
 import { APPLIED_DAY, APPLIED_HOUR, WindowCounters } from './window-counters';
 
-/** Wall-clock expiry of a day's set of labelled transaction ids (a duplicate label older than that is moot). */
+/**
+ * Wall-clock expiry of a day's set of labelled transaction ids (a duplicate label older than that is
+ * moot), and of a terminal's label queue after its last label (its labels fell out of every window).
+ */
 const LABEL_SET_TTL_SECONDS = 40 * 24 * 3600;
+
+/**
+ * Queues labels in one atomic call. KEYS: the label sets (one per transaction day), then one queue
+ * per terminal (a hash: transaction id -> "<event_time>:<transaction_time>"). ARGV: the TTL, the
+ * numbers of sets and of queues; per queue its number of labels, and per label its id, the index of
+ * its set among the sets, its event time and its transaction time. A label whose transaction is in
+ * its set (counted) is dropped; of two labels of one transaction the earlier event time stays.
+ */
+const ENQUEUE_SCRIPT = `
+local ttl = ARGV[1]
+local sets = tonumber(ARGV[2])
+local queues = tonumber(ARGV[3])
+local a = 4
+for q = 1, queues do
+  local key = KEYS[sets + q]
+  local n = tonumber(ARGV[a])
+  a = a + 1
+  for i = 1, n do
+    local id = ARGV[a]
+    local at = ARGV[a + 2]
+    if redis.call('SISMEMBER', KEYS[tonumber(ARGV[a + 1])], id) == 0 then
+      local current = redis.call('HGET', key, id)
+      if not current or tonumber(string.match(current, '^[^:]+')) > tonumber(at) then
+        redis.call('HSET', key, id, at .. ':' .. ARGV[a + 3])
+      end
+    end
+    a = a + 4
+  end
+  if redis.call('EXISTS', key) == 1 then redis.call('EXPIRE', key, ttl) end
+end
+return queues
+`;
 
 /** Returns HGETALL of every key, in one round trip and one command (no per-key client overhead). */
 const LOAD_SCRIPT = `
@@ -25,10 +61,13 @@ return out
  * applied batch (KEYS[1], a hash: `last` offset, `vectors`), else 0. Recording, ARGV[2] is the `last`
  * the batch loaded ('' for none), ARGV[3] and ARGV[4] the new `last` and vectors: when `last` moved
  * meanwhile (another replica applied the partition), nothing is written and the reply is an error.
- * Then the number of entity keys, of label-set keys and the label sets' TTL; for each entity key,
- * the number of (field, delta) pairs, of stale fields, the pairs, the stale fields (HINCRBY each
- * pair, then HDEL the fields that fell out of the rings); for each label-set key, its number of
- * ids and the ids (SADD, EXPIRE).
+ * Then the number of entity keys, of label-set keys, of label queues and the label sets' TTL; for
+ * each entity key, the number of (field, delta) pairs, of stale fields, the pairs, the stale fields
+ * (HINCRBY each pair, then HDEL the fields that fell out of the rings). The label-set keys follow
+ * the entity keys; then per label queue two keys (the queue, its terminal) and in ARGV its number
+ * of labels, and per label its id, the index of its set among the sets, the number of fields and
+ * the fields to count the fraud in: a label is counted (SADD, HINCRBY 1) only if this call takes it
+ * off its queue, so a label that two replicas' batches both loaded counts once.
  */
 const APPLY_SCRIPT = `
 local k = 1
@@ -44,8 +83,9 @@ if ARGV[1] == '1' then
 end
 local entities = tonumber(ARGV[a])
 local labelSets = tonumber(ARGV[a + 1])
-local ttl = ARGV[a + 2]
-a = a + 3
+local queues = tonumber(ARGV[a + 2])
+local ttl = ARGV[a + 3]
+a = a + 4
 for e = 1, entities do
   local key = KEYS[k]
   k = k + 1
@@ -61,17 +101,28 @@ for e = 1, entities do
     a = a + stale
   end
 end
-for l = 1, labelSets do
-  local key = KEYS[k]
-  k = k + 1
-  local ids = tonumber(ARGV[a])
-  -- In chunks: unpack() refuses a few thousand values at once (a backlog's labels).
-  for from = a + 1, a + ids, 1000 do
-    redis.call('SADD', key, unpack(ARGV, from, math.min(from + 999, a + ids)))
+local setBase = k - 1
+k = k + labelSets
+local touched = {}
+for q = 1, queues do
+  local queue = KEYS[k]
+  local terminal = KEYS[k + 1]
+  k = k + 2
+  local n = tonumber(ARGV[a])
+  a = a + 1
+  for i = 1, n do
+    local id = ARGV[a]
+    local set = KEYS[setBase + tonumber(ARGV[a + 1])]
+    local fields = tonumber(ARGV[a + 2])
+    a = a + 3
+    if redis.call('HDEL', queue, id) == 1 and redis.call('SADD', set, id) == 1 then
+      for f = 0, fields - 1 do redis.call('HINCRBY', terminal, ARGV[a + f], 1) end
+      touched[set] = true
+    end
+    a = a + fields
   end
-  redis.call('EXPIRE', key, ttl)
-  a = a + 1 + ids
 end
+for set in pairs(touched) do redis.call('EXPIRE', set, ttl) end
 return k - 1
 `;
 
@@ -124,6 +175,7 @@ function parseField(field: string): { hourly: boolean; index: number; channelA: 
 /** The scripts, as commands ioredis defines (EVALSHA, falling back to EVAL once per connection). */
 interface ScriptCommands {
   featuresLoad(keyCount: number, ...keys: string[]): Promise<string[][]>;
+  featuresEnqueue(keyCount: number, ...keysAndArgs: (string | number)[]): Promise<number>;
   featuresApply(keyCount: number, ...keysAndArgs: (string | number | Buffer)[]): Promise<number>;
 }
 
@@ -157,6 +209,7 @@ export class RedisFeatureStore implements FeatureStore {
     if (!('featuresLoad' in redis)) {
       redis.defineCommand('featuresLoad', { lua: LOAD_SCRIPT });
       redis.defineCommand('featuresApply', { lua: APPLY_SCRIPT });
+      redis.defineCommand('featuresEnqueue', { lua: ENQUEUE_SCRIPT });
     }
   }
 
@@ -176,6 +229,46 @@ export class RedisFeatureStore implements FeatureStore {
     return `${this.prefix}:l:${day}`;
   }
 
+  /** A terminal's queue of labels not yet counted: transaction id -> "<event_time>:<transaction_time>". */
+  labelQueueKey(terminalId: string): string {
+    return `${this.prefix}:q:${terminalId}`;
+  }
+
+  async enqueueLabels(labels: readonly QueuedLabel[]): Promise<void> {
+    if (labels.length === 0) return;
+    const sets = new Map<string, number>();
+    const queues = new Map<string, QueuedLabel[]>();
+    for (const label of labels) {
+      const set = this.labelKey(Math.floor(label.transaction_time / DAY_MS));
+      if (!sets.has(set)) sets.set(set, sets.size + 1);
+      const queue = queues.get(label.terminal_id) ?? [];
+      queue.push(label);
+      queues.set(label.terminal_id, queue);
+    }
+    const keys = [...sets.keys(), ...[...queues.keys()].map((id) => this.labelQueueKey(id))];
+    const args: (string | number)[] = [LABEL_SET_TTL_SECONDS, sets.size, queues.size];
+    for (const queue of queues.values()) {
+      args.push(queue.length);
+      for (const label of queue) {
+        const set = sets.get(this.labelKey(Math.floor(label.transaction_time / DAY_MS))) ?? 0;
+        args.push(label.transaction_id, set, label.event_time, label.transaction_time);
+      }
+    }
+    await (this.redis as unknown as ScriptCommands).featuresEnqueue(keys.length, ...keys, ...args);
+  }
+
+  /** Labels queued and not yet counted, over every terminal (a scan: tests and operations). */
+  async pendingLabelCount(): Promise<number> {
+    let count = 0;
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}:q:*`, 'COUNT', 1000);
+      for (const key of found) count += await this.redis.hlen(key);
+      cursor = next;
+    } while (cursor !== '0');
+    return count;
+  }
+
   /** The hash of an input partition's last applied batch (`last`, `vectors`). */
   appliedKey(partition: FeatureBatchPartition): string {
     return `${this.prefix}:o:${partition.topic}:${partition.partition}`;
@@ -190,18 +283,13 @@ export class RedisFeatureStore implements FeatureStore {
   async begin(batch: FeatureBatchKeys): Promise<FeatureStateSession> {
     const cardIds = [...batch.cardIds];
     const terminalIds = [...batch.terminalIds];
-    const labelDays = new Map<number, string[]>();
-    for (const [id, time] of batch.fraudLabels) {
-      const day = Math.floor(time / DAY_MS);
-      const ids = labelDays.get(day) ?? [];
-      ids.push(id);
-      labelDays.set(day, ids);
-    }
-    const keys = [...cardIds.map((id) => this.cardKey(id)), ...terminalIds.map((id) => this.terminalKey(id))];
+    const keys = [
+      ...cardIds.map((id) => this.cardKey(id)),
+      ...terminalIds.map((id) => this.terminalKey(id)),
+      ...terminalIds.map((id) => this.labelQueueKey(id)),
+    ];
     const pipeline = this.redis.pipeline();
     void (pipeline as unknown as ScriptCommands).featuresLoad(keys.length, ...keys);
-    const days = [...labelDays];
-    for (const [day, ids] of days) void pipeline.smismember(this.labelKey(day), ...ids);
     const appliedKey = batch.partition ? this.appliedKey(batch.partition) : null;
     if (appliedKey) void pipeline.hmgetBuffer(appliedKey, 'last', 'vectors');
     const results = (await pipeline.exec()) ?? [];
@@ -214,20 +302,15 @@ export class RedisFeatureStore implements FeatureStore {
     let applied: AppliedBatch | null = null;
     let loadedLast = '';
     if (appliedKey) {
-      const [last, vectors] = reply(1 + days.length) as (Buffer | null)[];
+      const [last, vectors] = reply(1) as (Buffer | null)[];
       applied = decodeApplied(last ?? null, vectors ?? null);
       loadedLast = last ? last.toString('utf8') : '';
     }
     const session = new RedisStateSession(this, appliedKey, applied, loadedLast);
     const hashes = reply(0) as string[][];
-    keys.forEach((key, k) => session.load(key, hashes[k] ?? []));
-    let i = 1;
-    for (const [, ids] of days) {
-      const flags = reply(i++) as number[];
-      ids.forEach((id, k) => {
-        if (flags[k] === 1) session.claimed.add(id);
-      });
-    }
+    const entities = cardIds.length + terminalIds.length;
+    for (let k = 0; k < entities; k++) session.load(keys[k] ?? '', hashes[k] ?? []);
+    terminalIds.forEach((id, t) => session.loadQueue(id, hashes[entities + t] ?? []));
     return session;
   }
 
@@ -250,8 +333,11 @@ class RedisStateSession implements FeatureStateSession {
   private readonly counters = new Map<string, WindowCounters>();
   private readonly fields = new Map<string, string[]>();
   private readonly deltas = new Map<string, Map<string, number>>();
-  readonly claimed = new Set<string>();
-  private readonly newLabels = new Map<number, string[]>();
+  /** Each terminal's queued labels as loaded, in event-time order; applyDueLabels() takes them off. */
+  private readonly queued = new Map<string, QueuedLabel[]>();
+  /** Labels this batch took off the queues, by terminal: id, day and the bucket fields they count in. */
+  private readonly taken = new Map<string, { id: string; day: number; fields: string[] }[]>();
+  private readonly takenIds = new Set<string>();
   private pendingApplied: AppliedBatch | null = null;
 
   constructor(
@@ -290,6 +376,29 @@ class RedisStateSession implements FeatureStateSession {
     this.fields.set(key, fields);
   }
 
+  /** Loads a terminal's label queue from its HGETALL reply. */
+  loadQueue(terminalId: string, flat: readonly string[]): void {
+    if (flat.length === 0) return;
+    const queue: QueuedLabel[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const [eventTime, transactionTime] = (flat[i + 1] ?? '').split(':').map(Number);
+      if (!Number.isFinite(eventTime) || !Number.isFinite(transactionTime)) continue;
+      queue.push({
+        transaction_id: flat[i] ?? '',
+        terminal_id: terminalId,
+        event_time: eventTime ?? 0,
+        transaction_time: transactionTime ?? 0,
+      });
+    }
+    // By event time, then id: every replica takes a terminal's labels in the same order.
+    queue.sort(
+      (x, y) =>
+        x.event_time - y.event_time ||
+        (x.transaction_id < y.transaction_id ? -1 : Number(x.transaction_id > y.transaction_id)),
+    );
+    this.queued.set(terminalId, queue);
+  }
+
   card(id: string): WindowCounters {
     return this.entity(this.store.cardKey(id));
   }
@@ -306,26 +415,38 @@ class RedisStateSession implements FeatureStateSession {
     this.add(this.store.terminalKey(terminalId), eventTime, 1, 0);
   }
 
-  addTerminalFraud(transactionId: string, terminalId: string, transactionTime: number): void {
-    if (this.claimed.has(transactionId)) return;
-    this.claimed.add(transactionId);
-    const day = Math.floor(transactionTime / DAY_MS);
-    const ids = this.newLabels.get(day) ?? [];
-    ids.push(transactionId);
-    this.newLabels.set(day, ids);
-    this.add(this.store.terminalKey(terminalId), transactionTime, 0, 1);
+  applyDueLabels(terminalId: string, time: number): void {
+    const queue = this.queued.get(terminalId);
+    if (!queue) return;
+    while ((queue[0]?.event_time ?? Infinity) <= time) {
+      const label = queue.shift();
+      if (!label || this.takenIds.has(label.transaction_id)) continue;
+      this.takenIds.add(label.transaction_id);
+      const t = label.transaction_time;
+      const applied = this.entity(this.store.terminalKey(terminalId)).add(t, 0, 1);
+      const fields: string[] = [];
+      if (applied & APPLIED_HOUR) fields.push(`h${Math.floor(t / HOUR_MS)}b`);
+      if (applied & APPLIED_DAY) fields.push(`d${Math.floor(t / DAY_MS)}b`);
+      const taken = this.taken.get(terminalId) ?? [];
+      taken.push({ id: label.transaction_id, day: Math.floor(t / DAY_MS), fields });
+      this.taken.set(terminalId, taken);
+    }
   }
 
   async commit(): Promise<void> {
     const record = this.appliedKey && this.pendingApplied ? this.pendingApplied : null;
-    if (this.deltas.size === 0 && this.newLabels.size === 0 && !record) return;
+    if (this.deltas.size === 0 && this.taken.size === 0 && !record) return;
     const keys: string[] = [];
     const args: (string | number | Buffer)[] = [];
     if (record && this.appliedKey) {
       keys.push(this.appliedKey);
       args.push(1, this.loadedLast, String(record.lastOffset), encodeApplied(record));
     } else args.push(0);
-    args.push(this.deltas.size, this.newLabels.size, LABEL_SET_TTL_SECONDS);
+    const sets = new Map<number, number>();
+    for (const labels of this.taken.values()) {
+      for (const { day } of labels) if (!sets.has(day)) sets.set(day, sets.size + 1);
+    }
+    args.push(this.deltas.size, sets.size, this.taken.size, LABEL_SET_TTL_SECONDS);
     for (const [key, fields] of this.deltas) {
       const stale = this.staleFields(key);
       keys.push(key);
@@ -333,9 +454,11 @@ class RedisStateSession implements FeatureStateSession {
       for (const [field, delta] of fields) args.push(field, delta);
       for (const field of stale) args.push(field);
     }
-    for (const [day, ids] of this.newLabels) {
-      keys.push(this.store.labelKey(day));
-      args.push(ids.length, ...ids);
+    for (const day of sets.keys()) keys.push(this.store.labelKey(day));
+    for (const [terminalId, labels] of this.taken) {
+      keys.push(this.store.labelQueueKey(terminalId), this.store.terminalKey(terminalId));
+      args.push(labels.length);
+      for (const { id, day, fields } of labels) args.push(id, sets.get(day) ?? 0, fields.length, ...fields);
     }
     try {
       await (this.store.redis as unknown as ScriptCommands).featuresApply(keys.length, ...keys, ...args);

@@ -1,10 +1,12 @@
 /*
  * The feature state across hard kills: a scorer process (from dist/, exactly-once, the Redis feature
- * store) scores a stream on 3 partitions and is SIGKILLed mid-stream, each time just after a batch's
- * feature update reached Redis and before its Kafka transaction committed, then restarted at once.
- * The batch is handled again; a read_committed reader must then find, for every transaction, the
- * features of the offline recomputation: no transaction counted twice in a card's or a terminal's
- * windows, and the re-scored ones with the vector from the state before their own update.
+ * store) scores a stream on 3 partitions, with chargebacks on the labels topic, and is SIGKILLed
+ * mid-stream, each time just after a batch's feature update reached Redis and before its Kafka
+ * transaction committed, with labels its labels consumer committed still waiting for their event
+ * time, then restarted at once. The batch is handled again; a read_committed reader must then find,
+ * for every transaction, the features of the offline recomputation: no transaction counted twice in
+ * a card's or a terminal's windows, the re-scored ones with the vector from the state before their
+ * own update, and every chargeback in the terminal fraud rates from its event time on.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { loadConfig } from '@fraudstream/config';
-import type { Score, Transaction } from '@fraudstream/contracts';
+import { HOUR_MS, type Label, type Score, type Transaction } from '@fraudstream/contracts';
 import { RedisFeatureStore, computeFeaturesOffline, featuresConfigFragment } from '@fraudstream/features';
 import type { AvroSerde, Kafka } from '@fraudstream/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +27,29 @@ const ROOT = join(__dirname, '..', '..');
 const PARTITIONS = 3;
 const TOTAL = 6000;
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
+/**
+ * How far ahead of the transactions a chargeback is published, in event time (5 h: 900 transactions,
+ * about 4.5 s of the stream). A label that reaches the scorer after transactions of its terminal
+ * later than its event time were scored counts only for later ones (docs/features.md); the lead keeps
+ * the labels consumer, restarted with the transactions consumer after each kill, ahead of them.
+ */
+const LABEL_LEAD_MS = 5 * HOUR_MS;
+
+/** A chargeback for every 23rd transaction, 6-12 hours after it (the bank learns it then). */
+function chargebacks(transactions: readonly Transaction[]): Label[] {
+  return transactions
+    .filter((_, i) => i % 23 === 5)
+    .map((t, k) => ({
+      transaction_id: t.transaction_id,
+      card_id: t.card_id,
+      terminal_id: t.terminal_id,
+      is_fraud: true,
+      source: 'CHARGEBACK' as const,
+      transaction_time: t.event_time,
+      event_time: t.event_time + (6 + (k % 7)) * HOUR_MS,
+    }))
+    .sort((a, b) => a.event_time - b.event_time);
+}
 
 /**
  * A stream whose terminals each stay on one partition (cards are keys; a terminal's cards share a
@@ -72,7 +97,7 @@ describe('scorer feature state across SIGKILL', () => {
   });
   afterAll(() => rmSync(logDir, { recursive: true, force: true }));
 
-  it('gives every transaction the offline features after SIGKILLs between the feature update and the commit (Redis)', async () => {
+  it('gives every transaction the offline features, chargebacks included, after SIGKILLs between the feature update and the commit (Redis)', async () => {
     const { REDIS_URL } = loadConfig(featuresConfigFragment);
     const stack = new ChaosStack('featstate', kafka, serde, process.env, logDir, PARTITIONS);
     const prefix = `test:featstate:${stack.id}`;
@@ -82,9 +107,11 @@ describe('scorer feature state across SIGKILL', () => {
     let streaming: Promise<void> = Promise.resolve();
     try {
       await stack.prepare();
-      const { transactions: topic, scores: scoresTopic } = stack.topics;
+      const { transactions: topic, scores: scoresTopic, labels: labelsTopic } = stack.topics;
       const groupId = `chaos.${stack.id}.scorer`;
+      const labelsGroupId = `chaos.${stack.id}.scorer-labels`;
       const transactions = partitionLocalStream(topic);
+      const labels = chargebacks(transactions);
       const env = {
         FEATURE_STORE: 'redis',
         REDIS_URL,
@@ -95,10 +122,18 @@ describe('scorer feature state across SIGKILL', () => {
       const scorer = await stack.startApp('scorer', 'scorer-1', env);
 
       streaming = (async () => {
+        let sent = 0;
         for (let i = 0; i < TOTAL; i += 30) {
           const batch = transactions.slice(i, i + 30);
+          const until = (batch.at(-1)?.event_time ?? 0) + LABEL_LEAD_MS;
+          const due: Label[] = [];
+          for (let label = labels[sent]; label && label.event_time <= until; label = labels[++sent]) {
+            due.push(label);
+          }
+          // In one request, as the simulator publishes a batch of transactions with its labels.
           await stack.producer.sendMany([
             { topic, records: batch.map((t) => ({ key: t.card_id, value: t })) },
+            { topic: labelsTopic, records: due.map((l) => ({ key: l.transaction_id, value: l })) },
           ]);
           await new Promise((resolve) => setTimeout(resolve, 150)); // about 200 a second
         }
@@ -121,10 +156,30 @@ describe('scorer feature state across SIGKILL', () => {
           ),
         );
 
+      // Labels the labels consumer committed that no batch has counted yet: queued at the kill. Every
+      // label is a fraud of its own transaction, so the labels counted are the ids in the label sets.
+      const queuedLabels = async (): Promise<number> => {
+        const [offsets] = await admin.fetchOffsets({ groupId: labelsGroupId, topics: [labelsTopic] });
+        const committedLabels = (offsets?.partitions ?? []).reduce(
+          (sum, o) => sum + Math.max(0, Number(o.offset)),
+          0,
+        );
+        let counted = 0;
+        let cursor = '0';
+        do {
+          const [next, keys] = await store.redis.scan(cursor, 'MATCH', `${prefix}:l:*`, 'COUNT', 1000);
+          for (const key of keys) counted += await store.redis.scard(key);
+          cursor = next;
+        } while (cursor !== '0');
+        return committedLabels - counted;
+      };
+
       // Each kill waits for a batch's feature update to reach Redis, then kills at once: before its
       // Kafka transaction commits, if the kill is quick enough (checked once the process is dead).
       let kills = 0;
       let landed = 0;
+      let withQueuedLabels = 0;
+      const queuedInStore: [committedNotCounted: number, inQueue: number][] = [];
       for (let attempt = 0; attempt < 8 && landed < 3 && scored() < TOTAL - 600; attempt++) {
         await waitFor(() => scored() >= 300 * (attempt + 1), 90_000, `scores before kill ${attempt + 1}`);
         const before = (await appliedOffsets()).join(',');
@@ -140,6 +195,10 @@ describe('scorer feature state across SIGKILL', () => {
         const [applied, offsets] = [await appliedOffsets(), await committed()];
         // The state counts an offset the group has not committed: the batch will be handled again.
         if (applied.some((last, p) => last >= (offsets[p] ?? -1) && last >= 0)) landed++;
+        // Committed and not counted: exactly the labels waiting in the feature store.
+        const queued = await queuedLabels();
+        if (queued > 0) withQueuedLabels++;
+        queuedInStore.push([queued, await store.pendingLabelCount()]);
         await stack.restartApp(scorer, env);
       }
       await streaming;
@@ -147,6 +206,8 @@ describe('scorer feature state across SIGKILL', () => {
       await scores.stop();
 
       expect(landed).toBeGreaterThan(0);
+      expect(withQueuedLabels).toBeGreaterThan(0);
+      for (const [committedNotCounted, inQueue] of queuedInStore) expect(inQueue).toBe(committedNotCounted);
       // One record per offset (a reader handed records again after a rejoin counts them once).
       const onTopic = new Map(scores.records.map((r) => [`${r.partition}/${r.offset}`, r.value]));
       const byId = new Map<string, Score>();
@@ -154,19 +215,23 @@ describe('scorer feature state across SIGKILL', () => {
         expect(byId.has(score.transaction_id)).toBe(false); // exactly once
         byId.set(score.transaction_id, score);
       }
-      const offline = computeFeaturesOffline(transactions, []);
+      const offline = computeFeaturesOffline(transactions, labels);
       const mismatches = transactions.filter((t, i) => {
         const features = byId.get(t.transaction_id)?.features;
         return JSON.stringify(features) !== JSON.stringify(offline[i]);
       });
-      expect({ kills, landed, mismatches: mismatches.map((t) => t.transaction_id).slice(0, 10) }).toEqual({
+      expect({
         kills,
         landed,
-        mismatches: [],
-      });
+        withQueuedLabels,
+        mismatches: mismatches.map((t) => t.transaction_id).slice(0, 10),
+      }).toEqual({ kills, landed, withQueuedLabels, mismatches: [] });
       expect(transactions.map((t) => byId.get(t.transaction_id)?.features)).toEqual(offline);
       // The windows held something worth comparing: terminals and cards with history.
       expect(offline.some((v) => (v[13] ?? 0) >= 5 && (v[5] ?? 0) >= 1)).toBe(true);
+      // ... and chargebacks in the terminal fraud rates (1-day and 30-day).
+      expect(offline.filter((v) => (v[14] ?? 0) > 0).length).toBeGreaterThan(TOTAL / 2);
+      expect(offline.some((v) => (v[18] ?? 0) > 0.02)).toBe(true);
     } finally {
       await streaming.catch(() => undefined);
       await stack.stop();

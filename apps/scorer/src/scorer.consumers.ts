@@ -21,7 +21,10 @@ import { FEATURE_EXTRACTOR } from './scorer.tokens';
 export interface ScorerConsumers {
   /** Transactions in, scores and alerts out; the batch commits once its outputs are acknowledged. */
   readonly transactions: StreamConsumer<Transaction>;
-  /** Labels into the feature pipeline (terminal fraud-rate features). */
+  /**
+   * Labels into the feature store's queues (terminal fraud-rate features); a batch commits once they
+   * are queued, and the transactions' batches count them from their event time on.
+   */
   readonly labels: StreamConsumer<Label>;
   /** The deployment history from the start, in a group of this process's own: every instance sees every deployment. */
   readonly deployments: StreamConsumer<ModelDeployment>;

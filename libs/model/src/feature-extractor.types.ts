@@ -23,6 +23,9 @@ export interface FeatureExtractor {
     transactions: readonly Transaction[],
     positions?: TransactionPositions,
   ): Promise<readonly (readonly number[])[]>;
-  /** Feeds fraud labels to label-based features (terminal fraud rates). */
+  /**
+   * Feeds fraud labels to label-based features (terminal fraud rates); resolves once they are queued
+   * in the feature state (durably, for a remote store), so the caller may commit them.
+   */
   applyLabels(labels: readonly Label[]): Promise<void>;
 }

@@ -51,7 +51,9 @@ function listen(server: Server): Promise<number> {
 /** Starts the provider on a free port; the console's callback is `<consoleUrl>/login/oidc/callback`. */
 export async function startTestOidcProvider(consoleUrl: string): Promise<TestOidcProvider> {
   const server = createServer();
-  const issuer = `http://127.0.0.1:${await listen(server)}`;
+  // Another site than the console's 127.0.0.1 (ports do not make sites), as an identity provider is:
+  // the browser then treats the return from the provider as a cross-site navigation.
+  const issuer = `http://localhost:${await listen(server)}`;
   const signingKey = {
     ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
     kid: 'test-signing-key',

@@ -9,7 +9,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { hashPassword } from '@fraudstream/console';
 import { TOPIC_SPECS, Topics } from '@fraudstream/contracts';
+import { consoleAppConfigSchema } from '../apps/console/src/console.config';
 import { driftMonitorConfigSchema } from '../apps/drift-monitor/src/drift-monitor.config';
 import { scorerConfigSchema } from '../apps/scorer/src/scorer.config';
 import { simulatorConfigSchema } from '../apps/simulator/src/simulator.config';
@@ -17,7 +19,7 @@ import { trainerConfigSchema } from '../apps/trainer/src/trainer.config';
 import { requireTool } from '../tests/support/project-tools';
 
 const ROOT = resolve(__dirname, '..');
-const APPS = ['scorer', 'drift-monitor', 'trainer', 'simulator'] as const;
+const APPS = ['scorer', 'drift-monitor', 'trainer', 'simulator', 'console'] as const;
 type AppName = (typeof APPS)[number];
 const OVERLAYS = ['local', 'production', 'gpu'] as const;
 
@@ -26,6 +28,7 @@ const APP_SCHEMAS = {
   'drift-monitor': driftMonitorConfigSchema,
   trainer: trainerConfigSchema,
   simulator: simulatorConfigSchema,
+  console: consoleAppConfigSchema,
 } as const;
 
 /** The env vars each app's config schema reads. */
@@ -34,7 +37,20 @@ const APP_ENV: Record<AppName, ReadonlySet<string>> = {
   'drift-monitor': new Set(Object.keys(driftMonitorConfigSchema.shape)),
   trainer: new Set(Object.keys(trainerConfigSchema.shape)),
   simulator: new Set(Object.keys(simulatorConfigSchema.shape)),
+  console: new Set(Object.keys(consoleAppConfigSchema.shape)),
 };
+
+/**
+ * What an operator puts in the Secrets an app requires (never in the manifests): the console's
+ * Secret `console` holds its users and session secret (docs/kubernetes.md).
+ */
+async function secretEnv(app: AppName): Promise<Record<string, string>> {
+  if (app !== 'console') return {};
+  return {
+    CONSOLE_USERS: `ops:viewer:${await hashPassword('a password', 1024)}`,
+    CONSOLE_SESSION_SECRET: 'a-session-secret-of-at-least-32-characters',
+  };
+}
 
 // The slices of the Kubernetes API these checks read.
 interface Metadata {
@@ -225,7 +241,7 @@ describe('k8s manifests', () => {
   describe.each(OVERLAYS)('overlay %s', (overlay) => {
     const dir = `k8s/overlays/${overlay}`;
 
-    it('renders the four apps, each with a Service and a PodDisruptionBudget, in one namespace', () => {
+    it('renders the five apps, each with a Service and a PodDisruptionBudget, in one namespace', () => {
       const objects = render(dir);
       expect(workloads(objects).map((d) => d.metadata.name)).toEqual(expect.arrayContaining([...APPS]));
       for (const o of objects.filter((o) => o.kind !== 'Namespace')) {
@@ -286,10 +302,21 @@ describe('k8s manifests', () => {
       expect(unread, 'keys of ConfigMap fraudstream-common no app reads').toEqual([]);
     });
 
-    it.each(APPS)('gives %s an environment its config schema accepts', (app) => {
+    it.each(APPS)('gives %s an environment its config schema accepts', async (app) => {
       const objects = render(dir);
-      const result = APP_SCHEMAS[app].safeParse(configMapEnv(objects, appContainer(objects, app)));
+      const env = { ...configMapEnv(objects, appContainer(objects, app)), ...(await secretEnv(app)) };
+      const result = APP_SCHEMAS[app].safeParse(env);
       expect(result.error?.issues ?? []).toEqual([]);
+    });
+
+    it('runs one console at a time, its old pod stopped before a new one starts, with its Secret required', () => {
+      const objects = render(dir);
+      const console = workload(objects, 'console') as Workload & { spec: { strategy?: { type: string } } };
+      expect(console.kind).toBe('Deployment');
+      expect(console.spec.replicas).toBe(1);
+      expect(console.spec.strategy).toEqual({ type: 'Recreate' });
+      const secrets = (appContainer(objects, 'console').envFrom ?? []).filter((s) => s.secretRef);
+      expect(secrets).toContainEqual({ secretRef: { name: 'console' } });
     });
 
     it('never scales the scorer past the partitions of tx.transactions.v1', () => {
@@ -395,7 +422,7 @@ describe('k8s manifests', () => {
       'models',
     );
     expect(claim.spec.accessModes).toEqual([accessMode]);
-    for (const app of ['scorer', 'drift-monitor', 'trainer'] as const) {
+    for (const app of ['scorer', 'drift-monitor', 'trainer', 'console'] as const) {
       const env = configMapEnv(objects, appContainer(objects, app));
       expect(env.MODEL_STORE, app).toBe('file');
       expect(modelsMountPath(workload(objects, app).spec.template.spec), app).toBe(env.MODEL_STORE_ROOT);
@@ -485,7 +512,8 @@ describe('k8s manifests', () => {
         if (!container) throw new Error(`${name} has no container`);
         const env = configMapEnv(objects, container);
         const signs = name === 'trainer' || name === 'train-base' || name === 'trainer-finetune';
-        const loads = signs || name === 'scorer' || name === 'drift-monitor';
+        // The console verifies the manifests it shows and promotes.
+        const loads = signs || name === 'scorer' || name === 'drift-monitor' || name === 'console';
         expect(env.MODEL_SIGNING_KEY_FILE !== undefined, `${name} signs`).toBe(signs);
         expect(secretAt(pod, env.MODEL_SIGNING_KEY_FILE), name).toBe(signs ? 'model-signing-key' : undefined);
         expect(secretAt(pod, env.MODEL_TRUSTED_KEYS_FILE), name).toBe(

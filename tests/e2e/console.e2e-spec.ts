@@ -14,6 +14,7 @@ import {
   type RunningConsole,
 } from '../support/console-harness';
 import { testClients } from '../support/kafka-env';
+import { freePort, startTestOidcProvider, type TestOidcProvider } from '../support/oidc-provider';
 import { waitFor } from '../support/wait-for';
 import {
   connectedProducer,
@@ -32,7 +33,8 @@ import {
  * The console as a person uses it, in a real headless Chromium: an analyst signs in, watches an
  * alert from the real scorer arrive in the live queue, opens it, marks it fraud, and the label is on
  * the real broker; a viewer sees the models but cannot promote, neither from the page nor by
- * sending the request from it.
+ * sending the request from it; a person of the identity provider signs in through the provider's
+ * own login form (single sign-on) and works a case under the provider's name.
  */
 describe('console in a browser', () => {
   let kafka: Kafka;
@@ -47,6 +49,7 @@ describe('console in a browser', () => {
   let closeBrowser: () => Promise<void>;
   let labels: { records: Captured<Label>[]; stop: () => Promise<void> };
   let alerts: { records: Captured<Alert>[]; stop: () => Promise<void> };
+  let provider: TestOidcProvider;
 
   async function signedIn(user: ConsoleTestUser): Promise<Page> {
     const page = await (await browser.newContext()).newPage();
@@ -79,7 +82,10 @@ describe('console in a browser', () => {
     ]);
     scorer = await startScorer(scorerTopics, {});
     models = await consoleTestRegistry();
-    consoleApp = await startConsole(topics, models.root);
+    // Single sign-on beside the local users: the provider needs the console's callback before it starts.
+    const port = await freePort();
+    provider = await startTestOidcProvider(`http://127.0.0.1:${port}`);
+    consoleApp = await startConsole(topics, models.root, provider.consoleEnv(), port);
     ({ browser, close: closeBrowser } = await launchChromium());
     labels = await readTopic<Label>(kafka, serde, scorerTopics.labels);
     alerts = await readTopic<Alert>(kafka, serde, scorerTopics.alerts);
@@ -88,6 +94,7 @@ describe('console in a browser', () => {
   afterAll(async () => {
     await closeBrowser?.();
     await consoleApp?.close();
+    await provider?.close();
     await scorer?.close();
     await Promise.all([labels?.stop(), alerts?.stop()]);
     await producer?.producer.disconnect();
@@ -159,5 +166,53 @@ describe('console in a browser', () => {
     expect(answer.status).toBe(403);
     expect(answer.body.message).toMatch(/vic \(viewer\) may not promote or roll back models/);
     expect(await models.registry.productionVersion()).toBe('v1');
+  });
+
+  it("a person of the identity provider signs in through the provider's login form and decides a case under the provider's name", async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${consoleApp.url}/models`);
+    await page.waitForURL(/\/login\?next=/);
+    await page.click('#oidc-sign-in');
+    // The provider's own pages: its login form, then its consent form.
+    await page.waitForURL((url) => url.href.startsWith(provider.issuer));
+    await page.fill('input[name="login"]', 'oana');
+    await page.fill('input[name="password"]', 'any');
+    await page.click('button[type="submit"]');
+    await page.waitForURL(
+      (url) => url.href.startsWith(provider.issuer) && url.pathname.startsWith('/interaction/'),
+    );
+    await page.click('button[type="submit"]');
+    // Back at the console, signed in, on the page first asked for (SameSite=Strict cookie and all).
+    await page.waitForURL(`${consoleApp.url}/models`, { timeout: 15_000 });
+    await expect.poll(() => page.textContent('[data-testid="user"]')).toBe('oana');
+
+    const tx = transaction(2, 'oidc');
+    await producer.sendMany([
+      { topic: scorerTopics.transactions, records: [{ key: tx.card_id, value: tx }] },
+    ]);
+    const alert = (
+      await waitFor(
+        () => alerts.records.find((r) => r.value.transaction_id === tx.transaction_id),
+        60_000,
+        'the scorer\u2019s alert',
+      )
+    ).value;
+    // The queue lists the alert once the console has read it; the case is opened from there.
+    await page.click('nav a[href="/"]');
+    const row = page.locator(`#scores tr[data-alert-id="${alert.alert_id}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    await row.locator('a.button').click();
+    await page.waitForURL(/\/cases\//);
+    await page.fill('#comment', 'confirmed by the issuer');
+    await page.click('button[data-verdict="LEGITIMATE"]');
+    await expect
+      .poll(() => page.textContent('[data-testid="case-status"]'), { timeout: 15_000 })
+      .toMatch(/LEGITIMATE\s+by\s+oana/);
+    const label = await waitFor(
+      () => labels.records.find((r) => r.value.alert_id === alert.alert_id),
+      30_000,
+      'the label',
+    );
+    expect(label.value).toMatchObject({ is_fraud: false, source: 'ANALYST', analyst: 'oana' });
   });
 });

@@ -99,11 +99,15 @@ export interface RunningConsole {
   close(): Promise<void>;
 }
 
-/** Starts the console app (HTTP on a free port) as main.ts does, on the given topics and registry. */
+/**
+ * Starts the console app as main.ts does, on the given topics and registry, listening on `port`
+ * (0: a free one).
+ */
 export async function startConsole(
   topics: ConsoleTopics,
   modelsRoot: string,
   env: Record<string, string> = {},
+  port = 0,
 ): Promise<RunningConsole> {
   const config = loadConsoleConfig({
     ...process.env,
@@ -125,9 +129,11 @@ export async function startConsole(
   const app = await NestFactory.create<NestExpressApplication>(ConsoleModule.forRoot(config), {
     logger: ['error', 'warn'],
     bodyParser: false,
+    // A start that fails (an unreachable identity provider) rejects instead of exiting the test run.
+    abortOnError: false,
   });
   app.useBodyParser('json', { limit: CONSOLE_JSON_BODY_LIMIT });
-  await app.listen(0, '127.0.0.1');
+  await app.listen(port, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, url, close: () => app.close() };
 }

@@ -1,5 +1,5 @@
-import { appConfigFragment, intVar, loadConfig, type Env } from '@fraudstream/config';
-import { consoleConfigFragment } from '@fraudstream/console';
+import { appConfigFragment, intVar, loadConfig, type AppConfig, type Env } from '@fraudstream/config';
+import { consoleConfigFragment, requireOidcSettings } from '@fraudstream/console';
 import { Topics } from '@fraudstream/contracts';
 import { kafkaConfigFragment, requireSaslCredentials } from '@fraudstream/kafka';
 import { registryConfigFragment, requireS3Settings } from '@fraudstream/registry';
@@ -27,6 +27,7 @@ export const consoleAppConfigSchema = z
   .superRefine((config, ctx) => {
     requireSaslCredentials(config, ctx);
     requireS3Settings(config, ctx);
+    requireOidcSettings(config, ctx);
   });
 
 export type ConsoleAppConfig = z.infer<typeof consoleAppConfigSchema>;
@@ -40,10 +41,13 @@ export function loadConsoleConfig(env?: Env): ConsoleAppConfig {
   return loadConfig(consoleAppConfigSchema, env);
 }
 
-/** The configuration as logged at start: user names and roles, never their password hashes. */
-export function loggableConfig(config: ConsoleAppConfig): ConsoleAppConfig & Record<string, unknown> {
+/** The configuration as logged at start: user names and roles, never their password hashes (the client secret is masked as every *SECRET* is). */
+export function loggableConfig(config: ConsoleAppConfig): AppConfig & Record<string, unknown> {
   return {
     ...config,
     CONSOLE_USERS: config.CONSOLE_USERS.map((u) => ({ ...u, passwordHash: '***' })),
+    CONSOLE_OIDC_ISSUER: config.CONSOLE_OIDC_ISSUER?.href,
+    CONSOLE_OIDC_REDIRECT_URL: config.CONSOLE_OIDC_REDIRECT_URL?.href,
+    CONSOLE_OIDC_ROLES: config.CONSOLE_OIDC_ROLES && Object.fromEntries(config.CONSOLE_OIDC_ROLES),
   };
 }

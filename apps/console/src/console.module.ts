@@ -6,9 +6,11 @@ import {
   ConsoleAuth,
   DriftTimeline,
   ModelDesk,
+  OpenIdClientAdapter,
   caseBookLimitsFrom,
   caseDeskSettingsFrom,
   consoleMetrics,
+  oidcSettingsFrom,
   type ConsoleMetrics,
 } from '@fraudstream/console';
 import { AvroProducer, AvroSerde, KAFKA_CLIENT, KafkaModule, type Kafka } from '@fraudstream/kafka';
@@ -63,11 +65,18 @@ export class ConsoleModule implements NestModule {
         { provide: DriftTimeline, useValue: new DriftTimeline() },
         {
           provide: ConsoleAuth,
-          useValue: new ConsoleAuth(
-            config.CONSOLE_USERS,
-            config.CONSOLE_SESSION_SECRET ?? ConsoleAuth.randomSecret(),
-            config.CONSOLE_SESSION_TTL_MS,
-          ),
+          // With single sign-on configured, the provider's discovery document is read now: an
+          // unreachable issuer stops the start with an error naming the address.
+          useFactory: async (): Promise<ConsoleAuth> => {
+            const oidc = oidcSettingsFrom(config);
+            return new ConsoleAuth(
+              config.CONSOLE_USERS,
+              config.CONSOLE_SESSION_SECRET ?? ConsoleAuth.randomSecret(),
+              config.CONSOLE_SESSION_TTL_MS,
+              Date.now,
+              oidc && { ...oidc, client: await OpenIdClientAdapter.discover(oidc) },
+            );
+          },
         },
         CaseEventsPublisher,
         LiveQueue,

@@ -52,7 +52,8 @@ textarea { width:100%; }
 form#sign-in label { display:flex; flex-direction:column; gap:4px; margin-bottom:12px; }
 button, a.button { font:inherit; padding:6px 12px; border-radius:6px; border:1px solid #cbd5e1; background:#fff; cursor:pointer; color:var(--fg); text-decoration:none; display:inline-block; }
 button:disabled { opacity:.5; cursor:not-allowed; }
-button.primary { background:var(--accent); color:#fff; border-color:var(--accent); }
+button.primary, a.button.primary { background:var(--accent); color:#fff; border-color:var(--accent); }
+p.error { background:#fee2e2; color:#991b1b; padding:8px 12px; border-radius:6px; }
 button.danger { background:#b91c1c; color:#fff; border-color:#b91c1c; }
 button.ok { background:#15803d; color:#fff; border-color:#15803d; }
 button.link { background:none; border:none; color:#d1d5db; padding:0 4px; }

@@ -1,10 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { ConsoleAuth } from './console-auth.service';
+import { ConsoleAuth, OIDC_FLOW_TTL_MS, type ConsoleOidc } from './console-auth.service';
 import { parseConsoleUsers, rolesAllow } from './console-users';
+import type { OidcChecks, OidcClient } from './oidc-client.adapter';
+import { parseOidcRoleMap } from './oidc-identity';
 import { hashPassword, isPasswordHash, verifyPassword } from './password-hash';
 import { SessionTokens } from './session-tokens';
 
 const SECRET = 'a-test-secret-of-at-least-thirty-two-chars';
+
+/** A provider that hands out fixed checks and answers a callback with `claims` when the state matches. */
+class FakeOidcClient implements OidcClient {
+  readonly name = 'Fake IdP';
+  claims: Record<string, unknown> = {};
+  private attempt = 0;
+
+  begin(): Promise<{ url: URL; checks: OidcChecks }> {
+    this.attempt += 1;
+    const checks = { state: `state-${this.attempt}`, nonce: `nonce-${this.attempt}`, codeVerifier: 'v' };
+    return Promise.resolve({ url: new URL(`https://idp.example.com/auth?state=${checks.state}`), checks });
+  }
+
+  complete(query: URLSearchParams, checks: OidcChecks): Promise<Record<string, unknown>> {
+    if (query.get('state') !== checks.state) return Promise.reject(new Error('state mismatch'));
+    return Promise.resolve(this.claims);
+  }
+}
+
+function oidcWith(client: OidcClient, roles: string): ConsoleOidc {
+  return { client, usernameClaim: 'sub', groupsClaim: 'groups', roleMap: parseOidcRoleMap(roles) };
+}
 
 describe(ConsoleAuth.name, () => {
   it('hashes passwords with a fresh salt and verifies only the right one', async () => {
@@ -71,5 +95,66 @@ describe(ConsoleAuth.name, () => {
     expect(tokens.checkCsrf(a, tokens.csrfToken(b))).toBe(false);
     expect(tokens.checkCsrf(a, undefined)).toBe(false);
     expect(new SessionTokens(`${SECRET}-other`, 60_000).checkCsrf(a, tokens.csrfToken(a))).toBe(false);
+  });
+
+  it('issues a session for a single-sign-on user whose roles follow the mapping at each request', async () => {
+    let now = 1_000_000;
+    const idp = new FakeOidcClient();
+    const auth = new ConsoleAuth([], SECRET, 60_000, () => now, oidcWith(idp, 'fraud=analyst,audit=viewer'));
+    const { url, flowToken } = await auth.beginOidcSignIn('/models');
+    idp.claims = { sub: 'oana', groups: ['fraud', 'unmapped'] };
+    const session = await auth.completeOidcSignIn(
+      new URLSearchParams({ state: url.searchParams.get('state') ?? '' }),
+      flowToken,
+    );
+    expect(session.next).toBe('/models');
+    expect(session.principal).toMatchObject({ user: 'oana', roles: ['analyst'] });
+    expect(auth.authenticate(session.token)?.roles).toEqual(['analyst']);
+    // A restart with another mapping: the same session gets the new roles, or none.
+    const remapped = new ConsoleAuth([], SECRET, 60_000, () => now, oidcWith(idp, 'fraud=viewer'));
+    expect(remapped.authenticate(session.token)?.roles).toEqual(['viewer']);
+    expect(
+      new ConsoleAuth([], SECRET, 60_000, () => now, oidcWith(idp, 'other=analyst')).authenticate(
+        session.token,
+      ),
+    ).toBeNull();
+    // Single sign-on switched off: its sessions end.
+    expect(new ConsoleAuth([], SECRET, 60_000, () => now).authenticate(session.token)).toBeNull();
+    now += 60_000;
+    expect(auth.authenticate(session.token)).toBeNull();
+  });
+
+  it('refuses a single-sign-on return without its genuine, unexpired flow token, and the flow token as a session', async () => {
+    let now = 1_000_000;
+    const idp = new FakeOidcClient();
+    idp.claims = { sub: 'oana', groups: ['fraud'] };
+    const auth = new ConsoleAuth([], SECRET, 60_000, () => now, oidcWith(idp, 'fraud=analyst'));
+    const { url, flowToken } = await auth.beginOidcSignIn('/');
+    const query = new URLSearchParams({ state: url.searchParams.get('state') ?? '' });
+    await expect(auth.completeOidcSignIn(query, undefined)).rejects.toThrow(/was not started here/);
+    const [payload, signature] = flowToken.split('.');
+    const forged = Buffer.from(
+      JSON.stringify({ state: 'mine', nonce: 'n', codeVerifier: 'v', next: '/', expiresAt: now + 1e6 }),
+    ).toString('base64url');
+    await expect(
+      auth.completeOidcSignIn(new URLSearchParams({ state: 'mine' }), `${forged}.${signature}`),
+    ).rejects.toThrow(/was not started here/);
+    expect(auth.authenticate(flowToken)).toBeNull();
+    expect(auth.oidcNext(`${payload}.${signature}`)).toBe('/');
+    now += OIDC_FLOW_TTL_MS;
+    await expect(auth.completeOidcSignIn(query, flowToken)).rejects.toThrow(/longer than 10 minutes/);
+  });
+
+  it('refuses a single-sign-on user named like a local user', async () => {
+    const idp = new FakeOidcClient();
+    const users = [
+      { name: 'alice', roles: ['viewer'] as const, passwordHash: await hashPassword('pw', 1024) },
+    ];
+    const auth = new ConsoleAuth(users, SECRET, 60_000, Date.now, oidcWith(idp, 'fraud=analyst'));
+    const { url, flowToken } = await auth.beginOidcSignIn('/');
+    idp.claims = { sub: 'alice', groups: ['fraud'] };
+    await expect(
+      auth.completeOidcSignIn(new URLSearchParams({ state: url.searchParams.get('state') ?? '' }), flowToken),
+    ).rejects.toThrow(/alice is also a local user/);
   });
 });

@@ -26,7 +26,7 @@ export interface ConsoleUser {
 }
 
 /** User names: they go into labels (`analyst`), case records and the audit log's actor. */
-const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /**
  * Parses CONSOLE_USERS: `name:role[|role...]:hash` entries separated by commas or new lines, the hash

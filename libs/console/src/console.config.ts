@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { CaseBookLimits } from './case-book';
 import type { CaseDeskSettings } from './case-desk.service';
 import { parseConsoleUsers, type ConsoleUser } from './console-users';
+import { consoleOidcConfigFragment } from './oidc.config';
 
 /** The console's settings (users, sessions, claims, bounds), a fragment of the app's env schema. */
 export const consoleConfigFragment = z.object({
@@ -36,6 +37,8 @@ export const consoleConfigFragment = z.object({
   CONSOLE_TERMINAL_DAYS: intVar(28, 1, 365),
   /** Read the scores topic from its start (card histories and terminal rates survive a restart). */
   CONSOLE_REPLAY_SCORES: boolVar(true),
+  /** Single sign-on (off unless CONSOLE_OIDC_ISSUER is set); the app's schema adds requireOidcSettings. */
+  ...consoleOidcConfigFragment.shape,
 });
 
 export type ConsoleSettingsConfig = z.infer<typeof consoleConfigFragment>;

@@ -34,8 +34,19 @@ export {
   UnknownModelError,
 } from './console.errors';
 export type { ConsoleErrorCode } from './console.errors';
-export { ConsoleAuth } from './console-auth.service';
-export type { Principal } from './console-auth.service';
+export { ConsoleAuth, OIDC_FLOW_TTL_MS } from './console-auth.service';
+export type { ConsoleOidc, Principal } from './console-auth.service';
+export { OidcDiscoveryError, OpenIdClientAdapter } from './oidc-client.adapter';
+export type { OidcChecks, OidcClient } from './oidc-client.adapter';
+export { OidcSignInError, identityFromClaims, parseOidcRoleMap, rolesOfGroups } from './oidc-identity';
+export type { OidcClaimSettings, OidcIdentity, OidcRoleMap } from './oidc-identity';
+export {
+  OIDC_CALLBACK_PATH,
+  consoleOidcConfigFragment,
+  oidcSettingsFrom,
+  requireOidcSettings,
+} from './oidc.config';
+export type { ConsoleOidcConfig, OidcSettings } from './oidc.config';
 export { CONSOLE_ROLES, parseConsoleUsers, rolesAllow } from './console-users';
 export type { ConsolePermission, ConsoleRole, ConsoleUser } from './console-users';
 export { hashPassword, isPasswordHash, verifyPassword } from './password-hash';
@@ -75,7 +86,7 @@ export { SafeHtml, escapeHtml, html } from './html';
 export { barChartSvg, lineChartSvg } from './svg-charts';
 export type { BarStack, LineSeries } from './svg-charts';
 export { CONSOLE_CSS, CONSOLE_SCRIPT } from './console-assets';
-export { renderSignInPage } from './sign-in-page.view';
+export { renderSignInPage, renderSignedInPage } from './sign-in-page.view';
 export { renderQueuePage, renderQueueRows } from './queue-page.view';
 export type { QueueSections } from './queue-page.view';
 export { renderCasePage } from './case-page.view';

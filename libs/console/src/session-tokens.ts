@@ -1,10 +1,16 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** What a session cookie carries: the user and the session's id (roles are read from the configuration at each request). */
+/**
+ * What a session cookie carries: the user and the session's id; roles are read from the configuration
+ * at each request (a local user's from CONSOLE_USERS, a single-sign-on user's from the role mapping
+ * applied to the groups the identity provider named, which the session keeps).
+ */
 export interface SessionClaims {
   readonly user: string;
   readonly sid: string;
   readonly expiresAt: number;
+  /** Present for a single-sign-on session: the token's groups that the role mapping names. */
+  readonly oidcGroups?: readonly string[];
 }
 
 function equal(a: string, b: string): boolean {
@@ -24,26 +30,51 @@ export class SessionTokens {
     private readonly ttlMs: number,
   ) {}
 
-  issue(user: string, now: number): { token: string; claims: SessionClaims } {
+  issue(user: string, now: number, oidcGroups?: readonly string[]): { token: string; claims: SessionClaims } {
     const claims: SessionClaims = {
       user,
       sid: randomBytes(16).toString('base64url'),
       expiresAt: now + this.ttlMs,
+      ...(oidcGroups ? { oidcGroups } : {}),
     };
-    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
-    return { token: `${payload}.${this.sign('session', payload)}`, claims };
+    return { token: this.seal('session', claims), claims };
   }
 
   /** The claims of a genuine, unexpired token; null otherwise. */
   verify(token: string, now: number): SessionClaims | null {
+    const claims = this.open('session', token) as Partial<SessionClaims> | null;
+    if (!claims || typeof claims.user !== 'string' || typeof claims.sid !== 'string') return null;
+    if (typeof claims.expiresAt !== 'number' || claims.expiresAt <= now) return null;
+    const groups = claims.oidcGroups;
+    if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string')))
+      return null;
+    return {
+      user: claims.user,
+      sid: claims.sid,
+      expiresAt: claims.expiresAt,
+      ...(groups ? { oidcGroups: groups } : {}),
+    };
+  }
+
+  /**
+   * `<payload>.<HMAC>` of a JSON value under a purpose: a token sealed for one purpose (the
+   * single-sign-on flow's cookie) never opens as another (a session).
+   */
+  seal(purpose: string, value: object): string {
+    const payload = Buffer.from(JSON.stringify(value)).toString('base64url');
+    return `${payload}.${this.sign(purpose, payload)}`;
+  }
+
+  /** The JSON value of a genuine token sealed for the purpose; null when absent, forged or garbled. */
+  open(purpose: string, token: string): Record<string, unknown> | null {
     const [payload, signature, ...rest] = token.split('.');
     if (!payload || !signature || rest.length > 0) return null;
-    if (!equal(signature, this.sign('session', payload))) return null;
+    if (!equal(signature, this.sign(purpose, payload))) return null;
     try {
-      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Partial<SessionClaims>;
-      if (typeof claims.user !== 'string' || typeof claims.sid !== 'string') return null;
-      if (typeof claims.expiresAt !== 'number' || claims.expiresAt <= now) return null;
-      return { user: claims.user, sid: claims.sid, expiresAt: claims.expiresAt };
+      const value: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : null;
     } catch {
       return null;
     }

@@ -14,6 +14,7 @@ export {
   ArtifactVerificationError,
   ChecksumMismatchError,
   ManifestError,
+  PromotionApprovalError,
   SignatureError,
   StageTransitionError,
   VersionExistsError,
@@ -24,7 +25,15 @@ export { S3ModelStore, S3RequestError } from './s3-model.store';
 export type { S3StoreOptions } from './s3-model.store';
 export type { SignatureFailure } from './registry.errors';
 export { ModelRegistry, newDeploymentId } from './model-registry.service';
-export type { ChangeContext, RegisteredModel, RegistryKeys, StageChange } from './model-registry.service';
+export type {
+  ChangeContext,
+  RegisteredModel,
+  RegistryKeys,
+  RegistryOptions,
+  StageChange,
+} from './model-registry.service';
+export { PRINCIPAL_PATTERN, principalOf } from './promotion-approvals';
+export type { PromotionApproval, PromotionRequest } from './promotion-approvals';
 export {
   ManifestSigner,
   TrustedKeys,
@@ -50,6 +59,7 @@ export {
   createManifestVerifier,
   createModelStore,
   registryConfigFragment,
+  registryOptionsOf,
   requireS3Settings,
 } from './registry.config';
 export type { RegistryConfig } from './registry.config';

@@ -1,6 +1,7 @@
 export type {
   EvaluationMetrics,
   FeatureProfile,
+  ModelCard,
   ModelManifest,
   NoveltyReference,
   ManifestSignature,
@@ -8,6 +9,7 @@ export type {
   SeasonalScoreProfile,
   TrainingLineage,
 } from './manifest.types';
+export { NO_PRIVACY_STATEMENT } from './manifest.types';
 export type { AuditAction, AuditEntry, ModelStore, VerifiedArtifact } from './registry.types';
 export {
   ArtifactNotFoundError,
@@ -33,6 +35,8 @@ export type {
   StageChange,
 } from './model-registry.service';
 export { PRINCIPAL_PATTERN, principalOf } from './promotion-approvals';
+export { formatModelCard, modelCardView } from './model-card.view';
+export type { CardApproval, ModelCardView } from './model-card.view';
 export type { PromotionApproval, PromotionRequest } from './promotion-approvals';
 export {
   ManifestSigner,

@@ -6,6 +6,8 @@ import {
   PRINCIPAL_PATTERN,
   createManifestVerifier,
   createModelStore,
+  formatModelCard,
+  modelCardView,
   registryOptionsOf,
   type PromotionRequest,
 } from '@fraudstream/registry';
@@ -20,7 +22,9 @@ import { connectKafka, useCliLogger } from './cli-support';
 
 const USAGE = `npm run models -- <command> [options]
   list                           versions with stage, parent, threshold and validation AP
-  show <version>                 the manifest (without the reference samples) and the version's audit trail
+  show <version>                 the model card (training window, data, gate, lineage, privacy, signer,
+                                 approvals); with --json the manifest (without the reference samples),
+                                 the card with its approvals and the version's audit trail
   promote <version> [--reason R] move to PRODUCTION (retires the current one) and tell the scorers;
                                  under REGISTRY_PROMOTION_APPROVALS=2 this requests the promotion
   approve <version> --as P       approve the open promotion request (P must not be its requester);
@@ -88,6 +92,16 @@ async function main(): Promise<number> {
     const manifest = await registry.readManifest(version);
     const { reference, ...rest } = manifest;
     const audit = (await registry.store.readAudit()).filter((e) => e.version === version);
+    const card = modelCardView(manifest, audit);
+    if (!values.json) {
+      const stage = (await registry.stageOf(version)) ?? 'CANDIDATE';
+      console.log(
+        card
+          ? `${formatModelCard(card)}\n\nstage ${stage}; artifact ${registry.artifactUri(version)}`
+          : `${version} (${stage}) was registered before model cards existed: use --json for its manifest`,
+      );
+      return 0;
+    }
     console.log(
       JSON.stringify(
         {
@@ -102,6 +116,7 @@ async function main(): Promise<number> {
               features: reference.features.length,
             },
           },
+          model_card: card,
           audit,
         },
         null,

@@ -1,7 +1,8 @@
 /*
  * Every registry transition reaches ml.model-deployments.v1: a trainer killed between its registry
  * write and the publish leaves the scorers on the old model until a trainer reconciles, then they
- * converge on the registry's state. And the registry refuses to deploy an artifact that does not verify.
+ * converge on the registry's state. The registry refuses to deploy an artifact that does not verify,
+ * and under four-eyes promotion announces a PRODUCTION only once a second principal approved it.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { ModelDeployment } from '@fraudstream/contracts';
+import type { ModelDeployment, Score } from '@fraudstream/contracts';
 import type { AvroProducer, AvroSerde, Kafka } from '@fraudstream/kafka';
 import { ModelManager } from '@fraudstream/model';
 import { FileSystemModelStore, ModelRegistry, localKeyRingKeys } from '@fraudstream/registry';
@@ -26,7 +27,9 @@ import {
   createScorerTopics,
   featureModel,
   modelRoot,
+  readTopic,
   startScorer,
+  transaction,
   type ScorerTopics,
 } from './scorer.harness';
 
@@ -167,5 +170,84 @@ describe(DeploymentAnnouncer.name, () => {
     const late = await startScorer(topics, { SCORER_GROUP_ID: uniqueName('scorer') });
     apps.push(late);
     expect(late.get(ModelManager).champion?.version).toBe('v2');
+  });
+
+  it("with REGISTRY_PROMOTION_APPROVALS=2 the PRODUCTION event is published only on a second principal's approval; the scorer serves the old model until then", async () => {
+    const { root, registry } = await registryWith('four-eyes');
+    const topics: ScorerTopics = await createScorerTopics(kafka, serde, 1);
+    const env = {
+      DEPLOYMENTS_TOPIC: topics.deployments,
+      LOG_LEVEL: 'error',
+      REGISTRY_PROMOTION_APPROVALS: '2',
+    };
+    const models = (...args: string[]) =>
+      run('apps/trainer/src/cli/models.js', [...args, '--root', root], env);
+    const announced = async () =>
+      (await events(topics.deployments)).map((e) => `${e.model_version}:${e.stage}`);
+
+    // The base model too: requested by alice, deployed on bob's approval.
+    expect((await models('promote', 'v1', '--as', 'alice')).code).toBe(0);
+    expect(await announced()).toEqual([]);
+    expect((await models('approve', 'v1', '--as', 'bob')).code).toBe(0);
+    expect(await announced()).toEqual(['v1:PRODUCTION']);
+    const scorer = await startScorer(topics, { SCORER_GROUP_ID: uniqueName('scorer') });
+    apps.push(scorer);
+    const scores = await readTopic<Score>(kafka, serde, topics.scores);
+    let sent = 0;
+    /** Sends ten transactions and returns the versions that scored them. */
+    const scoredBy = async (): Promise<string[]> => {
+      const batch = Array.from({ length: 10 }, (_, k) => transaction(sent + k, 'four-eyes'));
+      sent += batch.length;
+      await producer.sendMany([
+        { topic: topics.transactions, records: batch.map((t) => ({ key: t.card_id, value: t })) },
+      ]);
+      const ids = new Set(batch.map((t) => t.transaction_id));
+      const mine = () => scores.records.filter((r) => ids.has(r.value.transaction_id));
+      await waitFor(() => mine().length >= batch.length, 30_000, 'the batch scored');
+      return [...new Set(mine().map((r) => r.value.model_version))];
+    };
+    expect(await scoredBy()).toEqual(['v1']);
+
+    const requested = await models('promote', 'v2', '--as', 'alice', '--reason', 'better AP');
+    expect(requested.code, requested.output).toBe(0);
+    expect(requested.output).toMatch(
+      /v2 stays CANDIDATE, promotion awaiting 1 approval\(s\) \(requested by alice; approved by -\); no event sent/,
+    );
+    // alice cannot approve her own request, nor push it through by promoting again.
+    const own = await models('approve', 'v2', '--as', 'alice');
+    expect(own.code).toBe(1);
+    expect(own.output).toMatch(
+      /alice requested the promotion of v2 and cannot approve it: a second principal must/,
+    );
+    const again = await models('promote', 'v2', '--as', 'alice');
+    expect(again.code).toBe(1);
+    expect(again.output).toMatch(/v2 awaits approval by 1 more principal\(s\) other than alice/);
+    const anonymous = await models('approve', 'v2');
+    expect(anonymous.code).toBe(64);
+    expect(anonymous.output).toMatch(/approve needs the approving principal: --as <name>/);
+
+    expect(await announced()).toEqual(['v1:PRODUCTION']);
+    expect(await registry.productionVersion()).toBe('v1');
+    expect(await registry.stageOf('v2')).toBe('CANDIDATE');
+    expect(scorer.get(ModelManager).champion?.version).toBe('v1');
+    expect(await scoredBy()).toEqual(['v1']);
+
+    const approved = await models('approve', 'v2', '--as', 'bob', '--reason', 'gate reviewed');
+    expect(approved.code, approved.output).toBe(0);
+    expect(await announced()).toEqual(['v1:PRODUCTION', 'v1:RETIRED', 'v2:PRODUCTION']);
+    await waitFor(() => scorer.get(ModelManager).champion?.version === 'v2', 30_000, 'the scorer on v2');
+    expect(await scoredBy()).toEqual(['v2']);
+    const promoted = (await events(topics.deployments)).at(-1);
+    expect(promoted?.reason).toMatch(/requested by alice \(better AP\), approved by bob: gate reviewed/);
+
+    const trail = (await registry.store.readAudit()).filter((e) => e.version === 'v2');
+    expect(trail.map((e) => [e.action, e.actor, e.to_stage])).toEqual([
+      ['REGISTERED', 'test', 'CANDIDATE'],
+      ['PROMOTION_REQUESTED', 'cli:alice', null],
+      ['PROMOTION_APPROVED', 'cli:bob', null],
+      ['STAGE_CHANGE', 'cli:bob', 'PRODUCTION'],
+    ]);
+    expect(trail.every((e) => !Number.isNaN(Date.parse(e.at)))).toBe(true);
+    await scores.stop();
   });
 });

@@ -15,7 +15,12 @@ import {
 } from '@fraudstream/console';
 import { AvroProducer, AvroSerde, KAFKA_CLIENT, KafkaModule, type Kafka } from '@fraudstream/kafka';
 import { MetricsRegistry, ObservabilityModule } from '@fraudstream/observability';
-import { ModelRegistry, createManifestVerifier, createModelStore } from '@fraudstream/registry';
+import {
+  ModelRegistry,
+  createManifestVerifier,
+  createModelStore,
+  registryOptionsOf,
+} from '@fraudstream/registry';
 import {
   KafkaDeploymentHistory,
   KafkaDeploymentPublisher,
@@ -94,10 +99,11 @@ export class ConsoleModule implements NestModule {
           provide: ModelDesk,
           inject: [AvroProducer, KAFKA_CLIENT, AvroSerde, CaseBook],
           useFactory: (producer: AvroProducer, kafka: Kafka, serde: AvroSerde, book: CaseBook) => {
-            const registry = new ModelRegistry(createModelStore(config), {
-              signer: null,
-              verifier: createManifestVerifier(config),
-            });
+            const registry = new ModelRegistry(
+              createModelStore(config),
+              { signer: null, verifier: createManifestVerifier(config) },
+              registryOptionsOf(config),
+            );
             const operations = new ModelOperations(
               registry,
               new KafkaDeploymentPublisher(producer, config.DEPLOYMENTS_TOPIC),

@@ -20,15 +20,20 @@ function summary(entry: ModelEntry) {
       reference: { row_count: reference.row_count, fraud_rate: reference.fraud_rate },
     },
     audit: entry.audit,
+    promotion_request: entry.promotionRequest,
   };
 }
 
 function answer(decision: ModelDecision) {
   return {
     ...decision,
-    message: decision.published
-      ? `${decision.version} is ${decision.stage}; the scorers were told`
-      : `${decision.version} is ${decision.stage} in the registry; its events did not reach Kafka yet (the trainer reconciles them)`,
+    message: decision.approval
+      ? `${decision.version} stays ${decision.stage}: its promotion awaits ${decision.approval.missing} approval(s) by a principal other than ${[decision.approval.requestedBy, ...decision.approval.approvals.map((a) => a.principal)].join(', ')}`
+      : decision.events.length === 0
+        ? `${decision.version} stays ${decision.stage}: ${decision.reason}`
+        : decision.published
+          ? `${decision.version} is ${decision.stage}; the scorers were told`
+          : `${decision.version} is ${decision.stage} in the registry; its events did not reach Kafka yet (the trainer reconciles them)`,
   };
 }
 
@@ -64,5 +69,27 @@ export class ModelsController {
   ) {
     const { reason } = parseRequest(modelActionSchema, body, 'promotion');
     return answer(await this.models.promote(version, principal.user, reason));
+  }
+
+  @Post(':version/approve')
+  @Requires('operate-models')
+  async approve(
+    @Param('version') version: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    const { reason } = parseRequest(modelActionSchema, body, 'approval');
+    return answer(await this.models.approve(version, principal.user, reason));
+  }
+
+  @Post(':version/refuse')
+  @Requires('operate-models')
+  async refuse(
+    @Param('version') version: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    const { reason } = parseRequest(modelActionSchema, body, 'refusal');
+    return answer(await this.models.refuse(version, principal.user, reason));
   }
 }

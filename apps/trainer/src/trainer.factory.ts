@@ -3,6 +3,7 @@ import type { AvroProducer, AvroSerde, Kafka } from '@fraudstream/kafka';
 import {
   ModelRegistry,
   createModelStore,
+  registryOptionsOf,
   createRegistryKeys,
   resolveCodeRevision,
 } from '@fraudstream/registry';
@@ -33,7 +34,11 @@ export function createTrainerServices(
   producer: AvroProducer,
   onProgress?: () => Promise<void>,
 ): TrainerServices {
-  const registry = new ModelRegistry(createModelStore(config), createRegistryKeys(config));
+  const registry = new ModelRegistry(
+    createModelStore(config),
+    createRegistryKeys(config),
+    registryOptionsOf(config),
+  );
   const settings = trainingSettingsFrom(config);
   const announcer = new DeploymentAnnouncer(
     registry,

@@ -148,12 +148,12 @@ export const CONSOLE_SCRIPT = `'use strict';
       });
       return;
     }
-    if (action === 'promote' || action === 'rollback') {
+    if (action === 'promote' || action === 'approve' || action === 'refuse' || action === 'rollback') {
       var reasonInput = document.getElementById('operator-reason');
       var reason = reasonInput && reasonInput.value ? { reason: reasonInput.value } : {};
-      var url = action === 'promote'
-        ? '/api/models/' + encodeURIComponent(target.getAttribute('data-version')) + '/promote'
-        : '/api/models/rollback';
+      var url = action === 'rollback'
+        ? '/api/models/rollback'
+        : '/api/models/' + encodeURIComponent(target.getAttribute('data-version')) + '/' + action;
       target.disabled = true;
       send('POST', url, reason).then(function (result) {
         flash(result.message || 'done', 'info');

@@ -5,6 +5,7 @@ import {
   type AuditEntry,
   type ModelManifest,
   type ModelRegistry,
+  type PromotionRequest,
 } from '@fraudstream/registry';
 import type { LifecycleDecision, ModelOperations } from '@fraudstream/training';
 import { ModelRefusedError, UnknownModelError } from './console.errors';
@@ -16,6 +17,8 @@ export interface ModelEntry {
   readonly manifest: ModelManifest;
   /** This version's audit trail, oldest first. */
   readonly audit: readonly AuditEntry[];
+  /** Its open promotion request when the promotion awaits approval (REGISTRY_PROMOTION_APPROVALS > 1). */
+  readonly promotionRequest: PromotionRequest | null;
 }
 
 export interface ModelCatalog {
@@ -34,6 +37,8 @@ export interface ModelDecision {
   readonly events: readonly { readonly version: string; readonly stage: ModelStage }[];
   /** False when the registry changed but the events did not reach Kafka (the trainer reconciles them). */
   readonly published: boolean;
+  /** The open request when the promotion awaits approval by another principal (nothing was announced). */
+  readonly approval: PromotionRequest | null;
 }
 
 function decisionOf(decision: LifecycleDecision): ModelDecision {
@@ -43,6 +48,7 @@ function decisionOf(decision: LifecycleDecision): ModelDecision {
     reason: decision.reason,
     events: decision.events.map((e) => ({ version: e.model_version, stage: e.stage })),
     published: decision.published,
+    approval: decision.approval ?? null,
   };
 }
 
@@ -60,11 +66,12 @@ export class ModelDesk {
   ) {}
 
   async catalog(): Promise<ModelCatalog> {
-    const [registered, audit, production, rollbackTarget] = await Promise.all([
+    const [registered, audit, production, rollbackTarget, requests] = await Promise.all([
       this.registry.list(),
       this.registry.store.readAudit(),
       this.registry.productionVersion(),
       this.registry.previousProductionVersion(),
+      this.registry.openPromotionRequests(),
     ]);
     const models = registered
       .map((m) => ({
@@ -72,6 +79,7 @@ export class ModelDesk {
         stage: m.stage,
         manifest: m.manifest,
         audit: audit.filter((e) => e.version === m.version),
+        promotionRequest: requests.get(m.version) ?? null,
       }))
       .reverse();
     return { models, production, rollbackTarget };
@@ -88,6 +96,22 @@ export class ModelDesk {
       throw new UnknownModelError(version);
     const request = await this.request(user, reason);
     return this.refusing(() => this.operations.promote(version, request));
+  }
+
+  /** Approves the open promotion request of `version` as `user` (four-eyes: never the requester). */
+  async approve(version: string, user: string, reason?: string): Promise<ModelDecision> {
+    if (!(await this.registry.store.hasVersion(version).catch(() => false)))
+      throw new UnknownModelError(version);
+    const request = await this.request(user, reason);
+    return this.refusing(() => this.operations.approve(version, request));
+  }
+
+  /** Refuses the open promotion request of `version` as `user`; the version stays where it is. */
+  async refuse(version: string, user: string, reason?: string): Promise<ModelDecision> {
+    if (!(await this.registry.store.hasVersion(version).catch(() => false)))
+      throw new UnknownModelError(version);
+    const request = await this.request(user, reason);
+    return this.refusing(() => this.operations.refuse(version, request));
   }
 
   async rollback(user: string, reason?: string): Promise<ModelDecision> {

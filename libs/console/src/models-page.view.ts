@@ -75,7 +75,28 @@ function modelRow(entry: ModelEntry, canOperate: boolean): SafeHtml {
       </td>
       <td class="num">${formatNumber(v.roc_auc)}</td>
       <td>
-        ${canOperate && canPromote(entry) ? html`<button type="button" data-action="promote" data-version="${entry.version}">Promote</button>` : null}
+        ${
+          entry.promotionRequest
+            ? html`<div class="muted" data-testid="awaiting-${entry.version}">
+                  awaiting approval: requested by ${entry.promotionRequest.requestedBy},
+                  ${entry.promotionRequest.missing} more needed
+                </div>
+                ${
+                  canOperate
+                    ? html`<button type="button" data-action="approve" data-version="${entry.version}">
+                          Approve
+                        </button>
+                        <button type="button" data-action="refuse" data-version="${entry.version}">
+                          Refuse
+                        </button>`
+                    : null
+                }`
+            : canOperate && canPromote(entry)
+              ? html`<button type="button" data-action="promote" data-version="${entry.version}">
+                  Promote
+                </button>`
+              : null
+        }
       </td>
     </tr>
     <tr class="details">

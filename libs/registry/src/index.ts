@@ -1,6 +1,7 @@
 export type {
   EvaluationMetrics,
   FeatureProfile,
+  ModelCard,
   ModelManifest,
   NoveltyReference,
   ManifestSignature,
@@ -8,12 +9,14 @@ export type {
   SeasonalScoreProfile,
   TrainingLineage,
 } from './manifest.types';
+export { NO_PRIVACY_STATEMENT } from './manifest.types';
 export type { AuditAction, AuditEntry, ModelStore, VerifiedArtifact } from './registry.types';
 export {
   ArtifactNotFoundError,
   ArtifactVerificationError,
   ChecksumMismatchError,
   ManifestError,
+  PromotionApprovalError,
   SignatureError,
   StageTransitionError,
   VersionExistsError,
@@ -24,7 +27,17 @@ export { S3ModelStore, S3RequestError } from './s3-model.store';
 export type { S3StoreOptions } from './s3-model.store';
 export type { SignatureFailure } from './registry.errors';
 export { ModelRegistry, newDeploymentId } from './model-registry.service';
-export type { ChangeContext, RegisteredModel, RegistryKeys, StageChange } from './model-registry.service';
+export type {
+  ChangeContext,
+  RegisteredModel,
+  RegistryKeys,
+  RegistryOptions,
+  StageChange,
+} from './model-registry.service';
+export { PRINCIPAL_PATTERN, principalOf } from './promotion-approvals';
+export { formatModelCard, modelCardView } from './model-card.view';
+export type { CardApproval, ModelCardView } from './model-card.view';
+export type { PromotionApproval, PromotionRequest } from './promotion-approvals';
 export {
   ManifestSigner,
   TrustedKeys,
@@ -50,6 +63,7 @@ export {
   createManifestVerifier,
   createModelStore,
   registryConfigFragment,
+  registryOptionsOf,
   requireS3Settings,
 } from './registry.config';
 export type { RegistryConfig } from './registry.config';

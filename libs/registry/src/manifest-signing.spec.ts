@@ -8,7 +8,7 @@ import { ensureLocalKeyRing, localKeyRingKeys } from './local-key-ring';
 import type { ModelManifest } from './manifest.types';
 import { ManifestSigner, TrustedKeys, TrustedKeysFile, canonicalManifestBytes } from './manifest-signing';
 import { SignatureError, type SignatureFailure } from './registry.errors';
-import { manifestFor } from './registry.test-fixtures';
+import { manifestFor, withCard } from './registry.test-fixtures';
 
 function keyPair(): { signer: ManifestSigner; publicKey: KeyObject; pem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -57,6 +57,23 @@ describe(ManifestSigner.name, () => {
   it('refuses an edited manifest (a lowered threshold)', async () => {
     const signed = stored(current.signer.sign(manifestFor('v1', onnx)));
     expect(await failureOf(trusted.verify({ ...signed, threshold: 0.01 }))).toBe('invalid');
+  });
+
+  it('covers the model card, which names its signer inside the signed bytes; a tampered card is refused', async () => {
+    const signed = stored(current.signer.sign(withCard(manifestFor('v2', onnx, 'v1'))));
+    expect(signed.model_card?.signer).toEqual({ key_id: current.signer.keyId });
+    await expect(trusted.verify(signed)).resolves.toBeUndefined();
+    const card = signed.model_card;
+    if (!card) throw new Error('the fixture has a card');
+    const tampered: ModelManifest[] = [
+      { ...signed, model_card: { ...card, data: { ...card.data, frauds: card.data.frauds + 1 } } },
+      { ...signed, model_card: { ...card, training_window: { ...card.training_window, end: 0 } } },
+      { ...signed, model_card: { ...card, lineage: { ...card.lineage, parent_version: 'v0' } } },
+      { ...signed, model_card: { ...card, signer: { key_id: keyPair().signer.keyId } } },
+    ];
+    for (const manifest of tampered) expect(await failureOf(trusted.verify(manifest))).toBe('invalid');
+    const { model_card: _dropped, ...withoutCard } = signed;
+    expect(await failureOf(trusted.verify(withoutCard))).toBe('invalid');
   });
 
   it('refuses a substituted artifact: other bytes need another sha256, which breaks the signature', async () => {

@@ -71,9 +71,13 @@ export class ManifestSigner {
 
   /** The manifest with `signature` set (any earlier signature is replaced). */
   sign(manifest: ModelManifest): ModelManifest {
-    const value = signBytes(null, canonicalManifestBytes(manifest), this.privateKey).toString('base64');
+    // The card names its signer inside the signed bytes: a card cannot be passed off as another key's.
+    const signed: ModelManifest = manifest.model_card
+      ? { ...manifest, model_card: { ...manifest.model_card, signer: { key_id: this.keyId } } }
+      : manifest;
+    const value = signBytes(null, canonicalManifestBytes(signed), this.privateKey).toString('base64');
     const signature: ManifestSignature = { algorithm: 'ed25519', key_id: this.keyId, value };
-    return { ...manifest, signature };
+    return { ...signed, signature };
   }
 }
 

@@ -115,6 +115,57 @@ export interface ManifestSignature {
   readonly value: string;
 }
 
+/**
+ * A model card: what an auditor asks of a version, in one place, signed with the rest of the manifest.
+ * Approvals are not in it: they happen after registration and manifests are immutable, so they are
+ * read from the audit log beside it (`npm run models -- show`).
+ */
+export interface ModelCard {
+  /** Event-time window of the training data, UTC epoch ms [start, end). */
+  readonly training_window: { readonly start: number; readonly end: number };
+  readonly data: {
+    /** Rows the model trained on (replayed and soft-labelled rows included). */
+    readonly rows: number;
+    /** Frauds among them (settled labels). */
+    readonly frauds: number;
+    /** Rows with a settled label: a mature chargeback state, a confirmed fraud or an analyst's verdict. */
+    readonly labelled_rows: number;
+    /** Unlabelled recent rows trained on with a soft target (0 unless the trigger asks for them). */
+    readonly soft_labelled_rows: number;
+    /** Older rows replayed against forgetting (among `rows`). */
+    readonly replay_rows: number;
+    /** Rows held out for early stopping and the threshold. */
+    readonly validation_rows: number;
+  };
+  /** The promotion gate: challenger against champion on the same held-out rows; null for a base model (nothing to compare). */
+  readonly gate: {
+    readonly passed: boolean;
+    readonly reason: string;
+    readonly challenger: EvaluationMetrics;
+    readonly champion: EvaluationMetrics;
+  } | null;
+  /** The model's own held-out metrics. */
+  readonly evaluation: EvaluationMetrics;
+  readonly lineage: {
+    readonly parent_version: string | null;
+    readonly request_id: string | null;
+    readonly drift_event_id: string | null;
+    /** The retrain request's trigger, or `base` for a base model. */
+    readonly trigger: string;
+  };
+  /** Privacy parameters of training: `none` today, stated rather than left out. */
+  readonly privacy: {
+    readonly mechanism: 'none';
+    readonly statement: string;
+  };
+  /** The key that signed the manifest (set when it is signed, so the signature covers it); null before. */
+  readonly signer: { readonly key_id: string } | null;
+}
+
+/** What every model card says of privacy until training applies a privacy mechanism. */
+export const NO_PRIVACY_STATEMENT =
+  'no privacy mechanism: trained on the raw logged feature vectors, without differential privacy, noise or clipping; no privacy guarantee (epsilon, delta) is claimed';
+
 export interface ModelManifest {
   readonly version: string;
   readonly parent_version: string | null;
@@ -147,6 +198,8 @@ export interface ModelManifest {
     readonly gate?: Readonly<Record<string, number>>;
   };
   readonly reference: ReferenceProfile;
+  /** The version's model card; absent in manifests written before cards existed. */
+  readonly model_card?: ModelCard;
   /** Absent only in manifests not yet signed (before registration); verifiers refuse those. */
   readonly signature?: ManifestSignature;
 }

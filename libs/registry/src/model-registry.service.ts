@@ -3,7 +3,14 @@ import type { ModelStage } from '@fraudstream/contracts';
 import { compareVersions } from './artifact-checks';
 import type { ModelManifest } from './manifest.types';
 import type { ManifestSigner, ManifestVerifier } from './manifest-signing';
-import { ArtifactVerificationError, StageTransitionError } from './registry.errors';
+import {
+  approvalRefusal,
+  missingApprovalReason,
+  openPromotionRequests,
+  principalOf,
+  type PromotionRequest,
+} from './promotion-approvals';
+import { ArtifactVerificationError, PromotionApprovalError, StageTransitionError } from './registry.errors';
 import type { AuditEntry, ModelStore, VerifiedArtifact } from './registry.types';
 
 /** Stages a model may move to from each stage. PRODUCTION → RETIRED happens when another takes over. */
@@ -51,6 +58,17 @@ export interface RegistryKeys {
   readonly verifier: ManifestVerifier;
 }
 
+/** How a registry is run: its wall clock (audit `at`) and the four-eyes rule. */
+export interface RegistryOptions {
+  readonly wallClock?: () => Date;
+  /**
+   * Distinct principals a promotion to PRODUCTION needs, the requester included
+   * (REGISTRY_PROMOTION_APPROVALS). 1, the default: whoever promotes decides alone. A rollback
+   * (RETIRED → PRODUCTION) restores a version that was approved to serve and needs none.
+   */
+  readonly promotionApprovals?: number;
+}
+
 /** Stages a version is served in: moving there needs an artifact that verifies. */
 const SERVED: ReadonlySet<ModelStage> = new Set(['SHADOW', 'PRODUCTION']);
 
@@ -60,11 +78,21 @@ const SERVED: ReadonlySet<ModelStage> = new Set(['SHADOW', 'PRODUCTION']);
  * is the `to_stage` of its last stage entry). Manifests never change after registration.
  */
 export class ModelRegistry {
+  private readonly wallClock: () => Date;
+  /** Distinct principals a promotion to PRODUCTION needs (1: no approval). */
+  readonly promotionApprovals: number;
+
   constructor(
     readonly store: ModelStore,
     private readonly keys: RegistryKeys,
-    private readonly wallClock: () => Date = () => new Date(),
-  ) {}
+    options: RegistryOptions = {},
+  ) {
+    this.wallClock = options.wallClock ?? (() => new Date());
+    const approvals = options.promotionApprovals ?? 1;
+    if (!Number.isInteger(approvals) || approvals < 1)
+      throw new Error(`promotionApprovals must be an integer >= 1, got ${approvals}`);
+    this.promotionApprovals = approvals;
+  }
 
   /**
    * Stores a new version as CANDIDATE, its manifest signed by the registry's signer (a registry
@@ -88,7 +116,9 @@ export class ModelRegistry {
    * the artifact back first and refuses (ArtifactVerificationError) one whose bytes do not match the
    * manifest's sha256 or whose manifest is not signed by a trusted key. A retirement gets a
    * deployment id of its own (`retiredDeploymentId`, or a new one), so every audit entry names the
-   * event that announces it.
+   * event that announces it. Under four-eyes (`promotionApprovals` > 1) a move to PRODUCTION other than
+   * a rollback needs an open promotion request with its approvals; without them it is refused
+   * (PromotionApprovalError) and nothing is recorded.
    */
   async transition(
     version: string,
@@ -100,6 +130,14 @@ export class ModelRegistry {
     if (from === undefined) throw new StageTransitionError(`model version ${version} is not registered`);
     if (!ALLOWED[from].includes(to))
       throw new StageTransitionError(`model version ${version} cannot move from ${from} to ${to}`);
+    if (this.needsApproval(from, to)) {
+      const request = (await this.openPromotionRequests()).get(version) ?? null;
+      if (!request || request.missing > 0)
+        throw new PromotionApprovalError(
+          version,
+          missingApprovalReason(version, this.promotionApprovals, request),
+        );
+    }
     if (SERVED.has(to)) {
       try {
         await this.readVerified(version);
@@ -128,6 +166,84 @@ export class ModelRegistry {
     await this.store.appendAudit(this.entry('STAGE_CHANGE', version, from, to, change));
     changes.push({ version, from, to, deploymentId: change.deploymentId ?? null });
     return changes;
+  }
+
+  /** Whether moving `version` to PRODUCTION now needs approvals (four-eyes on, and not a rollback). */
+  async promotionNeedsApproval(version: string): Promise<boolean> {
+    const from = await this.stageOf(version);
+    return from !== undefined && this.needsApproval(from, 'PRODUCTION');
+  }
+
+  /** The open promotion request of every version awaiting approval. */
+  async openPromotionRequests(): Promise<Map<string, PromotionRequest>> {
+    return openPromotionRequests(await this.store.readAudit(), this.promotionApprovals);
+  }
+
+  /**
+   * Records a request to move `version` to PRODUCTION that waits for approvals; the version stays in
+   * its stage and no event is due. Refused (nothing recorded) when four-eyes is off, when the version
+   * may not move to PRODUCTION, when a request is already open, or when its artifact does not verify
+   * (approvers must not be asked to approve a model every scorer would refuse).
+   */
+  async requestPromotion(version: string, context: ChangeContext): Promise<PromotionRequest> {
+    const from = await this.stageOf(version);
+    if (from === undefined) throw new StageTransitionError(`model version ${version} is not registered`);
+    if (!ALLOWED[from].includes('PRODUCTION'))
+      throw new StageTransitionError(`model version ${version} cannot move from ${from} to PRODUCTION`);
+    if (!this.needsApproval(from, 'PRODUCTION'))
+      throw new StageTransitionError(`model version ${version} needs no approval to move to PRODUCTION`);
+    const open = (await this.openPromotionRequests()).get(version);
+    if (open)
+      throw new PromotionApprovalError(
+        version,
+        `${missingApprovalReason(version, this.promotionApprovals, open)} (requested by ${open.requestedBy} at ${open.at})`,
+      );
+    try {
+      await this.readVerified(version);
+    } catch (error) {
+      throw new ArtifactVerificationError(version, { cause: error });
+    }
+    await this.store.appendAudit(this.entry('PROMOTION_REQUESTED', version, from, null, context));
+    return this.requireOpen(version);
+  }
+
+  /**
+   * Records `context.actor`'s approval of the open promotion request of `version` and returns the
+   * request with it. Refused (PromotionApprovalError, nothing recorded) without an open request, for
+   * the requester's own approval, for a second approval by the same principal, and when the request
+   * already has its approvals.
+   */
+  async approvePromotion(version: string, context: ChangeContext): Promise<PromotionRequest> {
+    const request = (await this.openPromotionRequests()).get(version);
+    if (!request)
+      throw new PromotionApprovalError(
+        version,
+        `model version ${version} has no promotion request to approve`,
+      );
+    const principal = principalOf(context.actor);
+    const refusal =
+      request.missing === 0
+        ? `the promotion of ${version} already has its approvals`
+        : approvalRefusal(request, principal);
+    if (refusal !== null) throw new PromotionApprovalError(version, refusal);
+    await this.store.appendAudit(
+      this.entry('PROMOTION_APPROVED', version, request.stage, null, {
+        ...context,
+        reason: `approved ${request.requestedBy}'s request: ${context.reason}`,
+      }),
+    );
+    return this.requireOpen(version);
+  }
+
+  /** Records a refusal of the open promotion request of `version`, which closes it; the version stays where it is. */
+  async refusePromotion(version: string, context: ChangeContext): Promise<void> {
+    const request = (await this.openPromotionRequests()).get(version);
+    if (!request)
+      throw new PromotionApprovalError(
+        version,
+        `model version ${version} has no promotion request to refuse`,
+      );
+    await this.store.appendAudit(this.entry('PROMOTION_REFUSED', version, request.stage, null, context));
   }
 
   /** Records a training job that ended without a model (the version is the champion it started from). */
@@ -211,6 +327,17 @@ export class ModelRegistry {
 
   artifactUri(version: string): string {
     return this.store.artifactUri(version);
+  }
+
+  private needsApproval(from: ModelStage, to: ModelStage): boolean {
+    return to === 'PRODUCTION' && from !== 'RETIRED' && this.promotionApprovals > 1;
+  }
+
+  private async requireOpen(version: string): Promise<PromotionRequest> {
+    const request = (await this.openPromotionRequests()).get(version);
+    if (!request)
+      throw new Error(`the promotion request of ${version} is not in the audit log after writing it`);
+    return request;
   }
 
   private entry(

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { FileSystemModelStore } from './file-system-model.store';
 import { ensureLocalKeyRing, keyRingFiles } from './local-key-ring';
 import { ManifestSigner, TrustedKeys, TrustedKeysFile, type ManifestVerifier } from './manifest-signing';
-import type { RegistryKeys } from './model-registry.service';
+import type { RegistryKeys, RegistryOptions } from './model-registry.service';
 import type { ModelStore } from './registry.types';
 import { S3ModelStore } from './s3-model.store';
 
@@ -28,6 +28,12 @@ export const registryConfigFragment = z.object({
    * (several during a rotation); read again at every model load. Unset: the local key ring's.
    */
   MODEL_TRUSTED_KEYS_FILE: z.string().min(1).optional(),
+  /**
+   * Distinct principals a promotion to PRODUCTION needs, the requester included: 1 (default) lets
+   * whoever promotes decide alone (the automated loop and the demo); 2 is four-eyes. Read by every
+   * process that changes stages (trainer, console, `models` CLI): set it the same everywhere.
+   */
+  REGISTRY_PROMOTION_APPROVALS: z.coerce.number().int().min(1).max(5).default(1),
 });
 
 export type RegistryConfig = z.infer<typeof registryConfigFragment>;
@@ -63,6 +69,11 @@ export function createModelStore(config: RegistryConfig): ModelStore {
     accessKeyId: config.MODEL_STORE_S3_ACCESS_KEY_ID ?? '',
     secretAccessKey: config.MODEL_STORE_S3_SECRET_ACCESS_KEY ?? '',
   });
+}
+
+/** The registry options of the config (the four-eyes rule). */
+export function registryOptionsOf(config: RegistryConfig): RegistryOptions {
+  return { promotionApprovals: config.REGISTRY_PROMOTION_APPROVALS };
 }
 
 /**

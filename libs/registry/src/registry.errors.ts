@@ -63,6 +63,20 @@ export class ArtifactVerificationError extends StageTransitionError {
   }
 }
 
+/**
+ * A move to PRODUCTION, or an approval, that the four-eyes rule refuses (REGISTRY_PROMOTION_APPROVALS):
+ * no request, approvals missing, or a principal approving their own request. Nothing is recorded.
+ */
+export class PromotionApprovalError extends StageTransitionError {
+  constructor(
+    readonly version: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PromotionApprovalError';
+  }
+}
+
 /** Why a manifest's signature was not accepted. */
 export type SignatureFailure = 'unsigned' | 'unknown-key' | 'invalid';
 

@@ -1,5 +1,10 @@
 import { sha256Hex } from './artifact-checks';
-import type { EvaluationMetrics, FeatureProfile, ModelManifest } from './manifest.types';
+import {
+  NO_PRIVACY_STATEMENT,
+  type EvaluationMetrics,
+  type FeatureProfile,
+  type ModelManifest,
+} from './manifest.types';
 
 const profile = (name: string): FeatureProfile => ({
   name,
@@ -65,6 +70,39 @@ export function manifestFor(version: string, onnx: Uint8Array, parent: string | 
       fraud_rate: 0.1,
       features: [profile('a'), profile('b')],
       score: profile('score'),
+    },
+  };
+}
+
+/** `manifest` with a fine-tuned challenger's model card (unsigned: the signer fills `signer`). */
+export function withCard(manifest: ModelManifest): ModelManifest {
+  return {
+    ...manifest,
+    model_card: {
+      training_window: { start: 1_767_225_600_000, end: 1_767_744_000_000 },
+      data: {
+        rows: 5200,
+        frauds: 61,
+        labelled_rows: 5000,
+        soft_labelled_rows: 200,
+        replay_rows: 1300,
+        validation_rows: 700,
+      },
+      gate: {
+        passed: true,
+        reason: 'AP +0.042 over the champion',
+        challenger: { ...metrics, average_precision: 0.542 },
+        champion: metrics,
+      },
+      evaluation: { ...metrics, average_precision: 0.542 },
+      lineage: {
+        parent_version: manifest.parent_version,
+        request_id: 'req-7',
+        drift_event_id: 'drift-3',
+        trigger: 'DRIFT',
+      },
+      privacy: { mechanism: 'none', statement: NO_PRIVACY_STATEMENT },
+      signer: null,
     },
   };
 }

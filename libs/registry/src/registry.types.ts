@@ -2,7 +2,14 @@ import type { ModelStage } from '@fraudstream/contracts';
 import type { ModelManifest } from './manifest.types';
 
 /** What happened to a model, as recorded in the append-only audit log. */
-export type AuditAction = 'REGISTERED' | 'STAGE_CHANGE' | 'JOB_FAILED';
+export type AuditAction =
+  | 'REGISTERED'
+  | 'STAGE_CHANGE'
+  | 'JOB_FAILED'
+  /** Four-eyes promotion (REGISTRY_PROMOTION_APPROVALS > 1): a request, an approval, a refusal; no stage changes. */
+  | 'PROMOTION_REQUESTED'
+  | 'PROMOTION_APPROVED'
+  | 'PROMOTION_REFUSED';
 
 /** One line of the audit log: who or what did what to which version, when (wall and event time) and why. */
 export interface AuditEntry {
@@ -14,7 +21,7 @@ export interface AuditEntry {
   readonly version: string;
   /** Stage before the change (null for a registration or a failed job). */
   readonly from_stage: ModelStage | null;
-  /** Stage after the change (CANDIDATE for a registration, null for a failed job). */
+  /** Stage after the change (CANDIDATE for a registration, null for a failed job or a promotion request, approval or refusal). */
   readonly to_stage: ModelStage | null;
   /** Who or what decided: `trainer:<instance>`, `cli:<user>`, `gate`, `shadow-monitor`, `rollback`. */
   readonly actor: string;

@@ -152,6 +152,7 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
       },
       validation,
       reference,
+      card: { trigger: 'base', softLabelledRows: 0, gate: null },
       now: input.now ?? new Date(),
     });
     return { ...packaged, train, validation, trainRows: split.train.length };

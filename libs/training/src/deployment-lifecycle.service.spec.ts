@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DAY_MS, HOUR_MS, type ModelDeployment, type Score } from '@fraudstream/contracts';
-import { FileSystemModelStore, ModelRegistry, ephemeralKeys } from '@fraudstream/registry';
+import { FileSystemModelStore, ModelRegistry, ephemeralKeys, type RegistryKeys } from '@fraudstream/registry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeploymentAnnouncer } from './deployment-announcer.service';
 import { DeploymentLifecycle } from './deployment-lifecycle.service';
@@ -57,13 +57,15 @@ function shadowDay(challengerScore: (i: number) => number): Score[] {
 describe(DeploymentLifecycle.name, () => {
   let root: string;
   let registry: ModelRegistry;
+  let keys: RegistryKeys;
   let publisher: RecordingPublisher;
   let lifecycle: DeploymentLifecycle;
   const ctx = (reason: string, eventTime = T0) => ({ actor: 'test', reason, eventTime });
 
   beforeEach(async () => {
     root = mkdtempSync(join(tmpdir(), 'lifecycle-'));
-    registry = new ModelRegistry(new FileSystemModelStore(root), ephemeralKeys());
+    keys = ephemeralKeys();
+    registry = new ModelRegistry(new FileSystemModelStore(root), keys);
     publisher = new RecordingPublisher();
     lifecycle = new DeploymentLifecycle(
       registry,
@@ -100,6 +102,41 @@ describe(DeploymentLifecycle.name, () => {
     expect(promoted?.event_time).toBe(T0 + DAY_MS);
     expect(promoted?.metrics.shadow_score_psi).toBeLessThan(0.05);
     expect(promoted?.artifact_uri).toBe(registry.artifactUri('v2'));
+  });
+
+  it('under four-eyes promotion stops at awaiting approval after a passed shadow check, and promotes on a second principal', async () => {
+    // The same store and keys as the fixtures' registry: only the rule differs.
+    const guarded = new ModelRegistry(registry.store, keys, { promotionApprovals: 2 });
+    const automated = new DeploymentLifecycle(
+      guarded,
+      new DeploymentAnnouncer(guarded, publisher),
+      settings,
+      'trainer:test',
+    );
+    expect(await automated.refreshShadows()).toEqual(['v2']);
+    const decisions = await automated.observeScores(shadowDay((u) => u));
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({ version: 'v2', stage: 'SHADOW', events: [] });
+    expect(decisions[0]?.approval).toMatchObject({ requestedBy: 'trainer:test', missing: 1 });
+    expect(decisions[0]?.approval?.metrics.shadow_rows).toBe(24 * 60 + 1);
+    expect(await guarded.productionVersion()).toBe('v1');
+    expect(publisher.events).toEqual([]);
+    // A restarted trainer does not judge it again while it awaits approval.
+    expect(await automated.refreshShadows()).toEqual([]);
+
+    const approved = await automated.approve('v2', {
+      actor: 'cli:bob',
+      reason: 'reviewed',
+      eventTime: T0 + DAY_MS,
+    });
+    expect(approved).toMatchObject({ version: 'v2', stage: 'PRODUCTION' });
+    expect(approved.reason).toMatch(/requested by trainer:test \(.*\), approved by bob: reviewed/);
+    expect(publisher.events.map((e) => `${e.model_version}:${e.stage}`)).toEqual([
+      'v1:RETIRED',
+      'v2:PRODUCTION',
+    ]);
+    // The shadow check's numbers travel with the promotion.
+    expect(publisher.events[1]?.metrics.shadow_rows).toBe(24 * 60 + 1);
   });
 
   it('times the shadow period from the first challenger score, not from the stage change', async () => {

@@ -1,6 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { HOUR_MS, type ModelDeployment, type ModelStage, type Score } from '@fraudstream/contracts';
-import { StageTransitionError, type ModelManifest, type ModelRegistry } from '@fraudstream/registry';
+import {
+  StageTransitionError,
+  type ModelManifest,
+  type ModelRegistry,
+  type PromotionRequest,
+} from '@fraudstream/registry';
 import type { DeploymentAnnouncer, StageChangeSpec } from './deployment-announcer.service';
 import { decideShadow, type ShadowDecision } from './shadow-check';
 import type { TrainingSettings } from './training.settings';
@@ -41,6 +46,11 @@ export interface LifecycleDecision {
   readonly events: readonly ModelDeployment[];
   /** Whether the events reached the topic; if not, the announcer's reconciler sends them. */
   readonly published: boolean;
+  /**
+   * Under four-eyes promotion: the open request when the decision is a promotion that waits for
+   * approval (the version stays in `stage`, no event is sent); absent otherwise.
+   */
+  readonly approval?: PromotionRequest;
 }
 
 /** Who decided and when (event time). */
@@ -73,8 +83,10 @@ export class DeploymentLifecycle {
   async refreshShadows(): Promise<string[]> {
     const stages = await this.registry.stages();
     const audit = await this.registry.store.readAudit();
+    // A version whose promotion awaits approval has passed its shadow check: it is not judged again.
+    const awaiting = await this.registry.openPromotionRequests();
     for (const [version, stage] of stages) {
-      if (stage !== 'SHADOW' || this.watches.has(version)) continue;
+      if (stage !== 'SHADOW' || this.watches.has(version) || awaiting.has(version)) continue;
       let since = 0;
       for (const entry of audit)
         if (entry.version === version && entry.to_stage === 'SHADOW') since = entry.event_time;
@@ -92,7 +104,7 @@ export class DeploymentLifecycle {
       });
     }
     for (const version of [...this.watches.keys()])
-      if (stages.get(version) !== 'SHADOW') this.watches.delete(version);
+      if (stages.get(version) !== 'SHADOW' || awaiting.has(version)) this.watches.delete(version);
     return [...this.watches.keys()];
   }
 
@@ -206,11 +218,73 @@ export class DeploymentLifecycle {
     return decisions;
   }
 
-  /** Moves a version to PRODUCTION (retiring the current one) and announces both changes. */
+  /**
+   * Moves a version to PRODUCTION (retiring the current one) and announces both changes. Under
+   * four-eyes promotion (REGISTRY_PROMOTION_APPROVALS > 1) a first call records the promotion request
+   * instead and returns it as `approval` (the version stays where it is, nothing is announced); the
+   * move happens on the approval that completes it (`approve`). Called again while the request waits,
+   * it is refused (PromotionApprovalError) and changes nothing.
+   */
   async promote(
     version: string,
     context: LifecycleContext,
     metrics: Readonly<Record<string, number>> = {},
+  ): Promise<LifecycleDecision> {
+    if (await this.registry.promotionNeedsApproval(version)) {
+      const open = (await this.registry.openPromotionRequests()).get(version);
+      // An approved request whose move did not happen (the process died in between) moves now.
+      if (open?.missing !== 0) return this.requestPromotion(version, context, metrics);
+    }
+    return this.moveToProduction(version, context, metrics);
+  }
+
+  /**
+   * Records `context.actor`'s approval of the promotion request of `version`; the approval that
+   * completes the request moves the version to PRODUCTION and announces it, with the approver as the
+   * actor. Refused (PromotionApprovalError, nothing recorded) for the requester and without a request.
+   */
+  async approve(version: string, context: LifecycleContext): Promise<LifecycleDecision> {
+    const request = await this.registry.approvePromotion(version, context);
+    const approvers = request.approvals.map((a) => a.principal).join(', ');
+    if (request.missing > 0) {
+      const reason = `approved by ${approvers}; awaits ${request.missing} more approval(s)`;
+      this.logger.log({ msg: 'promotion approved, more approvals needed', modelVersion: version, reason });
+      return { version, stage: request.stage, reason, events: [], published: true, approval: request };
+    }
+    return this.moveToProduction(
+      version,
+      {
+        ...context,
+        reason: `requested by ${request.requestedBy} (${request.reason}), approved by ${approvers}: ${context.reason}`,
+      },
+      request.metrics,
+    );
+  }
+
+  /** Refuses the promotion request of `version`: recorded, the request closed, the version left where it is. */
+  async refuse(version: string, context: LifecycleContext): Promise<LifecycleDecision> {
+    await this.registry.refusePromotion(version, context);
+    const stage = (await this.registry.stageOf(version)) ?? 'CANDIDATE';
+    this.logger.warn({ msg: 'promotion refused', modelVersion: version, reason: context.reason });
+    return { version, stage, reason: context.reason, events: [], published: true };
+  }
+
+  private async requestPromotion(
+    version: string,
+    context: LifecycleContext,
+    metrics: Readonly<Record<string, number>>,
+  ): Promise<LifecycleDecision> {
+    const request = await this.registry.requestPromotion(version, { ...context, metrics });
+    this.watches.delete(version);
+    const reason = `awaiting approval by ${request.missing} principal(s) other than ${request.requestedBy}: ${context.reason}`;
+    this.logger.log({ msg: 'promotion awaits approval', modelVersion: version, reason });
+    return { version, stage: request.stage, reason, events: [], published: true, approval: request };
+  }
+
+  private async moveToProduction(
+    version: string,
+    context: LifecycleContext,
+    metrics: Readonly<Record<string, number>>,
   ): Promise<LifecycleDecision> {
     const previous = await this.registry.productionVersion();
     const { events, published } = await this.announcer.transition(version, 'PRODUCTION', {

@@ -149,6 +149,45 @@ describe(FineTuneJob.name, () => {
 
     expect(publisher.events).toHaveLength(1);
     const event = publisher.events[0];
+    // The card, complete and signed with the manifest: window, data, gate, lineage, privacy, signer.
+    expect(manifest.model_card).toEqual({
+      training_window: { start: T0 + 10 * DAY_MS, end: T0 + 16 * DAY_MS },
+      data: {
+        rows: manifest.training.rows,
+        frauds: manifest.training.positives,
+        // PERFORMANCE_DRIFT is not a soft-label trigger: every row trained on has a settled label.
+        labelled_rows: manifest.training.rows,
+        soft_labelled_rows: 0,
+        replay_rows: manifest.training.replay_rows,
+        validation_rows: manifest.training.validation_rows,
+      },
+      gate: {
+        passed: true,
+        reason: event?.reason,
+        challenger: manifest.metrics.validation,
+        champion: manifest.metrics.champion,
+      },
+      evaluation: manifest.metrics.validation,
+      lineage: {
+        parent_version: 'v1',
+        request_id: 'req-1',
+        drift_event_id: 'drift-1',
+        trigger: 'PERFORMANCE_DRIFT',
+      },
+      privacy: { mechanism: 'none', statement: expect.stringMatching(/no privacy guarantee/) as unknown },
+      signer: { key_id: manifest.signature?.key_id },
+    });
+    expect(manifest.model_card?.data.rows).toBeGreaterThan(manifest.training.replay_rows);
+    expect(manifest.model_card?.data.frauds).toBeGreaterThan(0);
+    // The base model's card says it had no gate.
+    const base = await registry.readManifest('v1');
+    expect(base.model_card?.gate).toBeNull();
+    expect(base.model_card?.lineage).toEqual({
+      parent_version: null,
+      request_id: null,
+      drift_event_id: null,
+      trigger: 'base',
+    });
     expect(event).toMatchObject({
       kind: 'STAGE_CHANGE',
       stage: 'SHADOW',

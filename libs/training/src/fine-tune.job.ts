@@ -20,7 +20,7 @@ import {
   trainChallenger,
 } from './fine-tune.steps';
 import { MlpNetwork } from './mlp.network';
-import { packageModel } from './model-packaging';
+import { packageModel, type CardFacts } from './model-packaging';
 import type { TrainingDataSource } from './training-io.types';
 import { TrainingJobError, type TrainingFailureReason } from './training.errors';
 import type { TrainingSettings } from './training.settings';
@@ -219,6 +219,11 @@ export class FineTuneJob {
         championMetrics: judgement.champion,
         gateMetrics: metrics,
         reference,
+        card: {
+          trigger: request.trigger,
+          softLabelledRows: selected.softLabelled,
+          gate: { passed: gate.passed, reason: gate.reason },
+        },
       });
       const stage: ModelStage = gate.passed ? 'SHADOW' : 'REJECTED';
       await this.announce(request, registered, parent.version, stage, gate.reason, metrics);
@@ -276,6 +281,7 @@ export class FineTuneJob {
       championMetrics: EvaluationMetrics;
       gateMetrics: Record<string, number>;
       reference: Parameters<typeof packageModel>[0]['reference'];
+      card: CardFacts;
     },
   ): Promise<{ version: string; uri: string; sha256: string }> {
     // Two trainers may pick the same next version: the store refuses the second, which takes the next.
@@ -296,6 +302,7 @@ export class FineTuneJob {
         champion: fields.championMetrics,
         gate: fields.gateMetrics,
         reference: fields.reference,
+        card: fields.card,
         now: this.wallClock(),
       });
       try {

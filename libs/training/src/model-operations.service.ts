@@ -13,11 +13,11 @@ export interface OperatorRequest {
   readonly eventTime?: number;
 }
 
-export type OperatorCommand = 'promote' | 'reject' | 'rollback';
+export type OperatorCommand = 'promote' | 'approve' | 'refuse' | 'reject' | 'rollback';
 
 /**
  * The operators' stage changes, one code path for every front end (`npm run models`, the console):
- * promote, reject and rollback go through DeploymentLifecycle and the DeploymentAnnouncer, so each
+ * promote (under four-eyes: request), approve, refuse, reject and rollback go through DeploymentLifecycle and the DeploymentAnnouncer, so each
  * is an audit entry naming its actor plus its deployment events (reconciled if the broker is away).
  * A refusal throws the registry's StageTransitionError (or ArtifactVerificationError) and records
  * nothing.
@@ -36,6 +36,16 @@ export class ModelOperations {
 
   promote(version: string, request: OperatorRequest): Promise<LifecycleDecision> {
     return this.run('promote', version, request);
+  }
+
+  /** Approves the open promotion request of `version` (four-eyes); the completing approval promotes it. */
+  approve(version: string, request: OperatorRequest): Promise<LifecycleDecision> {
+    return this.run('approve', version, request);
+  }
+
+  /** Refuses the open promotion request of `version` (four-eyes); the version stays where it is. */
+  refuse(version: string, request: OperatorRequest): Promise<LifecycleDecision> {
+    return this.run('refuse', version, request);
   }
 
   reject(version: string, request: OperatorRequest): Promise<LifecycleDecision> {
@@ -66,6 +76,16 @@ export class ModelOperations {
         return lifecycle.rollback(context);
       case 'promote':
         return lifecycle.promote(required(version, command), context);
+      case 'approve':
+        return lifecycle.approve(required(version, command), {
+          ...context,
+          reason: request.reason ?? 'approved',
+        });
+      case 'refuse':
+        return lifecycle.refuse(required(version, command), {
+          ...context,
+          reason: request.reason ?? 'refused',
+        });
       case 'reject':
         return lifecycle.reject(required(version, command), context);
     }

@@ -1,7 +1,9 @@
 import { MLP_ONNX_OPSET, buildMlpOnnx } from '@fraudstream/model';
 import {
+  NO_PRIVACY_STATEMENT,
   sha256Hex,
   type EvaluationMetrics,
+  type ModelCard,
   type ModelManifest,
   type ReferenceProfile,
   type TrainingLineage,
@@ -30,6 +32,8 @@ export function packageModel(fields: {
   readonly champion?: EvaluationMetrics;
   readonly gate?: Readonly<Record<string, number>>;
   readonly reference: ReferenceProfile;
+  /** What the card needs beyond the lineage and the metrics. */
+  readonly card: CardFacts;
   readonly now: Date;
 }): PackagedModel {
   const spec = fields.network.toSpec();
@@ -60,6 +64,53 @@ export function packageModel(fields: {
       ...(fields.gate ? { gate: fields.gate } : {}),
     },
     reference: fields.reference,
+    model_card: modelCardOf(fields),
   };
   return { onnx, manifest };
+}
+
+/** What the model card needs that the lineage does not say. */
+export interface CardFacts {
+  /** The retrain request's trigger, or `base`. */
+  readonly trigger: string;
+  /** Unlabelled rows trained on with soft targets (among the lineage's rows). */
+  readonly softLabelledRows: number;
+  /** The gate's verdict on a challenger; null for a base model. */
+  readonly gate: { readonly passed: boolean; readonly reason: string } | null;
+}
+
+/** The card of a model, from its lineage and metrics; the signer is set when the manifest is signed. */
+export function modelCardOf(fields: {
+  readonly parentVersion: string | null;
+  readonly training: TrainingLineage;
+  readonly validation: EvaluationMetrics;
+  readonly champion?: EvaluationMetrics;
+  readonly card: CardFacts;
+}): ModelCard {
+  const { training, card } = fields;
+  if (card.gate && !fields.champion) throw new Error('a gated challenger needs the champion metrics');
+  return {
+    training_window: { start: training.window_start, end: training.window_end },
+    data: {
+      rows: training.rows,
+      frauds: training.positives,
+      labelled_rows: training.rows - card.softLabelledRows,
+      soft_labelled_rows: card.softLabelledRows,
+      replay_rows: training.replay_rows,
+      validation_rows: training.validation_rows,
+    },
+    gate:
+      card.gate && fields.champion
+        ? { ...card.gate, challenger: fields.validation, champion: fields.champion }
+        : null,
+    evaluation: fields.validation,
+    lineage: {
+      parent_version: fields.parentVersion,
+      request_id: training.request_id,
+      drift_event_id: training.drift_event_id,
+      trigger: card.trigger,
+    },
+    privacy: { mechanism: 'none', statement: NO_PRIVACY_STATEMENT },
+    signer: null,
+  };
 }

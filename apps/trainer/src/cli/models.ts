@@ -1,7 +1,16 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { describeError } from '@fraudstream/contracts';
-import { ModelRegistry, createManifestVerifier, createModelStore } from '@fraudstream/registry';
+import {
+  ModelRegistry,
+  PRINCIPAL_PATTERN,
+  createManifestVerifier,
+  createModelStore,
+  formatModelCard,
+  modelCardView,
+  registryOptionsOf,
+  type PromotionRequest,
+} from '@fraudstream/registry';
 import {
   KafkaDeploymentHistory,
   KafkaDeploymentPublisher,
@@ -13,15 +22,22 @@ import { connectKafka, useCliLogger } from './cli-support';
 
 const USAGE = `npm run models -- <command> [options]
   list                           versions with stage, parent, threshold and validation AP
-  show <version>                 the manifest (without the reference samples) and the version's audit trail
-  promote <version> [--reason R] move to PRODUCTION (retires the current one) and tell the scorers
+  show <version>                 the model card (training window, data, gate, lineage, privacy, signer,
+                                 approvals); with --json the manifest (without the reference samples),
+                                 the card with its approvals and the version's audit trail
+  promote <version> [--reason R] move to PRODUCTION (retires the current one) and tell the scorers;
+                                 under REGISTRY_PROMOTION_APPROVALS=2 this requests the promotion
+  approve <version> --as P       approve the open promotion request (P must not be its requester);
+                                 the approval that completes it promotes and tells the scorers
+  refuse <version> --as P        refuse the open promotion request (the version stays where it is)
   reject <version> [--reason R]  mark a candidate or shadow model REJECTED
   rollback [--reason R]          put the previous production model back
   reconcile                      publish the deployment events of registry transitions the topic lacks
 options:
   --root DIR          registry root (default MODEL_STORE_ROOT, var/models)
   --event-time MS     event time of the decision (default: the newest in the audit log)
-  --who NAME          recorded as the actor (default cli)
+  --as NAME           the principal recorded as the actor cli:NAME (--who is the same; default cli;
+                      approve and refuse need it)
   --json              machine-readable output`;
 
 async function main(): Promise<number> {
@@ -31,7 +47,8 @@ async function main(): Promise<number> {
       reason: { type: 'string' },
       root: { type: 'string' },
       'event-time': { type: 'string' },
-      who: { type: 'string', default: 'cli' },
+      who: { type: 'string' },
+      as: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -48,13 +65,16 @@ async function main(): Promise<number> {
       values.root ? { ...config, MODEL_STORE: 'file', MODEL_STORE_ROOT: values.root } : config,
     ),
     { signer: null, verifier: createManifestVerifier(config) },
+    registryOptionsOf(config),
   );
 
   if (command === 'list') {
     const models = await registry.list();
+    const awaiting = await registry.openPromotionRequests();
     const rows = models.map((m) => ({
       version: m.version,
       stage: m.stage,
+      ...(registry.promotionApprovals > 1 ? { approval: approvalSummary(awaiting.get(m.version)) } : {}),
       parent: m.manifest.parent_version ?? '-',
       threshold: Number(m.manifest.threshold.toFixed(4)),
       ap: Number(m.manifest.metrics.validation.average_precision.toFixed(4)),
@@ -72,10 +92,21 @@ async function main(): Promise<number> {
     const manifest = await registry.readManifest(version);
     const { reference, ...rest } = manifest;
     const audit = (await registry.store.readAudit()).filter((e) => e.version === version);
+    const card = modelCardView(manifest, audit);
+    if (!values.json) {
+      const stage = (await registry.stageOf(version)) ?? 'CANDIDATE';
+      console.log(
+        card
+          ? `${formatModelCard(card)}\n\nstage ${stage}; artifact ${registry.artifactUri(version)}`
+          : `${version} (${stage}) was registered before model cards existed: use --json for its manifest`,
+      );
+      return 0;
+    }
     console.log(
       JSON.stringify(
         {
           stage: (await registry.stageOf(version)) ?? 'CANDIDATE',
+          promotion_request: (await registry.openPromotionRequests()).get(version) ?? null,
           artifact_uri: registry.artifactUri(version),
           manifest: {
             ...rest,
@@ -85,6 +116,7 @@ async function main(): Promise<number> {
               features: reference.features.length,
             },
           },
+          model_card: card,
           audit,
         },
         null,
@@ -93,12 +125,32 @@ async function main(): Promise<number> {
     );
     return 0;
   }
-  if (command !== 'promote' && command !== 'rollback' && command !== 'reject' && command !== 'reconcile') {
+  if (
+    command !== 'promote' &&
+    command !== 'approve' &&
+    command !== 'refuse' &&
+    command !== 'rollback' &&
+    command !== 'reject' &&
+    command !== 'reconcile'
+  ) {
     console.error(`unknown command ${command}\n\n${USAGE}`);
     return 64;
   }
+  if (values.as !== undefined && values.who !== undefined && values.as !== values.who) {
+    console.error(`--as ${values.as} and --who ${values.who} name different principals`);
+    return 64;
+  }
+  const principal = values.as ?? values.who;
+  if ((command === 'approve' || command === 'refuse') && principal === undefined) {
+    console.error(`${command} needs the approving principal: --as <name>`);
+    return 64;
+  }
+  if (principal !== undefined && !PRINCIPAL_PATTERN.test(principal)) {
+    console.error(`--as ${JSON.stringify(principal)} is not a principal name (${PRINCIPAL_PATTERN.source})`);
+    return 64;
+  }
   const request = {
-    actor: `cli:${values.who}`,
+    actor: `cli:${principal ?? 'cli'}`,
     ...(values.reason !== undefined ? { reason: values.reason } : {}),
     ...(values['event-time'] !== undefined ? { eventTime: Number(values['event-time']) } : {}),
   };
@@ -124,11 +176,19 @@ async function main(): Promise<number> {
         ? await operations.rollback(request)
         : command === 'promote'
           ? await operations.promote(version ?? '', request)
-          : await operations.reject(version ?? '', request);
+          : command === 'approve'
+            ? await operations.approve(version ?? '', request)
+            : command === 'refuse'
+              ? await operations.refuse(version ?? '', request)
+              : await operations.reject(version ?? '', request);
     console.log(
       values.json
         ? JSON.stringify(decision, null, 2)
-        : `${decision.version} → ${decision.stage}; events: ${decision.events.map((e) => `${e.model_version}:${e.stage}`).join(', ')}`,
+        : decision.approval
+          ? `${decision.version} stays ${decision.stage}, promotion ${approvalSummary(decision.approval)}; no event sent`
+          : decision.events.length === 0
+            ? `${decision.version} stays ${decision.stage}: ${decision.reason}`
+            : `${decision.version} → ${decision.stage}; events: ${decision.events.map((e) => `${e.model_version}:${e.stage}`).join(', ')}`,
     );
     if (!decision.published) {
       console.error(
@@ -140,6 +200,13 @@ async function main(): Promise<number> {
   } finally {
     await kafka.close();
   }
+}
+
+/** `awaiting 1 approval (requested by alice; approved by -)`, or `-` without an open request. */
+function approvalSummary(request: PromotionRequest | undefined): string {
+  if (!request) return '-';
+  const approvers = request.approvals.map((a) => a.principal).join(', ') || '-';
+  return `awaiting ${request.missing} approval(s) (requested by ${request.requestedBy}; approved by ${approvers})`;
 }
 
 main().then(

@@ -7,6 +7,7 @@ import {
   ModelRegistry,
   createManifestVerifier,
   createModelStore,
+  registryOptionsOf,
   createRegistryKeys,
   resolveCodeRevision,
 } from '@fraudstream/registry';
@@ -100,6 +101,7 @@ async function main(): Promise<number> {
   const registry = new ModelRegistry(
     createModelStore(values.out ? { ...config, MODEL_STORE: 'file', MODEL_STORE_ROOT: values.out } : config),
     createRegistryKeys(config),
+    registryOptionsOf(config),
   );
   const policy: ThresholdPolicy = values['target-precision']
     ? { kind: 'target-precision', value: Number(values['target-precision']) }
@@ -220,12 +222,17 @@ async function main(): Promise<number> {
         validation_roc_auc: trained.validation.roc_auc,
         validation_card_precision_at_k: trained.validation.card_precision_at_k,
       });
-      stage = decision.published
-        ? 'PRODUCTION (event sent)'
-        : 'PRODUCTION (event pending: the trainer, or npm run models -- reconcile, sends it)';
+      stage = decision.approval
+        ? awaitingApproval(decision.stage, version)
+        : decision.published
+          ? 'PRODUCTION (event sent)'
+          : 'PRODUCTION (event pending: the trainer, or npm run models -- reconcile, sends it)';
     } finally {
       await kafka.close();
     }
+  } else if (!values['no-promote'] && (await registry.promotionNeedsApproval(version))) {
+    await registry.requestPromotion(version, context);
+    stage = awaitingApproval('CANDIDATE', version);
   } else if (!values['no-promote']) {
     await registry.transition(version, 'PRODUCTION', context);
     stage = 'PRODUCTION (registry only; --deploy to tell scorers)';
@@ -258,3 +265,8 @@ async function main(): Promise<number> {
 }
 
 runTrainingCli(main);
+
+/** The stage line of a base model whose promotion waits for a second principal (REGISTRY_PROMOTION_APPROVALS). */
+function awaitingApproval(stage: string, version: string): string {
+  return `${stage} (promotion awaiting approval: npm run models -- approve ${version} --as <principal>)`;
+}

@@ -1,0 +1,93 @@
+import type { EvaluationMetrics, ModelCard, ModelManifest } from './manifest.types';
+import { principalOf } from './promotion-approvals';
+import type { AuditEntry } from './registry.types';
+
+/** One four-eyes decision on a version's promotion, from the audit log. */
+export interface CardApproval {
+  readonly action: 'PROMOTION_REQUESTED' | 'PROMOTION_APPROVED' | 'PROMOTION_REFUSED';
+  readonly principal: string;
+  readonly actor: string;
+  readonly at: string;
+  readonly event_time: number;
+  readonly reason: string;
+}
+
+/** A version's card as `models show` presents it: the signed card plus the approvals of the audit log. */
+export interface ModelCardView {
+  readonly version: string;
+  readonly card: ModelCard;
+  /** Requests, approvals and refusals of its promotion, oldest first (not signed: they come after). */
+  readonly approvals: readonly CardApproval[];
+}
+
+/** The card view of a manifest, or null for a manifest written before cards existed. */
+export function modelCardView(manifest: ModelManifest, audit: readonly AuditEntry[]): ModelCardView | null {
+  if (!manifest.model_card) return null;
+  const approvals: CardApproval[] = [];
+  for (const entry of audit) {
+    if (entry.version !== manifest.version) continue;
+    if (
+      entry.action === 'PROMOTION_REQUESTED' ||
+      entry.action === 'PROMOTION_APPROVED' ||
+      entry.action === 'PROMOTION_REFUSED'
+    )
+      approvals.push({
+        action: entry.action,
+        principal: principalOf(entry.actor),
+        actor: entry.actor,
+        at: entry.at,
+        event_time: entry.event_time,
+        reason: entry.reason,
+      });
+  }
+  return { version: manifest.version, card: manifest.model_card, approvals };
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const num = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : 'n/a');
+
+function metricRows(label: string, m: EvaluationMetrics): string {
+  return `  ${label.padEnd(11)} ${num(m.average_precision).padStart(8)} ${num(m.roc_auc).padStart(8)} ${num(m.recall_at_threshold).padStart(8)} ${num(m.precision_at_threshold).padStart(9)} ${num(m.card_precision_at_k).padStart(8)}   (${m.rows} rows, ${m.positives} frauds)`;
+}
+
+/** The card as text for a terminal: one section per question an auditor asks. */
+export function formatModelCard(view: ModelCardView): string {
+  const { card } = view;
+  const d = card.data;
+  const header = `  ${''.padEnd(11)} ${'AP'.padStart(8)} ${'ROC AUC'.padStart(8)} ${'recall'.padStart(8)} ${'precision'.padStart(9)} ${'CP@k'.padStart(8)}`;
+  const lines = [
+    `Model card of ${view.version}`,
+    '',
+    'Training window (event time)',
+    `  ${iso(card.training_window.start)} → ${iso(card.training_window.end)}`,
+    '',
+    'Data',
+    `  rows ${d.rows} (frauds ${d.frauds}); labelled ${d.labelled_rows}, soft-labelled ${d.soft_labelled_rows}, replayed ${d.replay_rows}; validation ${d.validation_rows}`,
+    '',
+    card.gate
+      ? `Gate: ${card.gate.passed ? 'passed' : 'rejected'} (${card.gate.reason})`
+      : 'Gate: none (base model)',
+    header,
+    ...(card.gate
+      ? [metricRows('challenger', card.gate.challenger), metricRows('champion', card.gate.champion)]
+      : [metricRows('model', card.evaluation)]),
+    '',
+    'Lineage',
+    `  parent ${card.lineage.parent_version ?? '-'}; request ${card.lineage.request_id ?? '-'} (${card.lineage.trigger}); drift event ${card.lineage.drift_event_id ?? '-'}`,
+    '',
+    'Privacy',
+    `  ${card.privacy.mechanism}: ${card.privacy.statement}`,
+    '',
+    'Signer',
+    `  ${card.signer ? `ed25519 key ${card.signer.key_id}` : 'unsigned'}`,
+    '',
+    'Approvals (audit log)',
+    ...(view.approvals.length === 0
+      ? ['  none recorded']
+      : view.approvals.map(
+          (a) =>
+            `  ${a.at} (event time ${iso(a.event_time)}) ${a.action.replace('PROMOTION_', '').toLowerCase()} by ${a.principal}: ${a.reason}`,
+        )),
+  ];
+  return lines.join('\n');
+}

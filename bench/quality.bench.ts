@@ -124,6 +124,8 @@ function summarise(run: ReplayResult, onset: number): Record<string, BenchValue>
           ? ''
           : ` (gate: ${r.gateRecent.frauds} new-regime frauds in ${r.gateRecent.rows} rows)`),
     ),
+    // The job's whole answer (the gate's numbers or the failure), to see why a challenger was refused.
+    retrain_reasons: run.retrains.map((r) => `day ${r.day} ${r.status}: ${r.reason}`),
     analyst_score_reviews: run.scoreReviews,
     investigations: run.investigations,
     investigation_frauds: run.investigationHits,

@@ -11,6 +11,7 @@ import {
   recallAtThreshold,
   rocAuc,
   rocAucStandardError,
+  softAveragePrecision,
   type EvaluationRow,
 } from './evaluation.stats';
 
@@ -63,6 +64,30 @@ describe(averagePrecision.name, () => {
   it('throws promptly, naming the row, on a NaN or infinite score (it used to loop forever)', () => {
     expect(() => averagePrecision([0.3, Number.NaN, 0.1], [1, 0, 1])).toThrow(/row 1 is NaN/);
     expect(() => averagePrecision([Number.POSITIVE_INFINITY, 0.1], [1, 0])).toThrow(RangeError);
+  });
+});
+
+describe(softAveragePrecision.name, () => {
+  it('is averagePrecision when every target is 0 or 1', () => {
+    expect(softAveragePrecision(scores, labels)).toBeCloseTo(averagePrecision(scores, labels), 12);
+  });
+
+  it('counts a row of target t as t of a positive: [1, 0.5, 0] by score gives 2/3 + 1/3 * 0.75', () => {
+    expect(softAveragePrecision([0.9, 0.8, 0.7], [1, 0.5, 0])).toBeCloseTo(2 / 3 + 0.25, 12);
+  });
+
+  it('equals the AP of each row split into four rows of its score, 4t of them positive', () => {
+    const s = [0.9, 0.7, 0.7, 0.4, 0.2, 0.1];
+    const t = [0.25, 1, 0, 0.5, 0.75, 0];
+    const splitScores = s.flatMap((v) => [v, v, v, v]);
+    const splitLabels = t.flatMap((v) => [0, 1, 2, 3].map((j) => (j < v * 4 ? 1 : 0)));
+    expect(softAveragePrecision(s, t)).toBeCloseTo(averagePrecision(splitScores, splitLabels), 12);
+  });
+
+  it('is 0 without any positive weight, and refuses a target outside [0, 1] or a length mismatch', () => {
+    expect(softAveragePrecision([0.3, 0.2], [0, 0])).toBe(0);
+    expect(() => softAveragePrecision([0.3], [1.2])).toThrow(/not in \[0, 1\]/);
+    expect(() => softAveragePrecision([0.3, 0.2], [1])).toThrow(/2 scores but 1 targets/);
   });
 });
 

@@ -78,6 +78,46 @@ export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<bo
 }
 
 /**
+ * Average precision with soft targets: a row of target t counts as t of a positive and 1 − t of a
+ * negative (scikit-learn's `average_precision_score` with each row split in two weighted rows). For
+ * rows whose label may still come, t is the probability that it is a fraud; with 0/1 targets it is
+ * `averagePrecision`. 0 when the targets sum to 0; a target outside [0, 1] throws.
+ */
+export function softAveragePrecision(scores: ArrayLike<number>, targets: ArrayLike<number>): number {
+  if (scores.length !== targets.length)
+    throw new RangeError(`softAveragePrecision: ${scores.length} scores but ${targets.length} targets`);
+  const n = scores.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const score = scores[i] ?? Number.NaN;
+    const target = targets[i] ?? Number.NaN;
+    if (!Number.isFinite(score))
+      throw new RangeError(`softAveragePrecision: score of row ${i} is ${score}, not a finite number`);
+    if (!(target >= 0 && target <= 1))
+      throw new RangeError(`softAveragePrecision: target of row ${i} is ${target}, not in [0, 1]`);
+    total += target;
+  }
+  if (total === 0) return 0;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0));
+  let tp = 0;
+  let seen = 0;
+  let previousRecall = 0;
+  let ap = 0;
+  for (let i = 0; i < n;) {
+    const threshold = scores[order[i] ?? 0];
+    while (i < n && scores[order[i] ?? 0] === threshold) {
+      tp += targets[order[i] ?? 0] ?? 0;
+      seen++;
+      i++;
+    }
+    const recall = tp / total;
+    ap += (recall - previousRecall) * (tp / seen);
+    previousRecall = recall;
+  }
+  return ap;
+}
+
+/**
  * ROC-AUC as the Mann-Whitney statistic (scikit-learn's `roc_auc_score`): the probability that a
  * random positive outscores a random negative, ties counting one half (average ranks). NaN when
  * either class is absent (undefined; scikit-learn warns and returns NaN as well); no rows throw.

@@ -1,6 +1,7 @@
 export {
   averagePrecision,
   averagePrecisionUpperBound,
+  softAveragePrecision,
   cardPrecisionAtK,
   cardPrecisionTopK,
   dailyCardPrecisionAtK,

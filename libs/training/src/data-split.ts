@@ -16,6 +16,12 @@ export interface WindowSplit {
   readonly recentTest: TrainingRow[];
   /** Older rows (before the window), the pool the replay sample is drawn from. */
   readonly older: TrainingRow[];
+  /**
+   * Whether a card's rows after the hold-out day belong to the gate (`recentTest`), for rows that
+   * are not in `rows` (the unsettled ones): a card of the gate stays in the gate, any other card
+   * splits by hash parity as the settled ones do.
+   */
+  readonly isRecentGateCard: (cardId: string) => boolean;
   readonly holdoutStart: number;
   readonly holdoutEnd: number;
 }
@@ -37,6 +43,7 @@ export function splitWindow(
 ): WindowSplit {
   const holdoutEnd = Math.min(window.end, matureUntil);
   const holdoutStart = holdoutEnd - dayMs;
+  const { gate: recentGate, fraudCards } = recentGateCards(rows, holdoutEnd, window.end);
   const split: WindowSplit = {
     train: [],
     validation: [],
@@ -45,8 +52,8 @@ export function splitWindow(
     older: [],
     holdoutStart,
     holdoutEnd,
+    isRecentGateCard: (card) => recentGate.has(card) || (!fraudCards.has(card) && hashString(card) % 2 !== 0),
   };
-  const recentGate = recentGateCards(rows, holdoutEnd, window.end);
   for (const row of rows) {
     if (row.eventTime < window.start) split.older.push(row);
     else if (row.eventTime >= window.end) continue;
@@ -64,7 +71,11 @@ export function splitWindow(
  * few cards at first, and a split by hash parity can leave the gate none of them (or training none).
  * The other cards split by hash parity, as the hold-out day's.
  */
-function recentGateCards(rows: readonly TrainingRow[], from: number, to: number): Set<string> {
+function recentGateCards(
+  rows: readonly TrainingRow[],
+  from: number,
+  to: number,
+): { gate: Set<string>; fraudCards: Set<string> } {
   const fraudCards = new Set<string>();
   const otherCards = new Set<string>();
   for (const row of rows) {
@@ -78,7 +89,7 @@ function recentGateCards(rows: readonly TrainingRow[], from: number, to: number)
       if (i % 2 === 1) gate.add(card);
     });
   for (const card of otherCards) if (!fraudCards.has(card) && hashString(card) % 2 !== 0) gate.add(card);
-  return gate;
+  return { gate, fraudCards };
 }
 
 /**

@@ -179,6 +179,7 @@ export class FineTuneJob {
         { network: championNet, manifest: parent.manifest },
         split,
         settings,
+        selected.recentSoft,
       );
       const { gate, threshold } = judgement;
       const reference = challengerReference(challengerNet, split, this.deps.featureNames);

@@ -64,7 +64,7 @@ describe(selectTrainingRows.name, () => {
     expect(Math.abs(gateCards.size - trainCards.size)).toBeLessThanOrEqual(1);
   });
 
-  it('trains on the unlabelled recent rows with soft targets only for the triggers set to, never judging on them', () => {
+  it("trains on the unlabelled recent rows with soft targets only for the triggers set to, the judging cards' rows judging", () => {
     const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS, softLabelTriggers: ['ALERT_PRECISION'] });
     const plain = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
     expect(plain.softLabelled).toBe(0);
@@ -73,15 +73,27 @@ describe(selectTrainingRows.name, () => {
     const soft = selectTrainingRows(stream.scores, stream.labels, alarm, settings, TEST_FEATURE_SET);
     const softRows = soft.split.train.filter((r) => r.target !== undefined);
     expect(soft.softLabelled).toBe(softRows.length);
-    // Every unlabelled row after the mature horizon (day 12), and nothing else.
+    expect(plain.recentSoft).toEqual([]);
+    // The judging cards' unlabelled rows go to the gate, the other cards' train: no card on both sides.
+    const judgingCards = new Set(soft.recentSoft.map((r) => r.cardId));
+    expect(soft.recentSoft.length).toBeGreaterThan(0);
+    expect(softRows.some((r) => judgingCards.has(r.cardId))).toBe(false);
+    const gateCards = new Set(soft.split.recentTest.map((r) => r.cardId));
+    const trainCards = new Set(
+      soft.split.train.filter((r) => r.eventTime >= soft.split.holdoutEnd).map((r) => r.cardId),
+    );
+    for (const card of gateCards) expect(trainCards.has(card)).toBe(false);
+    // Every unlabelled row after the mature horizon (day 12), and nothing else, on one side or the other.
     const labelled = new Set(
       stream.labels.filter((l) => l.event_time <= request.event_time).map((l) => l.transaction_id),
     );
     const expected = stream.scores.filter(
       (s) => s.role === 'CHAMPION' && s.event_time >= T0 + 12 * DAY_MS && !labelled.has(s.transaction_id),
     );
-    expect(softRows.map((r) => r.transactionId).sort()).toEqual(expected.map((s) => s.transaction_id).sort());
-    for (const r of softRows) {
+    expect([...softRows, ...soft.recentSoft].map((r) => r.transactionId).sort()).toEqual(
+      expected.map((s) => s.transaction_id).sort(),
+    );
+    for (const r of [...softRows, ...soft.recentSoft]) {
       expect(r.isFraud).toBe(false);
       expect(r.target).toBeGreaterThanOrEqual(0);
       expect(r.target).toBeLessThan(0.5);
@@ -168,6 +180,40 @@ describe(judgeChallenger.name, () => {
     expect(judgement.gate.metrics.recent_average_precision_gain).toBeCloseTo(0, 12);
     // The same network on both sides: no gain, so the gate (margin 0.01) refuses it.
     expect(judgement.gate.metrics.average_precision_gain).toBeCloseTo(0, 12);
+    expect(judgement.gate.passed).toBe(false);
+    expect(judgement.gate.metrics.gate_soft_rows).toBeUndefined();
+    network.dispose();
+  });
+
+  it("judges a soft-labelled request on the judging cards' whole new-regime traffic too", () => {
+    const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS, softLabelTriggers: ['ALERT_PRECISION'] });
+    const alarm = { ...request, trigger: 'ALERT_PRECISION' as const };
+    const { split, recentSoft } = selectTrainingRows(
+      stream.scores,
+      stream.labels,
+      alarm,
+      settings,
+      TEST_FEATURE_SET,
+    );
+    const network = MlpNetwork.create({
+      mean: [0, 0, 5, 0.5],
+      std: [0.6, 0.6, 3, 0.3],
+      hiddenUnits: [8],
+      seed: 2,
+    });
+    const champion = { threshold: 0.5, threshold_policy: { kind: 'daily-capacity' as const, value: 20 } };
+    const judgement = judgeChallenger(network, { network, manifest: champion }, split, settings, recentSoft);
+    expect(judgement.gate.metrics.gate_soft_rows).toBe(split.recentTest.length + recentSoft.length);
+    expect(judgement.gate.metrics.gate_soft_settled_rows).toBe(split.recentTest.length);
+    const expected = [
+      ...split.recentTest.map((r) => (r.isFraud ? 1 : 0)),
+      ...recentSoft.map((r) => r.target ?? 0),
+    ];
+    expect(judgement.gate.metrics.gate_soft_expected_frauds).toBeCloseTo(
+      expected.reduce((a, b) => a + b, 0),
+      9,
+    );
+    expect(judgement.gate.metrics.soft_average_precision_gain).toBeCloseTo(0, 12);
     expect(judgement.gate.passed).toBe(false);
     network.dispose();
   });

@@ -5,13 +5,13 @@
  */
 import { DAY_MS, type Label, type RetrainRequest } from '@fraudstream/contracts';
 import type { EvaluationMetrics, ModelManifest, ReferenceProfile } from '@fraudstream/registry';
-import { eventDay, type EvaluationRow } from '@fraudstream/stats';
+import { eventDay, softAveragePrecision, type EvaluationRow } from '@fraudstream/stats';
 import { sampleReplay, splitWindow, type WindowSplit } from './data-split';
 import { joinMatureLabels, type JoinStats, type ScoredTransaction } from './mature-labels';
 import { MlpNetwork } from './mlp.network';
 import { trainMlp, type EpochReport } from './mlp.trainer';
 import { evaluateModel } from './model-evaluation';
-import { decideGate, type GateDecision } from './model-gate';
+import { decideGate, type GateDecision, type SoftGateComparison } from './model-gate';
 import { buildReferenceProfile } from './reference-profile';
 import { softLabelledRows } from './soft-labels';
 import { selectThreshold } from './threshold';
@@ -27,6 +27,12 @@ export interface SelectedRows {
   readonly stats: JoinStats;
   /** Unlabelled recent rows trained on with soft targets (in `split.train`; 0 unless the trigger asks). */
   readonly softLabelled: number;
+  /**
+   * The gate cards' unlabelled rows after the hold-out day, with their soft targets: with
+   * `split.recentTest` they are the new regime's whole traffic of the judging cards, on which the
+   * gate compares the two models by soft-target AP (empty unless the trigger asks for soft labels).
+   */
+  readonly recentSoft: TrainingRow[];
 }
 
 /**
@@ -69,8 +75,13 @@ export function selectTrainingRows(
     Math.round(settings.replayRatio * split.train.length),
     settings.seed,
   );
-  split.train.push(...soft);
-  return { split, replay, stats, softLabelled: soft.length };
+  // The judging cards' new-regime rows judge, never train (as their settled rows).
+  const recentSoft: TrainingRow[] = [];
+  for (const row of soft) {
+    if (row.eventTime >= split.holdoutEnd && split.isRecentGateCard(row.cardId)) recentSoft.push(row);
+    else split.train.push(row);
+  }
+  return { split, replay, stats, softLabelled: soft.length - recentSoft.length, recentSoft };
 }
 
 /** Step 2: refuse data no model should be trained or judged on (TrainingJobError with the reason). */
@@ -250,6 +261,7 @@ export function judgeChallenger(
   },
   split: WindowSplit,
   settings: TrainingSettings,
+  recentSoft: readonly TrainingRow[] = [],
 ): Judgement {
   const width = challenger.inputWidth;
   const holdout = [...split.validation, ...split.test];
@@ -285,7 +297,38 @@ export function judgeChallenger(
     threshold,
     challenger: challengerMetrics,
     champion: championMetrics,
-    gate: decideGate(holdoutComparison, recent, settings.gate),
+    gate: decideGate(
+      holdoutComparison,
+      recent,
+      settings.gate,
+      softComparison(challenger, champion.network, split.recentTest, recentSoft),
+    ),
+  };
+}
+
+/**
+ * Both models by soft-target AP on the judging cards' whole new-regime traffic: their settled rows
+ * (0/1) and their unlabelled ones (the probability that a fraud label is still coming). Null
+ * without unlabelled rows or without any fraud weight.
+ */
+function softComparison(
+  challenger: MlpNetwork,
+  champion: MlpNetwork,
+  settled: readonly TrainingRow[],
+  unsettled: readonly TrainingRow[],
+): SoftGateComparison | null {
+  if (unsettled.length === 0) return null;
+  const rows = [...settled, ...unsettled];
+  const targets = rows.map((r) => r.target ?? (r.isFraud ? 1 : 0));
+  const expectedFrauds = targets.reduce((sum, t) => sum + t, 0);
+  if (expectedFrauds === 0) return null;
+  const matrix = toTrainingMatrix(rows, challenger.inputWidth);
+  return {
+    rows: rows.length,
+    settledRows: settled.length,
+    expectedFrauds,
+    challenger: softAveragePrecision(challenger.predict(matrix.x, matrix.rows), targets),
+    champion: softAveragePrecision(champion.predict(matrix.x, matrix.rows), targets),
   };
 }
 

@@ -9,6 +9,13 @@ export interface GateConfig {
    * on the old regime's last mature day, only not worse).
    */
   readonly maxAveragePrecisionDrop: number;
+  /**
+   * When the new regime is judged on its whole traffic (soft targets: a request about legitimate
+   * payments that moved), the hold-out day is from before the shift, and its AP may fall by this
+   * share of the champion's (if more than `maxAveragePrecisionDrop`): the share of AP the drift
+   * monitor's performance rule tolerates before it calls a window degraded (DRIFT_AP_TOLERANCE).
+   */
+  readonly maxRelativeApDropOnShift: number;
   /** ROC-AUC may not fall by more than this (mature hold-out). */
   readonly maxRocAucDrop: number;
   /** Card precision@k may not fall by more than this (mature hold-out). */
@@ -22,6 +29,21 @@ export interface GateDecision {
   readonly reason: string;
   /** Every number behind the decision, for the manifest and the deployment event. */
   readonly metrics: Record<string, number>;
+}
+
+/**
+ * Both models by soft-target AP on the new regime's whole traffic of the judging cards: the settled
+ * rows and the unlabelled ones, each of the latter counting as the probability that its fraud label
+ * is still coming (soft-labels.ts).
+ */
+export interface SoftGateComparison {
+  readonly rows: number;
+  /** Of `rows`, those whose label is settled (the `recent` comparison's rows). */
+  readonly settledRows: number;
+  /** The sum of the targets: the frauds the rows are expected to hold. */
+  readonly expectedFrauds: number;
+  readonly challenger: number;
+  readonly champion: number;
 }
 
 /** Both models on one set of rows. */
@@ -59,6 +81,7 @@ export function decideGate(
   holdout: GateComparison,
   recent: GateComparison | null,
   config: GateConfig,
+  soft: SoftGateComparison | null = null,
 ): GateDecision {
   const { challenger, champion } = holdout;
   const metrics: Record<string, number> = {
@@ -82,28 +105,55 @@ export function decideGate(
       recent_average_precision_gain: recent.challenger.average_precision - recent.champion.average_precision,
     });
   }
+  if (soft) {
+    Object.assign(metrics, {
+      gate_soft_rows: soft.rows,
+      gate_soft_settled_rows: soft.settledRows,
+      gate_soft_expected_frauds: soft.expectedFrauds,
+      challenger_soft_average_precision: soft.challenger,
+      champion_soft_average_precision: soft.champion,
+      soft_average_precision_gain: soft.challenger - soft.champion,
+    });
+  }
   const failures: string[] = [];
   if (challenger.positives < config.minPositives)
     failures.push(
       `only ${challenger.positives} frauds in the hold-out's gate rows (< ${config.minPositives})`,
     );
   const apGain = challenger.average_precision - champion.average_precision;
-  const recentGain = recentUsable
-    ? recent.challenger.average_precision - recent.champion.average_precision
-    : null;
-  const holdoutWins = apGain >= config.minAveragePrecisionGain - SLACK;
+  // With the unlabelled rows too (soft targets), the new regime's evidence is its whole traffic, not
+  // only the rows an alert or a chargeback settled: it replaces the settled rows' AP, and the
+  // hold-out's win then also must not cost the new regime more than the tolerated drop.
+  const recentGain = soft
+    ? soft.challenger - soft.champion
+    : recentUsable
+      ? recent.challenger.average_precision - recent.champion.average_precision
+      : null;
+  const holdoutWins =
+    apGain >= config.minAveragePrecisionGain - SLACK &&
+    (!soft || (recentGain ?? 0) >= -config.maxAveragePrecisionDrop - SLACK);
+  const holdoutTolerance = soft
+    ? Math.max(config.maxAveragePrecisionDrop, config.maxRelativeApDropOnShift * champion.average_precision)
+    : config.maxAveragePrecisionDrop;
+  metrics.gate_holdout_drop_tolerance = holdoutTolerance;
   const recentWins =
     recentGain !== null &&
     recentGain >= config.minAveragePrecisionGain - SLACK &&
-    apGain >= -config.maxAveragePrecisionDrop - SLACK;
-  if (!holdoutWins && !recentWins) {
+    apGain >= -holdoutTolerance - SLACK;
+  if (!holdoutWins && !recentWins && soft && apGain >= config.minAveragePrecisionGain - SLACK) {
+    failures.push(
+      `AP ${fmt(challenger.average_precision)} vs champion ${fmt(champion.average_precision)} on the hold-out, ` +
+        `but on the new regime's traffic (soft targets) AP ${fmt(soft.challenger)} vs ${fmt(soft.champion)}: ` +
+        `it fell by ${fmt(-(recentGain ?? 0))} (> ${fmt(config.maxAveragePrecisionDrop)})`,
+    );
+  } else if (!holdoutWins && !recentWins) {
     failures.push(
       `AP ${fmt(challenger.average_precision)} vs champion ${fmt(champion.average_precision)}: gain ${fmt(apGain)} < margin ${fmt(config.minAveragePrecisionGain)}` +
         (recentGain === null
           ? ''
-          : `; on the new regime's rows gain ${fmt(recentGain)}` +
+          : `; on the new regime's ${soft ? 'traffic (soft targets)' : 'rows'} gain ${fmt(recentGain)}` +
             (recentGain >= config.minAveragePrecisionGain - SLACK
-              ? ` but the hold-out's AP fell by ${fmt(-apGain)} (> ${fmt(config.maxAveragePrecisionDrop)})`
+              ? ` but the hold-out's AP fell by ${fmt(-apGain)} (> ${fmt(holdoutTolerance)})`
               : ` < margin`)),
     );
   }
@@ -119,7 +169,9 @@ export function decideGate(
   metrics.gate_passed = passed ? 1 : 0;
   const win = holdoutWins
     ? `challenger AP ${fmt(challenger.average_precision)} > champion ${fmt(champion.average_precision)} + margin ${fmt(config.minAveragePrecisionGain)}`
-    : `on the new regime's rows challenger AP ${fmt(recent?.challenger.average_precision ?? 0)} > champion ${fmt(recent?.champion.average_precision ?? 0)} + margin ${fmt(config.minAveragePrecisionGain)}, hold-out AP ${fmt(challenger.average_precision)} vs ${fmt(champion.average_precision)}`;
+    : soft
+      ? `on the new regime's traffic (soft targets, ${soft.rows} rows) challenger AP ${fmt(soft.challenger)} > champion ${fmt(soft.champion)} + margin ${fmt(config.minAveragePrecisionGain)}, hold-out AP ${fmt(challenger.average_precision)} vs ${fmt(champion.average_precision)}`
+      : `on the new regime's rows challenger AP ${fmt(recent?.challenger.average_precision ?? 0)} > champion ${fmt(recent?.champion.average_precision ?? 0)} + margin ${fmt(config.minAveragePrecisionGain)}, hold-out AP ${fmt(challenger.average_precision)} vs ${fmt(champion.average_precision)}`;
   return {
     passed,
     reason: passed

@@ -119,6 +119,7 @@ export class PrequentialOracle {
       gate: {
         minAveragePrecisionGain: -1,
         maxAveragePrecisionDrop: 1,
+        maxRelativeApDropOnShift: 1,
         maxRocAucDrop: 1,
         maxCardPrecisionDrop: 1,
         minPositives: 0,

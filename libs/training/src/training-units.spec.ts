@@ -154,6 +154,7 @@ describe(decideGate.name, () => {
   const config = {
     minAveragePrecisionGain: 0.02,
     maxAveragePrecisionDrop: 0.02,
+    maxRelativeApDropOnShift: 0.2,
     maxRocAucDrop: 0.01,
     maxCardPrecisionDrop: 0.05,
     minPositives: 5,
@@ -193,6 +194,60 @@ describe(decideGate.name, () => {
     // Too few new-regime frauds to judge on: the hold-out alone decides (no gain there: refused).
     const few = vs({ ...metrics(0.9, 0.9, 0.3), positives: 2 }, { ...metrics(0.1, 0.9, 0.3), positives: 2 });
     expect(decideGate(vs(metrics(0.6, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), few, config).passed).toBe(false);
+  });
+
+  it("judges a shift's challenger on the new regime's whole traffic, the pre-shift hold-out tolerating a relative drop", () => {
+    const soft = (challenger: number, champion: number) => ({
+      rows: 5000,
+      settledRows: 300,
+      expectedFrauds: 60,
+      challenger,
+      champion,
+    });
+    const settled = vs(metrics(0.9, 0.9, 0.3), metrics(0.85, 0.9, 0.3));
+    // Hold-out 0.50 vs 0.60: a drop of 0.10, within 0.2 x 0.60 = 0.12; the whole traffic gains 0.05.
+    const shifted = decideGate(
+      vs(metrics(0.5, 0.9, 0.3), metrics(0.6, 0.9, 0.3)),
+      settled,
+      config,
+      soft(0.35, 0.3),
+    );
+    expect(shifted.passed).toBe(true);
+    expect(shifted.reason).toMatch(/new regime's traffic \(soft targets, 5000 rows\)/);
+    expect(shifted.metrics.gate_holdout_drop_tolerance).toBeCloseTo(0.12, 12);
+    expect(shifted.metrics.soft_average_precision_gain).toBeCloseTo(0.05, 12);
+    // Without the whole traffic (settled rows only) the same drop is refused: 0.10 > 0.02.
+    expect(decideGate(vs(metrics(0.5, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), settled, config).passed).toBe(
+      false,
+    );
+    // A drop beyond the relative tolerance is refused.
+    const far = decideGate(
+      vs(metrics(0.45, 0.9, 0.3), metrics(0.6, 0.9, 0.3)),
+      settled,
+      config,
+      soft(0.35, 0.3),
+    );
+    expect(far.passed).toBe(false);
+    expect(far.reason).toMatch(/hold-out's AP fell by 0.1500 \(> 0.1200\)/);
+    // The settled rows gain but the whole traffic does not: refused, whatever the settled rows say.
+    expect(
+      decideGate(vs(metrics(0.6, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), settled, config, soft(0.3, 0.3)).passed,
+    ).toBe(false);
+    // A hold-out win that costs the new regime's traffic more than the drop tolerated is refused.
+    const costly = decideGate(
+      vs(metrics(0.7, 0.9, 0.3), metrics(0.6, 0.9, 0.3)),
+      settled,
+      config,
+      soft(0.25, 0.3),
+    );
+    expect(costly.passed).toBe(false);
+    expect(costly.reason).toMatch(
+      /on the new regime's traffic \(soft targets\) AP 0.2500 vs 0.3000: it fell by 0.0500/,
+    );
+    // ... and one within it passes on the hold-out.
+    expect(
+      decideGate(vs(metrics(0.7, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), settled, config, soft(0.29, 0.3)).passed,
+    ).toBe(true);
   });
 });
 

@@ -74,6 +74,7 @@ export const trainingConfigFragment = z.object({
   TRAINER_CARD_PRECISION_K: intVar(100, 1),
   GATE_MIN_AP_GAIN: numberVar(0.01, -1, 1),
   GATE_MAX_AP_DROP: numberVar(0.02, 0, 1),
+  GATE_MAX_RELATIVE_AP_DROP_ON_SHIFT: numberVar(0.2, 0, 1),
   GATE_MAX_ROC_AUC_DROP: numberVar(0.01, 0, 1),
   GATE_MAX_CARD_PRECISION_DROP: numberVar(0.05, 0, 1),
   GATE_MIN_POSITIVES: intVar(5, 0),
@@ -119,6 +120,7 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
     gate: {
       minAveragePrecisionGain: c.GATE_MIN_AP_GAIN,
       maxAveragePrecisionDrop: c.GATE_MAX_AP_DROP,
+      maxRelativeApDropOnShift: c.GATE_MAX_RELATIVE_AP_DROP_ON_SHIFT,
       maxRocAucDrop: c.GATE_MAX_ROC_AUC_DROP,
       maxCardPrecisionDrop: c.GATE_MAX_CARD_PRECISION_DROP,
       minPositives: c.GATE_MIN_POSITIVES,

@@ -3,8 +3,9 @@
  * on a handbook-format file (train week, 7-day delay, test week; card precision@100 as the handbook
  * defines it, cards already known compromised removed from the test week, cards detected on an
  * earlier test day removed), with fraudstream's features (the scorer's FeaturePipeline over the
- * whole file, chargebacks 7 days after each fraud) and model (the trainer's MLP), next to the
- * handbook's published table. docs/benchmarks.md.
+ * whole file, chargebacks 7 days after each fraud) and model (the trainer's MLP, its learning rate,
+ * fraud weight and epochs chosen on the same protocol a week earlier), next to the handbook's
+ * published table. docs/benchmarks.md.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, processEnv } from '@fraudstream/config';

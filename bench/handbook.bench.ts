@@ -3,28 +3,29 @@
  * on a handbook-format file (train week, 7-day delay, test week; card precision@100 as the handbook
  * defines it, cards already known compromised removed from the test week, cards detected on an
  * earlier test day removed), with fraudstream's features (the scorer's FeaturePipeline over the
- * whole file, chargebacks 7 days after each fraud) and model (the trainer's MLP), next to the
- * handbook's published table. docs/benchmarks.md.
+ * whole file, chargebacks 7 days after each fraud) and model (the trainer's MLP, its learning rate,
+ * fraud weight and epochs chosen on the same protocol a week earlier), next to the handbook's
+ * published table. docs/benchmarks.md.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, processEnv } from '@fraudstream/config';
 import { DAY_MS } from '@fraudstream/contracts';
 import { describeChargebackDelay, isDatasetFormat, parseChargebackDelay } from '@fraudstream/datasets';
-import {
-  fitNetwork,
-  initTfjsWasm,
-  trainingConfigFragment,
-  trainingSettingsFrom,
-} from '@fraudstream/training';
+import { averagePrecision } from '@fraudstream/stats';
+import { initTfjsWasm, trainingConfigFragment, trainingSettingsFrom } from '@fraudstream/training';
 import { BENCH_TRAINING_DEFAULTS, HANDBOOK_BASELINES, HANDBOOK_DATASET } from './datasets/handbook-baselines';
 import {
-  cardSplit,
+  averagePrecisionWithScenarioFirst,
   evaluateIndices,
   handbookTrainTest,
   loadLabelledFile,
   matrixOf,
+  scenarioRecall,
+  trainScratchEpochs,
+  validationWindow,
   type FileMetrics,
   type ProtocolWindow,
+  type ScenarioRecall,
 } from './datasets/file-protocol';
 import { jsonPathFromArgs, reportBench, type BenchValue } from './support/bench-report';
 
@@ -35,6 +36,9 @@ const USAGE = `npm run bench:handbook -- --transactions FILE [options]
   --train-start DATE    first training day (default 2018-07-25)
   --train-days N, --delay-days N, --test-days N   (default 7, 7, 7)
   --seeds LIST          training seeds (default 42,43,44); the table shows each and their mean
+  --learning-rates LIST candidate learning rates (default TRAINER_BASE_LEARNING_RATE, 0.01 here)
+  --positive-weights LIST  candidate weights of the fraud class (default 1: no class weights)
+  --max-epochs N        most epochs the selection tries (default 20)
   --k N                 card precision@k (default 100)
   --json FILE           results (default bench-results/handbook.json)`;
 
@@ -54,6 +58,9 @@ async function main(): Promise<number> {
       'delay-days': { type: 'string', default: '7' },
       'test-days': { type: 'string', default: '7' },
       seeds: { type: 'string', default: '42,43,44' },
+      'learning-rates': { type: 'string' },
+      'positive-weights': { type: 'string', default: '1' },
+      'max-epochs': { type: 'string', default: '20' },
       k: { type: 'string', default: '100' },
       json: { type: 'string' },
       help: { type: 'boolean' },
@@ -86,34 +93,109 @@ async function main(): Promise<number> {
   });
   const window: ProtocolWindow = { trainStartDay: Math.round((trainStart - file.start) / DAY_MS), ...probe };
   const { train, test } = handbookTrainTest(file, window);
-  const split = cardSplit(file, train);
-  const trainMatrix = matrixOf(file, split.fit);
-  const validationMatrix = matrixOf(file, split.validation);
+  const trainMatrix = matrixOf(file, train);
   const testMatrix = matrixOf(file, test);
+  const frauds = (y: Float32Array) => y.reduce((a, b) => a + b, 0);
+  // Model selection as the handbook's chapter 5: the same protocol a week earlier (its test week
+  // ends the day before ours starts) picks the learning rate and the epochs; the test week never does.
+  const selectionWindow = validationWindow(window);
+  const selection = handbookTrainTest(file, selectionWindow);
+  const selectionTrain = matrixOf(file, selection.train);
+  const selectionLabels = selection.test.map((i) => file.dataset.isFraud[i] === 1);
+  const selectionTest = matrixOf(file, selection.test);
   console.log(
-    `protocol: train ${train.length.toLocaleString('en-US')} transactions (${trainMatrix.y.reduce((a, b) => a + b, 0) + validationMatrix.y.reduce((a, b) => a + b, 0)} frauds) from day ${window.trainStartDay}, ` +
-      `test ${test.length.toLocaleString('en-US')} (${testMatrix.y.reduce((a, b) => a + b, 0)} frauds) from day ${window.trainStartDay + probe.trainDays + probe.delayDays}`,
+    `protocol: train ${train.length.toLocaleString('en-US')} transactions (${frauds(trainMatrix.y)} frauds) from day ${window.trainStartDay}, ` +
+      `test ${test.length.toLocaleString('en-US')} (${frauds(testMatrix.y)} frauds) from day ${window.trainStartDay + probe.trainDays + probe.delayDays}; ` +
+      `selection: train ${selection.train.length.toLocaleString('en-US')} (${frauds(selectionTrain.y)} frauds) from day ${selectionWindow.trainStartDay}, ` +
+      `validation ${selection.test.length.toLocaleString('en-US')} (${frauds(selectionTest.y)} frauds)`,
   );
 
   const env = { ...BENCH_TRAINING_DEFAULTS, ...processEnv() };
   const base = trainingSettingsFrom(loadConfig(trainingConfigFragment, env));
+  const learningRates = (values['learning-rates'] ?? String(base.baseLearningRate)).split(',').map(Number);
+  const positiveWeights = values['positive-weights'].split(',').map(Number);
+  const maxEpochs = Number(values['max-epochs']);
+  const weighting = (positiveWeight: number) =>
+    positiveWeight === 1 ? base.classWeighting : { positiveWeight };
   await initTfjsWasm();
-  const runs: (FileMetrics & { seed: number; epochs: number; seconds: number })[] = [];
+
+  // Validation AP after every epoch, for each learning rate, class weight and seed; the choice is
+  // the (learning rate, class weight, epochs) of the best mean over the seeds.
+  const candidates: {
+    learning_rate: number;
+    positive_weight: number;
+    epochs: number;
+    validation_ap: number[];
+  }[] = [];
+  for (const learningRate of learningRates)
+    for (const positiveWeight of positiveWeights) {
+      const curve = Array.from({ length: maxEpochs }, (): number[] => []);
+      for (const seed of seeds) {
+        const t0 = performance.now();
+        const settings = {
+          ...base,
+          seed,
+          baseLearningRate: learningRate,
+          classWeighting: weighting(positiveWeight),
+          baseEpochs: maxEpochs,
+        };
+        const network = await trainScratchEpochs(selectionTrain, settings, (epoch, net) => {
+          const scores = net.predict(selectionTest.x, selectionTest.rows);
+          curve[epoch - 1]?.push(averagePrecision(scores, selectionLabels));
+        });
+        network.dispose();
+        const seedCurve = curve.map((c) => c.at(-1) ?? Number.NaN);
+        console.log(
+          `selection: learning rate ${learningRate}, fraud weight ${positiveWeight}, seed ${seed}: validation AP by epoch ${seedCurve.map(f3).join(' ')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+        );
+      }
+      curve.forEach((aps, i) =>
+        candidates.push({
+          learning_rate: learningRate,
+          positive_weight: positiveWeight,
+          epochs: i + 1,
+          validation_ap: aps,
+        }),
+      );
+    }
+  const chosen = candidates.reduce((a, b) => (mean(b.validation_ap) > mean(a.validation_ap) ? b : a));
+  console.log(
+    `selected: learning rate ${chosen.learning_rate}, fraud weight ${chosen.positive_weight}, ${chosen.epochs} epochs (validation AP ${f3(mean(chosen.validation_ap))})`,
+  );
+
+  const runs: (FileMetrics & {
+    seed: number;
+    epochs: number;
+    seconds: number;
+    by_scenario: (ScenarioRecall & { average_precision_if_ranked_first: number })[];
+  })[] = [];
   for (const seed of seeds) {
     const t0 = performance.now();
-    const fitted = await fitNetwork({
-      start: { kind: 'scratch' },
-      train: trainMatrix,
-      validation: validationMatrix,
-      settings: { ...base, seed },
-      refit: true,
-    });
-    const scores = fitted.network.predict(testMatrix.x, testMatrix.rows);
-    fitted.network.dispose();
+    const settings = {
+      ...base,
+      seed,
+      baseLearningRate: chosen.learning_rate,
+      classWeighting: weighting(chosen.positive_weight),
+      baseEpochs: chosen.epochs,
+    };
+    const network = await trainScratchEpochs(trainMatrix, settings);
+    const scores = network.predict(testMatrix.x, testMatrix.rows);
+    network.dispose();
     const metrics = evaluateIndices(file, test, scores, k);
-    runs.push({ ...metrics, seed, epochs: fitted.refitEpochs, seconds: (performance.now() - t0) / 1000 });
+    const byScenario = scenarioRecall(file, test, scores).map((r) => ({
+      ...r,
+      average_precision_if_ranked_first: averagePrecisionWithScenarioFirst(file, test, scores, r.scenario),
+    }));
+    runs.push({
+      ...metrics,
+      seed,
+      epochs: chosen.epochs,
+      seconds: (performance.now() - t0) / 1000,
+      by_scenario: byScenario,
+    });
     console.log(
-      `seed ${seed}: AUC ${f3(metrics.roc_auc)}  AP ${f3(metrics.average_precision)}  CP@${k} ${f3(metrics.card_precision_at_k)}  (${fitted.refitEpochs} epochs)`,
+      `seed ${seed}: AUC ${f3(metrics.roc_auc)}  AP ${f3(metrics.average_precision)}  CP@${k} ${f3(metrics.card_precision_at_k)}  ` +
+        `recall in the top ${metrics.frauds}: ${byScenario.map((r) => `${r.scenario} ${r.detected}/${r.frauds} (AP ${f3(r.average_precision_if_ranked_first)} if all first)`).join(', ')}`,
     );
   }
   const ours = {
@@ -162,15 +244,26 @@ async function main(): Promise<number> {
       test_days: probe.testDays,
       label_delay: describeChargebackDelay(chargebackDelay),
       train_rows: train.length,
-      validation_rows: split.validation.length,
+      selection_train_start_day: selectionWindow.trainStartDay,
+      selection_train_rows: selection.train.length,
+      selection_validation_rows: selection.test.length,
       test_rows: test.length,
       test_frauds: runs[0]?.frauds ?? 0,
       k,
     },
     hidden_units: base.hiddenUnits.join(','),
     class_weighting: typeof base.classWeighting === 'string' ? base.classWeighting : 'positive-weight',
-    learning_rate: base.baseLearningRate,
-    runs: runs.map((r) => ({ ...r })),
+    selection: {
+      learning_rates: learningRates,
+      positive_weights: positiveWeights,
+      positive_weight: chosen.positive_weight,
+      max_epochs: maxEpochs,
+      learning_rate: chosen.learning_rate,
+      epochs: chosen.epochs,
+      validation_average_precision: mean(chosen.validation_ap),
+      candidates: candidates.map((c) => ({ ...c, mean: mean(c.validation_ap) })),
+    },
+    runs: runs.map((r) => ({ ...r, by_scenario: r.by_scenario.map((b) => ({ ...b })) })),
     fraudstream: ours,
     handbook: HANDBOOK_BASELINES.map((b) => ({ ...b })),
     goals: {

@@ -1,7 +1,14 @@
 import { DAY_MS, type Transaction } from '@fraudstream/contracts';
 import type { ImportedDataset } from '@fraudstream/datasets';
 import { describe, expect, it } from 'vitest';
-import { evaluateIndices, handbookTrainTest, type LabelledFile } from './file-protocol';
+import {
+  evaluateIndices,
+  averagePrecisionWithScenarioFirst,
+  handbookTrainTest,
+  scenarioRecall,
+  validationWindow,
+  type LabelledFile,
+} from './file-protocol';
 
 const START = Date.UTC(2018, 3, 1);
 
@@ -88,5 +95,56 @@ describe(handbookTrainTest.name, () => {
     expect(m.roc_auc).toBeCloseTo(5 / 6, 12);
     // Day 0: a (fraud) is the top card; day 1: a is removed, b (0.7) tops c (0.2): precision 0.
     expect(m.card_precision_at_k).toBe(0.5);
+  });
+});
+
+describe(validationWindow.name, () => {
+  it('moves the protocol back by its test length, so the selection week ends the day before the test week', () => {
+    const w = { trainStartDay: 115, trainDays: 7, delayDays: 7, testDays: 7 };
+    const v = validationWindow(w);
+    expect(v).toEqual({ trainStartDay: 108, trainDays: 7, delayDays: 7, testDays: 7 });
+    const testStart = w.trainStartDay + w.trainDays + w.delayDays;
+    expect(v.trainStartDay + v.trainDays + v.delayDays + v.testDays).toBe(testStart);
+  });
+});
+
+describe(scenarioRecall.name, () => {
+  it("counts each scenario's frauds among the top N scores, N the number of frauds", () => {
+    const f = file([
+      [0, 'a', true],
+      [0, 'b', true],
+      [0, 'c', true],
+      [0, 'd', false],
+      [0, 'e', false],
+    ]);
+    const scenarios = ['large-amount', 'compromised-terminal', 'compromised-terminal', 'none', 'none'];
+    const withScenarios = { dataset: { ...f.dataset, scenarios } } as Pick<LabelledFile, 'dataset'>;
+    // Top 3: a (0.9), d (0.8, legitimate), b (0.7); c (0.1) is missed.
+    const r = scenarioRecall(withScenarios, [0, 1, 2, 3, 4], [0.9, 0.7, 0.1, 0.8, 0.2]);
+    expect(r).toEqual([
+      { scenario: 'compromised-terminal', frauds: 2, detected: 1, recall: 0.5 },
+      { scenario: 'large-amount', frauds: 1, detected: 1, recall: 1 },
+    ]);
+  });
+});
+
+describe(averagePrecisionWithScenarioFirst.name, () => {
+  it("gives the AP with one scenario's frauds moved above every other row", () => {
+    const f = file([
+      [0, 'a', true],
+      [0, 'b', true],
+      [0, 'c', false],
+      [0, 'd', false],
+    ]);
+    const withScenarios = {
+      dataset: { ...f.dataset, scenarios: ['large-amount', 'compromised-card', 'none', 'none'] },
+    } as Pick<LabelledFile, 'dataset'>;
+    // Order c (0.9), b (0.5), d (0.3), a (0.1): AP (1/2 + 2/4) / 2 = 0.5.
+    const scores = [0.1, 0.5, 0.9, 0.3];
+    expect(evaluateIndices(f, [0, 1, 2, 3], scores, 1).average_precision).toBeCloseTo(0.5, 12);
+    // a first: a, c, b, d: (1/1 + 2/3) / 2.
+    expect(
+      averagePrecisionWithScenarioFirst(withScenarios, [0, 1, 2, 3], scores, 'large-amount'),
+    ).toBeCloseTo((1 + 2 / 3) / 2, 12);
   });
 });

@@ -9,7 +9,13 @@ import {
   type ImportedDataset,
 } from '@fraudstream/datasets';
 import { averagePrecision, cardPrecisionTopK, hashString, rocAuc } from '@fraudstream/stats';
-import type { TrainingMatrix } from '@fraudstream/training';
+import {
+  startNetwork,
+  trainMlp,
+  type MlpNetwork,
+  type TrainingMatrix,
+  type TrainingSettings,
+} from '@fraudstream/training';
 
 /** A bank's file with the scorer's feature vectors of the days a benchmark uses. */
 export interface LabelledFile {
@@ -115,6 +121,103 @@ export function handbookTrainTest(
       if (!known.has(transactions[i]?.card_id ?? '')) test.push(i);
   }
   return { train, test };
+}
+
+/**
+ * The handbook's model-selection windows (its chapter 5): the same train / delay / test lengths,
+ * `testDays` earlier, so the selection's test week ends the day before the real test week starts
+ * and the real test week's labels never choose a setting.
+ */
+export function validationWindow(w: ProtocolWindow): ProtocolWindow {
+  return { ...w, trainStartDay: w.trainStartDay - w.testDays };
+}
+
+/**
+ * Trains a network from scratch on `train` for `settings.baseEpochs` epochs (no early stopping),
+ * calling `afterEpoch` with the network after each; the caller disposes the returned network.
+ */
+export async function trainScratchEpochs(
+  train: TrainingMatrix,
+  settings: TrainingSettings,
+  afterEpoch: (epoch: number, network: MlpNetwork) => void = () => undefined,
+): Promise<MlpNetwork> {
+  const network = startNetwork({ kind: 'scratch' }, train, settings);
+  // No validation rows: the loss never improves, so patience past the epochs runs them all.
+  const empty: TrainingMatrix = {
+    x: new Float32Array(0),
+    y: new Float32Array(0),
+    rows: 0,
+    width: train.width,
+  };
+  await trainMlp(network, train, empty, {
+    epochs: settings.baseEpochs,
+    batchSize: settings.batchSize,
+    learningRate: settings.baseLearningRate,
+    seed: settings.seed,
+    classWeighting: settings.classWeighting,
+    patience: settings.baseEpochs + 1,
+    l2: settings.l2,
+    onEpoch: ({ epoch }) => afterEpoch(epoch, network),
+  });
+  return network;
+}
+
+/** Recall of one fraud scenario among the top-scored rows. */
+export interface ScenarioRecall {
+  readonly scenario: string;
+  readonly frauds: number;
+  /** Of this scenario's frauds, those among the N highest scores, N the number of frauds of all scenarios. */
+  readonly detected: number;
+  readonly recall: number;
+}
+
+/**
+ * Per fraud scenario (the file's truth), the share of its frauds among the top N scores, N the
+ * number of frauds in `indices`: which mechanism the model misses.
+ */
+export function scenarioRecall(
+  file: Pick<LabelledFile, 'dataset'>,
+  indices: readonly number[],
+  scores: ArrayLike<number>,
+): ScenarioRecall[] {
+  const frauds = indices.filter((i) => file.dataset.isFraud[i] === 1).length;
+  const order = indices.map((_, r) => r).sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0));
+  const top = new Set(order.slice(0, frauds));
+  const byScenario = new Map<string, { frauds: number; detected: number }>();
+  indices.forEach((i, r) => {
+    if (file.dataset.isFraud[i] !== 1) return;
+    const scenario = file.dataset.scenarios[i] ?? 'unknown';
+    const entry = byScenario.get(scenario) ?? { frauds: 0, detected: 0 };
+    entry.frauds++;
+    if (top.has(r)) entry.detected++;
+    byScenario.set(scenario, entry);
+  });
+  return [...byScenario.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([scenario, e]) => ({ scenario, ...e, recall: e.detected / e.frauds }));
+}
+
+/**
+ * The AP the scores would have with one scenario's frauds ranked above every other row (their
+ * order among themselves kept): an upper bound of what missing that scenario costs. A diagnostic
+ * of the file's truth, never a model.
+ */
+export function averagePrecisionWithScenarioFirst(
+  file: Pick<LabelledFile, 'dataset'>,
+  indices: readonly number[],
+  scores: ArrayLike<number>,
+  scenario: string,
+): number {
+  let top = Number.NEGATIVE_INFINITY;
+  for (let r = 0; r < indices.length; r++) top = Math.max(top, scores[r] ?? 0);
+  const lifted = indices.map((i, r) => {
+    const score = scores[r] ?? 0;
+    return file.dataset.isFraud[i] === 1 && file.dataset.scenarios[i] === scenario ? top + 1 + score : score;
+  });
+  return averagePrecision(
+    lifted,
+    indices.map((i) => file.dataset.isFraud[i] === 1),
+  );
 }
 
 /** The rows of `indices` as a training matrix (truth labels). */

@@ -1,5 +1,4 @@
 import { DAY_MS, type Transaction } from '@fraudstream/contracts';
-import { FeaturePipeline } from '@fraudstream/features';
 import {
   DEFAULT_START_TIME,
   DRIFT_SCENARIOS,
@@ -7,8 +6,14 @@ import {
   defaultRadius,
   type SimulationOptions,
 } from '@fraudstream/simulation';
+import { FEATURE_NAMES, FEATURE_SET_VERSION, FeaturePipeline } from '@fraudstream/features';
 import { streamRng, uniform, uniformInt, type Rng } from '@fraudstream/stats';
-import type { TrainingRow } from '@fraudstream/training';
+import {
+  trainBaseModel,
+  type BaseTrainingResult,
+  type TrainingRow,
+  type TrainingSettings,
+} from '@fraudstream/training';
 
 /** How big and how varied the pretraining corpus is. */
 export interface CorpusOptions {
@@ -150,4 +155,56 @@ export async function buildCorpusRows(
     );
   }
   return { rows, populations, end };
+}
+
+/** A pretrained model and the corpus it was trained on. */
+export interface PretrainedModel {
+  readonly trained: BaseTrainingResult;
+  readonly rows: number;
+  readonly positives: number;
+  readonly populations: CorpusPopulation[];
+  /** The event time the corpus's labels are known at (a chargeback window after its end). */
+  readonly asOf: number;
+  readonly corpusSeconds: number;
+}
+
+/**
+ * `npm run pretrain`'s model: the seeded corpus, then `trainBaseModel` on all of it with the
+ * settings' seed. The manifest's creation time is fixed (epoch 0), so the same corpus options,
+ * settings and code revision give the same ONNX bytes and manifest.
+ */
+export async function pretrainModel(input: {
+  readonly corpus: CorpusOptions;
+  readonly settings: TrainingSettings;
+  readonly version: string;
+  readonly codeRevision: string;
+  readonly log?: (line: string) => void;
+}): Promise<PretrainedModel> {
+  const started = performance.now();
+  const { rows, populations, end } = await buildCorpusRows(input.corpus, input.log);
+  const corpusSeconds = (performance.now() - started) / 1000;
+  input.log?.(
+    `corpus: ${rows.length.toLocaleString('en-US')} rows in ${corpusSeconds.toFixed(0)} s; training`,
+  );
+  // Truth labels: every row is settled, so the labels are "known" a chargeback window after the end.
+  const asOf = end + input.settings.chargebackWindowMs;
+  const trained = await trainBaseModel({
+    rows,
+    asOf,
+    version: input.version,
+    featureNames: FEATURE_NAMES,
+    featureSetVersion: FEATURE_SET_VERSION,
+    thresholdPolicy: { kind: 'daily-capacity', value: 100 },
+    codeRevision: input.codeRevision,
+    settings: input.settings,
+    now: new Date(0),
+  });
+  return {
+    trained,
+    rows: rows.length,
+    positives: rows.filter((r) => r.isFraud).length,
+    populations,
+    asOf,
+    corpusSeconds,
+  };
 }

@@ -8,17 +8,16 @@
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import {
   ModelRegistry,
   createModelStore,
   createRegistryKeys,
   resolveCodeRevision,
 } from '@fraudstream/registry';
-import { trainBaseModel, trainingSettingsFrom } from '@fraudstream/training';
+import { trainingSettingsFrom } from '@fraudstream/training';
 import { loadTrainerConfig } from '../trainer.config';
 import { runTrainingCli, useCliLogger } from './cli-support';
-import { DEFAULT_CORPUS, buildCorpusRows } from './pretrain-corpus';
+import { DEFAULT_CORPUS, pretrainModel } from './pretrain-corpus';
 
 const USAGE = `npm run pretrain -- [options]
   --seed N            corpus and training seed (default 1)
@@ -67,28 +66,17 @@ async function main(): Promise<number> {
     maxCustomers: Number(values['max-customers'] ?? DEFAULT_CORPUS.maxCustomers),
   };
   const started = performance.now();
-  const { rows, populations, end } = await buildCorpusRows(corpus, (line) => console.error(line));
-  const corpusSeconds = (performance.now() - started) / 1000;
-  console.error(
-    `corpus: ${rows.length.toLocaleString('en-US')} rows in ${corpusSeconds.toFixed(0)} s; training`,
-  );
   const registry = new ModelRegistry(
     createModelStore({ ...config, MODEL_STORE: 'file', MODEL_STORE_ROOT: values.out }),
     createRegistryKeys(config),
   );
   const version = values.version ?? (await registry.nextVersion());
-  // Truth labels: every row is settled, so the labels are "known" a chargeback window after the end.
-  const asOf = end + settings.chargebackWindowMs;
-  const trained = await trainBaseModel({
-    rows,
-    asOf,
-    version,
-    featureNames: FEATURE_NAMES,
-    featureSetVersion: FEATURE_SET_VERSION,
-    thresholdPolicy: { kind: 'daily-capacity', value: 100 },
-    codeRevision: resolveCodeRevision(config.GIT_SHA),
+  const { trained, rows, positives, populations, asOf, corpusSeconds } = await pretrainModel({
+    corpus,
     settings,
-    now: new Date(0),
+    version,
+    codeRevision: resolveCodeRevision(config.GIT_SHA),
+    log: (line) => console.error(line),
   });
   const context = {
     actor: 'cli:pretrain',
@@ -104,7 +92,7 @@ async function main(): Promise<number> {
         registry: values.out,
         artifact_uri: uri,
         sha256: trained.manifest.onnx.sha256,
-        corpus: { ...corpus, rows: rows.length, positives: rows.filter((r) => r.isFraud).length },
+        corpus: { ...corpus, rows, positives },
         populations: populations.map((p) => ({ ...p.simulation, channel_recorded: p.channelRecorded })),
         train_rows: trained.trainRows,
         validation: trained.validation,

@@ -63,6 +63,8 @@ export interface BatchStart {
 export class PartitionTransactions {
   private readonly logger: Logger;
   private readonly partitions = new PartitionMap<PartitionState>();
+  /** The partitions of the last assignment (null before the first): no producer starts for another. */
+  private owned: PartitionMap<true> | null = null;
 
   constructor(private readonly options: PartitionTransactionsOptions) {
     this.logger = new Logger(options.context ?? PartitionTransactions.name);
@@ -129,10 +131,15 @@ export class PartitionTransactions {
     return this.partitions.get(partition)?.next ?? null;
   }
 
-  /** Closes the producers of partitions this consumer no longer owns. */
+  /**
+   * Closes the producers of partitions this consumer no longer owns, and starts none for them later: a
+   * transaction still retrying for a lost partition must not initialise its transactional id again,
+   * which would fence the partition's new owner.
+   */
   async retain(owned: readonly TopicPartition[]): Promise<void> {
     const keep = new PartitionMap<true>();
     for (const p of owned) keep.set(p, true);
+    this.owned = keep;
     const gone = [...this.partitions.entries()].filter(([p]) => keep.get(p) === undefined);
     for (const [p] of gone) this.partitions.delete(p);
     await Promise.all(gone.map(([p, state]) => this.close(p, state)));
@@ -148,6 +155,10 @@ export class PartitionTransactions {
   private async ready(partition: TopicPartition): Promise<PartitionState> {
     let state = this.partitions.get(partition);
     if (!state) {
+      if (this.owned && this.owned.get(partition) === undefined)
+        throw new BatchAbandonedError(
+          `partition ${partition.topic}[${partition.partition}] is no longer owned`,
+        );
       const producer = this.options.createProducer(this.options.transactionalId(partition));
       state = { producer, ready: false, verified: null, next: null };
       this.partitions.set(partition, state);

@@ -14,6 +14,8 @@ interface OpenTransaction {
   readonly start: BatchStart;
   readonly next: string;
   readonly records: string[];
+  /** Produce requests it took. */
+  readonly requests?: number;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -31,8 +33,10 @@ class FakeLog {
     return new TransactionPipeline({
       commit: async (_partition, start, next, send) => {
         const records: string[] = [];
+        let requests = 0;
         await send({
           sendBatch: (batch: ProducerBatch) => {
+            requests++;
             for (const t of batch.topicMessages ?? [])
               for (const m of t.messages) records.push(String(m.value));
             return Promise.resolve([]);
@@ -40,7 +44,7 @@ class FakeLog {
         });
         if (records.length > this.sizeLimit) throw new RecordTooLargeError('too large');
         await new Promise<void>((resolve, reject) =>
-          this.open.push({ start, next, records, resolve, reject }),
+          this.open.push({ start, next, records, requests, resolve, reject }),
         );
         if (this.committed !== start.from)
           throw new PartitionMovedError(p0, String(this.committed), String(start.from));
@@ -119,7 +123,13 @@ describe(TransactionPipeline.name, () => {
     const firstTxn = await log.settle();
     expect(firstTxn.records).toEqual(['a', 'b']);
     const secondTxn = await log.settle();
-    expect(secondTxn).toMatchObject({ start: { from: 2n }, next: '5', records: ['c', 'd', 'e'] });
+    // The two batches' produce requests are merged: one round trip instead of two.
+    expect(secondTxn).toMatchObject({
+      start: { from: 2n },
+      next: '5',
+      records: ['c', 'd', 'e'],
+      requests: 1,
+    });
     await pipeline.drain();
     expect(log.visible).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(log.committed).toBe(5n);

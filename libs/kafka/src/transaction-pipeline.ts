@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { describeError } from '@fraudstream/contracts';
+import type { ProducerBatch, RecordMetadata } from 'kafkajs';
 import type { Retry } from './batch-recovery';
 import { isRebalance } from './failure-kinds';
 import type { BatchStart } from './partition-transactions';
@@ -197,7 +198,9 @@ export class TransactionPipeline {
     const last = group.at(-1);
     if (!first || !last) return;
     const sendAll = async (sink: RecordSink): Promise<void> => {
-      for (const batch of group) await batch.send(sink);
+      const requests = new CoalescingSink(sink);
+      for (const batch of group) await batch.send(requests);
+      await requests.flush();
     };
     try {
       await last.retry(() => this.options.commit(partition, first.start, last.next, sendAll));
@@ -260,4 +263,48 @@ class GroupFailure extends Error {
     super(describeError(cause));
     this.name = 'GroupFailure';
   }
+}
+
+/** Records per produce request when the requests of a transaction's batches are merged. */
+const MERGED_REQUEST_RECORDS = 1000;
+
+/**
+ * Merges the produce requests of a transaction's batches (each a round trip, in a row: the
+ * transactional producer has one request in flight) into requests of at most
+ * MERGED_REQUEST_RECORDS records, in order. A request already that large goes alone, so a handler's
+ * own slicing (kafkajs groups a request's records per partition in time quadratic in their number)
+ * still holds. A failure surfaces at `flush`, which fails the transaction.
+ */
+class CoalescingSink implements RecordSink {
+  private pending: ProducerBatch[] = [];
+  private records = 0;
+
+  constructor(private readonly sink: RecordSink) {}
+
+  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    const n = countRecords(batch);
+    if (this.records + n > MERGED_REQUEST_RECORDS) await this.flush();
+    this.pending.push(batch);
+    this.records += n;
+    return [];
+  }
+
+  async flush(): Promise<void> {
+    const pending = this.pending;
+    this.pending = [];
+    this.records = 0;
+    if (pending.length === 0) return;
+    const [only] = pending;
+    if (pending.length === 1 && only) {
+      await this.sink.sendBatch(only);
+      return;
+    }
+    await this.sink.sendBatch({ acks: -1, topicMessages: pending.flatMap((b) => b.topicMessages ?? []) });
+  }
+}
+
+function countRecords(batch: ProducerBatch): number {
+  let n = 0;
+  for (const t of batch.topicMessages ?? []) n += t.messages.length;
+  return n;
 }

@@ -237,6 +237,20 @@ describe(PartitionTransactions.name, () => {
     expect(broker.offsetOf(p0)).toBe(5n);
   });
 
+  it('refuses a batch begun before another transaction of the partition committed, sending nothing', async () => {
+    const { broker, transactions } = setUp();
+    const first = await transactions.begin(p0);
+    await transactions.commit(p0, first, '3', consumer, send('a', 'b', 'c'));
+    // Two batches begun at 3 (the same records, handled by a consumer and by its replacement).
+    const stale = await transactions.begin(p0, 3n);
+    const fresh = await transactions.begin(p0, 3n);
+    await transactions.commit(p0, fresh, '5', consumer, send('d', 'e'));
+    const refused = transactions.commit(p0, stale, '5', consumer, send('d', 'e'));
+    await expect(refused).rejects.toBeInstanceOf(PartitionMovedError);
+    await expect(refused).rejects.toMatchObject({ offset: '5' });
+    expect(broker.visible).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
   it('commits across a re-created producer when no one else committed meanwhile (a broker restart)', async () => {
     const { broker, transactions } = setUp();
     const start = await transactions.begin(p0);

@@ -100,11 +100,13 @@ export class PartitionTransactions {
     const txn = await state.producer.transaction();
     const endTimer = this.options.metrics?.transactionDuration.startTimer();
     try {
-      if (state.verified !== state.producer.generations) {
-        await this.verify(partition, state);
-        if (state.next !== null && state.next !== start.from)
-          throw new PartitionMovedError(partition, state.next.toString(), String(start.from ?? 'none'));
-      }
+      if (state.verified !== state.producer.generations) await this.verify(partition, state);
+      // Checked before every transaction, not only after a re-initialisation: a batch begun before
+      // another transaction of this partition committed (a batch still in the hands of a consumer
+      // that was replaced after a crash, while the new one read the same records) must not commit
+      // its records a second time.
+      if (state.next !== null && state.next !== start.from)
+        throw new PartitionMovedError(partition, state.next.toString(), String(start.from ?? 'none'));
       await send(txn);
       await txn.sendOffsets({
         consumer,

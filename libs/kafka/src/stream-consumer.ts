@@ -50,6 +50,15 @@ export interface ExactlyOnceOptions {
    * committing transaction before the next fetch waits (default 5000): see TransactionPipeline.
    */
   readonly maxRecordsPerTransaction?: number;
+  /**
+   * Whether a partition's next batch may be handled while its previous batch's transaction commits
+   * (default false). Off, the next batch is fetched and decoded meanwhile, and handled once the
+   * previous one committed, so a partition has at most one handled batch that is not committed: what
+   * a handler whose state replays one batch exactly (the scorer's feature state keeps the vectors of
+   * the last batch per partition) relies on after a SIGKILL. On, the batches handled while a
+   * transaction commits go together in the partition's next one.
+   */
+  readonly handleWhileCommitting?: boolean;
 }
 
 export interface StreamConsumerOptions<T> {
@@ -486,12 +495,11 @@ export class StreamConsumer<T> {
   }
 
   /**
-   * Exactly-once: what a predecessor already committed is skipped, the rest handled, and its
-   * outputs, dead letters and next offset queued for the partition's next transaction
-   * (TransactionPipeline), which commits them together with the batches queued beside it and is
-   * retried (the same records) while the broker is away. The batch returns once queued, so the next
-   * fetch is handled while the transaction commits. A batch that follows the queued ones begins
-   * where they end; any other waits until they are committed and begins at the committed offset.
+   * Exactly-once: the batch is decoded while its partition's previous transaction commits; what a
+   * predecessor already committed is skipped, the rest handled (once the previous transaction
+   * committed, unless `handleWhileCommitting`), and its outputs, dead letters and next offset queued
+   * for the partition's next transaction (TransactionPipeline), retried (the same records) while the
+   * broker is away. The batch returns once queued, so the next fetch goes on while it commits.
    */
   private async handleInTransaction(
     transactions: PartitionTransactions,
@@ -502,7 +510,11 @@ export class StreamConsumer<T> {
   ): Promise<void> {
     const partition = { topic: batch.topic, partition: batch.partition };
     const firstOffset = batch.firstOffset();
-    const chain = firstOffset === null ? null : pipeline.chain(partition, firstOffset);
+    const chain =
+      this.options.exactlyOnce?.handleWhileCommitting && firstOffset !== null
+        ? pipeline.chain(partition, firstOffset)
+        : null;
+    const decoded = await this.decode(batch, batch.messages, retry);
     let start: BatchStart;
     if (chain) start = chain.start;
     else {
@@ -512,8 +524,8 @@ export class StreamConsumer<T> {
       );
     }
     const from = start.from;
-    const fresh = from === null ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= from);
-    const first = fresh[0]?.offset;
+    const fresh = (offset: string): boolean => from === null || BigInt(offset) >= from;
+    const first = batch.messages.find((m) => fresh(m.offset))?.offset;
     if (first === undefined) return;
     if (from !== null && BigInt(first) > from)
       this.logger.warn({
@@ -522,7 +534,8 @@ export class StreamConsumer<T> {
         from: from.toString(),
         first,
       });
-    const { good, letters } = await this.decode(batch, fresh, retry);
+    const good = decoded.good.filter((m) => fresh(m.offset));
+    const letters = decoded.letters.filter((l) => fresh(l.offset));
     const outputs = new TransactionOutputs();
     if (good.length > 0) letters.push(...(await this.recover(good, context, retry, outputs.delivery)));
     const last = batch.lastOffset();

@@ -68,14 +68,14 @@ interface Lane {
 }
 
 /**
- * Group commit for the exactly-once transport. A batch's transaction is five round trips in a row
- * (AddPartitionsToTxn, Produce, AddOffsetsToTxn, TxnOffsetCommit, EndTxn), and kafkajs fetches again
- * only when every batch of the last fetch returned, so awaiting each batch's transaction left the
- * process idle for those round trips and paid them per batch. Here a handled batch is queued on its
- * partition and the next fetch goes on; the partition's batches queued while its transaction commits
- * go together in the next one (bounded by `maxRecords`), so the round trips are paid per commit
- * interval, which is the transaction's own duration, not per batch, and the next batch's decode,
- * features and scoring overlap the commit.
+ * Commits for the exactly-once transport, off the fetch path. A batch's transaction is five round
+ * trips in a row (AddPartitionsToTxn, Produce, AddOffsetsToTxn, TxnOffsetCommit, EndTxn), and kafkajs
+ * fetches again only when every batch of the last fetch returned, so awaiting each batch's
+ * transaction left the process idle for those round trips. Here a handled batch is queued on its
+ * partition and returns; the next fetch (and its decoding) goes on while the transaction commits.
+ * Batches queued while a partition's transaction commits (the transport's `handleWhileCommitting`)
+ * go together in its next one (bounded by `maxRecords`), so the round trips are paid per commit
+ * interval, which is the transaction's own duration, not per batch.
  *
  * The guarantee is unchanged: a transaction holds whole batches in offset order, with the offset past
  * the last; readers see them iff it commits. A transaction refused for its size is split into one per

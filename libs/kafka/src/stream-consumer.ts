@@ -51,12 +51,11 @@ export interface ExactlyOnceOptions {
    */
   readonly maxRecordsPerTransaction?: number;
   /**
-   * Whether a partition's next batch may be handled while its previous batch's transaction commits
-   * (default false). Off, the next batch is fetched and decoded meanwhile, and handled once the
-   * previous one committed, so a partition has at most one handled batch that is not committed: what
-   * a handler whose state replays one batch exactly (the scorer's feature state keeps the vectors of
-   * the last batch per partition) relies on after a SIGKILL. On, the batches handled while a
-   * transaction commits go together in the partition's next one.
+   * Whether a batch returns to kafkajs once queued for its partition's transaction, so that the next
+   * ones are fetched and handled while it commits, and those handled meanwhile go together in the
+   * partition's next transaction (default false: a batch returns once committed). Leave it off for a
+   * handler whose state replays only one uncommitted batch per partition exactly after a SIGKILL (the
+   * scorer's feature state keeps the vectors of the last batch per partition).
    */
   readonly handleWhileCommitting?: boolean;
 }
@@ -495,11 +494,11 @@ export class StreamConsumer<T> {
   }
 
   /**
-   * Exactly-once: the batch is decoded while its partition's previous transaction commits; what a
-   * predecessor already committed is skipped, the rest handled (once the previous transaction
-   * committed, unless `handleWhileCommitting`), and its outputs, dead letters and next offset queued
-   * for the partition's next transaction (TransactionPipeline), retried (the same records) while the
-   * broker is away. The batch returns once queued, so the next fetch goes on while it commits.
+   * Exactly-once: what a predecessor already committed is skipped, the rest handled, and its
+   * outputs, dead letters and next offset queued for the partition's next transaction
+   * (TransactionPipeline), retried (the same records) while the broker is away. The batch returns
+   * once committed, or, with `handleWhileCommitting`, once queued: then the next batch follows the
+   * queued ones and shares their next transaction.
    */
   private async handleInTransaction(
     transactions: PartitionTransactions,
@@ -553,6 +552,15 @@ export class StreamConsumer<T> {
       retry,
     };
     await pipeline.enqueue(partition, queued, chain);
+    if (this.options.exactlyOnce?.handleWhileCommitting) return;
+    // Handled one at a time, a partition's batches gain nothing from returning before the commit:
+    // the next transaction would follow this one at once and meet CONCURRENT_TRANSACTIONS while the
+    // coordinator writes this one's markers (measured slower, docs/scorer.md). The batch returns
+    // once committed, and is not resolved when its transaction failed (the consumer was sent back).
+    await pipeline.idle(partition);
+    const committed = transactions.committed(partition);
+    if (committed === null || committed < BigInt(queued.next))
+      throw new BatchAbandonedError('its transaction did not commit');
   }
 
   /**

@@ -7,6 +7,8 @@ import type { ProducerTransaction, TransactionalProducer } from './transactional
 /** A broker's view of one group: committed offsets and the records of committed transactions. */
 class FakeBroker {
   readonly committed = new Map<string, bigint>();
+  /** Offsets of a commit accepted but whose markers are not written yet: read as the old ones. */
+  readonly pending = new Map<string, bigint>();
   readonly visible: string[] = [];
   readonly producers: FakeProducer[] = [];
 
@@ -24,6 +26,8 @@ class FakeProducer implements TransactionalProducer {
   failNextSend: Error | null = null;
   /** The broker applies the next commit, but its answer is lost: the client sees the commit fail. */
   loseNextCommitAnswer: Error | null = null;
+  /** With loseNextCommitAnswer: the commit's offsets stay pending until an InitProducerId completes it. */
+  completeOnlyOnInit = false;
 
   constructor(
     readonly transactionalId: string,
@@ -41,10 +45,17 @@ class FakeProducer implements TransactionalProducer {
     return Promise.resolve();
   }
 
+  reinitialize(): void {
+    this.recreateOnNextTransaction = true;
+  }
+
   transaction(): Promise<ProducerTransaction> {
     if (this.recreateOnNextTransaction) {
+      // InitProducerId returns once the coordinator completed this id's accepted commit.
       this.generations++;
       this.recreateOnNextTransaction = false;
+      for (const [key, offset] of this.broker.pending) this.broker.committed.set(key, offset);
+      this.broker.pending.clear();
     }
     const records: string[] = [];
     const offsets: [string, bigint][] = [];
@@ -66,8 +77,9 @@ class FakeProducer implements TransactionalProducer {
       commit: () => {
         active = false;
         broker.visible.push(...records);
-        for (const [key, offset] of offsets) broker.committed.set(key, offset);
         const lost = this.loseNextCommitAnswer;
+        const target = lost && this.completeOnlyOnInit ? broker.pending : broker.committed;
+        for (const [key, offset] of offsets) target.set(key, offset);
         this.loseNextCommitAnswer = null;
         return lost ? Promise.reject(lost) : Promise.resolve();
       },
@@ -205,6 +217,25 @@ describe(PartitionTransactions.name, () => {
     await transactions.commit(p0, after, '6', consumer, send('f'));
     expect(broker.visible).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
     expect(transactions.committed(p0)).toBe(6n);
+  });
+
+  it('re-initialises the producer before reading the offset again, so a commit still being completed is not sent twice', async () => {
+    const { broker, transactions } = setUp();
+    const first = await transactions.begin(p0);
+    await transactions.commit(p0, first, '3', consumer, send('a', 'b', 'c'));
+    const producer = broker.producers[0];
+    if (!producer) throw new Error('no producer');
+    // The broker accepted the commit of 3..4 (its records are committed), then restarted before it
+    // wrote the offset's marker: until this id's next InitProducerId, the group's offset reads 3.
+    producer.loseNextCommitAnswer = new Error('connection closed');
+    producer.completeOnlyOnInit = true;
+    const batch = await transactions.begin(p0, 3n);
+    await expect(transactions.commit(p0, batch, '5', consumer, send('d', 'e'))).rejects.toThrow();
+    expect(broker.offsetOf(p0)).toBe(3n);
+    const retried = transactions.commit(p0, batch, '5', consumer, send('d', 'e'));
+    await expect(retried).rejects.toMatchObject({ offset: '5' });
+    expect(producer.generations).toBe(2);
+    expect(broker.visible).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
   it('skips what an applied commit covered when the batch is begun again after the failure', async () => {

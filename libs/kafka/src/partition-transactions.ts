@@ -120,7 +120,12 @@ export class PartitionTransactions {
       this.options.metrics?.transactions.inc({ outcome: 'aborted' });
       // A commit that failed may still have been applied (the broker stopped after writing it): the
       // next attempt reads the committed offset first, so a batch already committed is not sent twice.
+      // The read is made after a new InitProducerId, which returns only once the coordinator has
+      // completed a commit it had accepted: before that, the group's offset still reads as the old
+      // one (its transaction markers are not written), and the batch was committed twice (duplicate
+      // scores after a broker stop/start).
       state.verified = null;
+      state.producer.reinitialize();
       throw error;
     }
     endTimer?.();

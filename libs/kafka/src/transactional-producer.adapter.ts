@@ -44,6 +44,11 @@ export interface TransactionalProducer {
   disconnect(): Promise<void>;
   /** Begins a transaction; one at a time per producer. */
   transaction(): Promise<ProducerTransaction>;
+  /**
+   * Has the next transaction start on a new producer (a new generation): its InitProducerId waits
+   * until the coordinator has completed any transaction of this id that is still being committed.
+   */
+  reinitialize(): void;
 }
 
 export interface TransactionalProducerOptions {
@@ -102,6 +107,10 @@ export class RecoveringTransactionalProducer implements TransactionalProducer {
     this.active = null;
     await this.inner.disconnect();
     this.isConnected = false;
+  }
+
+  reinitialize(): void {
+    this.broken = true;
   }
 
   async transaction(): Promise<ProducerTransaction> {

@@ -266,6 +266,63 @@ function counterValue(registry: MetricsRegistry, name: string, topicName: string
   return total;
 }
 
+/** A histogram's count, sum and cumulative bucket counts (all label sets together). */
+interface HistogramSnapshot {
+  readonly count: number;
+  readonly sum: number;
+  readonly buckets: ReadonlyMap<number, number>;
+}
+
+async function histogramSnapshot(registry: MetricsRegistry, name: string): Promise<HistogramSnapshot> {
+  const metric = registry.registry.getSingleMetric(name);
+  let count = 0;
+  let sum = 0;
+  const buckets = new Map<number, number>();
+  // A histogram's values carry the series name (`_bucket`, `_sum`, `_count`); prom-client's type omits it.
+  const values = (metric ? (await metric.get()).values : []) as readonly {
+    metricName?: string;
+    value: number;
+    labels: Record<string, string | number | undefined>;
+  }[];
+  for (const v of values) {
+    if (v.metricName === `${name}_count`) count += v.value;
+    else if (v.metricName === `${name}_sum`) sum += v.value;
+    else if (v.metricName === `${name}_bucket`) {
+      const le = Number(v.labels.le);
+      buckets.set(le, (buckets.get(le) ?? 0) + v.value);
+    }
+  }
+  return { count, sum, buckets };
+}
+
+/**
+ * What a histogram recorded between two snapshots: the count, the mean and the upper bound of the
+ * bucket holding the p50 and the p99 (the histograms keep buckets, not samples), scaled by `unit`.
+ */
+function histogramDelta(before: HistogramSnapshot, after: HistogramSnapshot, unit: number) {
+  const count = after.count - before.count;
+  const bound = (p: number): number => {
+    for (const [le, n] of [...after.buckets].sort(([a], [b]) => a - b))
+      if (n - (before.buckets.get(le) ?? 0) >= (p / 100) * count) return le * unit;
+    return Number.NaN;
+  };
+  return {
+    count,
+    mean: count > 0 ? Number((((after.sum - before.sum) / count) * unit).toFixed(2)) : Number.NaN,
+    p50_bucket: bound(50),
+    p99_bucket: bound(99),
+  };
+}
+
+/** The transport's histograms of the exactly-once commits and of the fetched batches. */
+async function transportSnapshot(registry: MetricsRegistry) {
+  return {
+    transaction: await histogramSnapshot(registry, 'fraudstream_kafka_transaction_duration_seconds'),
+    batches: await histogramSnapshot(registry, 'fraudstream_kafka_transaction_size_batches'),
+    batch: await histogramSnapshot(registry, 'fraudstream_kafka_batch_duration_seconds'),
+  };
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -413,6 +470,8 @@ async function main(): Promise<void> {
   const halfCount = Math.round(halfRate * LATENCY_SECONDS);
   // The load comes from a separate process, as producers are in production, not from the scorer's event loop.
   await profiler.start();
+  const registry = app.get(MetricsRegistry);
+  const transportBefore = await transportSnapshot(registry);
   const child = fork(__filename, ['--paced', source, String(halfRate), String(halfCount), String(COUNT)], {
     stdio: 'inherit',
   });
@@ -421,6 +480,7 @@ async function main(): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (produced() < COUNT + halfCount && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   await profiler.stop('scorer-half-load');
+  const transportAfter = await transportSnapshot(registry);
   await app.close();
   await producer.producer.disconnect();
 
@@ -439,6 +499,10 @@ async function main(): Promise<void> {
     p50_ms_half_load: percentile(lat, 50),
     p99_ms_half_load: percentile(lat, 99),
     half_load_tx_per_s: Math.round(halfRate),
+    // The transport's own histograms over the half-load phase (bucket bounds, not samples, for p50/p99).
+    half_load_transaction_ms: histogramDelta(transportBefore.transaction, transportAfter.transaction, 1000),
+    half_load_batches_per_transaction: histogramDelta(transportBefore.batches, transportAfter.batches, 1),
+    half_load_batch_ms: histogramDelta(transportBefore.batch, transportAfter.batch, 1000),
     latency_samples: lat.length,
     transactions: COUNT,
     rounds: ROUNDS,

@@ -39,6 +39,11 @@ export function kafkaMetrics(metrics: MetricsRegistry) {
       help: 'Time from beginning a committed transaction to its commit (produce, offsets, end marker).',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     }),
+    transactionBatches: metrics.histogram({
+      name: 'fraudstream_kafka_transaction_size_batches',
+      help: 'Fetched batches committed by one Kafka transaction of the exactly-once consumers (those queued while the previous transaction committed go together).',
+      buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32],
+    }),
     lag: metrics.gauge({
       name: 'fraudstream_kafka_consumer_lag_messages',
       help: 'Messages between the last fetched offset and the high watermark, per topic (summed over partitions).',

@@ -7,6 +7,8 @@ import type { ProducerTransaction, TransactionalProducer } from './transactional
 /** A broker's view of one group: committed offsets and the records of committed transactions. */
 class FakeBroker {
   readonly committed = new Map<string, bigint>();
+  /** Offsets of a commit accepted but whose markers are not written yet: read as the old ones. */
+  readonly pending = new Map<string, bigint>();
   readonly visible: string[] = [];
   readonly producers: FakeProducer[] = [];
 
@@ -22,6 +24,10 @@ class FakeProducer implements TransactionalProducer {
   connects = 0;
   recreateOnNextTransaction = false;
   failNextSend: Error | null = null;
+  /** The broker applies the next commit, but its answer is lost: the client sees the commit fail. */
+  loseNextCommitAnswer: Error | null = null;
+  /** With loseNextCommitAnswer: the commit's offsets stay pending until an InitProducerId completes it. */
+  completeOnlyOnInit = false;
 
   constructor(
     readonly transactionalId: string,
@@ -39,10 +45,17 @@ class FakeProducer implements TransactionalProducer {
     return Promise.resolve();
   }
 
+  reinitialize(): void {
+    this.recreateOnNextTransaction = true;
+  }
+
   transaction(): Promise<ProducerTransaction> {
     if (this.recreateOnNextTransaction) {
+      // InitProducerId returns once the coordinator completed this id's accepted commit.
       this.generations++;
       this.recreateOnNextTransaction = false;
+      for (const [key, offset] of this.broker.pending) this.broker.committed.set(key, offset);
+      this.broker.pending.clear();
     }
     const records: string[] = [];
     const offsets: [string, bigint][] = [];
@@ -64,8 +77,11 @@ class FakeProducer implements TransactionalProducer {
       commit: () => {
         active = false;
         broker.visible.push(...records);
-        for (const [key, offset] of offsets) broker.committed.set(key, offset);
-        return Promise.resolve();
+        const lost = this.loseNextCommitAnswer;
+        const target = lost && this.completeOnlyOnInit ? broker.pending : broker.committed;
+        for (const [key, offset] of offsets) target.set(key, offset);
+        this.loseNextCommitAnswer = null;
+        return lost ? Promise.reject(lost) : Promise.resolve();
       },
       abort: () => {
         active = false;
@@ -175,6 +191,95 @@ describe(PartitionTransactions.name, () => {
     // A batch where it is expected costs no read.
     broker.committed.set('tx/0', 99n);
     expect((await transactions.begin(p0, 25n)).from).toBe(25n);
+  });
+
+  it('does not send a batch again when its failed commit had been applied by the broker', async () => {
+    const { broker, transactions } = setUp();
+    const first = await transactions.begin(p0);
+    await transactions.commit(p0, first, '3', consumer, send('a', 'b', 'c'));
+    const producer = broker.producers[0];
+    if (!producer) throw new Error('no producer');
+    // The broker wrote the commit of 3..4, then the connection dropped before the client had the answer.
+    producer.loseNextCommitAnswer = new Error('connection closed');
+    const batch = await transactions.begin(p0, 3n);
+    await expect(transactions.commit(p0, batch, '5', consumer, send('d', 'e'))).rejects.toThrow(
+      'connection closed',
+    );
+    expect(broker.visible).toEqual(['a', 'b', 'c', 'd', 'e']);
+    // The transport retries the same batch: the committed offset is read first and the batch refused.
+    const retried = transactions.commit(p0, batch, '5', consumer, send('d', 'e'));
+    await expect(retried).rejects.toBeInstanceOf(PartitionMovedError);
+    await expect(retried).rejects.toMatchObject({ offset: '5' });
+    expect(broker.visible).toEqual(['a', 'b', 'c', 'd', 'e']);
+    // Sent back to 5, the partition goes on from there, and every record is visible once.
+    const after = await transactions.begin(p0, 5n);
+    expect(after.from).toBe(5n);
+    await transactions.commit(p0, after, '6', consumer, send('f'));
+    expect(broker.visible).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(transactions.committed(p0)).toBe(6n);
+  });
+
+  it('re-initialises the producer before reading the offset again, so a commit still being completed is not sent twice', async () => {
+    const { broker, transactions } = setUp();
+    const first = await transactions.begin(p0);
+    await transactions.commit(p0, first, '3', consumer, send('a', 'b', 'c'));
+    const producer = broker.producers[0];
+    if (!producer) throw new Error('no producer');
+    // The broker accepted the commit of 3..4 (its records are committed), then restarted before it
+    // wrote the offset's marker: until this id's next InitProducerId, the group's offset reads 3.
+    producer.loseNextCommitAnswer = new Error('connection closed');
+    producer.completeOnlyOnInit = true;
+    const batch = await transactions.begin(p0, 3n);
+    await expect(transactions.commit(p0, batch, '5', consumer, send('d', 'e'))).rejects.toThrow();
+    expect(broker.offsetOf(p0)).toBe(3n);
+    const retried = transactions.commit(p0, batch, '5', consumer, send('d', 'e'));
+    await expect(retried).rejects.toMatchObject({ offset: '5' });
+    expect(producer.generations).toBe(2);
+    expect(broker.visible).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('skips what an applied commit covered when the batch is begun again after the failure', async () => {
+    const { broker, transactions } = setUp();
+    const first = await transactions.begin(p0);
+    await transactions.commit(p0, first, '3', consumer, send('a', 'b', 'c'));
+    const producer = broker.producers[0];
+    if (!producer) throw new Error('no producer');
+    producer.loseNextCommitAnswer = new Error('connection closed');
+    const batch = await transactions.begin(p0, 3n);
+    await expect(transactions.commit(p0, batch, '5', consumer, send('d', 'e'))).rejects.toThrow();
+    // A fallback that begins the partition again (message by message) starts past the applied commit.
+    expect((await transactions.begin(p0)).from).toBe(5n);
+  });
+
+  it('commits a retried batch once when its failed commit was not applied', async () => {
+    const { broker, transactions } = setUp();
+    const first = await transactions.begin(p0);
+    await transactions.commit(p0, first, '3', consumer, send('a', 'b', 'c'));
+    const producer = broker.producers[0];
+    if (!producer) throw new Error('no producer');
+    producer.failNextSend = new Error('broker away');
+    const batch = await transactions.begin(p0, 3n);
+    await expect(transactions.commit(p0, batch, '5', consumer, send('d', 'e'))).rejects.toThrow(
+      'broker away',
+    );
+    // The committed offset is read again, still 3: the batch is where it should be and commits.
+    await transactions.commit(p0, batch, '5', consumer, send('d', 'e'));
+    expect(broker.visible).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(broker.offsetOf(p0)).toBe(5n);
+  });
+
+  it('refuses a batch begun before another transaction of the partition committed, sending nothing', async () => {
+    const { broker, transactions } = setUp();
+    const first = await transactions.begin(p0);
+    await transactions.commit(p0, first, '3', consumer, send('a', 'b', 'c'));
+    // Two batches begun at 3 (the same records, handled by a consumer and by its replacement).
+    const stale = await transactions.begin(p0, 3n);
+    const fresh = await transactions.begin(p0, 3n);
+    await transactions.commit(p0, fresh, '5', consumer, send('d', 'e'));
+    const refused = transactions.commit(p0, stale, '5', consumer, send('d', 'e'));
+    await expect(refused).rejects.toBeInstanceOf(PartitionMovedError);
+    await expect(refused).rejects.toMatchObject({ offset: '5' });
+    expect(broker.visible).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
   it('commits across a re-created producer when no one else committed meanwhile (a broker restart)', async () => {

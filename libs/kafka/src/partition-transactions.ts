@@ -63,6 +63,8 @@ export interface BatchStart {
 export class PartitionTransactions {
   private readonly logger: Logger;
   private readonly partitions = new PartitionMap<PartitionState>();
+  /** The partitions of the last assignment (null before the first): no producer starts for another. */
+  private owned: PartitionMap<true> | null = null;
 
   constructor(private readonly options: PartitionTransactionsOptions) {
     this.logger = new Logger(options.context ?? PartitionTransactions.name);
@@ -98,11 +100,13 @@ export class PartitionTransactions {
     const txn = await state.producer.transaction();
     const endTimer = this.options.metrics?.transactionDuration.startTimer();
     try {
-      if (state.verified !== state.producer.generations) {
-        await this.verify(partition, state);
-        if (state.next !== null && state.next !== start.from)
-          throw new PartitionMovedError(partition, state.next.toString(), String(start.from ?? 'none'));
-      }
+      if (state.verified !== state.producer.generations) await this.verify(partition, state);
+      // Checked before every transaction, not only after a re-initialisation: a batch begun before
+      // another transaction of this partition committed (a batch still in the hands of a consumer
+      // that was replaced after a crash, while the new one read the same records) must not commit
+      // its records a second time.
+      if (state.next !== null && state.next !== start.from)
+        throw new PartitionMovedError(partition, state.next.toString(), String(start.from ?? 'none'));
       await send(txn);
       await txn.sendOffsets({
         consumer,
@@ -116,7 +120,12 @@ export class PartitionTransactions {
       this.options.metrics?.transactions.inc({ outcome: 'aborted' });
       // A commit that failed may still have been applied (the broker stopped after writing it): the
       // next attempt reads the committed offset first, so a batch already committed is not sent twice.
+      // The read is made after a new InitProducerId, which returns only once the coordinator has
+      // completed a commit it had accepted: before that, the group's offset still reads as the old
+      // one (its transaction markers are not written), and the batch was committed twice (duplicate
+      // scores after a broker stop/start).
       state.verified = null;
+      state.producer.reinitialize();
       throw error;
     }
     endTimer?.();
@@ -129,10 +138,15 @@ export class PartitionTransactions {
     return this.partitions.get(partition)?.next ?? null;
   }
 
-  /** Closes the producers of partitions this consumer no longer owns. */
+  /**
+   * Closes the producers of partitions this consumer no longer owns, and starts none for them later: a
+   * transaction still retrying for a lost partition must not initialise its transactional id again,
+   * which would fence the partition's new owner.
+   */
   async retain(owned: readonly TopicPartition[]): Promise<void> {
     const keep = new PartitionMap<true>();
     for (const p of owned) keep.set(p, true);
+    this.owned = keep;
     const gone = [...this.partitions.entries()].filter(([p]) => keep.get(p) === undefined);
     for (const [p] of gone) this.partitions.delete(p);
     await Promise.all(gone.map(([p, state]) => this.close(p, state)));
@@ -148,6 +162,10 @@ export class PartitionTransactions {
   private async ready(partition: TopicPartition): Promise<PartitionState> {
     let state = this.partitions.get(partition);
     if (!state) {
+      if (this.owned && this.owned.get(partition) === undefined)
+        throw new BatchAbandonedError(
+          `partition ${partition.topic}[${partition.partition}] is no longer owned`,
+        );
       const producer = this.options.createProducer(this.options.transactionalId(partition));
       state = { producer, ready: false, verified: null, next: null };
       this.partitions.set(partition, state);

@@ -20,6 +20,7 @@ import type {
 } from './stream-consumer.types';
 import { PartitionMap, type TopicPartition } from './topic-partition';
 import { TransactionOutputs } from './transaction-outputs';
+import { TransactionPipeline, type PipelinedBatch } from './transaction-pipeline';
 import { createTransactionalProducer } from './transactional-producer.adapter';
 import { BatchAbandonedError, backoffDelay, retryTransient, type RetrySchedule } from './transient-retry';
 import { StartupError } from './transport.errors';
@@ -44,6 +45,19 @@ export interface ExactlyOnceOptions {
   readonly transactionalIdPrefix: string;
   /** How long the coordinator lets a transaction stay open before aborting it (default 10 s). */
   readonly transactionTimeoutMs?: number;
+  /**
+   * Records (outputs and dead letters) per transaction at most, and queued per partition behind the
+   * committing transaction before the next fetch waits (default 5000): see TransactionPipeline.
+   */
+  readonly maxRecordsPerTransaction?: number;
+  /**
+   * Whether a batch returns to kafkajs once queued for its partition's transaction, so that the next
+   * ones are fetched and handled while it commits, and those handled meanwhile go together in the
+   * partition's next transaction (default false: a batch returns once committed). Leave it off for a
+   * handler whose state replays only one uncommitted batch per partition exactly after a SIGKILL (the
+   * scorer's feature state keeps the vectors of the last batch per partition).
+   */
+  readonly handleWhileCommitting?: boolean;
 }
 
 export interface StreamConsumerOptions<T> {
@@ -112,6 +126,7 @@ export class StreamConsumer<T> {
   private readonly metrics: KafkaMetrics | undefined;
   private readonly committer: OffsetCommitter;
   private readonly transactions: PartitionTransactions | null;
+  private readonly pipeline: TransactionPipeline | null;
   private readonly schedule: RetrySchedule;
   private readonly lag = new PartitionMap<number>();
   private connected = false;
@@ -133,6 +148,10 @@ export class StreamConsumer<T> {
       `OffsetCommitter:${options.groupId}`,
     );
     this.transactions = options.exactlyOnce ? this.createTransactions(options.exactlyOnce) : null;
+    this.pipeline =
+      this.transactions && options.exactlyOnce
+        ? this.createPipeline(this.transactions, options.exactlyOnce)
+        : null;
     this.stopped = new Promise((resolve) => (this.wake = resolve));
     this.consumer = this.createConsumer();
   }
@@ -168,6 +187,8 @@ export class StreamConsumer<T> {
     }
     this.running = false;
     await Promise.allSettled([...this.inFlight]);
+    // Batches handled but still queued for their partition's transaction commit before the group is left.
+    await this.pipeline?.drain();
     this.committer.stopRetrying();
     await this.committer.drain();
     await this.transactions?.closeAll();
@@ -244,6 +265,7 @@ export class StreamConsumer<T> {
       const owned = Object.entries(memberAssignment).flatMap(([topic, partitions]) =>
         partitions.map((partition) => ({ topic, partition })),
       );
+      this.pipeline?.retain(owned);
       void this.transactions?.retain(owned);
       this.logger.log({
         msg: 'joined the group',
@@ -426,7 +448,8 @@ export class StreamConsumer<T> {
     };
     const last = batch.lastOffset();
     try {
-      if (this.transactions) await this.handleInTransaction(this.transactions, batch, retry, context);
+      if (this.transactions && this.pipeline)
+        await this.handleInTransaction(this.transactions, this.pipeline, batch, retry, context);
       else {
         const { good, letters } = await this.decode(batch, batch.messages, retry);
         if (good.length > 0) letters.push(...(await this.recover(good, context, retry, this.direct)));
@@ -472,35 +495,88 @@ export class StreamConsumer<T> {
 
   /**
    * Exactly-once: what a predecessor already committed is skipped, the rest handled, and its
-   * outputs, dead letters and next offset committed in one transaction, retried (the same records)
-   * while the broker is away. A transaction refused for its records (a request over the broker's
-   * limit) is split: each message commits alone, and one that still cannot is dead-lettered.
+   * outputs, dead letters and next offset queued for the partition's next transaction
+   * (TransactionPipeline), retried (the same records) while the broker is away. The batch returns
+   * once committed, or, with `handleWhileCommitting`, once queued: then the next batch follows the
+   * queued ones and shares their next transaction.
    */
   private async handleInTransaction(
     transactions: PartitionTransactions,
+    pipeline: TransactionPipeline,
     batch: Batch,
     retry: Retry,
     context: BatchContext,
   ): Promise<void> {
     const partition = { topic: batch.topic, partition: batch.partition };
     const firstOffset = batch.firstOffset();
-    const start = await retry(() =>
-      transactions.begin(partition, firstOffset === null ? undefined : BigInt(firstOffset)),
-    );
+    const chain =
+      this.options.exactlyOnce?.handleWhileCommitting && firstOffset !== null
+        ? pipeline.chain(partition, firstOffset)
+        : null;
+    const decoded = await this.decode(batch, batch.messages, retry);
+    let start: BatchStart;
+    if (chain) start = chain.start;
+    else {
+      await pipeline.idle(partition);
+      start = await retry(() =>
+        transactions.begin(partition, firstOffset === null ? undefined : BigInt(firstOffset)),
+      );
+    }
     const from = start.from;
-    const fresh = from === null ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= from);
-    if (fresh.length === 0) return;
-    const first = fresh[0]?.offset;
-    if (from !== null && first !== undefined && BigInt(first) > from)
+    const fresh = (offset: string): boolean => from === null || BigInt(offset) >= from;
+    const first = batch.messages.find((m) => fresh(m.offset))?.offset;
+    if (first === undefined) return;
+    if (from !== null && BigInt(first) > from)
       this.logger.warn({
         msg: 'batch begins after the committed offset',
         ...partition,
         from: from.toString(),
         first,
       });
-    const { good, letters } = await this.decode(batch, fresh, retry);
+    const good = decoded.good.filter((m) => fresh(m.offset));
+    const letters = decoded.letters.filter((l) => fresh(l.offset));
     const outputs = new TransactionOutputs();
     if (good.length > 0) letters.push(...(await this.recover(good, context, retry, outputs.delivery)));
+    const last = batch.lastOffset();
+    const queued: PipelinedBatch = {
+      start,
+      first,
+      next: nextOffset(last),
+      records: outputs.records + letters.length,
+      send: async (sink) => {
+        await outputs.sendTo(sink);
+        await new DeadLetterPublisher(sink).publish(letters);
+      },
+      committed: () => this.countLetters(letters),
+      split: () => this.commitMessageByMessage(transactions, partition, good, letters, last, context, retry),
+      retry,
+    };
+    await pipeline.enqueue(partition, queued, chain);
+    if (this.options.exactlyOnce?.handleWhileCommitting) return;
+    // Handled one at a time, a partition's batches gain nothing from returning before the commit:
+    // the next transaction would follow this one at once and meet CONCURRENT_TRANSACTIONS while the
+    // coordinator writes this one's markers (measured slower, docs/scorer.md). The batch returns
+    // once committed, and is not resolved when its transaction failed (the consumer was sent back).
+    await pipeline.idle(partition);
+    const committed = transactions.committed(partition);
+    if (committed === null || committed < BigInt(queued.next))
+      throw new BatchAbandonedError('its transaction did not commit');
+  }
+
+  /**
+   * A batch whose transaction was refused for its records (a request over the broker's limit): each
+   * message commits alone, in offset order, and one that still cannot is dead-lettered as oversized;
+   * the dead letters of decoding go with the next commit.
+   */
+  private async commitMessageByMessage(
+    transactions: PartitionTransactions,
+    partition: TopicPartition,
+    good: readonly ConsumedMessage<T>[],
+    letters: readonly DeadLetter[],
+    last: string,
+    context: BatchContext,
+    retry: Retry,
+  ): Promise<void> {
     const commit = (
       at: BatchStart,
       next: string,
@@ -513,19 +589,6 @@ export class StreamConsumer<T> {
           await new DeadLetterPublisher(sink).publish(dead);
         }),
       );
-    try {
-      await commit(start, nextOffset(batch.lastOffset()), outputs, letters);
-      this.countLetters(letters);
-      return;
-    } catch (error) {
-      if (error instanceof BatchAbandonedError || isRebalance(error)) throw error;
-      this.logger.warn({
-        msg: 'transaction refused for its records; committing the batch message by message',
-        ...partition,
-        error: describeError(error),
-      });
-    }
-    // One message at a time, in offset order; the dead letters of decoding go with the next commit.
     let pending = letters.filter((l) => !good.some((m) => m.offset === l.offset));
     for (const message of good) {
       const before = pending.filter((l) => BigInt(l.offset) < BigInt(message.offset));
@@ -544,8 +607,50 @@ export class StreamConsumer<T> {
       }
     }
     const at = await retry(() => transactions.begin(partition));
-    await commit(at, nextOffset(batch.lastOffset()), null, pending);
+    await commit(at, nextOffset(last), null, pending);
     this.countLetters(pending);
+  }
+
+  private createPipeline(
+    transactions: PartitionTransactions,
+    options: ExactlyOnceOptions,
+  ): TransactionPipeline {
+    return new TransactionPipeline({
+      commit: (partition, start, next, send) =>
+        transactions.commit(partition, start, next, this.consumer, send),
+      begin: (partition) => transactions.begin(partition),
+      failed: (partition, error, first) => this.onTransactionFailed(partition, error, first),
+      maxRecords: options.maxRecordsPerTransaction ?? 5000,
+      ...(this.metrics ? { observeBatches: (n: number) => this.metrics?.transactionBatches.observe(n) } : {}),
+      context: `TransactionPipeline:${this.options.groupId}`,
+    });
+  }
+
+  /**
+   * A partition's transaction failed for good after its batches had returned to kafkajs: the consumer
+   * reads again from the committed offset (the one the error found, or where the dropped batches
+   * began), as it does for a batch abandoned before it returned.
+   */
+  private onTransactionFailed(partition: TopicPartition, error: unknown, first: PipelinedBatch): void {
+    const offset =
+      error instanceof PartitionMovedError ? error.offset : (first.start.from?.toString() ?? first.first);
+    this.logger.warn({
+      msg: 'transaction failed; its batches are read again from the committed offset',
+      ...partition,
+      offset,
+      error: describeError(error),
+    });
+    if (this.stopping) return;
+    try {
+      this.consumer.seek({ ...partition, offset });
+    } catch (seekError) {
+      // The consumer is not running (restarting or stopping): it starts again from the committed offset.
+      this.logger.warn({
+        msg: 'seek after a failed transaction refused',
+        ...partition,
+        error: describeError(seekError),
+      });
+    }
   }
 
   private createTransactions(options: ExactlyOnceOptions): PartitionTransactions {

@@ -15,6 +15,7 @@ describe(loadTrainerConfig.name, () => {
     expect(settings.gate).toEqual({
       minAveragePrecisionGain: 0.01,
       maxAveragePrecisionDrop: 0.02,
+      maxRelativeApDropOnShift: 0.2,
       maxRocAucDrop: 0.01,
       maxCardPrecisionDrop: 0.05,
       minPositives: 5,

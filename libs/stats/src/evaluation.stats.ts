@@ -53,28 +53,7 @@ function checkScoresAndLabels(
  */
 export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<boolean | number>): number {
   checkScoresAndLabels(scores, labels, 'averagePrecision', false);
-  const n = scores.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0));
-  let positives = 0;
-  for (let i = 0; i < n; i++) if (isPositive(labels[i])) positives++;
-  if (positives === 0) return 0;
-  let tp = 0;
-  let seen = 0;
-  let previousRecall = 0;
-  let ap = 0;
-  for (let i = 0; i < n;) {
-    const threshold = scores[order[i] ?? 0];
-    // All rows tied at this score cross the threshold together.
-    while (i < n && scores[order[i] ?? 0] === threshold) {
-      if (isPositive(labels[order[i] ?? 0])) tp++;
-      seen++;
-      i++;
-    }
-    const recall = tp / positives;
-    ap += (recall - previousRecall) * (tp / seen);
-    previousRecall = recall;
-  }
-  return ap;
+  return rankedAveragePrecision(scores, (i) => (isPositive(labels[i]) ? 1 : 0));
 }
 
 /**
@@ -86,17 +65,26 @@ export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<bo
 export function softAveragePrecision(scores: ArrayLike<number>, targets: ArrayLike<number>): number {
   if (scores.length !== targets.length)
     throw new RangeError(`softAveragePrecision: ${scores.length} scores but ${targets.length} targets`);
-  const n = scores.length;
-  let total = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < scores.length; i++) {
     const score = scores[i] ?? Number.NaN;
     const target = targets[i] ?? Number.NaN;
     if (!Number.isFinite(score))
       throw new RangeError(`softAveragePrecision: score of row ${i} is ${score}, not a finite number`);
     if (!(target >= 0 && target <= 1))
       throw new RangeError(`softAveragePrecision: target of row ${i} is ${target}, not in [0, 1]`);
-    total += target;
   }
+  return rankedAveragePrecision(scores, (i) => targets[i] ?? 0);
+}
+
+/**
+ * AP = Σ_n (R_n − R_{n−1}) · P_n over the rows ranked by score, each row `target(i)` of a positive
+ * (0/1 for hard labels); all rows sharing a score enter together (one threshold). 0 when the
+ * targets sum to 0.
+ */
+function rankedAveragePrecision(scores: ArrayLike<number>, target: (row: number) => number): number {
+  const n = scores.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += target(i);
   if (total === 0) return 0;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0));
   let tp = 0;
@@ -105,8 +93,9 @@ export function softAveragePrecision(scores: ArrayLike<number>, targets: ArrayLi
   let ap = 0;
   for (let i = 0; i < n;) {
     const threshold = scores[order[i] ?? 0];
+    // All rows tied at this score cross the threshold together.
     while (i < n && scores[order[i] ?? 0] === threshold) {
-      tp += targets[order[i] ?? 0] ?? 0;
+      tp += target(order[i] ?? 0);
       seen++;
       i++;
     }

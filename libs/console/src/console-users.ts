@@ -28,6 +28,14 @@ export interface ConsoleUser {
 /** User names: they go into labels (`analyst`), case records and the audit log's actor. */
 export const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
+/** A list setting's entries: separated by commas or new lines, trimmed, empty ones dropped. */
+export function configEntries(text: string): string[] {
+  return text
+    .split(/[,\n]/)
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0);
+}
+
 /**
  * Parses CONSOLE_USERS: `name:role[|role...]:hash` entries separated by commas or new lines, the hash
  * from `npm run console:hash-password`. Throws naming every bad entry (never echoing a hash).
@@ -35,10 +43,7 @@ export const USER_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export function parseConsoleUsers(text: string): ConsoleUser[] {
   const users: ConsoleUser[] = [];
   const problems: string[] = [];
-  const entries = text
-    .split(/[,\n]/)
-    .map((e) => e.trim())
-    .filter((e) => e.length > 0);
+  const entries = configEntries(text);
   entries.forEach((entry, i) => {
     const [name = '', roles = '', hash = '', ...rest] = entry.split(':');
     const where = `entry ${i + 1}${USER_NAME.test(name) ? ` (${name})` : ''}`;

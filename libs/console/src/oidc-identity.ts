@@ -1,4 +1,4 @@
-import { CONSOLE_ROLES, USER_NAME, type ConsoleRole } from './console-users';
+import { CONSOLE_ROLES, USER_NAME, configEntries, type ConsoleRole } from './console-users';
 
 /** Identity-provider group → the console roles it grants (CONSOLE_OIDC_ROLES). */
 export type OidcRoleMap = ReadonlyMap<string, readonly ConsoleRole[]>;
@@ -32,10 +32,7 @@ export class OidcSignInError extends Error {
 export function parseOidcRoleMap(text: string): OidcRoleMap {
   const map = new Map<string, ConsoleRole[]>();
   const problems: string[] = [];
-  const entries = text
-    .split(/[,\n]/)
-    .map((e) => e.trim())
-    .filter((e) => e.length > 0);
+  const entries = configEntries(text);
   entries.forEach((entry, i) => {
     const at = entry.lastIndexOf('=');
     const group = at > 0 ? entry.slice(0, at).trim() : '';

@@ -11,6 +11,7 @@ import {
 } from '@fraudstream/features';
 import { generateDataset } from '@fraudstream/simulation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chargebackOf } from '../support/sample-records';
 
 const BATCH = 250;
 
@@ -205,15 +206,7 @@ describe(RedisFeatureStore.name, () => {
       event_time: t0,
       ingest_time: t0,
     };
-    const chargeback: Label = {
-      transaction_id: paid.transaction_id,
-      card_id: paid.card_id,
-      terminal_id: paid.terminal_id,
-      is_fraud: true,
-      source: 'CHARGEBACK',
-      transaction_time: t0,
-      event_time: t0 + 3_600_000,
-    };
+    const chargeback = chargebackOf(paid, t0 + 3_600_000);
     const first = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
     const replicas = [0, 1].map(() => RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix }));
     try {
@@ -268,17 +261,7 @@ describe(RedisFeatureStore.name, () => {
       const known = t0 + 10_000 * 1000;
       const pipeline = new FeaturePipeline(backlog);
       await pipeline.computeBatch(history);
-      await pipeline.applyLabels(
-        history.map((t) => ({
-          transaction_id: t.transaction_id,
-          card_id: t.card_id,
-          terminal_id: t.terminal_id,
-          is_fraud: true,
-          source: 'CHARGEBACK' as const,
-          transaction_time: t.event_time,
-          event_time: known,
-        })),
-      );
+      await pipeline.applyLabels(history.map((t) => chargebackOf(t, known)));
       const next: Transaction = { ...history[0]!, transaction_id: 'after', event_time: known };
       const [vector] = await pipeline.computeBatch([next]);
       expect(vector?.[18]).toBe(1); // terminal_fraud_rate_30d: every earlier transaction a known fraud

@@ -20,6 +20,7 @@ import type { AvroSerde, Kafka } from '@fraudstream/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChaosStack } from '../../scripts/chaos/chaos-stack';
 import { testClients } from '../support/kafka-env';
+import { chargebackOf } from '../support/sample-records';
 import { waitFor } from '../support/wait-for';
 import { readTopic } from './scorer.harness';
 
@@ -39,15 +40,7 @@ const LABEL_LEAD_MS = 5 * HOUR_MS;
 function chargebacks(transactions: readonly Transaction[]): Label[] {
   return transactions
     .filter((_, i) => i % 23 === 5)
-    .map((t, k) => ({
-      transaction_id: t.transaction_id,
-      card_id: t.card_id,
-      terminal_id: t.terminal_id,
-      is_fraud: true,
-      source: 'CHARGEBACK' as const,
-      transaction_time: t.event_time,
-      event_time: t.event_time + (6 + (k % 7)) * HOUR_MS,
-    }))
+    .map((t, k) => chargebackOf(t, t.event_time + (6 + (k % 7)) * HOUR_MS))
     .sort((a, b) => a.event_time - b.event_time);
 }
 

@@ -1,4 +1,4 @@
-import { DAY_MS, type TopicMessages } from '@fraudstream/contracts';
+import { DAY_MS, type Label, type TopicMessages, type Transaction } from '@fraudstream/contracts';
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 
@@ -149,3 +149,19 @@ export const SAMPLE_RECORDS: { readonly [K in keyof TopicMessages]: TopicMessage
     event_time: T0,
   },
 };
+
+/** The chargeback of a transaction, learnt by the bank at `eventTime`. */
+export function chargebackOf(
+  t: Pick<Transaction, 'transaction_id' | 'card_id' | 'terminal_id' | 'event_time'>,
+  eventTime: number,
+): Label {
+  return {
+    transaction_id: t.transaction_id,
+    card_id: t.card_id,
+    terminal_id: t.terminal_id,
+    is_fraud: true,
+    source: 'CHARGEBACK',
+    transaction_time: t.event_time,
+    event_time: eventTime,
+  };
+}

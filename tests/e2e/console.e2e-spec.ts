@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { Alert, Label } from '@fraudstream/contracts';
+import type { Alert, Label, Transaction } from '@fraudstream/contracts';
 import type { AvroProducer, AvroSerde, Kafka } from '@fraudstream/kafka';
 import type { ModelRegistry } from '@fraudstream/registry';
 import type { Browser, Page } from 'playwright-core';
@@ -50,6 +50,19 @@ describe('console in a browser', () => {
   let labels: { records: Captured<Label>[]; stop: () => Promise<void> };
   let alerts: { records: Captured<Alert>[]; stop: () => Promise<void> };
   let provider: TestOidcProvider;
+
+  /** Sends a transaction to the real scorer and waits for the alert it raises. */
+  async function scoredAlert(tx: Transaction): Promise<Alert> {
+    await producer.sendMany([
+      { topic: scorerTopics.transactions, records: [{ key: tx.card_id, value: tx }] },
+    ]);
+    const record = await waitFor(
+      () => alerts.records.find((r) => r.value.transaction_id === tx.transaction_id),
+      60_000,
+      'the scorer\u2019s alert',
+    );
+    return record.value;
+  }
 
   async function signedIn(user: ConsoleTestUser): Promise<Page> {
     const page = await (await browser.newContext()).newPage();
@@ -107,16 +120,7 @@ describe('console in a browser', () => {
 
     // A transaction after the page opened: its alert can only reach the page through the live queue.
     const tx = transaction(1, 'browser');
-    await producer.sendMany([
-      { topic: scorerTopics.transactions, records: [{ key: tx.card_id, value: tx }] },
-    ]);
-    const alert = (
-      await waitFor(
-        () => alerts.records.find((r) => r.value.transaction_id === tx.transaction_id),
-        60_000,
-        'the scorer\u2019s alert',
-      )
-    ).value;
+    const alert = await scoredAlert(tx);
     const row = page.locator(`#scores tr[data-alert-id="${alert.alert_id}"]`);
     await row.waitFor({ timeout: 30_000 });
     expect(await row.textContent()).toContain(tx.card_id);
@@ -186,17 +190,7 @@ describe('console in a browser', () => {
     await page.waitForURL(`${consoleApp.url}/models`, { timeout: 15_000 });
     await expect.poll(() => page.textContent('[data-testid="user"]')).toBe('oana');
 
-    const tx = transaction(2, 'oidc');
-    await producer.sendMany([
-      { topic: scorerTopics.transactions, records: [{ key: tx.card_id, value: tx }] },
-    ]);
-    const alert = (
-      await waitFor(
-        () => alerts.records.find((r) => r.value.transaction_id === tx.transaction_id),
-        60_000,
-        'the scorer\u2019s alert',
-      )
-    ).value;
+    const alert = await scoredAlert(transaction(2, 'oidc'));
     // The queue lists the alert once the console has read it; the case is opened from there.
     await page.click('nav a[href="/"]');
     const row = page.locator(`#scores tr[data-alert-id="${alert.alert_id}"]`);

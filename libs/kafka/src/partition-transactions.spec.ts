@@ -111,6 +111,15 @@ function setUp(): { broker: FakeBroker; transactions: PartitionTransactions } {
   return { broker, transactions };
 }
 
+/** The set-up after a first transaction committed a, b, c (offsets 0..2; the group's offset 3). */
+async function afterFirstCommit(): Promise<ReturnType<typeof setUp> & { producer: FakeProducer }> {
+  const { broker, transactions } = setUp();
+  await transactions.commit(p0, await transactions.begin(p0), '3', consumer, send('a', 'b', 'c'));
+  const producer = broker.producers[0];
+  if (!producer) throw new Error('no producer');
+  return { broker, transactions, producer };
+}
+
 const send =
   (...values: string[]) =>
   async (sink: { sendBatch(b: ProducerBatch): Promise<unknown> }) => {
@@ -194,11 +203,7 @@ describe(PartitionTransactions.name, () => {
   });
 
   it('does not send a batch again when its failed commit had been applied by the broker', async () => {
-    const { broker, transactions } = setUp();
-    const first = await transactions.begin(p0);
-    await transactions.commit(p0, first, '3', consumer, send('a', 'b', 'c'));
-    const producer = broker.producers[0];
-    if (!producer) throw new Error('no producer');
+    const { broker, transactions, producer } = await afterFirstCommit();
     // The broker wrote the commit of 3..4, then the connection dropped before the client had the answer.
     producer.loseNextCommitAnswer = new Error('connection closed');
     const batch = await transactions.begin(p0, 3n);
@@ -220,11 +225,7 @@ describe(PartitionTransactions.name, () => {
   });
 
   it('re-initialises the producer before reading the offset again, so a commit still being completed is not sent twice', async () => {
-    const { broker, transactions } = setUp();
-    const first = await transactions.begin(p0);
-    await transactions.commit(p0, first, '3', consumer, send('a', 'b', 'c'));
-    const producer = broker.producers[0];
-    if (!producer) throw new Error('no producer');
+    const { broker, transactions, producer } = await afterFirstCommit();
     // The broker accepted the commit of 3..4 (its records are committed), then restarted before it
     // wrote the offset's marker: until this id's next InitProducerId, the group's offset reads 3.
     producer.loseNextCommitAnswer = new Error('connection closed');
@@ -239,11 +240,7 @@ describe(PartitionTransactions.name, () => {
   });
 
   it('skips what an applied commit covered when the batch is begun again after the failure', async () => {
-    const { broker, transactions } = setUp();
-    const first = await transactions.begin(p0);
-    await transactions.commit(p0, first, '3', consumer, send('a', 'b', 'c'));
-    const producer = broker.producers[0];
-    if (!producer) throw new Error('no producer');
+    const { transactions, producer } = await afterFirstCommit();
     producer.loseNextCommitAnswer = new Error('connection closed');
     const batch = await transactions.begin(p0, 3n);
     await expect(transactions.commit(p0, batch, '5', consumer, send('d', 'e'))).rejects.toThrow();
@@ -252,11 +249,7 @@ describe(PartitionTransactions.name, () => {
   });
 
   it('commits a retried batch once when its failed commit was not applied', async () => {
-    const { broker, transactions } = setUp();
-    const first = await transactions.begin(p0);
-    await transactions.commit(p0, first, '3', consumer, send('a', 'b', 'c'));
-    const producer = broker.producers[0];
-    if (!producer) throw new Error('no producer');
+    const { broker, transactions, producer } = await afterFirstCommit();
     producer.failNextSend = new Error('broker away');
     const batch = await transactions.begin(p0, 3n);
     await expect(transactions.commit(p0, batch, '5', consumer, send('d', 'e'))).rejects.toThrow(

@@ -120,6 +120,27 @@ export default tseslint.config(
     },
   },
   {
+    // kafkajs's read_committed filter is replaced before kafkajs loads (libs/kafka/src/aborted-records.ts):
+    // a value taken from kafkajs anywhere else could load it first, unfixed.
+    files: ['**/*.ts'],
+    ignores: ['libs/kafka/src/kafkajs.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'kafkajs',
+              allowTypeImports: true,
+              message:
+                "Take kafkajs values from libs/kafka/src/kafkajs.ts (in the transport) or @fraudstream/kafka: it fixes kafkajs's read_committed filter first.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Entry points and CLIs may print to the terminal.
     files: ['apps/*/src/main.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'apps/*/src/cli/**/*.ts'],
     rules: { 'no-console': 'off' },

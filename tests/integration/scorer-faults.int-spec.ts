@@ -190,11 +190,7 @@ describe('scorer faults', () => {
   ])
     it(
       `loses nothing and dead-letters nothing when the broker is stopped and started mid-stream (${mode})`,
-      // Exactly-once: an open defect (docs/reliability.md, "What is left"): in about one run in three,
-      // one partition's batch of the moment the broker stops is committed twice. Until it is found,
-      // the run is tried up to three times so the suite still gates everything else; each attempt
-      // asserts in full, and the defect stays stated in the docs.
-      { timeout: 240_000, retry: exactlyOnce === 'true' ? 2 : 0 },
+      { timeout: 240_000 },
       async (ctx) => {
         if (!(await ownsService('kafka'))) ctx.skip(); // only a broker scripts/infra.sh started here may be stopped
         const topics = await createScorerTopics(kafka, serde, 3);

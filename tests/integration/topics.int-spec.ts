@@ -1,6 +1,11 @@
 import { TOPIC_SPECS, Topics, valueSubject } from '@fraudstream/contracts';
-import { ensureTopics, registerTopicSchemas, type AvroSerde, type Kafka } from '@fraudstream/kafka';
-import { ConfigResourceTypes } from 'kafkajs';
+import {
+  ConfigResourceTypes,
+  ensureTopics,
+  registerTopicSchemas,
+  type AvroSerde,
+  type Kafka,
+} from '@fraudstream/kafka';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testClients, testKafkaConfig } from '../support/kafka-env';
 

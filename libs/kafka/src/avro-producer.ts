@@ -1,5 +1,6 @@
 import { RetriableError, type TopicMessages } from '@fraudstream/contracts';
-import { Partitioners, type IHeaders, type Kafka } from 'kafkajs';
+import type { IHeaders, Kafka } from 'kafkajs';
+import { Partitioners } from './kafkajs';
 import type { AvroSerde } from './avro-serde.adapter';
 import { recoveringProducer, type Producer } from './recovering-producer.adapter';
 import type { RecordSink } from './stream-consumer.types';

@@ -1,6 +1,9 @@
 export { kafkaConfigFragment, kafkaConfigSchema, requireSaslCredentials } from './kafka.config';
 export type { KafkaConfig } from './kafka.config';
 export { brokersOf, createConsumer, createKafkaClient } from './kafka-client.adapter';
+export { ConfigResourceTypes, Partitioners } from './kafkajs';
+export { withoutAbortedRecords } from './aborted-records';
+export type { AbortedTransaction, FetchedRecord } from './aborted-records';
 export type { Admin, Consumer, IHeaders, Kafka, Message } from './kafka-client.adapter';
 export { RecoveringProducer } from './recovering-producer.adapter';
 export type { Producer } from './recovering-producer.adapter';

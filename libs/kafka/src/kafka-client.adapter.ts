@@ -1,13 +1,6 @@
 import { Logger } from '@nestjs/common';
-import {
-  Kafka,
-  logLevel,
-  type Consumer,
-  type ConsumerConfig,
-  type KafkaConfig as KafkaJsConfig,
-  type LogEntry,
-  type SASLOptions,
-} from 'kafkajs';
+import type { Consumer, ConsumerConfig, KafkaConfig as KafkaJsConfig, LogEntry, SASLOptions } from 'kafkajs';
+import { Kafka, logLevel } from './kafkajs';
 import type { KafkaConfig } from './kafka.config';
 
 export type { Admin, Consumer, Kafka, IHeaders, Message } from 'kafkajs';

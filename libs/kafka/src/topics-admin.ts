@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { readAvroSchema, valueSubject, type TopicSpec } from '@fraudstream/contracts';
-import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
+import { ConfigResourceTypes } from './kafkajs';
 import type { AvroSerde } from './avro-serde.adapter';
 
 const logger = new Logger('TopicsAdmin');

@@ -1,14 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { describeError } from '@fraudstream/contracts';
-import {
-  Partitioners,
-  type Consumer,
-  type Kafka,
-  type Producer as KafkaJsProducer,
-  type ProducerBatch,
-  type RecordMetadata,
-  type Transaction as KafkaJsTransaction,
+import type {
+  Consumer,
+  Kafka,
+  Producer as KafkaJsProducer,
+  ProducerBatch,
+  RecordMetadata,
+  Transaction as KafkaJsTransaction,
 } from 'kafkajs';
+import { Partitioners } from './kafkajs';
 import { classifyProduceFailure, isFenced, needsNewProducer } from './failure-kinds';
 import { consumerGroupOf } from './kafka-client.adapter';
 import { ProduceError } from './transport.errors';

@@ -1,4 +1,4 @@
-export { kafkaConfigFragment, kafkaConfigSchema, requireSaslCredentials } from './kafka.config';
+export { checkKafkaSecurity, kafkaConfigFragment, kafkaConfigSchema } from './kafka.config';
 export type { KafkaConfig } from './kafka.config';
 export { brokersOf, createConsumer, createKafkaClient } from './kafka-client.adapter';
 export { ConfigResourceTypes, Partitioners } from './kafkajs';

@@ -29,6 +29,8 @@ export type {
 } from './stream-consumer';
 export type { TopicPartition } from './topic-partition';
 export { ensureTopics, registerTopicSchemas } from './topics-admin';
+export { createAcls } from './acls-admin';
+export type { AclBinding, AclOperation, AclResourceType } from './acls-admin';
 export { kafkaMetrics } from './kafka.metrics';
 export type { KafkaMetrics } from './kafka.metrics';
 export { KAFKA_CLIENT, KafkaModule, StreamConsumerFactory } from './kafka.module';

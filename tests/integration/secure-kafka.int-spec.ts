@@ -1,0 +1,171 @@
+/*
+ * The loop on the secure broker (npm run infra:up -- --secure): SASL/SCRAM-SHA-512 over TLS with a
+ * local CA, and the least-privilege ACLs of scripts/infra/kafka-acls.json. The test starts a secure
+ * broker of its own on free ports; the schema registry is the tests' usual one.
+ */
+import { rmSync } from 'node:fs';
+import type { INestApplicationContext } from '@nestjs/common';
+import { Topics, deadLetterTopic, type Score, type TopicKey } from '@fraudstream/contracts';
+import {
+  AvroProducer,
+  AvroSerde,
+  createConsumer,
+  createIdempotentProducer,
+  createKafkaClient,
+  type Consumer,
+} from '@fraudstream/kafka';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { SECURE_ADMIN, setUpSecureKafka } from '../../scripts/infra/kafka-acls';
+import { testKafkaConfig, uniqueName } from '../support/kafka-env';
+import { SAMPLE_RECORDS } from '../support/sample-records';
+import { secureBrokerUnavailable, startSecureBroker, type SecureBroker } from '../support/secure-kafka';
+import { waitFor } from '../support/wait-for';
+import { featureModel, modelRoot, stageChange, startScorer, transaction } from './scorer.harness';
+
+/** The `type` (broker error code) or name of every error in a cause chain. */
+function errorKinds(error: unknown): string[] {
+  const kinds: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current && typeof current === 'object'; depth++) {
+    const e = current as { type?: unknown; name?: unknown; cause?: unknown; originalError?: unknown };
+    if (typeof e.type === 'string') kinds.push(e.type);
+    if (typeof e.name === 'string') kinds.push(e.name);
+    current = e.cause ?? e.originalError;
+  }
+  return kinds;
+}
+
+const unavailable = secureBrokerUnavailable();
+
+/** Skips a test where no secure broker can start (no JDK: a testcontainers run), saying why. */
+function requireSecureBroker(ctx: TestContext): void {
+  if (unavailable) ctx.skip(`no secure broker here: ${unavailable}`);
+}
+
+describe('secure Kafka', () => {
+  let broker: SecureBroker;
+  let serde: AvroSerde;
+  let root: string;
+  const closing: (() => Promise<unknown>)[] = [];
+
+  /** A connected AvroProducer authenticated as `principal`. */
+  async function producerOf(principal: string): Promise<AvroProducer> {
+    const producer = new AvroProducer(
+      createIdempotentProducer(createKafkaClient(broker.config(principal), principal)),
+      serde,
+    );
+    await producer.producer.connect();
+    closing.push(() => producer.producer.disconnect());
+    return producer;
+  }
+
+  beforeAll(async () => {
+    root = modelRoot();
+    if (unavailable) return;
+    const { SCHEMA_REGISTRY_URL } = testKafkaConfig();
+    serde = AvroSerde.connect(SCHEMA_REGISTRY_URL);
+    broker = await startSecureBroker(SCHEMA_REGISTRY_URL);
+    await setUpSecureKafka(createKafkaClient(broker.config(SECURE_ADMIN), 'setup'));
+  });
+
+  afterAll(async () => {
+    for (const close of closing.reverse()) await close().catch(() => undefined);
+    await broker?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('runs the loop with each app as its own principal: the trainer deploys, the scorer scores what the simulator sends, the console reads it', async (ctx) => {
+    requireSecureBroker(ctx);
+    const model = featureModel(root, 'v1', 11, 0.6);
+    const trainer = await producerOf('trainer');
+    await trainer.sendMany([
+      { topic: Topics.modelDeployments, records: [{ key: 'v1', value: stageChange(model, 'PRODUCTION') }] },
+    ]);
+
+    const scored: Score[] = [];
+    const consoleReader = createConsumer(createKafkaClient(broker.config('console'), 'console'), {
+      groupId: `console-${uniqueName('scores')}`,
+      maxWaitTimeInMs: 50,
+    });
+    await consoleReader.connect();
+    closing.push(() => consoleReader.disconnect());
+    await consoleReader.subscribe({ topic: Topics.scores, fromBeginning: true });
+    await consoleReader.run({
+      eachMessage: async ({ message }) => void scored.push(await serde.decode(message.value)),
+    });
+
+    const scorer: INestApplicationContext = await startScorer(
+      {
+        transactions: Topics.transactions,
+        transactionsDlq: deadLetterTopic(Topics.transactions),
+        scores: Topics.scores,
+        alerts: Topics.alerts,
+        labels: Topics.labels,
+        deployments: Topics.modelDeployments,
+      },
+      { ...broker.env('scorer'), SCORER_LABELS_GROUP_ID: 'scorer-labels' },
+    );
+    closing.push(() => scorer.close());
+
+    const simulator = await producerOf('simulator');
+    const sent = [transaction(1, 'secure'), transaction(2, 'secure')];
+    await simulator.sendMany([
+      { topic: Topics.transactions, records: sent.map((t) => ({ key: t.card_id, value: t })) },
+    ]);
+    await waitFor(
+      () => sent.every((t) => scored.some((s) => s.transaction_id === t.transaction_id)),
+      45_000,
+      'the scores of both transactions, read by the console',
+    );
+    expect(scored.find((s) => s.transaction_id === 'secure-1')?.model_version).toBe('v1');
+  });
+
+  /** Writes outside a principal's grants, each refused by the broker's authorizer. */
+  const forbidden: readonly { principal: string; topic: TopicKey; why: string }[] = [
+    { principal: 'scorer', topic: 'labels', why: 'ground truth comes from analysts and chargebacks' },
+    { principal: 'scorer', topic: 'retrainRequests', why: 'only the drift monitor asks for training' },
+    { principal: 'simulator', topic: 'modelDeployments', why: 'a transaction source never deploys' },
+    { principal: 'drift-monitor', topic: 'modelDeployments', why: 'it asks for models, never deploys one' },
+    { principal: 'console', topic: 'transactions', why: 'analysts never inject transactions' },
+  ];
+
+  it.for(forbidden)(
+    'refuses $principal writing $topic ($why) with TOPIC_AUTHORIZATION_FAILED',
+    async ({ principal, topic }, ctx) => {
+      requireSecureBroker(ctx);
+      const producer = await producerOf(principal);
+      const name = Topics[topic];
+      const sending = producer.sendMany([
+        { topic: name, records: [{ key: 'k', value: SAMPLE_RECORDS[name] }] },
+      ]);
+      const error = await sending.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error, `${principal} wrote ${name}`).not.toBeNull();
+      expect(errorKinds(error)).toContain('TOPIC_AUTHORIZATION_FAILED');
+    },
+  );
+
+  it('lets the scorer write its scores', async (ctx) => {
+    requireSecureBroker(ctx);
+    const producer = await producerOf('scorer');
+    await producer.sendMany([
+      { topic: Topics.scores, records: [{ key: 'card-1', value: SAMPLE_RECORDS[Topics.scores] }] },
+    ]);
+  });
+
+  it('refuses a wrong password before any request', async (ctx) => {
+    requireSecureBroker(ctx);
+    const consumer: Consumer = createConsumer(
+      createKafkaClient(broker.config('scorer', `${broker.password('scorer')}x`), 'wrong'),
+      { groupId: 'scorer' },
+    );
+    const error = await consumer.connect().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    closing.push(() => consumer.disconnect());
+    expect(errorKinds(error)).toContain('KafkaJSSASLAuthenticationError');
+  });
+});

@@ -4,6 +4,7 @@
  * broker of its own on free ports; the schema registry is the tests' usual one.
  */
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Topics, deadLetterTopic, type Score, type TopicKey } from '@fraudstream/contracts';
 import {
@@ -20,6 +21,7 @@ import { testKafkaConfig, uniqueName } from '../support/kafka-env';
 import { SAMPLE_RECORDS } from '../support/sample-records';
 import { secureBrokerUnavailable, startSecureBroker, type SecureBroker } from '../support/secure-kafka';
 import { waitFor } from '../support/wait-for';
+import { startDriftMonitor } from './drift.harness';
 import { featureModel, modelRoot, stageChange, startScorer, transaction } from './scorer.harness';
 
 /** The `type` (broker error code) or name of every error in a cause chain. */
@@ -74,7 +76,7 @@ describe('secure Kafka', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('runs the loop with each app as its own principal: the trainer deploys, the scorer scores what the simulator sends, the console reads it', async (ctx) => {
+  it('runs the loop with each app as its own principal: the trainer deploys, the scorer scores what the simulator sends, the console and the drift monitor read it', async (ctx) => {
     requireSecureBroker(ctx);
     const model = featureModel(root, 'v1', 11, 0.6);
     const trainer = await producerOf('trainer');
@@ -107,6 +109,23 @@ describe('secure Kafka', () => {
     );
     closing.push(() => scorer.close());
 
+    const driftMonitor = await startDriftMonitor(
+      {
+        scores: Topics.scores,
+        labels: Topics.labels,
+        deployments: Topics.modelDeployments,
+        driftEvents: Topics.driftEvents,
+        retrainRequests: Topics.retrainRequests,
+        alerts: Topics.alerts,
+      },
+      {
+        ...broker.env('drift-monitor'),
+        DRIFT_DEPLOYMENTS_GROUP_PREFIX: 'drift-monitor-deployments',
+        DRIFT_CHECKPOINT_PATH: join(root, 'drift-checkpoint.json'),
+      },
+    );
+    closing.push(() => driftMonitor.close());
+
     const simulator = await producerOf('simulator');
     const sent = [transaction(1, 'secure'), transaction(2, 'secure')];
     await simulator.sendMany([
@@ -118,6 +137,22 @@ describe('secure Kafka', () => {
       'the scores of both transactions, read by the console',
     );
     expect(scored.find((s) => s.transaction_id === 'secure-1')?.model_version).toBe('v1');
+    // The drift monitor, as its own principal, read them too: its group committed past both.
+    const admin = createKafkaClient(broker.config(SECURE_ADMIN), 'admin').admin();
+    await admin.connect();
+    closing.push(() => admin.disconnect());
+    await waitFor(
+      async () => {
+        const [committed] = await admin.fetchOffsets({ groupId: 'drift-monitor', topics: [Topics.scores] });
+        const total = (committed?.partitions ?? []).reduce(
+          (sum, p) => sum + Math.max(0, Number(p.offset)),
+          0,
+        );
+        return total >= sent.length;
+      },
+      30_000,
+      "the drift monitor's group to commit past both scores",
+    );
   });
 
   /** Writes outside a principal's grants, each refused by the broker's authorizer. */

@@ -1,12 +1,13 @@
 /*
  * The loop on the secure broker (npm run infra:up -- --secure): SASL/SCRAM-SHA-512 over TLS with a
  * local CA, and the least-privilege ACLs of scripts/infra/kafka-acls.json. The test starts a secure
- * broker of its own on free ports; the schema registry is the tests' usual one.
+ * broker of its own on free ports, and the scorer, drift-monitor and console apps on it, each with
+ * its principal's credentials; the schema registry is the tests' usual one.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Topics, deadLetterTopic, type Score, type TopicKey } from '@fraudstream/contracts';
+import { Topics, deadLetterTopic, type Alert, type Score, type TopicKey } from '@fraudstream/contracts';
 import {
   AvroProducer,
   AvroSerde,
@@ -17,6 +18,7 @@ import {
 } from '@fraudstream/kafka';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { SECURE_ADMIN, setUpSecureKafka } from '../../scripts/infra/kafka-acls';
+import { consoleRequest, consoleTestRegistry, signIn, startConsole } from '../support/console-harness';
 import { testKafkaConfig, uniqueName } from '../support/kafka-env';
 import { SAMPLE_RECORDS } from '../support/sample-records';
 import { secureBrokerUnavailable, startSecureBroker, type SecureBroker } from '../support/secure-kafka';
@@ -76,23 +78,31 @@ describe('secure Kafka', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('runs the loop with each app as its own principal: the trainer deploys, the scorer scores what the simulator sends, the console and the drift monitor read it', async (ctx) => {
+  it('runs the loop with each app as its own principal: the trainer deploys, the scorer scores what the simulator sends, the drift monitor reads the scores, an analyst in the console turns the alert into a label', async (ctx) => {
     requireSecureBroker(ctx);
-    const model = featureModel(root, 'v1', 11, 0.6);
+    const admin = createKafkaClient(broker.config(SECURE_ADMIN), 'admin').admin();
+    await admin.connect();
+    closing.push(() => admin.disconnect());
+    const written = async (topic: string): Promise<number> =>
+      (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+
+    // A threshold every score passes: each transaction raises an alert for the console's queue.
+    const model = featureModel(root, 'v1', 11, 0.001);
     const trainer = await producerOf('trainer');
     await trainer.sendMany([
       { topic: Topics.modelDeployments, records: [{ key: 'v1', value: stageChange(model, 'PRODUCTION') }] },
     ]);
 
+    // The test's observer reads the scores as the super user.
     const scored: Score[] = [];
-    const consoleReader = createConsumer(createKafkaClient(broker.config('console'), 'console'), {
-      groupId: `console-${uniqueName('scores')}`,
+    const observer = createConsumer(createKafkaClient(broker.config(SECURE_ADMIN), 'observer'), {
+      groupId: uniqueName('observer'),
       maxWaitTimeInMs: 50,
     });
-    await consoleReader.connect();
-    closing.push(() => consoleReader.disconnect());
-    await consoleReader.subscribe({ topic: Topics.scores, fromBeginning: true });
-    await consoleReader.run({
+    await observer.connect();
+    closing.push(() => observer.disconnect());
+    await observer.subscribe({ topic: Topics.scores, fromBeginning: true });
+    await observer.run({
       eachMessage: async ({ message }) => void scored.push(await serde.decode(message.value)),
     });
 
@@ -126,6 +136,24 @@ describe('secure Kafka', () => {
     );
     closing.push(() => driftMonitor.close());
 
+    const models = await consoleTestRegistry();
+    closing.push(async () => rmSync(models.root, { recursive: true, force: true }));
+    const consoleApp = await startConsole(
+      {
+        alerts: Topics.alerts,
+        cases: Topics.cases,
+        labels: Topics.labels,
+        scores: Topics.scores,
+        driftEvents: Topics.driftEvents,
+        retrainRequests: Topics.retrainRequests,
+        deployments: Topics.modelDeployments,
+      },
+      models.root,
+      { ...broker.env('console'), CONSOLE_GROUP_PREFIX: 'console', INSTANCE_ID: uniqueName('console') },
+    );
+    let consoleOpen = true;
+    closing.push(async () => consoleOpen && consoleApp.close());
+
     const simulator = await producerOf('simulator');
     const sent = [transaction(1, 'secure'), transaction(2, 'secure')];
     await simulator.sendMany([
@@ -134,13 +162,11 @@ describe('secure Kafka', () => {
     await waitFor(
       () => sent.every((t) => scored.some((s) => s.transaction_id === t.transaction_id)),
       45_000,
-      'the scores of both transactions, read by the console',
+      'the scores of both transactions',
     );
     expect(scored.find((s) => s.transaction_id === 'secure-1')?.model_version).toBe('v1');
-    // The drift monitor, as its own principal, read them too: its group committed past both.
-    const admin = createKafkaClient(broker.config(SECURE_ADMIN), 'admin').admin();
-    await admin.connect();
-    closing.push(() => admin.disconnect());
+
+    // The drift monitor read them too: its group committed past both.
     await waitFor(
       async () => {
         const [committed] = await admin.fetchOffsets({ groupId: 'drift-monitor', topics: [Topics.scores] });
@@ -153,6 +179,34 @@ describe('secure Kafka', () => {
       30_000,
       "the drift monitor's group to commit past both scores",
     );
+
+    // An analyst closes the alert's case in the console: a label and a case record, written as `console`.
+    const alice = await signIn(consoleApp.url, 'alice');
+    const alertId = await waitFor(
+      async () => {
+        const listed = await consoleRequest(consoleApp.url, 'GET', '/api/alerts?status=all&limit=50', alice);
+        const items = (listed.body.items ?? []) as { alert: Alert }[];
+        return items.find((i) => i.alert.transaction_id === 'secure-1')?.alert.alert_id;
+      },
+      30_000,
+      'the console to list the alert of secure-1',
+    );
+    const verdict = await consoleRequest(consoleApp.url, 'POST', `/api/cases/${alertId}/verdict`, alice, {
+      verdict: 'FRAUD',
+      comment: 'secure loop',
+    });
+    expect(verdict.status).toBe(201);
+    await waitFor(
+      async () => (await written(Topics.labels)) >= 1 && (await written(Topics.cases)) >= 1,
+      30_000,
+      'the label and the case record',
+    );
+
+    // Stopping, the console deletes its throw-away groups (DELETE on console-*).
+    await consoleApp.close();
+    consoleOpen = false;
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
+    expect(groups.filter((g) => g.startsWith('console-'))).toEqual([]);
   });
 
   /** Writes outside a principal's grants, each refused by the broker's authorizer. */

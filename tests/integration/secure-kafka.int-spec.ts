@@ -1,12 +1,13 @@
 /*
  * The loop on the secure broker (npm run infra:up -- --secure): SASL/SCRAM-SHA-512 over TLS with a
  * local CA, and the least-privilege ACLs of scripts/infra/kafka-acls.json. The test starts a secure
- * broker of its own on free ports, and the scorer, drift-monitor and console apps on it, each with
+ * broker of its own on free ports, and the scorer, drift-monitor, trainer and console apps on it, each with
  * its principal's credentials; the schema registry is the tests' usual one.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { Topics, deadLetterTopic, type Alert, type Score, type TopicKey } from '@fraudstream/contracts';
 import {
   AvroProducer,
@@ -17,6 +18,8 @@ import {
   type Consumer,
 } from '@fraudstream/kafka';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { loadTrainerConfig } from '../../apps/trainer/src/trainer.config';
+import { TrainerModule } from '../../apps/trainer/src/trainer.module';
 import { SECURE_ADMIN, setUpSecureKafka } from '../../scripts/infra/kafka-acls';
 import { consoleRequest, consoleTestRegistry, signIn, startConsole } from '../support/console-harness';
 import { testKafkaConfig, uniqueName } from '../support/kafka-env';
@@ -78,7 +81,7 @@ describe('secure Kafka', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('runs the loop with each app as its own principal: the trainer deploys, the scorer scores what the simulator sends, the drift monitor reads the scores, an analyst in the console turns the alert into a label', async (ctx) => {
+  it('runs the loop with each app as its own principal: the trainer deploys, the scorer scores what the simulator sends, the drift monitor and the trainer read the scores, an analyst in the console turns the alert into a label', async (ctx) => {
     requireSecureBroker(ctx);
     const admin = createKafkaClient(broker.config(SECURE_ADMIN), 'admin').admin();
     await admin.connect();
@@ -136,6 +139,22 @@ describe('secure Kafka', () => {
     );
     closing.push(() => driftMonitor.close());
 
+    const trainerRoot = modelRoot();
+    closing.push(async () => rmSync(trainerRoot, { recursive: true, force: true }));
+    const trainerApp = await NestFactory.create(
+      TrainerModule.forRoot(
+        loadTrainerConfig({
+          ...process.env,
+          ...broker.env('trainer'),
+          HTTP_PORT: '0',
+          MODEL_STORE_ROOT: trainerRoot,
+        }),
+      ),
+      { logger: ['error', 'warn'] },
+    );
+    await trainerApp.init();
+    closing.push(() => trainerApp.close());
+
     const models = await consoleTestRegistry();
     closing.push(async () => rmSync(models.root, { recursive: true, force: true }));
     const consoleApp = await startConsole(
@@ -166,19 +185,20 @@ describe('secure Kafka', () => {
     );
     expect(scored.find((s) => s.transaction_id === 'secure-1')?.model_version).toBe('v1');
 
-    // The drift monitor read them too: its group committed past both.
-    await waitFor(
-      async () => {
-        const [committed] = await admin.fetchOffsets({ groupId: 'drift-monitor', topics: [Topics.scores] });
-        const total = (committed?.partitions ?? []).reduce(
-          (sum, p) => sum + Math.max(0, Number(p.offset)),
-          0,
-        );
-        return total >= sent.length;
-      },
-      30_000,
-      "the drift monitor's group to commit past both scores",
-    );
+    // The drift monitor and the trainer's lifecycle read them too: their groups committed past both.
+    for (const groupId of ['drift-monitor', 'trainer-lifecycle.scores'])
+      await waitFor(
+        async () => {
+          const [committed] = await admin.fetchOffsets({ groupId, topics: [Topics.scores] });
+          const total = (committed?.partitions ?? []).reduce(
+            (sum, p) => sum + Math.max(0, Number(p.offset)),
+            0,
+          );
+          return total >= sent.length;
+        },
+        30_000,
+        `the group ${groupId} to commit past both scores`,
+      );
 
     // An analyst closes the alert's case in the console: a label and a case record, written as `console`.
     const alice = await signIn(consoleApp.url, 'alice');

@@ -272,10 +272,11 @@ secure_tls() {
   mkdir -p "$tls"
   chmod 700 "$tls"
   pw="$(random_secret)"
-  printf '%s' "$pw" >"$tls/store.password"
   log "generating a local CA and the secure broker's certificate in $tls"
   (
+    umask 077
     cd "$tls"
+    printf '%s' "$pw" >store.password
     kt() { keytool "$@" -storepass "$pw" >keytool.log 2>&1 || { cat keytool.log >&2; exit 1; }; }
     kt -genkeypair -alias ca -keyalg EC -groupname secp256r1 -dname "CN=fraudstream local CA" \
       -ext bc:c -validity 825 -keystore ca.p12 -storetype PKCS12
@@ -355,14 +356,14 @@ start_kafka_secure() {
   wait_for "Secure Kafka" 90 kafka_secure_check "$SECURE_DIR/kafka.log" "$pidfile"
 }
 
-# The environment of a client of the secure broker authenticated as principal $1.
+# The environment of a client of the secure broker authenticated as principal $1 (lines to eval).
 secure_client_env() {
-  echo "KAFKA_BROKERS=$SECURE_BROKERS"
-  echo "KAFKA_SSL=true"
-  echo "KAFKA_SSL_CA_FILE=$SECURE_DIR/tls/ca.pem"
-  echo "KAFKA_SASL_MECHANISM=scram-sha-512"
-  echo "KAFKA_SASL_USERNAME=$1"
-  echo "KAFKA_SASL_PASSWORD=$(cat "$SECURE_DIR/credentials/$1")"
+  printf 'KAFKA_BROKERS=%q\n' "$SECURE_BROKERS"
+  printf 'KAFKA_SSL=true\n'
+  printf 'KAFKA_SSL_CA_FILE=%q\n' "$SECURE_DIR/tls/ca.pem"
+  printf 'KAFKA_SASL_MECHANISM=scram-sha-512\n'
+  printf 'KAFKA_SASL_USERNAME=%q\n' "$1"
+  printf 'KAFKA_SASL_PASSWORD=%q\n' "$(cat "$SECURE_DIR/credentials/$1")"
 }
 
 # Topics and ACLs on the secure broker, as its super user.

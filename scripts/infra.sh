@@ -6,7 +6,11 @@
 #
 #   scripts/infra.sh up            start what is not already answering, create topics, register
 #                                  schemas; print the status lines and INFRA_STARTED="<what it started>"
-#   scripts/infra.sh down [NAME]   stop what `up` started (kafka, registry, redis; default all)
+#   scripts/infra.sh up --secure   the same, plus a second broker (kafka-secure) that authenticates
+#                                  clients with SASL/SCRAM-SHA-512 over TLS and authorizes them with
+#                                  the ACLs of scripts/infra/kafka-acls.json (FRAUDSTREAM_KAFKA_SECURE=true
+#                                  does the same); see docs/security.md
+#   scripts/infra.sh down [NAME]   stop what `up` started (kafka, kafka-secure, registry, redis; default all)
 #   scripts/infra.sh status        print KAFKA_BROKERS=/SCHEMA_REGISTRY_URL=/REDIS_URL= lines; exit 0
 #                                  only when Kafka and the registry answer
 #   scripts/infra.sh stop NAME     stop one service `up` started (SIGTERM, as an orchestrator would);
@@ -31,10 +35,17 @@ KAFKA_PORT="${FRAUDSTREAM_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${FRAUDSTREAM_CONTROLLER_PORT:-9093}"
 REGISTRY_PORT="${FRAUDSTREAM_REGISTRY_PORT:-8081}"
 REDIS_PORT="${FRAUDSTREAM_REDIS_PORT:-6379}"
+# The secure broker has ports of its own: it runs beside the default one, which keeps the registry's
+# schemas (docs/security.md).
+SECURE_KAFKA_PORT="${FRAUDSTREAM_SECURE_KAFKA_PORT:-9094}"
+SECURE_CONTROLLER_PORT="${FRAUDSTREAM_SECURE_CONTROLLER_PORT:-9095}"
 
 DEFAULT_BROKERS="127.0.0.1:$KAFKA_PORT"
 DEFAULT_REGISTRY="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
 DEFAULT_REDIS="redis://127.0.0.1:$REDIS_PORT"
+SECURE_BROKERS="127.0.0.1:$SECURE_KAFKA_PORT"
+SECURE_DIR="$VAR/kafka-secure"
+SECURE_ADMIN="admin"
 KAFKA_BROKERS="${KAFKA_BROKERS:-$DEFAULT_BROKERS}"
 SCHEMA_REGISTRY_URL="${SCHEMA_REGISTRY_URL:-$DEFAULT_REGISTRY}"
 REDIS_URL="${REDIS_URL:-$DEFAULT_REDIS}"
@@ -241,6 +252,131 @@ start_redis() {
   wait_for "Redis" 20 redis_answers "$VAR/redis/redis.log" "$VAR/redis.pid"
 }
 
+# Letters and digits only: a secret that needs no quoting in a JAAS line or a --add-scram argument.
+random_secret() { head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32; }
+
+# The app principals of the secure broker (the keys of scripts/infra/kafka-acls.json).
+secure_principals() {
+  node -e 'process.stdout.write(Object.keys(require(process.argv[1]).principals).join(" "))' \
+    "$ROOT/scripts/infra/kafka-acls.json" || die "cannot read the principals of scripts/infra/kafka-acls.json"
+}
+
+# A local CA and the broker's certificate (127.0.0.1 and localhost), made once with the JDK's keytool.
+# The CA's private key is deleted once the broker's certificate is signed: nothing else can be signed
+# with it; clients trust tls/ca.pem.
+secure_tls() {
+  local tls="$SECURE_DIR/tls" pw
+  [ -f "$tls/.complete" ] && return 0
+  command -v keytool >/dev/null 2>&1 || die "keytool (from the JDK that runs Kafka) is required to make the secure broker's certificates, and it is not on the PATH"
+  rm -rf "$tls"
+  mkdir -p "$tls"
+  chmod 700 "$tls"
+  pw="$(random_secret)"
+  log "generating a local CA and the secure broker's certificate in $tls"
+  (
+    umask 077
+    cd "$tls"
+    printf '%s' "$pw" >store.password
+    kt() { keytool "$@" -storepass "$pw" >keytool.log 2>&1 || { cat keytool.log >&2; exit 1; }; }
+    kt -genkeypair -alias ca -keyalg EC -groupname secp256r1 -dname "CN=fraudstream local CA" \
+      -ext bc:c -validity 825 -keystore ca.p12 -storetype PKCS12
+    kt -exportcert -rfc -alias ca -keystore ca.p12 -file ca.pem
+    kt -genkeypair -alias broker -keyalg EC -groupname secp256r1 -dname "CN=fraudstream-broker" \
+      -validity 825 -keystore broker.p12 -storetype PKCS12
+    kt -certreq -alias broker -keystore broker.p12 -file broker.csr
+    kt -gencert -rfc -alias ca -keystore ca.p12 -infile broker.csr -outfile broker.pem -validity 825 \
+      -ext SAN=DNS:localhost,IP:127.0.0.1 -ext KU=digitalSignature -ext EKU=serverAuth
+    kt -importcert -noprompt -alias ca -file ca.pem -keystore broker.p12
+    kt -importcert -alias broker -file broker.pem -keystore broker.p12
+    kt -importcert -noprompt -alias ca -file ca.pem -keystore truststore.p12 -storetype PKCS12
+    rm -f ca.p12 broker.csr keytool.log
+  ) || die "generating the secure broker's certificates in $tls failed"
+  touch "$tls/.complete"
+}
+
+# A TLS port cannot be asked for ApiVersions in the clear: the secure broker answers when its port
+# accepts connections (kafka-secure:setup then waits, with kafkajs's retries, for it to serve).
+kafka_secure_check() { tcp_answers "$SECURE_BROKERS"; }
+
+start_kafka_secure() {
+  local pidfile="$VAR/kafka-secure.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && kafka_secure_check; then
+    log "secure Kafka answers at $SECURE_BROKERS"
+    return
+  fi
+  tcp_answers "$SECURE_BROKERS" \
+    && die "$(port_taken "$SECURE_KAFKA_PORT" "secure Kafka" FRAUDSTREAM_SECURE_KAFKA_PORT)"
+  tcp_answers "127.0.0.1:$SECURE_CONTROLLER_PORT" \
+    && die "$(port_taken "$SECURE_CONTROLLER_PORT" "secure Kafka's controller" FRAUDSTREAM_SECURE_CONTROLLER_PORT)"
+  require_java
+  local libs data conf creds principal principals
+  libs="$(kafka_libs)"
+  secure_tls
+  data="$SECURE_DIR/data"
+  conf="$SECURE_DIR/server.properties"
+  creds="$SECURE_DIR/credentials"
+  principals="$SECURE_ADMIN $(secure_principals)"
+  mkdir -p "$data"
+  # SCRAM credentials live in the cluster's metadata: they are made when the storage is formatted,
+  # one random password per principal, kept (mode 600) in credentials/<principal>.
+  local scram=()
+  if [ ! -f "$data/meta.properties" ]; then
+    rm -rf "$creds"
+    mkdir -p "$creds"
+    chmod 700 "$creds"
+    for principal in $principals; do
+      (umask 077 && random_secret >"$creds/$principal")
+      scram+=(--add-scram "SCRAM-SHA-512=[name=$principal,password=$(cat "$creds/$principal")]")
+    done
+  else
+    for principal in $principals; do
+      [ -s "$creds/$principal" ] || die "no credentials for $principal in $creds (a principal added since the secure storage was formatted): remove $SECURE_DIR and start again"
+    done
+  fi
+  (
+    umask 077
+    sed -e "s#@KAFKA_PORT@#$SECURE_KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$SECURE_CONTROLLER_PORT#g" \
+      -e "s#@DATA_DIR@#$data#g" "$ROOT/scripts/infra/server.properties.tmpl" >"$conf"
+    sed -e "s#@KAFKA_PORT@#$SECURE_KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$SECURE_CONTROLLER_PORT#g" \
+      -e "s#@TLS_DIR@#$SECURE_DIR/tls#g" -e "s#@STORE_PASSWORD@#$(cat "$SECURE_DIR/tls/store.password")#g" \
+      -e "s#@ADMIN_PASSWORD@#$(cat "$creds/$SECURE_ADMIN")#g" \
+      "$ROOT/scripts/infra/server-secure.properties.tmpl" >>"$conf"
+  )
+  if [ ! -f "$data/meta.properties" ]; then
+    local cluster_id
+    cluster_id="$(java -cp "$libs/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
+    java -cp "$libs/*" -Dlog4j2.configurationFile="$ROOT/scripts/infra/log4j2.properties" \
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$conf" "${scram[@]}" >&2 \
+      || die "formatting the secure KRaft storage in $data failed"
+  fi
+  log "starting the secure Kafka $KAFKA_VERSION (KRaft, SASL_SSL) on $SECURE_BROKERS"
+  spawn kafka-secure "$SECURE_DIR/kafka.log" java -Xms128m -Xmx512m -XX:+UseG1GC \
+    -Dlog4j2.configurationFile="$ROOT/scripts/infra/log4j2.properties" -cp "$libs/*" kafka.Kafka "$conf"
+  started+=(kafka-secure)
+  wait_for "Secure Kafka" 90 kafka_secure_check "$SECURE_DIR/kafka.log" "$pidfile"
+}
+
+# The environment of a client of the secure broker authenticated as principal $1 (lines to eval).
+secure_client_env() {
+  printf 'KAFKA_BROKERS=%q\n' "$SECURE_BROKERS"
+  printf 'KAFKA_SSL=true\n'
+  printf 'KAFKA_SSL_CA_FILE=%q\n' "$SECURE_DIR/tls/ca.pem"
+  printf 'KAFKA_SASL_MECHANISM=scram-sha-512\n'
+  printf 'KAFKA_SASL_USERNAME=%q\n' "$1"
+  printf 'KAFKA_SASL_PASSWORD=%q\n' "$(cat "$SECURE_DIR/credentials/$1")"
+}
+
+# Topics and ACLs on the secure broker, as its super user.
+set_up_kafka_secure() {
+  log "creating topics and ACLs on the secure broker"
+  (
+    set -a
+    eval "$(secure_client_env "$SECURE_ADMIN")"
+    set +a
+    cd "$ROOT" && npm run -s kafka-secure:setup
+  ) || die "kafka-secure:setup failed"
+}
+
 stop_one() {
   local name="$1" pidfile="$VAR/$1.pid" pid i
   [ -f "$pidfile" ] || return 0
@@ -261,10 +397,23 @@ print_status() {
   echo "KAFKA_BROKERS=$KAFKA_BROKERS"
   echo "SCHEMA_REGISTRY_URL=$SCHEMA_REGISTRY_URL"
   if redis_answers; then echo "REDIS_URL=$REDIS_URL"; fi
+  # Only while the secure broker runs: where it is, the CA to trust, each principal's password file.
+  if [ -f "$VAR/kafka-secure.pid" ] && kill -0 "$(cat "$VAR/kafka-secure.pid")" 2>/dev/null && kafka_secure_check; then
+    echo "KAFKA_SECURE_BROKERS=$SECURE_BROKERS"
+    echo "KAFKA_SECURE_CA_FILE=$SECURE_DIR/tls/ca.pem"
+    echo "KAFKA_SECURE_CREDENTIALS_DIR=$SECURE_DIR/credentials"
+  fi
 }
 
 case "${1:-}" in
   up)
+    secure="${FRAUDSTREAM_KAFKA_SECURE:-false}"
+    for arg in "${@:2}"; do
+      case "$arg" in
+        --secure) secure=true ;;
+        *) die "usage: $0 up [--secure]" ;;
+      esac
+    done
     # Printed even when a later step fails, so the caller can stop what was started.
     trap 'echo "INFRA_STARTED=\"${started[*]}\""' EXIT
     start_kafka
@@ -273,34 +422,41 @@ case "${1:-}" in
     export KAFKA_BROKERS SCHEMA_REGISTRY_URL
     log "creating topics and registering schemas"
     (cd "$ROOT" && npm run -s topics:create) || die "topics:create failed"
+    if [ "$secure" = true ]; then
+      start_kafka_secure
+      set_up_kafka_secure
+    fi
     print_status
     ;;
   down)
     shift
     names=("$@")
-    [ "${#names[@]}" -gt 0 ] || names=(registry redis kafka)
+    [ "${#names[@]}" -gt 0 ] || names=(registry redis kafka-secure kafka)
     # The registry keeps its schemas in Kafka: it stops first.
-    for name in registry redis kafka; do
+    for name in registry redis kafka-secure kafka; do
       case " ${names[*]} " in *" $name "*) stop_one "$name" ;; esac
     done
     ;;
   stop)
-    case "${2:-}" in kafka | registry | redis) stop_one "$2" ;; *) die "usage: $0 stop kafka|registry|redis" ;; esac
+    case "${2:-}" in kafka | kafka-secure | registry | redis) stop_one "$2" ;; *) die "usage: $0 stop kafka|kafka-secure|registry|redis" ;; esac
     ;;
   start)
     case "${2:-}" in
       kafka) start_kafka ;;
+      # Started alone (the secure test does), it has no topics or ACLs yet: see kafka-secure:setup.
+      kafka-secure) start_kafka_secure ;;
       registry) start_registry ;;
       redis) start_redis ;;
-      *) die "usage: $0 start kafka|registry|redis" ;;
+      *) die "usage: $0 start kafka|kafka-secure|registry|redis" ;;
     esac
     ;;
   owns)
-    case "${2:-}" in kafka | registry | redis) ;; *) die "usage: $0 owns kafka|registry|redis" ;; esac
+    case "${2:-}" in kafka | kafka-secure | registry | redis) ;; *) die "usage: $0 owns kafka|kafka-secure|registry|redis" ;; esac
     pidfile="$VAR/$2.pid"
     [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null || exit 1
     case "$2" in
       kafka) [ "$KAFKA_BROKERS" = "$DEFAULT_BROKERS" ] ;;
+      kafka-secure) true ;;
       registry) [ "$SCHEMA_REGISTRY_URL" = "$DEFAULT_REGISTRY" ] ;;
       redis) [ "$REDIS_URL" = "$DEFAULT_REDIS" ] ;;
     esac
@@ -313,7 +469,7 @@ case "${1:-}" in
     exit "$ok"
     ;;
   *)
-    echo "usage: $0 up | down [kafka|registry|redis ...] | status | stop <service> | start <service> | owns <service>" >&2
+    echo "usage: $0 up [--secure] | down [kafka|kafka-secure|registry|redis ...] | status | stop <service> | start <service> | owns <service>" >&2
     exit 2
     ;;
 esac

@@ -1,7 +1,7 @@
 import { appConfigFragment, intVar, loadConfig, type AppConfig, type Env } from '@fraudstream/config';
 import { consoleConfigFragment, requireOidcSettings } from '@fraudstream/console';
 import { Topics } from '@fraudstream/contracts';
-import { kafkaConfigFragment, requireSaslCredentials } from '@fraudstream/kafka';
+import { checkKafkaSecurity, kafkaConfigFragment } from '@fraudstream/kafka';
 import { registryConfigFragment, requireS3Settings } from '@fraudstream/registry';
 import { z } from 'zod';
 
@@ -25,7 +25,7 @@ export const consoleAppConfigSchema = z
     CONSOLE_GROUP_PREFIX: z.string().min(1).default('console'),
   })
   .superRefine((config, ctx) => {
-    requireSaslCredentials(config, ctx);
+    checkKafkaSecurity(config, ctx);
     requireS3Settings(config, ctx);
     requireOidcSettings(config, ctx);
   });

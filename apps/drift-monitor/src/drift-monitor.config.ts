@@ -1,7 +1,7 @@
 import { appConfigFragment, intVar, loadConfig, type Env } from '@fraudstream/config';
 import { Topics } from '@fraudstream/contracts';
 import { driftConfigFragment } from '@fraudstream/drift';
-import { kafkaConfigFragment, requireSaslCredentials } from '@fraudstream/kafka';
+import { checkKafkaSecurity, kafkaConfigFragment } from '@fraudstream/kafka';
 import { registryConfigFragment, requireS3Settings } from '@fraudstream/registry';
 import { z } from 'zod';
 
@@ -32,7 +32,7 @@ export const driftMonitorConfigSchema = z
     DRIFT_CHECKPOINT_INTERVAL_MS: intVar(10_000, 0),
   })
   .superRefine((config, ctx) => {
-    requireSaslCredentials(config, ctx);
+    checkKafkaSecurity(config, ctx);
     requireS3Settings(config, ctx);
   });
 

@@ -1,7 +1,7 @@
 import { appConfigFragment, boolVar, intVar, loadConfig, type Env } from '@fraudstream/config';
 import { Topics } from '@fraudstream/contracts';
 import { featuresConfigFragment } from '@fraudstream/features';
-import { kafkaConfigFragment, requireSaslCredentials } from '@fraudstream/kafka';
+import { checkKafkaSecurity, kafkaConfigFragment } from '@fraudstream/kafka';
 import { registryConfigFragment, requireS3Settings } from '@fraudstream/registry';
 import type { ExecutionProvider } from '@fraudstream/model';
 import { z } from 'zod';
@@ -98,7 +98,7 @@ export const scorerConfigSchema = z
     SCORER_MAX_EVENT_TIME_AHEAD_MS: intVar(86_400_000, 0),
   })
   .superRefine((config, ctx) => {
-    requireSaslCredentials(config, ctx);
+    checkKafkaSecurity(config, ctx);
     requireS3Settings(config, ctx);
   });
 

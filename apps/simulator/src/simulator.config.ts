@@ -1,6 +1,6 @@
 import { appConfigFragment, boolVar, intVar, loadConfig, numberVar, type Env } from '@fraudstream/config';
 import { Topics } from '@fraudstream/contracts';
-import { kafkaConfigFragment, requireSaslCredentials } from '@fraudstream/kafka';
+import { checkKafkaSecurity, kafkaConfigFragment } from '@fraudstream/kafka';
 import { DATASET_FORMATS } from '@fraudstream/datasets';
 import { DRIFT_SCENARIOS } from '@fraudstream/simulation';
 import { z } from 'zod';
@@ -71,7 +71,7 @@ export const simulatorConfigSchema = z
       .default('uniform:1-7'),
     SIM_FILE_FROM_DAY: intVar(0, 0, 100_000),
   })
-  .superRefine(requireSaslCredentials);
+  .superRefine(checkKafkaSecurity);
 
 export type SimulatorConfig = z.infer<typeof simulatorConfigSchema>;
 

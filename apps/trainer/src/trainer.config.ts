@@ -1,6 +1,6 @@
 import { appConfigFragment, intVar, loadConfig, type Env } from '@fraudstream/config';
 import { Topics } from '@fraudstream/contracts';
-import { kafkaConfigFragment, requireSaslCredentials } from '@fraudstream/kafka';
+import { checkKafkaSecurity, kafkaConfigFragment } from '@fraudstream/kafka';
 import { registryConfigFragment, requireS3Settings } from '@fraudstream/registry';
 import { trainingConfigFragment } from '@fraudstream/training';
 import { z } from 'zod';
@@ -34,7 +34,7 @@ export const trainerConfigSchema = z
     TRAINER_RECONCILE_INTERVAL_MS: intVar(60_000, 0, 86_400_000),
   })
   .superRefine((config, ctx) => {
-    requireSaslCredentials(config, ctx);
+    checkKafkaSecurity(config, ctx);
     requireS3Settings(config, ctx);
   });
 

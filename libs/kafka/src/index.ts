@@ -1,4 +1,4 @@
-export { kafkaConfigFragment, kafkaConfigSchema, requireSaslCredentials } from './kafka.config';
+export { checkKafkaSecurity, kafkaConfigFragment, kafkaConfigSchema } from './kafka.config';
 export type { KafkaConfig } from './kafka.config';
 export { brokersOf, createConsumer, createKafkaClient } from './kafka-client.adapter';
 export { ConfigResourceTypes, Partitioners } from './kafkajs';
@@ -29,6 +29,8 @@ export type {
 } from './stream-consumer';
 export type { TopicPartition } from './topic-partition';
 export { ensureTopics, registerTopicSchemas } from './topics-admin';
+export { createAcls } from './acls-admin';
+export type { AclBinding, AclOperation, AclResourceType } from './acls-admin';
 export { kafkaMetrics } from './kafka.metrics';
 export type { KafkaMetrics } from './kafka.metrics';
 export { KAFKA_CLIENT, KafkaModule, StreamConsumerFactory } from './kafka.module';

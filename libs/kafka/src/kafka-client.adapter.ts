@@ -31,6 +31,13 @@ function sasl(config: KafkaConfig): SASLOptions | undefined {
   }
 }
 
+/** TLS options: off, the system's CAs, or the configured CA file's certificates only. */
+function tls(config: KafkaConfig): KafkaJsConfig['ssl'] {
+  if (!config.KAFKA_SSL) return false;
+  const ca = config.KAFKA_SSL_CA_FILE;
+  return ca ? { ca: [ca.pem] } : true;
+}
+
 /**
  * The one place that builds a Kafka client. kafkajs is unmaintained; its API is the one
  * @confluentinc/kafka-javascript keeps under `KafkaJS`, so swapping the client changes this file.
@@ -39,7 +46,7 @@ export function createKafkaClient(config: KafkaConfig, clientIdSuffix?: string):
   const options: KafkaJsConfig = {
     clientId: clientIdSuffix ? `${config.KAFKA_CLIENT_ID}-${clientIdSuffix}` : config.KAFKA_CLIENT_ID,
     brokers: config.KAFKA_BROKERS,
-    ssl: config.KAFKA_SSL,
+    ssl: tls(config),
     connectionTimeout: config.KAFKA_CONNECTION_TIMEOUT_MS,
     logLevel: logLevel.WARN,
     logCreator,

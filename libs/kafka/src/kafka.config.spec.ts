@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '@fraudstream/config';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaConfigSchema } from './kafka.config';
 
 describe('kafkaConfigSchema', () => {
@@ -32,5 +35,36 @@ describe('kafkaConfigSchema', () => {
       expect(issues.some((i) => i.startsWith('KAFKA_SASL_USERNAME:'))).toBe(true);
       expect(issues.some((i) => i.startsWith('KAFKA_SASL_PASSWORD:'))).toBe(true);
     }
+  });
+
+  describe('KAFKA_SSL_CA_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kafka-config-'));
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUfake\n-----END CERTIFICATE-----\n';
+    const caFile = join(dir, 'ca.pem');
+    writeFileSync(caFile, pem);
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('is read once at boot: the config carries the certificates, not only the path', () => {
+      const config = loadConfig(kafkaConfigSchema, { KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: caFile });
+      expect(config.KAFKA_SSL_CA_FILE).toEqual({ path: caFile, pem });
+      expect(loadConfig(kafkaConfigSchema, {}).KAFKA_SSL_CA_FILE).toBeUndefined();
+    });
+
+    it('fails start-up on a file that is missing or holds no certificate, naming the field', () => {
+      expect(() =>
+        loadConfig(kafkaConfigSchema, { KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: join(dir, 'missing.pem') }),
+      ).toThrow(/KAFKA_SSL_CA_FILE: cannot read .*missing\.pem/);
+      const notPem = join(dir, 'key.txt');
+      writeFileSync(notPem, 'not a certificate');
+      expect(() => loadConfig(kafkaConfigSchema, { KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: notPem })).toThrow(
+        /KAFKA_SSL_CA_FILE: .*key\.txt holds no PEM certificate/,
+      );
+    });
+
+    it('is refused without KAFKA_SSL=true, where it would go unused', () => {
+      expect(() => loadConfig(kafkaConfigSchema, { KAFKA_SSL_CA_FILE: caFile })).toThrow(
+        /KAFKA_SSL_CA_FILE: set only with KAFKA_SSL=true/,
+      );
+    });
   });
 });

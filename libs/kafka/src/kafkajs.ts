@@ -5,4 +5,13 @@
  */
 import './kafkajs-fix';
 
-export { ConfigResourceTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
+export {
+  AclOperationTypes,
+  AclPermissionTypes,
+  AclResourceTypes,
+  ConfigResourceTypes,
+  Kafka,
+  logLevel,
+  Partitioners,
+  ResourcePatternTypes,
+} from 'kafkajs';

@@ -113,15 +113,19 @@ describe(quantizeOnnxWeights.name, () => {
 
   it('stores INT8 weights behind DequantizeLinear nodes, one scale per output column', () => {
     const graph = onnx.ModelProto.decode(int8.bytes).graph;
-    const types = new Map(graph?.initializer.map((t) => [t.name, t.dataType]));
-    expect(int8.tensors.map((t) => t.name)).toEqual(['layer0.weight', 'layer1.weight', 'layer2.weight']);
-    expect(int8.tensors.map((t) => t.scales.length)).toEqual([32, 16, 1]);
+    const types = new Map((graph?.initializer ?? []).map((t) => [t.name, t.dataType]));
+    // The one-column score layer stays float (scoreLayer, below).
+    expect(int8.tensors.map((t) => t.name)).toEqual(['layer0.weight', 'layer1.weight']);
+    expect(int8.tensors.map((t) => t.scales.length)).toEqual([32, 16]);
     for (const t of int8.tensors) {
       expect(types.get(`${t.name}.int8`)).toBe(onnx.TensorProto.DataType.INT8);
       expect(types.has(t.name)).toBe(false);
     }
-    expect(graph?.node.filter((n) => n.opType === 'DequantizeLinear')).toHaveLength(3);
-    expect(graph?.node.filter((n) => n.opType === 'MatMul')).toHaveLength(3);
+    expect(types.get('layer2.weight')).toBe(onnx.TensorProto.DataType.FLOAT);
+    expect((graph?.node ?? []).filter((n) => n.opType === 'DequantizeLinear')).toHaveLength(2);
+    expect((graph?.node ?? []).filter((n) => n.opType === 'MatMul')).toHaveLength(3);
+    const all = quantizeOnnxWeights(floatBytes, { scoreLayer: 'int8' });
+    expect(all.tensors.map((t) => t.scales.length)).toEqual([32, 16, 1]);
   });
 
   it('loads in onnxruntime and scores within the bound its quantisation steps allow', async () => {
@@ -144,29 +148,39 @@ describe(quantizeOnnxWeights.name, () => {
     expect(largest).toBeLessThan(0.01);
   });
 
-  it('reads back the weights DequantizeLinear computes (readMlpOnnx of the int8 graph = its float twin)', async () => {
+  it('serves exactly the weight-only arithmetic (readMlpOnnx of the int8 graph = its float twin)', async () => {
     const x = rows(200, 5);
     const twin = buildMlpOnnx(readMlpOnnx(int8.bytes));
-    // Without onnxruntime's extended rewrites the int8 graph is DequantizeLinear + the float MatMul.
-    const [a, b] = await Promise.all([score(int8.bytes, x, 'basic'), score(twin, x, 'basic')]);
+    const [a, b] = await Promise.all([score(int8.bytes, x, 'all'), score(twin, x, 'all')]);
     for (let r = 0; r < 200; r++) expect(Math.abs((a[r] ?? 0) - (b[r] ?? 0))).toBeLessThan(1e-6);
-    // At the scorer's level ('all') onnxruntime 1.30 rewrites DequantizeLinear + MatMul of the last
-    // layer (K = 16, one column) into MatMulNBits, which by default also quantises the activations:
-    // the served scores drift from the weight-only arithmetic by up to ~1e-3 (hence the gate scores
-    // with onnxruntime, as the scorer does).
-    const served = await score(int8.bytes, x, 'all');
-    let largest = 0;
-    for (let r = 0; r < 200; r++) largest = Math.max(largest, Math.abs((served[r] ?? 0) - (b[r] ?? 0)));
-    expect(largest).toBeLessThan(0.005);
   });
 
-  it('makes the artifact 44 % smaller than the float one (the weights 4x)', () => {
-    // 1,136 weights at 1 byte instead of 4; the standardisation constants, the biases, a float
-    // scale and an int8 zero point per output column and the names stay: 5,6xx bytes -> 3,1xx.
+  it('keeps the score layer float: onnxruntime would also quantise its activations', async () => {
+    const x = rows(200, 5);
+    const all = quantizeOnnxWeights(floatBytes, { scoreLayer: 'int8' });
+    const twin = buildMlpOnnx(readMlpOnnx(all.bytes));
+    // Without onnxruntime's extended rewrites the graph is DequantizeLinear + the float MatMul...
+    const [a, b] = await Promise.all([score(all.bytes, x, 'basic'), score(twin, x, 'basic')]);
+    for (let r = 0; r < 200; r++) expect(Math.abs((a[r] ?? 0) - (b[r] ?? 0))).toBeLessThan(1e-6);
+    // ...but at the scorer's level ('all') onnxruntime 1.30 turns the last DequantizeLinear + MatMul
+    // into MatMulNBits, which by default quantises the activations too: the scores move by ~1e-3.
+    const served = await score(all.bytes, x, 'all');
+    let largest = 0;
+    for (let r = 0; r < 200; r++) largest = Math.max(largest, Math.abs((served[r] ?? 0) - (b[r] ?? 0)));
+    expect(largest).toBeGreaterThan(1e-4);
+    expect(largest).toBeLessThan(0.01);
+  });
+
+  it('makes the artifact 47 % smaller than the float one (75 % for a wide model)', () => {
+    // 1,120 hidden-layer weights at 1 byte instead of 4; the standardisation constants, the biases,
+    // the score layer, a float scale and an int8 zero point per column and the names stay:
+    // 5,629 bytes -> 2,994 (0.53). On a wide 64-1024-1024-512-1 model the weights are everything: 0.25.
     expect(floatBytes.length).toBeGreaterThan(5500);
     const ratio = int8.bytes.length / floatBytes.length;
     expect(ratio).toBeGreaterThan(0.5);
-    expect(ratio).toBeLessThan(0.58);
+    expect(ratio).toBeLessThan(0.56);
+    const wide = buildMlpOnnx(randomMlpSpec(64, [1024, 1024, 512], 7));
+    expect(quantizeOnnxWeights(wide).bytes.length / wide.length).toBeLessThan(0.26);
   });
 
   it('scores per tensor, and on a 2-bit grid, within their (larger) bounds', async () => {

@@ -19,6 +19,8 @@ export interface WeightQuantizationOptions {
    * the served scores then drift from the weight-only arithmetic by ~1e-3, which cost the unit
    * tests' challenger 0.0099 AP, for the 16 weights (64 bytes) of the 19-32-16-1 model's last layer.
    * The hidden layers escape the rewrite (their MatMul + Add + Relu are fused into FusedGemm first).
+   * The scorer's sessions turn those rewrites off (onnx-worker.source.ts), but any plain session
+   * would serve the rewrite, so the default costs 64 bytes to be exact everywhere.
    */
   readonly scoreLayer?: 'float' | 'int8';
 }

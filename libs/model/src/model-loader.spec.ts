@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRefusedError } from './model.errors';
-import { writeModelFixture } from './model-fixtures';
+import { randomMlpSpec, writeModelFixture } from './model-fixtures';
 import { UriArtifactReader, ephemeralKeys, sha256Hex } from '@fraudstream/registry';
 import { quantizeOnnxWeights } from './int8-weights.quantizer';
 import { buildMlpOnnx } from './mlp-onnx.builder';
@@ -53,11 +53,12 @@ describe(loadVerifiedModel.name, () => {
   });
 
   it('accepts an int8 weight-quantised artifact: same input and output as its float model', async () => {
+    const hidden = randomMlpSpec(NAMES.length, [4], 1);
     const fixture = writeModelFixture(root, {
       version: 'int8',
       featureNames: NAMES,
-      spec,
-      overrideBytes: quantizeOnnxWeights(buildMlpOnnx(spec)).bytes,
+      spec: hidden,
+      overrideBytes: quantizeOnnxWeights(buildMlpOnnx(hidden)).bytes,
       signer,
     });
     const model = await loadVerifiedModel(

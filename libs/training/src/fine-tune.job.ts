@@ -22,8 +22,8 @@ import {
   type SelectedRows,
 } from './fine-tune.steps';
 import { MlpNetwork } from './mlp.network';
-import { packageModel, packageQuantizedVariant, type CardFacts } from './model-packaging';
-import { judgeQuantizedVariant } from './quantized-variant';
+import { packageModel, type CardFacts } from './model-packaging';
+import { registerQuantizedVariant, type VariantOutcome } from './quantized-variant';
 import type { TrainingDataSource } from './training-io.types';
 import { TrainingJobError, type TrainingFailureReason } from './training.errors';
 import type { TrainingSettings } from './training.settings';
@@ -56,18 +56,6 @@ export interface FineTuneOutcome {
   readonly trainRows: number;
   /** The int8 variant of a challenger that passed (TRAINER_QUANTIZE=int8); absent otherwise. */
   readonly variant?: VariantOutcome;
-}
-
-/**
- * The int8 variant of a challenger: registered and left a CANDIDATE when it passes its gate (the
- * float challenger takes the shadow slot; an operator promotes the variant), REJECTED when it
- * does not; FAILED (nothing registered) when it could not be made or scored.
- */
-export interface VariantOutcome {
-  readonly status: 'CANDIDATE' | 'REJECTED' | 'FAILED';
-  readonly version: string | null;
-  readonly reason: string;
-  readonly metrics: Readonly<Record<string, number>>;
 }
 
 export interface FineTuneJobDeps {
@@ -366,10 +354,8 @@ export class FineTuneJob {
   }
 
   /**
-   * Quantises the challenger's weights to int8, scores both on the gate's hold-out rows with
-   * onnxruntime and registers the variant (lineage to the challenger, `compression` in the
-   * manifest); REJECTED when it loses more AP than GATE_MAX_QUANTIZATION_AP_LOSS. A failure to
-   * make or score it leaves the challenger as it is and is reported as FAILED.
+   * The challenger's int8 variant (registerQuantizedVariant), judged on the gate's hold-out rows, its
+   * drift reference from the same rows as the challenger's; a rejection is announced like any.
    */
   private async quantizedVariant(
     request: RetrainRequest,
@@ -377,88 +363,40 @@ export class FineTuneJob {
     split: SelectedRows['split'],
     threshold: number,
   ): Promise<VariantOutcome> {
-    const { settings, registry } = this.deps;
-    const runtime = (this.deps.inferenceRuntime ?? (() => new OnnxWorkerPool(1)))();
-    let judged;
-    try {
-      judged = await judgeQuantizedVariant({
-        parent: { version: parent.version, onnx: parent.onnx, sha256: parent.sha256 },
-        rows: split.test,
-        width: this.deps.featureNames.length,
-        threshold,
-        k: settings.cardPrecisionK,
-        settings: settings.quantization,
-        runtime,
-      });
-    } catch (error) {
-      this.logger.warn({
-        msg: 'int8 variant not made',
-        requestId: request.request_id,
-        modelVersion: parent.version,
-        error: error instanceof Error ? error.message : String(error),
-      });
-      return {
-        status: 'FAILED',
-        version: null,
-        reason: `int8 variant of ${parent.version} not made: ${error instanceof Error ? error.message : String(error)}`,
-        metrics: {},
-      };
-    } finally {
-      await runtime.close();
-    }
-    // The drift monitor's reference from the variant's own scores (its dequantised weights).
-    const twin = MlpNetwork.fromWeights(readMlpOnnx(judged.bytes));
-    let reference;
-    try {
-      reference = challengerReference(twin, split, this.deps.featureNames);
-    } finally {
-      twin.dispose();
-    }
-    const { passed, reason } = judged.compression;
-    for (let attempt = 0; ; attempt++) {
-      const version = await registry.nextVersion();
-      const packaged = packageQuantizedVariant({
-        parent: parent.manifest,
-        variant: judged,
-        version,
-        reference,
-        now: this.wallClock(),
-      });
-      const context = {
-        actor: this.deps.actor,
-        eventTime: request.event_time,
-        requestId: request.request_id,
-        metrics: judged.gateMetrics,
-      };
-      try {
-        await registry.register(packaged.onnx, packaged.manifest, {
-          ...context,
-          reason: `int8 weights of ${parent.version} (${judged.compression.bytes} bytes, float ${judged.compression.parent_bytes})`,
-        });
-      } catch (error) {
-        if (!(error instanceof VersionExistsError) || attempt >= 3) throw error;
-        continue;
-      }
-      if (!passed)
-        await this.deps.announcer.transition(version, 'REJECTED', {
-          ...context,
-          actor: `${this.deps.actor}/gate`,
-          reason,
-        });
+    const { settings } = this.deps;
+    const outcome = await registerQuantizedVariant({
+      registry: this.deps.registry,
+      parent,
+      rows: split.test,
+      width: this.deps.featureNames.length,
+      threshold,
+      k: settings.cardPrecisionK,
+      settings: settings.quantization,
+      runtime: this.deps.inferenceRuntime ?? (() => new OnnxWorkerPool(1)),
+      reference: (network) => challengerReference(network, split, this.deps.featureNames),
+      context: { actor: this.deps.actor, eventTime: request.event_time, requestId: request.request_id },
+      reject: async (version, context) => {
+        await this.deps.announcer.transition(version, 'REJECTED', context);
+      },
+      now: this.wallClock(),
+    });
+    const log = {
+      requestId: request.request_id,
+      modelVersion: outcome.version,
+      parentVersion: parent.version,
+    };
+    if (outcome.status === 'FAILED')
+      this.logger.warn({ msg: 'int8 variant not made', ...log, error: outcome.reason });
+    else
       this.logger.log({
-        msg: passed ? 'int8 variant registered' : 'int8 variant rejected by the quantisation gate',
-        requestId: request.request_id,
-        modelVersion: version,
-        parentVersion: parent.version,
-        reason,
+        msg:
+          outcome.status === 'CANDIDATE'
+            ? 'int8 variant registered'
+            : 'int8 variant rejected by the quantisation gate',
+        ...log,
+        reason: outcome.reason,
       });
-      return {
-        status: passed ? 'CANDIDATE' : 'REJECTED',
-        version,
-        reason,
-        metrics: judged.gateMetrics,
-      };
-    }
+    return outcome;
   }
 
   private async announce(

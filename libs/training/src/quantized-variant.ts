@@ -1,12 +1,27 @@
 /*
- * The int8 variant of a float model (issue "compressed serving"): its weights quantised in the ONNX
+ * The int8 variant of a float model (compressed serving): its weights quantised in the ONNX
  * graph (libs/model quantizeOnnxWeights), judged against its float parent on the parent's hold-out
  * rows, both scored by onnxruntime as a scorer serves them.
  */
-import { quantizeOnnxWeights, type InferenceRuntime, type QuantizationGranularity } from '@fraudstream/model';
-import type { EvaluationMetrics, ModelCompression } from '@fraudstream/registry';
+import {
+  quantizeOnnxWeights,
+  readMlpOnnx,
+  type InferenceRuntime,
+  type QuantizationGranularity,
+} from '@fraudstream/model';
+import {
+  VersionExistsError,
+  type ChangeContext,
+  type EvaluationMetrics,
+  type ModelCompression,
+  type ModelManifest,
+  type ModelRegistry,
+  type ReferenceProfile,
+} from '@fraudstream/registry';
 import { eventDay, type EvaluationRow } from '@fraudstream/stats';
+import { MlpNetwork } from './mlp.network';
 import { evaluateModel } from './model-evaluation';
+import { packageQuantizedVariant } from './model-packaging';
 import { countPositives, toTrainingMatrix, type TrainingRow } from './training-rows';
 
 /** Whether and how the trainer makes compressed variants (TRAINER_QUANTIZE, GATE_MAX_QUANTIZATION_AP_LOSS). */
@@ -136,4 +151,92 @@ export async function judgeQuantizedVariant(input: {
     gate_passed: decision.passed ? 1 : 0,
   };
   return { bytes: quantized.bytes, metrics, parentMetrics, compression, gateMetrics };
+}
+
+/**
+ * The int8 variant of a model: registered and left a CANDIDATE when it passes its gate (a
+ * challenger's float parent takes the shadow slot; an operator promotes the variant), REJECTED when
+ * it does not; FAILED (nothing registered) when it could not be made or scored.
+ */
+export interface VariantOutcome {
+  readonly status: 'CANDIDATE' | 'REJECTED' | 'FAILED';
+  readonly version: string | null;
+  readonly reason: string;
+  readonly metrics: Readonly<Record<string, number>>;
+}
+
+/**
+ * Quantises a registered float model, judges the variant on `rows` (judgeQuantizedVariant, in a
+ * runtime made for it and closed after) and registers it as the next version: `parent_version` the
+ * float model, `compression` in the manifest, its reference profile from its own scores
+ * (`reference` of its dequantised weights). A variant over the AP-loss tolerance is moved to
+ * REJECTED through `reject`. Failing to make or score it registers nothing and returns FAILED.
+ */
+export async function registerQuantizedVariant(input: {
+  readonly registry: ModelRegistry;
+  readonly parent: {
+    readonly version: string;
+    readonly onnx: Uint8Array;
+    readonly sha256: string;
+    readonly manifest: ModelManifest;
+  };
+  /** The rows the parent was judged on (its hold-out). */
+  readonly rows: readonly TrainingRow[];
+  readonly width: number;
+  readonly threshold: number;
+  readonly k: number;
+  readonly settings: QuantizationSettings;
+  readonly runtime: () => InferenceRuntime;
+  readonly reference: (network: MlpNetwork) => ReferenceProfile;
+  readonly context: { readonly actor: string; readonly eventTime: number; readonly requestId: string | null };
+  readonly reject: (version: string, context: ChangeContext) => Promise<void>;
+  readonly now: Date;
+}): Promise<VariantOutcome> {
+  const { registry, parent } = input;
+  const runtime = input.runtime();
+  let judged: QuantizedVariant;
+  try {
+    judged = await judgeQuantizedVariant({ ...input, runtime });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return {
+      status: 'FAILED',
+      version: null,
+      reason: `int8 variant of ${parent.version} not made: ${why}`,
+      metrics: {},
+    };
+  } finally {
+    await runtime.close();
+  }
+  const twin = MlpNetwork.fromWeights(readMlpOnnx(judged.bytes));
+  let reference: ReferenceProfile;
+  try {
+    reference = input.reference(twin);
+  } finally {
+    twin.dispose();
+  }
+  const { passed, reason } = judged.compression;
+  const context = { ...input.context, metrics: judged.gateMetrics };
+  // Two trainers may pick the same next version: the store refuses the second, which takes the next.
+  for (let attempt = 0; ; attempt++) {
+    const version = await registry.nextVersion();
+    const packaged = packageQuantizedVariant({
+      parent: parent.manifest,
+      variant: judged,
+      version,
+      reference,
+      now: input.now,
+    });
+    try {
+      await registry.register(packaged.onnx, packaged.manifest, {
+        ...context,
+        reason: `int8 weights of ${parent.version} (${judged.compression.bytes} bytes, float ${judged.compression.parent_bytes})`,
+      });
+    } catch (error) {
+      if (!(error instanceof VersionExistsError) || attempt >= 3) throw error;
+      continue;
+    }
+    if (!passed) await input.reject(version, { ...context, actor: `${context.actor}/gate`, reason });
+    return { status: passed ? 'CANDIDATE' : 'REJECTED', version, reason, metrics: judged.gateMetrics };
+  }
 }

@@ -4,7 +4,8 @@
  *
  * Each model also runs as an int8 variant (hidden-layer weights INT8 + DequantizeLinear, as
  * libs/model's quantizeOnnxWeights makes it), in a plain session (`_int8`) and as the scorer loads
- * it (`_int8_scorer`: DequantizeLinear folded at load), runs interleaved with the float graph's,
+ * it (`_int8_scorer`: DequantizeLinear folded at load), and with its activations quantised too
+ * (`_int8_dynamic`: DynamicQuantizeLinear + MatMulInteger), runs interleaved with the float graph's,
  * with the speed-up over it per batch.
  *
  *   npm run bench:gpu -- [--out FILE] [--max-batch N] [--seconds S] [--models default,wide]
@@ -95,11 +96,20 @@ function valueInfo(w: ProtoWriter, name: string, width: number): void {
   );
 }
 
-function node(w: ProtoWriter, op: string, inputs: string[], output: string): void {
+function node(
+  w: ProtoWriter,
+  op: string,
+  inputs: string[],
+  output: string | string[],
+  intAttributes: Record<string, number> = {},
+): void {
+  const outputs = Array.isArray(output) ? output : [output];
   for (const i of inputs) w.string(1, i);
-  w.string(2, output);
-  w.string(3, `${op}_${output}`);
+  for (const o of outputs) w.string(2, o);
+  w.string(3, `${op}_${outputs[0] ?? ''}`);
   w.string(4, op);
+  for (const [name, value] of Object.entries(intAttributes))
+    w.message(5, (a) => a.string(1, name).varint(3, value).varint(20, 2)); // AttributeProto: name, i, type INT
 }
 
 /** Deterministic pseudo-random weights of an MLP of `sizes`, one row-major [in, out] array per layer. */
@@ -144,16 +154,24 @@ function quantizeColumns(
  * A standardised MLP (the scorer's graph shape). `int8`: the hidden layers' weights stored as INT8
  * with a DequantizeLinear node (per output column; axis 1 is the default) in front of the same
  * float MatMul, the one-column score layer kept float, like quantizeOnnxWeights' default.
+ * `dynamic`: the same INT8 weights multiplied with activations quantised per run to uint8
+ * (DynamicQuantizeLinear + MatMulInteger, rescaled by both scales: onnxruntime's dynamic
+ * quantisation, fused into its integer GEMM), which libs/model does not make.
  */
-function mlpOnnx(sizes: readonly number[], weights: readonly Float32Array[], int8: boolean): Uint8Array {
+function mlpOnnx(
+  sizes: readonly number[],
+  weights: readonly Float32Array[],
+  precision: 'float' | 'int8' | 'dynamic',
+): Uint8Array {
   const width = sizes[0] ?? 1;
-  const quantised = (i: number): boolean => int8 && (sizes[i] ?? 1) > 1;
+  const int8 = precision === 'int8';
+  const quantised = (i: number): boolean => precision !== 'float' && (sizes[i] ?? 1) > 1;
   return new ProtoWriter()
     .varint(1, 8) // ir_version
     .string(2, 'fraudstream-gpu-bench')
     .message(7, (g) => {
       for (let i = 1; i < sizes.length; i++)
-        if (quantised(i))
+        if (int8 && quantised(i))
           g.message(1, (n) =>
             node(n, 'DequantizeLinear', [`w${i}.int8`, `w${i}.scale`, `w${i}.zero_point`], `w${i}`),
           );
@@ -162,7 +180,18 @@ function mlpOnnx(sizes: readonly number[], weights: readonly Float32Array[], int
       let current = 'h0';
       for (let i = 1; i < sizes.length; i++) {
         const last = i === sizes.length - 1;
-        g.message(1, (n) => node(n, 'MatMul', [current, `w${i}`], `mm${i}`));
+        if (precision === 'dynamic' && quantised(i)) {
+          const from = current;
+          g.message(1, (n) =>
+            node(n, 'DynamicQuantizeLinear', [from], [`x${i}.q`, `x${i}.scale`, `x${i}.zero_point`]),
+          );
+          g.message(1, (n) =>
+            node(n, 'MatMulInteger', [`x${i}.q`, `w${i}.int8`, `x${i}.zero_point`], `acc${i}`),
+          );
+          g.message(1, (n) => node(n, 'Cast', [`acc${i}`], `accf${i}`, { to: FLOAT }));
+          g.message(1, (n) => node(n, 'Mul', [`x${i}.scale`, `w${i}.scale`], `s${i}`));
+          g.message(1, (n) => node(n, 'Mul', [`accf${i}`, `s${i}`], `mm${i}`));
+        } else g.message(1, (n) => node(n, 'MatMul', [current, `w${i}`], `mm${i}`));
         g.message(1, (n) => node(n, 'Add', [`mm${i}`, `b${i}`], `pre${i}`));
         const out = last ? 'score' : `h${i}`;
         g.message(1, (n) => node(n, last ? 'Sigmoid' : 'Relu', [`pre${i}`], out));
@@ -353,6 +382,31 @@ async function benchVariants(variants: readonly Variant[], width: number): Promi
   return results;
 }
 
+/**
+ * How much a row's score depends on the rows batched with it: the first 8 rows of a 64-row probe
+ * scored alone and in the batch, largest difference (cpu). Float arithmetic gives ~0; quantised
+ * activations take their scale from the whole batch's range.
+ */
+async function batchDependence(bytes: Uint8Array, width: number, foldQdq: boolean): Promise<number> {
+  const session = await createSession(bytes, 'cpu', foldQdq);
+  try {
+    const probe = input(64, width);
+    const batch = (await session.run({ features: probe })).score?.data as Float32Array;
+    let max = 0;
+    for (let r = 0; r < 8; r++) {
+      const row = new ort.Tensor('float32', (probe.data as Float32Array).slice(r * width, (r + 1) * width), [
+        1,
+        width,
+      ]);
+      const alone = (await session.run({ features: row })).score?.data as Float32Array;
+      max = Math.max(max, Math.abs((alone[0] ?? 0) - (batch[r] ?? 0)));
+    }
+    return max;
+  } finally {
+    await session.release();
+  }
+}
+
 function maxAbsDiff(a: Float32Array | undefined, b: Float32Array | undefined): number | null {
   if (!a || !b) return null;
   let max = 0;
@@ -369,33 +423,39 @@ async function main(): Promise<void> {
   for (const model of MODELS.filter((m) => ONLY === null || ONLY.some((o) => m.name.startsWith(o)))) {
     const weights = mlpWeights(model.sizes, 42);
     const width = model.sizes[0] ?? 1;
-    const float = mlpOnnx(model.sizes, weights, false);
-    const int8 = mlpOnnx(model.sizes, weights, true);
+    const float = mlpOnnx(model.sizes, weights, 'float');
+    const int8 = mlpOnnx(model.sizes, weights, 'int8');
+    const dynamic = mlpOnnx(model.sizes, weights, 'dynamic');
     // float; int8 in a plain session (DequantizeLinear runs on every call); int8 as the scorer
     // loads it (folded into float weights at load: the artifact is smaller, the session is not).
-    const [f, q, folded] = await benchVariants(
+    // and int8 weights times int8 activations (dynamic quantisation: not what the scorer serves).
+    const [f, q, folded, dyn] = await benchVariants(
       [
         { label: model.name, bytes: float },
         { label: `${model.name}_int8`, bytes: int8 },
         { label: `${model.name}_int8_scorer`, bytes: int8, foldQdq: true },
+        { label: `${model.name}_int8_dynamic`, bytes: dynamic },
       ],
       width,
     );
-    if (!f || !q || !folded) throw new Error('no results');
+    if (!f || !q || !folded || !dyn) throw new Error('no results');
     results[model.name] = {
       ...f.byProvider,
       bytes: float.length,
       webgpu_vs_cpu_max_abs_diff: maxAbsDiff(f.outputs.cpu, f.outputs.webgpu),
       speedup: speedups(f.byProvider, 'cpu', f.byProvider, 'webgpu'),
+      batch_dependence_max_abs_diff: await batchDependence(float, width, false),
     };
-    for (const [suffix, v] of [
-      ['int8', q],
-      ['int8_scorer', folded],
+    for (const [suffix, v, bytes, foldQdq] of [
+      ['int8', q, int8, false],
+      ['int8_scorer', folded, int8, true],
+      ['int8_dynamic', dyn, dynamic, false],
     ] as const)
       results[`${model.name}_${suffix}`] = {
+        batch_dependence_max_abs_diff: await batchDependence(bytes, width, foldQdq),
         ...v.byProvider,
-        bytes: int8.length,
-        bytes_vs_float: Number((int8.length / float.length).toFixed(3)),
+        bytes: bytes.length,
+        bytes_vs_float: Number((bytes.length / float.length).toFixed(3)),
         int8_vs_float_max_abs_diff: maxAbsDiff(f.outputs.cpu, v.outputs.cpu),
         webgpu_vs_cpu_max_abs_diff: maxAbsDiff(v.outputs.cpu, v.outputs.webgpu),
         // > 1: faster than the float graph (median ms per run, same provider, runs interleaved).

@@ -78,8 +78,8 @@ export function decideQuantizationGate(
 
 /**
  * Quantises a float model's ONNX bytes and judges the variant: both graphs scored on `rows` by
- * `runtime` (onnxruntime, whose graph rewrites of the int8 graph are part of what serves), evaluated
- * at the parent's threshold, the AP loss checked against `settings.maxApLoss`.
+ * `runtime` (an OnnxWorkerPool loads them as the scorer does, so the scores are the served ones),
+ * evaluated at the parent's threshold, the AP loss checked against `settings.maxApLoss`.
  */
 export async function judgeQuantizedVariant(input: {
   readonly parent: { readonly version: string; readonly onnx: Uint8Array; readonly sha256: string };

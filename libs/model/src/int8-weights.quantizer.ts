@@ -43,7 +43,7 @@ export interface QuantizedOnnx {
   readonly tensors: readonly QuantizedTensor[];
 }
 
-/** Per-axis DequantizeLinear (and onnxruntime's WebGPU kernel of it) needs opset 13. */
+/** Per-axis DequantizeLinear (a scale per output column) needs opset 13. */
 export const MIN_QUANTIZATION_OPSET = 13;
 /** Metadata key naming the compression inside the graph, beside the manifest's `compression`. */
 export const COMPRESSION_METADATA_KEY = 'fraudstream.compression';
@@ -103,9 +103,9 @@ function quantizeMatrix(
 
 /**
  * Weight-only int8 quantisation of an ONNX graph: every float 2-D initializer that is only ever the
- * weight input (B) of MatMul or Gemm nodes (but a one-column score layer, see `scoreLayer`) becomes an INT8 initializer `<name>.int8` with a float32
- * scale (per output channel by default) and an int8 zero point of 0, and a DequantizeLinear node
- * that outputs `<name>` again, so the float MatMul/Gemm, the biases, the standardisation constants
+ * weight input (B) of MatMul or Gemm nodes (but a one-column score layer, see `scoreLayer`) becomes
+ * an INT8 initializer `<name>.int8` with a float32 scale (per output channel by default) and an
+ * int8 zero point of 0, and a DequantizeLinear node that outputs `<name>` again, so the float MatMul/Gemm, the biases, the standardisation constants
  * (Sub/Div, kept bit for bit) and the graph's inputs and outputs are unchanged: the scorer serves
  * the result exactly as it serves the float model. Activations stay float, so there is no
  * calibration data to choose and the only error is the weights' rounding (at most half a step).

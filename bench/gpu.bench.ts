@@ -2,7 +2,13 @@
  * ONNX Runtime execution providers compared on the scorer's models: the default-size MLP and a wide
  * one (64-1024-1024-512-1), with `cpu` and `webgpu`, batch sizes 1 to 32768 (docs/scorer.md).
  *
- *   npm run bench:gpu -- [--out FILE] [--max-batch N] [--seconds S]
+ * Each model also runs as an int8 variant (hidden-layer weights INT8 + DequantizeLinear, as
+ * libs/model's quantizeOnnxWeights makes it), in a plain session (`_int8`) and as the scorer loads
+ * it (`_int8_scorer`: DequantizeLinear folded at load), and with its activations quantised too
+ * (`_int8_dynamic`: DynamicQuantizeLinear + MatMulInteger), runs interleaved with the float graph's,
+ * with the speed-up over it per batch.
+ *
+ *   npm run bench:gpu -- [--out FILE] [--max-batch N] [--seconds S] [--models default,wide]
  *
  * It needs only onnxruntime-node at run time (the GPU host has no other packages): the models are
  * written with the small protobuf encoder below instead of libs/model's onnx-proto builder. Where the
@@ -68,10 +74,11 @@ class ProtoWriter {
 }
 
 const FLOAT = 1;
+const INT8 = 3;
 
-function tensor(w: ProtoWriter, name: string, dims: number[], values: Float32Array): void {
+function tensor(w: ProtoWriter, name: string, dims: number[], values: Float32Array | Int8Array): void {
   for (const d of dims) w.varint(1, d); // dims
-  w.varint(2, FLOAT); // data_type
+  w.varint(2, values instanceof Int8Array ? INT8 : FLOAT); // data_type
   w.string(8, name);
   w.bytes(9, new Uint8Array(values.buffer, values.byteOffset, values.byteLength)); // raw_data
 }
@@ -89,31 +96,102 @@ function valueInfo(w: ProtoWriter, name: string, width: number): void {
   );
 }
 
-function node(w: ProtoWriter, op: string, inputs: string[], output: string): void {
+function node(
+  w: ProtoWriter,
+  op: string,
+  inputs: string[],
+  output: string | string[],
+  intAttributes: Record<string, number> = {},
+): void {
+  const outputs = Array.isArray(output) ? output : [output];
   for (const i of inputs) w.string(1, i);
-  w.string(2, output);
-  w.string(3, `${op}_${output}`);
+  for (const o of outputs) w.string(2, o);
+  w.string(3, `${op}_${outputs[0] ?? ''}`);
   w.string(4, op);
+  for (const [name, value] of Object.entries(intAttributes))
+    w.message(5, (a) => a.string(1, name).varint(3, value).varint(20, 2)); // AttributeProto: name, i, type INT
 }
 
-/** A standardised MLP (the scorer's graph shape) with deterministic pseudo-random weights. */
-function mlpOnnx(sizes: readonly number[], seed: number): Uint8Array {
+/** Deterministic pseudo-random weights of an MLP of `sizes`, one row-major [in, out] array per layer. */
+function mlpWeights(sizes: readonly number[], seed: number): Float32Array[] {
   let state = seed >>> 0;
   const random = (): number => {
     state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
     return state / 4_294_967_296;
   };
+  const layers: Float32Array[] = [];
+  for (let i = 1; i < sizes.length; i++) {
+    const inputs = sizes[i - 1] ?? 1;
+    const outputs = sizes[i] ?? 1;
+    const scale = Math.sqrt(2 / inputs);
+    layers.push(Float32Array.from({ length: inputs * outputs }, () => (random() * 2 - 1) * scale));
+  }
+  return layers;
+}
+
+/**
+ * Symmetric per-output-column int8 of a row-major [rows, cols] matrix, as libs/model's
+ * quantizeOnnxWeights does it (repeated here: the GPU host has only onnxruntime-node).
+ */
+function quantizeColumns(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+): { q: Int8Array; scales: Float32Array } {
+  const scales = new Float32Array(cols);
+  for (let j = 0; j < cols; j++) {
+    let max = 0;
+    for (let i = 0; i < rows; i++) max = Math.max(max, Math.abs(w[i * cols + j] ?? 0));
+    scales[j] = max > 0 ? Math.fround(max / 127) : 1;
+  }
+  const q = new Int8Array(rows * cols);
+  for (let k = 0; k < q.length; k++)
+    q[k] = Math.max(-127, Math.min(127, Math.round((w[k] ?? 0) / (scales[k % cols] ?? 1))));
+  return { q, scales };
+}
+
+/**
+ * A standardised MLP (the scorer's graph shape). `int8`: the hidden layers' weights stored as INT8
+ * with a DequantizeLinear node (per output column; axis 1 is the default) in front of the same
+ * float MatMul, the one-column score layer kept float, like quantizeOnnxWeights' default.
+ * `dynamic`: the same INT8 weights multiplied with activations quantised per run to uint8
+ * (DynamicQuantizeLinear + MatMulInteger, rescaled by both scales: onnxruntime's dynamic
+ * quantisation, fused into its integer GEMM), which libs/model does not make.
+ */
+function mlpOnnx(
+  sizes: readonly number[],
+  weights: readonly Float32Array[],
+  precision: 'float' | 'int8' | 'dynamic',
+): Uint8Array {
   const width = sizes[0] ?? 1;
+  const int8 = precision === 'int8';
+  const quantised = (i: number): boolean => precision !== 'float' && (sizes[i] ?? 1) > 1;
   return new ProtoWriter()
     .varint(1, 8) // ir_version
     .string(2, 'fraudstream-gpu-bench')
     .message(7, (g) => {
+      for (let i = 1; i < sizes.length; i++)
+        if (int8 && quantised(i))
+          g.message(1, (n) =>
+            node(n, 'DequantizeLinear', [`w${i}.int8`, `w${i}.scale`, `w${i}.zero_point`], `w${i}`),
+          );
       g.message(1, (n) => node(n, 'Sub', ['features', 'mean'], 'centred'));
       g.message(1, (n) => node(n, 'Div', ['centred', 'std'], 'h0'));
       let current = 'h0';
       for (let i = 1; i < sizes.length; i++) {
         const last = i === sizes.length - 1;
-        g.message(1, (n) => node(n, 'MatMul', [current, `w${i}`], `mm${i}`));
+        if (precision === 'dynamic' && quantised(i)) {
+          const from = current;
+          g.message(1, (n) =>
+            node(n, 'DynamicQuantizeLinear', [from], [`x${i}.q`, `x${i}.scale`, `x${i}.zero_point`]),
+          );
+          g.message(1, (n) =>
+            node(n, 'MatMulInteger', [`x${i}.q`, `w${i}.int8`, `x${i}.zero_point`], `acc${i}`),
+          );
+          g.message(1, (n) => node(n, 'Cast', [`acc${i}`], `accf${i}`, { to: FLOAT }));
+          g.message(1, (n) => node(n, 'Mul', [`x${i}.scale`, `w${i}.scale`], `s${i}`));
+          g.message(1, (n) => node(n, 'Mul', [`accf${i}`, `s${i}`], `mm${i}`));
+        } else g.message(1, (n) => node(n, 'MatMul', [current, `w${i}`], `mm${i}`));
         g.message(1, (n) => node(n, 'Add', [`mm${i}`, `b${i}`], `pre${i}`));
         const out = last ? 'score' : `h${i}`;
         g.message(1, (n) => node(n, last ? 'Sigmoid' : 'Relu', [`pre${i}`], out));
@@ -125,9 +203,13 @@ function mlpOnnx(sizes: readonly number[], seed: number): Uint8Array {
       for (let i = 1; i < sizes.length; i++) {
         const inputs = sizes[i - 1] ?? 1;
         const outputs = sizes[i] ?? 1;
-        const scale = Math.sqrt(2 / inputs);
-        const weights = Float32Array.from({ length: inputs * outputs }, () => (random() * 2 - 1) * scale);
-        g.message(5, (t) => tensor(t, `w${i}`, [inputs, outputs], weights));
+        const w = weights[i - 1] ?? new Float32Array(inputs * outputs);
+        if (quantised(i)) {
+          const { q, scales } = quantizeColumns(w, inputs, outputs);
+          g.message(5, (t) => tensor(t, `w${i}.int8`, [inputs, outputs], q));
+          g.message(5, (t) => tensor(t, `w${i}.scale`, [outputs], scales));
+          g.message(5, (t) => tensor(t, `w${i}.zero_point`, [outputs], new Int8Array(outputs)));
+        } else g.message(5, (t) => tensor(t, `w${i}`, [inputs, outputs], w));
         g.message(5, (t) => tensor(t, `b${i}`, [outputs], new Float32Array(outputs)));
       }
       g.message(11, (v) => valueInfo(v, 'features', width));
@@ -149,6 +231,8 @@ const MAX_BATCH = Number(arg('--max-batch') ?? 32_768);
 const SECONDS_PER_POINT = Number(arg('--seconds') ?? 1.5);
 const BATCHES = [1, 8, 64, 256, 1024, 4096, 16_384, 32_768].filter((b) => b <= MAX_BATCH);
 const PROVIDERS = ['cpu', 'webgpu'] as const;
+/** `--models default,wide`: only the models whose names start so (default: all). */
+const ONLY = arg('--models')?.split(',') ?? null;
 type Provider = (typeof PROVIDERS)[number];
 
 const MODELS: readonly { name: string; sizes: number[] }[] = [
@@ -169,12 +253,19 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
-async function createSession(bytes: Uint8Array, provider: Provider): Promise<ort.InferenceSession> {
+async function createSession(
+  bytes: Uint8Array,
+  provider: Provider,
+  foldQdq = false,
+): Promise<ort.InferenceSession> {
   const threads = cpus().length;
   return ort.InferenceSession.create(bytes, {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     ...(provider === 'cpu' ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+    // As the scorer's workers load models (libs/model onnx-worker.source.ts): DequantizeLinear of
+    // constant weights folds into float weights at load.
+    ...(foldQdq ? { extra: { session: { disable_quant_qdq: '1' } } } : {}),
   });
 }
 
@@ -184,16 +275,7 @@ function input(rows: number, width: number): ort.Tensor {
   return new ort.Tensor('float32', data, [rows, width]);
 }
 
-async function measure(session: ort.InferenceSession, width: number, batch: number): Promise<Point> {
-  const feeds = { features: input(batch, width) };
-  for (let i = 0; i < 3; i++) await session.run(feeds); // warm-up: kernels, buffers, shader compilation
-  const times: number[] = [];
-  const deadline = performance.now() + SECONDS_PER_POINT * 1000;
-  while (times.length < 5 || (performance.now() < deadline && times.length < 200)) {
-    const started = performance.now();
-    await session.run(feeds);
-    times.push(performance.now() - started);
-  }
+function point(batch: number, times: number[]): Point {
   times.sort((a, b) => a - b);
   const median = quantile(times, 0.5);
   return {
@@ -205,85 +287,203 @@ async function measure(session: ort.InferenceSession, width: number, batch: numb
   };
 }
 
+/**
+ * Sessions of the same model shape (the float graph and its int8 variant) on one batch, their runs
+ * interleaved so that load from other processes falls on both alike: their ratio is what one run can
+ * compare on a shared machine (measured one after the other, the first went 1.5x slower).
+ */
+async function measure(
+  sessions: readonly ort.InferenceSession[],
+  width: number,
+  batch: number,
+): Promise<Point[]> {
+  const feeds = { features: input(batch, width) };
+  // warm-up: kernels, buffers, shader compilation
+  for (const session of sessions) for (let i = 0; i < 3; i++) await session.run(feeds);
+  const times = sessions.map((): number[] => []);
+  const deadline = performance.now() + SECONDS_PER_POINT * 1000 * sessions.length;
+  for (let round = 0; round < 5 || (performance.now() < deadline && round < 200); round++)
+    for (const [k, session] of sessions.entries()) {
+      const started = performance.now();
+      await session.run(feeds);
+      times[k]?.push(performance.now() - started);
+    }
+  return times.map((t) => point(batch, t));
+}
+
+interface Variant {
+  readonly label: string;
+  readonly bytes: Uint8Array;
+  /** Load it as the scorer does (QDQ rewrites off, DequantizeLinear folded at load). */
+  readonly foldQdq?: boolean;
+}
+
+interface VariantResult {
+  readonly byProvider: Record<string, BenchValue>;
+  readonly outputs: Partial<Record<Provider, Float32Array>>;
+}
+
+/**
+ * Both providers on the variants of one model: rows/s per batch size (the variants interleaved),
+ * and each provider's scores of a fixed probe per variant.
+ */
+async function benchVariants(variants: readonly Variant[], width: number): Promise<VariantResult[]> {
+  const results = variants.map((): VariantResult => ({ byProvider: {}, outputs: {} }));
+  const probe = input(64, width);
+  for (const provider of PROVIDERS) {
+    const sessions: ort.InferenceSession[] = [];
+    try {
+      for (const variant of variants)
+        sessions.push(await createSession(variant.bytes, provider, variant.foldQdq ?? false));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      console.log(`${variants[0]?.label ?? '?'} ${provider}: unavailable (${message.split('\n')[0]})`);
+      for (const r of results) r.byProvider[provider] = { available: false, error: message.slice(0, 300) };
+      for (const session of sessions) await session.release();
+      continue;
+    }
+    try {
+      for (const [k, session] of sessions.entries()) {
+        const check = await session.run({ features: probe });
+        const r = results[k];
+        if (r) r.outputs[provider] = Float32Array.from(check.score?.data as Float32Array);
+      }
+      const points = variants.map((): Point[] => []);
+      for (const batch of BATCHES) {
+        const measured = await measure(sessions, width, batch);
+        measured.forEach((p, k) => {
+          console.log(
+            `${variants[k]?.label ?? '?'} ${provider} batch ${batch}: ${p.median_ms} ms median, ${p.rows_per_s} rows/s`,
+          );
+          points[k]?.push(p);
+        });
+      }
+      points.forEach((ps, k) => {
+        const r = results[k];
+        if (!r) return;
+        r.byProvider[provider] = {
+          available: true,
+          points: Object.fromEntries(
+            ps.map((p) => [
+              `batch_${p.batch}`,
+              { median_ms: p.median_ms, p90_ms: p.p90_ms, rows_per_s: p.rows_per_s, runs: p.runs },
+            ]),
+          ),
+        };
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      for (const r of results)
+        r.byProvider[provider] = { available: false, error: `run failed: ${message.slice(0, 300)}` };
+    } finally {
+      for (const session of sessions) await session.release();
+    }
+  }
+  return results;
+}
+
+/**
+ * How much a row's score depends on the rows batched with it: the first 8 rows of a 64-row probe
+ * scored alone and in the batch, largest difference (cpu). Float arithmetic gives ~0; quantised
+ * activations take their scale from the whole batch's range.
+ */
+async function batchDependence(bytes: Uint8Array, width: number, foldQdq: boolean): Promise<number> {
+  const session = await createSession(bytes, 'cpu', foldQdq);
+  try {
+    const probe = input(64, width);
+    const batch = (await session.run({ features: probe })).score?.data as Float32Array;
+    let max = 0;
+    for (let r = 0; r < 8; r++) {
+      const row = new ort.Tensor('float32', (probe.data as Float32Array).slice(r * width, (r + 1) * width), [
+        1,
+        width,
+      ]);
+      const alone = (await session.run({ features: row })).score?.data as Float32Array;
+      max = Math.max(max, Math.abs((alone[0] ?? 0) - (batch[r] ?? 0)));
+    }
+    return max;
+  } finally {
+    await session.release();
+  }
+}
+
+function maxAbsDiff(a: Float32Array | undefined, b: Float32Array | undefined): number | null {
+  if (!a || !b) return null;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs((a[i] ?? 0) - (b[i] ?? 0)));
+  return max;
+}
+
 async function main(): Promise<void> {
   const results: Record<string, BenchValue> = {
     cpu_cores: cpus().length,
     onnxruntime: ort.env.versions.common ?? 'unknown',
     batches: BATCHES,
   };
-  for (const model of MODELS) {
-    const bytes = mlpOnnx(model.sizes, 42);
+  for (const model of MODELS.filter((m) => ONLY === null || ONLY.some((o) => m.name.startsWith(o)))) {
+    const weights = mlpWeights(model.sizes, 42);
     const width = model.sizes[0] ?? 1;
-    const byProvider: Record<string, BenchValue> = {};
-    const probe = input(64, width);
-    const outputs: Partial<Record<Provider, Float32Array>> = {};
-    for (const provider of PROVIDERS) {
-      let session: ort.InferenceSession;
-      try {
-        session = await createSession(bytes, provider);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        console.log(`${model.name} ${provider}: unavailable (${message.split('\n')[0]})`);
-        byProvider[provider] = { available: false, error: message.slice(0, 300) };
-        continue;
-      }
-      try {
-        const check = await session.run({ features: probe });
-        outputs[provider] = Float32Array.from(check.score?.data as Float32Array);
-        const points: Point[] = [];
-        for (const batch of BATCHES) {
-          const point = await measure(session, width, batch);
-          console.log(
-            `${model.name} ${provider} batch ${batch}: ${point.median_ms} ms median, ${point.rows_per_s} rows/s`,
-          );
-          points.push(point);
-        }
-        byProvider[provider] = {
-          available: true,
-          points: Object.fromEntries(
-            points.map((p) => [
-              `batch_${p.batch}`,
-              { median_ms: p.median_ms, p90_ms: p.p90_ms, rows_per_s: p.rows_per_s, runs: p.runs },
-            ]),
-          ),
-        };
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        byProvider[provider] = { available: false, error: `run failed: ${message.slice(0, 300)}` };
-      } finally {
-        await session.release();
-      }
-    }
-    const cpu = outputs.cpu;
-    const gpu = outputs.webgpu;
-    let maxAbsDiff: number | null = null;
-    if (cpu && gpu) {
-      maxAbsDiff = 0;
-      for (let i = 0; i < cpu.length; i++)
-        maxAbsDiff = Math.max(maxAbsDiff, Math.abs((cpu[i] ?? 0) - (gpu[i] ?? 0)));
-    }
+    const float = mlpOnnx(model.sizes, weights, 'float');
+    const int8 = mlpOnnx(model.sizes, weights, 'int8');
+    const dynamic = mlpOnnx(model.sizes, weights, 'dynamic');
+    // float; int8 in a plain session (DequantizeLinear runs on every call); int8 as the scorer
+    // loads it (folded into float weights at load: the artifact is smaller, the session is not).
+    // and int8 weights times int8 activations (dynamic quantisation: not what the scorer serves).
+    const [f, q, folded, dyn] = await benchVariants(
+      [
+        { label: model.name, bytes: float },
+        { label: `${model.name}_int8`, bytes: int8 },
+        { label: `${model.name}_int8_scorer`, bytes: int8, foldQdq: true },
+        { label: `${model.name}_int8_dynamic`, bytes: dynamic },
+      ],
+      width,
+    );
+    if (!f || !q || !folded || !dyn) throw new Error('no results');
     results[model.name] = {
-      ...byProvider,
-      webgpu_vs_cpu_max_abs_diff: maxAbsDiff,
-      speedup: speedups(byProvider),
+      ...f.byProvider,
+      bytes: float.length,
+      webgpu_vs_cpu_max_abs_diff: maxAbsDiff(f.outputs.cpu, f.outputs.webgpu),
+      speedup: speedups(f.byProvider, 'cpu', f.byProvider, 'webgpu'),
+      batch_dependence_max_abs_diff: await batchDependence(float, width, false),
     };
+    for (const [suffix, v, bytes, foldQdq] of [
+      ['int8', q, int8, false],
+      ['int8_scorer', folded, int8, true],
+      ['int8_dynamic', dyn, dynamic, false],
+    ] as const)
+      results[`${model.name}_${suffix}`] = {
+        batch_dependence_max_abs_diff: await batchDependence(bytes, width, foldQdq),
+        ...v.byProvider,
+        bytes: bytes.length,
+        bytes_vs_float: Number((bytes.length / float.length).toFixed(3)),
+        int8_vs_float_max_abs_diff: maxAbsDiff(f.outputs.cpu, v.outputs.cpu),
+        webgpu_vs_cpu_max_abs_diff: maxAbsDiff(v.outputs.cpu, v.outputs.webgpu),
+        // > 1: faster than the float graph (median ms per run, same provider, runs interleaved).
+        speedup_vs_float_cpu: speedups(f.byProvider, 'cpu', v.byProvider, 'cpu'),
+        speedup_vs_float_webgpu: speedups(f.byProvider, 'webgpu', v.byProvider, 'webgpu'),
+      };
   }
   reportBench('onnxruntime execution providers', OUT, results);
 }
 
-/** webgpu speed-up over cpu per batch size (cpu median / webgpu median), when both ran. */
-function speedups(byProvider: Record<string, BenchValue>): BenchValue {
+/** Speed-up of `to` over `from` per batch size (from's median / to's median), when both ran. */
+function speedups(
+  fromProviders: Record<string, BenchValue>,
+  from: Provider,
+  toProviders: Record<string, BenchValue>,
+  to: Provider,
+): BenchValue {
   type Points = Record<string, { median_ms: number }>;
-  const pointsOf = (p: string): Points | null => {
+  const pointsOf = (byProvider: Record<string, BenchValue>, p: Provider): Points | null => {
     const entry = byProvider[p] as { available?: boolean; points?: Points } | undefined;
     return entry?.available && entry.points ? entry.points : null;
   };
-  const cpu = pointsOf('cpu');
-  const gpu = pointsOf('webgpu');
-  if (!cpu || !gpu) return null;
+  const base = pointsOf(fromProviders, from);
+  const other = pointsOf(toProviders, to);
+  if (!base || !other) return null;
   const out: Record<string, BenchValue> = {};
-  for (const [key, c] of Object.entries(cpu)) {
-    const g = gpu[key];
+  for (const [key, c] of Object.entries(base)) {
+    const g = other[key];
     if (g) out[key] = Number((c.median_ms / g.median_ms).toFixed(3));
   }
   return out;

@@ -5,6 +5,7 @@
  * 2. Over Kafka (skip with --no-kafka): the real worker (TrainerModule) on fresh topics; the time
  *    from producing a retrain request to the challenger's deployment event being readable.
  * Options: --customers N (default 2000), --seed N (default 7), --no-kafka, --json FILE.
+ * With TRAINER_QUANTIZE=int8 it also reports the challenger's int8 variant (AP loss, sizes).
  * Sizes: ~10k transactions a simulated day; a 7-day window gives ~70k training rows plus replay.
  */
 import 'reflect-metadata';
@@ -173,6 +174,24 @@ async function main(): Promise<void> {
     challenger_roc_auc: outcome.metrics.challenger_roc_auc ?? null,
     champion_roc_auc: outcome.metrics.champion_roc_auc ?? null,
   };
+  // TRAINER_QUANTIZE=int8: the challenger's int8 variant against it on the gate's hold-out rows.
+  if (outcome.variant) {
+    const m = outcome.variant.metrics;
+    results.int8_variant = {
+      status: outcome.variant.status,
+      version: outcome.variant.version,
+      reason: outcome.variant.reason,
+      gate_rows: m.gate_rows ?? null,
+      gate_positives: m.gate_positives ?? null,
+      float_average_precision: m.parent_average_precision ?? null,
+      int8_average_precision: m.quantized_average_precision ?? null,
+      ap_loss: m.quantization_ap_loss ?? null,
+      max_ap_loss: m.gate_max_quantization_ap_loss ?? null,
+      max_abs_score_difference: m.max_abs_score_difference ?? null,
+      float_bytes: m.parent_bytes ?? null,
+      int8_bytes: m.quantized_bytes ?? null,
+    };
+  }
   rmSync(root, { recursive: true, force: true });
 
   if (withKafka) results.kafka = await requestToDeployed(history, base, request, env);

@@ -1,9 +1,15 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomMlpSpec, writeModelFixture } from '@fraudstream/model';
+import type { ModelCompression } from '@fraudstream/registry';
 import { describe, expect, it } from 'vitest';
 import { CaseBook } from './case-book';
 import type { Principal } from './console-auth.service';
 import { parseRequest, verdictSchema } from './console-requests.schemas';
 import { InvalidRequestError } from './console.errors';
 import { html } from './html';
+import { renderModelsPage } from './models-page.view';
 import { renderQueuePage } from './queue-page.view';
 import { barChartSvg, lineChartSvg } from './svg-charts';
 import { T0, testAlert } from './console-test.fixtures';
@@ -71,5 +77,55 @@ describe('console views', () => {
       verdict: 'LEGITIMATE',
       comment: '',
     });
+  });
+
+  it("shows an int8 variant's compression under its parent on the models page", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'console-models-'));
+    try {
+      const { manifest } = writeModelFixture(dir, {
+        version: 'v2',
+        featureNames: ['a', 'b'],
+        spec: randomMlpSpec(2, [4], 1),
+        signer: null,
+      });
+      const compression: ModelCompression = {
+        kind: 'int8-weights',
+        parent_version: 'v1',
+        parent_sha256: 'ab'.repeat(32),
+        granularity: 'per-channel',
+        bits: 8,
+        bytes: 2994,
+        parent_bytes: 5629,
+        rows: 400,
+        positives: 20,
+        parent_average_precision: 0.8,
+        average_precision: 0.7988,
+        ap_loss: 0.0012,
+        max_ap_loss: 0.005,
+        max_abs_score_difference: 0.004,
+        passed: true,
+        reason: 'passed',
+      };
+      const page = renderModelsPage(
+        viewer,
+        {
+          models: [
+            {
+              version: 'v2',
+              stage: 'CANDIDATE',
+              manifest: { ...manifest, parent_version: 'v1', compression },
+              audit: [],
+              promotionRequest: null,
+            },
+          ],
+          production: null,
+          rollbackTarget: null,
+        },
+        false,
+      );
+      expect(page).toContain('int8-weights of it, AP loss 0.0012');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

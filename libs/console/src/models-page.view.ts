@@ -59,7 +59,9 @@ function modelRow(entry: ModelEntry, canOperate: boolean): SafeHtml {
   return html`<tr data-version="${entry.version}">
       <td><strong>${entry.version}</strong></td>
       <td>${badge(entry.stage)}</td>
-      <td>${m.parent_version ?? '–'}</td>
+      <td>
+        ${m.parent_version ?? '–'}${m.compression ? html`<div class="muted">${m.compression.kind} of it, AP loss ${formatNumber(m.compression.ap_loss, 4)}</div>` : null}
+      </td>
       <td>
         ${formatTime(t.window_start)} → ${formatTime(t.window_end)}
         <div class="muted">

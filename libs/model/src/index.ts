@@ -1,5 +1,17 @@
 export { MLP_ONNX_OPSET, buildMlpOnnx, readMlpOnnx } from './mlp-onnx.builder';
 export type { MlpLayerSpec, MlpSpec, MlpWeights } from './mlp-onnx.builder';
+export {
+  COMPRESSION_METADATA_KEY,
+  MIN_QUANTIZATION_OPSET,
+  dequantizedInitializer,
+  quantizeOnnxWeights,
+} from './int8-weights.quantizer';
+export type {
+  QuantizationGranularity,
+  QuantizedOnnx,
+  QuantizedTensor,
+  WeightQuantizationOptions,
+} from './int8-weights.quantizer';
 export { ONNX_FLOAT, readOnnxSignature } from './onnx-signature';
 export type { OnnxSignature, OnnxTensorInfo } from './onnx-signature';
 export { ModelFormatError, ModelRefusedError, ScoringError } from './model.errors';

@@ -1,4 +1,5 @@
 import { onnx } from 'onnx-proto';
+import { dequantizedInitializer } from './int8-weights.quantizer';
 import { ModelFormatError } from './model.errors';
 
 /** Weights of one dense layer: `weights` row-major [in][out] (nested rows or flat), `bias` [out]. */
@@ -187,12 +188,16 @@ export function readMlpOnnx(bytes: Uint8Array): MlpWeights {
   const mean = Array.from(tensorValues(read('mean')));
   const std = Array.from(tensorValues(read('std')));
   const layers: MlpWeights['layers'] = [];
-  for (let i = 0; byName.has(`layer${i}.weight`); i++) {
-    const weightTensor = read(`layer${i}.weight`);
+  // A weight-quantised graph (quantizeOnnxWeights) holds `<name>.int8` and a DequantizeLinear
+  // node that outputs `<name>`: its weights are read back dequantised, as onnxruntime computes them.
+  const hasWeight = (name: string): boolean => byName.has(name) || byName.has(`${name}.int8`);
+  for (let i = 0; hasWeight(`layer${i}.weight`); i++) {
+    const name = `layer${i}.weight`;
+    const weightTensor = byName.get(name) ?? read(`${name}.int8`);
     const [inputs, outputs] = dimsOf(weightTensor);
-    if (inputs === undefined || outputs === undefined)
-      throw new ModelFormatError(`layer${i}.weight is not 2-D`);
-    const flat = tensorValues(weightTensor);
+    if (inputs === undefined || outputs === undefined) throw new ModelFormatError(`${name} is not 2-D`);
+    const flat = byName.has(name) ? tensorValues(weightTensor) : dequantizedInitializer(graph, name);
+    if (!flat) throw new ModelFormatError(`no DequantizeLinear node outputs ${name}`);
     const weights: number[][] = [];
     for (let r = 0; r < inputs; r++) weights.push(Array.from(flat.subarray(r * outputs, (r + 1) * outputs)));
     layers.push({ weights, bias: Array.from(tensorValues(read(`layer${i}.bias`))) });

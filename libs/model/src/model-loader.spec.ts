@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRefusedError } from './model.errors';
-import { writeModelFixture } from './model-fixtures';
+import { randomMlpSpec, writeModelFixture } from './model-fixtures';
 import { UriArtifactReader, ephemeralKeys, sha256Hex } from '@fraudstream/registry';
+import { quantizeOnnxWeights } from './int8-weights.quantizer';
+import { buildMlpOnnx } from './mlp-onnx.builder';
 import { loadVerifiedModel } from './model-loader';
 
 const NAMES = ['a', 'b'];
@@ -48,6 +50,24 @@ describe(loadVerifiedModel.name, () => {
     expect(model.version).toBe('ok');
     expect(model.manifest.threshold).toBe(0.4);
     expect(model.sha256).toBe(sha256Hex(model.bytes));
+  });
+
+  it('accepts an int8 weight-quantised artifact: same input and output as its float model', async () => {
+    const hidden = randomMlpSpec(NAMES.length, [4], 1);
+    const fixture = writeModelFixture(root, {
+      version: 'int8',
+      featureNames: NAMES,
+      spec: hidden,
+      overrideBytes: quantizeOnnxWeights(buildMlpOnnx(hidden)).bytes,
+      signer,
+    });
+    const model = await loadVerifiedModel(
+      store,
+      { artifactUri: fixture.artifactUri, sha256: fixture.sha256, version: 'int8' },
+      NAMES,
+      verifier,
+    );
+    expect(model.sha256).toBe(fixture.sha256);
   });
 
   it('refuses bytes that are not ONNX even when the checksum matches', async () => {

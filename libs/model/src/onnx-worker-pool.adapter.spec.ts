@@ -1,6 +1,8 @@
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMlpOnnx } from './mlp-onnx.builder';
+import { quantizeOnnxWeights } from './int8-weights.quantizer';
+import { buildMlpOnnx, readMlpOnnx } from './mlp-onnx.builder';
+import { randomMlpSpec } from './model-fixtures';
 import { ScoringError } from './model.errors';
 import { OnnxWorkerPool } from './onnx-worker-pool.adapter';
 
@@ -32,6 +34,19 @@ describe(OnnxWorkerPool.name, () => {
       expect(scores[0]).toBeCloseTo(sigmoid(k), 6);
       expect(scores[1]).toBeCloseTo(sigmoid(-k), 6);
     });
+  });
+
+  it('serves an int8-weights model (even its score layer) with the weight-only arithmetic of its float twin', async () => {
+    const spec = randomMlpSpec(19, [32, 16], 3);
+    const int8 = quantizeOnnxWeights(buildMlpOnnx(spec), { scoreLayer: 'int8' }).bytes;
+    await pool.load('int8', int8, threads);
+    await pool.load('twin', buildMlpOnnx(readMlpOnnx(int8)), threads);
+    const x = Float32Array.from({ length: 19 * 256 }, (_, k) => 3 * Math.sin(k * 0.7));
+    const [a, b] = await Promise.all([pool.run('int8', x, 256, 19), pool.run('twin', x, 256, 19)]);
+    // Plain onnxruntime would run the last layer as MatMulNBits on int8 activations (~1e-3 off).
+    for (let r = 0; r < 256; r++) expect(Math.abs((a[r] ?? 0) - (b[r] ?? 0))).toBeLessThan(1e-6);
+    await pool.unload('int8');
+    await pool.unload('twin');
   });
 
   it('fails a run on an unknown model with ScoringError', async () => {

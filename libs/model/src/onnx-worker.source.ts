@@ -25,6 +25,12 @@ async function load(message) {
     intraOpNumThreads: options.intraOpThreads,
     interOpNumThreads: options.interOpThreads,
     graphOptimizationLevel: 'all',
+    // An int8-weights model (quantizeOnnxWeights) has DequantizeLinear nodes on constant weights.
+    // onnxruntime keeps them as nodes for its QDQ rewrites, so they would dequantise every weight on
+    // every run (the wide bench model 17-35x slower at batch 1) and rewrite MatMuls into kernels that
+    // quantise activations too. Without the QDQ rewrites they fold into float weights at load: the
+    // scores are the weight-only arithmetic and the speed the float model's. No effect on float models.
+    extra: { session: { disable_quant_qdq: '1' } },
   };
   const session = await ort.InferenceSession.create(bytes, sessionOptions);
   const previous = sessions.get(key);

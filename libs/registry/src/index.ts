@@ -2,6 +2,7 @@ export type {
   EvaluationMetrics,
   FeatureProfile,
   ModelCard,
+  ModelCompression,
   ModelManifest,
   NoveltyReference,
   ManifestSignature,

@@ -162,6 +162,38 @@ export interface ModelCard {
   readonly signer: { readonly key_id: string } | null;
 }
 
+/**
+ * A compressed variant of a float model: its weights quantised in the ONNX graph (int8 stored,
+ * DequantizeLinear in front of the float MatMul), same inputs, outputs and standardisation, gated on
+ * the average precision it loses against its float parent on the parent's hold-out rows.
+ */
+export interface ModelCompression {
+  readonly kind: 'int8-weights';
+  /** The float model it was quantised from (also `parent_version`). */
+  readonly parent_version: string;
+  readonly parent_sha256: string;
+  /** One scale per output column (`per-channel`) or per weight matrix. */
+  readonly granularity: 'per-channel' | 'per-tensor';
+  /** Signed levels used (8: -127..127); stored as INT8 either way. */
+  readonly bits: number;
+  /** Sizes of the two ONNX files. */
+  readonly bytes: number;
+  readonly parent_bytes: number;
+  /** Rows and frauds of the hold-out both were scored on (by onnxruntime, as a scorer serves them). */
+  readonly rows: number;
+  readonly positives: number;
+  readonly parent_average_precision: number;
+  readonly average_precision: number;
+  /** parent_average_precision − average_precision (negative: the variant ranked better). */
+  readonly ap_loss: number;
+  /** The tolerance of the gate (GATE_MAX_QUANTIZATION_AP_LOSS). */
+  readonly max_ap_loss: number;
+  /** Largest |variant score − parent score| over those rows. */
+  readonly max_abs_score_difference: number;
+  readonly passed: boolean;
+  readonly reason: string;
+}
+
 /** What every model card says of privacy until training applies a privacy mechanism. */
 export const NO_PRIVACY_STATEMENT =
   'no privacy mechanism: trained on the raw logged feature vectors, without differential privacy, noise or clipping; no privacy guarantee (epsilon, delta) is claimed';
@@ -198,6 +230,8 @@ export interface ModelManifest {
     readonly gate?: Readonly<Record<string, number>>;
   };
   readonly reference: ReferenceProfile;
+  /** Set on a compressed variant of a float model (lineage, size, the AP it lost); absent otherwise. */
+  readonly compression?: ModelCompression;
   /** The version's model card; absent in manifests written before cards existed. */
   readonly model_card?: ModelCard;
   /** Absent only in manifests not yet signed (before registration); verifiers refuse those. */

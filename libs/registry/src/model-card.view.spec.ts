@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ephemeralKeys } from './local-key-ring';
+import type { ModelCompression } from './manifest.types';
 import { formatModelCard, modelCardView } from './model-card.view';
 import type { AuditEntry } from './registry.types';
 import { manifestFor, withCard } from './registry.test-fixtures';
@@ -57,6 +58,9 @@ describe(formatModelCard.name, () => {
       '  challenger    0.5420   0.9000   1.0000    0.5000   0.1000   (10 rows, 1 frauds)',
       '  champion      0.5000   0.9000   1.0000    0.5000   0.1000   (10 rows, 1 frauds)',
       '',
+      'Compression',
+      '  none (float32 weights)',
+      '',
       'Lineage',
       '  parent v1; request req-7 (DRIFT); drift event drift-3',
       '',
@@ -69,6 +73,38 @@ describe(formatModelCard.name, () => {
       'Approvals (audit log)',
       '  2026-01-08T00:00:00.000Z (event time 2026-01-07T00:00:00.000Z) requested by trainer:t1: shadow ok',
       '  2026-01-08T09:30:00.000Z (event time 2026-01-07T00:00:00.000Z) approved by bob: gate reviewed',
+    ]);
+  });
+
+  it('prints the compression of a quantised variant and labels the gate rows int8 and float', () => {
+    const compression: ModelCompression = {
+      kind: 'int8-weights',
+      parent_version: 'v1',
+      parent_sha256: 'ab'.repeat(32),
+      granularity: 'per-channel',
+      bits: 8,
+      bytes: 3163,
+      parent_bytes: 5629,
+      rows: 10,
+      positives: 1,
+      parent_average_precision: 0.5,
+      average_precision: 0.498,
+      ap_loss: 0.002,
+      max_ap_loss: 0.005,
+      max_abs_score_difference: 0.0012,
+      passed: true,
+      reason: 'int8 AP 0.4980 vs float 0.5000: loss 0.0020 <= 0.0050',
+    };
+    const view = modelCardView({ ...manifest, compression }, audit);
+    if (!view) throw new Error('the fixture has a card');
+    const lines = formatModelCard(view).split('\n');
+    expect(lines.filter((l) => l.startsWith('  int8 ') || l.startsWith('  float '))).toHaveLength(2);
+    const at = lines.indexOf('Compression');
+    expect(lines.slice(at, at + 4)).toEqual([
+      'Compression',
+      `  int8-weights (per-channel, 8-bit symmetric) of float v1 (sha256 ${'ab'.repeat(6)}…)`,
+      '  3163 bytes vs 5629 (56 %)',
+      '  AP 0.4980 vs float 0.5000 on 10 hold-out rows (1 frauds): loss 0.0020 (max 0.0050), largest score difference 0.0012',
     ]);
   });
 });

@@ -1,4 +1,4 @@
-import type { EvaluationMetrics, ModelCard, ModelManifest } from './manifest.types';
+import type { EvaluationMetrics, ModelCard, ModelCompression, ModelManifest } from './manifest.types';
 import { principalOf } from './promotion-approvals';
 import type { AuditEntry } from './registry.types';
 
@@ -16,6 +16,8 @@ export interface CardApproval {
 export interface ModelCardView {
   readonly version: string;
   readonly card: ModelCard;
+  /** The manifest's `compression` (a quantised variant of a float model), or null. */
+  readonly compression: ModelCompression | null;
   /** Requests, approvals and refusals of its promotion, oldest first (not signed: they come after). */
   readonly approvals: readonly CardApproval[];
 }
@@ -40,7 +42,12 @@ export function modelCardView(manifest: ModelManifest, audit: readonly AuditEntr
         reason: entry.reason,
       });
   }
-  return { version: manifest.version, card: manifest.model_card, approvals };
+  return {
+    version: manifest.version,
+    card: manifest.model_card,
+    compression: manifest.compression ?? null,
+    approvals,
+  };
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -69,8 +76,13 @@ export function formatModelCard(view: ModelCardView): string {
       : 'Gate: none (base model)',
     header,
     ...(card.gate
-      ? [metricRows('challenger', card.gate.challenger), metricRows('champion', card.gate.champion)]
+      ? view.compression
+        ? [metricRows('int8', card.gate.challenger), metricRows('float', card.gate.champion)]
+        : [metricRows('challenger', card.gate.challenger), metricRows('champion', card.gate.champion)]
       : [metricRows('model', card.evaluation)]),
+    '',
+    'Compression',
+    ...compressionLines(view.compression),
     '',
     'Lineage',
     `  parent ${card.lineage.parent_version ?? '-'}; request ${card.lineage.request_id ?? '-'} (${card.lineage.trigger}); drift event ${card.lineage.drift_event_id ?? '-'}`,
@@ -90,4 +102,14 @@ export function formatModelCard(view: ModelCardView): string {
         )),
   ];
   return lines.join('\n');
+}
+
+function compressionLines(c: ModelCompression | null): string[] {
+  if (!c) return ['  none (float32 weights)'];
+  const share = c.parent_bytes > 0 ? ((100 * c.bytes) / c.parent_bytes).toFixed(0) : 'n/a';
+  return [
+    `  ${c.kind} (${c.granularity}, ${c.bits}-bit symmetric) of float ${c.parent_version} (sha256 ${c.parent_sha256.slice(0, 12)}…)`,
+    `  ${c.bytes} bytes vs ${c.parent_bytes} (${share} %)`,
+    `  AP ${num(c.average_precision)} vs float ${num(c.parent_average_precision)} on ${c.rows} hold-out rows (${c.positives} frauds): loss ${num(c.ap_loss)} (max ${num(c.max_ap_loss)}), largest score difference ${num(c.max_abs_score_difference)}`,
+  ];
 }

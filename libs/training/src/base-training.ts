@@ -38,6 +38,10 @@ export interface BaseTrainingResult extends PackagedModel {
   readonly validation: EvaluationMetrics;
   readonly trainRows: number;
   readonly manifest: ModelManifest;
+  /** The rows `validation` was measured on (an int8 variant is judged on them). */
+  readonly validationRows: readonly TrainingRow[];
+  /** The rows the reference profile describes. */
+  readonly referenceRows: readonly TrainingRow[];
 }
 
 /**
@@ -155,7 +159,14 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
       card: { trigger: 'base', softLabelledRows: 0, gate: null },
       now: input.now ?? new Date(),
     });
-    return { ...packaged, train, validation, trainRows: split.train.length };
+    return {
+      ...packaged,
+      train,
+      validation,
+      trainRows: split.train.length,
+      validationRows: split.test,
+      referenceRows,
+    };
   } finally {
     network.dispose();
   }

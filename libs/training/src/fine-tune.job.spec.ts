@@ -260,6 +260,94 @@ describe(FineTuneJob.name, () => {
     expect(publisher.events).toHaveLength(1);
   });
 
+  describe('with TRAINER_QUANTIZE=int8', () => {
+    const int8 = (quantization: Partial<TrainingSettings['quantization']> = {}) =>
+      testSettings({ quantization: { ...settings.quantization, kind: 'int8', ...quantization } });
+
+    it('registers the int8 variant of a shadowed challenger as a candidate, its AP loss within the gate', async () => {
+      const outcome = await job(undefined, int8()).run(request());
+      expect(outcome.status, outcome.reason).toBe('SHADOW');
+      expect(outcome.variant?.status, outcome.variant?.reason).toBe('CANDIDATE');
+      expect(outcome.variant?.version).toBe('v3');
+      expect(await registry.stageOf('v2')).toBe('SHADOW');
+      expect(await registry.stageOf('v3')).toBe('CANDIDATE');
+
+      const parent = await registry.readVerified('v2');
+      const variant = await registry.readVerified('v3');
+      const manifest = variant.manifest;
+      const compression = manifest.compression;
+      if (!compression) throw new Error('the variant has no compression');
+      expect(manifest.parent_version).toBe('v2');
+      expect(manifest.model_card?.lineage.parent_version).toBe('v2');
+      expect(compression).toMatchObject({
+        kind: 'int8-weights',
+        parent_version: 'v2',
+        parent_sha256: parent.manifest.onnx.sha256,
+        granularity: 'per-channel',
+        bits: 8,
+        bytes: variant.onnx.length,
+        parent_bytes: parent.onnx.length,
+        max_ap_loss: 0.005,
+        passed: true,
+      });
+      expect(compression.ap_loss).toBeLessThanOrEqual(0.005);
+      // No smaller here: the test model's 80 weights save less than the scales and the names cost
+      // (the scorer's 19-32-16-1 model shrinks to 0.53, int8-weights.quantizer.spec.ts).
+      // Same rows, same threshold, same preprocessing as the float challenger.
+      expect(manifest.threshold).toBe(parent.manifest.threshold);
+      expect(manifest.preprocessing).toEqual(parent.manifest.preprocessing);
+      expect(compression.rows).toBe(parent.manifest.metrics.validation.rows);
+      // onnxruntime scored the float parent as tfjs did for the gate.
+      expect(compression.parent_average_precision).toBeCloseTo(
+        parent.manifest.metrics.validation.average_precision,
+        3,
+      );
+      expect(manifest.model_card?.gate).toMatchObject({
+        passed: true,
+        challenger: { average_precision: compression.average_precision },
+        champion: { average_precision: compression.parent_average_precision },
+      });
+
+      // The request's last audit entry is still the challenger's: a duplicate reports it.
+      const again = await job(undefined, int8()).run(request());
+      expect(again).toMatchObject({ status: 'DUPLICATE', duplicateOf: 'SHADOW', version: 'v2' });
+    });
+
+    it('rejects a variant that loses more AP than GATE_MAX_QUANTIZATION_AP_LOSS (a 2-bit grid)', async () => {
+      const outcome = await job(undefined, int8({ bits: 2 })).run(request());
+      expect(outcome.status, outcome.reason).toBe('SHADOW');
+      expect(outcome.variant?.status, outcome.variant?.reason).toBe('REJECTED');
+      expect(outcome.variant?.reason).toMatch(/^quantisation gate failed: .* loss 0\.\d{4} > 0\.0050/);
+      expect(await registry.stageOf('v3')).toBe('REJECTED');
+      const compression = (await registry.readManifest('v3')).compression;
+      expect(compression?.passed).toBe(false);
+      expect(compression?.ap_loss).toBeGreaterThan(0.005);
+      expect(publisher.events.map((e) => [e.model_version, e.stage])).toEqual([
+        ['v3', 'REJECTED'],
+        ['v2', 'SHADOW'],
+      ]);
+    });
+
+    it('makes no variant of a challenger the gate rejected', async () => {
+      const noisy = syntheticStream({
+        fromDay: 0,
+        days: 16,
+        rowsPerDay: 600,
+        regime: () => 'old',
+        seed: 3,
+        noiseLabels: (d) => d >= 10 && d < 15,
+      });
+      const outcome = await job(new ArrayDataSource(noisy.scores, noisy.labels), {
+        ...int8(),
+        replayRatio: 0,
+        fineTuneLearningRate: 0.02,
+      }).run(request());
+      expect(outcome.status, outcome.reason).toBe('REJECTED');
+      expect(outcome.variant).toBeUndefined();
+      expect(await registry.store.listVersions()).toEqual(['v1', 'v2']);
+    });
+  });
+
   describe('bad input fails the job with a reason, a JOB_FAILED event, and nothing deployed', () => {
     const expectFailed = async (
       outcomeReason: string,

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ModelStage, RetrainRequest } from '@fraudstream/contracts';
-import { readMlpOnnx } from '@fraudstream/model';
+import { OnnxWorkerPool, readMlpOnnx, type InferenceRuntime } from '@fraudstream/model';
 import {
   ArtifactNotFoundError,
   ChecksumMismatchError,
@@ -8,6 +8,7 @@ import {
   SignatureError,
   VersionExistsError,
   type EvaluationMetrics,
+  type ModelManifest,
   type ModelRegistry,
   type VerifiedArtifact,
 } from '@fraudstream/registry';
@@ -18,9 +19,11 @@ import {
   judgeChallenger,
   selectTrainingRows,
   trainChallenger,
+  type SelectedRows,
 } from './fine-tune.steps';
 import { MlpNetwork } from './mlp.network';
 import { packageModel, type CardFacts } from './model-packaging';
+import { registerQuantizedVariant, type VariantOutcome } from './quantized-variant';
 import type { TrainingDataSource } from './training-io.types';
 import { TrainingJobError, type TrainingFailureReason } from './training.errors';
 import type { TrainingSettings } from './training.settings';
@@ -28,6 +31,15 @@ import { countPositives } from './training-rows';
 import { initTfjsWasm } from './tfjs-wasm.backend';
 
 export type FineTuneStatus = 'SHADOW' | 'REJECTED' | 'FAILED' | 'DUPLICATE';
+
+/** A registered challenger, with the bytes and manifest it was registered with. */
+interface RegisteredChallenger {
+  readonly version: string;
+  readonly uri: string;
+  readonly sha256: string;
+  readonly onnx: Uint8Array;
+  readonly manifest: ModelManifest;
+}
 
 export interface FineTuneOutcome {
   readonly status: FineTuneStatus;
@@ -42,6 +54,8 @@ export interface FineTuneOutcome {
   readonly metrics: Readonly<Record<string, number>>;
   readonly timings: { readonly readMs: number; readonly trainMs: number; readonly totalMs: number };
   readonly trainRows: number;
+  /** The int8 variant of a challenger that passed (TRAINER_QUANTIZE=int8); absent otherwise. */
+  readonly variant?: VariantOutcome;
 }
 
 export interface FineTuneJobDeps {
@@ -58,6 +72,11 @@ export interface FineTuneJobDeps {
   readonly wallClock?: () => Date;
   /** Called between epochs (a consumer heartbeat). */
   readonly onProgress?: () => Promise<void>;
+  /**
+   * The ONNX runtime that scores a quantised variant and its float parent for the quantisation gate
+   * (made per job, closed after); default: one onnxruntime worker thread, as a scorer runs it.
+   */
+  readonly inferenceRuntime?: () => InferenceRuntime;
 }
 
 /**
@@ -226,6 +245,12 @@ export class FineTuneJob {
           gate: { passed: gate.passed, reason: gate.reason },
         },
       });
+      // The variant is recorded before the challenger's stage change, so the request's last audit
+      // entry stays the challenger's (what a duplicate request reports).
+      const variant =
+        gate.passed && settings.quantization.kind === 'int8'
+          ? await this.quantizedVariant(request, registered, split, threshold)
+          : undefined;
       const stage: ModelStage = gate.passed ? 'SHADOW' : 'REJECTED';
       await this.announce(request, registered, parent.version, stage, gate.reason, metrics);
       this.logger.log({
@@ -244,6 +269,7 @@ export class FineTuneJob {
         metrics,
         timings: { readMs, trainMs, totalMs: performance.now() - started },
         trainRows: trained.rows,
+        ...(variant ? { variant } : {}),
       };
     } finally {
       challengerNet?.dispose();
@@ -284,7 +310,7 @@ export class FineTuneJob {
       reference: Parameters<typeof packageModel>[0]['reference'];
       card: CardFacts;
     },
-  ): Promise<{ version: string; uri: string; sha256: string }> {
+  ): Promise<RegisteredChallenger> {
     // Two trainers may pick the same next version: the store refuses the second, which takes the next.
     for (let attempt = 0; ; attempt++) {
       const version = await this.deps.registry.nextVersion();
@@ -314,16 +340,68 @@ export class FineTuneJob {
           requestId: request.request_id,
           metrics: fields.gateMetrics,
         });
-        return { version, uri, sha256: packaged.manifest.onnx.sha256 };
+        return {
+          version,
+          uri,
+          sha256: packaged.manifest.onnx.sha256,
+          onnx: packaged.onnx,
+          manifest: packaged.manifest,
+        };
       } catch (error) {
         if (!(error instanceof VersionExistsError) || attempt >= 3) throw error;
       }
     }
   }
 
+  /**
+   * The challenger's int8 variant (registerQuantizedVariant), judged on the gate's hold-out rows, its
+   * drift reference from the same rows as the challenger's; a rejection is announced like any.
+   */
+  private async quantizedVariant(
+    request: RetrainRequest,
+    parent: RegisteredChallenger,
+    split: SelectedRows['split'],
+    threshold: number,
+  ): Promise<VariantOutcome> {
+    const { settings } = this.deps;
+    const outcome = await registerQuantizedVariant({
+      registry: this.deps.registry,
+      parent,
+      rows: split.test,
+      width: this.deps.featureNames.length,
+      threshold,
+      k: settings.cardPrecisionK,
+      settings: settings.quantization,
+      runtime: this.deps.inferenceRuntime ?? (() => new OnnxWorkerPool(1)),
+      reference: (network) => challengerReference(network, split, this.deps.featureNames),
+      context: { actor: this.deps.actor, eventTime: request.event_time, requestId: request.request_id },
+      reject: async (version, context) => {
+        await this.deps.announcer.transition(version, 'REJECTED', context);
+      },
+      now: this.wallClock(),
+    });
+    const log = {
+      requestId: request.request_id,
+      modelVersion: outcome.version,
+      parentVersion: parent.version,
+    };
+    if (outcome.status === 'FAILED')
+      this.logger.warn({ msg: 'int8 variant not made', ...log, error: outcome.reason });
+    else
+      this.logger.log({
+        msg:
+          outcome.status === 'CANDIDATE'
+            ? 'int8 variant registered'
+            : 'int8 variant rejected by the quantisation gate',
+        ...log,
+        reason: outcome.reason,
+      });
+    return outcome;
+  }
+
   private async announce(
     request: RetrainRequest,
-    model: { version: string; uri: string; sha256: string },
+    model: RegisteredChallenger,
     _parentVersion: string,
     stage: ModelStage,
     reason: string,

@@ -9,6 +9,7 @@ import {
   type TrainingLineage,
 } from '@fraudstream/registry';
 import type { MlpNetwork } from './mlp.network';
+import type { QuantizedVariant } from './quantized-variant';
 import type { ThresholdPolicy } from './threshold';
 
 export interface PackagedModel {
@@ -113,4 +114,49 @@ export function modelCardOf(fields: {
     privacy: { mechanism: 'none', statement: NO_PRIVACY_STATEMENT },
     signer: null,
   };
+}
+
+/**
+ * The manifest of a quantised variant: its float parent's (features, preprocessing, threshold,
+ * training lineage, card) with its own version, bytes, metrics on the parent's hold-out rows,
+ * reference profile and `compression`; `parent_version` and the card's lineage name the float model,
+ * and the card's gate is the quantisation gate (int8 against float on the same rows).
+ */
+export function packageQuantizedVariant(fields: {
+  readonly parent: ModelManifest;
+  readonly variant: QuantizedVariant;
+  readonly version: string;
+  readonly reference: ReferenceProfile;
+  readonly now: Date;
+}): PackagedModel {
+  const { parent, variant } = fields;
+  // The parent's signature covers the parent only; the registry signs the variant's manifest.
+  const { signature: _signature, model_card: parentCard, ...inherited } = parent;
+  const manifest: ModelManifest = {
+    ...inherited,
+    version: fields.version,
+    parent_version: parent.version,
+    created_at: fields.now.toISOString(),
+    onnx: { ...parent.onnx, sha256: sha256Hex(variant.bytes) },
+    metrics: { validation: variant.metrics, champion: variant.parentMetrics, gate: variant.gateMetrics },
+    reference: fields.reference,
+    compression: variant.compression,
+    ...(parentCard
+      ? {
+          model_card: {
+            ...parentCard,
+            gate: {
+              passed: variant.compression.passed,
+              reason: variant.compression.reason,
+              challenger: variant.metrics,
+              champion: variant.parentMetrics,
+            },
+            evaluation: variant.metrics,
+            lineage: { ...parentCard.lineage, parent_version: parent.version },
+            signer: null,
+          },
+        }
+      : {}),
+  };
+  return { onnx: variant.bytes, manifest };
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { TrainingStrategy } from './fine-tune.steps';
 import type { ClassWeighting } from './mlp.trainer';
 import type { GateConfig } from './model-gate';
+import type { QuantizationSettings } from './quantized-variant';
 import type { ShadowBounds } from './shadow-check';
 
 /** Everything a training job, the gate and the shadow check are tuned by. */
@@ -45,6 +46,11 @@ export interface TrainingSettings {
    * with the probability that a fraud label is still coming as its target (soft-labels.ts).
    */
   readonly softLabelTriggers: readonly RetrainTrigger[];
+  /**
+   * An int8 weight-quantised variant of every challenger that passes its gate, registered as a
+   * candidate with its float parent's lineage and gated on the AP it loses (quantized-variant.ts).
+   */
+  readonly quantization: QuantizationSettings;
 }
 
 /** Env fragment of the training settings (trainer app, CLIs, benchmark). */
@@ -91,6 +97,8 @@ export const trainingConfigFragment = z.object({
     .default('ALERT_PRECISION')
     .transform((s) => s.split(',').filter((t) => t !== ''))
     .pipe(z.array(retrainTriggerSchema)),
+  TRAINER_QUANTIZE: z.enum(['none', 'int8']).default('none'),
+  GATE_MAX_QUANTIZATION_AP_LOSS: numberVar(0.005, 0, 1),
 });
 
 export type TrainingConfig = z.infer<typeof trainingConfigFragment>;
@@ -136,6 +144,12 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
     strategy: c.TRAINER_STRATEGY,
     aggregateFeedbackWeight: c.TRAINER_AGGREGATE_FEEDBACK_WEIGHT,
     softLabelTriggers: c.TRAINER_SOFT_LABEL_TRIGGERS,
+    quantization: {
+      kind: c.TRAINER_QUANTIZE,
+      maxApLoss: c.GATE_MAX_QUANTIZATION_AP_LOSS,
+      granularity: 'per-channel',
+      bits: 8,
+    },
   };
 }
 

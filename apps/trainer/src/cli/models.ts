@@ -21,10 +21,11 @@ import { loadTrainerConfig } from '../trainer.config';
 import { connectKafka, useCliLogger } from './cli-support';
 
 const USAGE = `npm run models -- <command> [options]
-  list                           versions with stage, parent, threshold and validation AP
-  show <version>                 the model card (training window, data, gate, lineage, privacy, signer,
-                                 approvals); with --json the manifest (without the reference samples),
-                                 the card with its approvals and the version's audit trail
+  list                           versions with stage, parent, compression, threshold and validation AP
+  show <version>                 the model card (training window, data, gate, compression, lineage,
+                                 privacy, signer, approvals); with --json the manifest (without the
+                                 reference samples), the card with its approvals and the version's
+                                 audit trail
   promote <version> [--reason R] move to PRODUCTION (retires the current one) and tell the scorers;
                                  under REGISTRY_PROMOTION_APPROVALS=2 this requests the promotion
   approve <version> --as P       approve the open promotion request (P must not be its requester);
@@ -76,6 +77,9 @@ async function main(): Promise<number> {
       stage: m.stage,
       ...(registry.promotionApprovals > 1 ? { approval: approvalSummary(awaiting.get(m.version)) } : {}),
       parent: m.manifest.parent_version ?? '-',
+      compression: m.manifest.compression
+        ? `${m.manifest.compression.kind} (AP loss ${m.manifest.compression.ap_loss.toFixed(4)})`
+        : '-',
       threshold: Number(m.manifest.threshold.toFixed(4)),
       ap: Number(m.manifest.metrics.validation.average_precision.toFixed(4)),
       auc: Number(m.manifest.metrics.validation.roc_auc.toFixed(4)),

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { DEFAULT_CHARGEBACK_DELAY, isDatasetFormat, parseChargebackDelay } from '@fraudstream/datasets';
-import { readMlpOnnx } from '@fraudstream/model';
+import { OnnxWorkerPool, readMlpOnnx } from '@fraudstream/model';
 import {
   ModelRegistry,
   createManifestVerifier,
@@ -18,7 +18,10 @@ import {
   KafkaDeploymentPublisher,
   KafkaTrainingDataSource,
   TrainingJobError,
+  buildReferenceProfile,
   joinMatureLabels,
+  registerQuantizedVariant,
+  toTrainingMatrix,
   trainBaseModel,
   trainingSettingsFrom,
   type NetworkStart,
@@ -57,6 +60,8 @@ const USAGE = `npm run train:base -- [options]
   --epochs N                 training epochs (default TRAINER_BASE_EPOCHS)
   --no-promote               register as CANDIDATE only
   --deploy                   also emit a PRODUCTION event on ml.model-deployments.v1 (scorers load it)
+With TRAINER_QUANTIZE=int8 it also registers the model's int8 variant (a CANDIDATE, or REJECTED when
+it loses more than GATE_MAX_QUANTIZATION_AP_LOSS of AP on the validation rows).
 Exit status: 0 trained and registered, 2 bad input (too little data, one class), 1 any other error.`;
 
 async function main(): Promise<number> {
@@ -237,11 +242,41 @@ async function main(): Promise<number> {
     await registry.transition(version, 'PRODUCTION', context);
     stage = 'PRODUCTION (registry only; --deploy to tell scorers)';
   }
+  // TRAINER_QUANTIZE=int8: the base model's int8 variant, judged on its validation rows. A rejection
+  // is a registry change only; the trainer's reconciler (or `models -- reconcile`) announces it.
+  const variant =
+    settings.quantization.kind === 'int8'
+      ? await registerQuantizedVariant({
+          registry,
+          parent: {
+            version,
+            onnx: trained.onnx,
+            sha256: trained.manifest.onnx.sha256,
+            manifest: trained.manifest,
+          },
+          rows: trained.validationRows,
+          width: FEATURE_NAMES.length,
+          threshold: trained.manifest.threshold,
+          k: settings.cardPrecisionK,
+          settings: settings.quantization,
+          runtime: () => new OnnxWorkerPool(1),
+          reference: (network) => {
+            const m = toTrainingMatrix(trained.referenceRows, FEATURE_NAMES.length);
+            return buildReferenceProfile(trained.referenceRows, network.predict(m.x, m.rows), FEATURE_NAMES);
+          },
+          context: { actor: 'cli:train-base', eventTime: asOf, requestId: null },
+          reject: async (rejected, change) => {
+            await registry.transition(rejected, 'REJECTED', change);
+          },
+          now: new Date(),
+        })
+      : null;
   console.log(
     JSON.stringify(
       {
         version,
         stage,
+        ...(variant ? { int8_variant: variant } : {}),
         ...(parentVersion ? { fine_tuned_from: `${values.pretrained}:${parentVersion}` } : {}),
         ...(fileRejected !== null ? { rejected_rows: fileRejected } : {}),
         artifact_uri: uri,

@@ -122,7 +122,8 @@ function summarise(run: ReplayResult, onset: number): Record<string, BenchValue>
         (r.averagePrecisionGain === null ? '' : ` AP gain ${r.averagePrecisionGain.toFixed(3)}`) +
         (r.gateRecent === null
           ? ''
-          : ` (gate: ${r.gateRecent.frauds} new-regime frauds in ${r.gateRecent.rows} rows)`),
+          : ` (gate: ${r.gateRecent.frauds} new-regime frauds in ${r.gateRecent.rows} rows)`) +
+        (r.epochs === null ? '' : `, epoch ${r.epochs.best} of ${r.epochs.run} kept`),
     ),
     // The job's whole answer (the gate's numbers or the failure), to see why a challenger was refused.
     retrain_reasons: run.retrains.map((r) => `day ${r.day} ${r.status}: ${r.reason}`),

@@ -77,6 +77,8 @@ export interface RetrainRecord {
   readonly averagePrecisionGain: number | null;
   /** The gate's rows from the new regime (settled rows after the hold-out day) and their frauds. */
   readonly gateRecent: { readonly rows: number; readonly frauds: number } | null;
+  /** Epochs the challenger trained and the one early stopping kept (null when no model was trained). */
+  readonly epochs: { readonly run: number; readonly best: number } | null;
   readonly seconds: number;
 }
 
@@ -465,6 +467,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
           reason: outcome.reason,
           averagePrecisionGain: outcome.metrics.average_precision_gain ?? null,
           gateRecent: null,
+          epochs: epochsOf(outcome.metrics),
           seconds: (performance.now() - started) / 1000,
         });
         if (outcome.status === 'SHADOW') promoted = model;
@@ -489,6 +492,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
                   rows: outcome.metrics.gate_recent_rows,
                   frauds: outcome.metrics.gate_recent_positives ?? 0,
                 },
+          epochs: epochsOf(outcome.metrics),
           seconds: (performance.now() - started) / 1000,
         });
         if (outcome.status === 'SHADOW' && outcome.version) {
@@ -550,4 +554,11 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
     oracle?.close();
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** The epochs a job's challenger trained and the one early stopping kept, from the job's metrics. */
+function epochsOf(metrics: Readonly<Record<string, number>>): RetrainRecord['epochs'] {
+  const run = metrics.epochs_run;
+  const best = metrics.best_epoch;
+  return run === undefined || best === undefined ? null : { run, best };
 }

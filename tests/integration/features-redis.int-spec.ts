@@ -149,6 +149,147 @@ describe(RedisFeatureStore.name, () => {
     }
   });
 
+  describe('with several batches of a partition uncommitted (group commit)', () => {
+    /** Every hash of the store's cards and terminals (the windows), by key. */
+    async function windows(
+      target: RedisFeatureStore,
+      prefix: string,
+    ): Promise<Map<string, Record<string, string>>> {
+      const out = new Map<string, Record<string, string>>();
+      for (const kind of ['c', 't']) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await target.redis.scan(cursor, 'MATCH', `${prefix}:${kind}:*`, 'COUNT', 1000);
+          for (const key of keys) out.set(key, await target.redis.hgetall(key));
+          cursor = next;
+        } while (cursor !== '0');
+      }
+      return out;
+    }
+
+    it('replays two handled, uncommitted batches with the vectors they were scored with, windows unchanged', async () => {
+      const prefix = `test:${randomUUID().slice(0, 8)}`;
+      const { transactions } = generateDataset({ seed: 15, days: 1, customers: 30, terminals: 10 });
+      const stream = transactions.slice(0, 90);
+      const source = (from: number, to: number) => ({
+        topic: 'tx',
+        partition: 1,
+        offsets: stream.slice(from, to).map((_, k) => 700 + from + k),
+        committedOffset: 700,
+      });
+      const first = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+      const second = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+      try {
+        const killed = new FeaturePipeline(first);
+        const a = await killed.computeBatch(stream.slice(0, 30), source(0, 30));
+        const b = await killed.computeBatch(stream.slice(30, 60), source(30, 60));
+        expect(await first.appliedFields({ topic: 'tx', partition: 1 })).toEqual(['b700-729', 'b730-759']);
+        const before = await windows(first, prefix);
+        // Killed before either committed; the new process reads again from 700, cut otherwise.
+        const restarted = new FeaturePipeline(second);
+        const again = [
+          ...(await restarted.computeBatch(stream.slice(0, 45), source(0, 45))),
+          ...(await restarted.computeBatch(stream.slice(45, 60), source(45, 60))),
+        ];
+        expect(again).toEqual([...a, ...b]);
+        expect(await windows(second, prefix)).toEqual(before);
+        const rest = await restarted.computeBatch(stream.slice(60, 90), source(60, 90));
+        expect([...again, ...rest]).toEqual(await new FeaturePipeline().computeBatch(stream, source(0, 90)));
+      } finally {
+        await second.clear();
+        await Promise.all([first.close(), second.close()]);
+      }
+    });
+
+    it('deletes the batches a transaction committed past, with the next batch', async () => {
+      const prefix = `test:${randomUUID().slice(0, 8)}`;
+      const target = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+      try {
+        const { transactions } = generateDataset({ seed: 16, days: 1, customers: 30, terminals: 10 });
+        const pipeline = new FeaturePipeline(target);
+        const batch = (from: number, to: number, committedOffset: number) =>
+          pipeline.computeBatch(transactions.slice(from, to), {
+            topic: 'tx',
+            partition: 0,
+            offsets: transactions.slice(from, to).map((_, k) => from + k),
+            committedOffset,
+          });
+        const fields = () => target.appliedFields({ topic: 'tx', partition: 0 });
+        await batch(0, 20, 0);
+        await batch(20, 40, 0);
+        expect(await fields()).toEqual(['b0-19', 'b20-39']);
+        // The first two committed (offset 40) before the third was handled.
+        await batch(40, 60, 40);
+        expect(await fields()).toEqual(['b40-59']);
+        // A batch partly committed stays whole.
+        await batch(60, 70, 50);
+        expect(await fields()).toEqual(['b40-59', 'b60-69']);
+        const applied = await target.appliedBatch({ topic: 'tx', partition: 0 });
+        expect(applied?.lastOffset).toBe(69);
+        expect([...(applied?.vectors.keys() ?? [])].sort((x, y) => x - y)).toEqual(
+          Array.from({ length: 30 }, (_, k) => 40 + k),
+        );
+      } finally {
+        await target.clear();
+        await target.close();
+      }
+    });
+
+    it('equals the offline recomputation with kills falling while up to 3 batches wait for their transaction', async () => {
+      const prefix = `test:${randomUUID().slice(0, 8)}`;
+      const { transactions, labels } = generateDataset({ seed: 17, days: 4, customers: 60, terminals: 40 });
+      const offline = computeFeaturesOffline(transactions, labels);
+      const sizes = [70, 13, 150, 4, 90];
+      const committed: number[][] = [];
+      let target = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+      let pipeline = new FeaturePipeline(target);
+      try {
+        await pipeline.applyLabels(labels);
+        let waiting: number[][][] = [];
+        let at = 0;
+        let read = 0;
+        let kills = 0;
+        let replayed = 0;
+        for (let step = 1; at < transactions.length; step++) {
+          if (step % 7 === 0) {
+            // Killed with the waiting batches uncommitted: a new process reads again from `at`.
+            if (waiting.length > 1) replayed++;
+            kills++;
+            waiting = [];
+            read = at;
+            await target.close();
+            target = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+            pipeline = new FeaturePipeline(target);
+            await pipeline.applyLabels(labels);
+            continue;
+          }
+          if (read < transactions.length && waiting.length < 3) {
+            const batch = transactions.slice(read, read + (sizes[step % sizes.length] ?? 1));
+            const offsets = batch.map((_, k) => read + k);
+            waiting.push(
+              await pipeline.computeBatch(batch, { topic: 'tx', partition: 0, offsets, committedOffset: at }),
+            );
+            read += batch.length;
+            continue;
+          }
+          for (const vectors of waiting) {
+            committed.push(...vectors);
+            at += vectors.length;
+          }
+          waiting = [];
+        }
+        expect(kills).toBeGreaterThan(3);
+        expect(replayed).toBeGreaterThan(1);
+        expect(committed).toEqual(offline);
+        // Only batches above the last committed offset the last batch named are kept.
+        expect((await target.appliedFields({ topic: 'tx', partition: 0 })).length).toBeLessThanOrEqual(4);
+      } finally {
+        await target.clear();
+        await target.close();
+      }
+    });
+  });
+
   it('refuses a batch whose partition another replica applied since its load, and writes none of it', async () => {
     const prefix = `test:${randomUUID().slice(0, 8)}`;
     const zombie = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
@@ -170,7 +311,7 @@ describe(RedisFeatureStore.name, () => {
         stale.addCardTransaction(t.card_id, t.event_time, 100);
         stale.addTerminalTransaction(t.terminal_id, t.event_time);
       }
-      stale.recordApplied({ lastOffset: 549, vectors: new Map() });
+      stale.recordApplied({ lastOffset: 549, vectors: new Map([[500, [0]]]), keepFrom: 500 });
       await expect(stale.commit()).rejects.toBeInstanceOf(FeatureStateConflictError);
 
       // The owner's record stands, and every transaction is counted once.

@@ -14,17 +14,41 @@ export interface FeatureBatchPartition {
 export interface FeatureBatchSource extends FeatureBatchPartition {
   /** Kafka offsets (below 2^53), one per transaction, in input order. */
   readonly offsets: readonly number[];
+  /**
+   * The partition's committed offset when the batch was handled, as far as the consumer knows (a
+   * lower bound): offsets below it are never read again, so the state forgets their vectors. Absent:
+   * the state keeps only the vectors from this batch's first offset on (one batch in flight).
+   */
+  readonly committedOffset?: number;
 }
 
 /**
- * What a store keeps of the last batch it applied from one input partition, written in the same
- * atomic step as that batch's increments.
+ * What a store keeps of the batches it applied from one input partition, written in the same atomic
+ * step as each batch's increments: every batch handled above the partition's committed offset, so
+ * any of them read again (several may be uncommitted at a kill when transactions are grouped) gets
+ * the features it was scored with.
  */
 export interface AppliedBatch {
   /** The highest offset of the partition whose transaction the state counts. */
   readonly lastOffset: number;
-  /** That batch's vectors by offset: the features each of its transactions was scored with. */
+  /**
+   * The vectors by offset of the batches kept (at least those at or above the committed offset the
+   * last batch named): the features each of their transactions was scored with.
+   */
   readonly vectors: ReadonlyMap<number, readonly number[]>;
+}
+
+/** What one batch adds to its partition's applied batches. */
+export interface AppliedUpdate {
+  /** The highest offset of the partition the state counts after this batch. */
+  readonly lastOffset: number;
+  /** The vectors of the transactions this batch counted, by offset, in ascending offset order. */
+  readonly vectors: ReadonlyMap<number, readonly number[]>;
+  /**
+   * Vectors of offsets below it may be forgotten (the partition committed them); a store drops them
+   * whole batches at a time, so it may keep some below it.
+   */
+  readonly keepFrom: number;
 }
 
 /**
@@ -47,8 +71,10 @@ export interface QueuedLabel {
 export interface FeatureBatchKeys {
   readonly cardIds: ReadonlySet<string>;
   readonly terminalIds: ReadonlySet<string>;
-  /** The input partition, when the batch comes from one: its applied batch is loaded too. */
+  /** The input partition, when the batch comes from one: its applied batches are loaded too. */
   readonly partition?: FeatureBatchPartition;
+  /** The batch's lowest offset in that partition: vectors below it are not needed. */
+  readonly firstOffset?: number;
 }
 
 /**
@@ -56,7 +82,10 @@ export interface FeatureBatchKeys {
  * methods so a remote store can record it as an increment; commit() persists the changes.
  */
 export interface FeatureStateSession {
-  /** The last batch applied from `keys.partition`, as loaded by begin() (null: none, or no partition). */
+  /**
+   * The batches applied from `keys.partition` as loaded by begin() (null: none, or no partition). A
+   * store may leave out vectors below the first offset the batch named (`keys.firstOffset`).
+   */
   readonly applied: AppliedBatch | null;
   /** The counters of a card (empty when never seen). Do not mutate them directly. */
   card(id: string): WindowCounters;
@@ -74,10 +103,11 @@ export interface FeatureStateSession {
    */
   applyDueLabels(terminalId: string, time: number): void;
   /**
-   * Replaces the partition's applied batch at commit(), in the same atomic step as the increments,
-   * provided it is still the one begin() loaded (else commit() throws FeatureStateConflictError).
+   * Adds this batch to the partition's applied batches at commit() and drops those below
+   * `update.keepFrom`, in the same atomic step as the increments, provided the partition's last
+   * offset is still the one begin() loaded (else commit() throws FeatureStateConflictError).
    */
-  recordApplied(batch: AppliedBatch): void;
+  recordApplied(update: AppliedUpdate): void;
   /** Persists the batch's changes. */
   commit(): Promise<void>;
 }

@@ -141,6 +141,69 @@ async function runWithKills(
   return { committed, kills };
 }
 
+/**
+ * The exactly-once transport with group commit, over one partition: batches (cut by `sizes`) are
+ * handled while up to `inFlight` of them wait for a transaction, each naming the committed offset;
+ * a transaction commits the oldest waiting batches together; every `killEvery`-th step is a kill,
+ * which drops every uncommitted batch and reads again from the committed offset (cut anew).
+ * Returns the committed vectors and the most vectors the record of the partition ever held.
+ */
+async function runGroupCommitWithKills(
+  pipeline: FeaturePipeline,
+  store: MemoryFeatureStore,
+  transactions: readonly Transaction[],
+  sizes: readonly number[],
+  inFlight: number,
+  killEvery: number,
+): Promise<{ committed: number[][]; kills: number; replayed: number; mostKept: number }> {
+  const committed: number[][] = [];
+  let waiting: number[][][] = [];
+  let at = 0; // the committed offset
+  let read = 0; // where the next batch begins
+  let step = 0;
+  let kills = 0;
+  let replayed = 0;
+  let mostKept = 0;
+  let lastCovered = -1;
+  while (at < transactions.length) {
+    step++;
+    if (step % killEvery === 0) {
+      if (waiting.length > 1) replayed++;
+      kills++;
+      waiting = [];
+      read = at;
+      continue;
+    }
+    if (read < transactions.length && waiting.length < inFlight) {
+      const batch = transactions.slice(read, read + (sizes[step % sizes.length] ?? 1));
+      const offsets = batch.map((_, k) => read + k);
+      const vectors = await pipeline.computeBatch(batch, {
+        topic: 'tx',
+        partition: 0,
+        offsets,
+        committedOffset: at,
+      });
+      const record = store.appliedBatch('tx', 0);
+      mostKept = Math.max(mostKept, record?.vectors.size ?? 0);
+      // Every offset handled above the committed one is still served from the record.
+      for (let o = Math.max(at, 0); o <= (record?.lastOffset ?? -1); o++) {
+        if (!record?.vectors.has(o)) throw new Error(`offset ${o} above the committed ${at} not kept`);
+      }
+      lastCovered = Math.max(lastCovered, record?.lastOffset ?? -1);
+      waiting.push(vectors);
+      read += batch.length;
+      continue;
+    }
+    // The transaction: every waiting batch at once.
+    for (const vectors of waiting) {
+      committed.push(...vectors);
+      at += vectors.length;
+    }
+    waiting = [];
+  }
+  return { committed, kills, replayed, mostKept };
+}
+
 describe(FeaturePipeline.name, () => {
   it('computes card windows, amount ratios and time flags from the state before each transaction', async () => {
     const pipeline = new FeaturePipeline();
@@ -357,9 +420,88 @@ describe(FeaturePipeline.name, () => {
       expect([...expected.slice(0, 20), ...again, ...rest]).toEqual(expected);
       const store = pipeline.store as MemoryFeatureStore;
       expect(store.appliedBatch('tx', 3)?.lastOffset).toBe(1059);
-      expect(store.appliedBatch('tx', 3)?.vectors.size).toBe(30);
+      // Without a committed offset, the record keeps the vectors from the last batch's first offset.
+      expect([...(store.appliedBatch('tx', 3)?.vectors.keys() ?? [])]).toEqual(
+        Array.from({ length: 30 }, (_, k) => 1030 + k),
+      );
       // Another partition's offsets are its own: the same numbers there are new transactions.
       expect(store.appliedBatch('tx', 4)).toBeNull();
+    });
+
+    it('replays two handled, uncommitted batches with the vectors they were scored with, windows unchanged', async () => {
+      const { transactions } = randomStream();
+      const stream = transactions.slice(0, 60);
+      const source = (from: number, to: number) => ({
+        topic: 'tx',
+        partition: 3,
+        offsets: stream.slice(from, to).map((_, k) => 1000 + from + k),
+        committedOffset: 1000,
+      });
+      const store = new MemoryFeatureStore();
+      const pipeline = new FeaturePipeline(store);
+      // Group commit: the second batch is handled while the first one's transaction is open.
+      const a = await pipeline.computeBatch(stream.slice(0, 20), source(0, 20));
+      const b = await pipeline.computeBatch(stream.slice(20, 40), source(20, 40));
+      const state = store.snapshot();
+      // Killed before either committed: read again from 1000, cut otherwise.
+      const again = [
+        ...(await pipeline.computeBatch(stream.slice(0, 30), source(0, 30))),
+        ...(await pipeline.computeBatch(stream.slice(30, 40), source(30, 40))),
+      ];
+      expect(again).toEqual([...a, ...b]);
+      expect(store.snapshot().equals(state)).toBe(true);
+      const rest = await pipeline.computeBatch(stream.slice(40, 60), source(40, 60));
+      const clean = new FeaturePipeline();
+      expect([...again, ...rest]).toEqual(await clean.computeBatch(stream, source(0, 60)));
+    });
+
+    it('forgets the vectors of batches once a transaction commits past them', async () => {
+      const { transactions } = randomStream();
+      const store = new MemoryFeatureStore();
+      const pipeline = new FeaturePipeline(store);
+      const batch = (from: number, to: number, committedOffset: number) =>
+        pipeline.computeBatch(transactions.slice(from, to), {
+          topic: 'tx',
+          partition: 0,
+          offsets: transactions.slice(from, to).map((_, k) => from + k),
+          committedOffset,
+        });
+      const kept = () => [...(store.appliedBatch('tx', 0)?.vectors.keys() ?? [])];
+      const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+      await batch(0, 20, 0);
+      await batch(20, 40, 0);
+      expect(kept()).toEqual(range(0, 40));
+      // The transaction of the first two committed (offset 40) before the third was handled.
+      await batch(40, 60, 40);
+      expect(kept()).toEqual(range(40, 60));
+      await batch(60, 70, 50);
+      expect(kept()).toEqual(range(50, 70));
+      expect(store.appliedBatch('tx', 0)?.lastOffset).toBe(69);
+      // A restored snapshot keeps what was kept.
+      const restored = new MemoryFeatureStore();
+      restored.restore(store.snapshot());
+      expect([...(restored.appliedBatch('tx', 0)?.vectors.keys() ?? [])]).toEqual(range(50, 70));
+    });
+
+    it('equals the offline recomputation under group commit, kills falling with several batches uncommitted', async () => {
+      const { transactions, labels } = randomStream();
+      const offline = computeFeaturesOffline(transactions, labels);
+      const store = new MemoryFeatureStore();
+      const pipeline = new FeaturePipeline(store);
+      await pipeline.applyLabels(labels);
+      const { committed, kills, replayed, mostKept } = await runGroupCommitWithKills(
+        pipeline,
+        store,
+        transactions,
+        sizes,
+        3,
+        7,
+      );
+      expect(kills).toBeGreaterThan(10);
+      expect(replayed).toBeGreaterThan(5);
+      expect(committed).toEqual(offline);
+      // Bounded by the batches in flight (3 of at most 320) and the one committed meanwhile.
+      expect(mostKept).toBeLessThanOrEqual(4 * 320);
     });
 
     it('does not count again a transaction older than the recorded batch (offsets moved back)', async () => {

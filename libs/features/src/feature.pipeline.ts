@@ -1,6 +1,6 @@
 import type { Label, Transaction } from '@fraudstream/contracts';
 import type {
-  AppliedBatch,
+  AppliedUpdate,
   FeatureBatchKeys,
   FeatureBatchSource,
   FeatureStore,
@@ -70,10 +70,12 @@ export class FeaturePipeline {
    * processed in event-time order (stable), so its result does not depend on how it was cut.
    *
    * With `source` (the input partition and each transaction's offset), the state records the
-   * partition's last applied offset and the batch's vectors with its increments, atomically. A
-   * transaction whose offset the state already covers (its batch is handled again: after a kill
-   * between the state's commit and the offsets', a retry, a rebalance) is not counted again, and
-   * gets the vector it was first computed with: the one from the state before its own update.
+   * partition's last applied offset and the batch's vectors with its increments, atomically, and
+   * keeps the vectors of every batch above `source.committedOffset`. A transaction whose offset the
+   * state already covers (its batch is handled again: after a kill between the state's commit and
+   * the offsets', a retry, a rebalance, with any number of the partition's batches uncommitted) is
+   * not counted again, and gets the vector it was first computed with: the one from the state
+   * before its own update.
    */
   async computeBatch(transactions: readonly Transaction[], source?: FeatureBatchSource): Promise<number[][]> {
     const n = transactions.length;
@@ -89,7 +91,12 @@ export class FeaturePipeline {
       terminalIds.add(tx.terminal_id);
     }
     const keys: FeatureBatchKeys = source
-      ? { cardIds, terminalIds, partition: { topic: source.topic, partition: source.partition } }
+      ? {
+          cardIds,
+          terminalIds,
+          partition: { topic: source.topic, partition: source.partition },
+          firstOffset: lowest(source.offsets),
+        }
       : { cardIds, terminalIds };
     // Nothing is persisted before the session's commit: a failed batch leaves its labels queued.
     return this.computeInSession(transactions, order, keys, source);
@@ -137,7 +144,7 @@ export class FeaturePipeline {
     }
     // A batch the state already covers leaves the record as it is: it may hold vectors of offsets
     // this (shorter) batch did not reach.
-    if (source && fresh > 0) session.recordApplied(appliedBatchOf(source, out, covered));
+    if (source && fresh > 0) session.recordApplied(appliedUpdateOf(source, out, covered));
     await session.commit();
     return out;
   }
@@ -197,20 +204,33 @@ export class FeaturePipeline {
   }
 }
 
-/** The record of a batch: its highest offset (or the covered one, if higher) and every vector by offset. */
-function appliedBatchOf(
+/**
+ * What a batch adds to its partition's record: its highest offset (or the covered one, if higher),
+ * the vectors of the offsets it counted (those above `covered`) in ascending offset order, and where
+ * the record may be pruned: the committed offset, or without one the batch's first offset (the
+ * caller commits each batch before handling the next).
+ */
+function appliedUpdateOf(
   source: FeatureBatchSource,
   vectors: readonly number[][],
   covered: number,
-): AppliedBatch {
-  const byOffset = new Map<number, readonly number[]>();
+): AppliedUpdate {
+  const fresh: [number, readonly number[]][] = [];
   let last = covered;
   source.offsets.forEach((offset, i) => {
     const vector = vectors[i];
-    if (vector) byOffset.set(offset, vector);
+    if (vector && offset > covered) fresh.push([offset, vector]);
     if (offset > last) last = offset;
   });
-  return { lastOffset: last, vectors: byOffset };
+  fresh.sort((a, b) => a[0] - b[0]);
+  const keepFrom = Math.min(source.committedOffset ?? Number.POSITIVE_INFINITY, lowest(source.offsets));
+  return { lastOffset: last, vectors: new Map(fresh), keepFrom };
+}
+
+function lowest(offsets: readonly number[]): number {
+  let low = Number.POSITIVE_INFINITY;
+  for (const offset of offsets) if (offset < low) low = offset;
+  return low;
 }
 
 /** Indices of the transactions in stable event-time order (the identity when already ordered). */

@@ -14,6 +14,7 @@ export { WindowCounters } from './window-counters';
 export type { WindowSums } from './window-counters';
 export type {
   AppliedBatch,
+  AppliedUpdate,
   FeatureBatchKeys,
   FeatureBatchPartition,
   FeatureBatchSource,

@@ -2,6 +2,7 @@ import { DAY_MS } from '@fraudstream/contracts';
 import { DAY_BUCKETS, FEATURE_SET_VERSION } from './feature-set';
 import type {
   AppliedBatch,
+  AppliedUpdate,
   FeatureBatchKeys,
   FeatureBatchPartition,
   FeatureStateSession,
@@ -27,8 +28,13 @@ interface SnapshotHeader {
  * The default, in-process feature state. Memory: about 1 KB per card and per terminal (864 bytes
  * of counters, the object and the map entry), plus about 60 bytes per labelled fraud kept for the
  * 31 days a duplicate label could still matter. snapshot()/restore() let a restarted scorer resume warm.
- * It records each input partition's last applied batch (offset and vectors), so a batch handled
- * again in the same process, or after a restore, is not counted twice; the snapshot carries them.
+ * It records each input partition's last applied offset and the vectors of the batches applied
+ * above its committed offset, so a batch handled again in the same process, or after a restore, is
+ * not counted twice and gets the vectors it was scored with; the snapshot carries them. Those
+ * vectors are dropped as the partition's committed offset passes them (see AppliedUpdate.keepFrom):
+ * with the exactly-once transport, that bounds them to the batches queued or committing, at most
+ * about twice its records per transaction (ExactlyOnceOptions.maxRecordsPerTransaction) plus two
+ * batches per partition, about 200 bytes a vector.
  * Queued labels wait per terminal (the pipeline's snapshot carries them, see queuedLabels()).
  */
 export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
@@ -41,10 +47,17 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
   /** Labels waiting for their terminal's transactions to reach their event time, in event-time order. */
   private readonly queued = new Map<string, QueuedLabel[]>();
   private queuedCount = 0;
-  /** The last applied batch of each input partition: topic -> partition -> batch. */
-  private readonly appliedBatches = new Map<string, Map<number, AppliedBatch>>();
+  /**
+   * The applied batches of each input partition: topic -> partition -> record. Its vectors are in
+   * ascending offset order (a batch adds only offsets above the last), so pruning stops at the first
+   * one kept.
+   */
+  private readonly appliedBatches = new Map<
+    string,
+    Map<number, { lastOffset: number; vectors: Map<number, readonly number[]> }>
+  >();
   private partition: FeatureBatchPartition | null = null;
-  private pendingApplied: AppliedBatch | null = null;
+  private pendingApplied: AppliedUpdate | null = null;
 
   get cardCount(): number {
     return this.cards.size;
@@ -106,26 +119,37 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
     return this.appliedBatches.get(this.partition.topic)?.get(this.partition.partition) ?? null;
   }
 
-  recordApplied(batch: AppliedBatch): void {
+  recordApplied(update: AppliedUpdate): void {
     if (!this.partition) throw new Error('recordApplied() in a batch that named no input partition');
-    this.pendingApplied = batch;
+    this.pendingApplied = update;
   }
 
-  /** The last batch applied from a partition (null: none). */
+  /** The batches applied from a partition and kept (null: none). */
   appliedBatch(topic: string, partition: number): AppliedBatch | null {
     return this.appliedBatches.get(topic)?.get(partition) ?? null;
   }
 
   commit(): Promise<void> {
     // The counters changed in place as the batch went; its record goes with them.
-    if (this.partition && this.pendingApplied) {
+    const update = this.pendingApplied;
+    if (this.partition && update) {
       const { topic, partition } = this.partition;
       let byPartition = this.appliedBatches.get(topic);
       if (!byPartition) {
         byPartition = new Map();
         this.appliedBatches.set(topic, byPartition);
       }
-      byPartition.set(partition, this.pendingApplied);
+      let record = byPartition.get(partition);
+      if (!record) {
+        record = { lastOffset: update.lastOffset, vectors: new Map() };
+        byPartition.set(partition, record);
+      }
+      for (const offset of record.vectors.keys()) {
+        if (offset >= update.keepFrom) break;
+        record.vectors.delete(offset);
+      }
+      for (const [offset, vector] of update.vectors) record.vectors.set(offset, vector);
+      record.lastOffset = update.lastOffset;
     }
     this.pendingApplied = null;
     return Promise.resolve();
@@ -284,7 +308,9 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
         byPartition = new Map();
         this.appliedBatches.set(entry.topic, byPartition);
       }
-      byPartition.set(entry.partition, { lastOffset: entry.last_offset, vectors: new Map(entry.vectors) });
+      // Sorted: snapshots written when the record held one batch need not be in offset order.
+      const vectors = [...entry.vectors].sort((a, b) => a[0] - b[0]);
+      byPartition.set(entry.partition, { lastOffset: entry.last_offset, vectors: new Map(vectors) });
     }
   }
 }

@@ -2,6 +2,7 @@ import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
 import Redis from 'ioredis';
 import type {
   AppliedBatch,
+  AppliedUpdate,
   FeatureBatchKeys,
   FeatureBatchPartition,
   FeatureStateSession,
@@ -57,10 +58,32 @@ return out
 `;
 
 /**
- * Applies a batch in one atomic call. ARGV[1] is 1 when the batch records its input partition's
- * applied batch (KEYS[1], a hash: `last` offset, `vectors`), else 0. Recording, ARGV[2] is the `last`
- * the batch loaded ('' for none), ARGV[3] and ARGV[4] the new `last` and vectors: when `last` moved
- * meanwhile (another replica applied the partition), nothing is written and the reply is an error.
+ * Returns a partition's applied batches (a hash: `last` offset, then one field per batch,
+ * `b<first>-<last>` -> its vectors) as a flat [field, value, ...] list, in one call: the value of a
+ * batch whose last offset is below ARGV[1] (the loading batch's first offset: it cannot be served
+ * from it) is returned empty, so a batch that replays nothing does not load every batch kept. A
+ * field without its range (`vectors`, the one batch kept before the record held several) is returned.
+ */
+const LOAD_APPLIED_SCRIPT = `
+local h = redis.call('HGETALL', KEYS[1])
+local from = tonumber(ARGV[1])
+local out = {}
+for i = 1, #h, 2 do
+  local field = h[i]
+  out[#out + 1] = field
+  local last = tonumber(string.match(field, '^b%d+%-(%d+)$') or '')
+  if field == 'last' or last == nil or last >= from then out[#out + 1] = h[i + 1] else out[#out + 1] = '' end
+end
+return out
+`;
+
+/**
+ * Applies a batch in one atomic call. ARGV[1] is 1 when the batch records itself in its input
+ * partition's applied batches (KEYS[1], see LOAD_APPLIED_SCRIPT), else 0. Recording, ARGV[2] is the
+ * `last` the batch loaded ('' for none), ARGV[3] the new `last`, ARGV[4] and ARGV[5] the batch's field
+ * and vectors, ARGV[6] the number of fields to delete (batches below the committed offset), then
+ * those fields: when `last` moved meanwhile (another replica applied the partition), nothing is
+ * written and the reply is an error.
  * Then the number of entity keys, of label-set keys, of label queues and the label sets' TTL; for
  * each entity key, the number of (field, delta) pairs, of stale fields, the pairs, the stale fields
  * (HINCRBY each pair, then HDEL the fields that fell out of the rings). The label-set keys follow
@@ -77,9 +100,11 @@ if ARGV[1] == '1' then
   if (current or '') ~= ARGV[2] then
     return redis.error_reply('FEATURESTATE ' .. KEYS[1] .. ' moved from "' .. ARGV[2] .. '" to "' .. tostring(current) .. '"')
   end
-  redis.call('HSET', KEYS[1], 'last', ARGV[3], 'vectors', ARGV[4])
+  redis.call('HSET', KEYS[1], 'last', ARGV[3], ARGV[4], ARGV[5])
+  local pruned = tonumber(ARGV[6])
+  if pruned > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 7, 6 + pruned)) end
   k = 2
-  a = 5
+  a = 7 + pruned
 end
 local entities = tonumber(ARGV[a])
 local labelSets = tonumber(ARGV[a + 1])
@@ -126,9 +151,9 @@ for set in pairs(touched) do redis.call('EXPIRE', set, ttl) end
 return k - 1
 `;
 
-/** An applied batch as bytes: float64s [count, width, then per vector its offset and values]. */
-function encodeApplied(batch: AppliedBatch): Buffer {
-  const entries = [...batch.vectors];
+/** A batch's vectors as bytes: float64s [count, width, then per vector its offset and values]. */
+function encodeVectors(vectors: ReadonlyMap<number, readonly number[]>): Buffer {
+  const entries = [...vectors];
   const width = entries[0]?.[1].length ?? 0;
   const out = new Float64Array(2 + entries.length * (1 + width));
   out[0] = entries.length;
@@ -144,22 +169,62 @@ function encodeApplied(batch: AppliedBatch): Buffer {
   return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
-function decodeApplied(last: Buffer | null, bytes: Buffer | null): AppliedBatch | null {
-  if (!last) return null;
-  const lastOffset = Number(last.toString('utf8'));
-  const vectors = new Map<number, readonly number[]>();
-  if (bytes && bytes.length >= 16 && bytes.length % 8 === 0) {
+/** Adds the vectors encoded by encodeVectors() to `vectors`; returns the highest offset (-1: none). */
+function decodeVectors(bytes: Buffer, vectors: Map<number, readonly number[]>): number {
+  let highest = -1;
+  if (bytes.length >= 16 && bytes.length % 8 === 0) {
     // Copied: a Buffer from the client need not be 8-byte aligned.
     const values = new Float64Array(new Uint8Array(bytes).buffer);
     const count = values[0] ?? 0;
     const width = values[1] ?? 0;
     if (values.length === 2 + count * (1 + width)) {
       for (let i = 0, at = 2; i < count; i++, at += 1 + width) {
-        vectors.set(values[at] ?? Number.NaN, Array.from(values.subarray(at + 1, at + 1 + width)));
+        const offset = values[at] ?? Number.NaN;
+        vectors.set(offset, Array.from(values.subarray(at + 1, at + 1 + width)));
+        if (offset > highest) highest = offset;
       }
     }
   }
-  return { lastOffset, vectors };
+  return highest;
+}
+
+/** A batch's field in a partition's applied batches: `b<first>-<last>`. */
+function batchField(vectors: ReadonlyMap<number, readonly number[]>): string {
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const offset of vectors.keys()) {
+    if (offset < first) first = offset;
+    if (offset > last) last = offset;
+  }
+  return `b${first}-${last}`;
+}
+
+/** A partition's applied batches as loaded: the record, each batch's field and highest offset. */
+interface LoadedApplied {
+  readonly batch: AppliedBatch | null;
+  /** `last` exactly as loaded ('' for none): the commit's condition. */
+  readonly last: string;
+  readonly fields: readonly { readonly field: string; readonly lastOffset: number }[];
+}
+
+/** Decodes LOAD_APPLIED_SCRIPT's reply. */
+function decodeApplied(flat: readonly Buffer[]): LoadedApplied {
+  let last: string | null = null;
+  const vectors = new Map<number, readonly number[]>();
+  const fields: { field: string; lastOffset: number }[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const field = flat[i]?.toString('utf8') ?? '';
+    const value = flat[i + 1] ?? Buffer.alloc(0);
+    if (field === 'last') {
+      last = value.toString('utf8');
+      continue;
+    }
+    const range = /^b\d+-(\d+)$/.exec(field);
+    const decoded = decodeVectors(value, vectors);
+    fields.push({ field, lastOffset: range ? Number(range[1]) : decoded });
+  }
+  if (last === null) return { batch: null, last: '', fields };
+  return { batch: { lastOffset: Number(last), vectors }, last, fields };
 }
 
 /** A bucket field, `h<hour>a` / `d<day>b`: kind, absolute index and channel, or null for a foreign field. */
@@ -175,6 +240,7 @@ function parseField(field: string): { hourly: boolean; index: number; channelA: 
 /** The scripts, as commands ioredis defines (EVALSHA, falling back to EVAL once per connection). */
 interface ScriptCommands {
   featuresLoad(keyCount: number, ...keys: string[]): Promise<string[][]>;
+  featuresAppliedBuffer(keyCount: number, key: string, from: number): Promise<Buffer[]>;
   featuresEnqueue(keyCount: number, ...keysAndArgs: (string | number)[]): Promise<number>;
   featuresApply(keyCount: number, ...keysAndArgs: (string | number | Buffer)[]): Promise<number>;
 }
@@ -188,11 +254,14 @@ export interface RedisFeatureStoreOptions {
  * Feature state in Redis, for many scorer replicas. Each card and terminal is a hash whose fields
  * are its non-empty buckets (`h<hour>a|b`, `d<day>a|b`, absolute indices): at most 108 small fields,
  * about 400 bytes of Redis memory per card. A batch is two round trips: one script that returns the
- * HGETALL of every touched key (and the batch's input partition's applied batch), and one script
+ * HGETALL of every touched key (and the batch's input partition's applied batches), and one script
  * that applies the increments (HINCRBY, then HDEL of stale buckets) to every touched key, the new
- * label ids and the partition's new applied batch, atomically, and only if that partition's record
+ * label ids, the batch's vectors as one more field of the partition's applied batches and the HDEL
+ * of the batches below the committed offset, atomically, and only if that partition's `last` offset
  * is still the one loaded: increments, not overwrites, so replicas sharing a terminal do not lose
- * each other's counts, and a batch is never counted twice. The scripts touch many keys, so the store needs one
+ * each other's counts, and a batch is never counted twice. The applied batches kept per partition
+ * are those not yet committed when the last batch was handled (see MemoryFeatureStore for the
+ * bound), about 200 bytes a vector. The scripts touch many keys, so the store needs one
  * Redis (or a primary with replicas), not a Redis Cluster. Buckets that fell out of the rings are deleted when the entity is
  * next touched. Labelled transaction ids live in one set per transaction day (expires after 40 days).
  */
@@ -209,6 +278,7 @@ export class RedisFeatureStore implements FeatureStore {
     if (!('featuresLoad' in redis)) {
       redis.defineCommand('featuresLoad', { lua: LOAD_SCRIPT });
       redis.defineCommand('featuresApply', { lua: APPLY_SCRIPT });
+      redis.defineCommand('featuresApplied', { lua: LOAD_APPLIED_SCRIPT });
       redis.defineCommand('featuresEnqueue', { lua: ENQUEUE_SCRIPT });
     }
   }
@@ -269,15 +339,22 @@ export class RedisFeatureStore implements FeatureStore {
     return count;
   }
 
-  /** The hash of an input partition's last applied batch (`last`, `vectors`). */
+  /** The hash of an input partition's applied batches (`last`, then `b<first>-<last>` per batch). */
   appliedKey(partition: FeatureBatchPartition): string {
     return `${this.prefix}:o:${partition.topic}:${partition.partition}`;
   }
 
-  /** The last batch applied from a partition (null: none). */
+  /** The batches applied from a partition and kept (null: none). */
   async appliedBatch(partition: FeatureBatchPartition): Promise<AppliedBatch | null> {
-    const [last, vectors] = await this.redis.hmgetBuffer(this.appliedKey(partition), 'last', 'vectors');
-    return decodeApplied(last ?? null, vectors ?? null);
+    const scripts = this.redis as unknown as ScriptCommands;
+    return decodeApplied(await scripts.featuresAppliedBuffer(1, this.appliedKey(partition), -1)).batch;
+  }
+
+  /** The fields of a partition's applied batches besides `last`, by first offset (tests: what pruning left). */
+  async appliedFields(partition: FeatureBatchPartition): Promise<string[]> {
+    const fields = await this.redis.hkeys(this.appliedKey(partition));
+    const first = (field: string) => Number(/^b(\d+)-/.exec(field)?.[1] ?? -1);
+    return fields.filter((f) => f !== 'last').sort((x, y) => first(x) - first(y));
   }
 
   async begin(batch: FeatureBatchKeys): Promise<FeatureStateSession> {
@@ -291,7 +368,12 @@ export class RedisFeatureStore implements FeatureStore {
     const pipeline = this.redis.pipeline();
     void (pipeline as unknown as ScriptCommands).featuresLoad(keys.length, ...keys);
     const appliedKey = batch.partition ? this.appliedKey(batch.partition) : null;
-    if (appliedKey) void pipeline.hmgetBuffer(appliedKey, 'last', 'vectors');
+    if (appliedKey)
+      void (pipeline as unknown as ScriptCommands).featuresAppliedBuffer(
+        1,
+        appliedKey,
+        batch.firstOffset ?? -1,
+      );
     const results = (await pipeline.exec()) ?? [];
     const reply = (i: number): unknown => {
       const entry = results[i];
@@ -299,14 +381,8 @@ export class RedisFeatureStore implements FeatureStore {
       if (entry[0]) throw entry[0];
       return entry[1];
     };
-    let applied: AppliedBatch | null = null;
-    let loadedLast = '';
-    if (appliedKey) {
-      const [last, vectors] = reply(1) as (Buffer | null)[];
-      applied = decodeApplied(last ?? null, vectors ?? null);
-      loadedLast = last ? last.toString('utf8') : '';
-    }
-    const session = new RedisStateSession(this, appliedKey, applied, loadedLast);
+    const applied = appliedKey ? decodeApplied(reply(1) as Buffer[]) : null;
+    const session = new RedisStateSession(this, appliedKey, applied);
     const hashes = reply(0) as string[][];
     const entities = cardIds.length + terminalIds.length;
     for (let k = 0; k < entities; k++) session.load(keys[k] ?? '', hashes[k] ?? []);
@@ -338,19 +414,20 @@ class RedisStateSession implements FeatureStateSession {
   /** Labels this batch took off the queues, by terminal: id, day and the bucket fields they count in. */
   private readonly taken = new Map<string, { id: string; day: number; fields: string[] }[]>();
   private readonly takenIds = new Set<string>();
-  private pendingApplied: AppliedBatch | null = null;
+  private pendingApplied: AppliedUpdate | null = null;
+  readonly applied: AppliedBatch | null;
 
   constructor(
     private readonly store: RedisFeatureStore,
     private readonly appliedKey: string | null,
-    readonly applied: AppliedBatch | null,
-    /** `last` exactly as loaded ('' for none): the commit's condition. */
-    private readonly loadedLast: string,
-  ) {}
+    private readonly loaded: LoadedApplied | null,
+  ) {
+    this.applied = loaded?.batch ?? null;
+  }
 
-  recordApplied(batch: AppliedBatch): void {
+  recordApplied(update: AppliedUpdate): void {
     if (!this.appliedKey) throw new Error('recordApplied() in a batch that named no input partition');
-    this.pendingApplied = batch;
+    this.pendingApplied = update;
   }
 
   /** Loads an entity from its HGETALL reply, a flat [field, value, field, value, ...] list. */
@@ -439,8 +516,18 @@ class RedisStateSession implements FeatureStateSession {
     const keys: string[] = [];
     const args: (string | number | Buffer)[] = [];
     if (record && this.appliedKey) {
+      // Whole batches go once their last offset is below the committed one.
+      const pruned = (this.loaded?.fields ?? []).filter((f) => f.lastOffset < record.keepFrom);
       keys.push(this.appliedKey);
-      args.push(1, this.loadedLast, String(record.lastOffset), encodeApplied(record));
+      args.push(
+        1,
+        this.loaded?.last ?? '',
+        String(record.lastOffset),
+        batchField(record.vectors),
+        encodeVectors(record.vectors),
+        pruned.length,
+        ...pruned.map((f) => f.field),
+      );
     } else args.push(0);
     const sets = new Map<number, number>();
     for (const labels of this.taken.values()) {

@@ -511,6 +511,7 @@ async function main(): Promise<void> {
     max_batch_size: config.SCORER_MAX_BATCH_SIZE,
     max_wait_ms: config.SCORER_MAX_WAIT_MS,
     exactly_once: config.SCORER_EXACTLY_ONCE,
+    group_commit: config.SCORER_EXACTLY_ONCE && config.SCORER_GROUP_COMMIT,
     goal_ratio_met: scorerRate / passthroughRate >= 0.6,
     goal_p99_met: percentile(lat, 99) <= 50,
   };

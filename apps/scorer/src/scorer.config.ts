@@ -53,6 +53,15 @@ export const scorerConfigSchema = z
      */
     SCORER_EXACTLY_ONCE: boolVar(true),
     /**
+     * With SCORER_EXACTLY_ONCE, group commit: a handled batch returns once queued for its partition's
+     * transaction, the next ones are fetched and scored while it commits, and those scored meanwhile
+     * share the partition's next transaction (the transport's `handleWhileCommitting`). The feature
+     * state keeps the vectors of every batch above the committed offset, so a kill with several
+     * batches uncommitted replays them with the same features. false: one transaction per batch,
+     * each awaited before the partition's next batch (docs/scorer.md compares the two).
+     */
+    SCORER_GROUP_COMMIT: boolVar(true),
+    /**
      * Consumer group of the labels. With the Redis feature store all replicas share it; with the
      * in-memory store each replica needs every label, so give each its own group.
      */

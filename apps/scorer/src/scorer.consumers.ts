@@ -73,17 +73,25 @@ export const scorerConsumersProvider: Provider = {
         sessionTimeoutMs: config.SCORER_SESSION_TIMEOUT_MS,
         heartbeatIntervalMs: config.SCORER_HEARTBEAT_INTERVAL_MS,
         ...(config.SCORER_EXACTLY_ONCE
-          ? { exactlyOnce: { transactionalIdPrefix: config.SCORER_GROUP_ID } }
+          ? {
+              exactlyOnce: {
+                transactionalIdPrefix: config.SCORER_GROUP_ID,
+                handleWhileCommitting: config.SCORER_GROUP_COMMIT,
+              },
+            }
           : {}),
-        handle: async (messages) => {
-          // One partition per batch: its offsets tie the feature state to the committed offsets.
+        handle: async (messages, context) => {
+          // One partition per batch: its offsets tie the feature state to the committed offsets, and
+          // the committed one tells it which batches' vectors it may forget.
           const first = messages[0];
+          const committed = context.committedOffset;
           const result = await scorer.scoreBatch(
             messages.map((m) => m.value),
             first && {
               topic: first.topic,
               partition: first.partition,
               offsets: messages.map((m) => Number(m.offset)),
+              ...(committed === undefined ? {} : { committedOffset: Number(committed) }),
             },
           );
           const outputs = [

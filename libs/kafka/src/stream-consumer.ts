@@ -53,9 +53,10 @@ export interface ExactlyOnceOptions {
   /**
    * Whether a batch returns to kafkajs once queued for its partition's transaction, so that the next
    * ones are fetched and handled while it commits, and those handled meanwhile go together in the
-   * partition's next transaction (default false: a batch returns once committed). Leave it off for a
-   * handler whose state replays only one uncommitted batch per partition exactly after a SIGKILL (the
-   * scorer's feature state keeps the vectors of the last batch per partition).
+   * partition's next transaction (default false: a batch returns once committed). Several batches of
+   * a partition may then be handled and uncommitted at a kill: a handler with state must replay all
+   * of them (the scorer's feature state keeps each batch's vectors down to the committed offset,
+   * BatchContext.committedOffset).
    */
   readonly handleWhileCommitting?: boolean;
 }
@@ -536,7 +537,12 @@ export class StreamConsumer<T> {
     const good = decoded.good.filter((m) => fresh(m.offset));
     const letters = decoded.letters.filter((l) => fresh(l.offset));
     const outputs = new TransactionOutputs();
-    if (good.length > 0) letters.push(...(await this.recover(good, context, retry, outputs.delivery)));
+    // Nothing committed yet: every offset may be read again.
+    const handling: BatchContext = {
+      ...context,
+      committedOffset: (transactions.committed(partition) ?? 0n).toString(),
+    };
+    if (good.length > 0) letters.push(...(await this.recover(good, handling, retry, outputs.delivery)));
     const last = batch.lastOffset();
     const queued: PipelinedBatch = {
       start,
@@ -548,7 +554,7 @@ export class StreamConsumer<T> {
         await new DeadLetterPublisher(sink).publish(letters);
       },
       committed: () => this.countLetters(letters),
-      split: () => this.commitMessageByMessage(transactions, partition, good, letters, last, context, retry),
+      split: () => this.commitMessageByMessage(transactions, partition, good, letters, last, handling, retry),
       retry,
     };
     await pipeline.enqueue(partition, queued, chain);

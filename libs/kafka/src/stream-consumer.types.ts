@@ -30,6 +30,13 @@ export interface BatchContext {
   readonly partition: number;
   /** Whether the batch reaches the partition's end (its high watermark when fetched): no backlog behind it. */
   readonly caughtUp: boolean;
+  /**
+   * Exactly-once: the partition's offset committed when the batch was handled, as far as this
+   * consumer knows (its own last transaction's, or the broker's as read at the partition's start):
+   * a lower bound, so offsets below it are not read again unless the group's offsets are reset.
+   * '0' when nothing of the partition is committed yet; undefined at-least-once.
+   */
+  readonly committedOffset?: string;
   heartbeat(): Promise<void>;
   isRunning(): boolean;
 }

@@ -5,6 +5,11 @@ export interface TransactionPositions {
   readonly topic: string;
   readonly partition: number;
   readonly offsets: readonly number[];
+  /**
+   * The partition's committed offset when the batch was handled (a lower bound): the state may
+   * forget the vectors below it. Absent: it keeps those from the batch's first offset on.
+   */
+  readonly committedOffset?: number;
 }
 
 /**

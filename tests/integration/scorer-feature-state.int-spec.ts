@@ -1,9 +1,11 @@
 /*
- * The feature state across hard kills: a scorer process (from dist/, exactly-once, the Redis feature
- * store) scores a stream on 3 partitions, with chargebacks on the labels topic, and is SIGKILLed
- * mid-stream, each time just after a batch's feature update reached Redis and before its Kafka
- * transaction committed, with labels its labels consumer committed still waiting for their event
- * time, then restarted at once. The batch is handled again; a read_committed reader must then find,
+ * The feature state across hard kills: a scorer process (from dist/, exactly-once with group commit,
+ * the Redis feature store) scores a stream on 3 partitions, with chargebacks on the labels topic,
+ * and is SIGKILLed mid-stream, each time while two or more batches of a partition are handled (their
+ * feature updates in Redis) and uncommitted (their batches wait for, or ride in, a Kafka transaction
+ * that has not committed), or failing that just after a batch's feature update, with labels its
+ * labels consumer committed still waiting for their event time, then restarted at once. The batches
+ * are handled again; a read_committed reader must then find,
  * for every transaction, the features of the offline recomputation: no transaction counted twice in
  * a card's or a terminal's windows, the re-scored ones with the vector from the state before their
  * own update, and every chargeback in the terminal fraud rates from its event time on.
@@ -90,7 +92,7 @@ describe('scorer feature state across SIGKILL', () => {
   });
   afterAll(() => rmSync(logDir, { recursive: true, force: true }));
 
-  it('gives every transaction the offline features, chargebacks included, after SIGKILLs between the feature update and the commit (Redis)', async () => {
+  it('gives every transaction the offline features, chargebacks included, after SIGKILLs with several batches uncommitted (group commit, Redis)', async () => {
     const { REDIS_URL } = loadConfig(featuresConfigFragment);
     const stack = new ChaosStack('featstate', kafka, serde, process.env, logDir, PARTITIONS);
     const prefix = `test:featstate:${stack.id}`;
@@ -109,8 +111,10 @@ describe('scorer feature state across SIGKILL', () => {
         FEATURE_STORE: 'redis',
         REDIS_URL,
         FEATURE_STORE_KEY_PREFIX: prefix,
-        // Small batches: more of them, so more kills land between a feature update and its commit.
-        SCORER_MAX_BYTES_PER_PARTITION: '4096',
+        // Small batches (about 10 transactions): several per partition handled while one's
+        // transaction commits, so kills land with more than one uncommitted.
+        SCORER_MAX_BYTES_PER_PARTITION: '1024',
+        SCORER_GROUP_COMMIT: 'true',
       };
       const scorer = await stack.startApp('scorer', 'scorer-1', env);
 
@@ -149,6 +153,19 @@ describe('scorer feature state across SIGKILL', () => {
           ),
         );
 
+      // Per partition, the batches whose vectors the state holds at or above the group's committed
+      // offset: handled, their features counted, not committed.
+      const uncommitted = async (): Promise<number[]> => {
+        const offsets = await committed();
+        return Promise.all(
+          Array.from({ length: PARTITIONS }, async (_, partition) => {
+            const fields = await store.appliedFields({ topic, partition });
+            const firsts = fields.map((f) => Number(/^b(\d+)-/.exec(f)?.[1] ?? -1));
+            return firsts.filter((first) => first >= (offsets[partition] ?? -1)).length;
+          }),
+        );
+      };
+
       // Labels the labels consumer committed that no batch has counted yet: queued at the kill. Every
       // label is a fraud of its own transaction, so the labels counted are the ids in the label sets.
       const queuedLabels = async (): Promise<number> => {
@@ -167,27 +184,42 @@ describe('scorer feature state across SIGKILL', () => {
         return committedLabels - counted;
       };
 
-      // Each kill waits for a batch's feature update to reach Redis, then kills at once: before its
+      // Each kill waits until a partition has two or more batches handled and uncommitted (for at
+      // most 20 s; then for the next feature update to reach Redis) and kills at once: before their
       // Kafka transaction commits, if the kill is quick enough (checked once the process is dead).
       let kills = 0;
       let landed = 0;
+      let multiLanded = 0;
       let withQueuedLabels = 0;
       const queuedInStore: [committedNotCounted: number, inQueue: number][] = [];
-      for (let attempt = 0; attempt < 8 && landed < 3 && scored() < TOTAL - 600; attempt++) {
+      for (
+        let attempt = 0;
+        attempt < 10 && (landed < 3 || multiLanded < 2) && scored() < TOTAL - 600;
+        attempt++
+      ) {
         await waitFor(() => scored() >= 300 * (attempt + 1), 90_000, `scores before kill ${attempt + 1}`);
         const before = (await appliedOffsets()).join(',');
-        await waitFor(
-          async () => (await appliedOffsets()).join(',') !== before,
-          30_000,
-          'a feature update',
+        const several = await waitFor(
+          async () => Math.max(...(await uncommitted())) >= 2,
+          20_000,
+          'two uncommitted batches',
           1,
-        );
+        ).catch(() => false);
+        if (!several)
+          await waitFor(
+            async () => (await appliedOffsets()).join(',') !== before,
+            30_000,
+            'a feature update',
+            1,
+          );
         scorer.killNow();
         await waitFor(() => !scorer.running, 10_000, 'the scorer dead');
         kills++;
         const [applied, offsets] = [await appliedOffsets(), await committed()];
         // The state counts an offset the group has not committed: the batch will be handled again.
         if (applied.some((last, p) => last >= (offsets[p] ?? -1) && last >= 0)) landed++;
+        // ... and more than one batch of a partition: all of them are handled again.
+        if (Math.max(...(await uncommitted())) >= 2) multiLanded++;
         // Committed and not counted: exactly the labels waiting in the feature store.
         const queued = await queuedLabels();
         if (queued > 0) withQueuedLabels++;
@@ -199,6 +231,7 @@ describe('scorer feature state across SIGKILL', () => {
       await scores.stop();
 
       expect(landed).toBeGreaterThan(0);
+      expect(multiLanded).toBeGreaterThan(0);
       expect(withQueuedLabels).toBeGreaterThan(0);
       for (const [committedNotCounted, inQueue] of queuedInStore) expect(inQueue).toBe(committedNotCounted);
       // One record per offset (a reader handed records again after a rejoin counts them once).
@@ -216,9 +249,10 @@ describe('scorer feature state across SIGKILL', () => {
       expect({
         kills,
         landed,
+        multiLanded,
         withQueuedLabels,
         mismatches: mismatches.map((t) => t.transaction_id).slice(0, 10),
-      }).toEqual({ kills, landed, withQueuedLabels, mismatches: [] });
+      }).toEqual({ kills, landed, multiLanded, withQueuedLabels, mismatches: [] });
       expect(transactions.map((t) => byId.get(t.transaction_id)?.features)).toEqual(offline);
       // The windows held something worth comparing: terminals and cards with history.
       expect(offline.some((v) => (v[13] ?? 0) >= 5 && (v[5] ?? 0) >= 1)).toBe(true);

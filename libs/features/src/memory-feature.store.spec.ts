@@ -59,6 +59,33 @@ describe(MemoryFeatureStore.name, () => {
     expect(frauds30d(store, 'm1', T0 + 4 * HOUR_MS)).toBe(2);
   });
 
+  it('keeps the vectors of every batch recorded at or above keepFrom, and drops the rest at commit()', async () => {
+    const store = new MemoryFeatureStore();
+    const partition = { topic: 'tx', partition: 2 };
+    const record = async (from: number, to: number, keepFrom: number) => {
+      const session = await store.begin({ cardIds: new Set(), terminalIds: new Set(), partition });
+      const vectors = new Map(
+        Array.from({ length: to - from }, (_, k): [number, number[]] => [from + k, [from + k]]),
+      );
+      session.recordApplied({ lastOffset: to - 1, vectors, keepFrom });
+      await session.commit();
+    };
+    const kept = () => [...(store.appliedBatch('tx', 2)?.vectors.keys() ?? [])];
+    await record(0, 5, 0);
+    await record(5, 10, 0);
+    expect(kept()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(
+      (await store.begin({ cardIds: new Set(), terminalIds: new Set(), partition })).applied?.vectors.get(2),
+    ).toEqual([2]);
+    await record(10, 12, 7);
+    expect(kept()).toEqual([7, 8, 9, 10, 11]);
+    expect(store.appliedBatch('tx', 2)?.lastOffset).toBe(11);
+    // A batch that named no record leaves it as it was.
+    await (await store.begin({ cardIds: new Set(), terminalIds: new Set(), partition })).commit();
+    expect(kept()).toEqual([7, 8, 9, 10, 11]);
+    expect(store.appliedBatch('tx', 3)).toBeNull();
+  });
+
   it('drops the queued labels with the rest of the state on restore()', async () => {
     const store = new MemoryFeatureStore();
     const empty = store.snapshot();

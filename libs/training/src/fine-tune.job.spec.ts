@@ -215,6 +215,17 @@ describe(FineTuneJob.name, () => {
     }
   });
 
+  it('trains every epoch for an early-evidence trigger, and stops early for the others', async () => {
+    const s = testSettings({ fineTuneEpochs: 40, patience: 1, fullEpochTriggers: ['NEW_PATTERN'] });
+    const early = await job(undefined, s).run(request({ request_id: 'req-early', trigger: 'NEW_PATTERN' }));
+    expect(early.metrics.epochs_run).toBe(40);
+    expect(early.metrics.best_epoch).toBe(40);
+    const other = await job(undefined, s).run(
+      request({ request_id: 'req-other', trigger: 'PERFORMANCE_DRIFT' }),
+    );
+    expect(other.metrics.epochs_run).toBeLessThan(40);
+  });
+
   it('does not promote a challenger that is worse than the champion', async () => {
     // The window's training days carry no signal (labels are coin flips); the hold-out day is clean.
     const noisy = syntheticStream({

@@ -186,6 +186,7 @@ export class FineTuneJob {
         parentComponents: parent.manifest.training.components ?? null,
         selected,
         settings,
+        fullEpochs: settings.fullEpochTriggers.includes(request.trigger),
         onEpoch: async (epoch) => {
           this.logger.debug({ msg: 'epoch', requestId: request.request_id, ...epoch });
           await this.deps.onProgress?.();

@@ -162,6 +162,8 @@ export async function trainChallenger(input: {
   readonly selected: SelectedRows;
   readonly settings: TrainingSettings;
   readonly onEpoch?: (epoch: EpochReport) => Promise<void>;
+  /** Train every epoch, without early stopping on the hold-out day (`TrainingSettings.fullEpochTriggers`). */
+  readonly fullEpochs?: boolean;
 }): Promise<TrainedChallenger> {
   const { parent, parentComponents, selected, settings } = input;
   const { split, replay } = selected;
@@ -175,6 +177,7 @@ export async function trainChallenger(input: {
       seed: settings.seed,
       classWeighting: settings.classWeighting,
       patience: settings.patience,
+      earlyStopping: input.fullEpochs !== true,
       frozenLayers: Math.min(settings.frozenLayers, network.layerCount - 1),
       l2: settings.l2,
       onEpoch: input.onEpoch,

@@ -58,6 +58,43 @@ describe(trainMlp.name, () => {
     expect(runs[0]).toEqual(runs[1]);
   });
 
+  it('without early stopping runs every epoch and keeps the last weights, whatever the validation loss says', async () => {
+    const train = syntheticData(800, 6);
+    // Labels flipped: every step on the training rows makes this validation loss worse.
+    const flipped = syntheticData(200, 7);
+    const validation = { ...flipped, y: flipped.y.map((v) => 1 - v) };
+    const create = () =>
+      MlpNetwork.create({ mean: [0, 0, 0, 0], std: [1, 1, 1, 1], hiddenUnits: [8], seed: 3 });
+    const stopping = create();
+    const stopped = await trainMlp(stopping, train, validation, { ...options, epochs: 8, patience: 2 });
+    const full = create();
+    const ran = await trainMlp(full, train, validation, {
+      ...options,
+      epochs: 8,
+      patience: 2,
+      earlyStopping: false,
+    });
+    expect(stopped.epochsRun).toBeLessThan(8);
+    expect(ran.epochsRun).toBe(8);
+    expect(ran.bestEpoch).toBe(8);
+    // The same 8 epochs run without restoring: the weights are those a plain 8-epoch run ends with.
+    const plain = create();
+    await trainMlp(
+      plain,
+      train,
+      { ...validation, rows: 0, x: new Float32Array(0), y: new Float32Array(0) },
+      {
+        ...options,
+        epochs: 8,
+        patience: 100,
+        earlyStopping: false,
+      },
+    );
+    expect(full.snapshot()).toEqual(plain.snapshot());
+    expect(full.snapshot()).not.toEqual(stopping.snapshot());
+    for (const n of [stopping, full, plain]) n.dispose();
+  });
+
   it('keeps frozen lower layers unchanged', async () => {
     const train = syntheticData(500, 6);
     const network = MlpNetwork.create({

@@ -14,6 +14,11 @@ export interface TrainOptions {
   readonly classWeighting: ClassWeighting;
   /** Stop after this many epochs without a better validation loss (and restore the best weights). */
   readonly patience: number;
+  /**
+   * False: every epoch runs and the last weights are kept (the validation loss is still reported),
+   * for a validation set that measures only what must not be forgotten (fine-tune.steps.ts).
+   */
+  readonly earlyStopping?: boolean;
   /** Layers below this index keep their weights (0 trains everything). */
   readonly frozenLayers?: number;
   /** L2 penalty on the weights (not biases), pulling a fine-tuned model gently; 0 disables. */
@@ -146,6 +151,10 @@ export async function trainMlp(
       const report = { epoch, trainLoss: lossSum / Math.max(batches, 1), validationLoss };
       history.push(report);
       await options.onEpoch?.(report);
+      if (options.earlyStopping === false) {
+        best = { loss: validationLoss, epoch, weights: best.weights };
+        continue;
+      }
       if (validationLoss < best.loss - 1e-6 || Number.isNaN(best.loss)) {
         best = { loss: validationLoss, epoch, weights: network.snapshot() };
         sinceBest = 0;
@@ -154,7 +163,7 @@ export async function trainMlp(
   } finally {
     optimizer.dispose();
   }
-  if (best.epoch > 0) network.restore(best.weights);
+  if (best.epoch > 0 && options.earlyStopping !== false) network.restore(best.weights);
   return {
     epochsRun: history.length,
     bestEpoch: best.epoch,

@@ -47,6 +47,12 @@ export interface TrainingSettings {
    */
   readonly softLabelTriggers: readonly RetrainTrigger[];
   /**
+   * Requests with these triggers train every epoch, without early stopping: their hold-out day, the
+   * newest mature one, is older than the change their evidence reports, so its validation loss
+   * measures only what the challenger forgets, which the gate's hold-out tolerance already bounds.
+   */
+  readonly fullEpochTriggers: readonly RetrainTrigger[];
+  /**
    * An int8 weight-quantised variant of every challenger that passes its gate, registered as a
    * candidate with its float parent's lineage and gated on the AP it loses (quantized-variant.ts).
    */
@@ -97,6 +103,11 @@ export const trainingConfigFragment = z.object({
     .default('ALERT_PRECISION')
     .transform((s) => s.split(',').filter((t) => t !== ''))
     .pipe(z.array(retrainTriggerSchema)),
+  TRAINER_FULL_EPOCH_TRIGGERS: z
+    .string()
+    .default('NEW_PATTERN,MISSED_FRAUDS')
+    .transform((s) => s.split(',').filter((t) => t !== ''))
+    .pipe(z.array(retrainTriggerSchema)),
   TRAINER_QUANTIZE: z.enum(['none', 'int8']).default('none'),
   GATE_MAX_QUANTIZATION_AP_LOSS: numberVar(0.005, 0, 1),
 });
@@ -144,6 +155,7 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
     strategy: c.TRAINER_STRATEGY,
     aggregateFeedbackWeight: c.TRAINER_AGGREGATE_FEEDBACK_WEIGHT,
     softLabelTriggers: c.TRAINER_SOFT_LABEL_TRIGGERS,
+    fullEpochTriggers: c.TRAINER_FULL_EPOCH_TRIGGERS,
     quantization: {
       kind: c.TRAINER_QUANTIZE,
       maxApLoss: c.GATE_MAX_QUANTIZATION_AP_LOSS,

@@ -220,7 +220,7 @@ describe('scorer feature state across SIGKILL', () => {
         if (applied.some((last, p) => last >= (offsets[p] ?? -1) && last >= 0)) landed++;
         // ... and more than one batch of a partition: all of them are handled again.
         if (Math.max(...(await uncommitted())) >= 2) multiLanded++;
-        // Committed and not counted: exactly the labels waiting in the feature store.
+        // Committed and not counted: labels waiting in the feature store.
         const queued = await queuedLabels();
         if (queued > 0) withQueuedLabels++;
         queuedInStore.push([queued, await store.pendingLabelCount()]);
@@ -233,7 +233,11 @@ describe('scorer feature state across SIGKILL', () => {
       expect(landed).toBeGreaterThan(0);
       expect(multiLanded).toBeGreaterThan(0);
       expect(withQueuedLabels).toBeGreaterThan(0);
-      for (const [committedNotCounted, inQueue] of queuedInStore) expect(inQueue).toBe(committedNotCounted);
+      // Every label committed and not counted waits in the store's queue. The queue may hold a few more:
+      // labels the consumer queued and had not committed at the kill, read and queued again after it
+      // (the queue is keyed by transaction, so they count once: the features below say so).
+      for (const [committedNotCounted, inQueue] of queuedInStore)
+        expect(inQueue).toBeGreaterThanOrEqual(committedNotCounted);
       // One record per offset (a reader handed records again after a rejoin counts them once).
       const onTopic = new Map(scores.records.map((r) => [`${r.partition}/${r.offset}`, r.value]));
       const byId = new Map<string, Score>();

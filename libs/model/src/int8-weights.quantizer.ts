@@ -1,5 +1,6 @@
 import { onnx } from 'onnx-proto';
 import { ModelFormatError } from './model.errors';
+import { decodeOnnxGraph } from './onnx-signature';
 
 /** One scale per output column of a weight matrix, or one for the whole matrix. */
 export type QuantizationGranularity = 'per-channel' | 'per-tensor';
@@ -121,14 +122,7 @@ export function quantizeOnnxWeights(
   if (!Number.isInteger(bits) || bits < 2 || bits > 8)
     throw new ModelFormatError(`quantisation bits must be an integer in [2, 8], got ${bits}`);
   const qmax = 2 ** (bits - 1) - 1;
-  let model: onnx.ModelProto;
-  try {
-    model = onnx.ModelProto.decode(bytes);
-  } catch (error) {
-    throw new ModelFormatError('not an ONNX model', { cause: error });
-  }
-  const graph = model.graph;
-  if (!graph) throw new ModelFormatError('ONNX model has no graph');
+  const { model, graph } = decodeOnnxGraph(bytes);
   const opset = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx');
   if (!opset || Number(opset.version) < MIN_QUANTIZATION_OPSET)
     throw new ModelFormatError(

@@ -1,6 +1,7 @@
 import { onnx } from 'onnx-proto';
 import { dequantizedInitializer } from './int8-weights.quantizer';
 import { ModelFormatError } from './model.errors';
+import { decodeOnnxGraph } from './onnx-signature';
 
 /** Weights of one dense layer: `weights` row-major [in][out] (nested rows or flat), `bias` [out]. */
 export interface MlpLayerSpec {
@@ -171,14 +172,7 @@ function dimsOf(tensor: onnx.ITensorProto): number[] {
  * `layer<i>.weight` [in, out] and `layer<i>.bias`) back into arrays, e.g. to warm-start fine-tuning.
  */
 export function readMlpOnnx(bytes: Uint8Array): MlpWeights {
-  let model: onnx.ModelProto;
-  try {
-    model = onnx.ModelProto.decode(bytes);
-  } catch (error) {
-    throw new ModelFormatError('not an ONNX model', { cause: error });
-  }
-  const graph = model.graph;
-  if (!graph) throw new ModelFormatError('ONNX model has no graph');
+  const { graph } = decodeOnnxGraph(bytes);
   const byName = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
   const read = (name: string): onnx.ITensorProto => {
     const tensor = byName.get(name);

@@ -1,6 +1,19 @@
 import { onnx } from 'onnx-proto';
 import { ModelFormatError } from './model.errors';
 
+/** ONNX bytes decoded, with their graph; ModelFormatError when they are not an ONNX model or hold no graph. */
+export function decodeOnnxGraph(bytes: Uint8Array): { model: onnx.ModelProto; graph: onnx.IGraphProto } {
+  let model: onnx.ModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (error) {
+    throw new ModelFormatError('not an ONNX model', { cause: error });
+  }
+  const graph = model.graph;
+  if (!graph) throw new ModelFormatError('ONNX model has no graph');
+  return { model, graph };
+}
+
 /** One graph input or output: name and dims (a number, or null for a symbolic/unknown dim). */
 export interface OnnxTensorInfo {
   readonly name: string;
@@ -32,14 +45,7 @@ function tensorInfo(value: onnx.IValueInfoProto, initializers: Set<string>): Onn
 
 /** Reads the graph inputs/outputs of ONNX bytes without creating a session. */
 export function readOnnxSignature(bytes: Uint8Array): OnnxSignature {
-  let model: onnx.ModelProto;
-  try {
-    model = onnx.ModelProto.decode(bytes);
-  } catch (error) {
-    throw new ModelFormatError('not an ONNX model', { cause: error });
-  }
-  const graph = model.graph;
-  if (!graph) throw new ModelFormatError('ONNX model has no graph');
+  const { model, graph } = decodeOnnxGraph(bytes);
   const initializers = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
   const defaultOpset = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx');
   return {

@@ -1,30 +1,9 @@
 import { StreamConsumer, type Kafka, type Producer } from '@fraudstream/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testClientsWithProducer, uniqueName } from '../support/kafka-env';
+import { committedOffset, createPlainTopic, testClientsWithProducer, uniqueName } from '../support/kafka-env';
 import { waitFor } from '../support/wait-for';
 
 const MESSAGES = 400;
-
-async function createTopic(kafka: Kafka, name: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: 1 }] });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function committedOffset(kafka: Kafka, groupId: string, topic: string): Promise<string | undefined> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return offsets?.partitions[0]?.offset;
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 describe(`${StreamConsumer.name} (exactly-once, group commit)`, () => {
   let kafka: Kafka;
@@ -38,9 +17,9 @@ describe(`${StreamConsumer.name} (exactly-once, group commit)`, () => {
   it('tells each batch the committed offset, below its own while earlier batches wait for their transaction', async () => {
     const input = uniqueName('group-in');
     const output = uniqueName('group-out');
-    await createTopic(kafka, input);
-    await createTopic(kafka, `${input}.dlq`);
-    await createTopic(kafka, output);
+    await createPlainTopic(kafka, input);
+    await createPlainTopic(kafka, `${input}.dlq`);
+    await createPlainTopic(kafka, output);
     // In record batches of ten (a fetch returns at least one whole record batch).
     for (let i = 0; i < MESSAGES; i += 10) {
       await producer.send({

@@ -6,33 +6,10 @@
  * second of two overlapping transactions to a reader starting inside them (duplicate scores after a
  * broker restart, docs/reliability.md).
  */
-import { createConsumer, withoutAbortedRecords, type AvroSerde, type Kafka } from '@fraudstream/kafka';
+import { withoutAbortedRecords, type AvroSerde, type Kafka } from '@fraudstream/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTopic, testClients, uniqueName } from '../support/kafka-env';
-import { waitFor } from '../support/wait-for';
-
-/** The values a read_committed reader sees from `offset` up to the `end` record. */
-async function readFrom(kafka: Kafka, topic: string, offset: number, end: string): Promise<string[]> {
-  const consumer = createConsumer(kafka, { groupId: uniqueName('rc-reader'), allowAutoTopicCreation: false });
-  const values: string[] = [];
-  let done = false;
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const value = message.value?.toString() ?? '';
-        if (value === end) done = true;
-        else if (!done) values.push(value);
-      },
-    });
-    consumer.seek({ topic, partition: 0, offset: String(offset) });
-    await waitFor(() => done, 30_000, `the end record on ${topic} read from ${offset}`);
-    return values;
-  } finally {
-    await consumer.disconnect();
-  }
-}
+import { readUntil } from '../support/read-topic';
 
 describe(`read_committed readers (${withoutAbortedRecords.name} in place of kafkajs's filter)`, () => {
   let kafka: Kafka;
@@ -76,7 +53,7 @@ describe(`read_committed readers (${withoutAbortedRecords.name} in place of kafk
 
     for (const start of [0, 3, 5]) {
       const expected = start === 0 ? ['c-0', 'c-1'] : ['c-1'];
-      expect(await readFrom(kafka, topic, start, 'end'), `read from offset ${start}`).toEqual(expected);
+      expect(await readUntil(kafka, topic, 'end', start), `read from offset ${start}`).toEqual(expected);
     }
   });
 });

@@ -1,65 +1,11 @@
 import { DeadLetterHeaders, StreamConsumer, type Kafka, type Producer } from '@fraudstream/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testClientsWithProducer, uniqueName } from '../support/kafka-env';
-import { readTopic, type TopicRecord } from '../support/read-topic';
+import { committedOffset, createPlainTopic, testClientsWithProducer, uniqueName } from '../support/kafka-env';
+import { readTopic, readUntil, type TopicRecord } from '../support/read-topic';
 import { waitFor } from '../support/wait-for';
 
 /** The output topic's `max.message.bytes`: a produce request's record batch over it is refused. */
 const OUTPUT_LIMIT = 2048;
-
-async function createTopic(kafka: Kafka, name: string, maxMessageBytes?: number): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic: name,
-          numPartitions: 1,
-          configEntries: maxMessageBytes
-            ? [{ name: 'max.message.bytes', value: String(maxMessageBytes) }]
-            : [],
-        },
-      ],
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function committedOffset(kafka: Kafka, groupId: string, topic: string): Promise<string | undefined> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return offsets?.partitions[0]?.offset;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** Everything a read_committed reader sees on a topic before the `end` record (written after the run). */
-async function readUntil(kafka: Kafka, topic: string, end: string): Promise<string[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName('reader'), allowAutoTopicCreation: false });
-  const values: string[] = [];
-  let done = false;
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const value = message.value?.toString() ?? '';
-        if (value === end) done = true;
-        else if (!done) values.push(value);
-      },
-    });
-    await waitFor(() => done, 30_000, `the end record on ${topic}`);
-    return values;
-  } finally {
-    await consumer.disconnect();
-  }
-}
 
 describe(`${StreamConsumer.name} (exactly-once, a transaction over the broker's size limit)`, () => {
   let kafka: Kafka;
@@ -73,9 +19,9 @@ describe(`${StreamConsumer.name} (exactly-once, a transaction over the broker's 
   it('commits a batch whose outputs are too large together message by message, and dead-letters the one too large alone', async () => {
     const input = uniqueName('size-in');
     const output = uniqueName('size-out');
-    await createTopic(kafka, input);
-    await createTopic(kafka, `${input}.dlq`);
-    await createTopic(kafka, output, OUTPUT_LIMIT);
+    await createPlainTopic(kafka, input);
+    await createPlainTopic(kafka, `${input}.dlq`);
+    await createPlainTopic(kafka, output, OUTPUT_LIMIT);
     // Each input asks for an output of its size: each small one fits the limit alone, the five of
     // them together (one record batch in one produce request) do not; `m2` does not fit alone.
     const sizes = [600, 600, 5000, 600, 600];

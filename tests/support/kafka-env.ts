@@ -69,3 +69,41 @@ export async function testClientsWithProducer(): Promise<{
   await producer.connect();
   return { kafka, serde, producer };
 }
+
+/** Creates one topic of one partition as it is named (no .dlq, no schema), with an optional `max.message.bytes`. */
+export async function createPlainTopic(kafka: Kafka, name: string, maxMessageBytes?: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: name,
+          numPartitions: 1,
+          configEntries: maxMessageBytes
+            ? [{ name: 'max.message.bytes', value: String(maxMessageBytes) }]
+            : [],
+        },
+      ],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The group's committed offset of partition 0 of a topic (undefined when the group has none). */
+export async function committedOffset(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+): Promise<string | undefined> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return offsets?.partitions[0]?.offset;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,4 +1,4 @@
-import type { IHeaders, Kafka } from '@fraudstream/kafka';
+import { createConsumer, type IHeaders, type Kafka } from '@fraudstream/kafka';
 import { uniqueName } from './kafka-env';
 import { waitFor } from './wait-for';
 
@@ -41,6 +41,41 @@ export async function readTopic(
     });
     await waitFor(() => records.length >= count, timeoutMs, `${count} records on ${topic}`);
     return records;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/**
+ * The values a read_committed reader (the transport's `createConsumer`) sees on partition 0 of a
+ * topic before its `end` record, from the start or from `fromOffset`.
+ */
+export async function readUntil(
+  kafka: Kafka,
+  topic: string,
+  end: string,
+  fromOffset?: number,
+): Promise<string[]> {
+  const consumer = createConsumer(kafka, { groupId: uniqueName('reader'), allowAutoTopicCreation: false });
+  const values: string[] = [];
+  let done = false;
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const value = message.value?.toString() ?? '';
+        if (value === end) done = true;
+        else if (!done) values.push(value);
+      },
+    });
+    if (fromOffset !== undefined) consumer.seek({ topic, partition: 0, offset: String(fromOffset) });
+    await waitFor(
+      () => done,
+      30_000,
+      `the end record on ${topic}${fromOffset === undefined ? '' : ` read from ${fromOffset}`}`,
+    );
+    return values;
   } finally {
     await consumer.disconnect();
   }

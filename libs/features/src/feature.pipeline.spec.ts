@@ -1,5 +1,6 @@
 import { DAY_MS, HOUR_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
+import { chargebackOf } from '../../../tests/support/sample-records';
 import {
   FEATURE_COUNT,
   FEATURE_NAMES,
@@ -31,18 +32,6 @@ function tx(id: string, card: string, terminal: string, amount: number, time: nu
   };
 }
 
-function fraudLabel(t: Transaction, knownAt: number): Label {
-  return {
-    transaction_id: t.transaction_id,
-    card_id: t.card_id,
-    terminal_id: t.terminal_id,
-    is_fraud: true,
-    source: 'CHARGEBACK',
-    transaction_time: t.event_time,
-    event_time: knownAt,
-  };
-}
-
 const f = (vector: number[] | undefined, name: FeatureName): number | undefined =>
   vector?.[featureIndex(name)];
 
@@ -70,7 +59,7 @@ function randomStream(): { transactions: Transaction[]; labels: Label[] } {
   const labels = transactions
     .filter(() => rand() < 0.05)
     .flatMap((t) => {
-      const l = fraudLabel(t, t.event_time + Math.floor((1 + rand() * 4) * DAY_MS));
+      const l = chargebackOf(t, t.event_time + Math.floor((1 + rand() * 4) * DAY_MS));
       // Some get a second (analyst) label earlier: counted once.
       return rand() < 0.3
         ? [l, { ...l, source: 'ANALYST' as const, event_time: t.event_time + 2 * HOUR_MS }]
@@ -252,7 +241,7 @@ describe(FeaturePipeline.name, () => {
     const first = tx('x1', 'c1', 'm1', 50, T0);
     await pipeline.computeBatch([first]);
     // The chargeback is known three days later; it arrives (wall-clock) right away.
-    await pipeline.applyLabels([fraudLabel(first, T0 + 3 * DAY_MS)]);
+    await pipeline.applyLabels([chargebackOf(first, T0 + 3 * DAY_MS)]);
     const [before] = await pipeline.computeBatch([tx('x2', 'c2', 'm1', 5, T0 + 2 * DAY_MS)]);
     expect(f(before, 'terminal_tx_count_7d')).toBe(1);
     expect(f(before, 'terminal_fraud_rate_7d')).toBe(0);
@@ -268,7 +257,7 @@ describe(FeaturePipeline.name, () => {
     const pipeline = new FeaturePipeline();
     const first = tx('y1', 'c1', 'm1', 50, T0);
     await pipeline.computeBatch([first]);
-    const chargeback = fraudLabel(first, T0 + 2 * HOUR_MS);
+    const chargeback = chargebackOf(first, T0 + 2 * HOUR_MS);
     await pipeline.applyLabels([chargeback, { ...chargeback, source: 'ANALYST' }]);
     const [v] = await pipeline.computeBatch([tx('y2', 'c2', 'm1', 5, T0 + 3 * HOUR_MS)]);
     expect(f(v, 'terminal_fraud_rate_1d')).toBe(1);
@@ -279,7 +268,7 @@ describe(FeaturePipeline.name, () => {
     const pipeline = new FeaturePipeline(store);
     const first = tx('p1', 'c1', 'm1', 50, T0);
     await pipeline.computeBatch([first]);
-    await pipeline.applyLabels([fraudLabel(first, T0 + 2 * HOUR_MS)]);
+    await pipeline.applyLabels([chargebackOf(first, T0 + 2 * HOUR_MS)]);
     // Another partition, further in event time, scores another terminal: the label stays queued.
     await pipeline.computeBatch([tx('p2', 'c2', 'm2', 5, T0 + 5 * HOUR_MS)]);
     expect(store.pendingLabelCount).toBe(1);
@@ -296,7 +285,7 @@ describe(FeaturePipeline.name, () => {
     const pipeline = new FeaturePipeline(store);
     const first = tx('q1', 'c1', 'm1', 50, T0);
     await pipeline.computeBatch([first]);
-    const label = fraudLabel(first, T0 + HOUR_MS);
+    const label = chargebackOf(first, T0 + HOUR_MS);
     await pipeline.applyLabels([label]);
     await pipeline.computeBatch([tx('q2', 'c2', 'm1', 5, T0 + 2 * HOUR_MS)]);
     await pipeline.applyLabels([label, { ...label, source: 'ANALYST' }]);
@@ -349,7 +338,7 @@ describe(FeaturePipeline.name, () => {
     const pipeline = new FeaturePipeline(flaky);
     const first = tx('r1', 'c1', 'm1', 50, T0);
     await pipeline.computeBatch([first]);
-    await pipeline.applyLabels([fraudLabel(first, T0 + HOUR_MS)]);
+    await pipeline.applyLabels([chargebackOf(first, T0 + HOUR_MS)]);
     const next = tx('r2', 'c2', 'm1', 5, T0 + 2 * HOUR_MS);
     failNext = true;
     await expect(pipeline.computeBatch([next])).rejects.toThrow('store unreachable');

@@ -6,10 +6,9 @@ import { averagePrecision } from '@fraudstream/stats';
 import { readMlpOnnx } from '@fraudstream/model';
 import { FileSystemModelStore, ModelRegistry, ephemeralKeys } from '@fraudstream/registry';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { trainBaseModel } from './base-training';
 import { DeploymentAnnouncer } from './deployment-announcer.service';
 import { FineTuneJob } from './fine-tune.job';
-import { joinMatureLabels, type ScoredTransaction } from './mature-labels';
+import type { ScoredTransaction } from './mature-labels';
 import { MlpNetwork } from './mlp.network';
 import { initTfjsWasm } from './tfjs-wasm.backend';
 import {
@@ -20,6 +19,7 @@ import {
   TEST_FEATURE_SET,
   syntheticStream,
   testSettings,
+  trainTestBaseModel,
   type Regime,
 } from './training.test-fixtures';
 import { toTrainingMatrix } from './training-rows';
@@ -30,24 +30,7 @@ const oldUntil10 = (d: number): Regime => (d < 10 ? 'old' : 'new');
 /** A registry whose v1 (trained on the old regime, days 0-9) is in production. */
 async function registryWithChampion(root: string, settings: TrainingSettings): Promise<ModelRegistry> {
   const registry = new ModelRegistry(new FileSystemModelStore(root), ephemeralKeys());
-  const history = syntheticStream({ fromDay: 0, days: 10, rowsPerDay: 600, regime: () => 'old', seed: 1 });
-  const asOf = T0 + 12 * DAY_MS;
-  const { rows } = joinMatureLabels(
-    history.scores,
-    history.labels,
-    { chargebackWindowMs: settings.chargebackWindowMs, asOf },
-    TEST_FEATURE_SET,
-  );
-  const base = await trainBaseModel({
-    rows,
-    asOf,
-    version: 'v1',
-    featureNames: TEST_FEATURES,
-    featureSetVersion: TEST_FEATURE_SET,
-    thresholdPolicy: { kind: 'daily-capacity', value: 30 },
-    codeRevision: 'test',
-    settings,
-  });
+  const { base, asOf } = await trainTestBaseModel(settings);
   const ctx = { actor: 'test', reason: 'base', eventTime: asOf };
   await registry.register(base.onnx, base.manifest, ctx);
   await registry.transition('v1', 'PRODUCTION', ctx);

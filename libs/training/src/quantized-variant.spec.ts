@@ -10,11 +10,10 @@ import {
   type EvaluationMetrics,
 } from '@fraudstream/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { trainBaseModel, type BaseTrainingResult } from './base-training';
-import { joinMatureLabels } from './mature-labels';
+import type { BaseTrainingResult } from './base-training';
 import { decideQuantizationGate, registerQuantizedVariant } from './quantized-variant';
 import { buildReferenceProfile } from './reference-profile';
-import { T0, TEST_FEATURES, TEST_FEATURE_SET, syntheticStream, testSettings } from './training.test-fixtures';
+import { T0, TEST_FEATURES, testSettings, trainTestBaseModel } from './training.test-fixtures';
 import { toTrainingMatrix } from './training-rows';
 
 const metrics = (averagePrecision: number): EvaluationMetrics => ({
@@ -64,24 +63,9 @@ describe(registerQuantizedVariant.name, () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'int8-variant-'));
     registry = new ModelRegistry(new FileSystemModelStore(root), ephemeralKeys());
-    const history = syntheticStream({ fromDay: 0, days: 10, rowsPerDay: 600, regime: () => 'old', seed: 1 });
-    const asOf = T0 + 12 * DAY_MS;
-    const { rows } = joinMatureLabels(
-      history.scores,
-      history.labels,
-      { chargebackWindowMs: settings.chargebackWindowMs, asOf },
-      TEST_FEATURE_SET,
-    );
-    base = await trainBaseModel({
-      rows,
-      asOf,
-      version: 'v1',
-      featureNames: TEST_FEATURES,
-      featureSetVersion: TEST_FEATURE_SET,
-      thresholdPolicy: { kind: 'daily-capacity', value: 30 },
-      codeRevision: 'test',
-      settings,
-    });
+    const trained = await trainTestBaseModel(settings);
+    base = trained.base;
+    const asOf = trained.asOf;
     await registry.register(base.onnx, base.manifest, { actor: 'test', reason: 'base', eventTime: asOf });
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));

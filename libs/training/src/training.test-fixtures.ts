@@ -1,8 +1,9 @@
 import { DAY_MS, type Label, type ModelDeployment } from '@fraudstream/contracts';
 import { sha256Hex, type ModelManifest } from '@fraudstream/registry';
 import { buildFeatureProfile, mulberry32 } from '@fraudstream/stats';
+import { trainBaseModel, type BaseTrainingResult } from './base-training';
 import type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
-import type { ScoredTransaction } from './mature-labels';
+import { joinMatureLabels, type ScoredTransaction } from './mature-labels';
 import { defaultTrainingSettings, type TrainingSettings } from './training.settings';
 
 export const T0 = Date.UTC(2026, 0, 5);
@@ -171,4 +172,29 @@ export function testManifest(version: string, bytes: Uint8Array, parent: string 
     },
     reference: { row_count: 1000, fraud_rate: 0.01, features: [], score },
   };
+}
+
+/** The base model `v1` of the jobs' tests: trained on the old regime of days 0-9, as known on day 12. */
+export async function trainTestBaseModel(
+  settings: TrainingSettings,
+): Promise<{ base: BaseTrainingResult; asOf: number }> {
+  const history = syntheticStream({ fromDay: 0, days: 10, rowsPerDay: 600, regime: () => 'old', seed: 1 });
+  const asOf = T0 + 12 * DAY_MS;
+  const { rows } = joinMatureLabels(
+    history.scores,
+    history.labels,
+    { chargebackWindowMs: settings.chargebackWindowMs, asOf },
+    TEST_FEATURE_SET,
+  );
+  const base = await trainBaseModel({
+    rows,
+    asOf,
+    version: 'v1',
+    featureNames: TEST_FEATURES,
+    featureSetVersion: TEST_FEATURE_SET,
+    thresholdPolicy: { kind: 'daily-capacity', value: 30 },
+    codeRevision: 'test',
+    settings,
+  });
+  return { base, asOf };
 }

@@ -239,7 +239,7 @@ export class DriftDetector {
    * it was about the previous model).
    */
   observeDeployment(event: ModelDeployment, manifest: ReferenceManifest | null): void {
-    this.policy.observeDeployment(event);
+    this.policy.observeDeployment(event, this.current?.version ?? null);
     if (this.promotes(event) && manifest) {
       if (manifest.version !== event.model_version) {
         throw new ReferenceMismatchError(
@@ -553,10 +553,14 @@ export class DriftDetector {
       this.raiseEarlyAlarm({
         kind: due.trigger,
         followUpDepth: due.depth,
+        retries: due.retries,
         at: Math.ceil(due.at / interval) * interval,
         summary:
-          `follow-up of the early-evidence (${due.trigger}) retrain that made ${version} serve: the labels ` +
-          `confirmed since then, for a model that learns from more than the drift's first days`,
+          due.retries > 0
+            ? `early evidence (${due.trigger}) asked again: its last challenger was refused, the evidence ` +
+              `stands, and a retrain now has the labels confirmed since`
+            : `follow-up of the early-evidence (${due.trigger}) retrain that made ${version} serve: the labels ` +
+              `confirmed since then, for a model that learns from more than the drift's first days`,
       });
     }
   }
@@ -730,6 +734,7 @@ export class DriftDetector {
         alarm.summary,
         reasons,
         alarm.followUpDepth ?? 0,
+        alarm.retries ?? 0,
       );
     else
       reasons.push('ALERT_PRECISION warns only (DRIFT_RETRAIN_ON_ALERT_PRECISION=false): no retrain asked');
@@ -771,6 +776,8 @@ export class DriftDetector {
     reasons: string[],
     /** 0, or how deep in a chain of follow-ups of an early-evidence retrain. */
     followUpDepth = 0,
+    /** How many times this link of an early-evidence chain was refused and asked again. */
+    retries = 0,
   ): boolean {
     const request = this.policy.request(
       {
@@ -782,6 +789,7 @@ export class DriftDetector {
         severity,
         reason,
         followUpDepth,
+        retries,
       },
       reasons,
     );

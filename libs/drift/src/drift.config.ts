@@ -25,6 +25,7 @@ export const driftConfigFragment = z.object({
   DRIFT_PERFORMANCE_CONFIDENCE_Z: numberVar(1.645, 0, 10),
   DRIFT_EARLY_FOLLOW_UP_MS: intVar(3 * DAY_MS, 0),
   DRIFT_EARLY_FOLLOW_UPS: intVar(2, 0, 10),
+  DRIFT_EARLY_RETRIES: intVar(1, 0, 5),
   DRIFT_AUC_TOLERANCE: numberVar(0.1, 0, 1),
   DRIFT_LABEL_ALPHA: numberVar(0.01, 1e-12, 1),
   DRIFT_RETRAIN_ON_COVARIATE_SHIFT: boolVar(false),
@@ -124,6 +125,11 @@ export interface DriftSettings {
    * were asked since the early-evidence retrain (0: none).
    */
   readonly earlyFollowUps: number;
+  /**
+   * An early-evidence request (or a follow-up) whose challenger was refused or whose job failed is
+   * asked again the retry delay later, up to this many times (0: never): the evidence stands.
+   */
+  readonly earlyRetries: number;
   /** Relative drop of recall at the threshold that counts as (provisional) performance drift. */
   readonly recallTolerance: number;
   /** Significance of the fraud-rate shift test. */
@@ -187,6 +193,7 @@ export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
     performanceConfidenceZ: c.DRIFT_PERFORMANCE_CONFIDENCE_Z,
     earlyFollowUpMs: c.DRIFT_EARLY_FOLLOW_UP_MS,
     earlyFollowUps: c.DRIFT_EARLY_FOLLOW_UPS,
+    earlyRetries: c.DRIFT_EARLY_RETRIES,
     labelAlpha: c.DRIFT_LABEL_ALPHA,
     retrainOnCovariateShift: c.DRIFT_RETRAIN_ON_COVARIATE_SHIFT,
     retrainOnLabelDrift: c.DRIFT_RETRAIN_ON_LABEL_DRIFT,

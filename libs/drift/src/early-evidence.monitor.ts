@@ -109,6 +109,8 @@ export interface EarlyAlarm {
   readonly kind: EarlyAlarmKind;
   /** A follow-up of an early-evidence retrain rather than new evidence: its depth in the chain (1 for the first). */
   readonly followUpDepth?: number;
+  /** A refused request of an early-evidence chain asked again: how many times (absent: not a retry). */
+  readonly retries?: number;
   /** The check boundary at which the test crossed. */
   readonly at: number;
   readonly summary: string;

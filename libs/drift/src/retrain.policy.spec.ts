@@ -105,6 +105,7 @@ describe(RetrainPolicy.name, () => {
       at: 12 * DAY_MS,
       depth: 1,
       trigger: 'NEW_PATTERN',
+      retries: 0,
     });
     // Once only, and the follow-up's own model gets none.
     expect(policy.dueFollowUp('v2', 20 * DAY_MS)).toBeNull();
@@ -142,7 +143,7 @@ describe(RetrainPolicy.name, () => {
       model_version: 'v2',
     });
     const first = policy.dueFollowUp('v2', 12 * DAY_MS);
-    expect(first).toEqual({ at: 12 * DAY_MS, depth: 1, trigger: 'ALERT_PRECISION' });
+    expect(first).toEqual({ at: 12 * DAY_MS, depth: 1, trigger: 'ALERT_PRECISION', retries: 0 });
     const f1 = policy.request(
       decision(12 * DAY_MS, { phase: 'evidence', trigger: 'ALERT_PRECISION', followUpDepth: 1 }),
       [],
@@ -155,6 +156,7 @@ describe(RetrainPolicy.name, () => {
       at: 16 * DAY_MS,
       depth: 2,
       trigger: 'ALERT_PRECISION',
+      retries: 0,
     });
     const f2 = policy.request(
       decision(16 * DAY_MS, { phase: 'evidence', trigger: 'ALERT_PRECISION', followUpDepth: 2 }),
@@ -166,5 +168,71 @@ describe(RetrainPolicy.name, () => {
     });
     // The chain ends at two.
     expect(policy.dueFollowUp('v4', 30 * DAY_MS)).toBeNull();
+  });
+
+  it('asks a refused early-evidence request again a retry delay later for the model still serving, the set number of times', () => {
+    const policy = new RetrainPolicy({
+      ...settings,
+      earlyFollowUpMs: 3 * DAY_MS,
+      earlyFollowUps: 1,
+      earlyRetries: 1,
+    });
+    const r = policy.request(decision(8 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN' }), []);
+    policy.observeDeployment(answer(r?.request_id ?? '', 'REJECTED', 8.5 * DAY_MS), 'v1');
+    expect(policy.dueFollowUp('v1', 9.4 * DAY_MS)).toBeNull();
+    expect(policy.dueFollowUp('v1', 9.5 * DAY_MS)).toEqual({
+      at: 9.5 * DAY_MS,
+      depth: 0,
+      trigger: 'NEW_PATTERN',
+      retries: 1,
+    });
+    // The retry is let through the cooldown and is refused too: no more (one retry a link).
+    const again = policy.request(
+      decision(9.5 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN', retries: 1 }),
+      [],
+    );
+    expect(again).not.toBeNull();
+    policy.observeDeployment(answer(again?.request_id ?? '', 'REJECTED', 10 * DAY_MS), 'v1');
+    expect(policy.dueFollowUp('v1', 30 * DAY_MS)).toBeNull();
+
+    // A refused follow-up is asked again at its own depth; a promoted retry still gets its follow-up.
+    const chain = new RetrainPolicy({
+      ...settings,
+      earlyFollowUpMs: 3 * DAY_MS,
+      earlyFollowUps: 2,
+      earlyRetries: 1,
+    });
+    const f = chain.request(
+      decision(12 * DAY_MS, { phase: 'evidence', trigger: 'MISSED_FRAUDS', followUpDepth: 1 }),
+      [],
+    );
+    chain.observeDeployment(
+      { ...answer(f?.request_id ?? '', 'JOB_FAILED', 12.5 * DAY_MS), kind: 'JOB_FAILED' },
+      'v2',
+    );
+    const retry = chain.dueFollowUp('v2', 13.5 * DAY_MS);
+    expect(retry).toEqual({ at: 13.5 * DAY_MS, depth: 1, trigger: 'MISSED_FRAUDS', retries: 1 });
+    const fr = chain.request(
+      decision(13.5 * DAY_MS, { phase: 'evidence', trigger: 'MISSED_FRAUDS', followUpDepth: 1, retries: 1 }),
+      [],
+    );
+    chain.observeDeployment(answer(fr?.request_id ?? '', 'PRODUCTION', 14 * DAY_MS), 'v2');
+    expect(chain.dueFollowUp('v2', 30 * DAY_MS)).toEqual({
+      at: 17 * DAY_MS,
+      depth: 2,
+      trigger: 'MISSED_FRAUDS',
+      retries: 0,
+    });
+  });
+
+  it('does not ask a refused request again when it was not early evidence, or when retries are off', () => {
+    const mature = new RetrainPolicy({ ...settings, earlyRetries: 1 });
+    const m = mature.request(decision(8 * DAY_MS), []);
+    mature.observeDeployment(answer(m?.request_id ?? '', 'REJECTED', 9 * DAY_MS), 'v1');
+    expect(mature.dueFollowUp('v1', 30 * DAY_MS)).toBeNull();
+    const off = new RetrainPolicy({ ...settings, earlyRetries: 0 });
+    const e = off.request(decision(8 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN' }), []);
+    off.observeDeployment(answer(e?.request_id ?? '', 'REJECTED', 9 * DAY_MS), 'v1');
+    expect(off.dueFollowUp('v1', 30 * DAY_MS)).toBeNull();
   });
 });

@@ -33,11 +33,14 @@ export interface PolicyState {
   openIsFollowUp?: boolean;
   /** How many follow-ups deep the open request is (0: none; absent in older checkpoints). */
   openFollowUpDepth?: number;
+  /** How many times the open request's link of an early-evidence chain was asked again (absent: 0). */
+  openRetries?: number;
   /**
    * A follow-up request due for the model an early-evidence request promoted, once more of the new
-   * pattern's labels are in, and its depth in the chain (absent in older checkpoints).
+   * pattern's labels are in, and its depth in the chain (absent in older checkpoints); or, with
+   * `retries`, a refused link asked again for the model still serving.
    */
-  followUp?: { version: string; at: number; depth?: number; trigger?: EarlyTrigger } | null;
+  followUp?: { version: string; at: number; depth?: number; trigger?: EarlyTrigger; retries?: number } | null;
 }
 
 /** A decision the policy is asked to turn into a request. */
@@ -52,6 +55,8 @@ export interface RetrainDecision {
   readonly reason: string;
   /** A follow-up of an early-evidence retrain: how deep in the chain (1 for the first; 0 or absent: none). */
   readonly followUpDepth?: number;
+  /** How many times this link of an early-evidence chain was asked before and refused (0 or absent: none). */
+  readonly retries?: number;
 }
 
 function retrainSeverity(severity: DriftSeverity): RetrainSeverity {
@@ -102,9 +107,10 @@ export class RetrainPolicy {
   /**
    * A lifecycle event: closes the open request it answers (a stage change to production, rejected
    * or retired, or a failed job carrying its id). A refused challenger leaves the drift in place:
-   * the next request may come the retry delay after the answer instead of a whole cooldown.
+   * the next request may come the retry delay after the answer instead of a whole cooldown, and an
+   * early-evidence one is asked again then for `servingVersion`, the model still in production.
    */
-  observeDeployment(event: ModelDeployment): void {
+  observeDeployment(event: ModelDeployment, servingVersion: string | null = null): void {
     const open = this.s.openRequest;
     const refused =
       event.kind === 'JOB_FAILED' || (event.kind === 'STAGE_CHANGE' && event.stage === 'REJECTED');
@@ -112,22 +118,45 @@ export class RetrainPolicy {
       refused || (event.kind === 'STAGE_CHANGE' && ['PRODUCTION', 'RETIRED'].includes(event.stage));
     if (!open || event.request_id !== open.id || !answers) return;
     this.s.openRequest = null;
-    // A model trained on the first days of a new pattern learnt from a handful of its frauds: ask
-    // once more when more of them are confirmed (the gate decides whether the follow-up is better).
+    const s = this.settings;
     const trigger = this.s.openTrigger;
     const early = trigger === 'NEW_PATTERN' || trigger === 'MISSED_FRAUDS' || trigger === 'ALERT_PRECISION';
     const promoted = event.kind === 'STAGE_CHANGE' && event.stage === 'PRODUCTION';
     const depth = this.s.openFollowUpDepth ?? (this.s.openIsFollowUp ? 1 : 0);
-    if (early && promoted && depth < this.settings.earlyFollowUps && this.settings.earlyFollowUpMs > 0)
+    const retries = this.s.openRetries ?? 0;
+    // A model trained on the first days of a new pattern learnt from a handful of its frauds: ask
+    // once more when more of them are confirmed (the gate decides whether the follow-up is better).
+    if (early && promoted && depth < s.earlyFollowUps && s.earlyFollowUpMs > 0)
       this.s.followUp = {
         version: event.model_version,
-        at: event.event_time + this.settings.earlyFollowUpMs,
+        at: event.event_time + s.earlyFollowUpMs,
         depth: depth + 1,
         trigger,
       };
+    // A refusal says this challenger was not good enough yet, not that the evidence went away (the
+    // sequential tests started afresh at their alarm and would need as much evidence again): ask
+    // again, with the labels confirmed in the meantime.
+    const pending = this.s.followUp;
+    const retryAt = event.event_time + s.retryAfterRejectionMs;
+    const sooner = pending?.version === servingVersion && pending.at <= retryAt;
+    if (
+      early &&
+      refused &&
+      servingVersion !== null &&
+      retries < s.earlyRetries &&
+      s.retryAfterRejectionMs > 0 &&
+      !sooner
+    )
+      this.s.followUp = {
+        version: servingVersion,
+        at: retryAt,
+        depth,
+        trigger,
+        retries: retries + 1,
+      };
     // Kept as an earlier last-request time, so the checkpointed state keeps its shape.
     const last = this.s.lastRequestTime;
-    const retryFrom = event.event_time + this.settings.retryAfterRejectionMs - this.settings.cooldownMs;
+    const retryFrom = event.event_time + s.retryAfterRejectionMs - s.cooldownMs;
     if (refused && last !== null && retryFrom < last) this.s.lastRequestTime = retryFrom;
   }
 
@@ -140,12 +169,15 @@ export class RetrainPolicy {
    * The follow-up due for `version` by `until`, once (it is cleared when returned, or when another
    * model serves by then).
    */
-  dueFollowUp(version: string, until: number): { at: number; depth: number; trigger: EarlyTrigger } | null {
+  dueFollowUp(
+    version: string,
+    until: number,
+  ): { at: number; depth: number; trigger: EarlyTrigger; retries: number } | null {
     const f = this.s.followUp;
     if (!f || f.at > until) return null;
     this.s.followUp = null;
     return f.version === version
-      ? { at: f.at, depth: f.depth ?? 1, trigger: f.trigger ?? 'NEW_PATTERN' }
+      ? { at: f.at, depth: f.depth ?? 1, trigger: f.trigger ?? 'NEW_PATTERN', retries: f.retries ?? 0 }
       : null;
   }
 
@@ -217,6 +249,7 @@ export class RetrainPolicy {
     this.s.openTrigger = d.trigger;
     delete this.s.openIsFollowUp;
     this.s.openFollowUpDepth = d.followUpDepth ?? 0;
+    this.s.openRetries = d.retries ?? 0;
     this.s.lastRequestTime = d.eventTime;
     reasons.push(`retrain requested: ${id}`);
     return {

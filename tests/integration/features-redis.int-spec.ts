@@ -11,6 +11,7 @@ import {
 } from '@fraudstream/features';
 import { generateDataset } from '@fraudstream/simulation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runGroupCommitWithKills } from '../support/group-commit-kills';
 import { chargebackOf } from '../support/sample-records';
 
 const BATCH = 250;
@@ -240,52 +241,31 @@ describe(RedisFeatureStore.name, () => {
       const { transactions, labels } = generateDataset({ seed: 17, days: 4, customers: 60, terminals: 40 });
       const offline = computeFeaturesOffline(transactions, labels);
       const sizes = [70, 13, 150, 4, 90];
-      const committed: number[][] = [];
-      let target = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
-      let pipeline = new FeaturePipeline(target);
+      let target: RedisFeatureStore | undefined;
       try {
-        await pipeline.applyLabels(labels);
-        let waiting: number[][][] = [];
-        let at = 0;
-        let read = 0;
-        let kills = 0;
-        let replayed = 0;
-        for (let step = 1; at < transactions.length; step++) {
-          if (step % 7 === 0) {
-            // Killed with the waiting batches uncommitted: a new process reads again from `at`.
-            if (waiting.length > 1) replayed++;
-            kills++;
-            waiting = [];
-            read = at;
-            await target.close();
-            target = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
-            pipeline = new FeaturePipeline(target);
-            await pipeline.applyLabels(labels);
-            continue;
-          }
-          if (read < transactions.length && waiting.length < 3) {
-            const batch = transactions.slice(read, read + (sizes[step % sizes.length] ?? 1));
-            const offsets = batch.map((_, k) => read + k);
-            waiting.push(
-              await pipeline.computeBatch(batch, { topic: 'tx', partition: 0, offsets, committedOffset: at }),
-            );
-            read += batch.length;
-            continue;
-          }
-          for (const vectors of waiting) {
-            committed.push(...vectors);
-            at += vectors.length;
-          }
-          waiting = [];
-        }
+        const {
+          committed,
+          kills,
+          replayed,
+          store: last,
+        } = await runGroupCommitWithKills({
+          // A new process, a new connection, the same Redis.
+          connect: () => (target = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix })),
+          transactions,
+          labels,
+          sizes,
+          inFlight: 3,
+          killEvery: 7,
+        });
         expect(kills).toBeGreaterThan(3);
         expect(replayed).toBeGreaterThan(1);
         expect(committed).toEqual(offline);
         // Only batches above the last committed offset the last batch named are kept.
-        expect((await target.appliedFields({ topic: 'tx', partition: 0 })).length).toBeLessThanOrEqual(4);
+        expect((await last.appliedFields({ topic: 'tx', partition: 0 })).length).toBeLessThanOrEqual(4);
       } finally {
-        await target.clear();
-        await target.close();
+        // The store of the process that ran last, also when the run failed.
+        await target?.clear();
+        await target?.close();
       }
     });
   });

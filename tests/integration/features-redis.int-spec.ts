@@ -11,32 +11,13 @@ import {
 } from '@fraudstream/features';
 import { generateDataset } from '@fraudstream/simulation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { feedInEventTime } from '../support/event-time-feed';
 import { runGroupCommitWithKills } from '../support/group-commit-kills';
 import { chargebackOf } from '../support/sample-records';
 
-const BATCH = 250;
-
-/** Feeds a simulated stream in event-time order: labels are handed over once the batch's time passes them. */
-async function feed(
-  pipeline: FeaturePipeline,
-  transactions: Transaction[],
-  labels: Label[],
-): Promise<number[][]> {
-  const out: number[][] = [];
-  let li = 0;
-  for (let i = 0; i < transactions.length; i += BATCH) {
-    const batch = transactions.slice(i, i + BATCH);
-    const last = batch[batch.length - 1]?.event_time ?? 0;
-    const due: Label[] = [];
-    while (li < labels.length && (labels[li]?.event_time ?? Infinity) <= last) {
-      const label = labels[li++];
-      if (label) due.push(label);
-    }
-    await pipeline.applyLabels(due);
-    out.push(...(await pipeline.computeBatch(batch)));
-  }
-  return out;
-}
+/** The stream in event-time order, 250 transactions a batch: labels are handed over once the batch's time passes them. */
+const feed = (pipeline: FeaturePipeline, transactions: Transaction[], labels: Label[]) =>
+  feedInEventTime(pipeline, transactions, labels, { batchSize: 250 });
 
 describe(RedisFeatureStore.name, () => {
   const config = loadConfig(featuresConfigFragment);

@@ -1,5 +1,6 @@
 import { DAY_MS, HOUR_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
+import { feedInEventTime } from '../../../tests/support/event-time-feed';
 import { runGroupCommitWithKills } from '../../../tests/support/group-commit-kills';
 import { chargebackOf } from '../../../tests/support/sample-records';
 import {
@@ -69,31 +70,18 @@ function randomStream(): { transactions: Transaction[]; labels: Label[] } {
   return { transactions, labels };
 }
 
-/** Feeds transactions and labels to a pipeline as one event-time-ordered stream, in batches. */
-async function runOnline(
+/**
+ * Feeds transactions and labels to a pipeline as one event-time-ordered stream, in batches; three
+ * labels each time arrive before their event time (the pipeline must hold them back).
+ */
+function runOnline(
   pipeline: FeaturePipeline,
   transactions: readonly Transaction[],
   labels: readonly Label[],
   batchSize: number,
 ): Promise<number[][]> {
-  const sortedLabels = [...labels].sort((a, b) => a.event_time - b.event_time);
-  const out: number[][] = [];
-  let li = 0;
-  for (let i = 0; i < transactions.length; i += batchSize) {
-    const batch = transactions.slice(i, i + batchSize);
-    const last = batch[batch.length - 1]?.event_time ?? 0;
-    const known: Label[] = [];
-    while (li < sortedLabels.length && (sortedLabels[li]?.event_time ?? Infinity) <= last) {
-      const l = sortedLabels[li++];
-      if (l) known.push(l);
-    }
-    // Labels may arrive early (before the batch's event time): the pipeline must hold them back.
-    const early = sortedLabels.slice(li, li + 3);
-    li += early.length;
-    await pipeline.applyLabels([...known, ...early]);
-    out.push(...(await pipeline.computeBatch(batch)));
-  }
-  return out;
+  const sorted = [...labels].sort((x, y) => x.event_time - y.event_time);
+  return feedInEventTime(pipeline, transactions, sorted, { batchSize, early: 3 });
 }
 
 /**

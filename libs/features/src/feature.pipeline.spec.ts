@@ -2,7 +2,7 @@ import { DAY_MS, HOUR_MS, type Label, type Transaction } from '@fraudstream/cont
 import { describe, expect, it } from 'vitest';
 import { feedInEventTime } from '../../../tests/support/event-time-feed';
 import { runGroupCommitWithKills } from '../../../tests/support/group-commit-kills';
-import { chargebackOf } from '../../../tests/support/sample-records';
+import { cardPayment as tx, chargebackOf } from '../../../tests/support/sample-records';
 import {
   FEATURE_COUNT,
   FEATURE_NAMES,
@@ -20,19 +20,6 @@ import { replayFeatures } from './replay-features';
 
 // 2026-01-05 is a Monday.
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
-
-function tx(id: string, card: string, terminal: string, amount: number, time: number): Transaction {
-  return {
-    transaction_id: id,
-    card_id: card,
-    terminal_id: terminal,
-    amount,
-    currency: 'EUR',
-    channel: 'CARD_PRESENT',
-    event_time: time,
-    ingest_time: time,
-  };
-}
 
 const f = (vector: number[] | undefined, name: FeatureName): number | undefined =>
   vector?.[featureIndex(name)];

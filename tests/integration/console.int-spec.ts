@@ -280,6 +280,29 @@ describe('console (real broker and registry)', () => {
     expect(text).not.toContain('data-action="promote"');
   });
 
+  it('answers each decision on a version (promote, approve, refuse) on its own route, with its own errors', async () => {
+    const audit = (await models.registry.store.readAudit()).length;
+    for (const [action, noun] of [
+      ['promote', 'promotion'],
+      ['approve', 'approval'],
+      ['refuse', 'refusal'],
+    ] as const) {
+      expect((await post(`/api/models/v2/${action}`, sessions.vic, {})).status).toBe(403);
+      expect((await post(`/api/models/v9/${action}`, sessions.olga, {})).status).toBe(404);
+      const bad = await post(`/api/models/v2/${action}`, sessions.olga, { bogus: true });
+      expect(bad.status).toBe(400);
+      expect(bad.body.message).toContain(`${noun} has unknown fields: bogus`);
+    }
+    // No promotion of v2 was requested: each route reaches the registry's own refusal.
+    for (const action of ['approve', 'refuse'] as const) {
+      const refused = await post(`/api/models/v2/${action}`, sessions.olga, {});
+      expect(refused.status, JSON.stringify(refused.body)).toBe(409);
+      expect(refused.body.message).toContain(`model version v2 has no promotion request to ${action}`);
+    }
+    expect((await post('/api/models/v2/withdraw', sessions.olga, {})).status).toBe(404);
+    expect((await models.registry.store.readAudit()).length).toBe(audit);
+  });
+
   it('streams the queue live: a new alert reaches an open page', async () => {
     const controller = new AbortController();
     const response = await fetch(`${url}/api/alerts/stream?card=card-live`, {

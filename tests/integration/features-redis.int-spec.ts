@@ -11,31 +11,13 @@ import {
 } from '@fraudstream/features';
 import { generateDataset } from '@fraudstream/simulation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { feedInEventTime } from '../support/event-time-feed';
+import { runGroupCommitWithKills } from '../support/group-commit-kills';
 import { chargebackOf } from '../support/sample-records';
 
-const BATCH = 250;
-
-/** Feeds a simulated stream in event-time order: labels are handed over once the batch's time passes them. */
-async function feed(
-  pipeline: FeaturePipeline,
-  transactions: Transaction[],
-  labels: Label[],
-): Promise<number[][]> {
-  const out: number[][] = [];
-  let li = 0;
-  for (let i = 0; i < transactions.length; i += BATCH) {
-    const batch = transactions.slice(i, i + BATCH);
-    const last = batch[batch.length - 1]?.event_time ?? 0;
-    const due: Label[] = [];
-    while (li < labels.length && (labels[li]?.event_time ?? Infinity) <= last) {
-      const label = labels[li++];
-      if (label) due.push(label);
-    }
-    await pipeline.applyLabels(due);
-    out.push(...(await pipeline.computeBatch(batch)));
-  }
-  return out;
-}
+/** The stream in event-time order, 250 transactions a batch: labels are handed over once the batch's time passes them. */
+const feed = (pipeline: FeaturePipeline, transactions: Transaction[], labels: Label[]) =>
+  feedInEventTime(pipeline, transactions, labels, { batchSize: 250 });
 
 describe(RedisFeatureStore.name, () => {
   const config = loadConfig(featuresConfigFragment);
@@ -240,52 +222,31 @@ describe(RedisFeatureStore.name, () => {
       const { transactions, labels } = generateDataset({ seed: 17, days: 4, customers: 60, terminals: 40 });
       const offline = computeFeaturesOffline(transactions, labels);
       const sizes = [70, 13, 150, 4, 90];
-      const committed: number[][] = [];
-      let target = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
-      let pipeline = new FeaturePipeline(target);
+      let target: RedisFeatureStore | undefined;
       try {
-        await pipeline.applyLabels(labels);
-        let waiting: number[][][] = [];
-        let at = 0;
-        let read = 0;
-        let kills = 0;
-        let replayed = 0;
-        for (let step = 1; at < transactions.length; step++) {
-          if (step % 7 === 0) {
-            // Killed with the waiting batches uncommitted: a new process reads again from `at`.
-            if (waiting.length > 1) replayed++;
-            kills++;
-            waiting = [];
-            read = at;
-            await target.close();
-            target = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
-            pipeline = new FeaturePipeline(target);
-            await pipeline.applyLabels(labels);
-            continue;
-          }
-          if (read < transactions.length && waiting.length < 3) {
-            const batch = transactions.slice(read, read + (sizes[step % sizes.length] ?? 1));
-            const offsets = batch.map((_, k) => read + k);
-            waiting.push(
-              await pipeline.computeBatch(batch, { topic: 'tx', partition: 0, offsets, committedOffset: at }),
-            );
-            read += batch.length;
-            continue;
-          }
-          for (const vectors of waiting) {
-            committed.push(...vectors);
-            at += vectors.length;
-          }
-          waiting = [];
-        }
+        const {
+          committed,
+          kills,
+          replayed,
+          store: last,
+        } = await runGroupCommitWithKills({
+          // A new process, a new connection, the same Redis.
+          connect: () => (target = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix })),
+          transactions,
+          labels,
+          sizes,
+          inFlight: 3,
+          killEvery: 7,
+        });
         expect(kills).toBeGreaterThan(3);
         expect(replayed).toBeGreaterThan(1);
         expect(committed).toEqual(offline);
         // Only batches above the last committed offset the last batch named are kept.
-        expect((await target.appliedFields({ topic: 'tx', partition: 0 })).length).toBeLessThanOrEqual(4);
+        expect((await last.appliedFields({ topic: 'tx', partition: 0 })).length).toBeLessThanOrEqual(4);
       } finally {
-        await target.clear();
-        await target.close();
+        // The store of the process that ran last, also when the run failed.
+        await target?.clear();
+        await target?.close();
       }
     });
   });

@@ -3,31 +3,23 @@
  * used to stop a partition or blind a card, a tampered newest model at a restart, and a broker
  * restart mid-stream. Each test runs a scorer app in-process on its own topics.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { INestApplicationContext } from '@nestjs/common';
 import type { Score, Transaction } from '@fraudstream/contracts';
 import { FEATURE_NAMES } from '@fraudstream/features';
-import {
-  DeadLetterHeaders,
-  isTransient,
-  type AvroProducer,
-  type AvroSerde,
-  type Kafka,
-} from '@fraudstream/kafka';
+import { DeadLetterHeaders, isTransient, type AvroProducer, type Kafka } from '@fraudstream/kafka';
 import { ModelManager } from '@fraudstream/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownsService, startService, stopService } from '../../scripts/chaos/infra-control';
-import { testClients } from '../support/kafka-env';
 import { waitFor } from '../support/wait-for';
 import {
   connectedProducer,
   createScorerTopics,
   featureModel,
-  modelRoot,
+  publishDeployment,
   readTopic,
+  scorerSuite,
   stageChange,
-  startScorer,
   transaction,
   type ScorerTopics,
 } from './scorer.harness';
@@ -51,36 +43,25 @@ function countById(ids: readonly string[]): [string, number][] {
 }
 
 describe('scorer faults', () => {
-  let kafka: Kafka;
-  let serde: AvroSerde;
-  let root: string;
+  const suite = scorerSuite();
   let producer: AvroProducer;
-  const apps: INestApplicationContext[] = [];
 
   beforeAll(async () => {
-    ({ kafka, serde } = testClients());
-    root = modelRoot();
-    producer = await connectedProducer(kafka, serde);
+    producer = await connectedProducer(suite.kafka, suite.serde);
   });
 
   afterAll(async () => {
-    for (const app of apps) await app.close().catch(() => undefined);
     await producer.producer.disconnect();
-    rmSync(root, { recursive: true, force: true });
   });
 
   async function scorerOn(topics: ScorerTopics, version: string, env: Record<string, string> = {}) {
-    const model = featureModel(root, version, 7);
-    await producer.sendMany([
-      { topic: topics.deployments, records: [{ key: version, value: stageChange(model, 'PRODUCTION') }] },
-    ]);
-    const app = await startScorer(topics, { SCORER_GROUP_ID: `${topics.transactions}.scorer`, ...env });
-    apps.push(app);
-    return app;
+    const model = featureModel(suite.root, version, 7);
+    await publishDeployment(producer, topics, stageChange(model, 'PRODUCTION'));
+    return suite.start(topics, { SCORER_GROUP_ID: `${topics.transactions}.scorer`, ...env });
   }
 
   async function withAdmin<R>(work: (admin: ReturnType<Kafka['admin']>) => Promise<R>): Promise<R> {
-    const admin = kafka.admin();
+    const admin = suite.kafka.admin();
     await admin.connect();
     try {
       return await work(admin);
@@ -107,12 +88,12 @@ describe('scorer faults', () => {
   }
 
   it('dead-letters a 1 MiB transaction with its size and a truncated value, and keeps scoring the partition', async () => {
-    const topics = await createScorerTopics(kafka, serde, 1);
+    const topics = await createScorerTopics(suite.kafka, suite.serde, 1);
     await scorerOn(topics, 'v1');
     const huge: Transaction = { ...transaction(1, 'huge'), terminal_id: 't'.repeat(1_000_000) };
     await sendTransactions(topics.transactions, [transaction(0, 'ok'), huge, transaction(2, 'ok')]);
-    const scores = await readTopic<Score>(kafka, serde, topics.scores);
-    const dlq = await readTopic<Buffer>(kafka, serde, topics.transactionsDlq, true);
+    const scores = await readTopic<Score>(suite.kafka, suite.serde, topics.scores);
+    const dlq = await readTopic<Buffer>(suite.kafka, suite.serde, topics.transactionsDlq, true);
     await waitFor(
       () => scores.records.length >= 2 && dlq.records.length >= 1,
       60_000,
@@ -133,7 +114,7 @@ describe('scorer faults', () => {
   });
 
   it('dead-letters a transaction dated far ahead of the event-time watermark, and the card keeps its windows', async () => {
-    const topics = await createScorerTopics(kafka, serde, 1);
+    const topics = await createScorerTopics(suite.kafka, suite.serde, 1);
     await scorerOn(topics, 'v1');
     const card = (i: number, eventTime?: number): Transaction => ({
       ...transaction(i, 'card'),
@@ -144,8 +125,8 @@ describe('scorer faults', () => {
     const future = card(1, Date.UTC(2099, 0, 1));
     const next = card(2);
     await sendTransactions(topics.transactions, [first, future, next]);
-    const scores = await readTopic<Score>(kafka, serde, topics.scores);
-    const dlq = await readTopic<Buffer>(kafka, serde, topics.transactionsDlq, true);
+    const scores = await readTopic<Score>(suite.kafka, suite.serde, topics.scores);
+    const dlq = await readTopic<Buffer>(suite.kafka, suite.serde, topics.transactionsDlq, true);
     await waitFor(
       () => scores.records.length >= 2 && dlq.records.length >= 1,
       60_000,
@@ -162,23 +143,19 @@ describe('scorer faults', () => {
   });
 
   it('restarts serving the previous production version when the newest no longer verifies', async () => {
-    const topics = await createScorerTopics(kafka, serde, 1);
+    const topics = await createScorerTopics(suite.kafka, suite.serde, 1);
     const first = await scorerOn(topics, 'fb-v1');
-    const v2 = featureModel(root, 'fb-v2', 8);
-    await producer.sendMany([
-      { topic: topics.deployments, records: [{ key: 'fb-v2', value: stageChange(v2, 'PRODUCTION') }] },
-    ]);
+    const v2 = featureModel(suite.root, 'fb-v2', 8);
+    await publishDeployment(producer, topics, stageChange(v2, 'PRODUCTION'));
     await waitFor(() => first.get(ModelManager).champion?.version === 'fb-v2', 30_000, 'v2 serving');
     await first.close();
-    apps.splice(apps.indexOf(first), 1);
     // The artifact is altered on disk after its deployment: the restart's replay names bytes that no longer exist.
     writeFileSync(fileURLToPath(v2.artifactUri), Buffer.from('not the deployed model'));
 
-    const restarted = await startScorer(topics, { SCORER_GROUP_ID: `${topics.transactions}.scorer` });
-    apps.push(restarted);
+    const restarted = await suite.start(topics, { SCORER_GROUP_ID: `${topics.transactions}.scorer` });
     expect(restarted.get(ModelManager).champion?.version).toBe('fb-v1');
     await sendTransactions(topics.transactions, [transaction(0, 'after')]);
-    const scores = await readTopic<Score>(kafka, serde, topics.scores);
+    const scores = await readTopic<Score>(suite.kafka, suite.serde, topics.scores);
     await waitFor(() => scores.records.length >= 1, 30_000, 'a score after the restart');
     await scores.stop();
     expect(scores.records[0]?.value.model_version).toBe('fb-v1');
@@ -193,7 +170,7 @@ describe('scorer faults', () => {
       { timeout: 240_000 },
       async (ctx) => {
         if (!(await ownsService('kafka'))) ctx.skip(); // only a broker scripts/infra.sh started here may be stopped
-        const topics = await createScorerTopics(kafka, serde, 3);
+        const topics = await createScorerTopics(suite.kafka, suite.serde, 3);
         await scorerOn(topics, 'br-v1', { SCORER_EXACTLY_ONCE: exactlyOnce });
         const total = 3000;
         const sent = new Set<string>();
@@ -216,7 +193,7 @@ describe('scorer faults', () => {
             await new Promise((resolve) => setTimeout(resolve, 20));
           }
         })();
-        const scores = await readTopic<Score>(kafka, serde, topics.scores);
+        const scores = await readTopic<Score>(suite.kafka, suite.serde, topics.scores);
         await waitFor(
           () => Date.now() >= stopAt && scores.records.length > 500,
           60_000,
@@ -249,7 +226,7 @@ describe('scorer faults', () => {
           // consumed, across the outage. (The load's own producer may write a batch twice when it is
           // re-created after the restart: each copy is an input of its own. This reader, too, may be
           // handed records again when it rejoins after the restart: counted once per offset.)
-          const inputs = await readTopic<Transaction>(kafka, serde, topics.transactions);
+          const inputs = await readTopic<Transaction>(suite.kafka, suite.serde, topics.transactions);
           const inputCount = (await endOffsets(topics.transactions)).reduce((a, b) => a + b, 0);
           await waitFor(() => onTopic(inputs.records).length >= inputCount, 60_000, 'the input records');
           await inputs.stop();

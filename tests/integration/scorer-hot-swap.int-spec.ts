@@ -1,41 +1,26 @@
-import { rmSync } from 'node:fs';
-import type { INestApplicationContext } from '@nestjs/common';
 import type { Alert, ModelDeployment, Score } from '@fraudstream/contracts';
 import { FEATURE_NAMES } from '@fraudstream/features';
 import { ModelManager, randomMlpSpec, writeModelFixture } from '@fraudstream/model';
 import { ephemeralKeys } from '@fraudstream/registry';
-import type { AvroSerde, Kafka } from '@fraudstream/kafka';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testClients, uniqueName } from '../support/kafka-env';
+import { describe, expect, it } from 'vitest';
+import { uniqueName } from '../support/kafka-env';
 import { waitFor } from '../support/wait-for';
 import {
   connectedProducer,
   createScorerTopics,
   featureModel,
-  modelRoot,
+  publishDeployment,
   readTopic,
+  scorerSuite,
   stageChange,
-  startScorer,
   transaction,
 } from './scorer.harness';
 
 describe(`${ModelManager.name} in the scorer`, () => {
-  let kafka: Kafka;
-  let serde: AvroSerde;
-  let root: string;
-  let app: INestApplicationContext | undefined;
-
-  beforeAll(() => {
-    ({ kafka, serde } = testClients());
-    root = modelRoot();
-  });
-
-  afterAll(async () => {
-    await app?.close().catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
-  });
+  const suite = scorerSuite();
 
   it('refuses corrupted and unsigned or foreign-signed models, hot-swaps at a batch boundary and shadows a challenger, scoring everything', async () => {
+    const { kafka, serde, root } = suite;
     // One partition: scores follow the transactions' offsets, so the version sequence is observable.
     const topics = await createScorerTopics(kafka, serde, 1);
     const v1 = featureModel(root, 'v1', 21);
@@ -63,16 +48,13 @@ describe(`${ModelManager.name} in the scorer`, () => {
     const unsigned = untrusted('unsigned', null);
     const foreign = untrusted('foreign', ephemeralKeys().signer);
     const producer = await connectedProducer(kafka, serde);
-    const deploy = (event: ModelDeployment) =>
-      producer.sendMany([
-        { topic: topics.deployments, records: [{ key: event.model_version, value: event }] },
-      ]);
+    const deploy = (event: ModelDeployment) => publishDeployment(producer, topics, event);
     await deploy(stageChange(v1, 'PRODUCTION'));
 
     const scores = await readTopic<Score>(kafka, serde, topics.scores);
     const alerts = await readTopic<Alert>(kafka, serde, topics.alerts);
     const deployments = await readTopic<ModelDeployment>(kafka, serde, topics.deployments);
-    app = await startScorer(topics, { SCORER_GROUP_ID: uniqueName('scorer') });
+    const app = await suite.start(topics, { SCORER_GROUP_ID: uniqueName('scorer') });
 
     let sent = 0;
     let producing = true;
@@ -147,7 +129,6 @@ describe(`${ModelManager.name} in the scorer`, () => {
     await producer.producer.disconnect();
     await waitFor(() => champions().length >= sent, 60_000, 'every transaction scored');
     await app.close();
-    app = undefined;
 
     // Exactly one champion score per transaction, in offset order v1...v1 v2...v2: one switch.
     const ordered = champions().sort((a, b) => a.offset - b.offset);

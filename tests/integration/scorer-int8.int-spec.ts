@@ -1,5 +1,3 @@
-import { rmSync } from 'node:fs';
-import type { INestApplicationContext } from '@nestjs/common';
 import type { ModelDeployment, Score } from '@fraudstream/contracts';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import {
@@ -10,37 +8,24 @@ import {
   readMlpOnnx,
   writeModelFixture,
 } from '@fraudstream/model';
-import type { AvroSerde, Kafka } from '@fraudstream/kafka';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testClients, uniqueName } from '../support/kafka-env';
+import { describe, expect, it } from 'vitest';
+import { uniqueName } from '../support/kafka-env';
 import { waitFor } from '../support/wait-for';
 import {
   connectedProducer,
   createScorerTopics,
-  modelRoot,
+  publishDeployment,
   readTopic,
+  scorerSuite,
   stageChange,
-  startScorer,
   transaction,
 } from './scorer.harness';
 
 describe(`${ModelManager.name} serving an int8-weights model`, () => {
-  let kafka: Kafka;
-  let serde: AvroSerde;
-  let root: string;
-  let app: INestApplicationContext | undefined;
-
-  beforeAll(() => {
-    ({ kafka, serde } = testClients());
-    root = modelRoot();
-  });
-
-  afterAll(async () => {
-    await app?.close().catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
-  });
+  const suite = scorerSuite();
 
   it('scores with the int8 graph exactly what its dequantised float twin scores', async () => {
+    const { kafka, serde, root } = suite;
     const topics = await createScorerTopics(kafka, serde, 1);
     const spec = randomMlpSpec(FEATURE_NAMES.length, [32, 16], 31);
     const int8 = quantizeOnnxWeights(buildMlpOnnx(spec), { scoreLayer: 'int8' }).bytes;
@@ -57,15 +42,11 @@ describe(`${ModelManager.name} serving an int8-weights model`, () => {
     const twin = fixture('twin');
     const variant = fixture('int8', int8);
     const producer = await connectedProducer(kafka, serde);
-    const deploy = (event: ModelDeployment) =>
-      producer.sendMany([
-        { topic: topics.deployments, records: [{ key: event.model_version, value: event }] },
-      ]);
-    await deploy(stageChange(twin, 'PRODUCTION'));
-    await deploy(stageChange(variant, 'SHADOW'));
+    await publishDeployment(producer, topics, stageChange(twin, 'PRODUCTION'));
+    await publishDeployment(producer, topics, stageChange(variant, 'SHADOW'));
     const scores = await readTopic<Score>(kafka, serde, topics.scores);
     const deployments = await readTopic<ModelDeployment>(kafka, serde, topics.deployments);
-    app = await startScorer(topics, { SCORER_GROUP_ID: uniqueName('scorer') });
+    const app = await suite.start(topics, { SCORER_GROUP_ID: uniqueName('scorer') });
 
     const byRole = (role: Score['role']) => scores.records.filter((r) => r.value.role === role);
     let sent = 0;
@@ -87,7 +68,6 @@ describe(`${ModelManager.name} serving an int8-weights model`, () => {
     }
     await producer.producer.disconnect();
     await app.close();
-    app = undefined;
     await Promise.all([scores.stop(), deployments.stop()]);
   });
 });

@@ -1,21 +1,19 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { INestApplicationContext } from '@nestjs/common';
 import type { ModelDeployment, Score } from '@fraudstream/contracts';
-import type { AvroSerde, Kafka } from '@fraudstream/kafka';
 import { S3ModelStore } from '@fraudstream/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testClients, uniqueName } from '../support/kafka-env';
+import { uniqueName } from '../support/kafka-env';
 import { startMoto, type MotoServer } from '../support/moto-server';
 import { waitFor } from '../support/wait-for';
 import {
   connectedProducer,
   createScorerTopics,
   featureModel,
-  modelRoot,
+  publishDeployment,
   readTopic,
+  scorerSuite,
   stageChange,
-  startScorer,
   transaction,
 } from './scorer.harness';
 
@@ -24,25 +22,19 @@ import {
  * scorer must fetch the artifact and its manifest from the bucket (moto here, a real S3 server).
  */
 describe('scorer with the registry on S3', () => {
-  let kafka: Kafka;
-  let serde: AvroSerde;
+  const suite = scorerSuite();
   let moto: MotoServer;
-  let root: string;
-  let app: INestApplicationContext | undefined;
 
   beforeAll(async () => {
-    ({ kafka, serde } = testClients());
-    root = modelRoot();
     moto = await startMoto('models');
   }, 20_000);
 
-  afterAll(async () => {
-    await app?.close().catch(() => undefined);
+  afterAll(() => {
     moto?.stop();
-    rmSync(root, { recursive: true, force: true });
   });
 
   it('loads a deployment whose artifact is an s3:// URI and scores with it', async () => {
+    const { kafka, serde, root } = suite;
     const s3 = {
       MODEL_STORE: 's3',
       MODEL_STORE_S3_ENDPOINT: moto.endpoint,
@@ -66,9 +58,9 @@ describe('scorer with the registry on S3', () => {
     const topics = await createScorerTopics(kafka, serde, 1);
     const producer = await connectedProducer(kafka, serde);
     const event: ModelDeployment = { ...stageChange(v1, 'PRODUCTION'), artifact_uri: uri };
-    await producer.sendMany([{ topic: topics.deployments, records: [{ key: 'v1', value: event }] }]);
+    await publishDeployment(producer, topics, event);
     const scores = await readTopic<Score>(kafka, serde, topics.scores);
-    app = await startScorer(topics, { SCORER_GROUP_ID: uniqueName('scorer'), ...s3 });
+    await suite.start(topics, { SCORER_GROUP_ID: uniqueName('scorer'), ...s3 });
 
     const sent = Array.from({ length: 30 }, (_, i) => transaction(i, 's3'));
     await producer.sendMany([

@@ -2,7 +2,7 @@
  * Helpers of the scorer's integration tests: a scorer app in-process on test topics, readers of its
  * output topics, and deployment events for model fixtures.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
@@ -19,7 +19,8 @@ import {
 import { randomMlpSpec, writeModelFixture, type ModelFixture } from '@fraudstream/model';
 import { loadScorerConfig } from '../../apps/scorer/src/scorer.config';
 import { ScorerModule } from '../../apps/scorer/src/scorer.module';
-import { createTestTopic, uniqueName } from '../support/kafka-env';
+import { afterAll, beforeAll } from 'vitest';
+import { createTestTopic, testClients, uniqueName } from '../support/kafka-env';
 import { headerStrings } from '../support/read-topic';
 
 export interface ScorerTopics {
@@ -76,6 +77,69 @@ export async function startScorer(
   });
   await app.init();
   return app;
+}
+
+/** What a scorer test file shares: its clients, its model folder and the scorer apps it starts. */
+export interface ScorerSuite {
+  readonly kafka: Kafka;
+  readonly serde: AvroSerde;
+  /** The folder its model fixtures are written to (featureModel, writeModelFixture). */
+  readonly root: string;
+  /** startScorer, the app closed after the file's tests unless the test closed it. */
+  start(topics: ScorerTopics, env: Record<string, string>): Promise<INestApplicationContext>;
+}
+
+/**
+ * Sets up a scorer test file (call it in its describe): the Kafka clients and a model folder before
+ * the tests; after them every scorer app it started is closed (a second close of an app the test
+ * closed is harmless) and the folder removed.
+ */
+export function scorerSuite(): ScorerSuite {
+  let clients: { kafka: Kafka; serde: AvroSerde } | undefined;
+  let root: string | undefined;
+  const apps: INestApplicationContext[] = [];
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the scorer suite is set up in beforeAll: use it in a test');
+    return value;
+  };
+
+  beforeAll(() => {
+    clients = testClients();
+    root = modelRoot();
+  });
+
+  afterAll(async () => {
+    for (const app of apps) await app.close().catch(() => undefined);
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  return {
+    get kafka() {
+      return ready(clients).kafka;
+    },
+    get serde() {
+      return ready(clients).serde;
+    },
+    get root() {
+      return ready(root);
+    },
+    async start(topics, env) {
+      const app = await startScorer(topics, env);
+      apps.push(app);
+      return app;
+    },
+  };
+}
+
+/** Publishes a deployment event on the test topic, keyed by its model version (as the trainer does). */
+export function publishDeployment(
+  producer: AvroProducer,
+  topics: ScorerTopics,
+  event: ModelDeployment,
+): Promise<void> {
+  return producer.sendMany([
+    { topic: topics.deployments, records: [{ key: event.model_version, value: event }] },
+  ]);
 }
 
 /** A model over the real feature list, written like the registry does. */

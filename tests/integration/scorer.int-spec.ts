@@ -1,45 +1,29 @@
-import { rmSync } from 'node:fs';
-import type { INestApplicationContext } from '@nestjs/common';
 import type { Alert, Score } from '@fraudstream/contracts';
-import { DeadLetterHeaders, createIdempotentProducer, type AvroSerde, type Kafka } from '@fraudstream/kafka';
+import { DeadLetterHeaders, createIdempotentProducer } from '@fraudstream/kafka';
 import { HealthRegistry, MetricsRegistry } from '@fraudstream/observability';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testClients, uniqueName } from '../support/kafka-env';
+import { describe, expect, it } from 'vitest';
+import { uniqueName } from '../support/kafka-env';
 import { waitFor } from '../support/wait-for';
 import {
   connectedProducer,
   createScorerTopics,
   featureModel,
-  modelRoot,
+  publishDeployment,
   readTopic,
+  scorerSuite,
   stageChange,
-  startScorer,
   transaction,
 } from './scorer.harness';
 
 describe('scorer app', () => {
-  let kafka: Kafka;
-  let serde: AvroSerde;
-  let root: string;
-  const apps: INestApplicationContext[] = [];
-
-  beforeAll(() => {
-    ({ kafka, serde } = testClients());
-    root = modelRoot();
-  });
-
-  afterAll(async () => {
-    for (const app of apps) await app.close().catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
-  });
+  const suite = scorerSuite();
 
   it('scores every transaction exactly once across a restart and dead-letters poison messages', async () => {
+    const { kafka, serde, root } = suite;
     const topics = await createScorerTopics(kafka, serde, 2);
     const v1 = featureModel(root, 'v1', 11, 0.6);
     const producer = await connectedProducer(kafka, serde);
-    await producer.sendMany([
-      { topic: topics.deployments, records: [{ key: 'v1', value: stageChange(v1, 'PRODUCTION') }] },
-    ]);
+    await publishDeployment(producer, topics, stageChange(v1, 'PRODUCTION'));
 
     const total = 600;
     const sent = Array.from({ length: total }, (_, i) => transaction(i));
@@ -71,8 +55,7 @@ describe('scorer app', () => {
     const alerts = await readTopic<Alert>(kafka, serde, topics.alerts);
     const dlq = await readTopic<Buffer>(kafka, serde, topics.transactionsDlq, true);
     const env = { SCORER_GROUP_ID: uniqueName('scorer') };
-    const first = await startScorer(topics, env);
-    apps.push(first);
+    const first = await suite.start(topics, env);
     // Transactions keep arriving, 10 every 20 ms, while the scorer is stopped and restarted.
     const producing = (async () => {
       for (let i = 0; i < total; i += 10) {
@@ -89,8 +72,7 @@ describe('scorer app', () => {
     const beforeRestart = scores.records.length;
     expect(beforeRestart).toBeLessThan(total);
 
-    const second = await startScorer(topics, env);
-    apps.push(second);
+    const second = await suite.start(topics, env);
     await producing;
     await producer.producer.disconnect();
     await waitFor(

@@ -165,3 +165,23 @@ export function chargebackOf(
     event_time: eventTime,
   };
 }
+
+/** A card-present payment in euros at `eventTime`, ingested at once. */
+export function cardPayment(
+  id: string,
+  card: string,
+  terminal: string,
+  amount: number,
+  eventTime: number,
+): Transaction {
+  return {
+    transaction_id: id,
+    card_id: card,
+    terminal_id: terminal,
+    amount,
+    currency: 'EUR',
+    channel: 'CARD_PRESENT',
+    event_time: eventTime,
+    ingest_time: eventTime,
+  };
+}

@@ -1,4 +1,12 @@
-import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Param,
+  Post,
+  createParamDecorator,
+  type ExecutionContext,
+} from '@nestjs/common';
 import {
   ModelDesk,
   modelActionSchema,
@@ -7,6 +15,7 @@ import {
   type ModelEntry,
   type Principal,
 } from '@fraudstream/console';
+import type { Request } from 'express';
 import { CurrentPrincipal, Requires } from './session.guard';
 
 /** A version without its reference samples (they are for the drift monitor, and large). */
@@ -37,6 +46,29 @@ function answer(decision: ModelDecision) {
   };
 }
 
+/** The decisions on one version's promotion, each a route of its own and a method of the desk. */
+const VERSION_ACTIONS = ['promote', 'approve', 'refuse'] as const;
+type VersionAction = (typeof VERSION_ACTIONS)[number];
+
+/** What a bad request body is called in its error message. */
+const VERSION_ACTION_NOUNS: Record<VersionAction, string> = {
+  promote: 'promotion',
+  approve: 'approval',
+  refuse: 'refusal',
+};
+
+/**
+ * The decision a request asks for: the last segment of the route it matched (a pattern of
+ * ModelsController.decide, not the request's own path, so always one of VERSION_ACTIONS).
+ */
+const RouteAction = createParamDecorator((_data: unknown, ctx: ExecutionContext): VersionAction => {
+  const route: unknown = ctx.switchToHttp().getRequest<Request>().route;
+  const path = (route as { path?: unknown } | undefined)?.path;
+  const action = VERSION_ACTIONS.find((a) => typeof path === 'string' && path.endsWith(`/${a}`));
+  if (!action) throw new Error(`the route ${String(path)} names no model decision`);
+  return action;
+});
+
 /** The registry's versions; promote and roll back (model owners), through the code path of `npm run models`. */
 @Controller('api/models')
 export class ModelsController {
@@ -60,36 +92,15 @@ export class ModelsController {
     return answer(await this.models.rollback(principal.user, reason));
   }
 
-  @Post(':version/promote')
+  @Post(VERSION_ACTIONS.map((action) => `:version/${action}`))
   @Requires('operate-models')
-  async promote(
+  async decide(
     @Param('version') version: string,
+    @RouteAction() action: VersionAction,
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
   ) {
-    const { reason } = parseRequest(modelActionSchema, body, 'promotion');
-    return answer(await this.models.promote(version, principal.user, reason));
-  }
-
-  @Post(':version/approve')
-  @Requires('operate-models')
-  async approve(
-    @Param('version') version: string,
-    @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
-  ) {
-    const { reason } = parseRequest(modelActionSchema, body, 'approval');
-    return answer(await this.models.approve(version, principal.user, reason));
-  }
-
-  @Post(':version/refuse')
-  @Requires('operate-models')
-  async refuse(
-    @Param('version') version: string,
-    @Body() body: unknown,
-    @CurrentPrincipal() principal: Principal,
-  ) {
-    const { reason } = parseRequest(modelActionSchema, body, 'refusal');
-    return answer(await this.models.refuse(version, principal.user, reason));
+    const { reason } = parseRequest(modelActionSchema, body, VERSION_ACTION_NOUNS[action]);
+    return answer(await this.models[action](version, principal.user, reason));
   }
 }

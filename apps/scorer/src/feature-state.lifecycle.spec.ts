@@ -1,25 +1,13 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HOUR_MS, DAY_MS, type Label, type Transaction } from '@fraudstream/contracts';
+import { HOUR_MS, DAY_MS, type Label } from '@fraudstream/contracts';
 import { FeaturePipeline, MemoryFeatureStore } from '@fraudstream/features';
 import { describe, expect, it } from 'vitest';
+import { cardPayment as tx } from '../../../tests/support/sample-records';
 import { FeatureStateLifecycle } from './feature-state.lifecycle';
 
 const T0 = Date.UTC(2026, 2, 2, 10, 0, 0);
-
-function tx(id: string, card: string, terminal: string, amount: number, t: number): Transaction {
-  return {
-    transaction_id: id,
-    card_id: card,
-    terminal_id: terminal,
-    amount,
-    currency: 'EUR',
-    channel: 'CARD_PRESENT',
-    event_time: t,
-    ingest_time: t,
-  };
-}
 
 const history = [
   tx('a', 'c1', 't1', 20, T0),

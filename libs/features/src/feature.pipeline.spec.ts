@@ -1,6 +1,8 @@
 import { DAY_MS, HOUR_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
-import { chargebackOf } from '../../../tests/support/sample-records';
+import { feedInEventTime } from '../../../tests/support/event-time-feed';
+import { runGroupCommitWithKills } from '../../../tests/support/group-commit-kills';
+import { cardPayment as tx, chargebackOf } from '../../../tests/support/sample-records';
 import {
   FEATURE_COUNT,
   FEATURE_NAMES,
@@ -18,19 +20,6 @@ import { replayFeatures } from './replay-features';
 
 // 2026-01-05 is a Monday.
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
-
-function tx(id: string, card: string, terminal: string, amount: number, time: number): Transaction {
-  return {
-    transaction_id: id,
-    card_id: card,
-    terminal_id: terminal,
-    amount,
-    currency: 'EUR',
-    channel: 'CARD_PRESENT',
-    event_time: time,
-    ingest_time: time,
-  };
-}
 
 const f = (vector: number[] | undefined, name: FeatureName): number | undefined =>
   vector?.[featureIndex(name)];
@@ -68,31 +57,18 @@ function randomStream(): { transactions: Transaction[]; labels: Label[] } {
   return { transactions, labels };
 }
 
-/** Feeds transactions and labels to a pipeline as one event-time-ordered stream, in batches. */
-async function runOnline(
+/**
+ * Feeds transactions and labels to a pipeline as one event-time-ordered stream, in batches; three
+ * labels each time arrive before their event time (the pipeline must hold them back).
+ */
+function runOnline(
   pipeline: FeaturePipeline,
   transactions: readonly Transaction[],
   labels: readonly Label[],
   batchSize: number,
 ): Promise<number[][]> {
-  const sortedLabels = [...labels].sort((a, b) => a.event_time - b.event_time);
-  const out: number[][] = [];
-  let li = 0;
-  for (let i = 0; i < transactions.length; i += batchSize) {
-    const batch = transactions.slice(i, i + batchSize);
-    const last = batch[batch.length - 1]?.event_time ?? 0;
-    const known: Label[] = [];
-    while (li < sortedLabels.length && (sortedLabels[li]?.event_time ?? Infinity) <= last) {
-      const l = sortedLabels[li++];
-      if (l) known.push(l);
-    }
-    // Labels may arrive early (before the batch's event time): the pipeline must hold them back.
-    const early = sortedLabels.slice(li, li + 3);
-    li += early.length;
-    await pipeline.applyLabels([...known, ...early]);
-    out.push(...(await pipeline.computeBatch(batch)));
-  }
-  return out;
+  const sorted = [...labels].sort((x, y) => x.event_time - y.event_time);
+  return feedInEventTime(pipeline, transactions, sorted, { batchSize, early: 3 });
 }
 
 /**
@@ -128,69 +104,6 @@ async function runWithKills(
     at += batch.length;
   }
   return { committed, kills };
-}
-
-/**
- * The exactly-once transport with group commit, over one partition: batches (cut by `sizes`) are
- * handled while up to `inFlight` of them wait for a transaction, each naming the committed offset;
- * a transaction commits the oldest waiting batches together; every `killEvery`-th step is a kill,
- * which drops every uncommitted batch and reads again from the committed offset (cut anew).
- * Returns the committed vectors and the most vectors the record of the partition ever held.
- */
-async function runGroupCommitWithKills(
-  pipeline: FeaturePipeline,
-  store: MemoryFeatureStore,
-  transactions: readonly Transaction[],
-  sizes: readonly number[],
-  inFlight: number,
-  killEvery: number,
-): Promise<{ committed: number[][]; kills: number; replayed: number; mostKept: number }> {
-  const committed: number[][] = [];
-  let waiting: number[][][] = [];
-  let at = 0; // the committed offset
-  let read = 0; // where the next batch begins
-  let step = 0;
-  let kills = 0;
-  let replayed = 0;
-  let mostKept = 0;
-  let lastCovered = -1;
-  while (at < transactions.length) {
-    step++;
-    if (step % killEvery === 0) {
-      if (waiting.length > 1) replayed++;
-      kills++;
-      waiting = [];
-      read = at;
-      continue;
-    }
-    if (read < transactions.length && waiting.length < inFlight) {
-      const batch = transactions.slice(read, read + (sizes[step % sizes.length] ?? 1));
-      const offsets = batch.map((_, k) => read + k);
-      const vectors = await pipeline.computeBatch(batch, {
-        topic: 'tx',
-        partition: 0,
-        offsets,
-        committedOffset: at,
-      });
-      const record = store.appliedBatch('tx', 0);
-      mostKept = Math.max(mostKept, record?.vectors.size ?? 0);
-      // Every offset handled above the committed one is still served from the record.
-      for (let o = Math.max(at, 0); o <= (record?.lastOffset ?? -1); o++) {
-        if (!record?.vectors.has(o)) throw new Error(`offset ${o} above the committed ${at} not kept`);
-      }
-      lastCovered = Math.max(lastCovered, record?.lastOffset ?? -1);
-      waiting.push(vectors);
-      read += batch.length;
-      continue;
-    }
-    // The transaction: every waiting batch at once.
-    for (const vectors of waiting) {
-      committed.push(...vectors);
-      at += vectors.length;
-    }
-    waiting = [];
-  }
-  return { committed, kills, replayed, mostKept };
 }
 
 describe(FeaturePipeline.name, () => {
@@ -476,16 +389,23 @@ describe(FeaturePipeline.name, () => {
       const { transactions, labels } = randomStream();
       const offline = computeFeaturesOffline(transactions, labels);
       const store = new MemoryFeatureStore();
-      const pipeline = new FeaturePipeline(store);
-      await pipeline.applyLabels(labels);
-      const { committed, kills, replayed, mostKept } = await runGroupCommitWithKills(
-        pipeline,
-        store,
+      let mostKept = 0;
+      const { committed, kills, replayed } = await runGroupCommitWithKills({
+        connect: () => store, // the state outlives the killed process
         transactions,
+        labels,
         sizes,
-        3,
-        7,
-      );
+        inFlight: 3,
+        killEvery: 7,
+        afterBatch: (kept, at) => {
+          const record = kept.appliedBatch('tx', 0);
+          mostKept = Math.max(mostKept, record?.vectors.size ?? 0);
+          // Every offset handled above the committed one is still served from the record.
+          for (let o = Math.max(at, 0); o <= (record?.lastOffset ?? -1); o++) {
+            if (!record?.vectors.has(o)) throw new Error(`offset ${o} above the committed ${at} not kept`);
+          }
+        },
+      });
       expect(kills).toBeGreaterThan(10);
       expect(replayed).toBeGreaterThan(5);
       expect(committed).toEqual(offline);

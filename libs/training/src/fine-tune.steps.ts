@@ -316,7 +316,12 @@ export function judgeChallenger(
       recent,
       settings.gate,
       softComparison(challenger, champion.network, split.recentTest, recentSoft),
-      checkFairness(segments, settings.gate.fairness),
+      checkFairness(
+        split.test,
+        { scores: holdoutScores.challenger, threshold },
+        { scores: holdoutScores.champion, threshold: champion.manifest.threshold },
+        settings.gate.fairness,
+      ),
     ),
   };
 }

@@ -4,7 +4,7 @@ import { decideGate } from './model-gate';
 import { FAIRNESS_Z, checkFairness, segmentMetrics, segmentTable } from './segment-fairness';
 import type { TrainingRow } from './training-rows';
 
-const CONFIG = { maxGapWidening: 0.2, minExpectedCount: 5 };
+const CONFIG = { maxGapWidening: 0.2, minExpectedCount: 5, minCards: 10 };
 
 function row(i: number, isFraud: boolean, age_band: string | null, region: string | null): TrainingRow {
   return {
@@ -100,30 +100,62 @@ describe(segmentMetrics.name, () => {
   });
 });
 
+/** Both models' check on rows (challenger first, as `simulate` returns the scores). */
+function check(rows: readonly TrainingRow[], scores: readonly ArrayLike<number>[]) {
+  const [challenger = [], champion = []] = scores;
+  return checkFairness(
+    rows,
+    { scores: challenger, threshold: 0.5 },
+    { scores: champion, threshold: 0.5 },
+    CONFIG,
+  );
+}
+
+/**
+ * Card-clustered fraud, as the simulator's compromised cards: `cards` cards of `txPerCard` payments
+ * each over the crossed segments; a card is compromised with probability `compromisedShare`, and
+ * then 40 % of its payments are fraud. A model finds a compromised card with probability 0.65 and
+ * then alerts on 90 % of its frauds (10 % when it did not find it), and alerts on
+ * 1 % of the legitimate payments; nothing depends on the segment.
+ */
+function clustered(rng: Rng, cards: number, txPerCard: number, compromisedShare: number) {
+  const rows: TrainingRow[] = [];
+  const cardOf: number[] = [];
+  for (let c = 0; c < cards; c++) {
+    const age_band = BANDS[c % BANDS.length] ?? null;
+    const region = REGIONS[Math.floor(c / BANDS.length) % REGIONS.length] ?? null;
+    const compromised = rng() < compromisedShare;
+    for (let k = 0; k < txPerCard; k++) {
+      rows.push({ ...row(rows.length, compromised && rng() < 0.4, age_band, region), cardId: `card-${c}` });
+      cardOf.push(c);
+    }
+  }
+  const scores = [0, 1].map(() => {
+    const found = Array.from({ length: cards }, () => rng() < 0.65);
+    return Float32Array.from(rows, (r, i) =>
+      rng() < (r.isFraud ? (found[cardOf[i] ?? 0] ? 0.9 : 0.1) : 0.01) ? 1 : 0,
+    );
+  });
+  return { rows, scores };
+}
+
 describe(checkFairness.name, () => {
   it('refuses a challenger that misses the frauds of one region, naming the gap in the reason', () => {
-    const rng = mulberry32(1);
-    const { rows, scores } = simulate(rng, cells(400), 0.1, [
+    const { rows, scores } = simulate(mulberry32(1), cells(400), 0.1, [
       { recall: (r) => (r.segments?.region === 'west' ? 0.3 : 0.7), fpr: () => 0.02 },
       { recall: () => 0.7, fpr: () => 0.02 },
     ]);
-    const [challenger = new Float32Array(), champion = new Float32Array()] = scores;
-    const table = segmentTable(
-      rows,
-      { scores: challenger, threshold: 0.5 },
-      { scores: champion, threshold: 0.5 },
-    );
-    const check = checkFairness(table, CONFIG);
-    expect(check.refusals.map((f) => [f.attribute, f.metric, f.low.value])).toEqual([
+    const result = check(rows, scores);
+    expect(result.refusals.map((f) => [f.attribute, f.metric, f.low.value])).toEqual([
       ['region', 'recall', 'west'],
     ]);
-    const refusal = check.refusals[0];
+    const refusal = result.refusals[0];
     if (!refusal) throw new Error('refused');
     // About 160 frauds a region: recall 0.7 vs 0.3 is a gap of about 0.4, the champion's near 0.
     expect(refusal.challengerGap).toBeGreaterThan(0.3);
     expect(refusal.championGap).toBeLessThan(0.15);
     expect(refusal.tolerance).toBeCloseTo(0.2 * 0.7, 1);
-    const decision = decideGate(WINNING, null, GATE, null, check);
+    const decision = decideGate(WINNING, null, GATE, null, result);
     expect(decision.passed).toBe(false);
     expect(decision.reason).toMatch(
       /^gate failed: fairness: recall gap across region widened from 0\.\d{4} \(champion\) to 0\.\d{4} \(challenger: \w+ 0\.\d{4}, west 0\.\d{4}\); beyond noise by at least 0\.\d{4} > tolerance 0\.1\d{3}$/,
@@ -133,78 +165,62 @@ describe(checkFairness.name, () => {
   });
 
   it('refuses a challenger that raises the false alarms of one age band', () => {
-    const rng = mulberry32(2);
-    const { rows, scores } = simulate(rng, cells(500), 0.05, [
+    const { rows, scores } = simulate(mulberry32(2), cells(500), 0.05, [
       { recall: () => 0.7, fpr: (r) => (r.segments?.age_band === '65+' ? 0.06 : 0.02) },
       { recall: () => 0.7, fpr: () => 0.02 },
     ]);
-    const [challenger = new Float32Array(), champion = new Float32Array()] = scores;
-    const check = checkFairness(
-      segmentTable(rows, { scores: challenger, threshold: 0.5 }, { scores: champion, threshold: 0.5 }),
-      CONFIG,
-    );
-    expect(check.refusals.map((f) => [f.attribute, f.metric, f.high.value])).toEqual([
+    const result = check(rows, scores);
+    expect(result.refusals.map((f) => [f.attribute, f.metric, f.high.value])).toEqual([
       ['age_band', 'false_positive_rate', '65+'],
     ]);
-    expect(decideGate(WINNING, null, GATE, null, check).reason).toMatch(
+    expect(decideGate(WINNING, null, GATE, null, result).reason).toMatch(
       /fairness: false-positive rate gap across age_band widened/,
     );
   });
 
   it('passes a challenger as fair as the champion, and one that narrows a gap the champion had', () => {
-    const rng = mulberry32(3);
-    const { rows, scores } = simulate(rng, cells(400), 0.1, [
+    const { rows, scores } = simulate(mulberry32(3), cells(400), 0.1, [
       { recall: () => 0.75, fpr: () => 0.02 },
       { recall: (r) => (r.segments?.region === 'west' ? 0.4 : 0.7), fpr: () => 0.02 },
     ]);
-    const [challenger = new Float32Array(), champion = new Float32Array()] = scores;
-    const check = checkFairness(
-      segmentTable(rows, { scores: challenger, threshold: 0.5 }, { scores: champion, threshold: 0.5 }),
-      CONFIG,
-    );
-    expect(check.findings).toHaveLength(4);
-    expect(check.refusals).toEqual([]);
-    const decision = decideGate(WINNING, null, GATE, null, check);
+    const result = check(rows, scores);
+    expect(result.findings).toHaveLength(4);
+    expect(result.refusals).toEqual([]);
+    const decision = decideGate(WINNING, null, GATE, null, result);
     expect(decision.passed).toBe(true);
     expect(decision.reason).toMatch(/; no segment gap widened beyond tolerance \(4 checked\)$/);
   });
 
-  it('leaves a segment with too few frauds out, however badly the challenger does on it', () => {
-    const rows = [
-      ...Array.from({ length: 400 }, (_, i) => row(i, i % 4 === 0, '30-44', 'north')),
-      // Three frauds of 65+: n·p = 3 × 0.7 < 5, so no recall of 65+ enters the gap.
-      ...Array.from({ length: 300 }, (_, i) => row(400 + i, i < 3, '65+', 'north')),
-    ];
+  it('leaves out a segment with too few frauds, or frauds of too few cards, however badly the challenger does on it', () => {
+    const base = Array.from({ length: 400 }, (_, i) => row(i, i % 4 === 0, '30-44', 'north'));
+    // 65+: three frauds (n·p = 3 × 0.7 < 5); 45-64: 40 frauds, all of 4 cards (< 10 cards).
+    const few = Array.from({ length: 300 }, (_, i) => row(400 + i, i < 3, '65+', 'north'));
+    const fewCards = Array.from({ length: 300 }, (_, i) => ({
+      ...row(700 + i, i < 40, '45-64', 'north'),
+      ...(i < 40 ? { cardId: `burst-${i % 4}` } : {}),
+    }));
+    const rows = [...base, ...few, ...fewCards];
     const champion = rows.map((r) => (r.isFraud ? 1 : 0));
-    const challenger = rows.map((r) => (r.isFraud && r.segments?.age_band !== '65+' ? 1 : 0));
+    const challenger = rows.map((r) => (r.isFraud && r.segments?.age_band === '30-44' ? 1 : 0));
     const table = segmentTable(
       rows,
       { scores: challenger, threshold: 0.5 },
       { scores: champion, threshold: 0.5 },
     );
-    expect(table.model.find((m) => m.value === '65+')?.recall).toBe(0);
-    const check = checkFairness(table, CONFIG);
-    expect(check.findings.filter((f) => f.metric === 'recall')).toEqual([]);
-    expect(check.refusals).toEqual([]);
-  });
-
-  it('with a base model (no champion) checks nothing', () => {
-    const { rows, scores } = simulate(mulberry32(4), cells(50), 0.1, [
-      { recall: () => 0.7, fpr: () => 0.02 },
+    expect(table.model.filter((m) => m.attribute === 'age_band').map((m) => [m.value, m.recall])).toEqual([
+      ['30-44', 1],
+      ['45-64', 0],
+      ['65+', 0],
     ]);
-    const table = segmentTable(rows, { scores: scores[0] ?? [], threshold: 0.5 }, null);
-    expect(checkFairness(table, CONFIG)).toEqual({
-      segmentedRows: rows.length,
-      findings: [],
-      refusals: [],
-      worst: { false_positive_rate: 0, recall: 0 },
-    });
+    const result = check(rows, [challenger, champion]);
+    expect(result.findings.filter((f) => f.metric === 'recall')).toEqual([]);
+    expect(result.refusals).toEqual([]);
   });
 
   it('does not refuse by chance: two equally fair models on segment-blind frauds pass in 300 of 300 draws, from a hundred to thousands of frauds', () => {
     // Each draw: fresh rows and fresh, independent alerts of two models whose recall and false
-    // alarms do not depend on the segment (as the simulator's fraud does not). The bound errs toward
-    // passing; at tolerance 0 the chance of a refusal per check is at most 0.5 % (z = 2.576).
+    // alarms do not depend on the segment (as the simulator's fraud does not). At tolerance 0 the
+    // chance of a refusal per check would be at most 0.5 % (z = 2.576).
     expect(FAIRNESS_Z).toBeCloseTo(2.576, 3);
     const rng = mulberry32(5);
     let refused = 0;
@@ -215,15 +231,41 @@ describe(checkFairness.name, () => {
         { recall: () => 0.65, fpr: () => 0.01 },
         { recall: () => 0.65, fpr: () => 0.01 },
       ]);
-      const [challenger = new Float32Array(), champion = new Float32Array()] = scores;
-      const check = checkFairness(
-        segmentTable(rows, { scores: challenger, threshold: 0.5 }, { scores: champion, threshold: 0.5 }),
-        CONFIG,
-      );
-      checks += check.findings.length;
-      if (check.refusals.length > 0) refused++;
+      const result = check(rows, scores);
+      checks += result.findings.length;
+      if (result.refusals.length > 0) refused++;
     }
     expect(checks).toBeGreaterThan(600);
     expect(refused).toBe(0);
+  });
+
+  it("does not refuse by chance when frauds come in cards: the variance counts cards, where the rows' alone would refuse", () => {
+    const rng = mulberry32(6);
+    const strict = { ...CONFIG, maxGapWidening: 0 };
+    const counts = { refused: 0, refusedStrict: 0, refusedAsRows: 0, checks: 0 };
+    for (let draw = 0; draw < 60; draw++) {
+      const { rows, scores } = clustered(rng, 600, 40, 0.1);
+      const [challenger = [], champion = []] = scores;
+      const run = (r: readonly TrainingRow[], config: typeof CONFIG) =>
+        checkFairness(
+          r,
+          { scores: challenger, threshold: 0.5 },
+          { scores: champion, threshold: 0.5 },
+          config,
+        );
+      const result = run(rows, CONFIG);
+      counts.checks += result.findings.filter((f) => f.metric === 'recall').length;
+      if (result.refusals.length > 0) counts.refused++;
+      // With no tolerance, only the bound stands between noise and a refusal: counted by card it
+      // holds; the same alerts with every row its own card (independent rows) do not.
+      if (run(rows, strict).refusals.length > 0) counts.refusedStrict++;
+      const asRows = rows.map((r, i) => ({ ...r, cardId: `row-${i}` }));
+      if (run(asRows, strict).refusals.length > 0) counts.refusedAsRows++;
+    }
+    expect(counts.checks).toBeGreaterThan(60);
+    expect(counts.refused).toBe(0);
+    expect(counts.refusedStrict).toBeLessThanOrEqual(2);
+    // About one draw in five: taken as independent rows, a few cards' luck looks like a gap.
+    expect(counts.refusedAsRows).toBeGreaterThan(5);
   });
 });

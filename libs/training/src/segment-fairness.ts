@@ -19,6 +19,11 @@ export interface FairnessConfig {
    * the pooled rate (n·p and n·(1−p)): below it the normal approximation behind the bound fails.
    */
   readonly minExpectedCount: number;
+  /**
+   * ... and when its rows (its frauds, for recall) belong to at least this many cards: the
+   * card-clustered variance is itself too noisy from fewer.
+   */
+  readonly minCards: number;
 }
 
 /**
@@ -118,19 +123,22 @@ export function segmentTable(
   };
 }
 
-/** The spread of one metric across one attribute's segments, for one model. */
-interface Gap {
-  readonly value: number;
+/** One model's rate of one metric on one segment, with its variance (see {@link checkFairness}). */
+export interface SegmentRate {
+  readonly value: string;
+  /** Rows the rate is over: the segment's frauds (recall) or legitimate rows (false-positive rate). */
+  readonly trials: number;
+  /** Cards those rows belong to. */
+  readonly cards: number;
+  readonly rate: number;
   readonly variance: number;
-  readonly high: SegmentMetrics;
-  readonly low: SegmentMetrics;
 }
 
 /** One attribute and metric checked: the two gaps, the widening and its lower confidence bound. */
 export interface FairnessFinding {
   readonly attribute: SegmentAttribute;
   readonly metric: FairnessMetric;
-  /** Segments with enough support (see FairnessConfig.minExpectedCount). */
+  /** Segments with enough support (FairnessConfig.minExpectedCount and minCards). */
   readonly segments: number;
   readonly championGap: number;
   readonly challengerGap: number;
@@ -144,101 +152,144 @@ export interface FairnessFinding {
   readonly relativeWidening: number;
   readonly refused: boolean;
   /** The challenger's highest and lowest segments. */
-  readonly high: SegmentMetrics;
-  readonly low: SegmentMetrics;
+  readonly high: SegmentRate;
+  readonly low: SegmentRate;
 }
 
 export interface FairnessCheck {
-  /** Rows of the table that carried segments (0: nothing to check, the gate says nothing). */
+  /** Rows that carried segments (0: nothing to check, the gate says nothing). */
   readonly segmentedRows: number;
   readonly findings: readonly FairnessFinding[];
   /** The findings that refuse the challenger. */
   readonly refusals: readonly FairnessFinding[];
-  /** The largest relativeWidening per metric (0 when nothing was checked), for the event's metrics. */
+  /**
+   * The largest relativeWidening per metric, for the event's metrics (0 when nothing was checked
+   * or no widening's bound is positive).
+   */
   readonly worst: Readonly<Record<FairnessMetric, number>>;
 }
 
-/** Events (numerator) and trials (denominator) of a metric in a segment. */
-function trials(m: SegmentMetrics, metric: FairnessMetric): { n: number; rate: number | null } {
-  return metric === 'recall'
-    ? { n: m.frauds, rate: m.recall }
-    : { n: m.rows - m.frauds, rate: m.false_positive_rate };
+/** A model's scores on the rows and its threshold. */
+export interface ScoredModel {
+  readonly scores: ArrayLike<number>;
+  readonly threshold: number;
 }
 
-/** Variance of a segment's rate, with the rate shrunk by one event each way so 0 and 1 are not exact. */
-function rateVariance(n: number, rate: number): number {
-  const p = (rate * n + 1) / (n + 2);
-  return (p * (1 - p)) / n;
+/**
+ * Each segment's rate of `metric` for one model. Its variance is the larger of the binomial one
+ * (the rate shrunk by one event each way, so 0 and 1 are not exact) and the card-clustered one
+ * (the ratio estimator's C/(C−1) · Σ_c (y_c − r·n_c)² / n² over the C cards): a compromised card's
+ * frauds are caught or missed together, so they are not independent trials, and the binomial
+ * variance alone would take a few cards' luck for a gap.
+ */
+function segmentRates(
+  rows: readonly TrainingRow[],
+  model: ScoredModel,
+  attribute: SegmentAttribute,
+  metric: FairnessMetric,
+): Map<string, SegmentRate> {
+  const byCard = new Map<string, Map<string, { y: number; n: number }>>();
+  rows.forEach((row, i) => {
+    const value = row.segments?.[attribute];
+    if (value === undefined || value === null) return;
+    if (row.isFraud !== (metric === 'recall')) return;
+    const alert = (model.scores[i] ?? 0) >= model.threshold;
+    let cards = byCard.get(value);
+    if (!cards) {
+      cards = new Map<string, { y: number; n: number }>();
+      byCard.set(value, cards);
+    }
+    const c = cards.get(row.cardId) ?? { y: 0, n: 0 };
+    c.n++;
+    if (alert) c.y++;
+    cards.set(row.cardId, c);
+  });
+  const out = new Map<string, SegmentRate>();
+  for (const [value, cards] of byCard) {
+    let y = 0;
+    let n = 0;
+    for (const c of cards.values()) {
+      y += c.y;
+      n += c.n;
+    }
+    const rate = y / n;
+    const shrunk = (y + 1) / (n + 2);
+    const binomial = (shrunk * (1 - shrunk)) / n;
+    let clustered = Number.POSITIVE_INFINITY;
+    if (cards.size > 1) {
+      let sum = 0;
+      for (const c of cards.values()) sum += (c.y - rate * c.n) ** 2;
+      clustered = ((cards.size / (cards.size - 1)) * sum) / (n * n);
+    }
+    out.set(value, {
+      value,
+      trials: n,
+      cards: cards.size,
+      rate,
+      variance: Math.max(binomial, Number.isFinite(clustered) ? clustered : binomial),
+    });
+  }
+  return out;
 }
 
-function overallRate(table: readonly SegmentMetrics[], attribute: string, metric: FairnessMetric): number {
+function overall(rates: Iterable<SegmentRate>): number {
   let events = 0;
   let n = 0;
-  for (const m of table) {
-    if (m.attribute !== attribute) continue;
-    const t = trials(m, metric);
-    if (t.rate === null) continue;
-    events += t.rate * t.n;
-    n += t.n;
+  for (const r of rates) {
+    events += r.rate * r.trials;
+    n += r.trials;
   }
   return n === 0 ? 0 : events / n;
 }
 
-function gapOf(segments: readonly SegmentMetrics[], metric: FairnessMetric): Gap | null {
-  let high: SegmentMetrics | null = null;
-  let low: SegmentMetrics | null = null;
-  for (const m of segments) {
-    const rate = trials(m, metric).rate ?? 0;
-    if (!high || rate > (trials(high, metric).rate ?? 0)) high = m;
-    if (!low || rate < (trials(low, metric).rate ?? 0)) low = m;
+function gapOf(
+  rates: readonly SegmentRate[],
+): { value: number; variance: number; high: SegmentRate; low: SegmentRate } | null {
+  let high: SegmentRate | null = null;
+  let low: SegmentRate | null = null;
+  for (const r of rates) {
+    if (!high || r.rate > high.rate) high = r;
+    if (!low || r.rate < low.rate) low = r;
   }
   if (!high || !low || high === low) return null;
-  const h = trials(high, metric);
-  const l = trials(low, metric);
-  return {
-    value: (h.rate ?? 0) - (l.rate ?? 0),
-    variance: rateVariance(h.n, h.rate ?? 0) + rateVariance(l.n, l.rate ?? 0),
-    high,
-    low,
-  };
+  return { value: high.rate - low.rate, variance: high.variance + low.variance, high, low };
 }
 
 /**
  * The fairness rule of the gate. For each attribute and metric (false-positive rate, recall), the
- * gap of a model is its largest minus its smallest segment rate, over the segments whose support
- * suffices for both models (n·p and n·(1−p) at the pooled rate at least `minExpectedCount`). The
- * challenger is refused when its gap exceeds the champion's by more than `maxGapWidening` × the
- * champion's overall rate, even after FAIRNESS_Z standard errors are taken off the widening (the
- * two gaps' binomial variances added as if independent: both models score the same rows, so their
- * rates move together and the true noise is smaller; the bound errs toward passing).
+ * gap of a model is its largest minus its smallest segment rate, over the segments with enough
+ * support (n·p and n·(1−p) at the two models' pooled rate at least `minExpectedCount`, and rows of
+ * at least `minCards` cards). The challenger is refused when its gap exceeds the champion's by more
+ * than `maxGapWidening` × the champion's overall rate, even after FAIRNESS_Z standard errors are
+ * taken off the widening. The four rates' variances (see segmentRates) are added as if independent:
+ * both models score the same rows, so their rates move together and the true noise is smaller; the
+ * bound errs toward passing.
  */
-export function checkFairness(table: SegmentTable, config: FairnessConfig): FairnessCheck {
+export function checkFairness(
+  rows: readonly TrainingRow[],
+  challenger: ScoredModel,
+  champion: ScoredModel,
+  config: FairnessConfig,
+): FairnessCheck {
   const findings: FairnessFinding[] = [];
   const worst: Record<FairnessMetric, number> = { false_positive_rate: 0, recall: 0 };
-  const champion = table.champion;
-  if (!champion) return { segmentedRows: table.rows, findings, refusals: [], worst };
   for (const attribute of SEGMENT_ATTRIBUTES) {
     for (const metric of METRICS) {
-      const championRate = overallRate(champion, attribute, metric);
-      const pooled = (championRate + overallRate(table.model, attribute, metric)) / 2;
-      const supported = (m: SegmentMetrics) => {
-        const { n, rate } = trials(m, metric);
-        return (
-          m.attribute === attribute &&
-          rate !== null &&
-          n * pooled >= config.minExpectedCount &&
-          n * (1 - pooled) >= config.minExpectedCount
-        );
-      };
-      const challengerSegments = table.model.filter(supported);
-      const values = new Set(challengerSegments.map((m) => m.value));
-      const championSegments = champion.filter((m) => supported(m) && values.has(m.value));
-      const kept = new Set(championSegments.map((m) => m.value));
-      const challengerGap = gapOf(
-        challengerSegments.filter((m) => kept.has(m.value)),
-        metric,
+      const challengerRates = segmentRates(rows, challenger, attribute, metric);
+      const championRates = segmentRates(rows, champion, attribute, metric);
+      const championRate = overall(championRates.values());
+      const pooled = (championRate + overall(challengerRates.values())) / 2;
+      // The same rows for both models: trials and cards do not depend on the model.
+      const supported = [...championRates.values()].filter(
+        (r) =>
+          r.trials * pooled >= config.minExpectedCount &&
+          r.trials * (1 - pooled) >= config.minExpectedCount &&
+          r.cards >= config.minCards,
       );
-      const championGap = gapOf(championSegments, metric);
+      const pick = (rates: Map<string, SegmentRate>) =>
+        supported.map((r) => rates.get(r.value)).filter((r): r is SegmentRate => r !== undefined);
+      const challengerGap = gapOf(pick(challengerRates));
+      const championGap = gapOf(pick(championRates));
       if (!challengerGap || !championGap) continue;
       const widening = challengerGap.value - championGap.value;
       const wideningLowerBound =
@@ -250,7 +301,7 @@ export function checkFairness(table: SegmentTable, config: FairnessConfig): Fair
       findings.push({
         attribute,
         metric,
-        segments: kept.size,
+        segments: supported.length,
         championGap: championGap.value,
         challengerGap: challengerGap.value,
         widening,
@@ -263,7 +314,12 @@ export function checkFairness(table: SegmentTable, config: FairnessConfig): Fair
       });
     }
   }
-  return { segmentedRows: table.rows, findings, refusals: findings.filter((f) => f.refused), worst };
+  return {
+    segmentedRows: segmentedRows(rows),
+    findings,
+    refusals: findings.filter((f) => f.refused),
+    worst,
+  };
 }
 
 const fmt = (v: number): string => v.toFixed(4);
@@ -274,7 +330,7 @@ const METRIC_NAMES: Readonly<Record<FairnessMetric, string>> = {
 
 /** A refusal in words, for the gate's reason. */
 export function describeRefusal(f: FairnessFinding): string {
-  const rate = (m: SegmentMetrics) => fmt(trials(m, f.metric).rate ?? 0);
+  const rate = (r: SegmentRate) => fmt(r.rate);
   return (
     `${METRIC_NAMES[f.metric]} gap across ${f.attribute} widened from ${fmt(f.championGap)} (champion) ` +
     `to ${fmt(f.challengerGap)} (challenger: ${f.high.value} ${rate(f.high)}, ${f.low.value} ${rate(f.low)}); ` +

@@ -92,6 +92,7 @@ export const trainingConfigFragment = z.object({
   GATE_MIN_POSITIVES: intVar(5, 0),
   GATE_MAX_FAIRNESS_GAP_WIDENING: numberVar(0.2, 0, 10),
   GATE_FAIRNESS_MIN_EXPECTED_COUNT: numberVar(5, 1, 1_000_000),
+  GATE_FAIRNESS_MIN_SEGMENT_CARDS: intVar(10, 2),
   SHADOW_PERIOD_MS: intVar(DAY_MS, 0),
   SHADOW_MIN_ROWS: intVar(1000, 1),
   SHADOW_MAX_SCORE_PSI: numberVar(0.25, 0),
@@ -148,6 +149,7 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
       fairness: {
         maxGapWidening: c.GATE_MAX_FAIRNESS_GAP_WIDENING,
         minExpectedCount: c.GATE_FAIRNESS_MIN_EXPECTED_COUNT,
+        minCards: c.GATE_FAIRNESS_MIN_SEGMENT_CARDS,
       },
     },
     shadow: {

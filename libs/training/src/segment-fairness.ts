@@ -7,7 +7,7 @@ import { SEGMENT_ATTRIBUTES, type SegmentAttribute } from '@fraudstream/contract
 import type { SegmentMetrics, SegmentTable } from '@fraudstream/registry';
 import type { TrainingRow } from './training-rows';
 
-/** The fairness settings of the gate (GATE_MAX_FAIRNESS_GAP_WIDENING and its companion). */
+/** The fairness settings of the gate (GATE_MAX_FAIRNESS_GAP_WIDENING, GATE_FAIRNESS_MIN_*). */
 export interface FairnessConfig {
   /**
    * How much the challenger may widen a gap (largest minus smallest segment rate), as a share of
@@ -113,8 +113,8 @@ export function segmentedRows(rows: readonly TrainingRow[]): number {
 /** A model's table, with the champion's on the same rows beside it (null for a base model). */
 export function segmentTable(
   rows: readonly TrainingRow[],
-  model: { readonly scores: ArrayLike<number>; readonly threshold: number },
-  champion: { readonly scores: ArrayLike<number>; readonly threshold: number } | null,
+  model: ScoredModel,
+  champion: ScoredModel | null,
 ): SegmentTable {
   return {
     rows: segmentedRows(rows),

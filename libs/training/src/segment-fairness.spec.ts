@@ -178,6 +178,17 @@ describe(checkFairness.name, () => {
     );
   });
 
+  it('judges against a champion whose rates are the same on every segment (a gap of 0)', () => {
+    const { rows } = simulate(mulberry32(7), cells(100), 0.1, []);
+    const champion = rows.map((r) => (r.isFraud ? 1 : 0));
+    const challenger = rows.map((r) => (r.isFraud && r.segments?.region !== 'west' ? 1 : 0));
+    const result = check(rows, [challenger, champion]);
+    const recall = result.findings.find((f) => f.attribute === 'region' && f.metric === 'recall');
+    expect(recall?.championGap).toBe(0);
+    expect(recall?.challengerGap).toBe(1);
+    expect(recall?.refused).toBe(true);
+  });
+
   it('passes a challenger as fair as the champion, and one that narrows a gap the champion had', () => {
     const { rows, scores } = simulate(mulberry32(3), cells(400), 0.1, [
       { recall: () => 0.75, fpr: () => 0.02 },

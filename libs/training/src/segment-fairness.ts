@@ -251,7 +251,8 @@ function gapOf(
     if (!high || r.rate > high.rate) high = r;
     if (!low || r.rate < low.rate) low = r;
   }
-  if (!high || !low || high === low) return null;
+  // Two segments at least; equal rates make a gap of 0 (high and low may then be one segment).
+  if (!high || !low || rates.length < 2) return null;
   return { value: high.rate - low.rate, variance: high.variance + low.variance, high, low };
 }
 

@@ -183,7 +183,7 @@ describe(FineTuneJob.name, () => {
     }
     // 300 judging rows hold too few frauds and false alerts per segment for a gap to mean anything.
     expect(event?.reason).toMatch(
-      /; segment gaps not checked \(too few frauds or false alerts per segment\)$/,
+      /; segment gaps not checked \(too few frauds, false alerts or cards per segment\)$/,
     );
     expect(event?.metrics).toMatchObject({ gate_max_fairness_gap_widening: 0.2, fairness_checks: 0 });
     expect(() => validateDeployment(event)).not.toThrow();

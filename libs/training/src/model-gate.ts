@@ -202,5 +202,5 @@ function fairnessNote(fairness: FairnessCheck | null): string {
   if (!fairness || fairness.segmentedRows === 0) return '';
   return fairness.findings.length > 0
     ? `; no segment gap widened beyond tolerance (${fairness.findings.length} checked)`
-    : '; segment gaps not checked (too few frauds or false alerts per segment)';
+    : '; segment gaps not checked (too few frauds, false alerts or cards per segment)';
 }

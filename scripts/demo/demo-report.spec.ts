@@ -6,6 +6,7 @@ import {
   type ModelDeployment,
   type RetrainRequest,
 } from '@fraudstream/contracts';
+import type { ModelCard } from '@fraudstream/registry';
 import { describe, expect, it } from 'vitest';
 import {
   apByDay,
@@ -17,6 +18,7 @@ import {
   firstRetrainRequestDay,
   meanAp,
   recommendationDays,
+  servingModelReport,
 } from './demo-report';
 import type { ChampionScore } from './loop-observer';
 import { LoopObservation } from './loop-observer';
@@ -248,5 +250,34 @@ describe(LoopObservation.name, () => {
     expect(observation.notices.map((n) => n.text)).toEqual([
       'investigate 3 transactions of 3 card(s) at 05:00, like confirmed missed fraud tx-seed',
     ]);
+  });
+});
+
+describe(servingModelReport.name, () => {
+  it("reports the serving model's per-segment table from its card, rates rounded, and null for a card without one", () => {
+    const segment = (value: string, fpr: number, recall: number | null) => ({
+      attribute: 'region',
+      value,
+      rows: 1000,
+      frauds: recall === null ? 0 : 30,
+      false_positive_rate: fpr,
+      recall,
+    });
+    const table = {
+      rows: 2000,
+      model: [segment('north', 0.012345, 2 / 3), segment('south', 0.01, null)],
+      champion: [segment('north', 0.02, 0.5), segment('south', 0.011111, null)],
+    };
+    const card = { segments: table } as unknown as ModelCard;
+    expect(servingModelReport({ version: 'v3', model_card: card })).toEqual({
+      version: 'v3',
+      segments: {
+        rows: 2000,
+        model: [segment('north', 0.0123, 0.6667), segment('south', 0.01, null)],
+        champion: [segment('north', 0.02, 0.5), segment('south', 0.0111, null)],
+      },
+    });
+    expect(servingModelReport({ version: 'v1', model_card: {} as ModelCard }).segments).toBeNull();
+    expect(servingModelReport({ version: 'v1' }).segments).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 import { DAY_MS, type DriftEvent, type ModelDeployment, type RetrainRequest } from '@fraudstream/contracts';
 import { driftDecisionTime } from '@fraudstream/drift';
+import type { ModelManifest, SegmentMetrics, SegmentTable } from '@fraudstream/registry';
 import { averagePrecision } from '@fraudstream/stats';
 import type { ChampionScore } from './loop-observer';
 
@@ -156,4 +157,37 @@ export function reportDeployments(
 /** Rounds for a readable report (AP to 4 decimals). */
 export function round4(value: number | null): number | null {
   return value === null ? null : Math.round(value * 10_000) / 10_000;
+}
+
+/** The model serving at the end of the run, with its card's per-segment table. */
+export interface ServingModelReport {
+  readonly version: string;
+  /**
+   * False-positive rate and recall per customer segment on its hold-out rows (the gate's rows for a
+   * fine-tuned model, with the champion it replaced beside it), rounded; null when its card has none.
+   */
+  readonly segments: SegmentTable | null;
+}
+
+/** The report's view of the serving model's manifest: its version and per-segment table. */
+export function servingModelReport(
+  manifest: Pick<ModelManifest, 'version' | 'model_card'>,
+): ServingModelReport {
+  const table = manifest.model_card?.segments;
+  const rounded = (rows: readonly SegmentMetrics[]) =>
+    rows.map((m) => ({
+      ...m,
+      false_positive_rate: round4(m.false_positive_rate),
+      recall: round4(m.recall),
+    }));
+  return {
+    version: manifest.version,
+    segments: table
+      ? {
+          rows: table.rows,
+          model: rounded(table.model),
+          champion: table.champion ? rounded(table.champion) : null,
+        }
+      : null,
+  };
 }

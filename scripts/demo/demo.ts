@@ -19,7 +19,12 @@ import {
   registerTopicSchemas,
 } from '@fraudstream/kafka';
 import { driftConfigFragment, driftDecisionTime } from '@fraudstream/drift';
-import { FileSystemModelStore, ModelRegistry, localKeyRingKeys } from '@fraudstream/registry';
+import {
+  FileSystemModelStore,
+  ModelRegistry,
+  formatSegmentTable,
+  localKeyRingKeys,
+} from '@fraudstream/registry';
 import { TransactionSimulator, generateDataset } from '@fraudstream/simulation';
 import { datasetStart, importDataset, parseChargebackDelay } from '@fraudstream/datasets';
 import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
@@ -38,6 +43,7 @@ import {
   firstRetrainRequestDay,
   meanAp,
   reportDeployments,
+  servingModelReport,
   round4,
 } from './demo-report';
 import { runTopicSpecs, runTopics, type RunTopics } from './demo-topics';
@@ -800,6 +806,7 @@ class Demo {
     const ceiling = await ceilingApByDay(observation.champion, truth, o.driftDay, o.days, o.seed);
     const registry = new ModelRegistry(new FileSystemModelStore(context.modelsRoot), localKeyRingKeys());
     const artifact = await registry.readVerified(base.version);
+    const serving = await registry.readManifest((await registry.productionVersion()) ?? base.version);
     const staticAp = staticApByDay(observation.champion, truth, artifact.onnx, o.driftDay, o.days);
     let oracle: (number | null)[] = Array.from({ length: o.days }, () => null);
     if (o.oracle) {
@@ -896,6 +903,7 @@ class Demo {
       backpressure_holds: this.lagHolds,
       deployments: reportDeployments(observation.deployments, observation.startTime),
       first_redeployment: first ? { version: first.model_version, event_day: firstDay } : null,
+      serving_model: servingModelReport(serving),
       ap_by_day: ap.map(round4),
       oracle_kind: o.oracle ? 'prequential-instant-labels' : null,
       oracle_ap_by_day: oracle.map(round4),
@@ -964,6 +972,9 @@ class Demo {
         `(the base model on those days: ${fmt(report.static_ap_after_redeployment)})`,
       `AP recovery ratio          ${report.ap_recovery_ratio ?? 'n/a'} (days ${report.ap_recovery_days.join(', ') || '-'} vs the ${report.oracle_kind ?? 'skipped'} oracle)`,
       `delivery                   ${n(report.produced)} produced, ${n(report.scored)} scored, lost ${report.lost}, duplicates ${report.duplicates}`,
+      '',
+      `serving model ${report.serving_model.version} by customer segment (its hold-out rows; a fine-tuned model's champion beside it):`,
+      ...formatSegmentTable(report.serving_model.segments),
     );
     console.log(lines.join('\n'));
   }

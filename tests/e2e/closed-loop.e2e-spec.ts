@@ -54,6 +54,14 @@ interface DemoReport {
   expected_transactions: number;
   lost: number;
   duplicates: number;
+  serving_model: {
+    version: string;
+    segments: {
+      rows: number;
+      model: { attribute: string; value: string; rows: number; frauds: number; recall: number | null }[];
+      champion: { attribute: string; value: string }[] | null;
+    } | null;
+  };
 }
 
 describe('closed loop (npm run demo)', () => {
@@ -118,5 +126,20 @@ describe('closed loop (npm run demo)', () => {
     expect(r.ap_after_redeployment, context).not.toBeNull();
     expect(r.static_ap_after_redeployment, context).not.toBeNull();
     expect(r.ap_after_redeployment ?? 0, context).toBeGreaterThan(r.static_ap_after_redeployment ?? 1);
+    // The report shows the serving model's per-segment table: the last model promoted, each
+    // attribute's segments partitioning its hold-out rows, the champion it replaced beside it.
+    const lastProduction = r.deployments.filter((d) => d.stage === 'PRODUCTION').at(-1);
+    expect(r.serving_model.version, context).toBe(lastProduction?.version);
+    const segments = r.serving_model.segments;
+    expect(segments, context).not.toBeNull();
+    for (const attribute of ['age_band', 'region']) {
+      const of = segments?.model.filter((m) => m.attribute === attribute) ?? [];
+      expect(of.length, attribute).toBeGreaterThan(1);
+      expect(of.reduce((n, m) => n + m.rows, 0)).toBe(segments?.rows);
+    }
+    if (r.serving_model.version !== r.base_model.version)
+      expect(segments?.champion?.map((m) => `${m.attribute} ${m.value}`)).toEqual(
+        segments?.model.map((m) => `${m.attribute} ${m.value}`),
+      );
   }, 1_800_000);
 });

@@ -1,5 +1,12 @@
 import { COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
-import { readAvroSchema, valueSubject, type Transaction } from '@fraudstream/contracts';
+import { Type, type Schema } from 'avsc';
+import {
+  readAvroSchema,
+  validateScore,
+  validateTransaction,
+  valueSubject,
+  type Transaction,
+} from '@fraudstream/contracts';
 import { AvroProducer, AvroSerde, createIdempotentProducer, type Kafka } from '@fraudstream/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestTopic, testClients, uniqueName } from '../support/kafka-env';
@@ -64,6 +71,37 @@ describe('Avro on the real broker and registry', () => {
     };
     const secondId = await serde.register(subject, compatible, COMPATIBILITY.BACKWARD);
     expect(secondId).not.toBe(firstId);
+  });
+
+  it('accepts the segment fields (nullable, default null) over the schemas without them, and an older record still reads and validates', async () => {
+    for (const [file, validate] of [
+      ['tx.transactions.v1.avsc', validateTransaction],
+      ['tx.scores.v1.avsc', validateScore],
+    ] as const) {
+      const subject = valueSubject(uniqueName('segments'));
+      const current = readAvroSchema(file);
+      const fields = current.fields as { name: string }[];
+      const before = {
+        ...current,
+        fields: fields.filter((f) => f.name !== 'age_band' && f.name !== 'region'),
+      };
+      expect(before.fields).toHaveLength(fields.length - 2);
+      const beforeId = await serde.register(subject, before, COMPATIBILITY.BACKWARD);
+      const currentId = await serde.register(subject, current, COMPATIBILITY.BACKWARD);
+      expect(currentId).not.toBe(beforeId);
+
+      // A record written before the fields existed: framed with the older schema's id, decoded by
+      // its writer schema, it has no segments, and every consumer's validator accepts it.
+      const sample =
+        SAMPLE_RECORDS[file === 'tx.transactions.v1.avsc' ? 'tx.transactions.v1' : 'tx.scores.v1'];
+      const { age_band: _a, region: _r, ...older } = sample;
+      const payload = Type.forSchema(before as Schema).toBuffer(older);
+      const framed = Buffer.concat([Buffer.from([0]), Buffer.alloc(4), payload]);
+      framed.writeInt32BE(beforeId, 1);
+      const decoded = await serde.decode<Record<string, unknown>>(framed);
+      expect(decoded).toEqual(older);
+      expect(validate(decoded)).toEqual(older);
+    }
   });
 
   afterAll(() => undefined);

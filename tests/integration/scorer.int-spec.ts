@@ -15,6 +15,8 @@ import {
   transaction,
 } from './scorer.harness';
 
+const BANDS = ['18-29', '30-44', '45-64', '65+'];
+
 describe('scorer app', () => {
   const suite = scorerSuite();
 
@@ -26,7 +28,10 @@ describe('scorer app', () => {
     await publishDeployment(producer, topics, stageChange(v1, 'PRODUCTION'));
 
     const total = 600;
-    const sent = Array.from({ length: total }, (_, i) => transaction(i));
+    // Half carry customer segments, half none (a bank that sends none, records of before).
+    const sent = Array.from({ length: total }, (_, i) =>
+      i % 2 === 0 ? { ...transaction(i), age_band: BANDS[i % BANDS.length], region: 'west' } : transaction(i),
+    );
     /** Poison: bytes that are not Confluent Avro, an unknown schema id, a negative amount and a missing card id. */
     const sendPoison = async (): Promise<void> => {
       const raw = createIdempotentProducer(kafka);
@@ -103,6 +108,11 @@ describe('scorer app', () => {
       expect(r.value.features).toHaveLength(19);
       expect(r.value.is_alert).toBe(r.value.score >= 0.6);
     }
+    // Each score carries its transaction's segments through Avro, null when it had none.
+    const segmentsOf = new Map(sent.map((t) => [t.transaction_id, [t.age_band ?? null, t.region ?? null]]));
+    for (const r of scores.records)
+      expect([r.value.age_band, r.value.region]).toEqual(segmentsOf.get(r.value.transaction_id));
+    expect(scores.records.filter((r) => r.value.region === 'west')).toHaveLength(total / 2);
     // Every alert matches an alerting score, and every alerting score has its alert.
     await waitFor(
       () => alerts.records.length === scores.records.filter((r) => r.value.is_alert).length,

@@ -210,6 +210,14 @@ describe(TrainerModule.name, () => {
     expect(manifest.training.replay_rows).toBeGreaterThan(0);
     expect(manifest.parent_version).toBe('v1');
     expect(manifest.reference.features.map((f) => f.name)).toEqual([...FEATURE_NAMES]);
+    // The simulator's segments went through tx.scores.v1 into the job: the card's per-segment table
+    // covers the gate's rows for both models, and the gate's reason says what the fairness rule found.
+    const segments = manifest.model_card?.segments;
+    expect(segments?.rows).toBe(manifest.metrics.validation.rows);
+    expect(new Set(segments?.model.map((m) => m.attribute))).toEqual(new Set(['age_band', 'region']));
+    expect(segments?.champion?.map((m) => m.value)).toEqual(segments?.model.map((m) => m.value));
+    expect(event?.reason).toMatch(/segment gap/);
+    expect(event?.metrics.gate_max_fairness_gap_widening).toBe(0.2);
     // The scorer's loader accepts what the event points at: the trainer's signature (the trainer
     // app signs with the local key ring, as configured here), checksum, manifest and graph.
     const loaded = await loadVerifiedModel(

@@ -13,6 +13,8 @@ export const SAMPLE_RECORDS: { readonly [K in keyof TopicMessages]: TopicMessage
     channel: 'CARD_PRESENT',
     event_time: T0,
     ingest_time: T0 + 5,
+    age_band: '30-44',
+    region: 'north',
   },
   'tx.scores.v1': {
     transaction_id: 'tx-1',
@@ -29,6 +31,8 @@ export const SAMPLE_RECORDS: { readonly [K in keyof TopicMessages]: TopicMessage
     role: 'CHAMPION',
     feature_set_version: 'fs-1',
     features: [1, 2.5, 0],
+    age_band: '30-44',
+    region: null,
   },
   'fraud.alerts.v1': {
     alert_id: 'tx-1:v1',

@@ -19,6 +19,7 @@ describe(loadTrainerConfig.name, () => {
       maxRocAucDrop: 0.01,
       maxCardPrecisionDrop: 0.05,
       minPositives: 5,
+      fairness: { maxGapWidening: 0.2, minExpectedCount: 5, minCards: 10 },
     });
     expect(settings.chargebackWindowMs).toBe(7 * DAY_MS);
   });
@@ -26,13 +27,25 @@ describe(loadTrainerConfig.name, () => {
   it('lists every bad field at once', () => {
     let error: unknown;
     try {
-      loadTrainerConfig({ TRAINER_HIDDEN_UNITS: '32,,16', GATE_MAX_ROC_AUC_DROP: '2', MODEL_STORE: 'ftp' });
+      loadTrainerConfig({
+        TRAINER_HIDDEN_UNITS: '32,,16',
+        GATE_MAX_ROC_AUC_DROP: '2',
+        MODEL_STORE: 'ftp',
+        GATE_MAX_FAIRNESS_GAP_WIDENING: '-0.1',
+        GATE_FAIRNESS_MIN_SEGMENT_CARDS: '1',
+      });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as Error).message;
-    for (const field of ['TRAINER_HIDDEN_UNITS', 'GATE_MAX_ROC_AUC_DROP', 'MODEL_STORE'])
+    for (const field of [
+      'TRAINER_HIDDEN_UNITS',
+      'GATE_MAX_ROC_AUC_DROP',
+      'MODEL_STORE',
+      'GATE_MAX_FAIRNESS_GAP_WIDENING',
+      'GATE_FAIRNESS_MIN_SEGMENT_CARDS',
+    ])
       expect(message).toContain(field);
   });
 });

@@ -28,10 +28,12 @@ export type {
   RetrainTrigger,
   Score,
   ScoreRole,
+  SegmentAttribute,
   Severity,
   TopicMessages,
   Transaction,
 } from './messages.types';
+export { SEGMENT_ATTRIBUTES } from './messages.types';
 export { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from './time';
 export { PoisonMessageError, RetriableError, ValidationError, describeError } from './contract.errors';
 export type { PoisonKind } from './contract.errors';

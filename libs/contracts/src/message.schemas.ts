@@ -23,6 +23,8 @@ export const CONTRACT_LIMITS = {
   /** Model versions: the registry's version names (letters, digits, `.`, `_`, `-`). */
   versionLength: 128,
   featureSetVersionLength: 64,
+  /** A segment attribute's value (age band, region): a label, not free text. */
+  segmentLength: 64,
   /** Human-readable reasons (deployment and retrain reasons, drift reasons). */
   reasonLength: 2000,
   /** Artifact URIs (file:// or s3://). */
@@ -67,6 +69,15 @@ const count = z.number().int().min(0);
 const list = <T extends z.ZodType>(item: T) =>
   z.array(item).max(L.maxListItems, `has more than ${L.maxListItems} items`);
 
+/** A segment attribute's value (an age band, a region): a short label, absent or null when unknown. */
+const segment = z
+  .string()
+  .min(1, 'is empty')
+  .max(L.segmentLength, `is longer than ${L.segmentLength} characters`)
+  .regex(/\S/, 'is blank')
+  .nullable()
+  .optional();
+
 export const transactionSchema = z.object({
   transaction_id: id,
   card_id: id,
@@ -76,6 +87,8 @@ export const transactionSchema = z.object({
   channel: z.enum(['CARD_PRESENT', 'CARD_NOT_PRESENT']),
   event_time: time,
   ingest_time: time,
+  age_band: segment,
+  region: segment,
 });
 
 export const scoreSchema = z.object({
@@ -93,6 +106,8 @@ export const scoreSchema = z.object({
   role: z.enum(['CHAMPION', 'CHALLENGER']),
   feature_set_version: z.string().min(1).max(L.featureSetVersionLength),
   features: list(finite),
+  age_band: segment,
+  region: segment,
 });
 
 export const alertSchema = z.object({

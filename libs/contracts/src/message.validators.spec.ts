@@ -8,6 +8,7 @@ import {
   validateDeployment,
   validateLabel,
   validateRetrainRequest,
+  validateScore,
   validateTransaction,
 } from './message.validators';
 import { Topics } from './topics';
@@ -80,6 +81,22 @@ describe('message validators', () => {
     expect(validateLabel(verdict)).toEqual(verdict);
     expect(() => validateLabel({ ...verdict, analyst: long })).toThrow(/analyst is longer than 128/);
     expect(() => validateLabel({ ...verdict, alert_id: '' })).toThrow(/alert_id is empty/);
+  });
+
+  it('accepts a transaction and a score without segment attributes (older records, a bank that sends none) and bounds them when present', () => {
+    const { age_band: _a, region: _r, ...older } = SAMPLE_RECORDS['tx.transactions.v1'];
+    expect(validateTransaction(older)).toEqual(older);
+    const tx = SAMPLE_RECORDS['tx.transactions.v1'];
+    expect(validateTransaction({ ...tx, region: null })).toEqual({ ...tx, region: null });
+    expect(() => validateTransaction({ ...tx, age_band: '' })).toThrow(/age_band is empty/);
+    expect(() => validateTransaction({ ...tx, region: ' ' })).toThrow(/region is blank/);
+    expect(() => validateTransaction({ ...tx, region: 'r'.repeat(65) })).toThrow(
+      /region is longer than 64 characters/,
+    );
+    const score = SAMPLE_RECORDS['tx.scores.v1'];
+    const { age_band: _sa, region: _sr, ...olderScore } = score;
+    expect(validateScore(olderScore)).toEqual(olderScore);
+    expect(() => validateScore({ ...score, age_band: 7 })).toThrow(ValidationError);
   });
 
   it('keeps a case record consistent: a claim names its analyst, a closed case its verdict, comments are bounded', () => {

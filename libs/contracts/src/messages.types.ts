@@ -14,7 +14,19 @@ export interface Transaction {
   channel: Channel;
   event_time: number;
   ingest_time: number;
+  /** The cardholder's age band (a fairness segment, never a feature); absent or null when unknown. */
+  age_band?: string | null;
+  /** The cardholder's home region (a fairness segment, never a feature); absent or null when unknown. */
+  region?: string | null;
 }
+
+/**
+ * Customer attributes the evaluation reports fairness on (docs/trainer.md): each is a segment of
+ * its own, carried on transactions and copied into their scores, and never a model feature.
+ */
+export const SEGMENT_ATTRIBUTES = ['age_band', 'region'] as const;
+
+export type SegmentAttribute = (typeof SEGMENT_ATTRIBUTES)[number];
 
 export type ScoreRole = 'CHAMPION' | 'CHALLENGER';
 
@@ -33,6 +45,9 @@ export interface Score {
   role: ScoreRole;
   feature_set_version: string;
   features: number[];
+  /** Copied from the transaction (a fairness segment, not a feature); absent or null when unknown. */
+  age_band?: string | null;
+  region?: string | null;
 }
 
 export type Severity = 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';

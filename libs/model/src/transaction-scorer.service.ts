@@ -191,6 +191,9 @@ export class TransactionScorer {
       role,
       feature_set_version: this.features.version,
       features: [...features],
+      // Segments ride along for the trainer's per-segment evaluation; the model never sees them.
+      age_band: tx.age_band ?? null,
+      region: tx.region ?? null,
     };
   }
 

@@ -132,6 +132,26 @@ describe(TransactionScorer.name, () => {
     expect(await registry.metrics()).toContain('fraudstream_shadow_scoring_failures_total 1');
   });
 
+  it("copies the transaction's segments into its scores (null when it has none), outside the feature vector", async () => {
+    let seen: readonly Transaction[] = [];
+    const { scorer, models } = setup((batch) => {
+      seen = batch;
+      return Promise.resolve(batch.map(() => [1, 1]));
+    });
+    await models.applyDeployments([event(champion, 'PRODUCTION'), event(broken, 'SHADOW')]);
+    const result = await scorer.scoreBatch([
+      { ...tx, age_band: '65+', region: 'west' },
+      { ...tx, transaction_id: 't2' },
+    ]);
+    expect(seen.map((t) => t.age_band ?? null)).toEqual(['65+', null]);
+    expect(result.scores.map((s) => [s.transaction_id, s.role, s.age_band, s.region, s.features])).toEqual([
+      ['t1', 'CHAMPION', '65+', 'west', [1, 1]],
+      ['t2', 'CHAMPION', null, null, [1, 1]],
+      ['t1', 'CHALLENGER', '65+', 'west', [1, 1]],
+      ['t2', 'CHALLENGER', null, null, [1, 1]],
+    ]);
+  });
+
   it('dead-letters a transaction whose feature vector is not finite', async () => {
     const { scorer, models } = setup(() =>
       Promise.resolve([

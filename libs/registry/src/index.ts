@@ -8,6 +8,8 @@ export type {
   ManifestSignature,
   ReferenceProfile,
   SeasonalScoreProfile,
+  SegmentMetrics,
+  SegmentTable,
   TrainingLineage,
 } from './manifest.types';
 export { NO_PRIVACY_STATEMENT } from './manifest.types';
@@ -36,7 +38,7 @@ export type {
   StageChange,
 } from './model-registry.service';
 export { PRINCIPAL_PATTERN, principalOf } from './promotion-approvals';
-export { formatModelCard, modelCardView } from './model-card.view';
+export { formatModelCard, formatSegmentTable, modelCardView } from './model-card.view';
 export type { CardApproval, ModelCardView } from './model-card.view';
 export type { PromotionApproval, PromotionRequest } from './promotion-approvals';
 export {

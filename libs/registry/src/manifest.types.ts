@@ -78,6 +78,31 @@ export interface EvaluationMetrics {
   readonly k: number;
 }
 
+/**
+ * A model's error rates at its threshold on one customer segment (one value of one attribute, e.g.
+ * age_band 65+) of a labelled data set: what the fairness check of the gate compares.
+ */
+export interface SegmentMetrics {
+  /** The attribute (`age_band`, `region`). */
+  readonly attribute: string;
+  readonly value: string;
+  readonly rows: number;
+  readonly frauds: number;
+  /** Legitimate rows scored at or above the threshold, over the legitimate rows; null without any. */
+  readonly false_positive_rate: number | null;
+  /** Frauds scored at or above the threshold, over the frauds; null without any. */
+  readonly recall: number | null;
+}
+
+/** Per-segment metrics of a model, and of the champion on the same rows for a gated challenger. */
+export interface SegmentTable {
+  /** Rows of the data set that carried segments (the others are in no segment). */
+  readonly rows: number;
+  readonly model: readonly SegmentMetrics[];
+  /** The champion on the same rows at its own threshold; null for a base model. */
+  readonly champion: readonly SegmentMetrics[] | null;
+}
+
 export interface TrainingLineage {
   /** Event-time window of the training data, UTC epoch ms [start, end). */
   readonly window_start: number;
@@ -146,6 +171,12 @@ export interface ModelCard {
   } | null;
   /** The model's own held-out metrics. */
   readonly evaluation: EvaluationMetrics;
+  /**
+   * False-positive rate and recall per customer segment on the same held-out rows as `evaluation`
+   * (the gate's rows for a challenger, with the champion beside it); absent in cards written before
+   * segments existed.
+   */
+  readonly segments?: SegmentTable;
   readonly lineage: {
     readonly parent_version: string | null;
     readonly request_id: string | null;

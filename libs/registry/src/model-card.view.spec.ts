@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ephemeralKeys } from './local-key-ring';
 import type { ModelCompression } from './manifest.types';
-import { formatModelCard, modelCardView } from './model-card.view';
+import { formatModelCard, formatSegmentTable, modelCardView } from './model-card.view';
 import type { AuditEntry } from './registry.types';
 import { manifestFor, withCard } from './registry.test-fixtures';
 
@@ -58,6 +58,11 @@ describe(formatModelCard.name, () => {
       '  challenger    0.5420   0.9000   1.0000    0.5000   0.1000   (10 rows, 1 frauds)',
       '  champion      0.5000   0.9000   1.0000    0.5000   0.1000   (10 rows, 1 frauds)',
       '',
+      'Segments (false-positive rate and recall at the threshold, on the rows above)',
+      '  attribute  segment        rows  frauds      FPR   recall   champion FPR   recall',
+      '  age_band   18-29             4       1   0.2500   1.0000         0.0000   0.0000',
+      '  age_band   65+               6       0   0.0000      n/a         0.5000      n/a',
+      '',
       'Compression',
       '  none (float32 weights)',
       '',
@@ -73,6 +78,22 @@ describe(formatModelCard.name, () => {
       'Approvals (audit log)',
       '  2026-01-08T00:00:00.000Z (event time 2026-01-07T00:00:00.000Z) requested by trainer:t1: shadow ok',
       '  2026-01-08T09:30:00.000Z (event time 2026-01-07T00:00:00.000Z) approved by bob: gate reviewed',
+    ]);
+  });
+
+  it('says when a card has no segment table (written before segments, or rows without them), and leaves out the champion of a base model', () => {
+    const card = manifest.model_card;
+    if (!card) throw new Error('the fixture has a card');
+    const { segments, ...older } = card;
+    const view = modelCardView({ ...manifest, model_card: older }, []);
+    if (!view || !segments) throw new Error('the fixture has a card');
+    expect(formatModelCard(view)).toContain(
+      'Segments (false-positive rate and recall at the threshold, on the rows above)\n  none recorded (the rows carried no segments, or the card predates segments)\n',
+    );
+    expect(formatSegmentTable({ ...segments, champion: null })).toEqual([
+      '  attribute  segment        rows  frauds      FPR   recall',
+      '  age_band   18-29             4       1   0.2500   1.0000',
+      '  age_band   65+               6       0   0.0000      n/a',
     ]);
   });
 

@@ -1,4 +1,11 @@
-import type { EvaluationMetrics, ModelCard, ModelCompression, ModelManifest } from './manifest.types';
+import type {
+  EvaluationMetrics,
+  ModelCard,
+  ModelCompression,
+  ModelManifest,
+  SegmentMetrics,
+  SegmentTable,
+} from './manifest.types';
 import { principalOf } from './promotion-approvals';
 import type { AuditEntry } from './registry.types';
 
@@ -81,6 +88,9 @@ export function formatModelCard(view: ModelCardView): string {
         : [metricRows('challenger', card.gate.challenger), metricRows('champion', card.gate.champion)]
       : [metricRows('model', card.evaluation)]),
     '',
+    'Segments (false-positive rate and recall at the threshold, on the rows above)',
+    ...formatSegmentTable(card.segments ?? null),
+    '',
     'Compression',
     ...compressionLines(view.compression),
     '',
@@ -111,5 +121,34 @@ function compressionLines(c: ModelCompression | null): string[] {
     `  ${c.kind} (${c.granularity}, ${c.bits}-bit symmetric) of float ${c.parent_version} (sha256 ${c.parent_sha256.slice(0, 12)}…)`,
     `  ${c.bytes} bytes vs ${c.parent_bytes} (${share} %)`,
     `  AP ${num(c.average_precision)} vs float ${num(c.parent_average_precision)} on ${c.rows} hold-out rows (${c.positives} frauds): loss ${num(c.ap_loss)} (max ${num(c.max_ap_loss)}), largest score difference ${num(c.max_abs_score_difference)}`,
+  ];
+}
+
+const rate = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(4));
+
+/**
+ * A per-segment table as text lines (indented two spaces): one row per segment, the champion's
+ * rates beside a challenger's. For `models show` and the demo's summary.
+ */
+export function formatSegmentTable(table: SegmentTable | null): string[] {
+  if (!table || table.model.length === 0)
+    return ['  none recorded (the rows carried no segments, or the card predates segments)'];
+  const champion = new Map<string, SegmentMetrics>();
+  for (const m of table.champion ?? []) champion.set(`${m.attribute}\u0000${m.value}`, m);
+  const withChampion = table.champion !== null;
+  const header =
+    `  ${'attribute'.padEnd(10)} ${'segment'.padEnd(10)} ${'rows'.padStart(8)} ${'frauds'.padStart(7)} ${'FPR'.padStart(8)} ${'recall'.padStart(8)}` +
+    (withChampion ? `   ${'champion FPR'.padStart(12)} ${'recall'.padStart(8)}` : '');
+  return [
+    header,
+    ...table.model.map((m) => {
+      const c = champion.get(`${m.attribute}\u0000${m.value}`);
+      return (
+        `  ${m.attribute.padEnd(10)} ${m.value.padEnd(10)} ${String(m.rows).padStart(8)} ${String(m.frauds).padStart(7)} ${rate(m.false_positive_rate).padStart(8)} ${rate(m.recall).padStart(8)}` +
+        (withChampion
+          ? `   ${rate(c?.false_positive_rate ?? null).padStart(12)} ${rate(c?.recall ?? null).padStart(8)}`
+          : '')
+      );
+    }),
   ];
 }

@@ -95,6 +95,17 @@ export function withCard(manifest: ModelManifest): ModelManifest {
         champion: metrics,
       },
       evaluation: { ...metrics, average_precision: 0.542 },
+      segments: {
+        rows: 10,
+        model: [
+          { attribute: 'age_band', value: '18-29', rows: 4, frauds: 1, false_positive_rate: 0.25, recall: 1 },
+          { attribute: 'age_band', value: '65+', rows: 6, frauds: 0, false_positive_rate: 0, recall: null },
+        ],
+        champion: [
+          { attribute: 'age_band', value: '18-29', rows: 4, frauds: 1, false_positive_rate: 0, recall: 0 },
+          { attribute: 'age_band', value: '65+', rows: 6, frauds: 0, false_positive_rate: 0.5, recall: null },
+        ],
+      },
       lineage: {
         parent_version: manifest.parent_version,
         request_id: 'req-7',

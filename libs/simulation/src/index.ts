@@ -18,8 +18,8 @@ export {
   generateDataset,
   resolveSimulationOptions,
 } from './transaction.simulator';
-export { GRID_SIZE, Population, cardId, defaultRadius, terminalId } from './population';
-export type { Customer, PopulationOptions, Terminal } from './population';
+export { AGE_BANDS, GRID_SIZE, Population, REGIONS, cardId, defaultRadius, terminalId } from './population';
+export type { AgeBand, Customer, PopulationOptions, Region, Terminal } from './population';
 export { ANALYST_DESK_NAME, AnalystDesk, TruthLedger } from './analyst-desk';
 export type { AnalystDeskOptions } from './analyst-desk';
 export { RetrainHold } from './retrain-hold';

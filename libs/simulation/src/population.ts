@@ -1,4 +1,4 @@
-import { streamRng, uniform } from '@fraudstream/stats';
+import { streamRng, uniform, type Rng } from '@fraudstream/stats';
 
 export const GRID_SIZE = 100;
 
@@ -14,6 +14,40 @@ export interface Customer {
   readonly cardNotPresentShare: number;
   /** Indices of the terminals within the radius of home. */
   readonly terminals: Int32Array;
+  /** The cardholder's age band and home region: segments for the fairness evaluation, independent of fraud. */
+  readonly ageBand: AgeBand;
+  readonly region: Region;
+}
+
+/** Age bands of the simulated cardholders, with their shares of the population. */
+export const AGE_BANDS = [
+  { value: '18-29', share: 0.2 },
+  { value: '30-44', share: 0.28 },
+  { value: '45-64', share: 0.32 },
+  { value: '65+', share: 0.2 },
+] as const;
+
+export type AgeBand = (typeof AGE_BANDS)[number]['value'];
+
+/** Home regions of the simulated cardholders, with their shares (not the grid: fraud is local there). */
+export const REGIONS = [
+  { value: 'north', share: 0.3 },
+  { value: 'south', share: 0.3 },
+  { value: 'east', share: 0.25 },
+  { value: 'west', share: 0.15 },
+] as const;
+
+export type Region = (typeof REGIONS)[number]['value'];
+
+function pick<T>(rng: Rng, options: readonly { readonly value: T; readonly share: number }[]): T {
+  let u = rng();
+  for (const option of options) {
+    if (u < option.share) return option.value;
+    u -= option.share;
+  }
+  const last = options[options.length - 1];
+  if (!last) throw new RangeError('no options to pick from');
+  return last.value;
 }
 
 export interface Terminal {
@@ -78,6 +112,10 @@ export class Population {
       list.push(t.index);
       cells.set(key, list);
     }
+    // The segments draw from a stream of their own: the population's draws (and so every
+    // transaction, fraud and chargeback of a seed) are what they were before segments existed,
+    // and no fraud mechanism reads them.
+    const segmentRng = streamRng(options.seed, 'segments');
     const r2 = options.radius * options.radius;
     const customers: Customer[] = [];
     for (let i = 0; i < options.customers; i++) {
@@ -108,6 +146,8 @@ export class Population {
         meanTxPerDay,
         cardNotPresentShare,
         terminals: Int32Array.from(near),
+        ageBand: pick(segmentRng, AGE_BANDS),
+        region: pick(segmentRng, REGIONS),
       });
     }
     return new Population(customers, terminals);

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { HOUR_MS, DAY_MS } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
+import { AGE_BANDS, REGIONS } from './population';
 import type { SimulatedDataset, SimulationOptions } from './simulation.types';
 import {
   DRIFT_EFFECTS,
@@ -168,6 +170,71 @@ describe(TransactionSimulator.name, () => {
     // The default (milliseconds, steady state) is what it always was: the ids do not change.
     expect(new TransactionSimulator(SMALL).runId).toBe(
       new TransactionSimulator({ ...SMALL, compromiseStartDay: null }).runId,
+    );
+  });
+
+  it('gives each customer an age band and a region on all its payments, and leaves every other field of every record as it was before segments existed', () => {
+    // Digests of the streams recorded before the simulator had segments (the events as JSON, in
+    // order): with the two attributes taken out, the transactions, truth and chargebacks of a seed
+    // are byte for byte the same, so every earlier benchmark and test stream is unchanged.
+    const recorded: [SimulationOptions, string][] = [
+      [
+        { seed: 7, days: 12, customers: 400, terminals: 800, scenario: 'new-fraud-pattern', driftDay: 5 },
+        '2594098f40aefc31093f5736de4be87a3d82c33de541565f9989842f72fd73c5',
+      ],
+      [
+        { seed: 11, days: 6, customers: 300, scenario: 'fraud-rate-jump', driftDay: 2 },
+        '4a73362b50fda5ee11926b4bc8f39c7f65f9638aa73187887739aa58c47e9857',
+      ],
+      [
+        { seed: 42, days: 5, customers: 300, scenario: 'covariate-only', driftDay: 2 },
+        '80cc92b944ac5cf998f99bc6e7fb17b0dc54635b96c200c3693e4f91c05f9b7a',
+      ],
+    ];
+    for (const [options, digest] of recorded) {
+      const simulator = new TransactionSimulator(options);
+      const hash = createHash('sha256');
+      const segments = new Map<string, string>();
+      for (const event of simulator.events()) {
+        if (event.kind === 'transaction') {
+          const { age_band, region, ...fields } = event.transaction;
+          expect(AGE_BANDS.map((b) => b.value)).toContain(age_band);
+          expect(REGIONS.map((r) => r.value)).toContain(region);
+          const seen = segments.get(fields.card_id) ?? `${age_band}/${region}`;
+          expect(`${age_band}/${region}`).toBe(seen);
+          segments.set(fields.card_id, seen);
+          hash.update(JSON.stringify({ ...event, transaction: fields }));
+        } else hash.update(JSON.stringify(event));
+      }
+      expect(hash.digest('hex')).toBe(digest);
+    }
+  });
+
+  it('draws the segments with their shares, whatever else the options change', () => {
+    const customers = new TransactionSimulator({ seed: 5, days: 0, customers: 20_000, terminals: 100 })
+      .population.customers;
+    for (const [values, of] of [
+      [AGE_BANDS, (c: (typeof customers)[number]) => c.ageBand],
+      [REGIONS, (c: (typeof customers)[number]) => c.region],
+    ] as const) {
+      for (const { value, share } of values) {
+        const n = customers.filter((c) => of(c) === value).length;
+        // 4 binomial standard deviations: about 0.013 at these shares.
+        expect(Math.abs(n / customers.length - share)).toBeLessThan(
+          4 * Math.sqrt((share * (1 - share)) / customers.length),
+        );
+      }
+    }
+    // Another population size or drift scenario keeps a customer's segment (its own stream, by index).
+    const other = new TransactionSimulator({
+      seed: 5,
+      days: 0,
+      customers: 20_000,
+      terminals: 5_000,
+      scenario: 'spending-shift',
+    }).population.customers;
+    expect(other.slice(0, 50).map((c) => `${c.ageBand}/${c.region}`)).toEqual(
+      customers.slice(0, 50).map((c) => `${c.ageBand}/${c.region}`),
     );
   });
 

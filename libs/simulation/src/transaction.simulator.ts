@@ -349,9 +349,10 @@ export class TransactionSimulator implements DayEventSource {
     drafts.forEach((d, i) => {
       const transaction_id = `tx-${o.seed}-${this.runId}-${day}-${i}`;
       const eventTime = start + d.ms;
+      const customer = this.population.customers[d.customer];
       const transaction: Transaction = {
         transaction_id,
-        card_id: this.population.customers[d.customer]?.id ?? '',
+        card_id: customer?.id ?? '',
         terminal_id: d.terminalId,
         amount: d.amount,
         currency: 'EUR',
@@ -359,6 +360,8 @@ export class TransactionSimulator implements DayEventSource {
         event_time: eventTime,
         // Wall-clock ingest time is stamped by whoever publishes; in memory it equals event time.
         ingest_time: eventTime,
+        age_band: customer?.ageBand ?? null,
+        region: customer?.region ?? null,
       };
       const isFraud = d.scenario !== 'none';
       out.push({ transaction, truth: { transaction_id, is_fraud: isFraud, scenario: d.scenario } });

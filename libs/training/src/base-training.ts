@@ -7,6 +7,7 @@ import { startNetwork, startSchedule, type NetworkStart } from './network-start'
 import { evaluateModel } from './model-evaluation';
 import { packageModel, type PackagedModel } from './model-packaging';
 import { buildReferenceProfile } from './reference-profile';
+import { segmentTable } from './segment-fairness';
 import { selectThreshold, type ThresholdPolicy } from './threshold';
 import { TrainingJobError } from './training.errors';
 import type { TrainingSettings } from './training.settings';
@@ -156,7 +157,12 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
       },
       validation,
       reference,
-      card: { trigger: 'base', softLabelledRows: 0, gate: null },
+      card: {
+        trigger: 'base',
+        softLabelledRows: 0,
+        gate: null,
+        segments: segmentTable(split.test, { scores: testScores, threshold }, null),
+      },
       now: input.now ?? new Date(),
     });
     return {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HOUR_MS, DAY_MS, type RetrainRequest } from '@fraudstream/contracts';
+import { HOUR_MS, DAY_MS, validateDeployment, type RetrainRequest } from '@fraudstream/contracts';
 import { averagePrecision } from '@fraudstream/stats';
 import { readMlpOnnx } from '@fraudstream/model';
 import { FileSystemModelStore, ModelRegistry, ephemeralKeys } from '@fraudstream/registry';
@@ -15,8 +15,10 @@ import {
   ArrayDataSource,
   RecordingPublisher,
   T0,
+  TEST_AGE_BANDS,
   TEST_FEATURES,
   TEST_FEATURE_SET,
+  TEST_REGIONS,
   syntheticStream,
   testSettings,
   trainTestBaseModel,
@@ -151,6 +153,11 @@ describe(FineTuneJob.name, () => {
         champion: manifest.metrics.champion,
       },
       evaluation: manifest.metrics.validation,
+      segments: {
+        rows: manifest.metrics.validation.rows,
+        model: expect.any(Array) as unknown,
+        champion: expect.any(Array) as unknown,
+      },
       lineage: {
         parent_version: 'v1',
         request_id: 'req-1',
@@ -160,11 +167,35 @@ describe(FineTuneJob.name, () => {
       privacy: { mechanism: 'none', statement: expect.stringMatching(/no privacy guarantee/) as unknown },
       signer: { key_id: manifest.signature?.key_id },
     });
+    // The per-segment table: each attribute's segments partition the gate's rows and frauds, for
+    // both models; the gate checked the gaps and says so in its reason and metrics.
+    const segments = manifest.model_card?.segments;
+    for (const table of [segments?.model ?? [], segments?.champion ?? []]) {
+      expect(table.map((m) => `${m.attribute} ${m.value}`)).toEqual([
+        ...TEST_AGE_BANDS.map((b) => `age_band ${b}`),
+        ...TEST_REGIONS.map((r) => `region ${r}`),
+      ]);
+      for (const attribute of ['age_band', 'region']) {
+        const of = table.filter((m) => m.attribute === attribute);
+        expect(of.reduce((n, m) => n + m.rows, 0)).toBe(manifest.metrics.validation.rows);
+        expect(of.reduce((n, m) => n + m.frauds, 0)).toBe(manifest.metrics.validation.positives);
+      }
+    }
+    // 300 judging rows hold too few frauds and false alerts per segment for a gap to mean anything.
+    expect(event?.reason).toMatch(
+      /; segment gaps not checked \(too few frauds, false alerts or cards per segment\)$/,
+    );
+    expect(event?.metrics).toMatchObject({ gate_max_fairness_gap_widening: 0.2, fairness_checks: 0 });
+    expect(() => validateDeployment(event)).not.toThrow();
     expect(manifest.model_card?.data.rows).toBeGreaterThan(manifest.training.replay_rows);
     expect(manifest.model_card?.data.frauds).toBeGreaterThan(0);
     // The base model's card says it had no gate.
     const base = await registry.readManifest('v1');
     expect(base.model_card?.gate).toBeNull();
+    // Its segment table is its own, on its validation rows, with no champion beside it.
+    expect(base.model_card?.segments?.rows).toBe(base.metrics.validation.rows);
+    expect(base.model_card?.segments?.model).toHaveLength(TEST_AGE_BANDS.length + TEST_REGIONS.length);
+    expect(base.model_card?.segments?.champion).toBeNull();
     expect(base.model_card?.lineage).toEqual({
       parent_version: null,
       request_id: null,

@@ -244,6 +244,7 @@ export class FineTuneJob {
           trigger: request.trigger,
           softLabelledRows: selected.softLabelled,
           gate: { passed: gate.passed, reason: gate.reason },
+          segments: judgement.segments,
         },
       });
       // The variant is recorded before the challenger's stage change, so the request's last audit

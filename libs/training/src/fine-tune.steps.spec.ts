@@ -1,10 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, type Label, type RetrainRequest } from '@fraudstream/contracts';
 import { checkTrainingRows, judgeChallenger, selectTrainingRows, trainChallenger } from './fine-tune.steps';
+import type { SegmentMetrics } from '@fraudstream/registry';
+import type { WindowSplit } from './data-split';
 import { MlpNetwork } from './mlp.network';
 import { initTfjsWasm } from './tfjs-wasm.backend';
 import { T0, TEST_FEATURE_SET, syntheticStream, testSettings } from './training.test-fixtures';
 import { TrainingJobError } from './training.errors';
+import type { TrainingRow } from './training-rows';
 
 /** Days 0-14, the new regime from day 11; the request at the end of day 14. */
 const generated = syntheticStream({
@@ -183,6 +186,66 @@ describe(judgeChallenger.name, () => {
     expect(judgement.gate.passed).toBe(false);
     expect(judgement.gate.metrics.gate_soft_rows).toBeUndefined();
     network.dispose();
+  });
+
+  it("refuses a challenger that misses one region's frauds, with both models' per-segment table and the reason", () => {
+    // 4,000 judging rows, each its own card: a fraud when f0 plus a jitter the models do not see
+    // exceeds 0.9 (so both miss some frauds and alert on some legitimate rows); f1 is 1 in the west.
+    const regions = ['north', 'south', 'east', 'west'];
+    const test: TrainingRow[] = Array.from({ length: 4_000 }, (_, i) => {
+      const f0 = ((i * 7919) % 4_000) / 4_000;
+      const region = regions[i % 4] ?? 'north';
+      return {
+        transactionId: `t${i}`,
+        cardId: `c${i}`,
+        eventTime: T0 + i,
+        features: [f0, region === 'west' ? 1 : 0],
+        isFraud: f0 + (((i * 104_729) % 1_000) / 1_000) * 0.2 - 0.1 > 0.9,
+        segments: { age_band: null, region },
+      };
+    });
+    const split: WindowSplit = {
+      train: [],
+      validation: [],
+      test,
+      recentTest: [],
+      older: [],
+      isRecentGateCard: () => false,
+      holdoutStart: T0,
+      holdoutEnd: T0 + DAY_MS,
+    };
+    // Both score f0 alike; the challenger also pushes every west payment far down.
+    const net = (west: number) =>
+      MlpNetwork.fromWeights({
+        mean: [0, 0],
+        std: [1, 1],
+        layers: [{ weights: [[40], [west]], bias: [-36] }],
+      });
+    const champion = net(0);
+    const fair = net(0);
+    const unfair = net(-30);
+    const manifest = { threshold: 0.5, threshold_policy: { kind: 'daily-capacity' as const, value: 400 } };
+    const settings = testSettings();
+
+    const refused = judgeChallenger(unfair, { network: champion, manifest }, split, settings);
+    expect(refused.gate.passed).toBe(false);
+    expect(refused.gate.reason).toMatch(
+      /fairness: recall gap across region widened from 0\.\d{4} \(champion\) to 0\.\d{4} \(challenger: \w+ 0\.\d{4}, west 0\.0000\)/,
+    );
+    const recall = (rows: readonly SegmentMetrics[] | null | undefined) =>
+      Object.fromEntries((rows ?? []).map((m) => [m.value, m.recall]));
+    const challengerRecall = recall(refused.segments.model);
+    const championRecall = recall(refused.segments.champion);
+    expect(challengerRecall.west).toBe(0);
+    expect(championRecall.west).toBeGreaterThan(0.4);
+    expect(Object.keys(challengerRecall)).toEqual(['east', 'north', 'south', 'west']);
+    expect(refused.segments.rows).toBe(test.length);
+
+    // The same weights as the champion's: checked, and no gap widened (refused for AP only).
+    const same = judgeChallenger(fair, { network: champion, manifest }, split, settings);
+    expect(same.gate.metrics.fairness_checks).toBeGreaterThan(0);
+    expect(same.gate.reason).not.toMatch(/fairness/);
+    for (const n of [champion, fair, unfair]) n.dispose();
   });
 
   it("judges a soft-labelled request on the judging cards' whole new-regime traffic too", () => {

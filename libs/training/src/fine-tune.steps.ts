@@ -4,7 +4,7 @@
  * judge it against the champion, and describe its reference.
  */
 import { DAY_MS, type Label, type RetrainRequest } from '@fraudstream/contracts';
-import type { EvaluationMetrics, ModelManifest, ReferenceProfile } from '@fraudstream/registry';
+import type { EvaluationMetrics, ModelManifest, ReferenceProfile, SegmentTable } from '@fraudstream/registry';
 import { eventDay, softAveragePrecision, type EvaluationRow } from '@fraudstream/stats';
 import { sampleReplay, splitWindow, type WindowSplit } from './data-split';
 import { joinMatureLabels, type JoinStats, type ScoredTransaction } from './mature-labels';
@@ -13,6 +13,7 @@ import { trainMlp, type EpochReport } from './mlp.trainer';
 import { evaluateModel } from './model-evaluation';
 import { decideGate, type GateDecision, type SoftGateComparison } from './model-gate';
 import { buildReferenceProfile } from './reference-profile';
+import { checkFairness, segmentTable } from './segment-fairness';
 import { softLabelledRows } from './soft-labels';
 import { selectThreshold } from './threshold';
 import { TrainingJobError } from './training.errors';
@@ -247,6 +248,8 @@ export interface Judgement {
   readonly threshold: number;
   readonly challenger: EvaluationMetrics;
   readonly champion: EvaluationMetrics;
+  /** Both models per customer segment on the hold-out's judging half (the gate's rows). */
+  readonly segments: SegmentTable;
   readonly gate: GateDecision;
 }
 
@@ -276,20 +279,27 @@ export function judgeChallenger(
     champion.manifest.threshold_policy,
   );
   const k = settings.cardPrecisionK;
-  const compare = (rows: readonly TrainingRow[]) => {
+  const score = (rows: readonly TrainingRow[]) => {
     const matrix = toTrainingMatrix(rows, width);
     return {
-      challenger: evaluateModel(toEvaluationRows(rows, challenger.predict(matrix.x, matrix.rows)), {
-        threshold,
-        k,
-      }),
-      champion: evaluateModel(toEvaluationRows(rows, champion.network.predict(matrix.x, matrix.rows)), {
-        threshold: champion.manifest.threshold,
-        k,
-      }),
+      challenger: challenger.predict(matrix.x, matrix.rows),
+      champion: champion.network.predict(matrix.x, matrix.rows),
     };
   };
-  const holdoutComparison = compare(split.test);
+  const compare = (rows: readonly TrainingRow[], scores = score(rows)) => ({
+    challenger: evaluateModel(toEvaluationRows(rows, scores.challenger), { threshold, k }),
+    champion: evaluateModel(toEvaluationRows(rows, scores.champion), {
+      threshold: champion.manifest.threshold,
+      k,
+    }),
+  });
+  const holdoutScores = score(split.test);
+  const holdoutComparison = compare(split.test, holdoutScores);
+  const segments = segmentTable(
+    split.test,
+    { scores: holdoutScores.challenger, threshold },
+    { scores: holdoutScores.champion, threshold: champion.manifest.threshold },
+  );
   // The new regime's rows alone, when they hold both classes (AP needs a legitimate row to rank against).
   const recentPositives = countPositives(split.recentTest);
   const recent =
@@ -300,11 +310,18 @@ export function judgeChallenger(
     threshold,
     challenger: challengerMetrics,
     champion: championMetrics,
+    segments,
     gate: decideGate(
       holdoutComparison,
       recent,
       settings.gate,
       softComparison(challenger, champion.network, split.recentTest, recentSoft),
+      checkFairness(
+        split.test,
+        { scores: holdoutScores.challenger, threshold },
+        { scores: holdoutScores.champion, threshold: champion.manifest.threshold },
+        settings.gate.fairness,
+      ),
     ),
   };
 }

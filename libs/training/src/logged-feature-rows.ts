@@ -1,6 +1,7 @@
 import type { Transaction } from '@fraudstream/contracts';
 import { FEATURE_SET_VERSION, type FeaturePipeline } from '@fraudstream/features';
 import type { ScoredTransaction } from './mature-labels';
+import { segmentsOf } from './training-rows';
 
 /** Transactions per pipeline batch: the scorer's micro-batches are of this order. */
 const BATCH = 2048;
@@ -27,8 +28,15 @@ export async function logFeatureRows(
         feature_set_version: FEATURE_SET_VERSION,
         role: 'CHAMPION',
         model_version: modelVersion,
+        ...segmentFields(tx),
       }),
     );
   }
   return rows;
+}
+
+/** The transaction's segments as the scorer copies them into its score (nothing when it has none). */
+function segmentFields(tx: Transaction): Pick<ScoredTransaction, 'age_band' | 'region'> {
+  const segments = segmentsOf(tx);
+  return segments ? { age_band: segments.age_band ?? null, region: segments.region ?? null } : {};
 }

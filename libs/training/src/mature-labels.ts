@@ -1,10 +1,18 @@
 import type { Label, Score } from '@fraudstream/contracts';
-import type { TrainingRow } from './training-rows';
+import { segmentsOf, type TrainingRow } from './training-rows';
 
 /** The fields of a tx.scores.v1 row the trainer uses. */
 export type ScoredTransaction = Pick<
   Score,
-  'transaction_id' | 'card_id' | 'event_time' | 'features' | 'feature_set_version' | 'role' | 'model_version'
+  | 'transaction_id'
+  | 'card_id'
+  | 'event_time'
+  | 'features'
+  | 'feature_set_version'
+  | 'role'
+  | 'model_version'
+  | 'age_band'
+  | 'region'
 >;
 
 export interface MaturityPolicy {
@@ -75,6 +83,7 @@ export function joinMatureLabels(
         eventTime: score.event_time,
         features: score.features,
         isFraud: false,
+        ...withSegments(score),
       });
       continue;
     }
@@ -85,6 +94,7 @@ export function joinMatureLabels(
       eventTime: score.event_time,
       features: score.features,
       isFraud,
+      ...withSegments(score),
     });
   }
   return {
@@ -99,4 +109,10 @@ export function joinMatureLabels(
       negatives: rows.length - positives,
     },
   };
+}
+
+/** `{ segments }` of a score that carries them, else nothing (rows of older records stay as they were). */
+function withSegments(score: ScoredTransaction): Pick<TrainingRow, 'segments'> {
+  const segments = segmentsOf(score);
+  return segments ? { segments } : {};
 }

@@ -1,4 +1,5 @@
 import type { EvaluationMetrics } from '@fraudstream/registry';
+import { describeRefusal, type FairnessCheck, type FairnessConfig } from './segment-fairness';
 
 export interface GateConfig {
   /** The challenger's average precision must exceed the champion's by at least this much (on one set). */
@@ -22,6 +23,8 @@ export interface GateConfig {
   readonly maxCardPrecisionDrop: number;
   /** Fewer frauds than this in a set of gate rows make the comparison on it noise. */
   readonly minPositives: number;
+  /** How far the challenger may widen the gaps between customer segments (segment-fairness.ts). */
+  readonly fairness: FairnessConfig;
 }
 
 export interface GateDecision {
@@ -82,6 +85,7 @@ export function decideGate(
   recent: GateComparison | null,
   config: GateConfig,
   soft: SoftGateComparison | null = null,
+  fairness: FairnessCheck | null = null,
 ): GateDecision {
   const { challenger, champion } = holdout;
   const metrics: Record<string, number> = {
@@ -165,6 +169,17 @@ export function decideGate(
     failures.push(
       `card precision@${challenger.k} fell by ${fmt(cpDrop)} (> ${fmt(config.maxCardPrecisionDrop)})`,
     );
+  // Fairness on the hold-out's rows (mature: every fraud there is known, so recall is not inflated
+  // by early-confirmed frauds): a challenger may not widen a segment gap beyond noise and tolerance.
+  if (fairness) {
+    Object.assign(metrics, {
+      gate_max_fairness_gap_widening: config.fairness.maxGapWidening,
+      fairness_checks: fairness.findings.length,
+      fairness_fpr_gap_widening: fairness.worst.false_positive_rate,
+      fairness_recall_gap_widening: fairness.worst.recall,
+    });
+    for (const refusal of fairness.refusals) failures.push(`fairness: ${describeRefusal(refusal)}`);
+  }
   const passed = failures.length === 0;
   metrics.gate_passed = passed ? 1 : 0;
   const win = holdoutWins
@@ -175,8 +190,17 @@ export function decideGate(
   return {
     passed,
     reason: passed
-      ? `${win}; ROC-AUC ${fmt(challenger.roc_auc)} vs ${fmt(champion.roc_auc)}; card precision@${challenger.k} ${fmt(challenger.card_precision_at_k)} vs ${fmt(champion.card_precision_at_k)}`
+      ? `${win}; ROC-AUC ${fmt(challenger.roc_auc)} vs ${fmt(champion.roc_auc)}; card precision@${challenger.k} ${fmt(challenger.card_precision_at_k)} vs ${fmt(champion.card_precision_at_k)}` +
+        fairnessNote(fairness)
       : `gate failed: ${failures.join('; ')}`,
     metrics,
   };
+}
+
+/** What the fairness rule found, for a passing reason ('' when the rows carried no segments). */
+function fairnessNote(fairness: FairnessCheck | null): string {
+  if (!fairness || fairness.segmentedRows === 0) return '';
+  return fairness.findings.length > 0
+    ? `; no segment gap widened beyond tolerance (${fairness.findings.length} checked)`
+    : '; segment gaps not checked (too few frauds, false alerts or cards per segment)';
 }

@@ -6,6 +6,7 @@ import {
   type ModelCard,
   type ModelManifest,
   type ReferenceProfile,
+  type SegmentTable,
   type TrainingLineage,
 } from '@fraudstream/registry';
 import type { MlpNetwork } from './mlp.network';
@@ -78,6 +79,8 @@ export interface CardFacts {
   readonly softLabelledRows: number;
   /** The gate's verdict on a challenger; null for a base model. */
   readonly gate: { readonly passed: boolean; readonly reason: string } | null;
+  /** Per-segment metrics on the rows of `validation` (and the champion's, for a challenger). */
+  readonly segments?: SegmentTable;
 }
 
 /** The card of a model, from its lineage and metrics; the signer is set when the manifest is signed. */
@@ -105,6 +108,8 @@ export function modelCardOf(fields: {
         ? { ...card.gate, challenger: fields.validation, champion: fields.champion }
         : null,
     evaluation: fields.validation,
+    // Rows without segments (a bank's file that sends none) make no table.
+    ...(card.segments && card.segments.rows > 0 ? { segments: card.segments } : {}),
     lineage: {
       parent_version: fields.parentVersion,
       request_id: training.request_id,
@@ -144,7 +149,8 @@ export function packageQuantizedVariant(fields: {
     ...(parentCard
       ? {
           model_card: {
-            ...parentCard,
+            // The float model's per-segment rates are not the variant's (its scores differ).
+            ...withoutSegments(parentCard),
             gate: {
               passed: variant.compression.passed,
               reason: variant.compression.reason,
@@ -159,4 +165,9 @@ export function packageQuantizedVariant(fields: {
       : {}),
   };
   return { onnx: variant.bytes, manifest };
+}
+
+function withoutSegments(card: ModelCard): ModelCard {
+  const { segments: _float, ...rest } = card;
+  return rest;
 }

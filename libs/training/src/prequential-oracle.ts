@@ -123,6 +123,7 @@ export class PrequentialOracle {
         maxRocAucDrop: 1,
         maxCardPrecisionDrop: 1,
         minPositives: 0,
+        fairness: { maxGapWidening: Number.POSITIVE_INFINITY, minExpectedCount: 1, minCards: 2 },
       },
     };
     const job = new FineTuneJob({

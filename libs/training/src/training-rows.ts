@@ -1,3 +1,4 @@
+import { SEGMENT_ATTRIBUTES, type SegmentAttribute } from '@fraudstream/contracts';
 import { TrainingJobError } from './training.errors';
 
 /** One labelled transaction with the feature vector the scorer logged (or the pipeline computed). */
@@ -12,6 +13,20 @@ export interface TrainingRow {
    * transaction younger than the chargeback window); absent, 1 or 0 as `isFraud` says.
    */
   readonly target?: number;
+  /** The customer's segments logged with the score (age band, region): judged on, never a feature. */
+  readonly segments?: RowSegments;
+}
+
+/** A row's segment attributes; absent or null when the transaction carried none. */
+export type RowSegments = { readonly [A in SegmentAttribute]?: string | null };
+
+/** The segments of a logged score, or undefined when it carries none (older records, a bank's file). */
+export function segmentsOf(record: { readonly [A in SegmentAttribute]?: string | null }):
+  RowSegments | undefined {
+  if (SEGMENT_ATTRIBUTES.every((a) => record[a] === undefined || record[a] === null)) return undefined;
+  const segments: { [A in SegmentAttribute]?: string | null } = {};
+  for (const a of SEGMENT_ATTRIBUTES) segments[a] = record[a] ?? null;
+  return segments;
 }
 
 /** Rows as the dense arrays training takes: x row-major [rows x width], y 0/1. */

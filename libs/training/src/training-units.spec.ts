@@ -158,6 +158,7 @@ describe(decideGate.name, () => {
     maxRocAucDrop: 0.01,
     maxCardPrecisionDrop: 0.05,
     minPositives: 5,
+    fairness: { maxGapWidening: 0.2, minExpectedCount: 5, minCards: 10 },
   };
   const vs = (challenger: ReturnType<typeof metrics>, champion: ReturnType<typeof metrics>) => ({
     challenger,

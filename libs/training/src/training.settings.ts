@@ -90,6 +90,9 @@ export const trainingConfigFragment = z.object({
   GATE_MAX_ROC_AUC_DROP: numberVar(0.01, 0, 1),
   GATE_MAX_CARD_PRECISION_DROP: numberVar(0.05, 0, 1),
   GATE_MIN_POSITIVES: intVar(5, 0),
+  GATE_MAX_FAIRNESS_GAP_WIDENING: numberVar(0.2, 0, 10),
+  GATE_FAIRNESS_MIN_EXPECTED_COUNT: numberVar(5, 1, 1_000_000),
+  GATE_FAIRNESS_MIN_SEGMENT_CARDS: intVar(10, 2),
   SHADOW_PERIOD_MS: intVar(DAY_MS, 0),
   SHADOW_MIN_ROWS: intVar(1000, 1),
   SHADOW_MAX_SCORE_PSI: numberVar(0.25, 0),
@@ -143,6 +146,11 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
       maxRocAucDrop: c.GATE_MAX_ROC_AUC_DROP,
       maxCardPrecisionDrop: c.GATE_MAX_CARD_PRECISION_DROP,
       minPositives: c.GATE_MIN_POSITIVES,
+      fairness: {
+        maxGapWidening: c.GATE_MAX_FAIRNESS_GAP_WIDENING,
+        minExpectedCount: c.GATE_FAIRNESS_MIN_EXPECTED_COUNT,
+        minCards: c.GATE_FAIRNESS_MIN_SEGMENT_CARDS,
+      },
     },
     shadow: {
       periodMs: c.SHADOW_PERIOD_MS,

@@ -10,6 +10,9 @@ export const T0 = Date.UTC(2026, 0, 5);
 export const TEST_FEATURES = ['f0', 'f1', 'f2', 'f3'] as const;
 export const TEST_FEATURE_SET = 'fs-test';
 
+export const TEST_AGE_BANDS = ['18-29', '30-44', '45-64', '65+'] as const;
+export const TEST_REGIONS = ['north', 'south'] as const;
+
 /** Which hidden rule makes a transaction fraud: the old regime keys on f0; the new one adds a pattern on f1. */
 export type Regime = 'old' | 'new';
 
@@ -39,7 +42,8 @@ export function syntheticStream(options: {
       if (options.noiseLabels?.(d)) fraud = random() < 0.04;
       const eventTime = T0 + d * DAY_MS + Math.floor((i / options.rowsPerDay) * DAY_MS);
       const id = `tx-${options.seed}-${d}-${i}`;
-      const card = `card-${Math.floor(random() * 300)}`;
+      const cardIndex = Math.floor(random() * 300);
+      const card = `card-${cardIndex}`;
       scores.push({
         transaction_id: id,
         card_id: card,
@@ -48,6 +52,9 @@ export function syntheticStream(options: {
         feature_set_version: TEST_FEATURE_SET,
         role: 'CHAMPION',
         model_version: 'v1',
+        // Segments of the card, independent of the fraud rules (and drawing nothing from `random`).
+        age_band: TEST_AGE_BANDS[cardIndex % TEST_AGE_BANDS.length] ?? null,
+        region: TEST_REGIONS[Math.floor(cardIndex / TEST_AGE_BANDS.length) % TEST_REGIONS.length] ?? null,
       });
       if (fraud)
         labels.push({

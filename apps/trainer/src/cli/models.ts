@@ -22,10 +22,10 @@ import { connectKafka, useCliLogger } from './cli-support';
 
 const USAGE = `npm run models -- <command> [options]
   list                           versions with stage, parent, compression, threshold and validation AP
-  show <version>                 the model card (training window, data, gate, compression, lineage,
-                                 privacy, signer, approvals); with --json the manifest (without the
-                                 reference samples), the card with its approvals and the version's
-                                 audit trail
+  show <version>                 the model card (training window, data, gate, per-segment rates,
+                                 compression, lineage, privacy, signer, approvals); with --json the
+                                 manifest (without the reference samples), the card with its
+                                 approvals and the version's audit trail
   promote <version> [--reason R] move to PRODUCTION (retires the current one) and tell the scorers;
                                  under REGISTRY_PROMOTION_APPROVALS=2 this requests the promotion
   approve <version> --as P       approve the open promotion request (P must not be its requester);

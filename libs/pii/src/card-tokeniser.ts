@@ -59,13 +59,13 @@ export class CardTokeniser {
 
   /** The token of a raw identifier for a record of this event time (a label: its transaction's time). */
   tokenise(rawId: string, eventTime: number): string {
-    if (rawId.length === 0) throw new TokenInputError('an empty card identifier cannot be tokenised');
     return tokenWith(this.keyAt(eventTime), rawId);
   }
 }
 
 /** The token of a raw identifier under one key. */
 export function tokenWith(key: TokenKey, rawId: string): string {
+  if (rawId.length === 0) throw new TokenInputError('an empty card identifier cannot be tokenised');
   const mac = createHmac('sha256', key.secret).update(rawId, 'utf8').digest('hex').slice(0, 32);
   return `tok_${key.keyId}_${mac}`;
 }

@@ -13,6 +13,7 @@ export const SAMPLE_RECORDS: { readonly [K in keyof TopicMessages]: TopicMessage
     channel: 'CARD_PRESENT',
     event_time: T0,
     ingest_time: T0 + 5,
+    card_token_next: null,
   },
   'tx.scores.v1': {
     transaction_id: 'tx-1',

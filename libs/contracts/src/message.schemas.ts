@@ -76,6 +76,7 @@ export const transactionSchema = z.object({
   channel: z.enum(['CARD_PRESENT', 'CARD_NOT_PRESENT']),
   event_time: time,
   ingest_time: time,
+  card_token_next: id.nullable().optional(),
 });
 
 export const scoreSchema = z.object({

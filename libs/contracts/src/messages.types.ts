@@ -14,6 +14,11 @@ export interface Transaction {
   channel: Channel;
   event_time: number;
   ingest_time: number;
+  /**
+   * During a tokenisation key rotation, before the cutover: the card's token under the next key
+   * (its feature windows are kept under both), else null or absent.
+   */
+  card_token_next?: string | null;
 }
 
 export type ScoreRole = 'CHAMPION' | 'CHALLENGER';

@@ -1,11 +1,13 @@
 /*
  * `npm run bench:rotation`: what a rotation of the card tokenisation key costs the scorer
- * (docs/security.md, "Rotating the key"). From the cutover every card has a new token, so the
- * scorer's card windows start empty. One simulated stream (stable scenario) goes through the
- * scorer's FeaturePipeline twice: as it is, and with every card renamed from the cutover on (a
- * label renamed by its transaction's time, as the ingress does); one MLP trained on the days before
- * the cutover then scores both, and the AP of each day after it is compared. The model is frozen
- * (no retraining), so the difference is the rotation's alone.
+ * (docs/security.md, "Rotating the key"). From the cutover every card has a new token. One
+ * simulated stream (stable scenario) goes through the scorer's FeaturePipeline three times: as it
+ * is; with every card renamed from the cutover on (a label renamed by its transaction's time, as
+ * the ingress does) and no bridge, so the card windows start empty; and with the bridge (each
+ * transaction before the cutover naming the new token in `card_token_next`, as the ingress does
+ * once both keys are configured). One MLP trained on the days before the cutover then scores all
+ * three, and the AP of each day after it is compared. The model is frozen (no retraining), so the
+ * differences are the rotation's alone.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -27,19 +29,25 @@ const USAGE = `npm run bench:rotation -- [options]
 
 const BATCH = 2_000;
 
-/** Feature vectors of a stream, with each card named by `rename(card, event time)`. */
+/**
+ * Feature vectors of a stream, with each card named by `rename(card, event time)` and, when `next`
+ * is given, each transaction naming `next(card, event time)` as its card_token_next.
+ */
 async function featuresOf(
   transactions: readonly Transaction[],
   labels: readonly Label[],
   rename: (card: string, eventTime: number) => string,
+  next: (card: string, eventTime: number) => string | null = () => null,
 ): Promise<Float32Array> {
   const pipeline = new FeaturePipeline();
   await pipeline.applyLabels(labels.map((l) => ({ ...l, card_id: rename(l.card_id, l.transaction_time) })));
   const values = new Float32Array(transactions.length * FEATURE_COUNT);
   for (let start = 0; start < transactions.length; start += BATCH) {
-    const batch = transactions
-      .slice(start, start + BATCH)
-      .map((tx) => ({ ...tx, card_id: rename(tx.card_id, tx.event_time) }));
+    const batch = transactions.slice(start, start + BATCH).map((tx) => ({
+      ...tx,
+      card_id: rename(tx.card_id, tx.event_time),
+      card_token_next: next(tx.card_id, tx.event_time),
+    }));
     const vectors = await pipeline.computeBatch(batch);
     vectors.forEach((vector, j) => values.set(vector, (start + j) * FEATURE_COUNT));
   }
@@ -96,8 +104,10 @@ async function main(): Promise<void> {
   );
 
   const asIs = await featuresOf(sim.transactions, sim.labels, (card) => card);
-  const rotated = await featuresOf(sim.transactions, sim.labels, (card, t) =>
-    t >= cutoverTime ? `${card}:rotated` : card,
+  const rename = (card: string, t: number) => (t >= cutoverTime ? `${card}:rotated` : card);
+  const rotated = await featuresOf(sim.transactions, sim.labels, rename);
+  const bridged = await featuresOf(sim.transactions, sim.labels, rename, (card, t) =>
+    t < cutoverTime ? `${card}:rotated` : null,
   );
 
   const train = sim.transactions.flatMap((tx, i) => (day(tx) >= 30 && day(tx) <= cutover - 8 ? [i] : []));
@@ -109,7 +119,8 @@ async function main(): Promise<void> {
     `[bench:rotation] trained on days 30-${cutover - 8} (${train.length.toLocaleString('en-US')} rows, ${settings.baseEpochs} epochs) in ${((performance.now() - began) / 1000).toFixed(0)} s`,
   );
 
-  const byDay: { day: number; frauds: number; ap_as_is: number; ap_rotated: number }[] = [];
+  const byDay: { day: number; frauds: number; ap_as_is: number; ap_rotated: number; ap_bridged: number }[] =
+    [];
   for (let d = cutover; d < cutover + after; d++) {
     const indices = sim.transactions.flatMap((tx, i) => (day(tx) === d ? [i] : []));
     const labels = indices.map((i) => isFraud[i] ?? false);
@@ -122,6 +133,7 @@ async function main(): Promise<void> {
       frauds: labels.filter(Boolean).length,
       ap_as_is: averagePrecision(score(asIs), labels),
       ap_rotated: averagePrecision(score(rotated), labels),
+      ap_bridged: averagePrecision(score(bridged), labels),
     });
   }
   network.dispose();
@@ -137,18 +149,23 @@ async function main(): Promise<void> {
     const days = byDay.filter((r) => r.day >= from && r.day < to);
     const asIsAp = mean(days.map((r) => r.ap_as_is));
     const rotatedAp = mean(days.map((r) => r.ap_rotated));
+    const bridgedAp = mean(days.map((r) => r.ap_bridged));
     return {
       days_after_cutover: `${from}-${to - 1}`,
       ap_as_is: asIsAp,
       ap_rotated: rotatedAp,
       drop: asIsAp - rotatedAp,
+      ap_bridged: bridgedAp,
+      drop_bridged: asIsAp - bridgedAp,
     };
   });
-  console.log('| days after the cutover | mean AP, no rotation | mean AP, rotated | drop |');
-  console.log('| --- | --- | --- | --- |');
+  console.log(
+    '| days after the cutover | mean AP, no rotation | rotated, no bridge | drop | rotated, bridged | drop |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- |');
   for (const s of summary)
     console.log(
-      `| ${s.days_after_cutover} | ${s.ap_as_is.toFixed(3)} | ${s.ap_rotated.toFixed(3)} | ${s.drop.toFixed(3)} |`,
+      `| ${s.days_after_cutover} | ${s.ap_as_is.toFixed(3)} | ${s.ap_rotated.toFixed(3)} | ${s.drop.toFixed(3)} | ${s.ap_bridged.toFixed(3)} | ${s.drop_bridged.toFixed(3)} |`,
     );
   if (values.json)
     writeFileSync(

@@ -38,7 +38,19 @@ export class CardIngress {
 
   /** The token of a source's card for a record of this event time (a label: its transaction's time). */
   token(sourceCardId: string, eventTime: number): string {
-    const key = this.tokeniser.keyAt(eventTime);
+    return this.tokenUnder(this.tokeniser.keyAt(eventTime), sourceCardId);
+  }
+
+  /**
+   * During a key rotation, before its cutover: the card's token under the next key (a transaction
+   * carries it as `card_token_next`, so the scorer keeps the card's windows under both); else null.
+   */
+  nextToken(sourceCardId: string, eventTime: number): string | null {
+    const next = this.tokeniser.nextKeyAfter(eventTime);
+    return next ? this.tokenUnder(next, sourceCardId) : null;
+  }
+
+  private tokenUnder(key: TokenKey, sourceCardId: string): string {
     let tokens = this.cache.get(key);
     if (!tokens) {
       tokens = new Map();

@@ -67,7 +67,11 @@ describe(KafkaSimulationSink.name, () => {
       const pan = simulatedCardNumber(3, Number(original?.card_id.slice('card-'.length)));
       expect(tx.card_id).toBe(tokenWith(key, pan));
       expect(record.key).toBe(tx.card_id);
-      expect({ ...tx, card_id: original?.card_id, ingest_time: 0 }).toEqual({ ...original, ingest_time: 0 });
+      expect({ ...tx, card_id: original?.card_id, ingest_time: 0 }).toEqual({
+        ...original,
+        card_token_next: null,
+        ingest_time: 0,
+      });
     }
     const tokenOf = new Map(transactions.map((r) => [(r.value as Transaction).transaction_id, r.key]));
     for (const record of labels) {
@@ -80,7 +84,7 @@ describe(KafkaSimulationSink.name, () => {
     }
   });
 
-  it('tokenises a chargeback after a key rotation with the key of its payment', async () => {
+  it("tokenises across a key rotation: each payment with its time's key and the next key's token before the cutover, a chargeback with its payment's key", async () => {
     const { simulator, events } = simulatedEvents();
     const previous = newKey();
     const current = newKey();
@@ -98,8 +102,31 @@ describe(KafkaSimulationSink.name, () => {
     const records = sent.flatMap((s) => s.records);
     const txs = records.map((r) => r.value).filter((v): v is Transaction => 'amount' in (v as object));
     const labels = records.map((r) => r.value).filter((v): v is Label => 'source' in (v as object));
-    for (const tx of txs)
+    for (const tx of txs) {
       expect(tokenKeyId(tx.card_id)).toBe((tx.event_time < rotation ? previous : current).keyId);
+      // Before the cutover the next key's token goes along (the bridge that keeps card windows).
+      if (tx.event_time < rotation) expect(tokenKeyId(tx.card_token_next ?? '')).toBe(current.keyId);
+      else expect(tx.card_token_next).toBeNull();
+    }
+    // The bridge names the same token the card has from the cutover on.
+    const sourceCard = new Map(
+      events.flatMap((e) =>
+        e.kind === 'transaction' ? [[e.transaction.transaction_id, e.transaction.card_id]] : [],
+      ),
+    );
+    const tokensOf = (pick: (tx: Transaction) => string | null | undefined, before: boolean) => {
+      const tokens = new Map<string, Set<string>>();
+      for (const tx of txs.filter((t) => t.event_time < rotation === before)) {
+        const card = sourceCard.get(tx.transaction_id) ?? '';
+        tokens.set(card, (tokens.get(card) ?? new Set()).add(pick(tx) ?? ''));
+      }
+      return tokens;
+    };
+    const bridged = tokensOf((tx) => tx.card_token_next, true);
+    const after = tokensOf((tx) => tx.card_id, false);
+    const both = [...after.keys()].filter((card) => bridged.has(card));
+    expect(both.length).toBeGreaterThan(50);
+    for (const card of both) expect([...(bridged.get(card) ?? [])]).toEqual([...(after.get(card) ?? [])]);
     const straddling = labels.filter((l) => l.transaction_time < rotation && l.event_time >= rotation);
     expect(straddling.length).toBeGreaterThan(0);
     const byId = new Map(txs.map((t) => [t.transaction_id, t.card_id]));

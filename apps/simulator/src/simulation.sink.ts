@@ -37,7 +37,8 @@ const MAX_RETRY_WAIT_MS = 5000;
  * Publishes to Kafka as Confluent-framed Avro: transactions keyed by card token (per-card order),
  * labels keyed by transaction id, both in one produce request per batch. Every card id is replaced
  * by its token at this edge (a label's with the key of its transaction's time), so no record on a
- * topic holds a raw card identifier (docs/security.md). ingest_time is stamped
+ * topic holds a raw card identifier; during a key rotation a transaction before the cutover also
+ * carries the next key's token (`card_token_next`, docs/security.md). ingest_time is stamped
  * with the wall clock at publication (the only non-deterministic field, by its definition).
  * A broker or registry outage is waited out, the batch sent again (the producer recovers or is
  * re-created): the simulation pauses, it does not fail.
@@ -60,7 +61,8 @@ export class KafkaSimulationSink implements SimulationSink {
       if (event.kind === 'transaction') {
         const tx = event.transaction;
         const card_id = this.cards.token(tx.card_id, tx.event_time);
-        transactions.push({ key: card_id, value: { ...tx, card_id, ingest_time: now } });
+        const card_token_next = this.cards.nextToken(tx.card_id, tx.event_time);
+        transactions.push({ key: card_id, value: { ...tx, card_id, card_token_next, ingest_time: now } });
       } else {
         const label = event.label;
         const card_id = this.cards.token(label.card_id, label.transaction_time);

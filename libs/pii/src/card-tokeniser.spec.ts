@@ -57,6 +57,9 @@ describe(CardTokeniser.name, () => {
     expect(tokeniser.keyIds).toEqual([previous.keyId, current.keyId]);
     expect(tokeniser.tokenise(PAN, rotation - 1)).toBe(tokenWith(previous, PAN));
     expect(tokeniser.tokenise(PAN, rotation)).toBe(tokenWith(current, PAN));
+    // Before the cutover the next key is known (its tokens go along); from it, none follows.
+    expect(tokeniser.nextKeyAfter(rotation - 1)).toBe(current);
+    expect(tokeniser.nextKeyAfter(rotation)).toBeNull();
   });
 
   it('refuses a schedule without a first key, with two keys at one time, or with no key', () => {

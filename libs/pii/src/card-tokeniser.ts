@@ -57,6 +57,16 @@ export class CardTokeniser {
     return chosen.key;
   }
 
+  /**
+   * The key scheduled to follow the one of this event time, or null: during a rotation, before its
+   * cutover, the key that takes over (its tokens go out alongside, so card histories carry over).
+   */
+  nextKeyAfter(eventTime: number): TokenKey | null {
+    const current = this.keyAt(eventTime);
+    const index = this.schedule.findIndex((s) => s.key === current);
+    return this.schedule[index + 1]?.key ?? null;
+  }
+
   /** The token of a raw identifier for a record of this event time (a label: its transaction's time). */
   tokenise(rawId: string, eventTime: number): string {
     return tokenWith(this.keyAt(eventTime), rawId);

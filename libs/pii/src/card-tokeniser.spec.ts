@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CardTokeniser, isCardToken, tokenKeyId, tokenWith } from './card-tokeniser';
-import { checkPiiSettings, createCardTokeniser, ensureLocalTokenKey, piiConfigFragment } from './pii.config';
+import {
+  LOCAL_TOKEN_KEY_FILE,
+  checkPiiSettings,
+  createCardTokeniser,
+  ensureLocalTokenKey,
+  piiConfigFragment,
+} from './pii.config';
 import { TokenInputError, TokenKeyError } from './pii.errors';
 import { TokenKey } from './token-key';
 
@@ -179,5 +185,8 @@ describe(createCardTokeniser.name, () => {
     expect(readFileSync(file, 'utf8')).toBe(first);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(Buffer.from(first.trim(), 'base64')).toHaveLength(32);
+    // The manifest signing key ring creates var/keys/local whole, by renaming a directory into place:
+    // a key file there first would make that rename fail on a fresh machine.
+    expect(LOCAL_TOKEN_KEY_FILE.startsWith('var/keys/local/')).toBe(false);
   });
 });

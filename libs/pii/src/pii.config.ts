@@ -6,14 +6,17 @@ import { CardTokeniser, type ScheduledTokenKey } from './card-tokeniser';
 import { TokenKeyError } from './pii.errors';
 import { MIN_TOKEN_KEY_BYTES, TokenKey } from './token-key';
 
-/** Where the local tokenisation key lives when none is configured (git-ignored, like var/). */
-export const LOCAL_TOKEN_KEY_FILE = 'var/keys/local/pii-token-key';
+/**
+ * Where the local tokenisation key lives when none is configured (git-ignored, like var/). Not in
+ * the manifest signing key ring's directory, which that ring creates whole in one rename.
+ */
+export const LOCAL_TOKEN_KEY_FILE = 'var/keys/pii/local-token-key';
 
 /** Env fragment of the apps that tokenise at ingress (the simulator app, `simulate`, `import`). */
 export const piiConfigFragment = z.object({
   /** The tokenisation key as a file (a mounted secret): base64 of at least 32 random bytes... */
   PII_TOKEN_KEY_FILE: z.string().min(1).optional(),
-  /** ...or as the base64 text itself. Neither: the local key (var/keys/local, generated on first use). */
+  /** ...or as the base64 text itself. Neither: the local key (var/keys/pii, generated on first use). */
   PII_TOKEN_KEY: z.string().min(1).optional(),
   /**
    * Rotation: the key that tokenised before PII_TOKEN_KEY_FROM (file or text). Records whose event

@@ -18,6 +18,22 @@ const FORBIDDEN_LIB_DEPENDENCIES = {
   stats: ['drift', 'training', 'simulation', 'features', 'model', 'kafka', 'observability', 'config'],
   // Training gets its statistics from stats and its data from the caller, never from the simulator.
   training: ['drift', 'simulation'],
+  // The tokeniser is a leaf: ingress code of any kind can use it without pulling in the loop.
+  pii: [
+    'config',
+    'contracts',
+    'kafka',
+    'observability',
+    'stats',
+    'features',
+    'model',
+    'drift',
+    'training',
+    'registry',
+    'simulation',
+    'datasets',
+    'console',
+  ],
   // Contracts are the root of the graph.
   contracts: [
     'config',

@@ -523,6 +523,20 @@ describe('k8s manifests', () => {
     },
   );
 
+  it.each(OVERLAYS)('mounts the card tokenisation key only in the ingress, the simulator (%s)', (overlay) => {
+    const objects = render(`k8s/overlays/${overlay}`);
+    for (const app of APPS) {
+      const pod = workload(objects, app).spec.template.spec;
+      const container = pod.containers[0];
+      if (!container) throw new Error(`${app} has no container`);
+      const env = configMapEnv(objects, container);
+      const ingress = app === 'simulator';
+      expect(env.PII_TOKEN_KEY_FILE !== undefined, `${app} tokenises`).toBe(ingress);
+      expect(env.PII_TOKEN_KEY, app).toBeUndefined();
+      expect(secretAt(pod, env.PII_TOKEN_KEY_FILE), app).toBe(ingress ? 'pii-token-key' : undefined);
+    }
+  });
+
   it('runs one fine-tuning request per trainer Job (--request-id)', () => {
     const [job] = ofKind<Job>(render('k8s/jobs/trainer-finetune'), 'Job');
     expect(job?.spec.template.spec.containers[0]?.command).toContain('--request-id');

@@ -61,6 +61,29 @@ describe(RedisFeatureStore.name, () => {
     expect(await store.redis.hlen(key)).toBeLessThanOrEqual(108);
   });
 
+  it("keeps a card's windows across a key rotation when its next token came before the cutover", async () => {
+    const { transactions, labels } = generateDataset({ seed: 19, days: 40, customers: 60, terminals: 120 });
+    const prefix = `test:${randomUUID().slice(0, 8)}`;
+    const rotating = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+    try {
+      const cutover = (transactions[0]?.event_time ?? 0) + 35 * 86_400_000;
+      const next = (card: string) => `${card}/next-key`;
+      // The ingress's bridge: before the cutover each payment names its card's next token.
+      const rotated = transactions.map((t) =>
+        t.event_time >= cutover
+          ? { ...t, card_id: next(t.card_id) }
+          : { ...t, card_token_next: next(t.card_id) },
+      );
+      const asIs = computeFeaturesOffline(transactions, labels);
+      expect(await feed(new FeaturePipeline(rotating), rotated, labels)).toEqual(asIs);
+      // The windows are kept under both tokens in Redis.
+      expect(await rotating.redis.exists(rotating.cardKey(next(transactions[0]?.card_id ?? '')))).toBe(1);
+    } finally {
+      await rotating.clear();
+      await rotating.close();
+    }
+  });
+
   it('loses no count when two replicas update the same terminals concurrently', async () => {
     const prefix = `test:${randomUUID().slice(0, 8)}`;
     const replicas = [0, 1].map(() => RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix }));

@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import { DAY_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import { importDataset } from '@fraudstream/datasets';
 import type { AvroSerde, Kafka } from '@fraudstream/kafka';
+import { randomBytes } from 'node:crypto';
+import { TokenKey, tokenWith } from '@fraudstream/pii';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseImportArgs, runImport } from '../../apps/simulator/src/cli/import.command';
 import { parseSimulateArgs, runSimulateCommand } from '../../apps/simulator/src/cli/simulate.command';
+import { loadSimulatorConfig } from '../../apps/simulator/src/simulator.config';
 import { createTestTopic, testClients } from '../support/kafka-env';
 import { readTopic } from '../support/read-topic';
 
@@ -67,7 +70,11 @@ describe('npm run import (Kafka)', () => {
       '--batch-size',
       '300',
     ]);
-    const summary = await runImport(command);
+    const keyText = randomBytes(32).toString('base64');
+    const summary = await runImport(command, {
+      config: loadSimulatorConfig({ ...process.env, PII_TOKEN_KEY: keyText }),
+    });
+    const key = TokenKey.fromBase64(keyText, 'the test key');
 
     expect(summary.rejected_transactions).toBe(2);
     const rejected = readFileSync(rejects, 'utf8')
@@ -99,6 +106,9 @@ describe('npm run import (Kafka)', () => {
     expect(new Set(decoded.map((t) => t.transaction_id))).toEqual(
       new Set(expected.transactions.map((t) => t.transaction_id)),
     );
+    // The file's customer ids are the raw identifiers: each leaves the import as its token.
+    const fileCard = new Map(expected.transactions.map((t) => [t.transaction_id, t.card_id]));
+    for (const t of decoded) expect(t.card_id).toBe(tokenWith(key, fileCard.get(t.transaction_id) ?? ''));
     // Per partition (per card), records are in event-time order.
     for (const partition of [0, 1, 2]) {
       const times = decoded.filter((_, i) => txRecords[i]?.partition === partition).map((t) => t.event_time);
@@ -109,5 +119,6 @@ describe('npm run import (Kafka)', () => {
     const got = await Promise.all(labelRecords.map((r) => serde.decode<Label>(r.value)));
     expect(got.map((l) => l.transaction_id)).toEqual(dueLabels.map((l) => l.transaction_id));
     for (const l of got) expect(l.event_time - l.transaction_time).toBe(DAY_MS);
+    for (const l of got) expect(l.card_id).toBe(tokenWith(key, fileCard.get(l.transaction_id) ?? ''));
   });
 });

@@ -1,9 +1,11 @@
 import type { Alert, Label, Transaction } from '@fraudstream/contracts';
 import { AvroProducer, type AvroSerde, type Kafka, type Producer } from '@fraudstream/kafka';
-import { AnalystDesk, TruthLedger, generateDataset } from '@fraudstream/simulation';
+import { createCardTokeniser } from '@fraudstream/pii';
+import { AnalystDesk, TruthLedger, generateDataset, simulatedCardNumber } from '@fraudstream/simulation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalystAlertsConsumer } from '../../apps/simulator/src/analyst-alerts.consumer';
 import { parseSimulateArgs, runSimulateCommand } from '../../apps/simulator/src/cli/simulate.command';
+import { loadSimulatorConfig } from '../../apps/simulator/src/simulator.config';
 import { createTestTopic, testClients, testClientsWithProducer, uniqueName } from '../support/kafka-env';
 import { readTopic } from '../support/read-topic';
 
@@ -15,7 +17,7 @@ describe('npm run simulate (Kafka)', () => {
     ({ kafka, serde } = testClients());
   });
 
-  it('fills the transactions topic with Confluent-framed Avro, keyed by card, and labels keyed by transaction', async () => {
+  it('fills the transactions topic with Confluent-framed Avro, keyed by card token, and labels keyed by transaction', async () => {
     const txTopic = await createTestTopic(kafka, serde, 'sim-tx', 'tx.transactions.v1.avsc', 3);
     const labelTopic = await createTestTopic(kafka, serde, 'sim-labels', 'fraud.labels.v1.avsc');
     const args = ['--seed', '7', '--days', '3', '--customers', '60', '--terminals', '120'];
@@ -31,6 +33,10 @@ describe('npm run simulate (Kafka)', () => {
     ]);
     const summary = await runSimulateCommand(command);
     const expected = generateDataset(command.simulation);
+    // The command's key: the same configuration (here the local key, none being set).
+    const tokeniser = createCardTokeniser(loadSimulatorConfig());
+    const tokenOf = (card: string, eventTime: number) =>
+      tokeniser.tokenise(simulatedCardNumber(7, Number(card.slice('card-'.length))), eventTime);
     expect(summary.transactions).toBe(expected.transactions.length);
     expect(expected.labels.length).toBeGreaterThan(0);
 
@@ -46,7 +52,12 @@ describe('npm run simulate (Kafka)', () => {
     expect(byId.size).toBe(expected.transactions.length);
     for (const tx of expected.transactions) {
       const got = byId.get(tx.transaction_id);
-      expect({ ...got, ingest_time: 0 }).toEqual({ ...tx, ingest_time: 0 });
+      expect({ ...got, ingest_time: 0 }).toEqual({
+        ...tx,
+        card_id: tokenOf(tx.card_id, tx.event_time),
+        card_token_next: null,
+        ingest_time: 0,
+      });
     }
 
     const labelRecords = await readTopic(kafka, labelTopic.name, expected.labels.length);
@@ -55,6 +66,10 @@ describe('npm run simulate (Kafka)', () => {
     expect(new Set(labels.map((l) => l.transaction_id))).toEqual(
       new Set(expected.labels.map((l) => l.transaction_id)),
     );
+    const labelTokens = new Map(
+      expected.labels.map((l) => [l.transaction_id, tokenOf(l.card_id, l.transaction_time)]),
+    );
+    for (const label of labels) expect(label.card_id).toBe(labelTokens.get(label.transaction_id));
   });
 });
 

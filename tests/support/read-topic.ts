@@ -80,3 +80,56 @@ export async function readUntil(
     await consumer.disconnect();
   }
 }
+
+/**
+ * Every record of these topics as it lies on the log, up to their ends when called: read
+ * uncommitted (aborted transactions' records too), tombstones included (their value empty).
+ */
+export async function readTopicsToEnd(
+  kafka: Kafka,
+  topics: readonly string[],
+  timeoutMs = 120_000,
+): Promise<Map<string, TopicRecord[]>> {
+  const admin = kafka.admin();
+  const ends = new Map<string, bigint>();
+  await admin.connect();
+  try {
+    for (const topic of topics)
+      for (const p of await admin.fetchTopicOffsets(topic))
+        if (BigInt(p.high) > BigInt(p.low)) ends.set(`${topic}/${p.partition}`, BigInt(p.high));
+  } finally {
+    await admin.disconnect();
+  }
+  const records = new Map<string, TopicRecord[]>(topics.map((t) => [t, []]));
+  const consumer = kafka.consumer({
+    groupId: uniqueName('reader'),
+    readUncommitted: true,
+    allowAutoTopicCreation: false,
+  });
+  // A partition is read once a batch ends at its last offset (a transaction marker's, for the
+  // scorer's topics: the batch of markers only is reported too).
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    const key = `${payload.topic}/${payload.partition}`;
+    const end = ends.get(key);
+    if (end !== undefined && BigInt(payload.lastOffset) >= end - 1n) ends.delete(key);
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        records.get(topic)?.push({
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value ?? Buffer.alloc(0),
+          headers: headerStrings(message.headers),
+        });
+      },
+    });
+    await waitFor(() => ends.size === 0, timeoutMs, `the ends of ${[...ends.keys()].join(', ')}`);
+    return records;
+  } finally {
+    await consumer.disconnect();
+  }
+}

@@ -15,6 +15,7 @@ export const SAMPLE_RECORDS: { readonly [K in keyof TopicMessages]: TopicMessage
     ingest_time: T0 + 5,
     age_band: '30-44',
     region: 'north',
+    card_token_next: null,
   },
   'tx.scores.v1': {
     transaction_id: 'tx-1',

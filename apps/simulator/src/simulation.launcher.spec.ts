@@ -1,6 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from '@fraudstream/config';
+import { TokenKeyError } from '@fraudstream/pii';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchSimulation } from './simulation.launcher';
 import { commandFromConfig } from './simulation.service';
@@ -47,5 +50,26 @@ describe(launchSimulation.name, () => {
     expect(lines(join(out, 'truth.ndjson')).map((t) => t.is_fraud)).toEqual([true, false, false]);
     const [label] = lines(join(out, 'labels.ndjson'));
     expect(label).toMatchObject({ card_id: '7', event_time: Date.parse('2018-04-02T21:00:00Z') });
+  });
+});
+
+describe('the tokenisation key at the ingress', () => {
+  it('stops a Kafka run with a short key before it connects, naming the variable', async () => {
+    // Nothing listens on port 1: a run that tried to connect would fail differently, or hang.
+    const config = loadSimulatorConfig({
+      KAFKA_BROKERS: '127.0.0.1:1',
+      PII_TOKEN_KEY: randomBytes(16).toString('base64'),
+    });
+    const run = launchSimulation({ ...commandFromConfig(config), pacing: { kind: 'max' } }, { config });
+    await expect(run).rejects.toThrow(TokenKeyError);
+    await expect(run).rejects.toThrow(/^PII_TOKEN_KEY holds 16 bytes; a tokenisation key needs at least 32/);
+  });
+
+  it('refuses inconsistent rotation settings at boot, listing each', () => {
+    const key = randomBytes(32).toString('base64');
+    const refusal = () =>
+      loadSimulatorConfig({ PII_TOKEN_PREVIOUS_KEY: key, PII_TOKEN_KEY_FILE: '/run/secrets/pii-token-key' });
+    expect(refusal).toThrow(ConfigError);
+    expect(refusal).toThrow(/PII_TOKEN_KEY_FROM: required with a previous key/);
   });
 });

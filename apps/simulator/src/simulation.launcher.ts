@@ -12,7 +12,9 @@ import {
   type DayEventSource,
   type SimulationOptions,
 } from '@fraudstream/simulation';
+import { createCardTokeniser } from '@fraudstream/pii';
 import { AnalystAlertsConsumer } from './analyst-alerts.consumer';
+import { CardIngress } from './card-ingress';
 import { RetrainHoldConsumer } from './retrain-hold.consumer';
 import type { SimulationControl } from './simulation.control';
 import { runSimulation, type DayProgress, type Pacing, type RunSummary } from './simulation.runner';
@@ -133,6 +135,12 @@ export async function launchSimulation(
   }
 
   const config = hooks.config ?? loadSimulatorConfig();
+  // Before connecting: a missing or weak key stops the run before anything is published.
+  const tokeniser = createCardTokeniser(config);
+  const cards =
+    simulator instanceof TransactionSimulator
+      ? CardIngress.forSimulator(tokeniser, simulator)
+      : CardIngress.forFile(tokeniser);
   const kafka = createKafkaClient(config, 'simulator');
   const serde = AvroSerde.connect(config.SCHEMA_REGISTRY_URL);
   const producer = createIdempotentProducer(kafka);
@@ -144,7 +152,7 @@ export async function launchSimulation(
   const ledger = new TruthLedger(7);
   let analysts: AnalystAlertsConsumer | null = null;
   let hold: RetrainHoldConsumer | null = null;
-  const sink: SimulationSink = new KafkaSimulationSink(avroProducer, command.topics);
+  const sink: SimulationSink = new KafkaSimulationSink(avroProducer, cards, command.topics);
   try {
     if (command.analysts !== null) {
       analysts = new AnalystAlertsConsumer({

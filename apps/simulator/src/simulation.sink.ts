@@ -6,6 +6,7 @@ import { describeError } from '@fraudstream/contracts';
 import { isTransient, type AvroProducer, type OutgoingRecord } from '@fraudstream/kafka';
 import { HandbookCsvWriter } from '@fraudstream/datasets';
 import type { GroundTruth, SimulationEvent, TransactionSimulator } from '@fraudstream/simulation';
+import type { CardIngress } from './card-ingress';
 
 /** Where simulated events go: Kafka or NDJSON files. */
 export interface SimulationSink {
@@ -33,8 +34,11 @@ export const systemClock: Clock = {
 const MAX_RETRY_WAIT_MS = 5000;
 
 /**
- * Publishes to Kafka as Confluent-framed Avro: transactions keyed by card id (per-card order),
- * labels keyed by transaction id, both in one produce request per batch. ingest_time is stamped
+ * Publishes to Kafka as Confluent-framed Avro: transactions keyed by card token (per-card order),
+ * labels keyed by transaction id, both in one produce request per batch. Every card id is replaced
+ * by its token at this edge (a label's with the key of its transaction's time), so no record on a
+ * topic holds a raw card identifier; during a key rotation a transaction before the cutover also
+ * carries the next key's token (`card_token_next`, docs/security.md). ingest_time is stamped
  * with the wall clock at publication (the only non-deterministic field, by its definition).
  * A broker or registry outage is waited out, the batch sent again (the producer recovers or is
  * re-created): the simulation pauses, it does not fail.
@@ -44,6 +48,7 @@ export class KafkaSimulationSink implements SimulationSink {
 
   constructor(
     private readonly producer: AvroProducer,
+    private readonly cards: CardIngress,
     private readonly topics: KafkaSinkTopics = { transactions: Topics.transactions, labels: Topics.labels },
     private readonly clock: Clock = systemClock,
   ) {}
@@ -54,12 +59,14 @@ export class KafkaSimulationSink implements SimulationSink {
     const labels: OutgoingRecord<Label>[] = [];
     for (const event of events) {
       if (event.kind === 'transaction') {
-        transactions.push({
-          key: event.transaction.card_id,
-          value: { ...event.transaction, ingest_time: now },
-        });
+        const tx = event.transaction;
+        const card_id = this.cards.token(tx.card_id, tx.event_time);
+        const card_token_next = this.cards.nextToken(tx.card_id, tx.event_time);
+        transactions.push({ key: card_id, value: { ...tx, card_id, card_token_next, ingest_time: now } });
       } else {
-        labels.push({ key: event.label.transaction_id, value: event.label });
+        const label = event.label;
+        const card_id = this.cards.token(label.card_id, label.transaction_time);
+        labels.push({ key: label.transaction_id, value: { ...label, card_id } });
       }
     }
     const batches = [

@@ -2,6 +2,7 @@ import { appConfigFragment, boolVar, intVar, loadConfig, numberVar, type Env } f
 import { Topics } from '@fraudstream/contracts';
 import { checkKafkaSecurity, kafkaConfigFragment } from '@fraudstream/kafka';
 import { DATASET_FORMATS } from '@fraudstream/datasets';
+import { checkPiiSettings, piiConfigFragment } from '@fraudstream/pii';
 import { DRIFT_SCENARIOS } from '@fraudstream/simulation';
 import { z } from 'zod';
 
@@ -13,6 +14,7 @@ export const simulatorConfigSchema = z
   .object({
     ...appConfigFragment.shape,
     ...kafkaConfigFragment.shape,
+    ...piiConfigFragment.shape,
     HTTP_PORT: intVar(3004, 0, 65535),
     SIMULATOR_AUTOSTART: boolVar(false),
     SIM_SEED: intVar(7),
@@ -71,7 +73,8 @@ export const simulatorConfigSchema = z
       .default('uniform:1-7'),
     SIM_FILE_FROM_DAY: intVar(0, 0, 100_000),
   })
-  .superRefine(checkKafkaSecurity);
+  .superRefine(checkKafkaSecurity)
+  .superRefine(checkPiiSettings);
 
 export type SimulatorConfig = z.infer<typeof simulatorConfigSchema>;
 

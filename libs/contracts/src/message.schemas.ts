@@ -89,6 +89,7 @@ export const transactionSchema = z.object({
   ingest_time: time,
   age_band: segment,
   region: segment,
+  card_token_next: id.nullable().optional(),
 });
 
 export const scoreSchema = z.object({

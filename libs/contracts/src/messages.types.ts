@@ -18,6 +18,11 @@ export interface Transaction {
   age_band?: string | null;
   /** The cardholder's home region (a fairness segment, never a feature); absent or null when unknown. */
   region?: string | null;
+  /**
+   * During a tokenisation key rotation, before the cutover: the card's token under the next key
+   * (its feature windows are kept under both), else null or absent.
+   */
+  card_token_next?: string | null;
 }
 
 /**

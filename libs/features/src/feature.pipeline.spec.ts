@@ -222,6 +222,37 @@ describe(FeaturePipeline.name, () => {
     expect(offline.some((v) => (f(v, 'card_tx_count_1d') ?? 0) >= 2)).toBe(true);
   });
 
+  it("keeps a card's windows across a key rotation when its next token came before the cutover", async () => {
+    const { transactions, labels } = randomStream();
+    const cutover = T0 + 6 * DAY_MS;
+    const next = (card: string) => `${card}/next-key`;
+    // From the cutover each card has a new id; before it, with the bridge, each transaction names it.
+    const rotated = (bridge: boolean) =>
+      transactions.map((t) =>
+        t.event_time >= cutover
+          ? { ...t, card_id: next(t.card_id) }
+          : bridge
+            ? { ...t, card_token_next: next(t.card_id) }
+            : t,
+      );
+    const renamedLabels = labels.map((l) =>
+      l.transaction_time >= cutover ? { ...l, card_id: next(l.card_id) } : l,
+    );
+    const asIs = computeFeaturesOffline(transactions, labels);
+    const bridged = await runOnline(new FeaturePipeline(), rotated(true), renamedLabels, 50);
+    expect(bridged).toEqual(asIs);
+    expect(computeFeaturesOffline(rotated(true), renamedLabels)).toEqual(asIs);
+
+    // Without the bridge every card starts empty at the cutover: its 30-day count drops.
+    const unbridged = await runOnline(new FeaturePipeline(), rotated(false), renamedLabels, 50);
+    const after = transactions.flatMap((t, i) => (t.event_time >= cutover ? [i] : []));
+    expect(after.length).toBeGreaterThan(500);
+    const lower = after.filter(
+      (i) => (f(unbridged[i], 'card_tx_count_30d') ?? 0) < (f(asIs[i], 'card_tx_count_30d') ?? 0),
+    );
+    expect(lower.length).toBe(after.length);
+  });
+
   it('restores a snapshot into a fresh pipeline that continues exactly like the original', async () => {
     const { transactions, labels } = randomStream();
     const half = Math.floor(transactions.length / 2);

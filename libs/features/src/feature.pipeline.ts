@@ -88,6 +88,7 @@ export class FeaturePipeline {
     const terminalIds = new Set<string>();
     for (const tx of transactions) {
       cardIds.add(tx.card_id);
+      if (tx.card_token_next) cardIds.add(tx.card_token_next);
       terminalIds.add(tx.terminal_id);
     }
     const keys: FeatureBatchKeys = source
@@ -139,7 +140,12 @@ export class FeaturePipeline {
       this.readCard(session.card(tx.card_id), t);
       this.readTerminal(session.terminal(tx.terminal_id), t);
       out[i] = assembleFeatureVector(tx, this.cardAgg, this.terminalAgg);
-      session.addCardTransaction(tx.card_id, t, Math.round(tx.amount * 100)); // amountCents, inlined
+      const cents = Math.round(tx.amount * 100); // amountCents, inlined
+      session.addCardTransaction(tx.card_id, t, cents);
+      // A key rotation's bridge: the card's windows are also kept under its next token, so they
+      // are whole when its transactions arrive under that token (docs/security.md).
+      if (tx.card_token_next && tx.card_token_next !== tx.card_id)
+        session.addCardTransaction(tx.card_token_next, t, cents);
       session.addTerminalTransaction(tx.terminal_id, t);
     }
     // A batch the state already covers leaves the record as it is: it may hold vectors of offsets

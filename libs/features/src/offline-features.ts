@@ -91,6 +91,9 @@ export function computeFeaturesOffline(
     const seen: Seen = { hour, day, cents: amountCents(tx.amount) };
     cards.push(seen);
     cardHistory.set(tx.card_id, cards);
+    // A key rotation's bridge: the card's history is kept under its next token too.
+    const next = tx.card_token_next;
+    if (next && next !== tx.card_id) cardHistory.set(next, [...(cardHistory.get(next) ?? []), seen]);
     terminals.push(seen);
     terminalHistory.set(tx.terminal_id, terminals);
   }

@@ -24,3 +24,4 @@ export { ANALYST_DESK_NAME, AnalystDesk, TruthLedger } from './analyst-desk';
 export type { AnalystDeskOptions } from './analyst-desk';
 export { RetrainHold } from './retrain-hold';
 export type { HoldableClock, RetrainHoldOptions } from './retrain-hold';
+export { SIMULATED_IIN, isLuhnValid, luhnCheckDigit, simulatedCardNumber } from './card-number';

@@ -16,6 +16,8 @@ import {
   type ReadProgress,
 } from '@fraudstream/datasets';
 import { AvroProducer, AvroSerde, createIdempotentProducer, createKafkaClient } from '@fraudstream/kafka';
+import { createCardTokeniser } from '@fraudstream/pii';
+import { CardIngress } from '../card-ingress';
 import { runSimulation, type DayProgress, type Pacing, type RunSummary } from '../simulation.runner';
 import { KafkaSimulationSink, NdjsonSimulationSink, type SimulationSink } from '../simulation.sink';
 import { loadSimulatorConfig, type SimulatorConfig } from '../simulator.config';
@@ -259,11 +261,14 @@ async function publish(
   if (command.target.kind === 'ndjson') sink = new NdjsonSimulationSink(command.target.dir);
   else {
     const config = hooks.config ?? loadSimulatorConfig();
+    // Before connecting: a missing or weak key stops the import before anything is published.
+    const cards = CardIngress.forFile(createCardTokeniser(config));
     const kafka = createKafkaClient(config, 'import');
     const producer = createIdempotentProducer(kafka);
     await producer.connect();
     sink = new KafkaSimulationSink(
       new AvroProducer(producer, AvroSerde.connect(config.SCHEMA_REGISTRY_URL)),
+      cards,
       command.topics,
     );
     disconnect = () => producer.disconnect();

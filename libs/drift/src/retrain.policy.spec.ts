@@ -207,7 +207,7 @@ describe(RetrainPolicy.name, () => {
       [],
     );
     chain.observeDeployment(
-      { ...answer(f?.request_id ?? '', 'JOB_FAILED', 12.5 * DAY_MS), kind: 'JOB_FAILED' },
+      { ...answer(f?.request_id ?? '', 'REJECTED', 12.5 * DAY_MS), kind: 'JOB_FAILED' },
       'v2',
     );
     const retry = chain.dueFollowUp('v2', 13.5 * DAY_MS);

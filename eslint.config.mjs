@@ -12,6 +12,20 @@ const LIB_BOUNDARY_PATTERNS = [
   },
 ];
 
+/** The libraries of the loop itself, which neither the contracts nor the tokeniser may import. */
+const LOOP_LIBS = [
+  'config',
+  'kafka',
+  'observability',
+  'stats',
+  'features',
+  'model',
+  'drift',
+  'training',
+  'registry',
+  'simulation',
+];
+
 /** Libs a lib must not depend on (the lib graph stays layered; see docs/statistics.md). */
 const FORBIDDEN_LIB_DEPENDENCIES = {
   // Statistics are general: they know the manifest's types, not the loop's apps or transport.
@@ -19,34 +33,9 @@ const FORBIDDEN_LIB_DEPENDENCIES = {
   // Training gets its statistics from stats and its data from the caller, never from the simulator.
   training: ['drift', 'simulation'],
   // The tokeniser is a leaf: ingress code of any kind can use it without pulling in the loop.
-  pii: [
-    'config',
-    'contracts',
-    'kafka',
-    'observability',
-    'stats',
-    'features',
-    'model',
-    'drift',
-    'training',
-    'registry',
-    'simulation',
-    'datasets',
-    'console',
-  ],
+  pii: [...LOOP_LIBS, 'contracts', 'datasets', 'console'],
   // Contracts are the root of the graph.
-  contracts: [
-    'config',
-    'kafka',
-    'observability',
-    'stats',
-    'features',
-    'model',
-    'drift',
-    'training',
-    'registry',
-    'simulation',
-  ],
+  contracts: LOOP_LIBS,
 };
 
 export default tseslint.config(

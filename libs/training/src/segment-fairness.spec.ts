@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { decideGate } from './model-gate';
 import { FAIRNESS_Z, checkFairness, segmentMetrics, segmentTable } from './segment-fairness';
 import type { TrainingRow } from './training-rows';
+import { TEST_FAIRNESS, TEST_GATE } from './training.test-fixtures';
 
-const CONFIG = { maxGapWidening: 0.2, minExpectedCount: 5, minCards: 10 };
+const CONFIG = TEST_FAIRNESS;
 
 function row(i: number, isFraud: boolean, age_band: string | null, region: string | null): TrainingRow {
   return {
@@ -56,15 +57,7 @@ const metrics = (recall: number) => ({
   card_precision_at_k: 0.3,
   k: 100,
 });
-const GATE = {
-  minAveragePrecisionGain: 0.02,
-  maxAveragePrecisionDrop: 0.02,
-  maxRelativeApDropOnShift: 0.2,
-  maxRocAucDrop: 0.01,
-  maxCardPrecisionDrop: 0.05,
-  minPositives: 5,
-  fairness: CONFIG,
-};
+const GATE = TEST_GATE;
 /** A challenger that wins on AP, so only the fairness rule can refuse it. */
 const WINNING = { challenger: { ...metrics(0.6), average_precision: 0.75 }, champion: metrics(0.6) };
 

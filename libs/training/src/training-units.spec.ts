@@ -7,6 +7,7 @@ import { decideGate } from './model-gate';
 import { selectThreshold } from './threshold';
 import { TrainingJobError } from './training.errors';
 import type { TrainingRow } from './training-rows';
+import { TEST_GATE } from './training.test-fixtures';
 
 describe(selectThreshold.name, () => {
   const scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05];
@@ -151,15 +152,7 @@ describe(decideGate.name, () => {
     card_precision_at_k: cp,
     k: 100,
   });
-  const config = {
-    minAveragePrecisionGain: 0.02,
-    maxAveragePrecisionDrop: 0.02,
-    maxRelativeApDropOnShift: 0.2,
-    maxRocAucDrop: 0.01,
-    maxCardPrecisionDrop: 0.05,
-    minPositives: 5,
-    fairness: { maxGapWidening: 0.2, minExpectedCount: 5, minCards: 10 },
-  };
+  const config = TEST_GATE;
   const vs = (challenger: ReturnType<typeof metrics>, champion: ReturnType<typeof metrics>) => ({
     challenger,
     champion,

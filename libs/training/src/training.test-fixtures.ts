@@ -10,6 +10,20 @@ export const T0 = Date.UTC(2026, 0, 5);
 export const TEST_FEATURES = ['f0', 'f1', 'f2', 'f3'] as const;
 export const TEST_FEATURE_SET = 'fs-test';
 
+/** The fairness rule's settings the gate specs run with (the defaults). */
+export const TEST_FAIRNESS = { maxGapWidening: 0.2, minExpectedCount: 5, minCards: 10 };
+
+/** The gate's settings the gate specs run with: a 0.02 margin, otherwise the defaults. */
+export const TEST_GATE = {
+  minAveragePrecisionGain: 0.02,
+  maxAveragePrecisionDrop: 0.02,
+  maxRelativeApDropOnShift: 0.2,
+  maxRocAucDrop: 0.01,
+  maxCardPrecisionDrop: 0.05,
+  minPositives: 5,
+  fairness: TEST_FAIRNESS,
+};
+
 export const TEST_AGE_BANDS = ['18-29', '30-44', '45-64', '65+'] as const;
 export const TEST_REGIONS = ['north', 'south'] as const;
 

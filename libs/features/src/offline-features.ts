@@ -93,7 +93,11 @@ export function computeFeaturesOffline(
     cardHistory.set(tx.card_id, cards);
     // A key rotation's bridge: the card's history is kept under its next token too.
     const next = tx.card_token_next;
-    if (next && next !== tx.card_id) cardHistory.set(next, [...(cardHistory.get(next) ?? []), seen]);
+    if (next && next !== tx.card_id) {
+      const bridged = cardHistory.get(next) ?? [];
+      bridged.push(seen);
+      cardHistory.set(next, bridged);
+    }
     terminals.push(seen);
     terminalHistory.set(tx.terminal_id, terminals);
   }

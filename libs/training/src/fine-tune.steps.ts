@@ -295,11 +295,9 @@ export function judgeChallenger(
   });
   const holdoutScores = score(split.test);
   const holdoutComparison = compare(split.test, holdoutScores);
-  const segments = segmentTable(
-    split.test,
-    { scores: holdoutScores.challenger, threshold },
-    { scores: holdoutScores.champion, threshold: champion.manifest.threshold },
-  );
+  const challengerOnHoldout = { scores: holdoutScores.challenger, threshold };
+  const championOnHoldout = { scores: holdoutScores.champion, threshold: champion.manifest.threshold };
+  const segments = segmentTable(split.test, challengerOnHoldout, championOnHoldout);
   // The new regime's rows alone, when they hold both classes (AP needs a legitimate row to rank against).
   const recentPositives = countPositives(split.recentTest);
   const recent =
@@ -316,12 +314,7 @@ export function judgeChallenger(
       recent,
       settings.gate,
       softComparison(challenger, champion.network, split.recentTest, recentSoft),
-      checkFairness(
-        split.test,
-        { scores: holdoutScores.challenger, threshold },
-        { scores: holdoutScores.champion, threshold: champion.manifest.threshold },
-        settings.gate.fairness,
-      ),
+      checkFairness(split.test, challengerOnHoldout, championOnHoldout, settings.gate.fairness),
     ),
   };
 }

@@ -215,19 +215,13 @@ function segmentRates(
     const rate = y / n;
     const shrunk = (y + 1) / (n + 2);
     const binomial = (shrunk * (1 - shrunk)) / n;
-    let clustered = Number.POSITIVE_INFINITY;
+    let variance = binomial;
     if (cards.size > 1) {
       let sum = 0;
       for (const c of cards.values()) sum += (c.y - rate * c.n) ** 2;
-      clustered = ((cards.size / (cards.size - 1)) * sum) / (n * n);
+      variance = Math.max(binomial, ((cards.size / (cards.size - 1)) * sum) / (n * n));
     }
-    out.set(value, {
-      value,
-      trials: n,
-      cards: cards.size,
-      rate,
-      variance: Math.max(binomial, Number.isFinite(clustered) ? clustered : binomial),
-    });
+    out.set(value, { value, trials: n, cards: cards.size, rate, variance });
   }
   return out;
 }

@@ -15,6 +15,21 @@ export function headerStrings(headers: IHeaders | undefined): Record<string, str
   return Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
+/** A fetched message as a TopicRecord, with `value` for its value (a tombstone's is the caller's). */
+function topicRecord(
+  partition: number,
+  message: { offset: string; key: Buffer | null; headers?: IHeaders },
+  value: Buffer,
+): TopicRecord {
+  return {
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? null,
+    value,
+    headers: headerStrings(message.headers),
+  };
+}
+
 /** Reads a topic from the start, in a group of its own, until `count` records (tombstones skipped) arrived. */
 export async function readTopic(
   kafka: Kafka,
@@ -29,14 +44,7 @@ export async function readTopic(
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
-        if (!message.value) return;
-        records.push({
-          partition,
-          offset: message.offset,
-          key: message.key?.toString() ?? null,
-          value: message.value,
-          headers: headerStrings(message.headers),
-        });
+        if (message.value) records.push(topicRecord(partition, message, message.value));
       },
     });
     await waitFor(() => records.length >= count, timeoutMs, `${count} records on ${topic}`);
@@ -118,13 +126,7 @@ export async function readTopicsToEnd(
     await consumer.subscribe({ topics: [...topics], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
-        records.get(topic)?.push({
-          partition,
-          offset: message.offset,
-          key: message.key?.toString() ?? null,
-          value: message.value ?? Buffer.alloc(0),
-          headers: headerStrings(message.headers),
-        });
+        records.get(topic)?.push(topicRecord(partition, message, message.value ?? Buffer.alloc(0)));
       },
     });
     await waitFor(() => ends.size === 0, timeoutMs, `the ends of ${[...ends.keys()].join(', ')}`);

@@ -1,12 +1,4 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Param,
-  Post,
-  createParamDecorator,
-  type ExecutionContext,
-} from '@nestjs/common';
+import { Body, Controller, Get, Param, Post } from '@nestjs/common';
 import {
   ModelDesk,
   modelActionSchema,
@@ -15,7 +7,6 @@ import {
   type ModelEntry,
   type Principal,
 } from '@fraudstream/console';
-import type { Request } from 'express';
 import { CurrentPrincipal, Requires } from './session.guard';
 
 /** A version without its reference samples (they are for the drift monitor, and large). */
@@ -47,8 +38,7 @@ function answer(decision: ModelDecision) {
 }
 
 /** The decisions on one version's promotion, each a route of its own and a method of the desk. */
-const VERSION_ACTIONS = ['promote', 'approve', 'refuse'] as const;
-type VersionAction = (typeof VERSION_ACTIONS)[number];
+type VersionAction = 'promote' | 'approve' | 'refuse';
 
 /** What a bad request body is called in its error message. */
 const VERSION_ACTION_NOUNS: Record<VersionAction, string> = {
@@ -56,18 +46,6 @@ const VERSION_ACTION_NOUNS: Record<VersionAction, string> = {
   approve: 'approval',
   refuse: 'refusal',
 };
-
-/**
- * The decision a request asks for: the last segment of the route it matched (a pattern of
- * ModelsController.decide, not the request's own path, so always one of VERSION_ACTIONS).
- */
-const RouteAction = createParamDecorator((_data: unknown, ctx: ExecutionContext): VersionAction => {
-  const route: unknown = ctx.switchToHttp().getRequest<Request>().route;
-  const path = (route as { path?: unknown } | undefined)?.path;
-  const action = VERSION_ACTIONS.find((a) => typeof path === 'string' && path.endsWith(`/${a}`));
-  if (!action) throw new Error(`the route ${String(path)} names no model decision`);
-  return action;
-});
 
 /** The registry's versions; promote and roll back (model owners), through the code path of `npm run models`. */
 @Controller('api/models')
@@ -92,14 +70,34 @@ export class ModelsController {
     return answer(await this.models.rollback(principal.user, reason));
   }
 
-  @Post(VERSION_ACTIONS.map((action) => `:version/${action}`))
+  @Post(':version/promote')
   @Requires('operate-models')
-  async decide(
+  promote(
     @Param('version') version: string,
-    @RouteAction() action: VersionAction,
     @Body() body: unknown,
     @CurrentPrincipal() principal: Principal,
   ) {
+    return this.decide('promote', version, body, principal);
+  }
+
+  @Post(':version/approve')
+  @Requires('operate-models')
+  approve(
+    @Param('version') version: string,
+    @Body() body: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    return this.decide('approve', version, body, principal);
+  }
+
+  @Post(':version/refuse')
+  @Requires('operate-models')
+  refuse(@Param('version') version: string, @Body() body: unknown, @CurrentPrincipal() principal: Principal) {
+    return this.decide('refuse', version, body, principal);
+  }
+
+  /** One decision on a version's promotion, through the desk method of the same name. */
+  private async decide(action: VersionAction, version: string, body: unknown, principal: Principal) {
     const { reason } = parseRequest(modelActionSchema, body, VERSION_ACTION_NOUNS[action]);
     return answer(await this.models[action](version, principal.user, reason));
   }

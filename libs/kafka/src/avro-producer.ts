@@ -58,13 +58,15 @@ export class AvroProducer {
     for (const { topic, records } of batches) {
       if (records.length === 0) continue;
       const id = await this.schemaId(topic);
-      const messages = await Promise.all(
-        records.map(async (r) => ({
-          key: r.key,
-          value: await this.serde.encodeWithId(id, r.value),
-          ...(r.headers ? { headers: r.headers } : {}),
-        })),
+      const values = await this.serde.encodeAll(
+        id,
+        records.map((r) => r.value),
       );
+      const messages = records.map((r, i) => ({
+        key: r.key,
+        value: values[i] as Buffer,
+        ...(r.headers ? { headers: r.headers } : {}),
+      }));
       topicMessages.push({ topic, messages });
     }
     if (topicMessages.length > 0) await sink.sendBatch({ acks: -1, topicMessages });

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { PoisonMessageError, describeError, type PoisonKind } from '@fraudstream/contracts';
 import type { MetricsRegistry } from '@fraudstream/observability';
 import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import type { AvroSerde } from './avro-serde.adapter';
+import { SCHEMA_NOT_CACHED, type AvroSerde } from './avro-serde.adapter';
 import { BatchRecovery, type Delivery, type Retry } from './batch-recovery';
 import { DeadLetterPublisher, type DeadLetter } from './dead-letter.publisher';
 import { isRebalance } from './failure-kinds';
@@ -699,8 +699,13 @@ export class StreamConsumer<T> {
       };
       let decoded: unknown;
       try {
-        // An unreachable registry is transient: waited out here, never a verdict on the message.
-        decoded = serde ? await retry(() => serde.decode(message.value)) : message.value;
+        // Synchronous once the value's schema is cached (every value of a topic but the first). An
+        // unreachable registry is transient: waited out here, never a verdict on the message.
+        if (!serde) decoded = message.value;
+        else {
+          decoded = serde.decodeCached(message.value);
+          if (decoded === SCHEMA_NOT_CACHED) decoded = await retry(() => serde.decode(message.value));
+        }
       } catch (error) {
         if (error instanceof BatchAbandonedError) throw error;
         letters.push(this.letter(base, error instanceof PoisonMessageError ? error.kind : 'decode', error));

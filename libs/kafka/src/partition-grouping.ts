@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { replaceKafkajsModule } from './kafkajs-module';
 
 /** What kafkajs's producer hands its partitioner for one message (only what the grouping reads). */
 export interface PartitionGroupingInput<M> {
@@ -35,33 +35,18 @@ export function groupMessagesPerPartition<M>({
   return result;
 }
 
-/** Marks the grouping this module installs, so that a second evaluation of the module recognises it. */
-const INSTALLED = Symbol.for('fraudstream.kafka.groupMessagesPerPartition');
-
 /**
  * Puts {@link groupMessagesPerPartition} in place of kafkajs's own. Like the read_committed filter
  * (aborted-records.ts) it must run before kafkajs's producer loads, which binds the function when its
- * `sendMessages` module loads; throws when kafkajs was loaded without it.
+ * `sendMessages` module loads.
  */
 export function installLinearPartitionGrouping(): void {
-  const nodeRequire = createRequire(__filename);
-  const groupingPath = nodeRequire.resolve('kafkajs/src/producer/groupMessagesPerPartition');
-  const sendPath = nodeRequire.resolve('kafkajs/src/producer/sendMessages');
-  const cached = nodeRequire.cache[groupingPath];
-  if (cached && (cached.exports as { [INSTALLED]?: boolean })[INSTALLED]) return;
-  if (nodeRequire.cache[sendPath])
-    throw new Error(
-      "kafkajs's producer was loaded before @fraudstream/kafka replaced its partition grouping: import kafkajs values through libs/kafka/src/kafkajs.ts only",
-    );
   const grouping = <M>(input: PartitionGroupingInput<M>): Record<number, M[]> =>
     groupMessagesPerPartition(input);
-  Object.defineProperty(grouping, INSTALLED, { value: true });
-  const Module = nodeRequire('node:module') as {
-    new (id: string): NodeJS.Module & { filename: string; loaded: boolean; exports: unknown };
-  };
-  const replacement = new Module(groupingPath);
-  replacement.filename = groupingPath;
-  replacement.loaded = true;
-  replacement.exports = grouping;
-  nodeRequire.cache[groupingPath] = replacement;
+  replaceKafkajsModule(
+    'kafkajs/src/producer/groupMessagesPerPartition',
+    grouping,
+    Symbol.for('fraudstream.kafka.groupMessagesPerPartition'),
+    'kafkajs/src/producer/sendMessages',
+  );
 }

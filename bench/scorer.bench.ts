@@ -162,8 +162,21 @@ async function rateUntil(
   }
 }
 
+/** CPU time this process has used (every thread: the scorer's ONNX worker too), in ms. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** A phase's rate, and this process's CPU time per 1,000 transactions over it (less moved by other processes than the rate). */
+interface PhaseResult {
+  readonly rate: number;
+  readonly cpuMsPer1k: number;
+}
+
 /** (a) Bare consume -> produce of raw bytes, committing after the produce is acknowledged. */
-async function passthrough(kafka: Kafka, source: string, sink: string): Promise<number> {
+async function passthrough(kafka: Kafka, source: string, sink: string): Promise<PhaseResult> {
+  const cpuStart = cpuMs();
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const consumer = kafka.consumer({
@@ -204,9 +217,10 @@ async function passthrough(kafka: Kafka, source: string, sink: string): Promise<
     COUNT,
     120_000,
   );
+  const cpuMsPer1k = ((cpuMs() - cpuStart) / relayed) * 1000;
   await consumer.disconnect();
   await producer.disconnect();
-  return rate;
+  return { rate, cpuMsPer1k };
 }
 
 /** (b) One message at a time on the event loop: decode, features, ONNX run, encode, produce. */
@@ -424,6 +438,8 @@ async function main(): Promise<void> {
   // Each scorer round reads the backlog again under a fresh consumer group.
   let passthroughRate = Number.NaN;
   let scorerRate = 0;
+  let passthroughCpu = Number.NaN;
+  let scorerCpu = Number.NaN;
   let app: INestApplicationContext | undefined;
   let config: ScorerConfig | undefined;
   let produced: () => number = () => 0;
@@ -431,8 +447,9 @@ async function main(): Promise<void> {
   for (let round = 1; round <= ROUNDS; round++) {
     if (!skip.has('a')) {
       console.log(`(a) passthrough, round ${round}`);
-      const rate = await passthrough(kafka, source, rawSink);
+      const { rate, cpuMsPer1k } = await passthrough(kafka, source, rawSink);
       passthroughRate = Number.isNaN(passthroughRate) ? rate : Math.max(passthroughRate, rate);
+      passthroughCpu = Number.isNaN(passthroughCpu) ? cpuMsPer1k : Math.min(passthroughCpu, cpuMsPer1k);
     }
     console.log(`(c) scorer, round ${round}`);
     await app?.close();
@@ -459,7 +476,10 @@ async function main(): Promise<void> {
     // The transport counts a batch as consumed when it is fetched, before it is handled.
     const consumed = () => counterValue(registry, 'fraudstream_kafka_messages_consumed_total', source) > 0;
     await profiler.start();
+    const cpuStart = cpuMs();
     scorerRate = Math.max(scorerRate, await rateUntil(consumed, produced, COUNT, 120_000));
+    const cpuMsPer1k = ((cpuMs() - cpuStart) / produced()) * 1000;
+    scorerCpu = Number.isNaN(scorerCpu) ? cpuMsPer1k : Math.min(scorerCpu, cpuMsPer1k);
     await profiler.stop(`scorer-backlog-round-${round}`);
   }
   if (!app || !config) throw new Error('no scorer round ran');
@@ -496,6 +516,11 @@ async function main(): Promise<void> {
     naive_tx_per_s: Math.round(naiveRate),
     scorer_tx_per_s: Math.round(scorerRate),
     ratio: Number((scorerRate / passthroughRate).toFixed(3)),
+    // CPU time of this process per 1,000 transactions (best round of each): what a phase costs the
+    // machine's cores, which other processes move less than they move the rates.
+    passthrough_cpu_ms_per_1k_tx: Number(passthroughCpu.toFixed(1)),
+    scorer_cpu_ms_per_1k_tx: Number(scorerCpu.toFixed(1)),
+    cpu_ratio: Number((passthroughCpu / scorerCpu).toFixed(3)),
     p50_ms_half_load: percentile(lat, 50),
     p99_ms_half_load: percentile(lat, 99),
     half_load_tx_per_s: Math.round(halfRate),

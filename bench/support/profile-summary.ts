@@ -2,7 +2,7 @@
  * Summarises a V8 CPU profile (`node --cpu-prof`): self time per function (top frames) and per
  * package (kafkajs, avsc, the registry client, fraudstream's own code, Node internals, GC, idle).
  *
- *   node dist/bench/support/profile-summary.js FILE.cpuprofile [--top N] [--json OUT]
+ *   node dist/bench/support/profile-summary.js FILE.cpuprofile [--top N] [--json OUT] [--folded OUT]
  *
  * docs/scorer.md quotes its output for the scorer under `npm run bench:scorer`.
  */
@@ -37,6 +37,8 @@ export interface ProfileSummary {
 
 /** Where a frame's code lives: a package under node_modules, fraudstream's own code, Node, or V8's pseudo-frames. */
 export function areaOf(url: string, functionName: string): string {
+  // The profiler's own work (stopping it serialises the profile on the main thread): not the scorer's.
+  if (url === 'node:inspector') return '(profiler)';
   if (url === '') {
     if (functionName === '(idle)') return '(idle)';
     if (functionName === '(garbage collector)') return '(gc)';
@@ -68,7 +70,7 @@ export function summariseProfile(profile: CpuProfile, top = 25): ProfileSummary 
     const { functionName, url, lineNumber } = node.callFrame;
     const area = areaOf(url, functionName);
     total += us;
-    if (area === '(idle)') {
+    if (area === '(idle)' || area === '(profiler)') {
       idle += us;
       continue;
     }
@@ -95,10 +97,41 @@ export function summariseProfile(profile: CpuProfile, top = 25): ProfileSummary 
   };
 }
 
+/**
+ * The profile as folded stacks (`root;caller;callee count`, one line per distinct stack, the count in
+ * samples), the input of flame graph renderers (flamegraph.pl, speedscope, inferno). Idle and
+ * profiler samples are left out.
+ */
+export function foldedStacks(profile: CpuProfile): string {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const name = (node: ProfileNode): string => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const file = url.split('/').slice(-2).join('/');
+    return `${functionName || '(anonymous)'}${file ? ` ${file}:${lineNumber + 1}` : ''}`.replaceAll(';', ',');
+  };
+  const counts = new Map<string, number>();
+  for (const id of profile.samples) {
+    const leaf = byId.get(id);
+    if (!leaf) continue;
+    const area = areaOf(leaf.callFrame.url, leaf.callFrame.functionName);
+    if (area === '(idle)' || area === '(profiler)') continue;
+    const frames: string[] = [];
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const node = byId.get(at);
+      if (node && node.callFrame.functionName !== '(root)') frames.push(name(node));
+    }
+    const stack = frames.reverse().join(';');
+    counts.set(stack, (counts.get(stack) ?? 0) + 1);
+  }
+  return [...counts].map(([stack, n]) => `${stack} ${n}`).join('\n') + '\n';
+}
+
 function main(): void {
   const [file, ...rest] = process.argv.slice(2);
   if (!file) {
-    console.error('usage: profile-summary FILE.cpuprofile [--top N] [--json OUT]');
+    console.error('usage: profile-summary FILE.cpuprofile [--top N] [--json OUT] [--folded OUT]');
     process.exit(2);
   }
   const topAt = rest.indexOf('--top');
@@ -116,6 +149,12 @@ function main(): void {
     console.log(`  ${percent(f.share).padStart(7)}  ${f.frame}  [${f.area}]`);
   if (jsonAt >= 0 && rest[jsonAt + 1])
     writeFileSync(rest[jsonAt + 1] ?? '', JSON.stringify(summary, null, 2));
+  const foldedAt = rest.indexOf('--folded');
+  if (foldedAt >= 0 && rest[foldedAt + 1])
+    writeFileSync(
+      rest[foldedAt + 1] ?? '',
+      foldedStacks(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile),
+    );
 }
 
 if (require.main === module) main();

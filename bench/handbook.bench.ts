@@ -3,7 +3,7 @@
  * on a handbook-format file (train week, 7-day delay, test week; card precision@100 as the handbook
  * defines it, cards already known compromised removed from the test week, cards detected on an
  * earlier test day removed), with fraudstream's features (the scorer's FeaturePipeline over the
- * whole file, chargebacks 7 days after each fraud) and model (the trainer's MLP, its learning rate,
+ * whole file, chargebacks 7 days after each fraud; fs-v2 unless --feature-set names another) and model (the trainer's MLP, its learning rate,
  * fraud weight and epochs chosen on the same protocol a week earlier), next to the handbook's
  * published table. docs/benchmarks.md.
  */
@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, processEnv } from '@fraudstream/config';
 import { DAY_MS } from '@fraudstream/contracts';
 import { describeChargebackDelay, isDatasetFormat, parseChargebackDelay } from '@fraudstream/datasets';
+import { FS_V2, featureSetOf } from '@fraudstream/features';
 import { averagePrecision } from '@fraudstream/stats';
 import { initTfjsWasm, trainingConfigFragment, trainingSettingsFrom } from '@fraudstream/training';
 import { BENCH_TRAINING_DEFAULTS, HANDBOOK_BASELINES, HANDBOOK_DATASET } from './datasets/handbook-baselines';
@@ -33,6 +34,7 @@ const USAGE = `npm run bench:handbook -- --transactions FILE [options]
   --transactions FILE   a handbook-format file (npm run simulate -- --handbook-csv FILE writes one)
   --format NAME         handbook (default) or fraudstream
   --label-delay MODEL   chargeback model for the feature pipeline (default fixed:7, the handbook's delay)
+  --feature-set V       the feature set computed: fs-v2 (default: with the delayed terminal windows) or fs-v1
   --train-start DATE    first training day (default 2018-07-25)
   --train-days N, --delay-days N, --test-days N   (default 7, 7, 7)
   --seeds LIST          training seeds (default 42,43,44); the table shows each and their mean
@@ -53,6 +55,7 @@ async function main(): Promise<number> {
       transactions: { type: 'string' },
       format: { type: 'string', default: 'handbook' },
       'label-delay': { type: 'string', default: 'fixed:7' },
+      'feature-set': { type: 'string', default: FS_V2.version },
       'train-start': { type: 'string', default: '2018-07-25' },
       'train-days': { type: 'string', default: '7' },
       'delay-days': { type: 'string', default: '7' },
@@ -73,6 +76,7 @@ async function main(): Promise<number> {
   const format = values.format;
   if (!isDatasetFormat(format)) throw new Error(`--format: ${format}`);
   const chargebackDelay = parseChargebackDelay(values['label-delay']);
+  const featureSet = featureSetOf(values['feature-set']);
   const k = Number(values.k);
   const seeds = values.seeds.split(',').map(Number);
   const began = performance.now();
@@ -90,6 +94,7 @@ async function main(): Promise<number> {
     chargebackDelay,
     keepDay: () => true,
     log: (line) => console.log(line),
+    featureSet,
   });
   const window: ProtocolWindow = { trainStartDay: Math.round((trainStart - file.start) / DAY_MS), ...probe };
   const { train, test } = handbookTrainTest(file, window);
@@ -217,7 +222,7 @@ async function main(): Promise<number> {
       (b) =>
         `handbook: ${b.model.padEnd(36)} ${f3(b.roc_auc)}     ${f3(b.average_precision)}   ${f3(b.card_precision_at_100)}`,
     ),
-    `fraudstream MLP (mean of ${runs.length} seeds)${' '.repeat(Math.max(0, 18 - String(runs.length).length))}${f3(ours.roc_auc)}     ${f3(ours.average_precision)}   ${f3(ours.card_precision_at_k)}`,
+    `${`fraudstream MLP, ${featureSet.version} (mean of ${runs.length} seeds)`.padEnd(47)}${f3(ours.roc_auc)}     ${f3(ours.average_precision)}   ${f3(ours.card_precision_at_k)}`,
     `  seeds ${seeds.join(', ')}: AUC ${spread('roc_auc')}, AP ${spread('average_precision')}, CP@${k} ${spread('card_precision_at_k')}`,
     '',
   ];
@@ -226,6 +231,7 @@ async function main(): Promise<number> {
   const scenarioCount = (name: string) => d.scenarios.filter((s) => s === name).length;
   const results: Record<string, BenchValue> = {
     file: values.transactions,
+    feature_set: featureSet.version,
     file_counts: {
       transactions: d.stats.transactions,
       frauds: d.stats.frauds,

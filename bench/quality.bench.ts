@@ -14,7 +14,8 @@
  * silence). Per day AP and card precision@k (k = the analysts' capacity) against the simulator's truth.
  * Options: --seeds 7,11 (7), --scenarios a,b (new-fraud-pattern,stable), --days N (28),
  * --history-days N (21), --warmup-days N (30), --drift-day N (7), --customers N (1000),
- * --policies static,triggered,periodic,oracle (all that apply), --json FILE (a chart per run beside it).
+ * --policies static,triggered,periodic,oracle (all that apply), --feature-set fs-v1|fs-v2 (fs-v1, the
+ * live loop's), --json FILE (a chart per run beside it).
  * Training and policy settings come from the TRAINER_*, GATE_* and DRIFT_* environment variables.
  */
 import 'reflect-metadata';
@@ -23,7 +24,7 @@ import { cpus } from 'node:os';
 import { Logger } from '@nestjs/common';
 import { loadConfig, processEnv } from '@fraudstream/config';
 import { driftConfigFragment, driftSettingsFromConfig } from '@fraudstream/drift';
-import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
+import { DEFAULT_FEATURE_SET, featureSetOf, type FeatureSet } from '@fraudstream/features';
 import { isDriftScenario, type DriftScenario } from '@fraudstream/simulation';
 import {
   joinMatureLabels,
@@ -155,6 +156,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: numb
 
 interface RunOptions {
   readonly seed: number;
+  readonly featureSet: FeatureSet;
   readonly scenario: DriftScenario;
   readonly customers: number;
   readonly warmupDays: number;
@@ -165,19 +167,20 @@ interface RunOptions {
 }
 
 async function trainBase(stream: QualityStream, training: TrainingSettings, k: number) {
+  const featureSet = stream.options.featureSet ?? DEFAULT_FEATURE_SET;
   const history = stream.rows.filter((r) => r.event_time < stream.streamStart);
   const { rows } = joinMatureLabels(
     history,
     stream.labels,
     { chargebackWindowMs: training.chargebackWindowMs, asOf: stream.streamStart },
-    FEATURE_SET_VERSION,
+    featureSet.version,
   );
   return trainBaseModel({
     rows,
     asOf: stream.streamStart,
     version: 'v1',
-    featureNames: FEATURE_NAMES,
-    featureSetVersion: FEATURE_SET_VERSION,
+    featureNames: featureSet.names,
+    featureSetVersion: featureSet.version,
     thresholdPolicy: { kind: 'daily-capacity', value: k },
     codeRevision: 'bench',
     settings: training,
@@ -197,6 +200,7 @@ async function runScenario(
   );
   const stream = await buildQualityStream({
     seed: o.seed,
+    featureSet: o.featureSet,
     customers: o.customers,
     scenario: o.scenario,
     warmupDays: o.warmupDays,
@@ -356,6 +360,7 @@ async function main(): Promise<void> {
   const historyDays = intOption(argv, 'history-days', 21);
   const warmupDays = intOption(argv, 'warmup-days', 30, 0);
   const driftDay = intOption(argv, 'drift-day', 7, 0);
+  const featureSet = featureSetOf(option(argv, 'feature-set') ?? DEFAULT_FEATURE_SET.version);
   if (driftDay >= streamDays) throw new Error('--drift-day must fall inside the stream (< --days)');
   const jsonPath = jsonPathFromArgs(argv, 'quality');
   Logger.overrideLogger(['error']);
@@ -380,7 +385,7 @@ async function main(): Promise<void> {
       const chart = `${jsonPath.replace(/\.json$/, '')}.${seed}.${scenario}.html`;
       results.push(
         await runScenario(
-          { seed, scenario, customers, warmupDays, historyDays, streamDays, driftDay, policies },
+          { seed, featureSet, scenario, customers, warmupDays, historyDays, streamDays, driftDay, policies },
           training,
           drift,
           capacity,
@@ -392,6 +397,7 @@ async function main(): Promise<void> {
   }
   reportBench('drift recovery: AP by day under each retraining policy', jsonPath, {
     cpus: cpus().length,
+    feature_set: featureSet.version,
     customers,
     analyst_capacity_per_day: capacity,
     warmup_days: warmupDays,

@@ -1,4 +1,5 @@
 import { DAY_MS } from '@fraudstream/contracts';
+import { DEFAULT_FEATURE_SET, FeaturePipeline, type FeatureSet } from '@fraudstream/features';
 import {
   computeDatasetFeatures,
   datasetStart,
@@ -41,6 +42,8 @@ export async function loadLabelledFile(options: {
   readonly chargebackDelay: ChargebackDelayModel;
   readonly keepDay: (day: number) => boolean;
   readonly log?: (line: string) => void;
+  /** The feature set computed (default: the live loop's). */
+  readonly featureSet?: FeatureSet;
 }): Promise<LabelledFile> {
   const log = options.log ?? (() => undefined);
   let rejected = 0;
@@ -56,9 +59,13 @@ export async function loadLabelledFile(options: {
   );
   const began = performance.now();
   const keep = (i: number) => options.keepDay(dayOfIndex({ dataset, start }, i));
-  const features = await computeDatasetFeatures(dataset, { keep });
+  const featureSet = options.featureSet ?? DEFAULT_FEATURE_SET;
+  const features = await computeDatasetFeatures(dataset, {
+    keep,
+    pipeline: new FeaturePipeline(undefined, featureSet),
+  });
   log(
-    `features of ${features.indices.length.toLocaleString('en-US')} transactions kept, all ${dataset.transactions.length.toLocaleString('en-US')} through the FeaturePipeline in ${((performance.now() - began) / 1000).toFixed(1)} s`,
+    `features of ${features.indices.length.toLocaleString('en-US')} transactions kept, all ${dataset.transactions.length.toLocaleString('en-US')} through the FeaturePipeline (${featureSet.version}) in ${((performance.now() - began) / 1000).toFixed(1)} s`,
   );
   const rowOf = new Int32Array(dataset.transactions.length).fill(-1);
   features.indices.forEach((index, row) => {

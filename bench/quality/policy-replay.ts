@@ -18,7 +18,7 @@ import {
   type DriftSettings,
   type EarlyEvidenceStats,
 } from '@fraudstream/drift';
-import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
+import { DEFAULT_FEATURE_SET } from '@fraudstream/features';
 import {
   FileSystemModelStore,
   ModelRegistry,
@@ -266,6 +266,7 @@ class LabelQueue {
  */
 export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): Promise<ReplayResult> {
   const { stream, base, drift, k } = input;
+  const featureSet = stream.options.featureSet ?? DEFAULT_FEATURE_SET;
   const training = input.training;
   const root = mkdtempSync(join(tmpdir(), `bench-quality-${policy}-`));
   let oracle: PrequentialOracle | null = null;
@@ -316,8 +317,8 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
             isFraud: (id) => truth.get(id)?.is_fraud ?? historyFrauds.has(id),
             settings: input.training,
             trainingWindowMs: drift.trainingWindowMs,
-            featureNames: FEATURE_NAMES,
-            featureSetVersion: FEATURE_SET_VERSION,
+            featureNames: featureSet.names,
+            featureSetVersion: featureSet.version,
           })
         : null;
     const pending = new LabelQueue();
@@ -329,8 +330,8 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
       settings: training,
       actor: 'bench:quality',
       codeRevision: 'bench',
-      featureSetVersion: FEATURE_SET_VERSION,
-      featureNames: FEATURE_NAMES,
+      featureSetVersion: featureSet.version,
+      featureNames: featureSet.names,
     });
 
     const result: ReplayResult = {

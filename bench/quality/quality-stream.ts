@@ -1,10 +1,12 @@
 import { DAY_MS, type Label, type Transaction } from '@fraudstream/contracts';
-import { FeaturePipeline } from '@fraudstream/features';
+import { DEFAULT_FEATURE_SET, FeaturePipeline, type FeatureSet } from '@fraudstream/features';
 import { TransactionSimulator, type DriftScenario, type FraudScenario } from '@fraudstream/simulation';
 import { logFeatureRows, type ScoredTransaction } from '@fraudstream/training';
 
 export interface QualityStreamOptions {
   readonly seed: number;
+  /** The feature set computed (default: the live loop's). */
+  readonly featureSet?: FeatureSet;
   readonly customers: number;
   readonly scenario: DriftScenario;
   /**
@@ -70,7 +72,7 @@ export async function buildQualityStream(options: QualityStreamOptions): Promise
     driftDay: firstStreamDay + driftDay,
   });
   const loggedFrom = simulator.dayStart(warmupDays);
-  const pipeline = new FeaturePipeline();
+  const pipeline = new FeaturePipeline(undefined, options.featureSet ?? DEFAULT_FEATURE_SET);
   const rows: ScoredTransaction[] = [];
   const labels: Label[] = [];
   const days: StreamDay[] = [];

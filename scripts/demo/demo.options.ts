@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DAY_BUCKETS } from '@fraudstream/features';
+import { WINDOW_DAYS } from '@fraudstream/features';
 import { isDatasetFormat, parseChargebackDelay, type DatasetFormat } from '@fraudstream/datasets';
 import { DRIFT_SCENARIOS, isDriftScenario, type DriftScenario } from '@fraudstream/simulation';
 
 export const DEMO_USAGE = `npm run demo -- [options]
   --scenario NAME      drift scenario: ${DRIFT_SCENARIOS.join(' | ')} (default new-fraud-pattern)
   --history-days N     the stream's first N days, sent at once: the bank's history. The base model is
-                       trained on them after the first ${DAY_BUCKETS} (the feature windows' fill); the
+                       trained on them after the first ${WINDOW_DAYS} (the feature windows' fill); the
                        drift monitor watches from day N (default 44)
   --drift-day N        first day (0-based) of the drift scenario, after the history (default history + 3)
   --days N             simulated days in all (default drift day + 10)
@@ -156,7 +156,7 @@ export function parseDemoArgs(
   if (!isDriftScenario(scenario))
     throw new Error(`--scenario must be one of ${DRIFT_SCENARIOS.join(', ')}, got "${scenario}"`);
   // The base model needs mature days after the feature windows' fill: 7 for the chargebacks, 3 held out.
-  const historyDays = int('history-days', values['history-days'], 44, DAY_BUCKETS + 11);
+  const historyDays = int('history-days', values['history-days'], 44, WINDOW_DAYS + 11);
   // A file has no scenario switched on: its "onset" is the first watched day (the oracle's start).
   const driftDay = file ? historyDays : int('drift-day', values['drift-day'], historyDays + 3, 0);
   if (driftDay < historyDays)
@@ -185,7 +185,7 @@ export function parseDemoArgs(
     driftDay,
     driftIntensity,
     historyDays,
-    featureWarmupDays: DAY_BUCKETS,
+    featureWarmupDays: WINDOW_DAYS,
     customers: int('customers', values.customers, 1000, 1),
     terminals: int('terminals', values.terminals, 2_000, 1),
     daySeconds,

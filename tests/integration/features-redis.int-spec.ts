@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@fraudstream/config';
 import type { Label, Transaction } from '@fraudstream/contracts';
 import {
+  FS_V2,
   FeaturePipeline,
   FeatureStateConflictError,
+  featureIndex,
   MemoryFeatureStore,
   RedisFeatureStore,
   featuresConfigFragment,
@@ -56,9 +58,34 @@ describe(RedisFeatureStore.name, () => {
     expect(memory).toEqual(computeFeaturesOffline(transactions, labels));
     // The labels reached the terminal features.
     expect(memory.some((v) => (v[16] ?? 0) > 0)).toBe(true);
-    // Stale buckets are deleted: no hash keeps more than its 24 + 30 buckets of two channels.
+    // Stale buckets are deleted: no hash keeps more than its 24 + 38 buckets of two channels.
     const key = store.terminalKey(transactions[0]?.terminal_id ?? '');
-    expect(await store.redis.hlen(key)).toBeLessThanOrEqual(108);
+    expect(await store.redis.hlen(key)).toBeLessThanOrEqual(124);
+  });
+
+  it("gives fs-v2's delayed terminal windows the same as memory and offline, past the 38-day ring's wrap", async () => {
+    const { transactions, labels } = generateDataset({
+      seed: 13,
+      days: 50,
+      customers: 80,
+      terminals: 160,
+      scenario: 'stable',
+    });
+    const prefix = `test:${randomUUID().slice(0, 8)}`;
+    const v2store = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+    try {
+      const memory = await feed(new FeaturePipeline(new MemoryFeatureStore(), FS_V2), transactions, labels);
+      const redis = await feed(new FeaturePipeline(v2store, FS_V2), transactions, labels);
+      expect(redis).toEqual(memory);
+      expect(memory).toEqual(computeFeaturesOffline(transactions, labels, FS_V2));
+      const delayed30 = featureIndex('terminal_delayed_fraud_rate_30d', FS_V2);
+      expect(memory.some((v) => (v[delayed30] ?? 0) > 0)).toBe(true);
+      const busiest = transactions[transactions.length - 1]?.terminal_id ?? '';
+      expect(await v2store.redis.hlen(v2store.terminalKey(busiest))).toBeLessThanOrEqual(124);
+    } finally {
+      await v2store.clear();
+      await v2store.close();
+    }
   });
 
   it("keeps a card's windows across a key rotation when its next token came before the cutover", async () => {

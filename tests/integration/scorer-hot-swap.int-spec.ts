@@ -1,5 +1,5 @@
 import type { Alert, ModelDeployment, Score } from '@fraudstream/contracts';
-import { FEATURE_NAMES } from '@fraudstream/features';
+import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
 import { ModelManager, randomMlpSpec, writeModelFixture } from '@fraudstream/model';
 import { ephemeralKeys } from '@fraudstream/registry';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +29,7 @@ describe(`${ModelManager.name} in the scorer`, () => {
     const wide = writeModelFixture(root, {
       version: 'wide',
       featureNames: FEATURE_NAMES,
+      featureSetVersion: FEATURE_SET_VERSION,
       // A graph taking one input more than the feature list: its manifest lies about its inputs.
       spec: {
         mean: new Array<number>(FEATURE_NAMES.length + 1).fill(0),
@@ -42,6 +43,7 @@ describe(`${ModelManager.name} in the scorer`, () => {
       writeModelFixture(root, {
         version,
         featureNames: FEATURE_NAMES,
+        featureSetVersion: FEATURE_SET_VERSION,
         spec: randomMlpSpec(FEATURE_NAMES.length, [8], 24),
         signer,
       });

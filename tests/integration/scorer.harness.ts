@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { ModelDeployment, Transaction } from '@fraudstream/contracts';
-import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
+import { DEFAULT_FEATURE_SET, type FeatureSet } from '@fraudstream/features';
 import {
   AvroProducer,
   createConsumer,
@@ -142,13 +142,19 @@ export function publishDeployment(
   ]);
 }
 
-/** A model over the real feature list, written like the registry does. */
-export function featureModel(root: string, version: string, seed: number, threshold = 0.7): ModelFixture {
+/** A model over a real feature set (default: the live loop's), written like the registry does. */
+export function featureModel(
+  root: string,
+  version: string,
+  seed: number,
+  threshold = 0.7,
+  featureSet: FeatureSet = DEFAULT_FEATURE_SET,
+): ModelFixture {
   return writeModelFixture(root, {
     version,
-    featureNames: FEATURE_NAMES,
-    featureSetVersion: FEATURE_SET_VERSION,
-    spec: randomMlpSpec(FEATURE_NAMES.length, [8], seed),
+    featureNames: featureSet.names,
+    featureSetVersion: featureSet.version,
+    spec: randomMlpSpec(featureSet.names.length, [8], seed),
     threshold,
   });
 }

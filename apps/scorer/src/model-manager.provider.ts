@@ -28,6 +28,7 @@ export const modelManagerProvider: Provider = {
   ) =>
     new ModelManager(runtime, createArtifactReader(config), {
       featureNames: features.names,
+      featureSetVersion: features.version,
       verifier: createManifestVerifier(config),
       threads: { intraOpThreads: config.ORT_INTRA_OP_THREADS, interOpThreads: config.ORT_INTER_OP_THREADS },
       defaultProvider: config.SCORER_EXECUTION_PROVIDER,

@@ -1,10 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import {
-  FEATURE_NAMES,
-  FEATURE_SET_VERSION,
-  FeaturePipeline,
-  createFeatureStore,
-} from '@fraudstream/features';
+import { FeaturePipeline, configuredFeatureSet, createFeatureStore } from '@fraudstream/features';
 import { KafkaModule } from '@fraudstream/kafka';
 import { OnnxWorkerPool, SerialFeatureExtractor } from '@fraudstream/model';
 import { ObservabilityModule } from '@fraudstream/observability';
@@ -23,18 +18,22 @@ const FEATURE_PIPELINE = Symbol('FeaturePipeline');
 @Module({})
 export class ScorerModule {
   static forRoot(config: ScorerConfig): DynamicModule {
+    const featureSet = configuredFeatureSet(config);
     return {
       module: ScorerModule,
       imports: [ObservabilityModule, KafkaModule.forRoot(config, 'scorer')],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: INFERENCE_RUNTIME, useFactory: () => new OnnxWorkerPool(config.SCORER_WORKERS) },
-        { provide: FEATURE_PIPELINE, useFactory: () => new FeaturePipeline(createFeatureStore(config)) },
+        {
+          provide: FEATURE_PIPELINE,
+          useFactory: () => new FeaturePipeline(createFeatureStore(config), featureSet),
+        },
         {
           provide: FEATURE_EXTRACTOR,
           inject: [FEATURE_PIPELINE],
           useFactory: (pipeline: FeaturePipeline) =>
-            new SerialFeatureExtractor(pipeline, FEATURE_NAMES, FEATURE_SET_VERSION),
+            new SerialFeatureExtractor(pipeline, featureSet.names, featureSet.version),
         },
         {
           provide: FeatureStateLifecycle,

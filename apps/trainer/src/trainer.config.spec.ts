@@ -22,6 +22,12 @@ describe(loadTrainerConfig.name, () => {
       fairness: { maxGapWidening: 0.2, minExpectedCount: 5, minCards: 10 },
     });
     expect(settings.chargebackWindowMs).toBe(7 * DAY_MS);
+    expect(config.FEATURE_SET).toBe('fs-v1');
+  });
+
+  it('trains on the feature set FEATURE_SET names, and refuses one this code does not compute', () => {
+    expect(loadTrainerConfig({ FEATURE_SET: 'fs-v2' }).FEATURE_SET).toBe('fs-v2');
+    expect(() => loadTrainerConfig({ FEATURE_SET: 'fs-v9' })).toThrow(/FEATURE_SET/);
   });
 
   it('lists every bad field at once', () => {

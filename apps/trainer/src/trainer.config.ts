@@ -1,5 +1,6 @@
 import { appConfigFragment, intVar, loadConfig, type Env } from '@fraudstream/config';
 import { Topics } from '@fraudstream/contracts';
+import { featureSetConfigFragment } from '@fraudstream/features';
 import { checkKafkaSecurity, kafkaConfigFragment } from '@fraudstream/kafka';
 import { registryConfigFragment, requireS3Settings } from '@fraudstream/registry';
 import { trainingConfigFragment } from '@fraudstream/training';
@@ -12,6 +13,7 @@ export const trainerConfigSchema = z
     ...kafkaConfigFragment.shape,
     ...registryConfigFragment.shape,
     ...trainingConfigFragment.shape,
+    ...featureSetConfigFragment.shape,
     HTTP_PORT: intVar(3003, 0, 65535),
     SCORES_TOPIC: z.string().min(1).default(Topics.scores),
     LABELS_TOPIC: z.string().min(1).default(Topics.labels),

@@ -1,4 +1,4 @@
-import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
+import { configuredFeatureSet } from '@fraudstream/features';
 import type { AvroProducer, AvroSerde, Kafka } from '@fraudstream/kafka';
 import {
   ModelRegistry,
@@ -46,6 +46,7 @@ export function createTrainerServices(
     new KafkaDeploymentHistory(kafka, serde, config.DEPLOYMENTS_TOPIC),
   );
   const actor = `trainer:${config.INSTANCE_ID}`;
+  const featureSet = configuredFeatureSet(config);
   const job = new FineTuneJob({
     registry,
     source: new KafkaTrainingDataSource(kafka, serde, {
@@ -56,8 +57,8 @@ export function createTrainerServices(
     settings,
     actor,
     codeRevision: resolveCodeRevision(config.GIT_SHA),
-    featureSetVersion: FEATURE_SET_VERSION,
-    featureNames: FEATURE_NAMES,
+    featureSetVersion: featureSet.version,
+    featureNames: featureSet.names,
     ...(onProgress ? { onProgress } : {}),
   });
   return {

@@ -1,11 +1,11 @@
-import { FEATURE_COUNT, FeaturePipeline } from '@fraudstream/features';
+import { FeaturePipeline } from '@fraudstream/features';
 import type { ImportedDataset } from './dataset.types';
 
 /** Feature vectors of some of a dataset's transactions, row-major. */
 export interface DatasetFeatures {
   /** Index into `dataset.transactions` of each row. */
   readonly indices: Int32Array;
-  /** `indices.length` x `width` values, FEATURE_NAMES order. */
+  /** `indices.length` x `width` values, in the pipeline's feature set's order. */
   readonly values: Float32Array;
   readonly width: number;
 }
@@ -30,7 +30,7 @@ export async function computeDatasetFeatures(
   await pipeline.applyLabels(dataset.labels);
   let kept = 0;
   for (let i = 0; i < transactions.length; i++) if (keep(i)) kept++;
-  const width = FEATURE_COUNT;
+  const width = pipeline.featureSet.names.length;
   const indices = new Int32Array(kept);
   const values = new Float32Array(kept * width);
   let row = 0;

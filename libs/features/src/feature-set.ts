@@ -1,13 +1,11 @@
 import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
+import { UnknownFeatureSetError } from './features.errors';
 
-/**
- * The one ordered, versioned feature list every model uses. The scorer logs vectors in this order
- * with FEATURE_SET_VERSION; the trainer trains on the logged vectors; a model manifest names both.
- * Changing a name, its order or its meaning is a new version.
- */
-export const FEATURE_SET_VERSION = 'fs-v1';
+/** The feature-set versions this code computes. */
+export const FEATURE_SET_VERSIONS = ['fs-v1', 'fs-v2'] as const;
+export type FeatureSetVersion = (typeof FEATURE_SET_VERSIONS)[number];
 
-export const FEATURE_NAMES = [
+const FS_V1_NAMES = [
   'amount',
   'log_amount',
   'is_night',
@@ -29,19 +27,88 @@ export const FEATURE_NAMES = [
   'terminal_fraud_rate_30d',
 ] as const;
 
-export type FeatureName = (typeof FEATURE_NAMES)[number];
+const DELAYED_TERMINAL_NAMES = [
+  'terminal_delayed_tx_count_1d',
+  'terminal_delayed_fraud_rate_1d',
+  'terminal_delayed_tx_count_7d',
+  'terminal_delayed_fraud_rate_7d',
+  'terminal_delayed_tx_count_30d',
+  'terminal_delayed_fraud_rate_30d',
+] as const;
 
+export type FeatureName = (typeof FS_V1_NAMES)[number] | (typeof DELAYED_TERMINAL_NAMES)[number];
+
+/**
+ * One ordered, versioned feature list. The scorer logs its vectors with `version`; the trainer
+ * trains on logged vectors of one version; a model manifest names the version and the names, and a
+ * scorer computing another version refuses the model. Changing a name, its order or its meaning
+ * (`terminalDelayDays` included) is a new version.
+ */
+export interface FeatureSet {
+  readonly version: FeatureSetVersion;
+  readonly names: readonly FeatureName[];
+  /**
+   * d of the delayed terminal windows, in whole days (0: the set has none): each window holds the
+   * terminal's transactions of the w days before the d days before the transaction's own day, all
+   * older than d, so with chargebacks known within d days every fraud among them is known.
+   */
+  readonly terminalDelayDays: number;
+}
+
+/** Card and terminal windows over the last 1, 7 and 30 days; terminal fraud rates of the labels known by then. */
+export const FS_V1: FeatureSet = { version: 'fs-v1', names: FS_V1_NAMES, terminalDelayDays: 0 };
+
+/**
+ * fs-v1 plus the terminal's transactions and fraud rate over 1, 7 and 30 days ending d = 7 days
+ * before the transaction's day (the handbook's delayed terminal risk). 7 days is the chargeback
+ * window: every transaction in these windows is mature, so their rates are not diluted by
+ * transactions whose chargebacks have yet to come (docs/features.md).
+ */
+export const FS_V2: FeatureSet = {
+  version: 'fs-v2',
+  names: [...FS_V1_NAMES, ...DELAYED_TERMINAL_NAMES],
+  terminalDelayDays: 7,
+};
+
+const FEATURE_SETS: Readonly<Record<FeatureSetVersion, FeatureSet>> = { 'fs-v1': FS_V1, 'fs-v2': FS_V2 };
+
+export function isFeatureSetVersion(version: string): version is FeatureSetVersion {
+  return (FEATURE_SET_VERSIONS as readonly string[]).includes(version);
+}
+
+/** The feature set of a version; throws UnknownFeatureSetError for a version this code does not compute. */
+export function featureSetOf(version: string): FeatureSet {
+  if (!isFeatureSetVersion(version)) {
+    throw new UnknownFeatureSetError(
+      `feature set ${version} is not one this code computes (${FEATURE_SET_VERSIONS.join(', ')})`,
+    );
+  }
+  return FEATURE_SETS[version];
+}
+
+/**
+ * The live loop's default feature set (the scorer's `FEATURE_SET`, the trainer's, the demo's). The
+ * constants below are its version, names and width.
+ */
+export const DEFAULT_FEATURE_SET = FS_V1;
+export const FEATURE_SET_VERSION = DEFAULT_FEATURE_SET.version;
+export const FEATURE_NAMES = FS_V1_NAMES;
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
-/** Position of a feature in the vector. */
-export function featureIndex(name: FeatureName): number {
-  return FEATURE_NAMES.indexOf(name);
+/** Position of a feature in a set's vector (-1 when the set has no such feature). */
+export function featureIndex(name: FeatureName, set: FeatureSet = DEFAULT_FEATURE_SET): number {
+  return set.names.indexOf(name);
 }
 
 /** Hourly buckets kept per entity: the 1-day window is the current hour and the 23 before it. */
 export const HOUR_BUCKETS = 24;
-/** Daily buckets kept per entity: the 30-day window is the current day and the 29 before it. */
-export const DAY_BUCKETS = 30;
+/** Days of the longest window: the 30-day window is the current day and the 29 before it. */
+export const WINDOW_DAYS = 30;
+/**
+ * Daily buckets kept per entity: the longest window, plus the longest delay of a set's delayed
+ * terminal windows and the current day (fs-v2: 30 + 7 + 1; the spec checks every set fits).
+ */
+export const DAY_BUCKETS = 38;
 
 /** Night: 00:00-05:59 UTC (event time). */
 export function isNight(eventTime: number): boolean {

@@ -1,5 +1,5 @@
 import { DAY_MS, HOUR_MS, type Transaction } from '@fraudstream/contracts';
-import { FEATURE_COUNT } from './feature-set';
+import { DEFAULT_FEATURE_SET, type FeatureSet } from './feature-set';
 
 /** Window aggregates of one card before a transaction: counts and amount sums in cents. */
 export interface CardAggregates {
@@ -19,11 +19,20 @@ export interface TerminalAggregates {
   frauds7d: number;
   count30d: number;
   frauds30d: number;
+  /**
+   * The same over the delayed windows (1, 7 and 30 days ending `terminalDelayDays` before the
+   * transaction's day); read only by a set that has them.
+   */
+  delayedCount1d: number;
+  delayedFrauds1d: number;
+  delayedCount7d: number;
+  delayedFrauds7d: number;
+  delayedCount30d: number;
+  delayedFrauds30d: number;
 }
 
 // Inlined rather than imported (a CommonJS import is a getter call per access, per transaction):
 // the same definitions as isNight/isWeekend in feature-set.ts, which the spec checks against these.
-const SIZE = FEATURE_COUNT;
 const HOUR = HOUR_MS;
 const DAY = DAY_MS;
 
@@ -40,13 +49,14 @@ function rate(frauds: number, count: number): number {
 }
 
 /**
- * The vector of FEATURE_NAMES, in order, from a transaction and its card's and terminal's window
+ * The vector of `set`'s names, in order, from a transaction and its card's and terminal's window
  * aggregates. Empty windows give a mean of 0, an amount ratio of 1 and a fraud rate of 0.
  */
 export function assembleFeatureVector(
   tx: Transaction,
   card: CardAggregates,
   terminal: TerminalAggregates,
+  set: FeatureSet = DEFAULT_FEATURE_SET,
 ): number[] {
   const mean1d = mean(card.cents1d, card.count1d);
   const mean7d = mean(card.cents7d, card.count7d);
@@ -54,7 +64,7 @@ export function assembleFeatureVector(
   const t = tx.event_time;
   const hourOfDay = Math.floor(t / HOUR) % 24;
   const dayOfWeek = (Math.floor(t / DAY) + 4) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
-  const vector = new Array<number>(SIZE);
+  const vector = new Array<number>(set.names.length);
   vector[0] = tx.amount;
   vector[1] = Math.log1p(Math.max(0, tx.amount));
   vector[2] = hourOfDay < 6 ? 1 : 0;
@@ -74,5 +84,13 @@ export function assembleFeatureVector(
   vector[16] = rate(terminal.frauds7d, terminal.count7d);
   vector[17] = terminal.count30d;
   vector[18] = rate(terminal.frauds30d, terminal.count30d);
+  if (set.terminalDelayDays > 0) {
+    vector[19] = terminal.delayedCount1d;
+    vector[20] = rate(terminal.delayedFrauds1d, terminal.delayedCount1d);
+    vector[21] = terminal.delayedCount7d;
+    vector[22] = rate(terminal.delayedFrauds7d, terminal.delayedCount7d);
+    vector[23] = terminal.delayedCount30d;
+    vector[24] = rate(terminal.delayedFrauds30d, terminal.delayedCount30d);
+  }
   return vector;
 }

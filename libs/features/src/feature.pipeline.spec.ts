@@ -4,13 +4,19 @@ import { feedInEventTime } from '../../../tests/support/event-time-feed';
 import { runGroupCommitWithKills } from '../../../tests/support/group-commit-kills';
 import { cardPayment as tx, chargebackOf } from '../../../tests/support/sample-records';
 import {
+  DAY_BUCKETS,
   FEATURE_COUNT,
   FEATURE_NAMES,
+  FS_V1,
+  FS_V2,
+  WINDOW_DAYS,
   featureIndex,
+  featureSetOf,
   isNight,
   isWeekend,
   type FeatureName,
 } from './feature-set';
+import { UnknownFeatureSetError } from './features.errors';
 import { assembleFeatureVector } from './feature-vector';
 import { FeaturePipeline } from './feature.pipeline';
 import type { FeatureStore } from './feature-store.types';
@@ -23,9 +29,14 @@ const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 
 const f = (vector: number[] | undefined, name: FeatureName): number | undefined =>
   vector?.[featureIndex(name)];
+const f2 = (vector: number[] | undefined, name: FeatureName): number | undefined =>
+  vector?.[featureIndex(name, FS_V2)];
 
-/** A small deterministic stream: 40 cards, 15 terminals, 20 days, labels 1-5 days late. */
-function randomStream(): { transactions: Transaction[]; labels: Label[] } {
+/**
+ * A small deterministic stream: 40 cards, 15 terminals, 3000 transactions at most `stepMinutes`
+ * apart (10: about 10 days; 40: about 42, past fs-v2's longest delayed window), labels 1-5 days late.
+ */
+function randomStream(stepMinutes = 10): { transactions: Transaction[]; labels: Label[] } {
   let s = 12345;
   const rand = () => {
     s = (s * 1103515245 + 12345) % 2147483648;
@@ -34,7 +45,7 @@ function randomStream(): { transactions: Transaction[]; labels: Label[] } {
   const transactions: Transaction[] = [];
   let time = T0;
   for (let i = 0; i < 3000; i++) {
-    time += Math.floor(rand() * 10 * 60_000);
+    time += Math.floor(rand() * stepMinutes * 60_000);
     transactions.push(
       tx(
         `t${i}`,
@@ -138,7 +149,20 @@ describe(FeaturePipeline.name, () => {
 
   it('sets the night and weekend flags as isNight/isWeekend define them, hour by hour over two weeks', () => {
     const empty = { count1d: 0, cents1d: 0, count7d: 0, cents7d: 0, count30d: 0, cents30d: 0 };
-    const noFrauds = { count1d: 0, frauds1d: 0, count7d: 0, frauds7d: 0, count30d: 0, frauds30d: 0 };
+    const noFrauds = {
+      count1d: 0,
+      frauds1d: 0,
+      count7d: 0,
+      frauds7d: 0,
+      count30d: 0,
+      frauds30d: 0,
+      delayedCount1d: 0,
+      delayedFrauds1d: 0,
+      delayedCount7d: 0,
+      delayedFrauds7d: 0,
+      delayedCount30d: 0,
+      delayedFrauds30d: 0,
+    };
     for (let h = 0; h < 14 * 24; h++) {
       const t = T0 + h * HOUR_MS + 1234;
       const v = assembleFeatureVector(tx('n', 'c', 'm', 1, t), empty, noFrauds);
@@ -475,6 +499,106 @@ describe(FeaturePipeline.name, () => {
       restored.restore(original.snapshot());
       const tail = await restored.computeBatch(transactions.slice(1000), at(1000, transactions.length));
       expect([...head, ...tail]).toEqual(offline);
+    });
+  });
+
+  describe('fs-v2: terminal windows delayed by the chargeback window', () => {
+    it("sees a terminal's frauds of 8 days ago under a fixed 7-day chargeback delay, where fs-v1 sees none", async () => {
+      const pipeline = new FeaturePipeline(new MemoryFeatureStore(), FS_V2);
+      const day = (d: number, hours = 0) => T0 + d * DAY_MS + hours * HOUR_MS;
+      // Day -8 (12:00, 13:00): two payments at m1, the first a fraud known 7 days later (day -1).
+      const old = [tx('o1', 'c1', 'm1', 10, day(-8)), tx('o2', 'c2', 'm1', 10, day(-8, 1))];
+      // Day -3: a payment at m1, inside the 7-day delay: never in a delayed window at day 0.
+      const recent = tx('r1', 'c3', 'm1', 10, day(-3));
+      await pipeline.applyLabels([chargebackOf(old[0] as Transaction, day(-1))]);
+      await pipeline.computeBatch([...old, recent]);
+      const [v] = await pipeline.computeBatch([tx('n1', 'c4', 'm1', 10, day(0))]);
+      expect(v).toHaveLength(FS_V2.names.length);
+      // The delayed windows end with day -8: both old payments, one of them fraud.
+      expect(f2(v, 'terminal_delayed_tx_count_1d')).toBe(2);
+      expect(f2(v, 'terminal_delayed_fraud_rate_1d')).toBe(0.5);
+      expect(f2(v, 'terminal_delayed_tx_count_7d')).toBe(2);
+      expect(f2(v, 'terminal_delayed_fraud_rate_7d')).toBe(0.5);
+      expect(f2(v, 'terminal_delayed_tx_count_30d')).toBe(2);
+      expect(f2(v, 'terminal_delayed_fraud_rate_30d')).toBe(0.5);
+      // fs-v1's windows end today: the 7-day one holds only the recent payment, no fraud; the 30-day
+      // rate is diluted by it (1 fraud among 3).
+      expect(f2(v, 'terminal_tx_count_7d')).toBe(1);
+      expect(f2(v, 'terminal_fraud_rate_7d')).toBe(0);
+      expect(f2(v, 'terminal_fraud_rate_30d')).toBeCloseTo(1 / 3, 12);
+      // The first 19 features are fs-v1's, value for value.
+      const v1 = new FeaturePipeline(new MemoryFeatureStore(), FS_V1);
+      await v1.applyLabels([chargebackOf(old[0] as Transaction, day(-1))]);
+      await v1.computeBatch([...old, recent]);
+      const [w] = await v1.computeBatch([tx('n1', 'c4', 'm1', 10, day(0))]);
+      expect(v?.slice(0, FEATURE_COUNT)).toEqual(w);
+    });
+
+    it('counts a fraud in the delayed windows only once its label is known, and moves the windows by day', async () => {
+      const pipeline = new FeaturePipeline(new MemoryFeatureStore(), FS_V2);
+      const day = (d: number, hours = 0) => T0 + d * DAY_MS + hours * HOUR_MS;
+      const fraud = tx('o1', 'c1', 'm1', 10, day(-8));
+      await pipeline.applyLabels([chargebackOf(fraud, day(0, 6))]); // known late: 8 days and 6 hours
+      await pipeline.computeBatch([fraud]);
+      const [before] = await pipeline.computeBatch([tx('n1', 'c2', 'm1', 10, day(0, 1))]);
+      expect(f2(before, 'terminal_delayed_tx_count_1d')).toBe(1);
+      expect(f2(before, 'terminal_delayed_fraud_rate_1d')).toBe(0);
+      const [after] = await pipeline.computeBatch([tx('n2', 'c3', 'm1', 10, day(0, 7))]);
+      expect(f2(after, 'terminal_delayed_fraud_rate_1d')).toBe(1);
+      // A day later day -8 has left the 1-day window (day -7 holds nothing), not the 7-day one.
+      const [next] = await pipeline.computeBatch([tx('n3', 'c4', 'm1', 10, day(1))]);
+      expect(f2(next, 'terminal_delayed_tx_count_1d')).toBe(0);
+      expect(f2(next, 'terminal_delayed_tx_count_7d')).toBe(1);
+      expect(f2(next, 'terminal_delayed_fraud_rate_7d')).toBe(1);
+      // 37 days after day -8 it is still in the delayed 30-day window (with n1-n3 of days 0 and 1);
+      // 38 days after, out of it.
+      const [last] = await pipeline.computeBatch([tx('n4', 'c5', 'm1', 10, day(29))]);
+      expect(f2(last, 'terminal_delayed_tx_count_30d')).toBe(4);
+      expect(f2(last, 'terminal_delayed_fraud_rate_30d')).toBe(0.25);
+      const [gone] = await pipeline.computeBatch([tx('n5', 'c6', 'm1', 10, day(30))]);
+      expect(f2(gone, 'terminal_delayed_tx_count_30d')).toBe(3);
+      expect(f2(gone, 'terminal_delayed_fraud_rate_30d')).toBe(0);
+    });
+
+    it('computes the same vectors online, in any batch size, as offline from the full stream', async () => {
+      const { transactions, labels } = randomStream(40);
+      const offline = computeFeaturesOffline(transactions, labels, FS_V2);
+      for (const batchSize of [1, 500]) {
+        const online = await runOnline(
+          new FeaturePipeline(new MemoryFeatureStore(), FS_V2),
+          transactions,
+          labels,
+          batchSize,
+        );
+        expect(online).toEqual(offline);
+      }
+      // Long enough that the delayed 30-day window fills and slides.
+      const last = transactions.at(-1)?.event_time ?? 0;
+      expect(last - (transactions[0]?.event_time ?? 0)).toBeGreaterThan(
+        (WINDOW_DAYS + FS_V2.terminalDelayDays + 1) * DAY_MS,
+      );
+      expect(offline.some((v) => (f2(v, 'terminal_delayed_fraud_rate_30d') ?? 0) > 0)).toBe(true);
+      expect(offline.some((v) => (f2(v, 'terminal_delayed_fraud_rate_1d') ?? 0) > 0)).toBe(true);
+    });
+
+    it('refuses to restore a snapshot of another feature set', async () => {
+      const v1 = new FeaturePipeline(new MemoryFeatureStore(), FS_V1);
+      await v1.computeBatch([tx('a', 'c1', 'm1', 10, T0)]);
+      const v2 = new FeaturePipeline(new MemoryFeatureStore(), FS_V2);
+      expect(() => v2.restore(v1.snapshot())).toThrow(
+        'feature state snapshot is for fs-v1, this pipeline computes fs-v2',
+      );
+    });
+
+    it('names every set by its version, and every delayed window fits in the daily ring', () => {
+      expect(featureSetOf('fs-v1')).toBe(FS_V1);
+      expect(featureSetOf('fs-v2')).toBe(FS_V2);
+      expect(() => featureSetOf('fs-v9')).toThrow(UnknownFeatureSetError);
+      expect(FS_V1.names).toEqual(FEATURE_NAMES);
+      expect(FS_V2.names.slice(0, FEATURE_COUNT)).toEqual(FEATURE_NAMES);
+      expect(new Set(FS_V2.names).size).toBe(FS_V2.names.length);
+      for (const set of [FS_V1, FS_V2])
+        expect(WINDOW_DAYS + set.terminalDelayDays + 1).toBeLessThanOrEqual(DAY_BUCKETS);
     });
   });
 });

@@ -6,6 +6,7 @@ import type {
   FeatureStore,
   QueuedLabel,
 } from './feature-store.types';
+import { DEFAULT_FEATURE_SET, type FeatureSet } from './feature-set';
 import { assembleFeatureVector, type CardAggregates, type TerminalAggregates } from './feature-vector';
 import { MemoryFeatureStore } from './memory-feature.store';
 import type { WindowCounters } from './window-counters';
@@ -25,7 +26,7 @@ const PIPELINE_SNAPSHOT_MAGIC = 'fraudstream-feature-pipeline';
  * store's batch commit, so a process killed in between loses no label (Redis).
  */
 export class FeaturePipeline {
-  private readonly windows = new Float64Array(6);
+  private readonly windows = new Float64Array(12);
   private readonly cardAgg: CardAggregates = {
     count1d: 0,
     cents1d: 0,
@@ -41,9 +42,26 @@ export class FeaturePipeline {
     frauds7d: 0,
     count30d: 0,
     frauds30d: 0,
+    delayedCount1d: 0,
+    delayedFrauds1d: 0,
+    delayedCount7d: 0,
+    delayedFrauds7d: 0,
+    delayedCount30d: 0,
+    delayedFrauds30d: 0,
   };
+  private readonly delayDays: number;
 
-  constructor(readonly store: FeatureStore = new MemoryFeatureStore()) {}
+  /**
+   * `featureSet` is the vector it computes (default: the live loop's, fs-v1). The store's state is
+   * the same for every set; the vectors it records for replays are the set's, so a store (a Redis
+   * key prefix, a snapshot) serves one set.
+   */
+  constructor(
+    readonly store: FeatureStore = new MemoryFeatureStore(),
+    readonly featureSet: FeatureSet = DEFAULT_FEATURE_SET,
+  ) {
+    this.delayDays = featureSet.terminalDelayDays;
+  }
 
   /**
    * Queues labels for the terminal fraud rates, in the store (durably, for Redis, once the promise
@@ -65,7 +83,7 @@ export class FeaturePipeline {
   }
 
   /**
-   * Feature vectors (FEATURE_NAMES order) of a batch, in input order, each computed from the state
+   * Feature vectors (the feature set's order) of a batch, in input order, each computed from the state
    * before that transaction; the state then includes the batch. A batch not in event-time order is
    * processed in event-time order (stable), so its result does not depend on how it was cut.
    *
@@ -133,13 +151,13 @@ export class FeaturePipeline {
         }
         this.readCard(session.card(tx.card_id), t);
         this.readTerminal(session.terminal(tx.terminal_id), t);
-        out[i] = assembleFeatureVector(tx, this.cardAgg, this.terminalAgg);
+        out[i] = assembleFeatureVector(tx, this.cardAgg, this.terminalAgg, this.featureSet);
         continue;
       }
       fresh++;
       this.readCard(session.card(tx.card_id), t);
       this.readTerminal(session.terminal(tx.terminal_id), t);
-      out[i] = assembleFeatureVector(tx, this.cardAgg, this.terminalAgg);
+      out[i] = assembleFeatureVector(tx, this.cardAgg, this.terminalAgg, this.featureSet);
       const cents = Math.round(tx.amount * 100); // amountCents, inlined
       session.addCardTransaction(tx.card_id, t, cents);
       // A key rotation's bridge: the card's windows are also kept under its next token, so they
@@ -163,7 +181,11 @@ export class FeaturePipeline {
       );
     }
     const head = Buffer.from(
-      `${JSON.stringify({ magic: PIPELINE_SNAPSHOT_MAGIC, pending: this.store.queuedLabels() })}\n`,
+      `${JSON.stringify({
+        magic: PIPELINE_SNAPSHOT_MAGIC,
+        feature_set_version: this.featureSet.version,
+        pending: this.store.queuedLabels(),
+      })}\n`,
       'utf8',
     );
     return Buffer.concat([head, this.store.snapshot()]);
@@ -177,10 +199,17 @@ export class FeaturePipeline {
     const newline = bytes.indexOf(0x0a);
     const head = JSON.parse(bytes.subarray(0, Math.max(0, newline)).toString('utf8')) as {
       magic?: string;
+      feature_set_version?: string;
       pending?: QueuedLabel[];
     };
     if (newline < 0 || head.magic !== PIPELINE_SNAPSHOT_MAGIC || !Array.isArray(head.pending)) {
       throw new Error('not a feature pipeline snapshot');
+    }
+    // The state is the same for every set, but the vectors it keeps for replays are the set's.
+    if (head.feature_set_version !== this.featureSet.version) {
+      throw new Error(
+        `feature state snapshot is for ${head.feature_set_version ?? 'an unnamed feature set'}, this pipeline computes ${this.featureSet.version}`,
+      );
     }
     this.store.restore(bytes.subarray(newline + 1));
     // Synchronous for the memory store: the labels are queued when this returns.
@@ -207,6 +236,14 @@ export class FeaturePipeline {
     agg.frauds7d = w[3] as number;
     agg.count30d = w[4] as number;
     agg.frauds30d = w[5] as number;
+    if (this.delayDays === 0) return;
+    counters.delayedWindows(t, this.delayDays, w, 6);
+    agg.delayedCount1d = w[6] as number;
+    agg.delayedFrauds1d = w[7] as number;
+    agg.delayedCount7d = w[8] as number;
+    agg.delayedFrauds7d = w[9] as number;
+    agg.delayedCount30d = w[10] as number;
+    agg.delayedFrauds30d = w[11] as number;
   }
 }
 

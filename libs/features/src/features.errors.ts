@@ -1,5 +1,13 @@
 import { RetriableError } from '@fraudstream/contracts';
 
+/** A feature-set version this code does not compute (a model's, a snapshot's or the config's). */
+export class UnknownFeatureSetError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UnknownFeatureSetError';
+  }
+}
+
 /**
  * A batch's commit found the partition's applied batch changed since its load: another replica (a
  * partition's new owner, or a zombie) applied it meanwhile. Nothing of the batch was written; handled

@@ -1,15 +1,22 @@
 export {
   DAY_BUCKETS,
+  DEFAULT_FEATURE_SET,
   FEATURE_COUNT,
   FEATURE_NAMES,
   FEATURE_SET_VERSION,
+  FEATURE_SET_VERSIONS,
+  FS_V1,
+  FS_V2,
   HOUR_BUCKETS,
+  WINDOW_DAYS,
   amountCents,
   featureIndex,
+  featureSetOf,
+  isFeatureSetVersion,
   isNight,
   isWeekend,
 } from './feature-set';
-export type { FeatureName } from './feature-set';
+export type { FeatureName, FeatureSet, FeatureSetVersion } from './feature-set';
 export { WindowCounters } from './window-counters';
 export type { WindowSums } from './window-counters';
 export type {
@@ -22,7 +29,7 @@ export type {
   FeatureStore,
   QueuedLabel,
 } from './feature-store.types';
-export { FeatureStateConflictError } from './features.errors';
+export { FeatureStateConflictError, UnknownFeatureSetError } from './features.errors';
 export { MemoryFeatureStore } from './memory-feature.store';
 export { RedisFeatureStore } from './redis-feature.store';
 export type { RedisFeatureStoreOptions } from './redis-feature.store';
@@ -32,5 +39,10 @@ export type { CardAggregates, TerminalAggregates } from './feature-vector';
 export { computeFeaturesOffline } from './offline-features';
 export { replayFeatures } from './replay-features';
 export { toFeatureMatrix } from './feature-matrix';
-export { createFeatureStore, featuresConfigFragment } from './features.config';
+export {
+  configuredFeatureSet,
+  createFeatureStore,
+  featureSetConfigFragment,
+  featuresConfigFragment,
+} from './features.config';
 export type { FeaturesConfig } from './features.config';

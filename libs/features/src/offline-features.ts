@@ -1,5 +1,5 @@
 import { DAY_MS, HOUR_MS, type Label, type Transaction } from '@fraudstream/contracts';
-import { amountCents } from './feature-set';
+import { amountCents, DEFAULT_FEATURE_SET, type FeatureSet } from './feature-set';
 import { assembleFeatureVector, type CardAggregates, type TerminalAggregates } from './feature-vector';
 
 interface Seen {
@@ -19,13 +19,16 @@ interface KnownFraud {
  * Recomputes the feature vectors of a whole stream from scratch, straight from the definitions
  * (no incremental state): for each transaction, the card's and terminal's earlier transactions in
  * the 24 hourly / 7 and 30 daily buckets ending with its own, and the frauds among the terminal's
- * transactions whose label was known at its event time (label.event_time <= tx.event_time).
+ * transactions whose label was known at its event time (label.event_time <= tx.event_time); for a
+ * set with delayed terminal windows, the same over the 1, 7 and 30 days ending d + 1 days before
+ * its day.
  * Transactions are taken in stable event-time order, as FeaturePipeline takes them; vectors come
  * back in input order. Quadratic in a card's 30-day history: for tests and audits, not for serving.
  */
 export function computeFeaturesOffline(
   transactions: readonly Transaction[],
   labels: readonly Label[],
+  set: FeatureSet = DEFAULT_FEATURE_SET,
 ): number[][] {
   const order = transactions
     .map((tx, i) => ({ tx, i }))
@@ -51,6 +54,9 @@ export function computeFeaturesOffline(
     const day = Math.floor(tx.event_time / DAY_MS);
     const inHours = (s: { hour: number }) => s.hour > hour - 24 && s.hour <= hour;
     const inDays = (s: { day: number }, days: number) => s.day > day - days && s.day <= day;
+    const lastDelayed = day - set.terminalDelayDays - 1;
+    const inDelayed = (s: { day: number }, days: number) =>
+      s.day > lastDelayed - days && s.day <= lastDelayed;
 
     const cards = cardHistory.get(tx.card_id) ?? [];
     const card: CardAggregates = { count1d: 0, cents1d: 0, count7d: 0, cents7d: 0, count30d: 0, cents30d: 0 };
@@ -77,6 +83,12 @@ export function computeFeaturesOffline(
       frauds7d: 0,
       count30d: terminals.filter((s) => inDays(s, 30)).length,
       frauds30d: 0,
+      delayedCount1d: terminals.filter((s) => inDelayed(s, 1)).length,
+      delayedFrauds1d: 0,
+      delayedCount7d: terminals.filter((s) => inDelayed(s, 7)).length,
+      delayedFrauds7d: 0,
+      delayedCount30d: terminals.filter((s) => inDelayed(s, 30)).length,
+      delayedFrauds30d: 0,
     };
     const counted = new Set<string>();
     for (const f of frauds.get(tx.terminal_id) ?? []) {
@@ -85,9 +97,12 @@ export function computeFeaturesOffline(
       if (inHours(f)) terminal.frauds1d += 1;
       if (inDays(f, 7)) terminal.frauds7d += 1;
       if (inDays(f, 30)) terminal.frauds30d += 1;
+      if (inDelayed(f, 1)) terminal.delayedFrauds1d += 1;
+      if (inDelayed(f, 7)) terminal.delayedFrauds7d += 1;
+      if (inDelayed(f, 30)) terminal.delayedFrauds30d += 1;
     }
 
-    out[i] = assembleFeatureVector(tx, card, terminal);
+    out[i] = assembleFeatureVector(tx, card, terminal, set);
     const seen: Seen = { hour, day, cents: amountCents(tx.amount) };
     cards.push(seen);
     cardHistory.set(tx.card_id, cards);

@@ -1,6 +1,6 @@
 import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
 import { describe, expect, it } from 'vitest';
-import { DAY_BUCKETS, HOUR_BUCKETS } from './feature-set';
+import { DAY_BUCKETS, HOUR_BUCKETS, WINDOW_DAYS } from './feature-set';
 import { APPLIED_DAY, APPLIED_HOUR, WindowCounters } from './window-counters';
 
 describe(WindowCounters.name, () => {
@@ -10,7 +10,27 @@ describe(WindowCounters.name, () => {
       dayMs: DAY_MS,
       hours: HOUR_BUCKETS,
       days: DAY_BUCKETS,
+      windowDays: WINDOW_DAYS,
     });
+  });
+
+  it('sums the delayed windows: the 1, 7 and 30 days ending the delay + 1 days before the query day', () => {
+    const c = new WindowCounters();
+    const t = 1000 * DAY_MS + 5 * HOUR_MS;
+    c.add(t - 7 * DAY_MS, 1, 1); // day -7: inside a 7-day delay, in no delayed window
+    c.add(t - 8 * DAY_MS, 1, 10); // day -8: the delayed 1-day window
+    c.add(t - 14 * DAY_MS, 1, 100); // day -14: the last day of the delayed 7-day window
+    c.add(t - 15 * DAY_MS, 1, 1000); // day -15: only the delayed 30-day window
+    c.add(t - 37 * DAY_MS, 1, 10000); // day -37: the first day of the delayed 30-day window
+    const out = new Float64Array(8).fill(-1);
+    c.delayedWindows(t, 7, out, 2);
+    expect([...out]).toEqual([-1, -1, 1, 10, 2, 110, 4, 11110]);
+    // The ring still holds day -37: 38 daily buckets.
+    expect(c.holdsDay(1000 - 37)).toBe(true);
+    // The plain windows are unchanged by the longer ring: 30 days end today.
+    expect(c.lastDays(t, 30, { a: 0, b: 0 })).toEqual({ a: 4, b: 1111 });
+    const w = c.windows(t, new Float64Array(6));
+    expect([w[4], w[5]]).toEqual([4, 1111]);
   });
 
   it('sums the 24 hourly and the last N daily buckets ending with the query time', () => {
@@ -39,7 +59,7 @@ describe(WindowCounters.name, () => {
     expect(c.add(40 * DAY_MS - 3 * HOUR_MS, 0, 1)).toBe(APPLIED_HOUR | APPLIED_DAY);
     expect(c.add(39 * DAY_MS, 0, 1)).toBe(APPLIED_DAY);
     expect(c.lastDays(40 * DAY_MS, 30, s)).toEqual({ a: 1, b: 3 });
-    expect(c.slots.length).toBe(162);
+    expect(c.slots.length).toBe(186);
   });
 
   it('cannot be blinded by one record dated far in the future', () => {

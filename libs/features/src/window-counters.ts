@@ -6,7 +6,8 @@ import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
 const HOUR = HOUR_MS;
 const DAY = DAY_MS;
 const HOUR_BUCKETS = 24;
-const DAY_BUCKETS = 30;
+const DAY_BUCKETS = 38;
+const WINDOW_DAYS = 30;
 
 /** Bit set by WindowCounters.add when the hourly (1) and the daily (2) ring took the increment. */
 export const APPLIED_HOUR = 1;
@@ -31,9 +32,9 @@ export interface WindowSums {
 /**
  * Bounded event-time counters of one card or terminal: two channels (a card counts transactions
  * in `a` and amount cents in `b`; a terminal counts transactions in `a` and known frauds in `b`)
- * in a ring of 24 hourly and a ring of 30 daily buckets. Memory is fixed: 162 float64 slots
- * (1,296 bytes: the values and, per slot, which bucket it holds) plus two integers, whatever the
- * traffic.
+ * in a ring of 24 hourly and a ring of 38 daily buckets (the 30-day window, and a terminal's
+ * delayed windows reaching 37 days back). Memory is fixed: 186 float64 slots (1,488 bytes: the
+ * values and, per slot, which bucket it holds) plus two integers, whatever the traffic.
  *
  * Each slot knows its bucket, and an increment only ever replaces the one slot its bucket maps to,
  * and only when that slot holds an older bucket: one record, however far in the future, cannot
@@ -54,6 +55,7 @@ export class WindowCounters {
     dayMs: DAY,
     hours: HOUR_BUCKETS,
     days: DAY_BUCKETS,
+    windowDays: WINDOW_DAYS,
   } as const;
 
   /** Adds (a, b) to the buckets of `eventTime`; returns APPLIED_HOUR | APPLIED_DAY for the rings that took it. */
@@ -134,7 +136,7 @@ export class WindowCounters {
     return this.sum(HOUR_A, HOUR_B, HOUR_TAG, HOUR_BUCKETS, hour - HOUR_BUCKETS + 1, hour, out);
   }
 
-  /** Sums over the `days` daily buckets ending with the day of `eventTime` (days <= 30). */
+  /** Sums over the `days` daily buckets ending with the day of `eventTime` (days <= 38). */
   lastDays(eventTime: number, days: number, out: WindowSums): WindowSums {
     const day = Math.floor(eventTime / DAY);
     return this.sum(DAY_A, DAY_B, DAY_TAG, DAY_BUCKETS, day - days + 1, day, out);
@@ -163,7 +165,7 @@ export class WindowCounters {
     let b30 = 0;
     a = 0;
     b = 0;
-    for (let d = day - DAY_BUCKETS + 1; d <= day; d++) {
+    for (let d = day - WINDOW_DAYS + 1; d <= day; d++) {
       const slot = d % DAY_BUCKETS;
       if (slots[DAY_TAG + slot] !== d + 1) continue;
       const da = slots[DAY_A + slot] as number;
@@ -179,6 +181,46 @@ export class WindowCounters {
     out[3] = b;
     out[4] = a30;
     out[5] = b30;
+    return out;
+  }
+
+  /**
+   * The delayed windows in one pass: out[at..at+5] = a and b over the 1, 7 and 30 daily buckets
+   * that end `delayDays` days before the day of `eventTime` (the last is the day `delayDays` + 1
+   * back), so every transaction in them is more than `delayDays` days older than `eventTime`
+   * (1 <= delayDays <= 7).
+   */
+  delayedWindows(eventTime: number, delayDays: number, out: Float64Array, at: number): Float64Array {
+    const slots = this.slots;
+    const last = Math.floor(eventTime / DAY) - delayDays - 1;
+    let a1 = 0;
+    let b1 = 0;
+    let a7 = 0;
+    let b7 = 0;
+    let a30 = 0;
+    let b30 = 0;
+    for (let d = last - WINDOW_DAYS + 1; d <= last; d++) {
+      const slot = d % DAY_BUCKETS;
+      if (slots[DAY_TAG + slot] !== d + 1) continue;
+      const da = slots[DAY_A + slot] as number;
+      const db = slots[DAY_B + slot] as number;
+      a30 += da;
+      b30 += db;
+      if (d > last - 7) {
+        a7 += da;
+        b7 += db;
+      }
+      if (d === last) {
+        a1 = da;
+        b1 = db;
+      }
+    }
+    out[at] = a1;
+    out[at + 1] = b1;
+    out[at + 2] = a7;
+    out[at + 3] = b7;
+    out[at + 4] = a30;
+    out[at + 5] = b30;
     return out;
   }
 

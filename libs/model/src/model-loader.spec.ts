@@ -52,6 +52,22 @@ describe(loadVerifiedModel.name, () => {
     expect(model.sha256).toBe(sha256Hex(model.bytes));
   });
 
+  it('refuses a model trained on another feature set, even with the same names, and says which', async () => {
+    const fixture = writeModelFixture(root, {
+      version: 'v1-model',
+      featureNames: NAMES,
+      featureSetVersion: 'fs-v1',
+      spec,
+      threshold: 0.4,
+      signer,
+    });
+    const location = { artifactUri: fixture.artifactUri, sha256: fixture.sha256, version: 'v1-model' };
+    const refused = await refusal(loadVerifiedModel(store, location, NAMES, verifier, 'fs-v2'));
+    expect(refused.reason).toBe('inputs');
+    expect(refused.message).toBe('model was trained on feature set fs-v1, this scorer computes fs-v2');
+    expect((await loadVerifiedModel(store, location, NAMES, verifier, 'fs-v1')).version).toBe('v1-model');
+  });
+
   it('accepts an int8 weight-quantised artifact: same input and output as its float model', async () => {
     const hidden = randomMlpSpec(NAMES.length, [4], 1);
     const fixture = writeModelFixture(root, {

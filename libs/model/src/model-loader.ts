@@ -47,8 +47,10 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
 /**
  * Fetches an ONNX artifact and its manifest and checks them before anything is loaded: the manifest's
  * signature (a trusted key signed it, so its sha256 is the trainer's), the sha256 of the bytes
- * (against the deployment event and the manifest), the manifest's feature list (it must be the
- * scorer's, in order) and the graph's inputs and outputs (one float input [N, F] with F = the feature
+ * (against the deployment event and the manifest), the manifest's feature set version (when
+ * `featureSetVersion` is given: a model trained on another set's vectors is refused even where the
+ * names agree, as their meaning may not), the manifest's feature list (it must be the scorer's, in
+ * order) and the graph's inputs and outputs (one float input [N, F] with F = the feature
  * count, one float output [N, 1]). Any failure throws ModelRefusedError naming the check.
  */
 export async function loadVerifiedModel(
@@ -56,6 +58,7 @@ export async function loadVerifiedModel(
   location: ModelLocation,
   featureNames: readonly string[],
   verifier: ManifestVerifier,
+  featureSetVersion?: string,
 ): Promise<VerifiedModel> {
   const { artifactUri } = location;
   let bytes: Uint8Array;
@@ -92,6 +95,11 @@ export async function loadVerifiedModel(
     throw new ModelRefusedError(
       'manifest',
       `manifest version ${manifest.version}, event ${location.version}`,
+    );
+  if (featureSetVersion !== undefined && manifest.feature_set_version !== featureSetVersion)
+    throw new ModelRefusedError(
+      'inputs',
+      `model was trained on feature set ${String(manifest.feature_set_version)}, this scorer computes ${featureSetVersion}`,
     );
   if (!sameNames(manifest.feature_names, featureNames))
     throw new ModelRefusedError(

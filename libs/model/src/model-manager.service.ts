@@ -14,6 +14,11 @@ const MAX_FALLBACKS = 20;
 export interface ModelManagerOptions {
   /** The scorer's feature list: a model must take exactly these, in this order. */
   readonly featureNames: readonly string[];
+  /**
+   * The feature set version the scorer computes: a model whose manifest names another is refused
+   * (`inputs`). Absent: only the names are checked.
+   */
+  readonly featureSetVersion?: string;
   /** The keys a manifest must be signed by (MODEL_TRUSTED_KEYS_FILE); others are refused (`signature`). */
   readonly verifier: ManifestVerifier;
   readonly threads: Omit<SessionOptions, 'executionProvider'>;
@@ -272,6 +277,7 @@ export class ModelManager {
         location,
         this.options.featureNames,
         this.options.verifier,
+        this.options.featureSetVersion,
       );
       const provider = this.options.providerByVersion?.get(verified.version) ?? this.options.defaultProvider;
       try {

@@ -1,5 +1,5 @@
 import type { Transaction } from '@fraudstream/contracts';
-import { FEATURE_SET_VERSION, type FeaturePipeline } from '@fraudstream/features';
+import type { FeaturePipeline } from '@fraudstream/features';
 import type { ScoredTransaction } from './mature-labels';
 import { segmentsOf } from './training-rows';
 
@@ -25,7 +25,7 @@ export async function logFeatureRows(
         card_id: tx.card_id,
         event_time: tx.event_time,
         features: vectors[j] ?? [],
-        feature_set_version: FEATURE_SET_VERSION,
+        feature_set_version: pipeline.featureSet.version,
         role: 'CHAMPION',
         model_version: modelVersion,
         ...segmentFields(tx),

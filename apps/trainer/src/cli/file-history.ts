@@ -8,7 +8,7 @@ import {
   type DatasetFormat,
   type ImportStats,
 } from '@fraudstream/datasets';
-import { FEATURE_SET_VERSION } from '@fraudstream/features';
+import { DEFAULT_FEATURE_SET, FeaturePipeline, type FeatureSet } from '@fraudstream/features';
 import type { ScoredTransaction } from '@fraudstream/training';
 
 export interface FileHistoryOptions {
@@ -20,6 +20,8 @@ export interface FileHistoryOptions {
   readonly fromDay: number;
   /** Days of history (default: to the end of the file). */
   readonly days: number | null;
+  /** The feature set the vectors are computed in (default: the live loop's). */
+  readonly featureSet?: FeatureSet;
 }
 
 export interface FileHistory {
@@ -53,7 +55,9 @@ export async function buildFileHistory(options: FileHistoryOptions): Promise<Fil
   const end =
     first + (options.days === null ? datasetDays(dataset) : options.fromDay + options.days) * DAY_MS;
   const { transactions } = dataset;
+  const featureSet = options.featureSet ?? DEFAULT_FEATURE_SET;
   const features = await computeDatasetFeatures(dataset, {
+    pipeline: new FeaturePipeline(undefined, featureSet),
     keep: (i) => {
       const t = transactions[i]?.event_time ?? 0;
       return t >= start && t < end;
@@ -68,7 +72,7 @@ export async function buildFileHistory(options: FileHistoryOptions): Promise<Fil
       card_id: tx.card_id,
       event_time: tx.event_time,
       features: Array.from(features.values.subarray(row * features.width, (row + 1) * features.width)),
-      feature_set_version: FEATURE_SET_VERSION,
+      feature_set_version: featureSet.version,
       role: 'CHAMPION',
       model_version: 'file',
     });

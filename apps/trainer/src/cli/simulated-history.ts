@@ -1,5 +1,5 @@
 import { DAY_MS, type Label } from '@fraudstream/contracts';
-import { FeaturePipeline } from '@fraudstream/features';
+import { DEFAULT_FEATURE_SET, FeaturePipeline, type FeatureSet } from '@fraudstream/features';
 import { generateDataset, type SimulationOptions } from '@fraudstream/simulation';
 import { logFeatureRows, type ScoredTransaction } from '@fraudstream/training';
 
@@ -22,10 +22,13 @@ export interface SimulatedHistory {
  */
 export async function buildSimulatedHistory(
   options: SimulationOptions,
-  { warmupDays = 0 }: { readonly warmupDays?: number } = {},
+  {
+    warmupDays = 0,
+    featureSet = DEFAULT_FEATURE_SET,
+  }: { readonly warmupDays?: number; readonly featureSet?: FeatureSet } = {},
 ): Promise<SimulatedHistory> {
   const dataset = generateDataset(options);
-  const pipeline = new FeaturePipeline();
+  const pipeline = new FeaturePipeline(undefined, featureSet);
   await pipeline.applyLabels(dataset.labels);
   const txs = dataset.transactions;
   const all = await logFeatureRows(pipeline, txs, 'simulated');

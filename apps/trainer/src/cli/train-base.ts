@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
+import { configuredFeatureSet } from '@fraudstream/features';
 import { DEFAULT_CHARGEBACK_DELAY, isDatasetFormat, parseChargebackDelay } from '@fraudstream/datasets';
 import { OnnxWorkerPool, readMlpOnnx } from '@fraudstream/model';
 import {
@@ -99,6 +99,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = loadTrainerConfig();
+  const featureSet = configuredFeatureSet(config);
   useCliLogger('train-base', config);
   const base = trainingSettingsFrom(config);
   const seed = values.seed !== undefined ? Number(values.seed) : base.seed;
@@ -133,7 +134,7 @@ async function main(): Promise<number> {
         ...(values.start !== undefined ? { startTime: Date.parse(values.start) } : {}),
         scenario,
       },
-      { warmupDays },
+      { warmupDays, featureSet },
     );
     ({ scores, labels } = history);
     asOf = history.end;
@@ -163,6 +164,7 @@ async function main(): Promise<number> {
         : DEFAULT_CHARGEBACK_DELAY,
       fromDay: Number(values['from-day']),
       days: values.days === undefined ? null : Number(values.days),
+      featureSet,
     });
     ({ scores, labels } = history);
     asOf = history.end;
@@ -174,7 +176,7 @@ async function main(): Promise<number> {
     scores,
     labels,
     { chargebackWindowMs: settings.chargebackWindowMs, asOf },
-    FEATURE_SET_VERSION,
+    featureSet.version,
   );
   const version = values.version ?? (await registry.nextVersion());
   let start: NetworkStart = { kind: 'scratch' };
@@ -193,6 +195,10 @@ async function main(): Promise<number> {
         `no pretrained model in production under ${values.pretrained} (npm run pretrain writes one)`,
       );
     const artifact = await pretrained.readVerified(parentVersion);
+    if (artifact.manifest.feature_set_version !== featureSet.version)
+      throw new Error(
+        `pretrained ${parentVersion} was trained on feature set ${artifact.manifest.feature_set_version}, FEATURE_SET is ${featureSet.version}`,
+      );
     start = { kind: 'pretrained', weights: readMlpOnnx(artifact.onnx), standardisation };
   }
   const trained = await trainBaseModel({
@@ -201,8 +207,8 @@ async function main(): Promise<number> {
     rows,
     asOf,
     version,
-    featureNames: FEATURE_NAMES,
-    featureSetVersion: FEATURE_SET_VERSION,
+    featureNames: featureSet.names,
+    featureSetVersion: featureSet.version,
     thresholdPolicy: policy,
     codeRevision: resolveCodeRevision(config.GIT_SHA),
     settings,
@@ -255,14 +261,18 @@ async function main(): Promise<number> {
             manifest: trained.manifest,
           },
           rows: trained.validationRows,
-          width: FEATURE_NAMES.length,
+          width: featureSet.names.length,
           threshold: trained.manifest.threshold,
           k: settings.cardPrecisionK,
           settings: settings.quantization,
           runtime: () => new OnnxWorkerPool(1),
           reference: (network) => {
-            const m = toTrainingMatrix(trained.referenceRows, FEATURE_NAMES.length);
-            return buildReferenceProfile(trained.referenceRows, network.predict(m.x, m.rows), FEATURE_NAMES);
+            const m = toTrainingMatrix(trained.referenceRows, featureSet.names.length);
+            return buildReferenceProfile(
+              trained.referenceRows,
+              network.predict(m.x, m.rows),
+              featureSet.names,
+            );
           },
           context: { actor: 'cli:train-base', eventTime: asOf, requestId: null },
           reject: async (rejected, change) => {

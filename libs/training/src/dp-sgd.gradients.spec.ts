@@ -46,13 +46,13 @@ function tfjsRowGradient(
     const x = tf.tensor2d(data.x.subarray(row * WIDTH, (row + 1) * WIDTH), [1, WIDTH]);
     const y = tf.scalar(data.y[row] ?? 0);
     const { grads } = tf.variableGrads(() => {
-      const z = net.logits(x).reshape([]) as tf.Scalar;
+      const z = net.logits(x).reshape<tf.Scalar>([]);
       // max(z, 0) − z·y + log(1 + exp(−|z|)), times the row's weight.
       return tf
-        .relu(z)
+        .relu<tf.Scalar>(z)
         .sub(z.mul(y))
         .add(tf.log1p(tf.exp(tf.neg(tf.abs(z)))))
-        .mul(weight) as tf.Scalar;
+        .mul<tf.Scalar>(weight);
     }, net.trainableVariables(from));
     return net.trainableVariables(from).map((v) => Float32Array.from(grads[v.name]?.dataSync() ?? []));
   });
@@ -114,7 +114,10 @@ describe(clippedGradientSum.name, () => {
     const expected = sums.map((s) => new Float32Array(s.length));
     for (const r of indices)
       tfjsRowGradient(net, data, r, 1.3, 0).forEach((g, v) =>
-        g.forEach((value, j) => ((expected[v] as Float32Array)[j] += value)),
+        g.forEach((value, j) => {
+          const sum = expected[v] as Float32Array;
+          sum[j] = (sum[j] ?? 0) + value;
+        }),
       );
     sums.forEach((s, v) =>
       s.forEach((value, j) => expect(value).toBeCloseTo(expected[v]?.[j] ?? Number.NaN, 4)),

@@ -236,7 +236,8 @@ async function runScenario(
   }
   // The fine-tuning policies again with DP-SGD, on the same stream, base model and analysts' seed.
   const privateRuns: Record<string, BenchValue> = {};
-  for (const epsilon of o.dpEpsilons) {
+  const keys = dpRunKeys(o.dpEpsilons);
+  for (const [k, epsilon] of o.dpEpsilons.entries()) {
     const privacy = {
       targetEpsilon: epsilon,
       noiseMultiplier: null,
@@ -263,7 +264,7 @@ async function runScenario(
         `seed ${o.seed}, ${o.scenario}: ${policy} with DP-SGD at epsilon ${epsilon}: AP after the onset ${meanFrom(run.value.apByDay, o.driftDay).toFixed(3)} in ${run.seconds} s`,
       );
     }
-    privateRuns[String(epsilon)] = perPolicy;
+    privateRuns[keys[k] ?? String(epsilon)] = perPolicy;
   }
   const triggered = runs.triggered;
   if (!triggered) throw new Error('the triggered policy must run');
@@ -383,11 +384,25 @@ function table(runs: readonly Record<string, BenchValue>[]): string {
   return lines.join('\n');
 }
 
+/**
+ * The keys of the DP runs in the results: the ε, and `ε#2`, `ε#3` for a repeated one (a DP run's noise
+ * is drawn afresh each time, so `--dp-epsilon 3,3,3` measures its spread).
+ */
+function dpRunKeys(epsilons: readonly number[]): string[] {
+  const seen = new Map<number, number>();
+  return epsilons.map((e) => {
+    const n = (seen.get(e) ?? 0) + 1;
+    seen.set(e, n);
+    return n === 1 ? String(e) : `${e}#${n}`;
+  });
+}
+
 /** AP from the onset without DP and at each target ε, per fine-tuning policy (empty without --dp-epsilon). */
 function privacyTable(runs: readonly Record<string, BenchValue>[], epsilons: readonly number[]): string {
   if (epsilons.length === 0) return '';
+  const keys = dpRunKeys(epsilons);
   const lines = [
-    `| seed | scenario | policy | no DP | ${epsilons.map((e) => `ε = ${e}`).join(' | ')} | retrains / deployed (no DP; ${epsilons.map((e) => `ε ${e}`).join('; ')}) |`,
+    `| seed | scenario | policy | no DP | ${keys.map((e) => `ε = ${e}`).join(' | ')} | retrains / deployed (no DP; ${keys.map((e) => `ε ${e}`).join('; ')}) |`,
     `| --- | --- | --- | --- | ${epsilons.map(() => '---').join(' | ')} | --- |`,
   ];
   for (const r of runs) {
@@ -395,11 +410,11 @@ function privacyTable(runs: readonly Record<string, BenchValue>[], epsilons: rea
     for (const policy of DP_POLICIES) {
       const plain = r[policy] as Record<string, BenchValue> | undefined;
       if (!plain) continue;
-      const at = (e: number) => dp[String(e)]?.[policy];
+      const at = (key: string) => dp[key]?.[policy];
       lines.push(
         `| ${cell(r.seed)} | ${cell(r.scenario)} | ${policy} | ${cell(plain.ap_mean_after_drift)} | ` +
-          `${epsilons.map((e) => cell(at(e)?.ap_mean_after_drift)).join(' | ')} | ` +
-          `${cell(plain.retrains)}/${cell(plain.deployments)}; ${epsilons.map((e) => `${cell(at(e)?.retrains)}/${cell(at(e)?.deployments)}`).join('; ')} |`,
+          `${keys.map((e) => cell(at(e)?.ap_mean_after_drift)).join(' | ')} | ` +
+          `${cell(plain.retrains)}/${cell(plain.deployments)}; ${keys.map((e) => `${cell(at(e)?.retrains)}/${cell(at(e)?.deployments)}`).join('; ')} |`,
       );
     }
   }

@@ -4,7 +4,8 @@
  * standard deviation σ·C to every coordinate, and divides by the expected batch size. The optimiser
  * only ever sees that noisy sum, so what it does with it (Adam) is post-processing.
  *
- * tfjs has no vectorised per-example gradients, and a micro-batch of one per row is ~100× slower. The
+ * tfjs has no vectorised per-example gradients, and micro-batches of one through tf.variableGrads
+ * measured 180-250× slower (500-540 ms against 2-3 ms for a 256-row step of the 19-32-16-1 MLP). The
  * MLP's per-row gradients are outer products, so they are computed analytically in one pass: with a_l
  * a row's input to dense layer l and δ_l the loss's gradient at that layer's pre-activation, the row's
  * weight gradient is a_l ⊗ δ_l, whose norm is ‖a_l‖·‖δ_l‖; the bias gradient is δ_l. The clipped sum

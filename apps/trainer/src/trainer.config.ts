@@ -2,7 +2,7 @@ import { appConfigFragment, intVar, loadConfig, type Env } from '@fraudstream/co
 import { Topics } from '@fraudstream/contracts';
 import { checkKafkaSecurity, kafkaConfigFragment } from '@fraudstream/kafka';
 import { registryConfigFragment, requireS3Settings } from '@fraudstream/registry';
-import { trainingConfigFragment } from '@fraudstream/training';
+import { checkDpSettings, trainingConfigFragment } from '@fraudstream/training';
 import { z } from 'zod';
 
 /** Environment of the trainer app: composed of the lib fragments it uses. */
@@ -36,6 +36,7 @@ export const trainerConfigSchema = z
   .superRefine((config, ctx) => {
     checkKafkaSecurity(config, ctx);
     requireS3Settings(config, ctx);
+    checkDpSettings(config, ctx);
   });
 
 export type TrainerConfig = z.infer<typeof trainerConfigSchema>;

@@ -131,6 +131,16 @@ export const trainingConfigFragment = z.object({
 
 export type TrainingConfig = z.infer<typeof trainingConfigFragment>;
 
+/** DP-SGD is set by a target ε or by a noise multiplier, never both (for an app schema's superRefine). */
+export function checkDpSettings(config: TrainingConfig, ctx: z.RefinementCtx): void {
+  if (config.TRAINER_DP_EPSILON !== undefined && config.TRAINER_DP_NOISE_MULTIPLIER !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TRAINER_DP_NOISE_MULTIPLIER'],
+      message: 'set TRAINER_DP_EPSILON or TRAINER_DP_NOISE_MULTIPLIER, not both',
+    });
+}
+
 export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
   return {
     seed: c.TRAINER_SEED,

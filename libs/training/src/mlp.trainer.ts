@@ -10,7 +10,7 @@ import type { MlpNetwork } from './mlp.network';
 import { tf } from './tfjs-wasm.backend';
 import type { TrainingMatrix } from './training-rows';
 
-/** How to weigh the rare fraud class: `balanced` (N / 2P and N / 2Q) or an explicit positive weight. */
+/** How to weigh the rare fraud class: `balanced` (N / 2P and N / 2Q), none, or explicit weights (negative 1 unless given). */
 export type ClassWeighting =
   'balanced' | 'none' | { readonly positiveWeight: number; readonly negativeWeight?: number };
 
@@ -139,46 +139,12 @@ export async function trainMlp(
   let sinceBest = 0;
   try {
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
-      let lossSum = 0;
-      let batches = 0;
-      if (options.privacy) {
-        await privateEpoch(options.privacy, {
-          network,
-          from: options.frozenLayers ?? 0,
-          train,
-          weights,
-          variables,
-          optimizer,
-          l2,
-        });
-        // The training loss of the private rows is not released: only the noisy steps are.
-        lossSum = Number.NaN;
-        batches = 1;
-      } else shuffleInPlace(order, random);
-      for (let start = 0; !options.privacy && start < train.rows; start += options.batchSize) {
-        const indices = order.subarray(start, Math.min(start + options.batchSize, train.rows));
-        const cost = tf.tidy((): tf.Scalar => {
-          const { x, y, w } = batchTensors(train, indices, weights);
-          return optimizer.minimize(
-            () => {
-              let loss = weightedLoss(network.logits(x), y, w);
-              if (l2 > 0)
-                for (const v of variables)
-                  if (v.shape.length === 2) loss = loss.add(tf.sum(tf.square(v)).mul(l2));
-              return loss;
-            },
-            true,
-            variables,
-          ) as tf.Scalar;
-        });
-        lossSum += cost.dataSync()[0] ?? 0;
-        cost.dispose();
-        batches++;
-        // Let I/O (consumer heartbeats, HTTP probes) run between steps.
-        if (batches % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
-      }
+      const state = { network, train, weights, variables, optimizer, l2 };
+      const trainLoss = options.privacy
+        ? await privateEpoch(options.privacy, { ...state, from: options.frozenLayers ?? 0 })
+        : await plainEpoch({ ...state, order, random, batchSize: options.batchSize });
       const validationLoss = evaluateLoss(network, validation, weights);
-      const report = { epoch, trainLoss: lossSum / Math.max(batches, 1), validationLoss };
+      const report = { epoch, trainLoss, validationLoss };
       history.push(report);
       await options.onEpoch?.(report);
       if (options.earlyStopping === false) {
@@ -204,24 +170,65 @@ export async function trainMlp(
   };
 }
 
+interface EpochState {
+  readonly network: MlpNetwork;
+  readonly train: TrainingMatrix;
+  readonly weights: { positive: number; negative: number };
+  readonly variables: tf.Variable[];
+  readonly optimizer: tf.Optimizer;
+  readonly l2: number;
+}
+
+/** One epoch of shuffled mini-batches; returns the mean training loss. */
+async function plainEpoch(
+  state: EpochState & {
+    readonly order: Uint32Array;
+    readonly random: () => number;
+    readonly batchSize: number;
+  },
+): Promise<number> {
+  const { network, train, weights, variables, optimizer, l2, order } = state;
+  shuffleInPlace(order, state.random);
+  let lossSum = 0;
+  let batches = 0;
+  for (let start = 0; start < train.rows; start += state.batchSize) {
+    const indices = order.subarray(start, Math.min(start + state.batchSize, train.rows));
+    const cost = tf.tidy((): tf.Scalar => {
+      const { x, y, w } = batchTensors(train, indices, weights);
+      return optimizer.minimize(
+        () => {
+          let loss = weightedLoss(network.logits(x), y, w);
+          if (l2 > 0)
+            for (const v of variables)
+              if (v.shape.length === 2) loss = loss.add(tf.sum(tf.square(v)).mul(l2));
+          return loss;
+        },
+        true,
+        variables,
+      ) as tf.Scalar;
+    });
+    lossSum += cost.dataSync()[0] ?? 0;
+    cost.dispose();
+    batches++;
+    // Let I/O (consumer heartbeats, HTTP probes) run between steps.
+    if (batches % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return lossSum / Math.max(batches, 1);
+}
+
 /**
  * One epoch of DP-SGD: `stepsPerEpoch` steps, each on a Poisson sample of the training rows, with the
  * rows' clipped gradients summed, noised (σ·C per coordinate) and divided by the expected batch size.
- * The L2 penalty's gradient depends on no row, so it is added after the noise.
+ * The L2 penalty's gradient depends on no row, so it is added after the noise. Returns NaN: the
+ * private rows' training loss is not released, only the noisy steps are.
  */
 async function privateEpoch(
   privacy: NonNullable<TrainOptions['privacy']>,
-  state: {
-    readonly network: MlpNetwork;
+  state: EpochState & {
     /** The lowest trained layer (those below are frozen). */
     readonly from: number;
-    readonly train: TrainingMatrix;
-    readonly weights: { positive: number; negative: number };
-    readonly variables: tf.Variable[];
-    readonly optimizer: tf.Optimizer;
-    readonly l2: number;
   },
-): Promise<void> {
+): Promise<number> {
   const { plan, random } = privacy;
   const { network, from, train, variables, optimizer, l2 } = state;
   for (let step = 1; step <= plan.stepsPerEpoch; step++) {
@@ -243,4 +250,5 @@ async function privateEpoch(
     });
     if (step % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
+  return Number.NaN;
 }

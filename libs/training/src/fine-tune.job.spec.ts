@@ -151,6 +151,7 @@ describe(FineTuneJob.name, () => {
     });
     expect(registration?.reason).toContain(`DP-SGD epsilon ${card.privacy.epsilon.toFixed(4)} at delta`);
     expect(publisher.events[0]?.metrics).toMatchObject({ dp_epsilon: card.privacy.epsilon });
+    expect(() => validateDeployment(publisher.events[0])).not.toThrow();
     // No training row reaches the manifest other than through the noisy weights: the drift reference
     // (with its raw fraud vectors) is the hold-out day's.
     expect(manifest.reference.row_count).toBe(

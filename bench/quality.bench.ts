@@ -16,6 +16,8 @@
  * --history-days N (21), --warmup-days N (30), --drift-day N (7), --customers N (1000),
  * --policies static,triggered,periodic,oracle (all that apply), --feature-set fs-v1|fs-v2 (fs-v1, the
  * live loop's), --json FILE (a chart per run beside it).
+ * --dp-epsilon 1,3,8: the run's triggered and periodic policies again with DP-SGD fine-tuning at each
+ * target ε (TRAINER_DP_DELTA and TRAINER_DP_CLIP_NORM apply), beside the same policies without DP.
  * Training and policy settings come from the TRAINER_*, GATE_* and DRIFT_* environment variables.
  */
 import 'reflect-metadata';
@@ -164,7 +166,14 @@ interface RunOptions {
   readonly streamDays: number;
   readonly driftDay: number;
   readonly policies: readonly RetrainPolicy[];
+  /** Target ε of the DP-SGD reruns (empty: none). */
+  readonly dpEpsilons: readonly number[];
+  /** δ and clip norm of the reruns (TRAINER_DP_DELTA, TRAINER_DP_CLIP_NORM). */
+  readonly dp: { readonly delta: number; readonly clipNorm: number };
 }
+
+/** The policies whose retraining is the trainer's FineTuneJob, so DP-SGD applies to them. */
+const DP_POLICIES: readonly RetrainPolicy[] = ['triggered', 'periodic'];
 
 async function trainBase(stream: QualityStream, training: TrainingSettings, k: number) {
   const featureSet = stream.options.featureSet ?? DEFAULT_FEATURE_SET;
@@ -228,6 +237,38 @@ async function runScenario(
     const run = await timed(() => replayPolicy(policy, input));
     runs[policy] = run.value;
     seconds[policy] = run.seconds;
+  }
+  // The fine-tuning policies again with DP-SGD, on the same stream, base model and analysts' seed.
+  const privateRuns: Record<string, BenchValue> = {};
+  const keys = dpRunKeys(o.dpEpsilons);
+  for (const [k, epsilon] of o.dpEpsilons.entries()) {
+    const privacy = {
+      targetEpsilon: epsilon,
+      noiseMultiplier: null,
+      delta: o.dp.delta,
+      clipNorm: o.dp.clipNorm,
+    };
+    const perPolicy: Record<string, BenchValue> = {};
+    for (const policy of o.policies.filter((p) => DP_POLICIES.includes(p))) {
+      const run = await timed(() => replayPolicy(policy, { ...input, training: { ...training, privacy } }));
+      perPolicy[policy] = {
+        ap_mean_after_drift: round(meanFrom(run.value.apByDay, o.driftDay)),
+        ap_by_day: run.value.apByDay.map((v) => round(v)),
+        retrains: run.value.retrains.length,
+        deployments: run.value.retrains.filter((r) => r.status === 'SHADOW').length,
+        retrain_log: run.value.retrains.map(
+          (r) =>
+            `day ${r.day} ${r.trigger} ${r.status}` +
+            (r.averagePrecisionGain === null ? '' : ` AP gain ${r.averagePrecisionGain.toFixed(3)}`),
+        ),
+        retrain_reasons: run.value.retrains.map((r) => `day ${r.day} ${r.status}: ${r.reason}`),
+        seconds: run.seconds,
+      };
+      log(
+        `seed ${o.seed}, ${o.scenario}: ${policy} with DP-SGD at epsilon ${epsilon}: AP after the onset ${meanFrom(run.value.apByDay, o.driftDay).toFixed(3)} in ${run.seconds} s`,
+      );
+    }
+    privateRuns[keys[k] ?? String(epsilon)] = perPolicy;
   }
   const triggered = runs.triggered;
   if (!triggered) throw new Error('the triggered policy must run');
@@ -306,6 +347,7 @@ async function runScenario(
           oracle_kind: 'prequential-instant-labels',
         }
       : {}),
+    ...(o.dpEpsilons.length > 0 ? { dp_sgd: privateRuns } : {}),
     triggered_to_periodic_ap_ratio: round(after('triggered') / after('periodic')),
     triggered_to_oracle_ap_ratio: round(after('triggered') / after('oracle')),
     goals,
@@ -346,6 +388,43 @@ function table(runs: readonly Record<string, BenchValue>[]): string {
   return lines.join('\n');
 }
 
+/**
+ * The keys of the DP runs in the results: the ε, and `ε#2`, `ε#3` for a repeated one (a DP run's noise
+ * is drawn afresh each time, so `--dp-epsilon 3,3,3` measures its spread).
+ */
+function dpRunKeys(epsilons: readonly number[]): string[] {
+  const seen = new Map<number, number>();
+  return epsilons.map((e) => {
+    const n = (seen.get(e) ?? 0) + 1;
+    seen.set(e, n);
+    return n === 1 ? String(e) : `${e}#${n}`;
+  });
+}
+
+/** AP from the onset without DP and at each target ε, per fine-tuning policy (empty without --dp-epsilon). */
+function privacyTable(runs: readonly Record<string, BenchValue>[], epsilons: readonly number[]): string {
+  if (epsilons.length === 0) return '';
+  const keys = dpRunKeys(epsilons);
+  const lines = [
+    `| seed | scenario | policy | no DP | ${keys.map((e) => `ε = ${e}`).join(' | ')} | retrains / deployed (no DP; ${keys.map((e) => `ε ${e}`).join('; ')}) |`,
+    `| --- | --- | --- | --- | ${epsilons.map(() => '---').join(' | ')} | --- |`,
+  ];
+  for (const r of runs) {
+    const dp = (r.dp_sgd ?? {}) as Record<string, Record<string, Record<string, BenchValue>>>;
+    for (const policy of DP_POLICIES) {
+      const plain = r[policy] as Record<string, BenchValue> | undefined;
+      if (!plain) continue;
+      const at = (key: string) => dp[key]?.[policy];
+      lines.push(
+        `| ${cell(r.seed)} | ${cell(r.scenario)} | ${policy} | ${cell(plain.ap_mean_after_drift)} | ` +
+          `${keys.map((e) => cell(at(e)?.ap_mean_after_drift)).join(' | ')} | ` +
+          `${cell(plain.retrains)}/${cell(plain.deployments)}; ${keys.map((e) => `${cell(at(e)?.retrains)}/${cell(at(e)?.deployments)}`).join('; ')} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const started = performance.now();
@@ -362,6 +441,8 @@ async function main(): Promise<void> {
   const driftDay = intOption(argv, 'drift-day', 7, 0);
   const featureSet = featureSetOf(option(argv, 'feature-set') ?? DEFAULT_FEATURE_SET.version);
   if (driftDay >= streamDays) throw new Error('--drift-day must fall inside the stream (< --days)');
+  const dpEpsilons = listOption(argv, 'dp-epsilon', '').map(Number);
+  if (dpEpsilons.some((e) => !(e > 0))) throw new Error('--dp-epsilon must be positive numbers');
   const jsonPath = jsonPathFromArgs(argv, 'quality');
   Logger.overrideLogger(['error']);
 
@@ -371,7 +452,9 @@ async function main(): Promise<void> {
     TRAINER_CARD_PRECISION_K: String(capacity),
     ...processEnv(),
   };
-  const training = trainingSettingsFrom(loadConfig(trainingConfigFragment, env));
+  const trainingConfig = loadConfig(trainingConfigFragment, env);
+  const training = trainingSettingsFrom(trainingConfig);
+  const dp = { delta: trainingConfig.TRAINER_DP_DELTA, clipNorm: trainingConfig.TRAINER_DP_CLIP_NORM };
   const drift = driftSettingsFromConfig(loadConfig(driftConfigFragment, env));
 
   const results: Record<string, BenchValue>[] = [];
@@ -385,14 +468,28 @@ async function main(): Promise<void> {
       const chart = `${jsonPath.replace(/\.json$/, '')}.${seed}.${scenario}.html`;
       results.push(
         await runScenario(
-          { seed, featureSet, scenario, customers, warmupDays, historyDays, streamDays, driftDay, policies },
+          {
+            seed,
+            featureSet,
+            scenario,
+            customers,
+            warmupDays,
+            historyDays,
+            streamDays,
+            driftDay,
+            policies,
+            dpEpsilons,
+            dp,
+          },
           training,
           drift,
           capacity,
           chart,
         ),
       );
-      log(`seed ${seed}, ${scenario}: done\n${table(results.slice(-1))}`);
+      log(
+        `seed ${seed}, ${scenario}: done\n${table(results.slice(-1))}\n${privacyTable(results.slice(-1), dpEpsilons)}`,
+      );
     }
   }
   reportBench('drift recovery: AP by day under each retraining policy', jsonPath, {
@@ -412,11 +509,15 @@ async function main(): Promise<void> {
       investigation_share: drift.evidence.investigationShare,
       fine_tune_epochs: training.fineTuneEpochs,
       gate_min_ap_gain: training.gate.minAveragePrecisionGain,
+      dp_epsilons: dpEpsilons,
+      dp_delta: dp.delta,
+      dp_clip_norm: dp.clipNorm,
     },
     runs: results,
     seconds: round((performance.now() - started) / 1000, 1),
   });
   console.log(`\n${table(results)}`);
+  if (dpEpsilons.length > 0) console.log(`\n${privacyTable(results, dpEpsilons)}`);
 }
 
 main().catch((error: unknown) => {

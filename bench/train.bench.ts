@@ -5,6 +5,8 @@
  * 2. Over Kafka (skip with --no-kafka): the real worker (TrainerModule) on fresh topics; the time
  *    from producing a retrain request to the challenger's deployment event being readable.
  * Options: --customers N (default 2000), --seed N (default 7), --no-kafka, --json FILE.
+ * --dp-epsilon E: also the same job with DP-SGD at target ε E against it without, interleaved,
+ * --repeats N (3) pairs: seconds per epoch of each and their ratio (median, min, max).
  * With TRAINER_QUANTIZE=int8 it also reports the challenger's int8 variant (AP loss, sizes).
  * Sizes: ~10k transactions a simulated day; a 7-day window gives ~70k training rows plus replay.
  */
@@ -50,6 +52,25 @@ function intOption(argv: readonly string[], name: string, fallback: number): num
   const value = i >= 0 ? Number(argv[i + 1]) : fallback;
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer`);
   return value;
+}
+
+function numberOption(argv: readonly string[], name: string): number | null {
+  const i = argv.indexOf(`--${name}`);
+  if (i < 0) return null;
+  const value = Number(argv[i + 1]);
+  if (!(value > 0)) throw new Error(`--${name} must be a positive number`);
+  return value;
+}
+
+/** Median, min and max of a few measurements. */
+function spread(values: readonly number[]): Record<string, number> {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  const median =
+    sorted.length % 2 === 1
+      ? (sorted[Math.floor(mid)] ?? Number.NaN)
+      : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
+  return { median, min: sorted[0] ?? Number.NaN, max: sorted[sorted.length - 1] ?? Number.NaN };
 }
 
 class ArraySource implements TrainingDataSource {
@@ -190,6 +211,49 @@ async function main(): Promise<void> {
       max_abs_score_difference: m.max_abs_score_difference ?? null,
       float_bytes: m.parent_bytes ?? null,
       int8_bytes: m.quantized_bytes ?? null,
+    };
+  }
+  const dpEpsilon = numberOption(argv, 'dp-epsilon');
+  if (dpEpsilon !== null) {
+    const repeats = intOption(argv, 'repeats', 3);
+    const privacy = {
+      targetEpsilon: dpEpsilon,
+      noiseMultiplier: null,
+      delta: config.TRAINER_DP_DELTA,
+      clipNorm: config.TRAINER_DP_CLIP_NORM,
+    };
+    const perEpoch: { plain: number[]; dp: number[] } = { plain: [], dp: [] };
+    const ap: { plain: number[]; dp: number[] } = { plain: [], dp: [] };
+    let noiseMultiplier = Number.NaN;
+    // Interleaved pairs, so a load change on the shared cores hits both.
+    for (let i = 0; i < repeats; i++) {
+      for (const mode of ['plain', 'dp'] as const) {
+        const timedJob = new FineTuneJob({
+          registry,
+          source: new ArraySource(history.scores, history.labels),
+          announcer: new DeploymentAnnouncer(registry, publisher),
+          settings: { ...settings, privacy: mode === 'dp' ? privacy : null },
+          actor: 'bench',
+          codeRevision: 'bench',
+          featureSetVersion: FEATURE_SET_VERSION,
+          featureNames: FEATURE_NAMES,
+        });
+        const run = await timedJob.run({ ...request, request_id: `bench-${mode}-${i}` });
+        perEpoch[mode].push(run.timings.trainMs / 1000 / (run.metrics.epochs_run ?? 1));
+        ap[mode].push(run.metrics.challenger_average_precision ?? Number.NaN);
+        if (mode === 'dp') noiseMultiplier = run.metrics.dp_noise_multiplier ?? Number.NaN;
+      }
+    }
+    const ratios = perEpoch.dp.map((d, i) => d / (perEpoch.plain[i] ?? Number.NaN));
+    results.dp_sgd_cost = {
+      target_epsilon: dpEpsilon,
+      noise_multiplier: noiseMultiplier,
+      repeats,
+      plain_seconds_per_epoch: spread(perEpoch.plain),
+      dp_seconds_per_epoch: spread(perEpoch.dp),
+      dp_to_plain_time_ratio: spread(ratios),
+      plain_challenger_average_precision: spread(ap.plain),
+      dp_challenger_average_precision: spread(ap.dp),
     };
   }
   rmSync(root, { recursive: true, force: true });

@@ -56,6 +56,30 @@ describe(loadTrainerConfig.name, () => {
   });
 });
 
+describe('trainer config of DP-SGD', () => {
+  it('is off by default, and set by a target epsilon with the documented delta and clip norm', () => {
+    expect(trainingSettingsFrom(loadTrainerConfig({})).privacy).toBeNull();
+    expect(trainingSettingsFrom(loadTrainerConfig({ TRAINER_DP_EPSILON: '3' })).privacy).toEqual({
+      targetEpsilon: 3,
+      noiseMultiplier: null,
+      delta: 1e-5,
+      clipNorm: 1,
+    });
+    expect(
+      trainingSettingsFrom(
+        loadTrainerConfig({ TRAINER_DP_NOISE_MULTIPLIER: '1.1', TRAINER_DP_CLIP_NORM: '0.5' }),
+      ).privacy,
+    ).toMatchObject({ targetEpsilon: null, noiseMultiplier: 1.1, clipNorm: 0.5 });
+  });
+
+  it('refuses a target epsilon and a noise multiplier together, and a non-positive epsilon', () => {
+    expect(() => loadTrainerConfig({ TRAINER_DP_EPSILON: '3', TRAINER_DP_NOISE_MULTIPLIER: '1' })).toThrow(
+      /TRAINER_DP_NOISE_MULTIPLIER/,
+    );
+    expect(() => loadTrainerConfig({ TRAINER_DP_EPSILON: '0' })).toThrow(/TRAINER_DP_EPSILON/);
+  });
+});
+
 describe('trainer config with MODEL_STORE=s3', () => {
   it('requires the bucket, endpoint and credentials', () => {
     expect(() => loadTrainerConfig({ MODEL_STORE: 's3', MODEL_STORE_S3_BUCKET: 'models' })).toThrow(

@@ -3,7 +3,7 @@ import { Topics } from '@fraudstream/contracts';
 import { featureSetConfigFragment } from '@fraudstream/features';
 import { checkKafkaSecurity, kafkaConfigFragment } from '@fraudstream/kafka';
 import { registryConfigFragment, requireS3Settings } from '@fraudstream/registry';
-import { trainingConfigFragment } from '@fraudstream/training';
+import { checkDpSettings, trainingConfigFragment } from '@fraudstream/training';
 import { z } from 'zod';
 
 /** Environment of the trainer app: composed of the lib fragments it uses. */
@@ -38,6 +38,7 @@ export const trainerConfigSchema = z
   .superRefine((config, ctx) => {
     checkKafkaSecurity(config, ctx);
     requireS3Settings(config, ctx);
+    checkDpSettings(config, ctx);
   });
 
 export type TrainerConfig = z.infer<typeof trainerConfigSchema>;

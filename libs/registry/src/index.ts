@@ -1,7 +1,10 @@
 export type {
   EvaluationMetrics,
   FeatureProfile,
+  DifferentialPrivacy,
+  DifferentialPrivacyFit,
   ModelCard,
+  ModelPrivacy,
   ModelCompression,
   ModelManifest,
   NoveltyReference,

@@ -184,11 +184,8 @@ export interface ModelCard {
     /** The retrain request's trigger, or `base` for a base model. */
     readonly trigger: string;
   };
-  /** Privacy parameters of training: `none` today, stated rather than left out. */
-  readonly privacy: {
-    readonly mechanism: 'none';
-    readonly statement: string;
-  };
+  /** Privacy parameters of training, stated rather than left out when there are none. */
+  readonly privacy: ModelPrivacy;
   /** The key that signed the manifest (set when it is signed, so the signature covers it); null before. */
   readonly signer: { readonly key_id: string } | null;
 }
@@ -225,7 +222,48 @@ export interface ModelCompression {
   readonly reason: string;
 }
 
-/** What every model card says of privacy until training applies a privacy mechanism. */
+/** The privacy mechanism of a model's training: none, or DP-SGD with what it spent. */
+export type ModelPrivacy = { readonly mechanism: 'none'; readonly statement: string } | DifferentialPrivacy;
+
+/**
+ * DP-SGD (Abadi et al. 2016): per-row gradient clipping and Gaussian noise, accounted with the Rényi-DP
+ * of the sampled Gaussian mechanism (Mironov, Talwar, Zhang 2019). The guarantee is about the rows the
+ * job trained on (window and replay), each job on its own.
+ */
+export interface DifferentialPrivacy {
+  readonly mechanism: 'dp-sgd';
+  /** The ε the training spends at `delta` (the largest of its fits; they train on disjoint rows). */
+  readonly epsilon: number;
+  readonly delta: number;
+  /** The operator's target (TRAINER_DP_EPSILON), or null when the noise multiplier was set directly. */
+  readonly target_epsilon: number | null;
+  /** L2 norm each row's gradient was clipped to. */
+  readonly clip_norm: number;
+  /** σ, the noise's standard deviation over the clip norm (the smallest of the fits). */
+  readonly noise_multiplier: number;
+  readonly accountant: 'rdp-sampled-gaussian';
+  /** RDP to (ε, δ): `improved` (Balle et al. 2020) or `classic` (Mironov 2017). */
+  readonly conversion: 'classic' | 'improved';
+  /** One entry per trained network (two for an aggregate: the delayed and the feedback model). */
+  readonly fits: readonly DifferentialPrivacyFit[];
+  readonly statement: string;
+}
+
+export interface DifferentialPrivacyFit {
+  /** Rows sampled from (the privacy population of this fit). */
+  readonly rows: number;
+  readonly sampling_rate: number;
+  readonly expected_batch_size: number;
+  /** Every step the fit could take (epochs × steps per epoch): all charged. */
+  readonly steps: number;
+  readonly noise_multiplier: number;
+  readonly epsilon: number;
+  readonly delta: number;
+  /** The integer RDP order where the bound was tightest. */
+  readonly order: number;
+}
+
+/** What every model card says of privacy when training applies no privacy mechanism. */
 export const NO_PRIVACY_STATEMENT =
   'no privacy mechanism: trained on the raw logged feature vectors, without differential privacy, noise or clipping; no privacy guarantee (epsilon, delta) is claimed';
 

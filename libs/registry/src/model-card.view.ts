@@ -1,6 +1,7 @@
 import type {
   EvaluationMetrics,
   ModelCard,
+  ModelPrivacy,
   ModelCompression,
   ModelManifest,
   SegmentMetrics,
@@ -98,7 +99,7 @@ export function formatModelCard(view: ModelCardView): string {
     `  parent ${card.lineage.parent_version ?? '-'}; request ${card.lineage.request_id ?? '-'} (${card.lineage.trigger}); drift event ${card.lineage.drift_event_id ?? '-'}`,
     '',
     'Privacy',
-    `  ${card.privacy.mechanism}: ${card.privacy.statement}`,
+    ...privacyLines(card.privacy),
     '',
     'Signer',
     `  ${card.signer ? `ed25519 key ${card.signer.key_id}` : 'unsigned'}`,
@@ -112,6 +113,20 @@ export function formatModelCard(view: ModelCardView): string {
         )),
   ];
   return lines.join('\n');
+}
+
+function privacyLines(p: ModelPrivacy): string[] {
+  if (p.mechanism === 'none') return [`  none: ${p.statement}`];
+  const target = p.target_epsilon === null ? 'noise multiplier set directly' : `target ${p.target_epsilon}`;
+  return [
+    `  dp-sgd: epsilon ${num(p.epsilon)} at delta ${p.delta.toExponential(2)} (${target}); clip norm ${p.clip_norm}, noise multiplier ${num(p.noise_multiplier)}`,
+    `  accountant: Rényi DP of the sampled Gaussian mechanism, ${p.conversion} conversion`,
+    ...p.fits.map(
+      (f, i) =>
+        `  fit ${i + 1}: ${f.rows} rows, sampling rate ${f.sampling_rate.toPrecision(4)} (expected batch ${f.expected_batch_size.toFixed(1)}), ${f.steps} steps, noise multiplier ${num(f.noise_multiplier)}, epsilon ${num(f.epsilon)} (order ${f.order})`,
+    ),
+    `  ${p.statement}`,
+  ];
 }
 
 function compressionLines(c: ModelCompression | null): string[] {

@@ -4,12 +4,19 @@ import { join } from 'node:path';
 import { HOUR_MS, DAY_MS, validateDeployment, type RetrainRequest } from '@fraudstream/contracts';
 import { averagePrecision } from '@fraudstream/stats';
 import { readMlpOnnx } from '@fraudstream/model';
-import { FileSystemModelStore, ModelRegistry, ephemeralKeys } from '@fraudstream/registry';
+import {
+  FileSystemModelStore,
+  ModelRegistry,
+  ephemeralKeys,
+  formatModelCard,
+  modelCardView,
+} from '@fraudstream/registry';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DeploymentAnnouncer } from './deployment-announcer.service';
 import { FineTuneJob } from './fine-tune.job';
 import type { ScoredTransaction } from './mature-labels';
 import { MlpNetwork } from './mlp.network';
+import { privacySpent } from './rdp.accountant';
 import { initTfjsWasm } from './tfjs-wasm.backend';
 import {
   ArrayDataSource,
@@ -26,6 +33,10 @@ import {
 } from './training.test-fixtures';
 import { toTrainingMatrix } from './training-rows';
 import type { TrainingSettings } from './training.settings';
+
+function fail(): never {
+  throw new Error('the manifest has a card');
+}
 
 const oldUntil10 = (d: number): Regime => (d < 10 ? 'old' : 'new');
 
@@ -95,6 +106,64 @@ describe(FineTuneJob.name, () => {
     publisher = new RecordingPublisher();
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('with DP-SGD on, records epsilon, delta, clip norm, noise and the accountant in the card and the audit trail', async () => {
+    const privacy = { targetEpsilon: 3, noiseMultiplier: null, delta: 1e-5, clipNorm: 1 };
+    const outcome = await job(undefined, { ...settings, privacy }).run(request());
+    expect(['SHADOW', 'REJECTED']).toContain(outcome.status);
+    expect(outcome.version).toBe('v2');
+    const manifest = await registry.readManifest('v2');
+    const card = manifest.model_card;
+    if (card?.privacy.mechanism !== 'dp-sgd') throw new Error('the card must record DP-SGD');
+    const fit = card.privacy.fits[0];
+    expect(card.privacy.fits).toHaveLength(1);
+    expect(card.privacy).toMatchObject({
+      target_epsilon: 3,
+      clip_norm: 1,
+      accountant: 'rdp-sampled-gaussian',
+      conversion: 'improved',
+    });
+    // The noise was set for the target over every step the job could take, and spends no more.
+    expect(card.privacy.epsilon).toBeLessThanOrEqual(3);
+    expect(card.privacy.epsilon).toBeGreaterThan(2.99);
+    expect(fit?.rows).toBe(manifest.training.rows);
+    expect(fit?.steps).toBe(
+      settings.fineTuneEpochs * Math.round(manifest.training.rows / settings.batchSize),
+    );
+    expect(card.privacy.delta).toBe(Math.min(1e-5, 1 / manifest.training.rows));
+    expect(
+      privacySpent({
+        samplingRate: fit?.sampling_rate ?? 0,
+        noiseMultiplier: card.privacy.noise_multiplier,
+        steps: fit?.steps ?? 0,
+        delta: card.privacy.delta,
+      }).epsilon,
+    ).toBe(card.privacy.epsilon);
+    // The same numbers in the audit trail's registration entry and the deployment event.
+    const registration = (await registry.entriesForRequest('req-1')).find((e) => e.action === 'REGISTERED');
+    expect(registration?.metrics).toMatchObject({
+      dp_epsilon: card.privacy.epsilon,
+      dp_delta: card.privacy.delta,
+      dp_clip_norm: 1,
+      dp_noise_multiplier: card.privacy.noise_multiplier,
+      dp_target_epsilon: 3,
+      dp_steps: fit?.steps,
+    });
+    expect(registration?.reason).toContain(`DP-SGD epsilon ${card.privacy.epsilon.toFixed(4)} at delta`);
+    expect(publisher.events[0]?.metrics).toMatchObject({ dp_epsilon: card.privacy.epsilon });
+    expect(() => validateDeployment(publisher.events[0])).not.toThrow();
+    // No training row reaches the manifest other than through the noisy weights: the drift reference
+    // (with its raw fraud vectors) is the hold-out day's.
+    expect(manifest.reference.row_count).toBe(
+      manifest.training.validation_rows + manifest.metrics.validation.rows,
+    );
+    // `models show` prints it.
+    const text = formatModelCard(modelCardView(manifest, []) ?? fail());
+    expect(text).toContain(
+      `Privacy\n  dp-sgd: epsilon ${card.privacy.epsilon.toFixed(4)} at delta 1.00e-5 (target 3); clip norm 1, noise multiplier ${card.privacy.noise_multiplier.toFixed(4)}\n`,
+    );
+    expect(text).toContain('accountant: Rényi DP of the sampled Gaussian mechanism, improved conversion');
+  });
 
   it('fine-tuned on a drifted window, beats the champion on the new regime and goes to shadow', async () => {
     const outcome = await job().run(request());

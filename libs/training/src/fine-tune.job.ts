@@ -22,13 +22,19 @@ import {
   type SelectedRows,
 } from './fine-tune.steps';
 import { MlpNetwork } from './mlp.network';
-import { packageModel, type CardFacts } from './model-packaging';
+import { dpSgdPrivacy, packageModel, type CardFacts } from './model-packaging';
 import { registerQuantizedVariant, type VariantOutcome } from './quantized-variant';
 import type { TrainingDataSource } from './training-io.types';
 import { TrainingJobError, type TrainingFailureReason } from './training.errors';
 import type { TrainingSettings } from './training.settings';
 import { countPositives } from './training-rows';
 import { initTfjsWasm } from './tfjs-wasm.backend';
+
+/** The registration reason's note of a DP-SGD training (empty without one). */
+function privacyNote(privacy: CardFacts['privacy']): string {
+  if (privacy?.mechanism !== 'dp-sgd') return '';
+  return `; DP-SGD epsilon ${privacy.epsilon.toFixed(4)} at delta ${privacy.delta.toExponential(2)}, clip norm ${privacy.clip_norm}, noise multiplier ${privacy.noise_multiplier.toFixed(4)}`;
+}
 
 export type FineTuneStatus = 'SHADOW' | 'REJECTED' | 'FAILED' | 'DUPLICATE';
 
@@ -187,6 +193,10 @@ export class FineTuneJob {
         selected,
         settings,
         fullEpochs: settings.fullEpochTriggers.includes(request.trigger),
+        parentFraudRate:
+          parent.manifest.training.rows > 0
+            ? parent.manifest.training.positives / parent.manifest.training.rows
+            : null,
         onEpoch: async (epoch) => {
           this.logger.debug({ msg: 'epoch', requestId: request.request_id, ...epoch });
           await this.deps.onProgress?.();
@@ -202,7 +212,11 @@ export class FineTuneJob {
         selected.recentSoft,
       );
       const { gate, threshold } = judgement;
-      const reference = challengerReference(challengerNet, split, this.deps.featureNames);
+      const privateTraining = trained.privacy.length > 0;
+      const reference = challengerReference(challengerNet, split, this.deps.featureNames, {
+        privateTraining,
+      });
+      const privacy = dpSgdPrivacy(trained.privacy, settings.privacy?.targetEpsilon ?? null);
       const metrics: Record<string, number> = {
         ...gate.metrics,
         train_rows: split.train.length,
@@ -216,6 +230,18 @@ export class FineTuneJob {
         threshold,
         champion_threshold: parent.manifest.threshold,
         train_seconds: trainMs / 1000,
+        // The audit trail's copy of the training's privacy parameters (the card has the whole record).
+        ...(privacy.mechanism === 'dp-sgd'
+          ? {
+              dp_epsilon: privacy.epsilon,
+              dp_delta: privacy.delta,
+              dp_clip_norm: privacy.clip_norm,
+              dp_noise_multiplier: privacy.noise_multiplier,
+              dp_sampling_rate: Math.max(...privacy.fits.map((f) => f.sampling_rate)),
+              dp_steps: Math.max(...privacy.fits.map((f) => f.steps)),
+              ...(privacy.target_epsilon === null ? {} : { dp_target_epsilon: privacy.target_epsilon }),
+            }
+          : {}),
       };
       const registered = await this.registerChallenger(request, parent, {
         network: challengerNet,
@@ -245,13 +271,14 @@ export class FineTuneJob {
           softLabelledRows: selected.softLabelled,
           gate: { passed: gate.passed, reason: gate.reason },
           segments: judgement.segments,
+          privacy,
         },
       });
       // The variant is recorded before the challenger's stage change, so the request's last audit
       // entry stays the challenger's (what a duplicate request reports).
       const variant =
         gate.passed && settings.quantization.kind === 'int8'
-          ? await this.quantizedVariant(request, registered, split, threshold)
+          ? await this.quantizedVariant(request, registered, split, threshold, privateTraining)
           : undefined;
       const stage: ModelStage = gate.passed ? 'SHADOW' : 'REJECTED';
       await this.announce(request, registered, parent.version, stage, gate.reason, metrics);
@@ -337,7 +364,9 @@ export class FineTuneJob {
       try {
         const uri = await this.deps.registry.register(packaged.onnx, packaged.manifest, {
           actor: this.deps.actor,
-          reason: `fine-tuned from ${parent.version} for request ${request.request_id} (${request.trigger}: ${request.reason})`,
+          reason:
+            `fine-tuned from ${parent.version} for request ${request.request_id} (${request.trigger}: ${request.reason})` +
+            privacyNote(fields.card.privacy),
           eventTime: request.event_time,
           requestId: request.request_id,
           metrics: fields.gateMetrics,
@@ -364,6 +393,7 @@ export class FineTuneJob {
     parent: RegisteredChallenger,
     split: SelectedRows['split'],
     threshold: number,
+    privateTraining: boolean,
   ): Promise<VariantOutcome> {
     const { settings } = this.deps;
     const outcome = await registerQuantizedVariant({
@@ -375,7 +405,8 @@ export class FineTuneJob {
       k: settings.cardPrecisionK,
       settings: settings.quantization,
       runtime: this.deps.inferenceRuntime ?? (() => new OnnxWorkerPool(1)),
-      reference: (network) => challengerReference(network, split, this.deps.featureNames),
+      reference: (network) =>
+        challengerReference(network, split, this.deps.featureNames, { privateTraining }),
       context: { actor: this.deps.actor, eventTime: request.event_time, requestId: request.request_id },
       reject: async (version, context) => {
         await this.deps.announcer.transition(version, 'REJECTED', context);

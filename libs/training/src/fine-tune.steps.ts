@@ -7,9 +7,10 @@ import { DAY_MS, type Label, type RetrainRequest } from '@fraudstream/contracts'
 import type { EvaluationMetrics, ModelManifest, ReferenceProfile, SegmentTable } from '@fraudstream/registry';
 import { eventDay, softAveragePrecision, type EvaluationRow } from '@fraudstream/stats';
 import { sampleReplay, splitWindow, type WindowSplit } from './data-split';
+import { planDpSgd, secureDpRandom, type DpRandom, type DpSgdPlan } from './dp-sgd.gradients';
 import { joinMatureLabels, type JoinStats, type ScoredTransaction } from './mature-labels';
 import { MlpNetwork } from './mlp.network';
-import { trainMlp, type EpochReport } from './mlp.trainer';
+import { trainMlp, type ClassWeighting, type EpochReport } from './mlp.trainer';
 import { evaluateModel } from './model-evaluation';
 import { decideGate, type GateDecision, type SoftGateComparison } from './model-gate';
 import { buildReferenceProfile } from './reference-profile';
@@ -145,6 +146,8 @@ export interface TrainedChallenger {
   /** Rows and positives the challenger trained on (replay included). */
   readonly rows: number;
   readonly positives: number;
+  /** The DP-SGD plan of each network trained (one, or two for an aggregate); empty without DP. */
+  readonly privacy: readonly DpSgdPlan[];
 }
 
 /**
@@ -165,24 +168,42 @@ export async function trainChallenger(input: {
   readonly onEpoch?: (epoch: EpochReport) => Promise<void>;
   /** Train every epoch, without early stopping on the hold-out day (`TrainingSettings.fullEpochTriggers`). */
   readonly fullEpochs?: boolean;
+  /**
+   * The parent's training fraud rate (published in its manifest): under DP-SGD the balanced class
+   * weights come from it, not from the private rows. Null: unweighted under DP.
+   */
+  readonly parentFraudRate?: number | null;
+  /** Randomness of DP-SGD's sampling and noise (default: the OS's CSPRNG). */
+  readonly dpRandom?: DpRandom;
 }): Promise<TrainedChallenger> {
-  const { parent, parentComponents, selected, settings } = input;
+  const { parent, parentComponents, settings } = input;
+  const selected = settings.privacy ? withoutSoftLabels(input.selected) : input.selected;
   const { split, replay } = selected;
   const width = parent.inputWidth;
   const validation = toTrainingMatrix(split.validation, width);
-  const fit = async (network: MlpNetwork, rows: readonly TrainingRow[]) =>
-    trainMlp(network, toTrainingMatrix(rows, width), validation, {
+  const plans: DpSgdPlan[] = [];
+  const classWeighting = settings.privacy
+    ? publicClassWeights(settings.classWeighting, input.parentFraudRate ?? null)
+    : settings.classWeighting;
+  const fit = async (network: MlpNetwork, rows: readonly TrainingRow[]) => {
+    const plan = settings.privacy
+      ? planDpSgd(settings.privacy, rows.length, settings.batchSize, settings.fineTuneEpochs)
+      : null;
+    if (plan) plans.push(plan);
+    return trainMlp(network, toTrainingMatrix(rows, width), validation, {
       epochs: settings.fineTuneEpochs,
       batchSize: settings.batchSize,
       learningRate: settings.fineTuneLearningRate,
       seed: settings.seed,
-      classWeighting: settings.classWeighting,
+      classWeighting,
       patience: settings.patience,
       earlyStopping: input.fullEpochs !== true,
       frozenLayers: Math.min(settings.frozenLayers, network.layerCount - 1),
       l2: settings.l2,
       onEpoch: input.onEpoch,
+      ...(plan ? { privacy: { plan, random: input.dpRandom ?? secureDpRandom() } } : {}),
     });
+  };
 
   const feedbackRows = split.train.filter((r) => r.eventTime >= split.holdoutEnd);
   const feedbackPositives = countPositives(feedbackRows);
@@ -200,6 +221,7 @@ export async function trainChallenger(input: {
       bestEpoch: result.bestEpoch,
       rows: rows.length,
       positives: countPositives(rows),
+      privacy: plans,
     };
   }
   const delayedRows = [...split.train.filter((r) => r.eventTime < split.holdoutStart), ...replay];
@@ -217,11 +239,32 @@ export async function trainChallenger(input: {
       bestEpoch: d.bestEpoch,
       rows: delayedRows.length + feedbackRows.length,
       positives: countPositives(delayedRows) + feedbackPositives,
+      privacy: plans,
     };
   } finally {
     delayed.dispose();
     feedback.dispose();
   }
+}
+
+/**
+ * Under DP-SGD the soft-labelled rows do not train: a soft target is computed from the window's other
+ * rows (their fraud rate and chargeback delays), so one row's gradient would depend on the others'.
+ */
+function withoutSoftLabels(selected: SelectedRows): SelectedRows {
+  if (selected.softLabelled === 0) return selected;
+  const train = selected.split.train.filter((r) => r.target === undefined);
+  return { ...selected, split: { ...selected.split, train }, softLabelled: 0 };
+}
+
+/**
+ * Class weights that depend on no private row: `balanced` from the parent's published fraud rate π
+ * (1/2π and 1/2(1 − π), which average 1 over rows at that rate, as the data's own would).
+ */
+function publicClassWeights(weighting: ClassWeighting, parentFraudRate: number | null): ClassWeighting {
+  if (weighting !== 'balanced') return weighting;
+  if (parentFraudRate === null || !(parentFraudRate > 0 && parentFraudRate < 1)) return 'none';
+  return { positiveWeight: 1 / (2 * parentFraudRate), negativeWeight: 1 / (2 * (1 - parentFraudRate)) };
 }
 
 /** One half of an aggregate network (see {@link trainChallenger}). */
@@ -354,14 +397,23 @@ export function challengerReference(
   network: MlpNetwork,
   split: WindowSplit,
   featureNames: readonly string[],
+  options: {
+    /**
+     * The training rows are under DP-SGD: the reference (whose novelty part holds raw fraud vectors)
+     * is built from rows that did not train, the hold-out day and the judging cards' recent frauds,
+     * so the manifest releases the training rows only through the noisy weights.
+     */
+    readonly privateTraining?: boolean;
+  } = {},
 ): ReferenceProfile {
+  const trained = options.privateTraining === true ? [] : split.train;
   const windowRows = [
-    ...split.train.filter((r) => r.eventTime < split.holdoutStart),
+    ...trained.filter((r) => r.eventTime < split.holdoutStart),
     ...split.validation,
     ...split.test,
   ];
   const matrix = toTrainingMatrix(windowRows, network.inputWidth);
-  const recentFrauds = [...split.train, ...split.recentTest].filter(
+  const recentFrauds = [...trained, ...split.recentTest].filter(
     (r) => r.isFraud && r.eventTime >= split.holdoutEnd,
   );
   return buildReferenceProfile(

@@ -9,6 +9,10 @@ export {
 } from './training-rows';
 export type { TrainingMatrix, TrainingRow } from './training-rows';
 export { MlpNetwork } from './mlp.network';
+export { noiseMultiplierFor, privacySpent, sampledGaussianRdp } from './rdp.accountant';
+export type { PrivacySpent, RdpConversion, SampledGaussianRun } from './rdp.accountant';
+export { planDpSgd } from './dp-sgd.gradients';
+export type { DpSgdPlan, DpSgdSettings } from './dp-sgd.gradients';
 export { classWeights, trainMlp } from './mlp.trainer';
 export type { ClassWeighting, EpochReport, TrainOptions, TrainResult } from './mlp.trainer';
 export { selectThreshold } from './threshold';
@@ -55,7 +59,12 @@ export {
   readTopicSnapshot,
 } from './kafka-training.adapters';
 export type { TrainerTopics } from './kafka-training.adapters';
-export { defaultTrainingSettings, trainingConfigFragment, trainingSettingsFrom } from './training.settings';
+export {
+  checkDpSettings,
+  defaultTrainingSettings,
+  trainingConfigFragment,
+  trainingSettingsFrom,
+} from './training.settings';
 export type { TrainingConfig, TrainingSettings } from './training.settings';
 export { logFeatureRows } from './logged-feature-rows';
 export { fitNetwork, startNetwork, startSchedule } from './network-start';

@@ -1,10 +1,18 @@
 import { mulberry32, shuffleInPlace } from '@fraudstream/stats';
+import {
+  clippedGradientSum,
+  gaussianNoise,
+  poissonSample,
+  type DpRandom,
+  type DpSgdPlan,
+} from './dp-sgd.gradients';
 import type { MlpNetwork } from './mlp.network';
 import { tf } from './tfjs-wasm.backend';
 import type { TrainingMatrix } from './training-rows';
 
-/** How to weigh the rare fraud class: `balanced` (N / 2P and N / 2Q) or an explicit positive weight. */
-export type ClassWeighting = 'balanced' | 'none' | { readonly positiveWeight: number };
+/** How to weigh the rare fraud class: `balanced` (N / 2P and N / 2Q), none, or explicit weights (negative 1 unless given). */
+export type ClassWeighting =
+  'balanced' | 'none' | { readonly positiveWeight: number; readonly negativeWeight?: number };
 
 export interface TrainOptions {
   readonly epochs: number;
@@ -25,6 +33,12 @@ export interface TrainOptions {
   readonly l2?: number;
   /** Called after every epoch, e.g. to heartbeat a consumer group. */
   readonly onEpoch?: (epoch: EpochReport) => void | Promise<void>;
+  /**
+   * DP-SGD instead of shuffled mini-batches: Poisson-sampled steps, per-row clipping and Gaussian
+   * noise (dp-sgd.gradients.ts). The class weights must then be fixed numbers, not `balanced`: weights
+   * counted from the training rows would make every row's gradient depend on the other rows.
+   */
+  readonly privacy?: { readonly plan: DpSgdPlan; readonly random: DpRandom };
 }
 
 export interface EpochReport {
@@ -48,7 +62,8 @@ export function classWeights(
   weighting: ClassWeighting,
 ): { positive: number; negative: number } {
   if (weighting === 'none') return { positive: 1, negative: 1 };
-  if (weighting !== 'balanced') return { positive: weighting.positiveWeight, negative: 1 };
+  if (weighting !== 'balanced')
+    return { positive: weighting.positiveWeight, negative: weighting.negativeWeight ?? 1 };
   let positives = 0;
   for (const v of y) if (v > 0.5) positives++;
   const negatives = y.length - positives;
@@ -111,6 +126,8 @@ export async function trainMlp(
   validation: TrainingMatrix,
   options: TrainOptions,
 ): Promise<TrainResult> {
+  if (options.privacy && options.classWeighting === 'balanced')
+    throw new RangeError('DP-SGD needs fixed class weights: balanced ones are counted from the private rows');
   const weights = classWeights(train.y, options.classWeighting);
   const random = mulberry32(options.seed ^ 0x5bd1e995);
   const optimizer = tf.train.adam(options.learningRate);
@@ -122,33 +139,12 @@ export async function trainMlp(
   let sinceBest = 0;
   try {
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
-      shuffleInPlace(order, random);
-      let lossSum = 0;
-      let batches = 0;
-      for (let start = 0; start < train.rows; start += options.batchSize) {
-        const indices = order.subarray(start, Math.min(start + options.batchSize, train.rows));
-        const cost = tf.tidy((): tf.Scalar => {
-          const { x, y, w } = batchTensors(train, indices, weights);
-          return optimizer.minimize(
-            () => {
-              let loss = weightedLoss(network.logits(x), y, w);
-              if (l2 > 0)
-                for (const v of variables)
-                  if (v.shape.length === 2) loss = loss.add(tf.sum(tf.square(v)).mul(l2));
-              return loss;
-            },
-            true,
-            variables,
-          ) as tf.Scalar;
-        });
-        lossSum += cost.dataSync()[0] ?? 0;
-        cost.dispose();
-        batches++;
-        // Let I/O (consumer heartbeats, HTTP probes) run between steps.
-        if (batches % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
-      }
+      const state = { network, train, weights, variables, optimizer, l2 };
+      const trainLoss = options.privacy
+        ? await privateEpoch(options.privacy, { ...state, from: options.frozenLayers ?? 0 })
+        : await plainEpoch({ ...state, order, random, batchSize: options.batchSize });
       const validationLoss = evaluateLoss(network, validation, weights);
-      const report = { epoch, trainLoss: lossSum / Math.max(batches, 1), validationLoss };
+      const report = { epoch, trainLoss, validationLoss };
       history.push(report);
       await options.onEpoch?.(report);
       if (options.earlyStopping === false) {
@@ -172,4 +168,87 @@ export async function trainMlp(
     positiveWeight: weights.positive,
     negativeWeight: weights.negative,
   };
+}
+
+interface EpochState {
+  readonly network: MlpNetwork;
+  readonly train: TrainingMatrix;
+  readonly weights: { positive: number; negative: number };
+  readonly variables: tf.Variable[];
+  readonly optimizer: tf.Optimizer;
+  readonly l2: number;
+}
+
+/** One epoch of shuffled mini-batches; returns the mean training loss. */
+async function plainEpoch(
+  state: EpochState & {
+    readonly order: Uint32Array;
+    readonly random: () => number;
+    readonly batchSize: number;
+  },
+): Promise<number> {
+  const { network, train, weights, variables, optimizer, l2, order } = state;
+  shuffleInPlace(order, state.random);
+  let lossSum = 0;
+  let batches = 0;
+  for (let start = 0; start < train.rows; start += state.batchSize) {
+    const indices = order.subarray(start, Math.min(start + state.batchSize, train.rows));
+    const cost = tf.tidy((): tf.Scalar => {
+      const { x, y, w } = batchTensors(train, indices, weights);
+      return optimizer.minimize(
+        () => {
+          let loss = weightedLoss(network.logits(x), y, w);
+          if (l2 > 0)
+            for (const v of variables)
+              if (v.shape.length === 2) loss = loss.add(tf.sum(tf.square(v)).mul(l2));
+          return loss;
+        },
+        true,
+        variables,
+      ) as tf.Scalar;
+    });
+    lossSum += cost.dataSync()[0] ?? 0;
+    cost.dispose();
+    batches++;
+    // Let I/O (consumer heartbeats, HTTP probes) run between steps.
+    if (batches % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return lossSum / Math.max(batches, 1);
+}
+
+/**
+ * One epoch of DP-SGD: `stepsPerEpoch` steps, each on a Poisson sample of the training rows, with the
+ * rows' clipped gradients summed, noised (σ·C per coordinate) and divided by the expected batch size.
+ * The L2 penalty's gradient depends on no row, so it is added after the noise. Returns NaN: the
+ * private rows' training loss is not released, only the noisy steps are.
+ */
+async function privateEpoch(
+  privacy: NonNullable<TrainOptions['privacy']>,
+  state: EpochState & {
+    /** The lowest trained layer (those below are frozen). */
+    readonly from: number;
+  },
+): Promise<number> {
+  const { plan, random } = privacy;
+  const { network, from, train, variables, optimizer, l2 } = state;
+  for (let step = 1; step <= plan.stepsPerEpoch; step++) {
+    const indices = poissonSample(train.rows, plan.samplingRate, random);
+    tf.tidy(() => {
+      let sums: tf.Tensor[];
+      if (indices.length > 0) {
+        const { x, y, w } = batchTensors(train, indices, state.weights);
+        sums = clippedGradientSum(network, x, y, w, plan.clipNorm, from).sums;
+      } else sums = variables.map((v) => tf.zerosLike(v));
+      const grads: tf.NamedTensorMap = {};
+      variables.forEach((v, i) => {
+        const noise = tf.tensor(gaussianNoise(v.size, plan.noiseMultiplier * plan.clipNorm, random), v.shape);
+        let g = (sums[i] as tf.Tensor).add(noise).div(plan.expectedBatchSize);
+        if (l2 > 0 && v.shape.length === 2) g = g.add(v.mul(2 * l2));
+        grads[v.name] = g;
+      });
+      optimizer.applyGradients(grads);
+    });
+    if (step % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return Number.NaN;
 }

@@ -5,10 +5,12 @@ import {
   type EvaluationMetrics,
   type ModelCard,
   type ModelManifest,
+  type ModelPrivacy,
   type ReferenceProfile,
   type SegmentTable,
   type TrainingLineage,
 } from '@fraudstream/registry';
+import type { DpSgdPlan } from './dp-sgd.gradients';
 import type { MlpNetwork } from './mlp.network';
 import type { QuantizedVariant } from './quantized-variant';
 import type { ThresholdPolicy } from './threshold';
@@ -81,6 +83,8 @@ export interface CardFacts {
   readonly gate: { readonly passed: boolean; readonly reason: string } | null;
   /** Per-segment metrics on the rows of `validation` (and the champion's, for a challenger). */
   readonly segments?: SegmentTable;
+  /** The training's privacy mechanism; absent: none. */
+  readonly privacy?: ModelPrivacy;
 }
 
 /** The card of a model, from its lineage and metrics; the signer is set when the manifest is signed. */
@@ -116,8 +120,47 @@ export function modelCardOf(fields: {
       drift_event_id: training.drift_event_id,
       trigger: card.trigger,
     },
-    privacy: { mechanism: 'none', statement: NO_PRIVACY_STATEMENT },
+    privacy: card.privacy ?? { mechanism: 'none', statement: NO_PRIVACY_STATEMENT },
     signer: null,
+  };
+}
+
+/**
+ * The card's privacy section of a DP-SGD training: the largest ε of its fits (they train on disjoint
+ * rows, so a row is in one of them), the smallest noise, and each fit's accounting.
+ */
+export function dpSgdPrivacy(plans: readonly DpSgdPlan[], targetEpsilon: number | null): ModelPrivacy {
+  const first = plans[0];
+  if (!first) return { mechanism: 'none', statement: NO_PRIVACY_STATEMENT };
+  const epsilon = Math.max(...plans.map((p) => p.epsilon));
+  const delta = Math.max(...plans.map((p) => p.delta));
+  return {
+    mechanism: 'dp-sgd',
+    epsilon,
+    delta,
+    target_epsilon: targetEpsilon,
+    clip_norm: first.clipNorm,
+    noise_multiplier: Math.min(...plans.map((p) => p.noiseMultiplier)),
+    accountant: 'rdp-sampled-gaussian',
+    conversion: first.conversion,
+    fits: plans.map((p) => ({
+      rows: p.rows,
+      sampling_rate: p.samplingRate,
+      expected_batch_size: p.expectedBatchSize,
+      steps: p.steps,
+      noise_multiplier: p.noiseMultiplier,
+      epsilon: p.epsilon,
+      delta: p.delta,
+      order: p.order,
+    })),
+    statement:
+      `DP-SGD: every training row's gradient clipped to L2 norm ${first.clipNorm}, Gaussian noise of ` +
+      `standard deviation noise multiplier x clip norm added to each step's sum over a Poisson sample; ` +
+      `(epsilon ${epsilon.toFixed(4)}, delta ${delta.toExponential(2)}) by the Renyi DP of the sampled Gaussian ` +
+      `mechanism over every step the job could take, for each row this job trained on (window and replay ` +
+      `rows; soft-labelled rows left out). Not covered: the hold-out day's rows (threshold, early stopping, ` +
+      `gate, drift reference), the published row counts, the parent's own training, and a row trained on ` +
+      `by several jobs, whose epsilons add up`,
   };
 }
 

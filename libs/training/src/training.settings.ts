@@ -1,6 +1,7 @@
 import { boolVar, intVar, numberVar } from '@fraudstream/config';
 import { DAY_MS, retrainTriggerSchema, type RetrainTrigger } from '@fraudstream/contracts';
 import { z } from 'zod';
+import type { DpSgdSettings } from './dp-sgd.gradients';
 import type { TrainingStrategy } from './fine-tune.steps';
 import type { ClassWeighting } from './mlp.trainer';
 import type { GateConfig } from './model-gate';
@@ -57,6 +58,11 @@ export interface TrainingSettings {
    * candidate with its float parent's lineage and gated on the AP it loses (quantized-variant.ts).
    */
   readonly quantization: QuantizationSettings;
+  /**
+   * DP-SGD for fine-tuning jobs (per-row clipping, Gaussian noise, Rényi-DP accounting), or null
+   * (off, the default): set by a target ε or an explicit noise multiplier.
+   */
+  readonly privacy: DpSgdSettings | null;
 }
 
 /** Env fragment of the training settings (trainer app, CLIs, benchmark). */
@@ -113,9 +119,27 @@ export const trainingConfigFragment = z.object({
     .pipe(z.array(retrainTriggerSchema)),
   TRAINER_QUANTIZE: z.enum(['none', 'int8']).default('none'),
   GATE_MAX_QUANTIZATION_AP_LOSS: numberVar(0.005, 0, 1),
+  /** Target ε of a fine-tuning job's DP-SGD; unset (with no noise multiplier) leaves DP off. */
+  TRAINER_DP_EPSILON: z.coerce.number().positive().max(100).optional(),
+  /** σ of DP-SGD set directly instead of a target ε (the manifest records the ε it spends). */
+  TRAINER_DP_NOISE_MULTIPLIER: z.coerce.number().positive().max(1000).optional(),
+  /** δ of the guarantee; a job uses min(δ, 1 / its training rows). */
+  TRAINER_DP_DELTA: numberVar(1e-5, 1e-12, 0.1),
+  /** L2 norm each row's gradient is clipped to. */
+  TRAINER_DP_CLIP_NORM: numberVar(1, 1e-6, 1e6),
 });
 
 export type TrainingConfig = z.infer<typeof trainingConfigFragment>;
+
+/** DP-SGD is set by a target ε or by a noise multiplier, never both (for an app schema's superRefine). */
+export function checkDpSettings(config: TrainingConfig, ctx: z.RefinementCtx): void {
+  if (config.TRAINER_DP_EPSILON !== undefined && config.TRAINER_DP_NOISE_MULTIPLIER !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TRAINER_DP_NOISE_MULTIPLIER'],
+      message: 'set TRAINER_DP_EPSILON or TRAINER_DP_NOISE_MULTIPLIER, not both',
+    });
+}
 
 export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
   return {
@@ -170,7 +194,17 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
       granularity: 'per-channel',
       bits: 8,
     },
+    privacy: privacySettingsFrom(c),
   };
+}
+
+function privacySettingsFrom(c: TrainingConfig): DpSgdSettings | null {
+  const targetEpsilon = c.TRAINER_DP_EPSILON ?? null;
+  const noiseMultiplier = c.TRAINER_DP_NOISE_MULTIPLIER ?? null;
+  if (targetEpsilon === null && noiseMultiplier === null) return null;
+  if (targetEpsilon !== null && noiseMultiplier !== null)
+    throw new RangeError('set TRAINER_DP_EPSILON or TRAINER_DP_NOISE_MULTIPLIER, not both');
+  return { targetEpsilon, noiseMultiplier, delta: c.TRAINER_DP_DELTA, clipNorm: c.TRAINER_DP_CLIP_NORM };
 }
 
 /** The defaults, as settings (tests override what they need). */

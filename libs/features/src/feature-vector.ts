@@ -31,6 +31,29 @@ export interface TerminalAggregates {
   delayedFrauds30d: number;
 }
 
+/** Card aggregates with every window empty: the start of each transaction's sums. */
+export function emptyCardAggregates(): CardAggregates {
+  return { count1d: 0, cents1d: 0, count7d: 0, cents7d: 0, count30d: 0, cents30d: 0 };
+}
+
+/** Terminal aggregates with every window empty, the delayed ones included. */
+export function emptyTerminalAggregates(): TerminalAggregates {
+  return {
+    count1d: 0,
+    frauds1d: 0,
+    count7d: 0,
+    frauds7d: 0,
+    count30d: 0,
+    frauds30d: 0,
+    delayedCount1d: 0,
+    delayedFrauds1d: 0,
+    delayedCount7d: 0,
+    delayedFrauds7d: 0,
+    delayedCount30d: 0,
+    delayedFrauds30d: 0,
+  };
+}
+
 // Inlined rather than imported (a CommonJS import is a getter call per access, per transaction):
 // the same definitions as isNight/isWeekend in feature-set.ts, which the spec checks against these.
 const HOUR = HOUR_MS;

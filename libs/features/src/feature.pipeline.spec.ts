@@ -17,7 +17,7 @@ import {
   type FeatureName,
 } from './feature-set';
 import { UnknownFeatureSetError } from './features.errors';
-import { assembleFeatureVector } from './feature-vector';
+import { assembleFeatureVector, emptyCardAggregates, emptyTerminalAggregates } from './feature-vector';
 import { FeaturePipeline } from './feature.pipeline';
 import type { FeatureStore } from './feature-store.types';
 import { MemoryFeatureStore } from './memory-feature.store';
@@ -148,21 +148,8 @@ describe(FeaturePipeline.name, () => {
   });
 
   it('sets the night and weekend flags as isNight/isWeekend define them, hour by hour over two weeks', () => {
-    const empty = { count1d: 0, cents1d: 0, count7d: 0, cents7d: 0, count30d: 0, cents30d: 0 };
-    const noFrauds = {
-      count1d: 0,
-      frauds1d: 0,
-      count7d: 0,
-      frauds7d: 0,
-      count30d: 0,
-      frauds30d: 0,
-      delayedCount1d: 0,
-      delayedFrauds1d: 0,
-      delayedCount7d: 0,
-      delayedFrauds7d: 0,
-      delayedCount30d: 0,
-      delayedFrauds30d: 0,
-    };
+    const empty = emptyCardAggregates();
+    const noFrauds = emptyTerminalAggregates();
     for (let h = 0; h < 14 * 24; h++) {
       const t = T0 + h * HOUR_MS + 1234;
       const v = assembleFeatureVector(tx('n', 'c', 'm', 1, t), empty, noFrauds);

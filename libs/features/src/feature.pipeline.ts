@@ -7,7 +7,13 @@ import type {
   QueuedLabel,
 } from './feature-store.types';
 import { DEFAULT_FEATURE_SET, type FeatureSet } from './feature-set';
-import { assembleFeatureVector, type CardAggregates, type TerminalAggregates } from './feature-vector';
+import {
+  assembleFeatureVector,
+  emptyCardAggregates,
+  emptyTerminalAggregates,
+  type CardAggregates,
+  type TerminalAggregates,
+} from './feature-vector';
 import { MemoryFeatureStore } from './memory-feature.store';
 import type { WindowCounters } from './window-counters';
 
@@ -27,28 +33,8 @@ const PIPELINE_SNAPSHOT_MAGIC = 'fraudstream-feature-pipeline';
  */
 export class FeaturePipeline {
   private readonly windows = new Float64Array(12);
-  private readonly cardAgg: CardAggregates = {
-    count1d: 0,
-    cents1d: 0,
-    count7d: 0,
-    cents7d: 0,
-    count30d: 0,
-    cents30d: 0,
-  };
-  private readonly terminalAgg: TerminalAggregates = {
-    count1d: 0,
-    frauds1d: 0,
-    count7d: 0,
-    frauds7d: 0,
-    count30d: 0,
-    frauds30d: 0,
-    delayedCount1d: 0,
-    delayedFrauds1d: 0,
-    delayedCount7d: 0,
-    delayedFrauds7d: 0,
-    delayedCount30d: 0,
-    delayedFrauds30d: 0,
-  };
+  private readonly cardAgg: CardAggregates = emptyCardAggregates();
+  private readonly terminalAgg: TerminalAggregates = emptyTerminalAggregates();
   private readonly delayDays: number;
 
   /**

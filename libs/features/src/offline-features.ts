@@ -1,6 +1,6 @@
 import { DAY_MS, HOUR_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import { amountCents, DEFAULT_FEATURE_SET, type FeatureSet } from './feature-set';
-import { assembleFeatureVector, type CardAggregates, type TerminalAggregates } from './feature-vector';
+import { assembleFeatureVector, emptyCardAggregates, type TerminalAggregates } from './feature-vector';
 
 interface Seen {
   readonly hour: number;
@@ -59,7 +59,7 @@ export function computeFeaturesOffline(
       s.day > lastDelayed - days && s.day <= lastDelayed;
 
     const cards = cardHistory.get(tx.card_id) ?? [];
-    const card: CardAggregates = { count1d: 0, cents1d: 0, count7d: 0, cents7d: 0, count30d: 0, cents30d: 0 };
+    const card = emptyCardAggregates();
     for (const s of cards) {
       if (inHours(s)) {
         card.count1d += 1;

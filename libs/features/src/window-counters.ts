@@ -147,6 +147,7 @@ export class WindowCounters {
    * a and b over 30 days, each ending with the bucket of `eventTime`.
    */
   windows(eventTime: number, out: Float64Array): Float64Array {
+    this.dailyWindows(Math.floor(eventTime / DAY), out, 0);
     const slots = this.slots;
     const hour = Math.floor(eventTime / HOUR);
     let a = 0;
@@ -157,30 +158,9 @@ export class WindowCounters {
       a += slots[HOUR_A + slot] as number;
       b += slots[HOUR_B + slot] as number;
     }
+    // The first window is the last 24 hours, not the last daily bucket.
     out[0] = a;
     out[1] = b;
-    const day = Math.floor(eventTime / DAY);
-    const from7 = day - 6;
-    let a30 = 0;
-    let b30 = 0;
-    a = 0;
-    b = 0;
-    for (let d = day - WINDOW_DAYS + 1; d <= day; d++) {
-      const slot = d % DAY_BUCKETS;
-      if (slots[DAY_TAG + slot] !== d + 1) continue;
-      const da = slots[DAY_A + slot] as number;
-      const db = slots[DAY_B + slot] as number;
-      a30 += da;
-      b30 += db;
-      if (d >= from7) {
-        a += da;
-        b += db;
-      }
-    }
-    out[2] = a;
-    out[3] = b;
-    out[4] = a30;
-    out[5] = b30;
     return out;
   }
 
@@ -191,8 +171,12 @@ export class WindowCounters {
    * (1 <= delayDays <= 7).
    */
   delayedWindows(eventTime: number, delayDays: number, out: Float64Array, at: number): Float64Array {
+    return this.dailyWindows(Math.floor(eventTime / DAY) - delayDays - 1, out, at);
+  }
+
+  /** out[at..at+5] = a and b over the 1, 7 and 30 daily buckets ending with day `last`. */
+  private dailyWindows(last: number, out: Float64Array, at: number): Float64Array {
     const slots = this.slots;
-    const last = Math.floor(eventTime / DAY) - delayDays - 1;
     let a1 = 0;
     let b1 = 0;
     let a7 = 0;

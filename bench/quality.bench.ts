@@ -23,6 +23,7 @@
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { loadConfig, processEnv } from '@fraudstream/config';
 import { driftConfigFragment, driftSettingsFromConfig } from '@fraudstream/drift';
@@ -45,26 +46,54 @@ import {
 } from './quality/policy-replay';
 import { meanFrom, qualityGoals, type PolicySummary } from './quality/quality-goals';
 import { buildQualityStream, type QualityStream } from './quality/quality-stream';
-import { jsonPathFromArgs, reportBench, type BenchValue } from './support/bench-report';
+import { reportBench, type BenchValue } from './support/bench-report';
 
 /** Analysts' reviews a day per 1,000 cards (the issue's capacity; card precision@k uses it as k). */
 const REVIEWS_PER_1000_CARDS = 100;
 const QUIET_SCENARIOS: readonly DriftScenario[] = ['stable', 'covariate-only'];
 
-function option(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
+const USAGE = `npm run bench:quality -- [options]
+  --seeds A,B            simulator seeds (default 7; --seed N is the same for one)
+  --scenarios A,B        drift scenarios (default new-fraud-pattern,stable; --scenario for one)
+  --policies A,B         static,triggered,periodic,oracle (default: all that apply)
+  --customers N          cards (default 1000; terminals are twice as many)
+  --days N               stream days (default 28)
+  --history-days N       days the base model is trained on (default 21)
+  --warmup-days N        days simulated only to fill the feature windows (default 30)
+  --drift-day N          stream day the scenario starts (default 7)
+  --feature-set NAME     fs-v1 (default, the live loop's) or fs-v2
+  --dp-epsilon A,B       rerun triggered and periodic with DP-SGD at each target epsilon
+  --json FILE            results (default bench-results/quality.json), a chart per run beside it
+Training and policy settings come from the TRAINER_*, GATE_* and DRIFT_* environment variables.`;
 
-function intOption(argv: readonly string[], name: string, fallback: number, min = 1): number {
-  const raw = option(argv, name);
+const OPTIONS = {
+  seeds: { type: 'string' },
+  seed: { type: 'string' },
+  scenarios: { type: 'string' },
+  scenario: { type: 'string' },
+  policies: { type: 'string' },
+  customers: { type: 'string' },
+  days: { type: 'string' },
+  'history-days': { type: 'string' },
+  'warmup-days': { type: 'string' },
+  'drift-day': { type: 'string' },
+  'feature-set': { type: 'string' },
+  'dp-epsilon': { type: 'string' },
+  json: { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+type Options = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+
+function intOption(values: Options, name: keyof Options, fallback: number, min = 1): number {
+  const raw = values[name];
   const value = raw === undefined ? fallback : Number(raw);
   if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer >= ${min}`);
   return value;
 }
 
-function listOption(argv: readonly string[], name: string, fallback: string): string[] {
-  return (option(argv, name) ?? fallback)
+function listOption(raw: string | undefined, fallback: string): string[] {
+  return (raw ?? fallback)
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
@@ -426,24 +455,29 @@ function privacyTable(runs: readonly Record<string, BenchValue>[], epsilons: rea
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
+  // Strict: a mistyped option is an error, not a silent run on the defaults.
+  const { values } = parseArgs({ args: process.argv.slice(2), options: OPTIONS, strict: true });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const started = performance.now();
-  const seeds = listOption(argv, 'seeds', option(argv, 'seed') ?? '7').map(Number);
+  const seeds = listOption(values.seeds, values.seed ?? '7').map(Number);
   if (seeds.some((s) => !Number.isInteger(s) || s < 0))
     throw new Error('--seeds must be non-negative integers');
-  const scenarios = listOption(argv, 'scenarios', option(argv, 'scenario') ?? 'new-fraud-pattern,stable');
+  const scenarios = listOption(values.scenarios, values.scenario ?? 'new-fraud-pattern,stable');
   for (const s of scenarios) if (!isDriftScenario(s)) throw new Error(`unknown scenario ${s}`);
-  const requested = option(argv, 'policies')?.split(',') as RetrainPolicy[] | undefined;
-  const customers = intOption(argv, 'customers', 1000);
-  const streamDays = intOption(argv, 'days', 28);
-  const historyDays = intOption(argv, 'history-days', 21);
-  const warmupDays = intOption(argv, 'warmup-days', 30, 0);
-  const driftDay = intOption(argv, 'drift-day', 7, 0);
-  const featureSet = featureSetOf(option(argv, 'feature-set') ?? DEFAULT_FEATURE_SET.version);
+  const requested = values.policies?.split(',') as RetrainPolicy[] | undefined;
+  const customers = intOption(values, 'customers', 1000);
+  const streamDays = intOption(values, 'days', 28);
+  const historyDays = intOption(values, 'history-days', 21);
+  const warmupDays = intOption(values, 'warmup-days', 30, 0);
+  const driftDay = intOption(values, 'drift-day', 7, 0);
+  const featureSet = featureSetOf(values['feature-set'] ?? DEFAULT_FEATURE_SET.version);
   if (driftDay >= streamDays) throw new Error('--drift-day must fall inside the stream (< --days)');
-  const dpEpsilons = listOption(argv, 'dp-epsilon', '').map(Number);
+  const dpEpsilons = listOption(values['dp-epsilon'], '').map(Number);
   if (dpEpsilons.some((e) => !(e > 0))) throw new Error('--dp-epsilon must be positive numbers');
-  const jsonPath = jsonPathFromArgs(argv, 'quality');
+  const jsonPath = values.json ?? 'bench-results/quality.json';
   Logger.overrideLogger(['error']);
 
   const capacity = Math.max(1, Math.round((REVIEWS_PER_1000_CARDS * customers) / 1000));

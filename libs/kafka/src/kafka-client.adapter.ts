@@ -1,20 +1,9 @@
-import { Logger } from '@nestjs/common';
-import type { Consumer, ConsumerConfig, KafkaConfig as KafkaJsConfig, LogEntry, SASLOptions } from 'kafkajs';
+import type { Consumer, ConsumerConfig, KafkaConfig as KafkaJsConfig, SASLOptions } from 'kafkajs';
 import { Kafka, logLevel } from './kafkajs';
+import { logCreator } from './kafkajs-log';
 import type { KafkaConfig } from './kafka.config';
 
 export type { Admin, Consumer, Kafka, IHeaders, Message } from 'kafkajs';
-
-const kafkaJsLogger = new Logger('kafkajs');
-
-function logCreator() {
-  return ({ level, log }: LogEntry) => {
-    const { message, ...fields } = log;
-    if (level === logLevel.ERROR) kafkaJsLogger.error({ msg: message, ...fields });
-    else if (level === logLevel.WARN) kafkaJsLogger.warn({ msg: message, ...fields });
-    else kafkaJsLogger.debug?.({ msg: message, ...fields });
-  };
-}
 
 function sasl(config: KafkaConfig): SASLOptions | undefined {
   const username = config.KAFKA_SASL_USERNAME ?? '';

@@ -26,7 +26,7 @@ function isSegment(v: unknown): v is string | null {
  * undefined) returns null and is left to zod, whose answer and error messages stay the contract's.
  *
  * The scorer validates every transaction it consumes, and zod's generic checks were ~10 % of its
- * CPU (docs/scorer.md, "Where the time goes"). The two must agree: message.validators.spec.ts
+ * CPU (docs/scorer.md, "Where the time goes"). The two must agree: transaction-fast-check.spec.ts
  * checks every bound of every field, each side of it, against zod's own answer.
  */
 export function acceptedTransaction(value: unknown): Transaction | null {

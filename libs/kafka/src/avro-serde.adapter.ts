@@ -24,7 +24,7 @@ function isAvroType(schema: unknown): schema is AvroType {
 /** The registry client's methods the serde uses (a fake stands in for it in unit tests). */
 export type SchemaRegistryClient = Pick<
   SchemaRegistry,
-  'register' | 'getLatestSchemaId' | 'getSchema' | 'encode' | 'decode'
+  'register' | 'getLatestSchemaId' | 'getSchema' | 'encode'
 >;
 
 /** Returned by decodeCached when the value's schema has not been fetched yet. */
@@ -117,8 +117,7 @@ export class AvroSerde {
 
   /** Encodes a value for `topic` with its latest registered value schema. Throws when the value does not fit it. */
   async encode(topic: string, value: unknown): Promise<Buffer> {
-    const id = await this.valueSchemaId(topic);
-    return this.registry.encode(id, value);
+    return this.encodeWithId(await this.valueSchemaId(topic), value);
   }
 
   /** Encodes with a known schema id (hot paths resolve the id once). */
@@ -245,7 +244,7 @@ export class AvroSerde {
 
   /** The schema id a Confluent-framed value names, or null when the framing is wrong. */
   static schemaIdOf(bytes: Buffer): number | null {
-    if (bytes.length < 5 || bytes.readUInt8(0) !== MAGIC_BYTE) return null;
+    if (bytes.length < HEADER_BYTES || bytes.readUInt8(0) !== MAGIC_BYTE) return null;
     return bytes.readInt32BE(1);
   }
 }

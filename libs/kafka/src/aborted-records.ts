@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { replaceKafkajsModule } from './kafkajs-module';
 
 /** A fetched record as kafkajs decodes it: only what the read_committed filter reads. */
 export interface FetchedRecord {
@@ -75,15 +75,6 @@ const INSTALLED = Symbol.for('fraudstream.kafka.withoutAbortedRecords');
  * loaded without it, rather than hand aborted records to read_committed readers.
  */
 export function installAbortedRecordsFilter(): void {
-  const nodeRequire = createRequire(__filename);
-  const filterPath = nodeRequire.resolve('kafkajs/src/consumer/filterAbortedMessages');
-  const batchPath = nodeRequire.resolve('kafkajs/src/consumer/batch');
-  const cached = nodeRequire.cache[filterPath];
-  if (cached && (cached.exports as { [INSTALLED]?: boolean })[INSTALLED]) return;
-  if (nodeRequire.cache[batchPath])
-    throw new Error(
-      "kafkajs's consumer was loaded before @fraudstream/kafka replaced its read_committed filter: import kafkajs values through libs/kafka/src/kafkajs.ts only",
-    );
   const filter = ({
     messages,
     abortedTransactions,
@@ -91,13 +82,10 @@ export function installAbortedRecordsFilter(): void {
     messages: FetchedRecord[];
     abortedTransactions?: AbortedTransaction[];
   }): FetchedRecord[] => withoutAbortedRecords(messages, abortedTransactions);
-  Object.defineProperty(filter, INSTALLED, { value: true });
-  const Module = nodeRequire('node:module') as {
-    new (id: string): NodeJS.Module & { filename: string; loaded: boolean; exports: unknown };
-  };
-  const replacement = new Module(filterPath);
-  replacement.filename = filterPath;
-  replacement.loaded = true;
-  replacement.exports = filter;
-  nodeRequire.cache[filterPath] = replacement;
+  replaceKafkajsModule(
+    'kafkajs/src/consumer/filterAbortedMessages',
+    filter,
+    INSTALLED,
+    'kafkajs/src/consumer/batch',
+  );
 }

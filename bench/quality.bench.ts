@@ -28,7 +28,7 @@ import { Logger } from '@nestjs/common';
 import { loadConfig, processEnv } from '@fraudstream/config';
 import { driftConfigFragment, driftSettingsFromConfig } from '@fraudstream/drift';
 import { DEFAULT_FEATURE_SET, featureSetOf, type FeatureSet } from '@fraudstream/features';
-import { isDriftScenario, type DriftScenario } from '@fraudstream/simulation';
+import { DEFAULT_CASE_DAYS, isDriftScenario, type DriftScenario } from '@fraudstream/simulation';
 import {
   joinMatureLabels,
   trainBaseModel,
@@ -63,6 +63,8 @@ const USAGE = `npm run bench:quality -- [options]
   --drift-day N          stream day the scenario starts (default 7)
   --feature-set NAME     fs-v1 (default, the live loop's) or fs-v2
   --dp-epsilon A,B       rerun triggered and periodic with DP-SGD at each target epsilon
+  --case-days N          a confirmed fraud's case labels its card's transactions of the N days
+                         before the alert too (default 0, the simulator's: the alerted one only)
   --json FILE            results (default bench-results/quality.json), a chart per run beside it
 Training and policy settings come from the TRAINER_*, GATE_* and DRIFT_* environment variables.`;
 
@@ -79,6 +81,7 @@ const OPTIONS = {
   'drift-day': { type: 'string' },
   'feature-set': { type: 'string' },
   'dp-epsilon': { type: 'string' },
+  'case-days': { type: 'string' },
   json: { type: 'string' },
   help: { type: 'boolean' },
 } as const;
@@ -195,6 +198,8 @@ interface RunOptions {
   readonly streamDays: number;
   readonly driftDay: number;
   readonly policies: readonly RetrainPolicy[];
+  /** Days back from an alert that the analysts' case of a confirmed fraud reaches on its card. */
+  readonly caseDays: number;
   /** Target ε of the DP-SGD reruns (empty: none). */
   readonly dpEpsilons: readonly number[];
   /** δ and clip norm of the reruns (TRAINER_DP_DELTA, TRAINER_DP_CLIP_NORM). */
@@ -257,6 +262,7 @@ async function runScenario(
     drift,
     k: capacity,
     analystCapacity: capacity,
+    caseDays: o.caseDays,
     seed: o.seed,
     onDay: (line) => log(`seed ${o.seed}, ${o.scenario}: ${line}`),
   };
@@ -475,6 +481,7 @@ async function main(): Promise<void> {
   const driftDay = intOption(values, 'drift-day', 7, 0);
   const featureSet = featureSetOf(values['feature-set'] ?? DEFAULT_FEATURE_SET.version);
   if (driftDay >= streamDays) throw new Error('--drift-day must fall inside the stream (< --days)');
+  const caseDays = intOption(values, 'case-days', DEFAULT_CASE_DAYS, 0);
   const dpEpsilons = listOption(values['dp-epsilon'], '').map(Number);
   if (dpEpsilons.some((e) => !(e > 0))) throw new Error('--dp-epsilon must be positive numbers');
   const jsonPath = values.json ?? 'bench-results/quality.json';
@@ -512,6 +519,7 @@ async function main(): Promise<void> {
             streamDays,
             driftDay,
             policies,
+            caseDays,
             dpEpsilons,
             dp,
           },
@@ -541,6 +549,7 @@ async function main(): Promise<void> {
       chargeback_window_days: drift.chargebackWindowMs / DAY_MS,
       training_window_days: drift.trainingWindowMs / DAY_MS,
       investigation_share: drift.evidence.investigationShare,
+      analyst_case_days: caseDays,
       fine_tune_epochs: training.fineTuneEpochs,
       gate_min_ap_gain: training.gate.minAveragePrecisionGain,
       dp_epsilons: dpEpsilons,

@@ -25,7 +25,7 @@ import {
   localKeyRingKeys,
   type ModelManifest,
 } from '@fraudstream/registry';
-import { AnalystDesk, type GroundTruth } from '@fraudstream/simulation';
+import { AnalystDesk, type CaseTransaction, type GroundTruth } from '@fraudstream/simulation';
 import {
   DeploymentAnnouncer,
   FineTuneJob,
@@ -58,6 +58,8 @@ export interface ReplayInput {
   readonly k: number;
   /** Analysts' reviews a day (score alerts and, for `triggered`, investigations within its share). */
   readonly analystCapacity: number;
+  /** Days back from an alert that the analysts' case of a confirmed fraud reaches on its card. */
+  readonly caseDays: number;
   readonly seed: number;
   readonly onDay?: (line: string) => void;
 }
@@ -187,6 +189,25 @@ export function dayRecords(
   );
 }
 
+/** The stream's transactions by card in event-time order, for the analysts' case view. */
+function cardHistoryOf(
+  stream: QualityStream,
+): (cardId: string, from: number, to: number) => CaseTransaction[] {
+  const byCard = new Map<string, CaseTransaction[]>();
+  for (const day of stream.days)
+    day.rows.forEach((row, i) => {
+      let list = byCard.get(row.card_id);
+      if (!list) byCard.set(row.card_id, (list = []));
+      list.push({
+        transaction_id: row.transaction_id,
+        terminal_id: day.transactions[i]?.terminal_id ?? '',
+        event_time: row.event_time,
+      });
+    });
+  return (cardId, from, to) =>
+    (byCard.get(cardId) ?? []).filter((t) => t.event_time >= from && t.event_time <= to);
+}
+
 function scoreRecord(
   day: StreamDay,
   i: number,
@@ -303,6 +324,8 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
     const desk = new AnalystDesk({
       seed: input.seed,
       capacityPerDay: input.analystCapacity,
+      caseLookbackMs: input.caseDays * DAY_MS,
+      ...(input.caseDays > 0 ? { cardHistory: cardHistoryOf(stream) } : {}),
       investigationShare:
         policy === 'triggered' && drift.evidence.enabled ? drift.evidence.investigationShare : 0,
     });
@@ -442,7 +465,8 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
         if (outputs.investigations.length > 0) {
           const answers = desk.review(outputs.investigations.map(investigationAlert), (id) => truth.get(id));
           result.investigations += outputs.investigations.length;
-          for (const l of answers.filter((a) => a.is_fraud)) {
+          const investigated = new Set(outputs.investigations.map((i) => i.transactionId));
+          for (const l of answers.filter((a) => a.is_fraud && investigated.has(a.transaction_id))) {
             result.investigationHits++;
             const scenario = truth.get(l.transaction_id)?.scenario ?? 'none';
             result.investigationHitsByScenario[scenario] =

@@ -1,4 +1,4 @@
-import type { Alert, Label, Transaction } from '@fraudstream/contracts';
+import { DAY_MS, type Alert, type Label, type Transaction } from '@fraudstream/contracts';
 import { AvroProducer, type AvroSerde, type Kafka, type Producer } from '@fraudstream/kafka';
 import { createCardTokeniser } from '@fraudstream/pii';
 import { AnalystDesk, TruthLedger, generateDataset, simulatedCardNumber } from '@fraudstream/simulation';
@@ -90,7 +90,10 @@ describe(AnalystAlertsConsumer.name, () => {
     const sim = generateDataset({ seed: 5, days: 1, customers: 40, terminals: 80, largeAmountThreshold: 60 });
     expect(sim.truth.some((t) => t.is_fraud)).toBe(true);
     const ledger = new TruthLedger();
-    sim.truth.forEach((t, i) => ledger.record(t, sim.transactions[i]?.event_time ?? 0));
+    sim.truth.forEach((t, i) => {
+      const tx = sim.transactions[i];
+      if (tx) ledger.record(t, tx);
+    });
     const fraudIndex = sim.truth.findIndex((t) => t.is_fraud);
     const legit = sim.truth.findIndex((t) => !t.is_fraud);
     const picked = [fraudIndex, legit, legit + 1, legit + 2]
@@ -141,6 +144,75 @@ describe(AnalystAlertsConsumer.name, () => {
       }
       expect(verdicts[0]?.is_fraud).toBe(true);
       expect(analysts.verdicts).toBe(3);
+    } finally {
+      await analysts.stop();
+    }
+  });
+
+  it("labels a confirmed fraud's case: the card's earlier transactions, each with its true verdict", async () => {
+    const alertsTopic = await createTestTopic(kafka, serde, 'sim-case-alerts', 'fraud.alerts.v1.avsc');
+    const labelsTopic = await createTestTopic(kafka, serde, 'sim-case-verdicts', 'fraud.labels.v1.avsc');
+    const sim = generateDataset({ seed: 5, days: 1, customers: 40, terminals: 80, largeAmountThreshold: 60 });
+    const ledger = new TruthLedger();
+    sim.truth.forEach((t, i) => {
+      const tx = sim.transactions[i];
+      if (tx) ledger.record(t, tx);
+    });
+    // The day's last fraud of a card with earlier payments that day.
+    const earlierOf = (t: Transaction) =>
+      sim.transactions.filter((o) => o.card_id === t.card_id && o.event_time < t.event_time);
+    const fraud = sim.transactions.filter((t, i) => sim.truth[i]?.is_fraud && earlierOf(t).length > 0).at(-1);
+    expect(fraud).toBeDefined();
+    const avroProducer = new AvroProducer(producer, serde);
+    const analysts = new AnalystAlertsConsumer({
+      kafka,
+      serde,
+      producer,
+      avroProducer,
+      desk: new AnalystDesk({
+        seed: 5,
+        capacityPerDay: 1,
+        caseLookbackMs: DAY_MS,
+        cardHistory: (card, from, to) => ledger.cardTransactions(card, from, to),
+      }),
+      ledger,
+      alertsTopic: alertsTopic.name,
+      labelsTopic: labelsTopic.name,
+      groupId: uniqueName('sim-case-analysts'),
+      fromBeginning: true,
+    });
+    const alert: Alert = {
+      alert_id: `alert-${fraud!.transaction_id}`,
+      kind: 'SCORE',
+      raised_at: null,
+      note: '',
+      transaction_id: fraud!.transaction_id,
+      card_id: fraud!.card_id,
+      terminal_id: fraud!.terminal_id,
+      amount: fraud!.amount,
+      event_time: fraud!.event_time,
+      score: 0.9,
+      threshold: 0.5,
+      model_version: 'v1',
+      severity: 'HIGH',
+      reasons: [],
+    };
+    await avroProducer.send(alertsTopic.name as 'fraud.alerts.v1', [
+      { key: alert.transaction_id, value: alert },
+    ]);
+    await analysts.start();
+    try {
+      const earlier = earlierOf(fraud!);
+      const records = await readTopic(kafka, labelsTopic.name, 1 + earlier.length);
+      const labels = await Promise.all(records.map((r) => serde.decode<Label>(r.value)));
+      const truth = new Map(sim.truth.map((t) => [t.transaction_id, t.is_fraud]));
+      expect(labels.map((l) => l.transaction_id).sort()).toEqual(
+        [fraud!.transaction_id, ...earlier.map((t) => t.transaction_id)].sort(),
+      );
+      for (const l of labels) {
+        expect([l.source, l.alert_id, l.card_id]).toEqual(['ANALYST', alert.alert_id, fraud!.card_id]);
+        expect(l.is_fraud).toBe(truth.get(l.transaction_id));
+      }
     } finally {
       await analysts.stop();
     }

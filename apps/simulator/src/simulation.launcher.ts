@@ -1,4 +1,5 @@
 import { AvroProducer, AvroSerde, createIdempotentProducer, createKafkaClient } from '@fraudstream/kafka';
+import { DAY_MS } from '@fraudstream/contracts';
 import {
   DatasetEventSource,
   importDataset,
@@ -42,6 +43,11 @@ export interface SimulateCommand {
    * alerts get the rest): the monitor's DRIFT_INVESTIGATION_SHARE.
    */
   readonly investigationShare: number;
+  /**
+   * Days before an alert that a confirmed fraud's case reaches on its card: the desk labels the
+   * card's transactions of that span too (0: the alerted transaction only).
+   */
+  readonly caseDays: number;
   /** The first N days go out unpaced (a history that warms the consumers' state). */
   readonly unpacedDays: number;
   /** Then pause until resumed (over the control), so the paced part starts once consumers caught up. */
@@ -149,7 +155,7 @@ export async function launchSimulation(
   // The analysts may be asked about a transaction days after it (an INVESTIGATE alert names one up
   // to the monitor's look-back before its check, and the monitor may lag the stream): the truth of
   // the chargeback window's days is kept.
-  const ledger = new TruthLedger(7);
+  const ledger = new TruthLedger(7, (tx) => cards.token(tx.card_id, tx.event_time));
   let analysts: AnalystAlertsConsumer | null = null;
   let hold: RetrainHoldConsumer | null = null;
   const sink: SimulationSink = new KafkaSimulationSink(avroProducer, cards, command.topics);
@@ -165,6 +171,8 @@ export async function launchSimulation(
           capacityPerDay: command.analysts,
           investigationShare: command.investigationShare,
           peopleShare: command.peopleShare ?? 0,
+          caseLookbackMs: command.caseDays * DAY_MS,
+          cardHistory: (cardId, from, to) => ledger.cardTransactions(cardId, from, to),
         }),
         ledger,
         alertsTopic: command.topics.alerts,

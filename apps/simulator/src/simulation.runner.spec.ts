@@ -213,11 +213,15 @@ describe(parseSimulateArgs.name, () => {
     ]);
     expect(c.simulation).toMatchObject({ seed: 7, days: 3, scenario: 'fraud-rate-jump', driftDay: 7 });
     expect(c.pacing).toEqual({ kind: 'day-seconds', secondsPerDay: 10 });
-    expect(c).toMatchObject({ investigationShare: 0.2, unpacedDays: 0 });
-    expect(parseSimulateArgs(['--unpaced-days', '30', '--investigation-share', '0.3'])).toMatchObject({
+    expect(c).toMatchObject({ investigationShare: 0.2, unpacedDays: 0, caseDays: 0 });
+    expect(
+      parseSimulateArgs(['--unpaced-days', '30', '--investigation-share', '0.3', '--case-days', '7']),
+    ).toMatchObject({
       unpacedDays: 30,
       investigationShare: 0.3,
+      caseDays: 7,
     });
+    expect(() => parseSimulateArgs(['--case-days', '8'])).toThrow(/--case-days must be at most 7/);
     expect(() => parseSimulateArgs(['--investigation-share', '2'])).toThrow(/--investigation-share/);
     expect(parseSimulateArgs([]).pacing).toEqual({ kind: 'max' });
     expect(() => parseSimulateArgs(['--scenario', 'nope'])).toThrow(/--scenario must be one of/);

@@ -127,7 +127,7 @@ export async function runSimulation(
         day.transactions += 1;
         total.transactions += 1;
         if (event.truth.is_fraud) day.frauds += 1;
-        options.ledger?.record(event.truth, event.transaction.event_time);
+        options.ledger?.record(event.truth, event.transaction);
       } else {
         day.labels += 1;
       }

@@ -42,6 +42,7 @@ export function commandFromConfig(config: SimulatorConfig): SimulateCommand {
         : { kind: 'max' },
     analysts: config.SIM_ANALYST_CAPACITY > 0 ? config.SIM_ANALYST_CAPACITY : null,
     investigationShare: config.SIM_ANALYST_INVESTIGATION_SHARE,
+    caseDays: config.SIM_ANALYST_CASE_DAYS,
     unpacedDays: config.SIM_UNPACED_DAYS,
     holdAfterUnpaced: config.SIM_HOLD_AFTER_UNPACED,
     ...(config.SIM_ANALYST_GROUP_ID ? { analystGroupId: config.SIM_ANALYST_GROUP_ID } : {}),

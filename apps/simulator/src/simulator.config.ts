@@ -3,7 +3,7 @@ import { Topics } from '@fraudstream/contracts';
 import { checkKafkaSecurity, kafkaConfigFragment } from '@fraudstream/kafka';
 import { DATASET_FORMATS } from '@fraudstream/datasets';
 import { checkPiiSettings, piiConfigFragment } from '@fraudstream/pii';
-import { DRIFT_SCENARIOS } from '@fraudstream/simulation';
+import { DEFAULT_CASE_DAYS, DRIFT_SCENARIOS } from '@fraudstream/simulation';
 import { z } from 'zod';
 
 /**
@@ -43,6 +43,11 @@ export const simulatorConfigSchema = z
      * rest): the drift monitor's DRIFT_INVESTIGATION_SHARE, 0.2 by default on both sides.
      */
     SIM_ANALYST_INVESTIGATION_SHARE: numberVar(0.2, 0, 1),
+    /**
+     * Days before an alert that a confirmed fraud's case reaches on its card (the desk labels the
+     * card's transactions of that span too); 0: the alerted transaction only.
+     */
+    SIM_ANALYST_CASE_DAYS: intVar(DEFAULT_CASE_DAYS, 0, 7),
     /** Share of the alerts the analyst desk leaves to people in the console (the demo's live mode). */
     SIM_ANALYST_PEOPLE_SHARE: numberVar(0, 0, 1),
     /** The analysts' consumer group; default `fraudstream-simulator-analysts-<SIM_SEED>`. */

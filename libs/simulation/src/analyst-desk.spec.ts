@@ -131,15 +131,81 @@ describe(AnalystDesk.name, () => {
   });
 });
 
+describe('AnalystDesk cases', () => {
+  // card-1's week: c1 (legit, 3 days before), c2 and c3 (frauds), the alerted c4 (fraud), c5 after
+  // the alert, c0 more than the lookback before it.
+  const times: Record<string, number> = {
+    c0: T0 - 9 * DAY_MS,
+    c1: T0 - 3 * DAY_MS,
+    c2: T0 - 5 * HOUR_MS,
+    c3: T0 - HOUR_MS,
+    c4: T0,
+    c5: T0 + HOUR_MS,
+  };
+  const frauds = new Set(['c2', 'c3', 'c4', 'c5']);
+  const truthOf = (id: string): GroundTruth | undefined =>
+    id in times ? { transaction_id: id, is_fraud: frauds.has(id), scenario: 'none' } : undefined;
+  const cardHistory = (cardId: string, from: number, to: number) =>
+    Object.entries(times)
+      .filter(([, t]) => cardId === 'card-1' && t >= from && t <= to)
+      .map(([id, t]) => ({ transaction_id: id, terminal_id: `term-${id}`, event_time: t }));
+
+  it("labels a confirmed fraud's whole case: the card's transactions back to the lookback, with the verdict's time and alert", () => {
+    const desk = new AnalystDesk({ seed: 1, capacityPerDay: 1, caseLookbackMs: 7 * DAY_MS, cardHistory });
+    const labels = desk.review([alert('c4', T0)], truthOf);
+    expect(labels.map((l) => [l.transaction_id, l.is_fraud, l.terminal_id, l.transaction_time])).toEqual([
+      ['c4', true, 'term-1', T0],
+      ['c1', false, 'term-c1', times.c1],
+      ['c2', true, 'term-c2', times.c2],
+      ['c3', true, 'term-c3', times.c3],
+    ]);
+    const verdictTime = labels[0]?.event_time;
+    for (const l of labels)
+      expect([l.event_time, l.alert_id, l.source]).toEqual([verdictTime, 'a-c4', 'ANALYST']);
+    // A case's transaction alerted later is not reviewed again and takes no capacity from the day.
+    expect(
+      desk
+        .review([alert('c3', T0 + HOUR_MS), alert('c5', T0 + DAY_MS)], truthOf)
+        .map((l) => l.transaction_id),
+    ).toEqual(['c5']);
+  });
+
+  it('labels only the alerted transaction for a legitimate verdict, or with no lookback', () => {
+    const legit = new AnalystDesk({ seed: 1, capacityPerDay: 5, caseLookbackMs: 7 * DAY_MS, cardHistory });
+    expect(legit.review([alert('c1', times.c1 ?? 0)], truthOf).map((l) => l.transaction_id)).toEqual(['c1']);
+    const alone = new AnalystDesk({ seed: 1, capacityPerDay: 5, cardHistory });
+    expect(alone.review([alert('c4', T0)], truthOf).map((l) => l.transaction_id)).toEqual(['c4']);
+  });
+});
+
 describe(TruthLedger.name, () => {
   it('remembers recent transactions and forgets days older than it retains', () => {
     const ledger = new TruthLedger(2);
-    ledger.record({ transaction_id: 'old', is_fraud: true, scenario: 'large-amount' }, T0);
-    ledger.record({ transaction_id: 'new', is_fraud: false, scenario: 'none' }, T0 + 2 * DAY_MS);
+    const tx = (eventTime: number) => ({ card_id: 'card-1', terminal_id: 'term-1', event_time: eventTime });
+    ledger.record({ transaction_id: 'old', is_fraud: true, scenario: 'large-amount' }, tx(T0));
+    ledger.record({ transaction_id: 'new', is_fraud: false, scenario: 'none' }, tx(T0 + 2 * DAY_MS));
     expect(ledger.get('old')?.is_fraud).toBe(true);
-    ledger.record({ transaction_id: 'newer', is_fraud: false, scenario: 'none' }, T0 + 3 * DAY_MS);
+    ledger.record({ transaction_id: 'newer', is_fraud: false, scenario: 'none' }, tx(T0 + 3 * DAY_MS));
     expect(ledger.get('old')).toBeUndefined();
     expect(ledger.size).toBe(2);
     expect(ledger.newestTime).toBe(T0 + 3 * DAY_MS);
+  });
+
+  it("lists a card's retained transactions in a span, under the key the alerts name the card by", () => {
+    const ledger = new TruthLedger(7, (t) => `token-${t.card_id}`);
+    const record = (id: string, card: string, eventTime: number) =>
+      ledger.record(
+        { transaction_id: id, is_fraud: false, scenario: 'none' },
+        { card_id: card, terminal_id: `term-${id}`, event_time: eventTime },
+      );
+    record('b', 'c1', T0 + DAY_MS + HOUR_MS);
+    record('a', 'c1', T0 + 2 * HOUR_MS);
+    record('x', 'c2', T0 + 3 * HOUR_MS);
+    record('z', 'c1', T0 + 3 * DAY_MS);
+    expect(ledger.cardTransactions('token-c1', T0, T0 + 2 * DAY_MS)).toEqual([
+      { transaction_id: 'a', terminal_id: 'term-a', event_time: T0 + 2 * HOUR_MS },
+      { transaction_id: 'b', terminal_id: 'term-b', event_time: T0 + DAY_MS + HOUR_MS },
+    ]);
+    expect(ledger.cardTransactions('c1', T0, T0 + 4 * DAY_MS)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { DAY_MS, HOUR_MS, type Alert, type Label } from '@fraudstream/contracts';
+import { DAY_MS, HOUR_MS, type Alert, type Label, type Transaction } from '@fraudstream/contracts';
 import { streamRng, uniform } from '@fraudstream/stats';
 import type { GroundTruth } from './simulation.types';
 
@@ -18,7 +18,30 @@ export interface AnalystDeskOptions {
    * the seed and the transaction id; they get no verdict from the desk. Default 0.
    */
   readonly peopleShare?: number;
+  /**
+   * How far back, before the alert was raised, a confirmed fraud's case reaches on its card: the
+   * desk then labels every transaction of the card in that span (the customer, called about the
+   * fraud, says which payments were theirs), not only the alerted one. 0 (the default) labels the
+   * alerted transaction alone. Needs `cardHistory`.
+   */
+  readonly caseLookbackMs?: number;
+  /** The card's transactions with an event time in [from, to] (the desk's view of a case). */
+  readonly cardHistory?: (cardId: string, from: number, to: number) => Iterable<CaseTransaction>;
 }
+
+/** One of a card's transactions as a case shows it. */
+export interface CaseTransaction {
+  readonly transaction_id: string;
+  readonly terminal_id: string;
+  readonly event_time: number;
+}
+
+/**
+ * Days back from an alert that a confirmed fraud's case reaches by default (the simulator's and the
+ * quality benchmark's desk): 0, the alerted transaction only. Cases of 7 days (the chargeback window)
+ * were measured and not made the default: docs/quality.md, "Analysts working cases".
+ */
+export const DEFAULT_CASE_DAYS = 0;
 
 /** The `analyst` of the desk's labels. */
 export const ANALYST_DESK_NAME = 'analyst-desk';
@@ -72,7 +95,7 @@ export class AnalystDesk {
       this.reviewedPerDay.set(day, used + 1);
       this.reviewed.add(alert.transaction_id);
       const rng = streamRng(this.options.seed, 'analyst', alert.transaction_id);
-      labels.push({
+      const verdict: Label = {
         transaction_id: alert.transaction_id,
         card_id: alert.card_id,
         terminal_id: alert.terminal_id,
@@ -83,9 +106,40 @@ export class AnalystDesk {
           Math.max(raised, now ?? raised) + Math.round(uniform(rng, this.delay[0], this.delay[1]) * HOUR_MS),
         alert_id: alert.alert_id,
         analyst: ANALYST_DESK_NAME,
-      });
+      };
+      labels.push(verdict);
+      if (truth.is_fraud) labels.push(...this.caseLabels(verdict, raised, truthOf));
     }
     this.forgetBefore(alerts);
+    return labels;
+  }
+
+  /**
+   * The rest of a confirmed fraud's case: the card's other transactions from `caseLookbackMs`
+   * before the alert up to it, each with its true verdict, given with the alert's verdict. A
+   * transaction labelled here is not reviewed again (a later alert on it takes no capacity).
+   */
+  private caseLabels(
+    verdict: Label,
+    raised: number,
+    truthOf: (transactionId: string) => GroundTruth | undefined,
+  ): Label[] {
+    const lookback = this.options.caseLookbackMs ?? 0;
+    if (lookback <= 0 || !this.options.cardHistory) return [];
+    const labels: Label[] = [];
+    for (const tx of this.options.cardHistory(verdict.card_id, raised - lookback, raised)) {
+      if (this.reviewed.has(tx.transaction_id)) continue;
+      const truth = truthOf(tx.transaction_id);
+      if (!truth) continue;
+      this.reviewed.add(tx.transaction_id);
+      labels.push({
+        ...verdict,
+        transaction_id: tx.transaction_id,
+        terminal_id: tx.terminal_id,
+        is_fraud: truth.is_fraud,
+        transaction_time: tx.event_time,
+      });
+    }
     return labels;
   }
 
@@ -107,25 +161,39 @@ export class AnalystDesk {
 }
 
 /**
- * Ground truth of recent transactions by id, for the analyst desk: the simulator records each
- * transaction; days older than `retainDays` behind the newest are forgotten (bounded memory).
+ * Ground truth of recent transactions by id, and each card's recent transactions (the analysts'
+ * case view), for the analyst desk: the simulator records each transaction; days older than
+ * `retainDays` behind the newest are forgotten (bounded memory). `cardKey` names a transaction's
+ * card as the alerts do (the ingress's token of it); by default its `card_id`.
  */
 export class TruthLedger {
-  private readonly byDay = new Map<number, Map<string, GroundTruth>>();
+  private readonly byDay = new Map<number, LedgerDay>();
   private newestDay = -Infinity;
   private newest = -Infinity;
 
-  constructor(private readonly retainDays = 3) {}
+  constructor(
+    private readonly retainDays = 3,
+    private readonly cardKey: (transaction: LedgerTransaction) => string = (t) => t.card_id,
+  ) {}
 
-  record(truth: GroundTruth, eventTime: number): void {
+  record(truth: GroundTruth, transaction: LedgerTransaction): void {
+    const eventTime = transaction.event_time;
     if (eventTime > this.newest) this.newest = eventTime;
     const day = Math.floor(eventTime / DAY_MS);
-    let map = this.byDay.get(day);
-    if (!map) {
-      map = new Map();
-      this.byDay.set(day, map);
+    let entry = this.byDay.get(day);
+    if (!entry) {
+      entry = { truth: new Map(), cards: new Map() };
+      this.byDay.set(day, entry);
     }
-    map.set(truth.transaction_id, truth);
+    entry.truth.set(truth.transaction_id, truth);
+    const card = this.cardKey(transaction);
+    let list = entry.cards.get(card);
+    if (!list) entry.cards.set(card, (list = []));
+    list.push({
+      transaction_id: truth.transaction_id,
+      terminal_id: transaction.terminal_id,
+      event_time: eventTime,
+    });
     if (day > this.newestDay) {
       this.newestDay = day;
       for (const d of this.byDay.keys()) if (d < day - this.retainDays) this.byDay.delete(d);
@@ -138,16 +206,33 @@ export class TruthLedger {
   }
 
   get(transactionId: string): GroundTruth | undefined {
-    for (const map of this.byDay.values()) {
-      const truth = map.get(transactionId);
+    for (const entry of this.byDay.values()) {
+      const truth = entry.truth.get(transactionId);
       if (truth) return truth;
     }
     return undefined;
   }
 
+  /** The card's retained transactions with an event time in [from, to], in event-time order. */
+  cardTransactions(cardId: string, from: number, to: number): CaseTransaction[] {
+    const found: CaseTransaction[] = [];
+    for (let d = Math.floor(from / DAY_MS); d <= Math.floor(to / DAY_MS); d++)
+      for (const tx of this.byDay.get(d)?.cards.get(cardId) ?? [])
+        if (tx.event_time >= from && tx.event_time <= to) found.push(tx);
+    return found.sort((a, b) => a.event_time - b.event_time);
+  }
+
   get size(): number {
     let n = 0;
-    for (const map of this.byDay.values()) n += map.size;
+    for (const entry of this.byDay.values()) n += entry.truth.size;
     return n;
   }
+}
+
+/** What the ledger keeps of a transaction beside its truth. */
+export type LedgerTransaction = Pick<Transaction, 'card_id' | 'terminal_id' | 'event_time'>;
+
+interface LedgerDay {
+  readonly truth: Map<string, GroundTruth>;
+  readonly cards: Map<string, CaseTransaction[]>;
 }

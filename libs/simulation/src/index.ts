@@ -20,8 +20,8 @@ export {
 } from './transaction.simulator';
 export { AGE_BANDS, GRID_SIZE, Population, REGIONS, cardId, defaultRadius, terminalId } from './population';
 export type { AgeBand, Customer, PopulationOptions, Region, Terminal } from './population';
-export { ANALYST_DESK_NAME, AnalystDesk, TruthLedger } from './analyst-desk';
-export type { AnalystDeskOptions } from './analyst-desk';
+export { ANALYST_DESK_NAME, AnalystDesk, DEFAULT_CASE_DAYS, TruthLedger } from './analyst-desk';
+export type { AnalystDeskOptions, CaseTransaction, LedgerTransaction } from './analyst-desk';
 export { RetrainHold } from './retrain-hold';
 export type { HoldableClock, RetrainHoldOptions } from './retrain-hold';
 export { SIMULATED_IIN, isLuhnValid, luhnCheckDigit, simulatedCardNumber } from './card-number';

@@ -1,6 +1,11 @@
 import { parseArgs } from 'node:util';
 import { DAY_MS, Topics } from '@fraudstream/contracts';
-import { DRIFT_SCENARIOS, HANDBOOK_SIMULATION, isDriftScenario } from '@fraudstream/simulation';
+import {
+  DEFAULT_CASE_DAYS,
+  DRIFT_SCENARIOS,
+  HANDBOOK_SIMULATION,
+  isDriftScenario,
+} from '@fraudstream/simulation';
 import { launchSimulation, type SimulateCommand } from '../simulation.launcher';
 import type { DayProgress, Pacing, RunSummary } from '../simulation.runner';
 import { intArg, positiveArg } from './cli-args';
@@ -25,6 +30,8 @@ export const SIMULATE_USAGE = `npm run simulate -- [options]
   --unpaced-days N      send the first N days as fast as the broker takes them, then pace (default 0)
   --analysts N          also review alerts from fraud.alerts.v1: N verdicts per simulated day
   --investigation-share X  share of the analysts' verdicts kept for INVESTIGATE alerts (default 0.2)
+  --case-days N         a confirmed fraud's case labels its card's transactions of the N days before
+                        the alert too (at most 7; default 0: the alerted one only)
   --linger S            keep reviewing alerts S seconds after the last day (default 10 with --analysts)
   --transactions-topic T, --labels-topic T, --alerts-topic T   topic overrides (tests)
   --batch-size N        events per produce request (default 2000)
@@ -51,6 +58,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
       'unpaced-days': { type: 'string' },
       analysts: { type: 'string' },
       'investigation-share': { type: 'string' },
+      'case-days': { type: 'string' },
       linger: { type: 'string' },
       'transactions-topic': { type: 'string' },
       'labels-topic': { type: 'string' },
@@ -89,6 +97,9 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
     throw new Error(
       `--investigation-share must be a number in [0, 1], got "${values['investigation-share']}"`,
     );
+  const caseDays = intArg('case-days', values['case-days'], DEFAULT_CASE_DAYS, 0);
+  if (caseDays > 7)
+    throw new Error(`--case-days must be at most 7 (the truth kept), got "${values['case-days']}"`);
   const intensity = values['drift-intensity'] === undefined ? 1 : Number(values['drift-intensity']);
   if (!Number.isFinite(intensity) || intensity < 0)
     throw new Error(`--drift-intensity must be a number >= 0, got "${values['drift-intensity']}"`);
@@ -115,6 +126,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateCommand {
     pacing,
     analysts,
     investigationShare: share,
+    caseDays,
     unpacedDays: intArg('unpaced-days', values['unpaced-days'], 0),
     holdAfterUnpaced: false,
     lingerSeconds: intArg('linger', values.linger, analysts === null ? 0 : 10),

@@ -2,6 +2,7 @@ import { installAbortedRecordsFilter } from './aborted-records';
 import { installFastMurmur2 } from './murmur2';
 import { installLinearPartitionGrouping } from './partition-grouping';
 import { installUnfilledEncoder } from './protocol-encoder';
+import { installInPlaceRecordBatchDecoder } from './record-batch-decoding';
 import { installNumberRecordDecoder } from './record-decoding';
 import { installSingleBufferRecordBatch } from './record-batch-encoding';
 import { installPooledRecordEncoder } from './record-encoding';
@@ -12,7 +13,8 @@ import { installPooledRecordEncoder } from './record-encoding';
 // zero-filled buffer of its own (record-encoding.ts), and every protocol encoder starts with and
 // doubles into zero-filled buffers and writes each varint through an array and a Buffer of its own
 // (protocol-encoder.ts, first: every protocol module binds the Encoder); its consumer computes each
-// fetched record's offset and timestamp with BigInt-backed Longs (record-decoding.ts); and a record
+// fetched record's offset and timestamp with BigInt-backed Longs (record-decoding.ts) after cutting
+// its bytes out into a Buffer and a Decoder of their own (record-batch-decoding.ts); and a record
 // batch is copied three times and checksummed a byte at a time (record-batch-encoding.ts). Each
 // replacement computes what kafkajs's does.
 installUnfilledEncoder();
@@ -22,3 +24,4 @@ installLinearPartitionGrouping();
 installPooledRecordEncoder();
 installSingleBufferRecordBatch();
 installNumberRecordDecoder();
+installInPlaceRecordBatchDecoder();

@@ -244,16 +244,32 @@ function appliedUpdateOf(
   vectors: readonly number[][],
   covered: number,
 ): AppliedUpdate {
-  const fresh: [number, readonly number[]][] = [];
+  const { offsets } = source;
   let last = covered;
-  source.offsets.forEach((offset, i) => {
-    const vector = vectors[i];
-    if (vector && offset > covered) fresh.push([offset, vector]);
+  let ascending = true;
+  for (let i = 0; i < offsets.length; i++) {
+    const offset = offsets[i] as number;
     if (offset > last) last = offset;
-  });
-  fresh.sort((a, b) => a[0] - b[0]);
-  const keepFrom = Math.min(source.committedOffset ?? Number.POSITIVE_INFINITY, lowest(source.offsets));
-  return { lastOffset: last, vectors: new Map(fresh), keepFrom };
+    if (i > 0 && offset < (offsets[i - 1] as number)) ascending = false;
+  }
+  const keepFrom = Math.min(source.committedOffset ?? Number.POSITIVE_INFINITY, lowest(offsets));
+  const fresh = new Map<number, readonly number[]>();
+  if (ascending) {
+    // A partition's batch (every batch the transport hands over): already in offset order.
+    for (let i = 0; i < offsets.length; i++) {
+      const offset = offsets[i] as number;
+      const vector = vectors[i];
+      if (vector && offset > covered) fresh.set(offset, vector);
+    }
+    return { lastOffset: last, vectors: fresh, keepFrom };
+  }
+  const order = offsets.map((_, i) => i).sort((a, b) => (offsets[a] as number) - (offsets[b] as number));
+  for (const i of order) {
+    const offset = offsets[i] as number;
+    const vector = vectors[i];
+    if (vector && offset > covered) fresh.set(offset, vector);
+  }
+  return { lastOffset: last, vectors: fresh, keepFrom };
 }
 
 function lowest(offsets: readonly number[]): number {

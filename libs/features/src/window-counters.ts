@@ -152,8 +152,9 @@ export class WindowCounters {
     const hour = Math.floor(eventTime / HOUR);
     let a = 0;
     let b = 0;
-    for (let h = hour - HOUR_BUCKETS + 1; h <= hour; h++) {
-      const slot = h % HOUR_BUCKETS;
+    // The slot follows h around the ring (h % HOUR_BUCKETS, without a division per bucket).
+    let slot = (hour - HOUR_BUCKETS + 1) % HOUR_BUCKETS;
+    for (let h = hour - HOUR_BUCKETS + 1; h <= hour; h++, slot = slot === HOUR_BUCKETS - 1 ? 0 : slot + 1) {
       if (slots[HOUR_TAG + slot] !== h + 1) continue;
       a += slots[HOUR_A + slot] as number;
       b += slots[HOUR_B + slot] as number;
@@ -183,8 +184,9 @@ export class WindowCounters {
     let b7 = 0;
     let a30 = 0;
     let b30 = 0;
-    for (let d = last - WINDOW_DAYS + 1; d <= last; d++) {
-      const slot = d % DAY_BUCKETS;
+    // The slot follows d around the ring (d % DAY_BUCKETS, without a division per bucket).
+    let slot = (last - WINDOW_DAYS + 1) % DAY_BUCKETS;
+    for (let d = last - WINDOW_DAYS + 1; d <= last; d++, slot = slot === DAY_BUCKETS - 1 ? 0 : slot + 1) {
       if (slots[DAY_TAG + slot] !== d + 1) continue;
       const da = slots[DAY_A + slot] as number;
       const db = slots[DAY_B + slot] as number;

@@ -27,15 +27,30 @@ export interface FeatureProfile {
 /**
  * The frauds of the training window, for the drift monitor's novelty test (is a fraud confirmed now
  * unlike every fraud the model learnt from?), in a robust space: log1p of each compared feature,
- * centred on the window's median and scaled by its inter-quartile range.
+ * centred on the window's median and scaled by its inter-quartile range. The frauds themselves are
+ * not published: only centroids of groups of at least `min_group_rows` of them (microaggregation),
+ * and the order statistics of their held-out distances to those centroids (the test's null).
  */
 export interface NoveltyReference {
   /** Indices (into feature_names) of the compared features. */
   readonly features: readonly number[];
   readonly centre: readonly number[];
   readonly scale: readonly number[];
-  /** Feature vectors (full, in feature_names order) of the training window's frauds, at most a few thousand. */
-  readonly frauds: readonly (readonly number[])[];
+  /** Centroids, in the robust space (one value per compared feature), of groups of `min_group_rows` to 2 × that − 1 frauds. */
+  readonly centroids?: readonly (readonly number[])[];
+  readonly min_group_rows?: number;
+  /**
+   * Evenly spaced order statistics (sorted, at most a few hundred) of each summarised fraud's distance
+   * to the nearest centroid of another group than its own.
+   */
+  readonly null_distances?: readonly number[];
+  /** How many frauds the centroids summarise (the null's size). */
+  readonly null_count?: number;
+  /**
+   * Manifests written before the centroids: the frauds' raw feature vectors (full, in feature_names
+   * order). Still read, so that a model registered then keeps its novelty test; never written now.
+   */
+  readonly frauds?: readonly (readonly number[])[];
 }
 
 /**

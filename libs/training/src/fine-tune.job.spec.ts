@@ -153,7 +153,7 @@ describe(FineTuneJob.name, () => {
     expect(publisher.events[0]?.metrics).toMatchObject({ dp_epsilon: card.privacy.epsilon });
     expect(() => validateDeployment(publisher.events[0])).not.toThrow();
     // No training row reaches the manifest other than through the noisy weights: the drift reference
-    // (with its raw fraud vectors) is the hold-out day's.
+    // (profiles and fraud centroids) is the hold-out day's.
     expect(manifest.reference.row_count).toBe(
       manifest.training.validation_rows + manifest.metrics.validation.rows,
     );
@@ -163,6 +163,32 @@ describe(FineTuneJob.name, () => {
       `Privacy\n  dp-sgd: epsilon ${card.privacy.epsilon.toFixed(4)} at delta 1.00e-5 (target 3); clip norm 1, noise multiplier ${card.privacy.noise_multiplier.toFixed(4)}\n`,
     );
     expect(text).toContain('accountant: Rényi DP of the sampled Gaussian mechanism, improved conversion');
+  });
+
+  it('publishes no row of its window in the manifest: the novelty reference holds fraud centroids, not frauds', async () => {
+    const outcome = await job().run(request());
+    expect(outcome.status, outcome.reason).toBe('SHADOW');
+    const manifest = await registry.readManifest('v2');
+    const novelty = manifest.reference.novelty;
+    expect(novelty?.frauds).toBeUndefined();
+    expect(novelty?.centroids?.length).toBeGreaterThan(1);
+    expect(novelty?.min_group_rows).toBeGreaterThanOrEqual(5);
+    // Every array of numbers in the manifest, against every logged feature vector the job could read
+    // (as logged, and rounded as the manifest rounds): none is one of them.
+    const arrays: string[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number')) arrays.push(v.join(','));
+      else if (Array.isArray(v)) v.forEach(walk);
+      else if (v !== null && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    walk(manifest);
+    const published = new Set(arrays);
+    const round = (x: number) => Number(x.toPrecision(6));
+    const leaked = window.scores.filter(
+      (s) => published.has(s.features.join(',')) || published.has(s.features.map(round).join(',')),
+    );
+    expect(leaked).toEqual([]);
+    expect(arrays.length).toBeGreaterThan(10);
   });
 
   it('fine-tuned on a drifted window, beats the champion on the new regime and goes to shadow', async () => {

@@ -70,7 +70,7 @@ describe(buildNoveltyReference.name, () => {
     }
   });
 
-  it("gives as the null each fraud's distance to the nearest centroid of another group", () => {
+  it("gives as the null each fraud's distance to the nearest centroid taken without it", () => {
     // Two clusters of five frauds on the first compared feature, at log1p values 1 + e and 3 + e
     // (e in 0, ±0.05, ±0.1), the other features constant; legitimate rows spread over log1p 0..4.
     const offsets = [0, 0.1, -0.1, 0.05, -0.05];
@@ -88,8 +88,9 @@ describe(buildNoveltyReference.name, () => {
     const firsts = (novelty.centroids ?? []).map((p) => p[0] ?? 0).sort((x, y) => x - y);
     expect(firsts[0]).toBeCloseTo((1 - c) / s, 4);
     expect(firsts[1]).toBeCloseTo((3 - c) / s, 4);
-    // A fraud at 1 + e is 2 - e from the other centroid, one at 3 + e is 2 + e: each distance twice.
-    const expected = [1.9, 1.9, 1.95, 1.95, 2, 2, 2.05, 2.05, 2.1, 2.1].map((d) => d / s);
+    // Without a fraud at offset e, its cluster's mean moves to -e/4 from the centre: it is 5|e|/4
+    // away (nearer than the other cluster, 2 away). Each distance twice, once per cluster.
+    const expected = [0, 0, 0.0625, 0.0625, 0.0625, 0.0625, 0.125, 0.125, 0.125, 0.125].map((d) => d / s);
     expect(novelty.null_count).toBe(10);
     (novelty.null_distances ?? []).forEach((d, i) => expect(d).toBeCloseTo(expected[i] ?? 0, 4));
   });

@@ -39,14 +39,16 @@ const NOVELTY_NULL_ORDER_STATISTICS = 500;
  * The drift monitor's novelty reference: the robust scaling of all reference rows, and the frauds of
  * the reference rows and `extraFrauds` summarised without publishing any of them: MDAV centroids of
  * groups of at least NOVELTY_MIN_GROUP_ROWS frauds in the robust space, and the order statistics of
- * each fraud's distance to the nearest centroid of another group (the held-out null the monitor's
- * p-values are read from). Frauds beyond the cap are thinned by a hash of their id (deterministic).
+ * each fraud's held-out distance to the centroids (its own group's taken without it: the null the
+ * monitor's p-values are read from). Frauds beyond the cap are thinned by a hash of their id (deterministic).
  * Too few frauds for two groups: no centroid (the novelty test stays off for the model).
  */
 export function buildNoveltyReference(
   rows: readonly TrainingRow[],
   featureNames: readonly string[],
   extraFrauds: readonly TrainingRow[] = [],
+  /** Smallest group a centroid may stand for (the default in service; other values for the benchmark). */
+  minGroupRows = NOVELTY_MIN_GROUP_ROWS,
 ): NoveltyReference {
   const features = featureNames.flatMap((name, i) => (NOVELTY_EXCLUDED_FEATURES.has(name) ? [] : [i]));
   const scaling = robustScaling(
@@ -65,18 +67,23 @@ export function buildNoveltyReference(
   const points = frauds.map((r) =>
     features.map((f, j) => (logRobust(r.features[f] ?? 0) - (centre[j] ?? 0)) / (scale[j] ?? 1)),
   );
-  const groups = microaggregate(points, NOVELTY_MIN_GROUP_ROWS);
-  const base = { features, centre, scale, min_group_rows: NOVELTY_MIN_GROUP_ROWS };
+  const groups = microaggregate(points, minGroupRows);
+  const base = { features, centre, scale, min_group_rows: minGroupRows };
   if (groups.length < 2) return { ...base, centroids: [], null_distances: [], null_count: 0 };
   const centroids = groups.map((g) => centroidOf(points, g).map(round));
   const groupOf = new Int32Array(points.length);
   groups.forEach((g, gi) => g.forEach((i) => (groupOf[i] = gi)));
+  // The held-out null: each fraud's distance to the nearest centroid as it would be without it, its
+  // own group's mean of the other rows (at n/(n − 1) times its distance to the group's centroid)
+  // or another group's (the grouping itself is kept: re-running MDAV n times would cost n²).
   const nulls = Float64Array.from(points, (p, i) => {
+    const own = groupOf[i] ?? 0;
+    const size = groups[own]?.length ?? 2;
     let best = Number.POSITIVE_INFINITY;
     centroids.forEach((c, gi) => {
-      if (gi === groupOf[i]) return;
       let d = 0;
       for (let j = 0; j < p.length; j++) d += ((p[j] ?? 0) - (c[j] ?? 0)) ** 2;
+      if (gi === own) d *= (size / (size - 1)) ** 2;
       if (d < best) best = d;
     });
     return Math.sqrt(best);

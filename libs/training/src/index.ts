@@ -69,3 +69,5 @@ export type { TrainingConfig, TrainingSettings } from './training.settings';
 export { logFeatureRows } from './logged-feature-rows';
 export { fitNetwork, startNetwork, startSchedule } from './network-start';
 export type { FittedNetwork, NetworkStart } from './network-start';
+export { federatedAverage } from './federated-averaging';
+export type { RegionUpdate } from './federated-averaging';

@@ -71,3 +71,4 @@ export { fitNetwork, startNetwork, startSchedule } from './network-start';
 export type { FittedNetwork, NetworkStart } from './network-start';
 export { federatedAverage } from './federated-averaging';
 export type { RegionUpdate } from './federated-averaging';
+export { decideDistillationGate, distillStudent, distillationTargets } from './distillation';

@@ -25,7 +25,7 @@ export { decideGate } from './model-gate';
 export type { GateConfig, GateDecision } from './model-gate';
 export { decideShadow, scorePsi } from './shadow-check';
 export type { ShadowBounds, ShadowDecision, ShadowObservation } from './shadow-check';
-export { buildReferenceProfile } from './reference-profile';
+export { NOVELTY_MIN_GROUP_ROWS, buildNoveltyReference, buildReferenceProfile } from './reference-profile';
 export { packageModel, packageQuantizedVariant } from './model-packaging';
 export { decideQuantizationGate, judgeQuantizedVariant, registerQuantizedVariant } from './quantized-variant';
 export type { QuantizationSettings, QuantizedVariant, VariantOutcome } from './quantized-variant';

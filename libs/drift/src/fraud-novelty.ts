@@ -7,11 +7,11 @@
  *
  * The manifest does not carry the reference frauds (it is shipped to every scorer and monitor and
  * kept in the registry): it carries centroids of groups of at least k of them (microaggregation,
- * libs/stats) and, as the null distribution, the order statistics of each reference fraud's distance
- * to the nearest centroid of another group (held out: its own group's centroid, which it is part
- * of, is left out). A row's score is its distance to the nearest centroid, and its empirical
- * p-value the share of reference frauds at least as far from the other groups, so "p <= 0.01" means
- * "further from the known frauds' groups than 99 % of the known frauds are". Manifests written
+ * libs/stats) and, as the null distribution, the order statistics of each reference fraud's held-out
+ * distance to the centroids (its own group's centroid taken without it). A row's score is its
+ * distance to the nearest centroid, and its empirical p-value the share of reference frauds at least
+ * as far from the centroids held out from them, so "p <= 0.01" means "further from the known frauds'
+ * groups than 99 % of the known frauds are". Manifests written
  * before the centroids carry the raw frauds: those are compared as they were, by the distance to the
  * k-th nearest reference fraud against the frauds' own leave-one-out distances.
  *

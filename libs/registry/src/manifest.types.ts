@@ -41,7 +41,7 @@ export interface NoveltyReference {
   readonly min_group_rows?: number;
   /**
    * Evenly spaced order statistics (sorted, at most a few hundred) of each summarised fraud's distance
-   * to the nearest centroid of another group than its own.
+   * to the nearest centroid, its own group's taken without it.
    */
   readonly null_distances?: readonly number[];
   /** How many frauds the centroids summarise (the null's size). */

@@ -6,9 +6,33 @@
  * student keeps the teacher's standardisation constants (one preprocessing for both), and is judged
  * like any compressed variant: it may lose at most a set AP against its teacher on the same rows.
  */
+import { buildMlpOnnx } from '@fraudstream/model';
+import {
+  VersionExistsError,
+  type ChangeContext,
+  type DistilledStudentCompression,
+  type EvaluationMetrics,
+  type ModelManifest,
+  type ModelRegistry,
+  type ReferenceProfile,
+} from '@fraudstream/registry';
+import { eventDay } from '@fraudstream/stats';
 import { MlpNetwork } from './mlp.network';
 import { trainMlp, type TrainOptions, type TrainResult } from './mlp.trainer';
-import type { TrainingMatrix } from './training-rows';
+import { evaluateModel } from './model-evaluation';
+import { packageQuantizedVariant } from './model-packaging';
+import type { VariantOutcome } from './quantized-variant';
+import { countPositives, toTrainingMatrix, type TrainingMatrix, type TrainingRow } from './training-rows';
+
+/** Whether and how the trainer distils a student of each passing challenger (TRAINER_DISTILL_*). */
+export interface DistillationSettings {
+  /** The student's hidden units; null (the default): no student. */
+  readonly hiddenUnits: readonly number[] | null;
+  /** The teacher's share of each target (TRAINER_DISTILL_TEACHER_WEIGHT). */
+  readonly teacherWeight: number;
+  /** The student may lose at most this much AP against its teacher (GATE_MAX_DISTILLATION_AP_LOSS). */
+  readonly maxApLoss: number;
+}
 
 /** Float slack so a loss equal to the tolerance passes. */
 const SLACK = 1e-9;
@@ -79,4 +103,152 @@ export function decideDistillationGate(
       ? `${facts}: loss ${apLoss.toFixed(4)} <= ${maxApLoss.toFixed(4)}`
       : `distillation gate failed: ${facts}: loss ${apLoss.toFixed(4)} > ${maxApLoss.toFixed(4)}`,
   };
+}
+
+/**
+ * Distils a student of a registered float model (its teacher) on `trainRows`, judges it on `rows`
+ * (the teacher's hold-out) at the teacher's threshold, and registers it as the next version:
+ * `parent_version` the teacher, its own architecture, metrics and reference profile, `compression`
+ * of kind `distilled-student`. A student over the AP-loss tolerance is moved to REJECTED through
+ * `reject`; one that could not be trained registers nothing and returns FAILED.
+ */
+export async function registerDistilledVariant(input: {
+  readonly registry: ModelRegistry;
+  readonly parent: {
+    readonly version: string;
+    readonly onnx: Uint8Array;
+    readonly sha256: string;
+    readonly manifest: ModelManifest;
+  };
+  readonly teacher: MlpNetwork;
+  readonly trainRows: readonly TrainingRow[];
+  readonly validationRows: readonly TrainingRow[];
+  /** The rows the teacher was judged on (its hold-out). */
+  readonly rows: readonly TrainingRow[];
+  readonly threshold: number;
+  readonly k: number;
+  readonly hiddenUnits: readonly number[];
+  readonly settings: DistillationSettings;
+  readonly trainOptions: TrainOptions;
+  readonly reference: (network: MlpNetwork) => ReferenceProfile;
+  readonly context: { readonly actor: string; readonly eventTime: number; readonly requestId: string | null };
+  readonly reject: (version: string, context: ChangeContext) => Promise<void>;
+  readonly now: Date;
+}): Promise<VariantOutcome> {
+  const { registry, parent, teacher, settings } = input;
+  const width = teacher.inputWidth;
+  let student: MlpNetwork;
+  try {
+    student = (
+      await distillStudent({
+        teacher,
+        train: toTrainingMatrix(input.trainRows, width),
+        validation: toTrainingMatrix(input.validationRows, width),
+        hiddenUnits: input.hiddenUnits,
+        teacherWeight: settings.teacherWeight,
+        options: input.trainOptions,
+      })
+    ).student;
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return {
+      status: 'FAILED',
+      version: null,
+      reason: `student of ${parent.version} not made: ${why}`,
+      metrics: {},
+    };
+  }
+  let bytes: Uint8Array;
+  let reference: ReferenceProfile;
+  let metrics: EvaluationMetrics;
+  let parentMetrics: EvaluationMetrics;
+  let maxDiff = 0;
+  try {
+    const matrix = toTrainingMatrix(input.rows, width);
+    const parentScores = teacher.predict(matrix.x, matrix.rows);
+    const scores = student.predict(matrix.x, matrix.rows);
+    const evaluate = (s: Float32Array) =>
+      evaluateModel(
+        input.rows.map((row, i) => ({
+          cardId: row.cardId,
+          day: eventDay(row.eventTime),
+          score: s[i] ?? 0,
+          isFraud: row.isFraud,
+        })),
+        { threshold: input.threshold, k: input.k },
+      );
+    parentMetrics = evaluate(parentScores);
+    metrics = evaluate(scores);
+    for (let i = 0; i < scores.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs((scores[i] ?? 0) - (parentScores[i] ?? 0)));
+    bytes = buildMlpOnnx(student.toSpec());
+    reference = input.reference(student);
+  } finally {
+    student.dispose();
+  }
+  const decision = decideDistillationGate(parentMetrics, metrics, settings.maxApLoss);
+  const compression: DistilledStudentCompression = {
+    kind: 'distilled-student',
+    parent_version: parent.version,
+    parent_sha256: parent.sha256,
+    hidden_units: [...input.hiddenUnits],
+    parent_hidden_units: teacher.hiddenUnits,
+    teacher_weight: settings.teacherWeight,
+    train_rows: input.trainRows.length,
+    bytes: bytes.length,
+    parent_bytes: parent.onnx.length,
+    rows: input.rows.length,
+    positives: countPositives(input.rows),
+    parent_average_precision: parentMetrics.average_precision,
+    average_precision: metrics.average_precision,
+    ap_loss: decision.apLoss,
+    max_ap_loss: settings.maxApLoss,
+    max_abs_score_difference: maxDiff,
+    passed: decision.passed,
+    reason: decision.reason,
+  };
+  const gateMetrics: Record<string, number> = {
+    gate_rows: metrics.rows,
+    gate_positives: metrics.positives,
+    gate_max_distillation_ap_loss: settings.maxApLoss,
+    student_average_precision: metrics.average_precision,
+    parent_average_precision: parentMetrics.average_precision,
+    distillation_ap_loss: decision.apLoss,
+    student_roc_auc: metrics.roc_auc,
+    parent_roc_auc: parentMetrics.roc_auc,
+    max_abs_score_difference: maxDiff,
+    student_bytes: bytes.length,
+    parent_bytes: parent.onnx.length,
+    gate_passed: decision.passed ? 1 : 0,
+  };
+  const context = { ...input.context, metrics: gateMetrics };
+  // Two trainers may pick the same next version: the store refuses the second, which takes the next.
+  for (let attempt = 0; ; attempt++) {
+    const version = await registry.nextVersion();
+    const packaged = packageQuantizedVariant({
+      parent: parent.manifest,
+      variant: { bytes, metrics, parentMetrics, compression, gateMetrics },
+      version,
+      reference,
+      now: input.now,
+      architecture: { hidden_units: [...input.hiddenUnits], activation: 'relu' },
+    });
+    try {
+      await registry.register(packaged.onnx, packaged.manifest, {
+        ...context,
+        reason: `student (hidden ${input.hiddenUnits.join(',')}) distilled from ${parent.version} (hidden ${teacher.hiddenUnits.join(',')})`,
+      });
+    } catch (error) {
+      if (!(error instanceof VersionExistsError) || attempt >= 3) throw error;
+      continue;
+    }
+    if (!decision.passed)
+      await input.reject(version, { ...context, actor: `${context.actor}/gate`, reason: decision.reason });
+    return {
+      status: decision.passed ? 'CANDIDATE' : 'REJECTED',
+      version,
+      reason: decision.reason,
+      metrics: gateMetrics,
+    };
+  }
 }

@@ -71,4 +71,10 @@ export { fitNetwork, startNetwork, startSchedule } from './network-start';
 export type { FittedNetwork, NetworkStart } from './network-start';
 export { federatedAverage } from './federated-averaging';
 export type { RegionUpdate } from './federated-averaging';
-export { decideDistillationGate, distillStudent, distillationTargets } from './distillation';
+export {
+  decideDistillationGate,
+  distillStudent,
+  distillationTargets,
+  registerDistilledVariant,
+} from './distillation';
+export type { DistillationSettings } from './distillation';

@@ -28,7 +28,12 @@
  * times at or before them, so a replay, or another interleaving of the two topics, decides alike.
  */
 import { DAY_MS } from '@fraudstream/contracts';
-import { FraudNoveltyIndex, squaredDistance, type FraudNoveltyReference } from './fraud-novelty';
+import {
+  FraudNoveltyIndex,
+  hasNoveltyPoints,
+  squaredDistance,
+  type FraudNoveltyReference,
+} from './fraud-novelty';
 import { LabelDelayModel, type LabelDelaySnapshot } from './label-delay.model';
 import { BernoulliCusum, Sprt, type CusumState, type SprtSettings, type SprtState } from './sequential-tests';
 
@@ -290,7 +295,7 @@ export class EarlyEvidenceMonitor {
     if (this.reference?.version === reference.version) return;
     this.reference = reference;
     this.index =
-      reference.novelty && reference.novelty.frauds.length > 0
+      reference.novelty && hasNoveltyPoints(reference.novelty)
         ? new FraudNoveltyIndex(reference.novelty)
         : null;
     this.cusum = null;

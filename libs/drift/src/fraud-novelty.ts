@@ -3,10 +3,17 @@
  * fraud confirmed now? A new fraud pattern is, by definition, a change of P(x | fraud), and it
  * shows as confirmed frauds lying far from every reference fraud. Rows are compared in a robust
  * space (log1p of the non-negative features, centred on the reference's medians and scaled by its
- * inter-quartile ranges), by the distance to the k-th nearest reference fraud. The reference frauds'
- * own leave-one-out distances are the null distribution: a live row's empirical p-value is the share
- * of reference frauds at least as far from the others, so "p <= 0.01" means "further from the
- * known frauds than 99 % of the known frauds are from each other" (held out by construction).
+ * inter-quartile ranges).
+ *
+ * The manifest does not carry the reference frauds (it is shipped to every scorer and monitor and
+ * kept in the registry): it carries centroids of groups of at least k of them (microaggregation,
+ * libs/stats) and, as the null distribution, the order statistics of each reference fraud's held-out
+ * distance to the centroids (its own group's centroid taken without it). A row's score is its
+ * distance to the nearest centroid, and its empirical p-value the share of reference frauds at least
+ * as far from the centroids held out from them, so "p <= 0.01" means "further from the known frauds'
+ * groups than 99 % of the known frauds are". Manifests written
+ * before the centroids carry the raw frauds: those are compared as they were, by the distance to the
+ * k-th nearest reference fraud against the frauds' own leave-one-out distances.
  *
  * Measured on the simulator (docs/drift.md): 65-100 % of the new pattern's missed frauds get
  * p <= 0.01, 2-8 % of the old patterns' missed frauds do, on stable, covariate-only and drifted
@@ -15,15 +22,20 @@
 
 import { logRobust, normalSurvival } from '@fraudstream/stats';
 
-/** What the trainer stores in the manifest for this index. */
+/** What the trainer stores in the manifest for this index (registry's NoveltyReference). */
 export interface FraudNoveltyReference {
   /** Feature indices compared (calendar and duplicate features left out). */
   readonly features: readonly number[];
   /** Per compared feature: median and inter-quartile range of log1p(value) over the reference rows. */
   readonly centre: readonly number[];
   readonly scale: readonly number[];
-  /** Reference frauds' feature vectors (full vectors, model order). */
-  readonly frauds: readonly (readonly number[])[];
+  /** Centroids of groups of reference frauds, in the robust space. */
+  readonly centroids?: readonly (readonly number[])[];
+  /** Sorted order statistics of the reference frauds' held-out distances to the centroids, and how many frauds. */
+  readonly null_distances?: readonly number[];
+  readonly null_count?: number;
+  /** Older manifests: the reference frauds' raw feature vectors (full vectors, model order). */
+  readonly frauds?: readonly (readonly number[])[];
 }
 
 export interface FraudNoveltySettings {
@@ -36,33 +48,59 @@ export const DEFAULT_FRAUD_NOVELTY: FraudNoveltySettings = { k: 3 };
 /** Fewer reference frauds than this and the index is not built (the null would be meaningless). */
 export const MIN_REFERENCE_FRAUDS = 30;
 
+/** Whether a reference lets the index be built: centroids with their null, or (older manifests) raw frauds. */
+export function hasNoveltyPoints(reference: FraudNoveltyReference): boolean {
+  if (reference.centroids !== undefined)
+    return reference.centroids.length > 0 && (reference.null_distances?.length ?? 0) > 0;
+  return (reference.frauds?.length ?? 0) > 0;
+}
+
 /**
- * The index over a reference's frauds. Immutable once built; the null distribution is computed
- * once (n² distances: 2,000 reference frauds take ~0.1 s).
+ * The index over a reference's centroids (or an older manifest's frauds). Immutable once built; an
+ * older manifest's null distribution is computed once (n² distances: 2,000 frauds take ~0.1 s).
  */
 export class FraudNoveltyIndex {
   private readonly dims: number;
   private readonly points: Float32Array;
   private readonly count: number;
-  /** Sorted leave-one-out distances of the reference frauds. */
+  /** k of the k-th nearest point: 1 over centroids (each already the mean of several frauds). */
+  private readonly k: number;
+  /**
+   * Sorted null distances: all of them (older manifests), or order statistics of `nullCount` of them
+   * at evenly spaced ranks (centroid references).
+   */
   private readonly nullDistances: Float64Array;
+  private readonly nullCount: number;
 
   constructor(
     readonly reference: FraudNoveltyReference,
     readonly settings: FraudNoveltySettings = DEFAULT_FRAUD_NOVELTY,
   ) {
     this.dims = reference.features.length;
-    this.count = reference.frauds.length;
+    if (reference.centroids !== undefined) {
+      this.k = 1;
+      this.count = reference.centroids.length;
+      this.points = new Float32Array(this.count * this.dims);
+      reference.centroids.forEach((c, i) => this.points.set(c.slice(0, this.dims), i * this.dims));
+      this.nullDistances = Float64Array.from(reference.null_distances ?? []).sort();
+      this.nullCount = Math.max(reference.null_count ?? 0, this.nullDistances.length);
+      return;
+    }
+    const frauds = reference.frauds ?? [];
+    this.k = settings.k;
+    this.count = frauds.length;
     this.points = new Float32Array(this.count * this.dims);
-    reference.frauds.forEach((row, i) => this.points.set(this.project(row), i * this.dims));
+    frauds.forEach((row, i) => this.points.set(this.project(row), i * this.dims));
     const nulls = new Float64Array(this.count);
     for (let i = 0; i < this.count; i++)
       nulls[i] = this.kthDistance(this.points.subarray(i * this.dims, (i + 1) * this.dims), i);
     this.nullDistances = nulls.sort();
+    this.nullCount = this.count;
   }
 
+  /** How many reference frauds the index stands for (summarised by the centroids, or raw). */
   get referenceFrauds(): number {
-    return this.count;
+    return this.nullCount;
   }
 
   /** A feature vector in the index's space. */
@@ -75,9 +113,9 @@ export class FraudNoveltyIndex {
     return out;
   }
 
-  /** Distance from a projected point to its k-th nearest reference fraud (skipping index `skip`). */
+  /** Distance from a projected point to its k-th nearest reference point (skipping index `skip`). */
   kthDistance(p: Float32Array, skip = -1): number {
-    const k = Math.min(this.settings.k, Math.max(1, this.count - (skip >= 0 ? 1 : 0)));
+    const k = Math.min(this.k, Math.max(1, this.count - (skip >= 0 ? 1 : 0)));
     const best = new Float64Array(k).fill(Number.POSITIVE_INFINITY);
     const d = this.dims;
     for (let j = 0; j < this.count; j++) {
@@ -104,15 +142,8 @@ export class FraudNoveltyIndex {
 
   /** Empirical p-value of a distance: (1 + #null distances >= d) / (n + 1). */
   pValueOfDistance(distance: number): number {
-    const a = this.nullDistances;
-    let lo = 0;
-    let hi = a.length;
-    while (lo < hi) {
-      const m = (lo + hi) >> 1;
-      if ((a[m] ?? 0) < distance) lo = m + 1;
-      else hi = m;
-    }
-    return (a.length - lo + 1) / (a.length + 1);
+    const n = this.nullCount;
+    return (n - this.countBelow(distance) + 1) / (n + 1);
   }
 
   /**
@@ -124,7 +155,7 @@ export class FraudNoveltyIndex {
    * other n − 1: the live side is a little nearer, so the test errs towards no drift.
    */
   domainAuc(liveDistances: readonly number[]): { auc: number; pValue: number } | null {
-    const n = this.nullDistances.length;
+    const n = this.nullCount;
     const m = liveDistances.length;
     if (n === 0 || m === 0) return null;
     let wins = 0;
@@ -138,18 +169,31 @@ export class FraudNoveltyIndex {
     return { auc, pValue: normalSurvival(z) };
   }
 
-  /** How many null distances are below d (or at most d). */
+  /**
+   * How many null distances are below d (or at most d). With order statistics of a larger null, the
+   * count is interpolated linearly between the ranks of the two stored ones around d (exact when every
+   * distance is stored).
+   */
   private countBelow(d: number, inclusive = false): number {
     const a = this.nullDistances;
+    const m = a.length;
     let lo = 0;
-    let hi = a.length;
+    let hi = m;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       const v = a[mid] ?? 0;
       if (v < d || (inclusive && v === d)) lo = mid + 1;
       else hi = mid;
     }
-    return lo;
+    const n = this.nullCount;
+    if (m === n || lo === 0) return lo;
+    if (lo === m) return n;
+    // Ranks (in the full null) of the stored order statistics lo − 1 and lo, as orderStatistics picks them.
+    const rank = (i: number) => Math.round((i * (n - 1)) / (m - 1));
+    const below = a[lo - 1] ?? 0;
+    const above = a[lo] ?? 0;
+    const share = above > below ? (d - below) / (above - below) : 1;
+    return rank(lo - 1) + 1 + Math.min(1, Math.max(0, share)) * Math.max(0, rank(lo) - rank(lo - 1) - 1);
   }
 
   /** How unlike the reference frauds a row is: its distance and empirical p-value. */
@@ -159,8 +203,9 @@ export class FraudNoveltyIndex {
   }
 
   /**
-   * The compared features on which a row stands furthest from its nearest reference fraud, in the
-   * robust units, largest first: what sets a new transaction apart.
+   * The compared features on which a row stands furthest from its nearest reference point (a
+   * centroid of frauds, or an older manifest's fraud), in the robust units, largest first: what sets
+   * a new transaction apart.
    */
   distinguishingFeatures(
     row: readonly number[],

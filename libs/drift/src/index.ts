@@ -5,7 +5,7 @@ export { EventTimeClock } from './event-time.clock';
 export { RetrainPolicy } from './retrain.policy';
 export type { DecisionPhase, PolicyState, RetrainDecision } from './retrain.policy';
 export { driftDecisionTime } from './drift-decision-time';
-export { FraudNoveltyIndex, MIN_REFERENCE_FRAUDS } from './fraud-novelty';
+export { FraudNoveltyIndex, MIN_REFERENCE_FRAUDS, hasNoveltyPoints } from './fraud-novelty';
 export type { FraudNoveltyReference, FraudNoveltySettings } from './fraud-novelty';
 export { EarlyEvidenceMonitor } from './early-evidence.monitor';
 export { investigationAlert } from './investigation-alert';

@@ -5,6 +5,8 @@ export type {
   DifferentialPrivacyFit,
   ModelCard,
   ModelPrivacy,
+  DistilledStudentCompression,
+  Int8WeightsCompression,
   ModelCompression,
   ModelManifest,
   NoveltyReference,

@@ -27,15 +27,30 @@ export interface FeatureProfile {
 /**
  * The frauds of the training window, for the drift monitor's novelty test (is a fraud confirmed now
  * unlike every fraud the model learnt from?), in a robust space: log1p of each compared feature,
- * centred on the window's median and scaled by its inter-quartile range.
+ * centred on the window's median and scaled by its inter-quartile range. The frauds themselves are
+ * not published: only centroids of groups of at least `min_group_rows` of them (microaggregation),
+ * and the order statistics of their held-out distances to those centroids (the test's null).
  */
 export interface NoveltyReference {
   /** Indices (into feature_names) of the compared features. */
   readonly features: readonly number[];
   readonly centre: readonly number[];
   readonly scale: readonly number[];
-  /** Feature vectors (full, in feature_names order) of the training window's frauds, at most a few thousand. */
-  readonly frauds: readonly (readonly number[])[];
+  /** Centroids, in the robust space (one value per compared feature), of groups of `min_group_rows` to 2 × that − 1 frauds. */
+  readonly centroids?: readonly (readonly number[])[];
+  readonly min_group_rows?: number;
+  /**
+   * Evenly spaced order statistics (sorted, at most a few hundred) of each summarised fraud's distance
+   * to the nearest centroid, its own group's taken without it.
+   */
+  readonly null_distances?: readonly number[];
+  /** How many frauds the centroids summarise (the null's size). */
+  readonly null_count?: number;
+  /**
+   * Manifests written before the centroids: the frauds' raw feature vectors (full, in feature_names
+   * order). Still read, so that a model registered then keeps its novelty test; never written now.
+   */
+  readonly frauds?: readonly (readonly number[])[];
 }
 
 /**
@@ -191,35 +206,54 @@ export interface ModelCard {
 }
 
 /**
- * A compressed variant of a float model: its weights quantised in the ONNX graph (int8 stored,
- * DequantizeLinear in front of the float MatMul), same inputs, outputs and standardisation, gated on
- * the average precision it loses against its float parent on the parent's hold-out rows.
+ * A compressed variant of a float model, gated on the average precision it loses against its float
+ * parent on the parent's hold-out rows: its weights quantised in the ONNX graph (`int8-weights`:
+ * int8 stored, DequantizeLinear in front of the float MatMul), or a narrower network distilled from
+ * it (`distilled-student`); same inputs, outputs and standardisation either way.
  */
-export interface ModelCompression {
-  readonly kind: 'int8-weights';
-  /** The float model it was quantised from (also `parent_version`). */
+export type ModelCompression = Int8WeightsCompression | DistilledStudentCompression;
+
+/** What every compressed variant records of its gate. */
+interface CompressionJudgement {
+  /** The float model it was made from (also `parent_version`). */
   readonly parent_version: string;
   readonly parent_sha256: string;
-  /** One scale per output column (`per-channel`) or per weight matrix. */
-  readonly granularity: 'per-channel' | 'per-tensor';
-  /** Signed levels used (8: -127..127); stored as INT8 either way. */
-  readonly bits: number;
   /** Sizes of the two ONNX files. */
   readonly bytes: number;
   readonly parent_bytes: number;
-  /** Rows and frauds of the hold-out both were scored on (by onnxruntime, as a scorer serves them). */
+  /** Rows and frauds of the hold-out both were scored on. */
   readonly rows: number;
   readonly positives: number;
   readonly parent_average_precision: number;
   readonly average_precision: number;
   /** parent_average_precision − average_precision (negative: the variant ranked better). */
   readonly ap_loss: number;
-  /** The tolerance of the gate (GATE_MAX_QUANTIZATION_AP_LOSS). */
+  /** The tolerance of the gate (GATE_MAX_QUANTIZATION_AP_LOSS or GATE_MAX_DISTILLATION_AP_LOSS). */
   readonly max_ap_loss: number;
   /** Largest |variant score − parent score| over those rows. */
   readonly max_abs_score_difference: number;
   readonly passed: boolean;
   readonly reason: string;
+}
+
+/** The float model's weights quantised (scored by onnxruntime, as a scorer serves them). */
+export interface Int8WeightsCompression extends CompressionJudgement {
+  readonly kind: 'int8-weights';
+  /** One scale per output column (`per-channel`) or per weight matrix. */
+  readonly granularity: 'per-channel' | 'per-tensor';
+  /** Signed levels used (8: -127..127); stored as INT8 either way. */
+  readonly bits: number;
+}
+
+/** A student with fewer hidden units trained on the float model's scores and the labels. */
+export interface DistilledStudentCompression extends CompressionJudgement {
+  readonly kind: 'distilled-student';
+  readonly hidden_units: readonly number[];
+  readonly parent_hidden_units: readonly number[];
+  /** The teacher's share of each training target (the label has the rest). */
+  readonly teacher_weight: number;
+  /** Rows the student trained on (the challenger's training and replay rows). */
+  readonly train_rows: number;
 }
 
 /** The privacy mechanism of a model's training: none, or DP-SGD with what it spent. */

@@ -132,8 +132,12 @@ function privacyLines(p: ModelPrivacy): string[] {
 function compressionLines(c: ModelCompression | null): string[] {
   if (!c) return ['  none (float32 weights)'];
   const share = c.parent_bytes > 0 ? ((100 * c.bytes) / c.parent_bytes).toFixed(0) : 'n/a';
+  const what =
+    c.kind === 'int8-weights'
+      ? `${c.kind} (${c.granularity}, ${c.bits}-bit symmetric)`
+      : `${c.kind} (hidden ${c.hidden_units.join(',')} from ${c.parent_hidden_units.join(',')}, teacher weight ${c.teacher_weight}, ${c.train_rows} training rows)`;
   return [
-    `  ${c.kind} (${c.granularity}, ${c.bits}-bit symmetric) of float ${c.parent_version} (sha256 ${c.parent_sha256.slice(0, 12)}…)`,
+    `  ${what} of float ${c.parent_version} (sha256 ${c.parent_sha256.slice(0, 12)}…)`,
     `  ${c.bytes} bytes vs ${c.parent_bytes} (${share} %)`,
     `  AP ${num(c.average_precision)} vs float ${num(c.parent_average_precision)} on ${c.rows} hold-out rows (${c.positives} frauds): loss ${num(c.ap_loss)} (max ${num(c.max_ap_loss)}), largest score difference ${num(c.max_abs_score_difference)}`,
   ];

@@ -47,3 +47,4 @@ export {
 } from './seeded-random';
 export type { Rng } from './seeded-random';
 export { logRobust, robustScaling } from './robust-scaling';
+export { centroidOf, microaggregate } from './microaggregation';

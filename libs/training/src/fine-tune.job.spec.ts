@@ -153,7 +153,7 @@ describe(FineTuneJob.name, () => {
     expect(publisher.events[0]?.metrics).toMatchObject({ dp_epsilon: card.privacy.epsilon });
     expect(() => validateDeployment(publisher.events[0])).not.toThrow();
     // No training row reaches the manifest other than through the noisy weights: the drift reference
-    // (with its raw fraud vectors) is the hold-out day's.
+    // (profiles and fraud centroids) is the hold-out day's.
     expect(manifest.reference.row_count).toBe(
       manifest.training.validation_rows + manifest.metrics.validation.rows,
     );
@@ -163,6 +163,32 @@ describe(FineTuneJob.name, () => {
       `Privacy\n  dp-sgd: epsilon ${card.privacy.epsilon.toFixed(4)} at delta 1.00e-5 (target 3); clip norm 1, noise multiplier ${card.privacy.noise_multiplier.toFixed(4)}\n`,
     );
     expect(text).toContain('accountant: Rényi DP of the sampled Gaussian mechanism, improved conversion');
+  });
+
+  it('publishes no row of its window in the manifest: the novelty reference holds fraud centroids, not frauds', async () => {
+    const outcome = await job().run(request());
+    expect(outcome.status, outcome.reason).toBe('SHADOW');
+    const manifest = await registry.readManifest('v2');
+    const novelty = manifest.reference.novelty;
+    expect(novelty?.frauds).toBeUndefined();
+    expect(novelty?.centroids?.length).toBeGreaterThan(1);
+    expect(novelty?.min_group_rows).toBeGreaterThanOrEqual(5);
+    // Every array of numbers in the manifest, against every logged feature vector the job could read
+    // (as logged, and rounded as the manifest rounds): none is one of them.
+    const arrays: string[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number')) arrays.push(v.join(','));
+      else if (Array.isArray(v)) v.forEach(walk);
+      else if (v !== null && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    walk(manifest);
+    const published = new Set(arrays);
+    const round = (x: number) => Number(x.toPrecision(6));
+    const leaked = window.scores.filter(
+      (s) => published.has(s.features.join(',')) || published.has(s.features.map(round).join(',')),
+    );
+    expect(leaked).toEqual([]);
+    expect(arrays.length).toBeGreaterThan(10);
   });
 
   it('fine-tuned on a drifted window, beats the champion on the new regime and goes to shadow', async () => {
@@ -352,6 +378,74 @@ describe(FineTuneJob.name, () => {
     expect(again.status).toBe('DUPLICATE');
     expect(await registry.store.listVersions()).toEqual(['v1', 'v2']);
     expect(publisher.events).toHaveLength(1);
+  });
+
+  describe('with TRAINER_DISTILL_HIDDEN_UNITS', () => {
+    const distil = (distillation: Partial<TrainingSettings['distillation']> = {}) =>
+      testSettings({ distillation: { ...settings.distillation, hiddenUnits: [2], ...distillation } });
+
+    it("registers a shadowed challenger's distilled student as a candidate, judged against it on the same rows", async () => {
+      // A tolerance the small test model's student can meet: the gate's arithmetic is what is checked.
+      const outcome = await job(undefined, distil({ maxApLoss: 1 })).run(request());
+      expect(outcome.status, outcome.reason).toBe('SHADOW');
+      expect(outcome.student?.status, outcome.student?.reason).toBe('CANDIDATE');
+      expect(outcome.student?.version).toBe('v3');
+      expect(await registry.stageOf('v2')).toBe('SHADOW');
+      expect(await registry.stageOf('v3')).toBe('CANDIDATE');
+      const parent = await registry.readVerified('v2');
+      const student = await registry.readVerified('v3');
+      const compression = student.manifest.compression;
+      if (compression?.kind !== 'distilled-student')
+        throw new Error('the student has no distillation record');
+      expect(student.manifest.parent_version).toBe('v2');
+      expect(student.manifest.architecture.hidden_units).toEqual([2]);
+      expect(readMlpOnnx(student.onnx).layers.map((l) => l.bias.length)).toEqual([2, 1]);
+      expect(student.manifest.preprocessing).toEqual(parent.manifest.preprocessing);
+      expect(student.manifest.threshold).toBe(parent.manifest.threshold);
+      expect(compression).toMatchObject({
+        parent_version: 'v2',
+        parent_sha256: parent.manifest.onnx.sha256,
+        hidden_units: [2],
+        parent_hidden_units: parent.manifest.architecture.hidden_units,
+        teacher_weight: 0.5,
+        rows: parent.manifest.metrics.validation.rows,
+        parent_average_precision: parent.manifest.metrics.validation.average_precision,
+        passed: true,
+      });
+      expect(compression.ap_loss).toBeCloseTo(
+        compression.parent_average_precision - compression.average_precision,
+        12,
+      );
+      expect(student.manifest.reference.novelty?.frauds).toBeUndefined();
+    });
+
+    it('rejects a student that loses more AP than GATE_MAX_DISTILLATION_AP_LOSS', async () => {
+      // A tolerance no student can meet (it would have to beat its teacher by more than 1 AP).
+      const outcome = await job(undefined, distil({ maxApLoss: -1 })).run(request());
+      expect(outcome.status, outcome.reason).toBe('SHADOW');
+      expect(outcome.student?.status, outcome.student?.reason).toBe('REJECTED');
+      expect(outcome.student?.reason).toMatch(/^distillation gate failed: student AP/);
+      expect(await registry.stageOf('v3')).toBe('REJECTED');
+    });
+
+    it('makes no student under DP-SGD', async () => {
+      const privacy = { targetEpsilon: 8, noiseMultiplier: null, delta: 1e-5, clipNorm: 1 };
+      // A gate that passes any challenger: the DP noise must not decide whether the student is tried.
+      const gate = {
+        ...settings.gate,
+        minAveragePrecisionGain: -1,
+        maxAveragePrecisionDrop: 1,
+        maxRelativeApDropOnShift: 1,
+        maxRocAucDrop: 1,
+        maxCardPrecisionDrop: 1,
+        fairness: { ...settings.gate.fairness, maxGapWidening: 1 },
+      };
+      const outcome = await job(undefined, { ...distil(), privacy, gate }).run(request());
+      expect(outcome.status, outcome.reason).toBe('SHADOW');
+      expect(outcome.student?.status).toBe('FAILED');
+      expect(outcome.student?.reason).toMatch(/not offered with DP-SGD/);
+      expect(await registry.store.listVersions()).toEqual(['v1', 'v2']);
+    });
   });
 
   describe('with TRAINER_QUANTIZE=int8', () => {

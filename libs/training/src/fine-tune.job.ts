@@ -21,6 +21,7 @@ import {
   trainChallenger,
   type SelectedRows,
 } from './fine-tune.steps';
+import { registerDistilledVariant } from './distillation';
 import { MlpNetwork } from './mlp.network';
 import { dpSgdPrivacy, packageModel, type CardFacts } from './model-packaging';
 import { registerQuantizedVariant, type VariantOutcome } from './quantized-variant';
@@ -62,6 +63,8 @@ export interface FineTuneOutcome {
   readonly trainRows: number;
   /** The int8 variant of a challenger that passed (TRAINER_QUANTIZE=int8); absent otherwise. */
   readonly variant?: VariantOutcome;
+  /** The distilled student of a challenger that passed (TRAINER_DISTILL_HIDDEN_UNITS); absent otherwise. */
+  readonly student?: VariantOutcome;
 }
 
 export interface FineTuneJobDeps {
@@ -280,6 +283,17 @@ export class FineTuneJob {
         gate.passed && settings.quantization.kind === 'int8'
           ? await this.quantizedVariant(request, registered, split, threshold, privateTraining)
           : undefined;
+      const student =
+        gate.passed && settings.distillation.hiddenUnits !== null
+          ? await this.distilledStudent(
+              request,
+              registered,
+              challengerNet,
+              selected,
+              threshold,
+              privateTraining,
+            )
+          : undefined;
       const stage: ModelStage = gate.passed ? 'SHADOW' : 'REJECTED';
       await this.announce(request, registered, parent.version, stage, gate.reason, metrics);
       this.logger.log({
@@ -299,6 +313,7 @@ export class FineTuneJob {
         timings: { readMs, trainMs, totalMs: performance.now() - started },
         trainRows: trained.rows,
         ...(variant ? { variant } : {}),
+        ...(student ? { student } : {}),
       };
     } finally {
       challengerNet?.dispose();
@@ -427,6 +442,69 @@ export class FineTuneJob {
             ? 'int8 variant registered'
             : 'int8 variant rejected by the quantisation gate',
         ...log,
+        reason: outcome.reason,
+      });
+    return outcome;
+  }
+
+  /**
+   * The challenger's distilled student (registerDistilledVariant): trained on the challenger's
+   * training and replay rows with the base model's schedule, judged on the gate's hold-out rows, its
+   * drift reference from the same rows as the challenger's. Not under DP-SGD: the teacher's scores of
+   * the private rows as targets would release those rows outside the accountant's noise.
+   */
+  private async distilledStudent(
+    request: RetrainRequest,
+    parent: RegisteredChallenger,
+    teacher: MlpNetwork,
+    selected: SelectedRows,
+    threshold: number,
+    privateTraining: boolean,
+  ): Promise<VariantOutcome> {
+    const { settings } = this.deps;
+    const hiddenUnits = settings.distillation.hiddenUnits ?? [];
+    const log = { requestId: request.request_id, parentVersion: parent.version };
+    if (privateTraining) {
+      const reason = `no student of ${parent.version}: distillation is not offered with DP-SGD`;
+      this.logger.warn({ msg: 'student not made', ...log, error: reason });
+      return { status: 'FAILED', version: null, reason, metrics: {} };
+    }
+    const { split, replay } = selected;
+    const outcome = await registerDistilledVariant({
+      registry: this.deps.registry,
+      parent,
+      teacher,
+      trainRows: [...split.train, ...replay],
+      validationRows: split.validation,
+      rows: split.test,
+      threshold,
+      k: settings.cardPrecisionK,
+      hiddenUnits,
+      settings: settings.distillation,
+      trainOptions: {
+        epochs: settings.baseEpochs,
+        batchSize: settings.batchSize,
+        learningRate: settings.baseLearningRate,
+        seed: settings.seed,
+        classWeighting: settings.classWeighting,
+        patience: settings.patience,
+        l2: settings.l2,
+      },
+      reference: (network) => challengerReference(network, split, this.deps.featureNames),
+      context: { actor: this.deps.actor, eventTime: request.event_time, requestId: request.request_id },
+      reject: async (version, context) => {
+        await this.deps.announcer.transition(version, 'REJECTED', context);
+      },
+      now: this.wallClock(),
+    });
+    if (outcome.status === 'FAILED')
+      this.logger.warn({ msg: 'student not made', ...log, error: outcome.reason });
+    else
+      this.logger.log({
+        msg:
+          outcome.status === 'CANDIDATE' ? 'student registered' : 'student rejected by the distillation gate',
+        ...log,
+        modelVersion: outcome.version,
         reason: outcome.reason,
       });
     return outcome;

@@ -399,9 +399,10 @@ export function challengerReference(
   featureNames: readonly string[],
   options: {
     /**
-     * The training rows are under DP-SGD: the reference (whose novelty part holds raw fraud vectors)
-     * is built from rows that did not train, the hold-out day and the judging cards' recent frauds,
-     * so the manifest releases the training rows only through the noisy weights.
+     * The training rows are under DP-SGD: the reference (feature and score profiles, and the novelty
+     * test's fraud centroids, k-anonymous but not differentially private) is built from rows that did
+     * not train, the hold-out day and the judging cards' recent frauds, so the manifest releases the
+     * training rows only through the noisy weights and the job's ε covers all it says of them.
      */
     readonly privateTraining?: boolean;
   } = {},

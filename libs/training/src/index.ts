@@ -25,7 +25,7 @@ export { decideGate } from './model-gate';
 export type { GateConfig, GateDecision } from './model-gate';
 export { decideShadow, scorePsi } from './shadow-check';
 export type { ShadowBounds, ShadowDecision, ShadowObservation } from './shadow-check';
-export { buildReferenceProfile } from './reference-profile';
+export { NOVELTY_MIN_GROUP_ROWS, buildNoveltyReference, buildReferenceProfile } from './reference-profile';
 export { packageModel, packageQuantizedVariant } from './model-packaging';
 export { decideQuantizationGate, judgeQuantizedVariant, registerQuantizedVariant } from './quantized-variant';
 export type { QuantizationSettings, QuantizedVariant, VariantOutcome } from './quantized-variant';
@@ -69,3 +69,12 @@ export type { TrainingConfig, TrainingSettings } from './training.settings';
 export { logFeatureRows } from './logged-feature-rows';
 export { fitNetwork, startNetwork, startSchedule } from './network-start';
 export type { FittedNetwork, NetworkStart } from './network-start';
+export { federatedAverage } from './federated-averaging';
+export type { RegionUpdate } from './federated-averaging';
+export {
+  decideDistillationGate,
+  distillStudent,
+  distillationTargets,
+  registerDistilledVariant,
+} from './distillation';
+export type { DistillationSettings } from './distillation';

@@ -165,10 +165,10 @@ export function dpSgdPrivacy(plans: readonly DpSgdPlan[], targetEpsilon: number 
 }
 
 /**
- * The manifest of a quantised variant: its float parent's (features, preprocessing, threshold,
+ * The manifest of a compressed variant (quantised, or a distilled student): its float parent's (features, preprocessing, threshold,
  * training lineage, card) with its own version, bytes, metrics on the parent's hold-out rows,
  * reference profile and `compression`; `parent_version` and the card's lineage name the float model,
- * and the card's gate is the quantisation gate (int8 against float on the same rows).
+ * and the card's gate is the variant's (the variant against its float parent on the same rows).
  */
 export function packageQuantizedVariant(fields: {
   readonly parent: ModelManifest;
@@ -176,6 +176,8 @@ export function packageQuantizedVariant(fields: {
   readonly version: string;
   readonly reference: ReferenceProfile;
   readonly now: Date;
+  /** A distilled student's own hidden layers (a quantised variant keeps its parent's). */
+  readonly architecture?: ModelManifest['architecture'];
 }): PackagedModel {
   const { parent, variant } = fields;
   // The parent's signature covers the parent only; the registry signs the variant's manifest.
@@ -186,6 +188,7 @@ export function packageQuantizedVariant(fields: {
     parent_version: parent.version,
     created_at: fields.now.toISOString(),
     onnx: { ...parent.onnx, sha256: sha256Hex(variant.bytes) },
+    ...(fields.architecture ? { architecture: fields.architecture } : {}),
     metrics: { validation: variant.metrics, champion: variant.parentMetrics, gate: variant.gateMetrics },
     reference: fields.reference,
     compression: variant.compression,

@@ -1,6 +1,7 @@
 import { boolVar, intVar, numberVar } from '@fraudstream/config';
 import { DAY_MS, retrainTriggerSchema, type RetrainTrigger } from '@fraudstream/contracts';
 import { z } from 'zod';
+import type { DistillationSettings } from './distillation';
 import type { DpSgdSettings } from './dp-sgd.gradients';
 import type { TrainingStrategy } from './fine-tune.steps';
 import type { ClassWeighting } from './mlp.trainer';
@@ -58,6 +59,11 @@ export interface TrainingSettings {
    * candidate with its float parent's lineage and gated on the AP it loses (quantized-variant.ts).
    */
   readonly quantization: QuantizationSettings;
+  /**
+   * A distilled student (fewer hidden units) of every challenger that passes its gate, registered as
+   * a candidate with its teacher's lineage and gated on the AP it loses (distillation.ts); off by default.
+   */
+  readonly distillation: DistillationSettings;
   /**
    * DP-SGD for fine-tuning jobs (per-row clipping, Gaussian noise, Rényi-DP accounting), or null
    * (off, the default): set by a target ε or an explicit noise multiplier.
@@ -119,6 +125,13 @@ export const trainingConfigFragment = z.object({
     .pipe(z.array(retrainTriggerSchema)),
   TRAINER_QUANTIZE: z.enum(['none', 'int8']).default('none'),
   GATE_MAX_QUANTIZATION_AP_LOSS: numberVar(0.005, 0, 1),
+  /** Hidden units of a distilled student of each passing challenger (e.g. `8`); unset: none. */
+  TRAINER_DISTILL_HIDDEN_UNITS: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'comma-separated positive integers')
+    .optional(),
+  TRAINER_DISTILL_TEACHER_WEIGHT: numberVar(0.5, 0, 1),
+  GATE_MAX_DISTILLATION_AP_LOSS: numberVar(0.005, 0, 1),
   /** Target ε of a fine-tuning job's DP-SGD; unset (with no noise multiplier) leaves DP off. */
   TRAINER_DP_EPSILON: z.coerce.number().positive().max(100).optional(),
   /** σ of DP-SGD set directly instead of a target ε (the manifest records the ε it spends). */
@@ -193,6 +206,11 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
       maxApLoss: c.GATE_MAX_QUANTIZATION_AP_LOSS,
       granularity: 'per-channel',
       bits: 8,
+    },
+    distillation: {
+      hiddenUnits: c.TRAINER_DISTILL_HIDDEN_UNITS?.split(',').map(Number) ?? null,
+      teacherWeight: c.TRAINER_DISTILL_TEACHER_WEIGHT,
+      maxApLoss: c.GATE_MAX_DISTILLATION_AP_LOSS,
     },
     privacy: privacySettingsFrom(c),
   };

@@ -21,6 +21,7 @@ import {
   type SequenceStepFeature,
 } from './feature-set';
 import { UnknownFeatureSetError, UnsupportedFeatureStoreError } from './features.errors';
+import { checkFeatureStore, featuresConfigFragment } from './features.config';
 import { assembleFeatureVector, emptyCardAggregates, emptyTerminalAggregates } from './feature-vector';
 import { FeaturePipeline } from './feature.pipeline';
 import type { FeatureStore } from './feature-store.types';
@@ -723,6 +724,15 @@ describe(FeaturePipeline.name, () => {
       };
       expect(() => new FeaturePipeline(redisLike, FS_V1_SEQ16)).toThrow(UnsupportedFeatureStoreError);
       expect(() => new FeaturePipeline(redisLike, FS_V1)).not.toThrow();
+    });
+
+    it('is refused with the Redis store by the config, at boot, naming FEATURE_STORE', () => {
+      const schema = featuresConfigFragment.superRefine(checkFeatureStore);
+      const refused = schema.safeParse({ FEATURE_SET: 'fs-v1-seq16', FEATURE_STORE: 'redis' });
+      expect(refused.success).toBe(false);
+      expect(refused.error?.issues.map((i) => i.path.join('.'))).toEqual(['FEATURE_STORE']);
+      expect(schema.safeParse({ FEATURE_SET: 'fs-v1-seq16', FEATURE_STORE: 'memory' }).success).toBe(true);
+      expect(schema.safeParse({ FEATURE_SET: 'fs-v1', FEATURE_STORE: 'redis' }).success).toBe(true);
     });
   });
 });

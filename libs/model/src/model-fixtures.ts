@@ -162,7 +162,19 @@ export function writeModelFixture(root: string, options: ModelFixtureOptions): M
     feature_set_version: options.featureSetVersion ?? 'fixture',
     feature_names: [...options.featureNames],
     onnx: { file: 'model.onnx', sha256, input_name: 'features', output_name: 'score', opset: MLP_ONNX_OPSET },
-    preprocessing: { mean: Array.from(options.spec.mean), std: Array.from(options.spec.std) },
+    // One constant per column (a sequence model's step constants repeated per step), as the trainer writes it.
+    preprocessing: isSequenceSpec(spec)
+      ? {
+          mean: [
+            ...Array.from(spec.mean),
+            ...Array.from({ length: spec.steps }, () => Array.from(spec.stepMean)).flat(),
+          ],
+          std: [
+            ...Array.from(spec.std),
+            ...Array.from({ length: spec.steps }, () => Array.from(spec.stepStd)).flat(),
+          ],
+        }
+      : { mean: Array.from(spec.mean), std: Array.from(spec.std) },
     architecture: { hidden_units: hidden, activation: 'relu' },
     threshold: options.threshold ?? 0.5,
     threshold_policy: { kind: 'target-precision', value: 0.5 },

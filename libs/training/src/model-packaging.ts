@@ -57,7 +57,11 @@ export function packageModel(fields: {
       output_name: 'score',
       opset: exported.opset,
     },
-    preprocessing: { mean: Array.from(fields.network.mean), std: Array.from(fields.network.std) },
+    // Per column of the vector, for either family (the sequence family's step constants repeated per step).
+    preprocessing:
+      fields.network.family === 'sequence'
+        ? fields.network.columnStandardisation()
+        : { mean: Array.from(fields.network.mean), std: Array.from(fields.network.std) },
     architecture: { hidden_units: fields.network.hiddenUnits, activation: 'relu' },
     threshold: fields.threshold,
     threshold_policy: fields.thresholdPolicy,

@@ -1,4 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DAY_MS, type Label } from '@fraudstream/contracts';
+import { FileSystemModelStore, ModelRegistry, ephemeralKeys } from '@fraudstream/registry';
 import { FS_V1_SEQ16, SEQUENCE_STEP_WIDTH } from '@fraudstream/features';
 import { inputLayoutOf } from '@fraudstream/model';
 import { mulberry32 } from '@fraudstream/stats';
@@ -104,6 +108,13 @@ describe('the sequence family in the trainer', () => {
       sequence_input_name: 'sequence',
       gru_units: 8,
     });
+    // The registry takes it: one standardisation constant per named column.
+    expect(base.manifest.preprocessing.mean).toHaveLength(WIDTH);
+    const registry = new ModelRegistry(
+      new FileSystemModelStore(mkdtempSync(join(tmpdir(), 'seq-'))),
+      ephemeralKeys(),
+    );
+    await registry.register(base.onnx, base.manifest, { actor: 'test', reason: 'base', eventTime: asOf });
     // It learnt the burst, which only the block shows.
     expect(base.validation.average_precision).toBeGreaterThan(0.8);
 

@@ -135,6 +135,19 @@ export class SequenceNetwork {
     return (this.gru.bias.shape[0] ?? 0) / 3;
   }
 
+  /**
+   * The standardisation of every column of a row (F + K·S): the flat constants, then the step
+   * features' repeated for each step (what the graph subtracts and divides by, column by column).
+   */
+  columnStandardisation(): { mean: number[]; std: number[] } {
+    const tile = (values: Float32Array) =>
+      Array.from({ length: this.steps }, () => Array.from(values)).flat();
+    return {
+      mean: [...Array.from(this.mean), ...tile(this.stepMean)],
+      std: [...Array.from(this.std), ...tile(this.stepStd)],
+    };
+  }
+
   /** The row width it reads: F + K·S. */
   get inputWidth(): number {
     return this.flatWidth + this.steps * this.stepWidth;

@@ -1,6 +1,8 @@
 /*
- * ONNX Runtime execution providers compared on the scorer's models: the default-size MLP and a wide
- * one (64-1024-1024-512-1), with `cpu` and `webgpu`, batch sizes 1 to 32768 (docs/scorer.md).
+ * ONNX Runtime execution providers compared on the scorer's models: the default-size MLP, a wide
+ * one (64-1024-1024-512-1) and the sequence family (a GRU of 16 over a card's last 16 transactions
+ * of 7 features beside the 19 flat ones, head 32-16-1, as libs/model's buildSequenceOnnx writes it),
+ * with `cpu` and `webgpu`, batch sizes 1 to 32768 (docs/scorer.md).
  *
  * Each model also runs as an int8 variant (hidden-layer weights INT8 + DequantizeLinear, as
  * libs/model's quantizeOnnxWeights makes it), in a plain session (`_int8`) and as the scorer loads
@@ -8,7 +10,7 @@
  * (`_int8_dynamic`: DynamicQuantizeLinear + MatMulInteger), runs interleaved with the float graph's,
  * with the speed-up over it per batch.
  *
- *   npm run bench:gpu -- [--out FILE] [--max-batch N] [--seconds S] [--models default,wide]
+ *   npm run bench:gpu -- [--out FILE] [--max-batch N] [--seconds S] [--models default,wide,sequence]
  *
  * It needs only onnxruntime-node at run time (the GPU host has no other packages): the models are
  * written with the small protobuf encoder below instead of libs/model's onnx-proto builder. Where the
@@ -75,22 +77,29 @@ class ProtoWriter {
 
 const FLOAT = 1;
 const INT8 = 3;
+const INT64 = 7;
 
-function tensor(w: ProtoWriter, name: string, dims: number[], values: Float32Array | Int8Array): void {
+function tensor(
+  w: ProtoWriter,
+  name: string,
+  dims: number[],
+  values: Float32Array | Int8Array | BigInt64Array,
+): void {
   for (const d of dims) w.varint(1, d); // dims
-  w.varint(2, values instanceof Int8Array ? INT8 : FLOAT); // data_type
+  w.varint(2, values instanceof Int8Array ? INT8 : values instanceof BigInt64Array ? INT64 : FLOAT); // data_type
   w.string(8, name);
   w.bytes(9, new Uint8Array(values.buffer, values.byteOffset, values.byteLength)); // raw_data
 }
 
-function valueInfo(w: ProtoWriter, name: string, width: number): void {
+function valueInfo(w: ProtoWriter, name: string, width: number | readonly number[]): void {
   w.string(1, name);
   w.message(2, (type) =>
     type.message(1, (t) => {
       t.varint(1, FLOAT);
       t.message(2, (shape) => {
         shape.message(1, (d) => d.string(2, 'N'));
-        shape.message(1, (d) => d.varint(1, width));
+        for (const dim of typeof width === 'number' ? [width] : width)
+          shape.message(1, (d) => d.varint(1, dim));
       });
     }),
   );
@@ -102,6 +111,7 @@ function node(
   inputs: string[],
   output: string | string[],
   intAttributes: Record<string, number> = {},
+  intsAttributes: Record<string, readonly number[]> = {},
 ): void {
   const outputs = Array.isArray(output) ? output : [output];
   for (const i of inputs) w.string(1, i);
@@ -110,6 +120,12 @@ function node(
   w.string(4, op);
   for (const [name, value] of Object.entries(intAttributes))
     w.message(5, (a) => a.string(1, name).varint(3, value).varint(20, 2)); // AttributeProto: name, i, type INT
+  for (const [name, values] of Object.entries(intsAttributes))
+    w.message(5, (a) => {
+      a.string(1, name);
+      for (const v of values) a.varint(8, v); // ints
+      a.varint(20, 7); // type INTS
+    });
 }
 
 /** Deterministic pseudo-random weights of an MLP of `sizes`, one row-major [in, out] array per layer. */
@@ -219,6 +235,71 @@ function mlpOnnx(
     .finish();
 }
 
+/** The sequence family's shape in the scorer: fs-v1's 19 features, 16 steps of 7, a GRU of 16, head 32-16-1. */
+const SEQUENCE = { flat: 19, steps: 16, stepWidth: 7, gru: 16, head: [32, 16, 1] } as const;
+
+/**
+ * A sequence-family graph as buildSequenceOnnx writes it (standardise both inputs, Transpose to
+ * time-major, GRU, Squeeze its last state, Concat with the flat features, the dense head), with
+ * pseudo-random weights: `features` [N, 19] and `sequence` [N, 16, 7] in, `score` [N, 1] out.
+ */
+function sequenceOnnx(seed: number): Uint8Array {
+  const { flat: F, steps: K, stepWidth: S, gru: H, head } = SEQUENCE;
+  const sizes = [F + H, ...head];
+  const [W = new Float32Array(0)] = mlpWeights([S, 3 * H], seed);
+  const [R = new Float32Array(0)] = mlpWeights([H, 3 * H], seed + 1);
+  const headWeights = mlpWeights(sizes, seed + 2);
+  return new ProtoWriter()
+    .varint(1, 8) // ir_version
+    .string(2, 'fraudstream-gpu-bench')
+    .message(7, (g) => {
+      g.message(1, (n) => node(n, 'Sub', ['features', 'mean'], 'centred'));
+      g.message(1, (n) => node(n, 'Div', ['centred', 'std'], 'flat'));
+      g.message(1, (n) => node(n, 'Sub', ['sequence', 'step_mean'], 'seq_centred'));
+      g.message(1, (n) => node(n, 'Div', ['seq_centred', 'step_std'], 'seq_z'));
+      g.message(1, (n) => node(n, 'Transpose', ['seq_z'], 'seq_tnf', {}, { perm: [1, 0, 2] }));
+      g.message(1, (n) =>
+        node(n, 'GRU', ['seq_tnf', 'gru.W', 'gru.R', 'gru.B'], ['', 'gru_last'], {
+          hidden_size: H,
+          linear_before_reset: 0,
+        }),
+      );
+      g.message(1, (n) => node(n, 'Squeeze', ['gru_last', 'squeeze_axes'], 'state'));
+      g.message(1, (n) => node(n, 'Concat', ['flat', 'state'], 'h0', { axis: 1 }));
+      let current = 'h0';
+      for (let i = 1; i < sizes.length; i++) {
+        const last = i === sizes.length - 1;
+        g.message(1, (n) => node(n, 'MatMul', [current, `w${i}`], `mm${i}`));
+        g.message(1, (n) => node(n, 'Add', [`mm${i}`, `b${i}`], `pre${i}`));
+        const out = last ? 'score' : `h${i}`;
+        g.message(1, (n) => node(n, last ? 'Sigmoid' : 'Relu', [`pre${i}`], out));
+        current = out;
+      }
+      g.string(2, 'sequence');
+      g.message(5, (t) => tensor(t, 'mean', [F], new Float32Array(F)));
+      g.message(5, (t) => tensor(t, 'std', [F], new Float32Array(F).fill(1)));
+      g.message(5, (t) => tensor(t, 'step_mean', [S], new Float32Array(S)));
+      g.message(5, (t) => tensor(t, 'step_std', [S], new Float32Array(S).fill(1)));
+      // ONNX's W [1, 3H, S] and R [1, 3H, H]: any weights do for speed.
+      g.message(5, (t) => tensor(t, 'gru.W', [1, 3 * H, S], W));
+      g.message(5, (t) => tensor(t, 'gru.R', [1, 3 * H, H], R));
+      g.message(5, (t) => tensor(t, 'gru.B', [1, 6 * H], new Float32Array(6 * H)));
+      g.message(5, (t) => tensor(t, 'squeeze_axes', [1], BigInt64Array.of(0n)));
+      for (let i = 1; i < sizes.length; i++) {
+        const inputs = sizes[i - 1] ?? 1;
+        const outputs = sizes[i] ?? 1;
+        const w = headWeights[i - 1] ?? new Float32Array(inputs * outputs);
+        g.message(5, (t) => tensor(t, `w${i}`, [inputs, outputs], w));
+        g.message(5, (t) => tensor(t, `b${i}`, [outputs], new Float32Array(outputs)));
+      }
+      g.message(11, (v) => valueInfo(v, 'features', F));
+      g.message(11, (v) => valueInfo(v, 'sequence', [K, S]));
+      g.message(12, (v) => valueInfo(v, 'score', 1));
+    })
+    .message(8, (o) => o.string(1, '').varint(2, 17)) // opset_import: default domain, opset 17
+    .finish();
+}
+
 // ---- the benchmark ----------------------------------------------------------------------------
 
 function arg(name: string): string | undefined {
@@ -231,7 +312,7 @@ const MAX_BATCH = Number(arg('--max-batch') ?? 32_768);
 const SECONDS_PER_POINT = Number(arg('--seconds') ?? 1.5);
 const BATCHES = [1, 8, 64, 256, 1024, 4096, 16_384, 32_768].filter((b) => b <= MAX_BATCH);
 const PROVIDERS = ['cpu', 'webgpu'] as const;
-/** `--models default,wide`: only the models whose names start so (default: all). */
+/** `--models default,wide,sequence`: only the models whose names start so (default: all). */
 const ONLY = arg('--models')?.split(',') ?? null;
 type Provider = (typeof PROVIDERS)[number];
 
@@ -269,11 +350,25 @@ async function createSession(
   });
 }
 
-function input(rows: number, width: number): ort.Tensor {
+function input(rows: number, width: number, dims: readonly number[] = [rows, width]): ort.Tensor {
   const data = new Float32Array(rows * width);
   for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 12.9898) * 2;
-  return new ort.Tensor('float32', data, [rows, width]);
+  return new ort.Tensor('float32', data, [...dims]);
 }
+
+/** A model's inputs for a batch of `rows`. */
+type Feeds = (rows: number) => Record<string, ort.Tensor>;
+
+/** One `features` [N, width] input (the MLPs). */
+const flatFeeds =
+  (width: number): Feeds =>
+  (rows) => ({ features: input(rows, width) });
+
+/** The sequence family's two inputs. */
+const sequenceFeeds: Feeds = (rows) => ({
+  features: input(rows, SEQUENCE.flat),
+  sequence: input(rows, SEQUENCE.steps * SEQUENCE.stepWidth, [rows, SEQUENCE.steps, SEQUENCE.stepWidth]),
+});
 
 function point(batch: number, times: number[]): Point {
   times.sort((a, b) => a - b);
@@ -294,10 +389,10 @@ function point(batch: number, times: number[]): Point {
  */
 async function measure(
   sessions: readonly ort.InferenceSession[],
-  width: number,
+  feedsOf: Feeds,
   batch: number,
 ): Promise<Point[]> {
-  const feeds = { features: input(batch, width) };
+  const feeds = feedsOf(batch);
   // warm-up: kernels, buffers, shader compilation
   for (const session of sessions) for (let i = 0; i < 3; i++) await session.run(feeds);
   const times = sessions.map((): number[] => []);
@@ -327,9 +422,9 @@ interface VariantResult {
  * Both providers on the variants of one model: rows/s per batch size (the variants interleaved),
  * and each provider's scores of a fixed probe per variant.
  */
-async function benchVariants(variants: readonly Variant[], width: number): Promise<VariantResult[]> {
+async function benchVariants(variants: readonly Variant[], feedsOf: Feeds): Promise<VariantResult[]> {
   const results = variants.map((): VariantResult => ({ byProvider: {}, outputs: {} }));
-  const probe = input(64, width);
+  const probe = feedsOf(64);
   for (const provider of PROVIDERS) {
     const sessions: ort.InferenceSession[] = [];
     try {
@@ -344,13 +439,13 @@ async function benchVariants(variants: readonly Variant[], width: number): Promi
     }
     try {
       for (const [k, session] of sessions.entries()) {
-        const check = await session.run({ features: probe });
+        const check = await session.run(probe);
         const r = results[k];
         if (r) r.outputs[provider] = Float32Array.from(check.score?.data as Float32Array);
       }
       const points = variants.map((): Point[] => []);
       for (const batch of BATCHES) {
-        const measured = await measure(sessions, width, batch);
+        const measured = await measure(sessions, feedsOf, batch);
         measured.forEach((p, k) => {
           console.log(
             `${variants[k]?.label ?? '?'} ${provider} batch ${batch}: ${p.median_ms} ms median, ${p.rows_per_s} rows/s`,
@@ -436,7 +531,7 @@ async function main(): Promise<void> {
         { label: `${model.name}_int8_scorer`, bytes: int8, foldQdq: true },
         { label: `${model.name}_int8_dynamic`, bytes: dynamic },
       ],
-      width,
+      flatFeeds(width),
     );
     if (!f || !q || !folded || !dyn) throw new Error('no results');
     results[model.name] = {
@@ -462,6 +557,19 @@ async function main(): Promise<void> {
         speedup_vs_float_cpu: speedups(f.byProvider, 'cpu', v.byProvider, 'cpu'),
         speedup_vs_float_webgpu: speedups(f.byProvider, 'webgpu', v.byProvider, 'webgpu'),
       };
+  }
+  // The sequence family (float only: the int8 variants quantise MLP layers).
+  const sequenceName = `sequence_gru${SEQUENCE.gru}_k${SEQUENCE.steps}x${SEQUENCE.stepWidth}_f${SEQUENCE.flat}`;
+  if (ONLY === null || ONLY.some((o) => sequenceName.startsWith(o))) {
+    const bytes = sequenceOnnx(42);
+    const [seq] = await benchVariants([{ label: sequenceName, bytes }], sequenceFeeds);
+    if (!seq) throw new Error('no results');
+    results[sequenceName] = {
+      ...seq.byProvider,
+      bytes: bytes.length,
+      webgpu_vs_cpu_max_abs_diff: maxAbsDiff(seq.outputs.cpu, seq.outputs.webgpu),
+      speedup: speedups(seq.byProvider, 'cpu', seq.byProvider, 'webgpu'),
+    };
   }
   reportBench('onnxruntime execution providers', OUT, results);
 }

@@ -27,7 +27,8 @@ import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { loadConfig, processEnv } from '@fraudstream/config';
 import { driftConfigFragment, driftSettingsFromConfig } from '@fraudstream/drift';
-import { DEFAULT_FEATURE_SET, featureSetOf, type FeatureSet } from '@fraudstream/features';
+import { DEFAULT_FEATURE_SET, FS_V1_SEQ16, featureSetOf, type FeatureSet } from '@fraudstream/features';
+import { MODEL_FAMILIES, type ModelFamily } from '@fraudstream/registry';
 import { DEFAULT_CASE_DAYS, isDriftScenario, type DriftScenario } from '@fraudstream/simulation';
 import {
   joinMatureLabels,
@@ -61,7 +62,9 @@ const USAGE = `npm run bench:quality -- [options]
   --history-days N       days the base model is trained on (default 21)
   --warmup-days N        days simulated only to fill the feature windows (default 30)
   --drift-day N          stream day the scenario starts (default 7)
-  --feature-set NAME     fs-v1 (default, the live loop's) or fs-v2
+  --feature-set NAME     fs-v1 (default, the live loop's) or fs-v2: the MLP family's set
+  --family A,B           mlp (default), sequence, or mlp,sequence: each family on the same seeds and
+                         scenarios (sequence: a GRU over fs-v1-seq16's history block)
   --dp-epsilon A,B       rerun triggered and periodic with DP-SGD at each target epsilon
   --case-days N          a confirmed fraud's case labels its card's transactions of the N days
                          before the alert too (default 0, the simulator's: the alerted one only)
@@ -80,6 +83,7 @@ const OPTIONS = {
   'warmup-days': { type: 'string' },
   'drift-day': { type: 'string' },
   'feature-set': { type: 'string' },
+  family: { type: 'string' },
   'dp-epsilon': { type: 'string' },
   'case-days': { type: 'string' },
   json: { type: 'string' },
@@ -400,8 +404,8 @@ function cell(v: BenchValue | undefined): string {
 
 function table(runs: readonly Record<string, BenchValue>[]): string {
   const lines = [
-    '| seed | scenario | static | triggered | periodic | oracle | trig/periodic | trig/oracle | retrains (trig/periodic) | first request / serving (onset) | false alarms | goals met |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| seed | scenario | family | static | triggered | periodic | oracle | trig/periodic | trig/oracle | retrains (trig/periodic) | first request / serving (onset) | false alarms | goals met |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of runs) {
     const p = (name: string) => r[name] as Record<string, BenchValue> | undefined;
@@ -412,7 +416,7 @@ function table(runs: readonly Record<string, BenchValue>[]): string {
       .filter(([, g]) => g !== true)
       .map(([name]) => name);
     lines.push(
-      `| ${cell(r.seed)} | ${cell(r.scenario)} | ${cell(p('static')?.ap_mean_after_drift)} | ` +
+      `| ${cell(r.seed)} | ${cell(r.scenario)} | ${cell(r.family)} | ${cell(p('static')?.ap_mean_after_drift)} | ` +
         `${cell(t?.ap_mean_after_drift)} | ${cell(p('periodic')?.ap_mean_after_drift)} | ${cell(p('oracle')?.ap_mean_after_drift)} | ` +
         `${cell(r.triggered_to_periodic_ap_ratio)} | ${cell(r.triggered_to_oracle_ap_ratio)} | ` +
         `${cell(t?.retrains)} / ${cell(p('periodic')?.retrains)} | ` +
@@ -480,6 +484,10 @@ async function main(): Promise<void> {
   const warmupDays = intOption(values, 'warmup-days', 30, 0);
   const driftDay = intOption(values, 'drift-day', 7, 0);
   const featureSet = featureSetOf(values['feature-set'] ?? DEFAULT_FEATURE_SET.version);
+  const families = listOption(values.family, 'mlp');
+  for (const f of families)
+    if (!(MODEL_FAMILIES as readonly string[]).includes(f))
+      throw new Error(`--family takes ${MODEL_FAMILIES.join(', ')}; got ${f}`);
   if (driftDay >= streamDays) throw new Error('--drift-day must fall inside the stream (< --days)');
   const caseDays = intOption(values, 'case-days', DEFAULT_CASE_DAYS, 0);
   const dpEpsilons = listOption(values['dp-epsilon'], '').map(Number);
@@ -506,37 +514,43 @@ async function main(): Promise<void> {
         requested ?? (quiet ? ['triggered'] : ['static', 'triggered', 'periodic', 'oracle'])
       ).filter((p): p is RetrainPolicy => ['static', 'triggered', 'periodic', 'oracle'].includes(p));
       if (!policies.includes('triggered')) policies.unshift('triggered');
-      const chart = `${jsonPath.replace(/\.json$/, '')}.${seed}.${scenario}.html`;
-      results.push(
-        await runScenario(
-          {
-            seed,
-            featureSet,
-            scenario,
-            customers,
-            warmupDays,
-            historyDays,
-            streamDays,
-            driftDay,
-            policies,
-            caseDays,
-            dpEpsilons,
-            dp,
-          },
-          training,
-          drift,
-          capacity,
-          chart,
-        ),
-      );
-      log(
-        `seed ${seed}, ${scenario}: done\n${table(results.slice(-1))}\n${privacyTable(results.slice(-1), dpEpsilons)}`,
-      );
+      for (const family of families as ModelFamily[]) {
+        // The sequence family reads fs-v1-seq16 (fs-v1 and the card's history block); the MLP the chosen set.
+        const familySet = family === 'sequence' ? FS_V1_SEQ16 : featureSet;
+        const chart = `${jsonPath.replace(/\.json$/, '')}.${seed}.${scenario}.${family}.html`;
+        results.push({
+          family,
+          ...(await runScenario(
+            {
+              seed,
+              featureSet: familySet,
+              scenario,
+              customers,
+              warmupDays,
+              historyDays,
+              streamDays,
+              driftDay,
+              policies,
+              caseDays,
+              dpEpsilons,
+              dp,
+            },
+            { ...training, modelFamily: family },
+            drift,
+            capacity,
+            chart,
+          )),
+        });
+        log(
+          `seed ${seed}, ${scenario}, ${family}: done\n${table(results.slice(-1))}\n${privacyTable(results.slice(-1), dpEpsilons)}`,
+        );
+      }
     }
   }
   reportBench('drift recovery: AP by day under each retraining policy', jsonPath, {
     cpus: cpus().length,
     feature_set: featureSet.version,
+    families,
     customers,
     analyst_capacity_per_day: capacity,
     warmup_days: warmupDays,

@@ -4,7 +4,9 @@
  *    from a base model v1 trained on the pre-drift days; challenger vs champion on the gate rows.
  * 2. Over Kafka (skip with --no-kafka): the real worker (TrainerModule) on fresh topics; the time
  *    from producing a retrain request to the challenger's deployment event being readable.
- * Options: --customers N (default 2000), --seed N (default 7), --no-kafka, --json FILE.
+ * Options: --customers N (default 2000), --seed N (default 7), --no-kafka, --json FILE,
+ * --family mlp|sequence (default mlp; sequence: the GRU over fs-v1-seq16's history block, base and
+ * fine-tuned, the Kafka part on the MLP).
  * --dp-epsilon E: also the same job with DP-SGD at target ε E against it without, interleaved,
  * --repeats N (3) pairs: seconds per epoch of each and their ratio (median, min, max).
  * With TRAINER_QUANTIZE=int8 it also reports the challenger's int8 variant (AP loss, sizes).
@@ -24,9 +26,14 @@ import {
   type RetrainRequest,
   type Score,
 } from '@fraudstream/contracts';
-import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
+import { DEFAULT_FEATURE_SET, FS_V1_SEQ16 } from '@fraudstream/features';
 import { AvroProducer, createIdempotentProducer } from '@fraudstream/kafka';
-import { FileSystemModelStore, ModelRegistry, localKeyRingKeys } from '@fraudstream/registry';
+import {
+  FileSystemModelStore,
+  ModelRegistry,
+  localKeyRingKeys,
+  type ModelFamily,
+} from '@fraudstream/registry';
 import {
   DeploymentAnnouncer,
   FineTuneJob,
@@ -103,24 +110,38 @@ async function main(): Promise<void> {
   const customers = intOption(argv, 'customers', 2000);
   const seed = intOption(argv, 'seed', 7);
   const withKafka = !argv.includes('--no-kafka');
+  const familyAt = argv.indexOf('--family');
+  const familyArg = familyAt >= 0 ? argv[familyAt + 1] : 'mlp';
+  if (familyArg !== 'mlp' && familyArg !== 'sequence') throw new Error('--family takes mlp or sequence');
+  const family: ModelFamily = familyArg;
+  const featureSet = family === 'sequence' ? FS_V1_SEQ16 : DEFAULT_FEATURE_SET;
   Logger.overrideLogger(['error', 'warn']);
-  const results: Record<string, BenchValue> = { cpus: cpus().length, customers, seed };
+  const results: Record<string, BenchValue> = {
+    cpus: cpus().length,
+    customers,
+    seed,
+    family,
+    feature_set: featureSet.version,
+  };
 
   const env = { ...processEnv(), TRAINER_CHARGEBACK_WINDOW_MS: String(3 * DAY_MS) };
   const config = loadTrainerConfig(env);
-  const settings = trainingSettingsFrom(config);
+  const settings = { ...trainingSettingsFrom(config), modelFamily: family };
   const simStarted = performance.now();
-  const history = await buildSimulatedHistory({
-    seed,
-    days: 24,
-    startTime: START,
-    customers,
-    terminals: customers * 2,
-    maxMeanTxPerDay: 10,
-    scenario: 'new-fraud-pattern',
-    driftDay: 14,
-    chargebackDelayDays: [1, 3],
-  });
+  const history = await buildSimulatedHistory(
+    {
+      seed,
+      days: 24,
+      startTime: START,
+      customers,
+      terminals: customers * 2,
+      maxMeanTxPerDay: 10,
+      scenario: 'new-fraud-pattern',
+      driftDay: 14,
+      chargebackDelayDays: [1, 3],
+    },
+    { featureSet },
+  );
   results.simulated = {
     transactions: history.scores.length,
     labels: history.labels.length,
@@ -134,15 +155,15 @@ async function main(): Promise<void> {
     history.scores.filter((s) => s.event_time < day(14)),
     history.labels,
     { chargebackWindowMs: settings.chargebackWindowMs, asOf: day(17) },
-    FEATURE_SET_VERSION,
+    featureSet.version,
   );
   const baseStarted = performance.now();
   const base = await trainBaseModel({
     rows: old.rows,
     asOf: day(17),
     version: 'v1',
-    featureNames: FEATURE_NAMES,
-    featureSetVersion: FEATURE_SET_VERSION,
+    featureNames: featureSet.names,
+    featureSetVersion: featureSet.version,
     thresholdPolicy: { kind: 'daily-capacity', value: 100 },
     codeRevision: 'bench',
     settings,
@@ -176,8 +197,8 @@ async function main(): Promise<void> {
     settings,
     actor: 'bench',
     codeRevision: 'bench',
-    featureSetVersion: FEATURE_SET_VERSION,
-    featureNames: FEATURE_NAMES,
+    featureSetVersion: featureSet.version,
+    featureNames: featureSet.names,
   });
   const outcome = await job.run(request);
   const epochs = outcome.metrics.epochs_run ?? 1;
@@ -235,8 +256,8 @@ async function main(): Promise<void> {
           settings: { ...settings, privacy: mode === 'dp' ? privacy : null },
           actor: 'bench',
           codeRevision: 'bench',
-          featureSetVersion: FEATURE_SET_VERSION,
-          featureNames: FEATURE_NAMES,
+          featureSetVersion: featureSet.version,
+          featureNames: featureSet.names,
         });
         const run = await timedJob.run({ ...request, request_id: `bench-${mode}-${i}` });
         perEpoch[mode].push(run.timings.trainMs / 1000 / (run.metrics.epochs_run ?? 1));
@@ -258,7 +279,13 @@ async function main(): Promise<void> {
   }
   rmSync(root, { recursive: true, force: true });
 
-  if (withKafka) results.kafka = await requestToDeployed(history, base, request, env);
+  // The worker reads its feature set and family from the environment, as deployed.
+  if (withKafka)
+    results.kafka = await requestToDeployed(history, base, request, {
+      ...env,
+      FEATURE_SET: featureSet.version,
+      TRAINER_MODEL_FAMILY: family,
+    });
   reportBench('trainer: fine-tuning', jsonPathFromArgs(argv, 'train'), results);
 }
 

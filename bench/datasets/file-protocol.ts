@@ -13,7 +13,7 @@ import { averagePrecision, cardPrecisionTopK, hashString, rocAuc } from '@frauds
 import {
   startNetwork,
   trainMlp,
-  type MlpNetwork,
+  type ScoringNetwork,
   type TrainingMatrix,
   type TrainingSettings,
 } from '@fraudstream/training';
@@ -146,8 +146,8 @@ export function validationWindow(w: ProtocolWindow): ProtocolWindow {
 export async function trainScratchEpochs(
   train: TrainingMatrix,
   settings: TrainingSettings,
-  afterEpoch: (epoch: number, network: MlpNetwork) => void = () => undefined,
-): Promise<MlpNetwork> {
+  afterEpoch: (epoch: number, network: ScoringNetwork) => void = () => undefined,
+): Promise<ScoringNetwork> {
   const network = startNetwork({ kind: 'scratch' }, train, settings);
   // No validation rows: the loss never improves, so patience past the epochs runs them all.
   const empty: TrainingMatrix = {

@@ -299,7 +299,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
     await registry.transition(baseVersion, 'PRODUCTION', context);
 
     let manifest = base.manifest;
-    let scorer = await OnnxDayScorer.load(baseVersion, base.onnx);
+    let scorer = await OnnxDayScorer.load(base.manifest, base.onnx);
     const detector = policy === 'triggered' ? new DriftDetector(drift) : null;
     detector?.observeDeployment(
       deploymentEvent({
@@ -554,7 +554,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
       }
       if (promoted) {
         await scorer.release();
-        scorer = await OnnxDayScorer.load(promoted.version, promoted.onnx);
+        scorer = await OnnxDayScorer.load(promoted.manifest, promoted.onnx);
         manifest = promoted.manifest;
       }
       if (policy === 'triggered' && requests.length > 0)

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import type { ModelDeployment, Score } from '@fraudstream/contracts';
-import { FS_V1, FS_V2 } from '@fraudstream/features';
+import { FS_V1, FS_V1_SEQ16, FS_V2, SEQUENCE_STEP_WIDTH } from '@fraudstream/features';
+import { randomSequenceSpec, writeModelFixture } from '@fraudstream/model';
+import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait-for';
 import {
@@ -50,5 +53,73 @@ describe('scorer feature set', () => {
     expect(values.every((s) => s.feature_set_version === 'fs-v2')).toBe(true);
     expect(values.every((s) => s.features.length === FS_V2.names.length)).toBe(true);
     await Promise.all([scores.stop(), deployments.stop()]);
+  });
+
+  it('serves the sequence family on fs-v1-seq16: an MLP champion shadowed by a GRU challenger, each on its inputs', async () => {
+    const { kafka, serde, root } = suite;
+    const topics = await createScorerTopics(kafka, serde, 1);
+    const F = FS_V1_SEQ16.flatWidth;
+    const K = FS_V1_SEQ16.sequenceSteps;
+    const S = SEQUENCE_STEP_WIDTH;
+    const mlp = featureModel(root, 'seq-set-mlp', 33, 0.7, FS_V1_SEQ16);
+    const sequence = writeModelFixture(root, {
+      version: 'seq-set-gru',
+      featureNames: FS_V1_SEQ16.names,
+      featureSetVersion: FS_V1_SEQ16.version,
+      // Flat features scaled down (amounts in the hundreds would saturate the sigmoid): the block decides.
+      spec: {
+        ...randomSequenceSpec({ flatWidth: F, steps: K, stepWidth: S, gruUnits: 8, hidden: [8] }, 34),
+        std: new Array<number>(F).fill(1000),
+      },
+      threshold: 0.7,
+    });
+    const producer = await connectedProducer(kafka, serde);
+    const deploy = (event: ModelDeployment) => publishDeployment(producer, topics, event);
+    const scores = await readTopic<Score>(kafka, serde, topics.scores);
+    const app = await suite.start(topics, { FEATURE_SET: 'fs-v1-seq16' });
+    await deploy(stageChange(mlp, 'PRODUCTION'));
+    await deploy(stageChange(sequence, 'SHADOW'));
+    // 23 cards, about five payments each a few minutes apart: their blocks fill step by step.
+    const sent = Array.from({ length: 115 }, (_, i) => transaction(i, 'seq'));
+    await producer.sendMany([
+      { topic: topics.transactions, records: sent.map((t) => ({ key: t.card_id, value: t })) },
+    ]);
+    const byRole = (role: string) => scores.records.map((r) => r.value).filter((v) => v.role === role);
+    await waitFor(
+      () => byRole('CHAMPION').length >= sent.length && byRole('CHALLENGER').length >= sent.length,
+      90_000,
+      'every transaction scored by both',
+    );
+    await app.close();
+    await producer.producer.disconnect();
+    const champion = byRole('CHAMPION');
+    const challenger = byRole('CHALLENGER');
+    expect(champion.every((s) => s.model_version === 'seq-set-mlp')).toBe(true);
+    expect(challenger.every((s) => s.model_version === 'seq-set-gru')).toBe(true);
+    expect(champion.every((s) => s.features.length === F + K * S)).toBe(true);
+    // A card's fifth payment sees four earlier ones in its block (steps K-4 .. K-1 present).
+    const last = champion.find((s) => s.transaction_id === 'seq-92');
+    const present = Array.from({ length: K }, (_, k) => last?.features[F + k * S]);
+    expect(present).toEqual([...new Array<number>(K - 4).fill(0), 1, 1, 1, 1]);
+    // The challenger's scores are its graph's on the logged vectors, fed as its two inputs.
+    const session = await ort.InferenceSession.create(readFileSync(new URL(sequence.artifactUri)));
+    const n = challenger.length;
+    const out = await session.run({
+      features: new ort.Tensor(
+        'float32',
+        Float32Array.from(challenger.flatMap((s) => s.features.slice(0, F))),
+        [n, F],
+      ),
+      sequence: new ort.Tensor('float32', Float32Array.from(challenger.flatMap((s) => s.features.slice(F))), [
+        n,
+        K,
+        S,
+      ]),
+    });
+    await session.release();
+    const direct = out.score?.data as Float32Array;
+    challenger.forEach((s, i) => expect(s.score).toBeCloseTo(direct[i] ?? Number.NaN, 5));
+    expect(new Set(challenger.map((s) => s.score.toFixed(4))).size).toBeGreaterThan(20);
+    await scores.stop();
   });
 });

@@ -30,6 +30,14 @@ describe(loadTrainerConfig.name, () => {
     expect(() => loadTrainerConfig({ FEATURE_SET: 'fs-v9' })).toThrow(/FEATURE_SET/);
   });
 
+  it('trains the sequence family only on a feature set with a history block', () => {
+    const config = loadTrainerConfig({ FEATURE_SET: 'fs-v1-seq16', TRAINER_MODEL_FAMILY: 'sequence' });
+    expect(trainingSettingsFrom(config).modelFamily).toBe('sequence');
+    expect(trainingSettingsFrom(loadTrainerConfig({})).modelFamily).toBe('mlp');
+    expect(() => loadTrainerConfig({ TRAINER_MODEL_FAMILY: 'sequence' })).toThrow(/TRAINER_MODEL_FAMILY/);
+    expect(() => loadTrainerConfig({ TRAINER_MODEL_FAMILY: 'transformer' })).toThrow(/TRAINER_MODEL_FAMILY/);
+  });
+
   it('lists every bad field at once', () => {
     let error: unknown;
     try {

@@ -1,6 +1,6 @@
 import { appConfigFragment, intVar, loadConfig, type Env } from '@fraudstream/config';
 import { Topics } from '@fraudstream/contracts';
-import { featureSetConfigFragment } from '@fraudstream/features';
+import { featureSetConfigFragment, featureSetOf } from '@fraudstream/features';
 import { checkKafkaSecurity, kafkaConfigFragment } from '@fraudstream/kafka';
 import { registryConfigFragment, requireS3Settings } from '@fraudstream/registry';
 import { checkDpSettings, trainingConfigFragment } from '@fraudstream/training';
@@ -39,6 +39,13 @@ export const trainerConfigSchema = z
     checkKafkaSecurity(config, ctx);
     requireS3Settings(config, ctx);
     checkDpSettings(config, ctx);
+    // The sequence family reads a history block: refused at boot on a set without one.
+    if (config.TRAINER_MODEL_FAMILY === 'sequence' && featureSetOf(config.FEATURE_SET).sequenceSteps === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TRAINER_MODEL_FAMILY'],
+        message: `the sequence family needs a feature set with a history block (fs-v1-seq16), not ${config.FEATURE_SET}`,
+      });
   });
 
 export type TrainerConfig = z.infer<typeof trainerConfigSchema>;

@@ -2,7 +2,7 @@ import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
 import { UnknownFeatureSetError } from './features.errors';
 
 /** The feature-set versions this code computes. */
-export const FEATURE_SET_VERSIONS = ['fs-v1', 'fs-v2'] as const;
+export const FEATURE_SET_VERSIONS = ['fs-v1', 'fs-v2', 'fs-v1-seq16'] as const;
 export type FeatureSetVersion = (typeof FEATURE_SET_VERSIONS)[number];
 
 const FS_V1_NAMES = [
@@ -36,7 +36,45 @@ const DELAYED_TERMINAL_NAMES = [
   'terminal_delayed_fraud_rate_30d',
 ] as const;
 
-export type FeatureName = (typeof FS_V1_NAMES)[number] | (typeof DELAYED_TERMINAL_NAMES)[number];
+/**
+ * The per-step features of a card's recent history (the sequence block): one row per earlier
+ * transaction of the card, computed at the current transaction's event time.
+ */
+export const SEQUENCE_STEP_FEATURES = [
+  /** 1 for a step holding an earlier transaction, 0 for padding (the card has fewer than K). */
+  'present',
+  'log_amount',
+  /** log1p of the minutes between that transaction and the current one (event time). */
+  'log_gap_minutes',
+  'card_not_present',
+  'night',
+  /** Its terminal was not among the card's K transactions before it. */
+  'new_terminal',
+  /** Its amount over the mean amount of the card's steps present in the block. */
+  'amount_to_card_mean',
+] as const;
+export type SequenceStepFeature = (typeof SEQUENCE_STEP_FEATURES)[number];
+/** Width S of one step of the sequence block. */
+export const SEQUENCE_STEP_WIDTH = SEQUENCE_STEP_FEATURES.length;
+/**
+ * K, the earlier transactions of a card the state keeps (a ring per card) and a sequence set's block
+ * holds: bursts of card testing are a few to a dozen payments, minutes apart.
+ */
+export const SEQUENCE_STEPS = 16;
+
+/** `seq_<step>_<feature>`: step 00 is the oldest of the K, step K-1 the card's latest earlier transaction. */
+export type SequenceFeatureName = `seq_${string}_${SequenceStepFeature}`;
+
+export type FeatureName =
+  (typeof FS_V1_NAMES)[number] | (typeof DELAYED_TERMINAL_NAMES)[number] | SequenceFeatureName;
+
+/** The flattened names of a [steps, S] block, step-major (the row-major order of the block). */
+function sequenceNames(steps: number): SequenceFeatureName[] {
+  const names: SequenceFeatureName[] = [];
+  for (let k = 0; k < steps; k++)
+    for (const feature of SEQUENCE_STEP_FEATURES) names.push(`seq_${String(k).padStart(2, '0')}_${feature}`);
+  return names;
+}
 
 /**
  * One ordered, versioned feature list. The scorer logs its vectors with `version`; the trainer
@@ -53,10 +91,24 @@ export interface FeatureSet {
    * older than d, so with chargebacks known within d days every fraud among them is known.
    */
   readonly terminalDelayDays: number;
+  /**
+   * K of the card's recent-history block (0: the set has none). The vector is then the flat
+   * features, then the [K, S] block row-major (S = SEQUENCE_STEP_WIDTH): `names` ends with the
+   * block's K x S names, and `flatWidth` counts the names before them.
+   */
+  readonly sequenceSteps: number;
+  /** How many of `names` are flat features (all of them for a set without a sequence block). */
+  readonly flatWidth: number;
 }
 
 /** Card and terminal windows over the last 1, 7 and 30 days; terminal fraud rates of the labels known by then. */
-export const FS_V1: FeatureSet = { version: 'fs-v1', names: FS_V1_NAMES, terminalDelayDays: 0 };
+export const FS_V1: FeatureSet = {
+  version: 'fs-v1',
+  names: FS_V1_NAMES,
+  terminalDelayDays: 0,
+  sequenceSteps: 0,
+  flatWidth: FS_V1_NAMES.length,
+};
 
 /**
  * fs-v1 plus the terminal's transactions and fraud rate over 1, 7 and 30 days ending d = 7 days
@@ -68,9 +120,27 @@ export const FS_V2: FeatureSet = {
   version: 'fs-v2',
   names: [...FS_V1_NAMES, ...DELAYED_TERMINAL_NAMES],
   terminalDelayDays: 7,
+  sequenceSteps: 0,
+  flatWidth: FS_V1_NAMES.length + DELAYED_TERMINAL_NAMES.length,
 };
 
-const FEATURE_SETS: Readonly<Record<FeatureSetVersion, FeatureSet>> = { 'fs-v1': FS_V1, 'fs-v2': FS_V2 };
+/**
+ * fs-v1 plus the card's last K = 16 earlier transactions as a [K, S] block (docs/features.md): the
+ * input of the sequence model family, whose graph reads the flat features and the block apart.
+ */
+export const FS_V1_SEQ16: FeatureSet = {
+  version: 'fs-v1-seq16',
+  names: [...FS_V1_NAMES, ...sequenceNames(SEQUENCE_STEPS)],
+  terminalDelayDays: 0,
+  sequenceSteps: SEQUENCE_STEPS,
+  flatWidth: FS_V1_NAMES.length,
+};
+
+const FEATURE_SETS: Readonly<Record<FeatureSetVersion, FeatureSet>> = {
+  'fs-v1': FS_V1,
+  'fs-v2': FS_V2,
+  'fs-v1-seq16': FS_V1_SEQ16,
+};
 
 export function isFeatureSetVersion(version: string): version is FeatureSetVersion {
   return (FEATURE_SET_VERSIONS as readonly string[]).includes(version);

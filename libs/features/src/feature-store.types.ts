@@ -1,3 +1,4 @@
+import type { CardHistoryEntry, CardHistoryStep } from './card-history';
 import type { WindowCounters } from './window-counters';
 
 /** The input partition a batch was read from. */
@@ -96,6 +97,13 @@ export interface FeatureStateSession {
   /** Counts one transaction on the terminal at `eventTime`. */
   addTerminalTransaction(terminalId: string, eventTime: number): void;
   /**
+   * The card's last SEQUENCE_STEPS counted transactions, oldest first (empty when never seen), for a
+   * feature set with a sequence block. Do not mutate it.
+   */
+  cardHistory(id: string): readonly CardHistoryStep[];
+  /** Appends one transaction to the card's history ring (a set with a sequence block only). */
+  addCardHistory(cardId: string, entry: CardHistoryEntry): void;
+  /**
    * Takes the terminal's queued labels whose event time is at or before `time` off the queue and
    * counts each as a confirmed fraud in the bucket of its transaction's time. A transaction counts
    * once however many labels it got; at commit() a label another replica counted meanwhile is not
@@ -115,6 +123,8 @@ export interface FeatureStateSession {
 /** Per-card and per-terminal feature state: in memory (one scorer) or in Redis (many replicas). */
 export interface FeatureStore {
   readonly kind: 'memory' | 'redis';
+  /** Whether it keeps each card's recent-history ring (what a set with a sequence block needs). */
+  readonly keepsCardHistory: boolean;
   /**
    * Queues fraud labels with their terminals, durably once the promise resolves (Redis: one atomic
    * step). Idempotent per transaction id: a label of a transaction already counted is dropped, and

@@ -8,15 +8,20 @@ import {
   FEATURE_COUNT,
   FEATURE_NAMES,
   FS_V1,
+  FS_V1_SEQ16,
   FS_V2,
+  SEQUENCE_STEP_WIDTH,
+  SEQUENCE_STEPS,
   WINDOW_DAYS,
   featureIndex,
   featureSetOf,
   isNight,
   isWeekend,
   type FeatureName,
+  type SequenceStepFeature,
 } from './feature-set';
-import { UnknownFeatureSetError } from './features.errors';
+import { UnknownFeatureSetError, UnsupportedFeatureStoreError } from './features.errors';
+import { checkFeatureStore, featuresConfigFragment } from './features.config';
 import { assembleFeatureVector, emptyCardAggregates, emptyTerminalAggregates } from './feature-vector';
 import { FeaturePipeline } from './feature.pipeline';
 import type { FeatureStore } from './feature-store.types';
@@ -29,6 +34,11 @@ const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 
 const f = (vector: number[] | undefined, name: FeatureName): number | undefined =>
   vector?.[featureIndex(name)];
+const fs = (vector: number[] | undefined, name: FeatureName): number | undefined =>
+  vector?.[featureIndex(name, FS_V1_SEQ16)];
+/** Feature `feature` of step `k` of the sequence block (k = SEQUENCE_STEPS - 1: the latest earlier transaction). */
+const step = (vector: number[] | undefined, k: number, feature: SequenceStepFeature) =>
+  fs(vector, `seq_${String(k).padStart(2, '0')}_${feature}`);
 const f2 = (vector: number[] | undefined, name: FeatureName): number | undefined =>
   vector?.[featureIndex(name, FS_V2)];
 
@@ -286,6 +296,7 @@ describe(FeaturePipeline.name, () => {
     let failNext = false;
     const flaky: FeatureStore = {
       kind: 'redis',
+      keepsCardHistory: false,
       enqueueLabels: (labels) => memory.enqueueLabels(labels),
       begin: (keys) => (failNext ? Promise.reject(new Error('store unreachable')) : memory.begin(keys)),
       close: () => memory.close(),
@@ -580,12 +591,148 @@ describe(FeaturePipeline.name, () => {
     it('names every set by its version, and every delayed window fits in the daily ring', () => {
       expect(featureSetOf('fs-v1')).toBe(FS_V1);
       expect(featureSetOf('fs-v2')).toBe(FS_V2);
+      expect(featureSetOf('fs-v1-seq16')).toBe(FS_V1_SEQ16);
       expect(() => featureSetOf('fs-v9')).toThrow(UnknownFeatureSetError);
       expect(FS_V1.names).toEqual(FEATURE_NAMES);
       expect(FS_V2.names.slice(0, FEATURE_COUNT)).toEqual(FEATURE_NAMES);
       expect(new Set(FS_V2.names).size).toBe(FS_V2.names.length);
-      for (const set of [FS_V1, FS_V2])
+      for (const set of [FS_V1, FS_V2, FS_V1_SEQ16])
         expect(WINDOW_DAYS + set.terminalDelayDays + 1).toBeLessThanOrEqual(DAY_BUCKETS);
+    });
+  });
+
+  describe("fs-v1-seq16: the card's last 16 transactions as a [K, S] block", () => {
+    const seqPipeline = () => new FeaturePipeline(new MemoryFeatureStore(), FS_V1_SEQ16);
+    const K = SEQUENCE_STEPS;
+
+    it('lays out the flat features, then K steps of S named features, with the flat part equal to fs-v1', async () => {
+      expect(FS_V1_SEQ16.names.length).toBe(FEATURE_COUNT + K * SEQUENCE_STEP_WIDTH);
+      expect(FS_V1_SEQ16.flatWidth).toBe(FEATURE_COUNT);
+      expect(FS_V1_SEQ16.names.slice(0, FEATURE_COUNT)).toEqual(FEATURE_NAMES);
+      expect(new Set(FS_V1_SEQ16.names).size).toBe(FS_V1_SEQ16.names.length);
+      const { transactions, labels } = randomStream();
+      const v1 = computeFeaturesOffline(transactions, labels, FS_V1);
+      const seq = computeFeaturesOffline(transactions, labels, FS_V1_SEQ16);
+      expect(seq.map((v) => v.slice(0, FEATURE_COUNT))).toEqual(v1);
+    });
+
+    it('holds the earlier transactions of the card, right-aligned and zero-padded, computed before each one', async () => {
+      const pipeline = seqPipeline();
+      const night = Date.UTC(2026, 0, 6, 2, 0, 0); // 02:00 UTC
+      const first = { ...tx('s1', 'c1', 'm1', 10, night), channel: 'CARD_NOT_PRESENT' as const };
+      const second = tx('s2', 'c1', 'm1', 30, night + 9 * 60_000);
+      const other = tx('o1', 'c2', 'm9', 999, night + 10 * 60_000);
+      const third = tx('s3', 'c1', 'm2', 50, night + 10 * 60_000 + 59 * 60_000);
+      const [v1, v2, , v3] = await pipeline.computeBatch([first, second, other, third]);
+      // The first transaction of a card: an all-zero block.
+      expect(v1?.slice(FEATURE_COUNT).every((x) => x === 0)).toBe(true);
+      // The second sees the first in the last row, every other row padding.
+      expect(step(v2, K - 1, 'present')).toBe(1);
+      expect(step(v2, K - 2, 'present')).toBe(0);
+      expect(step(v2, K - 1, 'log_amount')).toBeCloseTo(Math.log1p(10), 12);
+      expect(step(v2, K - 1, 'log_gap_minutes')).toBeCloseTo(Math.log1p(9), 12);
+      expect(step(v2, K - 1, 'card_not_present')).toBe(1);
+      expect(step(v2, K - 1, 'night')).toBe(1);
+      expect(step(v2, K - 1, 'new_terminal')).toBe(1);
+      expect(step(v2, K - 1, 'amount_to_card_mean')).toBe(1);
+      // The third: 10 then 30 (mean 20), the second at a terminal the card had used.
+      expect(step(v3, K - 2, 'log_gap_minutes')).toBeCloseTo(Math.log1p(69), 12);
+      expect(step(v3, K - 1, 'log_gap_minutes')).toBeCloseTo(Math.log1p(60), 12);
+      expect(step(v3, K - 1, 'new_terminal')).toBe(0);
+      expect(step(v3, K - 1, 'card_not_present')).toBe(0);
+      expect(step(v3, K - 2, 'amount_to_card_mean')).toBeCloseTo(0.5, 12);
+      expect(step(v3, K - 1, 'amount_to_card_mean')).toBeCloseTo(1.5, 12);
+      expect(step(v3, K - 3, 'present')).toBe(0);
+    });
+
+    it('keeps the last K only, and judges a terminal new against the K before it', async () => {
+      const pipeline = seqPipeline();
+      // K + 4 transactions at terminals m0..m(K+3), then one back at m0 (out of the ring: new again).
+      const txs = Array.from({ length: K + 5 }, (_, i) =>
+        tx(`r${i}`, 'c1', `m${i === K + 4 ? 0 : i}`, i + 1, T0 + i * 60_000),
+      );
+      txs.push(tx('last', 'c1', 'm0', 1, T0 + (K + 5) * 60_000));
+      const vectors = await pipeline.computeBatch(txs);
+      const last = vectors.at(-1);
+      // Row K-1 is the previous transaction (amount K + 5), row 0 the one K before the last.
+      expect(step(last, K - 1, 'log_amount')).toBeCloseTo(Math.log1p(K + 5), 12);
+      expect(step(last, 0, 'log_amount')).toBeCloseTo(Math.log1p(6), 12);
+      expect(step(last, K - 1, 'new_terminal')).toBe(1);
+      for (let k = 0; k < K; k++) expect(step(last, k, 'present')).toBe(1);
+    });
+
+    it('computes the same block online, in any batch size, as offline from the full stream', async () => {
+      const { transactions: plain, labels } = randomStream();
+      // Some card-not-present payments, so the channel column is not constant.
+      const transactions = plain.map((t, i) =>
+        i % 3 === 0 ? { ...t, channel: 'CARD_NOT_PRESENT' as const } : t,
+      );
+      const offline = computeFeaturesOffline(transactions, labels, FS_V1_SEQ16);
+      for (const batchSize of [1, 7, 500]) {
+        const online = await runOnline(seqPipeline(), transactions, labels, batchSize);
+        expect(online).toEqual(offline);
+      }
+      // Cards fill their ring (75 transactions each on average), and novelty takes both values.
+      expect(offline.filter((v) => step(v, 0, 'present') === 1).length).toBeGreaterThan(1000);
+      const novelty = new Set(offline.map((v) => step(v, K - 1, 'new_terminal')));
+      expect(novelty).toEqual(new Set([0, 1]));
+    });
+
+    it('equals the offline recomputation across kills between the state update and the offset commit', async () => {
+      const { transactions, labels } = randomStream();
+      const offline = computeFeaturesOffline(transactions, [], FS_V1_SEQ16);
+      expect(labels.length).toBeGreaterThan(0);
+      const { committed, kills } = await runWithKills(seqPipeline(), transactions, [7, 50, 3], 4, true);
+      expect(kills).toBeGreaterThan(10);
+      expect(committed).toEqual(offline);
+    });
+
+    it("keeps a card's history across a key rotation when its next token came before the cutover", async () => {
+      const { transactions } = randomStream();
+      const cutover = T0 + 6 * DAY_MS;
+      const next = (card: string) => `${card}/next-key`;
+      const rotated = transactions.map((t) =>
+        t.event_time >= cutover
+          ? { ...t, card_id: next(t.card_id) }
+          : { ...t, card_token_next: next(t.card_id) },
+      );
+      const asIs = computeFeaturesOffline(transactions, [], FS_V1_SEQ16);
+      expect(await runOnline(seqPipeline(), rotated, [], 50)).toEqual(asIs);
+    });
+
+    it('restores the history rings from a snapshot', async () => {
+      const { transactions } = randomStream();
+      const half = Math.floor(transactions.length / 2);
+      const original = seqPipeline();
+      await original.computeBatch(transactions.slice(0, half));
+      const restored = seqPipeline();
+      restored.restore(original.snapshot());
+      const rest = transactions.slice(half);
+      const expected = await original.computeBatch(rest);
+      expect(await restored.computeBatch(rest)).toEqual(expected);
+      expect(expected.some((v) => step(v, 0, 'present') === 1)).toBe(true);
+    });
+
+    it('refuses a store that keeps no card history (Redis, for now)', () => {
+      const memory = new MemoryFeatureStore();
+      const redisLike: FeatureStore = {
+        kind: 'redis',
+        keepsCardHistory: false,
+        enqueueLabels: (labels) => memory.enqueueLabels(labels),
+        begin: (keys) => memory.begin(keys),
+        close: () => memory.close(),
+      };
+      expect(() => new FeaturePipeline(redisLike, FS_V1_SEQ16)).toThrow(UnsupportedFeatureStoreError);
+      expect(() => new FeaturePipeline(redisLike, FS_V1)).not.toThrow();
+    });
+
+    it('is refused with the Redis store by the config, at boot, naming FEATURE_STORE', () => {
+      const schema = featuresConfigFragment.superRefine(checkFeatureStore);
+      const refused = schema.safeParse({ FEATURE_SET: 'fs-v1-seq16', FEATURE_STORE: 'redis' });
+      expect(refused.success).toBe(false);
+      expect(refused.error?.issues.map((i) => i.path.join('.'))).toEqual(['FEATURE_STORE']);
+      expect(schema.safeParse({ FEATURE_SET: 'fs-v1-seq16', FEATURE_STORE: 'memory' }).success).toBe(true);
+      expect(schema.safeParse({ FEATURE_SET: 'fs-v1', FEATURE_STORE: 'redis' }).success).toBe(true);
     });
   });
 });

@@ -3,9 +3,11 @@ import type {
   AppliedUpdate,
   FeatureBatchKeys,
   FeatureBatchSource,
+  FeatureStateSession,
   FeatureStore,
   QueuedLabel,
 } from './feature-store.types';
+import { writeSequenceBlock } from './card-history';
 import { DEFAULT_FEATURE_SET, type FeatureSet } from './feature-set';
 import {
   assembleFeatureVector,
@@ -15,6 +17,7 @@ import {
   type TerminalAggregates,
 } from './feature-vector';
 import { MemoryFeatureStore } from './memory-feature.store';
+import { UnsupportedFeatureStoreError } from './features.errors';
 import type { WindowCounters } from './window-counters';
 
 const PIPELINE_SNAPSHOT_MAGIC = 'fraudstream-feature-pipeline';
@@ -47,6 +50,10 @@ export class FeaturePipeline {
     readonly featureSet: FeatureSet = DEFAULT_FEATURE_SET,
   ) {
     this.delayDays = featureSet.terminalDelayDays;
+    if (featureSet.sequenceSteps > 0 && !store.keepsCardHistory)
+      throw new UnsupportedFeatureStoreError(
+        `feature set ${featureSet.version} has a sequence block, which the ${store.kind} feature store does not keep yet: use the memory store`,
+      );
   }
 
   /**
@@ -135,15 +142,11 @@ export class FeaturePipeline {
           out[i] = [...recorded];
           continue;
         }
-        this.readCard(session.card(tx.card_id), t);
-        this.readTerminal(session.terminal(tx.terminal_id), t);
-        out[i] = assembleFeatureVector(tx, this.cardAgg, this.terminalAgg, this.featureSet);
+        out[i] = this.vectorOf(session, tx);
         continue;
       }
       fresh++;
-      this.readCard(session.card(tx.card_id), t);
-      this.readTerminal(session.terminal(tx.terminal_id), t);
-      out[i] = assembleFeatureVector(tx, this.cardAgg, this.terminalAgg, this.featureSet);
+      out[i] = this.vectorOf(session, tx);
       const cents = Math.round(tx.amount * 100); // amountCents, inlined
       session.addCardTransaction(tx.card_id, t, cents);
       // A key rotation's bridge: the card's windows are also kept under its next token, so they
@@ -151,6 +154,17 @@ export class FeaturePipeline {
       if (tx.card_token_next && tx.card_token_next !== tx.card_id)
         session.addCardTransaction(tx.card_token_next, t, cents);
       session.addTerminalTransaction(tx.terminal_id, t);
+      if (this.featureSet.sequenceSteps > 0) {
+        const entry = {
+          time: t,
+          cents,
+          cardNotPresent: tx.channel === 'CARD_NOT_PRESENT',
+          terminalId: tx.terminal_id,
+        };
+        session.addCardHistory(tx.card_id, entry);
+        if (tx.card_token_next && tx.card_token_next !== tx.card_id)
+          session.addCardHistory(tx.card_token_next, entry);
+      }
     }
     // A batch the state already covers leaves the record as it is: it may hold vectors of offsets
     // this (shorter) batch did not reach.
@@ -200,6 +214,18 @@ export class FeaturePipeline {
     this.store.restore(bytes.subarray(newline + 1));
     // Synchronous for the memory store: the labels are queued when this returns.
     void this.store.enqueueLabels(head.pending);
+  }
+
+  /** The set's vector of `tx` from the session's state before it (windows, then the sequence block). */
+  private vectorOf(session: FeatureStateSession, tx: Transaction): number[] {
+    const t = tx.event_time;
+    this.readCard(session.card(tx.card_id), t);
+    this.readTerminal(session.terminal(tx.terminal_id), t);
+    const vector = assembleFeatureVector(tx, this.cardAgg, this.terminalAgg, this.featureSet);
+    const set = this.featureSet;
+    if (set.sequenceSteps > 0)
+      writeSequenceBlock(t, session.cardHistory(tx.card_id), set.sequenceSteps, vector, set.flatWidth);
+    return vector;
   }
 
   private readCard(counters: WindowCounters, t: number): void {

@@ -19,3 +19,11 @@ export class FeatureStateConflictError extends RetriableError {
     this.name = 'FeatureStateConflictError';
   }
 }
+
+/** A feature set the configured store cannot keep the state of (a sequence block in Redis, for now). */
+export class UnsupportedFeatureStoreError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UnsupportedFeatureStoreError';
+  }
+}

@@ -6,8 +6,12 @@ export {
   FEATURE_SET_VERSION,
   FEATURE_SET_VERSIONS,
   FS_V1,
+  FS_V1_SEQ16,
   FS_V2,
   HOUR_BUCKETS,
+  SEQUENCE_STEP_FEATURES,
+  SEQUENCE_STEP_WIDTH,
+  SEQUENCE_STEPS,
   WINDOW_DAYS,
   amountCents,
   featureIndex,
@@ -16,7 +20,14 @@ export {
   isNight,
   isWeekend,
 } from './feature-set';
-export type { FeatureName, FeatureSet, FeatureSetVersion } from './feature-set';
+export type {
+  FeatureName,
+  FeatureSet,
+  FeatureSetVersion,
+  SequenceFeatureName,
+  SequenceStepFeature,
+} from './feature-set';
+export type { CardHistoryEntry, CardHistoryStep } from './card-history';
 export { WindowCounters } from './window-counters';
 export type { WindowSums } from './window-counters';
 export type {
@@ -29,7 +40,11 @@ export type {
   FeatureStore,
   QueuedLabel,
 } from './feature-store.types';
-export { FeatureStateConflictError, UnknownFeatureSetError } from './features.errors';
+export {
+  FeatureStateConflictError,
+  UnknownFeatureSetError,
+  UnsupportedFeatureStoreError,
+} from './features.errors';
 export { MemoryFeatureStore } from './memory-feature.store';
 export { RedisFeatureStore } from './redis-feature.store';
 export type { RedisFeatureStoreOptions } from './redis-feature.store';
@@ -40,6 +55,7 @@ export { computeFeaturesOffline } from './offline-features';
 export { replayFeatures } from './replay-features';
 export { toFeatureMatrix } from './feature-matrix';
 export {
+  checkFeatureStore,
   configuredFeatureSet,
   createFeatureStore,
   featureSetConfigFragment,

@@ -1,5 +1,6 @@
 import { DAY_MS } from '@fraudstream/contracts';
-import { DAY_BUCKETS } from './feature-set';
+import { appendHistoryStep, type CardHistoryEntry, type CardHistoryStep } from './card-history';
+import { DAY_BUCKETS, SEQUENCE_STEPS } from './feature-set';
 import type {
   AppliedBatch,
   AppliedUpdate,
@@ -10,6 +11,8 @@ import type {
   QueuedLabel,
 } from './feature-store.types';
 import { WindowCounters } from './window-counters';
+
+const NO_HISTORY: readonly CardHistoryStep[] = [];
 
 // v2: each ring slot records its bucket (WindowCounters); v3: 38 daily buckets instead of 30. An
 // older snapshot is refused, the state starts cold. The state is the same for every feature set;
@@ -23,6 +26,11 @@ interface SnapshotHeader {
   labelled: { day: number; ids: string[] }[];
   /** Absent in snapshots written before the state recorded its input offsets. */
   applied?: { topic: string; partition: number; last_offset: number; vectors: [number, number[]][] }[];
+  /**
+   * Each card's recent-history ring, oldest first: [time, cents, card not present, terminal, new
+   * terminal]. Absent in snapshots written before the state kept it (the rings then start empty).
+   */
+  histories?: { id: string; steps: [number, number, 0 | 1, string, 0 | 1][] }[];
 }
 
 /**
@@ -40,7 +48,10 @@ interface SnapshotHeader {
  */
 export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
   readonly kind = 'memory' as const;
+  readonly keepsCardHistory = true;
   private readonly cards = new Map<string, WindowCounters>();
+  /** Last SEQUENCE_STEPS transactions per card, oldest first; only a set with a sequence block fills it. */
+  private readonly histories = new Map<string, CardHistoryStep[]>();
   private readonly terminals = new Map<string, WindowCounters>();
   /** Ids of transactions already counted as fraud, by the day of their transaction time. */
   private readonly labelled = new Map<number, Set<string>>();
@@ -199,6 +210,19 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
     this.terminal(terminalId).add(eventTime, 1, 0);
   }
 
+  cardHistory(id: string): readonly CardHistoryStep[] {
+    return this.histories.get(id) ?? NO_HISTORY;
+  }
+
+  addCardHistory(cardId: string, entry: CardHistoryEntry): void {
+    let steps = this.histories.get(cardId);
+    if (!steps) {
+      steps = [];
+      this.histories.set(cardId, steps);
+    }
+    appendHistoryStep(steps, entry, SEQUENCE_STEPS);
+  }
+
   applyDueLabels(terminalId: string, time: number): void {
     if (this.queuedCount === 0) return;
     const queue = this.queued.get(terminalId);
@@ -246,6 +270,16 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
           vectors: [...batch.vectors].map(([offset, vector]): [number, number[]] => [offset, [...vector]]),
         })),
       ),
+      histories: [...this.histories].map(([id, steps]) => ({
+        id,
+        steps: steps.map((s): [number, number, 0 | 1, string, 0 | 1] => [
+          s.time,
+          s.cents,
+          s.cardNotPresent ? 1 : 0,
+          s.terminalId,
+          s.newTerminal ? 1 : 0,
+        ]),
+      })),
     };
     const head = Buffer.from(`${JSON.stringify(header)}\n`, 'utf8');
     // Pad so the float64 body starts 8-byte aligned.
@@ -281,6 +315,7 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
       return counters;
     };
     this.cards.clear();
+    this.histories.clear();
     this.terminals.clear();
     this.labelled.clear();
     this.appliedBatches.clear();
@@ -292,6 +327,18 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
     this.lastTerminal = null;
     for (const entry of header.cards) this.cards.set(entry.id, read(entry));
     for (const entry of header.terminals) this.terminals.set(entry.id, read(entry));
+    for (const { id, steps } of header.histories ?? []) {
+      this.histories.set(
+        id,
+        steps.map(([time, cents, cardNotPresent, terminalId, newTerminal]) => ({
+          time,
+          cents,
+          cardNotPresent: cardNotPresent === 1,
+          terminalId,
+          newTerminal: newTerminal === 1,
+        })),
+      );
+    }
     this.newestLabelDay = -1;
     for (const { day, ids } of header.labelled) {
       this.labelled.set(day, new Set(ids));

@@ -1,5 +1,6 @@
 import { DAY_MS, HOUR_MS, type Label, type Transaction } from '@fraudstream/contracts';
-import { amountCents, DEFAULT_FEATURE_SET, type FeatureSet } from './feature-set';
+import { writeSequenceBlock, type CardHistoryStep } from './card-history';
+import { amountCents, DEFAULT_FEATURE_SET, SEQUENCE_STEPS, type FeatureSet } from './feature-set';
 import { assembleFeatureVector, emptyCardAggregates, type TerminalAggregates } from './feature-vector';
 
 interface Seen {
@@ -21,7 +22,9 @@ interface KnownFraud {
  * the 24 hourly / 7 and 30 daily buckets ending with its own, and the frauds among the terminal's
  * transactions whose label was known at its event time (label.event_time <= tx.event_time); for a
  * set with delayed terminal windows, the same over the 1, 7 and 30 days ending d + 1 days before
- * its day.
+ * its day. For a set with a sequence block, the block of the card's last K transactions before it,
+ * each step's terminal novelty judged against the SEQUENCE_STEPS transactions of the card before
+ * that step.
  * Transactions are taken in stable event-time order, as FeaturePipeline takes them; vectors come
  * back in input order. Quadratic in a card's 30-day history: for tests and audits, not for serving.
  */
@@ -36,6 +39,8 @@ export function computeFeaturesOffline(
   const cardHistory = new Map<string, Seen[]>();
   const terminalHistory = new Map<string, Seen[]>();
   const frauds = new Map<string, KnownFraud[]>();
+  /** Every transaction of each card (and of its next token), in the order they were taken. */
+  const cardTransactions = new Map<string, Omit<CardHistoryStep, 'newTerminal'>[]>();
   for (const label of labels) {
     if (!label.is_fraud) continue;
     const list = frauds.get(label.terminal_id) ?? [];
@@ -102,7 +107,32 @@ export function computeFeaturesOffline(
       if (inDelayed(f, 30)) terminal.delayedFrauds30d += 1;
     }
 
-    out[i] = assembleFeatureVector(tx, card, terminal, set);
+    const vector = assembleFeatureVector(tx, card, terminal, set);
+    if (set.sequenceSteps > 0) {
+      const all = cardTransactions.get(tx.card_id) ?? [];
+      const steps: CardHistoryStep[] = [];
+      for (let j = Math.max(0, all.length - set.sequenceSteps); j < all.length; j++) {
+        const step = all[j];
+        if (!step) continue;
+        const before = all.slice(Math.max(0, j - SEQUENCE_STEPS), j);
+        steps.push({ ...step, newTerminal: !before.some((b) => b.terminalId === step.terminalId) });
+      }
+      writeSequenceBlock(tx.event_time, steps, set.sequenceSteps, vector, set.flatWidth);
+    }
+    out[i] = vector;
+    const step = {
+      time: tx.event_time,
+      cents: amountCents(tx.amount),
+      cardNotPresent: tx.channel === 'CARD_NOT_PRESENT',
+      terminalId: tx.terminal_id,
+    };
+    for (const id of tx.card_token_next && tx.card_token_next !== tx.card_id
+      ? [tx.card_id, tx.card_token_next]
+      : [tx.card_id]) {
+      const list = cardTransactions.get(id) ?? [];
+      list.push(step);
+      cardTransactions.set(id, list);
+    }
     const seen: Seen = { hour, day, cents: amountCents(tx.amount) };
     cards.push(seen);
     cardHistory.set(tx.card_id, cards);

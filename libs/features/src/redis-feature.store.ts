@@ -1,5 +1,6 @@
 import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
 import Redis from 'ioredis';
+import type { CardHistoryStep } from './card-history';
 import type {
   AppliedBatch,
   AppliedUpdate,
@@ -267,6 +268,11 @@ export interface RedisFeatureStoreOptions {
  */
 export class RedisFeatureStore implements FeatureStore {
   readonly kind = 'redis' as const;
+  /**
+   * The per-card history ring of a sequence set is not in Redis yet: a pipeline computing such a
+   * set refuses this store (docs/features.md).
+   */
+  readonly keepsCardHistory = false;
   private readonly prefix: string;
 
   constructor(
@@ -490,6 +496,14 @@ class RedisStateSession implements FeatureStateSession {
 
   addTerminalTransaction(terminalId: string, eventTime: number): void {
     this.add(this.store.terminalKey(terminalId), eventTime, 1, 0);
+  }
+
+  cardHistory(): readonly CardHistoryStep[] {
+    throw new Error('the Redis feature store keeps no card history (a sequence set needs the memory store)');
+  }
+
+  addCardHistory(): void {
+    throw new Error('the Redis feature store keeps no card history (a sequence set needs the memory store)');
   }
 
   applyDueLabels(terminalId: string, time: number): void {

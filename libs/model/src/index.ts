@@ -1,5 +1,7 @@
 export { MLP_ONNX_OPSET, buildMlpOnnx, readMlpOnnx } from './mlp-onnx.builder';
 export type { MlpLayerSpec, MlpSpec, MlpWeights } from './mlp-onnx.builder';
+export { SEQUENCE_INPUT_NAMES, buildSequenceOnnx, readSequenceOnnx } from './sequence-onnx.builder';
+export type { SequenceSpec } from './sequence-onnx.builder';
 export {
   COMPRESSION_METADATA_KEY,
   MIN_QUANTIZATION_OPSET,
@@ -16,11 +18,16 @@ export { ONNX_FLOAT, readOnnxSignature } from './onnx-signature';
 export type { OnnxSignature, OnnxTensorInfo } from './onnx-signature';
 export { ModelFormatError, ModelRefusedError, ScoringError } from './model.errors';
 export type { RefusalReason } from './model.errors';
-export type { ExecutionProvider, InferenceRuntime, SessionOptions } from './inference-runtime.types';
+export type {
+  ExecutionProvider,
+  InferenceRuntime,
+  ModelInputLayout,
+  SessionOptions,
+} from './inference-runtime.types';
 export { OnnxWorkerPool } from './onnx-worker-pool.adapter';
 export { MicroBatcher } from './micro-batcher';
 export type { BatchRunner, MicroBatcherOptions } from './micro-batcher';
-export { loadVerifiedModel } from './model-loader';
+export { inputLayoutOf, loadVerifiedModel } from './model-loader';
 export type { ModelLocation, VerifiedModel } from './model-loader';
 export { LoadedModel } from './loaded-model';
 export { ModelManager } from './model-manager.service';
@@ -33,5 +40,5 @@ export { TransactionScorer, systemClock } from './transaction-scorer.service';
 export type { Clock, ScoredBatch, TransactionScorerOptions } from './transaction-scorer.service';
 export { modelMetrics } from './model.metrics';
 export type { ModelMetrics } from './model.metrics';
-export { randomMlpSpec, writeModelFixture } from './model-fixtures';
+export { randomMlpSpec, randomSequenceSpec, sequenceLayoutOf, writeModelFixture } from './model-fixtures';
 export type { ModelFixture, ModelFixtureOptions } from './model-fixtures';

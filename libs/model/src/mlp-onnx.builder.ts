@@ -31,19 +31,22 @@ export interface MlpWeights {
 
 /** Opset 17 with IR version 8: loadable by onnxruntime 1.x from 1.13 on (the project uses 1.30). */
 export const MLP_ONNX_OPSET = 17;
-const IR_VERSION = 8;
+/** The ONNX IR version the builders write. */
+export const IR_VERSION = 8;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 /** A standard deviation at or below this (a constant feature) is stored as 1 so the graph never divides by 0. */
-const MIN_STD = 1e-12;
+export const MIN_STD = 1e-12;
 
-function toFloat32(values: readonly number[] | Float32Array, what: string): Float32Array {
+/** Float32 copy of `values`; ModelFormatError on a non-finite value. */
+export function toFloat32(values: readonly number[] | Float32Array, what: string): Float32Array {
   const out = Float32Array.from(values);
   for (const v of out)
     if (!Number.isFinite(v)) throw new ModelFormatError(`${what} holds a non-finite value`);
   return out;
 }
 
-function flattenWeights(layer: MlpLayerSpec, inputs: number, index: number): Float32Array {
+/** A dense layer's weights as row-major [in][out] float32, checked against its shape. */
+export function flattenWeights(layer: MlpLayerSpec, inputs: number, index: number): Float32Array {
   const outputs = layer.bias.length;
   const w = layer.weights;
   let flat: Float32Array;
@@ -64,7 +67,8 @@ function flattenWeights(layer: MlpLayerSpec, inputs: number, index: number): Flo
   return flat;
 }
 
-function floatTensor(name: string, dims: number[], values: Float32Array): onnx.ITensorProto {
+/** A float32 initializer. */
+export function floatTensor(name: string, dims: number[], values: Float32Array): onnx.ITensorProto {
   // raw_data is little-endian float32, which is what a Float32Array holds on every platform Node runs on.
   return {
     name,
@@ -74,7 +78,8 @@ function floatTensor(name: string, dims: number[], values: Float32Array): onnx.I
   };
 }
 
-function valueInfo(name: string, dims: (number | string)[]): onnx.IValueInfoProto {
+/** A float32 graph input or output of `dims` (a string names a symbolic dim). */
+export function valueInfo(name: string, dims: (number | string)[]): onnx.IValueInfoProto {
   return {
     name,
     type: {
@@ -152,7 +157,8 @@ export function buildMlpOnnx(spec: MlpSpec): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-function tensorValues(tensor: onnx.ITensorProto): Float32Array {
+/** The float32 values of an initializer. */
+export function tensorValues(tensor: onnx.ITensorProto): Float32Array {
   if (tensor.dataType !== FLOAT) throw new ModelFormatError(`initializer ${tensor.name} is not float32`);
   const raw = tensor.rawData;
   if (raw && raw.length > 0) {

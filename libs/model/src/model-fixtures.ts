@@ -8,9 +8,64 @@ import {
   type ManifestSigner,
   type FeatureProfile,
   type ModelManifest,
+  type SequenceInputLayout,
 } from '@fraudstream/registry';
 import { mulberry32 } from '@fraudstream/stats';
 import { MLP_ONNX_OPSET, buildMlpOnnx, type MlpSpec } from './mlp-onnx.builder';
+import { SEQUENCE_INPUT_NAMES, buildSequenceOnnx, type SequenceSpec } from './sequence-onnx.builder';
+
+/**
+ * A deterministic pseudo-random sequence-family model (mulberry32) over F flat features and a
+ * [steps, stepWidth] block, for tests and benchmarks: standardisation 0/1, a GRU of `gruUnits`,
+ * a head of `hidden`.
+ */
+export function randomSequenceSpec(
+  shape: {
+    readonly flatWidth: number;
+    readonly steps: number;
+    readonly stepWidth: number;
+    readonly gruUnits: number;
+    readonly hidden: readonly number[];
+  },
+  seed = 1,
+): SequenceSpec {
+  const random = mulberry32(seed);
+  const { flatWidth: F, steps, stepWidth: S, gruUnits: H } = shape;
+  const uniform = (n: number, limit: number) =>
+    Float32Array.from({ length: n }, () => (random() * 2 - 1) * limit);
+  const sizes = [F + H, ...shape.hidden, 1];
+  return {
+    mean: new Array<number>(F).fill(0),
+    std: new Array<number>(F).fill(1),
+    stepMean: new Array<number>(S).fill(0),
+    stepStd: new Array<number>(S).fill(1),
+    steps,
+    gru: {
+      inputWeights: uniform(S * 3 * H, Math.sqrt(6 / (S + 3 * H))),
+      recurrentWeights: uniform(H * 3 * H, Math.sqrt(6 / (4 * H))),
+      bias: new Float32Array(3 * H),
+    },
+    head: sizes.slice(1).map((out, i) => ({
+      weights: uniform((sizes[i] ?? 1) * out, Math.sqrt(6 / (sizes[i] ?? 1))),
+      bias: new Float32Array(out),
+    })),
+  };
+}
+
+function isSequenceSpec(spec: MlpSpec | SequenceSpec): spec is SequenceSpec {
+  return 'gru' in spec;
+}
+
+/** The manifest layout of a sequence spec. */
+export function sequenceLayoutOf(spec: SequenceSpec): SequenceInputLayout {
+  return {
+    flat_width: spec.mean.length,
+    steps: spec.steps,
+    step_width: spec.stepMean.length,
+    sequence_input_name: SEQUENCE_INPUT_NAMES.sequence,
+    gru_units: spec.gru.bias.length / 3,
+  };
+}
 
 /** A deterministic pseudo-random MLP (mulberry32), for tests and benchmarks. */
 export function randomMlpSpec(width: number, hidden: readonly number[], seed = 1): MlpSpec {
@@ -58,7 +113,10 @@ export interface ModelFixtureOptions {
   readonly version: string;
   readonly featureNames: readonly string[];
   readonly featureSetVersion?: string;
-  readonly spec: MlpSpec;
+  /** An MLP, or a sequence-family model (then the manifest says `family: 'sequence'` and its layout). */
+  readonly spec: MlpSpec | SequenceSpec;
+  /** A sequence model's layout in the manifest (default: the spec's own; tests of a lying manifest). */
+  readonly sequenceLayout?: SequenceInputLayout;
   readonly threshold?: number;
   /** Reference medians by feature (default: the spec's means). */
   readonly medians?: readonly number[];
@@ -85,13 +143,18 @@ export interface ModelFixture {
 export function writeModelFixture(root: string, options: ModelFixtureOptions): ModelFixture {
   const directory = join(root, options.version);
   mkdirSync(directory, { recursive: true });
-  const built = buildMlpOnnx(options.spec);
+  const { spec } = options;
+  const built = isSequenceSpec(spec) ? buildSequenceOnnx(spec) : buildMlpOnnx(spec);
   const bytes = options.overrideBytes ?? built;
   const sha256 = sha256Hex(bytes);
-  const medians = options.medians ?? Array.from(options.spec.mean);
-  const hidden = options.spec.layers.slice(0, -1).map((l) => l.bias.length);
+  const medians = options.medians ?? Array.from(spec.mean);
+  const hidden = (isSequenceSpec(spec) ? spec.head : spec.layers).slice(0, -1).map((l) => l.bias.length);
+  const family = isSequenceSpec(spec)
+    ? { family: 'sequence' as const, sequence: options.sequenceLayout ?? sequenceLayoutOf(spec) }
+    : {};
   const unsigned: ModelManifest = {
     version: options.version,
+    ...family,
     parent_version: null,
     created_at: new Date(0).toISOString(),
     created_event_time: 0,
@@ -99,7 +162,19 @@ export function writeModelFixture(root: string, options: ModelFixtureOptions): M
     feature_set_version: options.featureSetVersion ?? 'fixture',
     feature_names: [...options.featureNames],
     onnx: { file: 'model.onnx', sha256, input_name: 'features', output_name: 'score', opset: MLP_ONNX_OPSET },
-    preprocessing: { mean: Array.from(options.spec.mean), std: Array.from(options.spec.std) },
+    // One constant per column (a sequence model's step constants repeated per step), as the trainer writes it.
+    preprocessing: isSequenceSpec(spec)
+      ? {
+          mean: [
+            ...Array.from(spec.mean),
+            ...Array.from({ length: spec.steps }, () => Array.from(spec.stepMean)).flat(),
+          ],
+          std: [
+            ...Array.from(spec.std),
+            ...Array.from({ length: spec.steps }, () => Array.from(spec.stepStd)).flat(),
+          ],
+        }
+      : { mean: Array.from(spec.mean), std: Array.from(spec.std) },
     architecture: { hidden_units: hidden, activation: 'relu' },
     threshold: options.threshold ?? 0.5,
     threshold_policy: { kind: 'target-precision', value: 0.5 },

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRefusedError } from './model.errors';
-import { randomMlpSpec, writeModelFixture } from './model-fixtures';
+import { randomMlpSpec, randomSequenceSpec, sequenceLayoutOf, writeModelFixture } from './model-fixtures';
 import { UriArtifactReader, ephemeralKeys, sha256Hex } from '@fraudstream/registry';
 import { quantizeOnnxWeights } from './int8-weights.quantizer';
 import { buildMlpOnnx } from './mlp-onnx.builder';
-import { loadVerifiedModel } from './model-loader';
+import { buildSequenceOnnx } from './sequence-onnx.builder';
+import { inputLayoutOf, loadVerifiedModel } from './model-loader';
 
 const NAMES = ['a', 'b'];
 const spec = { mean: [0, 0], std: [1, 1], layers: [{ weights: [[1], [1]], bias: [0] }] };
@@ -84,6 +85,85 @@ describe(loadVerifiedModel.name, () => {
       verifier,
     );
     expect(model.sha256).toBe(fixture.sha256);
+  });
+
+  describe('the sequence family', () => {
+    // 2 flat features and a [3, 2] block: the scorer's vector is 8 wide.
+    const shape = { flatWidth: 2, steps: 3, stepWidth: 2, gruUnits: 4, hidden: [4] };
+    const SEQ_NAMES = ['a', 'b', ...Array.from({ length: 6 }, (_, i) => `s${i}`)];
+    const sequenceSpec = randomSequenceSpec(shape, 5);
+    const load = (version: string, names: readonly string[] = SEQ_NAMES) =>
+      loadVerifiedModel(
+        store,
+        { artifactUri: join(root, version, 'model.onnx'), sha256: null, version },
+        names,
+        verifier,
+      );
+
+    it('accepts a sequence model whose manifest layout and graph inputs make up the vector, and says how to feed it', async () => {
+      writeModelFixture(root, { version: 'seq-ok', featureNames: SEQ_NAMES, spec: sequenceSpec, signer });
+      const model = await load('seq-ok');
+      expect(model.manifest.family).toBe('sequence');
+      expect(inputLayoutOf(model.manifest)).toEqual({
+        kind: 'sequence',
+        featuresName: 'features',
+        flatWidth: 2,
+        sequenceName: 'sequence',
+        steps: 3,
+        stepWidth: 2,
+      });
+    });
+
+    it('refuses one whose block does not fit the vector, and one whose graph is not what its manifest says', async () => {
+      writeModelFixture(root, { version: 'seq-wide', featureNames: SEQ_NAMES, spec: sequenceSpec, signer });
+      const wider = await refusal(load('seq-wide', [...SEQ_NAMES, 'extra']));
+      expect(wider.reason).toBe('inputs');
+      writeModelFixture(root, {
+        version: 'seq-lies',
+        featureNames: SEQ_NAMES,
+        spec: sequenceSpec,
+        // The manifest says [2, 3] steps where the graph reads [3, 2]: same width, another block.
+        sequenceLayout: { ...sequenceLayoutOf(sequenceSpec), steps: 2, step_width: 3 },
+        signer,
+      });
+      const lies = await refusal(load('seq-lies'));
+      expect(lies.reason).toBe('inputs');
+      expect(lies.message).toBe(
+        'input sequence is [?, 3, 2], expected float features [N, 2] and sequence [N, 2, 3]',
+      );
+      // An MLP manifest on a two-input graph: refused as the one-input MLP check has always refused it.
+      writeModelFixture(root, {
+        version: 'seq-as-mlp',
+        featureNames: SEQ_NAMES,
+        spec: randomMlpSpec(8, [4]),
+        overrideBytes: buildSequenceOnnx(sequenceSpec),
+        signer,
+      });
+      expect((await refusal(load('seq-as-mlp'))).message).toBe('model has 2 inputs, expected 1');
+    });
+
+    it('refuses a manifest of a family this scorer does not serve, or a sequence one without its layout', async () => {
+      const fixture = writeModelFixture(root, {
+        version: 'seq-bad',
+        featureNames: SEQ_NAMES,
+        spec: sequenceSpec,
+        signer: null,
+      });
+      const manifest = JSON.parse(readFileSync(join(fixture.directory, 'manifest.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      for (const [version, edit] of [
+        ['family-x', { ...manifest, family: 'transformer' }],
+        ['no-layout', { ...manifest, sequence: undefined }],
+      ] as const) {
+        writeModelFixture(root, { version, featureNames: SEQ_NAMES, spec: sequenceSpec, signer: null });
+        // Signed, so the refusal is the manifest's content, not its signature.
+        if (!signer) throw new Error('the ephemeral keys have no signer');
+        writeFileSync(join(root, version, 'manifest.json'), JSON.stringify(signer.sign(edit as never)));
+        expect((await refusal(load(version))).reason).toBe('manifest');
+      }
+    });
   });
 
   it('refuses bytes that are not ONNX even when the checksum matches', async () => {

@@ -1,10 +1,13 @@
 import {
+  MODEL_FAMILIES,
   manifestUriOf,
+  modelFamilyOf,
   sha256Hex,
   type ArtifactReader,
   type ManifestVerifier,
   type ModelManifest,
 } from '@fraudstream/registry';
+import type { ModelInputLayout } from './inference-runtime.types';
 import { ModelFormatError, ModelRefusedError } from './model.errors';
 import { ONNX_FLOAT, readOnnxSignature } from './onnx-signature';
 
@@ -37,6 +40,22 @@ function parseManifest(bytes: Uint8Array): ModelManifest {
   if (typeof m.threshold !== 'number' || !(m.threshold >= 0 && m.threshold <= 1))
     throw new Error('manifest threshold is not in [0, 1]');
   if (!m.onnx || typeof m.onnx.sha256 !== 'string') throw new Error('manifest has no onnx.sha256');
+  if (m.family !== undefined && !(MODEL_FAMILIES as readonly string[]).includes(m.family))
+    throw new Error(
+      `manifest family ${String(m.family)} is not one this scorer serves (${MODEL_FAMILIES.join(', ')})`,
+    );
+  if (m.family === 'sequence') {
+    const s = m.sequence;
+    const counts = [s?.flat_width, s?.steps, s?.step_width, s?.gru_units];
+    if (
+      !s ||
+      !counts.every((n) => Number.isInteger(n) && (n ?? 0) > 0) ||
+      typeof s.sequence_input_name !== 'string'
+    )
+      throw new Error(
+        'a sequence-family manifest needs its input layout (sequence.flat_width, steps, step_width)',
+      );
+  }
   return m as ModelManifest;
 }
 
@@ -106,11 +125,29 @@ export async function loadVerifiedModel(
       'inputs',
       `model features [${manifest.feature_names.join(', ')}] are not the scorer's [${featureNames.join(', ')}]`,
     );
-  checkGraph(bytes, featureNames.length);
+  checkGraph(bytes, manifest, featureNames.length);
   return { version: manifest.version, bytes, sha256: actual, manifest, artifactUri };
 }
 
-function checkGraph(bytes: Uint8Array, width: number): void {
+/** How the runtime feeds a verified model's graph from a feature vector (its family's inputs). */
+export function inputLayoutOf(manifest: ModelManifest): ModelInputLayout {
+  const layout = manifest.sequence;
+  if (modelFamilyOf(manifest) !== 'sequence' || !layout) return { kind: 'flat' };
+  return {
+    kind: 'sequence',
+    featuresName: manifest.onnx.input_name,
+    flatWidth: layout.flat_width,
+    sequenceName: layout.sequence_input_name,
+    steps: layout.steps,
+    stepWidth: layout.step_width,
+  };
+}
+
+function checkGraph(bytes: Uint8Array, manifest: ModelManifest, width: number): void {
+  if (modelFamilyOf(manifest) === 'sequence') {
+    checkSequenceGraph(bytes, manifest, width);
+    return;
+  }
   let signature;
   try {
     signature = readOnnxSignature(bytes);
@@ -127,6 +164,52 @@ function checkGraph(bytes: Uint8Array, width: number): void {
       'inputs',
       `input ${input.name} is [${input.dims.map((d) => d ?? '?').join(', ')}], expected float [N, ${width}]`,
     );
+  if (!output || output.elemType !== ONNX_FLOAT || (output.dims.length === 2 && output.dims[1] !== 1))
+    throw new ModelRefusedError('inputs', 'output is not a float [N, 1] score');
+}
+
+/**
+ * The sequence family's graph: `features` float [N, F] and the block float [N, K, S] with F + K·S the
+ * scorer's vector, as the manifest's layout says, and the one float [N, 1] output.
+ */
+function checkSequenceGraph(bytes: Uint8Array, manifest: ModelManifest, width: number): void {
+  const layout = inputLayoutOf(manifest);
+  if (layout.kind !== 'sequence')
+    throw new ModelRefusedError('inputs', 'a sequence model without its layout');
+  const { flatWidth: F, steps: K, stepWidth: S } = layout;
+  if (F + K * S !== width)
+    throw new ModelRefusedError(
+      'inputs',
+      `model reads ${F} features and a [${K}, ${S}] block (${F + K * S} values), the scorer computes ${width}`,
+    );
+  let signature;
+  try {
+    signature = readOnnxSignature(bytes);
+  } catch (error) {
+    const why = error instanceof ModelFormatError ? error.message : 'unreadable ONNX';
+    throw new ModelRefusedError('inputs', why, { cause: error });
+  }
+  const shape = (dims: readonly (number | null)[]) => `[${dims.map((d) => d ?? '?').join(', ')}]`;
+  const expected = new Map<string, (number | null)[]>([
+    [layout.featuresName, [null, F]],
+    [layout.sequenceName, [null, K, S]],
+  ]);
+  if (signature.inputs.length !== 2)
+    throw new ModelRefusedError('inputs', `model has ${signature.inputs.length} inputs, a sequence model 2`);
+  for (const input of signature.inputs) {
+    const dims = expected.get(input.name);
+    const fits =
+      dims !== undefined &&
+      input.elemType === ONNX_FLOAT &&
+      input.dims.length === dims.length &&
+      dims.every((d, i) => d === null || input.dims[i] === d);
+    if (!fits)
+      throw new ModelRefusedError(
+        'inputs',
+        `input ${input.name} is ${shape(input.dims)}, expected float ${layout.featuresName} [N, ${F}] and ${layout.sequenceName} [N, ${K}, ${S}]`,
+      );
+  }
+  const [output] = signature.outputs;
   if (!output || output.elemType !== ONNX_FLOAT || (output.dims.length === 2 && output.dims[1] !== 1))
     throw new ModelRefusedError('inputs', 'output is not a float [N, 1] score');
 }

@@ -5,7 +5,7 @@ import type { ExecutionProvider, InferenceRuntime, SessionOptions } from './infe
 import { LoadedModel } from './loaded-model';
 import type { MicroBatcherOptions } from './micro-batcher';
 import { ModelRefusedError, type RefusalReason } from './model.errors';
-import { loadVerifiedModel, type ModelLocation } from './model-loader';
+import { inputLayoutOf, loadVerifiedModel, type ModelLocation } from './model-loader';
 import type { ModelMetrics } from './model.metrics';
 
 /** Production versions remembered as fallbacks. */
@@ -281,10 +281,12 @@ export class ModelManager {
       );
       const provider = this.options.providerByVersion?.get(verified.version) ?? this.options.defaultProvider;
       try {
-        await this.runtime.load(key, verified.bytes, {
-          ...this.options.threads,
-          executionProvider: provider,
-        });
+        await this.runtime.load(
+          key,
+          verified.bytes,
+          { ...this.options.threads, executionProvider: provider },
+          inputLayoutOf(verified.manifest),
+        );
       } catch (error) {
         throw new ModelRefusedError('load', `onnxruntime could not load the model on ${provider}`, {
           cause: error,

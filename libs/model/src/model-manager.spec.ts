@@ -6,7 +6,9 @@ import { MetricsRegistry } from '@fraudstream/observability';
 import { ephemeralKeys } from '@fraudstream/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeatureExtractor } from './feature-extractor.types';
-import { writeModelFixture, type ModelFixture } from './model-fixtures';
+import * as ort from 'onnxruntime-node';
+import { randomSequenceSpec, writeModelFixture, type ModelFixture } from './model-fixtures';
+import { buildSequenceOnnx } from './sequence-onnx.builder';
 import { ModelManager, type ModelRefusal } from './model-manager.service';
 import { modelMetrics } from './model.metrics';
 import { OnnxWorkerPool } from './onnx-worker-pool.adapter';
@@ -236,6 +238,110 @@ describe(ModelManager.name, () => {
     await models.applyDeployments([stageChange(v1, 'PRODUCTION')]);
     expect(models.champion?.version).toBe('v1');
     await models.close();
+  });
+
+  describe('both families', () => {
+    // A sequence-set scorer's vector: 3 flat features, then a [2, 2] block.
+    const SEQ_NAMES = ['a', 'b', 'c', 's00_x', 's00_y', 's01_x', 's01_y'];
+    const seqExtractor: FeatureExtractor = {
+      names: SEQ_NAMES,
+      version: 'fs-test-seq',
+      computeBatch: (txs) =>
+        Promise.resolve(txs.map((t) => [t.amount, 7, t.event_time % 10, 1, t.amount / 10, 1, -t.amount / 5])),
+      applyLabels: () => Promise.resolve(),
+    };
+    const shape = { flatWidth: 3, steps: 2, stepWidth: 2, gruUnits: 3, hidden: [4] };
+
+    function seqManager() {
+      return new ModelManager(
+        pool,
+        { read: (uri) => import('node:fs/promises').then((fs) => fs.readFile(new URL(uri))) },
+        {
+          featureNames: SEQ_NAMES,
+          verifier: keys.verifier,
+          threads: { intraOpThreads: 1, interOpThreads: 1 },
+          defaultProvider: 'cpu',
+          batching: { maxBatchSize: 64, maxWaitMs: 1 },
+        },
+      );
+    }
+
+    function near(actual: readonly number[], wanted: readonly number[]): void {
+      expect(actual).toHaveLength(wanted.length);
+      actual.forEach((a, i) => expect(a).toBeCloseTo(wanted[i] ?? Number.NaN, 6));
+    }
+
+    /** The sequence model's scores of these vectors from a two-input run of its bytes, outside the manager. */
+    async function directScores(
+      bytes: Uint8Array,
+      vectors: readonly (readonly number[])[],
+    ): Promise<number[]> {
+      const session = await ort.InferenceSession.create(bytes);
+      const out = await session.run({
+        features: new ort.Tensor('float32', Float32Array.from(vectors.flatMap((v) => v.slice(0, 3))), [
+          vectors.length,
+          3,
+        ]),
+        sequence: new ort.Tensor('float32', Float32Array.from(vectors.flatMap((v) => v.slice(3))), [
+          vectors.length,
+          2,
+          2,
+        ]),
+      });
+      await session.release();
+      return Array.from(out.score?.data as Float32Array);
+    }
+
+    it('shadows an MLP champion with a sequence challenger, then promotes it, each fed its own inputs', async () => {
+      const mlp = writeModelFixture(root, {
+        version: 'fam-mlp',
+        featureNames: SEQ_NAMES,
+        spec: {
+          mean: new Array<number>(7).fill(0),
+          std: new Array<number>(7).fill(1),
+          layers: [{ weights: [[1], [0], [0], [0], [0], [0], [0]], bias: [-2] }],
+        },
+        threshold: 0.9,
+        signer: keys.signer,
+      });
+      const spec = randomSequenceSpec(shape, 4);
+      const seq = writeModelFixture(root, {
+        version: 'fam-seq',
+        featureNames: SEQ_NAMES,
+        spec,
+        threshold: 0.99,
+        signer: keys.signer,
+      });
+      const models = seqManager();
+      await models.applyDeployments([stageChange(mlp, 'PRODUCTION'), stageChange(seq, 'SHADOW')]);
+      expect([models.champion?.version, models.challenger?.version]).toEqual(['fam-mlp', 'fam-seq']);
+      const scorer = new TransactionScorer(seqExtractor, models, { maxReasons: 3 });
+      const batch = [tx('1', 3, 12), tx('2', 40, 21), tx('3', 0.5, 33)];
+      const vectors = await seqExtractor.computeBatch(batch);
+      const expected = await directScores(buildSequenceOnnx(spec), vectors);
+      expect(new Set(expected.map((x) => x.toFixed(4))).size).toBe(3);
+      const shadowed = await scorer.scoreBatch(batch);
+      const byRole = (role: string) => shadowed.scores.filter((r) => r.role === role).map((r) => r.score);
+      // The MLP reads the whole vector: sigmoid(a - 2).
+      near(
+        byRole('CHAMPION'),
+        batch.map((t) => sigmoid(t.amount - 2)),
+      );
+      near(byRole('CHALLENGER'), expected);
+      // Both logged the same vector: what the trainer replays for either family.
+      expect(shadowed.scores.filter((r) => r.role === 'CHALLENGER').map((r) => r.features)).toEqual(
+        shadowed.scores.filter((r) => r.role === 'CHAMPION').map((r) => r.features),
+      );
+
+      await models.applyDeployments([stageChange(seq, 'PRODUCTION')]);
+      const promoted = await scorer.scoreBatch(batch);
+      expect(promoted.championVersion).toBe('fam-seq');
+      near(
+        promoted.scores.map((r) => r.score),
+        expected,
+      );
+      await models.close();
+    });
   });
 
   it('loads only the end state of a replayed history', async () => {

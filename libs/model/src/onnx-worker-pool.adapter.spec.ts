@@ -2,7 +2,9 @@ import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quantizeOnnxWeights } from './int8-weights.quantizer';
 import { buildMlpOnnx, readMlpOnnx } from './mlp-onnx.builder';
-import { randomMlpSpec } from './model-fixtures';
+import { randomMlpSpec, randomSequenceSpec } from './model-fixtures';
+import { buildSequenceOnnx } from './sequence-onnx.builder';
+import * as ort from 'onnxruntime-node';
 import { ScoringError } from './model.errors';
 import { OnnxWorkerPool } from './onnx-worker-pool.adapter';
 
@@ -47,6 +49,41 @@ describe(OnnxWorkerPool.name, () => {
     for (let r = 0; r < 256; r++) expect(Math.abs((a[r] ?? 0) - (b[r] ?? 0))).toBeLessThan(1e-6);
     await pool.unload('int8');
     await pool.unload('twin');
+  });
+
+  it('feeds a sequence model its two inputs from the flat rows: the scores of a direct two-input run', async () => {
+    const shape = { flatWidth: 3, steps: 4, stepWidth: 2, gruUnits: 5, hidden: [6] };
+    const bytes = buildSequenceOnnx(randomSequenceSpec(shape, 9));
+    const layout = {
+      kind: 'sequence' as const,
+      featuresName: 'features',
+      flatWidth: 3,
+      sequenceName: 'sequence',
+      steps: 4,
+      stepWidth: 2,
+    };
+    await pool.load('seq', bytes, threads, layout);
+    const rows = 50;
+    const width = 3 + 4 * 2;
+    const x = Float32Array.from({ length: rows * width }, (_, k) => 2 * Math.sin(k * 1.3));
+    const scores = await pool.run('seq', x, rows, width);
+    const direct = await ort.InferenceSession.create(bytes);
+    const flat = new Float32Array(rows * 3);
+    const block = new Float32Array(rows * 8);
+    for (let r = 0; r < rows; r++) {
+      flat.set(x.subarray(r * width, r * width + 3), r * 3);
+      block.set(x.subarray(r * width + 3, (r + 1) * width), r * 8);
+    }
+    const expected = await direct.run({
+      features: new ort.Tensor('float32', flat, [rows, 3]),
+      sequence: new ort.Tensor('float32', block, [rows, 4, 2]),
+    });
+    await direct.release();
+    expect(Array.from(scores)).toEqual(Array.from(expected.score?.data as Float32Array));
+    expect(new Set(Array.from(scores, (s) => s.toFixed(3))).size).toBeGreaterThan(10);
+    // A row of another width is an error, not a silently misread block.
+    await expect(pool.run('seq', x, 5, width - 1)).rejects.toThrow('rows of 10 values, the model reads 11');
+    await pool.unload('seq');
   });
 
   it('fails a run on an unknown model with ScoringError', async () => {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type { InferenceRuntime, SessionOptions } from './inference-runtime.types';
+import type { InferenceRuntime, ModelInputLayout, SessionOptions } from './inference-runtime.types';
 import { ScoringError } from './model.errors';
 import { ONNX_WORKER_SOURCE } from './onnx-worker.source';
 
@@ -38,7 +38,10 @@ function isReply(value: unknown): value is WorkerReply {
 export class OnnxWorkerPool implements InferenceRuntime {
   private readonly logger = new Logger(OnnxWorkerPool.name);
   private readonly slots: WorkerSlot[] = [];
-  private readonly models = new Map<string, { bytes: Uint8Array; options: SessionOptions }>();
+  private readonly models = new Map<
+    string,
+    { bytes: Uint8Array; options: SessionOptions; layout: ModelInputLayout }
+  >();
   private readonly onnxruntimePath: string;
   private nextId = 1;
   private closed = false;
@@ -49,10 +52,17 @@ export class OnnxWorkerPool implements InferenceRuntime {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
-  async load(key: string, bytes: Uint8Array, options: SessionOptions): Promise<void> {
-    this.models.set(key, { bytes, options });
+  async load(
+    key: string,
+    bytes: Uint8Array,
+    options: SessionOptions,
+    layout: ModelInputLayout = { kind: 'flat' },
+  ): Promise<void> {
+    this.models.set(key, { bytes, options, layout });
     try {
-      await Promise.all(this.slots.map((slot) => this.call(slot, { op: 'load', key, bytes, options }, 0)));
+      await Promise.all(
+        this.slots.map((slot) => this.call(slot, { op: 'load', key, bytes, options, layout }, 0)),
+      );
     } catch (error) {
       this.models.delete(key);
       await this.unload(key).catch(() => undefined);
@@ -152,8 +162,8 @@ export class OnnxWorkerPool implements InferenceRuntime {
     this.logger.warn({ msg: 'ONNX worker died; starting a new one' });
     const fresh = this.spawn();
     this.slots[index] = fresh;
-    for (const [key, { bytes, options }] of this.models) {
-      this.call(fresh, { op: 'load', key, bytes, options }, 0).catch((error: unknown) =>
+    for (const [key, { bytes, options, layout }] of this.models) {
+      this.call(fresh, { op: 'load', key, bytes, options, layout }, 0).catch((error: unknown) =>
         this.logger.error({
           msg: 'reloading model into a new worker failed',
           model: key,

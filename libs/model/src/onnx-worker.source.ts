@@ -4,7 +4,7 @@
  * and from dist/ after the SWC build (which copies no non-.ts files), with no file path to resolve.
  * The main thread passes the resolved path of onnxruntime-node in workerData.
  *
- * Messages in:  { op: 'load', id, key, bytes, options } | { op: 'run', id, key, data, rows, width }
+ * Messages in:  { op: 'load', id, key, bytes, options, layout } | { op: 'run', id, key, data, rows, width }
  *               | { op: 'unload', id, key } | { op: 'close', id } (release every session)
  * Messages out: { id, ok: true, ... } | { id, ok: false, error }
  */
@@ -20,6 +20,7 @@ function fail(id, error) {
 
 async function load(message) {
   const { key, bytes, options } = message;
+  const layout = message.layout || { kind: 'flat' };
   const sessionOptions = {
     executionProviders: [options.executionProvider],
     intraOpNumThreads: options.intraOpThreads,
@@ -34,16 +35,34 @@ async function load(message) {
   };
   const session = await ort.InferenceSession.create(bytes, sessionOptions);
   const previous = sessions.get(key);
-  sessions.set(key, { session, input: session.inputNames[0], output: session.outputNames[0] });
+  sessions.set(key, { session, layout, input: session.inputNames[0], output: session.outputNames[0] });
   if (previous) await previous.session.release();
   return { inputNames: session.inputNames, outputNames: session.outputNames };
+}
+
+// The sequence family's rows hold the flat features, then the [K, S] block: split into its two inputs.
+function feedsOf(entry, data, rows, width) {
+  const layout = entry.layout;
+  if (layout.kind !== 'sequence') return { [entry.input]: new ort.Tensor('float32', data, [rows, width]) };
+  const F = layout.flatWidth;
+  const B = layout.steps * layout.stepWidth;
+  if (F + B !== width) throw new Error('rows of ' + width + ' values, the model reads ' + (F + B));
+  const flat = new Float32Array(rows * F);
+  const block = new Float32Array(rows * B);
+  for (let r = 0; r < rows; r++) {
+    flat.set(data.subarray(r * width, r * width + F), r * F);
+    block.set(data.subarray(r * width + F, (r + 1) * width), r * B);
+  }
+  return {
+    [layout.featuresName]: new ort.Tensor('float32', flat, [rows, F]),
+    [layout.sequenceName]: new ort.Tensor('float32', block, [rows, layout.steps, layout.stepWidth]),
+  };
 }
 
 async function run(message) {
   const entry = sessions.get(message.key);
   if (!entry) throw new Error('no session loaded for model ' + message.key);
-  const tensor = new ort.Tensor('float32', message.data, [message.rows, message.width]);
-  const result = await entry.session.run({ [entry.input]: tensor });
+  const result = await entry.session.run(feedsOf(entry, message.data, message.rows, message.width));
   const output = result[entry.output];
   // Copy out of ORT's buffer so it can be transferred without detaching memory ORT still owns.
   const scores = new Float32Array(message.rows);

@@ -8,8 +8,10 @@ export type {
   DistilledStudentCompression,
   Int8WeightsCompression,
   ModelCompression,
+  ModelFamily,
   ModelManifest,
   NoveltyReference,
+  SequenceInputLayout,
   ManifestSignature,
   ReferenceProfile,
   SeasonalScoreProfile,
@@ -17,7 +19,7 @@ export type {
   SegmentTable,
   TrainingLineage,
 } from './manifest.types';
-export { NO_PRIVACY_STATEMENT } from './manifest.types';
+export { MODEL_FAMILIES, NO_PRIVACY_STATEMENT, modelFamilyOf } from './manifest.types';
 export type { AuditAction, AuditEntry, ModelStore, VerifiedArtifact } from './registry.types';
 export {
   ArtifactNotFoundError,

@@ -301,8 +301,35 @@ export interface DifferentialPrivacyFit {
 export const NO_PRIVACY_STATEMENT =
   'no privacy mechanism: trained on the raw logged feature vectors, without differential privacy, noise or clipping; no privacy guarantee (epsilon, delta) is claimed';
 
+/** The model families the scorer serves: an MLP over the flat vector, or a GRU over the card's history block and the flat vector. */
+export const MODEL_FAMILIES = ['mlp', 'sequence'] as const;
+export type ModelFamily = (typeof MODEL_FAMILIES)[number];
+
+/** The family of a manifest: its `family` field, `mlp` when absent (manifests written before families). */
+export function modelFamilyOf(manifest: Pick<ModelManifest, 'family'>): ModelFamily {
+  return manifest.family ?? 'mlp';
+}
+
+/**
+ * Where a sequence-family model's inputs come from in the feature vector: the first `flat_width`
+ * names feed its `features` input [N, flat_width], the rest, row-major, its `sequence` input
+ * [N, steps, step_width].
+ */
+export interface SequenceInputLayout {
+  readonly flat_width: number;
+  readonly steps: number;
+  readonly step_width: number;
+  readonly sequence_input_name: string;
+  /** Units of the GRU's state. */
+  readonly gru_units: number;
+}
+
 export interface ModelManifest {
   readonly version: string;
+  /** Absent: `mlp` (manifests written before the sequence family). */
+  readonly family?: ModelFamily;
+  /** The sequence family's input layout; set exactly when `family` is `sequence`. */
+  readonly sequence?: SequenceInputLayout;
   readonly parent_version: string | null;
   /** Wall-clock creation time (ISO 8601), for auditors. */
   readonly created_at: string;

@@ -4,6 +4,7 @@ import { eventDay } from '@fraudstream/stats';
 import { splitWindow } from './data-split';
 import { trainMlp, type TrainResult } from './mlp.trainer';
 import { startNetwork, startSchedule, type NetworkStart } from './network-start';
+import { sequenceLayoutOf } from './scoring-network';
 import { evaluateModel } from './model-evaluation';
 import { packageModel, type PackagedModel } from './model-packaging';
 import { buildReferenceProfile } from './reference-profile';
@@ -86,7 +87,8 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
   const width = featureNames.length;
   const trainMatrix = toTrainingMatrix(split.train, width);
   const from: NetworkStart = input.start ?? { kind: 'scratch' };
-  const network = startNetwork(from, trainMatrix, settings);
+  const layout = settings.modelFamily === 'sequence' ? sequenceLayoutOf(input.featureSetVersion) : null;
+  const network = startNetwork(from, trainMatrix, settings, layout);
   if (network.inputWidth !== width)
     throw new TrainingJobError(
       'FEATURE_SET_MISMATCH',

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ModelStage, RetrainRequest } from '@fraudstream/contracts';
-import { OnnxWorkerPool, readMlpOnnx, type InferenceRuntime } from '@fraudstream/model';
+import { OnnxWorkerPool, type InferenceRuntime } from '@fraudstream/model';
 import {
   ArtifactNotFoundError,
   ChecksumMismatchError,
@@ -23,6 +23,7 @@ import {
 } from './fine-tune.steps';
 import { registerDistilledVariant } from './distillation';
 import { MlpNetwork } from './mlp.network';
+import { networkOfOnnx, type ScoringNetwork } from './scoring-network';
 import { dpSgdPrivacy, packageModel, type CardFacts } from './model-packaging';
 import { registerQuantizedVariant, type VariantOutcome } from './quantized-variant';
 import type { TrainingDataSource } from './training-io.types';
@@ -181,8 +182,9 @@ export class FineTuneJob {
     // worker process has not trained anything yet).
     await initTfjsWasm();
     // The parent is the champion the challenger must beat.
-    const championNet = MlpNetwork.fromWeights(readMlpOnnx(parent.onnx));
-    let challengerNet: MlpNetwork | null = null;
+    // The parent's family is the challenger's: a sequence champion fine-tunes as a sequence model.
+    const championNet = networkOfOnnx(parent.onnx, parent.manifest);
+    let challengerNet: ScoringNetwork | null = null;
     try {
       if (championNet.inputWidth !== width)
         throw new TrainingJobError(
@@ -280,11 +282,13 @@ export class FineTuneJob {
       // The variant is recorded before the challenger's stage change, so the request's last audit
       // entry stays the challenger's (what a duplicate request reports).
       const variant =
-        gate.passed && settings.quantization.kind === 'int8'
+        // The int8 variant quantises the MLP's layers; a sequence challenger has none.
+        gate.passed && settings.quantization.kind === 'int8' && challengerNet.family === 'mlp'
           ? await this.quantizedVariant(request, registered, split, threshold, privateTraining)
           : undefined;
+      // The student distils an MLP teacher; a sequence challenger has none (yet).
       const student =
-        gate.passed && settings.distillation.hiddenUnits !== null
+        gate.passed && settings.distillation.hiddenUnits !== null && challengerNet instanceof MlpNetwork
           ? await this.distilledStudent(
               request,
               registered,
@@ -345,7 +349,7 @@ export class FineTuneJob {
     request: RetrainRequest,
     parent: VerifiedArtifact,
     fields: {
-      network: MlpNetwork;
+      network: ScoringNetwork;
       threshold: number;
       training: Parameters<typeof packageModel>[0]['training'];
       validation: EvaluationMetrics;

@@ -10,6 +10,7 @@ import { sampleReplay, splitWindow, type WindowSplit } from './data-split';
 import { planDpSgd, secureDpRandom, type DpRandom, type DpSgdPlan } from './dp-sgd.gradients';
 import { joinMatureLabels, type JoinStats, type ScoredTransaction } from './mature-labels';
 import { MlpNetwork } from './mlp.network';
+import type { ScoringNetwork } from './scoring-network';
 import { trainMlp, type ClassWeighting, type EpochReport } from './mlp.trainer';
 import { evaluateModel } from './model-evaluation';
 import { decideGate, type GateDecision, type SoftGateComparison } from './model-gate';
@@ -138,7 +139,7 @@ export interface AggregateComponents {
 }
 
 export interface TrainedChallenger {
-  readonly network: MlpNetwork;
+  readonly network: ScoringNetwork;
   readonly strategy: TrainingStrategy;
   readonly components: AggregateComponents | null;
   readonly epochsRun: number;
@@ -161,7 +162,7 @@ export interface TrainedChallenger {
  * Early stopping on the hold-out day's validation half in both.
  */
 export async function trainChallenger(input: {
-  readonly parent: MlpNetwork;
+  readonly parent: ScoringNetwork;
   readonly parentComponents: AggregateComponents | null;
   readonly selected: SelectedRows;
   readonly settings: TrainingSettings;
@@ -185,7 +186,7 @@ export async function trainChallenger(input: {
   const classWeighting = settings.privacy
     ? publicClassWeights(settings.classWeighting, input.parentFraudRate ?? null)
     : settings.classWeighting;
-  const fit = async (network: MlpNetwork, rows: readonly TrainingRow[]) => {
+  const fit = async (network: ScoringNetwork, rows: readonly TrainingRow[]) => {
     const plan = settings.privacy
       ? planDpSgd(settings.privacy, rows.length, settings.batchSize, settings.fineTuneEpochs)
       : null;
@@ -207,9 +208,13 @@ export async function trainChallenger(input: {
 
   const feedbackRows = split.train.filter((r) => r.eventTime >= split.holdoutEnd);
   const feedbackPositives = countPositives(feedbackRows);
+  // The aggregate is a block-diagonal MLP: a sequence-family parent fine-tunes as one model (mixed).
   const aggregate =
-    settings.strategy === 'aggregate' && feedbackPositives > 0 && feedbackPositives < feedbackRows.length;
-  if (!aggregate) {
+    settings.strategy === 'aggregate' &&
+    parent instanceof MlpNetwork &&
+    feedbackPositives > 0 &&
+    feedbackPositives < feedbackRows.length;
+  if (!aggregate || !(parent instanceof MlpNetwork)) {
     const network = parent.clone();
     const rows = [...split.train, ...replay];
     const result = await fit(network, rows);
@@ -303,9 +308,9 @@ export interface Judgement {
  * so far).
  */
 export function judgeChallenger(
-  challenger: MlpNetwork,
+  challenger: ScoringNetwork,
   champion: {
-    readonly network: MlpNetwork;
+    readonly network: ScoringNetwork;
     readonly manifest: Pick<ModelManifest, 'threshold' | 'threshold_policy'>;
   },
   split: WindowSplit,
@@ -368,8 +373,8 @@ export function judgeChallenger(
  * without unlabelled rows or without any fraud weight.
  */
 function softComparison(
-  challenger: MlpNetwork,
-  champion: MlpNetwork,
+  challenger: ScoringNetwork,
+  champion: ScoringNetwork,
   settled: readonly TrainingRow[],
   unsettled: readonly TrainingRow[],
 ): SoftGateComparison | null {
@@ -394,7 +399,7 @@ function softComparison(
  * was judged on, the new regime's early-confirmed ones included (no longer new to it).
  */
 export function challengerReference(
-  network: MlpNetwork,
+  network: ScoringNetwork,
   split: WindowSplit,
   featureNames: readonly string[],
   options: {

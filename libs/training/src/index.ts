@@ -9,12 +9,16 @@ export {
 } from './training-rows';
 export type { TrainingMatrix, TrainingRow } from './training-rows';
 export { MlpNetwork } from './mlp.network';
+export { SequenceNetwork, computeSequenceStandardisation } from './sequence.network';
+export type { SequenceLayout } from './sequence.network';
+export { exportNetwork, networkOfOnnx, sequenceLayoutOf } from './scoring-network';
+export type { ScoringNetwork } from './scoring-network';
 export { noiseMultiplierFor, privacySpent, sampledGaussianRdp } from './rdp.accountant';
 export type { PrivacySpent, RdpConversion, SampledGaussianRun } from './rdp.accountant';
 export { planDpSgd } from './dp-sgd.gradients';
 export type { DpSgdPlan, DpSgdSettings } from './dp-sgd.gradients';
 export { classWeights, trainMlp } from './mlp.trainer';
-export type { ClassWeighting, EpochReport, TrainOptions, TrainResult } from './mlp.trainer';
+export type { ClassWeighting, EpochReport, TrainOptions, TrainResult, TrainableNetwork } from './mlp.trainer';
 export { selectThreshold } from './threshold';
 export type { ThresholdPolicy } from './threshold';
 export { joinMatureLabels } from './mature-labels';

@@ -13,6 +13,8 @@ interface DenseLayer {
  * and `fromWeights(readMlpOnnx(bytes))` warm-starts from a deployed model.
  */
 export class MlpNetwork {
+  readonly family = 'mlp' as const;
+
   private constructor(
     readonly mean: Float32Array,
     readonly std: Float32Array,

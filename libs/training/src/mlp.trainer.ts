@@ -6,9 +6,20 @@ import {
   type DpRandom,
   type DpSgdPlan,
 } from './dp-sgd.gradients';
-import type { MlpNetwork } from './mlp.network';
+import { MlpNetwork } from './mlp.network';
 import { tf } from './tfjs-wasm.backend';
 import type { TrainingMatrix } from './training-rows';
+
+/**
+ * What the trainer needs of a network: logits of raw rows, its variables (from a layer up) and a
+ * copy of its weights. The MLP and the sequence family (SequenceNetwork) both are one.
+ */
+export interface TrainableNetwork {
+  logits(x: tf.Tensor2D): tf.Tensor2D;
+  trainableVariables(from?: number): tf.Variable[];
+  snapshot(): Float32Array[];
+  restore(values: readonly Float32Array[]): void;
+}
 
 /** How to weigh the rare fraud class: `balanced` (N / 2P and N / 2Q), none, or explicit weights (negative 1 unless given). */
 export type ClassWeighting =
@@ -102,7 +113,7 @@ function batchTensors(
 }
 
 function evaluateLoss(
-  network: MlpNetwork,
+  network: TrainableNetwork,
   data: TrainingMatrix,
   weights: { positive: number; negative: number },
 ): number {
@@ -121,13 +132,16 @@ function evaluateLoss(
  * and with the classes weighted it rewards ranking the rare class, which the gate measures.
  */
 export async function trainMlp(
-  network: MlpNetwork,
+  network: TrainableNetwork,
   train: TrainingMatrix,
   validation: TrainingMatrix,
   options: TrainOptions,
 ): Promise<TrainResult> {
   if (options.privacy && options.classWeighting === 'balanced')
     throw new RangeError('DP-SGD needs fixed class weights: balanced ones are counted from the private rows');
+  // The per-row clipped gradients are written for the MLP's layers.
+  if (options.privacy && !(network instanceof MlpNetwork))
+    throw new RangeError('DP-SGD trains the MLP family only');
   const weights = classWeights(train.y, options.classWeighting);
   const random = mulberry32(options.seed ^ 0x5bd1e995);
   const optimizer = tf.train.adam(options.learningRate);
@@ -171,7 +185,7 @@ export async function trainMlp(
 }
 
 interface EpochState {
-  readonly network: MlpNetwork;
+  readonly network: TrainableNetwork;
   readonly train: TrainingMatrix;
   readonly weights: { positive: number; negative: number };
   readonly variables: tf.Variable[];
@@ -237,6 +251,7 @@ async function privateEpoch(
       let sums: tf.Tensor[];
       if (indices.length > 0) {
         const { x, y, w } = batchTensors(train, indices, state.weights);
+        if (!(network instanceof MlpNetwork)) throw new RangeError('DP-SGD trains the MLP family only');
         sums = clippedGradientSum(network, x, y, w, plan.clipNorm, from).sums;
       } else sums = variables.map((v) => tf.zerosLike(v));
       const grads: tf.NamedTensorMap = {};

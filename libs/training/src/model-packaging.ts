@@ -1,4 +1,3 @@
-import { MLP_ONNX_OPSET, buildMlpOnnx } from '@fraudstream/model';
 import {
   NO_PRIVACY_STATEMENT,
   sha256Hex,
@@ -11,7 +10,7 @@ import {
   type TrainingLineage,
 } from '@fraudstream/registry';
 import type { DpSgdPlan } from './dp-sgd.gradients';
-import type { MlpNetwork } from './mlp.network';
+import { exportNetwork, type ScoringNetwork } from './scoring-network';
 import type { QuantizedVariant } from './quantized-variant';
 import type { ThresholdPolicy } from './threshold';
 
@@ -22,7 +21,7 @@ export interface PackagedModel {
 
 /** Exports a trained network to ONNX and writes the manifest that describes those exact bytes. */
 export function packageModel(fields: {
-  readonly network: MlpNetwork;
+  readonly network: ScoringNetwork;
   readonly version: string;
   readonly parentVersion: string | null;
   readonly createdEventTime: number;
@@ -40,10 +39,11 @@ export function packageModel(fields: {
   readonly card: CardFacts;
   readonly now: Date;
 }): PackagedModel {
-  const spec = fields.network.toSpec();
-  const onnx = buildMlpOnnx(spec);
+  const exported = exportNetwork(fields.network);
+  const { onnx } = exported;
   const manifest: ModelManifest = {
     version: fields.version,
+    ...exported.fields,
     parent_version: fields.parentVersion,
     created_at: fields.now.toISOString(),
     created_event_time: fields.createdEventTime,
@@ -55,9 +55,13 @@ export function packageModel(fields: {
       sha256: sha256Hex(onnx),
       input_name: 'features',
       output_name: 'score',
-      opset: MLP_ONNX_OPSET,
+      opset: exported.opset,
     },
-    preprocessing: { mean: Array.from(fields.network.mean), std: Array.from(fields.network.std) },
+    // Per column of the vector, for either family (the sequence family's step constants repeated per step).
+    preprocessing:
+      fields.network.family === 'sequence'
+        ? fields.network.columnStandardisation()
+        : { mean: Array.from(fields.network.mean), std: Array.from(fields.network.std) },
     architecture: { hidden_units: fields.network.hiddenUnits, activation: 'relu' },
     threshold: fields.threshold,
     threshold_policy: fields.thresholdPolicy,

@@ -54,6 +54,7 @@ describe(fitNetwork.name, () => {
       settings,
     });
     // As train:base --from-pretrained reads it: the registered ONNX file's weights.
+    if (!(pretrained.network instanceof MlpNetwork)) throw new Error('an MLP was trained');
     const spec = readMlpOnnx(buildMlpOnnx(pretrained.network.toSpec()));
     pretrained.network.dispose();
     // The bank's features: the same pattern on a scale ten times larger, shifted.

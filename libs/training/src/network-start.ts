@@ -1,5 +1,7 @@
 import type { MlpWeights } from '@fraudstream/model';
 import { MlpNetwork } from './mlp.network';
+import type { ScoringNetwork } from './scoring-network';
+import { SequenceNetwork, computeSequenceStandardisation, type SequenceLayout } from './sequence.network';
 import { trainMlp, type TrainResult } from './mlp.trainer';
 import type { TrainingSettings } from './training.settings';
 import { computeStandardisation, type TrainingMatrix } from './training-rows';
@@ -22,12 +24,27 @@ export type NetworkStart =
       readonly standardisation: 'pretrained' | 'data';
     };
 
-/** The initial network of a start (the caller disposes it). */
+/**
+ * The initial network of a start (the caller disposes it). From scratch, the family is
+ * `settings.modelFamily`; the sequence family needs `layout` (where its block is in the rows). A
+ * pretrained start is an MLP.
+ */
 export function startNetwork(
   start: NetworkStart,
   train: TrainingMatrix,
   settings: TrainingSettings,
-): MlpNetwork {
+  layout: SequenceLayout | null = null,
+): ScoringNetwork {
+  if (start.kind === 'scratch' && settings.modelFamily === 'sequence') {
+    if (!layout) throw new RangeError('the sequence family needs the layout of its feature set');
+    return SequenceNetwork.create({
+      ...computeSequenceStandardisation(train, layout),
+      steps: layout.steps,
+      gruUnits: settings.gruUnits,
+      hiddenUnits: settings.hiddenUnits,
+      seed: settings.seed,
+    });
+  }
   if (start.kind === 'scratch') {
     const { mean, std } = computeStandardisation(train);
     return MlpNetwork.create({ mean, std, hiddenUnits: settings.hiddenUnits, seed: settings.seed });
@@ -47,7 +64,7 @@ export function startSchedule(
 }
 
 export interface FittedNetwork {
-  readonly network: MlpNetwork;
+  readonly network: ScoringNetwork;
   readonly train: TrainResult;
   /** Epochs of the refit on training + validation rows (0 when not refitted). */
   readonly refitEpochs: number;
@@ -64,8 +81,11 @@ export async function fitNetwork(input: {
   readonly validation: TrainingMatrix;
   readonly settings: TrainingSettings;
   readonly refit?: boolean;
+  /** The sequence family's block (with `settings.modelFamily` sequence). */
+  readonly layout?: SequenceLayout | null;
 }): Promise<FittedNetwork> {
   const { start, train, validation, settings } = input;
+  const layout = input.layout ?? null;
   const schedule = startSchedule(start, settings);
   const options = {
     epochs: schedule.epochs,
@@ -77,12 +97,12 @@ export async function fitNetwork(input: {
     frozenLayers: start.kind === 'pretrained' ? settings.frozenLayers : 0,
     l2: settings.l2,
   };
-  const network = startNetwork(start, train, settings);
+  const network = startNetwork(start, train, settings, layout);
   const result = await trainMlp(network, train, validation, options);
   if (!input.refit || result.bestEpoch === 0) return { network, train: result, refitEpochs: 0 };
   network.dispose();
   const all = concatMatrices(train, validation);
-  const refitted = startNetwork(start, all, settings);
+  const refitted = startNetwork(start, all, settings, layout);
   // No validation rows: the loss never improves, so patience past the epochs runs them all.
   const empty: TrainingMatrix = { x: new Float32Array(0), y: new Float32Array(0), rows: 0, width: all.width };
   await trainMlp(refitted, all, empty, {

@@ -1,5 +1,6 @@
 import { boolVar, intVar, numberVar } from '@fraudstream/config';
 import { DAY_MS, retrainTriggerSchema, type RetrainTrigger } from '@fraudstream/contracts';
+import { MODEL_FAMILIES, type ModelFamily } from '@fraudstream/registry';
 import { z } from 'zod';
 import type { DistillationSettings } from './distillation';
 import type { DpSgdSettings } from './dp-sgd.gradients';
@@ -12,6 +13,13 @@ import type { ShadowBounds } from './shadow-check';
 /** Everything a training job, the gate and the shadow check are tuned by. */
 export interface TrainingSettings {
   readonly seed: number;
+  /**
+   * The family a base model is trained in (a fine-tuning keeps its parent's): `sequence` needs a
+   * feature set with a history block (fs-v1-seq16).
+   */
+  readonly modelFamily: ModelFamily;
+  /** Units of the sequence family's GRU state. */
+  readonly gruUnits: number;
   readonly hiddenUnits: readonly number[];
   readonly baseEpochs: number;
   /** Newest mature days the base model holds out (a single day has too few frauds to stop on). */
@@ -74,6 +82,8 @@ export interface TrainingSettings {
 /** Env fragment of the training settings (trainer app, CLIs, benchmark). */
 export const trainingConfigFragment = z.object({
   TRAINER_SEED: intVar(42),
+  TRAINER_MODEL_FAMILY: z.enum(MODEL_FAMILIES).default('mlp'),
+  TRAINER_GRU_UNITS: intVar(16, 1, 256),
   TRAINER_HIDDEN_UNITS: z
     .string()
     .regex(/^\d+(,\d+)*$/, 'comma-separated positive integers')
@@ -157,6 +167,8 @@ export function checkDpSettings(config: TrainingConfig, ctx: z.RefinementCtx): v
 export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
   return {
     seed: c.TRAINER_SEED,
+    modelFamily: c.TRAINER_MODEL_FAMILY,
+    gruUnits: c.TRAINER_GRU_UNITS,
     hiddenUnits: c.TRAINER_HIDDEN_UNITS.split(',').map(Number),
     baseEpochs: c.TRAINER_BASE_EPOCHS,
     baseHoldoutDays: c.TRAINER_BASE_HOLDOUT_DAYS,

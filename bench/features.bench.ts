@@ -1,9 +1,14 @@
 /*
  * `npm run bench:features`: feature pipeline throughput (transactions a second on one core) with
  * in-memory and Redis state, over a simulated stream at the demo size (5,000 cards, 10,000
- * terminals, about 50k transactions a day, chargebacks interleaved by event time), plus memory per
- * card and terminal. Options: --days N (default 4), --batch N (default 1000), --redis-days N
- * (default 1), --no-redis, --json FILE.
+ * terminals, about 50k transactions a day, chargebacks interleaved by event time), plus the state's
+ * memory per card and terminal once every window is whole: a longer stream at the demo's density
+ * (--state-customers cards, twice as many terminals, --state-days days, past the 38-day daily
+ * ring), its heap growth in memory and, in Redis, `MEMORY USAGE` of every card and terminal key
+ * and the `used_memory` growth of the whole state. Options: --feature-set fs-v1|fs-v2 (default the
+ * live loop's), --days N (default 4), --batch N (default 1000), --redis-days N (default 1),
+ * --state-days N (default 40), --state-customers N (default 500), --no-redis, --json FILE.
+ * docs/features.md.
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
@@ -13,15 +18,21 @@ import { runInNewContext } from 'node:vm';
 import { loadConfig } from '@fraudstream/config';
 import { DAY_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import {
-  FEATURE_COUNT,
-  FEATURE_SET_VERSION,
+  DEFAULT_FEATURE_SET,
   FeaturePipeline,
   MemoryFeatureStore,
   RedisFeatureStore,
+  featureSetOf,
   featuresConfigFragment,
+  type FeatureSet,
 } from '@fraudstream/features';
 import { generateDataset } from '@fraudstream/simulation';
 import { jsonPathFromArgs, reportBench } from './support/bench-report';
+
+function stringOption(argv: readonly string[], name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
 
 function intOption(argv: readonly string[], name: string, fallback: number): number {
   const i = argv.indexOf(`--${name}`);
@@ -37,6 +48,7 @@ async function run(
   labels: readonly Label[],
   batch: number,
 ): Promise<number> {
+  const width = pipeline.featureSet.names.length;
   let li = 0;
   const started = process.hrtime.bigint();
   for (let i = 0; i < transactions.length; i += batch) {
@@ -46,8 +58,7 @@ async function run(
     while (li < labels.length && (labels[li]?.event_time ?? Infinity) <= last) li++;
     if (li > from) await pipeline.applyLabels(labels.slice(from, li));
     const vectors = await pipeline.computeBatch(slice);
-    if (vectors.length !== slice.length || vectors[0]?.length !== FEATURE_COUNT)
-      throw new Error('bad vectors');
+    if (vectors.length !== slice.length || vectors[0]?.length !== width) throw new Error('bad vectors');
   }
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
@@ -64,51 +75,90 @@ function gcFunction(): () => Promise<void> {
   };
 }
 
+/** Bytes Redis holds for the keys of one kind (their `MEMORY USAGE`, one round trip per 500 keys). */
+async function redisKeyBytes(redis: RedisFeatureStore, keys: readonly string[]): Promise<number> {
+  let bytes = 0;
+  for (let i = 0; i < keys.length; i += 500) {
+    const pipeline = redis.redis.pipeline();
+    for (const key of keys.slice(i, i + 500)) pipeline.memory('USAGE', key);
+    for (const [error, usage] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      bytes += Number(usage ?? 0);
+    }
+  }
+  return bytes;
+}
+
+async function usedMemory(redis: RedisFeatureStore): Promise<number> {
+  const info = await redis.redis.info('memory');
+  return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? Number.NaN);
+}
+
 async function main(): Promise<void> {
   const gc = gcFunction();
   const argv = process.argv.slice(2);
+  const featureSet: FeatureSet = featureSetOf(
+    stringOption(argv, 'feature-set') ?? DEFAULT_FEATURE_SET.version,
+  );
   const days = intOption(argv, 'days', 4);
   const batch = intOption(argv, 'batch', 1000);
   const redisDays = intOption(argv, 'redis-days', 1);
+  const stateDays = intOption(argv, 'state-days', 40);
+  const stateCustomers = intOption(argv, 'state-customers', 500);
   const withRedis = !argv.includes('--no-redis');
+  const pipelineOf = (store: MemoryFeatureStore | RedisFeatureStore) =>
+    new FeaturePipeline(store, featureSet);
 
   console.log(`simulating ${days} days at the demo size...`);
   const { transactions, labels } = generateDataset({ seed: 7, days });
   const rate = (n: number, seconds: number) => Math.round(n / seconds);
 
-  // Memory per entity first, on a clean heap (array buffers of dropped states are freed lazily).
+  // The state's size once every ring is whole: the demo's density (cards, twice as many terminals,
+  // the same transactions per card a day) over more days than the daily ring holds, on a clean
+  // heap (array buffers of dropped states are freed lazily).
+  console.log(`simulating ${stateDays} days of ${stateCustomers} cards for the state's size...`);
+  const state = generateDataset({
+    seed: 7,
+    days: stateDays,
+    customers: stateCustomers,
+    terminals: 2 * stateCustomers,
+  });
   await gc();
   const heapBefore = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   const measured = new MemoryFeatureStore();
-  await run(new FeaturePipeline(measured), transactions, labels, batch);
+  await run(pipelineOf(measured), state.transactions, state.labels, batch);
   await gc();
   const heapAfter = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const entities = measured.cardCount + measured.terminalCount;
+  const snapshotBytes = pipelineOf(measured).snapshot().length;
+
   // In memory: best of five passes on a fresh state (the first also warms the JIT up).
   const memorySeconds: number[] = [];
   for (let pass = 0; pass < 5; pass++) {
-    memorySeconds.push(await run(new FeaturePipeline(new MemoryFeatureStore()), transactions, labels, batch));
+    memorySeconds.push(await run(pipelineOf(new MemoryFeatureStore()), transactions, labels, batch));
   }
   const best = Math.min(...memorySeconds);
 
-  const entities = measured.cardCount + measured.terminalCount;
-  const snapshotBytes = new FeaturePipeline(measured).snapshot().length;
-
   const results: Parameters<typeof reportBench>[2] = {
-    feature_set_version: FEATURE_SET_VERSION,
-    features: FEATURE_COUNT,
+    feature_set_version: featureSet.version,
+    features: featureSet.names.length,
     stream: {
       days,
       transactions: transactions.length,
       labels: labels.length,
+      batch_size: batch,
+    },
+    state_stream: {
+      days: stateDays,
+      transactions: state.transactions.length,
+      labels: state.labels.length,
       cards: measured.cardCount,
       terminals: measured.terminalCount,
-      batch_size: batch,
     },
     memory: {
       tx_per_s_per_core: rate(transactions.length, best),
       passes_seconds: memorySeconds.map((s) => Number(s.toFixed(3))),
       heap_bytes_per_entity: Math.round((heapAfter - heapBefore) / entities),
-      counter_bytes_per_entity: 108 * 8,
       snapshot_bytes: snapshotBytes,
       snapshot_bytes_per_entity: Math.round(snapshotBytes / entities),
     },
@@ -117,9 +167,10 @@ async function main(): Promise<void> {
 
   if (withRedis) {
     const config = loadConfig(featuresConfigFragment);
-    const redis = RedisFeatureStore.connect(config.REDIS_URL, {
-      keyPrefix: `bench:${randomUUID().slice(0, 8)}`,
-    });
+    const connect = () =>
+      RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: `bench:${randomUUID().slice(0, 8)}` });
+    const redis = connect();
+    let throughput: Record<string, number>;
     try {
       const end =
         (transactions[0]?.event_time ?? 0) -
@@ -127,21 +178,44 @@ async function main(): Promise<void> {
         redisDays * DAY_MS;
       const slice = transactions.filter((t) => t.event_time < end);
       const sliceLabels = labels.filter((l) => l.event_time < end);
-      const seconds = await run(new FeaturePipeline(redis), slice, sliceLabels, batch);
-      const sample = [...new Set(slice.slice(0, 200).map((t) => t.card_id))].slice(0, 50);
-      let bytes = 0;
-      for (const id of sample) bytes += Number((await redis.redis.memory('USAGE', redis.cardKey(id))) ?? 0);
-      results.redis = {
+      const seconds = await run(pipelineOf(redis), slice, sliceLabels, batch);
+      throughput = {
         tx_per_s_per_core: rate(slice.length, seconds),
         transactions: slice.length,
         seconds: Number(seconds.toFixed(3)),
         round_trips_per_batch: 2,
-        card_bytes_per_entity: Math.round(bytes / Math.max(1, sample.length)),
-        url: config.REDIS_URL,
       };
     } finally {
       await redis.clear();
       await redis.close();
+    }
+    const sized = connect();
+    try {
+      const before = await usedMemory(sized);
+      await run(pipelineOf(sized), state.transactions, state.labels, batch);
+      const after = await usedMemory(sized);
+      const cards = [...new Set(state.transactions.map((t) => t.card_id))];
+      const terminals = [...new Set(state.transactions.map((t) => t.terminal_id))];
+      results.redis = {
+        ...throughput,
+        card_bytes_per_entity: Math.round(
+          (await redisKeyBytes(
+            sized,
+            cards.map((id) => sized.cardKey(id)),
+          )) / cards.length,
+        ),
+        terminal_bytes_per_entity: Math.round(
+          (await redisKeyBytes(
+            sized,
+            terminals.map((id) => sized.terminalKey(id)),
+          )) / terminals.length,
+        ),
+        used_memory_bytes_per_entity: Math.round((after - before) / (cards.length + terminals.length)),
+        url: config.REDIS_URL,
+      };
+    } finally {
+      await sized.clear();
+      await sized.close();
     }
   }
 

@@ -2,6 +2,8 @@ import { DAY_MS, type Transaction } from '@fraudstream/contracts';
 import type { ImportedDataset } from '@fraudstream/datasets';
 import { describe, expect, it } from 'vitest';
 import {
+  cardPrecisionBound,
+  cardsTiedAtCut,
   evaluateIndices,
   averagePrecisionWithScenarioFirst,
   handbookTrainTest,
@@ -146,5 +148,45 @@ describe(averagePrecisionWithScenarioFirst.name, () => {
     expect(
       averagePrecisionWithScenarioFirst(withScenarios, [0, 1, 2, 3], scores, 'large-amount'),
     ).toBeCloseTo((1 + 2 / 3) / 2, 12);
+  });
+});
+
+describe(cardPrecisionBound.name, () => {
+  it("counts each day's compromised cards and gives a perfect ranking's card precision@k", () => {
+    const f = file([
+      [0, 'a', true],
+      [0, 'b', false],
+      [0, 'c', false],
+      [1, 'a', true],
+      [1, 'd', true],
+      [1, 'b', false],
+    ]);
+    const bound = cardPrecisionBound(f, [0, 1, 2, 3, 4, 5], 2);
+    // Day 0: one compromised card (a); day 1: a and d, as the handbook counts them.
+    expect(bound.compromised_cards_by_day).toEqual([1, 2]);
+    // A perfect ranking finds a on day 0 (1 of k = 2), then only d is new on day 1: (1/2 + 1/2) / 2.
+    expect(bound.oracle_card_precision_at_k).toBe(0.5);
+    // No model does better: the scores that rank a and d first on both days reach the same.
+    const best = evaluateIndices(f, [0, 1, 2, 3, 4, 5], [0.9, 0.1, 0.2, 0.9, 0.8, 0.1], 2);
+    expect(best.card_precision_at_k).toBe(0.5);
+    expect(best.card_precision_by_day).toEqual([0.5, 0.5]);
+  });
+});
+
+describe(cardsTiedAtCut.name, () => {
+  it("counts, per day, the cards sharing the k-th card's highest score", () => {
+    const f = file([
+      [0, 'a', true],
+      [0, 'a', false],
+      [0, 'b', false],
+      [0, 'c', false],
+      [1, 'a', false],
+      [1, 'b', false],
+    ]);
+    // Day 0: a 1 (its max), b 1, c 0.5: the 2nd card's score 1 is shared by a and b. Day 1: 0.9, 0.8.
+    expect(cardsTiedAtCut(f, [0, 1, 2, 3, 4, 5], [1, 0.2, 1, 0.5, 0.9, 0.8], 2)).toEqual([2, 1]);
+    // k = 1 on day 0: the top score is tied too; k past the day's cards takes its last.
+    expect(cardsTiedAtCut(f, [0, 1, 2, 3, 4, 5], [1, 0.2, 1, 0.5, 0.9, 0.8], 1)).toEqual([2, 1]);
+    expect(cardsTiedAtCut(f, [0, 1, 2, 3, 4, 5], [1, 0.2, 1, 0.5, 0.9, 0.8], 5)).toEqual([1, 1]);
   });
 });

@@ -9,7 +9,13 @@ import {
   type DatasetFormat,
   type ImportedDataset,
 } from '@fraudstream/datasets';
-import { averagePrecision, cardPrecisionTopK, hashString, rocAuc } from '@fraudstream/stats';
+import {
+  averagePrecision,
+  cardPrecisionTopK,
+  hashString,
+  rocAuc,
+  type EvaluationRow,
+} from '@fraudstream/stats';
 import {
   startNetwork,
   trainMlp,
@@ -260,8 +266,23 @@ export interface FileMetrics {
   readonly roc_auc: number;
   readonly average_precision: number;
   readonly card_precision_at_k: number;
+  /** Card precision@k of each test day, ascending (their mean is `card_precision_at_k`). */
+  readonly card_precision_by_day: number[];
   readonly rows: number;
   readonly frauds: number;
+}
+
+function evaluationRows(
+  file: LabelledFile,
+  indices: readonly number[],
+  scores: ArrayLike<number>,
+): EvaluationRow[] {
+  return indices.map((i, r) => ({
+    cardId: file.dataset.transactions[i]?.card_id ?? '',
+    day: dayOfIndex(file, i),
+    score: scores[r] ?? 0,
+    isFraud: file.dataset.isFraud[i] === 1,
+  }));
 }
 
 /** AUC ROC, AP and the handbook's card precision@k (cards detected on earlier days removed) of scores. */
@@ -272,17 +293,72 @@ export function evaluateIndices(
   k: number,
 ): FileMetrics {
   const labels = indices.map((i) => file.dataset.isFraud[i] === 1);
-  const rows = indices.map((i, r) => ({
-    cardId: file.dataset.transactions[i]?.card_id ?? '',
-    day: dayOfIndex(file, i),
-    score: scores[r] ?? 0,
-    isFraud: labels[r] ?? false,
-  }));
+  const cards = cardPrecisionTopK(evaluationRows(file, indices, scores), k);
   return {
     roc_auc: rocAuc(scores, labels),
     average_precision: averagePrecision(scores, labels),
-    card_precision_at_k: cardPrecisionTopK(rows, k).mean,
+    card_precision_at_k: cards.mean,
+    card_precision_by_day: cards.precisionByDay,
     rows: indices.length,
     frauds: labels.filter(Boolean).length,
   };
+}
+
+/** What the test set's cards allow card precision@k to reach, whatever the model. */
+export interface CardPrecisionBound {
+  /**
+   * Compromised cards of each test day (known compromised cards already out of the test set, none
+   * removed as detected): the count the handbook's chapter 4 prints for its test week.
+   */
+  readonly compromised_cards_by_day: number[];
+  /**
+   * Card precision@k of a perfect ranking (every compromised card first; those found are removed
+   * from the later days, as for a model): the most any model can score on this test set.
+   */
+  readonly oracle_card_precision_at_k: number;
+}
+
+/**
+ * Card precision@k is a count of compromised cards per day over k, so a test week with fewer of
+ * them caps it lower for every model: this is that cap, from the truth alone. A diagnostic of the
+ * file, never a model.
+ */
+export function cardPrecisionBound(
+  file: LabelledFile,
+  indices: readonly number[],
+  k: number,
+): CardPrecisionBound {
+  const truth = indices.map((i) => file.dataset.isFraud[i] ?? 0);
+  const rows = evaluationRows(file, indices, truth);
+  return {
+    compromised_cards_by_day: cardPrecisionTopK(rows, k, { removeDetectedCards: false })
+      .compromisedCardsByDay,
+    oracle_card_precision_at_k: cardPrecisionTopK(rows, k).mean,
+  };
+}
+
+/**
+ * Per test day, the cards whose highest score equals the k-th card's (1: no tie at the cut). Cards
+ * tied across the cut are taken in card-id order, not by the model: a saturated output (scores of
+ * exactly 1) would decide card precision@k by ids. A diagnostic of the scores.
+ */
+export function cardsTiedAtCut(
+  file: LabelledFile,
+  indices: readonly number[],
+  scores: ArrayLike<number>,
+  k: number,
+): number[] {
+  const byDay = new Map<number, Map<string, number>>();
+  for (const row of evaluationRows(file, indices, scores)) {
+    let cards = byDay.get(row.day);
+    if (!cards) byDay.set(row.day, (cards = new Map<string, number>()));
+    cards.set(row.cardId, Math.max(cards.get(row.cardId) ?? Number.NEGATIVE_INFINITY, row.score));
+  }
+  return [...byDay.keys()]
+    .sort((a, b) => a - b)
+    .map((day) => {
+      const best = [...(byDay.get(day)?.values() ?? [])].sort((a, b) => b - a);
+      const cut = best[Math.min(k, best.length) - 1];
+      return best.filter((score) => score === cut).length;
+    });
 }

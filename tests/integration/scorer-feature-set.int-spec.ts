@@ -4,6 +4,7 @@ import { FS_V1, FS_V1_SEQ16, FS_V2, SEQUENCE_STEP_WIDTH } from '@fraudstream/fea
 import { randomSequenceSpec, writeModelFixture } from '@fraudstream/model';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { uniqueName } from '../support/kafka-env';
 import { waitFor } from '../support/wait-for';
 import {
   connectedProducer,
@@ -121,5 +122,85 @@ describe('scorer feature set', () => {
     challenger.forEach((s, i) => expect(s.score).toBeCloseTo(direct[i] ?? Number.NaN, 5));
     expect(new Set(challenger.map((s) => s.score.toFixed(4))).size).toBeGreaterThan(20);
     await scores.stop();
+  });
+
+  it('moves a running loop from fs-v1 to fs-v2: the fs-v1 scorer refuses the fs-v2 model and keeps serving, a scorer restarted with FEATURE_SET=fs-v2 serves it, and every transaction is scored once', async () => {
+    const { kafka, serde, root } = suite;
+    const topics = await createScorerTopics(kafka, serde, 1);
+    const v1Model = featureModel(root, 'loop-fs-v1', 41, 0.7, FS_V1);
+    const v2Model = featureModel(root, 'loop-fs-v2', 42, 0.7, FS_V2);
+    const producer = await connectedProducer(kafka, serde);
+    const deploy = (event: ModelDeployment) => publishDeployment(producer, topics, event);
+    const send = (from: number, to: number) =>
+      producer.sendMany([
+        {
+          topic: topics.transactions,
+          records: Array.from({ length: to - from }, (_, i) => transaction(from + i, 'mv')).map((t) => ({
+            key: t.card_id,
+            value: t,
+          })),
+        },
+      ]);
+    const scores = await readTopic<Score>(kafka, serde, topics.scores);
+    const deployments = await readTopic<ModelDeployment>(kafka, serde, topics.deployments);
+    // One consumer group for both scorers: the fs-v2 one resumes from the fs-v1 one's committed offsets.
+    const env = { SCORER_GROUP_ID: uniqueName('scorer-switch') };
+
+    const v1Scorer = await suite.start(topics, { ...env, FEATURE_SET: 'fs-v1' });
+    await deploy(stageChange(v1Model, 'PRODUCTION'));
+    await send(0, 30);
+    await waitFor(() => scores.records.length >= 30, 60_000, 'the fs-v1 scorer scored the first 30');
+    // The fs-v2 model is registered while fs-v1 scorers serve: they refuse it and keep their model.
+    await deploy(stageChange(v2Model, 'PRODUCTION'));
+    const refused = () =>
+      deployments.records.filter(
+        (r) => r.value.kind === 'LOAD_REFUSED' && r.value.model_version === 'loop-fs-v2',
+      );
+    await waitFor(() => refused().length > 0, 30_000, 'LOAD_REFUSED of the fs-v2 model by the fs-v1 scorer');
+    await send(30, 45);
+    await waitFor(
+      () => scores.records.length >= 45,
+      60_000,
+      'the fs-v1 scorer still serving after the refusal',
+    );
+    await v1Scorer.close();
+
+    // Traffic while no scorer runs, then the restart with the new set.
+    await send(45, 70);
+    const v2Scorer = await suite.start(topics, { ...env, FEATURE_SET: 'fs-v2' });
+    await send(70, 90);
+    await waitFor(() => scores.records.length >= 90, 90_000, 'every transaction scored');
+    await v2Scorer.close();
+    await producer.producer.disconnect();
+
+    const byId = new Map<string, Score[]>();
+    for (const { value } of scores.records)
+      byId.set(value.transaction_id, [...(byId.get(value.transaction_id) ?? []), value]);
+    // None lost, none scored twice (read_committed: the fs-v1 scorer's last transactions committed with its offsets).
+    expect([...byId.keys()].sort()).toEqual(Array.from({ length: 90 }, (_, i) => `mv-${i}`).sort());
+    expect([...byId.values()].every((s) => s.length === 1)).toBe(true);
+    const scored = (i: number) => byId.get(`mv-${i}`)?.[0];
+    for (let i = 0; i < 90; i++) {
+      const score = scored(i);
+      const [version, set, width] =
+        i < 45 ? ['loop-fs-v1', 'fs-v1', FS_V1.names.length] : ['loop-fs-v2', 'fs-v2', FS_V2.names.length];
+      expect({
+        i,
+        model: score?.model_version,
+        set: score?.feature_set_version,
+        width: score?.features.length,
+      }).toEqual({
+        i,
+        model: version,
+        set,
+        width,
+      });
+    }
+    // The fs-v2 scorer's state starts cold (docs/features.md): card-22 paid at mv-22 (fs-v1), mv-45
+    // and mv-68 (fs-v2), minutes apart; its first fs-v2 payment sees no earlier one in its 1-day
+    // window, its second sees the first.
+    const cardCount1d = FS_V2.names.indexOf('card_tx_count_1d');
+    expect([22, 45, 68].map((i) => scored(i)?.features[cardCount1d])).toEqual([0, 0, 1]);
+    await Promise.all([scores.stop(), deployments.stop()]);
   });
 });

@@ -92,6 +92,43 @@ export function valueInfo(name: string, dims: (number | string)[]): onnx.IValueI
 }
 
 /**
+ * The dense layers from `h0` (a [N, inputs] activation) to the sigmoid output: for each layer its
+ * weight and bias initializers and MatMul + Add, then Relu between layers and Sigmoid after the last
+ * (its pre-sigmoid output is `pre<last>`). Appended to `initializer` and `node`.
+ */
+export function denseHead(
+  layers: readonly MlpLayerSpec[],
+  inputWidth: number,
+  outputName: string,
+  initializer: onnx.ITensorProto[],
+  node: onnx.INodeProto[],
+): void {
+  let inputs = inputWidth;
+  let current = 'h0';
+  layers.forEach((layer, i) => {
+    const outputs = layer.bias.length;
+    initializer.push(floatTensor(`layer${i}.weight`, [inputs, outputs], flattenWeights(layer, inputs, i)));
+    initializer.push(floatTensor(`layer${i}.bias`, [outputs], toFloat32(layer.bias, `layer ${i} bias`)));
+    const isLast = i === layers.length - 1;
+    const activation = isLast ? 'logit' : `h${i + 1}`;
+    node.push(
+      {
+        opType: 'MatMul',
+        input: [current, `layer${i}.weight`],
+        output: [`mm${i}`],
+        name: `layer${i}_matmul`,
+      },
+      { opType: 'Add', input: [`mm${i}`, `layer${i}.bias`], output: [`pre${i}`], name: `layer${i}_add` },
+      isLast
+        ? { opType: 'Sigmoid', input: [`pre${i}`], output: [outputName], name: 'sigmoid' }
+        : { opType: 'Relu', input: [`pre${i}`], output: [activation], name: `layer${i}_relu` },
+    );
+    current = activation;
+    inputs = outputs;
+  });
+}
+
+/**
  * Serialises a standardised MLP as an ONNX model: input `features` float32 [N, F] → Sub(mean) →
  * Div(std) → (MatMul+Add+Relu)* → MatMul+Add → Sigmoid → output `score` float32 [N, 1]. Keeping the
  * standardisation inside the graph means the scorer feeds raw feature values and a model can never be
@@ -117,29 +154,7 @@ export function buildMlpOnnx(spec: MlpSpec): Uint8Array {
     { opType: 'Sub', input: [inputName, 'mean'], output: ['centred'], name: 'standardise_sub' },
     { opType: 'Div', input: ['centred', 'std'], output: ['h0'], name: 'standardise_div' },
   ];
-  let inputs = width;
-  let current = 'h0';
-  spec.layers.forEach((layer, i) => {
-    const outputs = layer.bias.length;
-    initializer.push(floatTensor(`layer${i}.weight`, [inputs, outputs], flattenWeights(layer, inputs, i)));
-    initializer.push(floatTensor(`layer${i}.bias`, [outputs], toFloat32(layer.bias, `layer ${i} bias`)));
-    const isLast = i === spec.layers.length - 1;
-    const activation = isLast ? 'logit' : `h${i + 1}`;
-    node.push(
-      {
-        opType: 'MatMul',
-        input: [current, `layer${i}.weight`],
-        output: [`mm${i}`],
-        name: `layer${i}_matmul`,
-      },
-      { opType: 'Add', input: [`mm${i}`, `layer${i}.bias`], output: [`pre${i}`], name: `layer${i}_add` },
-      isLast
-        ? { opType: 'Sigmoid', input: [`pre${i}`], output: [outputName], name: 'sigmoid' }
-        : { opType: 'Relu', input: [`pre${i}`], output: [activation], name: `layer${i}_relu` },
-    );
-    current = activation;
-    inputs = outputs;
-  });
+  denseHead(spec.layers, width, outputName, initializer, node);
 
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,

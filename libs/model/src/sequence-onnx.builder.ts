@@ -3,7 +3,7 @@ import {
   IR_VERSION,
   MIN_STD,
   MLP_ONNX_OPSET,
-  flattenWeights,
+  denseHead,
   floatTensor,
   tensorValues,
   toFloat32,
@@ -134,29 +134,7 @@ export function buildSequenceOnnx(spec: SequenceSpec): Uint8Array {
       attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }],
     },
   ];
-  let inputs = F + H;
-  let current = 'h0';
-  spec.head.forEach((layer, i) => {
-    const outputs = layer.bias.length;
-    initializer.push(floatTensor(`layer${i}.weight`, [inputs, outputs], flattenWeights(layer, inputs, i)));
-    initializer.push(floatTensor(`layer${i}.bias`, [outputs], toFloat32(layer.bias, `layer ${i} bias`)));
-    const isLast = i === spec.head.length - 1;
-    const activation = isLast ? 'logit' : `h${i + 1}`;
-    node.push(
-      {
-        opType: 'MatMul',
-        input: [current, `layer${i}.weight`],
-        output: [`mm${i}`],
-        name: `layer${i}_matmul`,
-      },
-      { opType: 'Add', input: [`mm${i}`, `layer${i}.bias`], output: [`pre${i}`], name: `layer${i}_add` },
-      isLast
-        ? { opType: 'Sigmoid', input: [`pre${i}`], output: ['score'], name: 'sigmoid' }
-        : { opType: 'Relu', input: [`pre${i}`], output: [activation], name: `layer${i}_relu` },
-    );
-    current = activation;
-    inputs = outputs;
-  });
+  denseHead(spec.head, F + H, 'score', initializer, node);
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,
     producerName: 'fraudstream',

@@ -1,5 +1,6 @@
 import type { MlpSpec, MlpWeights } from '@fraudstream/model';
 import { mulberry32 } from '@fraudstream/stats';
+import { predictInChunks, restoreVariables, snapshotVariables } from './network-weights';
 import { tf } from './tfjs-wasm.backend';
 
 interface DenseLayer {
@@ -91,30 +92,17 @@ export class MlpNetwork {
 
   /** Fraud probabilities of `rows` rows of a row-major matrix, in chunks to bound memory. */
   predict(x: Float32Array, rows: number, chunk = 8192): Float32Array {
-    const width = this.inputWidth;
-    const out = new Float32Array(rows);
-    for (let start = 0; start < rows; start += chunk) {
-      const n = Math.min(chunk, rows - start);
-      const values = tf.tidy(() => {
-        const input = tf.tensor2d(x.subarray(start * width, (start + n) * width), [n, width]);
-        return tf.sigmoid(this.logits(input)).dataSync();
-      });
-      out.set(values, start);
-    }
-    return out;
+    return predictInChunks((input) => this.logits(input), x, rows, this.inputWidth, chunk);
   }
 
   /** Current weights as plain arrays. */
   snapshot(): Float32Array[] {
-    return this.trainableVariables().map((v) => Float32Array.from(v.dataSync()));
+    return snapshotVariables(this.trainableVariables());
   }
 
   /** Restores weights taken with {@link snapshot}. */
   restore(values: readonly Float32Array[]): void {
-    this.trainableVariables().forEach((v, i) => {
-      const value = values[i];
-      if (value) v.assign(tf.tensor(value, v.shape));
-    });
+    restoreVariables(this.trainableVariables(), values);
   }
 
   /** The spec `buildMlpOnnx` serialises: standardisation constants and dense layers [in][out]. */

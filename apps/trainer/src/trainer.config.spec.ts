@@ -20,6 +20,7 @@ describe(loadTrainerConfig.name, () => {
       maxCardPrecisionDrop: 0.05,
       minPositives: 5,
       fairness: { maxGapWidening: 0.2, minExpectedCount: 5, minCards: 10 },
+      noise: { z: 1.645, resamples: 200 },
     });
     expect(settings.chargebackWindowMs).toBe(7 * DAY_MS);
     expect(config.FEATURE_SET).toBe('fs-v1');

@@ -5,7 +5,13 @@
  */
 import { DAY_MS, type Label, type RetrainRequest } from '@fraudstream/contracts';
 import type { EvaluationMetrics, ModelManifest, ReferenceProfile, SegmentTable } from '@fraudstream/registry';
-import { eventDay, softAveragePrecision, type EvaluationRow } from '@fraudstream/stats';
+import {
+  eventDay,
+  mixSeed,
+  pairedCardBootstrap,
+  softAveragePrecision,
+  type EvaluationRow,
+} from '@fraudstream/stats';
 import { sampleReplay, splitWindow, type WindowSplit } from './data-split';
 import { planDpSgd, secureDpRandom, type DpRandom, type DpSgdPlan } from './dp-sgd.gradients';
 import { joinMatureLabels, type JoinStats, type ScoredTransaction } from './mature-labels';
@@ -13,7 +19,7 @@ import { MlpNetwork } from './mlp.network';
 import type { ScoringNetwork } from './scoring-network';
 import { trainMlp, type ClassWeighting, type EpochReport } from './mlp.trainer';
 import { evaluateModel } from './model-evaluation';
-import { decideGate, type GateDecision, type SoftGateComparison } from './model-gate';
+import { decideGate, type GateDecision, type HoldoutNoise, type SoftGateComparison } from './model-gate';
 import { buildReferenceProfile } from './reference-profile';
 import { checkFairness, segmentTable } from './segment-fairness';
 import { softLabelledRows } from './soft-labels';
@@ -363,8 +369,31 @@ export function judgeChallenger(
       settings.gate,
       softComparison(challenger, champion.network, split.recentTest, recentSoft),
       checkFairness(split.test, challengerOnHoldout, championOnHoldout, settings.gate.fairness),
+      holdoutNoise(split.test, holdoutScores, settings),
     ),
   };
+}
+
+/**
+ * The sampling noise of the hold-out's challenger-minus-champion differences: a paired bootstrap
+ * over its cards, seeded from the training seed (a rerun judges alike). Null when switched off.
+ */
+function holdoutNoise(
+  rows: readonly TrainingRow[],
+  scores: { readonly challenger: Float32Array; readonly champion: Float32Array },
+  settings: TrainingSettings,
+): HoldoutNoise | null {
+  const { z, resamples } = settings.gate.noise;
+  if (z <= 0 || resamples <= 0) return null;
+  return pairedCardBootstrap(
+    rows.map((row, i) => ({
+      cardId: row.cardId,
+      isFraud: row.isFraud,
+      scoreA: scores.challenger[i] ?? 0,
+      scoreB: scores.champion[i] ?? 0,
+    })),
+    { resamples, seed: mixSeed(settings.seed, 'gate-bootstrap') },
+  );
 }
 
 /**

@@ -25,6 +25,19 @@ export interface GateConfig {
   readonly minPositives: number;
   /** How far the challenger may widen the gaps between customer segments (segment-fairness.ts). */
   readonly fairness: FairnessConfig;
+  /**
+   * The hold-out's sampling noise: a drop in AP or ROC-AUC is refused only beyond its tolerance AND
+   * beyond `z` standard errors of the paired difference (a bootstrap over the hold-out's cards,
+   * `resamples` times); z 0 or resamples 0 judge the drops on their tolerances alone.
+   */
+  readonly noise: { readonly z: number; readonly resamples: number };
+}
+
+/** The standard errors of the challenger-minus-champion differences on the hold-out (paired-bootstrap.ts). */
+export interface HoldoutNoise {
+  readonly resamples: number;
+  readonly averagePrecisionDifferenceSe: number;
+  readonly rocAucDifferenceSe: number;
 }
 
 export interface GateDecision {
@@ -86,6 +99,7 @@ export function decideGate(
   config: GateConfig,
   soft: SoftGateComparison | null = null,
   fairness: FairnessCheck | null = null,
+  noise: HoldoutNoise | null = null,
 ): GateDecision {
   const { challenger, champion } = holdout;
   const metrics: Record<string, number> = {
@@ -136,10 +150,27 @@ export function decideGate(
   const holdoutWins =
     apGain >= config.minAveragePrecisionGain - SLACK &&
     (!soft || (recentGain ?? 0) >= -config.maxAveragePrecisionDrop - SLACK);
-  const holdoutTolerance = soft
-    ? Math.max(config.maxAveragePrecisionDrop, config.maxRelativeApDropOnShift * champion.average_precision)
-    : config.maxAveragePrecisionDrop;
+  // A drop within z standard errors of the paired difference is what a challenger no worse than the
+  // champion shows on a hold-out this small; it is refused only beyond both bounds.
+  const noiseBound = (se: number | undefined) =>
+    noise && Number.isFinite(se) && config.noise.z > 0 ? config.noise.z * (se ?? 0) : 0;
+  if (noise) {
+    Object.assign(metrics, {
+      gate_noise_z: config.noise.z,
+      gate_bootstrap_resamples: noise.resamples,
+      gate_average_precision_difference_se: noise.averagePrecisionDifferenceSe,
+      gate_roc_auc_difference_se: noise.rocAucDifferenceSe,
+    });
+  }
+  const holdoutTolerance = Math.max(
+    soft
+      ? Math.max(config.maxAveragePrecisionDrop, config.maxRelativeApDropOnShift * champion.average_precision)
+      : config.maxAveragePrecisionDrop,
+    noiseBound(noise?.averagePrecisionDifferenceSe),
+  );
+  const rocAucTolerance = Math.max(config.maxRocAucDrop, noiseBound(noise?.rocAucDifferenceSe));
   metrics.gate_holdout_drop_tolerance = holdoutTolerance;
+  metrics.gate_roc_auc_drop_tolerance = rocAucTolerance;
   const recentWins =
     recentGain !== null &&
     recentGain >= config.minAveragePrecisionGain - SLACK &&
@@ -162,8 +193,13 @@ export function decideGate(
     );
   }
   const aucDrop = champion.roc_auc - challenger.roc_auc;
-  if (aucDrop > config.maxRocAucDrop + SLACK)
-    failures.push(`ROC-AUC fell by ${fmt(aucDrop)} (> ${fmt(config.maxRocAucDrop)})`);
+  if (aucDrop > rocAucTolerance + SLACK)
+    failures.push(
+      `ROC-AUC fell by ${fmt(aucDrop)} (> ${fmt(rocAucTolerance)}` +
+        (rocAucTolerance > config.maxRocAucDrop
+          ? `, ${config.noise.z} standard errors of the difference)`
+          : ')'),
+    );
   const cpDrop = champion.card_precision_at_k - challenger.card_precision_at_k;
   if (cpDrop > config.maxCardPrecisionDrop + SLACK)
     failures.push(

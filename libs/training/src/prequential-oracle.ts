@@ -124,6 +124,7 @@ export class PrequentialOracle {
         maxCardPrecisionDrop: 1,
         minPositives: 0,
         fairness: { maxGapWidening: Number.POSITIVE_INFINITY, minExpectedCount: 1, minCards: 2 },
+        noise: { z: 0, resamples: 0 },
       },
     };
     const job = new FineTuneJob({

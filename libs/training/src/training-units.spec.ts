@@ -243,6 +243,46 @@ describe(decideGate.name, () => {
       decideGate(vs(metrics(0.7, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), settled, config, soft(0.29, 0.3)).passed,
     ).toBe(true);
   });
+
+  it("refuses a drop only beyond both its tolerance and the hold-out's noise (z standard errors)", () => {
+    const newRegime = vs(metrics(0.5, 0.9, 0.3), metrics(0.3, 0.9, 0.3));
+    const holdout = vs(metrics(0.56, 0.885, 0.3), metrics(0.6, 0.9, 0.3)); // AP -0.04, ROC-AUC -0.015
+    const noisy = { resamples: 200, averagePrecisionDifferenceSe: 0.03, rocAucDifferenceSe: 0.01 };
+    // Without the noise both drops are beyond their tolerances (0.02, 0.01).
+    const fixed = decideGate(holdout, newRegime, config);
+    expect(fixed.passed).toBe(false);
+    expect(fixed.reason).toMatch(/hold-out's AP fell by 0.0400 \(> 0.0200\)/);
+    expect(fixed.reason).toMatch(/ROC-AUC fell by 0.0150 \(> 0.0100\)/);
+    // With standard errors of 0.03 and 0.01 they are within 1.645 of them (0.0493, 0.0164).
+    const judged = decideGate(holdout, newRegime, config, null, null, noisy);
+    expect(judged.passed).toBe(true);
+    expect(judged.metrics.gate_holdout_drop_tolerance).toBeCloseTo(1.645 * 0.03, 12);
+    expect(judged.metrics.gate_roc_auc_drop_tolerance).toBeCloseTo(1.645 * 0.01, 12);
+    expect(judged.metrics.gate_average_precision_difference_se).toBe(0.03);
+    // A quiet hold-out keeps the fixed tolerances: the noise never tightens the gate.
+    const quiet = { resamples: 200, averagePrecisionDifferenceSe: 0.001, rocAucDifferenceSe: 0.001 };
+    expect(decideGate(holdout, newRegime, config, null, null, quiet).passed).toBe(false);
+    expect(
+      decideGate(holdout, newRegime, config, null, null, quiet).metrics.gate_holdout_drop_tolerance,
+    ).toBe(0.02);
+    // A drop beyond the noise is refused and says so.
+    const far = decideGate(
+      vs(metrics(0.5, 0.86, 0.3), metrics(0.6, 0.9, 0.3)),
+      newRegime,
+      config,
+      null,
+      null,
+      noisy,
+    );
+    expect(far.passed).toBe(false);
+    expect(far.reason).toMatch(/hold-out's AP fell by 0.1000 \(> 0.0493\)/);
+    expect(far.reason).toMatch(
+      /ROC-AUC fell by 0.0400 \(> 0.0164, 1.645 standard errors of the difference\)/,
+    );
+    // z 0 switches the noise off.
+    const off = { ...config, noise: { z: 0, resamples: 200 } };
+    expect(decideGate(holdout, newRegime, off, null, null, noisy).passed).toBe(false);
+  });
 });
 
 describe(evaluateModel.name, () => {

@@ -112,6 +112,8 @@ export const trainingConfigFragment = z.object({
   GATE_MAX_ROC_AUC_DROP: numberVar(0.01, 0, 1),
   GATE_MAX_CARD_PRECISION_DROP: numberVar(0.05, 0, 1),
   GATE_MIN_POSITIVES: intVar(5, 0),
+  GATE_NOISE_Z: numberVar(1.645, 0, 10),
+  GATE_BOOTSTRAP_RESAMPLES: intVar(200, 0, 100_000),
   GATE_MAX_FAIRNESS_GAP_WIDENING: numberVar(0.2, 0, 10),
   GATE_FAIRNESS_MIN_EXPECTED_COUNT: numberVar(5, 1, 1_000_000),
   GATE_FAIRNESS_MIN_SEGMENT_CARDS: intVar(10, 2),
@@ -195,6 +197,7 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
       maxRocAucDrop: c.GATE_MAX_ROC_AUC_DROP,
       maxCardPrecisionDrop: c.GATE_MAX_CARD_PRECISION_DROP,
       minPositives: c.GATE_MIN_POSITIVES,
+      noise: { z: c.GATE_NOISE_Z, resamples: c.GATE_BOOTSTRAP_RESAMPLES },
       fairness: {
         maxGapWidening: c.GATE_MAX_FAIRNESS_GAP_WIDENING,
         minExpectedCount: c.GATE_FAIRNESS_MIN_EXPECTED_COUNT,

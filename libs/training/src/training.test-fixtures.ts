@@ -22,6 +22,7 @@ export const TEST_GATE = {
   maxCardPrecisionDrop: 0.05,
   minPositives: 5,
   fairness: TEST_FAIRNESS,
+  noise: { z: 1.645, resamples: 200 },
 };
 
 export const TEST_AGE_BANDS = ['18-29', '30-44', '45-64', '65+'] as const;

@@ -21,6 +21,8 @@ describe(loadTrainerConfig.name, () => {
       minPositives: 5,
       fairness: { maxGapWidening: 0.2, minExpectedCount: 5, minCards: 10 },
       noise: { z: 1.645, resamples: 200 },
+      evidenceTriggers: ['NEW_PATTERN', 'MISSED_FRAUDS'],
+      evidenceMinAveragePrecisionGain: 0,
     });
     expect(settings.chargebackWindowMs).toBe(7 * DAY_MS);
     expect(config.FEATURE_SET).toBe('fs-v1');

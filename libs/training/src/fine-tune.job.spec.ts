@@ -333,6 +333,9 @@ describe(FineTuneJob.name, () => {
       request({ request_id: 'req-other', trigger: 'PERFORMANCE_DRIFT' }),
     );
     expect(other.metrics.epochs_run).toBeLessThan(40);
+    // The gate judges the new regime's rows with the evidence margin for the first only.
+    expect(early.metrics.gate_new_regime_min_average_precision_gain).toBe(0);
+    expect(other.metrics.gate_new_regime_min_average_precision_gain).toBe(s.gate.minAveragePrecisionGain);
   });
 
   it('does not promote a challenger that is worse than the champion', async () => {

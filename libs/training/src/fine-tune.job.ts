@@ -215,6 +215,7 @@ export class FineTuneJob {
         split,
         settings,
         selected.recentSoft,
+        request.trigger,
       );
       const { gate, threshold } = judgement;
       const privateTraining = trained.privacy.length > 0;

@@ -3,7 +3,7 @@
  * registry, the data source and the publisher): select the rows, check them, train the challenger,
  * judge it against the champion, and describe its reference.
  */
-import { DAY_MS, type Label, type RetrainRequest } from '@fraudstream/contracts';
+import { DAY_MS, type Label, type RetrainRequest, type RetrainTrigger } from '@fraudstream/contracts';
 import type { EvaluationMetrics, ModelManifest, ReferenceProfile, SegmentTable } from '@fraudstream/registry';
 import {
   eventDay,
@@ -322,6 +322,7 @@ export function judgeChallenger(
   split: WindowSplit,
   settings: TrainingSettings,
   recentSoft: readonly TrainingRow[] = [],
+  trigger: RetrainTrigger | null = null,
 ): Judgement {
   const width = challenger.inputWidth;
   const holdout = [...split.validation, ...split.test];
@@ -363,14 +364,12 @@ export function judgeChallenger(
     challenger: challengerMetrics,
     champion: championMetrics,
     segments,
-    gate: decideGate(
-      holdoutComparison,
-      recent,
-      settings.gate,
-      softComparison(challenger, champion.network, split.recentTest, recentSoft),
-      checkFairness(split.test, challengerOnHoldout, championOnHoldout, settings.gate.fairness),
-      holdoutNoise(split.test, holdoutScores, settings),
-    ),
+    gate: decideGate(holdoutComparison, recent, settings.gate, {
+      soft: softComparison(challenger, champion.network, split.recentTest, recentSoft),
+      fairness: checkFairness(split.test, challengerOnHoldout, championOnHoldout, settings.gate.fairness),
+      noise: holdoutNoise(split.test, holdoutScores, settings),
+      trigger,
+    }),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { RetrainTrigger } from '@fraudstream/contracts';
 import type { EvaluationMetrics } from '@fraudstream/registry';
 import { describeRefusal, type FairnessCheck, type FairnessConfig } from './segment-fairness';
 
@@ -31,6 +32,14 @@ export interface GateConfig {
    * `resamples` times); z 0 or resamples 0 judge the drops on their tolerances alone.
    */
   readonly noise: { readonly z: number; readonly resamples: number };
+  /**
+   * Triggers whose evidence is frauds the champion misses (a new pattern, missed frauds): the
+   * champion is known to fail on the new regime, so there a challenger need only be no worse on the
+   * new regime's rows (`evidenceMinAveragePrecisionGain`, 0) instead of better by the margin; the
+   * hold-out's drop tolerance and every other check stay as they are.
+   */
+  readonly evidenceTriggers: readonly RetrainTrigger[];
+  readonly evidenceMinAveragePrecisionGain: number;
 }
 
 /** The standard errors of the challenger-minus-champion differences on the hold-out (paired-bootstrap.ts). */
@@ -60,6 +69,18 @@ export interface SoftGateComparison {
   readonly expectedFrauds: number;
   readonly challenger: number;
   readonly champion: number;
+}
+
+/** What the gate judges besides the two comparisons, when the job has it. */
+export interface GateEvidence {
+  /** The new regime's whole traffic with soft targets (a request about legitimate payments that moved). */
+  readonly soft?: SoftGateComparison | null;
+  /** The segment gaps on the hold-out's rows. */
+  readonly fairness?: FairnessCheck | null;
+  /** The hold-out's sampling noise. */
+  readonly noise?: HoldoutNoise | null;
+  /** The request's trigger: one of `evidenceTriggers` sets the new regime's margin. */
+  readonly trigger?: RetrainTrigger | null;
 }
 
 /** Both models on one set of rows. */
@@ -97,10 +118,11 @@ export function decideGate(
   holdout: GateComparison,
   recent: GateComparison | null,
   config: GateConfig,
-  soft: SoftGateComparison | null = null,
-  fairness: FairnessCheck | null = null,
-  noise: HoldoutNoise | null = null,
+  evidence: GateEvidence = {},
 ): GateDecision {
+  const soft = evidence.soft ?? null;
+  const fairness = evidence.fairness ?? null;
+  const noise = evidence.noise ?? null;
   const { challenger, champion } = holdout;
   const metrics: Record<string, number> = {
     gate_rows: challenger.rows,
@@ -171,10 +193,14 @@ export function decideGate(
   const rocAucTolerance = Math.max(config.maxRocAucDrop, noiseBound(noise?.rocAucDifferenceSe));
   metrics.gate_holdout_drop_tolerance = holdoutTolerance;
   metrics.gate_roc_auc_drop_tolerance = rocAucTolerance;
+  // On evidence that the champion misses the new regime's frauds, no worse there is enough.
+  const onEvidence = evidence.trigger != null && config.evidenceTriggers.includes(evidence.trigger);
+  const recentMargin = onEvidence
+    ? Math.min(config.minAveragePrecisionGain, config.evidenceMinAveragePrecisionGain)
+    : config.minAveragePrecisionGain;
+  metrics.gate_new_regime_min_average_precision_gain = recentMargin;
   const recentWins =
-    recentGain !== null &&
-    recentGain >= config.minAveragePrecisionGain - SLACK &&
-    apGain >= -holdoutTolerance - SLACK;
+    recentGain !== null && recentGain >= recentMargin - SLACK && apGain >= -holdoutTolerance - SLACK;
   if (!holdoutWins && !recentWins && soft && apGain >= config.minAveragePrecisionGain - SLACK) {
     failures.push(
       `AP ${fmt(challenger.average_precision)} vs champion ${fmt(champion.average_precision)} on the hold-out, ` +
@@ -187,9 +213,9 @@ export function decideGate(
         (recentGain === null
           ? ''
           : `; on the new regime's ${soft ? 'traffic (soft targets)' : 'rows'} gain ${fmt(recentGain)}` +
-            (recentGain >= config.minAveragePrecisionGain - SLACK
+            (recentGain >= recentMargin - SLACK
               ? ` but the hold-out's AP fell by ${fmt(-apGain)} (> ${fmt(holdoutTolerance)})`
-              : ` < margin`)),
+              : ` < margin${recentMargin === config.minAveragePrecisionGain ? '' : ` ${fmt(recentMargin)} (${evidence.trigger})`}`)),
     );
   }
   const aucDrop = champion.roc_auc - challenger.roc_auc;
@@ -222,7 +248,7 @@ export function decideGate(
     ? `challenger AP ${fmt(challenger.average_precision)} > champion ${fmt(champion.average_precision)} + margin ${fmt(config.minAveragePrecisionGain)}`
     : soft
       ? `on the new regime's traffic (soft targets, ${soft.rows} rows) challenger AP ${fmt(soft.challenger)} > champion ${fmt(soft.champion)} + margin ${fmt(config.minAveragePrecisionGain)}, hold-out AP ${fmt(challenger.average_precision)} vs ${fmt(champion.average_precision)}`
-      : `on the new regime's rows challenger AP ${fmt(recent?.challenger.average_precision ?? 0)} > champion ${fmt(recent?.champion.average_precision ?? 0)} + margin ${fmt(config.minAveragePrecisionGain)}, hold-out AP ${fmt(challenger.average_precision)} vs ${fmt(champion.average_precision)}`;
+      : `on the new regime's rows challenger AP ${fmt(recent?.challenger.average_precision ?? 0)} >= champion ${fmt(recent?.champion.average_precision ?? 0)} + margin ${fmt(recentMargin)}${recentMargin === config.minAveragePrecisionGain ? '' : ` (${evidence.trigger}: no worse is enough)`}, hold-out AP ${fmt(challenger.average_precision)} vs ${fmt(champion.average_precision)}`;
   return {
     passed,
     reason: passed

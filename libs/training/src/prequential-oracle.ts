@@ -125,6 +125,8 @@ export class PrequentialOracle {
         minPositives: 0,
         fairness: { maxGapWidening: Number.POSITIVE_INFINITY, minExpectedCount: 1, minCards: 2 },
         noise: { z: 0, resamples: 0 },
+        evidenceTriggers: [],
+        evidenceMinAveragePrecisionGain: -1,
       },
     };
     const job = new FineTuneJob({

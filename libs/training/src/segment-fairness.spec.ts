@@ -148,7 +148,7 @@ describe(checkFairness.name, () => {
     expect(refusal.challengerGap).toBeGreaterThan(0.3);
     expect(refusal.championGap).toBeLessThan(0.15);
     expect(refusal.tolerance).toBeCloseTo(0.2 * 0.7, 1);
-    const decision = decideGate(WINNING, null, GATE, null, result);
+    const decision = decideGate(WINNING, null, GATE, { fairness: result });
     expect(decision.passed).toBe(false);
     expect(decision.reason).toMatch(
       /^gate failed: fairness: recall gap across region widened from 0\.\d{4} \(champion\) to 0\.\d{4} \(challenger: \w+ 0\.\d{4}, west 0\.\d{4}\); beyond noise by at least 0\.\d{4} > tolerance 0\.1\d{3}$/,
@@ -166,7 +166,7 @@ describe(checkFairness.name, () => {
     expect(result.refusals.map((f) => [f.attribute, f.metric, f.high.value])).toEqual([
       ['age_band', 'false_positive_rate', '65+'],
     ]);
-    expect(decideGate(WINNING, null, GATE, null, result).reason).toMatch(
+    expect(decideGate(WINNING, null, GATE, { fairness: result }).reason).toMatch(
       /fairness: false-positive rate gap across age_band widened/,
     );
   });
@@ -190,7 +190,7 @@ describe(checkFairness.name, () => {
     const result = check(rows, scores);
     expect(result.findings).toHaveLength(4);
     expect(result.refusals).toEqual([]);
-    const decision = decideGate(WINNING, null, GATE, null, result);
+    const decision = decideGate(WINNING, null, GATE, { fairness: result });
     expect(decision.passed).toBe(true);
     expect(decision.reason).toMatch(/; no segment gap widened beyond tolerance \(4 checked\)$/);
   });

@@ -200,12 +200,9 @@ describe(decideGate.name, () => {
     });
     const settled = vs(metrics(0.9, 0.9, 0.3), metrics(0.85, 0.9, 0.3));
     // Hold-out 0.50 vs 0.60: a drop of 0.10, within 0.2 x 0.60 = 0.12; the whole traffic gains 0.05.
-    const shifted = decideGate(
-      vs(metrics(0.5, 0.9, 0.3), metrics(0.6, 0.9, 0.3)),
-      settled,
-      config,
-      soft(0.35, 0.3),
-    );
+    const shifted = decideGate(vs(metrics(0.5, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), settled, config, {
+      soft: soft(0.35, 0.3),
+    });
     expect(shifted.passed).toBe(true);
     expect(shifted.reason).toMatch(/new regime's traffic \(soft targets, 5000 rows\)/);
     expect(shifted.metrics.gate_holdout_drop_tolerance).toBeCloseTo(0.12, 12);
@@ -215,32 +212,30 @@ describe(decideGate.name, () => {
       false,
     );
     // A drop beyond the relative tolerance is refused.
-    const far = decideGate(
-      vs(metrics(0.45, 0.9, 0.3), metrics(0.6, 0.9, 0.3)),
-      settled,
-      config,
-      soft(0.35, 0.3),
-    );
+    const far = decideGate(vs(metrics(0.45, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), settled, config, {
+      soft: soft(0.35, 0.3),
+    });
     expect(far.passed).toBe(false);
     expect(far.reason).toMatch(/hold-out's AP fell by 0.1500 \(> 0.1200\)/);
     // The settled rows gain but the whole traffic does not: refused, whatever the settled rows say.
     expect(
-      decideGate(vs(metrics(0.6, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), settled, config, soft(0.3, 0.3)).passed,
+      decideGate(vs(metrics(0.6, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), settled, config, {
+        soft: soft(0.3, 0.3),
+      }).passed,
     ).toBe(false);
     // A hold-out win that costs the new regime's traffic more than the drop tolerated is refused.
-    const costly = decideGate(
-      vs(metrics(0.7, 0.9, 0.3), metrics(0.6, 0.9, 0.3)),
-      settled,
-      config,
-      soft(0.25, 0.3),
-    );
+    const costly = decideGate(vs(metrics(0.7, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), settled, config, {
+      soft: soft(0.25, 0.3),
+    });
     expect(costly.passed).toBe(false);
     expect(costly.reason).toMatch(
       /on the new regime's traffic \(soft targets\) AP 0.2500 vs 0.3000: it fell by 0.0500/,
     );
     // ... and one within it passes on the hold-out.
     expect(
-      decideGate(vs(metrics(0.7, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), settled, config, soft(0.29, 0.3)).passed,
+      decideGate(vs(metrics(0.7, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), settled, config, {
+        soft: soft(0.29, 0.3),
+      }).passed,
     ).toBe(true);
   });
 
@@ -254,26 +249,21 @@ describe(decideGate.name, () => {
     expect(fixed.reason).toMatch(/hold-out's AP fell by 0.0400 \(> 0.0200\)/);
     expect(fixed.reason).toMatch(/ROC-AUC fell by 0.0150 \(> 0.0100\)/);
     // With standard errors of 0.03 and 0.01 they are within 1.645 of them (0.0493, 0.0164).
-    const judged = decideGate(holdout, newRegime, config, null, null, noisy);
+    const judged = decideGate(holdout, newRegime, config, { noise: noisy });
     expect(judged.passed).toBe(true);
     expect(judged.metrics.gate_holdout_drop_tolerance).toBeCloseTo(1.645 * 0.03, 12);
     expect(judged.metrics.gate_roc_auc_drop_tolerance).toBeCloseTo(1.645 * 0.01, 12);
     expect(judged.metrics.gate_average_precision_difference_se).toBe(0.03);
     // A quiet hold-out keeps the fixed tolerances: the noise never tightens the gate.
     const quiet = { resamples: 200, averagePrecisionDifferenceSe: 0.001, rocAucDifferenceSe: 0.001 };
-    expect(decideGate(holdout, newRegime, config, null, null, quiet).passed).toBe(false);
-    expect(
-      decideGate(holdout, newRegime, config, null, null, quiet).metrics.gate_holdout_drop_tolerance,
-    ).toBe(0.02);
-    // A drop beyond the noise is refused and says so.
-    const far = decideGate(
-      vs(metrics(0.5, 0.86, 0.3), metrics(0.6, 0.9, 0.3)),
-      newRegime,
-      config,
-      null,
-      null,
-      noisy,
+    expect(decideGate(holdout, newRegime, config, { noise: quiet }).passed).toBe(false);
+    expect(decideGate(holdout, newRegime, config, { noise: quiet }).metrics.gate_holdout_drop_tolerance).toBe(
+      0.02,
     );
+    // A drop beyond the noise is refused and says so.
+    const far = decideGate(vs(metrics(0.5, 0.86, 0.3), metrics(0.6, 0.9, 0.3)), newRegime, config, {
+      noise: noisy,
+    });
     expect(far.passed).toBe(false);
     expect(far.reason).toMatch(/hold-out's AP fell by 0.1000 \(> 0.0493\)/);
     expect(far.reason).toMatch(
@@ -281,7 +271,36 @@ describe(decideGate.name, () => {
     );
     // z 0 switches the noise off.
     const off = { ...config, noise: { z: 0, resamples: 200 } };
-    expect(decideGate(holdout, newRegime, off, null, null, noisy).passed).toBe(false);
+    expect(decideGate(holdout, newRegime, off, { noise: noisy }).passed).toBe(false);
+  });
+
+  it('on evidence of missed frauds, a challenger no worse on the new regime passes without the margin', () => {
+    // Hold-out +0.008 (under the 0.02 margin), new regime +0.001: refused on a scheduled request,
+    // passed on a NEW_PATTERN or MISSED_FRAUDS one (the champion is known to miss the new frauds).
+    const holdout = vs(metrics(0.608, 0.9, 0.3), metrics(0.6, 0.9, 0.3));
+    const newRegime = vs(metrics(0.401, 0.9, 0.3), metrics(0.4, 0.9, 0.3));
+    const scheduled = decideGate(holdout, newRegime, config, { trigger: 'SCHEDULED' });
+    expect(scheduled.passed).toBe(false);
+    expect(scheduled.reason).toMatch(/on the new regime's rows gain 0.0010 < margin$/);
+    const onEvidence = decideGate(holdout, newRegime, config, { trigger: 'NEW_PATTERN' });
+    expect(onEvidence.passed).toBe(true);
+    expect(onEvidence.reason).toMatch(/NEW_PATTERN: no worse is enough/);
+    expect(onEvidence.metrics.gate_new_regime_min_average_precision_gain).toBe(0);
+    expect(decideGate(holdout, newRegime, config, { trigger: 'MISSED_FRAUDS' }).passed).toBe(true);
+    // Worse on the new regime: refused, evidence or not.
+    const worse = vs(metrics(0.39, 0.9, 0.3), metrics(0.4, 0.9, 0.3));
+    const refused = decideGate(holdout, worse, config, { trigger: 'NEW_PATTERN' });
+    expect(refused.passed).toBe(false);
+    expect(refused.reason).toMatch(/gain -0.0100 < margin 0.0000 \(NEW_PATTERN\)/);
+    // The hold-out's drop tolerance still holds.
+    const dropped = decideGate(vs(metrics(0.55, 0.9, 0.3), metrics(0.6, 0.9, 0.3)), newRegime, config, {
+      trigger: 'NEW_PATTERN',
+    });
+    expect(dropped.passed).toBe(false);
+    expect(dropped.reason).toMatch(/hold-out's AP fell by 0.0500 \(> 0.0200\)/);
+    // Too few new-regime frauds: the hold-out alone decides, with its margin.
+    const few = vs({ ...metrics(0.9, 0.9, 0.3), positives: 2 }, { ...metrics(0.1, 0.9, 0.3), positives: 2 });
+    expect(decideGate(holdout, few, config, { trigger: 'NEW_PATTERN' }).passed).toBe(false);
   });
 });
 

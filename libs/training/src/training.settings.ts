@@ -114,6 +114,12 @@ export const trainingConfigFragment = z.object({
   GATE_MIN_POSITIVES: intVar(5, 0),
   GATE_NOISE_Z: numberVar(1.645, 0, 10),
   GATE_BOOTSTRAP_RESAMPLES: intVar(200, 0, 100_000),
+  GATE_EVIDENCE_TRIGGERS: z
+    .string()
+    .default('NEW_PATTERN,MISSED_FRAUDS')
+    .transform((s) => s.split(',').filter((t) => t !== ''))
+    .pipe(z.array(retrainTriggerSchema)),
+  GATE_EVIDENCE_MIN_AP_GAIN: numberVar(0, -1, 1),
   GATE_MAX_FAIRNESS_GAP_WIDENING: numberVar(0.2, 0, 10),
   GATE_FAIRNESS_MIN_EXPECTED_COUNT: numberVar(5, 1, 1_000_000),
   GATE_FAIRNESS_MIN_SEGMENT_CARDS: intVar(10, 2),
@@ -198,6 +204,8 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
       maxCardPrecisionDrop: c.GATE_MAX_CARD_PRECISION_DROP,
       minPositives: c.GATE_MIN_POSITIVES,
       noise: { z: c.GATE_NOISE_Z, resamples: c.GATE_BOOTSTRAP_RESAMPLES },
+      evidenceTriggers: c.GATE_EVIDENCE_TRIGGERS,
+      evidenceMinAveragePrecisionGain: c.GATE_EVIDENCE_MIN_AP_GAIN,
       fairness: {
         maxGapWidening: c.GATE_MAX_FAIRNESS_GAP_WIDENING,
         minExpectedCount: c.GATE_FAIRNESS_MIN_EXPECTED_COUNT,

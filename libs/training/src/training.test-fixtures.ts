@@ -23,6 +23,8 @@ export const TEST_GATE = {
   minPositives: 5,
   fairness: TEST_FAIRNESS,
   noise: { z: 1.645, resamples: 200 },
+  evidenceTriggers: ['NEW_PATTERN', 'MISSED_FRAUDS'] as const,
+  evidenceMinAveragePrecisionGain: 0,
 };
 
 export const TEST_AGE_BANDS = ['18-29', '30-44', '45-64', '65+'] as const;

@@ -346,10 +346,47 @@ describe(RedisFeatureStore.name, () => {
         const loaded = await rings(target, cards);
         for (const id of cards) expect(loaded.get(id), id).toEqual(memoryStore.cardHistory(id));
         const busiest = transactions.at(-1)?.card_id ?? '';
-        expect(await target.redis.llen(target.historyKey(busiest))).toBe(K);
+        expect(loaded.get(busiest)?.length).toBe(K);
+        expect(((await target.redis.get(target.historyKey(busiest))) ?? '').split('\n').length).toBe(K);
         const ttl = await target.redis.ttl(target.historyKey(busiest));
         expect(ttl).toBeGreaterThan(39 * 86_400);
         expect(ttl).toBeLessThanOrEqual(40 * 86_400);
+      } finally {
+        await target.clear();
+        await target.close();
+      }
+    });
+
+    it('keeps the last 16 steps of a card across batches of any size, whatever its terminal ids hold', async () => {
+      const target = connect(`test:${randomUUID().slice(0, 8)}`);
+      try {
+        const t0 = Date.UTC(2026, 0, 5, 12);
+        const odd = ['m\n1', 'm\\n1', 'm,2\\', 'm 3', 'm\n\n4'];
+        const payments: Transaction[] = Array.from({ length: 60 }, (_, i) => ({
+          transaction_id: `k${i}`,
+          card_id: 'c-ring',
+          terminal_id: odd[((i * 7) % 11) % odd.length] ?? 'm',
+          amount: 1 + ((i * 13) % 50),
+          currency: 'EUR',
+          channel: i % 4 === 0 ? 'CARD_NOT_PRESENT' : 'CARD_PRESENT',
+          event_time: t0 + i * 90_000,
+          ingest_time: t0 + i * 90_000,
+        }));
+        const memoryStore = new MemoryFeatureStore();
+        const memory = await new FeaturePipeline(memoryStore, FS_V1_SEQ16).computeBatch(payments);
+        const pipeline = new FeaturePipeline(target, FS_V1_SEQ16);
+        const redis: number[][] = [];
+        // One payment, then more than a ring at once, then small batches.
+        for (const [from, to] of [
+          [0, 1],
+          [1, 21],
+          [21, 24],
+          [24, 60],
+        ] as const)
+          redis.push(...(await pipeline.computeBatch(payments.slice(from, to))));
+        expect(redis).toEqual(memory);
+        expect((await rings(target, ['c-ring'])).get('c-ring')).toEqual(memoryStore.cardHistory('c-ring'));
+        expect(new Set(memory.map((v) => step(v, K - 1, 5)))).toEqual(new Set([0, 1]));
       } finally {
         await target.clear();
         await target.close();

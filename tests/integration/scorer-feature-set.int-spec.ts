@@ -180,7 +180,10 @@ describe('scorer feature set', () => {
       );
       expect(new Set([...byId.values()].map((s) => s.score.toFixed(4))).size).toBeGreaterThan(20);
       // The rings are in Redis, where a second replica would read them.
-      for (let c = 0; c < 23; c++) expect(await store.redis.llen(store.historyKey(`card-${c}`))).toBe(5);
+      for (let c = 0; c < 23; c++) {
+        const ring = (await store.redis.get(store.historyKey(`card-${c}`))) ?? '';
+        expect(ring.split('\n').length).toBe(5);
+      }
     } finally {
       await store.clear();
       await store.close();

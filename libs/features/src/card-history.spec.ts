@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   appendHistoryStep,
+  decodeHistoryRing,
   decodeHistoryStep,
+  encodeHistoryRing,
   encodeHistoryStep,
   writeSequenceBlock,
   type CardHistoryStep,
@@ -15,7 +17,7 @@ describe(encodeHistoryStep.name, () => {
     const steps: CardHistoryStep[] = [
       { time: T0, cents: 1234, cardNotPresent: false, terminalId: 'm1', newTerminal: true },
       { time: T0 + 1, cents: 0, cardNotPresent: true, terminalId: 'a,b,,c', newTerminal: false },
-      { time: T0 + 2, cents: -0, cardNotPresent: true, terminalId: '', newTerminal: true },
+      { time: T0 + 2, cents: -0, cardNotPresent: true, terminalId: 'line\nbreak \\n\\', newTerminal: true },
       {
         time: 0,
         cents: 9_007_199_254_740_991,
@@ -30,6 +32,10 @@ describe(encodeHistoryStep.name, () => {
       expect(Object.is(back.cents, step.cents)).toBe(true); // -0 stays -0
     }
     expect(encodeHistoryStep(steps[0]!)).toBe(`${T0},1234,2,m1`);
+    // One line per step, whatever the terminal ids hold: a ring reads back step for step.
+    expect(steps.map(encodeHistoryStep).every((line) => !line.includes('\n'))).toBe(true);
+    expect(decodeHistoryRing(encodeHistoryRing(steps))).toEqual(steps);
+    expect(decodeHistoryRing('')).toEqual([]);
   });
 
   it('gives the block bit for bit from decoded steps', () => {

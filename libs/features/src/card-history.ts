@@ -81,16 +81,33 @@ function exactText(value: number): string {
   return Object.is(value, -0) ? '-0' : String(value);
 }
 
+/** The separator of a ring's steps in encodeHistoryRing(): never inside an encoded step. */
+export const HISTORY_STEP_SEPARATOR = '\n';
+
 /**
- * A step as one string, for a store that keeps a card's ring as a list of strings (Redis):
+ * A step as one line, for a store that keeps a card's ring as text (Redis):
  * `<time>,<cents>,<flags>,<terminal>` with flags = card not present (1) | new terminal (2). The
- * numbers are written so they read back as the same float64, and the terminal id comes last, so
- * it may hold any character: decodeHistoryStep(encodeHistoryStep(s)) equals s, and the block built
- * from decoded steps equals the one built from the originals bit for bit.
+ * numbers are written so they read back as the same float64; the terminal id comes last with its
+ * backslashes and line breaks escaped (`\\`, `\n`), so it may hold any character and the line none:
+ * decodeHistoryStep(encodeHistoryStep(s)) equals s, and the block built from decoded steps equals
+ * the one built from the originals bit for bit.
  */
 export function encodeHistoryStep(step: CardHistoryStep): string {
   const flags = (step.cardNotPresent ? 1 : 0) | (step.newTerminal ? 2 : 0);
-  return `${exactText(step.time)},${exactText(step.cents)},${flags},${step.terminalId}`;
+  const id = step.terminalId;
+  const escaped =
+    id.includes('\\') || id.includes('\n') ? id.replace(/[\\\n]/g, (c) => (c === '\n' ? '\\n' : '\\\\')) : id;
+  return `${exactText(step.time)},${exactText(step.cents)},${flags},${escaped}`;
+}
+
+/** Steps (oldest first) as one string: their encodeHistoryStep() lines joined by HISTORY_STEP_SEPARATOR. */
+export function encodeHistoryRing(steps: readonly CardHistoryStep[]): string {
+  return steps.map(encodeHistoryStep).join(HISTORY_STEP_SEPARATOR);
+}
+
+/** The steps of an encodeHistoryRing() string, oldest first ('' is an empty ring). */
+export function decodeHistoryRing(text: string): CardHistoryStep[] {
+  return text === '' ? [] : text.split(HISTORY_STEP_SEPARATOR).map(decodeHistoryStep);
 }
 
 /** The step encodeHistoryStep() wrote; throws on anything else (a ring written by other code is not guessed at). */
@@ -112,11 +129,12 @@ export function decodeHistoryStep(text: string): CardHistoryStep {
   )
     throw new Error(`card history step "${text}" is not <time>,<cents>,<flags 0-3>,<terminal>`);
   const bits = flags.charCodeAt(0) - 48;
+  const id = text.slice(third + 1);
   return {
     time,
     cents,
     cardNotPresent: (bits & 1) !== 0,
-    terminalId: text.slice(third + 1),
+    terminalId: id.includes('\\') ? id.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)) : id,
     newTerminal: (bits & 2) !== 0,
   };
 }

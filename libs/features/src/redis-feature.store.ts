@@ -1,8 +1,9 @@
 import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
 import Redis from 'ioredis';
 import {
+  HISTORY_STEP_SEPARATOR,
   appendHistoryStep,
-  decodeHistoryStep,
+  decodeHistoryRing,
   encodeHistoryStep,
   type CardHistoryEntry,
   type CardHistoryStep,
@@ -67,15 +68,15 @@ return queues
 `;
 
 /**
- * Returns HGETALL of the first ARGV[1] keys (the hashes: cards, terminals, label queues) and LRANGE
- * of the others (the cards' history rings), in one round trip and one command (no per-key client
- * overhead).
+ * Returns HGETALL of the first ARGV[1] keys (the hashes: cards, terminals, label queues) and GET of
+ * the others (the cards' history rings, '' for none), in one round trip and one command (no per-key
+ * client overhead).
  */
 const LOAD_SCRIPT = `
 local hashes = tonumber(ARGV[1])
 local out = {}
 for i, key in ipairs(KEYS) do
-  if i <= hashes then out[i] = redis.call('HGETALL', key) else out[i] = redis.call('LRANGE', key, 0, -1) end
+  if i <= hashes then out[i] = redis.call('HGETALL', key) else out[i] = redis.call('GET', key) or '' end
 end
 return out
 `;
@@ -115,9 +116,10 @@ return out
  * of labels, and per label its id, the index of its set among the sets, the number of fields and
  * the fields to count the fraud in: a label is counted (SADD, HINCRBY 1) only if this call takes it
  * off its queue, so a label that two replicas' batches both loaded counts once. Last, per history
- * ring a key (a card's list) and in ARGV its number of new steps and the steps, oldest first: RPUSH
- * them, LTRIM to the bound, EXPIRE. Appends, not overwrites: what another replica appended meanwhile
- * stays (docs/features.md says what holds then).
+ * ring a key (a card's string of encoded steps, oldest first, one a line) and in ARGV the new steps
+ * as such a string: appended to the ring, which keeps its last `ringSize` lines, with its TTL. Appends,
+ * not overwrites: what another replica appended meanwhile stays (docs/features.md says what holds
+ * then).
  */
 const APPLY_SCRIPT = `
 local k = 1
@@ -181,12 +183,18 @@ for set in pairs(touched) do redis.call('EXPIRE', set, ttl) end
 for r = 1, rings do
   local key = KEYS[k]
   k = k + 1
-  local n = tonumber(ARGV[a])
-  if redis.call('RPUSH', key, unpack(ARGV, a + 1, a + n)) > ringSize then
-    redis.call('LTRIM', key, -ringSize, -1)
+  local ring = ARGV[a]
+  a = a + 1
+  local current = redis.call('GET', key)
+  if current and current ~= '' then ring = current .. '\\n' .. ring end
+  local lines = 1
+  for _ in string.gmatch(ring, '\\n') do lines = lines + 1 end
+  if lines > ringSize then
+    local at = 0
+    for i = 1, lines - ringSize do at = string.find(ring, '\\n', at + 1, true) end
+    ring = string.sub(ring, at + 1)
   end
-  redis.call('EXPIRE', key, ringTtl)
-  a = a + 1 + n
+  redis.call('SET', key, ring, 'EX', ringTtl)
 end
 return k - 1
 `;
@@ -279,7 +287,7 @@ function parseField(field: string): { hourly: boolean; index: number; channelA: 
 
 /** The scripts, as commands ioredis defines (EVALSHA, falling back to EVAL once per connection). */
 interface ScriptCommands {
-  featuresLoad(keyCount: number, ...keysAndArgs: (string | number)[]): Promise<string[][]>;
+  featuresLoad(keyCount: number, ...keysAndArgs: (string | number)[]): Promise<(string[] | string)[]>;
   featuresAppliedBuffer(keyCount: number, key: string, from: number): Promise<Buffer[]>;
   featuresEnqueue(keyCount: number, ...keysAndArgs: (string | number)[]): Promise<number>;
   featuresApply(keyCount: number, ...keysAndArgs: (string | number | Buffer)[]): Promise<number>;
@@ -307,7 +315,7 @@ export interface RedisFeatureStoreOptions {
  */
 export class RedisFeatureStore implements FeatureStore {
   readonly kind = 'redis' as const;
-  /** Each card's ring is a list beside its hash (historyKey), loaded only for batches that ask. */
+  /** Each card's ring is a string beside its hash (historyKey), loaded only for batches that ask. */
   readonly keepsCardHistory = true;
   private readonly prefix: string;
 
@@ -337,7 +345,7 @@ export class RedisFeatureStore implements FeatureStore {
     return `${this.prefix}:t:${id}`;
   }
 
-  /** A card's history ring: a list of its last SEQUENCE_STEPS steps, oldest first (encodeHistoryStep). */
+  /** A card's history ring: its last SEQUENCE_STEPS steps, oldest first, one encodeHistoryStep() line each. */
   historyKey(cardId: string): string {
     return `${this.prefix}:r:${cardId}`;
   }
@@ -432,11 +440,19 @@ export class RedisFeatureStore implements FeatureStore {
     };
     const applied = appliedKey ? decodeApplied(reply(1) as Buffer[]) : null;
     const session = new RedisStateSession(this, appliedKey, applied, batch.cardHistory === true);
-    const loaded = reply(0) as string[][];
+    const loaded = reply(0) as (string[] | string)[];
+    const hash = (i: number): string[] => {
+      const value = loaded[i];
+      return Array.isArray(value) ? value : [];
+    };
     const entities = cardIds.length + terminalIds.length;
-    for (let k = 0; k < entities; k++) session.load(keys[k] ?? '', loaded[k] ?? []);
-    terminalIds.forEach((id, t) => session.loadQueue(id, loaded[entities + t] ?? []));
-    if (batch.cardHistory) cardIds.forEach((id, c) => session.loadHistory(id, loaded[hashes + c] ?? []));
+    for (let k = 0; k < entities; k++) session.load(keys[k] ?? '', hash(k));
+    terminalIds.forEach((id, t) => session.loadQueue(id, hash(entities + t)));
+    if (batch.cardHistory)
+      cardIds.forEach((id, c) => {
+        const ring = loaded[hashes + c];
+        session.loadHistory(id, typeof ring === 'string' ? ring : '');
+      });
     return session;
   }
 
@@ -508,9 +524,9 @@ class RedisStateSession implements FeatureStateSession {
     this.fields.set(key, fields);
   }
 
-  /** Loads a card's history ring from its LRANGE reply (oldest first). */
-  loadHistory(cardId: string, encoded: readonly string[]): void {
-    this.histories.set(cardId, encoded.map(decodeHistoryStep));
+  /** Loads a card's history ring from its GET reply ('' for none). */
+  loadHistory(cardId: string, encoded: string): void {
+    this.histories.set(cardId, decodeHistoryRing(encoded));
   }
 
   /** Loads a terminal's label queue from its HGETALL reply. */
@@ -648,7 +664,7 @@ class RedisStateSession implements FeatureStateSession {
     }
     for (const [cardId, steps] of this.appended) {
       keys.push(this.store.historyKey(cardId));
-      args.push(steps.length, ...steps);
+      args.push(steps.join(HISTORY_STEP_SEPARATOR));
     }
     try {
       await (this.store.redis as unknown as ScriptCommands).featuresApply(keys.length, ...keys, ...args);

@@ -312,6 +312,9 @@ export interface RedisFeatureStoreOptions {
  * bound), about 200 bytes a vector. The scripts touch many keys, so the store needs one
  * Redis (or a primary with replicas), not a Redis Cluster. Buckets that fell out of the rings are deleted when the entity is
  * next touched. Labelled transaction ids live in one set per transaction day (expires after 40 days).
+ * For a set with a sequence block, each card's history ring is one string beside its hash
+ * (historyKey: one encodeHistoryStep() line per step, about 620 bytes full), loaded by the same
+ * load script and appended by the same apply script (docs/features.md, fs-v1-seq16's "State").
  */
 export class RedisFeatureStore implements FeatureStore {
   readonly kind = 'redis' as const;

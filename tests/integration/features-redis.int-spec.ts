@@ -456,6 +456,37 @@ describe(RedisFeatureStore.name, () => {
       }
     });
 
+    it('keeps the steps of two replicas that touch one card at once, in commit order, each judged on the ring it loaded', async () => {
+      const prefix = `test:${randomUUID().slice(0, 8)}`;
+      const [a, b] = [connect(prefix), connect(prefix)];
+      try {
+        const t0 = Date.UTC(2026, 0, 5, 12);
+        const keys = { cardIds: new Set(['c-two']), terminalIds: new Set<string>(), cardHistory: true };
+        const first = await a.begin(keys);
+        first.addCardHistory('c-two', { time: t0, cents: 100, cardNotPresent: false, terminalId: 'm0' });
+        await first.commit();
+        // Both load the one-step ring, then each appends a payment at m1.
+        const [sa, sb] = [await a.begin(keys), await b.begin(keys)];
+        sa.addCardHistory('c-two', { time: t0 + 60_000, cents: 200, cardNotPresent: true, terminalId: 'm1' });
+        sb.addCardHistory('c-two', {
+          time: t0 + 30_000,
+          cents: 300,
+          cardNotPresent: false,
+          terminalId: 'm1',
+        });
+        await sa.commit();
+        await sb.commit();
+        const ring = (await rings(a, ['c-two'])).get('c-two') ?? [];
+        // Appends, not overwrites: nothing lost, but in commit order (not event time), and b's step
+        // is "new terminal" though a's, at the same terminal, came before it (docs/features.md).
+        expect(ring.map((s) => s.cents)).toEqual([100, 200, 300]);
+        expect(ring.map((s) => s.newTerminal)).toEqual([true, true, true]);
+      } finally {
+        await a.clear();
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
     it("appends nothing of a zombie's refused batch, and says so when a batch did not load the rings", async () => {
       const prefix = `test:${randomUUID().slice(0, 8)}`;
       const zombie = connect(prefix);

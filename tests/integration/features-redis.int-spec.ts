@@ -393,6 +393,27 @@ describe(RedisFeatureStore.name, () => {
       }
     });
 
+    it("keeps a card's ring across a key rotation when its next token came before the cutover", async () => {
+      const { transactions, labels } = generateDataset({ seed: 31, days: 8, customers: 40, terminals: 80 });
+      const target = connect(`test:${randomUUID().slice(0, 8)}`);
+      try {
+        const cutover = (transactions[0]?.event_time ?? 0) + 5 * 86_400_000;
+        const next = (card: string) => `${card}/next-key`;
+        const rotated = transactions.map((t) =>
+          t.event_time >= cutover
+            ? { ...t, card_id: next(t.card_id) }
+            : { ...t, card_token_next: next(t.card_id) },
+        );
+        const asIs = computeFeaturesOffline(transactions, labels, FS_V1_SEQ16);
+        expect(await feed(new FeaturePipeline(target, FS_V1_SEQ16), rotated, labels)).toEqual(asIs);
+        const card = transactions[0]?.card_id ?? '';
+        expect((await rings(target, [next(card)])).get(next(card))?.length).toBe(K);
+      } finally {
+        await target.clear();
+        await target.close();
+      }
+    });
+
     it("appends a batch handled again after a kill once: the committed vectors and the rings are a clean run's", async () => {
       const prefix = `test:${randomUUID().slice(0, 8)}`;
       const { transactions, labels } = generateDataset({ seed: 23, days: 6, customers: 80, terminals: 60 });

@@ -5,9 +5,13 @@
  * memory per card and terminal once every window is whole: a longer stream at the demo's density
  * (--state-customers cards, twice as many terminals, --state-days days, past the 38-day daily
  * ring), its heap growth in memory and, in Redis, `MEMORY USAGE` of every card and terminal key
- * and the `used_memory` growth of the whole state. Options: --feature-set fs-v1|fs-v2 (default the
- * live loop's), --days N (default 4), --batch N (default 1000), --redis-days N (default 1),
- * --state-days N (default 40), --state-customers N (default 500), --no-redis, --json FILE.
+ * and the `used_memory` growth of the whole state (with a sequence block, `MEMORY USAGE` of every
+ * card's history ring too). Options: --feature-set fs-v1|fs-v2|fs-v1-seq16 (default the live
+ * loop's), --days N (default 4), --batch N (default 1000), --redis-days N (default 1), --state-days N
+ * (default 40), --state-customers N (default 500), --offsets (the Redis throughput run records each
+ * batch's offsets and vectors, as the scorer does), --redis-passes N (default 1), --baseline SET (each
+ * Redis throughput pass also runs SET's pipeline on the same slice, in alternating order, and reports
+ * the ratio per pass: a baseline from the same run, under the same load), --no-redis, --json FILE.
  * docs/features.md.
  */
 import 'reflect-metadata';
@@ -41,12 +45,17 @@ function intOption(argv: readonly string[], name: string, fallback: number): num
   return value;
 }
 
-/** Feeds the stream in batches, handing over the labels due by each batch's last event time. */
+/**
+ * Feeds the stream in batches, handing over the labels due by each batch's last event time. With
+ * `offsets`, each batch names its offsets (offset = index) in one partition and the committed offset
+ * its own first (the scorer's path without group commit: the store records the batch's vectors).
+ */
 async function run(
   pipeline: FeaturePipeline,
   transactions: readonly Transaction[],
   labels: readonly Label[],
   batch: number,
+  offsets = false,
 ): Promise<number> {
   const width = pipeline.featureSet.names.length;
   let li = 0;
@@ -57,7 +66,10 @@ async function run(
     const from = li;
     while (li < labels.length && (labels[li]?.event_time ?? Infinity) <= last) li++;
     if (li > from) await pipeline.applyLabels(labels.slice(from, li));
-    const vectors = await pipeline.computeBatch(slice);
+    const source = offsets
+      ? { topic: 'bench', partition: 0, offsets: slice.map((_, k) => i + k), committedOffset: i }
+      : undefined;
+    const vectors = await pipeline.computeBatch(slice, source);
     if (vectors.length !== slice.length || vectors[0]?.length !== width) throw new Error('bad vectors');
   }
   return Number(process.hrtime.bigint() - started) / 1e9;
@@ -106,6 +118,10 @@ async function main(): Promise<void> {
   const stateDays = intOption(argv, 'state-days', 40);
   const stateCustomers = intOption(argv, 'state-customers', 500);
   const withRedis = !argv.includes('--no-redis');
+  const withOffsets = argv.includes('--offsets');
+  const redisPasses = intOption(argv, 'redis-passes', 1);
+  const baselineVersion = stringOption(argv, 'baseline');
+  const baseline = baselineVersion ? featureSetOf(baselineVersion) : null;
   const pipelineOf = (store: MemoryFeatureStore | RedisFeatureStore) =>
     new FeaturePipeline(store, featureSet);
 
@@ -169,25 +185,50 @@ async function main(): Promise<void> {
     const config = loadConfig(featuresConfigFragment);
     const connect = () =>
       RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: `bench:${randomUUID().slice(0, 8)}` });
-    const redis = connect();
-    let throughput: Record<string, number>;
-    try {
-      const end =
-        (transactions[0]?.event_time ?? 0) -
-        ((transactions[0]?.event_time ?? 0) % DAY_MS) +
-        redisDays * DAY_MS;
-      const slice = transactions.filter((t) => t.event_time < end);
-      const sliceLabels = labels.filter((l) => l.event_time < end);
-      const seconds = await run(pipelineOf(redis), slice, sliceLabels, batch);
-      throughput = {
-        tx_per_s_per_core: rate(slice.length, seconds),
-        transactions: slice.length,
-        seconds: Number(seconds.toFixed(3)),
-        round_trips_per_batch: 2,
-      };
-    } finally {
-      await redis.clear();
-      await redis.close();
+    const end =
+      (transactions[0]?.event_time ?? 0) - ((transactions[0]?.event_time ?? 0) % DAY_MS) + redisDays * DAY_MS;
+    const slice = transactions.filter((t) => t.event_time < end);
+    const sliceLabels = labels.filter((l) => l.event_time < end);
+    /** One pass of `set` over the slice on a fresh key prefix: transactions a second. */
+    const redisPass = async (set: FeatureSet): Promise<number> => {
+      const redis = connect();
+      try {
+        return rate(
+          slice.length,
+          await run(new FeaturePipeline(redis, set), slice, sliceLabels, batch, withOffsets),
+        );
+      } finally {
+        await redis.clear();
+        await redis.close();
+      }
+    };
+    const passes: number[] = [];
+    const baselinePasses: number[] = [];
+    for (let pass = 0; pass < redisPasses; pass++) {
+      // Alternating which goes first, so a load that drifts during the run favours neither.
+      if (baseline && pass % 2 === 0) baselinePasses.push(await redisPass(baseline));
+      passes.push(await redisPass(featureSet));
+      if (baseline && pass % 2 === 1) baselinePasses.push(await redisPass(baseline));
+    }
+    const median = (xs: readonly number[]) => {
+      const sorted = [...xs].sort((x, y) => x - y);
+      const mid = Math.floor(sorted.length / 2);
+      return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+    };
+    const throughput: Record<string, number | number[] | string> = {
+      tx_per_s_per_core: Math.round(median(passes)),
+      passes_tx_per_s: passes,
+      transactions: slice.length,
+      round_trips_per_batch: 2,
+      records_offsets: withOffsets ? 1 : 0,
+    };
+    if (baseline) {
+      throughput.baseline_feature_set_version = baseline.version;
+      throughput.baseline_passes_tx_per_s = baselinePasses;
+      // Per pass: this set's rate over the baseline's measured next to it.
+      throughput.ratio_to_baseline_per_pass = passes.map((x, i) =>
+        Number((x / (baselinePasses[i] ?? NaN)).toFixed(3)),
+      );
     }
     const sized = connect();
     try {
@@ -210,6 +251,16 @@ async function main(): Promise<void> {
             terminals.map((id) => sized.terminalKey(id)),
           )) / terminals.length,
         ),
+        ...(featureSet.sequenceSteps > 0
+          ? {
+              card_history_bytes_per_card: Math.round(
+                (await redisKeyBytes(
+                  sized,
+                  cards.map((id) => sized.historyKey(id)),
+                )) / cards.length,
+              ),
+            }
+          : {}),
         used_memory_bytes_per_entity: Math.round((after - before) / (cards.length + terminals.length)),
         url: config.REDIS_URL,
       };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Env } from '@fraudstream/config';
 import { readAvroSchema, valueSubject, type TopicSpec } from '@fraudstream/contracts';
-import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@fraudstream/features';
+import { DEFAULT_FEATURE_SET, type FeatureSet } from '@fraudstream/features';
 import {
   AvroProducer,
   createIdempotentProducer,
@@ -81,8 +81,11 @@ export class ChaosStack {
     mkdirSync(logDir, { recursive: true });
   }
 
-  /** Creates the topics, registers the schemas and the models, and deploys v1. */
-  async prepare(): Promise<void> {
+  /**
+   * Creates the topics, registers the schemas and the models (MLPs over `featureSet`, the one the
+   * scenario's scorers compute: default the live loop's), and deploys v1.
+   */
+  async prepare(featureSet: FeatureSet = DEFAULT_FEATURE_SET): Promise<void> {
     const specs: TopicSpec[] = [];
     for (const [key, name] of Object.entries(this.topics) as [keyof ChaosTopics, string][]) {
       // Transactions and scores share a partition count: a card's score lands on its transaction's partition.
@@ -116,9 +119,9 @@ export class ChaosStack {
     for (const [i, version] of ['v1', 'v2'].entries()) {
       const fixture = writeModelFixture(fixtures, {
         version,
-        featureNames: FEATURE_NAMES,
-        featureSetVersion: FEATURE_SET_VERSION,
-        spec: randomMlpSpec(FEATURE_NAMES.length, [8], 100 + i),
+        featureNames: featureSet.names,
+        featureSetVersion: featureSet.version,
+        spec: randomMlpSpec(featureSet.names.length, [8], 100 + i),
         threshold: 0.7,
       });
       const bytes = new Uint8Array(readFileSync(fileURLToPath(fixture.artifactUri)));

@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@fraudstream/config';
 import type { Label, Transaction } from '@fraudstream/contracts';
 import {
+  FS_V1_SEQ16,
   FS_V2,
   FeaturePipeline,
+  SEQUENCE_STEP_WIDTH,
+  SEQUENCE_STEPS,
   FeatureStateConflictError,
   featureIndex,
   MemoryFeatureStore,
@@ -61,6 +64,8 @@ describe(RedisFeatureStore.name, () => {
     // Stale buckets are deleted: no hash keeps more than its 24 + 38 buckets of two channels.
     const key = store.terminalKey(transactions[0]?.terminal_id ?? '');
     expect(await store.redis.hlen(key)).toBeLessThanOrEqual(124);
+    // A set without a sequence block keeps no history rings.
+    expect(await store.redis.exists(store.historyKey(transactions[0]?.card_id ?? ''))).toBe(0);
   });
 
   it("gives fs-v2's delayed terminal windows the same as memory and offline, past the 38-day ring's wrap", async () => {
@@ -297,6 +302,254 @@ describe(RedisFeatureStore.name, () => {
         // The store of the process that ran last, also when the run failed.
         await target?.clear();
         await target?.close();
+      }
+    });
+  });
+
+  describe("fs-v1-seq16: each card's history ring in Redis", () => {
+    const K = SEQUENCE_STEPS;
+    const S = SEQUENCE_STEP_WIDTH;
+    const F = FS_V1_SEQ16.flatWidth;
+    /** Feature `s` of step `k` of a vector's block. */
+    const step = (v: readonly number[] | undefined, k: number, s: number) => v?.[F + k * S + s];
+    const connect = (prefix: string) => RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+    /** Every card's ring as a batch of `target` loads it. */
+    async function rings(target: RedisFeatureStore, cards: readonly string[]) {
+      const session = await target.begin({
+        cardIds: new Set(cards),
+        terminalIds: new Set(),
+        cardHistory: true,
+      });
+      return new Map(cards.map((id) => [id, session.cardHistory(id)]));
+    }
+
+    it('gives the same vectors as the in-memory store and the offline recomputation, from the same rings', async () => {
+      const { transactions, labels } = generateDataset({
+        seed: 21,
+        days: 12,
+        customers: 100,
+        terminals: 200,
+      });
+      const target = connect(`test:${randomUUID().slice(0, 8)}`);
+      try {
+        const memoryStore = new MemoryFeatureStore();
+        const memory = await feed(new FeaturePipeline(memoryStore, FS_V1_SEQ16), transactions, labels);
+        const redis = await feed(new FeaturePipeline(target, FS_V1_SEQ16), transactions, labels);
+        expect(redis).toEqual(memory);
+        expect(memory).toEqual(computeFeaturesOffline(transactions, labels, FS_V1_SEQ16));
+        // The blocks hold something: full rings, both novelty values, both channels.
+        expect(memory.filter((v) => step(v, 0, 0) === 1).length).toBeGreaterThan(transactions.length / 2);
+        expect(new Set(memory.map((v) => step(v, K - 1, 5)))).toEqual(new Set([0, 1]));
+        expect(new Set(memory.map((v) => step(v, K - 1, 3)))).toEqual(new Set([0, 1]));
+        // The rings themselves: step for step the memory store's, at most K long, expiring 40 days after the last append.
+        const cards = [...new Set(transactions.map((t) => t.card_id))];
+        const loaded = await rings(target, cards);
+        for (const id of cards) expect(loaded.get(id), id).toEqual(memoryStore.cardHistory(id));
+        const busiest = transactions.at(-1)?.card_id ?? '';
+        expect(loaded.get(busiest)?.length).toBe(K);
+        expect(((await target.redis.get(target.historyKey(busiest))) ?? '').split('\n').length).toBe(K);
+        const ttl = await target.redis.ttl(target.historyKey(busiest));
+        expect(ttl).toBeGreaterThan(39 * 86_400);
+        expect(ttl).toBeLessThanOrEqual(40 * 86_400);
+      } finally {
+        await target.clear();
+        await target.close();
+      }
+    });
+
+    it('keeps the last 16 steps of a card across batches of any size, whatever its terminal ids hold', async () => {
+      const target = connect(`test:${randomUUID().slice(0, 8)}`);
+      try {
+        const t0 = Date.UTC(2026, 0, 5, 12);
+        const odd = ['m\n1', 'm\\n1', 'm,2\\', 'm 3', 'm\n\n4'];
+        const payments: Transaction[] = Array.from({ length: 60 }, (_, i) => ({
+          transaction_id: `k${i}`,
+          card_id: 'c-ring',
+          terminal_id: odd[((i * 7) % 11) % odd.length] ?? 'm',
+          amount: 1 + ((i * 13) % 50),
+          currency: 'EUR',
+          channel: i % 4 === 0 ? 'CARD_NOT_PRESENT' : 'CARD_PRESENT',
+          event_time: t0 + i * 90_000,
+          ingest_time: t0 + i * 90_000,
+        }));
+        const memoryStore = new MemoryFeatureStore();
+        const memory = await new FeaturePipeline(memoryStore, FS_V1_SEQ16).computeBatch(payments);
+        const pipeline = new FeaturePipeline(target, FS_V1_SEQ16);
+        const redis: number[][] = [];
+        // One payment, then more than a ring at once, then small batches.
+        for (const [from, to] of [
+          [0, 1],
+          [1, 21],
+          [21, 24],
+          [24, 60],
+        ] as const)
+          redis.push(...(await pipeline.computeBatch(payments.slice(from, to))));
+        expect(redis).toEqual(memory);
+        expect((await rings(target, ['c-ring'])).get('c-ring')).toEqual(memoryStore.cardHistory('c-ring'));
+        expect(new Set(memory.map((v) => step(v, K - 1, 5)))).toEqual(new Set([0, 1]));
+      } finally {
+        await target.clear();
+        await target.close();
+      }
+    });
+
+    it("keeps a card's ring across a key rotation when its next token came before the cutover", async () => {
+      const { transactions, labels } = generateDataset({ seed: 31, days: 8, customers: 40, terminals: 80 });
+      const target = connect(`test:${randomUUID().slice(0, 8)}`);
+      try {
+        const cutover = (transactions[0]?.event_time ?? 0) + 5 * 86_400_000;
+        const next = (card: string) => `${card}/next-key`;
+        const rotated = transactions.map((t) =>
+          t.event_time >= cutover
+            ? { ...t, card_id: next(t.card_id) }
+            : { ...t, card_token_next: next(t.card_id) },
+        );
+        const asIs = computeFeaturesOffline(transactions, labels, FS_V1_SEQ16);
+        expect(await feed(new FeaturePipeline(target, FS_V1_SEQ16), rotated, labels)).toEqual(asIs);
+        const card = transactions[0]?.card_id ?? '';
+        expect((await rings(target, [next(card)])).get(next(card))?.length).toBe(K);
+      } finally {
+        await target.clear();
+        await target.close();
+      }
+    });
+
+    it("appends a batch handled again after a kill once: the committed vectors and the rings are a clean run's", async () => {
+      const prefix = `test:${randomUUID().slice(0, 8)}`;
+      const { transactions, labels } = generateDataset({ seed: 23, days: 6, customers: 80, terminals: 60 });
+      const offline = computeFeaturesOffline(transactions, labels, FS_V1_SEQ16);
+      const sizes = [150, 40, 400, 7, 230];
+      const committed: number[][] = [];
+      let pipeline = new FeaturePipeline(connect(prefix), FS_V1_SEQ16);
+      try {
+        await pipeline.applyLabels(labels);
+        let at = 0;
+        let kills = 0;
+        for (let n = 1; at < transactions.length; n++) {
+          const batch = transactions.slice(at, at + (sizes[n % sizes.length] ?? 1));
+          const offsets = batch.map((_, k) => at + k);
+          const vectors = await pipeline.computeBatch(batch, { topic: 'tx', partition: 0, offsets });
+          if (n % 3 === 0) {
+            // Killed after the state's update (windows and rings), before the offsets' commit.
+            kills++;
+            await pipeline.store.close();
+            pipeline = new FeaturePipeline(connect(prefix), FS_V1_SEQ16);
+            await pipeline.applyLabels(labels);
+            continue;
+          }
+          committed.push(...vectors);
+          at += batch.length;
+        }
+        expect(kills).toBeGreaterThan(3);
+        expect(committed).toEqual(offline);
+        const clean = new MemoryFeatureStore();
+        await new FeaturePipeline(clean, FS_V1_SEQ16).computeBatch(transactions);
+        const cards = [...new Set(transactions.map((t) => t.card_id))];
+        const loaded = await rings(pipeline.store as RedisFeatureStore, cards);
+        for (const id of cards) expect(loaded.get(id), id).toEqual(clean.cardHistory(id));
+      } finally {
+        const last = pipeline.store as RedisFeatureStore;
+        await last.clear();
+        await last.close();
+      }
+    });
+
+    it('equals the offline recomputation with kills falling while up to 3 batches wait for their transaction', async () => {
+      const prefix = `test:${randomUUID().slice(0, 8)}`;
+      const { transactions, labels } = generateDataset({ seed: 27, days: 4, customers: 60, terminals: 40 });
+      let target: RedisFeatureStore | undefined;
+      try {
+        const { committed, kills, replayed } = await runGroupCommitWithKills({
+          connect: () => (target = connect(prefix)),
+          transactions,
+          labels,
+          sizes: [70, 13, 150, 4, 90],
+          inFlight: 3,
+          killEvery: 7,
+          featureSet: FS_V1_SEQ16,
+        });
+        expect(kills).toBeGreaterThan(3);
+        expect(replayed).toBeGreaterThan(1);
+        expect(committed).toEqual(computeFeaturesOffline(transactions, labels, FS_V1_SEQ16));
+      } finally {
+        await target?.clear();
+        await target?.close();
+      }
+    });
+
+    it('keeps the steps of two replicas that touch one card at once, in commit order, each judged on the ring it loaded', async () => {
+      const prefix = `test:${randomUUID().slice(0, 8)}`;
+      const [a, b] = [connect(prefix), connect(prefix)];
+      try {
+        const t0 = Date.UTC(2026, 0, 5, 12);
+        const keys = { cardIds: new Set(['c-two']), terminalIds: new Set<string>(), cardHistory: true };
+        const first = await a.begin(keys);
+        first.addCardHistory('c-two', { time: t0, cents: 100, cardNotPresent: false, terminalId: 'm0' });
+        await first.commit();
+        // Both load the one-step ring, then each appends a payment at m1.
+        const [sa, sb] = [await a.begin(keys), await b.begin(keys)];
+        sa.addCardHistory('c-two', { time: t0 + 60_000, cents: 200, cardNotPresent: true, terminalId: 'm1' });
+        sb.addCardHistory('c-two', {
+          time: t0 + 30_000,
+          cents: 300,
+          cardNotPresent: false,
+          terminalId: 'm1',
+        });
+        await sa.commit();
+        await sb.commit();
+        const ring = (await rings(a, ['c-two'])).get('c-two') ?? [];
+        // Appends, not overwrites: nothing lost, but in commit order (not event time), and b's step
+        // is "new terminal" though a's, at the same terminal, came before it (docs/features.md).
+        expect(ring.map((s) => s.cents)).toEqual([100, 200, 300]);
+        expect(ring.map((s) => s.newTerminal)).toEqual([true, true, true]);
+      } finally {
+        await a.clear();
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    it("appends nothing of a zombie's refused batch, and says so when a batch did not load the rings", async () => {
+      const prefix = `test:${randomUUID().slice(0, 8)}`;
+      const zombie = connect(prefix);
+      const owner = connect(prefix);
+      try {
+        const { transactions } = generateDataset({ seed: 29, days: 2, customers: 10, terminals: 10 });
+        const batch = transactions.slice(0, 60);
+        const source = { topic: 'tx', partition: 3, offsets: batch.map((_, k) => 900 + k) };
+        const cards = [...new Set(batch.map((t) => t.card_id))];
+        const keys = {
+          cardIds: new Set(cards),
+          terminalIds: new Set(batch.map((t) => t.terminal_id)),
+          partition: { topic: 'tx', partition: 3 },
+          cardHistory: true,
+        };
+        const stale = await zombie.begin(keys);
+        const owned = await new FeaturePipeline(owner, FS_V1_SEQ16).computeBatch(batch, source);
+        const before = await rings(owner, cards);
+        for (const t of batch) {
+          stale.addCardTransaction(t.card_id, t.event_time, 100);
+          stale.addCardHistory(t.card_id, {
+            time: t.event_time,
+            cents: 100,
+            cardNotPresent: false,
+            terminalId: 'z',
+          });
+        }
+        stale.recordApplied({ lastOffset: 959, vectors: new Map([[900, [0]]]), keepFrom: 900 });
+        await expect(stale.commit()).rejects.toBeInstanceOf(FeatureStateConflictError);
+        expect(await rings(owner, cards)).toEqual(before);
+        expect([...before.values()].some((ring) => ring.length > 1)).toBe(true);
+        // Handled again, the batch is served from the record and appends nothing.
+        expect(await new FeaturePipeline(zombie, FS_V1_SEQ16).computeBatch(batch, source)).toEqual(owned);
+        expect(await rings(owner, cards)).toEqual(before);
+
+        const withoutRings = await owner.begin({ ...keys, cardHistory: false });
+        expect(() => withoutRings.cardHistory(cards[0] ?? '')).toThrow(/begun without cardHistory/);
+        const session = await owner.begin(keys);
+        expect(() => session.cardHistory('not-loaded')).toThrow(/not among the cards this batch loaded/);
+      } finally {
+        await owner.clear();
+        await Promise.all([zombie.close(), owner.close()]);
       }
     });
   });

@@ -1,6 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { loadConfig } from '@fraudstream/config';
 import type { ModelDeployment, Score } from '@fraudstream/contracts';
-import { FS_V1, FS_V1_SEQ16, FS_V2, SEQUENCE_STEP_WIDTH } from '@fraudstream/features';
+import {
+  FS_V1,
+  FS_V1_SEQ16,
+  FS_V2,
+  RedisFeatureStore,
+  SEQUENCE_STEP_WIDTH,
+  computeFeaturesOffline,
+  featuresConfigFragment,
+} from '@fraudstream/features';
 import { randomSequenceSpec, writeModelFixture } from '@fraudstream/model';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -122,6 +132,62 @@ describe('scorer feature set', () => {
     challenger.forEach((s, i) => expect(s.score).toBeCloseTo(direct[i] ?? Number.NaN, 5));
     expect(new Set(challenger.map((s) => s.score.toFixed(4))).size).toBeGreaterThan(20);
     await scores.stop();
+  });
+
+  it("serves a sequence model on fs-v1-seq16 with the Redis store: each block the offline one, each card's ring in Redis", async () => {
+    const { kafka, serde, root } = suite;
+    const topics = await createScorerTopics(kafka, serde, 1);
+    const F = FS_V1_SEQ16.flatWidth;
+    const K = FS_V1_SEQ16.sequenceSteps;
+    const S = SEQUENCE_STEP_WIDTH;
+    const gru = writeModelFixture(root, {
+      version: 'seq-redis-gru',
+      featureNames: FS_V1_SEQ16.names,
+      featureSetVersion: FS_V1_SEQ16.version,
+      spec: {
+        ...randomSequenceSpec({ flatWidth: F, steps: K, stepWidth: S, gruUnits: 8, hidden: [8] }, 35),
+        std: new Array<number>(F).fill(1000),
+      },
+      threshold: 0.7,
+    });
+    const { REDIS_URL } = loadConfig(featuresConfigFragment);
+    const prefix = `test:seq-redis:${randomUUID().slice(0, 8)}`;
+    const store = RedisFeatureStore.connect(REDIS_URL, { keyPrefix: prefix });
+    try {
+      const producer = await connectedProducer(kafka, serde);
+      const scores = await readTopic<Score>(kafka, serde, topics.scores);
+      // The pair the config refused at boot before the store kept the rings.
+      const app = await suite.start(topics, {
+        FEATURE_SET: 'fs-v1-seq16',
+        FEATURE_STORE: 'redis',
+        REDIS_URL,
+        FEATURE_STORE_KEY_PREFIX: prefix,
+      });
+      await publishDeployment(producer, topics, stageChange(gru, 'PRODUCTION'));
+      // 23 cards, five payments each a few minutes apart.
+      const sent = Array.from({ length: 115 }, (_, i) => transaction(i, 'seq-redis'));
+      await producer.sendMany([
+        { topic: topics.transactions, records: sent.map((t) => ({ key: t.card_id, value: t })) },
+      ]);
+      await waitFor(() => scores.records.length >= sent.length, 90_000, 'every transaction scored');
+      await app.close();
+      await producer.producer.disconnect();
+      await scores.stop();
+      const byId = new Map(scores.records.map((r) => [r.value.transaction_id, r.value]));
+      expect([...byId.values()].every((s) => s.model_version === 'seq-redis-gru')).toBe(true);
+      expect(sent.map((t) => byId.get(t.transaction_id)?.features)).toEqual(
+        computeFeaturesOffline(sent, [], FS_V1_SEQ16),
+      );
+      expect(new Set([...byId.values()].map((s) => s.score.toFixed(4))).size).toBeGreaterThan(20);
+      // The rings are in Redis, where a second replica would read them.
+      for (let c = 0; c < 23; c++) {
+        const ring = (await store.redis.get(store.historyKey(`card-${c}`))) ?? '';
+        expect(ring.split('\n').length).toBe(5);
+      }
+    } finally {
+      await store.clear();
+      await store.close();
+    }
   });
 
   it('moves a running loop from fs-v1 to fs-v2: the fs-v1 scorer refuses the fs-v2 model and keeps serving, a scorer restarted with FEATURE_SET=fs-v2 serves it, and every transaction is scored once', async () => {

@@ -1,5 +1,5 @@
 import type { Label, Transaction } from '@fraudstream/contracts';
-import { FeaturePipeline, type FeatureStore } from '@fraudstream/features';
+import { FeaturePipeline, type FeatureSet, type FeatureStore } from '@fraudstream/features';
 
 /** A simulated scorer over one partition of topic `tx`, killed again and again (see runGroupCommitWithKills). */
 export interface GroupCommitKillRun<S extends FeatureStore> {
@@ -19,6 +19,8 @@ export interface GroupCommitKillRun<S extends FeatureStore> {
   readonly inFlight: number;
   /** Every `killEvery`-th step is a kill. */
   readonly killEvery: number;
+  /** The feature set each process computes (default: the live loop's). */
+  readonly featureSet?: FeatureSet;
   /** Called after each handled batch with the process's store and the committed offset it named. */
   readonly afterBatch?: (store: S, committedOffset: number) => void | Promise<void>;
 }
@@ -47,7 +49,7 @@ export async function runGroupCommitWithKills<S extends FeatureStore>(
   const { transactions, sizes } = run;
   const start = async (): Promise<{ store: S; pipeline: FeaturePipeline }> => {
     const store = run.connect();
-    const pipeline = new FeaturePipeline(store);
+    const pipeline = new FeaturePipeline(store, run.featureSet);
     await pipeline.applyLabels(run.labels);
     return { store, pipeline };
   };

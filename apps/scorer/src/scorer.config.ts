@@ -1,6 +1,6 @@
 import { appConfigFragment, boolVar, intVar, loadConfig, type Env } from '@fraudstream/config';
 import { Topics } from '@fraudstream/contracts';
-import { checkFeatureStore, featuresConfigFragment } from '@fraudstream/features';
+import { featuresConfigFragment } from '@fraudstream/features';
 import { checkKafkaSecurity, kafkaConfigFragment } from '@fraudstream/kafka';
 import { registryConfigFragment, requireS3Settings } from '@fraudstream/registry';
 import type { ExecutionProvider } from '@fraudstream/model';
@@ -109,7 +109,6 @@ export const scorerConfigSchema = z
   .superRefine((config, ctx) => {
     checkKafkaSecurity(config, ctx);
     requireS3Settings(config, ctx);
-    checkFeatureStore(config, ctx);
   });
 
 export type ScorerConfig = z.infer<typeof scorerConfigSchema>;

@@ -75,3 +75,66 @@ export function writeSequenceBlock(
     out[at + 6] = meanAmount > 0 ? amount / meanAmount : 1;
   }
 }
+
+/** A number as text that reads back as the same float64 (-0 included, which String() writes as 0). */
+function exactText(value: number): string {
+  return Object.is(value, -0) ? '-0' : String(value);
+}
+
+/** The separator of a ring's steps in encodeHistoryRing(): never inside an encoded step. */
+export const HISTORY_STEP_SEPARATOR = '\n';
+
+/**
+ * A step as one line, for a store that keeps a card's ring as text (Redis):
+ * `<time>,<cents>,<flags>,<terminal>` with flags = card not present (1) | new terminal (2). The
+ * numbers are written so they read back as the same float64; the terminal id comes last with its
+ * backslashes and line breaks escaped (`\\`, `\n`), so it may hold any character and the line none:
+ * decodeHistoryStep(encodeHistoryStep(s)) equals s, and the block built from decoded steps equals
+ * the one built from the originals bit for bit.
+ */
+export function encodeHistoryStep(step: CardHistoryStep): string {
+  const flags = (step.cardNotPresent ? 1 : 0) | (step.newTerminal ? 2 : 0);
+  const id = step.terminalId;
+  const escaped =
+    id.includes('\\') || id.includes('\n') ? id.replace(/[\\\n]/g, (c) => (c === '\n' ? '\\n' : '\\\\')) : id;
+  return `${exactText(step.time)},${exactText(step.cents)},${flags},${escaped}`;
+}
+
+/** Steps (oldest first) as one string: their encodeHistoryStep() lines joined by HISTORY_STEP_SEPARATOR. */
+export function encodeHistoryRing(steps: readonly CardHistoryStep[]): string {
+  return steps.map(encodeHistoryStep).join(HISTORY_STEP_SEPARATOR);
+}
+
+/** The steps of an encodeHistoryRing() string, oldest first ('' is an empty ring). */
+export function decodeHistoryRing(text: string): CardHistoryStep[] {
+  return text === '' ? [] : text.split(HISTORY_STEP_SEPARATOR).map(decodeHistoryStep);
+}
+
+/** The step encodeHistoryStep() wrote; throws on anything else (a ring written by other code is not guessed at). */
+export function decodeHistoryStep(text: string): CardHistoryStep {
+  const first = text.indexOf(',');
+  const second = text.indexOf(',', first + 1);
+  const third = text.indexOf(',', second + 1);
+  const time = Number(text.slice(0, first));
+  const cents = Number(text.slice(first + 1, second));
+  const flags = text.slice(second + 1, third);
+  if (
+    first <= 0 ||
+    second <= first + 1 ||
+    third !== second + 2 ||
+    !Number.isFinite(time) ||
+    !Number.isFinite(cents) ||
+    flags < '0' ||
+    flags > '3'
+  )
+    throw new Error(`card history step "${text}" is not <time>,<cents>,<flags 0-3>,<terminal>`);
+  const bits = flags.charCodeAt(0) - 48;
+  const id = text.slice(third + 1);
+  return {
+    time,
+    cents,
+    cardNotPresent: (bits & 1) !== 0,
+    terminalId: id.includes('\\') ? id.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)) : id,
+    newTerminal: (bits & 2) !== 0,
+  };
+}

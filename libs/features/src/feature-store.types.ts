@@ -76,6 +76,11 @@ export interface FeatureBatchKeys {
   readonly partition?: FeatureBatchPartition;
   /** The batch's lowest offset in that partition: vectors below it are not needed. */
   readonly firstOffset?: number;
+  /**
+   * Load each card's history ring too (a feature set with a sequence block): a remote store reads
+   * the rings in the same round trip as the windows, and only when asked.
+   */
+  readonly cardHistory?: boolean;
 }
 
 /**
@@ -98,10 +103,14 @@ export interface FeatureStateSession {
   addTerminalTransaction(terminalId: string, eventTime: number): void;
   /**
    * The card's last SEQUENCE_STEPS counted transactions, oldest first (empty when never seen), for a
-   * feature set with a sequence block. Do not mutate it.
+   * feature set with a sequence block. Do not mutate it. A remote store has it only for the cards
+   * of a batch begun with `cardHistory` (else it throws).
    */
   cardHistory(id: string): readonly CardHistoryStep[];
-  /** Appends one transaction to the card's history ring (a set with a sequence block only). */
+  /**
+   * Appends one transaction to the card's history ring (a set with a sequence block only), persisted
+   * by commit() with the batch's other changes.
+   */
   addCardHistory(cardId: string, entry: CardHistoryEntry): void;
   /**
    * Takes the terminal's queued labels whose event time is at or before `time` off the queue and

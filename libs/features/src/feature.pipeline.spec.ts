@@ -21,7 +21,6 @@ import {
   type SequenceStepFeature,
 } from './feature-set';
 import { UnknownFeatureSetError, UnsupportedFeatureStoreError } from './features.errors';
-import { checkFeatureStore, featuresConfigFragment } from './features.config';
 import { assembleFeatureVector, emptyCardAggregates, emptyTerminalAggregates } from './feature-vector';
 import { FeaturePipeline } from './feature.pipeline';
 import type { FeatureStore } from './feature-store.types';
@@ -713,7 +712,7 @@ describe(FeaturePipeline.name, () => {
       expect(expected.some((v) => step(v, 0, 'present') === 1)).toBe(true);
     });
 
-    it('refuses a store that keeps no card history (Redis, for now)', () => {
+    it('refuses a store that keeps no card history rings, and asks the store for the rings it needs', async () => {
       const memory = new MemoryFeatureStore();
       const redisLike: FeatureStore = {
         kind: 'redis',
@@ -724,15 +723,21 @@ describe(FeaturePipeline.name, () => {
       };
       expect(() => new FeaturePipeline(redisLike, FS_V1_SEQ16)).toThrow(UnsupportedFeatureStoreError);
       expect(() => new FeaturePipeline(redisLike, FS_V1)).not.toThrow();
-    });
-
-    it('is refused with the Redis store by the config, at boot, naming FEATURE_STORE', () => {
-      const schema = featuresConfigFragment.superRefine(checkFeatureStore);
-      const refused = schema.safeParse({ FEATURE_SET: 'fs-v1-seq16', FEATURE_STORE: 'redis' });
-      expect(refused.success).toBe(false);
-      expect(refused.error?.issues.map((i) => i.path.join('.'))).toEqual(['FEATURE_STORE']);
-      expect(schema.safeParse({ FEATURE_SET: 'fs-v1-seq16', FEATURE_STORE: 'memory' }).success).toBe(true);
-      expect(schema.safeParse({ FEATURE_SET: 'fs-v1', FEATURE_STORE: 'redis' }).success).toBe(true);
+      // A remote store loads the rings with the batch only when the set has a block.
+      const asked: (boolean | undefined)[] = [];
+      const recording: FeatureStore = {
+        kind: 'redis',
+        keepsCardHistory: true,
+        enqueueLabels: (labels) => memory.enqueueLabels(labels),
+        begin: (keys) => {
+          asked.push(keys.cardHistory);
+          return memory.begin(keys);
+        },
+        close: () => memory.close(),
+      };
+      await new FeaturePipeline(recording, FS_V1_SEQ16).computeBatch([tx('h1', 'c1', 'm1', 5, T0)]);
+      await new FeaturePipeline(recording, FS_V1).computeBatch([tx('h2', 'c1', 'm1', 5, T0 + 1)]);
+      expect(asked).toEqual([true, false]);
     });
   });
 });

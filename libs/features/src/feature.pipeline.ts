@@ -52,7 +52,7 @@ export class FeaturePipeline {
     this.delayDays = featureSet.terminalDelayDays;
     if (featureSet.sequenceSteps > 0 && !store.keepsCardHistory)
       throw new UnsupportedFeatureStoreError(
-        `feature set ${featureSet.version} has a sequence block, which the ${store.kind} feature store does not keep yet: use the memory store`,
+        `feature set ${featureSet.version} has a sequence block, and this ${store.kind} feature store keeps no card history rings`,
       );
   }
 
@@ -102,14 +102,16 @@ export class FeaturePipeline {
       if (tx.card_token_next) cardIds.add(tx.card_token_next);
       terminalIds.add(tx.terminal_id);
     }
+    const cardHistory = this.featureSet.sequenceSteps > 0;
     const keys: FeatureBatchKeys = source
       ? {
           cardIds,
           terminalIds,
           partition: { topic: source.topic, partition: source.partition },
           firstOffset: lowest(source.offsets),
+          cardHistory,
         }
-      : { cardIds, terminalIds };
+      : { cardIds, terminalIds, cardHistory };
     // Nothing is persisted before the session's commit: a failed batch leaves its labels queued.
     return this.computeInSession(transactions, order, keys, source);
   }

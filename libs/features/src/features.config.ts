@@ -29,23 +29,6 @@ export const featuresConfigFragment = z.object({
 
 export type FeaturesConfig = z.infer<typeof featuresConfigFragment>;
 
-/**
- * A feature set with a history block needs a store that keeps each card's ring: the memory store
- * for now (for an app schema's superRefine, so the scorer refuses the pair at boot, listed with the
- * other bad fields).
- */
-export function checkFeatureStore(
-  config: Pick<FeaturesConfig, 'FEATURE_SET' | 'FEATURE_STORE'>,
-  ctx: z.RefinementCtx,
-): void {
-  if (config.FEATURE_STORE === 'redis' && featureSetOf(config.FEATURE_SET).sequenceSteps > 0)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['FEATURE_STORE'],
-      message: `${config.FEATURE_SET} has a sequence block, which the Redis store does not keep yet: use FEATURE_STORE=memory`,
-    });
-}
-
 /** The feature set the config names. */
 export function configuredFeatureSet(config: Pick<FeaturesConfig, 'FEATURE_SET'>): FeatureSet {
   return featureSetOf(config.FEATURE_SET);

@@ -55,7 +55,6 @@ export { computeFeaturesOffline } from './offline-features';
 export { replayFeatures } from './replay-features';
 export { toFeatureMatrix } from './feature-matrix';
 export {
-  checkFeatureStore,
   configuredFeatureSet,
   createFeatureStore,
   featureSetConfigFragment,

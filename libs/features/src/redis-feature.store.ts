@@ -1,6 +1,14 @@
 import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
 import Redis from 'ioredis';
-import type { CardHistoryStep } from './card-history';
+import {
+  HISTORY_STEP_SEPARATOR,
+  appendHistoryStep,
+  decodeHistoryRing,
+  encodeHistoryStep,
+  type CardHistoryEntry,
+  type CardHistoryStep,
+} from './card-history';
+import { SEQUENCE_STEPS } from './feature-set';
 import type {
   AppliedBatch,
   AppliedUpdate,
@@ -18,6 +26,14 @@ import { APPLIED_DAY, APPLIED_HOUR, WindowCounters } from './window-counters';
  * moot), and of a terminal's label queue after its last label (its labels fell out of every window).
  */
 const LABEL_SET_TTL_SECONDS = 40 * 24 * 3600;
+
+/**
+ * Wall-clock expiry of a card's history ring after its last append: a card silent that long has no
+ * bucket left in any window (the 38-day daily ring), and its ring goes too instead of staying for
+ * ever. The memory store keeps a ring as long as the process runs: the two differ only for a card
+ * silent 40 days of wall-clock time, which no replay at simulated speed reaches.
+ */
+const CARD_HISTORY_TTL_SECONDS = 40 * 24 * 3600;
 
 /**
  * Queues labels in one atomic call. KEYS: the label sets (one per transaction day), then one queue
@@ -51,10 +67,17 @@ end
 return queues
 `;
 
-/** Returns HGETALL of every key, in one round trip and one command (no per-key client overhead). */
+/**
+ * Returns HGETALL of the first ARGV[1] keys (the hashes: cards, terminals, label queues) and GET of
+ * the others (the cards' history rings, '' for none), in one round trip and one command (no per-key
+ * client overhead).
+ */
 const LOAD_SCRIPT = `
+local hashes = tonumber(ARGV[1])
 local out = {}
-for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
+for i, key in ipairs(KEYS) do
+  if i <= hashes then out[i] = redis.call('HGETALL', key) else out[i] = redis.call('GET', key) or '' end
+end
 return out
 `;
 
@@ -85,13 +108,18 @@ return out
  * and vectors, ARGV[6] the number of fields to delete (batches below the committed offset), then
  * those fields: when `last` moved meanwhile (another replica applied the partition), nothing is
  * written and the reply is an error.
- * Then the number of entity keys, of label-set keys, of label queues and the label sets' TTL; for
+ * Then the number of entity keys, of label-set keys, of label queues, the label sets' TTL, the number
+ * of history rings, their TTL and their length bound; for
  * each entity key, the number of (field, delta) pairs, of stale fields, the pairs, the stale fields
  * (HINCRBY each pair, then HDEL the fields that fell out of the rings). The label-set keys follow
  * the entity keys; then per label queue two keys (the queue, its terminal) and in ARGV its number
  * of labels, and per label its id, the index of its set among the sets, the number of fields and
  * the fields to count the fraud in: a label is counted (SADD, HINCRBY 1) only if this call takes it
- * off its queue, so a label that two replicas' batches both loaded counts once.
+ * off its queue, so a label that two replicas' batches both loaded counts once. Last, per history
+ * ring a key (a card's string of encoded steps, oldest first, one a line) and in ARGV the new steps
+ * as such a string: appended to the ring, which keeps its last `ringSize` lines, with its TTL. Appends,
+ * not overwrites: what another replica appended meanwhile stays (docs/features.md says what holds
+ * then).
  */
 const APPLY_SCRIPT = `
 local k = 1
@@ -111,7 +139,10 @@ local entities = tonumber(ARGV[a])
 local labelSets = tonumber(ARGV[a + 1])
 local queues = tonumber(ARGV[a + 2])
 local ttl = ARGV[a + 3]
-a = a + 4
+local rings = tonumber(ARGV[a + 4])
+local ringTtl = ARGV[a + 5]
+local ringSize = tonumber(ARGV[a + 6])
+a = a + 7
 for e = 1, entities do
   local key = KEYS[k]
   k = k + 1
@@ -149,6 +180,22 @@ for q = 1, queues do
   end
 end
 for set in pairs(touched) do redis.call('EXPIRE', set, ttl) end
+for r = 1, rings do
+  local key = KEYS[k]
+  k = k + 1
+  local ring = ARGV[a]
+  a = a + 1
+  local current = redis.call('GET', key)
+  if current and current ~= '' then ring = current .. '\\n' .. ring end
+  local lines = 1
+  for _ in string.gmatch(ring, '\\n') do lines = lines + 1 end
+  if lines > ringSize then
+    local at = 0
+    for i = 1, lines - ringSize do at = string.find(ring, '\\n', at + 1, true) end
+    ring = string.sub(ring, at + 1)
+  end
+  redis.call('SET', key, ring, 'EX', ringTtl)
+end
 return k - 1
 `;
 
@@ -240,7 +287,7 @@ function parseField(field: string): { hourly: boolean; index: number; channelA: 
 
 /** The scripts, as commands ioredis defines (EVALSHA, falling back to EVAL once per connection). */
 interface ScriptCommands {
-  featuresLoad(keyCount: number, ...keys: string[]): Promise<string[][]>;
+  featuresLoad(keyCount: number, ...keysAndArgs: (string | number)[]): Promise<(string[] | string)[]>;
   featuresAppliedBuffer(keyCount: number, key: string, from: number): Promise<Buffer[]>;
   featuresEnqueue(keyCount: number, ...keysAndArgs: (string | number)[]): Promise<number>;
   featuresApply(keyCount: number, ...keysAndArgs: (string | number | Buffer)[]): Promise<number>;
@@ -265,14 +312,14 @@ export interface RedisFeatureStoreOptions {
  * bound), about 200 bytes a vector. The scripts touch many keys, so the store needs one
  * Redis (or a primary with replicas), not a Redis Cluster. Buckets that fell out of the rings are deleted when the entity is
  * next touched. Labelled transaction ids live in one set per transaction day (expires after 40 days).
+ * For a set with a sequence block, each card's history ring is one string beside its hash
+ * (historyKey: one encodeHistoryStep() line per step, about 620 bytes full), loaded by the same
+ * load script and appended by the same apply script (docs/features.md, fs-v1-seq16's "State").
  */
 export class RedisFeatureStore implements FeatureStore {
   readonly kind = 'redis' as const;
-  /**
-   * The per-card history ring of a sequence set is not in Redis yet: a pipeline computing such a
-   * set refuses this store (docs/features.md).
-   */
-  readonly keepsCardHistory = false;
+  /** Each card's ring is a string beside its hash (historyKey), loaded only for batches that ask. */
+  readonly keepsCardHistory = true;
   private readonly prefix: string;
 
   constructor(
@@ -299,6 +346,11 @@ export class RedisFeatureStore implements FeatureStore {
 
   terminalKey(id: string): string {
     return `${this.prefix}:t:${id}`;
+  }
+
+  /** A card's history ring: its last SEQUENCE_STEPS steps, oldest first, one encodeHistoryStep() line each. */
+  historyKey(cardId: string): string {
+    return `${this.prefix}:r:${cardId}`;
   }
 
   labelKey(day: number): string {
@@ -371,8 +423,10 @@ export class RedisFeatureStore implements FeatureStore {
       ...terminalIds.map((id) => this.terminalKey(id)),
       ...terminalIds.map((id) => this.labelQueueKey(id)),
     ];
+    const hashes = keys.length;
+    if (batch.cardHistory) for (const id of cardIds) keys.push(this.historyKey(id));
     const pipeline = this.redis.pipeline();
-    void (pipeline as unknown as ScriptCommands).featuresLoad(keys.length, ...keys);
+    void (pipeline as unknown as ScriptCommands).featuresLoad(keys.length, ...keys, hashes);
     const appliedKey = batch.partition ? this.appliedKey(batch.partition) : null;
     if (appliedKey)
       void (pipeline as unknown as ScriptCommands).featuresAppliedBuffer(
@@ -388,11 +442,20 @@ export class RedisFeatureStore implements FeatureStore {
       return entry[1];
     };
     const applied = appliedKey ? decodeApplied(reply(1) as Buffer[]) : null;
-    const session = new RedisStateSession(this, appliedKey, applied);
-    const hashes = reply(0) as string[][];
+    const session = new RedisStateSession(this, appliedKey, applied, batch.cardHistory === true);
+    const loaded = reply(0) as (string[] | string)[];
+    const hash = (i: number): string[] => {
+      const value = loaded[i];
+      return Array.isArray(value) ? value : [];
+    };
     const entities = cardIds.length + terminalIds.length;
-    for (let k = 0; k < entities; k++) session.load(keys[k] ?? '', hashes[k] ?? []);
-    terminalIds.forEach((id, t) => session.loadQueue(id, hashes[entities + t] ?? []));
+    for (let k = 0; k < entities; k++) session.load(keys[k] ?? '', hash(k));
+    terminalIds.forEach((id, t) => session.loadQueue(id, hash(entities + t)));
+    if (batch.cardHistory)
+      cardIds.forEach((id, c) => {
+        const ring = loaded[hashes + c];
+        session.loadHistory(id, typeof ring === 'string' ? ring : '');
+      });
     return session;
   }
 
@@ -420,6 +483,10 @@ class RedisStateSession implements FeatureStateSession {
   /** Labels this batch took off the queues, by terminal: id, day and the bucket fields they count in. */
   private readonly taken = new Map<string, { id: string; day: number; fields: string[] }[]>();
   private readonly takenIds = new Set<string>();
+  /** Each loaded card's ring as loaded, then with this batch's steps appended (as the memory store's). */
+  private readonly histories = new Map<string, CardHistoryStep[]>();
+  /** The steps this batch appended per card, encoded, oldest first (at most SEQUENCE_STEPS: older ones would be trimmed). */
+  private readonly appended = new Map<string, string[]>();
   private pendingApplied: AppliedUpdate | null = null;
   readonly applied: AppliedBatch | null;
 
@@ -427,6 +494,7 @@ class RedisStateSession implements FeatureStateSession {
     private readonly store: RedisFeatureStore,
     private readonly appliedKey: string | null,
     private readonly loaded: LoadedApplied | null,
+    private readonly historyLoaded: boolean,
   ) {
     this.applied = loaded?.batch ?? null;
   }
@@ -457,6 +525,11 @@ class RedisStateSession implements FeatureStateSession {
     }
     this.counters.set(key, counters);
     this.fields.set(key, fields);
+  }
+
+  /** Loads a card's history ring from its GET reply ('' for none). */
+  loadHistory(cardId: string, encoded: string): void {
+    this.histories.set(cardId, decodeHistoryRing(encoded));
   }
 
   /** Loads a terminal's label queue from its HGETALL reply. */
@@ -498,12 +571,35 @@ class RedisStateSession implements FeatureStateSession {
     this.add(this.store.terminalKey(terminalId), eventTime, 1, 0);
   }
 
-  cardHistory(): readonly CardHistoryStep[] {
-    throw new Error('the Redis feature store keeps no card history (a sequence set needs the memory store)');
+  cardHistory(id: string): readonly CardHistoryStep[] {
+    return this.loadedHistory(id);
   }
 
-  addCardHistory(): void {
-    throw new Error('the Redis feature store keeps no card history (a sequence set needs the memory store)');
+  addCardHistory(cardId: string, entry: CardHistoryEntry): void {
+    const steps = this.loadedHistory(cardId);
+    appendHistoryStep(steps, entry, SEQUENCE_STEPS);
+    const step = steps[steps.length - 1];
+    if (!step) return;
+    let pending = this.appended.get(cardId);
+    if (!pending) {
+      pending = [];
+      this.appended.set(cardId, pending);
+    }
+    pending.push(encodeHistoryStep(step));
+    if (pending.length > SEQUENCE_STEPS) pending.shift();
+  }
+
+  /**
+   * A card's ring as this batch knows it. Throws for a batch begun without `cardHistory`, or a card
+   * it did not load: its ring is in Redis, and an empty one in its place would give wrong blocks and
+   * wrong novelty bits without a word.
+   */
+  private loadedHistory(cardId: string): CardHistoryStep[] {
+    if (!this.historyLoaded)
+      throw new Error('card history of a batch begun without cardHistory (FeatureBatchKeys.cardHistory)');
+    const steps = this.histories.get(cardId);
+    if (!steps) throw new Error(`card ${cardId} was not among the cards this batch loaded`);
+    return steps;
   }
 
   applyDueLabels(terminalId: string, time: number): void {
@@ -526,7 +622,7 @@ class RedisStateSession implements FeatureStateSession {
 
   async commit(): Promise<void> {
     const record = this.appliedKey && this.pendingApplied ? this.pendingApplied : null;
-    if (this.deltas.size === 0 && this.taken.size === 0 && !record) return;
+    if (this.deltas.size === 0 && this.taken.size === 0 && this.appended.size === 0 && !record) return;
     const keys: string[] = [];
     const args: (string | number | Buffer)[] = [];
     if (record && this.appliedKey) {
@@ -547,7 +643,15 @@ class RedisStateSession implements FeatureStateSession {
     for (const labels of this.taken.values()) {
       for (const { day } of labels) if (!sets.has(day)) sets.set(day, sets.size + 1);
     }
-    args.push(this.deltas.size, sets.size, this.taken.size, LABEL_SET_TTL_SECONDS);
+    args.push(
+      this.deltas.size,
+      sets.size,
+      this.taken.size,
+      LABEL_SET_TTL_SECONDS,
+      this.appended.size,
+      CARD_HISTORY_TTL_SECONDS,
+      SEQUENCE_STEPS,
+    );
     for (const [key, fields] of this.deltas) {
       const stale = this.staleFields(key);
       keys.push(key);
@@ -560,6 +664,10 @@ class RedisStateSession implements FeatureStateSession {
       keys.push(this.store.labelQueueKey(terminalId), this.store.terminalKey(terminalId));
       args.push(labels.length);
       for (const { id, day, fields } of labels) args.push(id, sets.get(day) ?? 0, fields.length, ...fields);
+    }
+    for (const [cardId, steps] of this.appended) {
+      keys.push(this.store.historyKey(cardId));
+      args.push(steps.join(HISTORY_STEP_SEPARATOR));
     }
     try {
       await (this.store.redis as unknown as ScriptCommands).featuresApply(keys.length, ...keys, ...args);

@@ -8,6 +8,7 @@ import { installInPlaceRecordBatchDecoder } from './record-batch-decoding';
 import { installNumberRecordDecoder } from './record-decoding';
 import { installSingleBufferRecordBatch } from './record-batch-encoding';
 import { installPooledRecordEncoder } from './record-encoding';
+import { installThrottleCheckFix } from './throttle-check';
 
 // Before kafkajs loads: its read_committed filter hands some aborted records on (aborted-records.ts);
 // its producer hashes keys with BigInt-backed 64-bit arithmetic (murmur2.ts), lists a topic's
@@ -31,3 +32,5 @@ installPooledRecordEncoder();
 installSingleBufferRecordBatch();
 installNumberRecordDecoder();
 installInPlaceRecordBatchDecoder();
+// And its request queue schedules a negative delay when not throttled (throttle-check.ts).
+installThrottleCheckFix();

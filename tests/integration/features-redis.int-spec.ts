@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@fraudstream/config';
 import type { Label, Transaction } from '@fraudstream/contracts';
 import {
+  FS_V1,
   FS_V1_SEQ16,
   FS_V2,
   FeaturePipeline,
@@ -23,6 +24,16 @@ import { chargebackOf } from '../support/sample-records';
 /** The stream in event-time order, 250 transactions a batch: labels are handed over once the batch's time passes them. */
 const feed = (pipeline: FeaturePipeline, transactions: Transaction[], labels: Label[]) =>
   feedInEventTime(pipeline, transactions, labels, { batchSize: 250 });
+
+/** Every card's ring as a batch of `target` loads it. */
+async function cardRings(target: RedisFeatureStore, cards: readonly string[]) {
+  const session = await target.begin({
+    cardIds: new Set(cards),
+    terminalIds: new Set(),
+    cardHistory: true,
+  });
+  return new Map(cards.map((id) => [id, session.cardHistory(id)]));
+}
 
 describe(RedisFeatureStore.name, () => {
   const config = loadConfig(featuresConfigFragment);
@@ -147,44 +158,59 @@ describe(RedisFeatureStore.name, () => {
     }
   });
 
-  it('counts a batch handled again after a kill once, and serves its transactions the vectors they first had', async () => {
-    const prefix = `test:${randomUUID().slice(0, 8)}`;
-    const { transactions, labels } = generateDataset({ seed: 13, days: 6, customers: 80, terminals: 60 });
-    const offline = computeFeaturesOffline(transactions, labels);
-    const sizes = [150, 40, 400, 7, 230];
-    const committed: number[][] = [];
-    let pipeline = new FeaturePipeline(RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix }));
-    try {
-      // Labels as the labels consumer hands them (again to each new process): the pipeline holds
-      // each back until the stream's event time reaches it.
-      await pipeline.applyLabels(labels);
-      let at = 0;
-      let kills = 0;
-      for (let step = 1; at < transactions.length; step++) {
-        const batch = transactions.slice(at, at + (sizes[step % sizes.length] ?? 1));
-        const offsets = batch.map((_, k) => at + k);
-        const vectors = await pipeline.computeBatch(batch, { topic: 'tx', partition: 0, offsets });
-        if (step % 3 === 0) {
-          // Killed after the state's update, before the offsets' commit: a new process, a new
-          // connection, the same Redis.
-          kills++;
-          await pipeline.store.close();
-          pipeline = new FeaturePipeline(RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix }));
-          await pipeline.applyLabels(labels);
-          continue;
+  it.each([
+    { featureSet: FS_V1, seed: 13 },
+    { featureSet: FS_V1_SEQ16, seed: 23 },
+  ])(
+    'counts a batch handled again after a kill once, and serves its transactions the vectors they first had ($featureSet.version)',
+    async ({ featureSet, seed }) => {
+      const prefix = `test:${randomUUID().slice(0, 8)}`;
+      const connect = () => RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+      const { transactions, labels } = generateDataset({ seed, days: 6, customers: 80, terminals: 60 });
+      const offline = computeFeaturesOffline(transactions, labels, featureSet);
+      const sizes = [150, 40, 400, 7, 230];
+      const committed: number[][] = [];
+      let pipeline = new FeaturePipeline(connect(), featureSet);
+      try {
+        // Labels as the labels consumer hands them (again to each new process): the pipeline holds
+        // each back until the stream's event time reaches it.
+        await pipeline.applyLabels(labels);
+        let at = 0;
+        let kills = 0;
+        for (let step = 1; at < transactions.length; step++) {
+          const batch = transactions.slice(at, at + (sizes[step % sizes.length] ?? 1));
+          const offsets = batch.map((_, k) => at + k);
+          const vectors = await pipeline.computeBatch(batch, { topic: 'tx', partition: 0, offsets });
+          if (step % 3 === 0) {
+            // Killed after the state's update (windows, and rings for a sequence set), before the
+            // offsets' commit: a new process, a new connection, the same Redis.
+            kills++;
+            await pipeline.store.close();
+            pipeline = new FeaturePipeline(connect(), featureSet);
+            await pipeline.applyLabels(labels);
+            continue;
+          }
+          committed.push(...vectors);
+          at += batch.length;
         }
-        committed.push(...vectors);
-        at += batch.length;
+        expect(kills).toBeGreaterThan(3);
+        expect(committed).toEqual(offline);
+        expect(offline.some((v) => (v[16] ?? 0) > 0)).toBe(true);
+        if (featureSet.sequenceSteps > 0) {
+          // Each card's ring is a clean run's.
+          const clean = new MemoryFeatureStore();
+          await new FeaturePipeline(clean, featureSet).computeBatch(transactions);
+          const cards = [...new Set(transactions.map((t) => t.card_id))];
+          const loaded = await cardRings(pipeline.store as RedisFeatureStore, cards);
+          for (const id of cards) expect(loaded.get(id), id).toEqual(clean.cardHistory(id));
+        }
+      } finally {
+        const last = pipeline.store as RedisFeatureStore;
+        await last.clear();
+        await last.close();
       }
-      expect(kills).toBeGreaterThan(3);
-      expect(committed).toEqual(offline);
-      expect(offline.some((v) => (v[16] ?? 0) > 0)).toBe(true);
-    } finally {
-      const last = pipeline.store as RedisFeatureStore;
-      await last.clear();
-      await last.close();
-    }
-  });
+    },
+  );
 
   describe('with several batches of a partition uncommitted (group commit)', () => {
     /** Every hash of the store's cards and terminals (the windows), by key. */
@@ -272,38 +298,43 @@ describe(RedisFeatureStore.name, () => {
       }
     });
 
-    it('equals the offline recomputation with kills falling while up to 3 batches wait for their transaction', async () => {
-      const prefix = `test:${randomUUID().slice(0, 8)}`;
-      const { transactions, labels } = generateDataset({ seed: 17, days: 4, customers: 60, terminals: 40 });
-      const offline = computeFeaturesOffline(transactions, labels);
-      const sizes = [70, 13, 150, 4, 90];
-      let target: RedisFeatureStore | undefined;
-      try {
-        const {
-          committed,
-          kills,
-          replayed,
-          store: last,
-        } = await runGroupCommitWithKills({
-          // A new process, a new connection, the same Redis.
-          connect: () => (target = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix })),
-          transactions,
-          labels,
-          sizes,
-          inFlight: 3,
-          killEvery: 7,
-        });
-        expect(kills).toBeGreaterThan(3);
-        expect(replayed).toBeGreaterThan(1);
-        expect(committed).toEqual(offline);
-        // Only batches above the last committed offset the last batch named are kept.
-        expect((await last.appliedFields({ topic: 'tx', partition: 0 })).length).toBeLessThanOrEqual(4);
-      } finally {
-        // The store of the process that ran last, also when the run failed.
-        await target?.clear();
-        await target?.close();
-      }
-    });
+    it.each([
+      { featureSet: FS_V1, seed: 17 },
+      { featureSet: FS_V1_SEQ16, seed: 27 },
+    ])(
+      'equals the offline recomputation with kills falling while up to 3 batches wait for their transaction ($featureSet.version)',
+      async ({ featureSet, seed }) => {
+        const prefix = `test:${randomUUID().slice(0, 8)}`;
+        const { transactions, labels } = generateDataset({ seed, days: 4, customers: 60, terminals: 40 });
+        let target: RedisFeatureStore | undefined;
+        try {
+          const {
+            committed,
+            kills,
+            replayed,
+            store: last,
+          } = await runGroupCommitWithKills({
+            // A new process, a new connection, the same Redis.
+            connect: () => (target = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix })),
+            transactions,
+            labels,
+            sizes: [70, 13, 150, 4, 90],
+            inFlight: 3,
+            killEvery: 7,
+            featureSet,
+          });
+          expect(kills).toBeGreaterThan(3);
+          expect(replayed).toBeGreaterThan(1);
+          expect(committed).toEqual(computeFeaturesOffline(transactions, labels, featureSet));
+          // Only batches above the last committed offset the last batch named are kept.
+          expect((await last.appliedFields({ topic: 'tx', partition: 0 })).length).toBeLessThanOrEqual(4);
+        } finally {
+          // The store of the process that ran last, also when the run failed.
+          await target?.clear();
+          await target?.close();
+        }
+      },
+    );
   });
 
   describe("fs-v1-seq16: each card's history ring in Redis", () => {
@@ -313,15 +344,7 @@ describe(RedisFeatureStore.name, () => {
     /** Feature `s` of step `k` of a vector's block. */
     const step = (v: readonly number[] | undefined, k: number, s: number) => v?.[F + k * S + s];
     const connect = (prefix: string) => RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
-    /** Every card's ring as a batch of `target` loads it. */
-    async function rings(target: RedisFeatureStore, cards: readonly string[]) {
-      const session = await target.begin({
-        cardIds: new Set(cards),
-        terminalIds: new Set(),
-        cardHistory: true,
-      });
-      return new Map(cards.map((id) => [id, session.cardHistory(id)]));
-    }
+    const rings = cardRings;
 
     it('gives the same vectors as the in-memory store and the offline recomputation, from the same rings', async () => {
       const { transactions, labels } = generateDataset({
@@ -411,69 +434,6 @@ describe(RedisFeatureStore.name, () => {
       } finally {
         await target.clear();
         await target.close();
-      }
-    });
-
-    it("appends a batch handled again after a kill once: the committed vectors and the rings are a clean run's", async () => {
-      const prefix = `test:${randomUUID().slice(0, 8)}`;
-      const { transactions, labels } = generateDataset({ seed: 23, days: 6, customers: 80, terminals: 60 });
-      const offline = computeFeaturesOffline(transactions, labels, FS_V1_SEQ16);
-      const sizes = [150, 40, 400, 7, 230];
-      const committed: number[][] = [];
-      let pipeline = new FeaturePipeline(connect(prefix), FS_V1_SEQ16);
-      try {
-        await pipeline.applyLabels(labels);
-        let at = 0;
-        let kills = 0;
-        for (let n = 1; at < transactions.length; n++) {
-          const batch = transactions.slice(at, at + (sizes[n % sizes.length] ?? 1));
-          const offsets = batch.map((_, k) => at + k);
-          const vectors = await pipeline.computeBatch(batch, { topic: 'tx', partition: 0, offsets });
-          if (n % 3 === 0) {
-            // Killed after the state's update (windows and rings), before the offsets' commit.
-            kills++;
-            await pipeline.store.close();
-            pipeline = new FeaturePipeline(connect(prefix), FS_V1_SEQ16);
-            await pipeline.applyLabels(labels);
-            continue;
-          }
-          committed.push(...vectors);
-          at += batch.length;
-        }
-        expect(kills).toBeGreaterThan(3);
-        expect(committed).toEqual(offline);
-        const clean = new MemoryFeatureStore();
-        await new FeaturePipeline(clean, FS_V1_SEQ16).computeBatch(transactions);
-        const cards = [...new Set(transactions.map((t) => t.card_id))];
-        const loaded = await rings(pipeline.store as RedisFeatureStore, cards);
-        for (const id of cards) expect(loaded.get(id), id).toEqual(clean.cardHistory(id));
-      } finally {
-        const last = pipeline.store as RedisFeatureStore;
-        await last.clear();
-        await last.close();
-      }
-    });
-
-    it('equals the offline recomputation with kills falling while up to 3 batches wait for their transaction', async () => {
-      const prefix = `test:${randomUUID().slice(0, 8)}`;
-      const { transactions, labels } = generateDataset({ seed: 27, days: 4, customers: 60, terminals: 40 });
-      let target: RedisFeatureStore | undefined;
-      try {
-        const { committed, kills, replayed } = await runGroupCommitWithKills({
-          connect: () => (target = connect(prefix)),
-          transactions,
-          labels,
-          sizes: [70, 13, 150, 4, 90],
-          inFlight: 3,
-          killEvery: 7,
-          featureSet: FS_V1_SEQ16,
-        });
-        expect(kills).toBeGreaterThan(3);
-        expect(replayed).toBeGreaterThan(1);
-        expect(committed).toEqual(computeFeaturesOffline(transactions, labels, FS_V1_SEQ16));
-      } finally {
-        await target?.clear();
-        await target?.close();
       }
     });
 

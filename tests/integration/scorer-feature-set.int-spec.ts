@@ -27,6 +27,22 @@ import {
   transaction,
 } from './scorer.harness';
 
+/**
+ * A GRU on fs-v1-seq16 with random weights, threshold 0.7; its flat features scaled down (amounts in
+ * the hundreds would saturate the sigmoid), so the history block decides.
+ */
+function sequenceModel(root: string, version: string, seed: number) {
+  const { flatWidth, sequenceSteps } = FS_V1_SEQ16;
+  const shape = { flatWidth, steps: sequenceSteps, stepWidth: SEQUENCE_STEP_WIDTH, gruUnits: 8, hidden: [8] };
+  return writeModelFixture(root, {
+    version,
+    featureNames: FS_V1_SEQ16.names,
+    featureSetVersion: FS_V1_SEQ16.version,
+    spec: { ...randomSequenceSpec(shape, seed), std: new Array<number>(flatWidth).fill(1000) },
+    threshold: 0.7,
+  });
+}
+
 describe('scorer feature set', () => {
   const suite = scorerSuite();
 
@@ -73,17 +89,7 @@ describe('scorer feature set', () => {
     const K = FS_V1_SEQ16.sequenceSteps;
     const S = SEQUENCE_STEP_WIDTH;
     const mlp = featureModel(root, 'seq-set-mlp', 33, 0.7, FS_V1_SEQ16);
-    const sequence = writeModelFixture(root, {
-      version: 'seq-set-gru',
-      featureNames: FS_V1_SEQ16.names,
-      featureSetVersion: FS_V1_SEQ16.version,
-      // Flat features scaled down (amounts in the hundreds would saturate the sigmoid): the block decides.
-      spec: {
-        ...randomSequenceSpec({ flatWidth: F, steps: K, stepWidth: S, gruUnits: 8, hidden: [8] }, 34),
-        std: new Array<number>(F).fill(1000),
-      },
-      threshold: 0.7,
-    });
+    const sequence = sequenceModel(root, 'seq-set-gru', 34);
     const producer = await connectedProducer(kafka, serde);
     const deploy = (event: ModelDeployment) => publishDeployment(producer, topics, event);
     const scores = await readTopic<Score>(kafka, serde, topics.scores);
@@ -137,19 +143,7 @@ describe('scorer feature set', () => {
   it("serves a sequence model on fs-v1-seq16 with the Redis store: each block the offline one, each card's ring in Redis", async () => {
     const { kafka, serde, root } = suite;
     const topics = await createScorerTopics(kafka, serde, 1);
-    const F = FS_V1_SEQ16.flatWidth;
-    const K = FS_V1_SEQ16.sequenceSteps;
-    const S = SEQUENCE_STEP_WIDTH;
-    const gru = writeModelFixture(root, {
-      version: 'seq-redis-gru',
-      featureNames: FS_V1_SEQ16.names,
-      featureSetVersion: FS_V1_SEQ16.version,
-      spec: {
-        ...randomSequenceSpec({ flatWidth: F, steps: K, stepWidth: S, gruUnits: 8, hidden: [8] }, 35),
-        std: new Array<number>(F).fill(1000),
-      },
-      threshold: 0.7,
-    });
+    const gru = sequenceModel(root, 'seq-redis-gru', 35);
     const { REDIS_URL } = loadConfig(featuresConfigFragment);
     const prefix = `test:seq-redis:${randomUUID().slice(0, 8)}`;
     const store = RedisFeatureStore.connect(REDIS_URL, { keyPrefix: prefix });

@@ -439,7 +439,7 @@ class Demo {
     const { code, stdout } = await runCli(
       TRAIN_BASE,
       args,
-      { ...trainerEnv, LOG_LEVEL: 'warn' },
+      { ...trainerEnv, LOG_LEVEL: 'log' },
       join(this.logDir, 'train-base.log'),
     );
     if (code !== 0) {

@@ -13,13 +13,35 @@ import { describeError } from '@fraudstream/contracts';
 
 const LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
-/** The one structured logger: JSON lines (or text for a terminal), each class with its own context. */
+/**
+ * Nest's console logger with every level on stderr: a command-line tool's stdout is its result (a
+ * JSON document the caller parses), so its log goes beside it, as Unix tools do.
+ */
+class StderrConsoleLogger extends ConsoleLogger {
+  protected override printMessages(
+    messages: unknown[],
+    context?: string,
+    logLevel?: LogLevel,
+    _writeStreamType?: 'stdout' | 'stderr',
+    errorStack?: unknown,
+  ): void {
+    super.printMessages(messages, context, logLevel, 'stderr', errorStack);
+  }
+}
+
+/**
+ * The one structured logger: JSON lines (or text for a terminal), each class with its own context.
+ * `stream: 'stderr'` writes every level to stderr (a command-line tool's); otherwise Nest's split
+ * (errors on stderr, the rest on stdout).
+ */
 export function createAppLogger(
   appName: string,
   config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT'>,
+  options: { readonly stream?: 'stderr' } = {},
 ): ConsoleLogger {
   const upTo = LEVELS.indexOf(config.LOG_LEVEL);
-  return new ConsoleLogger(appName, {
+  const LoggerClass = options.stream === 'stderr' ? StderrConsoleLogger : ConsoleLogger;
+  return new LoggerClass(appName, {
     json: config.LOG_FORMAT === 'json',
     logLevels: LEVELS.slice(0, upTo + 1),
     colors: config.LOG_FORMAT === 'text',

@@ -10,9 +10,9 @@ import {
 import { TrainingJobError } from '@fraudstream/training';
 import type { TrainerConfig } from '../trainer.config';
 
-/** Structured logs on stderr-friendly JSON (or text), like the apps. */
+/** Structured logs, JSON (or text) like the apps', all on stderr: stdout is the command's result. */
 export function useCliLogger(name: string, config: TrainerConfig): void {
-  Logger.overrideLogger(createAppLogger(name, config));
+  Logger.overrideLogger(createAppLogger(name, config, { stream: 'stderr' }));
 }
 
 export interface KafkaHandles {

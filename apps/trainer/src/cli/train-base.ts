@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
+import { Logger } from '@nestjs/common';
 import { configuredFeatureSet } from '@fraudstream/features';
 import { DEFAULT_CHARGEBACK_DELAY, isDatasetFormat, parseChargebackDelay } from '@fraudstream/datasets';
 import { OnnxWorkerPool, readMlpOnnx } from '@fraudstream/model';
@@ -201,6 +202,16 @@ async function main(): Promise<number> {
       );
     start = { kind: 'pretrained', weights: readMlpOnnx(artifact.onnx), standardisation };
   }
+  const logger = new Logger('TrainBase');
+  logger.log({
+    msg: 'training a base model',
+    version,
+    source: values.source,
+    featureSet: featureSet.version,
+    rows: rows.length,
+    start: start.kind,
+    ...(parentVersion ? { pretrained: parentVersion } : {}),
+  });
   const trained = await trainBaseModel({
     start,
     parentVersion,
@@ -219,6 +230,13 @@ async function main(): Promise<number> {
     eventTime: asOf,
   };
   const uri = await registry.register(trained.onnx, trained.manifest, context);
+  logger.log({
+    msg: 'registered',
+    version,
+    uri,
+    validationAveragePrecision: trained.validation.average_precision,
+    threshold: trained.manifest.threshold,
+  });
   let stage = 'CANDIDATE';
   if (values.deploy) {
     const kafka = await connectKafka(config, 'train-base');

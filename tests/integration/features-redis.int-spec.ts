@@ -635,4 +635,46 @@ describe(RedisFeatureStore.name, () => {
       await backlog.close();
     }
   });
+
+  it("lets a card's and a terminal's keys expire 40 days after their last write, and refreshes that at each", async () => {
+    const prefix = `test:${randomUUID().slice(0, 8)}`;
+    const target = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+    const FORTY_DAYS = 40 * 24 * 3600;
+    /** Every key of the store's cards, terminals and rings, with its TTL in seconds. */
+    const ttls = async () => {
+      const out = new Map<string, number>();
+      let cursor = '0';
+      do {
+        const [next, keys] = await target.redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        for (const key of keys) if (/:(c|t|r):/.test(key)) out.set(key, await target.redis.ttl(key));
+        cursor = next;
+      } while (cursor !== '0');
+      return out;
+    };
+    try {
+      const { transactions, labels } = generateDataset({ seed: 29, days: 3, customers: 20, terminals: 15 });
+      const pipeline = new FeaturePipeline(target, FS_V1_SEQ16);
+      await feed(pipeline, transactions, labels);
+      const written = await ttls();
+      const kinds = new Set([...written.keys()].map((k) => /:(c|t|r):/.exec(k)?.[1]));
+      expect(kinds).toEqual(new Set(['c', 't', 'r']));
+      for (const [key, ttl] of written) {
+        expect(ttl, key).toBeGreaterThan(FORTY_DAYS - 60);
+        expect(ttl, key).toBeLessThanOrEqual(FORTY_DAYS);
+      }
+      // A write refreshes its entity's expiry: shorten one card's, then score a payment of that card.
+      const first = transactions[0]!;
+      const cardKey = [...written.keys()].find((k) => k.endsWith(`:c:${first.card_id}`));
+      expect(cardKey).toBeDefined();
+      await target.redis.expire(cardKey!, 100);
+      const last = transactions.at(-1)!;
+      await pipeline.computeBatch([
+        { ...first, transaction_id: 'later', event_time: last.event_time + 1000 },
+      ]);
+      expect(await target.redis.ttl(cardKey!)).toBeGreaterThan(FORTY_DAYS - 60);
+    } finally {
+      await target.clear();
+      await target.close();
+    }
+  });
 });

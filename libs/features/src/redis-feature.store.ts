@@ -28,12 +28,14 @@ import { APPLIED_DAY, APPLIED_HOUR, WindowCounters } from './window-counters';
 const LABEL_SET_TTL_SECONDS = 40 * 24 * 3600;
 
 /**
- * Wall-clock expiry of a card's history ring after its last append: a card silent that long has no
- * bucket left in any window (the 38-day daily ring), and its ring goes too instead of staying for
- * ever. The memory store keeps a ring as long as the process runs: the two differ only for a card
- * silent 40 days of wall-clock time, which no replay at simulated speed reaches.
+ * Wall-clock expiry of a card's or a terminal's state (its window hash, and a card's history ring)
+ * after its last write: an entity silent that long has no bucket left in any window (the 38-day
+ * daily ring), so its keys go instead of staying for ever (a bank's cards that are closed or
+ * replaced would otherwise grow Redis without bound). The memory store keeps an entity as long as
+ * the process runs: the two differ only for one silent 40 days of wall-clock time, which no replay
+ * at simulated speed reaches.
  */
-const CARD_HISTORY_TTL_SECONDS = 40 * 24 * 3600;
+const ENTITY_STATE_TTL_SECONDS = 40 * 24 * 3600;
 
 /**
  * Queues labels in one atomic call. KEYS: the label sets (one per transaction day), then one queue
@@ -109,7 +111,8 @@ return out
  * those fields: when `last` moved meanwhile (another replica applied the partition), nothing is
  * written and the reply is an error.
  * Then the number of entity keys, of label-set keys, of label queues, the label sets' TTL, the number
- * of history rings, their TTL and their length bound; for
+ * of history rings, the entities' TTL (window hashes and rings, refreshed at each write) and the
+ * rings' length bound; for
  * each entity key, the number of (field, delta) pairs, of stale fields, the pairs, the stale fields
  * (HINCRBY each pair, then HDEL the fields that fell out of the rings). The label-set keys follow
  * the entity keys; then per label queue two keys (the queue, its terminal) and in ARGV its number
@@ -140,7 +143,7 @@ local labelSets = tonumber(ARGV[a + 1])
 local queues = tonumber(ARGV[a + 2])
 local ttl = ARGV[a + 3]
 local rings = tonumber(ARGV[a + 4])
-local ringTtl = ARGV[a + 5]
+local stateTtl = ARGV[a + 5]
 local ringSize = tonumber(ARGV[a + 6])
 a = a + 7
 for e = 1, entities do
@@ -157,6 +160,7 @@ for e = 1, entities do
     redis.call('HDEL', key, unpack(ARGV, a, a + stale - 1))
     a = a + stale
   end
+  redis.call('EXPIRE', key, stateTtl)
 end
 local setBase = k - 1
 k = k + labelSets
@@ -174,6 +178,7 @@ for q = 1, queues do
     a = a + 3
     if redis.call('HDEL', queue, id) == 1 and redis.call('SADD', set, id) == 1 then
       for f = 0, fields - 1 do redis.call('HINCRBY', terminal, ARGV[a + f], 1) end
+      if fields > 0 then redis.call('EXPIRE', terminal, stateTtl) end
       touched[set] = true
     end
     a = a + fields
@@ -194,7 +199,7 @@ for r = 1, rings do
     for i = 1, lines - ringSize do at = string.find(ring, '\\n', at + 1, true) end
     ring = string.sub(ring, at + 1)
   end
-  redis.call('SET', key, ring, 'EX', ringTtl)
+  redis.call('SET', key, ring, 'EX', stateTtl)
 end
 return k - 1
 `;
@@ -311,7 +316,8 @@ export interface RedisFeatureStoreOptions {
  * are those not yet committed when the last batch was handled (see MemoryFeatureStore for the
  * bound), about 200 bytes a vector. The scripts touch many keys, so the store needs one
  * Redis (or a primary with replicas), not a Redis Cluster. Buckets that fell out of the rings are deleted when the entity is
- * next touched. Labelled transaction ids live in one set per transaction day (expires after 40 days).
+ * next touched, and an entity's keys expire 40 days of wall-clock time after its last write
+ * (`ENTITY_STATE_TTL_SECONDS`). Labelled transaction ids live in one set per transaction day (expires after 40 days).
  * For a set with a sequence block, each card's history ring is one string beside its hash
  * (historyKey: one encodeHistoryStep() line per step, about 620 bytes full), loaded by the same
  * load script and appended by the same apply script (docs/features.md, fs-v1-seq16's "State").
@@ -649,7 +655,7 @@ class RedisStateSession implements FeatureStateSession {
       this.taken.size,
       LABEL_SET_TTL_SECONDS,
       this.appended.size,
-      CARD_HISTORY_TTL_SECONDS,
+      ENTITY_STATE_TTL_SECONDS,
       SEQUENCE_STEPS,
     );
     for (const [key, fields] of this.deltas) {

@@ -10,9 +10,8 @@ type Queue = {
   scheduleCheckPendingRequests(): void;
   checkPendingRequests(): void;
 };
-const RequestQueue = loadKafkajsModule<RequestQueueClass>(
-  'kafkajs/src/network/requestQueue',
-) as unknown as new (options: Record<string, unknown>) => Queue;
+const RequestQueueModule = loadKafkajsModule<RequestQueueClass>('kafkajs/src/network/requestQueue');
+const RequestQueue = RequestQueueModule as unknown as new (options: Record<string, unknown>) => Queue;
 
 function queue(): Queue {
   const logger = {
@@ -35,7 +34,7 @@ describe(scheduleWithoutNegativeDelay.name, () => {
   afterEach(() => vi.useRealTimers());
 
   it("is kafkajs's RequestQueue's, and schedules no negative delay when nothing is throttled", () => {
-    expect(RequestQueue.prototype.scheduleCheckPendingRequests).toBe(scheduleWithoutNegativeDelay);
+    expect(RequestQueueModule.prototype.scheduleCheckPendingRequests).toBe(scheduleWithoutNegativeDelay);
     vi.useFakeTimers();
     const spy = vi.spyOn(globalThis, 'setTimeout');
     const idle = queue(); // throttledUntil -1, nothing pending: kafkajs passed -1 - Date.now()

@@ -143,18 +143,22 @@ export function inputLayoutOf(manifest: ModelManifest): ModelInputLayout {
   };
 }
 
+/** The graph's inputs and outputs, or a refusal saying why they cannot be read. */
+function signatureOrRefusal(bytes: Uint8Array): ReturnType<typeof readOnnxSignature> {
+  try {
+    return readOnnxSignature(bytes);
+  } catch (error) {
+    const why = error instanceof ModelFormatError ? error.message : 'unreadable ONNX';
+    throw new ModelRefusedError('inputs', why, { cause: error });
+  }
+}
+
 function checkGraph(bytes: Uint8Array, manifest: ModelManifest, width: number): void {
   if (modelFamilyOf(manifest) === 'sequence') {
     checkSequenceGraph(bytes, manifest, width);
     return;
   }
-  let signature;
-  try {
-    signature = readOnnxSignature(bytes);
-  } catch (error) {
-    const why = error instanceof ModelFormatError ? error.message : 'unreadable ONNX';
-    throw new ModelRefusedError('inputs', why, { cause: error });
-  }
+  const signature = signatureOrRefusal(bytes);
   const [input, ...moreInputs] = signature.inputs;
   const [output] = signature.outputs;
   if (!input || moreInputs.length > 0)
@@ -182,13 +186,7 @@ function checkSequenceGraph(bytes: Uint8Array, manifest: ModelManifest, width: n
       'inputs',
       `model reads ${F} features and a [${K}, ${S}] block (${F + K * S} values), the scorer computes ${width}`,
     );
-  let signature;
-  try {
-    signature = readOnnxSignature(bytes);
-  } catch (error) {
-    const why = error instanceof ModelFormatError ? error.message : 'unreadable ONNX';
-    throw new ModelRefusedError('inputs', why, { cause: error });
-  }
+  const signature = signatureOrRefusal(bytes);
   const shape = (dims: readonly (number | null)[]) => `[${dims.map((d) => d ?? '?').join(', ')}]`;
   const expected = new Map<string, (number | null)[]>([
     [layout.featuresName, [null, F]],

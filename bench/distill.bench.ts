@@ -17,6 +17,7 @@ import { cpus } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { buildMlpOnnx } from '@fraudstream/model';
 import {
+  baseTrainOptions,
   MlpNetwork,
   computeStandardisation,
   decideDistillationGate,
@@ -135,15 +136,7 @@ async function main(): Promise<void> {
   if (days <= TRAIN_DAYS + STOP_DAYS) throw new Error(`--days must be above ${TRAIN_DAYS + STOP_DAYS}`);
   await initTfjsWasm();
   const settings = defaultTrainingSettings();
-  const options: TrainOptions = {
-    epochs: settings.baseEpochs,
-    batchSize: settings.batchSize,
-    learningRate: settings.baseLearningRate,
-    seed: settings.seed,
-    classWeighting: settings.classWeighting,
-    patience: settings.patience,
-    l2: settings.l2,
-  };
+  const options: TrainOptions = baseTrainOptions(settings);
   const started = performance.now();
   const runs: Record<string, BenchValue> = {};
   const table = [

@@ -17,6 +17,7 @@
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import {
+  baseTrainOptions,
   MlpNetwork,
   computeStandardisation,
   defaultTrainingSettings,
@@ -140,15 +141,7 @@ async function runSeed(
   );
   const { mean, std } = computeStandardisation(baseTrain);
   const serving = MlpNetwork.create({ mean, std, hiddenUnits: settings.hiddenUnits, seed: settings.seed });
-  await trainMlp(serving, baseTrain, baseValidation, {
-    epochs: settings.baseEpochs,
-    batchSize: settings.batchSize,
-    learningRate: settings.baseLearningRate,
-    seed: settings.seed,
-    classWeighting: settings.classWeighting,
-    patience: settings.patience,
-    l2: settings.l2,
-  });
+  await trainMlp(serving, baseTrain, baseValidation, baseTrainOptions(settings));
   log(`seed ${seed}: serving model trained on ${baseTrain.rows} rows of region A`);
 
   const epochs = settings.fineTuneEpochs;

@@ -17,6 +17,7 @@ import {
   type EvaluationRow,
 } from '@fraudstream/stats';
 import {
+  baseTrainOptions,
   startNetwork,
   trainMlp,
   type ScoringNetwork,
@@ -163,13 +164,8 @@ export async function trainScratchEpochs(
     width: train.width,
   };
   await trainMlp(network, train, empty, {
-    epochs: settings.baseEpochs,
-    batchSize: settings.batchSize,
-    learningRate: settings.baseLearningRate,
-    seed: settings.seed,
-    classWeighting: settings.classWeighting,
+    ...baseTrainOptions(settings),
     patience: settings.baseEpochs + 1,
-    l2: settings.l2,
     onEpoch: ({ epoch }) => afterEpoch(epoch, network),
   });
   return network;

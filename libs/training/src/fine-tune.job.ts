@@ -28,7 +28,7 @@ import { dpSgdPrivacy, packageModel, type CardFacts } from './model-packaging';
 import { registerQuantizedVariant, type VariantOutcome } from './quantized-variant';
 import type { TrainingDataSource } from './training-io.types';
 import { TrainingJobError, type TrainingFailureReason } from './training.errors';
-import type { TrainingSettings } from './training.settings';
+import { baseTrainOptions, type TrainingSettings } from './training.settings';
 import { countPositives } from './training-rows';
 import { initTfjsWasm } from './tfjs-wasm.backend';
 
@@ -486,15 +486,7 @@ export class FineTuneJob {
       k: settings.cardPrecisionK,
       hiddenUnits,
       settings: settings.distillation,
-      trainOptions: {
-        epochs: settings.baseEpochs,
-        batchSize: settings.batchSize,
-        learningRate: settings.baseLearningRate,
-        seed: settings.seed,
-        classWeighting: settings.classWeighting,
-        patience: settings.patience,
-        l2: settings.l2,
-      },
+      trainOptions: baseTrainOptions(settings),
       reference: (network) => challengerReference(network, split, this.deps.featureNames),
       context: { actor: this.deps.actor, eventTime: request.event_time, requestId: request.request_id },
       reject: async (version, context) => {

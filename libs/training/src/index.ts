@@ -65,6 +65,7 @@ export {
 export type { TrainerTopics } from './kafka-training.adapters';
 export {
   checkDpSettings,
+  baseTrainOptions,
   defaultTrainingSettings,
   trainingConfigFragment,
   trainingSettingsFrom,

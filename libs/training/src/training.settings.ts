@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { DistillationSettings } from './distillation';
 import type { DpSgdSettings } from './dp-sgd.gradients';
 import type { TrainingStrategy } from './fine-tune.steps';
-import type { ClassWeighting } from './mlp.trainer';
+import type { ClassWeighting, TrainOptions } from './mlp.trainer';
 import type { GateConfig } from './model-gate';
 import type { QuantizationSettings } from './quantized-variant';
 import type { ShadowBounds } from './shadow-check';
@@ -251,4 +251,17 @@ function privacySettingsFrom(c: TrainingConfig): DpSgdSettings | null {
 /** The defaults, as settings (tests override what they need). */
 export function defaultTrainingSettings(): TrainingSettings {
   return trainingSettingsFrom(trainingConfigFragment.parse({}));
+}
+
+/** Training options of a network trained from scratch (a base model, a distilled student, a bench's reference model). */
+export function baseTrainOptions(settings: TrainingSettings): TrainOptions {
+  return {
+    epochs: settings.baseEpochs,
+    batchSize: settings.batchSize,
+    learningRate: settings.baseLearningRate,
+    seed: settings.seed,
+    classWeighting: settings.classWeighting,
+    patience: settings.patience,
+    l2: settings.l2,
+  };
 }

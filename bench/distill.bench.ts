@@ -29,7 +29,7 @@ import {
   type TrainOptions,
   type TrainingMatrix,
 } from '@fraudstream/training';
-import { jsonPathFromArgs, reportBench, type BenchValue } from './support/bench-report';
+import { jsonPathFromArgs, reportBench, type BenchValue, runBench } from './support/bench-report';
 import { apOn, rowsOfDays, simulatedLabelledRows, spread } from './support/simulated-rows';
 
 const USAGE = `npm run bench:distill -- [options]
@@ -232,7 +232,4 @@ async function main(): Promise<void> {
   console.log(`\n${table.join('\n')}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-  process.exit(1);
-});
+runBench(main);

@@ -31,7 +31,7 @@ import {
   type FeatureSet,
 } from '@fraudstream/features';
 import { generateDataset } from '@fraudstream/simulation';
-import { jsonPathFromArgs, reportBench } from './support/bench-report';
+import { jsonPathFromArgs, reportBench, runBench } from './support/bench-report';
 
 function stringOption(argv: readonly string[], name: string): string | undefined {
   const i = argv.indexOf(`--${name}`);
@@ -273,7 +273,4 @@ async function main(): Promise<void> {
   reportBench('Feature pipeline (one core)', jsonPathFromArgs(argv, 'features'), results);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-  process.exit(1);
-});
+runBench(main);

@@ -28,7 +28,7 @@ import {
   type TrainingRow,
   type TrainingSettings,
 } from '@fraudstream/training';
-import { jsonPathFromArgs, reportBench, type BenchValue } from './support/bench-report';
+import { jsonPathFromArgs, reportBench, type BenchValue, runBench } from './support/bench-report';
 import { apOn, rowsOfDays, simulatedLabelledRows } from './support/simulated-rows';
 
 const USAGE = `npm run bench:federated -- [options]
@@ -233,7 +233,4 @@ async function main(): Promise<void> {
   console.log(`\n${table.join('\n')}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-  process.exit(1);
-});
+runBench(main);

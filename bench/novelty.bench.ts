@@ -18,7 +18,7 @@ import { FraudNoveltyIndex, type FraudNoveltyReference } from '@fraudstream/drif
 import { FeaturePipeline, FEATURE_NAMES } from '@fraudstream/features';
 import { generateDataset } from '@fraudstream/simulation';
 import { buildNoveltyReference, logFeatureRows, type TrainingRow } from '@fraudstream/training';
-import { jsonPathFromArgs, reportBench, type BenchValue } from './support/bench-report';
+import { jsonPathFromArgs, reportBench, type BenchValue, runBench } from './support/bench-report';
 import { BENCH_START } from './support/simulated-rows';
 
 const USAGE = `npm run bench:novelty -- [options]
@@ -180,7 +180,4 @@ async function main(): Promise<void> {
   console.log(`\n${table.join('\n')}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-  process.exit(1);
-});
+runBench(main);

@@ -47,7 +47,7 @@ import {
 } from './quality/policy-replay';
 import { meanFrom, qualityGoals, type PolicySummary } from './quality/quality-goals';
 import { buildQualityStream, type QualityStream } from './quality/quality-stream';
-import { reportBench, type BenchValue } from './support/bench-report';
+import { reportBench, type BenchValue, runBench } from './support/bench-report';
 
 /** Analysts' reviews a day per 1,000 cards (the issue's capacity; card precision@k uses it as k). */
 const REVIEWS_PER_1000_CARDS = 100;
@@ -577,7 +577,4 @@ async function main(): Promise<void> {
   if (dpEpsilons.length > 0) console.log(`\n${privacyTable(results, dpEpsilons)}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-  process.exit(1);
-});
+runBench(main);

@@ -49,7 +49,7 @@ import { loadTrainerConfig } from '../apps/trainer/src/trainer.config';
 import { buildSimulatedHistory } from '../apps/trainer/src/cli/simulated-history';
 import { TrainerModule } from '../apps/trainer/src/trainer.module';
 import { createTestTopic, testClients, uniqueName } from '../tests/support/kafka-env';
-import { jsonPathFromArgs, reportBench, type BenchValue } from './support/bench-report';
+import { jsonPathFromArgs, reportBench, type BenchValue, runBench } from './support/bench-report';
 
 const START = Date.UTC(2026, 0, 1);
 const day = (d: number) => START + d * DAY_MS;
@@ -375,7 +375,4 @@ async function requestToDeployed(
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-  process.exit(1);
-});
+runBench(main);

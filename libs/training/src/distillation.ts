@@ -16,10 +16,9 @@ import {
   type ModelRegistry,
   type ReferenceProfile,
 } from '@fraudstream/registry';
-import { eventDay } from '@fraudstream/stats';
 import { MlpNetwork } from './mlp.network';
 import { trainMlp, type TrainOptions, type TrainResult } from './mlp.trainer';
-import { evaluateModel } from './model-evaluation';
+import { evaluateScores, maxAbsScoreDifference } from './model-evaluation';
 import { packageQuantizedVariant } from './model-packaging';
 import type { VariantOutcome } from './quantized-variant';
 import { countPositives, toTrainingMatrix, type TrainingMatrix, type TrainingRow } from './training-rows';
@@ -162,25 +161,16 @@ export async function registerDistilledVariant(input: {
   let reference: ReferenceProfile;
   let metrics: EvaluationMetrics;
   let parentMetrics: EvaluationMetrics;
-  let maxDiff = 0;
+  let maxDiff: number;
   try {
     const matrix = toTrainingMatrix(input.rows, width);
     const parentScores = teacher.predict(matrix.x, matrix.rows);
     const scores = student.predict(matrix.x, matrix.rows);
     const evaluate = (s: Float32Array) =>
-      evaluateModel(
-        input.rows.map((row, i) => ({
-          cardId: row.cardId,
-          day: eventDay(row.eventTime),
-          score: s[i] ?? 0,
-          isFraud: row.isFraud,
-        })),
-        { threshold: input.threshold, k: input.k },
-      );
+      evaluateScores(input.rows, s, { threshold: input.threshold, k: input.k });
     parentMetrics = evaluate(parentScores);
     metrics = evaluate(scores);
-    for (let i = 0; i < scores.length; i++)
-      maxDiff = Math.max(maxDiff, Math.abs((scores[i] ?? 0) - (parentScores[i] ?? 0)));
+    maxDiff = maxAbsScoreDifference(scores, parentScores);
     bytes = buildMlpOnnx(student.toSpec());
     reference = input.reference(student);
   } finally {

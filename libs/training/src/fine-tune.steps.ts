@@ -5,20 +5,14 @@
  */
 import { DAY_MS, type Label, type RetrainRequest, type RetrainTrigger } from '@fraudstream/contracts';
 import type { EvaluationMetrics, ModelManifest, ReferenceProfile, SegmentTable } from '@fraudstream/registry';
-import {
-  eventDay,
-  mixSeed,
-  pairedCardBootstrap,
-  softAveragePrecision,
-  type EvaluationRow,
-} from '@fraudstream/stats';
+import { mixSeed, pairedCardBootstrap, softAveragePrecision } from '@fraudstream/stats';
 import { sampleReplay, splitWindow, type WindowSplit } from './data-split';
 import { planDpSgd, secureDpRandom, type DpRandom, type DpSgdPlan } from './dp-sgd.gradients';
 import { joinMatureLabels, type JoinStats, type ScoredTransaction } from './mature-labels';
 import { MlpNetwork } from './mlp.network';
 import type { ScoringNetwork } from './scoring-network';
 import { trainMlp, type ClassWeighting, type EpochReport } from './mlp.trainer';
-import { evaluateModel } from './model-evaluation';
+import { evaluateScores } from './model-evaluation';
 import { decideGate, type GateDecision, type HoldoutNoise, type SoftGateComparison } from './model-gate';
 import { buildReferenceProfile } from './reference-profile';
 import { checkFairness, segmentTable } from './segment-fairness';
@@ -289,15 +283,6 @@ function halfOf(network: MlpNetwork, c: AggregateComponents, which: 'feedback' |
   return network.component(c.delayed, c.feedback, 1 - c.feedbackWeight);
 }
 
-function toEvaluationRows(rows: readonly TrainingRow[], scores: Float32Array): EvaluationRow[] {
-  return rows.map((row, i) => ({
-    cardId: row.cardId,
-    day: eventDay(row.eventTime),
-    score: scores[i] ?? 0,
-    isFraud: row.isFraud,
-  }));
-}
-
 export interface Judgement {
   readonly threshold: number;
   readonly challenger: EvaluationMetrics;
@@ -342,8 +327,8 @@ export function judgeChallenger(
     };
   };
   const compare = (rows: readonly TrainingRow[], scores = score(rows)) => ({
-    challenger: evaluateModel(toEvaluationRows(rows, scores.challenger), { threshold, k }),
-    champion: evaluateModel(toEvaluationRows(rows, scores.champion), {
+    challenger: evaluateScores(rows, scores.challenger, { threshold, k }),
+    champion: evaluateScores(rows, scores.champion, {
       threshold: champion.manifest.threshold,
       k,
     }),

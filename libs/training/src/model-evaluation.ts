@@ -1,6 +1,7 @@
-import { evaluateModel as evaluateRows, type EvaluationRow } from '@fraudstream/stats';
+import { evaluateModel as evaluateRows, eventDay, type EvaluationRow } from '@fraudstream/stats';
 import type { EvaluationMetrics } from '@fraudstream/registry';
 import { TrainingJobError } from './training.errors';
+import type { TrainingRow } from './training-rows';
 
 /**
  * The stats lib's evaluateModel on a trained network's scores, after checking they are finite. A
@@ -21,4 +22,28 @@ export function evaluateModel(
     );
   }
   return evaluateRows(rows, options);
+}
+
+/** `evaluateModel` of a network's `scores` on training rows (score i is row i's). */
+export function evaluateScores(
+  rows: readonly TrainingRow[],
+  scores: Float32Array,
+  options: { readonly threshold: number; readonly k: number },
+): EvaluationMetrics {
+  return evaluateModel(
+    rows.map((row, i) => ({
+      cardId: row.cardId,
+      day: eventDay(row.eventTime),
+      score: scores[i] ?? 0,
+      isFraud: row.isFraud,
+    })),
+    options,
+  );
+}
+
+/** The largest absolute difference between two models' scores on the same rows. */
+export function maxAbsScoreDifference(a: Float32Array, b: Float32Array): number {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs((a[i] ?? 0) - (b[i] ?? 0)));
+  return max;
 }

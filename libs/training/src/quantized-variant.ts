@@ -18,9 +18,9 @@ import {
   type ModelRegistry,
   type ReferenceProfile,
 } from '@fraudstream/registry';
-import { eventDay, type EvaluationRow } from '@fraudstream/stats';
+
 import { MlpNetwork } from './mlp.network';
-import { evaluateModel } from './model-evaluation';
+import { evaluateScores, maxAbsScoreDifference } from './model-evaluation';
 import { packageQuantizedVariant } from './model-packaging';
 import { countPositives, toTrainingMatrix, type TrainingRow } from './training-rows';
 
@@ -48,15 +48,6 @@ export interface QuantizedVariant {
 /** Float slack so a loss equal to the tolerance passes. */
 const SLACK = 1e-9;
 const fmt = (v: number): string => v.toFixed(4);
-
-function evaluationRows(rows: readonly TrainingRow[], scores: Float32Array): EvaluationRow[] {
-  return rows.map((row, i) => ({
-    cardId: row.cardId,
-    day: eventDay(row.eventTime),
-    score: scores[i] ?? 0,
-    isFraud: row.isFraud,
-  }));
-}
 
 /** The AP-loss verdict on a variant (pure): passed when parent AP − variant AP <= maxApLoss. */
 export function decideQuantizationGate(
@@ -109,13 +100,10 @@ export async function judgeQuantizedVariant(input: {
     await runtime.unload(keys.float).catch(() => undefined);
     await runtime.unload(keys.int8).catch(() => undefined);
   }
-  const evaluate = (s: Float32Array) =>
-    evaluateModel(evaluationRows(rows, s), { threshold: input.threshold, k: input.k });
+  const evaluate = (s: Float32Array) => evaluateScores(rows, s, { threshold: input.threshold, k: input.k });
   const parentMetrics = evaluate(parentScores);
   const metrics = evaluate(scores);
-  let maxDiff = 0;
-  for (let i = 0; i < scores.length; i++)
-    maxDiff = Math.max(maxDiff, Math.abs((scores[i] ?? 0) - (parentScores[i] ?? 0)));
+  const maxDiff = maxAbsScoreDifference(scores, parentScores);
   const decision = decideQuantizationGate(parentMetrics, metrics, settings.maxApLoss);
   const compression: ModelCompression = {
     kind: 'int8-weights',

@@ -117,7 +117,9 @@ export interface DriftSettings {
   readonly performanceConfidenceZ: number;
   /**
    * After an early-evidence request's model is promoted, one follow-up request this much event time
-   * later (0: none): the first model learnt from the new pattern's first few frauds.
+   * later (0: none): the first model learnt from the new pattern's first few frauds. A request like
+   * any, so meant to be at least `cooldownMs`: one within the cooldown of the previous request is
+   * suppressed.
    */
   readonly earlyFollowUpMs: number;
   /**

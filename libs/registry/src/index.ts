@@ -3,6 +3,7 @@ export type {
   FeatureProfile,
   DifferentialPrivacy,
   DifferentialPrivacyFit,
+  CumulativeDifferentialPrivacy,
   ModelCard,
   ModelPrivacy,
   DistilledStudentCompression,

@@ -280,7 +280,38 @@ export interface DifferentialPrivacy {
   readonly conversion: 'classic' | 'improved';
   /** One entry per trained network (two for an aggregate: the delayed and the feedback model). */
   readonly fits: readonly DifferentialPrivacyFit[];
+  /**
+   * This job composed with the DP-SGD jobs of its warm-start ancestry (absent in manifests of an
+   * earlier version): what a row that every one of them trained on has spent.
+   */
+  readonly cumulative?: CumulativeDifferentialPrivacy;
   readonly statement: string;
+}
+
+/**
+ * Successive fine-tuning jobs train on overlapping windows of the same cards, and each warm-starts
+ * from the last: the released weights carry every ancestor's training. Their RDP adds up.
+ */
+export interface CumulativeDifferentialPrivacy {
+  /** ε at the job's δ of this job and every ancestor below, composed (the sum of their RDP). */
+  readonly epsilon: number;
+  readonly delta: number;
+  /** The DP-SGD ancestors, nearest first, with what recomputes their RDP (a variant's are its float parent's). */
+  readonly ancestors: readonly {
+    readonly version: string;
+    readonly fits: readonly {
+      readonly sampling_rate: number;
+      readonly noise_multiplier: number;
+      readonly steps: number;
+    }[];
+  }[];
+  /**
+   * The nearest ancestor trained without DP, where the chain stops (null: none). The rows it
+   * trained on have no guarantee from this model's weights.
+   */
+  readonly non_private_ancestor: string | null;
+  /** TRAINER_DP_MAX_CUMULATIVE_EPSILON when the job ran, or null (no budget). */
+  readonly budget: number | null;
 }
 
 export interface DifferentialPrivacyFit {

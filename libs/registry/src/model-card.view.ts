@@ -125,6 +125,18 @@ function privacyLines(p: ModelPrivacy): string[] {
       (f, i) =>
         `  fit ${i + 1}: ${f.rows} rows, sampling rate ${f.sampling_rate.toPrecision(4)} (expected batch ${f.expected_batch_size.toFixed(1)}), ${f.steps} steps, noise multiplier ${num(f.noise_multiplier)}, epsilon ${num(f.epsilon)} (order ${f.order})`,
     ),
+    ...(p.cumulative
+      ? [
+          `  cumulative: epsilon ${num(p.cumulative.epsilon)} at delta ${p.cumulative.delta.toExponential(2)} with ${p.cumulative.ancestors.length} DP-SGD ancestor(s)` +
+            (p.cumulative.ancestors.length > 0
+              ? ` (${p.cumulative.ancestors.map((a) => a.version).join(', ')})`
+              : '') +
+            `; budget ${p.cumulative.budget ?? 'none'}` +
+            (p.cumulative.non_private_ancestor
+              ? `; chain starts after ${p.cumulative.non_private_ancestor} (trained without DP)`
+              : ''),
+        ]
+      : []),
     `  ${p.statement}`,
   ];
 }

@@ -163,6 +163,8 @@ export interface DpSgdSettings {
   /** δ; the run uses min(δ, 1 / rows), so a guarantee never tolerates one row's certain exposure. */
   readonly delta: number;
   readonly clipNorm: number;
+  /** TRAINER_DP_MAX_CUMULATIVE_EPSILON: the ε budget of a model's DP-SGD ancestry, or null/absent (none). */
+  readonly maxCumulativeEpsilon?: number | null;
 }
 
 /**

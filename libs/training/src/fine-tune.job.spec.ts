@@ -16,7 +16,7 @@ import { DeploymentAnnouncer } from './deployment-announcer.service';
 import { FineTuneJob } from './fine-tune.job';
 import type { ScoredTransaction } from './mature-labels';
 import { MlpNetwork } from './mlp.network';
-import { privacySpent } from './rdp.accountant';
+import { composedPrivacySpent, privacySpent } from './rdp.accountant';
 import { initTfjsWasm } from './tfjs-wasm.backend';
 import {
   ArrayDataSource,
@@ -163,6 +163,61 @@ describe(FineTuneJob.name, () => {
       `Privacy\n  dp-sgd: epsilon ${card.privacy.epsilon.toFixed(4)} at delta 1.00e-5 (target 3); clip norm 1, noise multiplier ${card.privacy.noise_multiplier.toFixed(4)}\n`,
     );
     expect(text).toContain('accountant: Rényi DP of the sampled Gaussian mechanism, improved conversion');
+  });
+
+  it("composes a DP-SGD job with its parent's DP-SGD ancestry, and refuses a challenger beyond the privacy budget", async () => {
+    const privacy = { targetEpsilon: 3, noiseMultiplier: null, delta: 1e-5, clipNorm: 1 };
+    const dp = { ...settings, privacy };
+    await job(undefined, dp).run(request());
+    const v2 = (await registry.readManifest('v2')).model_card?.privacy;
+    if (v2?.mechanism !== 'dp-sgd' || !v2.cumulative)
+      throw new Error('v2 must record its cumulative privacy');
+    // v1 was trained without DP: the chain starts after it, and v2 alone spends its own epsilon.
+    expect(v2.cumulative).toMatchObject({ ancestors: [], non_private_ancestor: 'v1', budget: null });
+    expect(v2.cumulative.epsilon).toBeCloseTo(v2.epsilon, 10);
+
+    // v3 warm-starts from v2: a row in both windows has spent both jobs' RDP.
+    await registry.transition('v2', 'PRODUCTION', {
+      actor: 'test',
+      reason: 'promote',
+      eventTime: T0 + 19 * DAY_MS,
+    });
+    const second = await job(undefined, dp).run(request({ request_id: 'req-2', model_version: 'v2' }));
+    expect(second.version, `${second.status}: ${second.reason}`).toBe('v3');
+    const v3Manifest = await registry.readManifest('v3');
+    const v3 = v3Manifest.model_card?.privacy;
+    if (v3?.mechanism !== 'dp-sgd' || !v3.cumulative)
+      throw new Error('v3 must record its cumulative privacy');
+    expect(v3Manifest.parent_version).toBe('v2');
+    expect(v3.cumulative.ancestors.map((a) => a.version)).toEqual(['v2']);
+    expect(v3.cumulative.non_private_ancestor).toBe('v1');
+    const fits = (f: readonly { sampling_rate: number; noise_multiplier: number; steps: number }[]) =>
+      f.map((x) => ({ samplingRate: x.sampling_rate, noiseMultiplier: x.noise_multiplier, steps: x.steps }));
+    expect(v3.cumulative.epsilon).toBe(
+      composedPrivacySpent([fits(v3.fits), fits(v2.fits)], v3.delta).epsilon,
+    );
+    expect(v3.cumulative.epsilon).toBeGreaterThan(Math.max(v2.epsilon, v3.epsilon));
+    expect(v3.statement).toContain(`has spent epsilon ${v3.cumulative.epsilon.toFixed(4)}`);
+    const registration = (await registry.entriesForRequest('req-2')).find((e) => e.action === 'REGISTERED');
+    expect(registration?.metrics?.dp_cumulative_epsilon).toBe(v3.cumulative.epsilon);
+    const text = formatModelCard(modelCardView(v3Manifest, []) ?? fail());
+    expect(text).toContain(
+      `  cumulative: epsilon ${v3.cumulative.epsilon.toFixed(4)} at delta ${v3.delta.toExponential(2)} with 1 DP-SGD ancestor(s) (v2); budget none; chain starts after v1 (trained without DP)\n`,
+    );
+
+    // With a budget that one job fits in and two do not, the next job from v2 is refused (and recorded).
+    const budget = (v2.epsilon + v3.cumulative.epsilon) / 2;
+    const refused = await job(undefined, {
+      ...settings,
+      privacy: { ...privacy, maxCumulativeEpsilon: budget },
+    }).run(request({ request_id: 'req-3', model_version: 'v2' }));
+    expect(refused.status).toBe('REJECTED');
+    expect(refused.reason).toMatch(
+      /^privacy budget: this job and its 1 DP-SGD ancestor\(s\) spend epsilon [0-9.]+ together, beyond the budget/,
+    );
+    const v4 = (await registry.readManifest(refused.version ?? '')).model_card?.privacy;
+    expect(v4?.mechanism === 'dp-sgd' && v4.cumulative?.budget).toBe(budget);
+    expect(publisher.events.at(-1)).toMatchObject({ stage: 'REJECTED', model_version: refused.version });
   });
 
   it('publishes no row of its window in the manifest: the novelty reference holds fraud centroids, not frauds', async () => {

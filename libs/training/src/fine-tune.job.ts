@@ -24,7 +24,7 @@ import {
 import { registerDistilledVariant } from './distillation';
 import { MlpNetwork } from './mlp.network';
 import { networkOfOnnx, type ScoringNetwork } from './scoring-network';
-import { dpSgdPrivacy, packageModel, type CardFacts } from './model-packaging';
+import { dpSgdPrivacy, privacyBudgetRefusal, packageModel, type CardFacts } from './model-packaging';
 import { registerQuantizedVariant, type VariantOutcome } from './quantized-variant';
 import type { TrainingDataSource } from './training-io.types';
 import { TrainingJobError, type TrainingFailureReason } from './training.errors';
@@ -217,12 +217,20 @@ export class FineTuneJob {
         selected.recentSoft,
         request.trigger,
       );
-      const { gate, threshold } = judgement;
+      const { threshold } = judgement;
       const privateTraining = trained.privacy.length > 0;
       const reference = challengerReference(challengerNet, split, this.deps.featureNames, {
         privateTraining,
       });
-      const privacy = dpSgdPrivacy(trained.privacy, settings.privacy?.targetEpsilon ?? null);
+      const privacy = dpSgdPrivacy(trained.privacy, settings.privacy?.targetEpsilon ?? null, {
+        parent: parent.manifest,
+        budget: settings.privacy?.maxCumulativeEpsilon ?? null,
+      });
+      // A challenger over the privacy budget is refused whatever its metrics (recorded, not served).
+      const overBudget = privacyBudgetRefusal(privacy);
+      const gate = overBudget
+        ? { ...judgement.gate, passed: false, reason: `${overBudget}; ${judgement.gate.reason}` }
+        : judgement.gate;
       const metrics: Record<string, number> = {
         ...gate.metrics,
         train_rows: split.train.length,
@@ -246,6 +254,7 @@ export class FineTuneJob {
               dp_sampling_rate: Math.max(...privacy.fits.map((f) => f.sampling_rate)),
               dp_steps: Math.max(...privacy.fits.map((f) => f.steps)),
               ...(privacy.target_epsilon === null ? {} : { dp_target_epsilon: privacy.target_epsilon }),
+              ...(privacy.cumulative ? { dp_cumulative_epsilon: privacy.cumulative.epsilon } : {}),
             }
           : {}),
       };

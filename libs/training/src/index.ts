@@ -13,8 +13,8 @@ export { SequenceNetwork, computeSequenceStandardisation } from './sequence.netw
 export type { SequenceLayout } from './sequence.network';
 export { exportNetwork, networkOfOnnx, sequenceLayoutOf } from './scoring-network';
 export type { ScoringNetwork } from './scoring-network';
-export { noiseMultiplierFor, privacySpent, sampledGaussianRdp } from './rdp.accountant';
-export type { PrivacySpent, RdpConversion, SampledGaussianRun } from './rdp.accountant';
+export { composedPrivacySpent, noiseMultiplierFor, privacySpent, sampledGaussianRdp } from './rdp.accountant';
+export type { PrivacySpent, RdpConversion, SampledGaussianFit, SampledGaussianRun } from './rdp.accountant';
 export { planDpSgd } from './dp-sgd.gradients';
 export type { DpSgdPlan, DpSgdSettings } from './dp-sgd.gradients';
 export { classWeights, trainMlp } from './mlp.trainer';

@@ -4,12 +4,14 @@ import {
   type EvaluationMetrics,
   type ModelCard,
   type ModelManifest,
+  type CumulativeDifferentialPrivacy,
   type ModelPrivacy,
   type ReferenceProfile,
   type SegmentTable,
   type TrainingLineage,
 } from '@fraudstream/registry';
 import type { DpSgdPlan } from './dp-sgd.gradients';
+import { composedPrivacySpent, type SampledGaussianFit } from './rdp.accountant';
 import { exportNetwork, type ScoringNetwork } from './scoring-network';
 import type { QuantizedVariant } from './quantized-variant';
 import type { ThresholdPolicy } from './threshold';
@@ -131,13 +133,21 @@ export function modelCardOf(fields: {
 
 /**
  * The card's privacy section of a DP-SGD training: the largest ε of its fits (they train on disjoint
- * rows, so a row is in one of them), the smallest noise, and each fit's accounting.
+ * rows, so a row is in one of them), the smallest noise, each fit's accounting and, with `parent`
+ * (the warm start), this job composed with the parent's DP-SGD ancestry.
  */
-export function dpSgdPrivacy(plans: readonly DpSgdPlan[], targetEpsilon: number | null): ModelPrivacy {
+export function dpSgdPrivacy(
+  plans: readonly DpSgdPlan[],
+  targetEpsilon: number | null,
+  lineage?: { readonly parent: ModelManifest; readonly budget: number | null },
+): ModelPrivacy {
   const first = plans[0];
   if (!first) return { mechanism: 'none', statement: NO_PRIVACY_STATEMENT };
   const epsilon = Math.max(...plans.map((p) => p.epsilon));
   const delta = Math.max(...plans.map((p) => p.delta));
+  const cumulative = lineage
+    ? cumulativePrivacy(plans, delta, first.conversion, lineage.parent, lineage.budget)
+    : undefined;
   return {
     mechanism: 'dp-sgd',
     epsilon,
@@ -157,15 +167,86 @@ export function dpSgdPrivacy(plans: readonly DpSgdPlan[], targetEpsilon: number 
       delta: p.delta,
       order: p.order,
     })),
+    ...(cumulative ? { cumulative } : {}),
     statement:
       `DP-SGD: every training row's gradient clipped to L2 norm ${first.clipNorm}, Gaussian noise of ` +
       `standard deviation noise multiplier x clip norm added to each step's sum over a Poisson sample; ` +
       `(epsilon ${epsilon.toFixed(4)}, delta ${delta.toExponential(2)}) by the Renyi DP of the sampled Gaussian ` +
       `mechanism over every step the job could take, for each row this job trained on (window and replay ` +
       `rows; soft-labelled rows left out). Not covered: the hold-out day's rows (threshold, early stopping, ` +
-      `gate, drift reference), the published row counts, the parent's own training, and a row trained on ` +
-      `by several jobs, whose epsilons add up`,
+      `gate, drift reference), the published row counts and the parent's own training` +
+      (cumulative
+        ? `; a row that this job and its ${cumulative.ancestors.length} DP-SGD ancestor(s) all trained on ` +
+          `has spent epsilon ${cumulative.epsilon.toFixed(4)} at the same delta (their RDP added up)` +
+          (cumulative.non_private_ancestor
+            ? `, and the rows of ${cumulative.non_private_ancestor}, trained without DP, have no guarantee`
+            : '')
+        : `, and a row trained on by several jobs, whose epsilons add up`),
   };
+}
+
+function fitsOf(
+  fits: readonly {
+    readonly sampling_rate: number;
+    readonly noise_multiplier: number;
+    readonly steps: number;
+  }[],
+): SampledGaussianFit[] {
+  return fits.map((f) => ({
+    samplingRate: f.sampling_rate,
+    noiseMultiplier: f.noise_multiplier,
+    steps: f.steps,
+  }));
+}
+
+/**
+ * This job and the parent's DP-SGD ancestry: the parent's own fits, then the ancestors its card
+ * recorded. A parent trained without DP ends the chain (its rows have no guarantee to compose).
+ */
+function cumulativePrivacy(
+  plans: readonly DpSgdPlan[],
+  delta: number,
+  conversion: DpSgdPlan['conversion'],
+  parent: ModelManifest,
+  budget: number | null,
+): CumulativeDifferentialPrivacy {
+  const own = parent.model_card?.privacy;
+  const ancestors: CumulativeDifferentialPrivacy['ancestors'] =
+    own?.mechanism === 'dp-sgd'
+      ? [
+          {
+            version: parent.version,
+            fits: own.fits.map((f) => ({
+              sampling_rate: f.sampling_rate,
+              noise_multiplier: f.noise_multiplier,
+              steps: f.steps,
+            })),
+          },
+          ...(own.cumulative?.ancestors ?? []),
+        ]
+      : [];
+  const nonPrivate =
+    own?.mechanism === 'dp-sgd' ? (own.cumulative?.non_private_ancestor ?? null) : parent.version;
+  const jobs = [
+    plans.map((p) => ({ samplingRate: p.samplingRate, noiseMultiplier: p.noiseMultiplier, steps: p.steps })),
+    ...ancestors.map((a) => fitsOf(a.fits)),
+  ];
+  const spent = composedPrivacySpent(jobs, delta, conversion);
+  return { epsilon: spent.epsilon, delta, ancestors, non_private_ancestor: nonPrivate, budget };
+}
+
+/**
+ * Why a challenger may not be released under the privacy budget, or null: the composed ε of its
+ * DP-SGD ancestry beyond `TRAINER_DP_MAX_CUMULATIVE_EPSILON`.
+ */
+export function privacyBudgetRefusal(privacy: ModelPrivacy): string | null {
+  if (privacy.mechanism !== 'dp-sgd' || !privacy.cumulative) return null;
+  const { epsilon, budget, ancestors } = privacy.cumulative;
+  if (budget === null || epsilon <= budget) return null;
+  return (
+    `privacy budget: this job and its ${ancestors.length} DP-SGD ancestor(s) spend epsilon ` +
+    `${epsilon.toFixed(4)} together, beyond the budget ${budget} (TRAINER_DP_MAX_CUMULATIVE_EPSILON)`
+  );
 }
 
 /**

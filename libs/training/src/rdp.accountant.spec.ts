@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { noiseMultiplierFor, privacySpent, sampledGaussianRdp } from './rdp.accountant';
+import { composedPrivacySpent, noiseMultiplierFor, privacySpent, sampledGaussianRdp } from './rdp.accountant';
 
 /*
  * References. "mpmath" values were computed offline from the same integer-order formula
@@ -101,5 +101,42 @@ describe(noiseMultiplierFor.name, () => {
     expect(() =>
       noiseMultiplierFor({ targetEpsilon: 1e-6, samplingRate: 1, steps: 1e6, delta: 1e-5 }),
     ).toThrow(RangeError);
+  });
+});
+
+describe(composedPrivacySpent.name, () => {
+  const a = { samplingRate: 0.01, noiseMultiplier: 1.1, steps: 1500 };
+  const b = { samplingRate: 0.02, noiseMultiplier: 0.9, steps: 800 };
+  const delta = 1e-5;
+
+  it('spends what one run spends for one job of one fit', () => {
+    expect(composedPrivacySpent([[a]], delta)).toEqual(privacySpent({ ...a, delta }));
+  });
+
+  it('adds successive jobs up: two equal jobs spend what one run of twice the steps spends', () => {
+    const twice = privacySpent({ ...a, steps: 2 * a.steps, delta });
+    const composed = composedPrivacySpent([[a], [a]], delta);
+    expect(composed.epsilon).toBeCloseTo(twice.epsilon, 10);
+    expect(composed.order).toBe(twice.order);
+    // More than either job, less than the two epsilons added (RDP composes tighter than ε does).
+    const one = privacySpent({ ...a, delta }).epsilon;
+    expect(composed.epsilon).toBeGreaterThan(one);
+    expect(composed.epsilon).toBeLessThan(2 * one);
+  });
+
+  it("charges a job's fits on disjoint rows the largest one, not their sum", () => {
+    const weaker = { ...a, steps: 500 };
+    expect(composedPrivacySpent([[a, weaker]], delta)).toEqual(privacySpent({ ...a, delta }));
+    const both = composedPrivacySpent([[a, b]], delta).epsilon;
+    expect(both).toBeGreaterThanOrEqual(
+      Math.max(privacySpent({ ...a, delta }).epsilon, privacySpent({ ...b, delta }).epsilon) - 1e-12,
+    );
+    expect(both).toBeLessThan(composedPrivacySpent([[a], [b]], delta).epsilon);
+  });
+
+  it('spends nothing without jobs and refuses a fit with fractional steps', () => {
+    // Zero RDP still converts to the conversion's small floor at δ, as a run of no steps does.
+    expect(composedPrivacySpent([], delta)).toEqual(privacySpent({ ...a, steps: 0, delta }));
+    expect(() => composedPrivacySpent([[{ ...a, steps: 1.5 }]], delta)).toThrow(RangeError);
   });
 });

@@ -125,3 +125,36 @@ export function noiseMultiplierFor(
   }
   return high;
 }
+
+/** One DP-SGD fit as a manifest records it: enough to recompute its RDP curve. */
+export type SampledGaussianFit = Omit<SampledGaussianRun, 'delta'>;
+
+/**
+ * The (ε, δ) of several DP-SGD jobs together, for a row that any of them may have trained on: within
+ * a job its fits train on disjoint rows (parallel composition: a row pays the largest fit's RDP);
+ * across jobs the RDP adds up (sequential composition: successive fine-tuning windows overlap, so a
+ * row may be in every one). Converted at the best order, like one run.
+ */
+export function composedPrivacySpent(
+  jobs: readonly (readonly SampledGaussianFit[])[],
+  delta: number,
+  conversion: RdpConversion = 'improved',
+  orders: readonly number[] = RDP_ORDERS,
+): PrivacySpent {
+  let best: PrivacySpent = { epsilon: Number.POSITIVE_INFINITY, delta, order: orders[0] ?? 2 };
+  for (const order of orders) {
+    let rdp = 0;
+    for (const fits of jobs) {
+      let largest = 0;
+      for (const f of fits) {
+        if (!Number.isInteger(f.steps) || f.steps < 0)
+          throw new RangeError(`steps must be a non-negative integer: ${f.steps}`);
+        largest = Math.max(largest, f.steps * sampledGaussianRdp(f.samplingRate, f.noiseMultiplier, order));
+      }
+      rdp += largest;
+    }
+    const epsilon = Math.max(0, epsilonFromRdp(rdp, order, delta, conversion));
+    if (epsilon < best.epsilon) best = { epsilon, delta, order };
+  }
+  return best;
+}

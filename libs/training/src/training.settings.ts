@@ -158,6 +158,11 @@ export const trainingConfigFragment = z.object({
   TRAINER_DP_DELTA: numberVar(1e-5, 1e-12, 0.1),
   /** L2 norm each row's gradient is clipped to. */
   TRAINER_DP_CLIP_NORM: numberVar(1, 1e-6, 1e6),
+  /**
+   * ε a row may spend over a model's whole DP-SGD ancestry (its RDP composed across the jobs); a
+   * challenger beyond it is refused by the gate. Unset: recorded, not enforced.
+   */
+  TRAINER_DP_MAX_CUMULATIVE_EPSILON: z.coerce.number().positive().max(10_000).optional(),
 });
 
 export type TrainingConfig = z.infer<typeof trainingConfigFragment>;
@@ -245,7 +250,13 @@ function privacySettingsFrom(c: TrainingConfig): DpSgdSettings | null {
   if (targetEpsilon === null && noiseMultiplier === null) return null;
   if (targetEpsilon !== null && noiseMultiplier !== null)
     throw new RangeError('set TRAINER_DP_EPSILON or TRAINER_DP_NOISE_MULTIPLIER, not both');
-  return { targetEpsilon, noiseMultiplier, delta: c.TRAINER_DP_DELTA, clipNorm: c.TRAINER_DP_CLIP_NORM };
+  return {
+    targetEpsilon,
+    noiseMultiplier,
+    delta: c.TRAINER_DP_DELTA,
+    clipNorm: c.TRAINER_DP_CLIP_NORM,
+    maxCumulativeEpsilon: c.TRAINER_DP_MAX_CUMULATIVE_EPSILON ?? null,
+  };
 }
 
 /** The defaults, as settings (tests override what they need). */

@@ -75,12 +75,24 @@ describe('trainer config of DP-SGD', () => {
       noiseMultiplier: null,
       delta: 1e-5,
       clipNorm: 1,
+      maxCumulativeEpsilon: null,
     });
     expect(
       trainingSettingsFrom(
         loadTrainerConfig({ TRAINER_DP_NOISE_MULTIPLIER: '1.1', TRAINER_DP_CLIP_NORM: '0.5' }),
       ).privacy,
     ).toMatchObject({ targetEpsilon: null, noiseMultiplier: 1.1, clipNorm: 0.5 });
+  });
+
+  it("takes a budget for the epsilon a model's DP-SGD ancestry may spend, and refuses a non-positive one", () => {
+    expect(
+      trainingSettingsFrom(
+        loadTrainerConfig({ TRAINER_DP_EPSILON: '3', TRAINER_DP_MAX_CUMULATIVE_EPSILON: '8' }),
+      ).privacy?.maxCumulativeEpsilon,
+    ).toBe(8);
+    expect(() =>
+      loadTrainerConfig({ TRAINER_DP_EPSILON: '3', TRAINER_DP_MAX_CUMULATIVE_EPSILON: '0' }),
+    ).toThrow(/TRAINER_DP_MAX_CUMULATIVE_EPSILON/);
   });
 
   it('refuses a target epsilon and a noise multiplier together, and a non-positive epsilon', () => {

@@ -299,11 +299,7 @@ export interface CumulativeDifferentialPrivacy {
   /** The DP-SGD ancestors, nearest first, with what recomputes their RDP (a variant's are its float parent's). */
   readonly ancestors: readonly {
     readonly version: string;
-    readonly fits: readonly {
-      readonly sampling_rate: number;
-      readonly noise_multiplier: number;
-      readonly steps: number;
-    }[];
+    readonly fits: readonly Pick<DifferentialPrivacyFit, 'sampling_rate' | 'noise_multiplier' | 'steps'>[];
   }[];
   /**
    * The nearest ancestor trained without DP, where the chain stops (null: none). The rows it

@@ -185,13 +185,8 @@ export function dpSgdPrivacy(
   };
 }
 
-function fitsOf(
-  fits: readonly {
-    readonly sampling_rate: number;
-    readonly noise_multiplier: number;
-    readonly steps: number;
-  }[],
-): SampledGaussianFit[] {
+/** The accountant's view of fits as a card records them. */
+function fitsOf(fits: CumulativeDifferentialPrivacy['ancestors'][number]['fits']): SampledGaussianFit[] {
   return fits.map((f) => ({
     samplingRate: f.sampling_rate,
     noiseMultiplier: f.noise_multiplier,
@@ -227,11 +222,8 @@ function cumulativePrivacy(
       : [];
   const nonPrivate =
     own?.mechanism === 'dp-sgd' ? (own.cumulative?.non_private_ancestor ?? null) : parent.version;
-  const jobs = [
-    plans.map((p) => ({ samplingRate: p.samplingRate, noiseMultiplier: p.noiseMultiplier, steps: p.steps })),
-    ...ancestors.map((a) => fitsOf(a.fits)),
-  ];
-  const spent = composedPrivacySpent(jobs, delta, conversion);
+  // A plan carries its sampling rate, noise and steps: it is this job's fit as the accountant reads it.
+  const spent = composedPrivacySpent([plans, ...ancestors.map((a) => fitsOf(a.fits))], delta, conversion);
   return { epsilon: spent.epsilon, delta, ancestors, non_private_ancestor: nonPrivate, budget };
 }
 

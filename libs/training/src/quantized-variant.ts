@@ -18,7 +18,6 @@ import {
   type ModelRegistry,
   type ReferenceProfile,
 } from '@fraudstream/registry';
-
 import { MlpNetwork } from './mlp.network';
 import { evaluateScores, maxAbsScoreDifference } from './model-evaluation';
 import { packageQuantizedVariant } from './model-packaging';

@@ -291,7 +291,7 @@ export class DriftDetector {
       this.lastWindow = window;
     }
     const priority = hashPriority(s.transaction_id, this.settings.sampleSeed);
-    window.add(priority, s.transaction_id, s.card_id, t, s.score, s.features);
+    window.add(priority, s.transaction_id, s.card_id, t, s.score, s.features, s.terminal_id);
     this.evidence.observeScore({
       id: s.transaction_id,
       card: s.card_id,

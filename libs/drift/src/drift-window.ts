@@ -71,6 +71,7 @@ export class DriftWindow {
     time: number,
     score: number,
     features: readonly number[],
+    terminal = '',
   ): boolean {
     this.rowCount++;
     const edges = this.reference.edges;
@@ -88,7 +89,7 @@ export class DriftWindow {
       scoreBins[j] = (scoreBins[j] ?? 0) + 1;
     }
     this.day(Math.floor(time / DAY_MS)).top.offer(card, score);
-    return this.reservoir.offer(priority, id, card, time, score, features);
+    return this.reservoir.offer(priority, id, card, time, score, features, terminal);
   }
 
   /** Remembers a card with a fraudulent transaction on a day (known from event time `at`), for card precision@k. */

@@ -43,6 +43,24 @@ describe(RowReservoir.name, () => {
     expect(new Set(restored.rows().map((row) => row.id))).toEqual(new Set(expected));
   });
 
+  it("keeps each row's terminal through a snapshot, and restores an older snapshot without terminals as unknown", () => {
+    const r = new RowReservoir(10, 0);
+    r.offer(1, 'a', 'card-1', 0, 0.1, [], 'term-9');
+    r.offer(2, 'b', 'card-2', 0, 0.2, []);
+    const snapshot = JSON.parse(JSON.stringify(r.snapshot())) as ReturnType<typeof r.snapshot>;
+    expect(
+      RowReservoir.restore(snapshot)
+        .rows()
+        .map((row) => row.terminal),
+    ).toEqual(['term-9', '']);
+    const { terminals: _dropped, ...older } = snapshot;
+    expect(
+      RowReservoir.restore(older)
+        .rows()
+        .map((row) => row.terminal),
+    ).toEqual(['', '']);
+  });
+
   it('does not add a transaction twice', () => {
     const r = new RowReservoir(10, 0);
     r.offer(1, 'a', 'c', 0, 0.1, []);

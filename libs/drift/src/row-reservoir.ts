@@ -25,6 +25,8 @@ export function hashPriority(id: string, seed: number): number {
 export interface SampledRow {
   readonly id: string;
   readonly card: string;
+  /** The terminal ('' in a snapshot written before terminals were kept). */
+  readonly terminal: string;
   readonly time: number;
   readonly score: number;
   /** When the first fraud label arrived (a fraud label wins over a legitimate one). */
@@ -52,6 +54,8 @@ export interface ReservoirSnapshot {
   readonly featureCount: number;
   readonly ids: string[];
   readonly cards: string[];
+  /** Absent in snapshots written before terminals were kept (restored as unknown, ''). */
+  readonly terminals?: string[];
   readonly times: number[];
   readonly scores: number[];
   readonly fraudAt: (number | null)[];
@@ -64,6 +68,7 @@ export interface ReservoirSnapshot {
 export class RowReservoir {
   private ids: string[] = [];
   private cards: string[] = [];
+  private terminals: string[] = [];
   private times: number[] = [];
   private scores: number[] = [];
   private fraudAt: (number | null)[] = [];
@@ -104,6 +109,7 @@ export class RowReservoir {
     time: number,
     score: number,
     features: readonly number[],
+    terminal = '',
   ): boolean {
     if (this.index.has(id)) return true;
     let slot: number;
@@ -111,6 +117,7 @@ export class RowReservoir {
       slot = this.ids.length;
       this.ids.push(id);
       this.cards.push(card);
+      this.terminals.push(terminal);
       this.times.push(time);
       this.scores.push(score);
       this.fraudAt.push(null);
@@ -126,6 +133,7 @@ export class RowReservoir {
       this.index.delete(this.ids[slot] ?? '');
       this.ids[slot] = id;
       this.cards[slot] = card;
+      this.terminals[slot] = terminal;
       this.times[slot] = time;
       this.scores[slot] = score;
       this.fraudAt[slot] = null;
@@ -175,6 +183,7 @@ export class RowReservoir {
     return this.ids.map((id, i) => ({
       id,
       card: this.cards[i] ?? '',
+      terminal: this.terminals[i] ?? '',
       time: this.times[i] ?? 0,
       score: this.scores[i] ?? 0,
       fraudAt: this.fraudAt[i] ?? null,
@@ -188,6 +197,7 @@ export class RowReservoir {
       featureCount: this.featureCount,
       ids: [...this.ids],
       cards: [...this.cards],
+      terminals: [...this.terminals],
       times: [...this.times],
       scores: [...this.scores],
       fraudAt: [...this.fraudAt],
@@ -201,6 +211,7 @@ export class RowReservoir {
     const r = new RowReservoir(s.capacity, s.featureCount);
     r.ids = [...s.ids];
     r.cards = [...s.cards];
+    r.terminals = s.terminals ? [...s.terminals] : s.ids.map(() => '');
     r.times = [...s.times];
     r.scores = [...s.scores];
     r.fraudAt = [...s.fraudAt];

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { rocAucStandardError } from '@fraudstream/stats';
 import { defaultDriftSettings } from './drift.config';
-import { NO_PERFORMANCE, judgePerformance, type Performance } from './window-verdicts';
+import { referenceManifestOf, seededRandom, syntheticDay } from './drift-test.fixtures';
+import { DriftWindow } from './drift-window';
+import { prepareReference } from './reference-model';
+import { RowReservoir } from './row-reservoir';
+import { NO_PERFORMANCE, judgePerformance, maturePerformance, type Performance } from './window-verdicts';
 
 const reference = { average_precision: 0.92, roc_auc: 0.99 };
 
@@ -30,5 +35,63 @@ describe(judgePerformance.name, () => {
     // ROC-AUC alone, well beyond its tolerance and its standard error.
     expect(judgePerformance(window(0.9, 0.8, 200), reference, settings)?.degraded).toBe(true);
     expect(judgePerformance({ ...NO_PERFORMANCE }, reference, settings)).toBeNull();
+  });
+
+  it('bounds the drop with the cluster bootstrap when it is wider than the closed form, and never narrower', () => {
+    const settings = defaultDriftSettings({
+      apTolerance: 0.2,
+      aucTolerance: 0.1,
+      performanceConfidenceZ: 1.645,
+    });
+    // ROC-AUC 0.80 on 85 frauds: the closed form (frauds independent) calls it a drop below 0.89.
+    const day = window(0.75, 0.8, 85);
+    expect(judgePerformance(day, reference, settings)?.degraded).toBe(true);
+    // The same frauds at a few compromised terminals: the bootstrap's 0.06 puts 0.89 within reach.
+    const clustered = judgePerformance(
+      { ...day, rocAucSe: 0.06, averagePrecisionSe: 0.1 },
+      reference,
+      settings,
+    );
+    expect(clustered?.degraded).toBe(false);
+    expect(clustered?.summary).toContain('upper bound 0.8987');
+    // A bootstrap narrower than the closed form changes nothing.
+    expect(
+      judgePerformance({ ...day, rocAucSe: 0.001, averagePrecisionSe: 0.001 }, reference, settings)?.degraded,
+    ).toBe(true);
+  });
+});
+
+describe(maturePerformance.name, () => {
+  const settings = defaultDriftSettings();
+  const manifest = referenceManifestOf('m1', syntheticDay(0, 4000, 1), 10);
+  const random = seededRandom(5);
+  // 3,000 legitimate payments and 60 frauds at six compromised terminals, each terminal's frauds
+  // scored alike (two terminals the model nearly misses).
+  const offsets = [0.9, 0.85, 0.8, 0.3, 0.2, 0.1];
+  const rows = Array.from({ length: 3060 }, (_, i) => {
+    const fraud = i >= 3000;
+    const terminal = fraud ? `compromised-${i % 6}` : `t-${i % 700}`;
+    const score = fraud ? (offsets[i % 6] ?? 0) + 0.05 * random() : 0.5 * random() ** 2;
+    return { id: `tx-${String(i).padStart(5, '0')}`, card: `c-${i}`, terminal, score, fraud };
+  });
+  const windowOf = (order: typeof rows, terminals: boolean) => {
+    const w = new DriftWindow(prepareReference(manifest), 0, 1, new RowReservoir(10_000, 0), 10, 1000);
+    order.forEach((r, i) => w.add(i, r.id, r.card, 1, r.score, [], terminals ? r.terminal : ''));
+    for (const r of order) if (r.fraud) w.reservoir.label(r.id, true, 2);
+    return w;
+  };
+
+  it('measures AP and ROC-AUC with cluster-bootstrap standard errors, wider by terminal, alike in any arrival order', () => {
+    const perf = maturePerformance(windowOf(rows, true), 10, settings);
+    const reversed = maturePerformance(windowOf([...rows].reverse(), true), 10, settings);
+    const unknown = maturePerformance(windowOf(rows, false), 10, settings);
+    expect(perf.positives).toBe(60);
+    const closed = rocAucStandardError(perf.rocAuc ?? 0, 60, 3000);
+    expect(perf.rocAucSe).toBeGreaterThan(2 * closed);
+    expect(reversed.rocAucSe).toBe(perf.rocAucSe);
+    expect(reversed.averagePrecisionSe).toBe(perf.averagePrecisionSe);
+    // Without terminals (an older snapshot) every fraud is its own cluster: about the closed form.
+    expect(unknown.rocAucSe).toBeLessThan(perf.rocAucSe ?? 0);
+    expect((unknown.rocAucSe ?? 0) / closed).toBeLessThan(1.5);
   });
 });

@@ -9,6 +9,7 @@ import type { EvaluationMetrics } from '@fraudstream/registry';
 import {
   averagePrecision,
   averagePrecisionUpperBound,
+  clusterBootstrap,
   recallAtThreshold,
   rocAuc,
   rocAucStandardError,
@@ -29,7 +30,17 @@ export interface Performance {
   readonly rocAuc: number | null;
   readonly recall: number | null;
   readonly cardPrecision: number | null;
+  /**
+   * Standard errors of the AP and ROC-AUC by a bootstrap over clusters of rows, the larger of by
+   * card and by terminal (null: not measured). Frauds come in clusters (a stolen card, a
+   * compromised terminal), so they are wider than the closed forms that count frauds as independent.
+   */
+  readonly averagePrecisionSe?: number | null;
+  readonly rocAucSe?: number | null;
 }
+
+/** Resamples of the cluster bootstrap of a mature window's AP and ROC-AUC. */
+const PERFORMANCE_BOOTSTRAP_RESAMPLES = 200;
 
 export const NO_PERFORMANCE: Performance = {
   matureLabels: 0,
@@ -157,6 +168,7 @@ export function maturePerformance(w: DriftWindow, boundary: number, settings: Dr
   const enough = enoughRate && positives >= settings.minMaturePositives;
   const rate = rows.length > 0 ? positives / rows.length : null;
   const refRows = ref.reference.row_count;
+  const spread = enough ? clusteredSpread(rows, labels, w.start) : null;
   const test = enoughRate
     ? twoProportionZTest(positives, rows.length, Math.round(ref.reference.fraud_rate * refRows), refRows)
     : null;
@@ -169,6 +181,47 @@ export function maturePerformance(w: DriftWindow, boundary: number, settings: Dr
     rocAuc: enough ? finiteOrNull(rocAuc(scores, labels)) : null,
     recall: enough ? recallAtThreshold(scores, labels, ref.threshold) : null,
     cardPrecision: enough && w.rowCount >= settings.minWindowCount ? w.cardPrecisionAtK(boundary) : null,
+    averagePrecisionSe: spread?.averagePrecisionSe ?? null,
+    rocAucSe: spread?.rocAucSe ?? null,
+  };
+}
+
+/**
+ * The cluster bootstrap's standard errors of a window's AP and ROC-AUC, by card and by terminal,
+ * the larger of each (a row without a known terminal is a cluster of its own); seeded by the
+ * window's start, so a replay measures alike.
+ */
+function clusteredSpread(
+  rows: readonly SampledRow[],
+  labels: readonly boolean[],
+  seed: number,
+): { averagePrecisionSe: number | null; rocAucSe: number | null } {
+  // In id order: the reservoir's slots depend on arrival order, and the resamples must not.
+  const entries = rows
+    .map((row, i) => ({ row, fraud: labels[i] === true }))
+    .sort((a, b) => (a.row.id < b.row.id ? -1 : a.row.id > b.row.id ? 1 : 0));
+  const scores = entries.map((e) => e.row.score);
+  const frauds = entries.map((e) => e.fraud);
+  const options = { resamples: PERFORMANCE_BOOTSTRAP_RESAMPLES, seed: seed % 2 ** 31 };
+  const byCard = clusterBootstrap(
+    scores,
+    frauds,
+    entries.map((e) => e.row.card),
+    options,
+  );
+  const byTerminal = clusterBootstrap(
+    scores,
+    frauds,
+    entries.map((e) => e.row.terminal || `row:${e.row.id}`),
+    options,
+  );
+  const larger = (a: number, b: number) => {
+    const finite = [a, b].filter(Number.isFinite);
+    return finite.length === 0 ? null : Math.max(...finite);
+  };
+  return {
+    averagePrecisionSe: larger(byCard.averagePrecisionSe, byTerminal.averagePrecisionSe),
+    rocAucSe: larger(byCard.rocAucSe, byTerminal.rocAucSe),
   };
 }
 
@@ -196,11 +249,15 @@ export function judgePerformance(
   const aucDrop = validation.roc_auc - perf.rocAuc;
   // A drop counts when it is beyond the tolerance with confidence: the window's upper bound (z of
   // DRIFT_PERFORMANCE_CONFIDENCE_Z) still below the tolerated level. A day of ~60 frauds measures AP
-  // to about +-0.1; a point estimate under the line is as often the sample as the model.
+  // to about +-0.1; a point estimate under the line is as often the sample as the model. The bound
+  // is the wider of the closed form (frauds as independent) and the cluster bootstrap's (frauds by
+  // card and by terminal): a few compromised terminals' payments are a few observations, not many.
   const z = settings.performanceConfidenceZ;
-  const apUpper = averagePrecisionUpperBound(perf.averagePrecision, perf.positives, z);
+  const apClosed = averagePrecisionUpperBound(perf.averagePrecision, perf.positives, z);
+  const apUpper = Math.min(1, Math.max(apClosed, perf.averagePrecision + z * (perf.averagePrecisionSe ?? 0)));
   const aucSe = rocAucStandardError(perf.rocAuc, perf.positives, perf.matureLabels - perf.positives);
-  const aucUpper = Number.isFinite(aucSe) ? perf.rocAuc + z * aucSe : 1;
+  const aucClosed = Number.isFinite(aucSe) ? perf.rocAuc + z * aucSe : 1;
+  const aucUpper = Math.min(1, Math.max(aucClosed, perf.rocAuc + z * (perf.rocAucSe ?? 0)));
   const apDegraded = apUpper < (1 - settings.apTolerance) * validation.average_precision;
   const aucDegraded = aucUpper < validation.roc_auc - settings.aucTolerance;
   const degraded = apDegraded || aucDegraded;

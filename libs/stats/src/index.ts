@@ -48,5 +48,5 @@ export {
 export type { Rng } from './seeded-random';
 export { logRobust, robustScaling } from './robust-scaling';
 export { centroidOf, microaggregate } from './microaggregation';
-export { pairedCardBootstrap, weightedRankingMetrics } from './paired-bootstrap';
-export type { PairedBootstrapResult, PairedRow } from './paired-bootstrap';
+export { clusterBootstrap, pairedCardBootstrap, weightedRankingMetrics } from './paired-bootstrap';
+export type { ClusterBootstrapResult, PairedBootstrapResult, PairedRow } from './paired-bootstrap';

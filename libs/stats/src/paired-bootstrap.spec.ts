@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { averagePrecision, rocAuc } from './evaluation.stats';
-import { pairedCardBootstrap, weightedRankingMetrics, type PairedRow } from './paired-bootstrap';
+import {
+  clusterBootstrap,
+  pairedCardBootstrap,
+  weightedRankingMetrics,
+  type PairedRow,
+} from './paired-bootstrap';
 import { mulberry32, normal } from './seeded-random';
 
 describe(weightedRankingMetrics.name, () => {
@@ -100,5 +105,49 @@ describe(pairedCardBootstrap.name, () => {
         seed: 1,
       }),
     ).toThrow(/row 0/);
+  });
+});
+
+describe(clusterBootstrap.name, () => {
+  const rows = separatedRows(2_000, 80, 1, 13);
+  const scores = rows.map((r) => r.scoreA);
+  const labels = rows.map((r) => r.isFraud);
+  const own = rows.map((r) => r.cardId);
+
+  it('equals the paired bootstrap against an uninformative model when every row is its own cluster', () => {
+    // B scores every row alike, so its ROC-AUC is 0.5 in every resample: the difference's spread is
+    // A's own, drawn from the same seed over the same clusters (and that one matches DeLong's).
+    const single = clusterBootstrap(scores, labels, own, { resamples: 200, seed: 6 });
+    const paired = pairedCardBootstrap(rows, { resamples: 200, seed: 6 });
+    expect(single.resamples).toBe(200);
+    expect(single.rocAucSe).toBeCloseTo(paired.rocAucDifferenceSe, 12);
+  });
+
+  it('widens when clustered frauds look alike: eight compromised terminals are eight observations, not eighty', () => {
+    // Each terminal's frauds share an offset (its payments look alike to the model): whether a low
+    // terminal is in the sample moves the metrics far more than any one of its frauds.
+    const random = mulberry32(21);
+    const offsets = Array.from({ length: 8 }, () => 1.5 * normal(random));
+    const alike = rows.map((r, i) => (r.isFraud ? 0.3 * r.scoreA + (offsets[i % 8] ?? 0) + 1 : r.scoreA));
+    const terminals = rows.map((r, i) => (r.isFraud ? `compromised-${i % 8}` : r.cardId));
+    const independent = clusterBootstrap(alike, labels, own, { resamples: 300, seed: 4 });
+    const byTerminal = clusterBootstrap(alike, labels, terminals, { resamples: 300, seed: 4 });
+    expect(byTerminal.rocAucSe).toBeGreaterThan(2 * independent.rocAucSe);
+    expect(byTerminal.averagePrecisionSe).toBeGreaterThan(1.5 * independent.averagePrecisionSe);
+  });
+
+  it('is deterministic for a seed, NaN without both classes, and refuses mismatched lengths', () => {
+    const clusters = rows.map((_, i) => `c-${i % 50}`);
+    const first = clusterBootstrap(scores, labels, clusters, { resamples: 40, seed: 2 });
+    expect(clusterBootstrap(scores, labels, clusters, { resamples: 40, seed: 2 })).toEqual(first);
+    const none = clusterBootstrap([0.1, 0.2], [false, false], ['a', 'b'], { resamples: 10, seed: 1 });
+    expect(none.resamples).toBe(0);
+    expect(none.rocAucSe).toBeNaN();
+    expect(() => clusterBootstrap([0.1], [true, false], ['a'], { resamples: 1, seed: 1 })).toThrow(
+      RangeError,
+    );
+    expect(() => clusterBootstrap([Number.NaN], [true], ['a'], { resamples: 1, seed: 1 })).toThrow(
+      RangeError,
+    );
   });
 });

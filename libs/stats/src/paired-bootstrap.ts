@@ -175,3 +175,72 @@ export function pairedCardBootstrap(
     rocAucDifferenceSe: standardDeviation(aucDifferences),
   };
 }
+
+export interface ClusterBootstrapResult {
+  /** Resamples that held both classes. */
+  readonly resamples: number;
+  readonly averagePrecisionSe: number;
+  readonly rocAucSe: number;
+}
+
+/**
+ * The standard errors of one model's AP and ROC-AUC by a bootstrap over clusters (`clusters[i]`
+ * names row i's; every cluster's rows are drawn together), `resamples` times from `seed`. Rows
+ * that share a cluster are not independent observations (one compromised terminal's payments are
+ * all fraud and all look alike): the resampled spread says how much a metric moves when a cluster
+ * comes or goes, which the closed forms that count rows as independent do not. NaN when fewer than
+ * two resamples held both classes.
+ */
+export function clusterBootstrap(
+  scores: readonly number[],
+  labels: readonly boolean[],
+  clusters: readonly string[],
+  options: { readonly resamples: number; readonly seed: number },
+): ClusterBootstrapResult {
+  if (scores.length !== labels.length || scores.length !== clusters.length)
+    throw new RangeError('clusterBootstrap: scores, labels and clusters differ in length');
+  const clusterIndex = new Map<string, number>();
+  const clusterOf = new Int32Array(scores.length);
+  clusters.forEach((c, i) => {
+    if (!Number.isFinite(scores[i]))
+      throw new RangeError(`clusterBootstrap: row ${i} has a score that is not a finite number`);
+    let k = clusterIndex.get(c);
+    if (k === undefined) {
+      k = clusterIndex.size;
+      clusterIndex.set(c, k);
+    }
+    clusterOf[i] = k;
+  });
+  const positive = Uint8Array.from(labels, (l) => (l ? 1 : 0));
+  const ranking = rankWithTies(scores);
+  const count = clusterIndex.size;
+  const random = mulberry32(options.seed);
+  const draws = new Float64Array(count);
+  const weights = new Float64Array(scores.length);
+  const aps: number[] = [];
+  const aucs: number[] = [];
+  for (let b = 0; b < options.resamples; b++) {
+    draws.fill(0);
+    for (let c = 0; c < count; c++) {
+      const drawn = Math.floor(random() * count);
+      draws[drawn] = (draws[drawn] ?? 0) + 1;
+    }
+    let totalPositive = 0;
+    let totalNegative = 0;
+    for (let i = 0; i < scores.length; i++) {
+      const w = draws[clusterOf[i] ?? 0] ?? 0;
+      weights[i] = w;
+      if (positive[i] === 1) totalPositive += w;
+      else totalNegative += w;
+    }
+    if (totalPositive === 0 || totalNegative === 0) continue;
+    const m = weightedMetrics(ranking, weights, positive, totalPositive, totalNegative);
+    aps.push(m.ap);
+    aucs.push(m.auc);
+  }
+  return {
+    resamples: aps.length,
+    averagePrecisionSe: standardDeviation(aps),
+    rocAucSe: standardDeviation(aucs),
+  };
+}

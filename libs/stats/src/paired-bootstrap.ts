@@ -119,6 +119,48 @@ function standardDeviation(values: readonly number[]): number {
 }
 
 /**
+ * Runs `resamples` cluster-bootstrap draws from `seed`: each draws as many clusters as there are,
+ * with replacement, and gives every row the count of its cluster (`clusters[i]`) as a weight; `visit`
+ * gets the weights and the class totals of each draw that holds both classes.
+ */
+function forEachClusterResample(
+  clusters: readonly string[],
+  positive: Uint8Array,
+  options: { readonly resamples: number; readonly seed: number },
+  visit: (weights: Float64Array, totalPositive: number, totalNegative: number) => void,
+): void {
+  const index = new Map<string, number>();
+  const clusterOf = Int32Array.from(clusters, (c) => {
+    let k = index.get(c);
+    if (k === undefined) {
+      k = index.size;
+      index.set(c, k);
+    }
+    return k;
+  });
+  const count = index.size;
+  const random = mulberry32(options.seed);
+  const draws = new Float64Array(count);
+  const weights = new Float64Array(clusters.length);
+  for (let b = 0; b < options.resamples; b++) {
+    draws.fill(0);
+    for (let c = 0; c < count; c++) {
+      const drawn = Math.floor(random() * count);
+      draws[drawn] = (draws[drawn] ?? 0) + 1;
+    }
+    let totalPositive = 0;
+    let totalNegative = 0;
+    for (let i = 0; i < clusters.length; i++) {
+      const w = draws[clusterOf[i] ?? 0] ?? 0;
+      weights[i] = w;
+      if (positive[i] === 1) totalPositive += w;
+      else totalNegative += w;
+    }
+    if (totalPositive > 0 && totalNegative > 0) visit(weights, totalPositive, totalNegative);
+  }
+}
+
+/**
  * The standard errors of AP(A) − AP(B) and ROC-AUC(A) − ROC-AUC(B) by a paired bootstrap over
  * cards, `resamples` times from `seed` (deterministic). NaN when fewer than two resamples held both
  * classes (no rows, one class, one card).
@@ -127,48 +169,26 @@ export function pairedCardBootstrap(
   rows: readonly PairedRow[],
   options: { readonly resamples: number; readonly seed: number },
 ): PairedBootstrapResult {
-  const cardIndex = new Map<string, number>();
-  const cardOf = new Int32Array(rows.length);
-  const positive = new Uint8Array(rows.length);
   rows.forEach((row, i) => {
     if (!Number.isFinite(row.scoreA) || !Number.isFinite(row.scoreB))
       throw new RangeError(`pairedCardBootstrap: row ${i} has a score that is not a finite number`);
-    let card = cardIndex.get(row.cardId);
-    if (card === undefined) {
-      card = cardIndex.size;
-      cardIndex.set(row.cardId, card);
-    }
-    cardOf[i] = card;
-    positive[i] = row.isFraud ? 1 : 0;
   });
-  const cards = cardIndex.size;
+  const positive = Uint8Array.from(rows, (r) => (r.isFraud ? 1 : 0));
   const rankingA = rankWithTies(rows.map((r) => r.scoreA));
   const rankingB = rankWithTies(rows.map((r) => r.scoreB));
-  const random = mulberry32(options.seed);
-  const draws = new Float64Array(cards);
-  const weights = new Float64Array(rows.length);
   const apDifferences: number[] = [];
   const aucDifferences: number[] = [];
-  for (let b = 0; b < options.resamples; b++) {
-    draws.fill(0);
-    for (let c = 0; c < cards; c++) {
-      const drawn = Math.floor(random() * cards);
-      draws[drawn] = (draws[drawn] ?? 0) + 1;
-    }
-    let totalPositive = 0;
-    let totalNegative = 0;
-    for (let i = 0; i < rows.length; i++) {
-      const w = draws[cardOf[i] ?? 0] ?? 0;
-      weights[i] = w;
-      if (positive[i] === 1) totalPositive += w;
-      else totalNegative += w;
-    }
-    if (totalPositive === 0 || totalNegative === 0) continue;
-    const a = weightedMetrics(rankingA, weights, positive, totalPositive, totalNegative);
-    const bMetrics = weightedMetrics(rankingB, weights, positive, totalPositive, totalNegative);
-    apDifferences.push(a.ap - bMetrics.ap);
-    aucDifferences.push(a.auc - bMetrics.auc);
-  }
+  forEachClusterResample(
+    rows.map((r) => r.cardId),
+    positive,
+    options,
+    (weights, totalPositive, totalNegative) => {
+      const a = weightedMetrics(rankingA, weights, positive, totalPositive, totalNegative);
+      const b = weightedMetrics(rankingB, weights, positive, totalPositive, totalNegative);
+      apDifferences.push(a.ap - b.ap);
+      aucDifferences.push(a.auc - b.auc);
+    },
+  );
   return {
     resamples: apDifferences.length,
     averagePrecisionDifferenceSe: standardDeviation(apDifferences),
@@ -199,45 +219,19 @@ export function clusterBootstrap(
 ): ClusterBootstrapResult {
   if (scores.length !== labels.length || scores.length !== clusters.length)
     throw new RangeError('clusterBootstrap: scores, labels and clusters differ in length');
-  const clusterIndex = new Map<string, number>();
-  const clusterOf = new Int32Array(scores.length);
-  clusters.forEach((c, i) => {
-    if (!Number.isFinite(scores[i]))
+  scores.forEach((score, i) => {
+    if (!Number.isFinite(score))
       throw new RangeError(`clusterBootstrap: row ${i} has a score that is not a finite number`);
-    let k = clusterIndex.get(c);
-    if (k === undefined) {
-      k = clusterIndex.size;
-      clusterIndex.set(c, k);
-    }
-    clusterOf[i] = k;
   });
   const positive = Uint8Array.from(labels, (l) => (l ? 1 : 0));
   const ranking = rankWithTies(scores);
-  const count = clusterIndex.size;
-  const random = mulberry32(options.seed);
-  const draws = new Float64Array(count);
-  const weights = new Float64Array(scores.length);
   const aps: number[] = [];
   const aucs: number[] = [];
-  for (let b = 0; b < options.resamples; b++) {
-    draws.fill(0);
-    for (let c = 0; c < count; c++) {
-      const drawn = Math.floor(random() * count);
-      draws[drawn] = (draws[drawn] ?? 0) + 1;
-    }
-    let totalPositive = 0;
-    let totalNegative = 0;
-    for (let i = 0; i < scores.length; i++) {
-      const w = draws[clusterOf[i] ?? 0] ?? 0;
-      weights[i] = w;
-      if (positive[i] === 1) totalPositive += w;
-      else totalNegative += w;
-    }
-    if (totalPositive === 0 || totalNegative === 0) continue;
+  forEachClusterResample(clusters, positive, options, (weights, totalPositive, totalNegative) => {
     const m = weightedMetrics(ranking, weights, positive, totalPositive, totalNegative);
     aps.push(m.ap);
     aucs.push(m.auc);
-  }
+  });
   return {
     resamples: aps.length,
     averagePrecisionSe: standardDeviation(aps),

@@ -10,6 +10,10 @@ import { mulberry32 } from './seeded-random';
  *
  * Each resample draws the cards with replacement and gives every row the count of its card as a
  * weight, so both rankings are sorted once and each resample is one pass over them.
+ *
+ * The same resampling over any clusters (cards, terminals) gives one model's own AP and ROC-AUC
+ * their standard errors (`clusterBootstrap`): how far a day's metrics move with which clusters the
+ * day happened to hold, which the drift monitor's mature rule needs before it calls a drop.
  */
 
 export interface PairedRow {

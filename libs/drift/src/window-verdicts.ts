@@ -35,8 +35,8 @@ export interface Performance {
    * card and by terminal (null: not measured). Frauds come in clusters (a stolen card, a
    * compromised terminal), so they are wider than the closed forms that count frauds as independent.
    */
-  readonly averagePrecisionSe?: number | null;
-  readonly rocAucSe?: number | null;
+  readonly averagePrecisionSe: number | null;
+  readonly rocAucSe: number | null;
 }
 
 /** Resamples of the cluster bootstrap of a mature window's AP and ROC-AUC. */
@@ -51,6 +51,8 @@ export const NO_PERFORMANCE: Performance = {
   rocAuc: null,
   recall: null,
   cardPrecision: null,
+  averagePrecisionSe: null,
+  rocAucSe: null,
 };
 
 /** A verdict, its severity and the reasons behind it. */

@@ -22,6 +22,7 @@ import {
   type SelectedRows,
 } from './fine-tune.steps';
 import { registerDistilledVariant } from './distillation';
+import type { DpRandom } from './dp-sgd.gradients';
 import { MlpNetwork } from './mlp.network';
 import { networkOfOnnx, type ScoringNetwork } from './scoring-network';
 import { dpSgdPrivacy, privacyBudgetRefusal, packageModel, type CardFacts } from './model-packaging';
@@ -87,6 +88,11 @@ export interface FineTuneJobDeps {
    * (made per job, closed after); default: one onnxruntime worker thread, as a scorer runs it.
    */
   readonly inferenceRuntime?: () => InferenceRuntime;
+  /**
+   * Randomness of DP-SGD's sampling and noise; default: the OS's CSPRNG, which the guarantee needs.
+   * A seeded one is for tests that must reproduce a private job's outcome.
+   */
+  readonly dpRandom?: DpRandom;
 }
 
 /**
@@ -198,6 +204,7 @@ export class FineTuneJob {
         selected,
         settings,
         fullEpochs: settings.fullEpochTriggers.includes(request.trigger),
+        ...(this.deps.dpRandom ? { dpRandom: this.deps.dpRandom } : {}),
         parentFraudRate:
           parent.manifest.training.rows > 0
             ? parent.manifest.training.positives / parent.manifest.training.rows

@@ -24,7 +24,7 @@ export const driftConfigFragment = z.object({
   DRIFT_PERFORMANCE_BASELINE_WINDOWS: intVar(3, 0, 60),
   DRIFT_PERFORMANCE_CONFIDENCE_Z: numberVar(1.645, 0, 10),
   DRIFT_EARLY_FOLLOW_UP_MS: intVar(3 * DAY_MS, 0),
-  DRIFT_EARLY_FOLLOW_UPS: intVar(2, 0, 10),
+  DRIFT_EARLY_FOLLOW_UPS: intVar(4, 0, 10),
   DRIFT_EARLY_RETRIES: intVar(1, 0, 5),
   DRIFT_AUC_TOLERANCE: numberVar(0.1, 0, 1),
   DRIFT_LABEL_ALPHA: numberVar(0.01, 1e-12, 1),

@@ -246,8 +246,11 @@ start_redis() {
   fi
   mkdir -p "$VAR/redis"
   log "starting Redis on $DEFAULT_REDIS"
+  # Append-only file, fsync every second, as the feature state's Redis should run anywhere: a
+  # restart keeps the card and terminal windows (without it the scorer reports the state lost,
+  # docs/reliability.md).
   spawn redis "$VAR/redis/redis.log" "$CACHE/bin/redis-server" --bind 127.0.0.1 --port "$REDIS_PORT" \
-    --dir "$VAR/redis" --save "" --appendonly no --protected-mode yes
+    --dir "$VAR/redis" --save "" --appendonly yes --appendfsync everysec --protected-mode yes
   started+=(redis)
   wait_for "Redis" 20 redis_answers "$VAR/redis/redis.log" "$VAR/redis.pid"
 }

@@ -35,6 +35,9 @@ export interface ChaosContext {
   readonly log: (line: string) => void;
 }
 
+/** The scorer's count of feature-state gaps (apps/scorer/src/scorer.metrics.ts). */
+const FEATURE_STATE_GAPS = 'fraudstream_scorer_feature_state_gaps_total';
+
 /** Recovery a SIGKILLed scorer must meet (docs/reliability.md). */
 export const SCORER_RECOVERY_LIMIT_S = 10;
 
@@ -84,6 +87,8 @@ async function streamScenario(
     readonly warmupScored?: number;
     /** The scorers run exactly-once: a read_committed reader must see no duplicate. */
     readonly noDuplicates?: boolean;
+    /** Settings of this scenario's apps on top of the suite's (e.g. the Redis feature store). */
+    readonly env?: Env;
   } = {},
 ): Promise<ScenarioResult> {
   const started = Date.now();
@@ -91,7 +96,7 @@ async function streamScenario(
     name,
     ctx.kafka,
     ctx.serde,
-    ctx.settings.env,
+    { ...ctx.settings.env, ...options.env },
     ctx.settings.logDir,
     ctx.settings.partitions,
   );
@@ -246,35 +251,63 @@ export function scorerZombie(ctx: ChaosContext): Promise<ScenarioResult> {
 }
 
 /** Stops a local service (SIGTERM) for the outage, starts it again; recovery counts from its return. */
-function serviceOutage(ctx: ChaosContext, service: LocalService, name: string): Promise<ScenarioResult> {
-  return streamScenario(ctx, name, 1, async (run) => {
-    if (!(await ownsService(service)))
-      return {
-        fault: `${service} stop/start`,
-        recoverySeconds: null,
-        ok: false,
-        notes: [`skipped: the ${service} answering was not started by scripts/infra.sh here`],
-      };
-    await stopService(service);
-    const downAt = Date.now();
-    await delay(ctx.settings.outageSeconds * 1000);
-    await startService(service);
-    const backAt = Date.now();
-    ctx.log(`${name}: ${service} down for ${((backAt - downAt) / 1000).toFixed(1)} s`);
-    const seconds = await recovery(run, backAt);
-    const firstAck = Math.min(...[...run.load.produced.values()].filter((at) => at > backAt));
-    return {
-      fault: `${service} stopped (SIGTERM) for ${((backAt - downAt) / 1000).toFixed(0)} s mid-stream, then started`,
-      recoverySeconds: seconds,
-      notes: [
+function serviceOutage(
+  ctx: ChaosContext,
+  service: LocalService,
+  name: string,
+  env: Env = {},
+): Promise<ScenarioResult> {
+  return streamScenario(
+    ctx,
+    name,
+    1,
+    async (run) => {
+      if (!(await ownsService(service)))
+        return {
+          fault: `${service} stop/start`,
+          recoverySeconds: null,
+          ok: false,
+          notes: [`skipped: the ${service} answering was not started by scripts/infra.sh here`],
+        };
+      await stopService(service);
+      const downAt = Date.now();
+      await delay(ctx.settings.outageSeconds * 1000);
+      await startService(service);
+      const backAt = Date.now();
+      ctx.log(`${name}: ${service} down for ${((backAt - downAt) / 1000).toFixed(1)} s`);
+      const seconds = await recovery(run, backAt);
+      const firstAck = Math.min(...[...run.load.produced.values()].filter((at) => at > backAt));
+      const notes = [
         `recovery counts from the moment ${service} answered again; the load's own producer had its first ack ${((firstAck - backAt) / 1000).toFixed(1)} s after it`,
-      ],
-    };
-  });
+      ];
+      // The feature state must come back with the service that keeps it: a scorer that found its
+      // store behind what it had counted says so (fraudstream_scorer_feature_state_gaps_total).
+      let stateKept = true;
+      if (env.FEATURE_STORE === 'redis') {
+        const gaps = await Promise.all(run.scorers.map((s) => s.metricTotal(FEATURE_STATE_GAPS)));
+        stateKept = gaps.every((g) => g === 0);
+        notes.push(
+          stateKept
+            ? 'feature state kept across the restart (no scorer found its store behind what it counted)'
+            : `feature state lost: feature-state gaps reported by the scorers ${JSON.stringify(gaps)} (is Redis persistent? scripts/infra.sh runs it with an append-only file)`,
+        );
+      }
+      return {
+        fault: `${service} stopped (SIGTERM) for ${((backAt - downAt) / 1000).toFixed(0)} s mid-stream, then started`,
+        recoverySeconds: seconds,
+        ok: stateKept,
+        notes,
+      };
+    },
+    { env },
+  );
 }
 
 export const brokerRestart = (ctx: ChaosContext) => serviceOutage(ctx, 'kafka', 'broker-restart');
 export const registryRestart = (ctx: ChaosContext) => serviceOutage(ctx, 'registry', 'registry-restart');
+/** The scorer keeps its feature state in Redis (as with several replicas), and Redis restarts. */
+export const redisRestart = (ctx: ChaosContext) =>
+  serviceOutage(ctx, 'redis', 'redis-restart', { FEATURE_STORE: 'redis' });
 
 /** A burst of records that can never be scored, mid-stream: each must be dead-lettered with its reason. */
 export function poisonBurst(ctx: ChaosContext): Promise<ScenarioResult> {
@@ -510,6 +543,7 @@ export const SCENARIOS = {
   'scorer-zombie': scorerZombie,
   'broker-restart': brokerRestart,
   'registry-restart': registryRestart,
+  'redis-restart': redisRestart,
   'poison-burst': poisonBurst,
   'tampered-artifact': tamperedArtifact,
   'drift-monitor-sigkill': driftMonitorSigkill,
@@ -518,9 +552,13 @@ export const SCENARIOS = {
 
 export type ScenarioName = keyof typeof SCENARIOS;
 
-/** The smaller suite of `npm test`: a scorer SIGKILL, the poison burst and the tampered artifact. */
+/**
+ * The smaller suite of `npm test`: a scorer SIGKILL, the poison burst, the tampered artifact and a
+ * Redis restart under a scorer that keeps its feature state there.
+ */
 export const QUICK_SCENARIOS: readonly ScenarioName[] = [
   'scorer-sigkill',
   'poison-burst',
   'tampered-artifact',
+  'redis-restart',
 ];

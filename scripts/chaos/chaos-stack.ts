@@ -160,6 +160,8 @@ export class ChaosStack {
       TRAINER_LIFECYCLE_GROUP_ID: `chaos.${this.id}.trainer-lifecycle`,
       MODEL_STORE: 'file',
       MODEL_STORE_ROOT: this.registryRoot,
+      // A Redis feature store's keys are this scenario's alone.
+      FEATURE_STORE_KEY_PREFIX: `fraudstream-chaos:${this.id}`,
       ...extra,
     };
   }

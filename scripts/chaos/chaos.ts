@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { loadConfig, processEnv } from '@fraudstream/config';
 import { AvroSerde, createKafkaClient, kafkaConfigSchema } from '@fraudstream/kafka';
+import { featuresConfigFragment } from '@fraudstream/features';
 import { formatReport, type ChaosReport, type ScenarioResult } from './chaos-report';
 import { QUICK_SCENARIOS, SCENARIOS, type ChaosSettings, type ScenarioName } from './chaos-scenarios';
 import { repositoryRoot } from './infra-control';
@@ -18,7 +19,7 @@ const USAGE = `npm run chaos -- [options]
   --rate N            transactions per second of the load (default 300, quick 100; at most 1000)
   --replicas N        scorer replicas in scorer-sigkill and scorer-zombie (default 2, quick 1; the zombie at least 2)
   --kills N           SIGKILLs in scorer-sigkill, freezes in scorer-zombie (default 3, quick 1)
-  --outage S          seconds the broker / the registry stay down (default 25)
+  --outage S          seconds the broker / the registry / Redis stay down (default 25, quick 10)
   --out FILE          JSON report (default reports/chaos.json)
 Exit status: 0 when every scenario met its guarantees, 1 otherwise, 2 for bad options.`;
 
@@ -59,10 +60,11 @@ export async function runChaos(
   const hosts = [
     ...config.KAFKA_BROKERS.map((b) => b.slice(0, b.lastIndexOf(':'))),
     new URL(config.SCHEMA_REGISTRY_URL).hostname,
+    new URL(loadConfig(featuresConfigFragment).REDIS_URL).hostname,
   ];
   if (!hosts.every((h) => LOOPBACK.test(h))) {
     console.error(
-      `the chaos suite runs against a local stack only; KAFKA_BROKERS / SCHEMA_REGISTRY_URL name ${hosts.join(', ')}`,
+      `the chaos suite runs against a local stack only; KAFKA_BROKERS / SCHEMA_REGISTRY_URL / REDIS_URL name ${hosts.join(', ')}`,
     );
     return { code: 2, report: null };
   }
@@ -73,7 +75,7 @@ export async function runChaos(
     rate,
     replicas: Number(values.replicas ?? (quick ? 1 : 2)),
     kills: Number(values.kills ?? (quick ? 1 : 3)),
-    outageSeconds: Number(values.outage ?? 25),
+    outageSeconds: Number(values.outage ?? (quick ? 10 : 25)),
     partitions: 3,
     logDir: join(dirname(out), 'chaos-logs'),
     env: processEnv(),

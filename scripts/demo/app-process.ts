@@ -75,6 +75,23 @@ export class AppProcess {
     }
   }
 
+  /** The sum of a metric's samples on GET /metrics (every label set); null while the app does not answer. */
+  async metricTotal(name: string): Promise<number | null> {
+    try {
+      const response = await fetch(`http://127.0.0.1:${this.port}/metrics`, {
+        signal: AbortSignal.timeout(2000),
+      });
+      let total = 0;
+      for (const line of (await response.text()).split('\n')) {
+        if (!line.startsWith(name) || !/^[ {]/.test(line.slice(name.length))) continue;
+        total += Number(line.slice(line.lastIndexOf(' ') + 1));
+      }
+      return total;
+    } catch {
+      return null;
+    }
+  }
+
   /** Resolves once /health says up; throws if the process exits or `timeoutMs` passes first. */
   async waitHealthy(timeoutMs: number, isUp: (h: { status: string }) => boolean = (h) => h.status === 'up') {
     const deadline = Date.now() + timeoutMs;

@@ -1,7 +1,8 @@
 /*
  * The smaller chaos suite (`npm run chaos -- --quick`), in `npm test`: a scorer SIGKILLed mid-stream,
- * a burst of poison records, and a model artifact altered after registration, each against the real
- * local stack with scorer processes from dist/. The full suite is `npm run chaos` (docs/reliability.md).
+ * a burst of poison records, a model artifact altered after registration, and Redis restarted under
+ * a scorer that keeps its feature state there, each against the real local stack with scorer
+ * processes from dist/. The full suite is `npm run chaos` (docs/reliability.md).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +23,7 @@ describe('chaos suite (quick)', () => {
   });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it('loses nothing, dead-letters only poison, recovers a SIGKILLed scorer in time and keeps the right model', async () => {
+  it('loses nothing, dead-letters only poison, recovers a SIGKILLed scorer in time, keeps the right model and the feature state', async () => {
     const { code, report } = await runChaos(['--quick', '--out', join(out, 'chaos.json')]);
     const byName = Object.fromEntries((report?.scenarios ?? []).map((s) => [s.scenario, s]));
     for (const scenario of report?.scenarios ?? []) {
@@ -33,6 +34,11 @@ describe('chaos suite (quick)', () => {
     expect(byName['scorer-sigkill']?.deadLetters).toEqual({});
     expect(byName['poison-burst']?.deadLetters).toEqual({ decode: 30, 'unknown-schema': 10, validation: 11 });
     expect(byName['tampered-artifact']?.servingModel).toMatchObject({ expected: 'v1', actual: ['v1'] });
+    // Redis away for 10 s: batches wait for it (nothing dead-lettered) and its state comes back with it.
+    expect(byName['redis-restart']?.deadLetters).toEqual({});
+    expect(byName['redis-restart']?.notes).toContain(
+      'feature state kept across the restart (no scorer found its store behind what it counted)',
+    );
     expect(code).toBe(0);
   }, 600_000);
 });

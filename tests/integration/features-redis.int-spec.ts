@@ -14,6 +14,7 @@ import {
   RedisFeatureStore,
   featuresConfigFragment,
   computeFeaturesOffline,
+  type FeatureStateGap,
 } from '@fraudstream/features';
 import { generateDataset } from '@fraudstream/simulation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -512,6 +513,57 @@ describe(RedisFeatureStore.name, () => {
         await Promise.all([zombie.close(), owner.close()]);
       }
     });
+  });
+
+  it('reports a Redis that lost the state this pipeline counted (a restart without persistence), then counts afresh', async () => {
+    const target = RedisFeatureStore.connect(config.REDIS_URL, {
+      keyPrefix: `test:${randomUUID().slice(0, 8)}`,
+    });
+    try {
+      const { transactions } = generateDataset({ seed: 15, days: 1, customers: 20, terminals: 10 });
+      const batch = (from: number, to: number) =>
+        [
+          transactions.slice(from, to),
+          {
+            topic: 'tx',
+            partition: 1,
+            offsets: transactions.slice(from, to).map((_, k) => from + k),
+            committedOffset: from,
+          },
+        ] as const;
+      const gaps: FeatureStateGap[] = [];
+      const pipeline = new FeaturePipeline(target, FS_V1, { onStateGap: (gap) => gaps.push(gap) });
+      await pipeline.computeBatch(...batch(0, 40));
+      await pipeline.computeBatch(...batch(40, 80));
+      expect(gaps).toEqual([]);
+      await target.clear();
+      const after = await pipeline.computeBatch(...batch(80, 120));
+      expect(gaps).toEqual([
+        {
+          topic: 'tx',
+          partition: 1,
+          storeLastOffset: null,
+          expectedLastOffset: 79,
+          evidence: 'counted-here',
+        },
+      ]);
+      // Scored from the empty windows, as a cold start would be, and recorded: no second report.
+      const cold = RedisFeatureStore.connect(config.REDIS_URL, {
+        keyPrefix: `test:${randomUUID().slice(0, 8)}`,
+      });
+      try {
+        expect(after).toEqual(await new FeaturePipeline(cold, FS_V1).computeBatch(...batch(80, 120)));
+      } finally {
+        await cold.clear();
+        await cold.close();
+      }
+      expect((await target.appliedBatch({ topic: 'tx', partition: 1 }))?.lastOffset).toBe(119);
+      await pipeline.computeBatch(...batch(120, 160));
+      expect(gaps).toHaveLength(1);
+    } finally {
+      await target.clear();
+      await target.close();
+    }
   });
 
   it('refuses a batch whose partition another replica applied since its load, and writes none of it', async () => {

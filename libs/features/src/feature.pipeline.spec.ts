@@ -22,7 +22,7 @@ import {
 } from './feature-set';
 import { UnknownFeatureSetError, UnsupportedFeatureStoreError } from './features.errors';
 import { assembleFeatureVector, emptyCardAggregates, emptyTerminalAggregates } from './feature-vector';
-import { FeaturePipeline } from './feature.pipeline';
+import { FeaturePipeline, type FeatureStateGap } from './feature.pipeline';
 import type { FeatureStore } from './feature-store.types';
 import { MemoryFeatureStore } from './memory-feature.store';
 import { computeFeaturesOffline } from './offline-features';
@@ -496,6 +496,82 @@ describe(FeaturePipeline.name, () => {
       restored.restore(original.snapshot());
       const tail = await restored.computeBatch(transactions.slice(1000), at(1000, transactions.length));
       expect([...head, ...tail]).toEqual(offline);
+    });
+  });
+
+  describe('a store behind the offsets (feature state lost)', () => {
+    const stream = randomStream().transactions.slice(0, 90);
+    const source = (from: number, to: number, committedOffset?: number) => ({
+      topic: 'tx',
+      partition: 2,
+      offsets: stream.slice(from, to).map((_, k) => from + k),
+      ...(committedOffset === undefined ? {} : { committedOffset }),
+    });
+    const watched = (store = new MemoryFeatureStore()) => {
+      const gaps: FeatureStateGap[] = [];
+      return { gaps, pipeline: new FeaturePipeline(store, undefined, { onStateGap: (g) => gaps.push(g) }) };
+    };
+
+    it('says so when the state it counted vanished, and goes on scoring from what is left', async () => {
+      const { gaps, pipeline } = watched();
+      await pipeline.computeBatch(stream.slice(0, 30), source(0, 30, 0));
+      await pipeline.computeBatch(stream.slice(30, 60), source(30, 60, 30));
+      expect(gaps).toEqual([]);
+      // A Redis restarted without persistence: the whole state is gone under the running scorer.
+      pipeline.restore(new FeaturePipeline().snapshot());
+      const after = await pipeline.computeBatch(stream.slice(60, 90), source(60, 90, 60));
+      expect(gaps).toEqual([
+        {
+          topic: 'tx',
+          partition: 2,
+          storeLastOffset: null,
+          expectedLastOffset: 59,
+          evidence: 'counted-here',
+        },
+      ]);
+      // Scored from the empty state, as a cold pipeline would, and counted.
+      expect(after).toEqual(await new FeaturePipeline().computeBatch(stream.slice(60, 90), source(60, 90)));
+      await pipeline.computeBatch(stream.slice(60, 90), source(60, 90, 60));
+      expect(gaps).toHaveLength(1);
+    });
+
+    it('says so once per partition when the committed offsets are ahead of a state that never counted them', async () => {
+      const { gaps, pipeline } = watched();
+      await pipeline.computeBatch(stream.slice(30, 60), source(30, 60, 30));
+      await pipeline.computeBatch(stream.slice(60, 90), source(60, 90, 60));
+      expect(gaps).toEqual([
+        { topic: 'tx', partition: 2, storeLastOffset: null, expectedLastOffset: 29, evidence: 'committed' },
+      ]);
+    });
+
+    it('takes committed offsets it never counted for dead letters or markers, not for a gap', async () => {
+      const store = new MemoryFeatureStore();
+      const { gaps, pipeline } = watched(store);
+      await pipeline.computeBatch(stream.slice(0, 30), source(0, 30, 0));
+      // Offsets 30-39 were dead-lettered (never counted) and committed with the batch before.
+      await pipeline.computeBatch(stream.slice(40, 60), source(40, 60, 40));
+      // A restart after a graceful stop whose last offsets were a transaction marker.
+      const { gaps: restartGaps, pipeline: restarted } = watched(store);
+      await restarted.computeBatch(stream.slice(60, 90), source(60, 90, 62));
+      expect([...gaps, ...restartGaps]).toEqual([]);
+    });
+
+    it('stays silent for a first start, replays, a reset back, and another replica counting further', async () => {
+      const store = new MemoryFeatureStore();
+      const { gaps, pipeline } = watched(store);
+      await pipeline.computeBatch(stream.slice(0, 30), source(0, 30, 0));
+      // Killed before the commit: handled again from the committed offset.
+      await pipeline.computeBatch(stream.slice(0, 40), source(0, 40, 0));
+      // Another replica took the partition meanwhile and counted further in the shared store.
+      await new FeaturePipeline(store).computeBatch(stream.slice(40, 70), source(40, 70, 40));
+      await pipeline.computeBatch(stream.slice(70, 90), source(70, 90, 70));
+      // The group's offsets moved back by an operator: read again, already counted.
+      await pipeline.computeBatch(stream.slice(10, 20), source(10, 20, 10));
+      expect(gaps).toEqual([]);
+      // A restart that restored the state as it was committed (a graceful stop's snapshot).
+      const { gaps: restartGaps, pipeline: restarted } = watched(store);
+      await restarted.computeBatch(stream.slice(89, 90), source(89, 90, 89));
+      expect(restartGaps).toEqual([]);
     });
   });
 

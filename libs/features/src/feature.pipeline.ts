@@ -23,6 +23,28 @@ import type { WindowCounters } from './window-counters';
 const PIPELINE_SNAPSHOT_MAGIC = 'fraudstream-feature-pipeline';
 
 /**
+ * Transactions of an input partition that its consumer group has committed (or this pipeline
+ * counted) and the store's state does not count: the store lost state (a Redis restarted without
+ * persistence, flushed or evicting keys; an in-memory state restored from a snapshot older than the
+ * committed offsets). Their card and terminal windows are missing them until the windows move past.
+ */
+export interface FeatureStateGap {
+  readonly topic: string;
+  readonly partition: number;
+  /** The highest offset the store counts for the partition; null when it has no record of it. */
+  readonly storeLastOffset: number | null;
+  /** The highest offset known handled: this pipeline's own last counted, or the committed offset's predecessor. */
+  readonly expectedLastOffset: number;
+  /** Why that offset was expected: the group committed it, or this process counted it itself. */
+  readonly evidence: 'committed' | 'counted-here';
+}
+
+export interface FeaturePipelineOptions {
+  /** Called (before the batch is counted) for each gap found; the batch is scored and counted as usual. */
+  readonly onStateGap?: (gap: FeatureStateGap) => void;
+}
+
+/**
  * The online feature pipeline, the one implementation used at scoring time (and, through the logged
  * vectors, at training time). Per batch it loads the touched cards and terminals from its store,
  * and for each transaction in event-time order: applies its terminal's labels known by then,
@@ -39,6 +61,10 @@ export class FeaturePipeline {
   private readonly cardAgg: CardAggregates = emptyCardAggregates();
   private readonly terminalAgg: TerminalAggregates = emptyTerminalAggregates();
   private readonly delayDays: number;
+  /** Per input partition, the highest offset this pipeline counted (to notice a store that lost it). */
+  private readonly countedUpTo = new Map<string, number>();
+  /** Partitions whose committed offset was compared with the store's record once already. */
+  private readonly checkedCommitted = new Set<string>();
 
   /**
    * `featureSet` is the vector it computes (default: the live loop's, fs-v1). The store's state is
@@ -48,6 +74,7 @@ export class FeaturePipeline {
   constructor(
     readonly store: FeatureStore = new MemoryFeatureStore(),
     readonly featureSet: FeatureSet = DEFAULT_FEATURE_SET,
+    private readonly options: FeaturePipelineOptions = {},
   ) {
     this.delayDays = featureSet.terminalDelayDays;
     if (featureSet.sequenceSteps > 0 && !store.keepsCardHistory)
@@ -126,6 +153,8 @@ export class FeaturePipeline {
     const session = await this.store.begin(keys);
     const applied = source ? session.applied : null;
     const covered = applied?.lastOffset ?? Number.NEGATIVE_INFINITY;
+    const partitionKey = source ? `${source.topic}\u0000${source.partition}` : '';
+    if (source) this.checkGap(source, partitionKey, applied?.lastOffset ?? null);
 
     const out = new Array<number[]>(n);
     let fresh = 0;
@@ -170,9 +199,47 @@ export class FeaturePipeline {
     }
     // A batch the state already covers leaves the record as it is: it may hold vectors of offsets
     // this (shorter) batch did not reach.
-    if (source && fresh > 0) session.recordApplied(appliedUpdateOf(source, out, covered));
+    const update = source && fresh > 0 ? appliedUpdateOf(source, out, covered) : null;
+    if (update) session.recordApplied(update);
     await session.commit();
+    if (update) this.countedUpTo.set(partitionKey, update.lastOffset);
     return out;
+  }
+
+  /**
+   * Compares the store's record of a partition with what is known counted: at every batch, the
+   * offsets this pipeline counted itself (a store only moves a partition's record forward: another
+   * replica counts more, never less); and once per partition, whether the store has a record at all
+   * when the group has committed offsets (some replica scored and counted them, in some earlier
+   * life). A record behind the committed offset is not taken as a gap: the offsets of dead-lettered
+   * records and of transaction markers are committed and never counted.
+   */
+  private checkGap(source: FeatureBatchSource, key: string, storeLast: number | null): void {
+    const report = this.options.onStateGap;
+    if (!report) return;
+    const have = storeLast ?? Number.NEGATIVE_INFINITY;
+    const counted = this.countedUpTo.get(key);
+    if (counted !== undefined && have < counted) {
+      this.countedUpTo.delete(key);
+      report({
+        topic: source.topic,
+        partition: source.partition,
+        storeLastOffset: storeLast,
+        expectedLastOffset: counted,
+        evidence: 'counted-here',
+      });
+      return;
+    }
+    if (this.checkedCommitted.has(key) || source.committedOffset === undefined) return;
+    this.checkedCommitted.add(key);
+    if (storeLast === null && source.committedOffset > 0)
+      report({
+        topic: source.topic,
+        partition: source.partition,
+        storeLastOffset: storeLast,
+        expectedLastOffset: source.committedOffset - 1,
+        evidence: 'committed',
+      });
   }
 
   /** The in-memory store's whole state and queued labels, as bytes (scorer restarts warm). */

@@ -48,7 +48,7 @@ export {
 export { MemoryFeatureStore } from './memory-feature.store';
 export { RedisFeatureStore } from './redis-feature.store';
 export type { RedisFeatureStoreOptions } from './redis-feature.store';
-export { FeaturePipeline } from './feature.pipeline';
+export { FeaturePipeline, type FeaturePipelineOptions, type FeatureStateGap } from './feature.pipeline';
 export { assembleFeatureVector } from './feature-vector';
 export type { CardAggregates, TerminalAggregates } from './feature-vector';
 export { computeFeaturesOffline } from './offline-features';

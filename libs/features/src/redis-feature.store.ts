@@ -1,4 +1,5 @@
-import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
+import { Logger } from '@nestjs/common';
+import { DAY_MS, HOUR_MS, describeError } from '@fraudstream/contracts';
 import Redis from 'ioredis';
 import {
   HISTORY_STEP_SEPARATOR,
@@ -322,6 +323,26 @@ export interface RedisFeatureStoreOptions {
  * (historyKey: one encodeHistoryStep() line per step, about 620 bytes full), loaded by the same
  * load script and appended by the same apply script (docs/features.md, fs-v1-seq16's "State").
  */
+/**
+ * One warning when the connection is lost and one line when it is back, instead of ioredis's
+ * "Unhandled error event" on every reconnection attempt. Batches meanwhile fail as transient and
+ * are retried by the transport (docs/reliability.md).
+ */
+function reportConnectionState(redis: Redis): void {
+  const logger = new Logger(RedisFeatureStore.name);
+  let down = false;
+  redis.on('error', (error: unknown) => {
+    if (down) return;
+    down = true;
+    logger.warn({ msg: 'Redis unreachable; feature batches wait for it', error: describeError(error) });
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.log({ msg: 'Redis reachable again' });
+  });
+}
+
 export class RedisFeatureStore implements FeatureStore {
   readonly kind = 'redis' as const;
   /** Each card's ring is a string beside its hash (historyKey), loaded only for batches that ask. */
@@ -343,7 +364,9 @@ export class RedisFeatureStore implements FeatureStore {
   }
 
   static connect(url: string, options: RedisFeatureStoreOptions = {}): RedisFeatureStore {
-    return new RedisFeatureStore(new Redis(url, { maxRetriesPerRequest: 3, lazyConnect: false }), options);
+    const redis = new Redis(url, { maxRetriesPerRequest: 3, lazyConnect: false });
+    reportConnectionState(redis);
+    return new RedisFeatureStore(redis, options);
   }
 
   cardKey(id: string): string {

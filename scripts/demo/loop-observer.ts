@@ -22,6 +22,7 @@ import {
   type Producer,
 } from '@fraudstream/kafka';
 import type { RunTopics } from './demo-topics';
+import { OffsetsSeen } from '../chaos/score-observer';
 
 /** The champion's score of one transaction, as the report needs it. */
 export interface ChampionScore {
@@ -272,6 +273,7 @@ export class LoopObserver {
       apply: (values: T[], messages: readonly ConsumedMessage<T>[]) => void,
       partitionsConsumedConcurrently = 1,
     ) => {
+      const seen = new OffsetsSeen();
       this.consumers.push(
         new StreamConsumer<T>({
           ...common,
@@ -279,11 +281,15 @@ export class LoopObserver {
           topics: [topic],
           validate,
           partitionsConsumedConcurrently,
-          handle: async (messages) =>
+          // Once per offset: a reader that rejoins (after a broker outage) is handed records again,
+          // which are not a second record on the topic.
+          handle: async (batch) => {
+            const messages = batch.filter((m) => seen.first(m.partition, m.offset));
             apply(
               messages.map((m) => m.value),
               messages,
-            ),
+            );
+          },
         }) as StreamConsumer<unknown>,
       );
     };

@@ -101,6 +101,8 @@ async function eventSource(command: SimulateCommand, log: (line: string) => void
 
 export interface LaunchHooks {
   readonly onDay?: (progress: DayProgress) => void;
+  /** The event time of the last event written, after each write (for /health). */
+  readonly onPosition?: (eventTime: number) => void;
   readonly log?: (line: string) => void;
   readonly stopped?: () => boolean;
   /** Kafka settings; read from the environment when absent. */
@@ -201,6 +203,7 @@ export async function launchSimulation(
       unpacedDays: command.unpacedDays,
       holdAfterUnpaced: command.holdAfterUnpaced,
       ...(hooks.control ? { control: hooks.control } : {}),
+      ...(hooks.onPosition ? { onPosition: hooks.onPosition } : {}),
     });
     if (analysts && command.lingerSeconds > 0 && !stopped()) {
       print(`reviewing alerts for ${command.lingerSeconds} s more`);

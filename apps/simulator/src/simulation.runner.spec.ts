@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { DAY_MS } from '@fraudstream/contracts';
 import { parseSimulateArgs } from './cli/simulate.command';
 import { SimulationControl } from './simulation.control';
-import { runSimulation } from './simulation.runner';
+import { SINK_STALL_MS, runSimulation } from './simulation.runner';
 import { NdjsonSimulationSink, type Clock, type SimulationSink } from './simulation.sink';
 
 const OPTIONS = { seed: 9, days: 2, customers: 30, terminals: 60 };
@@ -122,6 +122,38 @@ describe(runSimulation.name, () => {
     const last = generateDataset(OPTIONS).transactions.at(-1)?.event_time ?? 0;
     // Paced as if the hour had not happened: event time stood still while paused.
     expect(clock.now() - start - 3_600_000).toBeCloseTo(((last - sim.dayStart(0)) / 86_400_000) * 10_000, -1);
+  });
+
+  it('paces on from where a stalled sink write left it, instead of catching up in a burst', async () => {
+    const clock = fakeClock();
+    const start = clock.now();
+    const sim = new TransactionSimulator(OPTIONS);
+    const positions: number[] = [];
+    let writes = 0;
+    const sink: SimulationSink = {
+      write: () => {
+        // The 10th write waits out a broker outage of a minute (wall time), as the Kafka sink does.
+        if (++writes === 10) clock.advance(SINK_STALL_MS * 12);
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    };
+    await runSimulation(sim, sink, {
+      pacing: { kind: 'day-seconds', secondsPerDay: 10 },
+      batchSize: 50,
+      clock,
+      onPosition: (t) => positions.push(t),
+    });
+    expect(writes).toBeGreaterThan(20);
+    const last = generateDataset(OPTIONS).transactions.at(-1)?.event_time ?? 0;
+    // The outage's minute is added to the run, not made up for: event time stood still through it.
+    expect(clock.now() - start - SINK_STALL_MS * 12).toBeCloseTo(
+      ((last - sim.dayStart(0)) / DAY_MS) * 10_000,
+      -1,
+    );
+    // Every write reported how far the stream had come, never backwards.
+    expect(positions).toHaveLength(writes);
+    expect(positions.every((t, i) => i === 0 || t >= (positions[i - 1] ?? 0))).toBe(true);
   });
 
   it('pauses after the unpaced days until resumed, when asked to', async () => {

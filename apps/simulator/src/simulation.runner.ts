@@ -43,7 +43,16 @@ export interface RunOptions {
    * history resumes the stream when it has caught up, so the paced part starts on time).
    */
   readonly holdAfterUnpaced?: boolean;
+  /** Called after each sink write with the event time of the last event written. */
+  readonly onPosition?: (eventTime: number) => void;
 }
+
+/**
+ * A sink write that takes this long (a broker outage the sink waits out) stalls the stream: pacing
+ * restarts from there, as after a pause, instead of sending the stalled wall time's events in a
+ * burst (whose event time would run ahead of every consumer rejoining after the outage).
+ */
+export const SINK_STALL_MS = 5_000;
 
 export interface RunSummary {
   readonly days: number;
@@ -99,8 +108,11 @@ export async function runSimulation(
     let batch: SimulationEvent[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
+      const started = clock.now();
       await sink.write(batch);
       batch = [];
+      options.onPosition?.(streamTime);
+      if (dayIndex >= unpacedDays && clock.now() - started >= SINK_STALL_MS) reanchor(streamTime);
     };
     if (dayIndex === unpacedDays && unpacedDays > 0) {
       reanchor(simulator.dayStart(dayIndex));

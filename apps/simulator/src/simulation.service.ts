@@ -79,6 +79,8 @@ export class SimulationService implements OnApplicationBootstrap, OnApplicationS
   private progress: DayProgress | null = null;
   private failure: string | null = null;
   private finished = false;
+  /** Event time of the last event the sink took (null before the first write). */
+  private eventTime: number | null = null;
   private retrainHold: RetrainHoldConsumer | null = null;
 
   constructor(
@@ -96,6 +98,7 @@ export class SimulationService implements OnApplicationBootstrap, OnApplicationS
         day: this.progress ? this.progress.day + 1 : 0,
         days: this.config.SIM_DAYS,
         transactions: this.progress?.totalTransactions ?? 0,
+        eventTime: this.eventTime,
         ...this.control.status(),
         ...(this.retrainHold ? { retrainHold: this.retrainHold.hold.status() } : {}),
         ...(this.failure ? { error: this.failure } : {}),
@@ -111,6 +114,7 @@ export class SimulationService implements OnApplicationBootstrap, OnApplicationS
       config: this.config,
       control: this.control,
       onRetrainHold: (hold) => (this.retrainHold = hold),
+      onPosition: (eventTime) => (this.eventTime = eventTime),
       stopped: () => this.stopping,
       log: (line) => this.logger.log({ msg: line }),
       onDay: (p) => {

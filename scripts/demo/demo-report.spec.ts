@@ -184,6 +184,15 @@ describe('demo report', () => {
       lost: 1,
       duplicates: 2,
     });
+    // With each record's place on the topic: the same records handed again to a reader whose group
+    // rejoined are not duplicates; another record of a scored transaction is.
+    const placed = new LoopObservation(START, 0);
+    placed.addScores([score('t1', 'CHAMPION'), score('t1', 'CHALLENGER')], ['0:10', '0:11']);
+    placed.addScores([score('t1', 'CHAMPION'), score('t1', 'CHALLENGER')], ['0:10', '0:11']);
+    expect(placed.duplicates).toBe(0);
+    placed.addScores([score('t1', 'CHAMPION')], ['1:4']);
+    expect(placed.duplicates).toBe(1);
+    expect(placed.champion.size).toBe(1);
   });
 });
 

@@ -948,7 +948,7 @@ class Demo {
       alerts_by_day: Array.from({ length: o.days }, (_, d) => observation.alertsByDay[d] ?? 0),
       produced: delivery.produced,
       scored: delivery.scored,
-      shadow_scored: observation.challengerIds.size,
+      shadow_scored: observation.challengerPlaces.size,
       lost: delivery.lost,
       duplicates: delivery.duplicates,
       expected_transactions: truth.size,

@@ -54,7 +54,7 @@ export function renderLiveView(o: LoopObservation, s: LiveStatus): string[] {
     '─'.repeat(100),
     `phase       ${s.phase}`,
     `event day   ${day === null ? '-' : `${day} / ${s.days - 1}  (${isoDay(o.startTime, today)})`}   ${onset}   clock ${s.clock}`,
-    `throughput  ${n(Math.round(s.txPerSecond))} tx/s   produced ${n(o.produced.size)} / ${n(s.expectedTransactions)}   scored ${n(o.champion.size)}   shadow-scored ${n(o.challengerIds.size)}`,
+    `throughput  ${n(Math.round(s.txPerSecond))} tx/s   produced ${n(o.produced.size)} / ${n(s.expectedTransactions)}   scored ${n(o.champion.size)}   shadow-scored ${n(o.challengerPlaces.size)}`,
     `alerts      ${n(o.alerts)} in all, ${n(o.alertsByDay[today] ?? 0)} on day ${today}`,
     `model       serving ${o.servingVersion ?? s.baseVersion ?? '-'}   stages: ${stages(o)}`,
     `monitor     ${s.monitorDay === null ? 'not watching yet' : `at day ${s.monitorDay.toFixed(2)} (its event-time watermark)`}`,

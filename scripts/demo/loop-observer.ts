@@ -22,7 +22,6 @@ import {
   type Producer,
 } from '@fraudstream/kafka';
 import type { RunTopics } from './demo-topics';
-import { OffsetsSeen } from '../chaos/score-observer';
 
 /** The champion's score of one transaction, as the report needs it. */
 export interface ChampionScore {
@@ -71,7 +70,10 @@ export class LoopObservation {
   readonly champion = new Map<string, ChampionScore>();
   /** Champion scores per event day. */
   readonly scoredByDay: number[] = [];
-  readonly challengerIds = new Set<string>();
+  /** Where each transaction's first challenger score was read (null: not known). */
+  readonly challengerPlaces = new Map<string, string | null>();
+  /** The same for the champion's scores. */
+  private readonly championPlaces = new Map<string, string | null>();
   duplicates = 0;
   alerts = 0;
   readonly alertsByDay: number[] = [];
@@ -121,17 +123,27 @@ export class LoopObservation {
     }
   }
 
-  addScores(scores: readonly Score[]): void {
-    for (const s of scores) {
+  /**
+   * Scores as read, with each record's place on the topic (`partition:offset`) when known: a second
+   * score of a transaction (and role) is a duplicate when it is another record; the same record
+   * handed again to a reader whose group rejoined (after a broker outage) is not.
+   */
+  addScores(scores: readonly Score[], places?: readonly string[]): void {
+    for (let i = 0; i < scores.length; i++) {
+      const s = scores[i] as Score;
+      const place = places?.[i] ?? null;
       if (s.role === 'CHALLENGER') {
-        if (this.challengerIds.has(s.transaction_id)) this.duplicates++;
-        else this.challengerIds.add(s.transaction_id);
+        const first = this.challengerPlaces.get(s.transaction_id);
+        if (first === undefined) this.challengerPlaces.set(s.transaction_id, place);
+        else if (place === null || first !== place) this.duplicates++;
         continue;
       }
-      if (this.champion.has(s.transaction_id)) {
-        this.duplicates++;
+      const first = this.championPlaces.get(s.transaction_id);
+      if (first !== undefined) {
+        if (place === null || first !== place) this.duplicates++;
         continue;
       }
+      this.championPlaces.set(s.transaction_id, place);
       const day = this.dayOf(s.event_time);
       this.scoredByDay[day] = (this.scoredByDay[day] ?? 0) + 1;
       this.champion.set(s.transaction_id, {
@@ -273,7 +285,6 @@ export class LoopObserver {
       apply: (values: T[], messages: readonly ConsumedMessage<T>[]) => void,
       partitionsConsumedConcurrently = 1,
     ) => {
-      const seen = new OffsetsSeen();
       this.consumers.push(
         new StreamConsumer<T>({
           ...common,
@@ -281,21 +292,26 @@ export class LoopObserver {
           topics: [topic],
           validate,
           partitionsConsumedConcurrently,
-          // Once per offset: a reader that rejoins (after a broker outage) is handed records again,
-          // which are not a second record on the topic.
-          handle: async (batch) => {
-            const messages = batch.filter((m) => seen.first(m.partition, m.offset));
+          handle: async (messages) =>
             apply(
               messages.map((m) => m.value),
               messages,
-            );
-          },
+            ),
         }) as StreamConsumer<unknown>,
       );
     };
     const o = observation;
     add(topics.transactions, validateTransaction, (v) => o.addTransactions(v), 3);
-    add(topics.scores, validateScore, (v) => o.addScores(v), 3);
+    add(
+      topics.scores,
+      validateScore,
+      (v, messages) =>
+        o.addScores(
+          v,
+          messages.map((m) => `${m.partition}:${m.offset}`),
+        ),
+      3,
+    );
     add(topics.labels, validateLabel, (v: Label[]) => o.addLabels(v));
     add(
       topics.alerts,

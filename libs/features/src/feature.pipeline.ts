@@ -23,10 +23,11 @@ import type { WindowCounters } from './window-counters';
 const PIPELINE_SNAPSHOT_MAGIC = 'fraudstream-feature-pipeline';
 
 /**
- * Transactions of an input partition that its consumer group has committed (or this pipeline
- * counted) and the store's state does not count: the store lost state (a Redis restarted without
- * persistence, flushed or evicting keys; an in-memory state restored from a snapshot older than the
- * committed offsets). Their card and terminal windows are missing them until the windows move past.
+ * Transactions of an input partition that the store's state does not count though they were
+ * counted: by this pipeline (the store lost them: a Redis restarted without persistence, flushed or
+ * evicting keys), or by some replica before the group committed them while the store has no record
+ * of the partition at all (a new Redis, an in-memory state after a crash without a snapshot). Their
+ * cards' and terminals' windows miss them until the windows move past.
  */
 export interface FeatureStateGap {
   readonly topic: string;

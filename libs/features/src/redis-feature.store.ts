@@ -305,25 +305,6 @@ export interface RedisFeatureStoreOptions {
 }
 
 /**
- * Feature state in Redis, for many scorer replicas. Each card and terminal is a hash whose fields
- * are its non-empty buckets (`h<hour>a|b`, `d<day>a|b`, absolute indices): at most 108 small fields,
- * about 400 bytes of Redis memory per card. A batch is two round trips: one script that returns the
- * HGETALL of every touched key (and the batch's input partition's applied batches), and one script
- * that applies the increments (HINCRBY, then HDEL of stale buckets) to every touched key, the new
- * label ids, the batch's vectors as one more field of the partition's applied batches and the HDEL
- * of the batches below the committed offset, atomically, and only if that partition's `last` offset
- * is still the one loaded: increments, not overwrites, so replicas sharing a terminal do not lose
- * each other's counts, and a batch is never counted twice. The applied batches kept per partition
- * are those not yet committed when the last batch was handled (see MemoryFeatureStore for the
- * bound), about 200 bytes a vector. The scripts touch many keys, so the store needs one
- * Redis (or a primary with replicas), not a Redis Cluster. Buckets that fell out of the rings are deleted when the entity is
- * next touched, and an entity's keys expire 40 days of wall-clock time after its last write
- * (`ENTITY_STATE_TTL_SECONDS`). Labelled transaction ids live in one set per transaction day (expires after 40 days).
- * For a set with a sequence block, each card's history ring is one string beside its hash
- * (historyKey: one encodeHistoryStep() line per step, about 620 bytes full), loaded by the same
- * load script and appended by the same apply script (docs/features.md, fs-v1-seq16's "State").
- */
-/**
  * One warning when the connection is lost and one line when it is back, instead of ioredis's
  * "Unhandled error event" on every reconnection attempt. Batches meanwhile fail as transient and
  * are retried by the transport (docs/reliability.md).
@@ -343,6 +324,25 @@ function reportConnectionState(redis: Redis): void {
   });
 }
 
+/**
+ * Feature state in Redis, for many scorer replicas. Each card and terminal is a hash whose fields
+ * are its non-empty buckets (`h<hour>a|b`, `d<day>a|b`, absolute indices): at most 108 small fields,
+ * about 400 bytes of Redis memory per card. A batch is two round trips: one script that returns the
+ * HGETALL of every touched key (and the batch's input partition's applied batches), and one script
+ * that applies the increments (HINCRBY, then HDEL of stale buckets) to every touched key, the new
+ * label ids, the batch's vectors as one more field of the partition's applied batches and the HDEL
+ * of the batches below the committed offset, atomically, and only if that partition's `last` offset
+ * is still the one loaded: increments, not overwrites, so replicas sharing a terminal do not lose
+ * each other's counts, and a batch is never counted twice. The applied batches kept per partition
+ * are those not yet committed when the last batch was handled (see MemoryFeatureStore for the
+ * bound), about 200 bytes a vector. The scripts touch many keys, so the store needs one
+ * Redis (or a primary with replicas), not a Redis Cluster. Buckets that fell out of the rings are deleted when the entity is
+ * next touched, and an entity's keys expire 40 days of wall-clock time after its last write
+ * (`ENTITY_STATE_TTL_SECONDS`). Labelled transaction ids live in one set per transaction day (expires after 40 days).
+ * For a set with a sequence block, each card's history ring is one string beside its hash
+ * (historyKey: one encodeHistoryStep() line per step, about 620 bytes full), loaded by the same
+ * load script and appended by the same apply script (docs/features.md, fs-v1-seq16's "State").
+ */
 export class RedisFeatureStore implements FeatureStore {
   readonly kind = 'redis' as const;
   /** Each card's ring is a string beside its hash (historyKey), loaded only for batches that ask. */

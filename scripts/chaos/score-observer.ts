@@ -143,7 +143,7 @@ function beyondFirst(counts: ReadonlyMap<string, number>): number {
 }
 
 /** The newest offset read per partition: a record handed again to a rejoining reader is not counted twice. */
-export class OffsetsSeen {
+class OffsetsSeen {
   private readonly newest = new Map<number, bigint>();
 
   /** True the first time an offset of the partition is read (offsets arrive in order per partition). */

@@ -34,6 +34,7 @@ const row = (day: number, score: number): ChampionScore => ({
   cardId: 'c',
   eventTime: START + day * DAY_MS,
   features: null,
+  place: null,
 });
 
 function deployment(version: string, stage: ModelDeployment['stage'], day: number): ModelDeployment {

@@ -715,13 +715,11 @@ class Demo {
   private backpressure(observation: LoopObservation, simulatorUrl: string, sent: number | null): void {
     // The simulator's own position first: the observer's reads lag it whenever its consumer does
     // (after a broker outage, while its group rejoins), and the stream must not run on meanwhile.
-    const stream = Math.max(
-      sent ?? Number.NEGATIVE_INFINITY,
-      observation.newestTransactionTime ?? Number.NEGATIVE_INFINITY,
+    const newest = observation.newestTransactionTime;
+    const leadHours = this.monitorLeadHours(
+      sent === null || newest === null ? (sent ?? newest) : Math.max(sent, newest),
     );
-    const monitor = this.monitorWatermark;
-    if (!Number.isFinite(stream) || monitor === null) return;
-    const leadHours = (stream - monitor) / HOUR_MS;
+    if (leadHours === null) return;
     const max = this.options.maxLeadHours;
     const day = Math.max(0, observation.currentDay ?? 0);
     if (!this.laggingHold && leadHours > max) {
@@ -737,11 +735,16 @@ class Demo {
     }
   }
 
+  /** Hours of event time the stream at `stream` is ahead of the drift monitor's watermark (null: either unknown). */
+  private monitorLeadHours(stream: number | null): number | null {
+    const monitor = this.monitorWatermark;
+    return stream === null || monitor === null ? null : (stream - monitor) / HOUR_MS;
+  }
+
   /** Whether the drift monitor has read to within the backpressure's lead of the newest transaction. */
   private monitorCaughtUp(observation: LoopObservation): boolean {
-    const stream = observation.newestTransactionTime;
-    const monitor = this.monitorWatermark;
-    return stream !== null && monitor !== null && stream - monitor <= this.options.maxLeadHours * HOUR_MS;
+    const lead = this.monitorLeadHours(observation.newestTransactionTime);
+    return lead !== null && lead <= this.options.maxLeadHours;
   }
 
   /** Notes when the simulator's clock is held for a retrain request and when it goes on. */

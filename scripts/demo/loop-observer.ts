@@ -33,6 +33,8 @@ export interface ChampionScore {
   readonly eventTime: number;
   /** The logged feature vector (kept from `keepFeaturesFromDay` on, for the oracles). */
   readonly features: Float32Array | null;
+  /** Where the record was read (`partition:offset`; null: not known): a redelivery is not a duplicate. */
+  readonly place: string | null;
 }
 
 /** The drift monitor's investigations (INVESTIGATE alerts) and the analysts' verdicts on them. */
@@ -72,8 +74,6 @@ export class LoopObservation {
   readonly scoredByDay: number[] = [];
   /** Where each transaction's first challenger score was read (null: not known). */
   readonly challengerPlaces = new Map<string, string | null>();
-  /** The same for the champion's scores. */
-  private readonly championPlaces = new Map<string, string | null>();
   duplicates = 0;
   alerts = 0;
   readonly alertsByDay: number[] = [];
@@ -138,12 +138,11 @@ export class LoopObservation {
         else if (place === null || first !== place) this.duplicates++;
         continue;
       }
-      const first = this.championPlaces.get(s.transaction_id);
+      const first = this.champion.get(s.transaction_id);
       if (first !== undefined) {
-        if (place === null || first !== place) this.duplicates++;
+        if (place === null || first.place !== place) this.duplicates++;
         continue;
       }
-      this.championPlaces.set(s.transaction_id, place);
       const day = this.dayOf(s.event_time);
       this.scoredByDay[day] = (this.scoredByDay[day] ?? 0) + 1;
       this.champion.set(s.transaction_id, {
@@ -153,6 +152,7 @@ export class LoopObservation {
         cardId: s.card_id,
         eventTime: s.event_time,
         features: day >= this.keepFeaturesFromDay ? Float32Array.from(s.features) : null,
+        place,
       });
       if (this.newestScoreTime === null || s.event_time >= this.newestScoreTime) {
         this.newestScoreTime = s.event_time;

@@ -8,8 +8,8 @@
  * and the `used_memory` growth of the whole state (with a sequence block, `MEMORY USAGE` of every
  * card's history ring too). Options: --feature-set fs-v1|fs-v2|fs-v1-seq16 (default the live
  * loop's), --days N (default 4), --batch N (default 1000), --redis-days N (default 1), --state-days N
- * (default 40), --state-customers N (default 500), --offsets (the Redis throughput run records each
- * batch's offsets and vectors, as the scorer does), --redis-passes N (default 1), --baseline SET (each
+ * (default 40), --state-customers N (default 500), --offsets (every run names each batch's offsets,
+ * as the scorer does: the state records the batch's vectors and the counted transaction ids), --redis-passes N (default 1), --baseline SET (each
  * Redis throughput pass also runs SET's pipeline on the same slice, in alternating order, and reports
  * the ratio per pass: a baseline from the same run, under the same load), --no-redis, --json FILE.
  * docs/features.md.
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   await gc();
   const heapBefore = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   const measured = new MemoryFeatureStore();
-  await run(pipelineOf(measured), state.transactions, state.labels, batch);
+  await run(pipelineOf(measured), state.transactions, state.labels, batch, withOffsets);
   await gc();
   const heapAfter = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   const entities = measured.cardCount + measured.terminalCount;
@@ -151,7 +151,9 @@ async function main(): Promise<void> {
   // In memory: best of five passes on a fresh state (the first also warms the JIT up).
   const memorySeconds: number[] = [];
   for (let pass = 0; pass < 5; pass++) {
-    memorySeconds.push(await run(pipelineOf(new MemoryFeatureStore()), transactions, labels, batch));
+    memorySeconds.push(
+      await run(pipelineOf(new MemoryFeatureStore()), transactions, labels, batch, withOffsets),
+    );
   }
   const best = Math.min(...memorySeconds);
 
@@ -163,6 +165,9 @@ async function main(): Promise<void> {
       transactions: transactions.length,
       labels: labels.length,
       batch_size: batch,
+      // With offsets, as the scorer runs it: the state also records each batch's vectors and the
+      // counted transaction ids (each store keeps the last batch's vectors only here).
+      offsets: withOffsets,
     },
     state_stream: {
       days: stateDays,
@@ -233,7 +238,7 @@ async function main(): Promise<void> {
     const sized = connect();
     try {
       const before = await usedMemory(sized);
-      await run(pipelineOf(sized), state.transactions, state.labels, batch);
+      await run(pipelineOf(sized), state.transactions, state.labels, batch, withOffsets);
       const after = await usedMemory(sized);
       const cards = [...new Set(state.transactions.map((t) => t.card_id))];
       const terminals = [...new Set(state.transactions.map((t) => t.terminal_id))];

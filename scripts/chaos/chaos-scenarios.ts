@@ -350,12 +350,17 @@ export function poisonBurst(ctx: ChaosContext): Promise<ScenarioResult> {
       topic,
       messages: poison.map((value, i) => ({ key: `poison-${i}`, value })),
     });
+    // Five payments the stream already carried, sent again (an upstream that retried them): each
+    // copy is a duplicate letter, its original scored once.
+    const acknowledged = load.produced.size;
+    const copies = Array.from({ length: 5 }, (_, k) => load.transaction(acknowledged - 1 - 3 * k));
+    await stack.producer.sendMany([{ topic, records: copies.map((t) => ({ key: t.card_id, value: t })) }]);
     return {
       fault:
-        'poison burst: 20 random, 10 wrong magic byte, 10 unknown schema id, 10 out-of-range values, one 1 MB record',
+        'poison burst: 20 random, 10 wrong magic byte, 10 unknown schema id, 10 out-of-range values, one 1 MB record, 5 payments sent again',
       recoverySeconds: null,
-      poisonInjected: poison.length,
-      expectedLetters: { decode: 30, 'unknown-schema': 10, validation: 11 },
+      poisonInjected: poison.length + copies.length,
+      expectedLetters: { decode: 30, 'unknown-schema': 10, validation: 11, duplicate: 5 },
     };
   });
 }

@@ -33,7 +33,12 @@ describe('chaos suite (quick)', () => {
     }
     expect(byName['scorer-sigkill']?.recoverySeconds).toBeLessThanOrEqual(SCORER_RECOVERY_LIMIT_S);
     expect(byName['scorer-sigkill']?.deadLetters).toEqual({});
-    expect(byName['poison-burst']?.deadLetters).toEqual({ decode: 30, 'unknown-schema': 10, validation: 11 });
+    expect(byName['poison-burst']?.deadLetters).toEqual({
+      decode: 30,
+      'unknown-schema': 10,
+      validation: 11,
+      duplicate: 5,
+    });
     expect(byName['tampered-artifact']?.servingModel).toMatchObject({ expected: 'v1', actual: ['v1'] });
     // Redis away for 10 s: batches wait for it (nothing dead-lettered) and its state comes back with
     // it. Run whenever scripts/infra.sh started the Redis answering (npm test's own stack, as in CI).

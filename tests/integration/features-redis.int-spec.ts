@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@fraudstream/config';
-import type { Label, Transaction } from '@fraudstream/contracts';
+import { DAY_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import {
   FS_V1,
   FS_V1_SEQ16,
@@ -14,6 +14,7 @@ import {
   RedisFeatureStore,
   featuresConfigFragment,
   computeFeaturesOffline,
+  COUNTED_ID_HORIZON_DAYS,
   type FeatureStateGap,
 } from '@fraudstream/features';
 import { generateDataset } from '@fraudstream/simulation';
@@ -259,6 +260,71 @@ describe(RedisFeatureStore.name, () => {
         expect(await windows(second, prefix)).toEqual(before);
         const rest = await restarted.computeBatch(stream.slice(60, 90), source(60, 90));
         expect([...again, ...rest]).toEqual(await new FeaturePipeline().computeBatch(stream, source(0, 90)));
+      } finally {
+        await second.clear();
+        await Promise.all([first.close(), second.close()]);
+      }
+    });
+
+    it('recognises a transaction sent twice across batches, a kill and another replica, as the memory store does, and drops the days before the horizon', async () => {
+      const prefix = `test:${randomUUID().slice(0, 8)}`;
+      const { transactions } = generateDataset({ seed: 17, days: 5, customers: 30, terminals: 10 });
+      // Every 20th transaction sent again 5 transactions later (an upstream retry).
+      const sent: Transaction[] = [];
+      const copies = new Set<number>();
+      transactions.forEach((t, i) => {
+        sent.push(t);
+        const earlier = transactions[i - 5];
+        if (i % 20 === 0 && earlier) {
+          copies.add(sent.length);
+          sent.push({ ...earlier });
+        }
+      });
+      const size = 40;
+      const at = (from: number) => ({
+        topic: 'tx',
+        partition: 0,
+        offsets: sent.slice(from, from + size).map((_, k) => from + k),
+        committedOffset: from,
+      });
+      const first = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+      const second = RedisFeatureStore.connect(config.REDIS_URL, { keyPrefix: prefix });
+      try {
+        const memory = new FeaturePipeline(new MemoryFeatureStore());
+        const expected: number[][] = [];
+        for (let from = 0; from < sent.length; from += size)
+          expected.push(...(await memory.computeBatch(sent.slice(from, from + size), at(from))));
+        // One replica handles up to the middle; killed with its last two batches uncommitted, the
+        // other takes the partition over from the committed offset.
+        const killed = new FeaturePipeline(first);
+        const middle = Math.floor(sent.length / size / 2) * size;
+        const committed: number[][] = [];
+        for (let from = 0; from < middle; from += size) {
+          const vectors = await killed.computeBatch(sent.slice(from, from + size), {
+            ...at(from),
+            committedOffset: Math.max(0, from - 2 * size),
+          });
+          if (from < middle - 2 * size) committed.push(...vectors);
+        }
+        const takeover = new FeaturePipeline(second);
+        for (let from = middle - 2 * size; from < sent.length; from += size)
+          committed.push(...(await takeover.computeBatch(sent.slice(from, from + size), at(from))));
+        expect(committed).toEqual(expected);
+        expect(committed.filter((_, i) => copies.has(i))).toEqual([...copies].map(() => []));
+        expect(committed.filter((_, i) => !copies.has(i))).toEqual(computeFeaturesOffline(transactions, []));
+        // Only the records of the newest day and the one before are left (each day's first batch
+        // deleted the day before the horizon).
+        const newest = Math.floor((sent.at(-1)?.event_time ?? 0) / DAY_MS);
+        const recordDays: number[] = [];
+        let cursor = '0';
+        do {
+          const [next, keys] = await second.redis.scan(cursor, 'MATCH', `${prefix}:x:*`, 'COUNT', 1000);
+          recordDays.push(...keys.map((key) => Number(key.slice(key.lastIndexOf(':') + 1))));
+          cursor = next;
+        } while (cursor !== '0');
+        expect(recordDays.sort((x, y) => x - y)).toEqual(
+          Array.from({ length: COUNTED_ID_HORIZON_DAYS + 1 }, (_, k) => newest - COUNTED_ID_HORIZON_DAYS + k),
+        );
       } finally {
         await second.clear();
         await Promise.all([first.close(), second.close()]);

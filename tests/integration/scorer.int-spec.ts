@@ -137,4 +137,48 @@ describe('scorer app', () => {
     expect(dlq.records.map((r) => r.headers[DeadLetterHeaders.error]).join(' ')).toMatch(/card_id is empty/);
     await Promise.all([scores.stop(), alerts.stop(), dlq.stop()]);
   });
+  it('scores a transaction sent twice once, and dead-letters the copy as a duplicate naming where the first was read', async () => {
+    const { kafka, serde, root } = suite;
+    const topics = await createScorerTopics(kafka, serde, 2);
+    const v1 = featureModel(root, 'v1', 11, 0.6);
+    const producer = await connectedProducer(kafka, serde);
+    await publishDeployment(producer, topics, stageChange(v1, 'PRODUCTION'));
+    const scores = await readTopic<Score>(kafka, serde, topics.scores);
+    const dlq = await readTopic<Buffer>(kafka, serde, topics.transactionsDlq, true);
+    const app = await suite.start(topics, { SCORER_GROUP_ID: uniqueName('scorer') });
+    const total = 120;
+    const sent = Array.from({ length: total }, (_, i) => transaction(i, 'twice'));
+    // Every 10th payment sent again after the next five (an upstream that retried it), some in the
+    // same produce request as their original, some in a later one.
+    const copies = sent.filter((_, i) => i % 10 === 0);
+    for (let i = 0; i < total; i += 15) {
+      const chunk = sent.slice(i, i + 15);
+      const again = copies.filter((_, k) => k * 10 + 5 >= i && k * 10 + 5 < i + 15);
+      await producer.sendMany([
+        {
+          topic: topics.transactions,
+          records: [...chunk, ...again].map((t) => ({ key: t.card_id, value: { ...t } })),
+        },
+      ]);
+    }
+    await waitFor(() => dlq.records.length >= copies.length, 60_000, 'a dead letter per copy');
+    await waitFor(() => scores.records.length >= total, 60_000, 'a score per transaction');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await app.close();
+    await producer.producer.disconnect();
+
+    const ids = scores.records.map((r) => r.value.transaction_id);
+    expect(ids).toHaveLength(total);
+    expect(new Set(ids)).toEqual(new Set(sent.map((t) => t.transaction_id)));
+    expect(dlq.records.map((r) => r.headers[DeadLetterHeaders.reason])).toEqual(
+      copies.map(() => 'duplicate'),
+    );
+    for (const r of dlq.records)
+      expect(r.headers[DeadLetterHeaders.error]).toMatch(
+        new RegExp(
+          `^duplicate: transaction_id twice-\\d+ was already scored from ${topics.transactions}\\[\\d\\] at offset \\d+$`,
+        ),
+      );
+    await Promise.all([scores.stop(), dlq.stop()]);
+  });
 });

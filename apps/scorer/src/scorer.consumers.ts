@@ -101,7 +101,7 @@ export const scorerConsumersProvider: Provider = {
           return {
             rejected: result.rejected.flatMap((r) => {
               const message = messages[r.index];
-              return message ? [{ message, reason: r.reason }] : [];
+              return message ? [{ message, reason: r.reason, ...(r.kind ? { kind: r.kind } : {}) }] : [];
             }),
             // Scored once; only the send is retried while the broker is away (the features are not updated
             // twice). Exactly-once, the records go to the partition's transaction (the sink); otherwise

@@ -5,7 +5,8 @@
  */
 
 /** Why a message could not be processed: the reason label of the dead-letter metric and header. */
-export type PoisonKind = 'decode' | 'unknown-schema' | 'validation' | 'oversized' | 'handler' | 'rejected';
+export type PoisonKind =
+  'decode' | 'unknown-schema' | 'validation' | 'oversized' | 'handler' | 'rejected' | 'duplicate';
 
 /** A message that can never be processed: it goes to the dead-letter topic and the partition moves on. */
 export class PoisonMessageError extends Error {

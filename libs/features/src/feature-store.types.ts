@@ -53,6 +53,42 @@ export interface AppliedUpdate {
 }
 
 /**
+ * Event days for which the state keeps the ids of the transactions it counted and where each was
+ * read, before the stream's newest day (by the transactions' own event time): the newest day and
+ * the one before. A transaction id read again at another place (an upstream that sent a payment
+ * twice) with an event time in those days is a duplicate, neither counted nor scored again.
+ */
+export const COUNTED_ID_HORIZON_DAYS = 1;
+
+/** Where a counted transaction was read: its input partition and offset. */
+export interface CountedPlace {
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/** Partitions below 4,096 and offsets below 2^40: a place packed in one exact double. */
+const PARTITION_SPAN = 4096;
+const OFFSET_LIMIT = 2 ** 40;
+
+/** One number for a place (what the Redis store writes too). */
+export function packPlace(place: CountedPlace): number {
+  if (
+    place.partition < 0 ||
+    place.partition >= PARTITION_SPAN ||
+    place.offset < 0 ||
+    place.offset >= OFFSET_LIMIT
+  )
+    throw new RangeError(
+      `cannot record partition ${place.partition} offset ${place.offset}: the state keeps partitions below ${PARTITION_SPAN} and offsets below 2^40`,
+    );
+  return place.offset * PARTITION_SPAN + place.partition;
+}
+
+export function unpackPlace(packed: number): CountedPlace {
+  return { partition: packed % PARTITION_SPAN, offset: Math.floor(packed / PARTITION_SPAN) };
+}
+
+/**
  * A fraud label waiting in the store for its terminal's transactions to reach its event time: what
  * the terminal fraud rates need of a `Label` with `is_fraud` true.
  */
@@ -76,6 +112,11 @@ export interface FeatureBatchKeys {
   readonly partition?: FeatureBatchPartition;
   /** The batch's lowest offset in that partition: vectors below it are not needed. */
   readonly firstOffset?: number;
+  /**
+   * The batch's transaction ids by event day (epoch ms / DAY_MS), when it comes from an input
+   * partition: a remote store loads where each was counted, if it was (countedAt()).
+   */
+  readonly counted?: ReadonlyMap<number, readonly string[]>;
   /**
    * Load each card's history ring too (a feature set with a sequence block): a remote store reads
    * the rings in the same round trip as the windows, and only when asked.
@@ -112,6 +153,14 @@ export interface FeatureStateSession {
    * by commit() with the batch's other changes.
    */
   addCardHistory(cardId: string, entry: CardHistoryEntry): void;
+  /**
+   * Where the transaction `transactionId` of event time `eventTime` was counted (null: not counted,
+   * or its day is older than the horizon the state keeps, COUNTED_ID_HORIZON_DAYS). A remote store
+   * knows it for the transactions named in `FeatureBatchKeys.counted`, and those this batch recorded.
+   */
+  countedAt(transactionId: string, eventTime: number): CountedPlace | null;
+  /** Records where the transaction of `eventTime` was counted (persisted by commit()). */
+  recordCounted(transactionId: string, eventTime: number, place: CountedPlace): void;
   /**
    * Takes the terminal's queued labels whose event time is at or before `time` off the queue and
    * counts each as a confirmed fraud in the bucket of its transaction's time. A transaction counts

@@ -23,7 +23,7 @@ import {
 import { UnknownFeatureSetError, UnsupportedFeatureStoreError } from './features.errors';
 import { assembleFeatureVector, emptyCardAggregates, emptyTerminalAggregates } from './feature-vector';
 import { FeaturePipeline, type FeatureStateGap } from './feature.pipeline';
-import type { FeatureStore } from './feature-store.types';
+import { COUNTED_ID_HORIZON_DAYS, type FeatureStore } from './feature-store.types';
 import { MemoryFeatureStore } from './memory-feature.store';
 import { computeFeaturesOffline } from './offline-features';
 import { replayFeatures } from './replay-features';
@@ -496,6 +496,89 @@ describe(FeaturePipeline.name, () => {
       restored.restore(original.snapshot());
       const tail = await restored.computeBatch(transactions.slice(1000), at(1000, transactions.length));
       expect([...head, ...tail]).toEqual(offline);
+    });
+  });
+
+  describe('a transaction sent twice (the same id at another place of the input)', () => {
+    const at = (partition: number, ...offsets: number[]) => ({ topic: 'tx', partition, offsets });
+
+    it('neither counts nor scores the second copy, in the same batch or a later one, and names where the first was read', async () => {
+      const a = tx('p1', 'c1', 'm1', 10, T0);
+      const b = tx('p2', 'c1', 'm1', 20, T0 + HOUR_MS);
+      const pipeline = new FeaturePipeline();
+      const first = await pipeline.computeScoring([a, b, { ...a }], at(0, 10, 11, 12));
+      expect(first.duplicates).toEqual([{ index: 2, first: { partition: 0, offset: 10 } }]);
+      expect(first.vectors[2]).toBeNull();
+      const later = await pipeline.computeScoring([{ ...b }], at(0, 13));
+      expect(later).toEqual({
+        vectors: [null],
+        duplicates: [{ index: 0, first: { partition: 0, offset: 11 } }],
+      });
+      // computeBatch gives a duplicate an empty vector.
+      expect(await pipeline.computeBatch([{ ...a }], at(0, 14))).toEqual([[]]);
+      // The card counts two payments, not five.
+      const [next] = await pipeline.computeBatch([tx('p3', 'c1', 'm1', 30, T0 + 2 * HOUR_MS)], at(0, 15));
+      expect(f(next, 'card_tx_count_1d')).toBe(2);
+      expect(f(next, 'card_mean_amount_1d')).toBe(15);
+      expect(f(next, 'terminal_tx_count_1d')).toBe(2);
+    });
+
+    it('recognises the copy on another partition, and stays a duplicate when its batch is handled again', async () => {
+      const a = tx('p1', 'c1', 'm1', 10, T0);
+      const pipeline = new FeaturePipeline();
+      const [va] = await pipeline.computeBatch([a], at(0, 5));
+      const copy = await pipeline.computeScoring([tx('q1', 'c2', 'm2', 5, T0), { ...a }], at(1, 7, 8));
+      expect(copy.duplicates).toEqual([{ index: 1, first: { partition: 0, offset: 5 } }]);
+      // A kill before the offsets committed: both batches come again, at their own places.
+      expect(await pipeline.computeBatch([a], at(0, 5))).toEqual([va]);
+      const again = await pipeline.computeScoring([tx('q1', 'c2', 'm2', 5, T0), { ...a }], at(1, 7, 8));
+      expect(again.duplicates).toEqual(copy.duplicates);
+      expect(again.vectors[0]).toEqual(copy.vectors[0]);
+    });
+
+    it('equals the offline recomputation of the stream without its copies, across kills', async () => {
+      const { transactions, labels } = randomStream();
+      // Every 25th transaction sent again 3 transactions later (an upstream retry).
+      const sent: Transaction[] = [];
+      const copies = new Set<number>();
+      transactions.forEach((t, i) => {
+        sent.push(t);
+        const earlier = transactions[i - 3];
+        if (i % 25 === 0 && earlier) {
+          copies.add(sent.length);
+          sent.push({ ...earlier });
+        }
+      });
+      const pipeline = new FeaturePipeline();
+      await pipeline.applyLabels(labels);
+      const { committed, kills } = await runWithKills(pipeline, sent, [50, 13, 200, 1, 77], 3, true);
+      expect(kills).toBeGreaterThan(10);
+      expect(committed.filter((_, i) => copies.has(i))).toEqual([...copies].map(() => []));
+      expect(committed.filter((_, i) => !copies.has(i))).toEqual(
+        computeFeaturesOffline(transactions, labels),
+      );
+    });
+
+    it(`forgets the ids of days more than ${COUNTED_ID_HORIZON_DAYS} before the newest, and its snapshot carries them`, async () => {
+      const a = tx('p1', 'c1', 'm1', 10, T0);
+      const original = new FeaturePipeline();
+      await original.computeBatch([a], at(0, 0));
+      const restored = new FeaturePipeline(new MemoryFeatureStore());
+      restored.restore(original.snapshot());
+      expect((await restored.computeScoring([{ ...a }], at(0, 1))).duplicates).toHaveLength(1);
+      // A payment (of another card) 2 days on: the first's day is beyond the horizon, a copy now counts.
+      await restored.computeBatch(
+        [tx('p2', 'c2', 'm1', 10, T0 + (COUNTED_ID_HORIZON_DAYS + 1) * DAY_MS)],
+        at(0, 2),
+      );
+      expect((await restored.computeScoring([{ ...a }], at(0, 3))).duplicates).toEqual([]);
+    });
+
+    it('leaves batches without offsets alone (offline recomputation, replays of a file)', async () => {
+      const a = tx('p1', 'c1', 'm1', 10, T0);
+      const pipeline = new FeaturePipeline();
+      const vectors = await pipeline.computeBatch([a, { ...a }]);
+      expect(vectors.map((v) => v.length)).toEqual([FEATURE_COUNT, FEATURE_COUNT]);
     });
   });
 

@@ -1,6 +1,7 @@
 import type { Label, Transaction } from '@fraudstream/contracts';
 import type {
   AppliedUpdate,
+  CountedPlace,
   FeatureBatchKeys,
   FeatureBatchSource,
   FeatureStateSession,
@@ -21,6 +22,8 @@ import { UnsupportedFeatureStoreError } from './features.errors';
 import type { WindowCounters } from './window-counters';
 
 const PIPELINE_SNAPSHOT_MAGIC = 'fraudstream-feature-pipeline';
+/** DAY_MS, local: an imported binding is a getter call per access in the per-transaction loop. */
+const DAY = 86_400_000;
 
 /**
  * Transactions of an input partition that the store's state does not count though they were
@@ -38,6 +41,25 @@ export interface FeatureStateGap {
   readonly expectedLastOffset: number;
   /** Why that offset was expected: the group committed it, or this process counted it itself. */
   readonly evidence: 'committed' | 'counted-here';
+}
+
+/**
+ * A transaction whose id its card counted at another place of the input (another offset, another
+ * partition) within COUNTED_ID_HORIZON_DAYS: the same payment sent twice. It is neither counted nor
+ * given a vector.
+ */
+export interface DuplicateTransaction {
+  /** Its index in the batch. */
+  readonly index: number;
+  /** Where the copy that was counted was read. */
+  readonly first: CountedPlace;
+}
+
+/** A batch's vectors for scoring, and its duplicates. */
+export interface ScoringFeatures {
+  /** One vector per transaction, in input order; null for a duplicate. */
+  readonly vectors: readonly (readonly number[] | null)[];
+  readonly duplicates: readonly DuplicateTransaction[];
 }
 
 export interface FeaturePipelineOptions {
@@ -114,11 +136,28 @@ export class FeaturePipeline {
    * state already covers (its batch is handled again: after a kill between the state's commit and
    * the offsets', a retry, a rebalance, with any number of the partition's batches uncommitted) is
    * not counted again, and gets the vector it was first computed with: the one from the state
-   * before its own update.
+   * before its own update. A transaction its card already counted at another place (the same payment
+   * sent twice) gets an empty vector and is not counted: computeScoring() names them.
    */
   async computeBatch(transactions: readonly Transaction[], source?: FeatureBatchSource): Promise<number[][]> {
+    const { vectors, duplicates } = await this.computeScoring(transactions, source);
+    // Each vector is this batch's own array; only a duplicate has none.
+    if (duplicates.length === 0) return vectors as number[][];
+    return vectors.map((vector) => (vector ? (vector as number[]) : []));
+  }
+
+  /**
+   * computeBatch(), saying which transactions are duplicates: with `source`, a transaction whose id
+   * its card counted at another place within COUNTED_ID_HORIZON_DAYS (an upstream that sent the same
+   * payment twice) is not counted again and gets no vector. A batch handled again is not a duplicate
+   * of itself: each of its transactions was counted at its own place.
+   */
+  async computeScoring(
+    transactions: readonly Transaction[],
+    source?: FeatureBatchSource,
+  ): Promise<ScoringFeatures> {
     const n = transactions.length;
-    if (n === 0) return [];
+    if (n === 0) return { vectors: [], duplicates: [] };
     if (source && source.offsets.length !== n) {
       throw new Error(`${n} transactions but ${source.offsets.length} offsets`);
     }
@@ -137,6 +176,8 @@ export class FeaturePipeline {
           terminalIds,
           partition: { topic: source.topic, partition: source.partition },
           firstOffset: lowest(source.offsets),
+          // A remote store loads where the batch's ids were counted; the memory store has them at hand.
+          ...(this.store.kind === 'memory' ? {} : { counted: idsByDay(transactions) }),
           cardHistory,
         }
       : { cardIds, terminalIds, cardHistory };
@@ -149,7 +190,7 @@ export class FeaturePipeline {
     order: readonly number[],
     keys: FeatureBatchKeys,
     source: FeatureBatchSource | undefined,
-  ): Promise<number[][]> {
+  ): Promise<ScoringFeatures> {
     const n = transactions.length;
     const session = await this.store.begin(keys);
     const applied = source ? session.applied : null;
@@ -157,7 +198,8 @@ export class FeaturePipeline {
     const partitionKey = source ? `${source.topic}\u0000${source.partition}` : '';
     if (source) this.checkGap(source, partitionKey, applied?.lastOffset ?? null);
 
-    const out = new Array<number[]>(n);
+    const out = new Array<number[] | null>(n).fill(null);
+    const duplicates: DuplicateTransaction[] = [];
     let fresh = 0;
     for (let k = 0; k < n; k++) {
       const i = order[k] ?? k;
@@ -168,16 +210,27 @@ export class FeaturePipeline {
       const offset = source?.offsets[i];
       if (offset !== undefined && offset <= covered) {
         // Already counted. Its recorded vector is the one it was scored with; a transaction older
-        // than the recorded batch (the group's offsets were moved back) gets today's state, uncounted.
+        // than the recorded batch (the group's offsets were moved back) gets today's state, uncounted,
+        // unless it was a duplicate.
         const recorded = applied?.vectors.get(offset);
         if (recorded) {
           out[i] = [...recorded];
           continue;
         }
-        out[i] = this.vectorOf(session, tx);
+        const first = source && this.countedElsewhere(session, tx, source.partition, offset);
+        if (first) duplicates.push({ index: i, first });
+        else out[i] = this.vectorOf(session, tx);
         continue;
       }
-      fresh++;
+      if (source && offset !== undefined) {
+        fresh++;
+        const first = this.countedElsewhere(session, tx, source.partition, offset);
+        if (first) {
+          duplicates.push({ index: i, first });
+          continue;
+        }
+        session.recordCounted(tx.transaction_id, t, { partition: source.partition, offset });
+      }
       out[i] = this.vectorOf(session, tx);
       const cents = Math.round(tx.amount * 100); // amountCents, inlined
       session.addCardTransaction(tx.card_id, t, cents);
@@ -204,7 +257,20 @@ export class FeaturePipeline {
     if (update) session.recordApplied(update);
     await session.commit();
     if (update) this.countedUpTo.set(partitionKey, update.lastOffset);
-    return out;
+    if (duplicates.length > 0) duplicates.sort((x, y) => x.index - y.index);
+    return { vectors: out, duplicates };
+  }
+
+  /** Where the card counted this transaction's id, when that is another place than `offset` of `partition`. */
+  private countedElsewhere(
+    session: FeatureStateSession,
+    tx: Transaction,
+    partition: number,
+    offset: number,
+  ): CountedPlace | null {
+    const first = session.countedAt(tx.transaction_id, tx.event_time);
+    if (!first || (first.partition === partition && first.offset === offset)) return null;
+    return first;
   }
 
   /**
@@ -337,7 +403,7 @@ export class FeaturePipeline {
  */
 function appliedUpdateOf(
   source: FeatureBatchSource,
-  vectors: readonly number[][],
+  vectors: readonly (readonly number[] | null)[],
   covered: number,
 ): AppliedUpdate {
   const { offsets } = source;
@@ -366,6 +432,18 @@ function appliedUpdateOf(
     if (vector && offset > covered) fresh.set(offset, vector);
   }
   return { lastOffset: last, vectors: fresh, keepFrom };
+}
+
+/** The transactions' ids by event day. */
+function idsByDay(transactions: readonly Transaction[]): Map<number, string[]> {
+  const byDay = new Map<number, string[]>();
+  for (const tx of transactions) {
+    const day = Math.floor(tx.event_time / DAY);
+    const ids = byDay.get(day);
+    if (ids) ids.push(tx.transaction_id);
+    else byDay.set(day, [tx.transaction_id]);
+  }
+  return byDay;
 }
 
 function lowest(offsets: readonly number[]): number {

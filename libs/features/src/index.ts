@@ -33,6 +33,7 @@ export type { WindowSums } from './window-counters';
 export type {
   AppliedBatch,
   AppliedUpdate,
+  CountedPlace,
   FeatureBatchKeys,
   FeatureBatchPartition,
   FeatureBatchSource,
@@ -40,6 +41,7 @@ export type {
   FeatureStore,
   QueuedLabel,
 } from './feature-store.types';
+export { COUNTED_ID_HORIZON_DAYS } from './feature-store.types';
 export {
   FeatureStateConflictError,
   UnknownFeatureSetError,
@@ -48,7 +50,13 @@ export {
 export { MemoryFeatureStore } from './memory-feature.store';
 export { RedisFeatureStore } from './redis-feature.store';
 export type { RedisFeatureStoreOptions } from './redis-feature.store';
-export { FeaturePipeline, type FeaturePipelineOptions, type FeatureStateGap } from './feature.pipeline';
+export {
+  FeaturePipeline,
+  type DuplicateTransaction,
+  type FeaturePipelineOptions,
+  type FeatureStateGap,
+  type ScoringFeatures,
+} from './feature.pipeline';
 export { assembleFeatureVector } from './feature-vector';
 export type { CardAggregates, TerminalAggregates } from './feature-vector';
 export { computeFeaturesOffline } from './offline-features';

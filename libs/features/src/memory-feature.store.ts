@@ -1,14 +1,18 @@
 import { DAY_MS } from '@fraudstream/contracts';
 import { appendHistoryStep, type CardHistoryEntry, type CardHistoryStep } from './card-history';
 import { DAY_BUCKETS, SEQUENCE_STEPS } from './feature-set';
-import type {
-  AppliedBatch,
-  AppliedUpdate,
-  FeatureBatchKeys,
-  FeatureBatchPartition,
-  FeatureStateSession,
-  FeatureStore,
-  QueuedLabel,
+import {
+  type AppliedBatch,
+  type AppliedUpdate,
+  COUNTED_ID_HORIZON_DAYS,
+  type CountedPlace,
+  packPlace,
+  unpackPlace,
+  type FeatureBatchKeys,
+  type FeatureBatchPartition,
+  type FeatureStateSession,
+  type FeatureStore,
+  type QueuedLabel,
 } from './feature-store.types';
 import { WindowCounters } from './window-counters';
 
@@ -31,12 +35,19 @@ interface SnapshotHeader {
    * terminal]. Absent in snapshots written before the state kept it (the rings then start empty).
    */
   histories?: { id: string; steps: [number, number, 0 | 1, string, 0 | 1][] }[];
+  /**
+   * Where the transactions of the last days were counted: per event day, [id, place] with the place
+   * packed by packPlace(). Absent in snapshots written before the state kept them.
+   */
+  counted?: { day: number; ids: [string, number][] }[];
 }
 
 /**
  * The default, in-process feature state. Memory: about 1.6 KB per card and per terminal (1,488 bytes
  * of counters, the object and the map entry), plus about 60 bytes per labelled fraud kept for the
- * 39 days a duplicate label could still matter. snapshot()/restore() let a restarted scorer resume warm.
+ * 39 days a duplicate label could still matter, and about 80 bytes per transaction of the stream's
+ * last two event days (its id and where it was read, to recognise the same transaction sent again).
+ * snapshot()/restore() let a restarted scorer resume warm.
  * It records each input partition's last applied offset and the vectors of the batches applied
  * above its committed offset, so a batch handled again in the same process, or after a restore, is
  * not counted twice and gets the vectors it was scored with; the snapshot carries them. Those
@@ -53,6 +64,9 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
   /** Last SEQUENCE_STEPS transactions per card, oldest first; only a set with a sequence block fills it. */
   private readonly histories = new Map<string, CardHistoryStep[]>();
   private readonly terminals = new Map<string, WindowCounters>();
+  /** Per event day, where each transaction counted was read (packPlace()); days before the horizon are dropped. */
+  private readonly counted = new Map<number, Map<string, number>>();
+  private newestCountedDay = Number.NEGATIVE_INFINITY;
   /** Ids of transactions already counted as fraud, by the day of their transaction time. */
   private readonly labelled = new Map<number, Set<string>>();
   private newestLabelDay = -1;
@@ -223,6 +237,26 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
     appendHistoryStep(steps, entry, SEQUENCE_STEPS);
   }
 
+  countedAt(transactionId: string, eventTime: number): CountedPlace | null {
+    const packed = this.counted.get(Math.floor(eventTime / DAY_MS))?.get(transactionId);
+    return packed === undefined ? null : unpackPlace(packed);
+  }
+
+  recordCounted(transactionId: string, eventTime: number, place: CountedPlace): void {
+    const day = Math.floor(eventTime / DAY_MS);
+    let ids = this.counted.get(day);
+    if (!ids) {
+      ids = new Map();
+      this.counted.set(day, ids);
+    }
+    ids.set(transactionId, packPlace(place));
+    if (day <= this.newestCountedDay) return;
+    this.newestCountedDay = day;
+    for (const old of this.counted.keys()) {
+      if (old < day - COUNTED_ID_HORIZON_DAYS) this.counted.delete(old);
+    }
+  }
+
   applyDueLabels(terminalId: string, time: number): void {
     if (this.queuedCount === 0) return;
     const queue = this.queued.get(terminalId);
@@ -280,6 +314,7 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
           s.newTerminal ? 1 : 0,
         ]),
       })),
+      counted: [...this.counted].map(([day, ids]) => ({ day, ids: [...ids] })),
     };
     const head = Buffer.from(`${JSON.stringify(header)}\n`, 'utf8');
     // Pad so the float64 body starts 8-byte aligned.
@@ -316,6 +351,8 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
     };
     this.cards.clear();
     this.histories.clear();
+    this.counted.clear();
+    this.newestCountedDay = Number.NEGATIVE_INFINITY;
     this.terminals.clear();
     this.labelled.clear();
     this.appliedBatches.clear();
@@ -338,6 +375,10 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
           newTerminal: newTerminal === 1,
         })),
       );
+    }
+    for (const { day, ids } of header.counted ?? []) {
+      this.counted.set(day, new Map(ids));
+      this.newestCountedDay = Math.max(this.newestCountedDay, day);
     }
     this.newestLabelDay = -1;
     for (const { day, ids } of header.labelled) {

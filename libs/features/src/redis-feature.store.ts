@@ -10,14 +10,18 @@ import {
   type CardHistoryStep,
 } from './card-history';
 import { SEQUENCE_STEPS } from './feature-set';
-import type {
-  AppliedBatch,
-  AppliedUpdate,
-  FeatureBatchKeys,
-  FeatureBatchPartition,
-  FeatureStateSession,
-  FeatureStore,
-  QueuedLabel,
+import {
+  type AppliedBatch,
+  type AppliedUpdate,
+  COUNTED_ID_HORIZON_DAYS,
+  type CountedPlace,
+  packPlace,
+  unpackPlace,
+  type FeatureBatchKeys,
+  type FeatureBatchPartition,
+  type FeatureStateSession,
+  type FeatureStore,
+  type QueuedLabel,
 } from './feature-store.types';
 import { FeatureStateConflictError } from './features.errors';
 import { APPLIED_DAY, APPLIED_HOUR, WindowCounters } from './window-counters';
@@ -37,6 +41,12 @@ const LABEL_SET_TTL_SECONDS = 40 * 24 * 3600;
  * at simulated speed reaches.
  */
 const ENTITY_STATE_TTL_SECONDS = 40 * 24 * 3600;
+
+/**
+ * Wall-clock expiry of a day's record of counted transactions (`<prefix>:x:<day>`): each batch
+ * deletes the day before its store's horizon, and a record a quiet spell skipped goes with its TTL.
+ */
+const COUNTED_ID_TTL_SECONDS = 3 * 24 * 3600;
 
 /**
  * Queues labels in one atomic call. KEYS: the label sets (one per transaction day), then one queue
@@ -123,7 +133,10 @@ return out
  * ring a key (a card's string of encoded steps, oldest first, one a line) and in ARGV the new steps
  * as such a string: appended to the ring, which keeps its last `ringSize` lines, with its TTL. Appends,
  * not overwrites: what another replica appended meanwhile stays (docs/features.md says what holds
- * then).
+ * then). Last, the number of day records of counted transactions and their TTL; per record a key
+ * (`<prefix>:x:<day>`) and in ARGV its number of new ids, then id and packed place for each
+ * (HSET, then EXPIRE); then the number of day records to delete (those before the horizon), their
+ * keys.
  */
 const APPLY_SCRIPT = `
 local k = 1
@@ -201,6 +214,25 @@ for r = 1, rings do
     ring = string.sub(ring, at + 1)
   end
   redis.call('SET', key, ring, 'EX', stateTtl)
+end
+local idDays = tonumber(ARGV[a])
+local idTtl = ARGV[a + 1]
+a = a + 2
+for d = 1, idDays do
+  local key = KEYS[k]
+  k = k + 1
+  local n = tonumber(ARGV[a])
+  a = a + 1
+  for i = 1, n do
+    redis.call('HSET', key, ARGV[a], ARGV[a + 1])
+    a = a + 2
+  end
+  redis.call('EXPIRE', key, idTtl)
+end
+local drops = tonumber(ARGV[a])
+for d = 1, drops do
+  redis.call('DEL', KEYS[k])
+  k = k + 1
 end
 return k - 1
 `;
@@ -386,6 +418,11 @@ export class RedisFeatureStore implements FeatureStore {
     return `${this.prefix}:l:${day}`;
   }
 
+  /** Where the transactions of an event day were counted: transaction id -> packed place (packPlace()). */
+  countedKey(day: number): string {
+    return `${this.prefix}:x:${day}`;
+  }
+
   /** A terminal's queue of labels not yet counted: transaction id -> "<event_time>:<transaction_time>". */
   labelQueueKey(terminalId: string): string {
     return `${this.prefix}:q:${terminalId}`;
@@ -463,6 +500,8 @@ export class RedisFeatureStore implements FeatureStore {
         appliedKey,
         batch.firstOffset ?? -1,
       );
+    const countedDays = [...(batch.counted ?? [])];
+    for (const [day, ids] of countedDays) pipeline.hmget(this.countedKey(day), ...ids);
     const results = (await pipeline.exec()) ?? [];
     const reply = (i: number): unknown => {
       const entry = results[i];
@@ -472,6 +511,10 @@ export class RedisFeatureStore implements FeatureStore {
     };
     const applied = appliedKey ? decodeApplied(reply(1) as Buffer[]) : null;
     const session = new RedisStateSession(this, appliedKey, applied, batch.cardHistory === true);
+    const firstCounted = appliedKey ? 2 : 1;
+    countedDays.forEach(([day, ids], d) =>
+      session.loadCounted(day, ids, reply(firstCounted + d) as (string | null)[]),
+    );
     const loaded = reply(0) as (string[] | string)[];
     const hash = (i: number): string[] => {
       const value = loaded[i];
@@ -517,6 +560,10 @@ class RedisStateSession implements FeatureStateSession {
   /** The steps this batch appended per card, encoded, oldest first (at most SEQUENCE_STEPS: older ones would be trimmed). */
   private readonly appended = new Map<string, string[]>();
   private pendingApplied: AppliedUpdate | null = null;
+  /** Per event day, where the batch's transactions were counted as loaded (packed places). */
+  private readonly counted = new Map<number, Map<string, number>>();
+  /** Per event day, the places this batch records. */
+  private readonly recorded = new Map<number, Map<string, number>>();
   readonly applied: AppliedBatch | null;
 
   constructor(
@@ -554,6 +601,36 @@ class RedisStateSession implements FeatureStateSession {
     }
     this.counters.set(key, counters);
     this.fields.set(key, fields);
+  }
+
+  /** Loads where the day's transactions `ids` were counted, from the HMGET reply (null: not counted). */
+  loadCounted(day: number, ids: readonly string[], places: readonly (string | null)[]): void {
+    let known = this.counted.get(day);
+    ids.forEach((id, i) => {
+      const packed = Number(places[i] ?? Number.NaN);
+      if (!Number.isInteger(packed)) return;
+      if (!known) {
+        known = new Map();
+        this.counted.set(day, known);
+      }
+      known.set(id, packed);
+    });
+  }
+
+  countedAt(transactionId: string, eventTime: number): CountedPlace | null {
+    const day = Math.floor(eventTime / DAY_MS);
+    const packed = this.recorded.get(day)?.get(transactionId) ?? this.counted.get(day)?.get(transactionId);
+    return packed === undefined ? null : unpackPlace(packed);
+  }
+
+  recordCounted(transactionId: string, eventTime: number, place: CountedPlace): void {
+    const day = Math.floor(eventTime / DAY_MS);
+    let ids = this.recorded.get(day);
+    if (!ids) {
+      ids = new Map();
+      this.recorded.set(day, ids);
+    }
+    ids.set(transactionId, packPlace(place));
   }
 
   /** Loads a card's history ring from its GET reply ('' for none). */
@@ -651,7 +728,14 @@ class RedisStateSession implements FeatureStateSession {
 
   async commit(): Promise<void> {
     const record = this.appliedKey && this.pendingApplied ? this.pendingApplied : null;
-    if (this.deltas.size === 0 && this.taken.size === 0 && this.appended.size === 0 && !record) return;
+    if (
+      this.deltas.size === 0 &&
+      this.taken.size === 0 &&
+      this.appended.size === 0 &&
+      this.recorded.size === 0 &&
+      !record
+    )
+      return;
     const keys: string[] = [];
     const args: (string | number | Buffer)[] = [];
     if (record && this.appliedKey) {
@@ -698,6 +782,18 @@ class RedisStateSession implements FeatureStateSession {
       keys.push(this.store.historyKey(cardId));
       args.push(steps.join(HISTORY_STEP_SEPARATOR));
     }
+    args.push(this.recorded.size, COUNTED_ID_TTL_SECONDS);
+    let newest = Number.NEGATIVE_INFINITY;
+    for (const [day, ids] of this.recorded) {
+      keys.push(this.store.countedKey(day));
+      args.push(ids.size);
+      for (const [id, packed] of ids) args.push(id, packed);
+      if (day > newest) newest = day;
+    }
+    // The day that fell out of the horizon as this batch's newest day began (days go one by one).
+    const drop = this.recorded.size > 0 ? [this.store.countedKey(newest - COUNTED_ID_HORIZON_DAYS - 1)] : [];
+    args.push(drop.length);
+    keys.push(...drop);
     try {
       await (this.store.redis as unknown as ScriptCommands).featuresApply(keys.length, ...keys, ...args);
     } catch (error) {

@@ -112,5 +112,9 @@ export class BatchRecovery<T> {
 }
 
 function rejectionsOf<T>(outcome: BatchOutcome<T> | void): FailedMessage<T>[] {
-  return (outcome?.rejected ?? []).map((r) => ({ message: r.message, kind: 'rejected', error: r.reason }));
+  return (outcome?.rejected ?? []).map((r) => ({
+    message: r.message,
+    kind: r.kind ?? 'rejected',
+    error: r.reason,
+  }));
 }

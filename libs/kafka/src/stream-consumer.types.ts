@@ -1,4 +1,5 @@
 import type { IHeaders, ProducerBatch, RecordMetadata } from 'kafkajs';
+import type { PoisonKind } from '@fraudstream/contracts';
 
 /**
  * Where a batch's outputs are sent: the app's producer (at-least-once), or the partition's Kafka
@@ -45,6 +46,8 @@ export interface BatchContext {
 export interface Rejection<T> {
   readonly message: ConsumedMessage<T>;
   readonly reason: string;
+  /** The dead-letter reason label (default `rejected`). */
+  readonly kind?: PoisonKind;
 }
 
 export interface BatchOutcome<T> {

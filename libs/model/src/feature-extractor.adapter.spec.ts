@@ -7,14 +7,14 @@ describe(SerialFeatureExtractor.name, () => {
     const log: string[] = [];
     let active = 0;
     const pipeline = {
-      async computeBatch(txs: readonly Transaction[]) {
+      async computeScoring(txs: readonly Transaction[]) {
         active++;
         expect(active).toBe(1);
         log.push(`start ${txs.length}`);
         await new Promise((resolve) => setTimeout(resolve, 5));
         log.push(`end ${txs.length}`);
         active--;
-        return txs.map(() => [1]);
+        return { vectors: txs.map(() => [1]), duplicates: [] };
       },
       applyLabels(labels: readonly Label[]) {
         log.push(`labels ${labels.length}`);

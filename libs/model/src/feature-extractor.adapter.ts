@@ -1,12 +1,12 @@
 import type { Label, Transaction } from '@fraudstream/contracts';
-import type { FeatureExtractor, TransactionPositions } from './feature-extractor.types';
+import type { ExtractedFeatures, FeatureExtractor, TransactionPositions } from './feature-extractor.types';
 
 /** The part of libs/features' FeaturePipeline the scorer calls. */
 export interface FeatureComputation {
-  computeBatch(
+  computeScoring(
     transactions: readonly Transaction[],
     positions?: TransactionPositions,
-  ): Promise<readonly (readonly number[])[]>;
+  ): Promise<ExtractedFeatures>;
   applyLabels(labels: readonly Label[]): Promise<void>;
 }
 
@@ -28,8 +28,8 @@ export class SerialFeatureExtractor implements FeatureExtractor {
   computeBatch(
     transactions: readonly Transaction[],
     positions?: TransactionPositions,
-  ): Promise<readonly (readonly number[])[]> {
-    return this.serialised(() => this.pipeline.computeBatch(transactions, positions));
+  ): Promise<ExtractedFeatures> {
+    return this.serialised(() => this.pipeline.computeScoring(transactions, positions));
   }
 
   applyLabels(labels: readonly Label[]): Promise<void> {

@@ -12,6 +12,19 @@ export interface TransactionPositions {
   readonly committedOffset?: number;
 }
 
+/** A transaction sent twice: its index in the batch and where the copy that was counted and scored was read. */
+export interface DuplicateInBatch {
+  readonly index: number;
+  readonly first: { readonly partition: number; readonly offset: number };
+}
+
+/** A batch's feature vectors, and which of its transactions are duplicates (they have no vector). */
+export interface ExtractedFeatures {
+  /** One vector per transaction, in `names` order, in input order; null for a duplicate. */
+  readonly vectors: readonly (readonly number[] | null)[];
+  readonly duplicates: readonly DuplicateInBatch[];
+}
+
 /**
  * What the scorer needs from the feature pipeline (libs/features): the ordered names, their version
  * and a batch computation that also updates the online state.
@@ -22,12 +35,13 @@ export interface FeatureExtractor {
   /**
    * One vector per transaction, in `names` order; applies the transactions to the online state.
    * With `positions`, a transaction whose offset the state already counts is not counted again and
-   * gets the vector it was first computed with.
+   * gets the vector it was first computed with, and one whose id its card counted at another place
+   * (sent twice) is a duplicate.
    */
   computeBatch(
     transactions: readonly Transaction[],
     positions?: TransactionPositions,
-  ): Promise<readonly (readonly number[])[]>;
+  ): Promise<ExtractedFeatures>;
   /**
    * Feeds fraud labels to label-based features (terminal fraud rates); resolves once they are queued
    * in the feature state (durably, for a remote store), so the caller may commit them.

@@ -33,7 +33,12 @@ export { LoadedModel } from './loaded-model';
 export { ModelManager } from './model-manager.service';
 export type { ModelLease, ModelManagerOptions, ModelRefusal } from './model-manager.service';
 export { counterfactualRows, severityOf, topReasons } from './alert-reasons';
-export type { FeatureExtractor, TransactionPositions } from './feature-extractor.types';
+export type {
+  DuplicateInBatch,
+  ExtractedFeatures,
+  FeatureExtractor,
+  TransactionPositions,
+} from './feature-extractor.types';
 export { SerialFeatureExtractor } from './feature-extractor.adapter';
 export type { FeatureComputation } from './feature-extractor.adapter';
 export { TransactionScorer, systemClock } from './transaction-scorer.service';

@@ -57,7 +57,8 @@ function stageChange(
 const extractor: FeatureExtractor = {
   names: NAMES,
   version: 'fs-test',
-  computeBatch: (txs) => Promise.resolve(txs.map((tx) => [tx.amount, 7, tx.event_time % 10])),
+  computeBatch: (txs) =>
+    Promise.resolve({ vectors: txs.map((tx) => [tx.amount, 7, tx.event_time % 10]), duplicates: [] }),
   applyLabels: () => Promise.resolve(),
 };
 
@@ -247,7 +248,10 @@ describe(ModelManager.name, () => {
       names: SEQ_NAMES,
       version: 'fs-test-seq',
       computeBatch: (txs) =>
-        Promise.resolve(txs.map((t) => [t.amount, 7, t.event_time % 10, 1, t.amount / 10, 1, -t.amount / 5])),
+        Promise.resolve({
+          vectors: txs.map((t) => [t.amount, 7, t.event_time % 10, 1, t.amount / 10, 1, -t.amount / 5]),
+          duplicates: [],
+        }),
       applyLabels: () => Promise.resolve(),
     };
     const shape = { flatWidth: 3, steps: 2, stepWidth: 2, gruUnits: 3, hidden: [4] };
@@ -317,7 +321,7 @@ describe(ModelManager.name, () => {
       expect([models.champion?.version, models.challenger?.version]).toEqual(['fam-mlp', 'fam-seq']);
       const scorer = new TransactionScorer(seqExtractor, models, { maxReasons: 3 });
       const batch = [tx('1', 3, 12), tx('2', 40, 21), tx('3', 0.5, 33)];
-      const vectors = await seqExtractor.computeBatch(batch);
+      const vectors = (await seqExtractor.computeBatch(batch)).vectors.map((v) => v ?? []);
       const expected = await directScores(buildSequenceOnnx(spec), vectors);
       expect(new Set(expected.map((x) => x.toFixed(4))).size).toBe(3);
       const shadowed = await scorer.scoreBatch(batch);

@@ -1,6 +1,7 @@
 import {
   type Alert,
   describeError,
+  type PoisonKind,
   RetriableError,
   type Score,
   type ScoreRole,
@@ -8,7 +9,7 @@ import {
 } from '@fraudstream/contracts';
 import { Logger } from '@nestjs/common';
 import { counterfactualRows, severityOf, topReasons } from './alert-reasons';
-import type { FeatureExtractor, TransactionPositions } from './feature-extractor.types';
+import type { ExtractedFeatures, FeatureExtractor, TransactionPositions } from './feature-extractor.types';
 import type { LoadedModel } from './loaded-model';
 import { ScoringError } from './model.errors';
 import type { ModelManager } from './model-manager.service';
@@ -25,8 +26,11 @@ export interface ScoredBatch {
   /** Champion scores (one per transaction, in input order), then challenger scores if a shadow model is loaded. */
   readonly scores: Score[];
   readonly alerts: Alert[];
-  /** Transactions whose feature vector was unusable (non-finite), with the reason. */
-  readonly rejected: { readonly index: number; readonly reason: string }[];
+  /**
+   * Transactions not scored, with the reason: a duplicate (kind `duplicate`: its id was scored at
+   * another place of the input), or an unusable feature vector (non-finite).
+   */
+  readonly rejected: { readonly index: number; readonly reason: string; readonly kind?: PoisonKind }[];
   readonly championVersion: string;
   readonly challengerVersion: string | null;
 }
@@ -67,11 +71,20 @@ export class TransactionScorer {
     // Retriable: the transport backs off and retries rather than dead-lettering good transactions.
     if (!lease) throw new RetriableError('no model loaded yet');
     try {
-      const vectors = await this.computeFeatures(transactions, positions);
+      const { vectors, duplicates } = await this.computeFeatures(transactions, positions);
       const width = this.features.names.length;
       const rejected: ScoredBatch['rejected'] = [];
+      for (const { index, first } of duplicates) {
+        const tx = transactions[index];
+        rejected.push({
+          index,
+          kind: 'duplicate',
+          reason: `duplicate: transaction_id ${tx?.transaction_id ?? '?'} was already scored from ${positions?.topic ?? 'its topic'}[${first.partition}] at offset ${first.offset}`,
+        });
+      }
       const kept: number[] = [];
       vectors.forEach((vector, i) => {
+        if (!vector) return; // a duplicate
         if (vector.length !== width)
           rejected.push({ index: i, reason: `feature vector of ${vector.length}, expected ${width}` });
         else if (!vector.every(Number.isFinite))
@@ -129,7 +142,7 @@ export class TransactionScorer {
   private async computeFeatures(
     transactions: readonly Transaction[],
     positions: TransactionPositions | undefined,
-  ): Promise<readonly (readonly number[])[]> {
+  ): Promise<ExtractedFeatures> {
     try {
       return await this.features.computeBatch(transactions, positions);
     } catch (error) {

@@ -5,7 +5,7 @@ import { type ModelDeployment, RetriableError, type Transaction } from '@fraudst
 import { MetricsRegistry } from '@fraudstream/observability';
 import { UriArtifactReader, ephemeralKeys } from '@fraudstream/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FeatureExtractor } from './feature-extractor.types';
+import type { ExtractedFeatures, FeatureExtractor, TransactionPositions } from './feature-extractor.types';
 import type { InferenceRuntime } from './inference-runtime.types';
 import { writeModelFixture, type ModelFixture } from './model-fixtures';
 import { ModelManager } from './model-manager.service';
@@ -82,7 +82,13 @@ describe(TransactionScorer.name, () => {
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  function setup(features: FeatureExtractor['computeBatch']) {
+  /** `features` gives the vectors (no duplicates) or the whole extraction. */
+  function setup(
+    features: (
+      batch: readonly Transaction[],
+      positions?: TransactionPositions,
+    ) => Promise<number[][] | ExtractedFeatures>,
+  ) {
     const registry = new MetricsRegistry();
     const metrics = modelMetrics(registry);
     const runtime = new FakeRuntime();
@@ -97,7 +103,10 @@ describe(TransactionScorer.name, () => {
     const extractor: FeatureExtractor = {
       names: NAMES,
       version: 'fs',
-      computeBatch: features,
+      computeBatch: async (batch, positions) => {
+        const extracted = await features(batch, positions);
+        return Array.isArray(extracted) ? { vectors: extracted, duplicates: [] } : extracted;
+      },
       applyLabels: () => Promise.resolve(),
     };
     return {
@@ -163,5 +172,31 @@ describe(TransactionScorer.name, () => {
     const result = await scorer.scoreBatch([tx, { ...tx, transaction_id: 't2' }]);
     expect(result.rejected).toEqual([{ index: 0, reason: 'non-finite feature value' }]);
     expect(result.scores.map((s) => s.transaction_id)).toEqual(['t2']);
+  });
+
+  it('dead-letters a transaction sent twice as a duplicate, naming where the scored copy was read, and scores the rest', async () => {
+    const { scorer, models } = setup(() =>
+      Promise.resolve({
+        vectors: [[1, 1], null, [2, 1]],
+        duplicates: [{ index: 1, first: { partition: 2, offset: 40 } }],
+      }),
+    );
+    await models.applyDeployments([event(champion, 'PRODUCTION')]);
+    const result = await scorer.scoreBatch([tx, { ...tx }, { ...tx, transaction_id: 't3' }], {
+      topic: 'tx.transactions.v1',
+      partition: 2,
+      offsets: [40, 41, 42],
+    });
+    expect(result.rejected).toEqual([
+      {
+        index: 1,
+        kind: 'duplicate',
+        reason: 'duplicate: transaction_id t1 was already scored from tx.transactions.v1[2] at offset 40',
+      },
+    ]);
+    expect(result.scores.map((s) => [s.transaction_id, s.features])).toEqual([
+      ['t1', [1, 1]],
+      ['t3', [2, 1]],
+    ]);
   });
 });

@@ -271,7 +271,21 @@ function serviceOutage(
         };
       await stopService(service);
       const downAt = Date.now();
-      await delay(ctx.settings.outageSeconds * 1000);
+      // The scorers' /health must say their feature store is away while Redis is.
+      const storeUp = async (): Promise<(boolean | null)[]> =>
+        Promise.all(
+          run.scorers.map(async (s) => {
+            const store = (await s.health())?.components['feature-store'] as { up?: boolean } | undefined;
+            return store?.up ?? null;
+          }),
+        );
+      let upDuring: (boolean | null)[] = [];
+      if (env.FEATURE_STORE === 'redis') {
+        const probeAfterMs = Math.min(3000, (ctx.settings.outageSeconds * 1000) / 2);
+        await delay(probeAfterMs);
+        upDuring = await storeUp();
+        await delay(ctx.settings.outageSeconds * 1000 - probeAfterMs);
+      } else await delay(ctx.settings.outageSeconds * 1000);
       await startService(service);
       const backAt = Date.now();
       ctx.log(`${name}: ${service} down for ${((backAt - downAt) / 1000).toFixed(1)} s`);
@@ -283,6 +297,7 @@ function serviceOutage(
       // The feature state must come back with the service that keeps it: a scorer that found its
       // store behind what it had counted says so (fraudstream_scorer_feature_state_gaps_total).
       let stateKept = true;
+      let healthRight = true;
       if (env.FEATURE_STORE === 'redis') {
         const gaps = await Promise.all(run.scorers.map((s) => s.metricTotal(FEATURE_STATE_GAPS)));
         stateKept = gaps.every((g) => g === 0);
@@ -291,11 +306,16 @@ function serviceOutage(
             ? 'feature state kept across the restart (no scorer found its store behind what it counted)'
             : `feature state lost: feature-state gaps reported by the scorers ${JSON.stringify(gaps)} (is Redis persistent? scripts/infra.sh runs it with an append-only file)`,
         );
+        const upAfter = await storeUp();
+        healthRight = upDuring.every((up) => up === false) && upAfter.every((up) => up === true);
+        notes.push(
+          `/health feature-store up during the outage ${JSON.stringify(upDuring)}, after it ${JSON.stringify(upAfter)}`,
+        );
       }
       return {
         fault: `${service} stopped (SIGTERM) for ${((backAt - downAt) / 1000).toFixed(0)} s mid-stream, then started`,
         recoverySeconds: seconds,
-        ok: stateKept,
+        ok: stateKept && healthRight,
         notes,
       };
     },

@@ -47,6 +47,10 @@ describe('chaos suite (quick)', () => {
       expect(byName['redis-restart']?.notes).toContain(
         'feature state kept across the restart (no scorer found its store behind what it counted)',
       );
+      // Its scorer's /health said the store was away during the outage, and back after it.
+      expect(byName['redis-restart']?.notes).toContain(
+        '/health feature-store up during the outage [false], after it [true]',
+      );
     } else expect(byName['redis-restart']).toBeUndefined();
     expect(code).toBe(0);
   }, 600_000);

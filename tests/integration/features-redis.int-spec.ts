@@ -58,6 +58,18 @@ describe(RedisFeatureStore.name, () => {
     await store.close();
   });
 
+  it("says whether Redis answers (the scorer's /health reports it as feature-store)", async () => {
+    expect(store.reachable).toBe(true);
+    // Nothing listens on port 1: the connection never becomes ready.
+    const nowhere = RedisFeatureStore.connect('redis://127.0.0.1:1', { keyPrefix: 'test:nowhere' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(nowhere.reachable).toBe(false);
+    } finally {
+      nowhere.redis.disconnect();
+    }
+  });
+
   it('gives the same features as the in-memory store and as the offline recomputation', async () => {
     // 40 days: the 30-day rings wrap, so stale Redis buckets must be dropped exactly like memory ones.
     const { transactions, labels } = generateDataset({

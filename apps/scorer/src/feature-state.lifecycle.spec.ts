@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOUR_MS, DAY_MS, type Label } from '@fraudstream/contracts';
-import { FeaturePipeline, MemoryFeatureStore } from '@fraudstream/features';
+import { FeaturePipeline, type FeatureStore, MemoryFeatureStore } from '@fraudstream/features';
+import { HealthRegistry } from '@fraudstream/observability';
 import { describe, expect, it } from 'vitest';
 import { cardPayment as tx } from '../../../tests/support/sample-records';
 import { FeatureStateLifecycle } from './feature-state.lifecycle';
@@ -59,5 +60,34 @@ describe(FeatureStateLifecycle.name, () => {
     await life.onModuleInit();
     await pipeline.computeBatch(history);
     await expect(life.onApplicationShutdown()).resolves.toBeUndefined();
+  });
+
+  it('reports the store on /health: down while it does not answer, with its kind', async () => {
+    const memory = new MemoryFeatureStore();
+    let answering = true;
+    const remote: FeatureStore = {
+      kind: 'redis',
+      get reachable() {
+        return answering;
+      },
+      keepsCardHistory: true,
+      enqueueLabels: (labels) => memory.enqueueLabels(labels),
+      begin: (keys) => memory.begin(keys),
+      close: () => memory.close(),
+    };
+    const health = new HealthRegistry();
+    new FeatureStateLifecycle(new FeaturePipeline(remote), undefined, health);
+    expect(await health.report()).toEqual({
+      status: 'up',
+      components: { 'feature-store': { up: true, details: { kind: 'redis' } } },
+    });
+    answering = false;
+    expect((await health.report()).status).toBe('down');
+    const local = new HealthRegistry();
+    new FeatureStateLifecycle(new FeaturePipeline(new MemoryFeatureStore()), undefined, local);
+    expect((await local.report()).components['feature-store']).toEqual({
+      up: true,
+      details: { kind: 'memory' },
+    });
   });
 });

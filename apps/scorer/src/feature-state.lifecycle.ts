@@ -4,12 +4,14 @@ import { dirname } from 'node:path';
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { describeError } from '@fraudstream/contracts';
 import type { FeaturePipeline } from '@fraudstream/features';
+import type { HealthRegistry } from '@fraudstream/observability';
 
 /**
  * Owns the feature state's life: restores the in-memory state from a snapshot before any consumer
  * starts, and at shutdown (after the consumers finished, committed and stopped) writes it back and
  * closes the store. The snapshot therefore matches the committed offsets of a graceful stop; after a
- * crash the state is that of the last graceful stop.
+ * crash the state is that of the last graceful stop. With a health registry, `/health` reports the
+ * store (`feature-store`: down while Redis does not answer, when no batch can be scored).
  */
 export class FeatureStateLifecycle implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(FeatureStateLifecycle.name);
@@ -17,7 +19,11 @@ export class FeatureStateLifecycle implements OnModuleInit, OnApplicationShutdow
   constructor(
     private readonly pipeline: FeaturePipeline,
     private readonly snapshotPath: string | undefined,
-  ) {}
+    health?: HealthRegistry,
+  ) {
+    const { store } = pipeline;
+    health?.register('feature-store', () => ({ up: store.reachable, details: { kind: store.kind } }));
+  }
 
   private get snapshots(): boolean {
     return this.snapshotPath !== undefined && this.pipeline.store.kind === 'memory';

@@ -7,7 +7,7 @@ import {
 } from '@fraudstream/features';
 import { KafkaModule } from '@fraudstream/kafka';
 import { OnnxWorkerPool, SerialFeatureExtractor } from '@fraudstream/model';
-import { MetricsRegistry, ObservabilityModule } from '@fraudstream/observability';
+import { HealthRegistry, MetricsRegistry, ObservabilityModule } from '@fraudstream/observability';
 import { DeploymentEventsPublisher } from './deployment-events.publisher';
 import { OutputRecordsPublisher } from './output-records.publisher';
 import { modelManagerProvider, transactionScorerProvider } from './model-manager.provider';
@@ -76,9 +76,9 @@ export class ScorerModule {
         },
         {
           provide: FeatureStateLifecycle,
-          inject: [FEATURE_PIPELINE],
-          useFactory: (pipeline: FeaturePipeline) =>
-            new FeatureStateLifecycle(pipeline, config.SCORER_FEATURE_SNAPSHOT_PATH),
+          inject: [FEATURE_PIPELINE, HealthRegistry],
+          useFactory: (pipeline: FeaturePipeline, health: HealthRegistry) =>
+            new FeatureStateLifecycle(pipeline, config.SCORER_FEATURE_SNAPSHOT_PATH, health),
         },
         DeploymentEventsPublisher,
         OutputRecordsPublisher,

@@ -181,6 +181,8 @@ export interface FeatureStateSession {
 /** Per-card and per-terminal feature state: in memory (one scorer) or in Redis (many replicas). */
 export interface FeatureStore {
   readonly kind: 'memory' | 'redis';
+  /** Whether the store answers now (memory: always; Redis: its connection is ready). */
+  readonly reachable: boolean;
   /** Whether it keeps each card's recent-history ring (what a set with a sequence block needs). */
   readonly keepsCardHistory: boolean;
   /**

@@ -295,6 +295,7 @@ describe(FeaturePipeline.name, () => {
     let failNext = false;
     const flaky: FeatureStore = {
       kind: 'redis',
+      reachable: true,
       keepsCardHistory: false,
       enqueueLabels: (labels) => memory.enqueueLabels(labels),
       begin: (keys) => (failNext ? Promise.reject(new Error('store unreachable')) : memory.begin(keys)),
@@ -875,6 +876,7 @@ describe(FeaturePipeline.name, () => {
       const memory = new MemoryFeatureStore();
       const redisLike: FeatureStore = {
         kind: 'redis',
+        reachable: true,
         keepsCardHistory: false,
         enqueueLabels: (labels) => memory.enqueueLabels(labels),
         begin: (keys) => memory.begin(keys),
@@ -886,6 +888,7 @@ describe(FeaturePipeline.name, () => {
       const asked: (boolean | undefined)[] = [];
       const recording: FeatureStore = {
         kind: 'redis',
+        reachable: true,
         keepsCardHistory: true,
         enqueueLabels: (labels) => memory.enqueueLabels(labels),
         begin: (keys) => {

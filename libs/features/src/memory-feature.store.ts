@@ -59,6 +59,7 @@ interface SnapshotHeader {
  */
 export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
   readonly kind = 'memory' as const;
+  readonly reachable = true;
   readonly keepsCardHistory = true;
   private readonly cards = new Map<string, WindowCounters>();
   /** Last SEQUENCE_STEPS transactions per card, oldest first; only a set with a sequence block fills it. */

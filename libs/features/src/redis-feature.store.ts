@@ -381,6 +381,11 @@ export class RedisFeatureStore implements FeatureStore {
   readonly keepsCardHistory = true;
   private readonly prefix: string;
 
+  /** Whether the connection is up now (ioredis reconnects by itself; batches meanwhile are retried). */
+  get reachable(): boolean {
+    return this.redis.status === 'ready';
+  }
+
   constructor(
     readonly redis: Redis,
     options: RedisFeatureStoreOptions = {},

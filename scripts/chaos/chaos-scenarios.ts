@@ -1,4 +1,6 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Env } from '@fraudstream/config';
 import type { Label, ModelDeployment, RetrainRequest } from '@fraudstream/contracts';
@@ -7,7 +9,7 @@ import { readTopicSnapshot } from '@fraudstream/training';
 import { runCli, type AppProcess } from '../demo/app-process';
 import type { ScenarioResult } from './chaos-report';
 import { ChaosStack, MODELS_CLI } from './chaos-stack';
-import { ownsService, startService, stopService, type LocalService } from './infra-control';
+import { ownsService, repositoryRoot, startService, stopService, type LocalService } from './infra-control';
 import { LoadGenerator } from './load-generator';
 import { ScoreObserver } from './score-observer';
 
@@ -560,6 +562,127 @@ export function trainerSigkill(ctx: ChaosContext): Promise<ScenarioResult> {
   );
 }
 
+/** What the demo's report says of its run (scripts/demo/demo-report.ts), as far as this scenario reads it. */
+interface LoopReport {
+  readonly produced: number;
+  readonly scored: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  readonly interrupted: boolean;
+  readonly drift_onset_day: number | null;
+  readonly first_retrain_request_day: number | null;
+  readonly first_redeployment_day: number | null;
+  readonly serving_model: { readonly version: string } | null;
+}
+
+/** The demo's time after its history is scored before the broker stops (its live days). */
+const LOOP_FAULT_AFTER_HISTORY_MS = 12_000;
+
+/**
+ * The whole closed loop under a broker restart: the default demo (headless, no oracle run) with
+ * the broker stopped for the outage once its history is scored, then started. Nothing may be lost
+ * or scored twice, and the loop must still close: a retrain request answered by a fine-tuned model
+ * in production. About 5 minutes; in the full suite only.
+ */
+export async function loopBrokerRestart(ctx: ChaosContext): Promise<ScenarioResult> {
+  const started = Date.now();
+  const result = (fields: Partial<ScenarioResult> & Pick<ScenarioResult, 'fault' | 'passed' | 'notes'>) => ({
+    scenario: 'loop-broker-restart',
+    produced: 0,
+    scoredDistinct: 0,
+    lost: 0,
+    duplicates: 0,
+    duplicatesReadUncommitted: 0,
+    deadLetters: {},
+    poisonInjected: 0,
+    recoverySeconds: null,
+    servingModel: { expected: 'a fine-tuned version', actual: [], right: false },
+    seconds: (Date.now() - started) / 1000,
+    ...fields,
+  });
+  if (!(await ownsService('kafka')))
+    return result({
+      fault: 'kafka stop/start under the demo',
+      passed: false,
+      notes: ['skipped: the kafka answering was not started by scripts/infra.sh here'],
+    });
+  mkdirSync(ctx.settings.logDir, { recursive: true });
+  const reportPath = join(ctx.settings.logDir, 'loop-broker-restart-report.json');
+  const log = openSync(join(ctx.settings.logDir, 'loop-broker-restart-demo.log'), 'w');
+  const demo = spawn(
+    process.execPath,
+    [
+      join(repositoryRoot(), 'dist', 'scripts', 'demo', 'demo.js'),
+      '--headless',
+      '--no-oracle',
+      '--report',
+      reportPath,
+    ],
+    { env: { ...ctx.settings.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let historyScored = false;
+  let tail = '';
+  for (const stream of [demo.stdout, demo.stderr]) {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      writeSync(log, chunk);
+      // The line may arrive cut across two chunks.
+      tail = (tail + chunk).slice(-4096);
+      if (tail.includes('history scored')) historyScored = true;
+    });
+  }
+  const exited = once(demo, 'exit') as Promise<[number | null]>;
+  let code: number | null = null;
+  let outage = 0;
+  try {
+    if (!(await until(() => historyScored || demo.exitCode !== null, 15 * 60_000)) || !historyScored)
+      return result({
+        fault: 'kafka stop/start under the demo',
+        passed: false,
+        notes: ['the demo did not score its history in 15 minutes (see loop-broker-restart-demo.log)'],
+      });
+    await delay(LOOP_FAULT_AFTER_HISTORY_MS);
+    await stopService('kafka');
+    const downAt = Date.now();
+    await delay(ctx.settings.outageSeconds * 1000);
+    await startService('kafka');
+    outage = (Date.now() - downAt) / 1000;
+    ctx.log(`loop-broker-restart: kafka down for ${outage.toFixed(1)} s; waiting for the demo to end`);
+    const ended = await Promise.race([exited, delay(20 * 60_000).then(() => null)]);
+    if (!ended) demo.kill('SIGTERM');
+    code = ended ? ended[0] : null;
+  } finally {
+    if (demo.exitCode === null && demo.signalCode === null) demo.kill('SIGTERM');
+    closeSync(log);
+  }
+  const fault = `kafka stopped (SIGTERM) for ${outage.toFixed(0)} s under the demo, ${LOOP_FAULT_AFTER_HISTORY_MS / 1000} s after its history was scored, then started`;
+  if (!existsSync(reportPath))
+    return result({ fault, passed: false, notes: [`the demo exited ${code} without a report`] });
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as LoopReport;
+  const closed =
+    report.first_retrain_request_day !== null &&
+    report.first_redeployment_day !== null &&
+    report.serving_model !== null &&
+    report.serving_model.version !== 'v1';
+  return result({
+    fault,
+    produced: report.produced,
+    scoredDistinct: report.scored,
+    lost: report.lost,
+    duplicates: report.duplicates,
+    servingModel: {
+      expected: 'a fine-tuned version',
+      actual: report.serving_model ? [report.serving_model.version] : [],
+      right: closed,
+    },
+    passed: code === 0 && !report.interrupted && report.lost === 0 && report.duplicates === 0 && closed,
+    notes: [
+      `demo exit ${code}; onset day ${report.drift_onset_day}, first retrain request day ${report.first_retrain_request_day}, fine-tuned model in production day ${report.first_redeployment_day}`,
+      "lost and duplicates are the demo's own counts (its reader keeps where each score was read)",
+    ],
+  });
+}
+
 /** A minute of event time per transaction: the trainer scenario's window spans ten days. */
 const TRAINER_EVENT_STEP_MS = 60_000;
 
@@ -573,6 +696,7 @@ export const SCENARIOS = {
   'tampered-artifact': tamperedArtifact,
   'drift-monitor-sigkill': driftMonitorSigkill,
   'trainer-sigkill': trainerSigkill,
+  'loop-broker-restart': loopBrokerRestart,
 } as const;
 
 export type ScenarioName = keyof typeof SCENARIOS;

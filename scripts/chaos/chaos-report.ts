@@ -34,6 +34,25 @@ export interface ScenarioResult {
   readonly seconds: number;
 }
 
+/** A result with nothing counted, for a scenario that measured no stream of its own or failed. */
+export function emptyResult(
+  fields: Partial<ScenarioResult> & Pick<ScenarioResult, 'scenario' | 'fault' | 'passed' | 'notes'>,
+): ScenarioResult {
+  return {
+    produced: 0,
+    scoredDistinct: 0,
+    lost: 0,
+    duplicates: 0,
+    duplicatesReadUncommitted: 0,
+    deadLetters: {},
+    poisonInjected: 0,
+    recoverySeconds: null,
+    servingModel: { expected: '-', actual: [], right: false },
+    seconds: 0,
+    ...fields,
+  };
+}
+
 export interface ChaosReport {
   readonly startedAt: string;
   readonly mode: 'quick' | 'full';

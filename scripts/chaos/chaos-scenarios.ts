@@ -7,7 +7,7 @@ import type { Label, ModelDeployment, RetrainRequest } from '@fraudstream/contra
 import type { AvroSerde, Kafka } from '@fraudstream/kafka';
 import { readTopicSnapshot } from '@fraudstream/training';
 import { runCli, type AppProcess } from '../demo/app-process';
-import type { ScenarioResult } from './chaos-report';
+import { emptyResult, type ScenarioResult } from './chaos-report';
 import { ChaosStack, MODELS_CLI } from './chaos-stack';
 import { ownsService, repositoryRoot, startService, stopService, type LocalService } from './infra-control';
 import { LoadGenerator } from './load-generator';
@@ -586,20 +586,13 @@ const LOOP_FAULT_AFTER_HISTORY_MS = 12_000;
  */
 export async function loopBrokerRestart(ctx: ChaosContext): Promise<ScenarioResult> {
   const started = Date.now();
-  const result = (fields: Partial<ScenarioResult> & Pick<ScenarioResult, 'fault' | 'passed' | 'notes'>) => ({
-    scenario: 'loop-broker-restart',
-    produced: 0,
-    scoredDistinct: 0,
-    lost: 0,
-    duplicates: 0,
-    duplicatesReadUncommitted: 0,
-    deadLetters: {},
-    poisonInjected: 0,
-    recoverySeconds: null,
-    servingModel: { expected: 'a fine-tuned version', actual: [], right: false },
-    seconds: (Date.now() - started) / 1000,
-    ...fields,
-  });
+  const result = (fields: Partial<ScenarioResult> & Pick<ScenarioResult, 'fault' | 'passed' | 'notes'>) =>
+    emptyResult({
+      scenario: 'loop-broker-restart',
+      servingModel: { expected: 'a fine-tuned version', actual: [], right: false },
+      seconds: (Date.now() - started) / 1000,
+      ...fields,
+    });
   if (!(await ownsService('kafka')))
     return result({
       fault: 'kafka stop/start under the demo',

@@ -6,7 +6,7 @@ import { Logger } from '@nestjs/common';
 import { loadConfig, processEnv } from '@fraudstream/config';
 import { AvroSerde, createKafkaClient, kafkaConfigSchema } from '@fraudstream/kafka';
 import { featuresConfigFragment } from '@fraudstream/features';
-import { formatReport, type ChaosReport, type ScenarioResult } from './chaos-report';
+import { emptyResult, formatReport, type ChaosReport, type ScenarioResult } from './chaos-report';
 import { QUICK_SCENARIOS, SCENARIOS, type ChaosSettings, type ScenarioName } from './chaos-scenarios';
 import { ownsService, repositoryRoot } from './infra-control';
 
@@ -97,22 +97,14 @@ export async function runChaos(
     try {
       results.push(await SCENARIOS[name](ctx));
     } catch (error) {
-      results.push({
-        scenario: name,
-        fault: 'the scenario itself failed',
-        produced: 0,
-        scoredDistinct: 0,
-        lost: 0,
-        duplicates: 0,
-        duplicatesReadUncommitted: 0,
-        deadLetters: {},
-        poisonInjected: 0,
-        recoverySeconds: null,
-        servingModel: { expected: '-', actual: [], right: false },
-        passed: false,
-        notes: [error instanceof Error ? error.message : String(error)],
-        seconds: 0,
-      });
+      results.push(
+        emptyResult({
+          scenario: name,
+          fault: 'the scenario itself failed',
+          passed: false,
+          notes: [error instanceof Error ? error.message : String(error)],
+        }),
+      );
     }
     const last = results.at(-1);
     ctx.log(`${name}: ${last?.passed ? 'passed' : 'FAILED'} in ${last?.seconds.toFixed(0)} s`);

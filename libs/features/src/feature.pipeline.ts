@@ -1,4 +1,4 @@
-import type { Label, Transaction } from '@fraudstream/contracts';
+import { DAY_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import type {
   AppliedUpdate,
   CountedPlace,
@@ -22,8 +22,6 @@ import { UnsupportedFeatureStoreError } from './features.errors';
 import type { WindowCounters } from './window-counters';
 
 const PIPELINE_SNAPSHOT_MAGIC = 'fraudstream-feature-pipeline';
-/** DAY_MS, local: an imported binding is a getter call per access in the per-transaction loop. */
-const DAY = 86_400_000;
 
 /**
  * Transactions of an input partition that the store's state does not count though they were
@@ -44,7 +42,7 @@ export interface FeatureStateGap {
 }
 
 /**
- * A transaction whose id its card counted at another place of the input (another offset, another
+ * A transaction whose id the state counted at another place of the input (another offset, another
  * partition) within COUNTED_ID_HORIZON_DAYS: the same payment sent twice. It is neither counted nor
  * given a vector.
  */
@@ -136,7 +134,7 @@ export class FeaturePipeline {
    * state already covers (its batch is handled again: after a kill between the state's commit and
    * the offsets', a retry, a rebalance, with any number of the partition's batches uncommitted) is
    * not counted again, and gets the vector it was first computed with: the one from the state
-   * before its own update. A transaction its card already counted at another place (the same payment
+   * before its own update. A transaction the state already counted at another place (the same payment
    * sent twice) gets an empty vector and is not counted: computeScoring() names them.
    */
   async computeBatch(transactions: readonly Transaction[], source?: FeatureBatchSource): Promise<number[][]> {
@@ -148,7 +146,7 @@ export class FeaturePipeline {
 
   /**
    * computeBatch(), saying which transactions are duplicates: with `source`, a transaction whose id
-   * its card counted at another place within COUNTED_ID_HORIZON_DAYS (an upstream that sent the same
+   * the state counted at another place within COUNTED_ID_HORIZON_DAYS (an upstream that sent the same
    * payment twice) is not counted again and gets no vector. A batch handled again is not a duplicate
    * of itself: each of its transactions was counted at its own place.
    */
@@ -261,7 +259,7 @@ export class FeaturePipeline {
     return { vectors: out, duplicates };
   }
 
-  /** Where the card counted this transaction's id, when that is another place than `offset` of `partition`. */
+  /** Where the state counted this transaction's id, when that is another place than `offset` of `partition`. */
   private countedElsewhere(
     session: FeatureStateSession,
     tx: Transaction,
@@ -438,7 +436,7 @@ function appliedUpdateOf(
 function idsByDay(transactions: readonly Transaction[]): Map<number, string[]> {
   const byDay = new Map<number, string[]>();
   for (const tx of transactions) {
-    const day = Math.floor(tx.event_time / DAY);
+    const day = Math.floor(tx.event_time / DAY_MS);
     const ids = byDay.get(day);
     if (ids) ids.push(tx.transaction_id);
     else byDay.set(day, [tx.transaction_id]);

@@ -45,7 +45,7 @@ interface SnapshotHeader {
 /**
  * The default, in-process feature state. Memory: about 1.6 KB per card and per terminal (1,488 bytes
  * of counters, the object and the map entry), plus about 60 bytes per labelled fraud kept for the
- * 39 days a duplicate label could still matter, and about 80 bytes per transaction of the stream's
+ * 39 days a duplicate label could still matter, and about 60 bytes per transaction of the stream's
  * last two event days (its id and where it was read, to recognise the same transaction sent again).
  * snapshot()/restore() let a restarted scorer resume warm.
  * It records each input partition's last applied offset and the vectors of the batches applied

@@ -35,7 +35,7 @@ export interface FeatureExtractor {
   /**
    * One vector per transaction, in `names` order; applies the transactions to the online state.
    * With `positions`, a transaction whose offset the state already counts is not counted again and
-   * gets the vector it was first computed with, and one whose id its card counted at another place
+   * gets the vector it was first computed with, and one whose id the state counted at another place
    * (sent twice) is a duplicate.
    */
   computeBatch(

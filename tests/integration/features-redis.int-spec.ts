@@ -21,7 +21,7 @@ import { generateDataset } from '@fraudstream/simulation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedInEventTime } from '../support/event-time-feed';
 import { runGroupCommitWithKills } from '../support/group-commit-kills';
-import { chargebackOf } from '../support/sample-records';
+import { chargebackOf, withResends } from '../support/sample-records';
 
 /** The stream in event-time order, 250 transactions a batch: labels are handed over once the batch's time passes them. */
 const feed = (pipeline: FeaturePipeline, transactions: Transaction[], labels: Label[]) =>
@@ -282,16 +282,7 @@ describe(RedisFeatureStore.name, () => {
       const prefix = `test:${randomUUID().slice(0, 8)}`;
       const { transactions } = generateDataset({ seed: 17, days: 5, customers: 30, terminals: 10 });
       // Every 20th transaction sent again 5 transactions later (an upstream retry).
-      const sent: Transaction[] = [];
-      const copies = new Set<number>();
-      transactions.forEach((t, i) => {
-        sent.push(t);
-        const earlier = transactions[i - 5];
-        if (i % 20 === 0 && earlier) {
-          copies.add(sent.length);
-          sent.push({ ...earlier });
-        }
-      });
+      const { sent, copies } = withResends(transactions, 20, 5);
       const size = 40;
       const at = (from: number) => ({
         topic: 'tx',

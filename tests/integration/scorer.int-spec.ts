@@ -20,12 +20,18 @@ const BANDS = ['18-29', '30-44', '45-64', '65+'];
 describe('scorer app', () => {
   const suite = scorerSuite();
 
-  it('scores every transaction exactly once across a restart and dead-letters poison messages', async () => {
+  /** Two-partition topics with v1 (alerting at 0.6) deployed to PRODUCTION, and the producer that did it. */
+  async function deployedV1() {
     const { kafka, serde, root } = suite;
     const topics = await createScorerTopics(kafka, serde, 2);
-    const v1 = featureModel(root, 'v1', 11, 0.6);
     const producer = await connectedProducer(kafka, serde);
-    await publishDeployment(producer, topics, stageChange(v1, 'PRODUCTION'));
+    await publishDeployment(producer, topics, stageChange(featureModel(root, 'v1', 11, 0.6), 'PRODUCTION'));
+    return { topics, producer };
+  }
+
+  it('scores every transaction exactly once across a restart and dead-letters poison messages', async () => {
+    const { kafka, serde } = suite;
+    const { topics, producer } = await deployedV1();
 
     const total = 600;
     // Half carry customer segments, half none (a bank that sends none, records of before).
@@ -138,11 +144,8 @@ describe('scorer app', () => {
     await Promise.all([scores.stop(), alerts.stop(), dlq.stop()]);
   });
   it('scores a transaction sent twice once, and dead-letters the copy as a duplicate naming where the first was read', async () => {
-    const { kafka, serde, root } = suite;
-    const topics = await createScorerTopics(kafka, serde, 2);
-    const v1 = featureModel(root, 'v1', 11, 0.6);
-    const producer = await connectedProducer(kafka, serde);
-    await publishDeployment(producer, topics, stageChange(v1, 'PRODUCTION'));
+    const { kafka, serde } = suite;
+    const { topics, producer } = await deployedV1();
     const scores = await readTopic<Score>(kafka, serde, topics.scores);
     const dlq = await readTopic<Buffer>(kafka, serde, topics.transactionsDlq, true);
     const app = await suite.start(topics, { SCORER_GROUP_ID: uniqueName('scorer') });

@@ -190,3 +190,25 @@ export function cardPayment(
     ingest_time: eventTime,
   };
 }
+
+/**
+ * The stream as an upstream that retries sends it: after every `every`-th transaction, a copy of the
+ * one `lag` places before it. `copies` holds the copies' indices in `sent`.
+ */
+export function withResends(
+  transactions: readonly Transaction[],
+  every: number,
+  lag: number,
+): { sent: Transaction[]; copies: Set<number> } {
+  const sent: Transaction[] = [];
+  const copies = new Set<number>();
+  transactions.forEach((t, i) => {
+    sent.push(t);
+    const earlier = transactions[i - lag];
+    if (i % every === 0 && earlier) {
+      copies.add(sent.length);
+      sent.push({ ...earlier });
+    }
+  });
+  return { sent, copies };
+}

@@ -2,7 +2,7 @@ import { DAY_MS, HOUR_MS, type Label, type Transaction } from '@fraudstream/cont
 import { describe, expect, it } from 'vitest';
 import { feedInEventTime } from '../../../tests/support/event-time-feed';
 import { runGroupCommitWithKills } from '../../../tests/support/group-commit-kills';
-import { cardPayment as tx, chargebackOf } from '../../../tests/support/sample-records';
+import { cardPayment as tx, chargebackOf, withResends } from '../../../tests/support/sample-records';
 import {
   DAY_BUCKETS,
   FEATURE_COUNT,
@@ -540,16 +540,7 @@ describe(FeaturePipeline.name, () => {
     it('equals the offline recomputation of the stream without its copies, across kills', async () => {
       const { transactions, labels } = randomStream();
       // Every 25th transaction sent again 3 transactions later (an upstream retry).
-      const sent: Transaction[] = [];
-      const copies = new Set<number>();
-      transactions.forEach((t, i) => {
-        sent.push(t);
-        const earlier = transactions[i - 3];
-        if (i % 25 === 0 && earlier) {
-          copies.add(sent.length);
-          sent.push({ ...earlier });
-        }
-      });
+      const { sent, copies } = withResends(transactions, 25, 3);
       const pipeline = new FeaturePipeline();
       await pipeline.applyLabels(labels);
       const { committed, kills } = await runWithKills(pipeline, sent, [50, 13, 200, 1, 77], 3, true);

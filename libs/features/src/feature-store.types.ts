@@ -66,28 +66,6 @@ export interface CountedPlace {
   readonly offset: number;
 }
 
-/** Partitions below 4,096 and offsets below 2^40: a place packed in one exact double. */
-const PARTITION_SPAN = 4096;
-const OFFSET_LIMIT = 2 ** 40;
-
-/** One number for a place (what the Redis store writes too). */
-export function packPlace(place: CountedPlace): number {
-  if (
-    place.partition < 0 ||
-    place.partition >= PARTITION_SPAN ||
-    place.offset < 0 ||
-    place.offset >= OFFSET_LIMIT
-  )
-    throw new RangeError(
-      `cannot record partition ${place.partition} offset ${place.offset}: the state keeps partitions below ${PARTITION_SPAN} and offsets below 2^40`,
-    );
-  return place.offset * PARTITION_SPAN + place.partition;
-}
-
-export function unpackPlace(packed: number): CountedPlace {
-  return { partition: packed % PARTITION_SPAN, offset: Math.floor(packed / PARTITION_SPAN) };
-}
-
 /**
  * A fraud label waiting in the store for its terminal's transactions to reach its event time: what
  * the terminal fraud rates need of a `Label` with `is_fraud` true.

@@ -6,14 +6,13 @@ import {
   type AppliedUpdate,
   COUNTED_ID_HORIZON_DAYS,
   type CountedPlace,
-  packPlace,
-  unpackPlace,
   type FeatureBatchKeys,
   type FeatureBatchPartition,
   type FeatureStateSession,
   type FeatureStore,
   type QueuedLabel,
 } from './feature-store.types';
+import { CountedPlaces, unpackPlace } from './counted-places';
 import { WindowCounters } from './window-counters';
 
 const NO_HISTORY: readonly CardHistoryStep[] = [];
@@ -66,7 +65,7 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
   private readonly histories = new Map<string, CardHistoryStep[]>();
   private readonly terminals = new Map<string, WindowCounters>();
   /** Per event day, where each transaction counted was read (packPlace()); days before the horizon are dropped. */
-  private readonly counted = new Map<number, Map<string, number>>();
+  private readonly counted = new CountedPlaces();
   private newestCountedDay = Number.NEGATIVE_INFINITY;
   /** Ids of transactions already counted as fraud, by the day of their transaction time. */
   private readonly labelled = new Map<number, Set<string>>();
@@ -239,22 +238,16 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
   }
 
   countedAt(transactionId: string, eventTime: number): CountedPlace | null {
-    const packed = this.counted.get(Math.floor(eventTime / DAY_MS))?.get(transactionId);
+    const packed = this.counted.packedAt(transactionId, eventTime);
     return packed === undefined ? null : unpackPlace(packed);
   }
 
   recordCounted(transactionId: string, eventTime: number, place: CountedPlace): void {
-    const day = Math.floor(eventTime / DAY_MS);
-    let ids = this.counted.get(day);
-    if (!ids) {
-      ids = new Map();
-      this.counted.set(day, ids);
-    }
-    ids.set(transactionId, packPlace(place));
+    const day = this.counted.record(transactionId, eventTime, place);
     if (day <= this.newestCountedDay) return;
     this.newestCountedDay = day;
-    for (const old of this.counted.keys()) {
-      if (old < day - COUNTED_ID_HORIZON_DAYS) this.counted.delete(old);
+    for (const old of this.counted.byDay.keys()) {
+      if (old < day - COUNTED_ID_HORIZON_DAYS) this.counted.byDay.delete(old);
     }
   }
 
@@ -315,7 +308,7 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
           s.newTerminal ? 1 : 0,
         ]),
       })),
-      counted: [...this.counted].map(([day, ids]) => ({ day, ids: [...ids] })),
+      counted: [...this.counted.byDay].map(([day, ids]) => ({ day, ids: [...ids] })),
     };
     const head = Buffer.from(`${JSON.stringify(header)}\n`, 'utf8');
     // Pad so the float64 body starts 8-byte aligned.
@@ -352,7 +345,7 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
     };
     this.cards.clear();
     this.histories.clear();
-    this.counted.clear();
+    this.counted.byDay.clear();
     this.newestCountedDay = Number.NEGATIVE_INFINITY;
     this.terminals.clear();
     this.labelled.clear();
@@ -378,7 +371,7 @@ export class MemoryFeatureStore implements FeatureStore, FeatureStateSession {
       );
     }
     for (const { day, ids } of header.counted ?? []) {
-      this.counted.set(day, new Map(ids));
+      this.counted.byDay.set(day, new Map(ids));
       this.newestCountedDay = Math.max(this.newestCountedDay, day);
     }
     this.newestLabelDay = -1;

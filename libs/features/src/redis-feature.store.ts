@@ -15,14 +15,13 @@ import {
   type AppliedUpdate,
   COUNTED_ID_HORIZON_DAYS,
   type CountedPlace,
-  packPlace,
-  unpackPlace,
   type FeatureBatchKeys,
   type FeatureBatchPartition,
   type FeatureStateSession,
   type FeatureStore,
   type QueuedLabel,
 } from './feature-store.types';
+import { CountedPlaces, unpackPlace } from './counted-places';
 import { FeatureStateConflictError } from './features.errors';
 import { APPLIED_DAY, APPLIED_HOUR, WindowCounters } from './window-counters';
 
@@ -565,10 +564,10 @@ class RedisStateSession implements FeatureStateSession {
   /** The steps this batch appended per card, encoded, oldest first (at most SEQUENCE_STEPS: older ones would be trimmed). */
   private readonly appended = new Map<string, string[]>();
   private pendingApplied: AppliedUpdate | null = null;
-  /** Per event day, where the batch's transactions were counted as loaded (packed places). */
-  private readonly counted = new Map<number, Map<string, number>>();
-  /** Per event day, the places this batch records. */
-  private readonly recorded = new Map<number, Map<string, number>>();
+  /** Where the batch's transactions were counted, as loaded. */
+  private readonly counted = new CountedPlaces();
+  /** The places this batch records. */
+  private readonly recorded = new CountedPlaces();
   readonly applied: AppliedBatch | null;
 
   constructor(
@@ -610,32 +609,20 @@ class RedisStateSession implements FeatureStateSession {
 
   /** Loads where the day's transactions `ids` were counted, from the HMGET reply (null: not counted). */
   loadCounted(day: number, ids: readonly string[], places: readonly (string | null)[]): void {
-    let known = this.counted.get(day);
     ids.forEach((id, i) => {
       const packed = Number(places[i] ?? Number.NaN);
-      if (!Number.isInteger(packed)) return;
-      if (!known) {
-        known = new Map();
-        this.counted.set(day, known);
-      }
-      known.set(id, packed);
+      if (Number.isInteger(packed)) this.counted.setPacked(day, id, packed);
     });
   }
 
   countedAt(transactionId: string, eventTime: number): CountedPlace | null {
-    const day = Math.floor(eventTime / DAY_MS);
-    const packed = this.recorded.get(day)?.get(transactionId) ?? this.counted.get(day)?.get(transactionId);
+    const packed =
+      this.recorded.packedAt(transactionId, eventTime) ?? this.counted.packedAt(transactionId, eventTime);
     return packed === undefined ? null : unpackPlace(packed);
   }
 
   recordCounted(transactionId: string, eventTime: number, place: CountedPlace): void {
-    const day = Math.floor(eventTime / DAY_MS);
-    let ids = this.recorded.get(day);
-    if (!ids) {
-      ids = new Map();
-      this.recorded.set(day, ids);
-    }
-    ids.set(transactionId, packPlace(place));
+    this.recorded.record(transactionId, eventTime, place);
   }
 
   /** Loads a card's history ring from its GET reply ('' for none). */
@@ -737,7 +724,7 @@ class RedisStateSession implements FeatureStateSession {
       this.deltas.size === 0 &&
       this.taken.size === 0 &&
       this.appended.size === 0 &&
-      this.recorded.size === 0 &&
+      this.recorded.byDay.size === 0 &&
       !record
     )
       return;
@@ -787,16 +774,17 @@ class RedisStateSession implements FeatureStateSession {
       keys.push(this.store.historyKey(cardId));
       args.push(steps.join(HISTORY_STEP_SEPARATOR));
     }
-    args.push(this.recorded.size, COUNTED_ID_TTL_SECONDS);
+    args.push(this.recorded.byDay.size, COUNTED_ID_TTL_SECONDS);
     let newest = Number.NEGATIVE_INFINITY;
-    for (const [day, ids] of this.recorded) {
+    for (const [day, ids] of this.recorded.byDay) {
       keys.push(this.store.countedKey(day));
       args.push(ids.size);
       for (const [id, packed] of ids) args.push(id, packed);
       if (day > newest) newest = day;
     }
     // The day that fell out of the horizon as this batch's newest day began (days go one by one).
-    const drop = this.recorded.size > 0 ? [this.store.countedKey(newest - COUNTED_ID_HORIZON_DAYS - 1)] : [];
+    const drop =
+      this.recorded.byDay.size > 0 ? [this.store.countedKey(newest - COUNTED_ID_HORIZON_DAYS - 1)] : [];
     args.push(drop.length);
     keys.push(...drop);
     try {

@@ -15,6 +15,7 @@
 #                                  only when Kafka and the registry answer
 #   scripts/infra.sh stop NAME     stop one service `up` started (SIGTERM, as an orchestrator would);
 #                                  the fault tests and `npm run chaos` use it
+#   scripts/infra.sh kill NAME     the same with SIGKILL: a crash, no clean shutdown (chaos broker-kill)
 #   scripts/infra.sh start NAME    start it again (no topic creation)
 #   scripts/infra.sh owns NAME     exit 0 when the service answering is one this script started
 #                                  (its pid file under var/ names a live process)
@@ -380,13 +381,14 @@ set_up_kafka_secure() {
   ) || die "kafka-secure:setup failed"
 }
 
+# stop_one NAME [SIGNAL]: TERM (the default) lets the service shut down cleanly; KILL is a crash.
 stop_one() {
-  local name="$1" pidfile="$VAR/$1.pid" pid i
+  local name="$1" signal="${2:-TERM}" pidfile="$VAR/$1.pid" pid i
   [ -f "$pidfile" ] || return 0
   pid="$(cat "$pidfile")"
   if kill -0 "$pid" 2>/dev/null; then
-    log "stopping $name (pid $pid)"
-    kill -TERM "$pid" 2>/dev/null || true
+    log "stopping $name (pid $pid, SIG$signal)"
+    kill "-$signal" "$pid" 2>/dev/null || true
     for ((i = 0; i < 60; i++)); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.5
@@ -443,6 +445,9 @@ case "${1:-}" in
   stop)
     case "${2:-}" in kafka | kafka-secure | registry | redis) stop_one "$2" ;; *) die "usage: $0 stop kafka|kafka-secure|registry|redis" ;; esac
     ;;
+  kill)
+    case "${2:-}" in kafka | kafka-secure | registry | redis) stop_one "$2" KILL ;; *) die "usage: $0 kill kafka|kafka-secure|registry|redis" ;; esac
+    ;;
   start)
     case "${2:-}" in
       kafka) start_kafka ;;
@@ -472,7 +477,7 @@ case "${1:-}" in
     exit "$ok"
     ;;
   *)
-    echo "usage: $0 up [--secure] | down [kafka|kafka-secure|registry|redis ...] | status | stop <service> | start <service> | owns <service>" >&2
+    echo "usage: $0 up [--secure] | down [kafka|kafka-secure|registry|redis ...] | status | stop <service> | kill <service> | start <service> | owns <service>" >&2
     exit 2
     ;;
 esac

@@ -9,7 +9,14 @@ import { readTopicSnapshot } from '@fraudstream/training';
 import { runCli, type AppProcess } from '../demo/app-process';
 import { emptyResult, type ScenarioResult } from './chaos-report';
 import { ChaosStack, MODELS_CLI } from './chaos-stack';
-import { ownsService, repositoryRoot, startService, stopService, type LocalService } from './infra-control';
+import {
+  killService,
+  ownsService,
+  repositoryRoot,
+  startService,
+  stopService,
+  type LocalService,
+} from './infra-control';
 import { LoadGenerator } from './load-generator';
 import { ScoreObserver } from './score-observer';
 
@@ -252,13 +259,19 @@ export function scorerZombie(ctx: ChaosContext): Promise<ScenarioResult> {
   );
 }
 
-/** Stops a local service (SIGTERM) for the outage, starts it again; recovery counts from its return. */
+/**
+ * Stops a local service for the outage (SIGTERM, a clean shutdown; or SIGKILL, a crash), starts it
+ * again; recovery counts from its return. The scorers run exactly-once, so a read_committed reader
+ * must see no duplicate across it.
+ */
 function serviceOutage(
   ctx: ChaosContext,
   service: LocalService,
   name: string,
-  env: Env = {},
+  options: { readonly env?: Env; readonly signal?: 'SIGTERM' | 'SIGKILL' } = {},
 ): Promise<ScenarioResult> {
+  const env = options.env ?? {};
+  const signal = options.signal ?? 'SIGTERM';
   return streamScenario(
     ctx,
     name,
@@ -266,12 +279,12 @@ function serviceOutage(
     async (run) => {
       if (!(await ownsService(service)))
         return {
-          fault: `${service} stop/start`,
+          fault: `${service} ${signal === 'SIGKILL' ? 'kill' : 'stop'}/start`,
           recoverySeconds: null,
           ok: false,
           notes: [`skipped: the ${service} answering was not started by scripts/infra.sh here`],
         };
-      await stopService(service);
+      await (signal === 'SIGKILL' ? killService : stopService)(service);
       const downAt = Date.now();
       // The scorers' /health must say their feature store is away while Redis is.
       const storeUp = async (): Promise<(boolean | null)[]> =>
@@ -315,21 +328,24 @@ function serviceOutage(
         );
       }
       return {
-        fault: `${service} stopped (SIGTERM) for ${((backAt - downAt) / 1000).toFixed(0)} s mid-stream, then started`,
+        fault: `${service} ${signal === 'SIGKILL' ? 'killed' : 'stopped'} (${signal}) for ${((backAt - downAt) / 1000).toFixed(0)} s mid-stream, then started`,
         recoverySeconds: seconds,
         ok: stateKept && healthRight,
         notes,
       };
     },
-    { env },
+    { env, noDuplicates: true },
   );
 }
 
 export const brokerRestart = (ctx: ChaosContext) => serviceOutage(ctx, 'kafka', 'broker-restart');
+/** The broker crashes (SIGKILL: no controlled shutdown, no flush of its logs by it), then starts. */
+export const brokerKill = (ctx: ChaosContext) =>
+  serviceOutage(ctx, 'kafka', 'broker-kill', { signal: 'SIGKILL' });
 export const registryRestart = (ctx: ChaosContext) => serviceOutage(ctx, 'registry', 'registry-restart');
 /** The scorer keeps its feature state in Redis (as with several replicas), and Redis restarts. */
 export const redisRestart = (ctx: ChaosContext) =>
-  serviceOutage(ctx, 'redis', 'redis-restart', { FEATURE_STORE: 'redis' });
+  serviceOutage(ctx, 'redis', 'redis-restart', { env: { FEATURE_STORE: 'redis' } });
 
 /** A burst of records that can never be scored, mid-stream: each must be dead-lettered with its reason. */
 export function poisonBurst(ctx: ChaosContext): Promise<ScenarioResult> {
@@ -580,28 +596,34 @@ const LOOP_FAULT_AFTER_HISTORY_MS = 12_000;
 
 /**
  * The whole closed loop under a broker restart: the default demo (headless, no oracle run) with
- * the broker stopped for the outage once its history is scored, then started. Nothing may be lost
+ * the broker stopped for the outage once its history is scored (SIGTERM; or SIGKILL, a crash), then
+ * started. Nothing may be lost
  * or scored twice, and the loop must still close: a retrain request answered by a fine-tuned model
  * in production. About 5 minutes; in the full suite only.
  */
-export async function loopBrokerRestart(ctx: ChaosContext): Promise<ScenarioResult> {
+async function loopBrokerOutage(
+  ctx: ChaosContext,
+  name: string,
+  signal: 'SIGTERM' | 'SIGKILL',
+): Promise<ScenarioResult> {
+  const verb = signal === 'SIGKILL' ? 'kill' : 'stop';
   const started = Date.now();
   const result = (fields: Partial<ScenarioResult> & Pick<ScenarioResult, 'fault' | 'passed' | 'notes'>) =>
     emptyResult({
-      scenario: 'loop-broker-restart',
+      scenario: name,
       servingModel: { expected: 'a fine-tuned version', actual: [], right: false },
       seconds: (Date.now() - started) / 1000,
       ...fields,
     });
   if (!(await ownsService('kafka')))
     return result({
-      fault: 'kafka stop/start under the demo',
+      fault: `kafka ${verb}/start under the demo`,
       passed: false,
       notes: ['skipped: the kafka answering was not started by scripts/infra.sh here'],
     });
   mkdirSync(ctx.settings.logDir, { recursive: true });
-  const reportPath = join(ctx.settings.logDir, 'loop-broker-restart-report.json');
-  const log = openSync(join(ctx.settings.logDir, 'loop-broker-restart-demo.log'), 'w');
+  const reportPath = join(ctx.settings.logDir, `${name}-report.json`);
+  const log = openSync(join(ctx.settings.logDir, `${name}-demo.log`), 'w');
   const demo = spawn(
     process.execPath,
     [
@@ -630,17 +652,17 @@ export async function loopBrokerRestart(ctx: ChaosContext): Promise<ScenarioResu
   try {
     if (!(await until(() => historyScored || demo.exitCode !== null, 15 * 60_000)) || !historyScored)
       return result({
-        fault: 'kafka stop/start under the demo',
+        fault: `kafka ${verb}/start under the demo`,
         passed: false,
-        notes: ['the demo did not score its history in 15 minutes (see loop-broker-restart-demo.log)'],
+        notes: [`the demo did not score its history in 15 minutes (see ${name}-demo.log)`],
       });
     await delay(LOOP_FAULT_AFTER_HISTORY_MS);
-    await stopService('kafka');
+    await (signal === 'SIGKILL' ? killService : stopService)('kafka');
     const downAt = Date.now();
     await delay(ctx.settings.outageSeconds * 1000);
     await startService('kafka');
     outage = (Date.now() - downAt) / 1000;
-    ctx.log(`loop-broker-restart: kafka down for ${outage.toFixed(1)} s; waiting for the demo to end`);
+    ctx.log(`${name}: kafka down for ${outage.toFixed(1)} s; waiting for the demo to end`);
     const ended = await Promise.race([exited, delay(20 * 60_000).then(() => null)]);
     if (!ended) demo.kill('SIGTERM');
     code = ended ? ended[0] : null;
@@ -648,7 +670,7 @@ export async function loopBrokerRestart(ctx: ChaosContext): Promise<ScenarioResu
     if (demo.exitCode === null && demo.signalCode === null) demo.kill('SIGTERM');
     closeSync(log);
   }
-  const fault = `kafka stopped (SIGTERM) for ${outage.toFixed(0)} s under the demo, ${LOOP_FAULT_AFTER_HISTORY_MS / 1000} s after its history was scored, then started`;
+  const fault = `kafka ${signal === 'SIGKILL' ? 'killed' : 'stopped'} (${signal}) for ${outage.toFixed(0)} s under the demo, ${LOOP_FAULT_AFTER_HISTORY_MS / 1000} s after its history was scored, then started`;
   if (!existsSync(reportPath))
     return result({ fault, passed: false, notes: [`the demo exited ${code} without a report`] });
   const report = JSON.parse(readFileSync(reportPath, 'utf8')) as LoopReport;
@@ -676,6 +698,11 @@ export async function loopBrokerRestart(ctx: ChaosContext): Promise<ScenarioResu
   });
 }
 
+export const loopBrokerRestart = (ctx: ChaosContext) =>
+  loopBrokerOutage(ctx, 'loop-broker-restart', 'SIGTERM');
+/** The same with the broker crashing (SIGKILL): an unclean shutdown under the whole loop. */
+export const loopBrokerKill = (ctx: ChaosContext) => loopBrokerOutage(ctx, 'loop-broker-kill', 'SIGKILL');
+
 /** A minute of event time per transaction: the trainer scenario's window spans ten days. */
 const TRAINER_EVENT_STEP_MS = 60_000;
 
@@ -683,6 +710,7 @@ export const SCENARIOS = {
   'scorer-sigkill': scorerSigkill,
   'scorer-zombie': scorerZombie,
   'broker-restart': brokerRestart,
+  'broker-kill': brokerKill,
   'registry-restart': registryRestart,
   'redis-restart': redisRestart,
   'poison-burst': poisonBurst,
@@ -690,6 +718,7 @@ export const SCENARIOS = {
   'drift-monitor-sigkill': driftMonitorSigkill,
   'trainer-sigkill': trainerSigkill,
   'loop-broker-restart': loopBrokerRestart,
+  'loop-broker-kill': loopBrokerKill,
 } as const;
 
 export type ScenarioName = keyof typeof SCENARIOS;

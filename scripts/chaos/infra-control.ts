@@ -45,6 +45,12 @@ export async function stopService(service: LocalService): Promise<void> {
   if (code !== 0) throw new Error(`stopping ${service} failed: ${output}`);
 }
 
+/** Kills one service with SIGKILL (a crash: no clean shutdown, logs not flushed by it), waiting for it to exit. */
+export async function killService(service: LocalService): Promise<void> {
+  const { code, output } = await infra(['kill', service]);
+  if (code !== 0) throw new Error(`killing ${service} failed: ${output}`);
+}
+
 /** Starts it again and waits until it answers. */
 export async function startService(service: LocalService): Promise<void> {
   const { code, output } = await infra(['start', service]);

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Topics, type Label, type ModelDeployment, type RetrainRequest } from '@fraudstream/contracts';
-import { createConsumer, type AvroProducer, type AvroSerde, type Kafka } from '@fraudstream/kafka';
+import { readTopicRange, type AvroProducer, type AvroSerde, type Kafka } from '@fraudstream/kafka';
 import type { ScoredTransaction } from './mature-labels';
 import type { DeploymentHistory } from './deployment-announcer.service';
 import type { DeploymentPublisher, TrainingDataSource } from './training-io.types';
@@ -18,89 +17,34 @@ export async function readTopicSnapshot<T>(
   accept: (value: unknown) => T | null,
   timeoutMs = 300_000,
 ): Promise<T[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let ends: Map<number, bigint>;
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    ends = new Map(
-      offsets
-        .filter((o) => BigInt(o.high) > BigInt(o.low))
-        .map((o) => [o.partition, BigInt(o.high)] as const),
-    );
-  } finally {
-    await admin.disconnect();
-  }
-  if (ends.size === 0) return [];
   const logger = new Logger('TopicSnapshot');
   let undecodable = 0;
   const out: T[] = [];
-  // read_committed (createConsumer): the scorer's aborted transactions are never training data.
-  const consumer = createConsumer(kafka, {
-    groupId: `fraudstream-trainer-read-${randomUUID()}`,
-    allowAutoTopicCreation: false,
-    maxBytesPerPartition: 10 * 1_048_576,
-    maxWaitTimeInMs: 100,
-  });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`reading ${topic} timed out after ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      const pending = new Set(ends.keys());
-      const reached = (partition: number, lastOffset: string) => {
-        const end = ends.get(partition);
-        if (end !== undefined && BigInt(lastOffset) + 1n >= end) pending.delete(partition);
-        if (pending.size === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      // A partition that ends with an aborted transaction (a SIGKILLed scorer's) or a transaction
-      // marker ends in a fetch with no message for eachBatch: kafkajs reports it as an empty batch.
-      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        if (payload.batchSize === 0) reached(payload.partition, payload.lastOffset);
-      });
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            const end = ends.get(batch.partition);
-            if (end === undefined || !pending.has(batch.partition)) return;
-            for (const message of batch.messages) {
-              if (BigInt(message.offset) >= end) break;
-              let decoded: unknown;
-              try {
-                decoded = await serde.decode(message.value);
-              } catch (error) {
-                // The live consumers dead-letter such records; a replay skips them rather than fail every job.
-                undecodable++;
-                logger.warn({
-                  msg: 'skipping an undecodable record',
-                  topic,
-                  partition: batch.partition,
-                  offset: message.offset,
-                  error: error instanceof Error ? error.message : String(error),
-                });
-                continue;
-              }
-              const value = accept(decoded);
-              if (value !== null) out.push(value);
-            }
-            reached(batch.partition, batch.lastOffset());
-          },
-        })
-        .catch((error: unknown) => {
-          clearTimeout(timer);
-          reject(error instanceof Error ? error : new Error(String(error)));
+  // read_committed (readTopicRange): the scorer's aborted transactions are never training data.
+  await readTopicRange(
+    kafka,
+    topic,
+    async (record) => {
+      let decoded: unknown;
+      try {
+        decoded = await serde.decode(record.value);
+      } catch (error) {
+        // The live consumers dead-letter such records; a replay skips them rather than fail every job.
+        undecodable++;
+        logger.warn({
+          msg: 'skipping an undecodable record',
+          topic,
+          partition: record.partition,
+          offset: String(record.offset),
+          error: error instanceof Error ? error.message : String(error),
         });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
+        return;
+      }
+      const value = accept(decoded);
+      if (value !== null) out.push(value);
+    },
+    { timeoutMs, groupPrefix: 'fraudstream-trainer-read' },
+  );
   if (undecodable > 0) logger.warn({ msg: 'records skipped', topic, undecodable, kept: out.length });
   return out;
 }

@@ -16,9 +16,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PartitionMetadata } from 'kafkajs';
 import { loadConfig } from '@fraudstream/config';
-import { HOUR_MS, type Label, type Score, type Transaction } from '@fraudstream/contracts';
+import { HOUR_MS, type Label, type Score } from '@fraudstream/contracts';
 import {
   FS_V1,
   FS_V1_SEQ16,
@@ -27,11 +26,11 @@ import {
   computeFeaturesOffline,
   featuresConfigFragment,
 } from '@fraudstream/features';
-import { Partitioners, type AvroSerde, type Kafka } from '@fraudstream/kafka';
+import type { AvroSerde, Kafka } from '@fraudstream/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChaosStack } from '../../scripts/chaos/chaos-stack';
 import { testClients } from '../support/kafka-env';
-import { chargebackOf } from '../support/sample-records';
+import { chargebacks, partitionLocalStream } from '../support/partition-local-stream';
 import { waitFor } from '../support/wait-for';
 import { readTopic } from './scorer.harness';
 
@@ -46,48 +45,6 @@ const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
  * the labels consumer, restarted with the transactions consumer after each kill, ahead of them.
  */
 const LABEL_LEAD_MS = 5 * HOUR_MS;
-
-/** A chargeback for every 23rd transaction, 6-12 hours after it (the bank learns it then). */
-function chargebacks(transactions: readonly Transaction[]): Label[] {
-  return transactions
-    .filter((_, i) => i % 23 === 5)
-    .map((t, k) => chargebackOf(t, t.event_time + (6 + (k % 7)) * HOUR_MS))
-    .sort((a, b) => a.event_time - b.event_time);
-}
-
-/**
- * A stream whose terminals each stay on one partition (cards are keys; a terminal's cards share a
- * partition), in event-time order: the online features then do not depend on how the partitions'
- * batches interleave, and equal the offline recomputation exactly. 20 s apart, 6,000 transactions
- * span 33 hours: the hourly rings wrap.
- */
-function partitionLocalStream(topic: string): Transaction[] {
-  const partitionOf = Partitioners.DefaultPartitioner();
-  const partitionMetadata: PartitionMetadata[] = Array.from({ length: PARTITIONS }, (_, id) => ({
-    partitionErrorCode: 0,
-    partitionId: id,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-  }));
-  const cards = Array.from({ length: 60 }, (_, c) => {
-    const id = `card-${c}`;
-    return { id, partition: partitionOf({ topic, partitionMetadata, message: { key: id, value: null } }) };
-  });
-  return Array.from({ length: TOTAL }, (_, i) => {
-    const card = cards[(i * 7 + Math.floor(i / 60)) % cards.length] ?? { id: 'card-0', partition: 0 };
-    return {
-      transaction_id: `fs-${i}`,
-      card_id: card.id,
-      terminal_id: `term-p${card.partition}-${(i * 13) % 5}`,
-      amount: 1 + ((i * 37) % 900) + (i % 7) / 4,
-      currency: 'EUR',
-      channel: i % 3 === 0 ? 'CARD_NOT_PRESENT' : 'CARD_PRESENT',
-      event_time: T0 + i * 20_000,
-      ingest_time: Date.now(),
-    };
-  });
-}
 
 describe('scorer feature state across SIGKILL', () => {
   let kafka: Kafka;
@@ -116,7 +73,7 @@ describe('scorer feature state across SIGKILL', () => {
         const { transactions: topic, scores: scoresTopic, labels: labelsTopic } = stack.topics;
         const groupId = `chaos.${stack.id}.scorer`;
         const labelsGroupId = `chaos.${stack.id}.scorer-labels`;
-        const transactions = partitionLocalStream(topic);
+        const transactions = partitionLocalStream(topic, PARTITIONS, TOTAL, T0);
         const labels = chargebacks(transactions);
         const env = {
           FEATURE_SET: featureSet.version,

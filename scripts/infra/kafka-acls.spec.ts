@@ -6,6 +6,7 @@ import type { AclBinding } from '@fraudstream/kafka';
 import { afterAll, describe, expect, it } from 'vitest';
 import { consoleAppConfigSchema } from '../../apps/console/src/console.config';
 import { loadDriftMonitorConfig } from '../../apps/drift-monitor/src/drift-monitor.config';
+import { rebuildGroupPrefix } from '../../apps/scorer/src/feature-state.rebuild';
 import { loadScorerConfig } from '../../apps/scorer/src/scorer.config';
 import { loadTrainerConfig } from '../../apps/trainer/src/trainer.config';
 import { aclBindings, aclTableMarkdown, loadKafkaAclTable } from './kafka-acls';
@@ -35,7 +36,7 @@ const writers = (topic: string): string[] =>
 describe(aclBindings.name, () => {
   it('gives the scorer what its exactly-once loop needs and nothing more', () => {
     const scorer = bindings.filter((b) => b.principal === 'scorer');
-    expect(scorer).toHaveLength(14);
+    expect(scorer).toHaveLength(16);
     for (const topic of [Topics.transactions, Topics.labels, Topics.modelDeployments])
       expect(allowed('scorer', 'topic', topic, 'READ')).toBe(true);
     for (const topic of [Topics.scores, Topics.alerts, 'tx.transactions.v1.dlq'])
@@ -48,6 +49,10 @@ describe(aclBindings.name, () => {
     expect(allowed('scorer', 'topic', Topics.cases, 'DESCRIBE')).toBe(false);
     expect(allowed('scorer', 'transactional-id', 'trainer.x', 'WRITE')).toBe(false);
     expect(allowed('scorer', 'group', 'drift-monitor', 'READ')).toBe(false);
+    // Its feature-state rebuild reads the transactions' dead letters (to skip them), no other.
+    expect(allowed('scorer', 'topic', 'tx.transactions.v1.dlq', 'READ')).toBe(true);
+    expect(allowed('scorer', 'topic', 'fraud.labels.v1.dlq', 'READ')).toBe(false);
+    expect(allowed('scorer', 'topic', 'tx.scores.v1.dlq', 'READ')).toBe(false);
   });
 
   it('lets only the trainer, the console and the scorer write deployments, and one app each source of truth', () => {
@@ -74,6 +79,9 @@ describe(aclBindings.name, () => {
       allowed('scorer', 'group', `${scorer.SCORER_DEPLOYMENTS_GROUP_PREFIX}.host-1.ab12`, 'DELETE'),
     ).toBe(true);
     expect(allowed('scorer', 'transactional-id', `${scorer.SCORER_GROUP_ID}.t.0`, 'WRITE')).toBe(true);
+    expect(allowed('scorer', 'group', `${rebuildGroupPrefix(scorer.SCORER_GROUP_ID)}-0f1e2d3c`, 'READ')).toBe(
+      true,
+    );
     const drift = loadDriftMonitorConfig({});
     expect(allowed('drift-monitor', 'group', drift.DRIFT_GROUP_ID, 'READ')).toBe(true);
     expect(

@@ -20,6 +20,7 @@ const principalSchema = z.strictObject({
   reads: z.array(topicKey),
   writes: z.array(topicKey),
   deadLetters: z.array(topicKey),
+  readsDeadLetters: z.array(topicKey).default([]),
   groups: z.array(namePattern),
   ephemeralGroups: z.array(namePattern),
   transactionalIds: z.array(namePattern),
@@ -59,7 +60,7 @@ export function loadKafkaAclTable(file = tableFile()): KafkaAclTable {
 
 /**
  * The ALLOW rules of the table. Least privilege: READ on what an app consumes (and its groups), WRITE
- * on what it produces and on its dead-letter topics, DELETE only on groups its consumers delete, WRITE
+ * on what it produces and on its dead-letter topics (READ on those its feature rebuild reads), DELETE only on groups its consumers delete, WRITE
  * on its transactional ids. No cluster rule: since Kafka 3.0, WRITE on a topic is enough for an
  * idempotent producer (KIP-679), and no app creates topics.
  */
@@ -76,6 +77,7 @@ export function aclBindings(table: KafkaAclTable): AclBinding[] {
       ...grants.reads.map((key) => topic(Topics[key], 'READ')),
       ...grants.writes.map((key) => topic(Topics[key], 'WRITE')),
       ...grants.deadLetters.map((key) => topic(deadLetterTopic(Topics[key]), 'WRITE')),
+      ...grants.readsDeadLetters.map((key) => topic(deadLetterTopic(Topics[key]), 'READ')),
       ...[...grants.groups, ...grants.ephemeralGroups].map((g): AclBinding => ({
         principal,
         resourceType: 'group',
@@ -112,14 +114,15 @@ export function aclTableMarkdown(table: KafkaAclTable): string {
       topics(g.reads),
       topics(g.writes),
       topics(g.deadLetters, (k) => deadLetterTopic(Topics[k])),
+      topics(g.readsDeadLetters, (k) => deadLetterTopic(Topics[k])),
       patterns(g.groups),
       patterns(g.ephemeralGroups),
       patterns(g.transactionalIds),
     ].join(' | '),
   );
   return [
-    '| principal | READ topics | WRITE topics | WRITE dead letters | groups (READ) | groups (READ, DELETE) | transactional ids (WRITE) |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| principal | READ topics | WRITE topics | WRITE dead letters | READ dead letters | groups (READ) | groups (READ, DELETE) | transactional ids (WRITE) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((row) => `| ${row} |`),
     '',
     ...Object.entries(table).map(([principal, g]) => `- ${code(principal)} (${code(g.app)}): ${g.why}`),

@@ -17,7 +17,9 @@ import {
   createKafkaClient,
   type Consumer,
 } from '@fraudstream/kafka';
+import { FeaturePipeline } from '@fraudstream/features';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { FeatureStateRebuild } from '../../apps/scorer/src/feature-state.rebuild';
 import { loadTrainerConfig } from '../../apps/trainer/src/trainer.config';
 import { TrainerModule } from '../../apps/trainer/src/trainer.module';
 import { SECURE_ADMIN, setUpSecureKafka } from '../../scripts/infra/kafka-acls';
@@ -120,7 +122,8 @@ describe('secure Kafka', () => {
       },
       { ...broker.env('scorer'), SCORER_LABELS_GROUP_ID: 'scorer-labels' },
     );
-    closing.push(() => scorer.close());
+    let scorerOpen = true;
+    closing.push(async () => scorerOpen && scorer.close());
 
     const driftMonitor = await startDriftMonitor(
       {
@@ -175,8 +178,13 @@ describe('secure Kafka', () => {
 
     const simulator = await producerOf('simulator');
     const sent = [transaction(1, 'secure'), transaction(2, 'secure')];
+    // ... and one the scorer dead-letters (a negative amount), as `scorer`.
+    const poison = { ...transaction(3, 'secure'), amount: -5 };
     await simulator.sendMany([
-      { topic: Topics.transactions, records: sent.map((t) => ({ key: t.card_id, value: t })) },
+      {
+        topic: Topics.transactions,
+        records: [...sent, poison].map((t) => ({ key: t.card_id, value: t })),
+      },
     ]);
     await waitFor(
       () => sent.every((t) => scored.some((s) => s.transaction_id === t.transaction_id)),
@@ -227,6 +235,23 @@ describe('secure Kafka', () => {
     consoleOpen = false;
     const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
     expect(groups.filter((g) => g.startsWith('console-'))).toEqual([]);
+
+    // With the scorer stopped, its principal rebuilds its feature state from what its groups committed
+    // (the committed offsets, the transactions, the labels, the transactions' dead letters).
+    await scorer.close();
+    scorerOpen = false;
+    const rebuild = new FeatureStateRebuild(createKafkaClient(broker.config('scorer'), 'rebuild'), serde, {
+      transactionsTopic: Topics.transactions,
+      labelsTopic: Topics.labels,
+      groupId: 'scorer',
+      labelsGroupId: 'scorer-labels',
+    });
+    const letters = deadLetterTopic(Topics.transactions);
+    await waitFor(async () => (await written(letters)) >= 1, 30_000, 'the poison dead-lettered');
+    const report = await rebuild.run(new FeaturePipeline());
+    expect(report.transactions).toBe(sent.length);
+    expect(report.partitions.reduce((sum, p) => sum + p.deadLettered, 0)).toBe(1);
+    expect(report.partitions.reduce((sum, p) => sum + p.counted, 0)).toBe(sent.length);
   });
 
   /** Writes outside a principal's grants, each refused by the broker's authorizer. */

@@ -60,6 +60,14 @@ export interface FeatureRebuildReport {
   readonly seconds: number;
 }
 
+/**
+ * The prefix of the rebuild's throwaway reader groups (`<prefix>-<uuid>`): the scorers' group id's,
+ * so the scorer principal's group rule covers them on a secure cluster (docs/security.md).
+ */
+export function rebuildGroupPrefix(groupId: string): string {
+  return `${groupId}-rebuild`;
+}
+
 /** The rebuild cannot run: the scorers still consume, or their group has never committed. */
 export class FeatureRebuildRefusedError extends Error {
   override readonly name = 'FeatureRebuildRefusedError';
@@ -136,7 +144,7 @@ export class FeatureStateRebuild {
         if (!list) byPartition.set(record.partition, (list = []));
         list.push({ tx, offset: record.offset });
       },
-      { ends: committed, groupPrefix: 'fraudstream-feature-rebuild' },
+      { ends: committed, groupPrefix: rebuildGroupPrefix(this.settings.groupId) },
     );
     const labels: Label[] = [];
     if (labelsCommitted.size > 0)
@@ -147,7 +155,7 @@ export class FeatureStateRebuild {
           const label = await this.decode(record.value, validateLabel);
           if (label) labels.push(label);
         },
-        { ends: labelsCommitted, groupPrefix: 'fraudstream-feature-rebuild' },
+        { ends: labelsCommitted, groupPrefix: rebuildGroupPrefix(this.settings.groupId) },
       );
 
     const duplicates = await this.replay(pipeline, byPartition, labels, committed);
@@ -280,8 +288,13 @@ export class FeatureStateRebuild {
     } finally {
       await admin.disconnect();
     }
+    // The scorers dead-letter into it; a topic a principal may not read is hidden from its listing,
+    // and skipping the dead letters silently could count what the scorers never did.
+    if (!exists)
+      throw new FeatureRebuildRefusedError(
+        `the dead-letter topic ${dlq} is not visible: it does not exist, or this principal may not read it (docs/security.md)`,
+      );
     const places = new Set<string>();
-    if (!exists) return places;
     const text = (value: unknown) =>
       Buffer.isBuffer(value) ? value.toString('utf8') : typeof value === 'string' ? value : null;
     await readTopicRange(
@@ -294,7 +307,7 @@ export class FeatureStateRebuild {
         const offset = text(headers[DeadLetterHeaders.sourceOffset]);
         if (partition !== null && offset !== null) places.add(`${partition}:${offset}`);
       },
-      { groupPrefix: 'fraudstream-feature-rebuild' },
+      { groupPrefix: rebuildGroupPrefix(this.settings.groupId) },
     );
     return places;
   }

@@ -81,6 +81,14 @@ export async function readTopicRange(
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         if (payload.batchSize === 0) reached(payload.partition, payload.lastOffset);
       });
+      // A refusal that no retry mends (a topic this principal may not read) fails the read at once,
+      // rather than at the timeout; a coordinator still loading and the like are retried by kafkajs.
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        const error = payload.error as Error & { retriable?: boolean };
+        if (payload.restart && error.retriable !== false) return;
+        clearTimeout(timer);
+        reject(new Error(`reading ${topic} failed: ${error.message}`, { cause: error }));
+      });
       consumer
         .run({
           autoCommit: false,

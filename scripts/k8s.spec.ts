@@ -459,7 +459,7 @@ describe('k8s manifests', () => {
     expect(undeclared, 'metrics no *.metrics.ts declares').toEqual([]);
   });
 
-  it.each(['topics-create', 'train-base', 'trainer-finetune'])(
+  it.each(['topics-create', 'train-base', 'trainer-finetune', 'feature-rebuild'])(
     'renders the %s Job running a real entry point',
     (name) => {
       const [job, ...rest] = ofKind<Job>(render(`k8s/jobs/${name}`), 'Job');

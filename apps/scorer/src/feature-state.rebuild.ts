@@ -15,7 +15,13 @@ import {
   type Transaction,
 } from '@fraudstream/contracts';
 import { WINDOW_DAYS, type FeaturePipeline } from '@fraudstream/features';
-import { DeadLetterHeaders, readTopicRange, type AvroSerde, type Kafka } from '@fraudstream/kafka';
+import {
+  DeadLetterHeaders,
+  readTopicRange,
+  type AvroSerde,
+  type Kafka,
+  type PartitionFlow,
+} from '@fraudstream/kafka';
 
 export interface FeatureRebuildSettings {
   readonly transactionsTopic: string;
@@ -110,7 +116,12 @@ export class FeatureStateRebuild {
     }
   }
 
-  /** Replays the committed transactions and labels through `pipeline`; its store must be empty. */
+  /**
+   * Replays the committed transactions and labels through `pipeline`; its store must be empty. The
+   * labels are read first (they are few); the transactions are replayed as they are read, merged in
+   * event time across partitions, so the rebuild holds only what cannot be placed yet (a partition
+   * ahead in event time waits for the others), not the stream.
+   */
   async run(pipeline: FeaturePipeline): Promise<FeatureRebuildReport> {
     const started = Date.now();
     const { transactionsTopic, labelsTopic, groupId, labelsGroupId } = this.settings;
@@ -122,8 +133,27 @@ export class FeatureStateRebuild {
       );
     const labelsCommitted = await this.committedOffsets(labelsGroupId, labelsTopic);
     const letters = await this.deadLettered(transactionsTopic);
+    const groupPrefix = rebuildGroupPrefix(groupId);
+    const labels: Label[] = [];
+    if (labelsCommitted.size > 0)
+      await readTopicRange(
+        this.kafka,
+        labelsTopic,
+        async (record) => {
+          const label = await this.decode(record.value, validateLabel);
+          if (label) labels.push(label);
+        },
+        { ends: labelsCommitted, groupPrefix },
+      );
+    labels.sort((a, b) => a.event_time - b.event_time);
 
-    const byPartition = new Map<number, PendingRecord[]>();
+    const replay = new MergedReplay(
+      pipeline,
+      transactionsTopic,
+      committed,
+      labels,
+      this.settings.sliceSize ?? 1000,
+    );
     const skipped = new Map<number, { deadLettered: number; invalid: number }>();
     const firsts = await readTopicRange(
       this.kafka,
@@ -140,46 +170,33 @@ export class FeatureStateRebuild {
           counts.invalid++;
           return;
         }
-        let list = byPartition.get(record.partition);
-        if (!list) byPartition.set(record.partition, (list = []));
-        list.push({ tx, offset: record.offset });
+        await replay.push(record.partition, { tx, offset: record.offset });
       },
-      { ends: committed, groupPrefix: rebuildGroupPrefix(this.settings.groupId) },
+      {
+        ends: committed,
+        groupPrefix,
+        onPlan: (partitions, flow) => replay.plan(partitions, flow),
+        onPartitionEnd: (partition) => replay.end(partition),
+      },
     );
-    const labels: Label[] = [];
-    if (labelsCommitted.size > 0)
-      await readTopicRange(
-        this.kafka,
-        labelsTopic,
-        async (record) => {
-          const label = await this.decode(record.value, validateLabel);
-          if (label) labels.push(label);
-        },
-        { ends: labelsCommitted, groupPrefix: rebuildGroupPrefix(this.settings.groupId) },
-      );
+    await replay.finish();
 
-    const duplicates = await this.replay(pipeline, byPartition, labels, committed);
-    let first: number | null = null;
-    let last: number | null = null;
-    let transactions = 0;
-    for (const list of byPartition.values()) {
-      transactions += list.length;
-      for (const { tx } of list) {
-        if (first === null || tx.event_time < first) first = tx.event_time;
-        if (last === null || tx.event_time > last) last = tx.event_time;
-      }
-    }
     const partitions = [...committed.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([partition, committedOffset]) => ({
-        partition,
-        committedOffset,
-        firstRetainedOffset: firsts.get(partition) ?? 0,
-        counted: (byPartition.get(partition)?.length ?? 0) - (duplicates.get(partition) ?? 0),
-        deadLettered: skipped.get(partition)?.deadLettered ?? 0,
-        invalid: skipped.get(partition)?.invalid ?? 0,
-        duplicates: duplicates.get(partition) ?? 0,
-      }));
+      .map(([partition, committedOffset]) => {
+        const replayed = replay.replayed.get(partition) ?? 0;
+        const duplicates = replay.duplicates.get(partition) ?? 0;
+        return {
+          partition,
+          committedOffset,
+          firstRetainedOffset: firsts.get(partition) ?? 0,
+          counted: replayed - duplicates,
+          deadLettered: skipped.get(partition)?.deadLettered ?? 0,
+          invalid: skipped.get(partition)?.invalid ?? 0,
+          duplicates,
+        };
+      });
+    const { first, last } = replay;
     // Retention deleted transactions the windows still reach: the state misses them.
     const retentionCut = partitions.some((p) => p.firstRetainedOffset > 0);
     // How far back the windows reach: the longest, behind the feature set's label delay.
@@ -187,77 +204,13 @@ export class FeatureStateRebuild {
     const windowsComplete = !retentionCut || (first !== null && last !== null && last - first >= reach);
     return {
       partitions,
-      transactions,
+      transactions: [...replay.replayed.values()].reduce((sum, n) => sum + n, 0),
       labels: labels.length,
       firstEventTime: first,
       lastEventTime: last,
       windowsComplete,
       seconds: (Date.now() - started) / 1000,
     };
-  }
-
-  /**
-   * The partitions' records merged by event time (each partition in offset order, the one whose next
-   * record is the earliest first), cut into slices, each slice one batch per partition; the labels
-   * known by a slice's last event time go in before it, as replayFeatures hands them over. Returns
-   * the duplicates found per partition.
-   */
-  private async replay(
-    pipeline: FeaturePipeline,
-    byPartition: ReadonlyMap<number, readonly PendingRecord[]>,
-    labels: readonly Label[],
-    committed: ReadonlyMap<number, number>,
-  ): Promise<Map<number, number>> {
-    const sliceSize = this.settings.sliceSize ?? 1000;
-    const sorted = [...labels].sort((a, b) => a.event_time - b.event_time);
-    const heads = new Map<number, number>([...byPartition.keys()].map((p) => [p, 0]));
-    const duplicates = new Map<number, number>();
-    let nextLabel = 0;
-    for (;;) {
-      const slice = new Map<number, PendingRecord[]>();
-      let size = 0;
-      let last = Number.NEGATIVE_INFINITY;
-      while (size < sliceSize) {
-        let pick: number | null = null;
-        let pickTime = Number.POSITIVE_INFINITY;
-        for (const [partition, at] of heads) {
-          const time = byPartition.get(partition)?.[at]?.tx.event_time;
-          if (time !== undefined && time < pickTime) {
-            pick = partition;
-            pickTime = time;
-          }
-        }
-        if (pick === null) break;
-        const at = heads.get(pick) ?? 0;
-        const record = byPartition.get(pick)?.[at];
-        heads.set(pick, at + 1);
-        if (!record) break;
-        let batch = slice.get(pick);
-        if (!batch) slice.set(pick, (batch = []));
-        batch.push(record);
-        last = Math.max(last, pickTime);
-        size++;
-      }
-      if (size === 0) break;
-      const from = nextLabel;
-      while (nextLabel < sorted.length && (sorted[nextLabel]?.event_time ?? Infinity) <= last) nextLabel++;
-      if (nextLabel > from) await pipeline.applyLabels(sorted.slice(from, nextLabel));
-      for (const [partition, batch] of slice) {
-        const { duplicates: found } = await pipeline.computeScoring(
-          batch.map((r) => r.tx),
-          {
-            topic: this.settings.transactionsTopic,
-            partition,
-            offsets: batch.map((r) => r.offset),
-            committedOffset: committed.get(partition) ?? 0,
-          },
-        );
-        if (found.length > 0) duplicates.set(partition, (duplicates.get(partition) ?? 0) + found.length);
-      }
-    }
-    // Labels later than the last transaction stay queued, as the scorers had them.
-    if (nextLabel < sorted.length) await pipeline.applyLabels(sorted.slice(nextLabel));
-    return duplicates;
   }
 
   /** The group's committed offset per partition of the topic (partitions it never committed left out). */
@@ -323,5 +276,154 @@ export class FeatureStateRebuild {
       });
       return null;
     }
+  }
+}
+
+/**
+ * The transactions handed over as they are read, replayed merged in event time: each partition in
+ * offset order, the one whose next record is the earliest first, taken only while every partition
+ * still being read has a record buffered (else a later read could hold an earlier one). Cut into
+ * slices, each slice one batch per partition with its offsets; the labels known by a slice's last
+ * event time go in before it, as replayFeatures hands them over.
+ */
+/** Records a partition may hold ahead of the merge before it stops being fetched. */
+const AHEAD_LIMIT = 20_000;
+
+export class MergedReplay {
+  private readonly buffers = new Map<number, PendingRecord[]>();
+  private readonly heads = new Map<number, number>();
+  private readonly reading = new Set<number>();
+  private readonly paused = new Set<number>();
+  private flow: PartitionFlow | null = null;
+  private slice = new Map<number, PendingRecord[]>();
+  private sliceSize = 0;
+  private sliceLast = Number.NEGATIVE_INFINITY;
+  private nextLabel = 0;
+  readonly replayed = new Map<number, number>();
+  readonly duplicates = new Map<number, number>();
+  first: number | null = null;
+  last: number | null = null;
+
+  constructor(
+    private readonly pipeline: FeaturePipeline,
+    private readonly topic: string,
+    private readonly committed: ReadonlyMap<number, number>,
+    /** In event-time order. */
+    private readonly labels: readonly Label[],
+    private readonly maxSlice: number,
+    private readonly aheadLimit = AHEAD_LIMIT,
+  ) {}
+
+  /** The partitions that have records to read, and the read's flow control. */
+  plan(partitions: readonly number[], flow: PartitionFlow): void {
+    this.flow = flow;
+    for (const p of partitions) {
+      this.reading.add(p);
+      this.buffers.set(p, []);
+      this.heads.set(p, 0);
+    }
+  }
+
+  async push(partition: number, record: PendingRecord): Promise<void> {
+    const buffer = this.buffers.get(partition);
+    if (!buffer) return;
+    buffer.push(record);
+    // A partition ahead of the others in event time waits for them unfetched, so what the replay
+    // holds stays bounded (fetches that fill with its records would starve the others).
+    if (buffer.length - (this.heads.get(partition) ?? 0) >= this.aheadLimit && !this.paused.has(partition)) {
+      this.paused.add(partition);
+      this.flow?.pause(partition);
+    }
+    await this.drain(false);
+  }
+
+  /** The partition has nothing more to read. */
+  end(partition: number): void {
+    this.reading.delete(partition);
+  }
+
+  /** Replays what is left once every partition was read, and queues the labels after the last transaction. */
+  async finish(): Promise<void> {
+    this.reading.clear();
+    await this.drain(true);
+    if (this.nextLabel < this.labels.length)
+      await this.pipeline.applyLabels(this.labels.slice(this.nextLabel));
+    this.nextLabel = this.labels.length;
+  }
+
+  private async drain(final: boolean): Promise<void> {
+    for (let next = this.take(); next; next = this.take()) {
+      let batch = this.slice.get(next.partition);
+      if (!batch) this.slice.set(next.partition, (batch = []));
+      batch.push(next.record);
+      this.sliceSize++;
+      this.sliceLast = Math.max(this.sliceLast, next.record.tx.event_time);
+      if (this.sliceSize >= this.maxSlice) await this.flush();
+    }
+    if (final) await this.flush();
+  }
+
+  /** The next record in merged order, or null while a partition still being read has none buffered. */
+  private take(): { partition: number; record: PendingRecord } | null {
+    let pick: number | null = null;
+    let pickTime = Number.POSITIVE_INFINITY;
+    for (const [partition, buffer] of this.buffers) {
+      const head = buffer[this.heads.get(partition) ?? 0];
+      if (!head) {
+        if (this.reading.has(partition)) return null;
+        continue;
+      }
+      if (head.tx.event_time < pickTime) {
+        pick = partition;
+        pickTime = head.tx.event_time;
+      }
+    }
+    if (pick === null) return null;
+    const buffer = this.buffers.get(pick) ?? [];
+    const at = this.heads.get(pick) ?? 0;
+    const record = buffer[at];
+    if (!record) return null;
+    // Drop what was taken once it is most of the buffer (amortised linear).
+    if (at + 1 >= 1024 && at + 1 >= buffer.length / 2) {
+      buffer.splice(0, at + 1);
+      this.heads.set(pick, 0);
+    } else this.heads.set(pick, at + 1);
+    if (this.paused.has(pick) && buffer.length - (this.heads.get(pick) ?? 0) < this.aheadLimit / 2) {
+      this.paused.delete(pick);
+      this.flow?.resume(pick);
+    }
+    return { partition: pick, record };
+  }
+
+  private async flush(): Promise<void> {
+    if (this.sliceSize === 0) return;
+    const from = this.nextLabel;
+    while (
+      this.nextLabel < this.labels.length &&
+      (this.labels[this.nextLabel]?.event_time ?? Infinity) <= this.sliceLast
+    )
+      this.nextLabel++;
+    if (this.nextLabel > from) await this.pipeline.applyLabels(this.labels.slice(from, this.nextLabel));
+    for (const [partition, batch] of this.slice) {
+      const { duplicates } = await this.pipeline.computeScoring(
+        batch.map((r) => r.tx),
+        {
+          topic: this.topic,
+          partition,
+          offsets: batch.map((r) => r.offset),
+          committedOffset: this.committed.get(partition) ?? 0,
+        },
+      );
+      this.replayed.set(partition, (this.replayed.get(partition) ?? 0) + batch.length);
+      if (duplicates.length > 0)
+        this.duplicates.set(partition, (this.duplicates.get(partition) ?? 0) + duplicates.length);
+      for (const { tx } of batch) {
+        if (this.first === null || tx.event_time < this.first) this.first = tx.event_time;
+        if (this.last === null || tx.event_time > this.last) this.last = tx.event_time;
+      }
+    }
+    this.slice = new Map();
+    this.sliceSize = 0;
+    this.sliceLast = Number.NEGATIVE_INFINITY;
   }
 }

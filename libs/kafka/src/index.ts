@@ -30,7 +30,7 @@ export type {
 export type { TopicPartition } from './topic-partition';
 export { ensureTopics, registerTopicSchemas } from './topics-admin';
 export { readTopicRange } from './topic-range.reader';
-export type { TopicRangeOptions, TopicRecord } from './topic-range.reader';
+export type { PartitionFlow, TopicRangeOptions, TopicRecord } from './topic-range.reader';
 export { createAcls } from './acls-admin';
 export type { AclBinding, AclOperation, AclResourceType } from './acls-admin';
 export { kafkaMetrics } from './kafka.metrics';

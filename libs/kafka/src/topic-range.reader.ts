@@ -10,13 +10,28 @@ export interface TopicRecord {
   readonly headers: IHeaders | undefined;
 }
 
+/** Pauses and resumes the fetching of one partition of a read. */
+export interface PartitionFlow {
+  pause(partition: number): void;
+  resume(partition: number): void;
+}
+
 export interface TopicRangeOptions {
   /**
    * Per partition, the offset to stop before (exclusive); partitions absent are not read. Default:
    * every partition up to the end offset it had when the read started (a consistent snapshot).
    */
   readonly ends?: ReadonlyMap<number, number>;
+  /** The read fails when no record or batch arrived for this long (default 300 s). */
   readonly timeoutMs?: number;
+  /**
+   * Called before the first record with the partitions that have records to read, in order, and the
+   * flow control of the read: a paused partition is not fetched until resumed (the records of the
+   * batch in hand are still handed over).
+   */
+  readonly onPlan?: (partitions: readonly number[], flow: PartitionFlow) => void;
+  /** Called once a partition's last record (below its end) was handed over, or it had none left. */
+  readonly onPartitionEnd?: (partition: number) => void;
   /** Prefix of the throwaway group's id (it names the reader in the broker's logs). */
   readonly groupPrefix?: string;
 }
@@ -51,7 +66,10 @@ export async function readTopicRange(
   } finally {
     await admin.disconnect();
   }
-  if (ends.size === 0) return firsts;
+  if (ends.size === 0) {
+    options.onPlan?.([], { pause: () => undefined, resume: () => undefined });
+    return firsts;
+  }
   const timeoutMs = options.timeoutMs ?? 300_000;
   const consumer = createConsumer(kafka, {
     groupId: `${options.groupPrefix ?? 'fraudstream-read'}-${randomUUID()}`,
@@ -62,56 +80,82 @@ export async function readTopicRange(
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    options.onPlan?.(
+      [...ends.keys()].sort((a, b) => a - b),
+      {
+        pause: (partition) => consumer.pause([{ topic, partitions: [partition] }]),
+        resume: (partition) => consumer.resume([{ topic, partitions: [partition] }]),
+      },
+    );
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`reading ${topic} timed out after ${timeoutMs} ms`)),
-        timeoutMs,
-      );
+      let settled = false;
+      const settle = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      const stalled = () => settle(new Error(`reading ${topic}: nothing arrived for ${timeoutMs} ms`));
+      let timer = setTimeout(stalled, timeoutMs);
+      const progressed = () => {
+        if (settled) return;
+        clearTimeout(timer);
+        timer = setTimeout(stalled, timeoutMs);
+      };
       const pending = new Set(ends.keys());
+      const handed = new Map<number, number>();
       const reached = (partition: number, lastOffset: string) => {
         const end = ends.get(partition);
-        if (end !== undefined && Number(lastOffset) + 1 >= end) pending.delete(partition);
-        if (pending.size === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
+        if (end !== undefined && Number(lastOffset) + 1 >= end && pending.delete(partition))
+          options.onPartitionEnd?.(partition);
+        if (pending.size === 0) settle();
       };
       // A partition that ends with an aborted transaction (a SIGKILLed scorer's) or a transaction
       // marker ends in a fetch with no message for eachBatch: kafkajs reports it as an empty batch.
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        if (payload.batchSize === 0) reached(payload.partition, payload.lastOffset);
+        if (payload.batchSize === 0) {
+          progressed();
+          reached(payload.partition, payload.lastOffset);
+        }
       });
       // A refusal that no retry mends (a topic this principal may not read) fails the read at once,
       // rather than at the timeout; a coordinator still loading and the like are retried by kafkajs.
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         const error = payload.error as Error & { retriable?: boolean };
         if (payload.restart && error.retriable !== false) return;
-        clearTimeout(timer);
-        reject(new Error(`reading ${topic} failed: ${error.message}`, { cause: error }));
+        settle(new Error(`reading ${topic} failed: ${error.message}`, { cause: error }));
       });
       consumer
         .run({
           autoCommit: false,
-          eachBatch: async ({ batch }) => {
+          eachBatch: async (payload) => {
+            const { batch } = payload;
             const end = ends.get(batch.partition);
             if (end === undefined || !pending.has(batch.partition)) return;
+            progressed();
             for (const message of batch.messages) {
               const offset = Number(message.offset);
               if (offset >= end) break;
+              // A rebalance (a slow onRecord outliving the session) starts a group that never
+              // committed from the beginning again: each offset is handed over once.
+              if (offset <= (handed.get(batch.partition) ?? -1)) continue;
+              handed.set(batch.partition, offset);
+              // The group's session must outlive a slow onRecord (kafkajs sends it at most once per
+              // heartbeat interval).
+              await payload.heartbeat();
               await onRecord({
                 partition: batch.partition,
                 offset,
                 value: message.value,
                 headers: message.headers,
               });
+              progressed();
             }
             reached(batch.partition, batch.lastOffset());
           },
         })
-        .catch((error: unknown) => {
-          clearTimeout(timer);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        });
+        .catch((error: unknown) => settle(error instanceof Error ? error : new Error(String(error))));
     });
   } finally {
     await consumer.disconnect();

@@ -8,9 +8,8 @@
  * stream (the state rebuilt is the state lost), and the scorer must find no gap. The rebuild refuses
  * while a scorer consumes, and then deletes nothing.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig } from '@fraudstream/config';
@@ -21,11 +20,10 @@ import {
   computeFeaturesOffline,
   featuresConfigFragment,
 } from '@fraudstream/features';
-import type { AvroSerde, Kafka } from '@fraudstream/kafka';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FeatureRebuildReport } from '../../apps/scorer/src/feature-state.rebuild';
 import { ChaosStack } from '../../scripts/chaos/chaos-stack';
-import { testClients } from '../support/kafka-env';
+import { builtApps } from '../support/built-apps';
 import { chargebacks, partitionLocalStream } from '../support/partition-local-stream';
 import { waitFor } from '../support/wait-for';
 import { readTopic } from './scorer.harness';
@@ -52,16 +50,7 @@ async function rebuild(env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: 
 }
 
 describe('feature state rebuild', () => {
-  let kafka: Kafka;
-  let serde: AvroSerde;
-  let logDir: string;
-
-  beforeAll(() => {
-    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    ({ kafka, serde } = testClients());
-    logDir = mkdtempSync(join(tmpdir(), 'feature-rebuild-'));
-  });
-  afterAll(() => rmSync(logDir, { recursive: true, force: true }));
+  const apps = builtApps('feature-rebuild');
 
   it.each([
     { store: 'redis', loss: 'stopped, then Redis came back empty' },
@@ -69,6 +58,7 @@ describe('feature state rebuild', () => {
   ] as const)(
     'replays what the scorers committed ($store store; the scorer $loss): later features equal the offline ones, no gap, refused while a scorer runs',
     async ({ store: kind }) => {
+      const { kafka, serde, logDir } = apps;
       const { REDIS_URL } = loadConfig(featuresConfigFragment);
       const stack = new ChaosStack('rebuild', kafka, serde, process.env, logDir, PARTITIONS);
       const prefix = `test:rebuild:${stack.id}`;

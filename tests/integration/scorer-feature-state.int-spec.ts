@@ -12,10 +12,6 @@
  * the live loop's set and on fs-v1-seq16, whose vectors add each card's last 16 transactions from
  * its history ring in Redis: no step appended twice, none lost.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadConfig } from '@fraudstream/config';
 import { HOUR_MS, type Label, type Score } from '@fraudstream/contracts';
 import {
@@ -26,15 +22,13 @@ import {
   computeFeaturesOffline,
   featuresConfigFragment,
 } from '@fraudstream/features';
-import type { AvroSerde, Kafka } from '@fraudstream/kafka';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ChaosStack } from '../../scripts/chaos/chaos-stack';
-import { testClients } from '../support/kafka-env';
+import { builtApps } from '../support/built-apps';
 import { chargebacks, partitionLocalStream } from '../support/partition-local-stream';
 import { waitFor } from '../support/wait-for';
 import { readTopic } from './scorer.harness';
 
-const ROOT = join(__dirname, '..', '..');
 const PARTITIONS = 3;
 const TOTAL = 6000;
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
@@ -47,20 +41,12 @@ const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 const LABEL_LEAD_MS = 5 * HOUR_MS;
 
 describe('scorer feature state across SIGKILL', () => {
-  let kafka: Kafka;
-  let serde: AvroSerde;
-  let logDir: string;
-
-  beforeAll(() => {
-    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    ({ kafka, serde } = testClients());
-    logDir = mkdtempSync(join(tmpdir(), 'scorer-feature-state-'));
-  });
-  afterAll(() => rmSync(logDir, { recursive: true, force: true }));
+  const apps = builtApps('scorer-feature-state');
 
   it.each([FS_V1, FS_V1_SEQ16])(
     'gives every transaction the offline features of $version, chargebacks included, after SIGKILLs with several batches uncommitted (group commit, Redis)',
     async (featureSet) => {
+      const { kafka, serde, logDir } = apps;
       const { REDIS_URL } = loadConfig(featuresConfigFragment);
       const stack = new ChaosStack('featstate', kafka, serde, process.env, logDir, PARTITIONS);
       const prefix = `test:featstate:${stack.id}`;

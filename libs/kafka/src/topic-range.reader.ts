@@ -80,11 +80,26 @@ export async function readTopicRange(
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    // kafkajs pauses only once the group runs: a pause asked before waits for the group's join,
+    // whose event comes before the first fetch.
+    let joined = false;
+    const early = new Set<number>();
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joined = true;
+      if (early.size > 0) consumer.pause([{ topic, partitions: [...early] }]);
+      early.clear();
+    });
     options.onPlan?.(
       [...ends.keys()].sort((a, b) => a - b),
       {
-        pause: (partition) => consumer.pause([{ topic, partitions: [partition] }]),
-        resume: (partition) => consumer.resume([{ topic, partitions: [partition] }]),
+        pause: (partition) => {
+          if (joined) consumer.pause([{ topic, partitions: [partition] }]);
+          else early.add(partition);
+        },
+        resume: (partition) => {
+          if (joined) consumer.resume([{ topic, partitions: [partition] }]);
+          else early.delete(partition);
+        },
       },
     );
     await new Promise<void>((resolve, reject) => {
@@ -132,11 +147,11 @@ export async function readTopicRange(
           eachBatch: async (payload) => {
             const { batch } = payload;
             const end = ends.get(batch.partition);
-            if (end === undefined || !pending.has(batch.partition)) return;
+            if (settled || end === undefined || !pending.has(batch.partition)) return;
             progressed();
             for (const message of batch.messages) {
               const offset = Number(message.offset);
-              if (offset >= end) break;
+              if (settled || offset >= end) break;
               // A rebalance (a slow onRecord outliving the session) starts a group that never
               // committed from the beginning again: each offset is handed over once.
               if (offset <= (handed.get(batch.partition) ?? -1)) continue;
@@ -144,12 +159,18 @@ export async function readTopicRange(
               // The group's session must outlive a slow onRecord (kafkajs sends it at most once per
               // heartbeat interval).
               await payload.heartbeat();
-              await onRecord({
-                partition: batch.partition,
-                offset,
-                value: message.value,
-                headers: message.headers,
-              });
+              // A handler's failure ends the read (not a retry of the batch, whose offsets it saw).
+              try {
+                await onRecord({
+                  partition: batch.partition,
+                  offset,
+                  value: message.value,
+                  headers: message.headers,
+                });
+              } catch (error) {
+                settle(error instanceof Error ? error : new Error(String(error)));
+                return;
+              }
               progressed();
             }
             reached(batch.partition, batch.lastOffset());

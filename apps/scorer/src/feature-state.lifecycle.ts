@@ -7,6 +7,19 @@ import type { FeaturePipeline } from '@fraudstream/features';
 import type { HealthRegistry } from '@fraudstream/observability';
 
 /**
+ * Writes the in-memory pipeline's state where the scorers restore it from (at shutdown, and after a
+ * rebuild); its size in bytes. Write then rename: a crash mid-write never leaves a torn snapshot.
+ */
+export async function saveFeatureSnapshot(pipeline: FeaturePipeline, path: string): Promise<number> {
+  const bytes = pipeline.snapshot();
+  await mkdir(dirname(path), { recursive: true });
+  const partial = `${path}.partial`;
+  await writeFile(partial, bytes);
+  await rename(partial, path);
+  return bytes.length;
+}
+
+/**
  * Owns the feature state's life: restores the in-memory state from a snapshot before any consumer
  * starts, and at shutdown (after the consumers finished, committed and stopped) writes it back and
  * closes the store. The snapshot therefore matches the committed offsets of a graceful stop; after a
@@ -47,13 +60,8 @@ export class FeatureStateLifecycle implements OnModuleInit, OnApplicationShutdow
 
   async onApplicationShutdown(): Promise<void> {
     if (this.snapshots && this.snapshotPath) {
-      const bytes = this.pipeline.snapshot();
-      await mkdir(dirname(this.snapshotPath), { recursive: true });
-      // Write then rename: a crash mid-write never leaves a torn snapshot behind.
-      const partial = `${this.snapshotPath}.partial`;
-      await writeFile(partial, bytes);
-      await rename(partial, this.snapshotPath);
-      this.logger.log({ msg: 'feature state saved', path: this.snapshotPath, bytes: bytes.length });
+      const bytes = await saveFeatureSnapshot(this.pipeline, this.snapshotPath);
+      this.logger.log({ msg: 'feature state saved', path: this.snapshotPath, bytes });
     }
     await this.pipeline.store.close();
   }

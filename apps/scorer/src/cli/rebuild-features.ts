@@ -1,6 +1,4 @@
 import 'reflect-metadata';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
 import {
@@ -16,6 +14,7 @@ import {
   FeatureStateRebuild,
   type FeatureRebuildReport,
 } from '../feature-state.rebuild';
+import { saveFeatureSnapshot } from '../feature-state.lifecycle';
 import { loadScorerConfig } from '../scorer.config';
 
 const USAGE = `npm run features:rebuild -- [--json]
@@ -92,12 +91,7 @@ async function main(): Promise<number> {
     if (store instanceof RedisFeatureStore) await store.clear();
     const pipeline = new FeaturePipeline(store, configuredFeatureSet(config));
     const report = await rebuild.run(pipeline);
-    if (store.kind === 'memory' && snapshotPath) {
-      await mkdir(dirname(snapshotPath), { recursive: true });
-      const partial = `${snapshotPath}.partial`;
-      await writeFile(partial, pipeline.snapshot());
-      await rename(partial, snapshotPath);
-    }
+    if (store.kind === 'memory' && snapshotPath) await saveFeatureSnapshot(pipeline, snapshotPath);
     print(report, values.json ?? false);
     return 0;
   } catch (error) {

@@ -118,6 +118,7 @@ function evidenceReferenceOf(manifest: ReferenceManifest): EvidenceReference {
     falseAlertShare: 1 - manifest.metrics.validation.precision_at_threshold,
     novelty: manifest.reference.novelty ?? null,
     featureNames: manifest.feature_names,
+    fraudRate: manifest.reference.fraud_rate,
   };
 }
 

@@ -59,6 +59,17 @@ export const driftConfigFragment = z.object({
   DRIFT_INVESTIGATION_HIT_RATE_P1: numberVar(0.3, 1e-6, 1),
   DRIFT_INVESTIGATION_ALPHA: numberVar(0.001, 1e-9, 0.5),
   DRIFT_INVESTIGATION_BETA: numberVar(0.05, 1e-9, 0.5),
+  DRIFT_INVESTIGATION_KNOWN_FRAUD_PLACE_FEATURES: z
+    .string()
+    .default(
+      'terminal_fraud_rate_1d,terminal_fraud_rate_7d,terminal_delayed_fraud_rate_1d,terminal_delayed_fraud_rate_7d',
+    )
+    .transform((s) =>
+      s
+        .split(',')
+        .map((f) => f.trim())
+        .filter((f) => f.length > 0),
+    ),
   DRIFT_MISSED_FRAUD_ODDS_RATIO: numberVar(3, 1.01, 1000),
   DRIFT_MISSED_FRAUD_CUSUM_H: numberVar(10, 0.1, 1000),
   DRIFT_MISSED_FRAUD_BURN_IN: intVar(300, 1),
@@ -224,6 +235,7 @@ export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
         alpha: c.DRIFT_INVESTIGATION_ALPHA,
         beta: c.DRIFT_INVESTIGATION_BETA,
       },
+      knownFraudPlaceFeatures: c.DRIFT_INVESTIGATION_KNOWN_FRAUD_PLACE_FEATURES,
       missedOddsRatio: c.DRIFT_MISSED_FRAUD_ODDS_RATIO,
       missedCusumH: c.DRIFT_MISSED_FRAUD_CUSUM_H,
       missedBurnIn: c.DRIFT_MISSED_FRAUD_BURN_IN,

@@ -30,6 +30,7 @@ const reference: EvidenceReference = {
   falseAlertShare: 0.3,
   featureNames: ['amount', 'card_tx_count_1d'],
   novelty: { features: [0, 1], centre: [4, 2], scale: [1, 1], frauds: referenceFrauds },
+  fraudRate: 0.02,
 };
 
 interface Tx {
@@ -209,32 +210,63 @@ describe(EarlyEvidenceMonitor.name, () => {
     expect(m.stats().seeds).toBe(0);
   });
 
+  /** The new pattern's first day, its first missed fraud charged back, every investigation answered `verdict`. */
+  function investigateNewPattern(m: EarlyEvidenceMonitor, txs: Tx[], verdict: boolean) {
+    for (const tx of txs) observe(m, tx);
+    const seed = txs.find((t) => t.id === 'n1-0');
+    if (!seed) throw new Error('no seed');
+    chargeback(m, seed, seed.time + 6 * HOUR_MS);
+    m.advanceTo(seed.time + 7 * HOUR_MS);
+    const asked = m.drain().investigations;
+    for (const inv of asked)
+      m.observeLabel({
+        transactionId: inv.transactionId,
+        isFraud: verdict,
+        source: 'ANALYST',
+        transactionTime: inv.eventTime,
+        eventTime: inv.raisedAt + 2 * HOUR_MS,
+      });
+    m.advanceTo(seed.time + 12 * HOUR_MS);
+    return { asked, alarms: m.drain().alarms, stats: m.stats() };
+  }
+
   it('raises NEW_PATTERN once investigations keep finding frauds, and not when they find legitimate payments', () => {
-    const run = (verdict: boolean) => {
-      const m = monitor();
-      const txs = [...day(0), ...day(1, 1)];
-      for (const tx of txs) observe(m, tx);
-      const seed = txs.find((t) => t.id === 'n1-0');
-      if (!seed) throw new Error('no seed');
-      chargeback(m, seed, seed.time + 6 * HOUR_MS);
-      m.advanceTo(seed.time + 7 * HOUR_MS);
-      const asked = m.drain().investigations;
-      for (const inv of asked)
-        m.observeLabel({
-          transactionId: inv.transactionId,
-          isFraud: verdict,
-          source: 'ANALYST',
-          transactionTime: inv.eventTime,
-          eventTime: inv.raisedAt + 2 * HOUR_MS,
-        });
-      m.advanceTo(seed.time + 12 * HOUR_MS);
-      return m.drain().alarms;
-    };
+    const run = (verdict: boolean) =>
+      investigateNewPattern(monitor(), [...day(0), ...day(1, 1)], verdict).alarms;
     const alarms = run(true);
     // Four hits pass Wald's bound (4 ln 6 > ln(0.95 / 0.001)).
     expect(alarms).toHaveLength(1);
     expect(alarms[0]?.kind).toBe('NEW_PATTERN');
     expect(run(false)).toEqual([]);
+  });
+
+  it("leaves out of the SPRT the verdicts on payments at a place the model already knew for fraud (a compromised terminal's later payments)", () => {
+    const placeReference: EvidenceReference = {
+      ...reference,
+      featureNames: [...reference.featureNames, 'terminal_fraud_rate_7d'],
+    };
+    // The new pattern's payments at terminals whose known fraud rate, as the model saw it, is `rate`.
+    const run = (rate: number, overrides: Partial<EarlyEvidenceSettings> = {}) => {
+      const m = new EarlyEvidenceMonitor({ ...settings, ...overrides });
+      m.setReference(placeReference);
+      const txs = [...day(0), ...day(1, 1)].map((t) => ({
+        ...t,
+        features: [...t.features, t.id.startsWith('n') ? rate : 0],
+      }));
+      return investigateNewPattern(m, txs, true);
+    };
+    expect(settings.knownFraudPlaceFeatures).toContain('terminal_fraud_rate_7d');
+    expect(run(0).alarms.map((a) => a.kind)).toEqual(['NEW_PATTERN']);
+    // At or below the training window's fraud rate (0.02), a place is not known for fraud.
+    expect(run(0.02).alarms.map((a) => a.kind)).toEqual(['NEW_PATTERN']);
+    const known = run(0.2);
+    expect(known.alarms).toEqual([]);
+    // The same transactions are still investigated and their frauds still counted as found: they
+    // are labels for the next model, only not evidence of a new pattern.
+    expect(known.asked).toHaveLength(5);
+    expect(known.stats).toMatchObject({ investigationVerdicts: 5, investigationHits: 5 });
+    // The rule off: every verdict counts again.
+    expect(run(0.2, { knownFraudPlaceFeatures: [] }).alarms.map((a) => a.kind)).toEqual(['NEW_PATTERN']);
   });
 
   it('starts the missed-fraud CUSUM after its burn-in and alarms when chargebacks are mostly missed', () => {

@@ -54,6 +54,13 @@ export interface EarlyEvidenceSettings {
   readonly maxInvestigationsPerSeed: number;
   /** Investigation hit rate: in control, and the one to detect; alpha/beta of the SPRT. */
   readonly sprt: SprtSettings;
+  /**
+   * Features that say a place is known for fraud (its recent confirmed fraud rate), as the model
+   * saw them when it scored: a verdict on a payment where one of them was above the reference's
+   * fraud rate is no evidence of a new pattern and does not enter the SPRT. Names the serving
+   * model does not have are ignored; empty turns the rule off.
+   */
+  readonly knownFraudPlaceFeatures: readonly string[];
   /** CUSUM on the missed share of chargebacks: odds ratio to detect, and the alarm threshold. */
   readonly missedOddsRatio: number;
   readonly missedCusumH: number;
@@ -248,6 +255,8 @@ export interface EvidenceReference {
   readonly falseAlertShare: number;
   readonly novelty: FraudNoveltyReference | null;
   readonly featureNames: readonly string[];
+  /** The fraud rate of the model's training window. */
+  readonly fraudRate: number;
 }
 
 const MAX_PENDING_LABELS = 100_000;
@@ -255,6 +264,8 @@ const MAX_PENDING_LABELS = 100_000;
 export class EarlyEvidenceMonitor {
   private reference: EvidenceReference | null = null;
   private index: FraudNoveltyIndex | null = null;
+  /** Positions of the serving model's known-fraud-place features (settings.knownFraudPlaceFeatures). */
+  private knownFraudPlaceIndices: readonly number[] = [];
   private cusum: BernoulliCusum | null = null;
   private readonly sprt: Sprt;
   private delay: LabelDelayModel;
@@ -298,6 +309,9 @@ export class EarlyEvidenceMonitor {
       reference.novelty && hasNoveltyPoints(reference.novelty)
         ? new FraudNoveltyIndex(reference.novelty)
         : null;
+    this.knownFraudPlaceIndices = this.settings.knownFraudPlaceFeatures
+      .map((name) => reference.featureNames.indexOf(name))
+      .filter((i) => i >= 0);
     this.cusum = null;
     this.burnIn = { chargebacks: 0, missed: 0 };
     this.falseAlertCusum = null;
@@ -543,6 +557,9 @@ export class EarlyEvidenceMonitor {
       const hit = r.fraudAt !== null && r.fraudAt <= b;
       this.counters.verdicts++;
       if (hit) this.counters.hits++;
+      // A payment at a place the model already knew for fraud, missed all the same, is an old
+      // pattern whose evidence lags (a compromised terminal's later payments), not a new one.
+      if (this.atKnownFraudPlace(r)) continue;
       const before = this.sprt.state;
       const decision = this.sprt.observe(hit);
       if (decision === 'H1') {
@@ -576,6 +593,17 @@ export class EarlyEvidenceMonitor {
       this.investigate(index, b);
     }
     this.forget(b);
+  }
+
+  /**
+   * Whether the model scored the row at a place it knew for fraud: one of the known-fraud-place
+   * features above the training window's fraud rate (false for a row restored without features).
+   */
+  private atKnownFraudPlace(r: RecentRow): boolean {
+    const features = r.features;
+    const ref = this.reference;
+    if (!features || !ref) return false;
+    return this.knownFraudPlaceIndices.some((i) => (features[i] ?? 0) > ref.fraudRate);
   }
 
   /**

@@ -279,6 +279,9 @@ export class FeatureStateRebuild {
   }
 }
 
+/** Records a partition may hold ahead of the merge before it stops being fetched. */
+const AHEAD_LIMIT = 20_000;
+
 /**
  * The transactions handed over as they are read, replayed merged in event time: each partition in
  * offset order, the one whose next record is the earliest first, taken only while every partition
@@ -286,9 +289,6 @@ export class FeatureStateRebuild {
  * slices, each slice one batch per partition with its offsets; the labels known by a slice's last
  * event time go in before it, as replayFeatures hands them over.
  */
-/** Records a partition may hold ahead of the merge before it stops being fetched. */
-const AHEAD_LIMIT = 20_000;
-
 export class MergedReplay {
   private readonly buffers = new Map<number, PendingRecord[]>();
   private readonly heads = new Map<number, number>();

@@ -111,13 +111,18 @@ export async function readTopicRange(
         if (error) reject(error);
         else resolve();
       };
-      const stalled = () => settle(new Error(`reading ${topic}: nothing arrived for ${timeoutMs} ms`));
-      let timer = setTimeout(stalled, timeoutMs);
+      // One timer, re-armed from the last progress when it fires (not a timer per record).
+      let lastProgress = Date.now();
       const progressed = () => {
-        if (settled) return;
-        clearTimeout(timer);
-        timer = setTimeout(stalled, timeoutMs);
+        lastProgress = Date.now();
       };
+      const check = () => {
+        if (settled) return;
+        const idle = Date.now() - lastProgress;
+        if (idle >= timeoutMs) settle(new Error(`reading ${topic}: nothing arrived for ${timeoutMs} ms`));
+        else timer = setTimeout(check, timeoutMs - idle);
+      };
+      let timer = setTimeout(check, timeoutMs);
       const pending = new Set(ends.keys());
       const handed = new Map<number, number>();
       const reached = (partition: number, lastOffset: string) => {

@@ -199,8 +199,18 @@ export function decideGate(
     ? Math.min(config.minAveragePrecisionGain, config.evidenceMinAveragePrecisionGain)
     : config.minAveragePrecisionGain;
   metrics.gate_new_regime_min_average_precision_gain = recentMargin;
+  // The soft targets and the settled rows are two estimates of the new regime, each biased its own
+  // way (the unlabelled rows' targets follow their age only; the settled rows were chosen by the
+  // champion's alerts): a win on the soft targets counts when the settled rows, if they can judge,
+  // show it too.
+  const settledGain =
+    recentUsable && recent ? recent.challenger.average_precision - recent.champion.average_precision : null;
+  const settledAgrees = !soft || settledGain === null || settledGain >= recentMargin - SLACK;
   const recentWins =
-    recentGain !== null && recentGain >= recentMargin - SLACK && apGain >= -holdoutTolerance - SLACK;
+    recentGain !== null &&
+    recentGain >= recentMargin - SLACK &&
+    settledAgrees &&
+    apGain >= -holdoutTolerance - SLACK;
   if (!holdoutWins && !recentWins && soft && apGain >= config.minAveragePrecisionGain - SLACK) {
     failures.push(
       `AP ${fmt(challenger.average_precision)} vs champion ${fmt(champion.average_precision)} on the hold-out, ` +
@@ -213,9 +223,11 @@ export function decideGate(
         (recentGain === null
           ? ''
           : `; on the new regime's ${soft ? 'traffic (soft targets)' : 'rows'} gain ${fmt(recentGain)}` +
-            (recentGain >= recentMargin - SLACK
-              ? ` but the hold-out's AP fell by ${fmt(-apGain)} (> ${fmt(holdoutTolerance)})`
-              : ` < margin${recentMargin === config.minAveragePrecisionGain ? '' : ` ${fmt(recentMargin)} (${evidence.trigger})`}`)),
+            (recentGain < recentMargin - SLACK
+              ? ` < margin${recentMargin === config.minAveragePrecisionGain ? '' : ` ${fmt(recentMargin)} (${evidence.trigger})`}`
+              : !settledAgrees
+                ? `, but on the settled rows among them gain ${fmt(settledGain ?? 0)} < margin`
+                : ` but the hold-out's AP fell by ${fmt(-apGain)} (> ${fmt(holdoutTolerance)})`)),
     );
   }
   const aucDrop = champion.roc_auc - challenger.roc_auc;

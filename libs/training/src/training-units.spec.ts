@@ -239,6 +239,25 @@ describe(decideGate.name, () => {
     ).toBe(true);
   });
 
+  it("counts a shift's win on the whole traffic only when the settled rows among it agree", () => {
+    const soft = { rows: 35_000, settledRows: 448, expectedFrauds: 448, challenger: 0.53, champion: 0.5 };
+    const holdout = vs(metrics(0.58, 0.9, 0.3), metrics(0.6, 0.9, 0.3)); // AP -0.02, within 0.12
+    // The whole traffic gains 0.03, the settled rows among it 0.005 (< the margin 0.02): refused.
+    const disagree = decideGate(holdout, vs(metrics(0.905, 0.9, 0.3), metrics(0.9, 0.9, 0.3)), config, {
+      soft,
+    });
+    expect(disagree.passed).toBe(false);
+    expect(disagree.reason).toMatch(
+      /traffic \(soft targets\) gain 0.0300, but on the settled rows among them gain 0.0050 < margin/,
+    );
+    // Both gain: passes; the settled rows too few to judge on: the whole traffic decides alone.
+    expect(
+      decideGate(holdout, vs(metrics(0.93, 0.9, 0.3), metrics(0.9, 0.9, 0.3)), config, { soft }).passed,
+    ).toBe(true);
+    const few = vs({ ...metrics(0.8, 0.9, 0.3), positives: 2 }, { ...metrics(0.9, 0.9, 0.3), positives: 2 });
+    expect(decideGate(holdout, few, config, { soft }).passed).toBe(true);
+  });
+
   it("refuses a drop only beyond both its tolerance and the hold-out's noise (z standard errors)", () => {
     const newRegime = vs(metrics(0.5, 0.9, 0.3), metrics(0.3, 0.9, 0.3));
     const holdout = vs(metrics(0.56, 0.885, 0.3), metrics(0.6, 0.9, 0.3)); // AP -0.04, ROC-AUC -0.015

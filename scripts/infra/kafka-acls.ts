@@ -61,8 +61,9 @@ export function loadKafkaAclTable(file = tableFile()): KafkaAclTable {
 /**
  * The ALLOW rules of the table. Least privilege: READ on what an app consumes (and its groups), WRITE
  * on what it produces and on its dead-letter topics (READ on those its feature rebuild reads),
- * DELETE only on groups its consumers delete, WRITE on its transactional ids. No cluster rule: since Kafka 3.0, WRITE on a topic is enough for an
- * idempotent producer (KIP-679), and no app creates topics.
+ * DELETE only on groups its consumers delete, WRITE on its transactional ids. No cluster rule:
+ * since Kafka 3.0, WRITE on a topic is enough for an idempotent producer (KIP-679), and no app
+ * creates topics.
  */
 export function aclBindings(table: KafkaAclTable): AclBinding[] {
   return Object.entries(table).flatMap(([principal, grants]) => {

@@ -161,14 +161,13 @@ export function decideGate(
       `only ${challenger.positives} frauds in the hold-out's gate rows (< ${config.minPositives})`,
     );
   const apGain = challenger.average_precision - champion.average_precision;
+  const settledGain = recentUsable
+    ? recent.challenger.average_precision - recent.champion.average_precision
+    : null;
   // With the unlabelled rows too (soft targets), the new regime's evidence is its whole traffic, not
   // only the rows an alert or a chargeback settled: it replaces the settled rows' AP, and the
   // hold-out's win then also must not cost the new regime more than the tolerated drop.
-  const recentGain = soft
-    ? soft.challenger - soft.champion
-    : recentUsable
-      ? recent.challenger.average_precision - recent.champion.average_precision
-      : null;
+  const recentGain = soft ? soft.challenger - soft.champion : settledGain;
   const holdoutWins =
     apGain >= config.minAveragePrecisionGain - SLACK &&
     (!soft || (recentGain ?? 0) >= -config.maxAveragePrecisionDrop - SLACK);
@@ -203,8 +202,6 @@ export function decideGate(
   // way (the unlabelled rows' targets follow their age only; the settled rows were chosen by the
   // champion's alerts): a win on the soft targets counts when the settled rows, if they can judge,
   // show it too.
-  const settledGain =
-    recentUsable && recent ? recent.challenger.average_precision - recent.champion.average_precision : null;
   const settledAgrees = !soft || settledGain === null || settledGain >= recentMargin - SLACK;
   const recentWins =
     recentGain !== null &&

@@ -33,12 +33,26 @@ const PARTITIONS = 3;
 const TOTAL = 6000;
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
 /**
- * How far ahead of the transactions a chargeback is published, in event time (5 h: 900 transactions,
- * about 4.5 s of the stream). A label that reaches the scorer after transactions of its terminal
- * later than its event time were scored counts only for later ones (docs/features.md); the lead keeps
- * the labels consumer, restarted with the transactions consumer after each kill, ahead of them.
+ * How far ahead of the transactions a chargeback is published, in event time (12 h: 2,160
+ * transactions, about 11 s of the stream). A label that reaches the scorer after transactions of its
+ * terminal later than its event time were scored counts only for later ones (docs/features.md); the
+ * lead keeps the labels consumer, restarted with the transactions consumer after each kill, ahead of
+ * them, even when a restart on a loaded machine leaves a backlog of several seconds that the
+ * transactions consumer clears before the labels consumer has its partitions (5 h did not: with the
+ * two cores busy, a terminal's first chargeback missed some of its next transactions).
  */
-const LABEL_LEAD_MS = 5 * HOUR_MS;
+const LABEL_LEAD_MS = 12 * HOUR_MS;
+/** Transactions per send (one record batch of about 10 a partition, one of the scorer's small batches). */
+const SEND = 30;
+/**
+ * Sends in a burst, back to back, before a pause: about five record batches a partition arrive
+ * together and are handled one after the other, so that while one batch's transaction commits the
+ * next ones are handled and wait for theirs, however fast the machine commits (an even trickle of one
+ * batch a partition at a time left a fast machine with at most one batch uncommitted, and no kill
+ * to test). One larger send would not do: a fetch returns a whole record batch, however small its
+ * byte limit.
+ */
+const SENDS_PER_BURST = 5;
 
 describe('scorer feature state across SIGKILL', () => {
   const apps = builtApps('scorer-feature-state');
@@ -75,8 +89,8 @@ describe('scorer feature state across SIGKILL', () => {
 
         streaming = (async () => {
           let sent = 0;
-          for (let i = 0; i < TOTAL; i += 30) {
-            const batch = transactions.slice(i, i + 30);
+          for (let i = 0; i < TOTAL; i += SEND) {
+            const batch = transactions.slice(i, i + SEND);
             const until = (batch.at(-1)?.event_time ?? 0) + LABEL_LEAD_MS;
             const due: Label[] = [];
             for (let label = labels[sent]; label && label.event_time <= until; label = labels[++sent]) {
@@ -87,7 +101,9 @@ describe('scorer feature state across SIGKILL', () => {
               { topic, records: batch.map((t) => ({ key: t.card_id, value: t })) },
               { topic: labelsTopic, records: due.map((l) => ({ key: l.transaction_id, value: l })) },
             ]);
-            await new Promise((resolve) => setTimeout(resolve, 150)); // about 200 a second
+            // A burst of sends, then a pause: about 200 a second.
+            if ((i / SEND) % SENDS_PER_BURST === SENDS_PER_BURST - 1)
+              await new Promise((resolve) => setTimeout(resolve, SEND * SENDS_PER_BURST * 5));
           }
         })();
         const scores = await readTopic<Score>(kafka, serde, scoresTopic);

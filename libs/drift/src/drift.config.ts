@@ -25,7 +25,7 @@ export const driftConfigFragment = z.object({
   DRIFT_PERFORMANCE_CONFIDENCE_Z: numberVar(1.645, 0, 10),
   DRIFT_EARLY_FOLLOW_UP_MS: intVar(3 * DAY_MS, 0),
   DRIFT_EARLY_FOLLOW_UPS: intVar(4, 0, 10),
-  DRIFT_EARLY_RETRIES: intVar(1, 0, 5),
+  DRIFT_EARLY_RETRIES: intVar(2, 0, 5),
   DRIFT_AUC_TOLERANCE: numberVar(0.1, 0, 1),
   DRIFT_LABEL_ALPHA: numberVar(0.01, 1e-12, 1),
   DRIFT_RETRAIN_ON_COVARIATE_SHIFT: boolVar(false),
@@ -140,7 +140,9 @@ export interface DriftSettings {
   readonly earlyFollowUps: number;
   /**
    * An early-evidence request (or a follow-up) whose challenger was refused or whose job failed is
-   * asked again the retry delay later, up to this many times (0: never): the evidence stands.
+   * asked again the retry delay later, up to this many times (0: never): the evidence stands. Two:
+   * the first challengers of a shift are trained on its first hours, and on a shifted stream the
+   * third request of the alarm's link was the first that learnt it (docs/quality.md).
    */
   readonly earlyRetries: number;
   /** Relative drop of recall at the threshold that counts as (provisional) performance drift. */

@@ -225,6 +225,23 @@ describe(RetrainPolicy.name, () => {
     });
   });
 
+  it('asks a refused alarm twice by default, each retry a retry delay after the last refusal', () => {
+    const policy = new RetrainPolicy(settings);
+    expect(settings.earlyRetries).toBe(2);
+    let at = 7.5 * DAY_MS;
+    let request = policy.request(decision(at, { phase: 'evidence', trigger: 'ALERT_PRECISION' }), []);
+    for (const retries of [1, 2]) {
+      policy.observeDeployment(answer(request?.request_id ?? '', 'REJECTED', at + 0.4 * DAY_MS), 'v1');
+      at += 1.4 * DAY_MS;
+      expect(policy.dueFollowUp('v1', at)).toEqual({ at, depth: 0, trigger: 'ALERT_PRECISION', retries });
+      request = policy.request(decision(at, { phase: 'evidence', trigger: 'ALERT_PRECISION', retries }), []);
+      expect(request).not.toBeNull();
+    }
+    // The second retry's refusal ends the link.
+    policy.observeDeployment(answer(request?.request_id ?? '', 'REJECTED', at + 0.4 * DAY_MS), 'v1');
+    expect(policy.dueFollowUp('v1', 30 * DAY_MS)).toBeNull();
+  });
+
   it('does not ask a refused request again when it was not early evidence, or when retries are off', () => {
     const mature = new RetrainPolicy({ ...settings, earlyRetries: 1 });
     const m = mature.request(decision(8 * DAY_MS), []);

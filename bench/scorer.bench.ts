@@ -363,6 +363,9 @@ async function latencies(kafka: Kafka, serde: AvroSerde, name: string, from: num
   return values.sort((a, b) => a - b);
 }
 
+/** Most records the paced producer sends in one request (a few hundred KiB of transactions). */
+const PACED_SLICE = 2000;
+
 /** Child process: produces `count` transactions from index `from` at `rate` per second. */
 async function paced(name: string, rate: number, count: number, from: number): Promise<void> {
   const kafkaConfig = loadConfig(kafkaConfigSchema);
@@ -374,7 +377,10 @@ async function paced(name: string, rate: number, count: number, from: number): P
   await producer.producer.connect();
   const started = performance.now();
   for (let sent = 0; sent < count;) {
-    const due = Math.min(count, Math.round(((performance.now() - started) / 1000) * rate));
+    // Caught up in slices: after a stall (a GC pause, the profiler starting) one request of all the
+    // records due would hold a partition batch over the broker's message.max.bytes (1 MiB).
+    const target = Math.min(count, Math.round(((performance.now() - started) / 1000) * rate));
+    const due = Math.min(target, sent + PACED_SLICE);
     if (due > sent) {
       const now = Date.now();
       const records = Array.from({ length: due - sent }, (_, k) => {
@@ -384,7 +390,7 @@ async function paced(name: string, rate: number, count: number, from: number): P
       await producer.sendMany([{ topic: name, records }]);
       sent = due;
     }
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    if (sent === target) await new Promise((resolve) => setTimeout(resolve, 5));
   }
   await producer.producer.disconnect();
 }

@@ -157,6 +157,46 @@ describe(DriftDetector.name, () => {
     });
   });
 
+  it('once the early evidence is spent, asks when two mature windows together show a drop that neither shows alone', () => {
+    // A third of the frauds missed from day 4, on about 30 frauds a day: each day's AP bound is
+    // wide, so day 4 and day 5 each stay within it; the two days' mean is well under the line.
+    const sparse = referenceManifestOf(
+      'm1',
+      [0, 1, 2, 3].flatMap((d) => syntheticDay(-10 + d, 1000, 100 + d, { fraudRate: 0.03 })),
+      settings.analystDailyCapacity,
+    );
+    const days = live(10, (d) => (d >= 4 ? { fraudRate: 0.03, hiddenShare: 0.3 } : { fraudRate: 0.03 }));
+    const detector = (spent: boolean) => {
+      const fresh = new DriftDetector({ ...settings, performanceConsecutiveWindows: 2 });
+      fresh.setReference(sparse);
+      const snapshot = fresh.snapshot();
+      return DriftDetector.restore(
+        { ...settings, performanceConsecutiveWindows: 2 },
+        { ...snapshot, policy: { ...snapshot.policy, earlyEvidenceSpent: spent } },
+      );
+    };
+    // Before any early evidence was refused, each window is judged alone: no request.
+    const alone = feed(detector(false), days);
+    expect(alone.requests).toEqual([]);
+    const run = feed(detector(true), days);
+    const matured = (day: number) => run.events.find((e) => e.event_id === `m1:${T0 + day * DAY_MS}:mature`);
+    const upperAlone = (e: DriftEvent | undefined) => {
+      const reason = e?.reasons.find((r) => r.includes('AP ')) ?? '';
+      return Number(/AP [\d.]+ \(upper bound ([\d.]+)\) vs validation/.exec(reason)?.[1]);
+    };
+    const line = 0.8 * sparse.metrics.validation.average_precision;
+    expect(matured(4)?.verdict).not.toBe('PERFORMANCE_DRIFT');
+    expect(upperAlone(matured(4))).toBeGreaterThan(line);
+    expect(upperAlone(matured(5))).toBeGreaterThan(line);
+    expect(matured(5)?.verdict).toBe('PERFORMANCE_DRIFT');
+    expect(
+      matured(5)?.reasons.some((r) => r.startsWith('performance dropped over 2 mature windows: mean AP')),
+    ).toBe(true);
+    expect(run.requests.map((r) => [r.request_id, r.trigger])).toEqual([
+      [`retrain:m1:${T0 + 5 * DAY_MS}:mature`, 'PERFORMANCE_DRIFT'],
+    ]);
+  });
+
   it('judges the production model against its own first mature windows when a live baseline is set', () => {
     // A model that ranks worse live than on its validation day from the start: no drift against itself.
     const weaker = live(14, () => ({ hiddenShare: 0.5 }));

@@ -36,6 +36,7 @@ import {
   judgePerformance,
   labelDrift,
   maturePerformance,
+  pooledApDrop,
   provisionalPerformance,
   type Performance,
 } from './window-verdicts';
@@ -635,14 +636,25 @@ export class DriftDetector {
     const against = this.performanceReference(w, perf, reasons);
     const judgement = against ? judgePerformance(perf, against.metrics, s, against.name) : null;
     if (judgement) {
-      const drops = current ? this.policy.notePerformance(w.start, !judgement.degraded) : 0;
-      if (judgement.degraded) {
+      // Once the early evidence has spent its retries on this model, a sustained drop is judged over
+      // the days together, which shows it before any one day's bound can. Not before: on a quiet
+      // stream a lucky baseline and a few compromised terminals make drops of that size too.
+      const m = s.performanceConsecutiveWindows;
+      const run = current ? this.policy.consecutiveMatureAps(w.start, judgement.averagePrecision, m) : null;
+      const pooled =
+        run && m > 1 && this.policy.earlyEvidenceSpent ? pooledApDrop(run, s.performanceConfidenceZ) : null;
+      const pooledDrop = pooled?.dropped === true;
+      const dropped = judgement.degraded || pooledDrop;
+      const drops = current ? this.policy.notePerformance(w.start, !dropped) : 0;
+      if (dropped) {
         verdict = 'PERFORMANCE_DRIFT';
         severity = judgement.severity;
-        const reason = `performance dropped: ${judgement.summary}`;
+        const reason = pooledDrop
+          ? `performance dropped over ${m} mature windows: ${pooled.summary}; this window: ${judgement.summary}`
+          : `performance dropped: ${judgement.summary}`;
         reasons.push(reason);
         // One day's AP on a small population moves by ±0.1: a drop must persist to ask for a retrain.
-        if (current && drops >= s.performanceConsecutiveWindows) {
+        if (current && (pooledDrop || drops >= m)) {
           recommend = true;
           this.request(
             w,
@@ -650,13 +662,11 @@ export class DriftDetector {
             boundary,
             'PERFORMANCE_DRIFT',
             severity,
-            `${reason} (${drops} mature windows running)`,
+            pooledDrop ? reason : `${reason} (${drops} mature windows running)`,
             reasons,
           );
         } else if (current)
-          reasons.push(
-            `${drops} of ${s.performanceConsecutiveWindows} mature windows running dropped: not retraining yet`,
-          );
+          reasons.push(`${drops} of ${m} mature windows running dropped: not retraining yet`);
       } else reasons.push(`performance holds: ${judgement.summary}`);
     } else if (perf.averagePrecision === null || perf.rocAuc === null) {
       reasons.push(

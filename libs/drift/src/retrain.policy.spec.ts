@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DAY_MS } from '@fraudstream/contracts';
 import type { ModelDeployment } from '@fraudstream/contracts';
 import { defaultDriftSettings } from './drift.config';
-import { RetrainPolicy, type RetrainDecision } from './retrain.policy';
+import { RetrainPolicy, type PolicyState, type RetrainDecision } from './retrain.policy';
 
 const settings = defaultDriftSettings({
   cooldownMs: 3 * DAY_MS,
@@ -91,6 +91,42 @@ describe(RetrainPolicy.name, () => {
     const reasons: string[] = [];
     expect(policy.featureRule(4 * DAY_MS, 2, reasons)).toBeNull();
     expect(reasons[0]).toContain('performance on mature labels holds');
+  });
+
+  it("keeps the current model's consecutive mature windows' AP, broken by a gap and by a new model", () => {
+    const policy = new RetrainPolicy({ ...settings, windowMs: DAY_MS });
+    const ap = (value: number) => ({ value, standardError: 0.07, line: 0.64 });
+    expect(policy.consecutiveMatureAps(3 * DAY_MS, ap(0.6), 2)).toBeNull();
+    expect(policy.consecutiveMatureAps(4 * DAY_MS, ap(0.55), 2)?.map((w) => w.value)).toEqual([0.6, 0.55]);
+    expect(policy.consecutiveMatureAps(5 * DAY_MS, ap(0.5), 2)?.map((w) => w.value)).toEqual([0.55, 0.5]);
+    // Day 6 was not judged (too few labels): day 7 starts a new run.
+    expect(policy.consecutiveMatureAps(7 * DAY_MS, ap(0.5), 2)).toBeNull();
+    // Restored from a checkpoint, the run goes on.
+    const restored = new RetrainPolicy({ ...settings, windowMs: DAY_MS });
+    restored.restore(JSON.parse(JSON.stringify(policy.state)) as PolicyState);
+    expect(restored.consecutiveMatureAps(8 * DAY_MS, ap(0.45), 2)?.map((w) => w.value)).toEqual([0.5, 0.45]);
+    // A new production model: what was measured was about the old one.
+    restored.startOver();
+    expect(restored.consecutiveMatureAps(9 * DAY_MS, ap(0.45), 2)).toBeNull();
+  });
+
+  it('marks the early evidence spent when its last retry is refused, until another model serves', () => {
+    const policy = new RetrainPolicy({ ...settings, earlyRetries: 1 });
+    const refuse = (id: string, at: number) => policy.observeDeployment(answer(id, 'REJECTED', at), 'v1');
+    const first = policy.request(decision(7 * DAY_MS, { phase: 'evidence', trigger: 'ALERT_PRECISION' }), []);
+    refuse(first?.request_id ?? '', 7.5 * DAY_MS);
+    expect(policy.earlyEvidenceSpent).toBe(false);
+    const due = policy.dueFollowUp('v1', 8.5 * DAY_MS);
+    expect(due?.retries).toBe(1);
+    const retry = policy.request(
+      decision(8.5 * DAY_MS, { phase: 'evidence', trigger: 'ALERT_PRECISION', retries: due?.retries ?? 0 }),
+      [],
+    );
+    refuse(retry?.request_id ?? '', 9 * DAY_MS);
+    expect(policy.earlyEvidenceSpent).toBe(true);
+    expect(policy.dueFollowUp('v1', 20 * DAY_MS)).toBeNull();
+    policy.startOver();
+    expect(policy.earlyEvidenceSpent).toBe(false);
   });
 
   it('asks once more a follow-up delay after an early-evidence request made a model serve', () => {

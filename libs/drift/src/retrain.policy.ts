@@ -6,6 +6,7 @@ import type {
   RetrainTrigger,
 } from '@fraudstream/contracts';
 import type { DriftSettings } from './drift.config';
+import type { MatureAp } from './window-verdicts';
 
 /** The triggers of early-evidence requests, whose promoted models get a follow-up. */
 export type EarlyTrigger = Extract<RetrainTrigger, 'NEW_PATTERN' | 'MISSED_FRAUDS' | 'ALERT_PRECISION'>;
@@ -27,6 +28,13 @@ export interface PolicyState {
   performanceHolds: boolean | null;
   /** Mature windows of the current model in a row whose performance dropped (absent in older checkpoints). */
   performanceDrops?: number;
+  /** The current model's latest consecutive mature windows' AP, oldest first (absent in older checkpoints). */
+  matureAps?: { start: number; ap: MatureAp }[];
+  /**
+   * Whether an early-evidence request for the current model was refused with no retry left: the
+   * evidence said the world changed and no challenger was good enough (absent in older checkpoints).
+   */
+  earlyEvidenceSpent?: boolean;
   /** The open request's trigger (absent in older checkpoints). */
   openTrigger?: RetrainTrigger | null;
   /** Read from older checkpoints only: whether the open request was a follow-up (depth 1). */
@@ -102,6 +110,13 @@ export class RetrainPolicy {
     this.s.driftStreakStart = null;
     this.s.performanceHolds = null;
     this.s.performanceDrops = 0;
+    this.s.matureAps = [];
+    this.s.earlyEvidenceSpent = false;
+  }
+
+  /** Whether the current model's early evidence asked, was refused and has no retry left. */
+  get earlyEvidenceSpent(): boolean {
+    return this.s.earlyEvidenceSpent === true;
   }
 
   /**
@@ -139,14 +154,14 @@ export class RetrainPolicy {
     const pending = this.s.followUp;
     const retryAt = event.event_time + s.retryAfterRejectionMs;
     const sooner = pending?.version === servingVersion && pending.at <= retryAt;
-    if (
+    const retry =
       early &&
       refused &&
       servingVersion !== null &&
       retries < s.earlyRetries &&
       s.retryAfterRejectionMs > 0 &&
-      !sooner
-    )
+      !sooner;
+    if (retry)
       this.s.followUp = {
         version: servingVersion,
         at: retryAt,
@@ -154,6 +169,9 @@ export class RetrainPolicy {
         trigger,
         retries: retries + 1,
       };
+    // The last retry refused: the mature labels are left to say whether the drop the evidence saw
+    // holds (the detector then judges consecutive mature windows together).
+    else if (early && refused && !sooner) this.s.earlyEvidenceSpent = true;
     // Kept as an earlier last-request time, so the checkpointed state keeps its shape.
     const last = this.s.lastRequestTime;
     const retryFrom = event.event_time + s.retryAfterRejectionMs - s.cooldownMs;
@@ -221,6 +239,20 @@ export class RetrainPolicy {
     if (streak === null || windowStart >= streak) this.s.performanceHolds = holds;
     this.s.performanceDrops = holds ? 0 : (this.s.performanceDrops ?? 0) + 1;
     return this.s.performanceDrops;
+  }
+
+  /**
+   * Records the AP of the current model's matured window at `windowStart` and returns that of the
+   * `count` consecutive windows ending with it, oldest first; null while fewer are recorded (a
+   * window not judged, or another model, breaks the run).
+   */
+  consecutiveMatureAps(windowStart: number, ap: MatureAp, count: number): MatureAp[] | null {
+    const previous = this.s.matureAps ?? [];
+    const last = previous[previous.length - 1];
+    const run = last && last.start === windowStart - this.settings.windowMs ? previous : [];
+    const kept = [...run, { start: windowStart, ap }].slice(-count);
+    this.s.matureAps = kept;
+    return kept.length === count ? kept.map((w) => w.ap) : null;
   }
 
   /**

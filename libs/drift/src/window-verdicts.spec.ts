@@ -5,7 +5,13 @@ import { referenceManifestOf, seededRandom, syntheticDay } from './drift-test.fi
 import { DriftWindow } from './drift-window';
 import { prepareReference } from './reference-model';
 import { RowReservoir } from './row-reservoir';
-import { NO_PERFORMANCE, judgePerformance, maturePerformance, type Performance } from './window-verdicts';
+import {
+  NO_PERFORMANCE,
+  judgePerformance,
+  maturePerformance,
+  pooledApDrop,
+  type Performance,
+} from './window-verdicts';
 
 const reference = { average_precision: 0.92, roc_auc: 0.99 };
 
@@ -58,6 +64,57 @@ describe(judgePerformance.name, () => {
     expect(
       judgePerformance({ ...day, rocAucSe: 0.001, averagePrecisionSe: 0.001 }, reference, settings)?.degraded,
     ).toBe(true);
+  });
+});
+
+describe(pooledApDrop.name, () => {
+  const settings = defaultDriftSettings({ apTolerance: 0.2, performanceConfidenceZ: 1.645 });
+  // Spending shift 277 of the quality benchmark: two mature days of the base model, AP 0.528 and 0.517
+  // on about 90 frauds each, against a baseline of 0.799 (the tolerated level 0.639).
+  const baseline = { average_precision: 0.7991, roc_auc: 0.96 };
+  const days = [
+    { ...window(0.5283, 0.93, 90), averagePrecisionSe: 0.078 },
+    { ...window(0.5169, 0.93, 90), averagePrecisionSe: 0.0754 },
+  ].map((day) => judgePerformance(day, baseline, settings, 'the baseline'));
+
+  it("shows over two days together a drop that neither day's bound shows alone", () => {
+    expect(days.map((d) => d?.degraded)).toEqual([false, false]);
+    const pooled = pooledApDrop(
+      days.map((d) => d!.averagePrecision),
+      settings.performanceConfidenceZ,
+    );
+    expect(pooled?.mean).toBeCloseTo(0.5226, 4);
+    // The standard error of a mean of two independent days: sqrt(se1^2 + se2^2) / 2.
+    expect(pooled?.upper).toBeCloseTo(0.5226 + 1.645 * (Math.hypot(0.078, 0.0754) / 2), 3);
+    expect(pooled!.upper).toBeLessThan(pooled!.line);
+    expect(pooled?.dropped).toBe(true);
+    expect(pooled?.line).toBeCloseTo(0.8 * 0.7991, 6);
+    expect(pooled?.summary).toContain('vs the tolerated 0.6393');
+  });
+
+  it("keeps a stable stream's ordinary days, and refuses windows judged against different levels", () => {
+    const ordinary = [0.72, 0.7].map((ap) =>
+      judgePerformance({ ...window(ap, 0.97, 100), averagePrecisionSe: 0.07 }, baseline, settings),
+    );
+    const pooled = pooledApDrop(
+      ordinary.map((d) => d!.averagePrecision),
+      settings.performanceConfidenceZ,
+    );
+    expect(pooled!.upper).toBeGreaterThan(pooled!.line);
+    expect(pooled?.dropped).toBe(false);
+    // One bad day beside a good one is not a sustained drop, however low their mean.
+    const oneBadDay = [0.85, 0.2].map((ap) =>
+      judgePerformance({ ...window(ap, 0.97, 100), averagePrecisionSe: 0.05 }, baseline, settings),
+    );
+    const spike = pooledApDrop(
+      oneBadDay.map((d) => d!.averagePrecision),
+      settings.performanceConfidenceZ,
+    );
+    expect(spike!.upper).toBeLessThan(spike!.line);
+    expect(spike?.dropped).toBe(false);
+    const other = judgePerformance(window(0.5, 0.93, 90), { ...baseline, average_precision: 0.9 }, settings);
+    expect(pooledApDrop([days[0]!.averagePrecision, other!.averagePrecision], 1.645)).toBeNull();
+    expect(pooledApDrop([], 1.645)).toBeNull();
   });
 });
 

@@ -233,6 +233,44 @@ export interface PerformanceJudgement {
   /** HIGH beyond twice a tolerance, else MEDIUM (meaningful when degraded). */
   readonly severity: DriftSeverity;
   readonly summary: string;
+  /** The window's AP, its standard error (the bound's distance over z) and the tolerated level. */
+  readonly averagePrecision: MatureAp;
+}
+
+/** One mature window's AP, as several windows of one model are judged together. */
+export interface MatureAp {
+  readonly value: number;
+  readonly standardError: number;
+  /** The level under which a drop counts: (1 - tolerance) x the reference's AP. */
+  readonly line: number;
+}
+
+/**
+ * Several consecutive mature windows' AP judged together: their mean, with the standard error of a
+ * mean of independent days. A sustained drop that no single day's bound can show (each day's
+ * frauds too few, their bound wide) shows over the days together. It is a drop when every window's
+ * AP is under the tolerated level (one bad day beside a good one is not sustained) and the mean's
+ * upper bound is too. Null unless every window has the same level (the same model and reference).
+ */
+export function pooledApDrop(
+  windows: readonly MatureAp[],
+  z: number,
+): {
+  readonly mean: number;
+  readonly upper: number;
+  readonly line: number;
+  readonly dropped: boolean;
+  readonly summary: string;
+} | null {
+  const first = windows[0];
+  if (!first || windows.some((w) => w.line !== first.line)) return null;
+  const n = windows.length;
+  const mean = windows.reduce((a, w) => a + w.value, 0) / n;
+  const se = Math.sqrt(windows.reduce((a, w) => a + w.standardError ** 2, 0)) / n;
+  const upper = Math.min(1, mean + z * se);
+  const dropped = upper < first.line && windows.every((w) => w.value < first.line);
+  const summary = `mean AP ${round(mean)} (upper bound ${round(upper)}) vs the tolerated ${round(first.line)}`;
+  return { mean, upper, line: first.line, dropped, summary };
 }
 
 /** Null when the window has too few mature labels to judge. */
@@ -260,7 +298,8 @@ export function judgePerformance(
   const aucSe = rocAucStandardError(perf.rocAuc, perf.positives, perf.matureLabels - perf.positives);
   const aucClosed = Number.isFinite(aucSe) ? perf.rocAuc + z * aucSe : 1;
   const aucUpper = Math.min(1, Math.max(aucClosed, perf.rocAuc + z * (perf.rocAucSe ?? 0)));
-  const apDegraded = apUpper < (1 - settings.apTolerance) * validation.average_precision;
+  const apLine = (1 - settings.apTolerance) * validation.average_precision;
+  const apDegraded = apUpper < apLine;
   const aucDegraded = aucUpper < validation.roc_auc - settings.aucTolerance;
   const degraded = apDegraded || aucDegraded;
   return {
@@ -272,6 +311,11 @@ export function judgePerformance(
       `${round(settings.apTolerance * 100, 1)} %), ROC-AUC ${round(perf.rocAuc)} (upper bound ` +
       `${round(aucUpper)}) vs ${round(validation.roc_auc)} on ${perf.matureLabels} mature labels ` +
       `(${perf.positives} frauds, z ${z})`,
+    averagePrecision: {
+      value: perf.averagePrecision,
+      standardError: z > 0 ? (apUpper - perf.averagePrecision) / z : 0,
+      line: apLine,
+    },
   };
 }
 

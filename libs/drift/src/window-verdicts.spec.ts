@@ -93,23 +93,21 @@ describe(pooledApDrop.name, () => {
   });
 
   it("keeps a stable stream's ordinary days, and refuses windows judged against different levels", () => {
-    const ordinary = [0.72, 0.7].map((ap) =>
-      judgePerformance({ ...window(ap, 0.97, 100), averagePrecisionSe: 0.07 }, baseline, settings),
-    );
-    const pooled = pooledApDrop(
-      ordinary.map((d) => d!.averagePrecision),
-      settings.performanceConfidenceZ,
-    );
+    // Days of 100 frauds at the given APs and bootstrap standard error, judged together.
+    const together = (aps: readonly number[], se: number) =>
+      pooledApDrop(
+        aps.map(
+          (ap) =>
+            judgePerformance({ ...window(ap, 0.97, 100), averagePrecisionSe: se }, baseline, settings)!
+              .averagePrecision,
+        ),
+        settings.performanceConfidenceZ,
+      );
+    const pooled = together([0.72, 0.7], 0.07);
     expect(pooled!.upper).toBeGreaterThan(pooled!.line);
     expect(pooled?.dropped).toBe(false);
     // One bad day beside a good one is not a sustained drop, however low their mean.
-    const oneBadDay = [0.85, 0.2].map((ap) =>
-      judgePerformance({ ...window(ap, 0.97, 100), averagePrecisionSe: 0.05 }, baseline, settings),
-    );
-    const spike = pooledApDrop(
-      oneBadDay.map((d) => d!.averagePrecision),
-      settings.performanceConfidenceZ,
-    );
+    const spike = together([0.85, 0.2], 0.05);
     expect(spike!.upper).toBeLessThan(spike!.line);
     expect(spike?.dropped).toBe(false);
     const other = judgePerformance(window(0.5, 0.93, 90), { ...baseline, average_precision: 0.9 }, settings);

@@ -154,24 +154,19 @@ export class RetrainPolicy {
     const pending = this.s.followUp;
     const retryAt = event.event_time + s.retryAfterRejectionMs;
     const sooner = pending?.version === servingVersion && pending.at <= retryAt;
-    const retry =
-      early &&
-      refused &&
-      servingVersion !== null &&
-      retries < s.earlyRetries &&
-      s.retryAfterRejectionMs > 0 &&
-      !sooner;
-    if (retry)
-      this.s.followUp = {
-        version: servingVersion,
-        at: retryAt,
-        depth,
-        trigger,
-        retries: retries + 1,
-      };
-    // The last retry refused: the mature labels are left to say whether the drop the evidence saw
-    // holds (the detector then judges consecutive mature windows together).
-    else if (early && refused && !sooner) this.s.earlyEvidenceSpent = true;
+    if (early && refused && !sooner) {
+      if (servingVersion !== null && retries < s.earlyRetries && s.retryAfterRejectionMs > 0)
+        this.s.followUp = {
+          version: servingVersion,
+          at: retryAt,
+          depth,
+          trigger,
+          retries: retries + 1,
+        };
+      // The last retry refused: the mature labels are left to say whether the drop the evidence saw
+      // holds (the detector then judges consecutive mature windows together).
+      else this.s.earlyEvidenceSpent = true;
+    }
     // Kept as an earlier last-request time, so the checkpointed state keeps its shape.
     const last = this.s.lastRequestTime;
     const retryFrom = event.event_time + s.retryAfterRejectionMs - s.cooldownMs;

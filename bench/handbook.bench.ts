@@ -23,6 +23,7 @@ import {
   handbookTrainTest,
   loadLabelledFile,
   matrixOf,
+  meanLogit,
   scenarioRecall,
   trainScratchEpochs,
   validationWindow,
@@ -217,6 +218,7 @@ async function main(): Promise<number> {
     card_precision_at_k: number;
   }[] = [];
   const choices = Object.values(chosenBy);
+  const chosenScores: (Float32Array | number[])[] = [];
   for (const seed of seeds) {
     const t0 = performance.now();
     // One training per (learning rate, class weight) chosen, read at each chosen epoch count: a
@@ -246,6 +248,7 @@ async function main(): Promise<number> {
       return scores;
     };
     const scores = scoresOf(chosen);
+    chosenScores.push(scores);
     const metrics = evaluateIndices(file, test, scores, k);
     const tied = cardsTiedAtCut(file, test, scores, k);
     const byScenario = scenarioRecall(file, test, scores).map((r) => ({
@@ -285,6 +288,14 @@ async function main(): Promise<number> {
     average_precision: mean(perMetricRuns.map((r) => r.average_precision)),
     card_precision_at_k: mean(perMetricRuns.map((r) => r.card_precision_at_k)),
   };
+  // The seeds' models as one: the mean of their logits, which is what MlpNetwork.combine serves as
+  // a single MLP of side-by-side blocks (the same inputs and standardisation: one training set).
+  const ensemble = chosenScores.length > 1 ? evaluateIndices(file, test, meanLogit(chosenScores), k) : null;
+  if (ensemble)
+    console.log(
+      `ensemble of the ${chosenScores.length} seeds (mean logit): AUC ${f3(ensemble.roc_auc)}  AP ${f3(ensemble.average_precision)}  CP@${k} ${f3(ensemble.card_precision_at_k)} ` +
+        `(by day ${ensemble.card_precision_by_day.map((p) => p.toFixed(2)).join(' ')}; ${f3(ensemble.card_precision_at_k / bound.oracle_card_precision_at_k)} of a perfect ranking's)`,
+    );
   type MetricKey = 'roc_auc' | 'average_precision' | 'card_precision_at_k';
   const spreadOf = (rows: readonly Record<MetricKey, number>[], key: MetricKey) =>
     `${f3(Math.min(...rows.map((r) => r[key])))}-${f3(Math.max(...rows.map((r) => r[key])))}`;
@@ -305,6 +316,11 @@ async function main(): Promise<number> {
     `  seeds ${seeds.join(', ')}: AUC ${spread('roc_auc')}, AP ${spread('average_precision')}, CP@${k} ${spread('card_precision_at_k')}`,
     `${`  each metric at its own selection`.padEnd(47)}${f3(perMetricMean.roc_auc)}     ${f3(perMetricMean.average_precision)}   ${f3(perMetricMean.card_precision_at_k)}`,
     `  seeds ${seeds.join(', ')}: AUC ${spreadOf(perMetricRuns, 'roc_auc')}, AP ${spreadOf(perMetricRuns, 'average_precision')}, CP@${k} ${spreadOf(perMetricRuns, 'card_precision_at_k')}`,
+    ...(ensemble
+      ? [
+          `${`fraudstream MLP, ensemble of the ${chosenScores.length} seeds`.padEnd(47)}${f3(ensemble.roc_auc)}     ${f3(ensemble.average_precision)}   ${f3(ensemble.card_precision_at_k)}`,
+        ]
+      : []),
     `${'a perfect ranking (the cap of this test week)'.padEnd(47)}1.000     1.000   ${f3(bound.oracle_card_precision_at_k)}`,
     '',
   ];
@@ -379,6 +395,15 @@ async function main(): Promise<number> {
     })),
     fraudstream: ours,
     fraudstream_each_metric_at_its_own_selection: perMetricMean,
+    fraudstream_ensemble: ensemble
+      ? {
+          roc_auc: ensemble.roc_auc,
+          average_precision: ensemble.average_precision,
+          card_precision_at_k: ensemble.card_precision_at_k,
+          card_precision_by_day: ensemble.card_precision_by_day,
+          card_precision_share_of_oracle: ensemble.card_precision_at_k / bound.oracle_card_precision_at_k,
+        }
+      : null,
     per_metric_runs: perMetricRuns.map((r) => ({ ...r })),
     handbook: HANDBOOK_BASELINES.map((b) => ({ ...b })),
     goals: {

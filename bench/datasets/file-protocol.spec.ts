@@ -1,5 +1,6 @@
 import { DAY_MS, type Transaction } from '@fraudstream/contracts';
 import type { ImportedDataset } from '@fraudstream/datasets';
+import { initTfjsWasm, MlpNetwork } from '@fraudstream/training';
 import { describe, expect, it } from 'vitest';
 import {
   cardPrecisionBound,
@@ -7,6 +8,7 @@ import {
   evaluateIndices,
   averagePrecisionWithScenarioFirst,
   handbookTrainTest,
+  meanLogit,
   scenarioRecall,
   validationWindow,
   type LabelledFile,
@@ -188,5 +190,36 @@ describe(cardsTiedAtCut.name, () => {
     // k = 1 on day 0: the top score is tied too; k past the day's cards takes its last.
     expect(cardsTiedAtCut(f, [0, 1, 2, 3, 4, 5], [1, 0.2, 1, 0.5, 0.9, 0.8], 1)).toEqual([2, 1]);
     expect(cardsTiedAtCut(f, [0, 1, 2, 3, 4, 5], [1, 0.2, 1, 0.5, 0.9, 0.8], 5)).toEqual([1, 1]);
+  });
+});
+
+describe(meanLogit.name, () => {
+  it('scores as the three networks combined into one MLP (the ensemble row is a model the scorer can serve)', async () => {
+    await initTfjsWasm();
+    const mean = [1, 20, 300];
+    const std = [2, 30, 50];
+    const nets = [1, 2, 3].map((seed) => MlpNetwork.create({ mean, std, hiddenUnits: [8, 4], seed }));
+    const rows = 200;
+    const x = Float32Array.from(
+      { length: rows * 3 },
+      (_, i) => (mean[i % 3] ?? 0) * (0.5 + ((i * 7919) % 101) / 100),
+    );
+    const scores = nets.map((n) => n.predict(x, rows));
+    // Equal weights: a and b half each, then that pair two thirds against c's third.
+    const [a, b, c] = nets as [MlpNetwork, MlpNetwork, MlpNetwork];
+    const pair = MlpNetwork.combine(a, b, 0.5);
+    const all = MlpNetwork.combine(pair, c, 2 / 3);
+    const combined = all.predict(x, rows);
+    const averaged = meanLogit(scores);
+    let maxDiff = 0;
+    for (let i = 0; i < rows; i++)
+      maxDiff = Math.max(maxDiff, Math.abs((averaged[i] ?? 0) - (combined[i] ?? 0)));
+    expect(maxDiff).toBeLessThan(1e-4);
+    // Not the plain mean of the probabilities, and not any one network's score: the check means something.
+    const plain = Array.from({ length: rows }, (_, i) => scores.reduce((s, r) => s + (r[i] ?? 0), 0) / 3);
+    expect(Math.max(...plain.map((p, i) => Math.abs(p - (averaged[i] ?? 0))))).toBeGreaterThan(1e-3);
+    for (const one of scores)
+      expect(Math.max(...Array.from(one, (p, i) => Math.abs(p - (averaged[i] ?? 0))))).toBeGreaterThan(1e-3);
+    for (const n of [...nets, pair, all]) n.dispose();
   });
 });

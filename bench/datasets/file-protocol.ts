@@ -358,3 +358,21 @@ export function cardsTiedAtCut(
       return best.filter((score) => score === cut).length;
     });
 }
+
+/**
+ * Per row, the sigmoid of the mean logit of the runs' scores (probabilities clamped off 0 and 1):
+ * the score of the runs' networks as one, which `MlpNetwork.combine` builds as a single MLP.
+ */
+export function meanLogit(runs: readonly (Float32Array | number[])[]): Float32Array {
+  const rows = runs[0]?.length ?? 0;
+  const out = new Float32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let sum = 0;
+    for (const scores of runs) {
+      const p = Math.min(1 - 1e-7, Math.max(1e-7, scores[i] ?? 0));
+      sum += Math.log(p / (1 - p));
+    }
+    out[i] = 1 / (1 + Math.exp(-sum / runs.length));
+  }
+  return out;
+}

@@ -133,6 +133,11 @@ export interface TrainingLineage {
   readonly epochs: number;
   readonly warm_start: boolean;
   readonly frozen_layers: number;
+  /**
+   * A base model of several networks served as one (their logits averaged): their number, seeds
+   * `seed` on (absent: one network).
+   */
+  readonly ensemble?: number;
   /** `mixed` (absent in older manifests) or `aggregate` of a feedback and a delayed model. */
   readonly strategy?: 'mixed' | 'aggregate';
   /** For an aggregate: the two models' hidden widths (feedback first) and the feedback logit's weight. */

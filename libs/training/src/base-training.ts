@@ -3,8 +3,9 @@ import type { EvaluationMetrics, ModelManifest } from '@fraudstream/registry';
 import { eventDay } from '@fraudstream/stats';
 import { splitWindow } from './data-split';
 import { trainMlp, type TrainResult } from './mlp.trainer';
+import { MlpNetwork } from './mlp.network';
 import { startNetwork, startSchedule, type NetworkStart } from './network-start';
-import { sequenceLayoutOf } from './scoring-network';
+import { sequenceLayoutOf, type ScoringNetwork } from './scoring-network';
 import { evaluateModel } from './model-evaluation';
 import { packageModel, type PackagedModel } from './model-packaging';
 import { buildReferenceProfile } from './reference-profile';
@@ -83,29 +84,58 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
   if (trainPositives === 0 || trainPositives === split.train.length || countPositives(split.test) === 0)
     throw new TrainingJobError('ONE_CLASS', 'the history holds a single class: nothing to learn or rank');
 
+  const from: NetworkStart = input.start ?? { kind: 'scratch' };
+  const ensemble = settings.baseEnsemble;
+  if (ensemble > 1 && (from.kind !== 'scratch' || settings.modelFamily !== 'mlp'))
+    throw new TrainingJobError(
+      'INVALID_REQUEST',
+      `an ensemble of ${ensemble} networks (TRAINER_BASE_ENSEMBLE) is built for an MLP trained from scratch, ` +
+        `not for a ${from.kind === 'scratch' ? `${settings.modelFamily} model` : 'fine-tuned pretrained model'}`,
+    );
   await initTfjsWasm();
   const width = featureNames.length;
   const trainMatrix = toTrainingMatrix(split.train, width);
-  const from: NetworkStart = input.start ?? { kind: 'scratch' };
   const layout = settings.modelFamily === 'sequence' ? sequenceLayoutOf(input.featureSetVersion) : null;
-  const network = startNetwork(from, trainMatrix, settings, layout);
+  let network = startNetwork(from, trainMatrix, settings, layout);
   if (network.inputWidth !== width)
     throw new TrainingJobError(
       'FEATURE_SET_MISMATCH',
       `the pretrained model takes ${network.inputWidth} features, the pipeline has ${width}`,
     );
   const schedule = startSchedule(from, settings);
-  try {
-    const train = await trainMlp(network, trainMatrix, toTrainingMatrix(split.validation, width), {
+  const validationMatrix = toTrainingMatrix(split.validation, width);
+  const trainOne = (net: ScoringNetwork, seed: number) =>
+    trainMlp(net, trainMatrix, validationMatrix, {
       epochs: schedule.epochs,
       batchSize: settings.batchSize,
       learningRate: schedule.learningRate,
-      seed: settings.seed,
+      seed,
       classWeighting: settings.classWeighting,
       patience: settings.patience,
-      frozenLayers: from.kind === 'pretrained' ? Math.min(settings.frozenLayers, network.layerCount - 1) : 0,
+      frozenLayers: from.kind === 'pretrained' ? Math.min(settings.frozenLayers, net.layerCount - 1) : 0,
       l2: settings.l2,
     });
+  try {
+    const train = await trainOne(network, settings.seed);
+    // Members trained alike from the next seeds, each early-stopped on its own, joined into one MLP
+    // whose logit is the running mean of theirs (the same inputs and standardisation: one data set).
+    for (let i = 1; i < ensemble; i++) {
+      if (!(network instanceof MlpNetwork)) throw new RangeError('only MLPs are combined');
+      const member = MlpNetwork.create({
+        mean: Array.from(network.mean),
+        std: Array.from(network.std),
+        hiddenUnits: settings.hiddenUnits,
+        seed: settings.seed + i,
+      });
+      try {
+        await trainOne(member, settings.seed + i);
+        const joined = MlpNetwork.combine(network, member, i / (i + 1));
+        network.dispose();
+        network = joined;
+      } finally {
+        member.dispose();
+      }
+    }
     const holdoutMatrix = toTrainingMatrix(holdout, width);
     const threshold = selectThreshold(
       network.predict(holdoutMatrix.x, holdoutMatrix.rows),
@@ -153,6 +183,7 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
         drift_event_id: null,
         seed: settings.seed,
         epochs: train.bestEpoch,
+        ...(ensemble > 1 ? { ensemble } : {}),
         warm_start: from.kind === 'pretrained',
         frozen_layers:
           from.kind === 'pretrained' ? Math.min(settings.frozenLayers, network.layerCount - 1) : 0,

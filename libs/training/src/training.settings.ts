@@ -24,6 +24,11 @@ export interface TrainingSettings {
   readonly baseEpochs: number;
   /** Newest mature days the base model holds out (a single day has too few frauds to stop on). */
   readonly baseHoldoutDays: number;
+  /**
+   * MLPs a base model from scratch is made of (seeds `seed`, `seed + 1`, ...), served as one MLP
+   * whose logit is the mean of theirs (1: a single network).
+   */
+  readonly baseEnsemble: number;
   readonly fineTuneEpochs: number;
   readonly batchSize: number;
   readonly baseLearningRate: number;
@@ -90,6 +95,7 @@ export const trainingConfigFragment = z.object({
     .default('32,16'),
   TRAINER_BASE_EPOCHS: intVar(30, 1, 1000),
   TRAINER_BASE_HOLDOUT_DAYS: intVar(3, 1, 60),
+  TRAINER_BASE_ENSEMBLE: intVar(1, 1, 16),
   TRAINER_FINE_TUNE_EPOCHS: intVar(15, 1, 1000),
   TRAINER_BATCH_SIZE: intVar(256, 1, 65536),
   TRAINER_BASE_LEARNING_RATE: numberVar(0.003, 1e-6, 1),
@@ -185,6 +191,7 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
     hiddenUnits: c.TRAINER_HIDDEN_UNITS.split(',').map(Number),
     baseEpochs: c.TRAINER_BASE_EPOCHS,
     baseHoldoutDays: c.TRAINER_BASE_HOLDOUT_DAYS,
+    baseEnsemble: c.TRAINER_BASE_ENSEMBLE,
     fineTuneEpochs: c.TRAINER_FINE_TUNE_EPOCHS,
     batchSize: c.TRAINER_BATCH_SIZE,
     baseLearningRate: c.TRAINER_BASE_LEARNING_RATE,

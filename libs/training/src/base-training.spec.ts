@@ -25,9 +25,8 @@ describe('trainBaseModel with TRAINER_BASE_ENSEMBLE', () => {
 
   it('is one MLP whose logit is the mean of the networks trained alone from the next seeds', async () => {
     const { base: ensemble } = await trainTestBaseModel(testSettings({ seed: 42, baseEnsemble: 3 }));
-    const singles = await Promise.all(
-      [42, 43, 44].map(async (seed) => (await trainTestBaseModel(testSettings({ seed }))).base),
-    );
+    const singles: BaseTrainingResult[] = [];
+    for (const seed of [42, 43, 44]) singles.push((await trainTestBaseModel(testSettings({ seed }))).base);
     // One network of three side-by-side blocks, and the manifest says so.
     expect(ensemble.manifest.training.ensemble).toBe(3);
     expect(singles[0]?.manifest.training.ensemble).toBeUndefined();

@@ -135,7 +135,7 @@ export interface TrainingLineage {
   readonly frozen_layers: number;
   /**
    * A base model of several networks served as one (their logits averaged): their number, seeds
-   * `seed` on (absent: one network).
+   * `seed` on (absent: one network). `epochs` is then the first network's; each stopped on its own.
    */
   readonly ensemble?: number;
   /** `mixed` (absent in older manifests) or `aggregate` of a feedback and a delayed model. */

@@ -138,6 +138,11 @@ export interface TrainingLineage {
    * `seed` on (absent: one network). `epochs` is then the first network's; each stopped on its own.
    */
   readonly ensemble?: number;
+  /**
+   * A fine-tuned model averaged weight by weight from this many copies of its parent, trained with
+   * shuffle seeds `seed` on (absent: one copy). `epochs` is then the first copy's.
+   */
+  readonly soup?: number;
   /** `mixed` (absent in older manifests) or `aggregate` of a feedback and a delayed model. */
   readonly strategy?: 'mixed' | 'aggregate';
   /** For an aggregate: the two models' hidden widths (feedback first) and the feedback logit's weight. */

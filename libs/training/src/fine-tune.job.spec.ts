@@ -390,6 +390,17 @@ describe(FineTuneJob.name, () => {
     }
   });
 
+  it('records in the manifest how many copies of the parent its challenger averages', async () => {
+    await job(undefined, testSettings({ fineTuneSoup: 2 })).run(request());
+    const soup = await registry.readVerified('v2');
+    expect(soup.manifest.training.soup).toBe(2);
+    await job().run(request({ request_id: 'req-single' }));
+    // v2 is a shadow, so the second request fine-tunes v1 again: one copy, no field.
+    const single = await registry.readVerified('v3');
+    expect(single.manifest.training.soup).toBeUndefined();
+    expect(single.manifest.onnx.sha256).not.toBe(soup.manifest.onnx.sha256);
+  });
+
   it('trains every epoch for an early-evidence trigger, and stops early for the others', async () => {
     const s = testSettings({ fineTuneEpochs: 40, patience: 1, fullEpochTriggers: ['NEW_PATTERN'] });
     const early = await job(undefined, s).run(request({ request_id: 'req-early', trigger: 'NEW_PATTERN' }));

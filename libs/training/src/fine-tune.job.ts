@@ -282,6 +282,7 @@ export class FineTuneJob {
           warm_start: true,
           frozen_layers: Math.min(settings.frozenLayers, championNet.layerCount - 1),
           strategy: trained.strategy,
+          ...(trained.soup > 1 ? { soup: trained.soup } : {}),
           ...(trained.components ? { components: trained.components } : {}),
         },
         validation: judgement.challenger,

@@ -158,6 +158,44 @@ describe(trainChallenger.name, () => {
     expect(mixed.components).toBeNull();
     for (const n of [parent, first.network, second.network, mixed.network]) n.dispose();
   });
+
+  it("averages TRAINER_FINE_TUNE_SOUP copies, shuffled by seeds seed on, into one network of the parent's shape", async () => {
+    const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS, fineTuneEpochs: 2, seed: 7 });
+    const selected = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
+    const parent = MlpNetwork.create({
+      mean: [0, 0, 5, 0.5],
+      std: [0.6, 0.6, 3, 0.3],
+      hiddenUnits: [8, 4],
+      seed: 1,
+    });
+    const singles = [];
+    for (const seed of [7, 8, 9])
+      singles.push(
+        await trainChallenger({ parent, parentComponents: null, selected, settings: { ...settings, seed } }),
+      );
+    const soup = await trainChallenger({
+      parent,
+      parentComponents: null,
+      selected,
+      settings: { ...settings, fineTuneSoup: 3 },
+    });
+    expect(soup.soup).toBe(3);
+    expect(singles.map((single) => single.soup)).toEqual([1, 1, 1]);
+    expect(soup.network.hiddenUnits).toEqual([8, 4]);
+    const copies = singles.map((single) => single.network.snapshot());
+    // The copies differ (the shuffles do), and the soup is their mean weight by weight.
+    expect(Array.from(copies[0]?.[0] ?? [])).not.toEqual(Array.from(copies[1]?.[0] ?? []));
+    soup.network.snapshot().forEach((values, v) => {
+      values.forEach((value, j) => {
+        const mean = copies.reduce((sum, copy) => sum + (copy[v]?.[j] ?? Number.NaN), 0) / copies.length;
+        expect(value).toBeCloseTo(mean, 5);
+      });
+    });
+    // The first copy is the single challenger of the same seed: epochs and rows are its.
+    expect(soup.bestEpoch).toBe(singles[0]?.bestEpoch);
+    expect(soup.rows).toBe(singles[0]?.rows);
+    for (const n of [parent, soup.network, ...singles.map((single) => single.network)]) n.dispose();
+  });
 });
 
 describe(judgeChallenger.name, () => {

@@ -149,6 +149,8 @@ export interface TrainedChallenger {
   readonly positives: number;
   /** The DP-SGD plan of each network trained (one, or two for an aggregate); empty without DP. */
   readonly privacy: readonly DpSgdPlan[];
+  /** Copies of the parent trained and averaged into the challenger (`TrainingSettings.fineTuneSoup`). */
+  readonly soup: number;
 }
 
 /**
@@ -186,7 +188,7 @@ export async function trainChallenger(input: {
   const classWeighting = settings.privacy
     ? publicClassWeights(settings.classWeighting, input.parentFraudRate ?? null)
     : settings.classWeighting;
-  const fit = async (network: ScoringNetwork, rows: readonly TrainingRow[]) => {
+  const fit = async (network: ScoringNetwork, rows: readonly TrainingRow[], seed = settings.seed) => {
     const plan = settings.privacy
       ? planDpSgd(settings.privacy, rows.length, settings.batchSize, settings.fineTuneEpochs)
       : null;
@@ -195,7 +197,7 @@ export async function trainChallenger(input: {
       epochs: settings.fineTuneEpochs,
       batchSize: settings.batchSize,
       learningRate: settings.fineTuneLearningRate,
-      seed: settings.seed,
+      seed,
       classWeighting,
       patience: settings.patience,
       earlyStopping: input.fullEpochs !== true,
@@ -215,9 +217,16 @@ export async function trainChallenger(input: {
     feedbackPositives > 0 &&
     feedbackPositives < feedbackRows.length;
   if (!aggregate || !(parent instanceof MlpNetwork)) {
-    const network = parent.clone();
     const rows = [...split.train, ...replay];
+    const soup = parent instanceof MlpNetwork && !settings.privacy ? settings.fineTuneSoup : 1;
+    const network = parent.clone();
     const result = await fit(network, rows);
+    if (soup > 1 && parent instanceof MlpNetwork && network instanceof MlpNetwork)
+      await averageIn(network, soup - 1, async (copyIndex) => {
+        const copy = parent.clone();
+        await fit(copy, rows, settings.seed + copyIndex);
+        return copy;
+      });
     return {
       network,
       strategy: 'mixed',
@@ -227,6 +236,7 @@ export async function trainChallenger(input: {
       rows: rows.length,
       positives: countPositives(rows),
       privacy: plans,
+      soup,
     };
   }
   const delayedRows = [...split.train.filter((r) => r.eventTime < split.holdoutStart), ...replay];
@@ -245,11 +255,41 @@ export async function trainChallenger(input: {
       rows: delayedRows.length + feedbackRows.length,
       positives: countPositives(delayedRows) + feedbackPositives,
       privacy: plans,
+      soup: 1,
     };
   } finally {
     delayed.dispose();
     feedback.dispose();
   }
+}
+
+/**
+ * Averages `extra` more fine-tuned copies into `network`, weight by weight (a "model soup",
+ * Wortsman et al., ICML 2022): copies warm-started from one parent and trained on the same rows in
+ * other orders stay in one basin, so their mean is a network of the same shape whose ranking varies
+ * less with the shuffle than any one copy's. `train(i)` returns the i-th extra copy (1, 2, ...),
+ * trained with its own shuffle seed; each is disposed once added.
+ */
+async function averageIn(
+  network: MlpNetwork,
+  extra: number,
+  train: (copyIndex: number) => Promise<MlpNetwork>,
+): Promise<void> {
+  const sum = network.snapshot();
+  for (let i = 1; i <= extra; i++) {
+    const copy = await train(i);
+    try {
+      copy.snapshot().forEach((values, v) => {
+        const total = sum[v];
+        if (!total || total.length !== values.length) throw new RangeError('soup copies differ in shape');
+        for (let j = 0; j < values.length; j++) total[j] = (total[j] ?? 0) + (values[j] ?? 0);
+      });
+    } finally {
+      copy.dispose();
+    }
+  }
+  for (const total of sum) for (let j = 0; j < total.length; j++) total[j] = (total[j] ?? 0) / (extra + 1);
+  network.restore(sum);
 }
 
 /**

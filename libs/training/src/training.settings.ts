@@ -29,6 +29,12 @@ export interface TrainingSettings {
    * whose logit is the mean of theirs (1: a single network).
    */
   readonly baseEnsemble: number;
+  /**
+   * Copies of the parent a fine-tuning job trains (shuffle seeds `seed`, `seed + 1`, ...) and
+   * averages weight by weight into one challenger of the parent's shape (1: a single copy). An MLP
+   * without DP-SGD only; otherwise one copy trains.
+   */
+  readonly fineTuneSoup: number;
   readonly fineTuneEpochs: number;
   readonly batchSize: number;
   readonly baseLearningRate: number;
@@ -96,6 +102,7 @@ export const trainingConfigFragment = z.object({
   TRAINER_BASE_EPOCHS: intVar(30, 1, 1000),
   TRAINER_BASE_HOLDOUT_DAYS: intVar(3, 1, 60),
   TRAINER_BASE_ENSEMBLE: intVar(1, 1, 16),
+  TRAINER_FINE_TUNE_SOUP: intVar(1, 1, 8),
   TRAINER_FINE_TUNE_EPOCHS: intVar(15, 1, 1000),
   TRAINER_BATCH_SIZE: intVar(256, 1, 65536),
   TRAINER_BASE_LEARNING_RATE: numberVar(0.003, 1e-6, 1),
@@ -192,6 +199,7 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
     baseEpochs: c.TRAINER_BASE_EPOCHS,
     baseHoldoutDays: c.TRAINER_BASE_HOLDOUT_DAYS,
     baseEnsemble: c.TRAINER_BASE_ENSEMBLE,
+    fineTuneSoup: c.TRAINER_FINE_TUNE_SOUP,
     fineTuneEpochs: c.TRAINER_FINE_TUNE_EPOCHS,
     batchSize: c.TRAINER_BATCH_SIZE,
     baseLearningRate: c.TRAINER_BASE_LEARNING_RATE,

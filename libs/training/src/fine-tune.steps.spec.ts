@@ -123,6 +123,10 @@ describe(checkTrainingRows.name, () => {
 describe(trainChallenger.name, () => {
   beforeAll(() => initTfjsWasm());
 
+  /** A parent of the synthetic stream's four features, 8-4 hidden units. */
+  const smallParent = () =>
+    MlpNetwork.create({ mean: [0, 0, 5, 0.5], std: [0.6, 0.6, 3, 0.3], hiddenUnits: [8, 4], seed: 1 });
+
   it('aggregates a delayed and a feedback model into one network, and warm-starts each half from it next time', async () => {
     const settings = testSettings({
       chargebackWindowMs: 3 * DAY_MS,
@@ -130,12 +134,7 @@ describe(trainChallenger.name, () => {
       fineTuneEpochs: 2,
     });
     const selected = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
-    const parent = MlpNetwork.create({
-      mean: [0, 0, 5, 0.5],
-      std: [0.6, 0.6, 3, 0.3],
-      hiddenUnits: [8, 4],
-      seed: 1,
-    });
+    const parent = smallParent();
     const first = await trainChallenger({ parent, parentComponents: null, selected, settings });
     expect(first.strategy).toBe('aggregate');
     expect(first.network.hiddenUnits).toEqual([16, 8]);
@@ -162,12 +161,7 @@ describe(trainChallenger.name, () => {
   it("averages TRAINER_FINE_TUNE_SOUP copies, shuffled by seeds seed on, into one network of the parent's shape", async () => {
     const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS, fineTuneEpochs: 2, seed: 7 });
     const selected = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
-    const parent = MlpNetwork.create({
-      mean: [0, 0, 5, 0.5],
-      std: [0.6, 0.6, 3, 0.3],
-      hiddenUnits: [8, 4],
-      seed: 1,
-    });
+    const parent = smallParent();
     const singles = [];
     for (const seed of [7, 8, 9])
       singles.push(

@@ -8,6 +8,7 @@ import type { EvaluationMetrics, ModelManifest, ReferenceProfile, SegmentTable }
 import { mixSeed, pairedCardBootstrap, softAveragePrecision } from '@fraudstream/stats';
 import { sampleReplay, splitWindow, type WindowSplit } from './data-split';
 import { planDpSgd, secureDpRandom, type DpRandom, type DpSgdPlan } from './dp-sgd.gradients';
+import { federatedAverage } from './federated-averaging';
 import { joinMatureLabels, type JoinStats, type ScoredTransaction } from './mature-labels';
 import { MlpNetwork } from './mlp.network';
 import type { ScoringNetwork } from './scoring-network';
@@ -221,12 +222,25 @@ export async function trainChallenger(input: {
     const soup = parent instanceof MlpNetwork && !settings.privacy ? settings.fineTuneSoup : 1;
     const network = parent.clone();
     const result = await fit(network, rows);
-    if (soup > 1 && parent instanceof MlpNetwork && network instanceof MlpNetwork)
-      await averageIn(network, soup - 1, async (copyIndex) => {
+    if (soup > 1 && parent instanceof MlpNetwork && network instanceof MlpNetwork) {
+      // A "model soup" (Wortsman et al., ICML 2022): copies warm-started from one parent and trained
+      // on the same rows in other orders stay in one basin, so their weight-by-weight mean is a
+      // network of the parent's shape whose ranking varies less with the shuffle than any one copy's.
+      // The other copies train one after the other with the next seeds; equal shares of the average.
+      const copies = [network.snapshot()];
+      for (let i = 1; i < soup; i++) {
         const copy = parent.clone();
-        await fit(copy, rows, settings.seed + copyIndex);
-        return copy;
-      });
+        try {
+          await fit(copy, rows, settings.seed + i);
+          copies.push(copy.snapshot());
+        } finally {
+          copy.dispose();
+        }
+      }
+      network.restore(
+        federatedAverage(copies.map((weights, i) => ({ region: `copy ${i + 1}`, weights, rows: 1 }))),
+      );
+    }
     return {
       network,
       strategy: 'mixed',
@@ -261,35 +275,6 @@ export async function trainChallenger(input: {
     delayed.dispose();
     feedback.dispose();
   }
-}
-
-/**
- * Averages `extra` more fine-tuned copies into `network`, weight by weight (a "model soup",
- * Wortsman et al., ICML 2022): copies warm-started from one parent and trained on the same rows in
- * other orders stay in one basin, so their mean is a network of the same shape whose ranking varies
- * less with the shuffle than any one copy's. `train(i)` returns the i-th extra copy (1, 2, ...),
- * trained with its own shuffle seed; each is disposed once added.
- */
-async function averageIn(
-  network: MlpNetwork,
-  extra: number,
-  train: (copyIndex: number) => Promise<MlpNetwork>,
-): Promise<void> {
-  const sum = network.snapshot();
-  for (let i = 1; i <= extra; i++) {
-    const copy = await train(i);
-    try {
-      copy.snapshot().forEach((values, v) => {
-        const total = sum[v];
-        if (!total || total.length !== values.length) throw new RangeError('soup copies differ in shape');
-        for (let j = 0; j < values.length; j++) total[j] = (total[j] ?? 0) + (values[j] ?? 0);
-      });
-    } finally {
-      copy.dispose();
-    }
-  }
-  for (const total of sum) for (let j = 0; j < total.length; j++) total[j] = (total[j] ?? 0) / (extra + 1);
-  network.restore(sum);
 }
 
 /**

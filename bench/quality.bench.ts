@@ -178,6 +178,7 @@ function summarise(run: ReplayResult, onset: number): Record<string, BenchValue>
     out.evidence_peak_by_day = {
       false_alert_cusum: round2(run.evidencePeakByDay.falseAlertCusum),
       missed_cusum: round2(run.evidencePeakByDay.missedCusum),
+      missed_cusum_of_threshold: round2(run.evidencePeakByDay.missedCusumOfThreshold),
       sprt_llr: round2(run.evidencePeakByDay.sprtLlr),
       alert_rate_ratio: round2(run.evidencePeakByDay.alertRateRatio),
     };

@@ -117,6 +117,8 @@ export interface ReplayResult {
   readonly evidencePeakByDay: {
     falseAlertCusum: number[];
     missedCusum: number[];
+    /** The statistic over the threshold it alarms at (which carries the design effect). */
+    missedCusumOfThreshold: number[];
     sprtLlr: number[];
     alertRateRatio: number[];
   };
@@ -371,7 +373,13 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
       investigationHits: 0,
       investigationDays: [],
       investigationHitsByScenario: {},
-      evidencePeakByDay: { falseAlertCusum: [], missedCusum: [], sprtLlr: [], alertRateRatio: [] },
+      evidencePeakByDay: {
+        falseAlertCusum: [],
+        missedCusum: [],
+        missedCusumOfThreshold: [],
+        sprtLlr: [],
+        alertRateRatio: [],
+      },
     };
     const dayOf = (t: number) => Math.floor((t - stream.streamStart) / DAY_MS);
     const notePeaks = (d: number, e: EarlyEvidenceStats | null, alertRate: number | null) => {
@@ -382,6 +390,10 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
       };
       note(peaks.falseAlertCusum, e?.falseAlertCusum ?? 0);
       note(peaks.missedCusum, e?.missedCusum ?? 0);
+      note(
+        peaks.missedCusumOfThreshold,
+        e?.missedCusumThreshold ? e.missedCusum / e.missedCusumThreshold : 0,
+      );
       note(peaks.sprtLlr, e?.sprtLlr ?? 0);
       note(peaks.alertRateRatio, alertRate ?? 0);
     };

@@ -17,6 +17,7 @@ const settings: EarlyEvidenceSettings = {
   investigationShare: 0.2,
   maxInvestigationsPerSeed: 5,
   missedBurnIn: 20,
+  missedClusterRobust: false,
 };
 
 const random = seededRandom(3);
@@ -287,6 +288,60 @@ describe(EarlyEvidenceMonitor.name, () => {
     m.advanceTo(T0 + 3 * DAY_MS);
     const alarms = m.drain().alarms;
     expect(alarms.map((a) => a.kind)).toContain('MISSED_FRAUDS');
+  });
+
+  it("raises the missed-fraud CUSUM's threshold by its burn-in's design effect when misses cluster on a terminal", () => {
+    // Burn-in: 16 alerted frauds on their own cards and terminals, and 4 missed ones at one
+    // compromised terminal. Then 12 missed frauds, each on its own card and terminal.
+    const fraud = (id: string, terminal: string, score: number, i: number): Tx => ({
+      id,
+      card: `card-${id}`,
+      terminal,
+      time: T0 + i * 60_000,
+      score,
+      features: [250, 7],
+      fraud: true,
+    });
+    const burnIn = Array.from({ length: 20 }, (_, i) =>
+      i % 5 === 4 ? fraud(`m${i}`, 'compromised', 0.1, i) : fraud(`a${i}`, `term-a${i}`, 0.9, i),
+    );
+    const later = Array.from({ length: 40 }, (_, i) => fraud(`x${i}`, `term-x${i}`, 0.1, 100 + i));
+    const run = (clusterRobust: boolean, misses: number, restart = false) => {
+      let m = monitor({ missedBurnIn: 20, missedCusumH: 4, missedClusterRobust: clusterRobust });
+      for (const tx of [...burnIn, ...later]) observe(m, tx);
+      burnIn.forEach((t, i) => chargeback(m, t, T0 + DAY_MS + i * 60_000));
+      m.advanceTo(T0 + DAY_MS + 2 * HOUR_MS);
+      if (restart) {
+        const restored = monitor({ missedBurnIn: 20, missedCusumH: 4, missedClusterRobust: clusterRobust });
+        restored.restoreState(JSON.parse(JSON.stringify(m.snapshot())) as EarlyEvidenceSnapshot);
+        m = restored;
+      }
+      later.slice(0, misses).forEach((t, i) => chargeback(m, t, T0 + DAY_MS + 3 * HOUR_MS + i * 60_000));
+      m.advanceTo(T0 + 2 * DAY_MS);
+      return {
+        alarms: m.drain().alarms,
+        cusum: m.snapshot().cusum,
+        threshold: m.stats().missedCusumThreshold,
+      };
+    };
+    // Counted as independent, 12 misses in a row cross h = 4.
+    expect(run(false, 12).alarms.map((a) => a.kind)).toEqual(['MISSED_FRAUDS']);
+    expect(run(false, 12).cusum?.designEffect).toBe(1);
+    // The burn-in's 4 misses are one cluster: a design effect of 3.4 (by hand: 10.88 / 3.2), so the
+    // threshold is 13.6 and the same 12 misses are no alarm...
+    const robust = run(true, 12);
+    expect(robust.alarms).toEqual([]);
+    expect(robust.cusum?.designEffect).toBeCloseTo(3.4, 10);
+    expect(robust.cusum?.h).toBeCloseTo(13.6, 10);
+    expect(robust.threshold).toBeCloseTo(13.6, 10);
+    expect(run(false, 12).threshold).toBe(4);
+    // ...across a restart too; 40 in a row still are, and the alarm says why its threshold is higher.
+    expect(run(true, 12, true).alarms).toEqual([]);
+    const alarms = run(true, 40, true).alarms;
+    expect(alarms.map((a) => a.kind)).toEqual(['MISSED_FRAUDS']);
+    expect(alarms[0]?.summary).toMatch(
+      /crossed 13\.60 \(4 times the design effect 3\.40 of its burn-in's clustered chargebacks\)/,
+    );
   });
 
   it('measures the false share of reviewed score alerts on the week before, and alarms when it jumps', () => {

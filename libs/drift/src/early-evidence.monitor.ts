@@ -35,7 +35,15 @@ import {
   type FraudNoveltyReference,
 } from './fraud-novelty';
 import { LabelDelayModel, type LabelDelaySnapshot } from './label-delay.model';
-import { BernoulliCusum, Sprt, type CusumState, type SprtSettings, type SprtState } from './sequential-tests';
+import {
+  BernoulliCusum,
+  Sprt,
+  twoWayDesignEffect,
+  type ClusteredObservation,
+  type CusumState,
+  type SprtSettings,
+  type SprtState,
+} from './sequential-tests';
 
 export interface EarlyEvidenceSettings {
   readonly enabled: boolean;
@@ -70,6 +78,12 @@ export interface EarlyEvidenceSettings {
    * threshold on the same rows).
    */
   readonly missedBurnIn: number;
+  /**
+   * Whether the CUSUM's threshold is multiplied by the burn-in's design effect for chargebacks
+   * clustered by card and by terminal (twoWayDesignEffect): a compromised card's or terminal's frauds
+   * are missed together, so n chargebacks carry the evidence of fewer independent ones.
+   */
+  readonly missedClusterRobust: boolean;
   /**
    * CUSUM on the false share of reviewed score alerts: odds ratio to detect, threshold, and the
    * trailing baseline its in-control share is measured on (ending a day before the check; at least
@@ -159,6 +173,8 @@ export interface EarlyEvidenceStats {
   readonly investigationHits: number;
   readonly sprtLlr: number;
   readonly missedCusum: number;
+  /** The threshold it alarms at (h times the burn-in's design effect); null during the burn-in. */
+  readonly missedCusumThreshold: number | null;
   /** Analysts' verdicts on the model's score alerts, and how many of them found no fraud. */
   readonly alertReviews: number;
   readonly falseAlerts: number;
@@ -217,8 +233,10 @@ export interface EarlyEvidenceSnapshot {
   readonly budgetDay: number | null;
   readonly budgetUsed: number;
   readonly sprt: SprtState;
-  readonly cusum: (CusumState & { p0: number; p1: number }) | null;
-  readonly burnIn: { chargebacks: number; missed: number };
+  /** `h` and `designEffect` are absent in snapshots of an earlier version (h was the setting's). */
+  readonly cusum: (CusumState & { p0: number; p1: number; h?: number; designEffect?: number }) | null;
+  /** `observations` is absent in snapshots of an earlier version. */
+  readonly burnIn: { chargebacks: number; missed: number; observations?: ClusteredObservation[] };
   /** Absent in snapshots of an earlier version. */
   readonly falseAlertCusum?: (CusumState & { p0: number; p1: number }) | null;
   readonly falseAlertRunStart?: number | null;
@@ -277,7 +295,9 @@ export class EarlyEvidenceMonitor {
   private budgetUsed = 0;
   private counters = emptyCounters();
   /** Chargebacks counted towards the CUSUM's in-control miss share, until the burn-in is complete. */
-  private burnIn = { chargebacks: 0, missed: 0 };
+  private burnIn = emptyBurnIn();
+  /** The burn-in's design effect the CUSUM's threshold was multiplied by (1 when not cluster-robust). */
+  private designEffect = 1;
   /** The same for the false-alert CUSUM, on the analysts' verdicts of score alerts. */
   private falseAlertCusum: BernoulliCusum | null = null;
   /** Event time of the reviewed alert at which the false-alert CUSUM last stood at 0. */
@@ -313,7 +333,8 @@ export class EarlyEvidenceMonitor {
       .map((name) => reference.featureNames.indexOf(name))
       .filter((i) => i >= 0);
     this.cusum = null;
-    this.burnIn = { chargebacks: 0, missed: 0 };
+    this.burnIn = emptyBurnIn();
+    this.designEffect = 1;
     this.falseAlertCusum = null;
     this.falseAlertRunStart = null;
     this.counters = emptyCounters();
@@ -476,14 +497,20 @@ export class EarlyEvidenceMonitor {
       if (!this.cusum) {
         this.burnIn.chargebacks++;
         if (!r.alerted) this.burnIn.missed++;
-        if (this.burnIn.chargebacks >= this.settings.missedBurnIn)
+        this.burnIn.observations.push({ card: r.card, terminal: r.terminal, success: !r.alerted });
+        if (this.burnIn.chargebacks >= this.settings.missedBurnIn) {
+          this.designEffect = this.settings.missedClusterRobust
+            ? twoWayDesignEffect(this.burnIn.observations)
+            : 1;
           this.cusum = inControlCusum(
             this.burnIn.missed,
             this.burnIn.chargebacks,
             ref.missShare,
             this.settings.missedOddsRatio,
-            this.settings.missedCusumH,
+            this.settings.missedCusumH * this.designEffect,
           );
+          this.burnIn.observations = [];
+        }
         continue;
       }
       if (this.cusum.observe(!r.alerted)) {
@@ -491,7 +518,7 @@ export class EarlyEvidenceMonitor {
           kind: 'MISSED_FRAUDS',
           at: b,
           summary:
-            `missed-fraud CUSUM crossed ${this.settings.missedCusumH}: ${this.counters.missed} of ` +
+            `missed-fraud CUSUM crossed ${threshold(this.settings.missedCusumH, this.designEffect)}: ${this.counters.missed} of ` +
             `${this.counters.chargebacks} chargebacks since ${ref.version} served were scored below its ` +
             `threshold (in-control miss share ${round(this.cusum.settings.p0)}, measured on its first ` +
             `${this.settings.missedBurnIn} chargebacks; validation ${round(ref.missShare)})`,
@@ -728,6 +755,7 @@ export class EarlyEvidenceMonitor {
       investigationHits: this.counters.hits,
       sprtLlr: this.sprt.state.llr,
       missedCusum: this.cusum?.state.statistic ?? 0,
+      missedCusumThreshold: this.cusum?.settings.h ?? null,
       alertReviews: this.counters.reviews,
       falseAlerts: this.counters.falseAlerts,
       falseAlertCusum: this.falseAlertCusum?.state.statistic ?? 0,
@@ -774,9 +802,15 @@ export class EarlyEvidenceMonitor {
       budgetUsed: this.budgetUsed,
       sprt: this.sprt.state,
       cusum: this.cusum
-        ? { ...this.cusum.state, p0: this.cusum.settings.p0, p1: this.cusum.settings.p1 }
+        ? {
+            ...this.cusum.state,
+            p0: this.cusum.settings.p0,
+            p1: this.cusum.settings.p1,
+            h: this.cusum.settings.h,
+            designEffect: this.designEffect,
+          }
         : null,
-      burnIn: { ...this.burnIn },
+      burnIn: { ...this.burnIn, observations: this.burnIn.observations.map((o) => ({ ...o })) },
       falseAlertCusum: this.falseAlertCusum
         ? {
             ...this.falseAlertCusum.state,
@@ -816,9 +850,14 @@ export class EarlyEvidenceMonitor {
     this.budgetDay = s.budgetDay;
     this.budgetUsed = s.budgetUsed;
     this.sprt.restore(s.sprt);
-    this.burnIn = { ...s.burnIn };
+    this.burnIn = {
+      chargebacks: s.burnIn.chargebacks,
+      missed: s.burnIn.missed,
+      observations: (s.burnIn.observations ?? []).map((o) => ({ ...o })),
+    };
+    this.designEffect = s.cusum?.designEffect ?? 1;
     this.cusum = s.cusum
-      ? new BernoulliCusum({ p0: s.cusum.p0, p1: s.cusum.p1, h: this.settings.missedCusumH })
+      ? new BernoulliCusum({ p0: s.cusum.p0, p1: s.cusum.p1, h: s.cusum.h ?? this.settings.missedCusumH })
       : null;
     this.cusum?.restore(s.cusum ?? { statistic: 0, observations: 0 });
     const fa = s.falseAlertCusum ?? null;
@@ -852,6 +891,19 @@ function inControlCusum(
   const p0 = Math.min(0.95, Math.max(0.01, validationShare, upper));
   const odds = (p0 / (1 - p0)) * oddsRatio;
   return new BernoulliCusum({ p0, p1: odds / (1 + odds), h });
+}
+
+function emptyBurnIn(): { chargebacks: number; missed: number; observations: ClusteredObservation[] } {
+  return { chargebacks: 0, missed: 0, observations: [] };
+}
+
+/** The missed-fraud CUSUM's threshold, and how it came about when clustering raised it. */
+function threshold(h: number, designEffect: number): string {
+  if (designEffect <= 1) return String(h);
+  return (
+    `${(h * designEffect).toFixed(2)} (${h} times the design effect ${designEffect.toFixed(2)} of its ` +
+    `burn-in's clustered chargebacks)`
+  );
 }
 
 function emptyCounters(): EarlyEvidenceSnapshot['counters'] & { reviews: number; falseAlerts: number } {

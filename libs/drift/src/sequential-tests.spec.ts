@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from './drift-test.fixtures';
-import { BernoulliCusum, Sprt } from './sequential-tests';
+import { BernoulliCusum, Sprt, twoWayDesignEffect, type ClusteredObservation } from './sequential-tests';
 
 describe(Sprt.name, () => {
   const settings = { p0: 0.05, p1: 0.3, alpha: 0.001, beta: 0.05 };
@@ -80,5 +80,84 @@ describe(BernoulliCusum.name, () => {
     // Median in-control run length: thousands of observations; after the change: tens.
     expect(inControl[20]).toBeGreaterThan(2_000);
     expect(shifted[100]).toBeLessThan(80);
+  });
+});
+
+describe(twoWayDesignEffect.name, () => {
+  /** `groups` clusters of `size` observations sharing one outcome, a card or a terminal each. */
+  const clustered = (
+    groups: number,
+    size: number,
+    by: 'card' | 'terminal' | 'both',
+  ): ClusteredObservation[] =>
+    Array.from({ length: groups * size }, (_, i) => {
+      const g = Math.floor(i / size);
+      return {
+        card: by === 'terminal' ? `c${i}` : `c${g}`,
+        terminal: by === 'card' ? `t${i}` : `t${g}`,
+        success: g % 4 === 0,
+      };
+    });
+
+  it('is 1 for independent observations and the cluster size when clusters share their outcome', () => {
+    expect(twoWayDesignEffect(clustered(40, 1, 'both'))).toBeCloseTo(1, 12);
+    expect(twoWayDesignEffect(clustered(40, 5, 'card'))).toBeCloseTo(5, 12);
+    expect(twoWayDesignEffect(clustered(40, 5, 'terminal'))).toBeCloseTo(5, 12);
+    // A card that only pays at one terminal is one cluster, not two.
+    expect(twoWayDesignEffect(clustered(40, 5, 'both'))).toBeCloseTo(5, 12);
+  });
+
+  it('adds card and terminal clusters that cut across each other', () => {
+    // 20 cards of 3 misses each, the cards' misses spread over 60 terminals; then 20 terminals of 3
+    // misses each, on 60 cards; then 120 caught frauds alone. n = 240, p = 0.5.
+    const obs: ClusteredObservation[] = [];
+    for (let i = 0; i < 60; i++)
+      obs.push({ card: `c${Math.floor(i / 3)}`, terminal: `ta${i}`, success: true });
+    for (let i = 0; i < 60; i++)
+      obs.push({ card: `cb${i}`, terminal: `t${Math.floor(i / 3)}`, success: true });
+    for (let i = 0; i < 120; i++) obs.push({ card: `cc${i}`, terminal: `tc${i}`, success: false });
+    // By hand: cards 20 * 1.5^2 + 60 * 0.25 + 120 * 0.25 = 90, terminals the same, cells 240 * 0.25
+    // = 60: (90 + 90 - 60) / 60 = 2.
+    expect(twoWayDesignEffect(obs)).toBeCloseTo(2, 12);
+  });
+
+  it('never goes below 1, and is 1 when every outcome is the same', () => {
+    // Each card holds one success and one failure: negatively correlated, variance below binomial.
+    const mixed = Array.from({ length: 40 }, (_, i) => ({
+      card: `c${i >> 1}`,
+      terminal: `t${i}`,
+      success: i % 2 === 0,
+    }));
+    expect(twoWayDesignEffect(mixed)).toBe(1);
+    expect(twoWayDesignEffect(clustered(10, 3, 'card').map((o) => ({ ...o, success: true })))).toBe(1);
+    expect(twoWayDesignEffect([])).toBe(1);
+  });
+
+  it("keeps a CUSUM's in-control run length when its threshold is multiplied by it (simulated)", () => {
+    // Misses in control at 0.2, in clusters of 1 to 8 (a compromised terminal's frauds are missed together).
+    const random = seededRandom(29);
+    const stream = function* (): Generator<ClusteredObservation> {
+      for (let g = 0; ; g++) {
+        const size = 1 + Math.floor(random() * 8);
+        const success = random() < 0.2;
+        for (let i = 0; i < size; i++) yield { card: `c${g}-${i}`, terminal: `t${g}`, success };
+      }
+    };
+    const settings = { p0: 0.2, p1: 0.43, h: 7 };
+    const runLength = (robust: boolean) => {
+      const obs = stream();
+      const burnIn = Array.from({ length: 300 }, () => obs.next().value as ClusteredObservation);
+      const d = robust ? twoWayDesignEffect(burnIn) : 1;
+      const cusum = new BernoulliCusum({ ...settings, h: settings.h * d });
+      for (let n = 1; n < 200_000; n++)
+        if (cusum.observe((obs.next().value as ClusteredObservation).success)) return n;
+      return 200_000;
+    };
+    const median = (robust: boolean) =>
+      Array.from({ length: 21 }, () => runLength(robust)).sort((a, b) => a - b)[10] ?? 0;
+    // Counted as independent, the clusters cross h within a few hundred observations; with the
+    // design effect the run length is back in the thousands, as for independent observations.
+    expect(median(false)).toBeLessThan(1_000);
+    expect(median(true)).toBeGreaterThan(2_000);
   });
 });

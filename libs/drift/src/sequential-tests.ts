@@ -122,3 +122,36 @@ export class BernoulliCusum {
     return true;
   }
 }
+
+/** One Bernoulli observation with the two groups it may be correlated within. */
+export interface ClusteredObservation {
+  readonly card: string;
+  readonly terminal: string;
+  readonly success: boolean;
+}
+
+/**
+ * The design effect of observations correlated within cards and within terminals: the variance of
+ * their sum, estimated two-way cluster-robust (Cameron, Gelbach and Miller 2011: the card clusters'
+ * sum of squared residual totals, plus the terminals', less the card-terminal cells'), over the
+ * variance it would have were they independent (n p (1 - p)). 1 when every card and terminal holds
+ * one observation; near the mean cluster size when clusters agree within themselves. Never below 1:
+ * it only ever makes a test more cautious.
+ */
+export function twoWayDesignEffect(observations: readonly ClusteredObservation[]): number {
+  const n = observations.length;
+  const p = observations.filter((o) => o.success).length / Math.max(1, n);
+  if (!(p > 0 && p < 1)) return 1;
+  const sumOfSquaredTotals = (key: (o: ClusteredObservation) => string): number => {
+    const totals = new Map<string, number>();
+    for (const o of observations) totals.set(key(o), (totals.get(key(o)) ?? 0) + (o.success ? 1 : 0) - p);
+    let s = 0;
+    for (const t of totals.values()) s += t * t;
+    return s;
+  };
+  const variance =
+    sumOfSquaredTotals((o) => o.card) +
+    sumOfSquaredTotals((o) => o.terminal) -
+    sumOfSquaredTotals((o) => `${o.card}\u0000${o.terminal}`);
+  return Math.max(1, variance / (n * p * (1 - p)));
+}

@@ -13,7 +13,8 @@
  * Drifted scenarios run all four; stable and covariate-only run triggered only (their goal is
  * silence). Per day AP and card precision@k (k = the analysts' capacity) against the simulator's truth.
  * Options: --seeds 7,11 (7), --scenarios a,b (new-fraud-pattern,stable), --days N (28),
- * --history-days N (21), --warmup-days N (30), --drift-day N (7), --customers N (1000),
+ * --history-days N (21), --warmup-days N (30), --drift-day N (7), --drift-intensity X (1),
+ * --customers N (1000),
  * --policies static,triggered,periodic,oracle (all that apply), --feature-set fs-v1|fs-v2 (fs-v1, the
  * live loop's), --json FILE (a chart per run beside it).
  * --dp-epsilon 1,3,8: the run's triggered and periodic policies again with DP-SGD fine-tuning at each
@@ -62,6 +63,7 @@ const USAGE = `npm run bench:quality -- [options]
   --history-days N       days the base model is trained on (default 21)
   --warmup-days N        days simulated only to fill the feature windows (default 30)
   --drift-day N          stream day the scenario starts (default 7)
+  --drift-intensity X    the scenario's effect size (default 1, the simulator's; docs/simulator.md)
   --feature-set NAME     fs-v1 (default, the live loop's) or fs-v2: the MLP family's set
   --family A,B           mlp (default), sequence, or mlp,sequence: each family on the same seeds and
                          scenarios (sequence: a GRU over fs-v1-seq16's history block)
@@ -82,6 +84,7 @@ const OPTIONS = {
   'history-days': { type: 'string' },
   'warmup-days': { type: 'string' },
   'drift-day': { type: 'string' },
+  'drift-intensity': { type: 'string' },
   'feature-set': { type: 'string' },
   family: { type: 'string' },
   'dp-epsilon': { type: 'string' },
@@ -202,6 +205,7 @@ interface RunOptions {
   readonly historyDays: number;
   readonly streamDays: number;
   readonly driftDay: number;
+  readonly driftIntensity: number;
   readonly policies: readonly RetrainPolicy[];
   /** Days back from an alert that the analysts' case of a confirmed fraud reaches on its card. */
   readonly caseDays: number;
@@ -255,6 +259,7 @@ async function runScenario(
     historyDays: o.historyDays,
     streamDays: o.streamDays,
     driftDay: o.driftDay,
+    driftIntensity: o.driftIntensity,
   });
   const base = await timed(() => trainBase(stream, training, capacity));
   log(
@@ -484,6 +489,9 @@ async function main(): Promise<void> {
   const historyDays = intOption(values, 'history-days', 21);
   const warmupDays = intOption(values, 'warmup-days', 30, 0);
   const driftDay = intOption(values, 'drift-day', 7, 0);
+  const driftIntensity = Number(values['drift-intensity'] ?? 1);
+  if (!(driftIntensity >= 0 && Number.isFinite(driftIntensity)))
+    throw new Error('--drift-intensity must be a number >= 0');
   const featureSet = featureSetOf(values['feature-set'] ?? DEFAULT_FEATURE_SET.version);
   const families = listOption(values.family, 'mlp');
   for (const f of families)
@@ -531,6 +539,7 @@ async function main(): Promise<void> {
               historyDays,
               streamDays,
               driftDay,
+              driftIntensity,
               policies,
               caseDays,
               dpEpsilons,
@@ -557,6 +566,7 @@ async function main(): Promise<void> {
     warmup_days: warmupDays,
     history_days: historyDays,
     stream_days: streamDays,
+    drift_intensity: driftIntensity,
     settings: {
       drift_ap_tolerance: drift.apTolerance,
       drift_auc_tolerance: drift.aucTolerance,

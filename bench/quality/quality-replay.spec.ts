@@ -5,7 +5,7 @@ import type { ScoredTransaction } from '@fraudstream/training';
 import { renderApChart } from './ap-chart';
 import { dayRecords, periodicRequest } from './policy-replay';
 import { meanFrom, qualityGoals, type PolicySummary } from './quality-goals';
-import type { StreamDay } from './quality-stream';
+import { buildQualityStream, type StreamDay } from './quality-stream';
 
 const T0 = Date.UTC(2026, 2, 2);
 
@@ -176,5 +176,28 @@ describe(renderApChart.name, () => {
     expect(html).toContain('a&amp;b');
     expect(html).toContain('AP &lt;by&gt; day');
     expect(html).not.toContain('NaN');
+  });
+});
+
+describe(buildQualityStream.name, () => {
+  it("scales the scenario's effect by the drift intensity: no new pattern at 0, more at 3 than at 1", async () => {
+    const newPatternFrauds = async (driftIntensity?: number) => {
+      const stream = await buildQualityStream({
+        seed: 5,
+        customers: 200,
+        scenario: 'new-fraud-pattern',
+        warmupDays: 1,
+        historyDays: 1,
+        streamDays: 4,
+        driftDay: 1,
+        ...(driftIntensity === undefined ? {} : { driftIntensity }),
+      });
+      return stream.days.flatMap((d) => d.scenarios).filter((s) => s === 'new-pattern').length;
+    };
+    const atOne = await newPatternFrauds();
+    expect(atOne).toBeGreaterThan(0);
+    expect(await newPatternFrauds(1)).toBe(atOne);
+    expect(await newPatternFrauds(0)).toBe(0);
+    expect(await newPatternFrauds(3)).toBeGreaterThan(2 * atOne);
   });
 });

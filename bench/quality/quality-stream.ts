@@ -21,6 +21,8 @@ export interface QualityStreamOptions {
   readonly streamDays: number;
   /** Stream day (0-based, counted from the stream's first day) on which the drift scenario starts. */
   readonly driftDay: number;
+  /** The scenario's effect size (the simulator's `driftIntensity`; 1 when absent). */
+  readonly driftIntensity?: number;
 }
 
 /** One simulated day of the replayed stream. */
@@ -70,6 +72,7 @@ export async function buildQualityStream(options: QualityStreamOptions): Promise
     terminals: customers * 2,
     scenario,
     driftDay: firstStreamDay + driftDay,
+    driftIntensity: options.driftIntensity ?? 1,
   });
   const loggedFrom = simulator.dayStart(warmupDays);
   const pipeline = new FeaturePipeline(undefined, options.featureSet ?? DEFAULT_FEATURE_SET);

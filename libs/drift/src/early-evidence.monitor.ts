@@ -233,8 +233,12 @@ export interface EarlyEvidenceSnapshot {
   readonly budgetDay: number | null;
   readonly budgetUsed: number;
   readonly sprt: SprtState;
-  /** `h` and `designEffect` are absent in snapshots of an earlier version (h was the setting's). */
-  readonly cusum: (CusumState & { p0: number; p1: number; h?: number; designEffect?: number }) | null;
+  /**
+   * The burn-in's design effect (absent in snapshots of an earlier version: 1). The threshold is
+   * recomputed from the settings at restore, so a changed h or a cluster-robust test turned off
+   * applies at once; turned on, it applies from the next model's burn-in.
+   */
+  readonly cusum: (CusumState & { p0: number; p1: number; designEffect?: number }) | null;
   /** `observations` is absent in snapshots of an earlier version. */
   readonly burnIn: { chargebacks: number; missed: number; observations?: ClusteredObservation[] };
   /** Absent in snapshots of an earlier version. */
@@ -806,7 +810,6 @@ export class EarlyEvidenceMonitor {
             ...this.cusum.state,
             p0: this.cusum.settings.p0,
             p1: this.cusum.settings.p1,
-            h: this.cusum.settings.h,
             designEffect: this.designEffect,
           }
         : null,
@@ -855,9 +858,13 @@ export class EarlyEvidenceMonitor {
       missed: s.burnIn.missed,
       observations: (s.burnIn.observations ?? []).map((o) => ({ ...o })),
     };
-    this.designEffect = s.cusum?.designEffect ?? 1;
+    this.designEffect = this.settings.missedClusterRobust ? (s.cusum?.designEffect ?? 1) : 1;
     this.cusum = s.cusum
-      ? new BernoulliCusum({ p0: s.cusum.p0, p1: s.cusum.p1, h: s.cusum.h ?? this.settings.missedCusumH })
+      ? new BernoulliCusum({
+          p0: s.cusum.p0,
+          p1: s.cusum.p1,
+          h: this.settings.missedCusumH * this.designEffect,
+        })
       : null;
     this.cusum?.restore(s.cusum ?? { statistic: 0, observations: 0 });
     const fa = s.falseAlertCusum ?? null;

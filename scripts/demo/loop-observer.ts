@@ -57,7 +57,7 @@ export function evidenceLine(e: DriftEvent): string {
   const counts = x
     ? `: ${x.investigation_frauds} frauds in ${x.investigation_verdicts} investigation verdicts ` +
       `(${x.investigations} raised), ${x.novel_missed_frauds} novel ` +
-      `missed frauds, ${x.missed_chargebacks} of ${x.chargebacks} chargebacks missed (CUSUM ${x.missed_cusum.toFixed(1)}), ` +
+      `missed frauds, ${x.missed_chargebacks} of ${x.chargebacks} chargebacks missed (CUSUM ${x.missed_cusum.toFixed(1)}${typeof x.missed_cusum_threshold === 'number' ? ` of ${x.missed_cusum_threshold.toFixed(1)}` : ''}), ` +
       `${x.false_alerts} of ${x.alert_reviews} reviewed alerts false (CUSUM ${x.false_alert_cusum.toFixed(1)})`
     : '';
   return `${e.model_version}: ${x?.kind ?? e.verdict}${counts}${e.retrain_recommended ? ', retrain recommended' : ''}`;

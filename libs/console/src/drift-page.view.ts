@@ -69,8 +69,9 @@ function evidenceCounters(e: EarlyEvidenceSummary | null): SafeHtml {
   ${e.investigations} investigations, ${e.investigation_verdicts} verdicts, ${e.investigation_frauds} frauds ·
   ${e.alert_reviews} alerts reviewed (${e.false_alerts} false) · frauds' domain AUC
   ${e.fraud_domain_auc === null ? '–' : formatNumber(e.fraud_domain_auc, 3)} (${e.fraud_domain_frauds} frauds)
-  · SPRT ${formatNumber(e.sprt_llr, 2)}, CUSUM ${formatNumber(e.missed_cusum, 2)} (missed),
-  ${formatNumber(e.false_alert_cusum, 2)} (false alerts)`;
+  · SPRT ${formatNumber(e.sprt_llr, 2)}, CUSUM
+  ${formatNumber(e.missed_cusum, 2)}${typeof e.missed_cusum_threshold === 'number' ? ` of ${formatNumber(e.missed_cusum_threshold, 2)}` : ''}
+  (missed), ${formatNumber(e.false_alert_cusum, 2)} (false alerts)`;
 }
 
 function requestRow(r: RequestOutcome): SafeHtml {

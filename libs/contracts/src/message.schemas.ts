@@ -213,6 +213,8 @@ const earlyEvidence = z.object({
   investigation_frauds: count,
   sprt_llr: finite,
   missed_cusum: finite,
+  /** Absent in events of an earlier version. */
+  missed_cusum_threshold: finite.nullable().default(null),
   alert_reviews: count,
   false_alerts: count,
   false_alert_cusum: finite,

@@ -188,6 +188,8 @@ export interface EarlyEvidenceSummary {
   /** The investigations' hit-rate SPRT log-likelihood ratio, and the missed-fraud CUSUM. */
   sprt_llr: number;
   missed_cusum: number;
+  /** The missed-fraud CUSUM's threshold: h times its burn-in's design effect (null during the burn-in). */
+  missed_cusum_threshold: number | null;
   median_chargeback_delay_hours: number | null;
   /** Analysts' verdicts on the model's score alerts, those that found no fraud, and their CUSUM. */
   alert_reviews: number;

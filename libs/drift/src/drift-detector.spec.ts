@@ -375,6 +375,15 @@ describe(DriftDetector.name, () => {
     expect(
       first.driftEvents.every((e) => e.evidence !== null && e.evidence.reference_frauds === frauds.length),
     ).toBe(true);
+    // The missed-fraud CUSUM's threshold: none during its burn-in, then h times the burn-in's design
+    // effect (at least h), the same on every later event of the model.
+    const thresholds = first.driftEvents.map((e) => e.evidence?.missed_cusum_threshold);
+    for (const e of first.driftEvents) {
+      const chargebacks = e.evidence?.chargebacks ?? 0;
+      if (chargebacks < defaults.evidence.missedBurnIn) expect(e.evidence?.missed_cusum_threshold).toBeNull();
+      else expect(e.evidence?.missed_cusum_threshold).toBeGreaterThanOrEqual(defaults.evidence.missedCusumH);
+    }
+    expect(new Set(thresholds.filter((t) => t !== null)).size).toBe(1);
     expect(run(false)).toEqual(first);
   });
 

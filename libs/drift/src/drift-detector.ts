@@ -824,6 +824,7 @@ export class DriftDetector {
       investigation_frauds: e.investigationHits,
       sprt_llr: e.sprtLlr,
       missed_cusum: e.missedCusum,
+      missed_cusum_threshold: e.missedCusumThreshold,
       alert_reviews: e.alertReviews,
       false_alerts: e.falseAlerts,
       false_alert_cusum: e.falseAlertCusum,

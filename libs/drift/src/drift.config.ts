@@ -78,6 +78,7 @@ export const driftConfigFragment = z.object({
   DRIFT_FALSE_ALERT_CUSUM_H: numberVar(14, 0.1, 1000),
   DRIFT_FALSE_ALERT_BURN_IN: intVar(300, 1),
   DRIFT_FALSE_ALERT_BASELINE_MS: intVar(6 * DAY_MS, HOUR_MS),
+  DRIFT_FALSE_ALERT_BASELINE_REACH_BACK: boolVar(false),
   DRIFT_FALSE_ALERT_MIN_RATE_RATIO: numberVar(2, 0, 1000),
   DRIFT_EVIDENCE_MAX_ROWS: intVar(200_000, 1000),
 });
@@ -247,6 +248,7 @@ export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
       falseAlertCusumH: c.DRIFT_FALSE_ALERT_CUSUM_H,
       falseAlertBurnIn: c.DRIFT_FALSE_ALERT_BURN_IN,
       falseAlertBaselineMs: c.DRIFT_FALSE_ALERT_BASELINE_MS,
+      falseAlertBaselineReachBack: c.DRIFT_FALSE_ALERT_BASELINE_REACH_BACK,
       falseAlertMinRateRatio: c.DRIFT_FALSE_ALERT_MIN_RATE_RATIO,
       maxRecentRows: c.DRIFT_EVIDENCE_MAX_ROWS,
       chargebackWindowMs: c.DRIFT_CHARGEBACK_WINDOW_MS,

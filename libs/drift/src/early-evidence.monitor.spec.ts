@@ -362,6 +362,75 @@ describe(EarlyEvidenceMonitor.name, () => {
     expect(alarms[0]?.summary).toMatch(/analysts found no fraud in \d+ of the \d+ score alerts/);
   });
 
+  it('reaches back past the baseline window for its burn-in at a bank with few reviews a day, across a restart', () => {
+    // 20 reviews a day: the 2-day window holds 40 of the 100 the in-control share needs.
+    const small = {
+      falseAlertBurnIn: 100,
+      falseAlertBaselineMs: 2 * DAY_MS,
+      falseAlertCusumH: 5,
+      falseAlertBaselineReachBack: true,
+    };
+    const steady = (i: number) => i % 5 >= 2;
+    const script = (m: EarlyEvidenceMonitor, from: number, to: number) => {
+      const out: unknown[] = [];
+      for (let d = from; d < to; d++) {
+        // Eight ordinary days, then a spending shift: every alert a legitimate payment, 4 times as
+        // many alerts per transaction.
+        if (d < 8) reviewedAlerts(m, d, 20, steady);
+        else reviewedAlerts(m, d, 20, () => false, 250);
+        m.advanceTo(T0 + (d + 1) * DAY_MS);
+        out.push(m.drain().alarms, m.stats().falseAlertCusum);
+      }
+      return out;
+    };
+    const alarmsOf = (out: unknown[]) =>
+      out.filter((o): o is { kind: string; summary: string }[] => Array.isArray(o)).flat();
+    // Waiting for 100 reviews in the window, the test never runs.
+    const waiting = script(monitor({ ...small, falseAlertBaselineReachBack: false }), 0, 9);
+    expect(alarmsOf(waiting)).toEqual([]);
+    expect(waiting.filter((o) => typeof o === 'number' && o > 0)).toEqual([]);
+    // Reaching back to the last 100 reviews (5 days of them before the last day), it alarms.
+    const whole = script(monitor(small), 0, 9);
+    const alarms = alarmsOf(whole);
+    expect(alarms.map((a) => a.kind)).toEqual(['ALERT_PRECISION']);
+    expect(alarms[0]?.summary).toMatch(/measured on the 100 reviews of the 5\.0 days before the last day/);
+    // A restart keeps the reviews older than the rows; a snapshot of an earlier version, which has
+    // none, rebuilds them from the rows (the chargeback window's 8 days hold these).
+    const first = monitor(small);
+    const part1 = script(first, 0, 6);
+    const saved = JSON.parse(JSON.stringify(first.snapshot())) as EarlyEvidenceSnapshot;
+    expect(saved.reviewLog?.length).toBe(120);
+    for (const older of [saved, { ...saved, reviewLog: undefined }]) {
+      const restored = monitor(small);
+      restored.restoreState(older);
+      expect([...part1, ...script(restored, 6, 9)]).toEqual(whole);
+    }
+  });
+
+  it('keeps only the reviews a later baseline can use', () => {
+    const bounded = (perDay: number, reachBack = true) => {
+      const m = monitor({
+        falseAlertBurnIn: 100,
+        falseAlertBaselineMs: 2 * DAY_MS,
+        falseAlertBaselineReachBack: reachBack,
+      });
+      for (let d = 0; d < 20; d++) {
+        reviewedAlerts(m, d, perDay, (i) => i % 5 >= 2);
+        m.advanceTo(T0 + (d + 1) * DAY_MS);
+      }
+      return m.snapshot().reviewLog?.length;
+    };
+    // The burn-in's 100 before the last day's start, and the last day's own: at most 100 + 2 days.
+    expect(bounded(20)).toBeLessThanOrEqual(140);
+    expect(bounded(20)).toBeGreaterThanOrEqual(100);
+    // Not reaching back: the window's 2 days and the last day's.
+    expect(bounded(20, false)).toBeLessThanOrEqual(4 * 20);
+    expect(bounded(20, false)).toBeGreaterThanOrEqual(2 * 20);
+    // A busy bank: the window's 2 days and the day after it.
+    expect(bounded(200)).toBeLessThanOrEqual(4 * 200);
+    expect(bounded(200)).toBeGreaterThanOrEqual(2 * 200);
+  });
+
   it("reports the domain classifier's AUC of the confirmed frauds against the reference frauds", () => {
     const old = monitor();
     const txs = [...day(0), ...day(1, 1)];

@@ -93,12 +93,24 @@ export interface EarlyEvidenceSettings {
   readonly falseAlertCusumH: number;
   readonly falseAlertBurnIn: number;
   readonly falseAlertBaselineMs: number;
+  /**
+   * Whether a baseline window holding fewer than `falseAlertBurnIn` reviews (a bank reviewing fewer
+   * than burn-in / baseline days a day) reaches back over the serving model's earlier reviews until
+   * it holds them, rather than the test waiting for a busier week.
+   */
+  readonly falseAlertBaselineReachBack: boolean;
   /** ...and only while the last day's alerts per transaction are at least this many times the baseline's. */
   readonly falseAlertMinRateRatio: number;
   /** Transactions kept for seeds and candidates (oldest dropped beyond it). */
   readonly maxRecentRows: number;
   /** Chargeback window: labels older than this after their transaction are not expected. */
   readonly chargebackWindowMs: number;
+}
+
+/** A counted review of a score alert: when, and whether the analyst found no fraud. */
+interface ReviewRecord {
+  readonly at: number;
+  readonly falseAlert: boolean;
 }
 
 /** One recent transaction of the serving model. */
@@ -244,6 +256,8 @@ export interface EarlyEvidenceSnapshot {
   /** Absent in snapshots of an earlier version. */
   readonly falseAlertCusum?: (CusumState & { p0: number; p1: number }) | null;
   readonly falseAlertRunStart?: number | null;
+  /** Absent in snapshots of an earlier version (rebuilt from the rows' counted reviews). */
+  readonly reviewLog?: ReviewRecord[];
   readonly delay: LabelDelaySnapshot;
   /** Absent in snapshots of an earlier version (which folded each delay as it was read). */
   readonly unfoldedDelays?: { at: number; delayMs: number }[];
@@ -306,6 +320,12 @@ export class EarlyEvidenceMonitor {
   private falseAlertCusum: BernoulliCusum | null = null;
   /** Event time of the reviewed alert at which the false-alert CUSUM last stood at 0. */
   private falseAlertRunStart: number | null = null;
+  /**
+   * The serving model's counted reviews in order of time, back to the start of the next baseline
+   * (or further, to hold `falseAlertBurnIn` of them): they outlive the rows, which are kept for the
+   * chargeback window only.
+   */
+  private reviewLog: ReviewRecord[] = [];
   /** Chargeback delays read but not yet passed by a check (their event time is after the last one). */
   private unfoldedDelays: { at: number; delayMs: number }[] = [];
   private investigations: Investigation[] = [];
@@ -341,6 +361,7 @@ export class EarlyEvidenceMonitor {
     this.designEffect = 1;
     this.falseAlertCusum = null;
     this.falseAlertRunStart = null;
+    this.reviewLog = [];
     this.counters = emptyCounters();
     this.rows.clear();
     this.pendingSeeds = [];
@@ -536,7 +557,7 @@ export class EarlyEvidenceMonitor {
       .sort((x, y) => (x.reviewAt ?? 0) - (y.reviewAt ?? 0) || (x.id < y.id ? -1 : 1));
     // In control: the false share of the reviews of the week before the last day (a trailing
     // baseline: a sudden change shows within a day, a slow one is the mature rule's to judge).
-    const baseline = reviews.length > 0 ? this.reviewBaseline(b) : { reviews: 0, falseAlerts: 0 };
+    const baseline = reviews.length > 0 ? this.reviewBaseline(b) : { reviews: 0, falseAlerts: 0, from: b };
     if (reviews.length > 0) {
       const state = this.falseAlertCusum?.state ?? { statistic: 0, observations: 0 };
       this.falseAlertCusum =
@@ -554,6 +575,7 @@ export class EarlyEvidenceMonitor {
     for (const r of reviews) {
       r.reviewCounted = true;
       const falseAlert = !r.reviewFraud;
+      this.logReview({ at: r.reviewAt ?? b, falseAlert });
       this.counters.reviews++;
       if (falseAlert) this.counters.falseAlerts++;
       // Page's estimate of the change time: the last observation at which the statistic was 0.
@@ -572,7 +594,7 @@ export class EarlyEvidenceMonitor {
             `false-alert CUSUM crossed ${this.settings.falseAlertCusumH}: analysts found no fraud in ` +
             `${this.counters.falseAlerts} of the ${this.counters.reviews} score alerts of ${ref.version} ` +
             `they reviewed (in-control false share ${round(this.falseAlertCusum.settings.p0)}, measured on ` +
-            `the ${baseline.reviews} reviews of the week before the last day; validation ` +
+            `the ${baseline.reviews} reviews of the ${days(b - DAY_MS - baseline.from)} days before the last day; validation ` +
             `${round(ref.falseAlertShare)}), and ${rate.toFixed(2)} times as many alerts per transaction ` +
             `since the change began as in the week before it`,
         });
@@ -661,19 +683,43 @@ export class EarlyEvidenceMonitor {
     return alerts / rows / (baseAlerts / baseRows);
   }
 
-  /** The counted reviews of score alerts in [b − baseline − 1 day, b − 1 day). */
-  private reviewBaseline(b: number): { reviews: number; falseAlerts: number } {
+  /**
+   * The counted reviews of score alerts in [b − baseline − 1 day, b − 1 day); when they are fewer
+   * than the burn-in (and reaching back is on), the last `falseAlertBurnIn` reviews before
+   * b − 1 day. `from` is the time of the earliest.
+   */
+  private reviewBaseline(b: number): { reviews: number; falseAlerts: number; from: number } {
+    const s = this.settings;
     const to = b - DAY_MS;
-    const from = to - this.settings.falseAlertBaselineMs;
-    let reviews = 0;
+    const end = firstAtOrAfter(this.reviewLog, to);
+    let start = firstAtOrAfter(this.reviewLog, to - s.falseAlertBaselineMs);
+    if (s.falseAlertBaselineReachBack && end - start < s.falseAlertBurnIn)
+      start = Math.max(0, end - s.falseAlertBurnIn);
     let falseAlerts = 0;
-    for (const r of this.rows.values()) {
-      if (!r.alerted || !r.reviewCounted || r.reviewAt === null || r.reviewAt < from || r.reviewAt >= to)
-        continue;
-      reviews++;
-      if (!r.reviewFraud) falseAlerts++;
-    }
-    return { reviews, falseAlerts };
+    for (let i = start; i < end; i++) if (this.reviewLog[i]?.falseAlert) falseAlerts++;
+    return {
+      reviews: end - start,
+      falseAlerts,
+      from: this.reviewLog[start]?.at ?? to - s.falseAlertBaselineMs,
+    };
+  }
+
+  /**
+   * Adds a counted review in order of time, and forgets those no later baseline can hold: older
+   * than the next window's start, beyond the burn-in's count before the window's end.
+   */
+  private logReview(review: ReviewRecord): void {
+    const log = this.reviewLog;
+    const at = firstAtOrAfter(log, review.at + 1);
+    log.splice(at, 0, review);
+    const s = this.settings;
+    const to = (this.lastCheck ?? review.at) - DAY_MS;
+    const keep = s.falseAlertBaselineReachBack ? s.falseAlertBurnIn : 0;
+    const drop = Math.min(
+      firstAtOrAfter(log, to - s.falseAlertBaselineMs),
+      Math.max(0, firstAtOrAfter(log, to) - keep),
+    );
+    if (drop > 0) log.splice(0, drop);
   }
 
   /** Spends the day's investigation budget on the pending seeds, oldest first. */
@@ -822,6 +868,7 @@ export class EarlyEvidenceMonitor {
           }
         : null,
       falseAlertRunStart: this.falseAlertRunStart,
+      reviewLog: this.reviewLog.map((r) => ({ ...r })),
       delay: this.delay.snapshot(),
       unfoldedDelays: this.unfoldedDelays.map((d) => ({ ...d })),
       counters: { ...this.counters },
@@ -873,6 +920,12 @@ export class EarlyEvidenceMonitor {
       : null;
     this.falseAlertCusum?.restore(fa ?? { statistic: 0, observations: 0 });
     this.falseAlertRunStart = s.falseAlertRunStart ?? null;
+    this.reviewLog = s.reviewLog
+      ? s.reviewLog.map((r) => ({ ...r }))
+      : [...this.rows.values()]
+          .filter((r) => r.alerted && r.reviewCounted && r.reviewAt !== null)
+          .map((r) => ({ at: r.reviewAt ?? 0, falseAlert: !r.reviewFraud }))
+          .sort((x, y) => x.at - y.at);
     this.delay = LabelDelayModel.restore(this.settings.chargebackWindowMs, s.delay);
     this.unfoldedDelays = (s.unfoldedDelays ?? []).map((d) => ({ ...d }));
     this.counters = { ...emptyCounters(), ...s.counters };
@@ -898,6 +951,18 @@ function inControlCusum(
   const p0 = Math.min(0.95, Math.max(0.01, validationShare, upper));
   const odds = (p0 / (1 - p0)) * oddsRatio;
   return new BernoulliCusum({ p0, p1: odds / (1 + odds), h });
+}
+
+/** The index of the first record at or after `t` in records sorted by time (binary search). */
+function firstAtOrAfter(records: readonly ReviewRecord[], t: number): number {
+  let lo = 0;
+  let hi = records.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((records[mid]?.at ?? Infinity) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function emptyBurnIn(): { chargebacks: number; missed: number; observations: ClusteredObservation[] } {
@@ -933,4 +998,9 @@ function verdictTime(r: Pick<RecentRow, 'fraudAt' | 'legitAt' | 'investigatedAt'
 
 function round(x: number): string {
   return x.toFixed(3);
+}
+
+/** A span in days, to one decimal. */
+function days(ms: number): string {
+  return (ms / DAY_MS).toFixed(1);
 }

@@ -1,4 +1,5 @@
 import { DAY_MS, type Label } from '@fraudstream/contracts';
+import { lowerBound } from '@fraudstream/stats';
 import type { DayEventSource, SimulationEvent } from '@fraudstream/simulation';
 import type { ImportedDataset } from './dataset.types';
 
@@ -92,16 +93,4 @@ export class DatasetEventSource implements DayEventSource {
     }
     return events;
   }
-}
-
-/** First index in [0, n) where `ok` holds (ok is monotone), n when none. */
-function lowerBound(n: number, ok: (i: number) => boolean): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ok(mid)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }

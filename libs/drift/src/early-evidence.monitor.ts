@@ -28,6 +28,7 @@
  * times at or before them, so a replay, or another interleaving of the two topics, decides alike.
  */
 import { DAY_MS } from '@fraudstream/contracts';
+import { lowerBound } from '@fraudstream/stats';
 import {
   FraudNoveltyIndex,
   hasNoveltyPoints,
@@ -953,16 +954,9 @@ function inControlCusum(
   return new BernoulliCusum({ p0, p1: odds / (1 + odds), h });
 }
 
-/** The index of the first record at or after `t` in records sorted by time (binary search). */
+/** The index of the first record at or after `t` in records sorted by time. */
 function firstAtOrAfter(records: readonly ReviewRecord[], t: number): number {
-  let lo = 0;
-  let hi = records.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((records[mid]?.at ?? Infinity) < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return lowerBound(records.length, (i) => (records[i]?.at ?? Infinity) >= t);
 }
 
 function emptyBurnIn(): { chargebacks: number; missed: number; observations: ClusteredObservation[] } {

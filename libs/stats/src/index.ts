@@ -47,6 +47,7 @@ export {
 } from './seeded-random';
 export type { Rng } from './seeded-random';
 export { logRobust, robustScaling } from './robust-scaling';
+export { lowerBound } from './sorted-search';
 export { centroidOf, microaggregate } from './microaggregation';
 export { clusterBootstrap, pairedCardBootstrap, weightedRankingMetrics } from './paired-bootstrap';
 export type { ClusterBootstrapResult, PairedBootstrapResult, PairedRow } from './paired-bootstrap';

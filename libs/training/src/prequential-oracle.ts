@@ -8,6 +8,7 @@ import {
   ephemeralKeys,
   type ModelManifest,
 } from '@fraudstream/registry';
+import { lowerBound } from '@fraudstream/stats';
 import { DeploymentAnnouncer } from './deployment-announcer.service';
 import { FineTuneJob, type FineTuneOutcome } from './fine-tune.job';
 import type { ScoredTransaction } from './mature-labels';
@@ -48,16 +49,8 @@ class InstantLabelSource implements TrainingDataSource {
   }
 
   private range(start: number, end: number): ScoredTransaction[] {
-    const first = (t: number) => {
-      let lo = 0;
-      let hi = this.rows.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if ((this.rows[mid]?.event_time ?? Infinity) < t) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
+    const first = (t: number) =>
+      lowerBound(this.rows.length, (i) => (this.rows[i]?.event_time ?? Infinity) >= t);
     return this.rows.slice(first(start), first(end));
   }
 

@@ -13,6 +13,7 @@
  * P(fraud | no chargeback by age a) = π (1 − F(a)) / (π (1 − F(a)) + (1 − π)).
  */
 import type { Label } from '@fraudstream/contracts';
+import { lowerBound } from '@fraudstream/stats';
 import type { TrainingRow } from './training-rows';
 
 /** Fewer complete chargebacks than this: F is taken as 0 (every fraud label still to come). */
@@ -76,12 +77,5 @@ export function softLabelledRows(input: {
 
 /** How many of the sorted values are at or below x. */
 function upperBound(sorted: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((sorted[mid] ?? 0) <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return lowerBound(sorted.length, (i) => (sorted[i] ?? 0) > x);
 }

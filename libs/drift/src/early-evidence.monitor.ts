@@ -705,22 +705,9 @@ export class EarlyEvidenceMonitor {
     };
   }
 
-  /**
-   * Adds a counted review in order of time, and forgets those no later baseline can hold: older
-   * than the next window's start, beyond the burn-in's count before the window's end.
-   */
+  /** Adds a counted review in order of time (after any of the same time). */
   private logReview(review: ReviewRecord): void {
-    const log = this.reviewLog;
-    const at = firstAtOrAfter(log, review.at + 1);
-    log.splice(at, 0, review);
-    const s = this.settings;
-    const to = (this.lastCheck ?? review.at) - DAY_MS;
-    const keep = s.falseAlertBaselineReachBack ? s.falseAlertBurnIn : 0;
-    const drop = Math.min(
-      firstAtOrAfter(log, to - s.falseAlertBaselineMs),
-      Math.max(0, firstAtOrAfter(log, to) - keep),
-    );
-    if (drop > 0) log.splice(0, drop);
+    this.reviewLog.splice(firstAtOrAfter(this.reviewLog, review.at + 1), 0, review);
   }
 
   /** Spends the day's investigation budget on the pending seeds, oldest first. */
@@ -788,11 +775,21 @@ export class EarlyEvidenceMonitor {
 
   /** Drops rows older than the chargeback window before `b` (no label is expected for them). */
   private forget(b: number): void {
-    const horizon = b - this.settings.chargebackWindowMs - DAY_MS;
+    const s = this.settings;
+    const horizon = b - s.chargebackWindowMs - DAY_MS;
     for (const [id, r] of this.rows) {
       if (r.time >= horizon) break;
       this.rows.delete(id);
     }
+    // Reviews no later baseline can hold: before this check's window (later windows start later),
+    // beyond the burn-in's count before its end when reaching back.
+    const to = b - DAY_MS;
+    const keep = s.falseAlertBaselineReachBack ? s.falseAlertBurnIn : 0;
+    const drop = Math.min(
+      firstAtOrAfter(this.reviewLog, to - s.falseAlertBaselineMs),
+      Math.max(0, firstAtOrAfter(this.reviewLog, to) - keep),
+    );
+    if (drop > 0) this.reviewLog.splice(0, drop);
   }
 
   stats(): EarlyEvidenceStats {

@@ -65,6 +65,13 @@ export interface DriftSkipCounts {
 export interface DriftStatus {
   readonly modelVersion: string | null;
   readonly watermark: number | null;
+  /** The label watermark: the newest label time read minus the allowed lateness. */
+  readonly labelWatermark: number | null;
+  /**
+   * Event time up to which the monitor can decide: the score watermark, held back by the label
+   * watermark for at most the label lag. Verdicts and requests are dated no later than this.
+   */
+  readonly decidedUntil: number | null;
   readonly openWindows: number;
   readonly windowsAwaitingMaturity: number;
   /** Sampled transactions of closed windows with no label and not yet mature. */
@@ -384,6 +391,11 @@ export class DriftDetector {
     }
   }
 
+  /** Whether anything was decided since the last `drain`. */
+  get hasOutputs(): boolean {
+    return this.driftEvents.length + this.retrainRequests.length + this.investigations.length > 0;
+  }
+
   /** What was decided since the last call: drift events, retrain requests and investigations. */
   drain(): DriftOutputs {
     const out = {
@@ -419,6 +431,8 @@ export class DriftDetector {
     return {
       modelVersion: this.modelVersion,
       watermark,
+      labelWatermark: this.clock.labelWatermark,
+      decidedUntil: this.clock.passedUntil(),
       openWindows: open,
       windowsAwaitingMaturity: awaiting,
       labelBacklog: backlog,

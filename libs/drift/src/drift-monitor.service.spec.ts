@@ -19,11 +19,14 @@ const manifests: ManifestSource = { load: () => Promise.resolve(manifest) };
 class RecordingSink implements DriftOutputSink {
   readonly published: DriftOutputs[] = [];
   failNext = false;
+  /** Called on each publish (to see how far the monitor had read when it published). */
+  onPublish: () => void = () => undefined;
   publish(outputs: DriftOutputs): Promise<void> {
     if (this.failNext) {
       this.failNext = false;
       return Promise.reject(new Error('broker down'));
     }
+    this.onPublish();
     this.published.push(outputs);
     return Promise.resolve();
   }
@@ -70,6 +73,38 @@ describe(DriftMonitorService.name, () => {
     expect(sink.published[0]?.driftEvents.map((e) => [e.window_start, e.row_count])).toEqual([
       [0 + 0 * DAY_MS + Date.UTC(2026, 0, 1), 200],
     ]);
+    expect(service.status().openWindows).toBe(1);
+  });
+
+  it('publishes what a record decides before reading the rest of its batch', async () => {
+    const sink = new RecordingSink();
+    const service = new DriftMonitorService(settings, sink, new MemoryCheckpointStore(), manifests, {
+      checkpointIntervalMs: 0,
+    });
+    await service.handleDeployments([promotion]);
+    const watermarks: (number | null)[] = [];
+    sink.onPublish = () => watermarks.push(service.status().watermark);
+    // One batch spanning three days: day 0's window closes at day 1's first record.
+    const batch = [...records(0, 1, 0), ...records(1, 2, 200), ...records(2, 3, 400)];
+    await service.handleScores(batch);
+    const events = sink.published.flatMap((o) => o.driftEvents);
+    expect(events.map((e) => e.row_count)).toEqual([200, 200]);
+    const day1 = batch[200]?.value.event_time ?? NaN;
+    const day2 = batch[400]?.value.event_time ?? NaN;
+    expect(watermarks).toEqual([day1, day2]);
+  });
+
+  it('counts no record twice when a publish in the middle of a batch fails and the batch comes again', async () => {
+    const sink = new RecordingSink();
+    const service = new DriftMonitorService(settings, sink, new MemoryCheckpointStore(), manifests, {
+      checkpointIntervalMs: 0,
+    });
+    await service.handleDeployments([promotion]);
+    const batch = [...records(0, 1, 0), ...records(1, 2, 200), ...records(2, 3, 400)];
+    sink.failNext = true;
+    await expect(service.handleScores(batch)).rejects.toBeInstanceOf(RetriableError);
+    await service.handleScores(batch); // the transport redelivers the batch
+    expect(sink.published.flatMap((o) => o.driftEvents).map((e) => e.row_count)).toEqual([200, 200]);
     expect(service.status().openWindows).toBe(1);
   });
 

@@ -127,16 +127,37 @@ export class DriftMonitorService {
    * the score watermark at its newest event time until it catches up (see `holdBacklog`).
    */
   async handleScores(records: readonly PositionedRecord<Score>[], progress?: BatchProgress): Promise<void> {
-    for (const r of records) if (this.fresh(r)) this.detector.observeScore(r.value);
+    await this.feed(records, (r) => this.detector.observeScore(r.value));
     if (progress) this.track('scores', records, progress);
-    await this.afterBatch(records);
+    await this.afterBatch([]);
   }
 
   /** Feeds one partition's batch of labels; `progress` as for scores, for the label watermark. */
   async handleLabels(records: readonly PositionedRecord<Label>[], progress?: BatchProgress): Promise<void> {
-    for (const r of records) if (this.fresh(r)) this.detector.observeLabel(r.value);
+    await this.feed(records, (r) => this.detector.observeLabel(r.value));
     if (progress) this.track('labels', records, progress);
-    await this.afterBatch(records);
+    await this.afterBatch([]);
+  }
+
+  /**
+   * Feeds a batch record by record and publishes what a record decides before reading the next:
+   * a batch can span hours of event time (a fetch of an accelerated stream, a catch-up), and a
+   * retrain request decided at its first record should not wait for its last.
+   */
+  private async feed<T>(
+    records: readonly PositionedRecord<T>[],
+    observe: (r: PositionedRecord<T>) => void,
+  ): Promise<void> {
+    let from = 0;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as PositionedRecord<T>;
+      if (this.fresh(r)) observe(r);
+      if (this.detector.hasOutputs) {
+        await this.afterBatch(records.slice(from, i + 1));
+        from = i + 1;
+      }
+    }
+    if (from < records.length) await this.afterBatch(records.slice(from));
   }
 
   /**

@@ -236,6 +236,39 @@ describe('demo options and topics', () => {
 });
 
 describe(LoopObservation.name, () => {
+  it('prints an alarm once while it holds over the next checks with the same counts', () => {
+    const observation = new LoopObservation(START, 0);
+    const check = (hour: number, frauds: number) =>
+      ({
+        ...recommending(9, 'EVIDENCE', START + 10 * DAY_MS + hour * 3_600_000),
+        model_version: 'v1',
+        verdict: 'PERFORMANCE_DRIFT',
+        evidence: {
+          kind: 'NEW_PATTERN',
+          investigation_frauds: frauds,
+          investigation_verdicts: 40,
+          investigations: 40,
+          novel_missed_frauds: 25,
+          missed_chargebacks: 20,
+          chargebacks: 166,
+          missed_cusum: 0,
+          false_alerts: 189,
+          alert_reviews: 446,
+          false_alert_cusum: 0,
+        },
+      }) as DriftEvent;
+    // Checks at 02:00, 05:00 and 08:00 with the same counts, one at 10:00 with a new verdict; and
+    // the 02:00 event again (a redelivery).
+    observation.addDriftEvents([check(2, 20), check(5, 20), check(8, 20), check(10, 21), check(2, 20)]);
+    expect(observation.notices.map((n) => n.text)).toEqual([
+      'evidence v1: NEW_PATTERN: 20 frauds in 40 investigation verdicts (40 raised), 25 novel missed frauds, ' +
+        '20 of 166 chargebacks missed (CUSUM 0.0), 189 of 446 reviewed alerts false (CUSUM 0.0), retrain recommended',
+      'evidence v1: NEW_PATTERN: 21 frauds in 40 investigation verdicts (40 raised), 25 novel missed frauds, ' +
+        '20 of 166 chargebacks missed (CUSUM 0.0), 189 of 446 reviewed alerts false (CUSUM 0.0), retrain recommended',
+    ]);
+    expect(observation.driftEvents).toHaveLength(5);
+  });
+
   it('counts investigations once, and the analysts verdicts and frauds among them', () => {
     const observation = new LoopObservation(START, 0);
     const alert = (id: string, kind: Alert['kind']) =>

@@ -66,6 +66,8 @@ const targetSchema = z.object({
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** How long the demo waits, once every transaction is scored, for the drift monitor to catch up. */
 const END_GRACE_MS = 120_000;
+const REDRAW_MS = 1000;
+const BACKPRESSURE_POLL_MS = 250;
 const n = (v: number) => v.toLocaleString('en-US');
 const fmt = (v: number | null | undefined) => (typeof v === 'number' ? v.toFixed(3) : '  -  ');
 
@@ -77,6 +79,9 @@ interface SimulationDetails {
   readonly paused?: boolean;
   readonly reason?: string | null;
   readonly retrainHold?: { readonly holding: boolean; readonly holds: number; readonly heldSeconds: number };
+  /** Whether the stream waits at its horizon (the backpressure), and how many times it did. */
+  readonly atHorizon?: boolean;
+  readonly horizonWaits?: number;
 }
 
 interface SimulatorClock {
@@ -111,6 +116,17 @@ async function simulatorClock(
   if (!response.ok) throw new Error(`POST /simulation/${action}: HTTP ${response.status}`);
 }
 
+/** Lets the simulator send nothing after event time `eventTime` until it moves (docs/simulator.md). */
+async function simulatorHorizon(baseUrl: string, eventTime: number, reason: string): Promise<void> {
+  const response = await fetch(`${baseUrl}/simulation/horizon`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ eventTime, reason }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  if (!response.ok) throw new Error(`POST /simulation/horizon: HTTP ${response.status}`);
+}
+
 /** The stream's start, every transaction's truth, and how many of them the history holds. */
 interface StreamTruth {
   readonly startTime: number;
@@ -142,7 +158,10 @@ class Demo {
   private printedNotices = 0;
   private printedDay = -1;
   /** Whether the demo holds the simulator's clock for the drift monitor to catch up, and how often it did. */
-  private laggingHold = false;
+  /** The monitor position the simulator's horizon was last set from, and a request under way. */
+  private horizonFor: number | null = null;
+  private horizonPost: Promise<unknown> | null = null;
+  /** Times the stream waited at the horizon (the simulator's count). */
   private lagHolds = 0;
   /** The drift monitor's event-time watermark as its /health last told it. */
   private monitorWatermark: number | null = null;
@@ -638,14 +657,20 @@ class Demo {
     let idleSince = Date.now();
     let scoredAt: number | null = null;
     let rate = 0;
+    let monitorPoll: Promise<void> | null = null;
     for (;;) {
-      await delay(1000);
+      // Once the drift monitor watches, the backpressure polls four times a second: at the demo's
+      // pace a second is hours of event time, more than the lead it bounds.
+      await delay(driftStarted ? BACKPRESSURE_POLL_MS : REDRAW_MS);
       const now = Date.now();
       const scored = observation.champion.size;
-      rate = (0.5 * rate + (0.5 * (scored - lastScored) * 1000) / Math.max(1, now - lastTick)) | 0;
       if (scored !== lastScored) idleSince = now;
-      lastScored = scored;
-      lastTick = now;
+      const redraw = now - lastTick >= REDRAW_MS;
+      if (redraw) {
+        rate = (0.5 * rate + (0.5 * (scored - lastScored) * 1000) / Math.max(1, now - lastTick)) | 0;
+        lastScored = scored;
+        lastTick = now;
+      }
       const historyScored = observation.scoredByDay
         .slice(0, this.options.historyDays)
         .reduce((a, b) => a + (b ?? 0), 0);
@@ -659,7 +684,7 @@ class Demo {
         await startDrift();
         this.phase = 'streaming, drift monitor watching';
       }
-      this.redraw(observation, expected, base, rate);
+      if (redraw) this.redraw(observation, expected, base, rate);
       if (this.interrupted) {
         this.say('interrupted: stopping every app');
         return 130;
@@ -669,10 +694,13 @@ class Demo {
         this.say(`${crashed.name} exited (status ${crashed.exitCode}); see ${crashed.logFile}`);
         return 1;
       }
-      const monitor = driftMonitor?.running ? await driftMonitor.health() : null;
-      const reference = monitor?.components.reference as
-        { details?: { watermark?: number | null } } | undefined;
-      this.monitorWatermark = reference?.details?.watermark ?? this.monitorWatermark;
+      // Not awaited: a monitor busy with a batch answers late, and its last answer (older, so
+      // further behind the stream) is what the backpressure must act on meanwhile.
+      if (driftMonitor?.running && !monitorPoll)
+        monitorPoll = driftMonitor
+          .health()
+          .then((monitor) => this.followMonitor(monitor))
+          .finally(() => (monitorPoll = null));
       const health = simulator ? await simulator.health() : null;
       const details = (health?.components.simulation as { details?: SimulationDetails } | undefined)?.details;
       if (details) this.followClock(observation, details);
@@ -692,8 +720,7 @@ class Demo {
         }
         continue;
       }
-      if (driftStarted && simulator)
-        this.backpressure(observation, `http://127.0.0.1:${simulator.port}`, details?.eventTime ?? null);
+      if (driftStarted && simulator) this.backpressure(observation, `http://127.0.0.1:${simulator.port}`);
       const finished = details?.finished;
       if (finished && now - idleSince > 30_000) {
         this.say(`the simulator finished but ${n(expected - scored)} transactions stayed unscored for 30 s`);
@@ -707,32 +734,35 @@ class Demo {
   }
 
   /**
-   * Keeps the simulator at most `maxLeadHours` of event time ahead of the drift monitor: at a
-   * bank's pace the monitor keeps up with the stream in milliseconds, while here a second of its
-   * lag is hours of event time, which would date the analysts' verdicts on its investigations (and
-   * everything it decides) that much later. Released at a third of the lead (hysteresis).
+   * Keeps the simulator at most `maxLeadHours` of event time ahead of the drift monitor's
+   * watermark: at a bank's pace the monitor keeps up with the stream in milliseconds, while here a
+   * second of its lag is hours of event time, which would date the analysts' verdicts on its
+   * investigations (and everything it decides) that much later. The bound is the simulator's
+   * horizon, moved on with each answer of the monitor: the stream stops there by itself, however
+   * late the next answer (a busy monitor) or this loop's next look (a busy demo) comes.
    */
-  private backpressure(observation: LoopObservation, simulatorUrl: string, sent: number | null): void {
-    // The simulator's own position first: the observer's reads lag it whenever its consumer does
-    // (after a broker outage, while its group rejoins), and the stream must not run on meanwhile.
-    const newest = observation.newestTransactionTime;
-    const leadHours = this.monitorLeadHours(
-      sent === null || newest === null ? (sent ?? newest) : Math.max(sent, newest),
-    );
-    if (leadHours === null) return;
+  private backpressure(observation: LoopObservation, simulatorUrl: string): void {
+    const decided = this.monitorWatermark;
+    if (decided === null || this.horizonPost || decided === this.horizonFor) return;
     const max = this.options.maxLeadHours;
-    const day = Math.max(0, observation.currentDay ?? 0);
-    if (!this.laggingHold && leadHours > max) {
-      this.laggingHold = true;
-      this.lagHolds++;
-      const reason = `the drift monitor is ${leadHours.toFixed(0)} h of event time behind the stream`;
-      simulatorClock(simulatorUrl, 'pause', 'lag', reason).catch(() => (this.laggingHold = false));
-    } else if (this.laggingHold && leadHours < max / 3) {
-      this.laggingHold = false;
-      simulatorClock(simulatorUrl, 'resume', 'lag').catch(() => (this.laggingHold = true));
-      if (this.lagHolds === 1)
-        observation.notice(day, 'clock   waited for the drift monitor to catch up (backpressure)');
-    }
+    const at = `day ${observation.dayOf(decided)} ${new Date(decided).toISOString().slice(11, 16)}`;
+    const reason = `the drift monitor has read up to ${at}; the stream waits ${max} h ahead of it`;
+    this.horizonPost = simulatorHorizon(simulatorUrl, decided + max * HOUR_MS, reason)
+      .then(() => (this.horizonFor = decided))
+      .catch(() => undefined)
+      .finally(() => (this.horizonPost = null));
+  }
+
+  /**
+   * Reads how far the drift monitor has read the scores (its watermark) from its health; unknown
+   * answers change nothing. Not `decidedUntil`, which late labels hold back: labels come from the
+   * stream itself, so a horizon set from it could stop the stream before the labels that would
+   * move it on.
+   */
+  private followMonitor(monitor: { components: Record<string, unknown> } | null): void {
+    const reference = monitor?.components.reference as
+      { details?: { watermark?: number | null } } | undefined;
+    this.monitorWatermark = reference?.details?.watermark ?? this.monitorWatermark;
   }
 
   /** Hours of event time the stream at `stream` is ahead of the drift monitor's watermark (null: either unknown). */
@@ -758,7 +788,15 @@ class Demo {
         day,
         `clock   resumed (${hold.holds} hold(s), ${hold.heldSeconds.toFixed(0)} s held in all)`,
       );
-    this.clock = { paused: details.paused ?? false, reason: details.reason ?? null, retrainHold: hold };
+    const waits = details.horizonWaits ?? 0;
+    if (waits > 0 && this.lagHolds === 0)
+      observation.notice(day, 'clock   waited for the drift monitor to catch up (backpressure)');
+    this.lagHolds = waits;
+    this.clock = {
+      paused: (details.paused ?? false) || (details.atHorizon ?? false),
+      reason: details.reason ?? null,
+      retrainHold: hold,
+    };
   }
 
   private redraw(observation: LoopObservation, expected: number, base: BaseModel, rate: number): void {

@@ -85,6 +85,7 @@ export class LoopObservation {
   private readonly analystVerdicts = new Map<string, boolean>();
   readonly driftEvents: DriftEvent[] = [];
   private readonly evidenceIds = new Set<string>();
+  private lastEvidenceLine: string | null = null;
   readonly retrainRequests: RetrainRequest[] = [];
   readonly deployments: ModelDeployment[] = [];
   readonly notices: LoopNotice[] = [];
@@ -224,9 +225,13 @@ export class LoopObservation {
       this.driftEvents.push(e);
       const day = this.dayOf(e.window_start);
       if (e.phase === 'EVIDENCE') {
-        // Alarms of one check share an id (and the counts): one line.
-        if (!this.evidenceIds.has(e.event_id))
-          this.notice(this.dayOf(driftDecisionTime(e, 0) - 1), `evidence ${evidenceLine(e)}`);
+        // Alarms of one check share an id (and the counts): one line. An alarm that holds over the
+        // next checks with the same counts (until its request is answered) adds none either.
+        const line = `evidence ${evidenceLine(e)}`;
+        if (!this.evidenceIds.has(e.event_id) && line !== this.lastEvidenceLine) {
+          this.notice(this.dayOf(driftDecisionTime(e, 0) - 1), line);
+          this.lastEvidenceLine = line;
+        }
         this.evidenceIds.add(e.event_id);
         continue;
       }

@@ -199,11 +199,35 @@ describe(SimulatorModule.name, () => {
       expect(health.components.simulation?.details.paused).toBe(true);
       expect((await produced()) - atPause).toBeLessThanOrEqual(5);
 
+      // A horizon six hours into day 1: resumed, the stream stops there by itself.
+      const horizonAt = day0[0]!.event_time + 86_400_000 + 6 * 3_600_000;
+      const horizon = (body: unknown) =>
+        fetch(`${url}/simulation/horizon`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      expect((await horizon({ eventTime: 'soon' })).status).toBe(400);
+      expect((await horizon({ eventTime: horizonAt, reason: 'the monitor is behind' })).status).toBe(200);
       await fetch(`${url}/simulation/resume`, { method: 'POST' });
+      const upToHorizon = dataset.transactions.filter((t) => t.event_time <= horizonAt).length;
+      await waitFor(async () => (await produced()) >= upToHorizon, 30_000, 'the stream up to the horizon');
+      await new Promise((resolve) => setTimeout(resolve, 1_000)); // a second is 8 h at this pace
+      expect(await produced()).toBe(upToHorizon);
+      const atHorizon = (await (await fetch(`${url}/simulation`)).json()) as Record<string, unknown>;
+      expect(atHorizon).toMatchObject({
+        paused: false,
+        atHorizon: true,
+        horizon: horizonAt,
+        horizonWaits: 1,
+        reason: 'the monitor is behind',
+      });
+
+      await horizon({ eventTime: null });
       await waitFor(
         async () => (await produced()) === dataset.transactions.length,
         30_000,
-        'the rest of the stream after the resume',
+        'the rest of the stream once the horizon is lifted',
       );
     } finally {
       await reader.disconnect();

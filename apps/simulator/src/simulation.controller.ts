@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { SimulationControl } from './simulation.control';
 
 /** A short printable string from a JSON body's field, or the fallback. */
@@ -12,8 +12,10 @@ function field(body: unknown, name: string, fallback: string): string {
  * The running simulation's clock over HTTP: `POST /simulation/pause` (optional JSON body
  * `{"key": "...", "reason": "..."}`) holds the stream under `key` (default `http`), event time
  * standing still; `POST /simulation/resume` (`{"key": "..."}`) releases that hold, and the stream
- * goes on at its pace once no hold is left (the history hold is `history`); `GET /simulation` says
- * which holds there are. Idempotent; for an orchestrator (the demo's backpressure).
+ * goes on at its pace once no hold is left (the history hold is `history`); `POST /simulation/horizon`
+ * (`{"eventTime": <epoch ms> | null, "reason": "..."}`) lets no event after `eventTime` go out until
+ * it moves (null: no horizon); `GET /simulation` says which holds there are and where the horizon
+ * is. Idempotent; for an orchestrator (the demo's backpressure).
  */
 @Controller('simulation')
 export class SimulationController {
@@ -28,6 +30,17 @@ export class SimulationController {
   @HttpCode(200)
   pause(@Body() body: unknown): ReturnType<SimulationControl['status']> {
     this.control.hold(field(body, 'key', 'http'), field(body, 'reason', 'paused over HTTP'));
+    return this.control.status();
+  }
+
+  @Post('horizon')
+  @HttpCode(200)
+  horizon(@Body() body: unknown): ReturnType<SimulationControl['status']> {
+    const eventTime =
+      body && typeof body === 'object' ? (body as Record<string, unknown>).eventTime : undefined;
+    if (eventTime !== null && (typeof eventTime !== 'number' || !Number.isFinite(eventTime)))
+      throw new BadRequestException('eventTime must be an epoch-millisecond number or null');
+    this.control.setHorizon(eventTime, field(body, 'reason', 'at the horizon set over HTTP'));
     return this.control.status();
   }
 

@@ -124,6 +124,49 @@ describe(runSimulation.name, () => {
     expect(clock.now() - start - 3_600_000).toBeCloseTo(((last - sim.dayStart(0)) / 86_400_000) * 10_000, -1);
   });
 
+  it('sends nothing past the horizon until it moves, and counts the wait', async () => {
+    const clock = fakeClock();
+    const control = new SimulationControl(() => clock.now());
+    const sim = new TransactionSimulator(OPTIONS);
+    const noon = sim.dayStart(0) + DAY_MS / 2;
+    control.setHorizon(noon, 'the drift monitor is behind');
+    const sent: number[] = [];
+    const statuses: ReturnType<SimulationControl['status']>[] = [];
+    const sink: SimulationSink = {
+      write: (events) => {
+        for (const e of events)
+          sent.push(e.kind === 'transaction' ? e.transaction.event_time : e.label.event_time);
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    };
+    const run = runSimulation(sim, sink, { pacing: { kind: 'max' }, batchSize: 10, clock, control });
+    // The stream stops at noon of day 0, however long nobody looks.
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    statuses.push(control.status());
+    const before = sent.length;
+    expect(before).toBeGreaterThan(0);
+    expect(Math.max(...sent)).toBeLessThanOrEqual(noon);
+    clock.advance(2_000);
+    control.setHorizon(null);
+    await run;
+    statuses.push(control.status());
+    expect(sent.length).toBeGreaterThan(before);
+    expect(Math.max(...sent)).toBeGreaterThan(sim.dayStart(1));
+    expect(statuses[0]).toMatchObject({
+      atHorizon: true,
+      horizonWaits: 1,
+      reason: 'the drift monitor is behind',
+      paused: false,
+    });
+    expect(statuses[1]).toMatchObject({
+      atHorizon: false,
+      horizonWaits: 1,
+      horizonWaitSeconds: 2,
+      reason: null,
+    });
+  });
+
   it('paces on from where a stalled sink write left it, instead of catching up in a burst', async () => {
     const clock = fakeClock();
     const start = clock.now();

@@ -120,9 +120,9 @@ export async function runSimulation(
     }
     for (const event of events) {
       const eventTime = event.kind === 'transaction' ? event.transaction.event_time : event.label.event_time;
-      if (control?.paused) {
+      if (control?.mustWait(eventTime)) {
         await flush();
-        while (control.paused && !options.stopped?.()) await control.whenRunning();
+        while (control.mustWait(eventTime) && !options.stopped?.()) await control.whenMayGo(eventTime);
         if (options.stopped?.()) break;
         reanchor(streamTime);
       }

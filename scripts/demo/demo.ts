@@ -157,7 +157,6 @@ class Demo {
   private lastLines = 0;
   private printedNotices = 0;
   private printedDay = -1;
-  /** Whether the demo holds the simulator's clock for the drift monitor to catch up, and how often it did. */
   /** The monitor position the simulator's horizon was last set from, and a request under way. */
   private horizonFor: number | null = null;
   private horizonPost: Promise<unknown> | null = null;
@@ -742,13 +741,13 @@ class Demo {
    * late the next answer (a busy monitor) or this loop's next look (a busy demo) comes.
    */
   private backpressure(observation: LoopObservation, simulatorUrl: string): void {
-    const decided = this.monitorWatermark;
-    if (decided === null || this.horizonPost || decided === this.horizonFor) return;
+    const watermark = this.monitorWatermark;
+    if (watermark === null || this.horizonPost || watermark === this.horizonFor) return;
     const max = this.options.maxLeadHours;
-    const at = `day ${observation.dayOf(decided)} ${new Date(decided).toISOString().slice(11, 16)}`;
+    const at = `day ${observation.dayOf(watermark)} ${new Date(watermark).toISOString().slice(11, 16)}`;
     const reason = `the drift monitor has read up to ${at}; the stream waits ${max} h ahead of it`;
-    this.horizonPost = simulatorHorizon(simulatorUrl, decided + max * HOUR_MS, reason)
-      .then(() => (this.horizonFor = decided))
+    this.horizonPost = simulatorHorizon(simulatorUrl, watermark + max * HOUR_MS, reason)
+      .then(() => (this.horizonFor = watermark))
       .catch(() => undefined)
       .finally(() => (this.horizonPost = null));
   }

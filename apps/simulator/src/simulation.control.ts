@@ -7,8 +7,8 @@
  * minute is nothing next to a day), and whoever pauses over HTTP.
  *
  * Besides the holds, an event-time **horizon**: no event after it goes out until it moves (the demo's
- * backpressure sets it to where the drift monitor can decide plus a lead, so the stream stops there
- * by itself however late the demo's next look comes).
+ * backpressure sets it to the drift monitor's watermark plus a lead, so the stream stops there by
+ * itself however late the demo's next look comes).
  */
 export class SimulationControl {
   private readonly holds = new Map<string, string>();

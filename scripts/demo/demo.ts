@@ -74,8 +74,6 @@ const fmt = (v: number | null | undefined) => (typeof v === 'number' ? v.toFixed
 /** The simulation component of the simulator's /health. */
 interface SimulationDetails {
   readonly finished?: boolean;
-  /** Event time of the last event the simulator's sink took. */
-  readonly eventTime?: number | null;
   readonly paused?: boolean;
   readonly reason?: string | null;
   readonly retrainHold?: { readonly holding: boolean; readonly holds: number; readonly heldSeconds: number };
@@ -764,16 +762,11 @@ class Demo {
     this.monitorWatermark = reference?.details?.watermark ?? this.monitorWatermark;
   }
 
-  /** Hours of event time the stream at `stream` is ahead of the drift monitor's watermark (null: either unknown). */
-  private monitorLeadHours(stream: number | null): number | null {
-    const monitor = this.monitorWatermark;
-    return stream === null || monitor === null ? null : (stream - monitor) / HOUR_MS;
-  }
-
   /** Whether the drift monitor has read to within the backpressure's lead of the newest transaction. */
   private monitorCaughtUp(observation: LoopObservation): boolean {
-    const lead = this.monitorLeadHours(observation.newestTransactionTime);
-    return lead !== null && lead <= this.options.maxLeadHours;
+    const stream = observation.newestTransactionTime;
+    const monitor = this.monitorWatermark;
+    return stream !== null && monitor !== null && (stream - monitor) / HOUR_MS <= this.options.maxLeadHours;
   }
 
   /** Notes when the simulator's clock is held for a retrain request and when it goes on. */

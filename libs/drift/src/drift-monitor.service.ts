@@ -127,27 +127,28 @@ export class DriftMonitorService {
    * the score watermark at its newest event time until it catches up (see `holdBacklog`).
    */
   async handleScores(records: readonly PositionedRecord<Score>[], progress?: BatchProgress): Promise<void> {
-    await this.feed(records, (r) => this.detector.observeScore(r.value));
+    const rest = await this.feed(records, (r) => this.detector.observeScore(r.value));
     if (progress) this.track('scores', records, progress);
-    await this.afterBatch([]);
+    await this.afterBatch(rest);
   }
 
   /** Feeds one partition's batch of labels; `progress` as for scores, for the label watermark. */
   async handleLabels(records: readonly PositionedRecord<Label>[], progress?: BatchProgress): Promise<void> {
-    await this.feed(records, (r) => this.detector.observeLabel(r.value));
+    const rest = await this.feed(records, (r) => this.detector.observeLabel(r.value));
     if (progress) this.track('labels', records, progress);
-    await this.afterBatch([]);
+    await this.afterBatch(rest);
   }
 
   /**
    * Feeds a batch record by record and publishes what a record decides before reading the next:
    * a batch can span hours of event time (a fetch of an accelerated stream, a catch-up), and a
-   * retrain request decided at its first record should not wait for its last.
+   * retrain request decided at its first record should not wait for its last. Returns the records
+   * fed since the last publish, for the caller's `afterBatch`.
    */
   private async feed<T>(
     records: readonly PositionedRecord<T>[],
     observe: (r: PositionedRecord<T>) => void,
-  ): Promise<void> {
+  ): Promise<readonly PositionedRecord<T>[]> {
     let from = 0;
     for (let i = 0; i < records.length; i++) {
       const r = records[i] as PositionedRecord<T>;
@@ -157,7 +158,7 @@ export class DriftMonitorService {
         from = i + 1;
       }
     }
-    if (from < records.length) await this.afterBatch(records.slice(from));
+    return records.slice(from);
   }
 
   /**

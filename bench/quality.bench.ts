@@ -158,6 +158,8 @@ function summarise(run: ReplayResult, onset: number): Record<string, BenchValue>
     first_redeployment_day: s.firstRedeploymentDay,
     false_alarms_before_onset: s.falseAlarmsBeforeOnset,
     retrain_recommending_verdicts: s.recommendations,
+    // Diagnostic, from the simulator's ground truth: which kinds of fraud each day's model caught.
+    ap_by_day_by_fraud_scenario: byScenario(run.apByDayByScenario),
     retrain_log: run.retrains.map(
       (r) =>
         `day ${r.day} ${r.trigger} ${r.status}` +
@@ -165,7 +167,8 @@ function summarise(run: ReplayResult, onset: number): Record<string, BenchValue>
         (r.gateRecent === null
           ? ''
           : ` (gate: ${r.gateRecent.frauds} new-regime frauds in ${r.gateRecent.rows} rows)`) +
-        (r.epochs === null ? '' : `, epoch ${r.epochs.best} of ${r.epochs.run} kept`),
+        (r.epochs === null ? '' : `, epoch ${r.epochs.best} of ${r.epochs.run} kept`) +
+        (r.fraudsConfirmed === null ? '' : `; frauds confirmed by then ${confirmedText(r.fraudsConfirmed)}`),
     ),
     // The job's whole answer (the gate's numbers or the failure), to see why a challenger was refused.
     retrain_reasons: run.retrains.map((r) => `day ${r.day} ${r.status}: ${r.reason}`),
@@ -188,6 +191,22 @@ function summarise(run: ReplayResult, onset: number): Record<string, BenchValue>
   }
   if (run.policy === 'oracle') out.oracle_kind = 'prequential-instant-labels';
   return out;
+}
+
+/** Per kind of fraud, each day's AP (null on a day without that kind). */
+function byScenario(days: readonly Partial<Record<string, number>>[]): Record<string, (number | null)[]> {
+  const kinds = [...new Set(days.flatMap((d) => Object.keys(d)))].sort();
+  return Object.fromEntries(
+    kinds.map((k) => [k, days.map((d) => (d[k] === undefined ? null : round(d[k])))]),
+  );
+}
+
+/** `new-pattern 6 of 48, compromised-card 310 of 512`: the stream's frauds confirmed by a request. */
+function confirmedText(counts: Partial<Record<string, { confirmed: number; of: number }>>): string {
+  const parts = Object.entries(counts)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([kind, c]) => `${kind} ${c?.confirmed ?? 0} of ${c?.of ?? 0}`);
+  return parts.length > 0 ? parts.join(', ') : 'none';
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {

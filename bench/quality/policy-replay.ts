@@ -25,7 +25,12 @@ import {
   localKeyRingKeys,
   type ModelManifest,
 } from '@fraudstream/registry';
-import { AnalystDesk, type CaseTransaction, type GroundTruth } from '@fraudstream/simulation';
+import {
+  AnalystDesk,
+  type CaseTransaction,
+  type FraudScenario,
+  type GroundTruth,
+} from '@fraudstream/simulation';
 import {
   DeploymentAnnouncer,
   FineTuneJob,
@@ -38,6 +43,7 @@ import {
   type TrainingSettings,
 } from '@fraudstream/training';
 import { averagePrecision, cardPrecisionTopK, eventDay } from '@fraudstream/stats';
+import { apByFraudScenario, fraudsConfirmedByScenario, streamFrauds } from './fraud-scenarios';
 import { OnnxDayScorer } from './onnx-day.scorer';
 import type { QualityStream, StreamDay } from './quality-stream';
 
@@ -77,6 +83,11 @@ export interface RetrainRecord {
   /** The job's outcome: the gate's decision or the failure. */
   readonly reason: string;
   readonly averagePrecisionGain: number | null;
+  /**
+   * The stream's frauds confirmed by the request's event time, by the simulator's kind, against how
+   * many there were by then (diagnostic: the ground truth the loop never sees; null for the oracle).
+   */
+  readonly fraudsConfirmed: Partial<Record<FraudScenario, { confirmed: number; of: number }>> | null;
   /** The gate's rows from the new regime (settled rows after the hold-out day) and their frauds. */
   readonly gateRecent: { readonly rows: number; readonly frauds: number } | null;
   /** Epochs the challenger trained and the one early stopping kept (null when no model was trained). */
@@ -87,6 +98,8 @@ export interface RetrainRecord {
 export interface ReplayResult {
   readonly policy: RetrainPolicy;
   readonly apByDay: number[];
+  /** Each day's AP per kind of fraud (`apByFraudScenario`; diagnostic: the simulator's ground truth). */
+  readonly apByDayByScenario: Partial<Record<FraudScenario, number>>[];
   /**
    * Card precision@k of each day as the Fraud Detection Handbook defines it: cards detected on an
    * earlier stream day (compromised and among that day's top k) are left out, as the analysts
@@ -346,6 +359,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
             featureSetVersion: featureSet.version,
           })
         : null;
+    const frauds = streamFrauds(stream.days);
     const pending = new LabelQueue();
     const publisher = new CollectingPublisher();
     const job = new FineTuneJob({
@@ -362,6 +376,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
     const result: ReplayResult = {
       policy,
       apByDay: [],
+      apByDayByScenario: [],
       cardPrecisionByDay: [],
       dailyCardPrecisionByDay: [],
       modelByDay: [],
@@ -414,6 +429,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
     for (const day of stream.days) {
       const scores = await scorer.score(day.rows);
       result.apByDay.push(averagePrecision(scores, day.isFraud));
+      result.apByDayByScenario.push(apByFraudScenario(scores, day.isFraud, day.scenarios));
       const evaluationRows = day.rows.map((row, i) => ({
         cardId: row.card_id,
         day: eventDay(row.event_time),
@@ -503,6 +519,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
           requestReason: 'prequential oracle',
           reason: outcome.reason,
           averagePrecisionGain: outcome.metrics.average_precision_gain ?? null,
+          fraudsConfirmed: null,
           gateRecent: null,
           epochs: epochsOf(outcome.metrics),
           seconds: (performance.now() - started) / 1000,
@@ -511,6 +528,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
       }
       for (const request of requests) {
         const started = performance.now();
+        const fraudsConfirmed = fraudsConfirmedByScenario(frauds, trainerLabels, request.event_time);
         const outcome = await job.run(request);
         const events = publisher.drain();
         result.retrains.push({
@@ -522,6 +540,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
           requestReason: request.reason,
           reason: outcome.reason,
           averagePrecisionGain: outcome.metrics.average_precision_gain ?? null,
+          fraudsConfirmed,
           gateRecent:
             outcome.metrics.gate_recent_rows === undefined
               ? null

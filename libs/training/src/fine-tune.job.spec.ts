@@ -401,6 +401,34 @@ describe(FineTuneJob.name, () => {
     expect(single.manifest.onnx.sha256).not.toBe(soup.manifest.onnx.sha256);
   });
 
+  it("with TRAINER_NOVELTY_LEARNT_ONLY, the new regime's frauds its challenger misses stay new to the monitor", async () => {
+    // A request at day 16 with two days' chargeback window holds out day 13; the frauds of days 14
+    // and 15, confirmed a day later, are payments like any other (coin flips): no model ranks them high.
+    const unlike = syntheticStream({
+      fromDay: 0,
+      days: 16,
+      rowsPerDay: 1000,
+      regime: oldUntil10,
+      seed: 2,
+      noiseLabels: (d) => d >= 14,
+    });
+    const source = () => new ArrayDataSource(unlike.scores, unlike.labels);
+    const at = { event_time: T0 + 16 * DAY_MS };
+    await job(source(), testSettings({ noveltyLearntOnly: false })).run(
+      request({ ...at, request_id: 'req-all' }),
+    );
+    await job(source(), testSettings({ noveltyLearntOnly: true })).run(
+      request({ ...at, request_id: 'req-learnt' }),
+    );
+    // Both fine-tune v1 from the same rows with the same seed: the same network, two references.
+    const all = await registry.readVerified('v2');
+    const learnt = await registry.readVerified('v3');
+    expect(learnt.manifest.onnx.sha256).toBe(all.manifest.onnx.sha256);
+    const summarised = (m: typeof all.manifest) => m.reference.novelty?.null_count ?? 0;
+    expect(summarised(learnt.manifest)).toBeGreaterThan(0);
+    expect(summarised(learnt.manifest)).toBeLessThan(summarised(all.manifest));
+  });
+
   it('trains every epoch for an early-evidence trigger, and stops early for the others', async () => {
     const s = testSettings({ fineTuneEpochs: 40, patience: 1, fullEpochTriggers: ['NEW_PATTERN'] });
     const early = await job(undefined, s).run(request({ request_id: 'req-early', trigger: 'NEW_PATTERN' }));

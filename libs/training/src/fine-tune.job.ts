@@ -228,6 +228,7 @@ export class FineTuneJob {
       const privateTraining = trained.privacy.length > 0;
       const reference = challengerReference(challengerNet, split, this.deps.featureNames, {
         privateTraining,
+        ...(settings.noveltyLearntOnly ? { learntAbove: threshold } : {}),
       });
       const privacy = dpSgdPrivacy(trained.privacy, settings.privacy?.targetEpsilon ?? null, {
         parent: parent.manifest,
@@ -443,7 +444,10 @@ export class FineTuneJob {
       settings: settings.quantization,
       runtime: this.deps.inferenceRuntime ?? (() => new OnnxWorkerPool(1)),
       reference: (network) =>
-        challengerReference(network, split, this.deps.featureNames, { privateTraining }),
+        challengerReference(network, split, this.deps.featureNames, {
+          privateTraining,
+          ...(settings.noveltyLearntOnly ? { learntAbove: threshold } : {}),
+        }),
       context: { actor: this.deps.actor, eventTime: request.event_time, requestId: request.request_id },
       reject: async (version, context) => {
         await this.deps.announcer.transition(version, 'REJECTED', context);
@@ -504,7 +508,13 @@ export class FineTuneJob {
       hiddenUnits,
       settings: settings.distillation,
       trainOptions: baseTrainOptions(settings),
-      reference: (network) => challengerReference(network, split, this.deps.featureNames),
+      reference: (network) =>
+        challengerReference(
+          network,
+          split,
+          this.deps.featureNames,
+          settings.noveltyLearntOnly ? { learntAbove: threshold } : {},
+        ),
       context: { actor: this.deps.actor, eventTime: request.event_time, requestId: request.request_id },
       reject: async (version, context) => {
         await this.deps.announcer.transition(version, 'REJECTED', context);

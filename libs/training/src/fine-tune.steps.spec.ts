@@ -1,11 +1,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DAY_MS, type Label, type RetrainRequest } from '@fraudstream/contracts';
-import { checkTrainingRows, judgeChallenger, selectTrainingRows, trainChallenger } from './fine-tune.steps';
+import {
+  challengerReference,
+  checkTrainingRows,
+  judgeChallenger,
+  selectTrainingRows,
+  trainChallenger,
+} from './fine-tune.steps';
+import { toTrainingMatrix } from './training-rows';
 import type { SegmentMetrics } from '@fraudstream/registry';
 import type { WindowSplit } from './data-split';
 import { MlpNetwork } from './mlp.network';
 import { initTfjsWasm } from './tfjs-wasm.backend';
-import { T0, TEST_FEATURE_SET, syntheticStream, testSettings } from './training.test-fixtures';
+import { T0, TEST_FEATURES, TEST_FEATURE_SET, syntheticStream, testSettings } from './training.test-fixtures';
 import { TrainingJobError } from './training.errors';
 import type { TrainingRow } from './training-rows';
 
@@ -310,6 +317,41 @@ describe(judgeChallenger.name, () => {
     );
     expect(judgement.gate.metrics.soft_average_precision_gain).toBeCloseTo(0, 12);
     expect(judgement.gate.passed).toBe(false);
+    network.dispose();
+  });
+});
+
+describe(challengerReference.name, () => {
+  beforeAll(() => initTfjsWasm());
+
+  it("leaves the new regime's early-confirmed frauds the challenger scores below its threshold out of the novelty reference", () => {
+    const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS });
+    const { split } = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
+    const network = MlpNetwork.create({
+      mean: [0, 0, 5, 0.5],
+      std: [0.6, 0.6, 3, 0.3],
+      hiddenUnits: [8],
+      seed: 2,
+    });
+    const recent = [...split.train, ...split.recentTest].filter(
+      (r) => r.isFraud && r.eventTime >= split.holdoutEnd,
+    );
+    expect(recent.length).toBeGreaterThan(10);
+    const names = TEST_FEATURES;
+    const summarised = (learntAbove?: number) =>
+      challengerReference(network, split, names, learntAbove === undefined ? {} : { learntAbove }).novelty
+        ?.null_count ?? 0;
+    const all = summarised();
+    // Nothing learnt: only the mature window's frauds are known; everything learnt: as without the option.
+    expect(summarised(Number.POSITIVE_INFINITY)).toBe(all - recent.length);
+    expect(summarised(Number.NEGATIVE_INFINITY)).toBe(all);
+    // At a threshold between: exactly the recent frauds scored at or above it go in.
+    const matrix = toTrainingMatrix(recent, network.inputWidth);
+    const scores = Array.from(network.predict(matrix.x, matrix.rows)).sort((a, b) => a - b);
+    const threshold = scores[Math.floor(scores.length / 2)] ?? 0;
+    const learnt = scores.filter((v) => v >= threshold).length;
+    expect(learnt).toBeLessThan(recent.length);
+    expect(summarised(threshold)).toBe(all - recent.length + learnt);
     network.dispose();
   });
 });

@@ -448,6 +448,12 @@ export function challengerReference(
      * training rows only through the noisy weights and the job's ε covers all it says of them.
      */
     readonly privateTraining?: boolean;
+    /**
+     * The challenger's threshold: the new regime's early-confirmed frauds it scores below it (a
+     * pattern it has not learnt) stay out of the novelty reference (`TrainingSettings.noveltyLearntOnly`).
+     * Unset: all of them go in.
+     */
+    readonly learntAbove?: number;
   } = {},
 ): ReferenceProfile {
   const trained = options.privateTraining === true ? [] : split.train;
@@ -457,9 +463,15 @@ export function challengerReference(
     ...split.test,
   ];
   const matrix = toTrainingMatrix(windowRows, network.inputWidth);
-  const recentFrauds = [...trained, ...split.recentTest].filter(
+  let recentFrauds = [...trained, ...split.recentTest].filter(
     (r) => r.isFraud && r.eventTime >= split.holdoutEnd,
   );
+  const { learntAbove } = options;
+  if (learntAbove !== undefined && recentFrauds.length > 0) {
+    const recent = toTrainingMatrix(recentFrauds, network.inputWidth);
+    const scores = network.predict(recent.x, recent.rows);
+    recentFrauds = recentFrauds.filter((_, i) => (scores[i] ?? 0) >= learntAbove);
+  }
   return buildReferenceProfile(
     windowRows,
     network.predict(matrix.x, matrix.rows),

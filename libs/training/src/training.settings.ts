@@ -74,6 +74,12 @@ export interface TrainingSettings {
    */
   readonly fullEpochTriggers: readonly RetrainTrigger[];
   /**
+   * A challenger's novelty reference (the drift monitor's test of which missed frauds are new) takes
+   * the new regime's early-confirmed frauds only where the challenger scores them at or above its
+   * threshold: a pattern it has not learnt stays new to the monitor, whose investigations go on.
+   */
+  readonly noveltyLearntOnly: boolean;
+  /**
    * An int8 weight-quantised variant of every challenger that passes its gate, registered as a
    * candidate with its float parent's lineage and gated on the AP it loses (quantized-variant.ts).
    */
@@ -154,6 +160,7 @@ export const trainingConfigFragment = z.object({
     .default('NEW_PATTERN,MISSED_FRAUDS')
     .transform((s) => s.split(',').filter((t) => t !== ''))
     .pipe(z.array(retrainTriggerSchema)),
+  TRAINER_NOVELTY_LEARNT_ONLY: boolVar(true),
   TRAINER_QUANTIZE: z.enum(['none', 'int8']).default('none'),
   GATE_MAX_QUANTIZATION_AP_LOSS: numberVar(0.005, 0, 1),
   /** Hidden units of a distilled student of each passing challenger (e.g. `8`); unset: none. */
@@ -244,6 +251,7 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
     aggregateFeedbackWeight: c.TRAINER_AGGREGATE_FEEDBACK_WEIGHT,
     softLabelTriggers: c.TRAINER_SOFT_LABEL_TRIGGERS,
     fullEpochTriggers: c.TRAINER_FULL_EPOCH_TRIGGERS,
+    noveltyLearntOnly: c.TRAINER_NOVELTY_LEARNT_ONLY,
     quantization: {
       kind: c.TRAINER_QUANTIZE,
       maxApLoss: c.GATE_MAX_QUANTIZATION_AP_LOSS,

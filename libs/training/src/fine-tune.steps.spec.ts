@@ -51,6 +51,19 @@ const request: RetrainRequest = {
   event_time: T0 + 15 * DAY_MS,
 };
 
+/** The stream's split for the request (three days' chargeback window) and an untrained network over its features. */
+function splitWithUntrainedNetwork() {
+  const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS });
+  const { split } = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
+  const network = MlpNetwork.create({
+    mean: [0, 0, 5, 0.5],
+    std: [0.6, 0.6, 3, 0.3],
+    hiddenUnits: [8],
+    seed: 2,
+  });
+  return { settings, split, network };
+}
+
 describe(selectTrainingRows.name, () => {
   it("holds out the newest fully mature day and gives the gate the judging cards' settled rows since", () => {
     const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS });
@@ -203,14 +216,7 @@ describe(judgeChallenger.name, () => {
   beforeAll(() => initTfjsWasm());
 
   it("judges both models on the hold-out day and, apart, on the new regime's settled rows", () => {
-    const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS });
-    const { split } = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
-    const network = MlpNetwork.create({
-      mean: [0, 0, 5, 0.5],
-      std: [0.6, 0.6, 3, 0.3],
-      hiddenUnits: [8],
-      seed: 2,
-    });
+    const { settings, split, network } = splitWithUntrainedNetwork();
     const judgement = judgeChallenger(
       network,
       { network, manifest: { threshold: 0.5, threshold_policy: { kind: 'daily-capacity', value: 20 } } },
@@ -325,14 +331,7 @@ describe(challengerReference.name, () => {
   beforeAll(() => initTfjsWasm());
 
   it("leaves the new regime's early-confirmed frauds the challenger scores below its threshold out of the novelty reference", () => {
-    const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS });
-    const { split } = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
-    const network = MlpNetwork.create({
-      mean: [0, 0, 5, 0.5],
-      std: [0.6, 0.6, 3, 0.3],
-      hiddenUnits: [8],
-      seed: 2,
-    });
+    const { split, network } = splitWithUntrainedNetwork();
     const recent = [...split.train, ...split.recentTest].filter(
       (r) => r.isFraud && r.eventTime >= split.holdoutEnd,
     );

@@ -7,14 +7,13 @@ import {
   selectTrainingRows,
   trainChallenger,
 } from './fine-tune.steps';
-import { toTrainingMatrix } from './training-rows';
 import type { SegmentMetrics } from '@fraudstream/registry';
 import type { WindowSplit } from './data-split';
 import { MlpNetwork } from './mlp.network';
 import { initTfjsWasm } from './tfjs-wasm.backend';
 import { T0, TEST_FEATURES, TEST_FEATURE_SET, syntheticStream, testSettings } from './training.test-fixtures';
 import { TrainingJobError } from './training.errors';
-import type { TrainingRow } from './training-rows';
+import { toTrainingMatrix, type TrainingRow } from './training-rows';
 
 /** Days 0-14, the new regime from day 11; the request at the end of day 14. */
 const generated = syntheticStream({
@@ -336,10 +335,9 @@ describe(challengerReference.name, () => {
       (r) => r.isFraud && r.eventTime >= split.holdoutEnd,
     );
     expect(recent.length).toBeGreaterThan(10);
-    const names = TEST_FEATURES;
     const summarised = (learntAbove?: number) =>
-      challengerReference(network, split, names, learntAbove === undefined ? {} : { learntAbove }).novelty
-        ?.null_count ?? 0;
+      challengerReference(network, split, TEST_FEATURES, learntAbove === undefined ? {} : { learntAbove })
+        .novelty?.null_count ?? 0;
     const all = summarised();
     // Nothing learnt: only the mature window's frauds are known; everything learnt: as without the option.
     expect(summarised(Number.POSITIVE_INFINITY)).toBe(all - recent.length);

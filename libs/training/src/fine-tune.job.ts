@@ -10,6 +10,7 @@ import {
   type EvaluationMetrics,
   type ModelManifest,
   type ModelRegistry,
+  type ReferenceProfile,
   type VerifiedArtifact,
 } from '@fraudstream/registry';
 import type { StageAnnouncer } from './deployment-announcer.service';
@@ -226,10 +227,7 @@ export class FineTuneJob {
       );
       const { threshold } = judgement;
       const privateTraining = trained.privacy.length > 0;
-      const reference = challengerReference(challengerNet, split, this.deps.featureNames, {
-        privateTraining,
-        ...(settings.noveltyLearntOnly ? { learntAbove: threshold } : {}),
-      });
+      const reference = this.referenceOf(challengerNet, split, threshold, privateTraining);
       const privacy = dpSgdPrivacy(trained.privacy, settings.privacy?.targetEpsilon ?? null, {
         parent: parent.manifest,
         budget: settings.privacy?.maxCumulativeEpsilon ?? null,
@@ -423,6 +421,23 @@ export class FineTuneJob {
   }
 
   /**
+   * A network's drift reference over the job's split (challengerReference), for the challenger and
+   * its variants alike: with `TRAINER_NOVELTY_LEARNT_ONLY`, the new regime's frauds it scores below
+   * the challenger's threshold stay new to the monitor.
+   */
+  private referenceOf(
+    network: ScoringNetwork,
+    split: SelectedRows['split'],
+    threshold: number,
+    privateTraining: boolean,
+  ): ReferenceProfile {
+    return challengerReference(network, split, this.deps.featureNames, {
+      privateTraining,
+      ...(this.deps.settings.noveltyLearntOnly ? { learntAbove: threshold } : {}),
+    });
+  }
+
+  /**
    * The challenger's int8 variant (registerQuantizedVariant), judged on the gate's hold-out rows, its
    * drift reference from the same rows as the challenger's; a rejection is announced like any.
    */
@@ -443,11 +458,7 @@ export class FineTuneJob {
       k: settings.cardPrecisionK,
       settings: settings.quantization,
       runtime: this.deps.inferenceRuntime ?? (() => new OnnxWorkerPool(1)),
-      reference: (network) =>
-        challengerReference(network, split, this.deps.featureNames, {
-          privateTraining,
-          ...(settings.noveltyLearntOnly ? { learntAbove: threshold } : {}),
-        }),
+      reference: (network) => this.referenceOf(network, split, threshold, privateTraining),
       context: { actor: this.deps.actor, eventTime: request.event_time, requestId: request.request_id },
       reject: async (version, context) => {
         await this.deps.announcer.transition(version, 'REJECTED', context);
@@ -508,13 +519,7 @@ export class FineTuneJob {
       hiddenUnits,
       settings: settings.distillation,
       trainOptions: baseTrainOptions(settings),
-      reference: (network) =>
-        challengerReference(
-          network,
-          split,
-          this.deps.featureNames,
-          settings.noveltyLearntOnly ? { learntAbove: threshold } : {},
-        ),
+      reference: (network) => this.referenceOf(network, split, threshold, privateTraining),
       context: { actor: this.deps.actor, eventTime: request.event_time, requestId: request.request_id },
       reject: async (version, context) => {
         await this.deps.announcer.transition(version, 'REJECTED', context);

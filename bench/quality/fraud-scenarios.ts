@@ -12,15 +12,13 @@ export function apByFraudScenario(
   isFraud: readonly boolean[],
   scenarios: readonly FraudScenario[],
 ): Partial<Record<FraudScenario, number>> {
-  const kinds = new Set<FraudScenario>();
-  isFraud.forEach((fraud, i) => {
-    if (fraud) kinds.add(scenarios[i] ?? 'unknown');
-  });
+  const kindOf = isFraud.map((fraud, i) => (fraud ? (scenarios[i] ?? 'unknown') : null));
+  const all = Array.from(scores);
   const out: Partial<Record<FraudScenario, number>> = {};
-  for (const kind of [...kinds].sort()) {
-    const keep = isFraud.map((fraud, i) => !fraud || (scenarios[i] ?? 'unknown') === kind);
+  for (const kind of [...new Set(kindOf)].filter((k) => k !== null).sort()) {
+    const keep = kindOf.map((k) => k === null || k === kind);
     out[kind] = averagePrecision(
-      Array.from(scores).filter((_, i) => keep[i]),
+      all.filter((_, i) => keep[i]),
       isFraud.filter((_, i) => keep[i]),
     );
   }

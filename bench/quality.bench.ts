@@ -31,13 +31,7 @@ import { driftConfigFragment, driftSettingsFromConfig } from '@fraudstream/drift
 import { DEFAULT_FEATURE_SET, FS_V1_SEQ16, featureSetOf, type FeatureSet } from '@fraudstream/features';
 import { MODEL_FAMILIES, type ModelFamily } from '@fraudstream/registry';
 import { DEFAULT_CASE_DAYS, isDriftScenario, type DriftScenario } from '@fraudstream/simulation';
-import {
-  joinMatureLabels,
-  trainBaseModel,
-  trainingConfigFragment,
-  trainingSettingsFrom,
-  type TrainingSettings,
-} from '@fraudstream/training';
+import { trainingConfigFragment, trainingSettingsFrom, type TrainingSettings } from '@fraudstream/training';
 import { DAY_MS } from '@fraudstream/contracts';
 import { renderApChart } from './quality/ap-chart';
 import {
@@ -48,6 +42,7 @@ import {
 } from './quality/policy-replay';
 import { meanFrom, qualityGoals, type PolicySummary } from './quality/quality-goals';
 import { buildQualityStream, type QualityStream } from './quality/quality-stream';
+import { trainStreamBase } from './quality/stream-base';
 import { reportBench, type BenchValue, runBench } from './support/bench-report';
 
 /** Analysts' reviews a day per 1,000 cards (the issue's capacity; card precision@k uses it as k). */
@@ -237,27 +232,6 @@ interface RunOptions {
 /** The policies whose retraining is the trainer's FineTuneJob, so DP-SGD applies to them. */
 const DP_POLICIES: readonly RetrainPolicy[] = ['triggered', 'periodic'];
 
-async function trainBase(stream: QualityStream, training: TrainingSettings, k: number) {
-  const featureSet = stream.options.featureSet ?? DEFAULT_FEATURE_SET;
-  const history = stream.rows.filter((r) => r.event_time < stream.streamStart);
-  const { rows } = joinMatureLabels(
-    history,
-    stream.labels,
-    { chargebackWindowMs: training.chargebackWindowMs, asOf: stream.streamStart },
-    featureSet.version,
-  );
-  return trainBaseModel({
-    rows,
-    asOf: stream.streamStart,
-    version: 'v1',
-    featureNames: featureSet.names,
-    featureSetVersion: featureSet.version,
-    thresholdPolicy: { kind: 'daily-capacity', value: k },
-    codeRevision: 'bench',
-    settings: training,
-  });
-}
-
 async function runScenario(
   o: RunOptions,
   training: TrainingSettings,
@@ -280,7 +254,7 @@ async function runScenario(
     driftDay: o.driftDay,
     driftIntensity: o.driftIntensity,
   });
-  const base = await timed(() => trainBase(stream, training, capacity));
+  const base = await timed(() => trainStreamBase(stream, training, capacity));
   log(
     `seed ${o.seed}, ${o.scenario}: base model AP ${base.value.validation.average_precision.toFixed(3)}, ${base.value.train.epochsRun} epochs in ${base.seconds} s`,
   );

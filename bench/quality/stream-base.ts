@@ -1,0 +1,28 @@
+import { DEFAULT_FEATURE_SET } from '@fraudstream/features';
+import { joinMatureLabels, trainBaseModel, type TrainingSettings } from '@fraudstream/training';
+import type { QualityStream } from './quality-stream';
+
+/**
+ * The base model of a replayed stream: trained on the history's rows whose labels had matured by the
+ * stream's first day, its threshold for `k` alerts a day (the analysts' capacity).
+ */
+export async function trainStreamBase(stream: QualityStream, training: TrainingSettings, k: number) {
+  const featureSet = stream.options.featureSet ?? DEFAULT_FEATURE_SET;
+  const history = stream.rows.filter((r) => r.event_time < stream.streamStart);
+  const { rows } = joinMatureLabels(
+    history,
+    stream.labels,
+    { chargebackWindowMs: training.chargebackWindowMs, asOf: stream.streamStart },
+    featureSet.version,
+  );
+  return trainBaseModel({
+    rows,
+    asOf: stream.streamStart,
+    version: 'v1',
+    featureNames: featureSet.names,
+    featureSetVersion: featureSet.version,
+    thresholdPolicy: { kind: 'daily-capacity', value: k },
+    codeRevision: 'bench',
+    settings: training,
+  });
+}

@@ -134,8 +134,9 @@ export interface TrainingLineage {
   readonly warm_start: boolean;
   readonly frozen_layers: number;
   /**
-   * A base model of several networks served as one (their logits averaged): their number, seeds
-   * `seed` on (absent: one network). `epochs` is then the first network's; each stopped on its own.
+   * A model of several networks served as one (their logits averaged): their number, seeds `seed` on
+   * (absent: one network). A base model trains them from scratch; a fine-tuning job of such a parent
+   * fine-tunes each on its own. `epochs` is then the first network's; each stopped on its own.
    */
   readonly ensemble?: number;
   /**

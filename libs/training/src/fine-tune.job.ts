@@ -206,6 +206,7 @@ export class FineTuneJob {
         settings,
         fullEpochs: settings.fullEpochTriggers.includes(request.trigger),
         ...(this.deps.dpRandom ? { dpRandom: this.deps.dpRandom } : {}),
+        parentEnsemble: parent.manifest.training.ensemble ?? 1,
         parentFraudRate:
           parent.manifest.training.rows > 0
             ? parent.manifest.training.positives / parent.manifest.training.rows
@@ -282,6 +283,7 @@ export class FineTuneJob {
           frozen_layers: Math.min(settings.frozenLayers, championNet.layerCount - 1),
           strategy: trained.strategy,
           ...(trained.soup > 1 ? { soup: trained.soup } : {}),
+          ...(trained.ensemble > 1 ? { ensemble: trained.ensemble } : {}),
           ...(trained.components ? { components: trained.components } : {}),
         },
         validation: judgement.challenger,

@@ -209,6 +209,56 @@ describe(trainChallenger.name, () => {
     expect(soup.rows).toBe(singles[0]?.rows);
     for (const n of [parent, soup.network, ...singles.map((single) => single.network)]) n.dispose();
   });
+
+  it('fine-tunes an ensemble parent network by network (seeds seed on) and joins them: the challenger stays an ensemble', async () => {
+    const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS, fineTuneEpochs: 2, seed: 7 });
+    const selected = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
+    const nets = [1, 2, 3].map((seed) =>
+      MlpNetwork.create({ mean: [0, 0, 5, 0.5], std: [0.6, 0.6, 3, 0.3], hiddenUnits: [8, 4], seed }),
+    );
+    let parent = nets[0]?.clone() as MlpNetwork;
+    for (let i = 1; i < 3; i++) {
+      const next = MlpNetwork.combine(parent, nets[i] as MlpNetwork, i / (i + 1));
+      parent.dispose();
+      parent = next;
+    }
+    const ensemble = await trainChallenger({
+      parent,
+      parentComponents: null,
+      selected,
+      settings,
+      parentEnsemble: 3,
+    });
+    expect(ensemble.ensemble).toBe(3);
+    expect(ensemble.network.hiddenUnits).toEqual([24, 12]);
+    const members = (ensemble.network as MlpNetwork).ensembleMembers(3);
+    expect(members).toHaveLength(3);
+    // Network i is network i of the parent fine-tuned alone with seed 7 + i.
+    const x = toTrainingMatrix(selected.split.test, TEST_FEATURES.length);
+    for (const [i, net] of nets.entries()) {
+      const alone = await trainChallenger({
+        parent: net,
+        parentComponents: null,
+        selected,
+        settings: { ...settings, seed: 7 + i },
+      });
+      const a = alone.network.predict(x.x, x.rows);
+      const b = members?.[i]?.predict(x.x, x.rows) ?? new Float32Array(0);
+      const logit = (p: number) => Math.log(p / (1 - p));
+      // The same hidden units; the output bias is the ensemble's shared one, so compare logits' differences.
+      const shift = logit(a[0] ?? 0.5) - logit(b[0] ?? 0.5);
+      let maxDiff = 0;
+      for (let r = 0; r < x.rows; r++)
+        maxDiff = Math.max(maxDiff, Math.abs(logit(a[r] ?? 0.5) - logit(b[r] ?? 0.5) - shift));
+      expect(maxDiff).toBeLessThan(1e-3);
+      alone.network.dispose();
+    }
+    // The same parent fine-tuned as one wide network (no parentEnsemble) mixes its blocks.
+    const wide = await trainChallenger({ parent, parentComponents: null, selected, settings });
+    expect(wide.ensemble).toBe(1);
+    expect((wide.network as MlpNetwork).ensembleMembers(3)).toBeNull();
+    for (const n of [...nets, parent, ensemble.network, wide.network, ...(members ?? [])]) n.dispose();
+  });
 });
 
 describe(judgeChallenger.name, () => {

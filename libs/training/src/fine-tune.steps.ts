@@ -12,7 +12,7 @@ import { federatedAverage } from './federated-averaging';
 import { joinMatureLabels, type JoinStats, type ScoredTransaction } from './mature-labels';
 import { MlpNetwork } from './mlp.network';
 import type { ScoringNetwork } from './scoring-network';
-import { trainMlp, type ClassWeighting, type EpochReport } from './mlp.trainer';
+import { trainMlp, type ClassWeighting, type EpochReport, type TrainResult } from './mlp.trainer';
 import { evaluateScores } from './model-evaluation';
 import { decideGate, type GateDecision, type HoldoutNoise, type SoftGateComparison } from './model-gate';
 import { buildReferenceProfile } from './reference-profile';
@@ -152,6 +152,8 @@ export interface TrainedChallenger {
   readonly privacy: readonly DpSgdPlan[];
   /** Copies of the parent trained and averaged into the challenger (`TrainingSettings.fineTuneSoup`). */
   readonly soup: number;
+  /** Networks of an ensemble parent fine-tuned one by one and joined again (1: one network). */
+  readonly ensemble: number;
 }
 
 /**
@@ -177,6 +179,12 @@ export async function trainChallenger(input: {
    * weights come from it, not from the private rows. Null: unweighted under DP.
    */
   readonly parentFraudRate?: number | null;
+  /**
+   * Networks the parent is made of (its manifest's `training.ensemble`): an ensemble parent whose
+   * blocks are still apart fine-tunes each network on its own and joins them again, so the challenger
+   * stays an ensemble. Absent or 1: one network.
+   */
+  readonly parentEnsemble?: number;
   /** Randomness of DP-SGD's sampling and noise (default: the OS's CSPRNG). */
   readonly dpRandom?: DpRandom;
 }): Promise<TrainedChallenger> {
@@ -219,6 +227,12 @@ export async function trainChallenger(input: {
     feedbackPositives < feedbackRows.length;
   if (!aggregate || !(parent instanceof MlpNetwork)) {
     const rows = [...split.train, ...replay];
+    const members =
+      parent instanceof MlpNetwork && !settings.privacy
+        ? parent.ensembleMembers(input.parentEnsemble ?? 1)
+        : null;
+    if (members)
+      return fineTuneMembers(members, (member, seed) => fit(member, rows, seed), settings.seed, rows);
     const soup = parent instanceof MlpNetwork && !settings.privacy ? settings.fineTuneSoup : 1;
     const network = parent.clone();
     const result = await fit(network, rows);
@@ -251,6 +265,7 @@ export async function trainChallenger(input: {
       positives: countPositives(rows),
       privacy: plans,
       soup,
+      ensemble: 1,
     };
   }
   const delayedRows = [...split.train.filter((r) => r.eventTime < split.holdoutStart), ...replay];
@@ -270,11 +285,60 @@ export async function trainChallenger(input: {
       positives: countPositives(delayedRows) + feedbackPositives,
       privacy: plans,
       soup: 1,
+      ensemble: 1,
     };
   } finally {
     delayed.dispose();
     feedback.dispose();
   }
+}
+
+/**
+ * An ensemble parent's networks fine-tuned one after the other on the same rows (network i with shuffle
+ * seed `seed + i`), each early-stopped on its own, and joined with equal shares of the logit as the base
+ * model joined them: the challenger is an ensemble of the same size, as much as the base model was one.
+ * Fine-tuned as one wide network instead, its blocks would mix and its shuffle's variance be one
+ * network's again. The epochs reported are the first network's.
+ */
+async function fineTuneMembers(
+  members: MlpNetwork[],
+  fit: (member: MlpNetwork, seed: number) => Promise<TrainResult>,
+  seed: number,
+  rows: readonly TrainingRow[],
+): Promise<TrainedChallenger> {
+  let joined: MlpNetwork | null = null;
+  let first: TrainResult | null = null;
+  try {
+    for (const [i, member] of members.entries()) {
+      const result = await fit(member, seed + i);
+      first ??= result;
+      if (!joined) {
+        joined = member.clone();
+        continue;
+      }
+      const next: MlpNetwork = MlpNetwork.combine(joined, member, i / (i + 1));
+      joined.dispose();
+      joined = next;
+    }
+  } catch (error) {
+    joined?.dispose();
+    throw error;
+  } finally {
+    for (const member of members) member.dispose();
+  }
+  if (!joined || !first) throw new RangeError('an ensemble has at least one network');
+  return {
+    network: joined,
+    strategy: 'mixed',
+    components: null,
+    epochsRun: first.epochsRun,
+    bestEpoch: first.bestEpoch,
+    rows: rows.length,
+    positives: countPositives(rows),
+    privacy: [],
+    soup: 1,
+    ensemble: members.length,
+  };
 }
 
 /**

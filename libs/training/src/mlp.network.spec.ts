@@ -96,6 +96,67 @@ describe(MlpNetwork.name, () => {
     for (const n of [a, b, combined]) n.dispose();
   });
 
+  it('splits an ensemble joined by running means into its networks, and joins them back to the same scores', () => {
+    const mean = [1, 20, 300];
+    const std = [2, 30, 50];
+    const nets = [1, 2, 3].map((seed) => MlpNetwork.create({ mean, std, hiddenUnits: [8, 4], seed }));
+    let joined = nets[0]?.clone() as MlpNetwork;
+    for (let i = 1; i < nets.length; i++) {
+      const next = MlpNetwork.combine(joined, nets[i] as MlpNetwork, i / (i + 1));
+      joined.dispose();
+      joined = next;
+    }
+    const members = joined.ensembleMembers(3);
+    expect(members).toHaveLength(3);
+    const x = randomMatrix(200, mean, 5);
+    // Each member's hidden layers are its network's exactly.
+    members?.forEach((member, m) => {
+      const original = nets[m]?.toSpec().layers ?? [];
+      member
+        .toSpec()
+        .layers.slice(0, -1)
+        .forEach((layer, i) =>
+          expect(Array.from(layer.weights as Float32Array)).toEqual(
+            Array.from((original[i]?.weights ?? []) as Float32Array),
+          ),
+        );
+    });
+    // Joined again, they score as the ensemble they came from.
+    let again = members?.[0]?.clone() as MlpNetwork;
+    for (let i = 1; i < 3; i++) {
+      const next = MlpNetwork.combine(again, members?.[i] as MlpNetwork, i / (i + 1));
+      again.dispose();
+      again = next;
+    }
+    const before = joined.predict(x, 200);
+    const after = again.predict(x, 200);
+    let maxDiff = 0;
+    for (let i = 0; i < 200; i++) maxDiff = Math.max(maxDiff, Math.abs((before[i] ?? 0) - (after[i] ?? 0)));
+    expect(maxDiff).toBeLessThan(1e-6);
+    for (const n of [...nets, ...(members ?? []), joined, again]) n.dispose();
+  });
+
+  it('is no ensemble when a weight joins two blocks or a width does not divide', () => {
+    const mean = [1, 20];
+    const std = [2, 30];
+    const a = MlpNetwork.create({ mean, std, hiddenUnits: [4, 2], seed: 1 });
+    const b = MlpNetwork.create({ mean, std, hiddenUnits: [4, 2], seed: 2 });
+    const joined = MlpNetwork.combine(a, b, 0.5);
+    expect(joined.ensembleMembers(2)).toHaveLength(2);
+    expect(joined.ensembleMembers(3)).toBeNull();
+    expect(joined.ensembleMembers(1)).toBeNull();
+    // One weight from block 1's first layer into block 2's second: fine-tuned as one network.
+    const weights = joined.snapshot();
+    const second = weights[2];
+    if (!second) throw new Error('no second layer');
+    second[0 * 4 + 3] = 0.01;
+    joined.restore(weights);
+    expect(joined.ensembleMembers(2)).toBeNull();
+    // A plain network of even widths is not an ensemble of two: its blocks are joined.
+    expect(a.ensembleMembers(2)).toBeNull();
+    for (const n of [a, b, joined]) n.dispose();
+  });
+
   it('refuses to combine networks of different depth or standardisation', () => {
     const a = MlpNetwork.create({ mean: [0, 0], std: [1, 1], hiddenUnits: [4], seed: 1 });
     const b = MlpNetwork.create({ mean: [0, 0], std: [1, 1], hiddenUnits: [4, 2], seed: 1 });

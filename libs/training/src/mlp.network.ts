@@ -213,6 +213,38 @@ export class MlpNetwork {
     return MlpNetwork.fromFlat(this.mean, this.std, layers);
   }
 
+  /**
+   * The `n` equal networks of an ensemble built by {@link combine} (each weighted 1/n), or null when
+   * this network is not one: a hidden width not divisible by `n`, or a weight between two blocks that
+   * is not zero (a network fine-tuned as one wide MLP mixes its blocks and cannot be split again).
+   * Joining the members with running-mean weights gives this network back.
+   */
+  ensembleMembers(n: number): MlpNetwork[] | null {
+    if (!Number.isInteger(n) || n < 2) return null;
+    const hidden = this.hiddenUnits;
+    if (hidden.some((w) => w % n !== 0)) return null;
+    const widths = hidden.map((w) => w / n);
+    const flat = this.flatLayers();
+    // Deeper hidden layers must be block-diagonal: unit c of block b reads only block b's units.
+    for (let i = 1; i < flat.length - 1; i++) {
+      const l = flat[i];
+      const inWidth = widths[i - 1] ?? 0;
+      const outWidth = widths[i] ?? 0;
+      if (!l) return null;
+      for (let r = 0; r < l.inputs; r++)
+        for (let c = 0; c < l.outputs; c++)
+          if (Math.floor(r / inWidth) !== Math.floor(c / outWidth) && l.weights[r * l.outputs + c] !== 0)
+            return null;
+    }
+    return Array.from({ length: n }, (_, b) =>
+      this.component(
+        widths,
+        widths.map((w) => b * w),
+        1 / n,
+      ),
+    );
+  }
+
   private flatLayers(): { weights: Float32Array; bias: Float32Array; inputs: number; outputs: number }[] {
     return this.layers.map((l) => {
       const [inputs = 0, outputs = 0] = l.weight.shape;

@@ -1,6 +1,6 @@
 /*
- * ONNX Runtime execution providers compared on the scorer's models: the default-size MLP, a wide
- * one (64-1024-1024-512-1) and the sequence family (a GRU of 16 over a card's last 16 transactions
+ * ONNX Runtime execution providers compared on the scorer's models: the default-size MLP, the
+ * default base model's three of them side by side (19-96-48-1), a wide one (64-1024-1024-512-1) and the sequence family (a GRU of 16 over a card's last 16 transactions
  * of 7 features beside the 19 flat ones, head 32-16-1, as libs/model's buildSequenceOnnx writes it),
  * with `cpu` and `webgpu`, batch sizes 1 to 32768 (docs/scorer.md).
  *
@@ -10,7 +10,7 @@
  * (`_int8_dynamic`: DynamicQuantizeLinear + MatMulInteger), runs interleaved with the float graph's,
  * with the speed-up over it per batch.
  *
- *   npm run bench:gpu -- [--out FILE] [--max-batch N] [--seconds S] [--models default,wide,sequence]
+ *   npm run bench:gpu -- [--out FILE] [--max-batch N] [--seconds S] [--models default,ensemble3,wide,sequence]
  *
  * It needs only onnxruntime-node at run time (the GPU host has no other packages): the models are
  * written with the small protobuf encoder below instead of libs/model's onnx-proto builder. Where the
@@ -319,6 +319,9 @@ type Provider = (typeof PROVIDERS)[number];
 const MODELS: readonly { name: string; sizes: number[] }[] = [
   // The default scorer MLP: 19 features (libs/features), hidden layers 32 and 16.
   { name: 'default_19_32_16_1', sizes: [19, 32, 16, 1] },
+  // The default base model of three such networks side by side (TRAINER_BASE_ENSEMBLE unset): one
+  // MLP of 96 and 48 hidden units, block-diagonal, which ONNX runs as the dense graph it is.
+  { name: 'ensemble3_19_96_48_1', sizes: [19, 96, 48, 1] },
   { name: 'wide_64_1024_1024_512_1', sizes: [64, 1024, 1024, 512, 1] },
 ];
 

@@ -1,12 +1,10 @@
 import { readMlpOnnx } from '@fraudstream/model';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { baseEnsembleSize, DEFAULT_BASE_ENSEMBLE, type BaseTrainingResult } from './base-training';
+import type { BaseTrainingResult } from './base-training';
 import { MlpNetwork } from './mlp.network';
-import type { NetworkStart } from './network-start';
 import { initTfjsWasm } from './tfjs-wasm.backend';
 import { TrainingJobError } from './training.errors';
 import { TEST_FEATURES, testSettings, trainTestBaseModel } from './training.test-fixtures';
-import { defaultTrainingSettings } from './training.settings';
 import { toTrainingMatrix } from './training-rows';
 
 /** The model's scores of `rows`, read back out of its ONNX bytes as the scorer would load it. */
@@ -57,34 +55,5 @@ describe('trainBaseModel with TRAINER_BASE_ENSEMBLE', () => {
     expect(refused).toBeInstanceOf(TrainingJobError);
     expect((refused as TrainingJobError).reason).toBe('INVALID_REQUEST');
     expect((refused as TrainingJobError).message).toContain('TRAINER_BASE_ENSEMBLE');
-  });
-});
-
-describe(baseEnsembleSize.name, () => {
-  const scratch = { kind: 'scratch' } as const;
-  const pretrained: NetworkStart = {
-    kind: 'pretrained',
-    weights: { mean: [0], std: [1], layers: [] },
-    standardisation: 'pretrained',
-  };
-
-  it('trains three networks for an MLP from scratch when TRAINER_BASE_ENSEMBLE is unset', () => {
-    const defaults = defaultTrainingSettings();
-    expect(defaults.baseEnsemble).toBeNull();
-    expect(baseEnsembleSize(defaults, scratch)).toBe(DEFAULT_BASE_ENSEMBLE);
-    expect(DEFAULT_BASE_ENSEMBLE).toBe(3);
-  });
-
-  it('trains one network by default where an ensemble cannot be served: the sequence family, a pretrained start', () => {
-    const defaults = defaultTrainingSettings();
-    expect(baseEnsembleSize({ ...defaults, modelFamily: 'sequence' }, scratch)).toBe(1);
-    expect(baseEnsembleSize(defaults, pretrained)).toBe(1);
-  });
-
-  it('takes the setting when it is set, whatever the start (trainBaseModel refuses what it cannot serve)', () => {
-    const defaults = defaultTrainingSettings();
-    expect(baseEnsembleSize({ ...defaults, baseEnsemble: 1 }, scratch)).toBe(1);
-    expect(baseEnsembleSize({ ...defaults, baseEnsemble: 5 }, scratch)).toBe(5);
-    expect(baseEnsembleSize({ ...defaults, baseEnsemble: 2, modelFamily: 'sequence' }, scratch)).toBe(2);
   });
 });

@@ -47,21 +47,6 @@ export interface BaseTrainingResult extends PackagedModel {
   readonly referenceRows: readonly TrainingRow[];
 }
 
-/** Networks in an MLP base model trained from scratch when `TRAINER_BASE_ENSEMBLE` is unset. */
-export const DEFAULT_BASE_ENSEMBLE = 3;
-
-/**
- * How many networks a base model is made of: the setting when set (a start it cannot serve is then
- * refused); unset, `DEFAULT_BASE_ENSEMBLE` for an MLP from scratch and one network otherwise (a
- * sequence model, a pretrained start). One network early-stopped on a few dozen hold-out frauds
- * varies with its seed by several points of live AP; the mean of three varies less and ranks better
- * on every stream measured (docs/trainer.md, "An ensemble base model").
- */
-export function baseEnsembleSize(settings: TrainingSettings, from: NetworkStart): number {
-  if (settings.baseEnsemble !== null) return settings.baseEnsemble;
-  return from.kind === 'scratch' && settings.modelFamily === 'mlp' ? DEFAULT_BASE_ENSEMBLE : 1;
-}
-
 /**
  * Trains model v1 from scratch: standardisation constants from the training rows (baked into the
  * ONNX graph), seeded He initialisation, class-weighted Adam with early stopping on half of the
@@ -100,7 +85,7 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
     throw new TrainingJobError('ONE_CLASS', 'the history holds a single class: nothing to learn or rank');
 
   const from: NetworkStart = input.start ?? { kind: 'scratch' };
-  const ensemble = baseEnsembleSize(settings, from);
+  const ensemble = settings.baseEnsemble;
   if (ensemble > 1 && (from.kind !== 'scratch' || settings.modelFamily !== 'mlp'))
     throw new TrainingJobError(
       'INVALID_REQUEST',

@@ -26,9 +26,9 @@ export interface TrainingSettings {
   readonly baseHoldoutDays: number;
   /**
    * MLPs a base model from scratch is made of (seeds `seed`, `seed + 1`, ...), served as one MLP
-   * whose logit is the mean of theirs (1: a single network). Null: the default, `baseEnsembleSize`.
+   * whose logit is the mean of theirs (1: a single network).
    */
-  readonly baseEnsemble: number | null;
+  readonly baseEnsemble: number;
   /**
    * Copies of the parent a fine-tuning job trains (shuffle seeds `seed`, `seed + 1`, ...) and
    * averages weight by weight into one challenger of the parent's shape (1: a single copy). An MLP
@@ -107,7 +107,7 @@ export const trainingConfigFragment = z.object({
     .default('32,16'),
   TRAINER_BASE_EPOCHS: intVar(30, 1, 1000),
   TRAINER_BASE_HOLDOUT_DAYS: intVar(3, 1, 60),
-  TRAINER_BASE_ENSEMBLE: z.coerce.number().int().min(1).max(16).optional(),
+  TRAINER_BASE_ENSEMBLE: intVar(1, 1, 16),
   TRAINER_FINE_TUNE_SOUP: intVar(1, 1, 8),
   TRAINER_FINE_TUNE_EPOCHS: intVar(15, 1, 1000),
   TRAINER_BATCH_SIZE: intVar(256, 1, 65536),
@@ -205,7 +205,7 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
     hiddenUnits: c.TRAINER_HIDDEN_UNITS.split(',').map(Number),
     baseEpochs: c.TRAINER_BASE_EPOCHS,
     baseHoldoutDays: c.TRAINER_BASE_HOLDOUT_DAYS,
-    baseEnsemble: c.TRAINER_BASE_ENSEMBLE ?? null,
+    baseEnsemble: c.TRAINER_BASE_ENSEMBLE,
     fineTuneSoup: c.TRAINER_FINE_TUNE_SOUP,
     fineTuneEpochs: c.TRAINER_FINE_TUNE_EPOCHS,
     batchSize: c.TRAINER_BATCH_SIZE,

@@ -124,8 +124,6 @@ export function testSettings(overrides: Partial<TrainingSettings> = {}): Trainin
   return {
     ...base,
     hiddenUnits: [16],
-    // One network (the default trains three from scratch): base-training.spec.ts covers the ensemble.
-    baseEnsemble: 1,
     baseEpochs: 15,
     fineTuneEpochs: 40,
     batchSize: 128,

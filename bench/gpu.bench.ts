@@ -1,6 +1,6 @@
 /*
- * ONNX Runtime execution providers compared on the scorer's models: the default-size MLP, the
- * default base model's three of them side by side (19-96-48-1), a wide one (64-1024-1024-512-1) and the sequence family (a GRU of 16 over a card's last 16 transactions
+ * ONNX Runtime execution providers compared on the scorer's models: the default-size MLP, three
+ * of them side by side (19-96-48-1, TRAINER_BASE_ENSEMBLE=3), a wide one (64-1024-1024-512-1) and the sequence family (a GRU of 16 over a card's last 16 transactions
  * of 7 features beside the 19 flat ones, head 32-16-1, as libs/model's buildSequenceOnnx writes it),
  * with `cpu` and `webgpu`, batch sizes 1 to 32768 (docs/scorer.md).
  *
@@ -319,8 +319,8 @@ type Provider = (typeof PROVIDERS)[number];
 const MODELS: readonly { name: string; sizes: number[] }[] = [
   // The default scorer MLP: 19 features (libs/features), hidden layers 32 and 16.
   { name: 'default_19_32_16_1', sizes: [19, 32, 16, 1] },
-  // The default base model of three such networks side by side (TRAINER_BASE_ENSEMBLE unset): one
-  // MLP of 96 and 48 hidden units, block-diagonal, which ONNX runs as the dense graph it is.
+  // A base model of three such networks side by side (TRAINER_BASE_ENSEMBLE=3): one MLP of 96 and
+  // 48 hidden units, block-diagonal, which ONNX runs as the dense graph it is.
   { name: 'ensemble3_19_96_48_1', sizes: [19, 96, 48, 1] },
   { name: 'wide_64_1024_1024_512_1', sizes: [64, 1024, 1024, 512, 1] },
 ];

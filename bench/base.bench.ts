@@ -17,8 +17,9 @@ import { isDriftScenario, type DriftScenario } from '@fraudstream/simulation';
 import { averagePrecision } from '@fraudstream/stats';
 import { trainingConfigFragment, trainingSettingsFrom } from '@fraudstream/training';
 import { OnnxDayScorer } from './quality/onnx-day.scorer';
+import { meanFrom } from './quality/quality-goals';
 import { buildQualityStream } from './quality/quality-stream';
-import { trainStreamBase } from './quality/stream-base';
+import { analystCapacity, trainStreamBase } from './quality/stream-base';
 import { reportBench, runBench, type BenchValue } from './support/bench-report';
 
 const OPTIONS = {
@@ -32,8 +33,6 @@ const OPTIONS = {
   json: { type: 'string', default: 'bench-results/base.json' },
 } as const;
 
-/** The analysts' reviews a day per 1,000 cards: the threshold's daily alerts, as in bench:quality. */
-const REVIEWS_PER_1000_CARDS = 100;
 const FIRST_DAYS = 7;
 
 function integers(raw: string, name: string, min: number): number[] {
@@ -43,7 +42,7 @@ function integers(raw: string, name: string, min: number): number[] {
   return values;
 }
 
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const mean = (xs: readonly number[]) => meanFrom(xs, 0);
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
 
 interface BaseRun {
@@ -65,7 +64,7 @@ async function main(): Promise<void> {
   if (!isDriftScenario(values.scenario)) throw new Error(`unknown scenario ${values.scenario}`);
   const scenario: DriftScenario = values.scenario;
   Logger.overrideLogger(['error']);
-  const capacity = Math.max(1, Math.round((REVIEWS_PER_1000_CARDS * (customers ?? 1000)) / 1000));
+  const capacity = analystCapacity(customers ?? 1000);
   const training = trainingSettingsFrom(
     loadConfig(trainingConfigFragment, { TRAINER_CARD_PRECISION_K: String(capacity), ...processEnv() }),
   );
@@ -125,7 +124,7 @@ async function main(): Promise<void> {
   for (const n of ensembles) {
     const results = bySize.get(n) ?? [];
     const diffs = results.map((r, i) => r.apMean - (reference[i]?.apMean ?? Number.NaN));
-    summary[`ensemble_${n}`] = {
+    const size = {
       ap_mean: round(mean(results.map((r) => r.apMean))),
       ap_mean_first_7_days: round(mean(results.map((r) => r.apFirstDays))),
       ap_gain_vs_first: round(mean(diffs)),
@@ -134,10 +133,11 @@ async function main(): Promise<void> {
       worst_seed_gain: round(Math.min(...diffs)),
       seconds_mean: round(mean(results.map((r) => r.seconds))),
     };
+    summary[`ensemble_${n}`] = size;
+    const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
     table.push(
-      `| ${n} | ${mean(results.map((r) => r.apMean)).toFixed(4)} | ${mean(results.map((r) => r.apFirstDays)).toFixed(4)} | ` +
-        `${mean(diffs) >= 0 ? '+' : ''}${mean(diffs).toFixed(4)} | ${diffs.filter((d) => d > 0).length} / ${diffs.filter((d) => d < 0).length} | ` +
-        `${Math.min(...diffs).toFixed(4)} | ${mean(results.map((r) => r.seconds)).toFixed(1)} |`,
+      `| ${n} | ${size.ap_mean.toFixed(4)} | ${size.ap_mean_first_7_days.toFixed(4)} | ${signed(size.ap_gain_vs_first)} | ` +
+        `${size.seeds_better} / ${size.seeds_worse} | ${size.worst_seed_gain.toFixed(4)} | ${size.seconds_mean.toFixed(1)} |`,
     );
   }
   reportBench('bench:base (the base model as the static policy)', values.json, {

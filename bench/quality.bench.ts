@@ -42,11 +42,9 @@ import {
 } from './quality/policy-replay';
 import { meanFrom, qualityGoals, type PolicySummary } from './quality/quality-goals';
 import { buildQualityStream, type QualityStream } from './quality/quality-stream';
-import { trainStreamBase } from './quality/stream-base';
+import { analystCapacity, trainStreamBase } from './quality/stream-base';
 import { reportBench, type BenchValue, runBench } from './support/bench-report';
 
-/** Analysts' reviews a day per 1,000 cards (the issue's capacity; card precision@k uses it as k). */
-const REVIEWS_PER_1000_CARDS = 100;
 const QUIET_SCENARIOS: readonly DriftScenario[] = ['stable', 'covariate-only'];
 
 const USAGE = `npm run bench:quality -- [options]
@@ -497,7 +495,7 @@ async function main(): Promise<void> {
   const jsonPath = values.json ?? 'bench-results/quality.json';
   Logger.overrideLogger(['error']);
 
-  const capacity = Math.max(1, Math.round((REVIEWS_PER_1000_CARDS * customers) / 1000));
+  const capacity = analystCapacity(customers);
   const env = {
     DRIFT_ANALYST_DAILY_CAPACITY: String(capacity),
     TRAINER_CARD_PRECISION_K: String(capacity),

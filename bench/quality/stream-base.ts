@@ -2,6 +2,14 @@ import { DEFAULT_FEATURE_SET } from '@fraudstream/features';
 import { joinMatureLabels, trainBaseModel, type TrainingSettings } from '@fraudstream/training';
 import type { QualityStream } from './quality-stream';
 
+/** Analysts' reviews a day per 1,000 cards (the issue's capacity; card precision@k uses it as k). */
+const REVIEWS_PER_1000_CARDS = 100;
+
+/** The analysts' daily reviews for a population: the base model's alerts a day, k of card precision@k. */
+export function analystCapacity(customers: number): number {
+  return Math.max(1, Math.round((REVIEWS_PER_1000_CARDS * customers) / 1000));
+}
+
 /**
  * The base model of a replayed stream: trained on the history's rows whose labels had matured by the
  * stream's first day, its threshold for `k` alerts a day (the analysts' capacity).

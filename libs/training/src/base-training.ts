@@ -118,22 +118,25 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
   try {
     const train = await trainOne(network, settings.seed);
     // Members trained alike from the next seeds, each early-stopped on its own, joined into one MLP
-    // whose logit is the running mean of theirs (the same inputs and standardisation: one data set).
-    for (let i = 1; i < ensemble; i++) {
+    // whose logit is the mean of theirs (the same inputs and standardisation: one data set).
+    if (ensemble > 1) {
       if (!(network instanceof MlpNetwork)) throw new RangeError('only MLPs are combined');
-      const member = MlpNetwork.create({
-        mean: Array.from(network.mean),
-        std: Array.from(network.std),
-        hiddenUnits: settings.hiddenUnits,
-        seed: settings.seed + i,
-      });
+      const members = [network];
       try {
-        await trainOne(member, settings.seed + i);
-        const joined = MlpNetwork.combine(network, member, i / (i + 1));
-        network.dispose();
-        network = joined;
+        for (let i = 1; i < ensemble; i++) {
+          const member = MlpNetwork.create({
+            mean: Array.from(network.mean),
+            std: Array.from(network.std),
+            hiddenUnits: settings.hiddenUnits,
+            seed: settings.seed + i,
+          });
+          members.push(member);
+          await trainOne(member, settings.seed + i);
+        }
+        network = MlpNetwork.ensemble(members);
       } finally {
-        member.dispose();
+        // The first member is `network` until the ensemble replaces it; the outer finally frees that.
+        for (const member of members) if (member !== network) member.dispose();
       }
     }
     const holdoutMatrix = toTrainingMatrix(holdout, width);

@@ -216,12 +216,7 @@ describe(trainChallenger.name, () => {
     const nets = [1, 2, 3].map((seed) =>
       MlpNetwork.create({ mean: [0, 0, 5, 0.5], std: [0.6, 0.6, 3, 0.3], hiddenUnits: [8, 4], seed }),
     );
-    let parent = nets[0]?.clone() as MlpNetwork;
-    for (let i = 1; i < 3; i++) {
-      const next = MlpNetwork.combine(parent, nets[i] as MlpNetwork, i / (i + 1));
-      parent.dispose();
-      parent = next;
-    }
+    const parent = MlpNetwork.ensemble(nets);
     const ensemble = await trainChallenger({
       parent,
       parentComponents: null,

@@ -306,39 +306,28 @@ async function fineTuneMembers(
   seed: number,
   rows: readonly TrainingRow[],
 ): Promise<TrainedChallenger> {
-  let joined: MlpNetwork | null = null;
-  let first: TrainResult | null = null;
   try {
+    let first: TrainResult | null = null;
     for (const [i, member] of members.entries()) {
       const result = await fit(member, seed + i);
       first ??= result;
-      if (!joined) {
-        joined = member.clone();
-        continue;
-      }
-      const next: MlpNetwork = MlpNetwork.combine(joined, member, i / (i + 1));
-      joined.dispose();
-      joined = next;
     }
-  } catch (error) {
-    joined?.dispose();
-    throw error;
+    if (!first) throw new RangeError('an ensemble has at least one network');
+    return {
+      network: MlpNetwork.ensemble(members),
+      strategy: 'mixed',
+      components: null,
+      epochsRun: first.epochsRun,
+      bestEpoch: first.bestEpoch,
+      rows: rows.length,
+      positives: countPositives(rows),
+      privacy: [],
+      soup: 1,
+      ensemble: members.length,
+    };
   } finally {
     for (const member of members) member.dispose();
   }
-  if (!joined || !first) throw new RangeError('an ensemble has at least one network');
-  return {
-    network: joined,
-    strategy: 'mixed',
-    components: null,
-    epochsRun: first.epochsRun,
-    bestEpoch: first.bestEpoch,
-    rows: rows.length,
-    positives: countPositives(rows),
-    privacy: [],
-    soup: 1,
-    ensemble: members.length,
-  };
 }
 
 /**

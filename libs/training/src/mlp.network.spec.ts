@@ -100,12 +100,7 @@ describe(MlpNetwork.name, () => {
     const mean = [1, 20, 300];
     const std = [2, 30, 50];
     const nets = [1, 2, 3].map((seed) => MlpNetwork.create({ mean, std, hiddenUnits: [8, 4], seed }));
-    let joined = nets[0]?.clone() as MlpNetwork;
-    for (let i = 1; i < nets.length; i++) {
-      const next = MlpNetwork.combine(joined, nets[i] as MlpNetwork, i / (i + 1));
-      joined.dispose();
-      joined = next;
-    }
+    const joined = MlpNetwork.ensemble(nets);
     const members = joined.ensembleMembers(3);
     expect(members).toHaveLength(3);
     const x = randomMatrix(200, mean, 5);
@@ -122,12 +117,7 @@ describe(MlpNetwork.name, () => {
         );
     });
     // Joined again, they score as the ensemble they came from.
-    let again = members?.[0]?.clone() as MlpNetwork;
-    for (let i = 1; i < 3; i++) {
-      const next = MlpNetwork.combine(again, members?.[i] as MlpNetwork, i / (i + 1));
-      again.dispose();
-      again = next;
-    }
+    const again = MlpNetwork.ensemble(members ?? []);
     const before = joined.predict(x, 200);
     const after = again.predict(x, 200);
     let maxDiff = 0;

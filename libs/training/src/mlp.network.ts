@@ -178,6 +178,22 @@ export class MlpNetwork {
   }
 
   /**
+   * One MLP whose logit is the mean of the networks' (equal shares, their blocks side by side), built
+   * by {@link combine} with running-mean weights; the networks are left as they are.
+   */
+  static ensemble(networks: readonly MlpNetwork[]): MlpNetwork {
+    const [first, ...rest] = networks;
+    if (!first) throw new RangeError('an ensemble has at least one network');
+    let joined = first.clone();
+    rest.forEach((network, k) => {
+      const next = MlpNetwork.combine(joined, network, (k + 1) / (k + 2));
+      joined.dispose();
+      joined = next;
+    });
+    return joined;
+  }
+
+  /**
    * The component of a combined network whose hidden widths are `widths`, starting at unit `offset`
    * of each hidden layer (0 for the first component): the inverse of {@link combine}, up to the
    * output weighting, which is divided back out.
@@ -214,10 +230,10 @@ export class MlpNetwork {
   }
 
   /**
-   * The `n` equal networks of an ensemble built by {@link combine} (each weighted 1/n), or null when
-   * this network is not one: a hidden width not divisible by `n`, or a weight between two blocks that
-   * is not zero (a network fine-tuned as one wide MLP mixes its blocks and cannot be split again).
-   * Joining the members with running-mean weights gives this network back.
+   * The `n` equal networks of an ensemble built by {@link ensemble}, or null when this network is not
+   * one: a hidden width not divisible by `n`, or a weight between two blocks that is not zero (a
+   * network fine-tuned as one wide MLP mixes its blocks and cannot be split again). Their
+   * {@link ensemble} is this network again.
    */
   ensembleMembers(n: number): MlpNetwork[] | null {
     if (!Number.isInteger(n) || n < 2) return null;

@@ -140,6 +140,11 @@ export interface TrainingLineage {
    */
   readonly ensemble?: number;
   /**
+   * A base model whose weights are the mean of those at the end of these epochs, first and last,
+   * around its early-stopped best `epochs` (TRAINER_BASE_AVERAGE_WEIGHTS; absent: the best epoch's).
+   */
+  readonly averaged_epochs?: readonly [number, number];
+  /**
    * A fine-tuned model averaged weight by weight from this many copies of its parent, trained with
    * shuffle seeds `seed` on (absent: one copy). `epochs` is then the first copy's.
    */

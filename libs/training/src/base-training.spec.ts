@@ -57,3 +57,26 @@ describe('trainBaseModel with TRAINER_BASE_ENSEMBLE', () => {
     expect((refused as TrainingJobError).message).toContain('TRAINER_BASE_ENSEMBLE');
   });
 });
+
+describe('trainBaseModel with TRAINER_BASE_AVERAGE_WEIGHTS', () => {
+  beforeAll(() => initTfjsWasm());
+
+  it('serves the mean of the weights around the early-stopped best and records the epochs averaged', async () => {
+    const settings = testSettings({ seed: 42 });
+    const { base: best } = await trainTestBaseModel(settings);
+    const { base: averaged } = await trainTestBaseModel({ ...settings, baseAverageWeights: true });
+    const epoch = averaged.manifest.training.epochs;
+    expect(best.manifest.training.epochs).toBe(epoch);
+    expect(best.manifest.training.averaged_epochs).toBeUndefined();
+    const [first, last] = averaged.manifest.training.averaged_epochs ?? [Number.NaN, Number.NaN];
+    expect(first).toBe(Math.max(1, epoch - settings.patience));
+    expect(last).toBeGreaterThanOrEqual(epoch);
+    expect(last).toBeLessThanOrEqual(epoch + settings.patience);
+    expect(last).toBeGreaterThan(first);
+    // Other weights: not the best epoch's network.
+    const rows = averaged.validationRows;
+    const a = scoresOf(averaged, rows);
+    const b = scoresOf(best, rows);
+    expect(a.some((v, i) => Math.abs(v - (b[i] ?? v)) > 1e-4)).toBe(true);
+  });
+});

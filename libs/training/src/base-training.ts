@@ -112,6 +112,7 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
       seed,
       classWeighting: settings.classWeighting,
       patience: settings.patience,
+      averageAroundBest: settings.baseAverageWeights,
       frozenLayers: from.kind === 'pretrained' ? Math.min(settings.frozenLayers, net.layerCount - 1) : 0,
       l2: settings.l2,
     });
@@ -187,6 +188,7 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
         seed: settings.seed,
         epochs: train.bestEpoch,
         ...(ensemble > 1 ? { ensemble } : {}),
+        ...(train.averagedEpochs ? { averaged_epochs: train.averagedEpochs } : {}),
         warm_start: from.kind === 'pretrained',
         frozen_layers:
           from.kind === 'pretrained' ? Math.min(settings.frozenLayers, network.layerCount - 1) : 0,

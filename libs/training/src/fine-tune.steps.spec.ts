@@ -210,6 +210,37 @@ describe(trainChallenger.name, () => {
     for (const n of [parent, soup.network, ...singles.map((single) => single.network)]) n.dispose();
   });
 
+  it('with TRAINER_FINE_TUNE_AVERAGE_WEIGHTS a full-epochs challenger is the mean of its last patience + 1 epochs', async () => {
+    const settings = testSettings({
+      chargebackWindowMs: 3 * DAY_MS,
+      fineTuneEpochs: 4,
+      patience: 2,
+      seed: 7,
+    });
+    const selected = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);
+    const parent = smallParent();
+    const challenger = (epochs: number, average: boolean) =>
+      trainChallenger({
+        parent,
+        parentComponents: null,
+        selected,
+        settings: { ...settings, fineTuneEpochs: epochs, fineTuneAverageWeights: average },
+        fullEpochs: true,
+      });
+    // A run of k epochs ends where a longer run with the same seed is after its k-th.
+    const ends = [await challenger(2, false), await challenger(3, false), await challenger(4, false)];
+    const averaged = await challenger(4, true);
+    const snapshots = ends.map((end) => end.network.snapshot());
+    expect(averaged.network.snapshot()).not.toEqual(snapshots[2]);
+    averaged.network.snapshot().forEach((values, v) => {
+      values.forEach((value, j) => {
+        const mean = snapshots.reduce((sum, w) => sum + (w[v]?.[j] ?? Number.NaN), 0) / snapshots.length;
+        expect(value).toBeCloseTo(mean, 5);
+      });
+    });
+    for (const n of [parent, averaged.network, ...ends.map((end) => end.network)]) n.dispose();
+  });
+
   it('fine-tunes an ensemble parent network by network (seeds seed on) and joins them: the challenger stays an ensemble', async () => {
     const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS, fineTuneEpochs: 2, seed: 7 });
     const selected = selectTrainingRows(stream.scores, stream.labels, request, settings, TEST_FEATURE_SET);

@@ -210,6 +210,7 @@ export async function trainChallenger(input: {
       classWeighting,
       patience: settings.patience,
       earlyStopping: input.fullEpochs !== true,
+      averageAroundBest: settings.fineTuneAverageWeights,
       frozenLayers: Math.min(settings.frozenLayers, network.layerCount - 1),
       l2: settings.l2,
       onEpoch: input.onEpoch,

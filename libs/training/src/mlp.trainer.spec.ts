@@ -95,6 +95,82 @@ describe(trainMlp.name, () => {
     for (const n of [stopping, full, plain]) n.dispose();
   });
 
+  it('averaging around the best keeps the mean of the weights of the epochs within patience of it', async () => {
+    const train = syntheticData(800, 6);
+    const flipped = syntheticData(200, 7);
+    const create = () =>
+      MlpNetwork.create({ mean: [0, 0, 0, 0], std: [1, 1, 1, 1], hiddenUnits: [8], seed: 3 });
+    // The iterates every run goes through: the same seed, so the same epochs whatever stops it.
+    const plain = create();
+    const iterates: Float32Array[][] = [];
+    await trainMlp(plain, train, flipped, {
+      ...options,
+      epochs: 12,
+      earlyStopping: false,
+      onEpoch: () => void iterates.push(plain.snapshot()),
+    });
+    const meanOfEpochs = (first: number, last: number) =>
+      (iterates[0] ?? []).map((tensor, t) =>
+        tensor.map((_, i) => {
+          let sum = 0;
+          for (let e = first; e <= last; e++) sum += iterates[e - 1]?.[t]?.[i] ?? Number.NaN;
+          return sum / (last - first + 1);
+        }),
+      );
+    const expectWeights = (actual: Float32Array[], expected: Float32Array[]) => {
+      expect(actual.length).toBe(expected.length);
+      actual.forEach((tensor, t) =>
+        tensor.forEach((v, i) => expect(v).toBeCloseTo(expected[t]?.[i] ?? Number.NaN, 6)),
+      );
+    };
+
+    // Labels flipped: the first epoch is the best, so epochs 1 to 1 + patience are averaged.
+    const worsening = create();
+    const labelsFlipped = { ...flipped, y: flipped.y.map((v) => 1 - v) };
+    const stopped = await trainMlp(worsening, train, labelsFlipped, {
+      ...options,
+      epochs: 12,
+      patience: 3,
+      averageAroundBest: true,
+    });
+    expect(stopped.bestEpoch).toBe(1);
+    expect(stopped.epochsRun).toBe(4);
+    expect(stopped.averagedEpochs).toEqual([1, 4]);
+    expectWeights(worsening.snapshot(), meanOfEpochs(1, 4));
+    expect(worsening.snapshot()).not.toEqual(iterates[0]);
+
+    // A validation loss still falling at the last epoch: the patience epochs before the best.
+    const improving = create();
+    const ran = await trainMlp(improving, train, flipped, {
+      ...options,
+      epochs: 6,
+      patience: 2,
+      averageAroundBest: true,
+    });
+    expect(ran.bestEpoch).toBe(6);
+    expect(ran.averagedEpochs).toEqual([4, 6]);
+    expectWeights(improving.snapshot(), meanOfEpochs(4, 6));
+
+    // Without early stopping the last epoch is the best: the last patience + 1 are averaged.
+    const full = create();
+    const all = await trainMlp(full, train, labelsFlipped, {
+      ...options,
+      epochs: 12,
+      patience: 3,
+      earlyStopping: false,
+      averageAroundBest: true,
+    });
+    expect(all.averagedEpochs).toEqual([9, 12]);
+    expectWeights(full.snapshot(), meanOfEpochs(9, 12));
+
+    // Without it, the best epoch's weights are kept, as before.
+    const best = create();
+    const kept = await trainMlp(best, train, labelsFlipped, { ...options, epochs: 12, patience: 3 });
+    expect(kept.averagedEpochs).toBeNull();
+    expect(best.snapshot()).toEqual(iterates[0]);
+    for (const n of [plain, worsening, improving, full, best]) n.dispose();
+  });
+
   it('keeps frozen lower layers unchanged', async () => {
     const train = syntheticData(500, 6);
     const network = MlpNetwork.create({

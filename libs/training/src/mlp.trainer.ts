@@ -38,6 +38,14 @@ export interface TrainOptions {
    * for a validation set that measures only what must not be forgotten (fine-tune.steps.ts).
    */
   readonly earlyStopping?: boolean;
+  /**
+   * Keep the mean of the weights at the end of every epoch within `patience` epochs of the best one
+   * (either side; those run), not the best epoch's alone; without early stopping the last epoch is
+   * the best, so the last `patience + 1` epochs are averaged. The best epoch on a hold-out of a few
+   * dozen frauds, or the last of a run, is partly luck; averaging the iterates around it keeps the
+   * epochs' common part (stochastic weight averaging along one run).
+   */
+  readonly averageAroundBest?: boolean;
   /** Layers below this index keep their weights (0 trains everything). */
   readonly frozenLayers?: number;
   /** L2 penalty on the weights (not biases), pulling a fine-tuned model gently; 0 disables. */
@@ -50,6 +58,20 @@ export interface TrainOptions {
    * counted from the training rows would make every row's gradient depend on the other rows.
    */
   readonly privacy?: { readonly plan: DpSgdPlan; readonly random: DpRandom };
+}
+
+/** The element-wise mean of weight snapshots taken of one network. */
+function meanOf(snapshots: readonly (readonly Float32Array[])[]): Float32Array[] {
+  const first = snapshots[0];
+  if (!first) throw new RangeError('no weights to average');
+  return first.map((tensor, t) => {
+    const sum = new Float64Array(tensor.length);
+    for (const snapshot of snapshots) {
+      const values = snapshot[t] ?? tensor;
+      for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] ?? 0) + (values[i] ?? 0);
+    }
+    return Float32Array.from(sum, (v) => v / snapshots.length);
+  });
 }
 
 export interface EpochReport {
@@ -65,6 +87,8 @@ export interface TrainResult {
   readonly history: readonly EpochReport[];
   readonly positiveWeight: number;
   readonly negativeWeight: number;
+  /** The first and last epoch whose weights were averaged (`averageAroundBest`), else null. */
+  readonly averagedEpochs: readonly [number, number] | null;
 }
 
 /** Per-class weights; `balanced` makes both classes weigh half the loss, like scikit-learn's. */
@@ -151,6 +175,8 @@ export async function trainMlp(
   const history: EpochReport[] = [];
   let best = { loss: Number.POSITIVE_INFINITY, epoch: 0, weights: network.snapshot() };
   let sinceBest = 0;
+  const averaging = options.averageAroundBest === true;
+  const iterates: Float32Array[][] = [];
   try {
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
       const state = { network, train, weights, variables, optimizer, l2 };
@@ -161,6 +187,7 @@ export async function trainMlp(
       const report = { epoch, trainLoss, validationLoss };
       history.push(report);
       await options.onEpoch?.(report);
+      if (averaging) iterates.push(network.snapshot());
       if (options.earlyStopping === false) {
         best = { loss: validationLoss, epoch, weights: best.weights };
         continue;
@@ -173,8 +200,16 @@ export async function trainMlp(
   } finally {
     optimizer.dispose();
   }
-  if (best.epoch > 0 && options.earlyStopping !== false) network.restore(best.weights);
+  let averagedEpochs: readonly [number, number] | null = null;
+  if (best.epoch > 0 && averaging) {
+    averagedEpochs = [
+      Math.max(1, best.epoch - options.patience),
+      Math.min(history.length, best.epoch + options.patience),
+    ];
+    network.restore(meanOf(iterates.slice(averagedEpochs[0] - 1, averagedEpochs[1])));
+  } else if (best.epoch > 0 && options.earlyStopping !== false) network.restore(best.weights);
   return {
+    averagedEpochs,
     epochsRun: history.length,
     bestEpoch: best.epoch,
     bestValidationLoss: best.loss,

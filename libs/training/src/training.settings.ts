@@ -30,11 +30,21 @@ export interface TrainingSettings {
    */
   readonly baseEnsemble: number;
   /**
+   * A base model keeps the mean of its weights over the epochs within `patience` of its early-stopped
+   * best (TrainOptions.averageAroundBest), not the best epoch's alone.
+   */
+  readonly baseAverageWeights: boolean;
+  /**
    * Copies of the parent a fine-tuning job trains (shuffle seeds `seed`, `seed + 1`, ...) and
    * averages weight by weight into one challenger of the parent's shape (1: a single copy). An MLP
    * without DP-SGD only; otherwise one copy trains.
    */
   readonly fineTuneSoup: number;
+  /**
+   * A fine-tuned challenger keeps the mean of its weights over the epochs within `patience` of its
+   * best (the last `patience + 1` epochs of a full-epochs run; TrainOptions.averageAroundBest).
+   */
+  readonly fineTuneAverageWeights: boolean;
   readonly fineTuneEpochs: number;
   readonly batchSize: number;
   readonly baseLearningRate: number;
@@ -108,7 +118,9 @@ export const trainingConfigFragment = z.object({
   TRAINER_BASE_EPOCHS: intVar(30, 1, 1000),
   TRAINER_BASE_HOLDOUT_DAYS: intVar(3, 1, 60),
   TRAINER_BASE_ENSEMBLE: intVar(1, 1, 16),
+  TRAINER_BASE_AVERAGE_WEIGHTS: boolVar(false),
   TRAINER_FINE_TUNE_SOUP: intVar(1, 1, 8),
+  TRAINER_FINE_TUNE_AVERAGE_WEIGHTS: boolVar(false),
   TRAINER_FINE_TUNE_EPOCHS: intVar(15, 1, 1000),
   TRAINER_BATCH_SIZE: intVar(256, 1, 65536),
   TRAINER_BASE_LEARNING_RATE: numberVar(0.003, 1e-6, 1),
@@ -206,7 +218,9 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
     baseEpochs: c.TRAINER_BASE_EPOCHS,
     baseHoldoutDays: c.TRAINER_BASE_HOLDOUT_DAYS,
     baseEnsemble: c.TRAINER_BASE_ENSEMBLE,
+    baseAverageWeights: c.TRAINER_BASE_AVERAGE_WEIGHTS,
     fineTuneSoup: c.TRAINER_FINE_TUNE_SOUP,
+    fineTuneAverageWeights: c.TRAINER_FINE_TUNE_AVERAGE_WEIGHTS,
     fineTuneEpochs: c.TRAINER_FINE_TUNE_EPOCHS,
     batchSize: c.TRAINER_BATCH_SIZE,
     baseLearningRate: c.TRAINER_BASE_LEARNING_RATE,

@@ -19,6 +19,13 @@ function syntheticData(rows: number, seed: number): TrainingMatrix {
   return { x, y, rows, width };
 }
 
+/** The same small network each time: seed 3, four standardised inputs, 8 hidden units. */
+const smallNetwork = () =>
+  MlpNetwork.create({ mean: [0, 0, 0, 0], std: [1, 1, 1, 1], hiddenUnits: [8], seed: 3 });
+
+/** Labels flipped: every step on rows of the same pattern makes this validation loss worse. */
+const flippedLabels = (data: TrainingMatrix): TrainingMatrix => ({ ...data, y: data.y.map((v) => 1 - v) });
+
 const options = {
   epochs: 30,
   batchSize: 128,
@@ -60,11 +67,8 @@ describe(trainMlp.name, () => {
 
   it('without early stopping runs every epoch and keeps the last weights, whatever the validation loss says', async () => {
     const train = syntheticData(800, 6);
-    // Labels flipped: every step on the training rows makes this validation loss worse.
-    const flipped = syntheticData(200, 7);
-    const validation = { ...flipped, y: flipped.y.map((v) => 1 - v) };
-    const create = () =>
-      MlpNetwork.create({ mean: [0, 0, 0, 0], std: [1, 1, 1, 1], hiddenUnits: [8], seed: 3 });
+    const validation = flippedLabels(syntheticData(200, 7));
+    const create = smallNetwork;
     const stopping = create();
     const stopped = await trainMlp(stopping, train, validation, { ...options, epochs: 8, patience: 2 });
     const full = create();
@@ -98,8 +102,7 @@ describe(trainMlp.name, () => {
   it('averaging around the best keeps the mean of the weights of the epochs within patience of it', async () => {
     const train = syntheticData(800, 6);
     const flipped = syntheticData(200, 7);
-    const create = () =>
-      MlpNetwork.create({ mean: [0, 0, 0, 0], std: [1, 1, 1, 1], hiddenUnits: [8], seed: 3 });
+    const create = smallNetwork;
     // The iterates every run goes through: the same seed, so the same epochs whatever stops it.
     const plain = create();
     const iterates: Float32Array[][] = [];
@@ -126,7 +129,7 @@ describe(trainMlp.name, () => {
 
     // Labels flipped: the first epoch is the best, so epochs 1 to 1 + patience are averaged.
     const worsening = create();
-    const labelsFlipped = { ...flipped, y: flipped.y.map((v) => 1 - v) };
+    const labelsFlipped = flippedLabels(flipped);
     const stopped = await trainMlp(worsening, train, labelsFlipped, {
       ...options,
       epochs: 12,

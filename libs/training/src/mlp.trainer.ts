@@ -176,7 +176,8 @@ export async function trainMlp(
   let best = { loss: Number.POSITIVE_INFINITY, epoch: 0, weights: network.snapshot() };
   let sinceBest = 0;
   const averaging = options.averageAroundBest === true;
-  const iterates: Float32Array[][] = [];
+  // Each epoch's weights, from the first the average may still need: `patience` before the best so far.
+  const iterates = new Map<number, Float32Array[]>();
   try {
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
       const state = { network, train, weights, variables, optimizer, l2 };
@@ -187,15 +188,14 @@ export async function trainMlp(
       const report = { epoch, trainLoss, validationLoss };
       history.push(report);
       await options.onEpoch?.(report);
-      if (averaging) iterates.push(network.snapshot());
+      if (averaging) iterates.set(epoch, network.snapshot());
       if (options.earlyStopping === false) {
         best = { loss: validationLoss, epoch, weights: best.weights };
-        continue;
-      }
-      if (validationLoss < best.loss - 1e-6 || Number.isNaN(best.loss)) {
+      } else if (validationLoss < best.loss - 1e-6 || Number.isNaN(best.loss)) {
         best = { loss: validationLoss, epoch, weights: network.snapshot() };
         sinceBest = 0;
       } else if (++sinceBest >= options.patience) break;
+      for (const e of iterates.keys()) if (e < best.epoch - options.patience) iterates.delete(e);
     }
   } finally {
     optimizer.dispose();
@@ -206,7 +206,8 @@ export async function trainMlp(
       Math.max(1, best.epoch - options.patience),
       Math.min(history.length, best.epoch + options.patience),
     ];
-    network.restore(meanOf(iterates.slice(averagedEpochs[0] - 1, averagedEpochs[1])));
+    const [first, last] = averagedEpochs;
+    network.restore(meanOf([...iterates].filter(([e]) => e >= first && e <= last).map(([, w]) => w)));
   } else if (best.epoch > 0 && options.earlyStopping !== false) network.restore(best.weights);
   return {
     averagedEpochs,

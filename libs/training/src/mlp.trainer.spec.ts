@@ -41,7 +41,7 @@ describe(trainMlp.name, () => {
   it('learns a separable fraud pattern', async () => {
     const train = syntheticData(3000, 1);
     const validation = syntheticData(1000, 2);
-    const network = MlpNetwork.create({ mean: [0, 0, 0, 0], std: [1, 1, 1, 1], hiddenUnits: [8], seed: 3 });
+    const network = smallNetwork();
     const before = rocAuc(network.predict(validation.x, validation.rows), validation.y);
     const result = await trainMlp(network, train, validation, options);
     const after = rocAuc(network.predict(validation.x, validation.rows), validation.y);
@@ -57,7 +57,7 @@ describe(trainMlp.name, () => {
     const validation = syntheticData(200, 5);
     const runs = [];
     for (let i = 0; i < 2; i++) {
-      const network = MlpNetwork.create({ mean: [0, 0, 0, 0], std: [1, 1, 1, 1], hiddenUnits: [8], seed: 3 });
+      const network = smallNetwork();
       await trainMlp(network, train, validation, { ...options, epochs: 3, patience: 10 });
       runs.push(network.snapshot());
       network.dispose();
@@ -68,10 +68,9 @@ describe(trainMlp.name, () => {
   it('without early stopping runs every epoch and keeps the last weights, whatever the validation loss says', async () => {
     const train = syntheticData(800, 6);
     const validation = flippedLabels(syntheticData(200, 7));
-    const create = smallNetwork;
-    const stopping = create();
+    const stopping = smallNetwork();
     const stopped = await trainMlp(stopping, train, validation, { ...options, epochs: 8, patience: 2 });
-    const full = create();
+    const full = smallNetwork();
     const ran = await trainMlp(full, train, validation, {
       ...options,
       epochs: 8,
@@ -82,7 +81,7 @@ describe(trainMlp.name, () => {
     expect(ran.epochsRun).toBe(8);
     expect(ran.bestEpoch).toBe(8);
     // The same 8 epochs run without restoring: the weights are those a plain 8-epoch run ends with.
-    const plain = create();
+    const plain = smallNetwork();
     await trainMlp(
       plain,
       train,
@@ -102,9 +101,8 @@ describe(trainMlp.name, () => {
   it('averaging around the best keeps the mean of the weights of the epochs within patience of it', async () => {
     const train = syntheticData(800, 6);
     const flipped = syntheticData(200, 7);
-    const create = smallNetwork;
     // The iterates every run goes through: the same seed, so the same epochs whatever stops it.
-    const plain = create();
+    const plain = smallNetwork();
     const iterates: Float32Array[][] = [];
     await trainMlp(plain, train, flipped, {
       ...options,
@@ -128,7 +126,7 @@ describe(trainMlp.name, () => {
     };
 
     // Labels flipped: the first epoch is the best, so epochs 1 to 1 + patience are averaged.
-    const worsening = create();
+    const worsening = smallNetwork();
     const labelsFlipped = flippedLabels(flipped);
     const stopped = await trainMlp(worsening, train, labelsFlipped, {
       ...options,
@@ -143,7 +141,7 @@ describe(trainMlp.name, () => {
     expect(worsening.snapshot()).not.toEqual(iterates[0]);
 
     // A validation loss still falling at the last epoch: the patience epochs before the best.
-    const improving = create();
+    const improving = smallNetwork();
     const ran = await trainMlp(improving, train, flipped, {
       ...options,
       epochs: 6,
@@ -155,7 +153,7 @@ describe(trainMlp.name, () => {
     expectWeights(improving.snapshot(), meanOfEpochs(4, 6));
 
     // Without early stopping the last epoch is the best: the last patience + 1 are averaged.
-    const full = create();
+    const full = smallNetwork();
     const all = await trainMlp(full, train, labelsFlipped, {
       ...options,
       epochs: 12,
@@ -167,7 +165,7 @@ describe(trainMlp.name, () => {
     expectWeights(full.snapshot(), meanOfEpochs(9, 12));
 
     // Without it, the best epoch's weights are kept, as before.
-    const best = create();
+    const best = smallNetwork();
     const kept = await trainMlp(best, train, labelsFlipped, { ...options, epochs: 12, patience: 3 });
     expect(kept.averagedEpochs).toBeNull();
     expect(best.snapshot()).toEqual(iterates[0]);

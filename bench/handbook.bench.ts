@@ -288,7 +288,7 @@ async function main(): Promise<number> {
     average_precision: mean(perMetricRuns.map((r) => r.average_precision)),
     card_precision_at_k: mean(perMetricRuns.map((r) => r.card_precision_at_k)),
   };
-  // The seeds' models as one: the mean of their logits, which is what MlpNetwork.combine serves as
+  // The seeds' models as one: the mean of their logits, which is what MlpNetwork.ensemble serves as
   // a single MLP of side-by-side blocks (the same inputs and standardisation: one training set).
   const ensemble = chosenScores.length > 1 ? evaluateIndices(file, test, meanLogit(chosenScores), k) : null;
   if (ensemble)

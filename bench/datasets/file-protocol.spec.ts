@@ -205,10 +205,8 @@ describe(meanLogit.name, () => {
       (_, i) => (mean[i % 3] ?? 0) * (0.5 + ((i * 7919) % 101) / 100),
     );
     const scores = nets.map((n) => n.predict(x, rows));
-    // Equal weights: a and b half each, then that pair two thirds against c's third.
-    const [a, b, c] = nets as [MlpNetwork, MlpNetwork, MlpNetwork];
-    const pair = MlpNetwork.combine(a, b, 0.5);
-    const all = MlpNetwork.combine(pair, c, 2 / 3);
+    // The ensemble the trainer builds (TRAINER_BASE_ENSEMBLE=3): equal shares of the logit.
+    const all = MlpNetwork.ensemble(nets);
     const combined = all.predict(x, rows);
     const averaged = meanLogit(scores);
     let maxDiff = 0;
@@ -220,6 +218,6 @@ describe(meanLogit.name, () => {
     expect(Math.max(...plain.map((p, i) => Math.abs(p - (averaged[i] ?? 0))))).toBeGreaterThan(1e-3);
     for (const one of scores)
       expect(Math.max(...Array.from(one, (p, i) => Math.abs(p - (averaged[i] ?? 0))))).toBeGreaterThan(1e-3);
-    for (const n of [...nets, pair, all]) n.dispose();
+    for (const n of [...nets, all]) n.dispose();
   });
 });

@@ -361,7 +361,7 @@ export function cardsTiedAtCut(
 
 /**
  * Per row, the sigmoid of the mean logit of the runs' scores (probabilities clamped off 0 and 1):
- * the score of the runs' networks as one, which `MlpNetwork.combine` builds as a single MLP.
+ * the score of the runs' networks as one, which `MlpNetwork.ensemble` builds as a single MLP.
  */
 export function meanLogit(runs: readonly (Float32Array | number[])[]): Float32Array {
   const rows = runs[0]?.length ?? 0;

@@ -145,6 +145,12 @@ export interface TrainingLineage {
    */
   readonly averaged_epochs?: readonly [number, number];
   /**
+   * With `averaged_epochs` (one network): the best epoch's own weights, float32 little-endian in the
+   * network's variable order, base64. A fine-tuning job with TRAINER_WARM_START_WEIGHTS=best-epoch
+   * continues from them rather than from the averaged weights served.
+   */
+  readonly best_epoch_weights?: string;
+  /**
    * A fine-tuned model averaged weight by weight from this many copies of its parent, trained with
    * shuffle seeds `seed` on (absent: one copy). `epochs` is then the first copy's.
    */

@@ -2,6 +2,7 @@ import { readMlpOnnx } from '@fraudstream/model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BaseTrainingResult } from './base-training';
 import { MlpNetwork } from './mlp.network';
+import { decodeWeights } from './network-weights';
 import { initTfjsWasm } from './tfjs-wasm.backend';
 import { TrainingJobError } from './training.errors';
 import { TEST_FEATURES, testSettings, trainTestBaseModel } from './training.test-fixtures';
@@ -78,5 +79,15 @@ describe('trainBaseModel with TRAINER_BASE_AVERAGE_WEIGHTS', () => {
     const a = scoresOf(averaged, rows);
     const b = scoresOf(best, rows);
     expect(a.some((v, i) => Math.abs(v - (b[i] ?? v)) > 1e-4)).toBe(true);
+    // It keeps the best epoch's own weights beside them, for a fine-tune to continue from.
+    expect(best.manifest.training.best_epoch_weights).toBeUndefined();
+    const network = MlpNetwork.fromWeights(readMlpOnnx(averaged.onnx));
+    try {
+      network.restore(decodeWeights(averaged.manifest.training.best_epoch_weights ?? '', network.snapshot()));
+      const matrix = toTrainingMatrix(rows, TEST_FEATURES.length);
+      expect(Array.from(network.predict(matrix.x, matrix.rows))).toEqual(Array.from(b));
+    } finally {
+      network.dispose();
+    }
   });
 });

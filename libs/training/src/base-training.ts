@@ -4,6 +4,7 @@ import { eventDay } from '@fraudstream/stats';
 import { splitWindow } from './data-split';
 import { trainMlp, type TrainResult } from './mlp.trainer';
 import { MlpNetwork } from './mlp.network';
+import { encodeWeights } from './network-weights';
 import { startNetwork, startSchedule, type NetworkStart } from './network-start';
 import { sequenceLayoutOf, type ScoringNetwork } from './scoring-network';
 import { evaluateModel } from './model-evaluation';
@@ -189,6 +190,10 @@ export async function trainBaseModel(input: BaseTrainingInput): Promise<BaseTrai
         epochs: train.bestEpoch,
         ...(ensemble > 1 ? { ensemble } : {}),
         ...(train.averagedEpochs ? { averaged_epochs: train.averagedEpochs } : {}),
+        // An ensemble's networks each kept their own best; the joined network has no one best epoch.
+        ...(train.bestWeights && ensemble === 1
+          ? { best_epoch_weights: encodeWeights(train.bestWeights) }
+          : {}),
         warm_start: from.kind === 'pretrained',
         frozen_layers:
           from.kind === 'pretrained' ? Math.min(settings.frozenLayers, network.layerCount - 1) : 0,

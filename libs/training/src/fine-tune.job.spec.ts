@@ -401,6 +401,51 @@ describe(FineTuneJob.name, () => {
     expect(single.manifest.onnx.sha256).not.toBe(soup.manifest.onnx.sha256);
   });
 
+  it('with TRAINER_WARM_START_WEIGHTS=best-epoch, fine-tunes an averaged parent from its best epoch and judges it against the served one', async () => {
+    const bestEpochParent = registry;
+    const averagedRoot = mkdtempSync(join(tmpdir(), 'fine-tune-averaged-'));
+    try {
+      const averaging = testSettings({ baseAverageWeights: true });
+      registry = await registryWithChampion(averagedRoot, averaging);
+      const parent = await registry.readVerified('v1');
+      expect(parent.manifest.training.best_epoch_weights).toEqual(expect.any(String));
+      const fromBest = await job(undefined, { ...averaging, warmStartWeights: 'best-epoch' }).run(
+        request({ request_id: 'req-best' }),
+      );
+      const fromServed = await job(undefined, averaging).run(request({ request_id: 'req-served' }));
+      const best = await registry.readVerified(fromBest.version ?? 'none');
+      const served = await registry.readVerified(fromServed.version ?? 'none');
+      // A parent that served its best epoch: the network the best-epoch start fine-tunes.
+      registry = bestEpochParent;
+      expect((await registry.readVerified('v1')).manifest.training.best_epoch_weights).toBeUndefined();
+      const plain = await registry.readVerified((await job().run(request())).version ?? 'none');
+
+      expect(best.manifest.onnx.sha256).toBe(plain.manifest.onnx.sha256);
+      expect(served.manifest.onnx.sha256).not.toBe(best.manifest.onnx.sha256);
+      // The champion both challengers had to beat is the averaged model that serves.
+      expect(best.manifest.metrics.champion).toEqual(served.manifest.metrics.champion);
+    } finally {
+      rmSync(averagedRoot, { recursive: true, force: true });
+    }
+  });
+
+  it("fails PARENT_CORRUPT when a parent's best-epoch weights do not fit its network", async () => {
+    const v1 = await registry.readVerified('v1');
+    const manifest = {
+      ...v1.manifest,
+      version: 'v7',
+      training: { ...v1.manifest.training, best_epoch_weights: 'AAAAAAAAAAA=' },
+    };
+    const ctx = { actor: 'test', reason: 'a model with two weights kept', eventTime: T0 + 16 * DAY_MS };
+    await registry.register(v1.onnx, manifest, ctx);
+    await registry.transition('v7', 'PRODUCTION', ctx);
+    const outcome = await job(undefined, { ...settings, warmStartWeights: 'best-epoch' }).run(
+      request({ model_version: 'v7' }),
+    );
+    expect(outcome).toMatchObject({ status: 'FAILED', failure: 'PARENT_CORRUPT' });
+    expect(outcome.reason).toContain('2 values');
+  });
+
   it("with TRAINER_NOVELTY_LEARNT_ONLY, the new regime's frauds its challenger misses stay new to the monitor", async () => {
     // A request at day 16 with two days' chargeback window holds out day 13; the frauds of days 14
     // and 15, confirmed a day later, are payments like any other (coin flips): no model ranks them high.

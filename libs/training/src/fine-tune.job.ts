@@ -25,12 +25,13 @@ import {
 import { registerDistilledVariant } from './distillation';
 import type { DpRandom } from './dp-sgd.gradients';
 import { MlpNetwork } from './mlp.network';
+import { decodeWeights } from './network-weights';
 import { networkOfOnnx, type ScoringNetwork } from './scoring-network';
 import { dpSgdPrivacy, privacyBudgetRefusal, packageModel, type CardFacts } from './model-packaging';
 import { registerQuantizedVariant, type VariantOutcome } from './quantized-variant';
 import type { TrainingDataSource } from './training-io.types';
 import { TrainingJobError, type TrainingFailureReason } from './training.errors';
-import { baseTrainOptions, type TrainingSettings } from './training.settings';
+import { baseTrainOptions, type TrainingSettings, type WarmStartWeights } from './training.settings';
 import { countPositives } from './training-rows';
 import { initTfjsWasm } from './tfjs-wasm.backend';
 
@@ -192,15 +193,17 @@ export class FineTuneJob {
     // The parent's family is the challenger's: a sequence champion fine-tunes as a sequence model.
     const championNet = networkOfOnnx(parent.onnx, parent.manifest);
     let challengerNet: ScoringNetwork | null = null;
+    let startNet: ScoringNetwork | null = null;
     try {
       if (championNet.inputWidth !== width)
         throw new TrainingJobError(
           'FEATURE_SET_MISMATCH',
           `parent ${parent.version} takes ${championNet.inputWidth} features, the pipeline has ${width}`,
         );
+      startNet = warmStartOf(parent, championNet, settings.warmStartWeights);
       const trainStarted = performance.now();
       const trained = await trainChallenger({
-        parent: championNet,
+        parent: startNet ?? championNet,
         parentComponents: parent.manifest.training.components ?? null,
         selected,
         settings,
@@ -340,6 +343,7 @@ export class FineTuneJob {
       };
     } finally {
       challengerNet?.dispose();
+      startNet?.dispose();
       championNet.dispose();
     }
   }
@@ -571,5 +575,32 @@ export class FineTuneJob {
       eventTime: request.event_time,
       requestId: request.request_id,
     });
+  }
+}
+
+/**
+ * The network a challenger warm-starts from when it is not the served one: with `best-epoch`, a copy
+ * of the champion holding the best epoch's weights its manifest keeps beside averaged ones; else null
+ * (start from the champion itself). A parent whose kept weights do not fit its network is corrupt.
+ */
+function warmStartOf(
+  parent: VerifiedArtifact,
+  champion: ScoringNetwork,
+  weights: WarmStartWeights,
+): ScoringNetwork | null {
+  const kept = parent.manifest.training.best_epoch_weights;
+  if (weights !== 'best-epoch' || kept === undefined) return null;
+  const start = champion.clone();
+  try {
+    start.restore(decodeWeights(kept, start.snapshot()));
+    return start;
+  } catch (error) {
+    start.dispose();
+    if (!(error instanceof RangeError)) throw error;
+    throw new TrainingJobError(
+      'PARENT_CORRUPT',
+      `parent model ${parent.version}: its best epoch's weights do not fit its network (${error.message})`,
+      { cause: error },
+    );
   }
 }

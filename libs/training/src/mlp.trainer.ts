@@ -89,6 +89,11 @@ export interface TrainResult {
   readonly negativeWeight: number;
   /** The first and last epoch whose weights were averaged (`averageAroundBest`), else null. */
   readonly averagedEpochs: readonly [number, number] | null;
+  /**
+   * Where averaged weights were kept: the best epoch's own (a full-epochs run's: the last epoch's),
+   * for a later fine-tune to continue from; else null (the kept weights are the best epoch's).
+   */
+  readonly bestWeights: readonly Float32Array[] | null;
 }
 
 /** Per-class weights; `balanced` makes both classes weigh half the loss, like scikit-learn's. */
@@ -201,7 +206,9 @@ export async function trainMlp(
     optimizer.dispose();
   }
   let averagedEpochs: readonly [number, number] | null = null;
+  let bestWeights: Float32Array[] | null = null;
   if (best.epoch > 0 && averaging) {
+    bestWeights = options.earlyStopping === false ? network.snapshot() : best.weights;
     averagedEpochs = [
       Math.max(1, best.epoch - options.patience),
       Math.min(history.length, best.epoch + options.patience),
@@ -211,6 +218,7 @@ export async function trainMlp(
   } else if (best.epoch > 0 && options.earlyStopping !== false) network.restore(best.weights);
   return {
     averagedEpochs,
+    bestWeights,
     epochsRun: history.length,
     bestEpoch: best.epoch,
     bestValidationLoss: best.loss,

@@ -37,3 +37,34 @@ export function restoreVariables(variables: readonly tf.Variable[], values: read
     if (value) v.assign(tf.tensor(value, v.shape));
   });
 }
+
+/**
+ * Weights taken with {@link snapshotVariables} as one base64 string: their float32 values one after
+ * the other, little-endian (what a manifest can carry and sign).
+ */
+export function encodeWeights(values: readonly Float32Array[]): string {
+  const total = values.reduce((n, v) => n + v.length, 0);
+  const bytes = Buffer.alloc(total * 4);
+  let offset = 0;
+  for (const tensor of values) for (const value of tensor) offset = bytes.writeFloatLE(value, offset);
+  return bytes.toString('base64');
+}
+
+/**
+ * The weights {@link encodeWeights} wrote, cut to the shapes of `like` (a snapshot of a network of
+ * the same architecture); RangeError when the value count differs.
+ */
+export function decodeWeights(text: string, like: readonly Float32Array[]): Float32Array[] {
+  const bytes = Buffer.from(text, 'base64');
+  const total = like.reduce((n, v) => n + v.length, 0);
+  if (bytes.length !== total * 4)
+    throw new RangeError(`the weights hold ${bytes.length / 4} values, the network ${total}`);
+  let offset = 0;
+  return like.map((tensor) =>
+    Float32Array.from({ length: tensor.length }, () => {
+      const value = bytes.readFloatLE(offset);
+      offset += 4;
+      return value;
+    }),
+  );
+}

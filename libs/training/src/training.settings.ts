@@ -11,6 +11,10 @@ import type { QuantizationSettings } from './quantized-variant';
 import type { ShadowBounds } from './shadow-check';
 
 /** Everything a training job, the gate and the shadow check are tuned by. */
+/** Which of a parent's weights a fine-tuning job starts from (TrainingSettings.warmStartWeights). */
+export const WARM_START_WEIGHTS = ['served', 'best-epoch'] as const;
+export type WarmStartWeights = (typeof WARM_START_WEIGHTS)[number];
+
 export interface TrainingSettings {
   readonly seed: number;
   /**
@@ -45,6 +49,12 @@ export interface TrainingSettings {
    * best (the last `patience + 1` epochs of a full-epochs run; TrainOptions.averageAroundBest).
    */
   readonly fineTuneAverageWeights: boolean;
+  /**
+   * A fine-tuning job warm-starts from the parent's served weights (`served`), or from the best
+   * epoch's weights its manifest keeps where the served ones are averaged (`best-epoch`; a parent
+   * without them: its served weights). The gate judges the challenger against the served parent.
+   */
+  readonly warmStartWeights: WarmStartWeights;
   readonly fineTuneEpochs: number;
   readonly batchSize: number;
   readonly baseLearningRate: number;
@@ -121,6 +131,7 @@ export const trainingConfigFragment = z.object({
   TRAINER_BASE_AVERAGE_WEIGHTS: boolVar(false),
   TRAINER_FINE_TUNE_SOUP: intVar(1, 1, 8),
   TRAINER_FINE_TUNE_AVERAGE_WEIGHTS: boolVar(false),
+  TRAINER_WARM_START_WEIGHTS: z.enum(WARM_START_WEIGHTS).default('served'),
   TRAINER_FINE_TUNE_EPOCHS: intVar(15, 1, 1000),
   TRAINER_BATCH_SIZE: intVar(256, 1, 65536),
   TRAINER_BASE_LEARNING_RATE: numberVar(0.003, 1e-6, 1),
@@ -221,6 +232,7 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
     baseAverageWeights: c.TRAINER_BASE_AVERAGE_WEIGHTS,
     fineTuneSoup: c.TRAINER_FINE_TUNE_SOUP,
     fineTuneAverageWeights: c.TRAINER_FINE_TUNE_AVERAGE_WEIGHTS,
+    warmStartWeights: c.TRAINER_WARM_START_WEIGHTS,
     fineTuneEpochs: c.TRAINER_FINE_TUNE_EPOCHS,
     batchSize: c.TRAINER_BATCH_SIZE,
     baseLearningRate: c.TRAINER_BASE_LEARNING_RATE,

@@ -474,6 +474,27 @@ describe(FineTuneJob.name, () => {
     expect(summarised(learnt.manifest)).toBeLessThan(summarised(all.manifest));
   });
 
+  it("with GATE_EVIDENCE_NOISE, judges an evidence trigger's new-regime rows with their bootstrapped noise", async () => {
+    const base = testSettings();
+    const s = { ...base, gate: { ...base.gate, evidenceNoise: true } };
+    // At day 16 the frauds of days 14 and 15 are confirmed early: the new regime's settled rows.
+    const at = { event_time: T0 + 16 * DAY_MS, trigger: 'NEW_PATTERN' as const };
+    const early = await job(undefined, s).run(request({ ...at, request_id: 'req-noise' }));
+    expect(early.metrics.gate_recent_judged_rows).toBeGreaterThan(0);
+    const se = early.metrics.gate_recent_average_precision_difference_se ?? Number.NaN;
+    expect(se).toBeGreaterThan(0);
+    expect(early.metrics.gate_new_regime_min_average_precision_gain).toBeCloseTo(-s.gate.noise.z * se, 12);
+    // The same request without the setting, and another trigger with it: no allowance.
+    const plain = await job().run(request({ ...at, request_id: 'req-plain' }));
+    expect(plain.metrics.gate_recent_average_precision_difference_se).toBeUndefined();
+    expect(plain.metrics.gate_new_regime_min_average_precision_gain).toBe(0);
+    const other = await job(undefined, s).run(
+      request({ ...at, request_id: 'req-other', trigger: 'PERFORMANCE_DRIFT' }),
+    );
+    expect(other.metrics.gate_recent_average_precision_difference_se).toBeUndefined();
+    expect(other.metrics.gate_new_regime_min_average_precision_gain).toBe(s.gate.minAveragePrecisionGain);
+  });
+
   it('trains every epoch for an early-evidence trigger, and stops early for the others', async () => {
     const s = testSettings({ fineTuneEpochs: 40, patience: 1, fullEpochTriggers: ['NEW_PATTERN'] });
     const early = await job(undefined, s).run(request({ request_id: 'req-early', trigger: 'NEW_PATTERN' }));

@@ -419,8 +419,10 @@ export function judgeChallenger(
   const segments = segmentTable(split.test, challengerOnHoldout, championOnHoldout);
   // The new regime's rows alone, when they hold both classes (AP needs a legitimate row to rank against).
   const recentPositives = countPositives(split.recentTest);
-  const recent =
-    recentPositives > 0 && recentPositives < split.recentTest.length ? compare(split.recentTest) : null;
+  const recentScores =
+    recentPositives > 0 && recentPositives < split.recentTest.length ? score(split.recentTest) : null;
+  const recent = recentScores ? compare(split.recentTest, recentScores) : null;
+  const onEvidence = trigger != null && settings.gate.evidenceTriggers.includes(trigger);
   const challengerMetrics = holdoutComparison.challenger;
   const championMetrics = holdoutComparison.champion;
   return {
@@ -432,14 +434,19 @@ export function judgeChallenger(
       soft: softComparison(challenger, champion.network, split.recentTest, recentSoft),
       fairness: checkFairness(split.test, challengerOnHoldout, championOnHoldout, settings.gate.fairness),
       noise: holdoutNoise(split.test, holdoutScores, settings),
+      recentNoise:
+        recentScores && onEvidence && settings.gate.evidenceNoise === true
+          ? holdoutNoise(split.recentTest, recentScores, settings)
+          : null,
       trigger,
     }),
   };
 }
 
 /**
- * The sampling noise of the hold-out's challenger-minus-champion differences: a paired bootstrap
- * over its cards, seeded from the training seed (a rerun judges alike). Null when switched off.
+ * The sampling noise of challenger-minus-champion differences on a set of gate rows (the hold-out,
+ * or the new regime's settled rows): a paired bootstrap over its cards, seeded from the training
+ * seed (a rerun judges alike). Null when switched off.
  */
 function holdoutNoise(
   rows: readonly TrainingRow[],

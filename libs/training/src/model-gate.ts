@@ -40,6 +40,12 @@ export interface GateConfig {
    */
   readonly evidenceTriggers: readonly RetrainTrigger[];
   readonly evidenceMinAveragePrecisionGain: number;
+  /**
+   * On those triggers, "no worse" on the new regime's settled rows allows the rows' own sampling
+   * noise: the margin is lowered by `noise.z` standard errors of the paired difference there (a
+   * bootstrap over their cards). Off: a challenger must tie or beat the champion to the last digit.
+   */
+  readonly evidenceNoise?: boolean;
 }
 
 /** The standard errors of the challenger-minus-champion differences on the hold-out (paired-bootstrap.ts). */
@@ -79,6 +85,8 @@ export interface GateEvidence {
   readonly fairness?: FairnessCheck | null;
   /** The hold-out's sampling noise. */
   readonly noise?: HoldoutNoise | null;
+  /** The new regime's settled rows' sampling noise (`evidenceNoise`). */
+  readonly recentNoise?: HoldoutNoise | null;
   /** The request's trigger: one of `evidenceTriggers` sets the new regime's margin. */
   readonly trigger?: RetrainTrigger | null;
 }
@@ -174,7 +182,7 @@ export function decideGate(
   // A drop within z standard errors of the paired difference is what a challenger no worse than the
   // champion shows on a hold-out this small; it is refused only beyond both bounds.
   const noiseBound = (se: number | undefined) =>
-    noise && Number.isFinite(se) && config.noise.z > 0 ? config.noise.z * (se ?? 0) : 0;
+    Number.isFinite(se) && config.noise.z > 0 ? config.noise.z * (se ?? 0) : 0;
   if (noise) {
     Object.assign(metrics, {
       gate_noise_z: config.noise.z,
@@ -194,8 +202,15 @@ export function decideGate(
   metrics.gate_roc_auc_drop_tolerance = rocAucTolerance;
   // On evidence that the champion misses the new regime's frauds, no worse there is enough.
   const onEvidence = evidence.trigger != null && config.evidenceTriggers.includes(evidence.trigger);
+  // There, a tie within the settled rows' own noise is no worse either (judged on them, not on soft targets).
+  const recentNoiseBound =
+    onEvidence && config.evidenceNoise === true && !soft
+      ? noiseBound(evidence.recentNoise?.averagePrecisionDifferenceSe)
+      : 0;
+  if (recentNoiseBound > 0 && evidence.recentNoise)
+    metrics.gate_recent_average_precision_difference_se = evidence.recentNoise.averagePrecisionDifferenceSe;
   const recentMargin = onEvidence
-    ? Math.min(config.minAveragePrecisionGain, config.evidenceMinAveragePrecisionGain)
+    ? Math.min(config.minAveragePrecisionGain, config.evidenceMinAveragePrecisionGain) - recentNoiseBound
     : config.minAveragePrecisionGain;
   metrics.gate_new_regime_min_average_precision_gain = recentMargin;
   // The soft targets and the settled rows are two estimates of the new regime, each biased its own

@@ -321,6 +321,28 @@ describe(decideGate.name, () => {
     const few = vs({ ...metrics(0.9, 0.9, 0.3), positives: 2 }, { ...metrics(0.1, 0.9, 0.3), positives: 2 });
     expect(decideGate(holdout, few, config, { trigger: 'NEW_PATTERN' }).passed).toBe(false);
   });
+  it("with GATE_EVIDENCE_NOISE, a tie within the new regime's own noise counts as no worse on evidence triggers only", () => {
+    // Hold-out +0.008 (under the margin), new regime -0.003: a hair below the champion.
+    const holdout = vs(metrics(0.608, 0.9, 0.3), metrics(0.6, 0.9, 0.3));
+    const newRegime = vs(metrics(0.397, 0.9, 0.3), metrics(0.4, 0.9, 0.3));
+    const recentNoise = { resamples: 200, averagePrecisionDifferenceSe: 0.004, rocAucDifferenceSe: 0.002 };
+    const noisy = { ...config, evidenceNoise: true };
+    expect(decideGate(holdout, newRegime, config, { trigger: 'NEW_PATTERN', recentNoise }).passed).toBe(
+      false,
+    );
+    const within = decideGate(holdout, newRegime, noisy, { trigger: 'NEW_PATTERN', recentNoise });
+    expect(within.passed, within.reason).toBe(true);
+    expect(within.metrics.gate_new_regime_min_average_precision_gain).toBeCloseTo(-1.645 * 0.004, 12);
+    expect(within.metrics.gate_recent_average_precision_difference_se).toBe(0.004);
+    // Beyond 1.645 standard errors (0.0066): refused.
+    const beyond = vs(metrics(0.39, 0.9, 0.3), metrics(0.4, 0.9, 0.3));
+    const refused = decideGate(holdout, beyond, noisy, { trigger: 'NEW_PATTERN', recentNoise });
+    expect(refused.passed).toBe(false);
+    expect(refused.reason).toMatch(/gain -0.0100 < margin -0.0066 \(NEW_PATTERN\)/);
+    // Not an evidence trigger: the margin holds, noise or not; no bootstrap: no allowance.
+    expect(decideGate(holdout, newRegime, noisy, { trigger: 'SCHEDULED', recentNoise }).passed).toBe(false);
+    expect(decideGate(holdout, newRegime, noisy, { trigger: 'NEW_PATTERN' }).passed).toBe(false);
+  });
 });
 
 describe(evaluateModel.name, () => {

@@ -162,6 +162,7 @@ export const trainingConfigFragment = z.object({
     .transform((s) => s.split(',').filter((t) => t !== ''))
     .pipe(z.array(retrainTriggerSchema)),
   GATE_EVIDENCE_MIN_AP_GAIN: numberVar(0, -1, 1),
+  GATE_EVIDENCE_NOISE: boolVar(false),
   GATE_MAX_FAIRNESS_GAP_WIDENING: numberVar(0.2, 0, 10),
   GATE_FAIRNESS_MIN_EXPECTED_COUNT: numberVar(5, 1, 1_000_000),
   GATE_FAIRNESS_MIN_SEGMENT_CARDS: intVar(10, 2),
@@ -259,6 +260,7 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
       noise: { z: c.GATE_NOISE_Z, resamples: c.GATE_BOOTSTRAP_RESAMPLES },
       evidenceTriggers: c.GATE_EVIDENCE_TRIGGERS,
       evidenceMinAveragePrecisionGain: c.GATE_EVIDENCE_MIN_AP_GAIN,
+      evidenceNoise: c.GATE_EVIDENCE_NOISE,
       fairness: {
         maxGapWidening: c.GATE_MAX_FAIRNESS_GAP_WIDENING,
         minExpectedCount: c.GATE_FAIRNESS_MIN_EXPECTED_COUNT,

@@ -23,7 +23,7 @@ describe(loadTrainerConfig.name, () => {
       noise: { z: 1.645, resamples: 200 },
       evidenceTriggers: ['NEW_PATTERN', 'MISSED_FRAUDS'],
       evidenceMinAveragePrecisionGain: 0,
-      evidenceNoise: false,
+      evidenceNoise: true,
     });
     expect(settings.chargebackWindowMs).toBe(7 * DAY_MS);
     expect(config.FEATURE_SET).toBe('fs-v1');

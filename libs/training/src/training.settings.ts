@@ -128,7 +128,7 @@ export const trainingConfigFragment = z.object({
   TRAINER_BASE_EPOCHS: intVar(30, 1, 1000),
   TRAINER_BASE_HOLDOUT_DAYS: intVar(3, 1, 60),
   TRAINER_BASE_ENSEMBLE: intVar(1, 1, 16),
-  TRAINER_BASE_AVERAGE_WEIGHTS: boolVar(false),
+  TRAINER_BASE_AVERAGE_WEIGHTS: boolVar(true),
   TRAINER_FINE_TUNE_SOUP: intVar(1, 1, 8),
   TRAINER_FINE_TUNE_AVERAGE_WEIGHTS: boolVar(false),
   TRAINER_WARM_START_WEIGHTS: z.enum(WARM_START_WEIGHTS).default('served'),
@@ -162,7 +162,7 @@ export const trainingConfigFragment = z.object({
     .transform((s) => s.split(',').filter((t) => t !== ''))
     .pipe(z.array(retrainTriggerSchema)),
   GATE_EVIDENCE_MIN_AP_GAIN: numberVar(0, -1, 1),
-  GATE_EVIDENCE_NOISE: boolVar(false),
+  GATE_EVIDENCE_NOISE: boolVar(true),
   GATE_MAX_FAIRNESS_GAP_WIDENING: numberVar(0.2, 0, 10),
   GATE_FAIRNESS_MIN_EXPECTED_COUNT: numberVar(5, 1, 1_000_000),
   GATE_FAIRNESS_MIN_SEGMENT_CARDS: intVar(10, 2),

@@ -10,11 +10,11 @@ import type { GateConfig } from './model-gate';
 import type { QuantizationSettings } from './quantized-variant';
 import type { ShadowBounds } from './shadow-check';
 
-/** Everything a training job, the gate and the shadow check are tuned by. */
 /** Which of a parent's weights a fine-tuning job starts from (TrainingSettings.warmStartWeights). */
 export const WARM_START_WEIGHTS = ['served', 'best-epoch'] as const;
 export type WarmStartWeights = (typeof WARM_START_WEIGHTS)[number];
 
+/** Everything a training job, the gate and the shadow check are tuned by. */
 export interface TrainingSettings {
   readonly seed: number;
   /**

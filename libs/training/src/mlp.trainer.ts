@@ -208,7 +208,8 @@ export async function trainMlp(
   let averagedEpochs: readonly [number, number] | null = null;
   let bestWeights: Float32Array[] | null = null;
   if (best.epoch > 0 && averaging) {
-    bestWeights = options.earlyStopping === false ? network.snapshot() : best.weights;
+    // The best epoch's snapshot is among those kept (the window starts `patience` before it).
+    bestWeights = iterates.get(best.epoch) ?? null;
     averagedEpochs = [
       Math.max(1, best.epoch - options.patience),
       Math.min(history.length, best.epoch + options.patience),

@@ -14,7 +14,13 @@ import { MlpNetwork } from './mlp.network';
 import type { ScoringNetwork } from './scoring-network';
 import { trainMlp, type ClassWeighting, type EpochReport, type TrainResult } from './mlp.trainer';
 import { evaluateScores } from './model-evaluation';
-import { decideGate, type GateDecision, type HoldoutNoise, type SoftGateComparison } from './model-gate';
+import {
+  decideGate,
+  isEvidenceTrigger,
+  type GateDecision,
+  type HoldoutNoise,
+  type SoftGateComparison,
+} from './model-gate';
 import { buildReferenceProfile } from './reference-profile';
 import { checkFairness, segmentTable } from './segment-fairness';
 import { softLabelledRows } from './soft-labels';
@@ -422,7 +428,6 @@ export function judgeChallenger(
   const recentScores =
     recentPositives > 0 && recentPositives < split.recentTest.length ? score(split.recentTest) : null;
   const recent = recentScores ? compare(split.recentTest, recentScores) : null;
-  const onEvidence = trigger != null && settings.gate.evidenceTriggers.includes(trigger);
   const challengerMetrics = holdoutComparison.challenger;
   const championMetrics = holdoutComparison.champion;
   return {
@@ -435,7 +440,7 @@ export function judgeChallenger(
       fairness: checkFairness(split.test, challengerOnHoldout, championOnHoldout, settings.gate.fairness),
       noise: holdoutNoise(split.test, holdoutScores, settings),
       recentNoise:
-        recentScores && onEvidence && settings.gate.evidenceNoise === true
+        recentScores && settings.gate.evidenceNoise === true && isEvidenceTrigger(settings.gate, trigger)
           ? holdoutNoise(split.recentTest, recentScores, settings)
           : null,
       trigger,

@@ -91,6 +91,11 @@ export interface GateEvidence {
   readonly trigger?: RetrainTrigger | null;
 }
 
+/** Whether a request's trigger is evidence that the champion misses the new regime's frauds (`evidenceTriggers`). */
+export function isEvidenceTrigger(config: GateConfig, trigger: RetrainTrigger | null | undefined): boolean {
+  return trigger != null && config.evidenceTriggers.includes(trigger);
+}
+
 /** Both models on one set of rows. */
 export interface GateComparison {
   readonly challenger: EvaluationMetrics;
@@ -201,7 +206,7 @@ export function decideGate(
   metrics.gate_holdout_drop_tolerance = holdoutTolerance;
   metrics.gate_roc_auc_drop_tolerance = rocAucTolerance;
   // On evidence that the champion misses the new regime's frauds, no worse there is enough.
-  const onEvidence = evidence.trigger != null && config.evidenceTriggers.includes(evidence.trigger);
+  const onEvidence = isEvidenceTrigger(config, evidence.trigger);
   // There, a tie within the settled rows' own noise is no worse either (judged on them, not on soft targets).
   const recentNoiseBound =
     onEvidence && config.evidenceNoise === true && !soft

@@ -60,6 +60,8 @@ export {
 export { assembleFeatureVector } from './feature-vector';
 export type { CardAggregates, TerminalAggregates } from './feature-vector';
 export { computeFeaturesOffline } from './offline-features';
+export { checkLoggedVectors } from './logged-vector-check';
+export type { LoggedVector, LoggedVectorCheck, LoggedVectorDay } from './logged-vector-check';
 export { replayFeatures } from './replay-features';
 export { toFeatureMatrix } from './feature-matrix';
 export {

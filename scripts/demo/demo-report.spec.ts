@@ -16,6 +16,7 @@ import {
   firstDriftEventDay,
   firstRedeployment,
   firstRetrainRequestDay,
+  loggedFeaturesReport,
   meanAp,
   recommendationDays,
   servingModelReport,
@@ -322,5 +323,26 @@ describe(servingModelReport.name, () => {
     });
     expect(servingModelReport({ version: 'v1', model_card: {} as ModelCard }).segments).toBeNull();
     expect(servingModelReport({ version: 'v1' }).segments).toBeNull();
+  });
+});
+
+describe(loggedFeaturesReport.name, () => {
+  it("sums the check over the history's days and the paced ones, and keeps the five features most often off", () => {
+    const features = ['a', 'b', 'c', 'd', 'e', 'f'].map((name, i) => ({ name, differing: 60 - 10 * i }));
+    const check = {
+      days: [
+        { day: 42, rows: 100, differing: 90 },
+        { day: 43, rows: 100, differing: 80 },
+        { day: 44, rows: 100, differing: 2 },
+        { day: 45, rows: 50, differing: 0 },
+      ],
+      features,
+    };
+    const report = loggedFeaturesReport(check, 'fs-v1', 44);
+    expect(report.history).toEqual({ rows: 200, differing: 170 });
+    expect(report.paced).toEqual({ rows: 150, differing: 2 });
+    expect(report.differing_by_day).toEqual(check.days);
+    expect(report.features.map((f) => f.name)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(report.feature_set).toBe('fs-v1');
   });
 });

@@ -1,5 +1,6 @@
 import { DAY_MS, type DriftEvent, type ModelDeployment, type RetrainRequest } from '@fraudstream/contracts';
 import { driftDecisionTime } from '@fraudstream/drift';
+import type { LoggedVectorCheck } from '@fraudstream/features';
 import type { ModelManifest, SegmentMetrics, SegmentTable } from '@fraudstream/registry';
 import { averagePrecision } from '@fraudstream/stats';
 import type { ChampionScore } from './loop-observer';
@@ -189,5 +190,42 @@ export function servingModelReport(
           champion: table.champion ? rounded(table.champion) : null,
         }
       : null,
+  };
+}
+
+/** The logged feature vectors against their offline recomputation, as the report states it. */
+export interface LoggedFeaturesReport {
+  readonly feature_set: string;
+  /** The days the check covers (those the report keeps vectors of), the history's and the paced ones. */
+  readonly history: { readonly rows: number; readonly differing: number };
+  readonly paced: { readonly rows: number; readonly differing: number };
+  readonly differing_by_day: readonly {
+    readonly day: number;
+    readonly rows: number;
+    readonly differing: number;
+  }[];
+  /** The features most often off, most first (at most 5). */
+  readonly features: readonly { readonly name: string; readonly differing: number }[];
+}
+
+/** Sums a logged-vector check over the history (streamed at once) and the paced days after it. */
+export function loggedFeaturesReport(
+  check: LoggedVectorCheck,
+  featureSet: string,
+  historyDays: number,
+): LoggedFeaturesReport {
+  const sum = (history: boolean) =>
+    check.days
+      .filter((d) => d.day < historyDays === history)
+      .reduce((acc, d) => ({ rows: acc.rows + d.rows, differing: acc.differing + d.differing }), {
+        rows: 0,
+        differing: 0,
+      });
+  return {
+    feature_set: featureSet,
+    history: sum(true),
+    paced: sum(false),
+    differing_by_day: check.days,
+    features: check.features.slice(0, 5),
   };
 }

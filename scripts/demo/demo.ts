@@ -27,7 +27,8 @@ import {
 } from '@fraudstream/registry';
 import { TransactionSimulator, generateDataset } from '@fraudstream/simulation';
 import { datasetStart, importDataset, parseChargebackDelay } from '@fraudstream/datasets';
-import { DAY_MS, HOUR_MS } from '@fraudstream/contracts';
+import { DAY_MS, HOUR_MS, type Transaction } from '@fraudstream/contracts';
+import { checkLoggedVectors, featureSetOf, type LoggedVector } from '@fraudstream/features';
 import { trainingConfigFragment, trainingSettingsFrom, type TrainingSettings } from '@fraudstream/training';
 import { z } from 'zod';
 import { AppProcess, freePort, runCli } from './app-process';
@@ -41,7 +42,9 @@ import {
   firstDriftEventDay,
   firstRedeployment,
   firstRetrainRequestDay,
+  loggedFeaturesReport,
   meanAp,
+  type LoggedFeaturesReport,
   reportDeployments,
   servingModelReport,
   round4,
@@ -130,6 +133,8 @@ interface StreamTruth {
   readonly startTime: number;
   readonly truth: Map<string, boolean>;
   readonly historyTransactions: number;
+  /** The streamed transactions, for the logged feature vectors' check against the definitions. */
+  readonly transactions: readonly Transaction[];
 }
 
 interface BaseModel {
@@ -139,6 +144,23 @@ interface BaseModel {
 }
 
 /** Window day of the first drift event at or after the onset whose policy asked for a retrain. */
+/** The champion's logged vectors the observation kept (from the days the oracle trains on). */
+function* loggedVectors(champion: LoopObservation['champion']): Iterable<LoggedVector> {
+  for (const [transactionId, row] of champion)
+    if (row.features) yield { transactionId, features: row.features };
+}
+
+/** How many logged vectors are off their offline recomputation, the history's and the paced days'. */
+function loggedFeaturesLine(r: LoggedFeaturesReport): string {
+  const share = (part: { rows: number; differing: number }) =>
+    `${n(part.differing)} of ${n(part.rows)} (${part.rows > 0 ? ((100 * part.differing) / part.rows).toFixed(1) : '0.0'} %)`;
+  const most = r.features.map((f) => `${f.name} ${n(f.differing)}`).join(', ');
+  return (
+    `off the offline recomputation: ${share(r.history)} on the history's days, ${share(r.paced)} on the paced days` +
+    (most ? `; most: ${most}` : '')
+  );
+}
+
 function firstRetrainRecommendedDay(observation: LoopObservation, onsetDay: number): number | null {
   const days = observation.driftEvents
     .filter((e) => e.retrain_recommended)
@@ -210,7 +232,7 @@ class Demo {
     await ensureTopics(kafka, specs);
     await registerTopicSchemas(serde, specs);
 
-    const { startTime, truth, historyTransactions } = o.file
+    const { startTime, truth, historyTransactions, transactions } = o.file
       ? await this.fileTruth(o.file)
       : this.simulatedTruth();
     const expected = truth.size;
@@ -303,6 +325,7 @@ class Demo {
     }
 
     const report = await this.report(observation, truth, base, {
+      transactions,
       training,
       trainingWindowMs,
       chargebackWindowMs,
@@ -335,7 +358,7 @@ class Demo {
     const truth = new Map<string, boolean>();
     for (const t of dataset.truth) truth.set(t.transaction_id, t.is_fraud);
     const historyTransactions = dataset.transactions.filter((t) => t.event_time < historyEnd).length;
-    return { startTime, truth, historyTransactions };
+    return { startTime, truth, historyTransactions, transactions: dataset.transactions };
   }
 
   /**
@@ -365,7 +388,8 @@ class Demo {
       throw new Error(
         `${file.transactions} has no transactions after its history (days ${o.historyDays}-${o.days - 1})`,
       );
-    return { startTime, truth, historyTransactions };
+    const transactions = dataset.transactions.filter((tx) => tx.event_time < end);
+    return { startTime, truth, historyTransactions, transactions };
   }
 
   /** Deletes the run's own topics on the local stack (or with --delete-topics), unless --keep-topics. */
@@ -857,6 +881,7 @@ class Demo {
     truth: Map<string, boolean>,
     base: BaseModel,
     context: {
+      readonly transactions: readonly Transaction[];
       readonly training: TrainingSettings;
       readonly trainingWindowMs: number;
       readonly chargebackWindowMs: number;
@@ -871,6 +896,19 @@ class Demo {
     const artifact = await registry.readVerified(base.version);
     const serving = await registry.readManifest((await registry.productionVersion()) ?? base.version);
     const staticAp = staticApByDay(observation.champion, truth, artifact.onnx, o.driftDay, o.days);
+    const featureSet = artifact.manifest.feature_set_version;
+    this.say(`checking the logged feature vectors against their offline recomputation (${featureSet})`);
+    const loggedFeatures = loggedFeaturesReport(
+      checkLoggedVectors(
+        context.transactions,
+        observation.labelRecords,
+        loggedVectors(observation.champion),
+        featureSetOf(featureSet),
+        observation.startTime,
+      ),
+      featureSet,
+      o.historyDays,
+    );
     let oracle: (number | null)[] = Array.from({ length: o.days }, () => null);
     if (o.oracle) {
       this.say(
@@ -977,6 +1015,7 @@ class Demo {
       ap_after_redeployment: round4(meanAp(ap, recovery.days)),
       static_ap_by_day: staticAp.map(round4),
       static_ap_after_redeployment: round4(meanAp(staticAp, recovery.days)),
+      logged_features: loggedFeatures,
       alerts: observation.alerts,
       alerts_by_day: Array.from({ length: o.days }, (_, d) => observation.alertsByDay[d] ?? 0),
       produced: delivery.produced,
@@ -1035,6 +1074,7 @@ class Demo {
         `(the base model on those days: ${fmt(report.static_ap_after_redeployment)})`,
       `AP recovery ratio          ${report.ap_recovery_ratio ?? 'n/a'} (days ${report.ap_recovery_days.join(', ') || '-'} vs the ${report.oracle_kind ?? 'skipped'} oracle)`,
       `delivery                   ${n(report.produced)} produced, ${n(report.scored)} scored, lost ${report.lost}, duplicates ${report.duplicates}`,
+      `logged feature vectors     ${loggedFeaturesLine(report.logged_features)}`,
       '',
       `serving model ${report.serving_model.version} by customer segment (its hold-out rows; a fine-tuned model's champion beside it):`,
       ...formatSegmentTable(report.serving_model.segments),

@@ -1,6 +1,6 @@
 import { DAY_MS, type DriftEvent, type ModelDeployment, type RetrainRequest } from '@fraudstream/contracts';
 import { driftDecisionTime } from '@fraudstream/drift';
-import type { LoggedVectorCheck } from '@fraudstream/features';
+import type { LoggedVectorCheck, LoggedVectorDay } from '@fraudstream/features';
 import type { ModelManifest, SegmentMetrics, SegmentTable } from '@fraudstream/registry';
 import { averagePrecision } from '@fraudstream/stats';
 import type { ChampionScore } from './loop-observer';
@@ -196,14 +196,11 @@ export function servingModelReport(
 /** The logged feature vectors against their offline recomputation, as the report states it. */
 export interface LoggedFeaturesReport {
   readonly feature_set: string;
-  /** The days the check covers (those the report keeps vectors of), the history's and the paced ones. */
+  /** Rows, and rows with a feature off, on the history's days (streamed at once) and on the paced ones. */
   readonly history: { readonly rows: number; readonly differing: number };
   readonly paced: { readonly rows: number; readonly differing: number };
-  readonly differing_by_day: readonly {
-    readonly day: number;
-    readonly rows: number;
-    readonly differing: number;
-  }[];
+  /** Every day the check covers (those the report keeps vectors of). */
+  readonly differing_by_day: readonly LoggedVectorDay[];
   /** The features most often off, most first (at most 5). */
   readonly features: readonly { readonly name: string; readonly differing: number }[];
 }

@@ -152,7 +152,7 @@ function* loggedVectors(champion: LoopObservation['champion']): Iterable<LoggedV
 
 /** How many logged vectors are off their offline recomputation, the history's and the paced days'. */
 function loggedFeaturesLine(r: LoggedFeaturesReport): string {
-  const share = (part: { rows: number; differing: number }) =>
+  const share = (part: LoggedFeaturesReport['history']) =>
     `${n(part.differing)} of ${n(part.rows)} (${part.rows > 0 ? ((100 * part.differing) / part.rows).toFixed(1) : '0.0'} %)`;
   const most = r.features.map((f) => `${f.name} ${n(f.differing)}`).join(', ');
   return (

@@ -89,7 +89,6 @@ export class LoopObservation {
   readonly retrainRequests: RetrainRequest[] = [];
   readonly deployments: ModelDeployment[] = [];
   readonly notices: LoopNotice[] = [];
-  labels = 0;
   /** Every label read, as the scorer was given them (the logged feature vectors' check). */
   readonly labelRecords: Label[] = [];
   /** Newest event time among the scores (the loop's event-time clock), or null before the first. */
@@ -200,7 +199,6 @@ export class LoopObservation {
   }
 
   addLabels(labels: readonly Label[]): void {
-    this.labels += labels.length;
     this.labelRecords.push(...labels);
     for (const l of labels)
       if (l.source === 'ANALYST')

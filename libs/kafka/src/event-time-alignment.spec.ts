@@ -1,0 +1,262 @@
+import { HOUR_MS } from '@fraudstream/contracts';
+import { describe, expect, it } from 'vitest';
+import { EventTimeAlignment, type FetchControl } from './event-time-alignment';
+import { PartitionMap, type TopicPartition } from './topic-partition';
+
+const TOPIC = 'tx';
+const tp = (partition: number): TopicPartition => ({ topic: TOPIC, partition });
+
+/** The consumer's pause and resume, as a set of paused partitions. */
+class PausedSet implements FetchControl {
+  readonly paused = new PartitionMap<true>();
+  pause(partition: TopicPartition): void {
+    this.paused.set(partition, true);
+  }
+  resume(partition: TopicPartition): void {
+    this.paused.delete(partition);
+  }
+  has(partition: number): boolean {
+    return this.paused.get(tp(partition)) === true;
+  }
+}
+
+/** A small deterministic generator (mulberry32), so that a failing case can be run again. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Takes records and handles them at once (nothing of the partition left in flight). */
+function takeHandled(
+  alignment: EventTimeAlignment,
+  partition: TopicPartition,
+  times: readonly number[],
+  caughtUp: boolean,
+  from = 0,
+): number {
+  const taken = alignment.take(partition, times, caughtUp, from);
+  alignment.handled(partition);
+  return taken;
+}
+
+describe(EventTimeAlignment.name, () => {
+  it('takes a batch only as far as the slowest partition with records left allows', () => {
+    const alignment = new EventTimeAlignment(10, new PausedSet());
+    alignment.assign([tp(0), tp(1)]);
+    // Each waits until the other is heard from.
+    expect(takeHandled(alignment, tp(0), [0, 10, 15, 16, 40], false)).toBe(0);
+    expect(takeHandled(alignment, tp(1), [0, 5], false)).toBe(2);
+    // Partition 1's next transaction is at 5 or later: partition 0 may reach 15, not 16.
+    expect(takeHandled(alignment, tp(0), [0, 10, 15, 16, 40], false)).toBe(3);
+    expect(takeHandled(alignment, tp(0), [0, 10, 15, 16, 40], false, 3)).toBe(0);
+    expect(takeHandled(alignment, tp(1), [6], false)).toBe(1);
+    expect(takeHandled(alignment, tp(0), [0, 10, 15, 16, 40], false, 3)).toBe(1);
+  });
+
+  it('pauses a partition that gave up its batch far ahead of the others, and resumes it once they come within an hour', () => {
+    const flow = new PausedSet();
+    const alignment = new EventTimeAlignment(60_000, flow);
+    alignment.assign([tp(0), tp(1)]);
+    expect(takeHandled(alignment, tp(1), [0], false)).toBe(0);
+    expect(takeHandled(alignment, tp(0), [0, 30_000, 2 * HOUR_MS], false)).toBe(2);
+    expect(takeHandled(alignment, tp(1), [0], false)).toBe(1);
+    alignment.hold(tp(0));
+    expect(flow.has(0)).toBe(true);
+    expect(alignment.isHeld(tp(0))).toBe(true);
+    // Partition 1 at 30 minutes: partition 0's next (2 h) is still more than an hour past its bound.
+    takeHandled(alignment, tp(1), [HOUR_MS / 2], false);
+    expect(flow.has(0)).toBe(true);
+    takeHandled(alignment, tp(1), [HOUR_MS], false);
+    expect(flow.has(0)).toBe(false);
+    // Fetched again, it waits in its handler until partition 1 is within the skew.
+    expect(takeHandled(alignment, tp(0), [2 * HOUR_MS], false)).toBe(0);
+    takeHandled(alignment, tp(1), [2 * HOUR_MS - 60_000], false);
+    expect(takeHandled(alignment, tp(0), [2 * HOUR_MS], false)).toBe(1);
+  });
+
+  it('fetches a partition that gave up its batch near the others again with them, unpaused', () => {
+    const flow = new PausedSet();
+    const alignment = new EventTimeAlignment(60_000, flow);
+    alignment.assign([tp(0), tp(1)]);
+    expect(takeHandled(alignment, tp(1), [0], false)).toBe(0);
+    expect(takeHandled(alignment, tp(0), [0, 10 * 60_000], false)).toBe(1);
+    alignment.hold(tp(0));
+    expect(flow.has(0)).toBe(false);
+  });
+
+  it('lets nothing that has no records left hold the others back', () => {
+    const flow = new PausedSet();
+    const alignment = new EventTimeAlignment(0, flow);
+    alignment.assign([tp(0), tp(1), tp(2)]);
+    alignment.settle([tp(2)]);
+    expect(takeHandled(alignment, tp(1), [100], true)).toBe(0);
+    expect(takeHandled(alignment, tp(0), [0, 500, 1000], false)).toBe(1);
+    expect(takeHandled(alignment, tp(1), [100], true)).toBe(1);
+    // Partition 1 is at its end and partition 2 had nothing: partition 0 takes the rest of its batch.
+    expect(takeHandled(alignment, tp(0), [0, 500, 1000], false, 1)).toBe(2);
+    expect(flow.paused.size).toBe(0);
+  });
+
+  it('takes nothing while a partition is not heard from, until its first batch or the answer that it has nothing to read', () => {
+    const alignment = new EventTimeAlignment(10, new PausedSet());
+    alignment.assign([tp(0), tp(1), tp(2)]);
+    expect(takeHandled(alignment, tp(0), [100, 105, 111, 200], false)).toBe(0);
+    expect(takeHandled(alignment, tp(1), [50, 90, 120], false)).toBe(0);
+    // Partition 2 has nothing to read: each waits only for the other.
+    alignment.settle([tp(2)]);
+    expect(takeHandled(alignment, tp(1), [50, 90, 120], false)).toBe(2);
+    expect(takeHandled(alignment, tp(0), [100, 105, 111, 200], false)).toBe(3);
+  });
+
+  it('never holds back a partition whose next record is the earliest, even across a gap in its own stream', () => {
+    const flow = new PausedSet();
+    const alignment = new EventTimeAlignment(0, flow);
+    alignment.assign([tp(0), tp(1)]);
+    expect(takeHandled(alignment, tp(1), [50 * HOUR_MS], false)).toBe(0);
+    expect(takeHandled(alignment, tp(0), [0], false)).toBe(1);
+    expect(takeHandled(alignment, tp(1), [50 * HOUR_MS], false)).toBe(0);
+    alignment.hold(tp(1));
+    expect(flow.has(1)).toBe(true);
+    // Partition 0 is known only to be at 0 or later: its next record, at 100 h, turns out later than 50 h.
+    expect(takeHandled(alignment, tp(0), [100 * HOUR_MS], false)).toBe(0);
+    expect(flow.has(1)).toBe(false);
+    alignment.hold(tp(0));
+    expect(flow.has(0)).toBe(true);
+    expect(
+      takeHandled(
+        alignment,
+        tp(1),
+        [50, 60, 120].map((h) => h * HOUR_MS),
+        false,
+      ),
+    ).toBe(2);
+    expect(flow.has(0)).toBe(false);
+  });
+
+  it('wakes a waiting batch when the others move, and gives up the batches when all of them wait', async () => {
+    const alignment = new EventTimeAlignment(0, new PausedSet());
+    alignment.assign([tp(0), tp(1), tp(2)]);
+    alignment.settle([tp(2)]);
+    alignment.enter();
+    alignment.enter();
+    takeHandled(alignment, tp(1), [10], false);
+    expect(takeHandled(alignment, tp(0), [20], false)).toBe(0);
+    const first = alignment.wait(tp(0), 20);
+    expect(takeHandled(alignment, tp(1), [10, 30], false)).toBe(1);
+    await expect(first).resolves.toBe(true);
+    expect(takeHandled(alignment, tp(0), [20, 40], false)).toBe(1);
+    // Both batches wait for the other: neither can move, both give up.
+    expect(takeHandled(alignment, tp(1), [30, 50], false, 1)).toBe(0);
+    const zero = alignment.wait(tp(0), 40);
+    const one = alignment.wait(tp(1), 50);
+    await expect(Promise.all([zero, one])).resolves.toEqual([false, false]);
+  });
+
+  it('resumes the held partitions on a new assignment and forgets the old positions', () => {
+    const flow = new PausedSet();
+    const alignment = new EventTimeAlignment(0, flow);
+    alignment.assign([tp(0), tp(1)]);
+    alignment.settle([]);
+    takeHandled(alignment, tp(1), [0], false);
+    expect(takeHandled(alignment, tp(0), [10 * HOUR_MS], false)).toBe(0);
+    alignment.hold(tp(0));
+    expect(flow.has(0)).toBe(true);
+    alignment.assign([tp(0)]);
+    expect(flow.paused.size).toBe(0);
+    alignment.settle([]);
+    expect(
+      takeHandled(
+        alignment,
+        tp(0),
+        [10, 20].map((h) => h * HOUR_MS),
+        false,
+      ),
+    ).toBe(2);
+  });
+
+  it('never lets dead letters (no event time) wait', () => {
+    const alignment = new EventTimeAlignment(0, new PausedSet());
+    alignment.assign([tp(0), tp(1)]);
+    alignment.settle([]);
+    takeHandled(alignment, tp(1), [5], false);
+    expect(takeHandled(alignment, tp(0), [Number.NaN, 5, Number.NaN, 6], false)).toBe(3);
+  });
+
+  it('takes nothing past the skew beyond the first record of a piece another partition has not handled yet', () => {
+    const alignment = new EventTimeAlignment(0, new PausedSet());
+    alignment.assign([tp(0), tp(1)]);
+    alignment.settle([tp(1)]);
+    expect(takeHandled(alignment, tp(0), [0], true)).toBe(1);
+    // Partition 0 is at its end: partition 1 takes its whole batch, and is still handling it.
+    expect(alignment.take(tp(1), [10, 20], false)).toBe(2);
+    expect(takeHandled(alignment, tp(0), [5, 15, 25], false)).toBe(1);
+    expect(takeHandled(alignment, tp(0), [5, 15, 25], false, 1)).toBe(0);
+    // Handled: partition 1's next record is 20 or later.
+    alignment.handled(tp(1));
+    expect(takeHandled(alignment, tp(0), [5, 15, 25], false, 1)).toBe(1);
+  });
+
+  it.each([1, 2, 3, 4, 5])(
+    'takes every record of partitions read and handled in any order, none more than the skew past a record of another partition not handled yet (seed %i)',
+    (seed) => {
+      const next = random(seed);
+      const skew = Math.floor(next() * 20);
+      const count = 2 + Math.floor(next() * 5);
+      // Each partition's records in event-time order, at its own rate, with gaps.
+      const streams = Array.from({ length: count }, () => {
+        const times: number[] = [];
+        let t = Math.floor(next() * 50);
+        const rate = 1 + next() * 10;
+        for (let i = 0; i < 100 + next() * 200; i++) {
+          t += Math.floor(next() * rate * (next() < 0.05 ? 30 : 1));
+          times.push(t);
+        }
+        return times;
+      });
+      const flow = new PausedSet();
+      const alignment = new EventTimeAlignment(skew, flow);
+      alignment.assign(streams.map((_, p) => tp(p)));
+      const cursors = streams.map(() => 0);
+      // Pieces taken and not handled yet: their partition and first record.
+      const inFlight = new Map<number, number>();
+      const heard = new Set<number>();
+      for (let step = 0; step < 100_000; step++) {
+        const ready = streams
+          .map((times, p) => p)
+          .filter((p) => !flow.has(p) && !inFlight.has(p) && (cursors[p] ?? 0) < (streams[p]?.length ?? 0));
+        if (ready.length === 0 && inFlight.size === 0) break;
+        if (inFlight.size > 0 && (ready.length === 0 || next() < 0.5)) {
+          const done = [...inFlight.keys()][Math.floor(next() * inFlight.size)] ?? 0;
+          inFlight.delete(done);
+          alignment.handled(tp(done));
+          continue;
+        }
+        const p = ready[Math.floor(next() * ready.length)] ?? 0;
+        const times = streams[p] ?? [];
+        const from = cursors[p] ?? 0;
+        const batch = times.slice(from, from + 1 + Math.floor(next() * 40));
+        const taken = alignment.take(tp(p), batch, from + batch.length >= times.length);
+        for (const time of batch.slice(0, taken))
+          for (let q = 0; q < count; q++) {
+            if (q === p) continue;
+            // Nothing is taken while a partition is not heard from.
+            expect(heard.has(q)).toBe(true);
+            const unread = streams[q]?.[cursors[q] ?? 0] ?? Infinity;
+            const earliest = Math.min(unread, inFlight.get(q) ?? Infinity);
+            expect(time).toBeLessThanOrEqual(earliest + skew);
+          }
+        heard.add(p);
+        cursors[p] = from + taken;
+        if (taken > 0) inFlight.set(p, batch[0] ?? 0);
+        if (taken < batch.length) alignment.hold(tp(p));
+      }
+      expect(cursors).toEqual(streams.map((times) => times.length));
+    },
+  );
+});

@@ -1,0 +1,247 @@
+import { HOUR_MS } from '@fraudstream/contracts';
+import { PartitionMap, type TopicPartition } from './topic-partition';
+
+/** Holds a consumer's partitions in step in event time (see EventTimeAlignment). */
+export interface EventTimeAlignmentOptions<T> {
+  /** A decoded value's event time, in epoch milliseconds. */
+  readonly eventTime: (value: T) => number;
+  /**
+   * How far past the next record of the slowest partition that has records left a partition may
+   * handle, in milliseconds of event time. 0 takes the partitions' records in event-time order (ties
+   * aside), in smaller pieces.
+   */
+  readonly maxSkewMs: number;
+}
+
+/** Stops and restarts the fetching of a partition (the consumer's pause and resume). */
+export interface FetchControl {
+  pause(partition: TopicPartition): void;
+  resume(partition: TopicPartition): void;
+}
+
+interface Position {
+  /**
+   * The event time of the partition's next record when `exact`; otherwise that of its last taken
+   * record, a lower bound of the next one's (a partition's records in event-time order).
+   */
+  readonly time: number;
+  /** Whether the partition had records left past those taken (they may hold the others back). */
+  readonly behind: boolean;
+  /** Whether the partition is paused until its next record is within its bound. */
+  readonly held: boolean;
+}
+
+/** Pieces taken and not handled yet: the event time of the earliest record of each partition's. */
+type Pending = PartitionMap<number>;
+
+interface Waiter {
+  readonly partition: TopicPartition;
+  readonly next: number;
+  readonly wake: (moved: boolean) => void;
+}
+
+/**
+ * Keeps the partitions of a consumer in step in event time, for handlers whose state spans
+ * partitions (the scorer's terminal windows: a terminal's payments come from every partition). A
+ * partition may take its records up to `maxSkewMs` past the next record of every other partition that
+ * has records left (partitions at their end hold nothing back). A batch that reaches further is taken
+ * in pieces: its handler waits for the others between them (the batches of one fetch are handled
+ * side by side: the consumer handles every partition's batch at once). When every batch being handled
+ * waits, and so none can move, they give up: the rest of each is left unread and fetched again with
+ * the others' next batches (a partition far ahead is paused meanwhile).
+ *
+ * The partition whose next record is the earliest can always take it, so the partitions never wait on
+ * one another for good. Until a piece is handled, the others take nothing more than the skew past its
+ * first record: pieces handled side by side update shared state out of order by at most the skew.
+ * After an assignment, the others wait for a partition not heard from yet: its first batch, or the
+ * broker's answer that it has nothing to read (they give up meanwhile if its batch is not among
+ * those being handled).
+ */
+export class EventTimeAlignment {
+  private readonly positions = new PartitionMap<Position>();
+  private readonly pending: Pending = new PartitionMap<number>();
+  /** Owned partitions whose position is not known yet. */
+  private readonly unknown = new PartitionMap<true>();
+  private active = 0;
+  private readonly waiters = new Set<Waiter>();
+  private stallCheck: NodeJS.Immediate | null = null;
+  /** How far past its bound a partition that gave up its batch is paused rather than fetched again. */
+  private readonly farMs: number;
+
+  constructor(
+    private readonly maxSkewMs: number,
+    private readonly control: FetchControl,
+  ) {
+    this.farMs = Math.max(maxSkewMs, HOUR_MS);
+  }
+
+  /**
+   * A new assignment: the held partitions are resumed and every owned one's position is unknown
+   * again (a partition may have moved, and come back with another owner's progress).
+   */
+  assign(owned: readonly TopicPartition[]): void {
+    for (const [partition, position] of this.positions.entries())
+      if (position.held) this.control.resume(partition);
+    this.positions.clear();
+    this.pending.clear();
+    this.unknown.clear();
+    for (const partition of owned) this.unknown.set(partition, true);
+    this.changed();
+  }
+
+  /**
+   * The assigned partitions that had nothing to read when asked (committed offset at the end): they
+   * hold nothing back until a batch of theirs arrives.
+   */
+  settle(caughtUp: readonly TopicPartition[]): void {
+    for (const partition of caughtUp)
+      if (this.unknown.delete(partition))
+        this.positions.set(partition, { time: -Infinity, behind: false, held: false });
+    this.changed();
+  }
+
+  /** The assignment's positions are not coming (the check failed): unknown partitions hold nothing back. */
+  forgetUnknown(): void {
+    this.unknown.clear();
+    this.changed();
+  }
+
+  /** A batch's handling begins (it counts among those that may move the others). */
+  enter(): void {
+    this.active++;
+  }
+
+  /** A batch's handling ended, whatever its outcome. */
+  leave(): void {
+    this.active--;
+    this.checkStall();
+  }
+
+  /**
+   * How many of a partition's next records, `times[from]` on in offset order, may be handled now: a
+   * prefix. `times` holds each record's event time (NaN for one without: a record to dead-letter,
+   * never held); `caughtUp`: they end at the partition's end.
+   */
+  take(partition: TopicPartition, times: readonly number[], caughtUp: boolean, from = 0): number {
+    let first: number | undefined;
+    for (let i = from; i < times.length && first === undefined; i++)
+      if (Number.isFinite(times[i])) first = times[i];
+    const bound = first === undefined ? Infinity : this.bound(partition);
+    let end = from;
+    let last = this.positions.get(partition)?.time ?? -Infinity;
+    for (; end < times.length; end++) {
+      const time = times[end] ?? Number.NaN;
+      if (time > bound) break;
+      if (Number.isFinite(time)) last = Math.max(last, time);
+    }
+    this.unknown.delete(partition);
+    const next = times[end];
+    const held = this.positions.get(partition)?.held ?? false;
+    this.positions.set(
+      partition,
+      next === undefined ? { time: last, behind: !caughtUp, held } : { time: next, behind: true, held },
+    );
+    if (end > from && first !== undefined) this.pending.set(partition, first);
+    this.changed();
+    return end - from;
+  }
+
+  /**
+   * The partition's last piece was handled (its state updated), or given up: until then, the others
+   * take nothing more than the skew past its first record.
+   */
+  handled(partition: TopicPartition): void {
+    if (this.pending.delete(partition)) this.changed();
+  }
+
+  /**
+   * Waits until the others move, for a partition that cannot take its next record (at `next`):
+   * resolves true to try again, or false to give up (every batch being handled waits); the
+   * partition is then held, its fetching paused until it may move.
+   */
+  wait(partition: TopicPartition, next: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const waiter: Waiter = { partition, next, wake: resolve };
+      this.waiters.add(waiter);
+      this.checkStall();
+    });
+  }
+
+  /** Stops waiting (the batch is given up for another reason: a rebalance, a stop). */
+  cancel(partition: TopicPartition): void {
+    for (const waiter of this.waiters)
+      if (same(waiter.partition, partition)) {
+        this.waiters.delete(waiter);
+        waiter.wake(false);
+      }
+  }
+
+  /**
+   * The partition's batch gave up its remaining records. They are fetched again with the others'
+   * next batches, unless the partition is far ahead (more than an hour, or the skew, past its
+   * bound): then it is paused until it is within that again, so it is not fetched over and over.
+   */
+  hold(partition: TopicPartition): void {
+    const position = this.positions.get(partition);
+    // Nothing is far while a partition is not heard from: its first batch is on its way.
+    if (!position || position.held || this.unknown.size > 0) return;
+    if (position.time <= this.bound(partition) + this.farMs) return;
+    this.positions.set(partition, { ...position, held: true });
+    this.control.pause(partition);
+    this.changed();
+  }
+
+  /** Whether the partition is paused waiting for the others (for tests and metrics). */
+  isHeld(partition: TopicPartition): boolean {
+    return this.positions.get(partition)?.held ?? false;
+  }
+
+  /**
+   * The latest event time the partition may take now: the skew past the earliest next record of the
+   * others that have records left, or the earliest record of a piece of theirs not handled yet;
+   * nothing while one is not heard from.
+   */
+  private bound(partition: TopicPartition): number {
+    let earliest = Infinity;
+    for (const [other, position] of this.positions.entries())
+      if (position.behind && !same(other, partition)) earliest = Math.min(earliest, position.time);
+    for (const [other, time] of this.pending.entries())
+      if (!same(other, partition)) earliest = Math.min(earliest, time);
+    for (const [other] of this.unknown.entries()) if (!same(other, partition)) return -Infinity;
+    return earliest + this.maxSkewMs;
+  }
+
+  /** Positions moved: held partitions within their bound are resumed, waiters try again. */
+  private changed(): void {
+    for (const [partition, position] of [...this.positions.entries()])
+      if (position.held && position.time <= this.bound(partition) + this.farMs) {
+        this.positions.set(partition, { ...position, held: false });
+        this.control.resume(partition);
+      }
+    for (const waiter of [...this.waiters])
+      if (waiter.next <= this.bound(waiter.partition)) {
+        this.waiters.delete(waiter);
+        waiter.wake(true);
+      }
+    this.checkStall();
+  }
+
+  /**
+   * Every batch being handled waits, so none can move: they give up. Checked once the batches that
+   * were queued behind them had their turn to start (a freed handler takes the next batch at once).
+   */
+  private checkStall(): void {
+    if (this.stallCheck || this.waiters.size === 0) return;
+    this.stallCheck = setImmediate(() => {
+      this.stallCheck = null;
+      if (this.waiters.size === 0 || this.waiters.size < this.active) return;
+      const stalled = [...this.waiters];
+      this.waiters.clear();
+      for (const waiter of stalled) waiter.wake(false);
+    });
+  }
+}
+
+function same(a: TopicPartition, b: TopicPartition): boolean {
+  return a.topic === b.topic && a.partition === b.partition;
+}

@@ -5,6 +5,7 @@ import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } fr
 import { SCHEMA_NOT_CACHED, type AvroSerde } from './avro-serde.adapter';
 import { BatchRecovery, type Delivery, type Retry } from './batch-recovery';
 import { DeadLetterPublisher, type DeadLetter } from './dead-letter.publisher';
+import { EventTimeAlignment, type EventTimeAlignmentOptions } from './event-time-alignment';
 import { isRebalance } from './failure-kinds';
 import { brokersOf, createConsumer } from './kafka-client.adapter';
 import { kafkaMetrics, type KafkaMetrics } from './kafka.metrics';
@@ -105,9 +106,28 @@ export interface StreamConsumerOptions<T> {
    * once. Without it, at-least-once: outputs acknowledged, then the offsets committed.
    */
   readonly exactlyOnce?: ExactlyOnceOptions;
+  /**
+   * Holds the partitions in step in event time (EventTimeAlignment): for a handler whose state spans
+   * partitions. Without it, each partition's batches are handled as they are fetched.
+   */
+  readonly alignment?: EventTimeAlignmentOptions<T>;
 }
 
+/** Batches handled at once by an aligned consumer: more than the partitions a consumer owns. */
+const ALIGNED_CONCURRENCY = 256;
+
 const DEFAULT_RETRY: RetrySchedule = { initialMs: 200, maxMs: 5000 };
+
+/** The offsets a piece of a batch covers, records kafkajs filtered out (transaction markers) included. */
+interface OffsetRange {
+  readonly first: string;
+  readonly last: string;
+}
+
+interface Decoded<T> {
+  readonly good: ConsumedMessage<T>[];
+  readonly letters: DeadLetter[];
+}
 
 function nextOffset(offset: string): string {
   return (BigInt(offset) + 1n).toString();
@@ -129,6 +149,9 @@ export class StreamConsumer<T> {
   private readonly transactions: PartitionTransactions | null;
   private readonly pipeline: TransactionPipeline | null;
   private readonly schedule: RetrySchedule;
+  private readonly alignment: EventTimeAlignment | null;
+  /** Assignments seen so far: a backlog check answers for the latest only. */
+  private assignments = 0;
   private readonly lag = new PartitionMap<number>();
   private connected = false;
   private running = false;
@@ -153,6 +176,12 @@ export class StreamConsumer<T> {
       this.transactions && options.exactlyOnce
         ? this.createPipeline(this.transactions, options.exactlyOnce)
         : null;
+    this.alignment = options.alignment
+      ? new EventTimeAlignment(options.alignment.maxSkewMs, {
+          pause: ({ topic, partition }) => this.consumer.pause([{ topic, partitions: [partition] }]),
+          resume: ({ topic, partition }) => this.consumer.resume([{ topic, partitions: [partition] }]),
+        })
+      : null;
     this.stopped = new Promise((resolve) => (this.wake = resolve));
     this.consumer = this.createConsumer();
   }
@@ -268,6 +297,7 @@ export class StreamConsumer<T> {
       );
       this.pipeline?.retain(owned);
       void this.transactions?.retain(owned);
+      if (this.alignment) this.alignAssignment(this.alignment, owned);
       this.logger.log({
         msg: 'joined the group',
         groupId: this.options.groupId,
@@ -280,7 +310,10 @@ export class StreamConsumer<T> {
     // producer's) would never look consumed to caughtUp() and would be read again after each restart.
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
       const { topic, partition, batchSize, lastOffset } = event.payload;
-      if (consumer !== this.consumer || batchSize > 0 || this.transactions || this.stopping) return;
+      if (consumer !== this.consumer || batchSize > 0 || this.stopping) return;
+      // Nothing in it to handle: the partition holds no other back until it has records again.
+      this.alignment?.take({ topic, partition }, [], true);
+      if (this.transactions) return;
       this.committer.queue({ topic, partition, offset: nextOffset(lastOffset) });
     });
     consumer.on(consumer.events.CRASH, (event) => {
@@ -293,6 +326,31 @@ export class StreamConsumer<T> {
         this.restarting ??= this.restart(error).finally(() => (this.restarting = null));
     });
     return consumer;
+  }
+
+  /**
+   * A new assignment for the alignment: every owned partition's position is unknown until its first
+   * batch, or until the broker says it has nothing to read (then it holds nothing back).
+   */
+  private alignAssignment(alignment: EventTimeAlignment, owned: readonly TopicPartition[]): void {
+    alignment.assign(owned);
+    const generation = ++this.assignments;
+    this.backlog().then(
+      (behind) => {
+        if (generation !== this.assignments) return;
+        const reading = new PartitionMap<true>();
+        for (const partition of behind) reading.set(partition, true);
+        alignment.settle(owned.filter((p) => !reading.get(p)));
+      },
+      (error: unknown) => {
+        if (generation !== this.assignments) return;
+        this.logger.warn({
+          msg: 'backlog check failed; partitions not heard from yet hold no others back',
+          error: describeError(error),
+        });
+        alignment.forgetUnknown();
+      },
+    );
   }
 
   private async startConsumer(consumer: Consumer): Promise<void> {
@@ -317,7 +375,10 @@ export class StreamConsumer<T> {
       consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+        // Aligned, the batches of a fetch wait for one another: every partition's is handled at once.
+        partitionsConsumedConcurrently: this.options.alignment
+          ? Math.max(this.options.partitionsConsumedConcurrently ?? 1, ALIGNED_CONCURRENCY)
+          : (this.options.partitionsConsumedConcurrently ?? 1),
         eachBatch: (payload) => this.onBatch(payload),
       }),
     );
@@ -447,16 +508,18 @@ export class StreamConsumer<T> {
       heartbeat: () => payload.heartbeat(),
       isRunning: () => payload.isRunning(),
     };
-    const last = batch.lastOffset();
+    const alignment = this.alignment;
+    alignment?.enter();
     try {
-      if (this.transactions && this.pipeline)
-        await this.handleInTransaction(this.transactions, this.pipeline, batch, retry, context);
+      const decoded = await this.decode(batch, batch.messages, retry);
+      if (alignment) await this.handleAligned(alignment, payload, decoded, retry, context);
       else {
-        const { good, letters } = await this.decode(batch, batch.messages, retry);
-        if (good.length > 0) letters.push(...(await this.recover(good, context, retry, this.direct)));
-        await retry(() => this.deadLetters.publish(letters));
-        this.countLetters(letters);
-        this.committer.queue({ topic: batch.topic, partition: batch.partition, offset: nextOffset(last) });
+        const range: OffsetRange = {
+          first: batch.firstOffset() ?? batch.messages[0]?.offset ?? '0',
+          last: batch.lastOffset(),
+        };
+        await this.handlePiece(batch.messages, range, decoded, retry, context);
+        payload.resolveOffset(range.last);
       }
     } catch (error) {
       if (!(error instanceof BatchAbandonedError)) throw error;
@@ -464,10 +527,131 @@ export class StreamConsumer<T> {
         this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: error.offset });
       this.logger.warn({ msg: error.message, topic: batch.topic, partition: batch.partition });
       return;
+    } finally {
+      alignment?.leave();
     }
-    payload.resolveOffset(last);
     this.recordLag(batch);
     endTimer?.();
+  }
+
+  /**
+   * A batch in step with the other partitions (EventTimeAlignment): taken in pieces as far as the
+   * others allow, waiting for them between pieces; what is left when they cannot move stays unread
+   * (the partition paused until they catch up, then fetched again).
+   */
+  private async handleAligned(
+    alignment: EventTimeAlignment,
+    payload: EachBatchPayload,
+    decoded: Decoded<T>,
+    retry: Retry,
+    context: BatchContext,
+  ): Promise<void> {
+    const { batch } = payload;
+    const partition = { topic: batch.topic, partition: batch.partition };
+    const eventTime = this.options.alignment?.eventTime;
+    const times = new Map<string, number>();
+    if (eventTime) for (const message of decoded.good) times.set(message.offset, eventTime(message.value));
+    const messages = batch.messages;
+    const eventTimes = messages.map((m) => times.get(m.offset) ?? Number.NaN);
+    // The decoded messages and dead letters are in offset order: each piece takes the next of them.
+    const cursor = { good: 0, letters: 0 };
+    const upTo = (last: string): Decoded<T> => {
+      const high = BigInt(last);
+      const good: ConsumedMessage<T>[] = [];
+      const letters: DeadLetter[] = [];
+      for (let m = decoded.good[cursor.good]; m && BigInt(m.offset) <= high; m = decoded.good[++cursor.good])
+        good.push(m);
+      for (
+        let l = decoded.letters[cursor.letters];
+        l && BigInt(l.offset) <= high;
+        l = decoded.letters[++cursor.letters]
+      )
+        letters.push(l);
+      return { good, letters };
+    };
+    let resolved: string | null = null;
+    for (let from = 0; from < messages.length;) {
+      const taken = alignment.take(partition, eventTimes, context.caughtUp, from);
+      if (taken === 0) {
+        if (await this.waitForOthers(alignment, payload, eventTimes[from] ?? Number.NaN)) continue;
+        alignment.hold(partition);
+        return;
+      }
+      const piece = messages.slice(from, from + taken);
+      from += taken;
+      const end = from >= messages.length;
+      const range: OffsetRange = {
+        first: resolved === null ? (batch.firstOffset() ?? piece[0]?.offset ?? '0') : nextOffset(resolved),
+        last: end ? batch.lastOffset() : (piece[piece.length - 1]?.offset ?? batch.lastOffset()),
+      };
+      try {
+        await this.handlePiece(piece, range, upTo(range.last), retry, {
+          ...context,
+          caughtUp: context.caughtUp && end,
+        });
+      } finally {
+        alignment.handled(partition);
+      }
+      payload.resolveOffset(range.last);
+      resolved = range.last;
+    }
+  }
+
+  /** Waits (heartbeating) for the others to move; false when the batch gives up its remaining records. */
+  private async waitForOthers(
+    alignment: EventTimeAlignment,
+    payload: EachBatchPayload,
+    next: number,
+  ): Promise<boolean> {
+    const partition = { topic: payload.batch.topic, partition: payload.batch.partition };
+    const waiting = alignment.wait(partition, next);
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const tick = new Promise<'tick'>((resolve) => (timer = setTimeout(() => resolve('tick'), 1000)));
+      const outcome = await Promise.race([waiting, tick, this.stopped.then(() => 'stop' as const)]);
+      clearTimeout(timer);
+      if (typeof outcome === 'boolean') return outcome;
+      if (this.stopping || !payload.isRunning() || payload.isStale()) {
+        alignment.cancel(partition);
+        return false;
+      }
+      await payload.heartbeat();
+    }
+  }
+
+  /**
+   * Handles consecutive messages of a batch (all of it, or a piece) and delivers or queues their
+   * outputs; `range`: the offsets the piece covers, filtered records included.
+   */
+  private async handlePiece(
+    messages: readonly KafkaMessage[],
+    range: OffsetRange,
+    decoded: Decoded<T>,
+    retry: Retry,
+    context: BatchContext,
+  ): Promise<void> {
+    if (this.transactions && this.pipeline) {
+      await this.handleInTransaction(
+        this.transactions,
+        this.pipeline,
+        messages,
+        range,
+        decoded,
+        retry,
+        context,
+      );
+      return;
+    }
+    const { good } = decoded;
+    const letters = [...decoded.letters];
+    if (good.length > 0) letters.push(...(await this.recover(good, context, retry, this.direct)));
+    await retry(() => this.deadLetters.publish(letters));
+    this.countLetters(letters);
+    this.committer.queue({
+      topic: context.topic,
+      partition: context.partition,
+      offset: nextOffset(range.last),
+    });
   }
 
   /** At-least-once: each delivery attempt sends through the app's producer. */
@@ -504,28 +688,26 @@ export class StreamConsumer<T> {
   private async handleInTransaction(
     transactions: PartitionTransactions,
     pipeline: TransactionPipeline,
-    batch: Batch,
+    messages: readonly KafkaMessage[],
+    range: OffsetRange,
+    decoded: Decoded<T>,
     retry: Retry,
     context: BatchContext,
   ): Promise<void> {
-    const partition = { topic: batch.topic, partition: batch.partition };
-    const firstOffset = batch.firstOffset();
-    const chain =
-      this.options.exactlyOnce?.handleWhileCommitting && firstOffset !== null
-        ? pipeline.chain(partition, firstOffset)
-        : null;
-    const decoded = await this.decode(batch, batch.messages, retry);
+    const partition = { topic: context.topic, partition: context.partition };
+    const { first: firstOffset, last } = range;
+    const chain = this.options.exactlyOnce?.handleWhileCommitting
+      ? pipeline.chain(partition, firstOffset)
+      : null;
     let start: BatchStart;
     if (chain) start = chain.start;
     else {
       await pipeline.idle(partition);
-      start = await retry(() =>
-        transactions.begin(partition, firstOffset === null ? undefined : BigInt(firstOffset)),
-      );
+      start = await retry(() => transactions.begin(partition, BigInt(firstOffset)));
     }
     const from = start.from;
     const fresh = (offset: string): boolean => from === null || BigInt(offset) >= from;
-    const first = batch.messages.find((m) => fresh(m.offset))?.offset;
+    const first = messages.find((m) => fresh(m.offset))?.offset;
     if (first === undefined) return;
     if (from !== null && BigInt(first) > from)
       this.logger.warn({
@@ -543,7 +725,6 @@ export class StreamConsumer<T> {
       committedOffset: (transactions.committed(partition) ?? 0n).toString(),
     };
     if (good.length > 0) letters.push(...(await this.recover(good, handling, retry, outputs.delivery)));
-    const last = batch.lastOffset();
     const queued: PipelinedBatch = {
       start,
       first,
@@ -679,11 +860,7 @@ export class StreamConsumer<T> {
     });
   }
 
-  private async decode(
-    batch: Batch,
-    messages: readonly KafkaMessage[],
-    retry: Retry,
-  ): Promise<{ good: ConsumedMessage<T>[]; letters: DeadLetter[] }> {
+  private async decode(batch: Batch, messages: readonly KafkaMessage[], retry: Retry): Promise<Decoded<T>> {
     const good: ConsumedMessage<T>[] = [];
     const letters: DeadLetter[] = [];
     const serde = this.options.serde;

@@ -90,6 +90,14 @@ export const scorerConfigSchema = z
     SCORER_FETCH_MAX_WAIT_MS: intVar(20, 0, 10_000),
     SCORER_MAX_REASONS: intVar(3, 0, 64),
     /**
+     * How far (ms of event time) one transactions partition's batch may run past the next transaction
+     * of the slowest partition that has transactions left (the transport's event-time alignment). The
+     * terminal windows are one state that every partition updates, so partitions out of step count a
+     * terminal's payments out of order: in a backlog, days apart without it (docs/features.md).
+     * -1 turns the alignment off.
+     */
+    SCORER_MAX_EVENT_TIME_SKEW_MS: intVar(300_000, -1, 86_400_000),
+    /**
      * Session timeout of the transactions and labels groups: how long a crashed (SIGKILLed) replica's partitions
      * wait before the group hands them to the others or to its restarted self. 6 s (the broker's
      * minimum by default) against kafkajs's 30 s: a SIGKILLed scorer consumes again within ~10 s.

@@ -68,6 +68,14 @@ export const scorerConsumersProvider: Provider = {
           return tx;
         },
         partitionsConsumedConcurrently: config.SCORER_PARTITIONS_CONCURRENTLY,
+        ...(config.SCORER_MAX_EVENT_TIME_SKEW_MS >= 0
+          ? {
+              alignment: {
+                eventTime: (tx: Transaction) => tx.event_time,
+                maxSkewMs: config.SCORER_MAX_EVENT_TIME_SKEW_MS,
+              },
+            }
+          : {}),
         maxBytesPerPartition: config.SCORER_MAX_BYTES_PER_PARTITION,
         maxWaitTimeInMs: config.SCORER_FETCH_MAX_WAIT_MS,
         sessionTimeoutMs: config.SCORER_SESSION_TIMEOUT_MS,

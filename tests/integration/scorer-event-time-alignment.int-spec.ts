@@ -7,11 +7,10 @@
  * spans far less event time than the others'. Every logged vector is compared with the offline
  * recomputation (`checkLoggedVectors`).
  */
-import type { PartitionMetadata } from 'kafkajs';
 import type { Score, Transaction } from '@fraudstream/contracts';
 import { DEFAULT_FEATURE_SET, checkLoggedVectors } from '@fraudstream/features';
-import { Partitioners } from '@fraudstream/kafka';
 import { describe, expect, it } from 'vitest';
+import { keyPartitioner } from '../support/partition-local-stream';
 import { waitFor } from '../support/wait-for';
 import {
   connectedProducer,
@@ -32,18 +31,11 @@ const T0 = Date.UTC(2026, 0, 5, 0, 0, 0);
  * cards; two thirds of them by cards of partition 0, the rest spread over the other three.
  */
 function sharedTerminalStream(topic: string): Transaction[] {
-  const partitionOf = Partitioners.DefaultPartitioner();
-  const partitionMetadata: PartitionMetadata[] = Array.from({ length: PARTITIONS }, (_, id) => ({
-    partitionErrorCode: 0,
-    partitionId: id,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-  }));
+  const partitionOf = keyPartitioner(topic, PARTITIONS);
   const byPartition: string[][] = Array.from({ length: PARTITIONS }, () => []);
   for (let c = 0; byPartition.some((cards) => cards.length < 6); c++) {
     const id = `card-${c}`;
-    const p = partitionOf({ topic, partitionMetadata, message: { key: id, value: null } });
+    const p = partitionOf(id);
     if ((byPartition[p]?.length ?? 6) < 6) byPartition[p]?.push(id);
   }
   const busy = byPartition[0] ?? [];

@@ -3,6 +3,19 @@ import { HOUR_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import { Partitioners } from '@fraudstream/kafka';
 import { chargebackOf } from './sample-records';
 
+/** The partition the producers' default partitioner gives a key on a topic of `partitions` partitions. */
+export function keyPartitioner(topic: string, partitions: number): (key: string) => number {
+  const partitionOf = Partitioners.DefaultPartitioner();
+  const partitionMetadata: PartitionMetadata[] = Array.from({ length: partitions }, (_, id) => ({
+    partitionErrorCode: 0,
+    partitionId: id,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+  }));
+  return (key) => partitionOf({ topic, partitionMetadata, message: { key, value: null } });
+}
+
 /**
  * A stream whose terminals each stay on one partition (cards are keys; a terminal's cards share a
  * partition), in event-time order: the online features then do not depend on how the partitions'
@@ -16,17 +29,10 @@ export function partitionLocalStream(
   t0: number,
   idPrefix = 'fs',
 ): Transaction[] {
-  const partitionOf = Partitioners.DefaultPartitioner();
-  const partitionMetadata: PartitionMetadata[] = Array.from({ length: partitions }, (_, id) => ({
-    partitionErrorCode: 0,
-    partitionId: id,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-  }));
+  const partitionOf = keyPartitioner(topic, partitions);
   const cards = Array.from({ length: 60 }, (_, c) => {
     const id = `card-${c}`;
-    return { id, partition: partitionOf({ topic, partitionMetadata, message: { key: id, value: null } }) };
+    return { id, partition: partitionOf(id) };
   });
   return Array.from({ length: total }, (_, i) => {
     const card = cards[(i * 7 + Math.floor(i / 60)) % cards.length] ?? { id: 'card-0', partition: 0 };

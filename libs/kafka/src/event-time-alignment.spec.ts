@@ -1,4 +1,5 @@
 import { HOUR_MS } from '@fraudstream/contracts';
+import { mulberry32 } from '@fraudstream/stats';
 import { describe, expect, it } from 'vitest';
 import { EventTimeAlignment, type FetchControl } from './event-time-alignment';
 import { PartitionMap, type TopicPartition } from './topic-partition';
@@ -18,18 +19,6 @@ class PausedSet implements FetchControl {
   has(partition: number): boolean {
     return this.paused.get(tp(partition)) === true;
   }
-}
-
-/** A small deterministic generator (mulberry32), so that a failing case can be run again. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Takes records and handles them at once (nothing of the partition left in flight). */
@@ -205,7 +194,7 @@ describe(EventTimeAlignment.name, () => {
   it.each([1, 2, 3, 4, 5])(
     'takes every record of partitions read and handled in any order, none more than the skew past a record of another partition not handled yet (seed %i)',
     (seed) => {
-      const next = random(seed);
+      const next = mulberry32(seed);
       const skew = Math.floor(next() * 20);
       const count = 2 + Math.floor(next() * 5);
       // Each partition's records in event-time order, at its own rate, with gaps.

@@ -44,6 +44,16 @@ export function kafkaMetrics(metrics: MetricsRegistry) {
       help: 'Fetched batches committed by one Kafka transaction of the exactly-once consumers (those queued while the previous transaction committed go together).',
       buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32],
     }),
+    alignedPieces: metrics.counter({
+      name: 'fraudstream_kafka_aligned_pieces_total',
+      help: 'Pieces of batches handled by the consumers that hold their partitions in step in event time (a batch taken whole is one piece).',
+      labelNames: ['topic'] as const,
+    }),
+    alignmentWaits: metrics.counter({
+      name: 'fraudstream_kafka_alignment_waits_total',
+      help: "Waits of an aligned consumer's batch for the other partitions, by outcome: moved (the others caught up) or gave_up (none could move; the rest of the batch is fetched again).",
+      labelNames: ['topic', 'outcome'] as const,
+    }),
     lag: metrics.gauge({
       name: 'fraudstream_kafka_consumer_lag_messages',
       help: 'Messages between the last fetched offset and the high watermark, per topic (summed over partitions).',

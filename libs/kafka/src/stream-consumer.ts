@@ -573,10 +573,13 @@ export class StreamConsumer<T> {
     for (let from = 0; from < messages.length;) {
       const taken = alignment.take(partition, eventTimes, context.caughtUp, from);
       if (taken === 0) {
-        if (await this.waitForOthers(alignment, payload, eventTimes[from] ?? Number.NaN)) continue;
+        const moved = await this.waitForOthers(alignment, payload, eventTimes[from] ?? Number.NaN);
+        this.metrics?.alignmentWaits.inc({ topic: batch.topic, outcome: moved ? 'moved' : 'gave_up' });
+        if (moved) continue;
         alignment.hold(partition);
         return;
       }
+      this.metrics?.alignedPieces.inc({ topic: batch.topic });
       const piece = messages.slice(from, from + taken);
       from += taken;
       const end = from >= messages.length;

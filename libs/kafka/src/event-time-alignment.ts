@@ -31,9 +31,6 @@ interface Position {
   readonly held: boolean;
 }
 
-/** Pieces taken and not handled yet: the event time of the earliest record of each partition's. */
-type Pending = PartitionMap<number>;
-
 interface Waiter {
   readonly partition: TopicPartition;
   readonly next: number;
@@ -59,7 +56,8 @@ interface Waiter {
  */
 export class EventTimeAlignment {
   private readonly positions = new PartitionMap<Position>();
-  private readonly pending: Pending = new PartitionMap<number>();
+  /** Pieces taken and not handled yet: the event time of the first record of each partition's. */
+  private readonly pending = new PartitionMap<number>();
   /** Owned partitions whose position is not known yet. */
   private readonly unknown = new PartitionMap<true>();
   private active = 0;
@@ -191,7 +189,7 @@ export class EventTimeAlignment {
     this.changed();
   }
 
-  /** Whether the partition is paused waiting for the others (for tests and metrics). */
+  /** Whether the partition is paused waiting for the others (for tests). */
   isHeld(partition: TopicPartition): boolean {
     return this.positions.get(partition)?.held ?? false;
   }
@@ -202,12 +200,12 @@ export class EventTimeAlignment {
    * nothing while one is not heard from.
    */
   private bound(partition: TopicPartition): number {
+    for (const [other] of this.unknown.entries()) if (!same(other, partition)) return -Infinity;
     let earliest = Infinity;
     for (const [other, position] of this.positions.entries())
       if (position.behind && !same(other, partition)) earliest = Math.min(earliest, position.time);
     for (const [other, time] of this.pending.entries())
       if (!same(other, partition)) earliest = Math.min(earliest, time);
-    for (const [other] of this.unknown.entries()) if (!same(other, partition)) return -Infinity;
     return earliest + this.maxSkewMs;
   }
 

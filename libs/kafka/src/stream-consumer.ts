@@ -129,6 +129,11 @@ interface Decoded<T> {
   readonly letters: DeadLetter[];
 }
 
+/** A batch's first offset, a filtered record's (a transaction marker's) included. */
+function firstOffsetOf(batch: Batch): string {
+  return batch.firstOffset() ?? batch.messages[0]?.offset ?? '0';
+}
+
 function nextOffset(offset: string): string {
   return (BigInt(offset) + 1n).toString();
 }
@@ -514,10 +519,7 @@ export class StreamConsumer<T> {
       const decoded = await this.decode(batch, batch.messages, retry);
       if (alignment) await this.handleAligned(alignment, payload, decoded, retry, context);
       else {
-        const range: OffsetRange = {
-          first: batch.firstOffset() ?? batch.messages[0]?.offset ?? '0',
-          last: batch.lastOffset(),
-        };
+        const range: OffsetRange = { first: firstOffsetOf(batch), last: batch.lastOffset() };
         await this.handlePiece(batch.messages, range, decoded, retry, context);
         payload.resolveOffset(range.last);
       }
@@ -537,7 +539,7 @@ export class StreamConsumer<T> {
   /**
    * A batch in step with the other partitions (EventTimeAlignment): taken in pieces as far as the
    * others allow, waiting for them between pieces; what is left when they cannot move stays unread
-   * (the partition paused until they catch up, then fetched again).
+   * and is fetched again (the partition paused meanwhile when it is far ahead).
    */
   private async handleAligned(
     alignment: EventTimeAlignment,
@@ -584,7 +586,7 @@ export class StreamConsumer<T> {
       from += taken;
       const end = from >= messages.length;
       const range: OffsetRange = {
-        first: resolved === null ? (batch.firstOffset() ?? piece[0]?.offset ?? '0') : nextOffset(resolved),
+        first: resolved === null ? firstOffsetOf(batch) : nextOffset(resolved),
         last: end ? batch.lastOffset() : (piece[piece.length - 1]?.offset ?? batch.lastOffset()),
       };
       try {
@@ -608,10 +610,11 @@ export class StreamConsumer<T> {
   ): Promise<boolean> {
     const partition = { topic: payload.batch.topic, partition: payload.batch.partition };
     const waiting = alignment.wait(partition, next);
+    const stopped = this.stopped.then(() => 'stop' as const);
     for (;;) {
       let timer: NodeJS.Timeout | undefined;
       const tick = new Promise<'tick'>((resolve) => (timer = setTimeout(() => resolve('tick'), 1000)));
-      const outcome = await Promise.race([waiting, tick, this.stopped.then(() => 'stop' as const)]);
+      const outcome = await Promise.race([waiting, tick, stopped]);
       clearTimeout(timer);
       if (typeof outcome === 'boolean') return outcome;
       if (this.stopping || !payload.isRunning() || payload.isStale()) {

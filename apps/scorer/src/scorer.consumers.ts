@@ -101,6 +101,8 @@ export const scorerConsumersProvider: Provider = {
               offsets: messages.map((m) => Number(m.offset)),
               ...(committed === undefined ? {} : { committedOffset: Number(committed) }),
             },
+            // Aligned: the other partitions may move on while this batch is scored and sent.
+            context.stateApplied,
           );
           const outputs = [
             { topic: SCORES_TOPIC, records: result.scores.map((s) => ({ key: s.card_id, value: s })) },

@@ -589,12 +589,18 @@ export class StreamConsumer<T> {
         first: resolved === null ? firstOffsetOf(batch) : nextOffset(resolved),
         last: end ? batch.lastOffset() : (piece[piece.length - 1]?.offset ?? batch.lastOffset()),
       };
+      // A late call (after the piece ended) must not release the partition's next piece.
+      let ended = false;
       try {
         await this.handlePiece(piece, range, upTo(range.last), retry, {
           ...context,
           caughtUp: context.caughtUp && end,
+          stateApplied: () => {
+            if (!ended) alignment.handled(partition);
+          },
         });
       } finally {
+        ended = true;
         alignment.handled(partition);
       }
       payload.resolveOffset(range.last);

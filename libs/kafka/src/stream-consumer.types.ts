@@ -38,6 +38,13 @@ export interface BatchContext {
    * '0' when nothing of the partition is committed yet; undefined at-least-once.
    */
   readonly committedOffset?: string;
+  /**
+   * Aligned consumers (the `alignment` option): a handler whose state spans partitions calls it once
+   * the batch's effect on that state is done (its outputs may still be on their way), so the other
+   * partitions may take more before the batch ends. Undefined otherwise; not calling it is correct,
+   * only slower (the batch's end does the same).
+   */
+  readonly stateApplied?: () => void;
   heartbeat(): Promise<void>;
   isRunning(): boolean;
 }

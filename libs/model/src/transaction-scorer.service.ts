@@ -62,16 +62,19 @@ export class TransactionScorer {
   /**
    * `positions` (the input partition and offsets) let the feature state recognise a batch handled
    * again: its transactions are not counted twice and score with the features they first had.
+   * `featuresApplied` is called once the feature state counts the batch, before the model runs.
    */
   async scoreBatch(
     transactions: readonly Transaction[],
     positions?: TransactionPositions,
+    featuresApplied?: () => void,
   ): Promise<ScoredBatch> {
     const lease = this.models.lease();
     // Retriable: the transport backs off and retries rather than dead-lettering good transactions.
     if (!lease) throw new RetriableError('no model loaded yet');
     try {
       const { vectors, duplicates } = await this.computeFeatures(transactions, positions);
+      featuresApplied?.();
       const width = this.features.names.length;
       const rejected: ScoredBatch['rejected'] = [];
       for (const { index, first } of duplicates) {

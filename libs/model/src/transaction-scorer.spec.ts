@@ -128,6 +128,31 @@ describe(TransactionScorer.name, () => {
     await expect(scorer.scoreBatch([tx])).rejects.toBeInstanceOf(RetriableError);
   });
 
+  it('says when the feature state counts the batch, before the model runs, and never when the features fail', async () => {
+    const order: string[] = [];
+    const { scorer, models, runtime } = setup(() => {
+      order.push('features');
+      return Promise.resolve([[1, 1]]);
+    });
+    await models.applyDeployments([event(champion, 'PRODUCTION')]);
+    const run = runtime.run.bind(runtime);
+    runtime.run = (...args) => {
+      order.push('model');
+      return run(...args);
+    };
+    const result = await scorer.scoreBatch([tx], undefined, () => order.push('applied'));
+    expect(order).toEqual(['features', 'applied', 'model']);
+    expect(result.scores).toHaveLength(1);
+
+    const failing = setup(() => Promise.reject(new Error('ECONNREFUSED redis')));
+    await failing.models.applyDeployments([event(champion, 'PRODUCTION')]);
+    let applied = 0;
+    await expect(failing.scorer.scoreBatch([tx], undefined, () => applied++)).rejects.toBeInstanceOf(
+      RetriableError,
+    );
+    expect(applied).toBe(0);
+  });
+
   it('keeps scoring with the champion when the challenger fails', async () => {
     const { scorer, models, registry, runtime } = setup(() => Promise.resolve([[3, 1]]));
     await models.applyDeployments([event(champion, 'PRODUCTION'), event(broken, 'SHADOW')]);

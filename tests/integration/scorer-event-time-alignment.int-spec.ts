@@ -7,10 +7,17 @@
  * spans far less event time than the others'. Every logged vector is compared with the offline
  * recomputation (`checkLoggedVectors`).
  */
+import { loadConfig } from '@fraudstream/config';
 import type { Score, Transaction } from '@fraudstream/contracts';
-import { DEFAULT_FEATURE_SET, checkLoggedVectors } from '@fraudstream/features';
+import {
+  DEFAULT_FEATURE_SET,
+  RedisFeatureStore,
+  checkLoggedVectors,
+  featuresConfigFragment,
+} from '@fraudstream/features';
 import { MetricsRegistry } from '@fraudstream/observability';
 import { describe, expect, it } from 'vitest';
+import { uniqueName } from '../support/kafka-env';
 import { keyPartitioner } from '../support/partition-local-stream';
 import { waitFor } from '../support/wait-for';
 import {
@@ -58,14 +65,19 @@ function sharedTerminalStream(topic: string): Transaction[] {
 
 describe('scorer partitions in step in event time', () => {
   const suite = scorerSuite();
+  let backlogs = 0;
 
-  /** Scores the stream from a backlog with the given scorer settings; the share of vectors off. */
+  /**
+   * Scores the stream from a backlog with the given scorer settings, by `replicas` scorers in one
+   * group (started together); the vectors off the offline recomputation, and the first one's metrics.
+   */
   async function scoreBacklog(
     env: Record<string, string>,
+    replicas = 1,
   ): Promise<{ rows: number; differing: number; metrics: string }> {
     const { kafka, serde, root } = suite;
     const topics = await createScorerTopics(kafka, serde, PARTITIONS);
-    const model = featureModel(root, `aligned-${Object.values(env).join('-')}`, 41);
+    const model = featureModel(root, `aligned-${++backlogs}`, 41);
     const producer = await connectedProducer(kafka, serde);
     const sent = sharedTerminalStream(topics.transactions);
     await publishDeployment(producer, topics, stageChange(model, 'PRODUCTION'));
@@ -77,10 +89,15 @@ describe('scorer partitions in step in event time', () => {
         },
       ]);
     const scores = await readTopic<Score>(kafka, serde, topics.scores);
-    const app = await suite.start(topics, { SCORER_MAX_BYTES_PER_PARTITION: '2048', ...env });
+    const settings = {
+      SCORER_MAX_BYTES_PER_PARTITION: '2048',
+      SCORER_GROUP_ID: uniqueName('aligned'),
+      ...env,
+    };
+    const apps = await Promise.all(Array.from({ length: replicas }, () => suite.start(topics, settings)));
     await waitFor(() => scores.records.length >= sent.length, 120_000, 'every transaction scored');
-    const metrics = await app.get(MetricsRegistry).metrics();
-    await app.close();
+    const metrics = (await apps[0]?.get(MetricsRegistry).metrics()) ?? '';
+    for (const app of apps) await app.close();
     await producer.producer.disconnect();
     await scores.stop();
     const logged = scores.records.map((r) => ({
@@ -117,5 +134,29 @@ describe('scorer partitions in step in event time', () => {
     // Measured: 0 of 2,400 off aligned, 2,383-2,393 not (docs/features.md).
     expect(aligned.differing / aligned.rows).toBeLessThan(0.01);
     expect(unaligned.differing / unaligned.rows).toBeGreaterThan(0.2);
+  }, 300_000);
+
+  it('holds two replicas sharing the terminal windows in Redis in step with one another; out of step when each aligns only its own', async () => {
+    const { REDIS_URL } = loadConfig(featuresConfigFragment);
+    const redis = (prefix: string) => ({
+      FEATURE_STORE: 'redis',
+      REDIS_URL,
+      FEATURE_STORE_KEY_PREFIX: prefix,
+    });
+    const prefixes = [uniqueName('aligned-state'), uniqueName('aligned-state')];
+    try {
+      const together = await scoreBacklog(redis(prefixes[0] ?? ''), 2);
+      const apart = await scoreBacklog({ ...redis(prefixes[1] ?? ''), SCORER_ALIGN_REPLICAS: 'false' }, 2);
+      // Measured: 0-4 of 2,400 off together, 1,780-2,101 apart (docs/features.md).
+      expect(together.differing / together.rows).toBeLessThan(0.01);
+      expect(apart.differing / apart.rows).toBeGreaterThan(0.2);
+    } finally {
+      for (const prefix of prefixes) {
+        const store = RedisFeatureStore.connect(REDIS_URL, { keyPrefix: prefix });
+        const keys = await store.redis.keys(`${prefix}:*`);
+        if (keys.length > 0) await store.redis.del(...keys);
+        store.redis.disconnect();
+      }
+    }
   }, 300_000);
 });

@@ -98,6 +98,13 @@ export const scorerConfigSchema = z
      */
     SCORER_MAX_EVENT_TIME_SKEW_MS: intVar(300_000, -1, 86_400_000),
     /**
+     * With the Redis feature store (replicas share the terminal windows): whether the replicas hold
+     * their partitions in step with one another too, exchanging their positions through Redis
+     * every 50 ms (a replica silent for a session timeout drops out). false: each replica holds its
+     * own partitions in step only. No effect with the memory store or with the alignment off.
+     */
+    SCORER_ALIGN_REPLICAS: boolVar(true),
+    /**
      * Session timeout of the transactions and labels groups: how long a crashed (SIGKILLed) replica's partitions
      * wait before the group hands them to the others or to its restarted self. 6 s (the broker's
      * minimum by default) against kafkajs's 30 s: a SIGKILLed scorer consumes again within ~10 s.

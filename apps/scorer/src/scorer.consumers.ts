@@ -9,13 +9,15 @@ import {
   type ModelDeployment,
   type Transaction,
 } from '@fraudstream/contracts';
-import { StreamConsumerFactory, type StreamConsumer } from '@fraudstream/kafka';
+import { RedisFeatureStore, type FeaturePipeline } from '@fraudstream/features';
+import { StreamConsumerFactory, type SharedPositions, type StreamConsumer } from '@fraudstream/kafka';
 import { ModelManager, TransactionScorer, type FeatureExtractor } from '@fraudstream/model';
 import { MetricsRegistry } from '@fraudstream/observability';
 import { OutputRecordsPublisher } from './output-records.publisher';
+import { RedisSharedPositions } from './replica-positions';
 import { APP_CONFIG, type ScorerConfig } from './scorer.config';
 import { scorerMetrics } from './scorer.metrics';
-import { FEATURE_EXTRACTOR } from './scorer.tokens';
+import { FEATURE_EXTRACTOR, FEATURE_PIPELINE } from './scorer.tokens';
 
 /** The scorer's three consumers, declared as topic, validator and handler. */
 export interface ScorerConsumers {
@@ -42,6 +44,7 @@ export const scorerConsumersProvider: Provider = {
     FEATURE_EXTRACTOR,
     ModelManager,
     MetricsRegistry,
+    FEATURE_PIPELINE,
   ],
   useFactory: (
     factory: StreamConsumerFactory,
@@ -51,11 +54,23 @@ export const scorerConsumersProvider: Provider = {
     features: FeatureExtractor,
     models: ModelManager,
     registry: MetricsRegistry,
+    pipeline: FeaturePipeline,
   ): ScorerConsumers => {
     const metrics = scorerMetrics(registry);
     const { SCORES_TOPIC, ALERTS_TOPIC } = config;
     // One record in the far future would move its card's and terminal's window buckets there for good.
     const transactionTimes = new EventTimeGuard({ maxAheadMs: config.SCORER_MAX_EVENT_TIME_AHEAD_MS });
+    // Replicas sharing the terminal windows in Redis hold their partitions in step with one another.
+    const { store } = pipeline;
+    const shared: SharedPositions | undefined =
+      config.SCORER_ALIGN_REPLICAS && store instanceof RedisFeatureStore
+        ? new RedisSharedPositions(
+            store.redis,
+            `${store.prefix}:a:${config.SCORER_GROUP_ID}`,
+            `${config.INSTANCE_ID}.${randomUUID().slice(0, 8)}`,
+            config.SCORER_SESSION_TIMEOUT_MS,
+          )
+        : undefined;
     const labelTimes = new EventTimeGuard({ maxAheadMs: config.SCORER_MAX_EVENT_TIME_AHEAD_MS });
     return {
       transactions: factory.create<Transaction>({
@@ -73,6 +88,7 @@ export const scorerConsumersProvider: Provider = {
               alignment: {
                 eventTime: (tx: Transaction) => tx.event_time,
                 maxSkewMs: config.SCORER_MAX_EVENT_TIME_SKEW_MS,
+                ...(shared ? { shared } : {}),
               },
             }
           : {}),

@@ -16,9 +16,7 @@ import { APP_CONFIG, type ScorerConfig } from './scorer.config';
 import { scorerConsumersProvider } from './scorer.consumers';
 import { ScorerLifecycle } from './scorer.lifecycle';
 import { scorerMetrics } from './scorer.metrics';
-import { FEATURE_EXTRACTOR, INFERENCE_RUNTIME } from './scorer.tokens';
-
-const FEATURE_PIPELINE = Symbol('FeaturePipeline');
+import { FEATURE_EXTRACTOR, FEATURE_PIPELINE, INFERENCE_RUNTIME } from './scorer.tokens';
 
 const featureStateLogger = new Logger('FeatureState');
 

@@ -378,7 +378,8 @@ export class RedisFeatureStore implements FeatureStore {
   readonly kind = 'redis' as const;
   /** Each card's ring is a string beside its hash (historyKey), loaded only for batches that ask. */
   readonly keepsCardHistory = true;
-  private readonly prefix: string;
+  /** The prefix of every key the store writes. */
+  readonly prefix: string;
 
   /** Whether the connection is up now (ioredis reconnects by itself; batches meanwhile are retried). */
   get reachable(): boolean {

@@ -191,6 +191,51 @@ describe(EventTimeAlignment.name, () => {
     expect(takeHandled(alignment, tp(0), [5, 15, 25], false, 1)).toBe(1);
   });
 
+  it("holds its partitions within the skew of another replica's, publishes its own with the pieces in flight, and ignores a former owner's entry for a partition it owns", () => {
+    const alignment = new EventTimeAlignment(10, new PausedSet());
+    alignment.assign([tp(0), tp(1)]);
+    alignment.settle([tp(1)]);
+    alignment.peers([
+      { topic: TOPIC, partition: 2, time: 100, behind: true },
+      // Another replica's partition at its end holds nothing back; a stale entry for one owned here is ignored.
+      { topic: TOPIC, partition: 3, time: 0, behind: false },
+      { topic: TOPIC, partition: 1, time: 0, behind: true },
+    ]);
+    expect(alignment.take(tp(0), [100, 110, 111], false)).toBe(2);
+    expect(alignment.shared()).toEqual([
+      { topic: TOPIC, partition: 1, time: -Infinity, behind: false },
+      // Its next record is at 111, but the piece in flight begins at 100.
+      { topic: TOPIC, partition: 0, time: 100, behind: true },
+    ]);
+    alignment.handled(tp(0));
+    expect(alignment.shared()[1]).toEqual({ topic: TOPIC, partition: 0, time: 111, behind: true });
+    expect(alignment.take(tp(0), [100, 110, 111], false, 2)).toBe(0);
+    alignment.peers([{ topic: TOPIC, partition: 2, time: 101, behind: true }]);
+    expect(alignment.take(tp(0), [100, 110, 111], false, 2)).toBe(1);
+  });
+
+  it('lets a batch that waits only on another replica wait for its next exchange rather than give up, and wakes it when that replica moves', async () => {
+    const alignment = new EventTimeAlignment(0, new PausedSet());
+    alignment.assign([tp(0), tp(1)]);
+    alignment.settle([tp(1)]);
+    alignment.peers([{ topic: TOPIC, partition: 2, time: 10, behind: true }]);
+    alignment.enter();
+    expect(takeHandled(alignment, tp(0), [20], false)).toBe(0);
+    let outcome: boolean | undefined;
+    void alignment.wait(tp(0), 20).then((moved) => (outcome = moved));
+    // The only batch waits, but on the other replica: no give-up, however long the turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(outcome).toBeUndefined();
+    alignment.peers([{ topic: TOPIC, partition: 2, time: 20, behind: true }]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(outcome).toBe(true);
+    // A replica that drops out (no longer in the exchange) holds nothing back.
+    expect(takeHandled(alignment, tp(0), [20, 30], false)).toBe(1);
+    alignment.peers([]);
+    expect(takeHandled(alignment, tp(0), [20, 30], false, 1)).toBe(1);
+  });
+
   it.each([1, 2, 3, 4, 5])(
     'takes every record of partitions read and handled in any order, none more than the skew past a record of another partition not handled yet (seed %i)',
     (seed) => {

@@ -11,6 +11,37 @@ export interface EventTimeAlignmentOptions<T> {
    * aside), in smaller pieces.
    */
   readonly maxSkewMs: number;
+  /**
+   * Replicas: the group's members exchange their positions through it, and each holds its
+   * partitions within the skew of the others' too (see EventTimeAlignment.peers).
+   */
+  readonly shared?: SharedPositions;
+  /** How often the positions are exchanged, in milliseconds (default 50). */
+  readonly exchangeIntervalMs?: number;
+}
+
+/**
+ * A partition's place in event time, as a consumer publishes its own to the other members of its
+ * group (SharedPositions): the event time of its next record, or of the first record of a piece
+ * being handled if earlier, and whether it has records left (only then does it hold others back).
+ */
+export interface PartitionPosition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly time: number;
+  readonly behind: boolean;
+}
+
+/**
+ * The positions of a group's members, exchanged so that replicas hold their partitions in step with
+ * one another (their handlers share state: the scorers' Redis feature store).
+ */
+export interface SharedPositions {
+  /**
+   * Publishes this member's positions (those of the partitions it owns and has heard from) and
+   * returns the other members' current ones; a member that stopped publishing drops out.
+   */
+  exchange(own: readonly PartitionPosition[]): Promise<readonly PartitionPosition[]>;
 }
 
 /** Stops and restarts the fetching of a partition (the consumer's pause and resume). */
@@ -56,6 +87,10 @@ interface Waiter {
  */
 export class EventTimeAlignment {
   private readonly positions = new PartitionMap<Position>();
+  /** The partitions this consumer owns (its last assignment). */
+  private readonly owned = new PartitionMap<true>();
+  /** Other members' partitions that have records left: the event time of the next of each. */
+  private readonly remote = new PartitionMap<number>();
   /** Pieces taken and not handled yet: the event time of the first record of each partition's. */
   private readonly pending = new PartitionMap<number>();
   /** Owned partitions whose position is not known yet. */
@@ -83,7 +118,13 @@ export class EventTimeAlignment {
     this.positions.clear();
     this.pending.clear();
     this.unknown.clear();
-    for (const partition of owned) this.unknown.set(partition, true);
+    this.owned.clear();
+    for (const partition of owned) {
+      this.unknown.set(partition, true);
+      this.owned.set(partition, true);
+    }
+    for (const [partition] of [...this.remote.entries()])
+      if (this.owned.get(partition) !== undefined) this.remote.delete(partition);
     this.changed();
   }
 
@@ -102,6 +143,35 @@ export class EventTimeAlignment {
   forgetUnknown(): void {
     this.unknown.clear();
     this.changed();
+  }
+
+  /**
+   * The other members' positions, as last exchanged (replacing the previous ones): their partitions
+   * with records left bound this consumer's like its own. A partition this consumer owns is its own
+   * (a former owner's entry is ignored). While a batch waits only on them, it does not give up: it
+   * waits for their next exchange.
+   */
+  peers(positions: readonly PartitionPosition[]): void {
+    this.remote.clear();
+    for (const position of positions)
+      if (position.behind && Number.isFinite(position.time) && this.owned.get(position) === undefined)
+        this.remote.set(position, position.time);
+    this.changed();
+  }
+
+  /** This consumer's positions to publish: those of its partitions heard from since the assignment. */
+  shared(): PartitionPosition[] {
+    const shared: PartitionPosition[] = [];
+    for (const [partition, position] of this.positions.entries()) {
+      const piece = this.pending.get(partition);
+      shared.push({
+        topic: partition.topic,
+        partition: partition.partition,
+        time: Math.min(position.time, piece ?? Infinity),
+        behind: position.behind || piece !== undefined,
+      });
+    }
+    return shared;
   }
 
   /** A batch's handling begins (it counts among those that may move the others). */
@@ -199,9 +269,10 @@ export class EventTimeAlignment {
    * others that have records left, or the earliest record of a piece of theirs not handled yet;
    * nothing while one is not heard from.
    */
-  private bound(partition: TopicPartition): number {
+  private bound(partition: TopicPartition, withPeers = true): number {
     for (const [other] of this.unknown.entries()) if (!same(other, partition)) return -Infinity;
     let earliest = Infinity;
+    if (withPeers) for (const [, time] of this.remote.entries()) earliest = Math.min(earliest, time);
     for (const [other, position] of this.positions.entries())
       if (position.behind && !same(other, partition)) earliest = Math.min(earliest, position.time);
     for (const [other, time] of this.pending.entries())
@@ -225,8 +296,10 @@ export class EventTimeAlignment {
   }
 
   /**
-   * Every batch being handled waits, so none can move: they give up. Checked once the batches that
-   * were queued behind them had their turn to start (a freed handler takes the next batch at once).
+   * Every batch being handled waits, so none can move: they give up, unless one waits only on
+   * another member's partitions (they move on their own; the next exchange says so). Checked once the
+   * batches that were queued behind them had their turn to start (a freed handler takes the next batch
+   * at once).
    */
   private checkStall(): void {
     if (this.stallCheck || this.waiters.size === 0) return;
@@ -234,6 +307,9 @@ export class EventTimeAlignment {
       this.stallCheck = null;
       if (this.waiters.size === 0 || this.waiters.size < this.active) return;
       const stalled = [...this.waiters];
+      const onPeers = (w: Waiter): boolean =>
+        w.next > this.bound(w.partition) && w.next <= this.bound(w.partition, false);
+      if (stalled.some(onPeers)) return;
       this.waiters.clear();
       for (const waiter of stalled) waiter.wake(false);
     });

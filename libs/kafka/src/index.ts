@@ -15,7 +15,7 @@ export type { DeadLetter, DeadLetterLimits } from './dead-letter.publisher';
 export { ProduceError, RecordTooLargeError, StartupError } from './transport.errors';
 export { isTransient } from './failure-kinds';
 export { StreamConsumer } from './stream-consumer';
-export type { EventTimeAlignmentOptions } from './event-time-alignment';
+export type { EventTimeAlignmentOptions, PartitionPosition, SharedPositions } from './event-time-alignment';
 export type {
   ExactlyOnceOptions,
   RecordSink,

@@ -5,7 +5,11 @@ import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } fr
 import { SCHEMA_NOT_CACHED, type AvroSerde } from './avro-serde.adapter';
 import { BatchRecovery, type Delivery, type Retry } from './batch-recovery';
 import { DeadLetterPublisher, type DeadLetter } from './dead-letter.publisher';
-import { EventTimeAlignment, type EventTimeAlignmentOptions } from './event-time-alignment';
+import {
+  EventTimeAlignment,
+  type EventTimeAlignmentOptions,
+  type SharedPositions,
+} from './event-time-alignment';
 import { isRebalance } from './failure-kinds';
 import { brokersOf, createConsumer } from './kafka-client.adapter';
 import { kafkaMetrics, type KafkaMetrics } from './kafka.metrics';
@@ -166,6 +170,8 @@ export class StreamConsumer<T> {
   private readonly stopped: Promise<void>;
   /** Batches being handled now; stop() waits for them before leaving the group. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Replicas aligned with one another: the loop exchanging the positions, until stopped. */
+  private exchanging: Promise<void> | null = null;
 
   constructor(private readonly options: StreamConsumerOptions<T>) {
     this.logger = new Logger(`StreamConsumer:${options.groupId}`);
@@ -203,6 +209,13 @@ export class StreamConsumer<T> {
   async start(): Promise<void> {
     await this.startConsumer(this.consumer);
     this.running = true;
+    const shared = this.options.alignment?.shared;
+    if (this.alignment && shared)
+      this.exchanging = this.exchangePositions(
+        this.alignment,
+        shared,
+        this.options.alignment?.exchangeIntervalMs ?? 50,
+      );
     this.logger.log({ msg: 'consuming', topics: this.options.topics, groupId: this.options.groupId });
   }
 
@@ -216,6 +229,7 @@ export class StreamConsumer<T> {
     this.stopping = true;
     this.wake();
     if (this.restarting) await this.restarting;
+    await this.exchanging;
     if (!this.running) {
       await this.consumer.disconnect();
       return;
@@ -331,6 +345,37 @@ export class StreamConsumer<T> {
         this.restarting ??= this.restart(error).finally(() => (this.restarting = null));
     });
     return consumer;
+  }
+
+  /**
+   * Exchanges this consumer's partition positions with the group's other members (replicas) every
+   * `intervalMs` until stopped. While the exchange fails, the others hold nothing back: this
+   * consumer's partitions stay in step with one another only.
+   */
+  private async exchangePositions(
+    alignment: EventTimeAlignment,
+    shared: SharedPositions,
+    intervalMs: number,
+  ): Promise<void> {
+    let failing = false;
+    while (!this.stopping) {
+      try {
+        alignment.peers(await shared.exchange(alignment.shared()));
+        if (failing) this.logger.log({ msg: 'partition positions exchanged with the other replicas again' });
+        failing = false;
+      } catch (error) {
+        alignment.peers([]);
+        if (!failing)
+          this.logger.warn({
+            msg: "exchanging partition positions with the other replicas failed; holding only this replica's partitions in step until it works again",
+            error: describeError(error),
+          });
+        failing = true;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.stopped, new Promise((resolve) => (timer = setTimeout(resolve, intervalMs)))]);
+      clearTimeout(timer);
+    }
   }
 
   /**

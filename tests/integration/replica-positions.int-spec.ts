@@ -1,9 +1,10 @@
 /*
  * The scorer replicas' partition positions, exchanged through a real Redis (RedisSharedPositions):
- * each member reads the others' and never its own, a partition's entry is its last writer's, and a
- * member that stopped writing drops out after the staleness window.
+ * each member reads every fresh entry (its own too), a partition's entry is its last writer's, and a
+ * partition whose entry was not written for the staleness window drops out.
  */
 import { loadConfig } from '@fraudstream/config';
+import type { PartitionPosition } from '@fraudstream/kafka';
 import { featuresConfigFragment } from '@fraudstream/features';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,16 @@ import { RedisSharedPositions } from '../../apps/scorer/src/replica-positions';
 import { uniqueName } from '../support/kafka-env';
 
 const STALE_MS = 400;
+
+const at = (partition: number, time: number, behind = true): PartitionPosition => ({
+  topic: 'tx',
+  partition,
+  time,
+  behind,
+});
+
+const sorted = (positions: readonly PartitionPosition[]): PartitionPosition[] =>
+  [...positions].sort((a, b) => a.partition - b.partition);
 
 describe(RedisSharedPositions.name, () => {
   let redis: Redis;
@@ -25,35 +36,26 @@ describe(RedisSharedPositions.name, () => {
     redis.disconnect();
   });
 
-  it("returns the other members' positions, never the member's own, and drops a member silent for the staleness window", async () => {
+  it("returns every member's fresh positions, each partition's from its last writer, and drops those not written for the staleness window", async () => {
     const a = new RedisSharedPositions(redis, key, 'a', STALE_MS);
     const b = new RedisSharedPositions(redis, key, 'b', STALE_MS);
-    expect(
-      await a.exchange([
-        { topic: 'tx', partition: 0, time: 1_000, behind: true },
-        { topic: 'tx', partition: 1, time: -Infinity, behind: false },
-      ]),
-    ).toEqual([]);
-    const seenByB = await b.exchange([{ topic: 'tx', partition: 2, time: 2_000, behind: true }]);
-    expect([...seenByB].sort((x, y) => x.partition - y.partition)).toEqual([
-      { topic: 'tx', partition: 0, time: 1_000, behind: true },
-      { topic: 'tx', partition: 1, time: -Infinity, behind: false },
+    expect(sorted(await a.exchange([at(0, 1_000), at(1, -Infinity, false)]))).toEqual([
+      at(0, 1_000),
+      at(1, -Infinity, false),
     ]);
-    // Partition 1 moved to b: its entry is b's now, so a reads it back as another member's.
-    await b.exchange([
-      { topic: 'tx', partition: 1, time: 1_500, behind: true },
-      { topic: 'tx', partition: 2, time: 2_500, behind: true },
+    expect(sorted(await b.exchange([at(2, 2_000)]))).toEqual([
+      at(0, 1_000),
+      at(1, -Infinity, false),
+      at(2, 2_000),
     ]);
-    const seenByA = await a.exchange([{ topic: 'tx', partition: 0, time: 1_200, behind: true }]);
-    expect([...seenByA].sort((x, y) => x.partition - y.partition)).toEqual([
-      { topic: 'tx', partition: 1, time: 1_500, behind: true },
-      { topic: 'tx', partition: 2, time: 2_500, behind: true },
-    ]);
-    // b stops writing: after the staleness window a no longer sees it.
+    // Partition 1 moved to b: its entry is b's now.
+    await b.exchange([at(1, 1_500), at(2, 2_500)]);
+    expect(sorted(await a.exchange([at(0, 1_200)]))).toEqual([at(0, 1_200), at(1, 1_500), at(2, 2_500)]);
+    // b stops writing: after the staleness window its partitions are gone, a's stays.
     await new Promise((resolve) => setTimeout(resolve, STALE_MS + 200));
-    expect(await a.exchange([{ topic: 'tx', partition: 0, time: 1_300, behind: true }])).toEqual([]);
-    // b comes back with partition 2 only: a sees it again at once, and not b's old entry of partition 1.
-    await b.exchange([{ topic: 'tx', partition: 2, time: 3_000, behind: true }]);
-    expect(await a.exchange([])).toEqual([{ topic: 'tx', partition: 2, time: 3_000, behind: true }]);
+    expect(await a.exchange([at(0, 1_300)])).toEqual([at(0, 1_300)]);
+    // b comes back with partition 2 only: it is back at once, b's old entry of partition 1 is not.
+    await b.exchange([at(2, 3_000)]);
+    expect(sorted(await a.exchange([at(0, 1_400)]))).toEqual([at(0, 1_400), at(2, 3_000)]);
   });
 });

@@ -3,9 +3,10 @@ import type Redis from 'ioredis';
 
 /**
  * Writes the member's positions (one hash field per partition: `<member>|<written at>|<time>|<behind>`,
- * the written-at from the server's clock) and returns the other members' fields written within the
- * staleness window. Fields older than ten windows are deleted (partitions nobody owns any more).
- * KEYS[1]: the hash; ARGV: member, staleness ms, then field and `<time>|<behind>` pairs.
+ * the written-at from the server's clock) and returns every field written within the staleness
+ * window (the member's own too: those of partitions it owned before a rebalance are the last known
+ * until their new owner writes). Fields older than ten windows are deleted (partitions nobody owns
+ * any more). KEYS[1]: the hash; ARGV: member, staleness ms, then field and `<time>|<behind>` pairs.
  */
 const EXCHANGE_SCRIPT = `
 local clock = redis.call('TIME')
@@ -22,7 +23,7 @@ for i = 1, #fields, 2 do
   local age = owner and now - tonumber(at) or stale * 10 + 1
   if age > stale * 10 then
     redis.call('HDEL', KEYS[1], fields[i])
-  elseif owner ~= member and age <= stale then
+  elseif age <= stale then
     table.insert(others, fields[i])
     table.insert(others, position)
   end
@@ -39,7 +40,8 @@ interface ExchangeCommand {
  * The scorer replicas' partition positions in the Redis that holds their shared feature state
  * (one hash per consumer group), so that they hold their partitions in step with one another: a
  * replica catching up on a backlog does not score the terminals' payments ahead of the others.
- * A member that has not written for `staleMs` (dead, or frozen) no longer holds anyone back.
+ * A partition whose entry was not written for `staleMs` (its owner dead, or frozen) is left out
+ * (the alignment then waits for its next owner's entry).
  */
 export class RedisSharedPositions implements SharedPositions {
   constructor(

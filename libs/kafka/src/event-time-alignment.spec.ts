@@ -230,10 +230,36 @@ describe(EventTimeAlignment.name, () => {
     alignment.peers([{ topic: TOPIC, partition: 2, time: 20, behind: true }]);
     await new Promise((resolve) => setImmediate(resolve));
     expect(outcome).toBe(true);
-    // A replica that drops out (no longer in the exchange) holds nothing back.
     expect(takeHandled(alignment, tp(0), [20, 30], false)).toBe(1);
+  });
+
+  it("holds its partitions back while another member's partition is not published (its owner not heard from, or silent), and not while the exchange is down", () => {
+    const alignment = new EventTimeAlignment(0, new PausedSet());
+    alignment.assign([tp(0)]);
+    alignment.expect([tp(0), tp(1)]);
     alignment.peers([]);
-    expect(takeHandled(alignment, tp(0), [20, 30], false, 1)).toBe(1);
+    expect(takeHandled(alignment, tp(0), [5], false)).toBe(0);
+    // Heard from: at its end, it holds nothing back.
+    alignment.peers([{ topic: TOPIC, partition: 1, time: -Infinity, behind: false }]);
+    expect(takeHandled(alignment, tp(0), [5], false)).toBe(1);
+    // Its entry went stale (the exchange leaves it out): not heard from again.
+    alignment.peers([]);
+    expect(takeHandled(alignment, tp(0), [6], false)).toBe(0);
+    // The exchange failed: this consumer's own partitions only.
+    alignment.peers(null);
+    expect(takeHandled(alignment, tp(0), [6], false)).toBe(1);
+  });
+
+  it('gives up a batch waiting on another replica when an exchange passes without moving it (that replica may wait on a fetch of this one)', async () => {
+    const alignment = new EventTimeAlignment(0, new PausedSet());
+    alignment.assign([tp(0)]);
+    alignment.peers([{ topic: TOPIC, partition: 2, time: 10, behind: true }]);
+    alignment.enter();
+    expect(takeHandled(alignment, tp(0), [20], false)).toBe(0);
+    const waiting = alignment.wait(tp(0), 20);
+    await new Promise((resolve) => setImmediate(resolve));
+    alignment.peers([{ topic: TOPIC, partition: 2, time: 15, behind: true }]);
+    await expect(waiting).resolves.toBe(false);
   });
 
   it.each([1, 2, 3, 4, 5])(

@@ -89,8 +89,13 @@ export class EventTimeAlignment {
   private readonly positions = new PartitionMap<Position>();
   /** The partitions this consumer owns (its last assignment). */
   private readonly owned = new PartitionMap<true>();
-  /** Other members' partitions that have records left: the event time of the next of each. */
-  private readonly remote = new PartitionMap<number>();
+  /**
+   * The positions the group's members last published (this consumer's of partitions it no longer
+   * owns among them); null while the exchange does not work (or there is none).
+   */
+  private remote: PartitionMap<PartitionPosition> | null = null;
+  /** Every partition of the subscribed topics (expect()): those no member publishes are not heard from. */
+  private expected: readonly TopicPartition[] = [];
   /** Pieces taken and not handled yet: the event time of the first record of each partition's. */
   private readonly pending = new PartitionMap<number>();
   /** Owned partitions whose position is not known yet. */
@@ -98,6 +103,10 @@ export class EventTimeAlignment {
   private active = 0;
   private readonly waiters = new Set<Waiter>();
   private stallCheck: NodeJS.Immediate | null = null;
+  /** Exchanges with the other members so far (peers() calls). */
+  private exchanges = 0;
+  /** A stall that waits on the other members: the exchange count when it was first seen. */
+  private stalledAt: number | null = null;
   /** How far past its bound a partition that gave up its batch is paused rather than fetched again. */
   private readonly farMs: number;
 
@@ -123,8 +132,16 @@ export class EventTimeAlignment {
       this.unknown.set(partition, true);
       this.owned.set(partition, true);
     }
-    for (const [partition] of [...this.remote.entries()])
-      if (this.owned.get(partition) !== undefined) this.remote.delete(partition);
+    this.changed();
+  }
+
+  /**
+   * Every partition of the subscribed topics. With the exchange working, a partition another member
+   * owns holds this consumer's back until a member publishes its position (as an owned partition
+   * not heard from does).
+   */
+  expect(partitions: readonly TopicPartition[]): void {
+    this.expected = [...partitions];
     this.changed();
   }
 
@@ -146,16 +163,17 @@ export class EventTimeAlignment {
   }
 
   /**
-   * The other members' positions, as last exchanged (replacing the previous ones): their partitions
-   * with records left bound this consumer's like its own. A partition this consumer owns is its own
-   * (a former owner's entry is ignored). While a batch waits only on them, it does not give up: it
-   * waits for their next exchange.
+   * The positions the group's members published, as last exchanged (replacing the previous ones),
+   * or null when the exchange failed: then the others hold nothing back. Partitions this consumer
+   * does not own bound its own like its own do: those with records left, and those no one published
+   * (expect()). A partition it owns is its own (a former owner's entry is ignored). A batch that waits
+   * only on them waits for the next exchange before it gives up (checkStall).
    */
-  peers(positions: readonly PartitionPosition[]): void {
-    this.remote.clear();
-    for (const position of positions)
-      if (position.behind && Number.isFinite(position.time) && this.owned.get(position) === undefined)
-        this.remote.set(position, position.time);
+  peers(positions: readonly PartitionPosition[] | null): void {
+    this.exchanges++;
+    this.remote = positions && new PartitionMap<PartitionPosition>();
+    for (const position of positions ?? [])
+      if (!position.behind || !Number.isNaN(position.time)) this.remote?.set(position, position);
     this.changed();
   }
 
@@ -272,7 +290,12 @@ export class EventTimeAlignment {
   private bound(partition: TopicPartition, withPeers = true): number {
     for (const [other] of this.unknown.entries()) if (!same(other, partition)) return -Infinity;
     let earliest = Infinity;
-    if (withPeers) for (const [, time] of this.remote.entries()) earliest = Math.min(earliest, time);
+    if (withPeers && this.remote) {
+      for (const other of this.expected)
+        if (!same(other, partition) && !this.owned.get(other) && !this.remote.get(other)) return -Infinity;
+      for (const [other, position] of this.remote.entries())
+        if (position.behind && !this.owned.get(other)) earliest = Math.min(earliest, position.time);
+    }
     for (const [other, position] of this.positions.entries())
       if (position.behind && !same(other, partition)) earliest = Math.min(earliest, position.time);
     for (const [other, time] of this.pending.entries())
@@ -290,26 +313,36 @@ export class EventTimeAlignment {
     for (const waiter of [...this.waiters])
       if (waiter.next <= this.bound(waiter.partition)) {
         this.waiters.delete(waiter);
+        this.stalledAt = null;
         waiter.wake(true);
       }
     this.checkStall();
   }
 
   /**
-   * Every batch being handled waits, so none can move: they give up, unless one waits only on
-   * another member's partitions (they move on their own; the next exchange says so). Checked once the
-   * batches that were queued behind them had their turn to start (a freed handler takes the next batch
-   * at once).
+   * Every batch being handled waits, so none can move: they give up. When one of them waits only on
+   * another member's partitions, they first wait for the next exchange (that member moves on its
+   * own), and give up if it moved none of them: the member may itself wait on a partition of this
+   * consumer that only a fetch can move, and the fetch waits for these batches. Checked once the
+   * batches that were queued behind them had their turn to start (a freed handler takes the next
+   * batch at once).
    */
   private checkStall(): void {
     if (this.stallCheck || this.waiters.size === 0) return;
     this.stallCheck = setImmediate(() => {
       this.stallCheck = null;
-      if (this.waiters.size === 0 || this.waiters.size < this.active) return;
+      if (this.waiters.size === 0 || this.waiters.size < this.active) {
+        this.stalledAt = null;
+        return;
+      }
       const stalled = [...this.waiters];
       const onPeers = (w: Waiter): boolean =>
         w.next > this.bound(w.partition) && w.next <= this.bound(w.partition, false);
-      if (stalled.some(onPeers)) return;
+      if (stalled.some(onPeers) && (this.stalledAt ?? this.exchanges) === this.exchanges) {
+        this.stalledAt = this.exchanges;
+        return;
+      }
+      this.stalledAt = null;
       this.waiters.clear();
       for (const waiter of stalled) waiter.wake(false);
     });

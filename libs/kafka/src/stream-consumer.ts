@@ -252,20 +252,27 @@ export class StreamConsumer<T> {
    * read: its committed offset (or, with none, where `fromBeginning` puts it) is below the
    * partition's end. Ask before start().
    */
-  backlog(): Promise<TopicPartition[]> {
+  async backlog(): Promise<TopicPartition[]> {
+    return (await this.partitions()).behind;
+  }
+
+  /** Every partition of the subscribed topics, and those of them with records for the group to read. */
+  private partitions(): Promise<{ all: TopicPartition[]; behind: TopicPartition[] }> {
     return this.withAdmin(async (admin) => {
+      const all: TopicPartition[] = [];
       const behind: TopicPartition[] = [];
       for (const topic of this.options.topics) {
         const ends = await admin.fetchTopicOffsets(topic);
         const [group] = await admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
         const committed = new Map((group?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
         for (const end of ends) {
+          all.push({ topic, partition: end.partition });
           const mine = committed.get(end.partition) ?? -1n;
           const start = mine >= 0n ? mine : this.options.fromBeginning ? BigInt(end.low) : BigInt(end.high);
           if (start < BigInt(end.high)) behind.push({ topic, partition: end.partition });
         }
       }
-      return behind;
+      return { all, behind };
     });
   }
 
@@ -364,7 +371,7 @@ export class StreamConsumer<T> {
         if (failing) this.logger.log({ msg: 'partition positions exchanged with the other replicas again' });
         failing = false;
       } catch (error) {
-        alignment.peers([]);
+        alignment.peers(null);
         if (!failing)
           this.logger.warn({
             msg: "exchanging partition positions with the other replicas failed; holding only this replica's partitions in step until it works again",
@@ -380,17 +387,20 @@ export class StreamConsumer<T> {
 
   /**
    * A new assignment for the alignment: every owned partition's position is unknown until its first
-   * batch, or until the broker says it has nothing to read (then it holds nothing back).
+   * batch, or until the broker says it has nothing to read (then it holds nothing back). The topics'
+   * partitions are read with that answer: with replicas, one that no member publishes holds this
+   * consumer's back.
    */
   private alignAssignment(alignment: EventTimeAlignment, owned: readonly TopicPartition[]): void {
     alignment.assign(owned);
     const generation = ++this.assignments;
-    this.backlog().then(
-      (behind) => {
+    this.partitions().then(
+      ({ all, behind }) => {
         if (generation !== this.assignments) return;
         const reading = new PartitionMap<true>();
         for (const partition of behind) reading.set(partition, true);
         alignment.settle(owned.filter((p) => !reading.get(p)));
+        alignment.expect(all);
       },
       (error: unknown) => {
         if (generation !== this.assignments) return;

@@ -987,7 +987,10 @@ class Demo {
         average_precision: round4(e.average_precision),
         roc_auc: round4(e.roc_auc),
         retrain_recommended: e.retrain_recommended,
-        ...(e.retrain_recommended ? { reasons: e.reasons } : {}),
+        // Why, for every verdict that found something (a drift that recommends nothing too).
+        ...(e.retrain_recommended || (e.verdict !== 'NO_DRIFT' && e.verdict !== 'INSUFFICIENT_DATA')
+          ? { reasons: e.reasons }
+          : {}),
         ...(e.phase === 'EVIDENCE' && e.evidence ? { evidence: e.evidence } : {}),
       })),
       investigations: investigations.raised,

@@ -492,9 +492,9 @@ describe(DriftDetector.name, () => {
     expect(detector.status().skipped.otherModel).toBe((days[2] ?? []).length);
   });
 
-  it("does not test the features and scores of a window a promotion cut in two (neither model's part), and tests the new model's next whole window", () => {
+  it("judges neither model's part of a window a promotion cut in two, at close or at maturity, and judges the new model's next whole window", () => {
     const detector = detectorWith({ minWindowCount: 100 });
-    const days = live(4);
+    const days = live(7);
     const switchAt = T0 + DAY_MS + DAY_MS / 2;
     const before = (days[1] ?? []).filter((tx) => tx.time < switchAt);
     const after = (days[1] ?? []).filter((tx) => tx.time >= switchAt);
@@ -525,22 +525,24 @@ describe(DriftDetector.name, () => {
     // The same from a checkpoint taken at the switch.
     const restored = DriftDetector.restore({ ...settings, minWindowCount: 100 }, detector.snapshot());
     for (const d of [detector, restored]) {
-      for (const tx of [...after, ...(days[2] ?? []), ...(days[3] ?? [])]) d.observeScore(scoreOf(tx, 'm2'));
-      for (const tx of [...(days[1] ?? []), ...(days[2] ?? [])])
-        if (tx.fraud) d.observeLabel(fraudLabelOf(tx));
-      const closes = d.drain().driftEvents.filter((e) => e.phase === 'CLOSE');
-      const day1 = closes.filter((e) => e.window_start === T0 + DAY_MS);
-      expect(day1.map((e) => [e.model_version, e.verdict])).toEqual([
-        ['m1', 'INSUFFICIENT_DATA'],
-        ['m2', 'INSUFFICIENT_DATA'],
-      ]);
-      expect(day1[0]?.reasons[0]).toMatch(
-        /m1 served only 00:00-12:00 of this window \(a promotion within it\)/,
-      );
-      expect(day1[1]?.reasons[0]).toMatch(/m2 served only 12:00-the end of this window/);
-      const day2 = closes.find((e) => e.window_start === T0 + 2 * DAY_MS);
-      expect(day2?.model_version).toBe('m2');
-      expect(day2?.verdict).not.toBe('INSUFFICIENT_DATA');
+      for (const tx of [...after, ...days.slice(2).flat()]) d.observeScore(scoreOf(tx, 'm2'));
+      for (const tx of days.slice(1).flat()) if (tx.fraud) d.observeLabel(fraudLabelOf(tx));
+      const events = d.drain().driftEvents;
+      for (const phase of ['CLOSE', 'MATURE'] as const) {
+        const ofPhase = events.filter((e) => e.phase === phase);
+        const day1 = ofPhase.filter((e) => e.window_start === T0 + DAY_MS);
+        expect(day1.map((e) => [e.model_version, e.verdict])).toEqual([
+          ['m1', 'INSUFFICIENT_DATA'],
+          ['m2', 'INSUFFICIENT_DATA'],
+        ]);
+        expect(day1[0]?.reasons[0]).toMatch(
+          /m1 served only 00:00-12:00 of this window \(a promotion within it\)/,
+        );
+        expect(day1[1]?.reasons[0]).toMatch(/m2 served only 12:00-the end of this window/);
+        const day2 = ofPhase.find((e) => e.window_start === T0 + 2 * DAY_MS);
+        expect(day2?.model_version).toBe('m2');
+        expect(day2?.verdict).not.toBe('INSUFFICIENT_DATA');
+      }
     }
   });
 

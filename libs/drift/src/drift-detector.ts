@@ -622,16 +622,21 @@ export class DriftDetector {
     return from > w.start || until < w.end ? { from, until } : null;
   }
 
+  /** Why a window is not judged, when its model served only part of it (servedPart); else null. */
+  private untestedPart(w: DriftWindow): string | null {
+    const part = this.servedPart(w);
+    if (!part) return null;
+    const clock = (t: number) => new Date(t).toISOString().slice(11, 16);
+    return (
+      `${w.version} served only ${clock(part.from)}-${part.until >= w.end ? 'the end' : clock(part.until)} ` +
+      'of this window (a promotion within it): not judged against whole days'
+    );
+  }
+
   /** Why a window's distributions were not tested, or null when they were. */
   private untested(w: DriftWindow): string | null {
-    const part = this.servedPart(w);
-    if (part) {
-      const clock = (t: number) => new Date(t).toISOString().slice(11, 16);
-      return (
-        `${w.version} served only ${clock(part.from)}-${part.until >= w.end ? 'the end' : clock(part.until)} ` +
-        'of this window (a promotion within it): features and scores not tested against whole days'
-      );
-    }
+    const part = this.untestedPart(w);
+    if (part) return part;
     if (w.rowCount < this.settings.minWindowCount)
       return `${w.rowCount} scores in the window, fewer than the ${this.settings.minWindowCount} required`;
     return null;
@@ -688,6 +693,12 @@ export class DriftDetector {
     if (!stats) return;
     const boundary = w.end + s.chargebackWindowMs;
     const perf = maturePerformance(w, boundary, s);
+    const part = this.untestedPart(w);
+    if (part !== null) {
+      // Its performance and fraud rate are a part of a day's too: neither judged nor a baseline.
+      this.emit(w, 'mature', boundary, stats, 'INSUFFICIENT_DATA', 'NONE', false, [part], perf);
+      return;
+    }
     const reasons: string[] = [];
     const untested = this.untested(w);
     let verdict: DriftVerdict = 'INSUFFICIENT_DATA';

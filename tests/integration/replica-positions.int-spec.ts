@@ -57,5 +57,9 @@ describe(RedisSharedPositions.name, () => {
     // b comes back with partition 2 only: it is back at once, b's old entry of partition 1 is not.
     await b.exchange([at(2, 3_000)]);
     expect(sorted(await a.exchange([at(0, 1_400)]))).toEqual([at(0, 1_400), at(2, 3_000)]);
+    // A group that stopped leaves nothing behind: the hash expires ten windows after the last exchange.
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(10 * STALE_MS);
   });
 });

@@ -6,7 +6,8 @@ import type Redis from 'ioredis';
  * the written-at from the server's clock) and returns every field written within the staleness
  * window (the member's own too: those of partitions it owned before a rebalance are the last known
  * until their new owner writes). Fields older than ten windows are deleted (partitions nobody owns
- * any more). KEYS[1]: the hash; ARGV: member, staleness ms, then field and `<time>|<behind>` pairs.
+ * any more), and the hash itself expires ten windows after the last exchange (a group that stopped).
+ * KEYS[1]: the hash; ARGV: member, staleness ms, then field and `<time>|<behind>` pairs.
  */
 const EXCHANGE_SCRIPT = `
 local clock = redis.call('TIME')
@@ -16,6 +17,7 @@ local stale = tonumber(ARGV[2])
 for i = 3, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], member .. '|' .. now .. '|' .. ARGV[i + 1])
 end
+redis.call('PEXPIRE', KEYS[1], stale * 10)
 local fields = redis.call('HGETALL', KEYS[1])
 local others = {}
 for i = 1, #fields, 2 do

@@ -250,6 +250,24 @@ describe(EventTimeAlignment.name, () => {
     expect(takeHandled(alignment, tp(0), [6], false)).toBe(1);
   });
 
+  it('stops waiting for a partition no member publishes after the patience (its owner takes no part in the exchange), and waits again once it is published', () => {
+    let now = 0;
+    const alignment = new EventTimeAlignment(0, new PausedSet(), { absentPatienceMs: 1000, now: () => now });
+    alignment.assign([tp(0)]);
+    alignment.expect([tp(0), tp(1)]);
+    expect(alignment.peers([])).toEqual([]);
+    now = 1000;
+    expect(alignment.peers([])).toEqual([]);
+    expect(takeHandled(alignment, tp(0), [5], false)).toBe(0);
+    now = 1001;
+    expect(alignment.peers([])).toEqual([tp(1)]);
+    expect(takeHandled(alignment, tp(0), [5], false)).toBe(1);
+    // Said once.
+    expect(alignment.peers([])).toEqual([]);
+    alignment.peers([{ topic: TOPIC, partition: 1, time: 3, behind: true }]);
+    expect(takeHandled(alignment, tp(0), [5, 6], false, 1)).toBe(0);
+  });
+
   it('gives up a batch waiting on another replica when an exchange passes without moving it (that replica may wait on a fetch of this one)', async () => {
     const alignment = new EventTimeAlignment(0, new PausedSet());
     alignment.assign([tp(0)]);
@@ -312,6 +330,95 @@ describe(EventTimeAlignment.name, () => {
             expect(time).toBeLessThanOrEqual(earliest + skew);
           }
         heard.add(p);
+        cursors[p] = from + taken;
+        if (taken > 0) inFlight.set(p, batch[0] ?? 0);
+        if (taken < batch.length) alignment.hold(tp(p));
+      }
+      expect(cursors).toEqual(streams.map((times) => times.length));
+    },
+  );
+});
+
+describe(`${EventTimeAlignment.name} across replicas`, () => {
+  it.each([1, 2, 3, 4, 5])(
+    'takes every record of partitions split between two replicas exchanging their positions now and then, none more than the skew past a record of another partition not handled yet (seed %i)',
+    (seed) => {
+      const next = mulberry32(100 + seed);
+      const skew = Math.floor(next() * 20);
+      const count = 2 + Math.floor(next() * 5);
+      const streams = Array.from({ length: count }, () => {
+        const times: number[] = [];
+        let t = Math.floor(next() * 50);
+        const rate = 1 + next() * 10;
+        for (let i = 0; i < 100 + next() * 200; i++) {
+          t += Math.floor(next() * rate * (next() < 0.05 ? 30 : 1));
+          times.push(t);
+        }
+        return times;
+      });
+      // Each partition's owner: replica 0 or 1 (each owns one at least).
+      const owner = streams.map((_, p) => (p < 2 ? p : Math.floor(next() * 2)));
+      const flows = [new PausedSet(), new PausedSet()];
+      const replicas = flows.map(
+        (flow) => new EventTimeAlignment(skew, flow, { replicas: true, now: () => 0 }),
+      );
+      replicas.forEach((alignment, r) => {
+        alignment.assign(streams.map((_, p) => tp(p)).filter((_, p) => owner[p] === r));
+        alignment.expect(streams.map((_, p) => tp(p)));
+      });
+      const exchange = (): void => {
+        const published = replicas.flatMap((alignment) => alignment.shared());
+        for (const alignment of replicas) alignment.peers(published);
+      };
+      const cursors = streams.map(() => 0);
+      const inFlight = new Map<number, number>();
+      // What each replica has heard of each partition (its own take, or an exchange after its owner's).
+      const published = new Set<number>();
+      const heard = [new Set<number>(), new Set<number>()];
+      for (let step = 0; step < 200_000; step++) {
+        const ready = streams
+          .map((times, p) => p)
+          .filter(
+            (p) =>
+              !flows[owner[p] ?? 0]?.has(p) &&
+              !inFlight.has(p) &&
+              (cursors[p] ?? 0) < (streams[p]?.length ?? 0),
+          );
+        const left = streams.some((times, p) => (cursors[p] ?? 0) < times.length);
+        if (!left && inFlight.size === 0) break;
+        // A partition paused while another replica's was not published waits for an exchange.
+        const roll = next();
+        if (roll < 0.2 || (ready.length === 0 && inFlight.size === 0)) {
+          exchange();
+          for (const h of heard) for (const p of published) h.add(p);
+          continue;
+        }
+        if (inFlight.size > 0 && (ready.length === 0 || roll < 0.6)) {
+          const done = [...inFlight.keys()][Math.floor(next() * inFlight.size)] ?? 0;
+          inFlight.delete(done);
+          replicas[owner[done] ?? 0]?.handled(tp(done));
+          continue;
+        }
+        if (ready.length === 0) continue;
+        const p = ready[Math.floor(next() * ready.length)] ?? 0;
+        const r = owner[p] ?? 0;
+        const alignment = replicas[r];
+        if (!alignment) throw new Error('no replica');
+        const times = streams[p] ?? [];
+        const from = cursors[p] ?? 0;
+        const batch = times.slice(from, from + 1 + Math.floor(next() * 40));
+        const taken = alignment.take(tp(p), batch, from + batch.length >= times.length);
+        for (const time of batch.slice(0, taken))
+          for (let q = 0; q < count; q++) {
+            if (q === p) continue;
+            // Nothing is taken while a partition is not heard from, here or through the exchange.
+            expect(heard[r]?.has(q)).toBe(true);
+            const unread = streams[q]?.[cursors[q] ?? 0] ?? Infinity;
+            const earliest = Math.min(unread, inFlight.get(q) ?? Infinity);
+            expect(time).toBeLessThanOrEqual(earliest + skew);
+          }
+        heard[r]?.add(p);
+        published.add(p);
         cursors[p] = from + taken;
         if (taken > 0) inFlight.set(p, batch[0] ?? 0);
         if (taken < batch.length) alignment.hold(tp(p));

@@ -18,6 +18,25 @@ export interface EventTimeAlignmentOptions<T> {
   readonly shared?: SharedPositions;
   /** How often the positions are exchanged, in milliseconds (default 50). */
   readonly exchangeIntervalMs?: number;
+  /**
+   * How long a partition another member owns may go unpublished before the others stop waiting for
+   * it (its owner takes no part in the exchange: the alignment off there, or a version without it),
+   * in milliseconds of wall-clock time (default 30000).
+   */
+  readonly absentPatienceMs?: number;
+}
+
+/** The replicas' side of an alignment (EventTimeAlignment.peers). */
+export interface ReplicaAlignmentOptions {
+  /**
+   * Whether positions will be exchanged: until the first exchange, the other members' partitions
+   * count as not published (they hold this consumer's back), rather than as no exchange at all.
+   */
+  readonly replicas?: boolean;
+  /** See EventTimeAlignmentOptions.absentPatienceMs. */
+  readonly absentPatienceMs?: number;
+  /** The wall clock of that patience (tests set it). */
+  readonly now?: () => number;
 }
 
 /**
@@ -39,7 +58,8 @@ export interface PartitionPosition {
 export interface SharedPositions {
   /**
    * Publishes this member's positions (those of the partitions it owns and has heard from) and
-   * returns the other members' current ones; a member that stopped publishing drops out.
+   * returns every member's current ones (its own too); a partition whose owner stopped publishing
+   * drops out.
    */
   exchange(own: readonly PartitionPosition[]): Promise<readonly PartitionPosition[]>;
 }
@@ -79,11 +99,15 @@ interface Waiter {
  * the others' next batches (a partition far ahead is paused meanwhile).
  *
  * The partition whose next record is the earliest can always take it, so the partitions never wait on
- * one another for good. Until a piece is handled, the others take nothing more than the skew past its
- * first record: pieces handled side by side update shared state out of order by at most the skew.
- * After an assignment, the others wait for a partition not heard from yet: its first batch, or the
- * broker's answer that it has nothing to read (they give up meanwhile if its batch is not among
- * those being handled).
+ * one another for good. Until a piece is handled (or its handler says its state is applied), the
+ * others take nothing more than the skew past its first record: pieces handled side by side update
+ * shared state out of order by at most the skew. After an assignment, the others wait for a
+ * partition not heard from yet: its first batch, or the broker's answer that it has nothing to read
+ * (they give up meanwhile if its batch is not among those being handled).
+ *
+ * Replicas (the `shared` option) exchange their positions (shared(), peers()): the other members'
+ * partitions bound this consumer's like its own, and one that no member publishes holds them back
+ * as a partition not heard from does, for a patience at most.
  */
 export class EventTimeAlignment {
   private readonly positions = new PartitionMap<Position>();
@@ -96,6 +120,12 @@ export class EventTimeAlignment {
   private remote: PartitionMap<PartitionPosition> | null = null;
   /** Every partition of the subscribed topics (expect()): those no member publishes are not heard from. */
   private expected: readonly TopicPartition[] = [];
+  /** Others' partitions no member publishes, since when (wall clock): they hold this consumer's back. */
+  private readonly absent = new PartitionMap<number>();
+  /** Those absent for longer than the patience: no longer waited for. */
+  private readonly ignored = new PartitionMap<true>();
+  private readonly absentPatienceMs: number;
+  private readonly now: () => number;
   /** Pieces taken and not handled yet: the event time of the first record of each partition's. */
   private readonly pending = new PartitionMap<number>();
   /** Owned partitions whose position is not known yet. */
@@ -113,8 +143,12 @@ export class EventTimeAlignment {
   constructor(
     private readonly maxSkewMs: number,
     private readonly control: FetchControl,
+    replicas: ReplicaAlignmentOptions = {},
   ) {
     this.farMs = Math.max(maxSkewMs, HOUR_MS);
+    this.absentPatienceMs = replicas.absentPatienceMs ?? 30_000;
+    this.now = replicas.now ?? Date.now;
+    if (replicas.replicas) this.remote = new PartitionMap<PartitionPosition>();
   }
 
   /**
@@ -142,6 +176,7 @@ export class EventTimeAlignment {
    */
   expect(partitions: readonly TopicPartition[]): void {
     this.expected = [...partitions];
+    this.refreshAbsent();
     this.changed();
   }
 
@@ -158,8 +193,8 @@ export class EventTimeAlignment {
 
   /** The assignment's positions are not coming (the check failed): unknown partitions hold nothing back. */
   forgetUnknown(): void {
-    this.unknown.clear();
-    this.changed();
+    // Published as at their end (replicas): no other member waits for them either.
+    this.settle([...this.unknown.entries()].map(([partition]) => partition));
   }
 
   /**
@@ -169,12 +204,39 @@ export class EventTimeAlignment {
    * (expect()). A partition it owns is its own (a former owner's entry is ignored). A batch that waits
    * only on them waits for the next exchange before it gives up (checkStall).
    */
-  peers(positions: readonly PartitionPosition[] | null): void {
+  peers(positions: readonly PartitionPosition[] | null): TopicPartition[] {
     this.exchanges++;
-    this.remote = positions && new PartitionMap<PartitionPosition>();
+    const remote = positions && new PartitionMap<PartitionPosition>();
+    this.remote = remote;
     for (const position of positions ?? [])
-      if (!position.behind || !Number.isNaN(position.time)) this.remote?.set(position, position);
+      if (!position.behind || !Number.isNaN(position.time)) remote?.set(position, position);
+    const givenUp = this.refreshAbsent();
     this.changed();
+    return givenUp;
+  }
+
+  /**
+   * Others' partitions no one publishes hold this consumer's back, for the patience at most: notes
+   * since when each is absent, and returns those that just ran out of it.
+   */
+  private refreshAbsent(): TopicPartition[] {
+    const remote = this.remote;
+    const givenUp: TopicPartition[] = [];
+    const now = this.now();
+    for (const partition of this.expected) {
+      if (!remote || this.owned.get(partition) || remote.get(partition)) {
+        this.absent.delete(partition);
+        this.ignored.delete(partition);
+        continue;
+      }
+      const since = this.absent.get(partition) ?? now;
+      this.absent.set(partition, since);
+      if (now - since > this.absentPatienceMs && !this.ignored.get(partition)) {
+        this.ignored.set(partition, true);
+        givenUp.push(partition);
+      }
+    }
+    return givenUp;
   }
 
   /** This consumer's positions to publish: those of its partitions heard from since the assignment. */
@@ -285,14 +347,15 @@ export class EventTimeAlignment {
   /**
    * The latest event time the partition may take now: the skew past the earliest next record of the
    * others that have records left, or the earliest record of a piece of theirs not handled yet;
-   * nothing while one is not heard from.
+   * nothing while one is not heard from. With `withPeers`, the other members' partitions count too:
+   * those published with records left, and those no member publishes (within the patience).
    */
   private bound(partition: TopicPartition, withPeers = true): number {
     for (const [other] of this.unknown.entries()) if (!same(other, partition)) return -Infinity;
     let earliest = Infinity;
     if (withPeers && this.remote) {
-      for (const other of this.expected)
-        if (!same(other, partition) && !this.owned.get(other) && !this.remote.get(other)) return -Infinity;
+      for (const [other] of this.absent.entries())
+        if (!same(other, partition) && !this.ignored.get(other) && !this.owned.get(other)) return -Infinity;
       for (const [other, position] of this.remote.entries())
         if (position.behind && !this.owned.get(other)) earliest = Math.min(earliest, position.time);
     }

@@ -188,10 +188,19 @@ export class StreamConsumer<T> {
         ? this.createPipeline(this.transactions, options.exactlyOnce)
         : null;
     this.alignment = options.alignment
-      ? new EventTimeAlignment(options.alignment.maxSkewMs, {
-          pause: ({ topic, partition }) => this.consumer.pause([{ topic, partitions: [partition] }]),
-          resume: ({ topic, partition }) => this.consumer.resume([{ topic, partitions: [partition] }]),
-        })
+      ? new EventTimeAlignment(
+          options.alignment.maxSkewMs,
+          {
+            pause: ({ topic, partition }) => this.consumer.pause([{ topic, partitions: [partition] }]),
+            resume: ({ topic, partition }) => this.consumer.resume([{ topic, partitions: [partition] }]),
+          },
+          {
+            replicas: options.alignment.shared !== undefined,
+            ...(options.alignment.absentPatienceMs === undefined
+              ? {}
+              : { absentPatienceMs: options.alignment.absentPatienceMs }),
+          },
+        )
       : null;
     this.stopped = new Promise((resolve) => (this.wake = resolve));
     this.consumer = this.createConsumer();
@@ -367,7 +376,13 @@ export class StreamConsumer<T> {
     let failing = false;
     while (!this.stopping) {
       try {
-        alignment.peers(await shared.exchange(alignment.shared()));
+        const givenUp = alignment.peers(await shared.exchange(alignment.shared()));
+        for (const { topic, partition } of givenUp)
+          this.logger.warn({
+            msg: 'no replica publishes the position of a partition another member owns: not waiting for it (its owner takes no part in the exchange?)',
+            topic,
+            partition,
+          });
         if (failing) this.logger.log({ msg: 'partition positions exchanged with the other replicas again' });
         failing = false;
       } catch (error) {

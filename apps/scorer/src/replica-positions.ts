@@ -19,18 +19,18 @@ for i = 3, #ARGV, 2 do
 end
 redis.call('PEXPIRE', KEYS[1], stale * 10)
 local fields = redis.call('HGETALL', KEYS[1])
-local others = {}
+local fresh = {}
 for i = 1, #fields, 2 do
   local owner, at, position = string.match(fields[i + 1], '^([^|]*)|(%d+)|(.*)$')
   local age = owner and now - tonumber(at) or stale * 10 + 1
   if age > stale * 10 then
     redis.call('HDEL', KEYS[1], fields[i])
   elseif age <= stale then
-    table.insert(others, fields[i])
-    table.insert(others, position)
+    table.insert(fresh, fields[i])
+    table.insert(fresh, position)
   end
 end
-return others
+return fresh
 `;
 
 /** The script, as the command ioredis defines (EVALSHA, falling back to EVAL once per connection). */
@@ -59,15 +59,15 @@ export class RedisSharedPositions implements SharedPositions {
     const args = [this.member, String(this.staleMs)];
     for (const p of own) args.push(`${p.topic}:${p.partition}`, `${p.time}|${p.behind ? 1 : 0}`);
     const reply = await (this.redis as unknown as ExchangeCommand).alignmentExchange(1, this.key, ...args);
-    const others: PartitionPosition[] = [];
+    const positions: PartitionPosition[] = [];
     for (let i = 0; i + 1 < reply.length; i += 2) {
       const field = reply[i] ?? '';
       const [time, behind] = (reply[i + 1] ?? '').split('|');
       const colon = field.lastIndexOf(':');
       const partition = Number(field.slice(colon + 1));
       if (colon < 1 || !Number.isInteger(partition)) continue;
-      others.push({ topic: field.slice(0, colon), partition, time: Number(time), behind: behind === '1' });
+      positions.push({ topic: field.slice(0, colon), partition, time: Number(time), behind: behind === '1' });
     }
-    return others;
+    return positions;
   }
 }

@@ -172,6 +172,8 @@ export class StreamConsumer<T> {
   private readonly inFlight = new Set<Promise<void>>();
   /** Replicas aligned with one another: the loop exchanging the positions, until stopped. */
   private exchanging: Promise<void> | null = null;
+  /** Asks the exchange loop for its next exchange now (a position moved, or a batch waits). */
+  private exchangeNow: () => void = () => undefined;
 
   constructor(private readonly options: StreamConsumerOptions<T>) {
     this.logger = new Logger(`StreamConsumer:${options.groupId}`);
@@ -365,7 +367,8 @@ export class StreamConsumer<T> {
 
   /**
    * Exchanges this consumer's partition positions with the group's other members (replicas) every
-   * `intervalMs` until stopped. While the exchange fails, the others hold nothing back: this
+   * `intervalMs`, and at once (one exchange at a time) when a piece's state is applied or a batch
+   * starts to wait, until stopped. While the exchange fails, the others hold nothing back: this
    * consumer's partitions stay in step with one another only.
    */
   private async exchangePositions(
@@ -375,6 +378,8 @@ export class StreamConsumer<T> {
   ): Promise<void> {
     let failing = false;
     while (!this.stopping) {
+      // Asked during this exchange: the next one follows at once.
+      const asked = new Promise<void>((resolve) => (this.exchangeNow = resolve));
       try {
         const givenUp = alignment.peers(await shared.exchange(alignment.shared()));
         for (const { topic, partition } of givenUp)
@@ -395,9 +400,14 @@ export class StreamConsumer<T> {
         failing = true;
       }
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.stopped, new Promise((resolve) => (timer = setTimeout(resolve, intervalMs)))]);
+      await Promise.race([
+        this.stopped,
+        new Promise((resolve) => (timer = setTimeout(resolve, intervalMs))),
+        asked,
+      ]);
       clearTimeout(timer);
     }
+    this.exchangeNow = () => undefined;
   }
 
   /**
@@ -666,12 +676,15 @@ export class StreamConsumer<T> {
           ...context,
           caughtUp: context.caughtUp && end,
           stateApplied: () => {
-            if (!ended) alignment.handled(partition);
+            if (ended) return;
+            alignment.handled(partition);
+            this.exchangeNow();
           },
         });
       } finally {
         ended = true;
         alignment.handled(partition);
+        this.exchangeNow();
       }
       payload.resolveOffset(range.last);
       resolved = range.last;
@@ -686,6 +699,7 @@ export class StreamConsumer<T> {
   ): Promise<boolean> {
     const partition = { topic: payload.batch.topic, partition: payload.batch.partition };
     const waiting = alignment.wait(partition, next);
+    this.exchangeNow();
     const stopped = this.stopped.then(() => 'stop' as const);
     for (;;) {
       let timer: NodeJS.Timeout | undefined;

@@ -7,6 +7,7 @@
  * Then the scorer at half its measured rate, for produce-to-score latency (scored_at - ingest_time).
  *
  *   npm run bench:scorer -- --json FILE [--count N] [--naive-seconds S] [--latency-seconds S] [--rounds R] [--skip a,b] [--half-rate R]
+ *     [--replicas N]   (c) and the half load with N scorer apps in one group (FEATURE_STORE=redis: they share the state)
  */
 import 'reflect-metadata';
 import { loadavg, tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { Session } from 'node:inspector/promises';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
+import Redis from 'ioredis';
 import * as ort from 'onnxruntime-node';
 import { loadConfig, processEnv } from '@fraudstream/config';
 import {
@@ -60,6 +62,8 @@ const COUNT = numberArg('--count', 60_000);
 const NAIVE_SECONDS = numberArg('--naive-seconds', 8);
 const LATENCY_SECONDS = numberArg('--latency-seconds', 10);
 const ROUNDS = numberArg('--rounds', 2);
+/** Scorer apps in one group (in this process): replicas share the feature state, so Redis. */
+const REPLICAS = Math.floor(numberArg('--replicas', 1));
 
 const T0 = Date.UTC(2026, 0, 5, 0, 0, 0);
 
@@ -271,6 +275,23 @@ async function naive(kafka: Kafka, serde: AvroSerde, source: string, sink: strin
   return rate;
 }
 
+/** Deletes the feature state the rounds left in Redis (their key prefixes). */
+async function deleteKeys(url: string, prefixes: readonly string[]): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    for (const prefix of prefixes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        if (keys.length > 0) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
 function counterValue(registry: MetricsRegistry, name: string, topicName: string): number {
   const metric = registry.registry.getSingleMetric(name) as unknown as
     { hashMap?: Record<string, { value: number; labels: Record<string, string> }> } | undefined;
@@ -402,6 +423,8 @@ async function main(): Promise<void> {
     return paced(name, Number(rate), Number(count), Number(from));
   }
   Logger.overrideLogger(['error', 'warn']);
+  if (REPLICAS > 1 && processEnv().FEATURE_STORE !== 'redis')
+    throw new Error('--replicas needs FEATURE_STORE=redis: replicas share the feature state there');
   const jsonPath = jsonPathFromArgs(process.argv, 'scorer');
   // Other processes on the machine skew every number: the load average goes into the report.
   const loadStart = loadavg()[0] ?? 0;
@@ -446,7 +469,8 @@ async function main(): Promise<void> {
   let scorerRate = 0;
   let passthroughCpu = Number.NaN;
   let scorerCpu = Number.NaN;
-  let app: INestApplicationContext | undefined;
+  let apps: INestApplicationContext[] = [];
+  const keyPrefixes: string[] = [];
   let config: ScorerConfig | undefined;
   let produced: () => number = () => 0;
   const profiler = new PhaseProfiler(profileDir());
@@ -458,7 +482,10 @@ async function main(): Promise<void> {
       passthroughCpu = Number.isNaN(passthroughCpu) ? cpuMsPer1k : Math.min(passthroughCpu, cpuMsPer1k);
     }
     console.log(`(c) scorer, round ${round}`);
-    await app?.close();
+    for (const running of apps) await running.close();
+    // Each round counts the same transactions again: a fresh feature state (in Redis, its own keys).
+    const keyPrefix = `bench:scorer:${randomUUID().slice(0, 8)}`;
+    keyPrefixes.push(keyPrefix);
     config = loadScorerConfig({
       ...processEnv(),
       TRANSACTIONS_TOPIC: source,
@@ -471,16 +498,30 @@ async function main(): Promise<void> {
       SCORER_DEPLOYMENTS_REPLAY_TIMEOUT_MS: '5000',
       MODEL_PATH: fixture.artifactUri,
       SCORER_MAX_BYTES_PER_PARTITION: String(FETCH_BYTES),
+      FEATURE_STORE_KEY_PREFIX: keyPrefix,
       LOG_LEVEL: 'warn',
     });
-    app = await NestFactory.createApplicationContext(ScorerModule.forRoot(config), {
-      logger: ['error', 'warn'],
-    });
-    await app.init();
-    const registry = app.get(MetricsRegistry);
-    produced = () => counterValue(registry, 'fraudstream_scorer_records_produced_total', scores);
+    const roundConfig = config;
+    apps = await Promise.all(
+      Array.from({ length: REPLICAS }, async () => {
+        const started = await NestFactory.createApplicationContext(ScorerModule.forRoot(roundConfig), {
+          logger: ['error', 'warn'],
+        });
+        await started.init();
+        return started;
+      }),
+    );
+    const registries = apps.map((a) => a.get(MetricsRegistry));
+    produced = () =>
+      registries.reduce(
+        (n, registry) => n + counterValue(registry, 'fraudstream_scorer_records_produced_total', scores),
+        0,
+      );
     // The transport counts a batch as consumed when it is fetched, before it is handled.
-    const consumed = () => counterValue(registry, 'fraudstream_kafka_messages_consumed_total', source) > 0;
+    const consumed = () =>
+      registries.some(
+        (registry) => counterValue(registry, 'fraudstream_kafka_messages_consumed_total', source) > 0,
+      );
     await profiler.start();
     const cpuStart = cpuMs();
     scorerRate = Math.max(scorerRate, await rateUntil(consumed, produced, COUNT, 120_000));
@@ -488,6 +529,7 @@ async function main(): Promise<void> {
     scorerCpu = Number.isNaN(scorerCpu) ? cpuMsPer1k : Math.min(scorerCpu, cpuMsPer1k);
     await profiler.stop(`scorer-backlog-round-${round}`);
   }
+  const app = apps[0];
   if (!app || !config) throw new Error('no scorer round ran');
 
   // `--half-rate R` fixes the paced rate (comparing builds at the same load).
@@ -507,7 +549,8 @@ async function main(): Promise<void> {
   while (produced() < COUNT + halfCount && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   await profiler.stop('scorer-half-load');
   const transportAfter = await transportSnapshot(registry);
-  await app.close();
+  for (const running of apps) await running.close();
+  if (config.FEATURE_STORE === 'redis') await deleteKeys(config.REDIS_URL, keyPrefixes);
   await producer.producer.disconnect();
 
   // The first second of the paced phase is left out: it overlaps the end of the backlog.
@@ -538,6 +581,10 @@ async function main(): Promise<void> {
     transactions: COUNT,
     rounds: ROUNDS,
     partitions: PARTITIONS,
+    replicas: REPLICAS,
+    feature_store: config.FEATURE_STORE,
+    align_replicas: config.FEATURE_STORE === 'redis' && config.SCORER_ALIGN_REPLICAS,
+    max_event_time_skew_ms: config.SCORER_MAX_EVENT_TIME_SKEW_MS,
     model_hidden_units: HIDDEN,
     max_batch_size: config.SCORER_MAX_BATCH_SIZE,
     max_wait_ms: config.SCORER_MAX_WAIT_MS,

@@ -34,6 +34,47 @@ function takeHandled(
   return taken;
 }
 
+/** Random streams (each partition's records in event-time order, at its own rate, with gaps) and a skew. */
+function randomStreams(next: () => number): { skew: number; streams: number[][] } {
+  const skew = Math.floor(next() * 20);
+  const count = 2 + Math.floor(next() * 5);
+  const streams = Array.from({ length: count }, () => {
+    const times: number[] = [];
+    let t = Math.floor(next() * 50);
+    const rate = 1 + next() * 10;
+    for (let i = 0; i < 100 + next() * 200; i++) {
+      t += Math.floor(next() * rate * (next() < 0.05 ? 30 : 1));
+      times.push(t);
+    }
+    return times;
+  });
+  return { skew, streams };
+}
+
+/** The streams as read so far: each partition's next unread record and its piece in flight. */
+interface ReadState {
+  readonly streams: readonly (readonly number[])[];
+  readonly cursors: readonly number[];
+  readonly inFlight: ReadonlyMap<number, number>;
+  /** The partitions the taker has heard from. */
+  readonly heard: ReadonlySet<number>;
+  readonly skew: number;
+}
+
+/**
+ * A record of partition `p` at `time` was taken: every other partition was heard from, and it is
+ * within the skew of their next unread record and their piece in flight.
+ */
+function expectInStep(time: number, p: number, { streams, cursors, inFlight, heard, skew }: ReadState): void {
+  for (let q = 0; q < streams.length; q++) {
+    if (q === p) continue;
+    expect(heard.has(q)).toBe(true);
+    const unread = streams[q]?.[cursors[q] ?? 0] ?? Infinity;
+    const earliest = Math.min(unread, inFlight.get(q) ?? Infinity);
+    expect(time).toBeLessThanOrEqual(earliest + skew);
+  }
+}
+
 describe(EventTimeAlignment.name, () => {
   it('takes a batch only as far as the slowest partition with records left allows', () => {
     const alignment = new EventTimeAlignment(10, new PausedSet());
@@ -284,19 +325,7 @@ describe(EventTimeAlignment.name, () => {
     'takes every record of partitions read and handled in any order, none more than the skew past a record of another partition not handled yet (seed %i)',
     (seed) => {
       const next = mulberry32(seed);
-      const skew = Math.floor(next() * 20);
-      const count = 2 + Math.floor(next() * 5);
-      // Each partition's records in event-time order, at its own rate, with gaps.
-      const streams = Array.from({ length: count }, () => {
-        const times: number[] = [];
-        let t = Math.floor(next() * 50);
-        const rate = 1 + next() * 10;
-        for (let i = 0; i < 100 + next() * 200; i++) {
-          t += Math.floor(next() * rate * (next() < 0.05 ? 30 : 1));
-          times.push(t);
-        }
-        return times;
-      });
+      const { skew, streams } = randomStreams(next);
       const flow = new PausedSet();
       const alignment = new EventTimeAlignment(skew, flow);
       alignment.assign(streams.map((_, p) => tp(p)));
@@ -321,14 +350,7 @@ describe(EventTimeAlignment.name, () => {
         const batch = times.slice(from, from + 1 + Math.floor(next() * 40));
         const taken = alignment.take(tp(p), batch, from + batch.length >= times.length);
         for (const time of batch.slice(0, taken))
-          for (let q = 0; q < count; q++) {
-            if (q === p) continue;
-            // Nothing is taken while a partition is not heard from.
-            expect(heard.has(q)).toBe(true);
-            const unread = streams[q]?.[cursors[q] ?? 0] ?? Infinity;
-            const earliest = Math.min(unread, inFlight.get(q) ?? Infinity);
-            expect(time).toBeLessThanOrEqual(earliest + skew);
-          }
+          expectInStep(time, p, { streams, cursors, inFlight, heard, skew });
         heard.add(p);
         cursors[p] = from + taken;
         if (taken > 0) inFlight.set(p, batch[0] ?? 0);
@@ -344,18 +366,7 @@ describe(`${EventTimeAlignment.name} across replicas`, () => {
     'takes every record of partitions split between two replicas exchanging their positions now and then, none more than the skew past a record of another partition not handled yet (seed %i)',
     (seed) => {
       const next = mulberry32(100 + seed);
-      const skew = Math.floor(next() * 20);
-      const count = 2 + Math.floor(next() * 5);
-      const streams = Array.from({ length: count }, () => {
-        const times: number[] = [];
-        let t = Math.floor(next() * 50);
-        const rate = 1 + next() * 10;
-        for (let i = 0; i < 100 + next() * 200; i++) {
-          t += Math.floor(next() * rate * (next() < 0.05 ? 30 : 1));
-          times.push(t);
-        }
-        return times;
-      });
+      const { skew, streams } = randomStreams(next);
       // Each partition's owner: replica 0 or 1 (each owns one at least).
       const owner = streams.map((_, p) => (p < 2 ? p : Math.floor(next() * 2)));
       const flows = [new PausedSet(), new PausedSet()];
@@ -408,15 +419,10 @@ describe(`${EventTimeAlignment.name} across replicas`, () => {
         const from = cursors[p] ?? 0;
         const batch = times.slice(from, from + 1 + Math.floor(next() * 40));
         const taken = alignment.take(tp(p), batch, from + batch.length >= times.length);
+        // Heard from here, or through the exchange.
+        const heardHere = heard[r] ?? new Set<number>();
         for (const time of batch.slice(0, taken))
-          for (let q = 0; q < count; q++) {
-            if (q === p) continue;
-            // Nothing is taken while a partition is not heard from, here or through the exchange.
-            expect(heard[r]?.has(q)).toBe(true);
-            const unread = streams[q]?.[cursors[q] ?? 0] ?? Infinity;
-            const earliest = Math.min(unread, inFlight.get(q) ?? Infinity);
-            expect(time).toBeLessThanOrEqual(earliest + skew);
-          }
+          expectInStep(time, p, { streams, cursors, inFlight, heard: heardHere, skew });
         heard[r]?.add(p);
         published.add(p);
         cursors[p] = from + taken;

@@ -151,7 +151,7 @@ export class DriftDetector {
   private current: PreparedReference | null = null;
   /** Event time of the production stage change applied last; older ones (a replay) are ignored. */
   private productionSince: number | null = null;
-  /** Models promoted in place of another, or replaced: when they served (servedPart). */
+  /** Models promoted in place of another, or replaced: when they served (untestedPart). */
   private readonly serving = new Map<string, ServingSpan>();
   private readonly clock: EventTimeClock;
   private readonly policy: RetrainPolicy;
@@ -608,27 +608,21 @@ export class DriftDetector {
   }
 
   /**
-   * The part of a window its model served, when a promotion within the window cut it (the old model
-   * scored its hours before, the new one those after); null when the model served all of it. A part
-   * of a day is not comparable with a reference of whole days (the first hours are night), so its
-   * features and scores are not tested: on the demo, the old model's 629 scores of a promotion day's
-   * first hours came out as `PREDICTION_DRIFT` (`is_night` PSI 9.7).
+   * Why a window is not judged, when a promotion within it cut it (the old model scored its hours
+   * before, the new one those after): the part its model served; null when it served all of it. A
+   * part of a day is not comparable with a reference of whole days (the first hours are night): on
+   * the demo, the old model's 629 scores of a promotion day's first hours came out as
+   * `PREDICTION_DRIFT` (`is_night` PSI 9.7).
    */
-  private servedPart(w: DriftWindow): { from: number; until: number } | null {
+  private untestedPart(w: DriftWindow): string | null {
     const span = this.serving.get(w.version);
     if (!span) return null;
     const from = Math.max(w.start, span.from);
     const until = Math.min(w.end, span.until ?? Infinity);
-    return from > w.start || until < w.end ? { from, until } : null;
-  }
-
-  /** Why a window is not judged, when its model served only part of it (servedPart); else null. */
-  private untestedPart(w: DriftWindow): string | null {
-    const part = this.servedPart(w);
-    if (!part) return null;
+    if (from === w.start && until === w.end) return null;
     const clock = (t: number) => new Date(t).toISOString().slice(11, 16);
     return (
-      `${w.version} served only ${clock(part.from)}-${part.until >= w.end ? 'the end' : clock(part.until)} ` +
+      `${w.version} served only ${clock(from)}-${until >= w.end ? 'the end' : clock(until)} ` +
       'of this window (a promotion within it): not judged against whole days'
     );
   }

@@ -669,22 +669,23 @@ export class StreamConsumer<T> {
         first: resolved === null ? firstOffsetOf(batch) : nextOffset(resolved),
         last: end ? batch.lastOffset() : (piece[piece.length - 1]?.offset ?? batch.lastOffset()),
       };
-      // A late call (after the piece ended) must not release the partition's next piece.
-      let ended = false;
+      // Once per piece: when its state is applied, or at its end (a late call must not release the
+      // partition's next piece).
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        alignment.handled(partition);
+        this.exchangeNow();
+      };
       try {
         await this.handlePiece(piece, range, upTo(range.last), retry, {
           ...context,
           caughtUp: context.caughtUp && end,
-          stateApplied: () => {
-            if (ended) return;
-            alignment.handled(partition);
-            this.exchangeNow();
-          },
+          stateApplied: release,
         });
       } finally {
-        ended = true;
-        alignment.handled(partition);
-        this.exchangeNow();
+        release();
       }
       payload.resolveOffset(range.last);
       resolved = range.last;

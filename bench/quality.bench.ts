@@ -173,6 +173,7 @@ function summarise(run: ReplayResult, onset: number): Record<string, BenchValue>
   };
   if (run.policy === 'triggered') {
     out.verdicts = Object.fromEntries(Object.entries(run.verdicts).sort());
+    out.label_drift_days = run.labelDriftDays;
     const round2 = (xs: number[]) => xs.map((x) => Math.round(x * 100) / 100);
     out.evidence_peak_by_day = {
       false_alert_cusum: round2(run.evidencePeakByDay.falseAlertCusum),

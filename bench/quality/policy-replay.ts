@@ -115,6 +115,8 @@ export interface ReplayResult {
   readonly verdicts: Record<string, number>;
   /** Stream days of the monitor's retrain-recommending events (triggered only), by the day of their decision. */
   readonly recommendationDays: number[];
+  /** Stream days of the windows whose mature verdict found the fraud rate off the reference's (triggered only). */
+  readonly labelDriftDays: number[];
   /** Analysts' verdicts on score alerts, and on investigations (with how many were fraud). */
   scoreReviews: number;
   investigations: number;
@@ -383,6 +385,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
       retrains: [],
       verdicts: {},
       recommendationDays: [],
+      labelDriftDays: [],
       scoreReviews: 0,
       investigations: 0,
       investigationHits: 0,
@@ -423,6 +426,8 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
         result.verdicts[key] = (result.verdicts[key] ?? 0) + 1;
         if (e.retrain_recommended)
           result.recommendationDays.push(dayOf(driftDecisionTime(e, drift.chargebackWindowMs) - 1));
+        if (phase === 'mature' && e.reasons.some((r) => r.startsWith('label drift:')))
+          result.labelDriftDays.push(dayOf(e.window_start));
       }
     };
     let detectedCards: ReadonlySet<string> = new Set<string>();

@@ -28,6 +28,7 @@ export const driftConfigFragment = z.object({
   DRIFT_EARLY_RETRIES: intVar(2, 0, 5),
   DRIFT_AUC_TOLERANCE: numberVar(0.1, 0, 1),
   DRIFT_LABEL_ALPHA: numberVar(0.01, 1e-12, 1),
+  DRIFT_LABEL_CLUSTER_ROBUST: boolVar(true),
   DRIFT_RETRAIN_ON_COVARIATE_SHIFT: boolVar(false),
   DRIFT_RETRAIN_ON_LABEL_DRIFT: boolVar(false),
   DRIFT_RETRAIN_ON_ALERT_PRECISION: boolVar(true),
@@ -151,6 +152,12 @@ export interface DriftSettings {
   readonly recallTolerance: number;
   /** Significance of the fraud-rate shift test. */
   readonly labelAlpha: number;
+  /**
+   * Whether the fraud-rate test's variance carries the window's clustering: its frauds come by card
+   * and by terminal (a stolen card, a compromised terminal), so the binomial variance, which counts
+   * them as independent, is scaled by the window's two-way design effect (off: the plain test).
+   */
+  readonly labelClusterRobust: boolean;
   /** Retrain on a covariate shift alone (unless mature labels show performance holds); off: report only. */
   readonly retrainOnCovariateShift: boolean;
   readonly retrainOnLabelDrift: boolean;
@@ -212,6 +219,7 @@ export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
     earlyFollowUps: c.DRIFT_EARLY_FOLLOW_UPS,
     earlyRetries: c.DRIFT_EARLY_RETRIES,
     labelAlpha: c.DRIFT_LABEL_ALPHA,
+    labelClusterRobust: c.DRIFT_LABEL_CLUSTER_ROBUST,
     retrainOnCovariateShift: c.DRIFT_RETRAIN_ON_COVARIATE_SHIFT,
     retrainOnLabelDrift: c.DRIFT_RETRAIN_ON_LABEL_DRIFT,
     retrainOnAlertPrecision: c.DRIFT_RETRAIN_ON_ALERT_PRECISION,

@@ -8,6 +8,7 @@ import { RowReservoir } from './row-reservoir';
 import {
   NO_PERFORMANCE,
   judgePerformance,
+  labelDrift,
   maturePerformance,
   pooledApDrop,
   type Performance,
@@ -129,8 +130,8 @@ describe(maturePerformance.name, () => {
     const score = fraud ? (offsets[i % 6] ?? 0) + 0.05 * random() : 0.5 * random() ** 2;
     return { id: `tx-${String(i).padStart(5, '0')}`, card: `c-${i}`, terminal, score, fraud };
   });
-  const windowOf = (order: typeof rows, terminals: boolean) => {
-    const w = new DriftWindow(prepareReference(manifest), 0, 1, new RowReservoir(10_000, 0), 10, 1000);
+  const windowOf = (order: typeof rows, terminals: boolean, reference = manifest) => {
+    const w = new DriftWindow(prepareReference(reference), 0, 1, new RowReservoir(10_000, 0), 10, 1000);
     order.forEach((r, i) => w.add(i, r.id, r.card, 1, r.score, [], terminals ? r.terminal : ''));
     for (const r of order) if (r.fraud) w.reservoir.label(r.id, true, 2);
     return w;
@@ -148,5 +149,31 @@ describe(maturePerformance.name, () => {
     // Without terminals (an older snapshot) every fraud is its own cluster: about the closed form.
     expect(unknown.rocAucSe).toBeLessThan(perf.rocAucSe ?? 0);
     expect((unknown.rocAucSe ?? 0) / closed).toBeLessThan(1.5);
+  });
+
+  it("tests the fraud rate with the window's clustering: frauds at a few terminals are not label drift at a rate that independent frauds would be", () => {
+    // The reference: 1.2 % fraud over 20,000 rows; the window: 60 frauds in 3,060 rows (1.96 %).
+    const reference = {
+      ...manifest,
+      reference: { ...manifest.reference, fraud_rate: 0.012, row_count: 20_000 },
+    };
+    const clustered = maturePerformance(windowOf(rows, true, reference), 10, settings);
+    // Ten frauds at each of six terminals: the two-way design effect is about the cluster size.
+    expect(clustered.fraudRateDesignEffect).toBeGreaterThan(9);
+    expect(clustered.fraudRateDesignEffect).toBeLessThan(11);
+    expect(clustered.fraudRatePValue).toBeGreaterThan(0.2);
+    expect(labelDrift(clustered, 0.012, settings)).toBeNull();
+    // Counted as independent rows (the plain test), the same window is label drift (z 3.45).
+    const plainSettings = { ...settings, labelClusterRobust: false };
+    const plain = maturePerformance(windowOf(rows, true, reference), 10, plainSettings);
+    expect(plain.fraudRateDesignEffect).toBeNull();
+    expect(plain.fraudRatePValue).toBeCloseTo(5.6e-4, 4);
+    expect(labelDrift(plain, 0.012, plainSettings)).toContain('fraud rate 0.01961 vs reference 0.012');
+    // The same rate from frauds at terminals of their own: a design effect of about 1, and drift.
+    const scattered = rows.map((r, i) => (r.fraud ? { ...r, terminal: `solo-${i}` } : r));
+    const independent = maturePerformance(windowOf(scattered, true, reference), 10, settings);
+    expect(independent.fraudRateDesignEffect).toBeLessThan(1.1);
+    expect(independent.fraudRatePValue).toBeLessThan(settings.labelAlpha);
+    expect(labelDrift(independent, 0.012, settings)).toMatch(/\(p [0-9.e-]+, design effect 1\.\d+\)$/);
   });
 });

@@ -10,6 +10,7 @@ import {
   averagePrecision,
   averagePrecisionUpperBound,
   clusterBootstrap,
+  erfc,
   recallAtThreshold,
   rocAuc,
   rocAucStandardError,
@@ -19,6 +20,7 @@ import type { DriftSettings } from './drift.config';
 import type { DriftWindow, WindowDistributionStats } from './drift-window';
 import type { ReferenceManifest } from './reference-model';
 import { fraudBy, type SampledRow } from './row-reservoir';
+import { twoWayDesignEffect } from './sequential-tests';
 
 /** What a window's labels say about the model, as its drift event reports it. */
 export interface Performance {
@@ -26,6 +28,11 @@ export interface Performance {
   readonly positives: number;
   readonly fraudRate: number | null;
   readonly fraudRatePValue: number | null;
+  /**
+   * The two-way (card, terminal) design effect the fraud-rate test's variance was scaled by: 1 when
+   * the window's frauds are independent rows, null when the test ran plain or not at all.
+   */
+  readonly fraudRateDesignEffect: number | null;
   readonly averagePrecision: number | null;
   readonly rocAuc: number | null;
   readonly recall: number | null;
@@ -47,6 +54,7 @@ export const NO_PERFORMANCE: Performance = {
   positives: 0,
   fraudRate: null,
   fraudRatePValue: null,
+  fraudRateDesignEffect: null,
   averagePrecision: null,
   rocAuc: null,
   recall: null,
@@ -169,16 +177,14 @@ export function maturePerformance(w: DriftWindow, boundary: number, settings: Dr
   const enoughRate = rows.length >= settings.minMatureLabels;
   const enough = enoughRate && positives >= settings.minMaturePositives;
   const rate = rows.length > 0 ? positives / rows.length : null;
-  const refRows = ref.reference.row_count;
   const spread = enough ? clusteredSpread(rows, labels, w.start) : null;
-  const test = enoughRate
-    ? twoProportionZTest(positives, rows.length, Math.round(ref.reference.fraud_rate * refRows), refRows)
-    : null;
+  const test = enoughRate ? fraudRateTest(rows, labels, positives, ref, settings) : null;
   return {
     matureLabels: rows.length,
     positives,
     fraudRate: enoughRate ? rate : null,
     fraudRatePValue: test ? test.pValue : null,
+    fraudRateDesignEffect: test?.designEffect ?? null,
     averagePrecision: enough ? averagePrecision(scores, labels) : null,
     rocAuc: enough ? finiteOrNull(rocAuc(scores, labels)) : null,
     recall: enough ? recallAtThreshold(scores, labels, ref.threshold) : null,
@@ -186,6 +192,42 @@ export function maturePerformance(w: DriftWindow, boundary: number, settings: Dr
     averagePrecisionSe: spread?.averagePrecisionSe ?? null,
     rocAucSe: spread?.rocAucSe ?? null,
   };
+}
+
+/**
+ * The window's fraud rate against the reference's: the pooled two-proportion z-test, its variance
+ * scaled (with `labelClusterRobust`) by the window's two-way design effect by card and by terminal
+ * (a row without a known terminal is a cluster of its own). A compromised terminal's or a stolen
+ * card's frauds are not independent rows, and counted as such the test flagged quiet streams'
+ * ordinary day-to-day swings as label drift. The reference rows come from the same process, so the
+ * same effect is assumed for them.
+ */
+function fraudRateTest(
+  rows: readonly SampledRow[],
+  labels: readonly boolean[],
+  positives: number,
+  ref: ReferenceManifest,
+  settings: DriftSettings,
+): { pValue: number; designEffect: number | null } | null {
+  const refRows = ref.reference.row_count;
+  const plain = twoProportionZTest(
+    positives,
+    rows.length,
+    Math.round(ref.reference.fraud_rate * refRows),
+    refRows,
+  );
+  // No fraud on either side (or no reference rows): nothing to compare.
+  if (Number.isNaN(plain.z)) return null;
+  if (!settings.labelClusterRobust) return { pValue: plain.pValue, designEffect: null };
+  const designEffect = twoWayDesignEffect(
+    rows.map((row, i) => ({
+      card: row.card,
+      terminal: row.terminal || `row:${row.id}`,
+      success: labels[i] === true,
+    })),
+  );
+  const z = plain.z / Math.sqrt(designEffect);
+  return { pValue: Math.min(1, erfc(Math.abs(z) / Math.SQRT2)), designEffect };
 }
 
 /**
@@ -327,5 +369,7 @@ export function labelDrift(
 ): string | null {
   if (perf.fraudRatePValue === null || perf.fraudRate === null || perf.fraudRatePValue >= settings.labelAlpha)
     return null;
-  return `fraud rate ${round(perf.fraudRate, 5)} vs reference ${round(referenceFraudRate, 5)} (p ${perf.fraudRatePValue.toExponential(2)})`;
+  const effect = perf.fraudRateDesignEffect;
+  const clustered = effect === null ? '' : `, design effect ${round(effect, 2)}`;
+  return `fraud rate ${round(perf.fraudRate, 5)} vs reference ${round(referenceFraudRate, 5)} (p ${perf.fraudRatePValue.toExponential(2)}${clustered})`;
 }

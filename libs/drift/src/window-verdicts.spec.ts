@@ -176,4 +176,18 @@ describe(maturePerformance.name, () => {
     expect(independent.fraudRatePValue).toBeLessThan(settings.labelAlpha);
     expect(labelDrift(independent, 0.012, settings)).toMatch(/\(p [0-9.e-]+, design effect 1\.\d+\)$/);
   });
+
+  it('finds no label drift, and reports no p-value, when neither the window nor the reference has a fraud', () => {
+    const reference = { ...manifest, reference: { ...manifest.reference, fraud_rate: 0, row_count: 20_000 } };
+    const legitimate = rows.filter((r) => !r.fraud);
+    for (const labelClusterRobust of [true, false]) {
+      const perf = maturePerformance(windowOf(legitimate, true, reference), 10, {
+        ...settings,
+        labelClusterRobust,
+      });
+      expect(perf.fraudRate).toBe(0);
+      expect(perf.fraudRatePValue).toBeNull();
+      expect(labelDrift(perf, 0, settings)).toBeNull();
+    }
+  });
 });

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, type DriftEvent, type ModelDeployment, type RetrainRequest } from '@fraudstream/contracts';
+import { DAY_MS, type DriftEvent, type RetrainRequest } from '@fraudstream/contracts';
 import { defaultDriftSettings, type DriftSettings } from './drift.config';
 import { robustScaling } from '@fraudstream/stats';
 import { DriftDetector, type DriftDetectorSnapshot } from './drift-detector';
 import {
   T0,
+  deploymentOf,
   fraudLabelOf,
   referenceManifestOf,
   scoreOf,
@@ -59,25 +60,6 @@ function feed(detector: DriftDetector, days: readonly SyntheticTx[][], from = 0,
     run.requests.push(...out.retrainRequests);
   }
   return run;
-}
-
-/** A production stage change of `version` at `eventTime` (the detector reads no other field of it). */
-function promotion(version: string, eventTime: number): ModelDeployment {
-  return {
-    deployment_id: `p-${version}`,
-    kind: 'STAGE_CHANGE',
-    model_version: version,
-    stage: 'PRODUCTION',
-    previous_version: null,
-    parent_version: null,
-    artifact_uri: '',
-    sha256: '',
-    request_id: null,
-    reason: 'promoted',
-    metrics: {},
-    instance_id: null,
-    event_time: eventTime,
-  };
 }
 
 function detectorWith(overrides: Partial<DriftSettings> = {}): DriftDetector {
@@ -293,21 +275,11 @@ describe(DriftDetector.name, () => {
     const first = feed(detector, days, 0, 10);
     expect(first.requests).toHaveLength(1);
     detector.observeDeployment(
-      {
-        deployment_id: 'x',
+      deploymentOf('m1', T0 + 9 * DAY_MS, {
         kind: 'JOB_FAILED',
-        model_version: 'm1',
-        stage: 'PRODUCTION',
-        previous_version: null,
-        parent_version: null,
-        artifact_uri: '',
-        sha256: '',
         request_id: first.requests[0]?.request_id ?? null,
         reason: 'failed',
-        metrics: {},
-        instance_id: null,
-        event_time: T0 + 9 * DAY_MS,
-      },
+      }),
       null,
     );
     const second = feed(detector, days, 10, 14);
@@ -316,21 +288,13 @@ describe(DriftDetector.name, () => {
   });
 
   it('after a rejected challenger, requests again a retry delay after the answer rather than a whole cooldown', () => {
-    const rejection = (requestId: string | null, at: number) => ({
-      deployment_id: 'r',
-      kind: 'STAGE_CHANGE' as const,
-      model_version: 'm2',
-      stage: 'REJECTED' as const,
-      previous_version: null,
-      parent_version: 'm1',
-      artifact_uri: '',
-      sha256: '',
-      request_id: requestId,
-      reason: 'gate failed',
-      metrics: {},
-      instance_id: null,
-      event_time: at,
-    });
+    const rejection = (requestId: string | null, at: number) =>
+      deploymentOf('m2', at, {
+        stage: 'REJECTED',
+        parent_version: 'm1',
+        request_id: requestId,
+        reason: 'gate failed',
+      });
     const days = live(14, (d) => (d >= 4 ? { hiddenFraud: true } : {}));
     const runWith = (retryAfterRejectionMs: number) => {
       const detector = detectorWith({ cooldownMs: 5 * DAY_MS, retryAfterRejectionMs });
@@ -450,25 +414,25 @@ describe(DriftDetector.name, () => {
     const detector = detectorWith();
     const days = live(10, (d) => (d >= 4 ? { hiddenFraud: true } : {}));
     expect(feed(detector, days).requests).toHaveLength(1);
-    detector.observeDeployment(promotion('m2', T0 + 10 * DAY_MS), { ...reference, version: 'm2' });
+    detector.observeDeployment(deploymentOf('m2', T0 + 10 * DAY_MS), { ...reference, version: 'm2' });
     expect(detector.modelVersion).toBe('m2');
     expect(detector.status().openRequestId).toBeNull();
     // A replayed, older promotion of m1 changes nothing.
-    detector.observeDeployment(promotion('m1', T0), reference);
+    detector.observeDeployment(deploymentOf('m1', T0), reference);
     expect(detector.modelVersion).toBe('m2');
     // Scores of m1 no longer count; the manifest of another version is refused.
     const lastTx = days[9]?.[0];
     if (!lastTx) throw new Error('no transaction');
     detector.observeScore(scoreOf(lastTx, 'm1'));
     expect(detector.status().skipped.otherModel).toBe(1);
-    expect(() => detector.observeDeployment(promotion('m3', T0 + 11 * DAY_MS), reference)).toThrow(/m3/);
+    expect(() => detector.observeDeployment(deploymentOf('m3', T0 + 11 * DAY_MS), reference)).toThrow(/m3/);
   });
 
   it("lets the old model's last scores after a switch move the clock, so the new model's window closes", () => {
     const detector = detectorWith();
     const days = live(3);
     feed(detector, days, 0, 1);
-    detector.observeDeployment(promotion('m2', T0 + DAY_MS), { ...reference, version: 'm2' });
+    detector.observeDeployment(deploymentOf('m2', T0 + DAY_MS), { ...reference, version: 'm2' });
     // Day 1 is scored by m2; day 2's scores still come from m1 (the scorers have not switched yet,
     // and the stream waits for the monitor): m2's day-1 window must close on their event times.
     for (const tx of days[1] ?? []) detector.observeScore(scoreOf(tx, 'm2'));
@@ -490,7 +454,7 @@ describe(DriftDetector.name, () => {
     feed(detector, days, 0, 1);
     // m1 scores day 1's first half, then m2 is promoted and scores the rest.
     for (const tx of before) detector.observeScore(scoreOf(tx, 'm1'));
-    detector.observeDeployment(promotion('m2', switchAt), { ...reference, version: 'm2' });
+    detector.observeDeployment(deploymentOf('m2', switchAt), { ...reference, version: 'm2' });
     detector.drain();
     // The same from a checkpoint taken at the switch.
     const restored = DriftDetector.restore({ ...settings, minWindowCount: 100 }, detector.snapshot());

@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, RetriableError, type ModelDeployment } from '@fraudstream/contracts';
+import { DAY_MS, RetriableError } from '@fraudstream/contracts';
 import { MemoryCheckpointStore } from './checkpoint-store.adapter';
 import { defaultDriftSettings } from './drift.config';
 import type { DriftOutputs } from './drift-detector';
 import { DriftMonitorService, type DriftOutputSink } from './drift-monitor.service';
-import { T0, referenceManifestOf, scoreOf, syntheticDay, type SyntheticTx } from './drift-test.fixtures';
+import {
+  T0,
+  deploymentOf,
+  referenceManifestOf,
+  scoreOf,
+  syntheticDay,
+  type SyntheticTx,
+} from './drift-test.fixtures';
 import type { ManifestSource } from './manifest-source.adapter';
 
 const settings = defaultDriftSettings({
@@ -32,21 +39,10 @@ class RecordingSink implements DriftOutputSink {
   }
 }
 
-const promotion: ModelDeployment = {
-  deployment_id: 'd1',
-  kind: 'STAGE_CHANGE',
-  model_version: 'm1',
-  stage: 'PRODUCTION',
-  previous_version: null,
-  parent_version: null,
+const promotion = deploymentOf('m1', 0, {
   artifact_uri: 'file:///models/m1/model.onnx',
-  sha256: '',
-  request_id: null,
   reason: 'bootstrap',
-  metrics: {},
-  instance_id: null,
-  event_time: 0,
-};
+});
 
 function records(day: number, seed: number, firstOffset: number, partition = 0) {
   return syntheticDay(day, 200, seed).map((tx, i) => ({

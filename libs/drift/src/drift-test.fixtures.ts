@@ -1,7 +1,34 @@
-import { DAY_MS, type Label, type Score } from '@fraudstream/contracts';
+import { DAY_MS, type Label, type ModelDeployment, type Score } from '@fraudstream/contracts';
 import type { ModelManifest } from '@fraudstream/registry';
 import { buildFeatureProfile, evaluateModel, eventDay, mulberry32 } from '@fraudstream/stats';
 import type { ReferenceManifest } from './reference-model';
+
+/**
+ * A deployment event: by default `version`'s promotion to production at `eventTime`, the fields the
+ * drift monitor does not read left neutral; `fields` sets the others a test needs.
+ */
+export function deploymentOf(
+  version: string,
+  eventTime: number,
+  fields: Partial<ModelDeployment> = {},
+): ModelDeployment {
+  return {
+    deployment_id: `d-${version}-${eventTime}`,
+    kind: 'STAGE_CHANGE',
+    model_version: version,
+    stage: 'PRODUCTION',
+    previous_version: null,
+    parent_version: null,
+    artifact_uri: '',
+    sha256: '',
+    request_id: null,
+    reason: 'test',
+    metrics: {},
+    instance_id: null,
+    event_time: eventTime,
+    ...fields,
+  };
+}
 
 /** Deterministic uniform [0, 1) generator (the project's mulberry32) for test data. */
 export function seededRandom(seed: number): () => number {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DAY_MS } from '@fraudstream/contracts';
 import type { ModelDeployment } from '@fraudstream/contracts';
 import { defaultDriftSettings } from './drift.config';
+import { deploymentOf } from './drift-test.fixtures';
 import { RetrainPolicy, type PolicyState, type RetrainDecision } from './retrain.policy';
 
 const settings = defaultDriftSettings({
@@ -28,21 +29,7 @@ function decision(eventTime: number, over: Partial<RetrainDecision> = {}): Retra
 }
 
 function answer(requestId: string, stage: ModelDeployment['stage'], eventTime: number): ModelDeployment {
-  return {
-    deployment_id: `d-${eventTime}`,
-    kind: 'STAGE_CHANGE',
-    model_version: 'v2',
-    stage,
-    previous_version: null,
-    parent_version: 'v1',
-    artifact_uri: 'file:///m',
-    sha256: 'x',
-    request_id: requestId,
-    reason: 'test',
-    metrics: {},
-    instance_id: null,
-    event_time: eventTime,
-  };
+  return deploymentOf('v2', eventTime, { stage, parent_version: 'v1', request_id: requestId });
 }
 
 describe(RetrainPolicy.name, () => {

@@ -194,6 +194,11 @@ export function maturePerformance(w: DriftWindow, boundary: number, settings: Dr
   };
 }
 
+/** A row's terminal cluster: its terminal, or the row alone when the terminal is not known. */
+function terminalCluster(row: SampledRow): string {
+  return row.terminal || `row:${row.id}`;
+}
+
 /**
  * The window's fraud rate against the reference's: the pooled two-proportion z-test, its variance
  * scaled (with `labelClusterRobust`) by the window's two-way design effect by card and by terminal
@@ -222,7 +227,7 @@ function fraudRateTest(
   const designEffect = twoWayDesignEffect(
     rows.map((row, i) => ({
       card: row.card,
-      terminal: row.terminal || `row:${row.id}`,
+      terminal: terminalCluster(row),
       success: labels[i] === true,
     })),
   );
@@ -256,7 +261,7 @@ function clusteredSpread(
   const byTerminal = clusterBootstrap(
     scores,
     frauds,
-    entries.map((e) => e.row.terminal || `row:${e.row.id}`),
+    entries.map((e) => terminalCluster(e.row)),
     options,
   );
   const larger = (a: number, b: number) => {

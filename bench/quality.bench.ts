@@ -563,6 +563,8 @@ async function main(): Promise<void> {
       drift_ap_tolerance: drift.apTolerance,
       drift_auc_tolerance: drift.aucTolerance,
       drift_cooldown_days: drift.cooldownMs / DAY_MS,
+      drift_retrain_budget: drift.retrainBudget,
+      drift_retrain_budget_window_days: drift.retrainBudgetWindowMs / DAY_MS,
       chargeback_window_days: drift.chargebackWindowMs / DAY_MS,
       training_window_days: drift.trainingWindowMs / DAY_MS,
       investigation_share: drift.evidence.investigationShare,

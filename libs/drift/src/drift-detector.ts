@@ -593,8 +593,10 @@ export class DriftDetector {
         followUpDepth: due.depth,
         retries: due.retries,
         at: Math.ceil(due.at / interval) * interval,
-        summary:
-          due.retries > 0
+        summary: due.deferred
+          ? `early evidence (${due.trigger}) asked again: the retrain budget held it back, and now ` +
+            `allows it`
+          : due.retries > 0
             ? `early evidence (${due.trigger}) asked again: its last challenger was refused, the evidence ` +
               `stands, and a retrain now has the labels confirmed since`
             : `follow-up of the early-evidence (${due.trigger}) retrain that made ${version} serve: the labels ` +

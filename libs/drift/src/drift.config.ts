@@ -34,6 +34,8 @@ export const driftConfigFragment = z.object({
   DRIFT_RETRAIN_ON_ALERT_PRECISION: boolVar(true),
   DRIFT_COOLDOWN_MS: intVar(3 * DAY_MS, 0),
   DRIFT_RETRY_AFTER_REJECTION_MS: intVar(DAY_MS, 0),
+  DRIFT_RETRAIN_BUDGET: intVar(9, 0, 1000),
+  DRIFT_RETRAIN_BUDGET_WINDOW_MS: intVar(28 * DAY_MS, 0),
   DRIFT_REQUEST_TIMEOUT_MS: intVar(2 * DAY_MS, 1),
   DRIFT_TRAINING_WINDOW_MS: intVar(14 * DAY_MS, 1),
   DRIFT_MAX_PENDING_LABELS: intVar(100_000, 0),
@@ -171,6 +173,15 @@ export interface DriftSettings {
    * more of matured data is what the next attempt needs.
    */
   readonly retryAfterRejectionMs: number;
+  /**
+   * At most this many requests in any `retrainBudgetWindowMs` of event time (0: no budget). The
+   * retries and follow-ups of an early-evidence chain come sooner than the cooldown, and a chain
+   * can start again on the model it promoted; the budget keeps the long-run rate at the cooldown's
+   * (9 in 28 days: 28 / 3, rounded down). A link of a chain that the budget holds back is asked
+   * when the budget allows it again (other requests are suppressed, like those in a cooldown).
+   */
+  readonly retrainBudget: number;
+  readonly retrainBudgetWindowMs: number;
   /** An open request with no deployment or failure event after this long is considered closed. */
   readonly requestTimeoutMs: number;
   /**
@@ -225,6 +236,8 @@ export function driftSettingsFromConfig(c: DriftConfig): DriftSettings {
     retrainOnAlertPrecision: c.DRIFT_RETRAIN_ON_ALERT_PRECISION,
     cooldownMs: c.DRIFT_COOLDOWN_MS,
     retryAfterRejectionMs: c.DRIFT_RETRY_AFTER_REJECTION_MS,
+    retrainBudget: c.DRIFT_RETRAIN_BUDGET,
+    retrainBudgetWindowMs: c.DRIFT_RETRAIN_BUDGET_WINDOW_MS,
     requestTimeoutMs: c.DRIFT_REQUEST_TIMEOUT_MS,
     trainingWindowMs: c.DRIFT_TRAINING_WINDOW_MS,
     maxPendingLabels: c.DRIFT_MAX_PENDING_LABELS,

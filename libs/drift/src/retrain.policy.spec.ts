@@ -129,6 +129,7 @@ describe(RetrainPolicy.name, () => {
       depth: 1,
       trigger: 'NEW_PATTERN',
       retries: 0,
+      deferred: false,
     });
     // Once only, and the follow-up's own model gets none.
     expect(policy.dueFollowUp('v2', 20 * DAY_MS)).toBeNull();
@@ -166,7 +167,13 @@ describe(RetrainPolicy.name, () => {
       model_version: 'v2',
     });
     const first = policy.dueFollowUp('v2', 12 * DAY_MS);
-    expect(first).toEqual({ at: 12 * DAY_MS, depth: 1, trigger: 'ALERT_PRECISION', retries: 0 });
+    expect(first).toEqual({
+      at: 12 * DAY_MS,
+      depth: 1,
+      trigger: 'ALERT_PRECISION',
+      retries: 0,
+      deferred: false,
+    });
     const f1 = policy.request(
       decision(12 * DAY_MS, { phase: 'evidence', trigger: 'ALERT_PRECISION', followUpDepth: 1 }),
       [],
@@ -180,6 +187,7 @@ describe(RetrainPolicy.name, () => {
       depth: 2,
       trigger: 'ALERT_PRECISION',
       retries: 0,
+      deferred: false,
     });
     const f2 = policy.request(
       decision(16 * DAY_MS, { phase: 'evidence', trigger: 'ALERT_PRECISION', followUpDepth: 2 }),
@@ -208,6 +216,7 @@ describe(RetrainPolicy.name, () => {
       depth: 0,
       trigger: 'NEW_PATTERN',
       retries: 1,
+      deferred: false,
     });
     // The retry is let through the cooldown and is refused too: no more (one retry a link).
     const again = policy.request(
@@ -234,7 +243,13 @@ describe(RetrainPolicy.name, () => {
       'v2',
     );
     const retry = chain.dueFollowUp('v2', 13.5 * DAY_MS);
-    expect(retry).toEqual({ at: 13.5 * DAY_MS, depth: 1, trigger: 'MISSED_FRAUDS', retries: 1 });
+    expect(retry).toEqual({
+      at: 13.5 * DAY_MS,
+      depth: 1,
+      trigger: 'MISSED_FRAUDS',
+      retries: 1,
+      deferred: false,
+    });
     const fr = chain.request(
       decision(13.5 * DAY_MS, { phase: 'evidence', trigger: 'MISSED_FRAUDS', followUpDepth: 1, retries: 1 }),
       [],
@@ -245,6 +260,7 @@ describe(RetrainPolicy.name, () => {
       depth: 2,
       trigger: 'MISSED_FRAUDS',
       retries: 0,
+      deferred: false,
     });
   });
 
@@ -256,7 +272,13 @@ describe(RetrainPolicy.name, () => {
     for (const retries of [1, 2]) {
       policy.observeDeployment(answer(request?.request_id ?? '', 'REJECTED', at + 0.4 * DAY_MS), 'v1');
       at += 1.4 * DAY_MS;
-      expect(policy.dueFollowUp('v1', at)).toEqual({ at, depth: 0, trigger: 'ALERT_PRECISION', retries });
+      expect(policy.dueFollowUp('v1', at)).toEqual({
+        at,
+        depth: 0,
+        trigger: 'ALERT_PRECISION',
+        retries,
+        deferred: false,
+      });
       request = policy.request(decision(at, { phase: 'evidence', trigger: 'ALERT_PRECISION', retries }), []);
       expect(request).not.toBeNull();
     }
@@ -274,5 +296,95 @@ describe(RetrainPolicy.name, () => {
     const e = off.request(decision(8 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN' }), []);
     off.observeDeployment(answer(e?.request_id ?? '', 'REJECTED', 9 * DAY_MS), 'v1');
     expect(off.dueFollowUp('v1', 30 * DAY_MS)).toBeNull();
+  });
+  it('holds requests to the retrain budget in any window of event time, counting those made', () => {
+    const policy = new RetrainPolicy({ ...settings, retrainBudget: 2, retrainBudgetWindowMs: 14 * DAY_MS });
+    expect(policy.request(decision(1 * DAY_MS), [])).not.toBeNull();
+    policy.closeOpenRequest();
+    expect(policy.request(decision(5 * DAY_MS), [])).not.toBeNull();
+    policy.closeOpenRequest();
+    const reasons: string[] = [];
+    expect(policy.request(decision(9 * DAY_MS), reasons)).toBeNull();
+    expect(reasons).toEqual([
+      'retrain request suppressed: the retrain budget (2 requests in 14 days) is spent until ' +
+        new Date(15 * DAY_MS).toISOString(),
+    ]);
+    // A request that is not early evidence is suppressed like one in a cooldown: nothing is kept.
+    expect(policy.dueFollowUp('v1', 30 * DAY_MS)).toBeNull();
+    expect(policy.request(decision(14.9 * DAY_MS), [])).toBeNull();
+    // The day-1 request has left the window (t - 14 days, t]: one of two is used.
+    expect(policy.request(decision(15 * DAY_MS), [])).not.toBeNull();
+  });
+
+  it('asks an early-evidence link the budget held back once it allows, in its place in the chain', () => {
+    const policy = new RetrainPolicy({ ...settings, retrainBudget: 2, retrainBudgetWindowMs: 14 * DAY_MS });
+    for (const at of [1, 5]) {
+      policy.request(decision(at * DAY_MS, { phase: 'evidence', trigger: 'ALERT_PRECISION' }), []);
+      policy.closeOpenRequest();
+    }
+    const link = { phase: 'evidence', trigger: 'NEW_PATTERN', followUpDepth: 2, retries: 1 } as const;
+    const reasons: string[] = [];
+    expect(policy.request(decision(9 * DAY_MS, link), reasons)).toBeNull();
+    expect(reasons[1]).toBe(`asked again at ${new Date(15 * DAY_MS).toISOString()}`);
+    expect(policy.dueFollowUp('v1', 14.9 * DAY_MS)).toBeNull();
+    expect(policy.dueFollowUp('v1', 15 * DAY_MS)).toEqual({
+      at: 15 * DAY_MS,
+      depth: 2,
+      trigger: 'NEW_PATTERN',
+      retries: 1,
+      deferred: true,
+    });
+    expect(policy.request(decision(15 * DAY_MS, link), [])).not.toBeNull();
+    // ...and survives a checkpoint: the restored policy counts the same requests.
+    const restored = new RetrainPolicy({ ...settings, retrainBudget: 2, retrainBudgetWindowMs: 14 * DAY_MS });
+    restored.restore(policy.state);
+    restored.closeOpenRequest();
+    expect(restored.request(decision(18.5 * DAY_MS), [])).toBeNull();
+    expect(restored.request(decision(19 * DAY_MS), [])).not.toBeNull();
+  });
+
+  it('keeps a link already due for the model in its place when the budget holds another back', () => {
+    const policy = new RetrainPolicy({
+      ...settings,
+      retrainBudget: 1,
+      retrainBudgetWindowMs: 14 * DAY_MS,
+      earlyFollowUpMs: 3 * DAY_MS,
+      earlyFollowUps: 1,
+    });
+    const r = policy.request(decision(8 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN' }), []);
+    policy.observeDeployment(
+      deploymentOf('v2', 9 * DAY_MS, {
+        stage: 'PRODUCTION',
+        parent_version: 'v1',
+        request_id: r?.request_id,
+      }),
+      'v2',
+    );
+    policy.startOver();
+    // An alarm on v2 past the cooldown, within the budget's window: held back, but v2's follow-up
+    // (day 12) stays.
+    const reasons: string[] = [];
+    expect(
+      policy.request(
+        decision(11.5 * DAY_MS, { modelVersion: 'v2', phase: 'evidence', trigger: 'MISSED_FRAUDS' }),
+        reasons,
+      ),
+    ).toBeNull();
+    expect(reasons[0]).toMatch(/^retrain request suppressed: the retrain budget \(1 request in 14 days\)/);
+    expect(policy.dueFollowUp('v2', 12 * DAY_MS)).toEqual({
+      at: 12 * DAY_MS,
+      depth: 1,
+      trigger: 'NEW_PATTERN',
+      retries: 0,
+      deferred: false,
+    });
+  });
+
+  it('asks without limit when the budget is 0', () => {
+    const policy = new RetrainPolicy({ ...settings, cooldownMs: 0, retrainBudget: 0 });
+    for (let day = 1; day <= 10; day++) {
+      expect(policy.request(decision(day * DAY_MS), [])).not.toBeNull();
+      policy.closeOpenRequest();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { DAY_MS } from '@fraudstream/contracts';
 import type {
   DriftSeverity,
   ModelDeployment,
@@ -48,7 +49,30 @@ export interface PolicyState {
    * pattern's labels are in, and its depth in the chain (absent in older checkpoints); or, with
    * `retries`, a refused link asked again for the model still serving.
    */
-  followUp?: { version: string; at: number; depth?: number; trigger?: EarlyTrigger; retries?: number } | null;
+  followUp?: {
+    version: string;
+    at: number;
+    depth?: number;
+    trigger?: EarlyTrigger;
+    retries?: number;
+    /** A link the retrain budget held back, asked when the budget allows it (absent: false). */
+    deferred?: boolean;
+  } | null;
+  /** Event times of the requests within the retrain budget's window, oldest first (absent: none). */
+  requestTimes?: number[];
+}
+
+/** A follow-up, retry or held-back link of an early-evidence chain, as it falls due. */
+export interface DueLink {
+  readonly at: number;
+  readonly depth: number;
+  readonly trigger: EarlyTrigger;
+  readonly retries: number;
+  readonly deferred: boolean;
+}
+
+function isEarly(trigger: RetrainTrigger | null | undefined): trigger is EarlyTrigger {
+  return trigger === 'NEW_PATTERN' || trigger === 'MISSED_FRAUDS' || trigger === 'ALERT_PRECISION';
 }
 
 /** A decision the policy is asked to turn into a request. */
@@ -135,7 +159,7 @@ export class RetrainPolicy {
     this.s.openRequest = null;
     const s = this.settings;
     const trigger = this.s.openTrigger;
-    const early = trigger === 'NEW_PATTERN' || trigger === 'MISSED_FRAUDS' || trigger === 'ALERT_PRECISION';
+    const early = isEarly(trigger);
     const promoted = event.kind === 'STAGE_CHANGE' && event.stage === 'PRODUCTION';
     const depth = this.s.openFollowUpDepth ?? (this.s.openIsFollowUp ? 1 : 0);
     const retries = this.s.openRetries ?? 0;
@@ -182,15 +206,18 @@ export class RetrainPolicy {
    * The follow-up due for `version` by `until`, once (it is cleared when returned, or when another
    * model serves by then).
    */
-  dueFollowUp(
-    version: string,
-    until: number,
-  ): { at: number; depth: number; trigger: EarlyTrigger; retries: number } | null {
+  dueFollowUp(version: string, until: number): DueLink | null {
     const f = this.s.followUp;
     if (!f || f.at > until) return null;
     this.s.followUp = null;
     return f.version === version
-      ? { at: f.at, depth: f.depth ?? 1, trigger: f.trigger ?? 'NEW_PATTERN', retries: f.retries ?? 0 }
+      ? {
+          at: f.at,
+          depth: f.depth ?? 1,
+          trigger: f.trigger ?? 'NEW_PATTERN',
+          retries: f.retries ?? 0,
+          deferred: f.deferred === true,
+        }
       : null;
   }
 
@@ -270,6 +297,16 @@ export class RetrainPolicy {
       );
       return null;
     }
+    const allowedAt = this.budgetAllows(d.eventTime);
+    if (allowedAt !== null) {
+      reasons.push(
+        `retrain request suppressed: the retrain budget (${s.retrainBudget} ` +
+          `request${s.retrainBudget === 1 ? '' : 's'} in ` +
+          `${+(s.retrainBudgetWindowMs / DAY_MS).toFixed(2)} days) is spent until ${new Date(allowedAt).toISOString()}`,
+      );
+      this.holdBack(d, allowedAt, reasons);
+      return null;
+    }
     const suffix = phaseSuffix(d.phase, d.eventTime);
     const id = `retrain:${d.modelVersion}:${d.windowStart}${suffix}`;
     this.s.openRequest = { id, eventTime: d.eventTime };
@@ -278,6 +315,7 @@ export class RetrainPolicy {
     this.s.openFollowUpDepth = d.followUpDepth ?? 0;
     this.s.openRetries = d.retries ?? 0;
     this.s.lastRequestTime = d.eventTime;
+    if (s.retrainBudget > 0) this.s.requestTimes = [...this.requestsWithin(d.eventTime), d.eventTime];
     reasons.push(`retrain requested: ${id}`);
     return {
       request_id: id,
@@ -293,5 +331,43 @@ export class RetrainPolicy {
       window_end: d.eventTime,
       event_time: d.eventTime,
     };
+  }
+
+  /** The requests made in the budget's window ending at `eventTime` (half-open: (t - window, t]). */
+  private requestsWithin(eventTime: number): number[] {
+    const from = eventTime - this.settings.retrainBudgetWindowMs;
+    return (this.s.requestTimes ?? []).filter((t) => t > from && t <= eventTime);
+  }
+
+  /**
+   * Null when the retrain budget allows a request at `eventTime`; else the event time from which it
+   * does (when enough of the window's requests have left it).
+   */
+  private budgetAllows(eventTime: number): number | null {
+    const budget = this.settings.retrainBudget;
+    if (budget <= 0) return null;
+    const within = this.requestsWithin(eventTime);
+    if (within.length < budget) return null;
+    return within[within.length - budget]! + this.settings.retrainBudgetWindowMs;
+  }
+
+  /**
+   * An early-evidence link the budget held back: the evidence stands (its sequential test started
+   * afresh at the alarm), so it is asked, in its place in the chain, once the budget allows (the
+   * cooldown has passed: it is checked first). A link already due for the same model keeps its place.
+   */
+  private holdBack(d: RetrainDecision, allowedAt: number, reasons: string[]): void {
+    if (!isEarly(d.trigger)) return;
+    const pending = this.s.followUp;
+    if (pending && pending.version === d.modelVersion) return;
+    this.s.followUp = {
+      version: d.modelVersion,
+      at: allowedAt,
+      depth: d.followUpDepth ?? 0,
+      trigger: d.trigger,
+      retries: d.retries ?? 0,
+      deferred: true,
+    };
+    reasons.push(`asked again at ${new Date(allowedAt).toISOString()}`);
   }
 }

@@ -102,8 +102,9 @@ export function phaseSuffix(phase: DecisionPhase, eventTime: number): string {
 
 /**
  * The retraining policy: which drifts ask for a retrain, at most one open request, the cooldown
- * between requests (shortened to a retry delay after a refused challenger), and the covariate-shift
- * rule's streak. It owns its state; the detector asks and records.
+ * between requests (shortened to a retry delay after a refused challenger), the retrain budget over
+ * a longer window, and the covariate-shift rule's streak. It owns its state; the detector asks and
+ * records.
  */
 export class RetrainPolicy {
   private s: PolicyState = {
@@ -297,7 +298,7 @@ export class RetrainPolicy {
       );
       return null;
     }
-    const allowedAt = this.budgetAllows(d.eventTime);
+    const allowedAt = this.budgetSpentUntil(d.eventTime);
     if (allowedAt !== null) {
       reasons.push(
         `retrain request suppressed: the retrain budget (${s.retrainBudget} ` +
@@ -340,15 +341,15 @@ export class RetrainPolicy {
   }
 
   /**
-   * Null when the retrain budget allows a request at `eventTime`; else the event time from which it
-   * does (when enough of the window's requests have left it).
+   * When the retrain budget is spent at `eventTime`, the event time from which it allows a request
+   * again (enough of the window's requests have left it); null when it allows one now.
    */
-  private budgetAllows(eventTime: number): number | null {
+  private budgetSpentUntil(eventTime: number): number | null {
     const budget = this.settings.retrainBudget;
     if (budget <= 0) return null;
     const within = this.requestsWithin(eventTime);
-    if (within.length < budget) return null;
-    return within[within.length - budget]! + this.settings.retrainBudgetWindowMs;
+    const leaving = within.length >= budget ? within[within.length - budget] : undefined;
+    return leaving === undefined ? null : leaving + this.settings.retrainBudgetWindowMs;
   }
 
   /**

@@ -17,7 +17,7 @@ export const DEMO_USAGE = `npm run demo -- [options]
   --terminals N        simulated terminals (default 2000)
   --day-seconds S      wall seconds per simulated day after the history (default 5)
   --max-hold S         longest wall time the clock waits for one retrain request's answer (default 300)
-  --max-lead H         hours of event time the stream may run ahead of the drift monitor (default 6)
+  --max-lead H         hours of event time the stream may run ahead of the drift monitor (default 2)
   --seed N             seed of the simulated world and of the base model's training (default 7)
   --no-oracle          skip the prequential oracle (a fine-tuning job per day after the onset)
   --headless           no live view: one line per event, then the summary (the default without a terminal);
@@ -190,7 +190,7 @@ export function parseDemoArgs(
     terminals: int('terminals', values.terminals, 2_000, 1),
     daySeconds,
     maxHoldSeconds: int('max-hold', values['max-hold'], 300, 1),
-    maxLeadHours: int('max-lead', values['max-lead'], 6, 1),
+    maxLeadHours: int('max-lead', values['max-lead'], 2, 1),
     seed: int('seed', values.seed, 7, 0),
     oracle: !(values['no-oracle'] ?? false),
     headless: values.headless ?? !context.isTty,

@@ -3,7 +3,13 @@ import { DAY_MS } from '@fraudstream/contracts';
 import type { ModelDeployment } from '@fraudstream/contracts';
 import { defaultDriftSettings } from './drift.config';
 import { deploymentOf } from './drift-test.fixtures';
-import { RetrainPolicy, type PolicyState, type RetrainDecision } from './retrain.policy';
+import {
+  RetrainPolicy,
+  type DueLink,
+  type EarlyTrigger,
+  type PolicyState,
+  type RetrainDecision,
+} from './retrain.policy';
 
 const settings = defaultDriftSettings({
   cooldownMs: 3 * DAY_MS,
@@ -26,6 +32,11 @@ function decision(eventTime: number, over: Partial<RetrainDecision> = {}): Retra
     reason: 'test',
     ...over,
   };
+}
+
+/** A chain's link as `dueFollowUp` gives it. */
+function link(at: number, depth: number, trigger: EarlyTrigger, retries = 0, deferred = false): DueLink {
+  return { at, depth, trigger, retries, deferred };
 }
 
 function answer(requestId: string, stage: ModelDeployment['stage'], eventTime: number): ModelDeployment {
@@ -124,13 +135,7 @@ describe(RetrainPolicy.name, () => {
       model_version: 'v2',
     });
     expect(policy.dueFollowUp('v2', 11.9 * DAY_MS)).toBeNull();
-    expect(policy.dueFollowUp('v2', 12 * DAY_MS)).toEqual({
-      at: 12 * DAY_MS,
-      depth: 1,
-      trigger: 'NEW_PATTERN',
-      retries: 0,
-      deferred: false,
-    });
+    expect(policy.dueFollowUp('v2', 12 * DAY_MS)).toEqual(link(12 * DAY_MS, 1, 'NEW_PATTERN'));
     // Once only, and the follow-up's own model gets none.
     expect(policy.dueFollowUp('v2', 20 * DAY_MS)).toBeNull();
     const f = policy.request(
@@ -167,13 +172,7 @@ describe(RetrainPolicy.name, () => {
       model_version: 'v2',
     });
     const first = policy.dueFollowUp('v2', 12 * DAY_MS);
-    expect(first).toEqual({
-      at: 12 * DAY_MS,
-      depth: 1,
-      trigger: 'ALERT_PRECISION',
-      retries: 0,
-      deferred: false,
-    });
+    expect(first).toEqual(link(12 * DAY_MS, 1, 'ALERT_PRECISION'));
     const f1 = policy.request(
       decision(12 * DAY_MS, { phase: 'evidence', trigger: 'ALERT_PRECISION', followUpDepth: 1 }),
       [],
@@ -182,13 +181,7 @@ describe(RetrainPolicy.name, () => {
       ...answer(f1?.request_id ?? '', 'PRODUCTION', 13 * DAY_MS),
       model_version: 'v3',
     });
-    expect(policy.dueFollowUp('v3', 16 * DAY_MS)).toEqual({
-      at: 16 * DAY_MS,
-      depth: 2,
-      trigger: 'ALERT_PRECISION',
-      retries: 0,
-      deferred: false,
-    });
+    expect(policy.dueFollowUp('v3', 16 * DAY_MS)).toEqual(link(16 * DAY_MS, 2, 'ALERT_PRECISION'));
     const f2 = policy.request(
       decision(16 * DAY_MS, { phase: 'evidence', trigger: 'ALERT_PRECISION', followUpDepth: 2 }),
       [],
@@ -211,13 +204,7 @@ describe(RetrainPolicy.name, () => {
     const r = policy.request(decision(8 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN' }), []);
     policy.observeDeployment(answer(r?.request_id ?? '', 'REJECTED', 8.5 * DAY_MS), 'v1');
     expect(policy.dueFollowUp('v1', 9.4 * DAY_MS)).toBeNull();
-    expect(policy.dueFollowUp('v1', 9.5 * DAY_MS)).toEqual({
-      at: 9.5 * DAY_MS,
-      depth: 0,
-      trigger: 'NEW_PATTERN',
-      retries: 1,
-      deferred: false,
-    });
+    expect(policy.dueFollowUp('v1', 9.5 * DAY_MS)).toEqual(link(9.5 * DAY_MS, 0, 'NEW_PATTERN', 1));
     // The retry is let through the cooldown and is refused too: no more (one retry a link).
     const again = policy.request(
       decision(9.5 * DAY_MS, { phase: 'evidence', trigger: 'NEW_PATTERN', retries: 1 }),
@@ -243,25 +230,13 @@ describe(RetrainPolicy.name, () => {
       'v2',
     );
     const retry = chain.dueFollowUp('v2', 13.5 * DAY_MS);
-    expect(retry).toEqual({
-      at: 13.5 * DAY_MS,
-      depth: 1,
-      trigger: 'MISSED_FRAUDS',
-      retries: 1,
-      deferred: false,
-    });
+    expect(retry).toEqual(link(13.5 * DAY_MS, 1, 'MISSED_FRAUDS', 1));
     const fr = chain.request(
       decision(13.5 * DAY_MS, { phase: 'evidence', trigger: 'MISSED_FRAUDS', followUpDepth: 1, retries: 1 }),
       [],
     );
     chain.observeDeployment(answer(fr?.request_id ?? '', 'PRODUCTION', 14 * DAY_MS), 'v2');
-    expect(chain.dueFollowUp('v2', 30 * DAY_MS)).toEqual({
-      at: 17 * DAY_MS,
-      depth: 2,
-      trigger: 'MISSED_FRAUDS',
-      retries: 0,
-      deferred: false,
-    });
+    expect(chain.dueFollowUp('v2', 30 * DAY_MS)).toEqual(link(17 * DAY_MS, 2, 'MISSED_FRAUDS'));
   });
 
   it('asks a refused alarm twice by default, each retry a retry delay after the last refusal', () => {
@@ -272,13 +247,7 @@ describe(RetrainPolicy.name, () => {
     for (const retries of [1, 2]) {
       policy.observeDeployment(answer(request?.request_id ?? '', 'REJECTED', at + 0.4 * DAY_MS), 'v1');
       at += 1.4 * DAY_MS;
-      expect(policy.dueFollowUp('v1', at)).toEqual({
-        at,
-        depth: 0,
-        trigger: 'ALERT_PRECISION',
-        retries,
-        deferred: false,
-      });
+      expect(policy.dueFollowUp('v1', at)).toEqual(link(at, 0, 'ALERT_PRECISION', retries));
       request = policy.request(decision(at, { phase: 'evidence', trigger: 'ALERT_PRECISION', retries }), []);
       expect(request).not.toBeNull();
     }
@@ -322,19 +291,13 @@ describe(RetrainPolicy.name, () => {
       policy.request(decision(at * DAY_MS, { phase: 'evidence', trigger: 'ALERT_PRECISION' }), []);
       policy.closeOpenRequest();
     }
-    const link = { phase: 'evidence', trigger: 'NEW_PATTERN', followUpDepth: 2, retries: 1 } as const;
+    const held = { phase: 'evidence', trigger: 'NEW_PATTERN', followUpDepth: 2, retries: 1 } as const;
     const reasons: string[] = [];
-    expect(policy.request(decision(9 * DAY_MS, link), reasons)).toBeNull();
+    expect(policy.request(decision(9 * DAY_MS, held), reasons)).toBeNull();
     expect(reasons[1]).toBe(`asked again at ${new Date(15 * DAY_MS).toISOString()}`);
     expect(policy.dueFollowUp('v1', 14.9 * DAY_MS)).toBeNull();
-    expect(policy.dueFollowUp('v1', 15 * DAY_MS)).toEqual({
-      at: 15 * DAY_MS,
-      depth: 2,
-      trigger: 'NEW_PATTERN',
-      retries: 1,
-      deferred: true,
-    });
-    expect(policy.request(decision(15 * DAY_MS, link), [])).not.toBeNull();
+    expect(policy.dueFollowUp('v1', 15 * DAY_MS)).toEqual(link(15 * DAY_MS, 2, 'NEW_PATTERN', 1, true));
+    expect(policy.request(decision(15 * DAY_MS, held), [])).not.toBeNull();
     // ...and survives a checkpoint: the restored policy counts the same requests.
     const restored = new RetrainPolicy({ ...settings, retrainBudget: 2, retrainBudgetWindowMs: 14 * DAY_MS });
     restored.restore(policy.state);
@@ -371,13 +334,7 @@ describe(RetrainPolicy.name, () => {
       ),
     ).toBeNull();
     expect(reasons[0]).toMatch(/^retrain request suppressed: the retrain budget \(1 request in 14 days\)/);
-    expect(policy.dueFollowUp('v2', 12 * DAY_MS)).toEqual({
-      at: 12 * DAY_MS,
-      depth: 1,
-      trigger: 'NEW_PATTERN',
-      retries: 0,
-      deferred: false,
-    });
+    expect(policy.dueFollowUp('v2', 12 * DAY_MS)).toEqual(link(12 * DAY_MS, 1, 'NEW_PATTERN'));
   });
 
   it('asks without limit when the budget is 0', () => {

@@ -34,6 +34,9 @@ function decision(eventTime: number, over: Partial<RetrainDecision> = {}): Retra
   };
 }
 
+/** A budget of two requests in any 14 days. */
+const twoIn14Days = { ...settings, retrainBudget: 2, retrainBudgetWindowMs: 14 * DAY_MS };
+
 /** A chain's link as `dueFollowUp` gives it. */
 function link(at: number, depth: number, trigger: EarlyTrigger, retries = 0, deferred = false): DueLink {
   return { at, depth, trigger, retries, deferred };
@@ -267,7 +270,7 @@ describe(RetrainPolicy.name, () => {
     expect(off.dueFollowUp('v1', 30 * DAY_MS)).toBeNull();
   });
   it('holds requests to the retrain budget in any window of event time, counting those made', () => {
-    const policy = new RetrainPolicy({ ...settings, retrainBudget: 2, retrainBudgetWindowMs: 14 * DAY_MS });
+    const policy = new RetrainPolicy(twoIn14Days);
     expect(policy.request(decision(1 * DAY_MS), [])).not.toBeNull();
     policy.closeOpenRequest();
     expect(policy.request(decision(5 * DAY_MS), [])).not.toBeNull();
@@ -286,7 +289,7 @@ describe(RetrainPolicy.name, () => {
   });
 
   it('asks an early-evidence link the budget held back once it allows, in its place in the chain', () => {
-    const policy = new RetrainPolicy({ ...settings, retrainBudget: 2, retrainBudgetWindowMs: 14 * DAY_MS });
+    const policy = new RetrainPolicy(twoIn14Days);
     for (const at of [1, 5]) {
       policy.request(decision(at * DAY_MS, { phase: 'evidence', trigger: 'ALERT_PRECISION' }), []);
       policy.closeOpenRequest();
@@ -299,7 +302,7 @@ describe(RetrainPolicy.name, () => {
     expect(policy.dueFollowUp('v1', 15 * DAY_MS)).toEqual(link(15 * DAY_MS, 2, 'NEW_PATTERN', 1, true));
     expect(policy.request(decision(15 * DAY_MS, held), [])).not.toBeNull();
     // ...and survives a checkpoint: the restored policy counts the same requests.
-    const restored = new RetrainPolicy({ ...settings, retrainBudget: 2, retrainBudgetWindowMs: 14 * DAY_MS });
+    const restored = new RetrainPolicy(twoIn14Days);
     restored.restore(policy.state);
     restored.closeOpenRequest();
     expect(restored.request(decision(18.5 * DAY_MS), [])).toBeNull();

@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriftScenario } from '@fraudstream/simulation';
-import { AvroProducer, createIdempotentProducer, type Producer } from '@fraudstream/kafka';
-import { DAY_MS } from '@fraudstream/contracts';
+import { AvroProducer, DeadLetterHeaders, createIdempotentProducer, type Producer } from '@fraudstream/kafka';
+import { DAY_MS, HOUR_MS, type Label } from '@fraudstream/contracts';
+import { DriftMonitorService } from '@fraudstream/drift';
 import { DriftMonitorModule } from '../../apps/drift-monitor/src/drift-monitor.module';
 import { testClients, uniqueName } from '../support/kafka-env';
+import { readTopic } from '../support/read-topic';
 import { waitFor } from '../support/wait-for';
 import {
   DriftOutputsCollector,
+  TEST_DRIFT_ENV,
   createDriftTopics,
   produceDay,
   promotion,
@@ -206,5 +209,49 @@ describe(DriftMonitorModule.name, () => {
     expect(collector.events.every((e) => !e.retrain_recommended)).toBe(true);
     // The drift events and requests go out in one acknowledged send: none was sent with them.
     expect(collector.requests).toEqual([]);
+  });
+
+  it('dead-letters a label dated far ahead of the event-time watermark, and its clock stays where it was', async () => {
+    const topics = await createDriftTopics(kafka, serde);
+    const label = (id: string, eventTime: number): Label => ({
+      transaction_id: id,
+      card_id: 'card-1',
+      terminal_id: 'terminal-1',
+      is_fraud: true,
+      source: 'CHARGEBACK',
+      transaction_time: window(0),
+      event_time: eventTime,
+    });
+    const app = await startDriftMonitor(topics, {
+      DRIFT_GROUP_ID: uniqueName('drift-monitor'),
+      DRIFT_CHECKPOINT_PATH: join(dir, `${topics.scores}.json`),
+    });
+    try {
+      await producer.sendMany([
+        {
+          topic: topics.labels,
+          records: [
+            label('tx-1', window(1)),
+            label('tx-2', Date.UTC(2099, 0, 1)),
+            label('tx-3', window(1) + HOUR_MS),
+          ].map((l) => ({ key: l.transaction_id, value: l })),
+        },
+      ]);
+      const [letter] = await readTopic(kafka, `${topics.labels}.dlq`, 1);
+      expect(letter?.headers[DeadLetterHeaders.reason]).toBe('validation');
+      expect(letter?.headers[DeadLetterHeaders.error]).toMatch(
+        /2099-01-01T00:00:00.000Z is more than .* ahead/,
+      );
+      const service = app.get(DriftMonitorService);
+      const lateness = Number(TEST_DRIFT_ENV.DRIFT_ALLOWED_LATENESS_MS);
+      // The label after it is read: the watermark is its time, not the year 2099's.
+      await waitFor(
+        () => service.status().labelWatermark === window(1) + HOUR_MS - lateness,
+        30_000,
+        'the label watermark at the third label',
+      );
+    } finally {
+      await app.close();
+    }
   });
 });

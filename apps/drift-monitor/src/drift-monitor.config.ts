@@ -30,6 +30,12 @@ export const driftMonitorConfigSchema = z
     DRIFT_CHECKPOINT_PATH: z.string().min(1).default('var/drift-monitor/checkpoint.json'),
     /** Wall-clock time between checkpoints while no window closes (every emission checkpoints too). */
     DRIFT_CHECKPOINT_INTERVAL_MS: intVar(10_000, 0),
+    /**
+     * A score or label whose event_time lies more than this ahead of its partition's event-time
+     * watermark (or of the wall clock, when later) is dead-lettered with reason validation: one
+     * record dated in the far future would otherwise move the monitor's clock there for good.
+     */
+    DRIFT_MAX_EVENT_TIME_AHEAD_MS: intVar(86_400_000, 0),
   })
   .superRefine((config, ctx) => {
     checkKafkaSecurity(config, ctx);

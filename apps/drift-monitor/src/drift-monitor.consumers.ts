@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Provider } from '@nestjs/common';
 import {
+  EventTimeGuard,
   validateDeployment,
   validateLabel,
   validateScore,
@@ -38,12 +39,19 @@ export const driftConsumersProvider: Provider = {
     service: DriftMonitorService,
   ): DriftMonitorConsumers => {
     const scores = config.SCORES_TOPIC;
+    // One score or label in the far future would move the clock's watermarks there for good: every
+    // window would then pass without waiting for its labels, and the checkpoint would keep it.
+    const eventTimes = new EventTimeGuard({ maxAheadMs: config.DRIFT_MAX_EVENT_TIME_AHEAD_MS });
     return {
       inputs: factory.create<Score | Label>({
         groupId: config.DRIFT_GROUP_ID,
         topics: [scores, config.LABELS_TOPIC],
         fromBeginning: true,
-        validate: (value, source) => (source.topic === scores ? validateScore(value) : validateLabel(value)),
+        validate: (value, source) => {
+          const record = source.topic === scores ? validateScore(value) : validateLabel(value);
+          eventTimes.check(record.event_time, source);
+          return record;
+        },
         handle: async (messages, context) => {
           const progress = { caughtUp: context.caughtUp };
           const records = messages.map((m) => ({

@@ -757,8 +757,8 @@ class Demo {
   /**
    * Keeps the simulator at most `maxLeadHours` of event time ahead of the drift monitor's
    * watermark: at a bank's pace the monitor keeps up with the stream in milliseconds, while here a
-   * second of its lag is hours of event time, which would date the analysts' verdicts on its
-   * investigations (and everything it decides) that much later. The bound is the simulator's
+   * second of its lag is hours of event time, which would delay its investigations (and so their
+   * verdicts, and everything it decides) that much in the stream. The bound is the simulator's
    * horizon, moved on with each answer of the monitor: the stream stops there by itself, however
    * late the next answer (a busy monitor) or this loop's next look (a busy demo) comes.
    */

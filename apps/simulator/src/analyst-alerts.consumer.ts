@@ -62,11 +62,11 @@ export class AnalystAlertsConsumer {
       validate: validateAlert,
       ...(options.metrics ? { metrics: options.metrics } : {}),
       handle: async (messages) => {
-        // The stream's event time now dates the verdicts: never before the alerts reached the desk.
+        // Dated hours after each alert was raised, however late it came: a bank's analysts see an
+        // alert at once; a verdict that reaches the drift monitor after its time counts at its next check.
         const labels = this.options.desk.review(
           messages.map((m) => m.value),
           (id) => this.options.ledger.get(id),
-          this.options.ledger.newestTime ?? undefined,
         );
         if (labels.length > 0) {
           await this.options.avroProducer.sendMany([

@@ -93,6 +93,10 @@ describe(AnalystDesk.name, () => {
       const answered = byId.get(l.transaction_id);
       expect(answered && people.leftToPeople(answered)).toBe(false);
       expect([l.alert_id, l.analyst]).toEqual([answered?.alert_id, ANALYST_DESK_NAME]);
+      // 1-6 hours after the alert was raised: for an investigation, the monitor's time, not the transaction's.
+      const raised = answered?.raised_at ?? answered?.event_time ?? Number.NaN;
+      expect(l.event_time - raised).toBeGreaterThanOrEqual(HOUR_MS);
+      expect(l.event_time - raised).toBeLessThan(6 * HOUR_MS);
     }
     // Score alerts, first in line, take at most 75 % of the 20; investigations get what they leave.
     const scoreLabels = Math.min(15, scores.length - leftScores);
@@ -112,22 +116,6 @@ describe(AnalystDesk.name, () => {
       new Set(fromA.map((l) => JSON.stringify(l))),
     );
     expect(a.review(alerts, (id) => truth.get(id))).toEqual([]);
-  });
-
-  it('dates a verdict after the alert reached the analysts when that was later than its raising', () => {
-    const desk = new AnalystDesk({ seed: 1, capacityPerDay: 10 });
-    const raised = { ...alert('t1', T0), kind: 'INVESTIGATE' as const, raised_at: T0 + HOUR_MS };
-    const [late] = desk.review([raised], (id) => truth.get(id), T0 + 9 * HOUR_MS);
-    expect(late?.event_time).toBeGreaterThanOrEqual(T0 + 10 * HOUR_MS);
-    expect(late?.event_time).toBeLessThan(T0 + 15 * HOUR_MS);
-    expect(late?.transaction_time).toBe(T0);
-    // Reached in time: hours after it was raised, as without `now`.
-    const [onTime] = new AnalystDesk({ seed: 1, capacityPerDay: 10 }).review(
-      [raised],
-      (id) => truth.get(id),
-      T0,
-    );
-    expect(onTime?.event_time).toBe((late?.event_time ?? 0) - 8 * HOUR_MS);
   });
 });
 
@@ -188,7 +176,6 @@ describe(TruthLedger.name, () => {
     ledger.record({ transaction_id: 'newer', is_fraud: false, scenario: 'none' }, tx(T0 + 3 * DAY_MS));
     expect(ledger.get('old')).toBeUndefined();
     expect(ledger.size).toBe(2);
-    expect(ledger.newestTime).toBe(T0 + 3 * DAY_MS);
   });
 
   it("lists a card's retained transactions in a span, under the key the alerts name the card by", () => {

@@ -49,10 +49,10 @@ export const ANALYST_DESK_NAME = 'analyst-desk';
 /**
  * Analysts reviewing alerts: each reviewed alert gets the TRUE verdict (from the simulator's ground
  * truth) some hours after the alert was raised (the transaction's time for a score alert, the
- * drift monitor's for an INVESTIGATE alert), or after it reached them when that was later, up to a
- * daily capacity taken first come, first served; score alerts leave the investigation share of it
- * free. A verdict's delay depends only on the seed and the transaction id, so it is reproducible
- * whatever order alerts arrive in.
+ * drift monitor's for an INVESTIGATE alert), up to a daily capacity taken first come, first served;
+ * score alerts leave the investigation share of it free. A verdict's delay depends only on the seed
+ * and the transaction id, so its time is reproducible whatever order and however late the alerts
+ * arrive in.
  */
 export class AnalystDesk {
   private readonly reviewedPerDay = new Map<number, number>();
@@ -66,16 +66,12 @@ export class AnalystDesk {
 
   /**
    * Verdict labels for the alerts within capacity; alerts with unknown truth or already reviewed are
-   * skipped. `now`, the stream's event time when the alerts reached the analysts, dates a verdict
-   * no earlier than that: an accelerated stream runs hours of event time while an alert travels
-   * (a second of wall time is hours at the demo's pace), and a verdict dated before it reached the
-   * analysts would arrive after the drift monitor has moved past its time.
+   * skipped. A verdict is dated hours after its alert was raised, as at a bank, where an alert
+   * reaches the analysts within milliseconds, however late it reached this desk: an accelerated
+   * stream runs hours of event time while an alert travels, and a verdict that comes after the
+   * drift monitor passed its time is counted at the monitor's next check (docs/drift.md).
    */
-  review(
-    alerts: readonly Alert[],
-    truthOf: (transactionId: string) => GroundTruth | undefined,
-    now?: number,
-  ): Label[] {
+  review(alerts: readonly Alert[], truthOf: (transactionId: string) => GroundTruth | undefined): Label[] {
     const labels: Label[] = [];
     for (const alert of alerts) {
       if (this.reviewed.has(alert.transaction_id)) continue;
@@ -102,8 +98,7 @@ export class AnalystDesk {
         is_fraud: truth.is_fraud,
         source: 'ANALYST',
         transaction_time: alert.event_time,
-        event_time:
-          Math.max(raised, now ?? raised) + Math.round(uniform(rng, this.delay[0], this.delay[1]) * HOUR_MS),
+        event_time: raised + Math.round(uniform(rng, this.delay[0], this.delay[1]) * HOUR_MS),
         alert_id: alert.alert_id,
         analyst: ANALYST_DESK_NAME,
       };
@@ -169,7 +164,6 @@ export class AnalystDesk {
 export class TruthLedger {
   private readonly byDay = new Map<number, LedgerDay>();
   private newestDay = -Infinity;
-  private newest = -Infinity;
 
   constructor(
     private readonly retainDays = 3,
@@ -178,7 +172,6 @@ export class TruthLedger {
 
   record(truth: GroundTruth, transaction: LedgerTransaction): void {
     const eventTime = transaction.event_time;
-    if (eventTime > this.newest) this.newest = eventTime;
     const day = Math.floor(eventTime / DAY_MS);
     let entry = this.byDay.get(day);
     if (!entry) {
@@ -198,11 +191,6 @@ export class TruthLedger {
       this.newestDay = day;
       for (const d of this.byDay.keys()) if (d < day - this.retainDays) this.byDay.delete(d);
     }
-  }
-
-  /** Event time of the newest transaction recorded: where the stream is (null before any). */
-  get newestTime(): number | null {
-    return this.newest === -Infinity ? null : this.newest;
   }
 
   get(transactionId: string): GroundTruth | undefined {

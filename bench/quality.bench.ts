@@ -166,6 +166,8 @@ function summarise(run: ReplayResult, onset: number): Record<string, BenchValue>
     // The job's whole answer (the gate's numbers or the failure), to see why a challenger was refused.
     retrain_reasons: run.retrains.map((r) => `day ${r.day} ${r.status}: ${r.reason}`),
     analyst_score_reviews: run.scoreReviews,
+    alerts_by_day: run.alertsByDay,
+    reviewed_frauds_by_day: run.reviewedFraudsByDay,
     investigations: run.investigations,
     investigation_frauds: run.investigationHits,
     investigation_frauds_by_scenario: run.investigationHitsByScenario,

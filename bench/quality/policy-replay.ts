@@ -119,6 +119,9 @@ export interface ReplayResult {
   readonly labelDriftDays: number[];
   /** Analysts' verdicts on score alerts, and on investigations (with how many were fraud). */
   scoreReviews: number;
+  /** Score alerts each day (what the analysts' queue receives), and the frauds their verdicts found. */
+  readonly alertsByDay: number[];
+  readonly reviewedFraudsByDay: number[];
   investigations: number;
   investigationHits: number;
   /** Days on which investigations were raised. */
@@ -387,6 +390,8 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
       recommendationDays: [],
       labelDriftDays: [],
       scoreReviews: 0,
+      alertsByDay: [],
+      reviewedFraudsByDay: [],
       investigations: 0,
       investigationHits: 0,
       investigationDays: [],
@@ -473,6 +478,8 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
           }));
         const verdicts = desk.review(alerts, (id) => truth.get(id));
         result.scoreReviews += verdicts.length;
+        result.alertsByDay.push(alerts.length);
+        result.reviewedFraudsByDay.push(verdicts.filter((v) => v.is_fraud).length);
         pending.push(verdicts);
       }
 

@@ -207,6 +207,36 @@ describe(DeploymentLifecycle.name, () => {
     expect(publisher.events[0]?.metrics.shadow_alert_rate).toBeGreaterThan(0.5);
   });
 
+  it('promotes a challenger that alerts far less than a flooded champion when that is the count a day it was cut for', async () => {
+    await lifecycle.refreshShadows();
+    // The champion alerts on a fifth of the traffic (a shift in the legitimate payments); the
+    // challenger on 2 %, a tenth of the champion's rate but near its 10 alerts a day.
+    const rows: Score[] = [];
+    for (let i = 0; i <= 24 * 60; i++) {
+      const u = ((i * 7919) % 1000) / 1000 + 0.0005;
+      rows.push(scoreRow('CHAMPION', 'v1', i, u, 0.8), scoreRow('CHALLENGER', 'v2', i, u, 0.98));
+    }
+    const decisions = await lifecycle.observeScores(rows);
+    expect(decisions[0]).toMatchObject({ version: 'v2', stage: 'PRODUCTION' });
+    const promoted = publisher.events.find((e) => e.stage === 'PRODUCTION');
+    expect(promoted?.metrics.shadow_alert_rate_ratio).toBeLessThan(1 / 3);
+    // 10 alerts over a day of 1,441 champion rows.
+    expect(promoted?.metrics.shadow_expected_alert_rate).toBeCloseTo(10 / (24 * 60), 4);
+  });
+
+  it('still rejects a challenger that alerts on nothing beside a flooded champion', async () => {
+    await lifecycle.refreshShadows();
+    const rows: Score[] = [];
+    for (let i = 0; i <= 24 * 60; i++) {
+      const u = ((i * 7919) % 1000) / 1000 + 0.0005;
+      // Every score under the challenger's 0.98.
+      rows.push(scoreRow('CHAMPION', 'v1', i, u, 0.8), scoreRow('CHALLENGER', 'v2', i, 0.9 * u, 0.98));
+    }
+    const decisions = await lifecycle.observeScores(rows);
+    expect(decisions[0]).toMatchObject({ version: 'v2', stage: 'REJECTED' });
+    expect(decisions[0]?.reason).toMatch(/alert rate 0\.0\dx the champion's \(bound 3x\)/);
+  });
+
   it('rolls production back when a scorer refuses to load it', async () => {
     await lifecycle.promote('v2', ctx('manual'));
     publisher.events.length = 0;

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { HOUR_MS, type ModelDeployment, type ModelStage, type Score } from '@fraudstream/contracts';
+import { DAY_MS, HOUR_MS, type ModelDeployment, type ModelStage, type Score } from '@fraudstream/contracts';
 import {
   StageTransitionError,
   type ModelManifest,
@@ -165,6 +165,7 @@ export class DeploymentLifecycle {
             challengerAlerts: watch.challengerAlerts,
             championRows: watch.championRows,
             championAlerts: watch.championAlerts,
+            expectedAlertRate: expectedAlertRate(watch.manifest, this.watermark - start, watch.championRows),
           },
           watch.manifest.reference.score,
           shadow,
@@ -338,4 +339,11 @@ export class DeploymentLifecycle {
     this.logger.warn({ msg: 'rolled back', from: current, to: previous, reason: context.reason });
     return { version: previous, stage: 'PRODUCTION', reason: context.reason, events, published };
   }
+}
+
+/** The alert rate a count-a-day threshold was cut for, over `rows` transactions in `spanMs`; else null. */
+function expectedAlertRate(manifest: ModelManifest, spanMs: number, rows: number): number | null {
+  const policy = manifest.threshold_policy;
+  if (policy.kind !== 'daily-capacity' || rows <= 0 || spanMs <= 0) return null;
+  return (policy.value * spanMs) / DAY_MS / rows;
 }

@@ -228,6 +228,7 @@ export class FineTuneJob {
         settings,
         selected.recentSoft,
         request.trigger,
+        selected.recentTraffic,
       );
       const { threshold } = judgement;
       const privateTraining = trained.privacy.length > 0;
@@ -253,6 +254,11 @@ export class FineTuneJob {
         best_epoch: trained.bestEpoch,
         threshold,
         champion_threshold: parent.manifest.threshold,
+        threshold_rows: judgement.thresholdTraffic.rows,
+        threshold_on_recent_traffic: judgement.thresholdTraffic.recent ? 1 : 0,
+        ...(judgement.thresholdTraffic.championAlerts === null
+          ? {}
+          : { threshold_champion_alerts_newest_day: judgement.thresholdTraffic.championAlerts }),
         train_seconds: trainMs / 1000,
         // The audit trail's copy of the training's privacy parameters (the card has the whole record).
         ...(privacy.mechanism === 'dp-sgd'

@@ -7,7 +7,7 @@ import {
   selectTrainingRows,
   trainChallenger,
 } from './fine-tune.steps';
-import type { SegmentMetrics } from '@fraudstream/registry';
+import type { ModelManifest, SegmentMetrics } from '@fraudstream/registry';
 import type { WindowSplit } from './data-split';
 import { MlpNetwork } from './mlp.network';
 import { initTfjsWasm } from './tfjs-wasm.backend';
@@ -84,6 +84,35 @@ describe(selectTrainingRows.name, () => {
     const trainCards = fraudCards(split.train.filter((r) => r.eventTime >= split.holdoutEnd));
     expect([...gateCards].some((c) => trainCards.has(c))).toBe(false);
     expect(Math.abs(gateCards.size - trainCards.size)).toBeLessThanOrEqual(1);
+  });
+
+  it('gives the threshold every scored transaction of the newest day, settled or not, unless the recut is off', () => {
+    const off = selectTrainingRows(
+      stream.scores,
+      stream.labels,
+      request,
+      testSettings({ thresholdRecutRatio: 0 }),
+      TEST_FEATURE_SET,
+    );
+    expect(off.recentTraffic).toEqual([]);
+    const on = selectTrainingRows(
+      stream.scores,
+      stream.labels,
+      request,
+      testSettings({ thresholdRecutRatio: 1 }),
+      TEST_FEATURE_SET,
+    );
+    const newestDay = stream.scores.filter(
+      (s) => s.event_time >= request.event_time - DAY_MS && s.event_time < request.event_time,
+    );
+    expect(newestDay.length).toBeGreaterThan(0);
+    expect(on.recentTraffic.map((r) => r.transactionId).sort()).toEqual(
+      newestDay.map((s) => s.transaction_id).sort(),
+    );
+    // The analysts' verdicts and the payments nobody has settled yet alike.
+    const verdictIds = new Set(verdicts.map((v) => v.transaction_id));
+    expect(on.recentTraffic.some((r) => verdictIds.has(r.transactionId))).toBe(true);
+    expect(on.recentTraffic.some((r) => !verdictIds.has(r.transactionId))).toBe(true);
   });
 
   it("trains on the unlabelled recent rows with soft targets only for the triggers set to, the judging cards' rows judging", () => {
@@ -366,6 +395,82 @@ describe(judgeChallenger.name, () => {
     expect(same.gate.metrics.fairness_checks).toBeGreaterThan(0);
     expect(same.gate.reason).not.toMatch(/fairness/);
     for (const n of [champion, fair, unfair]) n.dispose();
+  });
+
+  it("cuts a count-a-day threshold on the newest day's traffic when the champion's count no longer holds there", () => {
+    // The score rises with f0. On the hold-out day f0 spreads over [0, 1); on the newest day the
+    // legitimate payments have moved up by 0.5, so the hold-out's cut alerts on far more of them.
+    const row = (i: number, day: number, shift: number): TrainingRow => ({
+      transactionId: `t${day}-${i}`,
+      cardId: `c${i}`,
+      eventTime: T0 + day * DAY_MS + i * 60_000,
+      features: [((i * 7919) % 1_000) / 1_000 + shift, 0],
+      isFraud: false,
+    });
+    const holdout = Array.from({ length: 1_000 }, (_, i) => row(i, 0, 0));
+    const split: WindowSplit = {
+      train: [],
+      validation: holdout.slice(0, 500),
+      test: holdout.slice(500),
+      recentTest: [],
+      older: [],
+      isRecentGateCard: () => false,
+      holdoutStart: T0,
+      holdoutEnd: T0 + DAY_MS,
+    };
+    const network = MlpNetwork.fromWeights({
+      mean: [0, 0],
+      std: [1, 1],
+      layers: [{ weights: [[4], [0]], bias: [-4] }],
+    });
+    const policy: ModelManifest['threshold_policy'] = { kind: 'daily-capacity', value: 20 };
+    // At 0.5 the champion alerts on every shifted payment with f0 >= 1 (about 500, 25 times its 20);
+    // at 0.87 on those with f0 >= 1.475 (about 25, 1.25 times).
+    const flooded = { network, manifest: { threshold: 0.5, threshold_policy: policy } };
+    const holding = { network, manifest: { threshold: 0.87, threshold_policy: policy } };
+    const shifted = Array.from({ length: 1_000 }, (_, i) => row(i, 7, 0.5));
+    const alertsOn = (rows: readonly TrainingRow[], threshold: number) => {
+      const m = toTrainingMatrix(rows, 2);
+      return Array.from(network.predict(m.x, m.rows)).filter((s) => s >= threshold).length;
+    };
+    const judge = (champion: typeof flooded, ratio: number, recent: readonly TrainingRow[] = shifted) =>
+      judgeChallenger(
+        network,
+        champion,
+        split,
+        testSettings({ thresholdRecutRatio: ratio }),
+        [],
+        null,
+        recent,
+      );
+
+    const onHoldout = judge(flooded, 0);
+    expect(onHoldout.thresholdTraffic).toEqual({ rows: 1_000, recent: false, championAlerts: null });
+    expect(alertsOn(holdout, onHoldout.threshold)).toBe(20);
+    expect(alertsOn(shifted, onHoldout.threshold)).toBeGreaterThan(400);
+
+    const recut = judge(flooded, 2);
+    expect(recut.thresholdTraffic.recent).toBe(true);
+    expect(recut.thresholdTraffic.championAlerts).toBeGreaterThan(400);
+    expect(alertsOn(shifted, recut.threshold)).toBe(20);
+
+    // The champion's count still holds on the newest day (within 2 times): the hold-out's cut.
+    const held = judge(holding, 2);
+    expect(held.thresholdTraffic.championAlerts).toBeGreaterThan(20);
+    expect(held.thresholdTraffic.championAlerts).toBeLessThan(40);
+    expect(held.thresholdTraffic.recent).toBe(false);
+    expect(held.threshold).toBe(onHoldout.threshold);
+    // ... and a ratio of 1 always recuts.
+    expect(judge(holding, 1).thresholdTraffic.recent).toBe(true);
+
+    // A newest day with under half the hold-out day's transactions (a gap in the stream): the hold-out's.
+    const partial = judge(flooded, 2, shifted.slice(0, 400));
+    expect(partial.thresholdTraffic.recent).toBe(false);
+    expect(partial.threshold).toBe(onHoldout.threshold);
+    // A precision to reach needs labels: always the hold-out's.
+    const precision = { threshold: 0.5, threshold_policy: { kind: 'target-precision' as const, value: 0.5 } };
+    expect(judge({ network, manifest: precision }, 1).thresholdTraffic.recent).toBe(false);
+    network.dispose();
   });
 
   it("judges a soft-labelled request on the judging cards' whole new-regime traffic too", () => {

@@ -43,6 +43,12 @@ export interface SelectedRows {
    * gate compares the two models by soft-target AP (empty unless the trigger asks for soft labels).
    */
   readonly recentSoft: TrainingRow[];
+  /**
+   * Every scored transaction of the newest day before the request, settled or not (labels left as
+   * they are: only a count of alerts is cut on them): the traffic a `daily-capacity` threshold is
+   * cut on when its count no longer holds (`TrainingSettings.thresholdRecutRatio`). Empty when off.
+   */
+  readonly recentTraffic: TrainingRow[];
 }
 
 /**
@@ -91,7 +97,18 @@ export function selectTrainingRows(
     if (row.eventTime >= split.holdoutEnd && split.isRecentGateCard(row.cardId)) recentSoft.push(row);
     else split.train.push(row);
   }
-  return { split, replay, stats, softLabelled: soft.length - recentSoft.length, recentSoft };
+  const end = Math.min(request.window_end, request.event_time);
+  const inNewestDay = (row: TrainingRow) => row.eventTime >= end - DAY_MS && row.eventTime < end;
+  const recentTraffic =
+    settings.thresholdRecutRatio > 0 ? [...rows.filter(inNewestDay), ...unsettled.filter(inNewestDay)] : [];
+  return {
+    split,
+    replay,
+    stats,
+    softLabelled: soft.length - recentSoft.length,
+    recentSoft,
+    recentTraffic,
+  };
 }
 
 /** Step 2: refuse data no model should be trained or judged on (TrainingJobError with the reason). */
@@ -370,6 +387,11 @@ function halfOf(network: MlpNetwork, c: AggregateComponents, which: 'feedback' |
 
 export interface Judgement {
   readonly threshold: number;
+  /**
+   * The transactions the threshold was cut on, whether they were the newest day's (else the hold-out
+   * day's), and the champion's alerts on the newest day (null when not looked at).
+   */
+  readonly thresholdTraffic: ThresholdTraffic & { readonly rows: number };
   readonly challenger: EvaluationMetrics;
   readonly champion: EvaluationMetrics;
   /** Both models per customer segment on the hold-out's judging half (the gate's rows). */
@@ -393,15 +415,19 @@ export function judgeChallenger(
   settings: TrainingSettings,
   recentSoft: readonly TrainingRow[] = [],
   trigger: RetrainTrigger | null = null,
+  recentTraffic: readonly TrainingRow[] = [],
 ): Judgement {
   const width = challenger.inputWidth;
   const holdout = [...split.validation, ...split.test];
-  const holdoutMatrix = toTrainingMatrix(holdout, width);
+  const policy = champion.manifest.threshold_policy;
+  const recut = recutTraffic(champion, policy, holdout, recentTraffic, settings.thresholdRecutRatio);
+  const thresholdRows = recut.recent ? recentTraffic : holdout;
+  const thresholdMatrix = toTrainingMatrix(thresholdRows, width);
   const threshold = selectThreshold(
-    challenger.predict(holdoutMatrix.x, holdoutMatrix.rows),
-    holdout.map((r) => r.isFraud),
-    holdout.map((r) => r.eventTime),
-    champion.manifest.threshold_policy,
+    challenger.predict(thresholdMatrix.x, thresholdMatrix.rows),
+    thresholdRows.map((r) => r.isFraud),
+    thresholdRows.map((r) => r.eventTime),
+    policy,
   );
   const k = settings.cardPrecisionK;
   const score = (rows: readonly TrainingRow[]) => {
@@ -432,6 +458,7 @@ export function judgeChallenger(
   const championMetrics = holdoutComparison.champion;
   return {
     threshold,
+    thresholdTraffic: { rows: thresholdRows.length, ...recut },
     challenger: challengerMetrics,
     champion: championMetrics,
     segments,
@@ -446,6 +473,35 @@ export function judgeChallenger(
       trigger,
     }),
   };
+}
+
+interface ThresholdTraffic {
+  readonly recent: boolean;
+  readonly championAlerts: number | null;
+}
+
+/**
+ * Whether a count-a-day threshold is cut on the newest day's traffic: when that day is there in
+ * full (at least half the hold-out day's transactions) and the champion's alerts on it are at least
+ * `ratio` times its count a day, or at most its inverse. A label-free test: a count needs none.
+ */
+function recutTraffic(
+  champion: { readonly network: ScoringNetwork; readonly manifest: Pick<ModelManifest, 'threshold'> },
+  policy: ModelManifest['threshold_policy'],
+  holdout: readonly TrainingRow[],
+  recentTraffic: readonly TrainingRow[],
+  ratio: number,
+): ThresholdTraffic {
+  if (policy.kind !== 'daily-capacity' || ratio <= 0 || policy.value <= 0)
+    return { recent: false, championAlerts: null };
+  if (recentTraffic.length === 0 || recentTraffic.length < holdout.length / 2)
+    return { recent: false, championAlerts: null };
+  const matrix = toTrainingMatrix(recentTraffic, champion.network.inputWidth);
+  let championAlerts = 0;
+  for (const score of champion.network.predict(matrix.x, matrix.rows))
+    if (score >= champion.manifest.threshold) championAlerts++;
+  const times = championAlerts / policy.value;
+  return { recent: times >= ratio || times <= 1 / ratio, championAlerts };
 }
 
 /**

@@ -20,6 +20,11 @@ export interface ShadowObservation {
   readonly challengerAlerts: number;
   readonly championRows: number;
   readonly championAlerts: number;
+  /**
+   * The alert rate the challenger's threshold was cut for, when its policy is a count a day (that
+   * count over the champion's transactions a day in the period); null otherwise.
+   */
+  readonly expectedAlertRate?: number | null;
 }
 
 export interface ShadowDecision {
@@ -73,12 +78,19 @@ export function decideShadow(
     shadow_max_score_psi: bounds.maxScorePsi,
     shadow_max_alert_rate: bounds.maxAlertRate,
     shadow_max_alert_rate_ratio: bounds.maxAlertRateRatio,
+    ...(observation.expectedAlertRate == null
+      ? {}
+      : { shadow_expected_alert_rate: observation.expectedAlertRate }),
   };
   const failures: string[] = [];
   if (psi > bounds.maxScorePsi) failures.push(`score PSI ${psi.toFixed(3)} > ${bounds.maxScorePsi}`);
   if (alertRate > bounds.maxAlertRate)
     failures.push(`alert rate ${alertRate.toFixed(4)} > ${bounds.maxAlertRate}`);
-  if (ratio > bounds.maxAlertRateRatio || ratio < 1 / bounds.maxAlertRateRatio)
+  // Far fewer alerts than the champion is a fault unless it is what the threshold was cut for: a
+  // champion flooded by a shift in the legitimate traffic is not the rate to keep.
+  const expected = observation.expectedAlertRate ?? null;
+  const asCutFor = expected !== null && alertRate >= expected / bounds.maxAlertRateRatio;
+  if (ratio > bounds.maxAlertRateRatio || (ratio < 1 / bounds.maxAlertRateRatio && !asCutFor))
     failures.push(`alert rate ${ratio.toFixed(2)}x the champion's (bound ${bounds.maxAlertRateRatio}x)`);
   const passed = failures.length === 0;
   return {

@@ -100,6 +100,14 @@ export interface TrainingSettings {
    */
   readonly noveltyLearntOnly: boolean;
   /**
+   * Under a `daily-capacity` threshold policy, a challenger's threshold is cut on the newest day of
+   * traffic before the request (every scored transaction of that day, labelled or not: a count needs
+   * no label) instead of the hold-out day, a chargeback window old, when the count no longer holds
+   * there: the champion's alerts on that day at least this many times its count a day, or at most
+   * its inverse (a shift in the legitimate traffic flooding the analysts' queue). 0: never; 1: always.
+   */
+  readonly thresholdRecutRatio: number;
+  /**
    * An int8 weight-quantised variant of every challenger that passes its gate, registered as a
    * candidate with its float parent's lineage and gated on the AP it loses (quantized-variant.ts).
    */
@@ -185,6 +193,7 @@ export const trainingConfigFragment = z.object({
     .transform((s) => s.split(',').filter((t) => t !== ''))
     .pipe(z.array(retrainTriggerSchema)),
   TRAINER_NOVELTY_LEARNT_ONLY: boolVar(true),
+  TRAINER_THRESHOLD_RECUT_RATIO: numberVar(0, 0),
   TRAINER_QUANTIZE: z.enum(['none', 'int8']).default('none'),
   GATE_MAX_QUANTIZATION_AP_LOSS: numberVar(0.005, 0, 1),
   /** Hidden units of a distilled student of each passing challenger (e.g. `8`); unset: none. */
@@ -280,6 +289,7 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
     softLabelTriggers: c.TRAINER_SOFT_LABEL_TRIGGERS,
     fullEpochTriggers: c.TRAINER_FULL_EPOCH_TRIGGERS,
     noveltyLearntOnly: c.TRAINER_NOVELTY_LEARNT_ONLY,
+    thresholdRecutRatio: c.TRAINER_THRESHOLD_RECUT_RATIO,
     quantization: {
       kind: c.TRAINER_QUANTIZE,
       maxApLoss: c.GATE_MAX_QUANTIZATION_AP_LOSS,

@@ -87,21 +87,16 @@ describe(selectTrainingRows.name, () => {
   });
 
   it('gives the threshold every scored transaction of the newest day, settled or not, unless the recut is off', () => {
-    const off = selectTrainingRows(
-      stream.scores,
-      stream.labels,
-      request,
-      testSettings({ thresholdRecutRatio: 0 }),
-      TEST_FEATURE_SET,
-    );
-    expect(off.recentTraffic).toEqual([]);
-    const on = selectTrainingRows(
-      stream.scores,
-      stream.labels,
-      request,
-      testSettings({ thresholdRecutRatio: 1 }),
-      TEST_FEATURE_SET,
-    );
+    const select = (thresholdRecutRatio: number) =>
+      selectTrainingRows(
+        stream.scores,
+        stream.labels,
+        request,
+        testSettings({ thresholdRecutRatio }),
+        TEST_FEATURE_SET,
+      );
+    expect(select(0).recentTraffic).toEqual([]);
+    const on = select(1);
     const newestDay = stream.scores.filter(
       (s) => s.event_time >= request.event_time - DAY_MS && s.event_time < request.event_time,
     );

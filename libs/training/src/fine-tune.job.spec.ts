@@ -474,6 +474,28 @@ describe(FineTuneJob.name, () => {
     expect(summarised(learnt.manifest)).toBeLessThan(summarised(all.manifest));
   });
 
+  it("with TRAINER_THRESHOLD_RECUT_RATIO, cuts the challenger's count a day on the newest day's traffic and says so", async () => {
+    const at = { event_time: T0 + 16 * DAY_MS };
+    const plain = await job().run(request({ ...at, request_id: 'req-holdout' }));
+    expect(plain.metrics.threshold_on_recent_traffic).toBe(0);
+    expect(plain.metrics.threshold_champion_alerts_newest_day).toBeUndefined();
+    const recut = await job(undefined, testSettings({ thresholdRecutRatio: 1 })).run(
+      request({ ...at, request_id: 'req-recut' }),
+    );
+    expect(recut.metrics.threshold_on_recent_traffic).toBe(1);
+    // Every scored transaction of day 15, settled or not.
+    const newestDay = window.scores.filter(
+      (r) => r.event_time >= at.event_time - DAY_MS && r.event_time < at.event_time,
+    ).length;
+    expect(recut.metrics.threshold_rows).toBe(newestDay);
+    expect(recut.metrics.threshold_champion_alerts_newest_day).toBeGreaterThanOrEqual(0);
+    expect(recut.metrics.threshold).not.toBe(plain.metrics.threshold);
+    // The registered challenger carries the threshold it was cut to, the parent's policy unchanged.
+    const manifest = await registry.readManifest(recut.version ?? '');
+    expect(manifest.threshold).toBe(recut.metrics.threshold);
+    expect(manifest.threshold_policy).toEqual((await registry.readManifest('v1')).threshold_policy);
+  });
+
   it("with GATE_EVIDENCE_NOISE, judges an evidence trigger's new-regime rows with their bootstrapped noise", async () => {
     const base = testSettings();
     const s = { ...base, gate: { ...base.gate, evidenceNoise: true } };

@@ -84,6 +84,7 @@ export function selectTrainingRows(
         matureUntil,
         asOf: request.event_time,
         chargebackWindowMs: settings.chargebackWindowMs,
+        unreviewedAlerts: settings.softLabelUnreviewedAlerts,
       })
     : [];
   const replay = sampleReplay(

@@ -13,7 +13,9 @@ export type ScoredTransaction = Pick<
   | 'model_version'
   | 'age_band'
   | 'region'
->;
+> &
+  /** Absent where no serving model scored the row (a history computed offline): no alert. */
+  Partial<Pick<Score, 'is_alert'>>;
 
 export interface MaturityPolicy {
   /** A transaction without a fraud label is a confirmed negative once this much event time passed. */
@@ -38,7 +40,8 @@ export interface JoinStats {
  * unlabelled recent transaction may still turn out to be fraud). One row per transaction id (the
  * first; outputs are at-least-once), CHAMPION rows only (a shadow model's rows repeat the same
  * transactions), and only rows of the model's feature set. The immature unlabelled rows come back
- * apart (`unsettled`, with `isFraud` false), for a job that soft-labels them (soft-labels.ts).
+ * apart (`unsettled`, with `isFraud` false and whether the serving model alerted on them), for a job
+ * that soft-labels them (soft-labels.ts).
  */
 export function joinMatureLabels(
   scores: readonly ScoredTransaction[],
@@ -83,6 +86,7 @@ export function joinMatureLabels(
         eventTime: score.event_time,
         features: score.features,
         isFraud: false,
+        alerted: score.is_alert ?? false,
         ...withSegments(score),
       });
       continue;

@@ -69,6 +69,7 @@ describe(softLabelledRows.name, () => {
       matureUntil: asOf - 7 * DAY_MS,
       asOf,
       chargebackWindowMs: 7 * DAY_MS,
+      unreviewedAlerts: true,
     });
     // No delays learnt: every row is a fraud with the window's fraud rate; the row after the window is out.
     expect(soft.map((r) => r.transactionId)).toEqual(['old', 'new']);
@@ -76,6 +77,35 @@ describe(softLabelledRows.name, () => {
       expect(r.isFraud).toBe(false);
       expect(r.target).toBeCloseTo(0.02, 12);
     }
+  });
+
+  it("leaves out the serving model's alerts no analyst has reviewed, unless told to take them", () => {
+    const asOf = T0 + 20 * DAY_MS;
+    const settled = Array.from({ length: 100 }, (_, i) => row(`m${i}`, T0 + 8 * DAY_MS, i < 2));
+    const unsettled = [
+      { ...row('quiet', asOf - DAY_MS), alerted: false },
+      { ...row('alerted', asOf - DAY_MS), alerted: true },
+      row('offline', asOf - DAY_MS),
+    ];
+    const input = {
+      unsettled,
+      settled,
+      labels: [],
+      window: { start: T0 + 6 * DAY_MS, end: asOf },
+      matureUntil: asOf - 7 * DAY_MS,
+      asOf,
+      chargebackWindowMs: 7 * DAY_MS,
+    };
+    // The window's fraud rate (2 %) is no target for an alert: it is left out.
+    expect(softLabelledRows({ ...input, unreviewedAlerts: false }).map((r) => r.transactionId)).toEqual([
+      'quiet',
+      'offline',
+    ]);
+    expect(softLabelledRows({ ...input, unreviewedAlerts: true }).map((r) => r.transactionId)).toEqual([
+      'quiet',
+      'alerted',
+      'offline',
+    ]);
   });
 
   it('gives nothing when the window has no mature row to measure its fraud rate on', () => {
@@ -88,6 +118,7 @@ describe(softLabelledRows.name, () => {
       matureUntil: asOf - 7 * DAY_MS,
       asOf,
       chargebackWindowMs: 7 * DAY_MS,
+      unreviewedAlerts: true,
     });
     expect(soft).toEqual([]);
   });

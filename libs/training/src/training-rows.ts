@@ -13,6 +13,11 @@ export interface TrainingRow {
    * transaction younger than the chargeback window); absent, 1 or 0 as `isFraud` says.
    */
   readonly target?: number;
+  /**
+   * An unsettled row only: the serving model alerted on it, and no verdict has come yet (an alert
+   * the analysts have not reviewed). Absent on settled rows.
+   */
+  readonly alerted?: boolean;
   /** The customer's segments logged with the score (age band, region): judged on, never a feature. */
   readonly segments?: RowSegments;
 }

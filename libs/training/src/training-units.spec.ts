@@ -91,6 +91,30 @@ describe(joinMatureLabels.name, () => {
       negatives: 3,
     });
   });
+
+  it('hands back the immature rows apart, each saying whether the serving model alerted on it', () => {
+    const asOf = 10 * DAY_MS;
+    const { rows, unsettled } = joinMatureLabels(
+      [
+        score('alerted', 9 * DAY_MS, { is_alert: true }),
+        score('quiet', 9 * DAY_MS, { is_alert: false }),
+        score('offline', 9 * DAY_MS),
+        score('reviewed-alert', 9 * DAY_MS, { is_alert: true }),
+      ],
+      [label('reviewed-alert', false, 9.2 * DAY_MS)],
+      { chargebackWindowMs: 7 * DAY_MS, asOf },
+      'fs',
+    );
+    expect(unsettled.map((r) => [r.transactionId, r.alerted])).toEqual([
+      ['alerted', true],
+      ['quiet', false],
+      ['offline', false],
+    ]);
+    // A verdict settles an alert: it is a labelled row, and says nothing of alerting.
+    expect(rows.map((r) => [r.transactionId, r.isFraud, r.alerted])).toEqual([
+      ['reviewed-alert', false, undefined],
+    ]);
+  });
 });
 
 describe(splitWindow.name, () => {

@@ -88,6 +88,11 @@ export interface TrainingSettings {
    */
   readonly softLabelTriggers: readonly RetrainTrigger[];
   /**
+   * Soft-label the unsettled rows the serving model alerted on too (alerts no analyst has reviewed
+   * yet): the window's fraud rate is their target then, far below their real chance of fraud.
+   */
+  readonly softLabelUnreviewedAlerts: boolean;
+  /**
    * Requests with these triggers train every epoch, without early stopping: their hold-out day, the
    * newest mature one, is older than the change their evidence reports, so its validation loss
    * measures only what the challenger forgets, which the gate's hold-out tolerance already bounds.
@@ -187,6 +192,7 @@ export const trainingConfigFragment = z.object({
     .default('ALERT_PRECISION')
     .transform((s) => s.split(',').filter((t) => t !== ''))
     .pipe(z.array(retrainTriggerSchema)),
+  TRAINER_SOFT_LABEL_UNREVIEWED_ALERTS: boolVar(true),
   TRAINER_FULL_EPOCH_TRIGGERS: z
     .string()
     .default('NEW_PATTERN,MISSED_FRAUDS')
@@ -287,6 +293,7 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
     strategy: c.TRAINER_STRATEGY,
     aggregateFeedbackWeight: c.TRAINER_AGGREGATE_FEEDBACK_WEIGHT,
     softLabelTriggers: c.TRAINER_SOFT_LABEL_TRIGGERS,
+    softLabelUnreviewedAlerts: c.TRAINER_SOFT_LABEL_UNREVIEWED_ALERTS,
     fullEpochTriggers: c.TRAINER_FULL_EPOCH_TRIGGERS,
     noveltyLearntOnly: c.TRAINER_NOVELTY_LEARNT_ONLY,
     thresholdRecutRatio: c.TRAINER_THRESHOLD_RECUT_RATIO,

@@ -142,15 +142,26 @@ export interface ReplayResult {
   };
 }
 
-/** The trainer's reads, over the replayed run's arrays: nothing later than what was asked is returned. */
-class ReplaySource implements TrainingDataSource {
+/**
+ * The trainer's reads, over the replayed run's arrays: nothing later than what was asked is returned.
+ * A streamed row carries whether the model serving it then alerted on it (`alerted`, filled as the
+ * days are scored), as a logged score does; the history's rows were never served and carry none.
+ */
+export class ReplaySource implements TrainingDataSource {
   constructor(
     private readonly rows: readonly ScoredTransaction[],
     private readonly labels: readonly Label[],
+    private readonly alerted: ReadonlyMap<string, boolean>,
   ) {}
 
   readScores(start: number, end: number): Promise<ScoredTransaction[]> {
-    return Promise.resolve(this.rows.filter((s) => s.event_time >= start && s.event_time < end));
+    const rows: ScoredTransaction[] = [];
+    for (const s of this.rows) {
+      if (s.event_time < start || s.event_time >= end) continue;
+      const isAlert = this.alerted.get(s.transaction_id);
+      rows.push(isAlert === undefined ? s : { ...s, is_alert: isAlert });
+    }
+    return Promise.resolve(rows);
   }
 
   readLabels(start: number, end: number, asOf: number): Promise<Label[]> {
@@ -367,9 +378,11 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
     const frauds = streamFrauds(stream.days);
     const pending = new LabelQueue();
     const publisher = new CollectingPublisher();
+    /** Whether the champion serving each streamed transaction alerted on it. */
+    const alertedById = new Map<string, boolean>();
     const job = new FineTuneJob({
       registry,
-      source: new ReplaySource(stream.rows, trainerLabels),
+      source: new ReplaySource(stream.rows, trainerLabels, alertedById),
       announcer: new DeploymentAnnouncer(registry, publisher),
       settings: training,
       actor: 'bench:quality',
@@ -455,6 +468,7 @@ export async function replayPolicy(policy: RetrainPolicy, input: ReplayInput): P
       result.modelByDay.push(scorer.version);
       const model = { version: scorer.version, threshold: manifest.threshold };
       const scoreRecords = day.rows.map((row, i) => scoreRecord(day, i, row, scores[i] ?? 0, model));
+      for (const s of scoreRecords) alertedById.set(s.transaction_id, s.is_alert);
 
       // The analysts review the day's score alerts as they come, within their capacity.
       if (policy !== 'oracle') {

@@ -3,7 +3,7 @@ import { DAY_MS, type Label, type Transaction } from '@fraudstream/contracts';
 import { defaultDriftSettings } from '@fraudstream/drift';
 import type { ScoredTransaction } from '@fraudstream/training';
 import { renderApChart } from './ap-chart';
-import { dayRecords, periodicRequest } from './policy-replay';
+import { dayRecords, periodicRequest, ReplaySource } from './policy-replay';
 import { meanFrom, qualityGoals, type PolicySummary } from './quality-goals';
 import { buildQualityStream, type StreamDay } from './quality-stream';
 
@@ -43,6 +43,32 @@ describe(periodicRequest.name, () => {
     expect(request.model_version).toBe('v3');
     expect(request.trigger).toBe('SCHEDULED');
     expect(periodicRequest(T0 + 31 * DAY_MS, 'v3', drift).request_id).not.toBe(request.request_id);
+  });
+});
+
+describe(ReplaySource.name, () => {
+  it("hands the trainer the window's rows, each streamed one with the serving model's alert decision", async () => {
+    const source = new ReplaySource(
+      [
+        row('history', T0 - DAY_MS),
+        row('alerted', T0 + 100),
+        row('quiet', T0 + 200),
+        row('later', T0 + DAY_MS),
+      ],
+      [],
+      new Map([
+        ['alerted', true],
+        ['quiet', false],
+        ['later', true],
+      ]),
+    );
+    const rows = await source.readScores(T0 - DAY_MS, T0 + DAY_MS);
+    expect(rows.map((r) => [r.transaction_id, r.is_alert])).toEqual([
+      // The history was never served: no alert decision, as a score computed offline.
+      ['history', undefined],
+      ['alerted', true],
+      ['quiet', false],
+    ]);
   });
 });
 

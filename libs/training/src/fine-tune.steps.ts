@@ -84,7 +84,7 @@ export function selectTrainingRows(
         matureUntil,
         asOf: request.event_time,
         chargebackWindowMs: settings.chargebackWindowMs,
-        unreviewedAlerts: settings.softLabelUnreviewedAlerts,
+        alerts: settings.softLabelAlerts,
       })
     : [];
   const replay = sampleReplay(

@@ -40,8 +40,8 @@ export interface JoinStats {
  * unlabelled recent transaction may still turn out to be fraud). One row per transaction id (the
  * first; outputs are at-least-once), CHAMPION rows only (a shadow model's rows repeat the same
  * transactions), and only rows of the model's feature set. The immature unlabelled rows come back
- * apart (`unsettled`, with `isFraud` false and whether the serving model alerted on them), for a job
- * that soft-labels them (soft-labels.ts).
+ * apart (`unsettled`, with `isFraud` false), for a job that soft-labels them (soft-labels.ts). Each row
+ * says whether the serving model alerted on it (`alerted`; an unsettled row of an unscored history: no).
  */
 export function joinMatureLabels(
   scores: readonly ScoredTransaction[],
@@ -98,6 +98,7 @@ export function joinMatureLabels(
       eventTime: score.event_time,
       features: score.features,
       isFraud,
+      ...(score.is_alert === undefined ? {} : { alerted: score.is_alert }),
       ...withSegments(score),
     });
   }

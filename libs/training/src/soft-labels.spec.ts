@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, type Label } from '@fraudstream/contracts';
-import { chargebackDelayCdf, pendingFraudProbability, softLabelledRows } from './soft-labels';
+import {
+  chargebackDelayCdf,
+  pendingFraudProbability,
+  reviewedAlertFraudShare,
+  softLabelledRows,
+  type SoftLabelAlerts,
+} from './soft-labels';
 import type { TrainingRow } from './training-rows';
 
 const T0 = Date.UTC(2026, 0, 5);
@@ -69,7 +75,7 @@ describe(softLabelledRows.name, () => {
       matureUntil: asOf - 7 * DAY_MS,
       asOf,
       chargebackWindowMs: 7 * DAY_MS,
-      unreviewedAlerts: true,
+      alerts: 'window-rate',
     });
     // No delays learnt: every row is a fraud with the window's fraud rate; the row after the window is out.
     expect(soft.map((r) => r.transactionId)).toEqual(['old', 'new']);
@@ -79,33 +85,80 @@ describe(softLabelledRows.name, () => {
     }
   });
 
-  it("leaves out the serving model's alerts no analyst has reviewed, unless told to take them", () => {
+  describe("the serving model's alerts no analyst has reviewed yet", () => {
     const asOf = T0 + 20 * DAY_MS;
-    const settled = Array.from({ length: 100 }, (_, i) => row(`m${i}`, T0 + 8 * DAY_MS, i < 2));
+    const matureUntil = asOf - 7 * DAY_MS;
+    // Mature rows: 2 frauds in 100.
+    const mature = Array.from({ length: 100 }, (_, i) => row(`m${i}`, T0 + 8 * DAY_MS, i < 2));
     const unsettled = [
       { ...row('quiet', asOf - DAY_MS), alerted: false },
       { ...row('alerted', asOf - DAY_MS), alerted: true },
       row('offline', asOf - DAY_MS),
     ];
-    const input = {
-      unsettled,
-      settled,
-      labels: [],
-      window: { start: T0 + 6 * DAY_MS, end: asOf },
-      matureUntil: asOf - 7 * DAY_MS,
-      asOf,
-      chargebackWindowMs: 7 * DAY_MS,
+    const verdict = (id: string, fraud: boolean): Label => ({
+      transaction_id: id,
+      card_id: `c-${id}`,
+      terminal_id: 'x',
+      is_fraud: fraud,
+      source: 'ANALYST',
+      transaction_time: asOf - 2 * DAY_MS,
+      event_time: asOf - 2 * DAY_MS + HOUR_MS,
+    });
+    /** `n` reviewed alerts of the immature days, `frauds` of them frauds. */
+    const reviewed = (n: number, frauds: number) => {
+      const rows = Array.from({ length: n }, (_, i) => ({
+        ...row(`r${i}`, asOf - 2 * DAY_MS, i < frauds),
+        alerted: true,
+      }));
+      return { rows, labels: rows.map((r) => verdict(r.transactionId, r.isFraud)) };
     };
-    // The window's fraud rate (2 %) is no target for an alert: it is left out.
-    expect(softLabelledRows({ ...input, unreviewedAlerts: false }).map((r) => r.transactionId)).toEqual([
-      'quiet',
-      'offline',
-    ]);
-    expect(softLabelledRows({ ...input, unreviewedAlerts: true }).map((r) => r.transactionId)).toEqual([
-      'quiet',
-      'alerted',
-      'offline',
-    ]);
+    const input = (settled: TrainingRow[], labels: Label[], alerts: SoftLabelAlerts) =>
+      softLabelledRows({
+        unsettled,
+        settled,
+        labels,
+        window: { start: T0 + 6 * DAY_MS, end: asOf },
+        matureUntil,
+        asOf,
+        chargebackWindowMs: 7 * DAY_MS,
+        alerts,
+      });
+    const targets = (rows: TrainingRow[]) => Object.fromEntries(rows.map((r) => [r.transactionId, r.target]));
+
+    it("window-rate: every row aims at the window's fraud rate", () => {
+      expect(targets(input(mature, [], 'window-rate'))).toEqual({
+        quiet: 0.02,
+        alerted: 0.02,
+        offline: 0.02,
+      });
+    });
+
+    it('leave-out: an unreviewed alert neither trains nor judges', () => {
+      expect(targets(input(mature, [], 'leave-out'))).toEqual({ quiet: 0.02, offline: 0.02 });
+    });
+
+    it("reviewed-share: an unreviewed alert aims at the share of frauds in the analysts' verdicts on alerts", () => {
+      // 40 verdicts on alerts of the immature days, 10 frauds: a quarter (the mature rows' 2 % stays
+      // the target of the others). An investigation (not alerted) and a chargeback do not count.
+      const r = reviewed(40, 10);
+      const investigation = row('inv', asOf - 2 * DAY_MS, true);
+      const settled = [...mature, ...r.rows, investigation];
+      const labels = [...r.labels, verdict('inv', true)];
+      const t = targets(input(settled, labels, 'reviewed-share'));
+      expect(t['alerted']).toBeCloseTo(0.25, 12);
+      expect(t['quiet']).toBeCloseTo(0.02, 12);
+      expect(
+        reviewedAlertFraudShare({ settled, labels, window: { end: asOf }, matureUntil, asOf }),
+      ).toBeCloseTo(0.25, 12);
+    });
+
+    it('reviewed-share: with fewer than 30 verdicts on alerts, an unreviewed alert is left out', () => {
+      const r = reviewed(29, 10);
+      expect(targets(input([...mature, ...r.rows], r.labels, 'reviewed-share'))).toEqual({
+        quiet: 0.02,
+        offline: 0.02,
+      });
+    });
   });
 
   it('gives nothing when the window has no mature row to measure its fraud rate on', () => {
@@ -118,7 +171,7 @@ describe(softLabelledRows.name, () => {
       matureUntil: asOf - 7 * DAY_MS,
       asOf,
       chargebackWindowMs: 7 * DAY_MS,
-      unreviewedAlerts: true,
+      alerts: 'window-rate',
     });
     expect(soft).toEqual([]);
   });

@@ -14,14 +14,27 @@
  *
  * π is the fraud rate of the whole window, so it holds for a row the serving model did not alert on,
  * not for one it did: an alert no analyst has reviewed yet is a fraud far more often (a fifth to
- * two thirds of the reviewed alerts are). Such rows are left out unless `unreviewedAlerts` is set.
+ * two thirds of the reviewed alerts are). `SoftLabelAlerts` says what such a row does:
+ * - `window-rate`: π as for any row;
+ * - `leave-out`: it does not train (nor judge), as an unlabelled row of any other trigger;
+ * - `reviewed-share`: π is replaced by the share of frauds among the analysts' verdicts on the
+ *   serving model's alerts of the window's immature part (the desk works its queue first come, first
+ *   served, so the reviewed alerts are a sample of the same alerts); left out with fewer than
+ *   `MIN_DELAYS` such verdicts.
  */
 import type { Label } from '@fraudstream/contracts';
 import { lowerBound } from '@fraudstream/stats';
 import type { TrainingRow } from './training-rows';
 
-/** Fewer complete chargebacks than this: F is taken as 0 (every fraud label still to come). */
+/**
+ * Fewer complete chargebacks than this: F is taken as 0 (every fraud label still to come). Also the
+ * fewest verdicts on alerts a `reviewed-share` target is measured on.
+ */
 const MIN_DELAYS = 30;
+
+/** What an unsettled row the serving model alerted on aims at (see above). */
+export const SOFT_LABEL_ALERTS = ['window-rate', 'leave-out', 'reviewed-share'] as const;
+export type SoftLabelAlerts = (typeof SOFT_LABEL_ALERTS)[number];
 
 /**
  * The share of chargebacks in by a transaction's age, from the chargebacks known at `asOf` of the
@@ -52,8 +65,8 @@ export function pendingFraudProbability(fraudRate: number, labelledShare: number
 
 /**
  * The unsettled rows of [window.start, window.end) with their soft targets (the serving model's
- * unreviewed alerts only with `unreviewedAlerts`), or none when the window has no mature row to
- * measure its fraud rate on.
+ * unreviewed alerts as `alerts` says), or none when the window has no mature row to measure its
+ * fraud rate on.
  */
 export function softLabelledRows(input: {
   readonly unsettled: readonly TrainingRow[];
@@ -63,8 +76,8 @@ export function softLabelledRows(input: {
   readonly matureUntil: number;
   readonly asOf: number;
   readonly chargebackWindowMs: number;
-  /** Soft-label the unsettled rows the serving model alerted on too (true: the older behaviour). */
-  readonly unreviewedAlerts: boolean;
+  /** What an unsettled row the serving model alerted on aims at. */
+  readonly alerts: SoftLabelAlerts;
 }): TrainingRow[] {
   const { window } = input;
   let mature = 0;
@@ -77,10 +90,45 @@ export function softLabelledRows(input: {
   if (mature === 0) return [];
   const fraudRate = frauds / mature;
   const cdf = chargebackDelayCdf(input.labels, input.asOf, input.chargebackWindowMs);
-  return input.unsettled
-    .filter((r) => r.eventTime >= window.start && r.eventTime < window.end)
-    .filter((r) => input.unreviewedAlerts || r.alerted !== true)
-    .map((r) => ({ ...r, target: pendingFraudProbability(fraudRate, cdf(input.asOf - r.eventTime)) }));
+  const alertFraudRate =
+    input.alerts === 'window-rate'
+      ? fraudRate
+      : input.alerts === 'reviewed-share'
+        ? reviewedAlertFraudShare(input)
+        : null;
+  const rows: TrainingRow[] = [];
+  for (const r of input.unsettled) {
+    if (r.eventTime < window.start || r.eventTime >= window.end) continue;
+    const rate = r.alerted === true ? alertFraudRate : fraudRate;
+    if (rate === null) continue;
+    rows.push({ ...r, target: pendingFraudProbability(rate, cdf(input.asOf - r.eventTime)) });
+  }
+  return rows;
+}
+
+/**
+ * The share of frauds among the analysts' verdicts (known at `asOf`) on the serving model's alerts
+ * of [matureUntil, window.end), or null with fewer than `MIN_DELAYS` of them.
+ */
+export function reviewedAlertFraudShare(input: {
+  readonly settled: readonly TrainingRow[];
+  readonly labels: readonly Label[];
+  readonly window: { readonly end: number };
+  readonly matureUntil: number;
+  readonly asOf: number;
+}): number | null {
+  const reviewed = new Set<string>();
+  for (const l of input.labels)
+    if (l.source === 'ANALYST' && l.event_time <= input.asOf) reviewed.add(l.transaction_id);
+  let verdicts = 0;
+  let frauds = 0;
+  for (const r of input.settled) {
+    if (r.alerted !== true || r.eventTime < input.matureUntil || r.eventTime >= input.window.end) continue;
+    if (!reviewed.has(r.transactionId)) continue;
+    verdicts++;
+    if (r.isFraud) frauds++;
+  }
+  return verdicts < MIN_DELAYS ? null : frauds / verdicts;
 }
 
 /** How many of the sorted values are at or below x. */

@@ -14,8 +14,8 @@ export interface TrainingRow {
    */
   readonly target?: number;
   /**
-   * An unsettled row only: the serving model alerted on it, and no verdict has come yet (an alert
-   * the analysts have not reviewed). Absent on settled rows.
+   * The serving model alerted on it (on an unsettled row: an alert the analysts have not reviewed
+   * yet). Absent where no serving model's decision was logged with the row.
    */
   readonly alerted?: boolean;
   /** The customer's segments logged with the score (age band, region): judged on, never a feature. */

@@ -92,7 +92,7 @@ describe(joinMatureLabels.name, () => {
     });
   });
 
-  it('hands back the immature rows apart, each saying whether the serving model alerted on it', () => {
+  it('says of each row whether the serving model alerted on it, the immature ones apart', () => {
     const asOf = 10 * DAY_MS;
     const { rows, unsettled } = joinMatureLabels(
       [
@@ -110,9 +110,9 @@ describe(joinMatureLabels.name, () => {
       ['quiet', false],
       ['offline', false],
     ]);
-    // A verdict settles an alert: it is a labelled row, and says nothing of alerting.
+    // A verdict settles an alert: a labelled row, still marked as alerted.
     expect(rows.map((r) => [r.transactionId, r.isFraud, r.alerted])).toEqual([
-      ['reviewed-alert', false, undefined],
+      ['reviewed-alert', false, true],
     ]);
   });
 });

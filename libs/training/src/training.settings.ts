@@ -9,6 +9,7 @@ import type { ClassWeighting, TrainOptions } from './mlp.trainer';
 import type { GateConfig } from './model-gate';
 import type { QuantizationSettings } from './quantized-variant';
 import type { ShadowBounds } from './shadow-check';
+import { SOFT_LABEL_ALERTS, type SoftLabelAlerts } from './soft-labels';
 
 /** Which of a parent's weights a fine-tuning job starts from (TrainingSettings.warmStartWeights). */
 export const WARM_START_WEIGHTS = ['served', 'best-epoch'] as const;
@@ -88,10 +89,11 @@ export interface TrainingSettings {
    */
   readonly softLabelTriggers: readonly RetrainTrigger[];
   /**
-   * Soft-label the unsettled rows the serving model alerted on too (alerts no analyst has reviewed
-   * yet): the window's fraud rate is their target then, far below their real chance of fraud.
+   * What a soft-labelled row the serving model alerted on (an alert no analyst has reviewed yet)
+   * aims at: the window's fraud rate as any row, nothing (left out), or the share of frauds among
+   * the analysts' verdicts on the window's recent alerts (soft-labels.ts).
    */
-  readonly softLabelUnreviewedAlerts: boolean;
+  readonly softLabelAlerts: SoftLabelAlerts;
   /**
    * Requests with these triggers train every epoch, without early stopping: their hold-out day, the
    * newest mature one, is older than the change their evidence reports, so its validation loss
@@ -192,7 +194,7 @@ export const trainingConfigFragment = z.object({
     .default('ALERT_PRECISION')
     .transform((s) => s.split(',').filter((t) => t !== ''))
     .pipe(z.array(retrainTriggerSchema)),
-  TRAINER_SOFT_LABEL_UNREVIEWED_ALERTS: boolVar(true),
+  TRAINER_SOFT_LABEL_ALERTS: z.enum(SOFT_LABEL_ALERTS).default('window-rate'),
   TRAINER_FULL_EPOCH_TRIGGERS: z
     .string()
     .default('NEW_PATTERN,MISSED_FRAUDS')
@@ -293,7 +295,7 @@ export function trainingSettingsFrom(c: TrainingConfig): TrainingSettings {
     strategy: c.TRAINER_STRATEGY,
     aggregateFeedbackWeight: c.TRAINER_AGGREGATE_FEEDBACK_WEIGHT,
     softLabelTriggers: c.TRAINER_SOFT_LABEL_TRIGGERS,
-    softLabelUnreviewedAlerts: c.TRAINER_SOFT_LABEL_UNREVIEWED_ALERTS,
+    softLabelAlerts: c.TRAINER_SOFT_LABEL_ALERTS,
     fullEpochTriggers: c.TRAINER_FULL_EPOCH_TRIGGERS,
     noveltyLearntOnly: c.TRAINER_NOVELTY_LEARNT_ONLY,
     thresholdRecutRatio: c.TRAINER_THRESHOLD_RECUT_RATIO,

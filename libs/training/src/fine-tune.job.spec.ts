@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HOUR_MS, DAY_MS, validateDeployment, type RetrainRequest } from '@fraudstream/contracts';
+import { HOUR_MS, DAY_MS, validateDeployment, type Label, type RetrainRequest } from '@fraudstream/contracts';
 import { averagePrecision } from '@fraudstream/stats';
 import { readMlpOnnx } from '@fraudstream/model';
 import {
@@ -494,6 +494,47 @@ describe(FineTuneJob.name, () => {
     const manifest = await registry.readManifest(recut.version ?? '');
     expect(manifest.threshold).toBe(recut.metrics.threshold);
     expect(manifest.threshold_policy).toEqual((await registry.readManifest('v1')).threshold_policy);
+  });
+
+  it("answers an ALERT_PRECISION request with its unreviewed alerts aiming at the reviewed alerts' share of frauds, and says so", async () => {
+    const at = T0 + 16 * DAY_MS;
+    // The immature days: the test settings' chargeback window.
+    const recentFrom = at - settings.chargebackWindowMs;
+    const frauds = new Set(window.labels.filter((l) => l.is_fraud).map((l) => l.transaction_id));
+    // The serving model alerted on every fraud and on every fourth payment of the immature days;
+    // the analysts reviewed every other alert of those days, an hour after it.
+    const scores = window.scores.map((s, i) => ({
+      ...s,
+      is_alert: frauds.has(s.transaction_id) || (s.event_time >= recentFrom && i % 4 === 0),
+    }));
+    const verdicts: Label[] = scores
+      .filter(
+        (s, i) => s.is_alert && s.event_time >= recentFrom && s.event_time < at - HOUR_MS && i % 2 === 0,
+      )
+      .map((s) => ({
+        transaction_id: s.transaction_id,
+        card_id: s.card_id,
+        terminal_id: 't',
+        is_fraud: frauds.has(s.transaction_id),
+        source: 'ANALYST',
+        transaction_time: s.event_time,
+        event_time: s.event_time + HOUR_MS,
+      }));
+    const source = new ArrayDataSource(scores, [...window.labels, ...verdicts]);
+    const alarm = request({ event_time: at, trigger: 'ALERT_PRECISION', request_id: 'req-soft' });
+    const outcome = await job(source).run(alarm);
+    expect(verdicts.length).toBeGreaterThanOrEqual(30);
+    const share = verdicts.filter((v) => v.is_fraud).length / verdicts.length;
+    expect(outcome.metrics.soft_label_alert_fraud_share).toBeCloseTo(share, 12);
+    expect(outcome.metrics.soft_label_alert_rows).toBeGreaterThan(0);
+    expect(outcome.metrics.soft_labelled_rows).toBeGreaterThan(outcome.metrics.soft_label_alert_rows ?? 0);
+    // The behaviour before: the same rows, aiming at the window's fraud rate (no share to report).
+    const before = await job(source, testSettings({ softLabelAlerts: 'window-rate' })).run({
+      ...alarm,
+      request_id: 'req-soft-window-rate',
+    });
+    expect(before.metrics.soft_label_alert_rows).toBe(outcome.metrics.soft_label_alert_rows);
+    expect(before.metrics.soft_label_alert_fraud_share).toBeUndefined();
   });
 
   it("with GATE_EVIDENCE_NOISE, judges an evidence trigger's new-regime rows with their bootstrapped noise", async () => {

@@ -259,6 +259,11 @@ export class FineTuneJob {
         ...(judgement.thresholdTraffic.championAlerts === null
           ? {}
           : { threshold_champion_alerts_newest_day: judgement.thresholdTraffic.championAlerts }),
+        soft_labelled_rows: selected.softLabelled + selected.recentSoft.length,
+        soft_label_alert_rows: selected.softLabelAlerts.rows,
+        ...(selected.softLabelAlerts.fraudShare === null
+          ? {}
+          : { soft_label_alert_fraud_share: selected.softLabelAlerts.fraudShare }),
         train_seconds: trainMs / 1000,
         // The audit trail's copy of the training's privacy parameters (the card has the whole record).
         ...(privacy.mechanism === 'dp-sgd'

@@ -155,6 +155,93 @@ describe(selectTrainingRows.name, () => {
   });
 });
 
+describe("soft labels of the serving model's unreviewed alerts (TRAINER_SOFT_LABEL_ALERTS)", () => {
+  const alarm = { ...request, trigger: 'ALERT_PRECISION' as const };
+  const recent = (s: { event_time: number }) => s.event_time >= T0 + 12 * DAY_MS;
+  // The serving model alerted on every verdict's payment, on the recent frauds, and on every fifth
+  // recent payment nobody has settled yet. The analysts reviewed the recent frauds too.
+  const verdictIds = new Set(verdicts.map((v) => v.transaction_id));
+  const recentFrauds = generated.scores.filter((s) => recent(s) && fraudIds.has(s.transaction_id));
+  const fraudVerdicts: Label[] = recentFrauds.map((s) => ({
+    transaction_id: s.transaction_id,
+    card_id: s.card_id,
+    terminal_id: 't',
+    is_fraud: true,
+    source: 'ANALYST',
+    transaction_time: s.event_time,
+    event_time: s.event_time + 3_600_000,
+  }));
+  const scores = generated.scores.map((s, i) => ({
+    ...s,
+    is_alert:
+      verdictIds.has(s.transaction_id) || fraudIds.has(s.transaction_id) || (recent(s) && i % 5 === 0),
+  }));
+  const labels = [...stream.labels, ...fraudVerdicts];
+  const select = (softLabelAlerts: 'window-rate' | 'leave-out' | 'reviewed-share') =>
+    selectTrainingRows(
+      scores,
+      labels,
+      alarm,
+      testSettings({
+        chargebackWindowMs: 3 * DAY_MS,
+        softLabelTriggers: ['ALERT_PRECISION'],
+        softLabelAlerts,
+      }),
+      TEST_FEATURE_SET,
+    );
+  const softRows = (selected: ReturnType<typeof select>) => [
+    ...selected.split.train.filter((r) => r.target !== undefined),
+    ...selected.recentSoft,
+  ];
+
+  it("window-rate: an unreviewed alert aims at the window's fraud rate, as any unlabelled row", () => {
+    const selected = select('window-rate');
+    const alerts = softRows(selected).filter((r) => r.alerted === true);
+    expect(alerts.length).toBeGreaterThan(0);
+    expect(selected.softLabelAlerts).toEqual({ rows: alerts.length, fraudShare: null });
+  });
+
+  it('leave-out: an unreviewed alert neither trains nor judges; the other unlabelled rows are as before', () => {
+    const before = softRows(select('window-rate'));
+    const selected = select('leave-out');
+    expect(
+      softRows(selected)
+        .map((r) => r.transactionId)
+        .sort(),
+    ).toEqual(
+      before
+        .filter((r) => r.alerted !== true)
+        .map((r) => r.transactionId)
+        .sort(),
+    );
+    expect(selected.softLabelAlerts).toEqual({ rows: 0, fraudShare: null });
+  });
+
+  it("reviewed-share: an unreviewed alert aims at the share of frauds in the analysts' verdicts on recent alerts", () => {
+    const selected = select('reviewed-share');
+    // The verdicts known when the request was made (a verdict comes an hour after its payment).
+    const known = (l: Label) => l.event_time <= alarm.event_time;
+    const frauds = fraudVerdicts.filter(known).length;
+    const reviewed = verdicts.filter(known).length + frauds;
+    expect(reviewed).toBeGreaterThanOrEqual(30);
+    expect(selected.softLabelAlerts.fraudShare).toBeCloseTo(frauds / reviewed, 12);
+    const rows = softRows(selected);
+    const windowRate = new Map(softRows(select('window-rate')).map((r) => [r.transactionId, r.target]));
+    const alerts = rows.filter((r) => r.alerted === true);
+    expect(alerts.length).toBe(selected.softLabelAlerts.rows);
+    // A share of frauds far above the window's fraud rate: each alert's target is at least as high
+    // (0 for both once its chargeback would have come: the fixture's come a day later), a young
+    // one's higher; the other rows' targets are the same.
+    for (const r of alerts)
+      expect(r.target ?? 0).toBeGreaterThanOrEqual(windowRate.get(r.transactionId) ?? 1);
+    const young = alerts.filter((r) => r.eventTime > alarm.event_time - DAY_MS);
+    expect(young.length).toBeGreaterThan(0);
+    for (const r of young) expect(r.target ?? 0).toBeGreaterThan(windowRate.get(r.transactionId) ?? 1);
+    for (const r of rows.filter((r) => r.alerted !== true))
+      expect(r.target).toBe(windowRate.get(r.transactionId));
+  });
+});
+
 describe(checkTrainingRows.name, () => {
   it('refuses a window whose hold-out day has too few frauds to rank', () => {
     const settings = testSettings({ chargebackWindowMs: 3 * DAY_MS, minHoldoutPositives: 10_000 });

@@ -23,7 +23,7 @@ import {
 } from './model-gate';
 import { buildReferenceProfile } from './reference-profile';
 import { checkFairness, segmentTable } from './segment-fairness';
-import { softLabelledRows } from './soft-labels';
+import { reviewedAlertFraudShare, softLabelledRows } from './soft-labels';
 import { selectThreshold } from './threshold';
 import { TrainingJobError } from './training.errors';
 import type { TrainingSettings } from './training.settings';
@@ -43,6 +43,11 @@ export interface SelectedRows {
    * gate compares the two models by soft-target AP (empty unless the trigger asks for soft labels).
    */
   readonly recentSoft: TrainingRow[];
+  /**
+   * The soft-labelled rows (training and judging) the serving model alerted on, and the share of
+   * frauds their target was taken from under `reviewed-share` (null otherwise, or too few verdicts).
+   */
+  readonly softLabelAlerts: { readonly rows: number; readonly fraudShare: number | null };
   /**
    * Every scored transaction of the newest day before the request, settled or not (labels left as
    * they are: only a count of alerts is cut on them): the traffic a `daily-capacity` threshold is
@@ -87,6 +92,13 @@ export function selectTrainingRows(
         alerts: settings.softLabelAlerts,
       })
     : [];
+  const softLabelAlerts = {
+    rows: soft.filter((r) => r.alerted === true).length,
+    fraudShare:
+      soft.length > 0 && settings.softLabelAlerts === 'reviewed-share'
+        ? reviewedAlertFraudShare({ settled: rows, labels, window, matureUntil, asOf: request.event_time })
+        : null,
+  };
   const replay = sampleReplay(
     split.older,
     Math.round(settings.replayRatio * split.train.length),
@@ -108,6 +120,7 @@ export function selectTrainingRows(
     stats,
     softLabelled: soft.length - recentSoft.length,
     recentSoft,
+    softLabelAlerts,
     recentTraffic,
   };
 }

@@ -496,7 +496,7 @@ describe(FineTuneJob.name, () => {
     expect(manifest.threshold_policy).toEqual((await registry.readManifest('v1')).threshold_policy);
   });
 
-  it("answers an ALERT_PRECISION request with its unreviewed alerts aiming at the reviewed alerts' share of frauds, and says so", async () => {
+  it("with reviewed-share, answers an ALERT_PRECISION request with its unreviewed alerts aiming at the reviewed alerts' share of frauds, and says so", async () => {
     const at = T0 + 16 * DAY_MS;
     // The immature days: the test settings' chargeback window.
     const recentFrom = at - settings.chargebackWindowMs;
@@ -522,14 +522,14 @@ describe(FineTuneJob.name, () => {
       }));
     const source = new ArrayDataSource(scores, [...window.labels, ...verdicts]);
     const alarm = request({ event_time: at, trigger: 'ALERT_PRECISION', request_id: 'req-soft' });
-    const outcome = await job(source).run(alarm);
+    const outcome = await job(source, testSettings({ softLabelAlerts: 'reviewed-share' })).run(alarm);
     expect(verdicts.length).toBeGreaterThanOrEqual(30);
     const share = verdicts.filter((v) => v.is_fraud).length / verdicts.length;
     expect(outcome.metrics.soft_label_alert_fraud_share).toBeCloseTo(share, 12);
     expect(outcome.metrics.soft_label_alert_rows).toBeGreaterThan(0);
     expect(outcome.metrics.soft_labelled_rows).toBeGreaterThan(outcome.metrics.soft_label_alert_rows ?? 0);
-    // The behaviour before: the same rows, aiming at the window's fraud rate (no share to report).
-    const before = await job(source, testSettings({ softLabelAlerts: 'window-rate' })).run({
+    // The default: the same rows, aiming at the window's fraud rate (no share to report).
+    const before = await job(source).run({
       ...alarm,
       request_id: 'req-soft-window-rate',
     });

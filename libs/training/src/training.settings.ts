@@ -194,7 +194,7 @@ export const trainingConfigFragment = z.object({
     .default('ALERT_PRECISION')
     .transform((s) => s.split(',').filter((t) => t !== ''))
     .pipe(z.array(retrainTriggerSchema)),
-  TRAINER_SOFT_LABEL_ALERTS: z.enum(SOFT_LABEL_ALERTS).default('reviewed-share'),
+  TRAINER_SOFT_LABEL_ALERTS: z.enum(SOFT_LABEL_ALERTS).default('window-rate'),
   TRAINER_FULL_EPOCH_TRIGGERS: z
     .string()
     .default('NEW_PATTERN,MISSED_FRAUDS')

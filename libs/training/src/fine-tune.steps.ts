@@ -23,7 +23,7 @@ import {
 } from './model-gate';
 import { buildReferenceProfile } from './reference-profile';
 import { checkFairness, segmentTable } from './segment-fairness';
-import { reviewedAlertFraudShare, softLabelledRows } from './soft-labels';
+import { softLabelledRows } from './soft-labels';
 import { selectThreshold } from './threshold';
 import { TrainingJobError } from './training.errors';
 import type { TrainingSettings } from './training.settings';
@@ -91,13 +91,10 @@ export function selectTrainingRows(
         chargebackWindowMs: settings.chargebackWindowMs,
         alerts: settings.softLabelAlerts,
       })
-    : [];
+    : { rows: [], alertFraudShare: null };
   const softLabelAlerts = {
-    rows: soft.filter((r) => r.alerted === true).length,
-    fraudShare:
-      soft.length > 0 && settings.softLabelAlerts === 'reviewed-share'
-        ? reviewedAlertFraudShare({ settled: rows, labels, window, matureUntil, asOf: request.event_time })
-        : null,
+    rows: soft.rows.filter((r) => r.alerted === true).length,
+    fraudShare: soft.rows.length > 0 ? soft.alertFraudShare : null,
   };
   const replay = sampleReplay(
     split.older,
@@ -106,7 +103,7 @@ export function selectTrainingRows(
   );
   // The judging cards' new-regime rows judge, never train (as their settled rows).
   const recentSoft: TrainingRow[] = [];
-  for (const row of soft) {
+  for (const row of soft.rows) {
     if (row.eventTime >= split.holdoutEnd && split.isRecentGateCard(row.cardId)) recentSoft.push(row);
     else split.train.push(row);
   }
@@ -118,7 +115,7 @@ export function selectTrainingRows(
     split,
     replay,
     stats,
-    softLabelled: soft.length - recentSoft.length,
+    softLabelled: soft.rows.length - recentSoft.length,
     recentSoft,
     softLabelAlerts,
     recentTraffic,

@@ -76,7 +76,7 @@ describe(softLabelledRows.name, () => {
       asOf,
       chargebackWindowMs: 7 * DAY_MS,
       alerts: 'window-rate',
-    });
+    }).rows;
     // No delays learnt: every row is a fraud with the window's fraud rate; the row after the window is out.
     expect(soft.map((r) => r.transactionId)).toEqual(['old', 'new']);
     for (const r of soft) {
@@ -122,7 +122,7 @@ describe(softLabelledRows.name, () => {
         asOf,
         chargebackWindowMs: 7 * DAY_MS,
         alerts,
-      });
+      }).rows;
     const targets = (rows: TrainingRow[]) => Object.fromEntries(rows.map((r) => [r.transactionId, r.target]));
 
     it("window-rate: every row aims at the window's fraud rate", () => {
@@ -173,6 +173,6 @@ describe(softLabelledRows.name, () => {
       chargebackWindowMs: 7 * DAY_MS,
       alerts: 'window-rate',
     });
-    expect(soft).toEqual([]);
+    expect(soft).toEqual({ rows: [], alertFraudShare: null });
   });
 });

@@ -66,7 +66,8 @@ export function pendingFraudProbability(fraudRate: number, labelledShare: number
 /**
  * The unsettled rows of [window.start, window.end) with their soft targets (the serving model's
  * unreviewed alerts as `alerts` says), or none when the window has no mature row to measure its
- * fraud rate on.
+ * fraud rate on; and, under `reviewed-share`, the share of frauds the alerts' targets came from
+ * (null otherwise, or with too few verdicts).
  */
 export function softLabelledRows(input: {
   readonly unsettled: readonly TrainingRow[];
@@ -78,7 +79,7 @@ export function softLabelledRows(input: {
   readonly chargebackWindowMs: number;
   /** What an unsettled row the serving model alerted on aims at. */
   readonly alerts: SoftLabelAlerts;
-}): TrainingRow[] {
+}): { rows: TrainingRow[]; alertFraudShare: number | null } {
   const { window } = input;
   let mature = 0;
   let frauds = 0;
@@ -87,15 +88,11 @@ export function softLabelledRows(input: {
     mature++;
     if (r.isFraud) frauds++;
   }
-  if (mature === 0) return [];
+  if (mature === 0) return { rows: [], alertFraudShare: null };
   const fraudRate = frauds / mature;
   const cdf = chargebackDelayCdf(input.labels, input.asOf, input.chargebackWindowMs);
-  const alertFraudRate =
-    input.alerts === 'window-rate'
-      ? fraudRate
-      : input.alerts === 'reviewed-share'
-        ? reviewedAlertFraudShare(input)
-        : null;
+  const alertFraudShare = input.alerts === 'reviewed-share' ? reviewedAlertFraudShare(input) : null;
+  const alertFraudRate = input.alerts === 'window-rate' ? fraudRate : alertFraudShare;
   const rows: TrainingRow[] = [];
   for (const r of input.unsettled) {
     if (r.eventTime < window.start || r.eventTime >= window.end) continue;
@@ -103,7 +100,7 @@ export function softLabelledRows(input: {
     if (rate === null) continue;
     rows.push({ ...r, target: pendingFraudProbability(rate, cdf(input.asOf - r.eventTime)) });
   }
-  return rows;
+  return { rows, alertFraudShare };
 }
 
 /**

@@ -15,7 +15,8 @@ export interface TrainingRow {
   readonly target?: number;
   /**
    * The serving model alerted on it (on an unsettled row: an alert the analysts have not reviewed
-   * yet). Absent where no serving model's decision was logged with the row.
+   * yet). Where no serving model's decision was logged with the row (a history computed offline):
+   * absent on a settled row, false on an unsettled one (joinMatureLabels).
    */
   readonly alerted?: boolean;
   /** The customer's segments logged with the score (age band, region): judged on, never a feature. */
